@@ -1,0 +1,13 @@
+//! meshc: the compiler for the Mesh bundle language.
+//!
+//! The pipeline (see docs/architecture.md): [`syntax`] parses a source file
+//! into a spanned tree and turns syntax errors into diagnostics; [`check`]
+//! resolves names and proves the bundle's guarantees (token types, chains,
+//! capabilities, holdings, obligations, time, parallel independence);
+//! [`diagnostic`] renders every problem for people and tools; [`driver`]
+//! runs the phases over a file.
+
+pub mod check;
+pub mod diagnostic;
+pub mod driver;
+pub mod syntax;

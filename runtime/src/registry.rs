@@ -1,0 +1,441 @@
+//! The registry: the static part of the world that both the checker and the
+//! runtime read — chains, tokens and their decimals, protocols and what they
+//! can do, and bridge routes with their delay, gas, fee and trust.
+//!
+//! The built-in default is LANGUAGE.md §5; `docs/registry.md` lists every
+//! figure with its source. A world file may replace it, and `token`
+//! declarations in a source file extend it.
+
+use std::fmt;
+
+/// A chain the bundle can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub name: String,
+    /// The EIP-155 chain id, for reports and addresses.
+    pub chain_id: u64,
+}
+
+/// A token: its symbol, its decimals, and where it exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub symbol: String,
+    /// Base units per whole token are `10^decimals`.
+    pub decimals: u8,
+    pub address: Option<String>,
+    /// The chains on which the token exists, by name.
+    pub chains: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ProtocolKind {
+    /// Lends (`borrow`/`repay`) and takes deposits (`deposit`/`withdraw`).
+    Lender,
+    /// A constant-product exchange (`swap`).
+    Exchange,
+}
+
+impl ProtocolKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProtocolKind::Lender => "lender",
+            ProtocolKind::Exchange => "exchange",
+        }
+    }
+}
+
+impl fmt::Display for ProtocolKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A protocol: a lender or an exchange, deployed on some chains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolInfo {
+    pub name: String,
+    pub kind: ProtocolKind,
+    pub chains: Vec<String>,
+    /// Lenders: the premium owed on every loan, in basis points of the
+    /// principal, rounded up (Aave V3 `percentMulCeil`). Zero for exchanges.
+    pub premium_bps: u32,
+    /// Lenders: whether a loan repaid in the same transaction can be taken as
+    /// a flash loan (no debt position opened).
+    pub flash_loans: bool,
+    /// Exchanges: the swap fee in basis points (30 for Uniswap V2). Zero for
+    /// lenders.
+    pub fee_bps: u32,
+}
+
+/// The kinds of bridge of the mathematical model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BridgeKind {
+    /// Hash time-locked: slow, trustless.
+    Htlb,
+    /// zk-SNARK proof: fast, dear.
+    Zk,
+    /// Threshold signatures: trusts a signer set.
+    Threshold,
+}
+
+impl BridgeKind {
+    pub const ALL: [BridgeKind; 3] = [BridgeKind::Htlb, BridgeKind::Zk, BridgeKind::Threshold];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BridgeKind::Htlb => "htlb",
+            BridgeKind::Zk => "zk",
+            BridgeKind::Threshold => "threshold",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BridgeKind> {
+        BridgeKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for BridgeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One bridge route: a kind of bridge serving one ordered pair of chains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub from: String,
+    pub to: String,
+    pub kind: BridgeKind,
+    /// Blocks between the sending transaction and the funds' arrival.
+    pub delay_blocks: u64,
+    /// Gas of one transfer on this route, charged on the sending chain.
+    pub gas: u64,
+    /// Fee in basis points of the amount sent, rounded up; the rest arrives.
+    pub fee_bps: u32,
+    /// Trust level: 3 trustless, 2 trusts a proof system, 1 trusts a signer set.
+    pub security: u8,
+}
+
+impl RouteInfo {
+    /// The fee charged on `amount`, rounded up, or `None` on overflow.
+    pub fn fee_on(&self, amount: u128) -> Option<u128> {
+        bps_ceil(amount, self.fee_bps)
+    }
+}
+
+/// `ceil(amount * bps / 10_000)`, or `None` on overflow.
+pub fn bps_ceil(amount: u128, bps: u32) -> Option<u128> {
+    let product = amount.checked_mul(u128::from(bps))?;
+    Some(product.div_ceil(10_000))
+}
+
+/// Why a token declaration could not extend the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryError {
+    /// The symbol is already known with other decimals.
+    ConflictingDecimals { symbol: String, existing: u8 },
+    /// Decimals above what exact `u128` amounts can carry usefully.
+    TooManyDecimals { symbol: String, decimals: u32 },
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryError::ConflictingDecimals { symbol, existing } => {
+                write!(f, "token {symbol} is already known with {existing} decimals")
+            }
+            RegistryError::TooManyDecimals { symbol, decimals } => write!(
+                f,
+                "token {symbol} declares {decimals} decimals; at most {MAX_DECIMALS} are supported"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// The most decimals a token may have: with 30, amounts of up to about
+/// 340 million whole tokens still fit in `u128` base units.
+pub const MAX_DECIMALS: u32 = 30;
+
+/// Chains, tokens, protocols and bridge routes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registry {
+    pub chains: Vec<ChainInfo>,
+    pub tokens: Vec<TokenInfo>,
+    pub protocols: Vec<ProtocolInfo>,
+    pub routes: Vec<RouteInfo>,
+}
+
+impl Registry {
+    /// The built-in registry of LANGUAGE.md §5 (figures and sources in
+    /// docs/registry.md).
+    pub fn builtin() -> Registry {
+        let chain_ids = [
+            ("ethereum", 1),
+            ("polygon", 137),
+            ("arbitrum", 42_161),
+            ("optimism", 10),
+            ("base", 8_453),
+        ];
+        let chains: Vec<ChainInfo> = chain_ids
+            .iter()
+            .map(|&(name, chain_id)| ChainInfo {
+                name: name.to_string(),
+                chain_id,
+            })
+            .collect();
+        let all_chains: Vec<String> = chains.iter().map(|c| c.name.clone()).collect();
+
+        // ETH is the native token of Ethereum and of the three rollups; on
+        // Polygon PoS the native token is POL and ETH exists only as WETH.
+        let eth_chains: Vec<String> = ["ethereum", "arbitrum", "optimism", "base"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let token = |symbol: &str, decimals: u8, chains: &[String]| TokenInfo {
+            symbol: symbol.to_string(),
+            decimals,
+            address: None,
+            chains: chains.to_vec(),
+        };
+        let tokens = vec![
+            token("ETH", 18, &eth_chains),
+            token("WETH", 18, &all_chains),
+            token("USDC", 6, &all_chains),
+            token("USDT", 6, &all_chains),
+            token("DAI", 18, &all_chains),
+            token("WBTC", 8, &all_chains),
+        ];
+
+        let protocols = vec![
+            ProtocolInfo {
+                name: "aave".to_string(),
+                kind: ProtocolKind::Lender,
+                chains: all_chains.clone(),
+                premium_bps: 5,
+                flash_loans: true,
+                fee_bps: 0,
+            },
+            ProtocolInfo {
+                name: "compound".to_string(),
+                kind: ProtocolKind::Lender,
+                chains: all_chains.clone(),
+                premium_bps: 0,
+                flash_loans: false,
+                fee_bps: 0,
+            },
+            ProtocolInfo {
+                name: "uniswap_v2".to_string(),
+                kind: ProtocolKind::Exchange,
+                chains: all_chains.clone(),
+                premium_bps: 0,
+                flash_loans: false,
+                fee_bps: 30,
+            },
+            ProtocolInfo {
+                name: "sushiswap".to_string(),
+                kind: ProtocolKind::Exchange,
+                chains: all_chains.clone(),
+                premium_bps: 0,
+                flash_loans: false,
+                fee_bps: 30,
+            },
+        ];
+
+        // Every ordered pair of distinct chains is served by a hash
+        // time-locked and a threshold route; zk routes serve the pairs whose
+        // proofs are verified on both sides: Ethereum with each other chain,
+        // and Polygon with Arbitrum (the model's own example pair).
+        let zk_pairs = [
+            ("ethereum", "polygon"),
+            ("ethereum", "arbitrum"),
+            ("ethereum", "optimism"),
+            ("ethereum", "base"),
+            ("polygon", "arbitrum"),
+        ];
+        let mut routes = Vec::new();
+        for from in &all_chains {
+            for to in &all_chains {
+                if from == to {
+                    continue;
+                }
+                let zk_served = zk_pairs
+                    .iter()
+                    .any(|&(a, b)| (a == from && b == to) || (a == to && b == from));
+                for kind in BridgeKind::ALL {
+                    if kind == BridgeKind::Zk && !zk_served {
+                        continue;
+                    }
+                    let (delay_blocks, gas, fee_bps, security) = match kind {
+                        BridgeKind::Htlb => (5, 350_000, 5, 3),
+                        BridgeKind::Zk => (2, 500_000, 10, 2),
+                        BridgeKind::Threshold => (3, 250_000, 5, 1),
+                    };
+                    routes.push(RouteInfo {
+                        from: from.clone(),
+                        to: to.clone(),
+                        kind,
+                        delay_blocks,
+                        gas,
+                        fee_bps,
+                        security,
+                    });
+                }
+            }
+        }
+
+        Registry {
+            chains,
+            tokens,
+            protocols,
+            routes,
+        }
+    }
+
+    pub fn chain(&self, name: &str) -> Option<&ChainInfo> {
+        self.chains.iter().find(|c| c.name == name)
+    }
+
+    pub fn token(&self, symbol: &str) -> Option<&TokenInfo> {
+        self.tokens.iter().find(|t| t.symbol == symbol)
+    }
+
+    pub fn protocol(&self, name: &str) -> Option<&ProtocolInfo> {
+        self.protocols.iter().find(|p| p.name == name)
+    }
+
+    /// Whether `symbol` exists on `chain`.
+    pub fn token_on_chain(&self, symbol: &str, chain: &str) -> bool {
+        self.token(symbol)
+            .is_some_and(|t| t.chains.iter().any(|c| c == chain))
+    }
+
+    /// Whether `protocol` is deployed on `chain`.
+    pub fn protocol_on_chain(&self, protocol: &str, chain: &str) -> bool {
+        self.protocol(protocol)
+            .is_some_and(|p| p.chains.iter().any(|c| c == chain))
+    }
+
+    /// Every route from `from` to `to`.
+    pub fn routes_between<'a>(
+        &'a self,
+        from: &'a str,
+        to: &'a str,
+    ) -> impl Iterator<Item = &'a RouteInfo> + 'a {
+        self.routes
+            .iter()
+            .filter(move |r| r.from == from && r.to == to)
+    }
+
+    /// The route of `kind` from `from` to `to`, if one serves that pair.
+    pub fn route(&self, from: &str, to: &str, kind: BridgeKind) -> Option<&RouteInfo> {
+        self.routes
+            .iter()
+            .find(|r| r.from == from && r.to == to && r.kind == kind)
+    }
+
+    /// The route an unoptimised lowering takes for an unpinned bridge: the
+    /// most trusted one (highest security; on a tie, the lower fee, then the
+    /// shorter delay, then the kind's order).
+    pub fn most_trusted_route(&self, from: &str, to: &str) -> Option<&RouteInfo> {
+        self.routes
+            .iter()
+            .filter(|r| r.from == from && r.to == to)
+            .min_by_key(|r| {
+            (
+                std::cmp::Reverse(r.security),
+                r.fee_bps,
+                r.delay_blocks,
+                r.kind,
+            )
+        })
+    }
+
+    /// Adds a token declared in a source file. Declaring a token that already
+    /// exists with the same decimals is allowed (it may add an address); other
+    /// decimals are an error. A declared token exists on every chain.
+    pub fn declare_token(
+        &mut self,
+        symbol: &str,
+        decimals: u32,
+        address: Option<&str>,
+    ) -> Result<(), RegistryError> {
+        if decimals > MAX_DECIMALS {
+            return Err(RegistryError::TooManyDecimals {
+                symbol: symbol.to_string(),
+                decimals,
+            });
+        }
+        let decimals_u8 = u8::try_from(decimals).map_err(|_| RegistryError::TooManyDecimals {
+            symbol: symbol.to_string(),
+            decimals,
+        })?;
+        let all_chains: Vec<String> = self.chains.iter().map(|c| c.name.clone()).collect();
+        if let Some(existing) = self.tokens.iter_mut().find(|t| t.symbol == symbol) {
+            if existing.decimals != decimals_u8 {
+                return Err(RegistryError::ConflictingDecimals {
+                    symbol: symbol.to_string(),
+                    existing: existing.decimals,
+                });
+            }
+            if let Some(address) = address {
+                existing.address = Some(address.to_string());
+            }
+            return Ok(());
+        }
+        self.tokens.push(TokenInfo {
+            symbol: symbol.to_string(),
+            decimals: decimals_u8,
+            address: address.map(str::to_string),
+            chains: all_chains,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_the_language_defaults() {
+        let r = Registry::builtin();
+        assert_eq!(r.chains.len(), 5);
+        assert_eq!(r.token("USDC").map(|t| t.decimals), Some(6));
+        assert_eq!(r.token("WBTC").map(|t| t.decimals), Some(8));
+        assert!(!r.token_on_chain("ETH", "polygon"));
+        assert!(r.token_on_chain("WETH", "polygon"));
+        assert_eq!(r.protocol("aave").map(|p| p.premium_bps), Some(5));
+        assert_eq!(
+            r.most_trusted_route("polygon", "arbitrum").map(|r| r.kind),
+            Some(BridgeKind::Htlb)
+        );
+        assert!(r.route("base", "optimism", BridgeKind::Zk).is_none());
+        assert!(r.route("polygon", "polygon", BridgeKind::Htlb).is_none());
+    }
+
+    #[test]
+    fn fees_round_up() {
+        assert_eq!(bps_ceil(10_000, 5), Some(5));
+        assert_eq!(bps_ceil(1, 5), Some(1));
+        assert_eq!(bps_ceil(0, 5), Some(0));
+        assert_eq!(bps_ceil(u128::MAX, 5), None);
+    }
+
+    #[test]
+    fn declarations_extend_but_never_contradict() {
+        let mut r = Registry::builtin();
+        assert!(r.declare_token("PEPE", 18, Some("0x6982508145454Ce325dDbE47a25d4ec3d2311933")).is_ok());
+        assert!(r.token_on_chain("PEPE", "base"));
+        assert!(r.declare_token("USDC", 6, None).is_ok());
+        assert_eq!(
+            r.declare_token("USDC", 18, None),
+            Err(RegistryError::ConflictingDecimals {
+                symbol: "USDC".to_string(),
+                existing: 6
+            })
+        );
+        assert!(r.declare_token("HUGE", 31, None).is_err());
+    }
+}

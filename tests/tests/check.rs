@@ -1,0 +1,210 @@
+//! `meshc check` and `meshc explain`, end to end through the real binary.
+
+use mesh_tests::{examples, outcome, root, run};
+use serde_json::Value;
+
+fn relative(path: &std::path::Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_well_typed_example_checks_clean() {
+    let (accepted, _) = examples();
+    assert!(accepted.len() >= 6, "examples/ lost its examples");
+    for path in accepted {
+        let file = relative(&path);
+        let (code, _, stderr) = outcome(&run(&["check", &file]));
+        assert_eq!(code, 0, "{file} should check clean:\n{stderr}");
+        assert!(!stderr.contains("error["), "{file}:\n{stderr}");
+    }
+}
+
+#[test]
+fn every_rejected_example_is_rejected_with_exit_1() {
+    let (_, rejected) = examples();
+    assert!(!rejected.is_empty());
+    for path in rejected {
+        let file = relative(&path);
+        let (code, _, stderr) = outcome(&run(&["check", &file]));
+        assert_eq!(code, 1, "{file} must be rejected:\n{stderr}");
+    }
+}
+
+#[test]
+fn the_seed_flash_loan_is_rejected_for_the_overdraft_on_arbitrum() {
+    let output = run(&[
+        "check",
+        "examples/rejected/seed_flash_loan_as_written.mesh",
+    ]);
+    let (code, _, stderr) = outcome(&output);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!(stderr);
+}
+
+fn json_diagnostics(args: &[&str]) -> (i32, Vec<Value>) {
+    let (code, stdout, stderr) = outcome(&run(args));
+    let value: Value = match serde_json::from_str(&stdout) {
+        Ok(value) => value,
+        Err(e) => panic!("stdout is not JSON ({e}):\n{stdout}\nstderr:\n{stderr}"),
+    };
+    match value {
+        Value::Array(items) => (code, items),
+        other => panic!("expected one JSON array, got {other}"),
+    }
+}
+
+fn assert_position(object: &serde_json::Map<String, Value>, keys: &[&str]) {
+    for key in keys {
+        let n = object.get(*key).and_then(Value::as_u64);
+        assert!(n.is_some_and(|n| n >= 1), "`{key}` must be a 1-based number: {object:?}");
+    }
+}
+
+#[test]
+fn json_diagnostics_follow_the_schema() {
+    let (code, items) = json_diagnostics(&[
+        "check",
+        "--format",
+        "json",
+        "examples/rejected/seed_flash_loan_as_written.mesh",
+        "examples/simple_arbitrage.mesh",
+    ]);
+    assert_eq!(code, 1);
+    assert!(items.iter().any(|d| d["code"] == "E0501"));
+    assert!(items.iter().any(|d| d["severity"] == "warning"));
+    for item in &items {
+        let Value::Object(d) = item else {
+            panic!("diagnostic is not an object: {item}")
+        };
+        let severity = d.get("severity").and_then(Value::as_str);
+        assert!(matches!(severity, Some("error" | "warning")), "{d:?}");
+        let code = d.get("code").and_then(Value::as_str).unwrap_or_default();
+        assert!(
+            code.len() == 5 && (code.starts_with('E') || code.starts_with('W')),
+            "bad code in {d:?}"
+        );
+        assert!(d.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()));
+        assert!(d.get("file").and_then(Value::as_str).is_some_and(|f| f.ends_with(".mesh")));
+        assert_position(d, &["line", "column", "end_line", "end_column"]);
+        let labels = d.get("labels").and_then(Value::as_array);
+        assert!(labels.is_some_and(|l| !l.is_empty()), "{d:?}");
+        for label in labels.into_iter().flatten() {
+            let Value::Object(label) = label else {
+                panic!("label is not an object: {label}")
+            };
+            assert_position(label, &["line", "column"]);
+            assert!(label.get("message").and_then(Value::as_str).is_some());
+        }
+        let hint = d.get("hint");
+        assert!(hint.is_some_and(|h| h.is_null() || h.is_string()), "{d:?}");
+    }
+}
+
+#[test]
+fn a_clean_run_prints_an_empty_json_array() {
+    let (code, items) =
+        json_diagnostics(&["check", "--format", "json", "examples/liquidity_migration.mesh"]);
+    assert_eq!(code, 0);
+    assert!(items.is_empty(), "{items:?}");
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("unicode.mesh");
+    // The comment holds multi-byte characters before the error on line 2.
+    let source = "// prix en € — für Ölpreise\nbundle b on polygon { /* é */ input 1 WETH swap 1 WETH for WETH on uniswap_v2 }\n";
+    std::fs::write(&path, source).unwrap_or_else(|e| panic!("write: {e}"));
+    let path_text = path.display().to_string();
+    let (_, items) = json_diagnostics(&["check", "--format", "json", &path_text]);
+    let swap = items
+        .iter()
+        .find(|d| d["code"] == "E0304")
+        .unwrap_or_else(|| panic!("no E0304 in {items:?}"));
+    let line2 = source.lines().nth(1).unwrap_or_default();
+    let byte = line2.find("swap").unwrap_or_default();
+    let column = line2[..byte].chars().count() + 1;
+    assert_eq!(swap["line"], 2);
+    assert!(swap["column"].as_u64().is_some_and(|c| c as usize >= column));
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_with_exit_2() {
+    let (code, stdout, stderr) = outcome(&run(&["check", "no/such/file.mesh"]));
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("no/such/file.mesh"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("latin1.mesh");
+    std::fs::write(&path, b"bundle b on polygon { } // caf\xe9\n").unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, stderr) = outcome(&run(&["check", &path.display().to_string()]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_among_good_ones_still_checks_the_others() {
+    let (code, _, stderr) = outcome(&run(&[
+        "check",
+        "examples/simple_arbitrage.mesh",
+        "missing.mesh",
+    ]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("simple_arbitrage.mesh"), "{stderr}");
+    assert!(stderr.contains("missing.mesh"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["check"],
+        vec!["check", "--format", "yaml", "examples/simple_arbitrage.mesh"],
+        vec!["check", "--no-such-flag", "examples/simple_arbitrage.mesh"],
+        vec!["frobnicate"],
+        vec!["explain"],
+    ] {
+        let (code, _, stderr) = outcome(&run(&args));
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(!stderr.is_empty(), "{args:?} printed no reason");
+    }
+}
+
+#[test]
+fn the_optimisation_level_decides_the_deadline() {
+    let (code, _, stderr) = outcome(&run(&["check", "-O0", "examples/simple_arbitrage.mesh"]));
+    assert_eq!(code, 1, "7 blocks by hand cannot meet `deadline: 5`:\n{stderr}");
+    assert!(stderr.contains("E0801"), "{stderr}");
+    let (code, _, stderr) = outcome(&run(&["check", "-O", "examples/simple_arbitrage.mesh"]));
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn explain_knows_every_code() {
+    let (code, listing, _) = outcome(&run(&["explain", "--list"]));
+    assert_eq!(code, 0);
+    let codes: Vec<&str> = listing.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(codes.len(), meshc::diagnostic::Code::ALL.len());
+    for code_text in codes {
+        let (code, page, stderr) = outcome(&run(&["explain", code_text]));
+        assert_eq!(code, 0, "{code_text}: {stderr}");
+        assert!(page.starts_with(&format!("# {code_text}: ")), "{code_text}:\n{page}");
+        assert!(page.lines().count() > 3, "{code_text} has too short a page");
+    }
+    let (code, _, _) = outcome(&run(&["explain", "e0501"]));
+    assert_eq!(code, 0, "codes are case-insensitive");
+}
+
+#[test]
+fn explain_refuses_unknown_codes() {
+    let (code, _, stderr) = outcome(&run(&["explain", "E9999"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("E9999"), "{stderr}");
+}
