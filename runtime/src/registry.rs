@@ -42,6 +42,14 @@ impl ProtocolKind {
             ProtocolKind::Exchange => "exchange",
         }
     }
+
+    /// "a lender", "an exchange", for messages.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            ProtocolKind::Lender => "a lender",
+            ProtocolKind::Exchange => "an exchange",
+        }
+    }
 }
 
 impl fmt::Display for ProtocolKind {
@@ -142,7 +150,10 @@ impl fmt::Display for RegistryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RegistryError::ConflictingDecimals { symbol, existing } => {
-                write!(f, "token {symbol} is already known with {existing} decimals")
+                write!(
+                    f,
+                    "token {symbol} is already known with {existing} decimals"
+                )
             }
             RegistryError::TooManyDecimals { symbol, decimals } => write!(
                 f,
@@ -343,13 +354,13 @@ impl Registry {
             .iter()
             .filter(|r| r.from == from && r.to == to)
             .min_by_key(|r| {
-            (
-                std::cmp::Reverse(r.security),
-                r.fee_bps,
-                r.delay_blocks,
-                r.kind,
-            )
-        })
+                (
+                    std::cmp::Reverse(r.security),
+                    r.fee_bps,
+                    r.delay_blocks,
+                    r.kind,
+                )
+            })
     }
 
     /// Adds a token declared in a source file. Declaring a token that already
@@ -426,7 +437,13 @@ mod tests {
     #[test]
     fn declarations_extend_but_never_contradict() {
         let mut r = Registry::builtin();
-        assert!(r.declare_token("PEPE", 18, Some("0x6982508145454Ce325dDbE47a25d4ec3d2311933")).is_ok());
+        assert!(r
+            .declare_token(
+                "PEPE",
+                18,
+                Some("0x6982508145454Ce325dDbE47a25d4ec3d2311933")
+            )
+            .is_ok());
         assert!(r.token_on_chain("PEPE", "base"));
         assert!(r.declare_token("USDC", 6, None).is_ok());
         assert_eq!(

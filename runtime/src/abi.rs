@@ -1,0 +1,1151 @@
+//! The C ABI that generated code calls: thin `extern "C"` wrappers over
+//! [`Session`]. Conventions (docs/runtime.md lists every symbol):
+//!
+//! - every entry takes the session pointer first and returns a status:
+//!   `0` ok, `1` the bundle reverted (now or earlier), `2` an invalid call
+//!   (a null session). On any non-zero status generated code branches to
+//!   its abort path, which calls `mesh_bundle_finish`.
+//! - names (chains, tokens, protocols, bridge kinds, invariants, `require`
+//!   texts) are registered once with `mesh_name` and passed as indices;
+//!   they are resolved against the world when used, so a name the world
+//!   does not know is a revert with a reason, never a crash.
+//! - amounts go in as two `u64` halves `(lo, hi)` and come back through an
+//!   out-pointer to a [`MeshAmount`] (null: not wanted).
+//! - `loc` is the source location, `(line << 32) | column`; a revert names it.
+//! - no panic crosses the boundary: each entry catches it, and a panic
+//!   reverts the bundle ("internal error").
+
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use crate::gas::Sender;
+use crate::registry::BridgeKind;
+use crate::report::Report;
+use crate::session::{Constraint, Constraints, Invariant, LoanKind, Loc, Session, Spender};
+use crate::world::World;
+
+/// The call succeeded.
+pub const MESH_OK: u32 = 0;
+/// The bundle reverted (by this call or an earlier one).
+pub const MESH_REVERTED: u32 = 1;
+/// The call itself is invalid: a null session or out-pointer where one is needed.
+pub const MESH_INVALID: u32 = 2;
+
+/// An amount as generated code sees it: the low and high 64 bits.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MeshAmount {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+impl MeshAmount {
+    pub fn new(value: u128) -> MeshAmount {
+        MeshAmount {
+            lo: value as u64,
+            hi: (value >> 64) as u64,
+        }
+    }
+
+    pub fn value(self) -> u128 {
+        join(self.lo, self.hi)
+    }
+}
+
+fn join(lo: u64, hi: u64) -> u128 {
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// A session as generated code holds it: the session, its string table,
+/// its constraints, and the report once finished.
+pub struct MeshSession {
+    session: Session,
+    names: Vec<String>,
+    constraints: Constraints,
+    report: Option<Report>,
+    internal_error: Option<String>,
+}
+
+impl MeshSession {
+    /// Wraps a session (the JIT host makes one from its own world; hand
+    /// generated code `Box::into_raw(MeshSession::new(s))`).
+    pub fn new(session: Session) -> Box<MeshSession> {
+        Box::new(MeshSession {
+            session,
+            names: Vec::new(),
+            constraints: Constraints::new(),
+            report: None,
+            internal_error: None,
+        })
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The report, once `mesh_bundle_finish` has run.
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    /// The session, for the world it committed (or kept).
+    pub fn into_session(self) -> Session {
+        self.session
+    }
+
+    fn name(&mut self, index: u32, what: &str) -> Result<String, u32> {
+        match self.names.get(index as usize) {
+            Some(n) => Ok(n.clone()),
+            None => {
+                let _ = self.session.revert(&format!(
+                    "invalid {what} name index {index} (not registered with mesh_name)"
+                ));
+                Err(MESH_REVERTED)
+            }
+        }
+    }
+
+    fn finish(&mut self) -> &Report {
+        if self.report.is_none() {
+            if let Some(e) = self.internal_error.take() {
+                let _ = self
+                    .session
+                    .revert(&format!("internal error in the runtime: {e}"));
+            }
+            let constraints = std::mem::take(&mut self.constraints);
+            self.report = Some(self.session.finish(&constraints));
+        }
+        self.report.as_ref().expect("just set")
+    }
+}
+
+fn status<T>(r: Result<T, crate::session::Revert>) -> u32 {
+    match r {
+        Ok(_) => MESH_OK,
+        Err(_) => MESH_REVERTED,
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic".to_string()
+    }
+}
+
+/// Runs `f` on the session with panics caught; a panic reverts the bundle.
+fn with_session(s: *mut MeshSession, loc: u64, f: impl FnOnce(&mut MeshSession) -> u32) -> u32 {
+    if s.is_null() {
+        return MESH_INVALID;
+    }
+    // SAFETY: generated code passes the pointer it got from
+    // `mesh_bundle_start*` (or the host's `Box::into_raw`), still live.
+    let ms = unsafe { &mut *s };
+    ms.session.at(Loc::unpack(loc));
+    match catch_unwind(AssertUnwindSafe(|| f(ms))) {
+        Ok(st) => st,
+        Err(p) => {
+            let message = panic_message(&*p);
+            // SAFETY: as above; the closure's borrow has ended.
+            let ms = unsafe { &mut *s };
+            if ms.internal_error.is_none() {
+                ms.internal_error = Some(message);
+            }
+            MESH_REVERTED
+        }
+    }
+}
+
+fn write_out(out: *mut MeshAmount, value: u128) {
+    if !out.is_null() {
+        // SAFETY: a non-null out-pointer points at a writable MeshAmount.
+        unsafe { out.write(MeshAmount::new(value)) };
+    }
+}
+
+/// # Safety
+/// `ptr` points at `len` readable bytes (or `len` is 0).
+unsafe fn str_arg(ptr: *const u8, len: usize) -> Option<String> {
+    if len == 0 {
+        return Some(String::new());
+    }
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: the caller promises `len` readable bytes at `ptr`.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    std::str::from_utf8(bytes).ok().map(str::to_string)
+}
+
+fn start(name: String, world: World) -> *mut MeshSession {
+    Box::into_raw(MeshSession::new(Session::new(world, &name)))
+}
+
+/// Starts a bundle named `name` on the embedded default world.
+///
+/// # Safety
+/// `name_ptr` points at `name_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bundle_start(
+    name_ptr: *const u8,
+    name_len: usize,
+) -> *mut MeshSession {
+    catch_unwind(|| {
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
+        start(name, World::builtin())
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Starts a bundle on the world file at `path` (UTF-8). Returns null, with
+/// the reason on standard error, if the file cannot be read.
+///
+/// # Safety
+/// Both pointers point at their lengths of UTF-8 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bundle_start_world(
+    name_ptr: *const u8,
+    name_len: usize,
+    path_ptr: *const u8,
+    path_len: usize,
+) -> *mut MeshSession {
+    catch_unwind(|| {
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
+        // SAFETY: forwarded from the caller.
+        let Some(path) = (unsafe { str_arg(path_ptr, path_len) }) else {
+            eprintln!("error: the world path is not UTF-8");
+            return std::ptr::null_mut();
+        };
+        match World::load(Path::new(&path)) {
+            Ok(world) => start(name, world),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::ptr::null_mut()
+            }
+        }
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Frees a session (null is ignored).
+///
+/// # Safety
+/// `s` came from `mesh_bundle_start*` and is not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bundle_free(s: *mut MeshSession) {
+    if !s.is_null() {
+        // SAFETY: the caller hands back ownership.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(s) })));
+    }
+}
+
+/// Registers a name (UTF-8) and writes its index to `out_index`.
+///
+/// # Safety
+/// `s` is a live session; `ptr` points at `len` bytes; `out_index` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_name(
+    s: *mut MeshSession,
+    ptr: *const u8,
+    len: usize,
+    out_index: *mut u32,
+) -> u32 {
+    if out_index.is_null() {
+        return MESH_INVALID;
+    }
+    with_session(s, 0, |ms| {
+        // SAFETY: forwarded from the caller.
+        let Some(name) = (unsafe { str_arg(ptr, len) }) else {
+            let _ = ms.session.revert("a name is not UTF-8");
+            return MESH_REVERTED;
+        };
+        let index = match ms.names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                ms.names.push(name);
+                ms.names.len() - 1
+            }
+        };
+        // SAFETY: checked non-null above; the caller promises it is writable.
+        unsafe { out_index.write(index as u32) };
+        MESH_OK
+    })
+}
+
+/// Opens a chain transaction; `sender` is 0 for the wallet, 1 for the executor.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_tx_begin(
+    s: *mut MeshSession,
+    chain: u32,
+    sender: u32,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let Ok(chain) = ms.name(chain, "chain") else {
+            return MESH_REVERTED;
+        };
+        let sender = match sender {
+            0 => Sender::Wallet,
+            1 => Sender::Executor,
+            other => {
+                return status(
+                    ms.session
+                        .revert(&format!("invalid sender {other} (0 wallet, 1 executor)")),
+                )
+            }
+        };
+        status(ms.session.begin_transaction(&chain, sender))
+    })
+}
+
+/// Closes the open transaction.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_tx_end(s: *mut MeshSession, loc: u64) -> u32 {
+    with_session(s, loc, |ms| status(ms.session.end_transaction()))
+}
+
+/// Begins a group of parallel branches.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_parallel_begin(s: *mut MeshSession, loc: u64) -> u32 {
+    with_session(s, loc, |ms| status(ms.session.begin_parallel()))
+}
+
+/// Ends a parallel branch and begins the next.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_parallel_next(s: *mut MeshSession, loc: u64) -> u32 {
+    with_session(s, loc, |ms| status(ms.session.next_branch()))
+}
+
+/// Ends a group of parallel branches.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_parallel_end(s: *mut MeshSession, loc: u64) -> u32 {
+    with_session(s, loc, |ms| status(ms.session.end_parallel()))
+}
+
+/// Approves a spender of `token`: `spender_kind` 0 means `spender` names a
+/// protocol, 1 a bridge kind (`htlb`, `zk`, `threshold`).
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_approve(
+    s: *mut MeshSession,
+    token: u32,
+    spender_kind: u32,
+    spender: u32,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(token), Ok(spender)) = (ms.name(token, "token"), ms.name(spender, "spender"))
+        else {
+            return MESH_REVERTED;
+        };
+        match spender_kind {
+            0 => status(ms.session.approve(&token, Spender::Protocol(&spender))),
+            1 => match BridgeKind::from_name(&spender) {
+                Some(kind) => status(ms.session.approve(&token, Spender::Bridge(kind))),
+                None => status(
+                    ms.session
+                        .revert(&format!("unknown bridge kind `{spender}`")),
+                ),
+            },
+            other => status(ms.session.revert(&format!(
+                "invalid spender kind {other} (0 protocol, 1 bridge)"
+            ))),
+        }
+    })
+}
+
+/// `input`: moves an amount from the wallet on `chain` into the holdings.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_input(
+    s: *mut MeshSession,
+    chain: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(chain), Ok(token)) = (ms.name(chain, "chain"), ms.name(token, "token")) else {
+            return MESH_REVERTED;
+        };
+        status(ms.session.input(&chain, &token, join(lo, hi)))
+    })
+}
+
+/// `borrow`: `flash` 1 takes a flash loan, 0 an ordinary one. Writes the
+/// amount borrowed to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_borrow(
+    s: *mut MeshSession,
+    protocol: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    flash: u32,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
+        else {
+            return MESH_REVERTED;
+        };
+        let kind = if flash != 0 {
+            LoanKind::Flash
+        } else {
+            LoanKind::Ordinary
+        };
+        match ms.session.borrow(&protocol, &token, join(lo, hi), kind) {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// `repay`: principal `(lo, hi)` plus its premium.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_repay(
+    s: *mut MeshSession,
+    protocol: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
+        else {
+            return MESH_REVERTED;
+        };
+        status(ms.session.repay(&protocol, &token, join(lo, hi)))
+    })
+}
+
+/// `swap`: sells `(lo, hi)` of `token_in` for at least `(min_lo, min_hi)`
+/// of `token_out`; writes what came out to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_swap(
+    s: *mut MeshSession,
+    exchange: u32,
+    token_in: u32,
+    lo: u64,
+    hi: u64,
+    token_out: u32,
+    min_lo: u64,
+    min_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(exchange), Ok(tin), Ok(tout)) = (
+            ms.name(exchange, "exchange"),
+            ms.name(token_in, "token"),
+            ms.name(token_out, "token"),
+        ) else {
+            return MESH_REVERTED;
+        };
+        match ms
+            .session
+            .swap(&exchange, &tin, join(lo, hi), &tout, join(min_lo, min_hi))
+        {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// A multi-hop swap along `path_len` token name indices at `path`.
+///
+/// # Safety
+/// `s` is a live session; `path` points at `path_len` u32; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_swap_path(
+    s: *mut MeshSession,
+    exchange: u32,
+    path: *const u32,
+    path_len: usize,
+    lo: u64,
+    hi: u64,
+    min_lo: u64,
+    min_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        if path.is_null() && path_len > 0 {
+            return status(ms.session.revert("a swap path pointer is null"));
+        }
+        let indices: &[u32] = if path_len == 0 {
+            &[]
+        } else {
+            // SAFETY: the caller promises `path_len` readable u32 at `path`.
+            unsafe { std::slice::from_raw_parts(path, path_len) }
+        };
+        let Ok(exchange) = ms.name(exchange, "exchange") else {
+            return MESH_REVERTED;
+        };
+        let mut tokens = Vec::with_capacity(indices.len());
+        for &i in indices {
+            let Ok(t) = ms.name(i, "token") else {
+                return MESH_REVERTED;
+            };
+            tokens.push(t);
+        }
+        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
+        match ms
+            .session
+            .swap_path(&exchange, &refs, join(lo, hi), join(min_lo, min_hi))
+        {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// `deposit`.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_deposit(
+    s: *mut MeshSession,
+    protocol: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
+        else {
+            return MESH_REVERTED;
+        };
+        status(ms.session.deposit(&protocol, &token, join(lo, hi)))
+    })
+}
+
+/// `withdraw`; writes the amount withdrawn to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_withdraw(
+    s: *mut MeshSession,
+    protocol: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
+        else {
+            return MESH_REVERTED;
+        };
+        match ms.session.withdraw(&protocol, &token, join(lo, hi)) {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// No bridge kind given: the most trusted route (as `-O0` lowers an
+/// unpinned bridge).
+pub const MESH_UNPINNED: u32 = u32::MAX;
+
+/// `bridge` to chain `to` via the bridge kind named by `via` (or
+/// [`MESH_UNPINNED`]); writes what arrives to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bridge(
+    s: *mut MeshSession,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    to: u32,
+    via: u32,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        let (Ok(token), Ok(to)) = (ms.name(token, "token"), ms.name(to, "chain")) else {
+            return MESH_REVERTED;
+        };
+        let kind = if via == MESH_UNPINNED {
+            None
+        } else {
+            let Ok(name) = ms.name(via, "bridge kind") else {
+                return MESH_REVERTED;
+            };
+            match BridgeKind::from_name(&name) {
+                Some(k) => Some(k),
+                None => return status(ms.session.revert(&format!("unknown bridge kind `{name}`"))),
+            }
+        };
+        match ms.session.bridge(&token, join(lo, hi), &to, kind) {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// The bundle's current holding of `token` on `chain` (for `all T`).
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_holding(
+    s: *mut MeshSession,
+    chain: u32,
+    token: u32,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    if out.is_null() {
+        return MESH_INVALID;
+    }
+    with_session(s, loc, |ms| {
+        let (Ok(chain), Ok(token)) = (ms.name(chain, "chain"), ms.name(token, "token")) else {
+            return MESH_REVERTED;
+        };
+        match ms.session.holding(&chain, &token) {
+            Ok(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// No text for a `require`.
+pub const MESH_NO_TEXT: u32 = u32::MAX;
+
+/// `require`: reverts unless `ok` is non-zero; `text` names the condition
+/// as written (a name index, or [`MESH_NO_TEXT`]).
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_require(s: *mut MeshSession, ok: u32, text: u32, loc: u64) -> u32 {
+    with_session(s, loc, |ms| {
+        let what = if text == MESH_NO_TEXT {
+            String::new()
+        } else {
+            match ms.name(text, "require text") {
+                Ok(t) => t,
+                Err(st) => return st,
+            }
+        };
+        status(ms.session.require(ok != 0, &what))
+    })
+}
+
+/// Reverts the bundle with `reason` (UTF-8), e.g. an overflow that
+/// generated code detected. Always returns `1`.
+///
+/// # Safety
+/// `s` is a live session; `ptr` points at `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_revert(
+    s: *mut MeshSession,
+    ptr: *const u8,
+    len: usize,
+    loc: u64,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        // SAFETY: forwarded from the caller.
+        let reason =
+            unsafe { str_arg(ptr, len) }.unwrap_or_else(|| "revert (reason not UTF-8)".to_string());
+        let _ = ms.session.revert(&reason);
+        MESH_REVERTED
+    })
+}
+
+fn arith(
+    s: *mut MeshSession,
+    loc: u64,
+    a: u128,
+    b: u128,
+    out: *mut MeshAmount,
+    op: fn(u128, u128) -> Option<u128>,
+    what: &str,
+) -> u32 {
+    if out.is_null() {
+        return MESH_INVALID;
+    }
+    with_session(s, loc, |ms| {
+        if ms.session.reverted().is_some() {
+            return MESH_REVERTED;
+        }
+        match op(a, b) {
+            Some(v) => {
+                write_out(out, v);
+                MESH_OK
+            }
+            None => status(ms.session.revert(what)),
+        }
+    })
+}
+
+/// Checked `a + b`; overflow reverts.
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_amount_add(
+    s: *mut MeshSession,
+    a_lo: u64,
+    a_hi: u64,
+    b_lo: u64,
+    b_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    arith(
+        s,
+        loc,
+        join(a_lo, a_hi),
+        join(b_lo, b_hi),
+        out,
+        u128::checked_add,
+        "arithmetic overflow in +",
+    )
+}
+
+/// Checked `a - b`; underflow reverts.
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_amount_sub(
+    s: *mut MeshSession,
+    a_lo: u64,
+    a_hi: u64,
+    b_lo: u64,
+    b_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    arith(
+        s,
+        loc,
+        join(a_lo, a_hi),
+        join(b_lo, b_hi),
+        out,
+        u128::checked_sub,
+        "arithmetic underflow in - (the result would be negative)",
+    )
+}
+
+/// Checked `a * b`; overflow reverts.
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_amount_mul(
+    s: *mut MeshSession,
+    a_lo: u64,
+    a_hi: u64,
+    b_lo: u64,
+    b_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    arith(
+        s,
+        loc,
+        join(a_lo, a_hi),
+        join(b_lo, b_hi),
+        out,
+        u128::checked_mul,
+        "arithmetic overflow in *",
+    )
+}
+
+/// `a / b`, rounded down; division by zero reverts.
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_amount_div(
+    s: *mut MeshSession,
+    a_lo: u64,
+    a_hi: u64,
+    b_lo: u64,
+    b_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    arith(
+        s,
+        loc,
+        join(a_lo, a_hi),
+        join(b_lo, b_hi),
+        out,
+        u128::checked_div,
+        "division by zero",
+    )
+}
+
+fn add_constraint(
+    s: *mut MeshSession,
+    loc: u64,
+    f: impl FnOnce(&mut MeshSession) -> Result<Constraint, u32>,
+) -> u32 {
+    with_session(s, loc, |ms| {
+        if ms.session.reverted().is_some() {
+            return MESH_REVERTED;
+        }
+        match f(ms) {
+            Ok(c) => {
+                ms.constraints.items.push((c, Loc::unpack(loc)));
+                MESH_OK
+            }
+            Err(st) => st,
+        }
+    })
+}
+
+/// Constraint `deadline: blocks`, checked at finish.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_deadline(
+    s: *mut MeshSession,
+    blocks: u64,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |_| Ok(Constraint::Deadline(blocks)))
+}
+
+/// Constraint `max_gas: gas`, checked at finish.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_max_gas(s: *mut MeshSession, gas: u64, loc: u64) -> u32 {
+    add_constraint(s, loc, |_| Ok(Constraint::MaxGas(gas)))
+}
+
+/// Constraint `min_balance: amount token on chain`, checked at finish.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_min_balance(
+    s: *mut MeshSession,
+    chain: u32,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |ms| {
+        let chain = ms.name(chain, "chain")?;
+        let token = ms.name(token, "token")?;
+        if ms.session.holding(&chain, &token).is_err() {
+            return Err(MESH_REVERTED);
+        }
+        Ok(Constraint::MinBalance {
+            chain,
+            token,
+            amount: join(lo, hi),
+        })
+    })
+}
+
+/// Constraint `invariant: name` (`constant_product`), checked at finish.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_invariant(
+    s: *mut MeshSession,
+    name: u32,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |ms| {
+        let name = ms.name(name, "invariant")?;
+        match Invariant::from_name(&name) {
+            Some(i) => Ok(Constraint::Invariant(i)),
+            None => {
+                let _ = ms.session.revert(&format!(
+                    "unknown invariant `{name}`; the runtime knows `constant_product`"
+                ));
+                Err(MESH_REVERTED)
+            }
+        }
+    })
+}
+
+/// Ends the bundle: checks obligations and constraints, then commits or
+/// reverts everything. Returns `0` committed, `1` reverted. Idempotent.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bundle_finish(s: *mut MeshSession, loc: u64) -> u32 {
+    with_session(s, loc, |ms| {
+        if ms.finish().committed() {
+            MESH_OK
+        } else {
+            MESH_REVERTED
+        }
+    })
+}
+
+/// Prints the report on standard output: human text, or JSON when `json`
+/// is non-zero. Finishes the bundle first if needed.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_report_print(s: *mut MeshSession, json: u32) -> u32 {
+    with_session(s, 0, |ms| {
+        let report = ms.finish();
+        if json != 0 {
+            println!("{}", report.to_json());
+        } else {
+            print!("{}", report.render_human());
+        }
+        MESH_OK
+    })
+}
+
+/// Writes the session's world (as committed, or unchanged after a revert)
+/// to the file at `path`, atomically. `0` ok, `2` on an I/O error (reported
+/// on standard error) or before the bundle has finished.
+///
+/// # Safety
+/// `s` is a live session; `ptr` points at `len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_world_save(s: *mut MeshSession, ptr: *const u8, len: usize) -> u32 {
+    with_session(s, 0, |ms| {
+        if ms.report.is_none() {
+            eprintln!("error: the world is saved after the bundle finishes");
+            return MESH_INVALID;
+        }
+        // SAFETY: forwarded from the caller.
+        let Some(path) = (unsafe { str_arg(ptr, len) }) else {
+            eprintln!("error: the world path is not UTF-8");
+            return MESH_INVALID;
+        };
+        match ms.session.world().save_atomic(Path::new(&path)) {
+            Ok(()) => MESH_OK,
+            Err(e) => {
+                eprintln!("error: cannot write {path}: {e}");
+                MESH_INVALID
+            }
+        }
+    })
+}
+
+/// The body of a bundle, as generated code defines it: runs the bundle's
+/// calls on the session, returns a status.
+pub type MeshBundleBody = extern "C" fn(*mut MeshSession) -> u32;
+
+/// The `main` of a standalone executable: parses `[--world PATH] [--json]
+/// [--commit]`, starts the session, runs `body`, finishes, prints the
+/// report, and with `--commit` writes a committed world back to the world
+/// file (atomically). Returns the exit code: 0 committed, 1 reverted,
+/// 2 usage or I/O error.
+///
+/// # Safety
+/// `argv` holds `argc` C strings; `name_ptr` points at `name_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_main(
+    argc: i32,
+    argv: *const *const c_char,
+    name_ptr: *const u8,
+    name_len: usize,
+    body: MeshBundleBody,
+) -> i32 {
+    let run = AssertUnwindSafe(|| {
+        let mut args = Vec::new();
+        for i in 1..argc.max(0) as usize {
+            // SAFETY: the caller passes the process's argv.
+            let arg = unsafe { *argv.add(i) };
+            if arg.is_null() {
+                break;
+            }
+            // SAFETY: each argv entry is a NUL-terminated string.
+            args.push(
+                unsafe { CStr::from_ptr(arg) }
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+        // SAFETY: forwarded from the caller.
+        let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
+        let (mut world_path, mut json, mut commit) = (None, false, false);
+        let mut it = args.into_iter();
+        while let Some(a) = it.next() {
+            match a.as_str() {
+                "--world" => match it.next() {
+                    Some(p) => world_path = Some(p),
+                    None => {
+                        eprintln!("error: --world needs a path");
+                        return 2;
+                    }
+                },
+                "--json" => json = true,
+                "--commit" => commit = true,
+                "--help" | "-h" => {
+                    println!("usage: {name} [--world PATH] [--json] [--commit]");
+                    return 0;
+                }
+                other => {
+                    eprintln!("error: unknown argument `{other}`\nusage: {name} [--world PATH] [--json] [--commit]");
+                    return 2;
+                }
+            }
+        }
+        if commit && world_path.is_none() {
+            eprintln!("error: --commit needs --world PATH (the file to write back)");
+            return 2;
+        }
+        let world = match &world_path {
+            Some(p) => match World::load(Path::new(p)) {
+                Ok(w) => w,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            },
+            None => World::builtin(),
+        };
+        let s = Box::into_raw(MeshSession::new(Session::new(world, &name)));
+        let _ = catch_unwind(AssertUnwindSafe(|| body(s)));
+        // SAFETY: `s` is live until freed below.
+        let code = unsafe {
+            let finished = mesh_bundle_finish(s, 0);
+            mesh_report_print(s, u32::from(json));
+            let mut code = if finished == MESH_OK { 0 } else { 1 };
+            if code == 0 && commit {
+                let p = world_path.as_deref().unwrap_or_default();
+                if mesh_world_save(s, p.as_ptr(), p.len()) != MESH_OK {
+                    code = 2;
+                }
+            }
+            mesh_bundle_free(s);
+            code
+        };
+        code
+    });
+    catch_unwind(run).unwrap_or(2)
+}
+
+/// One exported symbol: its name and address.
+#[derive(Clone, Copy, Debug)]
+pub struct Symbol {
+    pub name: &'static str,
+    pub address: *const u8,
+}
+
+// SAFETY: the addresses are of functions, immutable for the program's life.
+unsafe impl Sync for Symbol {}
+// SAFETY: as above.
+unsafe impl Send for Symbol {}
+
+macro_rules! symbol_table {
+    ($($f:ident),* $(,)?) => {
+        static SYMBOLS: &[Symbol] = &[$(Symbol { name: stringify!($f), address: $f as *const u8 }),*];
+    };
+}
+
+symbol_table![
+    mesh_bundle_start,
+    mesh_bundle_start_world,
+    mesh_bundle_free,
+    mesh_name,
+    mesh_tx_begin,
+    mesh_tx_end,
+    mesh_parallel_begin,
+    mesh_parallel_next,
+    mesh_parallel_end,
+    mesh_approve,
+    mesh_input,
+    mesh_borrow,
+    mesh_repay,
+    mesh_swap,
+    mesh_swap_path,
+    mesh_deposit,
+    mesh_withdraw,
+    mesh_bridge,
+    mesh_holding,
+    mesh_require,
+    mesh_revert,
+    mesh_amount_add,
+    mesh_amount_sub,
+    mesh_amount_mul,
+    mesh_amount_div,
+    mesh_constraint_deadline,
+    mesh_constraint_max_gas,
+    mesh_constraint_min_balance,
+    mesh_constraint_invariant,
+    mesh_bundle_finish,
+    mesh_report_print,
+    mesh_world_save,
+    mesh_main,
+];
+
+/// Every symbol of the ABI: the single table that the JIT registers and
+/// that docs/runtime.md lists.
+pub fn symbols() -> &'static [Symbol] {
+    SYMBOLS
+}

@@ -1,0 +1,202 @@
+//! The gas schedule: data, one named row per figure, each from a public
+//! source cited in docs/gas.md. The session meters exactly the calls it is
+//! told to make with these rows, so gas is a deterministic function of the
+//! sequence of calls, and a compiler can compute it statically with the
+//! same schedule (see `GasSchedule::call_cost`).
+
+use crate::registry::RouteInfo;
+
+/// Who sends a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sender {
+    /// The user's own account: one call per transaction, router-style
+    /// protocol entry points, and the called contract is warm (it is the
+    /// transaction's `to`, EIP-2929).
+    Wallet,
+    /// The user's smart-wallet executor: any number of inner calls, each with
+    /// a dispatch overhead and an account access, direct (pair-level) swaps,
+    /// flash loans, approvals held for the rest of the bundle.
+    Executor,
+}
+
+impl Sender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sender::Wallet => "wallet",
+            Sender::Executor => "executor",
+        }
+    }
+}
+
+/// The gas schedule. Every row is documented, with its source, in
+/// docs/gas.md; never tune a row to flatter a result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GasSchedule {
+    /// Every transaction's intrinsic cost (yellow paper `G_transaction`).
+    pub tx_base: u64,
+    /// Calldata, per zero byte (EIP-2028).
+    pub calldata_zero_byte: u64,
+    /// Calldata, per non-zero byte (EIP-2028).
+    pub calldata_nonzero_byte: u64,
+    /// First access to an account in a transaction (EIP-2929).
+    pub cold_account_access: u64,
+    /// Every later access to the same account in the transaction (EIP-2929).
+    pub warm_account_access: u64,
+    /// The executor's per-inner-call overhead (multicall-style batching).
+    pub executor_dispatch: u64,
+    /// Zero bytes of the address word an executor's batch carries per inner call.
+    pub executor_call_zero_bytes: u64,
+    /// Non-zero bytes of that address word.
+    pub executor_call_nonzero_bytes: u64,
+    /// ERC-20 `approve`, without the transaction base.
+    pub approve: u64,
+    /// Uniswap V2 router `swapExactTokensForTokens`, one hop, without base.
+    pub router_swap: u64,
+    /// Each further hop of a router swap.
+    pub router_extra_hop: u64,
+    /// ERC-20 `transfer` into the first pair before a direct swap, without base.
+    pub token_transfer: u64,
+    /// `UniswapV2Pair.swap` called directly, without base.
+    pub pair_swap: u64,
+    /// The extra cost of a pair's first swap in a block (price oracle update).
+    pub pair_oracle_update: u64,
+    /// Aave V3 `flashLoanSimple`, without base (the pool's pull of the
+    /// repayment is inside it).
+    pub flash_loan: u64,
+    /// Aave V3 `borrow` (an ordinary, collateralised loan).
+    pub borrow: u64,
+    /// Aave V3 `repay`.
+    pub repay: u64,
+    /// Aave V3 `supply` (`deposit`).
+    pub deposit: u64,
+    /// Aave V3 `withdraw`.
+    pub withdraw: u64,
+}
+
+/// One protocol operation, as the gas schedule sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation<'a> {
+    Approve,
+    /// A swap over `hops` pairs (1 for a single swap).
+    Swap {
+        hops: usize,
+    },
+    FlashLoan,
+    Borrow,
+    /// Repaying an ordinary loan (a flash loan's repayment costs nothing
+    /// beyond the flash-loan row: the pool pulls it).
+    Repay,
+    Deposit,
+    Withdraw,
+    Bridge {
+        route: &'a RouteInfo,
+    },
+}
+
+impl GasSchedule {
+    /// The standard schedule (docs/gas.md).
+    pub fn standard() -> GasSchedule {
+        GasSchedule {
+            tx_base: 21_000,
+            calldata_zero_byte: 4,
+            calldata_nonzero_byte: 16,
+            cold_account_access: 2_600,
+            warm_account_access: 100,
+            executor_dispatch: 3_500,
+            executor_call_zero_bytes: 12,
+            executor_call_nonzero_bytes: 20,
+            approve: 25_000,
+            router_swap: 97_000,
+            router_extra_hop: 50_000,
+            token_transfer: 13_305,
+            pair_swap: 41_746,
+            pair_oracle_update: 10_416,
+            flash_loan: 138_000,
+            borrow: 209_000,
+            repay: 151_000,
+            deposit: 140_000,
+            withdraw: 155_000,
+        }
+    }
+
+    /// Every row by name, in the order docs/gas.md lists them.
+    pub fn rows(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("tx_base", self.tx_base),
+            ("calldata_zero_byte", self.calldata_zero_byte),
+            ("calldata_nonzero_byte", self.calldata_nonzero_byte),
+            ("cold_account_access", self.cold_account_access),
+            ("warm_account_access", self.warm_account_access),
+            ("executor_dispatch", self.executor_dispatch),
+            ("executor_call_zero_bytes", self.executor_call_zero_bytes),
+            (
+                "executor_call_nonzero_bytes",
+                self.executor_call_nonzero_bytes,
+            ),
+            ("approve", self.approve),
+            ("router_swap", self.router_swap),
+            ("router_extra_hop", self.router_extra_hop),
+            ("token_transfer", self.token_transfer),
+            ("pair_swap", self.pair_swap),
+            ("pair_oracle_update", self.pair_oracle_update),
+            ("flash_loan", self.flash_loan),
+            ("borrow", self.borrow),
+            ("repay", self.repay),
+            ("deposit", self.deposit),
+            ("withdraw", self.withdraw),
+        ]
+    }
+
+    /// The calldata an executor's batch carries for one inner call besides
+    /// the call's own data: the target's address word.
+    pub fn executor_call_calldata(&self) -> u64 {
+        self.executor_call_zero_bytes * self.calldata_zero_byte
+            + self.executor_call_nonzero_bytes * self.calldata_nonzero_byte
+    }
+
+    /// The fixed cost of one executor inner call, before its account access
+    /// and its operation: dispatch and the address word.
+    pub fn executor_call_overhead(&self) -> u64 {
+        self.executor_dispatch + self.executor_call_calldata()
+    }
+
+    /// An account access: cold on first touch in a transaction, warm after.
+    pub fn account_access(&self, first_touch: bool) -> u64 {
+        if first_touch {
+            self.cold_account_access
+        } else {
+            self.warm_account_access
+        }
+    }
+
+    /// The execution gas of an operation as `sender` performs it, without
+    /// the transaction base, the executor call overhead and the account
+    /// accesses (which depend on what the transaction touched before), and
+    /// without the oracle updates of a direct swap (which depend on which
+    /// pairs the transaction swapped on before). `Session` adds those.
+    pub fn operation(&self, sender: Sender, op: &Operation<'_>) -> u64 {
+        match (sender, op) {
+            (_, Operation::Approve) => self.approve,
+            (Sender::Wallet, Operation::Swap { hops }) => {
+                self.router_swap + self.router_extra_hop * (*hops as u64).saturating_sub(1)
+            }
+            // Direct: one transfer into the first pair, then one pair swap
+            // per hop, each pair sending its output on to the next.
+            (Sender::Executor, Operation::Swap { hops }) => {
+                self.token_transfer + self.pair_swap * (*hops as u64)
+            }
+            (_, Operation::FlashLoan) => self.flash_loan,
+            (_, Operation::Borrow) => self.borrow,
+            (_, Operation::Repay) => self.repay,
+            (_, Operation::Deposit) => self.deposit,
+            (_, Operation::Withdraw) => self.withdraw,
+            (_, Operation::Bridge { route }) => route.gas,
+        }
+    }
+}
+
+impl Default for GasSchedule {
+    fn default() -> GasSchedule {
+        GasSchedule::standard()
+    }
+}

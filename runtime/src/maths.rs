@@ -1,0 +1,180 @@
+//! Exact protocol maths: Uniswap V2's constant-product formulas with a fee,
+//! and the premium and fee rounding of lenders and bridges. Integers only,
+//! every step checked; an impossible case is an error, never a wrap.
+
+use std::fmt;
+
+use crate::registry::bps_ceil;
+use crate::u256::U256;
+
+/// Why a formula has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathError {
+    /// `getAmountOut` of zero (Uniswap: `INSUFFICIENT_INPUT_AMOUNT`).
+    InsufficientInput,
+    /// `getAmountIn` of zero (Uniswap: `INSUFFICIENT_OUTPUT_AMOUNT`).
+    InsufficientOutput,
+    /// A reserve is zero, or the output asked for is the whole reserve or
+    /// more (Uniswap: `INSUFFICIENT_LIQUIDITY`).
+    InsufficientLiquidity,
+    /// An intermediate value does not fit in 256 bits, or a result does not
+    /// fit in 128 (Solidity's checked arithmetic reverts there too).
+    Overflow,
+    /// A fee of 100% or more.
+    BadFee,
+}
+
+impl fmt::Display for MathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MathError::InsufficientInput => "insufficient input amount (zero)",
+            MathError::InsufficientOutput => "insufficient output amount (zero)",
+            MathError::InsufficientLiquidity => "insufficient liquidity in the pair",
+            MathError::Overflow => "arithmetic overflow",
+            MathError::BadFee => "the fee is 100% or more",
+        })
+    }
+}
+
+/// Basis points in one: fees and premiums are over 10,000.
+pub const BPS: u128 = 10_000;
+
+fn fee_factor(fee_bps: u32) -> Result<u128, MathError> {
+    BPS.checked_sub(u128::from(fee_bps))
+        .filter(|&f| f > 0)
+        .ok_or(MathError::BadFee)
+}
+
+/// Uniswap V2 `getAmountOut` with a fee of `fee_bps` basis points:
+/// `a·(10⁴−fee)·rOut / (rIn·10⁴ + a·(10⁴−fee))`, floor. With 30 bps this is
+/// the published `a·997·rOut / (rIn·1000 + a·997)` (both sides scaled by 10).
+pub fn get_amount_out(
+    amount_in: u128,
+    reserve_in: u128,
+    reserve_out: u128,
+    fee_bps: u32,
+) -> Result<u128, MathError> {
+    if amount_in == 0 {
+        return Err(MathError::InsufficientInput);
+    }
+    if reserve_in == 0 || reserve_out == 0 {
+        return Err(MathError::InsufficientLiquidity);
+    }
+    let factor = fee_factor(fee_bps)?;
+    let in_with_fee = U256::widening_mul(amount_in, factor);
+    let numerator = in_with_fee
+        .checked_mul(U256::from_u128(reserve_out))
+        .ok_or(MathError::Overflow)?;
+    let denominator = U256::widening_mul(reserve_in, BPS)
+        .checked_add(in_with_fee)
+        .ok_or(MathError::Overflow)?;
+    numerator
+        .checked_div(denominator)
+        .and_then(U256::to_u128)
+        .ok_or(MathError::Overflow)
+}
+
+/// Uniswap V2 `getAmountIn`: `rIn·o·10⁴ / ((rOut−o)·(10⁴−fee)) + 1`.
+pub fn get_amount_in(
+    amount_out: u128,
+    reserve_in: u128,
+    reserve_out: u128,
+    fee_bps: u32,
+) -> Result<u128, MathError> {
+    if amount_out == 0 {
+        return Err(MathError::InsufficientOutput);
+    }
+    if reserve_in == 0 || reserve_out == 0 || amount_out >= reserve_out {
+        return Err(MathError::InsufficientLiquidity);
+    }
+    let factor = fee_factor(fee_bps)?;
+    let numerator = U256::widening_mul(reserve_in, amount_out)
+        .checked_mul(U256::from_u128(BPS))
+        .ok_or(MathError::Overflow)?;
+    let denominator = U256::widening_mul(reserve_out - amount_out, factor);
+    numerator
+        .checked_div(denominator)
+        .and_then(|q| q.checked_add(U256::from_u128(1)))
+        .and_then(U256::to_u128)
+        .ok_or(MathError::Overflow)
+}
+
+/// Uniswap V2 `getAmountsOut`: `getAmountOut` hop by hop over the reserves
+/// `(reserveIn, reserveOut)` of each hop. Returns every intermediate amount,
+/// the input first.
+pub fn get_amounts_out(
+    amount_in: u128,
+    hops: &[(u128, u128)],
+    fee_bps: u32,
+) -> Result<Vec<u128>, MathError> {
+    let mut amounts = Vec::with_capacity(hops.len() + 1);
+    amounts.push(amount_in);
+    let mut amount = amount_in;
+    for &(reserve_in, reserve_out) in hops {
+        amount = get_amount_out(amount, reserve_in, reserve_out, fee_bps)?;
+        amounts.push(amount);
+    }
+    Ok(amounts)
+}
+
+/// The premium a lender charges on a loan of `principal`: Aave V3's
+/// `percentMulCeil`, `ceil(principal · bps / 10⁴)`.
+pub fn premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
+    bps_ceil(principal, premium_bps).ok_or(MathError::Overflow)
+}
+
+/// `k = reserve0 · reserve1`, exactly.
+pub fn constant_product(reserve0: u128, reserve1: u128) -> U256 {
+    U256::widening_mul(reserve0, reserve1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const E18: u128 = 1_000_000_000_000_000_000;
+
+    #[test]
+    fn published_vectors() {
+        assert_eq!(
+            get_amount_out(2 * E18, 5 * E18, 10 * E18, 30),
+            Ok(2_851_015_155_847_869_602)
+        );
+        assert_eq!(
+            get_amount_out(E18, 10 * E18, 10 * E18, 30),
+            Ok(906_610_893_880_149_131)
+        );
+        assert_eq!(
+            get_amount_out(E18, 1000 * E18, 1000 * E18, 30),
+            Ok(996_006_981_039_903_216)
+        );
+        assert_eq!(get_amount_out(2, 100, 100, 30), Ok(1));
+        assert_eq!(get_amount_in(1, 100, 100, 30), Ok(2));
+    }
+
+    #[test]
+    fn impossible_cases_are_errors() {
+        assert_eq!(
+            get_amount_out(0, 1, 1, 30),
+            Err(MathError::InsufficientInput)
+        );
+        assert_eq!(
+            get_amount_out(1, 0, 1, 30),
+            Err(MathError::InsufficientLiquidity)
+        );
+        assert_eq!(
+            get_amount_in(0, 1, 1, 30),
+            Err(MathError::InsufficientOutput)
+        );
+        assert_eq!(
+            get_amount_in(100, 100, 100, 30),
+            Err(MathError::InsufficientLiquidity)
+        );
+        assert_eq!(get_amount_out(1, 1, 1, 10_000), Err(MathError::BadFee));
+        assert_eq!(
+            get_amount_out(u128::MAX, u128::MAX, u128::MAX, 30),
+            Err(MathError::Overflow)
+        );
+        assert_eq!(premium(u128::MAX, 5), Err(MathError::Overflow));
+    }
+}

@@ -1,0 +1,263 @@
+//! The report of one bundle: committed or reverted (with the reason and
+//! the source line), gas per chain and per transaction, blocks, and what
+//! the bundle returned to the wallet. Human text by default, JSON with a
+//! stable key order for machines.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fmt::Write as _;
+
+use crate::amount::format_units;
+use crate::gas::Sender;
+use crate::session::{Loc, Revert};
+
+/// An amount with its token's decimals, so it can be written exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Amount {
+    pub base: u128,
+    pub decimals: u8,
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_units(self.base, self.decimals))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Committed,
+    Reverted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Committed => "committed",
+            Status::Reverted => "reverted",
+        }
+    }
+}
+
+/// One call made in a transaction, with the gas it was charged (for an
+/// executor's inner call: dispatch, address word, account access and the
+/// operation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    pub what: String,
+    pub gas: u64,
+    pub loc: Loc,
+}
+
+/// One chain transaction: its chain, sender, block, and gas (the base
+/// cost plus its calls).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxRecord {
+    pub chain: String,
+    pub sender: Sender,
+    /// The block it took, counted from the bundle's start (1 = the first).
+    pub block: u64,
+    pub gas: u64,
+    pub calls: Vec<CallRecord>,
+}
+
+impl TxRecord {
+    pub(crate) fn from_open(
+        chain: String,
+        sender: Sender,
+        block: u64,
+        gas: u64,
+        calls: Vec<CallRecord>,
+    ) -> TxRecord {
+        TxRecord {
+            chain,
+            sender,
+            block,
+            gas,
+            calls,
+        }
+    }
+}
+
+/// What a bundle did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub bundle: String,
+    pub status: Status,
+    pub revert: Option<Revert>,
+    /// Every transaction metered, in order (on a revert: up to the failure;
+    /// the world is unchanged all the same).
+    pub transactions: Vec<TxRecord>,
+    pub blocks: u64,
+    /// What the bundle returned to the wallet: chain → token → amount
+    /// (non-zero holdings only; empty on a revert).
+    pub result: BTreeMap<String, BTreeMap<String, Amount>>,
+    /// The wallet balances the bundle touched: (chain, token, before, after).
+    pub wallet: Vec<(String, String, Amount, Amount)>,
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string always serialises")
+}
+
+impl Report {
+    pub fn committed(&self) -> bool {
+        self.status == Status::Committed
+    }
+
+    pub fn gas_total(&self) -> u64 {
+        self.transactions.iter().map(|t| t.gas).sum()
+    }
+
+    /// Gas per chain, for every chain a transaction ran on.
+    pub fn gas_by_chain(&self) -> BTreeMap<String, u64> {
+        let mut by_chain = BTreeMap::new();
+        for t in &self.transactions {
+            *by_chain.entry(t.chain.clone()).or_insert(0) += t.gas;
+        }
+        by_chain
+    }
+
+    /// The JSON object, keys in this fixed order: bundle, status, revert,
+    /// gas {total, by_chain}, transactions, blocks, result.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(out, "{{\"bundle\":{}", json_string(&self.bundle));
+        let _ = write!(out, ",\"status\":\"{}\"", self.status.as_str());
+        match &self.revert {
+            None => out.push_str(",\"revert\":null"),
+            Some(r) => {
+                let _ = write!(
+                    out,
+                    ",\"revert\":{{\"reason\":{},\"line\":{},\"column\":{}}}",
+                    json_string(&r.reason),
+                    r.loc.line,
+                    r.loc.column
+                );
+            }
+        }
+        let _ = write!(
+            out,
+            ",\"gas\":{{\"total\":{},\"by_chain\":{{",
+            self.gas_total()
+        );
+        let by_chain: Vec<String> = self
+            .gas_by_chain()
+            .iter()
+            .map(|(c, g)| format!("{}:{g}", json_string(c)))
+            .collect();
+        out.push_str(&by_chain.join(","));
+        out.push_str("}}");
+        let _ = write!(out, ",\"transactions\":{}", self.transactions.len());
+        let _ = write!(out, ",\"blocks\":{}", self.blocks);
+        out.push_str(",\"result\":{");
+        let chains: Vec<String> = self
+            .result
+            .iter()
+            .map(|(chain, tokens)| {
+                let tokens: Vec<String> = tokens
+                    .iter()
+                    .map(|(t, a)| format!("{}:{}", json_string(t), json_string(&a.to_string())))
+                    .collect();
+                format!("{}:{{{}}}", json_string(chain), tokens.join(","))
+            })
+            .collect();
+        out.push_str(&chains.join(","));
+        out.push_str("}}");
+        out
+    }
+
+    /// The report for people.
+    pub fn render_human(&self) -> String {
+        let mut out = String::new();
+        match &self.revert {
+            None => {
+                let _ = writeln!(out, "bundle {}: committed", self.bundle);
+            }
+            Some(r) => {
+                let _ = write!(out, "bundle {}: reverted", self.bundle);
+                if r.loc != Loc::UNKNOWN {
+                    let _ = write!(out, " at line {}, column {}", r.loc.line, r.loc.column);
+                }
+                let _ = writeln!(out, ": {}", r.reason);
+                out.push_str("nothing changed: the world is as it was\n");
+            }
+        }
+        let by_chain: Vec<String> = self
+            .gas_by_chain()
+            .iter()
+            .map(|(c, g)| format!("{c} {}", thousands(*g)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "blocks {} · transactions {} · gas {}{}",
+            self.blocks,
+            self.transactions.len(),
+            thousands(self.gas_total()),
+            if by_chain.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", by_chain.join(", "))
+            }
+        );
+        if !self.transactions.is_empty() {
+            out.push_str("\ntransactions\n");
+            let chain_width = self
+                .transactions
+                .iter()
+                .map(|t| t.chain.len())
+                .max()
+                .unwrap_or(0);
+            for (i, t) in self.transactions.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "  #{:<3} {:<chain_width$}  block {:<3} {:<8} {:>9} gas",
+                    i + 1,
+                    t.chain,
+                    t.block,
+                    t.sender.as_str(),
+                    thousands(t.gas),
+                );
+                let calls_gas: u64 = t.calls.iter().map(|c| c.gas).sum();
+                let _ = writeln!(
+                    out,
+                    "         {:>9}  transaction base",
+                    thousands(t.gas - calls_gas)
+                );
+                for c in &t.calls {
+                    let _ = writeln!(out, "         {:>9}  {}", thousands(c.gas), c.what);
+                }
+            }
+        }
+        if self.committed() {
+            out.push_str("\nresult (returned to the wallet)\n");
+            if self.result.is_empty() {
+                out.push_str("  nothing\n");
+            }
+            for (chain, tokens) in &self.result {
+                for (token, amount) in tokens {
+                    let _ = writeln!(out, "  {chain:<10} {token:<6} {amount}");
+                }
+            }
+        }
+        if !self.wallet.is_empty() {
+            out.push_str("\nwallet (before → after)\n");
+            for (chain, token, before, after) in &self.wallet {
+                let _ = writeln!(out, "  {chain:<10} {token:<6} {before} → {after}");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,243 @@
+//! The world a bundle runs against: the registry (its static part) plus the
+//! state — lenders' liquidity and the user's deposits, exchange pairs and
+//! their reserves, and the user's wallet on every chain.
+//!
+//! Worlds are read from and written to world files (`docs/world.md`);
+//! writing is deterministic (everything sorted), so write → parse → write is
+//! byte-identical, and `save_atomic` replaces a file so that a crash leaves
+//! either the old world or the new one.
+
+mod file;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+pub use file::WorldError;
+
+use crate::registry::Registry;
+
+/// The default world, embedded (figures and their sources: docs/world.md).
+const DEFAULT_WORLD: &str = include_str!("default_world.toml");
+
+/// A lending protocol's state on one chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lender {
+    /// What can be borrowed or withdrawn now, per token, in base units.
+    pub liquidity: BTreeMap<String, u128>,
+    /// The user's deposits, per token, in base units.
+    pub deposits: BTreeMap<String, u128>,
+}
+
+/// The reserves of one constant-product pair. `token0` sorts before `token1`
+/// (by symbol, as Uniswap sorts by address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    pub reserve0: u128,
+    pub reserve1: u128,
+}
+
+/// An exchange's pairs on one chain, keyed by `(token0, token1)`, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exchange {
+    pub pairs: BTreeMap<(String, String), Pair>,
+}
+
+impl Exchange {
+    /// The pair's key for two tokens in either order.
+    pub fn pair_key(a: &str, b: &str) -> (String, String) {
+        if a <= b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        }
+    }
+
+    /// `(reserve of token_in, reserve of token_out)`, if the pair exists.
+    pub fn reserves(&self, token_in: &str, token_out: &str) -> Option<(u128, u128)> {
+        let pair = self.pairs.get(&Exchange::pair_key(token_in, token_out))?;
+        if token_in <= token_out {
+            Some((pair.reserve0, pair.reserve1))
+        } else {
+            Some((pair.reserve1, pair.reserve0))
+        }
+    }
+}
+
+/// The registry and the state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct World {
+    pub registry: Registry,
+    /// chain → lender protocol → state.
+    pub lenders: BTreeMap<String, BTreeMap<String, Lender>>,
+    /// chain → exchange protocol → pairs.
+    pub exchanges: BTreeMap<String, BTreeMap<String, Exchange>>,
+    /// chain → token → the user's wallet balance, in base units.
+    pub wallets: BTreeMap<String, BTreeMap<String, u128>>,
+}
+
+impl World {
+    /// A world with this registry and no state.
+    pub fn empty(registry: Registry) -> World {
+        let mut world = World {
+            registry,
+            lenders: BTreeMap::new(),
+            exchanges: BTreeMap::new(),
+            wallets: BTreeMap::new(),
+        };
+        world.normalize();
+        world
+    }
+
+    /// The embedded default world: the built-in registry, realistic prices
+    /// and liquidity on all five chains, and a funded wallet.
+    pub fn builtin() -> World {
+        World::parse(DEFAULT_WORLD, "<default world>")
+            .expect("the embedded default world parses (tested)")
+    }
+
+    /// The embedded default world's file text, as `meshc world` prints it.
+    pub fn builtin_text() -> &'static str {
+        DEFAULT_WORLD
+    }
+
+    /// Parses a world file; `file` names it in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<World, WorldError> {
+        file::parse(text, file)
+    }
+
+    /// Reads and parses a world file.
+    pub fn load(path: &Path) -> Result<World, WorldError> {
+        let text = fs::read_to_string(path).map_err(|e| WorldError::io(path, &e))?;
+        World::parse(&text, &path.display().to_string())
+    }
+
+    /// The world file text: deterministic, every table sorted.
+    pub fn to_toml_string(&self) -> String {
+        file::write(self)
+    }
+
+    /// Writes the world to `path` so that a crash at any moment leaves either
+    /// the old file or the new one: a temporary file in the same directory,
+    /// fsync, rename over `path`, fsync of the directory.
+    pub fn save_atomic(&self, path: &Path) -> std::io::Result<()> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| std::io::Error::other("the world path names no file"))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp.{}", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        let result = (|| {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(self.to_toml_string().as_bytes())?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, path)?;
+            // The rename is durable only once the directory entry is.
+            fs::File::open(&dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Sorts the registry's lists (chains, tokens, protocols by name; routes
+    /// by from, to, kind; every chain list by name), the order the world
+    /// file is written in, so that a parsed world equals the one written.
+    pub fn normalize(&mut self) {
+        let r = &mut self.registry;
+        r.chains.sort_by(|a, b| a.name.cmp(&b.name));
+        r.tokens.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        for t in &mut r.tokens {
+            t.chains.sort();
+            t.chains.dedup();
+        }
+        r.protocols.sort_by(|a, b| a.name.cmp(&b.name));
+        for p in &mut r.protocols {
+            p.chains.sort();
+            p.chains.dedup();
+        }
+        r.routes
+            .sort_by(|a, b| (&a.from, &a.to, a.kind).cmp(&(&b.from, &b.to, b.kind)));
+    }
+
+    /// The user's wallet balance of `token` on `chain` (zero if none).
+    pub fn wallet_balance(&self, chain: &str, token: &str) -> u128 {
+        self.wallets
+            .get(chain)
+            .and_then(|w| w.get(token))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn lender(&self, chain: &str, protocol: &str) -> Option<&Lender> {
+        self.lenders.get(chain)?.get(protocol)
+    }
+
+    pub fn exchange(&self, chain: &str, protocol: &str) -> Option<&Exchange> {
+        self.exchanges.get(chain)?.get(protocol)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded default world is stored in canonical form, so that
+    /// `meshc world` prints exactly the file. `MESH_BLESS=1` rewrites it.
+    #[test]
+    fn default_world_file_is_canonical() {
+        let world = World::builtin();
+        let canonical = world.to_toml_string();
+        if std::env::var_os("MESH_BLESS").is_some() && canonical != DEFAULT_WORLD {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/default_world.toml");
+            fs::write(path, &canonical).expect("bless the default world");
+            return;
+        }
+        assert_eq!(
+            canonical, DEFAULT_WORLD,
+            "run with MESH_BLESS=1 to rewrite it"
+        );
+    }
+
+    #[test]
+    fn default_world_has_the_builtin_registry() {
+        let mut expected = World::empty(Registry::builtin());
+        expected.normalize();
+        assert_eq!(World::builtin().registry, expected.registry);
+    }
+
+    #[test]
+    fn write_parse_write_is_byte_identical() {
+        let world = World::builtin();
+        let text = world.to_toml_string();
+        let again = World::parse(&text, "again.toml").expect("parses");
+        assert_eq!(again, world);
+        assert_eq!(again.to_toml_string(), text);
+    }
+
+    #[test]
+    fn save_atomic_replaces_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("world.toml");
+        let mut world = World::builtin();
+        world.save_atomic(&path).expect("save");
+        assert_eq!(World::load(&path).expect("load"), world);
+        world
+            .wallets
+            .get_mut("base")
+            .expect("base")
+            .insert("WETH".into(), 1);
+        world.save_atomic(&path).expect("save again");
+        assert_eq!(World::load(&path).expect("load"), world);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+    }
+}

@@ -1,0 +1,389 @@
+//! One test per row of the gas schedule: a single action is charged
+//! exactly its row (plus the documented base, dispatch and access costs).
+
+use mesh_runtime::gas::Operation;
+use mesh_runtime::{
+    BridgeKind, Constraints, GasSchedule, LoanKind, Report, Sender, Session, Spender, World,
+};
+
+const E6: u128 = 1_000_000;
+const E18: u128 = 1_000_000_000_000_000_000;
+
+fn g() -> GasSchedule {
+    GasSchedule::standard()
+}
+
+/// The executor's cost of one inner call to a cold account, before its operation.
+fn cold_inner() -> u64 {
+    g().executor_dispatch + g().executor_call_calldata() + g().cold_account_access
+}
+
+fn warm_inner() -> u64 {
+    g().executor_dispatch + g().executor_call_calldata() + g().warm_account_access
+}
+
+/// Runs `body` in a session on the default world with 1,000 USDC and
+/// 1 WETH of input on polygon, and returns the finished report.
+fn run(body: impl FnOnce(&mut Session)) -> Report {
+    let mut s = Session::new(World::builtin(), "gas");
+    s.input("polygon", "USDC", 1_000 * E6).unwrap();
+    s.input("polygon", "WETH", E18).unwrap();
+    body(&mut s);
+    let report = s.finish(&Constraints::new());
+    assert!(report.committed(), "{}", report.render_human());
+    report
+}
+
+/// The gas of transaction `i`.
+fn tx(report: &Report, i: usize) -> u64 {
+    report.transactions[i].gas
+}
+
+#[test]
+fn the_standard_rows_are_the_cited_figures() {
+    let rows = g().rows();
+    let expected = [
+        ("tx_base", 21_000),
+        ("calldata_zero_byte", 4),
+        ("calldata_nonzero_byte", 16),
+        ("cold_account_access", 2_600),
+        ("warm_account_access", 100),
+        ("executor_dispatch", 3_500),
+        ("executor_call_zero_bytes", 12),
+        ("executor_call_nonzero_bytes", 20),
+        ("approve", 25_000),
+        ("router_swap", 97_000),
+        ("router_extra_hop", 50_000),
+        ("token_transfer", 13_305),
+        ("pair_swap", 41_746),
+        ("pair_oracle_update", 10_416),
+        ("flash_loan", 138_000),
+        ("borrow", 209_000),
+        ("repay", 151_000),
+        ("deposit", 140_000),
+        ("withdraw", 155_000),
+    ];
+    assert_eq!(rows, expected);
+    assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);
+}
+
+#[test]
+fn docs_gas_md_cites_every_row() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/gas.md");
+    let doc = std::fs::read_to_string(path).expect("docs/gas.md exists");
+    for (name, value) in g().rows() {
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "docs/gas.md has no row `{name}`"
+        );
+        let shown = value.to_string();
+        let with_commas = {
+            let d = shown.as_bytes();
+            let mut out = String::new();
+            for (i, c) in d.iter().enumerate() {
+                if i > 0 && (d.len() - i) % 3 == 0 {
+                    out.push(',');
+                }
+                out.push(*c as char);
+            }
+            out
+        };
+        assert!(
+            doc.contains(&with_commas),
+            "docs/gas.md does not show {name} = {with_commas}"
+        );
+    }
+}
+
+#[test]
+fn tx_base_an_empty_transaction() {
+    let r = run(|s| {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.end_transaction().unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.end_transaction().unwrap();
+    });
+    assert_eq!(tx(&r, 0), 21_000);
+    assert_eq!(tx(&r, 1), 21_000);
+    assert_eq!(r.blocks, 2);
+}
+
+#[test]
+fn approve_from_the_wallet_and_the_executor() {
+    let r = run(|s| {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.end_transaction().unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.approve("USDC", Spender::Bridge(BridgeKind::Htlb))
+            .unwrap();
+        s.end_transaction().unwrap();
+    });
+    assert_eq!(tx(&r, 0), g().tx_base + g().approve);
+    assert_eq!(tx(&r, 0), 46_000, "the cited ERC-20 approve transaction");
+    let calls = &r.transactions[1].calls;
+    assert_eq!(calls[0].gas, cold_inner() + g().approve);
+    assert_eq!(
+        calls[1].gas,
+        warm_inner() + g().approve,
+        "the token is warm the second time"
+    );
+}
+
+fn swap_from_wallet(hops: &[&str]) -> Report {
+    run(|s| {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap();
+        s.end_transaction().unwrap();
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.swap_path("uniswap_v2", hops, 100 * E6, 0).unwrap();
+        s.end_transaction().unwrap();
+    })
+}
+
+#[test]
+fn router_swap_one_hop_from_the_wallet() {
+    let r = swap_from_wallet(&["USDC", "WETH"]);
+    assert_eq!(tx(&r, 1), g().tx_base + g().router_swap);
+    assert_eq!(tx(&r, 1), 118_000, "the cited router swap with base");
+}
+
+#[test]
+fn router_extra_hop_from_the_wallet() {
+    let r = swap_from_wallet(&["USDC", "WETH", "DAI"]);
+    assert_eq!(
+        tx(&r, 1),
+        g().tx_base + g().router_swap + g().router_extra_hop
+    );
+    let r = swap_from_wallet(&["USDC", "WETH", "DAI", "USDT"]);
+    assert_eq!(
+        tx(&r, 1),
+        g().tx_base + g().router_swap + 2 * g().router_extra_hop
+    );
+}
+
+#[test]
+fn token_transfer_pair_swap_and_oracle_update_from_the_executor() {
+    let r = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap();
+        s.swap("uniswap_v2", "USDC", 100 * E6, "WETH", 0).unwrap();
+        s.swap("uniswap_v2", "USDC", 100 * E6, "WETH", 0).unwrap();
+        s.end_transaction().unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.swap_path("uniswap_v2", &["USDC", "WETH", "DAI"], 100 * E6, 0)
+            .unwrap();
+        s.end_transaction().unwrap();
+    });
+    let calls = &r.transactions[0].calls;
+    // First swap: USDC is warm (the approval touched it), the pair is cold
+    // and its oracle updates in this block.
+    assert_eq!(
+        calls[1].gas,
+        warm_inner() + g().token_transfer + cold_inner() + g().pair_swap + g().pair_oracle_update
+    );
+    // Second swap on the same pair in the same transaction: all warm, no oracle update.
+    assert_eq!(
+        calls[2].gas,
+        warm_inner() + g().token_transfer + warm_inner() + g().pair_swap
+    );
+    // A two-hop direct swap: one transfer, then one pair swap per hop, each
+    // pair cold and updating its oracle in this new block.
+    assert_eq!(
+        r.transactions[1].gas,
+        g().tx_base
+            + cold_inner()
+            + g().token_transfer
+            + 2 * (cold_inner() + g().pair_swap + g().pair_oracle_update)
+    );
+    // The measured figure with base for a direct pair swap.
+    assert_eq!(g().tx_base + g().pair_swap, 62_746);
+    assert_eq!(g().tx_base + g().pair_swap + g().pair_oracle_update, 73_162);
+}
+
+#[test]
+fn flash_loan_and_its_repayment() {
+    let r = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.borrow("aave", "USDC", 100 * E6, LoanKind::Flash).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay("aave", "USDC", 100 * E6).unwrap();
+        s.end_transaction().unwrap();
+    });
+    let calls = &r.transactions[0].calls;
+    assert_eq!(calls[0].gas, cold_inner() + g().flash_loan);
+    assert_eq!(
+        calls[2].gas, 0,
+        "the pool pulls the repayment inside flashLoanSimple"
+    );
+    assert_eq!(tx(&r, 0), g().tx_base + calls[0].gas + calls[1].gas);
+}
+
+fn lender_op_both_ways(op: &str) -> (Report, Report) {
+    let body = |sender: Sender| {
+        move |s: &mut Session| {
+            if op == "repay" {
+                s.begin_transaction("polygon", Sender::Wallet).unwrap();
+                s.borrow("aave", "USDC", 100 * E6, LoanKind::Ordinary)
+                    .unwrap();
+                s.end_transaction().unwrap();
+            }
+            if matches!(op, "repay" | "deposit") {
+                s.begin_transaction("polygon", sender).unwrap();
+                s.approve("USDC", Spender::Protocol("aave")).unwrap();
+                s.end_transaction().unwrap();
+            }
+            s.begin_transaction("polygon", sender).unwrap();
+            match op {
+                "borrow" => {
+                    s.borrow("aave", "USDC", 100 * E6, LoanKind::Ordinary)
+                        .unwrap();
+                }
+                "repay" => s.repay("aave", "USDC", 100 * E6).unwrap(),
+                "deposit" => s.deposit("aave", "USDC", 100 * E6).unwrap(),
+                "withdraw" => {
+                    s.withdraw("compound", "USDC", 100 * E6).unwrap();
+                }
+                _ => unreachable!(),
+            }
+            s.end_transaction().unwrap();
+            if op == "borrow" {
+                s.begin_transaction("polygon", Sender::Wallet).unwrap();
+                s.approve("USDC", Spender::Protocol("aave")).unwrap();
+                s.end_transaction().unwrap();
+                s.begin_transaction("polygon", Sender::Wallet).unwrap();
+                s.repay("aave", "USDC", 100 * E6).unwrap();
+                s.end_transaction().unwrap();
+            }
+        }
+    };
+    (run(body(Sender::Wallet)), run(body(Sender::Executor)))
+}
+
+fn the_action_tx(r: &Report, op: &str) -> u64 {
+    let index = match op {
+        "borrow" => 0,
+        "repay" => 2,
+        _ => 1,
+    };
+    if op == "withdraw" {
+        return r.transactions[0].gas;
+    }
+    r.transactions[index].gas
+}
+
+#[test]
+fn borrow_repay_deposit_withdraw_from_the_wallet_and_the_executor() {
+    for (op, row, cited) in [
+        ("borrow", g().borrow, 209_000),
+        ("repay", g().repay, 151_000),
+        ("deposit", g().deposit, 140_000),
+        ("withdraw", g().withdraw, 155_000),
+    ] {
+        assert_eq!(row, cited, "{op}");
+        let (wallet, executor) = lender_op_both_ways(op);
+        assert_eq!(
+            the_action_tx(&wallet, op),
+            g().tx_base + row,
+            "{op} from the wallet"
+        );
+        assert_eq!(
+            the_action_tx(&executor, op),
+            g().tx_base + cold_inner() + row,
+            "{op} from the executor"
+        );
+    }
+}
+
+#[test]
+fn each_bridge_route_charges_its_gas() {
+    let world = World::builtin();
+    for kind in BridgeKind::ALL {
+        let route = world
+            .registry
+            .route("polygon", "arbitrum", kind)
+            .expect("served")
+            .clone();
+        let r = run(|s| {
+            s.begin_transaction("polygon", Sender::Wallet).unwrap();
+            s.approve("USDC", Spender::Bridge(kind)).unwrap();
+            s.end_transaction().unwrap();
+            s.begin_transaction("polygon", Sender::Wallet).unwrap();
+            s.bridge("USDC", 100 * E6, "arbitrum", Some(kind)).unwrap();
+            s.end_transaction().unwrap();
+        });
+        assert_eq!(tx(&r, 1), g().tx_base + route.gas, "{kind}");
+        assert_eq!(
+            g().operation(Sender::Wallet, &Operation::Bridge { route: &route }),
+            route.gas
+        );
+        // Time: two transactions and the route's delay.
+        assert_eq!(r.blocks, 2 + route.delay_blocks, "{kind}");
+        let arrived = r.result["arbitrum"]["USDC"].base;
+        assert_eq!(arrived, 100 * E6 - route.fee_on(100 * E6).unwrap());
+    }
+}
+
+#[test]
+fn cold_then_warm_account_access() {
+    let r = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.withdraw("compound", "USDC", E6).unwrap();
+        s.withdraw("compound", "USDC", E6).unwrap();
+        s.end_transaction().unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.withdraw("compound", "USDC", E6).unwrap();
+        s.end_transaction().unwrap();
+    });
+    let calls = &r.transactions[0].calls;
+    assert_eq!(
+        calls[0].gas - calls[1].gas,
+        g().cold_account_access - g().warm_account_access
+    );
+    assert_eq!(
+        calls[1].gas,
+        g().executor_dispatch
+            + g().executor_call_calldata()
+            + g().warm_account_access
+            + g().withdraw
+    );
+    assert_eq!(
+        r.transactions[1].calls[0].gas, calls[0].gas,
+        "every transaction starts cold"
+    );
+}
+
+#[test]
+fn a_wallet_transaction_makes_one_call() {
+    let mut s = Session::new(World::builtin(), "two_calls");
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    s.approve("USDC", Spender::Protocol("aave")).unwrap();
+    let err = s
+        .approve("USDC", Spender::Protocol("uniswap_v2"))
+        .unwrap_err();
+    assert!(err.reason.contains("one call"), "{}", err.reason);
+}
+
+#[test]
+fn parallel_branches_take_the_longest() {
+    let r = run(|s| {
+        s.begin_parallel().unwrap();
+        for _ in 0..3 {
+            s.begin_transaction("polygon", Sender::Wallet).unwrap();
+            s.end_transaction().unwrap();
+        }
+        s.next_branch().unwrap();
+        s.begin_transaction("arbitrum", Sender::Wallet).unwrap();
+        s.end_transaction().unwrap();
+        s.end_parallel().unwrap();
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.end_transaction().unwrap();
+    });
+    assert_eq!(r.blocks, 4);
+    assert_eq!(
+        r.gas_total(),
+        5 * g().tx_base,
+        "parallel branches save time, never gas"
+    );
+}

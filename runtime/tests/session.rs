@@ -1,0 +1,242 @@
+//! The semantics the checker assumes: holdings, obligations, premiums,
+//! constraints, and the report's exact JSON shape.
+
+use mesh_runtime::{
+    Constraint, Constraints, Invariant, LoanKind, Loc, Sender, Session, Spender, World,
+};
+
+const E6: u128 = 1_000_000;
+const E18: u128 = 1_000_000_000_000_000_000;
+
+fn tx<T>(s: &mut Session, chain: &str, f: impl FnOnce(&mut Session) -> T) -> T {
+    s.begin_transaction(chain, Sender::Executor).unwrap();
+    let out = f(s);
+    let _ = s.end_transaction();
+    out
+}
+
+#[test]
+fn an_open_obligation_reverts_at_the_borrow() {
+    let mut s = Session::new(World::builtin(), "unpaid");
+    tx(&mut s, "polygon", |s| {
+        s.at(Loc::new(3, 5))
+            .borrow("aave", "WETH", E18, LoanKind::Ordinary)
+            .unwrap()
+    });
+    let r = s.finish(&Constraints::new());
+    let revert = r.revert.expect("reverted");
+    assert_eq!(revert.loc, Loc::new(3, 5));
+    assert_eq!(
+        revert.reason,
+        "the loan of 1 WETH from aave on polygon is not repaid (owes 1 WETH + premium 0.0005 WETH)"
+    );
+    assert_eq!(s.world(), &World::builtin());
+}
+
+#[test]
+fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
+    let mut s = Session::new(World::builtin(), "parts");
+    s.input("polygon", "USDC", 10 * E6).unwrap();
+    tx(&mut s, "polygon", |s| {
+        s.borrow("aave", "USDC", 3, LoanKind::Ordinary).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay("aave", "USDC", 1).unwrap();
+        s.repay("aave", "USDC", 1).unwrap();
+        s.repay("aave", "USDC", 1).unwrap();
+    });
+    let r = s.finish(&Constraints::new());
+    assert!(r.committed());
+    // Three parts of 1 base unit pay a premium of 1 each; one repay of 3 would pay 1.
+    assert_eq!(r.result["polygon"]["USDC"].base, 10 * E6 - 3);
+
+    let mut s = Session::new(World::builtin(), "too_much");
+    s.input("polygon", "USDC", 10 * E6).unwrap();
+    let err = tx(&mut s, "polygon", |s| {
+        s.borrow("aave", "USDC", E6, LoanKind::Ordinary).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay("aave", "USDC", 2 * E6).unwrap_err()
+    });
+    assert_eq!(err.reason, "repays 2 USDC to aave but only 1 USDC is owed");
+}
+
+#[test]
+fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
+    let lend = |kind: LoanKind| {
+        let mut s = Session::new(World::builtin(), "loan");
+        s.input("polygon", "WETH", E18).unwrap();
+        tx(&mut s, "polygon", |s| {
+            s.borrow("aave", "WETH", 100 * E18, kind).unwrap();
+            s.approve("WETH", Spender::Protocol("aave")).unwrap();
+            s.repay("aave", "WETH", 100 * E18).unwrap();
+        });
+        let r = s.finish(&Constraints::new());
+        assert!(r.committed(), "{}", r.render_human());
+        (r.result["polygon"]["WETH"].base, s.into_world())
+    };
+    let (flash, flash_world) = lend(LoanKind::Flash);
+    let (ordinary, ordinary_world) = lend(LoanKind::Ordinary);
+    assert_eq!(flash, E18 - E18 / 20);
+    assert_eq!(flash, ordinary);
+    assert_eq!(flash_world, ordinary_world);
+    assert_eq!(
+        flash_world.lender("polygon", "aave").unwrap().liquidity["WETH"],
+        World::builtin()
+            .lender("polygon", "aave")
+            .unwrap()
+            .liquidity["WETH"]
+            + E18 / 20,
+        "the premium goes to the lender"
+    );
+}
+
+#[test]
+fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
+    let mut s = Session::new(World::builtin(), "flash");
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    let err = s.borrow("aave", "WETH", E18, LoanKind::Flash).unwrap_err();
+    assert!(err.reason.contains("executor"), "{}", err.reason);
+
+    let mut s = Session::new(World::builtin(), "flash");
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    s.at(Loc::new(2, 5))
+        .borrow("aave", "WETH", E18, LoanKind::Flash)
+        .unwrap();
+    let err = s.at(Loc::new(3, 1)).end_transaction().unwrap_err();
+    assert_eq!(err.loc, Loc::new(2, 5));
+    assert!(err.reason.contains("not repaid within its transaction"));
+
+    let mut s = Session::new(World::builtin(), "flash");
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    let err = s
+        .borrow("compound", "WETH", E18, LoanKind::Flash)
+        .unwrap_err();
+    assert_eq!(err.reason, "compound offers no flash loans");
+}
+
+#[test]
+fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
+    let mut s = Session::new(World::builtin(), "poor");
+    let err = s.input("polygon", "WETH", 11 * E18).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "the wallet holds 10 WETH on polygon; input needs 11 WETH"
+    );
+
+    let mut s = Session::new(World::builtin(), "nothing");
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    let err = s.deposit("aave", "WETH", E18).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "insufficient holding: deposit needs 1 WETH on polygon, the bundle holds 0 WETH"
+    );
+
+    let mut s = Session::new(World::builtin(), "unapproved");
+    s.input("polygon", "WETH", E18).unwrap();
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    let err = s.deposit("aave", "WETH", E18).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "no approval: the executor has not approved aave to spend WETH on polygon"
+    );
+
+    // A wallet approval covers one spend.
+    let mut s = Session::new(World::builtin(), "once");
+    s.input("polygon", "WETH", E18).unwrap();
+    for _ in 0..2 {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        s.approve("WETH", Spender::Protocol("aave")).unwrap();
+        s.end_transaction().unwrap();
+    }
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    s.end_transaction().unwrap();
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    s.end_transaction().unwrap();
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    assert!(s.deposit("aave", "WETH", 1).is_err());
+}
+
+#[test]
+fn names_the_world_does_not_know_revert() {
+    let mut s = Session::new(World::builtin(), "names");
+    assert_eq!(
+        s.begin_transaction("solana", Sender::Wallet)
+            .unwrap_err()
+            .reason,
+        "unknown chain `solana`"
+    );
+    let mut s = Session::new(World::builtin(), "names");
+    assert_eq!(
+        s.input("polygon", "ETH", 1).unwrap_err().reason,
+        "token ETH does not exist on polygon"
+    );
+    let mut s = Session::new(World::builtin(), "names");
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    assert_eq!(
+        s.swap("aave", "USDC", 1, "WETH", 0).unwrap_err().reason,
+        "aave is a lender, not an exchange"
+    );
+}
+
+#[test]
+fn constraints_are_checked_at_finish() {
+    let bundle = |constraints: Constraints| {
+        let mut s = Session::new(World::builtin(), "c");
+        s.input("polygon", "USDC", 100 * E6).unwrap();
+        tx(&mut s, "polygon", |s| {
+            s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap();
+            s.swap("uniswap_v2", "USDC", 50 * E6, "WETH", 0).unwrap();
+        });
+        s.finish(&constraints)
+    };
+    assert!(bundle(
+        Constraints::new()
+            .deadline(1)
+            .max_gas(200_000)
+            .invariant(Invariant::ConstantProduct)
+    )
+    .committed());
+    let r = bundle(Constraints::new().with(Constraint::Deadline(0), Loc::new(9, 5)));
+    assert_eq!(
+        r.revert.unwrap().reason,
+        "deadline: the bundle takes 1 blocks; the deadline is 0"
+    );
+    let r = bundle(Constraints::new().max_gas(1_000));
+    assert!(r
+        .revert
+        .unwrap()
+        .reason
+        .starts_with("max_gas: the bundle uses"));
+    let r = bundle(Constraints::new().min_balance("polygon", "USDC", 51 * E6));
+    assert_eq!(
+        r.revert.unwrap().reason,
+        "min_balance: the bundle ends with 50 USDC on polygon; at least 51 USDC is required"
+    );
+    assert!(bundle(Constraints::new().min_balance("polygon", "USDC", 50 * E6)).committed());
+}
+
+#[test]
+fn the_json_report_has_the_agreed_shape() {
+    let mut s = Session::new(World::builtin(), "shape");
+    s.input("polygon", "WETH", 15 * E18 / 100).unwrap();
+    s.input("arbitrum", "USDC", E6).unwrap();
+    tx(&mut s, "polygon", |_| ());
+    let r = s.finish(&Constraints::new());
+    assert_eq!(
+        r.to_json(),
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":21000,"by_chain":{"polygon":21000}},"transactions":1,"blocks":1,"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}}}"#
+    );
+    let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
+
+    let mut s = Session::new(World::builtin(), "fails");
+    s.at(Loc::new(7, 5))
+        .require(false, "all USDC >= 95 USDC")
+        .unwrap_err();
+    let r = s.finish(&Constraints::new());
+    assert_eq!(
+        r.to_json(),
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"transactions":0,"blocks":0,"result":{}}"#
+    );
+}

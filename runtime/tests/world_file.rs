@@ -1,0 +1,158 @@
+//! World files: a small valid one, and a table of malformed ones, each with
+//! its message (file, line, column, key) as a snapshot.
+
+use mesh_runtime::World;
+
+const SMALL: &str = r#"format = 1
+
+[chains]
+polygon = { chain_id = 137 }
+arbitrum = { chain_id = 42161 }
+
+[tokens]
+USDC = { decimals = 6 }
+WETH = { decimals = 18, chains = ["polygon", "arbitrum"] }
+ETH = { decimals = 18, chains = ["arbitrum"], address = "0x6982508145454Ce325dDbE47a25d4ec3d2311933" }
+
+[protocols]
+aave = { kind = "lender", premium_bps = 5, flash_loans = true }
+uniswap_v2 = { kind = "exchange", chains = ["polygon"], fee_bps = 30 }
+
+[bridges]
+routes = [
+    { from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000, fee_bps = 5, security = 3 },
+]
+
+[lenders.polygon.aave]
+liquidity = { USDC = "1000000", WETH = "500" }
+deposits = { USDC = 2500 }
+
+[exchanges.polygon.uniswap_v2]
+"WETH/USDC" = ["100", "250000.5"]
+
+[wallet.polygon]
+USDC = "1000"
+WETH = "0.5"
+"#;
+
+#[test]
+fn a_small_world_parses_and_round_trips() {
+    let world = World::parse(SMALL, "small.toml").expect("parses");
+    assert_eq!(world.registry.chains.len(), 2);
+    let pair = world
+        .exchange("polygon", "uniswap_v2")
+        .unwrap()
+        .reserves("WETH", "USDC")
+        .unwrap();
+    assert_eq!(pair, (100 * 10u128.pow(18), 250_000_500_000));
+    assert_eq!(
+        world.lender("polygon", "aave").unwrap().deposits["USDC"],
+        2_500_000_000
+    );
+    assert_eq!(
+        world.registry.token("USDC").unwrap().chains,
+        vec!["arbitrum", "polygon"]
+    );
+    let text = world.to_toml_string();
+    let again = World::parse(&text, "again.toml").expect("parses");
+    assert_eq!(again, world);
+    assert_eq!(again.to_toml_string(), text);
+    insta::assert_snapshot!(text);
+}
+
+/// Replaces the first occurrence of `from` in the small world with `to`.
+fn mutate(from: &str, to: &str) -> String {
+    assert!(SMALL.contains(from), "the small world contains {from:?}");
+    SMALL.replacen(from, to, 1)
+}
+
+#[test]
+fn malformed_worlds_name_file_line_and_key() {
+    let cases: Vec<(&str, String)> = vec![
+        ("syntax error", mutate("[chains]", "[chains")),
+        ("unknown top-level key", mutate("format = 1", "format = 1\ncolour = \"blue\"")),
+        ("unsupported format", mutate("format = 1", "format = 2")),
+        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161 }\n", "")),
+        ("missing chain_id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = {}")),
+        ("negative chain id", mutate("chain_id = 42161", "chain_id = -1")),
+        ("chain name not lower case", mutate("arbitrum = { chain_id", "Arbitrum = { chain_id")),
+        ("unknown key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimal = 6 }")),
+        ("too many decimals", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 31 }")),
+        ("token on an unknown chain", mutate("chains = [\"polygon\", \"arbitrum\"]", "chains = [\"polygon\", \"arbtrum\"]")),
+        ("bad address", mutate("0x6982508145454Ce325dDbE47a25d4ec3d2311933", "0x1234")),
+        ("unknown protocol kind", mutate("kind = \"lender\"", "kind = \"bank\"")),
+        ("premium on an exchange", mutate("fee_bps = 30 }", "fee_bps = 30, premium_bps = 5 }")),
+        ("fee of 100%", mutate("fee_bps = 30 }", "fee_bps = 10000 }")),
+        ("route to an unknown chain", mutate("to = \"arbitrum\"", "to = \"solana\"")),
+        ("route to itself", mutate("to = \"arbitrum\"", "to = \"polygon\"")),
+        ("unknown bridge kind", mutate("kind = \"htlb\"", "kind = \"ferry\"")),
+        (
+            "duplicate route",
+            mutate(
+                "security = 3 },\n",
+                "security = 3 },\n    { from = \"polygon\", to = \"arbitrum\", kind = \"htlb\", delay_blocks = 1, gas = 1, fee_bps = 1, security = 3 },\n",
+            ),
+        ),
+        ("route missing its gas", mutate("gas = 350000, ", "")),
+        ("lender on an unknown chain", mutate("[lenders.polygon.aave]", "[lenders.solana.aave]")),
+        ("an exchange used as a lender", mutate("[lenders.polygon.aave]", "[lenders.polygon.uniswap_v2]")),
+        ("unknown key in a lender", mutate("deposits = {", "deposit = {")),
+        ("unknown token in liquidity", mutate("liquidity = { USDC", "liquidity = { USDT")),
+        ("amount with too many decimals", mutate("WETH = \"500\"", "WETH = \"0.0000000000000000001\"")),
+        ("amount as a float", mutate("WETH = \"500\"", "WETH = 500.5")),
+        ("negative liquidity", mutate("WETH = \"500\"", "WETH = \"-500\"")),
+        ("amount too large", mutate("WETH = \"500\"", "WETH = \"999999999999999999999999\"")),
+        ("exchange not on that chain", mutate("[exchanges.polygon.uniswap_v2]", "[exchanges.arbitrum.uniswap_v2]")),
+        ("zero reserve", mutate("[\"100\", \"250000.5\"]", "[\"100\", \"0\"]")),
+        ("negative reserve", mutate("[\"100\", \"250000.5\"]", "[\"-100\", \"250000.5\"]")),
+        ("one reserve", mutate("[\"100\", \"250000.5\"]", "[\"100\"]")),
+        ("pair of an unknown token", mutate("\"WETH/USDC\"", "\"WETH/PEPE\"")),
+        ("pair of a token not on the chain", mutate("\"WETH/USDC\"", "\"ETH/USDC\"")),
+        ("pair of one token", mutate("\"WETH/USDC\"", "\"WETH/WETH\"")),
+        ("pair without a slash", mutate("\"WETH/USDC\"", "\"WETH-USDC\"")),
+        (
+            "duplicate pair, reversed",
+            mutate("\"WETH/USDC\" = [\"100\", \"250000.5\"]", "\"WETH/USDC\" = [\"100\", \"250000.5\"]\n\"USDC/WETH\" = [\"250000\", \"100\"]"),
+        ),
+        (
+            "duplicate pair, same key",
+            mutate("\"WETH/USDC\" = [\"100\", \"250000.5\"]", "\"WETH/USDC\" = [\"100\", \"250000.5\"]\n\"WETH/USDC\" = [\"1\", \"2\"]"),
+        ),
+        ("wallet on an unknown chain", mutate("[wallet.polygon]", "[wallet.optimism]")),
+        ("wallet of a token not on the chain", mutate("[wallet.polygon]\nUSDC", "[wallet.polygon]\nETH")),
+        ("wallet amount not a string", mutate("WETH = \"0.5\"", "WETH = true")),
+    ];
+    let mut out = String::new();
+    for (name, text) in &cases {
+        let message = match World::parse(text, "world.toml") {
+            Ok(_) => panic!("case `{name}` parsed"),
+            Err(e) => {
+                assert_eq!(e.file, "world.toml");
+                assert!(e.line > 0, "case `{name}` has a line");
+                e.to_string()
+            }
+        };
+        out.push_str(&format!("{name}\n    {message}\n"));
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn loading_a_missing_file_names_it() {
+    let e = World::load(std::path::Path::new("/nonexistent/world.toml")).unwrap_err();
+    assert_eq!(e.file, "/nonexistent/world.toml");
+    assert!(e
+        .to_string()
+        .starts_with("/nonexistent/world.toml: cannot read the world file"));
+}
+
+/// docs/world.md's complete example is this file's small world, so the
+/// documented example always parses.
+#[test]
+fn the_documented_example_is_the_small_world() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/world.md"))
+        .expect("docs/world.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    assert_eq!(&doc[start..end], SMALL);
+}
