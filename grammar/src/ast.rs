@@ -146,7 +146,10 @@ pub enum ConstraintKind {
     /// `max_gas: N` — total gas over all chains.
     MaxGas(Number),
     /// `min_balance: AMOUNT (on CHAIN)?` — the bundle's final holding.
-    MinBalance { amount: Amount, chain: Option<Ident> },
+    MinBalance {
+        amount: Amount,
+        chain: Option<Ident>,
+    },
     /// `invariant: NAME`, e.g. `constant_product`.
     Invariant(Ident),
     /// A constraint that could not be parsed; the error was reported.

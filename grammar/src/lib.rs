@@ -1,7 +1,425 @@
 //! The syntax of the Mesh bundle language: a logos lexer, a lalrpop parser
 //! with error recovery, and a spanned syntax tree. Nothing semantic lives
 //! here; names, tokens and amounts are resolved by the compiler's checker.
+//!
+//! [`parse`] always returns a tree: where the text cannot be read it holds an
+//! `Error` node, and [`Parsed::errors`] says why, one error per mistake.
 
 pub mod ast;
+pub mod lexer;
+
+use std::fmt;
+
+use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 pub use ast::*;
+pub use lexer::{lex, Lexeme, TokenKind, KEYWORDS};
+
+lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code)]
+    grammar
+);
+
+/// A parsed file: the tree, the comments beside it (for the formatter), and
+/// every lexical and syntax error, sorted by position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub file: File,
+    pub comments: Vec<Comment>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// A lexical or syntax error. Its span always lies inside the file, on
+/// character boundaries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub kind: SyntaxErrorKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// A parser-level surprise: `found` (its text) where one of `expected`
+    /// was needed.
+    UnexpectedToken {
+        /// The token's text as written.
+        found: String,
+        found_kind: TokenKind,
+        /// Readable names of what could have come instead, in a stable order:
+        /// "`on`", "a name", "a token symbol like `WETH`", "a number", ...
+        expected: Vec<String>,
+        /// The same, as token kinds.
+        expected_tokens: Vec<TokenKind>,
+        /// Context for the message; see [`ErrorContext`].
+        context: ErrorContext,
+    },
+    /// The file ended where more was needed. The span is empty, right after
+    /// the last token.
+    UnexpectedEnd {
+        expected: Vec<String>,
+        expected_tokens: Vec<TokenKind>,
+        context: ErrorContext,
+    },
+    /// A number glued to letters or digits that do not belong to it (`1e18`,
+    /// `100WETH`, `1_`, `1__0`, `1.`, `.5`); the span covers the whole word.
+    MalformedNumber { text: String },
+    /// An `0x` word that is not exactly 40 hex digits.
+    MalformedAddress { text: String },
+    /// A word that is neither a name (lower case) nor a token symbol (upper
+    /// case and digits): `Weth`, `Polygon`, `WETH_E`.
+    MixedCaseWord { text: String },
+    /// A `/*` without its `*/`; the span is the `/*`, and the comment runs to
+    /// the end of the file.
+    UnterminatedComment,
+    /// A run of characters that start no token (`;`, `é`, `!`).
+    UnexpectedCharacter { text: String },
+}
+
+/// Where the parser was when it met a syntax error, for better messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorContext {
+    /// The innermost `{` still open at the error, when a `}` would have been
+    /// accepted there (a missing `}` is the likely mistake).
+    pub open_brace: Option<Span>,
+    /// The keyword that starts the construct the parser was reading when it
+    /// met the error (`swap`, `let`, `bundle`, ...), if it started before the
+    /// error.
+    pub construct: Option<Lexeme>,
+}
+
+impl SyntaxErrorKind {
+    pub fn is_lexical(&self) -> bool {
+        !matches!(
+            self,
+            SyntaxErrorKind::UnexpectedToken { .. } | SyntaxErrorKind::UnexpectedEnd { .. }
+        )
+    }
+}
+
+impl fmt::Display for SyntaxError {
+    /// A plain one-line description; the compiler's diagnostics say more.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SyntaxErrorKind::UnexpectedToken {
+                found, expected, ..
+            } => write!(f, "unexpected `{found}`, expected {}", expected.join(", ")),
+            SyntaxErrorKind::UnexpectedEnd { expected, .. } => {
+                write!(
+                    f,
+                    "unexpected end of file, expected {}",
+                    expected.join(", ")
+                )
+            }
+            SyntaxErrorKind::MalformedNumber { text } => write!(f, "malformed number `{text}`"),
+            SyntaxErrorKind::MalformedAddress { text } => write!(f, "malformed address `{text}`"),
+            SyntaxErrorKind::MixedCaseWord { text } => {
+                write!(f, "`{text}` mixes upper and lower case")
+            }
+            SyntaxErrorKind::UnterminatedComment => f.write_str("unterminated block comment"),
+            SyntaxErrorKind::UnexpectedCharacter { text } => {
+                write!(f, "unexpected character `{text}`")
+            }
+        }
+    }
+}
+
+/// What lalrpop recovered from at one `!`, and the span the `!` covered
+/// (popped symbols and dropped tokens).
+pub(crate) struct Recovery<'s> {
+    pub error: ErrorRecovery<usize, (TokenKind, &'s str), ()>,
+    pub span: Span,
+}
+
+/// Builds an action node; its span runs from the keyword to `end`.
+pub(crate) fn action(kind: ActionKind, keyword_span: Span, end: usize) -> Action {
+    Action {
+        kind,
+        keyword_span,
+        span: Span::new(keyword_span.start, end),
+    }
+}
+
+/// Parses a whole file. Never fails: see [`Parsed`].
+pub fn parse(source: &str) -> Parsed {
+    let lexed = lexer::tokenize(source);
+    // The parser sees neither comments nor whitespace.
+    let tokens: Vec<Lexeme> = lexed
+        .tokens
+        .iter()
+        .copied()
+        .filter(|t| !t.kind.is_comment())
+        .collect();
+    let feed = tokens.iter().map(|t| {
+        let text = source.get(t.span.start..t.span.end).unwrap_or("");
+        Ok::<_, ()>((t.span.start, (t.kind, text), t.span.end))
+    });
+
+    let mut recoveries = Vec::new();
+    let result = grammar::FileParser::new().parse(&mut recoveries, feed);
+    let mut errors = lexed.errors;
+    let mut reporter = Reporter::new(source, &tokens, lexed.unterminated_comment);
+    for recovery in recoveries {
+        reporter.recovered(recovery, &mut errors);
+    }
+    let file = match result {
+        Ok(file) => file,
+        Err(error) => {
+            // Unreachable in practice: every state can fall back to an
+            // `Item` error. Report it anyway rather than lose it.
+            reporter.report(&error, None, &mut errors);
+            File {
+                items: Vec::new(),
+                span: Span::default(),
+            }
+        }
+    };
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    Parsed {
+        file: File {
+            span: Span::new(0, source.len()),
+            ..file
+        },
+        comments: lexed.comments,
+        errors,
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Resume {
+    /// The offset of the first token parsed after the recovery.
+    at: usize,
+    /// Whether that token only seemed to start a construct, so that an error
+    /// which throws it away again repeats the first.
+    misleading: bool,
+}
+
+/// Turns lalrpop's recoveries into syntax errors, one per mistake.
+struct Reporter<'a> {
+    source_len: usize,
+    /// The tokens the parser saw.
+    tokens: &'a [Lexeme],
+    unterminated_comment: bool,
+    /// Where the previous recovery resumed parsing.
+    previous_resume: Option<Resume>,
+    /// Open braces before `cursor`, innermost last.
+    open_braces: Vec<Span>,
+    cursor: usize,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(source: &str, tokens: &'a [Lexeme], unterminated_comment: bool) -> Reporter<'a> {
+        Reporter {
+            source_len: source.len(),
+            tokens,
+            unterminated_comment,
+            previous_resume: None,
+            open_braces: Vec::new(),
+            cursor: 0,
+        }
+    }
+
+    fn recovered(&mut self, recovery: Recovery<'_>, errors: &mut Vec<SyntaxError>) {
+        let resume = self.resume_point(&recovery);
+        let previous = self.previous_resume.replace(resume);
+        if let Some(previous) = previous {
+            if recovery.span.start == previous.at && previous.misleading {
+                return;
+            }
+        }
+        self.report(&recovery.error.error, Some(recovery.span), errors);
+    }
+
+    /// Where parsing resumed after a recovery, and whether a new error that
+    /// starts right there is only a consequence of the first.
+    fn resume_point(&self, recovery: &Recovery<'_>) -> Resume {
+        let after = match (&recovery.error.dropped_tokens.last(), &recovery.error.error) {
+            (Some((_, _, end)), _) => *end,
+            (None, ParseError::UnrecognizedToken { token, .. }) => token.0,
+            (None, _) => {
+                return Resume {
+                    at: self.source_len,
+                    misleading: false,
+                }
+            }
+        };
+        let index = self.tokens.partition_point(|t| t.span.start < after);
+        let Some(token) = self.tokens.get(index) else {
+            return Resume {
+                at: self.source_len,
+                misleading: false,
+            };
+        };
+        // `on` both ends a swap and starts a statement: after a broken swap,
+        // recovery resumes at its `on` as if a statement began there.
+        let swap_end = token.kind == TokenKind::On;
+        // A keyword written where a name belongs (`bundle on on polygon`)
+        // is taken as the start of a new construct, which then fails too.
+        let keyword_as_name = recovery.error.dropped_tokens.is_empty()
+            && token.kind.is_keyword()
+            && matches!(&recovery.error.error, ParseError::UnrecognizedToken { expected, .. }
+                if expected.iter().any(|e| e == "\"name\""));
+        Resume {
+            at: token.span.start,
+            misleading: swap_end || keyword_as_name,
+        }
+    }
+
+    fn report(
+        &mut self,
+        error: &ParseError<usize, (TokenKind, &str), ()>,
+        recovered: Option<Span>,
+        errors: &mut Vec<SyntaxError>,
+    ) {
+        match error {
+            ParseError::UnrecognizedToken {
+                token: (start, (kind, text), end),
+                expected,
+            } if *kind != TokenKind::Error => {
+                let expected = expected_kinds(expected);
+                self.unexpected_token(
+                    Span::new(*start, *end),
+                    kind,
+                    text,
+                    expected,
+                    recovered,
+                    errors,
+                );
+            }
+            ParseError::ExtraToken {
+                token: (start, (kind, text), end),
+            } if *kind != TokenKind::Error => {
+                self.unexpected_token(
+                    Span::new(*start, *end),
+                    kind,
+                    text,
+                    Vec::new(),
+                    recovered,
+                    errors,
+                );
+            }
+            // A lexical error token: its error is already recorded.
+            ParseError::UnrecognizedToken { .. } | ParseError::ExtraToken { .. } => {}
+            ParseError::UnrecognizedEof { location, expected } => {
+                // The file ends inside an unterminated comment: that is the
+                // mistake, already reported.
+                if self.unterminated_comment {
+                    return;
+                }
+                let expected = expected_kinds(expected);
+                let span = self.clamp(Span::new(*location, *location));
+                let context = self.context(span, recovered, &expected, |_| true);
+                errors.push(SyntaxError {
+                    kind: SyntaxErrorKind::UnexpectedEnd {
+                        expected: expected.iter().map(|k| k.expected_name()).collect(),
+                        expected_tokens: expected,
+                        context,
+                    },
+                    span,
+                });
+            }
+            // Neither is produced: the lexer yields error tokens instead.
+            ParseError::InvalidToken { .. } | ParseError::User { .. } => {}
+        }
+    }
+
+    fn unexpected_token(
+        &mut self,
+        span: Span,
+        kind: &TokenKind,
+        text: &str,
+        expected: Vec<TokenKind>,
+        recovered: Option<Span>,
+        errors: &mut Vec<SyntaxError>,
+    ) {
+        let span = self.clamp(span);
+        // A missing `}` shows where the next item begins.
+        let context = self.context(span, recovered, &expected, |kind| {
+            matches!(kind, TokenKind::Bundle | TokenKind::Token)
+        });
+        errors.push(SyntaxError {
+            kind: SyntaxErrorKind::UnexpectedToken {
+                found: text.to_string(),
+                found_kind: *kind,
+                expected: expected.iter().map(|k| k.expected_name()).collect(),
+                expected_tokens: expected,
+                context,
+            },
+            span,
+        });
+    }
+
+    fn context(
+        &mut self,
+        at: Span,
+        recovered: Option<Span>,
+        expected: &[TokenKind],
+        brace_is_likely: impl Fn(TokenKind) -> bool,
+    ) -> ErrorContext {
+        self.advance_to(at.start);
+        let found = self
+            .tokens
+            .get(self.tokens.partition_point(|t| t.span.start < at.start))
+            .map_or(TokenKind::Error, |t| t.kind);
+        let open_brace = if expected.contains(&TokenKind::RBrace) && brace_is_likely(found) {
+            self.open_braces.last().copied()
+        } else {
+            None
+        };
+        let construct = recovered.and_then(|span| {
+            let index = self.tokens.partition_point(|t| t.span.start < span.start);
+            self.tokens
+                .get(index)
+                .filter(|t| {
+                    t.span.start == span.start && t.span.start < at.start && t.kind.is_keyword()
+                })
+                .copied()
+        });
+        ErrorContext {
+            open_brace,
+            construct,
+        }
+    }
+
+    /// Tracks the open braces up to `offset`; errors come in source order.
+    fn advance_to(&mut self, offset: usize) {
+        while let Some(token) = self.tokens.get(self.cursor) {
+            if token.span.start >= offset {
+                break;
+            }
+            match token.kind {
+                TokenKind::LBrace => self.open_braces.push(token.span),
+                TokenKind::RBrace => {
+                    self.open_braces.pop();
+                }
+                _ => {}
+            }
+            self.cursor += 1;
+        }
+    }
+
+    fn clamp(&self, span: Span) -> Span {
+        let start = span.start.min(self.source_len);
+        Span::new(start, span.end.clamp(start, self.source_len))
+    }
+}
+
+/// lalrpop names terminals as quoted strings (`"\"on\""`); maps them back to
+/// token kinds in the order of [`TokenKind`], so lists read the same each time.
+fn expected_kinds(expected: &[String]) -> Vec<TokenKind> {
+    let mut kinds: Vec<TokenKind> = expected
+        .iter()
+        .filter_map(|name| {
+            let name = name.trim_matches('"');
+            match name {
+                "name" => Some(TokenKind::Ident),
+                "token symbol" => Some(TokenKind::Symbol),
+                "number" => Some(TokenKind::Number),
+                "address" => Some(TokenKind::Address),
+                _ => TokenKind::from_text(name),
+            }
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
