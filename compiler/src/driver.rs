@@ -56,6 +56,9 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
             .iter()
             .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
     }).cloned());
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(gas_limits(source, &parsed, &checked, options));
+    }
     diagnostic::sort(&mut diagnostics);
 
     Analysis {
@@ -63,4 +66,64 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
         checked,
         diagnostics,
     }
+}
+
+// ----- rule 8, gas: `max_gas` judged on the lowering at the chosen level --
+
+/// E0802 for every bundle whose `max_gas` is below the gas its lowering
+/// costs, computed statically exactly as the runtime meters it.
+fn gas_limits(
+    source: &str,
+    parsed: &Parsed,
+    checked: &Checked,
+    options: &CheckOptions,
+) -> Vec<Diagnostic> {
+    use crate::diagnostic::{Code, Label};
+    use mesh_grammar::ast::ConstraintKind;
+    let mut out = Vec::new();
+    for bundle in &checked.bundles {
+        let Some(limit) = bundle.constraints.max_gas else {
+            continue;
+        };
+        let ast = crate::lower::find_ast(&parsed.file, bundle);
+        let input = crate::lower::Input {
+            source,
+            ast,
+            registry: &checked.registry,
+        };
+        let Ok(program) = crate::lower::lower(bundle, &input, options.level) else {
+            continue;
+        };
+        let schedule = mesh_runtime::GasSchedule::standard();
+        let Ok(cost) = crate::ir::gas::cost(&program, &checked.registry, &schedule) else {
+            continue;
+        };
+        let total = cost.total();
+        if total <= limit {
+            continue;
+        }
+        let span = ast
+            .and_then(|a| a.constraints.as_ref())
+            .and_then(|c| c.items.iter().find(|i| matches!(i.kind, ConstraintKind::MaxGas(_))))
+            .map_or(bundle.span, |c| c.span);
+        let thousands = crate::ir::gas::thousands;
+        out.push(
+            Diagnostic::error(
+                Code::GasLimitExceeded,
+                format!(
+                    "the bundle uses {} gas at {}, more than its max_gas of {}",
+                    thousands(total),
+                    options.level.flag(),
+                    thousands(limit)
+                ),
+                Label::new(span, format!("{} gas are needed", thousands(total))),
+            )
+            .with_hint(format!(
+                "as lowered at {}: {}",
+                options.level.flag(),
+                cost.breakdown()
+            )),
+        );
+    }
+    out
 }

@@ -10,4 +10,6 @@
 pub mod check;
 pub mod diagnostic;
 pub mod driver;
+pub mod format;
+pub mod lsp;
 pub mod syntax;

@@ -29,12 +29,13 @@ pub struct Args {
 }
 
 /// `-O0` judges deadlines and gas as the user would run the bundle by hand;
-/// `-O` (the default) as the optimiser lowers it.
+/// `-O` (the default) as the optimiser lowers it. The short forms are
+/// rewritten to `--opt-level` before parsing (see `main`), so that `-O FILE`
+/// never reads the file name as a level.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct LevelArgs {
-    /// Optimisation level: `-O0` (none) or `-O` (the default).
-    #[arg(short = 'O', value_name = "LEVEL", num_args = 0..=1, default_missing_value = "1",
-          value_parser = ["0", "1"])]
+    /// Optimisation level: `-O0` (none) or `-O` (the default); also `--opt-level 0|1`.
+    #[arg(long = "opt-level", value_name = "LEVEL", value_parser = ["0", "1"])]
     level: Option<String>,
 }
 

@@ -3,6 +3,8 @@
 
 pub mod check;
 pub mod explain;
+pub mod fmt;
+pub mod lsp;
 
 use std::io::IsTerminal;
 use std::path::Path;

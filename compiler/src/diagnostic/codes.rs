@@ -66,6 +66,7 @@ codes! {
     AmountAsFactor = "E0303", "amount where a plain number is needed";
     SwapToSameToken = "E0304", "swap into the token it sells";
     RepayWrongToken = "E0305", "repay in another token than owed";
+    ActionWithoutValue = "E0306", "action has no value";
 
     NotCapable = "E0401", "protocol cannot do this action";
     ProtocolNotOnChain = "E0402", "protocol not deployed on this chain";
@@ -88,6 +89,7 @@ codes! {
     OutOfRange = "E1002", "value out of range";
     DivisionByZero = "E1003", "division by zero";
     WholeNumberRequired = "E1004", "whole number required";
+    ConstantRequired = "E1005", "amount must be known in advance";
 
     UnboundedSwap = "W0001", "unbounded swap";
     RedundantOn = "W0002", "redundant `on`";

@@ -190,19 +190,19 @@ pub fn render_human(file: &str, source: &str, diagnostic: &Diagnostic, color: bo
                 .with_index_type(IndexType::Byte),
         )
         .with_code(diagnostic.code.as_str())
-        .with_message(&diagnostic.message)
-        .with_label(
-            Label::new((file, primary))
-                .with_message(&diagnostic.primary.message)
-                .with_color(primary_color)
-                .with_order(0),
-        );
-    for (i, label) in diagnostic.secondary.iter().enumerate() {
+        .with_message(&diagnostic.message);
+    // ariadne opens a new section whenever a label comes before the one
+    // added last, so labels go in in source order and the source reads top
+    // to bottom in one section; the primary label keeps its colour.
+    let mut labels: Vec<(&super::Label, Color)> = std::iter::once((&diagnostic.primary, primary_color))
+        .chain(diagnostic.secondary.iter().map(|l| (l, Color::Blue)))
+        .collect();
+    labels.sort_by_key(|(label, _)| (label.span.start, label.span.end));
+    for (label, label_color) in labels {
         report = report.with_label(
             Label::new((file, clamp(label.span)))
                 .with_message(&label.message)
-                .with_color(Color::Blue)
-                .with_order(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+                .with_color(label_color),
         );
     }
     if let Some(hint) = &diagnostic.hint {

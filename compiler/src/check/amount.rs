@@ -1,0 +1,678 @@
+//! Amounts: number literals in base units, plain numbers as exact
+//! fractions, readable printing, and the typing and resolution of amount
+//! expressions (rules 3 and 10).
+
+use super::bundle::BundleChecker;
+use super::form::Form;
+use super::names::{self, ChainId, TokenId};
+use super::resolved::AmountExpr;
+use super::AmountFact;
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_grammar::{Amount, AmountKind, BinaryOp, Number, Span};
+
+/// Why a literal has no value in base units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LiteralError {
+    /// More fractional digits than the token has decimals.
+    TooManyDecimals { written: usize },
+    /// Beyond `u128`.
+    Overflow,
+    /// Not digits (the parser never produces this).
+    Malformed,
+}
+
+/// The digits of a literal before and after its point, `_` removed.
+fn split(text: &str) -> Result<(String, String), LiteralError> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let (whole, fraction) = match cleaned.split_once('.') {
+        Some((w, f)) => (w.to_string(), f.to_string()),
+        None => (cleaned, String::new()),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || !digits(&whole) || !digits(&fraction) {
+        return Err(LiteralError::Malformed);
+    }
+    Ok((whole, fraction))
+}
+
+fn parse_digits(digits: &str) -> Result<u128, LiteralError> {
+    let mut value: u128 = 0;
+    for c in digits.chars() {
+        let digit = u128::from(c.to_digit(10).ok_or(LiteralError::Malformed)?);
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(digit))
+            .ok_or(LiteralError::Overflow)?;
+    }
+    Ok(value)
+}
+
+/// `text` tokens in base units: `1.5` with 6 decimals is `1_500_000`.
+pub(crate) fn base_units(text: &str, decimals: u8) -> Result<u128, LiteralError> {
+    let (whole, fraction) = split(text)?;
+    let decimals = usize::from(decimals);
+    if fraction.len() > decimals {
+        return Err(LiteralError::TooManyDecimals {
+            written: fraction.len(),
+        });
+    }
+    let padded = format!("{whole}{fraction}{}", "0".repeat(decimals - fraction.len()));
+    parse_digits(&padded)
+}
+
+/// A plain number as an exact fraction in lowest terms: `1.5` is `3 / 2`.
+pub(crate) fn fraction(text: &str) -> Result<(u128, u128), LiteralError> {
+    let (whole, fraction) = split(text)?;
+    let numerator = parse_digits(&format!("{whole}{fraction}"))?;
+    let exponent = u32::try_from(fraction.len()).map_err(|_| LiteralError::Overflow)?;
+    let denominator = 10u128.checked_pow(exponent).ok_or(LiteralError::Overflow)?;
+    let g = gcd(numerator, denominator);
+    Ok((numerator / g, denominator / g))
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
+/// A whole number no larger than `max`, for `deadline`, `max_gas` and
+/// `decimals`; reports E1004 or E1002 otherwise.
+pub(crate) fn whole_number(
+    number: &Number,
+    max: u64,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<u64> {
+    let out_of_range = || {
+        Diagnostic::error(
+            Code::OutOfRange,
+            format!("`{}` is out of range", number.text),
+            Label::new(
+                number.span,
+                format!("the largest value allowed here is {max}"),
+            ),
+        )
+    };
+    match split(&number.text) {
+        Ok((_, fraction)) if !fraction.is_empty() => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WholeNumberRequired,
+                    format!("`{}` is not a whole number", number.text),
+                    Label::new(number.span, "a whole number is needed here"),
+                )
+                .with_hint("write it without a fraction"),
+            );
+            None
+        }
+        Ok((whole, _)) => match parse_digits(&whole) {
+            Ok(v) if v <= u128::from(max) => u64::try_from(v).ok(),
+            _ => {
+                diagnostics.push(out_of_range());
+                None
+            }
+        },
+        Err(_) => {
+            diagnostics.push(out_of_range());
+            None
+        }
+    }
+}
+
+/// Base units as the user writes tokens: `99.95`, `190_000`, `0.0501`.
+pub(crate) fn format_units(base: u128, decimals: u8) -> String {
+    let scale = 10u128.checked_pow(u32::from(decimals));
+    let (whole, fraction) = match scale {
+        Some(scale) => (base / scale, base % scale),
+        None => (0, base),
+    };
+    let mut text = group(&whole.to_string());
+    if fraction != 0 {
+        let digits = format!("{fraction:0width$}", width = usize::from(decimals));
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    text
+}
+
+/// Groups digits by three with `_` from five digits on, as literals may be
+/// written.
+fn group(digits: &str) -> String {
+    if digits.len() < 5 {
+        return digits.to_string();
+    }
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('_');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A typed amount expression.
+#[derive(Clone, Debug)]
+pub(crate) enum Value {
+    Amount(Amt),
+    /// A plain number `numerator / denominator` and where it was written.
+    Scalar {
+        numerator: u128,
+        denominator: u128,
+        span: Span,
+    },
+    /// An error was reported; nothing more is said about this expression.
+    Error,
+}
+
+/// An amount of one token: its symbolic value and its resolved expression.
+#[derive(Clone, Debug)]
+pub(crate) struct Amt {
+    pub token: TokenId,
+    pub form: Form,
+    pub expr: AmountExpr,
+    pub span: Span,
+}
+
+/// Where an amount is written, which decides what it may refer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// A statement on a chain (`None` when that chain is unknown).
+    Body(Option<ChainId>),
+    /// A constraint: only exact amounts.
+    Constraint,
+}
+
+impl BundleChecker<'_, '_> {
+    /// Types and resolves an amount expression, reporting what is wrong.
+    pub(crate) fn amount(&mut self, amount: &Amount, place: Place) -> Value {
+        let value = self.amount_inner(amount, place);
+        if let Value::Amount(a) = &value {
+            self.facts.amounts.push(AmountFact {
+                span: amount.span,
+                token: self.world.symbol(a.token).to_string(),
+                decimals: self.world.decimals(a.token),
+                exact: a.form.exact(),
+                lower_bound: self.symbols.lower_bound(&a.form),
+            });
+        }
+        value
+    }
+
+    /// An amount where a token amount is required (a step's amount, a
+    /// `require` side): a plain number is E0302.
+    pub(crate) fn token_amount(&mut self, amount: &Amount, place: Place) -> Option<Amt> {
+        match self.amount(amount, place) {
+            Value::Amount(a) => Some(a),
+            Value::Scalar { span, .. } => {
+                self.error(
+                    Diagnostic::error(
+                        Code::PlainNumberAsAmount,
+                        "a plain number is not an amount",
+                        Label::new(span, "this has no token"),
+                    )
+                    .with_hint("write the token after the number, as in `100 WETH`"),
+                );
+                None
+            }
+            Value::Error => None,
+        }
+    }
+
+    fn amount_inner(&mut self, amount: &Amount, place: Place) -> Value {
+        match &amount.kind {
+            AmountKind::Quantity { number, symbol } => {
+                let Some(token) = self.resolve_token(&symbol.name, symbol.span) else {
+                    return Value::Error;
+                };
+                let decimals = self.world.decimals(token);
+                match base_units(&number.text, decimals) {
+                    Ok(base) => match Form::constant(base) {
+                        Some(form) => Value::Amount(Amt {
+                            token,
+                            form,
+                            expr: AmountExpr::Const {
+                                token: symbol.name.clone(),
+                                base_units: base,
+                            },
+                            span: amount.span,
+                        }),
+                        None => {
+                            self.out_of_range(amount.span);
+                            Value::Error
+                        }
+                    },
+                    Err(LiteralError::TooManyDecimals { written }) => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::TooManyDecimals,
+                                format!(
+                                    "`{}` has {written} decimal{}, but {} has {decimals}",
+                                    number.text,
+                                    if written == 1 { "" } else { "s" },
+                                    symbol.name
+                                ),
+                                Label::new(
+                                    number.span,
+                                    format!("more precise than one base unit of {}", symbol.name),
+                                ),
+                            )
+                            .with_hint(format!(
+                                "{} amounts have at most {decimals} digit{} after the point",
+                                symbol.name,
+                                if decimals == 1 { "" } else { "s" }
+                            )),
+                        );
+                        Value::Error
+                    }
+                    Err(_) => {
+                        self.out_of_range(amount.span);
+                        Value::Error
+                    }
+                }
+            }
+            AmountKind::Scalar(number) => match fraction(&number.text) {
+                Ok((numerator, denominator)) => Value::Scalar {
+                    numerator,
+                    denominator,
+                    span: amount.span,
+                },
+                Err(_) => {
+                    self.out_of_range(amount.span);
+                    Value::Error
+                }
+            },
+            AmountKind::All { symbol } => {
+                let Some(token) = self.resolve_token(&symbol.name, symbol.span) else {
+                    return Value::Error;
+                };
+                let chain = match place {
+                    Place::Body(Some(chain)) => chain,
+                    Place::Body(None) => return Value::Error,
+                    Place::Constraint => {
+                        self.constant_required(
+                            amount.span,
+                            "`all` is the holding at one point of the bundle",
+                        );
+                        return Value::Error;
+                    }
+                };
+                let form = self.holdings.form(chain, token);
+                self.touch_holding(chain, token, amount.span);
+                Value::Amount(Amt {
+                    token,
+                    form,
+                    expr: AmountExpr::All {
+                        token: symbol.name.clone(),
+                    },
+                    span: amount.span,
+                })
+            }
+            AmountKind::Var(ident) => {
+                if place == Place::Constraint {
+                    self.constant_required(
+                        amount.span,
+                        "constraints are judged on the whole bundle, outside the scope of its `let` values",
+                    );
+                    return Value::Error;
+                }
+                match self.scope.lookup(&ident.name, ident.span) {
+                    Ok(found) => {
+                        self.facts.definitions.push(super::Definition {
+                            use_span: ident.span,
+                            def_span: found.def,
+                        });
+                        match (found.token, found.form) {
+                            (Some(token), Some(form)) => Value::Amount(Amt {
+                                token,
+                                form,
+                                expr: AmountExpr::Var {
+                                    var: found.id,
+                                    token: self.world.symbol(token).to_string(),
+                                },
+                                span: amount.span,
+                            }),
+                            _ => Value::Error,
+                        }
+                    }
+                    Err(diagnostic) => {
+                        self.error(diagnostic);
+                        Value::Error
+                    }
+                }
+            }
+            AmountKind::Paren(inner) => {
+                let mut value = self.amount_inner(inner, place);
+                if let Value::Amount(a) = &mut value {
+                    a.span = amount.span;
+                }
+                value
+            }
+            AmountKind::Binary {
+                op,
+                op_span,
+                left,
+                right,
+            } => {
+                let l = self.amount(left, place);
+                let r = self.amount(right, place);
+                match op {
+                    BinaryOp::Add | BinaryOp::Sub => {
+                        self.additive(*op, *op_span, l, r, amount.span)
+                    }
+                    BinaryOp::Mul | BinaryOp::Div => self.scaled(*op, l, r, amount.span),
+                }
+            }
+            AmountKind::Error => Value::Error,
+        }
+    }
+
+    fn additive(&mut self, op: BinaryOp, op_span: Span, l: Value, r: Value, span: Span) -> Value {
+        let (l, r) = match (l, r) {
+            (Value::Error, _) | (_, Value::Error) => return Value::Error,
+            (Value::Scalar { span: s, .. }, other) | (other, Value::Scalar { span: s, .. }) => {
+                let hint = match other {
+                    Value::Amount(a) => format!(
+                        "give the number its token, as in `5 {}`",
+                        self.world.symbol(a.token)
+                    ),
+                    _ => "give the numbers their tokens, as in `5 USDC`".to_string(),
+                };
+                self.error(
+                    Diagnostic::error(
+                        Code::PlainNumberAsAmount,
+                        format!("a plain number cannot be used with `{}`", op.as_str()),
+                        Label::new(s, "this has no token"),
+                    )
+                    .with_hint(hint),
+                );
+                return Value::Error;
+            }
+            (Value::Amount(l), Value::Amount(r)) => (l, r),
+        };
+        if l.token != r.token {
+            let (ls, rs) = (self.world.symbol(l.token), self.world.symbol(r.token));
+            self.error(
+                Diagnostic::error(
+                    Code::TokenMismatch,
+                    format!(
+                        "cannot {} {rs} {} {ls}",
+                        if op == BinaryOp::Add {
+                            "add"
+                        } else {
+                            "subtract"
+                        },
+                        if op == BinaryOp::Add { "to" } else { "from" }
+                    ),
+                    Label::new(
+                        op_span,
+                        format!("`{}` needs one token on both sides", op.as_str()),
+                    ),
+                )
+                .with_label(Label::new(l.span, format!("this is {ls}")))
+                .with_label(Label::new(r.span, format!("this is {rs}")))
+                .with_hint("convert one side first with a `swap`"),
+            );
+            return Value::Error;
+        }
+        let form = match op {
+            BinaryOp::Add => l.form.add(&r.form),
+            _ => l.form.sub(&r.form),
+        };
+        let Some(form) = form else {
+            self.out_of_range(span);
+            return Value::Error;
+        };
+        if let Some(c) = form.as_constant() {
+            if c < 0 {
+                let token = self.world.symbol(l.token);
+                let decimals = self.world.decimals(l.token);
+                self.error(
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("this subtraction goes below zero {token}"),
+                        Label::new(
+                            span,
+                            format!(
+                                "this is -{} {token}",
+                                format_units(c.unsigned_abs(), decimals)
+                            ),
+                        ),
+                    )
+                    .with_hint("an amount is never negative; subtract less"),
+                );
+                return Value::Error;
+            }
+        }
+        let form = self.symbols.bounded(form);
+        let expr = match op {
+            BinaryOp::Add => AmountExpr::Add(Box::new(l.expr), Box::new(r.expr)),
+            _ => AmountExpr::Sub(Box::new(l.expr), Box::new(r.expr)),
+        };
+        Value::Amount(Amt {
+            token: l.token,
+            form,
+            expr,
+            span,
+        })
+    }
+
+    fn scaled(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+        let (numerator, denominator, factor_span) = match r {
+            Value::Error => return Value::Error,
+            Value::Amount(a) => {
+                let symbol = self.world.symbol(a.token);
+                self.error(
+                    Diagnostic::error(
+                        Code::AmountAsFactor,
+                        format!("`{}` needs a plain number on its right", op.as_str()),
+                        Label::new(a.span, format!("this is an amount of {symbol}")),
+                    )
+                    .with_hint(format!(
+                        "put the amount on the left and the plain number on the right, as in `3 {symbol} * 2`"
+                    )),
+                );
+                return Value::Error;
+            }
+            Value::Scalar {
+                numerator,
+                denominator,
+                span,
+            } => (numerator, denominator, span),
+        };
+        let l = match l {
+            Value::Error => return Value::Error,
+            Value::Scalar { span: s, .. } => {
+                self.error(
+                    Diagnostic::error(
+                        Code::PlainNumberAsAmount,
+                        format!("`{}` needs an amount on its left", op.as_str()),
+                        Label::new(s, "this has no token"),
+                    )
+                    .with_hint("give the number its token, as in `5 USDC`"),
+                );
+                return Value::Error;
+            }
+            Value::Amount(a) => a,
+        };
+        // x / (p/q) is x * q / p.
+        let (numerator, denominator) = match op {
+            BinaryOp::Div => (denominator, numerator),
+            _ => (numerator, denominator),
+        };
+        if denominator == 0 {
+            self.error(Diagnostic::error(
+                Code::DivisionByZero,
+                "division by zero",
+                Label::new(factor_span, "this is zero"),
+            ));
+            return Value::Error;
+        }
+        let expr = AmountExpr::Scale {
+            amount: Box::new(l.expr),
+            numerator,
+            denominator,
+        };
+        let form = if denominator == 1 {
+            i128::try_from(numerator).ok().and_then(|k| l.form.scale(k))
+        } else if let Some(c) = l.form.exact() {
+            c.checked_mul(numerator)
+                .map(|p| p / denominator)
+                .and_then(Form::constant)
+        } else {
+            let lower = self
+                .symbols
+                .lower_bound(&l.form)
+                .checked_mul(numerator)
+                .map_or(0, |p| p / denominator);
+            let upper = i128::try_from(numerator)
+                .ok()
+                .and_then(|k| l.form.scale(k))
+                .map(|f| (f, denominator));
+            Some(Form::symbol(self.symbols.fresh(lower, upper)))
+        };
+        match form {
+            Some(form) => Value::Amount(Amt {
+                token: l.token,
+                form,
+                expr,
+                span,
+            }),
+            None => {
+                self.out_of_range(span);
+                Value::Error
+            }
+        }
+    }
+
+    pub(crate) fn resolve_token(&mut self, symbol: &str, span: Span) -> Option<TokenId> {
+        match self.world.token(symbol) {
+            Some(token) => {
+                if let Some(&def) = self.world.declared.get(symbol) {
+                    self.facts.definitions.push(super::Definition {
+                        use_span: span,
+                        def_span: def,
+                    });
+                }
+                Some(token)
+            }
+            None => {
+                let world = self.world;
+                let mut d = names::unknown(
+                    Code::UnknownToken,
+                    "token",
+                    symbol,
+                    span,
+                    world.token_symbols(),
+                );
+                if d.hint
+                    .as_deref()
+                    .is_some_and(|h| h.starts_with("the known"))
+                {
+                    d.hint = Some(format!(
+                        "{}; declare others with `token {symbol} decimals N`",
+                        d.hint.unwrap_or_default()
+                    ));
+                }
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    fn out_of_range(&mut self, span: Span) {
+        self.error(
+            Diagnostic::error(
+                Code::OutOfRange,
+                "amount out of range",
+                Label::new(span, "this does not fit in 127 bits of base units"),
+            )
+            .with_hint("amounts are exact integers in base units up to 2^127 - 1"),
+        );
+    }
+
+    fn constant_required(&mut self, span: Span, why: &str) {
+        self.error(
+            Diagnostic::error(
+                Code::ConstantRequired,
+                "a constraint needs an amount known in advance",
+                Label::new(span, "not known when the bundle is written"),
+            )
+            .with_hint(format!("{why}; write an exact amount such as `95 USDC`")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_in_base_units() {
+        assert_eq!(base_units("100", 18), Ok(100 * 10u128.pow(18)));
+        assert_eq!(base_units("0.5", 6), Ok(500_000));
+        assert_eq!(base_units("1_000.25", 2), Ok(100_025));
+        assert_eq!(base_units("100.2", 18), Ok(100_200_000_000_000_000_000));
+        assert_eq!(
+            base_units("0.1234567", 6),
+            Err(LiteralError::TooManyDecimals { written: 7 })
+        );
+        assert_eq!(
+            base_units("1.0", 0),
+            Err(LiteralError::TooManyDecimals { written: 1 })
+        );
+        assert_eq!(
+            base_units("340282366920938463463374607431768211456", 0),
+            Err(LiteralError::Overflow)
+        );
+        assert_eq!(
+            base_units("1_000_000_000_000_000_000_000", 30),
+            Err(LiteralError::Overflow)
+        );
+        assert_eq!(base_units("x", 3), Err(LiteralError::Malformed));
+    }
+
+    #[test]
+    fn plain_numbers_are_exact_fractions() {
+        assert_eq!(fraction("1.5"), Ok((3, 2)));
+        assert_eq!(fraction("2"), Ok((2, 1)));
+        assert_eq!(fraction("0.25"), Ok((1, 4)));
+        assert_eq!(fraction("0"), Ok((0, 1)));
+        assert_eq!(fraction("0.0"), Ok((0, 1)));
+    }
+
+    #[test]
+    fn units_print_as_written() {
+        assert_eq!(format_units(99_950_000_000_000_000_000, 18), "99.95");
+        assert_eq!(format_units(190_000_000_000, 6), "190_000");
+        assert_eq!(format_units(5_000_000, 6), "5");
+        assert_eq!(format_units(1234, 0), "1234");
+        assert_eq!(format_units(1_000_000_000, 0), "1_000_000_000");
+        assert_eq!(format_units(50_100_000_000_000_000, 18), "0.0501");
+        assert_eq!(format_units(0, 18), "0");
+    }
+
+    #[test]
+    fn whole_numbers() {
+        let mut d = Vec::new();
+        let n = |t: &str| Number {
+            text: t.to_string(),
+            span: Span::new(0, t.len()),
+        };
+        assert_eq!(whole_number(&n("20"), 100, &mut d), Some(20));
+        assert!(d.is_empty());
+        assert_eq!(whole_number(&n("2.5"), 100, &mut d), None);
+        assert_eq!(d.last().map(|x| x.code), Some(Code::WholeNumberRequired));
+        assert_eq!(whole_number(&n("101"), 100, &mut d), None);
+        assert_eq!(d.last().map(|x| x.code), Some(Code::OutOfRange));
+        assert_eq!(
+            whole_number(
+                &n("99999999999999999999999999999999999999999"),
+                u64::MAX,
+                &mut d
+            ),
+            None
+        );
+    }
+}

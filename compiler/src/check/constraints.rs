@@ -1,0 +1,198 @@
+//! The `constraints` block: values in range (rule 10), each constraint at
+//! most once (rule 2), known invariants (rule 1), and the deadline judged on
+//! the schedule (rule 8).
+
+use super::amount::{whole_number, Place};
+use super::bundle::BundleChecker;
+use super::names::{self, ChainId, TokenId};
+use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
+use super::schedule::{explain, Cost};
+use super::OptLevel;
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
+use std::collections::HashMap;
+
+/// The invariants the language knows.
+const INVARIANTS: [&str; 1] = ["constant_product"];
+
+/// A `min_balance` to compare with the final holdings (W0004).
+#[derive(Clone, Debug)]
+pub(crate) struct MinBalanceCheck {
+    pub chain: ChainId,
+    pub token: TokenId,
+    pub base_units: u128,
+    pub span: Span,
+}
+
+/// The constraints, resolved, and what is judged once the body is checked.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConstraintsOutcome {
+    pub resolved: ResolvedConstraints,
+    pub min_balances: Vec<MinBalanceCheck>,
+    pub deadline_span: Option<Span>,
+}
+
+impl BundleChecker<'_, '_> {
+    pub(crate) fn constraints(
+        &mut self,
+        constraints: Option<&Constraints>,
+        home: Option<ChainId>,
+    ) -> ConstraintsOutcome {
+        let mut out = ConstraintsOutcome::default();
+        let Some(constraints) = constraints else {
+            return out;
+        };
+        // The first occurrence of each constraint, by what it constrains.
+        let mut first: HashMap<String, Span> = HashMap::new();
+        for constraint in &constraints.items {
+            let key = match &constraint.kind {
+                ConstraintKind::Deadline(_) => Some("`deadline`".to_string()),
+                ConstraintKind::MaxGas(_) => Some("`max_gas`".to_string()),
+                ConstraintKind::Invariant(name) => Some(format!("`invariant: {}`", name.name)),
+                ConstraintKind::MinBalance { .. } | ConstraintKind::Error => None,
+            };
+            if let Some(key) = key {
+                if self.duplicate(&mut first, key, constraint.span) {
+                    continue;
+                }
+            }
+            match &constraint.kind {
+                ConstraintKind::Deadline(n) => {
+                    out.resolved.deadline = self.whole(n);
+                    out.deadline_span = Some(constraint.span);
+                }
+                ConstraintKind::MaxGas(n) => {
+                    out.resolved.max_gas = self.whole(n);
+                }
+                ConstraintKind::Invariant(name) => {
+                    if name.name == "constant_product" {
+                        out.resolved.invariants.push(Invariant::ConstantProduct);
+                    } else {
+                        self.error(names::unknown(
+                            Code::UnknownInvariant,
+                            "invariant",
+                            &name.name,
+                            name.span,
+                            INVARIANTS,
+                        ));
+                    }
+                }
+                ConstraintKind::MinBalance { amount, chain } => {
+                    let chain = match chain {
+                        Some(ident) => self.resolve_chain(&ident.name, ident.span),
+                        None => home,
+                    };
+                    let Some(amt) = self.token_amount(amount, Place::Constraint) else {
+                        continue;
+                    };
+                    let Some(chain) = chain else { continue };
+                    let key = format!(
+                        "`min_balance` of {} on {}",
+                        self.world.symbol(amt.token),
+                        self.world.chain_name(chain)
+                    );
+                    if self.duplicate(&mut first, key, constraint.span) {
+                        continue;
+                    }
+                    if !self.token_available(amt.token, chain, amount.span) {
+                        continue;
+                    }
+                    let Some(base_units) = amt.form.exact() else {
+                        continue;
+                    };
+                    out.resolved.min_balances.push(MinBalance {
+                        token: self.world.symbol(amt.token).to_string(),
+                        chain: self.world.chain_name(chain).to_string(),
+                        base_units,
+                        span: constraint.span,
+                    });
+                    out.min_balances.push(MinBalanceCheck {
+                        chain,
+                        token: amt.token,
+                        base_units,
+                        span: constraint.span,
+                    });
+                }
+                ConstraintKind::Error => self.has_errors = true,
+            }
+        }
+        out
+    }
+
+    fn whole(&mut self, number: &Number) -> Option<u64> {
+        let mut found = Vec::new();
+        let value = whole_number(number, u64::MAX, &mut found);
+        for d in found {
+            self.error(d);
+        }
+        value
+    }
+
+    /// Reports a constraint given twice; true if it was.
+    fn duplicate(&mut self, first: &mut HashMap<String, Span>, key: String, span: Span) -> bool {
+        if let Some(&earlier) = first.get(&key) {
+            self.error(
+                Diagnostic::error(
+                    Code::DuplicateConstraint,
+                    format!("{key} is given twice"),
+                    Label::new(span, "given again here"),
+                )
+                .with_label(Label::new(earlier, "first given here"))
+                .with_hint("keep one of them"),
+            );
+            return true;
+        }
+        first.insert(key, span);
+        false
+    }
+
+    /// E0801 when the bundle takes more blocks than its deadline at the
+    /// level in force.
+    pub(crate) fn judge_deadline(
+        &mut self,
+        deadline: Option<u64>,
+        span: Option<Span>,
+        level: OptLevel,
+        cost: &Cost,
+        optimised_blocks: u64,
+    ) {
+        let (Some(deadline), Some(span)) = (deadline, span) else {
+            return;
+        };
+        if cost.blocks <= deadline {
+            return;
+        }
+        let mut d = Diagnostic::error(
+            Code::DeadlineMissed,
+            format!(
+                "the bundle takes {} blocks at {}, more than its deadline of {deadline}",
+                cost.blocks,
+                level.flag()
+            ),
+            Label::new(span, format!("{} blocks are needed", cost.blocks)),
+        );
+        for (at, kind, delay) in cost.delays.iter().take(4) {
+            d = d.with_label(Label::new(
+                *at,
+                format!("this bridge adds {delay} blocks ({kind})"),
+            ));
+        }
+        let mut hint = match level {
+            OptLevel::O0 => format!(
+                "at -O0 every action and every approval is its own transaction: {}",
+                explain(cost)
+            ),
+            OptLevel::O => format!("at -O: {}", explain(cost)),
+        };
+        if level == OptLevel::O0 && optimised_blocks <= deadline {
+            hint.push_str(&format!(
+                "; at -O (the default) the bundle takes {optimised_blocks} blocks and meets the deadline"
+            ));
+        } else {
+            hint.push_str(
+                "; raise the deadline, pin faster routes (`via zk`), or run independent steps in `parallel`",
+            );
+        }
+        self.error(d.with_hint(hint));
+    }
+}

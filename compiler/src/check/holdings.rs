@@ -1,0 +1,247 @@
+//! Holdings (rule 5): what the bundle is guaranteed to hold of each token on
+//! each chain, as a symbolic form, and the overdraft check on every spend.
+
+use super::amount::format_units;
+use super::form::{Form, Symbols};
+use super::names::{ChainId, TokenId, World};
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_grammar::Span;
+use std::collections::{HashMap, HashSet};
+
+/// What put funds into a holding or took them out, for the labels of an
+/// overdraft.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Input,
+    Borrow,
+    Withdraw,
+    Swap { bounded: bool },
+    Bridge,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Event {
+    span: Span,
+    source: Option<Source>,
+    exact: Option<u128>,
+    lower: u128,
+}
+
+/// How many recent credits an overdraft points at.
+const CREDITS_KEPT: usize = 2;
+
+#[derive(Clone, Debug, Default)]
+struct Holding {
+    form: Form,
+    credits: Vec<Event>,
+    last_spend: Option<Event>,
+    /// A step with an error touched it: nothing is proved about it any more.
+    poisoned: bool,
+}
+
+/// A spend: its total and, for a repay, the premium inside it.
+pub(crate) struct Spend<'a> {
+    pub total: &'a Form,
+    pub premium: Option<&'a Form>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Holdings {
+    map: HashMap<(ChainId, TokenId), Holding>,
+    poisoned_chains: HashSet<ChainId>,
+}
+
+impl Holdings {
+    /// The current form of a holding (zero if never touched).
+    pub fn form(&self, chain: ChainId, token: TokenId) -> Form {
+        self.map
+            .get(&(chain, token))
+            .map(|h| h.form.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn is_poisoned(&self, chain: ChainId, token: TokenId) -> bool {
+        self.poisoned_chains.contains(&chain)
+            || self.map.get(&(chain, token)).is_some_and(|h| h.poisoned)
+    }
+
+    /// Stops proving anything about one holding (`Some(token)`) or every
+    /// holding of a chain (`None`), after a step there had an error.
+    pub fn poison(&mut self, chain: ChainId, token: Option<TokenId>) {
+        match token {
+            Some(token) => self.map.entry((chain, token)).or_default().poisoned = true,
+            None => {
+                self.poisoned_chains.insert(chain);
+            }
+        }
+    }
+
+    pub fn credit(
+        &mut self,
+        chain: ChainId,
+        token: TokenId,
+        amount: &Form,
+        source: Source,
+        span: Span,
+        symbols: &mut Symbols,
+    ) {
+        let holding = self.map.entry((chain, token)).or_default();
+        let form = match holding.form.add(amount) {
+            Some(form) => form,
+            // Beyond what the checker tracks: keep a sound lower bound.
+            None => {
+                let lower = symbols
+                    .lower_bound(&holding.form)
+                    .max(symbols.lower_bound(amount));
+                Form::symbol(symbols.fresh(lower, None))
+            }
+        };
+        holding.form = symbols.bounded(form);
+        if holding.credits.len() == CREDITS_KEPT {
+            holding.credits.remove(0);
+        }
+        holding.credits.push(Event {
+            span,
+            source: Some(source),
+            exact: amount.exact(),
+            lower: symbols.lower_bound(amount),
+        });
+    }
+
+    /// Takes `spend` from a holding. If the bundle is not guaranteed to hold
+    /// that much there, returns the overdraft (E0501) and leaves the holding
+    /// at zero, so that one shortfall is reported once.
+    pub fn spend(
+        &mut self,
+        chain: ChainId,
+        token: TokenId,
+        spend: &Spend<'_>,
+        symbols: &mut Symbols,
+        world: &World<'_>,
+    ) -> Option<Diagnostic> {
+        let chain_poisoned = self.poisoned_chains.contains(&chain);
+        let holding = self.map.entry((chain, token)).or_default();
+        let event = Event {
+            span: spend.span,
+            source: None,
+            exact: spend.total.exact(),
+            lower: symbols.lower_bound(spend.total),
+        };
+        let rest = holding.form.sub(spend.total);
+        let guaranteed = rest
+            .as_ref()
+            .is_some_and(|r| symbols.guaranteed_non_negative(r));
+        let mut diagnostic = None;
+        if guaranteed || holding.poisoned || chain_poisoned {
+            holding.form = match rest {
+                Some(rest) => symbols.bounded(rest),
+                None => Form::zero(),
+            };
+        } else {
+            diagnostic = Some(overdraft(holding, chain, token, spend, symbols, world));
+            holding.form = Form::zero();
+        }
+        holding.last_spend = Some(event);
+        diagnostic
+    }
+
+    /// The guaranteed lower bound and exact value of a holding.
+    pub fn bounds(
+        &self,
+        chain: ChainId,
+        token: TokenId,
+        symbols: &Symbols,
+    ) -> (u128, Option<u128>) {
+        match self.map.get(&(chain, token)) {
+            Some(h) => (symbols.lower_bound(&h.form), h.form.exact()),
+            None => (0, Some(0)),
+        }
+    }
+}
+
+fn describe(exact: Option<u128>, lower: u128, decimals: u8, symbol: &str) -> String {
+    match exact {
+        Some(v) => format!("{} {symbol}", format_units(v, decimals)),
+        None => format!("at least {} {symbol}", format_units(lower, decimals)),
+    }
+}
+
+fn overdraft(
+    holding: &Holding,
+    chain: ChainId,
+    token: TokenId,
+    spend: &Spend<'_>,
+    symbols: &Symbols,
+    world: &World<'_>,
+) -> Diagnostic {
+    let symbol = world.symbol(token);
+    let decimals = world.decimals(token);
+    let chain_name = world.chain_name(chain);
+    let units = |v: u128| format!("{} {symbol}", format_units(v, decimals));
+    let needed = match spend.total.exact() {
+        Some(v) => units(v),
+        None => format!(
+            "an amount not known in advance (at least {})",
+            units(symbols.lower_bound(spend.total))
+        ),
+    };
+    let takes = match (spend.premium.and_then(Form::exact), spend.total.exact()) {
+        (Some(premium), Some(total)) if premium > 0 => format!(
+            "this takes {} ({} and a premium of {})",
+            units(total),
+            units(total.saturating_sub(premium)),
+            units(premium)
+        ),
+        _ => format!("this takes {needed}"),
+    };
+    let held = symbols.lower_bound(&holding.form);
+    let mut d = Diagnostic::error(
+        Code::PossibleOverdraft,
+        format!("possible overdraft of {symbol} on {chain_name}"),
+        Label::new(spend.span, takes),
+    );
+    let mut events: Vec<Event> = holding.credits.clone();
+    if let Some(last) = holding.last_spend {
+        events.push(last);
+    }
+    events.sort_by_key(|e| e.span.start);
+    for event in &events {
+        let what = describe(event.exact, event.lower, decimals, symbol);
+        let message = match event.source {
+            None => format!("this already took {what}"),
+            Some(Source::Bridge) => format!("this delivers {what} here"),
+            Some(Source::Swap { bounded: false }) => {
+                "this unbounded swap guarantees nothing".to_string()
+            }
+            Some(_) => format!("this provides {what}"),
+        };
+        d = d.with_label(Label::new(event.span, message));
+    }
+    let mut hint = format!(
+        "the bundle is guaranteed to hold {} on {chain_name} here, and this needs {needed}",
+        units(held)
+    );
+    if events.is_empty() {
+        hint.push_str(&format!(
+            "; nothing puts {symbol} on {chain_name} before this step: add an `input`, or `bridge` it here"
+        ));
+    } else if holding
+        .credits
+        .iter()
+        .any(|e| e.source == Some(Source::Swap { bounded: false }))
+    {
+        hint.push_str(&format!("; bound the swap, as in `for 100 {symbol}`"));
+    } else if holding
+        .credits
+        .iter()
+        .any(|e| e.source == Some(Source::Bridge))
+    {
+        hint.push_str(&format!(
+            "; spend what arrived: bind it with `let` and spend that value, or spend `all {symbol}`"
+        ));
+    } else {
+        hint.push_str("; spend less, or provide more before this step");
+    }
+    d.with_hint(hint)
+}

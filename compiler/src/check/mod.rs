@@ -1,0 +1,188 @@
+//! The checker: names, token types, chains, capabilities, holdings,
+//! obligations, time and parallel independence (LANGUAGE.md §3–§4; every
+//! rule and every choice is written down in docs/checking.md).
+//!
+//! [`check`] reads a parsed file against a registry and returns every
+//! diagnostic of this phase together with a resolved form of each bundle
+//! ([`CheckedBundle`]) that a lowering can use without resolving names again,
+//! and [`Facts`] for the language server.
+//!
+//! Module map: [`names`] interns the registry and suggests names; `form`
+//! holds the symbolic amounts the holdings are made of; `amount` types and
+//! resolves amount expressions; `holdings` and `obligations` prove rule 5 and
+//! rule 6; `bundle` walks the statements (chains, capabilities, bridges,
+//! scope); `parallel` enforces rule 9; `schedule` counts blocks; `constraints`
+//! reads the constraints block and judges the deadline; `warnings` adds the
+//! warnings that need the whole bundle.
+
+mod amount;
+mod bundle;
+mod constraints;
+mod facts;
+mod form;
+mod holdings;
+pub mod names;
+mod obligations;
+mod parallel;
+mod resolved;
+mod schedule;
+mod scope;
+mod warnings;
+
+pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
+pub use resolved::{
+    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, Node, ResolvedAmount,
+    ResolvedBlock, ResolvedConstraints, RouteChoice, Step, StepKind, VarId, Variable,
+};
+
+use crate::diagnostic::{self, Code, Diagnostic, Label};
+use mesh_grammar::{File, Item, Span};
+use mesh_runtime::registry::RegistryError;
+use mesh_runtime::Registry;
+use std::collections::HashMap;
+
+/// The optimisation level whose lowering `deadline` (and later `max_gas`) is
+/// judged on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// Unoptimised: every action and every approval is its own transaction.
+    O0,
+    /// Optimised (the default): an executor batches same-chain runs.
+    #[default]
+    O,
+}
+
+impl OptLevel {
+    /// The flag that selects the level on the command line.
+    pub fn flag(self) -> &'static str {
+        match self {
+            OptLevel::O0 => "-O0",
+            OptLevel::O => "-O",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    pub level: OptLevel,
+}
+
+/// The result of checking one file.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Errors and warnings of this phase, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The registry the file was checked against, extended by its `token`
+    /// declarations.
+    pub registry: Registry,
+    /// One per bundle of the file, in source order, also for bundles with
+    /// errors (best effort: steps with errors are left out of their tree).
+    pub bundles: Vec<CheckedBundle>,
+    pub facts: Facts,
+}
+
+impl Checked {
+    /// Whether any diagnostic of this phase is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks a parsed file against `registry`.
+pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checked {
+    let mut diagnostics = Vec::new();
+    let mut facts = Facts::default();
+    let mut registry = registry.clone();
+    let declared = declare_tokens(file, &mut registry, &mut diagnostics);
+
+    let world = names::World::new(&registry, declared);
+    let mut bundles = Vec::new();
+    let mut bundle_names: HashMap<&str, Span> = HashMap::new();
+    for item in &file.items {
+        let Item::Bundle(bundle) = item else { continue };
+        if let Some(&first) = bundle_names.get(bundle.name.name.as_str()) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateBundle,
+                    format!("bundle `{}` is defined twice", bundle.name.name),
+                    Label::new(bundle.name.span, "defined again here"),
+                )
+                .with_label(Label::new(first, "first defined here"))
+                .with_hint("give each bundle of a file its own name"),
+            );
+        } else {
+            bundle_names.insert(&bundle.name.name, bundle.name.span);
+        }
+        bundles.push(bundle::check_bundle(
+            bundle,
+            &world,
+            options,
+            &mut diagnostics,
+            &mut facts,
+        ));
+    }
+    drop(world);
+    diagnostic::sort(&mut diagnostics);
+    Checked {
+        diagnostics,
+        registry,
+        bundles,
+        facts,
+    }
+}
+
+/// Applies every `token` declaration of the file (wherever it stands: a
+/// declaration is file-wide) and returns where each declared symbol was
+/// first declared.
+fn declare_tokens(
+    file: &File,
+    registry: &mut Registry,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> HashMap<String, Span> {
+    let mut declared: HashMap<String, Span> = HashMap::new();
+    for item in &file.items {
+        let Item::Token(decl) = item else { continue };
+        let symbol = &decl.symbol.name;
+        let Some(decimals) = amount::whole_number(&decl.decimals, u64::from(u8::MAX), diagnostics)
+        else {
+            continue;
+        };
+        let decimals = u32::try_from(decimals).unwrap_or(u32::MAX);
+        let address = decl.address.as_ref().map(|a| a.text.as_str());
+        match registry.declare_token(symbol, decimals, address) {
+            Ok(()) => {
+                declared.entry(symbol.clone()).or_insert(decl.symbol.span);
+            }
+            Err(RegistryError::ConflictingDecimals { existing, .. }) => {
+                let mut d = Diagnostic::error(
+                    Code::ConflictingToken,
+                    format!("token {symbol} is already known with {existing} decimals"),
+                    Label::new(decl.decimals.span, format!("this says {decimals}")),
+                );
+                if let Some(&first) = declared.get(symbol) {
+                    d = d.with_label(Label::new(first, format!("declared with {existing} here")));
+                } else {
+                    d = d.with_hint(format!(
+                        "{symbol} is a built-in token with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
+                    ));
+                }
+                diagnostics.push(d);
+            }
+            Err(RegistryError::TooManyDecimals { .. }) => diagnostics.push(
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    format!("token {symbol} declares {decimals} decimals"),
+                    Label::new(decl.decimals.span, "more than 30 decimals"),
+                )
+                .with_hint(format!(
+                    "a token may have at most {} decimals",
+                    mesh_runtime::registry::MAX_DECIMALS
+                )),
+            ),
+        }
+    }
+    declared
+}
+
+#[cfg(test)]
+mod tests;

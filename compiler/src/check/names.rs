@@ -1,0 +1,301 @@
+//! Name resolution against the registry: interned ids for chains, tokens and
+//! protocols (so that the analyses key their maps by small integers), route
+//! lookup by chain pair, and "did you mean" suggestions.
+
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_grammar::Span;
+use mesh_runtime::registry::{ProtocolInfo, RouteInfo, TokenInfo};
+use mesh_runtime::{BridgeKind, Registry};
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ChainId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct TokenId(pub u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ProtocolId(pub u32);
+
+/// The registry, indexed for the checker.
+pub(crate) struct World<'r> {
+    pub registry: &'r Registry,
+    chains: HashMap<&'r str, ChainId>,
+    tokens: HashMap<&'r str, TokenId>,
+    protocols: HashMap<&'r str, ProtocolId>,
+    token_chains: HashSet<(TokenId, ChainId)>,
+    protocol_chains: HashSet<(ProtocolId, ChainId)>,
+    routes: HashMap<(ChainId, ChainId), Vec<usize>>,
+    /// Where the file declares each token it declares.
+    pub declared: HashMap<String, Span>,
+}
+
+impl<'r> World<'r> {
+    pub fn new(registry: &'r Registry, declared: HashMap<String, Span>) -> World<'r> {
+        let chains: HashMap<&str, ChainId> = registry
+            .chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), ChainId(index(i))))
+            .collect();
+        let tokens: HashMap<&str, TokenId> = registry
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.symbol.as_str(), TokenId(index(i))))
+            .collect();
+        let protocols: HashMap<&str, ProtocolId> = registry
+            .protocols
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), ProtocolId(index(i))))
+            .collect();
+        let mut token_chains = HashSet::new();
+        for (i, t) in registry.tokens.iter().enumerate() {
+            for c in &t.chains {
+                if let Some(&chain) = chains.get(c.as_str()) {
+                    token_chains.insert((TokenId(index(i)), chain));
+                }
+            }
+        }
+        let mut protocol_chains = HashSet::new();
+        for (i, p) in registry.protocols.iter().enumerate() {
+            for c in &p.chains {
+                if let Some(&chain) = chains.get(c.as_str()) {
+                    protocol_chains.insert((ProtocolId(index(i)), chain));
+                }
+            }
+        }
+        let mut routes: HashMap<(ChainId, ChainId), Vec<usize>> = HashMap::new();
+        for (i, r) in registry.routes.iter().enumerate() {
+            if let (Some(&from), Some(&to)) =
+                (chains.get(r.from.as_str()), chains.get(r.to.as_str()))
+            {
+                routes.entry((from, to)).or_default().push(i);
+            }
+        }
+        World {
+            registry,
+            chains,
+            tokens,
+            protocols,
+            token_chains,
+            protocol_chains,
+            routes,
+            declared,
+        }
+    }
+
+    pub fn chain(&self, name: &str) -> Option<ChainId> {
+        self.chains.get(name).copied()
+    }
+
+    pub fn token(&self, symbol: &str) -> Option<TokenId> {
+        self.tokens.get(symbol).copied()
+    }
+
+    pub fn protocol(&self, name: &str) -> Option<ProtocolId> {
+        self.protocols.get(name).copied()
+    }
+
+    pub fn chain_name(&self, chain: ChainId) -> &'r str {
+        self.registry
+            .chains
+            .get(chain.0 as usize)
+            .map_or("?", |c| c.name.as_str())
+    }
+
+    pub fn token_info(&self, token: TokenId) -> Option<&'r TokenInfo> {
+        self.registry.tokens.get(token.0 as usize)
+    }
+
+    pub fn symbol(&self, token: TokenId) -> &'r str {
+        self.token_info(token).map_or("?", |t| t.symbol.as_str())
+    }
+
+    pub fn decimals(&self, token: TokenId) -> u8 {
+        self.token_info(token).map_or(0, |t| t.decimals)
+    }
+
+    pub fn protocol_info(&self, protocol: ProtocolId) -> Option<&'r ProtocolInfo> {
+        self.registry.protocols.get(protocol.0 as usize)
+    }
+
+    pub fn protocol_name(&self, protocol: ProtocolId) -> &'r str {
+        self.protocol_info(protocol)
+            .map_or("?", |p| p.name.as_str())
+    }
+
+    pub fn token_on_chain(&self, token: TokenId, chain: ChainId) -> bool {
+        self.token_chains.contains(&(token, chain))
+    }
+
+    pub fn protocol_on_chain(&self, protocol: ProtocolId, chain: ChainId) -> bool {
+        self.protocol_chains.contains(&(protocol, chain))
+    }
+
+    /// Every route from `from` to `to`.
+    pub fn routes(&self, from: ChainId, to: ChainId) -> impl Iterator<Item = &'r RouteInfo> + '_ {
+        self.routes
+            .get(&(from, to))
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.registry.routes.get(i))
+    }
+
+    /// The route an unpinned bridge takes at `-O0`: the most trusted
+    /// (highest security; then lower fee, shorter delay, kind order), as
+    /// `Registry::most_trusted_route` chooses it.
+    pub fn most_trusted_route(&self, from: ChainId, to: ChainId) -> Option<&'r RouteInfo> {
+        self.routes(from, to).min_by_key(|r| {
+            (
+                std::cmp::Reverse(r.security),
+                r.fee_bps,
+                r.delay_blocks,
+                r.kind,
+            )
+        })
+    }
+
+    /// The route an unpinned bridge takes at `-O`: the least gas among the
+    /// routes whose fee is no higher than the `-O0` route's (ties: shorter
+    /// delay, then higher security, then kind order).
+    pub fn cheapest_route(&self, from: ChainId, to: ChainId) -> Option<&'r RouteInfo> {
+        let trusted = self.most_trusted_route(from, to)?;
+        self.routes(from, to)
+            .filter(|r| r.fee_bps <= trusted.fee_bps)
+            .min_by_key(|r| (r.gas, r.delay_blocks, std::cmp::Reverse(r.security), r.kind))
+    }
+
+    pub fn route(&self, from: ChainId, to: ChainId, kind: BridgeKind) -> Option<&'r RouteInfo> {
+        self.routes(from, to).find(|r| r.kind == kind)
+    }
+
+    pub fn chain_names(&self) -> impl Iterator<Item = &'r str> {
+        self.registry.chains.iter().map(|c| c.name.as_str())
+    }
+
+    pub fn token_symbols(&self) -> impl Iterator<Item = &'r str> {
+        self.registry.tokens.iter().map(|t| t.symbol.as_str())
+    }
+
+    pub fn protocol_names(&self) -> impl Iterator<Item = &'r str> {
+        self.registry.protocols.iter().map(|p| p.name.as_str())
+    }
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The optimal-string-alignment distance (Levenshtein with adjacent
+/// transpositions), on characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        d[i * width] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
+}
+
+/// The closest candidate within `max(1, len / 3)` edits, if any (the first
+/// of equally close ones).
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        if candidate == name {
+            continue;
+        }
+        // Lengths alone rule out most candidates cheaply.
+        if candidate.len().abs_diff(name.len()) > limit {
+            continue;
+        }
+        let distance = edit_distance(name, candidate);
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// "a, b and c", each in backticks.
+pub fn list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = items.into_iter().map(|i| format!("`{i}`")).collect();
+    match items.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// An "unknown name" error with a suggestion or, failing one, the list of
+/// names that exist.
+pub fn unknown<'a>(
+    code: Code,
+    what: &str,
+    name: &str,
+    span: Span,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let diagnostic = Diagnostic::error(
+        code,
+        format!("unknown {what} `{name}`"),
+        Label::new(span, format!("no {what} of this name")),
+    );
+    match suggest(name, candidates.iter().copied()) {
+        Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+        None if candidates.is_empty() => diagnostic,
+        None => diagnostic.with_hint(format!("the known {what}s are {}", list(candidates))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("polygon", "polygon"), 0);
+        assert_eq!(edit_distance("polygn", "polygon"), 1);
+        assert_eq!(edit_distance("aaev", "aave"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggestions_stay_close() {
+        let chains = ["ethereum", "polygon", "arbitrum"];
+        assert_eq!(suggest("polgon", chains), Some("polygon"));
+        assert_eq!(suggest("arbtirum", chains), Some("arbitrum"));
+        assert_eq!(suggest("solana", chains), None);
+        assert_eq!(suggest("zk", ["htlb", "zk", "threshold"]), None);
+        assert_eq!(suggest("zx", ["htlb", "zk", "threshold"]), Some("zk"));
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(list(["a"]), "`a`");
+        assert_eq!(list(["a", "b", "c"]), "`a`, `b` and `c`");
+        assert_eq!(list(Vec::<&str>::new()), "none");
+    }
+}

@@ -1,0 +1,239 @@
+//! Obligations (rule 6): every loan is owed to its lender on its chain, in
+//! its token, until repaid; the premium is charged on every repaid amount.
+
+use super::amount::format_units;
+use super::form::{Form, Symbols};
+use super::names::{ChainId, ProtocolId, TokenId, World};
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_grammar::Span;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Debug)]
+struct Loan {
+    token: TokenId,
+    /// Principal still owed.
+    principal: Form,
+    /// The borrows that opened it, in order.
+    borrows: Vec<Span>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Obligations {
+    /// Per (chain, lender), the loans in each token, in the order opened.
+    loans: HashMap<(ChainId, ProtocolId), Vec<Loan>>,
+    /// Keys in the order first opened, so that reports come out in order.
+    order: Vec<(ChainId, ProtocolId)>,
+    poisoned: HashSet<(ChainId, Option<ProtocolId>)>,
+}
+
+/// The premium on `amount`: `ceil(amount * bps / 10_000)`, exact when the
+/// amount is, otherwise a value bounded by the same formula.
+pub(crate) fn premium(amount: &Form, bps: u32, symbols: &mut Symbols) -> Option<Form> {
+    if bps == 0 {
+        return Some(Form::zero());
+    }
+    if let Some(exact) = amount.exact() {
+        return mesh_runtime::registry::bps_ceil(exact, bps).and_then(Form::constant);
+    }
+    let lower = mesh_runtime::registry::bps_ceil(symbols.lower_bound(amount), bps).unwrap_or(0);
+    // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
+    let upper = amount
+        .scale(i128::from(bps))
+        .and_then(|f| f.add(&Form::constant(9_999)?))
+        .map(|f| (f, 10_000));
+    Some(Form::symbol(symbols.fresh(lower, upper)))
+}
+
+impl Obligations {
+    pub fn poison(&mut self, chain: ChainId, protocol: Option<ProtocolId>) {
+        self.poisoned.insert((chain, protocol));
+    }
+
+    fn is_poisoned(&self, chain: ChainId, protocol: ProtocolId) -> bool {
+        self.poisoned.contains(&(chain, None)) || self.poisoned.contains(&(chain, Some(protocol)))
+    }
+
+    pub fn borrow(
+        &mut self,
+        chain: ChainId,
+        protocol: ProtocolId,
+        token: TokenId,
+        amount: &Form,
+        span: Span,
+        symbols: &mut Symbols,
+    ) {
+        let key = (chain, protocol);
+        let loans = self.loans.entry(key).or_default();
+        if loans.is_empty() {
+            self.order.push(key);
+        }
+        match loans.iter_mut().find(|l| l.token == token) {
+            Some(loan) => {
+                loan.principal = match loan.principal.add(amount) {
+                    Some(f) => symbols.bounded(f),
+                    None => {
+                        let lower = symbols.lower_bound(&loan.principal);
+                        Form::symbol(symbols.fresh(lower, None))
+                    }
+                };
+                loan.borrows.push(span);
+            }
+            None => loans.push(Loan {
+                token,
+                principal: amount.clone(),
+                borrows: vec![span],
+            }),
+        }
+    }
+
+    /// Pays back `amount` of principal; reports a repay in another token
+    /// (E0305) or of more than is provably owed (E0602).
+    #[allow(clippy::too_many_arguments)]
+    pub fn repay(
+        &mut self,
+        chain: ChainId,
+        protocol: ProtocolId,
+        token: TokenId,
+        amount: &Form,
+        span: Span,
+        symbols: &mut Symbols,
+        world: &World<'_>,
+    ) -> Option<Diagnostic> {
+        if self.is_poisoned(chain, protocol) {
+            return None;
+        }
+        let name = world.protocol_name(protocol);
+        let chain_name = world.chain_name(chain);
+        let symbol = world.symbol(token);
+        // Another open loan from the same lender, in another token.
+        let other = self.loans.get(&(chain, protocol)).and_then(|loans| {
+            loans
+                .iter()
+                .find(|l| l.token != token && !l.principal.is_zero())
+                .map(|l| (l.token, l.borrows.first().copied()))
+        });
+        let loan = self
+            .loans
+            .get_mut(&(chain, protocol))
+            .and_then(|l| l.iter_mut().find(|l| l.token == token));
+        let Some(loan) = loan.filter(|l| other.is_none() || !l.principal.is_zero()) else {
+            if let Some((other_token, borrow)) = other {
+                let owed = world.symbol(other_token);
+                let mut d = Diagnostic::error(
+                    Code::RepayWrongToken,
+                    format!(
+                        "repay in {symbol}, but the loan from {name} on {chain_name} is in {owed}"
+                    ),
+                    Label::new(span, format!("this repays {symbol}")),
+                )
+                .with_hint(format!("repay {owed}; swap into {owed} first if need be"));
+                if let Some(borrow) = borrow {
+                    d = d.with_label(Label::new(
+                        borrow,
+                        format!("the loan in {owed} is taken here"),
+                    ));
+                }
+                return Some(d);
+            }
+            return Some(
+                Diagnostic::error(
+                    Code::RepayMoreThanOwed,
+                    format!("nothing is owed to {name} on {chain_name}"),
+                    Label::new(span, format!("this repays {symbol} that was never borrowed")),
+                )
+                .with_hint(format!(
+                    "a repay pays back a `borrow ... from {name}` on the same chain, earlier in the bundle"
+                )),
+            );
+        };
+        let rest = loan.principal.sub(amount);
+        let covered = rest
+            .as_ref()
+            .is_some_and(|r| symbols.guaranteed_non_negative(r));
+        if covered {
+            loan.principal = rest.map(|r| symbols.bounded(r)).unwrap_or_default();
+            return None;
+        }
+        let decimals = world.decimals(token);
+        let units = |f: &Form| match f.exact() {
+            Some(v) => format!("{} {symbol}", format_units(v, decimals)),
+            None => format!(
+                "at least {} {symbol}",
+                format_units(symbols.lower_bound(f), decimals)
+            ),
+        };
+        let owed = if loan.principal.is_zero() {
+            format!("0 {symbol}")
+        } else {
+            units(&loan.principal)
+        };
+        let mut d = Diagnostic::error(
+            Code::RepayMoreThanOwed,
+            format!("repay of more than is owed to {name} on {chain_name}"),
+            Label::new(span, format!("this repays {}", units(amount))),
+        )
+        .with_hint(format!(
+            "the principal owed here is {owed}; repay at most that (the premium is added by the repay itself)"
+        ));
+        for &borrow in &loan.borrows {
+            d = d.with_label(Label::new(borrow, "the loan is taken here"));
+        }
+        loan.principal = Form::zero();
+        Some(d)
+    }
+
+    /// Every loan still open at the end of the bundle (E0601).
+    pub fn finish(&self, symbols: &mut Symbols, world: &World<'_>) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for key in &self.order {
+            let (chain, protocol) = *key;
+            if self.is_poisoned(chain, protocol) {
+                continue;
+            }
+            let Some(loans) = self.loans.get(key) else {
+                continue;
+            };
+            let bps = world.protocol_info(protocol).map_or(0, |p| p.premium_bps);
+            for loan in loans.iter().filter(|l| !l.principal.is_zero()) {
+                let Some((&first, rest)) = loan.borrows.split_first() else {
+                    continue;
+                };
+                let symbol = world.symbol(loan.token);
+                let decimals = world.decimals(loan.token);
+                let name = world.protocol_name(protocol);
+                let chain_name = world.chain_name(chain);
+                let owed = match loan.principal.exact() {
+                    Some(p) => {
+                        let premium = mesh_runtime::registry::bps_ceil(p, bps).unwrap_or(0);
+                        format!(
+                            "{} {symbol} are still owed ({} {symbol} and a premium of {} {symbol}); repay them with `repay {} {symbol} to {name}` on {chain_name} before the bundle ends",
+                            format_units(p.saturating_add(premium), decimals),
+                            format_units(p, decimals),
+                            format_units(premium, decimals),
+                            format_units(p, decimals),
+                        )
+                    }
+                    None => {
+                        let lower = symbols.lower_bound(&loan.principal);
+                        let premium = mesh_runtime::registry::bps_ceil(lower, bps).unwrap_or(0);
+                        format!(
+                            "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed, premium included: repay exactly the borrowed amount (bind it with `let` and repay that value)",
+                            format_units(lower.saturating_add(premium), decimals)
+                        )
+                    }
+                };
+                let mut d = Diagnostic::error(
+                    Code::UnrepaidLoan,
+                    format!("loan of {symbol} from {name} on {chain_name} is not repaid"),
+                    Label::new(first, "this loan is still open when the bundle ends"),
+                )
+                .with_hint(owed);
+                for &span in rest {
+                    d = d.with_label(Label::new(span, "more is borrowed here"));
+                }
+                out.push(d);
+            }
+        }
+        out
+    }
+}

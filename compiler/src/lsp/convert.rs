@@ -1,0 +1,103 @@
+//! Between the front end's byte spans and the protocol's UTF-16 positions,
+//! and from our diagnostics to the protocol's.
+
+use crate::diagnostic::{Diagnostic, LineIndex, Severity};
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position, Range,
+    Uri,
+};
+use mesh_grammar::Span;
+
+pub fn position(index: &LineIndex<'_>, offset: usize) -> Position {
+    let (line, character) = index.utf16_position(offset);
+    Position { line, character }
+}
+
+pub fn range(index: &LineIndex<'_>, span: Span) -> Range {
+    Range {
+        start: position(index, span.start),
+        end: position(index, span.end.max(span.start)),
+    }
+}
+
+/// The byte offset of a protocol position in `text` (whose index is
+/// `index`), clamped as the protocol asks: past a line's end is its end,
+/// which for a `\r\n` line is before the `\r`.
+pub fn offset(text: &str, index: &LineIndex<'_>, position: Position) -> usize {
+    let offset = index.offset_of_utf16(position.line, position.character);
+    let line_break = text
+        .get(offset..)
+        .is_some_and(|rest| rest.starts_with('\n'));
+    let after_cr = text
+        .get(..offset)
+        .is_some_and(|before| before.ends_with('\r'));
+    if line_break && after_cr {
+        offset - 1
+    } else {
+        offset
+    }
+}
+
+/// One diagnostic as the protocol has it: the primary label's message and
+/// the hint follow the message on their own lines (editors that show one
+/// line show the message); secondary labels become related information.
+pub fn diagnostic(uri: &Uri, index: &LineIndex<'_>, d: &Diagnostic) -> lsp_types::Diagnostic {
+    let mut message = d.message.clone();
+    if !d.primary.message.is_empty() {
+        message.push('\n');
+        message.push_str(&d.primary.message);
+    }
+    if let Some(hint) = &d.hint {
+        message.push_str("\nhelp: ");
+        message.push_str(hint);
+    }
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .secondary
+        .iter()
+        .map(|label| DiagnosticRelatedInformation {
+            location: Location {
+                uri: uri.clone(),
+                range: range(index, label.span),
+            },
+            message: label.message.clone(),
+        })
+        .collect();
+    lsp_types::Diagnostic {
+        range: range(index, d.primary.span),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        code: Some(NumberOrString::String(d.code.as_str().to_string())),
+        source: Some("meshc".to_string()),
+        message,
+        related_information: (!related.is_empty()).then_some(related),
+        ..lsp_types::Diagnostic::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_in_utf16_units() {
+        let text = "// 😀\nlet x";
+        let index = LineIndex::new(text);
+        let x = text.len() - 1;
+        assert_eq!(
+            range(&index, Span::new(3, 7)),
+            Range::new(Position::new(0, 3), Position::new(0, 5))
+        );
+        assert_eq!(position(&index, x), Position::new(1, 4));
+    }
+
+    #[test]
+    fn offsets_past_a_crlf_line_end_stop_before_the_cr() {
+        let text = "ab\r\ncd";
+        let index = LineIndex::new(text);
+        assert_eq!(offset(text, &index, Position::new(0, 9)), 2);
+        assert_eq!(offset(text, &index, Position::new(0, 2)), 2);
+        assert_eq!(offset(text, &index, Position::new(1, 1)), 5);
+    }
+}

@@ -1,0 +1,261 @@
+//! The open documents: their text, kept in step with the client's edits, and
+//! what the front end made of that text.
+
+use super::convert;
+use crate::check::CheckOptions;
+use crate::diagnostic::LineIndex;
+use crate::driver::{analyse, Analysis};
+use lsp_types::{TextDocumentContentChangeEvent, Uri};
+use mesh_runtime::Registry;
+use std::collections::HashMap;
+
+/// One open document.
+pub struct Document {
+    pub version: i32,
+    pub text: String,
+    /// The front end's view of `text`; `None` only if analysing it failed
+    /// (an internal error, reported when it happened).
+    pub analysis: Option<Analysis>,
+}
+
+impl Document {
+    pub fn index(&self) -> LineIndex<'_> {
+        LineIndex::new(&self.text)
+    }
+
+    /// The diagnostics of `meshc check` for this text, as the protocol has them.
+    pub fn lsp_diagnostics(&self, uri: &Uri) -> Vec<lsp_types::Diagnostic> {
+        let Some(analysis) = &self.analysis else {
+            return Vec::new();
+        };
+        let index = self.index();
+        analysis
+            .diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(uri, &index, d))
+            .collect()
+    }
+}
+
+/// Every open document, and the world they are checked against.
+pub struct Documents {
+    open: HashMap<Uri, Document>,
+    /// The built-in registry; a document's own `token` declarations extend it
+    /// in that document's analysis.
+    pub registry: Registry,
+    options: CheckOptions,
+}
+
+impl Default for Documents {
+    fn default() -> Documents {
+        Documents {
+            open: HashMap::new(),
+            registry: Registry::builtin(),
+            options: CheckOptions::default(),
+        }
+    }
+}
+
+impl Documents {
+    pub fn get(&self, uri: &Uri) -> Option<&Document> {
+        self.open.get(uri)
+    }
+
+    /// The registry that `document` was checked against: the built-in one
+    /// extended by the document's `token` declarations.
+    pub fn registry_of<'a>(&'a self, document: &'a Document) -> &'a Registry {
+        document
+            .analysis
+            .as_ref()
+            .map_or(&self.registry, |a| &a.checked.registry)
+    }
+
+    pub fn open(&mut self, uri: Uri, version: i32, text: String) {
+        let document = self.open.entry(uri).or_insert(Document {
+            version,
+            text: String::new(),
+            analysis: None,
+        });
+        document.version = version;
+        document.text = text;
+        document.analysis = None;
+        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+    }
+
+    /// Applies the client's edits in order and analyses the result; `false`
+    /// if the document is not open.
+    pub fn change(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        changes: &[TextDocumentContentChangeEvent],
+    ) -> bool {
+        let Some(document) = self.open.get_mut(uri) else {
+            return false;
+        };
+        for change in changes {
+            apply_change(&mut document.text, change);
+        }
+        document.version = version;
+        // Facts of the old text must never be read against the new one,
+        // even if analysing the new one fails.
+        document.analysis = None;
+        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+        true
+    }
+
+    pub fn close(&mut self, uri: &Uri) {
+        self.open.remove(uri);
+    }
+}
+
+/// Applies one change: a whole new text, or a replacement of a range given
+/// in UTF-16 positions (positions past a line's end mean its end, past the
+/// last line the end of the text; a reversed range is read as the same range
+/// the right way round).
+pub fn apply_change(text: &mut String, change: &TextDocumentContentChangeEvent) {
+    let Some(range) = change.range else {
+        text.clone_from(&change.text);
+        return;
+    };
+    let (start, end) = {
+        let index = LineIndex::new(text);
+        let a = convert::offset(text, &index, range.start);
+        let b = convert::offset(text, &index, range.end);
+        (a.min(b), a.max(b))
+    };
+    text.replace_range(start..end, &change.text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lsp_types::{Position, Range};
+
+    fn edit(text: &str, start: (u32, u32), end: (u32, u32), new: &str) -> String {
+        let mut text = text.to_string();
+        apply_change(
+            &mut text,
+            &TextDocumentContentChangeEvent {
+                range: Some(Range::new(
+                    Position::new(start.0, start.1),
+                    Position::new(end.0, end.1),
+                )),
+                range_length: None,
+                text: new.to_string(),
+            },
+        );
+        text
+    }
+
+    #[test]
+    fn a_range_edit_replaces_that_range() {
+        assert_eq!(
+            edit("let a\nlet b\n", (1, 4), (1, 5), "c"),
+            "let a\nlet c\n"
+        );
+        assert_eq!(edit("ab\ncd", (0, 1), (1, 1), ""), "ad");
+        assert_eq!(edit("ab", (0, 2), (0, 2), "c"), "abc");
+    }
+
+    #[test]
+    fn columns_count_utf16_code_units() {
+        // 'é' is one unit (two bytes), '😀' two units (four bytes).
+        let text = "// é😀x\n";
+        assert_eq!(edit(text, (0, 6), (0, 7), "y"), "// é😀y\n");
+        assert_eq!(edit(text, (0, 3), (0, 4), ""), "// 😀x\n");
+        assert_eq!(edit(text, (0, 4), (0, 6), "🙂"), "// é🙂x\n");
+    }
+
+    #[test]
+    fn a_position_inside_a_surrogate_pair_never_splits_a_character() {
+        let text = "😀x";
+        let edited = edit(text, (0, 1), (0, 1), "a");
+        assert!(edited == "a😀x" || edited == "😀ax", "{edited}");
+    }
+
+    #[test]
+    fn positions_past_a_line_end_or_the_last_line_clamp() {
+        assert_eq!(edit("ab\ncd\n", (0, 99), (0, 99), "!"), "ab!\ncd\n");
+        assert_eq!(edit("ab\ncd", (0, 99), (1, 0), ""), "abcd");
+        assert_eq!(edit("ab\ncd", (7, 0), (9, 9), "\nef"), "ab\ncd\nef");
+        assert_eq!(edit("ab\r\ncd", (0, 99), (0, 99), "!"), "ab!\r\ncd");
+    }
+
+    #[test]
+    fn a_reversed_range_is_the_same_range() {
+        assert_eq!(edit("abcd", (0, 3), (0, 1), "X"), "aXd");
+    }
+
+    /// The protocol's own reading of a position, on UTF-16 code units: a
+    /// column past the line's end (before its `\r\n` or `\n`) is the line's
+    /// end, a line past the last is the end of the text, and a column inside
+    /// a surrogate pair moves past the pair.
+    fn model_offset(units: &[u16], line: u32, column: u32) -> usize {
+        let newline = u16::from(b'\n');
+        let mut starts = vec![0];
+        starts.extend(
+            units
+                .iter()
+                .enumerate()
+                .filter(|&(_, &u)| u == newline)
+                .map(|(i, _)| i + 1),
+        );
+        let Some(&start) = starts.get(line as usize) else {
+            return units.len();
+        };
+        let mut end = starts
+            .get(line as usize + 1)
+            .map_or(units.len(), |&next| next - 1);
+        if end > start && units[end - 1] == u16::from(b'\r') && units.get(end) == Some(&newline) {
+            end -= 1;
+        }
+        let mut offset = (start + column as usize).min(end);
+        if units
+            .get(offset)
+            .is_some_and(|u| (0xDC00..=0xDFFF).contains(u))
+        {
+            offset += 1;
+        }
+        offset
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn edits_agree_with_a_model_on_utf16_code_units(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "é", "😀", "\n", "\r\n", " "]), 0..30),
+            edits in proptest::collection::vec(
+                (0u32..8, 0u32..12, 0u32..8, 0u32..12,
+                 proptest::sample::select(vec!["", "b", "😀", "\n", "é\r\n"])), 1..8),
+        ) {
+            let mut text: String = pieces.concat();
+            let mut units: Vec<u16> = text.encode_utf16().collect();
+            for (l1, c1, l2, c2, new) in edits {
+                edit_in_place(&mut text, (l1, c1), (l2, c2), new);
+                let a = model_offset(&units, l1, c1);
+                let b = model_offset(&units, l2, c2);
+                units.splice(a.min(b)..a.max(b), new.encode_utf16());
+                proptest::prop_assert_eq!(&text, &String::from_utf16_lossy(&units));
+            }
+        }
+    }
+
+    fn edit_in_place(text: &mut String, start: (u32, u32), end: (u32, u32), new: &str) {
+        *text = edit(text, start, end, new);
+    }
+
+    #[test]
+    fn a_change_without_range_replaces_the_text() {
+        let mut text = "old".to_string();
+        apply_change(
+            &mut text,
+            &TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: "new".to_string(),
+            },
+        );
+        assert_eq!(text, "new");
+    }
+}

@@ -1,0 +1,392 @@
+//! The main loop: initialisation, dispatch, shutdown.
+//!
+//! Messages are handled one at a time in arrival order. Each handler runs
+//! under `catch_unwind`, so a bug in a feature costs one answer (an
+//! `InternalError` response, and a line on standard error), never the
+//! session.
+
+use super::document::Documents;
+use super::{completion, formatting, hover, navigation};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{self, Notification as _};
+use lsp_types::request::{self, Request as _};
+use lsp_types::{
+    CompletionOptions, HoverProviderCapability, InitializeResult, LogMessageParams, MessageType,
+    OneOf, PositionEncodingKind, PublishDiagnosticsParams, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+};
+use serde_json::Value;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Why the server stopped other than by a proper `shutdown` and `exit`.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The client sent `exit` without asking for `shutdown` first.
+    ExitWithoutShutdown,
+    /// The client closed the connection without `exit`.
+    Disconnected,
+    /// Reading or writing the stream failed (a malformed message, a closed pipe).
+    Io(std::io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::ExitWithoutShutdown => {
+                f.write_str("the client asked to exit without shutting the server down first")
+            }
+            ServeError::Disconnected => f.write_str("the client closed the connection"),
+            ServeError::Io(e) => write!(f, "the connection to the client failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Serves one client over `connection` until it says `exit`.
+pub fn serve(connection: &Connection) -> Result<(), ServeError> {
+    let mut server = Server {
+        connection,
+        phase: Phase::Uninitialised,
+        documents: Documents::default(),
+    };
+    loop {
+        let message = connection
+            .receiver
+            .recv()
+            .map_err(|_| ServeError::Disconnected)?;
+        match message {
+            Message::Request(request) => server.on_request(request),
+            Message::Notification(n) if n.method == notification::Exit::METHOD => {
+                return match server.phase {
+                    Phase::ShuttingDown => Ok(()),
+                    Phase::Uninitialised | Phase::Running => Err(ServeError::ExitWithoutShutdown),
+                };
+            }
+            Message::Notification(n) => server.on_notification(n),
+            // The server sends no requests, so no response is awaited.
+            Message::Response(_) => {}
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Uninitialised,
+    Running,
+    ShuttingDown,
+}
+
+struct Server<'a> {
+    connection: &'a Connection,
+    phase: Phase,
+    documents: Documents,
+}
+
+/// An error answer: a JSON-RPC code and a message for the client's log.
+pub(super) struct Failure {
+    code: ErrorCode,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the server offers; docs/lsp.md describes each capability.
+pub(super) fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(PositionEncodingKind::UTF16),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        completion_provider: Some(CompletionOptions::default()),
+        definition_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+impl Server<'_> {
+    fn send(&self, message: impl Into<Message>) {
+        // A client that has gone away is noticed by the next `recv`.
+        let _ = self.connection.sender.send(message.into());
+    }
+
+    fn on_request(&mut self, request: Request) {
+        let Request { id, method, params } = request;
+        let response = match (self.phase, method.as_str()) {
+            (Phase::Uninitialised, request::Initialize::METHOD) => {
+                self.phase = Phase::Running;
+                ok(id, initialize_result())
+            }
+            (Phase::Uninitialised, _) => Response::new_err(
+                id,
+                ErrorCode::ServerNotInitialized as i32,
+                format!("`{method}` before `initialize`"),
+            ),
+            (Phase::ShuttingDown, _) => Response::new_err(
+                id,
+                ErrorCode::InvalidRequest as i32,
+                format!("`{method}` after `shutdown`"),
+            ),
+            (Phase::Running, request::Initialize::METHOD) => Response::new_err(
+                id,
+                ErrorCode::InvalidRequest as i32,
+                "the server is already initialised".to_string(),
+            ),
+            (Phase::Running, request::Shutdown::METHOD) => {
+                self.phase = Phase::ShuttingDown;
+                Response::new_ok(id, Value::Null)
+            }
+            (Phase::Running, _) => self.answer(id, &method, params),
+        };
+        self.send(response);
+    }
+
+    /// Answers a feature request; a panic becomes an `InternalError`.
+    fn answer(&self, id: RequestId, method: &str, params: Value) -> Response {
+        let outcome = guarded(method, || self.dispatch(method, params));
+        match outcome {
+            Ok(value) => Response::new_ok(id, value),
+            Err(failure) => Response::new_err(id, failure.code as i32, failure.message),
+        }
+    }
+
+    fn dispatch(&self, method: &str, params: Value) -> Result<Value, Failure> {
+        let documents = &self.documents;
+        match method {
+            request::HoverRequest::METHOD => {
+                handle::<request::HoverRequest>(params, |p| hover::hover(documents, p))
+            }
+            request::Completion::METHOD => {
+                handle::<request::Completion>(params, |p| completion::complete(documents, p))
+            }
+            request::GotoDefinition::METHOD => {
+                handle::<request::GotoDefinition>(params, |p| navigation::definition(documents, p))
+            }
+            request::DocumentSymbolRequest::METHOD => {
+                handle::<request::DocumentSymbolRequest>(params, |p| {
+                    navigation::document_symbols(documents, p)
+                })
+            }
+            request::Formatting::METHOD => handle::<request::Formatting>(params, |p| {
+                let (edits, skipped) = formatting::format(documents, p);
+                if let Some(reason) = skipped {
+                    self.log(MessageType::INFO, reason);
+                }
+                edits
+            }),
+            _ => Err(Failure::new(
+                ErrorCode::MethodNotFound,
+                format!("meshc does not implement `{method}`"),
+            )),
+        }
+    }
+
+    fn on_notification(&mut self, notification: Notification) {
+        if self.phase == Phase::Uninitialised {
+            // The protocol drops notifications before `initialize`.
+            return;
+        }
+        let Notification { method, params } = notification;
+        let touched = document_uri(&params);
+        let outcome = guarded(&method, || self.update(&method, params));
+        match outcome {
+            Ok(Some(uri)) => self.publish_diagnostics(&uri),
+            Ok(None) => {}
+            Err(failure) => {
+                self.log(MessageType::ERROR, failure.message);
+                // What the document showed no longer matches its text.
+                if let Some(uri) = touched {
+                    self.publish(uri, Vec::new(), None);
+                }
+            }
+        }
+    }
+
+    /// Applies a notification; returns the document whose diagnostics are to
+    /// be published again.
+    fn update(&mut self, method: &str, params: Value) -> Result<Option<Uri>, Failure> {
+        match method {
+            notification::DidOpenTextDocument::METHOD => {
+                let p: lsp_types::DidOpenTextDocumentParams = parse(method, params)?;
+                let doc = p.text_document;
+                self.documents.open(doc.uri.clone(), doc.version, doc.text);
+                Ok(Some(doc.uri))
+            }
+            notification::DidChangeTextDocument::METHOD => {
+                let p: lsp_types::DidChangeTextDocumentParams = parse(method, params)?;
+                let uri = p.text_document.uri;
+                if self
+                    .documents
+                    .change(&uri, p.text_document.version, &p.content_changes)
+                {
+                    Ok(Some(uri))
+                } else {
+                    Err(Failure::new(
+                        ErrorCode::InvalidParams,
+                        format!("`{method}` for `{}`, which is not open", uri.as_str()),
+                    ))
+                }
+            }
+            notification::DidCloseTextDocument::METHOD => {
+                let p: lsp_types::DidCloseTextDocumentParams = parse(method, params)?;
+                self.documents.close(&p.text_document.uri);
+                self.publish(p.text_document.uri, Vec::new(), None);
+                Ok(None)
+            }
+            // Saving changes nothing the server has not seen; `initialized`,
+            // `$/cancelRequest` (every request is answered at once) and any
+            // other notification need nothing either.
+            _ => Ok(None),
+        }
+    }
+
+    fn publish_diagnostics(&self, uri: &Uri) {
+        let Some(document) = self.documents.get(uri) else {
+            return;
+        };
+        let diagnostics = document.lsp_diagnostics(uri);
+        self.publish(uri.clone(), diagnostics, Some(document.version));
+    }
+
+    fn publish(&self, uri: Uri, diagnostics: Vec<lsp_types::Diagnostic>, version: Option<i32>) {
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        self.send(Notification::new(
+            notification::PublishDiagnostics::METHOD.to_string(),
+            params,
+        ));
+    }
+
+    /// A line in the client's log (not a pop-up), and on standard error.
+    fn log(&self, typ: MessageType, message: String) {
+        eprintln!("meshc lsp: {message}");
+        self.send(Notification::new(
+            notification::LogMessage::METHOD.to_string(),
+            LogMessageParams { typ, message },
+        ));
+    }
+}
+
+fn initialize_result() -> InitializeResult {
+    InitializeResult {
+        capabilities: capabilities(),
+        server_info: Some(ServerInfo {
+            name: "meshc".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        }),
+    }
+}
+
+fn ok(id: RequestId, result: impl serde::Serialize) -> Response {
+    match serde_json::to_value(result) {
+        Ok(value) => Response::new_ok(id, value),
+        Err(e) => Response::new_err(
+            id,
+            ErrorCode::InternalError as i32,
+            format!("cannot write the answer: {e}"),
+        ),
+    }
+}
+
+fn parse<P: serde::de::DeserializeOwned>(method: &str, params: Value) -> Result<P, Failure> {
+    serde_json::from_value(params).map_err(|e| {
+        Failure::new(
+            ErrorCode::InvalidParams,
+            format!("invalid parameters for `{method}`: {e}"),
+        )
+    })
+}
+
+/// Reads a request's parameters, runs the feature, writes its answer.
+fn handle<R>(params: Value, feature: impl FnOnce(R::Params) -> R::Result) -> Result<Value, Failure>
+where
+    R: lsp_types::request::Request,
+{
+    let params = parse(R::METHOD, params)?;
+    serde_json::to_value(feature(params)).map_err(|e| {
+        Failure::new(
+            ErrorCode::InternalError,
+            format!("cannot write the answer to `{}`: {e}", R::METHOD),
+        )
+    })
+}
+
+/// The document a notification is about, read before it is handled so that
+/// a failed handler can still clear that document's diagnostics.
+fn document_uri(params: &Value) -> Option<Uri> {
+    let uri = params.get("textDocument")?.get("uri")?;
+    serde_json::from_value(uri.clone()).ok()
+}
+
+/// Runs a handler; a panic in it becomes an `InternalError` failure, logged
+/// to standard error with what the handler was doing.
+pub(super) fn guarded<T>(
+    method: &str,
+    handler: impl FnOnce() -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    match catch_unwind(AssertUnwindSafe(handler)) {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_string());
+            eprintln!("meshc lsp: internal error while handling `{method}`: {what}");
+            Err(Failure::new(
+                ErrorCode::InternalError,
+                format!("internal error while handling `{method}`: {what}"),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_handler_becomes_an_internal_error() {
+        let outcome: Result<(), Failure> = guarded("textDocument/hover", || panic!("boom"));
+        let failure = match outcome {
+            Ok(()) => panic!("a panic must not pass for an answer"),
+            Err(failure) => failure,
+        };
+        assert_eq!(failure.code as i32, ErrorCode::InternalError as i32);
+        assert!(failure.message.contains("boom"), "{}", failure.message);
+        assert!(failure.message.contains("textDocument/hover"));
+    }
+
+    #[test]
+    fn a_formatted_panic_message_is_kept() {
+        let outcome: Result<(), Failure> = guarded("textDocument/completion", || {
+            panic!("offset {} out of range", 7)
+        });
+        let message = outcome.err().map(|f| f.message).unwrap_or_default();
+        assert!(message.contains("offset 7 out of range"), "{message}");
+    }
+
+    #[test]
+    fn a_handler_that_does_not_panic_is_answered_as_it_says() {
+        let outcome = guarded("textDocument/hover", || Ok::<_, Failure>(3));
+        assert!(matches!(outcome, Ok(3)));
+    }
+}

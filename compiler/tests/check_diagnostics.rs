@@ -1,0 +1,381 @@
+//! Snapshot tests of the checker's diagnostics: each snapshot shows the
+//! source and every diagnostic exactly as `meshc check` renders it, for
+//! every rejection rule, every warning and a file with many errors.
+
+use mesh_runtime::Registry;
+use meshc::check::{check, CheckOptions, OptLevel};
+use meshc::diagnostic::{render_human, Code};
+
+fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, Vec<Code>) {
+    let (parsed, syntax) = meshc::syntax::parse(source);
+    assert!(
+        syntax.is_empty(),
+        "the test source has syntax errors: {syntax:?}"
+    );
+    let checked = check(&parsed.file, registry, &CheckOptions { level });
+    let mut out = String::new();
+    for (i, line) in source.lines().enumerate() {
+        out.push_str(&format!("{:>3} | {line}\n", i + 1));
+    }
+    out.push_str("\n---\n\n");
+    for d in &checked.diagnostics {
+        out.push_str(&render_human("test.mesh", source, d, false));
+        out.push('\n');
+    }
+    if checked.diagnostics.is_empty() {
+        out.push_str("(no diagnostics)\n");
+    }
+    let codes = checked.diagnostics.iter().map(|d| d.code).collect();
+    (out, codes)
+}
+
+/// Snapshots the rendering and checks that exactly `expected` was reported.
+fn snapshot(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
+    snapshot_in(name, source, &Registry::builtin(), level, expected);
+}
+
+fn snapshot_in(name: &str, source: &str, registry: &Registry, level: OptLevel, expected: &[Code]) {
+    let (text, codes) = render_with(source, registry, level);
+    assert_eq!(codes, expected, "{text}");
+    insta::assert_snapshot!(name, text);
+}
+
+use Code::*;
+use OptLevel::{O, O0};
+
+#[test]
+fn seed_examples() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/");
+    let read = |name: &str| std::fs::read_to_string(format!("{dir}{name}")).unwrap_or_default();
+    snapshot(
+        "flagship",
+        &read("polygon_arbitrum_flash_loan.mesh"),
+        O,
+        &[],
+    );
+    snapshot(
+        "flagship_at_o0",
+        &read("polygon_arbitrum_flash_loan.mesh"),
+        O0,
+        &[DeadlineMissed],
+    );
+    snapshot(
+        "simple_arbitrage",
+        &read("simple_arbitrage.mesh"),
+        O,
+        &[ProvableMinBalance],
+    );
+    snapshot(
+        "liquidity_migration",
+        &read("liquidity_migration.mesh"),
+        O,
+        &[],
+    );
+    snapshot(
+        "seed_flash_loan_as_written",
+        &read("rejected/seed_flash_loan_as_written.mesh"),
+        O,
+        &[PossibleOverdraft, PossibleOverdraft, PossibleOverdraft],
+    );
+}
+
+#[test]
+fn rule_1_unknown_names() {
+    snapshot(
+        "e0101_unknown_chain",
+        "bundle b on polygn {\n}\n",
+        O,
+        &[UnknownChain],
+    );
+    snapshot(
+        "e0102_unknown_token",
+        "bundle b on base {\n    input 1 WTEH\n}\n",
+        O,
+        &[UnknownToken],
+    );
+    snapshot(
+        "e0102_unknown_token_no_suggestion",
+        "bundle b on base {\n    input 1 DOGE\n}\n",
+        O,
+        &[UnknownToken],
+    );
+    snapshot(
+        "e0103_unknown_protocol",
+        "bundle b on base {\n    let w = borrow 1 WETH from avae\n    repay w to aave\n}\n",
+        O,
+        &[UnknownProtocol],
+    );
+    snapshot(
+        "e0104_unknown_bridge_kind",
+        "bundle b on base {\n    input 1 WETH\n    bridge 1 WETH to ethereum via zkp\n}\n",
+        O,
+        &[UnknownRoute],
+    );
+    snapshot(
+        "e0105_unknown_variable",
+        "bundle b on base {\n    let loan = borrow 1 WETH from aave\n    repay lon to aave\n}\n",
+        O,
+        &[UnknownVariable],
+    );
+    snapshot(
+        "e0105_sibling_branch",
+        "bundle b on ethereum {\n    parallel {\n        let a = withdraw 1 WETH from aave\n    } and {\n        deposit a into compound\n    }\n}\n",
+        O,
+        &[UnknownVariable],
+    );
+    snapshot(
+        "e0106_unknown_invariant",
+        "bundle b on base {\n} constraints {\n    invariant: constant_prodcut\n}\n",
+        O,
+        &[UnknownInvariant],
+    );
+}
+
+#[test]
+fn rule_2_duplicates() {
+    snapshot(
+        "e0201_variable_bound_twice",
+        "bundle b on base {\n    let x = withdraw 1 WETH from aave\n    let x = withdraw 2 WETH from aave\n    deposit x into aave\n}\n",
+        O,
+        &[DuplicateVariable],
+    );
+    snapshot(
+        "e0202_bundle_defined_twice",
+        "bundle b on base {\n}\nbundle b on polygon {\n}\n",
+        O,
+        &[DuplicateBundle],
+    );
+    snapshot(
+        "e0203_conflicting_token",
+        "token PEPE decimals 18\ntoken PEPE decimals 9\ntoken USDC decimals 18\n",
+        O,
+        &[ConflictingToken, ConflictingToken],
+    );
+    snapshot(
+        "e0204_constraint_twice",
+        "bundle b on base {\n} constraints {\n    deadline: 5\n    deadline: 8\n}\n",
+        O,
+        &[DuplicateConstraint],
+    );
+}
+
+#[test]
+fn rules_3_and_10_amounts() {
+    snapshot(
+        "e0301_token_mismatch",
+        "bundle b on base {\n    input 3 USDC + 2 WETH\n}\n",
+        O,
+        &[TokenMismatch],
+    );
+    snapshot(
+        "e0302_plain_number",
+        "bundle b on base {\n    let w = withdraw 1 WETH from aave\n    deposit w + 1 into aave\n    input 100\n}\n",
+        O,
+        &[PlainNumberAsAmount, PlainNumberAsAmount],
+    );
+    snapshot(
+        "e0303_amount_as_factor",
+        "bundle b on base {\n    input 2 * 3 USDC\n}\n",
+        O,
+        &[AmountAsFactor],
+    );
+    snapshot(
+        "e0304_swap_to_same_token",
+        "bundle b on base {\n    input 1 WETH\n    swap 1 WETH for 1 WETH on uniswap_v2\n}\n",
+        O,
+        &[SwapToSameToken],
+    );
+    snapshot(
+        "e0305_repay_wrong_token",
+        "bundle b on polygon {\n    borrow 100 USDC from aave\n    input 2 WETH\n    repay 1 WETH to aave\n}\n",
+        O,
+        &[UnrepaidLoan, RepayWrongToken],
+    );
+    snapshot(
+        "e0306_action_without_value",
+        "bundle b on base {\n    input 1 WETH\n    let d = deposit 1 WETH into aave\n}\n",
+        O,
+        &[ActionWithoutValue],
+    );
+    snapshot(
+        "e1001_too_many_decimals",
+        "bundle b on base {\n    input 0.0000001 USDC\n}\n",
+        O,
+        &[TooManyDecimals],
+    );
+    snapshot(
+        "e1002_out_of_range",
+        "bundle b on base {\n    input 3 USDC - 4 USDC\n    input 1_000_000_000_000_000_000_000 WETH\n} constraints {\n    deadline: 99999999999999999999\n}\n",
+        O,
+        &[OutOfRange, OutOfRange, OutOfRange],
+    );
+    snapshot(
+        "e1003_division_by_zero",
+        "bundle b on base {\n    input 3 USDC / 0.0\n}\n",
+        O,
+        &[DivisionByZero],
+    );
+    snapshot(
+        "e1004_whole_number",
+        "token PEPE decimals 1.5\nbundle b on base {\n} constraints {\n    deadline: 2.5\n}\n",
+        O,
+        &[WholeNumberRequired, WholeNumberRequired],
+    );
+    snapshot(
+        "e1005_constant_required",
+        "bundle b on base {\n    input 1 USDC\n} constraints {\n    min_balance: all USDC\n}\n",
+        O,
+        &[ConstantRequired],
+    );
+}
+
+#[test]
+fn rule_4_capabilities() {
+    snapshot(
+        "e0401_not_capable",
+        "bundle b on base {\n    input 1 WETH\n    swap 1 WETH for 1_000 USDC on aave\n    borrow 1 WETH from uniswap_v2\n}\n",
+        O,
+        &[NotCapable, NotCapable],
+    );
+    let mut registry = Registry::builtin();
+    for protocol in &mut registry.protocols {
+        if protocol.name == "compound" {
+            protocol.chains = vec!["ethereum".to_string()];
+        }
+    }
+    snapshot_in(
+        "e0402_protocol_not_on_chain",
+        "bundle b on base {\n    withdraw 1 WETH from compound\n}\n",
+        &registry,
+        O,
+        &[ProtocolNotOnChain],
+    );
+    snapshot(
+        "e0403_token_not_on_chain",
+        "bundle b on polygon {\n    input 1 ETH\n    on ethereum {\n        input 1 ETH\n        bridge 1 ETH to polygon\n    }\n}\n",
+        O,
+        &[TokenNotOnChain, TokenNotOnChain],
+    );
+}
+
+#[test]
+fn rule_5_overdrafts() {
+    snapshot(
+        "e0501_nothing_provided",
+        "bundle b on arbitrum {\n    swap 1 WETH for 1_000 USDC on uniswap_v2\n}\n",
+        O,
+        &[PossibleOverdraft],
+    );
+    snapshot(
+        "e0501_unbounded_swap",
+        "bundle b on arbitrum {\n    input 1 WETH\n    swap 1 WETH for USDC on uniswap_v2\n    deposit 100 USDC into aave\n}\n",
+        O,
+        &[UnboundedSwap, PossibleOverdraft],
+    );
+    snapshot(
+        "e0501_repay_premium",
+        "bundle b on polygon {\n    borrow 10_000 USDC from aave\n    repay 10_000 USDC to aave\n}\n",
+        O,
+        &[PossibleOverdraft],
+    );
+}
+
+#[test]
+fn rule_6_obligations() {
+    snapshot(
+        "e0601_unrepaid_loan",
+        "bundle b on polygon {\n    input 1 USDC\n    borrow 100 USDC from aave\n    repay 40 USDC to aave\n}\n",
+        O,
+        &[UnrepaidLoan],
+    );
+    snapshot(
+        "e0602_repay_more_than_owed",
+        "bundle b on polygon {\n    input 100 USDC\n    borrow 100 USDC from aave\n    repay 120 USDC to aave\n}\n",
+        O,
+        &[RepayMoreThanOwed],
+    );
+}
+
+#[test]
+fn rule_7_bridges() {
+    snapshot(
+        "e0701_bridge_to_same_chain",
+        "bundle b on polygon {\n    input 1 WETH\n    bridge 1 WETH to polygon\n}\n",
+        O,
+        &[BridgeToSameChain],
+    );
+    snapshot(
+        "e0702_no_route",
+        "bundle b on base {\n    input 1 WETH\n    bridge 1 WETH to optimism via zk\n}\n",
+        O,
+        &[NoRoute],
+    );
+}
+
+#[test]
+fn rule_8_deadline() {
+    snapshot(
+        "e0801_deadline_at_o",
+        "bundle b on polygon {\n    input 1 WETH\n    bridge 1 WETH to arbitrum via htlb\n} constraints {\n    deadline: 4\n}\n",
+        O,
+        &[DeadlineMissed],
+    );
+    snapshot(
+        "e0801_deadline_at_o0",
+        "bundle b on polygon {\n    input 10 USDC\n    swap 10 USDC for 0.001 WETH on uniswap_v2\n} constraints {\n    deadline: 1\n}\n",
+        O0,
+        &[DeadlineMissed],
+    );
+}
+
+#[test]
+fn rule_9_parallel() {
+    snapshot(
+        "e0901_interfering_branches",
+        "bundle b on ethereum {\n    parallel {\n        on arbitrum {\n            input 1 WETH\n            bridge 1 WETH to polygon\n        }\n    } and {\n        on polygon {\n            input 1 WETH\n            deposit 1 WETH into aave\n        }\n    }\n}\n",
+        O,
+        &[InterferingBranches],
+    );
+}
+
+#[test]
+fn warnings() {
+    snapshot(
+        "w0001_unbounded_swap",
+        "bundle b on base {\n    input 1 WETH\n    swap 1 WETH for USDC on uniswap_v2\n}\n",
+        O,
+        &[UnboundedSwap],
+    );
+    snapshot(
+        "w0002_redundant_on",
+        "bundle b on polygon {\n    on polygon {\n        input 1 WETH\n    }\n}\n",
+        O,
+        &[RedundantOn],
+    );
+    snapshot(
+        "w0003_unused_variable",
+        "bundle b on base {\n    let w = withdraw 1 WETH from aave\n    let _kept = withdraw 1 USDC from aave\n}\n",
+        O,
+        &[UnusedVariable],
+    );
+}
+
+#[test]
+fn many_errors_in_one_file() {
+    snapshot(
+        "multi_error_file",
+        "token PEPE decimals 18\n\nbundle first on polygon {\n    let loan = borrow 100 WETH from aave\n    swap lon for 1 USDC on uniswap\n    bridge loan to polygon\n    input 1 ETH\n}\n\nbundle second on arbitrum {\n    input 0.5 PEPE\n    swap 1 PEPE for DAI on sushiswap\n    deposit 3 USDC + 2 DAI into compound\n} constraints {\n    deadline: 1.5\n}\n",
+        O,
+        &[
+            UnrepaidLoan,
+            UnknownVariable,
+            UnknownProtocol,
+            BridgeToSameChain,
+            TokenNotOnChain,
+            PossibleOverdraft,
+            UnboundedSwap,
+            TokenMismatch,
+            WholeNumberRequired,
+        ],
+    );
+}

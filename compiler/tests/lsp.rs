@@ -1,0 +1,518 @@
+//! The language server over an in-memory connection: one client thread
+//! talks to `meshc::lsp::serve` exactly as an editor would, and the answers
+//! are compared with JSON snapshots.
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
+use meshc::lsp::{serve, ServeError};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Long enough for a slow machine, short enough that a hung server fails
+/// the test instead of hanging it.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Client {
+    connection: Connection,
+    server: Option<JoinHandle<Result<(), ServeError>>>,
+    next_id: i32,
+    /// Notifications received while waiting for something else.
+    notifications: Vec<Notification>,
+}
+
+impl Client {
+    /// A server that has been initialised.
+    fn start() -> Client {
+        let mut client = Client::unstarted();
+        client.result("initialize", json!({ "capabilities": {} }));
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn unstarted() -> Client {
+        let (server, connection) = Connection::memory();
+        let handle = std::thread::spawn(move || serve(&server));
+        Client {
+            connection,
+            server: Some(handle),
+            next_id: 0,
+            notifications: Vec::new(),
+        }
+    }
+
+    fn receive(&self) -> Message {
+        match self.connection.receiver.recv_timeout(TIMEOUT) {
+            Ok(message) => message,
+            Err(e) => panic!("the server did not answer within {TIMEOUT:?}: {e}"),
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Response {
+        self.next_id += 1;
+        let id = RequestId::from(self.next_id);
+        let request = Request::new(id.clone(), method.to_string(), params);
+        if let Err(e) = self.connection.sender.send(request.into()) {
+            panic!("the server has gone: {e}");
+        }
+        loop {
+            match self.receive() {
+                Message::Response(response) if response.id == id => return response,
+                Message::Response(other) => panic!("an answer to another request: {other:?}"),
+                Message::Notification(n) => self.notifications.push(n),
+                Message::Request(r) => panic!("the server sent a request: {r:?}"),
+            }
+        }
+    }
+
+    /// The result of a request that must succeed.
+    fn result(&mut self, method: &str, params: Value) -> Value {
+        match self.request(method, params).response_result {
+            Ok(result) => result,
+            Err(error) => panic!("`{method}` failed: {error:?}"),
+        }
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        let notification = Notification::new(method.to_string(), params);
+        if let Err(e) = self.connection.sender.send(notification.into()) {
+            panic!("the server has gone: {e}");
+        }
+    }
+
+    /// The next `textDocument/publishDiagnostics` parameters.
+    fn diagnostics(&mut self) -> Value {
+        if let Some(i) = self
+            .notifications
+            .iter()
+            .position(|n| n.method == "textDocument/publishDiagnostics")
+        {
+            return self.notifications.remove(i).params;
+        }
+        loop {
+            match self.receive() {
+                Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
+                    return n.params
+                }
+                Message::Notification(n) => self.notifications.push(n),
+                other => panic!("expected diagnostics, got {other:?}"),
+            }
+        }
+    }
+
+    fn open(&mut self, uri: &str, text: &str) -> Value {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": {
+                "uri": uri, "languageId": "mesh", "version": 1, "text": text
+            }}),
+        );
+        self.diagnostics()
+    }
+
+    /// Shuts the server down properly and checks that it stopped cleanly.
+    fn shutdown(mut self) {
+        assert_eq!(self.result("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        let outcome = self.server.take().map(|h| h.join());
+        match outcome {
+            Some(Ok(Ok(()))) => {}
+            other => panic!("the server did not stop cleanly: {other:?}"),
+        }
+    }
+}
+
+fn error_code(response: &Response) -> Option<i32> {
+    response.response_result.as_ref().err().map(|e| e.code)
+}
+
+fn example(path: &str) -> String {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(path);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) => panic!("cannot read {}: {e}", file.display()),
+    }
+}
+
+/// The protocol position (line, UTF-16 column) of the `nth` occurrence of
+/// `needle` in `text`, plus `delta` characters.
+fn position(text: &str, needle: &str, nth: usize, delta: usize) -> Value {
+    let Some((offset, _)) = text.match_indices(needle).nth(nth) else {
+        panic!("`{needle}` does not occur {} times", nth + 1);
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column: usize = text[line_start..offset]
+        .chars()
+        .chain(needle.chars().take(delta))
+        .map(char::len_utf16)
+        .sum();
+    json!({ "line": line, "character": column })
+}
+
+fn at(uri: &str, position: Value) -> Value {
+    json!({ "textDocument": { "uri": uri }, "position": position })
+}
+
+const FLASH: &str = "file:///work/polygon_arbitrum_flash_loan.mesh";
+
+fn flash_loan_client() -> (Client, String) {
+    let mut client = Client::start();
+    let text = example("polygon_arbitrum_flash_loan.mesh");
+    let diagnostics = client.open(FLASH, &text);
+    assert_eq!(diagnostics["diagnostics"], json!([]), "{diagnostics}");
+    (client, text)
+}
+
+#[test]
+fn initialize_announces_the_capabilities() {
+    let mut client = Client::unstarted();
+    let mut result = client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    assert_eq!(result["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
+    result["serverInfo"]["version"] = json!("[version]");
+    insta::assert_json_snapshot!("initialize", result);
+    client.shutdown();
+}
+
+#[test]
+fn hover_on_an_amount_shows_its_value_and_the_holding() {
+    let (mut client, text) = flash_loan_client();
+    let hover = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "100 WETH", 0, 5)),
+    );
+    insta::assert_json_snapshot!("hover_amount", hover);
+    let hover = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "190_000 USDC", 0, 2)),
+    );
+    insta::assert_json_snapshot!("hover_bounded_amount", hover);
+    client.shutdown();
+}
+
+#[test]
+fn hover_on_a_keyword_shows_its_doc_and_the_statement() {
+    let (mut client, text) = flash_loan_client();
+    let hover = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "= swap", 0, 3)),
+    );
+    insta::assert_json_snapshot!("hover_keyword", hover);
+    client.shutdown();
+}
+
+#[test]
+fn hover_on_names_reads_the_registry() {
+    let (mut client, text) = flash_loan_client();
+    let chain = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "arbitrum {", 0, 3)),
+    );
+    insta::assert_json_snapshot!("hover_chain", chain);
+    let protocol = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "aave", 0, 1)),
+    );
+    insta::assert_json_snapshot!("hover_protocol", protocol);
+    let invariant = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "constant_product", 0, 1)),
+    );
+    insta::assert_json_snapshot!("hover_invariant", invariant);
+    let comment = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "borrow", 0, 1)),
+    );
+    assert_eq!(comment, Value::Null, "the first `borrow` is in a comment");
+    client.shutdown();
+}
+
+#[test]
+fn completion_offers_what_fits_the_cursor() {
+    let mut client = Client::start();
+    let uri = "file:///work/draft.mesh";
+    let text = "bundle draft on polygon {\n    let loan = borrow 100 WETH from aave\n    let there = bridge loan to arbitrum\n    on arbitrum {\n        \n    }\n    repay 100 WETH to \n}\n";
+    client.open(uri, text);
+    let labels = |items: &Value| -> Vec<String> {
+        items
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["label"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // After `to` in a repay: lenders and chains, nothing else.
+    let after_to = client.result(
+        "textDocument/completion",
+        at(uri, position(text, "to \n", 0, 3)),
+    );
+    insta::assert_json_snapshot!("completion_after_to", after_to);
+    // Inside the `on` block: keywords, the values bound so far, names.
+    let inside = client.result(
+        "textDocument/completion",
+        at(uri, position(text, "        \n", 0, 8)),
+    );
+    let inside = labels(&inside);
+    for expected in [
+        "loan",
+        "there",
+        "swap",
+        "parallel",
+        "USDC",
+        "base",
+        "sushiswap",
+    ] {
+        assert!(
+            inside.iter().any(|l| l == expected),
+            "{expected} missing: {inside:?}"
+        );
+    }
+    // Before `let there`, only `loan` is bound.
+    let early = client.result(
+        "textDocument/completion",
+        at(uri, position(text, "    let there", 0, 4)),
+    );
+    let early = labels(&early);
+    assert!(early.iter().any(|l| l == "loan"), "{early:?}");
+    assert!(!early.iter().any(|l| l == "there"), "{early:?}");
+    client.shutdown();
+}
+
+#[test]
+fn document_symbols_outline_bundles_values_and_constraints() {
+    let mut client = Client::start();
+    let uri = "file:///work/custom_token.mesh";
+    let text = example("custom_token.mesh");
+    client.open(uri, &text);
+    let symbols = client.result(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    insta::assert_json_snapshot!("document_symbols", symbols);
+    client.shutdown();
+}
+
+#[test]
+fn diagnostics_carry_codes_hints_and_related_information() {
+    let mut client = Client::start();
+    let uri = "file:///work/seed_flash_loan_as_written.mesh";
+    let diagnostics = client.open(uri, &example("rejected/seed_flash_loan_as_written.mesh"));
+    let related = diagnostics["diagnostics"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|d| d["relatedInformation"].is_array()));
+    assert!(related, "{diagnostics}");
+    insta::assert_json_snapshot!("diagnostics_overdraft", diagnostics);
+    client.shutdown();
+}
+
+#[test]
+fn definition_jumps_to_the_let_and_to_the_token_declaration() {
+    let (mut client, text) = flash_loan_client();
+    let definition = client.result(
+        "textDocument/definition",
+        at(FLASH, position(&text, "bridge loan", 0, 8)),
+    );
+    assert_eq!(
+        definition,
+        json!({ "uri": FLASH, "range": {
+            "start": position(&text, "loan =", 0, 0),
+            "end": position(&text, "loan =", 0, 4),
+        }}),
+    );
+    client.shutdown();
+
+    let mut client = Client::start();
+    let uri = "file:///work/custom_token.mesh";
+    let text = example("custom_token.mesh");
+    client.open(uri, &text);
+    let definition = client.result(
+        "textDocument/definition",
+        at(uri, position(&text, "PEPE\n", 0, 1)),
+    );
+    assert_eq!(
+        definition["range"]["start"],
+        position(&text, "PEPE decimals", 0, 0),
+        "{definition}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn formatting_a_broken_document_makes_no_edits_and_no_error() {
+    let mut client = Client::start();
+    let uri = "file:///work/broken.mesh";
+    let diagnostics = client.open(
+        uri,
+        "bundle broken on polygon {\n    borrow 100 WETH from\n",
+    );
+    assert_ne!(diagnostics["diagnostics"], json!([]));
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    assert_eq!(edits, json!([]));
+    client.shutdown();
+}
+
+#[test]
+fn formatting_replaces_the_whole_document() {
+    let mut client = Client::start();
+    let uri = "file:///work/messy.mesh";
+    let text = "bundle   messy on polygon {\n  input 1 WETH\n}\n";
+    client.open(uri, text);
+    let edits = client.result(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
+    );
+    insta::assert_json_snapshot!("formatting", edits);
+    client.shutdown();
+}
+
+#[test]
+fn protocol_errors_are_answered_not_fatal() {
+    let mut client = Client::unstarted();
+    let early = client.request(
+        "textDocument/hover",
+        at(FLASH, json!({"line": 0, "character": 0})),
+    );
+    assert_eq!(error_code(&early), Some(-32002));
+    client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    let unknown = client.request("mesh/unknown", json!({}));
+    assert_eq!(error_code(&unknown), Some(-32601));
+    let invalid = client.request("textDocument/hover", json!({ "nonsense": true }));
+    assert_eq!(error_code(&invalid), Some(-32602));
+    let again = client.request("initialize", json!({ "capabilities": {} }));
+    assert_eq!(error_code(&again), Some(-32600));
+    // A change to a document that is not open is logged and ignored.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": FLASH, "version": 2 }, "contentChanges": [] }),
+    );
+    let hover = client.result(
+        "textDocument/hover",
+        at(FLASH, json!({"line": 0, "character": 0})),
+    );
+    assert_eq!(hover, Value::Null);
+    client.shutdown();
+}
+
+#[test]
+fn exit_without_shutdown_is_an_error() {
+    let client = Client::start();
+    client.notify("exit", Value::Null);
+    let mut client = client;
+    let outcome = client.server.take().map(|h| h.join());
+    assert!(
+        matches!(outcome, Some(Ok(Err(ServeError::ExitWithoutShutdown)))),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn requests_after_shutdown_are_refused() {
+    let mut client = Client::start();
+    assert_eq!(client.result("shutdown", Value::Null), Value::Null);
+    let late = client.request(
+        "textDocument/hover",
+        at(FLASH, json!({"line": 0, "character": 0})),
+    );
+    assert_eq!(error_code(&late), Some(-32600));
+    client.notify("exit", Value::Null);
+    let outcome = client.server.take().map(|h| h.join());
+    assert!(matches!(outcome, Some(Ok(Ok(())))), "{outcome:?}");
+}
+
+/// An edit in protocol terms: a range (possibly past line ends, possibly
+/// reversed) and the text to put there.
+fn edit_strategy() -> impl Strategy<Value = (u32, u32, u32, u32, String)> {
+    let text = prop::sample::select(vec![
+        "",
+        "x",
+        " ",
+        "\n",
+        "{",
+        "}",
+        "é",
+        "😀",
+        "let a = ",
+        "borrow 1 WETH from aave\n",
+        "swap",
+        "on arbitrum {",
+        "parallel { } and { }",
+        "100 USDC",
+        "all ",
+        "/*",
+        "*/",
+        "// note\n",
+        "1_000.5",
+        "0x",
+        "Weth",
+        "(",
+        "+ 2",
+        "* 3",
+        "\r\n",
+    ])
+    .prop_map(str::to_string);
+    (0u32..25, 0u32..50, 0u32..25, 0u32..50, text)
+}
+
+fn random_position(seed: u32) -> Value {
+    json!({ "line": seed % 23, "character": (seed / 23) % 45 })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn random_edits_never_crash_the_server_and_every_request_is_answered(
+        file in prop::sample::select(vec![
+            "polygon_arbitrum_flash_loan.mesh",
+            "parallel_rebalance.mesh",
+            "leveraged_deposit.mesh",
+            "custom_token.mesh",
+            "rejected/seed_flash_loan_as_written.mesh",
+        ]),
+        edits in prop::collection::vec(edit_strategy(), 1..12),
+        probes in prop::collection::vec(0u32..2000, 6),
+    ) {
+        let mut client = Client::start();
+        let uri = "file:///work/random.mesh";
+        client.open(uri, &example(file));
+        for (version, (l1, c1, l2, c2, text)) in (2..).zip(edits) {
+            client.notify("textDocument/didChange", json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": {
+                        "start": { "line": l1, "character": c1 },
+                        "end": { "line": l2, "character": c2 },
+                    },
+                    "text": text,
+                }],
+            }));
+            let published = client.diagnostics();
+            prop_assert_eq!(&published["version"], &json!(version));
+            for (i, &probe) in probes.iter().enumerate() {
+                let method = ["textDocument/hover", "textDocument/completion",
+                    "textDocument/definition"][i % 3];
+                let response = client.request(method, at(uri, random_position(probe)));
+                prop_assert!(response.response_result.is_ok(), "{} failed: {:?}", method, response);
+            }
+            for method in ["textDocument/documentSymbol", "textDocument/formatting"] {
+                let response = client.request(method, json!({
+                    "textDocument": { "uri": uri },
+                    "options": { "tabSize": 4, "insertSpaces": true },
+                }));
+                prop_assert!(response.response_result.is_ok(), "{} failed: {:?}", method, response);
+            }
+        }
+        client.shutdown();
+    }
+}
