@@ -52,6 +52,15 @@ pub fn diagnose(source: &str, error: &SyntaxError) -> Diagnostic {
             "close it with `*/`; block comments nest, so every `/*` inside needs its own `*/`",
         ),
         SyntaxErrorKind::UnexpectedCharacter { text } => unexpected_character(span, text),
+        SyntaxErrorKind::AmountTooLong { tokens } => Diagnostic::error(
+            Code::AmountTooLong,
+            format!("this amount is {tokens} tokens long"),
+            Label::new(
+                span,
+                format!("more than {} tokens", mesh_grammar::MAX_AMOUNT_TOKENS),
+            ),
+        )
+        .with_hint("split the arithmetic over several statements, binding parts with `let`"),
     }
 }
 

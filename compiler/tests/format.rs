@@ -159,12 +159,13 @@ fn lexical_errors_are_refused_too() {
 }
 
 #[test]
-fn deeply_nested_amounts_are_formatted() {
-    // Generated sources can hold long sums and deep parentheses. The
-    // formatter walks amounts without recursion, but dropping such a tree
-    // recurses (its nodes are boxed), hence the large stack for the test.
+fn the_longest_amounts_the_parser_allows_are_formatted() {
+    // Generated sources can hold long sums and deep parentheses, up to the
+    // parser's bound on an amount's length; beyond it the file is refused.
+    // Dropping such a tree recurses (its nodes are boxed), hence the stack.
     let run = || {
-        let depth = 20_000;
+        let limit = mesh_grammar::MAX_AMOUNT_TOKENS;
+        let depth = (limit - 2) / 2;
         let parens = format!(
             "bundle x on polygon {{ input {}1 WETH{} }}",
             "(".repeat(depth),
@@ -176,14 +177,20 @@ fn deeply_nested_amounts_are_formatted() {
             ")".repeat(depth)
         );
         assert_eq!(format(&parens), expected);
+        let terms = (limit - 2) / 3;
         let sum = format!(
             "bundle x on polygon {{ input 1 WETH{} }}",
-            " +  1 WETH".repeat(50_000)
+            " +  1 WETH".repeat(terms)
         );
         assert!(format(&sum).ends_with(" + 1 WETH\n}\n"));
+        let too_long = format!(
+            "bundle x on polygon {{ input 1 WETH{} }}",
+            " + 1 WETH".repeat(terms + 1)
+        );
+        assert!(format_source(&too_long).is_err());
     };
     let outcome = std::thread::Builder::new()
-        .stack_size(256 << 20)
+        .stack_size(64 << 20)
         .spawn(run)
         .map(std::thread::JoinHandle::join);
     assert!(matches!(outcome, Ok(Ok(()))), "{outcome:?}");

@@ -73,7 +73,16 @@ pub enum SyntaxErrorKind {
     UnterminatedComment,
     /// A run of characters that start no token (`;`, `é`, `!`).
     UnexpectedCharacter { text: String },
+    /// An amount of more than [`MAX_AMOUNT_TOKENS`] tokens; the span covers
+    /// it all, and the parser sees one error token in its place.
+    AmountTooLong { tokens: usize },
 }
+
+/// The most tokens one amount may have. Every phase walks an amount's tree
+/// recursively and the tree is as deep as the amount is long, so this bound,
+/// far above anything written by hand, keeps every phase's stack use bounded
+/// whatever the size of the file.
+pub const MAX_AMOUNT_TOKENS: usize = 4096;
 
 /// Where the parser was when it met a syntax error, for better messages.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -119,6 +128,10 @@ impl fmt::Display for SyntaxError {
             SyntaxErrorKind::UnexpectedCharacter { text } => {
                 write!(f, "unexpected character `{text}`")
             }
+            SyntaxErrorKind::AmountTooLong { tokens } => write!(
+                f,
+                "an amount of {tokens} tokens, more than the {MAX_AMOUNT_TOKENS} allowed"
+            ),
         }
     }
 }
@@ -143,12 +156,14 @@ pub(crate) fn action(kind: ActionKind, keyword_span: Span, end: usize) -> Action
 pub fn parse(source: &str) -> Parsed {
     let lexed = lexer::tokenize(source);
     // The parser sees neither comments nor whitespace.
-    let tokens: Vec<Lexeme> = lexed
+    let mut tokens: Vec<Lexeme> = lexed
         .tokens
         .iter()
         .copied()
         .filter(|t| !t.kind.is_comment())
         .collect();
+    let mut lexed = lexed;
+    bound_amounts(&mut tokens, &mut lexed.errors);
     let feed = tokens.iter().map(|t| {
         let text = source.get(t.span.start..t.span.end).unwrap_or("");
         Ok::<_, ()>((t.span.start, (t.kind, text), t.span.end))
@@ -182,6 +197,53 @@ pub fn parse(source: &str) -> Parsed {
         comments: lexed.comments,
         errors,
     }
+}
+
+/// Whether a token can be part of an amount.
+fn in_amount(kind: TokenKind) -> bool {
+    matches!(
+        kind,
+        TokenKind::Number
+            | TokenKind::Symbol
+            | TokenKind::Ident
+            | TokenKind::All
+            | TokenKind::Plus
+            | TokenKind::Minus
+            | TokenKind::Star
+            | TokenKind::Slash
+            | TokenKind::LParen
+            | TokenKind::RParen
+    )
+}
+
+/// Replaces every run of amount tokens longer than [`MAX_AMOUNT_TOKENS`] by
+/// one error token, and reports it.
+fn bound_amounts(tokens: &mut Vec<Lexeme>, errors: &mut Vec<SyntaxError>) {
+    let mut start = 0;
+    let mut bounded = Vec::with_capacity(tokens.len());
+    while start < tokens.len() {
+        let run = tokens[start..]
+            .iter()
+            .take_while(|t| in_amount(t.kind))
+            .count();
+        if run > MAX_AMOUNT_TOKENS {
+            let span = tokens[start].span.to(tokens[start + run - 1].span);
+            errors.push(SyntaxError {
+                kind: SyntaxErrorKind::AmountTooLong { tokens: run },
+                span,
+            });
+            bounded.push(Lexeme {
+                kind: TokenKind::Error,
+                span,
+            });
+            start += run;
+        } else {
+            let end = start + run.max(1);
+            bounded.extend_from_slice(&tokens[start..end]);
+            start = end;
+        }
+    }
+    *tokens = bounded;
 }
 
 #[derive(Clone, Copy)]

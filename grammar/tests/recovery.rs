@@ -16,6 +16,7 @@ fn errors(source: &str) -> Vec<String> {
                 SyntaxErrorKind::MixedCaseWord { .. } => "case",
                 SyntaxErrorKind::UnterminatedComment => "comment",
                 SyntaxErrorKind::UnexpectedCharacter { .. } => "character",
+                SyntaxErrorKind::AmountTooLong { .. } => "long",
             };
             format!("{kind} {:?}", &source[e.span.start..e.span.end])
         })

@@ -35,10 +35,7 @@ fn every_rejected_example_is_rejected_with_exit_1() {
 
 #[test]
 fn the_seed_flash_loan_is_rejected_for_the_overdraft_on_arbitrum() {
-    let output = run(&[
-        "check",
-        "examples/rejected/seed_flash_loan_as_written.mesh",
-    ]);
+    let output = run(&["check", "examples/rejected/seed_flash_loan_as_written.mesh"]);
     let (code, _, stderr) = outcome(&output);
     assert_eq!(code, 1);
     insta::assert_snapshot!(stderr);
@@ -59,7 +56,10 @@ fn json_diagnostics(args: &[&str]) -> (i32, Vec<Value>) {
 fn assert_position(object: &serde_json::Map<String, Value>, keys: &[&str]) {
     for key in keys {
         let n = object.get(*key).and_then(Value::as_u64);
-        assert!(n.is_some_and(|n| n >= 1), "`{key}` must be a 1-based number: {object:?}");
+        assert!(
+            n.is_some_and(|n| n >= 1),
+            "`{key}` must be a 1-based number: {object:?}"
+        );
     }
 }
 
@@ -86,8 +86,14 @@ fn json_diagnostics_follow_the_schema() {
             code.len() == 5 && (code.starts_with('E') || code.starts_with('W')),
             "bad code in {d:?}"
         );
-        assert!(d.get("message").and_then(Value::as_str).is_some_and(|m| !m.is_empty()));
-        assert!(d.get("file").and_then(Value::as_str).is_some_and(|f| f.ends_with(".mesh")));
+        assert!(d
+            .get("message")
+            .and_then(Value::as_str)
+            .is_some_and(|m| !m.is_empty()));
+        assert!(d
+            .get("file")
+            .and_then(Value::as_str)
+            .is_some_and(|f| f.ends_with(".mesh")));
         assert_position(d, &["line", "column", "end_line", "end_column"]);
         let labels = d.get("labels").and_then(Value::as_array);
         assert!(labels.is_some_and(|l| !l.is_empty()), "{d:?}");
@@ -105,8 +111,12 @@ fn json_diagnostics_follow_the_schema() {
 
 #[test]
 fn a_clean_run_prints_an_empty_json_array() {
-    let (code, items) =
-        json_diagnostics(&["check", "--format", "json", "examples/liquidity_migration.mesh"]);
+    let (code, items) = json_diagnostics(&[
+        "check",
+        "--format",
+        "json",
+        "examples/liquidity_migration.mesh",
+    ]);
     assert_eq!(code, 0);
     assert!(items.is_empty(), "{items:?}");
 }
@@ -128,7 +138,9 @@ fn columns_count_characters_not_bytes() {
     let byte = line2.find("swap").unwrap_or_default();
     let column = line2[..byte].chars().count() + 1;
     assert_eq!(swap["line"], 2);
-    assert!(swap["column"].as_u64().is_some_and(|c| c as usize >= column));
+    assert!(swap["column"]
+        .as_u64()
+        .is_some_and(|c| c as usize >= column));
 }
 
 #[test]
@@ -144,7 +156,8 @@ fn a_missing_file_is_an_io_error_with_exit_2() {
 fn a_file_that_is_not_utf8_is_refused_with_exit_2() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let path = dir.path().join("latin1.mesh");
-    std::fs::write(&path, b"bundle b on polygon { } // caf\xe9\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, b"bundle b on polygon { } // caf\xe9\n")
+        .unwrap_or_else(|e| panic!("{e}"));
     let (code, _, stderr) = outcome(&run(&["check", &path.display().to_string()]));
     assert_eq!(code, 2);
     assert!(stderr.contains("not UTF-8"), "{stderr}");
@@ -166,7 +179,12 @@ fn a_missing_file_among_good_ones_still_checks_the_others() {
 fn usage_errors_exit_2() {
     for args in [
         vec!["check"],
-        vec!["check", "--format", "yaml", "examples/simple_arbitrage.mesh"],
+        vec![
+            "check",
+            "--format",
+            "yaml",
+            "examples/simple_arbitrage.mesh",
+        ],
         vec!["check", "--no-such-flag", "examples/simple_arbitrage.mesh"],
         vec!["frobnicate"],
         vec!["explain"],
@@ -180,7 +198,10 @@ fn usage_errors_exit_2() {
 #[test]
 fn the_optimisation_level_decides_the_deadline() {
     let (code, _, stderr) = outcome(&run(&["check", "-O0", "examples/simple_arbitrage.mesh"]));
-    assert_eq!(code, 1, "7 blocks by hand cannot meet `deadline: 5`:\n{stderr}");
+    assert_eq!(
+        code, 1,
+        "7 blocks by hand cannot meet `deadline: 5`:\n{stderr}"
+    );
     assert!(stderr.contains("E0801"), "{stderr}");
     let (code, _, stderr) = outcome(&run(&["check", "-O", "examples/simple_arbitrage.mesh"]));
     assert_eq!(code, 0, "{stderr}");
@@ -190,12 +211,18 @@ fn the_optimisation_level_decides_the_deadline() {
 fn explain_knows_every_code() {
     let (code, listing, _) = outcome(&run(&["explain", "--list"]));
     assert_eq!(code, 0);
-    let codes: Vec<&str> = listing.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let codes: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(codes.len(), meshc::diagnostic::Code::ALL.len());
     for code_text in codes {
         let (code, page, stderr) = outcome(&run(&["explain", code_text]));
         assert_eq!(code, 0, "{code_text}: {stderr}");
-        assert!(page.starts_with(&format!("# {code_text}: ")), "{code_text}:\n{page}");
+        assert!(
+            page.starts_with(&format!("# {code_text}: ")),
+            "{code_text}:\n{page}"
+        );
         assert!(page.lines().count() > 3, "{code_text} has too short a page");
     }
     let (code, _, _) = outcome(&run(&["explain", "e0501"]));
@@ -207,4 +234,29 @@ fn explain_refuses_unknown_codes() {
     let (code, _, stderr) = outcome(&run(&["explain", "E9999"]));
     assert_eq!(code, 2);
     assert!(stderr.contains("E9999"), "{stderr}");
+}
+
+#[test]
+fn machine_sized_amounts_are_refused_not_crashed_on() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let terms = vec!["1 WETH"; 100_000].join(" + ");
+    let nested = format!("{}1 WETH{}", "(".repeat(50_000), ")".repeat(50_000));
+    for (name, amount) in [("sum", terms), ("nested", nested)] {
+        let path = dir.path().join(format!("{name}.mesh"));
+        // The syntax error after the long amount is still found: parsing
+        // goes on past it.
+        let source =
+            format!("bundle b on polygon {{\n    input {amount}\n    borrow 1 WETH frm aave\n}}\n");
+        std::fs::write(&path, source).unwrap_or_else(|e| panic!("write: {e}"));
+        let path_text = path.display().to_string();
+        let (code, stdout, stderr) = outcome(&run(&["check", "--format", "json", &path_text]));
+        assert_eq!(code, 1, "{name}: {stderr}");
+        let items: Vec<Value> = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {stderr}"));
+        assert!(
+            items.iter().any(|d| d["code"] == "E0008"),
+            "{name}: {items:?}"
+        );
+        assert!(items.iter().any(|d| d["line"] == 3), "{name}: {items:?}");
+    }
 }

@@ -48,6 +48,7 @@ codes! {
     MixedCaseWord = "E0005", "word that mixes upper and lower case";
     UnterminatedComment = "E0006", "unterminated block comment";
     UnexpectedCharacter = "E0007", "unexpected character";
+    AmountTooLong = "E0008", "amount too long";
 
     UnknownChain = "E0101", "unknown chain";
     UnknownToken = "E0102", "unknown token";
