@@ -37,8 +37,12 @@ fn main() {
     out.push_str("];\n\n");
     out.push_str("fn explanation_page(code: &str) -> Option<&'static str> {\n    match code {\n");
     for (name, path) in &pages {
-        writeln!(out, "        {name:?} => Some(include_str!({:?})),", path.display().to_string())
-            .expect("write to string");
+        writeln!(
+            out,
+            "        {name:?} => Some(include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to string");
     }
     out.push_str("        _ => None,\n    }\n}\n");
 

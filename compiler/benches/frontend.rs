@@ -4,8 +4,8 @@
 //! phase. It is a measurement, not a test: the target (200k lines/s for the
 //! whole front end in a release build) is judged by reading the table.
 
-use meshc::check::{check, CheckOptions};
 use mesh_runtime::Registry;
+use meshc::check::{check, CheckOptions};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -73,17 +73,34 @@ fn main() {
 
     let (lex, tokens) = best_of(5, || mesh_grammar::lex(&source).len());
     let (parse, parsed) = best_of(5, || mesh_grammar::parse(&source));
-    assert!(parsed.errors.is_empty(), "the generated file must parse cleanly");
+    assert!(
+        parsed.errors.is_empty(),
+        "the generated file must parse cleanly"
+    );
     let (check_time, checked) = best_of(5, || check(&parsed.file, &registry, &options));
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
-    assert_eq!(errors, 0, "the generated file must check cleanly: {:?}", checked.diagnostics.first());
+    assert_eq!(
+        errors,
+        0,
+        "the generated file must check cleanly: {:?}",
+        checked.diagnostics.first()
+    );
     let (total, _) = best_of(5, || meshc::driver::analyse(&source, &registry, &options));
 
     let rate = |d: Duration| lines as f64 / d.as_secs_f64();
-    println!("front end on {lines} lines ({} bundles, {tokens} tokens, {} bytes); best of 5", i, source.len());
+    println!(
+        "front end on {lines} lines ({} bundles, {tokens} tokens, {} bytes); best of 5",
+        i,
+        source.len()
+    );
     println!("| phase | time (ms) | lines/s |");
     println!("|---|---:|---:|");
-    for (name, d) in [("lex", lex), ("lex + parse", parse), ("check", check_time), ("lex + parse + check", total)] {
+    for (name, d) in [
+        ("lex", lex),
+        ("lex + parse", parse),
+        ("check", check_time),
+        ("lex + parse + check", total),
+    ] {
         println!("| {name} | {:.1} | {:.0} |", d.as_secs_f64() * 1e3, rate(d));
     }
 }

@@ -98,11 +98,17 @@ impl Diagnostic {
 /// which they are reported.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        (a.primary.span.start, a.primary.span.end, a.severity, a.code.as_str()).cmp(&(
-            b.primary.span.start,
-            b.primary.span.end,
-            b.severity,
-            b.code.as_str(),
-        ))
+        (
+            a.primary.span.start,
+            a.primary.span.end,
+            a.severity,
+            a.code.as_str(),
+        )
+            .cmp(&(
+                b.primary.span.start,
+                b.primary.span.end,
+                b.severity,
+                b.code.as_str(),
+            ))
     });
 }

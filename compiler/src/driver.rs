@@ -51,11 +51,17 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
                 .any(|e| bundle.start <= e.span.start && e.span.start < bundle.end)
         })
         .collect();
-    diagnostics.extend(checked.diagnostics.iter().filter(|d| {
-        !broken
+    diagnostics.extend(
+        checked
+            .diagnostics
             .iter()
-            .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
-    }).cloned());
+            .filter(|d| {
+                !broken
+                    .iter()
+                    .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
+            })
+            .cloned(),
+    );
     if !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(gas_limits(source, &parsed, &checked, options));
     }
@@ -104,7 +110,11 @@ fn gas_limits(
         }
         let span = ast
             .and_then(|a| a.constraints.as_ref())
-            .and_then(|c| c.items.iter().find(|i| matches!(i.kind, ConstraintKind::MaxGas(_))))
+            .and_then(|c| {
+                c.items
+                    .iter()
+                    .find(|i| matches!(i.kind, ConstraintKind::MaxGas(_)))
+            })
             .map_or(bundle.span, |c| c.span);
         let thousands = crate::ir::gas::thousands;
         out.push(

@@ -8,8 +8,12 @@
 //! runs the phases over a file.
 
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod driver;
 pub mod format;
+pub mod interp;
+pub mod ir;
+pub mod lower;
 pub mod lsp;
 pub mod syntax;

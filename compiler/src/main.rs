@@ -3,6 +3,7 @@
 mod commands;
 
 use clap::{Parser, Subcommand};
+use commands::Status;
 use std::process::ExitCode;
 
 /// meshc — the compiler for Mesh bundles: atomic, cross-chain DeFi programs.
@@ -24,6 +25,10 @@ enum Command {
     Fmt(commands::fmt::Args),
     /// Run the language server on standard input and output.
     Lsp(commands::lsp::Args),
+    /// Check a bundle, compile it with the JIT and run it against a world.
+    Run(commands::run::Args),
+    /// Print the embedded default world as a world file, or check world files.
+    World(commands::world::Args),
 }
 
 /// `-O0` and `-O` are the compiler's usual spellings of the optimisation
@@ -37,13 +42,41 @@ fn level_flag(arg: std::ffi::OsString) -> std::ffi::OsString {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse_from(std::env::args_os().map(level_flag));
-    let status = match cli.command {
+fn run(cli: Cli) -> Status {
+    match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Fmt(args) => commands::fmt::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
+        Command::Run(args) => commands::run::run(&args),
+        Command::World(args) => commands::world::run(&args),
+    }
+}
+
+/// The phases walk syntax trees recursively, and an amount's tree is as deep
+/// as it is long; the parser bounds that length, and the work runs on a
+/// thread whose stack has room for the deepest tree it allows (the memory is
+/// reserved, and only what is used is committed).
+const STACK_BYTES: usize = 256 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(std::env::args_os().map(level_flag));
+    let worker = std::thread::Builder::new()
+        .name("meshc".to_string())
+        .stack_size(STACK_BYTES)
+        .spawn(move || run(cli));
+    let status = match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(status)) => status,
+        Ok(Err(_)) => {
+            eprintln!(
+                "error: meshc stopped on an internal error (reported above); please report it"
+            );
+            Status::Usage
+        }
+        Err(e) => {
+            eprintln!("error: cannot start meshc's worker thread: {e}");
+            Status::Usage
+        }
     };
     status.into()
 }

@@ -1,10 +1,10 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
 use super::{read_source, report_usage_error, stderr_color, Status};
+use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{render_human, render_json};
 use meshc::driver::analyse;
-use mesh_runtime::Registry;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -5,6 +5,8 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod lsp;
+pub mod run;
+pub mod world;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -33,7 +35,8 @@ impl From<Status> for ExitCode {
 
 /// Reads a source file as UTF-8 text, or says clearly why it cannot.
 pub fn read_source(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "cannot read `{}`: it is not UTF-8 text (invalid byte at offset {})",

@@ -58,7 +58,10 @@ impl<'a> LineIndex<'a> {
     pub fn position(&self, offset: usize) -> Position {
         let offset = self.clamp(offset);
         let (line, start) = self.line_of(offset);
-        let column = self.source.get(start..offset).map_or(0, |s| s.chars().count());
+        let column = self
+            .source
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         Position {
             line: line + 1,
             column: column + 1,
@@ -194,9 +197,10 @@ pub fn render_human(file: &str, source: &str, diagnostic: &Diagnostic, color: bo
     // ariadne opens a new section whenever a label comes before the one
     // added last, so labels go in in source order and the source reads top
     // to bottom in one section; the primary label keeps its colour.
-    let mut labels: Vec<(&super::Label, Color)> = std::iter::once((&diagnostic.primary, primary_color))
-        .chain(diagnostic.secondary.iter().map(|l| (l, Color::Blue)))
-        .collect();
+    let mut labels: Vec<(&super::Label, Color)> =
+        std::iter::once((&diagnostic.primary, primary_color))
+            .chain(diagnostic.secondary.iter().map(|l| (l, Color::Blue)))
+            .collect();
     labels.sort_by_key(|(label, _)| (label.span.start, label.span.end));
     for (label, label_color) in labels {
         report = report.with_label(

@@ -1,0 +1,72 @@
+//! The JIT driver (`meshc run`): compiles a program's body into memory,
+//! with the runtime's symbols registered from the ABI's single table.
+
+use super::{err, native_isa, CodegenError, Translator};
+use crate::ir::Program;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::Linkage;
+use mesh_runtime::abi::{self, MeshBundleBody, MeshSession};
+use mesh_runtime::{Report, Session, World};
+
+/// A bundle compiled to native code in memory, ready to run any number of
+/// times (each run on a fresh session).
+pub struct Compiled {
+    // Owns the code `body` points into; dropped last.
+    _module: JITModule,
+    body: MeshBundleBody,
+    program_name: String,
+    /// The Cranelift IR of the body, when asked for (`--emit clif`).
+    pub clif: Option<String>,
+}
+
+/// Compiles `program` with cranelift-jit.
+pub fn compile(program: &Program, keep_clif: bool) -> Result<Compiled, CodegenError> {
+    let isa = native_isa(false)?;
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    for symbol in abi::symbols() {
+        builder.symbol(symbol.name, symbol.address);
+    }
+    let mut module = JITModule::new(builder);
+    let mut translator = Translator::new(&mut module)?;
+    translator.keep_clif = keep_clif;
+    let id = translator.define_body(&mut module, program, "mesh_bundle_body", Linkage::Local)?;
+    module.finalize_definitions().map_err(err)?;
+    let code = module.get_finalized_function(id);
+    // SAFETY: `code` is the function just defined with the signature of
+    // `MeshBundleBody` (`Translator::body_signature`), and `module`, which
+    // owns its memory, lives as long as `Compiled`.
+    let body = unsafe { std::mem::transmute::<*const u8, MeshBundleBody>(code) };
+    Ok(Compiled {
+        _module: module,
+        body,
+        program_name: program.bundle.clone(),
+        clif: translator.last_clif,
+    })
+}
+
+impl Compiled {
+    /// Runs the bundle on `world`: the report and the finished session
+    /// (whose world is the committed one, or the original after a revert).
+    pub fn run(&self, world: World) -> (Report, Session) {
+        let raw = Box::into_raw(MeshSession::new(Session::new(world, &self.program_name)));
+        (self.body)(raw);
+        // SAFETY: `raw` came from `Box::into_raw` above and is live until
+        // `Box::from_raw` below takes it back.
+        unsafe {
+            abi::mesh_bundle_finish(raw, 0);
+        }
+        // SAFETY: as above; nothing uses `raw` afterwards.
+        let boxed = unsafe { Box::from_raw(raw) };
+        let report = boxed.report().cloned();
+        let session = boxed.into_session();
+        match report {
+            Some(report) => (report, session),
+            // `mesh_bundle_finish` always leaves a report; finish again if not.
+            None => {
+                let mut session = session;
+                let report = session.finish(&Default::default());
+                (report, session)
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Static gas and time: what a lowered program costs, computed from the IR
+//! and the gas schedule exactly as the runtime meters it (docs/gas.md), so
+//! that `max_gas` and `deadline` are judged on what actually runs.
+//!
+//! Gas depends only on the sequence of calls, never on amounts: per
+//! transaction the base cost, then per call the schedule's row for the
+//! operation, and for the executor the dispatch overhead, the address word
+//! and a cold or warm account access (cold on first touch in the
+//! transaction), plus the oracle update of a pair's first swap in it.
+
+use super::{Op, Program, Sender, Spender, Term, WireType};
+use mesh_runtime::gas::Operation;
+use mesh_runtime::world::Exchange;
+use mesh_runtime::{GasSchedule, Registry};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The gas of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxGas {
+    pub chain: String,
+    pub sender: Sender,
+    pub gas: u64,
+    /// Each call: what it is and what it costs (approvals included).
+    pub calls: Vec<(String, u64)>,
+}
+
+/// What a program costs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Every transaction, in program order (parallel branches in order).
+    pub transactions: Vec<TxGas>,
+    /// Blocks along the longest path: one per transaction, plus each
+    /// bridge's delay; parallel branches take the longest.
+    pub blocks: u64,
+}
+
+impl Cost {
+    pub fn total(&self) -> u64 {
+        self.transactions
+            .iter()
+            .fold(0u64, |sum, tx| sum.saturating_add(tx.gas))
+    }
+
+    pub fn by_chain(&self) -> BTreeMap<String, u64> {
+        let mut by_chain = BTreeMap::new();
+        for tx in &self.transactions {
+            let slot = by_chain.entry(tx.chain.clone()).or_insert(0u64);
+            *slot = slot.saturating_add(tx.gas);
+        }
+        by_chain
+    }
+
+    /// "3 transactions (2 of them approvals): polygon 230,000 + arbitrum 45,000".
+    pub fn breakdown(&self) -> String {
+        let approvals = self
+            .transactions
+            .iter()
+            .filter(|t| t.calls.iter().all(|(what, _)| what.starts_with("approve")))
+            .filter(|t| !t.calls.is_empty())
+            .count();
+        let count = self.transactions.len();
+        let mut text = format!("{count} transaction{}", if count == 1 { "" } else { "s" });
+        if approvals > 0 {
+            text.push_str(&format!(" ({approvals} of them approvals)"));
+        }
+        let chains: Vec<String> = self
+            .by_chain()
+            .iter()
+            .map(|(chain, gas)| format!("{chain} {}", thousands(*gas)))
+            .collect();
+        if !chains.is_empty() {
+            text.push_str(": ");
+            text.push_str(&chains.join(" + "));
+        }
+        text
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Why a program's cost cannot be computed: it names something the
+/// registry does not know (the checker rejects such bundles first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CostError(pub String);
+
+impl fmt::Display for CostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CostError {}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Account {
+    Token(String),
+    Pool(String),
+    Router(String),
+    Pair(String, (String, String)),
+    Bridge(String),
+}
+
+struct OpenTx {
+    sender: Sender,
+    warm: BTreeSet<Account>,
+    swapped: BTreeSet<(String, (String, String))>,
+    record: TxGas,
+}
+
+struct Meter<'a> {
+    program: &'a Program,
+    registry: &'a Registry,
+    schedule: &'a GasSchedule,
+    cost: Cost,
+    flash: BTreeSet<super::Wire>,
+}
+
+/// The gas and blocks of `program` on `registry`'s routes, metered with `schedule`.
+pub fn cost(
+    program: &Program,
+    registry: &Registry,
+    schedule: &GasSchedule,
+) -> Result<Cost, CostError> {
+    let mut meter = Meter {
+        program,
+        registry,
+        schedule,
+        cost: Cost::default(),
+        flash: flash_debts(&program.body),
+    };
+    let blocks = meter.term(&program.body, &mut None)?;
+    meter.cost.blocks = blocks;
+    Ok(meter.cost)
+}
+
+impl Meter<'_> {
+    /// Walks a term; returns the blocks it takes.
+    fn term(&mut self, term: &Term, tx: &mut Option<OpenTx>) -> Result<u64, CostError> {
+        match term {
+            Term::Gen(node) => self.op(&node.op, tx),
+            Term::Seq(terms) => terms.iter().try_fold(0u64, |blocks, t| {
+                Ok(blocks.saturating_add(self.term(t, tx)?))
+            }),
+            Term::Tensor(branches) => branches
+                .iter()
+                .try_fold(0u64, |longest, t| Ok(longest.max(self.term(t, tx)?))),
+            Term::Tx {
+                chain,
+                sender,
+                body,
+            } => {
+                let mut open = Some(OpenTx {
+                    sender: *sender,
+                    warm: BTreeSet::new(),
+                    swapped: BTreeSet::new(),
+                    record: TxGas {
+                        chain: chain.clone(),
+                        sender: *sender,
+                        gas: self.schedule.tx_base,
+                        calls: Vec::new(),
+                    },
+                });
+                let mut blocks = 1u64;
+                for t in body {
+                    blocks = blocks.saturating_add(self.term(t, &mut open)?);
+                }
+                if let Some(open) = open {
+                    self.cost.transactions.push(open.record);
+                }
+                Ok(blocks)
+            }
+        }
+    }
+
+    fn chain_of(&self, wire: super::Wire) -> Result<&WireType, CostError> {
+        self.program
+            .wire_type(wire)
+            .ok_or_else(|| CostError(format!("{wire} has no type")))
+    }
+
+    /// One call on `account` costing `op_gas` besides the executor's overhead.
+    fn call(tx: &mut OpenTx, schedule: &GasSchedule, account: Account, op_gas: u64) -> u64 {
+        let first = tx.warm.insert(account);
+        match tx.sender {
+            Sender::Wallet => op_gas,
+            Sender::Executor => schedule
+                .executor_call_overhead()
+                .saturating_add(schedule.account_access(first))
+                .saturating_add(op_gas),
+        }
+    }
+
+    fn op(&mut self, op: &Op, tx: &mut Option<OpenTx>) -> Result<u64, CostError> {
+        if !op.needs_transaction() {
+            return Ok(0);
+        }
+        let schedule = self.schedule;
+        let Some(open) = tx.as_mut() else {
+            return Err(CostError(format!("{} outside a transaction", op.name())));
+        };
+        let sender = open.sender;
+        let mut blocks = 0;
+        let (what, gas) = match op {
+            Op::Approve { token, spender, .. } => {
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Token(token.clone()),
+                    schedule.operation(sender, &Operation::Approve),
+                );
+                (format!("approve {spender} for {token}"), gas)
+            }
+            Op::Borrow {
+                protocol, flash, ..
+            } => {
+                let operation = if *flash {
+                    Operation::FlashLoan
+                } else {
+                    Operation::Borrow
+                };
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &operation),
+                );
+                (format!("borrow from {protocol}"), gas)
+            }
+            Op::Repay { protocol, debt, .. } => {
+                // The pool pulls a flash loan's repayment inside the loan.
+                if self.flash_debt(*debt) {
+                    (format!("repay flash loan to {protocol}"), 0)
+                } else {
+                    let gas = Self::call(
+                        open,
+                        schedule,
+                        Account::Pool(protocol.clone()),
+                        schedule.operation(sender, &Operation::Repay),
+                    );
+                    (format!("repay to {protocol}"), gas)
+                }
+            }
+            Op::Swap { exchange, path, .. } => {
+                let hops = path.len().saturating_sub(1);
+                let gas = match sender {
+                    Sender::Wallet => Self::call(
+                        open,
+                        schedule,
+                        Account::Router(exchange.clone()),
+                        schedule.operation(sender, &Operation::Swap { hops }),
+                    ),
+                    Sender::Executor => {
+                        let token_in = path.first().cloned().unwrap_or_default();
+                        let mut gas = Self::call(
+                            open,
+                            schedule,
+                            Account::Token(token_in),
+                            schedule.token_transfer,
+                        );
+                        for pair in path.windows(2) {
+                            let key = Exchange::pair_key(&pair[0], &pair[1]);
+                            let first = open.swapped.insert((exchange.clone(), key.clone()));
+                            let op_gas = schedule.pair_swap.saturating_add(if first {
+                                schedule.pair_oracle_update
+                            } else {
+                                0
+                            });
+                            gas = gas.saturating_add(Self::call(
+                                open,
+                                schedule,
+                                Account::Pair(exchange.clone(), key),
+                                op_gas,
+                            ));
+                        }
+                        gas
+                    }
+                };
+                (format!("swap on {exchange}"), gas)
+            }
+            Op::Deposit { protocol, .. } => {
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &Operation::Deposit),
+                );
+                (format!("deposit into {protocol}"), gas)
+            }
+            Op::Withdraw { protocol, .. } => {
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &Operation::Withdraw),
+                );
+                (format!("withdraw from {protocol}"), gas)
+            }
+            Op::Bridge { route, input, out } => {
+                let from = self.chain_of(*input)?.chain().to_string();
+                let to = self.chain_of(*out)?.chain().to_string();
+                let Some(info) = self.registry.route(&from, &to, *route) else {
+                    return Err(CostError(format!(
+                        "no {route} bridge route from {from} to {to}"
+                    )));
+                };
+                blocks = info.delay_blocks;
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Bridge(route.as_str().to_string()),
+                    schedule.operation(sender, &Operation::Bridge { route: info }),
+                );
+                (format!("bridge to {to} via {route}"), gas)
+            }
+            Op::Input { .. } | Op::Require { .. } | Op::Split { .. } | Op::Merge { .. } => {
+                return Ok(0)
+            }
+        };
+        open.record.gas = open.record.gas.saturating_add(gas);
+        open.record.calls.push((what, gas));
+        Ok(blocks)
+    }
+
+    /// Whether `debt` is (a rest of) a flash loan's obligation.
+    fn flash_debt(&self, debt: super::Wire) -> bool {
+        self.flash.contains(&debt)
+    }
+}
+
+/// Every debt wire that descends from a flash loan.
+pub fn flash_debts(term: &Term) -> BTreeSet<super::Wire> {
+    let mut flash = BTreeSet::new();
+    collect_flash(term, &mut flash);
+    flash
+}
+
+fn collect_flash(term: &Term, flash: &mut BTreeSet<super::Wire>) {
+    match term {
+        Term::Gen(node) => match &node.op {
+            Op::Borrow {
+                flash: true, debt, ..
+            } => {
+                flash.insert(*debt);
+            }
+            Op::Repay {
+                debt,
+                rest: Some(rest),
+                ..
+            } if flash.contains(debt) => {
+                flash.insert(*rest);
+            }
+            Op::Merge { inputs, out } if inputs.iter().any(|w| flash.contains(w)) => {
+                flash.insert(*out);
+            }
+            _ => {}
+        },
+        Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
+            for t in terms {
+                collect_flash(t, flash);
+            }
+        }
+    }
+}
+
+/// The spender an approval names, as the runtime's API takes it.
+pub fn runtime_spender(spender: &Spender) -> mesh_runtime::Spender<'_> {
+    match spender {
+        Spender::Protocol(p) => mesh_runtime::Spender::Protocol(p),
+        Spender::Bridge(kind) => mesh_runtime::Spender::Bridge(*kind),
+    }
+}

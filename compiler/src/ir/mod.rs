@@ -1,0 +1,424 @@
+//! The categorical IR: a bundle as a morphism of a free symmetric monoidal
+//! category whose objects are typed wires.
+//!
+//! A wire is a `Funds(chain, token)` holding or a `Debt(chain, protocol,
+//! token)` obligation. Generators are the actions, each a box from the wires
+//! it consumes to the wires it produces. Terms compose generators in sequence
+//! (`;`), side by side (`⊗`), and group them into chain transactions. The
+//! representation names wires, like SSA names values: composition is defined
+//! when every wire a step consumes is live at that point, which is the named
+//! form of `cod f = dom g` (the untouched wires pass through as identities).
+//!
+//! Amounts are not wires: they are [`Value`]s, computed when the bundle runs
+//! (the amount a wire carries, a constant, arithmetic). The verifier
+//! ([`verify`]) checks the laws after lowering and after every pass.
+
+pub mod gas;
+mod print;
+pub mod verify;
+
+pub use verify::{verify, VerifyError};
+
+use mesh_grammar::ast::Comparison;
+use mesh_runtime::registry::BridgeKind;
+use std::fmt;
+
+/// A wire: one resource flowing between boxes, numbered within its program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Wire(pub u32);
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "%{}", self.0)
+    }
+}
+
+/// The type of a wire: an object of the category.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WireType {
+    /// Part of the bundle's holding of `token` on `chain`.
+    Funds { chain: String, token: String },
+    /// An open obligation to `protocol` on `chain`, in `token`: only a
+    /// repay can consume it, and none may be left at the end.
+    Debt {
+        chain: String,
+        protocol: String,
+        token: String,
+    },
+}
+
+impl WireType {
+    pub fn funds(chain: &str, token: &str) -> WireType {
+        WireType::Funds {
+            chain: chain.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    pub fn debt(chain: &str, protocol: &str, token: &str) -> WireType {
+        WireType::Debt {
+            chain: chain.to_string(),
+            protocol: protocol.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    pub fn chain(&self) -> &str {
+        match self {
+            WireType::Funds { chain, .. } | WireType::Debt { chain, .. } => chain,
+        }
+    }
+
+    pub fn token(&self) -> &str {
+        match self {
+            WireType::Funds { token, .. } | WireType::Debt { token, .. } => token,
+        }
+    }
+
+    pub fn is_debt(&self) -> bool {
+        matches!(self, WireType::Debt { .. })
+    }
+}
+
+impl fmt::Display for WireType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireType::Funds { chain, token } => write!(f, "Funds({chain}, {token})"),
+            WireType::Debt {
+                chain,
+                protocol,
+                token,
+            } => write!(f, "Debt({chain}, {protocol}, {token})"),
+        }
+    }
+}
+
+/// Where in the source a box comes from, so that a revert names the line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Loc {
+    /// The packed form passed to the runtime: `line << 32 | column`.
+    pub fn packed(self) -> u64 {
+        (u64::from(self.line) << 32) | u64::from(self.column)
+    }
+}
+
+impl From<mesh_runtime::Loc> for Loc {
+    fn from(loc: mesh_runtime::Loc) -> Loc {
+        Loc {
+            line: loc.line,
+            column: loc.column,
+        }
+    }
+}
+
+impl From<Loc> for mesh_runtime::Loc {
+    fn from(loc: Loc) -> mesh_runtime::Loc {
+        mesh_runtime::Loc::new(loc.line, loc.column)
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// An amount in base units, computed when the bundle runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    Const(u128),
+    /// The amount a wire carried when it was produced.
+    AmountOf(Wire),
+    Add(Box<Value>, Box<Value>),
+    Sub(Box<Value>, Box<Value>),
+    /// `value * numerator / denominator`, rounded down: `x * 1.5` is
+    /// `x * 15 / 10`, `x / 2` is `x * 1 / 2`.
+    Scale {
+        value: Box<Value>,
+        numerator: u128,
+        denominator: u128,
+    },
+    /// `principal + ceil(principal * bps / 10_000)`: what a repay of
+    /// `principal` takes from the holding, premium included.
+    WithPremium {
+        principal: Box<Value>,
+        bps: u32,
+    },
+}
+
+impl Value {
+    /// Every wire whose amount this value reads.
+    pub fn wires(&self, out: &mut Vec<Wire>) {
+        match self {
+            Value::Const(_) => {}
+            Value::AmountOf(wire) => out.push(*wire),
+            Value::Add(a, b) | Value::Sub(a, b) => {
+                a.wires(out);
+                b.wires(out);
+            }
+            Value::Scale { value, .. } => value.wires(out),
+            Value::WithPremium { principal, .. } => principal.wires(out),
+        }
+    }
+}
+
+/// A generator: one box of the diagram.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `I → Funds(c, t)`: draw `amount` from the user's wallet.
+    Input {
+        chain: String,
+        token: String,
+        amount: Value,
+        out: Wire,
+    },
+    /// `I → Funds(c, t) ⊗ Debt(c, p, t)`. A flash loan (`flashLoanSimple`)
+    /// when `flash`: the executor must close the obligation in the same
+    /// transaction.
+    Borrow {
+        protocol: String,
+        amount: Value,
+        flash: bool,
+        funds: Wire,
+        debt: Wire,
+    },
+    /// `Funds(c, t) ⊗ Debt(c, p, t) → I` (or `→ Debt` when `rest` is some:
+    /// a partial repay). `funds` carries the principal plus its premium.
+    Repay {
+        protocol: String,
+        principal: Value,
+        funds: Wire,
+        debt: Wire,
+        rest: Option<Wire>,
+    },
+    /// `Funds(c, path[0]) → Funds(c, path[last])`, through every pair of the
+    /// path on one exchange; reverts unless at least `min_out` comes out.
+    Swap {
+        exchange: String,
+        path: Vec<String>,
+        input: Wire,
+        min_out: Value,
+        out: Wire,
+    },
+    /// `Funds(c, t) → I`: into the user's deposits at a lender.
+    Deposit { protocol: String, funds: Wire },
+    /// `I → Funds(c, t)`: out of the user's deposits at a lender.
+    Withdraw {
+        protocol: String,
+        chain: String,
+        token: String,
+        amount: Value,
+        out: Wire,
+    },
+    /// `Funds(c, t) → Funds(c', t)` over a route; the fee stays behind.
+    Bridge {
+        route: BridgeKind,
+        input: Wire,
+        out: Wire,
+    },
+    /// `Funds → Funds ⊗ Funds`: take `amount` out of a holding.
+    Split {
+        input: Wire,
+        amount: Value,
+        taken: Wire,
+        rest: Wire,
+    },
+    /// `Funds ⊗ Funds → Funds`: two parts of one holding become one.
+    Merge { inputs: [Wire; 2], out: Wire },
+    /// `I → I` on one chain: an identity that aborts unless the comparison
+    /// holds; `text` is the condition as written, for the revert reason.
+    Require {
+        chain: String,
+        left: Value,
+        op: Comparison,
+        right: Value,
+        text: String,
+    },
+    /// `I → I`: an ERC-20 approval of `spender` for `token`, costing gas only.
+    Approve {
+        chain: String,
+        token: String,
+        spender: Spender,
+    },
+}
+
+/// Who an approval lets spend a token.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Spender {
+    /// A protocol (a lender, or an exchange's router or pairs).
+    Protocol(String),
+    /// The bridge of this kind leaving the transaction's chain.
+    Bridge(BridgeKind),
+}
+
+impl fmt::Display for Spender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Spender::Protocol(p) => f.write_str(p),
+            Spender::Bridge(kind) => write!(f, "bridge {kind}"),
+        }
+    }
+}
+
+/// A generator with its source location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub op: Op,
+    pub loc: Loc,
+}
+
+/// Who sends a transaction.
+pub use mesh_runtime::gas::Sender;
+/// The constraints a bundle is judged on when it finishes.
+pub use mesh_runtime::{Constraint, Constraints};
+
+/// A morphism, built from generators by composition, tensor and grouping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Term {
+    Gen(Node),
+    /// `t₁ ; t₂ ; …`; the empty sequence is the identity.
+    Seq(Vec<Term>),
+    /// `t₁ ⊗ t₂ ⊗ …`: independent branches on disjoint wires.
+    Tensor(Vec<Term>),
+    /// One chain transaction: every box inside acts on `chain`.
+    Tx {
+        chain: String,
+        sender: Sender,
+        body: Vec<Term>,
+    },
+}
+
+/// A lowered bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub bundle: String,
+    pub home: String,
+    /// The type of every wire, indexed by `Wire.0`.
+    pub wires: Vec<WireType>,
+    pub body: Term,
+    /// Checked when the bundle finishes, each with its source location.
+    pub constraints: Constraints,
+}
+
+impl Program {
+    pub fn wire_type(&self, wire: Wire) -> Option<&WireType> {
+        self.wires.get(wire.0 as usize)
+    }
+}
+
+impl Op {
+    /// The wires the box consumes (its domain) and produces (its codomain).
+    pub fn domain(&self) -> Vec<Wire> {
+        match self {
+            Op::Input { .. } | Op::Borrow { .. } | Op::Withdraw { .. } => Vec::new(),
+            Op::Repay { funds, debt, .. } => vec![*funds, *debt],
+            Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
+                vec![*input]
+            }
+            Op::Deposit { funds, .. } => vec![*funds],
+            Op::Merge { inputs, .. } => inputs.to_vec(),
+            Op::Require { .. } | Op::Approve { .. } => Vec::new(),
+        }
+    }
+
+    pub fn codomain(&self) -> Vec<Wire> {
+        match self {
+            Op::Input { out, .. }
+            | Op::Withdraw { out, .. }
+            | Op::Swap { out, .. }
+            | Op::Bridge { out, .. }
+            | Op::Merge { out, .. } => vec![*out],
+            Op::Borrow { funds, debt, .. } => vec![*funds, *debt],
+            Op::Repay { rest, .. } => rest.iter().copied().collect(),
+            Op::Split { taken, rest, .. } => vec![*taken, *rest],
+            Op::Deposit { .. } | Op::Require { .. } | Op::Approve { .. } => Vec::new(),
+        }
+    }
+
+    /// The values the box reads.
+    pub fn values(&self) -> Vec<&Value> {
+        match self {
+            Op::Input { amount, .. }
+            | Op::Borrow { amount, .. }
+            | Op::Withdraw { amount, .. }
+            | Op::Split { amount, .. } => vec![amount],
+            Op::Repay { principal, .. } => vec![principal],
+            Op::Swap { min_out, .. } => vec![min_out],
+            Op::Require { left, right, .. } => vec![left, right],
+            Op::Deposit { .. } | Op::Bridge { .. } | Op::Merge { .. } | Op::Approve { .. } => {
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the box is a call on a chain (and so belongs in a
+    /// transaction), rather than bookkeeping of the bundle's own holdings.
+    pub fn is_on_chain(&self) -> bool {
+        !matches!(self, Op::Split { .. } | Op::Merge { .. })
+    }
+
+    /// Whether the box needs an open transaction. `input` (the funds stay
+    /// in the user's own account) and `require` (a check, no call) run in
+    /// one when there is one, and between transactions otherwise.
+    pub fn needs_transaction(&self) -> bool {
+        self.is_on_chain() && !matches!(self, Op::Input { .. } | Op::Require { .. })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Input { .. } => "input",
+            Op::Borrow { .. } => "borrow",
+            Op::Repay { .. } => "repay",
+            Op::Swap { .. } => "swap",
+            Op::Deposit { .. } => "deposit",
+            Op::Withdraw { .. } => "withdraw",
+            Op::Bridge { .. } => "bridge",
+            Op::Split { .. } => "split",
+            Op::Merge { .. } => "merge",
+            Op::Require { .. } => "require",
+            Op::Approve { .. } => "approve",
+        }
+    }
+}
+
+impl Term {
+    /// The location of the first box inside, if any (where a transaction
+    /// or a parallel group begins).
+    pub fn first_loc(&self) -> Option<Loc> {
+        match self {
+            Term::Gen(node) => Some(node.loc),
+            Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
+                terms.iter().find_map(Term::first_loc)
+            }
+        }
+    }
+
+    /// The location of the last box inside, if any (where a transaction ends).
+    pub fn last_loc(&self) -> Option<Loc> {
+        match self {
+            Term::Gen(node) => Some(node.loc),
+            Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
+                terms.iter().rev().find_map(Term::last_loc)
+            }
+        }
+    }
+}
+
+/// The location of the first box of `terms`, or an unknown one.
+pub fn first_loc(terms: &[Term]) -> Loc {
+    terms.iter().find_map(Term::first_loc).unwrap_or_default()
+}
+
+/// The location of the last box of `terms`, or an unknown one.
+pub fn last_loc(terms: &[Term]) -> Loc {
+    terms
+        .iter()
+        .rev()
+        .find_map(Term::last_loc)
+        .unwrap_or_default()
+}

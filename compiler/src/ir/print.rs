@@ -1,0 +1,165 @@
+//! The IR's text form (`--emit ir`): one box per line, in program order,
+//! each produced wire with its type, each box with its source location.
+
+use super::{Constraint, Loc, Node, Op, Program, Term, Value, Wire};
+use mesh_runtime::Invariant;
+use std::fmt::{self, Write as _};
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Const(n) => write!(f, "{n}"),
+            Value::AmountOf(wire) => write!(f, "amount({wire})"),
+            Value::Add(a, b) => write!(f, "({a} + {b})"),
+            Value::Sub(a, b) => write!(f, "({a} - {b})"),
+            Value::Scale {
+                value,
+                numerator,
+                denominator,
+            } => write!(f, "({value} * {numerator} / {denominator})"),
+            Value::WithPremium { principal, bps } => {
+                write!(f, "with_premium({principal}, {bps} bps)")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        let _ = writeln!(out, "bundle {} on {}", self.bundle, self.home);
+        self.term(&self.body, 1, &mut out);
+        if !self.constraints.items.is_empty() {
+            let _ = writeln!(out, "constraints");
+            for (constraint, loc) in &self.constraints.items {
+                let text = match constraint {
+                    Constraint::Deadline(blocks) => format!("deadline {blocks} blocks"),
+                    Constraint::MaxGas(gas) => format!("max_gas {gas}"),
+                    Constraint::MinBalance {
+                        chain,
+                        token,
+                        amount,
+                    } => format!("min_balance {amount} {token} on {chain}"),
+                    Constraint::Invariant(Invariant::ConstantProduct) => {
+                        "invariant constant_product".to_string()
+                    }
+                };
+                let _ = writeln!(out, "    {text}    @{}", Loc::from(*loc));
+            }
+        }
+        f.write_str(&out)
+    }
+}
+
+impl Program {
+    fn typed(&self, wires: &[Wire]) -> String {
+        wires
+            .iter()
+            .map(|w| match self.wire_type(*w) {
+                Some(ty) => format!("{w}: {ty}"),
+                None => format!("{w}: ?"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn term(&self, term: &Term, depth: usize, out: &mut String) {
+        let indent = "    ".repeat(depth);
+        match term {
+            Term::Gen(node) => {
+                let _ = writeln!(out, "{indent}{}", self.node(node));
+            }
+            Term::Seq(terms) => {
+                for t in terms {
+                    self.term(t, depth, out);
+                }
+            }
+            Term::Tensor(branches) => {
+                for (i, branch) in branches.iter().enumerate() {
+                    let opener = if i == 0 { "tensor {" } else { "} ⊗ {" };
+                    let _ = writeln!(out, "{indent}{opener}");
+                    self.term(branch, depth + 1, out);
+                }
+                let _ = writeln!(out, "{indent}}}");
+            }
+            Term::Tx {
+                chain,
+                sender,
+                body,
+            } => {
+                let _ = writeln!(out, "{indent}tx {chain} from {} {{", sender.as_str());
+                for t in body {
+                    self.term(t, depth + 1, out);
+                }
+                let _ = writeln!(out, "{indent}}}");
+            }
+        }
+    }
+
+    fn node(&self, node: &Node) -> String {
+        let produced = self.typed(&node.op.codomain());
+        let lhs = if produced.is_empty() {
+            String::new()
+        } else {
+            format!("{produced} = ")
+        };
+        let rhs = match &node.op {
+            Op::Input {
+                chain,
+                token,
+                amount,
+                ..
+            } => format!("input {amount} {token} on {chain}"),
+            Op::Borrow {
+                protocol,
+                amount,
+                flash,
+                ..
+            } => {
+                let kind = if *flash { "flash_loan" } else { "borrow" };
+                format!("{kind} {amount} from {protocol}")
+            }
+            Op::Repay {
+                protocol,
+                principal,
+                funds,
+                debt,
+                ..
+            } => format!("repay {principal} to {protocol} with {funds}, {debt}"),
+            Op::Swap {
+                exchange,
+                path,
+                input,
+                min_out,
+                ..
+            } => format!(
+                "swap {input} on {exchange} [{}] min {min_out}",
+                path.join(" -> ")
+            ),
+            Op::Deposit { protocol, funds } => format!("deposit {funds} into {protocol}"),
+            Op::Withdraw {
+                protocol,
+                chain,
+                token,
+                amount,
+                ..
+            } => format!("withdraw {amount} {token} from {protocol} on {chain}"),
+            Op::Bridge { route, input, .. } => format!("bridge {input} via {route}"),
+            Op::Split { input, amount, .. } => format!("split {input} take {amount}"),
+            Op::Merge { inputs, .. } => format!("merge {}, {}", inputs[0], inputs[1]),
+            Op::Require {
+                chain,
+                left,
+                op,
+                right,
+                ..
+            } => format!("require {left} {} {right} on {chain}", op.as_str()),
+            Op::Approve {
+                chain,
+                token,
+                spender,
+            } => format!("approve {token} for {spender} on {chain}"),
+        };
+        format!("{lhs}{rhs}    @{}", node.loc)
+    }
+}

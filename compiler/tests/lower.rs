@@ -1,0 +1,254 @@
+//! Lowering, static gas and the interpreter, over every example at both
+//! levels: the lowered IR verifies, takes the blocks the checker's time
+//! model says, and costs statically exactly what the runtime meters.
+
+use mesh_runtime::{GasSchedule, Registry, World};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::driver::analyse;
+use meshc::ir::{self, Op, Program, Sender, Term};
+use meshc::lower::{self, Input};
+use std::path::PathBuf;
+
+fn examples() -> Vec<(String, String)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
+                .map(|p| {
+                    let name = p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    (name, std::fs::read_to_string(&p).unwrap_or_default())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    assert!(out.len() >= 5, "the examples are missing");
+    out
+}
+
+/// The program without its deadline, so that a run judges everything else.
+fn without_deadline(mut program: Program) -> Program {
+    program
+        .constraints
+        .items
+        .retain(|(c, _)| !matches!(c, meshc::ir::Constraint::Deadline(_)));
+    program
+}
+
+/// Every bundle of a source, lowered at `level`, with the registry and
+/// world it runs on and the checker's block count.
+fn lowered(source: &str, level: OptLevel) -> Vec<(Program, World, u64)> {
+    let registry = Registry::builtin();
+    // Checked at -O: at -O0 some examples miss their deadline (rule 8); they
+    // still lower, and the runtime then reverts them at finish.
+    let analysis = analyse(source, &registry, &CheckOptions::default());
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let mut world = World::builtin();
+    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis
+        .checked
+        .bundles
+        .iter()
+        .map(|bundle| {
+            let input = Input {
+                source,
+                ast: lower::find_ast(&analysis.parsed.file, bundle),
+                registry: &analysis.checked.registry,
+            };
+            let program = match lower::lower_verified(bundle, &input, level) {
+                Ok(p) => p,
+                Err(e) => panic!("{}: {e}", bundle.name),
+            };
+            let blocks = match level {
+                OptLevel::O0 => bundle.blocks_o0,
+                OptLevel::O => bundle.blocks_o,
+            };
+            (program, world.clone(), blocks)
+        })
+        .collect()
+}
+
+const LEVELS: [OptLevel; 2] = [OptLevel::O0, OptLevel::O];
+
+#[test]
+fn lowered_blocks_equal_the_checkers_time_model() {
+    for (name, source) in examples() {
+        for level in LEVELS {
+            for (program, world, blocks) in lowered(&source, level) {
+                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::standard())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(
+                    cost.blocks,
+                    blocks,
+                    "{name} at {}:\n{program}",
+                    level.flag()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn static_gas_equals_metered_gas_and_blocks_when_committed() {
+    let mut committed = 0;
+    for (name, source) in examples() {
+        for level in LEVELS {
+            for (program, world, _) in lowered(&source, level) {
+                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::standard())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let (report, _) = meshc::interp::run(&without_deadline(program), world);
+                if !report.committed() {
+                    continue;
+                }
+                committed += 1;
+                let metered: Vec<(String, Sender, u64)> = report
+                    .transactions
+                    .iter()
+                    .map(|t| (t.chain.clone(), t.sender, t.gas))
+                    .collect();
+                let computed: Vec<(String, Sender, u64)> = cost
+                    .transactions
+                    .iter()
+                    .map(|t| (t.chain.clone(), t.sender, t.gas))
+                    .collect();
+                assert_eq!(computed, metered, "{name} at {}", level.flag());
+                assert_eq!(cost.total(), report.gas_total());
+                assert_eq!(cost.by_chain(), report.gas_by_chain());
+                assert_eq!(cost.blocks, report.blocks, "{name} at {}", level.flag());
+            }
+        }
+    }
+    assert!(committed >= 6, "too few examples commit: {committed}");
+}
+
+#[test]
+fn the_optimised_level_uses_less_gas_on_every_committed_example() {
+    for (name, source) in examples() {
+        let o0 = lowered(&source, OptLevel::O0);
+        let o = lowered(&source, OptLevel::O);
+        for ((p0, w0, _), (p1, w1, _)) in o0.into_iter().zip(o) {
+            let (r0, _) = meshc::interp::run(&without_deadline(p0), w0);
+            let (r1, _) = meshc::interp::run(&without_deadline(p1), w1);
+            assert_eq!(r0.committed(), r1.committed(), "{name}");
+            if r0.committed() {
+                assert!(r1.gas_total() < r0.gas_total(), "{name}");
+                assert!(r1.blocks <= r0.blocks, "{name}");
+            }
+        }
+    }
+}
+
+fn count(term: &Term, f: &impl Fn(&Term) -> bool) -> usize {
+    let inner = match term {
+        Term::Gen(_) => 0,
+        Term::Seq(ts) | Term::Tensor(ts) | Term::Tx { body: ts, .. } => {
+            ts.iter().map(|t| count(t, f)).sum()
+        }
+    };
+    inner + usize::from(f(term))
+}
+
+fn flagship() -> String {
+    examples()
+        .into_iter()
+        .find(|(n, _)| n == "polygon_arbitrum_flash_loan.mesh")
+        .map(|(_, s)| s)
+        .unwrap_or_default()
+}
+
+#[test]
+fn unoptimised_actions_are_wallet_transactions_with_their_approvals() {
+    let (program, _, _) = lowered(&flagship(), OptLevel::O0).remove(0);
+    let approvals = count(&program.body, &|t| {
+        matches!(t, Term::Tx { sender: Sender::Wallet, body, .. }
+            if body.len() == 1 && matches!(&body[0], Term::Gen(n) if matches!(n.op, Op::Approve { .. })))
+    });
+    let txs = count(&program.body, &|t| matches!(t, Term::Tx { .. }));
+    // borrow, bridge, swap, swap, bridge, repay; all but the borrow approve.
+    assert_eq!((txs, approvals), (11, 5));
+}
+
+#[test]
+fn a_loan_repaid_in_its_transaction_becomes_a_flash_loan() {
+    let source = examples()
+        .into_iter()
+        .find(|(n, _)| n == "simple_arbitrage.mesh")
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let flash = |level| {
+        let (program, _, _) = lowered(&source, level).remove(0);
+        count(
+            &program.body,
+            &|t| matches!(t, Term::Gen(n) if matches!(n.op, Op::Borrow { flash: true, .. })),
+        )
+    };
+    assert_eq!(flash(OptLevel::O0), 0);
+    assert_eq!(flash(OptLevel::O), 1);
+    // The flagship's loan crosses a bridge: an ordinary borrow at every level.
+    let (program, _, _) = lowered(&flagship(), OptLevel::O).remove(0);
+    assert_eq!(
+        count(
+            &program.body,
+            &|t| matches!(t, Term::Gen(n) if matches!(n.op, Op::Borrow { flash: true, .. }))
+        ),
+        0
+    );
+}
+
+#[test]
+fn flagship_ir_text() {
+    for level in LEVELS {
+        let (program, _, _) = lowered(&flagship(), level).remove(0);
+        let name = match level {
+            OptLevel::O0 => "flagship_ir_o0",
+            OptLevel::O => "flagship_ir_o",
+        };
+        insta::assert_snapshot!(name, program.to_string());
+    }
+}
+
+#[test]
+fn a_failed_require_reverts_naming_its_line() {
+    let source = "bundle r on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    require x >= 1_000_000 USDC\n}\n";
+    for level in LEVELS {
+        let (program, world, _) = lowered(source, level).remove(0);
+        let (report, session) = meshc::interp::run(&program, world.clone());
+        assert!(!report.committed());
+        let revert = report.revert.clone().unwrap_or_else(|| panic!("no revert"));
+        assert_eq!(revert.loc.line, 4, "{revert}");
+        assert!(
+            revert
+                .reason
+                .starts_with("require failed: x >= 1_000_000 USDC"),
+            "{revert}"
+        );
+        assert_eq!(
+            session.world(),
+            &world,
+            "a revert leaves the world unchanged"
+        );
+    }
+}
+
+#[test]
+fn arithmetic_underflow_reverts_at_its_line() {
+    let source = "bundle u on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    swap x - 1_000_000 USDC for WETH on sushiswap\n}\n";
+    let analysis = analyse(source, &Registry::builtin(), &CheckOptions::default());
+    if analysis.has_errors() {
+        // The checker may prove the underflow statically; nothing to run.
+        return;
+    }
+    for level in LEVELS {
+        let (program, world, _) = lowered(source, level).remove(0);
+        let (report, _) = meshc::interp::run(&program, world);
+        let revert = report.revert.unwrap_or_else(|| panic!("no revert"));
+        assert_eq!(revert.loc.line, 4);
+        assert_eq!(revert.reason, meshc::interp::reasons::SUB);
+    }
+}
