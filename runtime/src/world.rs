@@ -208,8 +208,17 @@ mod tests {
     }
 
     #[test]
-    fn default_world_has_the_builtin_registry() {
+    fn default_world_has_the_builtin_registry_and_pepe() {
+        // The default world is the built-in registry of LANGUAGE.md §5 plus
+        // one token, PEPE, that `examples/custom_token.mesh` declares.
         let mut expected = World::empty(Registry::builtin());
+        let pepe = "0x6982508145454Ce325dDbE47a25d4ec3d2311933";
+        assert!(expected.registry.declare_token("PEPE", 18, Some(pepe)).is_ok());
+        for token in &mut expected.registry.tokens {
+            if token.symbol == "PEPE" {
+                token.chains = vec!["base".to_string(), "ethereum".to_string()];
+            }
+        }
         expected.normalize();
         assert_eq!(World::builtin().registry, expected.registry);
     }

@@ -156,14 +156,14 @@ fn unknown_names_and_overflow_revert_with_a_reason() {
     unsafe {
         let s = mesh_bundle_start(bundle.as_ptr(), bundle.len());
         let polygon = name(s, "polygon");
-        let pepe = name(s, "PEPE");
-        assert_eq!(mesh_input(s, polygon, pepe, 1, 0, loc(3, 9)), MESH_REVERTED);
+        let doge = name(s, "DOGE");
+        assert_eq!(mesh_input(s, polygon, doge, 1, 0, loc(3, 9)), MESH_REVERTED);
         mesh_bundle_finish(s, 0);
         let r = (*s)
             .report()
             .and_then(|r| r.revert.clone())
             .expect("reverted");
-        assert_eq!(r.reason, "unknown token `PEPE`");
+        assert_eq!(r.reason, "unknown token `DOGE`");
         assert_eq!((r.loc.line, r.loc.column), (3, 9));
         mesh_bundle_free(s);
 

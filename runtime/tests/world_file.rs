@@ -106,7 +106,7 @@ fn malformed_worlds_name_file_line_and_key() {
         ("zero reserve", mutate("[\"100\", \"250000.5\"]", "[\"100\", \"0\"]")),
         ("negative reserve", mutate("[\"100\", \"250000.5\"]", "[\"-100\", \"250000.5\"]")),
         ("one reserve", mutate("[\"100\", \"250000.5\"]", "[\"100\"]")),
-        ("pair of an unknown token", mutate("\"WETH/USDC\"", "\"WETH/PEPE\"")),
+        ("pair of an unknown token", mutate("\"WETH/USDC\"", "\"WETH/DOGE\"")),
         ("pair of a token not on the chain", mutate("\"WETH/USDC\"", "\"ETH/USDC\"")),
         ("pair of one token", mutate("\"WETH/USDC\"", "\"WETH/WETH\"")),
         ("pair without a slash", mutate("\"WETH/USDC\"", "\"WETH-USDC\"")),
