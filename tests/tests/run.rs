@@ -95,3 +95,21 @@ fn errors_in_the_source_are_diagnostics_and_nothing_runs() {
     assert!(stdout.is_empty());
     assert!(stderr.contains("E0101"), "{stderr}");
 }
+
+#[test]
+fn every_example_commits_on_the_default_world() {
+    let (accepted, _) = mesh_tests::examples();
+    for path in accepted {
+        let file = path.display().to_string();
+        let (code, stdout, stderr) =
+            mesh_tests::outcome(&mesh_tests::run(&["run", "--json", &file]));
+        assert_eq!(code, 0, "{file} did not commit:\n{stdout}\n{stderr}");
+        let report: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{file}: the report is not JSON ({e}):\n{stdout}"));
+        assert_eq!(report["status"], "committed", "{file}: {report}");
+        assert!(
+            report["gas"]["total"].as_u64().is_some_and(|g| g > 0),
+            "{file}: {report}"
+        );
+    }
+}
