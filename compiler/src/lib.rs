@@ -16,4 +16,15 @@ pub mod interp;
 pub mod ir;
 pub mod lower;
 pub mod lsp;
+pub mod opt;
 pub mod syntax;
+
+#[cfg(test)]
+mod tests {
+    /// The runtime keeps its own copy of the keywords (it does not depend on
+    /// the grammar crate) to refuse world names no source could write.
+    #[test]
+    fn the_runtime_reserves_exactly_the_grammars_keywords() {
+        assert_eq!(mesh_runtime::world::RESERVED_WORDS, mesh_grammar::KEYWORDS,);
+    }
+}

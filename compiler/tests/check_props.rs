@@ -16,34 +16,7 @@ const EXAMPLES: [&str; 7] = [
 ];
 
 /// Words of the language and near misses, to build token sequences from.
-const WORDS: &[&str] = &[
-    "bundle",
-    "on",
-    "let",
-    "borrow",
-    "repay",
-    "swap",
-    "deposit",
-    "withdraw",
-    "bridge",
-    "from",
-    "to",
-    "into",
-    "for",
-    "via",
-    "parallel",
-    "and",
-    "require",
-    "input",
-    "all",
-    "token",
-    "decimals",
-    "at",
-    "constraints",
-    "deadline",
-    "max_gas",
-    "min_balance",
-    "invariant",
+const EXTRA_WORDS: &[&str] = &[
     "{",
     "}",
     "(",
@@ -92,6 +65,15 @@ const WORDS: &[&str] = &[
     "constant_product",
     "0x6982508145454Ce325dDbE47a25d4ec3d2311933",
 ];
+
+/// Every keyword of the language, then the extra words above.
+static WORDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    mesh_grammar::KEYWORDS
+        .iter()
+        .chain(EXTRA_WORDS)
+        .copied()
+        .collect()
+});
 
 fn assert_sound(source: &str) {
     let parsed = mesh_grammar::parse(source);

@@ -50,34 +50,7 @@ fn check(source: &str) {
 }
 
 /// Valid tokens and junk, to be strung together with spaces.
-const VOCABULARY: &[&str] = &[
-    "bundle",
-    "on",
-    "let",
-    "borrow",
-    "repay",
-    "swap",
-    "deposit",
-    "withdraw",
-    "bridge",
-    "from",
-    "to",
-    "into",
-    "for",
-    "via",
-    "parallel",
-    "and",
-    "require",
-    "input",
-    "all",
-    "token",
-    "decimals",
-    "at",
-    "constraints",
-    "deadline",
-    "max_gas",
-    "min_balance",
-    "invariant",
+const EXTRA_VOCABULARY: &[&str] = &[
     "polygon",
     "aave",
     "x",
@@ -116,10 +89,19 @@ const VOCABULARY: &[&str] = &[
     ".5",
 ];
 
+/// Every keyword of the language, then the extra words above.
+static VOCABULARY: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    mesh_grammar::KEYWORDS
+        .iter()
+        .chain(EXTRA_VOCABULARY)
+        .copied()
+        .collect()
+});
+
 fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(
         (
-            prop::sample::select(VOCABULARY),
+            prop::sample::select(VOCABULARY.clone()),
             prop::sample::select(&[" ", "\n", ""][..]),
         ),
         0..120,
@@ -140,9 +122,9 @@ fn mutated_bundle() -> impl Strategy<Value = String> {
     let count = words.len();
     (
         0..count,
-        prop::sample::select(VOCABULARY),
+        prop::sample::select(VOCABULARY.clone()),
         0..count,
-        prop::sample::select(VOCABULARY),
+        prop::sample::select(VOCABULARY.clone()),
     )
         .prop_map(move |(i, a, j, b)| {
             let mut words = words.clone();

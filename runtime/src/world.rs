@@ -9,6 +9,8 @@
 
 mod file;
 
+pub use file::RESERVED_WORDS;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
@@ -213,7 +215,10 @@ mod tests {
         // one token, PEPE, that `examples/custom_token.mesh` declares.
         let mut expected = World::empty(Registry::builtin());
         let pepe = "0x6982508145454Ce325dDbE47a25d4ec3d2311933";
-        assert!(expected.registry.declare_token("PEPE", 18, Some(pepe)).is_ok());
+        assert!(expected
+            .registry
+            .declare_token("PEPE", 18, Some(pepe))
+            .is_ok());
         for token in &mut expected.registry.tokens {
             if token.symbol == "PEPE" {
                 token.chains = vec!["base".to_string(), "ethereum".to_string()];

@@ -60,7 +60,11 @@ impl fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
-const KEYWORDS: &[&str] = &[
+/// The language's keywords (LANGUAGE.md §1): a world may not name a chain,
+/// protocol or invariant with one, since no source could then refer to it.
+/// The runtime does not depend on the grammar crate; a compiler test checks
+/// that this list equals `mesh_grammar::KEYWORDS`.
+pub const RESERVED_WORDS: &[&str] = &[
     "bundle",
     "on",
     "let",
@@ -94,7 +98,7 @@ fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !KEYWORDS.contains(&s)
+        && !RESERVED_WORDS.contains(&s)
 }
 
 fn is_symbol(s: &str) -> bool {
