@@ -16,6 +16,7 @@ pub mod interp;
 pub mod ir;
 pub mod lower;
 pub mod lsp;
+pub mod opt;
 pub mod syntax;
 
 #[cfg(test)]

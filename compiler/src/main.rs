@@ -23,6 +23,8 @@ enum Command {
     Explain(commands::explain::Args),
     /// Format source files in the canonical layout.
     Fmt(commands::fmt::Args),
+    /// Print the gas and blocks of each bundle at -O0 and -O, per pass.
+    Gas(commands::gas::Args),
     /// Run the language server on standard input and output.
     Lsp(commands::lsp::Args),
     /// Check a bundle, compile it with the JIT and run it against a world.
@@ -47,6 +49,7 @@ fn run(cli: Cli) -> Status {
         Command::Check(args) => commands::check::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Fmt(args) => commands::fmt::run(&args),
+        Command::Gas(args) => commands::gas::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
         Command::Run(args) => commands::run::run(&args),
         Command::World(args) => commands::world::run(&args),

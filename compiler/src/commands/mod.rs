@@ -4,6 +4,7 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod gas;
 pub mod lsp;
 pub mod run;
 pub mod world;

@@ -15,8 +15,12 @@ use std::path::{Path, PathBuf};
 pub enum Emit {
     /// The parsed syntax tree.
     Ast,
-    /// The lowered IR (docs/ir.md).
+    /// The IR at the chosen level: the `-O0` lowering with `-O0`, the
+    /// optimised IR otherwise (docs/ir.md).
     Ir,
+    /// The IR after the optimiser's passes, whatever the level
+    /// (docs/optimiser.md).
+    OptIr,
     /// The Cranelift IR of the bundle's body.
     Clif,
 }
@@ -131,21 +135,22 @@ pub fn run(args: &Args) -> Status {
         },
         None => World::builtin(),
     };
-    let (program, analysis, _) = match front_end(
-        &args.file,
-        args.bundle.as_deref(),
-        &args.level,
-        &world.registry,
-    ) {
-        Ok(x) => x,
-        Err(status) => return status,
+    // `--emit opt-ir` shows the optimised IR, so it is checked at `-O`.
+    let level = match args.emit {
+        Some(Emit::OptIr) => LevelArgs::default(),
+        _ => args.level.clone(),
     };
+    let (program, analysis, _) =
+        match front_end(&args.file, args.bundle.as_deref(), &level, &world.registry) {
+            Ok(x) => x,
+            Err(status) => return status,
+        };
     match args.emit {
         Some(Emit::Ast) => {
             println!("{:#?}", analysis.parsed.file);
             return Status::Success;
         }
-        Some(Emit::Ir) => {
+        Some(Emit::Ir | Emit::OptIr) => {
             print!("{program}");
             return Status::Success;
         }

@@ -1,19 +1,14 @@
 //! Lowering: a checked bundle ([`CheckedBundle`]) becomes an IR
-//! [`Program`] at one optimisation level (docs/ir.md).
+//! [`Program`] at one optimisation level (docs/ir.md, docs/optimiser.md).
 //!
 //! - `-O0`, as a user runs the bundle by hand: every action is its own
 //!   wallet transaction, preceded by an approval transaction when it hands
 //!   a token to a protocol or bridge; loans are ordinary borrows; an
-//!   unpinned bridge takes its most trusted route.
-//! - `-O`, the executor: a maximal run of consecutive same-chain actions of
-//!   one statement sequence is one executor transaction (a bridge ends it;
-//!   `on` and `parallel` start new runs), each approval granted once for the
-//!   rest of the bundle, a loan closed in the transaction that takes it
-//!   becomes a flash loan where the lender offers them, and an unpinned
-//!   bridge takes the route the checker chose for `-O`.
-//!
-//! This is exactly the grouping the checker's time model assumes
-//! (`check/schedule.rs`), so `deadline` is judged on what runs.
+//!   unpinned bridge takes its most trusted route. An `on` block is a nested
+//!   sequence, so that the optimiser sees where one statement sequence ends.
+//! - `-O` is the `-O0` lowering followed by the optimiser's pipeline
+//!   ([`crate::opt`]): executor transactions, flash loans, fused swaps,
+//!   cancelled round trips, and the searched bridge routes.
 //!
 //! Holdings become wires: one live `Funds(chain, token)` wire per holding,
 //! split to spend part of it, merged when funds arrive; `all T` spends the
@@ -27,8 +22,9 @@ use crate::diagnostic::LineIndex;
 use crate::ir::{
     self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
 };
+use crate::opt;
 use mesh_grammar::{ast, Span};
-use mesh_runtime::{Invariant, Registry};
+use mesh_runtime::{GasSchedule, Invariant, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -77,17 +73,14 @@ pub struct Input<'a> {
 }
 
 /// Lowers one checked bundle (which must have no errors) at `level`. In
-/// debug builds the result is verified; [`lower_verified`] always does.
+/// debug builds the result is verified (after the lowering and after every
+/// pass); [`lower_verified`] always is.
 pub fn lower(
     bundle: &CheckedBundle,
     input: &Input<'_>,
     level: OptLevel,
 ) -> Result<Program, LowerError> {
-    let program = lower_unverified(bundle, input, level)?;
-    if cfg!(debug_assertions) {
-        ir::verify(&program)?;
-    }
-    Ok(program)
+    lower_checked(bundle, input, level, cfg!(debug_assertions))
 }
 
 /// Lowers and always runs the verifier.
@@ -96,16 +89,67 @@ pub fn lower_verified(
     input: &Input<'_>,
     level: OptLevel,
 ) -> Result<Program, LowerError> {
-    let program = lower_unverified(bundle, input, level)?;
-    ir::verify(&program)?;
-    Ok(program)
+    lower_checked(bundle, input, level, true)
 }
 
-fn lower_unverified(
+fn lower_checked(
     bundle: &CheckedBundle,
     input: &Input<'_>,
     level: OptLevel,
+    verify: bool,
 ) -> Result<Program, LowerError> {
+    let lowered = lower_o0(bundle, input)?;
+    if verify {
+        ir::verify(&lowered.program)?;
+    }
+    match level {
+        OptLevel::O0 => Ok(lowered.program),
+        OptLevel::O => {
+            let schedule = GasSchedule::standard();
+            let cx = lowered.context(input.registry, &schedule);
+            let result = if verify {
+                opt::optimise_verified(lowered.program.clone(), &cx)
+            } else {
+                opt::optimise(lowered.program.clone(), &cx)
+            };
+            result.map(|o| o.program).map_err(LowerError::from)
+        }
+    }
+}
+
+impl From<opt::OptError> for LowerError {
+    fn from(e: opt::OptError) -> LowerError {
+        LowerError {
+            message: format!("the optimiser failed: {e}"),
+        }
+    }
+}
+
+/// The `-O0` lowering of a bundle and what the optimiser needs besides it.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub program: Program,
+    /// The output wires of the bridges pinned with `via`.
+    pub pinned: BTreeSet<Wire>,
+}
+
+impl Lowered {
+    /// The optimiser's context for this lowering.
+    pub fn context<'a>(
+        &'a self,
+        registry: &'a Registry,
+        schedule: &'a GasSchedule,
+    ) -> opt::Context<'a> {
+        opt::Context {
+            registry,
+            schedule,
+            pinned: &self.pinned,
+        }
+    }
+}
+
+/// The `-O0` lowering, unverified, with the pinned bridges.
+pub fn lower_o0(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, LowerError> {
     if bundle.has_errors {
         return bug(format!(
             "bundle `{}` has errors and cannot be lowered",
@@ -119,7 +163,6 @@ fn lower_unverified(
     let mut repays = BTreeMap::new();
     count_repays(&bundle.body, &mut repays);
     let mut lowerer = Lowerer {
-        level,
         source: input.source,
         index: &index,
         wires: Vec::new(),
@@ -127,28 +170,27 @@ fn lower_unverified(
         debts: BTreeMap::new(),
         repays_left: repays,
         vars: vec![None; bundle.variables.len()],
-        granted: BTreeSet::new(),
+        pinned: BTreeSet::new(),
     };
     let body = lowerer.block(&bundle.body)?;
     let constraints = lowerer.constraints(bundle, input.ast);
-    let mut program = Program {
+    let program = Program {
         bundle: bundle.name.clone(),
         home,
         wires: lowerer.wires,
         body: Term::Seq(body),
         constraints,
     };
-    if level == OptLevel::O {
-        mark_flash_loans(&mut program, input.registry);
-    }
-    Ok(program)
+    Ok(Lowered {
+        program,
+        pinned: lowerer.pinned,
+    })
 }
 
 type HoldingKey = (String, String);
 type DebtKey = (String, String, String);
 
 struct Lowerer<'a> {
-    level: OptLevel,
     source: &'a str,
     index: &'a LineIndex<'a>,
     wires: Vec<WireType>,
@@ -160,8 +202,8 @@ struct Lowerer<'a> {
     repays_left: BTreeMap<DebtKey, usize>,
     /// The value of each let-bound variable, once bound.
     vars: Vec<Option<Value>>,
-    /// Executor approvals already granted: (chain, token, spender).
-    granted: BTreeSet<(String, String, Spender)>,
+    /// The output wires of bridges pinned with `via`.
+    pinned: BTreeSet<Wire>,
 }
 
 fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
@@ -186,22 +228,6 @@ fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
     }
 }
 
-/// A transaction being filled at `-O`.
-struct Run {
-    chain: String,
-    body: Vec<Term>,
-}
-
-fn flush(run: &mut Option<Run>, out: &mut Vec<Term>) {
-    if let Some(run) = run.take() {
-        out.push(Term::Tx {
-            chain: run.chain,
-            sender: Sender::Executor,
-            body: run.body,
-        });
-    }
-}
-
 fn gen(op: Op, loc: Loc) -> Term {
     Term::Gen(ir::Node { op, loc })
 }
@@ -223,69 +249,28 @@ impl Lowerer<'_> {
 
     fn block(&mut self, block: &ResolvedBlock) -> Result<Vec<Term>, LowerError> {
         let mut out = Vec::new();
-        let mut run: Option<Run> = None;
         for node in &block.nodes {
             match node {
                 Node::Step(step) if step.kind.is_action() => {
                     let loc = self.loc(step.span);
-                    let approval = self.approval(step);
-                    match self.level {
-                        OptLevel::O0 => {
-                            if let Some(op) = approval {
-                                out.push(Term::Tx {
-                                    chain: step.chain.clone(),
-                                    sender: Sender::Wallet,
-                                    body: vec![gen(op, loc)],
-                                });
-                            }
-                            let body = self.step(step)?;
-                            out.push(Term::Tx {
-                                chain: step.chain.clone(),
-                                sender: Sender::Wallet,
-                                body,
-                            });
-                        }
-                        OptLevel::O => {
-                            if run.as_ref().is_none_or(|r| r.chain != step.chain) {
-                                flush(&mut run, &mut out);
-                                run = Some(Run {
-                                    chain: step.chain.clone(),
-                                    body: Vec::new(),
-                                });
-                            }
-                            let body = self.step(step)?;
-                            if let Some(r) = run.as_mut() {
-                                if let Some(op) = approval {
-                                    if let Op::Approve { token, spender, .. } = &op {
-                                        let key =
-                                            (step.chain.clone(), token.clone(), spender.clone());
-                                        if self.granted.insert(key) {
-                                            r.body.push(gen(op, loc));
-                                        }
-                                    }
-                                }
-                                r.body.extend(body);
-                            }
-                            if matches!(step.kind, StepKind::Bridge { .. }) {
-                                flush(&mut run, &mut out);
-                            }
-                        }
+                    if let Some(op) = self.approval(step) {
+                        out.push(Term::Tx {
+                            chain: step.chain.clone(),
+                            sender: Sender::Wallet,
+                            body: vec![gen(op, loc)],
+                        });
                     }
-                }
-                // `input` and `require`: inside the open transaction, if any.
-                Node::Step(step) => {
                     let body = self.step(step)?;
-                    match run.as_mut() {
-                        Some(r) => r.body.extend(body),
-                        None => out.extend(body),
-                    }
+                    out.push(Term::Tx {
+                        chain: step.chain.clone(),
+                        sender: Sender::Wallet,
+                        body,
+                    });
                 }
-                Node::On { block, .. } => {
-                    flush(&mut run, &mut out);
-                    out.extend(self.block(block)?);
-                }
+                // `input` and `require`: between transactions.
+                Node::Step(step) => out.extend(self.step(step)?),
+                Node::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
                 Node::Parallel { branches, .. } => {
-                    flush(&mut run, &mut out);
                     let mut lowered = Vec::with_capacity(branches.len());
                     for branch in branches {
                         lowered.push(Term::Seq(self.block(branch)?));
@@ -294,7 +279,6 @@ impl Lowerer<'_> {
                 }
             }
         }
-        flush(&mut run, &mut out);
         Ok(out)
     }
 
@@ -311,11 +295,7 @@ impl Lowerer<'_> {
                 amount, exchange, ..
             } => (amount.token.clone(), Spender::Protocol(exchange.clone())),
             StepKind::Bridge { amount, route, .. } => {
-                let choice = match self.level {
-                    OptLevel::O0 => route.o0,
-                    OptLevel::O => route.o,
-                };
-                (amount.token.clone(), Spender::Bridge(choice.kind))
+                (amount.token.clone(), Spender::Bridge(route.o0.kind))
             }
             _ => return None,
         };
@@ -500,15 +480,14 @@ impl Lowerer<'_> {
                 destination,
                 route,
             } => {
-                let choice = match self.level {
-                    OptLevel::O0 => route.o0,
-                    OptLevel::O => route.o,
-                };
                 let input = self.spend(&chain, amount, loc, &mut out)?;
                 let wire = self.wire(WireType::funds(destination, &amount.token));
+                if route.pinned {
+                    self.pinned.insert(wire);
+                }
                 out.push(gen(
                     Op::Bridge {
-                        route: choice.kind,
+                        route: route.o0.kind,
                         input,
                         out: wire,
                     },
@@ -701,103 +680,6 @@ impl Lowerer<'_> {
             }
         }
         out
-    }
-}
-
-/// Where a debt wire is produced and consumed: (transaction, what it
-/// becomes, the other debt merged with it).
-#[derive(Default)]
-struct DebtFlow {
-    produced_in: BTreeMap<Wire, usize>,
-    consumed: BTreeMap<Wire, (usize, Option<Wire>, Option<Wire>)>,
-    borrows: Vec<(usize, Wire, String)>,
-}
-
-fn collect_debts(term: &Term, tx: &mut usize, current: Option<usize>, flow: &mut DebtFlow) {
-    match term {
-        Term::Gen(node) => {
-            let Some(t) = current else { return };
-            match &node.op {
-                Op::Borrow { debt, protocol, .. } => {
-                    flow.produced_in.insert(*debt, t);
-                    flow.borrows.push((t, *debt, protocol.clone()));
-                }
-                Op::Repay { debt, rest, .. } => {
-                    if let Some(rest) = rest {
-                        flow.produced_in.insert(*rest, t);
-                    }
-                    flow.consumed.insert(*debt, (t, *rest, None));
-                }
-                Op::Merge { inputs, out } if flow.produced_in.contains_key(&inputs[0]) => {
-                    flow.produced_in.insert(*out, t);
-                    flow.consumed
-                        .insert(inputs[0], (t, Some(*out), Some(inputs[1])));
-                    flow.consumed
-                        .insert(inputs[1], (t, Some(*out), Some(inputs[0])));
-                }
-                _ => {}
-            }
-        }
-        Term::Seq(terms) | Term::Tensor(terms) => {
-            for t in terms {
-                collect_debts(t, tx, current, flow);
-            }
-        }
-        Term::Tx { body, .. } => {
-            let index = *tx;
-            *tx += 1;
-            for t in body {
-                collect_debts(t, tx, Some(index), flow);
-            }
-        }
-    }
-}
-
-/// Turns each borrow whose obligation is closed within the transaction
-/// that takes it (and never merged with a loan from another one) into a
-/// flash loan, where the lender offers flash loans.
-fn mark_flash_loans(program: &mut Program, registry: &Registry) {
-    let mut flow = DebtFlow::default();
-    collect_debts(&program.body, &mut 0, None, &mut flow);
-    let mut flash = BTreeSet::new();
-    for (tx, debt, protocol) in &flow.borrows {
-        if !registry.protocol(protocol).is_some_and(|p| p.flash_loans) {
-            continue;
-        }
-        let mut wire = *debt;
-        let closed_here = loop {
-            match flow.consumed.get(&wire) {
-                Some((t, next, other)) if t == tx => {
-                    if other.is_some_and(|o| flow.produced_in.get(&o) != Some(tx)) {
-                        break false;
-                    }
-                    match next {
-                        None => break true,
-                        Some(n) => wire = *n,
-                    }
-                }
-                _ => break false,
-            }
-        };
-        if closed_here {
-            flash.insert(*debt);
-        }
-    }
-    set_flash(&mut program.body, &flash);
-}
-
-fn set_flash(term: &mut Term, flash: &BTreeSet<Wire>) {
-    match term {
-        Term::Gen(node) => {
-            if let Op::Borrow { debt, flash: f, .. } = &mut node.op {
-                *f = flash.contains(debt);
-            }
-        }
-        Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
-            for t in terms {
-                set_flash(t, flash);
-            }
-        }
     }
 }
 

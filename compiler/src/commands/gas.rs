@@ -1,0 +1,169 @@
+//! `meshc gas FILE`: for each bundle of a file, the gas and blocks of the
+//! `-O0` lowering and of the optimised one, the reduction, the gas each
+//! pass saved, and (for small bundles) the optimum of the exhaustive
+//! search; human text, or JSON with `--format json` (docs/optimiser.md).
+
+use super::{read_source, report_usage_error, stderr_color, Status};
+use mesh_runtime::Registry;
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::diagnostic::render_human;
+use meshc::driver::analyse;
+use meshc::ir::gas::thousands;
+use meshc::lower::{self, Input};
+use meshc::opt::figures::{figures, Figures};
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The source file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+}
+
+pub fn run(args: &Args) -> Status {
+    let name = args.file.display().to_string();
+    let source = match read_source(&args.file) {
+        Ok(s) => s,
+        Err(m) => {
+            report_usage_error(&m);
+            return Status::Usage;
+        }
+    };
+    let registry = Registry::builtin();
+    // Deadlines judged at -O0: the figures are of a bundle both levels lower.
+    let analysis = analyse(
+        &source,
+        &registry,
+        &CheckOptions {
+            level: OptLevel::O0,
+        },
+    );
+    let analysis = if analysis.has_errors() {
+        analyse(&source, &registry, &CheckOptions::default())
+    } else {
+        analysis
+    };
+    let color = stderr_color();
+    for diagnostic in analysis.diagnostics.iter().filter(|d| d.is_error()) {
+        eprint!("{}", render_human(&name, &source, diagnostic, color));
+    }
+    if analysis.has_errors() {
+        eprintln!(
+            "{name}: {} error(s); no gas figures",
+            analysis.error_count()
+        );
+        return Status::Failure;
+    }
+    let mut all = Vec::new();
+    for bundle in &analysis.checked.bundles {
+        let input = Input {
+            source: &source,
+            ast: lower::find_ast(&analysis.parsed.file, bundle),
+            registry: &analysis.checked.registry,
+        };
+        match figures(bundle, &input) {
+            Ok(f) => all.push(f),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Status::Failure;
+            }
+        }
+    }
+    match args.format {
+        Format::Json => println!("{}", json(&all)),
+        Format::Human => print!("{}", human(&all)),
+    }
+    Status::Success
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    bundles: Vec<Bundle<'a>>,
+}
+
+/// One bundle's figures, its fields in the documented order.
+#[derive(serde::Serialize)]
+struct Bundle<'a> {
+    name: &'a str,
+    gas_o0: u64,
+    gas_o: u64,
+    blocks_o0: u64,
+    blocks_o: u64,
+    gas_optimum: Option<u64>,
+    passes: Vec<Pass>,
+}
+
+#[derive(serde::Serialize)]
+struct Pass {
+    name: &'static str,
+    saved: u64,
+}
+
+/// `{"bundles":[{"name":…,"gas_o0":N,…,"passes":[{"name":…,"saved":N}]}]}`.
+pub fn json(all: &[Figures]) -> String {
+    let report = Report {
+        bundles: all
+            .iter()
+            .map(|f| Bundle {
+                name: &f.name,
+                gas_o0: f.gas_o0,
+                gas_o: f.gas_o,
+                blocks_o0: f.blocks_o0,
+                blocks_o: f.blocks_o,
+                gas_optimum: f.gas_optimum,
+                passes: f
+                    .passes
+                    .iter()
+                    .map(|p| Pass {
+                        name: p.name,
+                        saved: p.saved(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn human(all: &[Figures]) -> String {
+    let mut out = String::new();
+    for f in all {
+        out.push_str(&format!("bundle {}\n", f.name));
+        out.push_str(&format!(
+            "  -O0  {:>12} gas  {:>3} blocks\n",
+            thousands(f.gas_o0),
+            f.blocks_o0
+        ));
+        out.push_str(&format!(
+            "  -O   {:>12} gas  {:>3} blocks  ({:.1}% less gas)\n",
+            thousands(f.gas_o),
+            f.blocks_o,
+            f.reduction()
+        ));
+        match (f.gas_optimum, f.optimum_ratio()) {
+            (Some(g), Some(r)) => out.push_str(&format!(
+                "  optimum {:>9} gas  (-O reaches {:.1}% of its savings)\n",
+                thousands(g),
+                r
+            )),
+            _ => out.push_str("  optimum: not searched (more than 8 actions)\n"),
+        }
+        for p in &f.passes {
+            out.push_str(&format!(
+                "    {:<22} saved {:>10}\n",
+                p.name,
+                thousands(p.saved())
+            ));
+        }
+    }
+    out
+}

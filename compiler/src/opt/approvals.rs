@@ -1,0 +1,111 @@
+//! The executor's approvals, placed from scratch: one grant per (chain,
+//! token, spender), inside the transaction of the first action that spends
+//! that token to that spender, just before the action (and the split that
+//! takes what it spends). Wallet transactions keep theirs: a wallet approval
+//! covers one spend. Passes that change who spends what (grouping, fusion,
+//! route choice) call [`place`] after they rewrite.
+
+use crate::ir::{Node, Op, Program, Sender, Spender, Term, WireType};
+use std::collections::BTreeSet;
+
+type Key = (String, String, Spender);
+
+/// Removes every executor approval and grants each one once, where first needed.
+pub fn place(program: &mut Program) {
+    let mut granted = BTreeSet::new();
+    place_term(&mut program.body, false, &program.wires, &mut granted);
+}
+
+/// The approval an action needs: the chain, the token it hands over, and to whom.
+pub fn spend_key(op: &Op, wires: &[WireType]) -> Option<Key> {
+    let ty = |w: crate::ir::Wire| wires.get(w.0 as usize);
+    match op {
+        Op::Swap {
+            exchange,
+            path,
+            input,
+            ..
+        } => {
+            let chain = ty(*input)?.chain().to_string();
+            Some((
+                chain,
+                path.first()?.clone(),
+                Spender::Protocol(exchange.clone()),
+            ))
+        }
+        Op::Repay {
+            protocol, funds, ..
+        }
+        | Op::Deposit { protocol, funds } => {
+            let t = ty(*funds)?;
+            Some((
+                t.chain().to_string(),
+                t.token().to_string(),
+                Spender::Protocol(protocol.clone()),
+            ))
+        }
+        Op::Bridge { route, input, .. } => {
+            let t = ty(*input)?;
+            Some((
+                t.chain().to_string(),
+                t.token().to_string(),
+                Spender::Bridge(*route),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn place_term(term: &mut Term, inside: bool, wires: &[WireType], granted: &mut BTreeSet<Key>) {
+    match term {
+        Term::Gen(_) => {}
+        Term::Seq(list) => place_list(list, inside, wires, granted),
+        Term::Tensor(branches) => {
+            for b in branches {
+                place_term(b, inside, wires, granted);
+            }
+        }
+        Term::Tx { sender, body, .. } => {
+            place_list(body, *sender == Sender::Executor, wires, granted)
+        }
+    }
+}
+
+fn place_list(list: &mut Vec<Term>, inside: bool, wires: &[WireType], granted: &mut BTreeSet<Key>) {
+    let old = std::mem::take(list);
+    for mut term in old {
+        match &mut term {
+            Term::Gen(node) if inside => {
+                if matches!(node.op, Op::Approve { .. }) {
+                    continue;
+                }
+                if let Some(key) = spend_key(&node.op, wires) {
+                    if granted.insert(key.clone()) {
+                        let consumed = node.op.domain();
+                        let at = match list.last() {
+                            Some(Term::Gen(Node {
+                                op: Op::Split { taken, .. },
+                                ..
+                            })) if consumed.contains(taken) => list.len() - 1,
+                            _ => list.len(),
+                        };
+                        let (chain, token, spender) = key;
+                        list.insert(
+                            at,
+                            Term::Gen(Node {
+                                op: Op::Approve {
+                                    chain,
+                                    token,
+                                    spender,
+                                },
+                                loc: node.loc,
+                            }),
+                        );
+                    }
+                }
+            }
+            other => place_term(other, inside, wires, granted),
+        }
+        list.push(term);
+    }
+}

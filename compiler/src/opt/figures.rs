@@ -1,0 +1,82 @@
+//! The gas figures of one bundle at both levels: what `meshc gas` prints,
+//! the benchmark tabulates, and the tests compare with what the runtime
+//! meters.
+
+use super::{optimum, PassReport};
+use crate::check::CheckedBundle;
+use crate::ir::{gas, Program};
+use crate::lower::{self, Input, LowerError};
+use mesh_runtime::GasSchedule;
+
+/// Gas and blocks at `-O0` and `-O`, per pass, and the optimum.
+#[derive(Clone, Debug)]
+pub struct Figures {
+    pub name: String,
+    pub gas_o0: u64,
+    pub gas_o: u64,
+    pub blocks_o0: u64,
+    pub blocks_o: u64,
+    /// The least gas of the exhaustive search, for bundles small enough.
+    pub gas_optimum: Option<u64>,
+    pub passes: Vec<PassReport>,
+    /// The `-O0` lowering.
+    pub o0: Program,
+    /// The `-O0` lowering after the pipeline.
+    pub o: Program,
+}
+
+impl Figures {
+    /// The reduction from `-O0` to `-O`, in per cent of the `-O0` gas.
+    pub fn reduction(&self) -> f64 {
+        percent(self.gas_o0.saturating_sub(self.gas_o), self.gas_o0)
+    }
+
+    /// The optimiser's savings over the optimum's, in per cent (100 when
+    /// neither saves anything).
+    pub fn optimum_ratio(&self) -> Option<f64> {
+        let optimum = self.gas_optimum?;
+        let best = self.gas_o0.saturating_sub(optimum);
+        if best == 0 {
+            return Some(100.0);
+        }
+        Some(percent(self.gas_o0.saturating_sub(self.gas_o), best))
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// Lowers `bundle` at `-O0`, runs the pipeline (verified after every pass)
+/// and the optimum's search, and measures both programs with the standard
+/// schedule.
+pub fn figures(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Figures, LowerError> {
+    let lowered = lower::lower_o0(bundle, input)?;
+    crate::ir::verify(&lowered.program)?;
+    let schedule = GasSchedule::standard();
+    let cx = lowered.context(input.registry, &schedule);
+    let optimised = super::optimise_verified(lowered.program.clone(), &cx)?;
+    let gas_optimum = optimum::optimum(&lowered.program, &cx)?;
+    let measure = |p: &Program| {
+        gas::cost(p, input.registry, &schedule).map_err(|e| LowerError {
+            message: e.to_string(),
+        })
+    };
+    let o0 = measure(&lowered.program)?;
+    let o = measure(&optimised.program)?;
+    Ok(Figures {
+        name: bundle.name.clone(),
+        gas_o0: o0.total(),
+        gas_o: o.total(),
+        blocks_o0: o0.blocks,
+        blocks_o: o.blocks,
+        gas_optimum,
+        passes: optimised.passes,
+        o0: lowered.program,
+        o: optimised.program,
+    })
+}

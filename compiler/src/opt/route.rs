@@ -1,0 +1,118 @@
+//! Route choice: every unpinned bridge (`via` omitted) takes a route from
+//! an exact search over the routes of the whole bundle: the least total gas
+//! among the combinations that meet the deadline, each bridge restricted to
+//! routes whose fee is no higher than its `-O0` route's (so that what
+//! arrives is never less). Ties go to fewer blocks, then to each bridge's
+//! shorter delay, higher security and kind order, the checker's own order
+//! for the `-O` route. Pinned bridges never change. The search is over
+//! every combination up to [`MAX_COMBINATIONS`]; beyond that each bridge
+//! takes its own least-gas route (exact whenever that meets the deadline).
+
+use super::walk::for_each_node;
+use super::{approvals, Context, OptError};
+use crate::ir::{gas, Constraint, Op, Program, Wire};
+use mesh_runtime::registry::{BridgeKind, RouteInfo};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+pub const NAME: &str = "route-choice";
+
+/// The most route combinations the search evaluates.
+pub const MAX_COMBINATIONS: usize = 4096;
+
+pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
+    let mut bridges: Vec<(Wire, Vec<RouteInfo>)> = Vec::new();
+    let mut problem = None;
+    for_each_node(&program.body, &mut |node| {
+        let Op::Bridge { route, input, out } = &node.op else {
+            return;
+        };
+        if cx.pinned.contains(out) {
+            return;
+        }
+        let (Some(from), Some(to)) = (program.wire_type(*input), program.wire_type(*out)) else {
+            problem = Some(format!("bridge {out} has untyped wires"));
+            return;
+        };
+        let (from, to) = (from.chain(), to.chain());
+        let Some(current) = cx.registry.route(from, to, *route) else {
+            problem = Some(format!("no {route} route from {from} to {to}"));
+            return;
+        };
+        let mut candidates: Vec<RouteInfo> = cx
+            .registry
+            .routes_between(from, to)
+            .filter(|r| r.fee_bps <= current.fee_bps)
+            .cloned()
+            .collect();
+        candidates.sort_by_key(|r| (r.gas, r.delay_blocks, Reverse(r.security), r.kind));
+        bridges.push((*out, candidates));
+    });
+    if let Some(message) = problem {
+        return Err(OptError {
+            pass: NAME,
+            message,
+        });
+    }
+    if bridges.is_empty() {
+        return Ok(());
+    }
+    let deadline = program.constraints.items.iter().find_map(|(c, _)| match c {
+        Constraint::Deadline(d) => Some(*d),
+        _ => None,
+    });
+    let total = bridges
+        .iter()
+        .try_fold(1usize, |n, (_, c)| n.checked_mul(c.len().max(1)))
+        .filter(|n| *n <= MAX_COMBINATIONS);
+    let Some(total) = total else {
+        let choice: Vec<usize> = vec![0; bridges.len()];
+        apply(program, &bridges, &choice);
+        return Ok(());
+    };
+    // (misses the deadline, gas, blocks, choice): the least wins.
+    let mut best: Option<(bool, u64, u64, Vec<usize>)> = None;
+    for n in 0..total {
+        let mut rest = n;
+        let choice: Vec<usize> = bridges
+            .iter()
+            .map(|(_, c)| {
+                let len = c.len().max(1);
+                let i = rest % len;
+                rest /= len;
+                i
+            })
+            .collect();
+        let mut candidate = program.clone();
+        apply(&mut candidate, &bridges, &choice);
+        let cost = gas::cost(&candidate, cx.registry, cx.schedule).map_err(|e| OptError {
+            pass: NAME,
+            message: e.to_string(),
+        })?;
+        let misses = deadline.is_some_and(|d| cost.blocks > d);
+        let key = (misses, cost.total(), cost.blocks, choice);
+        if best.as_ref().is_none_or(|b| key < *b) {
+            best = Some(key);
+        }
+    }
+    if let Some((_, _, _, choice)) = best {
+        apply(program, &bridges, &choice);
+    }
+    Ok(())
+}
+
+fn apply(program: &mut Program, bridges: &[(Wire, Vec<RouteInfo>)], choice: &[usize]) {
+    let chosen: BTreeMap<Wire, BridgeKind> = bridges
+        .iter()
+        .zip(choice)
+        .filter_map(|((out, c), i)| c.get(*i).map(|r| (*out, r.kind)))
+        .collect();
+    super::walk::for_each_op_mut(&mut program.body, &mut |op| {
+        if let Op::Bridge { route, out, .. } = op {
+            if let Some(kind) = chosen.get(out) {
+                *route = *kind;
+            }
+        }
+    });
+    approvals::place(program);
+}

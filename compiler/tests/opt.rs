@@ -1,0 +1,173 @@
+//! The optimiser: on every example, the static figures `meshc gas` reports
+//! equal what the runtime meters at both levels, the passes' savings add up,
+//! no figure is worse than the direct batched lowering it replaced, and the
+//! optimum is never above the optimiser. Snapshots of the optimised IR show
+//! each pass on a small case.
+
+use mesh_runtime::{Registry, World};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::driver::analyse;
+use meshc::interp;
+use meshc::ir::{Constraint, Program};
+use meshc::lower::{self, Input};
+use meshc::opt::figures::{figures, Figures};
+use std::path::PathBuf;
+
+fn all_figures(source: &str) -> Vec<(Figures, World)> {
+    let registry = Registry::builtin();
+    let mut analysis = analyse(
+        source,
+        &registry,
+        &CheckOptions {
+            level: OptLevel::O0,
+        },
+    );
+    if analysis.has_errors() {
+        analysis = analyse(source, &registry, &CheckOptions::default());
+    }
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let mut world = World::builtin();
+    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis
+        .checked
+        .bundles
+        .iter()
+        .map(|bundle| {
+            let input = Input {
+                source,
+                ast: lower::find_ast(&analysis.parsed.file, bundle),
+                registry: &analysis.checked.registry,
+            };
+            match figures(bundle, &input) {
+                Ok(f) => (f, world.clone()),
+                Err(e) => panic!("{}: {e}", bundle.name),
+            }
+        })
+        .collect()
+}
+
+fn examples() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
+    files.sort();
+    assert!(files.len() >= 5);
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}
+
+fn without_deadline(mut program: Program) -> Program {
+    program
+        .constraints
+        .items
+        .retain(|(c, _)| !matches!(c, Constraint::Deadline(_)));
+    program
+}
+
+#[test]
+fn static_figures_equal_the_metered_gas_on_every_example() {
+    for source in examples() {
+        for (f, world) in all_figures(&source) {
+            for (program, gas, blocks) in
+                [(&f.o0, f.gas_o0, f.blocks_o0), (&f.o, f.gas_o, f.blocks_o)]
+            {
+                let (report, session) =
+                    interp::run(&without_deadline(program.clone()), world.clone());
+                assert!(report.committed(), "{}: {:?}", f.name, report.revert);
+                assert_eq!(session.gas_total(), gas, "{}", f.name);
+                assert_eq!(session.blocks(), blocks, "{}", f.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn pass_savings_add_up_and_the_optimum_is_a_lower_bound() {
+    for source in examples() {
+        for (f, _) in all_figures(&source) {
+            let saved: u64 = f.passes.iter().map(|p| p.saved()).sum();
+            assert_eq!(saved, f.gas_o0 - f.gas_o, "{}", f.name);
+            for p in &f.passes {
+                assert!(
+                    p.gas_after <= p.gas_before,
+                    "{}: {} costs gas",
+                    f.name,
+                    p.name
+                );
+            }
+            if let Some(optimum) = f.gas_optimum {
+                assert!(optimum <= f.gas_o, "{}", f.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn no_example_is_worse_than_the_direct_batched_lowering() {
+    // The figures of the direct `-O` lowering this pipeline replaced.
+    let before = [
+        ("polygon_arbitrum_flash_loan", 1_255_518, 9),
+        ("simple_arbitrage", 409_178, 1),
+        ("liquidity_migration", 694_808, 1),
+    ];
+    let all: Vec<Figures> = examples()
+        .iter()
+        .flat_map(|s| all_figures(s))
+        .map(|(f, _)| f)
+        .collect();
+    for (name, gas, blocks) in before {
+        let f = all.iter().find(|f| f.name == name);
+        let Some(f) = f else {
+            panic!("{name} is missing")
+        };
+        assert!(f.gas_o <= gas, "{name}: {}", f.gas_o);
+        assert!(f.blocks_o <= blocks, "{name}: {}", f.blocks_o);
+    }
+}
+
+/// The optimised IR of the only bundle of `source`.
+fn opt_ir(source: &str) -> String {
+    let all = all_figures(source);
+    assert_eq!(all.len(), 1);
+    all[0].0.o.to_string()
+}
+
+#[test]
+fn grouping_and_flash_loans() {
+    insta::assert_snapshot!(opt_ir(
+        "bundle arb on polygon {\n borrow 100 USDC from aave\n swap 100 USDC for WETH on uniswap_v2\n input 1 USDC\n swap all WETH for 100 USDC on sushiswap\n repay 100 USDC to aave\n}\n"
+    ));
+}
+
+#[test]
+fn swap_fusion() {
+    insta::assert_snapshot!(opt_ir(
+        "bundle hop on polygon {\n input 100 USDC\n swap all USDC for WETH on uniswap_v2\n swap all WETH for 50 DAI on uniswap_v2\n}\n"
+    ));
+}
+
+#[test]
+fn a_bounded_first_swap_is_not_fused() {
+    let ir = opt_ir(
+        "bundle hop on polygon {\n input 100 USDC\n swap all USDC for 0.01 WETH on uniswap_v2\n swap all WETH for 50 DAI on uniswap_v2\n}\n",
+    );
+    assert_eq!(ir.matches("= swap ").count(), 2, "{ir}");
+}
+
+#[test]
+fn bridge_round_trip_cancellation() {
+    insta::assert_snapshot!(opt_ir(
+        "bundle trip on polygon {\n input 100 USDT\n bridge all USDT to arbitrum\n on arbitrum { bridge all USDT to polygon }\n deposit all USDT into aave\n}\n"
+    ));
+}
+
+#[test]
+fn route_choice_keeps_pinned_bridges() {
+    insta::assert_snapshot!(opt_ir(
+        "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n}\n"
+    ));
+}
