@@ -1013,12 +1013,17 @@ impl Session {
                 )));
             }
             s.take_holding(&chain, token_in, amount, "swap")?;
-            s.use_approval(
-                &chain,
-                sender,
-                token_in,
-                SpenderKey::Protocol(exchange.to_string()),
-            )?;
+            // The router pulls the wallet's tokens with `transferFrom`, which
+            // needs an allowance; the executor's direct swap moves its own
+            // tokens into the pair with `transfer`, which does not.
+            if sender == Sender::Wallet {
+                s.use_approval(
+                    &chain,
+                    sender,
+                    token_in,
+                    SpenderKey::Protocol(exchange.to_string()),
+                )?;
+            }
             let gas = match sender {
                 Sender::Wallet => {
                     let op = s

@@ -79,7 +79,10 @@ fn place_list(list: &mut Vec<Term>, inside: bool, wires: &[WireType], granted: &
                 if matches!(node.op, Op::Approve { .. }) {
                     continue;
                 }
-                if let Some(key) = spend_key(&node.op, wires) {
+                // A direct pair swap moves the executor's own tokens with
+                // `transfer`: no allowance to grant (docs/gas.md).
+                let needs_allowance = !matches!(node.op, Op::Swap { .. });
+                if let Some(key) = spend_key(&node.op, wires).filter(|_| needs_allowance) {
                     if granted.insert(key.clone()) {
                         let consumed = node.op.domain();
                         let at = match list.last() {

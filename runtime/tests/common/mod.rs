@@ -276,7 +276,12 @@ pub fn drive(
                         }
                         _ => LoanKind::Ordinary,
                     };
-                    if let Some((token, spender)) = st.action.spends(chain, world) {
+                    // A direct pair swap moves the executor's own tokens with
+                    // `transfer`: it needs no allowance (docs/gas.md).
+                    let direct_swap = matches!(st.action, Action::Swap { .. });
+                    if let Some((token, spender)) =
+                        st.action.spends(chain, world).filter(|_| !direct_swap)
+                    {
                         if granted.insert((chain, token, spender)) {
                             s.at(Loc::new(st.line, 5));
                             s.approve(token, spender.spender())?;
