@@ -14,6 +14,7 @@ pub mod driver;
 pub mod format;
 pub mod interp;
 pub mod ir;
+pub mod link;
 pub mod lower;
 pub mod lsp;
 pub mod opt;

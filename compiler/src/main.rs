@@ -17,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Check a bundle and compile it to a standalone executable.
+    Build(commands::build::Args),
     /// Check source files and report every problem in them.
     Check(commands::check::Args),
     /// Print the explanation of a diagnostic code, such as E0501.
@@ -46,6 +48,7 @@ fn level_flag(arg: std::ffi::OsString) -> std::ffi::OsString {
 
 fn run(cli: Cli) -> Status {
     match cli.command {
+        Command::Build(args) => commands::build::run(&args),
         Command::Check(args) => commands::check::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Fmt(args) => commands::fmt::run(&args),

@@ -999,11 +999,53 @@ pub unsafe extern "C" fn mesh_world_save(s: *mut MeshSession, ptr: *const u8, le
 /// calls on the session, returns a status.
 pub type MeshBundleBody = extern "C" fn(*mut MeshSession) -> u32;
 
+/// A token declared in the bundle's source file (`token SYMBOL decimals N
+/// [at ADDRESS]`), as a standalone executable passes it to
+/// [`mesh_main_tokens`]: UTF-8 texts by pointer and length (`address_len`
+/// 0 for none).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MeshToken {
+    pub symbol: *const u8,
+    pub symbol_len: usize,
+    pub decimals: u32,
+    pub address: *const u8,
+    pub address_len: usize,
+}
+
+/// Adds the declared tokens to `world`'s registry, as the JIT host does
+/// before it runs a bundle: a declaration the registry refuses (other
+/// decimals than a token it knows) is left out, and the bundle's use of the
+/// token then reverts with the runtime's reason.
+///
+/// # Safety
+/// `tokens` points at `count` entries whose texts are readable.
+unsafe fn declare_tokens(world: &mut World, tokens: *const MeshToken, count: usize) {
+    if tokens.is_null() || count == 0 {
+        return;
+    }
+    // SAFETY: the caller promises `count` entries at `tokens`.
+    let table = unsafe { std::slice::from_raw_parts(tokens, count) };
+    for token in table {
+        // SAFETY: each entry's texts are readable for their lengths.
+        let symbol = unsafe { str_arg(token.symbol, token.symbol_len) };
+        // SAFETY: as above.
+        let address = unsafe { str_arg(token.address, token.address_len) };
+        if let Some(symbol) = symbol.filter(|s| !s.is_empty()) {
+            let address = address.filter(|a| !a.is_empty());
+            let _ = world
+                .registry
+                .declare_token(&symbol, token.decimals, address.as_deref());
+        }
+    }
+}
+
 /// The `main` of a standalone executable: parses `[--world PATH] [--json]
 /// [--commit]`, starts the session, runs `body`, finishes, prints the
 /// report, and with `--commit` writes a committed world back to the world
 /// file (atomically). Returns the exit code: 0 committed, 1 reverted,
-/// 2 usage or I/O error.
+/// 2 usage or I/O error. The same as [`mesh_main_tokens`] with no
+/// declared tokens.
 ///
 /// # Safety
 /// `argv` holds `argc` C strings; `name_ptr` points at `name_len` bytes.
@@ -1014,6 +1056,28 @@ pub unsafe extern "C" fn mesh_main(
     name_ptr: *const u8,
     name_len: usize,
     body: MeshBundleBody,
+) -> i32 {
+    // SAFETY: forwarded from the caller; no token table.
+    unsafe { mesh_main_tokens(argc, argv, name_ptr, name_len, body, std::ptr::null(), 0) }
+}
+
+/// [`mesh_main`] for a bundle whose source declares tokens: the
+/// `token_count` entries at `tokens` are added to the world's registry
+/// (the loaded world file's, or the default world's) before the session
+/// starts, exactly as `meshc run` does.
+///
+/// # Safety
+/// As [`mesh_main`]; `tokens` points at `token_count` [`MeshToken`]s (or
+/// `token_count` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn mesh_main_tokens(
+    argc: i32,
+    argv: *const *const c_char,
+    name_ptr: *const u8,
+    name_len: usize,
+    body: MeshBundleBody,
+    tokens: *const MeshToken,
+    token_count: usize,
 ) -> i32 {
     let run = AssertUnwindSafe(|| {
         let mut args = Vec::new();
@@ -1059,7 +1123,7 @@ pub unsafe extern "C" fn mesh_main(
             eprintln!("error: --commit needs --world PATH (the file to write back)");
             return 2;
         }
-        let world = match &world_path {
+        let mut world = match &world_path {
             Some(p) => match World::load(Path::new(p)) {
                 Ok(w) => w,
                 Err(e) => {
@@ -1069,6 +1133,8 @@ pub unsafe extern "C" fn mesh_main(
             },
             None => World::builtin(),
         };
+        // SAFETY: forwarded from the caller.
+        unsafe { declare_tokens(&mut world, tokens, token_count) };
         let s = Box::into_raw(MeshSession::new(Session::new(world, &name)));
         let _ = catch_unwind(AssertUnwindSafe(|| body(s)));
         // SAFETY: `s` is live until freed below.
@@ -1142,6 +1208,7 @@ symbol_table![
     mesh_report_print,
     mesh_world_save,
     mesh_main,
+    mesh_main_tokens,
 ];
 
 /// Every symbol of the ABI: the single table that the JIT registers and

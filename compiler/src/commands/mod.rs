@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share: exit statuses, reading
 //! source files, and choosing colours.
 
+pub mod build;
 pub mod check;
 pub mod explain;
 pub mod fmt;

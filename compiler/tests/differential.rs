@@ -1,0 +1,111 @@
+//! Differential testing of the three ways to run a bundle: the IR
+//! interpreter (the oracle), the JIT, and a standalone executable built by
+//! `codegen::object` and `link`. For every example at `-O0` and `-O` they
+//! give byte-identical JSON and human reports, and the executable's
+//! `--commit` writes the world the interpreter ends with (or leaves the file
+//! untouched after a revert).
+
+use mesh_runtime::{Registry, World};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::codegen::object;
+use meshc::driver::analyse;
+use meshc::lower::{self, Input};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn examples() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Runs a built executable with `args`: exit code and standard output.
+fn execute(exe: &Path, args: &[&str]) -> (i32, String) {
+    let output = Command::new(exe)
+        .args(args)
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()));
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn interpreter_jit_and_executable_agree_byte_for_byte() {
+    let files = examples();
+    assert!(files.len() >= 5, "{files:?}");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let original = World::builtin().to_toml_string();
+    let (mut runs, mut committed, mut reverted) = (0, 0, 0);
+
+    for file in &files {
+        let name = file.display().to_string();
+        let source = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Checked at the default level; lowered at both (at -O0 a bundle
+        // may then revert on its deadline, the same way in all three).
+        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
+        let mut world = World::builtin();
+        lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+        let tokens = object::declared_tokens(&analysis.parsed.file);
+        for level in [OptLevel::O0, OptLevel::O] {
+            for bundle in &analysis.checked.bundles {
+                let what = format!("{name} ({}) at {}", bundle.name, level.flag());
+                let input = Input {
+                    source: &source,
+                    ast: lower::find_ast(&analysis.parsed.file, bundle),
+                    registry: &analysis.checked.registry,
+                };
+                let program = lower::lower_verified(bundle, &input, level)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+
+                let (expected, expected_session) = meshc::interp::run(&program, world.clone());
+                let jit = meshc::codegen::jit::compile(&program, false)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                let (got, _) = jit.run(world.clone());
+                assert_eq!(got.to_json(), expected.to_json(), "JIT: {what}");
+
+                let bytes = object::compile_standalone(&program, &tokens)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                let exe = dir.path().join(format!("{}-{}", bundle.name, level.flag()));
+                meshc::link::build_executable(&bytes, &exe, None)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+
+                let world_file = dir
+                    .path()
+                    .join(format!("{}-{}.toml", bundle.name, level.flag()));
+                std::fs::write(&world_file, &original).unwrap_or_else(|e| panic!("{e}"));
+                let world_arg = world_file.display().to_string();
+                let (code, json) = execute(&exe, &["--world", &world_arg, "--commit", "--json"]);
+                assert_eq!(json.trim_end(), expected.to_json(), "executable: {what}");
+                assert_eq!(code, if expected.committed() { 0 } else { 1 }, "{what}");
+                let written = std::fs::read_to_string(&world_file).unwrap_or_default();
+                if expected.committed() {
+                    assert_eq!(written, expected_session.world().to_toml_string(), "{what}");
+                    committed += 1;
+                } else {
+                    assert_eq!(written, original, "a revert leaves the file: {what}");
+                    reverted += 1;
+                }
+                let (_, human) = execute(&exe, &[]);
+                assert_eq!(human, expected.render_human(), "human report: {what}");
+                runs += 1;
+            }
+        }
+    }
+    assert!(
+        runs >= 2 * files.len() && committed >= 3,
+        "{runs} runs, {committed} committed, {reverted} reverted"
+    );
+}

@@ -1,0 +1,313 @@
+//! `meshc build`: the real binary compiles and links standalone executables
+//! that run anywhere, report exactly what `meshc run` reports, honour
+//! `--world`, `--json` and `--commit`, and build in parallel; a missing C
+//! compiler is a clear error.
+
+use mesh_tests::{meshc, outcome, root, run};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn flagship() -> String {
+    root()
+        .join("examples/polygon_arbitrum_flash_loan.mesh")
+        .display()
+        .to_string()
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path.display().to_string()
+}
+
+fn text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Builds `source` into `out` with `meshc build`, asserting success.
+fn build(source: &str, out: &Path, extra: &[&str]) {
+    let out_text = text(out);
+    let mut args = vec!["build", source, "-o", &out_text];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = outcome(&run(&args));
+    assert_eq!(code, 0, "meshc build {source}: {stdout}{stderr}");
+    assert!(out.is_file(), "{} was not written", out.display());
+}
+
+/// Runs a built executable from `dir` with nothing of the environment but
+/// `PATH`-less basics.
+fn execute(exe: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()))
+}
+
+const FAILING_REQUIRE: &str = "bundle r on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    require x >= 1_000_000 USDC\n}\n";
+
+#[test]
+fn a_built_flagship_runs_alone_and_reports_what_run_reports() {
+    let work = tempdir();
+    let cache = tempdir();
+    let exe = work.path().join("flagship");
+    let built = meshc()
+        .args(["build", &flagship(), "-o", &text(&exe)])
+        .env("XDG_CACHE_HOME", cache.path())
+        .env_remove(mesh_build_runtime_env())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) = outcome(&built);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        std::fs::read_dir(cache.path().join("meshc"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 1,
+        "the runtime library is cached in XDG_CACHE_HOME/meshc"
+    );
+
+    // Alone: an empty directory, the cache and the build directory gone.
+    let alone = tempdir();
+    let moved = alone.path().join("flagship");
+    std::fs::copy(&exe, &moved).unwrap_or_else(|e| panic!("{e}"));
+    drop(cache);
+    drop(work);
+    let (code, native, stderr) = outcome(&execute(&moved, alone.path(), &["--json"]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, jit, stderr) = outcome(&run(&["run", &flagship(), "--json"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(native, jit);
+    assert!(native.contains("\"status\":\"committed\""), "{native}");
+
+    // The human report too.
+    let (_, native_human, _) = outcome(&execute(&moved, alone.path(), &[]));
+    let (_, jit_human, _) = outcome(&run(&["run", &flagship()]));
+    assert_eq!(native_human, jit_human);
+    let entries: Vec<PathBuf> = std::fs::read_dir(alone.path())
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert_eq!(entries, vec![moved], "running leaves nothing behind");
+}
+
+fn mesh_build_runtime_env() -> &'static str {
+    meshc::link::RUNTIME_ENV
+}
+
+#[test]
+fn a_revert_names_the_line_and_commit_leaves_the_world_byte_identical() {
+    let dir = tempdir();
+    let source = write(dir.path(), "r.mesh", FAILING_REQUIRE);
+    let exe = dir.path().join("r");
+    build(&source, &exe, &["-O0"]);
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let world = write(dir.path(), "world.toml", &world_text);
+    let before = std::fs::read(&world).unwrap_or_default();
+
+    let (code, stdout, stderr) = outcome(&execute(
+        &exe,
+        dir.path(),
+        &["--world", &world, "--commit", "--json"],
+    ));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    assert_eq!(report["status"], "reverted", "{stdout}");
+    assert_eq!(report["revert"]["line"], 4, "{stdout}");
+    assert_eq!(std::fs::read(&world).unwrap_or_default(), before);
+
+    let (_, jit, _) = outcome(&run(&["run", &source, "-O0", "--world", &world, "--json"]));
+    assert_eq!(stdout, jit);
+    let (code, human, _) = outcome(&execute(&exe, dir.path(), &[]));
+    assert_eq!(code, 1);
+    assert!(human.contains("line 4"), "{human}");
+}
+
+#[test]
+fn commit_on_a_commit_writes_the_world_that_run_writes() {
+    let dir = tempdir();
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let native_world = write(dir.path(), "native.toml", &world_text);
+    let jit_world = write(dir.path(), "jit.toml", &world_text);
+    let exe = dir.path().join("flagship");
+    build(&flagship(), &exe, &[]);
+    let (code, _, stderr) = outcome(&execute(
+        &exe,
+        dir.path(),
+        &["--world", &native_world, "--commit"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = outcome(&run(&[
+        "run",
+        &flagship(),
+        "--world",
+        &jit_world,
+        "--commit",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let native = std::fs::read(&native_world).unwrap_or_default();
+    assert_ne!(native, world_text.as_bytes());
+    assert_eq!(native, std::fs::read(&jit_world).unwrap_or_default());
+}
+
+#[test]
+fn declared_tokens_reach_the_executable_world() {
+    let dir = tempdir();
+    // ZZZ is in no world: only its declaration makes it a token, so the
+    // bundle reverts on the empty wallet, not on an unknown token.
+    let source = write(
+        dir.path(),
+        "z.mesh",
+        "token ZZZ decimals 6 at 0x1111111111111111111111111111111111111111\n\nbundle z on polygon {\n    input 5 ZZZ\n}\n",
+    );
+    let exe = dir.path().join("z");
+    build(&source, &exe, &[]);
+    let (code, native, _) = outcome(&execute(&exe, dir.path(), &["--json"]));
+    let (jit_code, jit, _) = outcome(&run(&["run", &source, "--json"]));
+    assert_eq!((code, &native), (jit_code, &jit));
+    assert!(
+        native.contains("the wallet holds 0 ZZZ on polygon"),
+        "{native}"
+    );
+
+    let custom = root().join("examples/custom_token.mesh");
+    let exe = dir.path().join("custom");
+    build(&text(&custom), &exe, &[]);
+    let (code, native, _) = outcome(&execute(&exe, dir.path(), &["--json"]));
+    let (jit_code, jit, _) = outcome(&run(&["run", &text(&custom), "--json"]));
+    assert_eq!((code, &native), (jit_code, &jit));
+}
+
+#[test]
+fn parallel_builds_to_different_outputs_both_succeed() {
+    let dir = tempdir();
+    let outputs: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("flagship-{i}")))
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = outputs
+            .iter()
+            .map(|out| {
+                scope.spawn(move || outcome(&run(&["build", &flagship(), "-o", &text(out)])))
+            })
+            .collect();
+        for handle in handles {
+            let (code, stdout, stderr) =
+                handle.join().unwrap_or((-1, String::new(), String::new()));
+            assert_eq!(code, 0, "{stdout}{stderr}");
+        }
+    });
+    for out in &outputs {
+        let (code, stdout, stderr) = outcome(&execute(out, dir.path(), &["--json"]));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("\"committed\""));
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".tmp"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_missing_c_compiler_is_a_clear_error() {
+    let dir = tempdir();
+    let out = dir.path().join("never");
+    for (cc, path) in [(Some("/nonexistent/cc"), None), (None, Some(""))] {
+        let mut command = meshc();
+        command.args(["build", &flagship(), "-o", &text(&out)]);
+        match cc {
+            Some(cc) => command.env("CC", cc),
+            None => command.env_remove("CC"),
+        };
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        let (code, _, stderr) = outcome(&command.output().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(
+                "meshc build needs a C compiler to link: install `cc` (gcc or clang) or set CC"
+            ),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn emit_obj_writes_a_relocatable_elf_object() {
+    let dir = tempdir();
+    let out = dir.path().join("flagship.o");
+    build(&flagship(), &out, &["--emit", "obj"]);
+    let bytes = std::fs::read(&out).unwrap_or_default();
+    assert_eq!(bytes.get(..4), Some(&b"\x7fELF"[..]));
+    // e_type (little-endian u16 at 16): 1 is ET_REL, a relocatable object.
+    assert_eq!(bytes.get(16..18), Some(&[1u8, 0][..]));
+    assert!(bytes.windows(16).any(|w| w == b"mesh_main_tokens"));
+}
+
+#[test]
+fn an_explicit_runtime_library_is_used_and_a_missing_one_is_an_error() {
+    let dir = tempdir();
+    let out = dir.path().join("flagship");
+    let missing = text(&dir.path().join("missing.a"));
+    let (code, _, stderr) = outcome(&run(&[
+        "build",
+        &flagship(),
+        "-o",
+        &text(&out),
+        "--runtime",
+        &missing,
+    ]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.a"), "{stderr}");
+    let (code, _, stderr) = outcome(
+        &meshc()
+            .args(["build", &flagship(), "-o", &text(&out)])
+            .env(mesh_build_runtime_env(), &missing)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.a"), "{stderr}");
+
+    // A real library through the variable: the embedded one, written out.
+    let library = dir.path().join("runtime.a");
+    std::fs::write(&library, meshc::link::embedded_runtime()).unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, stderr) = outcome(
+        &meshc()
+            .args(["build", &flagship(), "-o", &text(&out)])
+            .env(mesh_build_runtime_env(), &library)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, _) = outcome(&execute(&out, dir.path(), &[]));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_bundle_with_errors_is_not_built() {
+    let dir = tempdir();
+    let source = write(
+        dir.path(),
+        "bad.mesh",
+        "bundle b on polygon {\n    swap 1 NOPE for USDC on uniswap_v2\n}\n",
+    );
+    let out = dir.path().join("b");
+    let (code, _, stderr) = outcome(&run(&["build", &source, "-o", &text(&out)]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("error"), "{stderr}");
+    assert!(!out.exists());
+}
