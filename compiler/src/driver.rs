@@ -34,7 +34,7 @@ impl Analysis {
 /// the file is, so one run still reports every independent problem.
 pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
     let (parsed, mut diagnostics) = crate::syntax::parse(source);
-    let checked = check::check(&parsed.file, registry, options);
+    let mut checked = check::check(&parsed.file, registry, options);
 
     let broken: Vec<Span> = parsed
         .file
@@ -62,6 +62,13 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
             })
             .cloned(),
     );
+    let only_deadlines = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| d.code == crate::diagnostic::Code::DeadlineMissed);
+    if only_deadlines {
+        deadlines(source, &parsed, &mut checked, options, &mut diagnostics);
+    }
     if !diagnostics.iter().any(Diagnostic::is_error) {
         diagnostics.extend(gas_limits(source, &parsed, &checked, options));
     }
@@ -71,6 +78,93 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
         parsed,
         checked,
         diagnostics,
+    }
+}
+
+// ----- rule 8, time: `deadline` judged on the lowering at the chosen level -
+
+/// The blocks of `bundle` lowered at `level`, when it lowers.
+fn lowered_blocks(
+    source: &str,
+    parsed: &Parsed,
+    checked: &Checked,
+    bundle: &crate::check::CheckedBundle,
+    level: crate::check::OptLevel,
+) -> Option<u64> {
+    let input = crate::lower::Input {
+        source,
+        ast: crate::lower::find_ast(&parsed.file, bundle),
+        registry: &checked.registry,
+    };
+    let program = crate::lower::lower(bundle, &input, level).ok()?;
+    let schedule = mesh_runtime::GasSchedule::standard();
+    crate::ir::gas::cost(&program, &checked.registry, &schedule)
+        .ok()
+        .map(|cost| cost.blocks)
+}
+
+/// E0801 for every bundle whose deadline is below the blocks its lowering
+/// takes (the optimiser may join and parallelise independent steps, which
+/// the checker's statement-by-statement model does not foresee). The
+/// checker's E0801 stands for a bundle that does not lower.
+fn deadlines(
+    source: &str,
+    parsed: &Parsed,
+    checked: &mut Checked,
+    options: &CheckOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    use crate::check::OptLevel;
+    use crate::diagnostic::Code;
+    use mesh_grammar::ast::ConstraintKind;
+    for index in 0..checked.bundles.len() {
+        let Some(deadline) = checked.bundles[index].constraints.deadline else {
+            continue;
+        };
+        // Its only errors, if any, are the time model's E0801 (the caller
+        // makes sure): the bundle lowers as it is.
+        let mut bundle = checked.bundles[index].clone();
+        bundle.has_errors = false;
+        let bundle = &bundle;
+        let Some(blocks) = lowered_blocks(source, parsed, checked, bundle, options.level) else {
+            continue;
+        };
+        let optimised = match options.level {
+            OptLevel::O => Some(blocks),
+            OptLevel::O0 => lowered_blocks(source, parsed, checked, bundle, OptLevel::O),
+        };
+        let Some(optimised) = optimised else {
+            continue;
+        };
+        let ast = crate::lower::find_ast(&parsed.file, bundle);
+        let Some(span) = ast
+            .and_then(|a| a.constraints.as_ref())
+            .and_then(|c| {
+                c.items
+                    .iter()
+                    .find(|i| matches!(i.kind, ConstraintKind::Deadline(_)))
+            })
+            .map(|c| c.span)
+        else {
+            continue;
+        };
+        diagnostics.retain(|d| {
+            !(d.code == Code::DeadlineMissed
+                && bundle.span.start <= d.primary.span.start
+                && d.primary.span.start < bundle.span.end)
+        });
+        let missed = check::deadline_missed(
+            deadline,
+            span,
+            options.level,
+            &bundle.body,
+            blocks,
+            optimised,
+        );
+        if let Some(slot) = checked.bundles.get_mut(index) {
+            slot.has_errors = missed.is_some();
+        }
+        diagnostics.extend(missed);
     }
 }
 

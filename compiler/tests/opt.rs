@@ -171,3 +171,72 @@ fn route_choice_keeps_pinned_bridges() {
         "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n}\n"
     ));
 }
+
+const INTERCHANGE: &str = "bundle hop on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n on arbitrum {\n input 50 DAI\n deposit all DAI into aave\n }\n input 1 USDT\n deposit all USDT into aave\n}\n";
+
+#[test]
+fn interchange_joins_independent_transactions_and_runs_chains_side_by_side() {
+    let ir = opt_ir(INTERCHANGE);
+    assert_eq!(ir.matches("tx polygon").count(), 1, "{ir}");
+    assert_eq!(ir.matches("tensor").count(), 1, "{ir}");
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn interchange_saves_gas_and_blocks_and_reports_them() {
+    let all = all_figures(INTERCHANGE);
+    let f = &all[0].0;
+    let pass = f
+        .passes
+        .iter()
+        .find(|p| p.name == "interchange")
+        .unwrap_or_else(|| panic!("no interchange pass"));
+    assert!(pass.saved() > 0, "{pass:?}");
+    assert!(pass.blocks_after < pass.blocks_before, "{pass:?}");
+    assert_eq!(f.blocks_o, 1);
+}
+
+#[test]
+fn interchange_never_crosses_a_require_or_a_shared_holding() {
+    // The polygon deposit reads the USDC the arbitrum step bridges back.
+    let shared = opt_ir(
+        "bundle back on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n input 10 USDC\n let there = bridge 10 USDC to arbitrum\n on arbitrum {\n bridge there to polygon via htlb\n }\n deposit all USDC into aave\n}\n",
+    );
+    assert_eq!(shared.matches("tensor").count(), 0, "{shared}");
+    // A `require` between stays between.
+    let checked = opt_ir(
+        "bundle check on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n on arbitrum {\n input 50 DAI\n let d = swap 50 DAI for 0.001 WETH on sushiswap\n require d >= 0.001 WETH\n }\n input 1 USDT\n deposit all USDT into aave\n}\n",
+    );
+    assert_eq!(checked.matches("tx polygon").count(), 2, "{checked}");
+    assert_eq!(checked.matches("tensor").count(), 0, "{checked}");
+}
+
+#[test]
+fn the_deadline_at_o_is_judged_on_the_optimised_blocks() {
+    use meshc::check::{CheckOptions, OptLevel};
+    let registry = mesh_runtime::Registry::builtin();
+    let with = |deadline: u32| {
+        let body = INTERCHANGE.trim_end();
+        format!("{body} constraints {{\n deadline: {deadline}\n}}\n")
+    };
+    // The statement-by-statement model counts 3 blocks; the optimised
+    // program takes 1.
+    let met = meshc::driver::analyse(&with(1), &registry, &CheckOptions::default());
+    assert!(!met.has_errors(), "{:?}", met.diagnostics);
+    assert!(!met.checked.bundles[0].has_errors);
+    let missed = meshc::driver::analyse(&with(0), &registry, &CheckOptions::default());
+    let errors: Vec<_> = missed.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code.as_str(), "E0801");
+    assert!(
+        errors[0].message.contains("takes 1 blocks at -O"),
+        "{}",
+        errors[0].message
+    );
+    // At -O0 the deadline is judged on the -O0 lowering, as before.
+    let o0 = CheckOptions {
+        level: OptLevel::O0,
+    };
+    let slow = meshc::driver::analyse(&with(1), &registry, &o0);
+    assert!(slow.has_errors());
+}

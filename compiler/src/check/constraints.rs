@@ -147,7 +147,8 @@ impl BundleChecker<'_, '_> {
     }
 
     /// E0801 when the bundle takes more blocks than its deadline at the
-    /// level in force.
+    /// level in force, by the time model. The driver judges it again on the
+    /// lowered program wherever one exists ([`deadline_missed`]).
     pub(crate) fn judge_deadline(
         &mut self,
         deadline: Option<u64>,
@@ -162,37 +163,83 @@ impl BundleChecker<'_, '_> {
         if cost.blocks <= deadline {
             return;
         }
-        let mut d = Diagnostic::error(
-            Code::DeadlineMissed,
-            format!(
-                "the bundle takes {} blocks at {}, more than its deadline of {deadline}",
-                cost.blocks,
-                level.flag()
-            ),
-            Label::new(span, format!("{} blocks are needed", cost.blocks)),
-        );
-        for (at, kind, delay) in cost.delays.iter().take(4) {
-            d = d.with_label(Label::new(
-                *at,
-                format!("this bridge adds {delay} blocks ({kind})"),
-            ));
-        }
-        let mut hint = match level {
-            OptLevel::O0 => format!(
-                "at -O0 every action and every approval is its own transaction: {}",
-                explain(cost)
-            ),
-            OptLevel::O => format!("at -O: {}", explain(cost)),
-        };
-        if level == OptLevel::O0 && optimised_blocks <= deadline {
-            hint.push_str(&format!(
-                "; at -O (the default) the bundle takes {optimised_blocks} blocks and meets the deadline"
-            ));
-        } else {
-            hint.push_str(
-                "; raise the deadline, pin faster routes (`via zk`), or run independent steps in `parallel`",
-            );
-        }
-        self.error(d.with_hint(hint));
+        self.error(missed(
+            deadline,
+            span,
+            level,
+            cost,
+            cost.blocks,
+            optimised_blocks,
+        ));
     }
+}
+
+/// E0801 judged on what the lowered program takes: `blocks` at `level`
+/// (`optimised_blocks` at `-O`), explained with the time model's
+/// transactions and bridge delays for `body`; `None` when it is met.
+pub(crate) fn deadline_missed(
+    deadline: u64,
+    span: Span,
+    level: OptLevel,
+    body: &super::resolved::ResolvedBlock,
+    blocks: u64,
+    optimised_blocks: u64,
+) -> Option<Diagnostic> {
+    if blocks <= deadline {
+        return None;
+    }
+    let cost = super::schedule::Schedule::new(level).block(body);
+    Some(missed(
+        deadline,
+        span,
+        level,
+        &cost,
+        blocks,
+        optimised_blocks,
+    ))
+}
+
+fn missed(
+    deadline: u64,
+    span: Span,
+    level: OptLevel,
+    cost: &Cost,
+    blocks: u64,
+    optimised_blocks: u64,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        Code::DeadlineMissed,
+        format!(
+            "the bundle takes {blocks} blocks at {}, more than its deadline of {deadline}",
+            level.flag()
+        ),
+        Label::new(span, format!("{blocks} blocks are needed")),
+    );
+    for (at, kind, delay) in cost.delays.iter().take(4) {
+        d = d.with_label(Label::new(
+            *at,
+            format!("this bridge adds {delay} blocks ({kind})"),
+        ));
+    }
+    let mut hint = match level {
+        OptLevel::O0 => format!(
+            "at -O0 every action and every approval is its own transaction: {}",
+            explain(cost)
+        ),
+        OptLevel::O if cost.blocks == blocks => format!("at -O: {}", explain(cost)),
+        OptLevel::O => format!(
+            "at -O, statement by statement: {}; independent steps joined and run side by side take {blocks}",
+            explain(cost)
+        ),
+    };
+    if level == OptLevel::O0 && optimised_blocks <= deadline {
+        hint.push_str(&format!(
+            "; at -O (the default) the bundle takes {optimised_blocks} blocks and meets the deadline"
+        ));
+    } else {
+        hint.push_str(
+            "; raise the deadline, pin faster routes (`via zk`), or run independent steps in `parallel`",
+        );
+    }
+    d.with_hint(hint)
 }

@@ -18,6 +18,7 @@
 mod amount;
 mod bundle;
 mod constraints;
+pub(crate) use constraints::deadline_missed;
 mod facts;
 mod form;
 mod holdings;

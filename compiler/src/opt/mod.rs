@@ -17,7 +17,10 @@
 //! 5. [`route`]: each unpinned bridge takes the route found by an exact
 //!    search over the routes of the whole bundle;
 //! 6. [`normal_form`]: associativity and units (nested sequences
-//!    flattened, empty ones and one-branch tensors removed).
+//!    flattened, empty ones and one-branch tensors removed);
+//! 7. [`interchange`]: an executor transaction independent of the steps
+//!    before it joins the earlier transaction on its chain, and adjacent
+//!    independent steps run side by side (a tensor).
 //!
 //! [`optimum`] searches every grouping and route choice of a small bundle
 //! for the least gas the schedule allows, to judge the pipeline against.
@@ -28,6 +31,7 @@ pub mod figures;
 pub mod flash;
 pub mod fuse;
 pub mod group;
+pub mod interchange;
 pub mod normal_form;
 pub mod optimum;
 pub mod route;
@@ -91,13 +95,14 @@ pub struct Optimised {
 type PassFn = fn(&mut Program, &Context<'_>) -> Result<(), OptError>;
 
 /// The passes in the order they run.
-pub const PIPELINE: [(&str, PassFn); 6] = [
+pub const PIPELINE: [(&str, PassFn); 7] = [
     (group::NAME, group::run),
     (flash::NAME, flash::run),
     (fuse::NAME, fuse::run),
     (cancel::NAME, cancel::run),
     (route::NAME, route::run),
     (normal_form::NAME, normal_form::run),
+    (interchange::NAME, interchange::run),
 ];
 
 /// Runs the pipeline; in debug builds the verifier runs after every pass.

@@ -3,12 +3,14 @@
 //! same-chain actions of one statement sequence into consecutive executor
 //! transactions, a bridge allowed to share its transaction with what
 //! follows) and, for each, the exact route search of [`super::route`], with
-//! flash loans, fusion and cancellation applied as the pipeline applies
-//! them. The least gas among the results that meet the deadline is the
-//! least the schedule allows for that search space. Statement order is kept
-//! as written (the search does not reorder independent actions).
+//! flash loans, fusion, cancellation and interchange applied as the
+//! pipeline applies them. The least gas among the results that meet the
+//! deadline is the least the schedule allows for that search space. Order
+//! changes only as [`super::interchange`] makes them (an executor
+//! transaction joins an earlier one on its chain); no other permutation of
+//! independent actions is searched.
 
-use super::{cancel, flash, fuse, group, route, Context, OptError};
+use super::{cancel, flash, fuse, group, interchange, normal_form, route, Context, OptError};
 use crate::ir::{gas, Constraint, Program};
 
 /// The most actions a bundle may have for the search to run (2^(n−1)
@@ -34,6 +36,8 @@ pub fn optimum(o0: &Program, cx: &Context<'_>) -> Result<Option<u64>, OptError> 
         fuse::run(&mut p, cx)?;
         cancel::run(&mut p, cx)?;
         route::run(&mut p, cx)?;
+        normal_form::run(&mut p, cx)?;
+        interchange::run(&mut p, cx)?;
         let cost = gas::cost(&p, cx.registry, cx.schedule).map_err(|e| OptError {
             pass: "optimum",
             message: e.to_string(),

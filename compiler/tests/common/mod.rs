@@ -1,0 +1,238 @@
+//! The random bundles and worlds shared by the property tests
+//! (`refinement.rs`, `soundness.rs`): well-typed-looking bundles built from
+//! statement groups that exercise every pass, and the default world with
+//! every amount perturbed.
+
+#![allow(dead_code)]
+
+use mesh_runtime::{Registry, World};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::driver::analyse;
+use meshc::ir::{Constraint, Program};
+use meshc::lower::{self, Input};
+use proptest::prelude::*;
+
+/// One statement group of a generated bundle, on the home chain `polygon`.
+#[derive(Clone, Debug)]
+pub enum Segment {
+    /// A loan from aave repaid in the same run: a flash loan at `-O`.
+    FlashArbitrage { loan: u32, bound: u32 },
+    /// Two swaps on one exchange, the first unbounded: fused at `-O`.
+    SwapChain { amount: u32, bound: u32 },
+    /// A bridge to arbitrum and straight back: cancelled at `-O`.
+    RoundTrip { amount: u32 },
+    /// A bridge, then a bounded swap and a `require` on arbitrum.
+    CrossChain { amount: u32, bound: u32, check: u32 },
+    /// Two independent branches on two chains.
+    Parallel { usdc: u32, dai: u32 },
+    /// An ordinary loan from compound (no flash loans there).
+    Leverage { amount: u32 },
+    /// Funds moved from compound to aave.
+    Migration { amount: u32 },
+    /// A polygon step, an independent arbitrum step, a polygon step:
+    /// joined and run side by side at `-O` (interchange).
+    Hop { usdc: u32, dai: u32, usdt: u32 },
+}
+
+impl Segment {
+    pub fn source(&self, i: usize) -> String {
+        match self {
+            Segment::FlashArbitrage { loan, bound } => format!(
+                "borrow {loan} USDC from aave\n\
+                 swap {loan} USDC for WETH on uniswap_v2\n\
+                 input {premium} USDC\n\
+                 swap all WETH for {bound} USDC on sushiswap\n\
+                 repay {loan} USDC to aave\n",
+                premium = loan / 1000 + 1
+            ),
+            Segment::SwapChain { amount, bound } => format!(
+                "input {amount} USDC\n\
+                 swap all USDC for WETH on uniswap_v2\n\
+                 let dai{i} = swap all WETH for {bound} DAI on uniswap_v2\n\
+                 require dai{i} >= {bound} DAI\n"
+            ),
+            Segment::RoundTrip { amount } => format!(
+                "input {amount} USDT\n\
+                 bridge all USDT to arbitrum\n\
+                 on arbitrum {{ bridge all USDT to polygon }}\n"
+            ),
+            Segment::CrossChain {
+                amount,
+                bound,
+                check,
+            } => format!(
+                "input {amount} DAI\n\
+                 let d{i} = bridge all DAI to arbitrum\n\
+                 on arbitrum {{\n\
+                     let w{i} = swap d{i} for 0.{bound:04} WETH on sushiswap\n\
+                     require w{i} >= 0.{check:04} WETH\n\
+                 }}\n"
+            ),
+            Segment::Parallel { usdc, dai } => format!(
+                "parallel {{ on optimism {{ input {usdc} USDC\n swap all USDC for WETH on uniswap_v2 }} }}\n\
+                 and {{ on base {{ input {dai} DAI\n deposit all DAI into aave }} }}\n"
+            ),
+            Segment::Leverage { amount } => format!(
+                "borrow {amount} WBTC from compound\n\
+                 deposit {amount} WBTC into aave\n\
+                 withdraw {amount} WBTC from aave\n\
+                 repay {amount} WBTC to compound\n"
+            ),
+            Segment::Hop { usdc, dai, usdt } => format!(
+                "input {usdc} USDC\n\
+                 swap {usdc} USDC for WETH on uniswap_v2\n\
+                 on arbitrum {{ input {dai} DAI\n deposit all DAI into aave }}\n\
+                 input {usdt} USDT\n\
+                 deposit all USDT into aave\n"
+            ),
+            Segment::Migration { amount } => format!(
+                "withdraw {amount} USDC from compound\n\
+                 deposit all USDC into aave\n"
+            ),
+        }
+    }
+}
+
+pub fn segment() -> impl Strategy<Value = Segment> {
+    prop_oneof![
+        (1u32..20_000, 1u32..25_000)
+            .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
+        (1u32..5_000).prop_map(|amount| Segment::RoundTrip { amount }),
+        (1u32..5_000, 0u32..9_999, 0u32..9_999).prop_map(|(amount, bound, check)| {
+            Segment::CrossChain {
+                amount,
+                bound,
+                check,
+            }
+        }),
+        (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::Parallel { usdc, dai }),
+        (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
+        (1u32..5_000, 1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai, usdt)| Segment::Hop {
+            usdc,
+            dai,
+            usdt
+        }),
+    ]
+}
+
+/// A bundle of one to four segments, without deadline (the contract
+/// excludes deadline reverts) and with a `min_balance` now and then.
+pub fn bundle() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(segment(), 1..=4),
+        prop::option::of(0u32..100),
+    )
+        .prop_map(|(segments, min)| {
+            let mut text = String::from("bundle generated on polygon {\n");
+            for (i, s) in segments.iter().enumerate() {
+                text.push_str(&s.source(i));
+            }
+            text.push('}');
+            if let Some(m) = min {
+                text.push_str(&format!(" constraints {{ min_balance: {m} USDC }}"));
+            }
+            text.push('\n');
+            text
+        })
+}
+
+/// The default world with every reserve, liquidity, deposit and wallet
+/// balance scaled by a factor drawn from `seed` (between 0% and 300%;
+/// reserves stay positive).
+pub fn perturbed(seed: u64) -> World {
+    let mut world = World::builtin();
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % 301
+    };
+    let mut scale = |v: &mut u128, floor: u128| {
+        let f = u128::from(next());
+        *v = (v.saturating_mul(f) / 100).max(floor);
+    };
+    for exchanges in world.exchanges.values_mut() {
+        for exchange in exchanges.values_mut() {
+            for pair in exchange.pairs.values_mut() {
+                scale(&mut pair.reserve0, 1);
+                scale(&mut pair.reserve1, 1);
+            }
+        }
+    }
+    for lenders in world.lenders.values_mut() {
+        for lender in lenders.values_mut() {
+            lender.liquidity.values_mut().for_each(|v| scale(v, 0));
+            lender.deposits.values_mut().for_each(|v| scale(v, 0));
+        }
+    }
+    for wallet in world.wallets.values_mut() {
+        wallet.values_mut().for_each(|v| scale(v, 0));
+    }
+    world
+}
+
+pub fn without_time_and_gas(mut program: Program) -> Program {
+    program
+        .constraints
+        .items
+        .retain(|(c, _)| !matches!(c, Constraint::Deadline(_) | Constraint::MaxGas(_)));
+    program
+}
+
+/// Both levels of every bundle the checker accepts at `-O0`.
+pub fn lowered(source: &str) -> Option<(Program, Program)> {
+    let registry = Registry::builtin();
+    let analysis = analyse(
+        source,
+        &registry,
+        &CheckOptions {
+            level: OptLevel::O0,
+        },
+    );
+    if analysis.has_errors() {
+        return None;
+    }
+    let bundle = analysis.checked.bundles.first()?;
+    let input = Input {
+        source,
+        ast: lower::find_ast(&analysis.parsed.file, bundle),
+        registry: &analysis.checked.registry,
+    };
+    let o0 = lower::lower_verified(bundle, &input, OptLevel::O0).ok()?;
+    let o = match lower::lower_verified(bundle, &input, OptLevel::O) {
+        Ok(p) => p,
+        Err(e) => panic!("the optimiser failed on\n{source}\n{e}"),
+    };
+    Some((without_time_and_gas(o0), without_time_and_gas(o)))
+}
+
+/// The number of cases: `MESH_REFINEMENT_CASES`, or `default`.
+pub fn cases_or(default: u32) -> u32 {
+    std::env::var("MESH_REFINEMENT_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The program of the first bundle of `source` lowered at `level`, when the
+/// checker accepts it at that level (deadline and `max_gas` dropped).
+pub fn lowered_at(source: &str, level: OptLevel) -> Option<Program> {
+    let registry = Registry::builtin();
+    let analysis = analyse(source, &registry, &CheckOptions { level });
+    if analysis.has_errors() {
+        return None;
+    }
+    let bundle = analysis.checked.bundles.first()?;
+    let input = Input {
+        source,
+        ast: lower::find_ast(&analysis.parsed.file, bundle),
+        registry: &analysis.checked.registry,
+    };
+    match lower::lower_verified(bundle, &input, level) {
+        Ok(p) => Some(without_time_and_gas(p)),
+        Err(e) => panic!("lowering at {} failed on\n{source}\n{e}", level.flag()),
+    }
+}

@@ -1,0 +1,170 @@
+//! `meshc gas`: the real binary prints the documented JSON schema and human
+//! table, its figures are what `meshc run` meters, and its exit codes are
+//! the documented ones (docs/optimiser.md).
+
+use mesh_tests::{outcome, root, run};
+use serde_json::Value;
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path.display().to_string()
+}
+
+/// The JSON report of `meshc gas FILE --format json`, after checking it
+/// succeeded.
+fn gas_json(file: &str) -> Value {
+    let (code, stdout, stderr) = outcome(&run(&["gas", file, "--format", "json"]));
+    assert_eq!(code, 0, "{file}: {stderr}");
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{file}: the report is not JSON ({e}):\n{stdout}"))
+}
+
+/// The JSON report of `meshc run FILE --json` with extra arguments.
+fn run_json(file: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["run", file, "--json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = outcome(&run(&args));
+    assert_eq!(code, 0, "{file} {extra:?}: {stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{file}: the report is not JSON ({e}):\n{stdout}"));
+    assert_eq!(report["status"], "committed", "{file}: {report}");
+    report
+}
+
+const BUNDLE_FIELDS: [&str; 7] = [
+    "name",
+    "gas_o0",
+    "gas_o",
+    "blocks_o0",
+    "blocks_o",
+    "gas_optimum",
+    "passes",
+];
+
+#[test]
+fn the_json_report_has_exactly_the_documented_schema() {
+    let (accepted, _) = mesh_tests::examples();
+    assert!(!accepted.is_empty());
+    for path in accepted {
+        let file = path.display().to_string();
+        let report = gas_json(&file);
+        let top: Vec<&String> = report
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(top, vec!["bundles"], "{file}: {report}");
+        let bundles = report["bundles"].as_array().cloned().unwrap_or_default();
+        assert!(!bundles.is_empty(), "{file}: {report}");
+        for bundle in bundles {
+            let mut keys: Vec<&str> = bundle
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            keys.sort_unstable();
+            let mut expected = BUNDLE_FIELDS.to_vec();
+            expected.sort_unstable();
+            assert_eq!(keys, expected, "{file}: {bundle}");
+            assert!(bundle["name"].is_string(), "{bundle}");
+            for field in ["gas_o0", "gas_o", "blocks_o0", "blocks_o"] {
+                assert!(bundle[field].is_u64(), "{file}: {field} in {bundle}");
+            }
+            assert!(
+                bundle["gas_optimum"].is_u64() || bundle["gas_optimum"].is_null(),
+                "{bundle}"
+            );
+            let passes = bundle["passes"].as_array().cloned().unwrap_or_default();
+            assert!(!passes.is_empty(), "{bundle}");
+            let mut saved = 0u64;
+            for pass in passes {
+                let mut keys: Vec<&str> = pass
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                keys.sort_unstable();
+                assert_eq!(keys, vec!["name", "saved"], "{pass}");
+                assert!(pass["name"].is_string(), "{pass}");
+                saved += pass["saved"].as_u64().unwrap_or(u64::MAX / 4);
+            }
+            let (o0, o) = (
+                bundle["gas_o0"].as_u64().unwrap_or(0),
+                bundle["gas_o"].as_u64().unwrap_or(0),
+            );
+            assert!(o <= o0, "{file}: {bundle}");
+            assert_eq!(saved, o0 - o, "{file}: the savings add up: {bundle}");
+        }
+    }
+}
+
+#[test]
+fn the_figures_at_o_are_what_the_runtime_meters() {
+    let (accepted, _) = mesh_tests::examples();
+    for path in accepted {
+        let file = path.display().to_string();
+        let report = gas_json(&file);
+        let bundle = &report["bundles"][0];
+        let metered = run_json(&file, &["-O"]);
+        assert_eq!(bundle["gas_o"], metered["gas"]["total"], "{file}");
+        assert_eq!(bundle["blocks_o"], metered["blocks"], "{file}");
+    }
+}
+
+/// A cross-chain bundle without a deadline, so that `-O0` runs it too.
+const NO_DEADLINE: &str = "bundle there_and_swap on polygon {
+    input 2 WETH
+    let there = bridge 2 WETH to arbitrum
+    on arbitrum {
+        swap there for 3_000 USDC on uniswap_v2
+    }
+}
+";
+
+#[test]
+fn the_figures_at_o0_are_what_the_runtime_meters() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = write(dir.path(), "no_deadline.mesh", NO_DEADLINE);
+    let report = gas_json(&file);
+    let bundle = &report["bundles"][0];
+    assert_eq!(bundle["name"], "there_and_swap");
+    for (level, gas, blocks) in [("-O0", "gas_o0", "blocks_o0"), ("-O", "gas_o", "blocks_o")] {
+        let metered = run_json(&file, &[level]);
+        assert_eq!(bundle[gas], metered["gas"]["total"], "{level}: {metered}");
+        assert_eq!(bundle[blocks], metered["blocks"], "{level}: {metered}");
+    }
+    assert!(
+        bundle["gas_o"].as_u64() < bundle["gas_o0"].as_u64(),
+        "{bundle}"
+    );
+}
+
+#[test]
+fn the_human_report_of_an_example() {
+    let (code, stdout, stderr) = outcome(&run(&["gas", &example("simple_arbitrage.mesh")]));
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!(stdout);
+}
+
+#[test]
+fn a_missing_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.path().join("missing.mesh").display().to_string();
+    let (code, stdout, stderr) = outcome(&run(&["gas", &missing]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!stderr.is_empty());
+}
+
+#[test]
+fn errors_in_the_source_give_no_figures() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = write(dir.path(), "bad.mesh", "bundle b on nowhere { }\n");
+    let (code, stdout, stderr) = outcome(&run(&["gas", &file, "--format", "json"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("E0101"), "{stderr}");
+    assert!(stderr.contains("no gas figures"), "{stderr}");
+}
