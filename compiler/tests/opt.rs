@@ -229,7 +229,7 @@ fn the_deadline_at_o_is_judged_on_the_optimised_blocks() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].code.as_str(), "E0801");
     assert!(
-        errors[0].message.contains("takes 1 blocks at -O"),
+        errors[0].message.contains("takes 1 block at -O"),
         "{}",
         errors[0].message
     );

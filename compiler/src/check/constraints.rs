@@ -199,6 +199,15 @@ pub(crate) fn deadline_missed(
     ))
 }
 
+/// `1 block`, `9 blocks`.
+fn block_count(n: u64) -> String {
+    if n == 1 {
+        "1 block".to_string()
+    } else {
+        format!("{n} blocks")
+    }
+}
+
 fn missed(
     deadline: u64,
     span: Span,
@@ -210,15 +219,16 @@ fn missed(
     let mut d = Diagnostic::error(
         Code::DeadlineMissed,
         format!(
-            "the bundle takes {blocks} blocks at {}, more than its deadline of {deadline}",
+            "the bundle takes {} at {}, more than its deadline of {deadline}",
+            block_count(blocks),
             level.flag()
         ),
-        Label::new(span, format!("{blocks} blocks are needed")),
+        Label::new(span, format!("{} needed", block_count(blocks))),
     );
     for (at, kind, delay) in cost.delays.iter().take(4) {
         d = d.with_label(Label::new(
             *at,
-            format!("this bridge adds {delay} blocks ({kind})"),
+            format!("this bridge adds {} ({kind})", block_count(*delay)),
         ));
     }
     let mut hint = match level {
@@ -234,7 +244,8 @@ fn missed(
     };
     if level == OptLevel::O0 && optimised_blocks <= deadline {
         hint.push_str(&format!(
-            "; at -O (the default) the bundle takes {optimised_blocks} blocks and meets the deadline"
+            "; at -O (the default) the bundle takes {} and meets the deadline",
+            block_count(optimised_blocks)
         ));
     } else {
         hint.push_str(

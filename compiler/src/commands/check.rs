@@ -96,13 +96,7 @@ pub fn run(args: &Args) -> Status {
 
 fn summary(name: &str, analysis: &meshc::driver::Analysis) -> String {
     let bundles = analysis.checked.bundles.len();
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("1 {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
+    let plural = super::counted;
     let warnings = analysis.warning_count();
     let warnings_text = if warnings == 0 {
         String::new()

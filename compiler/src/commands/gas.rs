@@ -57,10 +57,8 @@ pub fn run(args: &Args) -> Status {
         eprint!("{}", render_human(&name, &source, diagnostic, color));
     }
     if analysis.has_errors() {
-        eprintln!(
-            "{name}: {} error(s); no gas figures",
-            analysis.error_count()
-        );
+        let errors = super::counted(analysis.error_count(), "error");
+        eprintln!("{name}: {errors}; no gas figures");
         return Status::Failure;
     }
     let mut all = Vec::new();

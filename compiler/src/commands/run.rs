@@ -69,10 +69,8 @@ pub fn front_end(
         eprint!("{}", render_human(&name, &source, diagnostic, color));
     }
     if analysis.has_errors() {
-        eprintln!(
-            "{name}: {} error(s); nothing was run",
-            analysis.error_count()
-        );
+        let errors = super::counted(analysis.error_count(), "error");
+        eprintln!("{name}: {errors}; nothing was run");
         return Err(Status::Failure);
     }
     let chosen = choose(&analysis.checked.bundles, bundle, &name)?;
