@@ -3,7 +3,7 @@
 //! copy of the default world, and what the runtime costs per action.
 //!
 //! `cargo bench -p meshc --bench execute` prints a table. It is a
-//! measurement, not a test: native code must win, which the table shows.
+//! measurement, not a test: the table shows how native code compares.
 
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};

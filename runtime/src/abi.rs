@@ -15,6 +15,7 @@
 //! - no panic crosses the boundary: each entry catches it, and a panic
 //!   reverts the bundle ("internal error").
 
+use std::collections::HashMap;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -57,11 +58,94 @@ fn join(lo: u64, hi: u64) -> u128 {
     (u128::from(hi) << 64) | u128::from(lo)
 }
 
+/// A session's string table: the names generated code registered with
+/// `mesh_name`, by index, and the index of each name.
+///
+/// A host that runs the same compiled body many times may hand the table of
+/// one finished run to the next ([`MeshSession::with_names`],
+/// [`MeshSession::into_parts`]): the body registers the same names again,
+/// which then costs a comparison each instead of an allocation. Names are
+/// only texts; each run resolves them against its own world when used.
+#[derive(Clone, Debug, Default)]
+pub struct MeshNames {
+    list: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+    /// The index the next registration is expected to get: a body registers
+    /// its names in the same order on every run.
+    cursor: usize,
+}
+
+impl MeshNames {
+    /// An empty table.
+    pub fn new() -> MeshNames {
+        MeshNames::default()
+    }
+
+    /// How many names the table holds.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether the table holds no name.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The name at `index`, if registered.
+    pub fn get(&self, index: u32) -> Option<&str> {
+        self.list.get(index as usize).map(|n| &**n)
+    }
+
+    /// The index of `name`, registering it if new (the same name always
+    /// gets the same index). `None` when the table is full (`u32` indices).
+    pub fn register(&mut self, name: &str) -> Option<u32> {
+        if let Some(i) = self.expected(name.as_bytes()) {
+            return Some(i);
+        }
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(self.list.len()).ok()?;
+                self.list.push(name.into());
+                self.index.insert(name.into(), i);
+                i
+            }
+        };
+        self.cursor = i as usize + 1;
+        Some(i)
+    }
+
+    /// The index of the name the next registration is expected to repeat,
+    /// if `bytes` are that name's (and so valid UTF-8).
+    fn expected(&mut self, bytes: &[u8]) -> Option<u32> {
+        let n = self.list.get(self.cursor)?;
+        if n.as_bytes() != bytes {
+            return None;
+        }
+        let i = u32::try_from(self.cursor).ok()?;
+        self.cursor += 1;
+        Some(i)
+    }
+
+    /// The name at `index`, or a revert of `session` naming what was wanted.
+    fn resolve(&self, session: &mut Session, index: u32, what: &str) -> Result<&str, u32> {
+        match self.get(index) {
+            Some(n) => Ok(n),
+            None => {
+                let _ = session.revert(&format!(
+                    "invalid {what} name index {index} (not registered with mesh_name)"
+                ));
+                Err(MESH_REVERTED)
+            }
+        }
+    }
+}
+
 /// A session as generated code holds it: the session, its string table,
 /// its constraints, and the report once finished.
 pub struct MeshSession {
     session: Session,
-    names: Vec<String>,
+    names: MeshNames,
     constraints: Constraints,
     report: Option<Report>,
     internal_error: Option<String>,
@@ -71,9 +155,16 @@ impl MeshSession {
     /// Wraps a session (the JIT host makes one from its own world; hand
     /// generated code `Box::into_raw(MeshSession::new(s))`).
     pub fn new(session: Session) -> Box<MeshSession> {
+        MeshSession::with_names(session, MeshNames::new())
+    }
+
+    /// Wraps a session with the string table of an earlier run of the same
+    /// body (see [`MeshNames`]).
+    pub fn with_names(session: Session, mut names: MeshNames) -> Box<MeshSession> {
+        names.cursor = 0;
         Box::new(MeshSession {
             session,
-            names: Vec::new(),
+            names,
             constraints: Constraints::new(),
             report: None,
             internal_error: None,
@@ -94,30 +185,45 @@ impl MeshSession {
         self.session
     }
 
-    fn name(&mut self, index: u32, what: &str) -> Result<String, u32> {
-        match self.names.get(index as usize) {
-            Some(n) => Ok(n.clone()),
-            None => {
-                let _ = self.session.revert(&format!(
-                    "invalid {what} name index {index} (not registered with mesh_name)"
-                ));
-                Err(MESH_REVERTED)
-            }
-        }
+    /// Finishes the bundle if `mesh_bundle_finish` has not, and takes it
+    /// apart: the report, the session (for its world) and the string table
+    /// (for the next run of the same body).
+    pub fn into_parts(mut self) -> (Report, Session, MeshNames) {
+        let report = match self.report.take() {
+            Some(report) => report,
+            None => conclude(
+                &mut self.session,
+                &mut self.constraints,
+                &mut self.internal_error,
+            ),
+        };
+        (report, self.session, self.names)
     }
 
     fn finish(&mut self) -> &Report {
-        if self.report.is_none() {
-            if let Some(e) = self.internal_error.take() {
-                let _ = self
-                    .session
-                    .revert(&format!("internal error in the runtime: {e}"));
-            }
-            let constraints = std::mem::take(&mut self.constraints);
-            self.report = Some(self.session.finish(&constraints));
-        }
-        self.report.as_ref().expect("just set")
+        let MeshSession {
+            session,
+            constraints,
+            report,
+            internal_error,
+            ..
+        } = self;
+        report.get_or_insert_with(|| conclude(session, constraints, internal_error))
     }
+}
+
+/// Finishes `session` with the constraints generated code added; an
+/// internal error caught earlier reverts the bundle first.
+fn conclude(
+    session: &mut Session,
+    constraints: &mut Constraints,
+    internal_error: &mut Option<String>,
+) -> Report {
+    if let Some(e) = internal_error.take() {
+        let _ = session.revert(&format!("internal error in the runtime: {e}"));
+    }
+    let constraints = std::mem::take(constraints);
+    session.finish(&constraints)
 }
 
 fn status<T>(r: Result<T, crate::session::Revert>) -> u32 {
@@ -167,18 +273,36 @@ fn write_out(out: *mut MeshAmount, value: u128) {
     }
 }
 
+/// The bytes at `ptr`, borrowed; `None` for a null pointer with a length.
+///
 /// # Safety
-/// `ptr` points at `len` readable bytes (or `len` is 0).
-unsafe fn str_arg(ptr: *const u8, len: usize) -> Option<String> {
+/// `ptr` points at `len` readable bytes that stay unchanged for `'a` (or
+/// `len` is 0).
+unsafe fn bytes_ref<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
     if len == 0 {
-        return Some(String::new());
+        return Some(&[]);
     }
     if ptr.is_null() {
         return None;
     }
-    // SAFETY: the caller promises `len` readable bytes at `ptr`.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
-    std::str::from_utf8(bytes).ok().map(str::to_string)
+    // SAFETY: the caller promises `len` readable bytes at `ptr` for `'a`.
+    Some(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The UTF-8 text at `ptr`, borrowed.
+///
+/// # Safety
+/// As [`bytes_ref`].
+unsafe fn str_ref<'a>(ptr: *const u8, len: usize) -> Option<&'a str> {
+    // SAFETY: forwarded from the caller.
+    std::str::from_utf8(unsafe { bytes_ref(ptr, len) }?).ok()
+}
+
+/// # Safety
+/// `ptr` points at `len` readable bytes (or `len` is 0).
+unsafe fn str_arg(ptr: *const u8, len: usize) -> Option<String> {
+    // SAFETY: forwarded from the caller; the text is copied at once.
+    unsafe { str_ref(ptr, len) }.map(str::to_string)
 }
 
 fn start(name: String, world: World) -> *mut MeshSession {
@@ -260,20 +384,30 @@ pub unsafe extern "C" fn mesh_name(
         return MESH_INVALID;
     }
     with_session(s, 0, |ms| {
-        // SAFETY: forwarded from the caller.
-        let Some(name) = (unsafe { str_arg(ptr, len) }) else {
-            let _ = ms.session.revert("a name is not UTF-8");
+        // SAFETY: forwarded from the caller; the bytes are only read during
+        // this call (the table copies a new name).
+        let bytes = unsafe { bytes_ref(ptr, len) };
+        // A body registers its names in the same order on every run: the
+        // expected one is already in the table, known to be UTF-8.
+        let known = bytes.and_then(|b| ms.names.expected(b));
+        let index = match known {
+            Some(i) => Some(i),
+            None => match bytes.map(std::str::from_utf8) {
+                Some(Ok(name)) => ms.names.register(name),
+                _ => {
+                    let _ = ms.session.revert("a name is not UTF-8");
+                    return MESH_REVERTED;
+                }
+            },
+        };
+        let Some(index) = index else {
+            let _ = ms
+                .session
+                .revert("too many names registered with mesh_name");
             return MESH_REVERTED;
         };
-        let index = match ms.names.iter().position(|n| *n == name) {
-            Some(i) => i,
-            None => {
-                ms.names.push(name);
-                ms.names.len() - 1
-            }
-        };
         // SAFETY: checked non-null above; the caller promises it is writable.
-        unsafe { out_index.write(index as u32) };
+        unsafe { out_index.write(index) };
         MESH_OK
     })
 }
@@ -290,7 +424,7 @@ pub unsafe extern "C" fn mesh_tx_begin(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let Ok(chain) = ms.name(chain, "chain") else {
+        let Ok(chain) = ms.names.resolve(&mut ms.session, chain, "chain") else {
             return MESH_REVERTED;
         };
         let sender = match sender {
@@ -303,7 +437,7 @@ pub unsafe extern "C" fn mesh_tx_begin(
                 )
             }
         };
-        status(ms.session.begin_transaction(&chain, sender))
+        status(ms.session.begin_transaction(chain, sender))
     })
 }
 
@@ -357,14 +491,16 @@ pub unsafe extern "C" fn mesh_approve(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(token), Ok(spender)) = (ms.name(token, "token"), ms.name(spender, "spender"))
-        else {
+        let (Ok(token), Ok(spender)) = (
+            ms.names.resolve(&mut ms.session, token, "token"),
+            ms.names.resolve(&mut ms.session, spender, "spender"),
+        ) else {
             return MESH_REVERTED;
         };
         match spender_kind {
-            0 => status(ms.session.approve(&token, Spender::Protocol(&spender))),
-            1 => match BridgeKind::from_name(&spender) {
-                Some(kind) => status(ms.session.approve(&token, Spender::Bridge(kind))),
+            0 => status(ms.session.approve(token, Spender::Protocol(spender))),
+            1 => match BridgeKind::from_name(spender) {
+                Some(kind) => status(ms.session.approve(token, Spender::Bridge(kind))),
                 None => status(
                     ms.session
                         .revert(&format!("unknown bridge kind `{spender}`")),
@@ -391,10 +527,13 @@ pub unsafe extern "C" fn mesh_input(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(chain), Ok(token)) = (ms.name(chain, "chain"), ms.name(token, "token")) else {
+        let (Ok(chain), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, chain, "chain"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
-        status(ms.session.input(&chain, &token, join(lo, hi)))
+        status(ms.session.input(chain, token, join(lo, hi)))
     })
 }
 
@@ -415,8 +554,10 @@ pub unsafe extern "C" fn mesh_borrow(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
-        else {
+        let (Ok(protocol), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, protocol, "protocol"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
         let kind = if flash != 0 {
@@ -424,7 +565,7 @@ pub unsafe extern "C" fn mesh_borrow(
         } else {
             LoanKind::Ordinary
         };
-        match ms.session.borrow(&protocol, &token, join(lo, hi), kind) {
+        match ms.session.borrow(protocol, token, join(lo, hi), kind) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -448,11 +589,13 @@ pub unsafe extern "C" fn mesh_repay(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
-        else {
+        let (Ok(protocol), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, protocol, "protocol"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
-        status(ms.session.repay(&protocol, &token, join(lo, hi)))
+        status(ms.session.repay(protocol, token, join(lo, hi)))
     })
 }
 
@@ -476,15 +619,15 @@ pub unsafe extern "C" fn mesh_swap(
 ) -> u32 {
     with_session(s, loc, |ms| {
         let (Ok(exchange), Ok(tin), Ok(tout)) = (
-            ms.name(exchange, "exchange"),
-            ms.name(token_in, "token"),
-            ms.name(token_out, "token"),
+            ms.names.resolve(&mut ms.session, exchange, "exchange"),
+            ms.names.resolve(&mut ms.session, token_in, "token"),
+            ms.names.resolve(&mut ms.session, token_out, "token"),
         ) else {
             return MESH_REVERTED;
         };
         match ms
             .session
-            .swap(&exchange, &tin, join(lo, hi), &tout, join(min_lo, min_hi))
+            .swap(exchange, tin, join(lo, hi), tout, join(min_lo, min_hi))
         {
             Ok(v) => {
                 write_out(out, v);
@@ -522,20 +665,19 @@ pub unsafe extern "C" fn mesh_swap_path(
             // SAFETY: the caller promises `path_len` readable u32 at `path`.
             unsafe { std::slice::from_raw_parts(path, path_len) }
         };
-        let Ok(exchange) = ms.name(exchange, "exchange") else {
+        let Ok(exchange) = ms.names.resolve(&mut ms.session, exchange, "exchange") else {
             return MESH_REVERTED;
         };
         let mut tokens = Vec::with_capacity(indices.len());
         for &i in indices {
-            let Ok(t) = ms.name(i, "token") else {
+            let Ok(t) = ms.names.resolve(&mut ms.session, i, "token") else {
                 return MESH_REVERTED;
             };
             tokens.push(t);
         }
-        let refs: Vec<&str> = tokens.iter().map(String::as_str).collect();
         match ms
             .session
-            .swap_path(&exchange, &refs, join(lo, hi), join(min_lo, min_hi))
+            .swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi))
         {
             Ok(v) => {
                 write_out(out, v);
@@ -560,11 +702,13 @@ pub unsafe extern "C" fn mesh_deposit(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
-        else {
+        let (Ok(protocol), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, protocol, "protocol"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
-        status(ms.session.deposit(&protocol, &token, join(lo, hi)))
+        status(ms.session.deposit(protocol, token, join(lo, hi)))
     })
 }
 
@@ -583,11 +727,13 @@ pub unsafe extern "C" fn mesh_withdraw(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (ms.name(protocol, "protocol"), ms.name(token, "token"))
-        else {
+        let (Ok(protocol), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, protocol, "protocol"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
-        match ms.session.withdraw(&protocol, &token, join(lo, hi)) {
+        match ms.session.withdraw(protocol, token, join(lo, hi)) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -618,21 +764,24 @@ pub unsafe extern "C" fn mesh_bridge(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(token), Ok(to)) = (ms.name(token, "token"), ms.name(to, "chain")) else {
+        let (Ok(token), Ok(to)) = (
+            ms.names.resolve(&mut ms.session, token, "token"),
+            ms.names.resolve(&mut ms.session, to, "chain"),
+        ) else {
             return MESH_REVERTED;
         };
         let kind = if via == MESH_UNPINNED {
             None
         } else {
-            let Ok(name) = ms.name(via, "bridge kind") else {
+            let Ok(name) = ms.names.resolve(&mut ms.session, via, "bridge kind") else {
                 return MESH_REVERTED;
             };
-            match BridgeKind::from_name(&name) {
+            match BridgeKind::from_name(name) {
                 Some(k) => Some(k),
                 None => return status(ms.session.revert(&format!("unknown bridge kind `{name}`"))),
             }
         };
-        match ms.session.bridge(&token, join(lo, hi), &to, kind) {
+        match ms.session.bridge(token, join(lo, hi), to, kind) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -658,10 +807,13 @@ pub unsafe extern "C" fn mesh_holding(
         return MESH_INVALID;
     }
     with_session(s, loc, |ms| {
-        let (Ok(chain), Ok(token)) = (ms.name(chain, "chain"), ms.name(token, "token")) else {
+        let (Ok(chain), Ok(token)) = (
+            ms.names.resolve(&mut ms.session, chain, "chain"),
+            ms.names.resolve(&mut ms.session, token, "token"),
+        ) else {
             return MESH_REVERTED;
         };
-        match ms.session.holding(&chain, &token) {
+        match ms.session.holding(chain, token) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -683,14 +835,14 @@ pub const MESH_NO_TEXT: u32 = u32::MAX;
 pub unsafe extern "C" fn mesh_require(s: *mut MeshSession, ok: u32, text: u32, loc: u64) -> u32 {
     with_session(s, loc, |ms| {
         let what = if text == MESH_NO_TEXT {
-            String::new()
+            ""
         } else {
-            match ms.name(text, "require text") {
+            match ms.names.resolve(&mut ms.session, text, "require text") {
                 Ok(t) => t,
                 Err(st) => return st,
             }
         };
-        status(ms.session.require(ok != 0, &what))
+        status(ms.session.require(ok != 0, what))
     })
 }
 
@@ -896,14 +1048,14 @@ pub unsafe extern "C" fn mesh_constraint_min_balance(
     loc: u64,
 ) -> u32 {
     add_constraint(s, loc, |ms| {
-        let chain = ms.name(chain, "chain")?;
-        let token = ms.name(token, "token")?;
-        if ms.session.holding(&chain, &token).is_err() {
+        let chain = ms.names.resolve(&mut ms.session, chain, "chain")?;
+        let token = ms.names.resolve(&mut ms.session, token, "token")?;
+        if ms.session.holding(chain, token).is_err() {
             return Err(MESH_REVERTED);
         }
         Ok(Constraint::MinBalance {
-            chain,
-            token,
+            chain: chain.to_string(),
+            token: token.to_string(),
             amount: join(lo, hi),
         })
     })
@@ -920,8 +1072,8 @@ pub unsafe extern "C" fn mesh_constraint_invariant(
     loc: u64,
 ) -> u32 {
     add_constraint(s, loc, |ms| {
-        let name = ms.name(name, "invariant")?;
-        match Invariant::from_name(&name) {
+        let name = ms.names.resolve(&mut ms.session, name, "invariant")?;
+        match Invariant::from_name(name) {
             Some(i) => Ok(Constraint::Invariant(i)),
             None => {
                 let _ = ms.session.revert(&format!(
@@ -1215,4 +1367,70 @@ symbol_table![
 /// that docs/runtime.md lists.
 pub fn symbols() -> &'static [Symbol] {
     SYMBOLS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_name_gets_the_same_index() {
+        let mut names = MeshNames::new();
+        assert_eq!(names.register("polygon"), Some(0));
+        assert_eq!(names.register("WETH"), Some(1));
+        assert_eq!(names.register("polygon"), Some(0));
+        assert_eq!(names.register("aave"), Some(2));
+        assert_eq!(names.get(1), Some("WETH"));
+        assert_eq!(names.get(3), None);
+        assert_eq!(names.len(), 3);
+    }
+
+    #[test]
+    fn a_table_handed_to_the_next_run_gives_the_same_indices() {
+        let register = |s: *mut MeshSession, name: &str| {
+            let mut index = u32::MAX;
+            // SAFETY: `s` is live; the text and the out-pointer are valid.
+            let st = unsafe { mesh_name(s, name.as_ptr(), name.len(), &mut index) };
+            assert_eq!(st, MESH_OK);
+            index
+        };
+        let order = ["polygon", "WETH", "aave", "WETH", "arbitrum"];
+        let mut table = MeshNames::new();
+        let mut first = Vec::new();
+        for run in 0..3 {
+            let session = Session::new(World::builtin(), "b");
+            let s = Box::into_raw(MeshSession::with_names(session, table));
+            let indices: Vec<u32> = order.iter().map(|n| register(s, n)).collect();
+            // A name out of the usual order still finds its index.
+            assert_eq!(register(s, "aave"), 2);
+            // SAFETY: `s` came from `Box::into_raw` and is not used again.
+            let (report, _, names) = unsafe { Box::from_raw(s) }.into_parts();
+            assert!(report.committed());
+            assert_eq!(names.len(), 4);
+            if run == 0 {
+                first = indices;
+            } else {
+                assert_eq!(indices, first);
+            }
+            table = names;
+        }
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_reverts_even_with_a_table() {
+        let mut table = MeshNames::new();
+        table.register("polygon");
+        let s = Box::into_raw(MeshSession::with_names(
+            Session::new(World::builtin(), "b"),
+            table,
+        ));
+        let bad = [0xffu8, 0xfe];
+        let mut index = 0;
+        // SAFETY: `s` is live; the bytes and the out-pointer are valid.
+        let st = unsafe { mesh_name(s, bad.as_ptr(), bad.len(), &mut index) };
+        assert_eq!(st, MESH_REVERTED);
+        // SAFETY: `s` came from `Box::into_raw` and is not used again.
+        let (report, _, _) = unsafe { Box::from_raw(s) }.into_parts();
+        assert!(!report.committed());
+    }
 }

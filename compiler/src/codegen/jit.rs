@@ -5,8 +5,9 @@ use super::{err, native_isa, CodegenError, Translator};
 use crate::ir::Program;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::Linkage;
-use mesh_runtime::abi::{self, MeshBundleBody, MeshSession};
+use mesh_runtime::abi::{self, MeshBundleBody, MeshNames, MeshSession};
 use mesh_runtime::{Report, Session, World};
+use std::cell::Cell;
 
 /// A bundle compiled to native code in memory, ready to run any number of
 /// times (each run on a fresh session).
@@ -15,6 +16,11 @@ pub struct Compiled {
     _module: JITModule,
     body: MeshBundleBody,
     program_name: String,
+    /// The string table the body's last run registered, handed to the next
+    /// run: the body registers the same names in the same order each time,
+    /// and finds them already there. Each run still resolves every name
+    /// against its own world.
+    names: Cell<MeshNames>,
     /// The Cranelift IR of the body, when asked for (`--emit clif`).
     pub clif: Option<String>,
 }
@@ -40,6 +46,7 @@ pub fn compile(program: &Program, keep_clif: bool) -> Result<Compiled, CodegenEr
         _module: module,
         body,
         program_name: program.bundle.clone(),
+        names: Cell::new(MeshNames::new()),
         clif: translator.last_clif,
     })
 }
@@ -48,7 +55,8 @@ impl Compiled {
     /// Runs the bundle on `world`: the report and the finished session
     /// (whose world is the committed one, or the original after a revert).
     pub fn run(&self, world: World) -> (Report, Session) {
-        let raw = Box::into_raw(MeshSession::new(Session::new(world, &self.program_name)));
+        let session = Session::new(world, &self.program_name);
+        let raw = Box::into_raw(MeshSession::with_names(session, self.names.take()));
         (self.body)(raw);
         // SAFETY: `raw` came from `Box::into_raw` above and is live until
         // `Box::from_raw` below takes it back.
@@ -57,16 +65,9 @@ impl Compiled {
         }
         // SAFETY: as above; nothing uses `raw` afterwards.
         let boxed = unsafe { Box::from_raw(raw) };
-        let report = boxed.report().cloned();
-        let session = boxed.into_session();
-        match report {
-            Some(report) => (report, session),
-            // `mesh_bundle_finish` always leaves a report; finish again if not.
-            None => {
-                let mut session = session;
-                let report = session.finish(&Default::default());
-                (report, session)
-            }
-        }
+        // `mesh_bundle_finish` has left the report; it is moved out, not copied.
+        let (report, session, names) = boxed.into_parts();
+        self.names.set(names);
+        (report, session)
     }
 }
