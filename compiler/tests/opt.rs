@@ -172,6 +172,27 @@ fn route_choice_keeps_pinned_bridges() {
     ));
 }
 
+#[test]
+fn bridge_merging_sends_one_transfer() {
+    let ir = opt_ir(
+        "bundle twice on polygon {\n input 10 WETH\n bridge 4 WETH to arbitrum\n bridge 5 WETH to arbitrum\n}\n",
+    );
+    assert_eq!(ir.matches("= bridge").count(), 1, "{ir}");
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn bridges_whose_arrival_is_read_or_whose_routes_differ_stay_apart() {
+    let read = opt_ir(
+        "bundle twice on polygon {\n input 10 WETH\n let first = bridge 4 WETH to arbitrum\n bridge 5 WETH to arbitrum\n on arbitrum { require first >= 3 WETH }\n}\n",
+    );
+    assert_eq!(read.matches("= bridge").count(), 2, "{read}");
+    let routes = opt_ir(
+        "bundle twice on polygon {\n input 10 WETH\n bridge 4 WETH to arbitrum via zk\n bridge 5 WETH to arbitrum via htlb\n}\n",
+    );
+    assert_eq!(routes.matches("= bridge").count(), 2, "{routes}");
+}
+
 const INTERCHANGE: &str = "bundle hop on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n on arbitrum {\n input 50 DAI\n deposit all DAI into aave\n }\n input 1 USDT\n deposit all USDT into aave\n}\n";
 
 #[test]

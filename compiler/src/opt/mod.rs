@@ -20,12 +20,15 @@
 //!    flattened, empty ones and one-branch tensors removed);
 //! 7. [`interchange`]: an executor transaction independent of the steps
 //!    before it joins the earlier transaction on its chain, and adjacent
-//!    independent steps run side by side (a tensor).
+//!    independent steps run side by side (a tensor);
+//! 8. [`bridge_merge`]: two bridges of one token on one route in one
+//!    transaction become one transfer.
 //!
 //! [`optimum`] searches every grouping and route choice of a small bundle
 //! for the least gas the schedule allows, to judge the pipeline against.
 
 pub mod approvals;
+pub mod bridge_merge;
 pub mod cancel;
 pub mod figures;
 pub mod flash;
@@ -95,7 +98,7 @@ pub struct Optimised {
 type PassFn = fn(&mut Program, &Context<'_>) -> Result<(), OptError>;
 
 /// The passes in the order they run.
-pub const PIPELINE: [(&str, PassFn); 7] = [
+pub const PIPELINE: [(&str, PassFn); 8] = [
     (group::NAME, group::run),
     (flash::NAME, flash::run),
     (fuse::NAME, fuse::run),
@@ -103,6 +106,7 @@ pub const PIPELINE: [(&str, PassFn); 7] = [
     (route::NAME, route::run),
     (normal_form::NAME, normal_form::run),
     (interchange::NAME, interchange::run),
+    (bridge_merge::NAME, bridge_merge::run),
 ];
 
 /// Runs the pipeline; in debug builds the verifier runs after every pass.

@@ -3,14 +3,16 @@
 //! same-chain actions of one statement sequence into consecutive executor
 //! transactions, a bridge allowed to share its transaction with what
 //! follows) and, for each, the exact route search of [`super::route`], with
-//! flash loans, fusion, cancellation and interchange applied as the
+//! flash loans, fusion, cancellation, bridge merging and interchange applied as the
 //! pipeline applies them. The least gas among the results that meet the
 //! deadline is the least the schedule allows for that search space. Order
 //! changes only as [`super::interchange`] makes them (an executor
 //! transaction joins an earlier one on its chain); no other permutation of
 //! independent actions is searched.
 
-use super::{cancel, flash, fuse, group, interchange, normal_form, route, Context, OptError};
+use super::{
+    bridge_merge, cancel, flash, fuse, group, interchange, normal_form, route, Context, OptError,
+};
 use crate::ir::{gas, Constraint, Program};
 
 /// The most actions a bundle may have for the search to run (2^(n−1)
@@ -38,6 +40,7 @@ pub fn optimum(o0: &Program, cx: &Context<'_>) -> Result<Option<u64>, OptError> 
         route::run(&mut p, cx)?;
         normal_form::run(&mut p, cx)?;
         interchange::run(&mut p, cx)?;
+        bridge_merge::run(&mut p, cx)?;
         let cost = gas::cost(&p, cx.registry, cx.schedule).map_err(|e| OptError {
             pass: "optimum",
             message: e.to_string(),

@@ -32,6 +32,14 @@ pub enum Segment {
     /// A polygon step, an independent arbitrum step, a polygon step:
     /// joined and run side by side at `-O` (interchange).
     Hop { usdc: u32, dai: u32, usdt: u32 },
+    /// Two bridges of one token on one route: one transfer at `-O`
+    /// (bridge merging), unless a value reads what the first delivered.
+    TwoBridges {
+        first: u32,
+        second: u32,
+        via: Option<&'static str>,
+        read_first: bool,
+    },
 }
 
 impl Segment {
@@ -85,6 +93,29 @@ impl Segment {
                  input {usdt} USDT\n\
                  deposit all USDT into aave\n"
             ),
+            Segment::TwoBridges {
+                first,
+                second,
+                via,
+                read_first,
+            } => {
+                let via = via.map(|k| format!(" via {k}")).unwrap_or_default();
+                let (bind, check) = if *read_first {
+                    (
+                        format!("let b{i} = "),
+                        format!("require b{i} >= {} USDC\n", first / 2),
+                    )
+                } else {
+                    (String::new(), String::new())
+                };
+                format!(
+                    "input {first} USDC\n\
+                     input {second} USDC\n\
+                     {bind}bridge {first} USDC to arbitrum{via}\n\
+                     bridge {second} USDC to arbitrum{via}\n\
+                     {check}"
+                )
+            }
             Segment::Migration { amount } => format!(
                 "withdraw {amount} USDC from compound\n\
                  deposit all USDC into aave\n"
@@ -114,6 +145,18 @@ pub fn segment() -> impl Strategy<Value = Segment> {
             dai,
             usdt
         }),
+        (
+            1u32..5_000,
+            1u32..5_000,
+            prop::sample::select(vec![None, Some("htlb"), Some("zk"), Some("threshold")]),
+            any::<bool>()
+        )
+            .prop_map(|(first, second, via, read_first)| Segment::TwoBridges {
+                first,
+                second,
+                via,
+                read_first
+            }),
     ]
 }
 

@@ -1,0 +1,244 @@
+//! Bridge merging: two bridges of one token on one route, sent in one
+//! transaction to the same chain, become one transfer of their sum.
+//!
+//! `bridge t₁ ; bridge t₂` becomes `merge t₁ t₂ ; bridge`, and the arrival
+//! of the first transfer, merged into the destination's holding, is no
+//! longer a separate wire: the single arrival carries both. The route's fee
+//! is charged once, rounded up once (`ceil(a + b) ≤ ceil(a) + ceil(b)`), so
+//! what arrives is at least what the two transfers delivered, and one route
+//! call is saved. A bridge of a held amount on a known route reverts only if
+//! its fee overflows, which `bps_ceil` rules out, so nothing that could
+//! revert at `-O0` is lost.
+//!
+//! Only moves that change no value are made: no value may read the amounts
+//! in flight or the holding the first arrival was merged into, and between
+//! the two bridges the transaction holds only bookkeeping (splits, merges,
+//! approvals) whose amounts read no wire.
+//!
+//! Shared messages — transfers of different tokens on one route carried by
+//! one proof or one signature — are not formed: the runtime has no such
+//! operation and the schedule no figure for it (docs/optimiser.md).
+
+use super::walk::{for_each_node, rename, values_read};
+use super::{Context, OptError};
+use crate::ir::{Node, Op, Program, Term, Wire};
+
+pub const NAME: &str = "bridge-merging";
+
+pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
+    // Each merge removes a bridge, so this ends.
+    while let Some(found) = find(program) {
+        apply(program, &found)?;
+    }
+    Ok(())
+}
+
+/// Two bridges to merge, and how the first arrival joined its holding.
+struct Found {
+    /// Indices from the program's body down to the transaction's term.
+    path: Vec<usize>,
+    first: usize,
+    second: usize,
+    /// What the first bridge sent and delivered.
+    sent: Wire,
+    arrived: Wire,
+    /// The merge `joined = merge(other, arrived)` that consumed the first
+    /// arrival.
+    other: Wire,
+    joined: Wire,
+}
+
+fn find(program: &Program) -> Option<Found> {
+    let read = values_read(&program.body);
+    let mut paths = Vec::new();
+    transactions(&program.body, &mut Vec::new(), &mut paths);
+    for path in paths {
+        let Some(body) = body_at(&program.body, &path) else {
+            continue;
+        };
+        for (first, term) in body.iter().enumerate() {
+            let Some((route, sent, arrived)) = bridge(term) else {
+                continue;
+            };
+            for (second, later) in body.iter().enumerate().skip(first + 1) {
+                if let Some((route2, sent2, arrived2)) = bridge(later) {
+                    let same = route2 == route
+                        && program.wire_type(sent2) == program.wire_type(sent)
+                        && program.wire_type(arrived2) == program.wire_type(arrived);
+                    let untouched = [sent, arrived, sent2, arrived2]
+                        .iter()
+                        .all(|w| !read.contains(w));
+                    if same && untouched {
+                        if let Some((other, joined)) = consumer_merge(program, arrived) {
+                            if !read.contains(&joined) {
+                                return Some(Found {
+                                    path: path.clone(),
+                                    first,
+                                    second,
+                                    sent,
+                                    arrived,
+                                    other,
+                                    joined,
+                                });
+                            }
+                        }
+                    }
+                    break;
+                }
+                if !bookkeeping(later) {
+                    break;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `(route, input, output)` of a bridge box.
+fn bridge(term: &Term) -> Option<(mesh_runtime::BridgeKind, Wire, Wire)> {
+    match term {
+        Term::Gen(Node {
+            op: Op::Bridge { route, input, out },
+            ..
+        }) => Some((*route, *input, *out)),
+        _ => None,
+    }
+}
+
+/// A split, merge or approval whose amounts read no wire: moving a bridge
+/// across it changes nothing it computes.
+fn bookkeeping(term: &Term) -> bool {
+    match term {
+        Term::Gen(node) => {
+            matches!(
+                node.op,
+                Op::Split { .. } | Op::Merge { .. } | Op::Approve { .. }
+            ) && node.op.values().iter().all(|v| {
+                let mut wires = Vec::new();
+                v.wires(&mut wires);
+                wires.is_empty()
+            })
+        }
+        _ => false,
+    }
+}
+
+/// The only box that consumes `wire`, if it is a merge: `(other input, out)`.
+fn consumer_merge(program: &Program, wire: Wire) -> Option<(Wire, Wire)> {
+    let mut consumers = Vec::new();
+    for_each_node(&program.body, &mut |node| {
+        if node.op.domain().contains(&wire) {
+            consumers.push(node.op.clone());
+        }
+    });
+    match consumers.as_slice() {
+        [Op::Merge { inputs, out }] => {
+            let other = if inputs[0] == wire {
+                inputs[1]
+            } else {
+                inputs[0]
+            };
+            (other != wire).then_some((other, *out))
+        }
+        _ => None,
+    }
+}
+
+fn transactions(term: &Term, path: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+    match term {
+        Term::Gen(_) => {}
+        Term::Tx { .. } => out.push(path.clone()),
+        Term::Seq(terms) | Term::Tensor(terms) => {
+            for (i, t) in terms.iter().enumerate() {
+                path.push(i);
+                transactions(t, path, out);
+                path.pop();
+            }
+        }
+    }
+}
+
+fn body_at<'t>(term: &'t Term, path: &[usize]) -> Option<&'t Vec<Term>> {
+    match (term, path.split_first()) {
+        (Term::Tx { body, .. }, None) => Some(body),
+        (Term::Seq(terms) | Term::Tensor(terms), Some((&i, rest))) => body_at(terms.get(i)?, rest),
+        _ => None,
+    }
+}
+
+fn body_at_mut<'t>(term: &'t mut Term, path: &[usize]) -> Option<&'t mut Vec<Term>> {
+    match (term, path.split_first()) {
+        (Term::Tx { body, .. }, None) => Some(body),
+        (Term::Seq(terms) | Term::Tensor(terms), Some((&i, rest))) => {
+            body_at_mut(terms.get_mut(i)?, rest)
+        }
+        _ => None,
+    }
+}
+
+fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
+    let bug = |message: &str| OptError {
+        pass: NAME,
+        message: message.to_string(),
+    };
+    let ty = program
+        .wire_type(found.sent)
+        .cloned()
+        .ok_or_else(|| bug("a bridge sends an untyped wire"))?;
+    let total = Wire(u32::try_from(program.wires.len()).map_err(|_| bug("too many wires"))?);
+    program.wires.push(ty);
+
+    let body =
+        body_at_mut(&mut program.body, &found.path).ok_or_else(|| bug("the transaction moved"))?;
+    let Some(Term::Gen(second)) = body.get(found.second).cloned() else {
+        return Err(bug("the second bridge moved"));
+    };
+    let Op::Bridge {
+        route,
+        input: sent2,
+        out,
+    } = second.op
+    else {
+        return Err(bug("the second box is not a bridge"));
+    };
+    let merged = [
+        Term::Gen(Node {
+            op: Op::Merge {
+                inputs: [found.sent, sent2],
+                out: total,
+            },
+            loc: second.loc,
+        }),
+        Term::Gen(Node {
+            op: Op::Bridge {
+                route,
+                input: total,
+                out,
+            },
+            loc: second.loc,
+        }),
+    ];
+    body.splice(found.second..=found.second, merged);
+    body.remove(found.first);
+
+    // The first arrival no longer exists: the holding it was merged into
+    // stands where the merge's result stood.
+    remove_merge(&mut program.body, found.arrived);
+    rename(&mut program.body, found.joined, found.other);
+    Ok(())
+}
+
+/// Removes the merge that consumes `wire`.
+fn remove_merge(term: &mut Term, wire: Wire) {
+    match term {
+        Term::Gen(_) => {}
+        Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
+            terms.retain(|t| {
+                !matches!(t, Term::Gen(Node { op: Op::Merge { inputs, .. }, .. }) if inputs.contains(&wire))
+            });
+            for t in terms {
+                remove_merge(t, wire);
+            }
+        }
+    }
+}
