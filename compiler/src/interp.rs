@@ -239,6 +239,27 @@ impl Machine<'_> {
                 let got = s.bridge(&token, amount, &to, Some(*route))?;
                 self.set(*out, got);
             }
+            Op::BridgeBatch {
+                route,
+                inputs,
+                outs,
+            } => {
+                let mut transfers = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    let amount = self.amount(*input, s)?;
+                    transfers.push((self.token(*input).to_string(), amount));
+                }
+                let to = outs
+                    .first()
+                    .map(|out| self.chain(*out).to_string())
+                    .unwrap_or_default();
+                let transfers: Vec<(&str, u128)> =
+                    transfers.iter().map(|(t, a)| (t.as_str(), *a)).collect();
+                let got = s.bridge_batch(*route, &to, &transfers)?;
+                for (out, v) in outs.iter().zip(got) {
+                    self.set(*out, v);
+                }
+            }
             Op::Split {
                 input,
                 amount,

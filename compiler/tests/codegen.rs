@@ -30,7 +30,24 @@ fn sources() -> Vec<(String, String)> {
     assert!(out.len() >= 5);
     out.push(("require".into(), "bundle r on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    require x >= 1_000_000 USDC\n}\n".into()));
     out.push(("arith".into(), "bundle a on polygon {\n    input 3 WETH\n    let x = swap 1 WETH for 1 USDC on uniswap_v2\n    let y = swap 1.5 WETH for 1 USDC on sushiswap\n    require x + y / 3 * 2 - 1 USDC > x\n    require x != y\n    require x <= x + y\n    swap y - x / 2 for DAI on uniswap_v2\n}\n".into()));
+    out.push(("batch".into(), BATCH.into()));
     out
+}
+
+/// Two tokens bridged via `zk` to one chain: one shared message at `-O`.
+const BATCH: &str = "bundle b on polygon {\n    input 100 USDC\n    input 50 DAI\n    bridge 100 USDC to arbitrum via zk\n    bridge 50 DAI to arbitrum via zk\n}\n";
+
+#[test]
+fn a_bridge_batch_runs_alike_in_native_code_and_the_interpreter() {
+    let (program, world) = programs(BATCH, OptLevel::O).remove(0);
+    assert!(program.to_string().contains("bridge_batch"), "{program}");
+    let (expected, _) = meshc::interp::run(&program, world.clone());
+    assert!(expected.committed(), "{:?}", expected.revert);
+    let compiled = meshc::codegen::jit::compile(&program, false).unwrap_or_else(|e| panic!("{e}"));
+    let (got, _) = compiled.run(world);
+    assert_eq!(got.to_json(), expected.to_json());
+    let bytes = meshc::codegen::object::compile(&program).unwrap_or_else(|e| panic!("{e}"));
+    assert!(bytes.windows(17).any(|w| w == b"mesh_bridge_batch"));
 }
 
 fn programs(source: &str, level: OptLevel) -> Vec<(Program, World)> {

@@ -193,6 +193,59 @@ fn bridges_whose_arrival_is_read_or_whose_routes_differ_stay_apart() {
     assert_eq!(routes.matches("= bridge").count(), 2, "{routes}");
 }
 
+const TWO_TOKENS: &str = "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via zk\n bridge 50 DAI to arbitrum via zk\n}\n";
+
+#[test]
+fn bridge_batching_shares_one_message() {
+    let ir = opt_ir(TWO_TOKENS);
+    assert_eq!(ir.matches("= bridge_batch ").count(), 1, "{ir}");
+    assert_eq!(ir.matches("= bridge ").count(), 0, "{ir}");
+    insta::assert_snapshot!(ir);
+}
+
+#[test]
+fn bridge_batching_saves_the_route_call_less_the_derived_part_and_meters_as_figured() {
+    let schedule = mesh_runtime::GasSchedule::standard();
+    let route_gas = Registry::builtin()
+        .route("polygon", "arbitrum", mesh_runtime::BridgeKind::Zk)
+        .map(|r| r.gas)
+        .unwrap_or_default();
+    assert_eq!(route_gas, 500_000);
+    let all = all_figures(TWO_TOKENS);
+    assert_eq!(all.len(), 1);
+    let (f, world) = &all[0];
+    // The second transfer: a warm route call becomes the derived part with
+    // DAI's access, warm after its approval in the same transaction.
+    let separate = schedule.executor_call_overhead() + schedule.warm_account_access + route_gas;
+    let shared = schedule.bridge_batch_extra() + schedule.warm_account_access;
+    let saved = f
+        .passes
+        .iter()
+        .find(|p| p.name == "bridge-batching")
+        .map(|p| p.saved());
+    assert_eq!(saved, Some(separate - shared));
+    assert_eq!(separate - shared, 486_183);
+    // `meshc gas` figures equal the metered run, arrivals equal `-O0`'s.
+    let (o0, _) = interp::run(&f.o0, world.clone());
+    let (report, session) = interp::run(&f.o, world.clone());
+    assert!(report.committed(), "{:?}", report.revert);
+    assert_eq!(session.gas_total(), f.gas_o);
+    assert_eq!(session.blocks(), f.blocks_o);
+    assert_eq!(report.result, o0.result);
+}
+
+#[test]
+fn htlb_bridges_and_read_arrivals_are_not_batched() {
+    let htlb = opt_ir(
+        "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via htlb\n bridge 50 DAI to arbitrum via htlb\n}\n",
+    );
+    assert_eq!(htlb.matches("= bridge_batch ").count(), 0, "{htlb}");
+    let read = opt_ir(
+        "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via zk\n let d = bridge 50 DAI to arbitrum via zk\n on arbitrum { require d >= 40 DAI }\n}\n",
+    );
+    assert_eq!(read.matches("= bridge_batch ").count(), 0, "{read}");
+}
+
 const INTERCHANGE: &str = "bundle hop on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n on arbitrum {\n input 50 DAI\n deposit all DAI into aave\n }\n input 1 USDT\n deposit all USDT into aave\n}\n";
 
 #[test]

@@ -791,6 +791,83 @@ pub unsafe extern "C" fn mesh_bridge(
     })
 }
 
+/// Bridges `len` transfers in one shared message via the bridge kind named
+/// by `via` to chain `to` (`Session::bridge_batch`): transfer `i` sends
+/// `amounts[2i] + amounts[2i+1]·2⁶⁴` of token `tokens[i]`, and what arrives
+/// is written to `out[i]`.
+///
+/// # Safety
+/// `s` is a live session; `tokens` points at `len` readable `u32`s,
+/// `amounts` at `2·len` readable `u64`s, and `out` is null or points at
+/// `len` writable [`MeshAmount`]s.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_bridge_batch(
+    s: *mut MeshSession,
+    via: u32,
+    to: u32,
+    tokens: *const u32,
+    amounts: *const u64,
+    len: usize,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    let Some(twice) = len.checked_mul(2) else {
+        return MESH_INVALID;
+    };
+    if len > 0 && (tokens.is_null() || amounts.is_null()) {
+        return MESH_INVALID;
+    }
+    let (tokens, amounts) = if len == 0 {
+        (&[][..], &[][..])
+    } else {
+        // SAFETY: the caller promises `len` tokens and `2·len` amount halves.
+        unsafe {
+            (
+                std::slice::from_raw_parts(tokens, len),
+                std::slice::from_raw_parts(amounts, twice),
+            )
+        }
+    };
+    with_session(s, loc, |ms| {
+        let Ok(to) = ms.names.resolve(&mut ms.session, to, "chain") else {
+            return MESH_REVERTED;
+        };
+        let to = to.to_string();
+        let Ok(name) = ms.names.resolve(&mut ms.session, via, "bridge kind") else {
+            return MESH_REVERTED;
+        };
+        let Some(kind) = BridgeKind::from_name(name) else {
+            let reason = format!("unknown bridge kind `{name}`");
+            return status(ms.session.revert(&reason));
+        };
+        let mut names = Vec::with_capacity(tokens.len());
+        for &t in tokens {
+            let Ok(token) = ms.names.resolve(&mut ms.session, t, "token") else {
+                return MESH_REVERTED;
+            };
+            names.push(token.to_string());
+        }
+        let transfers: Vec<(&str, u128)> = names
+            .iter()
+            .zip(amounts.chunks_exact(2))
+            .map(|(t, halves)| (t.as_str(), join(halves[0], halves[1])))
+            .collect();
+        match ms.session.bridge_batch(kind, &to, &transfers) {
+            Ok(arrived) => {
+                if !out.is_null() {
+                    for (i, v) in arrived.into_iter().enumerate() {
+                        // SAFETY: a non-null `out` has `len` writable entries,
+                        // and the session returns one per transfer.
+                        write_out(unsafe { out.add(i) }, v);
+                    }
+                }
+                MESH_OK
+            }
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
 /// The bundle's current holding of `token` on `chain` (for `all T`).
 ///
 /// # Safety
@@ -1345,6 +1422,7 @@ symbol_table![
     mesh_deposit,
     mesh_withdraw,
     mesh_bridge,
+    mesh_bridge_batch,
     mesh_holding,
     mesh_require,
     mesh_revert,

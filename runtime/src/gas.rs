@@ -160,6 +160,22 @@ impl GasSchedule {
         self.executor_dispatch + self.executor_call_calldata()
     }
 
+    /// The calldata of one (token, amount) entry of a shared bridge message:
+    /// the token's address word (as an inner call's, 368 gas) and the amount
+    /// word counted as 32 non-zero bytes (an amount's zero bytes depend on
+    /// its value; counting none makes the saving smaller).
+    pub fn bridge_batch_entry_calldata(&self) -> u64 {
+        self.executor_call_calldata() + 32 * self.calldata_nonzero_byte
+    }
+
+    /// What each transfer after the first in a shared bridge message costs,
+    /// before the access to its token (docs/gas.md, "Shared bridge
+    /// messages"): the executor's dispatch of the entry, the entry's
+    /// calldata, and the ERC-20 transfer of the token into the bridge.
+    pub fn bridge_batch_extra(&self) -> u64 {
+        self.executor_dispatch + self.bridge_batch_entry_calldata() + self.token_transfer
+    }
+
     /// An account access: cold on first touch in a transaction, warm after.
     pub fn account_access(&self, first_touch: bool) -> u64 {
         if first_touch {

@@ -1204,6 +1204,91 @@ impl Session {
         })
     }
 
+    /// Bridges several transfers on one route in one message (one proof for
+    /// `zk`, one signature set for `threshold`): executor only. Each transfer
+    /// is exactly the one `bridge` would make (its fee, its route's delay on
+    /// the clock, its arrival); only gas differs: the first transfer pays the
+    /// route's call as `bridge` does, each further one
+    /// `GasSchedule::bridge_batch_extra` and an access to its token. An
+    /// `htlb` route cannot carry a batch: each hash time-lock is its own
+    /// contract. Returns what arrives, transfer by transfer.
+    pub fn bridge_batch(
+        &mut self,
+        kind: BridgeKind,
+        to: &str,
+        transfers: &[(&str, u128)],
+    ) -> Outcome<Vec<u128>> {
+        self.step(|s| {
+            let (chain, sender) = s.open_tx("a bridge")?;
+            if sender != Sender::Executor {
+                return Err(s.revert_value("a shared bridge message needs the executor"));
+            }
+            if kind == BridgeKind::Htlb {
+                return Err(s.revert_value(
+                    "an htlb bridge cannot carry a shared message: each hash time-lock is its own contract",
+                ));
+            }
+            if transfers.is_empty() {
+                return Err(s.revert_value("a shared bridge message carries no transfer"));
+            }
+            if chain == to {
+                return Err(s.revert_value(format!("a bridge from {chain} to itself")));
+            }
+            let Some(route) = s.world.registry.route(&chain, to, kind).cloned() else {
+                return Err(s.revert_value(format!("no bridge route from {chain} to {to} via {kind}")));
+            };
+            let mut arrived = Vec::with_capacity(transfers.len());
+            for (i, &(token, amount)) in transfers.iter().enumerate() {
+                s.check_token(&chain, token)?;
+                s.check_token(to, token)?;
+                let fee = route
+                    .fee_on(amount)
+                    .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                let delivered = amount - fee;
+                s.take_holding(&chain, token, amount, "bridge")?;
+                s.use_approval(&chain, sender, token, SpenderKey::Bridge(route.kind))?;
+                let gas = if i == 0 {
+                    let op = s
+                        .schedule
+                        .operation(sender, &Operation::Bridge { route: &route });
+                    s.meter_call(Account::Bridge(route.kind), op)?
+                } else {
+                    s.meter_batch_entry(Account::Token(token.to_string()))
+                };
+                s.add_holding(to, token, delivered)?;
+                s.clock += route.delay_blocks;
+                s.record(
+                    format!(
+                        "bridge {} to {to} via {} (fee {}, {} blocks){}",
+                        s.fmt(amount, token),
+                        route.kind,
+                        s.fmt(fee, token),
+                        route.delay_blocks,
+                        if i == 0 { ", shared message" } else { ", in the same message" }
+                    ),
+                    gas,
+                );
+                arrived.push(delivered);
+            }
+            Ok(arrived)
+        })
+    }
+
+    /// Meters a further transfer of a shared bridge message: its entry and
+    /// the access to its token, cold on first touch in the transaction.
+    fn meter_batch_entry(&mut self, account: Account) -> u64 {
+        let schedule = self.schedule.clone();
+        let Some(tx) = self.tx.as_mut() else {
+            return 0;
+        };
+        let first_touch = tx.warm.insert(account);
+        let gas = schedule
+            .bridge_batch_extra()
+            .saturating_add(schedule.account_access(first_touch));
+        tx.gas = tx.gas.saturating_add(gas);
+        gas
+    }
+
     // ----- finish --------------------------------------------------------
 
     /// Ends the bundle: checks that no obligation is open and every

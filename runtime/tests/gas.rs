@@ -387,3 +387,123 @@ fn parallel_branches_take_the_longest() {
         "parallel branches save time, never gas"
     );
 }
+
+/// Two transfers of different tokens in one shared message, and the same
+/// two sent separately, on `kind`.
+fn batch_and_separate(kind: BridgeKind) -> (Report, Report) {
+    let transfers = [("USDC", 100 * E6), ("WETH", E18 / 2)];
+    let batch = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Bridge(kind)).unwrap();
+        s.approve("WETH", Spender::Bridge(kind)).unwrap();
+        let arrived = s.bridge_batch(kind, "arbitrum", &transfers).unwrap();
+        assert_eq!(arrived.len(), 2);
+        s.end_transaction().unwrap();
+    });
+    let separate = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Bridge(kind)).unwrap();
+        s.approve("WETH", Spender::Bridge(kind)).unwrap();
+        for (token, amount) in transfers {
+            s.bridge(token, amount, "arbitrum", Some(kind)).unwrap();
+        }
+        s.end_transaction().unwrap();
+    });
+    (batch, separate)
+}
+
+#[test]
+fn a_shared_bridge_message_charges_the_route_once_and_the_derived_part_per_further_transfer() {
+    // The derived part (docs/gas.md, "Shared bridge messages"): dispatch,
+    // the token's address word, the amount word at 32 non-zero bytes, and
+    // the ERC-20 transfer into the bridge.
+    assert_eq!(
+        g().bridge_batch_entry_calldata(),
+        12 * 4 + 20 * 16 + 32 * 16
+    );
+    assert_eq!(g().bridge_batch_extra(), 3_500 + 880 + 13_305);
+    assert_eq!(g().bridge_batch_extra(), 17_685);
+    let world = World::builtin();
+    for kind in [BridgeKind::Zk, BridgeKind::Threshold] {
+        let route = world
+            .registry
+            .route("polygon", "arbitrum", kind)
+            .expect("served")
+            .clone();
+        let (batch, separate) = batch_and_separate(kind);
+        let calls = &batch.transactions[0].calls;
+        assert_eq!(calls.len(), 4, "{kind}");
+        // The first transfer: the route's call, the bridge cold.
+        assert_eq!(calls[2].gas, cold_inner() + route.gas, "{kind}");
+        // The second: the derived part and its token's access, warm since
+        // its approval touched it.
+        assert_eq!(
+            calls[3].gas,
+            g().bridge_batch_extra() + g().warm_account_access,
+            "{kind}"
+        );
+        assert_eq!(
+            tx(&batch, 0),
+            g().tx_base
+                + 2 * (cold_inner() + g().approve)
+                + cold_inner()
+                + route.gas
+                + g().bridge_batch_extra()
+                + g().warm_account_access,
+            "{kind}"
+        );
+        // Separately, the second transfer pays the route again (the bridge
+        // warm): only gas differs.
+        assert_eq!(
+            tx(&separate, 0) - tx(&batch, 0),
+            warm_inner() + route.gas - g().bridge_batch_extra() - g().warm_account_access,
+            "{kind}"
+        );
+        assert_eq!(batch.result, separate.result, "{kind}");
+        assert_eq!(batch.blocks, separate.blocks, "{kind}");
+        assert_eq!(batch.blocks, 1 + 2 * route.delay_blocks, "{kind}");
+        assert_eq!(
+            batch.result["arbitrum"]["USDC"].base,
+            100 * E6 - route.fee_on(100 * E6).unwrap()
+        );
+        assert_eq!(
+            batch.result["arbitrum"]["WETH"].base,
+            E18 / 2 - route.fee_on(E18 / 2).unwrap()
+        );
+    }
+}
+
+#[test]
+fn a_shared_bridge_message_is_atomic_and_refused_where_it_cannot_exist() {
+    let world = World::builtin();
+    let before = world.clone();
+    // The second transfer overdraws: the whole bundle reverts, the first
+    // transfer with it.
+    let mut s = Session::new(world, "batch");
+    s.input("polygon", "USDC", 1_000 * E6).unwrap();
+    s.input("polygon", "WETH", E18).unwrap();
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    s.approve("USDC", Spender::Bridge(BridgeKind::Zk)).unwrap();
+    s.approve("WETH", Spender::Bridge(BridgeKind::Zk)).unwrap();
+    let r = s.bridge_batch(
+        BridgeKind::Zk,
+        "arbitrum",
+        &[("USDC", 100 * E6), ("WETH", 2 * E18)],
+    );
+    assert!(r.is_err());
+    let report = s.finish(&Constraints::new());
+    assert!(!report.committed());
+    assert!(report.result.is_empty());
+    assert_eq!(s.world(), &before);
+
+    let refused = |kind: BridgeKind, sender: Sender| {
+        let mut s = Session::new(World::builtin(), "batch");
+        s.input("polygon", "USDC", 1_000 * E6).unwrap();
+        s.begin_transaction("polygon", sender).unwrap();
+        s.approve("USDC", Spender::Bridge(kind)).unwrap();
+        let r = s.bridge_batch(kind, "arbitrum", &[("USDC", 100 * E6)]);
+        r.expect_err("refused").reason
+    };
+    assert!(refused(BridgeKind::Htlb, Sender::Executor).contains("htlb"));
+    assert!(refused(BridgeKind::Zk, Sender::Wallet).contains("executor"));
+}

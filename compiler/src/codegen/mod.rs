@@ -75,6 +75,7 @@ const ENTRIES: &[(&str, &str)] = &[
     ("mesh_deposit", "PWWDDD"),
     ("mesh_withdraw", "PWWDDDP"),
     ("mesh_bridge", "PWDDWWDP"),
+    ("mesh_bridge_batch", "PWWPPPDP"),
     ("mesh_require", "PWWD"),
     ("mesh_revert", "PPDD"),
     ("mesh_amount_mul", "PDDDDDP"),
@@ -204,6 +205,11 @@ impl Translator {
                 u32::try_from(max_path(&program.body).max(1) * 4).map_err(err)?,
                 2,
             ));
+            let batch_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(max_batch(&program.body).max(1) * 32).map_err(err)?,
+                3,
+            ));
             let wires = program.wires.len();
             for i in 0..wires * 2 {
                 b.declare_var(
@@ -226,6 +232,7 @@ impl Translator {
                 name_slot,
                 out_slot,
                 path_slot,
+                batch_slot,
             };
             // Zero every wire so that no path reads an undefined variable.
             let zero = f.b.ins().iconst(types::I64, 0);
@@ -317,6 +324,19 @@ fn names_of(program: &Program) -> Vec<String> {
                         add(chain(out));
                         add(route.as_str());
                     }
+                    Op::BridgeBatch {
+                        route,
+                        inputs,
+                        outs,
+                    } => {
+                        for input in inputs {
+                            add(token(input));
+                        }
+                        for out in outs {
+                            add(chain(out));
+                        }
+                        add(route.as_str());
+                    }
                     Op::Require { text, .. } => add(text),
                     Op::Approve { token, spender, .. } => {
                         add(token);
@@ -349,10 +369,24 @@ fn max_path(term: &Term) -> usize {
     match term {
         Term::Gen(node) => match &node.op {
             Op::Swap { path, .. } => path.len(),
+            Op::BridgeBatch { inputs, .. } => inputs.len(),
             _ => 0,
         },
         Term::Seq(ts) | Term::Tensor(ts) | Term::Tx { body: ts, .. } => {
             ts.iter().map(max_path).max().unwrap_or(0)
+        }
+    }
+}
+
+/// The most transfers a bridge batch of `term` carries.
+fn max_batch(term: &Term) -> usize {
+    match term {
+        Term::Gen(node) => match &node.op {
+            Op::BridgeBatch { inputs, .. } => inputs.len(),
+            _ => 0,
+        },
+        Term::Seq(ts) | Term::Tensor(ts) | Term::Tx { body: ts, .. } => {
+            ts.iter().map(max_batch).max().unwrap_or(0)
         }
     }
 }
@@ -369,6 +403,8 @@ struct Function<'a> {
     name_slot: cranelift_codegen::ir::StackSlot,
     out_slot: cranelift_codegen::ir::StackSlot,
     path_slot: cranelift_codegen::ir::StackSlot,
+    /// A bridge batch's amounts (16 bytes each), then what arrives of each.
+    batch_slot: cranelift_codegen::ir::StackSlot,
 }
 
 type Val = cranelift_codegen::ir::Value;
@@ -722,6 +758,46 @@ impl Function<'_> {
                 self.call("mesh_bridge", &[s, t, v.0, v.1, to, via, at, o]);
                 let got = self.load_out();
                 self.set(*out, got);
+            }
+            Op::BridgeBatch {
+                route,
+                inputs,
+                outs,
+            } => {
+                // Token indices in the path slot; amount halves, then what
+                // arrives, in the batch slot.
+                let n = inputs.len();
+                for (i, input) in inputs.iter().enumerate() {
+                    let t = self.name(&token_of(input));
+                    self.b.ins().stack_store(t, self.path_slot, (i * 4) as i32);
+                    let v = self.get(*input);
+                    self.b
+                        .ins()
+                        .stack_store(v.0, self.batch_slot, (i * 16) as i32);
+                    self.b
+                        .ins()
+                        .stack_store(v.1, self.batch_slot, (i * 16 + 8) as i32);
+                }
+                let to = self.name(&outs.first().map(chain_of).unwrap_or_default());
+                let via = self.name(route.as_str());
+                let tokens = self.b.ins().stack_addr(self.ptr, self.path_slot, 0);
+                let amounts = self.b.ins().stack_addr(self.ptr, self.batch_slot, 0);
+                let len = self.b.ins().iconst(self.ptr, n as i64);
+                let at = self.loc(loc);
+                let o = self
+                    .b
+                    .ins()
+                    .stack_addr(self.ptr, self.batch_slot, (n * 16) as i32);
+                self.call(
+                    "mesh_bridge_batch",
+                    &[s, via, to, tokens, amounts, len, at, o],
+                );
+                for (i, out) in outs.iter().enumerate() {
+                    let at = ((n + i) * 16) as i32;
+                    let lo = self.b.ins().stack_load(types::I64, self.batch_slot, at);
+                    let hi = self.b.ins().stack_load(types::I64, self.batch_slot, at + 8);
+                    self.set(*out, (lo, hi));
+                }
             }
             Op::Split {
                 input,

@@ -324,6 +324,46 @@ impl Meter<'_> {
                 );
                 (format!("bridge to {to} via {route}"), gas)
             }
+            Op::BridgeBatch {
+                route,
+                inputs,
+                outs,
+            } => {
+                let (Some(first_in), Some(first_out)) = (inputs.first(), outs.first()) else {
+                    return Err(CostError("a bridge batch carries no transfer".into()));
+                };
+                let from = self.chain_of(*first_in)?.chain().to_string();
+                let to = self.chain_of(*first_out)?.chain().to_string();
+                let Some(info) = self.registry.route(&from, &to, *route) else {
+                    return Err(CostError(format!(
+                        "no {route} bridge route from {from} to {to}"
+                    )));
+                };
+                // Each transfer is one call record, as the runtime meters it:
+                // the first the route's call, each further one its entry.
+                for (i, input) in inputs.iter().enumerate() {
+                    let gas = if i == 0 {
+                        Self::call(
+                            open,
+                            schedule,
+                            Account::Bridge(route.as_str().to_string()),
+                            schedule.operation(sender, &Operation::Bridge { route: info }),
+                        )
+                    } else {
+                        let token = self.chain_of(*input)?.token().to_string();
+                        let first = open.warm.insert(Account::Token(token));
+                        schedule
+                            .bridge_batch_extra()
+                            .saturating_add(schedule.account_access(first))
+                    };
+                    blocks = blocks.saturating_add(info.delay_blocks);
+                    open.record.gas = open.record.gas.saturating_add(gas);
+                    open.record
+                        .calls
+                        .push((format!("bridge to {to} via {route}"), gas));
+                }
+                return Ok(blocks);
+            }
             Op::Input { .. } | Op::Require { .. } | Op::Split { .. } | Op::Merge { .. } => {
                 return Ok(0)
             }

@@ -221,6 +221,15 @@ pub enum Op {
         input: Wire,
         out: Wire,
     },
+    /// `Funds(c, t₁) ⊗ … ⊗ Funds(c, tₙ) → Funds(c', t₁) ⊗ … ⊗ Funds(c', tₙ)`:
+    /// transfers of several tokens over one route carried by one message
+    /// (one proof, one signature set); `outs[i]` is what arrives of
+    /// `inputs[i]`. Executor only, `zk` or `threshold` routes.
+    BridgeBatch {
+        route: BridgeKind,
+        inputs: Vec<Wire>,
+        outs: Vec<Wire>,
+    },
     /// `Funds → Funds ⊗ Funds`: take `amount` out of a holding.
     Split {
         input: Wire,
@@ -322,6 +331,7 @@ impl Op {
             }
             Op::Deposit { funds, .. } => vec![*funds],
             Op::Merge { inputs, .. } => inputs.to_vec(),
+            Op::BridgeBatch { inputs, .. } => inputs.clone(),
             Op::Require { .. } | Op::Approve { .. } => Vec::new(),
         }
     }
@@ -334,6 +344,7 @@ impl Op {
             | Op::Bridge { out, .. }
             | Op::Merge { out, .. } => vec![*out],
             Op::Borrow { funds, debt, .. } => vec![*funds, *debt],
+            Op::BridgeBatch { outs, .. } => outs.clone(),
             Op::Repay { rest, .. } => rest.iter().copied().collect(),
             Op::Split { taken, rest, .. } => vec![*taken, *rest],
             Op::Deposit { .. } | Op::Require { .. } | Op::Approve { .. } => Vec::new(),
@@ -350,9 +361,11 @@ impl Op {
             Op::Repay { principal, .. } => vec![principal],
             Op::Swap { min_out, .. } => vec![min_out],
             Op::Require { left, right, .. } => vec![left, right],
-            Op::Deposit { .. } | Op::Bridge { .. } | Op::Merge { .. } | Op::Approve { .. } => {
-                Vec::new()
-            }
+            Op::Deposit { .. }
+            | Op::Bridge { .. }
+            | Op::BridgeBatch { .. }
+            | Op::Merge { .. }
+            | Op::Approve { .. } => Vec::new(),
         }
     }
 
@@ -378,6 +391,7 @@ impl Op {
             Op::Deposit { .. } => "deposit",
             Op::Withdraw { .. } => "withdraw",
             Op::Bridge { .. } => "bridge",
+            Op::BridgeBatch { .. } => "bridge batch",
             Op::Split { .. } => "split",
             Op::Merge { .. } => "merge",
             Op::Require { .. } => "require",

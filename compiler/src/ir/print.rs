@@ -145,6 +145,10 @@ impl Program {
                 ..
             } => format!("withdraw {amount} {token} from {protocol} on {chain}"),
             Op::Bridge { route, input, .. } => format!("bridge {input} via {route}"),
+            Op::BridgeBatch { route, inputs, .. } => {
+                let inputs: Vec<String> = inputs.iter().map(ToString::to_string).collect();
+                format!("bridge_batch {} via {route}", inputs.join(", "))
+            }
             Op::Split { input, amount, .. } => format!("split {input} take {amount}"),
             Op::Merge { inputs, .. } => format!("merge {}, {}", inputs[0], inputs[1]),
             Op::Require {

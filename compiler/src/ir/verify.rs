@@ -8,7 +8,10 @@
 //! - the branches of a `⊗` consume disjoint wires and never read each other's;
 //! - no `Debt` wire is live at the end: every loan is repaid;
 //! - every on-chain box is inside exactly one transaction, on that
-//!   transaction's chain.
+//!   transaction's chain;
+//! - a bridge batch sends its inputs from one chain over one `zk` or
+//!   `threshold` route to one other chain, each output the token of its
+//!   input, in an executor's transaction.
 
 use super::{Node, Op, Program, Term, Value, Wire, WireType};
 use std::collections::HashSet;
@@ -161,7 +164,20 @@ impl Verifier<'_> {
                 }
                 Ok(())
             }
-            Term::Tx { chain, body, .. } => {
+            Term::Tx {
+                chain,
+                sender,
+                body,
+            } => {
+                if *sender != super::Sender::Executor && body.iter().any(holds_batch) {
+                    return fail(
+                        Law::Transaction,
+                        format!(
+                            "a bridge batch in a {} transaction on {chain}; it needs the executor",
+                            sender.as_str()
+                        ),
+                    );
+                }
                 if let Some(outer) = tx_chain {
                     return fail(
                         Law::Transaction,
@@ -291,6 +307,10 @@ impl Verifier<'_> {
                 self.ty(*input)?.chain().to_string()
             }
             Op::Merge { inputs, .. } => self.ty(inputs[0])?.chain().to_string(),
+            Op::BridgeBatch { inputs, .. } => match inputs.first() {
+                Some(first) => self.ty(*first)?.chain().to_string(),
+                None => return fail(Law::Typing, "a bridge batch carries no transfer".into()),
+            },
         })
     }
 
@@ -384,6 +404,40 @@ impl Verifier<'_> {
                     return mismatch(format!("bridges {from} to itself"));
                 }
             }
+            Op::BridgeBatch {
+                route,
+                inputs,
+                outs,
+            } => {
+                if inputs.len() < 2 || inputs.len() != outs.len() {
+                    return mismatch(format!(
+                        "{} inputs and {} outputs; a batch carries two transfers or more, one output each",
+                        inputs.len(),
+                        outs.len()
+                    ));
+                }
+                if *route == mesh_runtime::BridgeKind::Htlb {
+                    return mismatch("an htlb route cannot carry a shared message".to_string());
+                }
+                let (from, _) = funds(inputs[0])?;
+                let (to, _) = funds(outs[0])?;
+                if from == to {
+                    return mismatch(format!("bridges {from} to itself"));
+                }
+                for (input, out) in inputs.iter().zip(outs) {
+                    let (in_chain, token) = funds(*input)?;
+                    let (out_chain, out_token) = funds(*out)?;
+                    if in_chain != from {
+                        return mismatch(format!("sends from {from} and from {in_chain}"));
+                    }
+                    if out_chain != to {
+                        return mismatch(format!("delivers to {to} and to {out_chain}"));
+                    }
+                    if token != out_token {
+                        return mismatch(format!("sends {token} but delivers {out_token}"));
+                    }
+                }
+            }
             Op::Split {
                 input, taken, rest, ..
             } => {
@@ -402,5 +456,15 @@ impl Verifier<'_> {
             Op::Require { .. } | Op::Approve { .. } => {}
         }
         Ok(())
+    }
+}
+
+/// Whether `term` holds a bridge batch.
+fn holds_batch(term: &Term) -> bool {
+    match term {
+        Term::Gen(node) => matches!(node.op, Op::BridgeBatch { .. }),
+        Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
+            terms.iter().any(holds_batch)
+        }
     }
 }

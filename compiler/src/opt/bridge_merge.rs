@@ -16,8 +16,8 @@
 //! approvals) whose amounts read no wire.
 //!
 //! Shared messages — transfers of different tokens on one route carried by
-//! one proof or one signature — are not formed: the runtime has no such
-//! operation and the schedule no figure for it (docs/optimiser.md).
+//! one proof or one signature — are formed by the next pass,
+//! [`super::bridge_batch`].
 
 use super::walk::{for_each_node, rename, values_read};
 use super::{Context, OptError};

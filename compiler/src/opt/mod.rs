@@ -22,12 +22,16 @@
 //!    before it joins the earlier transaction on its chain, and adjacent
 //!    independent steps run side by side (a tensor);
 //! 8. [`bridge_merge`]: two bridges of one token on one route in one
-//!    transaction become one transfer.
+//!    transaction become one transfer;
+//! 9. [`bridge_batch`]: bridges of different tokens on one `zk` or
+//!    `threshold` route to one chain in one executor transaction share one
+//!    message.
 //!
 //! [`optimum`] searches every grouping and route choice of a small bundle
 //! for the least gas the schedule allows, to judge the pipeline against.
 
 pub mod approvals;
+pub mod bridge_batch;
 pub mod bridge_merge;
 pub mod cancel;
 pub mod figures;
@@ -98,7 +102,7 @@ pub struct Optimised {
 type PassFn = fn(&mut Program, &Context<'_>) -> Result<(), OptError>;
 
 /// The passes in the order they run.
-pub const PIPELINE: [(&str, PassFn); 8] = [
+pub const PIPELINE: [(&str, PassFn); 9] = [
     (group::NAME, group::run),
     (flash::NAME, flash::run),
     (fuse::NAME, fuse::run),
@@ -107,6 +111,7 @@ pub const PIPELINE: [(&str, PassFn); 8] = [
     (normal_form::NAME, normal_form::run),
     (interchange::NAME, interchange::run),
     (bridge_merge::NAME, bridge_merge::run),
+    (bridge_batch::NAME, bridge_batch::run),
 ];
 
 /// Runs the pipeline; in debug builds the verifier runs after every pass.

@@ -11,7 +11,8 @@
 //! independent actions is searched.
 
 use super::{
-    bridge_merge, cancel, flash, fuse, group, interchange, normal_form, route, Context, OptError,
+    bridge_batch, bridge_merge, cancel, flash, fuse, group, interchange, normal_form, route,
+    Context, OptError,
 };
 use crate::ir::{gas, Constraint, Program};
 
@@ -41,6 +42,7 @@ pub fn optimum(o0: &Program, cx: &Context<'_>) -> Result<Option<u64>, OptError> 
         normal_form::run(&mut p, cx)?;
         interchange::run(&mut p, cx)?;
         bridge_merge::run(&mut p, cx)?;
+        bridge_batch::run(&mut p, cx)?;
         let cost = gas::cost(&p, cx.registry, cx.schedule).map_err(|e| OptError {
             pass: "optimum",
             message: e.to_string(),

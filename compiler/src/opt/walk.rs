@@ -56,6 +56,7 @@ pub fn rename(term: &mut Term, from: Wire, to: Wire) {
             }
             Op::Deposit { funds, .. } => swap(funds),
             Op::Merge { inputs, .. } => inputs.iter_mut().for_each(swap),
+            Op::BridgeBatch { inputs, .. } => inputs.iter_mut().for_each(swap),
             Op::Input { .. }
             | Op::Borrow { .. }
             | Op::Withdraw { .. }
@@ -95,6 +96,10 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
             walk(left, from, to);
             walk(right, from, to);
         }
-        Op::Deposit { .. } | Op::Bridge { .. } | Op::Merge { .. } | Op::Approve { .. } => {}
+        Op::Deposit { .. }
+        | Op::Bridge { .. }
+        | Op::BridgeBatch { .. }
+        | Op::Merge { .. }
+        | Op::Approve { .. } => {}
     }
 }

@@ -40,6 +40,15 @@ pub enum Segment {
         via: Option<&'static str>,
         read_first: bool,
     },
+    /// Bridges of two tokens on one route to one chain: one shared message
+    /// at `-O` on `zk` and `threshold` (bridge batching), unless a value
+    /// reads what the second delivered.
+    TwoTokens {
+        usdc: u32,
+        dai: u32,
+        via: Option<&'static str>,
+        read_second: bool,
+    },
 }
 
 impl Segment {
@@ -116,6 +125,29 @@ impl Segment {
                      {check}"
                 )
             }
+            Segment::TwoTokens {
+                usdc,
+                dai,
+                via,
+                read_second,
+            } => {
+                let via = via.map(|k| format!(" via {k}")).unwrap_or_default();
+                let (bind, check) = if *read_second {
+                    (
+                        format!("let t{i} = "),
+                        format!("require t{i} >= {} DAI\n", dai / 2),
+                    )
+                } else {
+                    (String::new(), String::new())
+                };
+                format!(
+                    "input {usdc} USDC\n\
+                     input {dai} DAI\n\
+                     bridge {usdc} USDC to arbitrum{via}\n\
+                     {bind}bridge {dai} DAI to arbitrum{via}\n\
+                     {check}"
+                )
+            }
             Segment::Migration { amount } => format!(
                 "withdraw {amount} USDC from compound\n\
                  deposit all USDC into aave\n"
@@ -156,6 +188,18 @@ pub fn segment() -> impl Strategy<Value = Segment> {
                 second,
                 via,
                 read_first
+            }),
+        (
+            1u32..2_000,
+            1u32..2_000,
+            prop::sample::select(vec![None, Some("htlb"), Some("zk"), Some("threshold")]),
+            any::<bool>()
+        )
+            .prop_map(|(usdc, dai, via, read_second)| Segment::TwoTokens {
+                usdc,
+                dai,
+                via,
+                read_second
             }),
     ]
 }
