@@ -44,3 +44,70 @@ fn flatten(term: Term) -> Vec<Term> {
         }],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Loc, Node, Op, Sender, Value, Wire, WireType};
+    use mesh_runtime::{GasSchedule, Registry};
+
+    fn input(wire: u32) -> Term {
+        Term::Gen(Node {
+            op: Op::Input {
+                chain: "polygon".into(),
+                token: "USDC".into(),
+                amount: Value::Const(1),
+                out: Wire(wire),
+            },
+            loc: Loc::default(),
+        })
+    }
+
+    #[test]
+    fn sequences_flatten_units_vanish_and_one_branch_tensors_unwrap() {
+        // ((i0 ; ()) ; (i1 ⊗ ()) ; tx{ (i2 ; (i3)) } ; ((), ⊗ ())) ; (i4 ⊗ i5)
+        let nested = Term::Seq(vec![
+            Term::Seq(vec![input(0), Term::Seq(Vec::new())]),
+            Term::Tensor(vec![input(1), Term::Seq(Vec::new())]),
+            Term::Tx {
+                chain: "polygon".into(),
+                sender: Sender::Executor,
+                body: vec![Term::Seq(vec![input(2), Term::Seq(vec![input(3)])])],
+            },
+            Term::Tensor(vec![Term::Seq(Vec::new()), Term::Seq(Vec::new())]),
+            Term::Tensor(vec![input(4), input(5)]),
+        ]);
+        let mut program = Program {
+            bundle: "b".into(),
+            home: "polygon".into(),
+            wires: vec![WireType::funds("polygon", "USDC"); 6],
+            body: nested,
+            constraints: Default::default(),
+        };
+        let registry = Registry::builtin();
+        let schedule = GasSchedule::standard();
+        let pinned = Default::default();
+        let cx = Context {
+            registry: &registry,
+            schedule: &schedule,
+            pinned: &pinned,
+        };
+        assert!(run(&mut program, &cx).is_ok());
+        let expected = Term::Seq(vec![
+            input(0),
+            input(1),
+            Term::Tx {
+                chain: "polygon".into(),
+                sender: Sender::Executor,
+                body: vec![input(2), input(3)],
+            },
+            Term::Tensor(vec![Term::Seq(vec![input(4)]), Term::Seq(vec![input(5)])]),
+        ]);
+        assert_eq!(program.body, expected);
+        // A law of the category changes nothing that runs.
+        assert_eq!(crate::ir::verify(&program), Ok(()));
+        let again = program.clone();
+        assert!(run(&mut program, &cx).is_ok());
+        assert_eq!(program, again, "normal form is idempotent");
+    }
+}
