@@ -51,11 +51,7 @@ fn phases(root: &Path, work: &Path) -> Vec<(&'static str, Duration)> {
         let bundle = &analysis.checked.bundles[0];
 
         let t = Instant::now();
-        let input = Input {
-            source: &source,
-            ast: lower::find_ast(&analysis.parsed.file, bundle),
-            registry: &analysis.checked.registry,
-        };
+        let input = Input::new(&source, &analysis, bundle);
         let program = match lower::lower(bundle, &input, meshc::check::OptLevel::O) {
             Ok(p) => p,
             Err(e) => panic!("{e}"),

@@ -20,11 +20,7 @@ fn program(level: OptLevel) -> (Program, World) {
     let mut world = World::builtin();
     lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
     let bundle = &analysis.checked.bundles[0];
-    let input = Input {
-        source: FLAGSHIP,
-        ast: lower::find_ast(&analysis.parsed.file, bundle),
-        registry: &analysis.checked.registry,
-    };
+    let input = Input::new(FLAGSHIP, &analysis, bundle);
     match lower::lower(bundle, &input, level) {
         Ok(p) => (p, world),
         Err(e) => panic!("{e}"),

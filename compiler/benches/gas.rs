@@ -8,7 +8,7 @@ use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::driver::analyse;
 use meshc::ir::gas::thousands;
-use meshc::lower::{self, Input};
+use meshc::lower::Input;
 use meshc::opt::figures::{figures, Figures};
 use std::path::PathBuf;
 
@@ -41,11 +41,7 @@ fn main() {
             continue;
         }
         for bundle in &analysis.checked.bundles {
-            let input = Input {
-                source: &source,
-                ast: lower::find_ast(&analysis.parsed.file, bundle),
-                registry: &analysis.checked.registry,
-            };
+            let input = Input::new(&source, &analysis, bundle);
             match figures(bundle, &input) {
                 Ok(f) => rows.push(f),
                 Err(e) => eprintln!("{}: {e}", bundle.name),

@@ -60,11 +60,7 @@ fn programs(source: &str, level: OptLevel) -> Vec<(Program, World)> {
         .bundles
         .iter()
         .map(|b| {
-            let input = Input {
-                source,
-                ast: lower::find_ast(&analysis.parsed.file, b),
-                registry: &analysis.checked.registry,
-            };
+            let input = Input::new(source, &analysis, b);
             let p = lower::lower_verified(b, &input, level).unwrap_or_else(|e| panic!("{e}"));
             (p, world.clone())
         })

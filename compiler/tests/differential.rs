@@ -62,11 +62,7 @@ fn interpreter_jit_and_executable_agree_byte_for_byte() {
         for level in [OptLevel::O0, OptLevel::O] {
             for bundle in &analysis.checked.bundles {
                 let what = format!("{name} ({}) at {}", bundle.name, level.flag());
-                let input = Input {
-                    source: &source,
-                    ast: lower::find_ast(&analysis.parsed.file, bundle),
-                    registry: &analysis.checked.registry,
-                };
+                let input = Input::new(&source, &analysis, bundle);
                 let program = lower::lower_verified(bundle, &input, level)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
 

@@ -56,11 +56,7 @@ fn lowered(source: &str, level: OptLevel) -> Vec<(Program, World, u64)> {
         .bundles
         .iter()
         .map(|bundle| {
-            let input = Input {
-                source,
-                ast: lower::find_ast(&analysis.parsed.file, bundle),
-                registry: &analysis.checked.registry,
-            };
+            let input = Input::new(source, &analysis, bundle);
             let program = match lower::lower_verified(bundle, &input, level) {
                 Ok(p) => p,
                 Err(e) => panic!("{}: {e}", bundle.name),

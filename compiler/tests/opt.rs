@@ -33,11 +33,7 @@ fn all_figures(source: &str) -> Vec<(Figures, World)> {
         .bundles
         .iter()
         .map(|bundle| {
-            let input = Input {
-                source,
-                ast: lower::find_ast(&analysis.parsed.file, bundle),
-                registry: &analysis.checked.registry,
-            };
+            let input = Input::new(source, &analysis, bundle);
             match figures(bundle, &input) {
                 Ok(f) => (f, world.clone()),
                 Err(e) => panic!("{}: {e}", bundle.name),

@@ -9,7 +9,7 @@ use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::render_human;
 use meshc::driver::analyse;
 use meshc::ir::gas::thousands;
-use meshc::lower::{self, Input};
+use meshc::lower::Input;
 use meshc::opt::figures::{figures, Figures};
 use std::path::PathBuf;
 
@@ -63,11 +63,7 @@ pub fn run(args: &Args) -> Status {
     }
     let mut all = Vec::new();
     for bundle in &analysis.checked.bundles {
-        let input = Input {
-            source: &source,
-            ast: lower::find_ast(&analysis.parsed.file, bundle),
-            registry: &analysis.checked.registry,
-        };
+        let input = Input::new(&source, &analysis, bundle);
         match figures(bundle, &input) {
             Ok(f) => all.push(f),
             Err(e) => {

@@ -74,11 +74,7 @@ pub fn front_end(
         return Err(Status::Failure);
     }
     let chosen = choose(&analysis.checked.bundles, bundle, &name)?;
-    let input = Input {
-        source: &source,
-        ast: lower::find_ast(&analysis.parsed.file, chosen),
-        registry: &analysis.checked.registry,
-    };
+    let input = Input::new(&source, &analysis, chosen);
     let program = lower::lower(chosen, &input, level).map_err(|e| {
         eprintln!("error: {e}");
         Status::Failure

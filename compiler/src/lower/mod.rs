@@ -72,6 +72,23 @@ pub struct Input<'a> {
     pub registry: &'a Registry,
 }
 
+impl<'a> Input<'a> {
+    /// What the lowering reads for one checked bundle of an analysed source:
+    /// the source, the bundle's syntax tree and the registry it was checked
+    /// against.
+    pub fn new(
+        source: &'a str,
+        analysis: &'a crate::driver::Analysis,
+        bundle: &CheckedBundle,
+    ) -> Input<'a> {
+        Input {
+            source,
+            ast: find_ast(&analysis.parsed.file, bundle),
+            registry: &analysis.checked.registry,
+        }
+    }
+}
+
 /// Lowers one checked bundle (which must have no errors) at `level`. In
 /// debug builds the result is verified (after the lowering and after every
 /// pass); [`lower_verified`] always is.

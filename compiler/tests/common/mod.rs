@@ -283,11 +283,7 @@ pub fn lowered(source: &str) -> Option<(Program, Program)> {
         return None;
     }
     let bundle = analysis.checked.bundles.first()?;
-    let input = Input {
-        source,
-        ast: lower::find_ast(&analysis.parsed.file, bundle),
-        registry: &analysis.checked.registry,
-    };
+    let input = Input::new(source, &analysis, bundle);
     let o0 = lower::lower_verified(bundle, &input, OptLevel::O0).ok()?;
     let o = match lower::lower_verified(bundle, &input, OptLevel::O) {
         Ok(p) => p,
@@ -313,11 +309,7 @@ pub fn lowered_at(source: &str, level: OptLevel) -> Option<Program> {
         return None;
     }
     let bundle = analysis.checked.bundles.first()?;
-    let input = Input {
-        source,
-        ast: lower::find_ast(&analysis.parsed.file, bundle),
-        registry: &analysis.checked.registry,
-    };
+    let input = Input::new(source, &analysis, bundle);
     match lower::lower_verified(bundle, &input, level) {
         Ok(p) => Some(without_time_and_gas(p)),
         Err(e) => panic!("lowering at {} failed on\n{source}\n{e}", level.flag()),
