@@ -10,7 +10,7 @@
 
 use crate::ir::{self, Op, Program, Term, Value, Wire};
 use mesh_runtime::session::Revert;
-use mesh_runtime::{LoanKind, Report, Session, World};
+use mesh_runtime::{maths, LoanKind, Report, Session, World};
 use std::cmp::Ordering;
 
 /// The revert reasons of checked arithmetic, shared with native code.
@@ -152,14 +152,10 @@ impl Machine<'_> {
                 let product = checked(s, v.checked_mul(*numerator), reasons::MUL)?;
                 checked(s, product.checked_div(*denominator), reasons::DIV)
             }
-            // `p + ceil(p * bps / 10_000)`, the runtime's `bps_ceil`, in
-            // the steps native code takes.
+            // What `repay` charges: the runtime's own formula.
             Value::WithPremium { principal, bps } => {
                 let p = self.value(principal, s)?;
-                let product = checked(s, p.checked_mul(u128::from(*bps)), reasons::MUL)?;
-                let quotient = product / 10_000;
-                let premium = quotient + u128::from(quotient * 10_000 != product);
-                checked(s, p.checked_add(premium), reasons::ADD)
+                checked(s, maths::with_premium(p, *bps).ok(), reasons::ADD)
             }
         }
     }

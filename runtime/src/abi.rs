@@ -1070,6 +1070,35 @@ pub unsafe extern "C" fn mesh_amount_div(
     )
 }
 
+/// `p` plus its premium at `bps` basis points, rounded up
+/// (`maths::with_premium`, what `repay` charges); overflow reverts.
+///
+/// # Safety
+/// `s` is a live session; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_amount_with_premium(
+    s: *mut MeshSession,
+    p_lo: u64,
+    p_hi: u64,
+    bps_lo: u64,
+    bps_hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    arith(
+        s,
+        loc,
+        join(p_lo, p_hi),
+        join(bps_lo, bps_hi),
+        out,
+        |p, bps| {
+            let bps = u32::try_from(bps).ok()?;
+            crate::maths::with_premium(p, bps).ok()
+        },
+        "arithmetic overflow in +",
+    )
+}
+
 fn add_constraint(
     s: *mut MeshSession,
     loc: u64,
@@ -1430,6 +1459,7 @@ symbol_table![
     mesh_amount_sub,
     mesh_amount_mul,
     mesh_amount_div,
+    mesh_amount_with_premium,
     mesh_constraint_deadline,
     mesh_constraint_max_gas,
     mesh_constraint_min_balance,

@@ -123,6 +123,15 @@ pub fn premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
     bps_ceil(principal, premium_bps).ok_or(MathError::Overflow)
 }
 
+/// What repaying `principal` takes from the holdings: the principal and
+/// its [`premium`]. The interpreter and generated code both compute a
+/// repayment's amount with this, so it is what `repay` charges.
+pub fn with_premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
+    principal
+        .checked_add(premium(principal, premium_bps)?)
+        .ok_or(MathError::Overflow)
+}
+
 /// `k = reserve0 · reserve1`, exactly.
 pub fn constant_product(reserve0: u128, reserve1: u128) -> U256 {
     U256::widening_mul(reserve0, reserve1)
@@ -150,6 +159,18 @@ mod tests {
         );
         assert_eq!(get_amount_out(2, 100, 100, 30), Ok(1));
         assert_eq!(get_amount_in(1, 100, 100, 30), Ok(2));
+    }
+
+    #[test]
+    fn a_repayment_is_the_principal_and_its_premium_rounded_up() {
+        let e18 = 10u128.pow(18);
+        assert_eq!(with_premium(100 * e18, 5), Ok(100 * e18 + 5 * e18 / 100));
+        assert_eq!(with_premium(1, 5), Ok(2));
+        assert_eq!(with_premium(0, 5), Ok(0));
+        // The premium itself never overflows; only the sum can.
+        let largest = u128::MAX - (u128::MAX / 2_000 + 1);
+        assert!(with_premium(largest - 10_000, 5).is_ok());
+        assert_eq!(with_premium(u128::MAX, 5), Err(MathError::Overflow));
     }
 
     #[test]

@@ -80,6 +80,7 @@ const ENTRIES: &[(&str, &str)] = &[
     ("mesh_revert", "PPDD"),
     ("mesh_amount_mul", "PDDDDDP"),
     ("mesh_amount_div", "PDDDDDP"),
+    ("mesh_amount_with_premium", "PDDDDDP"),
     ("mesh_constraint_deadline", "PDD"),
     ("mesh_constraint_max_gas", "PDD"),
     ("mesh_constraint_min_balance", "PWWDDD"),
@@ -563,20 +564,11 @@ impl Function<'_> {
                 let d = self.konst(*denominator);
                 self.runtime_arith("mesh_amount_div", product, d, loc)
             }
+            // What `repay` charges, computed by the runtime's own formula.
             Value::WithPremium { principal, bps } => {
                 let p = self.value(principal, loc);
                 let bps = self.konst(u128::from(*bps));
-                let product = self.runtime_arith("mesh_amount_mul", p, bps, loc);
-                let ten_k = self.konst(10_000);
-                let q = self.runtime_arith("mesh_amount_div", product, ten_k, loc);
-                let back = self.runtime_arith("mesh_amount_mul", q, ten_k, loc);
-                let lo_ne = self.b.ins().icmp(IntCC::NotEqual, back.0, product.0);
-                let hi_ne = self.b.ins().icmp(IntCC::NotEqual, back.1, product.1);
-                let rounded = self.b.ins().bor(lo_ne, hi_ne);
-                let rounded = self.b.ins().uextend(types::I64, rounded);
-                let zero = self.i64c(0);
-                let premium = self.add(q, (rounded, zero), loc);
-                self.add(p, premium, loc)
+                self.runtime_arith("mesh_amount_with_premium", p, bps, loc)
             }
         }
     }
