@@ -94,6 +94,15 @@ impl Diagnostic {
     }
 }
 
+/// A count with its noun, as messages word it: `1 block`, `3 errors`.
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Sorts diagnostics by position (then severity, then code), the order in
 /// which they are reported.
 pub fn sort(diagnostics: &mut [Diagnostic]) {

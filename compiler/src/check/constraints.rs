@@ -8,7 +8,7 @@ use super::names::{self, ChainId, TokenId};
 use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
 use super::schedule::{explain, Cost};
 use super::OptLevel;
-use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::diagnostic::{counted, Code, Diagnostic, Label};
 use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
 use std::collections::HashMap;
 
@@ -199,15 +199,6 @@ pub(crate) fn deadline_missed(
     ))
 }
 
-/// `1 block`, `9 blocks`.
-fn block_count(n: u64) -> String {
-    if n == 1 {
-        "1 block".to_string()
-    } else {
-        format!("{n} blocks")
-    }
-}
-
 fn missed(
     deadline: u64,
     span: Span,
@@ -220,15 +211,15 @@ fn missed(
         Code::DeadlineMissed,
         format!(
             "the bundle takes {} at {}, more than its deadline of {deadline}",
-            block_count(blocks),
+            counted(blocks, "block"),
             level.flag()
         ),
-        Label::new(span, format!("{} needed", block_count(blocks))),
+        Label::new(span, format!("{} needed", counted(blocks, "block"))),
     );
     for (at, kind, delay) in cost.delays.iter().take(4) {
         d = d.with_label(Label::new(
             *at,
-            format!("this bridge adds {} ({kind})", block_count(*delay)),
+            format!("this bridge adds {} ({kind})", counted(*delay, "block")),
         ));
     }
     let mut hint = match level {
@@ -245,7 +236,7 @@ fn missed(
     if level == OptLevel::O0 && optimised_blocks <= deadline {
         hint.push_str(&format!(
             "; at -O (the default) the bundle takes {} and meets the deadline",
-            block_count(optimised_blocks)
+            counted(optimised_blocks, "block")
         ));
     } else {
         hint.push_str(

@@ -3,7 +3,7 @@
 use super::{read_source, report_usage_error, stderr_color, Status};
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::diagnostic::{render_human, render_json};
+use meshc::diagnostic::{counted, render_human, render_json};
 use meshc::driver::analyse;
 use std::path::PathBuf;
 
@@ -96,22 +96,21 @@ pub fn run(args: &Args) -> Status {
 
 fn summary(name: &str, analysis: &meshc::driver::Analysis) -> String {
     let bundles = analysis.checked.bundles.len();
-    let plural = super::counted;
     let warnings = analysis.warning_count();
     let warnings_text = if warnings == 0 {
         String::new()
     } else {
-        format!(", {}", plural(warnings, "warning"))
+        format!(", {}", counted(warnings as u64, "warning"))
     };
     if analysis.has_errors() {
         format!(
             "{name}: {}{warnings_text}",
-            plural(analysis.error_count(), "error")
+            counted(analysis.error_count() as u64, "error")
         )
     } else {
         format!(
             "{name}: {} checked, no errors{warnings_text}",
-            plural(bundles, "bundle")
+            counted(bundles as u64, "bundle")
         )
     }
 }

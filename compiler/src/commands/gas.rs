@@ -6,7 +6,7 @@
 use super::{read_source, report_usage_error, stderr_color, Status};
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::diagnostic::render_human;
+use meshc::diagnostic::{counted, render_human};
 use meshc::driver::analyse;
 use meshc::ir::gas::thousands;
 use meshc::lower::Input;
@@ -57,7 +57,7 @@ pub fn run(args: &Args) -> Status {
         eprint!("{}", render_human(&name, &source, diagnostic, color));
     }
     if analysis.has_errors() {
-        let errors = super::counted(analysis.error_count(), "error");
+        let errors = counted(analysis.error_count() as u64, "error");
         eprintln!("{name}: {errors}; no gas figures");
         return Status::Failure;
     }

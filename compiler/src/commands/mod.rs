@@ -54,15 +54,6 @@ pub fn stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// `1 error`, `3 errors`: a count with its noun.
-pub fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Prints a command-line error the way every subcommand does.
 pub fn report_usage_error(message: &str) {
     eprintln!("error: {message}");

@@ -5,7 +5,7 @@ use super::check::LevelArgs;
 use super::{read_source, report_usage_error, stderr_color, Status};
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, CheckedBundle};
-use meshc::diagnostic::render_human;
+use meshc::diagnostic::{counted, render_human};
 use meshc::driver::{analyse, Analysis};
 use meshc::ir::Program;
 use meshc::lower::{self, Input};
@@ -69,7 +69,7 @@ pub fn front_end(
         eprint!("{}", render_human(&name, &source, diagnostic, color));
     }
     if analysis.has_errors() {
-        let errors = super::counted(analysis.error_count(), "error");
+        let errors = counted(analysis.error_count() as u64, "error");
         eprintln!("{name}: {errors}; nothing was run");
         return Err(Status::Failure);
     }
