@@ -34,7 +34,7 @@ impl Analysis {
 /// the file is, so one run still reports every independent problem.
 pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
     let (parsed, mut diagnostics) = crate::syntax::parse(source);
-    let mut checked = check::check(&parsed.file, registry, options);
+    let checked = check::check(&parsed.file, registry, options);
 
     let broken: Vec<Span> = parsed
         .file
@@ -62,93 +62,98 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
             })
             .cloned(),
     );
-    let only_deadlines = diagnostics
+    let mut analysis = Analysis {
+        parsed,
+        checked,
+        diagnostics,
+    };
+    let only_deadlines = analysis
+        .diagnostics
         .iter()
         .filter(|d| d.is_error())
         .all(|d| d.code == crate::diagnostic::Code::DeadlineMissed);
     if only_deadlines {
-        deadlines(source, &parsed, &mut checked, options, &mut diagnostics);
+        deadlines(source, &mut analysis, options);
     }
-    if !diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics.extend(gas_limits(source, &parsed, &checked, options));
+    if !analysis.has_errors() {
+        let exceeded = gas_limits(source, &analysis, options);
+        analysis.diagnostics.extend(exceeded);
     }
-    diagnostic::sort(&mut diagnostics);
+    diagnostic::sort(&mut analysis.diagnostics);
+    analysis
+}
 
-    Analysis {
-        parsed,
-        checked,
-        diagnostics,
-    }
+/// The span of the first constraint of `bundle` that `is` picks.
+fn constraint_span(
+    analysis: &Analysis,
+    bundle: &crate::check::CheckedBundle,
+    is: fn(&mesh_grammar::ast::ConstraintKind) -> bool,
+) -> Option<Span> {
+    crate::lower::find_ast(&analysis.parsed.file, bundle)
+        .and_then(|a| a.constraints.as_ref())
+        .and_then(|c| c.items.iter().find(|i| is(&i.kind)))
+        .map(|c| c.span)
+}
+
+/// The static cost of `bundle` lowered at `level`, when it lowers.
+fn lowered_cost(
+    source: &str,
+    analysis: &Analysis,
+    bundle: &crate::check::CheckedBundle,
+    level: crate::check::OptLevel,
+) -> Option<crate::ir::gas::Cost> {
+    let input = crate::lower::Input::new(source, analysis, bundle);
+    let program = crate::lower::lower(bundle, &input, level).ok()?;
+    let schedule = mesh_runtime::GasSchedule::standard();
+    crate::ir::gas::cost(&program, &analysis.checked.registry, &schedule).ok()
 }
 
 // ----- rule 8, time: `deadline` judged on the lowering at the chosen level -
 
-/// The blocks of `bundle` lowered at `level`, when it lowers.
-fn lowered_blocks(
-    source: &str,
-    parsed: &Parsed,
-    checked: &Checked,
-    bundle: &crate::check::CheckedBundle,
-    level: crate::check::OptLevel,
-) -> Option<u64> {
-    let input = crate::lower::Input {
-        source,
-        ast: crate::lower::find_ast(&parsed.file, bundle),
-        registry: &checked.registry,
-    };
-    let program = crate::lower::lower(bundle, &input, level).ok()?;
-    let schedule = mesh_runtime::GasSchedule::standard();
-    crate::ir::gas::cost(&program, &checked.registry, &schedule)
-        .ok()
-        .map(|cost| cost.blocks)
-}
-
-/// E0801 for every bundle whose deadline is below the blocks its lowering
-/// takes (the optimiser may join and parallelise independent steps, which
-/// the checker's statement-by-statement model does not foresee). The
-/// checker's E0801 stands for a bundle that does not lower.
-fn deadlines(
-    source: &str,
-    parsed: &Parsed,
-    checked: &mut Checked,
-    options: &CheckOptions,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+/// E0801 judged on the blocks the lowering takes (the optimiser may join
+/// and parallelise independent steps, which the checker's statement-by-
+/// statement count does not foresee). That count is exact at `-O0` and an
+/// upper bound at `-O`, so only a bundle it already finds late can change:
+/// only those are lowered. The checker's E0801 stands for a bundle that
+/// does not lower.
+fn deadlines(source: &str, analysis: &mut Analysis, options: &CheckOptions) {
     use crate::check::OptLevel;
     use crate::diagnostic::Code;
     use mesh_grammar::ast::ConstraintKind;
-    for index in 0..checked.bundles.len() {
-        let Some(deadline) = checked.bundles[index].constraints.deadline else {
+    for index in 0..analysis.checked.bundles.len() {
+        let Some(deadline) = analysis.checked.bundles[index].constraints.deadline else {
             continue;
         };
+        let span_of = analysis.checked.bundles[index].span;
+        let late = analysis.diagnostics.iter().any(|d| {
+            d.code == Code::DeadlineMissed
+                && span_of.start <= d.primary.span.start
+                && d.primary.span.start < span_of.end
+        });
+        if !late {
+            continue;
+        }
         // Its only errors, if any, are the time model's E0801 (the caller
         // makes sure): the bundle lowers as it is.
-        let mut bundle = checked.bundles[index].clone();
+        let mut bundle = analysis.checked.bundles[index].clone();
         bundle.has_errors = false;
         let bundle = &bundle;
-        let Some(blocks) = lowered_blocks(source, parsed, checked, bundle, options.level) else {
+        let blocks_at = |level| lowered_cost(source, analysis, bundle, level).map(|c| c.blocks);
+        let Some(blocks) = blocks_at(options.level) else {
             continue;
         };
         let optimised = match options.level {
             OptLevel::O => Some(blocks),
-            OptLevel::O0 => lowered_blocks(source, parsed, checked, bundle, OptLevel::O),
+            OptLevel::O0 => blocks_at(OptLevel::O),
         };
         let Some(optimised) = optimised else {
             continue;
         };
-        let ast = crate::lower::find_ast(&parsed.file, bundle);
-        let Some(span) = ast
-            .and_then(|a| a.constraints.as_ref())
-            .and_then(|c| {
-                c.items
-                    .iter()
-                    .find(|i| matches!(i.kind, ConstraintKind::Deadline(_)))
-            })
-            .map(|c| c.span)
-        else {
+        let is_deadline = |k: &ConstraintKind| matches!(k, ConstraintKind::Deadline(_));
+        let Some(span) = constraint_span(analysis, bundle, is_deadline) else {
             continue;
         };
-        diagnostics.retain(|d| {
+        analysis.diagnostics.retain(|d| {
             !(d.code == Code::DeadlineMissed
                 && bundle.span.start <= d.primary.span.start
                 && d.primary.span.start < bundle.span.end)
@@ -161,10 +166,10 @@ fn deadlines(
             blocks,
             optimised,
         );
-        if let Some(slot) = checked.bundles.get_mut(index) {
+        if let Some(slot) = analysis.checked.bundles.get_mut(index) {
             slot.has_errors = missed.is_some();
         }
-        diagnostics.extend(missed);
+        analysis.diagnostics.extend(missed);
     }
 }
 
@@ -172,44 +177,23 @@ fn deadlines(
 
 /// E0802 for every bundle whose `max_gas` is below the gas its lowering
 /// costs, computed statically exactly as the runtime meters it.
-fn gas_limits(
-    source: &str,
-    parsed: &Parsed,
-    checked: &Checked,
-    options: &CheckOptions,
-) -> Vec<Diagnostic> {
+fn gas_limits(source: &str, analysis: &Analysis, options: &CheckOptions) -> Vec<Diagnostic> {
     use crate::diagnostic::{Code, Label};
     use mesh_grammar::ast::ConstraintKind;
     let mut out = Vec::new();
-    for bundle in &checked.bundles {
+    for bundle in &analysis.checked.bundles {
         let Some(limit) = bundle.constraints.max_gas else {
             continue;
         };
-        let ast = crate::lower::find_ast(&parsed.file, bundle);
-        let input = crate::lower::Input {
-            source,
-            ast,
-            registry: &checked.registry,
-        };
-        let Ok(program) = crate::lower::lower(bundle, &input, options.level) else {
-            continue;
-        };
-        let schedule = mesh_runtime::GasSchedule::standard();
-        let Ok(cost) = crate::ir::gas::cost(&program, &checked.registry, &schedule) else {
+        let Some(cost) = lowered_cost(source, analysis, bundle, options.level) else {
             continue;
         };
         let total = cost.total();
         if total <= limit {
             continue;
         }
-        let span = ast
-            .and_then(|a| a.constraints.as_ref())
-            .and_then(|c| {
-                c.items
-                    .iter()
-                    .find(|i| matches!(i.kind, ConstraintKind::MaxGas(_)))
-            })
-            .map_or(bundle.span, |c| c.span);
+        let is_max_gas = |k: &ConstraintKind| matches!(k, ConstraintKind::MaxGas(_));
+        let span = constraint_span(analysis, bundle, is_max_gas).unwrap_or(bundle.span);
         let thousands = crate::ir::gas::thousands;
         out.push(
             Diagnostic::error(
