@@ -120,17 +120,25 @@ fn deadlines(source: &str, analysis: &mut Analysis, options: &CheckOptions) {
     use crate::check::OptLevel;
     use crate::diagnostic::Code;
     use mesh_grammar::ast::ConstraintKind;
+    // Where the checker's E0801s point: few, so each bundle looks them up.
+    let late: Vec<usize> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::DeadlineMissed)
+        .map(|d| d.primary.span.start)
+        .collect();
+    if late.is_empty() {
+        return;
+    }
     for index in 0..analysis.checked.bundles.len() {
         let Some(deadline) = analysis.checked.bundles[index].constraints.deadline else {
             continue;
         };
         let span_of = analysis.checked.bundles[index].span;
-        let late = analysis.diagnostics.iter().any(|d| {
-            d.code == Code::DeadlineMissed
-                && span_of.start <= d.primary.span.start
-                && d.primary.span.start < span_of.end
-        });
-        if !late {
+        if !late
+            .iter()
+            .any(|&at| span_of.start <= at && at < span_of.end)
+        {
             continue;
         }
         // Its only errors, if any, are the time model's E0801 (the caller
