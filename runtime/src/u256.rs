@@ -93,10 +93,25 @@ impl U256 {
         if self < rhs {
             return Some(U256::ZERO);
         }
-        // Binary long division: at most 256 shift-and-subtract steps.
+        let top = self.bit_length();
+        // A divisor below 2^127 keeps the running remainder, and the
+        // remainder shifted left once, inside a `u128`.
+        if let Some(d) = rhs.to_u128().filter(|d| d.leading_zeros() >= 1) {
+            let mut quotient = U256::ZERO;
+            let mut remainder = 0u128;
+            for bit in (0..top).rev() {
+                remainder = (remainder << 1) | u128::from(self.bit(bit));
+                if remainder >= d {
+                    remainder -= d;
+                    quotient.0[bit / 64] |= 1 << (bit % 64);
+                }
+            }
+            return Some(quotient);
+        }
+        // Binary long division: one shift-and-subtract step per bit.
         let mut quotient = U256::ZERO;
         let mut remainder = U256::ZERO;
-        for bit in (0..256).rev() {
+        for bit in (0..top).rev() {
             remainder = remainder.shl1();
             if self.bit(bit) {
                 remainder.0[0] |= 1;
@@ -107,6 +122,16 @@ impl U256 {
             }
         }
         Some(quotient)
+    }
+
+    /// The number of significant bits (0 for zero).
+    fn bit_length(self) -> usize {
+        for i in (0..4).rev() {
+            if self.0[i] != 0 {
+                return i * 64 + 64 - self.0[i].leading_zeros() as usize;
+            }
+        }
+        0
     }
 
     fn bit(self, n: usize) -> bool {
@@ -163,6 +188,21 @@ mod tests {
             prop_assert_eq!(p.to_u128(), Some(u128::from(a) * u128::from(b)));
             let q = p.checked_div(U256::from_u128(c)).and_then(U256::to_u128);
             prop_assert_eq!(q, Some(u128::from(a) * u128::from(b) / c));
+        }
+
+        #[test]
+        fn quotient_and_remainder_rebuild_the_dividend(
+            a in any::<u128>(), b in any::<u128>(), d in 1u128.., wide in any::<bool>()
+        ) {
+            // A divisor of either width: below 2^127 (the narrow path) or a
+            // full 256-bit value (the general one).
+            let n = U256::widening_mul(a, b);
+            let d = if wide { U256::widening_mul(d, d) } else { U256::from_u128(d) };
+            let q = n.checked_div(d).expect("non-zero divisor");
+            let back = q.checked_mul(d).expect("q * d <= n");
+            prop_assert!(back <= n);
+            let r = n.checked_sub(back).expect("n >= q * d");
+            prop_assert!(r < d);
         }
 
         #[test]
