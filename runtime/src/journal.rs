@@ -77,9 +77,10 @@ impl Journal {
             self.entries.push(Entry::WalletChainCreated {
                 chain: chain.to_string(),
             });
+            world.wallets.insert(chain.to_string(), BTreeMap::new());
         }
-        let balances = world.wallets.entry(chain.to_string()).or_default();
-        let old = balances.insert(token.to_string(), value);
+        let balances = world.wallets.get_mut(chain).expect("inserted above");
+        let old = set_balance(balances, token, value);
         self.entries.push(Entry::Wallet {
             chain: chain.to_string(),
             token: token.to_string(),
@@ -101,19 +102,21 @@ impl Journal {
             self.entries.push(Entry::LendersChainCreated {
                 chain: chain.to_string(),
             });
+            world.lenders.insert(chain.to_string(), BTreeMap::new());
         }
-        let lenders = world.lenders.entry(chain.to_string()).or_default();
+        let lenders = world.lenders.get_mut(chain).expect("inserted above");
         if !lenders.contains_key(protocol) {
             self.entries.push(Entry::LenderCreated {
                 chain: chain.to_string(),
                 protocol: protocol.to_string(),
             });
+            lenders.insert(protocol.to_string(), Lender::default());
         }
-        let lender = lenders.entry(protocol.to_string()).or_default();
+        let lender = lenders.get_mut(protocol).expect("inserted above");
         let (chain, protocol, token) = (chain.to_string(), protocol.to_string(), token.to_string());
         let entry = match balance {
             LenderBalance::Liquidity => {
-                let old = lender.liquidity.insert(token.clone(), value);
+                let old = set_balance(&mut lender.liquidity, &token, value);
                 Entry::Liquidity {
                     chain,
                     protocol,
@@ -122,7 +125,7 @@ impl Journal {
                 }
             }
             LenderBalance::Deposit => {
-                let old = lender.deposits.insert(token.clone(), value);
+                let old = set_balance(&mut lender.deposits, &token, value);
                 Entry::Deposit {
                     chain,
                     protocol,
@@ -226,6 +229,15 @@ impl Journal {
     /// Forgets every change (they are committed).
     pub fn clear(&mut self) {
         self.entries.clear();
+    }
+}
+
+/// Sets `map[key]` to `value`, allocating the key only for a new entry;
+/// returns the value it replaces.
+fn set_balance(map: &mut BTreeMap<String, u128>, key: &str, value: u128) -> Option<u128> {
+    match map.get_mut(key) {
+        Some(slot) => Some(std::mem::replace(slot, value)),
+        None => map.insert(key.to_string(), value),
     }
 }
 

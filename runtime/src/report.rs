@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use crate::amount::format_units;
 use crate::gas::Sender;
+use crate::registry::BridgeKind;
 use crate::session::{Loc, Revert};
 
 /// An amount with its token's decimals, so it can be written exactly.
@@ -39,12 +40,171 @@ impl Status {
     }
 }
 
+/// Who an approval lets spend a token: a protocol on the transaction's
+/// chain, or a bridge of one kind leaving it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpenderName {
+    Protocol(String),
+    Bridge(BridgeKind),
+}
+
+impl fmt::Display for SpenderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpenderName::Protocol(p) => f.write_str(p),
+            SpenderName::Bridge(k) => write!(f, "the {k} bridge"),
+        }
+    }
+}
+
+/// Which message a bridge transfer travelled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BridgeMessage {
+    /// Its own message.
+    Own,
+    /// The first transfer of a shared message (it pays the route's call).
+    SharedFirst,
+    /// A further transfer of the message before it.
+    SharedFurther,
+}
+
+/// What one call did. Kept as data while the bundle runs and put into
+/// words only when the report is rendered, so running a bundle formats
+/// nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    Input {
+        token: String,
+        amount: Amount,
+    },
+    Approve {
+        token: String,
+        spender: SpenderName,
+    },
+    Borrow {
+        flash: bool,
+        protocol: String,
+        token: String,
+        amount: Amount,
+    },
+    Repay {
+        flash: bool,
+        protocol: String,
+        token: String,
+        amount: Amount,
+        premium: Amount,
+    },
+    Swap {
+        exchange: String,
+        /// The tokens in the order the swap passes through them.
+        path: Vec<String>,
+        amount_in: Amount,
+        amount_out: Amount,
+    },
+    Deposit {
+        protocol: String,
+        token: String,
+        amount: Amount,
+    },
+    Withdraw {
+        protocol: String,
+        token: String,
+        amount: Amount,
+    },
+    Bridge {
+        token: String,
+        amount: Amount,
+        to: String,
+        kind: BridgeKind,
+        fee: Amount,
+        delay_blocks: u64,
+        message: BridgeMessage,
+    },
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Call::Input { token, amount } => write!(f, "input {amount} {token}"),
+            Call::Approve { token, spender } => write!(f, "approve {spender} to spend {token}"),
+            Call::Borrow {
+                flash,
+                protocol,
+                token,
+                amount,
+            } => {
+                let what = if *flash { "flash loan" } else { "borrow" };
+                write!(f, "{what} {amount} {token} from {protocol}")
+            }
+            Call::Repay {
+                flash,
+                protocol,
+                token,
+                amount,
+                premium,
+            } => {
+                let what = if *flash { "repay flash loan" } else { "repay" };
+                write!(
+                    f,
+                    "{what} {amount} {token} + premium {premium} {token} to {protocol}"
+                )
+            }
+            Call::Swap {
+                exchange,
+                path,
+                amount_in,
+                amount_out,
+            } => {
+                let first = path.first().map_or("", String::as_str);
+                let last = path.last().map_or("", String::as_str);
+                write!(
+                    f,
+                    "swap {amount_in} {first} for {amount_out} {last} on {exchange}"
+                )?;
+                if path.len() > 2 {
+                    write!(f, " via {}", path[1..path.len() - 1].join(", "))?;
+                }
+                Ok(())
+            }
+            Call::Deposit {
+                protocol,
+                token,
+                amount,
+            } => write!(f, "deposit {amount} {token} into {protocol}"),
+            Call::Withdraw {
+                protocol,
+                token,
+                amount,
+            } => write!(f, "withdraw {amount} {token} from {protocol}"),
+            Call::Bridge {
+                token,
+                amount,
+                to,
+                kind,
+                fee,
+                delay_blocks,
+                message,
+            } => {
+                write!(
+                    f,
+                    "bridge {amount} {token} to {to} via {kind} (fee {fee} {token}, {delay_blocks} blocks)"
+                )?;
+                match message {
+                    BridgeMessage::Own => Ok(()),
+                    BridgeMessage::SharedFirst => f.write_str(", shared message"),
+                    BridgeMessage::SharedFurther => f.write_str(", in the same message"),
+                }
+            }
+        }
+    }
+}
+
 /// One call made in a transaction, with the gas it was charged (for an
 /// executor's inner call: dispatch, address word, account access and the
 /// operation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallRecord {
-    pub what: String,
+    pub what: Call,
     pub gas: u64,
     pub loc: Loc,
 }

@@ -10,12 +10,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::amount::format_units;
 use crate::gas::{GasSchedule, Operation, Sender};
 use crate::journal::{Journal, LenderBalance};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{BridgeKind, ProtocolKind, RouteInfo};
-use crate::report::{Amount, CallRecord, Report, Status, TxRecord};
+use crate::report::{
+    Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord,
+};
 use crate::u256::U256;
 use crate::world::{Exchange, Pair, World};
 
@@ -87,21 +88,6 @@ pub enum Spender<'a> {
     Protocol(&'a str),
     /// A bridge of this kind on the transaction's chain.
     Bridge(BridgeKind),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum SpenderKey {
-    Protocol(String),
-    Bridge(BridgeKind),
-}
-
-impl fmt::Display for SpenderKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpenderKey::Protocol(p) => f.write_str(p),
-            SpenderKey::Bridge(k) => write!(f, "the {k} bridge"),
-        }
-    }
 }
 
 /// An invariant a bundle can demand.
@@ -226,24 +212,65 @@ pub struct Session {
     schedule: GasSchedule,
     bundle: String,
     journal: Journal,
-    holdings: BTreeMap<(String, String), u128>,
+    /// (chain, token) → what the bundle holds.
+    holdings: ByTwo<u128>,
     obligations: BTreeMap<(String, String, String), Obligation>,
     /// Wallet approvals are used up by the spend they precede; executor
     /// approvals stand for the rest of the bundle.
-    approvals: BTreeMap<(String, Sender, String, SpenderKey), u32>,
+    approvals: BTreeMap<(String, Sender, String, SpenderName), u32>,
     tx: Option<OpenTx>,
+    /// The transactions that have ended (handed to the report at finish).
     transactions: Vec<TxRecord>,
+    /// Their gas, all chains.
+    closed_gas: u64,
     clock: u64,
     parallel: Vec<ParallelFrame>,
     /// `k` of every pair a swap touched, as it was before the first swap.
     k_before: BTreeMap<(String, String, (String, String)), U256>,
-    wallets_before: BTreeMap<String, BTreeMap<String, u128>>,
-    touched_wallet: BTreeSet<(String, String)>,
+    /// (chain, token) → the wallet's balance before the bundle first
+    /// touched it.
+    wallets_before: ByTwo<u128>,
     loc: Loc,
     state: State,
 }
 
 type Outcome<T> = Result<T, Revert>;
+
+/// A map keyed by two names (chain, token), read with borrowed names: a key
+/// is allocated only when an entry is first made. Iterates in key order, as
+/// a map keyed by the pair would.
+#[derive(Debug, Default)]
+struct ByTwo<V> {
+    outer: BTreeMap<String, BTreeMap<String, V>>,
+}
+
+impl<V: Copy> ByTwo<V> {
+    fn get(&self, a: &str, b: &str) -> Option<V> {
+        self.outer.get(a)?.get(b).copied()
+    }
+
+    /// The entry for `(a, b)`, made with `init()` if absent.
+    fn entry(&mut self, a: &str, b: &str, init: impl FnOnce() -> V) -> &mut V {
+        if !self.outer.contains_key(a) {
+            self.outer.insert(a.to_string(), BTreeMap::new());
+        }
+        let inner = self.outer.get_mut(a).expect("inserted above");
+        if !inner.contains_key(b) {
+            inner.insert(b.to_string(), init());
+        }
+        inner.get_mut(b).expect("inserted above")
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str, V)> + '_ {
+        self.outer
+            .iter()
+            .flat_map(|(a, m)| m.iter().map(move |(b, v)| (a.as_str(), b.as_str(), *v)))
+    }
+
+    fn clear(&mut self) {
+        self.outer.clear();
+    }
+}
 
 impl Session {
     /// A session of bundle `bundle` on `world`, metered with the standard schedule.
@@ -252,22 +279,21 @@ impl Session {
     }
 
     pub fn with_schedule(world: World, bundle: &str, schedule: GasSchedule) -> Session {
-        let wallets_before = world.wallets.clone();
         Session {
             world,
             schedule,
             bundle: bundle.to_string(),
             journal: Journal::new(),
-            holdings: BTreeMap::new(),
+            holdings: ByTwo::default(),
             obligations: BTreeMap::new(),
             approvals: BTreeMap::new(),
             tx: None,
             transactions: Vec::new(),
+            closed_gas: 0,
             clock: 0,
             parallel: Vec::new(),
             k_before: BTreeMap::new(),
-            wallets_before,
-            touched_wallet: BTreeSet::new(),
+            wallets_before: ByTwo::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
         }
@@ -287,6 +313,15 @@ impl Session {
         self.world
     }
 
+    /// The world as it was before the session began, whether the bundle
+    /// committed or reverted: every change it made is undone. A host that
+    /// runs a bundle many times resets the world this way, at the cost of
+    /// the changes made rather than of a copy of the world.
+    pub fn rewind(mut self) -> World {
+        self.journal.undo(&mut self.world);
+        self.world
+    }
+
     pub fn schedule(&self) -> &GasSchedule {
         &self.schedule
     }
@@ -296,9 +331,9 @@ impl Session {
         self.clock
     }
 
-    /// Gas metered so far, all chains.
+    /// Gas metered so far, all chains (after `finish`: the bundle's total).
     pub fn gas_total(&self) -> u64 {
-        self.transactions.iter().map(|t| t.gas).sum::<u64>() + self.tx.as_ref().map_or(0, |t| t.gas)
+        self.closed_gas + self.tx.as_ref().map_or(0, |t| t.gas)
     }
 
     /// The open obligations: (chain, protocol, token, principal, premium).
@@ -403,8 +438,13 @@ impl Session {
     }
 
     fn fmt(&self, amount: u128, token: &str) -> String {
+        format!("{} {token}", self.amount(amount, token))
+    }
+
+    /// `amount` base units of `token`, with its decimals.
+    fn amount(&self, base: u128, token: &str) -> Amount {
         let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
-        format!("{} {token}", format_units(amount, decimals))
+        Amount { base, decimals }
     }
 
     fn check_chain(&self, chain: &str) -> Outcome<()> {
@@ -451,17 +491,11 @@ impl Session {
     }
 
     fn holding_of(&self, chain: &str, token: &str) -> u128 {
-        self.holdings
-            .get(&(chain.to_string(), token.to_string()))
-            .copied()
-            .unwrap_or(0)
+        self.holdings.get(chain, token).unwrap_or(0)
     }
 
     fn add_holding(&mut self, chain: &str, token: &str, amount: u128) -> Outcome<()> {
-        let slot = self
-            .holdings
-            .entry((chain.to_string(), token.to_string()))
-            .or_insert(0);
+        let slot = self.holdings.entry(chain, token, || 0);
         *slot = slot.checked_add(amount).ok_or_else(|| Revert {
             reason: "arithmetic overflow".into(),
             loc: self.loc,
@@ -478,8 +512,7 @@ impl Session {
                 self.fmt(held, token)
             )));
         }
-        self.holdings
-            .insert((chain.to_string(), token.to_string()), held - amount);
+        *self.holdings.entry(chain, token, || 0) = held - amount;
         Ok(())
     }
 
@@ -527,13 +560,20 @@ impl Session {
                     s.fmt(o.principal, token)
                 );
                 let loc = o.loc;
-                s.transactions.push(TxRecord::from_open(tx.chain, tx.sender, tx.block, tx.gas, tx.calls));
+                s.close(tx);
                 return Err(Revert { reason, loc });
             }
-            s.transactions
-                .push(TxRecord::from_open(tx.chain, tx.sender, tx.block, tx.gas, tx.calls));
+            s.close(tx);
             Ok(())
         })
+    }
+
+    /// Records a transaction that has ended (or was left open by a failure).
+    fn close(&mut self, tx: OpenTx) {
+        self.closed_gas = self.closed_gas.saturating_add(tx.gas);
+        self.transactions.push(TxRecord::from_open(
+            tx.chain, tx.sender, tx.block, tx.gas, tx.calls,
+        ));
     }
 
     fn no_open_tx(&self, what: &str) -> Outcome<()> {
@@ -592,7 +632,7 @@ impl Session {
     /// transaction's `to` (warm) and the only call; from the executor each
     /// inner call pays dispatch, its address word and an account access.
     fn meter_call(&mut self, account: Account, op_gas: u64) -> Outcome<u64> {
-        let schedule = self.schedule.clone();
+        let schedule = &self.schedule;
         let loc = self.loc;
         let tx = self.tx.as_mut().expect("checked by open_tx");
         let first_touch = tx.warm.insert(account);
@@ -615,7 +655,7 @@ impl Session {
         Ok(gas)
     }
 
-    fn record(&mut self, what: String, gas: u64) {
+    fn record(&mut self, what: Call, gas: u64) {
         let loc = self.loc;
         if let Some(tx) = self.tx.as_mut() {
             tx.calls.push(CallRecord { what, gas, loc });
@@ -624,7 +664,7 @@ impl Session {
 
     // ----- approvals -----------------------------------------------------
 
-    fn spender_key(&self, chain: &str, spender: Spender<'_>) -> Outcome<SpenderKey> {
+    fn spender_key(&self, chain: &str, spender: Spender<'_>) -> Outcome<SpenderName> {
         match spender {
             Spender::Protocol(p) => {
                 if self.world.registry.protocol(p).is_none() {
@@ -633,7 +673,7 @@ impl Session {
                 if !self.world.registry.protocol_on_chain(p, chain) {
                     return Err(self.revert_value(format!("{p} is not deployed on {chain}")));
                 }
-                Ok(SpenderKey::Protocol(p.to_string()))
+                Ok(SpenderName::Protocol(p.to_string()))
             }
             Spender::Bridge(kind) => {
                 if !self
@@ -645,7 +685,7 @@ impl Session {
                 {
                     return Err(self.revert_value(format!("no {kind} bridge leaves {chain}")));
                 }
-                Ok(SpenderKey::Bridge(kind))
+                Ok(SpenderName::Bridge(kind))
             }
         }
     }
@@ -661,10 +701,16 @@ impl Session {
             let key = s.spender_key(&chain, spender)?;
             let op = s.schedule.operation(sender, &Operation::Approve);
             let gas = s.meter_call(Account::Token(token.to_string()), op)?;
-            s.record(format!("approve {key} to spend {token}"), gas);
             *s.approvals
-                .entry((chain, sender, token.to_string(), key))
+                .entry((chain, sender, token.to_string(), key.clone()))
                 .or_insert(0) += 1;
+            s.record(
+                Call::Approve {
+                    token: token.to_string(),
+                    spender: key,
+                },
+                gas,
+            );
             Ok(())
         })
     }
@@ -674,7 +720,7 @@ impl Session {
         chain: &str,
         sender: Sender,
         token: &str,
-        key: SpenderKey,
+        key: SpenderName,
     ) -> Outcome<()> {
         let entry = (chain.to_string(), sender, token.to_string(), key);
         let held = match (sender, self.approvals.get_mut(&entry)) {
@@ -715,12 +761,17 @@ impl Session {
                     s.fmt(amount, token)
                 )));
             }
-            s.touched_wallet
-                .insert((chain.to_string(), token.to_string()));
+            s.wallets_before.entry(chain, token, || balance);
             s.journal
                 .set_wallet(&mut s.world, chain, token, balance - amount);
             s.add_holding(chain, token, amount)?;
-            s.record(format!("input {}", s.fmt(amount, token)), 0);
+            s.record(
+                Call::Input {
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                },
+                0,
+            );
             Ok(())
         })
     }
@@ -768,9 +819,13 @@ impl Session {
             let (chain, sender) = s.open_tx("a borrow")?;
             s.check_protocol(&chain, protocol, ProtocolKind::Lender)?;
             s.check_token(&chain, token)?;
-            let info = s.world.registry.protocol(protocol).expect("checked").clone();
+            let (premium_bps, flash_loans) = s
+                .world
+                .registry
+                .protocol(protocol)
+                .map_or((0, false), |p| (p.premium_bps, p.flash_loans));
             if kind == LoanKind::Flash {
-                if !info.flash_loans {
+                if !flash_loans {
                     return Err(s.revert_value(format!("{protocol} offers no flash loans")));
                 }
                 if sender != Sender::Executor {
@@ -785,7 +840,7 @@ impl Session {
                     s.fmt(amount, token)
                 )));
             }
-            let premium = maths::premium(amount, info.premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
+            let premium = maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
             let key = (chain.clone(), protocol.to_string(), token.to_string());
             let tx_index = s.transactions.len();
             let loc = s.loc;
@@ -813,11 +868,15 @@ impl Session {
             o.premium = o.premium.checked_add(premium).ok_or_else(|| Revert { reason: "arithmetic overflow".into(), loc })?;
             s.set_lender_balance(&chain, protocol, LenderBalance::Liquidity, token, liquidity - amount);
             s.add_holding(&chain, token, amount)?;
-            let what = match kind {
-                LoanKind::Flash => "flash loan",
-                LoanKind::Ordinary => "borrow",
-            };
-            s.record(format!("{what} {} from {protocol}", s.fmt(amount, token)), gas);
+            s.record(
+                Call::Borrow {
+                    flash: kind == LoanKind::Flash,
+                    protocol: protocol.to_string(),
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                },
+                gas,
+            );
             Ok(amount)
         })
     }
@@ -848,14 +907,13 @@ impl Session {
                     s.revert_value("a flash loan is repaid in the transaction that took it")
                 );
             }
-            let info = s
+            let premium_bps = s
                 .world
                 .registry
                 .protocol(protocol)
-                .expect("checked")
-                .clone();
-            let premium = maths::premium(amount, info.premium_bps)
-                .map_err(|e| s.revert_value(e.to_string()))?;
+                .map_or(0, |p| p.premium_bps);
+            let premium =
+                maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
@@ -864,7 +922,7 @@ impl Session {
                 &chain,
                 sender,
                 token,
-                SpenderKey::Protocol(protocol.to_string()),
+                SpenderName::Protocol(protocol.to_string()),
             )?;
             let gas = match owed.kind {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
@@ -891,16 +949,14 @@ impl Session {
             if o.principal == 0 {
                 s.obligations.remove(&key);
             }
-            let what = match owed.kind {
-                LoanKind::Flash => "repay flash loan",
-                LoanKind::Ordinary => "repay",
-            };
             s.record(
-                format!(
-                    "{what} {} + premium {} to {protocol}",
-                    s.fmt(amount, token),
-                    s.fmt(premium, token)
-                ),
+                Call::Repay {
+                    flash: owed.kind == LoanKind::Flash,
+                    protocol: protocol.to_string(),
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                    premium: s.amount(premium, token),
+                },
                 gas,
             );
             Ok(())
@@ -1021,7 +1077,7 @@ impl Session {
                     &chain,
                     sender,
                     token_in,
-                    SpenderKey::Protocol(exchange.to_string()),
+                    SpenderName::Protocol(exchange.to_string()),
                 )?;
             }
             let gas = match sender {
@@ -1064,17 +1120,13 @@ impl Session {
                     .set_reserves(&mut s.world, &chain, exchange, pair_key, *pair);
             }
             s.add_holding(&chain, token_out, current)?;
-            let via = if path.len() > 2 {
-                format!(" via {}", path[1..path.len() - 1].join(", "))
-            } else {
-                String::new()
-            };
             s.record(
-                format!(
-                    "swap {} for {} on {exchange}{via}",
-                    s.fmt(amount, token_in),
-                    s.fmt(current, token_out)
-                ),
+                Call::Swap {
+                    exchange: exchange.to_string(),
+                    path: path.iter().map(|t| t.to_string()).collect(),
+                    amount_in: s.amount(amount, token_in),
+                    amount_out: s.amount(current, token_out),
+                },
                 gas,
             );
             Ok(current)
@@ -1099,7 +1151,7 @@ impl Session {
                 &chain,
                 sender,
                 token,
-                SpenderKey::Protocol(protocol.to_string()),
+                SpenderName::Protocol(protocol.to_string()),
             )?;
             let op = s.schedule.operation(sender, &Operation::Deposit);
             let gas = s.meter_call(Account::Pool(protocol.to_string()), op)?;
@@ -1112,7 +1164,11 @@ impl Session {
                 new_liquidity,
             );
             s.record(
-                format!("deposit {} into {protocol}", s.fmt(amount, token)),
+                Call::Deposit {
+                    protocol: protocol.to_string(),
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                },
                 gas,
             );
             Ok(())
@@ -1147,7 +1203,14 @@ impl Session {
             s.set_lender_balance(&chain, protocol, LenderBalance::Deposit, token, deposit - amount);
             s.set_lender_balance(&chain, protocol, LenderBalance::Liquidity, token, liquidity - amount);
             s.add_holding(&chain, token, amount)?;
-            s.record(format!("withdraw {} from {protocol}", s.fmt(amount, token)), gas);
+            s.record(
+                Call::Withdraw {
+                    protocol: protocol.to_string(),
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                },
+                gas,
+            );
             Ok(amount)
         })
     }
@@ -1174,30 +1237,31 @@ impl Session {
                 Some(k) => s.world.registry.route(&chain, to, k),
                 None => s.world.registry.most_trusted_route(&chain, to),
             };
-            let Some(route) = route.cloned() else {
+            let Some(route) = route else {
                 let via = kind.map(|k| format!(" via {k}")).unwrap_or_default();
                 return Err(s.revert_value(format!("no bridge route from {chain} to {to}{via}")));
             };
+            let (route_kind, delay_blocks) = (route.kind, route.delay_blocks);
             let fee = route
                 .fee_on(amount)
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+            let op = s.schedule.operation(sender, &Operation::Bridge { route });
             let delivered = amount - fee;
             s.take_holding(&chain, token, amount, "bridge")?;
-            s.use_approval(&chain, sender, token, SpenderKey::Bridge(route.kind))?;
-            let op = s
-                .schedule
-                .operation(sender, &Operation::Bridge { route: &route });
-            let gas = s.meter_call(Account::Bridge(route.kind), op)?;
+            s.use_approval(&chain, sender, token, SpenderName::Bridge(route_kind))?;
+            let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
-            s.clock += route.delay_blocks;
+            s.clock += delay_blocks;
             s.record(
-                format!(
-                    "bridge {} to {to} via {} (fee {}, {} blocks)",
-                    s.fmt(amount, token),
-                    route.kind,
-                    s.fmt(fee, token),
-                    route.delay_blocks
-                ),
+                Call::Bridge {
+                    token: token.to_string(),
+                    amount: s.amount(amount, token),
+                    to: to.to_string(),
+                    kind: route_kind,
+                    fee: s.amount(fee, token),
+                    delay_blocks,
+                    message: BridgeMessage::Own,
+                },
                 gas,
             );
             Ok(delivered)
@@ -1246,7 +1310,7 @@ impl Session {
                     .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
                 let delivered = amount - fee;
                 s.take_holding(&chain, token, amount, "bridge")?;
-                s.use_approval(&chain, sender, token, SpenderKey::Bridge(route.kind))?;
+                s.use_approval(&chain, sender, token, SpenderName::Bridge(route.kind))?;
                 let gas = if i == 0 {
                     let op = s
                         .schedule
@@ -1258,14 +1322,19 @@ impl Session {
                 s.add_holding(to, token, delivered)?;
                 s.clock += route.delay_blocks;
                 s.record(
-                    format!(
-                        "bridge {} to {to} via {} (fee {}, {} blocks){}",
-                        s.fmt(amount, token),
-                        route.kind,
-                        s.fmt(fee, token),
-                        route.delay_blocks,
-                        if i == 0 { ", shared message" } else { ", in the same message" }
-                    ),
+                    Call::Bridge {
+                        token: token.to_string(),
+                        amount: s.amount(amount, token),
+                        to: to.to_string(),
+                        kind: route.kind,
+                        fee: s.amount(fee, token),
+                        delay_blocks: route.delay_blocks,
+                        message: if i == 0 {
+                            BridgeMessage::SharedFirst
+                        } else {
+                            BridgeMessage::SharedFurther
+                        },
+                    },
                     gas,
                 );
                 arrived.push(delivered);
@@ -1277,7 +1346,7 @@ impl Session {
     /// Meters a further transfer of a shared bridge message: its entry and
     /// the access to its token, cold on first touch in the transaction.
     fn meter_batch_entry(&mut self, account: Account) -> u64 {
-        let schedule = self.schedule.clone();
+        let schedule = &self.schedule;
         let Some(tx) = self.tx.as_mut() else {
             return 0;
         };
@@ -1307,48 +1376,43 @@ impl Session {
         };
         // A transaction left open by a failure still counts what it metered.
         if let Some(tx) = self.tx.take() {
-            self.transactions.push(TxRecord::from_open(
-                tx.chain, tx.sender, tx.block, tx.gas, tx.calls,
-            ));
+            self.close(tx);
         }
         let mut result = BTreeMap::new();
         if revert.is_some() {
             self.journal.undo(&mut self.world);
             self.holdings.clear();
         } else {
-            for ((chain, token), amount) in std::mem::take(&mut self.holdings) {
+            let holdings = std::mem::take(&mut self.holdings);
+            for (chain, token, amount) in holdings.iter() {
                 if amount == 0 {
                     continue;
                 }
-                let balance = self.world.wallet_balance(&chain, &token);
+                let balance = self.world.wallet_balance(chain, token);
                 let new = balance.saturating_add(amount);
-                self.journal
-                    .set_wallet(&mut self.world, &chain, &token, new);
-                self.touched_wallet.insert((chain.clone(), token.clone()));
-                let decimals = self.world.registry.token(&token).map_or(0, |t| t.decimals);
-                result.entry(chain).or_insert_with(BTreeMap::new).insert(
-                    token,
-                    Amount {
-                        base: amount,
-                        decimals,
-                    },
-                );
+                self.wallets_before.entry(chain, token, || balance);
+                // Kept in the journal, so that `rewind` can undo a commit too.
+                self.journal.set_wallet(&mut self.world, chain, token, new);
+                let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
+                result
+                    .entry(chain.to_string())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(
+                        token.to_string(),
+                        Amount {
+                            base: amount,
+                            decimals,
+                        },
+                    );
             }
-            self.journal.clear();
         }
         let mut wallet = Vec::new();
-        for (chain, token) in &self.touched_wallet {
+        for (chain, token, before) in self.wallets_before.iter() {
             let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
-            let before = self
-                .wallets_before
-                .get(chain)
-                .and_then(|w| w.get(token))
-                .copied()
-                .unwrap_or(0);
             let after = self.world.wallet_balance(chain, token);
             wallet.push((
-                chain.clone(),
-                token.clone(),
+                chain.to_string(),
+                token.to_string(),
                 Amount {
                     base: before,
                     decimals,
@@ -1367,7 +1431,7 @@ impl Session {
                 Status::Committed
             },
             revert,
-            transactions: self.transactions.clone(),
+            transactions: std::mem::take(&mut self.transactions),
             blocks: self.clock,
             result,
             wallet,
