@@ -145,6 +145,39 @@ pub fn bps_ceil(amount: u128, bps: u32) -> Option<u128> {
     whole.checked_add(part)
 }
 
+/// A chain of a registry, by its index in `Registry::chains`: what a name
+/// resolves to once, so that later uses compare numbers, not texts. An id
+/// means something only for the registry that gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChainId(u32);
+
+/// A token of a registry, by its index in `Registry::tokens`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(u32);
+
+/// A protocol of a registry, by its index in `Registry::protocols`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProtocolId(u32);
+
+macro_rules! id_index {
+    ($($id:ident),*) => {$(
+        impl $id {
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    )*};
+}
+id_index!(ChainId, TokenId, ProtocolId);
+
+/// The index of the first item that matches, if it fits an id.
+fn position<T>(items: &[T], matches: impl Fn(&T) -> bool) -> Option<u32> {
+    items
+        .iter()
+        .position(matches)
+        .and_then(|i| u32::try_from(i).ok())
+}
+
 /// Why a token declaration could not extend the registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RegistryError {
@@ -310,6 +343,33 @@ impl Registry {
             protocols,
             routes,
         }
+    }
+
+    /// The chain named `name`, by index.
+    pub fn chain_id(&self, name: &str) -> Option<ChainId> {
+        position(&self.chains, |c| c.name == name).map(ChainId)
+    }
+
+    /// The token `symbol`, by index.
+    pub fn token_id(&self, symbol: &str) -> Option<TokenId> {
+        position(&self.tokens, |t| t.symbol == symbol).map(TokenId)
+    }
+
+    /// The protocol named `name`, by index.
+    pub fn protocol_id(&self, name: &str) -> Option<ProtocolId> {
+        position(&self.protocols, |p| p.name == name).map(ProtocolId)
+    }
+
+    pub fn chain_at(&self, id: ChainId) -> Option<&ChainInfo> {
+        self.chains.get(id.index())
+    }
+
+    pub fn token_at(&self, id: TokenId) -> Option<&TokenInfo> {
+        self.tokens.get(id.index())
+    }
+
+    pub fn protocol_at(&self, id: ProtocolId) -> Option<&ProtocolInfo> {
+        self.protocols.get(id.index())
     }
 
     pub fn chain(&self, name: &str) -> Option<&ChainInfo> {

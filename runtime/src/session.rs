@@ -6,19 +6,25 @@
 //!
 //! The session never decides how actions group into transactions: it meters
 //! exactly what it is told.
+//!
+//! Chains, tokens and protocols are named either by text (`"WETH"`), which
+//! the session resolves against its world's registry at each call, or by
+//! ids resolved once beforehand ([`Named`]): generated code resolves each
+//! name once per run, and every call after that compares numbers. Inside,
+//! the session keys everything by id, so a call copies no text.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::gas::{GasSchedule, Operation, Sender};
-use crate::journal::{Journal, LenderBalance};
+use crate::journal::{Journal, LenderBalance, NotInWorld};
 use crate::maths::{self, constant_product, MathError};
-use crate::registry::{BridgeKind, ProtocolKind, RouteInfo};
+use crate::registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, Registry, TokenId};
 use crate::report::{
     Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord,
 };
 use crate::u256::U256;
-use crate::world::{Exchange, Pair, World};
+use crate::world::{Pair, World};
 
 /// A source location: line and column, 1-based (0 when unknown).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,12 +88,70 @@ pub enum LoanKind {
 
 /// Who an approval lets spend a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spender<'a> {
+pub enum Spender<P> {
     /// A protocol on the transaction's chain (a lender, or an exchange's
-    /// router or pairs).
-    Protocol(&'a str),
+    /// router or pairs), named as [`Named`] allows.
+    Protocol(P),
     /// A bridge of this kind on the transaction's chain.
     Bridge(BridgeKind),
+}
+
+/// A name the session resolves against its world's registry: text, looked
+/// up at each use, or an id resolved before (see [`NameRef`]).
+pub trait Named<Id>: Copy {
+    /// The id, or the name as an "unknown …" message shows it.
+    fn resolve(self, registry: &Registry) -> Result<Id, String>;
+}
+
+macro_rules! named_by_text {
+    ($id:ty, $lookup:ident) => {
+        impl<T: AsRef<str> + ?Sized> Named<$id> for &T {
+            fn resolve(self, registry: &Registry) -> Result<$id, String> {
+                let text = self.as_ref();
+                registry.$lookup(text).ok_or_else(|| text.to_string())
+            }
+        }
+    };
+}
+named_by_text!(ChainId, chain_id);
+named_by_text!(TokenId, token_id);
+named_by_text!(ProtocolId, protocol_id);
+
+macro_rules! named_by_id {
+    ($id:ty, $at:ident) => {
+        impl Named<$id> for $id {
+            fn resolve(self, registry: &Registry) -> Result<$id, String> {
+                match registry.$at(self) {
+                    Some(_) => Ok(self),
+                    None => Err(format!("#{}", self.index())),
+                }
+            }
+        }
+    };
+}
+named_by_id!(ChainId, chain_at);
+named_by_id!(TokenId, token_at);
+named_by_id!(ProtocolId, protocol_at);
+
+/// A name that was resolved once if the world knows it, or is still its
+/// text if not (so that using it reverts exactly as the text would).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRef<'a, Id> {
+    Id(Id),
+    Text(&'a str),
+}
+
+impl<'a, Id> Named<Id> for NameRef<'a, Id>
+where
+    Id: Named<Id>,
+    &'a str: Named<Id>,
+{
+    fn resolve(self, registry: &Registry) -> Result<Id, String> {
+        match self {
+            NameRef::Id(id) => id.resolve(registry),
+            NameRef::Text(text) => text.resolve(registry),
+        }
+    }
 }
 
 /// An invariant a bundle can demand.
@@ -172,26 +236,99 @@ struct Obligation {
     tx_index: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// The pair of two tokens, keyed `(token0, token1)` as the world keys it
+/// (by symbol).
+type PairKey = (TokenId, TokenId);
+
+/// A contract a transaction calls, for warm and cold accesses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Account {
-    Token(String),
-    Pool(String),
-    Router(String),
-    Pair(String, (String, String)),
+    Token(TokenId),
+    Pool(ProtocolId),
+    Router(ProtocolId),
+    Pair(ProtocolId, PairKey),
     Bridge(BridgeKind),
+}
+
+/// Who an approval lets spend, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpenderKey {
+    Protocol(ProtocolId),
+    Bridge(BridgeKind),
+}
+
+/// A small map searched in order. A bundle touches a handful of keys, and
+/// a scan of a few ids costs less than a tree or a hash table; the order of
+/// first insertion is kept, and whoever needs the order of names sorts.
+#[derive(Clone, Debug)]
+struct Slots<K, V> {
+    items: Vec<(K, V)>,
+}
+
+impl<K, V> Default for Slots<K, V> {
+    fn default() -> Self {
+        Slots { items: Vec::new() }
+    }
+}
+
+impl<K: Copy + PartialEq, V> Slots<K, V> {
+    fn get(&self, key: K) -> Option<&V> {
+        self.items.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, key: K) -> Option<&mut V> {
+        self.items
+            .iter_mut()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The entry for `key`, made with `init()` if absent.
+    fn entry(&mut self, key: K, init: impl FnOnce() -> V) -> &mut V {
+        let at = match self.items.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.items.push((key, init()));
+                self.items.len() - 1
+            }
+        };
+        &mut self.items[at].1
+    }
+
+    /// Inserts `value` unless `key` is present (which keeps its value).
+    fn insert_new(&mut self, key: K, value: V) -> bool {
+        if self.get(key).is_some() {
+            return false;
+        }
+        self.items.push((key, value));
+        true
+    }
+
+    fn remove(&mut self, key: K) -> Option<V> {
+        let i = self.items.iter().position(|(k, _)| *k == key)?;
+        Some(self.items.remove(i).1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(K, V)> {
+        self.items.iter()
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+    }
 }
 
 #[derive(Debug)]
 struct OpenTx {
-    chain: String,
+    chain: ChainId,
     sender: Sender,
     block: u64,
     gas: u64,
     calls: Vec<CallRecord>,
     /// Calls that reached a contract (a wallet transaction makes one).
     contract_calls: usize,
-    warm: BTreeSet<Account>,
-    swapped_pairs: BTreeSet<(String, (String, String))>,
+    warm: Slots<Account, ()>,
+    swapped_pairs: Slots<(ProtocolId, PairKey), ()>,
 }
 
 #[derive(Debug)]
@@ -213,11 +350,11 @@ pub struct Session {
     bundle: String,
     journal: Journal,
     /// (chain, token) → what the bundle holds.
-    holdings: ByTwo<u128>,
-    obligations: BTreeMap<(String, String, String), Obligation>,
+    holdings: Slots<(ChainId, TokenId), u128>,
+    obligations: Slots<(ChainId, ProtocolId, TokenId), Obligation>,
     /// Wallet approvals are used up by the spend they precede; executor
     /// approvals stand for the rest of the bundle.
-    approvals: BTreeMap<(String, Sender, String, SpenderName), u32>,
+    approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
     tx: Option<OpenTx>,
     /// The transactions that have ended (handed to the report at finish).
     transactions: Vec<TxRecord>,
@@ -226,51 +363,15 @@ pub struct Session {
     clock: u64,
     parallel: Vec<ParallelFrame>,
     /// `k` of every pair a swap touched, as it was before the first swap.
-    k_before: BTreeMap<(String, String, (String, String)), U256>,
+    k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
     /// (chain, token) → the wallet's balance before the bundle first
     /// touched it.
-    wallets_before: ByTwo<u128>,
+    wallets_before: Slots<(ChainId, TokenId), u128>,
     loc: Loc,
     state: State,
 }
 
 type Outcome<T> = Result<T, Revert>;
-
-/// A map keyed by two names (chain, token), read with borrowed names: a key
-/// is allocated only when an entry is first made. Iterates in key order, as
-/// a map keyed by the pair would.
-#[derive(Debug, Default)]
-struct ByTwo<V> {
-    outer: BTreeMap<String, BTreeMap<String, V>>,
-}
-
-impl<V: Copy> ByTwo<V> {
-    fn get(&self, a: &str, b: &str) -> Option<V> {
-        self.outer.get(a)?.get(b).copied()
-    }
-
-    /// The entry for `(a, b)`, made with `init()` if absent.
-    fn entry(&mut self, a: &str, b: &str, init: impl FnOnce() -> V) -> &mut V {
-        if !self.outer.contains_key(a) {
-            self.outer.insert(a.to_string(), BTreeMap::new());
-        }
-        let inner = self.outer.get_mut(a).expect("inserted above");
-        if !inner.contains_key(b) {
-            inner.insert(b.to_string(), init());
-        }
-        inner.get_mut(b).expect("inserted above")
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&str, &str, V)> + '_ {
-        self.outer
-            .iter()
-            .flat_map(|(a, m)| m.iter().map(move |(b, v)| (a.as_str(), b.as_str(), *v)))
-    }
-
-    fn clear(&mut self) {
-        self.outer.clear();
-    }
-}
 
 impl Session {
     /// A session of bundle `bundle` on `world`, metered with the standard schedule.
@@ -284,16 +385,16 @@ impl Session {
             schedule,
             bundle: bundle.to_string(),
             journal: Journal::new(),
-            holdings: ByTwo::default(),
-            obligations: BTreeMap::new(),
-            approvals: BTreeMap::new(),
+            holdings: Slots::default(),
+            obligations: Slots::default(),
+            approvals: Slots::default(),
             tx: None,
             transactions: Vec::new(),
             closed_gas: 0,
             clock: 0,
             parallel: Vec::new(),
-            k_before: BTreeMap::new(),
-            wallets_before: ByTwo::default(),
+            k_before: Slots::default(),
+            wallets_before: Slots::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
         }
@@ -336,12 +437,24 @@ impl Session {
         self.closed_gas + self.tx.as_ref().map_or(0, |t| t.gas)
     }
 
-    /// The open obligations: (chain, protocol, token, principal, premium).
+    /// The open obligations, in the order of their names: (chain, protocol,
+    /// token, principal, premium).
     pub fn obligations(&self) -> Vec<(String, String, String, u128, u128)> {
-        self.obligations
+        let mut open: Vec<(String, String, String, u128, u128)> = self
+            .obligations
             .iter()
-            .map(|((c, p, t), o)| (c.clone(), p.clone(), t.clone(), o.principal, o.premium))
-            .collect()
+            .map(|((c, p, t), o)| {
+                (
+                    self.chain_name(*c).to_string(),
+                    self.protocol_name(*p).to_string(),
+                    self.token_name(*t).to_string(),
+                    o.principal,
+                    o.premium,
+                )
+            })
+            .collect();
+        open.sort();
+        open
     }
 
     /// The revert that stopped the bundle, if any.
@@ -359,9 +472,9 @@ impl Session {
     }
 
     /// Parses a decimal amount of `token` (`"100.2"`) into base units.
-    pub fn units(&self, token: &str, text: &str) -> Outcome<u128> {
-        let decimals = self.decimals(token)?;
-        crate::amount::parse_units(text, decimals)
+    pub fn units(&self, token: impl Named<TokenId>, text: &str) -> Outcome<u128> {
+        let token = self.token_id(token)?;
+        crate::amount::parse_units(text, self.decimals(token))
             .map_err(|e| self.revert_value(format!("amount \"{text}\" {e}")))
     }
 
@@ -427,120 +540,241 @@ impl Session {
         }
     }
 
-    // ----- names ---------------------------------------------------------
-
-    fn decimals(&self, token: &str) -> Outcome<u8> {
-        self.world
-            .registry
-            .token(token)
-            .map(|t| t.decimals)
-            .ok_or_else(|| self.revert_value(format!("unknown token `{token}`")))
+    /// A change the journal could not make: ids are resolved against this
+    /// world before any change, so this is the runtime's own fault.
+    fn not_in_world(&self, _: NotInWorld) -> Revert {
+        self.revert_value("internal error: a change names something the world does not have")
     }
 
-    fn fmt(&self, amount: u128, token: &str) -> String {
-        format!("{} {token}", self.amount(amount, token))
+    // ----- names ---------------------------------------------------------
+
+    fn chain_id(&self, chain: impl Named<ChainId>) -> Outcome<ChainId> {
+        chain
+            .resolve(&self.world.registry)
+            .map_err(|name| self.revert_value(format!("unknown chain `{name}`")))
+    }
+
+    fn token_id(&self, token: impl Named<TokenId>) -> Outcome<TokenId> {
+        token
+            .resolve(&self.world.registry)
+            .map_err(|name| self.revert_value(format!("unknown token `{name}`")))
+    }
+
+    fn protocol_id(&self, protocol: impl Named<ProtocolId>) -> Outcome<ProtocolId> {
+        protocol
+            .resolve(&self.world.registry)
+            .map_err(|name| self.revert_value(format!("unknown protocol `{name}`")))
+    }
+
+    fn chain_name(&self, id: ChainId) -> &str {
+        self.world
+            .registry
+            .chain_at(id)
+            .map_or("?", |c| c.name.as_str())
+    }
+
+    fn token_name(&self, id: TokenId) -> &str {
+        self.world
+            .registry
+            .token_at(id)
+            .map_or("?", |t| t.symbol.as_str())
+    }
+
+    fn protocol_name(&self, id: ProtocolId) -> &str {
+        self.world
+            .registry
+            .protocol_at(id)
+            .map_or("?", |p| p.name.as_str())
+    }
+
+    fn decimals(&self, token: TokenId) -> u8 {
+        self.world
+            .registry
+            .token_at(token)
+            .map_or(0, |t| t.decimals)
+    }
+
+    fn fmt(&self, amount: u128, token: TokenId) -> String {
+        format!("{} {}", self.amount(amount, token), self.token_name(token))
     }
 
     /// `amount` base units of `token`, with its decimals.
-    fn amount(&self, base: u128, token: &str) -> Amount {
-        let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
-        Amount { base, decimals }
+    fn amount(&self, base: u128, token: TokenId) -> Amount {
+        Amount {
+            base,
+            decimals: self.decimals(token),
+        }
     }
 
-    fn check_chain(&self, chain: &str) -> Outcome<()> {
-        if self.world.registry.chain(chain).is_none() {
-            return Err(self.revert_value(format!("unknown chain `{chain}`")));
+    /// `token`, which must exist on `chain`.
+    fn token_on(&self, chain: ChainId, token: impl Named<TokenId>) -> Outcome<TokenId> {
+        let token = self.token_id(token)?;
+        self.check_on(chain, token)?;
+        Ok(token)
+    }
+
+    fn check_on(&self, chain: ChainId, token: TokenId) -> Outcome<()> {
+        let chain_text = self.chain_name(chain);
+        let exists = self
+            .world
+            .registry
+            .token_at(token)
+            .is_some_and(|t| t.chains.iter().any(|c| c == chain_text));
+        if !exists {
+            return Err(self.revert_value(format!(
+                "token {} does not exist on {chain_text}",
+                self.token_name(token)
+            )));
         }
         Ok(())
     }
 
-    fn check_token(&self, chain: &str, token: &str) -> Outcome<()> {
-        self.check_chain(chain)?;
-        self.decimals(token)?;
-        if !self.world.registry.token_on_chain(token, chain) {
-            return Err(self.revert_value(format!("token {token} does not exist on {chain}")));
-        }
-        Ok(())
-    }
-
-    fn check_protocol(&self, chain: &str, protocol: &str, kind: ProtocolKind) -> Outcome<()> {
-        let Some(info) = self.world.registry.protocol(protocol) else {
-            return Err(self.revert_value(format!("unknown protocol `{protocol}`")));
+    /// `protocol`, which must be of `kind` and deployed on `chain`.
+    fn protocol_on(
+        &self,
+        chain: ChainId,
+        protocol: impl Named<ProtocolId>,
+        kind: ProtocolKind,
+    ) -> Outcome<ProtocolId> {
+        let id = self.protocol_id(protocol)?;
+        let Some(info) = self.world.registry.protocol_at(id) else {
+            return Err(self.revert_value("internal error: a protocol id out of range"));
         };
         if info.kind != kind {
             return Err(self.revert_value(format!(
-                "{protocol} is {}, not {}",
+                "{} is {}, not {}",
+                info.name,
                 info.kind.with_article(),
                 kind.with_article()
             )));
         }
-        if !self.world.registry.protocol_on_chain(protocol, chain) {
-            return Err(self.revert_value(format!("{protocol} is not deployed on {chain}")));
+        self.check_deployed(chain, id)?;
+        Ok(id)
+    }
+
+    fn check_deployed(&self, chain: ChainId, protocol: ProtocolId) -> Outcome<()> {
+        let chain_text = self.chain_name(chain);
+        let deployed = self
+            .world
+            .registry
+            .protocol_at(protocol)
+            .is_some_and(|p| p.chains.iter().any(|c| c == chain_text));
+        if !deployed {
+            return Err(self.revert_value(format!(
+                "{} is not deployed on {chain_text}",
+                self.protocol_name(protocol)
+            )));
         }
         Ok(())
+    }
+
+    /// The key of the pair of `a` and `b`: `(token0, token1)` by symbol.
+    fn pair_key(&self, a: TokenId, b: TokenId) -> PairKey {
+        if self.token_name(a) <= self.token_name(b) {
+            (a, b)
+        } else {
+            (b, a)
+        }
     }
 
     // ----- holdings ------------------------------------------------------
 
     /// The bundle's current holding of `token` on `chain` (what `all T` means).
-    pub fn holding(&mut self, chain: &str, token: &str) -> Outcome<u128> {
+    pub fn holding(
+        &mut self,
+        chain: impl Named<ChainId>,
+        token: impl Named<TokenId>,
+    ) -> Outcome<u128> {
         self.step(|s| {
-            s.check_token(chain, token)?;
+            let chain = s.chain_id(chain)?;
+            let token = s.token_on(chain, token)?;
             Ok(s.holding_of(chain, token))
         })
     }
 
-    fn holding_of(&self, chain: &str, token: &str) -> u128 {
-        self.holdings.get(chain, token).unwrap_or(0)
+    fn holding_of(&self, chain: ChainId, token: TokenId) -> u128 {
+        self.holdings.get((chain, token)).copied().unwrap_or(0)
     }
 
-    fn add_holding(&mut self, chain: &str, token: &str, amount: u128) -> Outcome<()> {
-        let slot = self.holdings.entry(chain, token, || 0);
+    fn add_holding(&mut self, chain: ChainId, token: TokenId, amount: u128) -> Outcome<()> {
+        let loc = self.loc;
+        let slot = self.holdings.entry((chain, token), || 0);
         *slot = slot.checked_add(amount).ok_or_else(|| Revert {
             reason: "arithmetic overflow".into(),
-            loc: self.loc,
+            loc,
         })?;
         Ok(())
     }
 
-    fn take_holding(&mut self, chain: &str, token: &str, amount: u128, why: &str) -> Outcome<()> {
+    fn take_holding(
+        &mut self,
+        chain: ChainId,
+        token: TokenId,
+        amount: u128,
+        why: &str,
+    ) -> Outcome<()> {
         let held = self.holding_of(chain, token);
         if held < amount {
             return Err(self.revert_value(format!(
-                "insufficient holding: {why} needs {} on {chain}, the bundle holds {}",
+                "insufficient holding: {why} needs {} on {}, the bundle holds {}",
                 self.fmt(amount, token),
+                self.chain_name(chain),
                 self.fmt(held, token)
             )));
         }
-        *self.holdings.entry(chain, token, || 0) = held - amount;
+        *self.holdings.entry((chain, token), || 0) = held - amount;
         Ok(())
     }
 
     // ----- transactions and time -----------------------------------------
 
     /// Opens a chain transaction: one block of that chain, one base cost.
-    pub fn begin_transaction(&mut self, chain: &str, sender: Sender) -> Outcome<()> {
+    pub fn begin_transaction(&mut self, chain: impl Named<ChainId>, sender: Sender) -> Outcome<()> {
         self.step(|s| {
-            s.check_chain(chain)?;
+            let chain = s.chain_id(chain)?;
             if let Some(tx) = &s.tx {
                 return Err(s.revert_value(format!(
                     "a transaction on {} is already open; end it first",
-                    tx.chain
+                    s.chain_name(tx.chain)
                 )));
             }
             s.clock += 1;
             s.tx = Some(OpenTx {
-                chain: chain.to_string(),
+                chain,
                 sender,
                 block: s.clock,
                 gas: s.schedule.tx_base,
                 calls: Vec::new(),
                 contract_calls: 0,
-                warm: BTreeSet::new(),
-                swapped_pairs: BTreeSet::new(),
+                warm: Slots::default(),
+                swapped_pairs: Slots::default(),
             });
             Ok(())
         })
+    }
+
+    /// The obligation first in the order of names (chain, protocol, token)
+    /// among those `pick` accepts.
+    fn first_obligation(
+        &self,
+        pick: impl Fn(&Obligation) -> bool,
+    ) -> Option<(ChainId, ProtocolId, TokenId, &Obligation)> {
+        self.obligations
+            .iter()
+            .filter(|(_, o)| pick(o))
+            .min_by(|((c1, p1, t1), _), ((c2, p2, t2), _)| {
+                (
+                    self.chain_name(*c1),
+                    self.protocol_name(*p1),
+                    self.token_name(*t1),
+                )
+                    .cmp(&(
+                        self.chain_name(*c2),
+                        self.protocol_name(*p2),
+                        self.token_name(*t2),
+                    ))
+            })
+            .map(|((c, p, t), o)| (*c, *p, *t, o))
     }
 
     /// Closes the open transaction; a flash loan taken in it must be repaid.
@@ -550,14 +784,13 @@ impl Session {
                 return Err(s.revert_value("no transaction is open"));
             };
             let index = s.transactions.len();
-            let unpaid = s
-                .obligations
-                .iter()
-                .find(|(_, o)| o.kind == LoanKind::Flash && o.tx_index == index);
-            if let Some(((chain, protocol, token), o)) = unpaid {
+            let unpaid = s.first_obligation(|o| o.kind == LoanKind::Flash && o.tx_index == index);
+            if let Some((chain, protocol, token, o)) = unpaid {
                 let reason = format!(
-                    "the flash loan of {} from {protocol} on {chain} is not repaid within its transaction",
-                    s.fmt(o.principal, token)
+                    "the flash loan of {} from {} on {} is not repaid within its transaction",
+                    s.fmt(o.principal, token),
+                    s.protocol_name(protocol),
+                    s.chain_name(chain)
                 );
                 let loc = o.loc;
                 s.close(tx);
@@ -571,8 +804,9 @@ impl Session {
     /// Records a transaction that has ended (or was left open by a failure).
     fn close(&mut self, tx: OpenTx) {
         self.closed_gas = self.closed_gas.saturating_add(tx.gas);
+        let chain = self.chain_name(tx.chain).to_string();
         self.transactions.push(TxRecord::from_open(
-            tx.chain, tx.sender, tx.block, tx.gas, tx.calls,
+            chain, tx.sender, tx.block, tx.gas, tx.calls,
         ));
     }
 
@@ -621,9 +855,9 @@ impl Session {
         })
     }
 
-    fn open_tx(&self, what: &str) -> Outcome<(String, Sender)> {
+    fn open_tx(&self, what: &str) -> Outcome<(ChainId, Sender)> {
         match &self.tx {
-            Some(tx) => Ok((tx.chain.clone(), tx.sender)),
+            Some(tx) => Ok((tx.chain, tx.sender)),
             None => Err(self.revert_value(format!("{what} needs an open transaction"))),
         }
     }
@@ -634,8 +868,13 @@ impl Session {
     fn meter_call(&mut self, account: Account, op_gas: u64) -> Outcome<u64> {
         let schedule = &self.schedule;
         let loc = self.loc;
-        let tx = self.tx.as_mut().expect("checked by open_tx");
-        let first_touch = tx.warm.insert(account);
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(Revert {
+                reason: "internal error: a call metered outside a transaction".into(),
+                loc,
+            });
+        };
+        let first_touch = tx.warm.insert_new(account, ());
         let gas = match tx.sender {
             Sender::Wallet => {
                 if tx.contract_calls > 0 {
@@ -664,29 +903,37 @@ impl Session {
 
     // ----- approvals -----------------------------------------------------
 
-    fn spender_key(&self, chain: &str, spender: Spender<'_>) -> Outcome<SpenderName> {
+    fn spender_key<P: Named<ProtocolId>>(
+        &self,
+        chain: ChainId,
+        spender: Spender<P>,
+    ) -> Outcome<SpenderKey> {
         match spender {
             Spender::Protocol(p) => {
-                if self.world.registry.protocol(p).is_none() {
-                    return Err(self.revert_value(format!("unknown protocol `{p}`")));
-                }
-                if !self.world.registry.protocol_on_chain(p, chain) {
-                    return Err(self.revert_value(format!("{p} is not deployed on {chain}")));
-                }
-                Ok(SpenderName::Protocol(p.to_string()))
+                let p = self.protocol_id(p)?;
+                self.check_deployed(chain, p)?;
+                Ok(SpenderKey::Protocol(p))
             }
             Spender::Bridge(kind) => {
+                let chain_text = self.chain_name(chain);
                 if !self
                     .world
                     .registry
                     .routes
                     .iter()
-                    .any(|r| r.from == chain && r.kind == kind)
+                    .any(|r| r.from == chain_text && r.kind == kind)
                 {
-                    return Err(self.revert_value(format!("no {kind} bridge leaves {chain}")));
+                    return Err(self.revert_value(format!("no {kind} bridge leaves {chain_text}")));
                 }
-                Ok(SpenderName::Bridge(kind))
+                Ok(SpenderKey::Bridge(kind))
             }
+        }
+    }
+
+    fn spender_name(&self, key: SpenderKey) -> SpenderName {
+        match key {
+            SpenderKey::Protocol(p) => SpenderName::Protocol(self.protocol_name(p).to_string()),
+            SpenderKey::Bridge(kind) => SpenderName::Bridge(kind),
         }
     }
 
@@ -694,20 +941,29 @@ impl Session {
     /// transaction. A wallet approval covers the next spend of that token
     /// by that spender; an executor approval stands for the rest of the
     /// bundle (it grants the maximum allowance).
-    pub fn approve(&mut self, token: &str, spender: Spender<'_>) -> Outcome<()> {
+    pub fn approve(&mut self, token: impl Named<TokenId>, spender: Spender<&str>) -> Outcome<()> {
+        self.approve_named(token, spender)
+    }
+
+    /// [`Session::approve`] with the spending protocol named as [`Named`]
+    /// allows (text, or an id resolved before).
+    pub fn approve_named<P: Named<ProtocolId>>(
+        &mut self,
+        token: impl Named<TokenId>,
+        spender: Spender<P>,
+    ) -> Outcome<()> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("an approval")?;
-            s.check_token(&chain, token)?;
-            let key = s.spender_key(&chain, spender)?;
+            let token = s.token_on(chain, token)?;
+            let key = s.spender_key(chain, spender)?;
             let op = s.schedule.operation(sender, &Operation::Approve);
-            let gas = s.meter_call(Account::Token(token.to_string()), op)?;
-            *s.approvals
-                .entry((chain, sender, token.to_string(), key.clone()))
-                .or_insert(0) += 1;
+            let gas = s.meter_call(Account::Token(token), op)?;
+            *s.approvals.entry((chain, sender, token, key), || 0) += 1;
+            let spender = s.spender_name(key);
             s.record(
                 Call::Approve {
-                    token: token.to_string(),
-                    spender: key,
+                    token: s.token_name(token).to_string(),
+                    spender,
                 },
                 gas,
             );
@@ -717,28 +973,30 @@ impl Session {
 
     fn use_approval(
         &mut self,
-        chain: &str,
+        chain: ChainId,
         sender: Sender,
-        token: &str,
-        key: SpenderName,
+        token: TokenId,
+        key: SpenderKey,
     ) -> Outcome<()> {
-        let entry = (chain.to_string(), sender, token.to_string(), key);
-        let held = match (sender, self.approvals.get_mut(&entry)) {
+        let entry = (chain, sender, token, key);
+        let held = match (sender, self.approvals.get_mut(entry)) {
             (_, None) => false,
             (Sender::Executor, Some(_)) => true,
             (Sender::Wallet, Some(count)) => {
                 *count -= 1;
                 if *count == 0 {
-                    self.approvals.remove(&entry);
+                    self.approvals.remove(entry);
                 }
                 true
             }
         };
         if !held {
             return Err(self.revert_value(format!(
-                "no approval: the {} has not approved {} to spend {token} on {chain}",
+                "no approval: the {} has not approved {} to spend {} on {}",
                 sender.as_str(),
-                entry.3
+                self.spender_name(key),
+                self.token_name(token),
+                self.chain_name(chain)
             )));
         }
         Ok(())
@@ -750,24 +1008,34 @@ impl Session {
     /// into the bundle's holdings. Bookkeeping only: in both executor models
     /// the funds stay in the user's own account, so it costs no gas and
     /// needs no transaction.
-    pub fn input(&mut self, chain: &str, token: &str, amount: u128) -> Outcome<()> {
+    pub fn input(
+        &mut self,
+        chain: impl Named<ChainId>,
+        token: impl Named<TokenId>,
+        amount: u128,
+    ) -> Outcome<()> {
         self.step(|s| {
-            s.check_token(chain, token)?;
-            let balance = s.world.wallet_balance(chain, token);
+            let chain = s.chain_id(chain)?;
+            let token = s.token_on(chain, token)?;
+            let balance = s
+                .world
+                .wallet_balance(s.chain_name(chain), s.token_name(token));
             if balance < amount {
                 return Err(s.revert_value(format!(
-                    "the wallet holds {} on {chain}; input needs {}",
+                    "the wallet holds {} on {}; input needs {}",
                     s.fmt(balance, token),
+                    s.chain_name(chain),
                     s.fmt(amount, token)
                 )));
             }
-            s.wallets_before.entry(chain, token, || balance);
+            s.wallets_before.entry((chain, token), || balance);
             s.journal
-                .set_wallet(&mut s.world, chain, token, balance - amount);
+                .set_wallet(&mut s.world, chain, token, balance - amount)
+                .map_err(|e| s.not_in_world(e))?;
             s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Input {
-                    token: token.to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
                 },
                 0,
@@ -778,16 +1046,16 @@ impl Session {
 
     fn lender_balance(
         &self,
-        chain: &str,
-        protocol: &str,
+        chain: ChainId,
+        protocol: ProtocolId,
         balance: LenderBalance,
-        token: &str,
+        token: TokenId,
     ) -> u128 {
         self.world
-            .lender(chain, protocol)
+            .lender(self.chain_name(chain), self.protocol_name(protocol))
             .and_then(|l| match balance {
-                LenderBalance::Liquidity => l.liquidity.get(token),
-                LenderBalance::Deposit => l.deposits.get(token),
+                LenderBalance::Liquidity => l.liquidity.get(self.token_name(token)),
+                LenderBalance::Deposit => l.deposits.get(self.token_name(token)),
             })
             .copied()
             .unwrap_or(0)
@@ -795,14 +1063,15 @@ impl Session {
 
     fn set_lender_balance(
         &mut self,
-        chain: &str,
-        protocol: &str,
+        chain: ChainId,
+        protocol: ProtocolId,
         balance: LenderBalance,
-        token: &str,
+        token: TokenId,
         value: u128,
-    ) {
+    ) -> Outcome<()> {
         self.journal
-            .set_lender(&mut self.world, chain, protocol, balance, token, value);
+            .set_lender(&mut self.world, chain, protocol, balance, token, value)
+            .map_err(|e| self.not_in_world(e))
     }
 
     /// `borrow A from P`: opens an obligation of `amount` plus the
@@ -810,44 +1079,57 @@ impl Session {
     /// loan, flash or ordinary. Returns `amount`.
     pub fn borrow(
         &mut self,
-        protocol: &str,
-        token: &str,
+        protocol: impl Named<ProtocolId>,
+        token: impl Named<TokenId>,
         amount: u128,
         kind: LoanKind,
     ) -> Outcome<u128> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a borrow")?;
-            s.check_protocol(&chain, protocol, ProtocolKind::Lender)?;
-            s.check_token(&chain, token)?;
+            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+            let token = s.token_on(chain, token)?;
             let (premium_bps, flash_loans) = s
                 .world
                 .registry
-                .protocol(protocol)
+                .protocol_at(protocol)
                 .map_or((0, false), |p| (p.premium_bps, p.flash_loans));
             if kind == LoanKind::Flash {
                 if !flash_loans {
-                    return Err(s.revert_value(format!("{protocol} offers no flash loans")));
+                    return Err(s.revert_value(format!(
+                        "{} offers no flash loans",
+                        s.protocol_name(protocol)
+                    )));
                 }
                 if sender != Sender::Executor {
-                    return Err(s.revert_value("a flash loan needs the executor (it calls back a contract)"));
+                    return Err(s.revert_value(
+                        "a flash loan needs the executor (it calls back a contract)",
+                    ));
                 }
             }
-            let liquidity = s.lender_balance(&chain, protocol, LenderBalance::Liquidity, token);
+            let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             if liquidity < amount {
                 return Err(s.revert_value(format!(
-                    "insufficient liquidity: {protocol} on {chain} can lend {}, the borrow needs {}",
+                    "insufficient liquidity: {} on {} can lend {}, the borrow needs {}",
+                    s.protocol_name(protocol),
+                    s.chain_name(chain),
                     s.fmt(liquidity, token),
                     s.fmt(amount, token)
                 )));
             }
-            let premium = maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
-            let key = (chain.clone(), protocol.to_string(), token.to_string());
+            let premium =
+                maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
+            let key = (chain, protocol, token);
             let tx_index = s.transactions.len();
             let loc = s.loc;
-            if let Some(existing) = s.obligations.get(&key) {
-                if existing.kind != kind || (kind == LoanKind::Flash && existing.tx_index != tx_index) {
+            if let Some(existing) = s.obligations.get(key) {
+                if existing.kind != kind
+                    || (kind == LoanKind::Flash && existing.tx_index != tx_index)
+                {
                     return Err(s.revert_value(format!(
-                        "a loan of {token} from {protocol} on {chain} of another kind is already open"
+                        "a loan of {} from {} on {} of another kind is already open",
+                        s.token_name(token),
+                        s.protocol_name(protocol),
+                        s.chain_name(chain)
                     )));
                 }
             }
@@ -856,23 +1138,33 @@ impl Session {
                 LoanKind::Ordinary => Operation::Borrow,
             };
             let op_gas = s.schedule.operation(sender, &op);
-            let gas = s.meter_call(Account::Pool(protocol.to_string()), op_gas)?;
-            let o = s.obligations.entry(key).or_insert(Obligation {
+            let gas = s.meter_call(Account::Pool(protocol), op_gas)?;
+            let overflow = || Revert {
+                reason: "arithmetic overflow".into(),
+                loc,
+            };
+            let o = s.obligations.entry(key, || Obligation {
                 kind,
                 principal: 0,
                 premium: 0,
                 loc,
                 tx_index,
             });
-            o.principal = o.principal.checked_add(amount).ok_or_else(|| Revert { reason: "arithmetic overflow".into(), loc })?;
-            o.premium = o.premium.checked_add(premium).ok_or_else(|| Revert { reason: "arithmetic overflow".into(), loc })?;
-            s.set_lender_balance(&chain, protocol, LenderBalance::Liquidity, token, liquidity - amount);
-            s.add_holding(&chain, token, amount)?;
+            o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
+            o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
+            s.set_lender_balance(
+                chain,
+                protocol,
+                LenderBalance::Liquidity,
+                token,
+                liquidity - amount,
+            )?;
+            s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Borrow {
                     flash: kind == LoanKind::Flash,
-                    protocol: protocol.to_string(),
-                    token: token.to_string(),
+                    protocol: s.protocol_name(protocol).to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
                 },
                 gas,
@@ -884,21 +1176,30 @@ impl Session {
     /// `repay A to P`: pays principal `amount` and its premium,
     /// `bps_ceil(amount, premium_bps)` (so repaying in parts may round up
     /// more than once). Repaying more principal than is owed reverts.
-    pub fn repay(&mut self, protocol: &str, token: &str, amount: u128) -> Outcome<()> {
+    pub fn repay(
+        &mut self,
+        protocol: impl Named<ProtocolId>,
+        token: impl Named<TokenId>,
+        amount: u128,
+    ) -> Outcome<()> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a repay")?;
-            s.check_protocol(&chain, protocol, ProtocolKind::Lender)?;
-            s.check_token(&chain, token)?;
-            let key = (chain.clone(), protocol.to_string(), token.to_string());
-            let Some(owed) = s.obligations.get(&key).cloned() else {
+            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+            let token = s.token_on(chain, token)?;
+            let key = (chain, protocol, token);
+            let Some(owed) = s.obligations.get(key).cloned() else {
                 return Err(s.revert_value(format!(
-                    "nothing is owed to {protocol} in {token} on {chain}"
+                    "nothing is owed to {} in {} on {}",
+                    s.protocol_name(protocol),
+                    s.token_name(token),
+                    s.chain_name(chain)
                 )));
             };
             if amount > owed.principal {
                 return Err(s.revert_value(format!(
-                    "repays {} to {protocol} but only {} is owed",
+                    "repays {} to {} but only {} is owed",
                     s.fmt(amount, token),
+                    s.protocol_name(protocol),
                     s.fmt(owed.principal, token)
                 )));
             }
@@ -910,50 +1211,48 @@ impl Session {
             let premium_bps = s
                 .world
                 .registry
-                .protocol(protocol)
+                .protocol_at(protocol)
                 .map_or(0, |p| p.premium_bps);
             let premium =
                 maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
-            s.take_holding(&chain, token, total, "repay")?;
-            s.use_approval(
-                &chain,
-                sender,
-                token,
-                SpenderName::Protocol(protocol.to_string()),
-            )?;
+            s.take_holding(chain, token, total, "repay")?;
+            s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             let gas = match owed.kind {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
                 LoanKind::Flash => 0,
                 LoanKind::Ordinary => {
                     let op = s.schedule.operation(sender, &Operation::Repay);
-                    s.meter_call(Account::Pool(protocol.to_string()), op)?
+                    s.meter_call(Account::Pool(protocol), op)?
                 }
             };
-            let liquidity = s.lender_balance(&chain, protocol, LenderBalance::Liquidity, token);
+            let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(total)
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
             s.set_lender_balance(
-                &chain,
+                chain,
                 protocol,
                 LenderBalance::Liquidity,
                 token,
                 new_liquidity,
-            );
-            let o = s.obligations.get_mut(&key).expect("present");
-            o.principal -= amount;
-            o.premium = o.premium.saturating_sub(premium);
-            if o.principal == 0 {
-                s.obligations.remove(&key);
+            )?;
+            let mut repaid = false;
+            if let Some(o) = s.obligations.get_mut(key) {
+                o.principal -= amount;
+                o.premium = o.premium.saturating_sub(premium);
+                repaid = o.principal == 0;
+            }
+            if repaid {
+                s.obligations.remove(key);
             }
             s.record(
                 Call::Repay {
                     flash: owed.kind == LoanKind::Flash,
-                    protocol: protocol.to_string(),
-                    token: token.to_string(),
+                    protocol: s.protocol_name(protocol).to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
                     premium: s.amount(premium, token),
                 },
@@ -964,12 +1263,12 @@ impl Session {
     }
 
     /// `swap A of T1 for at least M of T2 on X`. Returns what came out.
-    pub fn swap(
+    pub fn swap<T: Named<TokenId>>(
         &mut self,
-        exchange: &str,
-        token_in: &str,
+        exchange: impl Named<ProtocolId>,
+        token_in: T,
         amount: u128,
-        token_out: &str,
+        token_out: T,
         min_out: u128,
     ) -> Outcome<u128> {
         self.swap_path(exchange, &[token_in, token_out], amount, min_out)
@@ -977,69 +1276,74 @@ impl Session {
 
     /// A multi-hop swap along `path` (at least two tokens) on one exchange:
     /// exactly the single hops in sequence, reserves moved the same way.
-    pub fn swap_path(
+    pub fn swap_path<T: Named<TokenId>>(
         &mut self,
-        exchange: &str,
-        path: &[&str],
+        exchange: impl Named<ProtocolId>,
+        path: &[T],
         amount: u128,
         min_out: u128,
     ) -> Outcome<u128> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a swap")?;
-            s.check_protocol(&chain, exchange, ProtocolKind::Exchange)?;
+            let exchange = s.protocol_on(chain, exchange, ProtocolKind::Exchange)?;
             if path.len() < 2 {
                 return Err(s.revert_value("a swap path has at least two tokens"));
             }
+            let mut tokens = Vec::with_capacity(path.len());
             for t in path {
-                s.check_token(&chain, t)?;
+                tokens.push(s.token_on(chain, *t)?);
             }
-            for w in path.windows(2) {
+            for w in tokens.windows(2) {
                 if w[0] == w[1] {
-                    return Err(s.revert_value(format!("a swap of {} for itself", w[0])));
+                    return Err(
+                        s.revert_value(format!("a swap of {} for itself", s.token_name(w[0])))
+                    );
                 }
             }
-            let token_in = path[0];
-            let token_out = path[path.len() - 1];
+            let token_in = tokens[0];
+            let token_out = tokens[tokens.len() - 1];
             let fee_bps = s
                 .world
                 .registry
-                .protocol(exchange)
-                .expect("checked")
-                .fee_bps;
+                .protocol_at(exchange)
+                .map_or(0, |p| p.fee_bps);
+            let (chain_text, exchange_text) = (s.chain_name(chain), s.protocol_name(exchange));
             // Compute every hop first; nothing changes if one fails.
-            let mut amounts = vec![amount];
             let mut current = amount;
-            let mut hops = Vec::new();
-            for w in path.windows(2) {
-                let pair_key = Exchange::pair_key(w[0], w[1]);
-                let Some((r_in, r_out)) = s
+            let mut hops: Vec<(PairKey, Pair, (u128, u128))> = Vec::with_capacity(tokens.len() - 1);
+            for w in tokens.windows(2) {
+                let key = s.pair_key(w[0], w[1]);
+                let reserves = s
                     .world
-                    .exchange(&chain, exchange)
-                    .and_then(|e| e.reserves(w[0], w[1]))
-                else {
+                    .exchange(chain_text, exchange_text)
+                    .and_then(|e| e.reserves(s.token_name(w[0]), s.token_name(w[1])));
+                let Some((r_in, r_out)) = reserves else {
                     return Err(s.revert_value(format!(
-                        "{exchange} on {chain} has no {}/{} pair",
-                        pair_key.0, pair_key.1
+                        "{exchange_text} on {chain_text} has no {}/{} pair",
+                        s.token_name(key.0),
+                        s.token_name(key.1)
                     )));
                 };
                 let out = maths::get_amount_out(current, r_in, r_out, fee_bps).map_err(|e| {
                     s.revert_value(match e {
-                        MathError::InsufficientInput => format!("swap of zero {}", w[0]),
-                        other => format!("swap on {exchange}: {other}"),
+                        MathError::InsufficientInput => {
+                            format!("swap of zero {}", s.token_name(w[0]))
+                        }
+                        other => format!("swap on {exchange_text}: {other}"),
                     })
                 })?;
                 if out == 0 {
                     return Err(s.revert_value(format!(
-                        "swap on {exchange}: {} buys zero {} (insufficient output amount)",
+                        "swap on {exchange_text}: {} buys zero {} (insufficient output amount)",
                         s.fmt(current, w[0]),
-                        w[1]
+                        s.token_name(w[1])
                     )));
                 }
                 let new_in = r_in
                     .checked_add(current)
                     .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
                 let new_out = r_out - out;
-                let pair = if w[0] <= w[1] {
+                let pair = if key.0 == w[0] {
                     Pair {
                         reserve0: new_in,
                         reserve1: new_out,
@@ -1050,16 +1354,12 @@ impl Session {
                         reserve1: new_in,
                     }
                 };
-                hops.push((pair_key, pair, (r_in, r_out)));
-                amounts.push(out);
-                current = out;
-                // A path that visits one pair twice sees the moved reserves.
-                if hops[..hops.len() - 1]
-                    .iter()
-                    .any(|h| h.0 == hops[hops.len() - 1].0)
-                {
+                // A path that visits one pair twice would see moved reserves.
+                if hops.iter().any(|h| h.0 == key) {
                     return Err(s.revert_value("a swap path uses one pair twice"));
                 }
+                hops.push((key, pair, (r_in, r_out)));
+                current = out;
             }
             if current < min_out {
                 return Err(s.revert_value(format!(
@@ -1068,62 +1368,54 @@ impl Session {
                     s.fmt(min_out, token_out)
                 )));
             }
-            s.take_holding(&chain, token_in, amount, "swap")?;
+            s.take_holding(chain, token_in, amount, "swap")?;
             // The router pulls the wallet's tokens with `transferFrom`, which
             // needs an allowance; the executor's direct swap moves its own
             // tokens into the pair with `transfer`, which does not.
             if sender == Sender::Wallet {
-                s.use_approval(
-                    &chain,
-                    sender,
-                    token_in,
-                    SpenderName::Protocol(exchange.to_string()),
-                )?;
+                s.use_approval(chain, sender, token_in, SpenderKey::Protocol(exchange))?;
             }
             let gas = match sender {
                 Sender::Wallet => {
                     let op = s
                         .schedule
                         .operation(sender, &Operation::Swap { hops: hops.len() });
-                    s.meter_call(Account::Router(exchange.to_string()), op)?
+                    s.meter_call(Account::Router(exchange), op)?
                 }
                 Sender::Executor => {
-                    let mut gas = s.meter_call(
-                        Account::Token(token_in.to_string()),
-                        s.schedule.token_transfer,
-                    )?;
-                    for (pair_key, _, _) in &hops {
-                        let first =
-                            s.tx.as_mut()
-                                .expect("open")
-                                .swapped_pairs
-                                .insert((exchange.to_string(), pair_key.clone()));
+                    let mut gas =
+                        s.meter_call(Account::Token(token_in), s.schedule.token_transfer)?;
+                    for (key, _, _) in &hops {
+                        let first = s
+                            .tx
+                            .as_mut()
+                            .is_some_and(|tx| tx.swapped_pairs.insert_new((exchange, *key), ()));
                         let op = s.schedule.pair_swap
                             + if first {
                                 s.schedule.pair_oracle_update
                             } else {
                                 0
                             };
-                        gas += s.meter_call(
-                            Account::Pair(exchange.to_string(), pair_key.clone()),
-                            op,
-                        )?;
+                        gas += s.meter_call(Account::Pair(exchange, *key), op)?;
                     }
                     gas
                 }
             };
-            for (pair_key, pair, (r_in, r_out)) in &hops {
+            for (key, pair, (r_in, r_out)) in &hops {
                 s.k_before
-                    .entry((chain.clone(), exchange.to_string(), pair_key.clone()))
-                    .or_insert_with(|| constant_product(*r_in, *r_out));
+                    .entry((chain, exchange, *key), || constant_product(*r_in, *r_out));
                 s.journal
-                    .set_reserves(&mut s.world, &chain, exchange, pair_key, *pair);
+                    .set_reserves(&mut s.world, chain, exchange, *key, *pair)
+                    .map_err(|e| s.not_in_world(e))?;
             }
-            s.add_holding(&chain, token_out, current)?;
+            s.add_holding(chain, token_out, current)?;
             s.record(
                 Call::Swap {
-                    exchange: exchange.to_string(),
-                    path: path.iter().map(|t| t.to_string()).collect(),
+                    exchange: s.protocol_name(exchange).to_string(),
+                    path: tokens
+                        .iter()
+                        .map(|t| s.token_name(*t).to_string())
+                        .collect(),
                     amount_in: s.amount(amount, token_in),
                     amount_out: s.amount(current, token_out),
                 },
@@ -1134,39 +1426,39 @@ impl Session {
     }
 
     /// `deposit A into P`: the user's deposit and the lender's liquidity grow.
-    pub fn deposit(&mut self, protocol: &str, token: &str, amount: u128) -> Outcome<()> {
+    pub fn deposit(
+        &mut self,
+        protocol: impl Named<ProtocolId>,
+        token: impl Named<TokenId>,
+        amount: u128,
+    ) -> Outcome<()> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a deposit")?;
-            s.check_protocol(&chain, protocol, ProtocolKind::Lender)?;
-            s.check_token(&chain, token)?;
-            let deposit = s.lender_balance(&chain, protocol, LenderBalance::Deposit, token);
-            let liquidity = s.lender_balance(&chain, protocol, LenderBalance::Liquidity, token);
+            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+            let token = s.token_on(chain, token)?;
+            let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);
+            let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let (Some(new_deposit), Some(new_liquidity)) =
                 (deposit.checked_add(amount), liquidity.checked_add(amount))
             else {
                 return Err(s.revert_value("arithmetic overflow"));
             };
-            s.take_holding(&chain, token, amount, "deposit")?;
-            s.use_approval(
-                &chain,
-                sender,
-                token,
-                SpenderName::Protocol(protocol.to_string()),
-            )?;
+            s.take_holding(chain, token, amount, "deposit")?;
+            s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             let op = s.schedule.operation(sender, &Operation::Deposit);
-            let gas = s.meter_call(Account::Pool(protocol.to_string()), op)?;
-            s.set_lender_balance(&chain, protocol, LenderBalance::Deposit, token, new_deposit);
+            let gas = s.meter_call(Account::Pool(protocol), op)?;
+            s.set_lender_balance(chain, protocol, LenderBalance::Deposit, token, new_deposit)?;
             s.set_lender_balance(
-                &chain,
+                chain,
                 protocol,
                 LenderBalance::Liquidity,
                 token,
                 new_liquidity,
-            );
+            )?;
             s.record(
                 Call::Deposit {
-                    protocol: protocol.to_string(),
-                    token: token.to_string(),
+                    protocol: s.protocol_name(protocol).to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
                 },
                 gas,
@@ -1177,36 +1469,57 @@ impl Session {
 
     /// `withdraw A from P`: needs the user's deposit and the lender's
     /// liquidity to cover `amount`. Returns `amount`.
-    pub fn withdraw(&mut self, protocol: &str, token: &str, amount: u128) -> Outcome<u128> {
+    pub fn withdraw(
+        &mut self,
+        protocol: impl Named<ProtocolId>,
+        token: impl Named<TokenId>,
+        amount: u128,
+    ) -> Outcome<u128> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a withdraw")?;
-            s.check_protocol(&chain, protocol, ProtocolKind::Lender)?;
-            s.check_token(&chain, token)?;
-            let deposit = s.lender_balance(&chain, protocol, LenderBalance::Deposit, token);
-            let liquidity = s.lender_balance(&chain, protocol, LenderBalance::Liquidity, token);
+            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+            let token = s.token_on(chain, token)?;
+            let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);
+            let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             if deposit < amount {
                 return Err(s.revert_value(format!(
-                    "insufficient deposit: the user has {} deposited at {protocol} on {chain}; the withdraw needs {}",
+                    "insufficient deposit: the user has {} deposited at {} on {}; the withdraw needs {}",
                     s.fmt(deposit, token),
+                    s.protocol_name(protocol),
+                    s.chain_name(chain),
                     s.fmt(amount, token)
                 )));
             }
             if liquidity < amount {
                 return Err(s.revert_value(format!(
-                    "insufficient liquidity: {protocol} on {chain} has {} available; the withdraw needs {}",
+                    "insufficient liquidity: {} on {} has {} available; the withdraw needs {}",
+                    s.protocol_name(protocol),
+                    s.chain_name(chain),
                     s.fmt(liquidity, token),
                     s.fmt(amount, token)
                 )));
             }
             let op = s.schedule.operation(sender, &Operation::Withdraw);
-            let gas = s.meter_call(Account::Pool(protocol.to_string()), op)?;
-            s.set_lender_balance(&chain, protocol, LenderBalance::Deposit, token, deposit - amount);
-            s.set_lender_balance(&chain, protocol, LenderBalance::Liquidity, token, liquidity - amount);
-            s.add_holding(&chain, token, amount)?;
+            let gas = s.meter_call(Account::Pool(protocol), op)?;
+            s.set_lender_balance(
+                chain,
+                protocol,
+                LenderBalance::Deposit,
+                token,
+                deposit - amount,
+            )?;
+            s.set_lender_balance(
+                chain,
+                protocol,
+                LenderBalance::Liquidity,
+                token,
+                liquidity - amount,
+            )?;
+            s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Withdraw {
-                    protocol: protocol.to_string(),
-                    token: token.to_string(),
+                    protocol: s.protocol_name(protocol).to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
                 },
                 gas,
@@ -1221,25 +1534,29 @@ impl Session {
     /// unpinned bridge). Returns what arrives.
     pub fn bridge(
         &mut self,
-        token: &str,
+        token: impl Named<TokenId>,
         amount: u128,
-        to: &str,
+        to: impl Named<ChainId>,
         kind: Option<BridgeKind>,
     ) -> Outcome<u128> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
-            s.check_token(&chain, token)?;
-            s.check_token(to, token)?;
+            let token = s.token_on(chain, token)?;
+            let to = s.chain_id(to)?;
+            s.check_on(to, token)?;
+            let (chain_text, to_text) = (s.chain_name(chain), s.chain_name(to));
             if chain == to {
-                return Err(s.revert_value(format!("a bridge from {chain} to itself")));
+                return Err(s.revert_value(format!("a bridge from {chain_text} to itself")));
             }
-            let route: Option<&RouteInfo> = match kind {
-                Some(k) => s.world.registry.route(&chain, to, k),
-                None => s.world.registry.most_trusted_route(&chain, to),
+            let route = match kind {
+                Some(k) => s.world.registry.route(chain_text, to_text, k),
+                None => s.world.registry.most_trusted_route(chain_text, to_text),
             };
             let Some(route) = route else {
                 let via = kind.map(|k| format!(" via {k}")).unwrap_or_default();
-                return Err(s.revert_value(format!("no bridge route from {chain} to {to}{via}")));
+                return Err(s.revert_value(format!(
+                    "no bridge route from {chain_text} to {to_text}{via}"
+                )));
             };
             let (route_kind, delay_blocks) = (route.kind, route.delay_blocks);
             let fee = route
@@ -1247,16 +1564,16 @@ impl Session {
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
             let op = s.schedule.operation(sender, &Operation::Bridge { route });
             let delivered = amount - fee;
-            s.take_holding(&chain, token, amount, "bridge")?;
-            s.use_approval(&chain, sender, token, SpenderName::Bridge(route_kind))?;
+            s.take_holding(chain, token, amount, "bridge")?;
+            s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
             let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
             s.clock += delay_blocks;
             s.record(
                 Call::Bridge {
-                    token: token.to_string(),
+                    token: s.token_name(token).to_string(),
                     amount: s.amount(amount, token),
-                    to: to.to_string(),
+                    to: s.chain_name(to).to_string(),
                     kind: route_kind,
                     fee: s.amount(fee, token),
                     delay_blocks,
@@ -1276,11 +1593,11 @@ impl Session {
     /// `GasSchedule::bridge_batch_extra` and an access to its token. An
     /// `htlb` route cannot carry a batch: each hash time-lock is its own
     /// contract. Returns what arrives, transfer by transfer.
-    pub fn bridge_batch(
+    pub fn bridge_batch<T: Named<TokenId>>(
         &mut self,
         kind: BridgeKind,
-        to: &str,
-        transfers: &[(&str, u128)],
+        to: impl Named<ChainId>,
+        transfers: &[(T, u128)],
     ) -> Outcome<Vec<u128>> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
@@ -1295,40 +1612,54 @@ impl Session {
             if transfers.is_empty() {
                 return Err(s.revert_value("a shared bridge message carries no transfer"));
             }
-            if chain == to {
-                return Err(s.revert_value(format!("a bridge from {chain} to itself")));
-            }
-            let Some(route) = s.world.registry.route(&chain, to, kind).cloned() else {
-                return Err(s.revert_value(format!("no bridge route from {chain} to {to} via {kind}")));
+            let chain_text = s.chain_name(chain);
+            // A destination the world does not know has no route.
+            let to = match to.resolve(&s.world.registry) {
+                Ok(to) => to,
+                Err(name) => {
+                    return Err(s.revert_value(format!(
+                        "no bridge route from {chain_text} to {name} via {kind}"
+                    )))
+                }
             };
+            let to_text = s.chain_name(to);
+            if chain == to {
+                return Err(s.revert_value(format!("a bridge from {chain_text} to itself")));
+            }
+            let Some(route) = s.world.registry.route(chain_text, to_text, kind) else {
+                return Err(s.revert_value(format!(
+                    "no bridge route from {chain_text} to {to_text} via {kind}"
+                )));
+            };
+            let (delay_blocks, route_op) = (
+                route.delay_blocks,
+                s.schedule.operation(sender, &Operation::Bridge { route }),
+            );
+            let fee_bps = route.fee_bps;
             let mut arrived = Vec::with_capacity(transfers.len());
             for (i, &(token, amount)) in transfers.iter().enumerate() {
-                s.check_token(&chain, token)?;
-                s.check_token(to, token)?;
-                let fee = route
-                    .fee_on(amount)
+                let token = s.token_on(chain, token)?;
+                s.check_on(to, token)?;
+                let fee = crate::registry::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
                 let delivered = amount - fee;
-                s.take_holding(&chain, token, amount, "bridge")?;
-                s.use_approval(&chain, sender, token, SpenderName::Bridge(route.kind))?;
+                s.take_holding(chain, token, amount, "bridge")?;
+                s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                 let gas = if i == 0 {
-                    let op = s
-                        .schedule
-                        .operation(sender, &Operation::Bridge { route: &route });
-                    s.meter_call(Account::Bridge(route.kind), op)?
+                    s.meter_call(Account::Bridge(kind), route_op)?
                 } else {
-                    s.meter_batch_entry(Account::Token(token.to_string()))
+                    s.meter_batch_entry(Account::Token(token))
                 };
                 s.add_holding(to, token, delivered)?;
-                s.clock += route.delay_blocks;
+                s.clock += delay_blocks;
                 s.record(
                     Call::Bridge {
-                        token: token.to_string(),
+                        token: s.token_name(token).to_string(),
                         amount: s.amount(amount, token),
-                        to: to.to_string(),
-                        kind: route.kind,
+                        to: s.chain_name(to).to_string(),
+                        kind,
                         fee: s.amount(fee, token),
-                        delay_blocks: route.delay_blocks,
+                        delay_blocks,
                         message: if i == 0 {
                             BridgeMessage::SharedFirst
                         } else {
@@ -1350,7 +1681,7 @@ impl Session {
         let Some(tx) = self.tx.as_mut() else {
             return 0;
         };
-        let first_touch = tx.warm.insert(account);
+        let first_touch = tx.warm.insert_new(account, ());
         let gas = schedule
             .bridge_batch_extra()
             .saturating_add(schedule.account_access(first_touch));
@@ -1360,6 +1691,16 @@ impl Session {
 
     // ----- finish --------------------------------------------------------
 
+    /// The keys of `slots` in the order of their (chain, token) names.
+    fn by_names<V>(&self, slots: &Slots<(ChainId, TokenId), V>) -> Vec<(ChainId, TokenId)> {
+        let mut keys: Vec<(ChainId, TokenId)> = slots.iter().map(|(k, _)| *k).collect();
+        keys.sort_by(|a, b| {
+            (self.chain_name(a.0), self.token_name(a.1))
+                .cmp(&(self.chain_name(b.0), self.token_name(b.1)))
+        });
+        keys
+    }
+
     /// Ends the bundle: checks that no obligation is open and every
     /// constraint holds, then commits (holdings go back to the wallet) or
     /// reverts everything. Returns the report; `world()` is then the world
@@ -1367,6 +1708,11 @@ impl Session {
     pub fn finish(&mut self, constraints: &Constraints) -> Report {
         if matches!(self.state, State::Running) {
             if let Err(r) = self.check_end(constraints) {
+                let _: Outcome<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        if matches!(self.state, State::Running) {
+            if let Err(r) = self.commit_holdings() {
                 let _: Outcome<()> = self.fail_at(r.reason, r.loc);
             }
         }
@@ -1381,46 +1727,37 @@ impl Session {
         let mut result = BTreeMap::new();
         if revert.is_some() {
             self.journal.undo(&mut self.world);
-            self.holdings.clear();
         } else {
-            let holdings = std::mem::take(&mut self.holdings);
-            for (chain, token, amount) in holdings.iter() {
+            for (chain, token) in self.by_names(&self.holdings) {
+                let amount = self.holding_of(chain, token);
                 if amount == 0 {
                     continue;
                 }
-                let balance = self.world.wallet_balance(chain, token);
-                let new = balance.saturating_add(amount);
-                self.wallets_before.entry(chain, token, || balance);
-                // Kept in the journal, so that `rewind` can undo a commit too.
-                self.journal.set_wallet(&mut self.world, chain, token, new);
-                let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
                 result
-                    .entry(chain.to_string())
+                    .entry(self.chain_name(chain).to_string())
                     .or_insert_with(BTreeMap::new)
                     .insert(
-                        token.to_string(),
-                        Amount {
-                            base: amount,
-                            decimals,
-                        },
+                        self.token_name(token).to_string(),
+                        self.amount(amount, token),
                     );
             }
         }
+        self.holdings.clear();
         let mut wallet = Vec::new();
-        for (chain, token, before) in self.wallets_before.iter() {
-            let decimals = self.world.registry.token(token).map_or(0, |t| t.decimals);
-            let after = self.world.wallet_balance(chain, token);
+        for (chain, token) in self.by_names(&self.wallets_before) {
+            let before = self
+                .wallets_before
+                .get((chain, token))
+                .copied()
+                .unwrap_or(0);
+            let after = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
             wallet.push((
-                chain.to_string(),
-                token.to_string(),
-                Amount {
-                    base: before,
-                    decimals,
-                },
-                Amount {
-                    base: after,
-                    decimals,
-                },
+                self.chain_name(chain).to_string(),
+                self.token_name(token).to_string(),
+                self.amount(before, token),
+                self.amount(after, token),
             ));
         }
         Report {
@@ -1438,20 +1775,47 @@ impl Session {
         }
     }
 
+    /// Returns every holding to the wallet, keeping the changes in the
+    /// journal so that `rewind` can undo a commit too.
+    fn commit_holdings(&mut self) -> Outcome<()> {
+        for i in 0..self.holdings.items.len() {
+            let ((chain, token), amount) = self.holdings.items[i];
+            if amount == 0 {
+                continue;
+            }
+            let balance = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            self.wallets_before.entry((chain, token), || balance);
+            self.journal
+                .set_wallet(
+                    &mut self.world,
+                    chain,
+                    token,
+                    balance.saturating_add(amount),
+                )
+                .map_err(|e| self.not_in_world(e))?;
+        }
+        Ok(())
+    }
+
     fn check_end(&mut self, constraints: &Constraints) -> Outcome<()> {
         if let Some(tx) = &self.tx {
-            return Err(
-                self.revert_value(format!("the transaction on {} was never ended", tx.chain))
-            );
+            return Err(self.revert_value(format!(
+                "the transaction on {} was never ended",
+                self.chain_name(tx.chain)
+            )));
         }
         if !self.parallel.is_empty() {
             return Err(self.revert_value("a parallel group was never ended"));
         }
-        if let Some(((chain, protocol, token), o)) = self.obligations.iter().next() {
+        if let Some((chain, protocol, token, o)) = self.first_obligation(|_| true) {
             return Err(Revert {
                 reason: format!(
-                    "the loan of {} from {protocol} on {chain} is not repaid (owes {} + premium {})",
+                    "the loan of {} from {} on {} is not repaid (owes {} + premium {})",
                     self.fmt(o.principal, token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain),
                     self.fmt(o.principal, token),
                     self.fmt(o.premium, token)
                 ),
@@ -1482,28 +1846,43 @@ impl Session {
                     token,
                     amount,
                 } => {
-                    let held = self.holding_of(chain, token);
+                    let registry = &self.world.registry;
+                    let ids = registry.chain_id(chain).zip(registry.token_id(token));
+                    let held = ids.map_or(0, |(c, t)| self.holding_of(c, t));
+                    let decimals = registry.token(token).map_or(0, |t| t.decimals);
                     if held < *amount {
+                        let show = |base| Amount { base, decimals };
                         return fail(format!(
-                            "min_balance: the bundle ends with {} on {chain}; at least {} is required",
-                            self.fmt(held, token),
-                            self.fmt(*amount, token)
+                            "min_balance: the bundle ends with {} {token} on {chain}; at least {} {token} is required",
+                            show(held),
+                            show(*amount)
                         ));
                     }
                 }
                 Constraint::Invariant(Invariant::ConstantProduct) => {
-                    for ((chain, exchange, (t0, t1)), before) in &self.k_before {
+                    let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
+                    for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {
+                        let texts = (
+                            self.chain_name(*chain),
+                            self.protocol_name(*exchange),
+                            self.token_name(*t0),
+                            self.token_name(*t1),
+                        );
                         let pair = self
                             .world
-                            .exchange(chain, exchange)
-                            .and_then(|e| e.pairs.get(&(t0.clone(), t1.clone())))
+                            .exchange(texts.0, texts.1)
+                            .and_then(|e| e.pair(texts.2, texts.3))
                             .copied();
                         let Some(pair) = pair else { continue };
                         if constant_product(pair.reserve0, pair.reserve1) < *before {
-                            return fail(format!(
-                                "invariant constant_product: k of the {t0}/{t1} pair of {exchange} on {chain} decreased"
-                            ));
+                            decreased.push(texts);
                         }
+                    }
+                    // The first in the order of names, as the report shows pairs.
+                    if let Some((chain, exchange, t0, t1)) = decreased.into_iter().min() {
+                        return fail(format!(
+                            "invariant constant_product: k of the {t0}/{t1} pair of {exchange} on {chain} decreased"
+                        ));
                     }
                 }
             }

@@ -56,9 +56,37 @@ impl Exchange {
         }
     }
 
+    /// The pair of two tokens in either order, if it exists. A few pairs
+    /// are scanned (no key is built); many are searched by key.
+    pub fn pair(&self, a: &str, b: &str) -> Option<&Pair> {
+        if self.pairs.len() > Exchange::SCAN {
+            return self.pairs.get(&Exchange::pair_key(a, b));
+        }
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        self.pairs
+            .iter()
+            .find(|((t0, t1), _)| t0 == lo && t1 == hi)
+            .map(|(_, p)| p)
+    }
+
+    /// The pair of two tokens in either order, to change.
+    pub fn pair_mut(&mut self, a: &str, b: &str) -> Option<&mut Pair> {
+        if self.pairs.len() > Exchange::SCAN {
+            return self.pairs.get_mut(&Exchange::pair_key(a, b));
+        }
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        self.pairs
+            .iter_mut()
+            .find(|((t0, t1), _)| t0 == lo && t1 == hi)
+            .map(|(_, p)| p)
+    }
+
+    /// Up to this many pairs, a lookup scans them rather than building a key.
+    const SCAN: usize = 16;
+
     /// `(reserve of token_in, reserve of token_out)`, if the pair exists.
     pub fn reserves(&self, token_in: &str, token_out: &str) -> Option<(u128, u128)> {
-        let pair = self.pairs.get(&Exchange::pair_key(token_in, token_out))?;
+        let pair = self.pair(token_in, token_out)?;
         if token_in <= token_out {
             Some((pair.reserve0, pair.reserve1))
         } else {

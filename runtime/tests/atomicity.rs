@@ -173,8 +173,8 @@ fn random_step(s: &mut Session, world: &World, rng: &mut Rng) -> Result<(), mesh
 }
 
 /// Runs `steps` steps from `seed`, injecting a failure before step `fail_at`
-/// (if any). Returns the session's world after finish and whether it committed.
-fn run(world: &World, seed: u64, steps: usize, fail_at: Option<usize>) -> (World, bool) {
+/// (if any). Returns the finished session and whether it committed.
+fn finished(world: &World, seed: u64, steps: usize, fail_at: Option<usize>) -> (Session, bool) {
     let mut rng = Rng(seed | 1);
     let mut s = Session::new(world.clone(), "random");
     for k in 0..steps {
@@ -196,7 +196,13 @@ fn run(world: &World, seed: u64, steps: usize, fail_at: Option<usize>) -> (World
         }
     }
     let report = s.finish(&Constraints::new());
-    (s.into_world(), report.committed())
+    (s, report.committed())
+}
+
+/// As [`finished`]: the world after finish, and whether it committed.
+fn run(world: &World, seed: u64, steps: usize, fail_at: Option<usize>) -> (World, bool) {
+    let (s, committed) = finished(world, seed, steps, fail_at);
+    (s.into_world(), committed)
 }
 
 proptest! {
@@ -222,6 +228,10 @@ proptest! {
         }
         let (b, _) = run(&world, seed, steps, None);
         prop_assert_eq!(a, b);
+        // Rewinding a finished session, commit included, restores the world.
+        let back = finished(&world, seed, steps, None).0.rewind();
+        prop_assert_eq!(back.to_toml_string(), before_text.clone());
+        prop_assert_eq!(back, world);
     }
 }
 

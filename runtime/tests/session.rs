@@ -240,3 +240,69 @@ fn the_json_report_has_the_agreed_shape() {
         r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"transactions":0,"blocks":0,"result":{}}"#
     );
 }
+
+/// Names resolved to ids once, as generated code passes them, run the same
+/// bundle as names given as text; an id the world does not have reverts
+/// with a reason, as an unknown text does.
+#[test]
+fn ids_resolved_once_run_as_texts_do() {
+    use mesh_runtime::registry::Registry;
+    use mesh_runtime::session::NameRef;
+
+    let by_text = {
+        let mut s = Session::new(World::builtin(), "b");
+        s.input("polygon", "USDC", 1_000 * E6).unwrap();
+        tx(&mut s, "polygon", |s| {
+            s.approve("USDC", Spender::Protocol("aave")).unwrap();
+            s.deposit("aave", "USDC", 600 * E6).unwrap();
+            s.swap_path("uniswap_v2", &["USDC", "WETH"], 400 * E6, 1)
+                .unwrap();
+        });
+        s.finish(&Constraints::new())
+    };
+    let world = World::builtin();
+    let r = &world.registry;
+    let (polygon, usdc, weth) = (
+        r.chain_id("polygon").unwrap(),
+        r.token_id("USDC").unwrap(),
+        r.token_id("WETH").unwrap(),
+    );
+    let (aave, uniswap) = (
+        r.protocol_id("aave").unwrap(),
+        r.protocol_id("uniswap_v2").unwrap(),
+    );
+    let by_id = {
+        let mut s = Session::new(world.clone(), "b");
+        s.input(polygon, usdc, 1_000 * E6).unwrap();
+        tx(&mut s, "polygon", |s| {
+            s.approve_named(usdc, Spender::Protocol(aave)).unwrap();
+            s.deposit(aave, usdc, 600 * E6).unwrap();
+            s.swap_path(uniswap, &[usdc, weth], 400 * E6, 1).unwrap();
+        });
+        s.finish(&Constraints::new())
+    };
+    assert!(by_text.committed());
+    assert_eq!(by_id.to_json(), by_text.to_json());
+    assert_eq!(by_id.render_human(), by_text.render_human());
+
+    // An unknown name kept as text reverts as the text does.
+    let mut s = Session::new(World::builtin(), "b");
+    let doge: NameRef<'_, mesh_runtime::registry::TokenId> = NameRef::Text("DOGE");
+    let err = s.input(polygon, doge, 1).unwrap_err();
+    assert_eq!(err.reason, "unknown token `DOGE`");
+
+    // An id from a larger registry, beyond this world's tokens.
+    let mut bigger = Registry::builtin();
+    for i in 0..64 {
+        bigger.tokens.push(mesh_runtime::registry::TokenInfo {
+            symbol: format!("T{i}"),
+            decimals: 18,
+            address: None,
+            chains: vec!["polygon".into()],
+        });
+    }
+    let foreign = bigger.token_id("T63").unwrap();
+    let mut s = Session::new(World::builtin(), "b");
+    let err = s.input(polygon, foreign, 1).unwrap_err();
+    assert!(err.reason.starts_with("unknown token `#"), "{}", err.reason);
+}

@@ -415,7 +415,7 @@ fn collect_flash(term: &Term, flash: &mut BTreeSet<super::Wire>) {
 }
 
 /// The spender an approval names, as the runtime's API takes it.
-pub fn runtime_spender(spender: &Spender) -> mesh_runtime::Spender<'_> {
+pub fn runtime_spender(spender: &Spender) -> mesh_runtime::Spender<&str> {
     match spender {
         Spender::Protocol(p) => mesh_runtime::Spender::Protocol(p),
         Spender::Bridge(kind) => mesh_runtime::Spender::Bridge(*kind),

@@ -128,7 +128,7 @@ enum SpenderName {
 }
 
 impl SpenderName {
-    fn spender(self) -> Spender<'static> {
+    fn spender(self) -> Spender<&'static str> {
         match self {
             SpenderName::Protocol(p) => Spender::Protocol(p),
             SpenderName::Bridge(k) => Spender::Bridge(k),
