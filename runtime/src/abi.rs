@@ -6,9 +6,11 @@
 //!   (a null session). On any non-zero status generated code branches to
 //!   its abort path, which calls `mesh_bundle_finish`.
 //! - names (chains, tokens, protocols, bridge kinds, invariants, `require`
-//!   texts) are registered once with `mesh_name` and passed as indices;
-//!   they are resolved against the world when used, so a name the world
-//!   does not know is a revert with a reason, never a crash.
+//!   texts) are registered once with `mesh_name` and passed as indices.
+//!   Each is resolved against the run's world at its first use as a chain,
+//!   token or protocol, and every later call passes the session the id; a
+//!   name the world does not know stays text, and using it reverts with a
+//!   reason, never a crash.
 //! - amounts go in as two `u64` halves `(lo, hi)` and come back through an
 //!   out-pointer to a [`MeshAmount`] (null: not wanted).
 //! - `loc` is the source location, `(line << 32) | column`; a revert names it.
@@ -21,9 +23,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use crate::gas::Sender;
-use crate::registry::BridgeKind;
+use crate::registry::{BridgeKind, ChainId, ProtocolId, Registry, TokenId};
 use crate::report::Report;
-use crate::session::{Constraint, Constraints, Invariant, LoanKind, Loc, Session, Spender};
+use crate::session::{
+    Constraint, Constraints, Invariant, LoanKind, Loc, NameRef, Session, Spender,
+};
 use crate::world::World;
 
 /// The call succeeded.
@@ -65,7 +69,7 @@ fn join(lo: u64, hi: u64) -> u128 {
 /// one finished run to the next ([`MeshSession::with_names`],
 /// [`MeshSession::into_parts`]): the body registers the same names again,
 /// which then costs a comparison each instead of an allocation. Names are
-/// only texts; each run resolves them against its own world when used.
+/// only texts; each run resolves them against its own world, once.
 #[derive(Clone, Debug, Default)]
 pub struct MeshNames {
     list: Vec<Box<str>>,
@@ -73,6 +77,49 @@ pub struct MeshNames {
     /// The index the next registration is expected to get: a body registers
     /// its names in the same order on every run.
     cursor: usize,
+    /// What each name resolved to in this run's world, by index; reset
+    /// when the table is handed to the next run.
+    resolved: Vec<Resolved>,
+}
+
+/// What one name resolved to, as each kind of name, in this run's world:
+/// `None` until first used as that kind, then the id if the world has one.
+#[derive(Clone, Copy, Debug, Default)]
+struct Resolved {
+    chain: Option<Option<ChainId>>,
+    token: Option<Option<TokenId>>,
+    protocol: Option<Option<ProtocolId>>,
+}
+
+/// For one kind of name: `$prepare` resolves the name at an index in this
+/// run's world (once per run), `$get` hands it to the session: the id, or
+/// the text when the world does not have it (or it was not prepared: the
+/// session then resolves the text itself). `None` for an unregistered index.
+macro_rules! name_kind {
+    ($prepare:ident, $get:ident, $field:ident, $id:ty, $lookup:ident) => {
+        fn $prepare(&mut self, index: u32, registry: &Registry) {
+            let i = index as usize;
+            let Some(text) = self.list.get(i) else { return };
+            if self.resolved.len() < self.list.len() {
+                self.resolved.resize(self.list.len(), Resolved::default());
+            }
+            let slot = &mut self.resolved[i].$field;
+            if slot.is_none() {
+                *slot = Some(registry.$lookup(text));
+            }
+        }
+
+        fn $get(&self, index: u32) -> Option<NameRef<'_, $id>> {
+            let i = index as usize;
+            let text = self.list.get(i)?;
+            Some(
+                match self.resolved.get(i).and_then(|r| r.$field).flatten() {
+                    Some(id) => NameRef::Id(id),
+                    None => NameRef::Text(text),
+                },
+            )
+        }
+    };
 }
 
 impl MeshNames {
@@ -127,18 +174,41 @@ impl MeshNames {
         Some(i)
     }
 
+    name_kind!(prepare_chain, chain, chain, ChainId, chain_id);
+    name_kind!(prepare_token, token, token, TokenId, token_id);
+    name_kind!(
+        prepare_protocol,
+        protocol,
+        protocol,
+        ProtocolId,
+        protocol_id
+    );
+
+    /// Forgets what names resolved to: the next run has its own world.
+    fn new_run(&mut self) {
+        self.cursor = 0;
+        self.resolved.clear();
+    }
+
+    /// `name`, the name at `index` as some kind, or a revert of `session`
+    /// for an unregistered index.
+    fn arg<T>(name: Option<T>, session: &mut Session, index: u32, what: &str) -> Result<T, u32> {
+        name.ok_or_else(|| invalid_index(session, index, what))
+    }
+
     /// The name at `index`, or a revert of `session` naming what was wanted.
     fn resolve(&self, session: &mut Session, index: u32, what: &str) -> Result<&str, u32> {
-        match self.get(index) {
-            Some(n) => Ok(n),
-            None => {
-                let _ = session.revert(&format!(
-                    "invalid {what} name index {index} (not registered with mesh_name)"
-                ));
-                Err(MESH_REVERTED)
-            }
-        }
+        self.get(index)
+            .ok_or_else(|| invalid_index(session, index, what))
     }
+}
+
+/// Reverts `session` for a name index that `mesh_name` never gave.
+fn invalid_index(session: &mut Session, index: u32, what: &str) -> u32 {
+    let _ = session.revert(&format!(
+        "invalid {what} name index {index} (not registered with mesh_name)"
+    ));
+    MESH_REVERTED
 }
 
 /// A session as generated code holds it: the session, its string table,
@@ -161,7 +231,7 @@ impl MeshSession {
     /// Wraps a session with the string table of an earlier run of the same
     /// body (see [`MeshNames`]).
     pub fn with_names(session: Session, mut names: MeshNames) -> Box<MeshSession> {
-        names.cursor = 0;
+        names.new_run();
         Box::new(MeshSession {
             session,
             names,
@@ -241,6 +311,31 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     } else {
         "a panic".to_string()
     }
+}
+
+/// Binds names passed by index to what the session takes (an id resolved
+/// once per run, or the text), or returns `MESH_REVERTED` from the entry
+/// for an index `mesh_name` never gave:
+/// `bind_names!(session, names; p = protocol(index, "protocol"), ...)`.
+macro_rules! bind_names {
+    ($session:ident, $names:ident; $($var:ident = $kind:ident($index:expr, $what:literal)),+ $(,)?) => {
+        $( bind_names!(@prepare $names, $session, $kind, $index); )+
+        $(
+            let $var = match MeshNames::arg($names.$kind($index), $session, $index, $what) {
+                Ok(v) => v,
+                Err(st) => return st,
+            };
+        )+
+    };
+    (@prepare $names:ident, $session:ident, chain, $index:expr) => {
+        $names.prepare_chain($index, &$session.world().registry)
+    };
+    (@prepare $names:ident, $session:ident, token, $index:expr) => {
+        $names.prepare_token($index, &$session.world().registry)
+    };
+    (@prepare $names:ident, $session:ident, protocol, $index:expr) => {
+        $names.prepare_protocol($index, &$session.world().registry)
+    };
 }
 
 /// Runs `f` on the session with panics caught; a panic reverts the bundle.
@@ -424,20 +519,18 @@ pub unsafe extern "C" fn mesh_tx_begin(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let Ok(chain) = ms.names.resolve(&mut ms.session, chain, "chain") else {
-            return MESH_REVERTED;
-        };
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; chain = chain(chain, "chain"));
         let sender = match sender {
             0 => Sender::Wallet,
             1 => Sender::Executor,
             other => {
                 return status(
-                    ms.session
-                        .revert(&format!("invalid sender {other} (0 wallet, 1 executor)")),
+                    session.revert(&format!("invalid sender {other} (0 wallet, 1 executor)")),
                 )
             }
         };
-        status(ms.session.begin_transaction(chain, sender))
+        status(session.begin_transaction(chain, sender))
     })
 }
 
@@ -491,22 +584,27 @@ pub unsafe extern "C" fn mesh_approve(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(token), Ok(spender)) = (
-            ms.names.resolve(&mut ms.session, token, "token"),
-            ms.names.resolve(&mut ms.session, spender, "spender"),
-        ) else {
-            return MESH_REVERTED;
-        };
+        let MeshSession { session, names, .. } = ms;
+        if spender_kind == 0 {
+            bind_names!(session, names;
+                token = token(token, "token"),
+                protocol = protocol(spender, "spender"));
+            return status(session.approve_named(token, Spender::Protocol(protocol)));
+        }
+        bind_names!(session, names; token = token(token, "token"));
         match spender_kind {
-            0 => status(ms.session.approve(token, Spender::Protocol(spender))),
-            1 => match BridgeKind::from_name(spender) {
-                Some(kind) => status(ms.session.approve(token, Spender::Bridge(kind))),
-                None => status(
-                    ms.session
-                        .revert(&format!("unknown bridge kind `{spender}`")),
-                ),
-            },
-            other => status(ms.session.revert(&format!(
+            1 => {
+                let Ok(text) = names.resolve(session, spender, "spender") else {
+                    return MESH_REVERTED;
+                };
+                match BridgeKind::from_name(text) {
+                    Some(kind) => {
+                        status(session.approve_named(token, Spender::<ProtocolId>::Bridge(kind)))
+                    }
+                    None => status(session.revert(&format!("unknown bridge kind `{text}`"))),
+                }
+            }
+            other => status(session.revert(&format!(
                 "invalid spender kind {other} (0 protocol, 1 bridge)"
             ))),
         }
@@ -527,13 +625,9 @@ pub unsafe extern "C" fn mesh_input(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(chain), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, chain, "chain"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        status(ms.session.input(chain, token, join(lo, hi)))
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; chain = chain(chain, "chain"), token = token(token, "token"));
+        status(session.input(chain, token, join(lo, hi)))
     })
 }
 
@@ -554,18 +648,16 @@ pub unsafe extern "C" fn mesh_borrow(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, protocol, "protocol"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            protocol = protocol(protocol, "protocol"),
+            token = token(token, "token"));
         let kind = if flash != 0 {
             LoanKind::Flash
         } else {
             LoanKind::Ordinary
         };
-        match ms.session.borrow(protocol, token, join(lo, hi), kind) {
+        match session.borrow(protocol, token, join(lo, hi), kind) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -589,13 +681,11 @@ pub unsafe extern "C" fn mesh_repay(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, protocol, "protocol"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        status(ms.session.repay(protocol, token, join(lo, hi)))
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            protocol = protocol(protocol, "protocol"),
+            token = token(token, "token"));
+        status(session.repay(protocol, token, join(lo, hi)))
     })
 }
 
@@ -618,17 +708,12 @@ pub unsafe extern "C" fn mesh_swap(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(exchange), Ok(tin), Ok(tout)) = (
-            ms.names.resolve(&mut ms.session, exchange, "exchange"),
-            ms.names.resolve(&mut ms.session, token_in, "token"),
-            ms.names.resolve(&mut ms.session, token_out, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        match ms
-            .session
-            .swap(exchange, tin, join(lo, hi), tout, join(min_lo, min_hi))
-        {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            exchange = protocol(exchange, "exchange"),
+            tin = token(token_in, "token"),
+            tout = token(token_out, "token"));
+        match session.swap(exchange, tin, join(lo, hi), tout, join(min_lo, min_hi)) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -665,20 +750,19 @@ pub unsafe extern "C" fn mesh_swap_path(
             // SAFETY: the caller promises `path_len` readable u32 at `path`.
             unsafe { std::slice::from_raw_parts(path, path_len) }
         };
-        let Ok(exchange) = ms.names.resolve(&mut ms.session, exchange, "exchange") else {
-            return MESH_REVERTED;
-        };
+        let MeshSession { session, names, .. } = ms;
+        for &i in indices {
+            names.prepare_token(i, &session.world().registry);
+        }
+        bind_names!(session, names; exchange = protocol(exchange, "exchange"));
         let mut tokens = Vec::with_capacity(indices.len());
         for &i in indices {
-            let Ok(t) = ms.names.resolve(&mut ms.session, i, "token") else {
+            let Ok(t) = MeshNames::arg(names.token(i), session, i, "token") else {
                 return MESH_REVERTED;
             };
             tokens.push(t);
         }
-        match ms
-            .session
-            .swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi))
-        {
+        match session.swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi)) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -702,13 +786,11 @@ pub unsafe extern "C" fn mesh_deposit(
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, protocol, "protocol"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        status(ms.session.deposit(protocol, token, join(lo, hi)))
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            protocol = protocol(protocol, "protocol"),
+            token = token(token, "token"));
+        status(session.deposit(protocol, token, join(lo, hi)))
     })
 }
 
@@ -727,13 +809,11 @@ pub unsafe extern "C" fn mesh_withdraw(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(protocol), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, protocol, "protocol"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        match ms.session.withdraw(protocol, token, join(lo, hi)) {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            protocol = protocol(protocol, "protocol"),
+            token = token(token, "token"));
+        match session.withdraw(protocol, token, join(lo, hi)) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -764,24 +844,20 @@ pub unsafe extern "C" fn mesh_bridge(
     out: *mut MeshAmount,
 ) -> u32 {
     with_session(s, loc, |ms| {
-        let (Ok(token), Ok(to)) = (
-            ms.names.resolve(&mut ms.session, token, "token"),
-            ms.names.resolve(&mut ms.session, to, "chain"),
-        ) else {
-            return MESH_REVERTED;
-        };
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; token = token(token, "token"), to = chain(to, "chain"));
         let kind = if via == MESH_UNPINNED {
             None
         } else {
-            let Ok(name) = ms.names.resolve(&mut ms.session, via, "bridge kind") else {
+            let Ok(name) = names.resolve(session, via, "bridge kind") else {
                 return MESH_REVERTED;
             };
             match BridgeKind::from_name(name) {
                 Some(k) => Some(k),
-                None => return status(ms.session.revert(&format!("unknown bridge kind `{name}`"))),
+                None => return status(session.revert(&format!("unknown bridge kind `{name}`"))),
             }
         };
-        match ms.session.bridge(token, join(lo, hi), to, kind) {
+        match session.bridge(token, join(lo, hi), to, kind) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK
@@ -829,30 +905,26 @@ pub unsafe extern "C" fn mesh_bridge_batch(
         }
     };
     with_session(s, loc, |ms| {
-        let Ok(to) = ms.names.resolve(&mut ms.session, to, "chain") else {
-            return MESH_REVERTED;
-        };
-        let to = to.to_string();
-        let Ok(name) = ms.names.resolve(&mut ms.session, via, "bridge kind") else {
+        let MeshSession { session, names, .. } = ms;
+        for &t in tokens {
+            names.prepare_token(t, &session.world().registry);
+        }
+        bind_names!(session, names; to = chain(to, "chain"));
+        let Ok(name) = names.resolve(session, via, "bridge kind") else {
             return MESH_REVERTED;
         };
         let Some(kind) = BridgeKind::from_name(name) else {
             let reason = format!("unknown bridge kind `{name}`");
-            return status(ms.session.revert(&reason));
+            return status(session.revert(&reason));
         };
-        let mut names = Vec::with_capacity(tokens.len());
-        for &t in tokens {
-            let Ok(token) = ms.names.resolve(&mut ms.session, t, "token") else {
+        let mut transfers = Vec::with_capacity(tokens.len());
+        for (&t, halves) in tokens.iter().zip(amounts.chunks_exact(2)) {
+            let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
                 return MESH_REVERTED;
             };
-            names.push(token.to_string());
+            transfers.push((token, join(halves[0], halves[1])));
         }
-        let transfers: Vec<(&str, u128)> = names
-            .iter()
-            .zip(amounts.chunks_exact(2))
-            .map(|(t, halves)| (t.as_str(), join(halves[0], halves[1])))
-            .collect();
-        match ms.session.bridge_batch(kind, &to, &transfers) {
+        match session.bridge_batch(kind, to, &transfers) {
             Ok(arrived) => {
                 if !out.is_null() {
                     for (i, v) in arrived.into_iter().enumerate() {
@@ -884,13 +956,9 @@ pub unsafe extern "C" fn mesh_holding(
         return MESH_INVALID;
     }
     with_session(s, loc, |ms| {
-        let (Ok(chain), Ok(token)) = (
-            ms.names.resolve(&mut ms.session, chain, "chain"),
-            ms.names.resolve(&mut ms.session, token, "token"),
-        ) else {
-            return MESH_REVERTED;
-        };
-        match ms.session.holding(chain, token) {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; chain = chain(chain, "chain"), token = token(token, "token"));
+        match session.holding(chain, token) {
             Ok(v) => {
                 write_out(out, v);
                 MESH_OK

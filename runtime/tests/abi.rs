@@ -196,6 +196,38 @@ fn unknown_names_and_overflow_revert_with_a_reason() {
     }
 }
 
+/// A string table handed from run to run keeps its indices, but what a
+/// name means is resolved again in each run's own world: a token one world
+/// lacks reverts there, and resolves in the next world that has it.
+#[test]
+fn names_are_resolved_in_each_runs_own_world() {
+    let mut lacking = World::builtin();
+    lacking.registry.tokens.retain(|t| t.symbol != "DAI");
+    let worlds = [World::builtin(), lacking, World::builtin()];
+    let mut table = MeshNames::new();
+    let mut reasons = Vec::new();
+    for world in worlds {
+        let session = mesh_runtime::Session::new(world, "b");
+        let s = Box::into_raw(MeshSession::with_names(session, table));
+        unsafe {
+            let polygon = name(s, "polygon");
+            let dai = name(s, "DAI");
+            let (lo, hi) = halves(E18);
+            mesh_input(s, polygon, dai, lo, hi, loc(2, 5));
+            mesh_bundle_finish(s, 0);
+        }
+        // SAFETY: `s` came from `Box::into_raw` and is not used again.
+        let (report, _, names) = unsafe { Box::from_raw(s) }.into_parts();
+        reasons.push(report.revert.map(|r| r.reason));
+        table = names;
+    }
+    assert_eq!(
+        reasons,
+        [None, Some("unknown token `DAI`".to_string()), None],
+        "each run judges the name in its own world"
+    );
+}
+
 #[test]
 fn the_symbol_table_is_complete_and_documented() {
     let table = symbols();
