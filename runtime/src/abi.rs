@@ -18,6 +18,8 @@
 //!   reverts the bundle ("internal error").
 
 use std::collections::HashMap;
+
+use smallvec::SmallVec;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -755,7 +757,8 @@ pub unsafe extern "C" fn mesh_swap_path(
             names.prepare_token(i, &session.world().registry);
         }
         bind_names!(session, names; exchange = protocol(exchange, "exchange"));
-        let mut tokens = Vec::with_capacity(indices.len());
+        let mut tokens: SmallVec<[NameRef<'_, TokenId>; 4]> =
+            SmallVec::with_capacity(indices.len());
         for &i in indices {
             let Ok(t) = MeshNames::arg(names.token(i), session, i, "token") else {
                 return MESH_REVERTED;

@@ -16,6 +16,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use smallvec::SmallVec;
+
 use crate::gas::{GasSchedule, Operation, Sender};
 use crate::journal::{Journal, LenderBalance, NotInWorld};
 use crate::maths::{self, constant_product, MathError};
@@ -239,6 +241,10 @@ struct Obligation {
 /// The pair of two tokens, keyed `(token0, token1)` as the world keys it
 /// (by symbol).
 type PairKey = (TokenId, TokenId);
+
+/// One hop of a swap, computed before anything changes: its pair, the
+/// reserves after it, and the reserves `(in, out)` before it.
+type Hop = (PairKey, Pair, (u128, u128));
 
 /// A contract a transaction calls, for warm and cold accesses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1289,7 +1295,7 @@ impl Session {
             if path.len() < 2 {
                 return Err(s.revert_value("a swap path has at least two tokens"));
             }
-            let mut tokens = Vec::with_capacity(path.len());
+            let mut tokens: SmallVec<[TokenId; 4]> = SmallVec::with_capacity(path.len());
             for t in path {
                 tokens.push(s.token_on(chain, *t)?);
             }
@@ -1310,7 +1316,7 @@ impl Session {
             let (chain_text, exchange_text) = (s.chain_name(chain), s.protocol_name(exchange));
             // Compute every hop first; nothing changes if one fails.
             let mut current = amount;
-            let mut hops: Vec<(PairKey, Pair, (u128, u128))> = Vec::with_capacity(tokens.len() - 1);
+            let mut hops: SmallVec<[Hop; 3]> = SmallVec::with_capacity(tokens.len() - 1);
             for w in tokens.windows(2) {
                 let key = s.pair_key(w[0], w[1]);
                 let reserves = s
