@@ -6,6 +6,11 @@
 //! every run starts from the same world, at the cost of undoing what the
 //! run changed rather than of copying the world.
 //!
+//! For an instruction profiler, `MESH_EXECUTE_RUNS=native:1000` (or
+//! `interpreter:1000`) makes exactly that many `-O` runs of one executor
+//! and prints nothing: `valgrind --tool=callgrind` on the bench binary then
+//! counts instructions, free of timing noise (docs/codegen.md).
+//!
 //! `cargo bench -p meshc --bench execute` prints a table. It is a
 //! measurement, not a test: the table shows how native code compares.
 
@@ -40,41 +45,93 @@ fn actions(term: &Term) -> usize {
     }
 }
 
-/// Runs `run` on `world` again and again for about `budget`, rewinding the
-/// world after each run; the best batch's time per run. Checks that the
-/// rewound world is the one it started from.
-fn per_run_reset(
+/// Runs the interpreter and native code on `world` in alternating batches
+/// for about `budget`, rewinding the world after each run, so that both
+/// see the same machine conditions; each one's best batch time per run.
+/// Checks that the rewound worlds are the one they started from.
+fn interleaved(
     budget: Duration,
     world: &World,
-    mut run: impl FnMut(World) -> (Report, Session),
-) -> Duration {
-    let mut slot = Some(world.clone());
-    let time = per_run(budget, || {
-        let Some(w) = slot.take() else { return };
-        let (report, session) = run(w);
-        std::hint::black_box(&report);
-        slot = Some(session.rewind());
-    });
-    assert!(slot.as_ref() == Some(world), "a rewound world differs");
-    time
+    mut interpreter: impl FnMut(World) -> (Report, Session),
+    mut native: impl FnMut(World) -> (Report, Session),
+) -> (Duration, Duration) {
+    let (mut a, mut b) = (Some(world.clone()), Some(world.clone()));
+    let (mut best_a, mut best_b) = (Duration::MAX, Duration::MAX);
+    let start = Instant::now();
+    while start.elapsed() < budget {
+        best_a = best_a.min(batch(|| run_once(&mut a, &mut interpreter)));
+        best_b = best_b.min(batch(|| run_once(&mut b, &mut native)));
+    }
+    assert!(a.as_ref() == Some(world), "a rewound world differs");
+    assert!(b.as_ref() == Some(world), "a rewound world differs");
+    (best_a, best_b)
+}
+
+/// The time per run of one batch of runs of `f`.
+fn batch(mut f: impl FnMut()) -> Duration {
+    const RUNS: u32 = 200;
+    let t = Instant::now();
+    for _ in 0..RUNS {
+        f();
+    }
+    t.elapsed() / RUNS
+}
+
+/// One run on the world in `slot`, which then holds the world rewound.
+fn run_once(slot: &mut Option<World>, run: &mut impl FnMut(World) -> (Report, Session)) {
+    let Some(w) = slot.take() else { return };
+    let (report, session) = run(w);
+    std::hint::black_box(&report);
+    *slot = Some(session.rewind());
 }
 
 /// Runs `f` in batches for about `budget`; the best batch's time per run.
 fn per_run(budget: Duration, mut f: impl FnMut()) -> Duration {
-    let batch = 200;
     let mut best = Duration::MAX;
     let start = Instant::now();
     while start.elapsed() < budget {
-        let t = Instant::now();
-        for _ in 0..batch {
-            f();
-        }
-        best = best.min(t.elapsed() / batch);
+        best = best.min(batch(&mut f));
     }
     best
 }
 
+/// `MESH_EXECUTE_RUNS=EXECUTOR:N`: the executor (`native` or
+/// `interpreter`) and how many runs, for a profiler.
+fn fixed_runs() -> Option<(bool, u64)> {
+    let spec = std::env::var("MESH_EXECUTE_RUNS").ok()?;
+    let (executor, count) = spec.split_once(':')?;
+    let native = match executor {
+        "native" => true,
+        "interpreter" => false,
+        _ => return None,
+    };
+    Some((native, count.parse().ok()?))
+}
+
 fn main() {
+    if let Some(spec) = std::env::var_os("MESH_EXECUTE_RUNS") {
+        let Some((native, count)) = fixed_runs() else {
+            eprintln!("MESH_EXECUTE_RUNS={spec:?}: expected native:N or interpreter:N");
+            std::process::exit(2);
+        };
+        let (program, world) = program(OptLevel::O);
+        let compiled = match meshc::codegen::jit::compile(&program, false) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let mut slot = Some(world);
+        let mut run = |w: World| {
+            if native {
+                compiled.run(w)
+            } else {
+                meshc::interp::run(&program, w)
+            }
+        };
+        for _ in 0..count {
+            run_once(&mut slot, &mut run);
+        }
+        return;
+    }
     let budget = Duration::from_millis(1500);
     println!("flagship: polygon_arbitrum_flash_loan on the default world, reset between runs");
     println!();
@@ -96,8 +153,12 @@ fn main() {
         let copy = per_run(budget / 3, || {
             std::hint::black_box(world.clone());
         });
-        let interp = per_run_reset(budget, &world, |w| meshc::interp::run(&program, w));
-        let native = per_run_reset(budget, &world, |w| compiled.run(w));
+        let (interp, native) = interleaved(
+            budget * 2,
+            &world,
+            |w| meshc::interp::run(&program, w),
+            |w| compiled.run(w),
+        );
         let n = actions(&program.body);
         let per_action = native.as_nanos() as f64 / n.max(1) as f64;
         println!(
