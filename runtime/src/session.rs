@@ -619,17 +619,19 @@ impl Session {
         Ok(token)
     }
 
-    fn check_on(&self, chain: ChainId, token: TokenId) -> Outcome<()> {
+    /// Whether `chains` (a token's or a protocol's, if it has one) lists `chain`.
+    fn lists(&self, chains: Option<&Vec<String>>, chain: ChainId) -> bool {
         let chain_text = self.chain_name(chain);
-        let exists = self
-            .world
-            .registry
-            .token_at(token)
-            .is_some_and(|t| t.chains.iter().any(|c| c == chain_text));
-        if !exists {
+        chains.is_some_and(|cs| cs.iter().any(|c| c == chain_text))
+    }
+
+    fn check_on(&self, chain: ChainId, token: TokenId) -> Outcome<()> {
+        let chains = self.world.registry.token_at(token).map(|t| &t.chains);
+        if !self.lists(chains, chain) {
             return Err(self.revert_value(format!(
-                "token {} does not exist on {chain_text}",
-                self.token_name(token)
+                "token {} does not exist on {}",
+                self.token_name(token),
+                self.chain_name(chain)
             )));
         }
         Ok(())
@@ -659,16 +661,12 @@ impl Session {
     }
 
     fn check_deployed(&self, chain: ChainId, protocol: ProtocolId) -> Outcome<()> {
-        let chain_text = self.chain_name(chain);
-        let deployed = self
-            .world
-            .registry
-            .protocol_at(protocol)
-            .is_some_and(|p| p.chains.iter().any(|c| c == chain_text));
-        if !deployed {
+        let chains = self.world.registry.protocol_at(protocol).map(|p| &p.chains);
+        if !self.lists(chains, chain) {
             return Err(self.revert_value(format!(
-                "{} is not deployed on {chain_text}",
-                self.protocol_name(protocol)
+                "{} is not deployed on {}",
+                self.protocol_name(protocol),
+                self.chain_name(chain)
             )));
         }
         Ok(())
