@@ -211,8 +211,155 @@ impl GasSchedule {
     }
 }
 
+/// A wallet transaction asked to make a second call: it makes exactly one
+/// (its `to`); more calls need another transaction or the executor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondWalletCall;
+
+/// The metering of one transaction (docs/gas.md): its base cost, then each
+/// call as its sender makes it, with cold and warm accesses and a pair's
+/// oracle update on its first swap in the transaction. Generic over what
+/// names an account (`A`) and a pair (`P`): the session meters the
+/// accounts a run touches, and the compiler the ones a program names, with
+/// this one set of rules, so static and metered gas cannot drift apart.
+#[derive(Clone, Debug)]
+pub struct TxMeter<A, P> {
+    sender: Sender,
+    gas: u64,
+    /// Calls that reached a contract (a wallet transaction makes one).
+    contract_calls: usize,
+    /// The accounts touched so far: a later access is warm.
+    warm: Vec<A>,
+    /// The pairs swapped on so far: a later swap updates no oracle.
+    swapped: Vec<P>,
+}
+
+impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
+    /// A transaction from `sender`, charged its base cost.
+    pub fn new(schedule: &GasSchedule, sender: Sender) -> Self {
+        TxMeter {
+            sender,
+            gas: schedule.tx_base,
+            contract_calls: 0,
+            warm: Vec::new(),
+            swapped: Vec::new(),
+        }
+    }
+
+    pub fn sender(&self) -> Sender {
+        self.sender
+    }
+
+    /// The transaction's gas so far, base included.
+    pub fn gas(&self) -> u64 {
+        self.gas
+    }
+
+    /// Whether `account` is touched now for the first time in the
+    /// transaction (it is warm from then on).
+    fn touch(&mut self, account: A) -> bool {
+        if self.warm.contains(&account) {
+            return false;
+        }
+        self.warm.push(account);
+        true
+    }
+
+    /// One call to `account` whose operation costs `op_gas`; returns what
+    /// the call is charged. From the wallet the call is the transaction's
+    /// `to`, warm, and its only one; from the executor it adds dispatch,
+    /// its address word and an access to `account`.
+    pub fn call(
+        &mut self,
+        schedule: &GasSchedule,
+        account: A,
+        op_gas: u64,
+    ) -> Result<u64, SecondWalletCall> {
+        let first_touch = self.touch(account);
+        let gas = match self.sender {
+            Sender::Wallet => {
+                if self.contract_calls > 0 {
+                    return Err(SecondWalletCall);
+                }
+                op_gas
+            }
+            Sender::Executor => schedule
+                .executor_call_overhead()
+                .saturating_add(schedule.account_access(first_touch))
+                .saturating_add(op_gas),
+        };
+        self.contract_calls += 1;
+        self.gas = self.gas.saturating_add(gas);
+        Ok(gas)
+    }
+
+    /// The operation gas of a direct swap through `pair`: the pair's swap,
+    /// plus its price-oracle update if this is its first swap in the
+    /// transaction. (The call itself is then metered with [`Self::call`].)
+    pub fn pair_swap(&mut self, schedule: &GasSchedule, pair: P) -> u64 {
+        let first = !self.swapped.contains(&pair);
+        if first {
+            self.swapped.push(pair);
+            schedule
+                .pair_swap
+                .saturating_add(schedule.pair_oracle_update)
+        } else {
+            schedule.pair_swap
+        }
+    }
+
+    /// A further transfer of a shared bridge message: its entry and an
+    /// access to its token (`account`), cold on first touch.
+    pub fn batch_entry(&mut self, schedule: &GasSchedule, account: A) -> u64 {
+        let first_touch = self.touch(account);
+        let gas = schedule
+            .bridge_batch_extra()
+            .saturating_add(schedule.account_access(first_touch));
+        self.gas = self.gas.saturating_add(gas);
+        gas
+    }
+}
+
 impl Default for GasSchedule {
     fn default() -> GasSchedule {
         GasSchedule::standard()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_meters_cold_then_warm_and_one_oracle_update_per_pair() {
+        let s = GasSchedule::standard();
+        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
+        assert_eq!(tx.gas(), 21_000);
+        let overhead = s.executor_call_overhead();
+        assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 2_600 + 25_000));
+        assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 100 + 25_000));
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 41_746 + 10_416);
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 41_746);
+        assert_eq!(tx.pair_swap(&s, "DAI/WETH"), 41_746 + 10_416);
+        // A batch entry's token access is warm after a call touched it.
+        assert_eq!(tx.batch_entry(&s, "USDC"), s.bridge_batch_extra() + 100);
+        assert_eq!(tx.batch_entry(&s, "DAI"), s.bridge_batch_extra() + 2_600);
+        let calls = [
+            overhead + 2_600 + 25_000,
+            overhead + 100 + 25_000,
+            s.bridge_batch_extra() + 100,
+            s.bridge_batch_extra() + 2_600,
+        ];
+        assert_eq!(tx.gas(), 21_000 + calls.iter().sum::<u64>());
+    }
+
+    #[test]
+    fn a_wallet_transaction_makes_one_call_with_no_overhead() {
+        let s = GasSchedule::standard();
+        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Wallet);
+        assert_eq!(tx.call(&s, "aave", 140_000), Ok(140_000));
+        assert_eq!(tx.call(&s, "aave", 140_000), Err(SecondWalletCall));
+        assert_eq!(tx.gas(), 21_000 + 140_000);
+        assert_eq!(tx.sender(), Sender::Wallet);
     }
 }

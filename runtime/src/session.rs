@@ -18,7 +18,7 @@ use std::fmt;
 
 use smallvec::SmallVec;
 
-use crate::gas::{GasSchedule, Operation, Sender};
+use crate::gas::{GasSchedule, Operation, SecondWalletCall, Sender, TxMeter};
 use crate::journal::{Journal, LenderBalance, NotInWorld};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, Registry, TokenId};
@@ -301,15 +301,6 @@ impl<K: Copy + PartialEq, V> Slots<K, V> {
         &mut self.items[at].1
     }
 
-    /// Inserts `value` unless `key` is present (which keeps its value).
-    fn insert_new(&mut self, key: K, value: V) -> bool {
-        if self.get(key).is_some() {
-            return false;
-        }
-        self.items.push((key, value));
-        true
-    }
-
     fn remove(&mut self, key: K) -> Option<V> {
         let i = self.items.iter().position(|(k, _)| *k == key)?;
         Some(self.items.remove(i).1)
@@ -327,14 +318,10 @@ impl<K: Copy + PartialEq, V> Slots<K, V> {
 #[derive(Debug)]
 struct OpenTx {
     chain: ChainId,
-    sender: Sender,
     block: u64,
-    gas: u64,
     calls: Vec<CallRecord>,
-    /// Calls that reached a contract (a wallet transaction makes one).
-    contract_calls: usize,
-    warm: Slots<Account, ()>,
-    swapped_pairs: Slots<(ProtocolId, PairKey), ()>,
+    /// Its gas, by the rules the compiler's static gas uses too.
+    meter: TxMeter<Account, (ProtocolId, PairKey)>,
 }
 
 #[derive(Debug)]
@@ -440,7 +427,7 @@ impl Session {
 
     /// Gas metered so far, all chains (after `finish`: the bundle's total).
     pub fn gas_total(&self) -> u64 {
-        self.closed_gas + self.tx.as_ref().map_or(0, |t| t.gas)
+        self.closed_gas + self.tx.as_ref().map_or(0, |t| t.meter.gas())
     }
 
     /// The open obligations, in the order of their names: (chain, protocol,
@@ -745,13 +732,9 @@ impl Session {
             s.clock += 1;
             s.tx = Some(OpenTx {
                 chain,
-                sender,
                 block: s.clock,
-                gas: s.schedule.tx_base,
                 calls: Vec::new(),
-                contract_calls: 0,
-                warm: Slots::default(),
-                swapped_pairs: Slots::default(),
+                meter: TxMeter::new(&s.schedule, sender),
             });
             Ok(())
         })
@@ -807,10 +790,15 @@ impl Session {
 
     /// Records a transaction that has ended (or was left open by a failure).
     fn close(&mut self, tx: OpenTx) {
-        self.closed_gas = self.closed_gas.saturating_add(tx.gas);
+        let gas = tx.meter.gas();
+        self.closed_gas = self.closed_gas.saturating_add(gas);
         let chain = self.chain_name(tx.chain).to_string();
         self.transactions.push(TxRecord::from_open(
-            chain, tx.sender, tx.block, tx.gas, tx.calls,
+            chain,
+            tx.meter.sender(),
+            tx.block,
+            gas,
+            tx.calls,
         ));
     }
 
@@ -861,16 +849,13 @@ impl Session {
 
     fn open_tx(&self, what: &str) -> Outcome<(ChainId, Sender)> {
         match &self.tx {
-            Some(tx) => Ok((tx.chain, tx.sender)),
+            Some(tx) => Ok((tx.chain, tx.meter.sender())),
             None => Err(self.revert_value(format!("{what} needs an open transaction"))),
         }
     }
 
-    /// Meters one call to `account`: from the wallet the target is the
-    /// transaction's `to` (warm) and the only call; from the executor each
-    /// inner call pays dispatch, its address word and an account access.
+    /// Meters one call to `account` (`TxMeter::call`).
     fn meter_call(&mut self, account: Account, op_gas: u64) -> Outcome<u64> {
-        let schedule = &self.schedule;
         let loc = self.loc;
         let Some(tx) = self.tx.as_mut() else {
             return Err(Revert {
@@ -878,24 +863,12 @@ impl Session {
                 loc,
             });
         };
-        let first_touch = tx.warm.insert_new(account, ());
-        let gas = match tx.sender {
-            Sender::Wallet => {
-                if tx.contract_calls > 0 {
-                    return Err(Revert {
-                        reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
-                        loc,
-                    });
-                }
-                op_gas
-            }
-            Sender::Executor => {
-                schedule.executor_call_overhead() + schedule.account_access(first_touch) + op_gas
-            }
-        };
-        tx.contract_calls += 1;
-        tx.gas += gas;
-        Ok(gas)
+        tx.meter
+            .call(&self.schedule, account, op_gas)
+            .map_err(|SecondWalletCall| Revert {
+                reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
+                loc,
+            })
     }
 
     fn record(&mut self, what: Call, gas: u64) {
@@ -1390,16 +1363,10 @@ impl Session {
                     let mut gas =
                         s.meter_call(Account::Token(token_in), s.schedule.token_transfer)?;
                     for (key, _, _) in &hops {
-                        let first = s
-                            .tx
-                            .as_mut()
-                            .is_some_and(|tx| tx.swapped_pairs.insert_new((exchange, *key), ()));
-                        let op = s.schedule.pair_swap
-                            + if first {
-                                s.schedule.pair_oracle_update
-                            } else {
-                                0
-                            };
+                        let schedule = &s.schedule;
+                        let op =
+                            s.tx.as_mut()
+                                .map_or(0, |tx| tx.meter.pair_swap(schedule, (exchange, *key)));
                         gas += s.meter_call(Account::Pair(exchange, *key), op)?;
                     }
                     gas
@@ -1678,19 +1645,13 @@ impl Session {
         })
     }
 
-    /// Meters a further transfer of a shared bridge message: its entry and
-    /// the access to its token, cold on first touch in the transaction.
+    /// Meters a further transfer of a shared bridge message
+    /// (`TxMeter::batch_entry`).
     fn meter_batch_entry(&mut self, account: Account) -> u64 {
         let schedule = &self.schedule;
-        let Some(tx) = self.tx.as_mut() else {
-            return 0;
-        };
-        let first_touch = tx.warm.insert_new(account, ());
-        let gas = schedule
-            .bridge_batch_extra()
-            .saturating_add(schedule.account_access(first_touch));
-        tx.gas = tx.gas.saturating_add(gas);
-        gas
+        self.tx
+            .as_mut()
+            .map_or(0, |tx| tx.meter.batch_entry(schedule, account))
     }
 
     // ----- finish --------------------------------------------------------

@@ -6,10 +6,12 @@
 //! transaction the base cost, then per call the schedule's row for the
 //! operation, and for the executor the dispatch overhead, the address word
 //! and a cold or warm account access (cold on first touch in the
-//! transaction), plus the oracle update of a pair's first swap in it.
+//! transaction), plus the oracle update of a pair's first swap in it. Those
+//! rules are the runtime's own `TxMeter`, fed here with the calls a program
+//! names instead of the calls a run makes.
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
-use mesh_runtime::gas::Operation;
+use mesh_runtime::gas::{Operation, TxMeter};
 use mesh_runtime::world::Exchange;
 use mesh_runtime::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,7 +105,8 @@ impl fmt::Display for CostError {
 
 impl std::error::Error for CostError {}
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A contract a program's call reaches, by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Account {
     Token(String),
     Pool(String),
@@ -113,9 +116,7 @@ enum Account {
 }
 
 struct OpenTx {
-    sender: Sender,
-    warm: BTreeSet<Account>,
-    swapped: BTreeSet<(String, (String, String))>,
+    meter: TxMeter<Account, (String, (String, String))>,
     record: TxGas,
 }
 
@@ -162,13 +163,11 @@ impl Meter<'_> {
                 body,
             } => {
                 let mut open = Some(OpenTx {
-                    sender: *sender,
-                    warm: BTreeSet::new(),
-                    swapped: BTreeSet::new(),
+                    meter: TxMeter::new(self.schedule, *sender),
                     record: TxGas {
                         chain: chain.clone(),
                         sender: *sender,
-                        gas: self.schedule.tx_base,
+                        gas: 0,
                         calls: Vec::new(),
                     },
                 });
@@ -176,7 +175,8 @@ impl Meter<'_> {
                 for t in body {
                     blocks = blocks.saturating_add(self.term(t, &mut open)?);
                 }
-                if let Some(open) = open {
+                if let Some(mut open) = open {
+                    open.record.gas = open.meter.gas();
                     self.cost.transactions.push(open.record);
                 }
                 Ok(blocks)
@@ -190,16 +190,17 @@ impl Meter<'_> {
             .ok_or_else(|| CostError(format!("{wire} has no type")))
     }
 
-    /// One call on `account` costing `op_gas` besides the executor's overhead.
-    fn call(tx: &mut OpenTx, schedule: &GasSchedule, account: Account, op_gas: u64) -> u64 {
-        let first = tx.warm.insert(account);
-        match tx.sender {
-            Sender::Wallet => op_gas,
-            Sender::Executor => schedule
-                .executor_call_overhead()
-                .saturating_add(schedule.account_access(first))
-                .saturating_add(op_gas),
-        }
+    /// One call on `account` costing `op_gas` besides the executor's
+    /// overhead, metered as the runtime meters it.
+    fn call(
+        tx: &mut OpenTx,
+        schedule: &GasSchedule,
+        account: Account,
+        op_gas: u64,
+    ) -> Result<u64, CostError> {
+        tx.meter.call(schedule, account, op_gas).map_err(|_| {
+            CostError("a wallet transaction makes a second call (the lowering never does)".into())
+        })
     }
 
     fn op(&mut self, op: &Op, tx: &mut Option<OpenTx>) -> Result<u64, CostError> {
@@ -210,7 +211,7 @@ impl Meter<'_> {
         let Some(open) = tx.as_mut() else {
             return Err(CostError(format!("{} outside a transaction", op.name())));
         };
-        let sender = open.sender;
+        let sender = open.meter.sender();
         let mut blocks = 0;
         let (what, gas) = match op {
             Op::Approve { token, spender, .. } => {
@@ -219,7 +220,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Token(token.clone()),
                     schedule.operation(sender, &Operation::Approve),
-                );
+                )?;
                 (format!("approve {spender} for {token}"), gas)
             }
             Op::Borrow {
@@ -235,7 +236,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Pool(protocol.clone()),
                     schedule.operation(sender, &operation),
-                );
+                )?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::Repay { protocol, debt, .. } => {
@@ -248,7 +249,7 @@ impl Meter<'_> {
                         schedule,
                         Account::Pool(protocol.clone()),
                         schedule.operation(sender, &Operation::Repay),
-                    );
+                    )?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -260,7 +261,7 @@ impl Meter<'_> {
                         schedule,
                         Account::Router(exchange.clone()),
                         schedule.operation(sender, &Operation::Swap { hops }),
-                    ),
+                    )?,
                     Sender::Executor => {
                         let token_in = path.first().cloned().unwrap_or_default();
                         let mut gas = Self::call(
@@ -268,21 +269,18 @@ impl Meter<'_> {
                             schedule,
                             Account::Token(token_in),
                             schedule.token_transfer,
-                        );
+                        )?;
                         for pair in path.windows(2) {
                             let key = Exchange::pair_key(&pair[0], &pair[1]);
-                            let first = open.swapped.insert((exchange.clone(), key.clone()));
-                            let op_gas = schedule.pair_swap.saturating_add(if first {
-                                schedule.pair_oracle_update
-                            } else {
-                                0
-                            });
+                            let op_gas = open
+                                .meter
+                                .pair_swap(schedule, (exchange.clone(), key.clone()));
                             gas = gas.saturating_add(Self::call(
                                 open,
                                 schedule,
                                 Account::Pair(exchange.clone(), key),
                                 op_gas,
-                            ));
+                            )?);
                         }
                         gas
                     }
@@ -295,7 +293,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Pool(protocol.clone()),
                     schedule.operation(sender, &Operation::Deposit),
-                );
+                )?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, .. } => {
@@ -304,7 +302,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Pool(protocol.clone()),
                     schedule.operation(sender, &Operation::Withdraw),
-                );
+                )?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {
@@ -321,7 +319,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Bridge(route.as_str().to_string()),
                     schedule.operation(sender, &Operation::Bridge { route: info }),
-                );
+                )?;
                 (format!("bridge to {to} via {route}"), gas)
             }
             Op::BridgeBatch {
@@ -348,16 +346,12 @@ impl Meter<'_> {
                             schedule,
                             Account::Bridge(route.as_str().to_string()),
                             schedule.operation(sender, &Operation::Bridge { route: info }),
-                        )
+                        )?
                     } else {
                         let token = self.chain_of(*input)?.token().to_string();
-                        let first = open.warm.insert(Account::Token(token));
-                        schedule
-                            .bridge_batch_extra()
-                            .saturating_add(schedule.account_access(first))
+                        open.meter.batch_entry(schedule, Account::Token(token))
                     };
                     blocks = blocks.saturating_add(info.delay_blocks);
-                    open.record.gas = open.record.gas.saturating_add(gas);
                     open.record
                         .calls
                         .push((format!("bridge to {to} via {route}"), gas));
@@ -368,7 +362,6 @@ impl Meter<'_> {
                 return Ok(0)
             }
         };
-        open.record.gas = open.record.gas.saturating_add(gas);
         open.record.calls.push((what, gas));
         Ok(blocks)
     }
