@@ -2,7 +2,7 @@
 
 use crate::check::{self, CheckOptions, Checked};
 use crate::diagnostic::{self, Diagnostic};
-use mesh_grammar::{Item, Parsed, Span};
+use mesh_grammar::{Item, Parsed, Span, SyntaxErrorKind};
 use mesh_runtime::Registry;
 
 /// Everything the front end learnt about one source file.
@@ -45,10 +45,13 @@ pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Ana
             Item::Token(_) | Item::Error(_) => None,
         })
         .filter(|bundle| {
-            parsed
-                .errors
-                .iter()
-                .any(|e| bundle.start <= e.span.start && e.span.start < bundle.end)
+            parsed.errors.iter().any(|e| {
+                // A file that ends inside a bundle is parsed as if it were
+                // closed there; its end-of-file error sits at its very end.
+                let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
+                    && e.span.start == bundle.end;
+                bundle.start <= e.span.start && (e.span.start < bundle.end || at_end)
+            })
         })
         .collect();
     diagnostics.extend(

@@ -299,6 +299,40 @@ fn document_symbols_outline_bundles_values_and_constraints() {
     client.shutdown();
 }
 
+/// While a bundle is being typed its closing `}` is missing: the document
+/// still has an outline and hovers for what is written, and the one
+/// diagnostic is the missing `}`, not knock-on errors of the unfinished
+/// bundle (its loan is not repaid yet).
+#[test]
+fn a_bundle_being_typed_keeps_its_outline_and_hovers() {
+    let mut client = Client::start();
+    let uri = "file:///work/typing.mesh";
+    let text = "bundle typing on polygon {\n    let loan = borrow 100 WETH from aave\n    let usdc = swap loan for 190_000 USDC on uniswap_v2\n";
+    let diagnostics = client.open(uri, text);
+    let codes: Vec<&Value> = diagnostics["diagnostics"]
+        .as_array()
+        .map(|d| d.iter().map(|d| &d["code"]).collect())
+        .unwrap_or_default();
+    assert_eq!(codes, [&json!("E0002")], "{diagnostics}");
+    let symbols = client.result(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    assert_eq!(symbols[0]["name"], "typing", "{symbols}");
+    let values: Vec<&Value> = symbols[0]["children"]
+        .as_array()
+        .map(|c| c.iter().map(|c| &c["name"]).collect())
+        .unwrap_or_default();
+    assert_eq!(values, [&json!("loan"), &json!("usdc")], "{symbols}");
+    let hover = client.result(
+        "textDocument/hover",
+        at(uri, position(text, "190_000 USDC", 0, 2)),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("190000 USDC"), "{hover}");
+    client.shutdown();
+}
+
 #[test]
 fn diagnostics_carry_codes_hints_and_related_information() {
     let mut client = Client::start();

@@ -164,13 +164,8 @@ pub fn parse(source: &str) -> Parsed {
         .collect();
     let mut lexed = lexed;
     bound_amounts(&mut tokens, &mut lexed.errors);
-    let feed = tokens.iter().map(|t| {
-        let text = source.get(t.span.start..t.span.end).unwrap_or("");
-        Ok::<_, ()>((t.span.start, (t.kind, text), t.span.end))
-    });
-
     let mut recoveries = Vec::new();
-    let result = grammar::FileParser::new().parse(&mut recoveries, feed);
+    let result = grammar::FileParser::new().parse(&mut recoveries, feed(source, &tokens));
     let mut errors = lexed.errors;
     let mut reporter = Reporter::new(source, &tokens, lexed.unterminated_comment);
     for recovery in recoveries {
@@ -188,6 +183,7 @@ pub fn parse(source: &str) -> Parsed {
             }
         }
     };
+    let file = closed_at_end(source, &tokens, &errors).unwrap_or(file);
     errors.sort_by_key(|e| (e.span.start, e.span.end));
     Parsed {
         file: File {
@@ -197,6 +193,46 @@ pub fn parse(source: &str) -> Parsed {
         comments: lexed.comments,
         errors,
     }
+}
+
+/// The tree of a file that ends inside a block, as if each open block were
+/// closed where the file ends — so that everything written so far (the
+/// bundle being typed, above all) keeps its tree for the language server.
+/// The errors stay those of the file as written ("a block is not closed");
+/// `None` when the file does not end inside a block.
+fn closed_at_end(source: &str, tokens: &[Lexeme], errors: &[SyntaxError]) -> Option<File> {
+    let ends_early = errors
+        .iter()
+        .any(|e| matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. }));
+    let depth = tokens.iter().fold(0usize, |depth, t| match t.kind {
+        TokenKind::LBrace => depth + 1,
+        TokenKind::RBrace => depth.saturating_sub(1),
+        _ => depth,
+    });
+    if !ends_early || depth == 0 {
+        return None;
+    }
+    let end = tokens.last()?.span.end;
+    let mut closed = tokens.to_vec();
+    closed.extend((0..depth).map(|_| Lexeme {
+        kind: TokenKind::RBrace,
+        span: Span::new(end, end),
+    }));
+    let mut recoveries = Vec::new();
+    grammar::FileParser::new()
+        .parse(&mut recoveries, feed(source, &closed))
+        .ok()
+}
+
+/// The tokens as the parser takes them: offsets, kind and text.
+fn feed<'a>(
+    source: &'a str,
+    tokens: &'a [Lexeme],
+) -> impl Iterator<Item = Result<(usize, (TokenKind, &'a str), usize), ()>> + 'a {
+    tokens.iter().map(move |t| {
+        let text = source.get(t.span.start..t.span.end).unwrap_or("");
+        Ok((t.span.start, (t.kind, text), t.span.end))
+    })
 }
 
 /// Whether a token can be part of an amount.

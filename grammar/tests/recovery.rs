@@ -280,3 +280,25 @@ fn the_construct_and_the_expected_tokens_are_named() {
     };
     assert_eq!(expected, &["a name"]);
 }
+
+/// A file that ends inside a bundle — the bundle being typed — keeps the
+/// tree of everything written so far, closed where the file ends; the one
+/// error is still the missing `}`.
+#[test]
+fn a_file_ending_inside_a_bundle_keeps_its_statements() {
+    let source = "bundle b on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    on arbitrum {\n        bridge";
+    let parsed = parse(source);
+    assert_eq!(errors(source), ["end \"\""]);
+    assert_eq!(stmt_kinds(&parsed.file), ["input", "let", "on"]);
+    let Some(Item::Bundle(bundle)) = parsed.file.items.first() else {
+        panic!("no bundle");
+    };
+    assert_eq!(bundle.span.end, source.len());
+
+    // Closed blocks and earlier bundles are as they were.
+    let two =
+        "bundle a on polygon {\n    input 1 WETH\n}\nbundle b on polygon {\n    input 2 WETH\n";
+    let parsed = parse(two);
+    assert_eq!(parsed.file.items.len(), 2);
+    assert_eq!(errors(two), ["end \"\""]);
+}
