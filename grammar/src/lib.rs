@@ -201,15 +201,18 @@ pub fn parse(source: &str) -> Parsed {
 /// The errors stay those of the file as written ("a block is not closed");
 /// `None` when the file does not end inside a block.
 fn closed_at_end(source: &str, tokens: &[Lexeme], errors: &[SyntaxError]) -> Option<File> {
-    let ends_early = errors
+    if !errors
         .iter()
-        .any(|e| matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. }));
+        .any(|e| matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. }))
+    {
+        return None;
+    }
     let depth = tokens.iter().fold(0usize, |depth, t| match t.kind {
         TokenKind::LBrace => depth + 1,
         TokenKind::RBrace => depth.saturating_sub(1),
         _ => depth,
     });
-    if !ends_early || depth == 0 {
+    if depth == 0 {
         return None;
     }
     let end = tokens.last()?.span.end;
