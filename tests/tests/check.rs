@@ -260,3 +260,49 @@ fn machine_sized_amounts_are_refused_not_crashed_on() {
         assert!(items.iter().any(|d| d["line"] == 3), "{name}: {items:?}");
     }
 }
+
+/// A world whose registry knows polygon, USDC, WETH and one exchange: the
+/// `--world` a team with its own deployment would pass.
+const SMALL_WORLD: &str = r#"format = 1
+
+[chains]
+polygon = { chain_id = 137 }
+
+[tokens]
+USDC = { decimals = 6, chains = ["polygon"] }
+WETH = { decimals = 18, chains = ["polygon"] }
+
+[protocols]
+uniswap_v2 = { kind = "exchange", chains = ["polygon"], fee_bps = 30 }
+"#;
+
+#[test]
+fn check_judges_against_the_registry_of_a_world_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = dir.path().join("small.toml");
+    std::fs::write(&world, SMALL_WORLD).unwrap_or_else(|e| panic!("{e}"));
+    let world = world.display().to_string();
+    let source = dir.path().join("dai.mesh");
+    std::fs::write(
+        &source,
+        "bundle b on polygon {\n    input 10 DAI\n    swap 10 DAI for 1 USDC on uniswap_v2\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let source = source.display().to_string();
+
+    // DAI is a built-in token, so the file checks clean without --world…
+    let (code, _, stderr) = outcome(&run(&["check", &source]));
+    assert_eq!(code, 0, "{stderr}");
+    // …and not against a world that has no DAI.
+    let (code, items) =
+        json_diagnostics(&["check", &source, "--world", &world, "--format", "json"]);
+    assert_eq!(code, 1);
+    let messages: Vec<&str> = items.iter().filter_map(|d| d["message"].as_str()).collect();
+    assert!(messages.iter().any(|m| m.contains("DAI")), "{messages:?}");
+
+    // A world file that cannot be read is a usage error, exit 2.
+    let missing = dir.path().join("missing.toml").display().to_string();
+    let (code, _, stderr) = outcome(&run(&["check", &source, "--world", &missing]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+}

@@ -1,7 +1,7 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
 use super::{read_source, report_usage_error, stderr_color, Status};
-use mesh_runtime::Registry;
+use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, render_human, render_json};
 use meshc::driver::analyse;
@@ -24,6 +24,11 @@ pub struct Args {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Check against this world file's registry (its chains, tokens,
+    /// protocols and routes) instead of the built-in one, as `meshc run
+    /// --world` does.
+    #[arg(long, value_name = "WORLD")]
+    world: Option<PathBuf>,
     #[command(flatten)]
     level: LevelArgs,
 }
@@ -52,7 +57,16 @@ pub fn run(args: &Args) -> Status {
     let options = CheckOptions {
         level: args.level.level(),
     };
-    let registry = Registry::builtin();
+    let registry = match &args.world {
+        Some(path) => match World::load(path) {
+            Ok(world) => world.registry,
+            Err(e) => {
+                report_usage_error(&e.to_string());
+                return Status::Usage;
+            }
+        },
+        None => Registry::builtin(),
+    };
     let color = stderr_color();
     let mut status = Status::Success;
     let mut json = Vec::new();
