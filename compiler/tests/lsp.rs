@@ -25,10 +25,29 @@ struct Client {
 impl Client {
     /// A server that has been initialised.
     fn start() -> Client {
+        Client::start_with(json!({ "capabilities": {} }))
+    }
+
+    /// A server initialised with these `initialize` parameters.
+    fn start_with(params: Value) -> Client {
         let mut client = Client::unstarted();
-        client.result("initialize", json!({ "capabilities": {} }));
+        client.result("initialize", params);
         client.notify("initialized", json!({}));
         client
+    }
+
+    /// The next notification of `method` (received earlier or now).
+    fn next(&mut self, method: &str) -> Value {
+        if let Some(i) = self.notifications.iter().position(|n| n.method == method) {
+            return self.notifications.remove(i).params;
+        }
+        loop {
+            match self.receive() {
+                Message::Notification(n) if n.method == method => return n.params,
+                Message::Notification(n) => self.notifications.push(n),
+                other => panic!("expected `{method}`, got {other:?}"),
+            }
+        }
     }
 
     fn unstarted() -> Client {
@@ -330,6 +349,84 @@ fn a_bundle_being_typed_keeps_its_outline_and_hovers() {
     );
     let shown = hover["contents"]["value"].as_str().unwrap_or_default();
     assert!(shown.contains("190000 USDC"), "{hover}");
+    client.shutdown();
+}
+
+/// The codes of a `publishDiagnostics`.
+fn codes(diagnostics: &Value) -> Vec<String> {
+    diagnostics["diagnostics"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .filter_map(|d| d["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A world file naming only polygon, USDC, WETH and uniswap_v2.
+const SMALL_WORLD: &str = "format = 1\n\n[chains]\npolygon = { chain_id = 137 }\n\n[tokens]\nUSDC = { decimals = 6, chains = [\"polygon\"] }\nWETH = { decimals = 18, chains = [\"polygon\"] }\n\n[protocols]\nuniswap_v2 = { kind = \"exchange\", chains = [\"polygon\"], fee_bps = 30 }\n";
+
+/// The client's settings choose the registry (a world file, relative to the
+/// workspace) and the level; changing them judges open documents again;
+/// settings that cannot be used are shown, and the defaults stand.
+#[test]
+fn settings_choose_the_world_and_the_level() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("small.toml"), SMALL_WORLD).unwrap_or_else(|e| panic!("{e}"));
+    let root = format!("file://{}", dir.path().display());
+    let mut client = Client::start_with(json!({
+        "capabilities": {},
+        "rootUri": root,
+        "initializationOptions": { "world": "small.toml" },
+    }));
+    let uri = "file:///work/dai.mesh";
+    let text =
+        "bundle b on polygon {\n    input 10 DAI\n    swap 10 DAI for 1 USDC on uniswap_v2\n}\n";
+    let against_small = client.open(uri, text);
+    assert!(!codes(&against_small).is_empty(), "{against_small}");
+    assert!(against_small.to_string().contains("DAI"), "{against_small}");
+
+    // Back to the built-in registry: DAI is known, the document is clean.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "mesh": { "world": null } } }),
+    );
+    assert_eq!(codes(&client.diagnostics()), Vec::<String>::new());
+
+    // At -O0 the flagship misses its deadline; at -O it does not.
+    let text = example("polygon_arbitrum_flash_loan.mesh");
+    assert_eq!(codes(&client.open(FLASH, &text)), Vec::<String>::new());
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "mesh": { "optimisation": "-O0" } } }),
+    );
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let d = client.diagnostics();
+        seen.push((d["uri"].as_str().unwrap_or_default().to_string(), codes(&d)));
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("file:///work/dai.mesh".to_string(), vec![]),
+            (FLASH.to_string(), vec!["E0801".to_string()]),
+        ]
+    );
+
+    // Settings that cannot be used are shown; the defaults stand.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "mesh": { "world": "/nonexistent/world.toml" } } }),
+    );
+    let shown = client.next("window/showMessage");
+    let message = shown["message"].as_str().unwrap_or_default();
+    assert!(message.contains("/nonexistent/world.toml"), "{message}");
+    assert!(message.contains("built-in registry"), "{message}");
+    let mut after = vec![codes(&client.diagnostics()), codes(&client.diagnostics())];
+    after.sort();
+    assert_eq!(after, [Vec::<String>::new(), Vec::<String>::new()]);
     client.shutdown();
 }
 

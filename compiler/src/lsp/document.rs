@@ -40,8 +40,8 @@ impl Document {
 /// Every open document, and the world they are checked against.
 pub struct Documents {
     open: HashMap<Uri, Document>,
-    /// The built-in registry; a document's own `token` declarations extend it
-    /// in that document's analysis.
+    /// The built-in registry, or a configured world file's; a document's own
+    /// `token` declarations extend it in that document's analysis.
     pub registry: Registry,
     options: CheckOptions,
 }
@@ -106,6 +106,20 @@ impl Documents {
 
     pub fn close(&mut self, uri: &Uri) {
         self.open.remove(uri);
+    }
+
+    /// Judges every document anew against `registry` at `options`; returns
+    /// the open documents, whose diagnostics are to be published again.
+    pub fn rejudge(&mut self, registry: Registry, options: CheckOptions) -> Vec<Uri> {
+        self.registry = registry;
+        self.options = options;
+        for document in self.open.values_mut() {
+            document.analysis = None;
+            document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+        }
+        let mut uris: Vec<Uri> = self.open.keys().cloned().collect();
+        uris.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        uris
     }
 }
 

@@ -13,7 +13,8 @@
 //! applies incremental edits; `convert` maps byte spans to the protocol's
 //! UTF-16 positions and diagnostics to the protocol's; `hover`, `completion`,
 //! `navigation` (definitions and document symbols) and `formatting` are the
-//! features; `vocabulary` holds the short docs of the language's keywords.
+//! features; `vocabulary` holds the short docs of the language's keywords;
+//! `settings` reads what the client configures (a world file, a level).
 
 mod completion;
 mod convert;
@@ -22,6 +23,7 @@ mod formatting;
 mod hover;
 mod navigation;
 mod server;
+mod settings;
 mod vocabulary;
 
 pub use server::{serve, ServeError};

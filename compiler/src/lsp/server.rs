@@ -6,7 +6,7 @@
 //! session.
 
 use super::document::Documents;
-use super::{completion, formatting, hover, navigation};
+use super::{completion, formatting, hover, navigation, settings};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
@@ -50,6 +50,7 @@ pub fn serve(connection: &Connection) -> Result<(), ServeError> {
         connection,
         phase: Phase::Uninitialised,
         documents: Documents::default(),
+        root: None,
     };
     loop {
         let message = connection
@@ -82,6 +83,8 @@ struct Server<'a> {
     connection: &'a Connection,
     phase: Phase,
     documents: Documents,
+    /// The workspace's folder, against which a relative world path is read.
+    root: Option<std::path::PathBuf>,
 }
 
 /// An error answer: a JSON-RPC code and a message for the client's log.
@@ -130,7 +133,15 @@ impl Server<'_> {
         let response = match (self.phase, method.as_str()) {
             (Phase::Uninitialised, request::Initialize::METHOD) => {
                 self.phase = Phase::Running;
-                ok(id, initialize_result())
+                self.root = settings::root(&params);
+                self.send(ok(id, initialize_result()));
+                // Without options the defaults stand, and nothing is said.
+                if let Some(options) = params.get("initializationOptions").filter(|o| !o.is_null())
+                {
+                    let options = options.clone();
+                    self.configure(&options);
+                }
+                return;
             }
             (Phase::Uninitialised, _) => Response::new_err(
                 id,
@@ -217,10 +228,48 @@ impl Server<'_> {
         }
     }
 
+    /// Applies the client's settings (a world file, a level) and judges every
+    /// open document again. Settings that cannot be used are shown to the
+    /// user, and documents are then judged against the built-in registry at
+    /// `-O`, as without settings.
+    fn configure(&mut self, value: &Value) {
+        let judged = settings::read(value, self.root.as_deref()).and_then(|s| {
+            let judged = settings::load(&s)?;
+            let world = s.world.as_ref().map_or_else(
+                || "the built-in registry".to_string(),
+                |w| format!("the world file {}", w.display()),
+            );
+            self.log(
+                MessageType::INFO,
+                format!("checking against {world} at {}", s.level.flag()),
+            );
+            Ok(judged)
+        });
+        let judged = judged.unwrap_or_else(|why| {
+            let message = format!(
+                "mesh: the settings cannot be used ({why}); checking against the built-in registry at -O"
+            );
+            self.show(MessageType::WARNING, message.clone());
+            self.log(MessageType::WARNING, message);
+            settings::Judged {
+                registry: mesh_runtime::Registry::builtin(),
+                options: crate::check::CheckOptions::default(),
+            }
+        });
+        for uri in self.documents.rejudge(judged.registry, judged.options) {
+            self.publish_diagnostics(&uri);
+        }
+    }
+
     /// Applies a notification; returns the document whose diagnostics are to
     /// be published again.
     fn update(&mut self, method: &str, params: Value) -> Result<Option<Uri>, Failure> {
         match method {
+            notification::DidChangeConfiguration::METHOD => {
+                let settings = params.get("settings").cloned().unwrap_or(Value::Null);
+                self.configure(&settings);
+                Ok(None)
+            }
             notification::DidOpenTextDocument::METHOD => {
                 let p: lsp_types::DidOpenTextDocumentParams = parse(method, params)?;
                 let doc = p.text_document;
@@ -272,6 +321,14 @@ impl Server<'_> {
         self.send(Notification::new(
             notification::PublishDiagnostics::METHOD.to_string(),
             params,
+        ));
+    }
+
+    /// A message the user sees (a pop-up in most editors).
+    fn show(&self, typ: MessageType, message: String) {
+        self.send(Notification::new(
+            notification::ShowMessage::METHOD.to_string(),
+            lsp_types::ShowMessageParams { typ, message },
         ));
     }
 

@@ -78,6 +78,15 @@ function resolveCommand(configured: string): string {
   return command;
 }
 
+/** The settings the server judges documents by: a world file and a level. */
+function checkSettings(): { world: string; optimisation: string } {
+  const config = vscode.workspace.getConfiguration('mesh');
+  return {
+    world: (config.get<string>('world') ?? '').trim(),
+    optimisation: config.get<string>('optimisation') ?? '-O',
+  };
+}
+
 /** Whether `command` names a file that can be run, searching PATH for a bare name. */
 function canRun(command: string): boolean {
   const isRunnable = (file: string): boolean => {
@@ -143,7 +152,11 @@ async function start(): Promise<void> {
       { scheme: 'untitled', language: 'mesh' },
     ],
     outputChannel,
+    // What documents are judged against; changes reach the server as
+    // `workspace/didChangeConfiguration` (the `mesh` section).
+    initializationOptions: checkSettings(),
     synchronize: {
+      configurationSection: 'mesh',
       fileEvents: vscode.workspace.createFileSystemWatcher('**/*.mesh'),
     },
   };

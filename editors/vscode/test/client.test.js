@@ -102,6 +102,32 @@ test('starts `<mesh.server.path> lsp <extraArgs>` over stdio', async () => {
   await extension.deactivate();
 });
 
+test('passes the world and level settings, and keeps them in sync', async () => {
+  reset({
+    'mesh.server.path': fakeMeshc,
+    'mesh.server.extraArgs': [],
+    'mesh.world': ' worlds/team.toml ',
+    'mesh.optimisation': '-O0',
+  });
+  await extension.activate(context());
+  assert.strictEqual(state.errors.length, 0, state.errors.join('\n'));
+  const options = state.clients[0].clientOptions;
+  assert.deepStrictEqual(options.initializationOptions, {
+    world: 'worlds/team.toml',
+    optimisation: '-O0',
+  });
+  assert.strictEqual(options.synchronize.configurationSection, 'mesh');
+  await extension.deactivate();
+
+  reset({ 'mesh.server.path': fakeMeshc, 'mesh.server.extraArgs': [] });
+  await extension.activate(context());
+  assert.deepStrictEqual(state.clients[0].clientOptions.initializationOptions, {
+    world: '',
+    optimisation: '-O',
+  });
+  await extension.deactivate();
+});
+
 test('finds a bare name on PATH (default `meshc`)', async () => {
   reset({ 'mesh.server.path': undefined, 'mesh.server.extraArgs': undefined });
   const savedPath = process.env.PATH;
