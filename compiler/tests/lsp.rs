@@ -267,7 +267,7 @@ fn completion_offers_what_fits_the_cursor() {
             })
             .unwrap_or_default()
     };
-    // After `to` in a repay: lenders and chains, nothing else.
+    // After `to` in a repay: the lenders, nothing else.
     let after_to = client.result(
         "textDocument/completion",
         at(uri, position(text, "to \n", 0, 3)),

@@ -1,8 +1,9 @@
 //! Completion of keywords, chains, tokens, protocols, bridge kinds and the
 //! values in scope at the cursor. The word before the cursor narrows the
-//! list: after `from` come lenders, after `on` chains and exchanges, after a
-//! number tokens, and so on; elsewhere every candidate is offered and the
-//! editor filters by what was typed.
+//! list: after `from` come lenders, after a number tokens, and so on; where
+//! that word means two things (`to` a lender or a chain, `on` a chain or an
+//! exchange), the statement it is in decides. Elsewhere every candidate is
+//! offered and the editor filters by what was typed.
 
 use super::convert;
 use super::document::Documents;
@@ -36,9 +37,13 @@ enum Slot {
     /// a comment: nothing to offer.
     Nothing,
     Lender,
-    /// `repay ... to LENDER` or `bridge ... to CHAIN`.
+    /// `bridge ... to CHAIN`, `on CHAIN { ... }`, `bundle x on CHAIN`.
+    Chain,
+    /// `swap ... on EXCHANGE`.
+    Exchange,
+    /// `to` or `on` in a statement that does not say which (one being
+    /// written, or a broken one).
     LenderOrChain,
-    /// `on CHAIN { ... }`, `bundle x on CHAIN`, `swap ... on EXCHANGE`.
     ChainOrExchange,
     BridgeKind,
     Invariant,
@@ -71,6 +76,8 @@ fn candidates(
     match slot {
         Slot::Nothing => {}
         Slot::Lender => lenders(&mut items),
+        Slot::Chain => chains(&mut items, registry),
+        Slot::Exchange => protocols(&mut items, registry, ProtocolKind::Exchange),
         Slot::LenderOrChain => {
             lenders(&mut items);
             chains(&mut items, registry);
@@ -120,17 +127,44 @@ fn slot_at(text: &str, offset: usize) -> Slot {
         };
     }
     let previous = last_word(rest, is_word);
+    let statement = statement_keyword(rest, is_word);
     match previous {
         "bundle" | "let" | "token" | "decimals" | "at" => Slot::Nothing,
         "from" | "into" => Slot::Lender,
-        "to" => Slot::LenderOrChain,
-        "on" => Slot::ChainOrExchange,
+        "to" => match statement {
+            "repay" => Slot::Lender,
+            "bridge" => Slot::Chain,
+            _ => Slot::LenderOrChain,
+        },
+        "on" => match statement {
+            "swap" => Slot::Exchange,
+            "bundle" | "on" => Slot::Chain,
+            _ => Slot::ChainOrExchange,
+        },
         "via" => Slot::BridgeKind,
         "all" => Slot::Token,
         "for" => Slot::TokenOrValue,
         _ if previous.starts_with(|c: char| c.is_ascii_digit()) => Slot::Token,
         _ => Slot::Anything,
     }
+}
+
+/// The keyword that begins the statement `before` ends in: the first word
+/// after the last line break, `{` or `}`, past a `let NAME =`.
+fn statement_keyword(before: &str, is_word: impl Fn(char) -> bool) -> &str {
+    let start = before.rfind(['\n', '{', '}']).map_or(0, |i| i + 1);
+    let statement = before.get(start..).unwrap_or("").trim_start();
+    let statement = match statement.strip_prefix("let ") {
+        Some(rest) => rest
+            .split_once('=')
+            .map_or("", |(_, value)| value)
+            .trim_start(),
+        None => statement,
+    };
+    let end = statement
+        .find(|c: char| !is_word(c))
+        .unwrap_or(statement.len());
+    statement.get(..end).unwrap_or("")
 }
 
 fn last_word(text: &str, is_word: impl Fn(char) -> bool) -> &str {
@@ -288,8 +322,16 @@ mod tests {
         assert_eq!(slot("borrow 100 WETH from "), Slot::Lender);
         assert_eq!(slot("borrow 100 WETH from aa"), Slot::Lender);
         assert_eq!(slot("deposit x into\n  "), Slot::Lender);
-        assert_eq!(slot("bridge x to "), Slot::LenderOrChain);
-        assert_eq!(slot("swap x for 1 USDC on "), Slot::ChainOrExchange);
+        assert_eq!(slot("bridge x to "), Slot::Chain);
+        assert_eq!(slot("    let back = bridge x to ar"), Slot::Chain);
+        assert_eq!(slot("repay 100 WETH to "), Slot::Lender);
+        assert_eq!(slot("swap x for 1 USDC on "), Slot::Exchange);
+        assert_eq!(slot("  let u = swap x for 1 USDC on "), Slot::Exchange);
+        assert_eq!(slot("bundle b on "), Slot::Chain);
+        assert_eq!(slot("{\n    on "), Slot::Chain);
+        // A statement that does not say (a typo in its keyword) offers both.
+        assert_eq!(slot("swp x for 1 USDC on "), Slot::ChainOrExchange);
+        assert_eq!(slot("rpay 1 WETH to "), Slot::LenderOrChain);
         assert_eq!(slot("bridge x to base via "), Slot::BridgeKind);
         assert_eq!(slot("invariant: "), Slot::Invariant);
         assert_eq!(slot("deadline: "), Slot::Nothing);
