@@ -168,3 +168,37 @@ fn errors_in_the_source_give_no_figures() {
     assert!(stderr.contains("E0101"), "{stderr}");
     assert!(stderr.contains("no gas figures"), "{stderr}");
 }
+
+/// `--world` takes the routes' gas from a world file: the flagship's `-O0`
+/// lowering sends both bridges on the most trusted route (htlb), so 10,000
+/// more gas on the polygon → arbitrum htlb route costs it exactly 10,000
+/// more; an unreadable world is a usage error.
+#[test]
+fn the_world_file_gives_the_routes_gas() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let default =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let route =
+        r#"{ from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000,"#;
+    assert!(
+        default.contains(route),
+        "the default world changed its htlb route"
+    );
+    let dearer = default.replace(route, &route.replace("350000", "360000"));
+    let world = write(dir.path(), "dearer.toml", &dearer);
+    let flagship = example("polygon_arbitrum_flash_loan.mesh");
+
+    let base = gas_json(&flagship);
+    let (code, stdout, stderr) = outcome(&run(&[
+        "gas", &flagship, "--format", "json", "--world", &world,
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let dear: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}"));
+    let o0 = |v: &Value| v["bundles"][0]["gas_o0"].as_u64().unwrap_or(0);
+    assert_eq!(o0(&dear), o0(&base) + 10_000, "{dear}");
+
+    let missing = dir.path().join("missing.toml").display().to_string();
+    let (code, _, stderr) = outcome(&run(&["gas", &flagship, "--world", &missing]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+}

@@ -1,7 +1,6 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
-use super::{read_source, report_usage_error, stderr_color, Status};
-use mesh_runtime::{Registry, World};
+use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, render_human, render_json};
 use meshc::driver::analyse;
@@ -57,15 +56,9 @@ pub fn run(args: &Args) -> Status {
     let options = CheckOptions {
         level: args.level.level(),
     };
-    let registry = match &args.world {
-        Some(path) => match World::load(path) {
-            Ok(world) => world.registry,
-            Err(e) => {
-                report_usage_error(&e.to_string());
-                return Status::Usage;
-            }
-        },
-        None => Registry::builtin(),
+    let registry = match registry_of(args.world.as_deref()) {
+        Ok(registry) => registry,
+        Err(status) => return status,
     };
     let color = stderr_color();
     let mut status = Status::Success;

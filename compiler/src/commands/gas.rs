@@ -3,8 +3,7 @@
 //! pass saved, and (for small bundles) the optimum of the exhaustive
 //! search; human text, or JSON with `--format json` (docs/optimiser.md).
 
-use super::{read_source, report_usage_error, stderr_color, Status};
-use mesh_runtime::Registry;
+use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, render_human};
 use meshc::driver::analyse;
@@ -27,6 +26,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// Judge names, and take bridge routes' gas, from this world file's
+    /// registry instead of the built-in one.
+    #[arg(long, value_name = "WORLD")]
+    world: Option<PathBuf>,
 }
 
 pub fn run(args: &Args) -> Status {
@@ -38,7 +41,10 @@ pub fn run(args: &Args) -> Status {
             return Status::Usage;
         }
     };
-    let registry = Registry::builtin();
+    let registry = match registry_of(args.world.as_deref()) {
+        Ok(registry) => registry,
+        Err(status) => return status,
+    };
     // Deadlines judged at -O0: the figures are of a bundle both levels lower.
     let analysis = analyse(
         &source,

@@ -58,3 +58,18 @@ pub fn stderr_color() -> bool {
 pub fn report_usage_error(message: &str) {
     eprintln!("error: {message}");
 }
+
+/// The registry names are judged against: the `--world` file's, or the
+/// built-in one. A world file that cannot be read or is not valid is a
+/// usage error, reported here.
+pub fn registry_of(world: Option<&Path>) -> Result<mesh_runtime::Registry, Status> {
+    match world {
+        None => Ok(mesh_runtime::Registry::builtin()),
+        Some(path) => mesh_runtime::World::load(path)
+            .map(|w| w.registry)
+            .map_err(|e| {
+                report_usage_error(&e.to_string());
+                Status::Usage
+            }),
+    }
+}
