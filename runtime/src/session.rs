@@ -1038,12 +1038,20 @@ impl Session {
             .unwrap_or(0)
     }
 
+    /// Sets the lender's liquidity of a token, journaled.
+    fn set_liquidity(&mut self, at: (ChainId, ProtocolId, TokenId), value: u128) -> Outcome<()> {
+        self.set_lender_balance(at, LenderBalance::Liquidity, value)
+    }
+
+    /// Sets the user's deposit of a token at the lender, journaled.
+    fn set_deposit(&mut self, at: (ChainId, ProtocolId, TokenId), value: u128) -> Outcome<()> {
+        self.set_lender_balance(at, LenderBalance::Deposit, value)
+    }
+
     fn set_lender_balance(
         &mut self,
-        chain: ChainId,
-        protocol: ProtocolId,
+        (chain, protocol, token): (ChainId, ProtocolId, TokenId),
         balance: LenderBalance,
-        token: TokenId,
         value: u128,
     ) -> Outcome<()> {
         self.journal
@@ -1129,13 +1137,7 @@ impl Session {
             });
             o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
             o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
-            s.set_lender_balance(
-                chain,
-                protocol,
-                LenderBalance::Liquidity,
-                token,
-                liquidity - amount,
-            )?;
+            s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Borrow {
@@ -1209,13 +1211,7 @@ impl Session {
             let new_liquidity = liquidity
                 .checked_add(total)
                 .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
-            s.set_lender_balance(
-                chain,
-                protocol,
-                LenderBalance::Liquidity,
-                token,
-                new_liquidity,
-            )?;
+            s.set_liquidity((chain, protocol, token), new_liquidity)?;
             let mut repaid = false;
             if let Some(o) = s.obligations.get_mut(key) {
                 o.principal -= amount;
@@ -1418,14 +1414,8 @@ impl Session {
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             let op = s.schedule.operation(sender, &Operation::Deposit);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
-            s.set_lender_balance(chain, protocol, LenderBalance::Deposit, token, new_deposit)?;
-            s.set_lender_balance(
-                chain,
-                protocol,
-                LenderBalance::Liquidity,
-                token,
-                new_liquidity,
-            )?;
+            s.set_deposit((chain, protocol, token), new_deposit)?;
+            s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
                 Call::Deposit {
                     protocol: s.protocol_name(protocol).to_string(),
@@ -1472,20 +1462,8 @@ impl Session {
             }
             let op = s.schedule.operation(sender, &Operation::Withdraw);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
-            s.set_lender_balance(
-                chain,
-                protocol,
-                LenderBalance::Deposit,
-                token,
-                deposit - amount,
-            )?;
-            s.set_lender_balance(
-                chain,
-                protocol,
-                LenderBalance::Liquidity,
-                token,
-                liquidity - amount,
-            )?;
+            s.set_deposit((chain, protocol, token), deposit - amount)?;
+            s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Withdraw {
