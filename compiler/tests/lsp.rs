@@ -430,6 +430,99 @@ fn settings_choose_the_world_and_the_level() {
     client.shutdown();
 }
 
+/// The lines and columns of a list of locations or text edits.
+fn ranges(items: &Value) -> Vec<(u64, u64, u64)> {
+    items
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|i| {
+                    let r = &i["range"];
+                    (
+                        r["start"]["line"].as_u64().unwrap_or(99),
+                        r["start"]["character"].as_u64().unwrap_or(99),
+                        r["end"]["character"].as_u64().unwrap_or(99),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn references_and_rename_follow_a_value_through_its_bundle() {
+    let (mut client, text) = flash_loan_client();
+    // `usdc` is bound on line 8 and read on line 9.
+    let references = client.result(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": FLASH },
+            "position": position(&text, "usdc for", 0, 1),
+            "context": { "includeDeclaration": true },
+        }),
+    );
+    let found = ranges(&references);
+    assert_eq!(found.len(), 2, "{references}");
+    let without = client.result(
+        "textDocument/references",
+        json!({
+            "textDocument": { "uri": FLASH },
+            "position": position(&text, "let usdc", 0, 5),
+            "context": { "includeDeclaration": false },
+        }),
+    );
+    assert_eq!(ranges(&without), found[1..], "{without}");
+
+    let prepared = client.result(
+        "textDocument/prepareRename",
+        at(FLASH, position(&text, "let usdc", 0, 5)),
+    );
+    assert_eq!(prepared["placeholder"], "usdc", "{prepared}");
+    let edit = client.result(
+        "textDocument/rename",
+        json!({
+            "textDocument": { "uri": FLASH },
+            "position": position(&text, "usdc for", 0, 2),
+            "newName": "proceeds",
+        }),
+    );
+    let edits = &edit["changes"][FLASH];
+    assert_eq!(ranges(edits), found, "{edit}");
+    assert!(
+        edits
+            .as_array()
+            .is_some_and(|e| e.iter().all(|e| e["newText"] == "proceeds")),
+        "{edit}"
+    );
+
+    // Refused, with the reason: a name that is taken, a keyword, a token.
+    for (new_name, why) in [
+        ("weth", "already bound"),
+        ("swap", "not a name"),
+        ("USDC", "not a name"),
+    ] {
+        let answer = client.request(
+            "textDocument/rename",
+            json!({
+                "textDocument": { "uri": FLASH },
+                "position": position(&text, "let usdc", 0, 5),
+                "newName": new_name,
+            }),
+        );
+        let error = match answer.response_result {
+            Err(error) => error,
+            Ok(edit) => panic!("{new_name}: renamed: {edit}"),
+        };
+        assert!(error.message.contains(why), "{new_name}: {}", error.message);
+    }
+    let on_a_token = client.request(
+        "textDocument/prepareRename",
+        at(FLASH, position(&text, "100 WETH", 0, 5)),
+    );
+    assert!(on_a_token.response_result.is_err(), "{on_a_token:?}");
+    client.shutdown();
+}
+
 #[test]
 fn diagnostics_carry_codes_hints_and_related_information() {
     let mut client = Client::start();

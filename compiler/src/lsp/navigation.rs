@@ -1,16 +1,20 @@
-//! Go to definition (let-bound values and declared tokens, as the checker
-//! resolved them) and the document's outline (token declarations, bundles,
-//! and inside each bundle its values and constraints).
+//! Go to definition, find references and rename (let-bound values and
+//! declared tokens, as the checker resolved them; rename for values only),
+//! and the document's outline (token declarations, bundles, and inside each
+//! bundle its values and constraints).
 
 use super::convert;
+use super::document::Document;
 use super::document::Documents;
 use crate::check::CheckedBundle;
 use crate::diagnostic::LineIndex;
 use lsp_types::{
     DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams,
-    GotoDefinitionResponse, Location, SymbolKind,
+    GotoDefinitionResponse, Location, PrepareRenameResponse, ReferenceParams, RenameParams,
+    SymbolKind, TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
 use mesh_grammar::{Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
+use std::collections::HashMap;
 
 pub fn definition(
     documents: &Documents,
@@ -29,6 +33,171 @@ pub fn definition(
         uri: at.text_document.uri,
         range: convert::range(&index, target),
     }))
+}
+
+/// The definition the name at `offset` refers to, or is: a use's
+/// definition, or the definition itself. The cursor may stand just after
+/// the name, as after a double click.
+fn definition_of(document: &Document, offset: usize) -> Option<Span> {
+    let checked = &document.analysis.as_ref()?.checked;
+    let facts = &checked.facts;
+    let at = |o: usize| {
+        facts.definition_at(o).or_else(|| {
+            // A definition: a value's `let` name (used or not), or a
+            // declared token that is used.
+            let values = checked.bundles.iter().flat_map(|b| &b.variables);
+            values
+                .map(|v| v.span)
+                .chain(facts.definitions.iter().map(|d| d.def_span))
+                .find(|def| def.contains(o))
+        })
+    };
+    at(offset).or_else(|| offset.checked_sub(1).and_then(at))
+}
+
+/// The definition `def` and every use of it, in the order of the file.
+fn occurrences(document: &Document, def: Span) -> Vec<Span> {
+    let Some(analysis) = document.analysis.as_ref() else {
+        return Vec::new();
+    };
+    let mut spans: Vec<Span> = std::iter::once(def)
+        .chain(
+            analysis
+                .checked
+                .facts
+                .definitions
+                .iter()
+                .filter(|d| d.def_span == def)
+                .map(|d| d.use_span),
+        )
+        .collect();
+    spans.sort_by_key(|s| (s.start, s.end));
+    spans.dedup();
+    spans
+}
+
+pub fn references(documents: &Documents, params: ReferenceParams) -> Option<Vec<Location>> {
+    let at = params.text_document_position;
+    let document = documents.get(&at.text_document.uri)?;
+    let index = document.index();
+    let offset = convert::offset(&document.text, &index, at.position);
+    let def = definition_of(document, offset)?;
+    let uri = at.text_document.uri;
+    Some(
+        occurrences(document, def)
+            .into_iter()
+            .filter(|span| params.context.include_declaration || *span != def)
+            .map(|span| Location {
+                uri: uri.clone(),
+                range: convert::range(&index, span),
+            })
+            .collect(),
+    )
+}
+
+/// Why a rename cannot be made, for the user.
+pub struct RenameRefused(pub String);
+
+/// The value bound by `let` whose name is at the position: its definition.
+fn renamable(
+    documents: &Documents,
+    at: &TextDocumentPositionParams,
+) -> Result<(Span, String), RenameRefused> {
+    let refused = |why: &str| RenameRefused(why.to_string());
+    let document = documents
+        .get(&at.text_document.uri)
+        .ok_or_else(|| refused("the document is not open"))?;
+    let index = document.index();
+    let offset = convert::offset(&document.text, &index, at.position);
+    let def = definition_of(document, offset)
+        .ok_or_else(|| refused("only a value bound by `let` can be renamed here"))?;
+    let analysis = document
+        .analysis
+        .as_ref()
+        .ok_or_else(|| refused("the document has no analysis"))?;
+    let variable = analysis
+        .checked
+        .bundles
+        .iter()
+        .flat_map(|b| &b.variables)
+        .find(|v| v.span == def)
+        .ok_or_else(|| {
+            refused("only a value bound by `let` can be renamed (a token symbol cannot)")
+        })?;
+    Ok((def, variable.name.clone()))
+}
+
+pub fn prepare_rename(
+    documents: &Documents,
+    params: TextDocumentPositionParams,
+) -> Result<PrepareRenameResponse, RenameRefused> {
+    let (def, name) = renamable(documents, &params)?;
+    let document = documents
+        .get(&params.text_document.uri)
+        .ok_or_else(|| RenameRefused("the document is not open".into()))?;
+    let index = document.index();
+    let offset = convert::offset(&document.text, &index, params.position);
+    // The range of the occurrence under the cursor, which the editor edits.
+    let here = occurrences(document, def)
+        .into_iter()
+        .find(|s| s.start <= offset && offset <= s.end)
+        .unwrap_or(def);
+    Ok(PrepareRenameResponse::RangeWithPlaceholder {
+        range: convert::range(&index, here),
+        placeholder: name,
+    })
+}
+
+pub fn rename(documents: &Documents, params: RenameParams) -> Result<WorkspaceEdit, RenameRefused> {
+    let at = params.text_document_position;
+    let (def, old) = renamable(documents, &at)?;
+    let new = params.new_name.trim();
+    check_new_name(new)?;
+    let document = documents
+        .get(&at.text_document.uri)
+        .ok_or_else(|| RenameRefused("the document is not open".into()))?;
+    if new != old {
+        let analysis = document.analysis.as_ref();
+        let bundle = analysis.and_then(|a| {
+            a.checked
+                .bundles
+                .iter()
+                .find(|b| b.span.start <= def.start && def.end <= b.span.end)
+        });
+        if bundle.is_some_and(|b| b.variables.iter().any(|v| v.name == new)) {
+            return Err(RenameRefused(format!(
+                "`{new}` is already bound in this bundle"
+            )));
+        }
+    }
+    let index = document.index();
+    let edits = occurrences(document, def)
+        .into_iter()
+        .map(|span| TextEdit {
+            range: convert::range(&index, span),
+            new_text: new.to_string(),
+        })
+        .collect();
+    Ok(WorkspaceEdit {
+        changes: Some(HashMap::from([(at.text_document.uri, edits)])),
+        ..WorkspaceEdit::default()
+    })
+}
+
+/// A new name must be one name of the language: a word the lexer reads as
+/// a name (not a keyword, not a token symbol, not a number).
+fn check_new_name(new: &str) -> Result<(), RenameRefused> {
+    let lexed = mesh_grammar::lex(new);
+    let one_name = matches!(lexed.as_slice(), [only]
+        if only.kind == mesh_grammar::TokenKind::Ident
+            && only.span.start == 0
+            && only.span.end == new.len());
+    if !one_name {
+        return Err(RenameRefused(format!(
+            "`{new}` is not a name a value can have (lower-case letters, digits and `_`, not a keyword)"
+        )));
+    }
+    Ok(())
 }
 
 pub fn document_symbols(

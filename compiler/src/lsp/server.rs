@@ -116,6 +116,11 @@ pub(super) fn capabilities() -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         completion_provider: Some(CompletionOptions::default()),
         definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+        })),
         document_symbol_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
         ..ServerCapabilities::default()
@@ -187,6 +192,19 @@ impl Server<'_> {
             }
             request::GotoDefinition::METHOD => {
                 handle::<request::GotoDefinition>(params, |p| navigation::definition(documents, p))
+            }
+            request::References::METHOD => {
+                handle::<request::References>(params, |p| navigation::references(documents, p))
+            }
+            request::PrepareRenameRequest::METHOD => {
+                let p = parse(method, params)?;
+                let answer = navigation::prepare_rename(documents, p).map_err(refused)?;
+                to_value(method, Some(answer))
+            }
+            request::Rename::METHOD => {
+                let p = parse(method, params)?;
+                let answer = navigation::rename(documents, p).map_err(refused)?;
+                to_value(method, Some(answer))
             }
             request::DocumentSymbolRequest::METHOD => {
                 handle::<request::DocumentSymbolRequest>(params, |p| {
@@ -372,18 +390,28 @@ fn parse<P: serde::de::DeserializeOwned>(method: &str, params: Value) -> Result<
     })
 }
 
+/// A rename the server will not make: the client shows the reason.
+fn refused(why: navigation::RenameRefused) -> Failure {
+    Failure::new(ErrorCode::RequestFailed, why.0)
+}
+
+/// An answer as JSON.
+fn to_value(method: &str, answer: impl serde::Serialize) -> Result<Value, Failure> {
+    serde_json::to_value(answer).map_err(|e| {
+        Failure::new(
+            ErrorCode::InternalError,
+            format!("cannot write the answer to `{method}`: {e}"),
+        )
+    })
+}
+
 /// Reads a request's parameters, runs the feature, writes its answer.
 fn handle<R>(params: Value, feature: impl FnOnce(R::Params) -> R::Result) -> Result<Value, Failure>
 where
     R: lsp_types::request::Request,
 {
     let params = parse(R::METHOD, params)?;
-    serde_json::to_value(feature(params)).map_err(|e| {
-        Failure::new(
-            ErrorCode::InternalError,
-            format!("cannot write the answer to `{}`: {e}", R::METHOD),
-        )
-    })
+    to_value(R::METHOD, feature(params))
 }
 
 /// The document a notification is about, read before it is handled so that
