@@ -57,7 +57,18 @@ pub struct Diagnostic {
     /// provide the funds, the other branch of a `parallel`, ...).
     pub secondary: Vec<Label>,
     /// What to do about it, when there is something useful to say.
-    pub hint: Option<String>,
+    pub hint: Option<Box<str>>,
+    /// An edit that resolves it, when there is exactly one: a tool (the
+    /// language server's quick fix, `--format json`) may apply it as is.
+    /// (Boxed: most diagnostics have none, and every one is moved around.)
+    pub fix: Option<Box<Fix>>,
+}
+
+/// Replace the text at `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -69,6 +80,7 @@ impl Diagnostic {
             primary,
             secondary: Vec::new(),
             hint: None,
+            fix: None,
         }
     }
 
@@ -85,7 +97,16 @@ impl Diagnostic {
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into());
+        self.hint = Some(hint.into().into_boxed_str());
+        self
+    }
+
+    /// The edit that resolves the problem: `replacement` for the text at `span`.
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
+        self.fix = Some(Box::new(Fix {
+            span,
+            replacement: replacement.into(),
+        }));
         self
     }
 

@@ -256,7 +256,15 @@ fn mixed_case_word(span: Span, text: &str) -> Diagnostic {
     } else {
         format!("`{text}` is neither a name nor a token symbol")
     };
-    Diagnostic::error(Code::MixedCaseWord, message, Label::new(span, label)).with_hint(hint)
+    let diagnostic =
+        Diagnostic::error(Code::MixedCaseWord, message, Label::new(span, label)).with_hint(hint);
+    // A keyword in the wrong case has one reading; a word that could be a
+    // name or a token symbol has two, and gets no fix.
+    if TokenKind::keyword(&lower).is_some() {
+        diagnostic.with_fix(span, lower)
+    } else {
+        diagnostic
+    }
 }
 
 fn unexpected_character(span: Span, text: &str) -> Diagnostic {

@@ -523,6 +523,70 @@ fn references_and_rename_follow_a_value_through_its_bundle() {
     client.shutdown();
 }
 
+/// A misspelt name and a keyword in the wrong case each get a quick fix
+/// that replaces them; a diagnostic without one offers nothing.
+#[test]
+fn quick_fixes_replace_what_the_hint_names() {
+    let mut client = Client::start();
+    let uri = "file:///work/typos.mesh";
+    let text = "bundle b on polygon {\n    let loan = borrow 1 WETH from aavee\n    repay lon to aave\n}\n";
+    client.open(uri, text);
+    let action = |client: &mut Client, needle: &str| {
+        let at = position(text, needle, 0, 1);
+        client.result(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": { "start": at, "end": at },
+                "context": { "diagnostics": [] },
+            }),
+        )
+    };
+    let protocol = action(&mut client, "aavee");
+    assert_eq!(
+        protocol[0]["title"], "Replace `aavee` with `aave`",
+        "{protocol}"
+    );
+    assert_eq!(protocol[0]["kind"], "quickfix");
+    assert_eq!(protocol[0]["isPreferred"], true);
+    let edit = &protocol[0]["edit"]["changes"][uri][0];
+    assert_eq!(edit["newText"], "aave", "{protocol}");
+    assert_eq!(
+        edit["range"]["start"],
+        json!({ "line": 1, "character": 34 })
+    );
+    assert_eq!(edit["range"]["end"], json!({ "line": 1, "character": 39 }));
+    assert_eq!(protocol[0]["diagnostics"][0]["code"], "E0103");
+
+    let value = action(&mut client, "lon to");
+    assert_eq!(value[0]["title"], "Replace `lon` with `loan`", "{value}");
+
+    // Nothing to fix on a clean line.
+    let none = action(&mut client, "bundle");
+    assert_eq!(none, json!([]));
+
+    let keyword = "bundle b on polygon {\n    Input 1 WETH\n}\n";
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{ "text": keyword }],
+        }),
+    );
+    client.diagnostics();
+    let at = position(keyword, "Input", 0, 2);
+    let case = client.result(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": at, "end": at },
+            "context": { "diagnostics": [] },
+        }),
+    );
+    assert_eq!(case[0]["title"], "Replace `Input` with `input`", "{case}");
+    client.shutdown();
+}
+
 #[test]
 fn diagnostics_carry_codes_hints_and_related_information() {
     let mut client = Client::start();

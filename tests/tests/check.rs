@@ -106,7 +106,37 @@ fn json_diagnostics_follow_the_schema() {
         }
         let hint = d.get("hint");
         assert!(hint.is_some_and(|h| h.is_null() || h.is_string()), "{d:?}");
+        match d.get("fix") {
+            Some(Value::Null) => {}
+            Some(Value::Object(fix)) => {
+                assert_position(fix, &["line", "column", "end_line", "end_column"]);
+                assert!(fix.get("replacement").and_then(Value::as_str).is_some());
+            }
+            other => panic!("`fix` is neither null nor an object: {other:?}"),
+        }
     }
+}
+
+#[test]
+fn a_misspelt_name_comes_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = dir.path().join("typo.mesh");
+    std::fs::write(
+        &source,
+        "bundle b on polygon {\n    let loan = borrow 1 WETH from aavee\n    repay loan to aave\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let source = source.display().to_string();
+    let (code, items) = json_diagnostics(&["check", &source, "--format", "json"]);
+    assert_eq!(code, 1);
+    let fixes: Vec<&Value> = items.iter().map(|d| &d["fix"]).collect();
+    assert_eq!(
+        fixes,
+        [&serde_json::json!({
+            "line": 2, "column": 35, "end_line": 2, "end_column": 40, "replacement": "aave"
+        })],
+        "{items:?}"
+    );
 }
 
 #[test]

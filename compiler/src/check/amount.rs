@@ -566,13 +566,14 @@ impl BundleChecker<'_, '_> {
                     span,
                     world.token_symbols(),
                 );
-                if d.hint
+                let known = d
+                    .hint
                     .as_deref()
-                    .is_some_and(|h| h.starts_with("the known"))
-                {
-                    d.hint = Some(format!(
-                        "{}; declare others with `token {symbol} decimals N`",
-                        d.hint.unwrap_or_default()
+                    .filter(|h| h.starts_with("the known"))
+                    .map(str::to_string);
+                if let Some(known) = known {
+                    d = d.with_hint(format!(
+                        "{known}; declare others with `token {symbol} decimals N`"
                     ));
                 }
                 self.error(d);

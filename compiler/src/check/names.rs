@@ -263,7 +263,9 @@ pub fn unknown<'a>(
         Label::new(span, format!("no {what} of this name")),
     );
     match suggest(name, candidates.iter().copied()) {
-        Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+        Some(close) => diagnostic
+            .with_hint(format!("did you mean `{close}`?"))
+            .with_fix(span, close),
         None if candidates.is_empty() => diagnostic,
         None => diagnostic.with_hint(format!("the known {what}s are {}", list(candidates))),
     }

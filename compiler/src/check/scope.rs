@@ -123,7 +123,9 @@ impl Scope {
             state.uses = state.uses.saturating_add(1);
         }
         Err(match close {
-            Some(close) => diagnostic.with_hint(format!("did you mean `{close}`?")),
+            Some(close) => diagnostic
+                .with_hint(format!("did you mean `{close}`?"))
+                .with_fix(span, close.as_str()),
             None if self.visible.is_empty() => diagnostic.with_hint(
                 "no value is bound before this point; bind one with `let NAME = ...` first",
             ),

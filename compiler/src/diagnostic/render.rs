@@ -130,6 +130,18 @@ struct JsonDiagnostic<'a> {
     end_column: usize,
     labels: Vec<JsonLabel<'a>>,
     hint: Option<&'a str>,
+    fix: Option<JsonFix<'a>>,
+}
+
+/// Replace the text from (line, column) to (end_line, end_column) with
+/// `replacement`.
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    replacement: &'a str,
 }
 
 /// One file's diagnostics as JSON values (the caller joins the files of a run
@@ -166,6 +178,17 @@ pub fn render_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<
                 end_column: end.column,
                 labels,
                 hint: d.hint.as_deref(),
+                fix: d.fix.as_ref().map(|fix| {
+                    let s = index.position(fix.span.start);
+                    let e = index.position(fix.span.end);
+                    JsonFix {
+                        line: s.line,
+                        column: s.column,
+                        end_line: e.line,
+                        end_column: e.column,
+                        replacement: &fix.replacement,
+                    }
+                }),
             };
             serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
         })

@@ -6,7 +6,7 @@
 //! session.
 
 use super::document::Documents;
-use super::{completion, formatting, hover, navigation, settings};
+use super::{actions, completion, formatting, hover, navigation, settings};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
@@ -117,6 +117,12 @@ pub(super) fn capabilities() -> ServerCapabilities {
         completion_provider: Some(CompletionOptions::default()),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
+            lsp_types::CodeActionOptions {
+                code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
+                ..lsp_types::CodeActionOptions::default()
+            },
+        )),
         rename_provider: Some(OneOf::Right(lsp_types::RenameOptions {
             prepare_provider: Some(true),
             work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
@@ -192,6 +198,11 @@ impl Server<'_> {
             }
             request::GotoDefinition::METHOD => {
                 handle::<request::GotoDefinition>(params, |p| navigation::definition(documents, p))
+            }
+            request::CodeActionRequest::METHOD => {
+                handle::<request::CodeActionRequest>(params, |p| {
+                    actions::code_actions(documents, p)
+                })
             }
             request::References::METHOD => {
                 handle::<request::References>(params, |p| navigation::references(documents, p))
