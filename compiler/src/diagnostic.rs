@@ -115,6 +115,34 @@ impl Diagnostic {
     }
 }
 
+/// `source` with the fix of every diagnostic that has one applied, and how
+/// many were. Fixes are applied in the order of the file; one that overlaps
+/// a fix already taken is left for a later round.
+pub fn apply_fixes(source: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
+    let mut fixes: Vec<&Fix> = diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_deref())
+        .collect();
+    fixes.sort_by_key(|f| (f.span.start, f.span.end));
+    let mut out = String::with_capacity(source.len());
+    let (mut done, mut applied) = (0usize, 0usize);
+    for fix in fixes {
+        let (start, end) = (fix.span.start, fix.span.end);
+        if start < done || end > source.len() || start > end {
+            continue;
+        }
+        let (Some(before), Some(_)) = (source.get(done..start), source.get(start..end)) else {
+            continue;
+        };
+        out.push_str(before);
+        out.push_str(&fix.replacement);
+        done = end;
+        applied += 1;
+    }
+    out.push_str(source.get(done..).unwrap_or(""));
+    (out, applied)
+}
+
 /// A count with its noun, as messages word it: `1 block`, `3 errors`.
 pub fn counted(n: u64, noun: &str) -> String {
     if n == 1 {
@@ -141,4 +169,37 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
                 b.code.as_str(),
             ))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_fix(start: usize, end: usize, replacement: &str) -> Diagnostic {
+        Diagnostic::error(Code::UnknownProtocol, "m", Label::new(Span::new(0, 0), ""))
+            .with_fix(Span::new(start, end), replacement)
+    }
+
+    #[test]
+    fn fixes_are_applied_in_order_and_overlaps_wait() {
+        let source = "from aavee to sushi";
+        let fixes = [
+            with_fix(14, 19, "sushiswap"),
+            with_fix(5, 10, "aave"),
+            // Overlaps the first fix taken: left for a later round.
+            with_fix(7, 12, "x"),
+            // Out of the text: ignored.
+            with_fix(18, 40, "y"),
+            Diagnostic::error(
+                Code::UnknownProtocol,
+                "no fix",
+                Label::new(Span::new(0, 4), ""),
+            ),
+        ];
+        assert_eq!(
+            apply_fixes(source, &fixes),
+            ("from aave to sushiswap".to_string(), 2)
+        );
+        assert_eq!(apply_fixes(source, &[]), (source.to_string(), 0));
+    }
 }

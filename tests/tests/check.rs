@@ -336,3 +336,34 @@ fn check_judges_against_the_registry_of_a_world_file() {
     assert_eq!(code, 2);
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }
+
+#[test]
+fn fix_applies_every_fix_and_reports_what_is_left() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = dir.path().join("typos.mesh");
+    // A keyword in the wrong case hides the bundle's other mistakes until
+    // it is mended; the misspelt value and protocol are fixed next round.
+    std::fs::write(
+        &source,
+        "bundle b on polygon {\n    input 10 USDC\n    let proceeds = swap 10 USDC for 1 WETH on uniswp_v2\n    Deposit procees into aave\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = source.display().to_string();
+    let (code, _, stderr) = outcome(&run(&["check", "--fix", &path]));
+    let fixed = std::fs::read_to_string(&source).unwrap_or_default();
+    assert_eq!(
+        fixed,
+        "bundle b on polygon {\n    input 10 USDC\n    let proceeds = swap 10 USDC for 1 WETH on uniswap_v2\n    deposit proceeds into aave\n}\n"
+    );
+    assert!(stderr.contains("3 fixes applied"), "{stderr}");
+    // What is left is reported as `meshc check` reports it: here nothing.
+    assert_eq!(code, 0, "{stderr}");
+
+    // Nothing to fix: the file is not touched.
+    let before = std::fs::metadata(&source).and_then(|m| m.modified()).ok();
+    let (code, _, stderr) = outcome(&run(&["check", "--fix", &path]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("applied"), "{stderr}");
+    let after = std::fs::metadata(&source).and_then(|m| m.modified()).ok();
+    assert_eq!(before, after);
+}

@@ -1,8 +1,8 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
-use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
+use super::{read_source, registry_of, report_usage_error, stderr_color, write_atomically, Status};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::diagnostic::{counted, render_human, render_json};
+use meshc::diagnostic::{apply_fixes, counted, render_human, render_json};
 use meshc::driver::analyse;
 use std::path::PathBuf;
 
@@ -28,9 +28,19 @@ pub struct Args {
     /// --world` does.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
+    /// Apply every fix a diagnostic carries (a misspelt name replaced by the
+    /// one it most likely meant, a keyword's case) to the files, then report
+    /// what is left.
+    #[arg(long)]
+    fix: bool,
     #[command(flatten)]
     level: LevelArgs,
 }
+
+/// At most this many rounds of fixes: a fix can let more of the file be
+/// checked (a keyword's case mended, its bundle is checked and may have a
+/// misspelt name of its own).
+const FIX_ROUNDS: usize = 8;
 
 /// `-O0` judges deadlines and gas as the user would run the bundle by hand;
 /// `-O` (the default) as the optimiser lowers it. The short forms are
@@ -74,7 +84,19 @@ pub fn run(args: &Args) -> Status {
                 continue;
             }
         };
-        let analysis = analyse(&source, &registry, &options);
+        let (source, analysis) = if args.fix {
+            match fixed(path, source, &registry, &options) {
+                Ok(done) => done,
+                Err(message) => {
+                    report_usage_error(&message);
+                    status = status.max(Status::Usage);
+                    continue;
+                }
+            }
+        } else {
+            let analysis = analyse(&source, &registry, &options);
+            (source, analysis)
+        };
         if analysis.has_errors() {
             status = status.max(Status::Failure);
         }
@@ -99,6 +121,39 @@ pub fn run(args: &Args) -> Status {
         }
     }
     status
+}
+
+/// Applies the fixes of `source`'s diagnostics, round after round, writes
+/// the file (atomically) if anything changed and says so; returns the new
+/// text and its analysis.
+fn fixed(
+    path: &std::path::Path,
+    mut source: String,
+    registry: &mesh_runtime::Registry,
+    options: &CheckOptions,
+) -> Result<(String, meshc::driver::Analysis), String> {
+    let mut analysis = analyse(&source, registry, options);
+    let mut total = 0;
+    for _ in 0..FIX_ROUNDS {
+        let (next, applied) = apply_fixes(&source, &analysis.diagnostics);
+        if applied == 0 || next == source {
+            break;
+        }
+        total += applied;
+        source = next;
+        analysis = analyse(&source, registry, options);
+    }
+    if total > 0 {
+        write_atomically(path, &source)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        let fixes = if total == 1 {
+            "1 fix".to_string()
+        } else {
+            format!("{total} fixes")
+        };
+        eprintln!("{}: {fixes} applied", path.display());
+    }
+    Ok((source, analysis))
 }
 
 fn summary(name: &str, analysis: &meshc::driver::Analysis) -> String {

@@ -10,8 +10,9 @@ pub mod lsp;
 pub mod run;
 pub mod world;
 
-use std::io::IsTerminal;
-use std::path::Path;
+use std::fs;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// How a command ended; the numbers are part of the command line's contract.
@@ -71,5 +72,65 @@ pub fn registry_of(world: Option<&Path>) -> Result<mesh_runtime::Registry, Statu
                 report_usage_error(&e.to_string());
                 Status::Usage
             }),
+    }
+}
+
+/// Replaces the file at `path` with `text` so that a crash leaves either the
+/// old file or the new one: the text goes to a temporary file in the same
+/// directory, which is then renamed over the original. The original's
+/// permissions are kept; a symbolic link is followed, not replaced.
+pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
+    let target = fs::canonicalize(path).map_err(|e| e.to_string())?;
+    let permissions = fs::metadata(&target)
+        .map_err(|e| e.to_string())?
+        .permissions();
+    let directory = target
+        .parent()
+        .ok_or_else(|| "it has no parent directory".to_string())?;
+    let (temporary, mut file) = create_temporary(directory, &target)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
+    drop(file);
+    written
+        .and_then(|()| fs::set_permissions(&temporary, permissions))
+        .and_then(|()| fs::rename(&temporary, &target))
+        .map_err(|e| {
+            // Best effort: the temporary file is ours, and useless now.
+            let _ = fs::remove_file(&temporary);
+            e.to_string()
+        })
+}
+
+/// A new file beside `target`, named after it, that no other file is.
+fn create_temporary(directory: &Path, target: &Path) -> Result<(PathBuf, fs::File), String> {
+    let name = target
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Keep the name short enough for any file system, whatever the original's length.
+    let stem: String = name.chars().take(64).collect();
+    let mut attempt = 0u32;
+    loop {
+        let candidate = directory.join(format!(
+            ".{stem}.{}.{attempt}.meshc-tmp",
+            std::process::id()
+        ));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(file) => return Ok((candidate, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1
+            }
+            Err(e) => {
+                return Err(format!(
+                    "cannot create a temporary file in `{}`: {e}",
+                    directory.display()
+                ))
+            }
+        }
     }
 }
