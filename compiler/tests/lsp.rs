@@ -473,6 +473,18 @@ fn references_and_rename_follow_a_value_through_its_bundle() {
     );
     assert_eq!(ranges(&without), found[1..], "{without}");
 
+    let highlights = client.result(
+        "textDocument/documentHighlight",
+        at(FLASH, position(&text, "usdc for", 0, 1)),
+    );
+    assert_eq!(ranges(&highlights), found, "{highlights}");
+    let kinds: Vec<&Value> = highlights
+        .as_array()
+        .map(|h| h.iter().map(|h| &h["kind"]).collect())
+        .unwrap_or_default();
+    // 3 is "write" (the `let`), 2 "read" (a use).
+    assert_eq!(kinds, [&json!(3), &json!(2)], "{highlights}");
+
     let prepared = client.result(
         "textDocument/prepareRename",
         at(FLASH, position(&text, "let usdc", 0, 5)),

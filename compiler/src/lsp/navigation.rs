@@ -1,4 +1,4 @@
-//! Go to definition, find references and rename (let-bound values and
+//! Go to definition, find references, highlights and rename (let-bound values and
 //! declared tokens, as the checker resolved them; rename for values only),
 //! and the document's outline (token declarations, bundles, and inside each
 //! bundle its values and constraints).
@@ -9,9 +9,10 @@ use super::document::Documents;
 use crate::check::CheckedBundle;
 use crate::diagnostic::LineIndex;
 use lsp_types::{
-    DocumentSymbol, DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams,
-    GotoDefinitionResponse, Location, PrepareRenameResponse, ReferenceParams, RenameParams,
-    SymbolKind, TextDocumentPositionParams, TextEdit, WorkspaceEdit,
+    DocumentHighlight, DocumentHighlightKind, DocumentHighlightParams, DocumentSymbol,
+    DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse,
+    Location, PrepareRenameResponse, ReferenceParams, RenameParams, SymbolKind,
+    TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
 use mesh_grammar::{Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
 use std::collections::HashMap;
@@ -90,6 +91,32 @@ pub fn references(documents: &Documents, params: ReferenceParams) -> Option<Vec<
             .map(|span| Location {
                 uri: uri.clone(),
                 range: convert::range(&index, span),
+            })
+            .collect(),
+    )
+}
+
+/// Every occurrence of the value or declared token under the cursor, for
+/// the editor to highlight: its definition as written, its uses as read.
+pub fn highlights(
+    documents: &Documents,
+    params: DocumentHighlightParams,
+) -> Option<Vec<DocumentHighlight>> {
+    let at = params.text_document_position_params;
+    let document = documents.get(&at.text_document.uri)?;
+    let index = document.index();
+    let offset = convert::offset(&document.text, &index, at.position);
+    let def = definition_of(document, offset)?;
+    Some(
+        occurrences(document, def)
+            .into_iter()
+            .map(|span| DocumentHighlight {
+                range: convert::range(&index, span),
+                kind: Some(if span == def {
+                    DocumentHighlightKind::WRITE
+                } else {
+                    DocumentHighlightKind::READ
+                }),
             })
             .collect(),
     )

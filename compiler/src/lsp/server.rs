@@ -117,6 +117,7 @@ pub(super) fn capabilities() -> ServerCapabilities {
         completion_provider: Some(CompletionOptions::default()),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
+        document_highlight_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
             lsp_types::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
@@ -202,6 +203,11 @@ impl Server<'_> {
             request::CodeActionRequest::METHOD => {
                 handle::<request::CodeActionRequest>(params, |p| {
                     actions::code_actions(documents, p)
+                })
+            }
+            request::DocumentHighlightRequest::METHOD => {
+                handle::<request::DocumentHighlightRequest>(params, |p| {
+                    navigation::highlights(documents, p)
                 })
             }
             request::References::METHOD => {
