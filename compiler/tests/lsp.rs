@@ -450,6 +450,33 @@ fn ranges(items: &Value) -> Vec<(u64, u64, u64)> {
 }
 
 #[test]
+fn signature_help_marks_the_part_of_the_action_being_written() {
+    let mut client = Client::start();
+    let uri = "file:///work/writing.mesh";
+    let text = "bundle w on polygon {\n    input 10 USDC\n    let weth = swap 10 USDC for \n}\n";
+    client.open(uri, text);
+    let help = client.result(
+        "textDocument/signatureHelp",
+        at(uri, position(text, "for \n", 0, 4)),
+    );
+    let signature = &help["signatures"][0];
+    assert_eq!(signature["label"], "swap AMOUNT for MIN TOKEN on EXCHANGE", "{help}");
+    assert_eq!(help["activeParameter"], 1, "{help}");
+    // [start, end) of each part in the label, in characters.
+    assert_eq!(
+        signature["parameters"][1]["label"],
+        json!([16, 25]),
+        "{help}"
+    );
+    let outside = client.result(
+        "textDocument/signatureHelp",
+        at(uri, position(text, "bundle", 0, 3)),
+    );
+    assert_eq!(outside, Value::Null);
+    client.shutdown();
+}
+
+#[test]
 fn references_and_rename_follow_a_value_through_its_bundle() {
     let (mut client, text) = flash_loan_client();
     // `usdc` is bound on line 8 and read on line 9.

@@ -149,18 +149,23 @@ fn slot_at(text: &str, offset: usize) -> Slot {
     }
 }
 
-/// The keyword that begins the statement `before` ends in: the first word
-/// after the last line break, `{` or `}`, past a `let NAME =`.
-fn statement_keyword(before: &str, is_word: impl Fn(char) -> bool) -> &str {
+/// The text of the statement `before` ends in: from the last line break,
+/// `{` or `}`, past a `let NAME =`.
+pub(super) fn statement_before(before: &str) -> &str {
     let start = before.rfind(['\n', '{', '}']).map_or(0, |i| i + 1);
     let statement = before.get(start..).unwrap_or("").trim_start();
-    let statement = match statement.strip_prefix("let ") {
+    match statement.strip_prefix("let ") {
         Some(rest) => rest
             .split_once('=')
             .map_or("", |(_, value)| value)
             .trim_start(),
         None => statement,
-    };
+    }
+}
+
+/// The keyword that begins the statement `before` ends in.
+fn statement_keyword(before: &str, is_word: impl Fn(char) -> bool) -> &str {
+    let statement = statement_before(before);
     let end = statement
         .find(|c: char| !is_word(c))
         .unwrap_or(statement.len());

@@ -25,6 +25,7 @@ mod hover;
 mod navigation;
 mod server;
 mod settings;
+mod signature;
 mod vocabulary;
 
 pub use server::{serve, ServeError};

@@ -6,7 +6,7 @@
 //! session.
 
 use super::document::Documents;
-use super::{actions, completion, formatting, hover, navigation, settings};
+use super::{actions, completion, formatting, hover, navigation, settings, signature};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
@@ -118,6 +118,10 @@ pub(super) fn capabilities() -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
+        signature_help_provider: Some(lsp_types::SignatureHelpOptions {
+            trigger_characters: Some(vec![" ".to_string()]),
+            ..lsp_types::SignatureHelpOptions::default()
+        }),
         code_action_provider: Some(lsp_types::CodeActionProviderCapability::Options(
             lsp_types::CodeActionOptions {
                 code_action_kinds: Some(vec![lsp_types::CodeActionKind::QUICKFIX]),
@@ -203,6 +207,11 @@ impl Server<'_> {
             request::CodeActionRequest::METHOD => {
                 handle::<request::CodeActionRequest>(params, |p| {
                     actions::code_actions(documents, p)
+                })
+            }
+            request::SignatureHelpRequest::METHOD => {
+                handle::<request::SignatureHelpRequest>(params, |p| {
+                    signature::signature_help(documents, p)
                 })
             }
             request::DocumentHighlightRequest::METHOD => {
