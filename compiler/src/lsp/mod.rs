@@ -12,9 +12,11 @@
 //! panics caught per message); `document` keeps the open documents and
 //! applies incremental edits; `convert` maps byte spans to the protocol's
 //! UTF-16 positions and diagnostics to the protocol's; `hover`, `completion`,
-//! `navigation` (definitions, references, rename, document symbols),
-//! `actions` (quick fixes) and `formatting` are the features; `vocabulary` holds the short docs of the language's keywords;
-//! `settings` reads what the client configures (a world file, a level).
+//! `signature` (signature help), `navigation` (definitions, references,
+//! highlights, rename, document symbols), `actions` (quick fixes) and
+//! `formatting` are the features; `vocabulary` holds the short docs of the
+//! language's keywords; `settings` reads what the client configures (a world
+//! file, a level).
 
 mod actions;
 mod completion;
