@@ -460,7 +460,10 @@ fn signature_help_marks_the_part_of_the_action_being_written() {
         at(uri, position(text, "for \n", 0, 4)),
     );
     let signature = &help["signatures"][0];
-    assert_eq!(signature["label"], "swap AMOUNT for MIN TOKEN on EXCHANGE", "{help}");
+    assert_eq!(
+        signature["label"], "swap AMOUNT for MIN TOKEN on EXCHANGE",
+        "{help}"
+    );
     assert_eq!(help["activeParameter"], 1, "{help}");
     // [start, end) of each part in the label, in characters.
     assert_eq!(

@@ -109,12 +109,31 @@ impl<'a> LineIndex<'a> {
     }
 }
 
+/// Where something is, as JSON tells it: lines and columns from 1.
 #[derive(Serialize)]
-struct JsonLabel<'a> {
+struct JsonSpan {
     line: usize,
     column: usize,
     end_line: usize,
     end_column: usize,
+}
+
+impl JsonSpan {
+    fn new(index: &LineIndex<'_>, span: Span) -> JsonSpan {
+        let (s, e) = (index.position(span.start), index.position(span.end));
+        JsonSpan {
+            line: s.line,
+            column: s.column,
+            end_line: e.line,
+            end_column: e.column,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    #[serde(flatten)]
+    at: JsonSpan,
     message: &'a str,
 }
 
@@ -124,10 +143,8 @@ struct JsonDiagnostic<'a> {
     code: &'static str,
     message: &'a str,
     file: &'a str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    #[serde(flatten)]
+    at: JsonSpan,
     labels: Vec<JsonLabel<'a>>,
     hint: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
@@ -137,10 +154,8 @@ struct JsonDiagnostic<'a> {
 /// `replacement`.
 #[derive(Serialize)]
 struct JsonFix<'a> {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    #[serde(flatten)]
+    at: JsonSpan,
     replacement: &'a str,
 }
 
@@ -151,20 +166,11 @@ pub fn render_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<
     diagnostics
         .iter()
         .map(|d| {
-            let start = index.position(d.primary.span.start);
-            let end = index.position(d.primary.span.end);
             let labels = std::iter::once(&d.primary)
                 .chain(&d.secondary)
-                .map(|label| {
-                    let s = index.position(label.span.start);
-                    let e = index.position(label.span.end);
-                    JsonLabel {
-                        line: s.line,
-                        column: s.column,
-                        end_line: e.line,
-                        end_column: e.column,
-                        message: &label.message,
-                    }
+                .map(|label| JsonLabel {
+                    at: JsonSpan::new(&index, label.span),
+                    message: &label.message,
                 })
                 .collect();
             let value = JsonDiagnostic {
@@ -172,22 +178,12 @@ pub fn render_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<
                 code: d.code.as_str(),
                 message: &d.message,
                 file,
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
+                at: JsonSpan::new(&index, d.primary.span),
                 labels,
                 hint: d.hint.as_deref(),
-                fix: d.fix.as_ref().map(|fix| {
-                    let s = index.position(fix.span.start);
-                    let e = index.position(fix.span.end);
-                    JsonFix {
-                        line: s.line,
-                        column: s.column,
-                        end_line: e.line,
-                        end_column: e.column,
-                        replacement: &fix.replacement,
-                    }
+                fix: d.fix.as_ref().map(|fix| JsonFix {
+                    at: JsonSpan::new(&index, fix.span),
+                    replacement: &fix.replacement,
                 }),
             };
             serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
