@@ -831,9 +831,26 @@ proptest! {
             prop_assert_eq!(&published["version"], &json!(version));
             for (i, &probe) in probes.iter().enumerate() {
                 let method = ["textDocument/hover", "textDocument/completion",
-                    "textDocument/definition"][i % 3];
+                    "textDocument/definition", "textDocument/signatureHelp",
+                    "textDocument/documentHighlight", "textDocument/prepareRename"][i % 6];
                 let response = client.request(method, at(uri, random_position(probe)));
-                prop_assert!(response.response_result.is_ok(), "{} failed: {:?}", method, response);
+                // prepareRename refuses, with a reason, where no value is.
+                let refused = method == "textDocument/prepareRename"
+                    && matches!(&response.response_result, Err(e) if e.code == -32803);
+                prop_assert!(refused || response.response_result.is_ok(), "{} failed: {:?}", method, response);
+                let position = random_position(probe);
+                let references = client.request("textDocument/references", json!({
+                    "textDocument": { "uri": uri },
+                    "position": position,
+                    "context": { "includeDeclaration": true },
+                }));
+                prop_assert!(references.response_result.is_ok(), "references failed: {:?}", references);
+                let actions = client.request("textDocument/codeAction", json!({
+                    "textDocument": { "uri": uri },
+                    "range": { "start": position, "end": position },
+                    "context": { "diagnostics": [] },
+                }));
+                prop_assert!(actions.response_result.is_ok(), "codeAction failed: {:?}", actions);
             }
             for method in ["textDocument/documentSymbol", "textDocument/formatting"] {
                 let response = client.request(method, json!({
