@@ -449,6 +449,49 @@ fn ranges(items: &Value) -> Vec<(u64, u64, u64)> {
         .unwrap_or_default()
 }
 
+/// After each `let` name, what the checker guarantees it holds: exact for a
+/// borrow and for what a bridge delivers (the amount less the route's fee),
+/// a lower bound for a swap (its slippage bound).
+#[test]
+fn inlay_hints_show_what_each_value_is_guaranteed_to_hold() {
+    let (mut client, text) = flash_loan_client();
+    let hints = client.result(
+        "textDocument/inlayHint",
+        json!({
+            "textDocument": { "uri": FLASH },
+            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } },
+        }),
+    );
+    let labels: Vec<&str> = hints
+        .as_array()
+        .map(|h| h.iter().filter_map(|h| h["label"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        labels,
+        [
+            "= 100 WETH",
+            "= 99.95 WETH",
+            "≥ 190000 USDC",
+            "≥ 100.2 WETH"
+        ],
+        "{hints}"
+    );
+    // Each sits right after its name.
+    assert_eq!(
+        hints[0]["position"],
+        position(&text, "loan =", 0, 4),
+        "{hints}"
+    );
+    // Hovering the name says the same.
+    let hover = client.result(
+        "textDocument/hover",
+        at(FLASH, position(&text, "let usdc", 0, 5)),
+    );
+    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(shown.contains("at least 190000 USDC"), "{hover}");
+    client.shutdown();
+}
+
 #[test]
 fn signature_help_marks_the_part_of_the_action_being_written() {
     let mut client = Client::start();
@@ -852,10 +895,11 @@ proptest! {
                 }));
                 prop_assert!(actions.response_result.is_ok(), "codeAction failed: {:?}", actions);
             }
-            for method in ["textDocument/documentSymbol", "textDocument/formatting"] {
+            for method in ["textDocument/documentSymbol", "textDocument/formatting", "textDocument/inlayHint"] {
                 let response = client.request(method, json!({
                     "textDocument": { "uri": uri },
                     "options": { "tabSize": 4, "insertSpaces": true },
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 999, "character": 0 } },
                 }));
                 prop_assert!(response.response_result.is_ok(), "{} failed: {:?}", method, response);
             }

@@ -469,6 +469,17 @@ impl BundleChecker<'_, '_> {
                     Some((token, form)) if has_value => (Some(token), Some(form)),
                     _ => (None, None),
                 };
+                // What the name holds, for the language server: its value
+                // as the checker knows it at the `let`.
+                if let (Some(token), Some(form)) = (token, &form) {
+                    self.facts.amounts.push(crate::check::AmountFact {
+                        span: name.span,
+                        token: self.world.symbol(token).to_string(),
+                        decimals: self.world.decimals(token),
+                        exact: form.exact(),
+                        lower_bound: self.symbols.lower_bound(form),
+                    });
+                }
                 if !has_value {
                     let keyword = action.kind.keyword();
                     self.error(

@@ -12,7 +12,7 @@
 //! panics caught per message); `document` keeps the open documents and
 //! applies incremental edits; `convert` maps byte spans to the protocol's
 //! UTF-16 positions and diagnostics to the protocol's; `hover`, `completion`,
-//! `signature` (signature help), `navigation` (definitions, references,
+//! `signature` (signature help), `hints` (inlay hints), `navigation` (definitions, references,
 //! highlights, rename, document symbols), `actions` (quick fixes) and
 //! `formatting` are the features; `vocabulary` holds the short docs of the
 //! language's keywords; `settings` reads what the client configures (a world
@@ -23,6 +23,7 @@ mod completion;
 mod convert;
 mod document;
 mod formatting;
+mod hints;
 mod hover;
 mod navigation;
 mod server;

@@ -6,7 +6,7 @@
 //! session.
 
 use super::document::Documents;
-use super::{actions, completion, formatting, hover, navigation, settings, signature};
+use super::{actions, completion, formatting, hints, hover, navigation, settings, signature};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
@@ -118,6 +118,7 @@ pub(super) fn capabilities() -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
+        inlay_hint_provider: Some(OneOf::Left(true)),
         signature_help_provider: Some(lsp_types::SignatureHelpOptions {
             trigger_characters: Some(vec![" ".to_string()]),
             ..lsp_types::SignatureHelpOptions::default()
@@ -213,6 +214,9 @@ impl Server<'_> {
                 handle::<request::SignatureHelpRequest>(params, |p| {
                     signature::signature_help(documents, p)
                 })
+            }
+            request::InlayHintRequest::METHOD => {
+                handle::<request::InlayHintRequest>(params, |p| hints::inlay_hints(documents, p))
             }
             request::DocumentHighlightRequest::METHOD => {
                 handle::<request::DocumentHighlightRequest>(params, |p| {
