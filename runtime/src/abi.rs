@@ -363,6 +363,18 @@ fn with_session(s: *mut MeshSession, loc: u64, f: impl FnOnce(&mut MeshSession) 
     }
 }
 
+/// The status of a call that yields an amount, written to `out` when it
+/// succeeded.
+fn value_out(r: Result<u128, crate::session::Revert>, out: *mut MeshAmount) -> u32 {
+    match r {
+        Ok(v) => {
+            write_out(out, v);
+            MESH_OK
+        }
+        Err(_) => MESH_REVERTED,
+    }
+}
+
 fn write_out(out: *mut MeshAmount, value: u128) {
     if !out.is_null() {
         // SAFETY: a non-null out-pointer points at a writable MeshAmount.
@@ -659,13 +671,7 @@ pub unsafe extern "C" fn mesh_borrow(
         } else {
             LoanKind::Ordinary
         };
-        match session.borrow(protocol, token, join(lo, hi), kind) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(session.borrow(protocol, token, join(lo, hi), kind), out)
     })
 }
 
@@ -715,13 +721,10 @@ pub unsafe extern "C" fn mesh_swap(
             exchange = protocol(exchange, "exchange"),
             tin = token(token_in, "token"),
             tout = token(token_out, "token"));
-        match session.swap(exchange, tin, join(lo, hi), tout, join(min_lo, min_hi)) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(
+            session.swap(exchange, tin, join(lo, hi), tout, join(min_lo, min_hi)),
+            out,
+        )
     })
 }
 
@@ -765,13 +768,10 @@ pub unsafe extern "C" fn mesh_swap_path(
             };
             tokens.push(t);
         }
-        match session.swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi)) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(
+            session.swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi)),
+            out,
+        )
     })
 }
 
@@ -816,13 +816,7 @@ pub unsafe extern "C" fn mesh_withdraw(
         bind_names!(session, names;
             protocol = protocol(protocol, "protocol"),
             token = token(token, "token"));
-        match session.withdraw(protocol, token, join(lo, hi)) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(session.withdraw(protocol, token, join(lo, hi)), out)
     })
 }
 
@@ -860,13 +854,7 @@ pub unsafe extern "C" fn mesh_bridge(
                 None => return status(session.revert(&format!("unknown bridge kind `{name}`"))),
             }
         };
-        match session.bridge(token, join(lo, hi), to, kind) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(session.bridge(token, join(lo, hi), to, kind), out)
     })
 }
 
@@ -961,13 +949,7 @@ pub unsafe extern "C" fn mesh_holding(
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names; chain = chain(chain, "chain"), token = token(token, "token"));
-        match session.holding(chain, token) {
-            Ok(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            Err(_) => MESH_REVERTED,
-        }
+        value_out(session.holding(chain, token), out)
     })
 }
 
