@@ -659,6 +659,20 @@ impl Session {
         Ok(())
     }
 
+    /// What a lender action acts on, checked in this order: the open
+    /// transaction (its chain and sender), the lender there, the token there.
+    fn lender_action(
+        &self,
+        what: &str,
+        protocol: impl Named<ProtocolId>,
+        token: impl Named<TokenId>,
+    ) -> Outcome<(ChainId, Sender, ProtocolId, TokenId)> {
+        let (chain, sender) = self.open_tx(what)?;
+        let protocol = self.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+        let token = self.token_on(chain, token)?;
+        Ok((chain, sender, protocol, token))
+    }
+
     /// The key of the pair of `a` and `b`: `(token0, token1)` by symbol.
     fn pair_key(&self, a: TokenId, b: TokenId) -> PairKey {
         if self.token_name(a) <= self.token_name(b) {
@@ -1070,9 +1084,7 @@ impl Session {
         kind: LoanKind,
     ) -> Outcome<u128> {
         self.step(|s| {
-            let (chain, sender) = s.open_tx("a borrow")?;
-            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
-            let token = s.token_on(chain, token)?;
+            let (chain, sender, protocol, token) = s.lender_action("a borrow", protocol, token)?;
             let (premium_bps, flash_loans) = s
                 .world
                 .registry
@@ -1162,9 +1174,7 @@ impl Session {
         amount: u128,
     ) -> Outcome<()> {
         self.step(|s| {
-            let (chain, sender) = s.open_tx("a repay")?;
-            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
-            let token = s.token_on(chain, token)?;
+            let (chain, sender, protocol, token) = s.lender_action("a repay", protocol, token)?;
             let key = (chain, protocol, token);
             let Some(owed) = s.obligations.get(key).cloned() else {
                 return Err(s.revert_value(format!(
@@ -1400,9 +1410,7 @@ impl Session {
         amount: u128,
     ) -> Outcome<()> {
         self.step(|s| {
-            let (chain, sender) = s.open_tx("a deposit")?;
-            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
-            let token = s.token_on(chain, token)?;
+            let (chain, sender, protocol, token) = s.lender_action("a deposit", protocol, token)?;
             let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let (Some(new_deposit), Some(new_liquidity)) =
@@ -1437,9 +1445,7 @@ impl Session {
         amount: u128,
     ) -> Outcome<u128> {
         self.step(|s| {
-            let (chain, sender) = s.open_tx("a withdraw")?;
-            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
-            let token = s.token_on(chain, token)?;
+            let (chain, sender, protocol, token) = s.lender_action("a withdraw", protocol, token)?;
             let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             if deposit < amount {
