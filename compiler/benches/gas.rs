@@ -4,10 +4,10 @@
 //! figure is static gas from the runtime's schedule, which the tests check
 //! equals what the runtime meters. Prints a Markdown table.
 
+use mesh_runtime::amount::thousands;
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::driver::analyse;
-use meshc::ir::gas::thousands;
 use meshc::lower::Input;
 use meshc::opt::figures::{figures, Figures};
 use std::path::PathBuf;

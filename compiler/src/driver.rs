@@ -205,7 +205,7 @@ fn gas_limits(source: &str, analysis: &Analysis, options: &CheckOptions) -> Vec<
         }
         let is_max_gas = |k: &ConstraintKind| matches!(k, ConstraintKind::MaxGas(_));
         let span = constraint_span(analysis, bundle, is_max_gas).unwrap_or(bundle.span);
-        let thousands = crate::ir::gas::thousands;
+        let thousands = mesh_runtime::amount::thousands;
         out.push(
             Diagnostic::error(
                 Code::GasLimitExceeded,

@@ -5,6 +5,7 @@
 //! lexical or syntax error lives here.
 
 use mesh_grammar::{ErrorContext, Parsed, Span, SyntaxError, SyntaxErrorKind, TokenKind};
+use mesh_runtime::amount::group_digits;
 
 use crate::diagnostic::{Code, Diagnostic, Label};
 
@@ -169,24 +170,12 @@ fn expand_exponent(mantissa: &str, exponent: u32) -> Option<String> {
     };
     let trimmed = whole.trim_start_matches('0');
     let whole = if trimmed.is_empty() { "0" } else { trimmed };
-    let grouped = group_digits(whole);
+    let grouped = group_digits(whole, '_');
     Some(if fraction.is_empty() {
         grouped
     } else {
         format!("{grouped}.{fraction}")
     })
-}
-
-/// `1000000` → `1_000_000`.
-fn group_digits(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Keeps `_` only where it separates two digits: `1__000_` → `1_000`.
@@ -615,8 +604,8 @@ mod tests {
         assert_eq!(fix_underscores("1__0"), "1_0");
         assert_eq!(fix_underscores("1_"), "1");
         assert_eq!(fix_underscores("1_000_.5_"), "1_000.5");
-        assert_eq!(group_digits("1234567"), "1_234_567");
-        assert_eq!(group_digits("123"), "123");
+        assert_eq!(group_digits("1234567", '_'), "1_234_567");
+        assert_eq!(group_digits("123", '_'), "123");
     }
 
     #[test]

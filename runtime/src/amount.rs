@@ -93,6 +93,24 @@ pub fn format_units(value: u128, decimals: u8) -> String {
     }
 }
 
+/// `digits` in groups of three from the right, joined by `separator`:
+/// `1234567` with `,` is `1,234,567`.
+pub fn group_digits(digits: &str, separator: char) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A count of gas (or anything) as reports print it: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    group_digits(&n.to_string(), ',')
+}
+
 /// `10^decimals`, the base units of one whole token.
 pub fn one_token(decimals: u8) -> u128 {
     10u128.pow(u32::from(decimals))

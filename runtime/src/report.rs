@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
 
-use crate::amount::format_units;
+use crate::amount::{format_units, thousands};
 use crate::gas::Sender;
 use crate::registry::BridgeKind;
 use crate::session::{Loc, Revert};
@@ -254,18 +254,6 @@ pub struct Report {
     pub result: BTreeMap<String, BTreeMap<String, Amount>>,
     /// The wallet balances the bundle touched: (chain, token, before, after).
     pub wallet: Vec<(String, String, Amount, Amount)>,
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn json_string(s: &str) -> String {

@@ -4,10 +4,10 @@
 //! search; human text, or JSON with `--format json` (docs/optimiser.md).
 
 use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
+use mesh_runtime::amount::thousands;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, render_human};
 use meshc::driver::analyse;
-use meshc::ir::gas::thousands;
 use meshc::lower::Input;
 use meshc::opt::figures::{figures, Figures};
 use std::path::PathBuf;

@@ -11,6 +11,7 @@
 //! names instead of the calls a run makes.
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
+use mesh_runtime::amount::thousands;
 use mesh_runtime::gas::{Operation, TxMeter};
 use mesh_runtime::world::Exchange;
 use mesh_runtime::{GasSchedule, Registry};
@@ -77,19 +78,6 @@ impl Cost {
         }
         text
     }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Why a program's cost cannot be computed: it names something the
