@@ -2,31 +2,24 @@
 //! give byte-identical reports and worlds, for every example at both levels
 //! and for bundles that revert in native arithmetic and `require`.
 
+mod common;
+
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::driver::analyse;
 use meshc::ir::Program;
 use meshc::lower::{self, Input};
-use std::path::PathBuf;
 
 fn sources() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
-                .map(|p| {
-                    (
-                        p.display().to_string(),
-                        std::fs::read_to_string(&p).unwrap_or_default(),
-                    )
-                })
-                .collect()
+    let mut out: Vec<(String, String)> = common::example_paths()
+        .into_iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap_or_default(),
+            )
         })
-        .unwrap_or_default();
-    out.sort();
+        .collect();
     assert!(out.len() >= 5);
     out.push(("require".into(), "bundle r on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    require x >= 1_000_000 USDC\n}\n".into()));
     out.push(("arith".into(), "bundle a on polygon {\n    input 3 WETH\n    let x = swap 1 WETH for 1 USDC on uniswap_v2\n    let y = swap 1.5 WETH for 1 USDC on sushiswap\n    require x + y / 3 * 2 - 1 USDC > x\n    require x != y\n    require x <= x + y\n    swap y - x / 2 for DAI on uniswap_v2\n}\n".into()));

@@ -16,23 +16,8 @@ use meshc::driver::analyse;
 use meshc::ir::Program;
 use meshc::lower::{self, Input};
 use proptest::strategy::{Strategy, ValueTree};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn examples() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
 
 /// Where and how to build an executable for [`agree`].
 struct Build<'a> {
@@ -147,7 +132,7 @@ fn execute(exe: &Path, args: &[&str]) -> (i32, String) {
 
 #[test]
 fn interpreter_jit_and_executable_agree_byte_for_byte() {
-    let files = examples();
+    let files = common::example_paths();
     assert!(files.len() >= 5, "{files:?}");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (mut runs, mut committed) = (0, 0);

@@ -2,32 +2,25 @@
 //! levels: the lowered IR verifies, takes the blocks the checker's time
 //! model says, and costs statically exactly what the runtime meters.
 
+mod common;
+
 use mesh_runtime::{GasSchedule, Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::driver::analyse;
 use meshc::ir::{self, Op, Program, Sender, Term};
 use meshc::lower::{self, Input};
-use std::path::PathBuf;
 
 fn examples() -> Vec<(String, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
-                .map(|p| {
-                    let name = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    (name, std::fs::read_to_string(&p).unwrap_or_default())
-                })
-                .collect()
+    let out: Vec<(String, String)> = common::example_paths()
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, std::fs::read_to_string(&p).unwrap_or_default())
         })
-        .unwrap_or_default();
-    out.sort();
+        .collect();
     assert!(out.len() >= 5, "the examples are missing");
     out
 }

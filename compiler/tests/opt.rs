@@ -4,6 +4,8 @@
 //! optimum is never above the optimiser. Snapshots of the optimised IR show
 //! each pass on a small case.
 
+mod common;
+
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::driver::analyse;
@@ -11,7 +13,6 @@ use meshc::interp;
 use meshc::ir::{Constraint, Program};
 use meshc::lower::{self, Input};
 use meshc::opt::figures::{figures, Figures};
-use std::path::PathBuf;
 
 fn all_figures(source: &str) -> Vec<(Figures, World)> {
     let registry = Registry::builtin();
@@ -43,12 +44,7 @@ fn all_figures(source: &str) -> Vec<(Figures, World)> {
 }
 
 fn examples() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
-    files.sort();
+    let files = common::example_paths();
     assert!(files.len() >= 5);
     files
         .iter()

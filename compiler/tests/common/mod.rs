@@ -1,5 +1,6 @@
-//! The random bundles and worlds shared by the property tests
-//! (`refinement.rs`, `soundness.rs`): well-typed-looking bundles built from
+//! What the compiler's tests share: the examples, and the random bundles
+//! and worlds of the property tests (`refinement.rs`, `soundness.rs`,
+//! `differential.rs`): well-typed-looking bundles built from
 //! statement groups that exercise every pass, and the default world with
 //! every amount perturbed.
 
@@ -11,6 +12,22 @@ use meshc::driver::analyse;
 use meshc::ir::{Constraint, Program};
 use meshc::lower::{self, Input};
 use proptest::prelude::*;
+
+/// The examples of `examples/` (not its `rejected/` folder), sorted by path.
+pub fn example_paths() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mesh"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
 
 /// One statement group of a generated bundle, on the home chain `polygon`.
 #[derive(Clone, Debug)]
