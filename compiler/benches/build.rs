@@ -10,8 +10,7 @@
 use mesh_runtime::Registry;
 use meshc::check::CheckOptions;
 use meshc::codegen::object;
-use meshc::driver::analyse;
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -51,15 +50,14 @@ fn phases(root: &Path, work: &Path) -> Vec<(&'static str, Duration)> {
         let bundle = &analysis.checked.bundles[0];
 
         let t = Instant::now();
-        let input = Input::new(&source, &analysis, bundle);
-        let program = match lower::lower(bundle, &input, meshc::check::OptLevel::O) {
+        let program = match analysis.lower(bundle, meshc::check::OptLevel::O) {
             Ok(p) => p,
             Err(e) => panic!("{e}"),
         };
         lowering.push(t.elapsed());
 
         let t = Instant::now();
-        let tokens = object::declared_tokens(&analysis.parsed.file);
+        let tokens = analysis.checked.declarations.clone();
         let bytes = match object::compile_standalone(&program, &tokens) {
             Ok(b) => b,
             Err(e) => panic!("{e}"),

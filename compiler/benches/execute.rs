@@ -16,9 +16,8 @@
 
 use mesh_runtime::{Registry, Report, Session, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
 use meshc::ir::{Program, Term};
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 use std::time::{Duration, Instant};
 
 const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_flash_loan.mesh");
@@ -27,10 +26,9 @@ fn program(level: OptLevel) -> (Program, World) {
     let analysis = analyse(FLAGSHIP, &Registry::builtin(), &CheckOptions::default());
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
     let mut world = World::builtin();
-    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis.declare_tokens(&mut world.registry);
     let bundle = &analysis.checked.bundles[0];
-    let input = Input::new(FLAGSHIP, &analysis, bundle);
-    match lower::lower(bundle, &input, level) {
+    match analysis.lower(bundle, level) {
         Ok(p) => (p, world),
         Err(e) => panic!("{e}"),
     }

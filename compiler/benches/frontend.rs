@@ -85,7 +85,7 @@ fn main() {
         "the generated file must check cleanly: {:?}",
         checked.diagnostics.first()
     );
-    let (total, _) = best_of(5, || meshc::driver::analyse(&source, &registry, &options));
+    let (total, _) = best_of(5, || meshc::pipeline::analyse(&source, &registry, &options));
 
     let rate = |d: Duration| lines as f64 / d.as_secs_f64();
     println!(

@@ -7,9 +7,8 @@
 use mesh_runtime::amount::thousands;
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
-use meshc::lower::Input;
-use meshc::opt::figures::{figures, Figures};
+use meshc::pipeline::analyse;
+use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
 
 fn main() {
@@ -41,8 +40,7 @@ fn main() {
             continue;
         }
         for bundle in &analysis.checked.bundles {
-            let input = Input::new(&source, &analysis, bundle);
-            match figures(bundle, &input) {
+            match figures(&analysis, bundle) {
                 Ok(f) => rows.push(f),
                 Err(e) => eprintln!("{}: {e}", bundle.name),
             }

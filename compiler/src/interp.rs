@@ -9,17 +9,9 @@
 //! reverts with the same reason the runtime's arithmetic entries give.
 
 use crate::ir::{self, Op, Program, Term, Value, Wire};
-use mesh_runtime::session::Revert;
+use mesh_core::revert::{reason, Revert};
 use mesh_runtime::{maths, LoanKind, Report, Session, World};
 use std::cmp::Ordering;
-
-/// The revert reasons of checked arithmetic, shared with native code.
-pub mod reasons {
-    pub const ADD: &str = "arithmetic overflow in +";
-    pub const SUB: &str = "arithmetic underflow in - (the result would be negative)";
-    pub const MUL: &str = "arithmetic overflow in *";
-    pub const DIV: &str = "division by zero";
-}
 
 /// Runs `program` on `world` and finishes the bundle: the report, and the
 /// session (whose world is the committed one, or the original after a revert).
@@ -63,21 +55,21 @@ impl Machine<'_> {
     fn term(&mut self, term: &Term, s: &mut Session) -> Result<(), Revert> {
         match term {
             Term::Gen(node) => {
-                s.at(node.loc.into());
+                s.at(node.loc);
                 self.op(&node.op, s)
             }
             Term::Seq(terms) => terms.iter().try_for_each(|t| self.term(t, s)),
             Term::Tensor(branches) => {
-                s.at(ir::first_loc(branches).into());
+                s.at(ir::first_loc(branches));
                 s.begin_parallel()?;
                 for (i, branch) in branches.iter().enumerate() {
                     if i > 0 {
-                        s.at(branch.first_loc().unwrap_or_default().into());
+                        s.at(branch.first_loc().unwrap_or_default());
                         s.next_branch()?;
                     }
                     self.term(branch, s)?;
                 }
-                s.at(ir::last_loc(branches).into());
+                s.at(ir::last_loc(branches));
                 s.end_parallel()
             }
             Term::Tx {
@@ -85,12 +77,12 @@ impl Machine<'_> {
                 sender,
                 body,
             } => {
-                s.at(ir::first_loc(body).into());
+                s.at(ir::first_loc(body));
                 s.begin_transaction(chain, *sender)?;
                 for t in body {
                     self.term(t, s)?;
                 }
-                s.at(ir::last_loc(body).into());
+                s.at(ir::last_loc(body));
                 s.end_transaction()
             }
         }
@@ -137,11 +129,11 @@ impl Machine<'_> {
             Value::AmountOf(wire) => self.amount(*wire, s),
             Value::Add(a, b) => {
                 let (a, b) = (self.value(a, s)?, self.value(b, s)?);
-                checked(s, a.checked_add(b), reasons::ADD)
+                checked(s, a.checked_add(b), reason::ADD)
             }
             Value::Sub(a, b) => {
                 let (a, b) = (self.value(a, s)?, self.value(b, s)?);
-                checked(s, a.checked_sub(b), reasons::SUB)
+                checked(s, a.checked_sub(b), reason::SUB)
             }
             Value::Scale {
                 value,
@@ -149,13 +141,13 @@ impl Machine<'_> {
                 denominator,
             } => {
                 let v = self.value(value, s)?;
-                let product = checked(s, v.checked_mul(*numerator), reasons::MUL)?;
-                checked(s, product.checked_div(*denominator), reasons::DIV)
+                let product = checked(s, v.checked_mul(*numerator), reason::MUL)?;
+                checked(s, product.checked_div(*denominator), reason::DIV)
             }
             // What `repay` charges: the runtime's own formula.
             Value::WithPremium { principal, bps } => {
                 let p = self.value(principal, s)?;
-                checked(s, maths::with_premium(p, *bps).ok(), reasons::ADD)
+                checked(s, maths::with_premium(p, *bps).ok(), reason::ADD)
             }
         }
     }

@@ -1,23 +1,39 @@
-//! meshc: the compiler for the Mesh bundle language.
+//! meshc: the compiler for the Mesh bundle language (docs/architecture.md).
 //!
-//! The pipeline (see docs/architecture.md): [`syntax`] parses a source file
-//! into a spanned tree and turns syntax errors into diagnostics; [`check`]
-//! resolves names and proves the bundle's guarantees (token types, chains,
-//! capabilities, holdings, obligations, time, parallel independence);
-//! [`diagnostic`] renders every problem for people and tools; [`driver`]
-//! runs the phases over a file.
+//! Module map, each stage depending only on those listed before it:
+//!
+//! - [`diagnostic`]: the one neutral `Diagnostic` type, its stable codes,
+//!   and its two renderers (ariadne for people, JSON for tools);
+//! - [`level`]: the optimisation levels;
+//! - [`syntax`]: parses a source file into a spanned tree and turns syntax
+//!   errors into diagnostics;
+//! - [`check`]: resolves names against the registry and proves the
+//!   bundle's guarantees (token types, chains, capabilities, holdings,
+//!   obligations, time, parallel independence);
+//! - [`ir`]: the categorical IR, its verifier, its text form and its static
+//!   gas;
+//! - [`lower`]: a checked bundle to the IR, as a user runs it by hand
+//!   (`-O0`);
+//! - [`opt`]: the optimiser's law-preserving rewrites (`-O`);
+//! - [`pipeline`]: runs the stages above in order, and judges `deadline`
+//!   and `max_gas` on the lowering; everything above it is called through it;
+//! - [`interp`]: runs the IR through the runtime's Rust API (the oracle);
+//! - [`codegen`] and [`link`]: Cranelift, for the JIT and for linked
+//!   executables;
+//! - [`format`]: `meshc fmt`; [`lsp`]: `meshc lsp`.
 
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
-pub mod driver;
 pub mod format;
 pub mod interp;
 pub mod ir;
+pub mod level;
 pub mod link;
 pub mod lower;
 pub mod lsp;
 pub mod opt;
+pub mod pipeline;
 pub mod syntax;
 
 #[cfg(test)]

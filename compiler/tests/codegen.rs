@@ -6,9 +6,8 @@ mod common;
 
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
 use meshc::ir::Program;
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 
 fn sources() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = common::example_paths()
@@ -47,14 +46,15 @@ fn programs(source: &str, level: OptLevel) -> Vec<(Program, World)> {
     let analysis = analyse(source, &Registry::builtin(), &CheckOptions::default());
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
     let mut world = World::builtin();
-    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis.declare_tokens(&mut world.registry);
     analysis
         .checked
         .bundles
         .iter()
         .map(|b| {
-            let input = Input::new(source, &analysis, b);
-            let p = lower::lower_verified(b, &input, level).unwrap_or_else(|e| panic!("{e}"));
+            let p = analysis
+                .lower_verified(b, level)
+                .unwrap_or_else(|e| panic!("{e}"));
             (p, world.clone())
         })
         .collect()

@@ -12,9 +12,8 @@ use common::{bundle, lowered, perturbed};
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::codegen::object;
-use meshc::driver::analyse;
 use meshc::ir::Program;
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 use proptest::strategy::{Strategy, ValueTree};
 use std::path::Path;
 use std::process::Command;
@@ -25,7 +24,7 @@ struct Build<'a> {
     /// The executable's file name in `dir`.
     name: String,
     /// The source's token declarations, which the executable declares.
-    tokens: &'a [object::DeclaredToken],
+    tokens: &'a [mesh_core::registry::TokenDeclaration],
     /// The world the executable runs on without `--world`: the default
     /// world with those tokens.
     default: &'a World,
@@ -145,13 +144,13 @@ fn interpreter_jit_and_executable_agree_byte_for_byte() {
         let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
         assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
         let mut world = World::builtin();
-        lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
-        let tokens = object::declared_tokens(&analysis.parsed.file);
+        analysis.declare_tokens(&mut world.registry);
+        let tokens = analysis.checked.declarations.clone();
         for level in [OptLevel::O0, OptLevel::O] {
             for bundle in &analysis.checked.bundles {
                 let what = format!("{name} ({}) at {}", bundle.name, level.flag());
-                let input = Input::new(&source, &analysis, bundle);
-                let program = lower::lower_verified(bundle, &input, level)
+                let program = analysis
+                    .lower_verified(bundle, level)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 let build = Build {
                     dir: dir.path(),

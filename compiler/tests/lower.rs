@@ -6,9 +6,8 @@ mod common;
 
 use mesh_runtime::{GasSchedule, Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
 use meshc::ir::{self, Op, Program, Sender, Term};
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 
 fn examples() -> Vec<(String, String)> {
     let out: Vec<(String, String)> = common::example_paths()
@@ -43,14 +42,13 @@ fn lowered(source: &str, level: OptLevel) -> Vec<(Program, World, u64)> {
     let analysis = analyse(source, &registry, &CheckOptions::default());
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
     let mut world = World::builtin();
-    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis.declare_tokens(&mut world.registry);
     analysis
         .checked
         .bundles
         .iter()
         .map(|bundle| {
-            let input = Input::new(source, &analysis, bundle);
-            let program = match lower::lower_verified(bundle, &input, level) {
+            let program = match analysis.lower_verified(bundle, level) {
                 Ok(p) => p,
                 Err(e) => panic!("{}: {e}", bundle.name),
             };
@@ -238,6 +236,6 @@ fn arithmetic_underflow_reverts_at_its_line() {
         let (report, _) = meshc::interp::run(&program, world);
         let revert = report.revert.unwrap_or_else(|| panic!("no revert"));
         assert_eq!(revert.loc.line, 4);
-        assert_eq!(revert.reason, meshc::interp::reasons::SUB);
+        assert_eq!(revert.reason, mesh_core::revert::reason::SUB);
     }
 }

@@ -8,11 +8,10 @@ mod common;
 
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
 use meshc::interp;
 use meshc::ir::{Constraint, Program};
-use meshc::lower::{self, Input};
-use meshc::opt::figures::{figures, Figures};
+use meshc::pipeline::analyse;
+use meshc::pipeline::figures::{figures, Figures};
 
 fn all_figures(source: &str) -> Vec<(Figures, World)> {
     let registry = Registry::builtin();
@@ -28,17 +27,14 @@ fn all_figures(source: &str) -> Vec<(Figures, World)> {
     }
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
     let mut world = World::builtin();
-    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis.declare_tokens(&mut world.registry);
     analysis
         .checked
         .bundles
         .iter()
-        .map(|bundle| {
-            let input = Input::new(source, &analysis, bundle);
-            match figures(bundle, &input) {
-                Ok(f) => (f, world.clone()),
-                Err(e) => panic!("{}: {e}", bundle.name),
-            }
+        .map(|bundle| match figures(&analysis, bundle) {
+            Ok(f) => (f, world.clone()),
+            Err(e) => panic!("{}: {e}", bundle.name),
         })
         .collect()
 }
@@ -287,10 +283,10 @@ fn the_deadline_at_o_is_judged_on_the_optimised_blocks() {
     };
     // The statement-by-statement model counts 3 blocks; the optimised
     // program takes 1.
-    let met = meshc::driver::analyse(&with(1), &registry, &CheckOptions::default());
+    let met = meshc::pipeline::analyse(&with(1), &registry, &CheckOptions::default());
     assert!(!met.has_errors(), "{:?}", met.diagnostics);
     assert!(!met.checked.bundles[0].has_errors);
-    let missed = meshc::driver::analyse(&with(0), &registry, &CheckOptions::default());
+    let missed = meshc::pipeline::analyse(&with(0), &registry, &CheckOptions::default());
     let errors: Vec<_> = missed.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].code.as_str(), "E0801");
@@ -303,6 +299,6 @@ fn the_deadline_at_o_is_judged_on_the_optimised_blocks() {
     let o0 = CheckOptions {
         level: OptLevel::O0,
     };
-    let slow = meshc::driver::analyse(&with(1), &registry, &o0);
+    let slow = meshc::pipeline::analyse(&with(1), &registry, &o0);
     assert!(slow.has_errors());
 }

@@ -24,20 +24,17 @@ use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use crate::gas::Sender;
+use crate::entry::Entry;
 use crate::registry::{BridgeKind, ChainId, ProtocolId, Registry, TokenId};
 use crate::report::Report;
-use crate::session::{
-    Constraint, Constraints, Invariant, LoanKind, Loc, NameRef, Session, Spender,
-};
+use crate::revert::reason;
+use crate::session::{Constraint, Constraints, Invariant, Loc, NameRef, Session, Spender};
 use crate::world::World;
 
-/// The call succeeded.
-pub const MESH_OK: u32 = 0;
-/// The bundle reverted (by this call or an earlier one).
-pub const MESH_REVERTED: u32 = 1;
-/// The call itself is invalid: a null session or out-pointer where one is needed.
-pub const MESH_INVALID: u32 = 2;
+pub use mesh_core::entry::{
+    LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID, MESH_NO_TEXT, MESH_OK,
+    MESH_REVERTED, MESH_UNPINNED,
+};
 
 /// An amount as generated code sees it: the low and high 64 bits.
 #[repr(C)]
@@ -521,7 +518,7 @@ pub unsafe extern "C" fn mesh_name(
     })
 }
 
-/// Opens a chain transaction; `sender` is 0 for the wallet, 1 for the executor.
+/// Opens a chain transaction sent by `sender`.
 ///
 /// # Safety
 /// `s` is a live session.
@@ -529,20 +526,17 @@ pub unsafe extern "C" fn mesh_name(
 pub unsafe extern "C" fn mesh_tx_begin(
     s: *mut MeshSession,
     chain: u32,
-    sender: u32,
+    sender: SenderCode,
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names; chain = chain(chain, "chain"));
-        let sender = match sender {
-            0 => Sender::Wallet,
-            1 => Sender::Executor,
-            other => {
-                return status(
-                    session.revert(&format!("invalid sender {other} (0 wallet, 1 executor)")),
-                )
-            }
+        let Some(sender) = sender.decode() else {
+            return status(session.revert(&format!(
+                "invalid sender {} (0 wallet, 1 executor)",
+                sender.0
+            )));
         };
         status(session.begin_transaction(chain, sender))
     })
@@ -584,8 +578,8 @@ pub unsafe extern "C" fn mesh_parallel_end(s: *mut MeshSession, loc: u64) -> u32
     with_session(s, loc, |ms| status(ms.session.end_parallel()))
 }
 
-/// Approves a spender of `token`: `spender_kind` 0 means `spender` names a
-/// protocol, 1 a bridge kind (`htlb`, `zk`, `threshold`).
+/// Approves a spender of `token`: `spender` names a protocol or a bridge
+/// kind (`htlb`, `zk`, `threshold`), as `spender_kind` says.
 ///
 /// # Safety
 /// `s` is a live session.
@@ -593,21 +587,21 @@ pub unsafe extern "C" fn mesh_parallel_end(s: *mut MeshSession, loc: u64) -> u32
 pub unsafe extern "C" fn mesh_approve(
     s: *mut MeshSession,
     token: u32,
-    spender_kind: u32,
+    spender_kind: SpenderCode,
     spender: u32,
     loc: u64,
 ) -> u32 {
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
-        if spender_kind == 0 {
-            bind_names!(session, names;
-                token = token(token, "token"),
-                protocol = protocol(spender, "spender"));
-            return status(session.approve_named(token, Spender::Protocol(protocol)));
-        }
-        bind_names!(session, names; token = token(token, "token"));
-        match spender_kind {
-            1 => {
+        match spender_kind.decode() {
+            Some(SpenderKind::Protocol) => {
+                bind_names!(session, names;
+                    token = token(token, "token"),
+                    protocol = protocol(spender, "spender"));
+                status(session.approve_named(token, Spender::Protocol(protocol)))
+            }
+            Some(SpenderKind::Bridge) => {
+                bind_names!(session, names; token = token(token, "token"));
                 let Ok(text) = names.resolve(session, spender, "spender") else {
                     return MESH_REVERTED;
                 };
@@ -618,9 +612,14 @@ pub unsafe extern "C" fn mesh_approve(
                     None => status(session.revert(&format!("unknown bridge kind `{text}`"))),
                 }
             }
-            other => status(session.revert(&format!(
-                "invalid spender kind {other} (0 protocol, 1 bridge)"
-            ))),
+            None => {
+                // The token is judged first, as for every other kind.
+                bind_names!(session, names; _token = token(token, "token"));
+                status(session.revert(&format!(
+                    "invalid spender kind {} (0 protocol, 1 bridge)",
+                    spender_kind.0
+                )))
+            }
         }
     })
 }
@@ -645,8 +644,8 @@ pub unsafe extern "C" fn mesh_input(
     })
 }
 
-/// `borrow`: `flash` 1 takes a flash loan, 0 an ordinary one. Writes the
-/// amount borrowed to `out`.
+/// `borrow`: an ordinary or a flash loan, as `loan` says. Writes the amount
+/// borrowed to `out`.
 ///
 /// # Safety
 /// `s` is a live session; `out` is null or writable.
@@ -657,7 +656,7 @@ pub unsafe extern "C" fn mesh_borrow(
     token: u32,
     lo: u64,
     hi: u64,
-    flash: u32,
+    loan: LoanCode,
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
@@ -666,10 +665,11 @@ pub unsafe extern "C" fn mesh_borrow(
         bind_names!(session, names;
             protocol = protocol(protocol, "protocol"),
             token = token(token, "token"));
-        let kind = if flash != 0 {
-            LoanKind::Flash
-        } else {
-            LoanKind::Ordinary
+        let Some(kind) = loan.decode() else {
+            return status(session.revert(&format!(
+                "invalid loan kind {} (0 ordinary, 1 flash)",
+                loan.0
+            )));
         };
         value_out(session.borrow(protocol, token, join(lo, hi), kind), out)
     })
@@ -820,10 +820,6 @@ pub unsafe extern "C" fn mesh_withdraw(
     })
 }
 
-/// No bridge kind given: the most trusted route (as `-O0` lowers an
-/// unpinned bridge).
-pub const MESH_UNPINNED: u32 = u32::MAX;
-
 /// `bridge` to chain `to` via the bridge kind named by `via` (or
 /// [`MESH_UNPINNED`]); writes what arrives to `out`.
 ///
@@ -953,9 +949,6 @@ pub unsafe extern "C" fn mesh_holding(
     })
 }
 
-/// No text for a `require`.
-pub const MESH_NO_TEXT: u32 = u32::MAX;
-
 /// `require`: reverts unless `ok` is non-zero; `text` names the condition
 /// as written (a name index, or [`MESH_NO_TEXT`]).
 ///
@@ -1044,7 +1037,7 @@ pub unsafe extern "C" fn mesh_amount_add(
         join(b_lo, b_hi),
         out,
         u128::checked_add,
-        "arithmetic overflow in +",
+        reason::ADD,
     )
 }
 
@@ -1069,7 +1062,7 @@ pub unsafe extern "C" fn mesh_amount_sub(
         join(b_lo, b_hi),
         out,
         u128::checked_sub,
-        "arithmetic underflow in - (the result would be negative)",
+        reason::SUB,
     )
 }
 
@@ -1094,7 +1087,7 @@ pub unsafe extern "C" fn mesh_amount_mul(
         join(b_lo, b_hi),
         out,
         u128::checked_mul,
-        "arithmetic overflow in *",
+        reason::MUL,
     )
 }
 
@@ -1119,7 +1112,7 @@ pub unsafe extern "C" fn mesh_amount_div(
         join(b_lo, b_hi),
         out,
         u128::checked_div,
-        "division by zero",
+        reason::DIV,
     )
 }
 
@@ -1148,7 +1141,7 @@ pub unsafe extern "C" fn mesh_amount_with_premium(
             let bps = u32::try_from(bps).ok()?;
             crate::maths::with_premium(p, bps).ok()
         },
-        "arithmetic overflow in +",
+        reason::ADD,
     )
 }
 
@@ -1467,9 +1460,10 @@ pub unsafe extern "C" fn mesh_main_tokens(
     catch_unwind(run).unwrap_or(2)
 }
 
-/// One exported symbol: its name and address.
+/// One exported symbol: its entry point and address.
 #[derive(Clone, Copy, Debug)]
 pub struct Symbol {
+    pub entry: Entry,
     pub name: &'static str,
     pub address: *const u8,
 }
@@ -1479,50 +1473,51 @@ unsafe impl Sync for Symbol {}
 // SAFETY: as above.
 unsafe impl Send for Symbol {}
 
+/// The Rust type of each type of the entry-point list.
+macro_rules! rust_type {
+    (Session) => { *mut MeshSession };
+    (NewSession) => { *mut MeshSession };
+    (Nothing) => { () };
+    (Status) => { u32 };
+    (Bytes) => { *const u8 };
+    (Len) => { usize };
+    (IndexOut) => { *mut u32 };
+    (Name) => { u32 };
+    (Names) => { *const u32 };
+    (Sender) => { SenderCode };
+    (Spender) => { SpenderCode };
+    (Loan) => { LoanCode };
+    (Flag) => { u32 };
+    (Half) => { u64 };
+    (Halves) => { *const u64 };
+    (Loc) => { u64 };
+    (Count) => { u64 };
+    (AmountOut) => { *mut MeshAmount };
+    (Argc) => { i32 };
+    (Argv) => { *const *const c_char };
+    (Body) => { MeshBundleBody };
+    (Tokens) => { *const MeshToken };
+    (ExitCode) => { i32 };
+}
+
+/// Expands the entry-point list (`mesh_core::for_each_entry!`): a
+/// compile-time check that each function has exactly its declared
+/// signature, and the symbol table.
 macro_rules! symbol_table {
-    ($($f:ident),* $(,)?) => {
-        static SYMBOLS: &[Symbol] = &[$(Symbol { name: stringify!($f), address: $f as *const u8 }),*];
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $symbol:ident($($param:ident: $ty:ident),* $(,)?) -> $result:ident;
+    )*) => {
+        $(const _: unsafe extern "C" fn($(rust_type!($ty)),*) -> rust_type!($result) = $symbol;)*
+        static SYMBOLS: &[Symbol] = &[$(Symbol {
+            entry: Entry::$variant,
+            name: stringify!($symbol),
+            address: $symbol as *const u8,
+        }),*];
     };
 }
 
-symbol_table![
-    mesh_bundle_start,
-    mesh_bundle_start_world,
-    mesh_bundle_free,
-    mesh_name,
-    mesh_tx_begin,
-    mesh_tx_end,
-    mesh_parallel_begin,
-    mesh_parallel_next,
-    mesh_parallel_end,
-    mesh_approve,
-    mesh_input,
-    mesh_borrow,
-    mesh_repay,
-    mesh_swap,
-    mesh_swap_path,
-    mesh_deposit,
-    mesh_withdraw,
-    mesh_bridge,
-    mesh_bridge_batch,
-    mesh_holding,
-    mesh_require,
-    mesh_revert,
-    mesh_amount_add,
-    mesh_amount_sub,
-    mesh_amount_mul,
-    mesh_amount_div,
-    mesh_amount_with_premium,
-    mesh_constraint_deadline,
-    mesh_constraint_max_gas,
-    mesh_constraint_min_balance,
-    mesh_constraint_invariant,
-    mesh_bundle_finish,
-    mesh_report_print,
-    mesh_world_save,
-    mesh_main,
-    mesh_main_tokens,
-];
+mesh_core::for_each_entry!(symbol_table);
 
 /// Every symbol of the ABI: the single table that the JIT registers and
 /// that docs/runtime.md lists.

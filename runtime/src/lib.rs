@@ -7,15 +7,13 @@
 //! over the same session.
 
 pub mod abi;
-pub mod amount;
-pub mod gas;
 pub mod journal;
-pub mod maths;
-pub mod registry;
 pub mod report;
 pub mod session;
-pub mod u256;
 pub mod world;
+
+/// The vocabulary shared with the compiler, defined in `mesh-core`.
+pub use mesh_core::{account, amount, constraint, entry, gas, loc, maths, registry, revert, u256};
 
 pub use gas::{GasSchedule, Sender};
 pub use registry::{BridgeKind, ProtocolKind, Registry};

@@ -14,9 +14,14 @@
 //! the session keys everything by id, so a call copies no text.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use smallvec::SmallVec;
+
+pub use mesh_core::account::{LoanKind, Spender};
+pub use mesh_core::constraint::{Constraint, Constraints, Invariant};
+pub use mesh_core::loc::Loc;
+use mesh_core::revert::reason;
+pub use mesh_core::revert::Revert;
 
 use crate::gas::{GasSchedule, Operation, SecondWalletCall, Sender, TxMeter};
 use crate::journal::{Journal, LenderBalance, NotInWorld};
@@ -27,76 +32,6 @@ use crate::report::{
 };
 use crate::u256::U256;
 use crate::world::{Pair, World};
-
-/// A source location: line and column, 1-based (0 when unknown).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Loc {
-    pub line: u32,
-    pub column: u32,
-}
-
-impl Loc {
-    pub const UNKNOWN: Loc = Loc { line: 0, column: 0 };
-
-    pub fn new(line: u32, column: u32) -> Loc {
-        Loc { line, column }
-    }
-
-    /// `(line << 32) | column`, as the C ABI passes it.
-    pub fn pack(self) -> u64 {
-        (u64::from(self.line) << 32) | u64::from(self.column)
-    }
-
-    pub fn unpack(packed: u64) -> Loc {
-        Loc {
-            line: (packed >> 32) as u32,
-            column: packed as u32,
-        }
-    }
-}
-
-/// Why a bundle reverted, and the source location that caused it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Revert {
-    pub reason: String,
-    pub loc: Loc,
-}
-
-impl fmt::Display for Revert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.loc == Loc::UNKNOWN {
-            f.write_str(&self.reason)
-        } else {
-            write!(
-                f,
-                "line {}, column {}: {}",
-                self.loc.line, self.loc.column, self.reason
-            )
-        }
-    }
-}
-
-impl std::error::Error for Revert {}
-
-/// How a loan is taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoanKind {
-    /// An ordinary (collateralised) borrow: may stay open across transactions.
-    Ordinary,
-    /// A flash loan (`flashLoanSimple`): executor only, repaid within the
-    /// transaction that takes it.
-    Flash,
-}
-
-/// Who an approval lets spend a token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Spender<P> {
-    /// A protocol on the transaction's chain (a lender, or an exchange's
-    /// router or pairs), named as [`Named`] allows.
-    Protocol(P),
-    /// A bridge of this kind on the transaction's chain.
-    Bridge(BridgeKind),
-}
 
 /// A name the session resolves against its world's registry: text, looked
 /// up at each use, or an id resolved before (see [`NameRef`]).
@@ -153,78 +88,6 @@ where
             NameRef::Id(id) => id.resolve(registry),
             NameRef::Text(text) => text.resolve(registry),
         }
-    }
-}
-
-/// An invariant a bundle can demand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Invariant {
-    /// No pair's `k = reserve0 · reserve1` decreased.
-    ConstantProduct,
-}
-
-impl Invariant {
-    pub fn from_name(name: &str) -> Option<Invariant> {
-        match name {
-            "constant_product" => Some(Invariant::ConstantProduct),
-            _ => None,
-        }
-    }
-}
-
-/// One constraint of a bundle, checked at finish.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Constraint {
-    /// At most this many blocks, end to end.
-    Deadline(u64),
-    /// At most this much gas, all chains together.
-    MaxGas(u64),
-    /// The bundle's final holding of `token` on `chain` is at least `amount`.
-    MinBalance {
-        chain: String,
-        token: String,
-        amount: u128,
-    },
-    Invariant(Invariant),
-}
-
-/// A bundle's constraints, each with the source location it came from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Constraints {
-    pub items: Vec<(Constraint, Loc)>,
-}
-
-impl Constraints {
-    pub fn new() -> Constraints {
-        Constraints::default()
-    }
-
-    pub fn with(mut self, constraint: Constraint, loc: Loc) -> Constraints {
-        self.items.push((constraint, loc));
-        self
-    }
-
-    pub fn deadline(self, blocks: u64) -> Constraints {
-        self.with(Constraint::Deadline(blocks), Loc::UNKNOWN)
-    }
-
-    pub fn max_gas(self, gas: u64) -> Constraints {
-        self.with(Constraint::MaxGas(gas), Loc::UNKNOWN)
-    }
-
-    pub fn min_balance(self, chain: &str, token: &str, amount: u128) -> Constraints {
-        self.with(
-            Constraint::MinBalance {
-                chain: chain.to_string(),
-                token: token.to_string(),
-                amount,
-            },
-            Loc::UNKNOWN,
-        )
-    }
-
-    pub fn invariant(self, invariant: Invariant) -> Constraints {
-        self.with(Constraint::Invariant(invariant), Loc::UNKNOWN)
     }
 }
 
@@ -705,7 +568,7 @@ impl Session {
         let loc = self.loc;
         let slot = self.holdings.entry((chain, token), || 0);
         *slot = slot.checked_add(amount).ok_or_else(|| Revert {
-            reason: "arithmetic overflow".into(),
+            reason: reason::OVERFLOW.into(),
             loc,
         })?;
         Ok(())
@@ -1137,7 +1000,7 @@ impl Session {
             let op_gas = s.schedule.operation(sender, &op);
             let gas = s.meter_call(Account::Pool(protocol), op_gas)?;
             let overflow = || Revert {
-                reason: "arithmetic overflow".into(),
+                reason: reason::OVERFLOW.into(),
                 loc,
             };
             let o = s.obligations.entry(key, || Obligation {
@@ -1206,7 +1069,7 @@ impl Session {
                 maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
             let total = amount
                 .checked_add(premium)
-                .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
             s.take_holding(chain, token, total, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             let gas = match owed.kind {
@@ -1220,7 +1083,7 @@ impl Session {
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(total)
-                .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             let mut repaid = false;
             if let Some(o) = s.obligations.get_mut(key) {
@@ -1324,7 +1187,7 @@ impl Session {
                 }
                 let new_in = r_in
                     .checked_add(current)
-                    .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                    .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let new_out = r_out - out;
                 let pair = if key.0 == w[0] {
                     Pair {
@@ -1416,7 +1279,7 @@ impl Session {
             let (Some(new_deposit), Some(new_liquidity)) =
                 (deposit.checked_add(amount), liquidity.checked_add(amount))
             else {
-                return Err(s.revert_value("arithmetic overflow"));
+                return Err(s.revert_value(reason::OVERFLOW));
             };
             s.take_holding(chain, token, amount, "deposit")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
@@ -1516,7 +1379,7 @@ impl Session {
             let (route_kind, delay_blocks) = (route.kind, route.delay_blocks);
             let fee = route
                 .fee_on(amount)
-                .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
             let op = s.schedule.operation(sender, &Operation::Bridge { route });
             let delivered = amount - fee;
             s.take_holding(chain, token, amount, "bridge")?;
@@ -1595,8 +1458,8 @@ impl Session {
             for (i, &(token, amount)) in transfers.iter().enumerate() {
                 let token = s.token_on(chain, token)?;
                 s.check_on(to, token)?;
-                let fee = crate::registry::bps_ceil(amount, fee_bps)
-                    .ok_or_else(|| s.revert_value("arithmetic overflow"))?;
+                let fee = crate::maths::bps_ceil(amount, fee_bps)
+                    .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let delivered = amount - fee;
                 s.take_holding(chain, token, amount, "bridge")?;
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;

@@ -18,7 +18,7 @@ use std::path::Path;
 
 pub use file::WorldError;
 
-use crate::registry::Registry;
+use crate::registry::{pair_tokens, Registry};
 
 /// The default world, embedded (figures and their sources: docs/world.md).
 const DEFAULT_WORLD: &str = include_str!("default_world.toml");
@@ -49,11 +49,8 @@ pub struct Exchange {
 impl Exchange {
     /// The pair's key for two tokens in either order.
     pub fn pair_key(a: &str, b: &str) -> (String, String) {
-        if a <= b {
-            (a.to_string(), b.to_string())
-        } else {
-            (b.to_string(), a.to_string())
-        }
+        let (token0, token1) = pair_tokens(a, b);
+        (token0.to_string(), token1.to_string())
     }
 
     /// The pair of two tokens in either order, if it exists. A few pairs
@@ -62,7 +59,7 @@ impl Exchange {
         if self.pairs.len() > Exchange::SCAN {
             return self.pairs.get(&Exchange::pair_key(a, b));
         }
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let (lo, hi) = pair_tokens(a, b);
         self.pairs
             .iter()
             .find(|((t0, t1), _)| t0 == lo && t1 == hi)
@@ -74,7 +71,7 @@ impl Exchange {
         if self.pairs.len() > Exchange::SCAN {
             return self.pairs.get_mut(&Exchange::pair_key(a, b));
         }
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let (lo, hi) = pair_tokens(a, b);
         self.pairs
             .iter_mut()
             .find(|((t0, t1), _)| t0 == lo && t1 == hi)

@@ -1,7 +1,20 @@
 //! The C ABI, called directly the way generated code calls it.
 
 use mesh_runtime::abi::*;
-use mesh_runtime::World;
+use mesh_runtime::{LoanKind, Sender, World};
+
+const WALLET: SenderCode = SenderCode(0);
+const EXECUTOR: SenderCode = SenderCode(1);
+const FLASH: LoanCode = LoanCode(1);
+const PROTOCOL: SpenderCode = SpenderCode(0);
+
+#[test]
+fn the_codes_are_the_kinds_they_name() {
+    assert_eq!(WALLET.decode(), Some(Sender::Wallet));
+    assert_eq!(EXECUTOR.decode(), Some(Sender::Executor));
+    assert_eq!(FLASH.decode(), Some(LoanKind::Flash));
+    assert_eq!(PROTOCOL.decode(), Some(SpenderKind::Protocol));
+}
 
 fn loc(line: u64, column: u64) -> u64 {
     (line << 32) | column
@@ -45,20 +58,20 @@ fn a_small_bundle_commits_through_the_abi() {
 
         let (lo, hi) = halves(10_000 * E6);
         let mut out = MeshAmount::default();
-        assert_eq!(mesh_tx_begin(s, polygon, 1, loc(1, 1)), MESH_OK);
+        assert_eq!(mesh_tx_begin(s, polygon, EXECUTOR, loc(1, 1)), MESH_OK);
         assert_eq!(
-            mesh_borrow(s, aave, usdc, lo, hi, 1, loc(2, 5), &mut out),
+            mesh_borrow(s, aave, usdc, lo, hi, FLASH, loc(2, 5), &mut out),
             MESH_OK
         );
         assert_eq!(out.value(), 10_000 * E6);
-        assert_eq!(mesh_approve(s, usdc, 0, uni, loc(3, 5)), MESH_OK);
+        assert_eq!(mesh_approve(s, usdc, PROTOCOL, uni, loc(3, 5)), MESH_OK);
         let (mlo, mhi) = halves(4 * E18);
         assert_eq!(
             mesh_swap(s, uni, usdc, lo, hi, weth, mlo, mhi, loc(3, 5), &mut out),
             MESH_OK
         );
         assert!(out.value() >= 4 * E18);
-        assert_eq!(mesh_approve(s, weth, 0, sushi, loc(4, 5)), MESH_OK);
+        assert_eq!(mesh_approve(s, weth, PROTOCOL, sushi, loc(4, 5)), MESH_OK);
         let (wlo, whi) = halves(4 * E18);
         let (blo, bhi) = halves(10_100 * E6);
         assert_eq!(
@@ -76,7 +89,7 @@ fn a_small_bundle_commits_through_the_abi() {
             ),
             MESH_OK
         );
-        assert_eq!(mesh_approve(s, usdc, 0, aave, loc(5, 5)), MESH_OK);
+        assert_eq!(mesh_approve(s, usdc, PROTOCOL, aave, loc(5, 5)), MESH_OK);
         assert_eq!(mesh_repay(s, aave, usdc, lo, hi, loc(5, 5)), MESH_OK);
         let mut held = MeshAmount::default();
         assert_eq!(
@@ -124,10 +137,10 @@ fn a_revert_carries_its_line_and_column() {
         let uni = name(s, "uniswap_v2");
         let (lo, hi) = halves(1_000 * E6);
         assert_eq!(mesh_input(s, polygon, usdc, lo, hi, loc(2, 5)), MESH_OK);
-        assert_eq!(mesh_tx_begin(s, polygon, 0, loc(3, 5)), MESH_OK);
-        assert_eq!(mesh_approve(s, usdc, 0, uni, loc(3, 5)), MESH_OK);
+        assert_eq!(mesh_tx_begin(s, polygon, WALLET, loc(3, 5)), MESH_OK);
+        assert_eq!(mesh_approve(s, usdc, PROTOCOL, uni, loc(3, 5)), MESH_OK);
         assert_eq!(mesh_tx_end(s, loc(3, 5)), MESH_OK);
-        assert_eq!(mesh_tx_begin(s, polygon, 0, loc(7, 5)), MESH_OK);
+        assert_eq!(mesh_tx_begin(s, polygon, WALLET, loc(7, 5)), MESH_OK);
         let (mlo, mhi) = halves(E18);
         let mut out = MeshAmount::default();
         assert_eq!(
@@ -169,7 +182,7 @@ fn unknown_names_and_overflow_revert_with_a_reason() {
 
         let s = mesh_bundle_start(bundle.as_ptr(), bundle.len());
         assert_eq!(
-            mesh_tx_begin(s, 99, 0, loc(1, 1)),
+            mesh_tx_begin(s, 99, WALLET, loc(1, 1)),
             MESH_REVERTED,
             "an unregistered index"
         );
@@ -254,8 +267,8 @@ extern "C" fn deposit_one_usdc(s: *mut MeshSession) -> u32 {
         let (lo, hi) = halves(E6);
         let steps = [
             mesh_input(s, polygon, usdc, lo, hi, loc(2, 5)),
-            mesh_tx_begin(s, polygon, 1, loc(3, 5)),
-            mesh_approve(s, usdc, 0, aave, loc(3, 5)),
+            mesh_tx_begin(s, polygon, EXECUTOR, loc(3, 5)),
+            mesh_approve(s, usdc, PROTOCOL, aave, loc(3, 5)),
             mesh_deposit(s, aave, usdc, lo, hi, loc(3, 5)),
             mesh_tx_end(s, loc(3, 5)),
         ];

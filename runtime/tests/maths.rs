@@ -1,8 +1,8 @@
 //! Protocol maths against the published figures, and multi-hop swaps equal
 //! to hop-by-hop ones.
 
+use mesh_runtime::maths::bps_ceil;
 use mesh_runtime::maths::{get_amount_in, get_amount_out, get_amounts_out, premium, MathError};
-use mesh_runtime::registry::bps_ceil;
 use mesh_runtime::world::Pair;
 use mesh_runtime::{Constraints, Sender, Session, Spender, World};
 use proptest::prelude::*;

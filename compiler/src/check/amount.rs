@@ -8,64 +8,18 @@ use super::names::{self, ChainId, TokenId};
 use super::resolved::AmountExpr;
 use super::AmountFact;
 use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_core::amount::{digits_value, parse_units, split_decimal, AmountError};
 use mesh_grammar::{Amount, AmountKind, BinaryOp, Number, Span};
 
-/// Why a literal has no value in base units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LiteralError {
-    /// More fractional digits than the token has decimals.
-    TooManyDecimals { written: usize },
-    /// Beyond `u128`.
-    Overflow,
-    /// Not digits (the parser never produces this).
-    Malformed,
-}
-
-/// The digits of a literal before and after its point, `_` removed.
-fn split(text: &str) -> Result<(String, String), LiteralError> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    let (whole, fraction) = match cleaned.split_once('.') {
-        Some((w, f)) => (w.to_string(), f.to_string()),
-        None => (cleaned, String::new()),
-    };
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() || !digits(&whole) || !digits(&fraction) {
-        return Err(LiteralError::Malformed);
-    }
-    Ok((whole, fraction))
-}
-
-fn parse_digits(digits: &str) -> Result<u128, LiteralError> {
-    let mut value: u128 = 0;
-    for c in digits.chars() {
-        let digit = u128::from(c.to_digit(10).ok_or(LiteralError::Malformed)?);
-        value = value
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(digit))
-            .ok_or(LiteralError::Overflow)?;
-    }
-    Ok(value)
-}
-
-/// `text` tokens in base units: `1.5` with 6 decimals is `1_500_000`.
-pub(crate) fn base_units(text: &str, decimals: u8) -> Result<u128, LiteralError> {
-    let (whole, fraction) = split(text)?;
-    let decimals = usize::from(decimals);
-    if fraction.len() > decimals {
-        return Err(LiteralError::TooManyDecimals {
-            written: fraction.len(),
-        });
-    }
-    let padded = format!("{whole}{fraction}{}", "0".repeat(decimals - fraction.len()));
-    parse_digits(&padded)
-}
+/// Base units as the user writes tokens: `99.95`, `190_000`, `0.0501`.
+pub(crate) use mesh_core::amount::display_units as format_units;
 
 /// A plain number as an exact fraction in lowest terms: `1.5` is `3 / 2`.
-pub(crate) fn fraction(text: &str) -> Result<(u128, u128), LiteralError> {
-    let (whole, fraction) = split(text)?;
-    let numerator = parse_digits(&format!("{whole}{fraction}"))?;
-    let exponent = u32::try_from(fraction.len()).map_err(|_| LiteralError::Overflow)?;
-    let denominator = 10u128.checked_pow(exponent).ok_or(LiteralError::Overflow)?;
+pub(crate) fn fraction(text: &str) -> Result<(u128, u128), AmountError> {
+    let (whole, fraction) = split_decimal(text)?;
+    let numerator = digits_value(&format!("{whole}{fraction}"))?;
+    let exponent = u32::try_from(fraction.len()).map_err(|_| AmountError::TooLarge)?;
+    let denominator = 10u128.checked_pow(exponent).ok_or(AmountError::TooLarge)?;
     let g = gcd(numerator, denominator);
     Ok((numerator / g, denominator / g))
 }
@@ -94,7 +48,7 @@ pub(crate) fn whole_number(
             ),
         )
     };
-    match split(&number.text) {
+    match split_decimal(&number.text) {
         Ok((_, fraction)) if !fraction.is_empty() => {
             diagnostics.push(
                 Diagnostic::error(
@@ -106,7 +60,7 @@ pub(crate) fn whole_number(
             );
             None
         }
-        Ok((whole, _)) => match parse_digits(&whole) {
+        Ok((whole, _)) => match digits_value(&whole) {
             Ok(v) if v <= u128::from(max) => u64::try_from(v).ok(),
             _ => {
                 diagnostics.push(out_of_range());
@@ -118,38 +72,6 @@ pub(crate) fn whole_number(
             None
         }
     }
-}
-
-/// Base units as the user writes tokens: `99.95`, `190_000`, `0.0501`.
-pub(crate) fn format_units(base: u128, decimals: u8) -> String {
-    let scale = 10u128.checked_pow(u32::from(decimals));
-    let (whole, fraction) = match scale {
-        Some(scale) => (base / scale, base % scale),
-        None => (0, base),
-    };
-    let mut text = group(&whole.to_string());
-    if fraction != 0 {
-        let digits = format!("{fraction:0width$}", width = usize::from(decimals));
-        text.push('.');
-        text.push_str(digits.trim_end_matches('0'));
-    }
-    text
-}
-
-/// Groups digits by three with `_` from five digits on, as literals may be
-/// written.
-fn group(digits: &str) -> String {
-    if digits.len() < 5 {
-        return digits.to_string();
-    }
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A typed amount expression.
@@ -191,8 +113,8 @@ impl BundleChecker<'_, '_> {
         if let Value::Amount(a) = &value {
             self.facts.amounts.push(AmountFact {
                 span: amount.span,
-                token: self.world.symbol(a.token).to_string(),
-                decimals: self.world.decimals(a.token),
+                token: self.names.symbol(a.token).to_string(),
+                decimals: self.names.decimals(a.token),
                 exact: a.form.exact(),
                 lower_bound: self.symbols.lower_bound(&a.form),
             });
@@ -226,8 +148,8 @@ impl BundleChecker<'_, '_> {
                 let Some(token) = self.resolve_token(&symbol.name, symbol.span) else {
                     return Value::Error;
                 };
-                let decimals = self.world.decimals(token);
-                match base_units(&number.text, decimals) {
+                let decimals = self.names.decimals(token);
+                match parse_units(&number.text, decimals) {
                     Ok(base) => match Form::constant(base) {
                         Some(form) => Value::Amount(Amt {
                             token,
@@ -243,7 +165,7 @@ impl BundleChecker<'_, '_> {
                             Value::Error
                         }
                     },
-                    Err(LiteralError::TooManyDecimals { written }) => {
+                    Err(AmountError::TooManyDecimals { written, .. }) => {
                         self.error(
                             Diagnostic::error(
                                 Code::TooManyDecimals,
@@ -329,7 +251,7 @@ impl BundleChecker<'_, '_> {
                                 form,
                                 expr: AmountExpr::Var {
                                     var: found.id,
-                                    token: self.world.symbol(token).to_string(),
+                                    token: self.names.symbol(token).to_string(),
                                 },
                                 span: amount.span,
                             }),
@@ -375,7 +297,7 @@ impl BundleChecker<'_, '_> {
                 let hint = match other {
                     Value::Amount(a) => format!(
                         "give the number its token, as in `5 {}`",
-                        self.world.symbol(a.token)
+                        self.names.symbol(a.token)
                     ),
                     _ => "give the numbers their tokens, as in `5 USDC`".to_string(),
                 };
@@ -392,7 +314,7 @@ impl BundleChecker<'_, '_> {
             (Value::Amount(l), Value::Amount(r)) => (l, r),
         };
         if l.token != r.token {
-            let (ls, rs) = (self.world.symbol(l.token), self.world.symbol(r.token));
+            let (ls, rs) = (self.names.symbol(l.token), self.names.symbol(r.token));
             self.error(
                 Diagnostic::error(
                     Code::TokenMismatch,
@@ -426,8 +348,8 @@ impl BundleChecker<'_, '_> {
         };
         if let Some(c) = form.as_constant() {
             if c < 0 {
-                let token = self.world.symbol(l.token);
-                let decimals = self.world.decimals(l.token);
+                let token = self.names.symbol(l.token);
+                let decimals = self.names.decimals(l.token);
                 self.error(
                     Diagnostic::error(
                         Code::OutOfRange,
@@ -462,7 +384,7 @@ impl BundleChecker<'_, '_> {
         let (numerator, denominator, factor_span) = match r {
             Value::Error => return Value::Error,
             Value::Amount(a) => {
-                let symbol = self.world.symbol(a.token);
+                let symbol = self.names.symbol(a.token);
                 self.error(
                     Diagnostic::error(
                         Code::AmountAsFactor,
@@ -547,9 +469,9 @@ impl BundleChecker<'_, '_> {
     }
 
     pub(crate) fn resolve_token(&mut self, symbol: &str, span: Span) -> Option<TokenId> {
-        match self.world.token(symbol) {
+        match self.names.token(symbol) {
             Some(token) => {
-                if let Some(&def) = self.world.declared.get(symbol) {
+                if let Some(&def) = self.names.declared.get(symbol) {
                     self.facts.definitions.push(super::Definition {
                         use_span: span,
                         def_span: def,
@@ -558,13 +480,13 @@ impl BundleChecker<'_, '_> {
                 Some(token)
             }
             None => {
-                let world = self.world;
+                let names = self.names;
                 let mut d = names::unknown(
                     Code::UnknownToken,
                     "token",
                     symbol,
                     span,
-                    world.token_symbols(),
+                    names.token_symbols(),
                 );
                 let known = d
                     .hint
@@ -610,48 +532,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literals_in_base_units() {
-        assert_eq!(base_units("100", 18), Ok(100 * 10u128.pow(18)));
-        assert_eq!(base_units("0.5", 6), Ok(500_000));
-        assert_eq!(base_units("1_000.25", 2), Ok(100_025));
-        assert_eq!(base_units("100.2", 18), Ok(100_200_000_000_000_000_000));
-        assert_eq!(
-            base_units("0.1234567", 6),
-            Err(LiteralError::TooManyDecimals { written: 7 })
-        );
-        assert_eq!(
-            base_units("1.0", 0),
-            Err(LiteralError::TooManyDecimals { written: 1 })
-        );
-        assert_eq!(
-            base_units("340282366920938463463374607431768211456", 0),
-            Err(LiteralError::Overflow)
-        );
-        assert_eq!(
-            base_units("1_000_000_000_000_000_000_000", 30),
-            Err(LiteralError::Overflow)
-        );
-        assert_eq!(base_units("x", 3), Err(LiteralError::Malformed));
-    }
-
-    #[test]
     fn plain_numbers_are_exact_fractions() {
         assert_eq!(fraction("1.5"), Ok((3, 2)));
         assert_eq!(fraction("2"), Ok((2, 1)));
         assert_eq!(fraction("0.25"), Ok((1, 4)));
         assert_eq!(fraction("0"), Ok((0, 1)));
         assert_eq!(fraction("0.0"), Ok((0, 1)));
-    }
-
-    #[test]
-    fn units_print_as_written() {
-        assert_eq!(format_units(99_950_000_000_000_000_000, 18), "99.95");
-        assert_eq!(format_units(190_000_000_000, 6), "190_000");
-        assert_eq!(format_units(5_000_000, 6), "5");
-        assert_eq!(format_units(1234, 0), "1234");
-        assert_eq!(format_units(1_000_000_000, 0), "1_000_000_000");
-        assert_eq!(format_units(50_100_000_000_000_000, 18), "0.0501");
-        assert_eq!(format_units(0, 18), "0");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::constraints::ConstraintsOutcome;
 use super::facts::{Facts, HoldingFact, StatementFact};
 use super::form::{Form, Symbols};
 use super::holdings::{Holdings, Source, Spend};
-use super::names::{self, ChainId, ProtocolId, TokenId, World};
+use super::names::{self, ChainId, Names, ProtocolId, TokenId};
 use super::obligations::{premium, Obligations};
 use super::parallel::Touches;
 use super::resolved::{
@@ -21,13 +21,13 @@ use super::schedule::Schedule;
 use super::scope::Scope;
 use super::{CheckOptions, OptLevel};
 use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_core::registry::RouteInfo;
+use mesh_core::{BridgeKind, ProtocolKind};
 use mesh_grammar::{Action, ActionKind, Block, Ident, Stmt, StmtKind, SwapOutput};
-use mesh_runtime::registry::RouteInfo;
-use mesh_runtime::{BridgeKind, ProtocolKind};
 use std::collections::HashMap;
 
 pub(crate) struct BundleChecker<'a, 'r> {
-    pub world: &'a World<'r>,
+    pub names: &'a Names<'r>,
     pub diagnostics: &'a mut Vec<Diagnostic>,
     pub facts: &'a mut Facts,
     pub symbols: Symbols,
@@ -59,14 +59,14 @@ impl Outcome {
 
 pub(crate) fn check_bundle(
     bundle: &mesh_grammar::Bundle,
-    world: &World<'_>,
+    names: &Names<'_>,
     options: &CheckOptions,
     diagnostics: &mut Vec<Diagnostic>,
     facts: &mut Facts,
 ) -> CheckedBundle {
     let first_fact = facts.statements.len();
     let mut c = BundleChecker {
-        world,
+        names,
         diagnostics,
         facts,
         symbols: Symbols::default(),
@@ -85,7 +85,7 @@ pub(crate) fn check_bundle(
     } = c.constraints(bundle.constraints.as_ref(), home);
     let body = c.block(&bundle.body, home);
 
-    let open = c.obligations.finish(&mut c.symbols, world);
+    let open = c.obligations.finish(&mut c.symbols, names);
     for d in open {
         c.error(d);
     }
@@ -118,13 +118,13 @@ pub(crate) fn check_bundle(
         .iter()
         .map(|v| Variable {
             name: v.name.clone(),
-            token: v.token.map(|t| world.symbol(t).to_string()),
+            token: v.token.map(|t| names.symbol(t).to_string()),
             span: v.span,
         })
         .collect();
     CheckedBundle {
         name: bundle.name.name.clone(),
-        home: home.map(|h| world.chain_name(h).to_string()),
+        home: home.map(|h| names.chain_name(h).to_string()),
         body,
         variables,
         constraints,
@@ -148,15 +148,15 @@ impl BundleChecker<'_, '_> {
         name: &str,
         span: mesh_grammar::Span,
     ) -> Option<ChainId> {
-        let chain = self.world.chain(name);
+        let chain = self.names.chain(name);
         if chain.is_none() {
-            let world = self.world;
+            let names = self.names;
             self.error(names::unknown(
                 Code::UnknownChain,
                 "chain",
                 name,
                 span,
-                world.chain_names(),
+                names.chain_names(),
             ));
         }
         chain
@@ -169,22 +169,22 @@ impl BundleChecker<'_, '_> {
         chain: ChainId,
         span: mesh_grammar::Span,
     ) -> bool {
-        if self.world.token_on_chain(token, chain) {
+        if self.names.token_on_chain(token, chain) {
             return true;
         }
-        let symbol = self.world.symbol(token);
-        let chain_name = self.world.chain_name(chain);
+        let symbol = self.names.symbol(token);
+        let chain_name = self.names.chain_name(chain);
         let exists: Vec<&str> = self
-            .world
+            .names
             .token_info(token)
             .map(|t| t.chains.iter().map(String::as_str).collect())
             .unwrap_or_default();
         let mut hint = format!("{symbol} exists on {}", names::list(exists));
         if symbol == "ETH"
             && self
-                .world
+                .names
                 .token("WETH")
-                .is_some_and(|w| self.world.token_on_chain(w, chain))
+                .is_some_and(|w| self.names.token_on_chain(w, chain))
         {
             hint.push_str(&format!("; on {chain_name}, use WETH"));
         }
@@ -207,25 +207,25 @@ impl BundleChecker<'_, '_> {
         verb: &str,
         chain: Option<ChainId>,
     ) -> Option<ProtocolId> {
-        let world = self.world;
-        let Some(protocol) = world.protocol(&ident.name) else {
+        let names = self.names;
+        let Some(protocol) = names.protocol(&ident.name) else {
             self.error(names::unknown(
                 Code::UnknownProtocol,
                 "protocol",
                 &ident.name,
                 ident.span,
-                world.protocol_names(),
+                names.protocol_names(),
             ));
             return None;
         };
-        let info = world.protocol_info(protocol)?;
+        let info = names.protocol_info(protocol)?;
         if info.kind != kind {
-            let able: Vec<&str> = world
+            let able: Vec<&str> = names
                 .registry
                 .protocols
                 .iter()
                 .filter(|p| p.kind == kind)
-                .filter(|p| chain.is_none_or(|c| p.chains.iter().any(|n| n == world.chain_name(c))))
+                .filter(|p| chain.is_none_or(|c| p.chains.iter().any(|n| n == names.chain_name(c))))
                 .map(|p| p.name.as_str())
                 .collect();
             let article = |k: ProtocolKind| match k {
@@ -253,16 +253,16 @@ impl BundleChecker<'_, '_> {
             return None;
         }
         if let Some(chain) = chain {
-            if !world.protocol_on_chain(protocol, chain) {
+            if !names.protocol_on_chain(protocol, chain) {
                 self.error(
                     Diagnostic::error(
                         Code::ProtocolNotOnChain,
                         format!(
                             "`{}` is not deployed on {}",
                             ident.name,
-                            world.chain_name(chain)
+                            names.chain_name(chain)
                         ),
-                        Label::new(ident.span, format!("not on {}", world.chain_name(chain))),
+                        Label::new(ident.span, format!("not on {}", names.chain_name(chain))),
                     )
                     .with_hint(format!(
                         "`{}` is deployed on {}",
@@ -327,7 +327,7 @@ impl BundleChecker<'_, '_> {
                 let r = self.token_amount(right, Place::Body(chain));
                 let kind = match (l, r) {
                     (Some(l), Some(r)) if l.token != r.token => {
-                        let (ls, rs) = (self.world.symbol(l.token), self.world.symbol(r.token));
+                        let (ls, rs) = (self.names.symbol(l.token), self.names.symbol(r.token));
                         self.error(
                             Diagnostic::error(
                                 Code::TokenMismatch,
@@ -376,7 +376,7 @@ impl BundleChecker<'_, '_> {
                 }
                 let inner = self.block(block, target);
                 target.map(|t| Node::On {
-                    chain: self.world.chain_name(t).to_string(),
+                    chain: self.names.chain_name(t).to_string(),
                     block: inner,
                     span: stmt.span,
                 })
@@ -386,8 +386,8 @@ impl BundleChecker<'_, '_> {
                 // Whatever the statement was meant to do is unknown: judge no
                 // holding or obligation from here on.
                 self.has_errors = true;
-                for chain in self.world.chain_names() {
-                    if let Some(id) = self.world.chain(chain) {
+                for chain in self.names.chain_names() {
+                    if let Some(id) = self.names.chain(chain) {
                         self.holdings.poison(id, None);
                         self.obligations.poison(id, None);
                     }
@@ -413,15 +413,15 @@ impl BundleChecker<'_, '_> {
             .map(|&(c, t)| {
                 let (lower_bound, exact) = self.holdings.bounds(c, t, &self.symbols);
                 HoldingFact {
-                    chain: self.world.chain_name(c).to_string(),
-                    token: self.world.symbol(t).to_string(),
-                    decimals: self.world.decimals(t),
+                    chain: self.names.chain_name(c).to_string(),
+                    token: self.names.symbol(t).to_string(),
+                    decimals: self.names.decimals(t),
                     exact,
                     lower_bound,
                 }
             })
             .collect();
-        let chain_name = self.world.chain_name(chain).to_string();
+        let chain_name = self.names.chain_name(chain).to_string();
         self.facts.statements.push(StatementFact {
             span: stmt.span,
             chain: chain_name.clone(),
@@ -445,7 +445,7 @@ impl BundleChecker<'_, '_> {
         ResolvedAmount {
             exact: amt.form.exact(),
             expr: amt.expr,
-            token: self.world.symbol(amt.token).to_string(),
+            token: self.names.symbol(amt.token).to_string(),
             span: amt.span,
         }
     }
@@ -474,8 +474,8 @@ impl BundleChecker<'_, '_> {
                 if let (Some(token), Some(form)) = (token, &form) {
                     self.facts.amounts.push(crate::check::AmountFact {
                         span: name.span,
-                        token: self.world.symbol(token).to_string(),
-                        decimals: self.world.decimals(token),
+                        token: self.names.symbol(token).to_string(),
+                        decimals: self.names.decimals(token),
                         exact: form.exact(),
                         lower_bound: self.symbols.lower_bound(form),
                     });
@@ -571,9 +571,9 @@ impl BundleChecker<'_, '_> {
         span: mesh_grammar::Span,
     ) -> Outcome {
         let token = amt.token;
-        let name = self.world.protocol_name(lender).to_string();
+        let name = self.names.protocol_name(lender).to_string();
         let premium_bps = self
-            .world
+            .names
             .protocol_info(lender)
             .map_or(0, |p| p.premium_bps);
         self.touch_holding(chain, token, span);
@@ -626,7 +626,7 @@ impl BundleChecker<'_, '_> {
                 };
                 if let Some(d) =
                     self.holdings
-                        .spend(chain, token, &spend, &mut self.symbols, self.world)
+                        .spend(chain, token, &spend, &mut self.symbols, self.names)
                 {
                     self.error(d);
                 }
@@ -663,7 +663,7 @@ impl BundleChecker<'_, '_> {
                     &amt.form,
                     span,
                     &mut self.symbols,
-                    self.world,
+                    self.names,
                 ) {
                     self.error(d);
                 }
@@ -674,7 +674,7 @@ impl BundleChecker<'_, '_> {
                 };
                 if let Some(d) =
                     self.holdings
-                        .spend(chain, token, &spend, &mut self.symbols, self.world)
+                        .spend(chain, token, &spend, &mut self.symbols, self.names)
                 {
                     self.error(d);
                 }
@@ -740,7 +740,7 @@ impl BundleChecker<'_, '_> {
             return Outcome::failed();
         };
         if input.token == output_token {
-            let symbol = self.world.symbol(output_token);
+            let symbol = self.names.symbol(output_token);
             self.error(
                 Diagnostic::error(
                     Code::SwapToSameToken,
@@ -769,7 +769,7 @@ impl BundleChecker<'_, '_> {
         };
         if let Some(d) =
             self.holdings
-                .spend(chain, input.token, &spend, &mut self.symbols, self.world)
+                .spend(chain, input.token, &spend, &mut self.symbols, self.names)
         {
             self.error(d);
         }
@@ -795,9 +795,9 @@ impl BundleChecker<'_, '_> {
         Outcome {
             kind: Some(StepKind::Swap {
                 amount: self.resolved(input),
-                output_token: self.world.symbol(output_token).to_string(),
+                output_token: self.names.symbol(output_token).to_string(),
                 min_output: bound.map(|b| self.resolved(b)),
-                exchange: self.world.protocol_name(exchange_id).to_string(),
+                exchange: self.names.protocol_name(exchange_id).to_string(),
             }),
             value: Some((output_token, received)),
         }
@@ -839,7 +839,7 @@ impl BundleChecker<'_, '_> {
             return Outcome::failed();
         };
         if from == to {
-            let name = self.world.chain_name(to);
+            let name = self.names.chain_name(to);
             self.error(
                 Diagnostic::error(
                     Code::BridgeToSameChain,
@@ -855,11 +855,11 @@ impl BundleChecker<'_, '_> {
             return Outcome::failed();
         }
         let routes = match kind {
-            Some(kind) => self.world.route(from, to, kind).map(|r| (r, r)),
+            Some(kind) => self.names.route(from, to, kind).map(|r| (r, r)),
             None => self
-                .world
+                .names
                 .most_trusted_route(from, to)
-                .zip(self.world.cheapest_route(from, to)),
+                .zip(self.names.cheapest_route(from, to)),
         };
         let Some((o0, o)) = routes else {
             self.no_route(from, to, kind, route.map_or(destination.span, |r| r.span));
@@ -885,7 +885,7 @@ impl BundleChecker<'_, '_> {
         };
         if let Some(d) = self
             .holdings
-            .spend(from, amt.token, &spend, &mut self.symbols, self.world)
+            .spend(from, amt.token, &spend, &mut self.symbols, self.names)
         {
             self.error(d);
         }
@@ -919,7 +919,7 @@ impl BundleChecker<'_, '_> {
         Outcome {
             kind: Some(StepKind::Bridge {
                 amount: self.resolved(amt),
-                destination: self.world.chain_name(to).to_string(),
+                destination: self.names.chain_name(to).to_string(),
                 route: BridgeRoute {
                     pinned: kind.is_some(),
                     o0: choice(o0),
@@ -955,9 +955,9 @@ impl BundleChecker<'_, '_> {
         kind: Option<BridgeKind>,
         span: mesh_grammar::Span,
     ) {
-        let (a, b) = (self.world.chain_name(from), self.world.chain_name(to));
+        let (a, b) = (self.names.chain_name(from), self.names.chain_name(to));
         let serving: Vec<&str> = self
-            .world
+            .names
             .routes(from, to)
             .map(|r| r.kind.as_str())
             .collect();

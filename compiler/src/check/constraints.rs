@@ -13,8 +13,6 @@ use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
 use std::collections::HashMap;
 
 /// The invariants the language knows.
-const INVARIANTS: [&str; 1] = ["constant_product"];
-
 /// A `min_balance` to compare with the final holdings (W0004).
 #[derive(Clone, Debug)]
 pub(crate) struct MinBalanceCheck {
@@ -65,15 +63,15 @@ impl BundleChecker<'_, '_> {
                     out.resolved.max_gas = self.whole(n);
                 }
                 ConstraintKind::Invariant(name) => {
-                    if name.name == "constant_product" {
-                        out.resolved.invariants.push(Invariant::ConstantProduct);
+                    if let Some(invariant) = Invariant::from_name(&name.name) {
+                        out.resolved.invariants.push(invariant);
                     } else {
                         self.error(names::unknown(
                             Code::UnknownInvariant,
                             "invariant",
                             &name.name,
                             name.span,
-                            INVARIANTS,
+                            Invariant::ALL.map(Invariant::as_str),
                         ));
                     }
                 }
@@ -88,8 +86,8 @@ impl BundleChecker<'_, '_> {
                     let Some(chain) = chain else { continue };
                     let key = format!(
                         "`min_balance` of {} on {}",
-                        self.world.symbol(amt.token),
-                        self.world.chain_name(chain)
+                        self.names.symbol(amt.token),
+                        self.names.chain_name(chain)
                     );
                     if self.duplicate(&mut first, key, constraint.span) {
                         continue;
@@ -101,8 +99,8 @@ impl BundleChecker<'_, '_> {
                         continue;
                     };
                     out.resolved.min_balances.push(MinBalance {
-                        token: self.world.symbol(amt.token).to_string(),
-                        chain: self.world.chain_name(chain).to_string(),
+                        token: self.names.symbol(amt.token).to_string(),
+                        chain: self.names.chain_name(chain).to_string(),
                         base_units,
                         span: constraint.span,
                     });

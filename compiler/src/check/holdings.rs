@@ -3,7 +3,7 @@
 
 use super::amount::format_units;
 use super::form::{Form, Symbols};
-use super::names::{ChainId, TokenId, World};
+use super::names::{ChainId, Names, TokenId};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::{HashMap, HashSet};
@@ -118,7 +118,7 @@ impl Holdings {
         token: TokenId,
         spend: &Spend<'_>,
         symbols: &mut Symbols,
-        world: &World<'_>,
+        names: &Names<'_>,
     ) -> Option<Diagnostic> {
         let chain_poisoned = self.poisoned_chains.contains(&chain);
         let holding = self.map.entry((chain, token)).or_default();
@@ -139,7 +139,7 @@ impl Holdings {
                 None => Form::zero(),
             };
         } else {
-            diagnostic = Some(overdraft(holding, chain, token, spend, symbols, world));
+            diagnostic = Some(overdraft(holding, chain, token, spend, symbols, names));
             holding.form = Form::zero();
         }
         holding.last_spend = Some(event);
@@ -173,11 +173,11 @@ fn overdraft(
     token: TokenId,
     spend: &Spend<'_>,
     symbols: &Symbols,
-    world: &World<'_>,
+    names: &Names<'_>,
 ) -> Diagnostic {
-    let symbol = world.symbol(token);
-    let decimals = world.decimals(token);
-    let chain_name = world.chain_name(chain);
+    let symbol = names.symbol(token);
+    let decimals = names.decimals(token);
+    let chain_name = names.chain_name(chain);
     let units = |v: u128| format!("{} {symbol}", format_units(v, decimals));
     let needed = match spend.total.exact() {
         Some(v) => units(v),

@@ -37,32 +37,15 @@ pub use resolved::{
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};
+use mesh_core::registry::{RegistryError, TokenDeclaration};
+use mesh_core::Registry;
 use mesh_grammar::{File, Item, Span};
-use mesh_runtime::registry::RegistryError;
-use mesh_runtime::Registry;
 use std::collections::HashMap;
 
-/// The optimisation level whose lowering `deadline` (and later `max_gas`) is
-/// judged on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum OptLevel {
-    /// Unoptimised: every action and every approval is its own transaction.
-    O0,
-    /// Optimised (the default): an executor batches same-chain runs.
-    #[default]
-    O,
-}
+pub use crate::level::OptLevel;
 
-impl OptLevel {
-    /// The flag that selects the level on the command line.
-    pub fn flag(self) -> &'static str {
-        match self {
-            OptLevel::O0 => "-O0",
-            OptLevel::O => "-O",
-        }
-    }
-}
-
+/// What the checker is asked: the level whose lowering `deadline` is
+/// judged on (the time model predicts the blocks of both).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CheckOptions {
     pub level: OptLevel,
@@ -76,6 +59,9 @@ pub struct Checked {
     /// The registry the file was checked against, extended by its `token`
     /// declarations.
     pub registry: Registry,
+    /// The file's `token` declarations that extend it, in source order: what
+    /// a run adds to its world's registry.
+    pub declarations: Vec<TokenDeclaration>,
     /// One per bundle of the file, in source order, also for bundles with
     /// errors (best effort: steps with errors are left out of their tree).
     pub bundles: Vec<CheckedBundle>,
@@ -94,9 +80,9 @@ pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checke
     let mut diagnostics = Vec::new();
     let mut facts = Facts::default();
     let mut registry = registry.clone();
-    let declared = declare_tokens(file, &mut registry, &mut diagnostics);
+    let (declared, declarations) = declare_tokens(file, &mut registry, &mut diagnostics);
 
-    let world = names::World::new(&registry, declared);
+    let names = names::Names::new(&registry, declared);
     let mut bundles = Vec::new();
     let mut bundle_names: HashMap<&str, Span> = HashMap::new();
     for item in &file.items {
@@ -116,17 +102,18 @@ pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checke
         }
         bundles.push(bundle::check_bundle(
             bundle,
-            &world,
+            &names,
             options,
             &mut diagnostics,
             &mut facts,
         ));
     }
-    drop(world);
+    drop(names);
     diagnostic::sort(&mut diagnostics);
     Checked {
         diagnostics,
         registry,
+        declarations,
         bundles,
         facts,
     }
@@ -134,13 +121,14 @@ pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checke
 
 /// Applies every `token` declaration of the file (wherever it stands: a
 /// declaration is file-wide) and returns where each declared symbol was
-/// first declared.
+/// first declared, and the declarations that extend the registry.
 fn declare_tokens(
     file: &File,
     registry: &mut Registry,
     diagnostics: &mut Vec<Diagnostic>,
-) -> HashMap<String, Span> {
+) -> (HashMap<String, Span>, Vec<TokenDeclaration>) {
     let mut declared: HashMap<String, Span> = HashMap::new();
+    let mut declarations = Vec::new();
     for item in &file.items {
         let Item::Token(decl) = item else { continue };
         let symbol = &decl.symbol.name;
@@ -149,10 +137,15 @@ fn declare_tokens(
             continue;
         };
         let decimals = u32::try_from(decimals).unwrap_or(u32::MAX);
-        let address = decl.address.as_ref().map(|a| a.text.as_str());
-        match registry.declare_token(symbol, decimals, address) {
+        let declaration = TokenDeclaration {
+            symbol: symbol.clone(),
+            decimals,
+            address: decl.address.as_ref().map(|a| a.text.clone()),
+        };
+        match registry.declare(&declaration) {
             Ok(()) => {
                 declared.entry(symbol.clone()).or_insert(decl.symbol.span);
+                declarations.push(declaration);
             }
             Err(RegistryError::ConflictingDecimals { existing, .. }) => {
                 let mut d = Diagnostic::error(
@@ -177,12 +170,12 @@ fn declare_tokens(
                 )
                 .with_hint(format!(
                     "a token may have at most {} decimals",
-                    mesh_runtime::registry::MAX_DECIMALS
+                    mesh_core::registry::MAX_DECIMALS
                 )),
             ),
         }
     }
-    declared
+    (declared, declarations)
 }
 
 #[cfg(test)]

@@ -3,22 +3,15 @@
 //! lookup by chain pair, and "did you mean" suggestions.
 
 use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_core::registry::{ProtocolInfo, RouteInfo, TokenInfo};
+use mesh_core::{BridgeKind, Registry};
 use mesh_grammar::Span;
-use mesh_runtime::registry::{ProtocolInfo, RouteInfo, TokenInfo};
-use mesh_runtime::{BridgeKind, Registry};
 use std::collections::{HashMap, HashSet};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct ChainId(pub u32);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct TokenId(pub u32);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct ProtocolId(pub u32);
+pub(crate) use mesh_core::registry::{ChainId, ProtocolId, TokenId};
 
 /// The registry, indexed for the checker.
-pub(crate) struct World<'r> {
+pub(crate) struct Names<'r> {
     pub registry: &'r Registry,
     chains: HashMap<&'r str, ChainId>,
     tokens: HashMap<&'r str, TokenId>,
@@ -30,39 +23,33 @@ pub(crate) struct World<'r> {
     pub declared: HashMap<String, Span>,
 }
 
-impl<'r> World<'r> {
-    pub fn new(registry: &'r Registry, declared: HashMap<String, Span>) -> World<'r> {
+impl<'r> Names<'r> {
+    pub fn new(registry: &'r Registry, declared: HashMap<String, Span>) -> Names<'r> {
         let chains: HashMap<&str, ChainId> = registry
-            .chains
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.name.as_str(), ChainId(index(i))))
+            .chains_with_ids()
+            .map(|(id, c)| (c.name.as_str(), id))
             .collect();
         let tokens: HashMap<&str, TokenId> = registry
-            .tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.symbol.as_str(), TokenId(index(i))))
+            .tokens_with_ids()
+            .map(|(id, t)| (t.symbol.as_str(), id))
             .collect();
         let protocols: HashMap<&str, ProtocolId> = registry
-            .protocols
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.as_str(), ProtocolId(index(i))))
+            .protocols_with_ids()
+            .map(|(id, p)| (p.name.as_str(), id))
             .collect();
         let mut token_chains = HashSet::new();
-        for (i, t) in registry.tokens.iter().enumerate() {
+        for (id, t) in registry.tokens_with_ids() {
             for c in &t.chains {
                 if let Some(&chain) = chains.get(c.as_str()) {
-                    token_chains.insert((TokenId(index(i)), chain));
+                    token_chains.insert((id, chain));
                 }
             }
         }
         let mut protocol_chains = HashSet::new();
-        for (i, p) in registry.protocols.iter().enumerate() {
+        for (id, p) in registry.protocols_with_ids() {
             for c in &p.chains {
                 if let Some(&chain) = chains.get(c.as_str()) {
-                    protocol_chains.insert((ProtocolId(index(i)), chain));
+                    protocol_chains.insert((id, chain));
                 }
             }
         }
@@ -74,7 +61,7 @@ impl<'r> World<'r> {
                 routes.entry((from, to)).or_default().push(i);
             }
         }
-        World {
+        Names {
             registry,
             chains,
             tokens,
@@ -101,12 +88,12 @@ impl<'r> World<'r> {
     pub fn chain_name(&self, chain: ChainId) -> &'r str {
         self.registry
             .chains
-            .get(chain.0 as usize)
+            .get(chain.index())
             .map_or("?", |c| c.name.as_str())
     }
 
     pub fn token_info(&self, token: TokenId) -> Option<&'r TokenInfo> {
-        self.registry.tokens.get(token.0 as usize)
+        self.registry.tokens.get(token.index())
     }
 
     pub fn symbol(&self, token: TokenId) -> &'r str {
@@ -118,7 +105,7 @@ impl<'r> World<'r> {
     }
 
     pub fn protocol_info(&self, protocol: ProtocolId) -> Option<&'r ProtocolInfo> {
-        self.registry.protocols.get(protocol.0 as usize)
+        self.registry.protocols.get(protocol.index())
     }
 
     pub fn protocol_name(&self, protocol: ProtocolId) -> &'r str {
@@ -182,10 +169,6 @@ impl<'r> World<'r> {
     pub fn protocol_names(&self) -> impl Iterator<Item = &'r str> {
         self.registry.protocols.iter().map(|p| p.name.as_str())
     }
-}
-
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// The optimal-string-alignment distance (Levenshtein with adjacent

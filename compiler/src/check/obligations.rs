@@ -3,7 +3,7 @@
 
 use super::amount::format_units;
 use super::form::{Form, Symbols};
-use super::names::{ChainId, ProtocolId, TokenId, World};
+use super::names::{ChainId, Names, ProtocolId, TokenId};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::{HashMap, HashSet};
@@ -33,9 +33,9 @@ pub(crate) fn premium(amount: &Form, bps: u32, symbols: &mut Symbols) -> Option<
         return Some(Form::zero());
     }
     if let Some(exact) = amount.exact() {
-        return mesh_runtime::registry::bps_ceil(exact, bps).and_then(Form::constant);
+        return mesh_core::maths::bps_ceil(exact, bps).and_then(Form::constant);
     }
-    let lower = mesh_runtime::registry::bps_ceil(symbols.lower_bound(amount), bps).unwrap_or(0);
+    let lower = mesh_core::maths::bps_ceil(symbols.lower_bound(amount), bps).unwrap_or(0);
     // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
     let upper = amount
         .scale(i128::from(bps))
@@ -97,14 +97,14 @@ impl Obligations {
         amount: &Form,
         span: Span,
         symbols: &mut Symbols,
-        world: &World<'_>,
+        names: &Names<'_>,
     ) -> Option<Diagnostic> {
         if self.is_poisoned(chain, protocol) {
             return None;
         }
-        let name = world.protocol_name(protocol);
-        let chain_name = world.chain_name(chain);
-        let symbol = world.symbol(token);
+        let name = names.protocol_name(protocol);
+        let chain_name = names.chain_name(chain);
+        let symbol = names.symbol(token);
         // Another open loan from the same lender, in another token.
         let other = self.loans.get(&(chain, protocol)).and_then(|loans| {
             loans
@@ -118,7 +118,7 @@ impl Obligations {
             .and_then(|l| l.iter_mut().find(|l| l.token == token));
         let Some(loan) = loan.filter(|l| other.is_none() || !l.principal.is_zero()) else {
             if let Some((other_token, borrow)) = other {
-                let owed = world.symbol(other_token);
+                let owed = names.symbol(other_token);
                 let mut d = Diagnostic::error(
                     Code::RepayWrongToken,
                     format!(
@@ -154,7 +154,7 @@ impl Obligations {
             loan.principal = rest.map(|r| symbols.bounded(r)).unwrap_or_default();
             return None;
         }
-        let decimals = world.decimals(token);
+        let decimals = names.decimals(token);
         let units = |f: &Form| match f.exact() {
             Some(v) => format!("{} {symbol}", format_units(v, decimals)),
             None => format!(
@@ -183,7 +183,7 @@ impl Obligations {
     }
 
     /// Every loan still open at the end of the bundle (E0601).
-    pub fn finish(&self, symbols: &mut Symbols, world: &World<'_>) -> Vec<Diagnostic> {
+    pub fn finish(&self, symbols: &mut Symbols, names: &Names<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for key in &self.order {
             let (chain, protocol) = *key;
@@ -193,18 +193,18 @@ impl Obligations {
             let Some(loans) = self.loans.get(key) else {
                 continue;
             };
-            let bps = world.protocol_info(protocol).map_or(0, |p| p.premium_bps);
+            let bps = names.protocol_info(protocol).map_or(0, |p| p.premium_bps);
             for loan in loans.iter().filter(|l| !l.principal.is_zero()) {
                 let Some((&first, rest)) = loan.borrows.split_first() else {
                     continue;
                 };
-                let symbol = world.symbol(loan.token);
-                let decimals = world.decimals(loan.token);
-                let name = world.protocol_name(protocol);
-                let chain_name = world.chain_name(chain);
+                let symbol = names.symbol(loan.token);
+                let decimals = names.decimals(loan.token);
+                let name = names.protocol_name(protocol);
+                let chain_name = names.chain_name(chain);
                 let owed = match loan.principal.exact() {
                     Some(p) => {
-                        let premium = mesh_runtime::registry::bps_ceil(p, bps).unwrap_or(0);
+                        let premium = mesh_core::maths::bps_ceil(p, bps).unwrap_or(0);
                         format!(
                             "{} {symbol} are still owed ({} {symbol} and a premium of {} {symbol}); repay them with `repay {} {symbol} to {name}` on {chain_name} before the bundle ends",
                             format_units(p.saturating_add(premium), decimals),
@@ -215,7 +215,7 @@ impl Obligations {
                     }
                     None => {
                         let lower = symbols.lower_bound(&loan.principal);
-                        let premium = mesh_runtime::registry::bps_ceil(lower, bps).unwrap_or(0);
+                        let premium = mesh_core::maths::bps_ceil(lower, bps).unwrap_or(0);
                         format!(
                             "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed, premium included: repay exactly the borrowed amount (bind it with `let` and repay that value)",
                             format_units(lower.saturating_add(premium), decimals)

@@ -105,13 +105,13 @@ impl BundleChecker<'_, '_> {
         let what = match resource {
             Resource::Holding(chain, token) => format!(
                 "the {} holding on {}",
-                self.world.symbol(token),
-                self.world.chain_name(chain)
+                self.names.symbol(token),
+                self.names.chain_name(chain)
             ),
             Resource::Obligation(chain, protocol) => format!(
                 "the obligation to {} on {}",
-                self.world.protocol_name(protocol),
-                self.world.chain_name(chain)
+                self.names.protocol_name(protocol),
+                self.names.chain_name(chain)
             ),
         };
         Diagnostic::error(

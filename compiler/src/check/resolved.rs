@@ -3,8 +3,8 @@
 //! let-bound values, and every bridge carries the route each optimisation
 //! level takes.
 
+use mesh_core::BridgeKind;
 use mesh_grammar::{Comparison, Span};
-use mesh_runtime::BridgeKind;
 
 /// A let-bound value of one bundle: an index into [`CheckedBundle::variables`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,11 +181,7 @@ pub struct MinBalance {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Invariant {
-    /// Every swap leaves its pool's `reserve_in * reserve_out` no smaller.
-    ConstantProduct,
-}
+pub use mesh_core::Invariant;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResolvedConstraints {

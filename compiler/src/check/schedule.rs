@@ -12,8 +12,8 @@
 
 use super::resolved::{Node, ResolvedBlock, StepKind};
 use super::OptLevel;
+use mesh_core::BridgeKind;
 use mesh_grammar::Span;
-use mesh_runtime::BridgeKind;
 
 /// Blocks along the bundle's longest path and where they come from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

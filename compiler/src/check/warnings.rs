@@ -49,8 +49,8 @@ impl BundleChecker<'_, '_> {
             if !proved {
                 continue;
             }
-            let symbol = self.world.symbol(check.token);
-            let decimals = self.world.decimals(check.token);
+            let symbol = self.names.symbol(check.token);
+            let decimals = self.names.decimals(check.token);
             let guaranteed = self.symbols.lower_bound(&holding);
             self.diagnostics.push(
                 Diagnostic::warning(
@@ -61,7 +61,7 @@ impl BundleChecker<'_, '_> {
                         format!(
                             "the bundle is guaranteed to end with at least {} {symbol} on {}",
                             format_units(guaranteed, decimals),
-                            self.world.chain_name(check.chain)
+                            self.names.chain_name(check.chain)
                         ),
                     ),
                 )

@@ -11,8 +11,7 @@
 //! through the runtime's checked entries. Any non-zero status branches to
 //! the abort path, which returns it; the host then finishes the bundle.
 
-use crate::interp::reasons;
-use crate::ir::{self, Constraint, Op, Program, Sender, Spender, Term, Value, Wire};
+use crate::ir::{self, Constraint, Op, Program, Spender, Term, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, Block, InstBuilder, Signature, StackSlotData, StackSlotKind,
@@ -22,7 +21,9 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
-use mesh_runtime::Invariant;
+use mesh_core::entry::{Class, Entry, LoanCode, SenderCode, SpenderCode, SpenderKind};
+use mesh_core::revert::reason;
+use mesh_core::LoanKind;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -58,40 +59,61 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
     isa.finish(settings::Flags::new(flags)).map_err(err)
 }
 
-/// Every runtime entry the generated code calls: name, parameter types
-/// (`P` pointer, `W` 32-bit, `D` 64-bit), all returning a 32-bit status.
-const ENTRIES: &[(&str, &str)] = &[
-    ("mesh_name", "PPDP"),
-    ("mesh_tx_begin", "PWWD"),
-    ("mesh_tx_end", "PD"),
-    ("mesh_parallel_begin", "PD"),
-    ("mesh_parallel_next", "PD"),
-    ("mesh_parallel_end", "PD"),
-    ("mesh_approve", "PWWWD"),
-    ("mesh_input", "PWWDDD"),
-    ("mesh_borrow", "PWWDDWDP"),
-    ("mesh_repay", "PWWDDD"),
-    ("mesh_swap_path", "PWPDDDDDDP"),
-    ("mesh_deposit", "PWWDDD"),
-    ("mesh_withdraw", "PWWDDDP"),
-    ("mesh_bridge", "PWDDWWDP"),
-    ("mesh_bridge_batch", "PWWPPPDP"),
-    ("mesh_require", "PWWD"),
-    ("mesh_revert", "PPDD"),
-    ("mesh_amount_mul", "PDDDDDP"),
-    ("mesh_amount_div", "PDDDDDP"),
-    ("mesh_amount_with_premium", "PDDDDDP"),
-    ("mesh_constraint_deadline", "PDD"),
-    ("mesh_constraint_max_gas", "PDD"),
-    ("mesh_constraint_min_balance", "PWWDDD"),
-    ("mesh_constraint_invariant", "PWD"),
+/// Every runtime entry a bundle's body calls (each declared, with its
+/// signature, from the one entry-point list of `mesh_core::entry`).
+const BODY_ENTRIES: [Entry; 24] = [
+    Entry::Name,
+    Entry::TxBegin,
+    Entry::TxEnd,
+    Entry::ParallelBegin,
+    Entry::ParallelNext,
+    Entry::ParallelEnd,
+    Entry::Approve,
+    Entry::Input,
+    Entry::Borrow,
+    Entry::Repay,
+    Entry::SwapPath,
+    Entry::Deposit,
+    Entry::Withdraw,
+    Entry::Bridge,
+    Entry::BridgeBatch,
+    Entry::Require,
+    Entry::Revert,
+    Entry::AmountMul,
+    Entry::AmountDiv,
+    Entry::AmountWithPremium,
+    Entry::ConstraintDeadline,
+    Entry::ConstraintMaxGas,
+    Entry::ConstraintMinBalance,
+    Entry::ConstraintInvariant,
 ];
+
+/// The signature of a runtime entry, from its declaration.
+pub fn entry_signature(module: &dyn Module, entry: Entry) -> Signature {
+    let ptr = module.target_config().pointer_type();
+    let machine = |class: Class| match class {
+        Class::Pointer => Some(ptr),
+        Class::I32 => Some(types::I32),
+        Class::I64 => Some(types::I64),
+        Class::Void => None,
+    };
+    let mut sig = module.make_signature();
+    for (_, ty) in entry.params() {
+        if let Some(t) = machine(ty.class()) {
+            sig.params.push(AbiParam::new(t));
+        }
+    }
+    if let Some(t) = machine(entry.result().class()) {
+        sig.returns.push(AbiParam::new(t));
+    }
+    sig
+}
 
 /// Reused across functions: Cranelift's contexts and the module's imports.
 pub struct Translator {
     ctx: Context,
     fctx: FunctionBuilderContext,
-    imports: BTreeMap<&'static str, FuncId>,
+    imports: BTreeMap<Entry, FuncId>,
     strings: BTreeMap<String, DataId>,
     /// Set after the last translation, for `--emit clif`.
     pub last_clif: Option<String>,
@@ -100,22 +122,13 @@ pub struct Translator {
 
 impl Translator {
     pub fn new(module: &mut dyn Module) -> Result<Translator, CodegenError> {
-        let ptr = module.target_config().pointer_type();
         let mut imports = BTreeMap::new();
-        for (name, params) in ENTRIES {
-            let mut sig = module.make_signature();
-            for p in params.chars() {
-                sig.params.push(AbiParam::new(match p {
-                    'P' => ptr,
-                    'W' => types::I32,
-                    _ => types::I64,
-                }));
-            }
-            sig.returns.push(AbiParam::new(types::I32));
+        for entry in BODY_ENTRIES {
+            let sig = entry_signature(module, entry);
             let id = module
-                .declare_function(name, Linkage::Import, &sig)
+                .declare_function(entry.symbol(), Linkage::Import, &sig)
                 .map_err(err)?;
-            imports.insert(*name, id);
+            imports.insert(entry, id);
         }
         Ok(Translator {
             ctx: module.make_context(),
@@ -167,7 +180,7 @@ impl Translator {
         let id = module.declare_function(name, linkage, &sig).map_err(err)?;
         let names = names_of(program);
         let mut texts = names.clone();
-        texts.extend([reasons::ADD, reasons::SUB].iter().map(|s| s.to_string()));
+        texts.extend([reason::ADD, reason::SUB].iter().map(|s| s.to_string()));
         let mut data = BTreeMap::new();
         for t in texts {
             let id = self.string(module, &t)?;
@@ -234,6 +247,7 @@ impl Translator {
                 out_slot,
                 path_slot,
                 batch_slot,
+                undeclared: None,
             };
             // Zero every wire so that no path reads an undefined variable.
             let zero = f.b.ins().iconst(types::I64, 0);
@@ -244,7 +258,7 @@ impl Translator {
                 let text = f.text(n);
                 let len = f.b.ins().iconst(ptr, n.len() as i64);
                 let out = f.b.ins().stack_addr(ptr, f.name_slot, (i * 4) as i32);
-                f.call("mesh_name", &[f.session, text, len, out]);
+                f.call(Entry::Name, &[f.session, text, len, out]);
             }
             f.constraints(&program.constraints)?;
             f.term(program, &program.body)?;
@@ -255,6 +269,12 @@ impl Translator {
             let status = f.b.block_params(f.abort)[0];
             f.b.ins().return_(&[status]);
             f.b.finalize();
+            if let Some(entry) = f.undeclared {
+                return Err(CodegenError(format!(
+                    "the runtime entry `{}` is called but not declared",
+                    entry.symbol()
+                )));
+            }
         }
         if self.keep_clif {
             self.last_clif = Some(self.ctx.func.display().to_string());
@@ -281,7 +301,7 @@ fn names_of(program: &Program) -> Vec<String> {
                 add(chain);
                 add(token);
             }
-            Constraint::Invariant(Invariant::ConstantProduct) => add("constant_product"),
+            Constraint::Invariant(invariant) => add(invariant.as_str()),
             _ => {}
         }
     }
@@ -398,7 +418,7 @@ struct Function<'a> {
     ptr: types::Type,
     session: cranelift_codegen::ir::Value,
     abort: Block,
-    funcs: BTreeMap<&'static str, cranelift_codegen::ir::FuncRef>,
+    funcs: BTreeMap<Entry, cranelift_codegen::ir::FuncRef>,
     globals: BTreeMap<String, cranelift_codegen::ir::GlobalValue>,
     names: BTreeMap<String, usize>,
     name_slot: cranelift_codegen::ir::StackSlot,
@@ -406,6 +426,8 @@ struct Function<'a> {
     path_slot: cranelift_codegen::ir::StackSlot,
     /// A bridge batch's amounts (16 bytes each), then what arrives of each.
     batch_slot: cranelift_codegen::ir::StackSlot,
+    /// The first entry called that was not declared, if any.
+    undeclared: Option<Entry>,
 }
 
 type Val = cranelift_codegen::ir::Value;
@@ -418,9 +440,12 @@ impl Function<'_> {
         }
     }
 
-    /// A call whose status is checked: non-zero goes to the abort path.
-    fn call(&mut self, name: &str, args: &[Val]) {
-        let Some(func) = self.funcs.get(name).copied() else {
+    /// A call whose status is checked: non-zero goes to the abort path. An
+    /// entry that was not declared is a compiler bug, reported when the
+    /// body is finished.
+    fn call(&mut self, entry: Entry, args: &[Val]) {
+        let Some(func) = self.funcs.get(&entry).copied() else {
+            self.undeclared.get_or_insert(entry);
             return;
         };
         let inst = self.b.ins().call(func, args);
@@ -441,7 +466,7 @@ impl Function<'_> {
     }
 
     fn loc(&mut self, loc: ir::Loc) -> Val {
-        self.b.ins().iconst(types::I64, loc.packed() as i64)
+        self.b.ins().iconst(types::I64, loc.pack() as i64)
     }
 
     fn i64c(&mut self, v: u64) -> Val {
@@ -483,7 +508,7 @@ impl Function<'_> {
         let text = self.text(reason);
         let len = self.b.ins().iconst(self.ptr, reason.len() as i64);
         let at = self.loc(loc);
-        if let Some(func) = self.funcs.get("mesh_revert").copied() {
+        if let Some(func) = self.funcs.get(&Entry::Revert).copied() {
             let inst = self.b.ins().call(func, &[self.session, text, len, at]);
             let status = self.b.inst_results(inst)[0];
             self.b.ins().jump(self.abort, &[status.into()]);
@@ -505,7 +530,7 @@ impl Function<'_> {
         let hi = self.b.ins().iadd(hi1, carry);
         let o2 = self.b.ins().icmp(IntCC::UnsignedLessThan, hi, hi1);
         let overflow = self.b.ins().bor(o1, o2);
-        self.revert_if(overflow, reasons::ADD, loc);
+        self.revert_if(overflow, reason::ADD, loc);
         (lo, hi)
     }
 
@@ -519,14 +544,14 @@ impl Function<'_> {
         let u2 = self.b.ins().icmp(IntCC::UnsignedLessThan, hi1, borrow64);
         let hi = self.b.ins().isub(hi1, borrow64);
         let underflow = self.b.ins().bor(u1, u2);
-        self.revert_if(underflow, reasons::SUB, loc);
+        self.revert_if(underflow, reason::SUB, loc);
         (lo, hi)
     }
 
     /// `a * b` or `a / b` through the runtime's checked entries.
     fn runtime_arith(
         &mut self,
-        entry: &str,
+        entry: Entry,
         a: (Val, Val),
         b: (Val, Val),
         loc: ir::Loc,
@@ -560,30 +585,30 @@ impl Function<'_> {
             } => {
                 let v = self.value(value, loc);
                 let n = self.konst(*numerator);
-                let product = self.runtime_arith("mesh_amount_mul", v, n, loc);
+                let product = self.runtime_arith(Entry::AmountMul, v, n, loc);
                 let d = self.konst(*denominator);
-                self.runtime_arith("mesh_amount_div", product, d, loc)
+                self.runtime_arith(Entry::AmountDiv, product, d, loc)
             }
             // What `repay` charges, computed by the runtime's own formula.
             Value::WithPremium { principal, bps } => {
                 let p = self.value(principal, loc);
                 let bps = self.konst(u128::from(*bps));
-                self.runtime_arith("mesh_amount_with_premium", p, bps, loc)
+                self.runtime_arith(Entry::AmountWithPremium, p, bps, loc)
             }
         }
     }
 
     fn constraints(&mut self, constraints: &ir::Constraints) -> Result<(), CodegenError> {
         for (c, loc) in &constraints.items {
-            let at = self.loc((*loc).into());
+            let at = self.loc(*loc);
             match c {
                 Constraint::Deadline(blocks) => {
                     let v = self.i64c(*blocks);
-                    self.call("mesh_constraint_deadline", &[self.session, v, at]);
+                    self.call(Entry::ConstraintDeadline, &[self.session, v, at]);
                 }
                 Constraint::MaxGas(gas) => {
                     let v = self.i64c(*gas);
-                    self.call("mesh_constraint_max_gas", &[self.session, v, at]);
+                    self.call(Entry::ConstraintMaxGas, &[self.session, v, at]);
                 }
                 Constraint::MinBalance {
                     chain,
@@ -593,13 +618,13 @@ impl Function<'_> {
                     let (c, t) = (self.name(chain), self.name(token));
                     let (lo, hi) = self.konst(*amount);
                     self.call(
-                        "mesh_constraint_min_balance",
+                        Entry::ConstraintMinBalance,
                         &[self.session, c, t, lo, hi, at],
                     );
                 }
-                Constraint::Invariant(Invariant::ConstantProduct) => {
-                    let n = self.name("constant_product");
-                    self.call("mesh_constraint_invariant", &[self.session, n, at]);
+                Constraint::Invariant(invariant) => {
+                    let n = self.name(invariant.as_str());
+                    self.call(Entry::ConstraintInvariant, &[self.session, n, at]);
                 }
             }
         }
@@ -612,16 +637,16 @@ impl Function<'_> {
             Term::Seq(terms) => terms.iter().try_for_each(|t| self.term(program, t)),
             Term::Tensor(branches) => {
                 let at = self.loc(ir::first_loc(branches));
-                self.call("mesh_parallel_begin", &[self.session, at]);
+                self.call(Entry::ParallelBegin, &[self.session, at]);
                 for (i, branch) in branches.iter().enumerate() {
                     if i > 0 {
                         let at = self.loc(branch.first_loc().unwrap_or_default());
-                        self.call("mesh_parallel_next", &[self.session, at]);
+                        self.call(Entry::ParallelNext, &[self.session, at]);
                     }
                     self.term(program, branch)?;
                 }
                 let at = self.loc(ir::last_loc(branches));
-                self.call("mesh_parallel_end", &[self.session, at]);
+                self.call(Entry::ParallelEnd, &[self.session, at]);
                 Ok(())
             }
             Term::Tx {
@@ -630,17 +655,14 @@ impl Function<'_> {
                 body,
             } => {
                 let c = self.name(chain);
-                let s = self.i32c(match sender {
-                    Sender::Wallet => 0,
-                    Sender::Executor => 1,
-                });
+                let s = self.i32c(SenderCode::from(*sender).0);
                 let at = self.loc(ir::first_loc(body));
-                self.call("mesh_tx_begin", &[self.session, c, s, at]);
+                self.call(Entry::TxBegin, &[self.session, c, s, at]);
                 for t in body {
                     self.term(program, t)?;
                 }
                 let at = self.loc(ir::last_loc(body));
-                self.call("mesh_tx_end", &[self.session, at]);
+                self.call(Entry::TxEnd, &[self.session, at]);
                 Ok(())
             }
         }
@@ -659,7 +681,7 @@ impl Function<'_> {
             } => {
                 let v = self.value(amount, loc);
                 let (c, t, at) = (self.name(chain), self.name(token), self.loc(loc));
-                self.call("mesh_input", &[s, c, t, v.0, v.1, at]);
+                self.call(Entry::Input, &[s, c, t, v.0, v.1, at]);
                 self.set(*out, v);
             }
             Op::Borrow {
@@ -671,10 +693,15 @@ impl Function<'_> {
             } => {
                 let v = self.value(amount, loc);
                 let (p, t) = (self.name(protocol), self.name(&token_of(funds)));
-                let f = self.i32c(u32::from(*flash));
+                let kind = if *flash {
+                    LoanKind::Flash
+                } else {
+                    LoanKind::Ordinary
+                };
+                let f = self.i32c(LoanCode::from(kind).0);
                 let at = self.loc(loc);
                 let out = self.out_ptr();
-                self.call("mesh_borrow", &[s, p, t, v.0, v.1, f, at, out]);
+                self.call(Entry::Borrow, &[s, p, t, v.0, v.1, f, at, out]);
                 let got = self.load_out();
                 self.set(*funds, got);
             }
@@ -690,7 +717,7 @@ impl Function<'_> {
                     self.name(&token_of(funds)),
                     self.loc(loc),
                 );
-                self.call("mesh_repay", &[s, p, t, v.0, v.1, at]);
+                self.call(Entry::Repay, &[s, p, t, v.0, v.1, at]);
             }
             Op::Swap {
                 exchange,
@@ -711,7 +738,7 @@ impl Function<'_> {
                 let at = self.loc(loc);
                 let o = self.out_ptr();
                 self.call(
-                    "mesh_swap_path",
+                    Entry::SwapPath,
                     &[s, x, path_ptr, len, amount.0, amount.1, min.0, min.1, at, o],
                 );
                 let got = self.load_out();
@@ -724,7 +751,7 @@ impl Function<'_> {
                     self.name(&token_of(funds)),
                     self.loc(loc),
                 );
-                self.call("mesh_deposit", &[s, p, t, v.0, v.1, at]);
+                self.call(Entry::Deposit, &[s, p, t, v.0, v.1, at]);
             }
             Op::Withdraw {
                 protocol,
@@ -736,7 +763,7 @@ impl Function<'_> {
                 let v = self.value(amount, loc);
                 let (p, t, at) = (self.name(protocol), self.name(token), self.loc(loc));
                 let o = self.out_ptr();
-                self.call("mesh_withdraw", &[s, p, t, v.0, v.1, at, o]);
+                self.call(Entry::Withdraw, &[s, p, t, v.0, v.1, at, o]);
                 let got = self.load_out();
                 self.set(*out, got);
             }
@@ -747,7 +774,7 @@ impl Function<'_> {
                 let via = self.name(route.as_str());
                 let at = self.loc(loc);
                 let o = self.out_ptr();
-                self.call("mesh_bridge", &[s, t, v.0, v.1, to, via, at, o]);
+                self.call(Entry::Bridge, &[s, t, v.0, v.1, to, via, at, o]);
                 let got = self.load_out();
                 self.set(*out, got);
             }
@@ -781,7 +808,7 @@ impl Function<'_> {
                     .ins()
                     .stack_addr(self.ptr, self.batch_slot, (n * 16) as i32);
                 self.call(
-                    "mesh_bridge_batch",
+                    Entry::BridgeBatch,
                     &[s, via, to, tokens, amounts, len, at, o],
                 );
                 for (i, out) in outs.iter().enumerate() {
@@ -849,17 +876,17 @@ impl Function<'_> {
                 let ok = self.b.ins().uextend(types::I32, ok);
                 let t = self.name(text);
                 let at = self.loc(loc);
-                self.call("mesh_require", &[s, ok, t, at]);
+                self.call(Entry::Require, &[s, ok, t, at]);
             }
             Op::Approve { token, spender, .. } => {
                 let t = self.name(token);
                 let (kind, who) = match spender {
-                    Spender::Protocol(p) => (0, self.name(p)),
-                    Spender::Bridge(k) => (1, self.name(k.as_str())),
+                    Spender::Protocol(p) => (SpenderKind::Protocol, self.name(p)),
+                    Spender::Bridge(k) => (SpenderKind::Bridge, self.name(k.as_str())),
                 };
-                let kind = self.i32c(kind);
+                let kind = self.i32c(SpenderCode::from(kind).0);
                 let at = self.loc(loc);
-                self.call("mesh_approve", &[s, t, kind, who, at]);
+                self.call(Entry::Approve, &[s, t, kind, who, at]);
             }
         }
         Ok(())

@@ -1,45 +1,16 @@
 //! The object-file driver (`meshc build`): the bundle's body plus a C
-//! `main` that hands it, with the file's declared tokens, to the runtime's
-//! `mesh_main_tokens`.
+//! `main` that hands it, with the file's token declarations (which a
+//! standalone executable adds to its world's registry before it runs, as
+//! `meshc run` does), to the runtime's `mesh_main_tokens`.
 
-use super::{err, native_isa, CodegenError, Translator};
+use super::{entry_signature, err, native_isa, CodegenError, Translator};
 use crate::ir::Program;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::{DataDescription, DataId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
-use mesh_grammar::ast;
-
-/// A `token SYMBOL decimals N [at ADDRESS]` declaration of the source file,
-/// which a standalone executable adds to its world's registry before it
-/// runs (as `meshc run` does with `lower::declare_tokens`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeclaredToken {
-    pub symbol: String,
-    pub decimals: u32,
-    pub address: Option<String>,
-}
-
-/// The token declarations of `file`, in source order; a declaration whose
-/// decimals do not read as a number is left out, as `lower::declare_tokens`
-/// leaves it out.
-pub fn declared_tokens(file: &ast::File) -> Vec<DeclaredToken> {
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            ast::Item::Token(decl) => Some(decl),
-            _ => None,
-        })
-        .filter_map(|decl| {
-            let decimals = decl.decimals.text.replace('_', "").parse::<u32>().ok()?;
-            Some(DeclaredToken {
-                symbol: decl.symbol.name.clone(),
-                decimals,
-                address: decl.address.as_ref().map(|a| a.text.clone()),
-            })
-        })
-        .collect()
-}
+use mesh_core::entry::Entry;
+use mesh_core::registry::TokenDeclaration;
 
 /// Compiles `program` into a relocatable object file that defines `main`,
 /// with no declared tokens.
@@ -52,7 +23,7 @@ pub fn compile(program: &Program) -> Result<Vec<u8>, CodegenError> {
 /// arguments, the bundle's name, its body and the table of `tokens`.
 pub fn compile_standalone(
     program: &Program,
-    tokens: &[DeclaredToken],
+    tokens: &[TokenDeclaration],
 ) -> Result<Vec<u8>, CodegenError> {
     let isa = native_isa(true)?;
     let builder = ObjectBuilder::new(
@@ -68,13 +39,10 @@ pub fn compile_standalone(
     let table = token_table(&mut module, &mut translator, tokens)?;
 
     let ptr = module.target_config().pointer_type();
-    let mut entry_sig = module.make_signature();
-    for ty in [types::I32, ptr, ptr, ptr, ptr, ptr, ptr] {
-        entry_sig.params.push(AbiParam::new(ty));
-    }
-    entry_sig.returns.push(AbiParam::new(types::I32));
+    let main_tokens = Entry::MainTokens;
+    let entry_sig = entry_signature(&module, main_tokens);
     let entry = module
-        .declare_function("mesh_main_tokens", Linkage::Import, &entry_sig)
+        .declare_function(main_tokens.symbol(), Linkage::Import, &entry_sig)
         .map_err(err)?;
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(types::I32));
@@ -131,7 +99,7 @@ pub fn compile_standalone(
 fn token_table(
     module: &mut ObjectModule,
     translator: &mut Translator,
-    tokens: &[DeclaredToken],
+    tokens: &[TokenDeclaration],
 ) -> Result<Option<DataId>, CodegenError> {
     if tokens.is_empty() {
         return Ok(None);

@@ -3,8 +3,7 @@
 //! executable (or, with `--emit obj`, write the object file).
 
 use super::check::LevelArgs;
-use super::run::front_end;
-use super::{report_usage_error, Status};
+use super::{front_end, report_usage_error, Status};
 use mesh_runtime::Registry;
 use meshc::codegen::object;
 use meshc::link;
@@ -39,7 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Status {
-    let (program, analysis, _) = match front_end(
+    let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),
         &args.level,
@@ -48,8 +47,7 @@ pub fn run(args: &Args) -> Status {
         Ok(x) => x,
         Err(status) => return status,
     };
-    let tokens = object::declared_tokens(&analysis.parsed.file);
-    let bytes = match object::compile_standalone(&program, &tokens) {
+    let bytes = match object::compile_standalone(&program, &analysis.checked.declarations) {
         Ok(bytes) => bytes,
         Err(e) => {
             eprintln!("error: {e}");

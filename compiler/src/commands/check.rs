@@ -3,7 +3,7 @@
 use super::{read_source, registry_of, report_usage_error, stderr_color, write_atomically, Status};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{apply_fixes, counted, render_human, render_json};
-use meshc::driver::analyse;
+use meshc::pipeline::analyse;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -131,7 +131,7 @@ fn fixed(
     mut source: String,
     registry: &mesh_runtime::Registry,
     options: &CheckOptions,
-) -> Result<(String, meshc::driver::Analysis), String> {
+) -> Result<(String, meshc::pipeline::Analysis), String> {
     let mut analysis = analyse(&source, registry, options);
     let mut total = 0;
     for _ in 0..FIX_ROUNDS {
@@ -156,7 +156,7 @@ fn fixed(
     Ok((source, analysis))
 }
 
-fn summary(name: &str, analysis: &meshc::driver::Analysis) -> String {
+fn summary(name: &str, analysis: &meshc::pipeline::Analysis) -> String {
     let bundles = analysis.checked.bundles.len();
     let warnings = analysis.warning_count();
     let warnings_text = if warnings == 0 {

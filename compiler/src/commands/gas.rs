@@ -7,9 +7,8 @@ use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
 use mesh_runtime::amount::thousands;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, render_human};
-use meshc::driver::analyse;
-use meshc::lower::Input;
-use meshc::opt::figures::{figures, Figures};
+use meshc::pipeline::analyse;
+use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -69,8 +68,7 @@ pub fn run(args: &Args) -> Status {
     }
     let mut all = Vec::new();
     for bundle in &analysis.checked.bundles {
-        let input = Input::new(&source, &analysis, bundle);
-        match figures(bundle, &input) {
+        match figures(&analysis, bundle) {
             Ok(f) => all.push(f),
             Err(e) => {
                 eprintln!("error: {e}");

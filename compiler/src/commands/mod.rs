@@ -10,6 +10,10 @@ pub mod lsp;
 pub mod run;
 pub mod world;
 
+use meshc::check::CheckOptions;
+use meshc::diagnostic::{counted, render_human};
+use meshc::ir::Program;
+use meshc::pipeline::{analyse, Analysis};
 use std::fs;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
@@ -58,6 +62,42 @@ pub fn stderr_color() -> bool {
 /// Prints a command-line error the way every subcommand does.
 pub fn report_usage_error(message: &str) {
     eprintln!("error: {message}");
+}
+
+/// Checks the file and lowers its chosen bundle at the level asked for:
+/// what `run` and `build` share. Diagnostics are printed; `Err` carries the
+/// exit status.
+pub fn front_end(
+    file: &Path,
+    bundle: Option<&str>,
+    level: &check::LevelArgs,
+    registry: &mesh_runtime::Registry,
+) -> Result<(Program, Analysis), Status> {
+    let name = file.display().to_string();
+    let source = read_source(file).map_err(|m| {
+        report_usage_error(&m);
+        Status::Usage
+    })?;
+    let level = level.level();
+    let analysis = analyse(&source, registry, &CheckOptions { level });
+    let color = stderr_color();
+    for diagnostic in &analysis.diagnostics {
+        eprint!("{}", render_human(&name, &source, diagnostic, color));
+    }
+    if analysis.has_errors() {
+        let errors = counted(analysis.error_count() as u64, "error");
+        eprintln!("{name}: {errors}; nothing was run");
+        return Err(Status::Failure);
+    }
+    let chosen = analysis.bundle(bundle).map_err(|e| {
+        report_usage_error(&e.message(&name));
+        Status::Usage
+    })?;
+    let program = analysis.lower(chosen, level).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::Failure
+    })?;
+    Ok((program, analysis))
 }
 
 /// The registry names are judged against: the `--world` file's, or the

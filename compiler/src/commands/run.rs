@@ -2,14 +2,9 @@
 //! world, print the runtime's report.
 
 use super::check::LevelArgs;
-use super::{read_source, report_usage_error, stderr_color, Status};
-use mesh_runtime::{Registry, World};
-use meshc::check::{CheckOptions, CheckedBundle};
-use meshc::diagnostic::{counted, render_human};
-use meshc::driver::{analyse, Analysis};
-use meshc::ir::Program;
-use meshc::lower::{self, Input};
-use std::path::{Path, PathBuf};
+use super::{front_end, report_usage_error, Status};
+use mesh_runtime::World;
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Emit {
@@ -49,71 +44,6 @@ pub struct Args {
     level: LevelArgs,
 }
 
-/// Checks and lowers the chosen bundle of a file: what `run` and `build`
-/// share. Diagnostics are printed; `Err` carries the exit status.
-pub fn front_end(
-    file: &Path,
-    bundle: Option<&str>,
-    level: &LevelArgs,
-    registry: &Registry,
-) -> Result<(Program, Analysis, String), Status> {
-    let name = file.display().to_string();
-    let source = read_source(file).map_err(|m| {
-        report_usage_error(&m);
-        Status::Usage
-    })?;
-    let level = level.level();
-    let analysis = analyse(&source, registry, &CheckOptions { level });
-    let color = stderr_color();
-    for diagnostic in &analysis.diagnostics {
-        eprint!("{}", render_human(&name, &source, diagnostic, color));
-    }
-    if analysis.has_errors() {
-        let errors = counted(analysis.error_count() as u64, "error");
-        eprintln!("{name}: {errors}; nothing was run");
-        return Err(Status::Failure);
-    }
-    let chosen = choose(&analysis.checked.bundles, bundle, &name)?;
-    let input = Input::new(&source, &analysis, chosen);
-    let program = lower::lower(chosen, &input, level).map_err(|e| {
-        eprintln!("error: {e}");
-        Status::Failure
-    })?;
-    Ok((program, analysis, source))
-}
-
-fn choose<'a>(
-    bundles: &'a [CheckedBundle],
-    wanted: Option<&str>,
-    file: &str,
-) -> Result<&'a CheckedBundle, Status> {
-    let names: Vec<&str> = bundles.iter().map(|b| b.name.as_str()).collect();
-    match wanted {
-        Some(w) => bundles.iter().find(|b| b.name == w).ok_or_else(|| {
-            report_usage_error(&format!(
-                "{file} has no bundle `{w}`; it has: {}",
-                names.join(", ")
-            ));
-            Status::Usage
-        }),
-        None => match bundles {
-            [one] => Ok(one),
-            [] => {
-                report_usage_error(&format!("{file} holds no bundle"));
-                Err(Status::Usage)
-            }
-            _ => {
-                report_usage_error(&format!(
-                    "{file} holds {} bundles ({}); choose one with --bundle NAME",
-                    bundles.len(),
-                    names.join(", ")
-                ));
-                Err(Status::Usage)
-            }
-        },
-    }
-}
-
 pub fn run(args: &Args) -> Status {
     if args.commit && args.world.is_none() {
         report_usage_error("--commit needs --world PATH (the file to write back)");
@@ -134,7 +64,7 @@ pub fn run(args: &Args) -> Status {
         Some(Emit::OptIr) => LevelArgs::default(),
         _ => args.level.clone(),
     };
-    let (program, analysis, _) =
+    let (program, analysis) =
         match front_end(&args.file, args.bundle.as_deref(), &level, &world.registry) {
             Ok(x) => x,
             Err(status) => return status,
@@ -161,7 +91,7 @@ pub fn run(args: &Args) -> Status {
         print!("{}", compiled.clif.clone().unwrap_or_default());
         return Status::Success;
     }
-    lower::declare_tokens(&analysis.parsed.file, &mut world.registry);
+    analysis.declare_tokens(&mut world.registry);
     let (report, session) = compiled.run(world);
     if args.json {
         println!("{}", report.to_json());

@@ -11,10 +11,10 @@
 //! names instead of the calls a run makes.
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
-use mesh_runtime::amount::thousands;
-use mesh_runtime::gas::{Operation, TxMeter};
-use mesh_runtime::world::Exchange;
-use mesh_runtime::{GasSchedule, Registry};
+use mesh_core::amount::thousands;
+use mesh_core::gas::{Operation, TxMeter};
+use mesh_core::registry::pair_tokens;
+use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -259,7 +259,8 @@ impl Meter<'_> {
                             schedule.token_transfer,
                         )?;
                         for pair in path.windows(2) {
-                            let key = Exchange::pair_key(&pair[0], &pair[1]);
+                            let (token0, token1) = pair_tokens(&pair[0], &pair[1]);
+                            let key = (token0.to_string(), token1.to_string());
                             let op_gas = open
                                 .meter
                                 .pair_swap(schedule, (exchange.clone(), key.clone()));
@@ -396,9 +397,9 @@ fn collect_flash(term: &Term, flash: &mut BTreeSet<super::Wire>) {
 }
 
 /// The spender an approval names, as the runtime's API takes it.
-pub fn runtime_spender(spender: &Spender) -> mesh_runtime::Spender<&str> {
+pub fn runtime_spender(spender: &Spender) -> mesh_core::Spender<&str> {
     match spender {
-        Spender::Protocol(p) => mesh_runtime::Spender::Protocol(p),
-        Spender::Bridge(kind) => mesh_runtime::Spender::Bridge(*kind),
+        Spender::Protocol(p) => mesh_core::Spender::Protocol(p),
+        Spender::Bridge(kind) => mesh_core::Spender::Bridge(*kind),
     }
 }

@@ -19,8 +19,8 @@ pub mod verify;
 
 pub use verify::{verify, VerifyError};
 
+use mesh_core::registry::BridgeKind;
 use mesh_grammar::ast::Comparison;
-use mesh_runtime::registry::BridgeKind;
 use std::fmt;
 
 /// A wire: one resource flowing between boxes, numbered within its program.
@@ -94,39 +94,7 @@ impl fmt::Display for WireType {
 }
 
 /// Where in the source a box comes from, so that a revert names the line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Loc {
-    pub line: u32,
-    pub column: u32,
-}
-
-impl Loc {
-    /// The packed form passed to the runtime: `line << 32 | column`.
-    pub fn packed(self) -> u64 {
-        (u64::from(self.line) << 32) | u64::from(self.column)
-    }
-}
-
-impl From<mesh_runtime::Loc> for Loc {
-    fn from(loc: mesh_runtime::Loc) -> Loc {
-        Loc {
-            line: loc.line,
-            column: loc.column,
-        }
-    }
-}
-
-impl From<Loc> for mesh_runtime::Loc {
-    fn from(loc: Loc) -> mesh_runtime::Loc {
-        mesh_runtime::Loc::new(loc.line, loc.column)
-    }
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+pub use mesh_core::Loc;
 
 /// An amount in base units, computed when the bundle runs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -256,23 +224,8 @@ pub enum Op {
     },
 }
 
-/// Who an approval lets spend a token.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Spender {
-    /// A protocol (a lender, or an exchange's router or pairs).
-    Protocol(String),
-    /// The bridge of this kind leaving the transaction's chain.
-    Bridge(BridgeKind),
-}
-
-impl fmt::Display for Spender {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Spender::Protocol(p) => f.write_str(p),
-            Spender::Bridge(kind) => write!(f, "bridge {kind}"),
-        }
-    }
-}
+/// Who an approval lets spend a token: a protocol, by name, or a bridge.
+pub type Spender = mesh_core::Spender<String>;
 
 /// A generator with its source location.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,9 +235,9 @@ pub struct Node {
 }
 
 /// Who sends a transaction.
-pub use mesh_runtime::gas::Sender;
+pub use mesh_core::Sender;
 /// The constraints a bundle is judged on when it finishes.
-pub use mesh_runtime::{Constraint, Constraints};
+pub use mesh_core::{Constraint, Constraints};
 
 /// A morphism, built from generators by composition, tensor and grouping.
 #[derive(Clone, Debug, PartialEq, Eq)]

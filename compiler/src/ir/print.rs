@@ -1,8 +1,7 @@
 //! The IR's text form (`--emit ir`): one box per line, in program order,
 //! each produced wire with its type, each box with its source location.
 
-use super::{Constraint, Loc, Node, Op, Program, Term, Value, Wire};
-use mesh_runtime::Invariant;
+use super::{Constraint, Node, Op, Program, Term, Value, Wire};
 use std::fmt::{self, Write as _};
 
 impl fmt::Display for Value {
@@ -40,11 +39,9 @@ impl fmt::Display for Program {
                         token,
                         amount,
                     } => format!("min_balance {amount} {token} on {chain}"),
-                    Constraint::Invariant(Invariant::ConstantProduct) => {
-                        "invariant constant_product".to_string()
-                    }
+                    Constraint::Invariant(invariant) => format!("invariant {}", invariant.as_str()),
                 };
-                let _ = writeln!(out, "    {text}    @{}", Loc::from(*loc));
+                let _ = writeln!(out, "    {text}    @{}", loc);
             }
         }
         f.write_str(&out)

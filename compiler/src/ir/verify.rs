@@ -416,7 +416,7 @@ impl Verifier<'_> {
                         outs.len()
                     ));
                 }
-                if *route == mesh_runtime::BridgeKind::Htlb {
+                if *route == mesh_core::BridgeKind::Htlb {
                     return mismatch("an htlb route cannot carry a shared message".to_string());
                 }
                 let (from, _) = funds(inputs[0])?;

@@ -1,14 +1,11 @@
 //! Lowering: a checked bundle ([`CheckedBundle`]) becomes an IR
-//! [`Program`] at one optimisation level (docs/ir.md, docs/optimiser.md).
-//!
-//! - `-O0`, as a user runs the bundle by hand: every action is its own
-//!   wallet transaction, preceded by an approval transaction when it hands
-//!   a token to a protocol or bridge; loans are ordinary borrows; an
-//!   unpinned bridge takes its most trusted route. An `on` block is a nested
-//!   sequence, so that the optimiser sees where one statement sequence ends.
-//! - `-O` is the `-O0` lowering followed by the optimiser's pipeline
-//!   ([`crate::opt`]): executor transactions, flash loans, fused swaps,
-//!   cancelled round trips, and the searched bridge routes.
+//! [`Program`] as a user runs it by hand, the `-O0` form (docs/ir.md):
+//! every action is its own wallet transaction, preceded by an approval
+//! transaction when it hands a token to a protocol or bridge; loans are
+//! ordinary borrows; an unpinned bridge takes its most trusted route. An
+//! `on` block is a nested sequence, so that the optimiser sees where one
+//! statement sequence ends. `-O` is this form rewritten by the optimiser;
+//! the pipeline ([`crate::pipeline`]) runs one after the other.
 //!
 //! Holdings become wires: one live `Funds(chain, token)` wire per holding,
 //! split to spend part of it, merged when funds arrive; `all T` spends the
@@ -16,20 +13,19 @@
 //! produced.
 
 use crate::check::{
-    AmountExpr, CheckedBundle, Node, OptLevel, ResolvedAmount, ResolvedBlock, Step, StepKind,
+    AmountExpr, CheckedBundle, Node, ResolvedAmount, ResolvedBlock, Step, StepKind,
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
     self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
 };
-use crate::opt;
+use mesh_core::{Invariant, Registry};
 use mesh_grammar::{ast, Span};
-use mesh_runtime::{GasSchedule, Invariant, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A bundle the lowering cannot handle: the checker should have rejected
-/// it, so this is a compiler bug, reported as such.
+/// it, so this is a compiler bug (the pipeline reports it as such).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LowerError {
     pub message: String,
@@ -37,23 +33,11 @@ pub struct LowerError {
 
 impl fmt::Display for LowerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "internal compiler error: {} (please report this bug with the bundle that caused it)",
-            self.message
-        )
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for LowerError {}
-
-impl From<ir::VerifyError> for LowerError {
-    fn from(e: ir::VerifyError) -> LowerError {
-        LowerError {
-            message: format!("the lowered IR is ill-formed: {e}"),
-        }
-    }
-}
 
 fn bug<T>(message: impl Into<String>) -> Result<T, LowerError> {
     Err(LowerError {
@@ -72,76 +56,6 @@ pub struct Input<'a> {
     pub registry: &'a Registry,
 }
 
-impl<'a> Input<'a> {
-    /// What the lowering reads for one checked bundle of an analysed source:
-    /// the source, the bundle's syntax tree and the registry it was checked
-    /// against.
-    pub fn new(
-        source: &'a str,
-        analysis: &'a crate::driver::Analysis,
-        bundle: &CheckedBundle,
-    ) -> Input<'a> {
-        Input {
-            source,
-            ast: find_ast(&analysis.parsed.file, bundle),
-            registry: &analysis.checked.registry,
-        }
-    }
-}
-
-/// Lowers one checked bundle (which must have no errors) at `level`. In
-/// debug builds the result is verified (after the lowering and after every
-/// pass); [`lower_verified`] always is.
-pub fn lower(
-    bundle: &CheckedBundle,
-    input: &Input<'_>,
-    level: OptLevel,
-) -> Result<Program, LowerError> {
-    lower_checked(bundle, input, level, cfg!(debug_assertions))
-}
-
-/// Lowers and always runs the verifier.
-pub fn lower_verified(
-    bundle: &CheckedBundle,
-    input: &Input<'_>,
-    level: OptLevel,
-) -> Result<Program, LowerError> {
-    lower_checked(bundle, input, level, true)
-}
-
-fn lower_checked(
-    bundle: &CheckedBundle,
-    input: &Input<'_>,
-    level: OptLevel,
-    verify: bool,
-) -> Result<Program, LowerError> {
-    let lowered = lower_o0(bundle, input)?;
-    if verify {
-        ir::verify(&lowered.program)?;
-    }
-    match level {
-        OptLevel::O0 => Ok(lowered.program),
-        OptLevel::O => {
-            let schedule = GasSchedule::standard();
-            let cx = lowered.context(input.registry, &schedule);
-            let result = if verify {
-                opt::optimise_verified(lowered.program.clone(), &cx)
-            } else {
-                opt::optimise(lowered.program.clone(), &cx)
-            };
-            result.map(|o| o.program).map_err(LowerError::from)
-        }
-    }
-}
-
-impl From<opt::OptError> for LowerError {
-    fn from(e: opt::OptError) -> LowerError {
-        LowerError {
-            message: format!("the optimiser failed: {e}"),
-        }
-    }
-}
-
 /// The `-O0` lowering of a bundle and what the optimiser needs besides it.
 #[derive(Clone, Debug)]
 pub struct Lowered {
@@ -150,23 +64,9 @@ pub struct Lowered {
     pub pinned: BTreeSet<Wire>,
 }
 
-impl Lowered {
-    /// The optimiser's context for this lowering.
-    pub fn context<'a>(
-        &'a self,
-        registry: &'a Registry,
-        schedule: &'a GasSchedule,
-    ) -> opt::Context<'a> {
-        opt::Context {
-            registry,
-            schedule,
-            pinned: &self.pinned,
-        }
-    }
-}
-
-/// The `-O0` lowering, unverified, with the pinned bridges.
-pub fn lower_o0(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, LowerError> {
+/// The `-O0` lowering of a bundle that has no errors, unverified, with the
+/// pinned bridges.
+pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, LowerError> {
     if bundle.has_errors {
         return bug(format!(
             "bundle `{}` has errors and cannot be lowered",
@@ -655,7 +555,7 @@ impl Lowerer<'_> {
                         token: m.token.clone(),
                         amount: m.base_units,
                     },
-                    self.loc(m.span).into(),
+                    self.loc(m.span),
                 );
             }
             for _ in &resolved.invariants {
@@ -666,7 +566,7 @@ impl Lowerer<'_> {
         let mut seen_deadline = false;
         let mut seen_gas = false;
         for item in &items.items {
-            let loc: mesh_runtime::Loc = self.loc(item.span).into();
+            let loc = self.loc(item.span);
             let constraint = match &item.kind {
                 ast::ConstraintKind::Deadline(_) if !seen_deadline => {
                     seen_deadline = true;
@@ -697,28 +597,5 @@ impl Lowerer<'_> {
             }
         }
         out
-    }
-}
-
-/// The syntax tree of a checked bundle, found by its span.
-pub fn find_ast<'a>(file: &'a ast::File, bundle: &CheckedBundle) -> Option<&'a ast::Bundle> {
-    file.items.iter().find_map(|item| match item {
-        ast::Item::Bundle(b) if b.span == bundle.span || b.name.name == bundle.name => Some(b),
-        _ => None,
-    })
-}
-
-/// Applies the file's `token` declarations to a world's registry, so that
-/// the runtime knows the tokens the checker knew (a declaration the world
-/// contradicts is left out: the bundle then reverts naming the token).
-pub fn declare_tokens(file: &ast::File, registry: &mut Registry) {
-    for item in &file.items {
-        if let ast::Item::Token(decl) = item {
-            let Ok(decimals) = decl.decimals.text.replace('_', "").parse::<u32>() else {
-                continue;
-            };
-            let address = decl.address.as_ref().map(|a| a.text.as_str());
-            let _ = registry.declare_token(&decl.symbol.name, decimals, address);
-        }
     }
 }

@@ -8,7 +8,7 @@
 use super::convert;
 use super::document::Documents;
 use super::vocabulary::{bridge_kind_doc, INVARIANTS, KEYWORDS};
-use crate::driver::Analysis;
+use crate::pipeline::Analysis;
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, Documentation,
 };

@@ -4,7 +4,7 @@
 use super::convert;
 use crate::check::CheckOptions;
 use crate::diagnostic::LineIndex;
-use crate::driver::{analyse, Analysis};
+use crate::pipeline::{analyse, Analysis};
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use mesh_runtime::Registry;
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 //! `lsp-types` (the protocol's structures), and answers every message on one
 //! thread, in the order they arrive, so what a client sees never depends on
 //! timing. Every change to a document re-runs the same front end as
-//! `meshc check` ([`crate::driver::analyse`]); the features read what that run
+//! `meshc check` ([`crate::pipeline::analyse`]); the features read what that run
 //! learnt: its diagnostics, its syntax tree and the checker's facts.
 //!
 //! Module map: `server` is the main loop (initialisation, dispatch, shutdown,

@@ -17,7 +17,7 @@
 use super::walk::values_read;
 use super::{Context, OptError};
 use crate::ir::{Node, Op, Program, Sender, Term, Wire, WireType};
-use mesh_runtime::BridgeKind;
+use mesh_core::BridgeKind;
 
 pub const NAME: &str = "bridge-batching";
 

@@ -95,7 +95,7 @@ fn find(program: &Program) -> Option<Found> {
 }
 
 /// `(route, input, output)` of a bridge box.
-fn bridge(term: &Term) -> Option<(mesh_runtime::BridgeKind, Wire, Wire)> {
+fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
     match term {
         Term::Gen(Node {
             op: Op::Bridge { route, input, out },

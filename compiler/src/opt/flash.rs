@@ -6,7 +6,7 @@
 
 use super::{Context, OptError};
 use crate::ir::{Op, Program, Sender, Term, Wire};
-use mesh_runtime::Registry;
+use mesh_core::Registry;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const NAME: &str = "flash-loans";

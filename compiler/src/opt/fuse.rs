@@ -16,7 +16,7 @@
 use super::walk::values_read;
 use super::{approvals, Context, OptError};
 use crate::ir::{Node, Op, Program, Sender, Term, Value};
-use mesh_runtime::world::Exchange;
+use mesh_core::registry::pair_tokens;
 use std::collections::BTreeSet;
 
 pub const NAME: &str = "swap-fusion";
@@ -121,7 +121,7 @@ fn distinct_pairs(first: &[String], second: &[String]) -> bool {
     let mut seen = BTreeSet::new();
     joined
         .windows(2)
-        .all(|w| w[0] != w[1] && seen.insert(Exchange::pair_key(w[0], w[1])))
+        .all(|w| w[0] != w[1] && seen.insert(pair_tokens(w[0], w[1])))
 }
 
 fn fuse_at(body: &mut Vec<Term>, i: usize, j: usize) {

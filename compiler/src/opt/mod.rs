@@ -34,7 +34,6 @@ pub mod approvals;
 pub mod bridge_batch;
 pub mod bridge_merge;
 pub mod cancel;
-pub mod figures;
 pub mod flash;
 pub mod fuse;
 pub mod group;
@@ -45,7 +44,7 @@ pub mod route;
 mod walk;
 
 use crate::ir::{self, gas, Program, Wire};
-use mesh_runtime::{GasSchedule, Registry};
+use mesh_core::{GasSchedule, Registry};
 use std::collections::BTreeSet;
 use std::fmt;
 

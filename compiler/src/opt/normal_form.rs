@@ -49,7 +49,7 @@ fn flatten(term: Term) -> Vec<Term> {
 mod tests {
     use super::*;
     use crate::ir::{Loc, Node, Op, Sender, Value, Wire, WireType};
-    use mesh_runtime::{GasSchedule, Registry};
+    use mesh_core::{GasSchedule, Registry};
 
     fn input(wire: u32) -> Term {
         Term::Gen(Node {

@@ -11,7 +11,7 @@
 use super::walk::for_each_node;
 use super::{approvals, Context, OptError};
 use crate::ir::{gas, Constraint, Op, Program, Wire};
-use mesh_runtime::registry::{BridgeKind, RouteInfo};
+use mesh_core::registry::{BridgeKind, RouteInfo};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 

@@ -8,9 +8,8 @@
 
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::driver::analyse;
 use meshc::ir::{Constraint, Program};
-use meshc::lower::{self, Input};
+use meshc::pipeline::analyse;
 use proptest::prelude::*;
 
 /// The examples of `examples/` (not its `rejected/` folder), sorted by path.
@@ -300,9 +299,8 @@ pub fn lowered(source: &str) -> Option<(Program, Program)> {
         return None;
     }
     let bundle = analysis.checked.bundles.first()?;
-    let input = Input::new(source, &analysis, bundle);
-    let o0 = lower::lower_verified(bundle, &input, OptLevel::O0).ok()?;
-    let o = match lower::lower_verified(bundle, &input, OptLevel::O) {
+    let o0 = analysis.lower_verified(bundle, OptLevel::O0).ok()?;
+    let o = match analysis.lower_verified(bundle, OptLevel::O) {
         Ok(p) => p,
         Err(e) => panic!("the optimiser failed on\n{source}\n{e}"),
     };
@@ -326,8 +324,7 @@ pub fn lowered_at(source: &str, level: OptLevel) -> Option<Program> {
         return None;
     }
     let bundle = analysis.checked.bundles.first()?;
-    let input = Input::new(source, &analysis, bundle);
-    match lower::lower_verified(bundle, &input, level) {
+    match analysis.lower_verified(bundle, level) {
         Ok(p) => Some(without_time_and_gas(p)),
         Err(e) => panic!("lowering at {} failed on\n{source}\n{e}", level.flag()),
     }

@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::maths::bps_ceil;
+
 /// A chain the bundle can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainInfo {
@@ -131,18 +133,14 @@ impl RouteInfo {
     }
 }
 
-/// `ceil(amount * bps / 10_000)`, exactly, or `None` if the result does not
-/// fit (only possible for more than 10,000 bps, a fee above 100%).
-///
-/// With `amount = 10_000 q + r` the result is `q * bps + ceil(r * bps /
-/// 10_000)`, which needs no intermediate larger than the result, so a fee or
-/// premium never overflows where the amount itself fits.
-pub fn bps_ceil(amount: u128, bps: u32) -> Option<u128> {
-    let bps = u128::from(bps);
-    let whole = (amount / 10_000).checked_mul(bps)?;
-    // r < 10_000 and bps < 2^32: the product fits easily.
-    let part = ((amount % 10_000) * bps).div_ceil(10_000);
-    whole.checked_add(part)
+/// The two tokens of a constant-product pair in the pair's order: `token0`
+/// sorts before `token1` (by symbol, as Uniswap V2 sorts by address).
+pub fn pair_tokens<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 /// A chain of a registry, by its index in `Registry::chains`: what a name
@@ -176,6 +174,15 @@ fn position<T>(items: &[T], matches: impl Fn(&T) -> bool) -> Option<u32> {
         .iter()
         .position(matches)
         .and_then(|i| u32::try_from(i).ok())
+}
+
+/// A `token SYMBOL decimals N [at ADDRESS]` declaration of a source file,
+/// which extends the registry a bundle is checked and run against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenDeclaration {
+    pub symbol: String,
+    pub decimals: u32,
+    pub address: Option<String>,
 }
 
 /// Why a token declaration could not extend the registry.
@@ -345,6 +352,30 @@ impl Registry {
         }
     }
 
+    /// Every chain with its id, in the registry's order.
+    pub fn chains_with_ids(&self) -> impl Iterator<Item = (ChainId, &ChainInfo)> {
+        self.chains
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((ChainId(u32::try_from(i).ok()?), c)))
+    }
+
+    /// Every token with its id, in the registry's order.
+    pub fn tokens_with_ids(&self) -> impl Iterator<Item = (TokenId, &TokenInfo)> {
+        self.tokens
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((TokenId(u32::try_from(i).ok()?), t)))
+    }
+
+    /// Every protocol with its id, in the registry's order.
+    pub fn protocols_with_ids(&self) -> impl Iterator<Item = (ProtocolId, &ProtocolInfo)> {
+        self.protocols
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((ProtocolId(u32::try_from(i).ok()?), p)))
+    }
+
     /// The chain named `name`, by index.
     pub fn chain_id(&self, name: &str) -> Option<ChainId> {
         position(&self.chains, |c| c.name == name).map(ChainId)
@@ -431,6 +462,15 @@ impl Registry {
             })
     }
 
+    /// Adds a declared token ([`Registry::declare_token`]).
+    pub fn declare(&mut self, declaration: &TokenDeclaration) -> Result<(), RegistryError> {
+        self.declare_token(
+            &declaration.symbol,
+            declaration.decimals,
+            declaration.address.as_deref(),
+        )
+    }
+
     /// Adds a token declared in a source file. Declaring a token that already
     /// exists with the same decimals is allowed (it may add an address); other
     /// decimals are an error. A declared token exists on every chain.
@@ -492,34 +532,6 @@ mod tests {
         );
         assert!(r.route("base", "optimism", BridgeKind::Zk).is_none());
         assert!(r.route("polygon", "polygon", BridgeKind::Htlb).is_none());
-    }
-
-    #[test]
-    fn fees_round_up() {
-        assert_eq!(bps_ceil(10_000, 5), Some(5));
-        assert_eq!(bps_ceil(1, 5), Some(1));
-        assert_eq!(bps_ceil(0, 5), Some(0));
-        assert_eq!(bps_ceil(19_999, 5), Some(10));
-        assert_eq!(bps_ceil(20_000, 5), Some(10));
-        assert_eq!(bps_ceil(20_001, 5), Some(11));
-        // No intermediate overflow: the fee on the largest amount fits.
-        assert_eq!(bps_ceil(u128::MAX, 5), Some(u128::MAX / 2_000 + 1));
-        assert_eq!(bps_ceil(u128::MAX, 10_000), Some(u128::MAX));
-        assert_eq!(bps_ceil(u128::MAX, 20_000), None);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn bps_ceil_is_the_exact_ceiling(amount in 0u128..(u128::MAX / 10_000), bps in 0u32..=10_000) {
-            let exact = (amount * u128::from(bps)).div_ceil(10_000);
-            proptest::prop_assert_eq!(bps_ceil(amount, bps), Some(exact));
-        }
-
-        #[test]
-        fn bps_ceil_never_exceeds_the_amount(amount: u128, bps in 0u32..=10_000) {
-            let fee = bps_ceil(amount, bps);
-            proptest::prop_assert!(fee.is_some_and(|f| f <= amount));
-        }
     }
 
     #[test]

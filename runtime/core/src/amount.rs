@@ -3,15 +3,15 @@
 
 use std::fmt;
 
-/// Why a decimal string is not an amount of a token.
+/// Why a decimal text is not an amount of a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AmountError {
     /// Not digits with an optional fraction (`"1e18"`, `""`, `"1."`).
     Malformed,
     /// A leading minus sign.
     Negative,
-    /// More fractional digits than the token has decimals.
-    TooManyDecimals { decimals: u8 },
+    /// More fractional digits (`written`) than the token has decimals.
+    TooManyDecimals { written: usize, decimals: u8 },
     /// More than `u128` base units.
     TooLarge,
 }
@@ -23,7 +23,7 @@ impl fmt::Display for AmountError {
                 "is not an amount: write digits with an optional fraction, like \"2500\" or \"0.15\"",
             ),
             AmountError::Negative => f.write_str("is negative"),
-            AmountError::TooManyDecimals { decimals } => {
+            AmountError::TooManyDecimals { decimals, .. } => {
                 write!(f, "has more fractional digits than the token's {decimals} decimals")
             }
             AmountError::TooLarge => f.write_str("is too large"),
@@ -31,9 +31,10 @@ impl fmt::Display for AmountError {
     }
 }
 
-/// Parses `"2500"`, `"0.15"`, `"1_000_000"` into base units of a token with
-/// `decimals` decimals.
-pub fn parse_units(text: &str, decimals: u8) -> Result<u128, AmountError> {
+/// A decimal text's digits before and after its point, `_` separators
+/// removed: `"1_000.25"` is `("1000", "25")`. Separators stand only between
+/// digits, one at a time, as the language's number literals allow.
+pub fn split_decimal(text: &str) -> Result<(String, String), AmountError> {
     if text.starts_with('-') {
         return Err(AmountError::Negative);
     }
@@ -41,27 +42,22 @@ pub fn parse_units(text: &str, decimals: u8) -> Result<u128, AmountError> {
         Some((w, f)) => (w, Some(f)),
         None => (text, None),
     };
-    let digits_ok = |s: &str| {
+    let digit_groups = |s: &str| {
         !s.is_empty()
-            && !s.starts_with('_')
-            && !s.ends_with('_')
-            && !s.contains("__")
-            && s.chars().all(|c| c.is_ascii_digit() || c == '_')
+            && s.split('_')
+                .all(|group| !group.is_empty() && group.bytes().all(|b| b.is_ascii_digit()))
     };
-    if !digits_ok(whole) || fraction.is_some_and(|f| !digits_ok(f)) {
+    if !digit_groups(whole) || fraction.is_some_and(|f| !digit_groups(f)) {
         return Err(AmountError::Malformed);
     }
-    let fraction: String = fraction
-        .unwrap_or("")
-        .chars()
-        .filter(|&c| c != '_')
-        .collect();
-    if fraction.len() > usize::from(decimals) {
-        return Err(AmountError::TooManyDecimals { decimals });
-    }
+    let digits = |s: &str| s.chars().filter(|&c| c != '_').collect::<String>();
+    Ok((digits(whole), fraction.map(digits).unwrap_or_default()))
+}
+
+/// The value of a string of decimal digits, or `TooLarge` beyond `u128`.
+pub fn digits_value(digits: &str) -> Result<u128, AmountError> {
     let mut value: u128 = 0;
-    let padded = fraction.clone() + &"0".repeat(usize::from(decimals) - fraction.len());
-    for c in whole.chars().filter(|&c| c != '_').chain(padded.chars()) {
+    for c in digits.chars() {
         let digit = u128::from(c.to_digit(10).ok_or(AmountError::Malformed)?);
         value = value
             .checked_mul(10)
@@ -69,6 +65,21 @@ pub fn parse_units(text: &str, decimals: u8) -> Result<u128, AmountError> {
             .ok_or(AmountError::TooLarge)?;
     }
     Ok(value)
+}
+
+/// Parses `"2500"`, `"0.15"`, `"1_000_000"` into base units of a token with
+/// `decimals` decimals.
+pub fn parse_units(text: &str, decimals: u8) -> Result<u128, AmountError> {
+    let (whole, fraction) = split_decimal(text)?;
+    let room = usize::from(decimals);
+    if fraction.len() > room {
+        return Err(AmountError::TooManyDecimals {
+            written: fraction.len(),
+            decimals,
+        });
+    }
+    let padding = "0".repeat(room - fraction.len());
+    digits_value(&format!("{whole}{fraction}{padding}"))
 }
 
 /// Writes base units as whole-token units, exactly, without trailing zeros:
@@ -91,6 +102,27 @@ pub fn format_units(value: u128, decimals: u8) -> String {
     } else {
         format!("{whole}.{fraction}")
     }
+}
+
+/// Base units as a user writes them in a bundle: exact, without trailing
+/// zeros, and with `_` between groups of three digits of the whole part
+/// from five digits on (`99.95`, `190_000`, `0.0501`, `1234`).
+pub fn display_units(value: u128, decimals: u8) -> String {
+    let plain = format_units(value, decimals);
+    let (whole, fraction) = match plain.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (plain.as_str(), None),
+    };
+    let mut text = if whole.len() < 5 {
+        whole.to_string()
+    } else {
+        group_digits(whole, '_')
+    };
+    if let Some(fraction) = fraction {
+        text.push('.');
+        text.push_str(fraction);
+    }
+    text
 }
 
 /// `digits` in groups of three from the right, joined by `separator`:
@@ -128,7 +160,10 @@ mod tests {
         assert_eq!(parse_units("100.2", 18), Ok(100_200_000_000_000_000_000));
         assert_eq!(
             parse_units("0.0000001", 6),
-            Err(AmountError::TooManyDecimals { decimals: 6 })
+            Err(AmountError::TooManyDecimals {
+                written: 7,
+                decimals: 6
+            })
         );
         assert_eq!(parse_units("-1", 6), Err(AmountError::Negative));
         assert_eq!(parse_units("1.", 6), Err(AmountError::Malformed));
@@ -151,5 +186,47 @@ mod tests {
         fn format_then_parse_is_identity(v in any::<u128>(), d in 0u8..=30) {
             prop_assert_eq!(parse_units(&format_units(v, d), d), Ok(v));
         }
+    }
+
+    #[test]
+    fn literals_in_base_units() {
+        assert_eq!(parse_units("100", 18), Ok(100 * 10u128.pow(18)));
+        assert_eq!(parse_units("0.5", 6), Ok(500_000));
+        assert_eq!(parse_units("1_000.25", 2), Ok(100_025));
+        assert_eq!(parse_units("100.2", 18), Ok(100_200_000_000_000_000_000));
+        assert_eq!(
+            parse_units("0.1234567", 6),
+            Err(AmountError::TooManyDecimals {
+                written: 7,
+                decimals: 6
+            })
+        );
+        assert_eq!(
+            parse_units("1.0", 0),
+            Err(AmountError::TooManyDecimals {
+                written: 1,
+                decimals: 0
+            })
+        );
+        assert_eq!(
+            parse_units("340282366920938463463374607431768211456", 0),
+            Err(AmountError::TooLarge)
+        );
+        assert_eq!(
+            parse_units("1_000_000_000_000_000_000_000", 30),
+            Err(AmountError::TooLarge)
+        );
+        assert_eq!(parse_units("x", 3), Err(AmountError::Malformed));
+    }
+
+    #[test]
+    fn units_print_as_written() {
+        assert_eq!(display_units(99_950_000_000_000_000_000, 18), "99.95");
+        assert_eq!(display_units(190_000_000_000, 6), "190_000");
+        assert_eq!(display_units(5_000_000, 6), "5");
+        assert_eq!(display_units(1234, 0), "1234");
+        assert_eq!(display_units(1_000_000_000, 0), "1_000_000_000");
+        assert_eq!(display_units(50_100_000_000_000_000, 18), "0.0501");
+        assert_eq!(display_units(0, 18), "0");
     }
 }

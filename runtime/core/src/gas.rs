@@ -4,29 +4,8 @@
 //! sequence of calls, and a compiler can compute it statically with the
 //! same schedule (see `GasSchedule::call_cost`).
 
+pub use crate::account::Sender;
 use crate::registry::RouteInfo;
-
-/// Who sends a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sender {
-    /// The user's own account: one call per transaction, router-style
-    /// protocol entry points, and the called contract is warm (it is the
-    /// transaction's `to`, EIP-2929).
-    Wallet,
-    /// The user's smart-wallet executor: any number of inner calls, each with
-    /// a dispatch overhead and an account access, direct (pair-level) swaps,
-    /// flash loans, approvals held for the rest of the bundle.
-    Executor,
-}
-
-impl Sender {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sender::Wallet => "wallet",
-            Sender::Executor => "executor",
-        }
-    }
-}
 
 /// The gas schedule. Every row is documented, with its source, in
 /// docs/gas.md; never tune a row to flatter a result.

@@ -2,11 +2,11 @@
 //! the benchmark tabulates, and the tests compare with what the runtime
 //! meters.
 
-use super::{optimum, PassReport};
+use super::{Analysis, InternalError};
 use crate::check::CheckedBundle;
 use crate::ir::{gas, Program};
-use crate::lower::{self, Input, LowerError};
-use mesh_runtime::GasSchedule;
+use crate::opt::{optimum, PassReport};
+use mesh_core::GasSchedule;
 
 /// Gas and blocks at `-O0` and `-O`, per pass, and the optimum.
 #[derive(Clone, Debug)]
@@ -51,18 +51,22 @@ fn percent(part: u64, whole: u64) -> f64 {
     }
 }
 
-/// Lowers `bundle` at `-O0`, runs the pipeline (verified after every pass)
-/// and the optimum's search, and measures both programs with the standard
-/// schedule.
-pub fn figures(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Figures, LowerError> {
-    let lowered = lower::lower_o0(bundle, input)?;
-    crate::ir::verify(&lowered.program)?;
+/// Lowers `bundle` at `-O0`, runs the optimiser (verified after every
+/// pass) and the optimum's search, and measures both programs with the
+/// standard schedule.
+pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, InternalError> {
+    let registry = &analysis.checked.registry;
+    let lowered = analysis.lower_o0(bundle)?;
     let schedule = GasSchedule::standard();
-    let cx = lowered.context(input.registry, &schedule);
-    let optimised = super::optimise_verified(lowered.program.clone(), &cx)?;
+    let optimised = super::optimise(&lowered, registry, true)?;
+    let cx = crate::opt::Context {
+        registry,
+        schedule: &schedule,
+        pinned: &lowered.pinned,
+    };
     let gas_optimum = optimum::optimum(&lowered.program, &cx)?;
     let measure = |p: &Program| {
-        gas::cost(p, input.registry, &schedule).map_err(|e| LowerError {
+        gas::cost(p, registry, &schedule).map_err(|e| InternalError {
             message: e.to_string(),
         })
     };

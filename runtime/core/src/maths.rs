@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use crate::registry::bps_ceil;
 use crate::u256::U256;
 
 /// Why a formula has no answer.
@@ -30,7 +29,7 @@ impl fmt::Display for MathError {
             MathError::InsufficientInput => "insufficient input amount (zero)",
             MathError::InsufficientOutput => "insufficient output amount (zero)",
             MathError::InsufficientLiquidity => "insufficient liquidity in the pair",
-            MathError::Overflow => "arithmetic overflow",
+            MathError::Overflow => crate::revert::reason::OVERFLOW,
             MathError::BadFee => "the fee is 100% or more",
         })
     }
@@ -38,6 +37,20 @@ impl fmt::Display for MathError {
 
 /// Basis points in one: fees and premiums are over 10,000.
 pub const BPS: u128 = 10_000;
+
+/// `ceil(amount * bps / 10_000)`, exactly, or `None` if the result does not
+/// fit (only possible for more than 10,000 bps, a fee above 100%).
+///
+/// With `amount = 10_000 q + r` the result is `q * bps + ceil(r * bps /
+/// 10_000)`, which needs no intermediate larger than the result, so a fee or
+/// premium never overflows where the amount itself fits.
+pub fn bps_ceil(amount: u128, bps: u32) -> Option<u128> {
+    let bps = u128::from(bps);
+    let whole = (amount / 10_000).checked_mul(bps)?;
+    // r < 10_000 and bps < 2^32: the product fits easily.
+    let part = ((amount % 10_000) * bps).div_ceil(10_000);
+    whole.checked_add(part)
+}
 
 fn fee_factor(fee_bps: u32) -> Result<u128, MathError> {
     BPS.checked_sub(u128::from(fee_bps))
@@ -198,5 +211,33 @@ mod tests {
         );
         // No intermediate overflow: the premium on the largest amount is exact.
         assert_eq!(premium(u128::MAX, 5), Ok(u128::MAX / 2_000 + 1));
+    }
+
+    #[test]
+    fn fees_round_up() {
+        assert_eq!(bps_ceil(10_000, 5), Some(5));
+        assert_eq!(bps_ceil(1, 5), Some(1));
+        assert_eq!(bps_ceil(0, 5), Some(0));
+        assert_eq!(bps_ceil(19_999, 5), Some(10));
+        assert_eq!(bps_ceil(20_000, 5), Some(10));
+        assert_eq!(bps_ceil(20_001, 5), Some(11));
+        // No intermediate overflow: the fee on the largest amount fits.
+        assert_eq!(bps_ceil(u128::MAX, 5), Some(u128::MAX / 2_000 + 1));
+        assert_eq!(bps_ceil(u128::MAX, 10_000), Some(u128::MAX));
+        assert_eq!(bps_ceil(u128::MAX, 20_000), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bps_ceil_is_the_exact_ceiling(amount in 0u128..(u128::MAX / 10_000), bps in 0u32..=10_000) {
+            let exact = (amount * u128::from(bps)).div_ceil(10_000);
+            proptest::prop_assert_eq!(bps_ceil(amount, bps), Some(exact));
+        }
+
+        #[test]
+        fn bps_ceil_never_exceeds_the_amount(amount: u128, bps in 0u32..=10_000) {
+            let fee = bps_ceil(amount, bps);
+            proptest::prop_assert!(fee.is_some_and(|f| f <= amount));
+        }
     }
 }

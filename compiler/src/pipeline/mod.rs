@@ -1,0 +1,287 @@
+//! The pipeline: the one place that runs the compiler's stages in order,
+//! for every command, bench, test and the language server.
+//!
+//! ```text
+//!  source ─ syntax ─ check ─┬─ rule 8 (deadline, max_gas on the lowering) ─► Analysis
+//!                           └─ lower (-O0) ─ verify ─ opt (-O) ─ verify ──► Program
+//! ```
+//!
+//! [`analyse`] parses and checks a file and judges rule 8 on the lowering
+//! at the level in force ([`rule8`]); [`Analysis::lower`] lowers one of its
+//! bundles at a level, running the optimiser for `-O`; [`figures`] measures
+//! both levels for `meshc gas`. Each stage below knows nothing of the ones
+//! above it: `lower` does not know the optimiser, the optimiser does not
+//! know the lowering, and neither knows this module.
+
+pub mod figures;
+mod rule8;
+
+pub use crate::level::OptLevel;
+pub use figures::Figures;
+
+use crate::check::{self, CheckOptions, Checked, CheckedBundle};
+use crate::diagnostic::{self, Diagnostic};
+use crate::ir::{self, Program};
+use crate::lower::{self, Input, LowerError, Lowered};
+use crate::opt::{self, OptError, Optimised};
+use mesh_core::{GasSchedule, Registry};
+use mesh_grammar::{ast, Item, Parsed, Span, SyntaxErrorKind};
+use std::fmt;
+
+/// A stage failed on a bundle the checker accepted: a compiler bug,
+/// reported as such, with the stage's own message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InternalError {
+    pub message: String,
+}
+
+impl fmt::Display for InternalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "internal compiler error: {} (please report this bug with the bundle that caused it)",
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for InternalError {}
+
+impl From<LowerError> for InternalError {
+    fn from(e: LowerError) -> InternalError {
+        InternalError { message: e.message }
+    }
+}
+
+impl From<ir::VerifyError> for InternalError {
+    fn from(e: ir::VerifyError) -> InternalError {
+        InternalError {
+            message: format!("the lowered IR is ill-formed: {e}"),
+        }
+    }
+}
+
+impl From<OptError> for InternalError {
+    fn from(e: OptError) -> InternalError {
+        InternalError {
+            message: format!("the optimiser failed: {e}"),
+        }
+    }
+}
+
+/// Everything the front end learnt about one source file.
+pub struct Analysis {
+    /// The text analysed.
+    pub source: String,
+    pub parsed: Parsed,
+    pub checked: Checked,
+    /// Syntax and checker diagnostics together, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses and checks `source` against `registry`, and judges each bundle's
+/// `deadline` and `max_gas` on its lowering at `options.level`.
+///
+/// A bundle that has a syntax error is not checked: the checker would only
+/// guess at what was meant and report knock-on errors. Every other bundle of
+/// the file is, so one run still reports every independent problem.
+pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
+    let (parsed, mut diagnostics) = crate::syntax::parse(source);
+    let checked = check::check(&parsed.file, registry, options);
+
+    let broken: Vec<Span> = parsed
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Bundle(bundle) => Some(bundle.span),
+            Item::Token(_) | Item::Error(_) => None,
+        })
+        .filter(|bundle| {
+            parsed.errors.iter().any(|e| {
+                // A file that ends inside a bundle is parsed as if it were
+                // closed there; its end-of-file error sits at its very end.
+                let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
+                    && e.span.start == bundle.end;
+                bundle.start <= e.span.start && (e.span.start < bundle.end || at_end)
+            })
+        })
+        .collect();
+    diagnostics.extend(
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                !broken
+                    .iter()
+                    .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
+            })
+            .cloned(),
+    );
+    let mut analysis = Analysis {
+        source: source.to_string(),
+        parsed,
+        checked,
+        diagnostics,
+    };
+    rule8::judge(&mut analysis, options.level);
+    diagnostic::sort(&mut analysis.diagnostics);
+    analysis
+}
+
+/// Why no bundle of an analysed file could be chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChooseError {
+    /// The file has no bundle of that name.
+    NoSuchBundle { wanted: String, names: Vec<String> },
+    /// The file holds no bundle at all.
+    NoBundle,
+    /// The file holds several, and none was named.
+    Several { names: Vec<String> },
+}
+
+impl ChooseError {
+    /// The message, for the file named `file`.
+    pub fn message(&self, file: &str) -> String {
+        match self {
+            ChooseError::NoSuchBundle { wanted, names } => {
+                format!(
+                    "{file} has no bundle `{wanted}`; it has: {}",
+                    names.join(", ")
+                )
+            }
+            ChooseError::NoBundle => format!("{file} holds no bundle"),
+            ChooseError::Several { names } => format!(
+                "{file} holds {} bundles ({}); choose one with --bundle NAME",
+                names.len(),
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+impl Analysis {
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// The bundle named `wanted`, or the file's only bundle.
+    pub fn bundle(&self, wanted: Option<&str>) -> Result<&CheckedBundle, ChooseError> {
+        let bundles = &self.checked.bundles;
+        let names = || bundles.iter().map(|b| b.name.clone()).collect();
+        match wanted {
+            Some(w) => {
+                bundles
+                    .iter()
+                    .find(|b| b.name == w)
+                    .ok_or_else(|| ChooseError::NoSuchBundle {
+                        wanted: w.to_string(),
+                        names: names(),
+                    })
+            }
+            None => match bundles.as_slice() {
+                [one] => Ok(one),
+                [] => Err(ChooseError::NoBundle),
+                _ => Err(ChooseError::Several { names: names() }),
+            },
+        }
+    }
+
+    /// The syntax tree of one of the file's checked bundles.
+    pub fn syntax_of(&self, bundle: &CheckedBundle) -> Option<&ast::Bundle> {
+        find_ast(&self.parsed.file, bundle)
+    }
+
+    /// What the lowering reads for `bundle`.
+    fn input<'a>(&'a self, bundle: &CheckedBundle) -> Input<'a> {
+        Input {
+            source: &self.source,
+            ast: self.syntax_of(bundle),
+            registry: &self.checked.registry,
+        }
+    }
+
+    /// The `-O0` lowering of `bundle`, verified.
+    pub fn lower_o0(&self, bundle: &CheckedBundle) -> Result<Lowered, InternalError> {
+        let lowered = lower::lower(bundle, &self.input(bundle))?;
+        ir::verify(&lowered.program)?;
+        Ok(lowered)
+    }
+
+    /// `bundle` (which must have no errors) lowered at `level`. In debug
+    /// builds the program is verified after the lowering and after every
+    /// pass of the optimiser; [`Analysis::lower_verified`] always is.
+    pub fn lower(&self, bundle: &CheckedBundle, level: OptLevel) -> Result<Program, InternalError> {
+        self.lower_at(bundle, level, cfg!(debug_assertions))
+    }
+
+    /// As [`Analysis::lower`], always verified.
+    pub fn lower_verified(
+        &self,
+        bundle: &CheckedBundle,
+        level: OptLevel,
+    ) -> Result<Program, InternalError> {
+        self.lower_at(bundle, level, true)
+    }
+
+    fn lower_at(
+        &self,
+        bundle: &CheckedBundle,
+        level: OptLevel,
+        verify: bool,
+    ) -> Result<Program, InternalError> {
+        let lowered = lower::lower(bundle, &self.input(bundle))?;
+        if verify {
+            ir::verify(&lowered.program)?;
+        }
+        match level {
+            OptLevel::O0 => Ok(lowered.program),
+            OptLevel::O => Ok(optimise(&lowered, &self.checked.registry, verify)?.program),
+        }
+    }
+
+    /// Adds the file's `token` declarations to a world's registry, so that
+    /// a run knows the tokens the checker knew (a declaration the registry
+    /// refuses is left out: the bundle then reverts naming the token).
+    pub fn declare_tokens(&self, registry: &mut Registry) {
+        for declaration in &self.checked.declarations {
+            let _ = registry.declare(declaration);
+        }
+    }
+}
+
+/// Runs the optimiser on a `-O0` lowering, with the standard gas schedule;
+/// with `verify`, the verifier runs after every pass.
+pub fn optimise(
+    lowered: &Lowered,
+    registry: &Registry,
+    verify: bool,
+) -> Result<Optimised, OptError> {
+    let schedule = GasSchedule::standard();
+    let cx = opt::Context {
+        registry,
+        schedule: &schedule,
+        pinned: &lowered.pinned,
+    };
+    if verify {
+        opt::optimise_verified(lowered.program.clone(), &cx)
+    } else {
+        opt::optimise(lowered.program.clone(), &cx)
+    }
+}
+
+/// The syntax tree of a checked bundle, found by its span.
+fn find_ast<'a>(file: &'a ast::File, bundle: &CheckedBundle) -> Option<&'a ast::Bundle> {
+    file.items.iter().find_map(|item| match item {
+        ast::Item::Bundle(b) if b.span == bundle.span || b.name.name == bundle.name => Some(b),
+        _ => None,
+    })
+}

@@ -1,0 +1,153 @@
+//! Rule 8 judged on the lowering: `deadline` (E0801) and `max_gas` (E0802)
+//! at the level in force.
+//!
+//! The checker's time model counts blocks statement by statement; that
+//! count is exact at `-O0` and an upper bound at `-O`, where the optimiser
+//! may join and parallelise independent steps. So only a bundle the model
+//! already finds late can change: those are lowered and judged again on
+//! the blocks the lowering takes. `max_gas` can only be judged on a
+//! lowering: its static gas is exactly what the runtime meters.
+
+use super::{Analysis, OptLevel};
+use crate::check::{self, CheckedBundle};
+use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::ir::gas::{self, Cost};
+use mesh_core::amount::thousands;
+use mesh_core::GasSchedule;
+use mesh_grammar::ast::ConstraintKind;
+use mesh_grammar::Span;
+
+/// Judges every bundle of `analysis` at `level`.
+pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
+    let only_deadlines = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .all(|d| d.code == Code::DeadlineMissed);
+    if only_deadlines {
+        deadlines(analysis, level);
+    }
+    if !analysis.has_errors() {
+        let exceeded = gas_limits(analysis, level);
+        analysis.diagnostics.extend(exceeded);
+    }
+}
+
+/// The span of the first constraint of `bundle` that `is` picks.
+fn constraint_span(
+    analysis: &Analysis,
+    bundle: &CheckedBundle,
+    is: fn(&ConstraintKind) -> bool,
+) -> Option<Span> {
+    analysis
+        .syntax_of(bundle)
+        .and_then(|a| a.constraints.as_ref())
+        .and_then(|c| c.items.iter().find(|i| is(&i.kind)))
+        .map(|c| c.span)
+}
+
+/// The static cost of `bundle` lowered at `level`, when it lowers.
+fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) -> Option<Cost> {
+    let program = analysis.lower(bundle, level).ok()?;
+    gas::cost(
+        &program,
+        &analysis.checked.registry,
+        &GasSchedule::standard(),
+    )
+    .ok()
+}
+
+/// E0801 judged on the blocks the lowering takes, for each bundle whose
+/// only errors are the time model's E0801 (the caller makes sure of that).
+/// The checker's E0801 stands for a bundle that does not lower.
+fn deadlines(analysis: &mut Analysis, level: OptLevel) {
+    // Where the checker's E0801s point: few, so each bundle looks them up.
+    let late: Vec<usize> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::DeadlineMissed)
+        .map(|d| d.primary.span.start)
+        .collect();
+    if late.is_empty() {
+        return;
+    }
+    for index in 0..analysis.checked.bundles.len() {
+        let Some(deadline) = analysis.checked.bundles[index].constraints.deadline else {
+            continue;
+        };
+        let span_of = analysis.checked.bundles[index].span;
+        if !late
+            .iter()
+            .any(|&at| span_of.start <= at && at < span_of.end)
+        {
+            continue;
+        }
+        // Its only errors are the time model's E0801: it lowers as it is.
+        let mut bundle = analysis.checked.bundles[index].clone();
+        bundle.has_errors = false;
+        let bundle = &bundle;
+        let blocks_at = |level| lowered_cost(analysis, bundle, level).map(|c| c.blocks);
+        let Some(blocks) = blocks_at(level) else {
+            continue;
+        };
+        let optimised = match level {
+            OptLevel::O => Some(blocks),
+            OptLevel::O0 => blocks_at(OptLevel::O),
+        };
+        let Some(optimised) = optimised else {
+            continue;
+        };
+        let is_deadline = |k: &ConstraintKind| matches!(k, ConstraintKind::Deadline(_));
+        let Some(span) = constraint_span(analysis, bundle, is_deadline) else {
+            continue;
+        };
+        analysis.diagnostics.retain(|d| {
+            !(d.code == Code::DeadlineMissed
+                && bundle.span.start <= d.primary.span.start
+                && d.primary.span.start < bundle.span.end)
+        });
+        let missed = check::deadline_missed(deadline, span, level, &bundle.body, blocks, optimised);
+        if let Some(slot) = analysis.checked.bundles.get_mut(index) {
+            slot.has_errors = missed.is_some();
+        }
+        analysis.diagnostics.extend(missed);
+    }
+}
+
+/// E0802 for every bundle whose `max_gas` is below the gas its lowering
+/// costs, computed statically exactly as the runtime meters it.
+fn gas_limits(analysis: &Analysis, level: OptLevel) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for bundle in &analysis.checked.bundles {
+        let Some(limit) = bundle.constraints.max_gas else {
+            continue;
+        };
+        let Some(cost) = lowered_cost(analysis, bundle, level) else {
+            continue;
+        };
+        let total = cost.total();
+        if total <= limit {
+            continue;
+        }
+        let is_max_gas = |k: &ConstraintKind| matches!(k, ConstraintKind::MaxGas(_));
+        let span = constraint_span(analysis, bundle, is_max_gas).unwrap_or(bundle.span);
+        out.push(
+            Diagnostic::error(
+                Code::GasLimitExceeded,
+                format!(
+                    "the bundle uses {} gas at {}, more than its max_gas of {}",
+                    thousands(total),
+                    level.flag(),
+                    thousands(limit)
+                ),
+                Label::new(span, format!("{} gas are needed", thousands(total))),
+            )
+            .with_hint(format!(
+                "as lowered at {}: {}",
+                level.flag(),
+                cost.breakdown()
+            )),
+        );
+    }
+    out
+}
