@@ -4,8 +4,8 @@
 //! this module says it to the user: every message, label and hint for a
 //! lexical or syntax error lives here.
 
+use mesh_core::amount::group_digits;
 use mesh_grammar::{ErrorContext, Parsed, Span, SyntaxError, SyntaxErrorKind, TokenKind};
-use mesh_runtime::amount::group_digits;
 
 use crate::diagnostic::{Code, Diagnostic, Label};
 

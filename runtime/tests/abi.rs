@@ -242,21 +242,46 @@ fn names_are_resolved_in_each_runs_own_world() {
 }
 
 #[test]
-fn the_symbol_table_is_complete_and_documented() {
+fn the_symbol_table_is_the_declared_entry_points() {
+    use mesh_runtime::entry::Entry;
     let table = symbols();
-    let mut names: Vec<&str> = table.iter().map(|s| s.name).collect();
     assert!(table.iter().all(|s| !s.address.is_null()));
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), table.len(), "no symbol twice");
+    let declared: Vec<Entry> = Entry::ALL.to_vec();
+    let exported: Vec<Entry> = table.iter().map(|s| s.entry).collect();
+    assert_eq!(
+        exported, declared,
+        "one symbol per declared entry, in order"
+    );
+    for s in table {
+        assert_eq!(s.name, s.entry.symbol());
+    }
+}
+
+/// docs/runtime.md lists every entry point exactly as it is declared: its
+/// C declaration and what it does.
+#[test]
+fn the_documented_entry_points_are_the_declared_ones() {
+    use mesh_runtime::entry::Entry;
     let doc_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/runtime.md");
     let doc = std::fs::read_to_string(doc_path).expect("docs/runtime.md exists");
-    for n in names {
-        assert!(
-            doc.contains(&format!("`{n}`")),
-            "docs/runtime.md does not name `{n}`"
-        );
-    }
+    let rows: Vec<&str> = doc.lines().filter(|l| l.starts_with("| `mesh_")).collect();
+    let expected: Vec<String> = Entry::ALL
+        .iter()
+        .map(|e| {
+            format!(
+                "| `{}` | `{}` | {} |",
+                e.symbol(),
+                e.c_declaration(),
+                e.doc()
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        expected,
+        "docs/runtime.md's table of entry points differs from mesh_core::for_each_entry!; it should read:\n{}",
+        expected.join("\n")
+    );
 }
 
 extern "C" fn deposit_one_usdc(s: *mut MeshSession) -> u32 {

@@ -31,7 +31,7 @@ macro_rules! for_each_entry {
             BundleFree = mesh_bundle_free(s: Session) -> Nothing;
             /// registers a name, writes its index (the same name gets the same index)
             Name = mesh_name(s: Session, text: Bytes, len: Len, out_index: IndexOut) -> Status;
-            /// opens a transaction on `chain`, sent by the wallet or the executor
+            /// opens a transaction on `chain`; `sender` is a `SenderCode`: `0` the wallet, `1` the executor
             TxBegin = mesh_tx_begin(s: Session, chain: Name, sender: Sender, loc: Loc) -> Status;
             /// closes it (a flash loan taken in it must be repaid)
             TxEnd = mesh_tx_end(s: Session, loc: Loc) -> Status;
@@ -41,11 +41,11 @@ macro_rules! for_each_entry {
             ParallelNext = mesh_parallel_next(s: Session, loc: Loc) -> Status;
             /// ends the group: the longest branch's time
             ParallelEnd = mesh_parallel_end(s: Session, loc: Loc) -> Status;
-            /// approves a spender of `token`: a protocol's name, or a bridge kind's name
+            /// approves a spender of `token`; `spender_kind` is a `SpenderCode`: `0` `spender` names a protocol, `1` a bridge kind
             Approve = mesh_approve(s: Session, token: Name, spender_kind: Spender, spender: Name, loc: Loc) -> Status;
             /// `input` from the wallet on that chain
             Input = mesh_input(s: Session, chain: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
-            /// `borrow`, ordinary or flash; `out` gets the amount borrowed
+            /// `borrow`; `loan` is a `LoanCode`: `0` ordinary, `1` flash; `out` gets the amount borrowed
             Borrow = mesh_borrow(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loan: Loan, loc: Loc, out: AmountOut) -> Status;
             /// `repay` principal plus its premium
             Repay = mesh_repay(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
@@ -93,7 +93,7 @@ macro_rules! for_each_entry {
             WorldSave = mesh_world_save(s: Session, path: Bytes, len: Len) -> Status;
             /// the `main` of a standalone executable
             Main = mesh_main(argc: Argc, argv: Argv, name: Bytes, name_len: Len, body: Body) -> ExitCode;
-            /// `mesh_main` for a file that declares tokens (`address_len` 0 for none)
+            /// `mesh_main` for a file that declares tokens: `struct MeshToken { const u8 *symbol; usize symbol_len; u32 decimals; const u8 *address; usize address_len; }` (`address_len` 0 for none)
             MainTokens = mesh_main_tokens(argc: Argc, argv: Argv, name: Bytes, name_len: Len, body: Body, tokens: Tokens, count: Len) -> ExitCode;
         }
     };

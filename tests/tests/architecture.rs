@@ -1,0 +1,228 @@
+//! The architecture invariants of docs/architecture.md, checked on the
+//! repository itself: which crate may depend on which, and which module of
+//! the compiler may use which. A change that breaks one fails here, with
+//! the rule it broke.
+
+use mesh_tests::root;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The project's own crates a manifest depends on (`[dependencies]` only:
+/// tests and build scripts may reach further).
+fn project_dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", manifest.display()));
+    let doc: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{} is not TOML: {e}", manifest.display()));
+    doc.get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|d| {
+            d.keys()
+                .filter(|k| k.starts_with("mesh") || k.as_str() == "meshc")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every member of the workspace, by package name, with its manifest.
+fn members() -> BTreeMap<String, PathBuf> {
+    let workspace = root().join("Cargo.toml");
+    let text = std::fs::read_to_string(&workspace).expect("the workspace manifest");
+    let doc: toml::Table = text.parse().expect("the workspace manifest is TOML");
+    let members = doc["workspace"]["members"]
+        .as_array()
+        .expect("workspace.members")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .map(|m| root().join(m).join("Cargo.toml"));
+    members
+        .map(|manifest| {
+            let text = std::fs::read_to_string(&manifest).expect("a member manifest");
+            let doc: toml::Table = text.parse().expect("a member manifest is TOML");
+            let name = doc["package"]["name"].as_str().expect("a name").to_string();
+            (name, manifest)
+        })
+        .collect()
+}
+
+#[test]
+fn each_crate_depends_only_on_the_crates_below_it() {
+    let members = members();
+    let deps: BTreeMap<&str, BTreeSet<String>> = members
+        .iter()
+        .map(|(name, manifest)| (name.as_str(), project_dependencies(manifest)))
+        .collect();
+    let of = |name: &str| deps.get(name).cloned().unwrap_or_default();
+    // The vocabulary and the syntax stand alone.
+    assert!(
+        of("mesh-core").is_empty(),
+        "mesh-core depends on {:?}",
+        of("mesh-core")
+    );
+    assert!(
+        of("mesh-grammar").is_empty(),
+        "the grammar depends on {:?}",
+        of("mesh-grammar")
+    );
+    // The runtime never knows the compiler, nor the syntax of the language.
+    assert_eq!(
+        of("mesh-runtime"),
+        BTreeSet::from(["mesh-core".to_string()]),
+        "the runtime depends only on the vocabulary"
+    );
+    // Nothing but the end-to-end tests builds on the compiler.
+    for (name, uses) in &deps {
+        if *name != "mesh-tests" && *name != "meshc" {
+            assert!(!uses.contains("meshc"), "{name} depends on the compiler");
+        }
+    }
+    // The compiler sits above the vocabulary, the syntax and the runtime.
+    let compiler = of("meshc");
+    for needed in ["mesh-core", "mesh-grammar", "mesh-runtime"] {
+        assert!(compiler.contains(needed), "meshc should use {needed}");
+    }
+}
+
+/// The compiler's top-level modules, each with the layer it sits in: a
+/// module may use only modules of lower layers.
+const LAYERS: &[(&str, u32)] = &[
+    ("diagnostic", 0),
+    ("level", 0),
+    ("syntax", 1),
+    ("ir", 1),
+    ("check", 2),
+    ("format", 2),
+    ("lower", 3),
+    ("opt", 3),
+    ("pipeline", 4),
+    ("interp", 4),
+    ("codegen", 4),
+    ("link", 4),
+    ("lsp", 5),
+];
+
+/// Modules of the front and middle end, which never link the execution
+/// engine (the runtime crate).
+const NEVER_THE_RUNTIME: &[&str] = &[
+    "diagnostic",
+    "level",
+    "syntax",
+    "ir",
+    "check",
+    "format",
+    "lower",
+    "opt",
+    "pipeline",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The files of one top-level module of the compiler.
+fn module_files(name: &str) -> Vec<PathBuf> {
+    let src = root().join("compiler/src");
+    let mut files = Vec::new();
+    let single = src.join(format!("{name}.rs"));
+    if single.exists() {
+        files.push(single);
+    }
+    rust_files(&src.join(name), &mut files);
+    assert!(!files.is_empty(), "compiler/src has no module `{name}`");
+    files
+}
+
+/// The compiler's modules that `text` uses through `crate::`.
+fn uses(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            out.insert(name);
+        }
+    }
+    // `use crate::{a, b::c}` names several.
+    for (i, _) in text.match_indices("crate::{") {
+        let rest = &text[i + "crate::{".len()..];
+        let group: String = rest.chars().take_while(|c| *c != '}').collect();
+        for part in group.split(',') {
+            let name: String = part
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_module_of_the_compiler_uses_only_the_layers_below_it() {
+    let layer: BTreeMap<&str, u32> = LAYERS.iter().copied().collect();
+    let mut broken = Vec::new();
+    for (module, own) in LAYERS {
+        for file in module_files(module) {
+            // Code only: a comment may point the reader anywhere.
+            let text: String = std::fs::read_to_string(&file)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for used in uses(&text) {
+                if used == *module {
+                    continue;
+                }
+                match layer.get(used.as_str()) {
+                    Some(l) if l < own => {}
+                    Some(l) => broken.push(format!(
+                        "{} ({module}, layer {own}) uses {used} (layer {l})",
+                        file.display()
+                    )),
+                    None => broken.push(format!(
+                        "{} ({module}) uses `{used}`, which the layers do not list",
+                        file.display()
+                    )),
+                }
+            }
+            if NEVER_THE_RUNTIME.contains(module) && text.contains("mesh_runtime") {
+                broken.push(format!(
+                    "{} ({module}) names the runtime crate",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+#[test]
+fn every_top_level_module_of_the_compiler_has_a_layer() {
+    let lib = std::fs::read_to_string(root().join("compiler/src/lib.rs")).expect("lib.rs");
+    let declared: BTreeSet<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|l| l.trim_end_matches(';'))
+        .collect();
+    let listed: BTreeSet<&str> = LAYERS.iter().map(|(m, _)| *m).collect();
+    assert_eq!(declared, listed, "lib.rs and the layers disagree");
+}
