@@ -153,7 +153,7 @@ fn human(all: &[Figures]) -> String {
                 thousands(g),
                 r
             )),
-            _ => out.push_str("  optimum: not searched (more than 8 actions)\n"),
+            _ => out.push_str("  optimum: not searched\n"),
         }
         for p in &f.passes {
             out.push_str(&format!(

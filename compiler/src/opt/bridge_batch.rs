@@ -9,12 +9,12 @@
 //! (each hash time-lock is its own contract).
 //!
 //! Only moves that change no value are made: no value may read the amounts
-//! in flight, and between the bridges the transaction holds only
-//! bookkeeping (splits, merges, approvals) whose amounts read no wire and
-//! which consumes no arrival of the bridges gathered. The batch stands where
-//! the last of its bridges stood, so every input exists by then.
+//! in flight, and nothing between the bridges may use an arrival of the
+//! bridges gathered (a bridge touches no protocol state, so it commutes
+//! with every other box that does not use its wires). The batch stands
+//! where the last of its bridges stood, so every input exists by then.
 
-use super::walk::values_read;
+use super::walk::{uses_any, values_read};
 use super::{Context, OptError};
 use crate::ir::{Node, Op, Program, Sender, Term, Wire, WireType};
 use mesh_core::BridgeKind;
@@ -106,9 +106,7 @@ fn find(
                 arrivals.push(arrived2);
                 continue;
             }
-            let consumes_arrival = matches!(later, Term::Gen(node)
-                if node.op.domain().iter().any(|w| arrivals.contains(w)));
-            if !bookkeeping(later) || consumes_arrival {
+            if !matches!(later, Term::Gen(_)) || uses_any(later, &arrivals) {
                 break;
             }
         }
@@ -117,24 +115,6 @@ fn find(
         }
     }
     None
-}
-
-/// A split, merge or approval whose amounts read no wire: moving a bridge
-/// across it changes nothing it computes.
-fn bookkeeping(term: &Term) -> bool {
-    match term {
-        Term::Gen(node) => {
-            matches!(
-                node.op,
-                Op::Split { .. } | Op::Merge { .. } | Op::Approve { .. }
-            ) && node.op.values().iter().all(|v| {
-                let mut wires = Vec::new();
-                v.wires(&mut wires);
-                wires.is_empty()
-            })
-        }
-        _ => false,
-    }
 }
 
 fn apply(body: &mut Vec<Term>, group: &[usize]) -> Result<(), OptError> {

@@ -11,15 +11,16 @@
 //! revert at `-O0` is lost.
 //!
 //! Only moves that change no value are made: no value may read the amounts
-//! in flight or the holding the first arrival was merged into, and between
-//! the two bridges the transaction holds only bookkeeping (splits, merges,
-//! approvals) whose amounts read no wire.
+//! in flight or the holding the first arrival was merged into, and nothing
+//! between the two bridges may use the first arrival or that holding (a
+//! bridge touches no protocol state, so the first one commutes with every
+//! other box on its way to the second).
 //!
 //! Shared messages — transfers of different tokens on one route carried by
 //! one proof or one signature — are formed by the next pass,
 //! [`super::bridge_batch`].
 
-use super::walk::{for_each_node, rename, values_read};
+use super::walk::{for_each_node, rename, uses_any, values_read};
 use super::{Context, OptError};
 use crate::ir::{Node, Op, Program, Term, Wire};
 
@@ -85,7 +86,11 @@ fn find(program: &Program) -> Option<Found> {
                     }
                     break;
                 }
-                if !bookkeeping(later) {
+                let blocked = match consumer_merge(program, arrived) {
+                    Some((_, joined)) => vec![arrived, joined],
+                    None => vec![arrived],
+                };
+                if !matches!(later, Term::Gen(_)) || uses_any(later, &blocked) {
                     break;
                 }
             }
@@ -102,24 +107,6 @@ fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
             ..
         }) => Some((*route, *input, *out)),
         _ => None,
-    }
-}
-
-/// A split, merge or approval whose amounts read no wire: moving a bridge
-/// across it changes nothing it computes.
-fn bookkeeping(term: &Term) -> bool {
-    match term {
-        Term::Gen(node) => {
-            matches!(
-                node.op,
-                Op::Split { .. } | Op::Merge { .. } | Op::Approve { .. }
-            ) && node.op.values().iter().all(|v| {
-                let mut wires = Vec::new();
-                v.wires(&mut wires);
-                wires.is_empty()
-            })
-        }
-        _ => false,
     }
 }
 

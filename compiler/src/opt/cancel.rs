@@ -12,7 +12,7 @@
 //! when the lender lacks the liquidity, and refinement requires `-O` to
 //! revert then too; a cancelled loan could not.
 
-use super::walk::{for_each_node, rename, values_read};
+use super::walk::{drop_idle_transactions, for_each_node, rename, values_read};
 use super::{approvals, Context, OptError};
 use crate::ir::{Op, Program, Term, Wire};
 
@@ -71,32 +71,5 @@ fn remove_bridges(term: &mut Term, there: Wire, back: Wire) {
                 remove_bridges(t, there, back);
             }
         }
-    }
-}
-
-fn calls(terms: &[Term]) -> bool {
-    let mut any = false;
-    for t in terms {
-        for_each_node(t, &mut |n| any |= n.op.needs_transaction());
-    }
-    any
-}
-
-/// Unwraps every transaction that makes no call: it would cost its base
-/// for nothing.
-fn drop_idle_transactions(term: &mut Term) {
-    match term {
-        Term::Gen(_) => {}
-        Term::Seq(terms) | Term::Tensor(terms) => {
-            for t in terms.iter_mut() {
-                drop_idle_transactions(t);
-                if let Term::Tx { body, .. } = t {
-                    if !calls(body) {
-                        *t = Term::Seq(std::mem::take(body));
-                    }
-                }
-            }
-        }
-        Term::Tx { .. } => {}
     }
 }

@@ -1,19 +1,13 @@
-//! Interchange and symmetry: independent steps move next to each other.
+//! Interchange: independent steps side by side.
 //!
 //! In a symmetric monoidal category `(f ⊗ id) ; (id ⊗ g) = f ⊗ g = (id ⊗
-//! g) ; (f ⊗ id)` when `f` and `g` act on disjoint wires (interchange), and
-//! `f ⊗ g = g ⊗ f` (symmetry). On the optimised program, a flat sequence
-//! after [`super::normal_form`], two rewrites follow:
-//!
-//! 1. **Moving a transaction back**: an executor transaction moves before
-//!    the steps that separate it from an earlier executor transaction on
-//!    its chain, and joins it, when it commutes with each of them
-//!    (`on polygon {A} on arbitrum {B} on polygon {C}` with `C` independent
-//!    of `B` sends `A ; C` as one polygon transaction, then `B`).
-//! 2. **Side by side**: adjacent independent steps (a transaction with the
-//!    bookkeeping and inputs just before it, or a tensor) become branches of
-//!    one tensor, which takes the blocks of its longest branch. Gas is the
-//!    same: every transaction is still sent and paid for.
+//! g) ; (f ⊗ id)` when `f` and `g` act on disjoint wires. On the optimised
+//! program, a flat sequence after [`super::normal_form`], adjacent
+//! independent steps (a transaction with the bookkeeping and inputs just
+//! before it, or a tensor) become branches of one tensor, which takes the
+//! blocks of its longest branch. Gas is the same: every transaction is
+//! still sent and paid for. (Which transaction each action joins is
+//! [`super::schedule`]'s work.)
 //!
 //! Two steps commute only when the laws allow it: they act on different
 //! chains (a protocol's state lives on its chain), they touch no common
@@ -28,7 +22,7 @@
 //! a revert of one level is a revert of the other.
 
 use super::{Context, OptError};
-use crate::ir::{Op, Program, Sender, Term, Wire, WireType};
+use crate::ir::{Op, Program, Term, Wire, WireType};
 use std::collections::BTreeSet;
 
 pub const NAME: &str = "interchange";
@@ -40,8 +34,7 @@ pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
             message: "the program is not in normal form (a sequence at the top)".to_string(),
         });
     };
-    let merged = merge_back(items, program);
-    program.body = Term::Seq(side_by_side(merged, program));
+    program.body = Term::Seq(side_by_side(items, program));
     Ok(())
 }
 
@@ -110,76 +103,7 @@ impl Footprint {
     }
 }
 
-fn executor_chain(term: &Term) -> Option<&str> {
-    match term {
-        Term::Tx {
-            chain,
-            sender: Sender::Executor,
-            ..
-        } => Some(chain),
-        _ => None,
-    }
-}
-
-/// Rewrite 1: each executor transaction, with the steps outside
-/// transactions on its chain just before it (inputs, bookkeeping), joins
-/// the nearest earlier executor transaction on its chain when it commutes
-/// with everything between.
-fn merge_back(items: Vec<Term>, program: &Program) -> Vec<Term> {
-    let mut out: Vec<Term> = Vec::with_capacity(items.len());
-    for item in items {
-        let Some(chain) = executor_chain(&item).map(str::to_string) else {
-            out.push(item);
-            continue;
-        };
-        // The steps outside transactions, on this chain only, that go along.
-        let mut carried = out.len();
-        while carried > 0 {
-            let before = &out[carried - 1];
-            let on_chain = matches!(before, Term::Gen(_))
-                && Footprint::of(std::slice::from_ref(before), program)
-                    .chains
-                    .iter()
-                    .all(|c| *c == chain);
-            if !on_chain {
-                break;
-            }
-            carried -= 1;
-        }
-        let mut unit: Vec<Term> = out[carried..].to_vec();
-        unit.push(item);
-        let moved = Footprint::of(&unit, program);
-        let mut target = None;
-        let mut i = carried;
-        while i > 0 {
-            i -= 1;
-            if executor_chain(&out[i]) == Some(chain.as_str()) {
-                target = Some(i);
-                break;
-            }
-            if !Footprint::of(std::slice::from_ref(&out[i]), program).commutes_with(&moved) {
-                break;
-            }
-        }
-        match target {
-            Some(i) if !moved.require => {
-                out.truncate(carried);
-                if let Some(Term::Tx { body: open, .. }) = out.get_mut(i) {
-                    for term in unit {
-                        match term {
-                            Term::Tx { body, .. } => open.extend(body),
-                            other => open.push(other),
-                        }
-                    }
-                }
-            }
-            _ => out.extend(unit.split_off(unit.len() - 1)),
-        }
-    }
-    out
-}
-
-/// Rewrite 2: adjacent independent units side by side. A unit is a
+/// Adjacent independent units side by side. A unit is a
 /// transaction with the steps outside transactions just before it, or a
 /// tensor; the steps outside transactions at the end stay as they are.
 fn side_by_side(items: Vec<Term>, program: &Program) -> Vec<Term> {

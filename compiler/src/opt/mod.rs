@@ -1,46 +1,44 @@
-//! The optimiser: rewrite passes over the `-O0` lowering, each a law of the
-//! category (docs/optimiser.md), each verified after it runs (in tests and
-//! debug builds, and always through [`optimise_verified`]) and each
-//! reporting the gas it saved, computed statically with [`crate::ir::gas`]
-//! exactly as the runtime meters it.
+//! The optimiser: the `-O0` lowering rewritten by the laws of the category
+//! (docs/optimiser.md), each rewrite verified (in tests and debug builds,
+//! and always through [`optimise_verified`]) and its gas saving measured
+//! statically with [`crate::ir::gas`], exactly as the runtime meters it.
 //!
-//! The pipeline, in order:
+//! No fixed order of passes decides what is found: the laws are applied
+//! until none applies.
 //!
-//! 1. [`group`]: maximal runs of same-chain actions of one statement
-//!    sequence become one executor transaction, approvals held by the
-//!    executor (granted once per chain, token and spender);
-//! 2. [`flash`]: a borrow repaid in the transaction that takes it becomes a
-//!    flash loan where the lender offers them;
-//! 3. [`fuse`]: an unbounded swap whose whole output is the next swap's
-//!    input on the same exchange becomes one multi-hop call;
-//! 4. [`cancel`]: a bridge there and straight back disappears;
-//! 5. [`route`]: each unpinned bridge takes the route found by an exact
-//!    search over the routes of the whole bundle;
-//! 6. [`normal_form`]: associativity and units (nested sequences
-//!    flattened, empty ones and one-branch tensors removed);
-//! 7. [`interchange`]: an executor transaction independent of the steps
-//!    before it joins the earlier transaction on its chain, and adjacent
-//!    independent steps run side by side (a tensor);
-//! 8. [`bridge_merge`]: two bridges of one token on one route in one
-//!    transaction become one transfer;
-//! 9. [`bridge_batch`]: bridges of different tokens on one `zk` or
-//!    `threshold` route to one chain in one executor transaction share one
-//!    message.
+//! 1. [`schedule`]: every action into as few executor transactions as its
+//!    dependencies allow, whatever the statement structure (`on` blocks,
+//!    `parallel` branches, lines) — data and protocol state alone order
+//!    boxes;
+//! 2. the local laws, each applied wherever it can be, round after round
+//!    until a round changes nothing: [`flash`] (a borrow closed in its
+//!    transaction becomes a flash loan), [`fuse`] (swap chains become one
+//!    multi-hop call), [`deposits`] (deposits merged, a deposit and the
+//!    withdrawal of its amount cancelled), [`cancel`] (a bridge there and
+//!    straight back), [`bridge_merge`] (two transfers of one token on one
+//!    route become one) and [`bridge_batch`] (transfers of different tokens
+//!    on one route share a message). Every one removes a call or turns an
+//!    ordinary loan into a flash loan, and none adds one, so the rounds end;
+//! 3. [`route`]: each unpinned bridge takes the route of an exact search
+//!    over the whole bundle — never one less secure than the `-O0` route
+//!    unless the bundle allows it — and the local laws run again to their
+//!    fixed point on the chosen routes;
+//! 4. [`normal_form`] and [`interchange`]: sequences flattened, and
+//!    adjacent independent steps side by side (blocks, never gas).
 //!
-//! [`optimum`] searches every grouping and route choice of a small bundle
-//! for the least gas the schedule allows, to judge the pipeline against.
+//! The saving of each law is the sum of what its applications saved.
 
 pub mod approvals;
 pub mod bridge_batch;
 pub mod bridge_merge;
 pub mod cancel;
+pub mod deposits;
 pub mod flash;
 pub mod fuse;
-pub mod group;
 pub mod interchange;
 pub mod normal_form;
-pub mod optimum;
 pub mod route;
+pub mod schedule;
 mod walk;
 
 use crate::ir::{self, gas, Program, Wire};
@@ -73,25 +71,28 @@ impl fmt::Display for OptError {
 
 impl std::error::Error for OptError {}
 
-/// What one pass did to the program's static cost.
+/// What one law saved, over all its applications.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PassReport {
     pub name: &'static str,
-    pub gas_before: u64,
-    pub gas_after: u64,
-    pub blocks_before: u64,
-    pub blocks_after: u64,
+    /// Gas saved (no application may cost gas: the optimiser keeps a
+    /// program only when its gas did not grow).
+    pub gas_saved: u64,
+    /// Blocks saved (negative when the law's saving of gas costs time, as a
+    /// cheaper, slower route may, always within the deadline).
+    pub blocks_saved: i64,
+    /// How many times it changed the program.
+    pub applications: u32,
 }
 
 impl PassReport {
-    /// The gas the pass saved (never negative: a pass that would cost gas
-    /// is a bug the tests catch through [`PassReport::gas_after`]).
+    /// The gas the law saved.
     pub fn saved(&self) -> u64 {
-        self.gas_before.saturating_sub(self.gas_after)
+        self.gas_saved
     }
 }
 
-/// The optimised program and what each pass saved.
+/// The optimised program and what each law saved.
 #[derive(Clone, Debug)]
 pub struct Optimised {
     pub program: Program,
@@ -100,51 +101,127 @@ pub struct Optimised {
 
 type PassFn = fn(&mut Program, &Context<'_>) -> Result<(), OptError>;
 
-/// The passes in the order they run.
-pub const PIPELINE: [(&str, PassFn); 9] = [
-    (group::NAME, group::run),
+/// The local laws, applied round after round until none changes the program.
+pub const LAWS: [(&str, PassFn); 6] = [
     (flash::NAME, flash::run),
     (fuse::NAME, fuse::run),
+    (deposits::NAME, deposits::run),
     (cancel::NAME, cancel::run),
-    (route::NAME, route::run),
-    (normal_form::NAME, normal_form::run),
-    (interchange::NAME, interchange::run),
     (bridge_merge::NAME, bridge_merge::run),
     (bridge_batch::NAME, bridge_batch::run),
 ];
 
-/// Runs the pipeline; in debug builds the verifier runs after every pass.
+/// Every rewrite, in the order reports list them.
+pub const REWRITES: [&str; 10] = [
+    schedule::NAME,
+    flash::NAME,
+    fuse::NAME,
+    deposits::NAME,
+    cancel::NAME,
+    bridge_merge::NAME,
+    bridge_batch::NAME,
+    route::NAME,
+    normal_form::NAME,
+    interchange::NAME,
+];
+
+/// Runs the optimiser; in debug builds the verifier runs after every rewrite.
 pub fn optimise(program: Program, cx: &Context<'_>) -> Result<Optimised, OptError> {
-    pipeline(program, cx, cfg!(debug_assertions))
+    Optimiser::new(cx, cfg!(debug_assertions)).run(program)
 }
 
-/// Runs the pipeline and the verifier after every pass.
+/// Runs the optimiser and the verifier after every rewrite.
 pub fn optimise_verified(program: Program, cx: &Context<'_>) -> Result<Optimised, OptError> {
-    pipeline(program, cx, true)
+    Optimiser::new(cx, true).run(program)
 }
 
-fn pipeline(mut program: Program, cx: &Context<'_>, verify: bool) -> Result<Optimised, OptError> {
-    let mut passes = Vec::with_capacity(PIPELINE.len());
-    let mut before = measure(&program, cx, "input")?;
-    for (name, pass) in PIPELINE {
-        pass(&mut program, cx)?;
-        if verify {
-            ir::verify(&program).map_err(|e| OptError {
+struct Optimiser<'c, 'a> {
+    cx: &'c Context<'a>,
+    verify: bool,
+    reports: Vec<PassReport>,
+}
+
+impl<'c, 'a> Optimiser<'c, 'a> {
+    fn new(cx: &'c Context<'a>, verify: bool) -> Self {
+        let reports = REWRITES
+            .iter()
+            .map(|name| PassReport {
+                name,
+                gas_saved: 0,
+                blocks_saved: 0,
+                applications: 0,
+            })
+            .collect();
+        Optimiser {
+            cx,
+            verify,
+            reports,
+        }
+    }
+
+    fn run(mut self, mut program: Program) -> Result<Optimised, OptError> {
+        self.apply(&mut program, schedule::NAME, schedule::run)?;
+        self.fixed_point(&mut program)?;
+        self.apply(&mut program, route::NAME, route::run)?;
+        self.fixed_point(&mut program)?;
+        self.apply(&mut program, normal_form::NAME, normal_form::run)?;
+        self.apply(&mut program, interchange::NAME, interchange::run)?;
+        Ok(Optimised {
+            program,
+            passes: self.reports,
+        })
+    }
+
+    /// The local laws, round after round, until a round changes nothing.
+    /// Each application removes a call (or turns an ordinary loan into a
+    /// flash loan) and none adds one, so the rounds end.
+    fn fixed_point(&mut self, program: &mut Program) -> Result<(), OptError> {
+        loop {
+            let mut changed = false;
+            for (name, law) in LAWS {
+                changed |= self.apply(program, name, law)?;
+            }
+            if !changed {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Applies one rewrite; verifies it and measures what it saved. Whether
+    /// it changed the program.
+    fn apply(
+        &mut self,
+        program: &mut Program,
+        name: &'static str,
+        law: PassFn,
+    ) -> Result<bool, OptError> {
+        let before = program.clone();
+        law(program, self.cx)?;
+        if *program == before {
+            return Ok(false);
+        }
+        if self.verify {
+            ir::verify(program).map_err(|e| OptError {
                 pass: name,
                 message: e.to_string(),
             })?;
         }
-        let after = measure(&program, cx, name)?;
-        passes.push(PassReport {
-            name,
-            gas_before: before.0,
-            gas_after: after.0,
-            blocks_before: before.1,
-            blocks_after: after.1,
-        });
-        before = after;
+        let (gas_before, blocks_before) = measure(&before, self.cx, name)?;
+        let (gas_after, blocks_after) = measure(program, self.cx, name)?;
+        if gas_after > gas_before {
+            // A rewrite is kept only when it saves: none of the laws costs
+            // gas where it applies, but the program is the judge.
+            *program = before;
+            return Ok(false);
+        }
+        if let Some(report) = self.reports.iter_mut().find(|r| r.name == name) {
+            report.gas_saved += gas_before - gas_after;
+            report.blocks_saved += i64::try_from(blocks_before).unwrap_or(i64::MAX)
+                - i64::try_from(blocks_after).unwrap_or(i64::MAX);
+            report.applications += 1;
+        }
+        Ok(true)
     }
-    Ok(Optimised { program, passes })
 }
 
 /// Static gas and blocks of a program.

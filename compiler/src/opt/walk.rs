@@ -14,6 +14,19 @@ pub fn values_read(term: &Term) -> BTreeSet<Wire> {
     out.into_iter().collect()
 }
 
+/// Whether a box of the term consumes one of `wires` or reads its amount.
+pub fn uses_any(term: &Term, wires: &[Wire]) -> bool {
+    let mut found = false;
+    for_each_node(term, &mut |node| {
+        let mut read = node.op.domain();
+        for value in node.op.values() {
+            value.wires(&mut read);
+        }
+        found |= read.iter().any(|w| wires.contains(w));
+    });
+    found
+}
+
 /// Visits every box of the term in program order.
 pub fn for_each_node<'t>(term: &'t Term, f: &mut impl FnMut(&'t Node)) {
     match term {
@@ -101,5 +114,32 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
         | Op::BridgeBatch { .. }
         | Op::Merge { .. }
         | Op::Approve { .. } => {}
+    }
+}
+
+fn calls(terms: &[Term]) -> bool {
+    let mut any = false;
+    for t in terms {
+        for_each_node(t, &mut |n| any |= n.op.needs_transaction());
+    }
+    any
+}
+
+/// Unwraps every transaction that makes no call: it would cost its base
+/// for nothing.
+pub fn drop_idle_transactions(term: &mut Term) {
+    match term {
+        Term::Gen(_) => {}
+        Term::Seq(terms) | Term::Tensor(terms) => {
+            for t in terms.iter_mut() {
+                drop_idle_transactions(t);
+                if let Term::Tx { body, .. } = t {
+                    if !calls(body) {
+                        *t = Term::Seq(std::mem::take(body));
+                    }
+                }
+            }
+        }
+        Term::Tx { .. } => {}
     }
 }

@@ -1,0 +1,460 @@
+//! Scheduling: the `-O0` program's boxes sent as few executor transactions
+//! as their dependencies allow.
+//!
+//! The `-O0` lowering sends every action as its own wallet transaction in
+//! the order the bundle is written. Written order is one order among many:
+//! the boxes form a graph whose edges are all that the bundle's meaning
+//! needs, and any order that keeps the edges runs the same calls with the
+//! same amounts on the same state.
+//!
+//! - **Data**: a box comes after the box that produced each wire it
+//!   consumes or whose amount it reads.
+//! - **State**: two actions on one chain that touch the same protocol state
+//!   keep their order — a lender's balances, a pair's reserves (by pair, so
+//!   swaps on different pairs of one exchange commute), and the wallet's
+//!   balance of a token for `input`.
+//!
+//! Nothing else orders boxes: `parallel` branches, `on` blocks and the
+//! lines between statements do not. Which step's failure a reverted run
+//! reports does not depend on the order either: a run goes on past a
+//! failing step and reports the failure that comes first in the source
+//! (docs/runtime.md), and every step written before it has the same inputs
+//! and state in any order that keeps the edges.
+//!
+//! Each action is given a *level*: the transactions of one chain at one
+//! level are one executor transaction, and the levels are sent in order.
+//! An action's level is at least its predecessors' on its chain, and one
+//! more than a predecessor's on another chain (what a transaction on one
+//! chain produces is seen on another only by a later transaction). Levels
+//! start as early as possible; then, chain by chain, the actions of one
+//! level move to the chain's next level wherever every action that depends
+//! on them still comes late enough — each move removes a transaction, so
+//! this ends. If the moves make the bundle miss its deadline where the
+//! earliest levels do not, the earliest levels are kept.
+//!
+//! Bookkeeping (splits and merges of holdings), `input` and `require` need
+//! no transaction: each is placed as early as its inputs allow, outside
+//! transactions or inside one of its own chain.
+
+use super::{approvals, Context, OptError};
+use crate::ir::{gas, Constraint, Node, Op, Program, Sender, Term, Wire};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+pub const NAME: &str = "scheduling";
+
+pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
+    let graph = Graph::of(program);
+    let earliest = graph.earliest_levels();
+    let mut packed = earliest.clone();
+    graph.pack(&mut packed);
+    let mut scheduled = program.clone();
+    scheduled.body = Term::Seq(graph.emit(&packed));
+    approvals::place(&mut scheduled);
+    if let Some(deadline) = deadline(program) {
+        let blocks = |p: &Program| {
+            gas::cost(p, cx.registry, cx.schedule)
+                .map(|c| c.blocks)
+                .map_err(|e| OptError {
+                    pass: NAME,
+                    message: e.to_string(),
+                })
+        };
+        if blocks(&scheduled)? > deadline {
+            let mut early = program.clone();
+            early.body = Term::Seq(graph.emit(&earliest));
+            approvals::place(&mut early);
+            if blocks(&early)? <= deadline {
+                scheduled = early;
+            }
+        }
+    }
+    *program = scheduled;
+    Ok(())
+}
+
+fn deadline(program: &Program) -> Option<u64> {
+    program.constraints.items.iter().find_map(|(c, _)| match c {
+        Constraint::Deadline(d) => Some(*d),
+        _ => None,
+    })
+}
+
+/// What a box is to the scheduler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A call on a chain: it needs a transaction there.
+    Action { chain: usize },
+    /// `input` and `require`: on a chain, but in no transaction of their own.
+    Free { chain: usize },
+    /// A split or a merge of holdings: no chain, no call.
+    Bookkeeping,
+}
+
+/// Protocol state two actions may both touch.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum State {
+    Lender(String, String),
+    Pair(String, String, String, String),
+    Wallet(String, String),
+}
+
+/// The `-O0` program's boxes and the edges between them.
+struct Graph {
+    nodes: Vec<Node>,
+    kinds: Vec<Kind>,
+    /// Direct predecessors of each box (each earlier in program order).
+    preds: Vec<Vec<usize>>,
+    /// Direct successors.
+    succs: Vec<Vec<usize>>,
+    chains: Vec<String>,
+}
+
+impl Graph {
+    fn of(program: &Program) -> Graph {
+        let mut nodes = Vec::new();
+        let mut tx_chains = Vec::new();
+        collect(&program.body, None, &mut nodes, &mut tx_chains);
+        let mut chains: Vec<String> = Vec::new();
+        let mut chain_index = |name: &str| match chains.iter().position(|c| c == name) {
+            Some(i) => i,
+            None => {
+                chains.push(name.to_string());
+                chains.len() - 1
+            }
+        };
+        let kinds: Vec<Kind> = nodes
+            .iter()
+            .zip(&tx_chains)
+            .map(
+                |(node, tx_chain): (&Node, &Option<String>)| match &node.op {
+                    Op::Input { chain, .. } | Op::Require { chain, .. } => Kind::Free {
+                        chain: chain_index(chain),
+                    },
+                    op if op.needs_transaction() => Kind::Action {
+                        chain: chain_index(tx_chain.as_deref().unwrap_or_default()),
+                    },
+                    _ => Kind::Bookkeeping,
+                },
+            )
+            .collect();
+        let mut producer: HashMap<Wire, usize> = HashMap::new();
+        let mut last_toucher: HashMap<State, usize> = HashMap::new();
+        let mut preds = vec![Vec::new(); nodes.len()];
+        for (i, node) in nodes.iter().enumerate() {
+            let mut read = Vec::new();
+            for value in node.op.values() {
+                value.wires(&mut read);
+            }
+            for wire in node.op.domain().into_iter().chain(read) {
+                if let Some(&p) = producer.get(&wire) {
+                    preds[i].push(p);
+                }
+            }
+            for state in states(&node.op, tx_chains[i].as_deref()) {
+                if let Some(p) = last_toucher.insert(state, i) {
+                    preds[i].push(p);
+                }
+            }
+            for wire in node.op.codomain() {
+                producer.insert(wire, i);
+            }
+            preds[i].sort_unstable();
+            preds[i].dedup();
+        }
+        let mut succs = vec![Vec::new(); nodes.len()];
+        for (i, ps) in preds.iter().enumerate() {
+            for &p in ps {
+                succs[p].push(i);
+            }
+        }
+        Graph {
+            nodes,
+            kinds,
+            preds,
+            succs,
+            chains,
+        }
+    }
+
+    fn action_chain(&self, i: usize) -> Option<usize> {
+        match self.kinds[i] {
+            Kind::Action { chain } => Some(chain),
+            _ => None,
+        }
+    }
+
+    /// The least level an action on `chain` may take, given what its
+    /// predecessors depend on.
+    fn required(&self, i: usize, chain: usize, avail: &[Vec<(usize, u32)>]) -> u32 {
+        let mut level = 0;
+        for &p in &self.preds[i] {
+            for &(c, l) in &avail[p] {
+                level = level.max(l + u32::from(c != chain));
+            }
+        }
+        level
+    }
+
+    /// Per chain, the latest level of an action that a box which is not
+    /// an action depends on.
+    fn inherited(&self, i: usize, avail: &[Vec<(usize, u32)>]) -> Vec<(usize, u32)> {
+        let mut merged: Vec<(usize, u32)> = Vec::new();
+        for &p in &self.preds[i] {
+            for &(c, l) in &avail[p] {
+                match merged.iter_mut().find(|(mc, _)| *mc == c) {
+                    Some(slot) => slot.1 = slot.1.max(l),
+                    None => merged.push((c, l)),
+                }
+            }
+        }
+        merged
+    }
+
+    /// Every action as early as its predecessors allow.
+    fn earliest_levels(&self) -> Vec<u32> {
+        let mut levels = vec![0u32; self.nodes.len()];
+        let mut avail: Vec<Vec<(usize, u32)>> = vec![Vec::new(); self.nodes.len()];
+        for i in 0..self.nodes.len() {
+            match self.action_chain(i) {
+                Some(chain) => {
+                    levels[i] = self.required(i, chain, &avail);
+                    avail[i] = vec![(chain, levels[i])];
+                }
+                None => avail[i] = self.inherited(i, &avail),
+            }
+        }
+        levels
+    }
+
+    /// Moves the actions of one level of a chain to the chain's next level
+    /// wherever that keeps every dependency, until no move is left.
+    fn pack(&self, levels: &mut [u32]) {
+        loop {
+            let mut moved = false;
+            for chain in 0..self.chains.len() {
+                let mut used: Vec<u32> = (0..self.nodes.len())
+                    .filter(|&i| self.action_chain(i) == Some(chain))
+                    .map(|i| levels[i])
+                    .collect();
+                used.sort_unstable();
+                used.dedup();
+                for pair in used.windows(2) {
+                    let (from, to) = (pair[0], pair[1]);
+                    let group: Vec<usize> = (0..self.nodes.len())
+                        .filter(|&i| self.action_chain(i) == Some(chain) && levels[i] == from)
+                        .collect();
+                    if self.can_delay(&group, chain, to, levels) {
+                        for &i in &group {
+                            levels[i] = to;
+                        }
+                        moved = true;
+                        break;
+                    }
+                }
+                if moved {
+                    break;
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    /// Whether the actions of `group` (all on `chain`) can take level `to`:
+    /// every action reached from them through bookkeeping and free boxes
+    /// must still come late enough.
+    fn can_delay(&self, group: &[usize], chain: usize, to: u32, levels: &[u32]) -> bool {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &g in group {
+            seen[g] = true;
+            queue.extend(self.succs[g].iter().copied());
+        }
+        while let Some(i) = queue.pop_front() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            match self.action_chain(i) {
+                Some(c) => {
+                    let needed = to + u32::from(c != chain);
+                    if levels[i] < needed {
+                        return false;
+                    }
+                }
+                None => queue.extend(self.succs[i].iter().copied()),
+            }
+        }
+        true
+    }
+
+    /// The program's body for these levels: the transactions level by level
+    /// (chains in the order they first appear), each box as early as its
+    /// inputs allow.
+    fn emit(&self, levels: &[u32]) -> Vec<Term> {
+        let mut groups: BTreeMap<(u32, usize), Vec<usize>> = BTreeMap::new();
+        for (i, &level) in levels.iter().enumerate() {
+            if let Some(chain) = self.action_chain(i) {
+                groups.entry((level, chain)).or_default().push(i);
+            }
+        }
+        let mut emitter = Emitter {
+            graph: self,
+            emitted: vec![false; self.nodes.len()],
+            out: Vec::new(),
+        };
+        for ((_, chain), actions) in groups {
+            let mut body = Vec::new();
+            // First what the actions need from before the transaction
+            // (inputs, the splits that take what they spend), then the
+            // actions, each with what it needs from the actions before it.
+            for &a in &actions {
+                for k in 0..self.preds[a].len() {
+                    emitter.front(self.preds[a][k], chain, &mut body);
+                }
+            }
+            for &a in &actions {
+                emitter.inside(a, chain, &mut body);
+            }
+            emitter.out.push(Term::Tx {
+                chain: self.chains[chain].clone(),
+                sender: Sender::Executor,
+                body,
+            });
+            // Checks whose values are known run right after.
+            for i in 0..self.nodes.len() {
+                if matches!(self.nodes[i].op, Op::Require { .. }) {
+                    emitter.outside(i);
+                }
+            }
+        }
+        for i in 0..self.nodes.len() {
+            emitter.outside(i);
+        }
+        emitter.out
+    }
+}
+
+struct Emitter<'g> {
+    graph: &'g Graph,
+    emitted: Vec<bool>,
+    out: Vec<Term>,
+}
+
+impl Emitter<'_> {
+    /// Places box `i` (and what it needs) outside any transaction, if it is
+    /// not an action and everything it needs is already placed or can be.
+    fn outside(&mut self, i: usize) -> bool {
+        if self.emitted[i] {
+            return true;
+        }
+        if self.graph.action_chain(i).is_some() {
+            return false;
+        }
+        for k in 0..self.graph.preds[i].len() {
+            let p = self.graph.preds[i][k];
+            if !self.outside(p) {
+                return false;
+            }
+        }
+        self.emitted[i] = true;
+        self.out.push(Term::Gen(self.graph.nodes[i].clone()));
+        true
+    }
+
+    /// Places box `i`, when it is not an action and depends on no action
+    /// not yet placed, at the front of the transaction being built on
+    /// `chain` (an `input` or `require` of another chain before it).
+    fn front(&mut self, i: usize, chain: usize, body: &mut Vec<Term>) -> bool {
+        if self.emitted[i] {
+            return true;
+        }
+        match self.graph.kinds[i] {
+            Kind::Action { .. } => return false,
+            Kind::Free { chain: c } if c != chain => return self.outside(i),
+            _ => {}
+        }
+        for k in 0..self.graph.preds[i].len() {
+            let p = self.graph.preds[i][k];
+            if !self.front(p, chain, body) {
+                return false;
+            }
+        }
+        self.emitted[i] = true;
+        body.push(Term::Gen(self.graph.nodes[i].clone()));
+        true
+    }
+
+    /// Places box `i` and what it still needs inside the transaction being
+    /// built on `chain` — but an `input` or `require` of another chain
+    /// before that transaction.
+    fn inside(&mut self, i: usize, chain: usize, body: &mut Vec<Term>) {
+        if self.emitted[i] {
+            return;
+        }
+        if matches!(self.graph.kinds[i], Kind::Free { chain: c } if c != chain) {
+            self.outside(i);
+            return;
+        }
+        self.emitted[i] = true;
+        for k in 0..self.graph.preds[i].len() {
+            let p = self.graph.preds[i][k];
+            self.inside(p, chain, body);
+        }
+        body.push(Term::Gen(self.graph.nodes[i].clone()));
+    }
+}
+
+/// Every box of the term in program order, approvals left out (the
+/// executor's are placed afresh), each with the chain of the transaction
+/// it is in.
+fn collect(term: &Term, tx: Option<&str>, out: &mut Vec<Node>, chains: &mut Vec<Option<String>>) {
+    match term {
+        Term::Gen(node) => {
+            if !matches!(node.op, Op::Approve { .. }) {
+                out.push(node.clone());
+                chains.push(tx.map(str::to_string));
+            }
+        }
+        Term::Seq(terms) | Term::Tensor(terms) => {
+            for t in terms {
+                collect(t, tx, out, chains);
+            }
+        }
+        Term::Tx { chain, body, .. } => {
+            for t in body {
+                collect(t, Some(chain), out, chains);
+            }
+        }
+    }
+}
+
+/// The protocol state an action (or an `input`) touches.
+fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
+    let chain = tx.unwrap_or_default().to_string();
+    match op {
+        Op::Borrow { protocol, .. }
+        | Op::Repay { protocol, .. }
+        | Op::Deposit { protocol, .. }
+        | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
+        Op::Swap { exchange, path, .. } => path
+            .windows(2)
+            .map(|hop| {
+                let (a, b) = mesh_core::registry::pair_tokens(&hop[0], &hop[1]);
+                State::Pair(
+                    chain.clone(),
+                    exchange.clone(),
+                    a.to_string(),
+                    b.to_string(),
+                )
+            })
+            .collect(),
+        Op::Input { chain, token, .. } => vec![State::Wallet(chain.clone(), token.clone())],
+        Op::Bridge { .. }
+        | Op::BridgeBatch { .. }
+        | Op::Split { .. }
+        | Op::Merge { .. }
+        | Op::Require { .. }
+        | Op::Approve { .. } => Vec::new(),
+    }
+}
