@@ -16,43 +16,44 @@ pub fn place(program: &mut Program) {
     place_term(&mut program.body, false, &program.wires, &mut granted);
 }
 
-/// The approval an action needs: the chain, the token it hands over, and to whom.
-pub fn spend_key(op: &Op, wires: &[WireType]) -> Option<Key> {
+/// The approvals an action needs: for each token it hands over, the
+/// chain, the token, and to whom (a bridge batch hands over several).
+pub fn spend_keys(op: &Op, wires: &[WireType]) -> Vec<Key> {
     let ty = |w: crate::ir::Wire| wires.get(w.0 as usize);
+    let key = |w: crate::ir::Wire, spender: Spender| {
+        ty(w).map(|t| (t.chain().to_string(), t.token().to_string(), spender))
+    };
     match op {
         Op::Swap {
             exchange,
             path,
             input,
             ..
-        } => {
-            let chain = ty(*input)?.chain().to_string();
-            Some((
-                chain,
-                path.first()?.clone(),
-                Spender::Protocol(exchange.clone()),
-            ))
-        }
+        } => ty(*input)
+            .zip(path.first())
+            .map(|(t, token)| {
+                (
+                    t.chain().to_string(),
+                    token.clone(),
+                    Spender::Protocol(exchange.clone()),
+                )
+            })
+            .into_iter()
+            .collect(),
         Op::Repay {
             protocol, funds, ..
         }
-        | Op::Deposit { protocol, funds } => {
-            let t = ty(*funds)?;
-            Some((
-                t.chain().to_string(),
-                t.token().to_string(),
-                Spender::Protocol(protocol.clone()),
-            ))
-        }
+        | Op::Deposit { protocol, funds } => key(*funds, Spender::Protocol(protocol.clone()))
+            .into_iter()
+            .collect(),
         Op::Bridge { route, input, .. } => {
-            let t = ty(*input)?;
-            Some((
-                t.chain().to_string(),
-                t.token().to_string(),
-                Spender::Bridge(*route),
-            ))
+            key(*input, Spender::Bridge(*route)).into_iter().collect()
         }
-        _ => None,
+        Op::BridgeBatch { route, inputs, .. } => inputs
+            .iter()
+            .filter_map(|w| key(*w, Spender::Bridge(*route)))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -82,7 +83,12 @@ fn place_list(list: &mut Vec<Term>, inside: bool, wires: &[WireType], granted: &
                 // A direct pair swap moves the executor's own tokens with
                 // `transfer`: no allowance to grant (docs/gas.md).
                 let needs_allowance = !matches!(node.op, Op::Swap { .. });
-                if let Some(key) = spend_key(&node.op, wires).filter(|_| needs_allowance) {
+                let keys = if needs_allowance {
+                    spend_keys(&node.op, wires)
+                } else {
+                    Vec::new()
+                };
+                for key in keys {
                     if granted.insert(key.clone()) {
                         let consumed = node.op.domain();
                         let at = match list.last() {

@@ -2,10 +2,12 @@
 //! at the level in force.
 //!
 //! The checker's time model counts blocks statement by statement; that
-//! count is exact at `-O0` and an upper bound at `-O`, where the optimiser
-//! may join and parallelise independent steps. So only a bundle the model
-//! already finds late can change: those are lowered and judged again on
-//! the blocks the lowering takes. `max_gas` can only be judged on a
+//! count is exact at `-O0`, but at `-O` the optimiser schedules steps by
+//! their dependencies alone, so what it sends can take fewer blocks — or,
+//! where a cheaper route is slower, more within the deadline. So every
+//! bundle that lowers (its only errors, if any, are the model's E0801) is
+//! judged on the blocks its lowering takes; the model's E0801 stands only
+//! for a bundle with other errors. `max_gas` can only be judged on a
 //! lowering: its static gas is exactly what the runtime meters.
 
 use super::{Analysis, OptLevel};
@@ -19,18 +21,22 @@ use mesh_grammar::Span;
 
 /// Judges every bundle of `analysis` at `level`.
 pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
-    let only_deadlines = analysis
+    deadlines(analysis, level);
+    let exceeded = gas_limits(analysis, level);
+    analysis.diagnostics.extend(exceeded);
+}
+
+/// The error codes reported inside `bundle`.
+fn errors_in(analysis: &Analysis, bundle: &CheckedBundle) -> Vec<Code> {
+    analysis
         .diagnostics
         .iter()
         .filter(|d| d.is_error())
-        .all(|d| d.code == Code::DeadlineMissed);
-    if only_deadlines {
-        deadlines(analysis, level);
-    }
-    if !analysis.has_errors() {
-        let exceeded = gas_limits(analysis, level);
-        analysis.diagnostics.extend(exceeded);
-    }
+        .filter(|d| {
+            bundle.span.start <= d.primary.span.start && d.primary.span.start < bundle.span.end
+        })
+        .map(|d| d.code)
+        .collect()
 }
 
 /// The span of the first constraint of `bundle` that `is` picks.
@@ -58,28 +64,14 @@ fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) ->
 }
 
 /// E0801 judged on the blocks the lowering takes, for each bundle whose
-/// only errors are the time model's E0801 (the caller makes sure of that).
-/// The checker's E0801 stands for a bundle that does not lower.
+/// only errors, if any, are the time model's E0801.
 fn deadlines(analysis: &mut Analysis, level: OptLevel) {
-    // Where the checker's E0801s point: few, so each bundle looks them up.
-    let late: Vec<usize> = analysis
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == Code::DeadlineMissed)
-        .map(|d| d.primary.span.start)
-        .collect();
-    if late.is_empty() {
-        return;
-    }
     for index in 0..analysis.checked.bundles.len() {
         let Some(deadline) = analysis.checked.bundles[index].constraints.deadline else {
             continue;
         };
-        let span_of = analysis.checked.bundles[index].span;
-        if !late
-            .iter()
-            .any(|&at| span_of.start <= at && at < span_of.end)
-        {
+        let errors = errors_in(analysis, &analysis.checked.bundles[index]);
+        if errors.iter().any(|&code| code != Code::DeadlineMissed) {
             continue;
         }
         // Its only errors are the time model's E0801: it lowers as it is.
@@ -122,6 +114,9 @@ fn gas_limits(analysis: &Analysis, level: OptLevel) -> Vec<Diagnostic> {
         let Some(limit) = bundle.constraints.max_gas else {
             continue;
         };
+        if bundle.has_errors || !errors_in(analysis, bundle).is_empty() {
+            continue;
+        }
         let Some(cost) = lowered_cost(analysis, bundle, level) else {
             continue;
         };
