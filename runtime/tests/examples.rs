@@ -43,7 +43,7 @@ fn every_example_commits_under_the_executor_lowering() {
 }
 
 /// At -O0 every approval is its own transaction and every transaction a
-/// block (LANGUAGE.md §3), so two of the examples take longer than their
+/// block (docs/language.md), so two of the examples take longer than their
 /// deadline: 21 blocks for `polygon_arbitrum_flash_loan` (deadline 20), 7
 /// for `simple_arbitrage` (deadline 5). Everything else about them commits.
 #[test]

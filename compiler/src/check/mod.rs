@@ -1,5 +1,5 @@
 //! The checker: names, token types, chains, capabilities, holdings,
-//! obligations, time and parallel independence (LANGUAGE.md §3–§4; every
+//! obligations, time and parallel independence (every
 //! rule and every choice is written down in docs/checking.md).
 //!
 //! [`check`] reads a parsed file against a registry and returns every

@@ -2,7 +2,7 @@
 //! `meshc explain CODE` prints; the build script embeds those pages, and a
 //! test checks that every code has one and every page has a code.
 //!
-//! Ranges follow LANGUAGE.md §4: `E00xx` lexical and syntax errors, `E01xx`
+//! Ranges follow the rules of docs/checking.md: `E00xx` lexical and syntax errors, `E01xx`
 //! unknown names (rule 1), `E02xx` duplicates (rule 2), `E03xx` token types
 //! (rule 3), `E04xx` capabilities (rule 4), `E05xx` holdings (rule 5),
 //! `E06xx` obligations (rule 6), `E07xx` bridges (rule 7), `E08xx` time and

@@ -2,7 +2,7 @@
 //! runtime read — chains, tokens and their decimals, protocols and what they
 //! can do, and bridge routes with their delay, gas, fee and trust.
 //!
-//! The built-in default is LANGUAGE.md §5; `docs/registry.md` lists every
+//! The built-in default is the language's; `docs/registry.md` lists every
 //! figure with its source. A world file may replace it, and `token`
 //! declarations in a source file extend it.
 
@@ -227,7 +227,7 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The built-in registry of LANGUAGE.md §5 (figures and sources in
+    /// The built-in registry (figures and sources in
     /// docs/registry.md).
     pub fn builtin() -> Registry {
         let chain_ids = [
