@@ -172,7 +172,12 @@ run_check "tree-sitter: examples parse with no ERROR or MISSING node" ts_example
 
 vscode_client() {
   needs_npm || return 1
-  (cd "$VSCODE_DIR" && npx --no-install tsc -p ./ --outDir "$TMP/out") || return 1
+  # Type-checked by tsc, bundled by esbuild as the VSIX's is, but with the
+  # language client left outside so that the test can stand in for it.
+  (cd "$VSCODE_DIR" && npx --no-install tsc -p ./ --noEmit) || return 1
+  (cd "$VSCODE_DIR" && npx --no-install esbuild src/extension.ts --bundle --format=cjs \
+    --platform=node --external:vscode --external:vscode-languageclient/node \
+    --outfile="$TMP/out/extension.js" --log-level=warning) || return 1
   node "$VSCODE_DIR/test/client.test.js" "$TMP/out"
 }
 
@@ -218,20 +223,35 @@ vscode_package() {
   # if this run created it.
   local had_out=0 status=0
   [[ -d "$VSCODE_DIR/out" ]] && had_out=1
-  (cd "$VSCODE_DIR" && npx --no-install vsce package --out "$TMP/mesh-lang.vsix" </dev/null) ||
-    status=$?
+  (cd "$VSCODE_DIR" && npx --no-install vsce package --no-dependencies \
+    --out "$TMP/mesh-lang.vsix" </dev/null) || status=$?
+  [[ $status -ne 0 ]] || cp "$VSCODE_DIR/out/extension.js" "$TMP/bundle.js" || status=$?
   [[ $had_out -eq 1 ]] || rm -rf "$VSCODE_DIR/out"
   [[ $status -eq 0 ]] || return 1
-  # The names of a zip's entries are stored as plain text in its directory.
+  # The bundle holds the language client and needs nothing but `vscode` and
+  # Node's own modules; the names of a zip's entries are stored as plain
+  # text in its directory.
   node -e '
-    const zip = require("fs").readFileSync(process.argv[1]);
+    const fs = require("fs");
+    const builtin = new Set(require("module").builtinModules);
+    const [vsix, bundle] = process.argv.slice(1);
+    const zip = fs.readFileSync(vsix);
+    const code = fs.readFileSync(bundle, "utf8");
     const want = ["out/extension.js", "syntaxes/mesh.tmLanguage.json",
-      "language-configuration.json", "node_modules/vscode-languageclient/package.json"];
-    const lacking = want.filter((f) => !zip.includes("extension/" + f));
-    for (const f of lacking) console.log("the VSIX lacks extension/" + f);
-    process.exit(lacking.length ? 1 : 0);
-  ' "$TMP/mesh-lang.vsix" || return 1
-  echo "the VSIX holds the client, the grammar and the language client library"
+      "language-configuration.json", "images/icon.png"];
+    const problems = want.filter((f) => !zip.includes("extension/" + f))
+      .map((f) => "the VSIX lacks extension/" + f);
+    if (zip.includes("extension/node_modules/")) problems.push("the VSIX holds node_modules");
+    const required = [...code.matchAll(/require\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]);
+    for (const name of new Set(required)) {
+      const bare = name.replace(/^node:/, "");
+      if (name !== "vscode" && !builtin.has(bare)) problems.push("the bundle requires " + name);
+    }
+    if (!code.includes("textDocument/semanticTokens")) problems.push("the bundle lacks the language client");
+    for (const p of problems) console.log(p);
+    process.exit(problems.length ? 1 : 0);
+  ' "$TMP/mesh-lang.vsix" "$TMP/bundle.js" || return 1
+  echo "the VSIX holds the bundled client (language client included), the grammar and the icon"
 }
 
 run_check "vscode: client compiles and starts meshc lsp (stand-in VS Code)" vscode_client
