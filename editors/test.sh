@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Tests for the editor support: the tree-sitter grammar and the VS Code extension.
+# Tests for the editor support: the tree-sitter grammar, the VS Code extension,
+# and the language server under a real editor's client (Neovim).
 #
 #   bash editors/test.sh        (from any directory)
 #
 # Installs what is missing (tree-sitter-cli with cargo, the extension's npm
-# packages with `npm ci`), then runs every check group and ends with the line
+# packages with `npm ci`, Neovim from the Debian package with apt-get when
+# `nvim` is not on PATH, meshc with cargo build), then runs every check group
+# and ends with the line
 # `N passed, M failed`. Exits non-zero if any group failed. Leaves the work tree
 # as it found it: generated files go to a temporary directory.
 
@@ -79,16 +82,51 @@ install_npm_packages() {
   (cd "$VSCODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
 }
 
+install_neovim() {
+  if command -v nvim >/dev/null; then
+    nvim --version | head -1
+    return 0
+  fi
+  # Debian's package: the editor as a user of the distribution has it.
+  echo "installing neovim with apt-get"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends neovim >/dev/null &&
+    nvim --version | head -1
+}
+
+# The meshc the editor sessions start: $MESHC, or a debug build of this tree.
+MESHC_BIN="${MESHC:-}"
+install_meshc() {
+  if [[ -n "$MESHC_BIN" ]]; then
+    echo "using MESHC=$MESHC_BIN"
+    [[ -x "$MESHC_BIN" ]]
+    return
+  fi
+  (cd "$REPO" && cargo build --locked -p meshc --bin meshc) || return 1
+  MESHC_BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/meshc"
+  [[ -x "$MESHC_BIN" ]]
+}
+
 # A failed install fails the check groups that need it, and the others still run.
 tree_sitter_ok=1
 npm_ok=1
+nvim_ok=1
+meshc_ok=1
 header "install: tree-sitter-cli $TREE_SITTER_VERSION"
 install_tree_sitter || { tree_sitter_ok=0; echo "could not install tree-sitter-cli $TREE_SITTER_VERSION"; }
 header "install: npm packages of editors/vscode"
 install_npm_packages || { npm_ok=0; echo "npm ci failed in editors/vscode"; }
+header "install: neovim"
+install_neovim || { nvim_ok=0; echo "could not install neovim"; }
+header "build: meshc"
+install_meshc || { meshc_ok=0; echo "could not build meshc"; }
 
 needs_tree_sitter() { [[ $tree_sitter_ok -eq 1 ]] || { echo "skipped: no tree-sitter CLI"; return 1; }; }
 needs_npm() { [[ $npm_ok -eq 1 ]] || { echo "skipped: npm packages missing"; return 1; }; }
+needs_nvim() { [[ $nvim_ok -eq 1 ]] || { echo "skipped: no neovim"; return 1; }; }
+needs_meshc() { [[ $meshc_ok -eq 1 ]] || { echo "skipped: no meshc"; return 1; }; }
 
 # ------------------------------------------------------------- tree-sitter
 
@@ -259,6 +297,21 @@ run_check "vscode: TextMate grammar assertions" vscode_grammar_assertions
 run_check "vscode: TextMate grammar snapshots" vscode_grammar_snapshots
 run_check "vscode: examples have no invalid.illegal token" vscode_examples_have_no_illegal_tokens
 run_check "vscode: vsce package" vscode_package
+
+# ----------------------------------------------------------------- neovim
+
+neovim_lsp_session() {
+  needs_nvim || return 1
+  needs_meshc || return 1
+  local work="$TMP/neovim"
+  mkdir -p "$work/cache"
+  # XDG_CACHE_HOME: the server writes the code pages there, not in ~/.cache.
+  MESHC="$MESHC_BIN" MESH_WORK="$work" XDG_CACHE_HOME="$work/cache" \
+    timeout 120 nvim --headless --clean -u NONE -i NONE -n \
+    -c "luafile $EDITORS/neovim/lsp_test.lua" </dev/null
+}
+
+run_check "neovim: meshc lsp under Neovim's built-in client" neovim_lsp_session
 
 # ----------------------------------------------------------------- summary
 
