@@ -634,3 +634,41 @@ fn diagnostics_link_their_codes_to_the_pages() {
     }
     client.shutdown();
 }
+
+/// A space opens completion where the grammar expects a word (after `on `),
+/// not after a statement that is finished on the same line.
+#[test]
+fn a_space_opens_completion_only_where_a_word_is_expected() {
+    let mut client = Client::start();
+    let uri = "file:///work/space.mesh";
+    let text = "bundle b on polygon {\n    input 1 WETH \n    on \n}\n";
+    client.open(uri, text);
+    let by_space = |client: &mut Client, line: u32, character: u32| -> usize {
+        let list = client.result(
+            "textDocument/completion",
+            json!({
+                "textDocument": { "uri": uri },
+                "position": { "line": line, "character": character },
+                "context": { "triggerKind": 2, "triggerCharacter": " " },
+            }),
+        );
+        list["items"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(by_space(&mut client, 2, 7), 5, "after `on `: the chains");
+    assert_eq!(
+        by_space(&mut client, 1, 17),
+        0,
+        "after a finished statement"
+    );
+    // Asked for, the same place offers the statements.
+    let asked = client.result(
+        "textDocument/completion",
+        json!({
+            "textDocument": { "uri": uri },
+            "position": { "line": 1, "character": 17 },
+            "context": { "triggerKind": 1 },
+        }),
+    );
+    assert_eq!(asked["items"].as_array().map_or(0, Vec::len), 11, "{asked}");
+    client.shutdown();
+}

@@ -23,7 +23,7 @@ use super::tokens::Expect;
 use super::vocabulary::{bridge_kind_doc, keyword_doc, INVARIANTS};
 use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionList, CompletionParams, CompletionResponse,
-    Documentation, InsertTextFormat,
+    CompletionTriggerKind, Documentation, InsertTextFormat,
 };
 use mesh_runtime::{BridgeKind, ProtocolKind, Registry};
 
@@ -156,7 +156,16 @@ pub fn complete(documents: &Documents, params: CompletionParams) -> Option<Compl
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
     let offset = convert::offset(&document.text, &index, at.position);
-    let cursor = document.tokens().cursor(&document.text, offset);
+    let mut cursor = document.tokens().cursor(&document.text, offset);
+    // A space after a finished statement (`input 1 WETH `) is not a request
+    // for the next one: offered when asked for, not on the trigger.
+    let triggered = params
+        .context
+        .as_ref()
+        .is_some_and(|c| c.trigger_kind == CompletionTriggerKind::TRIGGER_CHARACTER);
+    if triggered && cursor.same_line_fresh {
+        cursor.expect = Expect::NONE;
+    }
     let prefix = document
         .text
         .get(cursor.typed.start..cursor.typed.end)

@@ -117,6 +117,9 @@ pub struct Cursor {
     pub expect: Expect,
     /// The word being typed, from its start to the cursor (empty if none).
     pub typed: Span,
+    /// `expect` begins a new construct on the line where the last one
+    /// ended (`input 1 WETH |`): worth offering when asked, not on a space.
+    pub same_line_fresh: bool,
 }
 
 /// A document's tokens, as the machine read them.
@@ -180,6 +183,7 @@ impl TokenMap {
         let nothing = Cursor {
             expect: Expect::NONE,
             typed: Span::new(offset, offset),
+            same_line_fresh: false,
         };
         if self.in_comment(offset) {
             return nothing;
@@ -210,21 +214,27 @@ impl TokenMap {
             return Cursor {
                 expect: Expect::ITEM,
                 typed,
+                same_line_fresh: false,
             };
         };
         let between = text.get(previous.span.end..typed.start).unwrap_or("");
-        let expect = if between.contains('\n') {
+        let same_line = !between.contains('\n');
+        let (expect, fresh) = if !same_line {
             if previous.fresh.is_empty() {
-                previous.next
+                (previous.next, false)
             } else {
-                previous.fresh
+                (previous.fresh, true)
             }
         } else if previous.next.is_empty() {
-            previous.fresh
+            (previous.fresh, true)
         } else {
-            previous.next
+            (previous.next, false)
         };
-        Cursor { expect, typed }
+        Cursor {
+            expect,
+            typed,
+            same_line_fresh: same_line && fresh,
+        }
     }
 }
 
