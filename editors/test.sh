@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Tests for the editor support: the tree-sitter grammar and the VS Code extension.
+# Tests for the editor support: the tree-sitter grammar, the VS Code extension,
+# and the language server under a real editor's client (Neovim).
 #
 #   bash editors/test.sh        (from any directory)
 #
 # Installs what is missing (tree-sitter-cli with cargo, the extension's npm
-# packages with `npm ci`), then runs every check group and ends with the line
+# packages with `npm ci`, Neovim from the Debian package with apt-get when
+# `nvim` is not on PATH, meshc with cargo build), then runs every check group
+# and ends with the line
 # `N passed, M failed`. Exits non-zero if any group failed. Leaves the work tree
 # as it found it: generated files go to a temporary directory.
 
@@ -79,16 +82,51 @@ install_npm_packages() {
   (cd "$VSCODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
 }
 
+install_neovim() {
+  if command -v nvim >/dev/null; then
+    nvim --version | head -1
+    return 0
+  fi
+  # Debian's package: the editor as a user of the distribution has it.
+  echo "installing neovim with apt-get"
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends neovim >/dev/null &&
+    nvim --version | head -1
+}
+
+# The meshc the editor sessions start: $MESHC, or a debug build of this tree.
+MESHC_BIN="${MESHC:-}"
+install_meshc() {
+  if [[ -n "$MESHC_BIN" ]]; then
+    echo "using MESHC=$MESHC_BIN"
+    [[ -x "$MESHC_BIN" ]]
+    return
+  fi
+  (cd "$REPO" && cargo build --locked -p meshc --bin meshc) || return 1
+  MESHC_BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/meshc"
+  [[ -x "$MESHC_BIN" ]]
+}
+
 # A failed install fails the check groups that need it, and the others still run.
 tree_sitter_ok=1
 npm_ok=1
+nvim_ok=1
+meshc_ok=1
 header "install: tree-sitter-cli $TREE_SITTER_VERSION"
 install_tree_sitter || { tree_sitter_ok=0; echo "could not install tree-sitter-cli $TREE_SITTER_VERSION"; }
 header "install: npm packages of editors/vscode"
 install_npm_packages || { npm_ok=0; echo "npm ci failed in editors/vscode"; }
+header "install: neovim"
+install_neovim || { nvim_ok=0; echo "could not install neovim"; }
+header "build: meshc"
+install_meshc || { meshc_ok=0; echo "could not build meshc"; }
 
 needs_tree_sitter() { [[ $tree_sitter_ok -eq 1 ]] || { echo "skipped: no tree-sitter CLI"; return 1; }; }
 needs_npm() { [[ $npm_ok -eq 1 ]] || { echo "skipped: npm packages missing"; return 1; }; }
+needs_nvim() { [[ $nvim_ok -eq 1 ]] || { echo "skipped: no neovim"; return 1; }; }
+needs_meshc() { [[ $meshc_ok -eq 1 ]] || { echo "skipped: no meshc"; return 1; }; }
 
 # ------------------------------------------------------------- tree-sitter
 
@@ -172,7 +210,12 @@ run_check "tree-sitter: examples parse with no ERROR or MISSING node" ts_example
 
 vscode_client() {
   needs_npm || return 1
-  (cd "$VSCODE_DIR" && npx --no-install tsc -p ./ --outDir "$TMP/out") || return 1
+  # Type-checked by tsc, bundled by esbuild as the VSIX's is, but with the
+  # language client left outside so that the test can stand in for it.
+  (cd "$VSCODE_DIR" && npx --no-install tsc -p ./ --noEmit) || return 1
+  (cd "$VSCODE_DIR" && npx --no-install esbuild src/extension.ts --bundle --format=cjs \
+    --platform=node --external:vscode --external:vscode-languageclient/node \
+    --outfile="$TMP/out/extension.js" --log-level=warning) || return 1
   node "$VSCODE_DIR/test/client.test.js" "$TMP/out"
 }
 
@@ -218,20 +261,35 @@ vscode_package() {
   # if this run created it.
   local had_out=0 status=0
   [[ -d "$VSCODE_DIR/out" ]] && had_out=1
-  (cd "$VSCODE_DIR" && npx --no-install vsce package --out "$TMP/mesh-lang.vsix" </dev/null) ||
-    status=$?
+  (cd "$VSCODE_DIR" && npx --no-install vsce package --no-dependencies \
+    --out "$TMP/mesh-lang.vsix" </dev/null) || status=$?
+  [[ $status -ne 0 ]] || cp "$VSCODE_DIR/out/extension.js" "$TMP/bundle.js" || status=$?
   [[ $had_out -eq 1 ]] || rm -rf "$VSCODE_DIR/out"
   [[ $status -eq 0 ]] || return 1
-  # The names of a zip's entries are stored as plain text in its directory.
+  # The bundle holds the language client and needs nothing but `vscode` and
+  # Node's own modules; the names of a zip's entries are stored as plain
+  # text in its directory.
   node -e '
-    const zip = require("fs").readFileSync(process.argv[1]);
+    const fs = require("fs");
+    const builtin = new Set(require("module").builtinModules);
+    const [vsix, bundle] = process.argv.slice(1);
+    const zip = fs.readFileSync(vsix);
+    const code = fs.readFileSync(bundle, "utf8");
     const want = ["out/extension.js", "syntaxes/mesh.tmLanguage.json",
-      "language-configuration.json", "node_modules/vscode-languageclient/package.json"];
-    const lacking = want.filter((f) => !zip.includes("extension/" + f));
-    for (const f of lacking) console.log("the VSIX lacks extension/" + f);
-    process.exit(lacking.length ? 1 : 0);
-  ' "$TMP/mesh-lang.vsix" || return 1
-  echo "the VSIX holds the client, the grammar and the language client library"
+      "language-configuration.json", "images/icon.png"];
+    const problems = want.filter((f) => !zip.includes("extension/" + f))
+      .map((f) => "the VSIX lacks extension/" + f);
+    if (zip.includes("extension/node_modules/")) problems.push("the VSIX holds node_modules");
+    const required = [...code.matchAll(/require\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]);
+    for (const name of new Set(required)) {
+      const bare = name.replace(/^node:/, "");
+      if (name !== "vscode" && !builtin.has(bare)) problems.push("the bundle requires " + name);
+    }
+    if (!code.includes("textDocument/semanticTokens")) problems.push("the bundle lacks the language client");
+    for (const p of problems) console.log(p);
+    process.exit(problems.length ? 1 : 0);
+  ' "$TMP/mesh-lang.vsix" "$TMP/bundle.js" || return 1
+  echo "the VSIX holds the bundled client (language client included), the grammar and the icon"
 }
 
 run_check "vscode: client compiles and starts meshc lsp (stand-in VS Code)" vscode_client
@@ -239,6 +297,21 @@ run_check "vscode: TextMate grammar assertions" vscode_grammar_assertions
 run_check "vscode: TextMate grammar snapshots" vscode_grammar_snapshots
 run_check "vscode: examples have no invalid.illegal token" vscode_examples_have_no_illegal_tokens
 run_check "vscode: vsce package" vscode_package
+
+# ----------------------------------------------------------------- neovim
+
+neovim_lsp_session() {
+  needs_nvim || return 1
+  needs_meshc || return 1
+  local work="$TMP/neovim"
+  mkdir -p "$work/cache"
+  # XDG_CACHE_HOME: the server writes the code pages there, not in ~/.cache.
+  MESHC="$MESHC_BIN" MESH_WORK="$work" XDG_CACHE_HOME="$work/cache" \
+    timeout 120 nvim --headless --clean -u NONE -i NONE -n \
+    -c "luafile $EDITORS/neovim/lsp_test.lua" </dev/null
+}
+
+run_check "neovim: meshc lsp under Neovim's built-in client" neovim_lsp_session
 
 # ----------------------------------------------------------------- summary
 

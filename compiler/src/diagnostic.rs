@@ -58,8 +58,8 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// What to do about it, when there is something useful to say.
     pub hint: Option<Box<str>>,
-    /// An edit that resolves it, when there is exactly one: a tool (the
-    /// language server's quick fix, `--format json`) may apply it as is.
+    /// An edit that resolves it, when there is exactly one, with how safe it
+    /// is to apply unasked (see [`Applicability`]).
     /// (Boxed: most diagnostics have none, and every one is moved around.)
     pub fix: Option<Box<Fix>>,
 }
@@ -69,6 +69,31 @@ pub struct Diagnostic {
 pub struct Fix {
     pub span: Span,
     pub replacement: String,
+    pub applicability: Applicability,
+}
+
+/// Whether a fix may be applied without a person reading it first, as
+/// rustc's suggestions say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Applicability {
+    /// It cannot change what the file means: layout, or a keyword's
+    /// spelling or case. `meshc check --fix` applies it, and editors may
+    /// apply it on their own (the language server marks it preferred).
+    MachineApplicable,
+    /// Most likely what was meant, but it may change what the file does: a
+    /// name suggested for an unknown one (`USDE` → `USDC` would trade
+    /// another asset). Offered, never applied unasked.
+    MaybeIncorrect,
+}
+
+impl Applicability {
+    /// The word `--format json` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::MachineApplicable => "machine-applicable",
+            Applicability::MaybeIncorrect => "maybe-incorrect",
+        }
+    }
 }
 
 impl Diagnostic {
@@ -101,11 +126,18 @@ impl Diagnostic {
         self
     }
 
-    /// The edit that resolves the problem: `replacement` for the text at `span`.
-    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Diagnostic {
+    /// The edit that resolves the problem: `replacement` for the text at
+    /// `span`, and whether it may be applied unasked.
+    pub fn with_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        applicability: Applicability,
+    ) -> Diagnostic {
         self.fix = Some(Box::new(Fix {
             span,
             replacement: replacement.into(),
+            applicability,
         }));
         self
     }
@@ -115,13 +147,16 @@ impl Diagnostic {
     }
 }
 
-/// `source` with the fix of every diagnostic that has one applied, and how
-/// many were. Fixes are applied in the order of the file; one that overlaps
-/// a fix already taken is left for a later round.
+/// `source` with the machine-applicable fix of every diagnostic that has
+/// one applied, and how many were. A fix that may change what the file
+/// means ([`Applicability::MaybeIncorrect`]) is never applied here. Fixes are
+/// applied in the order of the file; one that overlaps a fix already taken
+/// is left for a later round.
 pub fn apply_fixes(source: &str, diagnostics: &[Diagnostic]) -> (String, usize) {
     let mut fixes: Vec<&Fix> = diagnostics
         .iter()
         .filter_map(|d| d.fix.as_deref())
+        .filter(|f| f.applicability == Applicability::MachineApplicable)
         .collect();
     fixes.sort_by_key(|f| (f.span.start, f.span.end));
     let mut out = String::with_capacity(source.len());
@@ -176,8 +211,11 @@ mod tests {
     use super::*;
 
     fn with_fix(start: usize, end: usize, replacement: &str) -> Diagnostic {
-        Diagnostic::error(Code::UnknownProtocol, "m", Label::new(Span::new(0, 0), ""))
-            .with_fix(Span::new(start, end), replacement)
+        Diagnostic::error(Code::MixedCaseWord, "m", Label::new(Span::new(0, 0), "")).with_fix(
+            Span::new(start, end),
+            replacement,
+            Applicability::MachineApplicable,
+        )
     }
 
     #[test]
@@ -201,5 +239,22 @@ mod tests {
             ("from aave to sushiswap".to_string(), 2)
         );
         assert_eq!(apply_fixes(source, &[]), (source.to_string(), 0));
+    }
+
+    #[test]
+    fn a_fix_that_may_change_the_meaning_is_never_applied() {
+        let source = "swap 1 USDE for 1 WETH on aave";
+        let suggestion = Diagnostic::error(
+            Code::UnknownToken,
+            "unknown token `USDE`",
+            Label::new(Span::new(7, 11), ""),
+        )
+        .with_fix(Span::new(7, 11), "USDC", Applicability::MaybeIncorrect);
+        let case = with_fix(0, 4, "swap");
+        assert_eq!(
+            apply_fixes(source, std::slice::from_ref(&suggestion)),
+            (source.to_string(), 0)
+        );
+        assert_eq!(apply_fixes(source, &[suggestion, case]).1, 1);
     }
 }

@@ -7,7 +7,7 @@
 use mesh_core::amount::group_digits;
 use mesh_grammar::{ErrorContext, Parsed, Span, SyntaxError, SyntaxErrorKind, TokenKind};
 
-use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 
 /// Parses `source`; every lexical and syntax error becomes a diagnostic
 /// (E0001–E0007), in source order.
@@ -250,7 +250,8 @@ fn mixed_case_word(span: Span, text: &str) -> Diagnostic {
     // A keyword in the wrong case has one reading; a word that could be a
     // name or a token symbol has two, and gets no fix.
     if TokenKind::keyword(&lower).is_some() {
-        diagnostic.with_fix(span, lower)
+        // A keyword's case cannot change what the file means.
+        diagnostic.with_fix(span, lower, Applicability::MachineApplicable)
     } else {
         diagnostic
     }

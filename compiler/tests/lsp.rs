@@ -1,9 +1,12 @@
 //! The language server over an in-memory connection: one client thread
-//! talks to `meshc::lsp::serve` exactly as an editor would, and the answers
-//! are compared with JSON snapshots.
+//! talks to `meshc::lsp::serve_with` exactly as an editor would. The
+//! protocol's rules (errors, shutdown), settings, the coalescing of queued
+//! edits, the bounds on completion and random edits are tested here; the
+//! features' answers are fixture files in `tests/lsp/`, run against the real
+//! binary by `tests/tests/lsp_fixtures.rs`.
 
 use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
-use meshc::lsp::{serve, ServeError};
+use meshc::lsp::{serve_with, Config, ServeError};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -51,12 +54,34 @@ impl Client {
     }
 
     fn unstarted() -> Client {
+        Client::with_config(Config::default())
+    }
+
+    /// A server with this configuration, not yet initialised.
+    fn with_config(config: Config) -> Client {
         let (server, connection) = Connection::memory();
-        let handle = std::thread::spawn(move || serve(&server));
+        let handle = std::thread::spawn(move || serve_with(&server, config));
         Client {
             connection,
             server: Some(handle),
             next_id: 0,
+            notifications: Vec::new(),
+        }
+    }
+
+    /// A server that starts only once `messages` are all queued for it.
+    fn after(messages: Vec<Message>) -> Client {
+        let (server, connection) = Connection::memory();
+        for message in messages {
+            if let Err(e) = connection.sender.send(message) {
+                panic!("cannot queue a message: {e}");
+            }
+        }
+        let handle = std::thread::spawn(move || serve_with(&server, Config::default()));
+        Client {
+            connection,
+            server: Some(handle),
+            next_id: 1000,
             notifications: Vec::new(),
         }
     }
@@ -156,36 +181,11 @@ fn example(path: &str) -> String {
     }
 }
 
-/// The protocol position (line, UTF-16 column) of the `nth` occurrence of
-/// `needle` in `text`, plus `delta` characters.
-fn position(text: &str, needle: &str, nth: usize, delta: usize) -> Value {
-    let Some((offset, _)) = text.match_indices(needle).nth(nth) else {
-        panic!("`{needle}` does not occur {} times", nth + 1);
-    };
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column: usize = text[line_start..offset]
-        .chars()
-        .chain(needle.chars().take(delta))
-        .map(char::len_utf16)
-        .sum();
-    json!({ "line": line, "character": column })
-}
-
 fn at(uri: &str, position: Value) -> Value {
     json!({ "textDocument": { "uri": uri }, "position": position })
 }
 
 const FLASH: &str = "file:///work/polygon_arbitrum_flash_loan.mesh";
-
-fn flash_loan_client() -> (Client, String) {
-    let mut client = Client::start();
-    let text = example("polygon_arbitrum_flash_loan.mesh");
-    let diagnostics = client.open(FLASH, &text);
-    assert_eq!(diagnostics["diagnostics"], json!([]), "{diagnostics}");
-    (client, text)
-}
 
 #[test]
 fn initialize_announces_the_capabilities() {
@@ -195,160 +195,6 @@ fn initialize_announces_the_capabilities() {
     assert_eq!(result["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
     result["serverInfo"]["version"] = json!("[version]");
     insta::assert_json_snapshot!("initialize", result);
-    client.shutdown();
-}
-
-#[test]
-fn hover_on_an_amount_shows_its_value_and_the_holding() {
-    let (mut client, text) = flash_loan_client();
-    let hover = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "100 WETH", 0, 5)),
-    );
-    insta::assert_json_snapshot!("hover_amount", hover);
-    let hover = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "190_000 USDC", 0, 2)),
-    );
-    insta::assert_json_snapshot!("hover_bounded_amount", hover);
-    client.shutdown();
-}
-
-#[test]
-fn hover_on_a_keyword_shows_its_doc_and_the_statement() {
-    let (mut client, text) = flash_loan_client();
-    let hover = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "= swap", 0, 3)),
-    );
-    insta::assert_json_snapshot!("hover_keyword", hover);
-    client.shutdown();
-}
-
-#[test]
-fn hover_on_names_reads_the_registry() {
-    let (mut client, text) = flash_loan_client();
-    let chain = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "arbitrum {", 0, 3)),
-    );
-    insta::assert_json_snapshot!("hover_chain", chain);
-    let protocol = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "aave", 0, 1)),
-    );
-    insta::assert_json_snapshot!("hover_protocol", protocol);
-    let invariant = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "constant_product", 0, 1)),
-    );
-    insta::assert_json_snapshot!("hover_invariant", invariant);
-    let comment = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "borrow", 0, 1)),
-    );
-    assert_eq!(comment, Value::Null, "the first `borrow` is in a comment");
-    client.shutdown();
-}
-
-#[test]
-fn completion_offers_what_fits_the_cursor() {
-    let mut client = Client::start();
-    let uri = "file:///work/draft.mesh";
-    let text = "bundle draft on polygon {\n    let loan = borrow 100 WETH from aave\n    let there = bridge loan to arbitrum\n    on arbitrum {\n        \n    }\n    repay 100 WETH to \n}\n";
-    client.open(uri, text);
-    let labels = |items: &Value| -> Vec<String> {
-        items
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|i| i["label"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    // After `to` in a repay: the lenders, nothing else.
-    let after_to = client.result(
-        "textDocument/completion",
-        at(uri, position(text, "to \n", 0, 3)),
-    );
-    insta::assert_json_snapshot!("completion_after_to", after_to);
-    // Inside the `on` block: keywords, the values bound so far, names.
-    let inside = client.result(
-        "textDocument/completion",
-        at(uri, position(text, "        \n", 0, 8)),
-    );
-    let inside = labels(&inside);
-    for expected in [
-        "loan",
-        "there",
-        "swap",
-        "parallel",
-        "USDC",
-        "base",
-        "sushiswap",
-    ] {
-        assert!(
-            inside.iter().any(|l| l == expected),
-            "{expected} missing: {inside:?}"
-        );
-    }
-    // Before `let there`, only `loan` is bound.
-    let early = client.result(
-        "textDocument/completion",
-        at(uri, position(text, "    let there", 0, 4)),
-    );
-    let early = labels(&early);
-    assert!(early.iter().any(|l| l == "loan"), "{early:?}");
-    assert!(!early.iter().any(|l| l == "there"), "{early:?}");
-    client.shutdown();
-}
-
-#[test]
-fn document_symbols_outline_bundles_values_and_constraints() {
-    let mut client = Client::start();
-    let uri = "file:///work/custom_token.mesh";
-    let text = example("custom_token.mesh");
-    client.open(uri, &text);
-    let symbols = client.result(
-        "textDocument/documentSymbol",
-        json!({ "textDocument": { "uri": uri } }),
-    );
-    insta::assert_json_snapshot!("document_symbols", symbols);
-    client.shutdown();
-}
-
-/// While a bundle is being typed its closing `}` is missing: the document
-/// still has an outline and hovers for what is written, and the one
-/// diagnostic is the missing `}`, not knock-on errors of the unfinished
-/// bundle (its loan is not repaid yet).
-#[test]
-fn a_bundle_being_typed_keeps_its_outline_and_hovers() {
-    let mut client = Client::start();
-    let uri = "file:///work/typing.mesh";
-    let text = "bundle typing on polygon {\n    let loan = borrow 100 WETH from aave\n    let usdc = swap loan for 190_000 USDC on uniswap_v2\n";
-    let diagnostics = client.open(uri, text);
-    let codes: Vec<&Value> = diagnostics["diagnostics"]
-        .as_array()
-        .map(|d| d.iter().map(|d| &d["code"]).collect())
-        .unwrap_or_default();
-    assert_eq!(codes, [&json!("E0002")], "{diagnostics}");
-    let symbols = client.result(
-        "textDocument/documentSymbol",
-        json!({ "textDocument": { "uri": uri } }),
-    );
-    assert_eq!(symbols[0]["name"], "typing", "{symbols}");
-    let values: Vec<&Value> = symbols[0]["children"]
-        .as_array()
-        .map(|c| c.iter().map(|c| &c["name"]).collect())
-        .unwrap_or_default();
-    assert_eq!(values, [&json!("loan"), &json!("usdc")], "{symbols}");
-    let hover = client.result(
-        "textDocument/hover",
-        at(uri, position(text, "190_000 USDC", 0, 2)),
-    );
-    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
-    assert!(shown.contains("190000 USDC"), "{hover}");
     client.shutdown();
 }
 
@@ -427,324 +273,6 @@ fn settings_choose_the_world_and_the_level() {
     let mut after = vec![codes(&client.diagnostics()), codes(&client.diagnostics())];
     after.sort();
     assert_eq!(after, [Vec::<String>::new(), Vec::<String>::new()]);
-    client.shutdown();
-}
-
-/// The lines and columns of a list of locations or text edits.
-fn ranges(items: &Value) -> Vec<(u64, u64, u64)> {
-    items
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|i| {
-                    let r = &i["range"];
-                    (
-                        r["start"]["line"].as_u64().unwrap_or(99),
-                        r["start"]["character"].as_u64().unwrap_or(99),
-                        r["end"]["character"].as_u64().unwrap_or(99),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// After each `let` name, what the checker guarantees it holds: exact for a
-/// borrow and for what a bridge delivers (the amount less the route's fee),
-/// a lower bound for a swap (its slippage bound).
-#[test]
-fn inlay_hints_show_what_each_value_is_guaranteed_to_hold() {
-    let (mut client, text) = flash_loan_client();
-    let hints = client.result(
-        "textDocument/inlayHint",
-        json!({
-            "textDocument": { "uri": FLASH },
-            "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 99, "character": 0 } },
-        }),
-    );
-    let labels: Vec<&str> = hints
-        .as_array()
-        .map(|h| h.iter().filter_map(|h| h["label"].as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(
-        labels,
-        [
-            "= 100 WETH",
-            "= 99.95 WETH",
-            "≥ 190000 USDC",
-            "≥ 100.2 WETH"
-        ],
-        "{hints}"
-    );
-    // Each sits right after its name.
-    assert_eq!(
-        hints[0]["position"],
-        position(&text, "loan =", 0, 4),
-        "{hints}"
-    );
-    // Hovering the name says the same.
-    let hover = client.result(
-        "textDocument/hover",
-        at(FLASH, position(&text, "let usdc", 0, 5)),
-    );
-    let shown = hover["contents"]["value"].as_str().unwrap_or_default();
-    assert!(shown.contains("at least 190000 USDC"), "{hover}");
-    client.shutdown();
-}
-
-#[test]
-fn signature_help_marks_the_part_of_the_action_being_written() {
-    let mut client = Client::start();
-    let uri = "file:///work/writing.mesh";
-    let text = "bundle w on polygon {\n    input 10 USDC\n    let weth = swap 10 USDC for \n}\n";
-    client.open(uri, text);
-    let help = client.result(
-        "textDocument/signatureHelp",
-        at(uri, position(text, "for \n", 0, 4)),
-    );
-    let signature = &help["signatures"][0];
-    assert_eq!(
-        signature["label"], "swap AMOUNT for MIN TOKEN on EXCHANGE",
-        "{help}"
-    );
-    assert_eq!(help["activeParameter"], 1, "{help}");
-    // [start, end) of each part in the label, in characters.
-    assert_eq!(
-        signature["parameters"][1]["label"],
-        json!([16, 25]),
-        "{help}"
-    );
-    let outside = client.result(
-        "textDocument/signatureHelp",
-        at(uri, position(text, "bundle", 0, 3)),
-    );
-    assert_eq!(outside, Value::Null);
-    client.shutdown();
-}
-
-#[test]
-fn references_and_rename_follow_a_value_through_its_bundle() {
-    let (mut client, text) = flash_loan_client();
-    // `usdc` is bound on line 8 and read on line 9.
-    let references = client.result(
-        "textDocument/references",
-        json!({
-            "textDocument": { "uri": FLASH },
-            "position": position(&text, "usdc for", 0, 1),
-            "context": { "includeDeclaration": true },
-        }),
-    );
-    let found = ranges(&references);
-    assert_eq!(found.len(), 2, "{references}");
-    let without = client.result(
-        "textDocument/references",
-        json!({
-            "textDocument": { "uri": FLASH },
-            "position": position(&text, "let usdc", 0, 5),
-            "context": { "includeDeclaration": false },
-        }),
-    );
-    assert_eq!(ranges(&without), found[1..], "{without}");
-
-    let highlights = client.result(
-        "textDocument/documentHighlight",
-        at(FLASH, position(&text, "usdc for", 0, 1)),
-    );
-    assert_eq!(ranges(&highlights), found, "{highlights}");
-    let kinds: Vec<&Value> = highlights
-        .as_array()
-        .map(|h| h.iter().map(|h| &h["kind"]).collect())
-        .unwrap_or_default();
-    // 3 is "write" (the `let`), 2 "read" (a use).
-    assert_eq!(kinds, [&json!(3), &json!(2)], "{highlights}");
-
-    let prepared = client.result(
-        "textDocument/prepareRename",
-        at(FLASH, position(&text, "let usdc", 0, 5)),
-    );
-    assert_eq!(prepared["placeholder"], "usdc", "{prepared}");
-    let edit = client.result(
-        "textDocument/rename",
-        json!({
-            "textDocument": { "uri": FLASH },
-            "position": position(&text, "usdc for", 0, 2),
-            "newName": "proceeds",
-        }),
-    );
-    let edits = &edit["changes"][FLASH];
-    assert_eq!(ranges(edits), found, "{edit}");
-    assert!(
-        edits
-            .as_array()
-            .is_some_and(|e| e.iter().all(|e| e["newText"] == "proceeds")),
-        "{edit}"
-    );
-
-    // Refused, with the reason: a name that is taken, a keyword, a token.
-    for (new_name, why) in [
-        ("weth", "already bound"),
-        ("swap", "not a name"),
-        ("USDC", "not a name"),
-    ] {
-        let answer = client.request(
-            "textDocument/rename",
-            json!({
-                "textDocument": { "uri": FLASH },
-                "position": position(&text, "let usdc", 0, 5),
-                "newName": new_name,
-            }),
-        );
-        let error = match answer.response_result {
-            Err(error) => error,
-            Ok(edit) => panic!("{new_name}: renamed: {edit}"),
-        };
-        assert!(error.message.contains(why), "{new_name}: {}", error.message);
-    }
-    let on_a_token = client.request(
-        "textDocument/prepareRename",
-        at(FLASH, position(&text, "100 WETH", 0, 5)),
-    );
-    assert!(on_a_token.response_result.is_err(), "{on_a_token:?}");
-    client.shutdown();
-}
-
-/// A misspelt name and a keyword in the wrong case each get a quick fix
-/// that replaces them; a diagnostic without one offers nothing.
-#[test]
-fn quick_fixes_replace_what_the_hint_names() {
-    let mut client = Client::start();
-    let uri = "file:///work/typos.mesh";
-    let text = "bundle b on polygon {\n    let loan = borrow 1 WETH from aavee\n    repay lon to aave\n}\n";
-    client.open(uri, text);
-    let action = |client: &mut Client, needle: &str| {
-        let at = position(text, needle, 0, 1);
-        client.result(
-            "textDocument/codeAction",
-            json!({
-                "textDocument": { "uri": uri },
-                "range": { "start": at, "end": at },
-                "context": { "diagnostics": [] },
-            }),
-        )
-    };
-    let protocol = action(&mut client, "aavee");
-    assert_eq!(
-        protocol[0]["title"], "Replace `aavee` with `aave`",
-        "{protocol}"
-    );
-    assert_eq!(protocol[0]["kind"], "quickfix");
-    assert_eq!(protocol[0]["isPreferred"], true);
-    let edit = &protocol[0]["edit"]["changes"][uri][0];
-    assert_eq!(edit["newText"], "aave", "{protocol}");
-    assert_eq!(
-        edit["range"]["start"],
-        json!({ "line": 1, "character": 34 })
-    );
-    assert_eq!(edit["range"]["end"], json!({ "line": 1, "character": 39 }));
-    assert_eq!(protocol[0]["diagnostics"][0]["code"], "E0103");
-
-    let value = action(&mut client, "lon to");
-    assert_eq!(value[0]["title"], "Replace `lon` with `loan`", "{value}");
-
-    // Nothing to fix on a clean line.
-    let none = action(&mut client, "bundle");
-    assert_eq!(none, json!([]));
-
-    let keyword = "bundle b on polygon {\n    Input 1 WETH\n}\n";
-    client.notify(
-        "textDocument/didChange",
-        json!({
-            "textDocument": { "uri": uri, "version": 2 },
-            "contentChanges": [{ "text": keyword }],
-        }),
-    );
-    client.diagnostics();
-    let at = position(keyword, "Input", 0, 2);
-    let case = client.result(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": { "uri": uri },
-            "range": { "start": at, "end": at },
-            "context": { "diagnostics": [] },
-        }),
-    );
-    assert_eq!(case[0]["title"], "Replace `Input` with `input`", "{case}");
-    client.shutdown();
-}
-
-#[test]
-fn diagnostics_carry_codes_hints_and_related_information() {
-    let mut client = Client::start();
-    let uri = "file:///work/seed_flash_loan_as_written.mesh";
-    let diagnostics = client.open(uri, &example("rejected/seed_flash_loan_as_written.mesh"));
-    let related = diagnostics["diagnostics"]
-        .as_array()
-        .is_some_and(|d| d.iter().any(|d| d["relatedInformation"].is_array()));
-    assert!(related, "{diagnostics}");
-    insta::assert_json_snapshot!("diagnostics_overdraft", diagnostics);
-    client.shutdown();
-}
-
-#[test]
-fn definition_jumps_to_the_let_and_to_the_token_declaration() {
-    let (mut client, text) = flash_loan_client();
-    let definition = client.result(
-        "textDocument/definition",
-        at(FLASH, position(&text, "bridge loan", 0, 8)),
-    );
-    assert_eq!(
-        definition,
-        json!({ "uri": FLASH, "range": {
-            "start": position(&text, "loan =", 0, 0),
-            "end": position(&text, "loan =", 0, 4),
-        }}),
-    );
-    client.shutdown();
-
-    let mut client = Client::start();
-    let uri = "file:///work/custom_token.mesh";
-    let text = example("custom_token.mesh");
-    client.open(uri, &text);
-    let definition = client.result(
-        "textDocument/definition",
-        at(uri, position(&text, "PEPE\n", 0, 1)),
-    );
-    assert_eq!(
-        definition["range"]["start"],
-        position(&text, "PEPE decimals", 0, 0),
-        "{definition}"
-    );
-    client.shutdown();
-}
-
-#[test]
-fn formatting_a_broken_document_makes_no_edits_and_no_error() {
-    let mut client = Client::start();
-    let uri = "file:///work/broken.mesh";
-    let diagnostics = client.open(
-        uri,
-        "bundle broken on polygon {\n    borrow 100 WETH from\n",
-    );
-    assert_ne!(diagnostics["diagnostics"], json!([]));
-    let edits = client.result(
-        "textDocument/formatting",
-        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
-    );
-    assert_eq!(edits, json!([]));
-    client.shutdown();
-}
-
-#[test]
-fn formatting_replaces_the_whole_document() {
-    let mut client = Client::start();
-    let uri = "file:///work/messy.mesh";
-    let text = "bundle   messy on polygon {\n  input 1 WETH\n}\n";
-    client.open(uri, text);
-    let edits = client.result(
-        "textDocument/formatting",
-        json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 4, "insertSpaces": true } }),
-    );
-    insta::assert_json_snapshot!("formatting", edits);
     client.shutdown();
 }
 
@@ -895,7 +423,8 @@ proptest! {
                 }));
                 prop_assert!(actions.response_result.is_ok(), "codeAction failed: {:?}", actions);
             }
-            for method in ["textDocument/documentSymbol", "textDocument/formatting", "textDocument/inlayHint"] {
+            for method in ["textDocument/documentSymbol", "textDocument/formatting", "textDocument/inlayHint",
+                "textDocument/semanticTokens/full", "textDocument/foldingRange"] {
                 let response = client.request(method, json!({
                     "textDocument": { "uri": uri },
                     "options": { "tabSize": 4, "insertSpaces": true },
@@ -906,4 +435,240 @@ proptest! {
         }
         client.shutdown();
     }
+}
+
+/// A single-bundle document of about `lines` lines: a value bound and
+/// spent on every other line, and an empty line before the closing `}`.
+fn large_bundle(lines: usize) -> String {
+    let mut text = String::from("bundle big on polygon {\n    input 1000000 USDC\n");
+    for i in 0..lines / 2 {
+        text.push_str(&format!(
+            "    let v{i} = withdraw 1 USDC from aave\n    deposit v{i} into aave\n"
+        ));
+    }
+    text.push_str("    \n}\n");
+    text
+}
+
+fn change(uri: &str, version: i32, line: usize, column: usize, text: &str) -> Message {
+    Notification::new(
+        "textDocument/didChange".to_string(),
+        json!({
+            "textDocument": { "uri": uri, "version": version },
+            "contentChanges": [{
+                "range": {
+                    "start": { "line": line, "character": column },
+                    "end": { "line": line, "character": column },
+                },
+                "text": text,
+            }],
+        }),
+    )
+    .into()
+}
+
+/// Edits queued behind one another are applied together and the document
+/// is analysed once: one publication, of the last version, and the hover
+/// queued after them reads the text they made.
+#[test]
+fn queued_edits_are_applied_together_and_analysed_once() {
+    let uri = "file:///work/big.mesh";
+    let text = large_bundle(2000);
+    let last = text.lines().count() - 2;
+    let mut queued: Vec<Message> = vec![
+        Request::new(
+            RequestId::from(1),
+            "initialize".to_string(),
+            json!({ "capabilities": {} }),
+        )
+        .into(),
+        Notification::new("initialized".to_string(), json!({})).into(),
+        Notification::new(
+            "textDocument/didOpen".to_string(),
+            json!({ "textDocument": {
+                "uri": uri, "languageId": "mesh", "version": 1, "text": text } }),
+        )
+        .into(),
+    ];
+    // Thirty edits type `let zz = withdraw 7 WETH from aave` on the empty
+    // line: a character at a time, the rest of it with the last.
+    let typed = "let zz = withdraw 7 WETH from aave";
+    for (i, version) in (2..32).enumerate() {
+        let piece = if version < 31 {
+            &typed[i..=i]
+        } else {
+            &typed[i..]
+        };
+        queued.push(change(uri, version, last, 4 + i, piece));
+    }
+    queued.push(
+        Request::new(
+            RequestId::from(2),
+            "textDocument/hover".to_string(),
+            json!({ "textDocument": { "uri": uri },
+                    "position": { "line": last, "character": 22 } }),
+        )
+        .into(),
+    );
+    let client = Client::after(queued);
+    let mut published = Vec::new();
+    let hover = loop {
+        match client.receive() {
+            Message::Response(r) if r.id == RequestId::from(1) => {}
+            Message::Response(r) => break r,
+            Message::Notification(n) if n.method == "textDocument/publishDiagnostics" => {
+                published.push(n.params["version"].clone());
+            }
+            Message::Notification(_) => {}
+            Message::Request(r) => panic!("the server sent a request: {r:?}"),
+        }
+    };
+    assert_eq!(published, [json!(31)], "one analysis, of the last version");
+    let shown = match hover.response_result {
+        Ok(value) => value["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        Err(e) => panic!("hover failed: {e:?}"),
+    };
+    assert!(
+        shown.contains("7 WETH"),
+        "the hover reads the latest text: {shown}"
+    );
+    client.shutdown();
+}
+
+/// On a 20,000-line bundle completion stays bounded: at most the limit of
+/// values, the list marked incomplete, and what is typed narrows it.
+#[test]
+fn completion_on_a_large_bundle_is_bounded() {
+    let mut client = Client::start();
+    let uri = "file:///work/big.mesh";
+    let text = large_bundle(20_000);
+    let last = text.lines().count() - 2;
+    client.open(uri, &text);
+    let items = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["label"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let at_statement = client.result(
+        "textDocument/completion",
+        at(uri, json!({ "line": last, "character": 4 })),
+    );
+    assert_eq!(items(&at_statement).len(), 11, "{at_statement}");
+    assert_eq!(at_statement["isIncomplete"], false);
+
+    // `deposit ` on the last line of values: the most recent values first.
+    let before_last = last - 1;
+    let amount = client.result(
+        "textDocument/completion",
+        at(uri, json!({ "line": before_last, "character": 12 })),
+    );
+    let labels = items(&amount);
+    assert_eq!(amount["isIncomplete"], true, "{labels:?}");
+    assert_eq!(labels.len(), meshc::lsp::VALUE_LIMIT + 1, "{labels:?}");
+    assert_eq!(labels.first().map(String::as_str), Some("v9999"));
+    assert!(labels.iter().any(|l| l == "all"));
+
+    // Typed `v12`: only the values that start with it.
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": uri, "version": 2 },
+            "contentChanges": [{
+                "range": { "start": { "line": last, "character": 4 },
+                           "end": { "line": last, "character": 4 } },
+                "text": "deposit v12",
+            }],
+        }),
+    );
+    client.diagnostics();
+    let narrowed = client.result(
+        "textDocument/completion",
+        at(uri, json!({ "line": last, "character": 15 })),
+    );
+    let labels = items(&narrowed);
+    assert!(
+        labels.iter().all(|l| l.starts_with("v12") || l == "all"),
+        "{labels:?}"
+    );
+    assert!(labels.iter().any(|l| l == "v12"), "{labels:?}");
+    assert!(labels.len() <= meshc::lsp::VALUE_LIMIT + 1, "{labels:?}");
+    client.shutdown();
+}
+
+/// Each diagnostic links its code to the code's page, written where the
+/// configuration says; the page is what `meshc explain` prints.
+#[test]
+fn diagnostics_link_their_codes_to_the_pages() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut client = Client::with_config(Config {
+        code_pages: Some(dir.path().join("codes")),
+    });
+    client.result("initialize", json!({ "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    let published = client.open(
+        "file:///work/typo.mesh",
+        "bundle b on polygon {\n    let x = borrow 1 WETH from aavee\n}\n",
+    );
+    let diagnostics = published["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!diagnostics.is_empty(), "{published}");
+    for d in &diagnostics {
+        let code = d["code"].as_str().unwrap_or("");
+        let href = d["codeDescription"]["href"].as_str().unwrap_or("");
+        assert!(href.starts_with("file:///"), "{d}");
+        assert!(href.ends_with(&format!("/codes/{code}.md")), "{d}");
+        let page = std::fs::read_to_string(dir.path().join("codes").join(format!("{code}.md")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let explained = meshc::diagnostic::Code::parse(code).and_then(|c| c.explanation());
+        assert_eq!(Some(page.as_str()), explained);
+    }
+    client.shutdown();
+}
+
+/// A space opens completion where the grammar expects a word (after `on `),
+/// not after a statement that is finished on the same line.
+#[test]
+fn a_space_opens_completion_only_where_a_word_is_expected() {
+    let mut client = Client::start();
+    let uri = "file:///work/space.mesh";
+    let text = "bundle b on polygon {\n    input 1 WETH \n    on \n}\n";
+    client.open(uri, text);
+    let by_space = |client: &mut Client, line: u32, character: u32| -> usize {
+        let list = client.result(
+            "textDocument/completion",
+            json!({
+                "textDocument": { "uri": uri },
+                "position": { "line": line, "character": character },
+                "context": { "triggerKind": 2, "triggerCharacter": " " },
+            }),
+        );
+        list["items"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(by_space(&mut client, 2, 7), 5, "after `on `: the chains");
+    assert_eq!(
+        by_space(&mut client, 1, 17),
+        0,
+        "after a finished statement"
+    );
+    // Asked for, the same place offers the statements.
+    let asked = client.result(
+        "textDocument/completion",
+        json!({
+            "textDocument": { "uri": uri },
+            "position": { "line": 1, "character": 17 },
+            "context": { "triggerKind": 1 },
+        }),
+    );
+    assert_eq!(asked["items"].as_array().map_or(0, Vec::len), 11, "{asked}");
+    client.shutdown();
 }

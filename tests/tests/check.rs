@@ -111,6 +111,14 @@ fn json_diagnostics_follow_the_schema() {
             Some(Value::Object(fix)) => {
                 assert_position(fix, &["line", "column", "end_line", "end_column"]);
                 assert!(fix.get("replacement").and_then(Value::as_str).is_some());
+                let applicability = fix.get("applicability").and_then(Value::as_str);
+                assert!(
+                    matches!(
+                        applicability,
+                        Some("machine-applicable" | "maybe-incorrect")
+                    ),
+                    "{fix:?}"
+                );
             }
             other => panic!("`fix` is neither null nor an object: {other:?}"),
         }
@@ -133,7 +141,8 @@ fn a_misspelt_name_comes_with_its_fix() {
     assert_eq!(
         fixes,
         [&serde_json::json!({
-            "line": 2, "column": 35, "end_line": 2, "end_column": 40, "replacement": "aave"
+            "line": 2, "column": 35, "end_line": 2, "end_column": 40, "replacement": "aave",
+            "applicability": "maybe-incorrect"
         })],
         "{items:?}"
     );
@@ -338,11 +347,11 @@ fn check_judges_against_the_registry_of_a_world_file() {
 }
 
 #[test]
-fn fix_applies_every_fix_and_reports_what_is_left() {
+fn fix_applies_only_what_cannot_change_the_meaning() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let source = dir.path().join("typos.mesh");
     // A keyword in the wrong case hides the bundle's other mistakes until
-    // it is mended; the misspelt value and protocol are fixed next round.
+    // it is mended; the names suggested next round are listed, not applied.
     std::fs::write(
         &source,
         "bundle b on polygon {\n    input 10 USDC\n    let proceeds = swap 10 USDC for 1 WETH on uniswp_v2\n    Deposit procees into aave\n}\n",
@@ -353,17 +362,48 @@ fn fix_applies_every_fix_and_reports_what_is_left() {
     let fixed = std::fs::read_to_string(&source).unwrap_or_default();
     assert_eq!(
         fixed,
-        "bundle b on polygon {\n    input 10 USDC\n    let proceeds = swap 10 USDC for 1 WETH on uniswap_v2\n    deposit proceeds into aave\n}\n"
+        "bundle b on polygon {\n    input 10 USDC\n    let proceeds = swap 10 USDC for 1 WETH on uniswp_v2\n    deposit procees into aave\n}\n"
     );
-    assert!(stderr.contains("3 fixes applied"), "{stderr}");
-    // What is left is reported as `meshc check` reports it: here nothing.
-    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 fix applied"), "{stderr}");
+    assert!(stderr.contains("2 suggestions are not applied"), "{stderr}");
+    assert!(
+        stderr.contains(":3:47: `uniswp_v2` -> `uniswap_v2`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(":4:13: `procees` -> `proceeds`"),
+        "{stderr}"
+    );
+    // What is left is reported as `meshc check` reports it.
+    assert_eq!(code, 1, "{stderr}");
 
-    // Nothing to fix: the file is not touched.
+    // Nothing left that may be applied: the file is not touched.
     let before = std::fs::metadata(&source).and_then(|m| m.modified()).ok();
     let (code, _, stderr) = outcome(&run(&["check", "--fix", &path]));
-    assert_eq!(code, 0, "{stderr}");
-    assert!(!stderr.contains("applied"), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("applied\n"), "{stderr}");
     let after = std::fs::metadata(&source).and_then(|m| m.modified()).ok();
     assert_eq!(before, after);
+}
+
+/// An unknown token is never replaced unasked: `USDE` may not be `USDC`,
+/// and spending the wrong asset is worse than an error.
+#[test]
+fn fix_never_swaps_one_asset_for_another() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = dir.path().join("usde.mesh");
+    let text = "bundle b on polygon {\n    input 10 USDE\n    let w = swap 10 USDE for 1 WETH on uniswap_v2\n    let r = swap w for 1 RETH on uniswap_v2\n}\n";
+    std::fs::write(&source, text).unwrap_or_else(|e| panic!("{e}"));
+    let path = source.display().to_string();
+    let (code, _, stderr) = outcome(&run(&["check", "--fix", &path]));
+    // Only the unused `let r =` goes: the action stays.
+    assert_eq!(
+        std::fs::read_to_string(&source).unwrap_or_default(),
+        text.replace("let r = swap", "swap")
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("1 fix applied"), "{stderr}");
+    assert!(stderr.contains("`USDE` -> `USDC`"), "{stderr}");
+    assert!(stderr.contains("`RETH` -> `ETH`"), "{stderr}");
+    assert!(stderr.contains("another asset"), "{stderr}");
 }

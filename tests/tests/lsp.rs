@@ -1,176 +1,13 @@
 //! `meshc lsp`, end to end: the real binary over standard input and output,
-//! driven through one editing session in the order an editor would. Every
-//! read has a deadline, so a hung server fails the test instead of hanging it.
+//! driven through one editing session in the order an editor would, and fed
+//! what no editor should send. Every read has a deadline, so a hung server
+//! fails the test instead of hanging it.
 
-use mesh_tests::meshc;
+mod lsp_client;
+
+use lsp_client::{frame, position, Server};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Stdio};
-use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
-
-const TIMEOUT: Duration = Duration::from_secs(30);
-
-struct Server {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    messages: Receiver<Value>,
-    stderr: Receiver<String>,
-    next_id: i64,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // A server still running here failed the test; do not leave it behind.
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Reads one `Content-Length`-framed message, or `None` at the end.
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length:") {
-            length = value.trim().parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
-impl Server {
-    fn start() -> Server {
-        let mut child = match meshc()
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => panic!("cannot start meshc lsp: {e}"),
-        };
-        let (stdin, stdout, stderr) =
-            match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
-                (Some(i), Some(o), Some(e)) => (i, o, e),
-                _ => panic!("meshc lsp has no pipes"),
-            };
-        let (send, messages) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if send.send(message).is_err() {
-                    break;
-                }
-            }
-        });
-        let (send_err, stderr_text) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = BufReader::new(stderr).read_to_string(&mut text);
-            let _ = send_err.send(text);
-        });
-        Server {
-            child,
-            stdin: Some(stdin),
-            messages,
-            stderr: stderr_text,
-            next_id: 0,
-        }
-    }
-
-    fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        let framed = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        let written = self.stdin.as_mut().map(|stdin| {
-            stdin
-                .write_all(framed.as_bytes())
-                .and_then(|()| stdin.flush())
-        });
-        if let Some(Err(e)) = written {
-            panic!("cannot write to meshc lsp: {e}");
-        }
-    }
-
-    fn receive(&mut self, what: &str) -> Value {
-        match self.messages.recv_timeout(TIMEOUT) {
-            Ok(message) => message,
-            Err(e) => panic!("no {what} from meshc lsp within {TIMEOUT:?} ({e})"),
-        }
-    }
-
-    /// Sends a request and returns its response (the whole message);
-    /// notifications that arrive first are skipped.
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        loop {
-            let message = self.receive(&format!("answer to {method}"));
-            if message["id"] == json!(id) {
-                return message;
-            }
-        }
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(json!({ "jsonrpc": "2.0", "method": method, "params": params }));
-    }
-
-    fn diagnostics(&mut self) -> Value {
-        loop {
-            let message = self.receive("diagnostics");
-            if message["method"] == "textDocument/publishDiagnostics" {
-                return message["params"].clone();
-            }
-        }
-    }
-
-    /// Waits for the process to end and returns its exit code.
-    fn wait(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + TIMEOUT;
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return status.code(),
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => panic!("cannot wait for meshc lsp: {e}"),
-            }
-        }
-        panic!("meshc lsp did not exit within {TIMEOUT:?}");
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.recv_timeout(TIMEOUT).unwrap_or_default()
-    }
-}
-
-/// The protocol position of the first `needle` in `text`, `delta` characters in.
-fn position(text: &str, needle: &str, delta: usize) -> Value {
-    let Some(offset) = text.find(needle) else {
-        panic!("`{needle}` is not in the text");
-    };
-    let before = &text[..offset];
-    let line = before.matches('\n').count();
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column: usize = text[start..offset]
-        .chars()
-        .chain(needle.chars().take(delta))
-        .map(char::len_utf16)
-        .sum();
-    json!({ "line": line, "character": column })
-}
 
 const URI: &str = "file:///work/flash.mesh";
 
@@ -321,4 +158,97 @@ fn exit_without_shutdown_exits_with_1() {
     server.notify("exit", Value::Null);
     server.stdin = None;
     assert_eq!(server.wait(), Some(1));
+}
+
+/// A frame that announces more than a message may hold ends the session at
+/// once, with the reason on standard error and exit code 1: nothing of that
+/// size is allocated, and nothing aborts.
+#[test]
+fn an_oversized_frame_is_refused_with_a_clean_exit() {
+    for announced in ["99999999999", "18446744073709551616"] {
+        let mut server = Server::start();
+        let init = server.request("initialize", json!({ "capabilities": {} }));
+        assert!(init["result"].is_object(), "{init}");
+        server.write(format!("Content-Length: {announced}\r\n\r\n{{}}").as_bytes());
+        let started = Instant::now();
+        assert_eq!(server.wait(), Some(1), "{announced}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let stderr = server.stderr();
+        assert!(
+            stderr.contains(&format!("a message announces {announced} bytes")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("more than"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+/// A well-framed body that is not JSON-RPC is skipped with a line on
+/// standard error; the session goes on.
+#[test]
+fn a_message_that_is_not_json_rpc_is_skipped() {
+    let mut server = Server::start();
+    server.write(b"Content-Length: 8\r\n\r\nnot json");
+    let init = server.request("initialize", json!({ "capabilities": {} }));
+    assert!(init["result"].is_object(), "{init}");
+    server.shutdown();
+}
+
+/// Thirty edits written at once, then a hover: the hover reads the text the
+/// edits made, the last diagnostics published are of the last version, and
+/// the edits were not analysed one by one (fewer publications than edits).
+#[test]
+fn back_to_back_edits_are_answered_against_the_latest_text() {
+    let mut text = String::from("bundle big on polygon {\n    input 1000000 USDC\n");
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "    let v{i} = withdraw 1 USDC from aave\n    deposit v{i} into aave\n"
+        ));
+    }
+    text.push_str("    \n}\n");
+    let last = text.lines().count() - 2;
+    let mut server = Server::start();
+    server.initialize(json!({}), Value::Null);
+    let published = server.open(URI, &text);
+    assert_eq!(published["diagnostics"], json!([]), "{published}");
+    let typed = "let zz = withdraw 7 WETH from aave";
+    let mut batch = String::new();
+    for (i, version) in (2..32).enumerate() {
+        let piece = if version < 31 {
+            &typed[i..=i]
+        } else {
+            &typed[i..]
+        };
+        batch.push_str(&frame(&json!({
+            "jsonrpc": "2.0", "method": "textDocument/didChange",
+            "params": {
+                "textDocument": { "uri": URI, "version": version },
+                "contentChanges": [{ "range": {
+                    "start": { "line": last, "character": 4 + i },
+                    "end": { "line": last, "character": 4 + i } }, "text": piece }],
+            },
+        })));
+    }
+    let id = server.fresh_id();
+    batch.push_str(&frame(&json!({
+        "jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": URI },
+                    "position": { "line": last, "character": 22 } },
+    })));
+    server.write(batch.as_bytes());
+    let mut versions = Vec::new();
+    let hover = loop {
+        let message = server.receive("the hover");
+        if message["id"] == json!(id) {
+            break message;
+        }
+        if message["method"] == "textDocument/publishDiagnostics" {
+            versions.push(message["params"]["version"].clone());
+        }
+    };
+    let shown = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(shown.contains("7 WETH"), "{hover}");
+    assert_eq!(versions.last(), Some(&json!(31)), "{versions:?}");
+    assert!(versions.len() < 30, "{versions:?}");
+    server.shutdown();
 }

@@ -497,6 +497,12 @@ impl BundleChecker<'_, '_> {
                 }
                 match self.scope.bind(&name.name, name.span, token, form) {
                     Ok(id) => {
+                        if let Some(v) = self.scope.vars.get_mut(id.0 as usize) {
+                            // `let NAME = ` up to the action, which W0003's
+                            // fix removes.
+                            v.binding =
+                                Some(mesh_grammar::Span::new(stmt.span.start, action.span.start));
+                        }
                         if !has_value {
                             // Reported already; not also "never used".
                             if let Some(v) = self.scope.vars.get_mut(id.0 as usize) {

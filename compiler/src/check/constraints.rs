@@ -145,7 +145,7 @@ impl BundleChecker<'_, '_> {
     }
 
     /// E0801 when the bundle takes more blocks than its deadline at the
-    /// level in force, by the time model. The driver judges it again on the
+    /// level in force, by the time model. The pipeline judges it again on the
     /// lowered program wherever one exists ([`deadline_missed`]).
     pub(crate) fn judge_deadline(
         &mut self,

@@ -2,7 +2,7 @@
 //! protocols (so that the analyses key their maps by small integers), route
 //! lookup by chain pair, and "did you mean" suggestions.
 
-use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 use mesh_core::registry::{ProtocolInfo, RouteInfo, TokenInfo};
 use mesh_core::{BridgeKind, Registry};
 use mesh_grammar::Span;
@@ -248,7 +248,9 @@ pub fn unknown<'a>(
     match suggest(name, candidates.iter().copied()) {
         Some(close) => diagnostic
             .with_hint(format!("did you mean `{close}`?"))
-            .with_fix(span, close),
+            // Another name is another asset, protocol or chain: offered,
+            // never applied unasked.
+            .with_fix(span, close, Applicability::MaybeIncorrect),
         None if candidates.is_empty() => diagnostic,
         None => diagnostic.with_hint(format!("the known {what}s are {}", list(candidates))),
     }

@@ -8,7 +8,7 @@
 use super::form::Form;
 use super::names::{self, TokenId};
 use super::resolved::VarId;
-use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::HashMap;
 
@@ -17,6 +17,8 @@ pub(crate) struct VarState {
     pub name: String,
     /// The name in `let NAME = ...`.
     pub span: Span,
+    /// `let NAME = ` from `let` up to the action: what binds the value.
+    pub binding: Option<Span>,
     /// `None` when the binding had an error: uses then say nothing more.
     pub token: Option<TokenId>,
     pub form: Option<Form>,
@@ -66,6 +68,7 @@ impl Scope {
         self.vars.push(VarState {
             name: name.to_string(),
             span,
+            binding: None,
             token,
             form,
             uses: 0,
@@ -125,7 +128,7 @@ impl Scope {
         Err(match close {
             Some(close) => diagnostic
                 .with_hint(format!("did you mean `{close}`?"))
-                .with_fix(span, close.as_str()),
+                .with_fix(span, close.as_str(), Applicability::MaybeIncorrect),
             None if self.visible.is_empty() => diagnostic.with_hint(
                 "no value is bound before this point; bind one with `let NAME = ...` first",
             ),

@@ -7,7 +7,7 @@ use super::amount::format_units;
 use super::bundle::BundleChecker;
 use super::constraints::MinBalanceCheck;
 use super::form::Form;
-use crate::diagnostic::{Code, Diagnostic, Label};
+use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 
 impl BundleChecker<'_, '_> {
     /// W0003 for every value bound and never used; names starting with `_`
@@ -19,7 +19,7 @@ impl BundleChecker<'_, '_> {
             .iter()
             .filter(|v| v.uses == 0 && !v.name.starts_with('_'))
             .map(|v| {
-                Diagnostic::warning(
+                let warning = Diagnostic::warning(
                     Code::UnusedVariable,
                     format!("`{}` is never used", v.name),
                     Label::new(v.span, "bound here and never used"),
@@ -28,6 +28,14 @@ impl BundleChecker<'_, '_> {
                     "drop `let {} =` to keep the action without binding its value, or name it `_{}`",
                     v.name, v.name
                 ))
+                ;
+                // The action stays; only a name nothing reads goes.
+                match v.binding {
+                    Some(binding) => {
+                        warning.with_fix(binding, "", Applicability::MachineApplicable)
+                    }
+                    None => warning,
+                }
             })
             .collect();
         self.diagnostics.extend(unused);

@@ -2,7 +2,9 @@
 
 use super::{read_source, registry_of, report_usage_error, stderr_color, write_atomically, Status};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::diagnostic::{apply_fixes, counted, render_human, render_json};
+use meshc::diagnostic::{
+    apply_fixes, counted, render_human, render_json, Applicability, Fix, LineIndex,
+};
 use meshc::pipeline::analyse;
 use std::path::PathBuf;
 
@@ -28,9 +30,10 @@ pub struct Args {
     /// --world` does.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
-    /// Apply every fix a diagnostic carries (a misspelt name replaced by the
-    /// one it most likely meant, a keyword's case) to the files, then report
-    /// what is left.
+    /// Apply to the files every fix that cannot change what they mean (a
+    /// keyword's case, an unused `let` binding dropped), then report what is
+    /// left. A suggested name (`USDC` for an unknown `USDE`) is listed, never
+    /// applied: another name may be another asset.
     #[arg(long)]
     fix: bool,
     #[command(flatten)]
@@ -123,9 +126,10 @@ pub fn run(args: &Args) -> Status {
     status
 }
 
-/// Applies the fixes of `source`'s diagnostics, round after round, writes
-/// the file (atomically) if anything changed and says so; returns the new
-/// text and its analysis.
+/// Applies the machine-applicable fixes of `source`'s diagnostics, round
+/// after round, writes the file (atomically) if anything changed and says
+/// so, and lists the suggestions it did not apply; returns the new text and
+/// its analysis.
 fn fixed(
     path: &std::path::Path,
     mut source: String,
@@ -153,7 +157,44 @@ fn fixed(
         };
         eprintln!("{}: {fixes} applied", path.display());
     }
+    let suggestions: Vec<&Fix> = analysis
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_deref())
+        .filter(|f| f.applicability == Applicability::MaybeIncorrect)
+        .collect();
+    if !suggestions.is_empty() {
+        eprint!(
+            "{}",
+            not_applied(&path.display().to_string(), &source, &suggestions)
+        );
+    }
     Ok((source, analysis))
+}
+
+/// The suggestions `--fix` leaves to a person, and why.
+fn not_applied(name: &str, source: &str, suggestions: &[&Fix]) -> String {
+    let index = LineIndex::new(source);
+    let (verb, them) = if suggestions.len() == 1 {
+        ("is", "it")
+    } else {
+        ("are", "them")
+    };
+    let mut text = format!(
+        "{name}: {} {verb} not applied, as a suggested name may be another asset, \
+         protocol or chain than the one meant; apply {them} by hand or with the \
+         editor's quick fix:\n",
+        counted(suggestions.len() as u64, "suggestion"),
+    );
+    for fix in suggestions {
+        let at = index.position(fix.span.start);
+        let old = source.get(fix.span.start..fix.span.end).unwrap_or("");
+        text.push_str(&format!(
+            "  {name}:{}:{}: `{old}` -> `{}`\n",
+            at.line, at.column, fix.replacement
+        ));
+    }
+    text
 }
 
 fn summary(name: &str, analysis: &meshc::pipeline::Analysis) -> String {

@@ -151,12 +151,13 @@ struct JsonDiagnostic<'a> {
 }
 
 /// Replace the text from (line, column) to (end_line, end_column) with
-/// `replacement`.
+/// `replacement`; `applicability` says whether that may be done unasked.
 #[derive(Serialize)]
 struct JsonFix<'a> {
     #[serde(flatten)]
     at: JsonSpan,
     replacement: &'a str,
+    applicability: &'static str,
 }
 
 /// One file's diagnostics as JSON values (the caller joins the files of a run
@@ -184,6 +185,7 @@ pub fn render_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<
                 fix: d.fix.as_ref().map(|fix| JsonFix {
                     at: JsonSpan::new(&index, fix.span),
                     replacement: &fix.replacement,
+                    applicability: fix.applicability.as_str(),
                 }),
             };
             serde_json::to_value(value).unwrap_or(serde_json::Value::Null)

@@ -1,9 +1,13 @@
-//! Code actions: the quick fix of every diagnostic that has one (a
-//! misspelt name replaced by the one it most likely meant, a keyword
-//! written in the wrong case), offered where the diagnostic is.
+//! Code actions: the quick fix of every diagnostic that has one, offered
+//! where the diagnostic is. A fix that cannot change what the file means (a
+//! keyword's case, an unused `let` binding dropped) is marked preferred, so
+//! that an editor may apply it on its own ("fix all", a fix on save); a
+//! name suggested for an unknown one (`USDC` for `USDE`) is offered but
+//! never marked preferred: another name may be another asset.
 
 use super::convert;
 use super::document::Documents;
+use crate::diagnostic::Applicability;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, TextEdit, WorkspaceEdit,
 };
@@ -43,15 +47,21 @@ pub fn code_actions(
                 range: convert::range(&index, fix.span),
                 new_text: fix.replacement.clone(),
             };
+            let title = if fix.replacement.is_empty() {
+                format!("Remove `{}`", old.trim_end())
+            } else {
+                format!("Replace `{old}` with `{}`", fix.replacement)
+            };
+            let safe = fix.applicability == Applicability::MachineApplicable;
             Some(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Replace `{old}` with `{}`", fix.replacement),
+                title,
                 kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![convert::diagnostic(&uri, &index, d)]),
+                diagnostics: Some(vec![convert::diagnostic(&uri, &index, d, &documents.pages)]),
                 edit: Some(WorkspaceEdit {
                     changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                     ..WorkspaceEdit::default()
                 }),
-                is_preferred: Some(true),
+                is_preferred: safe.then_some(true),
                 ..CodeAction::default()
             }))
         })

@@ -1,353 +1,354 @@
-//! Completion of keywords, chains, tokens, protocols, bridge kinds and the
-//! values in scope at the cursor. The word before the cursor narrows the
-//! list: after `from` come lenders, after a number tokens, and so on; where
-//! that word means two things (`to` a lender or a chain, `on` a chain or an
-//! exchange), the statement it is in decides. Elsewhere every candidate is
-//! offered and the editor filters by what was typed.
+//! Completion: what the grammar allows at the cursor ([`super::tokens`]
+//! reads it), ranked, with snippets for statements.
+//!
+//! An empty line in a bundle offers what can begin a statement; after
+//! `borrow 100 WETH` the word `from`, after `from` the lenders, after
+//! `deadline: 20` and a line break the other constraints; in a comment, a
+//! number or a new name, nothing. Statements, actions, items and
+//! constraints come as snippets (`swap ${1:amount} for ${2:min} on
+//! ${3:exchange}`) when the client accepts snippets. Every item has a
+//! `sortText`: the words of the grammar first, then values (the most
+//! recently bound first), tokens, chains and protocols in registry order.
+//!
+//! The answer is bounded: at most [`VALUE_LIMIT`] values and
+//! [`NAME_LIMIT`] names of each other kind. When there are more, only
+//! those that start with what is typed are offered, and the list says it
+//! is incomplete so that the editor asks again as typing goes on. The work
+//! per request is a binary search in the document's cached token map and
+//! a walk of at most the answer's size through its cached values.
 
 use super::convert;
-use super::document::Documents;
-use super::vocabulary::{bridge_kind_doc, INVARIANTS, KEYWORDS};
-use crate::pipeline::Analysis;
+use super::document::{Document, Documents};
+use super::tokens::Expect;
+use super::vocabulary::{bridge_kind_doc, keyword_doc, INVARIANTS};
 use lsp_types::{
-    CompletionItem, CompletionItemKind, CompletionParams, CompletionResponse, Documentation,
+    CompletionItem, CompletionItemKind, CompletionList, CompletionParams, CompletionResponse,
+    CompletionTriggerKind, Documentation, InsertTextFormat,
 };
-use mesh_grammar::{Block, Item, StmtKind};
 use mesh_runtime::{BridgeKind, ProtocolKind, Registry};
+
+/// At most this many values in one answer.
+pub const VALUE_LIMIT: usize = 50;
+/// At most this many chains, tokens, lenders, exchanges, ... of each kind.
+pub const NAME_LIMIT: usize = 100;
+
+/// What begins a statement, most used first, with its snippet and form.
+const STATEMENTS: &[(&str, &str, &str)] = &[
+    ("let", "let ${1:name} = $0", "let NAME = ACTION"),
+    (
+        "swap",
+        "swap ${1:amount} for ${2:min} on ${3:exchange}",
+        "swap AMOUNT for MIN TOKEN on EXCHANGE",
+    ),
+    (
+        "bridge",
+        "bridge ${1:amount} to ${2:chain}",
+        "bridge AMOUNT to CHAIN (via KIND)?",
+    ),
+    (
+        "borrow",
+        "borrow ${1:amount} from ${2:lender}",
+        "borrow AMOUNT from LENDER",
+    ),
+    (
+        "repay",
+        "repay ${1:amount} to ${2:lender}",
+        "repay AMOUNT to LENDER",
+    ),
+    (
+        "deposit",
+        "deposit ${1:amount} into ${2:lender}",
+        "deposit AMOUNT into LENDER",
+    ),
+    (
+        "withdraw",
+        "withdraw ${1:amount} from ${2:lender}",
+        "withdraw AMOUNT from LENDER",
+    ),
+    ("input", "input ${1:amount}", "input AMOUNT"),
+    ("on", "on ${1:chain} {\n\t$0\n}", "on CHAIN { ... }"),
+    (
+        "parallel",
+        "parallel {\n\t$1\n} and {\n\t$0\n}",
+        "parallel { ... } and { ... }",
+    ),
+    (
+        "require",
+        "require ${1:amount} >= ${2:minimum}",
+        "require AMOUNT CMP AMOUNT",
+    ),
+];
+
+/// The actions that produce a value, which is what `let NAME =` binds.
+const VALUE_ACTIONS: &[&str] = &["swap", "bridge", "borrow", "withdraw"];
+
+const ITEMS: &[(&str, &str, &str)] = &[
+    (
+        "bundle",
+        "bundle ${1:name} on ${2:chain} {\n\t$0\n}",
+        "bundle NAME on CHAIN { ... }",
+    ),
+    (
+        "token",
+        "token ${1:SYMBOL} decimals ${2:18}",
+        "token SYMBOL decimals N (at ADDRESS)?",
+    ),
+];
+
+const CONSTRAINTS: &[(&str, &str, &str)] = &[
+    ("deadline", "deadline: ${1:blocks}", "deadline: N"),
+    ("max_gas", "max_gas: ${1:gas}", "max_gas: N"),
+    (
+        "min_balance",
+        "min_balance: ${1:amount}",
+        "min_balance: AMOUNT (on CHAIN)?",
+    ),
+    (
+        "invariant",
+        "invariant: ${1:constant_product}",
+        "invariant: NAME",
+    ),
+];
+
+/// Single keywords the grammar may want next, with a snippet where the
+/// keyword opens a block.
+const WORDS: &[(Expect, &str, Option<&str>)] = &[
+    (Expect::FROM, "from", None),
+    (Expect::TO, "to", None),
+    (Expect::INTO, "into", None),
+    (Expect::FOR, "for", None),
+    (Expect::ON, "on", None),
+    (Expect::VIA, "via", None),
+    (Expect::AND, "and", Some("and {\n\t$0\n}")),
+    (
+        Expect::CONSTRAINTS,
+        "constraints",
+        Some("constraints {\n\t$0\n}"),
+    ),
+    (Expect::DECIMALS, "decimals", None),
+    (Expect::AT, "at", None),
+];
+
+/// The order of the kinds of item in the list.
+#[derive(Clone, Copy)]
+enum Rank {
+    Word = 0,
+    Form = 1,
+    Value = 2,
+    Token = 3,
+    All = 4,
+    Chain = 5,
+    Lender = 6,
+    Exchange = 7,
+    BridgeKind = 8,
+    Invariant = 9,
+}
+
+struct Builder<'a> {
+    items: Vec<CompletionItem>,
+    incomplete: bool,
+    snippets: bool,
+    prefix: &'a str,
+}
 
 pub fn complete(documents: &Documents, params: CompletionParams) -> Option<CompletionResponse> {
     let at = params.text_document_position;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
     let offset = convert::offset(&document.text, &index, at.position);
-    let analysis = document.analysis.as_ref();
-    let registry = documents.registry_of(document);
-    Some(CompletionResponse::Array(candidates(
-        &document.text,
+    let mut cursor = document.tokens().cursor(&document.text, offset);
+    // A space after a finished statement (`input 1 WETH `) is not a request
+    // for the next one: offered when asked for, not on the trigger.
+    let triggered = params
+        .context
+        .as_ref()
+        .is_some_and(|c| c.trigger_kind == CompletionTriggerKind::TRIGGER_CHARACTER);
+    if triggered && cursor.same_line_fresh {
+        cursor.expect = Expect::NONE;
+    }
+    let prefix = document
+        .text
+        .get(cursor.typed.start..cursor.typed.end)
+        .unwrap_or("");
+    let mut builder = Builder {
+        items: Vec::new(),
+        incomplete: false,
+        snippets: documents.snippets,
+        prefix,
+    };
+    builder.fill(
+        cursor.expect,
+        document,
+        documents.registry_of(document),
         offset,
-        registry,
-        analysis,
-    )))
+    );
+    Some(CompletionResponse::List(CompletionList {
+        is_incomplete: builder.incomplete,
+        items: builder.items,
+    }))
 }
 
-/// What may be written at `offset`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Slot {
-    /// A new name (`bundle NAME`, `let NAME`, `token SYMBOL`), a number, or
-    /// a comment: nothing to offer.
-    Nothing,
-    Lender,
-    /// `bridge ... to CHAIN`, `on CHAIN { ... }`, `bundle x on CHAIN`.
-    Chain,
-    /// `swap ... on EXCHANGE`.
-    Exchange,
-    /// `to` or `on` in a statement that does not say which (one being
-    /// written, or a broken one).
-    LenderOrChain,
-    ChainOrExchange,
-    BridgeKind,
-    Invariant,
-    Token,
-    /// `swap ... for` an amount or a token.
-    TokenOrValue,
-    Anything,
-}
-
-fn candidates(
-    text: &str,
-    offset: usize,
-    registry: &Registry,
-    analysis: Option<&Analysis>,
-) -> Vec<CompletionItem> {
-    let in_comment = analysis.is_some_and(|a| {
-        a.parsed
-            .comments
-            .iter()
-            .any(|c| c.span.start < offset && offset <= c.span.end)
-    });
-    let slot = if in_comment {
-        Slot::Nothing
-    } else {
-        slot_at(text, offset)
-    };
-    let mut items = Vec::new();
-    let lenders =
-        |items: &mut Vec<CompletionItem>| protocols(items, registry, ProtocolKind::Lender);
-    match slot {
-        Slot::Nothing => {}
-        Slot::Lender => lenders(&mut items),
-        Slot::Chain => chains(&mut items, registry),
-        Slot::Exchange => protocols(&mut items, registry, ProtocolKind::Exchange),
-        Slot::LenderOrChain => {
-            lenders(&mut items);
-            chains(&mut items, registry);
+impl Builder<'_> {
+    fn fill(&mut self, expect: Expect, document: &Document, registry: &Registry, offset: usize) {
+        for (i, (word, keyword, snippet)) in WORDS.iter().enumerate() {
+            if expect.has(*word) {
+                self.keyword(keyword, *snippet, None, Rank::Word, i);
+            }
         }
-        Slot::ChainOrExchange => {
-            chains(&mut items, registry);
-            protocols(&mut items, registry, ProtocolKind::Exchange);
+        if expect.has(Expect::STATEMENT) {
+            for (i, (keyword, snippet, form)) in STATEMENTS.iter().enumerate() {
+                self.keyword(keyword, Some(snippet), Some(form), Rank::Form, i);
+            }
+        } else if expect.has(Expect::ACTION) {
+            let actions = STATEMENTS
+                .iter()
+                .filter(|(keyword, ..)| VALUE_ACTIONS.contains(keyword));
+            for (i, (keyword, snippet, form)) in actions.enumerate() {
+                self.keyword(keyword, Some(snippet), Some(form), Rank::Form, i);
+            }
         }
-        Slot::BridgeKind => bridge_kinds(&mut items),
-        Slot::Invariant => invariants(&mut items),
-        Slot::Token => tokens(&mut items, registry),
-        Slot::TokenOrValue => {
-            values(&mut items, analysis, offset);
-            tokens(&mut items, registry);
+        if expect.has(Expect::ITEM) {
+            for (i, (keyword, snippet, form)) in ITEMS.iter().enumerate() {
+                self.keyword(keyword, Some(snippet), Some(form), Rank::Form, i);
+            }
         }
-        Slot::Anything => {
-            values(&mut items, analysis, offset);
-            keywords(&mut items);
-            chains(&mut items, registry);
-            tokens(&mut items, registry);
-            protocols(&mut items, registry, ProtocolKind::Lender);
-            protocols(&mut items, registry, ProtocolKind::Exchange);
+        if expect.has(Expect::CONSTRAINT) {
+            for (i, (keyword, snippet, form)) in CONSTRAINTS.iter().enumerate() {
+                self.keyword(keyword, Some(snippet), Some(form), Rank::Form, i);
+            }
+        }
+        if expect.has(Expect::VALUE) {
+            self.values(document, offset);
+        }
+        if expect.has(Expect::TOKEN) {
+            let tokens = registry
+                .tokens
+                .iter()
+                .map(|t| (t.symbol.as_str(), format!("token, {} decimals", t.decimals)));
+            self.names(tokens, CompletionItemKind::CONSTANT, Rank::Token);
+        }
+        if expect.has(Expect::ALL) {
+            self.keyword("all", None, Some("all TOKEN"), Rank::All, 0);
+        }
+        if expect.has(Expect::CHAIN) {
+            let chains = registry.chains.iter().map(|c| {
+                (
+                    c.name.as_str(),
+                    format!("chain (EIP-155 id {})", c.chain_id),
+                )
+            });
+            self.names(chains, CompletionItemKind::MODULE, Rank::Chain);
+        }
+        for (bit, kind, rank) in [
+            (Expect::LENDER, ProtocolKind::Lender, Rank::Lender),
+            (Expect::EXCHANGE, ProtocolKind::Exchange, Rank::Exchange),
+        ] {
+            if expect.has(bit) {
+                let protocols = registry
+                    .protocols
+                    .iter()
+                    .filter(|p| p.kind == kind)
+                    .map(|p| (p.name.as_str(), p.kind.to_string()));
+                self.names(protocols, CompletionItemKind::CLASS, rank);
+            }
+        }
+        if expect.has(Expect::BRIDGE_KIND) {
+            let kinds = BridgeKind::ALL
+                .iter()
+                .map(|&k| (k.as_str(), format!("bridge: {}", bridge_kind_doc(k))));
+            self.names(kinds, CompletionItemKind::ENUM_MEMBER, Rank::BridgeKind);
+        }
+        if expect.has(Expect::INVARIANT) {
+            let invariants = INVARIANTS.iter().map(|(n, doc)| (*n, (*doc).to_string()));
+            self.names(invariants, CompletionItemKind::ENUM_MEMBER, Rank::Invariant);
         }
     }
-    items
-}
 
-/// Reads the word (or `:`) before the one being typed at `offset`.
-fn slot_at(text: &str, offset: usize) -> Slot {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
-    let Some(before) = text.get(..offset.min(text.len())) else {
-        return Slot::Nothing;
-    };
-    let typed = before.trim_end_matches(is_word);
-    let word = before.get(typed.len()..).unwrap_or("");
-    if word.starts_with(|c: char| c.is_ascii_digit()) {
-        // Typing a number.
-        return Slot::Nothing;
-    }
-    let rest = typed.trim_end();
-    if let Some(colon) = rest.strip_suffix(':') {
-        let key = last_word(colon.trim_end(), is_word);
-        return match key {
-            "invariant" => Slot::Invariant,
-            "min_balance" => Slot::Anything,
-            _ => Slot::Nothing,
+    fn keyword(
+        &mut self,
+        keyword: &str,
+        snippet: Option<&str>,
+        form: Option<&str>,
+        rank: Rank,
+        order: usize,
+    ) {
+        let (insert_text, insert_text_format) = match snippet {
+            Some(snippet) if self.snippets => {
+                (Some(snippet.to_string()), Some(InsertTextFormat::SNIPPET))
+            }
+            _ => (None, None),
         };
-    }
-    let previous = last_word(rest, is_word);
-    let statement = statement_keyword(rest, is_word);
-    match previous {
-        "bundle" | "let" | "token" | "decimals" | "at" => Slot::Nothing,
-        "from" | "into" => Slot::Lender,
-        "to" => match statement {
-            "repay" => Slot::Lender,
-            "bridge" => Slot::Chain,
-            _ => Slot::LenderOrChain,
-        },
-        "on" => match statement {
-            "swap" => Slot::Exchange,
-            "bundle" | "on" => Slot::Chain,
-            _ => Slot::ChainOrExchange,
-        },
-        "via" => Slot::BridgeKind,
-        "all" => Slot::Token,
-        "for" => Slot::TokenOrValue,
-        _ if previous.starts_with(|c: char| c.is_ascii_digit()) => Slot::Token,
-        _ => Slot::Anything,
-    }
-}
-
-/// The text of the statement `before` ends in: from the last line break,
-/// `{` or `}`, past a `let NAME =`.
-pub(super) fn statement_before(before: &str) -> &str {
-    let start = before.rfind(['\n', '{', '}']).map_or(0, |i| i + 1);
-    let statement = before.get(start..).unwrap_or("").trim_start();
-    match statement.strip_prefix("let ") {
-        Some(rest) => rest
-            .split_once('=')
-            .map_or("", |(_, value)| value)
-            .trim_start(),
-        None => statement,
-    }
-}
-
-/// The keyword that begins the statement `before` ends in.
-fn statement_keyword(before: &str, is_word: impl Fn(char) -> bool) -> &str {
-    let statement = statement_before(before);
-    let end = statement
-        .find(|c: char| !is_word(c))
-        .unwrap_or(statement.len());
-    statement.get(..end).unwrap_or("")
-}
-
-fn last_word(text: &str, is_word: impl Fn(char) -> bool) -> &str {
-    let start = text.trim_end_matches(&is_word).len();
-    text.get(start..).unwrap_or("")
-}
-
-fn item(label: &str, kind: CompletionItemKind, detail: String) -> CompletionItem {
-    CompletionItem {
-        label: label.to_string(),
-        kind: Some(kind),
-        detail: Some(detail),
-        ..CompletionItem::default()
-    }
-}
-
-fn keywords(items: &mut Vec<CompletionItem>) {
-    for (keyword, doc) in KEYWORDS {
-        items.push(CompletionItem {
-            documentation: Some(Documentation::String((*doc).to_string())),
-            ..item(keyword, CompletionItemKind::KEYWORD, "keyword".to_string())
+        self.items.push(CompletionItem {
+            label: keyword.to_string(),
+            kind: Some(CompletionItemKind::KEYWORD),
+            detail: Some(form.unwrap_or("keyword").to_string()),
+            documentation: keyword_doc(keyword).map(|doc| Documentation::String(doc.to_string())),
+            sort_text: Some(sort_text(rank, order)),
+            insert_text,
+            insert_text_format,
+            ..CompletionItem::default()
         });
     }
-}
 
-fn chains(items: &mut Vec<CompletionItem>, registry: &Registry) {
-    for chain in &registry.chains {
-        items.push(item(
-            &chain.name,
-            CompletionItemKind::MODULE,
-            format!("chain (EIP-155 id {})", chain.chain_id),
-        ));
-    }
-}
-
-fn tokens(items: &mut Vec<CompletionItem>, registry: &Registry) {
-    for token in &registry.tokens {
-        items.push(item(
-            &token.symbol,
-            CompletionItemKind::CONSTANT,
-            format!("token, {} decimals", token.decimals),
-        ));
-    }
-}
-
-fn protocols(items: &mut Vec<CompletionItem>, registry: &Registry, kind: ProtocolKind) {
-    for protocol in registry.protocols.iter().filter(|p| p.kind == kind) {
-        items.push(item(
-            &protocol.name,
-            CompletionItemKind::CLASS,
-            protocol.kind.to_string(),
-        ));
-    }
-}
-
-fn bridge_kinds(items: &mut Vec<CompletionItem>) {
-    for kind in BridgeKind::ALL {
-        items.push(item(
-            kind.as_str(),
-            CompletionItemKind::ENUM_MEMBER,
-            format!("bridge: {}", bridge_kind_doc(kind)),
-        ));
-    }
-}
-
-fn invariants(items: &mut Vec<CompletionItem>) {
-    for (name, doc) in INVARIANTS {
-        items.push(item(
-            name,
-            CompletionItemKind::ENUM_MEMBER,
-            (*doc).to_string(),
-        ));
-    }
-}
-
-/// The let-bound values visible at `offset`: bound by an earlier statement
-/// of the bundle, but not in another branch of a `parallel` that the cursor
-/// is in (docs/language.md, Values).
-fn values(items: &mut Vec<CompletionItem>, analysis: Option<&Analysis>, offset: usize) {
-    let Some(analysis) = analysis else { return };
-    for (i, item_) in analysis.parsed.file.items.iter().enumerate() {
-        let Item::Bundle(bundle) = item_ else {
-            continue;
-        };
-        if !(bundle.span.start <= offset && offset <= bundle.span.end) {
-            continue;
+    /// Names of one kind: all of them if there are few enough, else those
+    /// that start with what is typed (case aside), up to the limit.
+    fn names<'n>(
+        &mut self,
+        names: impl Iterator<Item = (&'n str, String)> + Clone,
+        kind: CompletionItemKind,
+        rank: Rank,
+    ) {
+        let many = names.clone().nth(NAME_LIMIT).is_some();
+        let prefix = self.prefix.to_ascii_lowercase();
+        let mut taken = 0;
+        for (order, (name, detail)) in names.enumerate() {
+            if many && !name.to_ascii_lowercase().starts_with(&prefix) {
+                continue;
+            }
+            if taken == NAME_LIMIT {
+                self.incomplete = true;
+                break;
+            }
+            taken += 1;
+            self.items.push(CompletionItem {
+                label: name.to_string(),
+                kind: Some(kind),
+                detail: Some(detail),
+                sort_text: Some(sort_text(rank, order)),
+                ..CompletionItem::default()
+            });
         }
-        let mut names = Vec::new();
-        visible_in(&bundle.body, offset, &mut names);
-        let checked = analysis
-            .checked
-            .bundles
-            .iter()
-            .find(|b| b.span == bundle.span)
-            .or_else(|| analysis.checked.bundles.get(i));
-        for name in names {
-            let token = checked
-                .and_then(|b| b.variables.iter().find(|v| v.name == name))
-                .and_then(|v| v.token.as_deref());
-            let detail = match token {
+        self.incomplete |= many;
+    }
+
+    /// The values visible at the cursor, the most recently bound first.
+    fn values(&mut self, document: &Document, offset: usize) {
+        let Some(values) = document.values() else {
+            return;
+        };
+        let (mut found, mut more) = values.visible(offset, "", VALUE_LIMIT);
+        if more {
+            // Too many to list: those that start with what is typed.
+            (found, more) = values.visible(offset, self.prefix, VALUE_LIMIT);
+            self.incomplete = true;
+        }
+        self.incomplete |= more;
+        for (order, binding) in found.into_iter().enumerate() {
+            let detail = match &binding.token {
                 Some(token) => format!("value, {token}"),
                 None => "value".to_string(),
             };
-            if !items.iter().any(|i| i.label == name) {
-                items.push(item(name, CompletionItemKind::VARIABLE, detail));
-            }
+            self.items.push(CompletionItem {
+                label: binding.name.clone(),
+                kind: Some(CompletionItemKind::VARIABLE),
+                detail: Some(detail),
+                sort_text: Some(sort_text(Rank::Value, order)),
+                ..CompletionItem::default()
+            });
         }
     }
 }
 
-fn visible_in<'a>(block: &'a Block, offset: usize, names: &mut Vec<&'a str>) {
-    for stmt in &block.stmts {
-        if stmt.span.end <= offset {
-            all_bound_in(&stmt.kind, names);
-        } else if stmt.span.start < offset {
-            match &stmt.kind {
-                StmtKind::On { block, .. } => visible_in(block, offset, names),
-                StmtKind::Parallel { branches } => {
-                    for branch in branches {
-                        if branch.span.start < offset && offset < branch.span.end {
-                            visible_in(branch, offset, names);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-fn all_bound_in<'a>(stmt: &'a StmtKind, names: &mut Vec<&'a str>) {
-    match stmt {
-        StmtKind::Let { name, .. } => names.push(&name.name),
-        StmtKind::On { block, .. } => {
-            for stmt in &block.stmts {
-                all_bound_in(&stmt.kind, names);
-            }
-        }
-        StmtKind::Parallel { branches } => {
-            for stmt in branches.iter().flat_map(|b| &b.stmts) {
-                all_bound_in(&stmt.kind, names);
-            }
-        }
-        StmtKind::Action(_) | StmtKind::Input(_) | StmtKind::Require { .. } | StmtKind::Error => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_previous_word_chooses_the_slot() {
-        let slot = |text: &str| slot_at(text, text.len());
-        assert_eq!(slot("borrow 100 WETH from "), Slot::Lender);
-        assert_eq!(slot("borrow 100 WETH from aa"), Slot::Lender);
-        assert_eq!(slot("deposit x into\n  "), Slot::Lender);
-        assert_eq!(slot("bridge x to "), Slot::Chain);
-        assert_eq!(slot("    let back = bridge x to ar"), Slot::Chain);
-        assert_eq!(slot("repay 100 WETH to "), Slot::Lender);
-        assert_eq!(slot("swap x for 1 USDC on "), Slot::Exchange);
-        assert_eq!(slot("  let u = swap x for 1 USDC on "), Slot::Exchange);
-        assert_eq!(slot("bundle b on "), Slot::Chain);
-        assert_eq!(slot("{\n    on "), Slot::Chain);
-        // A statement that does not say (a typo in its keyword) offers both.
-        assert_eq!(slot("swp x for 1 USDC on "), Slot::ChainOrExchange);
-        assert_eq!(slot("rpay 1 WETH to "), Slot::LenderOrChain);
-        assert_eq!(slot("bridge x to base via "), Slot::BridgeKind);
-        assert_eq!(slot("invariant: "), Slot::Invariant);
-        assert_eq!(slot("deadline: "), Slot::Nothing);
-        assert_eq!(slot("borrow 100 "), Slot::Token);
-        assert_eq!(slot("borrow 0.5 W"), Slot::Token);
-        assert_eq!(slot("borrow 10"), Slot::Nothing);
-        assert_eq!(slot("swap all "), Slot::Token);
-        assert_eq!(slot("swap x for "), Slot::TokenOrValue);
-        assert_eq!(slot("let "), Slot::Nothing);
-        assert_eq!(slot("bundle "), Slot::Nothing);
-        assert_eq!(slot("{\n    "), Slot::Anything);
-        assert_eq!(slot(""), Slot::Anything);
-    }
+fn sort_text(rank: Rank, order: usize) -> String {
+    format!("{}{order:05}", rank as u8)
 }

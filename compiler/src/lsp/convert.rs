@@ -1,10 +1,12 @@
 //! Between the front end's byte spans and the protocol's UTF-16 positions,
 //! and from our diagnostics to the protocol's.
 
-use crate::diagnostic::{Diagnostic, LineIndex, Severity};
+use super::code_pages::CodePages;
+use super::lines::LineIndex;
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use lsp_types::{
-    DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Position, Range,
-    Uri,
+    CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
+    NumberOrString, Position, Range, Uri,
 };
 use mesh_grammar::Span;
 
@@ -40,8 +42,15 @@ pub fn offset(text: &str, index: &LineIndex<'_>, position: Position) -> usize {
 
 /// One diagnostic as the protocol has it: the primary label's message and
 /// the hint follow the message on their own lines (editors that show one
-/// line show the message); secondary labels become related information.
-pub fn diagnostic(uri: &Uri, index: &LineIndex<'_>, d: &Diagnostic) -> lsp_types::Diagnostic {
+/// line show the message); secondary labels become related information;
+/// the code links to its page; a value never used is tagged unnecessary
+/// (editors fade it).
+pub fn diagnostic(
+    uri: &Uri,
+    index: &LineIndex<'_>,
+    d: &Diagnostic,
+    pages: &CodePages,
+) -> lsp_types::Diagnostic {
     let mut message = d.message.clone();
     if !d.primary.message.is_empty() {
         message.push('\n');
@@ -72,6 +81,10 @@ pub fn diagnostic(uri: &Uri, index: &LineIndex<'_>, d: &Diagnostic) -> lsp_types
         source: Some("meshc".to_string()),
         message,
         related_information: (!related.is_empty()).then_some(related),
+        code_description: pages
+            .link(d.code)
+            .map(|href| CodeDescription { href: href.clone() }),
+        tags: (d.code == Code::UnusedVariable).then(|| vec![DiagnosticTag::UNNECESSARY]),
         ..lsp_types::Diagnostic::default()
     }
 }
@@ -80,10 +93,13 @@ pub fn diagnostic(uri: &Uri, index: &LineIndex<'_>, d: &Diagnostic) -> lsp_types
 mod tests {
     use super::*;
 
+    use super::super::lines::LineStarts;
+
     #[test]
     fn ranges_are_in_utf16_units() {
         let text = "// 😀\nlet x";
-        let index = LineIndex::new(text);
+        let lines = LineStarts::new(text);
+        let index = LineIndex::new(text, &lines);
         let x = text.len() - 1;
         assert_eq!(
             range(&index, Span::new(3, 7)),
@@ -95,7 +111,8 @@ mod tests {
     #[test]
     fn offsets_past_a_crlf_line_end_stop_before_the_cr() {
         let text = "ab\r\ncd";
-        let index = LineIndex::new(text);
+        let lines = LineStarts::new(text);
+        let index = LineIndex::new(text, &lines);
         assert_eq!(offset(text, &index, Position::new(0, 9)), 2);
         assert_eq!(offset(text, &index, Position::new(0, 2)), 2);
         assert_eq!(offset(text, &index, Position::new(1, 1)), 5);

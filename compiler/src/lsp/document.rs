@@ -1,30 +1,83 @@
-//! The open documents: their text, kept in step with the client's edits, and
-//! what the front end made of that text.
+//! The open documents: their text, kept in step with the client's edits,
+//! and what the front end made of that text.
+//!
+//! An edit only changes the text and marks the document stale; the server
+//! analyses stale documents once it has applied every edit already queued
+//! (and before it answers any request), so edits sent back to back cost one
+//! analysis. What features read of a text — where its lines start, its
+//! token map, its values — is kept with it: the line starts are found on
+//! every change, the rest when a feature first asks, once per version.
 
+use super::code_pages::CodePages;
 use super::convert;
+use super::lines::{LineIndex, LineStarts};
+use super::tokens::TokenMap;
+use super::values::Values;
 use crate::check::CheckOptions;
-use crate::diagnostic::LineIndex;
 use crate::pipeline::{analyse, Analysis};
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use mesh_runtime::Registry;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 /// One open document.
 pub struct Document {
     pub version: i32,
     pub text: String,
-    /// The front end's view of `text`; `None` only if analysing it failed
-    /// (an internal error, reported when it happened).
+    lines: LineStarts,
+    /// The front end's view of `text`; `None` while the document is stale,
+    /// or if analysing it failed (an internal error, reported when it
+    /// happened).
     pub analysis: Option<Analysis>,
+    /// The text changed since it was last analysed.
+    stale: bool,
+    tokens: OnceCell<TokenMap>,
+    values: OnceCell<Values>,
 }
 
 impl Document {
+    fn new(version: i32, text: String) -> Document {
+        Document {
+            version,
+            lines: LineStarts::new(&text),
+            text,
+            analysis: None,
+            stale: true,
+            tokens: OnceCell::new(),
+            values: OnceCell::new(),
+        }
+    }
+
+    /// The text changed: what was known of it is dropped at once, so that
+    /// facts of the old text are never read against the new one.
+    fn changed(&mut self) {
+        self.lines = LineStarts::new(&self.text);
+        self.analysis = None;
+        self.stale = true;
+        self.tokens = OnceCell::new();
+        self.values = OnceCell::new();
+    }
+
     pub fn index(&self) -> LineIndex<'_> {
-        LineIndex::new(&self.text)
+        LineIndex::new(&self.text, &self.lines)
+    }
+
+    /// The tokens of the text, with their roles and what may follow each.
+    pub fn tokens(&self) -> &TokenMap {
+        self.tokens.get_or_init(|| TokenMap::new(&self.text))
+    }
+
+    /// The let-bound values of the text, once it is analysed.
+    pub fn values(&self) -> Option<&Values> {
+        let analysis = self.analysis.as_ref()?;
+        Some(
+            self.values
+                .get_or_init(|| Values::new(&analysis.parsed.file, Some(&analysis.checked))),
+        )
     }
 
     /// The diagnostics of `meshc check` for this text, as the protocol has them.
-    pub fn lsp_diagnostics(&self, uri: &Uri) -> Vec<lsp_types::Diagnostic> {
+    pub fn lsp_diagnostics(&self, uri: &Uri, pages: &CodePages) -> Vec<lsp_types::Diagnostic> {
         let Some(analysis) = &self.analysis else {
             return Vec::new();
         };
@@ -32,18 +85,22 @@ impl Document {
         analysis
             .diagnostics
             .iter()
-            .map(|d| convert::diagnostic(uri, &index, d))
+            .map(|d| convert::diagnostic(uri, &index, d, pages))
             .collect()
     }
 }
 
-/// Every open document, and the world they are checked against.
+/// Every open document, and what they are checked against.
 pub struct Documents {
     open: HashMap<Uri, Document>,
     /// The built-in registry, or a configured world file's; a document's own
     /// `token` declarations extend it in that document's analysis.
     pub registry: Registry,
     options: CheckOptions,
+    /// Whether the client accepts snippets in completions.
+    pub snippets: bool,
+    /// The pages diagnostics link their codes to.
+    pub pages: CodePages,
 }
 
 impl Default for Documents {
@@ -52,6 +109,8 @@ impl Default for Documents {
             open: HashMap::new(),
             registry: Registry::builtin(),
             options: CheckOptions::default(),
+            snippets: false,
+            pages: CodePages::default(),
         }
     }
 }
@@ -70,20 +129,13 @@ impl Documents {
             .map_or(&self.registry, |a| &a.checked.registry)
     }
 
+    /// Opens (or reopens) a document; it is analysed with the next refresh.
     pub fn open(&mut self, uri: Uri, version: i32, text: String) {
-        let document = self.open.entry(uri).or_insert(Document {
-            version,
-            text: String::new(),
-            analysis: None,
-        });
-        document.version = version;
-        document.text = text;
-        document.analysis = None;
-        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+        self.open.insert(uri, Document::new(version, text));
     }
 
-    /// Applies the client's edits in order and analyses the result; `false`
-    /// if the document is not open.
+    /// Applies the client's edits in order; `false` if the document is not
+    /// open.
     pub fn change(
         &mut self,
         uri: &Uri,
@@ -97,10 +149,7 @@ impl Documents {
             apply_change(&mut document.text, change);
         }
         document.version = version;
-        // Facts of the old text must never be read against the new one,
-        // even if analysing the new one fails.
-        document.analysis = None;
-        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+        document.changed();
         true
     }
 
@@ -108,18 +157,37 @@ impl Documents {
         self.open.remove(uri);
     }
 
-    /// Judges every document anew against `registry` at `options`; returns
-    /// the open documents, whose diagnostics are to be published again.
-    pub fn rejudge(&mut self, registry: Registry, options: CheckOptions) -> Vec<Uri> {
+    /// Judges every document anew against `registry` at `options`, with the
+    /// next refresh.
+    pub fn rejudge(&mut self, registry: Registry, options: CheckOptions) {
         self.registry = registry;
         self.options = options;
         for document in self.open.values_mut() {
-            document.analysis = None;
-            document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+            document.changed();
         }
-        let mut uris: Vec<Uri> = self.open.keys().cloned().collect();
+    }
+
+    /// The documents to analyse before the next answer, in a stable order.
+    pub fn stale(&self) -> Vec<Uri> {
+        let mut uris: Vec<Uri> = self
+            .open
+            .iter()
+            .filter(|(_, d)| d.stale)
+            .map(|(uri, _)| uri.clone())
+            .collect();
         uris.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         uris
+    }
+
+    /// Analyses one document. It is no longer stale even if analysing
+    /// panics (the panic is the caller's to report): it then has no
+    /// analysis, and no diagnostics.
+    pub fn analyse(&mut self, uri: &Uri) {
+        let Some(document) = self.open.get_mut(uri) else {
+            return;
+        };
+        document.stale = false;
+        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
     }
 }
 
@@ -133,7 +201,8 @@ pub fn apply_change(text: &mut String, change: &TextDocumentContentChangeEvent) 
         return;
     };
     let (start, end) = {
-        let index = LineIndex::new(text);
+        let lines = LineStarts::new(text);
+        let index = LineIndex::new(text, &lines);
         let a = convert::offset(text, &index, range.start);
         let b = convert::offset(text, &index, range.end);
         (a.min(b), a.max(b))

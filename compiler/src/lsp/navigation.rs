@@ -6,8 +6,8 @@
 use super::convert;
 use super::document::Document;
 use super::document::Documents;
+use super::lines::LineIndex;
 use crate::check::CheckedBundle;
-use crate::diagnostic::LineIndex;
 use lsp_types::{
     DocumentHighlight, DocumentHighlightKind, DocumentHighlightParams, DocumentSymbol,
     DocumentSymbolParams, DocumentSymbolResponse, GotoDefinitionParams, GotoDefinitionResponse,

@@ -1,12 +1,20 @@
 //! The main loop: initialisation, dispatch, shutdown.
 //!
-//! Messages are handled one at a time in arrival order. Each handler runs
-//! under `catch_unwind`, so a bug in a feature costs one answer (an
-//! `InternalError` response, and a line on standard error), never the
-//! session.
+//! Messages are handled one at a time in arrival order. An edit only
+//! changes a document's text; once every message already queued has been
+//! read, or before a request is answered, each changed document is
+//! analysed once and its diagnostics published. So edits sent back to back
+//! cost one analysis, and every answer reflects every edit sent before its
+//! request. Each handler runs under `catch_unwind`, so a bug in a feature
+//! costs one answer (an `InternalError` response, and a line on standard
+//! error), never the session.
 
+use super::code_pages::{self, CodePages};
 use super::document::Documents;
-use super::{actions, completion, formatting, hints, hover, navigation, settings, signature};
+use super::{
+    actions, completion, folding, formatting, hints, hover, navigation, semantic, settings,
+    signature,
+};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{self, Notification as _};
 use lsp_types::request::{self, Request as _};
@@ -44,31 +52,54 @@ impl fmt::Display for ServeError {
 
 impl std::error::Error for ServeError {}
 
-/// Serves one client over `connection` until it says `exit`.
+/// How a server is set up, beyond what its client says.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Where the diagnostic codes' pages are written and linked from
+    /// (`codeDescription`); `None`: no links.
+    pub code_pages: Option<std::path::PathBuf>,
+}
+
+impl Config {
+    /// The pages in the user's cache folder (see [`code_pages`]).
+    pub fn standard() -> Config {
+        Config {
+            code_pages: code_pages::default_folder(),
+        }
+    }
+}
+
+/// Serves one client over `connection` until it says `exit`, with the
+/// standard configuration.
 pub fn serve(connection: &Connection) -> Result<(), ServeError> {
+    serve_with(connection, Config::standard())
+}
+
+/// Serves one client over `connection` until it says `exit`.
+pub fn serve_with(connection: &Connection, config: Config) -> Result<(), ServeError> {
     let mut server = Server {
         connection,
         phase: Phase::Uninitialised,
         documents: Documents::default(),
         root: None,
+        config,
     };
     loop {
         let message = connection
             .receiver
             .recv()
             .map_err(|_| ServeError::Disconnected)?;
-        match message {
-            Message::Request(request) => server.on_request(request),
-            Message::Notification(n) if n.method == notification::Exit::METHOD => {
-                return match server.phase {
-                    Phase::ShuttingDown => Ok(()),
-                    Phase::Uninitialised | Phase::Running => Err(ServeError::ExitWithoutShutdown),
-                };
-            }
-            Message::Notification(n) => server.on_notification(n),
-            // The server sends no requests, so no response is awaited.
-            Message::Response(_) => {}
+        if let Some(end) = server.on_message(message) {
+            return end;
         }
+        // Whatever is queued already comes before the documents are
+        // analysed again: a run of edits costs one analysis.
+        while let Ok(message) = connection.receiver.try_recv() {
+            if let Some(end) = server.on_message(message) {
+                return end;
+            }
+        }
+        server.refresh();
     }
 }
 
@@ -85,6 +116,7 @@ struct Server<'a> {
     documents: Documents,
     /// The workspace's folder, against which a relative world path is read.
     root: Option<std::path::PathBuf>,
+    config: Config,
 }
 
 /// An error answer: a JSON-RPC code and a message for the client's log.
@@ -114,7 +146,22 @@ pub(super) fn capabilities() -> ServerCapabilities {
             },
         )),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
-        completion_provider: Some(CompletionOptions::default()),
+        completion_provider: Some(CompletionOptions {
+            // After `on `, `from `, `to `, `: ` ... the next word is known.
+            trigger_characters: Some(vec![" ".to_string(), ":".to_string()]),
+            ..CompletionOptions::default()
+        }),
+        semantic_tokens_provider: Some(
+            lsp_types::SemanticTokensServerCapabilities::SemanticTokensOptions(
+                lsp_types::SemanticTokensOptions {
+                    legend: semantic::legend(),
+                    full: Some(lsp_types::SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: lsp_types::WorkDoneProgressOptions::default(),
+                },
+            ),
+        ),
+        folding_range_provider: Some(lsp_types::FoldingRangeProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_highlight_provider: Some(OneOf::Left(true)),
@@ -140,6 +187,65 @@ pub(super) fn capabilities() -> ServerCapabilities {
 }
 
 impl Server<'_> {
+    /// Handles one message; `Some` once the server is to stop.
+    fn on_message(&mut self, message: Message) -> Option<Result<(), ServeError>> {
+        match message {
+            Message::Request(request) => {
+                // An answer reflects every edit sent before its request.
+                self.refresh();
+                self.on_request(request);
+            }
+            Message::Notification(n) if n.method == notification::Exit::METHOD => {
+                return Some(match self.phase {
+                    Phase::ShuttingDown => Ok(()),
+                    Phase::Uninitialised | Phase::Running => Err(ServeError::ExitWithoutShutdown),
+                });
+            }
+            Message::Notification(n) => self.on_notification(n),
+            // The server sends no requests, so no response is awaited.
+            Message::Response(_) => {}
+        }
+        None
+    }
+
+    /// Analyses every document changed since it was last analysed, and
+    /// publishes its diagnostics.
+    fn refresh(&mut self) {
+        for uri in self.documents.stale() {
+            let outcome = guarded("analysing a document", || {
+                self.documents.analyse(&uri);
+                Ok(())
+            });
+            match outcome {
+                Ok(()) => self.publish_diagnostics(&uri),
+                Err(failure) => {
+                    self.log(MessageType::ERROR, failure.message);
+                    // What the document showed no longer matches its text.
+                    let version = self.documents.get(&uri).map(|d| d.version);
+                    self.publish(uri, Vec::new(), version);
+                }
+            }
+        }
+    }
+
+    /// What `initialize` says beyond the settings: the client's support for
+    /// snippets; and the code pages are written.
+    fn start(&mut self, params: &Value) {
+        self.documents.snippets = params
+            .pointer("/capabilities/textDocument/completion/completionItem/snippetSupport")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if let Some(folder) = self.config.code_pages.clone() {
+            match CodePages::write(&folder) {
+                Ok(pages) => self.documents.pages = pages,
+                Err(why) => self.log(
+                    MessageType::WARNING,
+                    format!("diagnostics will not link to their codes' pages: {why}"),
+                ),
+            }
+        }
+    }
+
     fn send(&self, message: impl Into<Message>) {
         // A client that has gone away is noticed by the next `recv`.
         let _ = self.connection.sender.send(message.into());
@@ -151,6 +257,7 @@ impl Server<'_> {
             (Phase::Uninitialised, request::Initialize::METHOD) => {
                 self.phase = Phase::Running;
                 self.root = settings::root(&params);
+                self.start(&params);
                 self.send(ok(id, initialize_result()));
                 // Without options the defaults stand, and nothing is said.
                 if let Some(options) = params.get("initializationOptions").filter(|o| !o.is_null())
@@ -241,6 +348,16 @@ impl Server<'_> {
                     navigation::document_symbols(documents, p)
                 })
             }
+            request::SemanticTokensFullRequest::METHOD => {
+                handle::<request::SemanticTokensFullRequest>(params, |p| {
+                    semantic::semantic_tokens(documents, p)
+                })
+            }
+            request::FoldingRangeRequest::METHOD => {
+                handle::<request::FoldingRangeRequest>(params, |p| {
+                    folding::folding_ranges(documents, p)
+                })
+            }
             request::Formatting::METHOD => handle::<request::Formatting>(params, |p| {
                 let (edits, skipped) = formatting::format(documents, p);
                 if let Some(reason) = skipped {
@@ -264,8 +381,7 @@ impl Server<'_> {
         let touched = document_uri(&params);
         let outcome = guarded(&method, || self.update(&method, params));
         match outcome {
-            Ok(Some(uri)) => self.publish_diagnostics(&uri),
-            Ok(None) => {}
+            Ok(()) => {}
             Err(failure) => {
                 self.log(MessageType::ERROR, failure.message);
                 // What the document showed no longer matches its text.
@@ -304,25 +420,24 @@ impl Server<'_> {
                 options: crate::check::CheckOptions::default(),
             }
         });
-        for uri in self.documents.rejudge(judged.registry, judged.options) {
-            self.publish_diagnostics(&uri);
-        }
+        // Analysed, and published, with the next refresh.
+        self.documents.rejudge(judged.registry, judged.options);
     }
 
-    /// Applies a notification; returns the document whose diagnostics are to
-    /// be published again.
-    fn update(&mut self, method: &str, params: Value) -> Result<Option<Uri>, Failure> {
+    /// Applies a notification. A document it opens or changes is analysed
+    /// with the next refresh.
+    fn update(&mut self, method: &str, params: Value) -> Result<(), Failure> {
         match method {
             notification::DidChangeConfiguration::METHOD => {
                 let settings = params.get("settings").cloned().unwrap_or(Value::Null);
                 self.configure(&settings);
-                Ok(None)
+                Ok(())
             }
             notification::DidOpenTextDocument::METHOD => {
                 let p: lsp_types::DidOpenTextDocumentParams = parse(method, params)?;
                 let doc = p.text_document;
-                self.documents.open(doc.uri.clone(), doc.version, doc.text);
-                Ok(Some(doc.uri))
+                self.documents.open(doc.uri, doc.version, doc.text);
+                Ok(())
             }
             notification::DidChangeTextDocument::METHOD => {
                 let p: lsp_types::DidChangeTextDocumentParams = parse(method, params)?;
@@ -331,7 +446,7 @@ impl Server<'_> {
                     .documents
                     .change(&uri, p.text_document.version, &p.content_changes)
                 {
-                    Ok(Some(uri))
+                    Ok(())
                 } else {
                     Err(Failure::new(
                         ErrorCode::InvalidParams,
@@ -343,12 +458,12 @@ impl Server<'_> {
                 let p: lsp_types::DidCloseTextDocumentParams = parse(method, params)?;
                 self.documents.close(&p.text_document.uri);
                 self.publish(p.text_document.uri, Vec::new(), None);
-                Ok(None)
+                Ok(())
             }
             // Saving changes nothing the server has not seen; `initialized`,
-            // `$/cancelRequest` (every request is answered at once) and any
+            // `$/cancelRequest` (every request is answered in turn) and any
             // other notification need nothing either.
-            _ => Ok(None),
+            _ => Ok(()),
         }
     }
 
@@ -356,7 +471,7 @@ impl Server<'_> {
         let Some(document) = self.documents.get(uri) else {
             return;
         };
-        let diagnostics = document.lsp_diagnostics(uri);
+        let diagnostics = document.lsp_diagnostics(uri, &self.documents.pages);
         self.publish(uri.clone(), diagnostics, Some(document.version));
     }
 

@@ -3,7 +3,6 @@
 //! from the words the statement has passed so far, as completion reads the
 //! word before the cursor.
 
-use super::completion::statement_before;
 use super::convert;
 use super::document::Documents;
 use lsp_types::{
@@ -63,6 +62,20 @@ pub fn signature_help(documents: &Documents, params: SignatureHelpParams) -> Opt
     let offset = convert::offset(&document.text, &index, at.position);
     let before = document.text.get(..offset.min(document.text.len()))?;
     help_for(statement_before(before))
+}
+
+/// The text of the statement `before` ends in: from the last line break,
+/// `{` or `}`, past a `let NAME =`.
+fn statement_before(before: &str) -> &str {
+    let start = before.rfind(['\n', '{', '}']).map_or(0, |i| i + 1);
+    let statement = before.get(start..).unwrap_or("").trim_start();
+    match statement.strip_prefix("let ") {
+        Some(rest) => rest
+            .split_once('=')
+            .map_or("", |(_, value)| value)
+            .trim_start(),
+        None => statement,
+    }
 }
 
 /// The help for a statement whose text so far is `statement` (past any

@@ -1,0 +1,869 @@
+//! Every token of a document with its grammatical role and what the grammar
+//! allows right after it: what completion offers, what semantic tokens
+//! colour, and which blocks fold.
+//!
+//! One pass over the tokens drives a small machine that follows the
+//! grammar (docs/syntax.md) — items, statements, actions and their
+//! separator words, amounts, constraints, nested blocks — and records, after
+//! each token, two sets of words: `next`, what continues the construct the
+//! token is in (after `borrow 100 WETH`, the word `from`), and `fresh`, what
+//! may begin the next construct if this one can end here (after
+//! `deadline: 20`, another constraint). Completion reads `next` on the same
+//! line and `fresh` after a line break, so that an empty line after a
+//! finished statement offers what starts a statement, never the previous
+//! line's continuation.
+//!
+//! The machine never fails: a token it does not expect ends the construct
+//! (a statement keyword starts a new statement, a brace opens or closes a
+//! block), as the parser's recovery does, so a document being typed keeps
+//! useful answers. The map is built from the text alone, once per version
+//! of a document, when a feature first asks for it; a request then finds
+//! its token by binary search.
+
+use mesh_grammar::{Lexeme, Span, TokenKind};
+
+/// A set of what may be written: kinds of words and single keywords.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expect(u32);
+
+impl Expect {
+    pub const NONE: Expect = Expect(0);
+    /// What begins a statement: `let`, the actions, `input`, `on`,
+    /// `parallel`, `require`.
+    pub const STATEMENT: Expect = Expect(1);
+    /// What may follow `let NAME =`: the six actions.
+    pub const ACTION: Expect = Expect(1 << 1);
+    /// `bundle`, `token`.
+    pub const ITEM: Expect = Expect(1 << 2);
+    /// `deadline`, `max_gas`, `min_balance`, `invariant`.
+    pub const CONSTRAINT: Expect = Expect(1 << 3);
+    pub const CONSTRAINTS: Expect = Expect(1 << 4);
+    pub const FROM: Expect = Expect(1 << 5);
+    pub const TO: Expect = Expect(1 << 6);
+    pub const INTO: Expect = Expect(1 << 7);
+    pub const FOR: Expect = Expect(1 << 8);
+    pub const ON: Expect = Expect(1 << 9);
+    pub const VIA: Expect = Expect(1 << 10);
+    pub const AND: Expect = Expect(1 << 11);
+    pub const DECIMALS: Expect = Expect(1 << 12);
+    pub const AT: Expect = Expect(1 << 13);
+    pub const ALL: Expect = Expect(1 << 14);
+    /// A let-bound value.
+    pub const VALUE: Expect = Expect(1 << 15);
+    pub const TOKEN: Expect = Expect(1 << 16);
+    pub const LENDER: Expect = Expect(1 << 17);
+    pub const EXCHANGE: Expect = Expect(1 << 18);
+    pub const CHAIN: Expect = Expect(1 << 19);
+    pub const BRIDGE_KIND: Expect = Expect(1 << 20);
+    pub const INVARIANT: Expect = Expect(1 << 21);
+
+    pub const fn or(self, other: Expect) -> Expect {
+        Expect(self.0 | other.0)
+    }
+
+    pub fn has(self, other: Expect) -> bool {
+        (self.0 & other.0) == other.0 && other.0 != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// What a token is in the grammar, as far as an editor colours it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Keyword,
+    /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `input`.
+    Action,
+    /// `deadline`, `max_gas`, `min_balance`, `invariant`.
+    ConstraintName,
+    BundleName,
+    /// The name a `let` binds.
+    ValueDefinition,
+    /// A let-bound value used in an amount.
+    Value,
+    Chain,
+    /// A lender or an exchange.
+    Protocol,
+    BridgeKind,
+    Invariant,
+    /// The symbol a `token` declaration declares.
+    TokenDefinition,
+    Token,
+    Number,
+    Address,
+    Comment,
+    Operator,
+    /// Braces, parentheses, `:`; and what the grammar did not expect there.
+    Other,
+}
+
+/// One token, its role, and what may follow it.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    pub kind: TokenKind,
+    pub span: Span,
+    pub role: Role,
+    /// What continues the construct after this token.
+    pub next: Expect,
+    /// What may begin the next construct, if the construct can end here.
+    pub fresh: Expect,
+}
+
+/// What may be written at a cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub expect: Expect,
+    /// The word being typed, from its start to the cursor (empty if none).
+    pub typed: Span,
+    /// `expect` begins a new construct on the line where the last one
+    /// ended (`input 1 WETH |`): worth offering when asked, not on a space.
+    pub same_line_fresh: bool,
+}
+
+/// A document's tokens, as the machine read them.
+#[derive(Debug, Default)]
+pub struct TokenMap {
+    pub entries: Vec<Entry>,
+    /// The `{` and `}` of every block, in the order they close.
+    pub blocks: Vec<(Span, Span)>,
+}
+
+impl TokenMap {
+    pub fn new(text: &str) -> TokenMap {
+        let lexemes = mesh_grammar::lex(text);
+        let mut machine = Machine::default();
+        let mut map = TokenMap {
+            entries: Vec::with_capacity(lexemes.len()),
+            blocks: Vec::new(),
+        };
+        for Lexeme { kind, span } in lexemes {
+            let (role, next, fresh) = if kind.is_comment() {
+                (Role::Comment, Expect::NONE, Expect::NONE)
+            } else {
+                let role = machine.step(kind, span, &mut map.blocks);
+                let (next, fresh) = machine.expect();
+                (role, next, fresh)
+            };
+            map.entries.push(Entry {
+                kind,
+                span,
+                role,
+                next,
+                fresh,
+            });
+        }
+        map
+    }
+
+    /// The entry of the token that starts at or before `offset` and ends
+    /// after it, or touches it from the left.
+    fn last_starting_before(&self, offset: usize) -> Option<usize> {
+        self.entries
+            .partition_point(|e| e.span.start < offset)
+            .checked_sub(1)
+    }
+
+    /// Whether `offset` is inside a comment (typing at the end of a line
+    /// comment continues it; just after a block comment's `*/` does not).
+    pub fn in_comment(&self, offset: usize) -> bool {
+        self.last_starting_before(offset)
+            .and_then(|i| self.entries.get(i))
+            .is_some_and(|e| match e.kind {
+                TokenKind::LineComment => offset <= e.span.end,
+                TokenKind::BlockComment => offset < e.span.end,
+                _ => false,
+            })
+    }
+
+    /// What may be written at `offset` in `text`: `None` in a comment, in a
+    /// number, or where a new name is written.
+    pub fn cursor(&self, text: &str, offset: usize) -> Cursor {
+        let nothing = Cursor {
+            expect: Expect::NONE,
+            typed: Span::new(offset, offset),
+            same_line_fresh: false,
+        };
+        if self.in_comment(offset) {
+            return nothing;
+        }
+        let mut before = self.last_starting_before(offset);
+        let mut typed = Span::new(offset, offset);
+        if let Some(entry) = before.and_then(|i| self.entries.get(i)) {
+            if entry.span.end >= offset && is_word(entry.kind, text, entry.span) {
+                if matches!(entry.kind, TokenKind::Number | TokenKind::Address)
+                    || text
+                        .get(entry.span.start..entry.span.end)
+                        .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+                {
+                    return nothing;
+                }
+                typed = Span::new(entry.span.start, offset);
+                before = before.and_then(|i| i.checked_sub(1));
+            }
+        }
+        // Comments between the previous token and the cursor are skipped.
+        let previous = before.and_then(|last| {
+            self.entries[..=last]
+                .iter()
+                .rev()
+                .find(|e| !e.kind.is_comment())
+        });
+        let Some(previous) = previous else {
+            return Cursor {
+                expect: Expect::ITEM,
+                typed,
+                same_line_fresh: false,
+            };
+        };
+        let between = text.get(previous.span.end..typed.start).unwrap_or("");
+        let same_line = !between.contains('\n');
+        let (expect, fresh) = if !same_line {
+            if previous.fresh.is_empty() {
+                (previous.next, false)
+            } else {
+                (previous.fresh, true)
+            }
+        } else if previous.next.is_empty() {
+            (previous.fresh, true)
+        } else {
+            (previous.next, false)
+        };
+        Cursor {
+            expect,
+            typed,
+            same_line_fresh: same_line && fresh,
+        }
+    }
+}
+
+/// Whether a token is a word the cursor may be in the middle of typing.
+fn is_word(kind: TokenKind, text: &str, span: Span) -> bool {
+    match kind {
+        TokenKind::Ident | TokenKind::Symbol | TokenKind::Number | TokenKind::Address => true,
+        TokenKind::Error => text.get(span.start..span.end).is_some_and(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        }),
+        kind => kind.is_keyword(),
+    }
+}
+
+/// The forms whose amount is followed by something fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    Borrow,
+    Repay,
+    Swap,
+    Deposit,
+    Withdraw,
+    Bridge,
+    Input,
+    RequireLeft,
+    RequireRight,
+    /// What a swap buys: an amount, or a token symbol alone.
+    SwapOutput,
+    MinBalance,
+}
+
+impl Form {
+    fn of_action(kind: TokenKind) -> Option<Form> {
+        Some(match kind {
+            TokenKind::Borrow => Form::Borrow,
+            TokenKind::Repay => Form::Repay,
+            TokenKind::Swap => Form::Swap,
+            TokenKind::Deposit => Form::Deposit,
+            TokenKind::Withdraw => Form::Withdraw,
+            TokenKind::Bridge => Form::Bridge,
+            _ => return None,
+        })
+    }
+
+    /// The word after the amount.
+    fn separator(self) -> Option<TokenKind> {
+        match self {
+            Form::Borrow | Form::Withdraw => Some(TokenKind::From),
+            Form::Repay | Form::Bridge => Some(TokenKind::To),
+            Form::Deposit => Some(TokenKind::Into),
+            Form::Swap => Some(TokenKind::For),
+            Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
+            Form::Input | Form::RequireLeft | Form::RequireRight => None,
+        }
+    }
+
+    /// What may start the amount (a number may always).
+    fn amount_start(self) -> Expect {
+        match self {
+            Form::MinBalance => Expect::NONE,
+            Form::SwapOutput => Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL),
+            _ => Expect::VALUE.or(Expect::ALL),
+        }
+    }
+}
+
+fn keyword_expect(kind: TokenKind) -> Expect {
+    match kind {
+        TokenKind::From => Expect::FROM,
+        TokenKind::To => Expect::TO,
+        TokenKind::Into => Expect::INTO,
+        TokenKind::For => Expect::FOR,
+        TokenKind::On => Expect::ON,
+        _ => Expect::NONE,
+    }
+}
+
+/// Where in an amount the machine is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Amount {
+    /// An operand is expected.
+    Start,
+    /// After a number: its token symbol.
+    Number,
+    /// After `all`: a token symbol.
+    All,
+    /// After `*` or `/`: a plain number or an operand.
+    Scale,
+    /// A whole operand: an operator, `)`, or the end of the amount.
+    Operand,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    // ---- items
+    Item,
+    BundleName,
+    BundleOn,
+    BundleHome,
+    BundleBrace,
+    /// After a bundle's body: `constraints`, or the next item.
+    AfterBody,
+    ConstraintsBrace,
+    TokenSymbol,
+    TokenDecimals,
+    TokenNumber,
+    /// After `token S decimals N`: `at`, or the next item.
+    TokenAt,
+    TokenAddress,
+    // ---- statements
+    Statement,
+    LetName,
+    LetAssign,
+    LetAction,
+    Amount(Form, Amount, u16),
+    /// After an action's amount: its separator word.
+    Separator(Form),
+    Lender,
+    Exchange,
+    BridgeChain,
+    /// After `bridge ... to CHAIN`: `via`, or the end.
+    BridgeVia,
+    BridgeKind,
+    /// After the left amount of `require`: the comparison.
+    Comparison,
+    OnChain,
+    OnBrace,
+    /// After `parallel` or `and`: a branch's `{`; the count of branches so far.
+    ParallelBrace(u16),
+    /// After a branch: `and`, or the end once there are two.
+    ParallelAnd(u16),
+    /// A statement that is complete (or could not be read): the next one.
+    StatementEnd,
+    // ---- constraints
+    Constraint,
+    ConstraintColon(TokenKind),
+    ConstraintNumber,
+    ConstraintChain,
+    InvariantName,
+    ConstraintEnd,
+}
+
+/// What kind of block a `{` opened, and where the machine resumes after
+/// its `}`.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    open: Span,
+    constraints: bool,
+    resume: State,
+}
+
+#[derive(Debug)]
+struct Machine {
+    state: State,
+    frames: Vec<Frame>,
+}
+
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine {
+            state: State::Item,
+            frames: Vec::new(),
+        }
+    }
+}
+
+/// Where a construct may end and what comes after it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Top,
+    Statements,
+    Constraints,
+}
+
+impl Machine {
+    fn context(&self) -> Context {
+        match self.frames.last() {
+            None => Context::Top,
+            Some(frame) if frame.constraints => Context::Constraints,
+            Some(_) => Context::Statements,
+        }
+    }
+
+    /// What begins the next construct where the machine is.
+    fn fresh_here(&self) -> Expect {
+        match self.context() {
+            Context::Top => Expect::ITEM,
+            Context::Statements => Expect::STATEMENT,
+            Context::Constraints => Expect::CONSTRAINT,
+        }
+    }
+
+    /// `(next, fresh)` after the token just read.
+    fn expect(&self) -> (Expect, Expect) {
+        let end = self.fresh_here();
+        match self.state {
+            State::Item => (Expect::ITEM, Expect::ITEM),
+            State::BundleName
+            | State::TokenSymbol
+            | State::TokenNumber
+            | State::TokenAddress
+            | State::LetName
+            | State::LetAssign
+            | State::BundleBrace
+            | State::OnBrace
+            | State::ConstraintsBrace
+            | State::ParallelBrace(_)
+            | State::ConstraintColon(_)
+            | State::ConstraintNumber
+            | State::Comparison => (Expect::NONE, Expect::NONE),
+            State::BundleOn => (Expect::ON, Expect::NONE),
+            State::BundleHome | State::OnChain | State::BridgeChain | State::ConstraintChain => {
+                (Expect::CHAIN, Expect::NONE)
+            }
+            State::AfterBody => {
+                let after = Expect::CONSTRAINTS.or(Expect::ITEM);
+                (after, after)
+            }
+            State::TokenDecimals => (Expect::DECIMALS, Expect::NONE),
+            State::TokenAt => (Expect::AT, Expect::ITEM),
+            State::Statement => (Expect::STATEMENT, Expect::STATEMENT),
+            State::LetAction => (Expect::ACTION, Expect::NONE),
+            State::Amount(form, amount, depth) => match amount {
+                Amount::Start | Amount::Scale => (form.amount_start(), Expect::NONE),
+                Amount::Number | Amount::All => (Expect::TOKEN, Expect::NONE),
+                Amount::Operand if depth > 0 => (Expect::NONE, Expect::NONE),
+                Amount::Operand => {
+                    let next = form.separator().map_or(Expect::NONE, keyword_expect);
+                    let can_end =
+                        matches!(form, Form::Input | Form::RequireRight | Form::MinBalance);
+                    (next, if can_end { end } else { Expect::NONE })
+                }
+            },
+            State::Separator(form) => (
+                form.separator().map_or(Expect::NONE, keyword_expect),
+                Expect::NONE,
+            ),
+            State::Lender => (Expect::LENDER, Expect::NONE),
+            State::Exchange => (Expect::EXCHANGE, Expect::NONE),
+            State::BridgeVia => (Expect::VIA, end),
+            State::BridgeKind => (Expect::BRIDGE_KIND, Expect::NONE),
+            State::ParallelAnd(branches) => {
+                (Expect::AND, if branches >= 2 { end } else { Expect::NONE })
+            }
+            State::StatementEnd | State::ConstraintEnd => (Expect::NONE, end),
+            State::Constraint => (Expect::CONSTRAINT, Expect::CONSTRAINT),
+            State::InvariantName => (Expect::INVARIANT, Expect::NONE),
+        }
+    }
+
+    /// Reads one token (not a comment); returns its role.
+    fn step(&mut self, kind: TokenKind, span: Span, blocks: &mut Vec<(Span, Span)>) -> Role {
+        match kind {
+            TokenKind::LBrace => {
+                self.open(span);
+                return Role::Other;
+            }
+            TokenKind::RBrace => {
+                if let Some(frame) = self.frames.pop() {
+                    blocks.push((frame.open, span));
+                    self.state = frame.resume;
+                }
+                return Role::Other;
+            }
+            _ => {}
+        }
+        if let Some(role) = self.advance(kind) {
+            return role;
+        }
+        // Not what the grammar allows here: the construct ends, and the
+        // token may begin the next one.
+        self.state = match self.context() {
+            Context::Top => State::Item,
+            Context::Statements => State::Statement,
+            Context::Constraints => State::Constraint,
+        };
+        match self.advance(kind) {
+            Some(role) => role,
+            None => {
+                self.state = match self.context() {
+                    Context::Top => State::Item,
+                    Context::Statements => State::StatementEnd,
+                    Context::Constraints => State::ConstraintEnd,
+                };
+                fallback_role(kind)
+            }
+        }
+    }
+
+    /// A `{`: the block the state expects, or, unexpected, a block of
+    /// statements (as the parser's recovery reads `bundl x on y { ... }`).
+    fn open(&mut self, open: Span) {
+        let (constraints, resume, inner) = match self.state {
+            State::BundleBrace | State::Item => (false, State::AfterBody, State::Statement),
+            State::OnBrace => (false, State::StatementEnd, State::Statement),
+            State::ParallelBrace(n) => (false, State::ParallelAnd(n + 1), State::Statement),
+            State::ConstraintsBrace => (true, State::Item, State::Constraint),
+            _ => match self.context() {
+                Context::Top => (false, State::AfterBody, State::Statement),
+                Context::Statements => (false, State::StatementEnd, State::Statement),
+                Context::Constraints => (true, State::ConstraintEnd, State::Constraint),
+            },
+        };
+        self.frames.push(Frame {
+            open,
+            constraints,
+            resume,
+        });
+        self.state = inner;
+    }
+
+    /// Moves on by one token if the state allows it; `None` if not.
+    fn advance(&mut self, kind: TokenKind) -> Option<Role> {
+        use TokenKind as K;
+        let (state, role) = match (self.state, kind) {
+            // ---- items
+            (State::Item | State::AfterBody | State::TokenAt, K::Bundle) => {
+                (State::BundleName, Role::Keyword)
+            }
+            (State::Item | State::AfterBody | State::TokenAt, K::Token) => {
+                (State::TokenSymbol, Role::Keyword)
+            }
+            (State::BundleName, K::Ident) => (State::BundleOn, Role::BundleName),
+            (State::BundleOn, K::On) => (State::BundleHome, Role::Keyword),
+            (State::BundleHome, K::Ident) => (State::BundleBrace, Role::Chain),
+            (State::AfterBody, K::Constraints) => (State::ConstraintsBrace, Role::Keyword),
+            (State::TokenSymbol, K::Symbol) => (State::TokenDecimals, Role::TokenDefinition),
+            (State::TokenDecimals, K::Decimals) => (State::TokenNumber, Role::Keyword),
+            (State::TokenNumber, K::Number) => (State::TokenAt, Role::Number),
+            (State::TokenAt, K::At) => (State::TokenAddress, Role::Keyword),
+            (State::TokenAddress, K::Address) => (State::Item, Role::Address),
+            // ---- statements
+            (State::Statement, K::Let) => (State::LetName, Role::Keyword),
+            (State::LetName, K::Ident) => (State::LetAssign, Role::ValueDefinition),
+            (State::LetAssign, K::Assign) => (State::LetAction, Role::Operator),
+            (State::Statement | State::LetAction, action) if Form::of_action(action).is_some() => {
+                let form = Form::of_action(action)?;
+                (State::Amount(form, Amount::Start, 0), Role::Action)
+            }
+            (State::Statement, K::Input) => {
+                (State::Amount(Form::Input, Amount::Start, 0), Role::Action)
+            }
+            (State::Statement, K::Require) => (
+                State::Amount(Form::RequireLeft, Amount::Start, 0),
+                Role::Keyword,
+            ),
+            (State::Statement, K::On) => (State::OnChain, Role::Keyword),
+            (State::OnChain, K::Ident) => (State::OnBrace, Role::Chain),
+            (State::Statement, K::Parallel) => (State::ParallelBrace(0), Role::Keyword),
+            (State::ParallelAnd(n), K::And) => (State::ParallelBrace(n), Role::Keyword),
+            (State::Amount(form, amount, depth), kind) => {
+                return self.amount(form, amount, depth, kind);
+            }
+            (State::Separator(form), kind) if form.separator() == Some(kind) => {
+                let next = match form {
+                    Form::Borrow | Form::Withdraw | Form::Repay | Form::Deposit => State::Lender,
+                    Form::Swap => State::Amount(Form::SwapOutput, Amount::Start, 0),
+                    Form::SwapOutput => State::Exchange,
+                    Form::Bridge => State::BridgeChain,
+                    Form::MinBalance => State::ConstraintChain,
+                    Form::Input | Form::RequireLeft | Form::RequireRight => return None,
+                };
+                (next, Role::Keyword)
+            }
+            (State::Lender, K::Ident) | (State::Exchange, K::Ident) => {
+                (State::StatementEnd, Role::Protocol)
+            }
+            (State::BridgeChain, K::Ident) => (State::BridgeVia, Role::Chain),
+            (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
+            (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),
+            (State::Comparison, K::Ge | K::Le | K::Gt | K::Lt | K::EqEq | K::Ne) => (
+                State::Amount(Form::RequireRight, Amount::Start, 0),
+                Role::Operator,
+            ),
+            // ---- constraints
+            (State::Constraint, K::Deadline | K::MaxGas | K::MinBalance | K::Invariant) => {
+                (State::ConstraintColon(kind), Role::ConstraintName)
+            }
+            (State::ConstraintColon(name), K::Colon) => {
+                let next = match name {
+                    K::Deadline | K::MaxGas => State::ConstraintNumber,
+                    K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
+                    _ => State::InvariantName,
+                };
+                (next, Role::Other)
+            }
+            (State::ConstraintNumber, K::Number) => (State::ConstraintEnd, Role::Number),
+            (State::ConstraintChain, K::Ident) => (State::ConstraintEnd, Role::Chain),
+            (State::InvariantName, K::Ident) => (State::ConstraintEnd, Role::Invariant),
+            _ => return None,
+        };
+        self.state = state;
+        Some(role)
+    }
+
+    /// One token of an amount, or the word after it.
+    fn amount(&mut self, form: Form, amount: Amount, depth: u16, kind: TokenKind) -> Option<Role> {
+        use TokenKind as K;
+        let operand = |this: &mut Machine, depth, role| {
+            this.state = State::Amount(form, Amount::Operand, depth);
+            Some(role)
+        };
+        match (amount, kind) {
+            (Amount::Start | Amount::Scale, K::Number) => {
+                // A plain number scales (`x * 2`); elsewhere a symbol follows.
+                let next = if amount == Amount::Scale {
+                    Amount::Operand
+                } else {
+                    Amount::Number
+                };
+                self.state = State::Amount(form, next, depth);
+                Some(Role::Number)
+            }
+            (Amount::Start | Amount::Scale, K::All) => {
+                self.state = State::Amount(form, Amount::All, depth);
+                Some(Role::Keyword)
+            }
+            (Amount::Start | Amount::Scale, K::Ident) => operand(self, depth, Role::Value),
+            (Amount::Start | Amount::Scale, K::LParen) => {
+                self.state = State::Amount(form, Amount::Start, depth.saturating_add(1));
+                Some(Role::Other)
+            }
+            // `swap ... for USDC`: a symbol alone is what the swap buys.
+            (Amount::Start, K::Symbol) if form == Form::SwapOutput && depth == 0 => {
+                self.state = State::Separator(Form::SwapOutput);
+                Some(Role::Token)
+            }
+            (Amount::Number | Amount::All, K::Symbol) => operand(self, depth, Role::Token),
+            (Amount::Number | Amount::Operand, K::Plus | K::Minus) => {
+                self.state = State::Amount(form, Amount::Start, depth);
+                Some(Role::Operator)
+            }
+            (Amount::Number | Amount::Operand, K::Star | K::Slash) => {
+                self.state = State::Amount(form, Amount::Scale, depth);
+                Some(Role::Operator)
+            }
+            (Amount::Number | Amount::Operand, K::RParen) if depth > 0 => {
+                operand(self, depth - 1, Role::Other)
+            }
+            (Amount::Number | Amount::Operand, kind) if depth == 0 => {
+                // The amount is over: the word after it.
+                match form {
+                    Form::RequireLeft => {
+                        self.state = State::Comparison;
+                    }
+                    Form::Input | Form::RequireRight => return None,
+                    _ => {
+                        if form.separator() != Some(kind) {
+                            return None;
+                        }
+                        self.state = State::Separator(form);
+                    }
+                }
+                self.advance(kind)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The role of a token the grammar did not expect where it is.
+fn fallback_role(kind: TokenKind) -> Role {
+    match kind {
+        TokenKind::Number => Role::Number,
+        TokenKind::Address => Role::Address,
+        TokenKind::Borrow
+        | TokenKind::Repay
+        | TokenKind::Swap
+        | TokenKind::Deposit
+        | TokenKind::Withdraw
+        | TokenKind::Bridge
+        | TokenKind::Input => Role::Action,
+        TokenKind::Deadline | TokenKind::MaxGas | TokenKind::MinBalance | TokenKind::Invariant => {
+            Role::ConstraintName
+        }
+        TokenKind::Plus
+        | TokenKind::Minus
+        | TokenKind::Star
+        | TokenKind::Slash
+        | TokenKind::Assign
+        | TokenKind::Ge
+        | TokenKind::Le
+        | TokenKind::Gt
+        | TokenKind::Lt
+        | TokenKind::EqEq
+        | TokenKind::Ne => Role::Operator,
+        kind if kind.is_keyword() => Role::Keyword,
+        _ => Role::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is expected at the end of `text`.
+    fn at_end(text: &str) -> Expect {
+        TokenMap::new(text).cursor(text, text.len()).expect
+    }
+
+    const BODY: &str = "bundle b on polygon {\n    ";
+
+    fn in_body(statement: &str) -> Expect {
+        at_end(&format!("{BODY}{statement}"))
+    }
+
+    #[test]
+    fn the_grammar_decides_what_comes_next_in_a_statement() {
+        assert_eq!(in_body(""), Expect::STATEMENT);
+        assert_eq!(in_body("sw"), Expect::STATEMENT);
+        assert_eq!(in_body("let "), Expect::NONE);
+        assert_eq!(in_body("let x = "), Expect::ACTION);
+        assert_eq!(in_body("borrow "), Expect::VALUE.or(Expect::ALL));
+        assert_eq!(in_body("borrow 100 "), Expect::TOKEN);
+        assert_eq!(in_body("borrow 10"), Expect::NONE, "typing a number");
+        assert_eq!(in_body("borrow 100 WETH "), Expect::FROM);
+        assert_eq!(in_body("borrow 100 WETH from "), Expect::LENDER);
+        assert_eq!(in_body("borrow 100 WETH from aa"), Expect::LENDER);
+        assert_eq!(in_body("deposit x into\n  "), Expect::LENDER);
+        assert_eq!(in_body("repay 100 WETH to "), Expect::LENDER);
+        assert_eq!(in_body("bridge x to "), Expect::CHAIN);
+        assert_eq!(in_body("let back = bridge x to ar"), Expect::CHAIN);
+        assert_eq!(in_body("bridge x to base "), Expect::VIA);
+        assert_eq!(in_body("bridge x to base via "), Expect::BRIDGE_KIND);
+        assert_eq!(
+            in_body("swap x for "),
+            Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL)
+        );
+        assert_eq!(in_body("swap x for 1 USDC "), Expect::ON);
+        assert_eq!(in_body("swap x for USDC "), Expect::ON);
+        assert_eq!(in_body("swap (x + y) * 2 for 1 USDC on "), Expect::EXCHANGE);
+        assert_eq!(in_body("swap all "), Expect::TOKEN);
+        assert_eq!(in_body("on "), Expect::CHAIN);
+        assert_eq!(in_body("on arbitrum {\n        "), Expect::STATEMENT);
+        assert_eq!(in_body("parallel {\n    }\n    "), Expect::AND);
+        assert_eq!(
+            in_body("parallel {\n    } and {\n    }\n    "),
+            Expect::STATEMENT
+        );
+        assert_eq!(in_body("parallel {\n    } and {\n    } "), Expect::AND);
+        assert_eq!(in_body("require "), Expect::VALUE.or(Expect::ALL));
+    }
+
+    #[test]
+    fn a_line_break_after_a_finished_construct_starts_the_next_one() {
+        assert_eq!(in_body("input 10 WETH\n    "), Expect::STATEMENT);
+        assert_eq!(in_body("bridge x to base\n    "), Expect::STATEMENT);
+        assert_eq!(
+            in_body("let loan = borrow 100 WETH from aave\n    "),
+            Expect::STATEMENT
+        );
+        let constraints = "bundle b on polygon {\n} constraints {\n    deadline: 20\n    ";
+        assert_eq!(at_end(constraints), Expect::CONSTRAINT);
+        assert_eq!(
+            at_end("bundle b on polygon {\n} constraints {\n    "),
+            Expect::CONSTRAINT
+        );
+        assert_eq!(
+            at_end("bundle b on polygon {\n} constraints {\n    invariant: "),
+            Expect::INVARIANT
+        );
+        assert_eq!(
+            at_end("bundle b on polygon {\n} constraints {\n    min_balance: 1 WETH "),
+            Expect::ON
+        );
+        assert_eq!(
+            at_end("bundle b on polygon {\n} constraints {\n    deadline: "),
+            Expect::NONE
+        );
+    }
+
+    #[test]
+    fn items_headers_and_comments() {
+        assert_eq!(at_end(""), Expect::ITEM);
+        assert_eq!(at_end("bundle "), Expect::NONE);
+        assert_eq!(at_end("bundle b "), Expect::ON);
+        assert_eq!(at_end("bundle b on "), Expect::CHAIN);
+        assert_eq!(
+            at_end("bundle b on polygon {\n}\n"),
+            Expect::CONSTRAINTS.or(Expect::ITEM)
+        );
+        assert_eq!(at_end("token PEPE "), Expect::DECIMALS);
+        assert_eq!(at_end("token PEPE decimals 18 "), Expect::AT);
+        assert_eq!(at_end("token PEPE decimals 18\n"), Expect::ITEM);
+        assert_eq!(at_end("// a comment "), Expect::NONE);
+        assert_eq!(in_body("// from "), Expect::NONE);
+        assert_eq!(in_body("/* from */ "), Expect::STATEMENT);
+        assert_eq!(in_body("borrow 1 WETH from /* which? */ "), Expect::LENDER);
+    }
+
+    #[test]
+    fn a_broken_statement_ends_where_the_next_begins() {
+        // A typo in the keyword: the rest of the statement is not
+        // understood, and what may follow is a new statement.
+        assert_eq!(in_body("swp x for 1 USDC "), Expect::STATEMENT);
+        assert_eq!(in_body("swp x for 1 USDC\n    "), Expect::STATEMENT);
+        // `on` there can only begin `on CHAIN { ... }`.
+        assert_eq!(in_body("swp x for 1 USDC on "), Expect::CHAIN);
+        assert_eq!(in_body("borrow\n    swap x for "), {
+            Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL)
+        });
+        // A header that does not parse still has a body of statements.
+        assert_eq!(at_end("bundl b on polygon {\n    "), Expect::STATEMENT);
+    }
+
+    #[test]
+    fn roles_follow_the_grammar() {
+        let text = "token PEPE decimals 18\nbundle b on polygon {\n    let x = borrow 1 WETH from aave\n    bridge x to base via zk\n} constraints {\n    invariant: constant_product\n}\n";
+        let map = TokenMap::new(text);
+        let role = |word: &str| {
+            let start = text.find(word).unwrap_or(usize::MAX);
+            map.entries
+                .iter()
+                .find(|e| e.span.start == start)
+                .map(|e| e.role)
+        };
+        assert_eq!(role("PEPE"), Some(Role::TokenDefinition));
+        assert_eq!(role("b on"), Some(Role::BundleName));
+        assert_eq!(role("polygon"), Some(Role::Chain));
+        assert_eq!(role("x ="), Some(Role::ValueDefinition));
+        assert_eq!(role("borrow"), Some(Role::Action));
+        assert_eq!(role("WETH"), Some(Role::Token));
+        assert_eq!(role("aave"), Some(Role::Protocol));
+        assert_eq!(role("x to"), Some(Role::Value));
+        assert_eq!(role("base"), Some(Role::Chain));
+        assert_eq!(role("zk"), Some(Role::BridgeKind));
+        assert_eq!(role("invariant"), Some(Role::ConstraintName));
+        assert_eq!(role("constant_product"), Some(Role::Invariant));
+        assert_eq!(map.blocks.len(), 2);
+    }
+}
