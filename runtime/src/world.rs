@@ -2,21 +2,31 @@
 //! state — lenders' liquidity and the user's deposits, exchange pairs and
 //! their reserves, and the user's wallet on every chain.
 //!
-//! Worlds are read from and written to world files (`docs/world.md`);
-//! writing is deterministic (everything sorted), so write → parse → write is
-//! byte-identical, and `save_atomic` replaces a file so that a crash leaves
-//! either the old world or the new one.
+//! Worlds are read from and written to world files (`docs/world.md`):
+//!
+//! - `file.rs`: what the reader and writers share — errors, names, bounds,
+//!   reading a file from disk;
+//! - `parse.rs`: the reader, one function per section; `key_path.rs` names
+//!   the key of a TOML syntax error;
+//! - `write.rs`: the canonical writer (write → parse → write is
+//!   byte-identical);
+//!
+//! `save_atomic` replaces a file so that a crash leaves either the old
+//! world or the new one.
 
 mod file;
+mod key_path;
+mod parse;
+mod write;
 
-pub use file::RESERVED_WORDS;
+pub use file::{
+    WorldError, FORMAT, MAX_DELAY_BLOCKS, MAX_FILE_BYTES, MAX_ROUTE_GAS, RESERVED_WORDS,
+};
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-
-pub use file::WorldError;
 
 use crate::registry::Registry;
 
@@ -132,20 +142,33 @@ impl World {
         DEFAULT_WORLD
     }
 
-    /// Parses a world file; `file` names it in error messages.
+    /// Parses a world file; `file` names it in error messages. The first
+    /// error in the file, if any ([`World::parse_all`] gives them all).
     pub fn parse(text: &str, file: &str) -> Result<World, WorldError> {
-        file::parse(text, file)
+        World::parse_all(text, file).map_err(first)
     }
 
-    /// Reads and parses a world file.
+    /// Parses a world file; on failure, every error found, in file order.
+    pub fn parse_all(text: &str, file: &str) -> Result<World, Vec<WorldError>> {
+        parse::parse(text, file)
+    }
+
+    /// Reads and parses a world file: its first error, if any.
     pub fn load(path: &Path) -> Result<World, WorldError> {
-        let text = fs::read_to_string(path).map_err(|e| WorldError::io(path, &e))?;
-        World::parse(&text, &path.display().to_string())
+        World::load_all(path).map_err(first)
+    }
+
+    /// Reads and parses a world file: every error, if any. A file that is
+    /// not a regular file, or larger than [`MAX_FILE_BYTES`], is refused
+    /// without reading it.
+    pub fn load_all(path: &Path) -> Result<World, Vec<WorldError>> {
+        let read = file::read(path).map_err(|e| vec![e])?;
+        World::parse_all(&read.text, &path.display().to_string())
     }
 
     /// The world file text: deterministic, every table sorted.
     pub fn to_toml_string(&self) -> String {
-        file::write(self)
+        write::write(self)
     }
 
     /// Writes the world to `path` so that a crash at any moment leaves either
@@ -214,6 +237,20 @@ impl World {
     pub fn exchange(&self, chain: &str, protocol: &str) -> Option<&Exchange> {
         self.exchanges.get(chain)?.get(protocol)
     }
+}
+
+/// The first of a file's errors (there is at least one).
+fn first(mut errors: Vec<WorldError>) -> WorldError {
+    if errors.is_empty() {
+        return WorldError {
+            file: String::new(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: "the world file has an error".to_string(),
+        };
+    }
+    errors.swap_remove(0)
 }
 
 #[cfg(test)]
