@@ -410,10 +410,11 @@ impl Session {
     /// The world as it was before the session began, whether the bundle
     /// committed or reverted: every change it made is undone. A host that
     /// runs a bundle many times resets the world this way, at the cost of
-    /// the changes made rather than of a copy of the world.
-    pub fn rewind(mut self) -> World {
-        self.journal.undo(&mut self.world);
-        self.world
+    /// the changes made rather than of a copy of the world. An error means a
+    /// change could not be undone (a defect): the world is not as it was.
+    pub fn rewind(mut self) -> Result<World, NotInWorld> {
+        self.journal.undo(&mut self.world)?;
+        Ok(self.world)
     }
 
     pub fn schedule(&self) -> &GasSchedule {
@@ -427,7 +428,9 @@ impl Session {
 
     /// Gas metered so far, all chains (after `finish`: the bundle's total).
     pub fn gas_total(&self) -> u64 {
-        self.closed_gas + self.tx.as_ref().map_or(0, |t| t.meter.gas())
+        // Gas is counted as the meter counts it, saturating (never a balance).
+        let open = self.tx.as_ref().map_or(0, |t| t.meter.gas());
+        self.closed_gas.saturating_add(open)
     }
 
     /// The open obligations, in the order of their names: (chain, protocol,
@@ -743,7 +746,7 @@ impl Session {
                     s.chain_name(tx.chain)
                 )));
             }
-            s.clock += 1;
+            s.clock = s.tick(1)?;
             s.tx = Some(OpenTx {
                 chain,
                 block: s.clock,
@@ -776,6 +779,13 @@ impl Session {
                     ))
             })
             .map(|((c, p, t), o)| (*c, *p, *t, o))
+    }
+
+    /// The clock `blocks` later; past the largest block number it reverts.
+    fn tick(&self, blocks: u64) -> Outcome<u64> {
+        self.clock
+            .checked_add(blocks)
+            .ok_or_else(|| self.revert_value("arithmetic overflow"))
     }
 
     /// Closes the open transaction; a flash loan taken in it must be repaid.
@@ -1225,7 +1235,9 @@ impl Session {
             let mut repaid = false;
             if let Some(o) = s.obligations.get_mut(key) {
                 o.principal -= amount;
-                o.premium = o.premium.saturating_sub(premium);
+                // Paying in parts may round the premium up more than once:
+                // what is still owed of it never goes below zero.
+                o.premium -= premium.min(o.premium);
                 repaid = o.principal == 0;
             }
             if repaid {
@@ -1523,7 +1535,7 @@ impl Session {
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
             let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
-            s.clock += delay_blocks;
+            s.clock = s.tick(delay_blocks)?;
             s.record(
                 Call::Bridge {
                     token: s.token_name(token).to_string(),
@@ -1606,7 +1618,7 @@ impl Session {
                     s.meter_batch_entry(Account::Token(token))
                 };
                 s.add_holding(to, token, delivered)?;
-                s.clock += delay_blocks;
+                s.clock = s.tick(delay_blocks)?;
                 s.record(
                     Call::Bridge {
                         token: s.token_name(token).to_string(),
@@ -1665,7 +1677,7 @@ impl Session {
                 let _: Outcome<()> = self.fail_at(r.reason, r.loc);
             }
         }
-        let revert = match std::mem::replace(&mut self.state, State::Finished) {
+        let mut revert = match std::mem::replace(&mut self.state, State::Finished) {
             State::Reverted(r) => Some(r),
             _ => None,
         };
@@ -1674,8 +1686,12 @@ impl Session {
             self.close(tx);
         }
         let mut result = BTreeMap::new();
-        if revert.is_some() {
-            self.journal.undo(&mut self.world);
+        if let Some(r) = &mut revert {
+            if self.journal.undo(&mut self.world).is_err() {
+                r.reason.push_str(
+                    "; internal error: a change could not be undone, so the world in memory is not as it was",
+                );
+            }
         } else {
             for (chain, token) in self.by_names(&self.holdings) {
                 let amount = self.holding_of(chain, token);
@@ -1735,14 +1751,12 @@ impl Session {
             let balance = self
                 .world
                 .wallet_balance(self.chain_name(chain), self.token_name(token));
+            let Some(new_balance) = balance.checked_add(amount) else {
+                return Err(self.revert_value("arithmetic overflow"));
+            };
             self.wallets_before.entry((chain, token), || balance);
             self.journal
-                .set_wallet(
-                    &mut self.world,
-                    chain,
-                    token,
-                    balance.saturating_add(amount),
-                )
+                .set_wallet(&mut self.world, chain, token, new_balance)
                 .map_err(|e| self.not_in_world(e))?;
         }
         Ok(())
