@@ -6,7 +6,7 @@
 //! so that a later use of it is not reported again as unknown.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
 use toml::de::{DeTable, DeValue};
@@ -72,6 +72,35 @@ pub(super) fn parse(text: &str, file: &str) -> Result<World, Vec<WorldError>> {
     let mut errors = parser.errors;
     errors.sort_by_key(|e| (e.line, e.column));
     Err(errors)
+}
+
+/// The registry's names, indexed for the state sections (a file may hold
+/// tens of thousands of pairs; the registry's own lookups scan).
+struct Index {
+    chains: HashSet<String>,
+    /// symbol → (decimals, its chains)
+    tokens: HashMap<String, (u8, HashSet<String>)>,
+    /// name → (kind, its chains)
+    protocols: HashMap<String, (ProtocolKind, HashSet<String>)>,
+}
+
+impl Index {
+    fn of(registry: &Registry) -> Index {
+        let set = |chains: &[String]| chains.iter().cloned().collect::<HashSet<String>>();
+        Index {
+            chains: registry.chains.iter().map(|c| c.name.clone()).collect(),
+            tokens: registry
+                .tokens
+                .iter()
+                .map(|t| (t.symbol.clone(), (t.decimals, set(&t.chains))))
+                .collect(),
+            protocols: registry
+                .protocols
+                .iter()
+                .map(|p| (p.name.clone(), (p.kind, set(&p.chains))))
+                .collect(),
+        }
+    }
 }
 
 struct Parser<'a> {
@@ -292,9 +321,9 @@ impl Parser<'_> {
         ok.then_some(out)
     }
 
-    fn known_chain(&mut self, key: &Key<'_>, path: &str, registry: &Registry) -> Option<String> {
+    fn known_chain(&mut self, key: &Key<'_>, path: &str, index: &Index) -> Option<String> {
         let name = key.get_ref().as_ref();
-        if registry.chain(name).is_none() {
+        if !index.chains.contains(name) {
             return self.fail(key.span(), path, format!("unknown chain `{name}`"));
         }
         Some(name.to_string())
@@ -307,22 +336,22 @@ impl Parser<'_> {
         symbol: &str,
         chain: &str,
         path: &str,
-        registry: &Registry,
+        index: &Index,
     ) -> Option<u8> {
         if self.quiet.contains(symbol) {
             return None;
         }
-        let Some(token) = registry.token(symbol) else {
+        let Some((decimals, chains)) = index.tokens.get(symbol) else {
             return self.fail(span, path, format!("unknown token `{symbol}`"));
         };
-        if !registry.token_on_chain(symbol, chain) {
+        if !chains.contains(chain) {
             return self.fail(
                 span,
                 path,
                 format!("token `{symbol}` does not exist on {chain}"),
             );
         }
-        Some(token.decimals)
+        Some(*decimals)
     }
 
     /// A protocol of `kind` deployed on `chain`.
@@ -332,27 +361,27 @@ impl Parser<'_> {
         chain: &str,
         kind: ProtocolKind,
         path: &str,
-        registry: &Registry,
+        index: &Index,
     ) -> Option<()> {
         let name = key.get_ref().as_ref();
         if self.quiet.contains(name) {
             return None;
         }
-        let Some(p) = registry.protocol(name) else {
+        let Some((found, chains)) = index.protocols.get(name) else {
             return self.fail(key.span(), path, format!("unknown protocol `{name}`"));
         };
-        if p.kind != kind {
+        if *found != kind {
             return self.fail(
                 key.span(),
                 path,
                 format!(
                     "`{name}` is {}, not {}",
-                    p.kind.with_article(),
+                    found.with_article(),
                     kind.with_article()
                 ),
             );
         }
-        if !registry.protocol_on_chain(name, chain) {
+        if !chains.contains(chain) {
             return self.fail(
                 key.span(),
                 path,
@@ -368,7 +397,7 @@ impl Parser<'_> {
         value: &Value<'_>,
         path: &str,
         chain: &str,
-        registry: &Registry,
+        index: &Index,
     ) -> BTreeMap<String, u128> {
         let mut out = BTreeMap::new();
         let Some(table) = self.table(value, path) else {
@@ -376,7 +405,7 @@ impl Parser<'_> {
         };
         for (key, value) in in_file_order(table) {
             let path = join(path, key.get_ref());
-            let Some(decimals) = self.token_on(key.span(), key.get_ref(), chain, &path, registry)
+            let Some(decimals) = self.token_on(key.span(), key.get_ref(), chain, &path, index)
             else {
                 continue;
             };
@@ -404,10 +433,11 @@ impl Parser<'_> {
         self.tokens(root, span.clone(), &mut registry);
         self.protocols(root, span, &mut registry);
         self.bridges(root, &mut registry);
+        let index = Index::of(&registry);
         let mut world = World::empty(registry);
-        self.lenders(root, &mut world);
-        self.exchanges(root, &mut world);
-        self.wallet(root, &mut world);
+        self.lenders(root, &index, &mut world);
+        self.exchanges(root, &index, &mut world);
+        self.wallet(root, &index, &mut world);
         world
     }
 
@@ -763,7 +793,7 @@ impl Parser<'_> {
     }
 
     /// `[lenders.CHAIN.PROTOCOL]`: `liquidity` and `deposits`.
-    fn lenders(&mut self, root: &Table<'_>, world: &mut World) {
+    fn lenders(&mut self, root: &Table<'_>, index: &Index, world: &mut World) {
         let Some(section) = get(root, "lenders") else {
             return;
         };
@@ -772,7 +802,7 @@ impl Parser<'_> {
         };
         for (chain_k, chain_v) in in_file_order(chains) {
             let chain_path = join("lenders", chain_k.get_ref());
-            let Some(chain) = self.known_chain(chain_k, &chain_path, &world.registry) else {
+            let Some(chain) = self.known_chain(chain_k, &chain_path, index) else {
                 continue;
             };
             let Some(protocols) = self.table(chain_v, &chain_path) else {
@@ -782,7 +812,7 @@ impl Parser<'_> {
                 let path = join(&chain_path, proto_k.get_ref());
                 let kind = ProtocolKind::Lender;
                 if self
-                    .protocol_on(proto_k, &chain, kind, &path, &world.registry)
+                    .protocol_on(proto_k, &chain, kind, &path, index)
                     .is_none()
                 {
                     continue;
@@ -794,11 +824,11 @@ impl Parser<'_> {
                 let mut lender = Lender::default();
                 if let Some(v) = get(t, "liquidity") {
                     let at = join(&path, "liquidity");
-                    lender.liquidity = self.token_amounts(v, &at, &chain, &world.registry);
+                    lender.liquidity = self.token_amounts(v, &at, &chain, index);
                 }
                 if let Some(v) = get(t, "deposits") {
                     let at = join(&path, "deposits");
-                    lender.deposits = self.token_amounts(v, &at, &chain, &world.registry);
+                    lender.deposits = self.token_amounts(v, &at, &chain, index);
                 }
                 world
                     .lenders
@@ -810,7 +840,7 @@ impl Parser<'_> {
     }
 
     /// `[exchanges.CHAIN.PROTOCOL]`: `"A/B" = [reserve of A, reserve of B]`.
-    fn exchanges(&mut self, root: &Table<'_>, world: &mut World) {
+    fn exchanges(&mut self, root: &Table<'_>, index: &Index, world: &mut World) {
         let Some(section) = get(root, "exchanges") else {
             return;
         };
@@ -819,7 +849,7 @@ impl Parser<'_> {
         };
         for (chain_k, chain_v) in in_file_order(chains) {
             let chain_path = join("exchanges", chain_k.get_ref());
-            let Some(chain) = self.known_chain(chain_k, &chain_path, &world.registry) else {
+            let Some(chain) = self.known_chain(chain_k, &chain_path, index) else {
                 continue;
             };
             let Some(protocols) = self.table(chain_v, &chain_path) else {
@@ -829,7 +859,7 @@ impl Parser<'_> {
                 let path = join(&chain_path, proto_k.get_ref());
                 let kind = ProtocolKind::Exchange;
                 if self
-                    .protocol_on(proto_k, &chain, kind, &path, &world.registry)
+                    .protocol_on(proto_k, &chain, kind, &path, index)
                     .is_none()
                 {
                     continue;
@@ -841,8 +871,7 @@ impl Parser<'_> {
                 let mut written: BTreeMap<(String, String), String> = BTreeMap::new();
                 for (pair_k, pair_v) in in_file_order(pairs) {
                     let pair_path = join(&path, pair_k.get_ref());
-                    let registry = &world.registry;
-                    let Some((key, pair)) = self.pair(pair_k, pair_v, &pair_path, &chain, registry)
+                    let Some((key, pair)) = self.pair(pair_k, pair_v, &pair_path, &chain, index)
                     else {
                         continue;
                     };
@@ -873,7 +902,7 @@ impl Parser<'_> {
         pair_v: &Value<'_>,
         path: &str,
         chain: &str,
-        registry: &Registry,
+        index: &Index,
     ) -> Option<((String, String), Pair)> {
         let name = pair_k.get_ref().as_ref();
         let tokens: Vec<&str> = name.split('/').collect();
@@ -889,8 +918,8 @@ impl Parser<'_> {
                 format!("a pair is two tokens written \"TOKEN/TOKEN\", like \"WETH/USDC\"; found {found}"),
             );
         };
-        let da = self.token_on(pair_k.span(), a, chain, path, registry);
-        let db = self.token_on(pair_k.span(), b, chain, path, registry);
+        let da = self.token_on(pair_k.span(), a, chain, path, index);
+        let db = self.token_on(pair_k.span(), b, chain, path, index);
         let (da, db) = (da?, db?);
         if a == b {
             return self.fail(pair_k.span(), path, "a pair joins two different tokens");
@@ -931,7 +960,7 @@ impl Parser<'_> {
     }
 
     /// `[wallet.CHAIN]`: `TOKEN = AMOUNT`.
-    fn wallet(&mut self, root: &Table<'_>, world: &mut World) {
+    fn wallet(&mut self, root: &Table<'_>, index: &Index, world: &mut World) {
         let Some(section) = get(root, "wallet") else {
             return;
         };
@@ -940,10 +969,10 @@ impl Parser<'_> {
         };
         for (chain_k, chain_v) in in_file_order(chains) {
             let path = join("wallet", chain_k.get_ref());
-            let Some(chain) = self.known_chain(chain_k, &path, &world.registry) else {
+            let Some(chain) = self.known_chain(chain_k, &path, index) else {
                 continue;
             };
-            let amounts = self.token_amounts(chain_v, &path, &chain, &world.registry);
+            let amounts = self.token_amounts(chain_v, &path, &chain, index);
             world.wallets.insert(chain, amounts);
         }
     }
