@@ -23,7 +23,7 @@ use crate::journal::{Journal, LenderBalance, NotInWorld};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, Registry, TokenId};
 use crate::report::{
-    Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord,
+    Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord, WorldWrite,
 };
 use crate::u256::U256;
 use crate::world::{Pair, World};
@@ -1737,6 +1737,7 @@ impl Session {
             blocks: self.clock,
             result,
             wallet,
+            world_write: WorldWrite::InMemory,
         }
     }
 

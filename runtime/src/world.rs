@@ -10,22 +10,25 @@
 //!   the key of a TOML syntax error;
 //! - `write.rs`: the canonical writer (write → parse → write is
 //!   byte-identical);
-//!
-//! `save_atomic` replaces a file so that a crash leaves either the old
-//! world or the new one.
+//! - `edit.rs`: a commit's writer, which keeps the user's layout;
+//! - `lock.rs` and `commit.rs`: committing to a world file under its lock,
+//!   all or nothing, durably.
 
+mod commit;
+mod edit;
 mod file;
 mod key_path;
+mod lock;
 mod parse;
 mod write;
 
+pub use commit::{CommitError, LockedWorld, RunWorld, DEFAULT_LOCK_WAIT};
 pub use file::{
     WorldError, FORMAT, MAX_DELAY_BLOCKS, MAX_FILE_BYTES, MAX_ROUTE_GAS, RESERVED_WORDS,
 };
+pub use lock::Owner as LockOwner;
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use crate::registry::Registry;
@@ -171,34 +174,18 @@ impl World {
         write::write(self)
     }
 
-    /// Writes the world to `path` so that a crash at any moment leaves either
-    /// the old file or the new one: a temporary file in the same directory,
-    /// fsync, rename over `path`, fsync of the directory.
-    pub fn save_atomic(&self, path: &Path) -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| std::io::Error::other("the world path names no file"))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp.{}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        let result = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(self.to_toml_string().as_bytes())?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, path)?;
-            // The rename is durable only once the directory entry is.
-            fs::File::open(&dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+    /// Writes the world, in canonical form, to `path` (made if absent),
+    /// replacing whatever it held, under the file's lock and as a commit
+    /// writes (docs/runtime.md): a crash at any moment leaves either the
+    /// old file or the new one, and the new one is on disk when this
+    /// returns. A stale lock it removes is reported on standard error.
+    /// (To commit a bundle's changes into a user's file, keeping its
+    /// layout, use [`LockedWorld`].)
+    pub fn save_atomic(&self, path: &Path) -> Result<(), CommitError> {
+        for notice in commit::save(self, path, DEFAULT_LOCK_WAIT)? {
+            eprintln!("warning: {notice}");
         }
-        result
+        Ok(())
     }
 
     /// Sorts the registry's lists (chains, tokens, protocols by name; routes
@@ -256,6 +243,7 @@ fn first(mut errors: Vec<WorldError>) -> WorldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     /// The embedded default world is stored in canonical form, so that
     /// `meshc world` prints exactly the file. `MESH_BLESS=1` rewrites it.

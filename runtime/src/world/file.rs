@@ -199,9 +199,10 @@ fn kind_of(file_type: fs::FileType) -> &'static str {
     }
 }
 
-/// A world file as read from disk.
+/// A world file as read from disk: its text and what it was on disk.
 pub(crate) struct FileRead {
     pub text: String,
+    pub meta: fs::Metadata,
 }
 
 /// Reads the world file at `path`: it must be a regular file (a folder, a
@@ -252,7 +253,7 @@ pub(crate) fn read(path: &Path) -> Result<FileRead, WorldError> {
             ..WorldError::whole(path, "not UTF-8 text: a world file is TOML, in UTF-8")
         }
     })?;
-    Ok(FileRead { text })
+    Ok(FileRead { text, meta })
 }
 
 fn too_large(path: &Path, bytes: u64) -> WorldError {
