@@ -6,7 +6,7 @@
 //!
 //! - `file.rs`: what the reader and writers share — errors, names, bounds,
 //!   reading a file from disk;
-//! - `parse.rs`: the reader, one function per section; `key_path.rs` names
+//! - `parse/`: the reader, one function per section; `key_path.rs` names
 //!   the key of a TOML syntax error;
 //! - `write.rs`: the canonical writer (write → parse → write is
 //!   byte-identical);
