@@ -285,23 +285,59 @@ fn a_hostile_folder_changes_nothing_but_the_world_file() {
     assert_eq!(names(d), expected, "nothing else made, nothing left");
 }
 
+const AS_ANOTHER_USER: &str = "MESH_COMMIT_AS_ANOTHER_USER";
+
+/// The half of the next test that runs as another user (`nobody`) when the
+/// test itself runs as root: it prints what opening the world gives.
+#[test]
+fn open_as_another_user() {
+    let Some(path) = std::env::var_os(AS_ANOTHER_USER) else {
+        return;
+    };
+    match LockedWorld::open(Path::new(&path), WAIT) {
+        Ok(_) => println!("opened"),
+        Err(e) => println!("{e}"),
+    }
+}
+
 /// A folder the user may not write: the lock cannot be made, so nothing
-/// runs. (Root may write any folder, so this is checked as another user.)
+/// runs. Root may write any folder, so as root this is checked by a child
+/// process running as `nobody`.
 #[test]
 fn a_folder_the_user_cannot_write_is_refused_before_running() {
-    if root() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "world.toml", MINE);
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
-    let e = LockedWorld::open(&path, WAIT).err().expect("refused");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(dir.path(), open.clone()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let message = if root() {
+        use std::os::unix::process::CommandExt as _;
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "open_as_another_user",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(AS_ANOTHER_USER, &path)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    } else {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let e = LockedWorld::open(&path, WAIT).err().map(|e| e.to_string());
+        std::fs::set_permissions(dir.path(), open).unwrap();
+        e.unwrap_or_default()
+    };
     assert!(
-        e.to_string()
-            .contains("world.toml.lock: cannot create the lock"),
-        "{e}"
+        message.contains("world.toml.lock: cannot create the lock: Permission denied"),
+        "{message}"
     );
+    assert_eq!(names(dir.path()), vec!["world.toml"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), MINE);
 }
 
 #[test]
