@@ -115,15 +115,25 @@ fn killed_committers_leave_the_old_or_the_new_world_and_no_obstacle() {
     assert_eq!(World::parse(&text, "world.toml").unwrap(), initial);
     assert_eq!(after_commits(&initial, 1), commit_once(initial.clone()));
 
-    // How long one commit takes here: kills land anywhere in one and a half.
+    // How long one commit takes here: kills land anywhere in two.
     let started = Instant::now();
     let locked = LockedWorld::open(&path, Duration::from_secs(5)).unwrap();
     let after = commit_once(locked.world().clone());
     locked.commit(&after).unwrap();
     let cycle = started.elapsed().max(Duration::from_millis(20));
-    let window = cycle.as_micros() as u64 * 3 / 2;
-
+    // And how long a child takes to start (and end, with nothing to do).
     let exe = std::env::current_exe().unwrap();
+    let started = Instant::now();
+    let idle = Command::new(&exe)
+        .args(["--exact", "crash_child", "--test-threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(idle.success());
+    let startup = started.elapsed();
+    let window = (startup + cycle * 2).as_micros() as u64;
+
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut seen: HashMap<String, u128> = HashMap::new();
     let (mut last, mut locks_left, mut interrupted) = (1u128, 0, 0);
@@ -208,7 +218,7 @@ fn killed_committers_leave_the_old_or_the_new_world_and_no_obstacle() {
     );
     assert!(!lock.exists());
     eprintln!(
-        "{KILLS} kills of committers on a {} KiB world (one commit: {cycle:?}): {last} commits, \
+        "{KILLS} kills of committers on a {} KiB world (one commit: {cycle:?}, a child's start: {startup:?}): {last} commits, \
          {locks_left} locks left by a kill and cleared by the next process, \
          {interrupted} of them in the middle of writing the new world",
         text.len() / 1024
