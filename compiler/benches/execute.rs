@@ -80,7 +80,8 @@ fn run_once(slot: &mut Option<World>, run: &mut impl FnMut(World) -> (Report, Se
     let Some(w) = slot.take() else { return };
     let (report, session) = run(w);
     std::hint::black_box(&report);
-    *slot = Some(session.rewind());
+    let rewound = session.rewind();
+    *slot = Some(rewound.unwrap_or_else(|_| panic!("a change could not be rewound (a defect)")));
 }
 
 /// Runs `f` in batches for about `budget`; the best batch's time per run.

@@ -9,6 +9,7 @@
 mod common;
 
 use common::{bundle, lowered, perturbed};
+use mesh_runtime::report::WorldWrite;
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::codegen::object;
@@ -58,16 +59,29 @@ fn agree(program: &Program, world: &World, build: Option<Build>, what: &str) -> 
     std::fs::write(&world_file, &original).unwrap_or_else(|e| panic!("{e}"));
     let world_arg = world_file.display().to_string();
     let (code, json) = execute(&exe, &["--world", &world_arg, "--commit", "--json"]);
-    assert_eq!(json.trim_end(), expected.to_json(), "executable: {what}");
+    // The executable's report also says whether the world file was written.
+    let mut on_file = expected.clone();
+    on_file.world_write = if expected.committed() {
+        WorldWrite::Written(world_arg.clone())
+    } else {
+        WorldWrite::NotWritten
+    };
+    assert_eq!(json.trim_end(), on_file.to_json(), "executable: {what}");
     assert_eq!(code, if expected.committed() { 0 } else { 1 }, "{what}");
     let written = std::fs::read_to_string(&world_file).unwrap_or_default();
     if expected.committed() {
-        assert_eq!(written, expected_session.world().to_toml_string(), "{what}");
+        // The state the interpreter ends with; the registry of the file
+        // (a commit never writes the source's token declarations).
+        let mut committed = expected_session.world().clone();
+        committed.registry = world.registry.clone();
+        committed.normalize();
+        assert_eq!(written, committed.to_toml_string(), "{what}");
     } else {
         assert_eq!(written, original, "a revert leaves the file: {what}");
     }
     let (_, human) = execute(&exe, &[]);
-    let (on_default, _) = meshc::interp::run(program, build.default.clone());
+    let (mut on_default, _) = meshc::interp::run(program, build.default.clone());
+    on_default.world_write = WorldWrite::NotWritten;
     assert_eq!(human, on_default.render_human(), "human report: {what}");
     expected.committed()
 }

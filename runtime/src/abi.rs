@@ -29,7 +29,7 @@ use crate::registry::{BridgeKind, ChainId, ProtocolId, Registry, TokenId};
 use crate::report::Report;
 use crate::revert::reason;
 use crate::session::{Constraint, Constraints, Invariant, Loc, NameRef, Session, Spender};
-use crate::world::World;
+use crate::world::{RunWorld, World, DEFAULT_LOCK_WAIT};
 
 pub use mesh_core::entry::{
     LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID, MESH_NO_TEXT, MESH_OK,
@@ -1345,10 +1345,11 @@ unsafe fn declare_tokens(world: &mut World, tokens: *const MeshToken, count: usi
 }
 
 /// The `main` of a standalone executable: parses `[--world PATH] [--json]
-/// [--commit]`, starts the session, runs `body`, finishes, prints the
-/// report, and with `--commit` writes a committed world back to the world
-/// file (atomically). Returns the exit code: 0 committed, 1 reverted,
-/// 2 usage or I/O error. The same as [`mesh_main_tokens`] with no
+/// [--commit] [--lock-timeout SECONDS]`, starts the session, runs `body`,
+/// finishes, and with `--commit` writes a committed world back to the world
+/// file (holding its lock from before the run to after the write, as
+/// `meshc run --commit` does), then prints the report. Returns the exit
+/// code: 0 committed, 1 reverted, 2 usage or I/O error. The same as [`mesh_main_tokens`] with no
 /// declared tokens.
 ///
 /// # Safety
@@ -1400,25 +1401,37 @@ pub unsafe extern "C" fn mesh_main_tokens(
         }
         // SAFETY: forwarded from the caller.
         let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
+        let usage =
+            format!("usage: {name} [--world PATH] [--json] [--commit] [--lock-timeout SECONDS]");
         let (mut world_path, mut json, mut commit) = (None, false, false);
+        let mut wait = DEFAULT_LOCK_WAIT;
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--world" => match it.next() {
                     Some(p) => world_path = Some(p),
                     None => {
-                        eprintln!("error: --world needs a path");
+                        eprintln!("error: --world needs a path\n{usage}");
                         return 2;
                     }
                 },
                 "--json" => json = true,
                 "--commit" => commit = true,
+                "--lock-timeout" => {
+                    match it.next().as_deref().and_then(seconds) {
+                        Some(d) => wait = d,
+                        None => {
+                            eprintln!("error: --lock-timeout needs a number of seconds (0 to 86400)\n{usage}");
+                            return 2;
+                        }
+                    }
+                }
                 "--help" | "-h" => {
-                    println!("usage: {name} [--world PATH] [--json] [--commit]");
+                    println!("{usage}");
                     return 0;
                 }
                 other => {
-                    eprintln!("error: unknown argument `{other}`\nusage: {name} [--world PATH] [--json] [--commit]");
+                    eprintln!("error: unknown argument `{other}`\n{usage}");
                     return 2;
                 }
             }
@@ -1427,37 +1440,44 @@ pub unsafe extern "C" fn mesh_main_tokens(
             eprintln!("error: --commit needs --world PATH (the file to write back)");
             return 2;
         }
-        let mut world = match &world_path {
-            Some(p) => match World::load(Path::new(p)) {
-                Ok(w) => w,
+        // With --commit the world file is locked from here to the end.
+        let (target, mut world) =
+            match RunWorld::open(world_path.as_deref().map(Path::new), commit, wait) {
+                Ok(opened) => opened,
                 Err(e) => {
                     eprintln!("error: {e}");
                     return 2;
                 }
-            },
-            None => World::builtin(),
-        };
+            };
+        for notice in target.notices() {
+            eprintln!("warning: {notice}");
+        }
         // SAFETY: forwarded from the caller.
         unsafe { declare_tokens(&mut world, tokens, token_count) };
         let s = Box::into_raw(MeshSession::new(Session::new(world, &name)));
         let _ = catch_unwind(AssertUnwindSafe(|| body(s)));
-        // SAFETY: `s` is live until freed below.
-        let code = unsafe {
-            let finished = mesh_bundle_finish(s, 0);
-            mesh_report_print(s, u32::from(json));
-            let mut code = if finished == MESH_OK { 0 } else { 1 };
-            if code == 0 && commit {
-                let p = world_path.as_deref().unwrap_or_default();
-                if mesh_world_save(s, p.as_ptr(), p.len()) != MESH_OK {
-                    code = 2;
-                }
-            }
-            mesh_bundle_free(s);
-            code
-        };
+        // SAFETY: `s` came from `Box::into_raw` above and is not used after.
+        let (mut report, session, _) = unsafe { Box::from_raw(s) }.into_parts();
+        let mut code = if report.committed() { 0 } else { 1 };
+        // The world is written before the report says "committed".
+        if let Err(e) = target.finish(&mut report, session.world()) {
+            eprintln!("error: {e}");
+            code = 2;
+        }
+        if json {
+            println!("{}", report.to_json());
+        } else {
+            print!("{}", report.render_human());
+        }
         code
     });
     catch_unwind(run).unwrap_or(2)
+}
+
+/// A number of seconds, as `--lock-timeout` takes it (at most a day).
+fn seconds(text: &str) -> Option<std::time::Duration> {
+    let s: f64 = text.parse().ok()?;
+    (s.is_finite() && (0.0..=86_400.0).contains(&s)).then(|| std::time::Duration::from_secs_f64(s))
 }
 
 /// One exported symbol: its entry point and address.

@@ -237,82 +237,145 @@ impl Journal {
         Ok(())
     }
 
-    /// Undoes every change, newest first, and empties the journal.
-    pub fn undo(&mut self, world: &mut World) {
-        let World {
-            registry,
-            lenders,
-            exchanges,
-            wallets,
-        } = world;
-        let names = |c: ChainId| chain_name(registry, c).ok();
+    /// Undoes every change, newest first, and empties the journal. An
+    /// entry that does not resolve in `world` (an id its registry lacks, a
+    /// container that is gone) cannot be undone: the others still are, and
+    /// the result says the world is not as it was. The session only
+    /// undoes on the world it journaled, so this is a defect if it happens.
+    pub fn undo(&mut self, world: &mut World) -> Result<(), NotInWorld> {
+        let mut undone_all = true;
         while let Some(entry) = self.entries.pop() {
-            match entry {
-                Entry::WalletChainCreated { chain } => {
-                    if let Some(c) = names(chain) {
-                        wallets.remove(c);
-                    }
-                }
-                Entry::Wallet { chain, token, old } => {
-                    if let (Some(c), Ok(t)) = (names(chain), token_name(registry, token)) {
-                        if let Some(w) = wallets.get_mut(c) {
-                            restore(w, t, old);
-                        }
-                    }
-                }
-                Entry::LendersChainCreated { chain } => {
-                    if let Some(c) = names(chain) {
-                        lenders.remove(c);
-                    }
-                }
-                Entry::LenderCreated { chain, protocol } => {
-                    if let (Some(c), Ok(p)) = (names(chain), protocol_name(registry, protocol)) {
-                        if let Some(l) = lenders.get_mut(c) {
-                            l.remove(p);
-                        }
-                    }
-                }
-                Entry::Lender {
-                    chain,
-                    protocol,
-                    balance,
-                    token,
-                    old,
-                } => {
-                    let lender = names(chain).zip(protocol_name(registry, protocol).ok());
-                    let lender = lender.and_then(|(c, p)| lenders.get_mut(c)?.get_mut(p));
-                    if let (Some(l), Ok(t)) = (lender, token_name(registry, token)) {
-                        let map = match balance {
-                            LenderBalance::Liquidity => &mut l.liquidity,
-                            LenderBalance::Deposit => &mut l.deposits,
-                        };
-                        restore(map, t, old);
-                    }
-                }
-                Entry::Reserves {
-                    chain,
-                    exchange,
-                    pair,
-                    old,
-                } => {
-                    let texts = (
-                        names(chain),
-                        protocol_name(registry, exchange).ok(),
-                        token_name(registry, pair.0).ok(),
-                        token_name(registry, pair.1).ok(),
-                    );
-                    if let (Some(c), Some(x), Some(t0), Some(t1)) = texts {
-                        if let Some(p) = pair_mut(exchanges, c, x, t0, t1) {
-                            *p = old;
-                        }
-                    }
-                }
+            if undo_one(world, entry).is_err() {
+                undone_all = false;
             }
+        }
+        if undone_all {
+            Ok(())
+        } else {
+            Err(NotInWorld)
         }
     }
 
     /// Forgets every change (they are committed).
     pub fn clear(&mut self) {
         self.entries.clear();
+    }
+}
+
+/// Undoes one change.
+fn undo_one(world: &mut World, entry: Entry) -> Result<(), NotInWorld> {
+    let World {
+        registry,
+        lenders,
+        exchanges,
+        wallets,
+    } = world;
+    match entry {
+        Entry::WalletChainCreated { chain } => {
+            wallets
+                .remove(chain_name(registry, chain)?)
+                .ok_or(NotInWorld)?;
+        }
+        Entry::Wallet { chain, token, old } => {
+            let balances = wallets
+                .get_mut(chain_name(registry, chain)?)
+                .ok_or(NotInWorld)?;
+            restore(balances, token_name(registry, token)?, old);
+        }
+        Entry::LendersChainCreated { chain } => {
+            lenders
+                .remove(chain_name(registry, chain)?)
+                .ok_or(NotInWorld)?;
+        }
+        Entry::LenderCreated { chain, protocol } => {
+            lenders
+                .get_mut(chain_name(registry, chain)?)
+                .ok_or(NotInWorld)?
+                .remove(protocol_name(registry, protocol)?)
+                .ok_or(NotInWorld)?;
+        }
+        Entry::Lender {
+            chain,
+            protocol,
+            balance,
+            token,
+            old,
+        } => {
+            let lender = lenders
+                .get_mut(chain_name(registry, chain)?)
+                .and_then(|l| l.get_mut(protocol_name(registry, protocol).ok()?))
+                .ok_or(NotInWorld)?;
+            let map = match balance {
+                LenderBalance::Liquidity => &mut lender.liquidity,
+                LenderBalance::Deposit => &mut lender.deposits,
+            };
+            restore(map, token_name(registry, token)?, old);
+        }
+        Entry::Reserves {
+            chain,
+            exchange,
+            pair,
+            old,
+        } => {
+            let slot = pair_mut(
+                exchanges,
+                chain_name(registry, chain)?,
+                protocol_name(registry, exchange)?,
+                token_name(registry, pair.0)?,
+                token_name(registry, pair.1)?,
+            )
+            .ok_or(NotInWorld)?;
+            *slot = old;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entry whose ids the world no longer resolves cannot be undone:
+    /// `undo` says so (and still undoes the rest) instead of skipping it.
+    #[test]
+    fn undo_fails_loudly_on_an_entry_it_cannot_resolve() {
+        let mut world = World::builtin();
+        let before = world.clone();
+        let registry = world.registry.clone();
+        let (Some(polygon), Some(usdc), Some(aave)) = (
+            registry.chain_id("polygon"),
+            registry.token_id("USDC"),
+            registry.protocol_id("aave"),
+        ) else {
+            panic!("the default world has polygon, USDC and aave");
+        };
+        let mut journal = Journal::new();
+        assert_eq!(journal.set_wallet(&mut world, polygon, usdc, 7), Ok(()));
+        let liquidity = LenderBalance::Liquidity;
+        assert_eq!(
+            journal.set_lender(&mut world, polygon, aave, liquidity, usdc, 9),
+            Ok(())
+        );
+        assert_eq!(
+            journal.undo(&mut world.clone()),
+            Ok(()),
+            "a resolvable journal undoes"
+        );
+
+        // The same changes, undone on a world whose registry lost aave.
+        let mut journal = Journal::new();
+        let mut changed = before.clone();
+        assert_eq!(journal.set_wallet(&mut changed, polygon, usdc, 7), Ok(()));
+        assert_eq!(
+            journal.set_lender(&mut changed, polygon, aave, liquidity, usdc, 9),
+            Ok(())
+        );
+        changed.registry.protocols.clear();
+        assert_eq!(journal.undo(&mut changed), Err(NotInWorld));
+        assert!(journal.is_empty(), "the journal is emptied all the same");
+        assert_eq!(
+            changed.wallets, before.wallets,
+            "the entries that resolve are still undone"
+        );
     }
 }

@@ -40,6 +40,25 @@ impl Status {
     }
 }
 
+/// What became of the world a bundle committed: the report of a committed
+/// bundle says whether a world file holds it (a reverted one changes
+/// nothing, whatever this says).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum WorldWrite {
+    /// The session's world holds the changes; no file is involved (a host
+    /// that keeps the world in memory).
+    #[default]
+    InMemory,
+    /// No world file was written: a run without `--commit` (the bundle
+    /// would commit), or a reverted bundle.
+    NotWritten,
+    /// `--commit` was asked, but the world file could not be written (the
+    /// error is reported apart): nothing was committed.
+    Failed,
+    /// The world file at this path holds the new world, on disk.
+    Written(String),
+}
+
 /// Who an approval lets spend a token: a protocol on the transaction's
 /// chain, or a bridge of one kind leaving it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -254,6 +273,9 @@ pub struct Report {
     pub result: BTreeMap<String, BTreeMap<String, Amount>>,
     /// The wallet balances the bundle touched: (chain, token, before, after).
     pub wallet: Vec<(String, String, Amount, Amount)>,
+    /// Whether a world file holds a committed bundle's world (set by the
+    /// host that writes it).
+    pub world_write: WorldWrite,
 }
 
 fn json_string(s: &str) -> String {
@@ -278,12 +300,27 @@ impl Report {
         by_chain
     }
 
-    /// The JSON object, keys in this fixed order: bundle, status, revert,
-    /// gas {total, by_chain}, transactions, blocks, result.
+    /// The status as the JSON report gives it: `committed`, `reverted`, or
+    /// `would_commit` when the bundle commits but no world file took it.
+    pub fn status_text(&self) -> &'static str {
+        match (self.status, &self.world_write) {
+            (Status::Committed, WorldWrite::NotWritten | WorldWrite::Failed) => "would_commit",
+            (status, _) => status.as_str(),
+        }
+    }
+
+    /// The JSON object, keys in this fixed order: bundle, status, written
+    /// (only from a host that writes world files), revert, gas {total,
+    /// by_chain}, transactions, blocks, result.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         let _ = write!(out, "{{\"bundle\":{}", json_string(&self.bundle));
-        let _ = write!(out, ",\"status\":\"{}\"", self.status.as_str());
+        let _ = write!(out, ",\"status\":\"{}\"", self.status_text());
+        match &self.world_write {
+            WorldWrite::InMemory => {}
+            WorldWrite::Written(_) => out.push_str(",\"written\":true"),
+            WorldWrite::NotWritten | WorldWrite::Failed => out.push_str(",\"written\":false"),
+        }
         match &self.revert {
             None => out.push_str(",\"revert\":null"),
             Some(r) => {
@@ -332,7 +369,22 @@ impl Report {
         let mut out = String::new();
         match &self.revert {
             None => {
-                let _ = writeln!(out, "bundle {}: committed", self.bundle);
+                let _ = match &self.world_write {
+                    WorldWrite::InMemory => writeln!(out, "bundle {}: committed", self.bundle),
+                    WorldWrite::Written(path) => {
+                        writeln!(out, "bundle {}: committed to {path}", self.bundle)
+                    }
+                    WorldWrite::NotWritten => writeln!(
+                        out,
+                        "bundle {}: would commit; the world was not written (no --commit)",
+                        self.bundle
+                    ),
+                    WorldWrite::Failed => writeln!(
+                        out,
+                        "bundle {}: would commit, but the world file could not be written: nothing was committed",
+                        self.bundle
+                    ),
+                };
             }
             Some(r) => {
                 let _ = write!(out, "bundle {}: reverted", self.bundle);

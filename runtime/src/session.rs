@@ -28,7 +28,7 @@ use crate::journal::{Journal, LenderBalance, NotInWorld};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, Registry, TokenId};
 use crate::report::{
-    Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord,
+    Amount, BridgeMessage, Call, CallRecord, Report, SpenderName, Status, TxRecord, WorldWrite,
 };
 use crate::u256::U256;
 use crate::world::{Pair, World};
@@ -273,10 +273,11 @@ impl Session {
     /// The world as it was before the session began, whether the bundle
     /// committed or reverted: every change it made is undone. A host that
     /// runs a bundle many times resets the world this way, at the cost of
-    /// the changes made rather than of a copy of the world.
-    pub fn rewind(mut self) -> World {
-        self.journal.undo(&mut self.world);
-        self.world
+    /// the changes made rather than of a copy of the world. An error means a
+    /// change could not be undone (a defect): the world is not as it was.
+    pub fn rewind(mut self) -> Result<World, NotInWorld> {
+        self.journal.undo(&mut self.world)?;
+        Ok(self.world)
     }
 
     pub fn schedule(&self) -> &GasSchedule {
@@ -290,7 +291,9 @@ impl Session {
 
     /// Gas metered so far, all chains (after `finish`: the bundle's total).
     pub fn gas_total(&self) -> u64 {
-        self.closed_gas + self.tx.as_ref().map_or(0, |t| t.meter.gas())
+        // Gas is counted as the meter counts it, saturating (never a balance).
+        let open = self.tx.as_ref().map_or(0, |t| t.meter.gas());
+        self.closed_gas.saturating_add(open)
     }
 
     /// The open obligations, in the order of their names: (chain, protocol,
@@ -606,7 +609,7 @@ impl Session {
                     s.chain_name(tx.chain)
                 )));
             }
-            s.clock += 1;
+            s.clock = s.tick(1)?;
             s.tx = Some(OpenTx {
                 chain,
                 block: s.clock,
@@ -639,6 +642,13 @@ impl Session {
                     ))
             })
             .map(|((c, p, t), o)| (*c, *p, *t, o))
+    }
+
+    /// The clock `blocks` later; past the largest block number it reverts.
+    fn tick(&self, blocks: u64) -> Outcome<u64> {
+        self.clock
+            .checked_add(blocks)
+            .ok_or_else(|| self.revert_value("arithmetic overflow"))
     }
 
     /// Closes the open transaction; a flash loan taken in it must be repaid.
@@ -1088,7 +1098,9 @@ impl Session {
             let mut repaid = false;
             if let Some(o) = s.obligations.get_mut(key) {
                 o.principal -= amount;
-                o.premium = o.premium.saturating_sub(premium);
+                // Paying in parts may round the premium up more than once:
+                // what is still owed of it never goes below zero.
+                o.premium -= premium.min(o.premium);
                 repaid = o.principal == 0;
             }
             if repaid {
@@ -1386,7 +1398,7 @@ impl Session {
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
             let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
-            s.clock += delay_blocks;
+            s.clock = s.tick(delay_blocks)?;
             s.record(
                 Call::Bridge {
                     token: s.token_name(token).to_string(),
@@ -1469,7 +1481,7 @@ impl Session {
                     s.meter_batch_entry(Account::Token(token))
                 };
                 s.add_holding(to, token, delivered)?;
-                s.clock += delay_blocks;
+                s.clock = s.tick(delay_blocks)?;
                 s.record(
                     Call::Bridge {
                         token: s.token_name(token).to_string(),
@@ -1528,7 +1540,7 @@ impl Session {
                 let _: Outcome<()> = self.fail_at(r.reason, r.loc);
             }
         }
-        let revert = match std::mem::replace(&mut self.state, State::Finished) {
+        let mut revert = match std::mem::replace(&mut self.state, State::Finished) {
             State::Reverted(r) => Some(r),
             _ => None,
         };
@@ -1537,8 +1549,12 @@ impl Session {
             self.close(tx);
         }
         let mut result = BTreeMap::new();
-        if revert.is_some() {
-            self.journal.undo(&mut self.world);
+        if let Some(r) = &mut revert {
+            if self.journal.undo(&mut self.world).is_err() {
+                r.reason.push_str(
+                    "; internal error: a change could not be undone, so the world in memory is not as it was",
+                );
+            }
         } else {
             for (chain, token) in self.by_names(&self.holdings) {
                 let amount = self.holding_of(chain, token);
@@ -1584,6 +1600,7 @@ impl Session {
             blocks: self.clock,
             result,
             wallet,
+            world_write: WorldWrite::InMemory,
         }
     }
 
@@ -1598,14 +1615,12 @@ impl Session {
             let balance = self
                 .world
                 .wallet_balance(self.chain_name(chain), self.token_name(token));
+            let Some(new_balance) = balance.checked_add(amount) else {
+                return Err(self.revert_value("arithmetic overflow"));
+            };
             self.wallets_before.entry((chain, token), || balance);
             self.journal
-                .set_wallet(
-                    &mut self.world,
-                    chain,
-                    token,
-                    balance.saturating_add(amount),
-                )
+                .set_wallet(&mut self.world, chain, token, new_balance)
                 .map_err(|e| self.not_in_world(e))?;
         }
         Ok(())

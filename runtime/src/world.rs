@@ -2,21 +2,34 @@
 //! state — lenders' liquidity and the user's deposits, exchange pairs and
 //! their reserves, and the user's wallet on every chain.
 //!
-//! Worlds are read from and written to world files (`docs/world.md`);
-//! writing is deterministic (everything sorted), so write → parse → write is
-//! byte-identical, and `save_atomic` replaces a file so that a crash leaves
-//! either the old world or the new one.
+//! Worlds are read from and written to world files (`docs/world.md`):
+//!
+//! - `file.rs`: what the reader and writers share — errors, names, bounds,
+//!   reading a file from disk;
+//! - `parse/`: the reader, one function per section; `key_path.rs` names
+//!   the key of a TOML syntax error;
+//! - `write.rs`: the canonical writer (write → parse → write is
+//!   byte-identical);
+//! - `edit.rs`: a commit's writer, which keeps the user's layout;
+//! - `lock.rs` and `commit.rs`: committing to a world file under its lock,
+//!   all or nothing, durably.
 
+mod commit;
+mod edit;
 mod file;
+mod key_path;
+mod lock;
+mod parse;
+mod write;
 
-pub use file::RESERVED_WORDS;
+pub use commit::{CommitError, LockedWorld, RunWorld, DEFAULT_LOCK_WAIT};
+pub use file::{
+    WorldError, FORMAT, MAX_DELAY_BLOCKS, MAX_FILE_BYTES, MAX_ROUTE_GAS, RESERVED_WORDS,
+};
+pub use lock::Owner as LockOwner;
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
 use std::path::Path;
-
-pub use file::WorldError;
 
 use crate::registry::{pair_tokens, Registry};
 
@@ -129,50 +142,47 @@ impl World {
         DEFAULT_WORLD
     }
 
-    /// Parses a world file; `file` names it in error messages.
+    /// Parses a world file; `file` names it in error messages. The first
+    /// error in the file, if any ([`World::parse_all`] gives them all).
     pub fn parse(text: &str, file: &str) -> Result<World, WorldError> {
-        file::parse(text, file)
+        World::parse_all(text, file).map_err(first)
     }
 
-    /// Reads and parses a world file.
+    /// Parses a world file; on failure, every error found, in file order.
+    pub fn parse_all(text: &str, file: &str) -> Result<World, Vec<WorldError>> {
+        parse::parse(text, file)
+    }
+
+    /// Reads and parses a world file: its first error, if any.
     pub fn load(path: &Path) -> Result<World, WorldError> {
-        let text = fs::read_to_string(path).map_err(|e| WorldError::io(path, &e))?;
-        World::parse(&text, &path.display().to_string())
+        World::load_all(path).map_err(first)
+    }
+
+    /// Reads and parses a world file: every error, if any. A file that is
+    /// not a regular file, or larger than [`MAX_FILE_BYTES`], is refused
+    /// without reading it.
+    pub fn load_all(path: &Path) -> Result<World, Vec<WorldError>> {
+        let read = file::read(path).map_err(|e| vec![e])?;
+        World::parse_all(&read.text, &path.display().to_string())
     }
 
     /// The world file text: deterministic, every table sorted.
     pub fn to_toml_string(&self) -> String {
-        file::write(self)
+        write::write(self)
     }
 
-    /// Writes the world to `path` so that a crash at any moment leaves either
-    /// the old file or the new one: a temporary file in the same directory,
-    /// fsync, rename over `path`, fsync of the directory.
-    pub fn save_atomic(&self, path: &Path) -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| std::io::Error::other("the world path names no file"))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".tmp.{}", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        let result = (|| {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(self.to_toml_string().as_bytes())?;
-            f.sync_all()?;
-            drop(f);
-            fs::rename(&tmp, path)?;
-            // The rename is durable only once the directory entry is.
-            fs::File::open(&dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+    /// Writes the world, in canonical form, to `path` (made if absent),
+    /// replacing whatever it held, under the file's lock and as a commit
+    /// writes (docs/runtime.md): a crash at any moment leaves either the
+    /// old file or the new one, and the new one is on disk when this
+    /// returns. A stale lock it removes is reported on standard error.
+    /// (To commit a bundle's changes into a user's file, keeping its
+    /// layout, use [`LockedWorld`].)
+    pub fn save_atomic(&self, path: &Path) -> Result<(), CommitError> {
+        for notice in commit::save(self, path, DEFAULT_LOCK_WAIT)? {
+            eprintln!("warning: {notice}");
         }
-        result
+        Ok(())
     }
 
     /// Sorts the registry's lists (chains, tokens, protocols by name; routes
@@ -213,9 +223,24 @@ impl World {
     }
 }
 
+/// The first of a file's errors (there is at least one).
+fn first(mut errors: Vec<WorldError>) -> WorldError {
+    if errors.is_empty() {
+        return WorldError {
+            file: String::new(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: "the world file has an error".to_string(),
+        };
+    }
+    errors.swap_remove(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     /// The embedded default world is stored in canonical form, so that
     /// `meshc world` prints exactly the file. `MESH_BLESS=1` rewrites it.

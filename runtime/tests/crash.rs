@@ -1,17 +1,25 @@
-//! Crash safety of `World::save_atomic`: a child process commits bundles in
-//! a loop, writing the world back after each, while this test kills it
-//! (SIGKILL) at random moments. The world file must always parse and equal
-//! one of the worlds of the sequence — the old one or a new one, never a mix.
+//! Crash safety of a commit: child processes commit bundles to one world
+//! file of megabytes in a loop — each through `LockedWorld`, the one commit
+//! path of `meshc run --commit` and of built executables — while this test
+//! kills them (SIGKILL) at random moments, at least 200 times. After every
+//! kill the file is exactly the world after some number of commits (the old
+//! content or the new, never a mix), parses, never goes back, and holds
+//! every comment; nothing but the file and at most a stale lock is left in
+//! the folder; and the next process clears that lock and commits on.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mesh_runtime::world::{LockedWorld, Pair};
 use mesh_runtime::{Constraints, Sender, Session, Spender, World};
 
 const CHILD_ENV: &str = "MESH_CRASH_CHILD_WORLD";
 /// What each committed bundle moves from the wallet into aave on polygon.
 const STEP: u128 = 1_000_000; // 1 USDC
+/// How many times a writer is killed.
+const KILLS: usize = 200;
 
 /// One commit: deposit 1 USDC from the wallet into aave on polygon.
 fn commit_once(world: World) -> World {
@@ -46,7 +54,42 @@ fn after_commits(initial: &World, n: u128) -> World {
     w
 }
 
-/// The child: load, commit, save atomically, forever (until killed).
+/// A world file of megabytes in its own layout: the default world with
+/// sixty more tokens and a pair between every two of them on polygon's
+/// uniswap_v2, below a long comment (the file's notes) — so that a commit
+/// keeps a layout that is not the canonical one, and writes megabytes.
+fn big_world_text() -> (World, String) {
+    let mut world = World::builtin();
+    let symbols: Vec<String> = (0..60).map(|i| format!("T{i:03}")).collect();
+    for s in &symbols {
+        world.registry.declare_token(s, 18, None).unwrap();
+    }
+    let pairs = &mut world
+        .exchanges
+        .get_mut("polygon")
+        .unwrap()
+        .get_mut("uniswap_v2")
+        .unwrap()
+        .pairs;
+    for (i, a) in symbols.iter().enumerate() {
+        for b in &symbols[i + 1..] {
+            let pair = Pair {
+                reserve0: 1_000_000_123_456_789_000_000,
+                reserve1: 2_000_000_987_654_321_000_000,
+            };
+            pairs.insert((a.clone(), b.clone()), pair);
+        }
+    }
+    world.normalize();
+    let mut text = String::from("# A large world, kept by hand.\n");
+    while text.len() < 2 << 20 {
+        text.push_str("# Notes: the reserves below were copied from the pools on the day of the test, by hand.\n");
+    }
+    text.push_str(&world.to_toml_string());
+    (world, text)
+}
+
+/// The child: open under the lock, commit, forever (until killed).
 #[test]
 fn crash_child() {
     let Some(path) = std::env::var_os(CHILD_ENV) else {
@@ -54,25 +97,47 @@ fn crash_child() {
     };
     let path = Path::new(&path);
     loop {
-        let world = World::load(path).expect("the child always finds a valid world");
-        commit_once(world).save_atomic(path).expect("save");
+        let locked = LockedWorld::open(path, Duration::from_secs(60))
+            .expect("the child always finds a valid world and takes its lock");
+        let after = commit_once(locked.world().clone());
+        locked.commit(&after).expect("commit");
     }
 }
 
 #[test]
-fn a_killed_writer_leaves_the_old_or_the_new_world() {
+fn killed_committers_leave_the_old_or_the_new_world_and_no_obstacle() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("world.toml");
-    let initial = World::builtin();
-    initial.save_atomic(&path).unwrap();
+    let lock = dir.path().join("world.toml.lock");
+    let (initial, text) = big_world_text();
+    std::fs::write(&path, &text).unwrap();
+    assert!(text.len() > 2 << 20, "megabytes: {} bytes", text.len());
+    assert_eq!(World::parse(&text, "world.toml").unwrap(), initial);
     assert_eq!(after_commits(&initial, 1), commit_once(initial.clone()));
 
+    // How long one commit takes here: kills land anywhere in two.
+    let started = Instant::now();
+    let locked = LockedWorld::open(&path, Duration::from_secs(5)).unwrap();
+    let after = commit_once(locked.world().clone());
+    locked.commit(&after).unwrap();
+    let cycle = started.elapsed().max(Duration::from_millis(20));
+    // And how long a child takes to start (and end, with nothing to do).
     let exe = std::env::current_exe().unwrap();
     let started = Instant::now();
+    let idle = Command::new(&exe)
+        .args(["--exact", "crash_child", "--test-threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(idle.success());
+    let startup = started.elapsed();
+    let window = (startup + cycle * 2).as_micros() as u64;
+
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut kills = 0;
-    let mut last_commits = 0u128;
-    while kills < 40 && started.elapsed() < Duration::from_secs(12) {
+    let mut seen: HashMap<String, u128> = HashMap::new();
+    let (mut last, mut locks_left, mut interrupted) = (1u128, 0, 0);
+    for _ in 0..KILLS {
         let mut child = Command::new(&exe)
             .args([
                 "--exact",
@@ -89,36 +154,75 @@ fn a_killed_writer_leaves_the_old_or_the_new_world() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(20 + seed % 120));
+        std::thread::sleep(Duration::from_micros(seed % window));
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
-        kills += 1;
 
         let text = std::fs::read_to_string(&path).expect("the world file exists");
-        let world = World::parse(&text, "world.toml").expect("the world file always parses");
-        let deposited = world
-            .lender("polygon", "aave")
+        let commits = match seen.get(&text) {
+            Some(&n) => n,
+            None => {
+                let world =
+                    World::parse(&text, "world.toml").expect("the world file always parses");
+                let deposited = world.lender("polygon", "aave").unwrap().deposits["USDC"];
+                let n = deposited / STEP;
+                assert_eq!(
+                    world,
+                    after_commits(&initial, n),
+                    "the file is exactly the world after {n} commits"
+                );
+                assert!(text.starts_with("# A large world, kept by hand.\n# Notes:"));
+                assert!(
+                    !seen.values().any(|&m| m == n),
+                    "one text per number of commits"
+                );
+                seen.insert(text, n);
+                n
+            }
+        };
+        assert!(commits >= last, "the world never goes back");
+        last = commits;
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
-            .deposits
-            .get("USDC")
-            .copied()
-            .unwrap_or(0);
-        let commits = deposited / STEP;
-        assert!(commits >= last_commits, "the world never goes back");
-        assert_eq!(
-            world,
-            after_commits(&initial, commits),
-            "the file is exactly the world after {commits} commits"
-        );
-        assert_eq!(
-            world.to_toml_string(),
-            text,
-            "and byte for byte what save_atomic writes"
-        );
-        last_commits = commits;
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        match names.as_slice() {
+            [world] if world == "world.toml" => {}
+            [world, left] if world == "world.toml" && left == "world.toml.lock" => {
+                locks_left += 1;
+                // Killed after writing some of the new world into the lock.
+                let lock_text = std::fs::read(&lock).unwrap_or_default();
+                if !lock_text.starts_with(b"meshc world lock: ") {
+                    interrupted += 1;
+                }
+            }
+            other => panic!("only the world file and its lock: {other:?}"),
+        }
     }
-    let interrupted = std::fs::read_dir(dir.path()).unwrap().count() - 1;
-    eprintln!("{kills} kills, {last_commits} commits, {interrupted} writes interrupted mid-file");
-    assert!(kills >= 10, "only {kills} kills");
-    assert!(last_commits > 0, "the child committed at least once");
+    // A later commit clears a stale lock, says so, and commits.
+    let had_lock = lock.exists();
+    let locked =
+        LockedWorld::open(&path, Duration::from_secs(5)).expect("no stale state blocks a commit");
+    assert_eq!(
+        locked.notices().len(),
+        usize::from(had_lock),
+        "{:?}",
+        locked.notices()
+    );
+    let after = commit_once(locked.world().clone());
+    locked.commit(&after).unwrap();
+    assert_eq!(
+        World::load(&path).unwrap(),
+        after_commits(&initial, last + 1)
+    );
+    assert!(!lock.exists());
+    eprintln!(
+        "{KILLS} kills of committers on a {} KiB world (one commit: {cycle:?}, a child's start: {startup:?}): {last} commits, \
+         {locks_left} locks left by a kill and cleared by the next process, \
+         {interrupted} of them in the middle of writing the new world",
+        text.len() / 1024
+    );
+    assert!(last > 1, "the children committed");
+    assert!(locks_left > 0, "some kills landed while a lock was held");
 }

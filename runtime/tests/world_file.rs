@@ -121,6 +121,19 @@ fn malformed_worlds_name_file_line_and_key() {
         ("wallet on an unknown chain", mutate("[wallet.polygon]", "[wallet.optimism]")),
         ("wallet of a token not on the chain", mutate("[wallet.polygon]\nUSDC", "[wallet.polygon]\nETH")),
         ("wallet amount not a string", mutate("WETH = \"0.5\"", "WETH = true")),
+        ("duplicate key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimals = 6 }")),
+        ("duplicate table", mutate("[wallet.polygon]\nUSDC = \"1000\"", "[wallet.polygon]\nUSDC = \"1000\"\n[wallet.polygon]")),
+        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = { chain_id = 137 }")),
+        (
+            "duplicate token address",
+            mutate("[tokens]\n", "[tokens]\nPEPE = { decimals = 18, address = \"0x6982508145454ce325ddbe47a25d4ec3d2311933\" }\n"),
+        ),
+        ("hexadecimal amount", mutate("USDC = \"1000\"", "USDC = 0xff")),
+        ("integer amount beyond 64 bits", mutate("deposits = { USDC = 2500 }", "deposits = { USDC = 99999999999999999999 }")),
+        ("pair of three tokens", mutate("\"WETH/USDC\"", "\"WETH/USDC/DAI\"")),
+        ("bridge delay beyond the bound", mutate("delay_blocks = 5", "delay_blocks = 1000001")),
+        ("bridge delay beyond 64 bits", mutate("delay_blocks = 5", "delay_blocks = 18446744073709551615")),
+        ("bridge gas beyond the bound", mutate("gas = 350000", "gas = 30000001")),
     ];
     let mut out = String::new();
     for (name, text) in &cases {
@@ -135,6 +148,81 @@ fn malformed_worlds_name_file_line_and_key() {
         out.push_str(&format!("{name}\n    {message}\n"));
     }
     insta::assert_snapshot!(out);
+}
+
+/// A file's errors are all reported, in file order, each once: an entry
+/// with an error still declares its name, so its uses are not reported
+/// again as unknown.
+#[test]
+fn every_error_of_a_file_is_reported_once() {
+    let text = SMALL
+        .replacen(
+            "arbitrum = { chain_id = 42161 }",
+            "arbitrum = { chain_id = -1 }",
+            1,
+        )
+        .replacen("USDC = { decimals = 6 }", "USDC = { decimals = 99 }", 1)
+        .replacen("kind = \"htlb\"", "kind = \"ferry\"", 1)
+        .replacen("WETH = \"500\"", "WETH = 500.5", 1)
+        .replacen("[wallet.polygon]", "[wallet.solana]", 1);
+    let errors = World::parse_all(&text, "world.toml").expect_err("five errors");
+    let out: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(format!("{text}\n---\n{}", out.join("\n")));
+    assert_eq!(errors.len(), 5, "{out:#?}");
+    assert_eq!(
+        World::parse(&text, "world.toml").map_err(|e| e.to_string()),
+        Err(out[0].clone()),
+        "parse gives the first"
+    );
+}
+
+/// What is not a world file is refused without being read: a device that
+/// never ends, a FIFO (no writer would ever come), a folder, a file over
+/// the size bound, an empty path, bytes that are not UTF-8.
+#[test]
+fn a_path_that_is_not_a_world_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = |path: &std::path::Path| World::load(path).unwrap_err().to_string();
+
+    let zero = message(std::path::Path::new("/dev/zero"));
+    assert_eq!(
+        zero,
+        "/dev/zero: is a character device; a world file is a regular file"
+    );
+
+    let fifo = dir.path().join("fifo.toml");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    assert!(message(&fifo)
+        .ends_with("fifo.toml: is a FIFO (named pipe); a world file is a regular file"));
+
+    assert!(message(dir.path()).ends_with(": is a folder; a world file is a regular file"));
+
+    let big = dir.path().join("big.toml");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(mesh_runtime::world::MAX_FILE_BYTES + 1)
+        .unwrap();
+    assert!(
+        message(&big)
+            .ends_with("big.toml: is 67108865 bytes or more; a world file is at most 64 MiB"),
+        "{}",
+        message(&big)
+    );
+
+    assert_eq!(
+        message(std::path::Path::new("")),
+        "no world file: the path given is empty"
+    );
+
+    let latin1 = dir.path().join("latin1.toml");
+    std::fs::write(&latin1, b"format = 1\n# caf\xe9\n").unwrap();
+    assert!(
+        message(&latin1)
+            .ends_with("latin1.toml:2:6: not UTF-8 text: a world file is TOML, in UTF-8"),
+        "{}",
+        message(&latin1)
+    );
 }
 
 #[test]

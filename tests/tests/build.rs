@@ -83,7 +83,7 @@ fn a_built_flagship_runs_alone_and_reports_what_run_reports() {
     let (code, jit, stderr) = outcome(&run(&["run", &flagship(), "--json"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(native, jit);
-    assert!(native.contains("\"status\":\"committed\""), "{native}");
+    assert!(native.contains("\"status\":\"would_commit\""), "{native}");
 
     // The human report too.
     let (_, native_human, _) = outcome(&execute(&moved, alone.path(), &[]));
@@ -156,6 +156,87 @@ fn commit_on_a_commit_writes_the_world_that_run_writes() {
     assert_eq!(native, std::fs::read(&jit_world).unwrap_or_default());
 }
 
+/// The user's deposit of USDC at aave on polygon, in base units.
+fn aave_usdc(path: &str) -> u128 {
+    let world = mesh_runtime::World::load(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    world
+        .lender("polygon", "aave")
+        .and_then(|l| l.deposits.get("USDC").copied())
+        .unwrap_or(0)
+}
+
+/// Built executables and `meshc run` commit through one lock: four of each
+/// at once on one world file (the executables deposit 1 USDC each, the
+/// `meshc` runs 2, 4, 8 and 16) all commit, and the file holds the sum.
+#[test]
+fn executables_and_run_share_the_lock_of_a_world_file() {
+    let dir = tempdir();
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let world = write(dir.path(), "world.toml", &world_text);
+    let deposit = |n: u32| {
+        format!("bundle d on polygon {{\n    input {n} USDC\n    deposit {n} USDC into aave\n}}\n")
+    };
+    let exe = dir.path().join("d1");
+    build(&write(dir.path(), "d1.mesh", &deposit(1)), &exe, &[]);
+    let mut children = Vec::new();
+    for i in 0..4u32 {
+        let native = Command::new(&exe)
+            .args(["--world", &world, "--commit", "--lock-timeout", "300"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        children.push((1u128, native));
+        let source = write(dir.path(), &format!("d{i}.mesh"), &deposit(2 << i));
+        let jit = meshc()
+            .args([
+                "run",
+                &source,
+                "--world",
+                &world,
+                "--commit",
+                "--lock-timeout",
+                "300",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        children.push((2u128 << i, jit));
+    }
+    let mut reported = 0;
+    for (amount, child) in children {
+        let (code, stdout, stderr) =
+            outcome(&child.wait_with_output().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(
+            stdout.starts_with(&format!("bundle d: committed to {world}\n")),
+            "{stdout}"
+        );
+        reported += amount;
+    }
+    assert_eq!(reported, 34);
+    assert_eq!(aave_usdc(&world), reported * 1_000_000);
+    assert!(!dir.path().join("world.toml.lock").exists());
+
+    // A read-only world is refused before the executable runs anything.
+    use std::os::unix::fs::PermissionsExt as _;
+    let before = std::fs::read(&world).unwrap_or_default();
+    std::fs::set_permissions(&world, std::fs::Permissions::from_mode(0o444))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) =
+        outcome(&execute(&exe, dir.path(), &["--world", &world, "--commit"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("is read-only (mode 0444)"), "{stderr}");
+    assert_eq!(std::fs::read(&world).unwrap_or_default(), before);
+    let (code, stdout, _) = outcome(&execute(&exe, dir.path(), &["--help"]));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("[--lock-timeout SECONDS]"), "{stdout}");
+}
+
 #[test]
 fn declared_tokens_reach_the_executable_world() {
     let dir = tempdir();
@@ -206,7 +287,7 @@ fn parallel_builds_to_different_outputs_both_succeed() {
     for out in &outputs {
         let (code, stdout, stderr) = outcome(&execute(out, dir.path(), &["--json"]));
         assert_eq!(code, 0, "{stderr}");
-        assert!(stdout.contains("\"committed\""));
+        assert!(stdout.contains("\"would_commit\""));
     }
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
         .map(|d| {

@@ -32,7 +32,7 @@ fn run_json(file: &str, extra: &[&str]) -> Value {
     assert_eq!(code, 0, "{file} {extra:?}: {stdout}\n{stderr}");
     let report: Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("{file}: the report is not JSON ({e}):\n{stdout}"));
-    assert_eq!(report["status"], "committed", "{file}: {report}");
+    assert_eq!(report["status"], "would_commit", "{file}: {report}");
     report
 }
 

@@ -1,7 +1,13 @@
 //! `meshc run`: the real binary checks, compiles with the JIT, runs and
-//! reports; exit codes and `--commit` behave as documented.
+//! reports; exit codes and `--commit` behave as documented: the world file
+//! is locked for the whole run, written all or nothing, and "committed" is
+//! said only once it is on disk.
 
-use mesh_tests::{outcome, root, run};
+use mesh_runtime::World;
+use mesh_tests::{meshc, outcome, root, run};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
 fn flagship() -> String {
     root()
@@ -15,7 +21,8 @@ fn the_flagship_commits_and_its_json_report_parses() {
     let (code, stdout, stderr) = outcome(&run(&["run", &flagship(), "--json"]));
     assert_eq!(code, 0, "{stderr}");
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
-    assert_eq!(report["status"], "committed", "{stdout}");
+    assert_eq!(report["status"], "would_commit", "{stdout}");
+    assert_eq!(report["written"], false, "{stdout}");
     assert_eq!(report["blocks"], 9);
 }
 
@@ -51,6 +58,237 @@ fn a_revert_names_the_line_and_commit_leaves_the_world_byte_identical() {
     assert_eq!(report["status"], "reverted");
     assert!(stdout.contains("\"line\":4"), "{stdout}");
     assert_eq!(std::fs::read(&world).unwrap_or_default(), before);
+}
+
+fn default_world_text() -> String {
+    std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default()
+}
+
+/// The user's deposit of USDC at aave on polygon, in base units.
+fn aave_usdc(path: &str) -> u128 {
+    let world = World::load(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    world
+        .lender("polygon", "aave")
+        .and_then(|l| l.deposits.get("USDC").copied())
+        .unwrap_or(0)
+}
+
+/// A bundle that deposits `n` USDC of the wallet into aave on polygon.
+fn deposit_source(n: u32) -> String {
+    format!("bundle d on polygon {{\n    input {n} USDC\n    deposit {n} USDC into aave\n}}\n")
+}
+
+/// Without `--commit` nothing is written, and the report says so rather
+/// than "committed".
+#[test]
+fn a_run_without_commit_says_it_would_commit_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = write(dir.path(), "world.toml", &default_world_text());
+    let source = write(dir.path(), "d.mesh", &deposit_source(5));
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &world]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("bundle d: would commit; the world was not written (no --commit)\n"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = outcome(&run(&["run", &source, "--world", &world, "--json"]));
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("{\"bundle\":\"d\",\"status\":\"would_commit\",\"written\":false,"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&world).unwrap_or_default(),
+        default_world_text()
+    );
+
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("bundle d: committed to {world}\n")),
+        "{stdout}"
+    );
+    assert_eq!(aave_usdc(&world), 5_000_000);
+    let (_, stdout, _) = outcome(&run(&[
+        "run", &source, "--world", &world, "--commit", "--json",
+    ]));
+    assert!(
+        stdout.starts_with("{\"bundle\":\"d\",\"status\":\"committed\",\"written\":true,"),
+        "{stdout}"
+    );
+    assert_eq!(aave_usdc(&world), 10_000_000);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        names.len(),
+        2,
+        "no lock or temporary file is left: {names:?}"
+    );
+}
+
+/// Eight `meshc run --commit` at once on one world file, each depositing
+/// its own power of two: every one commits, the file holds the sum — the
+/// sequential result — and no process reports a commit the file lacks.
+#[test]
+fn eight_commits_at_once_all_land_in_the_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A file in its own layout (a comment on top), which commits keep.
+    let text = format!("# Shared by eight committers.\n{}", default_world_text());
+    let world = write(dir.path(), "world.toml", &text);
+    let children: Vec<_> = (0..8u32)
+        .map(|i| {
+            let source = write(dir.path(), &format!("d{i}.mesh"), &deposit_source(1 << i));
+            let child = meshc()
+                .args([
+                    "run",
+                    &source,
+                    "--world",
+                    &world,
+                    "--commit",
+                    "--lock-timeout",
+                    "300",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{e}"));
+            (1u128 << i, child)
+        })
+        .collect();
+    let mut reported = 0u128;
+    for (amount, child) in children {
+        let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        assert!(
+            stdout.starts_with(&format!("bundle d: committed to {world}\n")),
+            "{stdout}"
+        );
+        reported += amount;
+    }
+    assert_eq!(reported, 255);
+    assert_eq!(
+        aave_usdc(&world),
+        reported * 1_000_000,
+        "exactly the commits reported"
+    );
+    let after = std::fs::read_to_string(&world).unwrap_or_default();
+    assert!(after.starts_with("# Shared by eight committers.\n"));
+    assert!(!dir.path().join("world.toml.lock").exists());
+}
+
+/// A file the user may not write is refused before anything runs.
+#[test]
+fn a_read_only_world_is_refused_before_running() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = write(dir.path(), "world.toml", &default_world_text());
+    let source = write(dir.path(), "d.mesh", &deposit_source(5));
+    let read_only = std::fs::Permissions::from_mode(0o444);
+    std::fs::set_permissions(&world, read_only).unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    assert_eq!(
+        stderr,
+        format!("error: {world}: is read-only (mode 0444); a commit would replace it, so nothing was run. Make it writable (chmod u+w) to commit to it\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&world).unwrap_or_default(),
+        default_world_text()
+    );
+}
+
+/// A commit waits for the one that holds the lock; past its timeout it
+/// gives up, naming the lock and its owner. A stale lock is cleared, with a
+/// warning that says whose it was.
+#[test]
+fn the_lock_is_waited_for_named_and_cleared_when_stale() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = write(dir.path(), "world.toml", &default_world_text());
+    let source = write(dir.path(), "d.mesh", &deposit_source(1));
+    let lock = format!("{world}.lock");
+    let held = mesh_runtime::world::LockedWorld::open(Path::new(&world), Duration::from_secs(5))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, stdout, stderr) = outcome(&run(&[
+        "run",
+        &source,
+        "--world",
+        &world,
+        "--commit",
+        "--lock-timeout",
+        "0.3",
+    ]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    let me = std::process::id();
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {lock}: another commit is running: the lock is held by process {me} on this host (taken "
+        )) && stderr.contains("Try again when it ends, or wait longer (--lock-timeout SECONDS)"),
+        "{stderr}"
+    );
+    // Released while a second one waits: it commits.
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        drop(held);
+    });
+    let (code, _, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
+    assert_eq!(code, 0, "{stderr}");
+    release.join().unwrap_or_else(|_| panic!("the holder ends"));
+    assert_eq!(aave_usdc(&world), 1_000_000);
+
+    // Left by a process that is gone.
+    let mut gone = std::process::Command::new("true")
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let pid = gone.id();
+    let _ = gone.wait();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let record = format!("meshc world lock: process {pid} on host {}\n", host.trim());
+    std::fs::write(&lock, record).unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: removed the stale lock {lock}: process {pid} on this host took it "
+        )),
+        "{stderr}"
+    );
+    assert_eq!(aave_usdc(&world), 2_000_000);
+    assert!(!Path::new(&lock).exists());
+}
+
+/// Returning a withdrawal to a wallet at the largest balance would
+/// overflow it: the bundle reverts and the file is byte-identical.
+#[test]
+fn an_overflowing_bundle_reverts_and_leaves_the_file_byte_identical() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let largest = "340282366920938463463374607431768.211455";
+    let text = default_world_text().replacen(
+        "[wallet.polygon]\nDAI = \"10000\"\nUSDC = \"25000\"\n",
+        &format!(
+            "[wallet.polygon]\nDAI = \"10000\"\n# As much as there can be.\nUSDC = \"{largest}\"\n"
+        ),
+        1,
+    );
+    assert!(text.contains(largest));
+    let world = write(dir.path(), "world.toml", &text);
+    World::load(Path::new(&world)).unwrap_or_else(|e| panic!("{e}"));
+    let source = write(
+        dir.path(),
+        "w.mesh",
+        "bundle w on polygon {\n    withdraw 1 USDC from compound\n}\n",
+    );
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains(": arithmetic overflow\n"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&world).unwrap_or_default(), text);
 }
 
 #[test]
@@ -106,7 +344,7 @@ fn every_example_commits_on_the_default_world() {
         assert_eq!(code, 0, "{file} did not commit:\n{stdout}\n{stderr}");
         let report: serde_json::Value = serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("{file}: the report is not JSON ({e}):\n{stdout}"));
-        assert_eq!(report["status"], "committed", "{file}: {report}");
+        assert_eq!(report["status"], "would_commit", "{file}: {report}");
         assert!(
             report["gas"]["total"].as_u64().is_some_and(|g| g > 0),
             "{file}: {report}"

@@ -3,8 +3,32 @@
 
 use super::check::LevelArgs;
 use super::{front_end, report_usage_error, Status};
-use mesh_runtime::World;
+use mesh_runtime::world::{CommitError, RunWorld};
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// `--lock-timeout`: seconds, from 0 to a day.
+fn lock_timeout(text: &str) -> Result<Duration, String> {
+    let s: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(s.is_finite() && (0.0..=86_400.0).contains(&s)) {
+        return Err("a lock timeout is from 0 to 86400 seconds".to_string());
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+/// Prints an error of the world file or its commit, one line per error.
+fn report_commit_error(e: &CommitError) {
+    match e {
+        CommitError::World(errors) => {
+            for error in errors {
+                report_usage_error(&error.to_string());
+            }
+        }
+        other => report_usage_error(&other.to_string()),
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Emit {
@@ -34,9 +58,15 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
-    /// Write the committed world back to the `--world` file (atomically).
+    /// Write the committed world back to the `--world` file: the file is
+    /// locked from before the run to after the write, and replaced all or
+    /// nothing, keeping its layout and comments (docs/world.md).
     #[arg(long)]
     commit: bool,
+    /// With --commit, how long to wait for another commit to the same
+    /// world file to end.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = lock_timeout)]
+    lock_timeout: Duration,
     /// Print an intermediate form instead of running.
     #[arg(long, value_enum, value_name = "FORM")]
     emit: Option<Emit>,
@@ -49,16 +79,20 @@ pub fn run(args: &Args) -> Status {
         report_usage_error("--commit needs --world PATH (the file to write back)");
         return Status::Usage;
     }
-    let mut world = match &args.world {
-        Some(path) => match World::load(path) {
-            Ok(w) => w,
-            Err(e) => {
-                report_usage_error(&e.to_string());
-                return Status::Usage;
-            }
-        },
-        None => World::builtin(),
+    // With --commit (and a run to commit) the world file is locked from
+    // here to the end, so that no other commit changes it meanwhile.
+    let commit = args.commit && args.emit.is_none();
+    let (target, mut world) = match RunWorld::open(args.world.as_deref(), commit, args.lock_timeout)
+    {
+        Ok(opened) => opened,
+        Err(e) => {
+            report_commit_error(&e);
+            return Status::Usage;
+        }
     };
+    for notice in target.notices() {
+        eprintln!("warning: {notice}");
+    }
     // `--emit opt-ir` shows the optimised IR, so it is checked at `-O`.
     let level = match args.emit {
         Some(Emit::OptIr) => LevelArgs::default(),
@@ -91,21 +125,24 @@ pub fn run(args: &Args) -> Status {
         print!("{}", compiled.clif.clone().unwrap_or_default());
         return Status::Success;
     }
+    // The source's token declarations join this run's registry only; a
+    // commit writes the state, never the registry.
     analysis.declare_tokens(&mut world.registry);
-    let (report, session) = compiled.run(world);
+    let (mut report, session) = compiled.run(world);
+    let mut status = if report.committed() {
+        Status::Success
+    } else {
+        Status::Failure
+    };
+    // The world is written before the report says "committed".
+    if let Err(e) = target.finish(&mut report, session.world()) {
+        report_commit_error(&e);
+        status = Status::Usage;
+    }
     if args.json {
         println!("{}", report.to_json());
     } else {
         print!("{}", report.render_human());
     }
-    if !report.committed() {
-        return Status::Failure;
-    }
-    if let (true, Some(path)) = (args.commit, &args.world) {
-        if let Err(e) = session.world().save_atomic(path) {
-            report_usage_error(&format!("cannot write {}: {e}", path.display()));
-            return Status::Usage;
-        }
-    }
-    Status::Success
+    status
 }

@@ -1,8 +1,10 @@
 //! `meshc world`: the embedded default world as a world file, to start from;
-//! `meshc world --check FILE…` validates world files.
+//! `meshc world --check FILE…` validates world files, reporting every error
+//! of each.
 
 use super::{report_usage_error, Status};
 use mesh_runtime::world::World;
+use meshc::diagnostic::counted;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -19,16 +21,25 @@ pub fn run(args: &Args) -> Status {
     }
     let mut status = Status::Success;
     for path in &args.check {
-        match World::load(path) {
+        match World::load_all(path) {
             Ok(world) => eprintln!(
-                "{}: a valid world ({} chains, {} tokens, {} bridge routes)",
+                "{}: a valid world ({}, {}, {})",
                 path.display(),
-                world.registry.chains.len(),
-                world.registry.tokens.len(),
-                world.registry.routes.len()
+                counted(world.registry.chains.len() as u64, "chain"),
+                counted(world.registry.tokens.len() as u64, "token"),
+                counted(world.registry.routes.len() as u64, "bridge route")
             ),
-            Err(error) => {
-                report_usage_error(&error.to_string());
+            Err(errors) => {
+                for error in &errors {
+                    report_usage_error(&error.to_string());
+                }
+                if errors.len() > 1 {
+                    eprintln!(
+                        "{}: {}",
+                        path.display(),
+                        counted(errors.len() as u64, "error")
+                    );
+                }
                 status = Status::Usage;
             }
         }

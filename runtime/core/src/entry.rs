@@ -89,7 +89,7 @@ macro_rules! for_each_entry {
             BundleFinish = mesh_bundle_finish(s: Session, loc: Loc) -> Status;
             /// prints the report on stdout, human or JSON
             ReportPrint = mesh_report_print(s: Session, json: Flag) -> Status;
-            /// writes the session's world to a file atomically, after finish
+            /// writes the session's world to a file in canonical form, after finish, as `World::save_atomic` does
             WorldSave = mesh_world_save(s: Session, path: Bytes, len: Len) -> Status;
             /// the `main` of a standalone executable
             Main = mesh_main(argc: Argc, argv: Argv, name: Bytes, name_len: Len, body: Body) -> ExitCode;

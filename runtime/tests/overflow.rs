@@ -1,0 +1,226 @@
+//! No balance, deposit, debt or clock can wrap or saturate: near the
+//! largest value each can hold, every operation either gives the exact
+//! result or reverts with "arithmetic overflow" — and a revert leaves the
+//! world exactly as it was, byte for byte in its file form.
+
+use mesh_runtime::registry::RouteInfo;
+use mesh_runtime::{BridgeKind, Constraints, LoanKind, Report, Sender, Session, Spender, World};
+use proptest::prelude::*;
+
+const MAX: u128 = u128::MAX;
+
+/// The default world with `f` applied.
+fn world_with(f: impl FnOnce(&mut World)) -> World {
+    let mut world = World::builtin();
+    f(&mut world);
+    world
+}
+
+/// Runs `bundle` on `world` and finishes it; the report and the world after.
+fn run(
+    world: &World,
+    constraints: &Constraints,
+    bundle: impl FnOnce(&mut Session) -> Result<(), mesh_runtime::Revert>,
+) -> (Report, World) {
+    let mut s = Session::new(world.clone(), "edge");
+    let _ = bundle(&mut s);
+    let report = s.finish(constraints);
+    (report, s.into_world())
+}
+
+/// A revert for overflow that left the world byte-identical.
+fn assert_overflow_reverted(
+    report: &Report,
+    before: &World,
+    after: &World,
+) -> Result<(), TestCaseError> {
+    prop_assert!(!report.committed(), "{}", report.render_human());
+    let reason = report
+        .revert
+        .as_ref()
+        .map(|r| r.reason.clone())
+        .unwrap_or_default();
+    prop_assert_eq!(reason, "arithmetic overflow");
+    prop_assert_eq!(after.to_toml_string(), before.to_toml_string());
+    prop_assert_eq!(after, before);
+    Ok(())
+}
+
+fn wallet(world: &World, chain: &str, token: &str) -> u128 {
+    world.wallet_balance(chain, token)
+}
+
+fn deposit(world: &World, chain: &str, lender: &str, token: &str) -> u128 {
+    world
+        .lender(chain, lender)
+        .and_then(|l| l.deposits.get(token))
+        .copied()
+        .unwrap_or(0)
+}
+
+fn liquidity(world: &World, chain: &str, lender: &str, token: &str) -> u128 {
+    world
+        .lender(chain, lender)
+        .and_then(|l| l.liquidity.get(token))
+        .copied()
+        .unwrap_or(0)
+}
+
+fn set_lender(
+    world: &mut World,
+    chain: &str,
+    lender: &str,
+    token: &str,
+    liquidity: u128,
+    deposit: u128,
+) {
+    let l = world
+        .lenders
+        .entry(chain.to_string())
+        .or_default()
+        .entry(lender.to_string())
+        .or_default();
+    l.liquidity.insert(token.to_string(), liquidity);
+    l.deposits.insert(token.to_string(), deposit);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// `withdraw` returns the amount to the wallet at the end: a wallet
+    /// near the largest balance either gains exactly that or the bundle
+    /// reverts (it used to keep the largest balance and lose the rest).
+    #[test]
+    fn returning_to_a_full_wallet_is_exact_or_reverts(room in 0u128..1_000, amount in 1u128..2_000) {
+        let before = world_with(|w| {
+            w.wallets.get_mut("polygon").map(|b| b.insert("USDC".into(), MAX - room));
+            set_lender(w, "polygon", "aave", "USDC", 10_000, 10_000);
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.withdraw("aave", "USDC", amount)?;
+            s.end_transaction()
+        });
+        if amount > room {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed(), "{}", report.render_human());
+            prop_assert_eq!(wallet(&after, "polygon", "USDC"), MAX - room + amount);
+            prop_assert_eq!(deposit(&after, "polygon", "aave", "USDC"), 10_000 - amount);
+        }
+    }
+
+    /// `deposit` grows the deposit and the lender's liquidity: each exact,
+    /// or the bundle reverts.
+    #[test]
+    fn a_deposit_near_the_largest_is_exact_or_reverts(
+        deposit_room in 0u128..1_000,
+        liquidity_room in 0u128..1_000,
+        amount in 1u128..2_000,
+    ) {
+        let before = world_with(|w| {
+            set_lender(w, "polygon", "aave", "USDC", MAX - liquidity_room, MAX - deposit_room);
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.input("polygon", "USDC", amount)?;
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.approve("USDC", Spender::Protocol("aave"))?;
+            s.deposit("aave", "USDC", amount)?;
+            s.end_transaction()
+        });
+        if amount > deposit_room || amount > liquidity_room {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed(), "{}", report.render_human());
+            prop_assert_eq!(deposit(&after, "polygon", "aave", "USDC"), MAX - deposit_room + amount);
+            prop_assert_eq!(liquidity(&after, "polygon", "aave", "USDC"), MAX - liquidity_room + amount);
+        }
+    }
+
+    /// A debt repaid with its premium returns liquidity plus the premium to
+    /// the lender: exact, or the bundle reverts. And a holding near the
+    /// largest cannot take more.
+    #[test]
+    fn a_debt_and_a_holding_near_the_largest_are_exact_or_revert(
+        room in 0u128..100,
+        amount in 10_000u128..1_000_000,
+        held in 0u128..1_000,
+    ) {
+        // aave's premium is 5 bps: repaying `amount` costs `premium` more.
+        let premium = mesh_runtime::maths::bps_ceil(amount, 5).unwrap_or(0);
+        let before = world_with(|w| {
+            set_lender(w, "polygon", "aave", "USDC", MAX - room, 0);
+            w.wallets.get_mut("polygon").map(|b| b.insert("USDC".into(), premium));
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.input("polygon", "USDC", premium)?;
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.borrow("aave", "USDC", amount, LoanKind::Ordinary)?;
+            s.approve("USDC", Spender::Protocol("aave"))?;
+            s.repay("aave", "USDC", amount)?;
+            s.end_transaction()
+        });
+        if premium > room {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed(), "{}", report.render_human());
+            prop_assert_eq!(liquidity(&after, "polygon", "aave", "USDC"), MAX - room + premium);
+        }
+
+        // A holding of the largest amount less `held`, then a borrow.
+        let before = world_with(|w| {
+            set_lender(w, "polygon", "aave", "USDC", 1_000_000, 0);
+            w.wallets.get_mut("polygon").map(|b| b.insert("USDC".into(), MAX - held));
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.input("polygon", "USDC", MAX - held)?;
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.borrow("aave", "USDC", amount, LoanKind::Ordinary)?;
+            s.end_transaction()
+        });
+        // The borrow itself overflows the holding whenever it exceeds `held`.
+        if amount > held {
+            assert_overflow_reverted(&report, &before, &after)?;
+        }
+    }
+
+    /// The block clock near its largest value: each transaction and each
+    /// bridge's delay is added exactly, or the bundle reverts — never a
+    /// clock that wraps to a small number and meets any deadline.
+    #[test]
+    fn the_clock_is_exact_or_reverts(room in 0u64..10, txs in 1u64..12, deadline in 0u64..100) {
+        let delay = u64::MAX - room;
+        let before = world_with(|w| {
+            for route in &mut w.registry.routes {
+                if route.from == "polygon" && route.to == "arbitrum" {
+                    *route = RouteInfo { delay_blocks: delay, ..route.clone() };
+                }
+            }
+        });
+        let mut constraints = Constraints::new();
+        constraints = constraints.deadline(deadline);
+        let (report, after) = run(&before, &constraints, |s| {
+            s.input("polygon", "USDC", 1_000_000)?;
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.approve("USDC", Spender::Bridge(BridgeKind::Htlb))?;
+            s.bridge("USDC", 1_000_000, "arbitrum", Some(BridgeKind::Htlb))?;
+            s.end_transaction()?;
+            for _ in 1..txs {
+                s.begin_transaction("arbitrum", Sender::Executor)?;
+                s.end_transaction()?;
+            }
+            Ok(())
+        });
+        // One block for the bridge's transaction, its delay, one per further one.
+        let exact = 1u128 + u128::from(delay) + u128::from(txs - 1);
+        if exact > u128::from(u64::MAX) {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            // The clock holds it, and no deadline under 100 is met.
+            prop_assert_eq!(u128::from(report.blocks), exact);
+            prop_assert!(!report.committed());
+            let reason = report.revert.as_ref().map(|r| r.reason.clone()).unwrap_or_default();
+            prop_assert!(reason.starts_with("deadline:"), "{}", reason);
+        }
+    }
+}
