@@ -1,0 +1,12 @@
+//! placeholder
+pub mod abi;
+pub mod artifacts;
+pub mod chain;
+pub mod deploy;
+pub mod error;
+pub mod world;
+
+pub use chain::{Chain, Receipt, Status, Tx};
+pub use deploy::{DeployOptions, Holder, InterestRates};
+pub use error::EvmError;
+pub use world::EvmWorld;
