@@ -1,6 +1,7 @@
 //! placeholder
 pub mod abi;
 pub mod artifacts;
+pub mod calls;
 pub mod chain;
 pub mod deploy;
 pub mod error;
