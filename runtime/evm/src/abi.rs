@@ -227,7 +227,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses hex text (with or without `0x`); `None` if it is not hex.
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let body = text.strip_prefix("0x").unwrap_or(text);
-    if body.len() % 2 != 0 {
+    if !body.len().is_multiple_of(2) {
         return None;
     }
     (0..body.len())

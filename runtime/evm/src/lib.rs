@@ -5,6 +5,7 @@ pub mod calls;
 pub mod chain;
 pub mod deploy;
 pub mod error;
+pub mod measure;
 pub mod world;
 
 pub use chain::{Chain, Receipt, Status, Tx};
