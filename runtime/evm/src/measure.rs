@@ -341,7 +341,7 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     b.send(wallet, dai, calls::approve(zk, U256::MAX), zero)?;
     b.measure(
         "bridge_lock",
-        "MeshBridge lock (htlb, 100 USDC to arbitrum)",
+        "MeshBridge lock (htlb, 100 USDC to arbitrum; the bridge's first lock)",
         false,
         htlb,
         calls::bridge_lock(usdc, 100 * USDC, 42_161, wallet),
@@ -350,7 +350,7 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let batch = calls::bridge_lock_batch(&[(usdc, 100 * USDC), (dai, 100 * ETHER)], 42_161, wallet);
     b.measure(
         "bridge_lock_batch_2",
-        "MeshBridge lockBatch (zk, USDC and DAI to arbitrum)",
+        "MeshBridge lockBatch (zk, USDC and DAI to arbitrum; the bridge's first locks)",
         false,
         zk,
         batch,

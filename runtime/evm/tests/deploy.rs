@@ -132,3 +132,29 @@ fn worlds_the_contracts_cannot_hold_are_refused_by_name() {
         "chain polygon: the EVM deployment cannot represent exchange cheap: its fee is 25 bps, and Uniswap V2's bytecode charges 30"
     );
 }
+
+#[test]
+fn a_snapshot_restores_a_chain_block_and_all() {
+    use mesh_evm::calls;
+    use mesh_evm::Tx;
+    let world = World::builtin();
+    let mut evm = deploy(&world, Holder::Wallet).expect("deploys");
+    let wallet = evm.accounts.wallet;
+    let usdc = evm.contracts("base").expect("base").tokens["USDC"]
+        .address()
+        .expect("an ERC-20");
+    let chain = evm.chain_mut("base").expect("base");
+    let saved = chain.snapshot();
+    let before = chain.block();
+    chain.next_block(2).expect("block");
+    let r = chain
+        .execute(&Tx::call(wallet, usdc, calls::transfer(usdc, 5)))
+        .expect("runs");
+    assert!(r.is_success());
+    assert_eq!(chain.nonce(wallet), 1);
+    assert!(chain.set_block(1, 0).is_err(), "blocks never go back");
+    chain.restore(saved);
+    assert_eq!(chain.block(), before);
+    assert_eq!(chain.nonce(wallet), 0);
+    assert_eq!(evm.read_world(&world).expect("reads"), world);
+}
