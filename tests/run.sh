@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== EVM packages (pinned, integrity-checked; docs/evm.md)"
+bash runtime/evm/install.sh
+
 echo "== Rust workspace tests"
 cargo test --workspace --locked
 

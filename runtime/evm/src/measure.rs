@@ -1,0 +1,606 @@
+//! Gas of the protocol operations, measured on the real bytecode as the EVM
+//! meters it (the transaction's gas used: the 21,000 base, calldata,
+//! execution, after refunds). `benches/gas.rs` prints the table that
+//! docs/evm.md gives; the gas schedule cites it.
+//!
+//! The setup, exactly: the default world deployed (Ethereum's chain, Osaka
+//! rules), every measured transaction in a new block 12 seconds after the
+//! last unless a row says "same block". The wallet-sent rows run on a world
+//! whose balances the wallet holds; the executor rows on one whose balances
+//! the executor holds (the wallet sends `run`). Amounts are small against
+//! the pools, balances go from non-zero to non-zero unless a row says
+//! "first", and every approval is exact (used up by the spend it precedes,
+//! as the unoptimised level makes them) unless it says "max".
+
+use revm::primitives::{Address, U256};
+
+use crate::calls::{self, InnerCall};
+use crate::chain::{Receipt, Status, Tx};
+use crate::deploy::{DeployOptions, Holder, InterestRates};
+use crate::error::EvmError;
+use crate::world::EvmWorld;
+
+/// The chain measured on.
+pub const CHAIN: &str = "ethereum";
+
+/// One measured transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measurement {
+    /// A stable key (`router_swap_1_hop`, ...).
+    pub key: &'static str,
+    /// What the transaction is, for the table.
+    pub what: &'static str,
+    /// Gas used, as the EVM metered it.
+    pub gas: u64,
+}
+
+struct Bench {
+    evm: EvmWorld,
+    rows: Vec<Measurement>,
+}
+
+impl Bench {
+    fn new(holder: Holder, interest_rates: InterestRates) -> Result<Bench, EvmError> {
+        let options = DeployOptions {
+            holder,
+            interest_rates,
+            ..DeployOptions::default()
+        };
+        let mut evm = EvmWorld::deploy(&mesh_runtime::world::World::builtin(), &options)?;
+        evm.chain_mut(CHAIN)?.next_block(12)?;
+        Ok(Bench {
+            evm,
+            rows: Vec::new(),
+        })
+    }
+
+    fn token(&self, symbol: &str) -> Result<Address, EvmError> {
+        let contracts = self.evm.contracts(CHAIN)?;
+        contracts
+            .tokens
+            .get(symbol)
+            .and_then(|t| t.address())
+            .ok_or_else(|| EvmError::Unknown {
+                chain: CHAIN.to_string(),
+                what: format!("ERC-20 token {symbol}"),
+            })
+    }
+
+    fn pair(&self, exchange: &str, a: &str, b: &str) -> Result<Address, EvmError> {
+        let contracts = self.evm.contracts(CHAIN)?;
+        contracts
+            .exchanges
+            .get(exchange)
+            .and_then(|e| e.pairs.get(&(a.to_string(), b.to_string())))
+            .copied()
+            .ok_or_else(|| EvmError::Unknown {
+                chain: CHAIN.to_string(),
+                what: format!("pair {a}/{b} of {exchange}"),
+            })
+    }
+
+    /// Sends a transaction that must succeed; its receipt.
+    fn send(
+        &mut self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<Receipt, EvmError> {
+        let tx = Tx {
+            value,
+            ..Tx::call(from, to, data)
+        };
+        let receipt = self.evm.execute(CHAIN, &tx)?;
+        match &receipt.status {
+            Status::Success => Ok(receipt),
+            Status::Revert { reason, .. } | Status::Halt { reason } => Err(EvmError::Setup {
+                chain: CHAIN.to_string(),
+                step: "a measured transaction".to_string(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// Sends and records a transaction from the wallet, in a new block
+    /// unless `same_block`.
+    fn measure(
+        &mut self,
+        key: &'static str,
+        what: &'static str,
+        same_block: bool,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<u64, EvmError> {
+        if !same_block {
+            self.evm.chain_mut(CHAIN)?.next_block(12)?;
+        }
+        let wallet = self.evm.accounts.wallet;
+        let gas = self.send(wallet, to, data, value)?.gas_used;
+        self.rows.push(Measurement { key, what, gas });
+        Ok(gas)
+    }
+
+    fn reserves(
+        &mut self,
+        pair: Address,
+        token_in: Address,
+    ) -> Result<(u128, u128, bool), EvmError> {
+        let chain = self.evm.chain_mut(CHAIN)?;
+        let r = chain.view(pair, calls::pair_get_reserves(), "reserves")?;
+        let t0 = chain.view(pair, crate::abi::call("token0()", &[]), "token0")?;
+        let word = |i| {
+            crate::abi::uint_at(&r, i)
+                .and_then(|w| u128::try_from(w).ok())
+                .ok_or_else(|| EvmError::Setup {
+                    chain: CHAIN.to_string(),
+                    step: "reading reserves".to_string(),
+                    reason: "bad reserves".to_string(),
+                })
+        };
+        let (r0, r1) = (word(0)?, word(1)?);
+        Ok(if crate::abi::address_at(&t0, 0) == Some(token_in) {
+            (r0, r1, true)
+        } else {
+            (r1, r0, false)
+        })
+    }
+
+    /// `(amount0Out, amount1Out)` of a swap of `amount_in` of `token_in`.
+    fn swap_out(
+        &mut self,
+        pair: Address,
+        token_in: Address,
+        amount_in: u128,
+    ) -> Result<(u128, u128, u128), EvmError> {
+        let (r_in, r_out, in_is_0) = self.reserves(pair, token_in)?;
+        let out = mesh_core::maths::get_amount_out(amount_in, r_in, r_out, 30).map_err(|e| {
+            EvmError::Setup {
+                chain: CHAIN.to_string(),
+                step: "computing a swap".to_string(),
+                reason: format!("{e:?}"),
+            }
+        })?;
+        Ok(if in_is_0 {
+            (0, out, out)
+        } else {
+            (out, 0, out)
+        })
+    }
+}
+
+const USDC: u128 = 1_000_000;
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// Every measurement, for one interest rate strategy.
+pub fn measure(interest_rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut rows = wallet_rows(interest_rates)?;
+    rows.extend(executor_rows(interest_rates)?);
+    Ok(rows)
+}
+
+fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut b = Bench::new(Holder::Wallet, rates)?;
+    let wallet = b.evm.accounts.wallet;
+    let zero = U256::ZERO;
+    let usdc = b.token("USDC")?;
+    let weth = b.token("WETH")?;
+    let dai = b.token("DAI")?;
+    let contracts = b.evm.contracts(CHAIN)?.clone();
+    let router = contracts.exchanges["uniswap_v2"].router;
+    let pool = contracts.lenders["aave"].pool;
+    let pair = b.pair("uniswap_v2", "USDC", "WETH")?;
+
+    let amount = 1_000 * USDC;
+    b.measure(
+        "approve",
+        "ERC-20 approve, own transaction (MintableERC20, allowance 0 → non-zero)",
+        false,
+        usdc,
+        calls::approve(router, U256::from(amount)),
+        zero,
+    )?;
+    let swap =
+        calls::router_swap_exact_tokens_for_tokens(amount, 0, &[usdc, weth], wallet, u64::MAX);
+    b.measure(
+        "router_swap_1_hop",
+        "Router02 swapExactTokensForTokens, 1 hop (USDC→WETH; the pair's first swap in the block)",
+        false,
+        router,
+        swap,
+        zero,
+    )?;
+    b.send(
+        wallet,
+        usdc,
+        calls::approve(router, U256::from(amount)),
+        zero,
+    )?;
+    let swap =
+        calls::router_swap_exact_tokens_for_tokens(amount, 0, &[usdc, weth, dai], wallet, u64::MAX);
+    b.measure(
+        "router_swap_2_hops",
+        "Router02 swapExactTokensForTokens, 2 hops (USDC→WETH→DAI; first swaps in the block)",
+        false,
+        router,
+        swap,
+        zero,
+    )?;
+
+    // Direct: transfer into the pair, then pair.swap, from the wallet.
+    let (a0, a1, _) = b.swap_out(pair, usdc, amount)?;
+    b.measure(
+        "token_transfer",
+        "ERC-20 transfer into a pair, own transaction",
+        false,
+        usdc,
+        calls::transfer(pair, amount),
+        zero,
+    )?;
+    b.measure("pair_swap_first_in_block", "UniswapV2Pair.swap called directly, the pair's first swap in the block (updates the price oracle)", true, pair, calls::pair_swap(a0, a1, wallet), zero)?;
+    let (a0, a1, _) = b.swap_out(pair, usdc, amount)?;
+    b.send(wallet, usdc, calls::transfer(pair, amount), zero)?;
+    b.measure(
+        "pair_swap_same_block",
+        "UniswapV2Pair.swap called directly, same block as a previous swap (no oracle update)",
+        true,
+        pair,
+        calls::pair_swap(a0, a1, wallet),
+        zero,
+    )?;
+
+    // Aave V3, from the wallet (max approval of the pool beforehand).
+    b.send(wallet, usdc, calls::approve(pool, U256::MAX), zero)?;
+    b.send(wallet, weth, calls::approve(pool, U256::MAX), zero)?;
+    b.measure(
+        "supply_first",
+        "Aave V3 supply, the account's first of the asset (10,000 USDC)",
+        false,
+        pool,
+        calls::aave_supply(usdc, 10_000 * USDC, wallet),
+        zero,
+    )?;
+    b.measure(
+        "supply",
+        "Aave V3 supply, a further one (1,000 USDC)",
+        false,
+        pool,
+        calls::aave_supply(usdc, 1_000 * USDC, wallet),
+        zero,
+    )?;
+    b.measure(
+        "borrow_first",
+        "Aave V3 borrow, variable, the account's first (1 WETH against the USDC)",
+        false,
+        pool,
+        calls::aave_borrow(weth, ETHER, wallet),
+        zero,
+    )?;
+    b.measure(
+        "borrow",
+        "Aave V3 borrow, variable, a further one (0.5 WETH)",
+        false,
+        pool,
+        calls::aave_borrow(weth, ETHER / 2, wallet),
+        zero,
+    )?;
+    b.measure(
+        "repay",
+        "Aave V3 repay, part of the debt (0.5 WETH)",
+        false,
+        pool,
+        calls::aave_repay(weth, ETHER / 2, wallet),
+        zero,
+    )?;
+    b.measure(
+        "withdraw_with_debt",
+        "Aave V3 withdraw with a borrow open (health factor checked; 1,000 USDC)",
+        false,
+        pool,
+        calls::aave_withdraw(usdc, 1_000 * USDC, wallet),
+        zero,
+    )?;
+    b.send(
+        wallet,
+        pool,
+        calls::aave_repay(weth, u128::MAX, wallet),
+        zero,
+    )?;
+    b.measure(
+        "withdraw",
+        "Aave V3 withdraw with no borrow open (1,000 USDC)",
+        false,
+        pool,
+        calls::aave_withdraw(usdc, 1_000 * USDC, wallet),
+        zero,
+    )?;
+
+    b.measure(
+        "weth_deposit",
+        "WETH9 deposit (wrap 1 ETH)",
+        false,
+        weth,
+        calls::weth_deposit(),
+        U256::from(ETHER),
+    )?;
+    b.measure(
+        "weth_withdraw",
+        "WETH9 withdraw (unwrap 1 WETH)",
+        false,
+        weth,
+        calls::weth_withdraw(ETHER),
+        zero,
+    )?;
+
+    // The model's bridges.
+    let htlb = contracts.bridges[&mesh_core::BridgeKind::Htlb];
+    let zk = contracts.bridges[&mesh_core::BridgeKind::Zk];
+    b.send(wallet, usdc, calls::approve(htlb, U256::MAX), zero)?;
+    b.send(wallet, usdc, calls::approve(zk, U256::MAX), zero)?;
+    b.send(wallet, dai, calls::approve(zk, U256::MAX), zero)?;
+    b.measure(
+        "bridge_lock",
+        "MeshBridge lock (htlb, 100 USDC to arbitrum; the bridge's first lock)",
+        false,
+        htlb,
+        calls::bridge_lock(usdc, 100 * USDC, 42_161, wallet),
+        zero,
+    )?;
+    let batch = calls::bridge_lock_batch(&[(usdc, 100 * USDC), (dai, 100 * ETHER)], 42_161, wallet);
+    b.measure(
+        "bridge_lock_batch_2",
+        "MeshBridge lockBatch (zk, USDC and DAI to arbitrum; the bridge's first locks)",
+        false,
+        zk,
+        batch,
+        zero,
+    )?;
+    Ok(b.rows)
+}
+
+fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut b = Bench::new(Holder::Executor, rates)?;
+    let wallet = b.evm.accounts.wallet;
+    let zero = U256::ZERO;
+    let usdc = b.token("USDC")?;
+    let weth = b.token("WETH")?;
+    let dai = b.token("DAI")?;
+    let contracts = b.evm.contracts(CHAIN)?.clone();
+    let executor = contracts.executor;
+    let pool = contracts.lenders["aave"].pool;
+    let uni = b.pair("uniswap_v2", "USDC", "WETH")?;
+    let sushi = b.pair("sushiswap", "USDC", "WETH")?;
+    let run = |calls: &[InnerCall]| calls::executor_run(calls);
+
+    b.measure(
+        "executor_empty",
+        "MeshExecutor.run with no call (the call into it, owner check, an empty list)",
+        false,
+        executor,
+        run(&[]),
+        zero,
+    )?;
+    let t = InnerCall::new(usdc, calls::transfer(uni, 1_000 * USDC));
+    b.measure(
+        "executor_transfer",
+        "MeshExecutor.run: one ERC-20 transfer into a pair",
+        false,
+        executor,
+        run(std::slice::from_ref(&t)),
+        zero,
+    )?;
+    let t2 = InnerCall::new(usdc, calls::transfer(sushi, 1_000 * USDC));
+    b.measure(
+        "executor_transfer_x2",
+        "MeshExecutor.run: two ERC-20 transfers of one token (the second target warm)",
+        false,
+        executor,
+        run(&[t, t2]),
+        zero,
+    )?;
+    // The transfer's own cost here, sent straight from the holder's account
+    // would need the executor to be an EOA; the wallet table's
+    // token_transfer row is the same call from the wallet.
+
+    b.measure(
+        "executor_approve",
+        "MeshExecutor.run: one ERC-20 approve (max, allowance 0 → non-zero)",
+        false,
+        executor,
+        run(&[InnerCall::new(usdc, calls::approve(pool, U256::MAX))]),
+        zero,
+    )?;
+    b.send(
+        wallet,
+        executor,
+        run(&[
+            InnerCall::new(weth, calls::approve(pool, U256::MAX)),
+            InnerCall::new(dai, calls::approve(pool, U256::MAX)),
+        ]),
+        zero,
+    )?;
+
+    // Direct swaps through the executor.
+    let amount = 1_000 * USDC;
+    let (a0, a1, _) = b.swap_out(uni, usdc, amount)?;
+    let swap = [
+        InnerCall::new(usdc, calls::transfer(uni, amount)),
+        InnerCall::new(uni, calls::pair_swap(a0, a1, executor)),
+    ];
+    b.measure(
+        "executor_swap_1_hop",
+        "MeshExecutor.run: transfer + pair.swap, 1 hop (first swap in the block)",
+        false,
+        executor,
+        run(&swap),
+        zero,
+    )?;
+    b.evm.chain_mut(CHAIN)?.next_block(12)?;
+    let (a0, a1, weth_out) = b.swap_out(uni, usdc, amount)?;
+    let (b0, b1, _) = b.swap_out(sushi, weth, weth_out)?;
+    let chained = [
+        InnerCall::new(usdc, calls::transfer(uni, amount)),
+        InnerCall::new(uni, calls::pair_swap(a0, a1, sushi)),
+        InnerCall::new(sushi, calls::pair_swap(b0, b1, executor)),
+    ];
+    b.measure("executor_swap_2_hops_two_forks", "MeshExecutor.run: transfer + 2 pair swaps, uniswap_v2's pair sending to sushiswap's (first swaps in the block)", true, executor, run(&chained), zero)?;
+
+    // Flash loans (the pool approved beforehand, an empty callback).
+    let empty = calls::executor_callback_params(&[]);
+    let simple = calls::aave_flash_loan_simple(executor, weth, 100 * ETHER, empty.clone());
+    b.measure(
+        "flash_loan_simple",
+        "MeshExecutor.run: Aave V3 flashLoanSimple of 100 WETH, empty callback",
+        false,
+        executor,
+        run(&[InnerCall::new(pool, simple)]),
+        zero,
+    )?;
+    let loans = [
+        (weth, 100 * ETHER),
+        (usdc, 250_000 * USDC),
+        (dai, 250_000 * ETHER),
+    ];
+    for (n, key, what) in [
+        (
+            1,
+            "flash_loan_1",
+            "MeshExecutor.run: Aave V3 flashLoan of 1 asset (WETH), empty callback",
+        ),
+        (
+            2,
+            "flash_loan_2",
+            "MeshExecutor.run: Aave V3 flashLoan of 2 assets (WETH, USDC), empty callback",
+        ),
+        (
+            3,
+            "flash_loan_3",
+            "MeshExecutor.run: Aave V3 flashLoan of 3 assets (WETH, USDC, DAI), empty callback",
+        ),
+    ] {
+        let multi = calls::aave_flash_loan(executor, &loans[..n], empty.clone());
+        b.measure(
+            key,
+            what,
+            false,
+            executor,
+            run(&[InnerCall::new(pool, multi)]),
+            zero,
+        )?;
+    }
+    Ok(b.rows)
+}
+
+/// A figure derived from measured rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Derived {
+    pub what: &'static str,
+    /// How it is computed from the rows' keys.
+    pub from: &'static str,
+    pub gas: i64,
+}
+
+/// The figures derived from one run's rows: per-hop, per-asset and
+/// per-call increments.
+pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
+    let g = |key: &str| -> Result<i64, EvmError> {
+        rows.iter()
+            .find(|m| m.key == key)
+            .and_then(|m| i64::try_from(m.gas).ok())
+            .ok_or_else(|| EvmError::Unknown {
+                chain: CHAIN.to_string(),
+                what: format!("measurement {key}"),
+            })
+    };
+    let inner_call =
+        g("executor_transfer")? - g("executor_empty")? - (g("token_transfer")? - 21_000);
+    Ok(vec![
+        Derived {
+            what: "router: each hop after the first",
+            from: "router_swap_2_hops − router_swap_1_hop",
+            gas: g("router_swap_2_hops")? - g("router_swap_1_hop")?,
+        },
+        Derived {
+            what: "pair: the first-in-block oracle update",
+            from: "pair_swap_first_in_block − pair_swap_same_block",
+            gas: g("pair_swap_first_in_block")? - g("pair_swap_same_block")?,
+        },
+        Derived {
+            what: "executor: per transaction, beyond the 21,000 base",
+            from: "executor_empty − 21,000",
+            gas: g("executor_empty")? - 21_000,
+        },
+        Derived {
+            what: "executor: per inner call to a cold target (dispatch, its calldata, the access)",
+            from: "executor_transfer − executor_empty − (token_transfer − 21,000)",
+            gas: inner_call,
+        },
+        Derived {
+            what: "executor: a second transfer of the same token (warm target, storage already written)",
+            from: "executor_transfer_x2 − executor_transfer",
+            gas: g("executor_transfer_x2")? - g("executor_transfer")?,
+        },
+        Derived {
+            what: "flashLoanSimple inside the executor, its callback included",
+            from: "flash_loan_simple − executor_empty − the cold inner-call figure",
+            gas: g("flash_loan_simple")? - g("executor_empty")? - inner_call,
+        },
+        Derived {
+            what: "flashLoan: the second asset",
+            from: "flash_loan_2 − flash_loan_1",
+            gas: g("flash_loan_2")? - g("flash_loan_1")?,
+        },
+        Derived {
+            what: "flashLoan: the third asset",
+            from: "flash_loan_3 − flash_loan_2",
+            gas: g("flash_loan_3")? - g("flash_loan_2")?,
+        },
+        Derived {
+            what: "flashLoan of one asset beyond flashLoanSimple",
+            from: "flash_loan_1 − flash_loan_simple",
+            gas: g("flash_loan_1")? - g("flash_loan_simple")?,
+        },
+    ])
+}
+
+/// The two Markdown tables docs/evm.md gives: every row for both interest
+/// rate strategies, then the derived figures.
+pub fn table() -> Result<String, EvmError> {
+    let zero = measure(InterestRates::Zero)?;
+    let published = measure(InterestRates::Published)?;
+    let mut out = String::new();
+    out.push_str(
+        "| row | transaction | gas, zero rates | gas, published rates |\n|---|---|---:|---:|\n",
+    );
+    for (z, p) in zero.iter().zip(&published) {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            z.key,
+            z.what,
+            group(i64::try_from(z.gas).unwrap_or(i64::MAX)),
+            group(i64::try_from(p.gas).unwrap_or(i64::MAX))
+        ));
+    }
+    out.push_str("\n| derived | from | zero rates | published rates |\n|---|---|---:|---:|\n");
+    for (z, p) in derived(&zero)?.iter().zip(derived(&published)?) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            z.what,
+            z.from,
+            group(z.gas),
+            group(p.gas)
+        ));
+    }
+    Ok(out)
+}
+
+/// `1234567` as `1,234,567`, a negative with a minus sign.
+fn group(n: i64) -> String {
+    let digits = mesh_core::amount::group_digits(&n.unsigned_abs().to_string(), ',');
+    if n < 0 {
+        format!("−{digits}")
+    } else {
+        digits
+    }
+}

@@ -1,0 +1,57 @@
+//! The measured gas table of docs/evm.md, pinned: gas on the real bytecode
+//! is a deterministic function of the contracts and the transactions, so
+//! any change to either shows here (and the docs' table must follow; the
+//! bench `cargo bench -p mesh-evm --bench gas` prints it).
+
+use mesh_evm::measure::{derived, measure, table};
+use mesh_evm::InterestRates;
+
+#[test]
+fn the_measured_gas_table() {
+    let table = table().expect("every measured transaction succeeds");
+    // docs/evm.md shows the same table, verbatim.
+    let docs = include_str!("../../../docs/evm.md");
+    assert!(
+        docs.contains(&table),
+        "docs/evm.md's table is stale: paste `cargo bench -p mesh-evm --bench gas`'s output"
+    );
+    insta::assert_snapshot!(table);
+}
+
+#[test]
+fn measured_figures_keep_their_relations() {
+    let rows = measure(InterestRates::Zero).expect("measures");
+    let gas = |key: &str| {
+        rows.iter()
+            .find(|m| m.key == key)
+            .map(|m| m.gas)
+            .expect(key)
+    };
+    // Every transaction pays at least the 21,000 base.
+    assert!(rows.iter().all(|m| m.gas > 21_000));
+    // The pair's oracle update is what the first swap in a block adds.
+    let derived = derived(&rows).expect("derived");
+    let figure = |what: &str| {
+        derived
+            .iter()
+            .find(|d| d.what.starts_with(what))
+            .map(|d| d.gas)
+            .expect(what)
+    };
+    assert_eq!(figure("pair: the first-in-block oracle update"), 10_416);
+    // Each further asset of a flash loan costs about as much as a whole
+    // simple one's transfers and premium accounting, far above zero.
+    assert!(figure("flashLoan: the second asset") > 50_000);
+    assert!(figure("flashLoan: the third asset") > 50_000);
+    // First actions write storage that later ones only update.
+    assert!(gas("supply_first") > gas("supply"));
+    assert!(gas("borrow_first") > gas("borrow"));
+    // The executor's own cost is small beside what it saves.
+    assert!(figure("executor: per transaction") < 5_000);
+    // Interest-bearing reserves cost at least as much as zero-rate ones.
+    let published = measure(InterestRates::Published).expect("measures");
+    for (z, p) in rows.iter().zip(&published) {
+        assert_eq!(z.key, p.key);
+        assert!(p.gas >= z.gas, "{}", z.key);
+    }
+}
