@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod lines;
 
 use std::fmt;
 
@@ -20,13 +21,15 @@ lalrpop_mod!(
     grammar
 );
 
-/// A parsed file: the tree, the comments beside it (for the formatter), and
-/// every lexical and syntax error, sorted by position.
+/// A parsed file: the tree, the comments beside it (for the formatter),
+/// every lexical and syntax error, sorted by position, and where each line
+/// starts (see [`lines`]), so that a later phase never counts lines again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     pub file: File,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
+    pub line_starts: Vec<usize>,
 }
 
 /// A lexical or syntax error. Its span always lies inside the file, on
@@ -192,6 +195,7 @@ pub fn parse(source: &str) -> Parsed {
         },
         comments: lexed.comments,
         errors,
+        line_starts: lines::line_starts(source),
     }
 }
 
