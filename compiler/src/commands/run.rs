@@ -5,7 +5,7 @@ use super::check::LevelArgs;
 use super::{read_source, report_usage_error, stderr_color, Status};
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, CheckedBundle};
-use meshc::diagnostic::{counted, render_human};
+use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::driver::{analyse, Analysis};
 use meshc::ir::Program;
 use meshc::lower::{self, Input};
@@ -64,9 +64,9 @@ pub fn front_end(
     })?;
     let level = level.level();
     let analysis = analyse(&source, registry, &CheckOptions { level });
-    let color = stderr_color();
+    let renderer = HumanRenderer::new(&name, &source, stderr_color());
     for diagnostic in &analysis.diagnostics {
-        eprint!("{}", render_human(&name, &source, diagnostic, color));
+        eprint!("{}", renderer.render(diagnostic));
     }
     if analysis.has_errors() {
         let errors = counted(analysis.error_count() as u64, "error");
