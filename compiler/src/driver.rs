@@ -29,40 +29,53 @@ impl Analysis {
 
 /// Parses and checks `source` against `registry`.
 ///
-/// A bundle that has a syntax error is not checked: the checker would only
-/// guess at what was meant and report knock-on errors. Every other bundle of
-/// the file is, so one run still reports every independent problem.
+/// A bundle or token declaration that has a syntax error is not checked:
+/// the checker would only guess at what was meant (the parser reads a word
+/// it could not lex as what it most likely is) and report knock-on errors.
+/// Every other item of the file is, so one run still reports every
+/// independent problem.
 pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
     let (parsed, mut diagnostics) = crate::syntax::parse(source);
     let checked = check::check(&parsed.file, registry, options);
 
+    // Items are in source order, and so are the syntax errors: each look-up
+    // is a binary search.
     let broken: Vec<Span> = parsed
         .file
         .items
         .iter()
         .filter_map(|item| match item {
             Item::Bundle(bundle) => Some(bundle.span),
-            Item::Token(_) | Item::Error(_) => None,
+            Item::Token(token) => Some(token.span),
+            Item::Error(_) => None,
         })
-        .filter(|bundle| {
-            parsed.errors.iter().any(|e| {
-                // A file that ends inside a bundle is parsed as if it were
-                // closed there; its end-of-file error sits at its very end.
-                let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
-                    && e.span.start == bundle.end;
-                bundle.start <= e.span.start && (e.span.start < bundle.end || at_end)
-            })
+        .filter(|item| {
+            let first = parsed.errors.partition_point(|e| e.span.start < item.start);
+            parsed.errors[first..]
+                .iter()
+                .take_while(|e| e.span.start <= item.end)
+                .any(|e| {
+                    // A file that ends inside a bundle is parsed as if it
+                    // were closed there; its end-of-file error sits at its
+                    // very end.
+                    let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
+                        && e.span.start == item.end;
+                    e.span.start < item.end || at_end
+                })
         })
         .collect();
+    let in_broken = |offset: usize| {
+        let after = broken.partition_point(|b| b.start <= offset);
+        after
+            .checked_sub(1)
+            .and_then(|i| broken.get(i))
+            .is_some_and(|b| offset < b.end)
+    };
     diagnostics.extend(
         checked
             .diagnostics
             .iter()
-            .filter(|d| {
-                !broken
-                    .iter()
-                    .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
-            })
+            .filter(|d| !in_broken(d.primary.span.start))
             .cloned(),
     );
     let mut analysis = Analysis {
