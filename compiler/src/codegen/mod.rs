@@ -15,12 +15,12 @@ use crate::interp::reasons;
 use crate::ir::{self, Constraint, Op, Program, Sender, Spender, Term, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, Signature, StackSlotData, StackSlotKind,
+    types, AbiParam, Block, InstBuilder, MemFlags, Signature, StackSlotData, StackSlotKind,
 };
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use mesh_runtime::Invariant;
 use std::collections::BTreeMap;
@@ -156,6 +156,16 @@ impl Translator {
     }
 
     /// Defines `program`'s body as the function `name` with `linkage`.
+    ///
+    /// The body's work is a list of steps (see [`Step`]), split into
+    /// functions of at most [`STEPS_PER_FUNCTION`] steps, which functions of
+    /// at most as many calls call in turn, as a tree; the body allocates
+    /// the wires and the name table and calls its root. Cranelift's work on
+    /// one function grows faster than its size (every call's status check
+    /// adds a block, and dominance, register allocation and the verifier
+    /// walk the chain of blocks), so one function per bundle made compiling
+    /// a long bundle quadratic; bounded functions keep it linear. Wires live
+    /// in memory, which every function of the tree reaches.
     pub fn define_body(
         &mut self,
         module: &mut dyn Module,
@@ -163,20 +173,144 @@ impl Translator {
         name: &str,
         linkage: Linkage,
     ) -> Result<FuncId, CodegenError> {
-        let sig = Self::body_signature(module);
-        let id = module.declare_function(name, linkage, &sig).map_err(err)?;
         let names = names_of(program);
-        let mut texts = names.clone();
-        texts.extend([reasons::ADD, reasons::SUB].iter().map(|s| s.to_string()));
+        let mut steps: Vec<Step<'_>> = Vec::new();
+        steps.extend(names.iter().enumerate().map(|(i, n)| Step::Name(i, n)));
+        steps.extend(
+            program
+                .constraints
+                .items
+                .iter()
+                .map(|(c, loc)| Step::Constraint(c, (*loc).into())),
+        );
+        flatten(&program.body, &mut steps);
+        let table: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut texts: Vec<&str> = names.iter().map(String::as_str).collect();
+        texts.extend([reasons::ADD, reasons::SUB]);
         let mut data = BTreeMap::new();
         for t in texts {
-            let id = self.string(module, &t)?;
-            data.insert(t, id);
+            let id = self.string(module, t)?;
+            data.insert(t.to_string(), id);
+        }
+        let cx = Shared {
+            program,
+            names: &table,
+            data: &data,
+        };
+        self.last_clif = None;
+
+        let mut level: Vec<FuncId> = Vec::new();
+        for chunk in steps.chunks(STEPS_PER_FUNCTION) {
+            level.push(self.define_part(module, &cx, chunk)?);
+        }
+        while level.len() > 1 {
+            let mut callers = Vec::new();
+            for callees in level.chunks(STEPS_PER_FUNCTION) {
+                callers.push(self.define_caller(module, callees)?);
+            }
+            level = callers;
         }
 
+        let sig = Self::body_signature(module);
+        let id = module.declare_function(name, linkage, &sig).map_err(err)?;
+        self.ctx.clear();
+        self.ctx.func.signature = sig;
+        let root = level
+            .first()
+            .map(|root| module.declare_func_in_func(*root, &mut self.ctx.func));
+        let ptr = module.target_config().pointer_type();
+        {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let session = b.block_params(entry)[0];
+            let name_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(names.len().max(1) * 4).map_err(err)?,
+                2,
+            ));
+            let wire_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(program.wires.len().max(1) * 16).map_err(err)?,
+                3,
+            ));
+            // Zero every wire so that no path reads an undefined amount.
+            let zero = b.ins().iconst(types::I64, 0);
+            for i in 0..program.wires.len() * 2 {
+                let offset = i32::try_from(i * 8).map_err(err)?;
+                b.ins().stack_store(zero, wire_slot, offset);
+            }
+            let status = match root {
+                Some(root) => {
+                    let wires = b.ins().stack_addr(ptr, wire_slot, 0);
+                    let names = b.ins().stack_addr(ptr, name_slot, 0);
+                    let inst = b.ins().call(root, &[session, wires, names]);
+                    b.inst_results(inst)[0]
+                }
+                None => b.ins().iconst(types::I32, 0),
+            };
+            b.ins().return_(&[status]);
+            b.finalize();
+        }
+        self.finish_function(module, id)?;
+        Ok(id)
+    }
+
+    /// The signature of every function under the body: `fn(session,
+    /// wires, names) -> u32`.
+    fn part_signature(module: &dyn Module) -> Signature {
+        let ptr = module.target_config().pointer_type();
+        let mut sig = module.make_signature();
+        for _ in 0..3 {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        sig.returns.push(AbiParam::new(types::I32));
+        sig
+    }
+
+    /// Defines the function that makes `steps`.
+    fn define_part(
+        &mut self,
+        module: &mut dyn Module,
+        cx: &Shared<'_>,
+        steps: &[Step<'_>],
+    ) -> Result<FuncId, CodegenError> {
+        let sig = Self::part_signature(module);
+        let id = module.declare_anonymous_function(&sig).map_err(err)?;
         self.ctx.clear();
         self.ctx.func.signature = sig;
         let ptr = module.target_config().pointer_type();
+        let mut funcs = BTreeMap::new();
+        for (name, import) in &self.imports {
+            funcs.insert(
+                *name,
+                module.declare_func_in_func(*import, &mut self.ctx.func),
+            );
+        }
+        // The texts this part passes: the names it registers and the
+        // reasons of an arithmetic revert.
+        let mut globals = BTreeMap::new();
+        let texts = steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Name(_, text) => Some(*text),
+                _ => None,
+            })
+            .chain([reasons::ADD, reasons::SUB]);
+        for text in texts {
+            if let Some(data) = cx.data.get(text) {
+                globals.insert(
+                    text.to_string(),
+                    module.declare_data_in_func(*data, &mut self.ctx.func),
+                );
+            }
+        }
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
             let entry = b.create_block();
@@ -185,69 +319,39 @@ impl Translator {
             b.append_block_param(abort, types::I32);
             b.switch_to_block(entry);
             b.seal_block(entry);
-            let session = b.block_params(entry)[0];
-            let mut funcs = BTreeMap::new();
-            for (name, id) in &self.imports {
-                funcs.insert(*name, module.declare_func_in_func(*id, b.func));
-            }
-            let mut globals = BTreeMap::new();
-            for (text, id) in &data {
-                globals.insert(text.clone(), module.declare_data_in_func(*id, b.func));
-            }
-            let name_slot = b.create_sized_stack_slot(StackSlotData::new(
-                StackSlotKind::ExplicitSlot,
-                u32::try_from(names.len().max(1) * 4).map_err(err)?,
-                2,
-            ));
+            let params = b.block_params(entry).to_vec();
+            let (session, wires, names) = (params[0], params[1], params[2]);
             let out_slot =
                 b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 3));
             let path_slot = b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
-                u32::try_from(max_path(&program.body).max(1) * 4).map_err(err)?,
+                u32::try_from(steps.iter().map(Step::path_len).max().unwrap_or(0).max(1) * 4)
+                    .map_err(err)?,
                 2,
             ));
             let batch_slot = b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
-                u32::try_from(max_batch(&program.body).max(1) * 32).map_err(err)?,
+                u32::try_from(steps.iter().map(Step::batch_len).max().unwrap_or(0).max(1) * 32)
+                    .map_err(err)?,
                 3,
             ));
-            let wires = program.wires.len();
-            for i in 0..wires * 2 {
-                b.declare_var(
-                    Variable::from_u32(u32::try_from(i).map_err(err)?),
-                    types::I64,
-                );
-            }
             let mut f = Function {
                 b,
                 ptr,
                 session,
+                wires,
+                names_ptr: names,
                 abort,
                 funcs,
                 globals,
-                names: names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (n.clone(), i))
-                    .collect(),
-                name_slot,
+                names: cx.names,
                 out_slot,
                 path_slot,
                 batch_slot,
             };
-            // Zero every wire so that no path reads an undefined variable.
-            let zero = f.b.ins().iconst(types::I64, 0);
-            for i in 0..wires * 2 {
-                f.b.def_var(Variable::from_u32(i as u32), zero);
+            for step in steps {
+                f.step(cx.program, step)?;
             }
-            for (i, n) in names.iter().enumerate() {
-                let text = f.text(n);
-                let len = f.b.ins().iconst(ptr, n.len() as i64);
-                let out = f.b.ins().stack_addr(ptr, f.name_slot, (i * 4) as i32);
-                f.call("mesh_name", &[f.session, text, len, out]);
-            }
-            f.constraints(&program.constraints)?;
-            f.term(program, &program.body)?;
             let ok = f.b.ins().iconst(types::I32, 0);
             f.b.ins().return_(&[ok]);
             f.b.switch_to_block(f.abort);
@@ -256,22 +360,197 @@ impl Translator {
             f.b.ins().return_(&[status]);
             f.b.finalize();
         }
+        self.finish_function(module, id)?;
+        Ok(id)
+    }
+
+    /// Defines a function that calls `callees` in turn, stopping at the
+    /// first non-zero status, which it returns.
+    fn define_caller(
+        &mut self,
+        module: &mut dyn Module,
+        callees: &[FuncId],
+    ) -> Result<FuncId, CodegenError> {
+        let sig = Self::part_signature(module);
+        let id = module.declare_anonymous_function(&sig).map_err(err)?;
+        self.ctx.clear();
+        self.ctx.func.signature = sig;
+        let refs: Vec<_> = callees
+            .iter()
+            .map(|callee| module.declare_func_in_func(*callee, &mut self.ctx.func))
+            .collect();
+        {
+            let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            let abort = b.create_block();
+            b.append_block_param(abort, types::I32);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let params = b.block_params(entry).to_vec();
+            for callee in refs {
+                let inst = b.ins().call(callee, &params);
+                let status = b.inst_results(inst)[0];
+                let next = b.create_block();
+                b.ins().brif(status, abort, &[status.into()], next, &[]);
+                b.switch_to_block(next);
+                b.seal_block(next);
+            }
+            let ok = b.ins().iconst(types::I32, 0);
+            b.ins().return_(&[ok]);
+            b.switch_to_block(abort);
+            b.seal_block(abort);
+            let status = b.block_params(abort)[0];
+            b.ins().return_(&[status]);
+            b.finalize();
+        }
+        self.finish_function(module, id)?;
+        Ok(id)
+    }
+
+    /// Defines the function built in the context as `id`, keeping its text
+    /// for `--emit clif` when asked.
+    fn finish_function(&mut self, module: &mut dyn Module, id: FuncId) -> Result<(), CodegenError> {
         if self.keep_clif {
-            self.last_clif = Some(self.ctx.func.display().to_string());
+            let text = self.ctx.func.display().to_string();
+            self.last_clif
+                .get_or_insert_with(String::new)
+                .push_str(&text);
         }
         module
             .define_function(id, &mut self.ctx)
             .map_err(|e| CodegenError(format!("{e:?}")))?;
         module.clear_context(&mut self.ctx);
-        Ok(id)
+        Ok(())
+    }
+}
+
+/// The most steps (and calls) one generated function makes.
+pub const STEPS_PER_FUNCTION: usize = 64;
+
+/// What every part of one body shares.
+struct Shared<'p> {
+    program: &'p Program,
+    /// Each name's index in the name table.
+    names: &'p BTreeMap<&'p str, usize>,
+    /// The data object of each text.
+    data: &'p BTreeMap<String, DataId>,
+}
+
+/// One thing the body does, in order: the program flattened.
+enum Step<'p> {
+    /// Registers name number `.0`, whose text is `.1`.
+    Name(usize, &'p str),
+    Constraint(&'p Constraint, ir::Loc),
+    ParallelBegin(ir::Loc),
+    ParallelNext(ir::Loc),
+    ParallelEnd(ir::Loc),
+    TxBegin {
+        chain: &'p str,
+        sender: Sender,
+        at: ir::Loc,
+    },
+    TxEnd(ir::Loc),
+    Op(&'p ir::Node),
+}
+
+impl Step<'_> {
+    /// How many token indices the step puts in the path slot.
+    fn path_len(&self) -> usize {
+        match self {
+            Step::Op(node) => match &node.op {
+                Op::Swap { path, .. } => path.len(),
+                Op::BridgeBatch { inputs, .. } => inputs.len(),
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+
+    /// How many transfers a bridge batch step carries.
+    fn batch_len(&self) -> usize {
+        match self {
+            Step::Op(node) => match &node.op {
+                Op::BridgeBatch { inputs, .. } => inputs.len(),
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
+}
+
+/// Appends the steps of `term` to `out`, in the interpreter's order and
+/// with its locations (a parallel group begins at its first box and ends at
+/// its last, a branch begins at its first box, a transaction likewise);
+/// returns the term's first and last locations. Each location is found
+/// once, as the term is walked, not by searching the term again at every
+/// level.
+fn flatten<'p>(term: &'p Term, out: &mut Vec<Step<'p>>) -> (Option<ir::Loc>, Option<ir::Loc>) {
+    match term {
+        Term::Gen(node) => {
+            out.push(Step::Op(node));
+            (Some(node.loc), Some(node.loc))
+        }
+        Term::Seq(terms) => {
+            let (mut first, mut last) = (None, None);
+            for t in terms {
+                let (f, l) = flatten(t, out);
+                first = first.or(f);
+                last = l.or(last);
+            }
+            (first, last)
+        }
+        Term::Tensor(branches) => {
+            let begin = out.len();
+            out.push(Step::ParallelBegin(ir::Loc::default()));
+            let (mut first, mut last) = (None, None);
+            for (i, branch) in branches.iter().enumerate() {
+                let next = out.len();
+                if i > 0 {
+                    out.push(Step::ParallelNext(ir::Loc::default()));
+                }
+                let (f, l) = flatten(branch, out);
+                if i > 0 {
+                    out[next] = Step::ParallelNext(f.unwrap_or_default());
+                }
+                first = first.or(f);
+                last = l.or(last);
+            }
+            out[begin] = Step::ParallelBegin(first.unwrap_or_default());
+            out.push(Step::ParallelEnd(last.unwrap_or_default()));
+            (first, last)
+        }
+        Term::Tx {
+            chain,
+            sender,
+            body,
+        } => {
+            let begin = out.len();
+            out.push(Step::TxEnd(ir::Loc::default()));
+            let (mut first, mut last) = (None, None);
+            for t in body {
+                let (f, l) = flatten(t, out);
+                first = first.or(f);
+                last = l.or(last);
+            }
+            out[begin] = Step::TxBegin {
+                chain,
+                sender: *sender,
+                at: first.unwrap_or_default(),
+            };
+            out.push(Step::TxEnd(last.unwrap_or_default()));
+            (first, last)
+        }
     }
 }
 
 /// Every name the program passes to the runtime, in first-use order.
 fn names_of(program: &Program) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut add = |n: &str| {
-        if !names.iter().any(|x| x == n) {
+        if !seen.contains(n) {
+            seen.insert(n.to_string());
             names.push(n.to_string());
         }
     };
@@ -366,42 +645,19 @@ fn names_of(program: &Program) -> Vec<String> {
     names
 }
 
-fn max_path(term: &Term) -> usize {
-    match term {
-        Term::Gen(node) => match &node.op {
-            Op::Swap { path, .. } => path.len(),
-            Op::BridgeBatch { inputs, .. } => inputs.len(),
-            _ => 0,
-        },
-        Term::Seq(ts) | Term::Tensor(ts) | Term::Tx { body: ts, .. } => {
-            ts.iter().map(max_path).max().unwrap_or(0)
-        }
-    }
-}
-
-/// The most transfers a bridge batch of `term` carries.
-fn max_batch(term: &Term) -> usize {
-    match term {
-        Term::Gen(node) => match &node.op {
-            Op::BridgeBatch { inputs, .. } => inputs.len(),
-            _ => 0,
-        },
-        Term::Seq(ts) | Term::Tensor(ts) | Term::Tx { body: ts, .. } => {
-            ts.iter().map(max_batch).max().unwrap_or(0)
-        }
-    }
-}
-
-/// The translator of one function.
+/// The translator of one function under the body.
 struct Function<'a> {
     b: FunctionBuilder<'a>,
     ptr: types::Type,
-    session: cranelift_codegen::ir::Value,
+    session: Val,
+    /// The wires: two 64-bit halves each, in the body's stack frame.
+    wires: Val,
+    /// The name table: each name's 32-bit index as the runtime gave it.
+    names_ptr: Val,
     abort: Block,
     funcs: BTreeMap<&'static str, cranelift_codegen::ir::FuncRef>,
     globals: BTreeMap<String, cranelift_codegen::ir::GlobalValue>,
-    names: BTreeMap<String, usize>,
-    name_slot: cranelift_codegen::ir::StackSlot,
+    names: &'a BTreeMap<&'a str, usize>,
     out_slot: cranelift_codegen::ir::StackSlot,
     path_slot: cranelift_codegen::ir::StackSlot,
     /// A bridge batch's amounts (16 bytes each), then what arrives of each.
@@ -435,9 +691,12 @@ impl Function<'_> {
 
     fn name(&mut self, name: &str) -> Val {
         let index = self.names.get(name).copied().unwrap_or(0);
-        self.b
-            .ins()
-            .stack_load(types::I32, self.name_slot, (index * 4) as i32)
+        self.b.ins().load(
+            types::I32,
+            MemFlags::trusted(),
+            self.names_ptr,
+            (index * 4) as i32,
+        )
     }
 
     fn loc(&mut self, loc: ir::Loc) -> Val {
@@ -452,15 +711,29 @@ impl Function<'_> {
         self.b.ins().iconst(types::I32, i64::from(v))
     }
 
+    /// Where a wire's low half is, from the wires' base.
+    fn wire_offset(wire: Wire) -> i32 {
+        i32::try_from(u64::from(wire.0) * 16).unwrap_or(i32::MAX)
+    }
+
     fn get(&mut self, wire: Wire) -> (Val, Val) {
-        let lo = self.b.use_var(Variable::from_u32(wire.0 * 2));
-        let hi = self.b.use_var(Variable::from_u32(wire.0 * 2 + 1));
+        let at = Self::wire_offset(wire);
+        let flags = MemFlags::trusted();
+        let lo = self.b.ins().load(types::I64, flags, self.wires, at);
+        let hi = self
+            .b
+            .ins()
+            .load(types::I64, flags, self.wires, at.saturating_add(8));
         (lo, hi)
     }
 
     fn set(&mut self, wire: Wire, (lo, hi): (Val, Val)) {
-        self.b.def_var(Variable::from_u32(wire.0 * 2), lo);
-        self.b.def_var(Variable::from_u32(wire.0 * 2 + 1), hi);
+        let at = Self::wire_offset(wire);
+        let flags = MemFlags::trusted();
+        self.b.ins().store(flags, lo, self.wires, at);
+        self.b
+            .ins()
+            .store(flags, hi, self.wires, at.saturating_add(8));
     }
 
     fn out_ptr(&mut self) -> Val {
@@ -573,75 +846,71 @@ impl Function<'_> {
         }
     }
 
-    fn constraints(&mut self, constraints: &ir::Constraints) -> Result<(), CodegenError> {
-        for (c, loc) in &constraints.items {
-            let at = self.loc((*loc).into());
-            match c {
-                Constraint::Deadline(blocks) => {
-                    let v = self.i64c(*blocks);
-                    self.call("mesh_constraint_deadline", &[self.session, v, at]);
-                }
-                Constraint::MaxGas(gas) => {
-                    let v = self.i64c(*gas);
-                    self.call("mesh_constraint_max_gas", &[self.session, v, at]);
-                }
-                Constraint::MinBalance {
-                    chain,
-                    token,
-                    amount,
-                } => {
-                    let (c, t) = (self.name(chain), self.name(token));
-                    let (lo, hi) = self.konst(*amount);
-                    self.call(
-                        "mesh_constraint_min_balance",
-                        &[self.session, c, t, lo, hi, at],
-                    );
-                }
-                Constraint::Invariant(Invariant::ConstantProduct) => {
-                    let n = self.name("constant_product");
-                    self.call("mesh_constraint_invariant", &[self.session, n, at]);
-                }
+    fn step(&mut self, program: &Program, step: &Step<'_>) -> Result<(), CodegenError> {
+        match step {
+            Step::Name(i, text) => {
+                let t = self.text(text);
+                let len = self.b.ins().iconst(self.ptr, text.len() as i64);
+                let out = self.b.ins().iadd_imm(self.names_ptr, (i * 4) as i64);
+                self.call("mesh_name", &[self.session, t, len, out]);
             }
-        }
-        Ok(())
-    }
-
-    fn term(&mut self, program: &Program, term: &Term) -> Result<(), CodegenError> {
-        match term {
-            Term::Gen(node) => self.op(program, &node.op, node.loc),
-            Term::Seq(terms) => terms.iter().try_for_each(|t| self.term(program, t)),
-            Term::Tensor(branches) => {
-                let at = self.loc(ir::first_loc(branches));
+            Step::Constraint(c, loc) => self.constraint(c, *loc),
+            Step::ParallelBegin(loc) => {
+                let at = self.loc(*loc);
                 self.call("mesh_parallel_begin", &[self.session, at]);
-                for (i, branch) in branches.iter().enumerate() {
-                    if i > 0 {
-                        let at = self.loc(branch.first_loc().unwrap_or_default());
-                        self.call("mesh_parallel_next", &[self.session, at]);
-                    }
-                    self.term(program, branch)?;
-                }
-                let at = self.loc(ir::last_loc(branches));
-                self.call("mesh_parallel_end", &[self.session, at]);
-                Ok(())
             }
-            Term::Tx {
-                chain,
-                sender,
-                body,
-            } => {
+            Step::ParallelNext(loc) => {
+                let at = self.loc(*loc);
+                self.call("mesh_parallel_next", &[self.session, at]);
+            }
+            Step::ParallelEnd(loc) => {
+                let at = self.loc(*loc);
+                self.call("mesh_parallel_end", &[self.session, at]);
+            }
+            Step::TxBegin { chain, sender, at } => {
                 let c = self.name(chain);
                 let s = self.i32c(match sender {
                     Sender::Wallet => 0,
                     Sender::Executor => 1,
                 });
-                let at = self.loc(ir::first_loc(body));
+                let at = self.loc(*at);
                 self.call("mesh_tx_begin", &[self.session, c, s, at]);
-                for t in body {
-                    self.term(program, t)?;
-                }
-                let at = self.loc(ir::last_loc(body));
+            }
+            Step::TxEnd(loc) => {
+                let at = self.loc(*loc);
                 self.call("mesh_tx_end", &[self.session, at]);
-                Ok(())
+            }
+            Step::Op(node) => self.op(program, &node.op, node.loc)?,
+        }
+        Ok(())
+    }
+
+    fn constraint(&mut self, c: &Constraint, loc: ir::Loc) {
+        let at = self.loc(loc);
+        match c {
+            Constraint::Deadline(blocks) => {
+                let v = self.i64c(*blocks);
+                self.call("mesh_constraint_deadline", &[self.session, v, at]);
+            }
+            Constraint::MaxGas(gas) => {
+                let v = self.i64c(*gas);
+                self.call("mesh_constraint_max_gas", &[self.session, v, at]);
+            }
+            Constraint::MinBalance {
+                chain,
+                token,
+                amount,
+            } => {
+                let (c, t) = (self.name(chain), self.name(token));
+                let (lo, hi) = self.konst(*amount);
+                self.call(
+                    "mesh_constraint_min_balance",
+                    &[self.session, c, t, lo, hi, at],
+                );
+            }
+            Constraint::Invariant(Invariant::ConstantProduct) => {
+                let n = self.name("constant_product");
+                self.call("mesh_constraint_invariant", &[self.session, n, at]);
             }
         }
     }
