@@ -20,9 +20,6 @@ pub struct LineIndex<'a> {
     source: &'a str,
     /// Byte offset of the start of every line.
     line_starts: Cow<'a, [usize]>,
-    /// Whether the text (after a byte-order mark) is all ASCII, where a
-    /// column is a difference of offsets.
-    ascii: bool,
 }
 
 impl<'a> LineIndex<'a> {
@@ -30,7 +27,6 @@ impl<'a> LineIndex<'a> {
         LineIndex {
             source,
             line_starts: Cow::Owned(mesh_grammar::lines::line_starts(source)),
-            ascii: text_of(source).is_ascii(),
         }
     }
 
@@ -43,7 +39,6 @@ impl<'a> LineIndex<'a> {
         LineIndex {
             source,
             line_starts: Cow::Borrowed(line_starts),
-            ascii: text_of(source).is_ascii(),
         }
     }
 
@@ -85,13 +80,10 @@ impl<'a> LineIndex<'a> {
         if line == 0 {
             start = (self.source.len() - text_of(self.source).len()).min(offset);
         }
-        let column = if self.ascii {
-            offset - start
-        } else {
-            self.source
-                .get(start..offset)
-                .map_or(0, |s| s.chars().count())
-        };
+        let column = self
+            .source
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         Position {
             line: line + 1,
             column: column + 1,

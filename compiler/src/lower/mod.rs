@@ -70,6 +70,10 @@ pub struct Input<'a> {
     pub ast: Option<&'a ast::Bundle>,
     /// The registry the bundle was checked against.
     pub registry: &'a Registry,
+    /// Where each line of the source starts, as the parse found it: one
+    /// file's bundles are lowered one by one, and counting lines again for
+    /// each would make lowering them all quadratic in the file.
+    pub line_starts: &'a [usize],
 }
 
 impl<'a> Input<'a> {
@@ -85,6 +89,7 @@ impl<'a> Input<'a> {
             source,
             ast: find_ast(&analysis.parsed.file, bundle),
             registry: &analysis.checked.registry,
+            line_starts: &analysis.parsed.line_starts,
         }
     }
 }
@@ -176,7 +181,7 @@ pub fn lower_o0(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lo
     let Some(home) = bundle.home.clone() else {
         return bug(format!("bundle `{}` has no home chain", bundle.name));
     };
-    let index = LineIndex::new(input.source);
+    let index = LineIndex::from_line_starts(input.source, input.line_starts);
     let mut repays = BTreeMap::new();
     count_repays(&bundle.body, &mut repays);
     let mut lowerer = Lowerer {
@@ -702,6 +707,16 @@ impl Lowerer<'_> {
 
 /// The syntax tree of a checked bundle, found by its span.
 pub fn find_ast<'a>(file: &'a ast::File, bundle: &CheckedBundle) -> Option<&'a ast::Bundle> {
+    // Items are in source order: the bundle at the checked bundle's span is
+    // a binary search away (one file's bundles are looked up one by one).
+    let at = file
+        .items
+        .partition_point(|item| item.span().start < bundle.span.start);
+    if let Some(ast::Item::Bundle(b)) = file.items.get(at) {
+        if b.span == bundle.span {
+            return Some(b);
+        }
+    }
     file.items.iter().find_map(|item| match item {
         ast::Item::Bundle(b) if b.span == bundle.span || b.name.name == bundle.name => Some(b),
         _ => None,
