@@ -70,7 +70,7 @@ pub fn diagnose(source: &str, error: &SyntaxError) -> Diagnostic {
         SyntaxErrorKind::NestedTooDeep { limit } => Diagnostic::error(
             Code::NestedTooDeep,
             format!("blocks nested more than {limit} deep"),
-            Label::new(span, format!("this block is {} blocks deep", limit + 1)),
+            Label::new(span, format!("this block is nested {} deep", limit + 1)),
         )
         .with_hint(
             "nothing needs this depth: an `on` block inside another can follow it instead, and nested `parallel` branches can be joined into one `parallel`",

@@ -226,7 +226,8 @@ fn leading_indentation(source: &str, offset: usize) -> Option<usize> {
 
 /// Reads every block nested deeper than [`MAX_NESTING`] as empty: its `{`
 /// and `}` stay, what is between them is left out, and the first such `{`
-/// of each run is reported as [`SyntaxErrorKind::NestedTooDeep`].
+/// in each block at the bound is reported as
+/// [`SyntaxErrorKind::NestedTooDeep`].
 pub(crate) fn bound_nesting(tokens: &mut Vec<Lexeme>, errors: &mut Vec<SyntaxError>) {
     let mut depth = 0usize;
     let mut deepest = 0usize;
@@ -246,15 +247,26 @@ pub(crate) fn bound_nesting(tokens: &mut Vec<Lexeme>, errors: &mut Vec<SyntaxErr
     let mut out = Vec::with_capacity(tokens.len());
     let mut depth = 0usize;
     let mut skipping = false;
+    // The block at the bound that holds the current too-deep ones: sibling
+    // too-deep blocks (the branches of one `parallel`) are one mistake,
+    // reported once.
+    let mut parent = None;
+    let mut reported_in = None;
     for token in tokens.iter() {
         match token.kind {
             TokenKind::LBrace => {
                 depth += 1;
+                if depth == MAX_NESTING {
+                    parent = Some(token.span.start);
+                }
                 if depth == MAX_NESTING + 1 {
-                    errors.push(SyntaxError {
-                        kind: SyntaxErrorKind::NestedTooDeep { limit: MAX_NESTING },
-                        span: token.span,
-                    });
+                    if reported_in != parent {
+                        errors.push(SyntaxError {
+                            kind: SyntaxErrorKind::NestedTooDeep { limit: MAX_NESTING },
+                            span: token.span,
+                        });
+                        reported_in = parent;
+                    }
                     out.push(*token);
                     skipping = true;
                     continue;

@@ -487,3 +487,16 @@ fn blocks_nested_too_deep_are_one_error_and_an_empty_block() {
         assert!(matches!(&parsed.file.items[1], Item::Bundle(b) if b.name.name == "next"));
     }
 }
+
+/// Both branches of a `parallel` at the bound are too deep: one mistake,
+/// one error.
+#[test]
+fn sibling_blocks_nested_too_deep_are_one_error() {
+    let levels = MAX_NESTING + 5;
+    let mut source = String::from("bundle deep on polygon {\n");
+    source.push_str(&"parallel {\n".repeat(levels));
+    source.push_str("input 1 WETH\n");
+    source.push_str(&"} and { input 1 DAI }\n".repeat(levels));
+    source.push_str("}\n");
+    assert_eq!(errors(&source), [r#"deep "{""#]);
+}
