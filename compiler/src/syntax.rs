@@ -573,7 +573,23 @@ fn unexpected_token(
         hint = Some("statements go inside a bundle: `bundle NAME on CHAIN { ... }`".into());
     }
 
+    // A name where only keywords would do, close to one of them: a
+    // misspelt keyword (`deadlin`, `frm`, `borow`).
+    let mut fix = None;
+    if found_kind == TokenKind::Ident {
+        let keywords = expected.iter().filter_map(|k| k.text()).filter(|t| {
+            t.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        });
+        if let Some(keyword) = crate::check::names::suggest(found, keywords) {
+            hint = Some(format!("did you mean `{keyword}`?"));
+            fix = Some(keyword);
+        }
+    }
+
     let mut diagnostic = Diagnostic::error(Code::UnexpectedToken, message, Label::new(span, label));
+    if let Some(keyword) = fix {
+        diagnostic = diagnostic.with_fix(span, keyword);
+    }
     if let Some(brace) = context.open_brace {
         diagnostic = diagnostic.with_label(Label::new(brace, "this `{` is never closed"));
         hint = Some(format!(
