@@ -24,14 +24,14 @@ lalrpop_mod!(
 );
 
 /// A parsed file: the tree, the comments beside it (for the formatter),
-/// every lexical and syntax error, sorted by position, and where each line
-/// starts (see [`lines`]), so that a later phase never counts lines again.
+/// every lexical and syntax error, sorted by position, and its lines (see
+/// [`lines`]), so that a later phase never counts lines again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     pub file: File,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
-    pub line_starts: Vec<usize>,
+    pub lines: lines::LineTable,
 }
 
 /// A lexical or syntax error. Its span always lies inside the file, on
@@ -224,7 +224,7 @@ pub fn parse(source: &str) -> Parsed {
         },
         comments: lexed.comments,
         errors,
-        line_starts: lines::line_starts(source),
+        lines: lines::LineTable::new(source),
     }
 }
 

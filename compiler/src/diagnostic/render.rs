@@ -2,6 +2,7 @@
 //! terminal rendering is in `human`).
 
 use super::Diagnostic;
+use mesh_grammar::lines::LineTable;
 use mesh_grammar::Span;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -14,42 +15,43 @@ pub struct Position {
 }
 
 /// Maps byte offsets to lines and columns. Lines end at `\n`, `\r\n` or a
-/// lone `\r` (see [`mesh_grammar::lines`]).
+/// lone `\r` (see [`mesh_grammar::lines`]); a column is counted in time
+/// bounded by the table's marks, however long its line.
 #[derive(Clone, Debug)]
 pub struct LineIndex<'a> {
     source: &'a str,
-    /// Byte offset of the start of every line.
-    line_starts: Cow<'a, [usize]>,
+    table: Cow<'a, LineTable>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> LineIndex<'a> {
         LineIndex {
             source,
-            line_starts: Cow::Owned(mesh_grammar::lines::line_starts(source)),
+            table: Cow::Owned(LineTable::new(source)),
         }
     }
 
-    /// The index of `source` from the line starts its parse already found
-    /// ([`mesh_grammar::Parsed::line_starts`]): nothing is counted again.
-    pub fn from_line_starts(source: &'a str, line_starts: &'a [usize]) -> LineIndex<'a> {
-        if line_starts.first() != Some(&0) {
-            return LineIndex::new(source);
-        }
+    /// The index of `source` from the table its parse already made
+    /// ([`mesh_grammar::Parsed::lines`]): nothing is counted again.
+    pub fn from_table(source: &'a str, table: &'a LineTable) -> LineIndex<'a> {
         LineIndex {
             source,
-            line_starts: Cow::Borrowed(line_starts),
+            table: Cow::Borrowed(table),
         }
+    }
+
+    fn starts(&self) -> &[usize] {
+        self.table.starts()
     }
 
     /// The 0-based line holding `offset` and the byte offset where it starts.
     fn line_of(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match self.starts().binary_search(&offset) {
             Ok(line) => line,
             Err(next) => next.saturating_sub(1),
         };
-        (line, self.line_starts.get(line).copied().unwrap_or(0))
+        (line, self.starts().get(line).copied().unwrap_or(0))
     }
 
     /// The 0-based line holding `offset`.
@@ -59,7 +61,7 @@ impl<'a> LineIndex<'a> {
 
     /// The length in bytes of 0-based `line`, without its line end.
     pub fn line_len(&self, line: usize) -> usize {
-        let start = self.line_starts.get(line).copied().unwrap_or(0);
+        let start = self.starts().get(line).copied().unwrap_or(0);
         self.line_end(line).saturating_sub(start)
     }
 
@@ -80,10 +82,7 @@ impl<'a> LineIndex<'a> {
         if line == 0 {
             start = (self.source.len() - text_of(self.source).len()).min(offset);
         }
-        let column = self
-            .source
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let (column, _) = self.table.count(self.source, start, offset);
         Position {
             line: line + 1,
             column: column + 1,
@@ -95,10 +94,7 @@ impl<'a> LineIndex<'a> {
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
         let offset = self.clamp(offset);
         let (line, start) = self.line_of(offset);
-        let column: usize = self
-            .source
-            .get(start..offset)
-            .map_or(0, |s| s.chars().map(char::len_utf16).sum());
+        let (_, column) = self.table.count(self.source, start, offset);
         (
             u32::try_from(line).unwrap_or(u32::MAX),
             u32::try_from(column).unwrap_or(u32::MAX),
@@ -109,23 +105,17 @@ impl<'a> LineIndex<'a> {
     /// line's end (positions past the end of a line or file are allowed by
     /// the protocol and mean its end).
     pub fn offset_of_utf16(&self, line: u32, column: u32) -> usize {
-        let Some(&start) = self.line_starts.get(line as usize) else {
+        let Some(&start) = self.starts().get(line as usize) else {
             return self.source.len();
         };
         let end = self.line_end(line as usize);
-        let mut units = 0usize;
-        for (i, ch) in self.source[start..end].char_indices() {
-            if units >= column as usize {
-                return start + i;
-            }
-            units += ch.len_utf16();
-        }
-        end
+        self.table
+            .offset_after_units(self.source, start, end, column as usize)
     }
 
     /// Where the text of 0-based `line` ends: before its line end.
     fn line_end(&self, line: usize) -> usize {
-        let Some(&next) = self.line_starts.get(line + 1) else {
+        let Some(&next) = self.starts().get(line + 1) else {
             return self.source.len();
         };
         let bytes = self.source.as_bytes();
@@ -137,7 +127,7 @@ impl<'a> LineIndex<'a> {
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
 }
 

@@ -70,10 +70,10 @@ pub struct Input<'a> {
     pub ast: Option<&'a ast::Bundle>,
     /// The registry the bundle was checked against.
     pub registry: &'a Registry,
-    /// Where each line of the source starts, as the parse found it: one
-    /// file's bundles are lowered one by one, and counting lines again for
-    /// each would make lowering them all quadratic in the file.
-    pub line_starts: &'a [usize],
+    /// The lines of the source, as the parse found them: one file's
+    /// bundles are lowered one by one, and counting lines again for each
+    /// would make lowering them all quadratic in the file.
+    pub lines: &'a mesh_grammar::lines::LineTable,
 }
 
 impl<'a> Input<'a> {
@@ -89,7 +89,7 @@ impl<'a> Input<'a> {
             source,
             ast: find_ast(&analysis.parsed.file, bundle),
             registry: &analysis.checked.registry,
-            line_starts: &analysis.parsed.line_starts,
+            lines: &analysis.parsed.lines,
         }
     }
 }
@@ -181,7 +181,7 @@ pub fn lower_o0(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lo
     let Some(home) = bundle.home.clone() else {
         return bug(format!("bundle `{}` has no home chain", bundle.name));
     };
-    let index = LineIndex::from_line_starts(input.source, input.line_starts);
+    let index = LineIndex::from_table(input.source, input.lines);
     let mut repays = BTreeMap::new();
     count_repays(&bundle.body, &mut repays);
     let mut lowerer = Lowerer {
