@@ -525,8 +525,14 @@ fn flatten<'p>(term: &'p Term, out: &mut Vec<Step<'p>>) -> (Option<ir::Loc>, Opt
             sender,
             body,
         } => {
+            // The begin step's place; it is written once the body's first
+            // location is known.
             let begin = out.len();
-            out.push(Step::TxEnd(ir::Loc::default()));
+            out.push(Step::TxBegin {
+                chain,
+                sender: *sender,
+                at: ir::Loc::default(),
+            });
             let (mut first, mut last) = (None, None);
             for t in body {
                 let (f, l) = flatten(t, out);
