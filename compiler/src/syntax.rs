@@ -577,9 +577,10 @@ fn unexpected_token(
     // misspelt keyword (`deadlin`, `frm`, `borow`).
     let mut fix = None;
     if found_kind == TokenKind::Ident {
-        let keywords = expected.iter().filter_map(|k| k.text()).filter(|t| {
-            t.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        });
+        let keywords = expected
+            .iter()
+            .filter_map(|k| k.text())
+            .filter(|t| t.chars().next().is_some_and(|c| c.is_ascii_lowercase()));
         if let Some(keyword) = crate::check::names::suggest(found, keywords) {
             hint = Some(format!("did you mean `{keyword}`?"));
             fix = Some(keyword);

@@ -377,11 +377,27 @@ mod properties {
 #[test]
 fn a_misspelt_keyword_gets_a_suggestion() {
     for (source, word, keyword) in [
-        ("bundle b on p { } constraints { deadlin: 20 }", "deadlin", "deadline"),
-        ("bundle b on p { } constraints { max_gs: 20 }", "max_gs", "max_gas"),
-        ("bundle b on p { borow 1 WETH from aave }", "borow", "borrow"),
+        (
+            "bundle b on p { } constraints { deadlin: 20 }",
+            "deadlin",
+            "deadline",
+        ),
+        (
+            "bundle b on p { } constraints { max_gs: 20 }",
+            "max_gs",
+            "max_gas",
+        ),
+        (
+            "bundle b on p { borow 1 WETH from aave }",
+            "borow",
+            "borrow",
+        ),
         ("bundle b on p { borrow 1 WETH frm aave }", "frm", "from"),
-        ("bundle b on p { withdrw 1 WETH from aave }", "withdrw", "withdraw"),
+        (
+            "bundle b on p { withdrw 1 WETH from aave }",
+            "withdrw",
+            "withdraw",
+        ),
     ] {
         let (_, diagnostics) = meshc::syntax::parse(source);
         assert_eq!(diagnostics.len(), 1, "{source}: {diagnostics:?}");
@@ -392,10 +408,16 @@ fn a_misspelt_keyword_gets_a_suggestion() {
             Some(format!("did you mean `{keyword}`?").as_str()),
             "{source}"
         );
-        let fix = d.fix.as_deref().map(|f| (&source[f.span.start..f.span.end], f.replacement.as_str()));
+        let fix = d
+            .fix
+            .as_deref()
+            .map(|f| (&source[f.span.start..f.span.end], f.replacement.as_str()));
         assert_eq!(fix, Some((word, keyword)), "{source}");
     }
     // Nothing close: no suggestion.
     let (_, diagnostics) = meshc::syntax::parse("bundle b on p { } constraints { speed: 20 }");
-    assert!(diagnostics[0].fix.is_none() && diagnostics[0].hint.is_none(), "{diagnostics:?}");
+    assert!(
+        diagnostics[0].fix.is_none() && diagnostics[0].hint.is_none(),
+        "{diagnostics:?}"
+    );
 }
