@@ -7,12 +7,16 @@
 //! here knows about terminals or editors; the renderers do.
 
 pub mod codes;
+mod human;
 mod render;
+pub mod suggest;
 
 pub use codes::Code;
-pub use render::{render_human, render_json, LineIndex, Position};
+pub use human::{render_human, HumanRenderer};
+pub use render::{render_json, LineIndex, Position};
 
 use mesh_grammar::Span;
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -40,8 +44,55 @@ impl Label {
     pub fn new(span: Span, message: impl Into<String>) -> Label {
         Label {
             span,
-            message: message.into(),
+            message: escaped(message.into()),
         }
+    }
+}
+
+/// `text` with every control or invisible character written as an escape
+/// (`\0`, `\t`, `\u{feff}`): a message quotes the source (the character
+/// that starts no token, a word), and must neither print a NUL or an escape
+/// sequence to the terminal nor show an empty pair of backquotes.
+pub fn escape_invisible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_invisible) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_invisible(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A control character, or one that shows nothing or reorders what follows
+/// it: zero-width characters, bidirectional controls, the byte-order mark,
+/// line and paragraph separators.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+fn escaped(text: String) -> String {
+    match escape_invisible(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(escaped) => escaped,
     }
 }
 
@@ -101,7 +152,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: escaped(message.into()),
             primary,
             secondary: Vec::new(),
             hint: None,
@@ -122,7 +173,7 @@ impl Diagnostic {
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
-        self.hint = Some(hint.into().into_boxed_str());
+        self.hint = Some(escaped(hint.into()).into_boxed_str());
         self
     }
 

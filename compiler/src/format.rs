@@ -11,6 +11,7 @@
 mod printer;
 
 use crate::diagnostic::LineIndex;
+use mesh_grammar::lines::BYTE_ORDER_MARK;
 use mesh_grammar::{
     Action, ActionKind, Amount, AmountKind, Block, Bundle, Comment, Constraint, ConstraintKind,
     File, Item, Span, Stmt, StmtKind, SwapOutput, SyntaxError, TokenDecl,
@@ -71,7 +72,13 @@ pub fn format_source(source: &str) -> Result<String, FormatError> {
             message,
         });
     }
-    Ok(format_tree(source, &parsed.file, &parsed.comments))
+    let formatted = format_tree(source, &parsed.file, &parsed.comments);
+    // A byte-order mark says how the file is encoded, not how it is laid
+    // out: it stays.
+    Ok(match source.strip_prefix(BYTE_ORDER_MARK) {
+        Some(_) => format!("{BYTE_ORDER_MARK}{formatted}"),
+        None => formatted,
+    })
 }
 
 /// The span of the first node the parser could not read, if any.

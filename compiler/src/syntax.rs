@@ -62,7 +62,72 @@ pub fn diagnose(source: &str, error: &SyntaxError) -> Diagnostic {
             ),
         )
         .with_hint("split the arithmetic over several statements, binding parts with `let`"),
+        SyntaxErrorKind::UnclosedBlock {
+            found,
+            lines_up_with,
+            ..
+        } => unclosed_block(source, span, *found, *lines_up_with),
+        SyntaxErrorKind::NestedTooDeep { limit } => Diagnostic::error(
+            Code::NestedTooDeep,
+            format!("blocks nested more than {limit} deep"),
+            Label::new(span, format!("this block is nested {} deep", limit + 1)),
+        )
+        .with_hint(
+            "nothing needs this depth: an `on` block inside another can follow it instead, and nested `parallel` branches can be joined into one `parallel`",
+        ),
     }
+}
+
+/// The text of a block's header as one line: `on arbitrum {`.
+fn header_text(source: &str, span: Span) -> String {
+    let text = source.get(span.start..span.end).unwrap_or("{");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() > 60 {
+        "{".to_string()
+    } else {
+        joined
+    }
+}
+
+fn unclosed_block(
+    source: &str,
+    header: Span,
+    found: Span,
+    lines_up_with: Option<Span>,
+) -> Diagnostic {
+    let text = header_text(source, header);
+    let found_text = source.get(found.start..found.end).unwrap_or("");
+    let mut diagnostic = Diagnostic::error(
+        Code::UnclosedBlock,
+        format!("this `{text}` block is not closed"),
+        Label::new(header, "this block has no `}`"),
+    );
+    match lines_up_with {
+        Some(outer) => {
+            let outer_text = header_text(source, outer);
+            diagnostic = diagnostic
+                .with_label(Label::new(
+                    found,
+                    format!("this `}}` lines up with `{outer_text}`, so it closes that block"),
+                ))
+                .with_label(Label::new(outer, "the block it lines up with"))
+                .with_hint(format!(
+                    "add a `}}` indented like `{text}` where the block's statements end"
+                ));
+        }
+        None => {
+            diagnostic = diagnostic
+                .with_label(Label::new(
+                    found,
+                    format!("`{found_text}` cannot stand inside a block"),
+                ))
+                .with_hint(format!(
+                    "add a `}}` where the block's statements end, before this `{found_text}`"
+                ));
+        }
+    }
+    diagnostic
 }
 
 // ------------------------------------------------------------------ lexical
@@ -509,7 +574,24 @@ fn unexpected_token(
         hint = Some("statements go inside a bundle: `bundle NAME on CHAIN { ... }`".into());
     }
 
+    // A name where only keywords would do, close to one of them: a
+    // misspelt keyword (`deadlin`, `frm`, `borow`).
+    let mut fix = None;
+    if found_kind == TokenKind::Ident {
+        let keywords = expected
+            .iter()
+            .filter_map(|k| k.text())
+            .filter(|t| t.chars().next().is_some_and(|c| c.is_ascii_lowercase()));
+        if let Some(keyword) = crate::diagnostic::suggest::suggest(found, keywords) {
+            hint = Some(format!("did you mean `{keyword}`?"));
+            fix = Some(keyword);
+        }
+    }
+
     let mut diagnostic = Diagnostic::error(Code::UnexpectedToken, message, Label::new(span, label));
+    if let Some(keyword) = fix {
+        diagnostic = diagnostic.with_fix(span, keyword, Applicability::MachineApplicable);
+    }
     if let Some(brace) = context.open_brace {
         diagnostic = diagnostic.with_label(Label::new(brace, "this `{` is never closed"));
         hint = Some(format!(

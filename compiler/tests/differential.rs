@@ -184,3 +184,75 @@ fn interpreter_jit_and_executable_agree_byte_for_byte() {
         "{runs} runs, {committed} committed"
     );
 }
+
+/// The body of a long bundle is split over many generated functions (see
+/// `codegen::STEPS_PER_FUNCTION`), called as a tree: the three ways still
+/// agree, on a bundle that commits and on one that reverts in its last
+/// part, and so do deeply nested `parallel` groups.
+#[test]
+fn long_and_deep_bundles_run_alike_three_ways() {
+    // Every phase walks blocks recursively: a debug build needs more than a
+    // test thread's stack for the deepest nesting allowed (`meshc` runs its
+    // work on a thread with a large stack too).
+    let worker = std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(long_and_deep)
+        .map(std::thread::JoinHandle::join);
+    assert!(matches!(worker, Ok(Ok(()))), "{worker:?}");
+}
+
+fn long_and_deep() {
+    let steps = meshc::codegen::STEPS_PER_FUNCTION * meshc::codegen::STEPS_PER_FUNCTION + 10;
+    let long = |last: &str| {
+        let mut source = String::from("bundle long on polygon {\n    input 1 WETH\n");
+        for _ in 0..steps {
+            source.push_str("    require all WETH >= 1 WETH\n");
+        }
+        source.push_str(&format!("    require all WETH >= {last} WETH\n"));
+        source.push_str("    deposit all WETH into aave\n}\n");
+        source
+    };
+    let depth = mesh_grammar::MAX_NESTING - 2;
+    let mut deep = String::from("bundle deep on polygon {\n    input 2 WETH\n");
+    deep.push_str(&"    parallel {\n".repeat(depth));
+    deep.push_str("    deposit 1 WETH into aave\n");
+    deep.push_str(&"    } and { }\n".repeat(depth));
+    deep.push_str("}\n");
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let world = World::builtin();
+    let mut outcomes = Vec::new();
+    for (name, source) in [
+        ("commits", long("1")),
+        ("reverts", long("2")),
+        ("deep", deep),
+    ] {
+        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        assert!(
+            !analysis.has_errors(),
+            "{name}: {:?}",
+            analysis.diagnostics.first()
+        );
+        let bundle = &analysis.checked.bundles[0];
+        for level in [OptLevel::O0, OptLevel::O] {
+            let what = format!("{name} at {}", level.flag());
+            let program = analysis
+                .lower(bundle, level)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            // One executable is enough to cover the object file's functions.
+            let build = (name == "reverts" && level == OptLevel::O0).then(|| Build {
+                dir: dir.path(),
+                name: format!("{name}{}", level.flag()),
+                tokens: &[],
+                default: &world,
+            });
+            outcomes.push((what.clone(), agree(&program, &world, build, &what)));
+        }
+    }
+    let committed: Vec<bool> = outcomes.iter().map(|(_, c)| *c).collect();
+    assert_eq!(
+        committed,
+        [true, true, false, false, true, true],
+        "{outcomes:?}"
+    );
+}

@@ -218,6 +218,27 @@ fn windows_line_endings_become_unix_ones() {
 }
 
 #[test]
+fn carriage_return_line_endings_end_lines_and_comments() {
+    let source =
+        "// note\rbundle x on polygon {\r\r    input 1 WETH // why\r\r\r    input 2 WETH\r}\r";
+    assert_eq!(
+        format(source),
+        "// note\nbundle x on polygon {\n    input 1 WETH // why\n\n    input 2 WETH\n}\n"
+    );
+    assert_laws(source);
+}
+
+#[test]
+fn a_byte_order_mark_is_kept_and_the_rest_formatted() {
+    let source = "\u{FEFF}bundle   x on polygon{input 1 WETH}";
+    assert_eq!(
+        format(source),
+        "\u{FEFF}bundle x on polygon {\n    input 1 WETH\n}\n"
+    );
+    assert_laws(source);
+}
+
+#[test]
 fn numbers_names_and_addresses_stay_as_written() {
     let source = "token  T1 decimals 0_6 at 0xAbCdEf0123456789aBcDeF0123456789AbCdEf01\n\
                   bundle b on base { input 1_0.2_5 T1 require 0.500 T1*1_0 != (((1 T1))) }";
@@ -497,6 +518,8 @@ fn separator() -> impl Strategy<Value = String> {
         2 => Just("\n".to_string()),
         1 => Just("\n\n\n  ".to_string()),
         1 => Just("\t \r\n".to_string()),
+        1 => Just("\r\r  ".to_string()),
+        1 => (0..1000u32).prop_map(|n| format!(" // c{n}\r")),
         1 => (0..1000u32).prop_map(|n| format!(" /* c{n} */ ")),
         1 => (0..1000u32).prop_map(|n| format!(" // c{n}\n")),
         1 => (0..1000u32).prop_map(|n| format!("\n\n    // c{n}  \n\n")),

@@ -8,6 +8,7 @@ fn show(source: &str) -> String {
     let (_, diagnostics) = meshc::syntax::parse(source);
     let mut out = String::from("--- source\n");
     for (i, line) in source.lines().enumerate() {
+        let line = meshc::diagnostic::escape_invisible(line);
         out.push_str(&format!("{:>3} | {line}\n", i + 1));
     }
     out.push_str(&format!("--- {} diagnostic(s)\n", diagnostics.len()));
@@ -221,23 +222,76 @@ fn the_seed_examples_have_no_syntax_diagnostics() {
     assert!(codes(seeds).is_empty());
 }
 
+/// Every lexical and syntax code (`E00xx`) is explained, its page headed by
+/// its code and title; the list comes from the codes themselves, so that a
+/// new code cannot be left out.
 #[test]
 fn every_syntax_code_is_explained() {
-    for code in [
-        Code::UnexpectedToken,
-        Code::UnexpectedEnd,
-        Code::MalformedNumber,
-        Code::MalformedAddress,
-        Code::MixedCaseWord,
-        Code::UnterminatedComment,
-        Code::UnexpectedCharacter,
-    ] {
+    let syntax: Vec<&Code> = Code::ALL
+        .iter()
+        .filter(|code| code.as_str().starts_with("E00"))
+        .collect();
+    assert!(syntax.len() >= 10, "{syntax:?}");
+    for code in syntax {
         let page = code.explanation().unwrap_or_default();
         assert!(
             page.starts_with(&format!("# {}: {}\n", code.as_str(), code.title())),
             "docs/codes/{code}.md"
         );
     }
+}
+
+/// Each case of recovery as the user sees it.
+const RECOVERY: &[(&str, &str)] = &[
+    (
+        "unclosed_inner_block_before_constraints",
+        "bundle hop on polygon {\n    input 1 WETH\n    on arbitrum {\n        swap 1 WETH for USDC on uniswap_v2\n    repay 1 WETH to aave\n} constraints {\n    deadline: 20\n}\nbundle next on polygon {\n    input 1 WETH\n}\n",
+    ),
+    (
+        "unclosed_inner_block_at_the_end",
+        "bundle hop on polygon {\n    parallel {\n        input 1 WETH\n    } and {\n        on arbitrum {\n            input 1 USDC\n    }\n}\n",
+    ),
+    (
+        "unclosed_block_before_constraints_on_one_line",
+        "bundle b on polygon { on arbitrum { input 1 WETH } constraints { deadline: 2 }\n",
+    ),
+    (
+        "syntax_error_after_lexical_error_in_one_statement",
+        "bundle b on polygon {\n    borrow 1e18 WETH frm aave\n    input 1 Weth;\n    repay 1 WETH too aave\n}\n",
+    ),
+    (
+        "control_characters",
+        "bundle b on polygon {\n    input 1 WETH \u{0}\u{1b}\u{200b}\n}\n",
+    ),
+];
+
+#[test]
+fn recovery() {
+    for (name, source) in RECOVERY {
+        insta::assert_snapshot!(*name, show(source));
+    }
+}
+
+#[test]
+fn blocks_nested_too_deep_are_one_error() {
+    let levels = mesh_grammar::MAX_NESTING + 10;
+    let mut source = String::from("bundle deep on polygon {\n");
+    source.push_str(&"on arbitrum {\n".repeat(levels));
+    source.push_str(&"}\n".repeat(levels));
+    source.push_str("}\n");
+    assert_eq!(codes(&source), [Code::NestedTooDeep]);
+    let (_, diagnostics) = meshc::syntax::parse(&source);
+    assert_eq!(
+        diagnostics[0].message,
+        format!("blocks nested more than {} deep", mesh_grammar::MAX_NESTING)
+    );
+    assert_eq!(
+        diagnostics[0].primary.span.start,
+        source
+            .match_indices('{')
+            .nth(mesh_grammar::MAX_NESTING)
+            .map_or(0, |(i, _)| i)
+    );
 }
 
 mod properties {
@@ -316,4 +370,54 @@ mod properties {
             }
         }
     }
+}
+
+/// A name close to a keyword the parser wanted is a misspelt keyword: the
+/// hint names it, and the fix writes it.
+#[test]
+fn a_misspelt_keyword_gets_a_suggestion() {
+    for (source, word, keyword) in [
+        (
+            "bundle b on p { } constraints { deadlin: 20 }",
+            "deadlin",
+            "deadline",
+        ),
+        (
+            "bundle b on p { } constraints { max_gs: 20 }",
+            "max_gs",
+            "max_gas",
+        ),
+        (
+            "bundle b on p { borow 1 WETH from aave }",
+            "borow",
+            "borrow",
+        ),
+        ("bundle b on p { borrow 1 WETH frm aave }", "frm", "from"),
+        (
+            "bundle b on p { withdrw 1 WETH from aave }",
+            "withdrw",
+            "withdraw",
+        ),
+    ] {
+        let (_, diagnostics) = meshc::syntax::parse(source);
+        assert_eq!(diagnostics.len(), 1, "{source}: {diagnostics:?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.code, Code::UnexpectedToken);
+        assert_eq!(
+            d.hint.as_deref(),
+            Some(format!("did you mean `{keyword}`?").as_str()),
+            "{source}"
+        );
+        let fix = d
+            .fix
+            .as_deref()
+            .map(|f| (&source[f.span.start..f.span.end], f.replacement.as_str()));
+        assert_eq!(fix, Some((word, keyword)), "{source}");
+    }
+    // Nothing close: no suggestion.
+    let (_, diagnostics) = meshc::syntax::parse("bundle b on p { } constraints { speed: 20 }");
+    assert!(
+        diagnostics[0].fix.is_none() && diagnostics[0].hint.is_none(),
+        "{diagnostics:?}"
+    );
 }

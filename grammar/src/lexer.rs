@@ -320,7 +320,8 @@ enum Raw {
     #[token("/")]
     Slash,
 
-    #[regex(r"//[^\n]*", allow_greedy = true)]
+    /// Up to the line end: `\n`, or a `\r` (alone or before `\n`).
+    #[regex(r"//[^\r\n]*", allow_greedy = true)]
     LineComment,
     #[token("/*", block_comment)]
     BlockComment(Closed),
@@ -426,6 +427,11 @@ pub(crate) fn tokenize(source: &str) -> Lexed {
         unterminated_comment: false,
     };
     let mut scanner = Raw::lexer(source);
+    // A byte-order mark at the start says how the file is encoded; it is
+    // not part of the text.
+    if source.starts_with(crate::lines::BYTE_ORDER_MARK) {
+        scanner.bump(crate::lines::BYTE_ORDER_MARK.len_utf8());
+    }
     while let Some(raw) = scanner.next() {
         let range = scanner.span();
         let span = Span::new(range.start, range.end);
@@ -635,6 +641,41 @@ mod tests {
         assert_eq!(texts, ["// line", "/* x /* y */ z */", "/**/"]);
         // A line comment stops at the newline; `/` alone is division.
         assert_eq!(kinds("a / b //"), vec![Ident, Slash, Ident, LineComment]);
+    }
+
+    #[test]
+    fn a_line_comment_ends_at_any_line_end() {
+        use TokenKind::*;
+        for end in ["\n", "\r\n", "\r"] {
+            let source = format!("// note{end}bundle b");
+            assert_eq!(kinds(&source), vec![LineComment, Bundle, Ident], "{end:?}");
+            let lexed = tokenize(&source);
+            assert_eq!(lexed.comments[0].span, Span::new(0, 7), "{end:?}");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_skipped() {
+        let source = "\u{FEFF}bundle b";
+        let tokens = lex(source);
+        assert_eq!(
+            tokens[0],
+            Lexeme {
+                kind: TokenKind::Bundle,
+                span: Span::new(3, 9)
+            }
+        );
+        assert!(tokenize(source).errors.is_empty());
+        // Anywhere else it is a character that starts no token.
+        assert_eq!(
+            errors("a \u{FEFF}"),
+            vec![(
+                SyntaxErrorKind::UnexpectedCharacter {
+                    text: "\u{FEFF}".into()
+                },
+                Span::new(2, 5)
+            )]
+        );
     }
 
     #[test]

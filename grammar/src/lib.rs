@@ -7,6 +7,8 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod lines;
+mod repair;
 
 use std::fmt;
 
@@ -14,19 +16,22 @@ use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 pub use ast::*;
 pub use lexer::{lex, Lexeme, TokenKind, KEYWORDS};
+pub use repair::MAX_NESTING;
 
 lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused_parens, dead_code)]
     grammar
 );
 
-/// A parsed file: the tree, the comments beside it (for the formatter), and
-/// every lexical and syntax error, sorted by position.
+/// A parsed file: the tree, the comments beside it (for the formatter),
+/// every lexical and syntax error, sorted by position, and its lines (see
+/// [`lines`]), so that a later phase never counts lines again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     pub file: File,
     pub comments: Vec<Comment>,
     pub errors: Vec<SyntaxError>,
+    pub lines: lines::LineTable,
 }
 
 /// A lexical or syntax error. Its span always lies inside the file, on
@@ -76,6 +81,21 @@ pub enum SyntaxErrorKind {
     /// An amount of more than [`MAX_AMOUNT_TOKENS`] tokens; the span covers
     /// it all, and the parser sees one error token in its place.
     AmountTooLong { tokens: usize },
+    /// A block whose `}` is missing: the span runs from its header (`on
+    /// arbitrum`, `parallel`, `bundle b on polygon`; the `{` alone when it
+    /// has none) to its `{`. The parser reads the file as if the `}` stood
+    /// right before `found`: a `bundle`, `token` or `constraints` (which
+    /// never stand inside a block), or a `}` that lines up with the header
+    /// of an outer block (`lines_up_with`, header to `{`) rather than with
+    /// this one's.
+    UnclosedBlock {
+        brace: Span,
+        found: Span,
+        lines_up_with: Option<Span>,
+    },
+    /// A block nested deeper than [`MAX_NESTING`]: the span is its `{`. The
+    /// parser reads it as empty.
+    NestedTooDeep { limit: usize },
 }
 
 /// The most tokens one amount may have. Every phase walks an amount's tree
@@ -100,7 +120,10 @@ impl SyntaxErrorKind {
     pub fn is_lexical(&self) -> bool {
         !matches!(
             self,
-            SyntaxErrorKind::UnexpectedToken { .. } | SyntaxErrorKind::UnexpectedEnd { .. }
+            SyntaxErrorKind::UnexpectedToken { .. }
+                | SyntaxErrorKind::UnexpectedEnd { .. }
+                | SyntaxErrorKind::UnclosedBlock { .. }
+                | SyntaxErrorKind::NestedTooDeep { .. }
         )
     }
 }
@@ -132,6 +155,10 @@ impl fmt::Display for SyntaxError {
                 f,
                 "an amount of {tokens} tokens, more than the {MAX_AMOUNT_TOKENS} allowed"
             ),
+            SyntaxErrorKind::UnclosedBlock { .. } => f.write_str("a block is not closed"),
+            SyntaxErrorKind::NestedTooDeep { limit } => {
+                write!(f, "blocks nested more than {limit} deep")
+            }
         }
     }
 }
@@ -164,10 +191,15 @@ pub fn parse(source: &str) -> Parsed {
         .collect();
     let mut lexed = lexed;
     bound_amounts(&mut tokens, &mut lexed.errors);
+    let mut errors = lexed.errors;
+    // In source order, as the stand-ins look them up.
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    let quiet = repair::stand_in_for_lexical_errors(source, &mut tokens, &errors);
+    repair::close_unclosed_blocks(source, &mut tokens, &mut errors);
+    repair::bound_nesting(&mut tokens, &mut errors);
     let mut recoveries = Vec::new();
     let result = grammar::FileParser::new().parse(&mut recoveries, feed(source, &tokens));
-    let mut errors = lexed.errors;
-    let mut reporter = Reporter::new(source, &tokens, lexed.unterminated_comment);
+    let mut reporter = Reporter::new(source, &tokens, lexed.unterminated_comment, quiet);
     for recovery in recoveries {
         reporter.recovered(recovery, &mut errors);
     }
@@ -192,6 +224,7 @@ pub fn parse(source: &str) -> Parsed {
         },
         comments: lexed.comments,
         errors,
+        lines: lines::LineTable::new(source),
     }
 }
 
@@ -296,7 +329,11 @@ struct Resume {
 
 /// Turns lalrpop's recoveries into syntax errors, one per mistake.
 struct Reporter<'a> {
+    source: &'a str,
     source_len: usize,
+    /// Where an unexpected token is a stand-in for a lexical error, or
+    /// follows a character left out: not reported again.
+    quiet: repair::Quiet,
     /// The tokens the parser saw.
     tokens: &'a [Lexeme],
     unterminated_comment: bool,
@@ -308,9 +345,16 @@ struct Reporter<'a> {
 }
 
 impl<'a> Reporter<'a> {
-    fn new(source: &str, tokens: &'a [Lexeme], unterminated_comment: bool) -> Reporter<'a> {
+    fn new(
+        source: &'a str,
+        tokens: &'a [Lexeme],
+        unterminated_comment: bool,
+        quiet: repair::Quiet,
+    ) -> Reporter<'a> {
         Reporter {
+            source,
             source_len: source.len(),
+            quiet,
             tokens,
             unterminated_comment,
             previous_resume: None,
@@ -375,7 +419,7 @@ impl<'a> Reporter<'a> {
             ParseError::UnrecognizedToken {
                 token: (start, (kind, text), end),
                 expected,
-            } if *kind != TokenKind::Error => {
+            } if *kind != TokenKind::Error && !self.quiet.contains(*start) => {
                 let expected = expected_kinds(expected);
                 self.unexpected_token(
                     Span::new(*start, *end),
@@ -388,7 +432,7 @@ impl<'a> Reporter<'a> {
             }
             ParseError::ExtraToken {
                 token: (start, (kind, text), end),
-            } if *kind != TokenKind::Error => {
+            } if *kind != TokenKind::Error && !self.quiet.contains(*start) => {
                 self.unexpected_token(
                     Span::new(*start, *end),
                     kind,
@@ -398,7 +442,8 @@ impl<'a> Reporter<'a> {
                     errors,
                 );
             }
-            // A lexical error token: its error is already recorded.
+            // A lexical error token or its stand-in: its error is already
+            // recorded.
             ParseError::UnrecognizedToken { .. } | ParseError::ExtraToken { .. } => {}
             ParseError::UnrecognizedEof { location, expected } => {
                 // The file ends inside an unterminated comment: that is the
@@ -433,6 +478,23 @@ impl<'a> Reporter<'a> {
         errors: &mut Vec<SyntaxError>,
     ) {
         let span = self.clamp(span);
+        // A `}` the source does not have (see `repair`) is no token to
+        // name: the token after it is what the source has there.
+        if *kind == TokenKind::RBrace && span.is_empty() {
+            let next = self
+                .tokens
+                .iter()
+                .skip(self.tokens.partition_point(|t| t.span.start < span.start))
+                .find(|t| !t.span.is_empty());
+            if let Some(next) = next {
+                let text = self
+                    .source
+                    .get(next.span.start..next.span.end)
+                    .unwrap_or("");
+                return self
+                    .unexpected_token(next.span, &next.kind, text, expected, recovered, errors);
+            }
+        }
         // A missing `}` shows where the next item begins.
         let context = self.context(span, recovered, &expected, |kind| {
             matches!(kind, TokenKind::Bundle | TokenKind::Token)

@@ -24,6 +24,19 @@ fn check(source: &str) {
                 check_span(source, brace, "open brace");
             }
         }
+        if let SyntaxErrorKind::UnclosedBlock {
+            brace,
+            found,
+            lines_up_with,
+        } = &error.kind
+        {
+            check_span(source, *brace, "unclosed brace");
+            check_span(source, *found, "where the brace is missing");
+            assert!(error.span.start <= brace.start && brace.end <= found.start);
+            if let Some(outer) = lines_up_with {
+                check_span(source, *outer, "outer header");
+            }
+        }
     }
     assert!(
         parsed
@@ -102,7 +115,7 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(
         (
             prop::sample::select(VOCABULARY.clone()),
-            prop::sample::select(&[" ", "\n", ""][..]),
+            prop::sample::select(&[" ", "\n", "", "\n    ", "\r", "\r\n  "][..]),
         ),
         0..120,
     )

@@ -17,6 +17,8 @@ fn errors(source: &str) -> Vec<String> {
                 SyntaxErrorKind::UnterminatedComment => "comment",
                 SyntaxErrorKind::UnexpectedCharacter { .. } => "character",
                 SyntaxErrorKind::AmountTooLong { .. } => "long",
+                SyntaxErrorKind::UnclosedBlock { .. } => "unclosed",
+                SyntaxErrorKind::NestedTooDeep { .. } => "deep",
             };
             format!("{kind} {:?}", &source[e.span.start..e.span.end])
         })
@@ -63,11 +65,12 @@ fn several_errors_in_one_file_are_all_reported() {
             r#"token "=""#,
         ]
     );
-    // The statements around the errors are still in the tree.
+    // The statements around the errors are still in the tree; a statement
+    // with only a lexical error is read with a stand-in for the bad word.
     let parsed = parse(source);
     assert_eq!(
         stmt_kinds(&parsed.file),
-        ["error", "error", "error", "swap", "error", "error", "deposit"]
+        ["error", "error", "let", "swap", "error", "deposit"]
     );
 }
 
@@ -135,8 +138,10 @@ bundle b on polygon { }";
         errors(source),
         [r#"case "Polygon""#, r#"case "Arbitrum""#, r#"token "too""#]
     );
+    // `Polygon` stands in as a name after `on`: the bundle keeps its tree.
     let parsed = parse(source);
-    assert!(matches!(parsed.file.items[0], Item::Error(_)));
+    assert!(matches!(&parsed.file.items[0], Item::Bundle(a) if a.home.name == "Polygon"));
+    assert_eq!(stmt_kinds(&parsed.file), ["on", "error"]);
     assert!(matches!(&parsed.file.items[1], Item::Bundle(b) if b.name.name == "b"));
 }
 
@@ -163,7 +168,8 @@ fn errors_inside_constraints() {
         .flat_map(|c| &c.items)
         .map(|c| c.kind == ConstraintKind::Error)
         .collect();
-    assert_eq!(kinds, [true, true, false, true, false]);
+    // `Constant` stands in as a name after `invariant:`.
+    assert_eq!(kinds, [true, true, false, false, false]);
 }
 
 #[test]
@@ -221,17 +227,100 @@ fn a_missing_brace_at_the_end_is_reported_once_with_the_open_brace() {
 }
 
 #[test]
-fn a_missing_brace_before_the_next_bundle_points_at_the_open_brace() {
+fn a_missing_brace_before_the_next_bundle_is_the_unclosed_bundle() {
     let source = "bundle a on polygon {
     borrow 1 WETH from aave
 bundle b on polygon { }";
     let parsed = parse(source);
-    assert_eq!(errors(source), [r#"token "bundle""#]);
-    let SyntaxErrorKind::UnexpectedToken { context, .. } = &parsed.errors[0].kind else {
+    assert_eq!(errors(source), [r#"unclosed "bundle a on polygon {""#]);
+    let SyntaxErrorKind::UnclosedBlock {
+        brace,
+        found,
+        lines_up_with,
+    } = &parsed.errors[0].kind
+    else {
+        panic!("{:?}", parsed.errors)
+    };
+    assert_eq!(*brace, Span::new(20, 21));
+    assert_eq!(&source[found.start..found.end], "bundle");
+    assert_eq!(*lines_up_with, None);
+    // Both bundles keep their trees.
+    assert_eq!(stmt_kinds(&parsed.file), ["borrow"]);
+    assert!(matches!(&parsed.file.items[1], Item::Bundle(b) if b.name.name == "b"));
+}
+
+/// The `}` meant for the bundle closes the inner block instead: by
+/// indentation, the inner block is the one without a `}`, and the rest of
+/// the file reads as written — no error at `constraints`, at `deadline`, or
+/// at the next bundle.
+#[test]
+fn an_unclosed_inner_block_is_found_by_the_brace_that_lines_up_with_the_bundle() {
+    let source = "bundle b on polygon {
+    input 1 WETH
+    on arbitrum {
+        swap 1 WETH for USDC on uniswap_v2
+    repay 1 WETH to aave
+} constraints {
+    deadline: 20
+}
+bundle c on polygon {
+    input 1 WETH
+}
+";
+    let parsed = parse(source);
+    assert_eq!(errors(source), [r#"unclosed "on arbitrum {""#]);
+    let SyntaxErrorKind::UnclosedBlock {
+        found,
+        lines_up_with,
+        ..
+    } = &parsed.errors[0].kind
+    else {
+        panic!("{:?}", parsed.errors)
+    };
+    let closing = source.find("} constraints").unwrap_or(0);
+    assert_eq!(*found, Span::new(closing, closing + 1));
+    let outer = lines_up_with.unwrap_or_default();
+    assert_eq!(&source[outer.start..outer.end], "bundle b on polygon {");
+    // The inner block holds everything up to the `}`.
+    let Some(Item::Bundle(bundle)) = parsed.file.items.first() else {
+        panic!("no bundle")
+    };
+    assert_eq!(stmt_kinds(&parsed.file), ["input", "on"]);
+    assert!(bundle.constraints.is_some());
+    let StmtKind::On { block, .. } = &bundle.body.stmts[1].kind else {
         panic!()
     };
-    assert_eq!(context.open_brace, Some(Span::new(20, 21)));
-    assert!(matches!(&parsed.file.items[1], Item::Bundle(b) if b.name.name == "b"));
+    assert_eq!(block.stmts.len(), 2);
+    assert!(matches!(&parsed.file.items[1], Item::Bundle(c) if c.name.name == "c"));
+
+    // Without the `constraints` block, and at the end of the file.
+    let source = "bundle b on polygon {\n    on arbitrum {\n        input 1 WETH\n}\n";
+    assert_eq!(errors(source), [r#"unclosed "on arbitrum {""#]);
+    // Two levels missing; a `parallel` branch.
+    let source = "bundle b on p {\n    parallel {\n        on arbitrum {\n            input 1 WETH\n    } and {\n    }\n}\n";
+    assert_eq!(errors(source), [r#"unclosed "on arbitrum {""#]);
+    let source = "bundle b on p {\n    on a {\n        on b {\n            input 1 WETH\n}\n";
+    assert_eq!(
+        errors(source),
+        [r#"unclosed "on a {""#, r#"unclosed "on b {""#]
+    );
+}
+
+/// Where indentation says nothing, the braces are taken as written.
+#[test]
+fn braces_that_line_up_or_balance_are_left_alone() {
+    // Balanced: an odd indentation is not a missing `}`.
+    let source = "bundle b on p {\n    on arbitrum {\n        input 1 WETH\n}\n    }\n";
+    assert!(errors(source).is_empty(), "{:?}", errors(source));
+    // A `}` that lines up with no block: the end of the file is reported.
+    let source = "bundle b on p {\n    on arbitrum {\n        input 1 WETH\n  }\n";
+    assert_eq!(errors(source), ["end \"\""]);
+    // A keyword misused as a name is not a new item.
+    let source = "bundle b on p {\n    let token = borrow 1 WETH from aave\n}\n";
+    assert_eq!(errors(source), [r#"token "token""#]);
+    // On one line, `constraints` still shows where the bundle should end.
+    let source = "bundle b on p { on arbitrum { input 1 WETH } constraints { deadline: 2 }";
+    assert_eq!(errors(source), [r#"unclosed "bundle b on p {""#]);
 }
 
 #[test]
@@ -301,4 +390,113 @@ fn a_file_ending_inside_a_bundle_keeps_its_statements() {
     let parsed = parse(two);
     assert_eq!(parsed.file.items.len(), 2);
     assert_eq!(errors(two), ["end \"\""]);
+}
+
+/// A lexical error is reported, and the parser reads on as if the word were
+/// what it most likely is: the syntax errors after it, in the same
+/// statement too, are reported in the same run — fixing the lexical error
+/// reveals nothing new.
+#[test]
+fn syntax_errors_after_a_lexical_error_are_not_hidden() {
+    for (source, expected) in [
+        (
+            "bundle a on p { borrow 1e18 WETH frm aave }",
+            vec![r#"number "1e18""#, r#"token "frm""#],
+        ),
+        (
+            "bundle a on p { input 1 Weth frm }",
+            vec![r#"case "Weth""#, r#"token "frm""#],
+        ),
+        (
+            "bundle a on Polygon { borrow 1 WETH frm aave }",
+            vec![r#"case "Polygon""#, r#"token "frm""#],
+        ),
+        (
+            "bundle a on p { input 1 WETH; borrow 1 WETH frm aave }",
+            vec![r#"character ";""#, r#"token "frm""#],
+        ),
+        (
+            "bundle a on p { require all USDC ! 5 USDC frm }",
+            vec![r#"character "!""#, r#"token "frm""#],
+        ),
+        (
+            "token X decimals 18 at 0x12 X\nbundle a on p { }",
+            vec![r#"address "0x12""#, r#"token "X""#],
+        ),
+    ] {
+        assert_eq!(errors(source), expected, "{source}");
+        // Each lexical error, once fixed, leaves exactly the other errors.
+        let fixed = source
+            .replace("1e18", "1")
+            .replace("Weth", "WETH")
+            .replace("Polygon", "polygon")
+            .replace(';', "")
+            .replace(" ! ", " != ")
+            .replace("0x12", "0x6982508145454Ce325dDbE47a25d4ec3d2311933");
+        let syntax: Vec<&str> = expected[1..].to_vec();
+        assert_eq!(errors(&fixed), syntax, "{fixed}");
+    }
+}
+
+/// Blocks nested deeper than the bound are read as empty: one error, the
+/// rest of the file is still parsed, and the tree holds no statement deeper
+/// than the bound.
+#[test]
+fn blocks_nested_too_deep_are_one_error_and_an_empty_block() {
+    fn depth_of(block: &Block) -> usize {
+        let mut deepest = 0;
+        let mut pending = vec![(block, 1usize)];
+        while let Some((block, depth)) = pending.pop() {
+            deepest = deepest.max(depth);
+            for stmt in &block.stmts {
+                match &stmt.kind {
+                    StmtKind::On { block, .. } => pending.push((block, depth + 1)),
+                    StmtKind::Parallel { branches } => {
+                        pending.extend(branches.iter().map(|b| (b, depth + 1)));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        deepest
+    }
+    let nested = |levels: usize| {
+        let mut source = String::from("bundle deep on polygon {\n");
+        source.push_str(&"on arbitrum {\n".repeat(levels));
+        source.push_str("input 1 WETH\n");
+        source.push_str(&"}\n".repeat(levels));
+        source.push_str("}\nbundle next on polygon { borrow 1 WETH frm aave }\n");
+        source
+    };
+    // At the bound: fine.
+    let source = nested(MAX_NESTING - 1);
+    assert_eq!(errors(&source), [r#"token "frm""#]);
+    for levels in [MAX_NESTING, 100_000] {
+        let source = nested(levels);
+        let parsed = parse(&source);
+        assert_eq!(
+            errors(&source),
+            [r#"deep "{""#, r#"token "frm""#],
+            "{levels}"
+        );
+        let Some(Item::Bundle(bundle)) = parsed.file.items.first() else {
+            panic!("no bundle");
+        };
+        // The block one too deep is there, empty.
+        assert_eq!(depth_of(&bundle.body), MAX_NESTING + 1);
+        assert!(matches!(&parsed.file.items[1], Item::Bundle(b) if b.name.name == "next"));
+    }
+}
+
+/// Both branches of a `parallel` at the bound are too deep: one mistake,
+/// one error.
+#[test]
+fn sibling_blocks_nested_too_deep_are_one_error() {
+    let levels = MAX_NESTING + 5;
+    let mut source = String::from("bundle deep on polygon {\n");
+    source.push_str(&"parallel {\n".repeat(levels));
+    source.push_str("input 1 WETH\n");
+    source.push_str(&"} and { input 1 DAI }\n".repeat(levels));
+    source.push_str("}\n");
+    assert_eq!(errors(&source), [r#"deep "{""#]);
 }

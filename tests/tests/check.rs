@@ -18,9 +18,16 @@ fn every_well_typed_example_checks_clean() {
         let file = relative(&path);
         let (code, _, stderr) = outcome(&run(&["check", &file]));
         assert_eq!(code, 0, "{file} should check clean:\n{stderr}");
-        assert!(!stderr.contains("error["), "{file}:\n{stderr}");
+        assert!(!stderr.contains(ERROR_HEADER), "{file}:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("{file}: ")) && stderr.contains(" checked, no errors"),
+            "{file}:\n{stderr}"
+        );
     }
 }
+
+/// How the renderer heads an error: `[E0501] Error: ...`.
+const ERROR_HEADER: &str = "] Error: ";
 
 #[test]
 fn every_rejected_example_is_rejected_with_exit_1() {
@@ -30,6 +37,8 @@ fn every_rejected_example_is_rejected_with_exit_1() {
         let file = relative(&path);
         let (code, _, stderr) = outcome(&run(&["check", &file]));
         assert_eq!(code, 1, "{file} must be rejected:\n{stderr}");
+        // The heading the clean examples must not show is the one errors get.
+        assert!(stderr.contains(ERROR_HEADER), "{file}:\n{stderr}");
     }
 }
 
@@ -406,4 +415,76 @@ fn fix_never_swaps_one_asset_for_another() {
     assert!(stderr.contains("`USDE` -> `USDC`"), "{stderr}");
     assert!(stderr.contains("`RETH` -> `ETH`"), "{stderr}");
     assert!(stderr.contains("another asset"), "{stderr}");
+}
+
+/// Writes `bytes` to a file in a fresh directory and checks it.
+fn check_bytes(name: &str, bytes: &[u8], format: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("write: {e}"));
+    outcome(&run(&[
+        "check",
+        "--format",
+        format,
+        &path.display().to_string(),
+    ]))
+}
+
+#[test]
+fn a_file_with_carriage_return_line_ends_is_read_line_by_line() {
+    // Classic Mac line ends: a `//` comment ends at the `\r`, not at the
+    // end of the file, and positions count the `\r` lines.
+    let source =
+        "// a bundle\rbundle b on polygon {\r    input 1 WETH\r    deposit 2 WETH into aave\r}\r";
+    let (code, _, stderr) = check_bytes("mac.mesh", source.as_bytes(), "human");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("mac.mesh:4:5"), "{stderr}");
+    assert!(
+        stderr.contains(" 4 │     deposit 2 WETH into aave"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = check_bytes("mac.mesh", source.as_bytes(), "json");
+    assert_eq!(code, 1);
+    let items: Vec<Value> = serde_json::from_str(&stdout).unwrap_or_default();
+    assert_eq!(items.len(), 1, "{stdout}");
+    assert_eq!(
+        (&items[0]["line"], &items[0]["column"]),
+        (&Value::from(4), &Value::from(5))
+    );
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_not_a_character() {
+    let source = "\u{FEFF}bundle b on polygon {\n    input 1 WETH\n}\n";
+    let (code, _, stderr) = check_bytes("bom.mesh", source.as_bytes(), "human");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 bundle checked, no errors"), "{stderr}");
+    // Columns on the first line count from after the mark.
+    let (_, stdout, _) = check_bytes("bom.mesh", b"\xEF\xBB\xBFbundle b on Polygon { }", "json");
+    let items: Vec<Value> = serde_json::from_str(&stdout).unwrap_or_default();
+    assert_eq!(
+        items.first().map(|d| &d["column"]),
+        Some(&Value::from(13)),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn control_characters_are_never_printed_raw() {
+    let source = b"bundle b on polygon {\n    input 1 WETH \x00\x1b[\n}\n";
+    let (code, _, stderr) = check_bytes("nul.mesh", source, "human");
+    assert_eq!(code, 1);
+    assert!(
+        !stderr.contains('\u{0}') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+    assert!(
+        stderr.contains("unexpected characters `\\0\\u{1b}[`"),
+        "{stderr}"
+    );
+    let (_, stdout, _) = check_bytes("nul.mesh", source, "json");
+    assert!(
+        stdout.contains(r#"unexpected characters `\\0\\u{1b}[`"#),
+        "{stdout}"
+    );
 }

@@ -157,7 +157,7 @@ fn declare_tokens(
                     d = d.with_label(Label::new(first, format!("declared with {existing} here")));
                 } else {
                     d = d.with_hint(format!(
-                        "{symbol} is a built-in token with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
+                        "{symbol} is a token of the registry checked against (the built-in one, or the world file's) with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
                     ));
                 }
                 diagnostics.push(d);

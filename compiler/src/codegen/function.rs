@@ -1,27 +1,31 @@
-//! The translator of one bundle body: the IR's terms and boxes become
-//! calls of the runtime's entry points, in the interpreter's order and with
-//! the same source locations; amounts live in 64-bit halves.
+//! The translator of one function under a bundle's body: the body's steps
+//! become calls of the runtime's entry points, in the interpreter's order
+//! and with the same source locations; amounts live in 64-bit halves.
 
+use super::steps::Step;
 use super::CodegenError;
-use crate::ir::{self, Constraint, Op, Program, Spender, Term, Value, Wire};
+use crate::ir::{self, Constraint, Op, Program, Spender, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, Block, InstBuilder};
-use cranelift_frontend::{FunctionBuilder, Variable};
-use mesh_core::entry::{Entry, LoanCode, SenderCode, SpenderCode, SpenderKind};
+use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlags};
+use cranelift_frontend::FunctionBuilder;
+use mesh_core::entry::{Entry, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID};
 use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
 
-/// The translator of one function.
+/// The translator of one function under the body.
 pub(super) struct Function<'a> {
     pub(super) b: FunctionBuilder<'a>,
     pub(super) ptr: types::Type,
-    pub(super) session: cranelift_codegen::ir::Value,
+    pub(super) session: Val,
+    /// The wires: two 64-bit halves each, in the body's stack frame.
+    pub(super) wires: Val,
+    /// The name table: each name's 32-bit index as the runtime gave it.
+    pub(super) names_ptr: Val,
     pub(super) abort: Block,
     pub(super) funcs: BTreeMap<Entry, cranelift_codegen::ir::FuncRef>,
     pub(super) globals: BTreeMap<String, cranelift_codegen::ir::GlobalValue>,
-    pub(super) names: BTreeMap<String, usize>,
-    pub(super) name_slot: cranelift_codegen::ir::StackSlot,
+    pub(super) names: &'a BTreeMap<&'a str, usize>,
     pub(super) out_slot: cranelift_codegen::ir::StackSlot,
     pub(super) path_slot: cranelift_codegen::ir::StackSlot,
     /// A bridge batch's amounts (16 bytes each), then what arrives of each.
@@ -30,39 +34,48 @@ pub(super) struct Function<'a> {
     pub(super) undeclared: Option<Entry>,
 }
 
-type Val = cranelift_codegen::ir::Value;
+pub(super) type Val = cranelift_codegen::ir::Value;
 
 impl Function<'_> {
-    pub(super) fn text(&mut self, text: &str) -> Val {
+    fn text(&mut self, text: &str) -> Val {
         match self.globals.get(text) {
             Some(gv) => self.b.ins().symbol_value(self.ptr, *gv),
             None => self.b.ins().iconst(self.ptr, 0),
         }
     }
 
-    /// A call whose status is checked: non-zero goes to the abort path. An
-    /// entry that was not declared is a compiler bug, reported when the
-    /// body is finished.
-    pub(super) fn call(&mut self, entry: Entry, args: &[Val]) {
+    /// A call whose status is checked: `2`, an invalid call, goes to the
+    /// abort path; `1`, a failed call, goes on (the runtime keeps the
+    /// failure, and what the call delivers is zero). An entry that was not
+    /// declared is a compiler bug, reported when the function is finished.
+    fn call(&mut self, entry: Entry, args: &[Val]) {
         let Some(func) = self.funcs.get(&entry).copied() else {
             self.undeclared.get_or_insert(entry);
             return;
         };
         let inst = self.b.ins().call(func, args);
         let status = self.b.inst_results(inst)[0];
+        let invalid = self.b.ins().icmp_imm(
+            IntCC::UnsignedGreaterThanOrEqual,
+            status,
+            i64::from(MESH_INVALID),
+        );
         let next = self.b.create_block();
         self.b
             .ins()
-            .brif(status, self.abort, &[status.into()], next, &[]);
+            .brif(invalid, self.abort, &[status.into()], next, &[]);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
     }
 
     fn name(&mut self, name: &str) -> Val {
         let index = self.names.get(name).copied().unwrap_or(0);
-        self.b
-            .ins()
-            .stack_load(types::I32, self.name_slot, (index * 4) as i32)
+        self.b.ins().load(
+            types::I32,
+            MemFlags::trusted(),
+            self.names_ptr,
+            (index * 4) as i32,
+        )
     }
 
     fn loc(&mut self, loc: ir::Loc) -> Val {
@@ -77,15 +90,29 @@ impl Function<'_> {
         self.b.ins().iconst(types::I32, i64::from(v))
     }
 
+    /// Where a wire's low half is, from the wires' base.
+    fn wire_offset(wire: Wire) -> i32 {
+        i32::try_from(u64::from(wire.0) * 16).unwrap_or(i32::MAX)
+    }
+
     fn get(&mut self, wire: Wire) -> (Val, Val) {
-        let lo = self.b.use_var(Variable::from_u32(wire.0 * 2));
-        let hi = self.b.use_var(Variable::from_u32(wire.0 * 2 + 1));
+        let at = Self::wire_offset(wire);
+        let flags = MemFlags::trusted();
+        let lo = self.b.ins().load(types::I64, flags, self.wires, at);
+        let hi = self
+            .b
+            .ins()
+            .load(types::I64, flags, self.wires, at.saturating_add(8));
         (lo, hi)
     }
 
     fn set(&mut self, wire: Wire, (lo, hi): (Val, Val)) {
-        self.b.def_var(Variable::from_u32(wire.0 * 2), lo);
-        self.b.def_var(Variable::from_u32(wire.0 * 2 + 1), hi);
+        let at = Self::wire_offset(wire);
+        let flags = MemFlags::trusted();
+        self.b.ins().store(flags, lo, self.wires, at);
+        self.b
+            .ins()
+            .store(flags, hi, self.wires, at.saturating_add(8));
     }
 
     fn out_ptr(&mut self) -> Val {
@@ -98,7 +125,7 @@ impl Function<'_> {
         (lo, hi)
     }
 
-    /// Reverts with `reason` at `loc` when `failed` is non-zero.
+    /// Fails with `reason` at `loc` when `failed` is non-zero, and goes on.
     fn revert_if(&mut self, failed: Val, reason: &str, loc: ir::Loc) {
         let fail = self.b.create_block();
         let next = self.b.create_block();
@@ -108,30 +135,32 @@ impl Function<'_> {
         let text = self.text(reason);
         let len = self.b.ins().iconst(self.ptr, reason.len() as i64);
         let at = self.loc(loc);
-        if let Some(func) = self.funcs.get(&Entry::Revert).copied() {
-            let inst = self.b.ins().call(func, &[self.session, text, len, at]);
-            let status = self.b.inst_results(inst)[0];
-            self.b.ins().jump(self.abort, &[status.into()]);
-        } else {
-            let one = self.const_i32(1);
-            self.b.ins().jump(self.abort, &[one.into()]);
-        }
+        self.call(Entry::Revert, &[self.session, text, len, at]);
+        self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
     }
 
-    /// Checked `a + b` in 64-bit halves.
+    /// `value`, or zero where `failed` is non-zero.
+    fn zero_if(&mut self, failed: Val, value: (Val, Val)) -> (Val, Val) {
+        let zero = self.const_i64(0);
+        let lo = self.b.ins().select(failed, zero, value.0);
+        let hi = self.b.ins().select(failed, zero, value.1);
+        (lo, hi)
+    }
+
+    /// Checked `a + b` in 64-bit halves: zero, and a failure, on overflow.
     fn add(&mut self, a: (Val, Val), b: (Val, Val), loc: ir::Loc) -> (Val, Val) {
         let (sum, overflow) = self.wrapping_add(a, b);
         self.revert_if(overflow, reason::ADD, loc);
-        sum
+        self.zero_if(overflow, sum)
     }
 
-    /// Checked `a - b` in 64-bit halves.
+    /// Checked `a - b` in 64-bit halves: zero, and a failure, on underflow.
     fn sub(&mut self, a: (Val, Val), b: (Val, Val), loc: ir::Loc) -> (Val, Val) {
         let (difference, underflow) = self.wrapping_sub(a, b);
         self.revert_if(underflow, reason::SUB, loc);
-        difference
+        self.zero_if(underflow, difference)
     }
 
     /// `a + b` in 64-bit halves, wrapped, and whether it overflowed.
@@ -210,75 +239,68 @@ impl Function<'_> {
         }
     }
 
-    pub(super) fn constraints(
-        &mut self,
-        constraints: &ir::Constraints,
-    ) -> Result<(), CodegenError> {
-        for (c, loc) in &constraints.items {
-            let at = self.loc(*loc);
-            match c {
-                Constraint::Deadline(blocks) => {
-                    let v = self.const_i64(*blocks);
-                    self.call(Entry::ConstraintDeadline, &[self.session, v, at]);
-                }
-                Constraint::MaxGas(gas) => {
-                    let v = self.const_i64(*gas);
-                    self.call(Entry::ConstraintMaxGas, &[self.session, v, at]);
-                }
-                Constraint::MinBalance {
-                    chain,
-                    token,
-                    amount,
-                } => {
-                    let (c, t) = (self.name(chain), self.name(token));
-                    let (lo, hi) = self.constant(*amount);
-                    self.call(
-                        Entry::ConstraintMinBalance,
-                        &[self.session, c, t, lo, hi, at],
-                    );
-                }
-                Constraint::Invariant(invariant) => {
-                    let n = self.name(invariant.as_str());
-                    self.call(Entry::ConstraintInvariant, &[self.session, n, at]);
-                }
+    pub(super) fn step(&mut self, program: &Program, step: &Step<'_>) -> Result<(), CodegenError> {
+        match step {
+            Step::Name(i, text) => {
+                let t = self.text(text);
+                let len = self.b.ins().iconst(self.ptr, text.len() as i64);
+                let out = self.b.ins().iadd_imm(self.names_ptr, (i * 4) as i64);
+                self.call(Entry::Name, &[self.session, t, len, out]);
             }
+            Step::Constraint(c, loc) => self.constraint(c, *loc),
+            Step::ParallelBegin(loc) => {
+                let at = self.loc(*loc);
+                self.call(Entry::ParallelBegin, &[self.session, at]);
+            }
+            Step::ParallelNext(loc) => {
+                let at = self.loc(*loc);
+                self.call(Entry::ParallelNext, &[self.session, at]);
+            }
+            Step::ParallelEnd(loc) => {
+                let at = self.loc(*loc);
+                self.call(Entry::ParallelEnd, &[self.session, at]);
+            }
+            Step::TxBegin { chain, sender, at } => {
+                let c = self.name(chain);
+                let s = self.const_i32(SenderCode::from(*sender).0);
+                let at = self.loc(*at);
+                self.call(Entry::TxBegin, &[self.session, c, s, at]);
+            }
+            Step::TxEnd(loc) => {
+                let at = self.loc(*loc);
+                self.call(Entry::TxEnd, &[self.session, at]);
+            }
+            Step::Op(node) => self.op(program, &node.op, node.loc)?,
         }
         Ok(())
     }
 
-    pub(super) fn term(&mut self, program: &Program, term: &Term) -> Result<(), CodegenError> {
-        match term {
-            Term::Gen(node) => self.op(program, &node.op, node.loc),
-            Term::Seq(terms) => terms.iter().try_for_each(|t| self.term(program, t)),
-            Term::Tensor(branches) => {
-                let at = self.loc(ir::first_loc(branches));
-                self.call(Entry::ParallelBegin, &[self.session, at]);
-                for (i, branch) in branches.iter().enumerate() {
-                    if i > 0 {
-                        let at = self.loc(branch.first_loc().unwrap_or_default());
-                        self.call(Entry::ParallelNext, &[self.session, at]);
-                    }
-                    self.term(program, branch)?;
-                }
-                let at = self.loc(ir::last_loc(branches));
-                self.call(Entry::ParallelEnd, &[self.session, at]);
-                Ok(())
+    fn constraint(&mut self, c: &Constraint, loc: ir::Loc) {
+        let at = self.loc(loc);
+        match c {
+            Constraint::Deadline(blocks) => {
+                let v = self.const_i64(*blocks);
+                self.call(Entry::ConstraintDeadline, &[self.session, v, at]);
             }
-            Term::Tx {
+            Constraint::MaxGas(gas) => {
+                let v = self.const_i64(*gas);
+                self.call(Entry::ConstraintMaxGas, &[self.session, v, at]);
+            }
+            Constraint::MinBalance {
                 chain,
-                sender,
-                body,
+                token,
+                amount,
             } => {
-                let c = self.name(chain);
-                let s = self.const_i32(SenderCode::from(*sender).0);
-                let at = self.loc(ir::first_loc(body));
-                self.call(Entry::TxBegin, &[self.session, c, s, at]);
-                for t in body {
-                    self.term(program, t)?;
-                }
-                let at = self.loc(ir::last_loc(body));
-                self.call(Entry::TxEnd, &[self.session, at]);
-                Ok(())
+                let (c, t) = (self.name(chain), self.name(token));
+                let (lo, hi) = self.constant(*amount);
+                self.call(
+                    Entry::ConstraintMinBalance,
+                    &[self.session, c, t, lo, hi, at],
+                );
+            }
+            Constraint::Invariant(invariant) => {
+                let n = self.name(invariant.as_str());
+                self.call(Entry::ConstraintInvariant, &[self.session, n, at]);
             }
         }
     }
@@ -442,7 +464,7 @@ impl Function<'_> {
                 let whole = self.get(*input);
                 let part = self.value(amount, loc);
                 // As the interpreter: taking more than is held leaves
-                // nothing, and the spending action then reverts.
+                // nothing, and the spending action then fails.
                 let ((lo, hi), under) = self.wrapping_sub(whole, part);
                 let zero = self.const_i64(0);
                 let lo = self.b.ins().select(under, zero, lo);
@@ -457,7 +479,7 @@ impl Function<'_> {
                 let a = self.get(inputs[0]);
                 let b = self.get(inputs[1]);
                 // Saturating, as the interpreter: the runtime's holding
-                // overflowed (and reverted) first.
+                // overflowed (and failed) first.
                 let ((lo, hi), over) = self.wrapping_add(a, b);
                 let max = self.b.ins().iconst(types::I64, -1);
                 let lo = self.b.ins().select(over, max, lo);

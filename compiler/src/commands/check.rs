@@ -3,7 +3,7 @@
 use super::{read_source, registry_of, report_usage_error, stderr_color, write_atomically, Status};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{
-    apply_fixes, counted, render_human, render_json, Applicability, Fix, LineIndex,
+    apply_fixes, counted, render_json, Applicability, Fix, HumanRenderer, LineIndex,
 };
 use meshc::pipeline::analyse;
 use std::path::PathBuf;
@@ -106,8 +106,9 @@ pub fn run(args: &Args) -> Status {
         match args.format {
             Format::Json => json.extend(render_json(&name, &source, &analysis.diagnostics)),
             Format::Human => {
+                let renderer = HumanRenderer::new(&name, &source, color);
                 for diagnostic in &analysis.diagnostics {
-                    eprint!("{}", render_human(&name, &source, diagnostic, color));
+                    eprint!("{}", renderer.render(diagnostic));
                 }
                 eprintln!("{}", summary(&name, &analysis));
             }

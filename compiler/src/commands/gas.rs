@@ -6,7 +6,7 @@
 use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
 use mesh_runtime::amount::thousands;
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::diagnostic::{counted, render_human};
+use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::pipeline::analyse;
 use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
@@ -57,9 +57,9 @@ pub fn run(args: &Args) -> Status {
     } else {
         analysis
     };
-    let color = stderr_color();
+    let renderer = HumanRenderer::new(&name, &source, stderr_color());
     for diagnostic in analysis.diagnostics.iter().filter(|d| d.is_error()) {
-        eprint!("{}", render_human(&name, &source, diagnostic, color));
+        eprint!("{}", renderer.render(diagnostic));
     }
     if analysis.has_errors() {
         let errors = counted(analysis.error_count() as u64, "error");

@@ -11,7 +11,7 @@ pub mod run;
 pub mod world;
 
 use meshc::check::CheckOptions;
-use meshc::diagnostic::{counted, render_human};
+use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::ir::Program;
 use meshc::pipeline::{analyse, Analysis};
 use std::fs;
@@ -80,9 +80,9 @@ pub fn front_end(
     })?;
     let level = level.level();
     let analysis = analyse(&source, registry, &CheckOptions { level });
-    let color = stderr_color();
+    let renderer = HumanRenderer::new(&name, &source, stderr_color());
     for diagnostic in &analysis.diagnostics {
-        eprint!("{}", render_human(&name, &source, diagnostic, color));
+        eprint!("{}", renderer.render(diagnostic));
     }
     if analysis.has_errors() {
         let errors = counted(analysis.error_count() as u64, "error");

@@ -49,6 +49,8 @@ codes! {
     UnterminatedComment = "E0006", "unterminated block comment";
     UnexpectedCharacter = "E0007", "unexpected character";
     AmountTooLong = "E0008", "amount too long";
+    UnclosedBlock = "E0009", "block not closed";
+    NestedTooDeep = "E0010", "blocks nested too deep";
 
     UnknownChain = "E0101", "unknown chain";
     UnknownToken = "E0102", "unknown token";

@@ -1,8 +1,11 @@
-//! Rendering diagnostics: ariadne for people, JSON for tools.
+//! Positions in a source file, and diagnostics as JSON for tools (the
+//! terminal rendering is in `human`).
 
-use super::{Diagnostic, Severity};
+use super::Diagnostic;
+use mesh_grammar::lines::LineTable;
 use mesh_grammar::Span;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// A position in a file, 1-based; the column counts characters, not bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -11,42 +14,59 @@ pub struct Position {
     pub column: usize,
 }
 
-/// Maps byte offsets to lines and columns.
+/// Maps byte offsets to lines and columns. Lines end at `\n`, `\r\n` or a
+/// lone `\r` (see [`mesh_grammar::lines`]); a column is counted in time
+/// bounded by the table's marks, however long its line.
 #[derive(Clone, Debug)]
 pub struct LineIndex<'a> {
     source: &'a str,
-    /// Byte offset of the start of every line.
-    line_starts: Vec<usize>,
+    table: Cow<'a, LineTable>,
 }
 
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> LineIndex<'a> {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            source
-                .bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
         LineIndex {
             source,
-            line_starts,
+            table: Cow::Owned(LineTable::new(source)),
         }
+    }
+
+    /// The index of `source` from the table its parse already made
+    /// ([`mesh_grammar::Parsed::lines`]): nothing is counted again.
+    pub fn from_table(source: &'a str, table: &'a LineTable) -> LineIndex<'a> {
+        LineIndex {
+            source,
+            table: Cow::Borrowed(table),
+        }
+    }
+
+    fn starts(&self) -> &[usize] {
+        self.table.starts()
     }
 
     /// The 0-based line holding `offset` and the byte offset where it starts.
     fn line_of(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = match self.line_starts.binary_search(&offset) {
+        let line = match self.starts().binary_search(&offset) {
             Ok(line) => line,
             Err(next) => next.saturating_sub(1),
         };
-        (line, self.line_starts.get(line).copied().unwrap_or(0))
+        (line, self.starts().get(line).copied().unwrap_or(0))
+    }
+
+    /// The 0-based line holding `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_of(offset).0
+    }
+
+    /// The length in bytes of 0-based `line`, without its line end.
+    pub fn line_len(&self, line: usize) -> usize {
+        let start = self.starts().get(line).copied().unwrap_or(0);
+        self.line_end(line).saturating_sub(start)
     }
 
     /// Clamps an offset into the source and back onto a character boundary.
-    fn clamp(&self, offset: usize) -> usize {
+    pub fn clamp(&self, offset: usize) -> usize {
         let mut offset = offset.min(self.source.len());
         while offset > 0 && !self.source.is_char_boundary(offset) {
             offset -= 1;
@@ -54,14 +74,15 @@ impl<'a> LineIndex<'a> {
         offset
     }
 
-    /// The 1-based line and character column of a byte offset.
+    /// The 1-based line and character column of a byte offset. A
+    /// byte-order mark at the start of the file is not a column.
     pub fn position(&self, offset: usize) -> Position {
         let offset = self.clamp(offset);
-        let (line, start) = self.line_of(offset);
-        let column = self
-            .source
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let (line, mut start) = self.line_of(offset);
+        if line == 0 {
+            start = (self.source.len() - text_of(self.source).len()).min(offset);
+        }
+        let (column, _) = self.table.count(self.source, start, offset);
         Position {
             line: line + 1,
             column: column + 1,
@@ -73,10 +94,7 @@ impl<'a> LineIndex<'a> {
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {
         let offset = self.clamp(offset);
         let (line, start) = self.line_of(offset);
-        let column: usize = self
-            .source
-            .get(start..offset)
-            .map_or(0, |s| s.chars().map(char::len_utf16).sum());
+        let (_, column) = self.table.count(self.source, start, offset);
         (
             u32::try_from(line).unwrap_or(u32::MAX),
             u32::try_from(column).unwrap_or(u32::MAX),
@@ -87,26 +105,37 @@ impl<'a> LineIndex<'a> {
     /// line's end (positions past the end of a line or file are allowed by
     /// the protocol and mean its end).
     pub fn offset_of_utf16(&self, line: u32, column: u32) -> usize {
-        let Some(&start) = self.line_starts.get(line as usize) else {
+        let Some(&start) = self.starts().get(line as usize) else {
             return self.source.len();
         };
-        let end = self
-            .line_starts
-            .get(line as usize + 1)
-            .map_or(self.source.len(), |&next| next - 1);
-        let mut units = 0usize;
-        for (i, ch) in self.source[start..end].char_indices() {
-            if units >= column as usize {
-                return start + i;
-            }
-            units += ch.len_utf16();
+        let end = self.line_end(line as usize);
+        self.table
+            .offset_after_units(self.source, start, end, column as usize)
+    }
+
+    /// Where the text of 0-based `line` ends: before its line end.
+    fn line_end(&self, line: usize) -> usize {
+        let Some(&next) = self.starts().get(line + 1) else {
+            return self.source.len();
+        };
+        let bytes = self.source.as_bytes();
+        if next >= 2 && bytes.get(next - 2..next) == Some(b"\r\n".as_slice()) {
+            next - 2
+        } else {
+            next.saturating_sub(1)
         }
-        end
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.starts().len()
     }
+}
+
+/// The text of a file without its byte-order mark.
+fn text_of(source: &str) -> &str {
+    source
+        .strip_prefix(mesh_grammar::lines::BYTE_ORDER_MARK)
+        .unwrap_or(source)
 }
 
 /// Where something is, as JSON tells it: lines and columns from 1.
@@ -191,68 +220,6 @@ pub fn render_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<
             serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
         })
         .collect()
-}
-
-/// Renders one diagnostic for a terminal, with the source lines it points at.
-pub fn render_human(file: &str, source: &str, diagnostic: &Diagnostic, color: bool) -> String {
-    use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
-
-    let clamp = |span: Span| {
-        let start = span.start.min(source.len());
-        let end = span.end.clamp(start, source.len());
-        start..end
-    };
-    let (kind, primary_color) = match diagnostic.severity {
-        Severity::Error => (ReportKind::Error, Color::Red),
-        Severity::Warning => (ReportKind::Warning, Color::Yellow),
-    };
-    let primary = clamp(diagnostic.primary.span);
-    let mut report = Report::build(kind, (file, primary.clone()))
-        .with_config(
-            Config::default()
-                .with_color(color)
-                .with_index_type(IndexType::Byte),
-        )
-        .with_code(diagnostic.code.as_str())
-        .with_message(&diagnostic.message);
-    // ariadne opens a new section whenever a label comes before the one
-    // added last, so labels go in in source order and the source reads top
-    // to bottom in one section; the primary label keeps its colour.
-    let mut labels: Vec<(&super::Label, Color)> =
-        std::iter::once((&diagnostic.primary, primary_color))
-            .chain(diagnostic.secondary.iter().map(|l| (l, Color::Blue)))
-            .collect();
-    labels.sort_by_key(|(label, _)| (label.span.start, label.span.end));
-    for (label, label_color) in labels {
-        report = report.with_label(
-            Label::new((file, clamp(label.span)))
-                .with_message(&label.message)
-                .with_color(label_color),
-        );
-    }
-    if let Some(hint) = &diagnostic.hint {
-        report = report.with_help(hint);
-    }
-    let mut out = Vec::new();
-    let written = report
-        .finish()
-        .write((file, Source::from(source)), &mut out);
-    match written {
-        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-        // Writing to a Vec cannot fail; fall back to a plain line anyway.
-        Err(_) => {
-            let position = LineIndex::new(source).position(diagnostic.primary.span.start);
-            format!(
-                "{}[{}]: {}\n --> {}:{}:{}\n",
-                diagnostic.severity.as_str(),
-                diagnostic.code,
-                diagnostic.message,
-                file,
-                position.line,
-                position.column
-            )
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! between the same two words as in the source; at the end of a line it
 //! keeps the comments that shared that source line as trailing comments.
 
-use mesh_grammar::{Comment, CommentKind, Span};
+use mesh_grammar::{lines, Comment, CommentKind, Span};
 
 const INDENT: &str = "    ";
 
@@ -319,15 +319,16 @@ impl<'a> Printer<'a> {
         self.newlines_before(offset) >= 1
     }
 
+    /// How many line ends (`\n`, `\r\n` or a lone `\r`) the whitespace
+    /// that ends at `offset` holds.
     fn newlines_before(&self, offset: usize) -> usize {
         let bytes = self.source.as_bytes();
-        let mut pos = offset.min(bytes.len());
-        let mut newlines = 0;
+        let end = offset.min(bytes.len());
+        let mut pos = end;
         while pos > 0 && bytes[pos - 1].is_ascii_whitespace() {
             pos -= 1;
-            newlines += usize::from(bytes[pos] == b'\n');
         }
-        newlines
+        lines::line_ends_in(self.source, pos, end)
     }
 
     /// The whitespace that starts at `offset` holds a line break.
@@ -337,6 +338,6 @@ impl<'a> Printer<'a> {
             .unwrap_or_default()
             .bytes()
             .take_while(u8::is_ascii_whitespace)
-            .any(|b| b == b'\n')
+            .any(|b| b == b'\n' || b == b'\r')
     }
 }

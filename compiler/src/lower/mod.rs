@@ -54,6 +54,10 @@ pub struct Input<'a> {
     pub ast: Option<&'a ast::Bundle>,
     /// The registry the bundle was checked against.
     pub registry: &'a Registry,
+    /// The lines of the source, as the parse found them: one file's
+    /// bundles are lowered one by one, and counting lines again for each
+    /// would make lowering them all quadratic in the file.
+    pub lines: &'a mesh_grammar::lines::LineTable,
 }
 
 /// The `-O0` lowering of a bundle and what the optimiser needs besides it.
@@ -76,7 +80,7 @@ pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lower
     let Some(home) = bundle.home.clone() else {
         return bug(format!("bundle `{}` has no home chain", bundle.name));
     };
-    let index = LineIndex::new(input.source);
+    let index = LineIndex::from_table(input.source, input.lines);
     let mut repays = BTreeMap::new();
     count_repays(&bundle.body, &mut repays);
     let mut lowerer = Lowerer {

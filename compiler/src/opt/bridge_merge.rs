@@ -61,38 +61,41 @@ fn find(program: &Program) -> Option<Found> {
             let Some((route, sent, arrived)) = bridge(term) else {
                 continue;
             };
+            let blocked = match consumer_merge(program, arrived) {
+                Some((_, joined)) => vec![arrived, joined],
+                None => vec![arrived],
+            };
             for (second, later) in body.iter().enumerate().skip(first + 1) {
-                if let Some((route2, sent2, arrived2)) = bridge(later) {
-                    let same = route2 == route
-                        && program.wire_type(sent2) == program.wire_type(sent)
-                        && program.wire_type(arrived2) == program.wire_type(arrived);
-                    let untouched = [sent, arrived, sent2, arrived2]
-                        .iter()
-                        .all(|w| !read.contains(w));
-                    if same && untouched {
-                        if let Some((other, joined)) = consumer_merge(program, arrived) {
-                            if !read.contains(&joined) {
-                                return Some(Found {
-                                    path: path.clone(),
-                                    first,
-                                    second,
-                                    sent,
-                                    arrived,
-                                    other,
-                                    joined,
-                                });
-                            }
-                        }
-                    }
-                    break;
-                }
-                let blocked = match consumer_merge(program, arrived) {
-                    Some((_, joined)) => vec![arrived, joined],
-                    None => vec![arrived],
-                };
                 if !matches!(later, Term::Gen(_)) || uses_any(later, &blocked) {
                     break;
                 }
+                let Some((route2, sent2, arrived2)) = bridge(later) else {
+                    continue;
+                };
+                let same = route2 == route
+                    && program.wire_type(sent2) == program.wire_type(sent)
+                    && program.wire_type(arrived2) == program.wire_type(arrived);
+                let untouched = [sent, arrived, sent2, arrived2]
+                    .iter()
+                    .all(|w| !read.contains(w));
+                if !(same && untouched) {
+                    // Another bridge: it commutes with the first.
+                    continue;
+                }
+                if let Some((other, joined)) = consumer_merge(program, arrived) {
+                    if !read.contains(&joined) && joins(program, other, joined, arrived2) {
+                        return Some(Found {
+                            path: path.clone(),
+                            first,
+                            second,
+                            sent,
+                            arrived,
+                            other,
+                            joined,
+                        });
+                    }
+                }
+                break;
             }
         }
     }
@@ -108,6 +111,19 @@ fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
         }) => Some((*route, *input, *out)),
         _ => None,
     }
+}
+
+/// Whether the holding the first arrival joined reaches the second arrival
+/// before anything uses it: the first arrival was merged with the second
+/// itself (`other` is it), or the holding it joined is merged with the
+/// second next. Only then does one arrival carrying both leave every
+/// holding as it was: a step spending the holding between them (all of
+/// it, say) would spend less once the first arrival comes with the second.
+fn joins(program: &Program, other: Wire, joined: Wire, second: Wire) -> bool {
+    if other == second {
+        return true;
+    }
+    matches!(consumer_merge(program, joined), Some((with, _)) if with == second)
 }
 
 /// The only box that consumes `wire`, if it is a merge: `(other input, out)`.

@@ -82,40 +82,53 @@ pub struct Analysis {
 /// Parses and checks `source` against `registry`, and judges each bundle's
 /// `deadline` and `max_gas` on its lowering at `options.level`.
 ///
-/// A bundle that has a syntax error is not checked: the checker would only
-/// guess at what was meant and report knock-on errors. Every other bundle of
-/// the file is, so one run still reports every independent problem.
+/// A bundle or token declaration that has a syntax error is not checked:
+/// the checker would only guess at what was meant (the parser reads a word
+/// it could not lex as what it most likely is) and report knock-on errors.
+/// Every other item of the file is, so one run still reports every
+/// independent problem.
 pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
     let (parsed, mut diagnostics) = crate::syntax::parse(source);
     let checked = check::check(&parsed.file, registry, options);
 
+    // Items are in source order, and so are the syntax errors: each look-up
+    // is a binary search.
     let broken: Vec<Span> = parsed
         .file
         .items
         .iter()
         .filter_map(|item| match item {
             Item::Bundle(bundle) => Some(bundle.span),
-            Item::Token(_) | Item::Error(_) => None,
+            Item::Token(token) => Some(token.span),
+            Item::Error(_) => None,
         })
-        .filter(|bundle| {
-            parsed.errors.iter().any(|e| {
-                // A file that ends inside a bundle is parsed as if it were
-                // closed there; its end-of-file error sits at its very end.
-                let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
-                    && e.span.start == bundle.end;
-                bundle.start <= e.span.start && (e.span.start < bundle.end || at_end)
-            })
+        .filter(|item| {
+            let first = parsed.errors.partition_point(|e| e.span.start < item.start);
+            parsed.errors[first..]
+                .iter()
+                .take_while(|e| e.span.start <= item.end)
+                .any(|e| {
+                    // A file that ends inside a bundle is parsed as if it
+                    // were closed there; its end-of-file error sits at its
+                    // very end.
+                    let at_end = matches!(e.kind, SyntaxErrorKind::UnexpectedEnd { .. })
+                        && e.span.start == item.end;
+                    e.span.start < item.end || at_end
+                })
         })
         .collect();
+    let in_broken = |offset: usize| {
+        let after = broken.partition_point(|b| b.start <= offset);
+        after
+            .checked_sub(1)
+            .and_then(|i| broken.get(i))
+            .is_some_and(|b| offset < b.end)
+    };
     diagnostics.extend(
         checked
             .diagnostics
             .iter()
-            .filter(|d| {
-                !broken
-                    .iter()
-                    .any(|b| b.start <= d.primary.span.start && d.primary.span.start < b.end)
-            })
+            .filter(|d| !in_broken(d.primary.span.start))
             .cloned(),
     );
     let mut analysis = Analysis {
@@ -206,6 +219,7 @@ impl Analysis {
             source: &self.source,
             ast: self.syntax_of(bundle),
             registry: &self.checked.registry,
+            lines: &self.parsed.lines,
         }
     }
 
@@ -280,6 +294,16 @@ pub fn optimise(
 
 /// The syntax tree of a checked bundle, found by its span.
 fn find_ast<'a>(file: &'a ast::File, bundle: &CheckedBundle) -> Option<&'a ast::Bundle> {
+    // Items are in source order: the bundle at the checked bundle's span is
+    // a binary search away (one file's bundles are looked up one by one).
+    let at = file
+        .items
+        .partition_point(|item| item.span().start < bundle.span.start);
+    if let Some(ast::Item::Bundle(b)) = file.items.get(at) {
+        if b.span == bundle.span {
+            return Some(b);
+        }
+    }
     file.items.iter().find_map(|item| match item {
         ast::Item::Bundle(b) if b.span == bundle.span || b.name.name == bundle.name => Some(b),
         _ => None,
