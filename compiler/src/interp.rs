@@ -6,10 +6,15 @@
 //! location before its calls; a transaction begins at its first box's
 //! location and ends at its last's; a parallel group begins at its first
 //! box's; values are computed with checked arithmetic and an overflow
-//! reverts with the same reason the runtime's arithmetic entries give.
+//! fails with the same reason the runtime's arithmetic entries give.
+//!
+//! A failing call changes nothing and the run goes on (the session keeps
+//! the failure first in the source, which the bundle reverts with): what a
+//! failed call or computation would have delivered is zero, in both.
 
 use crate::ir::{self, Op, Program, Term, Value, Wire};
 use mesh_core::revert::{reason, Revert};
+use mesh_runtime::session::SwapHop;
 use mesh_runtime::{maths, LoanKind, Report, Session, World};
 use std::cmp::Ordering;
 
@@ -17,24 +22,32 @@ use std::cmp::Ordering;
 /// session (whose world is the committed one, or the original after a revert).
 pub fn run(program: &Program, world: World) -> (Report, Session) {
     let mut session = Session::new(world, &program.bundle);
-    let _ = execute(program, &mut session);
+    execute(program, &mut session);
     let report = session.finish(&program.constraints);
     (report, session)
 }
 
-/// Runs the program's body on an open session, without finishing it.
-pub fn execute(program: &Program, session: &mut Session) -> Result<(), Revert> {
+/// Runs the program's body on an open session, without finishing it;
+/// the session keeps any failure.
+pub fn execute(program: &Program, session: &mut Session) {
     let mut machine = Machine {
         program,
         amounts: vec![None; program.wires.len()],
+        missing: vec![false; program.wires.len()],
+        failed: false,
     };
-    machine.term(&program.body, session)
+    machine.term(&program.body, session);
 }
 
 struct Machine<'p> {
     program: &'p Program,
     /// The amount each wire carried when it was produced.
     amounts: Vec<Option<u128>>,
+    /// The wires a failed box did not deliver, or made from one that was
+    /// missing.
+    missing: Vec<bool>,
+    /// Whether a call or a computation of the box being made failed.
+    failed: bool,
 }
 
 /// Compares two amounts as `require` does.
@@ -52,25 +65,46 @@ pub fn compare(left: u128, op: mesh_grammar::ast::Comparison, right: u128) -> bo
 }
 
 impl Machine<'_> {
-    fn term(&mut self, term: &Term, s: &mut Session) -> Result<(), Revert> {
+    fn term(&mut self, term: &Term, s: &mut Session) {
         match term {
             Term::Gen(node) => {
                 s.at(node.loc);
-                self.op(&node.op, s)
+                let mut inputs = node.op.domain();
+                for value in node.op.values() {
+                    value.wires(&mut inputs);
+                }
+                // A batch's transfers are made one by one: only those whose
+                // input is missing are not made (`op` sees to them).
+                let made_from_missing = !matches!(node.op, Op::BridgeBatch { .. })
+                    && inputs
+                        .iter()
+                        .any(|w| self.missing.get(w.0 as usize).copied().unwrap_or(false));
+                self.failed = false;
+                if !made_from_missing {
+                    self.op(&node.op, s);
+                }
+                if made_from_missing || self.failed {
+                    for wire in node.op.codomain() {
+                        self.set(wire, 0);
+                        if let Some(slot) = self.missing.get_mut(wire.0 as usize) {
+                            *slot = true;
+                        }
+                    }
+                }
             }
-            Term::Seq(terms) => terms.iter().try_for_each(|t| self.term(t, s)),
+            Term::Seq(terms) => terms.iter().for_each(|t| self.term(t, s)),
             Term::Tensor(branches) => {
                 s.at(ir::first_loc(branches));
-                s.begin_parallel()?;
+                let _ = s.begin_parallel();
                 for (i, branch) in branches.iter().enumerate() {
                     if i > 0 {
                         s.at(branch.first_loc().unwrap_or_default());
-                        s.next_branch()?;
+                        let _ = s.next_branch();
                     }
-                    self.term(branch, s)?;
+                    self.term(branch, s);
                 }
                 s.at(ir::last_loc(branches));
-                s.end_parallel()
+                let _ = s.end_parallel();
             }
             Term::Tx {
                 chain,
@@ -78,24 +112,40 @@ impl Machine<'_> {
                 body,
             } => {
                 s.at(ir::first_loc(body));
-                s.begin_transaction(chain, *sender)?;
+                let _ = s.begin_transaction(chain, *sender);
                 for t in body {
-                    self.term(t, s)?;
+                    self.term(t, s);
                 }
                 s.at(ir::last_loc(body));
-                s.end_transaction()
+                let _ = s.end_transaction();
             }
         }
     }
 
-    fn amount(&self, wire: Wire, s: &mut Session) -> Result<u128, Revert> {
+    fn amount(&self, wire: Wire, s: &mut Session) -> u128 {
         match self.amounts.get(wire.0 as usize).copied().flatten() {
-            Some(v) => Ok(v),
+            Some(v) => v,
             None => {
-                s.revert(&format!(
+                let _ = s.revert(&format!(
                     "internal error: the amount of {wire} is read before it is produced"
-                ))?;
-                Ok(0)
+                ));
+                0
+            }
+        }
+    }
+
+    /// What a call delivered; zero, and the box failed, when it failed.
+    fn delivered(&mut self, result: Result<u128, Revert>) -> u128 {
+        self.done(result).unwrap_or(0)
+    }
+
+    /// Notes whether a call failed.
+    fn done<T>(&mut self, result: Result<T, Revert>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.failed = true;
+                None
             }
         }
     }
@@ -114,45 +164,46 @@ impl Machine<'_> {
         self.program.wire_type(wire).map_or("", |t| t.chain())
     }
 
-    fn value(&self, value: &Value, s: &mut Session) -> Result<u128, Revert> {
-        let checked = |s: &mut Session, v: Option<u128>, reason: &str| -> Result<u128, Revert> {
-            match v {
-                Some(v) => Ok(v),
-                None => {
-                    s.revert(reason)?;
-                    Ok(0)
-                }
-            }
-        };
+    /// A checked result: zero, and a failure of the box, when it does not
+    /// fit.
+    fn checked(&mut self, s: &mut Session, v: Option<u128>, reason: &str) -> u128 {
+        v.unwrap_or_else(|| {
+            let _ = s.revert(reason);
+            self.failed = true;
+            0
+        })
+    }
+
+    fn value(&mut self, value: &Value, s: &mut Session) -> u128 {
         match value {
-            Value::Const(n) => Ok(*n),
+            Value::Const(n) => *n,
             Value::AmountOf(wire) => self.amount(*wire, s),
             Value::Add(a, b) => {
-                let (a, b) = (self.value(a, s)?, self.value(b, s)?);
-                checked(s, a.checked_add(b), reason::ADD)
+                let (a, b) = (self.value(a, s), self.value(b, s));
+                self.checked(s, a.checked_add(b), reason::ADD)
             }
             Value::Sub(a, b) => {
-                let (a, b) = (self.value(a, s)?, self.value(b, s)?);
-                checked(s, a.checked_sub(b), reason::SUB)
+                let (a, b) = (self.value(a, s), self.value(b, s));
+                self.checked(s, a.checked_sub(b), reason::SUB)
             }
             Value::Scale {
                 value,
                 numerator,
                 denominator,
             } => {
-                let v = self.value(value, s)?;
-                let product = checked(s, v.checked_mul(*numerator), reason::MUL)?;
-                checked(s, product.checked_div(*denominator), reason::DIV)
+                let v = self.value(value, s);
+                let product = self.checked(s, v.checked_mul(*numerator), reason::MUL);
+                self.checked(s, product.checked_div(*denominator), reason::DIV)
             }
             // What `repay` charges: the runtime's own formula.
             Value::WithPremium { principal, bps } => {
-                let p = self.value(principal, s)?;
-                checked(s, maths::with_premium(p, *bps).ok(), reason::ADD)
+                let p = self.value(principal, s);
+                self.checked(s, maths::with_premium(p, *bps).ok(), reason::ADD)
             }
         }
     }
 
-    fn op(&mut self, op: &Op, s: &mut Session) -> Result<(), Revert> {
+    fn op(&mut self, op: &Op, s: &mut Session) {
         match op {
             Op::Input {
                 chain,
@@ -160,8 +211,11 @@ impl Machine<'_> {
                 amount,
                 out,
             } => {
-                let v = self.value(amount, s)?;
-                s.input(chain, token, v)?;
+                // The wire carries what was asked: the runtime returns no
+                // amount for an input, here as in native code.
+                let v = self.value(amount, s);
+                let done = s.input(chain, token, v);
+                self.done(done);
                 self.set(*out, v);
             }
             Op::Borrow {
@@ -171,14 +225,14 @@ impl Machine<'_> {
                 funds,
                 ..
             } => {
-                let v = self.value(amount, s)?;
+                let v = self.value(amount, s);
                 let kind = if *flash {
                     LoanKind::Flash
                 } else {
                     LoanKind::Ordinary
                 };
                 let token = self.token(*funds).to_string();
-                let got = s.borrow(protocol, &token, v, kind)?;
+                let got = self.delivered(s.borrow(protocol, &token, v, kind));
                 self.set(*funds, got);
             }
             Op::Repay {
@@ -187,27 +241,40 @@ impl Machine<'_> {
                 funds,
                 ..
             } => {
-                let v = self.value(principal, s)?;
+                let v = self.value(principal, s);
                 let token = self.token(*funds).to_string();
-                s.repay(protocol, &token, v)?;
+                let done = s.repay(protocol, &token, v);
+                self.done(done);
             }
             Op::Swap {
-                exchange,
+                exchanges,
                 path,
+                locs,
                 input,
                 min_out,
                 out,
             } => {
-                let amount = self.amount(*input, s)?;
-                let min = self.value(min_out, s)?;
-                let path: Vec<&str> = path.iter().map(String::as_str).collect();
-                let got = s.swap_path(exchange, &path, amount, min)?;
+                let amount = self.amount(*input, s);
+                let min = self.value(min_out, s);
+                let hops: Vec<SwapHop<&str, &str>> = exchanges
+                    .iter()
+                    .zip(path.iter().skip(1))
+                    .zip(locs)
+                    .map(|((exchange, token), loc)| SwapHop {
+                        exchange: exchange.as_str(),
+                        token_out: token.as_str(),
+                        loc: *loc,
+                    })
+                    .collect();
+                let token_in = path.first().map_or("", String::as_str);
+                let got = self.delivered(s.swap_route(token_in, &hops, amount, min));
                 self.set(*out, got);
             }
             Op::Deposit { protocol, funds } => {
-                let amount = self.amount(*funds, s)?;
+                let amount = self.amount(*funds, s);
                 let token = self.token(*funds).to_string();
-                s.deposit(protocol, &token, amount)?;
+                let done = s.deposit(protocol, &token, amount);
+                self.done(done);
             }
             Op::Withdraw {
                 protocol,
@@ -216,36 +283,50 @@ impl Machine<'_> {
                 out,
                 ..
             } => {
-                let v = self.value(amount, s)?;
-                let got = s.withdraw(protocol, token, v)?;
+                let v = self.value(amount, s);
+                let got = self.delivered(s.withdraw(protocol, token, v));
                 self.set(*out, got);
             }
             Op::Bridge { route, input, out } => {
-                let amount = self.amount(*input, s)?;
+                let amount = self.amount(*input, s);
                 let token = self.token(*input).to_string();
                 let to = self.chain(*out).to_string();
-                let got = s.bridge(&token, amount, &to, Some(*route))?;
+                let got = self.delivered(s.bridge(&token, amount, &to, Some(*route)));
                 self.set(*out, got);
             }
             Op::BridgeBatch {
                 route,
                 inputs,
                 outs,
+                locs,
             } => {
                 let mut transfers = Vec::with_capacity(inputs.len());
-                for input in inputs {
-                    let amount = self.amount(*input, s)?;
-                    transfers.push((self.token(*input).to_string(), amount));
+                for (input, loc) in inputs.iter().zip(locs) {
+                    let amount = self.amount(*input, s);
+                    transfers.push((self.token(*input).to_string(), amount, *loc));
                 }
                 let to = outs
                     .first()
                     .map(|out| self.chain(*out).to_string())
                     .unwrap_or_default();
-                let transfers: Vec<(&str, u128)> =
-                    transfers.iter().map(|(t, a)| (t.as_str(), *a)).collect();
-                let got = s.bridge_batch(*route, &to, &transfers)?;
-                for (out, v) in outs.iter().zip(got) {
-                    self.set(*out, v);
+                let transfers: Vec<(&str, u128, ir::Loc)> = transfers
+                    .iter()
+                    .map(|(t, a, l)| (t.as_str(), *a, *l))
+                    .collect();
+                let got = match s.bridge_batch(*route, &to, &transfers) {
+                    Ok(got) => got,
+                    Err(_) => vec![None; outs.len()],
+                };
+                // Each transfer is all or nothing on its own: what one that
+                // failed would have delivered is missing.
+                for (i, out) in outs.iter().enumerate() {
+                    let arrived = got.get(i).copied().flatten();
+                    self.set(*out, arrived.unwrap_or(0));
+                    if arrived.is_none() {
+                        if let Some(slot) = self.missing.get_mut(out.0 as usize) {
+                            *slot = true;
+                        }
+                    }
                 }
             }
             Op::Split {
@@ -254,18 +335,18 @@ impl Machine<'_> {
                 taken,
                 rest,
             } => {
-                let whole = self.amount(*input, s)?;
-                let part = self.value(amount, s)?;
+                let whole = self.amount(*input, s);
+                let part = self.value(amount, s);
                 // Taking more than is held leaves nothing: the action that
-                // spends `taken` then reverts for lack of funds.
+                // spends `taken` then fails for lack of funds.
                 self.set(*taken, part);
                 self.set(*rest, whole.saturating_sub(part));
             }
             // Two loans of one obligation: the runtime keeps the sum.
             Op::Merge { out, .. } if self.program.wire_type(*out).is_some_and(|t| t.is_debt()) => {}
             Op::Merge { inputs, out } => {
-                let a = self.amount(inputs[0], s)?;
-                let b = self.amount(inputs[1], s)?;
+                let a = self.amount(inputs[0], s);
+                let b = self.amount(inputs[1], s);
                 self.set(*out, a.saturating_add(b));
             }
             Op::Require {
@@ -275,14 +356,15 @@ impl Machine<'_> {
                 text,
                 ..
             } => {
-                let l = self.value(left, s)?;
-                let r = self.value(right, s)?;
-                s.require(compare(l, *op, r), text)?;
+                let l = self.value(left, s);
+                let r = self.value(right, s);
+                let done = s.require(compare(l, *op, r), text);
+                self.done(done);
             }
             Op::Approve { token, spender, .. } => {
-                s.approve(token, ir::gas::runtime_spender(spender))?;
+                let done = s.approve(token, ir::gas::runtime_spender(spender));
+                self.done(done);
             }
         }
-        Ok(())
     }
 }

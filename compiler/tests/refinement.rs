@@ -2,8 +2,8 @@
 //! worlds: whenever the `-O0` lowering commits, the optimised one commits
 //! too and every final wallet balance is at least as large; whenever `-O0`
 //! reverts for a reason other than the deadline or gas, the optimised one
-//! reverts too. It runs through the IR interpreter (the checker's
-//! soundness on the same bundles is `soundness.rs`).
+//! reverts too, at the same line. It runs through the IR interpreter (the
+//! checker's soundness on the same bundles is `soundness.rs`).
 //! `MESH_REFINEMENT_CASES` sets the number of cases (10,000 by default;
 //! `tests/long_refinement.sh` runs many more).
 
@@ -24,8 +24,14 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     let (r0, s0) = interp::run(&o0, world.clone());
     let (r1, s1) = interp::run(&o, world.clone());
     if let Some(revert) = &r0.revert {
-        if r1.committed() {
+        let Some(optimised) = &r1.revert else {
             return Err(format!("-O0 reverted ({}) but -O committed", revert.reason));
+        };
+        if optimised.loc.line != revert.loc.line {
+            return Err(format!(
+                "-O0 reverted at line {} ({}) but -O at line {} ({})",
+                revert.loc.line, revert.reason, optimised.loc.line, optimised.reason
+            ));
         }
         return Ok(true);
     }
@@ -104,4 +110,27 @@ fn the_optimised_level_commits_at_least_as_often_on_the_default_world() {
     let source = Segment::RoundTrip { amount: 100 }.source(0);
     let text = format!("bundle trip on polygon {{\n{source}}}\n");
     assert_eq!(refines(&text, &World::builtin()), Ok(true));
+}
+
+/// The optimiser sends the polygon steps together, before the arbitrum
+/// one written between them; both the arbitrum `input` (line 4) and the
+/// later polygon swap (line 6) fail. The run goes on past the first failure
+/// it meets (line 6) and reports the one the bundle as written meets first.
+#[test]
+fn a_reverted_run_names_the_failure_first_in_the_source() {
+    let source = "bundle two_failures on polygon {\n    input 1 USDC\n    on arbitrum {\n        input 1_000_000_000 USDC\n    }\n    swap 1 USDC for 1_000 WETH on uniswap_v2\n}\n";
+    let Some((o0, o)) = lowered(source) else {
+        panic!("the bundle checks");
+    };
+    let text = o.to_string();
+    assert_eq!(text.matches("tx polygon").count(), 1, "{text}");
+    for program in [&o0, &o] {
+        let (report, _) = interp::run(program, World::builtin());
+        let revert = report.revert.expect("reverted");
+        assert_eq!(revert.loc.line, 4, "{}", revert.reason);
+        assert!(
+            report.transactions.is_empty(),
+            "a reverted bundle sends nothing"
+        );
+    }
 }

@@ -2,9 +2,11 @@
 //! [`Session`]. Conventions (docs/runtime.md lists every symbol):
 //!
 //! - every entry takes the session pointer first and returns a status:
-//!   `0` ok, `1` the bundle reverted (now or earlier), `2` an invalid call
-//!   (a null session). On any non-zero status generated code branches to
-//!   its abort path, which calls `mesh_bundle_finish`.
+//!   `0` ok, `1` the call failed — it changed nothing, wrote zero to its
+//!   out-pointer, and the bundle will revert; the run goes on, so that the
+//!   failure first in the source is the one reported —, `2` an invalid
+//!   call (a null session). On `2` generated code branches to its abort
+//!   path, which calls `mesh_bundle_finish`.
 //! - names (chains, tokens, protocols, bridge kinds, invariants, `require`
 //!   texts) are registered once with `mesh_name` and passed as indices.
 //!   Each is resolved against the run's world at its first use as a chain,
@@ -28,7 +30,7 @@ use crate::entry::Entry;
 use crate::registry::{BridgeKind, ChainId, ProtocolId, Registry, TokenId};
 use crate::report::Report;
 use crate::revert::reason;
-use crate::session::{Constraint, Constraints, Invariant, Loc, NameRef, Session, Spender};
+use crate::session::{Constraint, Constraints, Invariant, Loc, NameRef, Session, Spender, SwapHop};
 use crate::world::{RunWorld, World, DEFAULT_LOCK_WAIT};
 
 pub use mesh_core::entry::{
@@ -360,15 +362,18 @@ fn with_session(s: *mut MeshSession, loc: u64, f: impl FnOnce(&mut MeshSession) 
     }
 }
 
-/// The status of a call that yields an amount, written to `out` when it
-/// succeeded.
+/// The status of a call that yields an amount, written to `out`: what the
+/// call delivered, or nothing (zero) when it failed.
 fn value_out(r: Result<u128, crate::session::Revert>, out: *mut MeshAmount) -> u32 {
     match r {
         Ok(v) => {
             write_out(out, v);
             MESH_OK
         }
-        Err(_) => MESH_REVERTED,
+        Err(_) => {
+            write_out(out, 0);
+            MESH_REVERTED
+        }
     }
 }
 
@@ -660,6 +665,8 @@ pub unsafe extern "C" fn mesh_borrow(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names;
@@ -715,6 +722,8 @@ pub unsafe extern "C" fn mesh_swap(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names;
@@ -728,15 +737,18 @@ pub unsafe extern "C" fn mesh_swap(
     })
 }
 
-/// A multi-hop swap along `path_len` token name indices at `path`.
+/// A swap along `path_len` token name indices at `path`, hop `i` on the
+/// pair of the exchange named `exchanges[i]`, reported at `locs[i]`.
 ///
 /// # Safety
-/// `s` is a live session; `path` points at `path_len` u32; `out` is null or writable.
+/// `s` is a live session; `path` points at `path_len` u32, `exchanges` and
+/// `locs` at `path_len - 1` entries each; `out` is null or writable.
 #[no_mangle]
 pub unsafe extern "C" fn mesh_swap_path(
     s: *mut MeshSession,
-    exchange: u32,
+    exchanges: *const u32,
     path: *const u32,
+    locs: *const u64,
     path_len: usize,
     lo: u64,
     hi: u64,
@@ -745,31 +757,64 @@ pub unsafe extern "C" fn mesh_swap_path(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
-    with_session(s, loc, |ms| {
-        if path.is_null() && path_len > 0 {
-            return status(ms.session.revert("a swap path pointer is null"));
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
+    let hops = path_len.saturating_sub(1);
+    if path_len > 0 && (path.is_null() || (hops > 0 && (exchanges.is_null() || locs.is_null()))) {
+        return MESH_INVALID;
+    }
+    let (tokens_at, exchanges_at, locs_at): (&[u32], &[u32], &[u64]) = if path_len == 0 {
+        (&[], &[], &[])
+    } else {
+        // SAFETY: the caller promises `path_len` names at `path`, and one
+        // exchange and one location per hop.
+        unsafe {
+            (
+                std::slice::from_raw_parts(path, path_len),
+                if hops == 0 {
+                    &[]
+                } else {
+                    std::slice::from_raw_parts(exchanges, hops)
+                },
+                if hops == 0 {
+                    &[]
+                } else {
+                    std::slice::from_raw_parts(locs, hops)
+                },
+            )
         }
-        let indices: &[u32] = if path_len == 0 {
-            &[]
-        } else {
-            // SAFETY: the caller promises `path_len` readable u32 at `path`.
-            unsafe { std::slice::from_raw_parts(path, path_len) }
-        };
+    };
+    with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
-        for &i in indices {
+        for &i in tokens_at {
             names.prepare_token(i, &session.world().registry);
         }
-        bind_names!(session, names; exchange = protocol(exchange, "exchange"));
-        let mut tokens: SmallVec<[NameRef<'_, TokenId>; 4]> =
-            SmallVec::with_capacity(indices.len());
-        for &i in indices {
-            let Ok(t) = MeshNames::arg(names.token(i), session, i, "token") else {
+        for &i in exchanges_at {
+            names.prepare_protocol(i, &session.world().registry);
+        }
+        let Some((&first, rest)) = tokens_at.split_first() else {
+            return status(session.revert("a swap path has at least two tokens"));
+        };
+        let Ok(token_in) = MeshNames::arg(names.token(first), session, first, "token") else {
+            return MESH_REVERTED;
+        };
+        let mut route: SmallVec<[SwapHop<NameRef<'_, ProtocolId>, NameRef<'_, TokenId>>; 3]> =
+            SmallVec::with_capacity(rest.len());
+        for ((&t, &x), &at) in rest.iter().zip(exchanges_at).zip(locs_at) {
+            let Ok(exchange) = MeshNames::arg(names.protocol(x), session, x, "exchange") else {
                 return MESH_REVERTED;
             };
-            tokens.push(t);
+            let Ok(token_out) = MeshNames::arg(names.token(t), session, t, "token") else {
+                return MESH_REVERTED;
+            };
+            route.push(SwapHop {
+                exchange,
+                token_out,
+                loc: Loc::unpack(at),
+            });
         }
         value_out(
-            session.swap_path(exchange, &tokens, join(lo, hi), join(min_lo, min_hi)),
+            session.swap_route(token_in, &route, join(lo, hi), join(min_lo, min_hi)),
             out,
         )
     })
@@ -811,6 +856,8 @@ pub unsafe extern "C" fn mesh_withdraw(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names;
@@ -836,6 +883,8 @@ pub unsafe extern "C" fn mesh_bridge(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
     with_session(s, loc, |ms| {
         let MeshSession { session, names, .. } = ms;
         bind_names!(session, names; token = token(token, "token"), to = chain(to, "chain"));
@@ -870,31 +919,64 @@ pub unsafe extern "C" fn mesh_bridge_batch(
     to: u32,
     tokens: *const u32,
     amounts: *const u64,
+    locs: *const u64,
+    skip: *const u32,
     len: usize,
     loc: u64,
     out: *mut MeshAmount,
+    failed: *mut u32,
 ) -> u32 {
     let Some(twice) = len.checked_mul(2) else {
         return MESH_INVALID;
     };
-    if len > 0 && (tokens.is_null() || amounts.is_null()) {
+    if len > 0 && (tokens.is_null() || amounts.is_null() || locs.is_null() || skip.is_null()) {
         return MESH_INVALID;
     }
-    let (tokens, amounts) = if len == 0 {
-        (&[][..], &[][..])
+    let (tokens, amounts, locs, skip) = if len == 0 {
+        (&[][..], &[][..], &[][..], &[][..])
     } else {
-        // SAFETY: the caller promises `len` tokens and `2·len` amount halves.
+        // SAFETY: the caller promises `len` tokens, `2·len` amount halves,
+        // `len` locations and `len` flags.
         unsafe {
             (
                 std::slice::from_raw_parts(tokens, len),
                 std::slice::from_raw_parts(amounts, twice),
+                std::slice::from_raw_parts(locs, len),
+                std::slice::from_raw_parts(skip, len),
             )
         }
     };
-    with_session(s, loc, |ms| {
+    // What arrives of each transfer, and whether it failed (then nothing
+    // arrives of it).
+    let deliver = |arrived: &[Option<u128>]| {
+        for i in 0..tokens.len() {
+            let got = arrived.get(i).copied().flatten();
+            if !out.is_null() {
+                // SAFETY: a non-null `out` has `len` writable entries.
+                write_out(unsafe { out.add(i) }, got.unwrap_or(0));
+            }
+            if !failed.is_null() {
+                // SAFETY: a non-null `failed` has `len` writable entries.
+                unsafe { failed.add(i).write(u32::from(got.is_none())) };
+            }
+        }
+    };
+    // A call that fails, however early, delivers nothing.
+    deliver(&[]);
+    // The transfers made: those whose input is not missing. With none, the
+    // message is not sent at all.
+    let made: Vec<usize> = (0..tokens.len())
+        .filter(|&i| skip.get(i).is_none_or(|&s| s == 0))
+        .collect();
+    let Some(&first) = made.first() else {
+        return MESH_REVERTED;
+    };
+    // The message is answerable at its first transfer made.
+    let at = locs.get(first).copied().unwrap_or(loc);
+    with_session(s, at, |ms| {
         let MeshSession { session, names, .. } = ms;
-        for &t in tokens {
-            names.prepare_token(t, &session.world().registry);
+        for &i in &made {
+            names.prepare_token(tokens[i], &session.world().registry);
         }
         bind_names!(session, names; to = chain(to, "chain"));
         let Ok(name) = names.resolve(session, via, "bridge kind") else {
@@ -904,23 +986,27 @@ pub unsafe extern "C" fn mesh_bridge_batch(
             let reason = format!("unknown bridge kind `{name}`");
             return status(session.revert(&reason));
         };
-        let mut transfers = Vec::with_capacity(tokens.len());
-        for (&t, halves) in tokens.iter().zip(amounts.chunks_exact(2)) {
+        let mut transfers = Vec::with_capacity(made.len());
+        for &i in &made {
+            let t = tokens[i];
             let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
                 return MESH_REVERTED;
             };
-            transfers.push((token, join(halves[0], halves[1])));
+            let halves = &amounts[2 * i..2 * i + 2];
+            transfers.push((token, join(halves[0], halves[1]), Loc::unpack(locs[i])));
         }
         match session.bridge_batch(kind, to, &transfers) {
-            Ok(arrived) => {
-                if !out.is_null() {
-                    for (i, v) in arrived.into_iter().enumerate() {
-                        // SAFETY: a non-null `out` has `len` writable entries,
-                        // and the session returns one per transfer.
-                        write_out(unsafe { out.add(i) }, v);
-                    }
+            Ok(got) => {
+                let mut arrived = vec![None; tokens.len()];
+                for (&i, g) in made.iter().zip(got) {
+                    arrived[i] = g;
                 }
-                MESH_OK
+                deliver(&arrived);
+                if arrived.iter().all(Option::is_some) {
+                    MESH_OK
+                } else {
+                    MESH_REVERTED
+                }
             }
             Err(_) => MESH_REVERTED,
         }
@@ -939,6 +1025,8 @@ pub unsafe extern "C" fn mesh_holding(
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
     if out.is_null() {
         return MESH_INVALID;
     }
@@ -1002,16 +1090,14 @@ fn arith(
     if out.is_null() {
         return MESH_INVALID;
     }
-    with_session(s, loc, |ms| {
-        if ms.session.reverted().is_some() {
-            return MESH_REVERTED;
+    with_session(s, loc, |ms| match op(a, b) {
+        Some(v) => {
+            write_out(out, v);
+            MESH_OK
         }
-        match op(a, b) {
-            Some(v) => {
-                write_out(out, v);
-                MESH_OK
-            }
-            None => status(ms.session.revert(what)),
+        None => {
+            write_out(out, 0);
+            status(ms.session.revert(what))
         }
     })
 }
@@ -1150,17 +1236,12 @@ fn add_constraint(
     loc: u64,
     f: impl FnOnce(&mut MeshSession) -> Result<Constraint, u32>,
 ) -> u32 {
-    with_session(s, loc, |ms| {
-        if ms.session.reverted().is_some() {
-            return MESH_REVERTED;
+    with_session(s, loc, |ms| match f(ms) {
+        Ok(c) => {
+            ms.constraints.items.push((c, Loc::unpack(loc)));
+            MESH_OK
         }
-        match f(ms) {
-            Ok(c) => {
-                ms.constraints.items.push((c, Loc::unpack(loc)));
-                MESH_OK
-            }
-            Err(st) => st,
-        }
+        Err(st) => st,
     })
 }
 
@@ -1502,6 +1583,8 @@ macro_rules! rust_type {
     (Bytes) => { *const u8 };
     (Len) => { usize };
     (IndexOut) => { *mut u32 };
+    (Flags) => { *const u32 };
+    (FlagsOut) => { *mut u32 };
     (Name) => { u32 };
     (Names) => { *const u32 };
     (Sender) => { SenderCode };
@@ -1510,6 +1593,7 @@ macro_rules! rust_type {
     (Flag) => { u32 };
     (Half) => { u64 };
     (Halves) => { *const u64 };
+    (Locs) => { *const u64 };
     (Loc) => { u64 };
     (Count) => { u64 };
     (AmountOut) => { *mut MeshAmount };

@@ -237,14 +237,15 @@ impl Journal {
         Ok(())
     }
 
-    /// Undoes every change, newest first, and empties the journal. An
-    /// entry that does not resolve in `world` (an id its registry lacks, a
-    /// container that is gone) cannot be undone: the others still are, and
-    /// the result says the world is not as it was. The session only
-    /// undoes on the world it journaled, so this is a defect if it happens.
-    pub fn undo(&mut self, world: &mut World) -> Result<(), NotInWorld> {
+    /// Undoes the changes recorded after the first `mark` ones, newest
+    /// first: what a failed step did (a step's mark is the journal's
+    /// length when it began).
+    pub fn undo_to(&mut self, mark: usize, world: &mut World) -> Result<(), NotInWorld> {
         let mut undone_all = true;
-        while let Some(entry) = self.entries.pop() {
+        while self.entries.len() > mark {
+            let Some(entry) = self.entries.pop() else {
+                break;
+            };
             if undo_one(world, entry).is_err() {
                 undone_all = false;
             }
@@ -254,6 +255,15 @@ impl Journal {
         } else {
             Err(NotInWorld)
         }
+    }
+
+    /// Undoes every change, newest first, and empties the journal. An
+    /// entry that does not resolve in `world` (an id its registry lacks, a
+    /// container that is gone) cannot be undone: the others still are, and
+    /// the result says the world is not as it was. The session only
+    /// undoes on the world it journaled, so this is a defect if it happens.
+    pub fn undo(&mut self, world: &mut World) -> Result<(), NotInWorld> {
+        self.undo_to(0, world)
     }
 
     /// Forgets every change (they are committed).

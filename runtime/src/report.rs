@@ -114,7 +114,8 @@ pub enum Call {
         premium: Amount,
     },
     Swap {
-        exchange: String,
+        /// The exchange of each hop.
+        exchanges: Vec<String>,
         /// The tokens in the order the swap passes through them.
         path: Vec<String>,
         amount_in: Amount,
@@ -169,16 +170,19 @@ impl fmt::Display for Call {
                 )
             }
             Call::Swap {
-                exchange,
+                exchanges,
                 path,
                 amount_in,
                 amount_out,
             } => {
                 let first = path.first().map_or("", String::as_str);
                 let last = path.last().map_or("", String::as_str);
+                let mut on: Vec<&str> = exchanges.iter().map(String::as_str).collect();
+                on.dedup();
                 write!(
                     f,
-                    "swap {amount_in} {first} for {amount_out} {last} on {exchange}"
+                    "swap {amount_in} {first} for {amount_out} {last} on {}",
+                    on.join(" and ")
                 )?;
                 if path.len() > 2 {
                     write!(f, " via {}", path[1..path.len() - 1].join(", "))?;
@@ -392,7 +396,10 @@ impl Report {
                     let _ = write!(out, " at line {}, column {}", r.loc.line, r.loc.column);
                 }
                 let _ = writeln!(out, ": {}", r.reason);
-                out.push_str("nothing changed: the world is as it was\n");
+                out.push_str(
+                    "nothing was sent: a bundle is all or nothing, and the world is as it was\n",
+                );
+                return out;
             }
         }
         let by_chain: Vec<String> = self

@@ -7,6 +7,13 @@
 //! The session never decides how actions group into transactions: it meters
 //! exactly what it is told.
 //!
+//! Every call is all or nothing: a call that fails changes nothing. A run
+//! does not stop at a failing call: it goes on, as if that call had not
+//! been made, and the bundle reverts with the failure whose source location
+//! comes first. That is the failure a user sending the bundle by hand, step
+//! after step as written, would meet first — whatever order the optimiser
+//! sent the steps in (docs/runtime.md).
+//!
 //! Chains, tokens and protocols are named either by text (`"WETH"`), which
 //! the session resolves against its world's registry at each call, or by
 //! ids resolved once beforehand ([`Named`]): generated code resolves each
@@ -101,6 +108,15 @@ struct Obligation {
     tx_index: usize,
 }
 
+/// One hop of a swap route: the exchange whose pair it swaps on, the
+/// token it buys, and the source location it comes from.
+#[derive(Clone, Copy, Debug)]
+pub struct SwapHop<E, T> {
+    pub exchange: E,
+    pub token_out: T,
+    pub loc: Loc,
+}
+
 /// The pair of two tokens, keyed `(token0, token1)` as the world keys it
 /// (by symbol).
 type PairKey = (TokenId, TokenId);
@@ -178,22 +194,26 @@ impl<K: Copy + PartialEq, V> Slots<K, V> {
     }
 }
 
+/// A transaction's meter, over the accounts and pairs a run touches.
+type Meter = TxMeter<Account, (ProtocolId, PairKey)>;
+
 #[derive(Debug)]
 struct OpenTx {
     chain: ChainId,
     block: u64,
     calls: Vec<CallRecord>,
     /// Its gas, by the rules the compiler's static gas uses too.
-    meter: TxMeter<Account, (ProtocolId, PairKey)>,
+    meter: Meter,
 }
 
 #[derive(Debug)]
 enum State {
+    /// Calls are made; `failure` says whether one failed.
     Running,
-    Reverted(Revert),
     Finished,
 }
 
+#[derive(Clone, Copy)]
 struct ParallelFrame {
     start: u64,
     longest_end: u64,
@@ -225,6 +245,33 @@ pub struct Session {
     wallets_before: Slots<(ChainId, TokenId), u128>,
     loc: Loc,
     state: State,
+    /// The failure that comes first in the source, of every call that
+    /// failed so far.
+    failure: Option<Revert>,
+}
+
+/// What a call may change in the session besides the world (whose changes
+/// the journal keeps), saved before the call so that a failing call
+/// changes nothing.
+struct Checkpoint {
+    journal: usize,
+    holdings: Slots<(ChainId, TokenId), u128>,
+    obligations: Slots<(ChainId, ProtocolId, TokenId), Obligation>,
+    approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
+    /// The open transaction's calls so far and its meter.
+    tx: Option<(usize, Meter)>,
+    transactions: usize,
+    closed_gas: u64,
+    clock: u64,
+    parallel: Vec<ParallelFrame>,
+    k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
+    wallets_before: Slots<(ChainId, TokenId), u128>,
+}
+
+/// Whether `a` comes before `b` in the source: a failure with a location
+/// comes before one without.
+fn earlier(a: Loc, b: Loc) -> bool {
+    (a == Loc::UNKNOWN, a) < (b == Loc::UNKNOWN, b)
 }
 
 type Outcome<T> = Result<T, Revert>;
@@ -253,6 +300,7 @@ impl Session {
             wallets_before: Slots::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
+            failure: None,
         }
     }
 
@@ -316,12 +364,10 @@ impl Session {
         open
     }
 
-    /// The revert that stopped the bundle, if any.
+    /// The failure the bundle will revert with, if a call failed: the one
+    /// that comes first in the source.
     pub fn reverted(&self) -> Option<&Revert> {
-        match &self.state {
-            State::Reverted(r) => Some(r),
-            _ => None,
-        }
+        self.failure.as_ref()
     }
 
     /// Sets the source location that the next calls are made from.
@@ -346,19 +392,20 @@ impl Session {
         }
     }
 
-    /// Stops the bundle: every later call fails with the same revert, and
-    /// `finish` undoes every change.
+    /// Fails the current call at the current location.
     fn fail<T>(&mut self, reason: impl Into<String>) -> Outcome<T> {
         self.fail_at(reason, self.loc)
     }
 
+    /// Fails a call: the failure is kept if it comes first in the source of
+    /// all so far, and the bundle will revert with it at `finish`.
     fn fail_at<T>(&mut self, reason: impl Into<String>, loc: Loc) -> Outcome<T> {
         let revert = Revert {
             reason: reason.into(),
             loc,
         };
-        if matches!(self.state, State::Running) {
-            self.state = State::Reverted(revert.clone());
+        if self.failure.as_ref().is_none_or(|f| earlier(loc, f.loc)) {
+            self.failure = Some(revert.clone());
         }
         Err(revert)
     }
@@ -366,17 +413,69 @@ impl Session {
     fn running(&self) -> Outcome<()> {
         match &self.state {
             State::Running => Ok(()),
-            State::Reverted(r) => Err(r.clone()),
             State::Finished => Err(self.revert_value("the bundle has already finished")),
         }
     }
 
-    /// Runs `f` if the session is running; any error it returns reverts the bundle.
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            journal: self.journal.len(),
+            holdings: self.holdings.clone(),
+            obligations: self.obligations.clone(),
+            approvals: self.approvals.clone(),
+            tx: self.tx.as_ref().map(|t| (t.calls.len(), t.meter.clone())),
+            transactions: self.transactions.len(),
+            closed_gas: self.closed_gas,
+            clock: self.clock,
+            parallel: self.parallel.clone(),
+            k_before: self.k_before.clone(),
+            wallets_before: self.wallets_before.clone(),
+        }
+    }
+
+    /// Undoes what a failed call changed. What a call changes in the world
+    /// is undone by the journal, which can only fail on a defect: that is
+    /// then a failure of its own.
+    fn restore(&mut self, saved: Checkpoint) {
+        if self
+            .journal
+            .undo_to(saved.journal, &mut self.world)
+            .is_err()
+        {
+            let _: Outcome<()> = self.fail(
+                "internal error: a change could not be undone, so the world in memory is not as it was",
+            );
+        }
+        self.holdings = saved.holdings;
+        self.obligations = saved.obligations;
+        self.approvals = saved.approvals;
+        match (saved.tx, self.tx.as_mut()) {
+            (Some((calls, meter)), Some(open)) => {
+                open.calls.truncate(calls);
+                open.meter = meter;
+            }
+            (None, _) => self.tx = None,
+            (Some(_), None) => {}
+        }
+        self.transactions.truncate(saved.transactions);
+        self.closed_gas = saved.closed_gas;
+        self.clock = saved.clock;
+        self.parallel = saved.parallel;
+        self.k_before = saved.k_before;
+        self.wallets_before = saved.wallets_before;
+    }
+
+    /// Runs one call, all or nothing: if `f` fails, whatever it changed is
+    /// undone, the failure is recorded, and the run goes on.
     fn step<T>(&mut self, f: impl FnOnce(&mut Session) -> Outcome<T>) -> Outcome<T> {
         self.running()?;
+        let saved = self.checkpoint();
         match f(self) {
             Ok(v) => Ok(v),
-            Err(r) => self.fail_at(r.reason, r.loc),
+            Err(r) => {
+                self.restore(saved);
+                self.fail_at(r.reason, r.loc)
+            }
         }
     }
 
@@ -652,27 +751,32 @@ impl Session {
     }
 
     /// Closes the open transaction; a flash loan taken in it must be repaid.
+    ///
+    /// A flash loan still open then is a failure at the loan — unless a
+    /// call failed already: its repayment may be what failed, and that
+    /// failure is the one the bundle reverts with.
     pub fn end_transaction(&mut self) -> Outcome<()> {
-        self.step(|s| {
-            let Some(tx) = s.tx.take() else {
-                return Err(s.revert_value("no transaction is open"));
-            };
-            let index = s.transactions.len();
-            let unpaid = s.first_obligation(|o| o.kind == LoanKind::Flash && o.tx_index == index);
-            if let Some((chain, protocol, token, o)) = unpaid {
+        self.running()?;
+        let Some(tx) = self.tx.take() else {
+            return self.fail("no transaction is open");
+        };
+        let index = self.transactions.len();
+        let unpaid = self
+            .first_obligation(|o| o.kind == LoanKind::Flash && o.tx_index == index)
+            .map(|(chain, protocol, token, o)| {
                 let reason = format!(
                     "the flash loan of {} from {} on {} is not repaid within its transaction",
-                    s.fmt(o.principal, token),
-                    s.protocol_name(protocol),
-                    s.chain_name(chain)
+                    self.fmt(o.principal, token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain)
                 );
-                let loc = o.loc;
-                s.close(tx);
-                return Err(Revert { reason, loc });
-            }
-            s.close(tx);
-            Ok(())
-        })
+                (reason, o.loc)
+            });
+        self.close(tx);
+        match unpaid {
+            Some((reason, loc)) if self.failure.is_none() => self.fail_at(reason, loc),
+            _ => Ok(()),
+        }
     }
 
     /// Records a transaction that has ended (or was left open by a failure).
@@ -1134,47 +1238,83 @@ impl Session {
 
     /// A multi-hop swap along `path` (at least two tokens) on one exchange:
     /// exactly the single hops in sequence, reserves moved the same way.
-    pub fn swap_path<T: Named<TokenId>>(
+    pub fn swap_path<T: Named<TokenId>, E: Named<ProtocolId>>(
         &mut self,
-        exchange: impl Named<ProtocolId>,
+        exchange: E,
         path: &[T],
         amount: u128,
         min_out: u128,
     ) -> Outcome<u128> {
+        let Some((&token_in, rest)) = path.split_first() else {
+            return self.step(|s| Err(s.revert_value("a swap path has at least two tokens")));
+        };
+        let loc = self.loc;
+        let hops: SmallVec<[SwapHop<E, T>; 3]> = rest
+            .iter()
+            .map(|&token_out| SwapHop {
+                exchange,
+                token_out,
+                loc,
+            })
+            .collect();
+        self.swap_route(token_in, &hops, amount, min_out)
+    }
+
+    /// A swap along `hops`: each hop on its exchange's pair, the output of
+    /// one pair sent straight to the next (pairs of different exchanges
+    /// chain when the executor swaps directly; a wallet's router swap is on
+    /// one exchange). Exactly the single swaps in sequence, reserves moved
+    /// the same way. A hop that fails is reported at its own location (the
+    /// statement it came from), the slippage bound at the last hop's, and a
+    /// holding too small at the first's. Returns what came out.
+    pub fn swap_route<T: Named<TokenId>, E: Named<ProtocolId>>(
+        &mut self,
+        token_in: T,
+        hops: &[SwapHop<E, T>],
+        amount: u128,
+        min_out: u128,
+    ) -> Outcome<u128> {
+        let first_loc = hops.first().map_or(self.loc, |h| h.loc);
+        let last_loc = hops.last().map_or(self.loc, |h| h.loc);
+        self.at(first_loc);
         self.step(|s| {
             let (chain, sender) = s.open_tx("a swap")?;
-            let exchange = s.protocol_on(chain, exchange, ProtocolKind::Exchange)?;
-            if path.len() < 2 {
+            if hops.is_empty() {
                 return Err(s.revert_value("a swap path has at least two tokens"));
             }
-            let mut tokens: SmallVec<[TokenId; 4]> = SmallVec::with_capacity(path.len());
-            for t in path {
-                tokens.push(s.token_on(chain, *t)?);
-            }
-            for w in tokens.windows(2) {
-                if w[0] == w[1] {
-                    return Err(
-                        s.revert_value(format!("a swap of {} for itself", s.token_name(w[0])))
-                    );
-                }
-            }
-            let token_in = tokens[0];
-            let token_out = tokens[tokens.len() - 1];
-            let fee_bps = s
-                .world
-                .registry
-                .protocol_at(exchange)
-                .map_or(0, |p| p.fee_bps);
-            let (chain_text, exchange_text) = (s.chain_name(chain), s.protocol_name(exchange));
+            let token_in = s.token_on(chain, token_in)?;
+            let mut tokens: SmallVec<[TokenId; 4]> = SmallVec::with_capacity(hops.len() + 1);
+            let mut exchanges: SmallVec<[ProtocolId; 3]> = SmallVec::with_capacity(hops.len());
+            tokens.push(token_in);
             // Compute every hop first; nothing changes if one fails.
             let mut current = amount;
-            let mut hops: SmallVec<[Hop; 3]> = SmallVec::with_capacity(tokens.len() - 1);
-            for w in tokens.windows(2) {
-                let key = s.pair_key(w[0], w[1]);
+            let mut moved: SmallVec<[Hop; 3]> = SmallVec::with_capacity(hops.len());
+            for hop in hops {
+                s.loc = hop.loc;
+                let exchange = s.protocol_on(chain, hop.exchange, ProtocolKind::Exchange)?;
+                let token_out = s.token_on(chain, hop.token_out)?;
+                let from = tokens[tokens.len() - 1];
+                if from == token_out {
+                    return Err(
+                        s.revert_value(format!("a swap of {} for itself", s.token_name(from)))
+                    );
+                }
+                if sender == Sender::Wallet && exchanges.first().is_some_and(|&x| x != exchange) {
+                    return Err(s.revert_value(
+                        "a wallet's router swap is on one exchange; pairs of several chain only through the executor",
+                    ));
+                }
+                let fee_bps = s
+                    .world
+                    .registry
+                    .protocol_at(exchange)
+                    .map_or(0, |p| p.fee_bps);
+                let (chain_text, exchange_text) = (s.chain_name(chain), s.protocol_name(exchange));
+                let key = s.pair_key(from, token_out);
                 let reserves = s
                     .world
                     .exchange(chain_text, exchange_text)
-                    .and_then(|e| e.reserves(s.token_name(w[0]), s.token_name(w[1])));
+                    .and_then(|e| e.reserves(s.token_name(from), s.token_name(token_out)));
                 let Some((r_in, r_out)) = reserves else {
                     return Err(s.revert_value(format!(
                         "{exchange_text} on {chain_text} has no {}/{} pair",
@@ -1185,7 +1325,7 @@ impl Session {
                 let out = maths::get_amount_out(current, r_in, r_out, fee_bps).map_err(|e| {
                     s.revert_value(match e {
                         MathError::InsufficientInput => {
-                            format!("swap of zero {}", s.token_name(w[0]))
+                            format!("swap of zero {}", s.token_name(from))
                         }
                         other => format!("swap on {exchange_text}: {other}"),
                     })
@@ -1193,15 +1333,15 @@ impl Session {
                 if out == 0 {
                     return Err(s.revert_value(format!(
                         "swap on {exchange_text}: {} buys zero {} (insufficient output amount)",
-                        s.fmt(current, w[0]),
-                        s.token_name(w[1])
+                        s.fmt(current, from),
+                        s.token_name(token_out)
                     )));
                 }
                 let new_in = r_in
                     .checked_add(current)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let new_out = r_out - out;
-                let pair = if key.0 == w[0] {
+                let pair = if key.0 == from {
                     Pair {
                         reserve0: new_in,
                         reserve1: new_out,
@@ -1213,12 +1353,20 @@ impl Session {
                     }
                 };
                 // A path that visits one pair twice would see moved reserves.
-                if hops.iter().any(|h| h.0 == key) {
+                if moved
+                    .iter()
+                    .zip(&exchanges)
+                    .any(|(h, &x)| h.0 == key && x == exchange)
+                {
                     return Err(s.revert_value("a swap path uses one pair twice"));
                 }
-                hops.push((key, pair, (r_in, r_out)));
+                moved.push((key, pair, (r_in, r_out)));
+                exchanges.push(exchange);
+                tokens.push(token_out);
                 current = out;
             }
+            let token_out = tokens[tokens.len() - 1];
+            s.loc = last_loc;
             if current < min_out {
                 return Err(s.revert_value(format!(
                     "slippage: the swap gives {}, below the bound {}",
@@ -1226,24 +1374,25 @@ impl Session {
                     s.fmt(min_out, token_out)
                 )));
             }
+            s.loc = first_loc;
             s.take_holding(chain, token_in, amount, "swap")?;
             // The router pulls the wallet's tokens with `transferFrom`, which
             // needs an allowance; the executor's direct swap moves its own
             // tokens into the pair with `transfer`, which does not.
             if sender == Sender::Wallet {
-                s.use_approval(chain, sender, token_in, SpenderKey::Protocol(exchange))?;
+                s.use_approval(chain, sender, token_in, SpenderKey::Protocol(exchanges[0]))?;
             }
             let gas = match sender {
                 Sender::Wallet => {
                     let op = s
                         .schedule
-                        .operation(sender, &Operation::Swap { hops: hops.len() });
-                    s.meter_call(Account::Router(exchange), op)?
+                        .operation(sender, &Operation::Swap { hops: moved.len() });
+                    s.meter_call(Account::Router(exchanges[0]), op)?
                 }
                 Sender::Executor => {
                     let mut gas =
                         s.meter_call(Account::Token(token_in), s.schedule.token_transfer)?;
-                    for (key, _, _) in &hops {
+                    for ((key, _, _), &exchange) in moved.iter().zip(&exchanges) {
                         let schedule = &s.schedule;
                         let op =
                             s.tx.as_mut()
@@ -1253,7 +1402,7 @@ impl Session {
                     gas
                 }
             };
-            for (key, pair, (r_in, r_out)) in &hops {
+            for ((key, pair, (r_in, r_out)), &exchange) in moved.iter().zip(&exchanges) {
                 s.k_before
                     .entry((chain, exchange, *key), || constant_product(*r_in, *r_out));
                 s.journal
@@ -1261,9 +1410,13 @@ impl Session {
                     .map_err(|e| s.not_in_world(e))?;
             }
             s.add_holding(chain, token_out, current)?;
+            let names: Vec<String> = exchanges
+                .iter()
+                .map(|x| s.protocol_name(*x).to_string())
+                .collect();
             s.record(
                 Call::Swap {
-                    exchange: s.protocol_name(exchange).to_string(),
+                    exchanges: names,
                     path: tokens
                         .iter()
                         .map(|t| s.token_name(*t).to_string())
@@ -1418,18 +1571,25 @@ impl Session {
     /// Bridges several transfers on one route in one message (one proof for
     /// `zk`, one signature set for `threshold`): executor only. Each transfer
     /// is exactly the one `bridge` would make (its fee, its route's delay on
-    /// the clock, its arrival); only gas differs: the first transfer pays the
-    /// route's call as `bridge` does, each further one
-    /// `GasSchedule::bridge_batch_extra` and an access to its token. An
-    /// `htlb` route cannot carry a batch: each hash time-lock is its own
-    /// contract. Returns what arrives, transfer by transfer.
+    /// the clock, its arrival), and all or nothing on its own: a transfer
+    /// that fails is reported at its own location (the statement it came
+    /// from), delivers nothing, and the others are still made. Only gas
+    /// differs: the first transfer made pays the route's call as `bridge`
+    /// does, each further one `GasSchedule::bridge_batch_extra` and an
+    /// access to its token. An `htlb` route cannot carry a batch: each hash
+    /// time-lock is its own contract. Returns what arrives, transfer by
+    /// transfer (`None` for one that failed); an error only when the
+    /// message itself cannot be sent.
     pub fn bridge_batch<T: Named<TokenId>>(
         &mut self,
         kind: BridgeKind,
         to: impl Named<ChainId>,
-        transfers: &[(T, u128)],
-    ) -> Outcome<Vec<u128>> {
-        self.step(|s| {
+        transfers: &[(T, u128, Loc)],
+    ) -> Outcome<Vec<Option<u128>>> {
+        if let Some(&(_, _, first)) = transfers.first() {
+            self.at(first);
+        }
+        let (chain, to, route_op, delay_blocks, fee_bps) = self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
             if sender != Sender::Executor {
                 return Err(s.revert_value("a shared bridge message needs the executor"));
@@ -1461,13 +1621,16 @@ impl Session {
                     "no bridge route from {chain_text} to {to_text} via {kind}"
                 )));
             };
-            let (delay_blocks, route_op) = (
-                route.delay_blocks,
-                s.schedule.operation(sender, &Operation::Bridge { route }),
-            );
-            let fee_bps = route.fee_bps;
-            let mut arrived = Vec::with_capacity(transfers.len());
-            for (i, &(token, amount)) in transfers.iter().enumerate() {
+            let route_op = s.schedule.operation(sender, &Operation::Bridge { route });
+            Ok((chain, to, route_op, route.delay_blocks, route.fee_bps))
+        })?;
+        let mut arrived = vec![None; transfers.len()];
+        let mut made = 0usize;
+        for (slot, &(token, amount, loc)) in arrived.iter_mut().zip(transfers) {
+            self.at(loc);
+            let first = made == 0;
+            let part = self.step(|s| {
+                let sender = s.open_tx("a bridge")?.1;
                 let token = s.token_on(chain, token)?;
                 s.check_on(to, token)?;
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
@@ -1475,7 +1638,7 @@ impl Session {
                 let delivered = amount - fee;
                 s.take_holding(chain, token, amount, "bridge")?;
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
-                let gas = if i == 0 {
+                let gas = if first {
                     s.meter_call(Account::Bridge(kind), route_op)?
                 } else {
                     s.meter_batch_entry(Account::Token(token))
@@ -1490,7 +1653,7 @@ impl Session {
                         kind,
                         fee: s.amount(fee, token),
                         delay_blocks,
-                        message: if i == 0 {
+                        message: if first {
                             BridgeMessage::SharedFirst
                         } else {
                             BridgeMessage::SharedFurther
@@ -1498,10 +1661,14 @@ impl Session {
                     },
                     gas,
                 );
-                arrived.push(delivered);
+                Ok(delivered)
+            });
+            if let Ok(delivered) = part {
+                *slot = Some(delivered);
+                made += 1;
             }
-            Ok(arrived)
-        })
+        }
+        Ok(arrived)
     }
 
     /// Meters a further transfer of a shared bridge message
@@ -1530,20 +1697,19 @@ impl Session {
     /// reverts everything. Returns the report; `world()` is then the world
     /// as committed, or as it was before.
     pub fn finish(&mut self, constraints: &Constraints) -> Report {
-        if matches!(self.state, State::Running) {
+        let running = matches!(self.state, State::Running);
+        if running && self.failure.is_none() {
             if let Err(r) = self.check_end(constraints) {
                 let _: Outcome<()> = self.fail_at(r.reason, r.loc);
             }
         }
-        if matches!(self.state, State::Running) {
+        if running && self.failure.is_none() {
             if let Err(r) = self.commit_holdings() {
                 let _: Outcome<()> = self.fail_at(r.reason, r.loc);
             }
         }
-        let mut revert = match std::mem::replace(&mut self.state, State::Finished) {
-            State::Reverted(r) => Some(r),
-            _ => None,
-        };
+        self.state = State::Finished;
+        let mut revert = self.failure.clone();
         // A transaction left open by a failure still counts what it metered.
         if let Some(tx) = self.tx.take() {
             self.close(tx);
@@ -1588,9 +1754,18 @@ impl Session {
                 self.amount(after, token),
             ));
         }
+        // A bundle is all or nothing: a reverted one sends no transaction
+        // and changes no balance.
+        let reverted = revert.is_some();
+        if reverted {
+            self.transactions.clear();
+            self.clock = 0;
+            self.closed_gas = 0;
+            wallet.clear();
+        }
         Report {
             bundle: self.bundle.clone(),
-            status: if revert.is_some() {
+            status: if reverted {
                 Status::Reverted
             } else {
                 Status::Committed

@@ -2,6 +2,7 @@
 //! exactly its row (plus the documented base, dispatch and access costs).
 
 use mesh_runtime::gas::Operation;
+use mesh_runtime::Loc;
 use mesh_runtime::{
     BridgeKind, Constraints, GasSchedule, LoanKind, Report, Sender, Session, Spender, World,
 };
@@ -391,7 +392,10 @@ fn parallel_branches_take_the_longest() {
 /// Two transfers of different tokens in one shared message, and the same
 /// two sent separately, on `kind`.
 fn batch_and_separate(kind: BridgeKind) -> (Report, Report) {
-    let transfers = [("USDC", 100 * E6), ("WETH", E18 / 2)];
+    let transfers = [
+        ("USDC", 100 * E6, Loc::new(3, 5)),
+        ("WETH", E18 / 2, Loc::new(4, 5)),
+    ];
     let batch = run(|s| {
         s.begin_transaction("polygon", Sender::Executor).unwrap();
         s.approve("USDC", Spender::Bridge(kind)).unwrap();
@@ -404,7 +408,7 @@ fn batch_and_separate(kind: BridgeKind) -> (Report, Report) {
         s.begin_transaction("polygon", Sender::Executor).unwrap();
         s.approve("USDC", Spender::Bridge(kind)).unwrap();
         s.approve("WETH", Spender::Bridge(kind)).unwrap();
-        for (token, amount) in transfers {
+        for (token, amount, _) in transfers {
             s.bridge(token, amount, "arbitrum", Some(kind)).unwrap();
         }
         s.end_transaction().unwrap();
@@ -474,11 +478,12 @@ fn a_shared_bridge_message_charges_the_route_once_and_the_derived_part_per_furth
 }
 
 #[test]
-fn a_shared_bridge_message_is_atomic_and_refused_where_it_cannot_exist() {
+fn a_shared_bridge_message_fails_transfer_by_transfer_and_is_refused_where_it_cannot_exist() {
     let world = World::builtin();
     let before = world.clone();
-    // The second transfer overdraws: the whole bundle reverts, the first
-    // transfer with it.
+    // The second transfer overdraws: it fails at its own line and delivers
+    // nothing, the first is still made, and the whole bundle reverts, the
+    // first transfer with it.
     let mut s = Session::new(world, "batch");
     s.input("polygon", "USDC", 1_000 * E6).unwrap();
     s.input("polygon", "WETH", E18).unwrap();
@@ -488,11 +493,20 @@ fn a_shared_bridge_message_is_atomic_and_refused_where_it_cannot_exist() {
     let r = s.bridge_batch(
         BridgeKind::Zk,
         "arbitrum",
-        &[("USDC", 100 * E6), ("WETH", 2 * E18)],
+        &[
+            ("USDC", 100 * E6, Loc::new(5, 5)),
+            ("WETH", 2 * E18, Loc::new(6, 5)),
+        ],
     );
-    assert!(r.is_err());
+    let arrived = r.expect("the message itself is sent");
+    assert!(
+        arrived[0].is_some_and(|a| a > 0),
+        "the first transfer is made"
+    );
+    assert_eq!(arrived[1], None, "the transfer that fails delivers nothing");
     let report = s.finish(&Constraints::new());
     assert!(!report.committed());
+    assert_eq!(report.revert.as_ref().map(|r| r.loc), Some(Loc::new(6, 5)));
     assert!(report.result.is_empty());
     assert_eq!(s.world(), &before);
 
@@ -501,7 +515,7 @@ fn a_shared_bridge_message_is_atomic_and_refused_where_it_cannot_exist() {
         s.input("polygon", "USDC", 1_000 * E6).unwrap();
         s.begin_transaction("polygon", sender).unwrap();
         s.approve("USDC", Spender::Bridge(kind)).unwrap();
-        let r = s.bridge_batch(kind, "arbitrum", &[("USDC", 100 * E6)]);
+        let r = s.bridge_batch(kind, "arbitrum", &[("USDC", 100 * E6, Loc::new(3, 5))]);
         r.expect_err("refused").reason
     };
     assert!(refused(BridgeKind::Htlb, Sender::Executor).contains("htlb"));

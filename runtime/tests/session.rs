@@ -306,3 +306,26 @@ fn ids_resolved_once_run_as_texts_do() {
     let err = s.input(polygon, foreign, 1).unwrap_err();
     assert!(err.reason.starts_with("unknown token `#"), "{}", err.reason);
 }
+
+/// A failing call changes nothing and the run goes on; the bundle reverts
+/// with the failure whose location comes first, whatever order the calls
+/// were made in.
+#[test]
+fn failures_are_reported_in_source_order_and_change_nothing() {
+    let world = World::builtin();
+    let before = world.clone();
+    let mut s = Session::new(world, "order");
+    s.at(Loc::new(9, 5));
+    assert!(s.input("polygon", "USDC", u128::MAX / 2).is_err());
+    s.at(Loc::new(2, 5));
+    assert!(s.input("polygon", "DAI", 5).is_ok(), "the run goes on");
+    s.at(Loc::new(4, 5));
+    assert!(s.input("polygon", "WETH", u128::MAX / 2).is_err());
+    s.at(Loc::new(7, 5));
+    assert!(s.input("polygon", "WBTC", u128::MAX / 2).is_err());
+    assert_eq!(s.reverted().map(|r| r.loc), Some(Loc::new(4, 5)));
+    let report = s.finish(&Constraints::new());
+    assert_eq!(report.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
+    assert!(report.transactions.is_empty());
+    assert_eq!(s.world(), &before);
+}

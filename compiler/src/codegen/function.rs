@@ -30,6 +30,16 @@ pub(super) struct Function<'a> {
     pub(super) path_slot: cranelift_codegen::ir::StackSlot,
     /// A bridge batch's amounts (16 bytes each), then what arrives of each.
     pub(super) batch_slot: cranelift_codegen::ir::StackSlot,
+    /// A swap's exchange names, one per hop, or a batch's failure flags,
+    /// one per transfer (4 bytes each).
+    pub(super) exchange_slot: cranelift_codegen::ir::StackSlot,
+    /// The source locations of a swap's hops or a batch's transfers (8
+    /// bytes each).
+    pub(super) loc_slot: cranelift_codegen::ir::StackSlot,
+    /// Whether a call or a computation of the box being made failed.
+    pub(super) failed_slot: cranelift_codegen::ir::StackSlot,
+    /// Which of a batch's transfers are not made (4 bytes each).
+    pub(super) skip_slot: cranelift_codegen::ir::StackSlot,
     /// The first entry called that was not declared, if any.
     pub(super) undeclared: Option<Entry>,
 }
@@ -55,6 +65,9 @@ impl Function<'_> {
         };
         let inst = self.b.ins().call(func, args);
         let status = self.b.inst_results(inst)[0];
+        // A failed call: the box being made failed.
+        let failed = self.b.ins().icmp_imm(IntCC::NotEqual, status, 0);
+        self.mark_failed(failed);
         let invalid = self.b.ins().icmp_imm(
             IntCC::UnsignedGreaterThanOrEqual,
             status,
@@ -66,6 +79,84 @@ impl Function<'_> {
             .brif(invalid, self.abort, &[status.into()], next, &[]);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
+    }
+
+    /// Notes that the box being made failed where `failed` is non-zero.
+    fn mark_failed(&mut self, failed: Val) {
+        let before = self.b.ins().stack_load(types::I64, self.failed_slot, 0);
+        let now = self.b.ins().uextend(types::I64, failed);
+        let both = self.b.ins().bor(before, now);
+        self.b.ins().stack_store(both, self.failed_slot, 0);
+    }
+
+    /// Whether wire `wire` is missing: a non-zero `i8`.
+    fn is_missing(&mut self, wire: Wire) -> Val {
+        let at = Self::wire_offset(wire).saturating_add(16);
+        let flag = self
+            .b
+            .ins()
+            .load(types::I64, MemFlags::trusted(), self.wires, at);
+        self.b.ins().icmp_imm(IntCC::NotEqual, flag, 0)
+    }
+
+    /// Marks wire `wire` missing, with no amount.
+    fn set_missing(&mut self, wire: Wire) {
+        let zero = self.const_i64(0);
+        self.set(wire, (zero, zero));
+        let one = self.const_i64(1);
+        let at = Self::wire_offset(wire).saturating_add(16);
+        self.b.ins().store(MemFlags::trusted(), one, self.wires, at);
+    }
+
+    /// Makes one box, by the rules the interpreter follows: a box that
+    /// would consume or read a missing wire is not made, and a box whose
+    /// call or computation fails delivers nothing; either way what it
+    /// produces is missing.
+    fn made(&mut self, program: &Program, node: &ir::Node) -> Result<(), CodegenError> {
+        let mut inputs = node.op.domain();
+        for value in node.op.values() {
+            value.wires(&mut inputs);
+        }
+        // A batch's transfers are made one by one: only those whose input
+        // is missing are not made (the runtime is told which).
+        if matches!(node.op, Op::BridgeBatch { .. }) {
+            inputs.clear();
+        }
+        let make = self.b.create_block();
+        let skip = self.b.create_block();
+        let join = self.b.create_block();
+        let mut missing = None;
+        for wire in inputs {
+            let m = self.is_missing(wire);
+            missing = Some(match missing {
+                Some(before) => self.b.ins().bor(before, m),
+                None => m,
+            });
+        }
+        match missing {
+            Some(m) => {
+                self.b.ins().brif(m, skip, &[], make, &[]);
+            }
+            None => {
+                self.b.ins().jump(make, &[]);
+            }
+        }
+        self.b.switch_to_block(make);
+        self.b.seal_block(make);
+        let zero = self.const_i64(0);
+        self.b.ins().stack_store(zero, self.failed_slot, 0);
+        self.op(program, &node.op, node.loc)?;
+        let failed = self.b.ins().stack_load(types::I64, self.failed_slot, 0);
+        self.b.ins().brif(failed, skip, &[], join, &[]);
+        self.b.switch_to_block(skip);
+        self.b.seal_block(skip);
+        for wire in node.op.codomain() {
+            self.set_missing(wire);
+        }
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.seal_block(join);
+        Ok(())
     }
 
     fn name(&mut self, name: &str) -> Val {
@@ -92,7 +183,7 @@ impl Function<'_> {
 
     /// Where a wire's low half is, from the wires' base.
     fn wire_offset(wire: Wire) -> i32 {
-        i32::try_from(u64::from(wire.0) * 16).unwrap_or(i32::MAX)
+        i32::try_from(u64::from(wire.0) * 24).unwrap_or(i32::MAX)
     }
 
     fn get(&mut self, wire: Wire) -> (Val, Val) {
@@ -136,6 +227,8 @@ impl Function<'_> {
         let len = self.b.ins().iconst(self.ptr, reason.len() as i64);
         let at = self.loc(loc);
         self.call(Entry::Revert, &[self.session, text, len, at]);
+        let one = self.const_i64(1);
+        self.b.ins().stack_store(one, self.failed_slot, 0);
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
@@ -270,7 +363,7 @@ impl Function<'_> {
                 let at = self.loc(*loc);
                 self.call(Entry::TxEnd, &[self.session, at]);
             }
-            Step::Op(node) => self.op(program, &node.op, node.loc)?,
+            Step::Op(node) => self.made(program, node)?,
         }
         Ok(())
     }
@@ -357,26 +450,48 @@ impl Function<'_> {
                 self.call(Entry::Repay, &[s, p, t, v.0, v.1, at]);
             }
             Op::Swap {
-                exchange,
+                exchanges,
                 path,
+                locs,
                 input,
                 min_out,
                 out,
             } => {
                 let amount = self.get(*input);
                 let min = self.value(min_out, loc);
-                let x = self.name(exchange);
                 for (i, token) in path.iter().enumerate() {
                     let n = self.name(token);
                     self.b.ins().stack_store(n, self.path_slot, (i * 4) as i32);
                 }
+                for (i, (exchange, hop)) in exchanges.iter().zip(locs).enumerate() {
+                    let x = self.name(exchange);
+                    self.b
+                        .ins()
+                        .stack_store(x, self.exchange_slot, (i * 4) as i32);
+                    let at = self.loc(*hop);
+                    self.b.ins().stack_store(at, self.loc_slot, (i * 8) as i32);
+                }
                 let path_ptr = self.b.ins().stack_addr(self.ptr, self.path_slot, 0);
+                let exchanges_ptr = self.b.ins().stack_addr(self.ptr, self.exchange_slot, 0);
+                let locs_ptr = self.b.ins().stack_addr(self.ptr, self.loc_slot, 0);
                 let len = self.b.ins().iconst(self.ptr, path.len() as i64);
                 let at = self.loc(loc);
                 let o = self.out_ptr();
                 self.call(
                     Entry::SwapPath,
-                    &[s, x, path_ptr, len, amount.0, amount.1, min.0, min.1, at, o],
+                    &[
+                        s,
+                        exchanges_ptr,
+                        path_ptr,
+                        locs_ptr,
+                        len,
+                        amount.0,
+                        amount.1,
+                        min.0,
+                        min.1,
+                        at,
+                        o,
+                    ],
                 );
                 let got = self.load_out();
                 self.set(*out, got);
@@ -419,11 +534,20 @@ impl Function<'_> {
                 route,
                 inputs,
                 outs,
+                locs,
             } => {
                 // Token indices in the path slot; amount halves, then what
-                // arrives, in the batch slot.
+                // arrives, in the batch slot; each transfer's location in
+                // the location slot.
                 let n = inputs.len();
+                for (i, at) in locs.iter().enumerate() {
+                    let at = self.loc(*at);
+                    self.b.ins().stack_store(at, self.loc_slot, (i * 8) as i32);
+                }
                 for (i, input) in inputs.iter().enumerate() {
+                    let m = self.is_missing(*input);
+                    let m = self.b.ins().uextend(types::I32, m);
+                    self.b.ins().stack_store(m, self.skip_slot, (i * 4) as i32);
                     let t = self.name(&token_of(input));
                     self.b.ins().stack_store(t, self.path_slot, (i * 4) as i32);
                     let v = self.get(*input);
@@ -438,21 +562,39 @@ impl Function<'_> {
                 let via = self.name(route.as_str());
                 let tokens = self.b.ins().stack_addr(self.ptr, self.path_slot, 0);
                 let amounts = self.b.ins().stack_addr(self.ptr, self.batch_slot, 0);
+                let locs_ptr = self.b.ins().stack_addr(self.ptr, self.loc_slot, 0);
                 let len = self.b.ins().iconst(self.ptr, n as i64);
                 let at = self.loc(loc);
                 let o = self
                     .b
                     .ins()
                     .stack_addr(self.ptr, self.batch_slot, (n * 16) as i32);
+                let failed = self.b.ins().stack_addr(self.ptr, self.exchange_slot, 0);
+                let skip = self.b.ins().stack_addr(self.ptr, self.skip_slot, 0);
                 self.call(
                     Entry::BridgeBatch,
-                    &[s, via, to, tokens, amounts, len, at, o],
+                    &[
+                        s, via, to, tokens, amounts, locs_ptr, skip, len, at, o, failed,
+                    ],
                 );
+                // Each transfer is all or nothing on its own: only those
+                // that failed are missing.
+                let zero = self.const_i64(0);
+                self.b.ins().stack_store(zero, self.failed_slot, 0);
                 for (i, out) in outs.iter().enumerate() {
                     let at = ((n + i) * 16) as i32;
                     let lo = self.b.ins().stack_load(types::I64, self.batch_slot, at);
                     let hi = self.b.ins().stack_load(types::I64, self.batch_slot, at + 8);
                     self.set(*out, (lo, hi));
+                    let flag =
+                        self.b
+                            .ins()
+                            .stack_load(types::I32, self.exchange_slot, (i * 4) as i32);
+                    let flag = self.b.ins().uextend(types::I64, flag);
+                    let offset = Self::wire_offset(*out).saturating_add(16);
+                    self.b
+                        .ins()
+                        .store(MemFlags::trusted(), flag, self.wires, offset);
                 }
             }
             Op::Split {

@@ -256,12 +256,12 @@ impl Translator {
             ));
             let wire_slot = b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
-                u32::try_from(program.wires.len().max(1) * 16).map_err(err)?,
+                u32::try_from(program.wires.len().max(1) * WIRE_BYTES).map_err(err)?,
                 3,
             ));
             // Zero every wire so that no path reads an undefined amount.
             let zero = b.ins().iconst(types::I64, 0);
-            for i in 0..program.wires.len() * 2 {
+            for i in 0..program.wires.len() * (WIRE_BYTES / 8) {
                 let offset = i32::try_from(i * 8).map_err(err)?;
                 b.ins().stack_store(zero, wire_slot, offset);
             }
@@ -354,6 +354,45 @@ impl Translator {
                     .map_err(err)?,
                 3,
             ));
+            // A swap's exchanges, one per hop, or a batch's failure flags,
+            // one per transfer; the locations of a swap's hops or of a
+            // batch's transfers; whether the box being made failed.
+            let exchange_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(
+                    steps
+                        .iter()
+                        .map(|s| s.path_len().max(s.batch_len()))
+                        .max()
+                        .unwrap_or(0)
+                        .max(1)
+                        * 4,
+                )
+                .map_err(err)?,
+                2,
+            ));
+            let failed_slot =
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+            let skip_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(steps.iter().map(Step::batch_len).max().unwrap_or(0).max(1) * 4)
+                    .map_err(err)?,
+                2,
+            ));
+            let loc_slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                u32::try_from(
+                    steps
+                        .iter()
+                        .map(|s| s.path_len().max(s.batch_len()))
+                        .max()
+                        .unwrap_or(0)
+                        .max(1)
+                        * 8,
+                )
+                .map_err(err)?,
+                3,
+            ));
             let mut f = Function {
                 b,
                 ptr,
@@ -367,6 +406,10 @@ impl Translator {
                 out_slot,
                 path_slot,
                 batch_slot,
+                exchange_slot,
+                loc_slot,
+                failed_slot,
+                skip_slot,
                 undeclared: None,
             };
             for step in steps {
@@ -456,6 +499,10 @@ impl Translator {
         Ok(())
     }
 }
+
+/// The bytes of one wire in memory: its amount's low and high halves, and
+/// whether it is missing (what a failed box did not deliver).
+const WIRE_BYTES: usize = 24;
 
 /// The most steps (and calls) one generated function makes.
 pub const STEPS_PER_FUNCTION: usize = 64;

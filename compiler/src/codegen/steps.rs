@@ -179,8 +179,12 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                         add(protocol);
                         add(token);
                     }
-                    Op::Swap { exchange, path, .. } => {
-                        add(exchange);
+                    Op::Swap {
+                        exchanges, path, ..
+                    } => {
+                        for x in exchanges {
+                            add(x);
+                        }
                         for p in path {
                             add(p);
                         }
@@ -194,6 +198,7 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                         route,
                         inputs,
                         outs,
+                        ..
                     } => {
                         for input in inputs {
                             add(token(input));

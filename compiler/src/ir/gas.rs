@@ -241,13 +241,16 @@ impl Meter<'_> {
                     (format!("repay to {protocol}"), gas)
                 }
             }
-            Op::Swap { exchange, path, .. } => {
+            Op::Swap {
+                exchanges, path, ..
+            } => {
                 let hops = path.len().saturating_sub(1);
+                let router = exchanges.first().cloned().unwrap_or_default();
                 let gas = match sender {
                     Sender::Wallet => Self::call(
                         open,
                         schedule,
-                        Account::Router(exchange.clone()),
+                        Account::Router(router),
                         schedule.operation(sender, &Operation::Swap { hops }),
                     )?,
                     Sender::Executor => {
@@ -258,7 +261,7 @@ impl Meter<'_> {
                             Account::Token(token_in),
                             schedule.token_transfer,
                         )?;
-                        for pair in path.windows(2) {
+                        for (pair, exchange) in path.windows(2).zip(exchanges) {
                             let (token0, token1) = pair_tokens(&pair[0], &pair[1]);
                             let key = (token0.to_string(), token1.to_string());
                             let op_gas = open
@@ -274,7 +277,11 @@ impl Meter<'_> {
                         gas
                     }
                 };
-                (format!("swap on {exchange}"), gas)
+                {
+                    let mut on: Vec<&str> = exchanges.iter().map(String::as_str).collect();
+                    on.dedup();
+                    (format!("swap on {}", on.join(" and ")), gas)
+                }
             }
             Op::Deposit { protocol, .. } => {
                 let gas = Self::call(
@@ -315,6 +322,7 @@ impl Meter<'_> {
                 route,
                 inputs,
                 outs,
+                ..
             } => {
                 let (Some(first_in), Some(first_out)) = (inputs.first(), outs.first()) else {
                     return Err(CostError("a bridge batch carries no transfer".into()));

@@ -165,10 +165,15 @@ pub enum Op {
         rest: Option<Wire>,
     },
     /// `Funds(c, path[0]) → Funds(c, path[last])`, through every pair of the
-    /// path on one exchange; reverts unless at least `min_out` comes out.
+    /// path, hop `i` (from `path[i]` to `path[i + 1]`) on the pair of
+    /// `exchanges[i]` and answerable at `locs[i]` (the statement it came
+    /// from); fails unless at least `min_out` comes out. A wallet's swap is
+    /// on one exchange's router; the executor's pairs chain across
+    /// exchanges.
     Swap {
-        exchange: String,
+        exchanges: Vec<String>,
         path: Vec<String>,
+        locs: Vec<Loc>,
         input: Wire,
         min_out: Value,
         out: Wire,
@@ -192,11 +197,13 @@ pub enum Op {
     /// `Funds(c, t₁) ⊗ … ⊗ Funds(c, tₙ) → Funds(c', t₁) ⊗ … ⊗ Funds(c', tₙ)`:
     /// transfers of several tokens over one route carried by one message
     /// (one proof, one signature set); `outs[i]` is what arrives of
-    /// `inputs[i]`. Executor only, `zk` or `threshold` routes.
+    /// `inputs[i]`, a transfer answerable at `locs[i]` (the statement it
+    /// came from). Executor only, `zk` or `threshold` routes.
     BridgeBatch {
         route: BridgeKind,
         inputs: Vec<Wire>,
         outs: Vec<Wire>,
+        locs: Vec<Loc>,
     },
     /// `Funds → Funds ⊗ Funds`: take `amount` out of a holding.
     Split {

@@ -124,15 +124,13 @@ impl Program {
                 ..
             } => format!("repay {principal} to {protocol} with {funds}, {debt}"),
             Op::Swap {
-                exchange,
+                exchanges,
                 path,
+                locs,
                 input,
                 min_out,
                 ..
-            } => format!(
-                "swap {input} on {exchange} [{}] min {min_out}",
-                path.join(" -> ")
-            ),
+            } => swap_text(*input, exchanges, path, locs, min_out),
             Op::Deposit { protocol, funds } => format!("deposit {funds} into {protocol}"),
             Op::Withdraw {
                 protocol,
@@ -162,5 +160,42 @@ impl Program {
             } => format!("approve {token} for {spender} on {chain}"),
         };
         format!("{lhs}{rhs}    @{}", node.loc)
+    }
+}
+
+/// `swap %2 on uniswap_v2 [WETH -> USDC] min 0` for one exchange; with
+/// several, each hop names its exchange and the statement it came from:
+/// `swap %2 [WETH -> USDC on uniswap_v2 @5:9, -> WETH on sushiswap @6:9]`.
+fn swap_text(
+    input: super::Wire,
+    exchanges: &[String],
+    path: &[String],
+    locs: &[super::Loc],
+    min_out: &super::Value,
+) -> String {
+    let one = exchanges.windows(2).all(|w| w[0] == w[1]);
+    match exchanges.first() {
+        Some(exchange) if one => format!(
+            "swap {input} on {exchange} [{}] min {min_out}",
+            path.join(" -> ")
+        ),
+        _ => {
+            let hops: Vec<String> = path
+                .iter()
+                .skip(1)
+                .zip(exchanges)
+                .zip(locs)
+                .enumerate()
+                .map(|(i, ((token, exchange), loc))| {
+                    let from = if i == 0 {
+                        format!("{} ", path.first().map_or("", String::as_str))
+                    } else {
+                        String::new()
+                    };
+                    format!("{from}-> {token} on {exchange} @{loc}")
+                })
+                .collect();
+            format!("swap {input} [{}] min {min_out}", hops.join(", "))
+        }
     }
 }

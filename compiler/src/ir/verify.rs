@@ -377,12 +377,25 @@ impl Verifier<'_> {
                 }
             }
             Op::Swap {
-                path, input, out, ..
+                exchanges,
+                path,
+                locs,
+                input,
+                out,
+                ..
             } => {
                 let (chain, from) = funds(*input)?;
                 let (out_chain, to) = funds(*out)?;
                 if path.len() < 2 || path.first() != Some(&from) || path.last() != Some(&to) {
                     return mismatch(format!("path {path:?} does not lead from {from} to {to}"));
+                }
+                let hops = path.len() - 1;
+                if exchanges.len() != hops || locs.len() != hops {
+                    return mismatch(format!(
+                        "{hops} hops but {} exchanges and {} locations",
+                        exchanges.len(),
+                        locs.len()
+                    ));
                 }
                 if path.windows(2).any(|w| w[0] == w[1]) {
                     return mismatch(format!("path {path:?} swaps a token into itself"));
@@ -408,7 +421,15 @@ impl Verifier<'_> {
                 route,
                 inputs,
                 outs,
+                locs,
             } => {
+                if locs.len() != inputs.len() {
+                    return mismatch(format!(
+                        "{} transfers but {} locations",
+                        inputs.len(),
+                        locs.len()
+                    ));
+                }
                 if inputs.len() < 2 || inputs.len() != outs.len() {
                     return mismatch(format!(
                         "{} inputs and {} outputs; a batch carries two transfers or more, one output each",

@@ -358,8 +358,9 @@ impl Lowerer<'_> {
                 let wire = self.wire(WireType::funds(&chain, output_token));
                 out.push(gen(
                     Op::Swap {
-                        exchange: exchange.clone(),
+                        exchanges: vec![exchange.clone()],
                         path: vec![amount.token.clone(), output_token.clone()],
+                        locs: vec![loc],
                         input,
                         min_out,
                         out: wire,

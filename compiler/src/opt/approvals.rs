@@ -25,13 +25,14 @@ pub fn spend_keys(op: &Op, wires: &[WireType]) -> Vec<Key> {
     };
     match op {
         Op::Swap {
-            exchange,
+            exchanges,
             path,
             input,
             ..
         } => ty(*input)
             .zip(path.first())
-            .map(|(t, token)| {
+            .zip(exchanges.first())
+            .map(|((t, token), exchange)| {
                 (
                     t.chain().to_string(),
                     token.clone(),

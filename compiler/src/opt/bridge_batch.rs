@@ -125,6 +125,7 @@ fn apply(body: &mut Vec<Term>, group: &[usize]) -> Result<(), OptError> {
     let mut route = None;
     let mut inputs = Vec::with_capacity(group.len());
     let mut outs = Vec::with_capacity(group.len());
+    let mut locs = Vec::with_capacity(group.len());
     let mut loc = None;
     for &i in group {
         let Some((r, input, out)) = body.get(i).and_then(bridge) else {
@@ -132,6 +133,7 @@ fn apply(body: &mut Vec<Term>, group: &[usize]) -> Result<(), OptError> {
         };
         if let Some(Term::Gen(node)) = body.get(i) {
             loc = Some(node.loc);
+            locs.push(node.loc);
         }
         route = Some(r);
         inputs.push(input);
@@ -145,6 +147,7 @@ fn apply(body: &mut Vec<Term>, group: &[usize]) -> Result<(), OptError> {
             route,
             inputs,
             outs,
+            locs,
         },
         loc,
     });

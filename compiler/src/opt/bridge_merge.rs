@@ -82,6 +82,13 @@ fn find(program: &Program) -> Option<Found> {
                     // Another bridge: it commutes with the first.
                     continue;
                 }
+                let (line1, line2) = match (term, later) {
+                    (Term::Gen(a), Term::Gen(b)) => (a.loc.line, b.loc.line),
+                    _ => break,
+                };
+                if used_between(program, arrived, line1, line2) {
+                    break;
+                }
                 if let Some((other, joined)) = consumer_merge(program, arrived) {
                     if !read.contains(&joined) && joins(program, other, joined, arrived2) {
                         return Some(Found {
@@ -111,6 +118,31 @@ fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
         }) => Some((*route, *input, *out)),
         _ => None,
     }
+}
+
+/// Whether a statement written between the two bridges' lines uses the
+/// holding the first arrival joins (its chain and token). Such a statement
+/// may need the first arrival; once it travels with the second, a failure
+/// of the merged transfer would take it away from that statement too, and
+/// the run would report that statement instead of the failure the bundle
+/// as written meets first.
+fn used_between(program: &Program, arrived: Wire, line1: u32, line2: u32) -> bool {
+    let Some(held) = program.wire_type(arrived) else {
+        return true;
+    };
+    let (low, high) = (line1.min(line2), line1.max(line2));
+    let mut used = false;
+    for_each_node(&program.body, &mut |node| {
+        if node.loc.line <= low || node.loc.line >= high {
+            return;
+        }
+        let mut wires = node.op.domain();
+        for value in node.op.values() {
+            value.wires(&mut wires);
+        }
+        used |= wires.iter().any(|w| program.wire_type(*w) == Some(held));
+    });
+    used
 }
 
 /// Whether the holding the first arrival joined reaches the second arrival

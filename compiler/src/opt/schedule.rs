@@ -437,9 +437,12 @@ fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
         | Op::Repay { protocol, .. }
         | Op::Deposit { protocol, .. }
         | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
-        Op::Swap { exchange, path, .. } => path
+        Op::Swap {
+            exchanges, path, ..
+        } => path
             .windows(2)
-            .map(|hop| {
+            .zip(exchanges)
+            .map(|(hop, exchange)| {
                 let (a, b) = mesh_core::registry::pair_tokens(&hop[0], &hop[1]);
                 State::Pair(
                     chain.clone(),

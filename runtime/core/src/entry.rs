@@ -51,16 +51,16 @@ macro_rules! for_each_entry {
             Repay = mesh_repay(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `swap` with its slippage bound
             Swap = mesh_swap(s: Session, exchange: Name, token_in: Name, lo: Half, hi: Half, token_out: Name, min_lo: Half, min_hi: Half, loc: Loc, out: AmountOut) -> Status;
-            /// a multi-hop swap along token names
-            SwapPath = mesh_swap_path(s: Session, exchange: Name, path: Names, path_len: Len, lo: Half, hi: Half, min_lo: Half, min_hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// a swap along `path_len` token names, hop `i` on the pair of exchange `exchanges[i]` and reported at `locs[i]` (`path_len - 1` hops); pairs of several exchanges chain only for the executor
+            SwapPath = mesh_swap_path(s: Session, exchanges: Names, path: Names, locs: Locs, path_len: Len, lo: Half, hi: Half, min_lo: Half, min_hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// `deposit`
             Deposit = mesh_deposit(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `withdraw`
             Withdraw = mesh_withdraw(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// `bridge`; `via` a bridge kind's name, or `0xFFFFFFFF` (`MESH_UNPINNED`) for the most trusted route; `out` gets what arrives
             Bridge = mesh_bridge(s: Session, token: Name, lo: Half, hi: Half, to_chain: Name, via: Name, loc: Loc, out: AmountOut) -> Status;
-            /// `len` transfers in one shared message via `zk` or `threshold` (executor only; `htlb` reverts): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high); `out[i]` gets what arrives of transfer `i`
-            BridgeBatch = mesh_bridge_batch(s: Session, via: Name, to_chain: Name, tokens: Names, amounts: Halves, len: Len, loc: Loc, out: AmountOut) -> Status;
+            /// `len` transfers in one shared message via `zk` or `threshold` (executor only; `htlb` reverts): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high), each all or nothing on its own and reported at `locs[i]`, not made at all where `skip[i]` is non-zero (what it would send is missing); `out[i]` gets what arrives of transfer `i`, and `failed[i]` 1 if it failed or was not made (then `out[i]` is zero)
+            BridgeBatch = mesh_bridge_batch(s: Session, via: Name, to_chain: Name, tokens: Names, amounts: Halves, locs: Locs, skip: Flags, len: Len, loc: Loc, out: AmountOut, failed: FlagsOut) -> Status;
             /// the bundle's current holding (`all T`)
             Holding = mesh_holding(s: Session, chain: Name, token: Name, loc: Loc, out: AmountOut) -> Status;
             /// `require`: reverts unless `ok`; `text` the name of the condition as written, or `0xFFFFFFFF` (`MESH_NO_TEXT`)
@@ -118,6 +118,10 @@ pub enum Type {
     Len,
     /// `u32 *`: where a name's index is written.
     IndexOut,
+    /// `const u32 *`: flags, one per item, non-zero for yes.
+    Flags,
+    /// `u32 *`: where flags are written, one per item.
+    FlagsOut,
     /// `u32`: a name registered with `mesh_name`.
     Name,
     /// `const u32 *`: names.
@@ -134,6 +138,8 @@ pub enum Type {
     Half,
     /// `const u64 *`: amounts as halves, low first.
     Halves,
+    /// `const u64 *`: source locations.
+    Locs,
     /// `u64`: a source location, `(line << 32) | column`.
     Loc,
     /// `u64`: blocks or gas.
@@ -171,8 +177,11 @@ impl Type {
             | Type::Bytes
             | Type::Len
             | Type::IndexOut
+            | Type::Flags
+            | Type::FlagsOut
             | Type::Names
             | Type::Halves
+            | Type::Locs
             | Type::AmountOut
             | Type::Argv
             | Type::Body
@@ -200,10 +209,10 @@ impl Type {
             }
             Type::Bytes => "const u8 *",
             Type::Len => "usize",
-            Type::IndexOut => "u32 *",
-            Type::Names => "const u32 *",
+            Type::IndexOut | Type::FlagsOut => "u32 *",
+            Type::Names | Type::Flags => "const u32 *",
             Type::Half | Type::Loc | Type::Count => "u64",
-            Type::Halves => "const u64 *",
+            Type::Halves | Type::Locs => "const u64 *",
             Type::AmountOut => "MeshAmount *",
             Type::Argc | Type::ExitCode => "i32",
             Type::Argv => "const char **",
