@@ -137,6 +137,7 @@ fn first_error_node(file: &File) -> Option<Span> {
                         ConstraintKind::MinBalance { amount, .. } => in_amount(amount),
                         ConstraintKind::Deadline(_)
                         | ConstraintKind::MaxGas(_)
+                        | ConstraintKind::MinSecurity(_)
                         | ConstraintKind::Invariant(_) => None,
                     })
             })
@@ -258,6 +259,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::Deadline(_) => "deadline",
         ConstraintKind::MaxGas(_) => "max_gas",
         ConstraintKind::MinBalance { .. } => "min_balance",
+        ConstraintKind::MinSecurity(_) => "min_security",
         ConstraintKind::Invariant(_) => "invariant",
         ConstraintKind::Error => {
             p.verbatim(constraint.span);
@@ -282,7 +284,9 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
                 word_of(p, &chain.name, chain.span);
             }
         }
-        ConstraintKind::Invariant(name) => word_of(p, &name.name, name.span),
+        ConstraintKind::Invariant(name) | ConstraintKind::MinSecurity(name) => {
+            word_of(p, &name.name, name.span)
+        }
         ConstraintKind::Error => {}
     }
     p.end_line();

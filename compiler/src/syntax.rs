@@ -399,6 +399,7 @@ const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::Deadline,
     TokenKind::MaxGas,
     TokenKind::MinBalance,
+    TokenKind::MinSecurity,
     TokenKind::Invariant,
 ];
 const COMPARISONS: &[TokenKind] = &[
@@ -451,8 +452,10 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
         );
     }
     if constraints {
-        parts
-            .push("a constraint (`deadline`, `max_gas`, `min_balance` or `invariant`)".to_string());
+        parts.push(
+            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security` or `invariant`)"
+                .to_string(),
+        );
     }
     if comparisons {
         parts.push("a comparison (`>=`, `<=`, `>`, `<`, `==` or `!=`)".to_string());
@@ -506,6 +509,7 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::Deadline => "a deadline reads `deadline: BLOCKS`, as in `deadline: 20`",
         TokenKind::MaxGas => "a gas limit reads `max_gas: GAS`, as in `max_gas: 1_000_000`",
         TokenKind::MinBalance => "a minimum balance reads `min_balance: AMOUNT`, optionally `on CHAIN`",
+        TokenKind::MinSecurity => "a trust floor reads `min_security: KIND`, as in `min_security: zk`",
         TokenKind::Invariant => "an invariant reads `invariant: NAME`, as in `invariant: constant_product`",
         _ => return None,
     })

@@ -310,6 +310,38 @@ fn rule_7_bridges() {
         O,
         &[NoRoute],
     );
+    snapshot(
+        "e0703_pinned_route_below_min_security",
+        "bundle b on polygon {\n    input 10 WETH\n    bridge 10 WETH to arbitrum via threshold\n} constraints {\n    min_security: zk\n}\n",
+        O,
+        &[RouteBelowMinSecurity],
+    );
+    // A world whose only route from polygon to arbitrum trusts a signer set.
+    let mut registry = Registry::builtin();
+    registry
+        .routes
+        .retain(|r| !(r.from == "polygon" && r.to == "arbitrum") || r.kind.as_str() == "threshold");
+    snapshot_in(
+        "e0703_no_route_as_secure_as_min_security",
+        "bundle b on polygon {\n    input 10 WETH\n    bridge 10 WETH to arbitrum\n} constraints {\n    min_security: htlb\n}\n",
+        &registry,
+        O,
+        &[RouteBelowMinSecurity],
+    );
+    // Without `min_security`, the same world's only route is the bundle's own.
+    snapshot_in(
+        "unpinned_bridge_on_the_only_route",
+        "bundle b on polygon {\n    input 10 WETH\n    bridge 10 WETH to arbitrum\n}\n",
+        &registry,
+        O,
+        &[],
+    );
+    snapshot(
+        "min_security_names_a_bridge_kind",
+        "bundle b on polygon {\n    input 10 WETH\n    bridge 10 WETH to arbitrum\n} constraints {\n    min_security: zkp\n    min_security: htlb\n}\n",
+        O,
+        &[UnknownRoute, DuplicateConstraint],
+    );
 }
 
 #[test]

@@ -93,7 +93,9 @@ fn pass_savings_add_up_and_the_optimum_is_a_lower_bound() {
 
 #[test]
 fn no_example_is_worse_than_the_direct_batched_lowering() {
-    // The figures of the direct `-O` lowering this pipeline replaced.
+    // The figures of the direct `-O` lowering this pipeline replaced. That
+    // lowering moved unpinned bridges to `threshold` unasked; the flagship
+    // is compared here with that trust given explicitly.
     let before = [
         ("polygon_arbitrum_flash_loan", 1_255_518, 9),
         ("simple_arbitrage", 409_178, 1),
@@ -101,7 +103,8 @@ fn no_example_is_worse_than_the_direct_batched_lowering() {
     ];
     let all: Vec<Figures> = examples()
         .iter()
-        .flat_map(|s| all_figures(s))
+        .map(|s| s.replace("deadline: 20", "deadline: 20\n    min_security: threshold"))
+        .flat_map(|s| all_figures(&s))
         .map(|(f, _)| f)
         .collect();
     for (name, gas, blocks) in before {
@@ -112,6 +115,32 @@ fn no_example_is_worse_than_the_direct_batched_lowering() {
         assert!(f.gas_o <= gas, "{name}: {}", f.gas_o);
         assert!(f.blocks_o <= blocks, "{name}: {}", f.blocks_o);
     }
+}
+
+#[test]
+fn route_choice_never_trades_away_trust_unasked() {
+    // The flagship's unpinned bridges take `htlb` at -O0; without
+    // `min_security`, -O keeps a route at least as secure.
+    let flagship = examples()
+        .into_iter()
+        .find(|s| s.contains("bundle polygon_arbitrum_flash_loan"))
+        .unwrap_or_default();
+    let kinds = |source: &str| -> Vec<String> {
+        let (f, _) = all_figures(source).remove(0);
+        let text = f.o.to_string();
+        text.split(" via ")
+            .skip(1)
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(kinds(&flagship), ["htlb", "htlb"]);
+    let trusting = flagship.replace("deadline: 20", "deadline: 20\n    min_security: threshold");
+    assert_eq!(kinds(&trusting), ["threshold", "threshold"]);
+    let zk = flagship.replace("deadline: 20", "deadline: 20\n    min_security: zk");
+    // `zk` is as secure as asked, but its fee is higher than `htlb`'s: what
+    // arrives would be less, so the route stays.
+    assert_eq!(kinds(&zk), ["htlb", "htlb"]);
 }
 
 /// The optimised IR of the only bundle of `source`.
@@ -153,7 +182,7 @@ fn bridge_round_trip_cancellation() {
 #[test]
 fn route_choice_keeps_pinned_bridges() {
     insta::assert_snapshot!(opt_ir(
-        "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n}\n"
+        "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n} constraints {\n min_security: threshold\n}\n"
     ));
 }
 

@@ -20,7 +20,7 @@ const KEYWORDS = [
   'bundle', 'on', 'let', 'borrow', 'repay', 'swap', 'deposit', 'withdraw',
   'bridge', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',
   'input', 'all', 'token', 'decimals', 'at', 'constraints', 'deadline',
-  'max_gas', 'min_balance', 'invariant',
+  'max_gas', 'min_balance', 'min_security', 'invariant',
 ];
 
 module.exports = grammar({
@@ -71,6 +71,7 @@ module.exports = grammar({
       $.deadline_constraint,
       $.max_gas_constraint,
       $.min_balance_constraint,
+      $.min_security_constraint,
       $.invariant_constraint,
     ),
 
@@ -83,6 +84,9 @@ module.exports = grammar({
       field('amount', $._amount),
       optional(seq('on', field('chain', $.identifier))),
     ),
+
+    // min_security: KIND — the least trusted bridge route kind accepted.
+    min_security_constraint: $ => seq('min_security', ':', field('kind', $.identifier)),
 
     invariant_constraint: $ => seq('invariant', ':', field('name', $.identifier)),
 

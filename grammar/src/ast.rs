@@ -150,6 +150,9 @@ pub enum ConstraintKind {
         amount: Amount,
         chain: Option<Ident>,
     },
+    /// `min_security: KIND` — the least trusted bridge route the bundle
+    /// accepts, named by a route kind (`htlb`, `zk`, `threshold`).
+    MinSecurity(Ident),
     /// `invariant: NAME`, e.g. `constant_product`.
     Invariant(Ident),
     /// A constraint that could not be parsed; the error was reported.

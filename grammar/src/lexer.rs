@@ -39,6 +39,7 @@ pub const KEYWORDS: &[&str] = &[
     "deadline",
     "max_gas",
     "min_balance",
+    "min_security",
     "invariant",
 ];
 
@@ -72,6 +73,7 @@ pub enum TokenKind {
     Deadline,
     MaxGas,
     MinBalance,
+    MinSecurity,
     Invariant,
     /// A lower-case name: `polygon`, `aave`, `profit`.
     Ident,
@@ -103,7 +105,7 @@ pub enum TokenKind {
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 27] = [
+const KEYWORD_KINDS: [TokenKind; 28] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
@@ -130,6 +132,7 @@ const KEYWORD_KINDS: [TokenKind; 27] = [
     TokenKind::Deadline,
     TokenKind::MaxGas,
     TokenKind::MinBalance,
+    TokenKind::MinSecurity,
     TokenKind::Invariant,
 ];
 
@@ -270,6 +273,8 @@ enum Raw {
     MaxGas,
     #[token("min_balance")]
     MinBalance,
+    #[token("min_security")]
+    MinSecurity,
     #[token("invariant")]
     Invariant,
 
@@ -498,6 +503,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Deadline => TokenKind::Deadline,
         Raw::MaxGas => TokenKind::MaxGas,
         Raw::MinBalance => TokenKind::MinBalance,
+        Raw::MinSecurity => TokenKind::MinSecurity,
         Raw::Invariant => TokenKind::Invariant,
         Raw::Ident => TokenKind::Ident,
         Raw::Symbol => TokenKind::Symbol,

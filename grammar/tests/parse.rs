@@ -301,6 +301,7 @@ fn every_constraint_form() {
                 chain.as_ref().map(|c| c.name.as_str())
             ),
             ConstraintKind::Invariant(name) => format!("invariant {}", name.name),
+            ConstraintKind::MinSecurity(kind) => format!("min_security {}", kind.name),
             ConstraintKind::Error => "error".into(),
         })
         .collect();

@@ -1294,6 +1294,30 @@ pub unsafe extern "C" fn mesh_constraint_min_balance(
     })
 }
 
+/// Constraint `min_security: kind`, checked at finish.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_min_security(
+    s: *mut MeshSession,
+    kind: u32,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |ms| {
+        let name = ms.names.resolve(&mut ms.session, kind, "bridge kind")?;
+        match BridgeKind::from_name(name) {
+            Some(k) => Ok(Constraint::MinSecurity(k)),
+            None => {
+                let _ = ms.session.revert(&format!(
+                    "unknown bridge kind `{name}`; the runtime knows `htlb`, `zk` and `threshold`"
+                ));
+                Err(MESH_REVERTED)
+            }
+        }
+    })
+}
+
 /// Constraint `invariant: name` (`constant_product`), checked at finish.
 ///
 /// # Safety

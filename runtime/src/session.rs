@@ -1861,6 +1861,30 @@ impl Session {
                         ));
                     }
                 }
+                Constraint::MinSecurity(required) => {
+                    let floor = required.trust_level();
+                    let registry = &self.world.registry;
+                    let below = self
+                        .transactions
+                        .iter()
+                        .flat_map(|tx| tx.calls.iter().map(move |call| (tx, call)))
+                        .filter_map(|(tx, call)| {
+                            let Call::Bridge { to, kind, .. } = &call.what else {
+                                return None;
+                            };
+                            let security = registry.route(&tx.chain, to, *kind)?.security;
+                            (security < floor).then_some((call.loc, *kind, security))
+                        })
+                        .min_by_key(|(loc, ..)| (*loc == Loc::UNKNOWN, *loc));
+                    if let Some((at, kind, security)) = below {
+                        return Err(Revert {
+                            reason: format!(
+                                "min_security: this bridge takes the {kind} route (security {security}); the bundle demands security {floor} ({required}) or more"
+                            ),
+                            loc: at,
+                        });
+                    }
+                }
                 Constraint::Invariant(Invariant::ConstantProduct) => {
                     let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
                     for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {

@@ -2,7 +2,7 @@
 //! constraints, and the report's exact JSON shape.
 
 use mesh_runtime::{
-    Constraint, Constraints, Invariant, LoanKind, Loc, Sender, Session, Spender, World,
+    BridgeKind, Constraint, Constraints, Invariant, LoanKind, Loc, Sender, Session, Spender, World,
 };
 
 const E6: u128 = 1_000_000;
@@ -214,6 +214,31 @@ fn constraints_are_checked_at_finish() {
         "min_balance: the bundle ends with 50 USDC on polygon; at least 51 USDC is required"
     );
     assert!(bundle(Constraints::new().min_balance("polygon", "USDC", 50 * E6)).committed());
+}
+
+#[test]
+fn min_security_is_checked_against_the_routes_the_run_took() {
+    let bundle = |kind: BridgeKind, required: BridgeKind| {
+        let mut s = Session::new(World::builtin(), "trust");
+        s.input("polygon", "WETH", E18).unwrap();
+        tx(&mut s, "polygon", |s| {
+            s.approve("WETH", Spender::Bridge(kind)).unwrap();
+            s.at(Loc::new(4, 5))
+                .bridge("WETH", E18, "arbitrum", Some(kind))
+                .unwrap()
+        });
+        s.finish(&Constraints::new().with(Constraint::MinSecurity(required), Loc::new(7, 5)))
+    };
+    assert!(bundle(BridgeKind::Htlb, BridgeKind::Htlb).committed());
+    assert!(bundle(BridgeKind::Zk, BridgeKind::Threshold).committed());
+    let r = bundle(BridgeKind::Threshold, BridgeKind::Zk);
+    let revert = r.revert.expect("reverted");
+    // Reported at the bridge that took the route, not at the constraint.
+    assert_eq!(revert.loc, Loc::new(4, 5));
+    assert_eq!(
+        revert.reason,
+        "min_security: this bridge takes the threshold route (security 1); the bundle demands security 2 (zk) or more"
+    );
 }
 
 #[test]

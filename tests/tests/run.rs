@@ -23,7 +23,7 @@ fn the_flagship_commits_and_its_json_report_parses() {
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
     assert_eq!(report["status"], "would_commit", "{stdout}");
     assert_eq!(report["written"], false, "{stdout}");
-    assert_eq!(report["blocks"], 9);
+    assert_eq!(report["blocks"], 13);
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub(crate) struct BundleChecker<'a, 'r> {
     pub touches: Vec<Touches>,
     /// Holdings the current statement touched, for its fact.
     pub step_touched: Vec<(ChainId, TokenId)>,
+    /// The bundle's `min_security` and where it is written.
+    pub min_security: Option<(BridgeKind, mesh_grammar::Span)>,
     pub has_errors: bool,
 }
 
@@ -75,6 +77,7 @@ pub(crate) fn check_bundle(
         scope: Scope::default(),
         touches: Vec::new(),
         step_touched: Vec::new(),
+        min_security: None,
         has_errors: false,
     };
     let home = c.resolve_chain(&bundle.home.name, bundle.home.span);
@@ -82,7 +85,9 @@ pub(crate) fn check_bundle(
         resolved: constraints,
         min_balances,
         deadline_span,
+        min_security_span,
     } = c.constraints(bundle.constraints.as_ref(), home);
+    c.min_security = constraints.min_security.zip(min_security_span);
     let body = c.block(&bundle.body, home);
 
     let open = c.obligations.finish(&mut c.symbols, names);
@@ -860,18 +865,25 @@ impl BundleChecker<'_, '_> {
             poison(self, chain, amt.map(|a| a.token));
             return Outcome::failed();
         }
+        let floor = self.min_security.map(|(k, _)| k.trust_level());
         let routes = match kind {
             Some(kind) => self.names.route(from, to, kind).map(|r| (r, r)),
-            None => self
-                .names
-                .most_trusted_route(from, to)
-                .zip(self.names.cheapest_route(from, to)),
+            None => self.names.most_trusted_route(from, to).map(|o0| {
+                // Without an admissible cheaper one, -O keeps the -O0 route.
+                (o0, self.names.cheapest_route(from, to, floor).unwrap_or(o0))
+            }),
         };
         let Some((o0, o)) = routes else {
             self.no_route(from, to, kind, route.map_or(destination.span, |r| r.span));
             poison(self, chain, amt.map(|a| a.token));
             return Outcome::failed();
         };
+        if let Some((required, at)) = self.min_security {
+            if o0.security < required.trust_level() {
+                let here = route.map_or(destination.span, |r| r.span);
+                self.below_min_security(o0, kind.is_some(), here, required, at);
+            }
+        }
         let Some(amt) = amt else {
             poison(self, chain, None);
             return Outcome::failed();
@@ -952,6 +964,55 @@ impl BundleChecker<'_, '_> {
         Some(Form::symbol(
             self.symbols.fresh(lower, Some((amount.clone(), 1))),
         ))
+    }
+
+    /// E0703: the route a bridge takes at `-O0` (its pinned one, or the
+    /// most trusted of the pair) is less secure than `min_security` allows.
+    fn below_min_security(
+        &mut self,
+        route: &RouteInfo,
+        pinned: bool,
+        span: mesh_grammar::Span,
+        required: BridgeKind,
+        at: mesh_grammar::Span,
+    ) {
+        let (a, b, kind) = (&route.from, &route.to, route.kind);
+        let (message, label, hint) = if pinned {
+            (
+                format!(
+                    "the `{kind}` route from {a} to {b} is less secure than `min_security: {required}` allows"
+                ),
+                format!("security {}", route.security),
+                format!(
+                    "pin a route of security {} or more, drop `via` to let the compiler choose, or lower `min_security`",
+                    required.trust_level()
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "no route from {a} to {b} is as secure as `min_security: {required}` demands"
+                ),
+                format!(
+                    "the most trusted route is `{kind}`, security {}",
+                    route.security
+                ),
+                "bridge through a chain with a more secure route, or lower `min_security`"
+                    .to_string(),
+            )
+        };
+        self.error(
+            Diagnostic::error(
+                Code::RouteBelowMinSecurity,
+                message,
+                Label::new(span, label),
+            )
+            .with_label(Label::new(
+                at,
+                format!("demands security {} or more", required.trust_level()),
+            ))
+            .with_hint(hint),
+        );
     }
 
     fn no_route(

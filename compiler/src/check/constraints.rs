@@ -9,6 +9,7 @@ use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
 use super::schedule::{explain, Cost};
 use super::OptLevel;
 use crate::diagnostic::{counted, Code, Diagnostic, Label};
+use mesh_core::BridgeKind;
 use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
 use std::collections::HashMap;
 
@@ -28,6 +29,8 @@ pub(crate) struct ConstraintsOutcome {
     pub resolved: ResolvedConstraints,
     pub min_balances: Vec<MinBalanceCheck>,
     pub deadline_span: Option<Span>,
+    /// Where `min_security` is, for the labels of E0703.
+    pub min_security_span: Option<Span>,
 }
 
 impl BundleChecker<'_, '_> {
@@ -46,6 +49,7 @@ impl BundleChecker<'_, '_> {
             let key = match &constraint.kind {
                 ConstraintKind::Deadline(_) => Some("`deadline`".to_string()),
                 ConstraintKind::MaxGas(_) => Some("`max_gas`".to_string()),
+                ConstraintKind::MinSecurity(_) => Some("`min_security`".to_string()),
                 ConstraintKind::Invariant(name) => Some(format!("`invariant: {}`", name.name)),
                 ConstraintKind::MinBalance { .. } | ConstraintKind::Error => None,
             };
@@ -62,6 +66,19 @@ impl BundleChecker<'_, '_> {
                 ConstraintKind::MaxGas(n) => {
                     out.resolved.max_gas = self.whole(n);
                 }
+                ConstraintKind::MinSecurity(name) => match BridgeKind::from_name(&name.name) {
+                    Some(kind) => {
+                        out.resolved.min_security = Some(kind);
+                        out.min_security_span = Some(constraint.span);
+                    }
+                    None => self.error(names::unknown(
+                        Code::UnknownRoute,
+                        "bridge kind",
+                        &name.name,
+                        name.span,
+                        BridgeKind::ALL.map(BridgeKind::as_str),
+                    )),
+                },
                 ConstraintKind::Invariant(name) => {
                     if let Some(invariant) = Invariant::from_name(&name.name) {
                         out.resolved.invariants.push(invariant);

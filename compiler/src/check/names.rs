@@ -130,28 +130,23 @@ impl<'r> Names<'r> {
             .filter_map(|&i| self.registry.routes.get(i))
     }
 
-    /// The route an unpinned bridge takes at `-O0`: the most trusted
-    /// (highest security; then lower fee, shorter delay, kind order), as
-    /// `Registry::most_trusted_route` chooses it.
+    /// The route an unpinned bridge takes at `-O0`:
+    /// `Registry::most_trusted_route`.
     pub fn most_trusted_route(&self, from: ChainId, to: ChainId) -> Option<&'r RouteInfo> {
-        self.routes(from, to).min_by_key(|r| {
-            (
-                std::cmp::Reverse(r.security),
-                r.fee_bps,
-                r.delay_blocks,
-                r.kind,
-            )
-        })
+        self.registry
+            .most_trusted_route(self.chain_name(from), self.chain_name(to))
     }
 
-    /// The route an unpinned bridge takes at `-O`: the least gas among the
-    /// routes whose fee is no higher than the `-O0` route's (ties: shorter
-    /// delay, then higher security, then kind order).
-    pub fn cheapest_route(&self, from: ChainId, to: ChainId) -> Option<&'r RouteInfo> {
-        let trusted = self.most_trusted_route(from, to)?;
-        self.routes(from, to)
-            .filter(|r| r.fee_bps <= trusted.fee_bps)
-            .min_by_key(|r| (r.gas, r.delay_blocks, std::cmp::Reverse(r.security), r.kind))
+    /// The route an unpinned bridge takes at `-O`, judged on its own, with
+    /// the bundle's `min_security` as `floor`: `Registry::cheapest_route`.
+    pub fn cheapest_route(
+        &self,
+        from: ChainId,
+        to: ChainId,
+        floor: Option<u8>,
+    ) -> Option<&'r RouteInfo> {
+        self.registry
+            .cheapest_route(self.chain_name(from), self.chain_name(to), floor)
     }
 
     pub fn route(&self, from: ChainId, to: ChainId, kind: BridgeKind) -> Option<&'r RouteInfo> {

@@ -189,6 +189,9 @@ pub struct ResolvedConstraints {
     pub deadline: Option<u64>,
     /// Total gas over all chains (judged once the lowering exists).
     pub max_gas: Option<u64>,
+    /// The least trusted route kind an unpinned bridge may take at `-O`
+    /// (`min_security`); without it, the `-O0` route's trust is the floor.
+    pub min_security: Option<mesh_core::BridgeKind>,
     pub min_balances: Vec<MinBalance>,
     pub invariants: Vec<Invariant>,
 }

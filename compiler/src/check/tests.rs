@@ -39,7 +39,7 @@ fn flagship_blocks_match_the_time_model() {
     let checked = run(FLAGSHIP, OptLevel::O);
     let bundle = &checked.bundles[0];
     assert_eq!(bundle.blocks_o0, 21);
-    assert_eq!(bundle.blocks_o, 9);
+    assert_eq!(bundle.blocks_o, 13);
     let arbitrage = run(ARBITRAGE, OptLevel::O);
     assert_eq!(arbitrage.bundles[0].blocks_o0, 7);
     assert_eq!(arbitrage.bundles[0].blocks_o, 1);

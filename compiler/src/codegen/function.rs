@@ -395,6 +395,10 @@ impl Function<'_> {
                 let n = self.name(invariant.as_str());
                 self.call(Entry::ConstraintInvariant, &[self.session, n, at]);
             }
+            Constraint::MinSecurity(kind) => {
+                let n = self.name(kind.as_str());
+                self.call(Entry::ConstraintMinSecurity, &[self.session, n, at]);
+            }
         }
     }
 

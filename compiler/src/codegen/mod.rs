@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 24] = [
+const BODY_ENTRIES: [Entry; 25] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -92,6 +92,7 @@ const BODY_ENTRIES: [Entry; 24] = [
     Entry::ConstraintMaxGas,
     Entry::ConstraintMinBalance,
     Entry::ConstraintInvariant,
+    Entry::ConstraintMinSecurity,
 ];
 
 /// The signature of a runtime entry, from its declaration.

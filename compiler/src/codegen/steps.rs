@@ -147,6 +147,7 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                 add(token);
             }
             Constraint::Invariant(invariant) => add(invariant.as_str()),
+            Constraint::MinSecurity(kind) => add(kind.as_str()),
             _ => {}
         }
     }

@@ -82,6 +82,7 @@ codes! {
 
     BridgeToSameChain = "E0701", "bridge to the chain it starts on";
     NoRoute = "E0702", "no route serves this bridge";
+    RouteBelowMinSecurity = "E0703", "route less secure than `min_security`";
 
     DeadlineMissed = "E0801", "deadline cannot be met";
     GasLimitExceeded = "E0802", "gas limit cannot be met";

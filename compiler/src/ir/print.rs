@@ -40,6 +40,7 @@ impl fmt::Display for Program {
                         amount,
                     } => format!("min_balance {amount} {token} on {chain}"),
                     Constraint::Invariant(invariant) => format!("invariant {}", invariant.as_str()),
+                    Constraint::MinSecurity(kind) => format!("min_security {kind}"),
                 };
                 let _ = writeln!(out, "    {text}    @{}", loc);
             }

@@ -566,6 +566,9 @@ impl Lowerer<'_> {
             for _ in &resolved.invariants {
                 out = out.invariant(Invariant::ConstantProduct);
             }
+            if let Some(kind) = resolved.min_security {
+                out = out.with(Constraint::MinSecurity(kind), Loc::UNKNOWN);
+            }
             return out;
         };
         let mut seen_deadline = false;
@@ -592,6 +595,9 @@ impl Lowerer<'_> {
                     }),
                 ast::ConstraintKind::Invariant(name) => {
                     Invariant::from_name(&name.name).map(Constraint::Invariant)
+                }
+                ast::ConstraintKind::MinSecurity(_) => {
+                    resolved.min_security.map(Constraint::MinSecurity)
                 }
                 _ => None,
             };

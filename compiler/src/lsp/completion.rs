@@ -104,6 +104,11 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
         "min_balance: AMOUNT (on CHAIN)?",
     ),
     (
+        "min_security",
+        "min_security: ${1|htlb,zk,threshold|}",
+        "min_security: KIND",
+    ),
+    (
         "invariant",
         "invariant: ${1:constant_product}",
         "invariant: NAME",

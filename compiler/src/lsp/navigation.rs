@@ -342,6 +342,7 @@ fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<D
                 |c| format!("on {}", c.name),
             ),
         ),
+        ConstraintKind::MinSecurity(kind) => ("min_security", kind.name.clone()),
         ConstraintKind::Invariant(name) => ("invariant", name.name.clone()),
         ConstraintKind::Error => return None,
     };

@@ -35,7 +35,7 @@ impl Expect {
     pub const ACTION: Expect = Expect(1 << 1);
     /// `bundle`, `token`.
     pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
     pub const CONSTRAINT: Expect = Expect(1 << 3);
     pub const CONSTRAINTS: Expect = Expect(1 << 4);
     pub const FROM: Expect = Expect(1 << 5);
@@ -76,7 +76,7 @@ pub enum Role {
     Keyword,
     /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `input`.
     Action,
-    /// `deadline`, `max_gas`, `min_balance`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
     ConstraintName,
     BundleName,
     /// The name a `let` binds.
@@ -375,6 +375,8 @@ enum State {
     ConstraintNumber,
     ConstraintChain,
     InvariantName,
+    /// After `min_security:`: a bridge kind.
+    SecurityKind,
     ConstraintEnd,
 }
 
@@ -483,6 +485,7 @@ impl Machine {
             State::StatementEnd | State::ConstraintEnd => (Expect::NONE, end),
             State::Constraint => (Expect::CONSTRAINT, Expect::CONSTRAINT),
             State::InvariantName => (Expect::INVARIANT, Expect::NONE),
+            State::SecurityKind => (Expect::BRIDGE_KIND, Expect::NONE),
         }
     }
 
@@ -611,13 +614,15 @@ impl Machine {
                 Role::Operator,
             ),
             // ---- constraints
-            (State::Constraint, K::Deadline | K::MaxGas | K::MinBalance | K::Invariant) => {
-                (State::ConstraintColon(kind), Role::ConstraintName)
-            }
+            (
+                State::Constraint,
+                K::Deadline | K::MaxGas | K::MinBalance | K::MinSecurity | K::Invariant,
+            ) => (State::ConstraintColon(kind), Role::ConstraintName),
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
                     K::Deadline | K::MaxGas => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
+                    K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
                 };
                 (next, Role::Other)
@@ -625,6 +630,7 @@ impl Machine {
             (State::ConstraintNumber, K::Number) => (State::ConstraintEnd, Role::Number),
             (State::ConstraintChain, K::Ident) => (State::ConstraintEnd, Role::Chain),
             (State::InvariantName, K::Ident) => (State::ConstraintEnd, Role::Invariant),
+            (State::SecurityKind, K::Ident) => (State::ConstraintEnd, Role::BridgeKind),
             _ => return None,
         };
         self.state = state;
@@ -708,9 +714,11 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::Withdraw
         | TokenKind::Bridge
         | TokenKind::Input => Role::Action,
-        TokenKind::Deadline | TokenKind::MaxGas | TokenKind::MinBalance | TokenKind::Invariant => {
-            Role::ConstraintName
-        }
+        TokenKind::Deadline
+        | TokenKind::MaxGas
+        | TokenKind::MinBalance
+        | TokenKind::MinSecurity
+        | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus
         | TokenKind::Minus
         | TokenKind::Star

@@ -1,12 +1,16 @@
 //! Route choice: every unpinned bridge (`via` omitted) takes a route from
 //! an exact search over the routes of the whole bundle: the least total gas
 //! among the combinations that meet the deadline, each bridge restricted to
-//! routes whose fee is no higher than its `-O0` route's (so that what
-//! arrives is never less). Ties go to fewer blocks, then to each bridge's
-//! shorter delay, higher security and kind order, the checker's own order
-//! for the `-O` route. Pinned bridges never change. The search is over
-//! every combination up to [`MAX_COMBINATIONS`]; beyond that each bridge
-//! takes its own least-gas route (exact whenever that meets the deadline).
+//! its admissible routes (`Registry::admissible_routes`): a fee no higher
+//! than its `-O0` route's (so that what arrives is never less), and a
+//! security no lower than the bundle's `min_security`, or than the `-O0`
+//! route's without one (trust is the user's to give). Every kind, `zk`
+//! included, is a candidate on those terms. Ties go to fewer blocks, then
+//! to each bridge's shorter delay, higher security and kind order, the
+//! checker's own order for the `-O` route. Pinned bridges never change.
+//! The search is over every combination up to [`MAX_COMBINATIONS`]; beyond
+//! that each bridge takes its own least-gas route (exact whenever that
+//! meets the deadline).
 
 use super::walk::for_each_node;
 use super::{approvals, Context, OptError};
@@ -23,6 +27,7 @@ pub const MAX_COMBINATIONS: usize = 4096;
 pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     let mut bridges: Vec<(Wire, Vec<RouteInfo>)> = Vec::new();
     let mut problem = None;
+    let floor = min_security(program);
     for_each_node(&program.body, &mut |node| {
         let Op::Bridge { route, input, out } = &node.op else {
             return;
@@ -41,10 +46,15 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
         };
         let mut candidates: Vec<RouteInfo> = cx
             .registry
-            .routes_between(from, to)
-            .filter(|r| r.fee_bps <= current.fee_bps)
+            .admissible_routes(from, to, floor)
+            .into_iter()
             .cloned()
             .collect();
+        if candidates.is_empty() {
+            // The bundle's own route is always a choice (the checker
+            // refuses one below `min_security`).
+            candidates.push(current.clone());
+        }
         candidates.sort_by_key(|r| (r.gas, r.delay_blocks, Reverse(r.security), r.kind));
         bridges.push((*out, candidates));
     });
@@ -99,6 +109,14 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
         apply(program, &bridges, &choice);
     }
     Ok(())
+}
+
+/// The trust level of the bundle's `min_security`, if it sets one.
+pub(crate) fn min_security(program: &Program) -> Option<u8> {
+    program.constraints.items.iter().find_map(|(c, _)| match c {
+        Constraint::MinSecurity(kind) => Some(kind.trust_level()),
+        _ => None,
+    })
 }
 
 fn apply(program: &mut Program, bridges: &[(Wire, Vec<RouteInfo>)], choice: &[usize]) {

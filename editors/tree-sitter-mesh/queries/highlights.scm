@@ -48,6 +48,7 @@
   "deadline"
   "max_gas"
   "min_balance"
+  "min_security"
   "invariant"
   "decimals"
 ] @property
@@ -67,6 +68,7 @@
 (withdraw_action protocol: (identifier) @constructor)
 (swap_action exchange: (identifier) @constructor)
 (bridge_action route: (identifier) @constructor)
+(min_security_constraint kind: (identifier) @constructor)
 
 (invariant_constraint name: (identifier) @constant.builtin)
 

@@ -40,6 +40,9 @@ pub enum Constraint {
         amount: u128,
     },
     Invariant(Invariant),
+    /// Every bridge takes a route at least as secure as this kind's trust
+    /// level ([`crate::BridgeKind::trust_level`]).
+    MinSecurity(crate::BridgeKind),
 }
 
 /// A bundle's constraints, each with the source location it came from.

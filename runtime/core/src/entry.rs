@@ -85,6 +85,8 @@ macro_rules! for_each_entry {
             ConstraintMinBalance = mesh_constraint_min_balance(s: Session, chain: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// adds an invariant (`constant_product`), checked at finish
             ConstraintInvariant = mesh_constraint_invariant(s: Session, name: Name, loc: Loc) -> Status;
+            /// adds `min_security`, a bridge kind's name: every bridge made must take a route at least that kind's trust level, checked at finish
+            ConstraintMinSecurity = mesh_constraint_min_security(s: Session, kind: Name, loc: Loc) -> Status;
             /// ends the bundle: `0` committed, `1` reverted; idempotent
             BundleFinish = mesh_bundle_finish(s: Session, loc: Loc) -> Status;
             /// prints the report on stdout, human or JSON

@@ -102,6 +102,18 @@ impl BridgeKind {
     pub fn from_name(name: &str) -> Option<BridgeKind> {
         BridgeKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
+
+    /// The trust level a route of this kind offers in the default world,
+    /// and the level `min_security: KIND` demands: 3 trustless (hash time
+    /// locks), 2 trusts a proof system (zk), 1 trusts a signer set
+    /// (threshold). A world file sets each route's own level.
+    pub fn trust_level(self) -> u8 {
+        match self {
+            BridgeKind::Htlb => 3,
+            BridgeKind::Zk => 2,
+            BridgeKind::Threshold => 1,
+        }
+    }
 }
 
 impl fmt::Display for BridgeKind {
@@ -326,11 +338,12 @@ impl Registry {
                     if kind == BridgeKind::Zk && !zk_served {
                         continue;
                     }
-                    let (delay_blocks, gas, fee_bps, security) = match kind {
-                        BridgeKind::Htlb => (5, 350_000, 5, 3),
-                        BridgeKind::Zk => (2, 500_000, 10, 2),
-                        BridgeKind::Threshold => (3, 250_000, 5, 1),
+                    let (delay_blocks, gas, fee_bps) = match kind {
+                        BridgeKind::Htlb => (5, 350_000, 5),
+                        BridgeKind::Zk => (2, 500_000, 10),
+                        BridgeKind::Threshold => (3, 250_000, 5),
                     };
+                    let security = kind.trust_level();
                     routes.push(RouteInfo {
                         from: from.clone(),
                         to: to.clone(),
@@ -460,6 +473,32 @@ impl Registry {
                     r.kind,
                 )
             })
+    }
+
+    /// The routes an unpinned bridge from `from` to `to` may take at `-O`:
+    /// those whose fee is no higher than the `-O0` route's (so that what
+    /// arrives is never less) and whose security is at least `floor` —
+    /// the bundle's `min_security` where it sets one, and otherwise the
+    /// `-O0` route's own (an optimisation never trades away trust).
+    pub fn admissible_routes(&self, from: &str, to: &str, floor: Option<u8>) -> Vec<&RouteInfo> {
+        let Some(trusted) = self.most_trusted_route(from, to) else {
+            return Vec::new();
+        };
+        let floor = floor.unwrap_or(trusted.security);
+        self.routes
+            .iter()
+            .filter(|r| r.from == from && r.to == to)
+            .filter(|r| r.fee_bps <= trusted.fee_bps && r.security >= floor)
+            .collect()
+    }
+
+    /// The route an unpinned bridge takes at `-O` when judged on its own:
+    /// the least gas among the admissible routes ([`Self::admissible_routes`];
+    /// ties: shorter delay, then higher security, then the kind's order).
+    pub fn cheapest_route(&self, from: &str, to: &str, floor: Option<u8>) -> Option<&RouteInfo> {
+        self.admissible_routes(from, to, floor)
+            .into_iter()
+            .min_by_key(|r| (r.gas, r.delay_blocks, std::cmp::Reverse(r.security), r.kind))
     }
 
     /// Adds a declared token ([`Registry::declare_token`]).

@@ -108,6 +108,7 @@ pub const RESERVED_WORDS: &[&str] = &[
     "deadline",
     "max_gas",
     "min_balance",
+    "min_security",
     "invariant",
 ];
 
