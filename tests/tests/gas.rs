@@ -36,7 +36,7 @@ fn run_json(file: &str, extra: &[&str]) -> Value {
     report
 }
 
-const BUNDLE_FIELDS: [&str; 7] = [
+const BUNDLE_FIELDS: [&str; 8] = [
     "name",
     "gas_o0",
     "gas_o",
@@ -44,6 +44,7 @@ const BUNDLE_FIELDS: [&str; 7] = [
     "blocks_o",
     "gas_optimum",
     "passes",
+    "routes",
 ];
 
 #[test]

@@ -98,6 +98,26 @@ struct Bundle<'a> {
     blocks_o: u64,
     gas_optimum: Option<u64>,
     passes: Vec<Pass>,
+    routes: Vec<Route<'a>>,
+}
+
+/// What route choice did with one unpinned bridge (docs/optimiser.md).
+#[derive(serde::Serialize)]
+struct Route<'a> {
+    line: u32,
+    column: u32,
+    from: &'a str,
+    to: &'a str,
+    route_o0: &'static str,
+    route_o: &'static str,
+    security_o: u8,
+    gas_saved: i64,
+    blocks_sooner: i64,
+    /// The `min_security` kind that allowed a less secure route.
+    allowed_by: Option<&'static str>,
+    /// A cheaper route ruled out by trust alone.
+    refused: Option<&'static str>,
+    note: String,
 }
 
 #[derive(serde::Serialize)]
@@ -124,6 +144,24 @@ pub fn json(all: &[Figures]) -> String {
                     .map(|p| Pass {
                         name: p.name,
                         saved: p.saved(),
+                    })
+                    .collect(),
+                routes: f
+                    .routes
+                    .iter()
+                    .map(|r| Route {
+                        line: r.loc.line,
+                        column: r.loc.column,
+                        from: &r.from,
+                        to: &r.to,
+                        route_o0: r.o0.as_str(),
+                        route_o: r.o.as_str(),
+                        security_o: r.security,
+                        gas_saved: r.gas_saved,
+                        blocks_sooner: r.blocks_sooner,
+                        allowed_by: r.allowed_by.map(|(k, _)| k.as_str()),
+                        refused: r.refused.map(|(k, ..)| k.as_str()),
+                        note: r.text(),
                     })
                     .collect(),
             })
@@ -161,6 +199,9 @@ fn human(all: &[Figures]) -> String {
                 p.name,
                 thousands(p.saved())
             ));
+        }
+        for r in f.routes.iter().filter(|r| r.is_worth_printing()) {
+            out.push_str(&format!("  note: {}\n", r.text()));
         }
     }
     out

@@ -74,6 +74,27 @@ pub struct Args {
     level: LevelArgs,
 }
 
+/// Tells, on stderr, which unpinned bridges `-O` moved to another route
+/// and why, and which kept theirs although trust alone ruled out a cheaper
+/// one.
+fn print_route_notes(
+    analysis: &meshc::pipeline::Analysis,
+    bundle: Option<&str>,
+    program: &meshc::ir::Program,
+) {
+    let Ok(chosen) = analysis.bundle(bundle) else {
+        return;
+    };
+    match analysis.route_notes(chosen, program) {
+        Ok(notes) => {
+            for note in notes.iter().filter(|n| n.is_worth_printing()) {
+                eprintln!("note: {}", note.text());
+            }
+        }
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
 pub fn run(args: &Args) -> Status {
     if args.commit && args.world.is_none() {
         report_usage_error("--commit needs --world PATH (the file to write back)");
@@ -113,6 +134,9 @@ pub fn run(args: &Args) -> Status {
             return Status::Success;
         }
         _ => {}
+    }
+    if level.level() == meshc::check::OptLevel::O {
+        print_route_notes(&analysis, args.bundle.as_deref(), &program);
     }
     let compiled = match meshc::codegen::jit::compile(&program, args.emit == Some(Emit::Clif)) {
         Ok(c) => c,

@@ -39,7 +39,7 @@ pub mod interchange;
 pub mod normal_form;
 pub mod route;
 pub mod schedule;
-mod walk;
+pub(crate) mod walk;
 
 use crate::ir::{self, gas, Program, Wire};
 use mesh_core::{GasSchedule, Registry};

@@ -2,6 +2,7 @@
 //! the benchmark tabulates, and the tests compare with what the runtime
 //! meters.
 
+use super::routes::{route_notes, RouteNote};
 use super::{Analysis, InternalError};
 use crate::check::CheckedBundle;
 use crate::ir::{gas, Program};
@@ -20,6 +21,8 @@ pub struct Figures {
     /// (`None`: not searched).
     pub gas_optimum: Option<u64>,
     pub passes: Vec<PassReport>,
+    /// What route choice did with each unpinned bridge, and why.
+    pub routes: Vec<RouteNote>,
     /// The `-O0` lowering.
     pub o0: Program,
     /// The `-O0` lowering after the pipeline.
@@ -67,6 +70,7 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
     };
     let o0 = measure(&lowered.program)?;
     let o = measure(&optimised.program)?;
+    let routes = route_notes(&lowered, &optimised.program, registry);
     Ok(Figures {
         name: bundle.name.clone(),
         gas_o0: o0.total(),
@@ -75,6 +79,7 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         blocks_o: o.blocks,
         gas_optimum,
         passes: optimised.passes,
+        routes,
         o0: lowered.program,
         o: optimised.program,
     })

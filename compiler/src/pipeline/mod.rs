@@ -14,6 +14,7 @@
 //! know the lowering, and neither knows this module.
 
 pub mod figures;
+pub mod routes;
 mod rule8;
 
 pub use crate::level::OptLevel;
@@ -235,6 +236,21 @@ impl Analysis {
     /// pass of the optimiser; [`Analysis::lower_verified`] always is.
     pub fn lower(&self, bundle: &CheckedBundle, level: OptLevel) -> Result<Program, InternalError> {
         self.lower_at(bundle, level, cfg!(debug_assertions))
+    }
+
+    /// Why each unpinned bridge of `bundle` takes the route it takes in
+    /// `optimised` (its `-O` program), compared with the `-O0` lowering.
+    pub fn route_notes(
+        &self,
+        bundle: &CheckedBundle,
+        optimised: &Program,
+    ) -> Result<Vec<routes::RouteNote>, InternalError> {
+        let lowered = self.lower_o0(bundle)?;
+        Ok(routes::route_notes(
+            &lowered,
+            optimised,
+            &self.checked.registry,
+        ))
     }
 
     /// As [`Analysis::lower`], always verified.
