@@ -92,9 +92,13 @@ fn embed_runtime() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let root = manifest.join("..");
+    // The runtime and every crate it is built from (the shared vocabulary
+    // crate holds the gas schedule and the registry).
     for watched in [
         "runtime/src",
         "runtime/Cargo.toml",
+        "runtime/core/src",
+        "runtime/core/Cargo.toml",
         "Cargo.lock",
         "Cargo.toml",
     ] {

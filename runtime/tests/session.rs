@@ -250,7 +250,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":21000,"by_chain":{"polygon":21000}},"transactions":1,"blocks":1,"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}}}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"transactions":1,"blocks":1,"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}}}"#
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");

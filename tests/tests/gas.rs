@@ -36,11 +36,13 @@ fn run_json(file: &str, extra: &[&str]) -> Value {
     report
 }
 
-const BUNDLE_FIELDS: [&str; 8] = [
+const BUNDLE_FIELDS: [&str; 10] = [
     "name",
     "gas_o0",
+    "gas_o0_executor",
     "gas_o",
     "blocks_o0",
+    "blocks_o0_executor",
     "blocks_o",
     "gas_optimum",
     "passes",
@@ -71,7 +73,14 @@ fn the_json_report_has_exactly_the_documented_schema() {
             expected.sort_unstable();
             assert_eq!(keys, expected, "{file}: {bundle}");
             assert!(bundle["name"].is_string(), "{bundle}");
-            for field in ["gas_o0", "gas_o", "blocks_o0", "blocks_o"] {
+            for field in [
+                "gas_o0",
+                "gas_o0_executor",
+                "gas_o",
+                "blocks_o0",
+                "blocks_o0_executor",
+                "blocks_o",
+            ] {
                 assert!(bundle[field].is_u64(), "{file}: {field} in {bundle}");
             }
             assert!(

@@ -21,6 +21,9 @@ pub struct GasSchedule {
     pub cold_account_access: u64,
     /// Every later access to the same account in the transaction (EIP-2929).
     pub warm_account_access: u64,
+    /// The executor's own cost per transaction beyond the base: the call
+    /// into it, its owner check, decoding its list of calls.
+    pub executor_transaction: u64,
     /// The executor's per-inner-call overhead (multicall-style batching).
     pub executor_dispatch: u64,
     /// Zero bytes of the address word an executor's batch carries per inner call.
@@ -81,6 +84,7 @@ impl GasSchedule {
             calldata_nonzero_byte: 16,
             cold_account_access: 2_600,
             warm_account_access: 100,
+            executor_transaction: 1_274,
             executor_dispatch: 3_500,
             executor_call_zero_bytes: 12,
             executor_call_nonzero_bytes: 20,
@@ -106,6 +110,7 @@ impl GasSchedule {
             ("calldata_nonzero_byte", self.calldata_nonzero_byte),
             ("cold_account_access", self.cold_account_access),
             ("warm_account_access", self.warm_account_access),
+            ("executor_transaction", self.executor_transaction),
             ("executor_dispatch", self.executor_dispatch),
             ("executor_call_zero_bytes", self.executor_call_zero_bytes),
             (
@@ -214,11 +219,16 @@ pub struct TxMeter<A, P> {
 }
 
 impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
-    /// A transaction from `sender`, charged its base cost.
+    /// A transaction from `sender`, charged its base cost (and the
+    /// executor's own, when the executor sends it).
     pub fn new(schedule: &GasSchedule, sender: Sender) -> Self {
+        let own = match sender {
+            Sender::Wallet => 0,
+            Sender::Executor => schedule.executor_transaction,
+        };
         TxMeter {
             sender,
-            gas: schedule.tx_base,
+            gas: schedule.tx_base.saturating_add(own),
             contract_calls: 0,
             warm: Vec::new(),
             swapped: Vec::new(),
@@ -313,7 +323,7 @@ mod tests {
     fn a_transaction_meters_cold_then_warm_and_one_oracle_update_per_pair() {
         let s = GasSchedule::standard();
         let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
-        assert_eq!(tx.gas(), 21_000);
+        assert_eq!(tx.gas(), 21_000 + 1_274);
         let overhead = s.executor_call_overhead();
         assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 2_600 + 25_000));
         assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 100 + 25_000));
@@ -329,7 +339,7 @@ mod tests {
             s.bridge_batch_extra() + 100,
             s.bridge_batch_extra() + 2_600,
         ];
-        assert_eq!(tx.gas(), 21_000 + calls.iter().sum::<u64>());
+        assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
     }
 
     #[test]
