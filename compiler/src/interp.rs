@@ -73,12 +73,14 @@ impl Machine<'_> {
                 for value in node.op.values() {
                     value.wires(&mut inputs);
                 }
-                // A batch's transfers are made one by one: only those whose
-                // input is missing are not made (`op` sees to them).
-                let made_from_missing = !matches!(node.op, Op::BridgeBatch { .. })
-                    && inputs
-                        .iter()
-                        .any(|w| self.missing.get(w.0 as usize).copied().unwrap_or(false));
+                // A batch's transfers and a multi-asset flash loan's loans
+                // are made one by one: only those whose input is missing
+                // are not made (`op` sees to them).
+                let made_from_missing =
+                    !matches!(node.op, Op::BridgeBatch { .. } | Op::FlashLoan { .. })
+                        && inputs
+                            .iter()
+                            .any(|w| self.missing.get(w.0 as usize).copied().unwrap_or(false));
                 self.failed = false;
                 if !made_from_missing {
                     self.op(&node.op, s);
@@ -146,6 +148,36 @@ impl Machine<'_> {
             Err(_) => {
                 self.failed = true;
                 None
+            }
+        }
+    }
+
+    fn is_missing(&self, wire: Wire) -> bool {
+        self.missing.get(wire.0 as usize).copied().unwrap_or(false)
+    }
+
+    /// The outputs of a box made part by part (a batch's transfers, a
+    /// multi-asset flash loan's loans): part `made[k]` got `got[k]` (its
+    /// first wire carries it; `None`: it failed); the wires of a part that
+    /// failed or was not made are missing.
+    fn set_parts<const N: usize>(
+        &mut self,
+        parts: impl Iterator<Item = [Wire; N]>,
+        made: &[usize],
+        got: &[Option<u128>],
+    ) {
+        for (i, wires) in parts.enumerate() {
+            let result = made
+                .iter()
+                .position(|&m| m == i)
+                .and_then(|k| got.get(k).copied().flatten());
+            for wire in wires {
+                self.set(wire, result.unwrap_or(0));
+                if result.is_none() {
+                    if let Some(slot) = self.missing.get_mut(wire.0 as usize) {
+                        *slot = true;
+                    }
+                }
             }
         }
     }
@@ -300,9 +332,15 @@ impl Machine<'_> {
                 outs,
                 locs,
             } => {
+                // A transfer whose input is missing is not made.
+                let mut made = Vec::with_capacity(inputs.len());
                 let mut transfers = Vec::with_capacity(inputs.len());
-                for (input, loc) in inputs.iter().zip(locs) {
+                for (i, (input, loc)) in inputs.iter().zip(locs).enumerate() {
+                    if self.is_missing(*input) {
+                        continue;
+                    }
                     let amount = self.amount(*input, s);
+                    made.push(i);
                     transfers.push((self.token(*input).to_string(), amount, *loc));
                 }
                 let to = outs
@@ -313,21 +351,44 @@ impl Machine<'_> {
                     .iter()
                     .map(|(t, a, l)| (t.as_str(), *a, *l))
                     .collect();
-                let got = match s.bridge_batch(*route, &to, &transfers) {
-                    Ok(got) => got,
-                    Err(_) => vec![None; outs.len()],
+                let got = if transfers.is_empty() {
+                    Vec::new()
+                } else {
+                    s.bridge_batch(*route, &to, &transfers)
+                        .unwrap_or_else(|_| vec![None; transfers.len()])
                 };
-                // Each transfer is all or nothing on its own: what one that
-                // failed would have delivered is missing.
-                for (i, out) in outs.iter().enumerate() {
-                    let arrived = got.get(i).copied().flatten();
-                    self.set(*out, arrived.unwrap_or(0));
-                    if arrived.is_none() {
-                        if let Some(slot) = self.missing.get_mut(out.0 as usize) {
-                            *slot = true;
-                        }
+                self.set_parts(outs.iter().map(|o| [*o]), &made, &got);
+            }
+            Op::FlashLoan {
+                protocol,
+                amounts,
+                funds,
+                debts,
+                locs,
+            } => {
+                // A loan whose amount reads a missing wire is not taken.
+                let mut made = Vec::with_capacity(amounts.len());
+                let mut loans = Vec::with_capacity(amounts.len());
+                for (i, ((amount, wire), loc)) in amounts.iter().zip(funds).zip(locs).enumerate() {
+                    let mut read = Vec::new();
+                    amount.wires(&mut read);
+                    if read.iter().any(|w| self.is_missing(*w)) {
+                        continue;
                     }
+                    s.at(*loc);
+                    let v = self.value(amount, s);
+                    made.push(i);
+                    loans.push((self.token(*wire).to_string(), v, *loc));
                 }
+                let loans: Vec<(&str, u128, ir::Loc)> =
+                    loans.iter().map(|(t, a, l)| (t.as_str(), *a, *l)).collect();
+                let got = if loans.is_empty() {
+                    Vec::new()
+                } else {
+                    s.flash_loan(protocol, &loans)
+                        .unwrap_or_else(|_| vec![None; loans.len()])
+                };
+                self.set_parts(funds.iter().zip(debts).map(|(f, d)| [*f, *d]), &made, &got);
             }
             Op::Split {
                 input,

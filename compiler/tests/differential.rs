@@ -256,3 +256,50 @@ fn long_and_deep() {
         "{outcomes:?}"
     );
 }
+
+/// A multi-asset flash loan runs alike three ways: when every loan is
+/// taken, and when one fails (each loan is all or nothing on its own and
+/// the revert names its line), at both levels.
+#[test]
+fn multi_asset_flash_loans_run_alike_three_ways() {
+    let bundle = |usdc: &str| {
+        format!(
+            "bundle three on polygon {{\n    input 10 USDC\n    input 10 DAI\n    input 0.01 WETH\n    borrow 1 WETH from aave\n    borrow {usdc} USDC from aave\n    borrow 1_000 DAI from aave\n    repay 1 WETH to aave\n    repay {usdc} USDC to aave\n    repay 1_000 DAI to aave\n}}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let default = World::builtin();
+    // A world where aave can lend 5,000 USDC on polygon.
+    let mut world = World::builtin();
+    let usdc = world
+        .lenders
+        .get_mut("polygon")
+        .and_then(|l| l.get_mut("aave"))
+        .and_then(|aave| aave.liquidity.get_mut("USDC"));
+    if let Some(liquidity) = usdc {
+        *liquidity = 5_000_000_000;
+    }
+    let mut outcomes = Vec::new();
+    for (name, source) in [("taken", bundle("1_000")), ("refused", bundle("6_000"))] {
+        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
+        let checked = &analysis.checked.bundles[0];
+        for level in [OptLevel::O0, OptLevel::O] {
+            let what = format!("{name} at {}", level.flag());
+            let program = analysis
+                .lower_verified(checked, level)
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            if level == OptLevel::O {
+                assert!(program.to_string().contains("flash_loan ["), "{program}");
+            }
+            let build = Build {
+                dir: dir.path(),
+                name: format!("{name}{}", level.flag()),
+                tokens: &[],
+                default: &default,
+            };
+            outcomes.push(agree(&program, &world, Some(build), &what));
+        }
+    }
+    assert_eq!(outcomes, [true, true, false, false]);
+}

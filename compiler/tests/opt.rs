@@ -182,6 +182,37 @@ fn bridge_round_trip_cancellation() {
 }
 
 #[test]
+fn flash_loans_of_three_tokens_become_one_call() {
+    let source = "bundle three on polygon {\n input 10 USDC\n input 10 DAI\n input 0.01 WETH\n borrow 1 WETH from aave\n borrow 1_000 USDC from aave\n borrow 1_000 DAI from aave\n repay 1 WETH to aave\n repay 1_000 USDC to aave\n repay 1_000 DAI to aave\n}\n";
+    let ir = opt_ir(source);
+    assert_eq!(ir.matches("flash_loan [").count(), 1, "{ir}");
+    insta::assert_snapshot!(ir);
+    let (f, _) = all_figures(source).remove(0);
+    let batching = f.passes.iter().find(|p| p.name == "flash-batching");
+    // Three simple flash loans against one call (docs/gas.md).
+    assert_eq!(batching.map(|p| p.gas_saved), Some(17_960));
+}
+
+#[test]
+fn flash_loans_of_two_tokens_stay_apart_where_one_call_costs_more() {
+    let ir = opt_ir(
+        "bundle two on polygon {\n input 10 USDC\n input 0.01 WETH\n borrow 1 WETH from aave\n borrow 1_000 USDC from aave\n repay 1 WETH to aave\n repay 1_000 USDC to aave\n}\n",
+    );
+    assert_eq!(ir.matches("flash_loan [").count(), 0, "{ir}");
+    assert_eq!(ir.matches("= flash_loan ").count(), 2, "{ir}");
+}
+
+#[test]
+fn a_loan_whose_amount_is_made_between_does_not_move() {
+    // The DAI loan's amount is the WETH swap's output: it cannot be taken
+    // before the swap, so only two loans could share a call, which costs more.
+    let ir = opt_ir(
+        "bundle moved on polygon {\n input 10 USDC\n input 10 DAI\n input 2 WETH\n borrow 1 WETH from aave\n borrow 1_000 USDC from aave\n let d = swap 0.5 WETH for 100 DAI on uniswap_v2\n borrow d from aave\n repay 1 WETH to aave\n repay 1_000 USDC to aave\n repay d to aave\n}\n",
+    );
+    assert_eq!(ir.matches("flash_loan [").count(), 0, "{ir}");
+}
+
+#[test]
 fn route_choice_keeps_pinned_bridges() {
     insta::assert_snapshot!(opt_ir(
         "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n} constraints {\n min_security: threshold\n}\n"

@@ -903,6 +903,106 @@ pub unsafe extern "C" fn mesh_bridge(
     })
 }
 
+/// The parts of a call made part by part — a shared bridge message's
+/// transfers, a multi-asset flash loan's loans — as generated code passes
+/// them: part `i` is token `tokens[i]`, amount `amounts[2i] +
+/// amounts[2i+1]·2⁶⁴`, answerable at `locs[i]`, and not made at all where
+/// `skip[i]` is non-zero.
+struct Parts<'a> {
+    tokens: &'a [u32],
+    amounts: &'a [u64],
+    locs: &'a [u64],
+    skip: &'a [u32],
+}
+
+impl<'a> Parts<'a> {
+    /// The parts, or `None` when a pointer is null or `len` overflows.
+    ///
+    /// # Safety
+    /// `tokens` points at `len` readable `u32`s, `amounts` at `2·len`
+    /// readable `u64`s, `locs` at `len` readable `u64`s and `skip` at
+    /// `len` readable `u32`s.
+    unsafe fn new(
+        tokens: *const u32,
+        amounts: *const u64,
+        locs: *const u64,
+        skip: *const u32,
+        len: usize,
+    ) -> Option<Parts<'a>> {
+        let twice = len.checked_mul(2)?;
+        if len == 0 {
+            return Some(Parts {
+                tokens: &[],
+                amounts: &[],
+                locs: &[],
+                skip: &[],
+            });
+        }
+        if tokens.is_null() || amounts.is_null() || locs.is_null() || skip.is_null() {
+            return None;
+        }
+        // SAFETY: the caller promises `len` tokens, `2·len` amount halves,
+        // `len` locations and `len` flags.
+        unsafe {
+            Some(Parts {
+                tokens: std::slice::from_raw_parts(tokens, len),
+                amounts: std::slice::from_raw_parts(amounts, twice),
+                locs: std::slice::from_raw_parts(locs, len),
+                skip: std::slice::from_raw_parts(skip, len),
+            })
+        }
+    }
+
+    /// The parts to make: those not skipped.
+    fn made(&self) -> Vec<usize> {
+        (0..self.tokens.len())
+            .filter(|&i| self.skip.get(i).is_none_or(|&s| s == 0))
+            .collect()
+    }
+
+    /// Part `i`'s amount and location.
+    fn amount_at(&self, i: usize) -> (u128, Loc) {
+        let halves = &self.amounts[2 * i..2 * i + 2];
+        (join(halves[0], halves[1]), Loc::unpack(self.locs[i]))
+    }
+
+    /// Writes what each part delivered (`result[k]` for part `made[k]`)
+    /// to `out[i]`, and to `failed[i]` 1 where it failed or was not made;
+    /// the status: ok only if every part was made.
+    ///
+    /// # Safety
+    /// `out` and `failed` are null or point at `len` writable entries.
+    unsafe fn deliver(
+        &self,
+        made: &[usize],
+        result: &[Option<u128>],
+        out: *mut MeshAmount,
+        failed: *mut u32,
+    ) -> u32 {
+        let mut all = true;
+        for i in 0..self.tokens.len() {
+            let got = made
+                .iter()
+                .position(|&m| m == i)
+                .and_then(|k| result.get(k).copied().flatten());
+            all &= got.is_some();
+            if !out.is_null() {
+                // SAFETY: a non-null `out` has `len` writable entries.
+                write_out(unsafe { out.add(i) }, got.unwrap_or(0));
+            }
+            if !failed.is_null() {
+                // SAFETY: a non-null `failed` has `len` writable entries.
+                unsafe { failed.add(i).write(u32::from(got.is_none())) };
+            }
+        }
+        if all {
+            MESH_OK
+        } else {
+            MESH_REVERTED
+        }
+    }
+}
+
 /// Bridges `len` transfers in one shared message via the bridge kind named
 /// by `via` to chain `to` (`Session::bridge_batch`): transfer `i` sends
 /// `amounts[2i] + amounts[2i+1]·2⁶⁴` of token `tokens[i]`, and what arrives
@@ -910,8 +1010,9 @@ pub unsafe extern "C" fn mesh_bridge(
 ///
 /// # Safety
 /// `s` is a live session; `tokens` points at `len` readable `u32`s,
-/// `amounts` at `2·len` readable `u64`s, and `out` is null or points at
-/// `len` writable [`MeshAmount`]s.
+/// `amounts` at `2·len` readable `u64`s, `locs` at `len` readable `u64`s,
+/// `skip` at `len` readable `u32`s, and `out` and `failed` are null or
+/// point at `len` writable entries.
 #[no_mangle]
 pub unsafe extern "C" fn mesh_bridge_batch(
     s: *mut MeshSession,
@@ -926,57 +1027,25 @@ pub unsafe extern "C" fn mesh_bridge_batch(
     out: *mut MeshAmount,
     failed: *mut u32,
 ) -> u32 {
-    let Some(twice) = len.checked_mul(2) else {
+    // SAFETY: as promised by the caller.
+    let Some(parts) = (unsafe { Parts::new(tokens, amounts, locs, skip, len) }) else {
         return MESH_INVALID;
-    };
-    if len > 0 && (tokens.is_null() || amounts.is_null() || locs.is_null() || skip.is_null()) {
-        return MESH_INVALID;
-    }
-    let (tokens, amounts, locs, skip) = if len == 0 {
-        (&[][..], &[][..], &[][..], &[][..])
-    } else {
-        // SAFETY: the caller promises `len` tokens, `2·len` amount halves,
-        // `len` locations and `len` flags.
-        unsafe {
-            (
-                std::slice::from_raw_parts(tokens, len),
-                std::slice::from_raw_parts(amounts, twice),
-                std::slice::from_raw_parts(locs, len),
-                std::slice::from_raw_parts(skip, len),
-            )
-        }
-    };
-    // What arrives of each transfer, and whether it failed (then nothing
-    // arrives of it).
-    let deliver = |arrived: &[Option<u128>]| {
-        for i in 0..tokens.len() {
-            let got = arrived.get(i).copied().flatten();
-            if !out.is_null() {
-                // SAFETY: a non-null `out` has `len` writable entries.
-                write_out(unsafe { out.add(i) }, got.unwrap_or(0));
-            }
-            if !failed.is_null() {
-                // SAFETY: a non-null `failed` has `len` writable entries.
-                unsafe { failed.add(i).write(u32::from(got.is_none())) };
-            }
-        }
     };
     // A call that fails, however early, delivers nothing.
-    deliver(&[]);
+    // SAFETY: as promised by the caller.
+    unsafe { parts.deliver(&[], &[], out, failed) };
     // The transfers made: those whose input is not missing. With none, the
     // message is not sent at all.
-    let made: Vec<usize> = (0..tokens.len())
-        .filter(|&i| skip.get(i).is_none_or(|&s| s == 0))
-        .collect();
+    let made = parts.made();
     let Some(&first) = made.first() else {
         return MESH_REVERTED;
     };
     // The message is answerable at its first transfer made.
-    let at = locs.get(first).copied().unwrap_or(loc);
+    let at = parts.locs.get(first).copied().unwrap_or(loc);
     with_session(s, at, |ms| {
         let MeshSession { session, names, .. } = ms;
         for &i in &made {
-            names.prepare_token(tokens[i], &session.world().registry);
+            names.prepare_token(parts.tokens[i], &session.world().registry);
         }
         bind_names!(session, names; to = chain(to, "chain"));
         let Ok(name) = names.resolve(session, via, "bridge kind") else {
@@ -988,26 +1057,70 @@ pub unsafe extern "C" fn mesh_bridge_batch(
         };
         let mut transfers = Vec::with_capacity(made.len());
         for &i in &made {
-            let t = tokens[i];
+            let t = parts.tokens[i];
             let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
                 return MESH_REVERTED;
             };
-            let halves = &amounts[2 * i..2 * i + 2];
-            transfers.push((token, join(halves[0], halves[1]), Loc::unpack(locs[i])));
+            let (amount, at) = parts.amount_at(i);
+            transfers.push((token, amount, at));
         }
         match session.bridge_batch(kind, to, &transfers) {
-            Ok(got) => {
-                let mut arrived = vec![None; tokens.len()];
-                for (&i, g) in made.iter().zip(got) {
-                    arrived[i] = g;
-                }
-                deliver(&arrived);
-                if arrived.iter().all(Option::is_some) {
-                    MESH_OK
-                } else {
-                    MESH_REVERTED
-                }
-            }
+            // SAFETY: as promised by the caller.
+            Ok(got) => unsafe { parts.deliver(&made, &got, out, failed) },
+            Err(_) => MESH_REVERTED,
+        }
+    })
+}
+
+/// Flash loans of `len` different tokens from the lender named by
+/// `protocol` in one call (`Session::flash_loan`, Aave V3's multi-asset
+/// `flashLoan`): loan `i` lends `amounts[2i] + amounts[2i+1]·2⁶⁴` of token
+/// `tokens[i]`, written to `out[i]`.
+///
+/// # Safety
+/// As [`mesh_bridge_batch`].
+#[no_mangle]
+pub unsafe extern "C" fn mesh_flash_loan(
+    s: *mut MeshSession,
+    protocol: u32,
+    tokens: *const u32,
+    amounts: *const u64,
+    locs: *const u64,
+    skip: *const u32,
+    len: usize,
+    loc: u64,
+    out: *mut MeshAmount,
+    failed: *mut u32,
+) -> u32 {
+    // SAFETY: as promised by the caller.
+    let Some(parts) = (unsafe { Parts::new(tokens, amounts, locs, skip, len) }) else {
+        return MESH_INVALID;
+    };
+    // SAFETY: as promised by the caller.
+    unsafe { parts.deliver(&[], &[], out, failed) };
+    let made = parts.made();
+    let Some(&first) = made.first() else {
+        return MESH_REVERTED;
+    };
+    let at = parts.locs.get(first).copied().unwrap_or(loc);
+    with_session(s, at, |ms| {
+        let MeshSession { session, names, .. } = ms;
+        for &i in &made {
+            names.prepare_token(parts.tokens[i], &session.world().registry);
+        }
+        bind_names!(session, names; protocol = protocol(protocol, "protocol"));
+        let mut loans = Vec::with_capacity(made.len());
+        for &i in &made {
+            let t = parts.tokens[i];
+            let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
+                return MESH_REVERTED;
+            };
+            let (amount, at) = parts.amount_at(i);
+            loans.push((token, amount, at));
+        }
+        match session.flash_loan(protocol, &loans) {
+            // SAFETY: as promised by the caller.
+            Ok(got) => unsafe { parts.deliver(&made, &got, out, failed) },
             Err(_) => MESH_REVERTED,
         }
     })

@@ -846,6 +846,12 @@ impl Session {
     }
 
     /// Meters one call to `account` (`TxMeter::call`).
+    /// Gas a call charges beyond its inner call, with no access of its
+    /// own (each further asset of a multi-asset flash loan).
+    fn meter_extra(&mut self, gas: u64) -> u64 {
+        self.tx.as_mut().map_or(0, |tx| tx.meter.charge(gas))
+    }
+
     fn meter_call(&mut self, account: Account, op_gas: u64) -> Outcome<u64> {
         let loc = self.loc;
         let Some(tx) = self.tx.as_mut() else {
@@ -1062,83 +1068,178 @@ impl Session {
     ) -> Outcome<u128> {
         self.step(|s| {
             let (chain, sender, protocol, token) = s.lender_action("a borrow", protocol, token)?;
-            let (premium_bps, flash_loans) = s
-                .world
-                .registry
-                .protocol_at(protocol)
-                .map_or((0, false), |p| (p.premium_bps, p.flash_loans));
             if kind == LoanKind::Flash {
-                if !flash_loans {
-                    return Err(s.revert_value(format!(
-                        "{} offers no flash loans",
-                        s.protocol_name(protocol)
-                    )));
-                }
-                if sender != Sender::Executor {
-                    return Err(s.revert_value(
-                        "a flash loan needs the executor (it calls back a contract)",
-                    ));
-                }
-            }
-            let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
-            if liquidity < amount {
-                return Err(s.revert_value(format!(
-                    "insufficient liquidity: {} on {} can lend {}, the borrow needs {}",
-                    s.protocol_name(protocol),
-                    s.chain_name(chain),
-                    s.fmt(liquidity, token),
-                    s.fmt(amount, token)
-                )));
-            }
-            let premium =
-                maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
-            let key = (chain, protocol, token);
-            let tx_index = s.transactions.len();
-            let loc = s.loc;
-            if let Some(existing) = s.obligations.get(key) {
-                if existing.kind != kind
-                    || (kind == LoanKind::Flash && existing.tx_index != tx_index)
-                {
-                    return Err(s.revert_value(format!(
-                        "a loan of {} from {} on {} of another kind is already open",
-                        s.token_name(token),
-                        s.protocol_name(protocol),
-                        s.chain_name(chain)
-                    )));
-                }
+                s.check_flash_loans(sender, protocol)?;
             }
             let op = match kind {
-                LoanKind::Flash => Operation::FlashLoan,
+                LoanKind::Flash => Operation::FlashLoan { assets: 1 },
                 LoanKind::Ordinary => Operation::Borrow,
             };
             let op_gas = s.schedule.operation(sender, &op);
-            let gas = s.meter_call(Account::Pool(protocol), op_gas)?;
-            let overflow = || Revert {
-                reason: reason::OVERFLOW.into(),
-                loc,
-            };
-            let o = s.obligations.entry(key, || Obligation {
-                kind,
-                principal: 0,
-                premium: 0,
-                loc,
-                tx_index,
-            });
-            o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
-            o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
-            s.set_liquidity((chain, protocol, token), liquidity - amount)?;
-            s.add_holding(chain, token, amount)?;
-            s.record(
-                Call::Borrow {
-                    flash: kind == LoanKind::Flash,
-                    protocol: s.protocol_name(protocol).to_string(),
-                    token: s.token_name(token).to_string(),
-                    amount: s.amount(amount, token),
-                },
-                gas,
-            );
-            Ok(amount)
+            s.open_loan(chain, protocol, token, amount, kind, |s| {
+                s.meter_call(Account::Pool(protocol), op_gas)
+            })
         })
+    }
+
+    /// Flash loans of several different tokens from one lender in one call
+    /// (Aave V3's multi-asset `flashLoan`): executor only, each loan exactly
+    /// the one `borrow` would take as a flash loan, and all or nothing on
+    /// its own — a loan that fails is reported at its own location (the
+    /// statement it came from), lends nothing, and the others are still
+    /// taken. Only gas differs: the first loan taken pays the call,
+    /// `flash_loan` and `flash_loan_multi_asset`, each further one
+    /// `flash_loan_extra_asset`. Returns what each loan lends (`None` for
+    /// one that failed); an error only when the call itself cannot be made.
+    pub fn flash_loan<T: Named<TokenId>>(
+        &mut self,
+        protocol: impl Named<ProtocolId>,
+        loans: &[(T, u128, Loc)],
+    ) -> Outcome<Vec<Option<u128>>> {
+        if let Some(&(_, _, first)) = loans.first() {
+            self.at(first);
+        }
+        let (chain, protocol) = self.step(|s| {
+            let (chain, sender) = s.open_tx("a flash loan")?;
+            let protocol = s.protocol_on(chain, protocol, ProtocolKind::Lender)?;
+            s.check_flash_loans(sender, protocol)?;
+            if loans.len() < 2 {
+                return Err(s.revert_value("a multi-asset flash loan takes two or more tokens"));
+            }
+            let mut tokens = Vec::with_capacity(loans.len());
+            for &(token, _, _) in loans {
+                let token = s.token_on(chain, token)?;
+                if tokens.contains(&token) {
+                    return Err(s.revert_value(format!(
+                        "a multi-asset flash loan names {} twice",
+                        s.token_name(token)
+                    )));
+                }
+                tokens.push(token);
+            }
+            Ok((chain, protocol))
+        })?;
+        let mut lent = vec![None; loans.len()];
+        let mut taken = 0usize;
+        for (slot, &(token, amount, loc)) in lent.iter_mut().zip(loans) {
+            self.at(loc);
+            let first = taken == 0;
+            let part = self.step(|s| {
+                let sender = s.open_tx("a flash loan")?.1;
+                let token = s.token_on(chain, token)?;
+                let first_gas = s
+                    .schedule
+                    .operation(sender, &Operation::FlashLoan { assets: 2 })
+                    .saturating_sub(s.schedule.flash_loan_extra_asset);
+                let further_gas = s.schedule.flash_loan_extra_asset;
+                s.open_loan(chain, protocol, token, amount, LoanKind::Flash, |s| {
+                    if first {
+                        s.meter_call(Account::Pool(protocol), first_gas)
+                    } else {
+                        Ok(s.meter_extra(further_gas))
+                    }
+                })
+            });
+            if let Ok(amount) = part {
+                *slot = Some(amount);
+                taken += 1;
+            }
+        }
+        Ok(lent)
+    }
+
+    /// Refuses a flash loan from `protocol` where it offers none, or sent
+    /// from the wallet.
+    fn check_flash_loans(&self, sender: Sender, protocol: ProtocolId) -> Outcome<()> {
+        let flash_loans = self
+            .world
+            .registry
+            .protocol_at(protocol)
+            .is_some_and(|p| p.flash_loans);
+        if !flash_loans {
+            return Err(self.revert_value(format!(
+                "{} offers no flash loans",
+                self.protocol_name(protocol)
+            )));
+        }
+        if sender != Sender::Executor {
+            return Err(
+                self.revert_value("a flash loan needs the executor (it calls back a contract)")
+            );
+        }
+        Ok(())
+    }
+
+    /// Takes one loan of `amount` of `token` from `protocol` on `chain`:
+    /// checks the lender's liquidity and that no loan of another kind is
+    /// open, meters the call with `meter`, opens or extends the
+    /// obligation (principal and premium) and hands the amount to the
+    /// bundle.
+    fn open_loan(
+        &mut self,
+        chain: ChainId,
+        protocol: ProtocolId,
+        token: TokenId,
+        amount: u128,
+        kind: LoanKind,
+        meter: impl FnOnce(&mut Session) -> Outcome<u64>,
+    ) -> Outcome<u128> {
+        let premium_bps = self
+            .world
+            .registry
+            .protocol_at(protocol)
+            .map_or(0, |p| p.premium_bps);
+        let liquidity = self.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
+        if liquidity < amount {
+            return Err(self.revert_value(format!(
+                "insufficient liquidity: {} on {} can lend {}, the borrow needs {}",
+                self.protocol_name(protocol),
+                self.chain_name(chain),
+                self.fmt(liquidity, token),
+                self.fmt(amount, token)
+            )));
+        }
+        let premium =
+            maths::premium(amount, premium_bps).map_err(|e| self.revert_value(e.to_string()))?;
+        let key = (chain, protocol, token);
+        let tx_index = self.transactions.len();
+        let loc = self.loc;
+        if let Some(existing) = self.obligations.get(key) {
+            if existing.kind != kind || (kind == LoanKind::Flash && existing.tx_index != tx_index) {
+                return Err(self.revert_value(format!(
+                    "a loan of {} from {} on {} of another kind is already open",
+                    self.token_name(token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain)
+                )));
+            }
+        }
+        let gas = meter(self)?;
+        let overflow = || Revert {
+            reason: reason::OVERFLOW.into(),
+            loc,
+        };
+        let o = self.obligations.entry(key, || Obligation {
+            kind,
+            principal: 0,
+            premium: 0,
+            loc,
+            tx_index,
+        });
+        o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
+        o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
+        self.set_liquidity((chain, protocol, token), liquidity - amount)?;
+        self.add_holding(chain, token, amount)?;
+        self.record(
+            Call::Borrow {
+                flash: kind == LoanKind::Flash,
+                protocol: self.protocol_name(protocol).to_string(),
+                token: self.token_name(token).to_string(),
+                amount: self.amount(amount, token),
+            },
+            gas,
+        );
+        Ok(amount)
     }
 
     /// `repay A to P`: pays principal `amount` and its premium,

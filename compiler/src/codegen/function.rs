@@ -117,9 +117,10 @@ impl Function<'_> {
         for value in node.op.values() {
             value.wires(&mut inputs);
         }
-        // A batch's transfers are made one by one: only those whose input
-        // is missing are not made (the runtime is told which).
-        if matches!(node.op, Op::BridgeBatch { .. }) {
+        // A batch's transfers and a multi-asset flash loan's loans are
+        // made one by one: only those whose input is missing are not made
+        // (the runtime is told which).
+        if matches!(node.op, Op::BridgeBatch { .. } | Op::FlashLoan { .. }) {
             inputs.clear();
         }
         let make = self.b.create_block();
@@ -599,6 +600,103 @@ impl Function<'_> {
                     self.b
                         .ins()
                         .store(MemFlags::trusted(), flag, self.wires, offset);
+                }
+            }
+            Op::FlashLoan {
+                protocol,
+                amounts,
+                funds,
+                locs,
+                ..
+            } => {
+                // Token indices in the path slot; amount halves, then what
+                // each loan lends, in the batch slot; each loan's location
+                // in the location slot. A loan whose amount reads a missing
+                // wire is skipped, its amount not even computed.
+                let n = amounts.len();
+                for (i, ((amount, wire), at)) in amounts.iter().zip(funds).zip(locs).enumerate() {
+                    let at_val = self.loc(*at);
+                    self.b
+                        .ins()
+                        .stack_store(at_val, self.loc_slot, (i * 8) as i32);
+                    let t = self.name(&token_of(wire));
+                    self.b.ins().stack_store(t, self.path_slot, (i * 4) as i32);
+                    let mut read = Vec::new();
+                    amount.wires(&mut read);
+                    let mut missing = self.b.ins().iconst(types::I8, 0);
+                    for w in read {
+                        let m = self.is_missing(w);
+                        missing = self.b.ins().bor(missing, m);
+                    }
+                    let flag = self.b.ins().uextend(types::I32, missing);
+                    self.b
+                        .ins()
+                        .stack_store(flag, self.skip_slot, (i * 4) as i32);
+                    let compute = self.b.create_block();
+                    let after = self.b.create_block();
+                    self.b.ins().brif(missing, after, &[], compute, &[]);
+                    self.b.switch_to_block(compute);
+                    self.b.seal_block(compute);
+                    let v = self.value(amount, *at);
+                    self.b
+                        .ins()
+                        .stack_store(v.0, self.batch_slot, (i * 16) as i32);
+                    self.b
+                        .ins()
+                        .stack_store(v.1, self.batch_slot, (i * 16 + 8) as i32);
+                    self.b.ins().jump(after, &[]);
+                    self.b.switch_to_block(after);
+                    self.b.seal_block(after);
+                }
+                let p = self.name(protocol);
+                let tokens = self.b.ins().stack_addr(self.ptr, self.path_slot, 0);
+                let amounts_ptr = self.b.ins().stack_addr(self.ptr, self.batch_slot, 0);
+                let locs_ptr = self.b.ins().stack_addr(self.ptr, self.loc_slot, 0);
+                let len = self.b.ins().iconst(self.ptr, n as i64);
+                let at = self.loc(loc);
+                let o = self
+                    .b
+                    .ins()
+                    .stack_addr(self.ptr, self.batch_slot, (n * 16) as i32);
+                let failed = self.b.ins().stack_addr(self.ptr, self.exchange_slot, 0);
+                let skip = self.b.ins().stack_addr(self.ptr, self.skip_slot, 0);
+                self.call(
+                    Entry::FlashLoan,
+                    &[
+                        s,
+                        p,
+                        tokens,
+                        amounts_ptr,
+                        locs_ptr,
+                        skip,
+                        len,
+                        at,
+                        o,
+                        failed,
+                    ],
+                );
+                // Each loan is all or nothing on its own: only those that
+                // failed are missing, funds and obligation alike.
+                let zero = self.const_i64(0);
+                self.b.ins().stack_store(zero, self.failed_slot, 0);
+                if let Op::FlashLoan { funds, debts, .. } = op {
+                    for (i, (f, d)) in funds.iter().zip(debts).enumerate() {
+                        let at = ((n + i) * 16) as i32;
+                        let lo = self.b.ins().stack_load(types::I64, self.batch_slot, at);
+                        let hi = self.b.ins().stack_load(types::I64, self.batch_slot, at + 8);
+                        let flag =
+                            self.b
+                                .ins()
+                                .stack_load(types::I32, self.exchange_slot, (i * 4) as i32);
+                        let flag = self.b.ins().uextend(types::I64, flag);
+                        for wire in [*f, *d] {
+                            self.set(wire, (lo, hi));
+                            let offset = Self::wire_offset(wire).saturating_add(16);
+                            self.b
+                                .ins()
+                                .store(MemFlags::trusted(), flag, self.wires, offset);
+                        }
+                    }
                 }
             }
             Op::Split {

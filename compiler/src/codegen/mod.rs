@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 25] = [
+const BODY_ENTRIES: [Entry; 26] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -83,6 +83,7 @@ const BODY_ENTRIES: [Entry; 25] = [
     Entry::Withdraw,
     Entry::Bridge,
     Entry::BridgeBatch,
+    Entry::FlashLoan,
     Entry::Require,
     Entry::Revert,
     Entry::AmountMul,

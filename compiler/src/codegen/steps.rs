@@ -38,17 +38,20 @@ impl Step<'_> {
             Step::Op(node) => match &node.op {
                 Op::Swap { path, .. } => path.len(),
                 Op::BridgeBatch { inputs, .. } => inputs.len(),
+                Op::FlashLoan { amounts, .. } => amounts.len(),
                 _ => 0,
             },
             _ => 0,
         }
     }
 
-    /// How many transfers a bridge batch step carries.
+    /// How many transfers a bridge batch step carries, or loans a
+    /// multi-asset flash loan takes.
     pub(super) fn batch_len(&self) -> usize {
         match self {
             Step::Op(node) => match &node.op {
                 Op::BridgeBatch { inputs, .. } => inputs.len(),
+                Op::FlashLoan { amounts, .. } => amounts.len(),
                 _ => 0,
             },
             _ => 0,
@@ -208,6 +211,14 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                             add(chain(out));
                         }
                         add(route.as_str());
+                    }
+                    Op::FlashLoan {
+                        protocol, funds, ..
+                    } => {
+                        add(protocol);
+                        for f in funds {
+                            add(token(f));
+                        }
                     }
                     Op::Require { text, .. } => add(text),
                     Op::Approve { token, spender, .. } => {

@@ -215,7 +215,7 @@ impl Meter<'_> {
                 protocol, flash, ..
             } => {
                 let operation = if *flash {
-                    Operation::FlashLoan
+                    Operation::FlashLoan { assets: 1 }
                 } else {
                     Operation::Borrow
                 };
@@ -226,6 +226,23 @@ impl Meter<'_> {
                     schedule.operation(sender, &operation),
                 )?;
                 (format!("borrow from {protocol}"), gas)
+            }
+            Op::FlashLoan {
+                protocol, amounts, ..
+            } => {
+                let operation = Operation::FlashLoan {
+                    assets: amounts.len(),
+                };
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &operation),
+                )?;
+                (
+                    format!("flash loan of {} assets from {protocol}", amounts.len()),
+                    gas,
+                )
             }
             Op::Repay { protocol, debt, .. } => {
                 // The pool pulls a flash loan's repayment inside the loan.
@@ -384,6 +401,7 @@ fn collect_flash(term: &Term, flash: &mut BTreeSet<super::Wire>) {
             } => {
                 flash.insert(*debt);
             }
+            Op::FlashLoan { debts, .. } => flash.extend(debts.iter().copied()),
             Op::Repay {
                 debt,
                 rest: Some(rest),

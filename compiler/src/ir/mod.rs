@@ -155,6 +155,19 @@ pub enum Op {
         funds: Wire,
         debt: Wire,
     },
+    /// `I → Funds(c, t₁) ⊗ Debt(c, p, t₁) ⊗ … ⊗ Funds(c, tₙ) ⊗ Debt(c, p, tₙ)`:
+    /// flash loans of `n ≥ 2` different tokens from one lender in one call
+    /// (Aave V3's multi-asset `flashLoan`), loan `i` of `amounts[i]`
+    /// producing `funds[i]` and `debts[i]`, answerable at `locs[i]` (the
+    /// statement it came from). Executor only; every obligation must be
+    /// closed in the same transaction; all or nothing.
+    FlashLoan {
+        protocol: String,
+        amounts: Vec<Value>,
+        funds: Vec<Wire>,
+        debts: Vec<Wire>,
+        locs: Vec<Loc>,
+    },
     /// `Funds(c, t) ⊗ Debt(c, p, t) → I` (or `→ Debt` when `rest` is some:
     /// a partial repay). `funds` carries the principal plus its premium.
     Repay {
@@ -284,7 +297,9 @@ impl Op {
     /// The wires the box consumes (its domain) and produces (its codomain).
     pub fn domain(&self) -> Vec<Wire> {
         match self {
-            Op::Input { .. } | Op::Borrow { .. } | Op::Withdraw { .. } => Vec::new(),
+            Op::Input { .. } | Op::Borrow { .. } | Op::FlashLoan { .. } | Op::Withdraw { .. } => {
+                Vec::new()
+            }
             Op::Repay { funds, debt, .. } => vec![*funds, *debt],
             Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
                 vec![*input]
@@ -304,6 +319,11 @@ impl Op {
             | Op::Bridge { out, .. }
             | Op::Merge { out, .. } => vec![*out],
             Op::Borrow { funds, debt, .. } => vec![*funds, *debt],
+            Op::FlashLoan { funds, debts, .. } => funds
+                .iter()
+                .zip(debts)
+                .flat_map(|(f, d)| [*f, *d])
+                .collect(),
             Op::BridgeBatch { outs, .. } => outs.clone(),
             Op::Repay { rest, .. } => rest.iter().copied().collect(),
             Op::Split { taken, rest, .. } => vec![*taken, *rest],
@@ -319,6 +339,7 @@ impl Op {
             | Op::Withdraw { amount, .. }
             | Op::Split { amount, .. } => vec![amount],
             Op::Repay { principal, .. } => vec![principal],
+            Op::FlashLoan { amounts, .. } => amounts.iter().collect(),
             Op::Swap { min_out, .. } => vec![min_out],
             Op::Require { left, right, .. } => vec![left, right],
             Op::Deposit { .. }
@@ -346,6 +367,7 @@ impl Op {
         match self {
             Op::Input { .. } => "input",
             Op::Borrow { .. } => "borrow",
+            Op::FlashLoan { .. } => "flash loan",
             Op::Repay { .. } => "repay",
             Op::Swap { .. } => "swap",
             Op::Deposit { .. } => "deposit",

@@ -117,6 +117,19 @@ impl Program {
                 let kind = if *flash { "flash_loan" } else { "borrow" };
                 format!("{kind} {amount} from {protocol}")
             }
+            Op::FlashLoan {
+                protocol,
+                amounts,
+                locs,
+                ..
+            } => {
+                let loans: Vec<String> = amounts
+                    .iter()
+                    .zip(locs)
+                    .map(|(amount, loc)| format!("{amount} @{loc}"))
+                    .collect();
+                format!("flash_loan [{}] from {protocol}", loans.join(", "))
+            }
             Op::Repay {
                 protocol,
                 principal,

@@ -300,6 +300,10 @@ impl Verifier<'_> {
             | Op::Require { chain, .. }
             | Op::Approve { chain, .. } => chain.clone(),
             Op::Borrow { funds, .. } => self.ty(*funds)?.chain().to_string(),
+            Op::FlashLoan { funds, .. } => match funds.first() {
+                Some(first) => self.ty(*first)?.chain().to_string(),
+                None => return fail(Law::Typing, "a flash loan takes no asset".into()),
+            },
             Op::Repay { funds, .. } | Op::Deposit { funds, .. } => {
                 self.ty(*funds)?.chain().to_string()
             }
@@ -351,6 +355,39 @@ impl Verifier<'_> {
                 let expected = WireType::debt(&chain, protocol, &token);
                 if self.ty(*debt)? != &expected {
                     return mismatch(format!("{debt} should be {expected}"));
+                }
+            }
+            Op::FlashLoan {
+                protocol,
+                amounts,
+                funds: f,
+                debts,
+                locs,
+            } => {
+                let n = amounts.len();
+                if n < 2 || f.len() != n || debts.len() != n || locs.len() != n {
+                    return mismatch(format!(
+                        "{n} amounts, {} funds, {} debts and {} locations (two or more loans, one of each per loan)",
+                        f.len(),
+                        debts.len(),
+                        locs.len()
+                    ));
+                }
+                let mut tokens = std::collections::BTreeSet::new();
+                let mut chains = std::collections::BTreeSet::new();
+                for (wire, debt) in f.iter().zip(debts) {
+                    let (chain, token) = funds(*wire)?;
+                    let expected = WireType::debt(&chain, protocol, &token);
+                    if self.ty(*debt)? != &expected {
+                        return mismatch(format!("{debt} should be {expected}"));
+                    }
+                    if !tokens.insert(token.clone()) {
+                        return mismatch(format!("lends {token} twice"));
+                    }
+                    chains.insert(chain);
+                }
+                if chains.len() > 1 {
+                    return mismatch(format!("lends on several chains: {chains:?}"));
                 }
             }
             Op::Repay {

@@ -12,7 +12,9 @@
 //!    boxes;
 //! 2. the local laws, each applied wherever it can be, round after round
 //!    until a round changes nothing: [`flash`] (a borrow closed in its
-//!    transaction becomes a flash loan), [`fuse`] (swap chains become one
+//!    transaction becomes a flash loan), [`flash_batch`] (flash loans of
+//!    different tokens from one lender become one multi-asset call, where
+//!    that saves), [`fuse`] (swap chains become one
 //!    multi-hop call), [`deposits`] (deposits merged, a deposit and the
 //!    withdrawal of its amount cancelled), [`cancel`] (a bridge there and
 //!    straight back), [`bridge_merge`] (two transfers of one token on one
@@ -34,6 +36,7 @@ pub mod bridge_merge;
 pub mod cancel;
 pub mod deposits;
 pub mod flash;
+pub mod flash_batch;
 pub mod fuse;
 pub mod interchange;
 pub mod normal_form;
@@ -102,8 +105,9 @@ pub struct Optimised {
 type PassFn = fn(&mut Program, &Context<'_>) -> Result<(), OptError>;
 
 /// The local laws, applied round after round until none changes the program.
-pub const LAWS: [(&str, PassFn); 6] = [
+pub const LAWS: [(&str, PassFn); 7] = [
     (flash::NAME, flash::run),
+    (flash_batch::NAME, flash_batch::run),
     (fuse::NAME, fuse::run),
     (deposits::NAME, deposits::run),
     (cancel::NAME, cancel::run),
@@ -112,9 +116,10 @@ pub const LAWS: [(&str, PassFn); 6] = [
 ];
 
 /// Every rewrite, in the order reports list them.
-pub const REWRITES: [&str; 10] = [
+pub const REWRITES: [&str; 11] = [
     schedule::NAME,
     flash::NAME,
+    flash_batch::NAME,
     fuse::NAME,
     deposits::NAME,
     cancel::NAME,

@@ -434,6 +434,7 @@ fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
     let chain = tx.unwrap_or_default().to_string();
     match op {
         Op::Borrow { protocol, .. }
+        | Op::FlashLoan { protocol, .. }
         | Op::Repay { protocol, .. }
         | Op::Deposit { protocol, .. }
         | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],

@@ -72,6 +72,7 @@ pub fn rename(term: &mut Term, from: Wire, to: Wire) {
             Op::BridgeBatch { inputs, .. } => inputs.iter_mut().for_each(swap),
             Op::Input { .. }
             | Op::Borrow { .. }
+            | Op::FlashLoan { .. }
             | Op::Withdraw { .. }
             | Op::Require { .. }
             | Op::Approve { .. } => {}
@@ -104,6 +105,7 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
         | Op::Withdraw { amount, .. }
         | Op::Split { amount, .. } => walk(amount, from, to),
         Op::Repay { principal, .. } => walk(principal, from, to),
+        Op::FlashLoan { amounts, .. } => amounts.iter_mut().for_each(|a| walk(a, from, to)),
         Op::Swap { min_out, .. } => walk(min_out, from, to),
         Op::Require { left, right, .. } => {
             walk(left, from, to);

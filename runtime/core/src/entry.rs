@@ -61,6 +61,8 @@ macro_rules! for_each_entry {
             Bridge = mesh_bridge(s: Session, token: Name, lo: Half, hi: Half, to_chain: Name, via: Name, loc: Loc, out: AmountOut) -> Status;
             /// `len` transfers in one shared message via `zk` or `threshold` (executor only; `htlb` reverts): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high), each all or nothing on its own and reported at `locs[i]`, not made at all where `skip[i]` is non-zero (what it would send is missing); `out[i]` gets what arrives of transfer `i`, and `failed[i]` 1 if it failed or was not made (then `out[i]` is zero)
             BridgeBatch = mesh_bridge_batch(s: Session, via: Name, to_chain: Name, tokens: Names, amounts: Halves, locs: Locs, skip: Flags, len: Len, loc: Loc, out: AmountOut, failed: FlagsOut) -> Status;
+            /// `len` flash loans of different tokens from `protocol` in one call (Aave V3's multi-asset `flashLoan`; executor only): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high), each all or nothing on its own and reported at `locs[i]`, not taken at all where `skip[i]` is non-zero; `out[i]` gets what loan `i` lends, and `failed[i]` 1 if it failed or was not taken (then `out[i]` is zero)
+            FlashLoan = mesh_flash_loan(s: Session, protocol: Name, tokens: Names, amounts: Halves, locs: Locs, skip: Flags, len: Len, loc: Loc, out: AmountOut, failed: FlagsOut) -> Status;
             /// the bundle's current holding (`all T`)
             Holding = mesh_holding(s: Session, chain: Name, token: Name, loc: Loc, out: AmountOut) -> Status;
             /// `require`: reverts unless `ok`; `text` the name of the condition as written, or `0xFFFFFFFF` (`MESH_NO_TEXT`)

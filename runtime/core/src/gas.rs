@@ -45,6 +45,11 @@ pub struct GasSchedule {
     /// Aave V3 `flashLoanSimple`, without base (the pool's pull of the
     /// repayment is inside it).
     pub flash_loan: u64,
+    /// What Aave V3's multi-asset `flashLoan` of one asset costs beyond
+    /// `flashLoanSimple` of it.
+    pub flash_loan_multi_asset: u64,
+    /// Each asset of a multi-asset `flashLoan` after the first.
+    pub flash_loan_extra_asset: u64,
     /// Aave V3 `borrow` (an ordinary, collateralised loan).
     pub borrow: u64,
     /// Aave V3 `repay`.
@@ -63,7 +68,11 @@ pub enum Operation<'a> {
     Swap {
         hops: usize,
     },
-    FlashLoan,
+    /// A flash loan of `assets` tokens in one call: `flashLoanSimple` for
+    /// one, the multi-asset `flashLoan` for more.
+    FlashLoan {
+        assets: usize,
+    },
     Borrow,
     /// Repaying an ordinary loan (a flash loan's repayment costs nothing
     /// beyond the flash-loan row: the pool pulls it).
@@ -94,7 +103,9 @@ impl GasSchedule {
             token_transfer: 13_305,
             pair_swap: 41_746,
             pair_oracle_update: 10_416,
-            flash_loan: 138_000,
+            flash_loan: 120_713,
+            flash_loan_multi_asset: 24_914,
+            flash_loan_extra_asset: 103_244,
             borrow: 209_000,
             repay: 151_000,
             deposit: 140_000,
@@ -124,6 +135,8 @@ impl GasSchedule {
             ("pair_swap", self.pair_swap),
             ("pair_oracle_update", self.pair_oracle_update),
             ("flash_loan", self.flash_loan),
+            ("flash_loan_multi_asset", self.flash_loan_multi_asset),
+            ("flash_loan_extra_asset", self.flash_loan_extra_asset),
             ("borrow", self.borrow),
             ("repay", self.repay),
             ("deposit", self.deposit),
@@ -185,7 +198,14 @@ impl GasSchedule {
             (Sender::Executor, Operation::Swap { hops }) => {
                 self.token_transfer + self.pair_swap * (*hops as u64)
             }
-            (_, Operation::FlashLoan) => self.flash_loan,
+            (_, Operation::FlashLoan { assets }) if *assets <= 1 => self.flash_loan,
+            (_, Operation::FlashLoan { assets }) => self
+                .flash_loan
+                .saturating_add(self.flash_loan_multi_asset)
+                .saturating_add(
+                    self.flash_loan_extra_asset
+                        .saturating_mul((*assets as u64).saturating_sub(1)),
+                ),
             (_, Operation::Borrow) => self.borrow,
             (_, Operation::Repay) => self.repay,
             (_, Operation::Deposit) => self.deposit,
@@ -295,6 +315,13 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
         } else {
             schedule.pair_swap
         }
+    }
+
+    /// Gas a call charges beyond its own inner call, with no access: each
+    /// asset of a multi-asset flash loan after the first.
+    pub fn charge(&mut self, gas: u64) -> u64 {
+        self.gas = self.gas.saturating_add(gas);
+        gas
     }
 
     /// A further transfer of a shared bridge message: its entry and an
