@@ -297,9 +297,10 @@ fn scheduling_saves_gas_and_interchange_saves_blocks() {
 #[test]
 fn a_holding_shared_across_chains_orders_its_steps_and_a_require_does_not() {
     // The polygon deposit spends the USDC the arbitrum step bridges back:
-    // it waits for it, in a second polygon transaction.
+    // it waits for it, in a second polygon transaction. (A straight round
+    // trip would cancel, and the deposit join the first transaction.)
     let shared = opt_ir(
-        "bundle back on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n input 10 USDC\n let there = bridge 10 USDC to arbitrum\n on arbitrum {\n bridge there to polygon via htlb\n }\n deposit all USDC into aave\n}\n",
+        "bundle back on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n input 10 USDC\n bridge 10 USDC to arbitrum\n on arbitrum {\n deposit 1 USDC into aave\n bridge all USDC to polygon via htlb\n }\n deposit all USDC into aave\n}\n",
     );
     assert_eq!(shared.matches("tx polygon").count(), 2, "{shared}");
     assert_eq!(shared.matches("tensor").count(), 0, "{shared}");
