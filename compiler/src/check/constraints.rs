@@ -2,7 +2,7 @@
 //! most once (rule 2), known invariants (rule 1), and the deadline judged on
 //! the schedule (rule 8).
 
-use super::amount::{whole_number, Place};
+use super::amount::{whole_number, Site};
 use super::bundle::BundleChecker;
 use super::names::{self, ChainId, TokenId};
 use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
@@ -12,7 +12,6 @@ use crate::diagnostic::{counted, Code, Diagnostic, Label};
 use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
 use std::collections::HashMap;
 
-/// The invariants the language knows.
 /// A `min_balance` to compare with the final holdings (W0004).
 #[derive(Clone, Debug)]
 pub(crate) struct MinBalanceCheck {
@@ -80,7 +79,7 @@ impl BundleChecker<'_, '_> {
                         Some(ident) => self.resolve_chain(&ident.name, ident.span),
                         None => home,
                     };
-                    let Some(amt) = self.token_amount(amount, Place::Constraint) else {
+                    let Some(amt) = self.token_amount(amount, Site::Constraint) else {
                         continue;
                     };
                     let Some(chain) = chain else { continue };
@@ -95,7 +94,7 @@ impl BundleChecker<'_, '_> {
                     if !self.token_available(amt.token, chain, amount.span) {
                         continue;
                     }
-                    let Some(base_units) = amt.form.exact() else {
+                    let Some(base_units) = amt.value.exact() else {
                         continue;
                     };
                     out.resolved.min_balances.push(MinBalance {

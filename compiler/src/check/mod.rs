@@ -7,33 +7,47 @@
 //! ([`CheckedBundle`]) that a lowering can use without resolving names again,
 //! and [`Facts`] for the language server.
 //!
-//! Module map: [`names`] interns the registry and suggests names; `form`
-//! holds the symbolic amounts the holdings are made of; `amount` types and
-//! resolves amount expressions; `holdings` and `obligations` prove rule 5 and
-//! rule 6; `bundle` walks the statements (chains, capabilities, bridges,
-//! scope); `parallel` enforces rule 9; `schedule` counts blocks; `constraints`
-//! reads the constraints block and judges the deadline; `warnings` adds the
-//! warnings that need the whole bundle.
+//! Module map:
+//!
+//! - [`names`] interns the registry (chains, tokens, protocols, routes) and
+//!   suggests names; `resolve` resolves the names a statement uses, with
+//!   their diagnostics (rules 1 and 4).
+//! - `symbolic` holds the symbolic amounts the holdings are made of:
+//!   linear forms over unknowns known by their bounds.
+//! - `amount` types and resolves amount expressions (rules 3 and 10).
+//! - `bundle` walks a bundle's statements (chains, `input`, `require`,
+//!   `on`, `let`); `actions` applies each action's effect, one module per
+//!   kind (`lending`, `swap`, `bridge`).
+//! - `holdings` and `obligations` prove rule 5 and rule 6; `scope` binds
+//!   and looks up let-bound values; `parallel` enforces rule 9.
+//! - `schedule` counts blocks; `constraints` reads the constraints block and
+//!   judges the deadline (rule 8); `warnings` adds the warnings that need
+//!   the whole bundle.
+//! - `resolved` is the checked form of a bundle that the lowering reads;
+//!   `facts` is what the language server reads; `tests` are unit tests of
+//!   the whole checker.
 
+mod actions;
 mod amount;
 mod bundle;
 mod constraints;
 pub(crate) use constraints::deadline_missed;
 mod facts;
-mod form;
 mod holdings;
 pub mod names;
 mod obligations;
 mod parallel;
+mod resolve;
 mod resolved;
 mod schedule;
 mod scope;
+mod symbolic;
 mod warnings;
 
 pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
-    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, Node, ResolvedAmount,
-    ResolvedBlock, ResolvedConstraints, RouteChoice, Step, StepKind, VarId, Variable,
+    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, ResolvedAmount, ResolvedBlock,
+    ResolvedConstraints, ResolvedStatement, RouteChoice, Step, StepKind, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};

@@ -2,8 +2,8 @@
 //! its token, until repaid; the premium is charged on every repaid amount.
 
 use super::amount::format_units;
-use super::form::{Form, Symbols};
 use super::names::{ChainId, Names, ProtocolId, TokenId};
+use super::symbolic::{SymbolicAmount, Unknowns};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::{HashMap, HashSet};
@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 struct Loan {
     token: TokenId,
     /// Principal still owed.
-    principal: Form,
+    principal: SymbolicAmount,
     /// The borrows that opened it, in order.
     borrows: Vec<Span>,
 }
@@ -28,20 +28,24 @@ pub(crate) struct Obligations {
 
 /// The premium on `amount`: `ceil(amount * bps / 10_000)`, exact when the
 /// amount is, otherwise a value bounded by the same formula.
-pub(crate) fn premium(amount: &Form, bps: u32, symbols: &mut Symbols) -> Option<Form> {
+pub(crate) fn premium(
+    amount: &SymbolicAmount,
+    bps: u32,
+    unknowns: &mut Unknowns,
+) -> Option<SymbolicAmount> {
     if bps == 0 {
-        return Some(Form::zero());
+        return Some(SymbolicAmount::zero());
     }
     if let Some(exact) = amount.exact() {
-        return mesh_core::maths::bps_ceil(exact, bps).and_then(Form::constant);
+        return mesh_core::maths::bps_ceil(exact, bps).and_then(SymbolicAmount::constant);
     }
-    let lower = mesh_core::maths::bps_ceil(symbols.lower_bound(amount), bps).unwrap_or(0);
+    let lower = mesh_core::maths::bps_ceil(unknowns.lower_bound(amount), bps).unwrap_or(0);
     // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
     let upper = amount
         .scale(i128::from(bps))
-        .and_then(|f| f.add(&Form::constant(9_999)?))
+        .and_then(|f| f.add(&SymbolicAmount::constant(9_999)?))
         .map(|f| (f, 10_000));
-    Some(Form::symbol(symbols.fresh(lower, upper)))
+    Some(SymbolicAmount::unknown(unknowns.fresh(lower, upper)))
 }
 
 impl Obligations {
@@ -58,9 +62,9 @@ impl Obligations {
         chain: ChainId,
         protocol: ProtocolId,
         token: TokenId,
-        amount: &Form,
+        amount: &SymbolicAmount,
         span: Span,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
     ) {
         let key = (chain, protocol);
         let loans = self.loans.entry(key).or_default();
@@ -70,10 +74,10 @@ impl Obligations {
         match loans.iter_mut().find(|l| l.token == token) {
             Some(loan) => {
                 loan.principal = match loan.principal.add(amount) {
-                    Some(f) => symbols.bounded(f),
+                    Some(f) => unknowns.bounded(f),
                     None => {
-                        let lower = symbols.lower_bound(&loan.principal);
-                        Form::symbol(symbols.fresh(lower, None))
+                        let lower = unknowns.lower_bound(&loan.principal);
+                        SymbolicAmount::unknown(unknowns.fresh(lower, None))
                     }
                 };
                 loan.borrows.push(span);
@@ -94,9 +98,9 @@ impl Obligations {
         chain: ChainId,
         protocol: ProtocolId,
         token: TokenId,
-        amount: &Form,
+        amount: &SymbolicAmount,
         span: Span,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
         names: &Names<'_>,
     ) -> Option<Diagnostic> {
         if self.is_poisoned(chain, protocol) {
@@ -149,17 +153,17 @@ impl Obligations {
         let rest = loan.principal.sub(amount);
         let covered = rest
             .as_ref()
-            .is_some_and(|r| symbols.guaranteed_non_negative(r));
+            .is_some_and(|r| unknowns.guaranteed_non_negative(r));
         if covered {
-            loan.principal = rest.map(|r| symbols.bounded(r)).unwrap_or_default();
+            loan.principal = rest.map(|r| unknowns.bounded(r)).unwrap_or_default();
             return None;
         }
         let decimals = names.decimals(token);
-        let units = |f: &Form| match f.exact() {
+        let units = |f: &SymbolicAmount| match f.exact() {
             Some(v) => format!("{} {symbol}", format_units(v, decimals)),
             None => format!(
                 "at least {} {symbol}",
-                format_units(symbols.lower_bound(f), decimals)
+                format_units(unknowns.lower_bound(f), decimals)
             ),
         };
         let owed = if loan.principal.is_zero() {
@@ -178,12 +182,12 @@ impl Obligations {
         for &borrow in &loan.borrows {
             d = d.with_label(Label::new(borrow, "the loan is taken here"));
         }
-        loan.principal = Form::zero();
+        loan.principal = SymbolicAmount::zero();
         Some(d)
     }
 
     /// Every loan still open at the end of the bundle (E0601).
-    pub fn finish(&self, symbols: &mut Symbols, names: &Names<'_>) -> Vec<Diagnostic> {
+    pub fn finish(&self, unknowns: &mut Unknowns, names: &Names<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for key in &self.order {
             let (chain, protocol) = *key;
@@ -214,7 +218,7 @@ impl Obligations {
                         )
                     }
                     None => {
-                        let lower = symbols.lower_bound(&loan.principal);
+                        let lower = unknowns.lower_bound(&loan.principal);
                         let premium = mesh_core::maths::bps_ceil(lower, bps).unwrap_or(0);
                         format!(
                             "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed, premium included: repay exactly the borrowed amount (bind it with `let` and repay that value)",

@@ -13,7 +13,7 @@
 //! produced.
 
 use crate::check::{
-    AmountExpr, CheckedBundle, Node, ResolvedAmount, ResolvedBlock, Step, StepKind,
+    AmountExpr, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step, StepKind,
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
@@ -128,9 +128,9 @@ struct Lowerer<'a> {
 }
 
 fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
-    for node in &block.nodes {
-        match node {
-            Node::Step(step) => {
+    for statement in &block.statements {
+        match statement {
+            ResolvedStatement::Step(step) => {
                 if let StepKind::Repay {
                     amount, protocol, ..
                 } = &step.kind
@@ -139,8 +139,8 @@ fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
                         .or_insert(0) += 1;
                 }
             }
-            Node::On { block, .. } => count_repays(block, out),
-            Node::Parallel { branches, .. } => {
+            ResolvedStatement::On { block, .. } => count_repays(block, out),
+            ResolvedStatement::Parallel { branches, .. } => {
                 for b in branches {
                     count_repays(b, out);
                 }
@@ -170,9 +170,9 @@ impl Lowerer<'_> {
 
     fn block(&mut self, block: &ResolvedBlock) -> Result<Vec<Term>, LowerError> {
         let mut out = Vec::new();
-        for node in &block.nodes {
-            match node {
-                Node::Step(step) if step.kind.is_action() => {
+        for statement in &block.statements {
+            match statement {
+                ResolvedStatement::Step(step) if step.kind.is_action() => {
                     let loc = self.loc(step.span);
                     if let Some(op) = self.approval(step) {
                         out.push(Term::Tx {
@@ -189,9 +189,9 @@ impl Lowerer<'_> {
                     });
                 }
                 // `input` and `require`: between transactions.
-                Node::Step(step) => out.extend(self.step(step)?),
-                Node::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
-                Node::Parallel { branches, .. } => {
+                ResolvedStatement::Step(step) => out.extend(self.step(step)?),
+                ResolvedStatement::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
+                ResolvedStatement::Parallel { branches, .. } => {
                     let mut lowered = Vec::with_capacity(branches.len());
                     for branch in branches {
                         lowered.push(Term::Seq(self.block(branch)?));
