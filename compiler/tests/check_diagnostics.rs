@@ -280,6 +280,26 @@ fn rule_5_overdrafts() {
     );
 }
 
+/// The same expression over the same amounts is the same amount: `w / 2`
+/// written twice is one value, so `w / 2` and `w - w / 2` spend exactly
+/// `w`, whatever the swap delivers.
+#[test]
+fn rule_5_the_same_expression_is_the_same_amount() {
+    snapshot(
+        "e0501_split_of_an_unknown_amount",
+        "bundle split on polygon {\n    input 1_000 USDC\n    let w = swap all USDC for 0.3 WETH on uniswap_v2\n    bridge w / 2 to arbitrum\n    bridge w - w / 2 to optimism\n}\n",
+        O,
+        &[],
+    );
+    // A third of it more is more than there is.
+    snapshot(
+        "e0501_split_of_an_unknown_amount_overdrawn",
+        "bundle split on polygon {\n    input 1_000 USDC\n    let w = swap all USDC for 0.3 WETH on uniswap_v2\n    bridge w / 2 to arbitrum\n    bridge w - w / 2 to optimism\n    bridge w / 3 to base\n}\n",
+        O,
+        &[PossibleOverdraft],
+    );
+}
+
 #[test]
 fn rule_6_obligations() {
     snapshot(

@@ -464,16 +464,11 @@ impl BundleChecker<'_, '_> {
                 .map(|p| p / denominator)
                 .and_then(SymbolicAmount::constant)
         } else {
-            let lower = self
-                .unknowns
-                .lower_bound(&l.value)
-                .checked_mul(numerator)
-                .map_or(0, |p| p / denominator);
-            let upper = i128::try_from(numerator)
-                .ok()
-                .and_then(|k| l.value.scale(k))
-                .map(|f| (f, denominator));
-            Some(SymbolicAmount::unknown(self.unknowns.fresh(lower, upper)))
+            Some(SymbolicAmount::unknown(self.unknowns.scaled(
+                &l.value,
+                numerator,
+                denominator,
+            )))
         };
         match value {
             Some(value) => Operand::Amount(TokenAmount {

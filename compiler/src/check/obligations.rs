@@ -27,7 +27,7 @@ pub(crate) struct Obligations {
 }
 
 /// The premium on `amount`: `ceil(amount * bps / 10_000)`, exact when the
-/// amount is, otherwise a value bounded by the same formula.
+/// amount is, otherwise an unknown bounded by the same formula.
 pub(crate) fn premium(
     amount: &SymbolicAmount,
     bps: u32,
@@ -39,13 +39,7 @@ pub(crate) fn premium(
     if let Some(exact) = amount.exact() {
         return mesh_core::maths::bps_ceil(exact, bps).and_then(SymbolicAmount::constant);
     }
-    let lower = mesh_core::maths::bps_ceil(unknowns.lower_bound(amount), bps).unwrap_or(0);
-    // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
-    let upper = amount
-        .scale(i128::from(bps))
-        .and_then(|f| f.add(&SymbolicAmount::constant(9_999)?))
-        .map(|f| (f, 10_000));
-    Some(SymbolicAmount::unknown(unknowns.fresh(lower, upper)))
+    Some(SymbolicAmount::unknown(unknowns.premium(amount, bps)))
 }
 
 impl Obligations {

@@ -11,6 +11,13 @@
 //! coefficients by their upper bounds, every coefficient is non-negative and
 //! the amount is non-negative at the lower bounds. All arithmetic is
 //! checked; an overflow makes a guarantee fail (never hold by accident).
+//!
+//! The same expression over the same amounts denotes the same value: a
+//! scaled amount (`x / 2`) and a premium are numbered by what they are
+//! computed from, so that `x / 2` written twice is one unknown and
+//! `x - x / 2` spends exactly what `x / 2` left.
+
+use std::collections::HashMap;
 
 /// An unknown: an amount the checker knows only by its bounds, numbered
 /// within its bundle.
@@ -19,7 +26,7 @@ pub(crate) struct Unknown(pub u32);
 
 /// An amount in base units as `constant + Σ coefficient·unknown`, terms
 /// sorted by unknown, no zero coefficients.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct SymbolicAmount {
     pub constant: i128,
     pub terms: Vec<(Unknown, i128)>,
@@ -138,16 +145,82 @@ struct UnknownBounds {
     upper: Option<(SymbolicAmount, u128)>,
 }
 
+/// What an unknown computed from other amounts is computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Derivation {
+    /// `floor(amount · numerator / denominator)`.
+    Scaled {
+        amount: SymbolicAmount,
+        numerator: u128,
+        denominator: u128,
+    },
+    /// `ceil(amount · bps / 10_000)`.
+    Premium { amount: SymbolicAmount, bps: u32 },
+}
+
 /// The unknowns of one bundle and their bounds.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Unknowns {
     bounds: Vec<UnknownBounds>,
+    /// The unknown of each computed amount, by what it is computed from.
+    derived: HashMap<Derivation, Unknown>,
 }
 
 impl Unknowns {
     pub fn fresh(&mut self, lower: u128, upper: Option<(SymbolicAmount, u128)>) -> Unknown {
         let unknown = Unknown(u32::try_from(self.bounds.len()).unwrap_or(u32::MAX));
         self.bounds.push(UnknownBounds { lower, upper });
+        unknown
+    }
+
+    /// `floor(amount · numerator / denominator)` of an amount that is not
+    /// known exactly (`denominator` is not zero): the same unknown for the
+    /// same amount and factor.
+    pub fn scaled(
+        &mut self,
+        amount: &SymbolicAmount,
+        numerator: u128,
+        denominator: u128,
+    ) -> Unknown {
+        let derivation = Derivation::Scaled {
+            amount: amount.clone(),
+            numerator,
+            denominator,
+        };
+        if let Some(&unknown) = self.derived.get(&derivation) {
+            return unknown;
+        }
+        let lower = self
+            .lower_bound(amount)
+            .checked_mul(numerator)
+            .map_or(0, |p| p / denominator.max(1));
+        let upper = i128::try_from(numerator)
+            .ok()
+            .and_then(|k| amount.scale(k))
+            .map(|f| (f, denominator));
+        let unknown = self.fresh(lower, upper);
+        self.derived.insert(derivation, unknown);
+        unknown
+    }
+
+    /// The premium `ceil(amount · bps / 10_000)` on an amount that is not
+    /// known exactly: the same unknown for the same amount and rate.
+    pub fn premium(&mut self, amount: &SymbolicAmount, bps: u32) -> Unknown {
+        let derivation = Derivation::Premium {
+            amount: amount.clone(),
+            bps,
+        };
+        if let Some(&unknown) = self.derived.get(&derivation) {
+            return unknown;
+        }
+        let lower = mesh_core::maths::bps_ceil(self.lower_bound(amount), bps).unwrap_or(0);
+        // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
+        let upper = amount
+            .scale(i128::from(bps))
+            .and_then(|f| f.add(&SymbolicAmount::constant(9_999)?))
+            .map(|f| (f, 10_000));
+        let unknown = self.fresh(lower, upper);
+        self.derived.insert(derivation, unknown);
         unknown
     }
 
@@ -229,6 +302,29 @@ impl Unknowns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_expression_over_the_same_amount_is_one_unknown() {
+        let mut unknowns = Unknowns::default();
+        let x = SymbolicAmount::unknown(unknowns.fresh(100, None));
+        let half = unknowns.scaled(&x, 1, 2);
+        assert_eq!(unknowns.scaled(&x, 1, 2), half);
+        assert_ne!(unknowns.scaled(&x, 1, 3), half);
+        // x/2 then x − x/2 spend exactly x.
+        let half = SymbolicAmount::unknown(half);
+        let rest = x.sub(&half).and_then(|r| r.sub(&x.sub(&half)?));
+        assert_eq!(rest, Some(SymbolicAmount::zero()));
+        let premium = unknowns.premium(&x, 5);
+        assert_eq!(unknowns.premium(&x, 5), premium);
+        assert_ne!(unknowns.premium(&x, 9), premium);
+        // Another amount with the same bounds is another value.
+        let y = SymbolicAmount::unknown(unknowns.fresh(100, None));
+        assert_ne!(
+            unknowns.scaled(&y, 1, 2),
+            unknowns.scaled(&x, 1, 2),
+            "y is not x"
+        );
+    }
 
     fn c(v: u128) -> SymbolicAmount {
         SymbolicAmount::constant(v).unwrap_or_default()
