@@ -199,8 +199,8 @@ proptest! {
     /// part written twice, with nothing left over and no overdraft.
     #[test]
     fn an_unknown_amount_splits_into_a_part_and_the_rest(
-        thousandths in 1u32..=1000,
-        divisor in 1u32..50,
+        thousandths in 1u32..1000,
+        divisor in 2u32..50,
         by_division in any::<bool>(),
     ) {
         let part = if by_division {

@@ -1,5 +1,10 @@
 //! Obligations (rule 6): every loan is owed to its lender on its chain, in
 //! its token, until repaid; the premium is charged on every repaid amount.
+//!
+//! A loan is open from a `borrow` until a repay leaves nothing of its
+//! principal, as the lender keeps it: a borrow of nothing still opens one,
+//! and a repay once it is closed has nothing to pay back (a lender reverts
+//! it).
 
 use super::amount::format_units;
 use super::names::{ChainId, Names, ProtocolId, TokenId};
@@ -15,6 +20,10 @@ struct Loan {
     principal: SymbolicAmount,
     /// The borrows that opened it, in order.
     borrows: Vec<Span>,
+    /// Open until a repay leaves no principal.
+    open: bool,
+    /// The repay that closed it, once closed.
+    closed_by: Option<Span>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -67,6 +76,12 @@ impl Obligations {
         }
         match loans.iter_mut().find(|l| l.token == token) {
             Some(loan) => {
+                if !loan.open {
+                    // A loan repaid in full and borrowed again is a new one.
+                    loan.borrows.clear();
+                    loan.open = true;
+                    loan.closed_by = None;
+                }
                 loan.principal = match loan.principal.add(amount) {
                     Some(f) => unknowns.bounded(f),
                     None => {
@@ -80,6 +95,8 @@ impl Obligations {
                 token,
                 principal: amount.clone(),
                 borrows: vec![span],
+                open: true,
+                closed_by: None,
             }),
         }
     }
@@ -107,14 +124,15 @@ impl Obligations {
         let other = self.loans.get(&(chain, protocol)).and_then(|loans| {
             loans
                 .iter()
-                .find(|l| l.token != token && !l.principal.is_zero())
+                .find(|l| l.token != token && l.open)
                 .map(|l| (l.token, l.borrows.first().copied()))
         });
         let loan = self
             .loans
             .get_mut(&(chain, protocol))
             .and_then(|l| l.iter_mut().find(|l| l.token == token));
-        let Some(loan) = loan.filter(|l| other.is_none() || !l.principal.is_zero()) else {
+        let closed_by = loan.as_ref().and_then(|l| l.closed_by);
+        let Some(loan) = loan.filter(|l| l.open) else {
             if let Some((other_token, borrow)) = other {
                 let owed = names.symbol(other_token);
                 let mut d = Diagnostic::error(
@@ -133,6 +151,17 @@ impl Obligations {
                 }
                 return Some(d);
             }
+            if let Some(closed_by) = closed_by {
+                return Some(
+                    Diagnostic::error(
+                        Code::RepayMoreThanOwed,
+                        format!("nothing more is owed to {name} on {chain_name}"),
+                        Label::new(span, format!("this repays {symbol} after the loan is closed")),
+                    )
+                    .with_label(Label::new(closed_by, "this repay leaves nothing owed, and closes the loan"))
+                    .with_hint("once nothing is owed the lender holds no loan to pay back, and a repay reverts; drop this one, or borrow again before it"),
+                );
+            }
             return Some(
                 Diagnostic::error(
                     Code::RepayMoreThanOwed,
@@ -150,6 +179,10 @@ impl Obligations {
             .is_some_and(|r| unknowns.guaranteed_non_negative(r));
         if covered {
             loan.principal = rest.map(|r| unknowns.bounded(r)).unwrap_or_default();
+            if loan.principal.is_zero() {
+                loan.open = false;
+                loan.closed_by = Some(span);
+            }
             return None;
         }
         let decimals = names.decimals(token);
@@ -176,7 +209,9 @@ impl Obligations {
         for &borrow in &loan.borrows {
             d = d.with_label(Label::new(borrow, "the loan is taken here"));
         }
+        // Reported: the loan is judged no further.
         loan.principal = SymbolicAmount::zero();
+        loan.open = false;
         Some(d)
     }
 
@@ -192,7 +227,7 @@ impl Obligations {
                 continue;
             };
             let bps = names.protocol_info(protocol).map_or(0, |p| p.premium_bps);
-            for loan in loans.iter().filter(|l| !l.principal.is_zero()) {
+            for loan in loans.iter().filter(|l| l.open) {
                 let Some((&first, rest)) = loan.borrows.split_first() else {
                     continue;
                 };
@@ -201,6 +236,9 @@ impl Obligations {
                 let name = names.protocol_name(protocol);
                 let chain_name = names.chain_name(chain);
                 let owed = match loan.principal.exact() {
+                    Some(0) => format!(
+                        "a borrow opens a loan even of nothing, and only a repay closes it: drop the borrow, which moves nothing, or close the loan with `repay 0 {symbol} to {name}` on {chain_name}"
+                    ),
                     Some(p) => {
                         let premium = mesh_core::maths::bps_ceil(p, bps).unwrap_or(0);
                         format!(

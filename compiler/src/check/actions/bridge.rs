@@ -88,6 +88,7 @@ impl BundleChecker<'_, '_> {
             poison(self, chain, Some(amt.token));
             return ActionOutcome::failed();
         }
+        self.of_nothing("bridge", &amt, from);
         self.touch_holding(from, amt.token, span);
         self.touch_holding(to, amt.token, span);
         let spend = Spend {

@@ -83,6 +83,7 @@ impl BundleChecker<'_, '_> {
             }
             return ActionOutcome::failed();
         }
+        self.of_nothing(action.keyword(), &amt, chain);
         let resolved = Resolved {
             chain,
             lender,

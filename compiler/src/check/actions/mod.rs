@@ -13,10 +13,12 @@ mod bridge;
 mod lending;
 mod swap;
 
+use super::amount::TokenAmount;
 use super::bundle::BundleChecker;
 use super::names::{ChainId, TokenId};
-use super::resolved::StepKind;
+use super::resolved::{AmountExpr, StepKind};
 use super::symbolic::SymbolicAmount;
+use crate::diagnostic::{Code, Diagnostic, Label};
 use lending::LenderAction;
 use mesh_grammar::{Action, ActionKind};
 
@@ -65,5 +67,47 @@ impl BundleChecker<'_, '_> {
                 route,
             } => self.bridge(amount, destination, route.as_ref(), chain, span),
         }
+    }
+
+    /// Whether `amount` is provably zero; then W0005 for `keyword` (the
+    /// action costs gas and moves nothing), or E0502 for a swap (an
+    /// exchange gives nothing for nothing: a swap of zero reverts).
+    fn of_nothing(&mut self, keyword: &str, amount: &TokenAmount, chain: ChainId) -> bool {
+        if amount.value.exact() != Some(0) {
+            return false;
+        }
+        let symbol = self.names.symbol(amount.token);
+        let chain_name = self.names.chain_name(chain);
+        let zero = format!("0 {symbol}");
+        let (label, way_out) = match &amount.expr {
+            AmountExpr::All { .. } => (
+                format!("`all {symbol}` is {zero} here: the bundle holds no {symbol} on {chain_name} at this point"),
+                format!(
+                    "`all {symbol}` is the bundle's own holding (what `input`, a borrow, a withdraw, a swap or a bridge put on {chain_name} before this step), not the wallet's: draw {symbol} with `input N {symbol}` first, or drop the step"
+                ),
+            ),
+            _ => (format!("this is {zero}"), "drop the step, or give it an amount".to_string()),
+        };
+        let diagnostic = if keyword == "swap" {
+            Diagnostic::error(
+                Code::SwapOfNothing,
+                format!("swap of {zero}, which always reverts"),
+                Label::new(amount.span, label),
+            )
+            .with_hint(format!(
+                "an exchange gives nothing for nothing, so a swap of zero reverts the whole bundle; {way_out}"
+            ))
+        } else {
+            Diagnostic::warning(
+                Code::MovesNothing,
+                format!("this {keyword} moves nothing"),
+                Label::new(amount.span, label),
+            )
+            .with_hint(format!(
+                "the {keyword} of {zero} costs gas and does nothing; {way_out}"
+            ))
+        };
+        self.error(diagnostic);
+        true
     }
 }

@@ -27,6 +27,19 @@ impl BundleChecker<'_, '_> {
         let (output_token, bound, output_span) = match output {
             SwapOutput::AtLeast(m) => {
                 let bound = self.token_amount(m, site);
+                if let Some(b) = bound.as_ref().filter(|b| b.value.exact() == Some(0)) {
+                    let symbol = self.names.symbol(b.token);
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            Code::UnboundedSwap,
+                            format!("unbounded swap into {symbol}"),
+                            Label::new(m.span, format!("a minimum output of 0 {symbol} bounds nothing")),
+                        )
+                        .with_hint(format!(
+                            "a bound of zero accepts any output, however small, and the checker can guarantee none of it; write `for M {symbol}` with M above zero to revert below M"
+                        )),
+                    );
+                }
                 (bound.as_ref().map(|b| b.token), bound, m.span)
             }
             SwapOutput::Token(symbol) => {
@@ -84,6 +97,10 @@ impl BundleChecker<'_, '_> {
             self.holdings.poison(chain, Some(output_token));
             return ActionOutcome::failed();
         }
+        if self.of_nothing("swap", &input, chain) {
+            self.holdings.poison(chain, Some(output_token));
+            return ActionOutcome::failed();
+        }
         self.touch_holding(chain, input.token, span);
         self.touch_holding(chain, output_token, span);
         let spend = Spend {
@@ -111,7 +128,7 @@ impl BundleChecker<'_, '_> {
             output_token,
             &received,
             Source::Swap {
-                bounded: bound.is_some(),
+                bounded: bound.as_ref().is_some_and(|b| b.value.exact() != Some(0)),
             },
             span,
             &mut self.unknowns,
