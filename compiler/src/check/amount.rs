@@ -140,7 +140,7 @@ impl BundleChecker<'_, '_> {
         match self.amount(amount, site) {
             Operand::Amount(a) => Some(a),
             Operand::Scalar { span, .. } => {
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         "a plain number is not an amount",
@@ -178,7 +178,7 @@ impl BundleChecker<'_, '_> {
                         }
                     },
                     Err(AmountError::TooManyDecimals { written, .. }) => {
-                        self.error(
+                        self.report(
                             Diagnostic::error(
                                 Code::TooManyDecimals,
                                 format!(
@@ -271,7 +271,7 @@ impl BundleChecker<'_, '_> {
                         }
                     }
                     Err(diagnostic) => {
-                        self.error(diagnostic);
+                        self.report(diagnostic);
                         Operand::Error
                     }
                 }
@@ -320,7 +320,7 @@ impl BundleChecker<'_, '_> {
                     ),
                     _ => "give the numbers their tokens, as in `5 USDC`".to_string(),
                 };
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         format!("a plain number cannot be used with `{}`", op.as_str()),
@@ -334,7 +334,7 @@ impl BundleChecker<'_, '_> {
         };
         if l.token != r.token {
             let (ls, rs) = (self.names.symbol(l.token), self.names.symbol(r.token));
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::TokenMismatch,
                     format!(
@@ -369,7 +369,7 @@ impl BundleChecker<'_, '_> {
             if c < 0 {
                 let token = self.names.symbol(l.token);
                 let decimals = self.names.decimals(l.token);
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::OutOfRange,
                         format!("this subtraction goes below zero {token}"),
@@ -404,7 +404,7 @@ impl BundleChecker<'_, '_> {
             Operand::Error => return Operand::Error,
             Operand::Amount(a) => {
                 let symbol = self.names.symbol(a.token);
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::AmountAsFactor,
                         format!("`{}` needs a plain number on its right", op.as_str()),
@@ -425,7 +425,7 @@ impl BundleChecker<'_, '_> {
         let l = match l {
             Operand::Error => return Operand::Error,
             Operand::Scalar { span: s, .. } => {
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         format!("`{}` needs an amount on its left", op.as_str()),
@@ -443,7 +443,7 @@ impl BundleChecker<'_, '_> {
             _ => (numerator, denominator),
         };
         if denominator == 0 {
-            self.error(Diagnostic::error(
+            self.report(Diagnostic::error(
                 Code::DivisionByZero,
                 "division by zero",
                 Label::new(factor_span, "this is zero"),
@@ -485,7 +485,7 @@ impl BundleChecker<'_, '_> {
     }
 
     fn out_of_range(&mut self, span: Span) {
-        self.error(
+        self.report(
             Diagnostic::error(
                 Code::OutOfRange,
                 "amount out of range",
@@ -496,7 +496,7 @@ impl BundleChecker<'_, '_> {
     }
 
     fn constant_required(&mut self, span: Span, why: &str) {
-        self.error(
+        self.report(
             Diagnostic::error(
                 Code::ConstantRequired,
                 "a constraint needs an amount known in advance",

@@ -24,6 +24,9 @@ use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::{Action, ActionKind, Block, Ident, Stmt, StmtKind};
 use std::collections::HashMap;
 
+/// The state of checking one bundle: what its holdings and obligations are
+/// proved to be at the statement being checked, its let-bound values, and
+/// where its diagnostics and facts go.
 pub(crate) struct BundleChecker<'a, 'r> {
     pub names: &'a Names<'r>,
     pub diagnostics: &'a mut Vec<Diagnostic>,
@@ -69,7 +72,7 @@ pub(crate) fn check_bundle(
 
     let open = c.obligations.finish(&mut c.unknowns, names);
     for d in open {
-        c.error(d);
+        c.report(d);
     }
     c.provable_min_balances(&min_balances);
     c.unused_values();
@@ -118,7 +121,9 @@ pub(crate) fn check_bundle(
 }
 
 impl BundleChecker<'_, '_> {
-    pub(crate) fn error(&mut self, diagnostic: Diagnostic) {
+    /// Reports a diagnostic of the bundle; an error also marks the bundle
+    /// as having one.
+    pub(crate) fn report(&mut self, diagnostic: Diagnostic) {
         if diagnostic.is_error() {
             self.has_errors = true;
         }
@@ -177,7 +182,7 @@ impl BundleChecker<'_, '_> {
                 let kind = match (l, r) {
                     (Some(l), Some(r)) if l.token != r.token => {
                         let (ls, rs) = (self.names.symbol(l.token), self.names.symbol(r.token));
-                        self.error(
+                        self.report(
                             Diagnostic::error(
                                 Code::TokenMismatch,
                                 format!("cannot compare {ls} with {rs}"),
@@ -322,7 +327,7 @@ impl BundleChecker<'_, '_> {
                 }
                 if !has_value {
                     let keyword = action.kind.keyword();
-                    self.error(
+                    self.report(
                         Diagnostic::error(
                             Code::ActionWithoutValue,
                             format!("`{keyword}` has no value to bind"),
@@ -352,7 +357,7 @@ impl BundleChecker<'_, '_> {
                         Some(id)
                     }
                     Err(d) => {
-                        self.error(d);
+                        self.report(d);
                         None
                     }
                 }

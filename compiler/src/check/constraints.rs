@@ -65,7 +65,7 @@ impl BundleChecker<'_, '_> {
                     if let Some(invariant) = Invariant::from_name(&name.name) {
                         out.resolved.invariants.push(invariant);
                     } else {
-                        self.error(names::unknown(
+                        self.report(names::unknown(
                             Code::UnknownInvariant,
                             "invariant",
                             &name.name,
@@ -120,7 +120,7 @@ impl BundleChecker<'_, '_> {
         let mut found = Vec::new();
         let value = whole_number(number, u64::MAX, &mut found);
         for d in found {
-            self.error(d);
+            self.report(d);
         }
         value
     }
@@ -128,7 +128,7 @@ impl BundleChecker<'_, '_> {
     /// Reports a constraint given twice; true if it was.
     fn duplicate(&mut self, first: &mut HashMap<String, Span>, key: String, span: Span) -> bool {
         if let Some(&earlier) = first.get(&key) {
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::DuplicateConstraint,
                     format!("{key} is given twice"),
@@ -160,7 +160,7 @@ impl BundleChecker<'_, '_> {
         if cost.blocks <= deadline {
             return;
         }
-        self.error(missed(
+        self.report(missed(
             deadline,
             span,
             level,

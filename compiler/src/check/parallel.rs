@@ -74,7 +74,7 @@ impl BundleChecker<'_, '_> {
                     Some(&(j, first)) if j != i => {
                         if reported.insert((j, i)) {
                             let d = self.interference(resource, first, at);
-                            self.error(d);
+                            self.report(d);
                         }
                     }
                     Some(_) => {}

@@ -10,15 +10,12 @@ use mesh_core::ProtocolKind;
 use mesh_grammar::{Ident, Span};
 
 impl BundleChecker<'_, '_> {
-    pub(crate) fn resolve_chain(
-        &mut self,
-        name: &str,
-        span: mesh_grammar::Span,
-    ) -> Option<ChainId> {
+    /// The chain of that name, or E0101 with a suggestion.
+    pub(crate) fn resolve_chain(&mut self, name: &str, span: Span) -> Option<ChainId> {
         let chain = self.names.chain(name);
         if chain.is_none() {
             let names = self.names;
-            self.error(names::unknown(
+            self.report(names::unknown(
                 Code::UnknownChain,
                 "chain",
                 name,
@@ -30,12 +27,7 @@ impl BundleChecker<'_, '_> {
     }
 
     /// E0403 unless `token` exists on `chain`.
-    pub(crate) fn token_available(
-        &mut self,
-        token: TokenId,
-        chain: ChainId,
-        span: mesh_grammar::Span,
-    ) -> bool {
+    pub(crate) fn token_available(&mut self, token: TokenId, chain: ChainId, span: Span) -> bool {
         if self.names.token_on_chain(token, chain) {
             return true;
         }
@@ -55,7 +47,7 @@ impl BundleChecker<'_, '_> {
         {
             hint.push_str(&format!("; on {chain_name}, use WETH"));
         }
-        self.error(
+        self.report(
             Diagnostic::error(
                 Code::TokenNotOnChain,
                 format!("{symbol} does not exist on {chain_name}"),
@@ -76,7 +68,7 @@ impl BundleChecker<'_, '_> {
     ) -> Option<ProtocolId> {
         let names = self.names;
         let Some(protocol) = names.protocol(&ident.name) else {
-            self.error(names::unknown(
+            self.report(names::unknown(
                 Code::UnknownProtocol,
                 "protocol",
                 &ident.name,
@@ -99,7 +91,7 @@ impl BundleChecker<'_, '_> {
                 ProtocolKind::Exchange => "an exchange",
                 ProtocolKind::Lender => "a lender",
             };
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::NotCapable,
                     format!(
@@ -121,7 +113,7 @@ impl BundleChecker<'_, '_> {
         }
         if let Some(chain) = chain {
             if !names.protocol_on_chain(protocol, chain) {
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::ProtocolNotOnChain,
                         format!(
@@ -173,7 +165,7 @@ impl BundleChecker<'_, '_> {
                         "{known}; declare others with `token {symbol} decimals N`"
                     ));
                 }
-                self.error(d);
+                self.report(d);
                 None
             }
         }

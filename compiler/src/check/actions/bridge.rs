@@ -29,7 +29,7 @@ impl BundleChecker<'_, '_> {
             Some(ident) => match BridgeKind::from_name(&ident.name) {
                 Some(kind) => Some(Some(kind)),
                 None => {
-                    self.error(names::unknown(
+                    self.report(names::unknown(
                         Code::UnknownRoute,
                         "bridge kind",
                         &ident.name,
@@ -52,7 +52,7 @@ impl BundleChecker<'_, '_> {
         };
         if from == to {
             let name = self.names.chain_name(to);
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::BridgeToSameChain,
                     format!("bridge from {name} to {name}"),
@@ -100,10 +100,10 @@ impl BundleChecker<'_, '_> {
             self.holdings
                 .spend(from, amt.token, &spend, &mut self.unknowns, self.names)
         {
-            self.error(d);
+            self.report(d);
         }
         let Some(arrived) = self.arrival(&amt.value, o0) else {
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::OutOfRange,
                     "the bridge fee on this amount is out of range",
@@ -185,6 +185,6 @@ impl BundleChecker<'_, '_> {
             )
             .with_hint("bridge through a chain that has routes to both"),
         };
-        self.error(d);
+        self.report(d);
     }
 }

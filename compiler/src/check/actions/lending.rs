@@ -164,7 +164,7 @@ impl BundleChecker<'_, '_> {
             self.holdings
                 .spend(r.chain, r.amt.token, &spend, &mut self.unknowns, self.names)
         {
-            self.error(d);
+            self.report(d);
         }
         ActionOutcome {
             kind: Some(StepKind::Deposit {
@@ -182,7 +182,7 @@ impl BundleChecker<'_, '_> {
         let premium = premium(&r.amt.value, r.premium_bps, &mut self.unknowns);
         let total = premium.as_ref().and_then(|p| r.amt.value.add(p));
         let (Some(premium), Some(total)) = (premium, total) else {
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::OutOfRange,
                     "the repay with its premium is out of range",
@@ -203,7 +203,7 @@ impl BundleChecker<'_, '_> {
             &mut self.unknowns,
             self.names,
         ) {
-            self.error(d);
+            self.report(d);
         }
         let spend = Spend {
             total: &total,
@@ -214,7 +214,7 @@ impl BundleChecker<'_, '_> {
             .holdings
             .spend(chain, token, &spend, &mut self.unknowns, self.names)
         {
-            self.error(d);
+            self.report(d);
         }
         ActionOutcome {
             kind: Some(StepKind::Repay {

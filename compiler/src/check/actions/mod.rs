@@ -107,7 +107,7 @@ impl BundleChecker<'_, '_> {
                 "the {keyword} of {zero} costs gas and does nothing; {way_out}"
             ))
         };
-        self.error(diagnostic);
+        self.report(diagnostic);
         true
     }
 }

@@ -78,7 +78,7 @@ impl BundleChecker<'_, '_> {
         };
         if input.token == output_token {
             let symbol = self.names.symbol(output_token);
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::SwapToSameToken,
                     format!("swap of {symbol} for {symbol}"),
@@ -112,7 +112,7 @@ impl BundleChecker<'_, '_> {
             self.holdings
                 .spend(chain, input.token, &spend, &mut self.unknowns, self.names)
         {
-            self.error(d);
+            self.report(d);
         }
         // What comes out is the bound plus a slack that is at least zero.
         let slack = SymbolicAmount::unknown(self.unknowns.fresh(0, None));
