@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn default_world_has_the_builtin_registry_and_pepe() {
-        // The default world is the built-in registry of LANGUAGE.md §5 plus
+        // The default world is the built-in registry (docs/registry.md) plus
         // one token, PEPE, that `examples/custom_token.mesh` declares.
         let mut expected = World::empty(Registry::builtin());
         let pepe = "0x6982508145454Ce325dDbE47a25d4ec3d2311933";
