@@ -1,0 +1,229 @@
+//! Finish: the end of the bundle. No transaction, parallel group or loan
+//! may be left open and every constraint must hold; then the holdings go
+//! back to the wallet and the bundle commits, or everything is undone.
+//! Either way, the report.
+
+use std::collections::BTreeMap;
+
+use super::slots::Slots;
+use super::{Outcome, Session, State};
+use crate::maths::constant_product;
+use crate::registry::{ChainId, TokenId};
+use crate::report::{Amount, Report, Status, WorldWrite};
+use mesh_core::constraint::{Constraint, Constraints, Invariant};
+use mesh_core::revert::Revert;
+
+impl Session {
+    /// The keys of `slots` in the order of their (chain, token) names.
+    pub(super) fn by_names<V>(
+        &self,
+        slots: &Slots<(ChainId, TokenId), V>,
+    ) -> Vec<(ChainId, TokenId)> {
+        let mut keys: Vec<(ChainId, TokenId)> = slots.iter().map(|(k, _)| *k).collect();
+        keys.sort_by(|a, b| {
+            (self.chain_name(a.0), self.token_name(a.1))
+                .cmp(&(self.chain_name(b.0), self.token_name(b.1)))
+        });
+        keys
+    }
+
+    /// Ends the bundle: checks that no obligation is open and every
+    /// constraint holds, then commits (holdings go back to the wallet) or
+    /// reverts everything. Returns the report; `world()` is then the world
+    /// as committed, or as it was before.
+    pub fn finish(&mut self, constraints: &Constraints) -> Report {
+        let running = matches!(self.state, State::Running);
+        if running && self.failure.is_none() {
+            if let Err(r) = self.check_end(constraints) {
+                let _: Outcome<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        if running && self.failure.is_none() {
+            if let Err(r) = self.commit_holdings() {
+                let _: Outcome<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        self.state = State::Finished;
+        let mut revert = self.failure.clone();
+        // A transaction left open by a failure still counts what it metered.
+        if let Some(tx) = self.tx.take() {
+            self.close(tx);
+        }
+        let mut result = BTreeMap::new();
+        if let Some(r) = &mut revert {
+            if self.journal.undo(&mut self.world).is_err() {
+                r.reason.push_str(
+                    "; internal error: a change could not be undone, so the world in memory is not as it was",
+                );
+            }
+        } else {
+            for (chain, token) in self.by_names(&self.holdings) {
+                let amount = self.holding_of(chain, token);
+                if amount == 0 {
+                    continue;
+                }
+                result
+                    .entry(self.chain_name(chain).to_string())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(
+                        self.token_name(token).to_string(),
+                        self.amount(amount, token),
+                    );
+            }
+        }
+        self.holdings.clear();
+        let mut wallet = Vec::new();
+        for (chain, token) in self.by_names(&self.wallets_before) {
+            let before = self
+                .wallets_before
+                .get((chain, token))
+                .copied()
+                .unwrap_or(0);
+            let after = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            wallet.push((
+                self.chain_name(chain).to_string(),
+                self.token_name(token).to_string(),
+                self.amount(before, token),
+                self.amount(after, token),
+            ));
+        }
+        // A bundle is all or nothing: a reverted one sends no transaction
+        // and changes no balance.
+        let reverted = revert.is_some();
+        if reverted {
+            self.transactions.clear();
+            self.clock = 0;
+            self.closed_gas = 0;
+            wallet.clear();
+        }
+        Report {
+            bundle: self.bundle.clone(),
+            status: if reverted {
+                Status::Reverted
+            } else {
+                Status::Committed
+            },
+            revert,
+            transactions: std::mem::take(&mut self.transactions),
+            blocks: self.clock,
+            result,
+            wallet,
+            world_write: WorldWrite::InMemory,
+        }
+    }
+
+    /// Returns every holding to the wallet, keeping the changes in the
+    /// journal so that `rewind` can undo a commit too.
+    pub(super) fn commit_holdings(&mut self) -> Outcome<()> {
+        for i in 0..self.holdings.items.len() {
+            let ((chain, token), amount) = self.holdings.items[i];
+            if amount == 0 {
+                continue;
+            }
+            let balance = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            let Some(new_balance) = balance.checked_add(amount) else {
+                return Err(self.revert_value("arithmetic overflow"));
+            };
+            self.wallets_before.entry((chain, token), || balance);
+            self.journal
+                .set_wallet(&mut self.world, chain, token, new_balance)
+                .map_err(|e| self.not_in_world(e))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_end(&mut self, constraints: &Constraints) -> Outcome<()> {
+        if let Some(tx) = &self.tx {
+            return Err(self.revert_value(format!(
+                "the transaction on {} was never ended",
+                self.chain_name(tx.chain)
+            )));
+        }
+        if !self.parallel.is_empty() {
+            return Err(self.revert_value("a parallel group was never ended"));
+        }
+        if let Some((chain, protocol, token, o)) = self.first_obligation(|_| true) {
+            return Err(Revert {
+                reason: format!(
+                    "the loan of {} from {} on {} is not repaid (owes {} + premium {})",
+                    self.fmt(o.principal, token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain),
+                    self.fmt(o.principal, token),
+                    self.fmt(o.premium, token)
+                ),
+                loc: o.loc,
+            });
+        }
+        for (constraint, loc) in &constraints.items {
+            let fail = |reason: String| Err(Revert { reason, loc: *loc });
+            match constraint {
+                Constraint::Deadline(limit) => {
+                    if self.clock > *limit {
+                        return fail(format!(
+                            "deadline: the bundle takes {} blocks; the deadline is {limit}",
+                            self.clock
+                        ));
+                    }
+                }
+                Constraint::MaxGas(limit) => {
+                    let total = self.gas_total();
+                    if total > *limit {
+                        return fail(format!(
+                            "max_gas: the bundle uses {total} gas; the limit is {limit}"
+                        ));
+                    }
+                }
+                Constraint::MinBalance {
+                    chain,
+                    token,
+                    amount,
+                } => {
+                    let registry = &self.world.registry;
+                    let ids = registry.chain_id(chain).zip(registry.token_id(token));
+                    let held = ids.map_or(0, |(c, t)| self.holding_of(c, t));
+                    let decimals = registry.token(token).map_or(0, |t| t.decimals);
+                    if held < *amount {
+                        let show = |base| Amount { base, decimals };
+                        return fail(format!(
+                            "min_balance: the bundle ends with {} {token} on {chain}; at least {} {token} is required",
+                            show(held),
+                            show(*amount)
+                        ));
+                    }
+                }
+                Constraint::Invariant(Invariant::ConstantProduct) => {
+                    let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
+                    for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {
+                        let texts = (
+                            self.chain_name(*chain),
+                            self.protocol_name(*exchange),
+                            self.token_name(*t0),
+                            self.token_name(*t1),
+                        );
+                        let pair = self
+                            .world
+                            .exchange(texts.0, texts.1)
+                            .and_then(|e| e.pair(texts.2, texts.3))
+                            .copied();
+                        let Some(pair) = pair else { continue };
+                        if constant_product(pair.reserve0, pair.reserve1) < *before {
+                            decreased.push(texts);
+                        }
+                    }
+                    // The first in the order of names, as the report shows pairs.
+                    if let Some((chain, exchange, t0, t1)) = decreased.into_iter().min() {
+                        return fail(format!(
+                            "invariant constant_product: k of the {t0}/{t1} pair of {exchange} on {chain} decreased"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
