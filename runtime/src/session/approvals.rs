@@ -2,7 +2,7 @@
 //! and used up (wallet) or kept (executor) by each spend.
 
 use super::tx::Account;
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::gas::{Operation, Sender};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, SpenderName};
@@ -20,7 +20,7 @@ impl Session {
         &self,
         chain: ChainId,
         spender: Spender<P>,
-    ) -> Outcome<SpenderKey> {
+    ) -> CallResult<SpenderKey> {
         match spender {
             Spender::Protocol(p) => {
                 let p = self.protocol_id(p)?;
@@ -54,7 +54,11 @@ impl Session {
     /// transaction. A wallet approval covers the next spend of that token
     /// by that spender; an executor approval stands for the rest of the
     /// bundle (it grants the maximum allowance).
-    pub fn approve(&mut self, token: impl Named<TokenId>, spender: Spender<&str>) -> Outcome<()> {
+    pub fn approve(
+        &mut self,
+        token: impl Named<TokenId>,
+        spender: Spender<&str>,
+    ) -> CallResult<()> {
         self.approve_named(token, spender)
     }
 
@@ -64,7 +68,7 @@ impl Session {
         &mut self,
         token: impl Named<TokenId>,
         spender: Spender<P>,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("an approval")?;
             let token = s.token_on(chain, token)?;
@@ -90,7 +94,7 @@ impl Session {
         sender: Sender,
         token: TokenId,
         key: SpenderKey,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         let entry = (chain, sender, token, key);
         let held = match (sender, self.approvals.get_mut(entry)) {
             (_, None) => false,

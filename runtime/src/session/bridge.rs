@@ -3,7 +3,7 @@
 
 use super::approvals::SpenderKey;
 use super::tx::Account;
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::gas::{Operation, Sender};
 use crate::registry::{BridgeKind, ChainId, TokenId};
 use crate::report::{BridgeMessage, Call};
@@ -21,7 +21,7 @@ impl Session {
         amount: u128,
         to: impl Named<ChainId>,
         kind: Option<BridgeKind>,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
             let token = s.token_on(chain, token)?;
@@ -85,7 +85,7 @@ impl Session {
         kind: BridgeKind,
         to: impl Named<ChainId>,
         transfers: &[(T, u128, Loc)],
-    ) -> Outcome<Vec<Option<u128>>> {
+    ) -> CallResult<Vec<Option<u128>>> {
         if let Some(&(_, _, first)) = transfers.first() {
             self.at(first);
         }

@@ -8,7 +8,7 @@ use super::lending::Obligation;
 use super::slots::Slots;
 use super::swap::PairKey;
 use super::tx::{Meter, ParallelFrame};
-use super::{Outcome, Session, State};
+use super::{CallResult, Session, State};
 use crate::gas::Sender;
 use crate::journal::NotInWorld;
 use crate::registry::{ChainId, ProtocolId, TokenId};
@@ -49,13 +49,13 @@ impl Session {
     }
 
     /// Fails the current call at the current location.
-    pub(super) fn fail<T>(&mut self, reason: impl Into<String>) -> Outcome<T> {
+    pub(super) fn fail<T>(&mut self, reason: impl Into<String>) -> CallResult<T> {
         self.fail_at(reason, self.loc)
     }
 
     /// Fails a call: the failure is kept if it comes first in the source of
     /// all so far, and the bundle will revert with it at `finish`.
-    pub(super) fn fail_at<T>(&mut self, reason: impl Into<String>, loc: Loc) -> Outcome<T> {
+    pub(super) fn fail_at<T>(&mut self, reason: impl Into<String>, loc: Loc) -> CallResult<T> {
         let revert = Revert {
             reason: reason.into(),
             loc,
@@ -66,7 +66,7 @@ impl Session {
         Err(revert)
     }
 
-    pub(super) fn running(&self) -> Outcome<()> {
+    pub(super) fn running(&self) -> CallResult<()> {
         match &self.state {
             State::Running => Ok(()),
             State::Finished => Err(self.revert_value("the bundle has already finished")),
@@ -98,7 +98,7 @@ impl Session {
             .undo_to(saved.journal, &mut self.world)
             .is_err()
         {
-            let _: Outcome<()> = self.fail(
+            let _: CallResult<()> = self.fail(
                 "internal error: a change could not be undone, so the world in memory is not as it was",
             );
         }
@@ -123,7 +123,10 @@ impl Session {
 
     /// Runs one call, all or nothing: if `f` fails, whatever it changed is
     /// undone, the failure is recorded, and the run goes on.
-    pub(super) fn step<T>(&mut self, f: impl FnOnce(&mut Session) -> Outcome<T>) -> Outcome<T> {
+    pub(super) fn step<T>(
+        &mut self,
+        f: impl FnOnce(&mut Session) -> CallResult<T>,
+    ) -> CallResult<T> {
         self.running()?;
         let saved = self.checkpoint();
         match f(self) {
@@ -137,13 +140,13 @@ impl Session {
 
     /// A `require` that failed, or a checked operation that overflowed in
     /// generated code: reverts with `reason`.
-    pub fn revert(&mut self, reason: &str) -> Outcome<()> {
+    pub fn revert(&mut self, reason: &str) -> CallResult<()> {
         self.running()?;
         self.fail(reason.to_string())
     }
 
     /// `require`: reverts with "require failed: {what}" unless `ok`.
-    pub fn require(&mut self, ok: bool, what: &str) -> Outcome<()> {
+    pub fn require(&mut self, ok: bool, what: &str) -> CallResult<()> {
         self.running()?;
         if ok {
             Ok(())

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::slots::Slots;
-use super::{Outcome, Session, State};
+use super::{CallResult, Session, State};
 use crate::maths::constant_product;
 use crate::registry::{ChainId, TokenId};
 use crate::report::{Amount, Report, Status, WorldWrite};
@@ -35,12 +35,12 @@ impl Session {
         let running = matches!(self.state, State::Running);
         if running && self.failure.is_none() {
             if let Err(r) = self.check_end(constraints) {
-                let _: Outcome<()> = self.fail_at(r.reason, r.loc);
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
             }
         }
         if running && self.failure.is_none() {
             if let Err(r) = self.commit_holdings() {
-                let _: Outcome<()> = self.fail_at(r.reason, r.loc);
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
             }
         }
         self.state = State::Finished;
@@ -116,7 +116,7 @@ impl Session {
 
     /// Returns every holding to the wallet, keeping the changes in the
     /// journal so that `rewind` can undo a commit too.
-    pub(super) fn commit_holdings(&mut self) -> Outcome<()> {
+    pub(super) fn commit_holdings(&mut self) -> CallResult<()> {
         for i in 0..self.holdings.items.len() {
             let ((chain, token), amount) = self.holdings.items[i];
             if amount == 0 {
@@ -136,7 +136,7 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn check_end(&mut self, constraints: &Constraints) -> Outcome<()> {
+    pub(super) fn check_end(&mut self, constraints: &Constraints) -> CallResult<()> {
         if let Some(tx) = &self.tx {
             return Err(self.revert_value(format!(
                 "the transaction on {} was never ended",

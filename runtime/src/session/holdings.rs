@@ -1,7 +1,7 @@
 //! Holdings: what the bundle holds per (chain, token) while it runs, and
 //! `input`, which moves funds from the user's wallet into them.
 
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::registry::{ChainId, TokenId};
 use crate::report::Call;
 use mesh_core::revert::{reason, Revert};
@@ -12,7 +12,7 @@ impl Session {
         &mut self,
         chain: impl Named<ChainId>,
         token: impl Named<TokenId>,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         self.step(|s| {
             let chain = s.chain_id(chain)?;
             let token = s.token_on(chain, token)?;
@@ -29,7 +29,7 @@ impl Session {
         chain: ChainId,
         token: TokenId,
         amount: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         let loc = self.loc;
         let slot = self.holdings.entry((chain, token), || 0);
         *slot = slot.checked_add(amount).ok_or_else(|| Revert {
@@ -45,7 +45,7 @@ impl Session {
         token: TokenId,
         amount: u128,
         why: &str,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         let held = self.holding_of(chain, token);
         if held < amount {
             return Err(self.revert_value(format!(
@@ -68,7 +68,7 @@ impl Session {
         chain: impl Named<ChainId>,
         token: impl Named<TokenId>,
         amount: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.step(|s| {
             let chain = s.chain_id(chain)?;
             let token = s.token_on(chain, token)?;

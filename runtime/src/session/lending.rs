@@ -4,7 +4,7 @@
 
 use super::approvals::SpenderKey;
 use super::tx::Account;
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::gas::{Operation, Sender};
 use crate::journal::LenderBalance;
 use crate::maths;
@@ -56,7 +56,7 @@ impl Session {
         what: &str,
         protocol: impl Named<ProtocolId>,
         token: impl Named<TokenId>,
-    ) -> Outcome<(ChainId, Sender, ProtocolId, TokenId)> {
+    ) -> CallResult<(ChainId, Sender, ProtocolId, TokenId)> {
         let (chain, sender) = self.open_tx(what)?;
         let protocol = self.protocol_on(chain, protocol, ProtocolKind::Lender)?;
         let token = self.token_on(chain, token)?;
@@ -85,7 +85,7 @@ impl Session {
         &mut self,
         at: (ChainId, ProtocolId, TokenId),
         value: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.set_lender_balance(at, LenderBalance::Liquidity, value)
     }
 
@@ -94,7 +94,7 @@ impl Session {
         &mut self,
         at: (ChainId, ProtocolId, TokenId),
         value: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.set_lender_balance(at, LenderBalance::Deposit, value)
     }
 
@@ -103,7 +103,7 @@ impl Session {
         (chain, protocol, token): (ChainId, ProtocolId, TokenId),
         balance: LenderBalance,
         value: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.journal
             .set_lender(&mut self.world, chain, protocol, balance, token, value)
             .map_err(|e| self.not_in_world(e))
@@ -118,7 +118,7 @@ impl Session {
         token: impl Named<TokenId>,
         amount: u128,
         kind: LoanKind,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         self.step(|s| {
             let (chain, sender, protocol, token) = s.lender_action("a borrow", protocol, token)?;
             let (premium_bps, flash_loans) = s
@@ -208,7 +208,7 @@ impl Session {
         protocol: impl Named<ProtocolId>,
         token: impl Named<TokenId>,
         amount: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.step(|s| {
             let (chain, sender, protocol, token) = s.lender_action("a repay", protocol, token)?;
             let key = (chain, protocol, token);
@@ -289,7 +289,7 @@ impl Session {
         protocol: impl Named<ProtocolId>,
         token: impl Named<TokenId>,
         amount: u128,
-    ) -> Outcome<()> {
+    ) -> CallResult<()> {
         self.step(|s| {
             let (chain, sender, protocol, token) = s.lender_action("a deposit", protocol, token)?;
             let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);
@@ -324,7 +324,7 @@ impl Session {
         protocol: impl Named<ProtocolId>,
         token: impl Named<TokenId>,
         amount: u128,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         self.step(|s| {
             let (chain, sender, protocol, token) = s.lender_action("a withdraw", protocol, token)?;
             let deposit = s.lender_balance(chain, protocol, LenderBalance::Deposit, token);

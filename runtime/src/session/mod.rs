@@ -102,7 +102,9 @@ pub struct Session {
     failure: Option<Revert>,
 }
 
-type Outcome<T> = Result<T, Revert>;
+/// What a call of the session gives: its value, or the failure it
+/// reverts the bundle with.
+type CallResult<T> = Result<T, Revert>;
 
 impl Session {
     /// A session of bundle `bundle` on `world`, metered with the standard schedule.
@@ -205,7 +207,7 @@ impl Session {
     }
 
     /// Parses a decimal amount of `token` (`"100.2"`) into base units.
-    pub fn units(&self, token: impl Named<TokenId>, text: &str) -> Outcome<u128> {
+    pub fn units(&self, token: impl Named<TokenId>, text: &str) -> CallResult<u128> {
         let token = self.token_id(token)?;
         crate::amount::parse_units(text, self.decimals(token))
             .map_err(|e| self.revert_value(format!("amount \"{text}\" {e}")))

@@ -3,7 +3,7 @@
 //! resolves it, checks where it exists, and names it back in messages.
 
 use super::swap::PairKey;
-use super::{Outcome, Session};
+use super::{CallResult, Session};
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, Registry, TokenId};
 use crate::report::Amount;
 
@@ -66,19 +66,19 @@ where
 }
 
 impl Session {
-    pub(super) fn chain_id(&self, chain: impl Named<ChainId>) -> Outcome<ChainId> {
+    pub(super) fn chain_id(&self, chain: impl Named<ChainId>) -> CallResult<ChainId> {
         chain
             .resolve(&self.world.registry)
             .map_err(|name| self.revert_value(format!("unknown chain `{name}`")))
     }
 
-    pub(super) fn token_id(&self, token: impl Named<TokenId>) -> Outcome<TokenId> {
+    pub(super) fn token_id(&self, token: impl Named<TokenId>) -> CallResult<TokenId> {
         token
             .resolve(&self.world.registry)
             .map_err(|name| self.revert_value(format!("unknown token `{name}`")))
     }
 
-    pub(super) fn protocol_id(&self, protocol: impl Named<ProtocolId>) -> Outcome<ProtocolId> {
+    pub(super) fn protocol_id(&self, protocol: impl Named<ProtocolId>) -> CallResult<ProtocolId> {
         protocol
             .resolve(&self.world.registry)
             .map_err(|name| self.revert_value(format!("unknown protocol `{name}`")))
@@ -125,7 +125,11 @@ impl Session {
     }
 
     /// `token`, which must exist on `chain`.
-    pub(super) fn token_on(&self, chain: ChainId, token: impl Named<TokenId>) -> Outcome<TokenId> {
+    pub(super) fn token_on(
+        &self,
+        chain: ChainId,
+        token: impl Named<TokenId>,
+    ) -> CallResult<TokenId> {
         let token = self.token_id(token)?;
         self.check_on(chain, token)?;
         Ok(token)
@@ -137,7 +141,7 @@ impl Session {
         chains.is_some_and(|cs| cs.iter().any(|c| c == chain_text))
     }
 
-    pub(super) fn check_on(&self, chain: ChainId, token: TokenId) -> Outcome<()> {
+    pub(super) fn check_on(&self, chain: ChainId, token: TokenId) -> CallResult<()> {
         let chains = self.world.registry.token_at(token).map(|t| &t.chains);
         if !self.lists(chains, chain) {
             return Err(self.revert_value(format!(
@@ -155,7 +159,7 @@ impl Session {
         chain: ChainId,
         protocol: impl Named<ProtocolId>,
         kind: ProtocolKind,
-    ) -> Outcome<ProtocolId> {
+    ) -> CallResult<ProtocolId> {
         let id = self.protocol_id(protocol)?;
         let Some(info) = self.world.registry.protocol_at(id) else {
             return Err(self.revert_value("internal error: a protocol id out of range"));
@@ -172,7 +176,7 @@ impl Session {
         Ok(id)
     }
 
-    pub(super) fn check_deployed(&self, chain: ChainId, protocol: ProtocolId) -> Outcome<()> {
+    pub(super) fn check_deployed(&self, chain: ChainId, protocol: ProtocolId) -> CallResult<()> {
         let chains = self.world.registry.protocol_at(protocol).map(|p| &p.chains);
         if !self.lists(chains, chain) {
             return Err(self.revert_value(format!(

@@ -5,7 +5,7 @@ use smallvec::SmallVec;
 
 use super::approvals::SpenderKey;
 use super::tx::Account;
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::gas::{Operation, Sender};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{ProtocolId, ProtocolKind, TokenId};
@@ -40,7 +40,7 @@ impl Session {
         amount: u128,
         token_out: T,
         min_out: u128,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         self.swap_path(exchange, &[token_in, token_out], amount, min_out)
     }
 
@@ -52,7 +52,7 @@ impl Session {
         path: &[T],
         amount: u128,
         min_out: u128,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         let Some((&token_in, rest)) = path.split_first() else {
             return self.step(|s| Err(s.revert_value("a swap path has at least two tokens")));
         };
@@ -81,7 +81,7 @@ impl Session {
         hops: &[SwapHop<E, T>],
         amount: u128,
         min_out: u128,
-    ) -> Outcome<u128> {
+    ) -> CallResult<u128> {
         let first_loc = hops.first().map_or(self.loc, |h| h.loc);
         let last_loc = hops.last().map_or(self.loc, |h| h.loc);
         self.at(first_loc);

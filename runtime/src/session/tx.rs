@@ -3,7 +3,7 @@
 //! the open transaction.
 
 use super::swap::PairKey;
-use super::{Named, Outcome, Session};
+use super::{CallResult, Named, Session};
 use crate::gas::{SecondWalletCall, Sender, TxMeter};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
@@ -40,7 +40,11 @@ pub(super) struct ParallelFrame {
 
 impl Session {
     /// Opens a chain transaction: one block of that chain, one base cost.
-    pub fn begin_transaction(&mut self, chain: impl Named<ChainId>, sender: Sender) -> Outcome<()> {
+    pub fn begin_transaction(
+        &mut self,
+        chain: impl Named<ChainId>,
+        sender: Sender,
+    ) -> CallResult<()> {
         self.step(|s| {
             let chain = s.chain_id(chain)?;
             if let Some(tx) = &s.tx {
@@ -61,7 +65,7 @@ impl Session {
     }
 
     /// The clock `blocks` later; past the largest block number it reverts.
-    pub(super) fn tick(&self, blocks: u64) -> Outcome<u64> {
+    pub(super) fn tick(&self, blocks: u64) -> CallResult<u64> {
         self.clock
             .checked_add(blocks)
             .ok_or_else(|| self.revert_value("arithmetic overflow"))
@@ -72,7 +76,7 @@ impl Session {
     /// A flash loan still open then is a failure at the loan — unless a
     /// call failed already: its repayment may be what failed, and that
     /// failure is the one the bundle reverts with.
-    pub fn end_transaction(&mut self) -> Outcome<()> {
+    pub fn end_transaction(&mut self) -> CallResult<()> {
         self.running()?;
         let Some(tx) = self.tx.take() else {
             return self.fail("no transaction is open");
@@ -110,7 +114,7 @@ impl Session {
         ));
     }
 
-    pub(super) fn no_open_tx(&self, what: &str) -> Outcome<()> {
+    pub(super) fn no_open_tx(&self, what: &str) -> CallResult<()> {
         if self.tx.is_some() {
             return Err(self.revert_value(format!("{what} inside an open transaction")));
         }
@@ -118,7 +122,7 @@ impl Session {
     }
 
     /// Starts a group of parallel branches; the first branch starts now.
-    pub fn begin_parallel(&mut self) -> Outcome<()> {
+    pub fn begin_parallel(&mut self) -> CallResult<()> {
         self.step(|s| {
             s.no_open_tx("a parallel group begins")?;
             s.parallel.push(ParallelFrame {
@@ -130,7 +134,7 @@ impl Session {
     }
 
     /// Ends one branch and starts the next one from the group's start time.
-    pub fn next_branch(&mut self) -> Outcome<()> {
+    pub fn next_branch(&mut self) -> CallResult<()> {
         self.step(|s| {
             s.no_open_tx("a parallel branch ends")?;
             let clock = s.clock;
@@ -144,7 +148,7 @@ impl Session {
     }
 
     /// Ends the group: it took as long as its longest branch.
-    pub fn end_parallel(&mut self) -> Outcome<()> {
+    pub fn end_parallel(&mut self) -> CallResult<()> {
         self.step(|s| {
             s.no_open_tx("a parallel group ends")?;
             let Some(frame) = s.parallel.pop() else {
@@ -155,7 +159,7 @@ impl Session {
         })
     }
 
-    pub(super) fn open_tx(&self, what: &str) -> Outcome<(ChainId, Sender)> {
+    pub(super) fn open_tx(&self, what: &str) -> CallResult<(ChainId, Sender)> {
         match &self.tx {
             Some(tx) => Ok((tx.chain, tx.meter.sender())),
             None => Err(self.revert_value(format!("{what} needs an open transaction"))),
@@ -163,7 +167,7 @@ impl Session {
     }
 
     /// Meters one call to `account` (`TxMeter::call`).
-    pub(super) fn meter_call(&mut self, account: Account, op_gas: u64) -> Outcome<u64> {
+    pub(super) fn meter_call(&mut self, account: Account, op_gas: u64) -> CallResult<u64> {
         let loc = self.loc;
         let Some(tx) = self.tx.as_mut() else {
             return Err(Revert {
