@@ -18,7 +18,7 @@ fn main() {
         .unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
     files.sort();
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let mut rows: Vec<Figures> = Vec::new();
     for file in &files {
         let Ok(source) = std::fs::read_to_string(file) else {

@@ -266,7 +266,7 @@ fn main() {
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(|| {
-            let registry = Registry::builtin();
+            let registry = Registry::default_registry();
             println!("scale: every stage against nesting depth, error count and file size; best of 3 (1 for gas figures and the JIT on the long bundle)");
             depth_table(&registry, false);
             depth_table(&registry, true);

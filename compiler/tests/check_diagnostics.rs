@@ -31,7 +31,7 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
 
 /// Snapshots the rendering and checks that exactly `expected` was reported.
 fn snapshot(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
-    snapshot_in(name, source, &Registry::builtin(), level, expected);
+    snapshot_in(name, source, &Registry::default_registry(), level, expected);
 }
 
 fn snapshot_in(name: &str, source: &str, registry: &Registry, level: OptLevel, expected: &[Code]) {
@@ -237,7 +237,7 @@ fn rule_4_capabilities() {
         O,
         &[NotCapable, NotCapable],
     );
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     for protocol in &mut registry.protocols {
         if protocol.name == "compound" {
             protocol.chains = vec!["ethereum".to_string()];

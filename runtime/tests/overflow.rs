@@ -11,7 +11,7 @@ const MAX: u128 = u128::MAX;
 
 /// The default world with `f` applied.
 fn world_with(f: impl FnOnce(&mut World)) -> World {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     f(&mut world);
     world
 }

@@ -17,7 +17,7 @@ fn tx<T>(s: &mut Session, chain: &str, f: impl FnOnce(&mut Session) -> T) -> T {
 
 #[test]
 fn an_open_obligation_reverts_at_the_borrow() {
-    let mut s = Session::new(World::builtin(), "unpaid");
+    let mut s = Session::new(World::default_world(), "unpaid");
     tx(&mut s, "polygon", |s| {
         s.at(Loc::new(3, 5))
             .borrow("aave", "WETH", E18, LoanKind::Ordinary)
@@ -30,12 +30,12 @@ fn an_open_obligation_reverts_at_the_borrow() {
         revert.reason,
         "the loan of 1 WETH from aave on polygon is not repaid (owes 1 WETH + premium 0.0005 WETH)"
     );
-    assert_eq!(s.world(), &World::builtin());
+    assert_eq!(s.world(), &World::default_world());
 }
 
 #[test]
 fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
-    let mut s = Session::new(World::builtin(), "parts");
+    let mut s = Session::new(World::default_world(), "parts");
     s.input("polygon", "USDC", 10 * E6).unwrap();
     tx(&mut s, "polygon", |s| {
         s.borrow("aave", "USDC", 3, LoanKind::Ordinary).unwrap();
@@ -49,7 +49,7 @@ fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
     // Three parts of 1 base unit pay a premium of 1 each; one repay of 3 would pay 1.
     assert_eq!(r.result["polygon"]["USDC"].base, 10 * E6 - 3);
 
-    let mut s = Session::new(World::builtin(), "too_much");
+    let mut s = Session::new(World::default_world(), "too_much");
     s.input("polygon", "USDC", 10 * E6).unwrap();
     let err = tx(&mut s, "polygon", |s| {
         s.borrow("aave", "USDC", E6, LoanKind::Ordinary).unwrap();
@@ -62,7 +62,7 @@ fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
 #[test]
 fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
     let lend = |kind: LoanKind| {
-        let mut s = Session::new(World::builtin(), "loan");
+        let mut s = Session::new(World::default_world(), "loan");
         s.input("polygon", "WETH", E18).unwrap();
         tx(&mut s, "polygon", |s| {
             s.borrow("aave", "WETH", 100 * E18, kind).unwrap();
@@ -80,7 +80,7 @@ fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
     assert_eq!(flash_world, ordinary_world);
     assert_eq!(
         flash_world.lender("polygon", "aave").unwrap().liquidity["WETH"],
-        World::builtin()
+        World::default_world()
             .lender("polygon", "aave")
             .unwrap()
             .liquidity["WETH"]
@@ -91,12 +91,12 @@ fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
 
 #[test]
 fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
     let err = s.borrow("aave", "WETH", E18, LoanKind::Flash).unwrap_err();
     assert!(err.reason.contains("executor"), "{}", err.reason);
 
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     s.at(Loc::new(2, 5))
         .borrow("aave", "WETH", E18, LoanKind::Flash)
@@ -105,7 +105,7 @@ fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
     assert_eq!(err.loc, Loc::new(2, 5));
     assert!(err.reason.contains("not repaid within its transaction"));
 
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s
         .borrow("compound", "WETH", E18, LoanKind::Flash)
@@ -115,14 +115,14 @@ fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
 
 #[test]
 fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
-    let mut s = Session::new(World::builtin(), "poor");
+    let mut s = Session::new(World::default_world(), "poor");
     let err = s.input("polygon", "WETH", 11 * E18).unwrap_err();
     assert_eq!(
         err.reason,
         "the wallet holds 10 WETH on polygon; input needs 11 WETH"
     );
 
-    let mut s = Session::new(World::builtin(), "nothing");
+    let mut s = Session::new(World::default_world(), "nothing");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s.deposit("aave", "WETH", E18).unwrap_err();
     assert_eq!(
@@ -130,7 +130,7 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
         "insufficient holding: deposit needs 1 WETH on polygon, the bundle holds 0 WETH"
     );
 
-    let mut s = Session::new(World::builtin(), "unapproved");
+    let mut s = Session::new(World::default_world(), "unapproved");
     s.input("polygon", "WETH", E18).unwrap();
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s.deposit("aave", "WETH", E18).unwrap_err();
@@ -140,7 +140,7 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
     );
 
     // A wallet approval covers one spend.
-    let mut s = Session::new(World::builtin(), "once");
+    let mut s = Session::new(World::default_world(), "once");
     s.input("polygon", "WETH", E18).unwrap();
     for _ in 0..2 {
         s.begin_transaction("polygon", Sender::Wallet).unwrap();
@@ -159,19 +159,19 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
 
 #[test]
 fn names_the_world_does_not_know_revert() {
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     assert_eq!(
         s.begin_transaction("solana", Sender::Wallet)
             .unwrap_err()
             .reason,
         "unknown chain `solana`"
     );
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     assert_eq!(
         s.input("polygon", "ETH", 1).unwrap_err().reason,
         "token ETH does not exist on polygon"
     );
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     assert_eq!(
         s.swap("aave", "USDC", 1, "WETH", 0).unwrap_err().reason,
@@ -182,7 +182,7 @@ fn names_the_world_does_not_know_revert() {
 #[test]
 fn constraints_are_checked_at_finish() {
     let bundle = |constraints: Constraints| {
-        let mut s = Session::new(World::builtin(), "c");
+        let mut s = Session::new(World::default_world(), "c");
         s.input("polygon", "USDC", 100 * E6).unwrap();
         tx(&mut s, "polygon", |s| {
             s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap();
@@ -218,7 +218,7 @@ fn constraints_are_checked_at_finish() {
 
 #[test]
 fn the_json_report_has_the_agreed_shape() {
-    let mut s = Session::new(World::builtin(), "shape");
+    let mut s = Session::new(World::default_world(), "shape");
     s.input("polygon", "WETH", 15 * E18 / 100).unwrap();
     s.input("arbitrum", "USDC", E6).unwrap();
     tx(&mut s, "polygon", |_| ());
@@ -230,7 +230,7 @@ fn the_json_report_has_the_agreed_shape() {
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
 
-    let mut s = Session::new(World::builtin(), "fails");
+    let mut s = Session::new(World::default_world(), "fails");
     s.at(Loc::new(7, 5))
         .require(false, "all USDC >= 95 USDC")
         .unwrap_err();
@@ -250,7 +250,7 @@ fn ids_resolved_once_run_as_texts_do() {
     use mesh_runtime::session::NameRef;
 
     let by_text = {
-        let mut s = Session::new(World::builtin(), "b");
+        let mut s = Session::new(World::default_world(), "b");
         s.input("polygon", "USDC", 1_000 * E6).unwrap();
         tx(&mut s, "polygon", |s| {
             s.approve("USDC", Spender::Protocol("aave")).unwrap();
@@ -260,7 +260,7 @@ fn ids_resolved_once_run_as_texts_do() {
         });
         s.finish(&Constraints::new())
     };
-    let world = World::builtin();
+    let world = World::default_world();
     let r = &world.registry;
     let (polygon, usdc, weth) = (
         r.chain_id("polygon").unwrap(),
@@ -286,13 +286,13 @@ fn ids_resolved_once_run_as_texts_do() {
     assert_eq!(by_id.render_human(), by_text.render_human());
 
     // An unknown name kept as text reverts as the text does.
-    let mut s = Session::new(World::builtin(), "b");
+    let mut s = Session::new(World::default_world(), "b");
     let doge: NameRef<'_, mesh_runtime::registry::TokenId> = NameRef::Text("DOGE");
     let err = s.input(polygon, doge, 1).unwrap_err();
     assert_eq!(err.reason, "unknown token `DOGE`");
 
     // An id from a larger registry, beyond this world's tokens.
-    let mut bigger = Registry::builtin();
+    let mut bigger = Registry::default_registry();
     for i in 0..64 {
         bigger.tokens.push(mesh_runtime::registry::TokenInfo {
             symbol: format!("T{i}"),
@@ -302,7 +302,7 @@ fn ids_resolved_once_run_as_texts_do() {
         });
     }
     let foreign = bigger.token_id("T63").unwrap();
-    let mut s = Session::new(World::builtin(), "b");
+    let mut s = Session::new(World::default_world(), "b");
     let err = s.input(polygon, foreign, 1).unwrap_err();
     assert!(err.reason.starts_with("unknown token `#"), "{}", err.reason);
 }
@@ -312,7 +312,7 @@ fn ids_resolved_once_run_as_texts_do() {
 /// were made in.
 #[test]
 fn failures_are_reported_in_source_order_and_change_nothing() {
-    let world = World::builtin();
+    let world = World::default_world();
     let before = world.clone();
     let mut s = Session::new(world, "order");
     s.at(Loc::new(9, 5));

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Judge names, and take bridge routes' gas, from this world file's
-    /// registry instead of the built-in one.
+    /// registry instead of the default one.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
 }

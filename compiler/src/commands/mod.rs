@@ -101,11 +101,11 @@ pub fn front_end(
 }
 
 /// The registry names are judged against: the `--world` file's, or the
-/// built-in one. A world file that cannot be read or is not valid is a
+/// default one. A world file that cannot be read or is not valid is a
 /// usage error, reported here.
 pub fn registry_of(world: Option<&Path>) -> Result<mesh_runtime::Registry, Status> {
     match world {
-        None => Ok(mesh_runtime::Registry::builtin()),
+        None => Ok(mesh_runtime::Registry::default_registry()),
         Some(path) => mesh_runtime::World::load(path)
             .map(|w| w.registry)
             .map_err(|e| {

@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn names_are_described_from_the_registry() {
-        let registry = Registry::builtin();
+        let registry = Registry::default_registry();
         let aave = describe_name("aave", &registry).unwrap_or_default();
         assert!(aave.contains("premium 5 bps (0.05%)"), "{aave}");
         let uni = describe_name("uniswap_v2", &registry).unwrap_or_default();
@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn keywords_are_described_without_facts() {
-        let registry = Registry::builtin();
+        let registry = Registry::default_registry();
         let (value, span) = describe("  parallel {", 4, &registry, None).unwrap_or_default();
         assert!(value.starts_with("**parallel** — keyword"), "{value}");
         assert_eq!(span, Span::new(2, 10));

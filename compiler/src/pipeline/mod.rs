@@ -279,7 +279,7 @@ pub fn optimise(
     registry: &Registry,
     verify: bool,
 ) -> Result<Optimised, OptError> {
-    let schedule = GasSchedule::standard();
+    let schedule = GasSchedule::default();
     let cx = opt::Context {
         registry,
         schedule: &schedule,

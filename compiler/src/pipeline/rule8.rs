@@ -58,7 +58,7 @@ fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) ->
     gas::cost(
         &program,
         &analysis.checked.registry,
-        &GasSchedule::standard(),
+        &GasSchedule::default(),
     )
     .ok()
 }

@@ -27,7 +27,7 @@ pub unsafe extern "C" fn mesh_bundle_start(
     catch_unwind(|| {
         // SAFETY: forwarded from the caller.
         let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
-        start(name, World::builtin())
+        start(name, World::default_world())
     })
     .unwrap_or(std::ptr::null_mut())
 }

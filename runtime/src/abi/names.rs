@@ -268,7 +268,7 @@ mod tests {
         let mut table = MeshNames::new();
         let mut first = Vec::new();
         for run in 0..3 {
-            let session = Session::new(World::builtin(), "b");
+            let session = Session::new(World::default_world(), "b");
             let s = Box::into_raw(MeshSession::with_names(session, table));
             let indices: Vec<u32> = order.iter().map(|n| register(s, n)).collect();
             // A name out of the usual order still finds its index.
@@ -291,7 +291,7 @@ mod tests {
         let mut table = MeshNames::new();
         table.register("polygon");
         let s = Box::into_raw(MeshSession::with_names(
-            Session::new(World::builtin(), "b"),
+            Session::new(World::default_world(), "b"),
             table,
         ));
         let bad = [0xffu8, 0xfe];

@@ -107,9 +107,9 @@ pub struct Session {
 type CallResult<T> = Result<T, Revert>;
 
 impl Session {
-    /// A session of bundle `bundle` on `world`, metered with the standard schedule.
+    /// A session of bundle `bundle` on `world`, metered with the default schedule.
     pub fn new(world: World, bundle: &str) -> Session {
-        Session::with_schedule(world, bundle, GasSchedule::standard())
+        Session::with_schedule(world, bundle, GasSchedule::default())
     }
 
     pub fn with_schedule(world: World, bundle: &str, schedule: GasSchedule) -> Session {
