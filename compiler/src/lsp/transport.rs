@@ -54,14 +54,17 @@ pub fn stdio() -> (Connection, Transport) {
 
 impl Transport {
     /// Waits until every answer is written; returns why reading stopped, if
-    /// it stopped on an error. (A reader still waiting for input once the
-    /// server is done is left to end with the process.)
-    pub fn join(self) -> io::Result<()> {
+    /// it stopped on an error. `reader_stopped` says that the server saw the
+    /// reader stop (its channel closed): the reader is then waited for, since
+    /// it closes the channel a moment before it has ended. (A reader still
+    /// waiting for input once the server is done is left to end with the
+    /// process.)
+    pub fn join(self, reader_stopped: bool) -> io::Result<()> {
         let written = self
             .writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
-        let read = if self.reader.is_finished() {
+        let read = if reader_stopped || self.reader.is_finished() {
             self.reader
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")))
