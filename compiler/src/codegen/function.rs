@@ -236,9 +236,14 @@ impl Function<'_> {
 
     /// `value`, or zero where `failed` is non-zero.
     fn zero_if(&mut self, failed: Val, value: (Val, Val)) -> (Val, Val) {
-        let zero = self.const_i64(0);
-        let lo = self.b.ins().select(failed, zero, value.0);
-        let hi = self.b.ins().select(failed, zero, value.1);
+        self.fill_if(failed, 0, value)
+    }
+
+    /// `value`, or both halves `fill` where `flag` is non-zero.
+    fn fill_if(&mut self, flag: Val, fill: i64, value: (Val, Val)) -> (Val, Val) {
+        let fill = self.b.ins().iconst(types::I64, fill);
+        let lo = self.b.ins().select(flag, fill, value.0);
+        let hi = self.b.ins().select(flag, fill, value.1);
         (lo, hi)
     }
 
@@ -607,12 +612,10 @@ impl Function<'_> {
                 let part = self.value(amount, loc);
                 // As the interpreter: taking more than is held leaves
                 // nothing, and the spending action then fails.
-                let ((lo, hi), under) = self.wrapping_sub(whole, part);
-                let zero = self.const_i64(0);
-                let lo = self.b.ins().select(under, zero, lo);
-                let hi = self.b.ins().select(under, zero, hi);
+                let (rest_value, under) = self.wrapping_sub(whole, part);
+                let rest_value = self.zero_if(under, rest_value);
                 self.set(*taken, part);
-                self.set(*rest, (lo, hi));
+                self.set(*rest, rest_value);
             }
             Op::Merge { inputs, out } => {
                 if program.wire_type(*out).is_some_and(|t| t.is_debt()) {
@@ -622,11 +625,9 @@ impl Function<'_> {
                 let b = self.get(inputs[1]);
                 // Saturating, as the interpreter: the runtime's holding
                 // overflowed (and failed) first.
-                let ((lo, hi), over) = self.wrapping_add(a, b);
-                let max = self.b.ins().iconst(types::I64, -1);
-                let lo = self.b.ins().select(over, max, lo);
-                let hi = self.b.ins().select(over, max, hi);
-                self.set(*out, (lo, hi));
+                let (sum, over) = self.wrapping_add(a, b);
+                let sum = self.fill_if(over, -1, sum);
+                self.set(*out, sum);
             }
             Op::Require {
                 left,
