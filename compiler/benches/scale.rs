@@ -33,8 +33,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e3)
 }
 
+/// A figure as the tables of docs/ write it, in English prose:
+/// `1,048,576`.
 fn thousands(n: usize) -> String {
-    mesh_runtime::amount::thousands(n as u64)
+    mesh_runtime::amount::group_digits(&n.to_string(), ',')
 }
 
 /// `levels` nested blocks inside a bundle: `on` blocks on alternating

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
 
-use crate::amount::{format_units, thousands};
+use crate::amount::{display_count, display_units, format_units};
 use crate::gas::Sender;
 use crate::registry::BridgeKind;
 use crate::session::{Loc, Revert};
@@ -19,9 +19,17 @@ pub struct Amount {
     pub decimals: u8,
 }
 
+impl Amount {
+    /// The amount as JSON writes it: plain digits, in token units.
+    pub fn plain(self) -> String {
+        format_units(self.base, self.decimals)
+    }
+}
+
+/// The amount as people read it ([`display_units`]: `6_003.2`).
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_units(self.base, self.decimals))
+        f.write_str(&display_units(self.base, self.decimals))
     }
 }
 
@@ -358,7 +366,7 @@ impl Report {
             .map(|(chain, tokens)| {
                 let tokens: Vec<String> = tokens
                     .iter()
-                    .map(|(t, a)| format!("{}:{}", json_string(t), json_string(&a.to_string())))
+                    .map(|(t, a)| format!("{}:{}", json_string(t), json_string(&a.plain())))
                     .collect();
                 format!("{}:{{{}}}", json_string(chain), tokens.join(","))
             })
@@ -405,14 +413,14 @@ impl Report {
         let by_chain: Vec<String> = self
             .gas_by_chain()
             .iter()
-            .map(|(c, g)| format!("{c} {}", thousands(*g)))
+            .map(|(c, g)| format!("{c} {}", display_count(*g)))
             .collect();
         let _ = writeln!(
             out,
             "blocks {} · transactions {} · gas {}{}",
             self.blocks,
             self.transactions.len(),
-            thousands(self.gas_total()),
+            display_count(self.gas_total()),
             if by_chain.is_empty() {
                 String::new()
             } else {
@@ -435,16 +443,16 @@ impl Report {
                     t.chain,
                     t.block,
                     t.sender.as_str(),
-                    thousands(t.gas),
+                    display_count(t.gas),
                 );
                 let calls_gas: u64 = t.calls.iter().map(|c| c.gas).sum();
                 let _ = writeln!(
                     out,
                     "         {:>9}  transaction base",
-                    thousands(t.gas - calls_gas)
+                    display_count(t.gas - calls_gas)
                 );
                 for c in &t.calls {
-                    let _ = writeln!(out, "         {:>9}  {}", thousands(c.gas), c.what);
+                    let _ = writeln!(out, "         {:>9}  {}", display_count(c.gas), c.what);
                 }
             }
         }

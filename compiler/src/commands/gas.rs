@@ -4,7 +4,7 @@
 //! search; human text, or JSON with `--format json` (docs/optimiser.md).
 
 use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
-use mesh_runtime::amount::thousands;
+use mesh_runtime::amount::display_count;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::pipeline::analyse;
@@ -138,19 +138,19 @@ fn human(all: &[Figures]) -> String {
         out.push_str(&format!("bundle {}\n", f.name));
         out.push_str(&format!(
             "  -O0  {:>12} gas  {:>3} blocks\n",
-            thousands(f.gas_o0),
+            display_count(f.gas_o0),
             f.blocks_o0
         ));
         out.push_str(&format!(
             "  -O   {:>12} gas  {:>3} blocks  ({:.1}% less gas)\n",
-            thousands(f.gas_o),
+            display_count(f.gas_o),
             f.blocks_o,
             f.reduction()
         ));
         match (f.gas_optimum, f.optimum_ratio()) {
             (Some(g), Some(r)) => out.push_str(&format!(
                 "  optimum {:>9} gas  (-O reaches {:.1}% of its savings)\n",
-                thousands(g),
+                display_count(g),
                 r
             )),
             _ => out.push_str("  optimum: not searched\n"),
@@ -159,7 +159,7 @@ fn human(all: &[Figures]) -> String {
             out.push_str(&format!(
                 "    {:<22} saved {:>10}\n",
                 p.name,
-                thousands(p.saved())
+                display_count(p.saved())
             ));
         }
     }

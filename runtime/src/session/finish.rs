@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::slots::Slots;
 use super::{CallResult, Session, State};
+use crate::amount::display_count;
 use crate::maths::constant_product;
 use crate::registry::{ChainId, TokenId};
 use crate::report::{Amount, Report, Status, WorldWrite};
@@ -165,8 +166,9 @@ impl Session {
                 Constraint::Deadline(limit) => {
                     if self.clock > *limit {
                         return fail(format!(
-                            "deadline: the bundle takes {} blocks; the deadline is {limit}",
-                            self.clock
+                            "deadline: the bundle takes {} blocks; the deadline is {}",
+                            display_count(self.clock),
+                            display_count(*limit)
                         ));
                     }
                 }
@@ -174,7 +176,9 @@ impl Session {
                     let total = self.gas_total();
                     if total > *limit {
                         return fail(format!(
-                            "max_gas: the bundle uses {total} gas; the limit is {limit}"
+                            "max_gas: the bundle uses {} gas; the limit is {}",
+                            display_count(total),
+                            display_count(*limit)
                         ));
                     }
                 }
