@@ -225,7 +225,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":21000,"by_chain":{"polygon":21000}},"transactions":1,"blocks":1,"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}}}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":21000,"by_chain":{"polygon":21000}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":21000,"base_gas":21000,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
@@ -237,7 +237,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"transactions":0,"blocks":0,"result":{}}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
     );
 }
 
@@ -328,4 +328,72 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
     assert_eq!(report.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
     assert!(report.transactions.is_empty());
     assert_eq!(s.world(), &before);
+}
+
+/// The report lists only what the bundle changed: a wallet balance drawn
+/// and paid back in full is not listed, a deposit moved between lenders is
+/// (collateral before and after, no debt left), and a reverted bundle
+/// lists no transaction, gas, balance or position — at any level, the
+/// unoptimised one included.
+#[test]
+fn the_report_lists_only_the_balances_and_positions_that_changed() {
+    let mut s = Session::new(World::default_world(), "moves");
+    // Drawn and returned in full: touched, unchanged.
+    s.input("polygon", "DAI", 10 * E18).unwrap();
+    s.input("polygon", "USDC", 100 * E6).unwrap();
+    tx(&mut s, "polygon", |s| {
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "USDC", 40 * E6).unwrap();
+        s.withdraw("compound", "USDC", 5 * E6).unwrap();
+    });
+    let r = s.finish(&Constraints::new());
+    assert!(r.committed(), "{}", r.render_human());
+    let text = r.render_human();
+    assert!(
+        text.ends_with(
+            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("DAI   10_000 → 10_000"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(
+        json["wallet"],
+        serde_json::json!([{"chain": "polygon", "token": "USDC", "before": "25000", "after": "24965"}])
+    );
+    assert_eq!(
+        json["lenders"][0],
+        serde_json::json!({"chain": "polygon", "lender": "aave", "token": "USDC",
+            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "0", "after": "0"}})
+    );
+
+    // The same moves, sent one wallet transaction each as -O0 sends them,
+    // then a failure at the end: nothing is listed or charged.
+    let mut s = Session::new(World::default_world(), "moves");
+    s.input("polygon", "USDC", 100 * E6).unwrap();
+    for step in 0..3 {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        match step {
+            0 => s.approve("USDC", Spender::Protocol("aave")).unwrap(),
+            1 => s.deposit("aave", "USDC", 40 * E6).unwrap(),
+            _ => {
+                s.withdraw("compound", "USDC", 5 * E6).unwrap();
+            }
+        }
+        s.end_transaction().unwrap();
+    }
+    assert_eq!(
+        s.gas_total(),
+        46_000 + 161_000 + 176_000,
+        "metered while it ran"
+    );
+    let r = s.finish(&Constraints::new().min_balance("polygon", "USDC", 1_000 * E6));
+    assert!(!r.committed());
+    assert!(r.transactions.is_empty() && r.wallet.is_empty() && r.lenders.is_empty());
+    assert_eq!((r.gas_total(), r.blocks, s.gas_total()), (0, 0, 0));
+    assert_eq!(
+        r.render_human(),
+        "bundle moves: reverted: min_balance: the bundle ends with 65 USDC on polygon; at least 1_000 USDC is required\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n"
+    );
+    assert_eq!(s.world(), &World::default_world());
 }

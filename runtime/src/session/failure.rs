@@ -32,6 +32,7 @@ pub(super) struct Checkpoint {
     pub(super) parallel: Vec<ParallelFrame>,
     pub(super) k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
     pub(super) wallets_before: Slots<(ChainId, TokenId), u128>,
+    pub(super) deposits_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
 }
 
 /// Whether `a` comes before `b` in the source: a failure with a location
@@ -86,6 +87,7 @@ impl Session {
             parallel: self.parallel.clone(),
             k_before: self.k_before.clone(),
             wallets_before: self.wallets_before.clone(),
+            deposits_before: self.deposits_before.clone(),
         }
     }
 
@@ -119,6 +121,7 @@ impl Session {
         self.parallel = saved.parallel;
         self.k_before = saved.k_before;
         self.wallets_before = saved.wallets_before;
+        self.deposits_before = saved.deposits_before;
     }
 
     /// Runs one call, all or nothing: if `f` fails, whatever it changed is

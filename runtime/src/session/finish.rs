@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use super::slots::Slots;
 use super::{CallResult, Session, State};
 use crate::amount::display_count;
+use crate::journal::LenderBalance;
 use crate::maths::constant_product;
-use crate::registry::{ChainId, TokenId};
-use crate::report::{Amount, Report, Status, WorldWrite};
+use crate::registry::{ChainId, ProtocolId, TokenId};
+use crate::report::{Amount, BalanceChange, Change, PositionChange, Report, Status, WorldWrite};
 use mesh_core::constraint::{Constraint, Constraints, Invariant};
 use mesh_core::revert::Revert;
 
@@ -73,32 +74,17 @@ impl Session {
             }
         }
         self.holdings.clear();
-        let mut wallet = Vec::new();
-        for (chain, token) in self.by_names(&self.wallets_before) {
-            let before = self
-                .wallets_before
-                .get((chain, token))
-                .copied()
-                .unwrap_or(0);
-            let after = self
-                .world
-                .wallet_balance(self.chain_name(chain), self.token_name(token));
-            wallet.push((
-                self.chain_name(chain).to_string(),
-                self.token_name(token).to_string(),
-                self.amount(before, token),
-                self.amount(after, token),
-            ));
-        }
         // A bundle is all or nothing: a reverted one sends no transaction
-        // and changes no balance.
+        // and changes no balance or position.
         let reverted = revert.is_some();
-        if reverted {
+        let (wallet, lenders) = if reverted {
             self.transactions.clear();
             self.clock = 0;
             self.closed_gas = 0;
-            wallet.clear();
-        }
+            (Vec::new(), Vec::new())
+        } else {
+            (self.wallet_changes(), self.position_changes())
+        };
         Report {
             bundle: self.bundle.clone(),
             status: if reverted {
@@ -111,8 +97,84 @@ impl Session {
             blocks: self.clock,
             result,
             wallet,
+            lenders,
             world_write: WorldWrite::InMemory,
         }
+    }
+
+    /// The wallet balances the bundle changed, in the order of their
+    /// (chain, token) names: a balance it drew from and paid back in full
+    /// is unchanged and not listed.
+    fn wallet_changes(&self) -> Vec<BalanceChange> {
+        let mut changes = Vec::new();
+        for (chain, token) in self.by_names(&self.wallets_before) {
+            let before = self
+                .wallets_before
+                .get((chain, token))
+                .copied()
+                .unwrap_or(0);
+            let after = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            if before != after {
+                changes.push(BalanceChange {
+                    chain: self.chain_name(chain).to_string(),
+                    token: self.token_name(token).to_string(),
+                    balance: Change {
+                        before: self.amount(before, token),
+                        after: self.amount(after, token),
+                    },
+                });
+            }
+        }
+        changes
+    }
+
+    /// The user's positions at lenders that the bundle changed, in the
+    /// order of their (chain, lender, token) names. The collateral is the
+    /// user's deposit; the debt, the principal the user owes. The world
+    /// holds no debt, and what a bundle borrows it repays before it ends (a
+    /// loan left open reverts it), so the debt after is what is still owed
+    /// then: nothing, for a bundle that commits.
+    fn position_changes(&self) -> Vec<PositionChange> {
+        let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
+            self.deposits_before.iter().map(|(k, _)| *k).collect();
+        keys.sort_by(|a, b| {
+            (
+                self.chain_name(a.0),
+                self.protocol_name(a.1),
+                self.token_name(a.2),
+            )
+                .cmp(&(
+                    self.chain_name(b.0),
+                    self.protocol_name(b.1),
+                    self.token_name(b.2),
+                ))
+        });
+        let mut changes = Vec::new();
+        for key in keys {
+            let (chain, lender, token) = key;
+            let before = self.deposits_before.get(key).copied().unwrap_or(0);
+            let after = self.lender_balance(chain, lender, LenderBalance::Deposit, token);
+            let owed = self.obligations.get(key).map_or(0, |o| o.principal);
+            if before == after && owed == 0 {
+                continue;
+            }
+            changes.push(PositionChange {
+                chain: self.chain_name(chain).to_string(),
+                lender: self.protocol_name(lender).to_string(),
+                token: self.token_name(token).to_string(),
+                collateral: Change {
+                    before: self.amount(before, token),
+                    after: self.amount(after, token),
+                },
+                debt: Change {
+                    before: self.amount(0, token),
+                    after: self.amount(owed, token),
+                },
+            });
+        }
+        changes
     }
 
     /// Returns every holding to the wallet, keeping the changes in the

@@ -89,12 +89,15 @@ impl Session {
         self.set_lender_balance(at, LenderBalance::Liquidity, value)
     }
 
-    /// Sets the user's deposit of a token at the lender, journaled.
+    /// Sets the user's deposit of a token at the lender from `old` to
+    /// `value`, journaled; the first change keeps `old` for the report.
     pub(super) fn set_deposit(
         &mut self,
         at: (ChainId, ProtocolId, TokenId),
+        old: u128,
         value: u128,
     ) -> CallResult<()> {
+        self.deposits_before.entry(at, || old);
         self.set_lender_balance(at, LenderBalance::Deposit, value)
     }
 
@@ -303,7 +306,7 @@ impl Session {
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             let op = s.schedule.operation(sender, &Operation::Deposit);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
-            s.set_deposit((chain, protocol, token), new_deposit)?;
+            s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
                 Call::Deposit {
@@ -349,7 +352,7 @@ impl Session {
             }
             let op = s.schedule.operation(sender, &Operation::Withdraw);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
-            s.set_deposit((chain, protocol, token), deposit - amount)?;
+            s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             s.add_holding(chain, token, amount)?;
             s.record(

@@ -95,6 +95,9 @@ pub struct Session {
     /// (chain, token) → the wallet's balance before the bundle first
     /// touched it.
     wallets_before: Slots<(ChainId, TokenId), u128>,
+    /// (chain, lender, token) → the user's deposit before the bundle first
+    /// touched it.
+    deposits_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
     loc: Loc,
     state: State,
     /// The failure that comes first in the source, of every call that
@@ -128,6 +131,7 @@ impl Session {
             parallel: Vec::new(),
             k_before: Slots::default(),
             wallets_before: Slots::default(),
+            deposits_before: Slots::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
             failure: None,
