@@ -1,6 +1,7 @@
 //! The semantics the checker assumes: holdings, obligations, premiums,
 //! constraints, and the report's exact JSON shape.
 
+use mesh_runtime::session::{Comparison, Requirement};
 use mesh_runtime::{
     Constraint, Constraints, Invariant, LoanKind, Loc, Sender, Session, Spender, World,
 };
@@ -232,12 +233,19 @@ fn the_json_report_has_the_agreed_shape() {
 
     let mut s = Session::new(World::default_world(), "fails");
     s.at(Loc::new(7, 5))
-        .require(false, "all USDC >= 95 USDC")
+        .require(Requirement {
+            left: 94_500_000,
+            comparison: Comparison::Ge,
+            right: 95 * E6,
+            token: "USDC",
+            text: "all USDC >= 95 USDC",
+            left_text: "all USDC",
+        })
         .unwrap_err();
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
     );
 }
 
@@ -396,4 +404,78 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
         "bundle moves: reverted: min_balance: the bundle ends with 65 USDC on polygon; at least 1_000 USDC is required\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n"
     );
     assert_eq!(s.world(), &World::default_world());
+}
+
+/// A failed `require` gives the value of its left side against the bound,
+/// in the token's units, for every comparison; one that holds changes
+/// nothing.
+#[test]
+fn a_failed_require_shows_the_value_against_the_bound() {
+    let cases = [
+        (Comparison::Ge, "at least"),
+        (Comparison::Gt, "more than"),
+        (Comparison::Le, "at most"),
+        (Comparison::Lt, "less than"),
+        (Comparison::Eq, "exactly"),
+        (Comparison::Ne, "anything but"),
+    ];
+    for (comparison, needs) in cases {
+        // 0.8 against 1 WETH fails `>=`, `>` and `==`; 1.2 against 1 fails
+        // `<=` and `<`; 1 against 1 fails `!=`.
+        let left = match comparison {
+            Comparison::Ge | Comparison::Gt | Comparison::Eq => 8 * E18 / 10,
+            Comparison::Le | Comparison::Lt => 12 * E18 / 10,
+            Comparison::Ne => E18,
+        };
+        let requirement = |left| Requirement {
+            left,
+            comparison,
+            right: E18,
+            token: "WETH",
+            text: "w ? 1 WETH",
+            left_text: "w",
+        };
+        let mut s = Session::new(World::default_world(), "r");
+        let err = s
+            .at(Loc::new(12, 5))
+            .require(requirement(left))
+            .unwrap_err();
+        let shown = display(left);
+        assert_eq!(
+            err.reason,
+            format!("require failed: w ? 1 WETH: w is {shown} WETH, needs {needs} 1 WETH")
+        );
+        assert_eq!(err.loc, Loc::new(12, 5));
+        assert_eq!(s.reverted(), Some(&err));
+        // The other side of the bound holds.
+        let holds = match comparison {
+            Comparison::Ge | Comparison::Le | Comparison::Eq => E18,
+            Comparison::Gt => 2 * E18,
+            Comparison::Lt => 0,
+            Comparison::Ne => E18 + 1,
+        };
+        let mut s = Session::new(World::default_world(), "r");
+        s.require(requirement(holds)).unwrap();
+        assert!(s.finish(&Constraints::new()).committed());
+    }
+    // Without texts, and with a token the world does not know.
+    let mut s = Session::new(World::default_world(), "r");
+    let err = s
+        .require(Requirement {
+            left: 12_345,
+            comparison: Comparison::Ge,
+            right: 20_000,
+            token: "NOPE",
+            text: "",
+            left_text: "",
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.reason,
+        "require failed: the left side is 12_345 base units, needs at least 20_000 base units"
+    );
+}
+
+fn display(base: u128) -> String {
+    mesh_runtime::amount::display_units(base, 18)
 }

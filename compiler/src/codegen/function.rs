@@ -8,7 +8,9 @@ use crate::ir::{self, Constraint, Op, Program, Spender, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlags};
 use cranelift_frontend::FunctionBuilder;
-use mesh_core::entry::{Entry, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID};
+use mesh_core::entry::{
+    ComparisonCode, Entry, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID,
+};
 use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
@@ -633,16 +635,24 @@ impl Function<'_> {
                 left,
                 op,
                 right,
+                token,
                 text,
+                left_text,
                 ..
             } => {
                 let l = self.value(left, loc);
                 let r = self.value(right, loc);
-                let ok = self.compare(l, *op, r);
-                let ok = self.b.ins().uextend(types::I32, ok);
-                let t = self.name(text);
+                let comparison = self.const_i32(ComparisonCode::from(*op).0);
+                let token = self.name(token);
+                let left_text = self.name(left_text);
+                let text = self.name(text);
                 let at = self.loc(loc);
-                self.call(Entry::Require, &[s, ok, t, at]);
+                self.call(
+                    Entry::Require,
+                    &[
+                        s, comparison, l.0, l.1, r.0, r.1, token, left_text, text, at,
+                    ],
+                );
             }
             Op::Approve { token, spender, .. } => {
                 let t = self.name(token);
@@ -656,28 +666,5 @@ impl Function<'_> {
             }
         }
         Ok(())
-    }
-
-    /// `l op r` on 128-bit amounts, as an `i8` truth value.
-    fn compare(&mut self, l: (Val, Val), op: mesh_grammar::ast::Comparison, r: (Val, Val)) -> Val {
-        use mesh_grammar::ast::Comparison;
-        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, l.1, r.1);
-        let hi_eq = self.b.ins().icmp(IntCC::Equal, l.1, r.1);
-        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, l.0, r.0);
-        let lo_eq = self.b.ins().icmp(IntCC::Equal, l.0, r.0);
-        let both = self.b.ins().band(hi_eq, lo_lt);
-        let lt = self.b.ins().bor(hi_lt, both);
-        let eq = self.b.ins().band(hi_eq, lo_eq);
-        match op {
-            Comparison::Lt => lt,
-            Comparison::Eq => eq,
-            Comparison::Ne => self.b.ins().bxor_imm(eq, 1),
-            Comparison::Ge => self.b.ins().bxor_imm(lt, 1),
-            Comparison::Le => self.b.ins().bor(lt, eq),
-            Comparison::Gt => {
-                let le = self.b.ins().bor(lt, eq);
-                self.b.ins().bxor_imm(le, 1)
-            }
-        }
     }
 }

@@ -1,10 +1,11 @@
 //! The entries that shape a run rather than act: chain transactions,
 //! parallel groups, `require`, and explicit reverts.
 
-use super::ffi::{status, str_arg};
+use super::ffi::{join, status, str_arg};
 use super::handle::{with_session, MeshSession};
 use super::names::{bind_names, MeshNames};
-use super::{SenderCode, MESH_NO_TEXT, MESH_REVERTED};
+use super::{ComparisonCode, SenderCode, MESH_NO_TEXT, MESH_REVERTED};
+use crate::session::Requirement;
 
 /// Opens a chain transaction sent by `sender`.
 ///
@@ -66,23 +67,51 @@ pub unsafe extern "C" fn mesh_parallel_end(s: *mut MeshSession, loc: u64) -> u32
     with_session(s, loc, |ms| status(ms.session.end_parallel()))
 }
 
-/// `require`: reverts unless `ok` is non-zero; `text` names the condition
-/// as written (a name index, or [`MESH_NO_TEXT`]).
+/// `require`: reverts unless `left comparison right`; `token` names the
+/// token both sides are amounts of, `text` the condition as written and
+/// `left_text` its left side (name indices, or [`MESH_NO_TEXT`]).
 ///
 /// # Safety
 /// `s` is a live session.
 #[no_mangle]
-pub unsafe extern "C" fn mesh_require(s: *mut MeshSession, ok: u32, text: u32, loc: u64) -> u32 {
+pub unsafe extern "C" fn mesh_require(
+    s: *mut MeshSession,
+    comparison: ComparisonCode,
+    left_lo: u64,
+    left_hi: u64,
+    right_lo: u64,
+    right_hi: u64,
+    token: u32,
+    left_text: u32,
+    text: u32,
+    loc: u64,
+) -> u32 {
     with_session(s, loc, |ms| {
-        let what = if text == MESH_NO_TEXT {
-            ""
-        } else {
-            match ms.names.resolve(&mut ms.session, text, "require text") {
-                Ok(t) => t,
-                Err(st) => return st,
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; token = token(token, "token"));
+        let mut texts = [""; 2];
+        for (slot, index) in texts.iter_mut().zip([text, left_text]) {
+            if index != MESH_NO_TEXT {
+                match names.resolve(session, index, "require text") {
+                    Ok(t) => *slot = t,
+                    Err(st) => return st,
+                }
             }
+        }
+        let Some(comparison) = comparison.decode() else {
+            return status(session.revert(&format!(
+                "invalid comparison {} (0 >=, 1 <=, 2 >, 3 <, 4 ==, 5 !=)",
+                comparison.0
+            )));
         };
-        status(ms.session.require(ok != 0, what))
+        status(session.require(Requirement {
+            left: join(left_lo, left_hi),
+            comparison,
+            right: join(right_lo, right_hi),
+            token,
+            text: texts[0],
+            left_text: texts[1],
+        }))
     })
 }
 

@@ -69,8 +69,8 @@ pub use lifecycle::{
 };
 pub use main::{mesh_main, mesh_main_tokens, MeshBundleBody, MeshToken};
 pub use mesh_core::entry::{
-    LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID, MESH_NO_TEXT, MESH_OK,
-    MESH_REVERTED, MESH_UNPINNED,
+    ComparisonCode, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID, MESH_NO_TEXT,
+    MESH_OK, MESH_REVERTED, MESH_UNPINNED,
 };
 pub use names::{mesh_name, MeshNames};
 
@@ -103,6 +103,7 @@ macro_rules! rust_type {
     (Sender) => { SenderCode };
     (Spender) => { SpenderCode };
     (Loan) => { LoanCode };
+    (Comparison) => { ComparisonCode };
     (Flag) => { u32 };
     (Half) => { u64 };
     (Halves) => { *const u64 };

@@ -3,16 +3,20 @@
 //! and the failure first in the source is the one the bundle reverts with.
 //! `require` and explicit reverts fail the same way.
 
+use std::fmt::Write as _;
+
 use super::approvals::SpenderKey;
 use super::lending::Obligation;
 use super::slots::Slots;
 use super::swap::PairKey;
 use super::tx::{Meter, ParallelFrame};
-use super::{CallResult, Session, State};
+use super::{CallResult, Named, Session, State};
+use crate::amount::display_units;
 use crate::gas::Sender;
 use crate::journal::NotInWorld;
 use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::u256::U256;
+use mesh_core::constraint::Comparison;
 use mesh_core::loc::Loc;
 use mesh_core::revert::Revert;
 
@@ -39,6 +43,20 @@ pub(super) struct Checkpoint {
 /// comes before one without.
 pub(super) fn earlier(a: Loc, b: Loc) -> bool {
     (a == Loc::UNKNOWN, a) < (b == Loc::UNKNOWN, b)
+}
+
+/// A `require` as it runs: the values of its two sides, how they compare,
+/// the token they are amounts of, and the texts its failure quotes.
+#[derive(Clone, Copy, Debug)]
+pub struct Requirement<'a, T> {
+    pub left: u128,
+    pub comparison: Comparison,
+    pub right: u128,
+    pub token: T,
+    /// The condition as written (`x >= 100 USDC`), or empty.
+    pub text: &'a str,
+    /// Its left side as written (`x`), or empty.
+    pub left_text: &'a str,
 }
 
 impl Session {
@@ -148,16 +166,40 @@ impl Session {
         self.fail(reason.to_string())
     }
 
-    /// `require`: reverts with "require failed: {what}" unless `ok`.
-    pub fn require(&mut self, ok: bool, what: &str) -> CallResult<()> {
+    /// `require`: reverts unless its sides compare as it says, with a
+    /// reason that quotes the condition and gives the left side's value
+    /// against the bound: "require failed: x >= 100 USDC: x is 99.5 USDC,
+    /// needs at least 100 USDC".
+    pub fn require<T: Named<TokenId>>(&mut self, r: Requirement<'_, T>) -> CallResult<()> {
         self.running()?;
-        if ok {
-            Ok(())
-        } else if what.is_empty() {
-            self.fail("require failed")
-        } else {
-            self.fail(format!("require failed: {what}"))
+        if r.comparison.holds(r.left, r.right) {
+            return Ok(());
         }
+        let mut reason = String::from("require failed");
+        if !r.text.is_empty() {
+            reason.push_str(": ");
+            reason.push_str(r.text);
+        }
+        // The sides in the token's units; in base units if the world does
+        // not know the token.
+        let (left, right) = match self.token_id(r.token) {
+            Ok(token) => (self.fmt(r.left, token), self.fmt(r.right, token)),
+            Err(_) => (
+                format!("{} base units", display_units(r.left, 0)),
+                format!("{} base units", display_units(r.right, 0)),
+            ),
+        };
+        let subject = if r.left_text.is_empty() {
+            "the left side"
+        } else {
+            r.left_text
+        };
+        let _ = write!(
+            reason,
+            ": {subject} is {left}, needs {} {right}",
+            r.comparison.needs()
+        );
+        self.fail(reason)
     }
 
     /// A change the journal could not make: ids are resolved against this

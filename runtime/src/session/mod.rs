@@ -24,7 +24,8 @@
 //!
 //! - [`names`]: how chains, tokens and protocols are named and resolved;
 //! - `slots`: the small ordered map everything is keyed in;
-//! - `failure`: every call all or nothing, the first failure in the source;
+//! - `failure`: every call all or nothing, the first failure in the source,
+//!   and `require`;
 //! - `holdings`: what the bundle holds, and `input` from the wallet;
 //! - `tx`: chain transactions, the block clock, parallel branches, metering;
 //! - `approvals`: who may spend which token;
@@ -44,8 +45,9 @@ mod slots;
 pub mod swap;
 mod tx;
 
+pub use failure::Requirement;
 pub use mesh_core::account::{LoanKind, Spender};
-pub use mesh_core::constraint::{Constraint, Constraints, Invariant};
+pub use mesh_core::constraint::{Comparison, Constraint, Constraints, Invariant};
 pub use mesh_core::loc::Loc;
 pub use mesh_core::revert::Revert;
 pub use names::{NameRef, Named};
