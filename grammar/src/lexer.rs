@@ -18,6 +18,10 @@ pub const KEYWORDS: &[&str] = &[
     "let",
     "borrow",
     "repay",
+    "as",
+    "debt",
+    "assume",
+    "collateral",
     "swap",
     "deposit",
     "withdraw",
@@ -40,6 +44,7 @@ pub const KEYWORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_health",
     "invariant",
 ];
 
@@ -52,6 +57,10 @@ pub enum TokenKind {
     Let,
     Borrow,
     Repay,
+    As,
+    Debt,
+    Assume,
+    Collateral,
     Swap,
     Deposit,
     Withdraw,
@@ -74,6 +83,7 @@ pub enum TokenKind {
     MaxGas,
     MinBalance,
     MinSecurity,
+    MinHealth,
     Invariant,
     /// A lower-case name: `polygon`, `aave`, `profit`.
     Ident,
@@ -105,12 +115,16 @@ pub enum TokenKind {
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 28] = [
+const KEYWORD_KINDS: [TokenKind; 33] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
     TokenKind::Borrow,
     TokenKind::Repay,
+    TokenKind::As,
+    TokenKind::Debt,
+    TokenKind::Assume,
+    TokenKind::Collateral,
     TokenKind::Swap,
     TokenKind::Deposit,
     TokenKind::Withdraw,
@@ -133,6 +147,7 @@ const KEYWORD_KINDS: [TokenKind; 28] = [
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
 
@@ -231,6 +246,14 @@ enum Raw {
     Borrow,
     #[token("repay")]
     Repay,
+    #[token("as")]
+    As,
+    #[token("debt")]
+    Debt,
+    #[token("assume")]
+    Assume,
+    #[token("collateral")]
+    Collateral,
     #[token("swap")]
     Swap,
     #[token("deposit")]
@@ -275,6 +298,8 @@ enum Raw {
     MinBalance,
     #[token("min_security")]
     MinSecurity,
+    #[token("min_health")]
+    MinHealth,
     #[token("invariant")]
     Invariant,
 
@@ -482,6 +507,10 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Let => TokenKind::Let,
         Raw::Borrow => TokenKind::Borrow,
         Raw::Repay => TokenKind::Repay,
+        Raw::As => TokenKind::As,
+        Raw::Debt => TokenKind::Debt,
+        Raw::Assume => TokenKind::Assume,
+        Raw::Collateral => TokenKind::Collateral,
         Raw::Swap => TokenKind::Swap,
         Raw::Deposit => TokenKind::Deposit,
         Raw::Withdraw => TokenKind::Withdraw,
@@ -504,6 +533,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::MaxGas => TokenKind::MaxGas,
         Raw::MinBalance => TokenKind::MinBalance,
         Raw::MinSecurity => TokenKind::MinSecurity,
+        Raw::MinHealth => TokenKind::MinHealth,
         Raw::Invariant => TokenKind::Invariant,
         Raw::Ident => TokenKind::Ident,
         Raw::Symbol => TokenKind::Symbol,

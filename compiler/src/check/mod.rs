@@ -18,7 +18,8 @@
 //! - `bundle` walks a bundle's statements (chains, `input`, `require`,
 //!   `on`, `let`); `actions` applies each action's effect, one module per
 //!   kind (`lending`, `swap`, `bridge`).
-//! - `holdings` and `obligations` prove rule 5 and rule 6; `scope` binds
+//! - `holdings` and `obligations` prove rule 5 and rule 6, `positions`
+//!   what the bundle states of the user's debts and collateral; `scope` binds
 //!   and looks up let-bound values; `parallel` enforces rule 9.
 //! - `schedule` counts blocks; `constraints` reads the constraints block and
 //!   judges the deadline (rule 8); `warnings` adds the warnings that need
@@ -37,6 +38,7 @@ mod holdings;
 pub mod names;
 mod obligations;
 mod parallel;
+mod positions;
 mod resolve;
 mod resolved;
 mod schedule;

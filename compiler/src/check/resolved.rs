@@ -4,6 +4,7 @@
 //! level takes.
 
 use mesh_core::BridgeKind;
+pub use mesh_grammar::Position;
 use mesh_grammar::{Comparison, Span};
 
 /// A let-bound value of one bundle: an index into [`CheckedBundle::variables`].
@@ -97,6 +98,24 @@ pub enum StepKind {
         protocol: String,
         premium_bps: u32,
     },
+    /// `borrow A from P as debt`: a loan left open as the user's debt.
+    BorrowDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// A `repay` of the user's debt (the bundle holds no loan of that token
+    /// from `protocol` there): exactly the amount, no premium.
+    RepayDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// `assume debt A at P` or `assume collateral A at P`: a check of the
+    /// user's position when the statement runs.
+    Assume {
+        position: Position,
+        amount: ResolvedAmount,
+        protocol: String,
+    },
     Swap {
         amount: ResolvedAmount,
         output_token: String,
@@ -121,9 +140,12 @@ pub enum StepKind {
 
 impl StepKind {
     /// Whether the step is a chain action (a transaction of its own at
-    /// `-O0`); `input` and `require` are not.
+    /// `-O0`); `input`, `require` and `assume` are not.
     pub fn is_action(&self) -> bool {
-        !matches!(self, StepKind::Input { .. } | StepKind::Require { .. })
+        !matches!(
+            self,
+            StepKind::Input { .. } | StepKind::Require { .. } | StepKind::Assume { .. }
+        )
     }
 
     /// Whether the step hands a token to a protocol or bridge, and so needs
@@ -132,6 +154,7 @@ impl StepKind {
         matches!(
             self,
             StepKind::Repay { .. }
+                | StepKind::RepayDebt { .. }
                 | StepKind::Swap { .. }
                 | StepKind::Deposit { .. }
                 | StepKind::Bridge { .. }
@@ -194,6 +217,8 @@ pub struct ResolvedConstraints {
     pub min_security: Option<mesh_core::BridgeKind>,
     pub min_balances: Vec<MinBalance>,
     pub invariants: Vec<Invariant>,
+    /// `min_health`, in wads (`10¹⁸` is 1.0).
+    pub min_health: Option<u128>,
 }
 
 /// One checked bundle.

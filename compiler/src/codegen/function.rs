@@ -407,6 +407,10 @@ impl Function<'_> {
                 let n = self.name(kind.as_str());
                 self.call(Entry::ConstraintMinSecurity, &[self.session, n, at]);
             }
+            Constraint::MinHealth(wad) => {
+                let (lo, hi) = self.constant(*wad);
+                self.call(Entry::ConstraintMinHealth, &[self.session, lo, hi, at]);
+            }
         }
     }
 
@@ -530,6 +534,55 @@ impl Function<'_> {
                 self.call(Entry::Withdraw, &[s, p, t, v.0, v.1, at, o]);
                 let got = self.load_out();
                 self.set(*out, got);
+            }
+            Op::BorrowDebt {
+                protocol,
+                token,
+                amount,
+                out,
+                ..
+            } => {
+                let v = self.value(amount, loc);
+                let (p, t) = (self.name(protocol), self.name(token));
+                let f = self.const_i32(LoanCode::from(LoanKind::Debt).0);
+                let at = self.loc(loc);
+                let o = self.out_ptr();
+                self.call(Entry::Borrow, &[s, p, t, v.0, v.1, f, at, o]);
+                let got = self.load_out();
+                self.set(*out, got);
+            }
+            Op::RepayDebt { protocol, funds } => {
+                let v = self.get(*funds);
+                let (p, t, at) = (
+                    self.name(protocol),
+                    self.name(&token_of(funds)),
+                    self.loc(loc),
+                );
+                self.call(Entry::RepayDebt, &[s, p, t, v.0, v.1, at]);
+            }
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => {
+                let (c, p) = (self.name(chain), self.name(protocol));
+                match assumption {
+                    ir::Assumption::Debt { token, amount }
+                    | ir::Assumption::Collateral { token, amount } => {
+                        let v = self.value(amount, loc);
+                        let t = self.name(token);
+                        let at = self.loc(loc);
+                        let entry = match assumption {
+                            ir::Assumption::Debt { .. } => Entry::AssumeDebt,
+                            _ => Entry::AssumeCollateral,
+                        };
+                        self.call(entry, &[s, c, p, t, v.0, v.1, at]);
+                    }
+                    ir::Assumption::Healthy => {
+                        let at = self.loc(loc);
+                        self.call(Entry::AssumeHealthy, &[s, c, p, at]);
+                    }
+                }
             }
             Op::Bridge { route, input, out } => {
                 let v = self.get(*input);

@@ -19,7 +19,8 @@ use crate::check::{
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
-    self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
+    self, Assumption, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value,
+    Wire, WireType,
 };
 use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
@@ -223,6 +224,7 @@ impl Lowerer<'_> {
             StepKind::Repay {
                 amount, protocol, ..
             }
+            | StepKind::RepayDebt { amount, protocol }
             | StepKind::Deposit { amount, protocol } => {
                 (amount.token.clone(), Spender::Protocol(protocol.clone()))
             }
@@ -356,6 +358,60 @@ impl Lowerer<'_> {
                         funds,
                         debt,
                         rest,
+                    },
+                    loc,
+                ));
+                None
+            }
+            StepKind::BorrowDebt { amount, protocol } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let wire = self.wire(WireType::funds(&chain, &amount.token));
+                out.push(gen(
+                    Op::BorrowDebt {
+                        protocol: protocol.clone(),
+                        chain: chain.clone(),
+                        token: amount.token.clone(),
+                        amount: value,
+                        out: wire,
+                    },
+                    loc,
+                ));
+                self.add_holding(&chain, &amount.token, wire, loc, &mut out);
+                Some(wire)
+            }
+            StepKind::RepayDebt { amount, protocol } => {
+                let funds = self.spend(&chain, amount, loc, &mut out)?;
+                out.push(gen(
+                    Op::RepayDebt {
+                        protocol: protocol.clone(),
+                        funds,
+                    },
+                    loc,
+                ));
+                None
+            }
+            StepKind::Assume {
+                position,
+                amount,
+                protocol,
+            } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let token = amount.token.clone();
+                let assumption = match position {
+                    ast::Position::Debt => Assumption::Debt {
+                        token,
+                        amount: value,
+                    },
+                    ast::Position::Collateral => Assumption::Collateral {
+                        token,
+                        amount: value,
+                    },
+                };
+                out.push(gen(
+                    Op::Assume {
+                        chain: chain.clone(),
+                        protocol: protocol.clone(),
+                        assumption,
                     },
                     loc,
                 ));
@@ -601,6 +657,9 @@ impl Lowerer<'_> {
             if let Some(kind) = resolved.min_security {
                 out = out.with(Constraint::MinSecurity(kind), Loc::UNKNOWN);
             }
+            if let Some(wad) = resolved.min_health {
+                out = out.with(Constraint::MinHealth(wad), Loc::UNKNOWN);
+            }
             return out;
         };
         let mut seen_deadline = false;
@@ -631,6 +690,7 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::MinSecurity(_) => {
                     resolved.min_security.map(Constraint::MinSecurity)
                 }
+                ast::ConstraintKind::MinHealth(_) => resolved.min_health.map(Constraint::MinHealth),
                 _ => None,
             };
             if let Some(c) = constraint {

@@ -29,13 +29,14 @@ pub struct Expect(u32);
 impl Expect {
     pub const NONE: Expect = Expect(0);
     /// What begins a statement: `let`, the actions, `input`, `on`,
-    /// `parallel`, `require`.
+    /// `parallel`, `require`, `assume`.
     pub const STATEMENT: Expect = Expect(1);
     /// What may follow `let NAME =`: the six actions.
     pub const ACTION: Expect = Expect(1 << 1);
     /// `bundle`, `token`.
     pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_health`,
+    /// `invariant`.
     pub const CONSTRAINT: Expect = Expect(1 << 3);
     pub const CONSTRAINTS: Expect = Expect(1 << 4);
     pub const FROM: Expect = Expect(1 << 5);
@@ -56,6 +57,12 @@ impl Expect {
     pub const CHAIN: Expect = Expect(1 << 19);
     pub const BRIDGE_KIND: Expect = Expect(1 << 20);
     pub const INVARIANT: Expect = Expect(1 << 21);
+    /// `as`, after a borrow's lender.
+    pub const AS: Expect = Expect(1 << 22);
+    /// `debt`, after `as`.
+    pub const DEBT: Expect = Expect(1 << 23);
+    /// `debt` or `collateral`, after `assume`.
+    pub const POSITION: Expect = Expect(1 << 24);
 
     pub const fn or(self, other: Expect) -> Expect {
         Expect(self.0 | other.0)
@@ -265,6 +272,8 @@ enum Form {
     /// What a swap buys: an amount, or a token symbol alone.
     SwapOutput,
     MinBalance,
+    /// `assume debt AMOUNT at LENDER`.
+    Assume,
 }
 
 impl Form {
@@ -288,6 +297,7 @@ impl Form {
             Form::Deposit => Some(TokenKind::Into),
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
+            Form::Assume => Some(TokenKind::At),
             Form::Input | Form::RequireLeft | Form::RequireRight => None,
         }
     }
@@ -309,6 +319,7 @@ fn keyword_expect(kind: TokenKind) -> Expect {
         TokenKind::Into => Expect::INTO,
         TokenKind::For => Expect::FOR,
         TokenKind::On => Expect::ON,
+        TokenKind::At => Expect::AT,
         _ => Expect::NONE,
     }
 }
@@ -354,6 +365,14 @@ enum State {
     /// After an action's amount: its separator word.
     Separator(Form),
     Lender,
+    /// After `borrow ... from`: the lender, then `as debt` or the end.
+    BorrowLender,
+    /// After a borrow's lender: `as`, or the end.
+    BorrowAs,
+    /// After `as`: `debt`.
+    AsDebt,
+    /// After `assume`: `debt` or `collateral`.
+    AssumePosition,
     Exchange,
     BridgeChain,
     /// After `bridge ... to CHAIN`: `via`, or the end.
@@ -475,7 +494,10 @@ impl Machine {
                 form.separator().map_or(Expect::NONE, keyword_expect),
                 Expect::NONE,
             ),
-            State::Lender => (Expect::LENDER, Expect::NONE),
+            State::Lender | State::BorrowLender => (Expect::LENDER, Expect::NONE),
+            State::BorrowAs => (Expect::AS, end),
+            State::AsDebt => (Expect::DEBT, Expect::NONE),
+            State::AssumePosition => (Expect::POSITION, Expect::NONE),
             State::Exchange => (Expect::EXCHANGE, Expect::NONE),
             State::BridgeVia => (Expect::VIA, end),
             State::BridgeKind => (Expect::BRIDGE_KIND, Expect::NONE),
@@ -585,6 +607,10 @@ impl Machine {
                 State::Amount(Form::RequireLeft, Amount::Start, 0),
                 Role::Keyword,
             ),
+            (State::Statement, K::Assume) => (State::AssumePosition, Role::Keyword),
+            (State::AssumePosition, K::Debt | K::Collateral) => {
+                (State::Amount(Form::Assume, Amount::Start, 0), Role::Keyword)
+            }
             (State::Statement, K::On) => (State::OnChain, Role::Keyword),
             (State::OnChain, K::Ident) => (State::OnBrace, Role::Chain),
             (State::Statement, K::Parallel) => (State::ParallelBrace(0), Role::Keyword),
@@ -594,7 +620,8 @@ impl Machine {
             }
             (State::Separator(form), kind) if form.separator() == Some(kind) => {
                 let next = match form {
-                    Form::Borrow | Form::Withdraw | Form::Repay | Form::Deposit => State::Lender,
+                    Form::Borrow => State::BorrowLender,
+                    Form::Withdraw | Form::Repay | Form::Deposit | Form::Assume => State::Lender,
                     Form::Swap => State::Amount(Form::SwapOutput, Amount::Start, 0),
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
@@ -606,6 +633,9 @@ impl Machine {
             (State::Lender, K::Ident) | (State::Exchange, K::Ident) => {
                 (State::StatementEnd, Role::Protocol)
             }
+            (State::BorrowLender, K::Ident) => (State::BorrowAs, Role::Protocol),
+            (State::BorrowAs, K::As) => (State::AsDebt, Role::Keyword),
+            (State::AsDebt, K::Debt) => (State::StatementEnd, Role::Keyword),
             (State::BridgeChain, K::Ident) => (State::BridgeVia, Role::Chain),
             (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
             (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),
@@ -616,11 +646,16 @@ impl Machine {
             // ---- constraints
             (
                 State::Constraint,
-                K::Deadline | K::MaxGas | K::MinBalance | K::MinSecurity | K::Invariant,
+                K::Deadline
+                | K::MaxGas
+                | K::MinBalance
+                | K::MinSecurity
+                | K::MinHealth
+                | K::Invariant,
             ) => (State::ConstraintColon(kind), Role::ConstraintName),
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
-                    K::Deadline | K::MaxGas => State::ConstraintNumber,
+                    K::Deadline | K::MaxGas | K::MinHealth => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
@@ -718,6 +753,7 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::MaxGas
         | TokenKind::MinBalance
         | TokenKind::MinSecurity
+        | TokenKind::MinHealth
         | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus
         | TokenKind::Minus
@@ -785,6 +821,30 @@ mod tests {
         );
         assert_eq!(in_body("parallel {\n    } and {\n    } "), Expect::AND);
         assert_eq!(in_body("require "), Expect::VALUE.or(Expect::ALL));
+        assert_eq!(in_body("borrow 100 WETH from aave "), Expect::AS);
+        assert_eq!(in_body("borrow 100 WETH from aave as "), Expect::DEBT);
+        assert_eq!(
+            in_body(
+                "borrow 100 WETH from aave as debt
+    "
+            ),
+            Expect::STATEMENT
+        );
+        assert_eq!(
+            in_body(
+                "borrow 100 WETH from aave
+    "
+            ),
+            Expect::STATEMENT
+        );
+        assert_eq!(in_body("assume "), Expect::POSITION);
+        assert_eq!(in_body("assume debt "), Expect::VALUE.or(Expect::ALL));
+        assert_eq!(in_body("assume debt 5 USDC "), Expect::AT);
+        assert_eq!(in_body("assume collateral 5 WETH at "), Expect::LENDER);
+        assert_eq!(
+            in_body("assume collateral 5 WETH at aave\n    "),
+            Expect::STATEMENT
+        );
     }
 
     #[test]
@@ -812,6 +872,10 @@ mod tests {
         assert_eq!(
             at_end("bundle b on polygon {\n} constraints {\n    deadline: "),
             Expect::NONE
+        );
+        assert_eq!(
+            at_end("bundle b on polygon {\n} constraints {\n    min_health: 1.5\n    "),
+            Expect::CONSTRAINT
         );
     }
 

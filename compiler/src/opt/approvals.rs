@@ -44,6 +44,7 @@ pub fn spend_keys(op: &Op, wires: &[WireType]) -> Vec<Key> {
         Op::Repay {
             protocol, funds, ..
         }
+        | Op::RepayDebt { protocol, funds }
         | Op::Deposit { protocol, funds } => key(*funds, Spender::Protocol(protocol.clone()))
             .into_iter()
             .collect(),

@@ -3,8 +3,9 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, nested in `on` blocks and `parallel` branches — and the
-//! default world with every amount perturbed.
+//! of nothing, loans left open as debt and debts repaid, assumptions,
+//! nested in `on` blocks and `parallel` branches — and the default world
+//! with every amount perturbed.
 
 #![allow(dead_code)]
 
@@ -44,8 +45,22 @@ pub enum Segment {
     CrossChain { amount: u32, bound: u32, check: u32 },
     /// Two independent branches on two chains.
     Parallel { usdc: u32, dai: u32 },
-    /// An ordinary loan from compound (no flash loans there).
+    /// An ordinary loan from compound (no flash loans there), against
+    /// WETH deposited as collateral first.
     Leverage { amount: u32 },
+    /// A loan of USDC left open as debt at aave against WETH deposited
+    /// first, then repaid in part (a repay of debt: no loan of USDC is
+    /// open there), with the deposit and a withdrawal of its amount in
+    /// between (cancelled at `-O`, its health check kept).
+    Debt {
+        weth_hundredths: u32,
+        usdc: u32,
+        part: u32,
+    },
+    /// A repay of a debt the user owed before the bundle, stated first
+    /// (the user owes aave USDC on polygon and arbitrum; elsewhere the
+    /// assumption fails).
+    OwedBefore { usdc: u32 },
     /// Funds moved from compound to aave (on polygon, where the user has
     /// USDC at compound).
     Migration { amount: u32 },
@@ -191,12 +206,19 @@ impl Segment {
                 lender,
                 token,
             } => format!(
-                "input 0.03 {token}\n\
+                "{collateral}input 0.03 {token}\n\
                  let l{i} = borrow {amount} {token} from {lender}\n\
                  repay l{i} / 3 to {lender}\n\
                  repay l{i} - l{i} / 3 to {lender}\n\
                  borrow 0 {token} from {lender}\n\
-                 repay 0 {token} to {lender}\n"
+                 repay 0 {token} to {lender}\n",
+                // compound lends only against collateral (E0603 otherwise):
+                // the user's at compound on polygon, which elsewhere fails.
+                collateral = if *lender == "compound" {
+                    "assume collateral 1 WETH at compound\n"
+                } else {
+                    ""
+                }
             ),
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
@@ -234,10 +256,32 @@ impl Segment {
                  and {{ on base {{ input {dai} DAI\n deposit all DAI into aave }} }}\n"
             ),
             Segment::Leverage { amount } => format!(
-                "borrow {amount} WBTC from compound\n\
-                 deposit {amount} WBTC into aave\n\
-                 withdraw {amount} WBTC from aave\n\
-                 repay {amount} WBTC to compound\n"
+                "input 2 WETH\n\
+                 deposit 2 WETH into compound\n\
+                 borrow {amount}00 USDC from compound\n\
+                 deposit {amount}00 USDC into aave\n\
+                 withdraw {amount}00 USDC from aave\n\
+                 repay {amount}00 USDC to compound\n\
+                 withdraw 2 WETH from compound\n"
+            ),
+            Segment::Debt {
+                weth_hundredths,
+                usdc,
+                part,
+            } => format!(
+                "input {}.{:02} WETH\n\
+                 deposit all WETH into aave\n\
+                 let d{i} = borrow {usdc} USDC from aave as debt\n\
+                 deposit {usdc} USDC into aave\n\
+                 withdraw {usdc} USDC from aave\n\
+                 repay d{i} / {part} to aave\n",
+                weth_hundredths / 100,
+                weth_hundredths % 100
+            ),
+            Segment::OwedBefore { usdc } => format!(
+                "assume debt {usdc} USDC at aave\n\
+                 input {usdc} USDC\n\
+                 repay {usdc} USDC to aave\n"
             ),
             Segment::Hop { usdc, dai, usdt } => format!(
                 "input {usdc} USDC\n\
@@ -342,6 +386,14 @@ fn local_segment() -> impl Strategy<Value = Segment> {
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..2_000, 1u32..40_000, 1u32..4).prop_map(|(weth_hundredths, usdc, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                usdc,
+                part,
+            }
+        }),
+        (1u32..40_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         token().prop_map(|token| Segment::AllOf {
             step: AllStep::Deposit,
@@ -397,6 +449,14 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
         }),
         (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::Parallel { usdc, dai }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..2_000, 1u32..40_000, 1u32..4).prop_map(|(weth_hundredths, usdc, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                usdc,
+                part,
+            }
+        }),
+        (1u32..40_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         (1u32..5_000, 1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai, usdt)| Segment::Hop {
             usdc,
@@ -431,21 +491,30 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts) and with a `min_balance` now and then.
+/// excludes deadline reverts), with a `min_balance` and a `min_health`
+/// now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
         prop::option::of(0u32..100),
+        prop::option::of(0u32..100),
     )
-        .prop_map(|(segments, min)| {
+        .prop_map(|(segments, min, health)| {
             let mut text = String::from("bundle generated on polygon {\n");
             let mut next = 0;
             for s in &segments {
                 text.push_str(&s.source_from("polygon", &mut next));
             }
             text.push('}');
+            let mut constraints = Vec::new();
             if let Some(m) = min {
-                text.push_str(&format!(" constraints {{ min_balance: {m} USDC }}"));
+                constraints.push(format!("min_balance: {m} USDC"));
+            }
+            if let Some(h) = health {
+                constraints.push(format!("min_health: 1.{h:02}"));
+            }
+            if !constraints.is_empty() {
+                text.push_str(&format!(" constraints {{ {} }}", constraints.join(" ")));
             }
             text.push('\n');
             text
@@ -454,7 +523,9 @@ pub fn bundle() -> impl Strategy<Value = String> {
 
 /// The default world with every reserve, liquidity, deposit and wallet
 /// balance scaled by a factor drawn from `seed` (between 0% and 300%;
-/// reserves stay positive).
+/// reserves stay positive), and every debt too, keeping each position
+/// healthy: where the user owes something, deposits only grow and debts
+/// only shrink.
 pub fn perturbed(seed: u64) -> World {
     let mut world = World::default_world();
     let mut state = seed | 1;
@@ -479,7 +550,23 @@ pub fn perturbed(seed: u64) -> World {
     for lenders in world.lenders.values_mut() {
         for lender in lenders.values_mut() {
             lender.liquidity.values_mut().for_each(|v| scale(v, 0));
-            lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            if lender.debts.is_empty() {
+                lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            } else {
+                // A position that owes something stays healthy (a world
+                // holds none that could be liquidated): its collateral
+                // only grows, its debt only shrinks.
+                for v in lender.deposits.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).max(before);
+                }
+                for v in lender.debts.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).min(before);
+                }
+            }
         }
     }
     for wallet in world.wallets.values_mut() {
