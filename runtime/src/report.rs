@@ -370,6 +370,13 @@ impl Report {
 
     /// The report for people.
     pub fn render_human(&self) -> String {
+        self.render_human_with(true)
+    }
+
+    /// The report for people; without `per_call_gas` (an engine that meters
+    /// a transaction as a whole, as the EVM does) each transaction lists its
+    /// calls without a gas figure of their own.
+    pub fn render_human_with(&self, per_call_gas: bool) -> String {
         let mut out = String::new();
         match &self.revert {
             None => {
@@ -437,6 +444,12 @@ impl Report {
                     t.sender.as_str(),
                     thousands(t.gas),
                 );
+                if !per_call_gas {
+                    for c in &t.calls {
+                        let _ = writeln!(out, "         {:>9}  {}", "", c.what);
+                    }
+                    continue;
+                }
                 let calls_gas: u64 = t.calls.iter().map(|c| c.gas).sum();
                 let _ = writeln!(
                     out,

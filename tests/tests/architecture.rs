@@ -100,6 +100,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("interp", 4),
     ("codegen", 4),
     ("link", 4),
+    ("evm", 5),
     ("lsp", 5),
 ];
 
