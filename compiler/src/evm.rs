@@ -412,6 +412,10 @@ impl Builder<'_> {
                 let amount = value(v);
                 if *flash {
                     self.flash_debts.insert(*debt);
+                    if amount == 0 {
+                        // A loan of nothing is no call (Aave refuses it).
+                        return Ok(());
+                    }
                     self.frames.push(FlashLoan {
                         pool,
                         simple: true,
@@ -422,6 +426,9 @@ impl Builder<'_> {
                         body: Vec::new(),
                     });
                 } else {
+                    if amount == 0 {
+                        return Ok(());
+                    }
                     let holder = self.holder(&chain, loc)?;
                     self.plan.loans.push(Loan {
                         chain: chain.clone(),
@@ -452,10 +459,17 @@ impl Builder<'_> {
                 let mut tokens = Vec::new();
                 for (v, w) in vs.iter().zip(funds) {
                     let token = self.token_of(*w);
-                    loans.push((self.erc20(&chain, &token, loc)?, value(v)));
-                    tokens.push(token);
+                    let lent = value(v);
+                    let asset = self.erc20(&chain, &token, loc)?;
+                    if lent > 0 {
+                        loans.push((asset, lent));
+                        tokens.push(token);
+                    }
                 }
                 self.flash_debts.extend(debts.iter().copied());
+                if loans.is_empty() {
+                    return Ok(());
+                }
                 self.frames.push(FlashLoan {
                     pool,
                     simple: false,
@@ -473,12 +487,15 @@ impl Builder<'_> {
                 protocol,
                 funds,
                 debt,
+                rest,
                 ..
             } => {
                 let chain = self.chain_of(*funds);
                 let token = self.token_of(*funds);
                 let paid = amount(funds);
                 if self.flash_debts.contains(debt) {
+                    // What a partial repayment leaves is still the loan's.
+                    self.flash_debts.extend(rest.iter().copied());
                     // The pool pulls the repayment when the callback returns.
                     let asset = self.erc20(&chain, &token, loc)?;
                     if let Some(frame) = self
@@ -495,6 +512,9 @@ impl Builder<'_> {
                 let pool = self.pool(&chain, protocol, loc)?;
                 let holder = self.holder(&chain, loc)?;
                 self.fill_approval(&chain, &token, Spender::Protocol(protocol.clone()), paid);
+                if paid == 0 {
+                    return Ok(());
+                }
                 self.push(PlannedCall {
                     target: pool,
                     value: U256::ZERO,
@@ -629,6 +649,11 @@ impl Builder<'_> {
                 let holder = self.holder(&chain, loc)?;
                 let paid = amount(funds);
                 self.fill_approval(&chain, &token, Spender::Protocol(protocol.clone()), paid);
+                if paid == 0 {
+                    // A deposit of nothing moves nothing: no call (Aave
+                    // refuses an amount of zero).
+                    return Ok(());
+                }
                 self.push(PlannedCall {
                     target: pool,
                     value: U256::ZERO,
@@ -648,6 +673,9 @@ impl Builder<'_> {
                 let pool = self.pool(chain, protocol, loc)?;
                 let holder = self.holder(chain, loc)?;
                 let wanted = value(v);
+                if wanted == 0 {
+                    return Ok(());
+                }
                 self.push(PlannedCall {
                     target: pool,
                     value: U256::ZERO,
@@ -671,6 +699,9 @@ impl Builder<'_> {
                     .map(|c| c.chain_id())
                     .map_err(PlanError::from)?;
                 self.fill_approval(&chain, &token, Spender::Bridge(*route), sent);
+                if sent == 0 {
+                    return Ok(());
+                }
                 self.push(PlannedCall {
                     target: bridge,
                     value: U256::ZERO,
@@ -714,6 +745,9 @@ impl Builder<'_> {
                 for (input, at) in inputs.iter().zip(locs) {
                     let token = self.token_of(*input);
                     let sent = amount(input);
+                    if sent == 0 {
+                        continue;
+                    }
                     transfers.push((self.erc20(&chain, &token, *at)?, sent));
                     self.erc20(&to, &token, *at)?;
                     if let Some(tx) = self.open.as_mut() {
@@ -726,6 +760,9 @@ impl Builder<'_> {
                         });
                     }
                     names.push(token);
+                }
+                if transfers.is_empty() {
+                    return Ok(());
                 }
                 self.push(PlannedCall {
                     target: bridge,
@@ -981,4 +1018,22 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
         wallet,
         world_write: WorldWrite::InMemory,
     }
+}
+
+/// `world` with collateral at aave for the user on every chain: a deposit
+/// of up to 5,000,000 USDC, within the pool's liquidity. The model lends
+/// without collateral and Aave V3 does not; the agreement tests and the gas
+/// tables run the bundles that borrow on this world (docs/plan.md).
+pub fn with_collateral(mut world: World) -> World {
+    for lenders in world.lenders.values_mut() {
+        if let Some(aave) = lenders.get_mut("aave") {
+            let liquidity = aave.liquidity.get("USDC").copied().unwrap_or(0);
+            let deposit = liquidity.min(5_000_000 * 10u128.pow(6));
+            if deposit > 0 {
+                let held = aave.deposits.entry("USDC".to_string()).or_insert(0);
+                *held = (*held).max(deposit);
+            }
+        }
+    }
+    world
 }

@@ -420,10 +420,35 @@ impl EvmEngine {
                             mesh_core::Sender::Wallet => vec![0],
                             mesh_core::Sender::Executor => path,
                         };
-                        match take_out(&mut body, &path, &reason) {
-                            Some((loc, what)) => failures.push(Revert {
-                                reason: format!("{what} reverted: {}", readable(&reason)),
-                                loc,
+                        match take_out(&mut body, &path) {
+                            Some(Failed {
+                                step: Step::Flash(flash),
+                                flash_itself: true,
+                            }) => {
+                                // The pool lends what it holds; a loan it
+                                // could make failed on its repayment, which
+                                // is the repay statement's failure — and,
+                                // as in the model, no failure of its own
+                                // when a call failed before.
+                                let short = self.flash_liquidity_short(&tx.chain, &flash)?;
+                                if short || failures.is_empty() {
+                                    failures.push(Revert {
+                                        reason: format!(
+                                            "{} reverted: {}",
+                                            flash.what,
+                                            readable(&reason)
+                                        ),
+                                        loc: if short {
+                                            flash.loc
+                                        } else {
+                                            flash.repay_loc.unwrap_or(flash.loc)
+                                        },
+                                    });
+                                }
+                            }
+                            Some(Failed { step, .. }) => failures.push(Revert {
+                                reason: format!("{} reverted: {}", step.what(), readable(&reason)),
+                                loc: step.loc(),
                             }),
                             None => {
                                 failures.push(Revert {
@@ -442,6 +467,35 @@ impl EvmEngine {
         }
         self.release_until(&mut releases, u64::MAX)?;
         Ok(gas)
+    }
+
+    /// Whether the pool holds less of some asset than `flash` borrows.
+    fn flash_liquidity_short(
+        &mut self,
+        chain: &str,
+        flash: &crate::plan::FlashLoan,
+    ) -> Result<bool, EvmError> {
+        let contracts = self.evm.contracts(chain)?.clone();
+        for (asset, amount) in &flash.loans {
+            let Some(reserve) = contracts
+                .lenders
+                .values()
+                .filter(|m| m.pool == flash.pool)
+                .flat_map(|m| m.reserves.values())
+                .find(|r| r.asset == *asset)
+            else {
+                continue;
+            };
+            let held = self.evm.chain_mut(chain)?.view_word(
+                *asset,
+                call("balanceOf(address)", &[Token::Address(reserve.a_token)]),
+                "a pool's liquidity",
+            )?;
+            if held < U256::from(*amount) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Moves `chain` to the bundle's block `block` (never back).
@@ -579,28 +633,29 @@ pub fn first_in_source(failures: &[Revert]) -> Option<Revert> {
         .cloned()
 }
 
-/// Takes the failing step at `path` out of `body`: its location and what
-/// it is; `None` when the path leads nowhere (the executor itself failed).
-fn take_out(body: &mut Vec<Step>, path: &[usize], reason: &str) -> Option<(Loc, String)> {
+/// The step that failed, taken out of a transaction's body.
+struct Failed {
+    step: Step,
+    /// Whether it is a flash loan that failed in the pool itself (lending
+    /// or pulling the repayment), not in a call of its callback.
+    flash_itself: bool,
+}
+
+/// Takes the failing step at `path` out of `body`; `None` when the path
+/// leads nowhere (the executor itself failed).
+fn take_out(body: &mut Vec<Step>, path: &[usize]) -> Option<Failed> {
     let (&first, rest) = path.split_first()?;
     if first >= body.len() {
         return None;
     }
     if let (Step::Flash(flash), false) = (&mut body[first], rest.is_empty()) {
-        if let Some(found) = take_out(&mut flash.body, rest, reason) {
+        if let Some(found) = take_out(&mut flash.body, rest) {
             return Some(found);
         }
     }
     let step = body.remove(first);
-    let loc = match &step {
-        // The pool itself failed: pulling the repayment (a transfer the
-        // executor cannot pay) fails at the repay statement.
-        Step::Flash(f) if reason.contains("exceeds balance") || reason.contains("allowance") => {
-            f.repay_loc.unwrap_or(f.loc)
-        }
-        other => other.loc(),
-    };
-    Some((loc, step.what().to_string()))
+    let flash_itself = matches!(step, Step::Flash(_));
+    Some(Failed { step, flash_itself })
 }
 
 /// A revert reason with Aave V3's numbered errors named.

@@ -227,7 +227,7 @@ impl Plan {
             self.blocks
         );
         let mut chains: Vec<(&str, u64)> = Vec::new();
-        for t in &self.transactions {
+        for t in self.transactions.iter().filter(|t| !t.body.is_empty()) {
             if !chains.iter().any(|(c, _)| *c == t.chain) {
                 chains.push((&t.chain, t.chain_id));
             }
@@ -243,7 +243,7 @@ impl Plan {
             let mut blocks: Vec<u64> = self
                 .transactions
                 .iter()
-                .filter(|t| t.chain == *chain)
+                .filter(|t| t.chain == *chain && !t.body.is_empty())
                 .map(|t| t.block)
                 .collect();
             blocks.sort_unstable();
@@ -255,11 +255,10 @@ impl Plan {
                     if bi > 0 { "," } else { "" },
                     block.saturating_sub(1)
                 );
-                let txs = self
-                    .transactions
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| t.chain == *chain && t.block == *block);
+                let txs =
+                    self.transactions.iter().enumerate().filter(|(_, t)| {
+                        t.chain == *chain && t.block == *block && !t.body.is_empty()
+                    });
                 for (ti, (index, t)) in txs.enumerate() {
                     if ti > 0 {
                         out.push(',');
