@@ -32,9 +32,13 @@ fn per_run(budget: Duration, batch: u32, mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
-    let analysis = analyse(FLAGSHIP, &Registry::builtin(), &CheckOptions::default());
+    let analysis = analyse(
+        FLAGSHIP,
+        &Registry::default_registry(),
+        &CheckOptions::default(),
+    );
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let world = with_collateral(World::builtin());
+    let world = with_collateral(World::default_world());
     let bundle = &analysis.checked.bundles[0];
     let program = match analysis.lower(bundle, OptLevel::O) {
         Ok(p) => p,

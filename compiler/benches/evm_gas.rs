@@ -14,7 +14,7 @@
 
 use mesh_evm::deploy::Holder;
 use mesh_evm::EvmEngine;
-use mesh_runtime::amount::thousands;
+use mesh_runtime::amount::group_digits;
 use mesh_runtime::report::Call;
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
@@ -22,6 +22,10 @@ use meshc::evm::{run_on, with_collateral};
 use meshc::ir::Constraint;
 use meshc::pipeline::analyse;
 use std::path::PathBuf;
+
+fn thousands(n: u64) -> String {
+    group_digits(&n.to_string(), ',')
+}
 
 fn short(call: &Call) -> String {
     match call {
@@ -47,7 +51,7 @@ fn main() {
         .unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
     files.sort();
-    let base = with_collateral(World::builtin());
+    let base = with_collateral(World::default_world());
     let mut engines = match (
         EvmEngine::new(&base, Holder::Wallet),
         EvmEngine::new(&base, Holder::Executor),
@@ -62,7 +66,7 @@ fn main() {
         let Ok(source) = std::fs::read_to_string(file) else {
             continue;
         };
-        let mut registry = Registry::builtin();
+        let mut registry = Registry::default_registry();
         let analysis = analyse(&source, &registry, &CheckOptions::default());
         if analysis.has_errors() {
             eprintln!("{} does not check", file.display());

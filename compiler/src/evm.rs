@@ -28,7 +28,9 @@ use mesh_evm::deploy::{Contracts, Holder, TokenContract};
 use mesh_evm::plan::{Check, FlashLoan, Input, Loan, Plan, PlannedCall, PlannedTx, Step, Transfer};
 use mesh_evm::revm_primitives::{Address, U256};
 use mesh_evm::{calls, EvmEngine, EvmError, EvmRun, EvmWorld};
-use mesh_runtime::report::{Amount, CallRecord, Status, TxRecord, WorldWrite};
+use mesh_runtime::report::{
+    Amount, BalanceChange, CallRecord, Change, PositionChange, Status, TxRecord, WorldWrite,
+};
 use mesh_runtime::{Report, Session, World};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -998,7 +1000,33 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
     let wallet = run
         .wallet
         .iter()
-        .map(|(c, t, before, after)| (c.clone(), t.clone(), amount(t, *before), amount(t, *after)))
+        .map(|(c, t, before, after)| BalanceChange {
+            chain: c.clone(),
+            token: t.clone(),
+            balance: Change {
+                before: amount(t, *before),
+                after: amount(t, *after),
+            },
+        })
+        .collect();
+    let lenders = run
+        .positions
+        .iter()
+        .map(
+            |((chain, lender, token), collateral, debt)| PositionChange {
+                chain: chain.clone(),
+                lender: lender.clone(),
+                token: token.clone(),
+                collateral: Change {
+                    before: amount(token, collateral.0),
+                    after: amount(token, collateral.1),
+                },
+                debt: Change {
+                    before: amount(token, debt.0),
+                    after: amount(token, debt.1),
+                },
+            },
+        )
         .collect();
     Report {
         bundle: planned.plan.bundle.clone(),
@@ -1016,6 +1044,7 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
         },
         result,
         wallet,
+        lenders,
         world_write: WorldWrite::InMemory,
     }
 }

@@ -165,7 +165,7 @@ fn example_verdicts(world: &World) -> Vec<String> {
             .unwrap_or_default();
         // Checked once (at -O: an -O0 deadline the bundle misses is the
         // engines' to judge, alike), lowered at both levels.
-        let mut registry = Registry::builtin();
+        let mut registry = Registry::default_registry();
         let analysis = analyse(&source, &registry, &CheckOptions { level: OptLevel::O });
         analysis.declare_tokens(&mut registry);
         let mut world = world.clone();
@@ -195,8 +195,8 @@ fn example_verdicts(world: &World) -> Vec<String> {
 /// disagreement, pinned here until the model knows collateral.
 #[test]
 fn the_engines_agree_on_every_example() {
-    let plain = example_verdicts(&World::builtin());
-    let collateral = example_verdicts(&with_collateral(World::builtin()));
+    let plain = example_verdicts(&World::default_world());
+    let collateral = example_verdicts(&with_collateral(World::default_world()));
     insta::assert_snapshot!(format!(
         "default world:\n{}\n\nwith collateral at aave:\n{}",
         plain.join("\n"),

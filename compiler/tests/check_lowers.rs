@@ -21,7 +21,7 @@ use proptest::test_runner::Config;
 /// `Ok(true)` when `source` checks at `level` and lowers at both levels;
 /// `Ok(false)` when the checker rejects it; `Err` with the internal error.
 fn lowers(source: &str, level: OptLevel) -> Result<bool, String> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(source, &registry, &CheckOptions { level });
     if analysis.has_errors() {
         return Ok(false);
@@ -79,7 +79,11 @@ fn the_generated_bundles_reach_the_cases_that_matter() {
             continue;
         };
         let source = tree.current();
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         if analysis.has_errors() {
             continue;
         }

@@ -30,7 +30,7 @@ pub struct Args {
 /// The world of `--world`, or the default one; a usage error is reported.
 pub fn load_world(path: Option<&Path>) -> Result<World, Status> {
     match path {
-        None => Ok(World::builtin()),
+        None => Ok(World::default_world()),
         Some(p) => World::load(p).map_err(|e| {
             report_usage_error(&e.to_string());
             Status::Usage

@@ -31,6 +31,13 @@ pub const BLOCK_SECONDS: u64 = 12;
 /// A pair: (chain, exchange, token0, token1).
 type PairKey = (String, String, String, String);
 
+/// A position at a lender: (chain, lender, token).
+type PositionKey = (String, String, String);
+
+/// A position that changed: where, and (before, after) of its collateral
+/// (the aToken balance) and of its variable debt.
+pub type Position = (PositionKey, (u128, u128), (u128, u128));
+
 /// What a plan did on the EVM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvmRun {
@@ -45,6 +52,9 @@ pub struct EvmRun {
     /// The holder's balances that changed or that an input drew from:
     /// (chain, token, before, after), in the order of names.
     pub wallet: Vec<(String, String, u128, u128)>,
+    /// The holder's positions at each lender that changed: (chain, lender,
+    /// token, collateral before and after, debt before and after).
+    pub positions: Vec<Position>,
     /// What the bundle returned to the wallet (what it holds at the end):
     /// the change of each balance plus what its inputs drew.
     pub holdings: BTreeMap<(String, String), u128>,
@@ -63,6 +73,8 @@ pub struct EvmEngine {
     balances: BTreeMap<(String, String), u128>,
     /// `k` of every pair at the start: (chain, exchange, token0, token1).
     products: BTreeMap<PairKey, U256>,
+    /// The holder's (collateral, debt) at every reserve at the start.
+    positions: BTreeMap<PositionKey, (u128, u128)>,
 }
 
 impl std::fmt::Debug for EvmEngine {
@@ -115,9 +127,11 @@ impl EvmEngine {
             start_blocks,
             balances: BTreeMap::new(),
             products: BTreeMap::new(),
+            positions: BTreeMap::new(),
         };
         engine.balances = engine.holder_balances()?;
         engine.products = engine.pair_products()?;
+        engine.positions = engine.holder_positions()?;
         Ok(engine)
     }
 
@@ -142,6 +156,34 @@ impl EvmEngine {
             for symbol in contracts.tokens.keys() {
                 let amount = self.evm.balance(&chain, symbol, contracts.holder)?;
                 out.insert((chain.clone(), symbol.clone()), amount);
+            }
+        }
+        Ok(out)
+    }
+
+    fn holder_positions(&mut self) -> Result<BTreeMap<PositionKey, (u128, u128)>, EvmError> {
+        let mut out = BTreeMap::new();
+        let names: Vec<String> = self.evm.chain_names().map(str::to_string).collect();
+        for chain in names {
+            let contracts = self.evm.contracts(&chain)?.clone();
+            for (lender, market) in &contracts.lenders {
+                for (token, reserve) in &market.reserves {
+                    let c = self.evm.chain_mut(&chain)?;
+                    let mut read = |at: Address, what: &str| -> Result<u128, EvmError> {
+                        let word = c.view_word(
+                            at,
+                            call("balanceOf(address)", &[Token::Address(contracts.holder)]),
+                            what,
+                        )?;
+                        u128::try_from(word).map_err(|_| overflow(&chain))
+                    };
+                    let collateral = read(reserve.a_token, "a deposit")?;
+                    let debt = read(reserve.variable_debt_token, "a debt")?;
+                    out.insert(
+                        (chain.clone(), lender.clone(), token.clone()),
+                        (collateral, debt),
+                    );
+                }
             }
         }
         Ok(out)
@@ -237,7 +279,7 @@ impl EvmEngine {
                     .filter(|i| i.chain == *chain && i.token == *token)
                     .try_fold(0u128, |sum, i| sum.checked_add(i.amount))
                     .ok_or_else(|| overflow(chain))?;
-                if now != before || drawn > 0 {
+                if now != before {
                     wallet.push((chain.clone(), token.clone(), before, now));
                 }
                 // held = now − before + drawn, when it is not negative.
@@ -250,6 +292,16 @@ impl EvmEngine {
                 }
             }
             revert = self.judge(plan, constraints, &gas, &holdings, &debts_before)?;
+        }
+        let mut positions = Vec::new();
+        if revert.is_none() {
+            let now = self.holder_positions()?;
+            for (key, &before) in &self.positions {
+                let after = now.get(key).copied().unwrap_or((0, 0));
+                if after != before {
+                    positions.push((key.clone(), (before.0, after.0), (before.1, after.1)));
+                }
+            }
         }
         let world = match revert {
             Some(_) => {
@@ -265,6 +317,7 @@ impl EvmEngine {
             revert,
             failures,
             wallet,
+            positions,
             holdings,
             world,
         })
