@@ -581,19 +581,31 @@ impl Builder<'_> {
                         });
                     }
                     Sender::Executor => {
-                        let mut pairs = Vec::with_capacity(exchanges.len());
+                        // Each hop: its pair, exchange, and the tokens in
+                        // and out (symbols and contracts).
+                        let mut legs = Vec::with_capacity(exchanges.len());
                         for (i, exchange) in exchanges.iter().enumerate() {
-                            let (Some(a), Some(b)) = (path.get(i), path.get(i + 1)) else {
-                                continue;
+                            let (Some(a), Some(b), Some(&from), Some(&to)) = (
+                                path.get(i),
+                                path.get(i + 1),
+                                addresses.get(i),
+                                addresses.get(i + 1),
+                            ) else {
+                                return Err(PlanError {
+                                    message: "a swap's path does not match its exchanges"
+                                        .to_string(),
+                                    loc,
+                                });
                             };
-                            pairs.push(self.pair(&chain, exchange, a, b, loc)?);
+                            let pair = self.pair(&chain, exchange, a, b, loc)?;
+                            legs.push((pair, exchange, a, b, from, to));
                         }
                         let holder = self.holder(&chain, loc)?;
-                        let Some(&first_pair) = pairs.first() else {
+                        let Some(&(first_pair, _, _, _, first_token, _)) = legs.first() else {
                             return Ok(());
                         };
                         self.push(PlannedCall {
-                            target: addresses[0],
+                            target: first_token,
                             value: U256::ZERO,
                             data: calls::transfer(first_pair, amount_in),
                             what: format!("{route_text}: {amount_in} base units of {token_in} into the first pair"),
@@ -601,11 +613,10 @@ impl Builder<'_> {
                         });
                         let mut amount = amount_in;
                         let hops = std::mem::take(&mut self.hops);
-                        for (i, pair) in pairs.iter().enumerate() {
-                            let fee = self
-                                .registry
-                                .protocol(&exchanges[i])
-                                .map_or(30, |p| p.fee_bps);
+                        for (i, &(pair, exchange, a, b, token_in_address, token_out)) in
+                            legs.iter().enumerate()
+                        {
+                            let fee = self.registry.protocol(exchange).map_or(30, |p| p.fee_bps);
                             let out = hops
                                 .get(i)
                                 .and_then(|(r_in, r_out)| {
@@ -613,28 +624,24 @@ impl Builder<'_> {
                                         .ok()
                                 })
                                 .unwrap_or(0);
-                            let last = i + 1 == pairs.len();
+                            let last = i + 1 == legs.len();
                             // The last hop asks for at least the bound: a
                             // pair that cannot give it fails its K check.
                             let ask = if last { out.max(min) } else { out };
-                            let token_out = addresses[i + 1];
-                            let token_in_address = addresses[i];
+                            // The pair's token0 is the lower address.
                             let (a0, a1) = if token_out < token_in_address {
                                 (ask, 0)
                             } else {
                                 (0, ask)
                             };
-                            let to = pairs.get(i + 1).copied().unwrap_or(holder);
+                            let to = legs.get(i + 1).map_or(holder, |leg| leg.0);
                             self.push(PlannedCall {
-                                target: *pair,
+                                target: pair,
                                 value: U256::ZERO,
                                 data: calls::pair_swap(a0, a1, to),
                                 what: format!(
-                                    "{route_text}: hop {} {} → {} on {} (pair swap)",
-                                    i + 1,
-                                    path[i],
-                                    path[i + 1],
-                                    exchanges[i]
+                                    "{route_text}: hop {} {a} → {b} on {exchange} (pair swap)",
+                                    i + 1
                                 ),
                                 loc: node_hop_loc(&node.op, i).unwrap_or(loc),
                             });
