@@ -312,8 +312,14 @@ mod tests {
         let mut outer = selector("CallFailed(uint256,bytes)").to_vec();
         outer.extend(encode(&[Token::uint(1), Token::Bytes(inner)]));
         assert_eq!(revert_reason(&outer), "call 1.2: UniswapV2: K");
-        assert_eq!(revert_path(&outer), (vec![1, 2], "UniswapV2: K".to_string()));
-        assert_eq!(revert_path(&[]), (vec![], "reverted without a reason".to_string()));
+        assert_eq!(
+            revert_path(&outer),
+            (vec![1, 2], "UniswapV2: K".to_string())
+        );
+        assert_eq!(
+            revert_path(&[]),
+            (vec![], "reverted without a reason".to_string())
+        );
         assert_eq!(revert_reason(&[]), "reverted without a reason");
     }
 }
