@@ -46,8 +46,9 @@ mod warnings;
 
 pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
-    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, ResolvedAmount, ResolvedBlock,
-    ResolvedConstraints, ResolvedStatement, RouteChoice, Step, StepKind, VarId, Variable,
+    AmountExpr, Approval, Approvals, BridgeRoute, CheckedBundle, Invariant, MinBalance,
+    ResolvedAmount, ResolvedBlock, ResolvedConstraints, ResolvedStatement, RouteChoice, Step,
+    StepKind, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};
