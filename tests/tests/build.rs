@@ -467,3 +467,61 @@ fn a_chain_missing_from_the_world_reverts_at_the_first_statement_that_needs_it()
     let at = |place: &str| stderr.find(&format!("away.mesh:{place} ]"));
     assert!(at("4:34").is_some() && at("4:34") < at("9:28"), "{stderr}");
 }
+
+/// `meshc build` judges a file against the built-in registry, where PEPE is
+/// unknown, so a file may declare it at any address or with any decimals;
+/// the world the executable runs on may know PEPE otherwise (the default
+/// world has it at its mainnet address, with 18 decimals). Then the
+/// bundle's amounts and address are not that token's: it must not run, as
+/// `meshc run` refuses the same file (E0205, E0203).
+#[test]
+fn a_declaration_the_world_contradicts_stops_the_executable_before_it_runs() {
+    let dir = tempdir();
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let world = write(dir.path(), "world.toml", &world_text);
+    let cases = [
+        (
+            "address",
+            "token PEPE decimals 18 at 0x0000000000000000000000000000000000000001\n",
+            "token PEPE is already known at 0x6982508145454Ce325dDbE47a25d4ec3d2311933, not at 0x0000000000000000000000000000000000000001",
+            "E0205",
+        ),
+        (
+            "decimals",
+            "token PEPE decimals 6\n",
+            "token PEPE is already known with 18 decimals",
+            "E0203",
+        ),
+    ];
+    for (name, declaration, reason, code) in cases {
+        let source = write(
+            dir.path(),
+            &format!("{name}.mesh"),
+            &format!("{declaration}\nbundle b on ethereum {{\n    input 1 PEPE\n}}\n"),
+        );
+        let exe = dir.path().join(name);
+        build(&source, &exe, &[]);
+        for args in [
+            vec![],
+            vec!["--json"],
+            vec!["--world", world.as_str(), "--commit"],
+        ] {
+            let (status, stdout, stderr) = outcome(&execute(&exe, dir.path(), &args));
+            assert_eq!(status, 1, "{name} {args:?}: {stdout}{stderr}");
+            assert_eq!(stdout, "", "{name} {args:?}: nothing is reported as run");
+            assert!(stderr.contains(reason), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("nothing was run"),
+                "{name} {args:?}: {stderr}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(&world).unwrap_or_default(),
+            world_text
+        );
+        let (status, _, stderr) = outcome(&run(&["run", &source, "--world", &world]));
+        assert_eq!(status, 1, "{stderr}");
+        assert!(stderr.contains(&format!("[{code}]")), "{stderr}");
+    }
+}
