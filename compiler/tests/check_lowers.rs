@@ -140,12 +140,13 @@ proptest! {
 
 /// The generator reaches what the property is about: accepted bundles that
 /// spend holdings that are zero (W0005), that nest `parallel` inside `on`
-/// and the other way round, and that repay loans in parts.
+/// and the other way round, that repay loans in parts, and that move the
+/// native coin.
 #[test]
 fn the_generated_bundles_reach_the_cases_that_matter() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = bundle();
-    let (mut accepted, mut nothing, mut nested, mut loans) = (0, 0, 0, 0);
+    let (mut accepted, mut nothing, mut nested, mut loans, mut native) = (0, 0, 0, 0, 0);
     for _ in 0..400 {
         let Ok(tree) = strategy.new_tree(&mut runner) else {
             continue;
@@ -170,11 +171,15 @@ fn the_generated_bundles_reach_the_cases_that_matter() {
         if flat.contains("repay l") {
             loans += 1;
         }
+        if flat.contains(" ETH to ") {
+            native += 1;
+        }
     }
     assert!(accepted >= 100, "only {accepted} of 400 check");
     assert!(nothing >= 20, "only {nothing} of {accepted} move nothing");
     assert!(nested >= 20, "only {nested} of {accepted} nest blocks");
     assert!(loans >= 20, "only {loans} of {accepted} repay in parts");
+    assert!(native >= 20, "only {native} of {accepted} move ETH");
 }
 
 /// Issue 14's crash: `all` of a token the bundle never held passed the
