@@ -31,7 +31,7 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
 
 /// Snapshots the rendering and checks that exactly `expected` was reported.
 fn snapshot(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
-    snapshot_in(name, source, &Registry::builtin(), level, expected);
+    snapshot_in(name, source, &Registry::default_registry(), level, expected);
 }
 
 fn snapshot_in(name: &str, source: &str, registry: &Registry, level: OptLevel, expected: &[Code]) {
@@ -151,7 +151,7 @@ fn rule_2_duplicates() {
         O,
         &[NoBundle, ConflictingToken, ConflictingToken],
     );
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     let gho = "0x40D16FC0246aD3160Ccc09B8D0D3A2cD28aE6C2f";
     registry.tokens.push(mesh_core::registry::TokenInfo {
         symbol: "GHO".to_string(),
@@ -166,8 +166,8 @@ fn rule_2_duplicates() {
         O,
         &[ConflictingAddress],
     );
-    // A token of the world checked against, not of the built-in registry:
-    // the hint does not call it built in.
+    // A token of the world checked against, not of the default registry:
+    // the hint says so.
     snapshot_in(
         "e0203_token_of_the_world_with_other_decimals",
         "token GHO decimals 6\nbundle b on ethereum {\n    input 1 GHO\n}\n",
@@ -275,7 +275,7 @@ fn rule_4_capabilities() {
         O,
         &[NotCapable, NotCapable],
     );
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     for protocol in &mut registry.protocols {
         if protocol.name == "compound" {
             protocol.chains = vec!["ethereum".to_string()];
@@ -413,7 +413,7 @@ fn rule_7_bridges() {
         &[RouteBelowMinSecurity],
     );
     // A world whose only route from polygon to arbitrum trusts a signer set.
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     registry
         .routes
         .retain(|r| !(r.from == "polygon" && r.to == "arbitrum") || r.kind.as_str() == "threshold");

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 /// `Ok(true)` when `source` checks at `level` and lowers at both levels;
 /// `Ok(false)` when the checker rejects it; `Err` with the internal error.
 fn lowers(source: &str, level: OptLevel) -> Result<bool, String> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(source, &registry, &CheckOptions { level });
     if analysis.has_errors() {
         return Ok(false);
@@ -44,7 +44,7 @@ fn lowers(source: &str, level: OptLevel) -> Result<bool, String> {
             };
             if lowered_at == OptLevel::O0 {
                 approvals_once(&program)?;
-                let cost = meshc::ir::gas::cost(&program, &registry, &GasSchedule::standard())
+                let cost = meshc::ir::gas::cost(&program, &registry, &GasSchedule::default())
                     .map_err(|e| format!("no static gas at -O0: {e}"))?;
                 if cost.blocks != bundle.blocks_o0 {
                     return Err(format!(
@@ -152,7 +152,11 @@ fn the_generated_bundles_reach_the_cases_that_matter() {
             continue;
         };
         let source = tree.current();
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         if analysis.has_errors() {
             continue;
         }

@@ -78,7 +78,11 @@ static WORDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(
 fn assert_sound(source: &str) {
     let parsed = mesh_grammar::parse(source);
     for level in [OptLevel::O0, OptLevel::O] {
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions { level });
+        let checked = check(
+            &parsed.file,
+            &Registry::default_registry(),
+            &CheckOptions { level },
+        );
         for d in &checked.diagnostics {
             for label in std::iter::once(&d.primary).chain(&d.secondary) {
                 assert!(
@@ -169,7 +173,7 @@ proptest! {
             usdc(b)
         );
         let parsed = mesh_grammar::parse(&source);
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions::default());
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
         let overdraft = checked
             .diagnostics
             .iter()
@@ -188,7 +192,7 @@ proptest! {
              on polygon {{ deposit x into aave }} }}"
         );
         let parsed = mesh_grammar::parse(&source);
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions::default());
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
         prop_assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
     }
 }
@@ -214,7 +218,7 @@ proptest! {
              require all WETH == 0 WETH }}"
         );
         let parsed = mesh_grammar::parse(&source);
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions::default());
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
         prop_assert!(checked.diagnostics.is_empty(), "{}\n{:?}", source, checked.diagnostics);
     }
 }

@@ -88,7 +88,7 @@ fn most_generated_bundles_are_well_typed() {
         };
         if let Some((o0, _)) = lowered(&tree.current()) {
             accepted += 1;
-            if interp::run(&o0, World::builtin()).0.committed() {
+            if interp::run(&o0, World::default_world()).0.committed() {
                 committed += 1;
             }
         }
@@ -109,7 +109,7 @@ fn most_generated_bundles_are_well_typed() {
 fn the_optimised_level_commits_at_least_as_often_on_the_default_world() {
     let source = Segment::RoundTrip { amount: 100 }.source(0);
     let text = format!("bundle trip on polygon {{\n{source}}}\n");
-    assert_eq!(refines(&text, &World::builtin()), Ok(true));
+    assert_eq!(refines(&text, &World::default_world()), Ok(true));
 }
 
 /// The optimiser sends the polygon steps together, before the arbitrum
@@ -125,7 +125,7 @@ fn a_reverted_run_names_the_failure_first_in_the_source() {
     let text = o.to_string();
     assert_eq!(text.matches("tx polygon").count(), 1, "{text}");
     for program in [&o0, &o] {
-        let (report, _) = interp::run(program, World::builtin());
+        let (report, _) = interp::run(program, World::default_world());
         let revert = report.revert.expect("reverted");
         assert_eq!(revert.loc.line, 4, "{}", revert.reason);
         assert!(

@@ -425,7 +425,7 @@ fn check_judges_against_the_registry_of_a_world_file() {
     .unwrap_or_else(|e| panic!("{e}"));
     let source = source.display().to_string();
 
-    // DAI is a built-in token, so the file checks clean without --world…
+    // DAI is a token of the default registry, so the file checks clean without --world…
     let (code, _, stderr) = outcome(&run(&["check", &source]));
     assert_eq!(code, 0, "{stderr}");
     // …and not against a world that has no DAI.

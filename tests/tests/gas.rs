@@ -245,8 +245,8 @@ fn the_documented_gas_table_is_what_meshc_gas_prints() {
             let reduction = format!("{:.1}%", (o0 - o) as f64 * 100.0 / o0 as f64);
             let expected = [
                 name.to_string(),
-                mesh_runtime::amount::thousands(o0),
-                mesh_runtime::amount::thousands(o),
+                mesh_runtime::amount::group_digits(&o0.to_string(), ','),
+                mesh_runtime::amount::group_digits(&o.to_string(), ','),
                 reduction,
                 figure("blocks_o0").to_string(),
                 figure("blocks_o").to_string(),

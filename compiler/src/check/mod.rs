@@ -204,11 +204,11 @@ fn declare_tokens(
                 if let Some(&first) = declared.get(symbol) {
                     d = d.with_label(Label::new(first, format!("declared with {existing} here")));
                 } else {
-                    let built_in = Registry::builtin()
+                    let default = Registry::default_registry()
                         .token(symbol)
                         .is_some_and(|t| t.decimals == existing);
-                    let whose = if built_in {
-                        "a built-in token"
+                    let whose = if default {
+                        "a token of the default registry"
                     } else {
                         "a token of the world the file is checked against"
                     };
@@ -234,7 +234,8 @@ fn declare_tokens(
                             "one token has one address: keep {existing}, or give the other token another symbol"
                         ));
                 } else {
-                    // Built-in tokens have no address: the address is the world's.
+                    // The default registry's tokens have no address: the
+                    // address is the world's.
                     d = d.with_hint(format!(
                         "{symbol} is a token of the world the file is checked against, at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
                     ));

@@ -24,7 +24,7 @@ use crate::diagnostic::LineIndex;
 use crate::ir::{
     self, Constraint, Constraints, Loc, Op, Program, Sender, Term, Value, Wire, WireType,
 };
-use mesh_core::{Invariant, Registry};
+use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -157,6 +157,18 @@ fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
     }
 }
 
+/// A `require`'s comparison as written, as the IR and the runtime take it.
+fn comparison(op: ast::Comparison) -> Comparison {
+    match op {
+        ast::Comparison::Ge => Comparison::Ge,
+        ast::Comparison::Le => Comparison::Le,
+        ast::Comparison::Gt => Comparison::Gt,
+        ast::Comparison::Lt => Comparison::Lt,
+        ast::Comparison::Eq => Comparison::Eq,
+        ast::Comparison::Ne => Comparison::Ne,
+    }
+}
+
 fn gen(op: Op, loc: Loc) -> Term {
     Term::Gen(ir::Node { op, loc })
 }
@@ -244,20 +256,23 @@ impl Lowerer<'_> {
                 None
             }
             StepKind::Require { left, op, right } => {
-                let text = self
-                    .source
-                    .get(left.span.start..right.span.end)
-                    .unwrap_or_default()
-                    .to_string();
+                let written = |start: usize, end: usize| {
+                    self.source.get(start..end).unwrap_or_default().to_string()
+                };
+                let text = written(left.span.start, right.span.end);
+                let left_text = written(left.span.start, left.span.end);
+                let token = left.token.clone();
                 let left = self.value(&left.expr, &chain)?;
                 let right = self.value(&right.expr, &chain)?;
                 out.push(gen(
                     Op::Require {
                         chain: chain.clone(),
                         left,
-                        op: *op,
+                        op: comparison(*op),
                         right,
+                        token,
                         text,
+                        left_text,
                     },
                     loc,
                 ));

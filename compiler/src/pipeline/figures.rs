@@ -70,11 +70,11 @@ fn percent(part: u64, whole: u64) -> f64 {
 }
 
 /// Lowers `bundle` at `-O0`, runs the optimiser (verified after every
-/// rewrite), and measures both programs with the standard schedule.
+/// rewrite), and measures both programs with the default schedule.
 pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, InternalError> {
     let registry = &analysis.checked.registry;
     let lowered = analysis.lower_o0(bundle)?;
-    let schedule = GasSchedule::standard();
+    let schedule = GasSchedule::default();
     let optimised = super::optimise(&lowered, registry, true)?;
     let gas_optimum = None;
     let measure = |p: &Program| {

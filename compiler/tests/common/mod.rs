@@ -481,7 +481,7 @@ pub fn bundle() -> impl Strategy<Value = String> {
 /// balance scaled by a factor drawn from `seed` (between 0% and 300%;
 /// reserves stay positive).
 pub fn perturbed(seed: u64) -> World {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     let mut state = seed | 1;
     let mut next = move || {
         state ^= state << 13;
@@ -523,7 +523,7 @@ pub fn without_time_and_gas(mut program: Program) -> Program {
 
 /// Both levels of every bundle the checker accepts at `-O0`.
 pub fn lowered(source: &str) -> Option<(Program, Program)> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(
         source,
         &registry,
@@ -554,7 +554,7 @@ pub fn cases_or(default: u32) -> u32 {
 /// The program of the first bundle of `source` lowered at `level`, when the
 /// checker accepts it at that level (deadline and `max_gas` dropped).
 pub fn lowered_at(source: &str, level: OptLevel) -> Option<Program> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(source, &registry, &CheckOptions { level });
     if analysis.has_errors() {
         return None;

@@ -2,7 +2,7 @@
 //! runtime read — chains, tokens and their decimals, protocols and what they
 //! can do, and bridge routes with their delay, gas, fee and trust.
 //!
-//! The built-in default is the language's; `docs/registry.md` lists every
+//! The default registry is the language's; `docs/registry.md` lists every
 //! figure with its source. A world file may replace it, and `token`
 //! declarations in a source file extend it.
 
@@ -265,9 +265,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The built-in registry (figures and sources in
-    /// docs/registry.md).
-    pub fn builtin() -> Registry {
+    /// The default registry: the language's chains, tokens, protocols and
+    /// routes (figures and sources in docs/registry.md).
+    pub fn default_registry() -> Registry {
         let chain_ids = [
             ("ethereum", 1),
             ("polygon", 137),
@@ -593,8 +593,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_has_the_language_defaults() {
-        let r = Registry::builtin();
+    fn the_default_registry_has_the_language_defaults() {
+        let r = Registry::default_registry();
         assert_eq!(r.chains.len(), 5);
         assert_eq!(r.token("USDC").map(|t| t.decimals), Some(6));
         assert_eq!(r.token("WBTC").map(|t| t.decimals), Some(8));
@@ -611,7 +611,7 @@ mod tests {
 
     #[test]
     fn declarations_extend_but_never_contradict() {
-        let mut r = Registry::builtin();
+        let mut r = Registry::default_registry();
         assert!(r
             .declare_token(
                 "PEPE",
