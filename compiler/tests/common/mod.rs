@@ -3,7 +3,8 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, nested in `on` blocks and `parallel` branches — and the
+//! of nothing, the native coin, nested in `on` blocks and `parallel`
+//! branches — and the
 //! default world with every amount perturbed.
 
 #![allow(dead_code)]
@@ -58,6 +59,10 @@ pub enum Segment {
         hundredths: u32,
         token: &'static str,
     },
+    /// The native coin (`ETH`), which has no `approve`: drawn, bridged and
+    /// deposited (on arbitrum when the segment runs on polygon, which has
+    /// no ETH).
+    Native { hundredths: u32 },
     /// A swap's output of unknown amount, spent in parts and then whole.
     UnknownAmount { amount: u32, divisor: u32 },
     /// A loan repaid in two parts computed from its value (one part written
@@ -179,6 +184,25 @@ impl Segment {
                 hundredths / 100,
                 hundredths % 100
             ),
+            Segment::Native { hundredths } => {
+                let (chain, to) = if here == "polygon" {
+                    ("arbitrum", "ethereum")
+                } else {
+                    (here, away)
+                };
+                let body = format!(
+                    "input {}.{:02} ETH\n\
+                     bridge 0.01 ETH to {to}\n\
+                     deposit all ETH into aave\n",
+                    hundredths / 100,
+                    hundredths % 100
+                );
+                if chain == here {
+                    body
+                } else {
+                    format!("on {chain} {{\n{body}}}\n")
+                }
+            }
             Segment::UnknownAmount { amount, divisor } => format!(
                 "input {amount} USDC\n\
                  let u{i} = swap all USDC for DAI on sushiswap\n\
@@ -366,6 +390,7 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..300).prop_map(|hundredths| Segment::Native { hundredths }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()
