@@ -262,7 +262,7 @@ fn the_engines_agree_on_random_bundles_on_random_worlds() {
                 compared += 1;
             } else {
                 *counts
-                    .entry("no plan (model-only lender)".to_string())
+                    .entry("no plan (a model-only lender, or the native coin moved)".to_string())
                     .or_insert(0) += 1;
             }
         }

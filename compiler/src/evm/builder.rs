@@ -23,9 +23,6 @@ pub(super) struct Builder<'a> {
     open: Option<PlannedTx>,
     /// Flash loans open in the transaction, outermost first.
     frames: Vec<FlashLoan>,
-    /// Wallet approvals waiting for the spend whose amount they approve:
-    /// (chain, token, spender) → the transaction that holds the approval.
-    pending: BTreeMap<(String, String, Spender), usize>,
     /// Debt wires of flash loans: their repayment is the pool's pull.
     flash_debts: BTreeSet<Wire>,
     /// The reserves `(in, out)` of each hop of the swap about to run.
@@ -174,25 +171,6 @@ impl Builder<'_> {
         }
     }
 
-    /// The transaction a wallet spend's approval is in gets the spend's
-    /// amount.
-    fn fill_approval(&mut self, chain: &str, token: &str, spender: Spender, amount: u128) {
-        let key = (chain.to_string(), token.to_string(), spender);
-        let Some(index) = self.pending.remove(&key) else {
-            return;
-        };
-        if let Some(Step::Call(call)) = self
-            .plan
-            .transactions
-            .get_mut(index)
-            .and_then(|t| t.body.first_mut())
-        {
-            if let Some(target) = spender_of_approve(&call.data) {
-                call.data = calls::approve(target, U256::from(amount));
-            }
-        }
-    }
-
     fn sender(&self) -> Sender {
         self.open.as_ref().map_or(Sender::Wallet, |t| t.sender)
     }
@@ -243,10 +221,9 @@ impl Builder<'_> {
                     _ => self.erc20(chain, token, loc)?,
                 };
                 let target = self.spender(chain, spender, loc)?;
-                let amount = match sender {
-                    Sender::Wallet => U256::ZERO,
-                    Sender::Executor => MAX,
-                };
+                // The maximum allowance, standing for the rest of the
+                // bundle, from the wallet as from the executor.
+                let amount = MAX;
                 self.push(PlannedCall {
                     target: token_address,
                     value: U256::ZERO,
@@ -254,11 +231,6 @@ impl Builder<'_> {
                     what: format!("approve {spender} to spend {token}"),
                     loc,
                 });
-                if sender == Sender::Wallet {
-                    let index = self.plan.transactions.len();
-                    self.pending
-                        .insert((chain.clone(), token.clone(), spender.clone()), index);
-                }
             }
             Op::Borrow {
                 protocol,
@@ -373,7 +345,6 @@ impl Builder<'_> {
                 let asset = self.erc20(&chain, &token, loc)?;
                 let pool = self.pool(&chain, protocol, loc)?;
                 let holder = self.holder(&chain, loc)?;
-                self.fill_approval(&chain, &token, Spender::Protocol(protocol.clone()), paid);
                 if paid == 0 {
                     return Ok(());
                 }
@@ -420,12 +391,6 @@ impl Builder<'_> {
                         }
                         let router = self.router(&chain, first, loc)?;
                         let holder = self.holder(&chain, loc)?;
-                        self.fill_approval(
-                            &chain,
-                            token_in,
-                            Spender::Protocol(first.clone()),
-                            amount_in,
-                        );
                         self.push(PlannedCall {
                             target: router,
                             value: U256::ZERO,
@@ -517,7 +482,6 @@ impl Builder<'_> {
                 let pool = self.pool(&chain, protocol, loc)?;
                 let holder = self.holder(&chain, loc)?;
                 let paid = amount(funds);
-                self.fill_approval(&chain, &token, Spender::Protocol(protocol.clone()), paid);
                 if paid == 0 {
                     // A deposit of nothing moves nothing: no call (Aave
                     // refuses an amount of zero).
@@ -567,7 +531,6 @@ impl Builder<'_> {
                     .chain(&to)
                     .map(|c| c.chain_id())
                     .map_err(PlanError::from)?;
-                self.fill_approval(&chain, &token, Spender::Bridge(*route), sent);
                 if sent == 0 {
                     return Ok(());
                 }
@@ -661,11 +624,6 @@ fn dedup(names: &[String]) -> Vec<String> {
     let mut out: Vec<String> = names.to_vec();
     out.dedup();
     out
-}
-
-/// The spender an `approve(spender, amount)` calldata names.
-fn spender_of_approve(data: &[u8]) -> Option<Address> {
-    mesh_evm::abi::address_at(data.get(4..)?, 0)
 }
 
 impl Observer for Builder<'_> {
@@ -804,7 +762,6 @@ impl<'a> Builder<'a> {
             },
             open: None,
             frames: Vec::new(),
-            pending: BTreeMap::new(),
             flash_debts: BTreeSet::new(),
             hops: Vec::new(),
             gas_so_far: 0,

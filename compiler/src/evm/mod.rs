@@ -12,8 +12,8 @@
 //! pull all revert there, mapped back to the bundle's line.
 //!
 //! `-O0` is what a user sends from a plain account: one call per
-//! transaction, Uniswap V2 Router02 swaps, exact `approve`s (each used up
-//! by the spend it precedes), Aave V3 `borrow`/`repay`/`supply`/`withdraw`,
+//! transaction, Uniswap V2 Router02 swaps, `approve`s of the maximum
+//! allowance once per token and spender, Aave V3 `borrow`/`repay`/`supply`/`withdraw`,
 //! and `MeshBridge.lock`. `-O` sends each transaction to the user's
 //! `MeshExecutor`: direct pair swaps (a transfer into the first pair, then
 //! one `swap` per hop, each pair sending on to the next), maximum approvals,
