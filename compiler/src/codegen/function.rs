@@ -15,6 +15,8 @@ use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
 
+mod positions;
+
 /// The translator of one function under the body.
 pub(super) struct Function<'a> {
     pub(super) b: FunctionBuilder<'a>,
@@ -541,49 +543,15 @@ impl Function<'_> {
                 amount,
                 out,
                 ..
-            } => {
-                let v = self.value(amount, loc);
-                let (p, t) = (self.name(protocol), self.name(token));
-                let f = self.const_i32(LoanCode::from(LoanKind::Debt).0);
-                let at = self.loc(loc);
-                let o = self.out_ptr();
-                self.call(Entry::Borrow, &[s, p, t, v.0, v.1, f, at, o]);
-                let got = self.load_out();
-                self.set(*out, got);
-            }
+            } => self.borrow_debt(protocol, token, amount, *out, loc),
             Op::RepayDebt { protocol, funds } => {
-                let v = self.get(*funds);
-                let (p, t, at) = (
-                    self.name(protocol),
-                    self.name(&token_of(funds)),
-                    self.loc(loc),
-                );
-                self.call(Entry::RepayDebt, &[s, p, t, v.0, v.1, at]);
+                self.repay_debt(protocol, &token_of(funds), *funds, loc);
             }
             Op::Assume {
                 chain,
                 protocol,
                 assumption,
-            } => {
-                let (c, p) = (self.name(chain), self.name(protocol));
-                match assumption {
-                    ir::Assumption::Debt { token, amount }
-                    | ir::Assumption::Collateral { token, amount } => {
-                        let v = self.value(amount, loc);
-                        let t = self.name(token);
-                        let at = self.loc(loc);
-                        let entry = match assumption {
-                            ir::Assumption::Debt { .. } => Entry::AssumeDebt,
-                            _ => Entry::AssumeCollateral,
-                        };
-                        self.call(entry, &[s, c, p, t, v.0, v.1, at]);
-                    }
-                    ir::Assumption::Healthy => {
-                        let at = self.loc(loc);
-                        self.call(Entry::AssumeHealthy, &[s, c, p, at]);
-                    }
-                }
-            }
+            } => self.assume(chain, protocol, assumption, loc),
             Op::Bridge { route, input, out } => {
                 let v = self.get(*input);
                 let t = self.name(&token_of(input));

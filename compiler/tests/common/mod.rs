@@ -3,9 +3,9 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, loans left open as debt and debts repaid, assumptions,
-//! nested in `on` blocks and `parallel` branches — and the default world
-//! with every amount perturbed.
+//! of nothing, loans left open as debt and debts repaid, assumptions, the
+//! native coin, nested in `on` blocks and `parallel` branches — and the
+//! default world with every amount perturbed.
 
 #![allow(dead_code)]
 
@@ -51,15 +51,18 @@ pub enum Segment {
     /// A loan of USDC left open as debt at aave against WETH deposited
     /// first, then repaid in part (a repay of debt: no loan of USDC is
     /// open there), with the deposit and a withdrawal of its amount in
-    /// between (cancelled at `-O`, its health check kept).
+    /// between (cancelled at `-O`, its health check kept). The loan is
+    /// `percent` of what the WETH lets one borrow at 80% loan-to-value and
+    /// 2,500 dollars an ether: above 100%, past the loan-to-value unless
+    /// the position held more collateral.
     Debt {
         weth_hundredths: u32,
-        usdc: u32,
+        percent: u32,
         part: u32,
     },
-    /// A repay of a debt the user owed before the bundle, stated first
-    /// (the user owes aave USDC on polygon and arbitrum; elsewhere the
-    /// assumption fails).
+    /// A repay of a debt the user owed before the bundle, stated first, on
+    /// polygon, where the user owes aave USDC (less on a perturbed world,
+    /// where the assumption may fail).
     OwedBefore { usdc: u32 },
     /// Funds moved from compound to aave (on polygon, where the user has
     /// USDC at compound).
@@ -73,6 +76,10 @@ pub enum Segment {
         hundredths: u32,
         token: &'static str,
     },
+    /// The native coin (`ETH`), which has no `approve`: drawn, bridged and
+    /// deposited (on arbitrum when the segment runs on polygon, which has
+    /// no ETH).
+    Native { hundredths: u32 },
     /// A swap's output of unknown amount, spent in parts and then whole.
     UnknownAmount { amount: u32, divisor: u32 },
     /// A loan repaid in two parts computed from its value (one part written
@@ -194,6 +201,25 @@ impl Segment {
                 hundredths / 100,
                 hundredths % 100
             ),
+            Segment::Native { hundredths } => {
+                let (chain, to) = if here == "polygon" {
+                    ("arbitrum", "ethereum")
+                } else {
+                    (here, away)
+                };
+                let body = format!(
+                    "input {}.{:02} ETH\n\
+                     bridge 0.01 ETH to {to}\n\
+                     deposit all ETH into aave\n",
+                    hundredths / 100,
+                    hundredths % 100
+                );
+                if chain == here {
+                    body
+                } else {
+                    format!("on {chain} {{\n{body}}}\n")
+                }
+            }
             Segment::UnknownAmount { amount, divisor } => format!(
                 "input {amount} USDC\n\
                  let u{i} = swap all USDC for DAI on sushiswap\n\
@@ -205,21 +231,27 @@ impl Segment {
                 amount,
                 lender,
                 token,
-            } => format!(
-                "{collateral}input 0.03 {token}\n\
-                 let l{i} = borrow {amount} {token} from {lender}\n\
-                 repay l{i} / 3 to {lender}\n\
-                 repay l{i} - l{i} / 3 to {lender}\n\
-                 borrow 0 {token} from {lender}\n\
-                 repay 0 {token} to {lender}\n",
+            } => {
                 // compound lends only against collateral (E0603 otherwise):
-                // the user's at compound on polygon, which elsewhere fails.
-                collateral = if *lender == "compound" {
-                    "assume collateral 1 WETH at compound\n"
+                // one WETH deposited first, which backs a loan of up to
+                // about 1,900 dollars, so the loan is of ten-thousandths.
+                let (collateral, loan) = if *lender == "compound" {
+                    (
+                        "input 1 WETH\ndeposit 1 WETH into compound\n",
+                        format!("0.{amount:04}"),
+                    )
                 } else {
-                    ""
-                }
-            ),
+                    ("", amount.to_string())
+                };
+                format!(
+                    "{collateral}input 0.03 {token}\n\
+                     let l{i} = borrow {loan} {token} from {lender}\n\
+                     repay l{i} / 3 to {lender}\n\
+                     repay l{i} - l{i} / 3 to {lender}\n\
+                     borrow 0 {token} from {lender}\n\
+                     repay 0 {token} to {lender}\n"
+                )
+            }
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -266,22 +298,28 @@ impl Segment {
             ),
             Segment::Debt {
                 weth_hundredths,
-                usdc,
+                percent,
                 part,
-            } => format!(
-                "input {}.{:02} WETH\n\
-                 deposit all WETH into aave\n\
-                 let d{i} = borrow {usdc} USDC from aave as debt\n\
-                 deposit {usdc} USDC into aave\n\
-                 withdraw {usdc} USDC from aave\n\
-                 repay d{i} / {part} to aave\n",
-                weth_hundredths / 100,
-                weth_hundredths % 100
-            ),
+            } => {
+                // 0.01 WETH backs 20 USDC at 80% of 2,500 dollars.
+                let usdc = (weth_hundredths * 20 * percent / 100).max(1);
+                format!(
+                    "input {}.{:02} WETH\n\
+                     deposit all WETH into aave\n\
+                     let d{i} = borrow {usdc} USDC from aave as debt\n\
+                     deposit {usdc} USDC into aave\n\
+                     withdraw {usdc} USDC from aave\n\
+                     repay d{i} / {part} to aave\n",
+                    weth_hundredths / 100,
+                    weth_hundredths % 100
+                )
+            }
             Segment::OwedBefore { usdc } => format!(
-                "assume debt {usdc} USDC at aave\n\
+                "on polygon {{\n\
+                 assume debt {usdc} USDC at aave\n\
                  input {usdc} USDC\n\
-                 repay {usdc} USDC to aave\n"
+                 repay {usdc} USDC to aave\n\
+                 }}\n"
             ),
             Segment::Hop { usdc, dai, usdt } => format!(
                 "input {usdc} USDC\n\
@@ -386,14 +424,13 @@ fn local_segment() -> impl Strategy<Value = Segment> {
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
-        (1u32..2_000, 1u32..40_000, 1u32..4).prop_map(|(weth_hundredths, usdc, part)| {
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
             Segment::Debt {
                 weth_hundredths,
-                usdc,
+                percent,
                 part,
             }
         }),
-        (1u32..40_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         token().prop_map(|token| Segment::AllOf {
             step: AllStep::Deposit,
@@ -418,6 +455,7 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..300).prop_map(|hundredths| Segment::Native { hundredths }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()
@@ -449,14 +487,14 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
         }),
         (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::Parallel { usdc, dai }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
-        (1u32..2_000, 1u32..40_000, 1u32..4).prop_map(|(weth_hundredths, usdc, part)| {
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
             Segment::Debt {
                 weth_hundredths,
-                usdc,
+                percent,
                 part,
             }
         }),
-        (1u32..40_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
+        (1u32..10_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         (1u32..5_000, 1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai, usdt)| Segment::Hop {
             usdc,

@@ -238,7 +238,7 @@ pub fn deploy_chain(
             continue;
         }
         let contract = match token.symbol.as_str() {
-            "ETH" => TokenContract::Native,
+            symbol if mesh_core::registry::is_native_coin(symbol) => TokenContract::Native,
             "WETH" => TokenContract::Weth(weth),
             symbol => TokenContract::Erc20(d.deploy(
                 "MintableERC20",
