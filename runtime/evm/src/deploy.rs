@@ -14,7 +14,8 @@
 //! - per exchange of the registry on the chain, its own `UniswapV2Factory`
 //!   and `UniswapV2Router02` (uniswap_v2 and sushiswap are two factories of
 //!   the same bytecode), and each pair of the world, created by its factory
-//!   and minted with the world's reserves;
+//!   and minted with the world's reserves, then synced one block later so
+//!   that its price oracle holds what a pair that has traded holds;
 //! - for the lender named `aave`, an Aave V3 market: addresses provider,
 //!   ACL manager, the pool (behind its proxy, the seven logic libraries
 //!   linked), the configurator (`ConfiguratorLogic` linked), an `AaveOracle`
@@ -200,6 +201,10 @@ pub struct Contracts {
 /// What each bridge holds of every ERC-20 token, to pay releases from.
 pub const BRIDGE_FLOAT: u128 = u128::MAX;
 
+/// The seconds between the block that mints the pairs and the one that
+/// settles their price oracles (one block of Ethereum's).
+const PAIR_SETTLE_SECONDS: u64 = 12;
+
 /// Uniswap V2 pairs keep reserves in `uint112`.
 const MAX_RESERVE: u128 = (1u128 << 112) - 1;
 
@@ -278,6 +283,7 @@ pub fn deploy_chain(
         let exchange = d.exchange(&protocol.name, weth, &tokens, &pairs)?;
         exchanges.insert(protocol.name.clone(), exchange);
     }
+    d.settle_pairs(&exchanges)?;
 
     let mut lenders = BTreeMap::new();
     let mut model_only = Vec::new();
@@ -479,6 +485,28 @@ impl Deployer {
         step: &str,
     ) -> Result<Vec<u8>, EvmError> {
         Ok(self.chain.setup(&Tx::call(from, to, data), step)?.output)
+    }
+
+    /// Brings every pair to the state of a pair that has traded: one block
+    /// after the mints, `sync()` writes its price oracle's accumulators,
+    /// which a freshly minted pair holds at zero. Without it the first swap
+    /// on each pair would pay for writing them from zero (two storage slots
+    /// set from zero), a cost no pair in use has.
+    fn settle_pairs(&mut self, exchanges: &BTreeMap<String, Exchange>) -> Result<(), EvmError> {
+        if exchanges.values().all(|e| e.pairs.is_empty()) {
+            return Ok(());
+        }
+        self.chain.next_block(PAIR_SETTLE_SECONDS)?;
+        for (name, exchange) in exchanges {
+            for ((a, b), &pair) in &exchange.pairs {
+                self.admin(
+                    pair,
+                    call("sync()", &[]),
+                    &format!("syncing pair {a}/{b} of {name}"),
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn admin(&mut self, to: Address, data: Vec<u8>, step: &str) -> Result<Vec<u8>, EvmError> {

@@ -9,8 +9,8 @@
 //! whose balances the wallet holds; the executor rows on one whose balances
 //! the executor holds (the wallet sends `run`). Amounts are small against
 //! the pools, balances go from non-zero to non-zero unless a row says
-//! "first", and every approval is exact (used up by the spend it precedes)
-//! unless it says "max".
+//! "first", and every approval is a maximum one, as the unoptimised level's
+//! and the executor's are (it stands: a spend leaves it as it is).
 
 use revm::primitives::{Address, U256};
 
@@ -195,33 +195,27 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let amount = 1_000 * USDC;
     b.measure(
         "approve",
-        "ERC-20 approve, own transaction (MintableERC20, allowance 0 → non-zero)",
+        "ERC-20 approve, own transaction (MintableERC20, allowance 0 → max)",
         false,
         usdc,
-        calls::approve(router, U256::from(amount)),
+        calls::approve(router, U256::MAX),
         zero,
     )?;
     let swap =
         calls::router_swap_exact_tokens_for_tokens(amount, 0, &[usdc, weth], wallet, u64::MAX);
     b.measure(
         "router_swap_1_hop",
-        "Router02 swapExactTokensForTokens, 1 hop (USDC→WETH; the pair's first swap in the block)",
+        "Router02 swapExactTokensForTokens, 1 hop (USDC→WETH; the pair's first swap in the block; a standing max allowance)",
         false,
         router,
         swap,
-        zero,
-    )?;
-    b.send(
-        wallet,
-        usdc,
-        calls::approve(router, U256::from(amount)),
         zero,
     )?;
     let swap =
         calls::router_swap_exact_tokens_for_tokens(amount, 0, &[usdc, weth, dai], wallet, u64::MAX);
     b.measure(
         "router_swap_2_hops",
-        "Router02 swapExactTokensForTokens, 2 hops (USDC→WETH→DAI; first swaps in the block)",
+        "Router02 swapExactTokensForTokens, 2 hops (USDC→WETH→DAI; first swaps in the block; a standing max allowance)",
         false,
         router,
         swap,
@@ -535,6 +529,20 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
             what: "executor: per inner call to a cold target (dispatch, its calldata, the access)",
             from: "executor_transfer − executor_empty − (token_transfer − 21,000)",
             gas: inner_call,
+        },
+        Derived {
+            what: "executor: dispatch of one inner call, beyond its address word and its account access",
+            from: "the cold inner-call figure − 2,600 (EIP-2929 cold access) − 368 (the address word, 12 zero and 20 non-zero bytes)",
+            gas: inner_call - 2_600 - 368,
+        },
+        Derived {
+            what: "executor: a direct swap's pair.swap after the transfer into the pair (its input token warm), without the oracle update",
+            from: "executor_swap_1_hop − executor_empty − 2 × the cold inner-call figure − (token_transfer − 21,000) − the oracle update",
+            gas: g("executor_swap_1_hop")?
+                - g("executor_empty")?
+                - 2 * inner_call
+                - (g("token_transfer")? - 21_000)
+                - (g("pair_swap_first_in_block")? - g("pair_swap_same_block")?),
         },
         Derived {
             what: "executor: a second transfer of the same token (warm target, storage already written)",
