@@ -465,7 +465,7 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
     }
     assert_eq!(
         s.gas_total(),
-        46_000 + 161_000 + 176_000,
+        46_540 + 140_503 + 148_765,
         "metered while it ran"
     );
     let r = s.finish(&Constraints::new().min_balance("polygon", "USDC", 1_000 * E6));

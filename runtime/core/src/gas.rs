@@ -24,7 +24,8 @@ pub struct GasSchedule {
     /// The executor's own cost per transaction beyond the base: the call
     /// into it, its owner check, decoding its list of calls.
     pub executor_transaction: u64,
-    /// The executor's per-inner-call overhead (multicall-style batching).
+    /// The executor's per-inner-call dispatch, beyond the call's address
+    /// word and its account access.
     pub executor_dispatch: u64,
     /// Zero bytes of the address word an executor's batch carries per inner call.
     pub executor_call_zero_bytes: u64,
@@ -38,7 +39,8 @@ pub struct GasSchedule {
     pub router_extra_hop: u64,
     /// ERC-20 `transfer` into the first pair before a direct swap, without base.
     pub token_transfer: u64,
-    /// `UniswapV2Pair.swap` called directly, without base.
+    /// `UniswapV2Pair.swap` inside the executor's direct swap, after the
+    /// transfer into the pair, without the oracle update.
     pub pair_swap: u64,
     /// The extra cost of a pair's first swap in a block (price oracle update).
     pub pair_oracle_update: u64,
@@ -320,22 +322,22 @@ impl Default for GasSchedule {
             cold_account_access: 2_600,
             warm_account_access: 100,
             executor_transaction: 1_274,
-            executor_dispatch: 3_500,
+            executor_dispatch: 1_972,
             executor_call_zero_bytes: 12,
             executor_call_nonzero_bytes: 20,
-            approve: 25_000,
-            router_swap: 97_000,
-            router_extra_hop: 50_000,
-            token_transfer: 13_305,
-            pair_swap: 41_746,
+            approve: 25_540,
+            router_swap: 82_303,
+            router_extra_hop: 55_225,
+            token_transfer: 13_501,
+            pair_swap: 37_196,
             pair_oracle_update: 10_416,
             flash_loan: 120_713,
             flash_loan_multi_asset: 24_914,
             flash_loan_extra_asset: 103_244,
-            borrow: 209_000,
-            repay: 151_000,
-            deposit: 140_000,
-            withdraw: 155_000,
+            borrow: 191_314,
+            repay: 132_521,
+            deposit: 119_503,
+            withdraw: 127_765,
         }
     }
 }
@@ -350,17 +352,17 @@ mod tests {
         let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
         assert_eq!(tx.gas(), 21_000 + 1_274);
         let overhead = s.executor_call_overhead();
-        assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 2_600 + 25_000));
-        assert_eq!(tx.call(&s, "USDC", 25_000), Ok(overhead + 100 + 25_000));
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 41_746 + 10_416);
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 41_746);
-        assert_eq!(tx.pair_swap(&s, "DAI/WETH"), 41_746 + 10_416);
+        assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 2_600 + 25_540));
+        assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 100 + 25_540));
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 37_196 + 10_416);
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 37_196);
+        assert_eq!(tx.pair_swap(&s, "DAI/WETH"), 37_196 + 10_416);
         // A batch entry's token access is warm after a call touched it.
         assert_eq!(tx.batch_entry(&s, "USDC"), s.bridge_batch_extra() + 100);
         assert_eq!(tx.batch_entry(&s, "DAI"), s.bridge_batch_extra() + 2_600);
         let calls = [
-            overhead + 2_600 + 25_000,
-            overhead + 100 + 25_000,
+            overhead + 2_600 + 25_540,
+            overhead + 100 + 25_540,
             s.bridge_batch_extra() + 100,
             s.bridge_batch_extra() + 2_600,
         ];

@@ -55,3 +55,57 @@ fn measured_figures_keep_their_relations() {
         assert!(p.gas >= z.gas, "{}", z.key);
     }
 }
+
+/// Every row of the gas schedule that docs/gas.md cites as measured on this
+/// deployment is exactly that measurement (zero rates), so the schedule
+/// and the bytecode cannot drift apart.
+#[test]
+fn the_schedule_rows_are_the_measured_figures() {
+    let rows = measure(InterestRates::Zero).expect("measures");
+    let gas = |key: &str| {
+        rows.iter()
+            .find(|m| m.key == key)
+            .map(|m| m.gas)
+            .expect(key)
+    };
+    let derived = derived(&rows).expect("derived");
+    let figure = |what: &str| {
+        derived
+            .iter()
+            .find(|d| d.what.starts_with(what))
+            .and_then(|d| u64::try_from(d.gas).ok())
+            .expect(what)
+    };
+    let s = mesh_core::gas::GasSchedule::default();
+    let base = s.tx_base;
+    assert_eq!(s.approve, gas("approve") - base);
+    assert_eq!(s.router_swap, gas("router_swap_1_hop") - base);
+    assert_eq!(
+        s.router_extra_hop,
+        figure("router: each hop after the first")
+    );
+    assert_eq!(s.token_transfer, gas("token_transfer") - base);
+    assert_eq!(s.pair_swap, figure("executor: a direct swap's pair.swap"));
+    assert_eq!(
+        s.pair_oracle_update,
+        figure("pair: the first-in-block oracle update")
+    );
+    assert_eq!(s.executor_transaction, figure("executor: per transaction"));
+    assert_eq!(
+        s.executor_dispatch,
+        figure("executor: dispatch of one inner call")
+    );
+    assert_eq!(
+        s.executor_dispatch + s.executor_call_calldata() + s.cold_account_access,
+        figure("executor: per inner call to a cold target")
+    );
+    assert_eq!(s.flash_loan, figure("flashLoanSimple inside the executor"));
+    assert_eq!(
+        s.flash_loan_multi_asset,
+        figure("flashLoan of one asset beyond")
+    );
+    assert_eq!(s.borrow, gas("borrow") - base);
+    assert_eq!(s.repay, gas("repay") - base);
+    assert_eq!(s.deposit, gas("supply") - base);
+    assert_eq!(s.withdraw, gas("withdraw") - base);
+}
