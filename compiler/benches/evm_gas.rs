@@ -64,6 +64,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut totals = Vec::new();
     let mut worst: f64 = 0.0;
+    let (mut measured, mut within) = (0usize, 0usize);
     for file in &files {
         let Ok(source) = std::fs::read_to_string(file) else {
             continue;
@@ -135,6 +136,10 @@ fn main() {
                 let diff = i128::from(evm) - i128::from(model);
                 let pct = diff as f64 * 100.0 / evm as f64;
                 worst = worst.max(pct.abs());
+                measured += 1;
+                if diff.unsigned_abs() * 50 <= u128::from(evm) {
+                    within += 1;
+                }
                 rows.push(format!(
                     "| {} | {} | {} | {} | {} | {} | {} | {} | {:+} ({:+.1}%) |",
                     bundle.name,
@@ -160,6 +165,8 @@ fn main() {
     }
     println!();
     println!("largest difference of one transaction: {worst:.1}% of the EVM's gas");
+    println!();
+    println!("transactions within 2% of the EVM's gas: {within} of {measured}");
     println!();
     println!("| bundle | -O0 schedule | -O schedule | reduction (model) | -O0 EVM | -O EVM | reduction (EVM) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
