@@ -111,7 +111,9 @@ fn first_error_node(file: &File) -> Option<Span> {
             | ActionKind::Swap { amount, .. }
             | ActionKind::Deposit { amount, .. }
             | ActionKind::Withdraw { amount, .. }
-            | ActionKind::Bridge { amount, .. } => in_amount(amount),
+            | ActionKind::Bridge { amount, .. }
+            | ActionKind::Wrap { amount }
+            | ActionKind::Unwrap { amount } => in_amount(amount),
         }
     }
     fn in_block(block: &Block) -> Option<Span> {
@@ -405,6 +407,9 @@ fn action(p: &mut Printer, action: &Action) {
                 p.keyword_after("via", destination.span.end, Join::Space);
                 word_of(p, &route.name, route.span);
             }
+        }
+        ActionKind::Wrap { amount: value } | ActionKind::Unwrap { amount: value } => {
+            amount(p, value);
         }
     }
 }

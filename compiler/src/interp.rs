@@ -287,6 +287,17 @@ impl Machine<'_> {
                 let got = self.delivered(s.swap_route(token_in, &hops, amount, min));
                 self.set(*out, got);
             }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let amount = self.amount(*input, s);
+                let from = self.token(*input).to_string();
+                let to = self.token(*out).to_string();
+                let result = match op {
+                    Op::Wrap { .. } => s.wrap(&from, &to, amount),
+                    _ => s.unwrap(&from, &to, amount),
+                };
+                let got = self.delivered(result);
+                self.set(*out, got);
+            }
             Op::Deposit { protocol, funds } => {
                 let amount = self.amount(*funds, s);
                 let token = self.token(*funds).to_string();

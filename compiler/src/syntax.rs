@@ -388,6 +388,8 @@ const STATEMENTS: &[TokenKind] = &[
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
     TokenKind::Input,
     TokenKind::On,
     TokenKind::Parallel,
@@ -400,6 +402,8 @@ const ACTIONS: &[TokenKind] = &[
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
 ];
 const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::Deadline,
@@ -454,7 +458,7 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
     }
     if actions {
         parts.push(
-            "an action (`borrow`, `repay`, `swap`, `deposit`, `withdraw` or `bridge`)".to_string(),
+            "an action (`borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `wrap` or `unwrap`)".to_string(),
         );
     }
     if constraints {

@@ -287,6 +287,36 @@ fn rule_4_capabilities() {
     );
 }
 
+/// The native coin goes to no protocol and no bridge; `wrap` and `unwrap`
+/// convert it one for one, exactly, where the registry names its wrapper.
+#[test]
+fn the_native_coin() {
+    snapshot(
+        "e0411_native_coin_to_a_protocol",
+        "bundle b on ethereum {\n    input 2 ETH\n    swap 1 ETH for 1_000 USDC on uniswap_v2\n    deposit 0.5 ETH into aave\n    bridge 0.5 ETH to base\n    input 10 USDC\n    swap 10 USDC for 0.001 ETH on sushiswap\n    borrow 1 ETH from compound\n}\n",
+        O,
+        &[
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+        ],
+    );
+    snapshot(
+        "e0412_nothing_to_wrap",
+        "bundle b on polygon {\n    input 1 WETH\n    wrap 1 WETH\n    on ethereum {\n        input 1 ETH\n        unwrap 1 ETH\n    }\n}\n",
+        O,
+        &[NothingToWrap, NothingToWrap],
+    );
+    snapshot(
+        "wrap_is_exact",
+        "bundle b on arbitrum {\n    input 1 ETH\n    let w = wrap 1 ETH\n    swap w / 2 for 1_000 USDC on uniswap_v2\n    let e = unwrap w - w / 2\n    deposit 0.6 WETH into aave\n    require e == 0.5 ETH\n}\n",
+        O,
+        &[PossibleOverdraft],
+    );
+}
+
 #[test]
 fn rule_5_overdrafts() {
     snapshot(

@@ -134,3 +134,25 @@ fn a_reverted_run_names_the_failure_first_in_the_source() {
         );
     }
 }
+
+/// Ether wrapped and unwrapped whole is the identity: `-O` drops both
+/// calls and still refines `-O0`; wrapped and partly swapped, both stay.
+#[test]
+fn a_wrap_round_trip_is_cancelled_and_refines() {
+    for trip in [true, false] {
+        let source = Segment::Native {
+            hundredths: 150,
+            trip,
+        }
+        .source(0);
+        let text = format!("bundle ether on polygon {{\n{source}}}\n");
+        assert_eq!(refines(&text, &World::default_world()), Ok(true), "{text}");
+        let Some((o0, o)) = lowered(&text) else {
+            panic!("the bundle checks:\n{text}");
+        };
+        assert!(o0.to_string().contains("= wrap "), "{o0}");
+        let optimised = o.to_string();
+        assert_eq!(optimised.contains("= wrap "), !trip, "{optimised}");
+        assert_eq!(optimised.contains("= unwrap "), !trip, "{optimised}");
+    }
+}

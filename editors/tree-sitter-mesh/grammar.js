@@ -18,7 +18,7 @@ const PREC = {
 // Keywords cannot be used as names (docs/syntax.md, "Keywords").
 const KEYWORDS = [
   'bundle', 'on', 'let', 'borrow', 'repay', 'swap', 'deposit', 'withdraw',
-  'bridge', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',
+  'bridge', 'wrap', 'unwrap', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',
   'input', 'all', 'token', 'decimals', 'at', 'constraints', 'deadline',
   'max_gas', 'min_balance', 'min_security', 'invariant',
 ];
@@ -136,6 +136,8 @@ module.exports = grammar({
       $.deposit_action,
       $.withdraw_action,
       $.bridge_action,
+      $.wrap_action,
+      $.unwrap_action,
     ),
 
     borrow_action: $ => seq(
@@ -171,6 +173,12 @@ module.exports = grammar({
       field('destination', $.identifier),
       optional(seq('via', field('route', $.identifier))),
     ),
+
+    // wrap AMOUNT — the chain's native coin into the token that wraps it.
+    wrap_action: $ => seq('wrap', field('amount', $._amount)),
+
+    // unwrap AMOUNT — the wrapped native token back into the native coin.
+    unwrap_action: $ => seq('unwrap', field('amount', $._amount)),
 
     // amount := amount (+|-) term | term ; term := term (*|/) factor | factor
     _amount: $ => choice(

@@ -250,6 +250,10 @@ pub enum ActionKind {
         destination: Ident,
         route: Option<Ident>,
     },
+    /// `wrap AMOUNT` — the chain's native coin into the token that wraps it.
+    Wrap { amount: Amount },
+    /// `unwrap AMOUNT` — the wrapped native token back into the native coin.
+    Unwrap { amount: Amount },
 }
 
 impl ActionKind {
@@ -262,6 +266,8 @@ impl ActionKind {
             ActionKind::Deposit { .. } => "deposit",
             ActionKind::Withdraw { .. } => "withdraw",
             ActionKind::Bridge { .. } => "bridge",
+            ActionKind::Wrap { .. } => "wrap",
+            ActionKind::Unwrap { .. } => "unwrap",
         }
     }
 }

@@ -22,6 +22,8 @@ pub const KEYWORDS: &[&str] = &[
     "deposit",
     "withdraw",
     "bridge",
+    "wrap",
+    "unwrap",
     "from",
     "to",
     "into",
@@ -56,6 +58,8 @@ pub enum TokenKind {
     Deposit,
     Withdraw,
     Bridge,
+    Wrap,
+    Unwrap,
     From,
     To,
     Into,
@@ -105,7 +109,7 @@ pub enum TokenKind {
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 28] = [
+const KEYWORD_KINDS: [TokenKind; 30] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
@@ -115,6 +119,8 @@ const KEYWORD_KINDS: [TokenKind; 28] = [
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
     TokenKind::From,
     TokenKind::To,
     TokenKind::Into,
@@ -239,6 +245,10 @@ enum Raw {
     Withdraw,
     #[token("bridge")]
     Bridge,
+    #[token("wrap")]
+    Wrap,
+    #[token("unwrap")]
+    Unwrap,
     #[token("from")]
     From,
     #[token("to")]
@@ -486,6 +496,8 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Deposit => TokenKind::Deposit,
         Raw::Withdraw => TokenKind::Withdraw,
         Raw::Bridge => TokenKind::Bridge,
+        Raw::Wrap => TokenKind::Wrap,
+        Raw::Unwrap => TokenKind::Unwrap,
         Raw::From => TokenKind::From,
         Raw::To => TokenKind::To,
         Raw::Into => TokenKind::Into,

@@ -157,6 +157,8 @@ fn every_statement_and_action_form() {
         on base { }
         parallel { input 1 DAI } and { input 1 USDC } and { }
         require all USDC != 3 USDC
+        let w = wrap 1 ETH + 2 ETH
+        unwrap w
     }";
     let file = parse_ok(source);
     let stmts = &bundle(&file, 0).body.stmts;
@@ -186,9 +188,19 @@ fn every_statement_and_action_form() {
             "bridge",
             "on base 0",
             "parallel 3",
-            "require != !="
+            "require != !=",
+            "let wrap",
+            "unwrap"
         ]
     );
+    let StmtKind::Let { action: wrap, .. } = &stmts[10].kind else {
+        panic!()
+    };
+    assert_eq!(text(source, wrap.span), "wrap 1 ETH + 2 ETH");
+    assert!(matches!(
+        &wrap.kind,
+        ActionKind::Wrap { amount } if shape(amount) == "(1 ETH + 2 ETH)"
+    ));
     let StmtKind::Action(swap) = &stmts[3].kind else {
         panic!()
     };

@@ -504,3 +504,52 @@ fn a_failed_require_shows_the_value_against_the_bound() {
 fn display(base: u128) -> String {
     mesh_runtime::amount::display_units(base, 18)
 }
+
+#[test]
+fn wrap_is_one_for_one_and_no_protocol_takes_the_native_coin() {
+    let mut s = Session::new(World::default_world(), "coins");
+    s.input("ethereum", "ETH", 2 * E18).unwrap();
+    let wrapped = tx(&mut s, "ethereum", |s| s.wrap("ETH", "WETH", 2 * E18));
+    assert_eq!(wrapped, Ok(2 * E18));
+    assert_eq!(s.holding("ethereum", "ETH"), Ok(0));
+    assert_eq!(s.holding("ethereum", "WETH"), Ok(2 * E18));
+    // Every protocol and bridge takes ERC-20 tokens only.
+    let swap = tx(&mut s, "ethereum", |s| {
+        s.at(Loc::new(4, 5))
+            .swap("uniswap_v2", "WETH", E18, "ETH", 0)
+            .unwrap_err()
+    });
+    assert_eq!(
+        swap.reason,
+        "ETH is ethereum's native coin, and an exchange takes ERC-20 tokens only: wrap it first"
+    );
+    let unwrapped = tx(&mut s, "ethereum", |s| s.unwrap("WETH", "ETH", E18));
+    assert_eq!(unwrapped, Ok(E18));
+    let deposit = tx(&mut s, "ethereum", |s| {
+        s.deposit("aave", "ETH", E18).unwrap_err()
+    });
+    assert!(deposit
+        .reason
+        .contains("the lender aave takes ERC-20 tokens only"));
+    let bridge = tx(&mut s, "ethereum", |s| {
+        s.bridge("ETH", E18, "base", None).unwrap_err()
+    });
+    assert!(bridge.reason.contains("a bridge takes ERC-20 tokens only"));
+    // Only the registry's pair wraps, and only where it names one.
+    let backwards = tx(&mut s, "ethereum", |s| {
+        s.wrap("WETH", "ETH", 1).unwrap_err()
+    });
+    assert_eq!(
+        backwards.reason,
+        "on ethereum, WETH wraps the native coin ETH, not WETH into ETH"
+    );
+    let polygon = tx(&mut s, "polygon", |s| s.wrap("POL", "WETH", 0).unwrap_err());
+    assert_eq!(
+        polygon.reason,
+        "the registry names no token that wraps polygon's native coin"
+    );
+    let r = s.finish(&Constraints::new());
+    // The first failure in the source is the swap's.
+    assert_eq!(r.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
+    assert_eq!(s.world(), &World::default_world());
+}

@@ -7,7 +7,7 @@ const SMALL: &str = r#"format = 1
 
 [chains]
 polygon = { chain_id = 137 }
-arbitrum = { chain_id = 42161 }
+arbitrum = { chain_id = 42161, native = "ETH", wrapped_native = "WETH" }
 
 [tokens]
 USDC = { decimals = 6 }
@@ -72,8 +72,8 @@ fn malformed_worlds_name_file_line_and_key() {
         ("syntax error", mutate("[chains]", "[chains")),
         ("unknown top-level key", mutate("format = 1", "format = 1\ncolour = \"blue\"")),
         ("unsupported format", mutate("format = 1", "format = 2")),
-        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161 }\n", "")),
-        ("missing chain_id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = {}")),
+        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }\n", "")),
+        ("missing chain_id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }", "arbitrum = {}")),
         ("negative chain id", mutate("chain_id = 42161", "chain_id = -1")),
         ("chain name not lower case", mutate("arbitrum = { chain_id", "Arbitrum = { chain_id")),
         ("unknown key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimal = 6 }")),
@@ -123,7 +123,7 @@ fn malformed_worlds_name_file_line_and_key() {
         ("wallet amount not a string", mutate("WETH = \"0.5\"", "WETH = true")),
         ("duplicate key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimals = 6 }")),
         ("duplicate table", mutate("[wallet.polygon]\nUSDC = \"1000\"", "[wallet.polygon]\nUSDC = \"1000\"\n[wallet.polygon]")),
-        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = { chain_id = 137 }")),
+        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }", "arbitrum = { chain_id = 137 }")),
         (
             "duplicate token address",
             mutate("[tokens]\n", "[tokens]\nPEPE = { decimals = 18, address = \"0x6982508145454ce325ddbe47a25d4ec3d2311933\" }\n"),
@@ -134,6 +134,12 @@ fn malformed_worlds_name_file_line_and_key() {
         ("bridge delay beyond the bound", mutate("delay_blocks = 5", "delay_blocks = 1000001")),
         ("bridge delay beyond 64 bits", mutate("delay_blocks = 5", "delay_blocks = 18446744073709551615")),
         ("bridge gas beyond the bound", mutate("gas = 350000", "gas = 30000001")),
+        ("native coin not a token", mutate("native = \"ETH\"", "native = \"GAS\"")),
+        ("native coin not on the chain", mutate("polygon = { chain_id = 137 }", "polygon = { chain_id = 137, native = \"ETH\" }")),
+        ("native coin not a symbol", mutate("native = \"ETH\"", "native = \"eth\"")),
+        ("wrapped token without a native coin", mutate("native = \"ETH\", ", "")),
+        ("wrapped token is the coin", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"ETH\"")),
+        ("wrapped token of other decimals", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"USDC\"")),
     ];
     let mut out = String::new();
     for (name, text) in &cases {
@@ -157,7 +163,7 @@ fn malformed_worlds_name_file_line_and_key() {
 fn every_error_of_a_file_is_reported_once() {
     let text = SMALL
         .replacen(
-            "arbitrum = { chain_id = 42161 }",
+            "arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }",
             "arbitrum = { chain_id = -1 }",
             1,
         )

@@ -340,7 +340,7 @@ impl BundleChecker<'_, '_> {
                         )
                         .with_label(Label::new(name.span, "so this name would be bound to nothing"))
                         .with_hint(format!(
-                            "drop `let {} =`; only `borrow`, `withdraw`, `swap` and `bridge` produce a value",
+                            "drop `let {} =`; only `borrow`, `withdraw`, `swap`, `bridge`, `wrap` and `unwrap` produce a value",
                             name.name
                         )),
                     );

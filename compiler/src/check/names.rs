@@ -113,6 +113,18 @@ impl<'r> Names<'r> {
             .map_or("?", |p| p.name.as_str())
     }
 
+    /// The native coin of `chain`, if the registry names one.
+    pub fn native(&self, chain: ChainId) -> Option<TokenId> {
+        let info = self.registry.chains.get(chain.index())?;
+        self.token(info.native.as_deref()?)
+    }
+
+    /// The token that wraps `chain`'s native coin, if the registry names one.
+    pub fn wrapped_native(&self, chain: ChainId) -> Option<TokenId> {
+        let info = self.registry.chains.get(chain.index())?;
+        self.token(info.wrapped_native.as_deref()?)
+    }
+
     pub fn token_on_chain(&self, token: TokenId, chain: ChainId) -> bool {
         self.token_chains.contains(&(token, chain))
     }

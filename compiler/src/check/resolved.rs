@@ -117,6 +117,17 @@ pub enum StepKind {
         destination: String,
         route: BridgeRoute,
     },
+    /// `wrap A`: the native coin `A` into `output_token`, one for one.
+    Wrap {
+        amount: ResolvedAmount,
+        output_token: String,
+    },
+    /// `unwrap A`: the wrapped native token `A` into `output_token`, the
+    /// native coin, one for one.
+    Unwrap {
+        amount: ResolvedAmount,
+        output_token: String,
+    },
 }
 
 impl StepKind {

@@ -508,6 +508,19 @@ impl Function<'_> {
                 let got = self.load_out();
                 self.set(*out, got);
             }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let amount = self.get(*input);
+                let (from, to) = (self.name(&token_of(input)), self.name(&token_of(out)));
+                let entry = match op {
+                    Op::Wrap { .. } => Entry::Wrap,
+                    _ => Entry::Unwrap,
+                };
+                let at = self.loc(loc);
+                let o = self.out_ptr();
+                self.call(entry, &[s, from, to, amount.0, amount.1, at, o]);
+                let got = self.load_out();
+                self.set(*out, got);
+            }
             Op::Deposit { protocol, funds } => {
                 let v = self.get(*funds);
                 let (p, t, at) = (

@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 26] = [
+const BODY_ENTRIES: [Entry; 28] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -81,6 +81,8 @@ const BODY_ENTRIES: [Entry; 26] = [
     Entry::SwapPath,
     Entry::Deposit,
     Entry::Withdraw,
+    Entry::Wrap,
+    Entry::Unwrap,
     Entry::Bridge,
     Entry::BridgeBatch,
     Entry::FlashLoan,

@@ -237,6 +237,10 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                             Spender::Bridge(k) => add(k.as_str()),
                         }
                     }
+                    Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                        add(token(input));
+                        add(token(out));
+                    }
                     Op::Split { .. } | Op::Merge { .. } => {}
                 }
             }

@@ -75,6 +75,8 @@ codes! {
     NotCapable = "E0401", "protocol cannot do this action";
     ProtocolNotOnChain = "E0402", "protocol not deployed on this chain";
     TokenNotOnChain = "E0403", "token does not exist on this chain";
+    NativeCoinToProtocol = "E0411", "native coin where only tokens are taken";
+    NothingToWrap = "E0412", "nothing to wrap or unwrap";
 
     PossibleOverdraft = "E0501", "possible overdraft";
     SwapOfNothing = "E0502", "swap of nothing";

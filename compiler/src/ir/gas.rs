@@ -372,6 +372,22 @@ impl Meter<'_> {
                 }
                 return Ok(blocks);
             }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let (operation, verb, wrapped) = match op {
+                    Op::Wrap { .. } => (Operation::Wrap, "wrap", *out),
+                    _ => (Operation::Unwrap, "unwrap", *input),
+                };
+                // The wrapped token's contract (WETH9) is the one called.
+                let token = self.chain_of(wrapped)?.token().to_string();
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Token(token),
+                    schedule.operation(sender, &operation),
+                )?;
+                let what = self.chain_of(*input)?.token().to_string();
+                (format!("{verb} {what}"), gas)
+            }
             Op::Input { .. } | Op::Require { .. } | Op::Split { .. } | Op::Merge { .. } => {
                 return Ok(0)
             }

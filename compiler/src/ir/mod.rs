@@ -218,6 +218,12 @@ pub enum Op {
         outs: Vec<Wire>,
         locs: Vec<Loc>,
     },
+    /// `Funds(c, n) → Funds(c, w)`: the chain's native coin `n` into the
+    /// token `w` that wraps it, one for one (WETH9 `deposit`).
+    Wrap { input: Wire, out: Wire },
+    /// `Funds(c, w) → Funds(c, n)`: the wrapped native token back into the
+    /// native coin, one for one (WETH9 `withdraw`).
+    Unwrap { input: Wire, out: Wire },
     /// `Funds → Funds ⊗ Funds`: take `amount` out of a holding.
     Split {
         input: Wire,
@@ -304,9 +310,11 @@ impl Op {
                 Vec::new()
             }
             Op::Repay { funds, debt, .. } => vec![*funds, *debt],
-            Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
-                vec![*input]
-            }
+            Op::Swap { input, .. }
+            | Op::Bridge { input, .. }
+            | Op::Split { input, .. }
+            | Op::Wrap { input, .. }
+            | Op::Unwrap { input, .. } => vec![*input],
             Op::Deposit { funds, .. } => vec![*funds],
             Op::Merge { inputs, .. } => inputs.to_vec(),
             Op::BridgeBatch { inputs, .. } => inputs.clone(),
@@ -320,6 +328,8 @@ impl Op {
             | Op::Withdraw { out, .. }
             | Op::Swap { out, .. }
             | Op::Bridge { out, .. }
+            | Op::Wrap { out, .. }
+            | Op::Unwrap { out, .. }
             | Op::Merge { out, .. } => vec![*out],
             Op::Borrow { funds, debt, .. } => vec![*funds, *debt],
             Op::FlashLoan { funds, debts, .. } => funds
@@ -348,6 +358,8 @@ impl Op {
             Op::Deposit { .. }
             | Op::Bridge { .. }
             | Op::BridgeBatch { .. }
+            | Op::Wrap { .. }
+            | Op::Unwrap { .. }
             | Op::Merge { .. }
             | Op::Approve { .. } => Vec::new(),
         }
@@ -377,6 +389,8 @@ impl Op {
             Op::Withdraw { .. } => "withdraw",
             Op::Bridge { .. } => "bridge",
             Op::BridgeBatch { .. } => "bridge batch",
+            Op::Wrap { .. } => "wrap",
+            Op::Unwrap { .. } => "unwrap",
             Op::Split { .. } => "split",
             Op::Merge { .. } => "merge",
             Op::Require { .. } => "require",

@@ -158,6 +158,8 @@ impl Program {
                 let inputs: Vec<String> = inputs.iter().map(ToString::to_string).collect();
                 format!("bridge_batch {} via {route}", inputs.join(", "))
             }
+            Op::Wrap { input, .. } => format!("wrap {input}"),
+            Op::Unwrap { input, .. } => format!("unwrap {input}"),
             Op::Split { input, amount, .. } => format!("split {input} take {amount}"),
             Op::Merge { inputs, .. } => format!("merge {}, {}", inputs[0], inputs[1]),
             Op::Require {

@@ -435,6 +435,24 @@ impl Lowerer<'_> {
                 self.add_holding(destination, &amount.token, wire, loc, &mut out);
                 Some(wire)
             }
+            StepKind::Wrap {
+                amount,
+                output_token,
+            }
+            | StepKind::Unwrap {
+                amount,
+                output_token,
+            } => {
+                let input = self.spend(&chain, amount, loc, &mut out)?;
+                let wire = self.wire(WireType::funds(&chain, output_token));
+                let op = match &step.kind {
+                    StepKind::Wrap { .. } => Op::Wrap { input, out: wire },
+                    _ => Op::Unwrap { input, out: wire },
+                };
+                out.push(gen(op, loc));
+                self.add_holding(&chain, output_token, wire, loc, &mut out);
+                Some(wire)
+            }
         };
         if let (Some(var), Some(wire)) = (step.binds, produced) {
             match self.vars.get_mut(var.0 as usize) {

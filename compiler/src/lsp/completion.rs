@@ -65,6 +65,8 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
         "withdraw ${1:amount} from ${2:lender}",
         "withdraw AMOUNT from LENDER",
     ),
+    ("wrap", "wrap ${1:amount}", "wrap AMOUNT"),
+    ("unwrap", "unwrap ${1:amount}", "unwrap AMOUNT"),
     ("input", "input ${1:amount}", "input AMOUNT"),
     ("on", "on ${1:chain} {\n\t$0\n}", "on CHAIN { ... }"),
     (
@@ -80,7 +82,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The actions that produce a value, which is what `let NAME =` binds.
-const VALUE_ACTIONS: &[&str] = &["swap", "bridge", "borrow", "withdraw"];
+const VALUE_ACTIONS: &[&str] = &["swap", "bridge", "borrow", "withdraw", "wrap", "unwrap"];
 
 const ITEMS: &[(&str, &str, &str)] = &[
     (

@@ -49,6 +49,16 @@ const FORMS: &[Form] = &[
         separators: &["to", "via"],
     },
     Form {
+        keyword: "wrap",
+        parts: &["AMOUNT"],
+        separators: &[],
+    },
+    Form {
+        keyword: "unwrap",
+        parts: &["AMOUNT"],
+        separators: &[],
+    },
+    Form {
         keyword: "input",
         parts: &["AMOUNT"],
         separators: &[],

@@ -31,7 +31,7 @@ impl Expect {
     /// What begins a statement: `let`, the actions, `input`, `on`,
     /// `parallel`, `require`.
     pub const STATEMENT: Expect = Expect(1);
-    /// What may follow `let NAME =`: the six actions.
+    /// What may follow `let NAME =`: the eight actions.
     pub const ACTION: Expect = Expect(1 << 1);
     /// `bundle`, `token`.
     pub const ITEM: Expect = Expect(1 << 2);
@@ -74,7 +74,8 @@ impl Expect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Keyword,
-    /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `input`.
+    /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `wrap`,
+    /// `unwrap`, `input`.
     Action,
     /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
     ConstraintName,
@@ -259,6 +260,8 @@ enum Form {
     Deposit,
     Withdraw,
     Bridge,
+    /// `wrap` and `unwrap`: an amount, and nothing after it.
+    Wrap,
     Input,
     RequireLeft,
     RequireRight,
@@ -276,6 +279,7 @@ impl Form {
             TokenKind::Deposit => Form::Deposit,
             TokenKind::Withdraw => Form::Withdraw,
             TokenKind::Bridge => Form::Bridge,
+            TokenKind::Wrap | TokenKind::Unwrap => Form::Wrap,
             _ => return None,
         })
     }
@@ -288,7 +292,7 @@ impl Form {
             Form::Deposit => Some(TokenKind::Into),
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
-            Form::Input | Form::RequireLeft | Form::RequireRight => None,
+            Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight => None,
         }
     }
 
@@ -466,8 +470,10 @@ impl Machine {
                 Amount::Operand if depth > 0 => (Expect::NONE, Expect::NONE),
                 Amount::Operand => {
                     let next = form.separator().map_or(Expect::NONE, keyword_expect);
-                    let can_end =
-                        matches!(form, Form::Input | Form::RequireRight | Form::MinBalance);
+                    let can_end = matches!(
+                        form,
+                        Form::Wrap | Form::Input | Form::RequireRight | Form::MinBalance
+                    );
                     (next, if can_end { end } else { Expect::NONE })
                 }
             },
@@ -599,7 +605,9 @@ impl Machine {
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
                     Form::MinBalance => State::ConstraintChain,
-                    Form::Input | Form::RequireLeft | Form::RequireRight => return None,
+                    Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight => {
+                        return None
+                    }
                 };
                 (next, Role::Keyword)
             }
@@ -687,7 +695,7 @@ impl Machine {
                     Form::RequireLeft => {
                         self.state = State::Comparison;
                     }
-                    Form::Input | Form::RequireRight => return None,
+                    Form::Wrap | Form::Input | Form::RequireRight => return None,
                     _ => {
                         if form.separator() != Some(kind) {
                             return None;
@@ -713,6 +721,8 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::Deposit
         | TokenKind::Withdraw
         | TokenKind::Bridge
+        | TokenKind::Wrap
+        | TokenKind::Unwrap
         | TokenKind::Input => Role::Action,
         TokenKind::Deadline
         | TokenKind::MaxGas

@@ -477,8 +477,12 @@ fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
             })
             .collect(),
         Op::Input { chain, token, .. } => vec![State::Wallet(chain.clone(), token.clone())],
+        // A wrap moves the bundle's own funds through the wrapping
+        // contract, which holds no state another step reads.
         Op::Bridge { .. }
         | Op::BridgeBatch { .. }
+        | Op::Wrap { .. }
+        | Op::Unwrap { .. }
         | Op::Split { .. }
         | Op::Merge { .. }
         | Op::Require { .. }

@@ -3,7 +3,8 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, nested in `on` blocks and `parallel` branches — and the
+//! of nothing, ether wrapped and unwrapped, nested in `on` blocks and
+//! `parallel` branches — and the
 //! default world with every amount perturbed.
 
 #![allow(dead_code)]
@@ -67,6 +68,11 @@ pub enum Segment {
         lender: &'static str,
         token: &'static str,
     },
+    /// Ether drawn from the wallet and wrapped; then unwrapped whole
+    /// (`trip`: a round trip, cancelled at `-O`) or half swapped and the
+    /// rest unwrapped. On polygon, where ETH is not native, it runs on
+    /// arbitrum.
+    Native { hundredths: u32, trip: bool },
     /// Segments run on another chain.
     On {
         chain: &'static str,
@@ -198,6 +204,22 @@ impl Segment {
                  borrow 0 {token} from {lender}\n\
                  repay 0 {token} to {lender}\n"
             ),
+            Segment::Native { hundredths, trip } => {
+                let eth = format!("{}.{:02} ETH", hundredths / 100, hundredths % 100);
+                let mut body = format!("input {eth}\nlet w{i} = wrap all ETH\n");
+                if *trip {
+                    body.push_str(&format!("let e{i} = unwrap w{i}\nrequire e{i} == {eth}\n"));
+                } else {
+                    body.push_str(&format!(
+                        "swap w{i} / 2 for DAI on uniswap_v2\nunwrap all WETH\n"
+                    ));
+                }
+                if here == "polygon" {
+                    format!("on arbitrum {{\n{body}}}\n")
+                } else {
+                    body
+                }
+            }
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -338,6 +360,8 @@ pub fn segment() -> impl Strategy<Value = Segment> {
 fn local_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..200, any::<bool>())
+            .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
         (1u32..20_000, 1u32..25_000)
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
@@ -366,6 +390,8 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..200, any::<bool>())
+            .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()

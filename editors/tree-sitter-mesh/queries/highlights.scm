@@ -41,6 +41,8 @@
   "deposit"
   "withdraw"
   "bridge"
+  "wrap"
+  "unwrap"
   "input"
 ] @function.builtin
 

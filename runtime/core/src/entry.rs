@@ -58,6 +58,10 @@ macro_rules! for_each_entry {
             Deposit = mesh_deposit(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `withdraw`
             Withdraw = mesh_withdraw(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// `wrap`: `amount` of the open transaction's chain's native coin `native` into `wrapped`, the token that wraps it one for one (WETH9 `deposit`); `out` gets what was wrapped
+            Wrap = mesh_wrap(s: Session, native: Name, wrapped: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// `unwrap`: `amount` of `wrapped` back into the chain's native coin `native`, one for one (WETH9 `withdraw`); `out` gets what was unwrapped
+            Unwrap = mesh_unwrap(s: Session, wrapped: Name, native: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// `bridge`; `via` a bridge kind's name, or `0xFFFFFFFF` (`MESH_UNPINNED`) for the most trusted route; `out` gets what arrives
             Bridge = mesh_bridge(s: Session, token: Name, lo: Half, hi: Half, to_chain: Name, via: Name, loc: Loc, out: AmountOut) -> Status;
             /// `len` transfers in one shared message via `zk` or `threshold` (executor only; `htlb` reverts): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high), each all or nothing on its own and reported at `locs[i]`, not made at all where `skip[i]` is non-zero (what it would send is missing); `out[i]` gets what arrives of transfer `i`, and `failed[i]` 1 if it failed or was not made (then `out[i]` is zero)

@@ -58,6 +58,11 @@ pub struct GasSchedule {
     pub deposit: u64,
     /// Aave V3 `withdraw`.
     pub withdraw: u64,
+    /// WETH9 `deposit`: the native coin into its wrapped token, without base.
+    pub wrap: u64,
+    /// WETH9 `withdraw`: the wrapped token back into the native coin,
+    /// without base.
+    pub unwrap: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it.
@@ -82,6 +87,10 @@ pub enum Operation<'a> {
     Bridge {
         route: &'a RouteInfo,
     },
+    /// WETH9 `deposit`.
+    Wrap,
+    /// WETH9 `withdraw`.
+    Unwrap,
 }
 
 impl GasSchedule {
@@ -113,6 +122,8 @@ impl GasSchedule {
             ("repay", self.repay),
             ("deposit", self.deposit),
             ("withdraw", self.withdraw),
+            ("wrap", self.wrap),
+            ("unwrap", self.unwrap),
         ]
     }
 
@@ -183,6 +194,8 @@ impl GasSchedule {
             (_, Operation::Deposit) => self.deposit,
             (_, Operation::Withdraw) => self.withdraw,
             (_, Operation::Bridge { route }) => route.gas,
+            (_, Operation::Wrap) => self.wrap,
+            (_, Operation::Unwrap) => self.unwrap,
         }
     }
 }
@@ -336,6 +349,8 @@ impl Default for GasSchedule {
             repay: 151_000,
             deposit: 140_000,
             withdraw: 155_000,
+            wrap: 6_766,
+            unwrap: 14_128,
         }
     }
 }

@@ -11,11 +11,31 @@ use std::fmt;
 use crate::maths::bps_ceil;
 
 /// A chain the bundle can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChainInfo {
     pub name: String,
     /// The EIP-155 chain id, for reports and addresses.
     pub chain_id: u64,
+    /// The chain's native coin: a token of the registry on this chain,
+    /// held as an account's balance rather than by a token contract (ETH
+    /// on Ethereum and the rollups, POL on Polygon PoS). No protocol of the
+    /// model takes it: each takes ERC-20 tokens only.
+    pub native: Option<String>,
+    /// The ERC-20 token that wraps the native coin one for one (WETH9's
+    /// `deposit` and `withdraw`), where the registry names one: what
+    /// `wrap` gives and `unwrap` takes.
+    pub wrapped_native: Option<String>,
+}
+
+impl ChainInfo {
+    /// A chain with no native coin named.
+    pub fn new(name: &str, chain_id: u64) -> ChainInfo {
+        ChainInfo {
+            name: name.to_string(),
+            chain_id,
+            ..ChainInfo::default()
+        }
+    }
 }
 
 /// A token: its symbol, its decimals, and where it exists.
@@ -256,18 +276,23 @@ impl Registry {
     /// The default registry: the language's chains, tokens, protocols and
     /// routes (figures and sources in docs/registry.md).
     pub fn default_registry() -> Registry {
+        // Each chain's native coin, and the token that wraps it where the
+        // registry has one: WETH9 wraps ether on Ethereum and the three
+        // rollups; Polygon PoS's native coin is POL, whose wrapper (WPOL)
+        // the registry does not list.
         let chain_ids = [
-            ("ethereum", 1),
-            ("polygon", 137),
-            ("arbitrum", 42_161),
-            ("optimism", 10),
-            ("base", 8_453),
+            ("ethereum", 1, "ETH", Some("WETH")),
+            ("polygon", 137, "POL", None),
+            ("arbitrum", 42_161, "ETH", Some("WETH")),
+            ("optimism", 10, "ETH", Some("WETH")),
+            ("base", 8_453, "ETH", Some("WETH")),
         ];
         let chains: Vec<ChainInfo> = chain_ids
             .iter()
-            .map(|&(name, chain_id)| ChainInfo {
-                name: name.to_string(),
-                chain_id,
+            .map(|&(name, chain_id, native, wrapped)| ChainInfo {
+                native: Some(native.to_string()),
+                wrapped_native: wrapped.map(str::to_string),
+                ..ChainInfo::new(name, chain_id)
             })
             .collect();
         let all_chains: Vec<String> = chains.iter().map(|c| c.name.clone()).collect();
@@ -286,6 +311,7 @@ impl Registry {
         };
         let tokens = vec![
             token("ETH", 18, &eth_chains),
+            token("POL", 18, &["polygon".to_string()]),
             token("WETH", 18, &all_chains),
             token("USDC", 6, &all_chains),
             token("USDT", 6, &all_chains),
@@ -448,6 +474,21 @@ impl Registry {
             .is_some_and(|t| t.chains.iter().any(|c| c == chain))
     }
 
+    /// The native coin of `chain`, if the registry names one.
+    pub fn native_of(&self, chain: &str) -> Option<&str> {
+        self.chain(chain)?.native.as_deref()
+    }
+
+    /// The token that wraps `chain`'s native coin, if the registry names one.
+    pub fn wrapped_native_of(&self, chain: &str) -> Option<&str> {
+        self.chain(chain)?.wrapped_native.as_deref()
+    }
+
+    /// Whether `symbol` is the native coin of `chain`.
+    pub fn is_native(&self, symbol: &str, chain: &str) -> bool {
+        self.native_of(chain) == Some(symbol)
+    }
+
     /// Whether `protocol` is deployed on `chain`.
     pub fn protocol_on_chain(&self, protocol: &str, chain: &str) -> bool {
         self.protocol(protocol)
@@ -588,6 +629,12 @@ mod tests {
         assert_eq!(r.token("WBTC").map(|t| t.decimals), Some(8));
         assert!(!r.token_on_chain("ETH", "polygon"));
         assert!(r.token_on_chain("WETH", "polygon"));
+        assert_eq!(r.native_of("polygon"), Some("POL"));
+        assert_eq!(r.wrapped_native_of("polygon"), None);
+        for chain in ["ethereum", "arbitrum", "optimism", "base"] {
+            assert!(r.is_native("ETH", chain));
+            assert_eq!(r.wrapped_native_of(chain), Some("WETH"));
+        }
         assert_eq!(r.protocol("aave").map(|p| p.premium_bps), Some(5));
         assert_eq!(
             r.most_trusted_route("polygon", "arbitrum").map(|r| r.kind),

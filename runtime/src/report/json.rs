@@ -46,7 +46,7 @@ fn moved(m: Moved<'_>) -> String {
 fn call(chain: &str, c: &CallRecord) -> String {
     let mut out = format!("{{\"action\":\"{}\"", c.what.action());
     match &c.what {
-        Call::Input { .. } => {}
+        Call::Input { .. } | Call::Wrap { .. } | Call::Unwrap { .. } => {}
         Call::Approve { token, spender } => {
             let spender = match spender {
                 SpenderName::Protocol(p) => format!("{{\"protocol\":{}}}", string(p)),

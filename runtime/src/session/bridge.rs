@@ -25,6 +25,7 @@ impl Session {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
             let token = s.token_on(chain, token)?;
+            s.only_token(chain, token, "a bridge")?;
             let to = s.chain_id(to)?;
             s.check_on(to, token)?;
             let (chain_text, to_text) = (s.chain_name(chain), s.chain_name(to));
@@ -132,6 +133,7 @@ impl Session {
             let part = self.step(|s| {
                 let sender = s.open_tx("a bridge")?.1;
                 let token = s.token_on(chain, token)?;
+                s.only_token(chain, token, "a bridge")?;
                 s.check_on(to, token)?;
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;

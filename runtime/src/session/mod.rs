@@ -32,6 +32,8 @@
 //! - `lending`: loans and obligations, repay, deposit and withdraw;
 //! - [`swap`]: swaps along a pair, a path or a route;
 //! - `bridge`: transfers to another chain, alone or in a shared message;
+//! - `wrap`: the native coin wrapped and unwrapped, and refused by every
+//!   protocol;
 //! - `finish`: the end: checks, commit or revert, and the report.
 
 mod approvals;
@@ -44,6 +46,7 @@ pub mod names;
 mod slots;
 pub mod swap;
 mod tx;
+mod wrap;
 
 pub use failure::Requirement;
 pub use mesh_core::account::{LoanKind, Spender};

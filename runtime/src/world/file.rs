@@ -91,6 +91,8 @@ pub const RESERVED_WORDS: &[&str] = &[
     "deposit",
     "withdraw",
     "bridge",
+    "wrap",
+    "unwrap",
     "from",
     "to",
     "into",

@@ -48,12 +48,14 @@ pub(super) fn write(world: &World) -> String {
 
     out.push_str("\n[chains]\n");
     for c in &r.chains {
-        let _ = writeln!(
-            out,
-            "{} = {{ chain_id = {} }}",
-            key_text(&c.name),
-            c.chain_id
-        );
+        let _ = write!(out, "{} = {{ chain_id = {}", key_text(&c.name), c.chain_id);
+        if let Some(native) = &c.native {
+            let _ = write!(out, ", native = {}", quote(native));
+        }
+        if let Some(wrapped) = &c.wrapped_native {
+            let _ = write!(out, ", wrapped_native = {}", quote(wrapped));
+        }
+        out.push_str(" }\n");
     }
 
     out.push_str("\n[tokens]\n");

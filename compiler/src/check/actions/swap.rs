@@ -97,6 +97,14 @@ impl BundleChecker<'_, '_> {
             self.holdings.poison(chain, Some(output_token));
             return ActionOutcome::failed();
         }
+        let what = format!("the exchange `{}`", self.names.protocol_name(exchange_id));
+        let sells_token = self.only_tokens(input.token, chain, input.span, &what, false);
+        let buys_token = self.only_tokens(output_token, chain, output_span, &what, true);
+        if !(sells_token && buys_token) {
+            self.holdings.poison(chain, Some(input.token));
+            self.holdings.poison(chain, Some(output_token));
+            return ActionOutcome::failed();
+        }
         if self.of_nothing("swap", &input, chain) {
             self.holdings.poison(chain, Some(output_token));
             return ActionOutcome::failed();

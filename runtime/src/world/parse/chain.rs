@@ -1,0 +1,146 @@
+//! A chain's own figures beside its id: its native coin and the token that
+//! wraps it. The tokens they name are checked once `[tokens]` is read.
+
+use std::ops::Range;
+
+use super::{get, Parser, Value};
+use crate::registry::Registry;
+use crate::world::file::{is_symbol, join};
+
+/// Every key a chain's entry may have.
+pub(super) const CHAIN_KEYS: &[&str] = &["chain_id", "native", "wrapped_native"];
+
+/// What a chain's entry says of its coins.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ChainCoins {
+    pub native: Option<String>,
+    pub wrapped_native: Option<String>,
+}
+
+/// Which coin a chain's entry names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Role {
+    Native,
+    WrappedNative,
+}
+
+/// A token a chain's entry names, checked after the tokens are read.
+#[derive(Clone, Debug)]
+pub(super) struct ChainToken {
+    chain: String,
+    path: String,
+    role: Role,
+    symbol: String,
+    span: Range<usize>,
+}
+
+impl Parser<'_> {
+    /// `native` and `wrapped_native` of a chain's entry (optional).
+    pub(super) fn chain_coins(&mut self, value: &Value<'_>, chain: &str, path: &str) -> ChainCoins {
+        let mut coins = ChainCoins::default();
+        let Some(t) = value.get_ref().as_table() else {
+            return coins;
+        };
+        for (key, role) in [
+            ("native", Role::Native),
+            ("wrapped_native", Role::WrappedNative),
+        ] {
+            let Some(v) = get(t, key) else { continue };
+            let key_path = join(path, key);
+            let Some(symbol) = self.string(v, &key_path) else {
+                continue;
+            };
+            if !is_symbol(symbol) {
+                let _: Option<()> = self.fail(
+                    v.span(),
+                    &key_path,
+                    "a token symbol is upper case: a letter, then letters and digits",
+                );
+                continue;
+            }
+            self.chain_tokens.push(ChainToken {
+                chain: chain.to_string(),
+                path: key_path,
+                role,
+                symbol: symbol.to_string(),
+                span: v.span(),
+            });
+            match role {
+                Role::Native => coins.native = Some(symbol.to_string()),
+                Role::WrappedNative => coins.wrapped_native = Some(symbol.to_string()),
+            }
+        }
+        coins
+    }
+
+    /// Checks the tokens the chains name: each a token of that chain; a
+    /// wrapped native token beside a native coin, another token with its
+    /// decimals.
+    pub(super) fn chain_tokens(&mut self, registry: &Registry) {
+        let named = std::mem::take(&mut self.chain_tokens);
+        for item in &named {
+            if self.quiet.contains(&item.symbol) {
+                continue;
+            }
+            let Some(token) = registry.token(&item.symbol) else {
+                let _: Option<()> = self.fail(
+                    item.span.clone(),
+                    &item.path,
+                    format!("unknown token `{}`", item.symbol),
+                );
+                continue;
+            };
+            if !token.chains.contains(&item.chain) {
+                let _: Option<()> = self.fail(
+                    item.span.clone(),
+                    &item.path,
+                    format!("token `{}` does not exist on {}", item.symbol, item.chain),
+                );
+                continue;
+            }
+            if item.role != Role::WrappedNative {
+                continue;
+            }
+            let native = named
+                .iter()
+                .find(|n| n.role == Role::Native && n.chain == item.chain);
+            let Some(native) = native else {
+                let _: Option<()> = self.fail(
+                    item.span.clone(),
+                    &item.path,
+                    "a wrapped native token wraps the chain's native coin: name it with `native`",
+                );
+                continue;
+            };
+            if native.symbol == item.symbol {
+                let _: Option<()> = self.fail(
+                    item.span.clone(),
+                    &item.path,
+                    format!(
+                        "`{}` is the native coin itself; the wrapped native token is another token",
+                        item.symbol
+                    ),
+                );
+                continue;
+            }
+            if self.quiet.contains(&native.symbol) {
+                // The coin's own entry had an error: its decimals are unknown.
+                continue;
+            }
+            let native_decimals = registry.token(&native.symbol).map(|t| t.decimals);
+            if native_decimals.is_some_and(|d| d != token.decimals) {
+                let _: Option<()> = self.fail(
+                    item.span.clone(),
+                    &item.path,
+                    format!(
+                        "`{}` has {} decimals and the native coin `{}` {}: a token that wraps a coin one for one has its decimals",
+                        item.symbol,
+                        token.decimals,
+                        native.symbol,
+                        native_decimals.unwrap_or(0)
+                    ),
+                );
+            }
+        }
+    }
+}
