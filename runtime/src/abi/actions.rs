@@ -11,7 +11,7 @@ use super::{
     LoanCode, SpenderCode, SpenderKind, MESH_INVALID, MESH_OK, MESH_REVERTED, MESH_UNPINNED,
 };
 use crate::registry::{BridgeKind, ProtocolId, TokenId};
-use crate::session::{Loc, NameRef, Spender, SwapHop};
+use crate::session::{Loc, NameRef, Session, Spender, SwapHop};
 
 /// Approves a spender of `token`: `spender` names a protocol or a bridge
 /// kind (`htlb`, `zk`, `threshold`), as `spender_kind` says.
@@ -435,17 +435,54 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// The parts to make: those not skipped.
-    fn made(&self) -> Vec<usize> {
-        (0..self.tokens.len())
+    /// The parts to make — those not skipped — and the location the call
+    /// answers at: its first part made. First writes "nothing delivered"
+    /// to every part, so that a call that fails however early delivers
+    /// nothing; with no part to make the call is not made at all (the
+    /// error, `MESH_REVERTED`).
+    ///
+    /// # Safety
+    /// As [`Parts::deliver`].
+    unsafe fn begin(
+        &self,
+        loc: u64,
+        out: *mut MeshAmount,
+        failed: *mut u32,
+    ) -> Result<(Vec<usize>, u64), u32> {
+        // SAFETY: as promised by the caller.
+        unsafe { self.deliver(&[], &[], out, failed) };
+        let made: Vec<usize> = (0..self.tokens.len())
             .filter(|&i| self.skip.get(i).is_none_or(|&s| s == 0))
-            .collect()
+            .collect();
+        let first = made.first().ok_or(MESH_REVERTED)?;
+        let at = self.locs.get(*first).copied().unwrap_or(loc);
+        Ok((made, at))
     }
 
-    /// Part `i`'s amount and location.
-    fn amount_at(&self, i: usize) -> (u128, Loc) {
-        let halves = &self.amounts[2 * i..2 * i + 2];
-        (join(halves[0], halves[1]), Loc::unpack(self.locs[i]))
+    /// Registers the tokens of the parts `made` with the run's world, so
+    /// that each resolves at its first use.
+    fn prepare(&self, made: &[usize], session: &Session, names: &mut MeshNames) {
+        for &i in made {
+            names.prepare_token(self.tokens[i], &session.world().registry);
+        }
+    }
+
+    /// The parts `made` as the session takes them: token, amount and
+    /// location; the error status where a token index is unknown.
+    fn resolve<'n>(
+        &self,
+        made: &[usize],
+        session: &mut Session,
+        names: &'n MeshNames,
+    ) -> Result<Vec<(NameRef<'n, TokenId>, u128, Loc)>, u32> {
+        made.iter()
+            .map(|&i| {
+                let t = self.tokens[i];
+                let token = MeshNames::arg(names.token(t), session, t, "token")?;
+                let halves = &self.amounts[2 * i..2 * i + 2];
+                Ok((token, join(halves[0], halves[1]), Loc::unpack(self.locs[i])))
+            })
+            .collect()
     }
 
     /// Writes what each part delivered (`result[k]` for part `made[k]`)
@@ -513,22 +550,15 @@ pub unsafe extern "C" fn mesh_bridge_batch(
     let Some(parts) = (unsafe { Parts::new(tokens, amounts, locs, skip, len) }) else {
         return MESH_INVALID;
     };
-    // A call that fails, however early, delivers nothing.
-    // SAFETY: as promised by the caller.
-    unsafe { parts.deliver(&[], &[], out, failed) };
-    // The transfers made: those whose input is not missing. With none, the
-    // message is not sent at all.
-    let made = parts.made();
-    let Some(&first) = made.first() else {
-        return MESH_REVERTED;
+    // SAFETY: as promised by the caller. The message is not sent without
+    // a transfer to make, and is answerable at its first one.
+    let (made, at) = match unsafe { parts.begin(loc, out, failed) } {
+        Ok(begun) => begun,
+        Err(status) => return status,
     };
-    // The message is answerable at its first transfer made.
-    let at = parts.locs.get(first).copied().unwrap_or(loc);
     with_session(s, at, |ms| {
         let MeshSession { session, names, .. } = ms;
-        for &i in &made {
-            names.prepare_token(parts.tokens[i], &session.world().registry);
-        }
+        parts.prepare(&made, session, names);
         bind_names!(session, names; to = chain(to, "chain"));
         let Ok(name) = names.resolve(session, via, "bridge kind") else {
             return MESH_REVERTED;
@@ -537,15 +567,10 @@ pub unsafe extern "C" fn mesh_bridge_batch(
             let reason = format!("unknown bridge kind `{name}`");
             return status(session.revert(&reason));
         };
-        let mut transfers = Vec::with_capacity(made.len());
-        for &i in &made {
-            let t = parts.tokens[i];
-            let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
-                return MESH_REVERTED;
-            };
-            let (amount, at) = parts.amount_at(i);
-            transfers.push((token, amount, at));
-        }
+        let transfers = match parts.resolve(&made, session, names) {
+            Ok(transfers) => transfers,
+            Err(status) => return status,
+        };
         match session.bridge_batch(kind, to, &transfers) {
             // SAFETY: as promised by the caller.
             Ok(got) => unsafe { parts.deliver(&made, &got, out, failed) },
@@ -579,27 +604,18 @@ pub unsafe extern "C" fn mesh_flash_loan(
         return MESH_INVALID;
     };
     // SAFETY: as promised by the caller.
-    unsafe { parts.deliver(&[], &[], out, failed) };
-    let made = parts.made();
-    let Some(&first) = made.first() else {
-        return MESH_REVERTED;
+    let (made, at) = match unsafe { parts.begin(loc, out, failed) } {
+        Ok(begun) => begun,
+        Err(status) => return status,
     };
-    let at = parts.locs.get(first).copied().unwrap_or(loc);
     with_session(s, at, |ms| {
         let MeshSession { session, names, .. } = ms;
-        for &i in &made {
-            names.prepare_token(parts.tokens[i], &session.world().registry);
-        }
+        parts.prepare(&made, session, names);
         bind_names!(session, names; protocol = protocol(protocol, "protocol"));
-        let mut loans = Vec::with_capacity(made.len());
-        for &i in &made {
-            let t = parts.tokens[i];
-            let Ok(token) = MeshNames::arg(names.token(t), session, t, "token") else {
-                return MESH_REVERTED;
-            };
-            let (amount, at) = parts.amount_at(i);
-            loans.push((token, amount, at));
-        }
+        let loans = match parts.resolve(&made, session, names) {
+            Ok(loans) => loans,
+            Err(status) => return status,
+        };
         match session.flash_loan(protocol, &loans) {
             // SAFETY: as promised by the caller.
             Ok(got) => unsafe { parts.deliver(&made, &got, out, failed) },
