@@ -379,6 +379,7 @@ fn action(p: &mut Printer, action: &Action) {
             amount: value,
             output,
             exchange,
+            via,
         } => {
             amount(p, value);
             p.keyword_after("for", value.span.end, Join::Space);
@@ -394,6 +395,16 @@ fn action(p: &mut Printer, action: &Action) {
             };
             p.keyword_after("on", output_end, Join::Space);
             word_of(p, &exchange.name, exchange.span);
+            let mut end = exchange.span.end;
+            for (i, token) in via.iter().enumerate() {
+                if i == 0 {
+                    p.keyword_after("via", end, Join::Space);
+                } else {
+                    p.keyword_after(",", end, Join::Tight);
+                }
+                word_of(p, &token.name, token.span);
+                end = token.span.end;
+            }
         }
         ActionKind::Bridge {
             amount: value,

@@ -332,7 +332,7 @@ fn unexpected_character(span: Span, text: &str) -> Diagnostic {
     let first = text.chars().next().unwrap_or(' ');
     let plural = text.chars().count() > 1;
     let hint = match first {
-        ';' | ',' => Some(format!(
+        ';' => Some(format!(
             "statements need no separator: remove the `{first}`"
         )),
         '!' => Some("did you mean `!=`?".to_string()),
@@ -505,10 +505,12 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::Let => "a `let` reads `let NAME = ACTION`, as in `let loan = borrow 100 WETH from aave`",
         TokenKind::Borrow => "a `borrow` reads `borrow AMOUNT from PROTOCOL`, as in `borrow 100 WETH from aave`",
         TokenKind::Repay => "a `repay` reads `repay AMOUNT to PROTOCOL`, as in `repay 100 WETH to aave`",
-        TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
+        TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, optionally `via TOKEN, ...`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
         TokenKind::Deposit => "a `deposit` reads `deposit AMOUNT into PROTOCOL`, as in `deposit 50 WETH into aave`",
         TokenKind::Withdraw => "a `withdraw` reads `withdraw AMOUNT from PROTOCOL`, as in `withdraw 50 WETH from compound`",
         TokenKind::Bridge => "a `bridge` reads `bridge AMOUNT to CHAIN`, optionally `via ROUTE`, as in `bridge 1 WETH to arbitrum via zk`",
+        TokenKind::Wrap => "a `wrap` reads `wrap AMOUNT`, as in `wrap 1 ETH`",
+        TokenKind::Unwrap => "an `unwrap` reads `unwrap AMOUNT`, as in `unwrap 1 WETH`",
         TokenKind::Input => "an `input` reads `input AMOUNT`, as in `input 100 USDC`",
         TokenKind::On => "an `on` block reads `on CHAIN { ... }`, as in `on arbitrum { ... }`",
         TokenKind::Parallel => "a `parallel` reads `parallel { ... } and { ... }`, with `and` between branches",
@@ -565,6 +567,12 @@ fn unexpected_token(
             "token symbols are upper case: `{}`",
             found.to_ascii_uppercase()
         ));
+    } else if found_kind == TokenKind::Comma && !wants(TokenKind::Comma) {
+        label = "a `,` only separates the tokens of a swap's path".into();
+        hint = Some(
+            "statements need no separator: remove the `,`; a swap through other tokens reads `swap ... on EXCHANGE via WETH, DAI`"
+                .into(),
+        );
     } else if found_kind == TokenKind::Assign && wants(TokenKind::EqEq) {
         label = "`=` does not compare".into();
         hint = Some("compare with `==`; a single `=` only binds a name in `let`".into());

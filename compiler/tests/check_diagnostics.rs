@@ -287,6 +287,38 @@ fn rule_4_capabilities() {
     );
 }
 
+/// A swap through other tokens: one hop per pair, no pair twice, and,
+/// against a world's pairs, only through pairs the exchange has.
+#[test]
+fn swap_paths() {
+    let world = mesh_runtime::World::default_world();
+    let pairs = meshc::check::Pairs::new(world.pairs());
+    let registry = Registry::default_registry();
+    let source = "bundle b on base {\n    input 300 USDC\n    swap 100 USDC for 0.01 WETH on sushiswap via USDC\n    swap 100 USDC for 0.01 WETH on sushiswap via DAI, USDC\n    swap 100 USDC for 1 PEPE on uniswap_v2 via USDT\n    swap 1 USDC for 0.9 USDC on uniswap_v2 via WETH, DAI\n}\n\ntoken PEPE decimals 18\n";
+    let (parsed, _) = meshc::syntax::parse(source);
+    let checked = meshc::check::check_with_pairs(
+        &parsed.file,
+        &registry,
+        Some(&pairs),
+        &CheckOptions { level: O },
+    );
+    let mut out = String::new();
+    for (i, line) in source.lines().enumerate() {
+        out.push_str(&format!("{:>3} | {line}\n", i + 1));
+    }
+    out.push_str("\n---\n\n");
+    for d in &checked.diagnostics {
+        out.push_str(&render_human("test.mesh", source, d, false));
+        out.push('\n');
+    }
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [SwapToSameToken, PairUsedTwice, NoSuchPair], "{out}");
+    insta::assert_snapshot!("e0304_e0413_e0414_swap_paths", out);
+    // Without the world's pairs, a missing pair is not judged.
+    let (_, codes) = render_with(source, &registry, O);
+    assert_eq!(codes, [SwapToSameToken, PairUsedTwice]);
+}
+
 /// The native coin goes to no protocol and no bridge; `wrap` and `unwrap`
 /// convert it one for one, exactly, where the registry names its wrapper.
 #[test]

@@ -156,3 +156,24 @@ fn a_wrap_round_trip_is_cancelled_and_refines() {
         assert_eq!(optimised.contains("= unwrap "), !trip, "{optimised}");
     }
 }
+
+/// Two swaps through other tokens, the first unbounded, fuse into one path
+/// of four hops at `-O` (USDC back to USDC) and still refine `-O0`.
+#[test]
+fn paths_fuse_into_one_and_refine() {
+    let source = Segment::Path {
+        amount: 1_000,
+        bound: 990,
+    }
+    .source(0);
+    let text = format!("bundle path on polygon {{\n{source}}}\n");
+    assert_eq!(refines(&text, &World::default_world()), Ok(true), "{text}");
+    let Some((_, o)) = lowered(&text) else {
+        panic!("the bundle checks:\n{text}");
+    };
+    let optimised = o.to_string();
+    assert!(
+        optimised.contains("[USDC -> USDT -> WETH -> DAI -> USDC]"),
+        "{optimised}"
+    );
+}

@@ -148,7 +148,7 @@ module.exports = grammar({
       'repay', field('amount', $._amount), 'to', field('protocol', $.identifier),
     ),
 
-    // swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE
+    // swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE (via SYMBOL (, SYMBOL)*)?
     swap_action: $ => seq(
       'swap',
       field('amount', $._amount),
@@ -156,6 +156,11 @@ module.exports = grammar({
       field('output', choice($._amount, $.symbol)),
       'on',
       field('exchange', $.identifier),
+      optional(seq(
+        'via',
+        field('via', $.symbol),
+        repeat(seq(',', field('via', $.symbol))),
+      )),
     ),
 
     deposit_action: $ => seq(

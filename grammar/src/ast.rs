@@ -234,11 +234,13 @@ pub enum ActionKind {
     Borrow { amount: Amount, protocol: Ident },
     /// `repay AMOUNT to PROTOCOL`
     Repay { amount: Amount, protocol: Ident },
-    /// `swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE`
+    /// `swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE (via SYMBOL, ...)?`
     Swap {
         amount: Amount,
         output: SwapOutput,
         exchange: Ident,
+        /// The tokens the swap passes through, in order (empty: one hop).
+        via: Vec<Symbol>,
     },
     /// `deposit AMOUNT into PROTOCOL`
     Deposit { amount: Amount, protocol: Ident },

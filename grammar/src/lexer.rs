@@ -103,6 +103,7 @@ pub enum TokenKind {
     Minus,
     Star,
     Slash,
+    Comma,
     LineComment,
     BlockComment,
     /// Text that is not a token; its error is in [`crate::Parsed::errors`].
@@ -142,7 +143,7 @@ const KEYWORD_KINDS: [TokenKind; 30] = [
     TokenKind::Invariant,
 ];
 
-const PUNCTUATION: [(TokenKind, &str); 16] = [
+const PUNCTUATION: [(TokenKind, &str); 17] = [
     (TokenKind::LBrace, "{"),
     (TokenKind::RBrace, "}"),
     (TokenKind::LParen, "("),
@@ -159,6 +160,7 @@ const PUNCTUATION: [(TokenKind, &str); 16] = [
     (TokenKind::Minus, "-"),
     (TokenKind::Star, "*"),
     (TokenKind::Slash, "/"),
+    (TokenKind::Comma, ","),
 ];
 
 impl TokenKind {
@@ -334,6 +336,8 @@ enum Raw {
     Star,
     #[token("/")]
     Slash,
+    #[token(",")]
+    Comma,
 
     /// Up to the line end: `\n`, or a `\r` (alone or before `\n`).
     #[regex(r"//[^\r\n]*", allow_greedy = true)]
@@ -555,6 +559,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Minus => TokenKind::Minus,
         Raw::Star => TokenKind::Star,
         Raw::Slash => TokenKind::Slash,
+        Raw::Comma => TokenKind::Comma,
         Raw::LineComment => {
             lexed.comments.push(Comment {
                 kind: CommentKind::Line,
@@ -629,10 +634,10 @@ mod tests {
     fn punctuation_longest_match() {
         use TokenKind::*;
         assert_eq!(
-            kinds("{ } ( ) : = + - * / >= <= > < == != >== ="),
+            kinds("{ } ( ) : = + - * / , >= <= > < == != >== ="),
             vec![
-                LBrace, RBrace, LParen, RParen, Colon, Assign, Plus, Minus, Star, Slash, Ge, Le,
-                Gt, Lt, EqEq, Ne, Ge, Assign, Assign
+                LBrace, RBrace, LParen, RParen, Colon, Assign, Plus, Minus, Star, Slash, Comma, Ge,
+                Le, Gt, Lt, EqEq, Ne, Ge, Assign, Assign
             ]
         );
         for (kind, text) in PUNCTUATION {

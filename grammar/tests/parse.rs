@@ -127,6 +127,7 @@ fn action_spans() {
         amount,
         output: SwapOutput::AtLeast(bound),
         exchange,
+        ..
     } = &action.kind
     else {
         panic!("not a bounded swap: {action:?}");
@@ -346,5 +347,42 @@ fn keywords_are_reserved() {
     for keyword in KEYWORDS {
         let parsed = parse(&format!("bundle {keyword} on polygon {{}}"));
         assert_eq!(parsed.errors.len(), 1, "{keyword}");
+    }
+}
+
+#[test]
+fn a_swap_through_other_tokens() {
+    let source = "bundle b on polygon { swap 1 WETH for 2 DAI on x via USDC, USDT swap 1 WETH for DAI on x }";
+    let file = parse_ok(source);
+    let stmts = &bundle(&file, 0).body.stmts;
+    let paths: Vec<(Vec<&str>, &str)> = stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Action(action) => match &action.kind {
+                ActionKind::Swap { via, .. } => (
+                    via.iter().map(|v| v.name.as_str()).collect(),
+                    text(source, action.span),
+                ),
+                other => panic!("not a swap: {other:?}"),
+            },
+            other => panic!("not an action: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (
+                vec!["USDC", "USDT"],
+                "swap 1 WETH for 2 DAI on x via USDC, USDT"
+            ),
+            (vec![], "swap 1 WETH for DAI on x")
+        ]
+    );
+    // A trailing comma, or none between two tokens, is a syntax error.
+    for broken in ["via USDC,", "via USDC USDT", "via"] {
+        let parsed = parse(&format!(
+            "bundle b on p {{ swap 1 WETH for DAI on x {broken} }}"
+        ));
+        assert!(!parsed.errors.is_empty(), "{broken}");
     }
 }

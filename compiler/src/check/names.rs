@@ -21,6 +21,8 @@ pub(crate) struct Names<'r> {
     routes: HashMap<(ChainId, ChainId), Vec<usize>>,
     /// Where the file declares each token it declares.
     pub declared: HashMap<String, Span>,
+    /// The exchange pairs of the world checked against, when known.
+    pub pairs: Option<&'r super::Pairs>,
 }
 
 impl<'r> Names<'r> {
@@ -70,6 +72,7 @@ impl<'r> Names<'r> {
             protocol_chains,
             routes,
             declared,
+            pairs: None,
         }
     }
 

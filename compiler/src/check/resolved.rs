@@ -103,6 +103,9 @@ pub enum StepKind {
         /// The slippage bound; `None` for an unbounded swap.
         min_output: Option<ResolvedAmount>,
         exchange: String,
+        /// The tokens the swap passes through between its input and its
+        /// output, in order (empty: one hop).
+        via: Vec<String>,
     },
     Deposit {
         amount: ResolvedAmount,

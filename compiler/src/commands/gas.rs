@@ -3,11 +3,12 @@
 //! pass saved, and (for small bundles) the optimum of the exhaustive
 //! search; human text, or JSON with `--format json` (docs/optimiser.md).
 
-use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
+use super::{read_source, report_usage_error, stderr_color, world_of, Status};
 use mesh_runtime::amount::display_count;
+use meshc::check::Pairs;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, HumanRenderer};
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
 
@@ -25,8 +26,8 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-    /// Judge names, and take bridge routes' gas, from this world file's
-    /// registry instead of the default one.
+    /// Judge names, swaps' pairs and bridge routes' gas by this world file
+    /// instead of the default world.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
 }
@@ -40,20 +41,27 @@ pub fn run(args: &Args) -> Status {
             return Status::Usage;
         }
     };
-    let registry = match registry_of(args.world.as_deref()) {
-        Ok(registry) => registry,
+    let world = match world_of(args.world.as_deref()) {
+        Ok(world) => world,
         Err(status) => return status,
     };
+    let registry = if args.world.is_some() {
+        world.registry.clone()
+    } else {
+        mesh_runtime::Registry::default_registry()
+    };
+    let pairs = Pairs::new(world.pairs());
     // Deadlines judged at -O0: the figures are of a bundle both levels lower.
-    let analysis = analyse(
+    let analysis = analyse_with_pairs(
         &source,
         &registry,
+        Some(&pairs),
         &CheckOptions {
             level: OptLevel::O0,
         },
     );
     let analysis = if analysis.has_errors() {
-        analyse(&source, &registry, &CheckOptions::default())
+        analyse_with_pairs(&source, &registry, Some(&pairs), &CheckOptions::default())
     } else {
         analysis
     };

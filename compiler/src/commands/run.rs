@@ -119,11 +119,17 @@ pub fn run(args: &Args) -> Status {
         Some(Emit::OptIr) => LevelArgs::default(),
         _ => args.level.clone(),
     };
-    let (program, analysis) =
-        match front_end(&args.file, args.bundle.as_deref(), &level, &world.registry) {
-            Ok(x) => x,
-            Err(status) => return status,
-        };
+    let pairs = meshc::check::Pairs::new(world.pairs());
+    let (program, analysis) = match front_end(
+        &args.file,
+        args.bundle.as_deref(),
+        &level,
+        &world.registry,
+        Some(&pairs),
+    ) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
     match args.emit {
         Some(Emit::Ast) => {
             println!("{:#?}", analysis.parsed.file);

@@ -77,6 +77,8 @@ codes! {
     TokenNotOnChain = "E0403", "token does not exist on this chain";
     NativeCoinToProtocol = "E0411", "native coin where only tokens are taken";
     NothingToWrap = "E0412", "nothing to wrap or unwrap";
+    PairUsedTwice = "E0413", "swap path uses a pair twice";
+    NoSuchPair = "E0414", "exchange has no pair for this hop";
 
     PossibleOverdraft = "E0501", "possible overdraft";
     SwapOfNothing = "E0502", "swap of nothing";

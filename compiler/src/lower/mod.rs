@@ -366,6 +366,7 @@ impl Lowerer<'_> {
                 output_token,
                 min_output,
                 exchange,
+                via,
             } => {
                 let min_out = match min_output {
                     Some(min) => self.value(&min.expr, &chain)?,
@@ -373,11 +374,18 @@ impl Lowerer<'_> {
                 };
                 let input = self.spend(&chain, amount, loc, &mut out)?;
                 let wire = self.wire(WireType::funds(&chain, output_token));
+                // One hop per pair of the path, each on the exchange and
+                // answerable at the statement.
+                let mut path = Vec::with_capacity(via.len() + 2);
+                path.push(amount.token.clone());
+                path.extend(via.iter().cloned());
+                path.push(output_token.clone());
+                let hops = path.len() - 1;
                 out.push(gen(
                     Op::Swap {
-                        exchanges: vec![exchange.clone()],
-                        path: vec![amount.token.clone(), output_token.clone()],
-                        locs: vec![loc],
+                        exchanges: vec![exchange.clone(); hops],
+                        path,
+                        locs: vec![loc; hops],
                         input,
                         min_out,
                         out: wire,

@@ -38,7 +38,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     (
         "swap",
         "swap ${1:amount} for ${2:min} on ${3:exchange}",
-        "swap AMOUNT for MIN TOKEN on EXCHANGE",
+        "swap AMOUNT for MIN TOKEN on EXCHANGE (via TOKEN, ...)?",
     ),
     (
         "bridge",

@@ -359,6 +359,12 @@ enum State {
     Separator(Form),
     Lender,
     Exchange,
+    /// After `swap ... on EXCHANGE`: `via`, or the end.
+    SwapVia,
+    /// After `via` or a `,` of a swap's path: a token.
+    ViaToken,
+    /// After a token of a swap's path: `,`, or the end.
+    ViaComma,
     BridgeChain,
     /// After `bridge ... to CHAIN`: `via`, or the end.
     BridgeVia,
@@ -483,7 +489,9 @@ impl Machine {
             ),
             State::Lender => (Expect::LENDER, Expect::NONE),
             State::Exchange => (Expect::EXCHANGE, Expect::NONE),
-            State::BridgeVia => (Expect::VIA, end),
+            State::BridgeVia | State::SwapVia => (Expect::VIA, end),
+            State::ViaToken => (Expect::TOKEN, Expect::NONE),
+            State::ViaComma => (Expect::NONE, end),
             State::BridgeKind => (Expect::BRIDGE_KIND, Expect::NONE),
             State::ParallelAnd(branches) => {
                 (Expect::AND, if branches >= 2 { end } else { Expect::NONE })
@@ -611,9 +619,11 @@ impl Machine {
                 };
                 (next, Role::Keyword)
             }
-            (State::Lender, K::Ident) | (State::Exchange, K::Ident) => {
-                (State::StatementEnd, Role::Protocol)
-            }
+            (State::Lender, K::Ident) => (State::StatementEnd, Role::Protocol),
+            (State::Exchange, K::Ident) => (State::SwapVia, Role::Protocol),
+            (State::SwapVia, K::Via) => (State::ViaToken, Role::Keyword),
+            (State::ViaToken, K::Symbol) => (State::ViaComma, Role::Token),
+            (State::ViaComma, K::Comma) => (State::ViaToken, Role::Other),
             (State::BridgeChain, K::Ident) => (State::BridgeVia, Role::Chain),
             (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
             (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),

@@ -73,6 +73,9 @@ pub enum Segment {
     /// rest unwrapped. On polygon, where ETH is not native, it runs on
     /// arbitrum.
     Native { hundredths: u32, trip: bool },
+    /// Two swaps through other tokens on sushiswap, USDC back to USDC
+    /// (the first unbounded: fused into one path of four hops at `-O`).
+    Path { amount: u32, bound: u32 },
     /// Segments run on another chain.
     On {
         chain: &'static str,
@@ -220,6 +223,12 @@ impl Segment {
                     body
                 }
             }
+            Segment::Path { amount, bound } => format!(
+                "input {amount} USDC\n\
+                 swap all USDC for WETH on sushiswap via USDT\n\
+                 let h{i} = swap all WETH for {bound} USDC on sushiswap via DAI\n\
+                 require h{i} >= {bound} USDC\n"
+            ),
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -362,6 +371,7 @@ fn local_segment() -> impl Strategy<Value = Segment> {
     prop_oneof![
         (1u32..200, any::<bool>())
             .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (1u32..20_000, 1u32..25_000)
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
@@ -392,6 +402,7 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
     prop_oneof![
         (1u32..200, any::<bool>())
             .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()

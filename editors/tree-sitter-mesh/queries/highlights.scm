@@ -113,4 +113,7 @@
   ")"
 ] @punctuation.bracket
 
-":" @punctuation.delimiter
+[
+  ":"
+  ","
+] @punctuation.delimiter

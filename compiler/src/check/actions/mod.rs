@@ -62,7 +62,8 @@ impl BundleChecker<'_, '_> {
                 amount,
                 output,
                 exchange,
-            } => self.swap(amount, output, exchange, chain, span),
+                via,
+            } => self.swap(amount, output, exchange, via, chain, span),
             ActionKind::Bridge {
                 amount,
                 destination,
