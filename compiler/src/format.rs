@@ -138,6 +138,7 @@ fn first_error_node(file: &File) -> Option<Span> {
                         ConstraintKind::Error => Some(constraint.span),
                         ConstraintKind::MinBalance { amount, .. } => in_amount(amount),
                         ConstraintKind::Deadline(_)
+                        | ConstraintKind::DeadlineTime(_)
                         | ConstraintKind::MaxGas(_)
                         | ConstraintKind::MinSecurity(_)
                         | ConstraintKind::Invariant(_) => None,
@@ -258,7 +259,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
     let start = constraint.span.start;
     p.begin_line(start);
     let name = match &constraint.kind {
-        ConstraintKind::Deadline(_) => "deadline",
+        ConstraintKind::Deadline(_) | ConstraintKind::DeadlineTime(_) => "deadline",
         ConstraintKind::MaxGas(_) => "max_gas",
         ConstraintKind::MinBalance { .. } => "min_balance",
         ConstraintKind::MinSecurity(_) => "min_security",
@@ -276,6 +277,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::Deadline(number) | ConstraintKind::MaxGas(number) => {
             word_of(p, &number.text, number.span);
         }
+        ConstraintKind::DeadlineTime(seconds) => word_of(p, &seconds.text, seconds.span),
         ConstraintKind::MinBalance {
             amount: value,
             chain,

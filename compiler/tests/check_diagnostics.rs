@@ -509,6 +509,38 @@ fn rule_8_deadline() {
     );
 }
 
+/// A deadline in seconds: each chain's blocks at its block time (one
+/// 12-second block on ethereum, the zk route's 2 ethereum blocks, one
+/// 250 ms block on arbitrum: 36.25 s), in whole seconds, at most once.
+#[test]
+fn rule_8_deadline_in_seconds() {
+    snapshot(
+        "e0801_deadline_in_seconds",
+        "bundle b on ethereum {\n    input 1_000 USDC\n    let there = bridge 1_000 USDC to arbitrum via zk\n    on arbitrum {\n        swap there for 0.3 WETH on uniswap_v2\n    }\n} constraints {\n    deadline: 30s\n    deadline: 6\n}\n",
+        O,
+        &[DeadlineMissed],
+    );
+    snapshot(
+        "deadline_in_seconds_values",
+        "bundle b on polygon {\n    input 1 USDC\n} constraints {\n    deadline: 1.5s\n    deadline: 2s\n}\n",
+        O,
+        &[WholeNumberRequired, DuplicateConstraint],
+    );
+    let mut registry = Registry::default_registry();
+    for chain in &mut registry.chains {
+        if chain.name == "base" {
+            chain.block_time_ms = None;
+        }
+    }
+    snapshot_in(
+        "e0810_no_block_time",
+        "bundle b on polygon {\n    on base {\n        input 1 USDC\n        deposit 1 USDC into aave\n    }\n} constraints {\n    deadline: 60s\n    deadline: 20\n}\n",
+        &registry,
+        O,
+        &[NoBlockTime],
+    );
+}
+
 #[test]
 fn rule_9_parallel() {
     snapshot(

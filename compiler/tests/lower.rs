@@ -26,10 +26,12 @@ fn examples() -> Vec<(String, String)> {
 
 /// The program without its deadline, so that a run judges everything else.
 fn without_deadline(mut program: Program) -> Program {
-    program
-        .constraints
-        .items
-        .retain(|(c, _)| !matches!(c, meshc::ir::Constraint::Deadline(_)));
+    program.constraints.items.retain(|(c, _)| {
+        !matches!(
+            c,
+            meshc::ir::Constraint::Deadline(_) | meshc::ir::Constraint::DeadlineSeconds(_)
+        )
+    });
     program
 }
 
@@ -82,7 +84,7 @@ fn lowered_blocks_equal_the_checkers_time_model() {
 }
 
 #[test]
-fn static_gas_equals_metered_gas_and_blocks_when_committed() {
+fn static_gas_equals_metered_gas_blocks_and_time_when_committed() {
     let mut committed = 0;
     for (name, source) in examples() {
         for level in LEVELS {
@@ -108,6 +110,7 @@ fn static_gas_equals_metered_gas_and_blocks_when_committed() {
                 assert_eq!(cost.total(), report.gas_total());
                 assert_eq!(cost.by_chain(), report.gas_by_chain());
                 assert_eq!(cost.blocks, report.blocks, "{name} at {}", level.flag());
+                assert_eq!(cost.time_ms, report.time_ms, "{name} at {}", level.flag());
             }
         }
     }

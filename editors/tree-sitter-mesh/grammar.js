@@ -29,7 +29,7 @@ module.exports = grammar({
   // The external scanner in src/scanner.c lexes what a regular expression
   // cannot: nested `/* */` comments, and numbers that must not be glued to the
   // word after them (`100WETH`, `1e18` are errors, not `100 WETH`, `1 e18`).
-  externals: $ => [$.block_comment, $.number],
+  externals: $ => [$.block_comment, $.number, $.seconds],
 
   extras: $ => [/\s/, $.line_comment, $.block_comment],
 
@@ -75,7 +75,11 @@ module.exports = grammar({
       $.invariant_constraint,
     ),
 
-    deadline_constraint: $ => seq('deadline', ':', field('blocks', $.number)),
+    // deadline: N (blocks) or deadline: Ns (seconds)
+    deadline_constraint: $ => seq(
+      'deadline', ':',
+      choice(field('blocks', $.number), field('seconds', $.seconds)),
+    ),
 
     max_gas_constraint: $ => seq('max_gas', ':', field('gas', $.number)),
 

@@ -74,6 +74,20 @@ pub struct Number {
     pub span: Span,
 }
 
+/// A number of seconds, as written: a number and `s` (`90s`, `1_800s`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Seconds {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Seconds {
+    /// The number, without its `s`.
+    pub fn number(&self) -> &str {
+        self.text.strip_suffix('s').unwrap_or(&self.text)
+    }
+}
+
 /// A `0x` address of exactly 40 hex digits, as written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Address {
@@ -143,6 +157,9 @@ pub struct Constraint {
 pub enum ConstraintKind {
     /// `deadline: N` — blocks, end to end.
     Deadline(Number),
+    /// `deadline: Ns` — seconds, end to end, each chain's blocks at its
+    /// block time.
+    DeadlineTime(Seconds),
     /// `max_gas: N` — total gas over all chains.
     MaxGas(Number),
     /// `min_balance: AMOUNT (on CHAIN)?` — the bundle's final holding.

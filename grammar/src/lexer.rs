@@ -85,6 +85,8 @@ pub enum TokenKind {
     Symbol,
     /// A well-formed number: `1_000.5`.
     Number,
+    /// A number of seconds: a number and `s`, glued (`90s`).
+    Seconds,
     /// `0x` and exactly 40 hex digits.
     Address,
     LBrace,
@@ -204,6 +206,7 @@ impl TokenKind {
             TokenKind::Ident => "a name".to_string(),
             TokenKind::Symbol => "a token symbol like `WETH`".to_string(),
             TokenKind::Number => "a number".to_string(),
+            TokenKind::Seconds => "a number of seconds like `90s`".to_string(),
             TokenKind::Address => "an address".to_string(),
             TokenKind::LineComment | TokenKind::BlockComment => "a comment".to_string(),
             TokenKind::Error => "a token".to_string(),
@@ -349,6 +352,7 @@ enum Raw {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum NumberClass {
     Number,
+    Seconds,
     Address,
     BadNumber,
     BadAddress,
@@ -372,6 +376,8 @@ fn classify_number(lex: &mut logos::Lexer<Raw>) -> NumberClass {
         NumberClass::BadAddress
     } else if is_number(word) {
         NumberClass::Number
+    } else if word.strip_suffix(b"s").is_some_and(is_number) {
+        NumberClass::Seconds
     } else {
         NumberClass::BadNumber
     }
@@ -530,6 +536,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
             TokenKind::Error
         }
         Raw::NumberWord(NumberClass::Number) => TokenKind::Number,
+        Raw::NumberWord(NumberClass::Seconds) => TokenKind::Seconds,
         Raw::NumberWord(NumberClass::Address) => TokenKind::Address,
         Raw::NumberWord(NumberClass::BadNumber) | Raw::DotNumber => {
             lexed.errors.push(error(SyntaxErrorKind::MalformedNumber {
@@ -754,6 +761,24 @@ mod tests {
                 Span::new(0, 2)
             )]
         );
+    }
+
+    #[test]
+    fn seconds_are_a_number_and_an_s() {
+        use TokenKind::*;
+        assert_eq!(kinds("90s 1_800s 1.5s 0s"), vec![Seconds; 4]);
+        for word in ["90sec", "90ss", "90S", "1_s", "1.s"] {
+            assert_eq!(
+                errors(word),
+                vec![(
+                    SyntaxErrorKind::MalformedNumber {
+                        text: word.to_string()
+                    },
+                    Span::new(0, word.len())
+                )],
+                "{word}"
+            );
+        }
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn token_declarations() {
 
 #[test]
 fn every_constraint_form() {
-    let source = "bundle b on p {} constraints { deadline: 3 max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI invariant: constant_product }";
+    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI invariant: constant_product }";
     let file = parse_ok(source);
     let Some(constraints) = &bundle(&file, 0).constraints else {
         panic!()
@@ -309,6 +309,7 @@ fn every_constraint_form() {
         .iter()
         .map(|c| match &c.kind {
             ConstraintKind::Deadline(n) => format!("deadline {}", n.text),
+            ConstraintKind::DeadlineTime(t) => format!("deadline {} seconds", t.number()),
             ConstraintKind::MaxGas(n) => format!("max_gas {}", n.text),
             ConstraintKind::MinBalance { amount, chain } => format!(
                 "min_balance {} {:?}",
@@ -324,6 +325,7 @@ fn every_constraint_form() {
         kinds,
         [
             "deadline 3",
+            "deadline 90 seconds",
             "max_gas 1_000_000",
             "min_balance (1 USDC + 2 USDC) Some(\"base\")",
             "min_balance 1 DAI None",

@@ -251,7 +251,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"time_ms":2000,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
@@ -270,7 +270,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"time_ms":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
     );
 }
 
@@ -552,4 +552,67 @@ fn wrap_is_one_for_one_and_no_protocol_takes_the_native_coin() {
     // The first failure in the source is the swap's.
     assert_eq!(r.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
     assert_eq!(s.world(), &World::default_world());
+}
+
+/// Time in seconds is counted chain by chain: a transaction takes a block
+/// of its chain, a bridge its delay in blocks of the chain it leaves, each
+/// at that chain's block time; parallel branches take the slowest.
+#[test]
+fn time_is_counted_per_chain_and_judged_in_seconds() {
+    let mut s = Session::new(World::default_world(), "timed");
+    s.input("ethereum", "USDC", 1_000 * E6).unwrap();
+    let arrived = tx(&mut s, "ethereum", |s| {
+        s.approve("USDC", Spender::Bridge(BridgeKind::Zk)).unwrap();
+        s.bridge("USDC", 1_000 * E6, "arbitrum", Some(BridgeKind::Zk))
+            .unwrap()
+    });
+    // One ethereum block (12 s) and the zk route's 2 ethereum blocks.
+    assert_eq!(s.elapsed_ms(), Some(36_000));
+    s.begin_parallel().unwrap();
+    tx(&mut s, "arbitrum", |s| {
+        s.swap("uniswap_v2", "USDC", arrived, "WETH", 0).unwrap()
+    });
+    s.next_branch().unwrap();
+    tx(&mut s, "polygon", |_| ());
+    s.end_parallel().unwrap();
+    // The slower branch: polygon's 2 s block, not arbitrum's 250 ms.
+    assert_eq!(s.elapsed_ms(), Some(38_000));
+    assert_eq!(s.blocks(), 4);
+    let deadline =
+        |seconds| Constraints::new().with(Constraint::DeadlineSeconds(seconds), Loc::new(9, 5));
+    let mut late = s;
+    let report = late.finish(&deadline(37));
+    let revert = report.revert.expect("reverted");
+    assert_eq!(
+        revert.reason,
+        "deadline: the bundle takes 38s; the deadline is 37s"
+    );
+    assert_eq!(revert.loc, Loc::new(9, 5));
+
+    // A chain without a block time makes the time unknown.
+    let mut world = World::default_world();
+    for chain in &mut world.registry.chains {
+        if chain.name == "base" {
+            chain.block_time_ms = None;
+        }
+    }
+    let mut s = Session::new(world, "untimed");
+    tx(&mut s, "base", |_| ());
+    assert_eq!(s.elapsed_ms(), None);
+    let report = s.finish(&deadline(3_600));
+    assert_eq!(
+        report.revert.map(|r| r.reason),
+        Some(
+            "deadline: the registry gives base no block time, so the bundle's time in seconds cannot be told"
+                .to_string()
+        )
+    );
+    // Met, the report gives the time.
+    let mut s = Session::new(World::default_world(), "quick");
+    tx(&mut s, "arbitrum", |_| ());
+    let report = s.finish(&deadline(1));
+    assert!(report.committed());
+    assert_eq!(report.time_ms, Some(250));
+    assert!(report.render_human().contains("blocks 1 · time 0.25s"));
+    assert!(report.to_json().contains("\"blocks\":1,\"time_ms\":250"));
 }

@@ -278,8 +278,9 @@ fn explain_knows_every_code() {
 }
 
 /// The pages whose example cannot be run as written: an amount or a
-/// nesting thousands deep (shown with `…`), and a world file of its own.
-const ILLUSTRATIVE_EXAMPLES: [&str; 3] = ["E0008", "E0010", "E0402"];
+/// nesting thousands deep (shown with `…`), and a world file of its own
+/// (E0402, E0810).
+const ILLUSTRATIVE_EXAMPLES: [&str; 4] = ["E0008", "E0010", "E0402", "E0810"];
 
 /// The first block of `fence` (```mesh, ```text) after `from` in `page`,
 /// and where it ends.

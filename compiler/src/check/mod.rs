@@ -32,7 +32,7 @@ mod actions;
 mod amount;
 mod bundle;
 mod constraints;
-pub(crate) use constraints::deadline_missed;
+pub(crate) use constraints::{deadline_missed, deadline_time_missed};
 mod facts;
 mod holdings;
 pub mod names;

@@ -201,6 +201,8 @@ pub use mesh_core::Invariant;
 pub struct ResolvedConstraints {
     /// Blocks, end to end.
     pub deadline: Option<u64>,
+    /// Seconds, end to end, each chain's blocks at its block time.
+    pub deadline_seconds: Option<u64>,
     /// Total gas over all chains (judged once the lowering exists).
     pub max_gas: Option<u64>,
     /// The least trusted route kind an unpinned bridge may take at `-O`

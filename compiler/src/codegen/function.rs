@@ -383,6 +383,10 @@ impl Function<'_> {
                 let v = self.const_i64(*blocks);
                 self.call(Entry::ConstraintDeadline, &[self.session, v, at]);
             }
+            Constraint::DeadlineSeconds(seconds) => {
+                let v = self.const_i64(*seconds);
+                self.call(Entry::ConstraintDeadlineSeconds, &[self.session, v, at]);
+            }
             Constraint::MaxGas(gas) => {
                 let v = self.const_i64(*gas);
                 self.call(Entry::ConstraintMaxGas, &[self.session, v, at]);

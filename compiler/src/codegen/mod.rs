@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 28] = [
+const BODY_ENTRIES: [Entry; 29] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -92,6 +92,7 @@ const BODY_ENTRIES: [Entry; 28] = [
     Entry::AmountDiv,
     Entry::AmountWithPremium,
     Entry::ConstraintDeadline,
+    Entry::ConstraintDeadlineSeconds,
     Entry::ConstraintMaxGas,
     Entry::ConstraintMinBalance,
     Entry::ConstraintInvariant,

@@ -92,6 +92,7 @@ codes! {
 
     DeadlineMissed = "E0801", "deadline cannot be met";
     GasLimitExceeded = "E0802", "gas limit cannot be met";
+    NoBlockTime = "E0810", "no block time for a deadline in seconds";
 
     InterferingBranches = "E0901", "interfering parallel branches";
 

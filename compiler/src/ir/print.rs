@@ -33,6 +33,7 @@ impl fmt::Display for Program {
             for (constraint, loc) in &self.constraints.items {
                 let text = match constraint {
                     Constraint::Deadline(blocks) => format!("deadline {blocks} blocks"),
+                    Constraint::DeadlineSeconds(seconds) => format!("deadline {seconds} seconds"),
                     Constraint::MaxGas(gas) => format!("max_gas {gas}"),
                     Constraint::MinBalance {
                         chain,

@@ -608,6 +608,9 @@ impl Lowerer<'_> {
             if let Some(d) = resolved.deadline {
                 out = out.deadline(d);
             }
+            if let Some(s) = resolved.deadline_seconds {
+                out = out.with(Constraint::DeadlineSeconds(s), Loc::UNKNOWN);
+            }
             if let Some(g) = resolved.max_gas {
                 out = out.max_gas(g);
             }
@@ -630,6 +633,7 @@ impl Lowerer<'_> {
             return out;
         };
         let mut seen_deadline = false;
+        let mut seen_seconds = false;
         let mut seen_gas = false;
         for item in &items.items {
             let loc = self.loc(item.span);
@@ -637,6 +641,10 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::Deadline(_) if !seen_deadline => {
                     seen_deadline = true;
                     resolved.deadline.map(Constraint::Deadline)
+                }
+                ast::ConstraintKind::DeadlineTime(_) if !seen_seconds => {
+                    seen_seconds = true;
+                    resolved.deadline_seconds.map(Constraint::DeadlineSeconds)
                 }
                 ast::ConstraintKind::MaxGas(_) if !seen_gas => {
                     seen_gas = true;

@@ -98,7 +98,11 @@ const ITEMS: &[(&str, &str, &str)] = &[
 ];
 
 const CONSTRAINTS: &[(&str, &str, &str)] = &[
-    ("deadline", "deadline: ${1:blocks}", "deadline: N"),
+    (
+        "deadline",
+        "deadline: ${1:blocks}",
+        "deadline: N (blocks) or Ns (seconds)",
+    ),
     ("max_gas", "max_gas: ${1:gas}", "max_gas: N"),
     (
         "min_balance",

@@ -334,6 +334,7 @@ fn values(
 fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<DocumentSymbol> {
     let (name, detail) = match &constraint.kind {
         ConstraintKind::Deadline(n) => ("deadline", format!("{} blocks", n.text)),
+        ConstraintKind::DeadlineTime(t) => ("deadline", format!("{} seconds", t.number())),
         ConstraintKind::MaxGas(n) => ("max_gas", format!("{} gas", n.text)),
         ConstraintKind::MinBalance { chain, .. } => (
             "min_balance",

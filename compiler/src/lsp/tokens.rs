@@ -646,6 +646,8 @@ impl Machine {
                 (next, Role::Other)
             }
             (State::ConstraintNumber, K::Number) => (State::ConstraintEnd, Role::Number),
+            // `deadline: 90s`; the checker says where seconds do not belong.
+            (State::ConstraintNumber, K::Seconds) => (State::ConstraintEnd, Role::Number),
             (State::ConstraintChain, K::Ident) => (State::ConstraintEnd, Role::Chain),
             (State::InvariantName, K::Ident) => (State::ConstraintEnd, Role::Invariant),
             (State::SecurityKind, K::Ident) => (State::ConstraintEnd, Role::BridgeKind),
@@ -723,7 +725,7 @@ impl Machine {
 /// The role of a token the grammar did not expect where it is.
 fn fallback_role(kind: TokenKind) -> Role {
     match kind {
-        TokenKind::Number => Role::Number,
+        TokenKind::Number | TokenKind::Seconds => Role::Number,
         TokenKind::Address => Role::Address,
         TokenKind::Borrow
         | TokenKind::Repay

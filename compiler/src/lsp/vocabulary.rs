@@ -29,7 +29,7 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("decimals", "`token SYMBOL decimals N`: base units per whole token are `10^N`."),
     ("at", "`token SYMBOL decimals N at ADDRESS`: the token's contract address."),
     ("constraints", "`constraints { ... }` after a bundle's block: `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`."),
-    ("deadline", "`deadline: N` — the bundle must finish within `N` blocks, end to end."),
+    ("deadline", "`deadline: N` — the bundle must finish within `N` blocks, end to end, counted on every chain alike. `deadline: 90s` — within 90 seconds: each transaction takes a block of its own chain and each bridge its delay in blocks of the chain it leaves, at each chain's block time."),
     ("max_gas", "`max_gas: N` — the bundle may use at most `N` gas over all chains."),
     ("min_balance", "`min_balance: AMOUNT (on CHAIN)?` — the bundle must end holding at least `AMOUNT` on that chain (the home chain by default)."),
     ("min_security", "`min_security: KIND` — the least trusted bridge route the bundle accepts: `htlb` (trustless, security 3), `zk` (trusts a proof system, 2) or `threshold` (trusts a signer set, 1). Without it, `-O` never picks a route less secure than the one `-O0` takes."),

@@ -526,10 +526,12 @@ pub fn perturbed(seed: u64) -> World {
 }
 
 pub fn without_time_and_gas(mut program: Program) -> Program {
-    program
-        .constraints
-        .items
-        .retain(|(c, _)| !matches!(c, Constraint::Deadline(_) | Constraint::MaxGas(_)));
+    program.constraints.items.retain(|(c, _)| {
+        !matches!(
+            c,
+            Constraint::Deadline(_) | Constraint::DeadlineSeconds(_) | Constraint::MaxGas(_)
+        )
+    });
     program
 }
 

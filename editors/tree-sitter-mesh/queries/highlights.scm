@@ -88,6 +88,8 @@
 
 (number) @number
 
+(seconds) @number
+
 (address) @string.special
 
 ; Operators and punctuation

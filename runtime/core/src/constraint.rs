@@ -91,6 +91,10 @@ impl Comparison {
 pub enum Constraint {
     /// At most this many blocks, end to end.
     Deadline(u64),
+    /// At most this many seconds, end to end: each transaction takes a
+    /// block of its chain, each bridge its delay in blocks of the chain it
+    /// leaves, each at that chain's block time.
+    DeadlineSeconds(u64),
     /// At most this much gas, all chains together.
     MaxGas(u64),
     /// The bundle's final holding of `token` on `chain` is at least `amount`.
@@ -119,6 +123,22 @@ impl Constraints {
     pub fn with(mut self, constraint: Constraint, loc: Loc) -> Constraints {
         self.items.push((constraint, loc));
         self
+    }
+
+    /// The deadline in blocks, if the bundle sets one.
+    pub fn deadline_blocks(&self) -> Option<u64> {
+        self.items.iter().find_map(|(c, _)| match c {
+            Constraint::Deadline(blocks) => Some(*blocks),
+            _ => None,
+        })
+    }
+
+    /// The deadline in seconds, if the bundle sets one.
+    pub fn deadline_seconds(&self) -> Option<u64> {
+        self.items.iter().find_map(|(c, _)| match c {
+            Constraint::DeadlineSeconds(seconds) => Some(*seconds),
+            _ => None,
+        })
     }
 
     pub fn deadline(self, blocks: u64) -> Constraints {

@@ -86,6 +86,8 @@ macro_rules! for_each_entry {
             AmountWithPremium = mesh_amount_with_premium(s: Session, p_lo: Half, p_hi: Half, bps_lo: Half, bps_hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// adds `deadline`, checked at finish
             ConstraintDeadline = mesh_constraint_deadline(s: Session, blocks: Count, loc: Loc) -> Status;
+            /// adds `deadline` in seconds, checked at finish: each block at its chain's block time
+            ConstraintDeadlineSeconds = mesh_constraint_deadline_seconds(s: Session, seconds: Count, loc: Loc) -> Status;
             /// adds `max_gas`, checked at finish
             ConstraintMaxGas = mesh_constraint_max_gas(s: Session, gas: Count, loc: Loc) -> Status;
             /// adds `min_balance`, checked at finish

@@ -25,6 +25,11 @@ pub struct ChainInfo {
     /// `deposit` and `withdraw`), where the registry names one: what
     /// `wrap` gives and `unwrap` takes.
     pub wrapped_native: Option<String>,
+    /// How often the chain makes a block, in milliseconds: what a deadline
+    /// in seconds counts each transaction of this chain as, and each block
+    /// of a bridge's delay from it. `None`: not known, and such a deadline
+    /// cannot be judged on this chain.
+    pub block_time_ms: Option<u64>,
 }
 
 impl ChainInfo {
@@ -279,21 +284,27 @@ impl Registry {
         // Each chain's native coin, and the token that wraps it where the
         // registry has one: WETH9 wraps ether on Ethereum and the three
         // rollups; Polygon PoS's native coin is POL, whose wrapper (WPOL)
-        // the registry does not list.
+        // the registry does not list. Block times (docs/registry.md has
+        // the sources): Ethereum's 12-second slot, Polygon PoS's 2-second
+        // blocks, OP Mainnet's and Base's 2-second `block_time`, Arbitrum
+        // One's 250 ms.
         let chain_ids = [
-            ("ethereum", 1, "ETH", Some("WETH")),
-            ("polygon", 137, "POL", None),
-            ("arbitrum", 42_161, "ETH", Some("WETH")),
-            ("optimism", 10, "ETH", Some("WETH")),
-            ("base", 8_453, "ETH", Some("WETH")),
+            ("ethereum", 1, "ETH", Some("WETH"), 12_000),
+            ("polygon", 137, "POL", None, 2_000),
+            ("arbitrum", 42_161, "ETH", Some("WETH"), 250),
+            ("optimism", 10, "ETH", Some("WETH"), 2_000),
+            ("base", 8_453, "ETH", Some("WETH"), 2_000),
         ];
         let chains: Vec<ChainInfo> = chain_ids
             .iter()
-            .map(|&(name, chain_id, native, wrapped)| ChainInfo {
-                native: Some(native.to_string()),
-                wrapped_native: wrapped.map(str::to_string),
-                ..ChainInfo::new(name, chain_id)
-            })
+            .map(
+                |&(name, chain_id, native, wrapped, block_time_ms)| ChainInfo {
+                    native: Some(native.to_string()),
+                    wrapped_native: wrapped.map(str::to_string),
+                    block_time_ms: Some(block_time_ms),
+                    ..ChainInfo::new(name, chain_id)
+                },
+            )
             .collect();
         let all_chains: Vec<String> = chains.iter().map(|c| c.name.clone()).collect();
 
@@ -482,6 +493,11 @@ impl Registry {
     /// The token that wraps `chain`'s native coin, if the registry names one.
     pub fn wrapped_native_of(&self, chain: &str) -> Option<&str> {
         self.chain(chain)?.wrapped_native.as_deref()
+    }
+
+    /// How long a block of `chain` takes, in milliseconds, if known.
+    pub fn block_time_ms(&self, chain: &str) -> Option<u64> {
+        self.chain(chain)?.block_time_ms
     }
 
     /// Whether `symbol` is the native coin of `chain`.

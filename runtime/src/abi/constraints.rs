@@ -1,4 +1,4 @@
-//! The constraint entries: `deadline`, `max_gas`, `min_balance` and
+//! The constraint entries: `deadline` (in blocks or in seconds), `max_gas`, `min_balance` and
 //! invariants, collected while the body runs and checked at finish.
 
 use super::ffi::join;
@@ -32,6 +32,20 @@ pub unsafe extern "C" fn mesh_constraint_deadline(
     loc: u64,
 ) -> u32 {
     add_constraint(s, loc, |_| Ok(Constraint::Deadline(blocks)))
+}
+
+/// Constraint `deadline: Ns`, checked at finish: the time the bundle
+/// takes, each block at its chain's block time.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_deadline_seconds(
+    s: *mut MeshSession,
+    seconds: u64,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |_| Ok(Constraint::DeadlineSeconds(seconds)))
 }
 
 /// Constraint `max_gas: gas`, checked at finish.

@@ -164,6 +164,12 @@ impl Report {
             by_chain.join(",")
         );
         let _ = write!(out, ",\"blocks\":{}", self.blocks);
+        match self.time_ms {
+            Some(ms) => {
+                let _ = write!(out, ",\"time_ms\":{ms}");
+            }
+            None => out.push_str(",\"time_ms\":null"),
+        }
         let _ = write!(
             out,
             ",\"transactions\":{}",

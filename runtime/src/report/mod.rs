@@ -150,6 +150,10 @@ pub struct Report {
     /// or nothing).
     pub transactions: Vec<TxRecord>,
     pub blocks: u64,
+    /// The time the bundle takes end to end, in milliseconds: each block at
+    /// its chain's block time (`None` when a chain without one is
+    /// involved; 0 on a revert).
+    pub time_ms: Option<u64>,
     /// What the bundle returned to the wallet: chain → token → amount
     /// (non-zero holdings only; empty on a revert).
     pub result: BTreeMap<String, BTreeMap<String, Amount>>,

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, WorldWrite};
-use crate::amount::display_count;
+use crate::amount::{display_count, display_seconds};
 use crate::session::Loc;
 
 /// What a reverted report says besides the failure.
@@ -58,9 +58,13 @@ impl Report {
             .iter()
             .map(|(c, g)| format!("{c} {}", display_count(*g)))
             .collect();
+        let time = self
+            .time_ms
+            .map(|ms| format!(" · time {}", display_seconds(ms)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "blocks {} · transactions {} · gas {}{}",
+            "blocks {}{time} · transactions {} · gas {}{}",
             display_count(self.blocks),
             display_count(self.transactions.len() as u64),
             display_count(self.gas_total()),

@@ -53,6 +53,7 @@ impl Session {
             let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
             s.clock = s.tick(delay_blocks)?;
+            s.elapse(chain, delay_blocks)?;
             s.record(
                 Call::Bridge {
                     token: s.token_name(token).to_string(),
@@ -147,6 +148,8 @@ impl Session {
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;
+                s.elapse(chain, delay_blocks)?;
+                s.elapse(chain, delay_blocks)?;
                 s.record(
                     Call::Bridge {
                         token: s.token_name(token).to_string(),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::slots::Slots;
 use super::{CallResult, Session, State};
-use crate::amount::display_count;
+use crate::amount::{display_count, display_seconds};
 use crate::journal::LenderBalance;
 use crate::maths::constant_product;
 use crate::registry::{ChainId, ProtocolId, TokenId};
@@ -83,6 +83,7 @@ impl Session {
         let (wallet, lenders) = if reverted {
             self.transactions.clear();
             self.clock = 0;
+            self.elapsed_ms = Some(0);
             self.closed_gas = 0;
             (Vec::new(), Vec::new())
         } else {
@@ -98,6 +99,7 @@ impl Session {
             revert,
             transactions: std::mem::take(&mut self.transactions),
             blocks: self.clock,
+            time_ms: self.elapsed_ms,
             result,
             wallet,
             lenders,
@@ -237,6 +239,24 @@ impl Session {
                         ));
                     }
                 }
+                Constraint::DeadlineSeconds(limit) => match self.elapsed_ms {
+                    None => {
+                        let chain = self.untimed.map_or("a chain", |c| self.chain_name(c));
+                        return fail(format!(
+                            "deadline: the registry gives {chain} no block time, so the bundle's time in seconds cannot be told"
+                        ));
+                    }
+                    Some(ms) => {
+                        // A limit past the largest time is never reached.
+                        if let Some(limit_ms) = limit.checked_mul(1000).filter(|l| ms > *l) {
+                            return fail(format!(
+                                "deadline: the bundle takes {}; the deadline is {}",
+                                display_seconds(ms),
+                                display_seconds(limit_ms)
+                            ));
+                        }
+                    }
+                },
                 Constraint::MaxGas(limit) => {
                     let total = self.gas_total();
                     if total > *limit {

@@ -94,6 +94,12 @@ pub struct Session {
     /// Their gas, all chains.
     closed_gas: u64,
     clock: u64,
+    /// The time the blocks on the clock take, each at its chain's block
+    /// time, in milliseconds; `None` once a block of a chain the registry
+    /// gives no block time is counted.
+    elapsed_ms: Option<u64>,
+    /// The first chain counted that has no block time.
+    untimed: Option<ChainId>,
     parallel: Vec<ParallelFrame>,
     /// `k` of every pair a swap touched, as it was before the first swap.
     k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
@@ -133,6 +139,8 @@ impl Session {
             transactions: Vec::new(),
             closed_gas: 0,
             clock: 0,
+            elapsed_ms: Some(0),
+            untimed: None,
             parallel: Vec::new(),
             k_before: Slots::default(),
             wallets_before: Slots::default(),
@@ -174,6 +182,13 @@ impl Session {
     /// Blocks elapsed so far (on the current branch).
     pub fn blocks(&self) -> u64 {
         self.clock
+    }
+
+    /// The time elapsed so far, in milliseconds (on the current branch),
+    /// each block at its chain's block time; `None` when a chain without a
+    /// block time is involved.
+    pub fn elapsed_ms(&self) -> Option<u64> {
+        self.elapsed_ms
     }
 
     /// Gas metered so far, all chains (after `finish`: the bundle's total).

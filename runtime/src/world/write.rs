@@ -55,6 +55,9 @@ pub(super) fn write(world: &World) -> String {
         if let Some(wrapped) = &c.wrapped_native {
             let _ = write!(out, ", wrapped_native = {}", quote(wrapped));
         }
+        if let Some(ms) = c.block_time_ms {
+            let _ = write!(out, ", block_time_ms = {ms}");
+        }
         out.push_str(" }\n");
     }
 

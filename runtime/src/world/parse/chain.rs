@@ -8,13 +8,17 @@ use crate::registry::Registry;
 use crate::world::file::{is_symbol, join};
 
 /// Every key a chain's entry may have.
-pub(super) const CHAIN_KEYS: &[&str] = &["chain_id", "native", "wrapped_native"];
+pub(super) const CHAIN_KEYS: &[&str] = &["chain_id", "native", "wrapped_native", "block_time_ms"];
+
+/// The longest block time a world file may give: a day.
+pub(super) const MAX_BLOCK_TIME_MS: u64 = 86_400_000;
 
 /// What a chain's entry says of its coins.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ChainCoins {
     pub native: Option<String>,
     pub wrapped_native: Option<String>,
+    pub block_time_ms: Option<u64>,
 }
 
 /// Which coin a chain's entry names.
@@ -41,6 +45,20 @@ impl Parser<'_> {
         let Some(t) = value.get_ref().as_table() else {
             return coins;
         };
+        if let Some(v) = get(t, "block_time_ms") {
+            let key_path = join(path, "block_time_ms");
+            match self.integer(v, &key_path, u128::from(MAX_BLOCK_TIME_MS)) {
+                Some(0) => {
+                    let _: Option<()> = self.fail(
+                        v.span(),
+                        &key_path,
+                        "a block takes some time: at least 1 ms",
+                    );
+                }
+                Some(ms) => coins.block_time_ms = u64::try_from(ms).ok(),
+                None => {}
+            }
+        }
         for (key, role) in [
             ("native", Role::Native),
             ("wrapped_native", Role::WrappedNative),

@@ -55,6 +55,7 @@ impl Parser<'_> {
             registry.chains.push(ChainInfo {
                 native: coins.native,
                 wrapped_native: coins.wrapped_native,
+                block_time_ms: coins.block_time_ms,
                 ..ChainInfo::new(&name, chain_id)
             });
         }
