@@ -166,6 +166,15 @@ fn rule_2_duplicates() {
         O,
         &[ConflictingAddress],
     );
+    // A token of the world checked against, not of the default registry:
+    // the hint says so.
+    snapshot_in(
+        "e0203_token_of_the_world_with_other_decimals",
+        "token GHO decimals 6\nbundle b on ethereum {\n    input 1 GHO\n}\n",
+        &registry,
+        O,
+        &[ConflictingToken],
+    );
     snapshot(
         "e0205_token_at_two_addresses",
         "token ZZZ decimals 6 at 0x1111111111111111111111111111111111111111\ntoken ZZZ decimals 6 at 0x2222222222222222222222222222222222222222\nbundle b on base {\n    input 1 ZZZ\n}\n",

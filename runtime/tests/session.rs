@@ -140,22 +140,69 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
         "no approval: the executor has not approved aave to spend WETH on polygon"
     );
 
-    // A wallet approval covers one spend.
+    // A wallet approval grants the maximum allowance: it stands for every
+    // later spend of that token by that spender on that chain, and for no
+    // other spender, chain or sender.
     let mut s = Session::new(World::default_world(), "once");
     s.input("polygon", "WETH", E18).unwrap();
-    for _ in 0..2 {
+    s.input("arbitrum", "WETH", E18).unwrap();
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    s.approve("WETH", Spender::Protocol("aave")).unwrap();
+    s.end_transaction().unwrap();
+    for _ in 0..3 {
         s.begin_transaction("polygon", Sender::Wallet).unwrap();
-        s.approve("WETH", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "WETH", E18 / 4).unwrap();
         s.end_transaction().unwrap();
     }
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    let err = s.deposit("compound", "WETH", E18 / 4).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "no approval: the wallet has not approved compound to spend WETH on polygon"
+    );
     s.end_transaction().unwrap();
-    s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    s.begin_transaction("arbitrum", Sender::Wallet).unwrap();
+    let err = s.deposit("aave", "WETH", E18 / 4).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "no approval: the wallet has not approved aave to spend WETH on arbitrum"
+    );
     s.end_transaction().unwrap();
-    s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    assert!(s.deposit("aave", "WETH", 1).is_err());
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    assert!(s.deposit("aave", "WETH", E18 / 4).is_err());
+}
+
+#[test]
+fn the_native_coin_has_no_approve_and_needs_none() {
+    let mut s = Session::new(World::default_world(), "native");
+    s.input("ethereum", "ETH", E18).unwrap();
+    s.begin_transaction("ethereum", Sender::Wallet).unwrap();
+    let err = s.approve("ETH", Spender::Protocol("aave")).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "ETH is the native coin: it has no approve, and a call takes it without one"
+    );
+
+    // Without an approval, both senders wrap it, and no protocol takes it
+    // as it is.
+    for sender in [Sender::Wallet, Sender::Executor] {
+        let mut s = Session::new(World::default_world(), "native");
+        s.input("ethereum", "ETH", E18).unwrap();
+        s.begin_transaction("ethereum", sender).unwrap();
+        assert_eq!(
+            s.deposit("aave", "ETH", E18 / 2).unwrap_err().reason,
+            "ETH is ethereum's native coin, and the lender aave takes ERC-20 tokens only: wrap it first"
+        );
+    }
+    let mut s = Session::new(World::default_world(), "native");
+    s.input("ethereum", "ETH", E18).unwrap();
+    for sender in [Sender::Wallet, Sender::Executor] {
+        s.begin_transaction("ethereum", sender).unwrap();
+        s.wrap("ETH", "WETH", E18 / 2).unwrap();
+        s.end_transaction().unwrap();
+    }
+    let report = s.finish(&Constraints::new());
+    assert!(report.revert.is_none(), "{:?}", report.revert);
 }
 
 #[test]

@@ -49,8 +49,9 @@ mod warnings;
 
 pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
-    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, ResolvedAmount, ResolvedBlock,
-    ResolvedConstraints, ResolvedStatement, RouteChoice, Step, StepKind, VarId, Variable,
+    AmountExpr, Approval, Approvals, BridgeRoute, CheckedBundle, Invariant, MinBalance,
+    ResolvedAmount, ResolvedBlock, ResolvedConstraints, ResolvedStatement, RouteChoice, Step,
+    StepKind, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};
@@ -219,8 +220,16 @@ fn declare_tokens(
                 if let Some(&first) = declared.get(symbol) {
                     d = d.with_label(Label::new(first, format!("declared with {existing} here")));
                 } else {
+                    let default = Registry::default_registry()
+                        .token(symbol)
+                        .is_some_and(|t| t.decimals == existing);
+                    let whose = if default {
+                        "a token of the default registry"
+                    } else {
+                        "a token of the world the file is checked against"
+                    };
                     d = d.with_hint(format!(
-                        "{symbol} is a token of the registry checked against (the built-in one, or the world file's) with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
+                        "{symbol} is {whose}, with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
                     ));
                 }
                 diagnostics.push(d);
@@ -241,8 +250,10 @@ fn declare_tokens(
                             "one token has one address: keep {existing}, or give the other token another symbol"
                         ));
                 } else {
+                    // The default registry's tokens have no address: the
+                    // address is the world's.
                     d = d.with_hint(format!(
-                        "{symbol} is a token of the world checked against (the built-in one, or the world file's) at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
+                        "{symbol} is a token of the world the file is checked against, at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
                     ));
                 }
                 diagnostics.push(d);

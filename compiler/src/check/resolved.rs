@@ -139,17 +139,39 @@ impl StepKind {
     pub fn is_action(&self) -> bool {
         !matches!(self, StepKind::Input { .. } | StepKind::Require { .. })
     }
+}
 
-    /// Whether the step hands a token to a protocol or bridge, and so needs
-    /// an approval when the user runs it by hand.
-    pub fn needs_approval(&self) -> bool {
-        matches!(
-            self,
-            StepKind::Repay { .. }
-                | StepKind::Swap { .. }
-                | StepKind::Deposit { .. }
-                | StepKind::Bridge { .. }
-        )
+/// What a wallet approval grants: on a chain, a token, to a spender (a
+/// protocol, or the bridge of a kind leaving that chain).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Approval {
+    pub chain: String,
+    pub token: String,
+    pub spender: mesh_core::Spender<String>,
+}
+
+/// The approvals a bundle run by hand (`-O0`) has granted so far. A wallet
+/// approval grants the maximum allowance, so it stands for the rest of the
+/// bundle: each (chain, token, spender) is approved once, before the first
+/// step that needs it. Each branch of a `parallel` starts from what was
+/// granted before the `parallel`, as the branches run in no set order;
+/// after it, everything any branch granted stands ([`Approvals::join`]).
+#[derive(Clone, Debug, Default)]
+pub struct Approvals {
+    granted: std::collections::BTreeSet<Approval>,
+}
+
+impl Approvals {
+    /// The approval `step` still needs before it runs, recorded as granted;
+    /// `None` when it needs none or already has it.
+    pub fn grant(&mut self, step: &Step) -> Option<Approval> {
+        let approval = step.approval()?;
+        self.granted.insert(approval.clone()).then_some(approval)
+    }
+
+    /// Adds what a branch granted.
+    pub fn join(&mut self, branch: Approvals) {
+        self.granted.extend(branch.granted);
     }
 }
 
@@ -162,6 +184,46 @@ pub struct Step {
     pub binds: Option<VarId>,
     /// The whole statement.
     pub span: Span,
+}
+
+impl Step {
+    /// The approval the step needs when the user runs it by hand: a step
+    /// that hands a token to a protocol or a bridge (`repay`, `swap`,
+    /// `deposit`, `bridge`) lets it pull the token with `transferFrom`,
+    /// which needs the sender's approval; the unpinned bridge's spender is
+    /// the `-O0` route's. The native coin is sent with the call and has no
+    /// `approve`: no step needs an approval for it; `wrap` sends the coin
+    /// with the call and `unwrap` burns the caller's own WETH.
+    pub fn approval(&self) -> Option<Approval> {
+        let (amount, spender) = match &self.kind {
+            StepKind::Repay {
+                amount, protocol, ..
+            }
+            | StepKind::Deposit { amount, protocol } => {
+                (amount, mesh_core::Spender::Protocol(protocol.clone()))
+            }
+            StepKind::Swap {
+                amount, exchange, ..
+            } => (amount, mesh_core::Spender::Protocol(exchange.clone())),
+            StepKind::Bridge { amount, route, .. } => {
+                (amount, mesh_core::Spender::Bridge(route.o0.kind))
+            }
+            StepKind::Input { .. }
+            | StepKind::Require { .. }
+            | StepKind::Borrow { .. }
+            | StepKind::Withdraw { .. }
+            | StepKind::Wrap { .. }
+            | StepKind::Unwrap { .. } => return None,
+        };
+        if mesh_core::registry::is_native_coin(&amount.token) {
+            return None;
+        }
+        Some(Approval {
+            chain: self.chain.clone(),
+            token: amount.token.clone(),
+            spender,
+        })
+    }
 }
 
 // Steps are the common case; boxing them would cost an allocation each.

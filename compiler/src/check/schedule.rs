@@ -2,8 +2,9 @@
 //! lowers it.
 //!
 //! `-O0` (the user by hand): every action is its own transaction (1 block),
-//! preceded by an approval transaction (1 block) when it hands a token to a
-//! protocol or bridge; an unpinned bridge takes the most trusted route.
+//! preceded by an approval transaction (1 block) when it is the first to
+//! hand a token to a protocol or bridge (`Approvals`); an unpinned bridge
+//! takes the most trusted route.
 //! `-O` (an executor): a maximal run of consecutive same-chain actions of one
 //! statement sequence is one transaction; a bridge ends its transaction;
 //! `on` and `parallel` start new runs; an unpinned bridge takes the cheapest
@@ -15,7 +16,7 @@
 //! blocks of the chain it leaves, each at that chain's block time from the
 //! registry; `parallel` takes its slowest branch.
 
-use super::resolved::{ResolvedBlock, ResolvedStatement, StepKind};
+use super::resolved::{Approvals, ResolvedBlock, ResolvedStatement, StepKind};
 use super::OptLevel;
 use mesh_core::{BridgeKind, Registry};
 use mesh_grammar::Span;
@@ -77,6 +78,8 @@ pub(crate) struct Schedule {
     pub transactions: Vec<(Span, usize)>,
     /// Each chain's block time in milliseconds, as the registry gives it.
     block_ms: HashMap<String, Option<u64>>,
+    /// At `-O0`: the approvals granted so far.
+    approvals: Approvals,
 }
 
 impl Schedule {
@@ -90,6 +93,7 @@ impl Schedule {
                 .iter()
                 .map(|c| (c.name.clone(), c.block_time_ms))
                 .collect(),
+            approvals: Approvals::default(),
         }
     }
 
@@ -115,7 +119,7 @@ impl Schedule {
                     let block_ms = self.block_ms(&step.chain);
                     match self.level {
                         OptLevel::O0 => {
-                            if step.kind.needs_approval() {
+                            if self.approvals.grant(step).is_some() {
                                 cost.transaction(block_ms);
                                 cost.approvals = cost.approvals.saturating_add(1);
                                 self.next_transaction += 1;
@@ -153,16 +157,21 @@ impl Schedule {
                 }
                 ResolvedStatement::Parallel { branches, .. } => {
                     run = None;
-                    let costs: Vec<Cost> = branches.iter().map(|b| self.block(b)).collect();
+                    let before = self.approvals.clone();
+                    let mut after = before.clone();
+                    let mut longest = Cost::default();
                     // The slowest branch in time, whatever the longest in blocks.
-                    let slowest = costs
-                        .iter()
-                        .map(|c| c.time_ms)
-                        .try_fold(0u64, |t, c| c.map(|c| t.max(c)));
-                    let mut longest = costs
-                        .into_iter()
-                        .max_by_key(|c| c.blocks)
-                        .unwrap_or_default();
+                    let mut slowest = Some(0u64);
+                    for branch in branches {
+                        self.approvals = before.clone();
+                        let inner = self.block(branch);
+                        after.join(std::mem::take(&mut self.approvals));
+                        slowest = slowest.and_then(|t| Some(t.max(inner.time_ms?)));
+                        if inner.blocks >= longest.blocks {
+                            longest = inner;
+                        }
+                    }
+                    self.approvals = after;
                     longest.time_ms = slowest;
                     cost.then(longest);
                 }

@@ -1,7 +1,9 @@
 //! Lowering: a checked bundle ([`CheckedBundle`]) becomes an IR
 //! [`Program`] as a user runs it by hand, the `-O0` form (docs/ir.md):
 //! every action is its own wallet transaction, preceded by an approval
-//! transaction when it hands a token to a protocol or bridge; loans are
+//! transaction when it is the first to hand a token to a protocol or
+//! bridge (a wallet approval grants the maximum allowance, so each chain,
+//! token and spender is approved once; the native coin never); loans are
 //! ordinary borrows; an unpinned bridge takes its most trusted route. An
 //! `on` block is a nested sequence, so that the optimiser sees where one
 //! statement sequence ends. `-O` is this form rewritten by the optimiser;
@@ -15,11 +17,12 @@
 //! `input` of nothing: the checker proved its amount zero and warned.
 
 use crate::check::{
-    AmountExpr, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step, StepKind,
+    AmountExpr, Approvals, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step,
+    StepKind,
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
-    self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
+    self, Constraint, Constraints, Loc, Op, Program, Sender, Term, Value, Wire, WireType,
 };
 use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
@@ -94,6 +97,7 @@ pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lower
         repays_left: repays,
         vars: vec![None; bundle.variables.len()],
         pinned: BTreeSet::new(),
+        approvals: Approvals::default(),
     };
     let body = lowerer.block(&bundle.body)?;
     let constraints = lowerer.constraints(bundle, input.ast);
@@ -127,6 +131,8 @@ struct Lowerer<'a> {
     vars: Vec<Option<Value>>,
     /// The output wires of bridges pinned with `via`.
     pinned: BTreeSet<Wire>,
+    /// The wallet's approvals granted so far.
+    approvals: Approvals,
 }
 
 fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
@@ -188,7 +194,12 @@ impl Lowerer<'_> {
             match statement {
                 ResolvedStatement::Step(step) if step.kind.is_action() => {
                     let loc = self.loc(step.span);
-                    if let Some(op) = self.approval(step) {
+                    if let Some(approval) = self.approvals.grant(step) {
+                        let op = Op::Approve {
+                            chain: approval.chain,
+                            token: approval.token,
+                            spender: approval.spender,
+                        };
                         out.push(Term::Tx {
                             chain: step.chain.clone(),
                             sender: Sender::Wallet,
@@ -206,39 +217,20 @@ impl Lowerer<'_> {
                 ResolvedStatement::Step(step) => out.extend(self.step(step)?),
                 ResolvedStatement::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
                 ResolvedStatement::Parallel { branches, .. } => {
+                    let before = self.approvals.clone();
+                    let mut after = before.clone();
                     let mut lowered = Vec::with_capacity(branches.len());
                     for branch in branches {
+                        self.approvals = before.clone();
                         lowered.push(Term::Seq(self.block(branch)?));
+                        after.join(std::mem::take(&mut self.approvals));
                     }
+                    self.approvals = after;
                     out.push(Term::Tensor(lowered));
                 }
             }
         }
         Ok(out)
-    }
-
-    /// The approval a step needs: the token it hands over and to whom.
-    fn approval(&self, step: &Step) -> Option<Op> {
-        let (token, spender) = match &step.kind {
-            StepKind::Repay {
-                amount, protocol, ..
-            }
-            | StepKind::Deposit { amount, protocol } => {
-                (amount.token.clone(), Spender::Protocol(protocol.clone()))
-            }
-            StepKind::Swap {
-                amount, exchange, ..
-            } => (amount.token.clone(), Spender::Protocol(exchange.clone())),
-            StepKind::Bridge { amount, route, .. } => {
-                (amount.token.clone(), Spender::Bridge(route.o0.kind))
-            }
-            _ => return None,
-        };
-        Some(Op::Approve {
-            chain: step.chain.clone(),
-            token,
-            spender,
-        })
     }
 
     /// The boxes of one statement: the split that takes what it spends,

@@ -3,8 +3,8 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, ether wrapped and unwrapped, nested in `on` blocks and
-//! `parallel` branches — and the
+//! of nothing, the native coin wrapped, moved and unwrapped, nested in `on`
+//! blocks and `parallel` branches — and the
 //! default world with every amount perturbed.
 
 #![allow(dead_code)]
@@ -68,11 +68,12 @@ pub enum Segment {
         lender: &'static str,
         token: &'static str,
     },
-    /// Ether drawn from the wallet and wrapped; then unwrapped whole
-    /// (`trip`: a round trip, cancelled at `-O`) or half swapped and the
-    /// rest unwrapped. On polygon, where ETH is not native, it runs on
-    /// arbitrum.
-    Native { hundredths: u32, trip: bool },
+    /// The native coin (`ETH`), which has no `approve` and goes to no
+    /// protocol: drawn from the wallet and wrapped; then unwrapped whole
+    /// (`Trip`: a round trip, cancelled at `-O`), half swapped and the rest
+    /// unwrapped (`Swap`), or partly bridged and the rest deposited as WETH
+    /// (`Move`). On polygon, where ETH is not native, it runs on arbitrum.
+    Native { hundredths: u32, use_: NativeUse },
     /// Two swaps through other tokens on sushiswap, USDC back to USDC
     /// (the first unbounded: fused into one path of four hops at `-O`).
     Path { amount: u32, bound: u32 },
@@ -103,6 +104,14 @@ pub enum Segment {
         via: Option<&'static str>,
         read_second: bool,
     },
+}
+
+/// What a [`Segment::Native`] does with the ether it wraps.
+#[derive(Clone, Copy, Debug)]
+pub enum NativeUse {
+    Trip,
+    Swap,
+    Move,
 }
 
 /// The steps that spend `all` of a holding (a swap of nothing is an
@@ -207,20 +216,29 @@ impl Segment {
                  borrow 0 {token} from {lender}\n\
                  repay 0 {token} to {lender}\n"
             ),
-            Segment::Native { hundredths, trip } => {
+            Segment::Native { hundredths, use_ } => {
+                let (chain, to) = if here == "polygon" {
+                    ("arbitrum", "ethereum")
+                } else {
+                    (here, away)
+                };
                 let eth = format!("{}.{:02} ETH", hundredths / 100, hundredths % 100);
                 let mut body = format!("input {eth}\nlet w{i} = wrap all ETH\n");
-                if *trip {
-                    body.push_str(&format!("let e{i} = unwrap w{i}\nrequire e{i} == {eth}\n"));
-                } else {
-                    body.push_str(&format!(
+                match use_ {
+                    NativeUse::Trip => body.push_str(&format!(
+                        "let e{i} = unwrap w{i}\nrequire e{i} == {eth}\n"
+                    )),
+                    NativeUse::Swap => body.push_str(&format!(
                         "swap w{i} / 2 for DAI on uniswap_v2\nunwrap all WETH\n"
-                    ));
+                    )),
+                    NativeUse::Move => body.push_str(&format!(
+                        "bridge 0.01 WETH to {to}\ndeposit all WETH into aave\n"
+                    )),
                 }
-                if here == "polygon" {
-                    format!("on arbitrum {{\n{body}}}\n")
-                } else {
+                if chain == here {
                     body
+                } else {
+                    format!("on {chain} {{\n{body}}}\n")
                 }
             }
             Segment::Path { amount, bound } => format!(
@@ -369,8 +387,11 @@ pub fn segment() -> impl Strategy<Value = Segment> {
 fn local_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
-        (1u32..200, any::<bool>())
-            .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
+        (
+            1u32..200,
+            prop::sample::select(vec![NativeUse::Trip, NativeUse::Swap])
+        )
+            .prop_map(|(hundredths, use_)| Segment::Native { hundredths, use_ }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (1u32..20_000, 1u32..25_000)
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
@@ -400,8 +421,11 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
-        (1u32..200, any::<bool>())
-            .prop_map(|(hundredths, trip)| Segment::Native { hundredths, trip }),
+        (
+            1u32..300,
+            prop::sample::select(vec![NativeUse::Trip, NativeUse::Swap, NativeUse::Move])
+        )
+            .prop_map(|(hundredths, use_)| Segment::Native { hundredths, use_ }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),

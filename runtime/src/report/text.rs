@@ -14,6 +14,13 @@ pub const NOTHING_SENT: &str = "nothing was sent and no gas is charged: a bundle
 impl Report {
     /// The report for people.
     pub fn render_human(&self) -> String {
+        self.render_human_with(true)
+    }
+
+    /// The report for people; without `per_call_gas` (an engine that meters
+    /// a transaction as a whole, as the EVM does) each transaction lists its
+    /// calls without a gas figure of their own.
+    pub fn render_human_with(&self, per_call_gas: bool) -> String {
         let mut out = String::new();
         match &self.revert {
             None => {
@@ -46,7 +53,7 @@ impl Report {
             }
         }
         self.summary(&mut out);
-        self.transaction_list(&mut out);
+        self.transaction_list(&mut out, per_call_gas);
         self.changes(&mut out);
         out
     }
@@ -78,7 +85,7 @@ impl Report {
 
     /// Each transaction with its chain, block, sender and gas, and each
     /// call in it with its gas.
-    fn transaction_list(&self, out: &mut String) {
+    fn transaction_list(&self, out: &mut String, per_call_gas: bool) {
         if self.transactions.is_empty() {
             return;
         }
@@ -99,6 +106,12 @@ impl Report {
                 t.sender.as_str(),
                 display_count(t.gas),
             );
+            if !per_call_gas {
+                for c in &t.calls {
+                    let _ = writeln!(out, "         {:>9}  {}", "", c.what);
+                }
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "         {:>9}  transaction base",

@@ -85,8 +85,8 @@ pub struct Session {
     /// (chain, token) → what the bundle holds.
     holdings: Slots<(ChainId, TokenId), u128>,
     obligations: Slots<(ChainId, ProtocolId, TokenId), Obligation>,
-    /// Wallet approvals are used up by the spend they precede; executor
-    /// approvals stand for the rest of the bundle.
+    /// Every approval grants the maximum allowance and stands for the rest
+    /// of the bundle: an entry (of 1) is an approval granted.
     approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
     tx: Option<OpenTx>,
     /// The transactions that have ended (handed to the report at finish).
