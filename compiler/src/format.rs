@@ -136,7 +136,8 @@ fn first_error_node(file: &File) -> Option<Span> {
                     .iter()
                     .find_map(|constraint| match &constraint.kind {
                         ConstraintKind::Error => Some(constraint.span),
-                        ConstraintKind::MinBalance { amount, .. } => in_amount(amount),
+                        ConstraintKind::MinBalance { amount, .. }
+                        | ConstraintKind::MinProfit(amount) => in_amount(amount),
                         ConstraintKind::Deadline(_)
                         | ConstraintKind::DeadlineTime(_)
                         | ConstraintKind::MaxGas(_)
@@ -263,6 +264,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::MaxGas(_) => "max_gas",
         ConstraintKind::MinBalance { .. } => "min_balance",
         ConstraintKind::MinSecurity(_) => "min_security",
+        ConstraintKind::MinProfit(_) => "min_profit",
         ConstraintKind::Invariant(_) => "invariant",
         ConstraintKind::Error => {
             p.verbatim(constraint.span);
@@ -291,6 +293,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::Invariant(name) | ConstraintKind::MinSecurity(name) => {
             word_of(p, &name.name, name.span)
         }
+        ConstraintKind::MinProfit(value) => amount(p, value),
         ConstraintKind::Error => {}
     }
     p.end_line();

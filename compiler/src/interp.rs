@@ -20,7 +20,12 @@ use mesh_runtime::{maths, LoanKind, Report, Session, World};
 /// Runs `program` on `world` and finishes the bundle: the report, and the
 /// session (whose world is the committed one, or the original after a revert).
 pub fn run(program: &Program, world: World) -> (Report, Session) {
-    let mut session = Session::new(world, &program.bundle);
+    run_session(program, Session::new(world, &program.bundle))
+}
+
+/// Runs the program in `session`, made by the caller (a quote token set,
+/// for instance), and finishes it.
+pub fn run_session(program: &Program, mut session: Session) -> (Report, Session) {
     execute(program, &mut session);
     let report = session.finish(&program.constraints);
     (report, session)

@@ -410,6 +410,7 @@ const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinProfit,
     TokenKind::Invariant,
 ];
 const COMPARISONS: &[TokenKind] = &[
@@ -463,7 +464,7 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
     }
     if constraints {
         parts.push(
-            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security` or `invariant`)"
+            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit` or `invariant`)"
                 .to_string(),
         );
     }
@@ -523,6 +524,7 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::MaxGas => "a gas limit reads `max_gas: GAS`, as in `max_gas: 1_000_000`",
         TokenKind::MinBalance => "a minimum balance reads `min_balance: AMOUNT`, optionally `on CHAIN`",
         TokenKind::MinSecurity => "a trust floor reads `min_security: KIND`, as in `min_security: zk`",
+        TokenKind::MinProfit => "a profit floor reads `min_profit: AMOUNT`, as in `min_profit: 50 USDC`",
         TokenKind::Invariant => "an invariant reads `invariant: NAME`, as in `invariant: constant_product`",
         _ => return None,
     })

@@ -195,6 +195,45 @@ fn rule_2_duplicates() {
         O,
         &[DuplicateConstraint],
     );
+    // One floor on the profit, in whichever token; its token must exist.
+    snapshot(
+        "e0204_min_profit_twice",
+        "bundle b on base {\n} constraints {\n    min_profit: 5 USDC\n    min_profit: 0.01 WETH\n}\n",
+        O,
+        &[DuplicateConstraint],
+    );
+    snapshot(
+        "min_profit_of_an_unknown_token",
+        "bundle b on base {\n} constraints {\n    min_profit: 5 DOGE\n}\n",
+        O,
+        &[UnknownToken],
+    );
+}
+
+/// `min_profit` is resolved by the checker (its token, its amount in base
+/// units) and lowered as the bundle's constraint, judged when it runs.
+#[test]
+fn min_profit_is_resolved_and_lowered() {
+    let source =
+        "bundle b on base {\n    input 1 USDC\n} constraints {\n    min_profit: 0.5 WETH\n}\n";
+    let registry = Registry::default_registry();
+    let analysis = meshc::pipeline::analyse(source, &registry, &CheckOptions::default());
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let bundle = &analysis.checked.bundles[0];
+    let profit = bundle.constraints.min_profit.as_ref().expect("resolved");
+    assert_eq!(
+        (profit.token.as_str(), profit.base_units),
+        ("WETH", 500_000_000_000_000_000)
+    );
+    for level in [OptLevel::O0, O] {
+        let program = analysis.lower_verified(bundle, level).expect("lowers");
+        assert!(
+            program
+                .to_string()
+                .contains("min_profit 500000000000000000 WETH    @4:5"),
+            "{program}"
+        );
+    }
 }
 
 #[test]

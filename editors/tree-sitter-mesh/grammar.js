@@ -20,7 +20,7 @@ const KEYWORDS = [
   'bundle', 'on', 'let', 'borrow', 'repay', 'swap', 'deposit', 'withdraw',
   'bridge', 'wrap', 'unwrap', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',
   'input', 'all', 'token', 'decimals', 'at', 'constraints', 'deadline',
-  'max_gas', 'min_balance', 'min_security', 'invariant',
+  'max_gas', 'min_balance', 'min_security', 'min_profit', 'invariant',
 ];
 
 module.exports = grammar({
@@ -72,6 +72,7 @@ module.exports = grammar({
       $.max_gas_constraint,
       $.min_balance_constraint,
       $.min_security_constraint,
+      $.min_profit_constraint,
       $.invariant_constraint,
     ),
 
@@ -91,6 +92,9 @@ module.exports = grammar({
 
     // min_security: KIND — the least trusted bridge route kind accepted.
     min_security_constraint: $ => seq('min_security', ':', field('kind', $.identifier)),
+
+    // min_profit: AMOUNT — the least gain net of gas, valued in the amount's token.
+    min_profit_constraint: $ => seq('min_profit', ':', field('amount', $._amount)),
 
     invariant_constraint: $ => seq('invariant', ':', field('name', $.identifier)),
 

@@ -170,6 +170,9 @@ pub enum ConstraintKind {
     /// `min_security: KIND` — the least trusted bridge route the bundle
     /// accepts, named by a route kind (`htlb`, `zk`, `threshold`).
     MinSecurity(Ident),
+    /// `min_profit: AMOUNT` — the bundle's gain net of gas, every change
+    /// and every chain's gas valued in the amount's token.
+    MinProfit(Amount),
     /// `invariant: NAME`, e.g. `constant_product`.
     Invariant(Ident),
     /// A constraint that could not be parsed; the error was reported.

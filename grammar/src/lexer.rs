@@ -42,6 +42,7 @@ pub const KEYWORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_profit",
     "invariant",
 ];
 
@@ -78,6 +79,7 @@ pub enum TokenKind {
     MaxGas,
     MinBalance,
     MinSecurity,
+    MinProfit,
     Invariant,
     /// A lower-case name: `polygon`, `aave`, `profit`.
     Ident,
@@ -112,7 +114,7 @@ pub enum TokenKind {
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 30] = [
+const KEYWORD_KINDS: [TokenKind; 31] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
@@ -142,6 +144,7 @@ const KEYWORD_KINDS: [TokenKind; 30] = [
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinProfit,
     TokenKind::Invariant,
 ];
 
@@ -290,6 +293,8 @@ enum Raw {
     MinBalance,
     #[token("min_security")]
     MinSecurity,
+    #[token("min_profit")]
+    MinProfit,
     #[token("invariant")]
     Invariant,
 
@@ -526,6 +531,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::MaxGas => TokenKind::MaxGas,
         Raw::MinBalance => TokenKind::MinBalance,
         Raw::MinSecurity => TokenKind::MinSecurity,
+        Raw::MinProfit => TokenKind::MinProfit,
         Raw::Invariant => TokenKind::Invariant,
         Raw::Ident => TokenKind::Ident,
         Raw::Symbol => TokenKind::Symbol,

@@ -299,7 +299,7 @@ fn token_declarations() {
 
 #[test]
 fn every_constraint_form() {
-    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI invariant: constant_product }";
+    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_profit: 50 USDC invariant: constant_product }";
     let file = parse_ok(source);
     let Some(constraints) = &bundle(&file, 0).constraints else {
         panic!()
@@ -318,6 +318,7 @@ fn every_constraint_form() {
             ),
             ConstraintKind::Invariant(name) => format!("invariant {}", name.name),
             ConstraintKind::MinSecurity(kind) => format!("min_security {}", kind.name),
+            ConstraintKind::MinProfit(amount) => format!("min_profit {}", shape(amount)),
             ConstraintKind::Error => "error".into(),
         })
         .collect();
@@ -329,6 +330,7 @@ fn every_constraint_form() {
             "max_gas 1_000_000",
             "min_balance (1 USDC + 2 USDC) Some(\"base\")",
             "min_balance 1 DAI None",
+            "min_profit 50 USDC",
             "invariant constant_product"
         ]
     );

@@ -279,6 +279,7 @@ fn undo_one(world: &mut World, entry: Entry) -> Result<(), NotInWorld> {
         lenders,
         exchanges,
         wallets,
+        ..
     } = world;
     match entry {
         Entry::WalletChainCreated { chain } => {

@@ -115,6 +115,9 @@ pub struct World {
     pub exchanges: BTreeMap<String, BTreeMap<String, Exchange>>,
     /// chain → token → the user's wallet balance, in base units.
     pub wallets: BTreeMap<String, BTreeMap<String, u128>>,
+    /// token → the oracle's price of one whole token, in units of 10⁻⁸ USD
+    /// (Aave V3's base currency), the same on every chain.
+    pub oracle: BTreeMap<String, u128>,
 }
 
 impl World {
@@ -125,6 +128,7 @@ impl World {
             lenders: BTreeMap::new(),
             exchanges: BTreeMap::new(),
             wallets: BTreeMap::new(),
+            oracle: BTreeMap::new(),
         };
         world.normalize();
         world
@@ -216,6 +220,11 @@ impl World {
 
     pub fn lender(&self, chain: &str, protocol: &str) -> Option<&Lender> {
         self.lenders.get(chain)?.get(protocol)
+    }
+
+    /// The oracle's price of `token` (units of 10⁻⁸ USD), if it has one.
+    pub fn price(&self, token: &str) -> Option<u128> {
+        self.oracle.get(token).copied()
     }
 
     pub fn exchange(&self, chain: &str, protocol: &str) -> Option<&Exchange> {

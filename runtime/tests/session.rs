@@ -298,7 +298,25 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"time_ms":2000,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
+    );
+    // With a quote token: what was drawn came back, so the result is the
+    // gas alone, 0.00066822 POL at 0.25 USD, rounded up to 0.000168 USDC.
+    let mut s = Session::new(World::default_world(), "shape");
+    s.quote_in("USDC").unwrap();
+    s.input("polygon", "WETH", 15 * E18 / 100).unwrap();
+    tx(&mut s, "polygon", |_| ());
+    let r = s.finish(&Constraints::new());
+    let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(
+        value["net"],
+        serde_json::json!({"quote": "USDC", "value": "0", "gas": "0.000168", "net": "-0.000168"})
+    );
+    assert!(
+        r.render_human()
+            .contains("net -0.000168 USDC: 0 USDC in value, less 0.000168 USDC of gas"),
+        "{}",
+        r.render_human()
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
@@ -317,7 +335,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"time_ms":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{},"cost":{}},"blocks":0,"time_ms":0,"net":null,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
     );
 }
 

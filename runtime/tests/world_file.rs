@@ -7,7 +7,7 @@ const SMALL: &str = r#"format = 1
 
 [chains]
 polygon = { chain_id = 137 }
-arbitrum = { chain_id = 42161, native = "ETH", wrapped_native = "WETH" }
+arbitrum = { chain_id = 42161, native = "ETH", wrapped_native = "WETH", gas_price_gwei = "0.01" }
 
 [tokens]
 USDC = { decimals = 6 }
@@ -22,6 +22,10 @@ uniswap_v2 = { kind = "exchange", chains = ["polygon"], fee_bps = 30 }
 routes = [
     { from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000, fee_bps = 5, security = 3 },
 ]
+
+[oracle]
+WETH = "2500.5"
+USDC = "1"
 
 [lenders.polygon.aave]
 liquidity = { USDC = "1000000", WETH = "500" }
@@ -53,6 +57,12 @@ fn a_small_world_parses_and_round_trips() {
         world.registry.token("USDC").unwrap().chains,
         vec!["arbitrum", "polygon"]
     );
+    // 0.01 gwei of ETH is 10^7 wei a unit of gas; polygon has no price.
+    assert_eq!(world.registry.gas_price("arbitrum"), Some(10_000_000));
+    assert_eq!(world.registry.gas_price("polygon"), None);
+    // Prices are in units of 10^-8 USD.
+    assert_eq!(world.price("WETH"), Some(250_050_000_000));
+    assert_eq!(world.price("ETH"), None);
     let text = world.to_toml_string();
     let again = World::parse(&text, "again.toml").expect("parses");
     assert_eq!(again, world);
@@ -72,8 +82,8 @@ fn malformed_worlds_name_file_line_and_key() {
         ("syntax error", mutate("[chains]", "[chains")),
         ("unknown top-level key", mutate("format = 1", "format = 1\ncolour = \"blue\"")),
         ("unsupported format", mutate("format = 1", "format = 2")),
-        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }\n", "")),
-        ("missing chain_id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }", "arbitrum = {}")),
+        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }\n", "")),
+        ("missing chain_id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }", "arbitrum = {}")),
         ("negative chain id", mutate("chain_id = 42161", "chain_id = -1")),
         ("chain name not lower case", mutate("arbitrum = { chain_id", "Arbitrum = { chain_id")),
         ("unknown key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimal = 6 }")),
@@ -123,7 +133,7 @@ fn malformed_worlds_name_file_line_and_key() {
         ("wallet amount not a string", mutate("WETH = \"0.5\"", "WETH = true")),
         ("duplicate key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimals = 6 }")),
         ("duplicate table", mutate("[wallet.polygon]\nUSDC = \"1000\"", "[wallet.polygon]\nUSDC = \"1000\"\n[wallet.polygon]")),
-        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }", "arbitrum = { chain_id = 137 }")),
+        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }", "arbitrum = { chain_id = 137 }")),
         (
             "duplicate token address",
             mutate("[tokens]\n", "[tokens]\nPEPE = { decimals = 18, address = \"0x6982508145454ce325ddbe47a25d4ec3d2311933\" }\n"),
@@ -140,6 +150,22 @@ fn malformed_worlds_name_file_line_and_key() {
         ("wrapped token without a native coin", mutate("native = \"ETH\", ", "")),
         ("wrapped token is the coin", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"ETH\"")),
         ("wrapped token of other decimals", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"USDC\"")),
+        ("gas price without a native coin", mutate("polygon = { chain_id = 137 }", "polygon = { chain_id = 137, gas_price_gwei = \"30\" }")),
+        ("gas price finer than a wei", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = \"0.0000000001\"")),
+        ("gas price as a float", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = 0.01")),
+        ("gas price beyond the bound", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = \"1000000001\"")),
+        (
+            "gas price of a coin of few decimals",
+            mutate("wrapped_native = \"WETH\", ", "").replacen("\nETH = { decimals = 18", "\nETH = { decimals = 6", 1),
+        ),
+        ("price of an unknown token", mutate("WETH = \"2500.5\"", "DOGE = \"1\"")),
+        ("price of nothing", mutate("WETH = \"2500.5\"", "WETH = \"0\"")),
+        ("price finer than the oracle's", mutate("WETH = \"2500.5\"", "WETH = \"0.000000001\"")),
+        ("price beyond the bound", mutate("WETH = \"2500.5\"", "WETH = \"1000000000000001\"")),
+        (
+            "oracle not a table",
+            mutate("[oracle]\nWETH = \"2500.5\"\nUSDC = \"1\"\n", "").replacen("format = 1\n", "format = 1\noracle = 3\n", 1),
+        ),
     ];
     let mut out = String::new();
     for (name, text) in &cases {
@@ -163,7 +189,7 @@ fn malformed_worlds_name_file_line_and_key() {
 fn every_error_of_a_file_is_reported_once() {
     let text = SMALL
         .replacen(
-            "arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\" }",
+            "arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }",
             "arbitrum = { chain_id = -1 }",
             1,
         )

@@ -1,11 +1,12 @@
 //! The `constraints` block: values in range (rule 10), each constraint at
 //! most once (rule 2), known invariants (rule 1), and the deadline judged on
-//! the schedule (rule 8).
+//! the schedule (rule 8). `min_profit` is resolved here and judged when the
+//! bundle runs: its prices are the world's.
 
 use super::amount::{whole_number, Site};
 use super::bundle::BundleChecker;
 use super::names::{self, ChainId, TokenId};
-use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
+use super::resolved::{Invariant, MinBalance, MinProfit, ResolvedConstraints};
 use super::schedule::{explain, Cost};
 use super::OptLevel;
 use crate::diagnostic::{counted, Code, Diagnostic, Label};
@@ -52,6 +53,7 @@ impl BundleChecker<'_, '_> {
                 ConstraintKind::DeadlineTime(_) => Some("`deadline` in seconds".to_string()),
                 ConstraintKind::MaxGas(_) => Some("`max_gas`".to_string()),
                 ConstraintKind::MinSecurity(_) => Some("`min_security`".to_string()),
+                ConstraintKind::MinProfit(_) => Some("`min_profit`".to_string()),
                 ConstraintKind::Invariant(name) => Some(format!("`invariant: {}`", name.name)),
                 ConstraintKind::MinBalance { .. } | ConstraintKind::Error => None,
             };
@@ -141,6 +143,19 @@ impl BundleChecker<'_, '_> {
                     out.min_balances.push(MinBalanceCheck {
                         chain,
                         token: amt.token,
+                        base_units,
+                        span: constraint.span,
+                    });
+                }
+                ConstraintKind::MinProfit(amount) => {
+                    let Some(amt) = self.token_amount(amount, Site::Constraint) else {
+                        continue;
+                    };
+                    let Some(base_units) = amt.value.exact() else {
+                        continue;
+                    };
+                    out.resolved.min_profit = Some(MinProfit {
+                        token: self.names.symbol(amt.token).to_string(),
                         base_units,
                         span: constraint.span,
                     });

@@ -257,6 +257,14 @@ pub struct MinBalance {
     pub span: Span,
 }
 
+/// `min_profit`: the bundle's gain net of gas, valued in `token`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinProfit {
+    pub token: String,
+    pub base_units: u128,
+    pub span: Span,
+}
+
 pub use mesh_core::Invariant;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -272,6 +280,9 @@ pub struct ResolvedConstraints {
     pub min_security: Option<mesh_core::BridgeKind>,
     pub min_balances: Vec<MinBalance>,
     pub invariants: Vec<Invariant>,
+    /// The least the bundle must gain net of gas (judged when it runs:
+    /// the prices are the world's).
+    pub min_profit: Option<MinProfit>,
 }
 
 /// One checked bundle.

@@ -411,6 +411,11 @@ impl Function<'_> {
                 let n = self.name(kind.as_str());
                 self.call(Entry::ConstraintMinSecurity, &[self.session, n, at]);
             }
+            Constraint::MinProfit { token, amount } => {
+                let t = self.name(token);
+                let (lo, hi) = self.constant(*amount);
+                self.call(Entry::ConstraintMinProfit, &[self.session, t, lo, hi, at]);
+            }
         }
     }
 

@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 29] = [
+const BODY_ENTRIES: [Entry; 30] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -97,6 +97,7 @@ const BODY_ENTRIES: [Entry; 29] = [
     Entry::ConstraintMinBalance,
     Entry::ConstraintInvariant,
     Entry::ConstraintMinSecurity,
+    Entry::ConstraintMinProfit,
 ];
 
 /// The signature of a runtime entry, from its declaration.

@@ -151,6 +151,7 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
             }
             Constraint::Invariant(invariant) => add(invariant.as_str()),
             Constraint::MinSecurity(kind) => add(kind.as_str()),
+            Constraint::MinProfit { token, .. } => add(token),
             _ => {}
         }
     }

@@ -107,6 +107,9 @@ pub struct Planned {
     /// The model's session after the run (its world: the committed one, or
     /// the original after a revert).
     pub session: Session,
+    /// The token the reports value the result in, net of gas: the user's,
+    /// else the token of the bundle's `min_profit`.
+    pub quote: Option<String>,
 }
 
 /// Runs `program` on `world` with the model engine and writes down the
@@ -120,7 +123,31 @@ pub fn plan(
     evm: &EvmWorld,
     level: OptLevel,
 ) -> Result<Planned, PlanError> {
+    plan_quoted(program, world, evm, level, None)
+}
+
+/// [`plan`], the reports valuing the result net of gas in `quote` (an
+/// unknown token is an error).
+pub fn plan_quoted(
+    program: &Program,
+    world: &World,
+    evm: &EvmWorld,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<Planned, PlanError> {
     let mut session = Session::new(world.clone(), &program.bundle);
+    if let Some(token) = quote {
+        session.quote_in(token).map_err(|message| PlanError {
+            message,
+            loc: Loc::UNKNOWN,
+        })?;
+    }
+    let quote = quote.map(str::to_string).or_else(|| {
+        program.constraints.items.iter().find_map(|(c, _)| match c {
+            crate::ir::Constraint::MinProfit { token, .. } => Some(token.clone()),
+            _ => None,
+        })
+    });
     let level = match level {
         OptLevel::O0 => "O0",
         OptLevel::O => "O",
@@ -137,6 +164,7 @@ pub fn plan(
         plan: builder.plan,
         model,
         session,
+        quote,
     })
 }
 
@@ -156,7 +184,18 @@ pub fn run_on(
     world: &World,
     level: OptLevel,
 ) -> Result<EvmOutcome, PlanError> {
-    let planned = plan(program, world, engine.evm(), level)?;
+    run_on_quoted(engine, program, world, level, None)
+}
+
+/// [`run_on`], the reports valuing the result net of gas in `quote`.
+pub fn run_on_quoted(
+    engine: &mut EvmEngine,
+    program: &Program,
+    world: &World,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<EvmOutcome, PlanError> {
+    let planned = plan_quoted(program, world, engine.evm(), level, quote)?;
     let run = engine.run(&planned.plan, &program.constraints)?;
     let report = report(&planned, &run, world);
     Ok(EvmOutcome {
@@ -168,8 +207,18 @@ pub fn run_on(
 
 /// Deploys `world` for `program` and runs it on the EVM.
 pub fn run(program: &Program, world: &World, level: OptLevel) -> Result<EvmOutcome, PlanError> {
+    run_quoted(program, world, level, None)
+}
+
+/// [`run`], the reports valuing the result net of gas in `quote`.
+pub fn run_quoted(
+    program: &Program,
+    world: &World,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<EvmOutcome, PlanError> {
     let mut engine = EvmEngine::new(world, holder(program)?)?;
-    run_on(&mut engine, program, world, level)
+    run_on_quoted(&mut engine, program, world, level, quote)
 }
 
 /// The report of an EVM run, in the model engine's shape: its
@@ -250,7 +299,7 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
             },
         )
         .collect();
-    Report {
+    let mut report = Report {
         bundle: planned.plan.bundle.clone(),
         status: if run.revert.is_some() {
             Status::Reverted
@@ -273,7 +322,11 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
         wallet,
         lenders,
         world_write: WorldWrite::InMemory,
-    }
+        gas_costs: Vec::new(),
+        net: None,
+    };
+    report.price_in(world, planned.quote.as_deref());
+    report
 }
 
 /// `world` with collateral at aave for the user on every chain: a deposit

@@ -42,6 +42,9 @@ impl fmt::Display for Program {
                     } => format!("min_balance {amount} {token} on {chain}"),
                     Constraint::Invariant(invariant) => format!("invariant {}", invariant.as_str()),
                     Constraint::MinSecurity(kind) => format!("min_security {kind}"),
+                    Constraint::MinProfit { token, amount } => {
+                        format!("min_profit {amount} {token}")
+                    }
                 };
                 let _ = writeln!(out, "    {text}    @{}", loc);
             }

@@ -622,6 +622,15 @@ impl Lowerer<'_> {
             if let Some(kind) = resolved.min_security {
                 out = out.with(Constraint::MinSecurity(kind), Loc::UNKNOWN);
             }
+            if let Some(p) = &resolved.min_profit {
+                out = out.with(
+                    Constraint::MinProfit {
+                        token: p.token.clone(),
+                        amount: p.base_units,
+                    },
+                    self.loc(p.span),
+                );
+            }
             return out;
         };
         let mut seen_deadline = false;
@@ -657,6 +666,14 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::MinSecurity(_) => {
                     resolved.min_security.map(Constraint::MinSecurity)
                 }
+                ast::ConstraintKind::MinProfit(_) => resolved
+                    .min_profit
+                    .as_ref()
+                    .filter(|p| p.span == item.span)
+                    .map(|p| Constraint::MinProfit {
+                        token: p.token.clone(),
+                        amount: p.base_units,
+                    }),
                 _ => None,
             };
             if let Some(c) = constraint {

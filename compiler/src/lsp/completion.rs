@@ -115,6 +115,11 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
         "min_security: KIND",
     ),
     (
+        "min_profit",
+        "min_profit: ${1:amount}",
+        "min_profit: AMOUNT (net of gas)",
+    ),
+    (
         "invariant",
         "invariant: ${1:constant_product}",
         "invariant: NAME",

@@ -14,7 +14,7 @@ use lsp_types::{
     Location, PrepareRenameResponse, ReferenceParams, RenameParams, SymbolKind,
     TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
-use mesh_grammar::{Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
+use mesh_grammar::{AmountKind, Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
 use std::collections::HashMap;
 
 pub fn definition(
@@ -344,6 +344,15 @@ fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<D
             ),
         ),
         ConstraintKind::MinSecurity(kind) => ("min_security", kind.name.clone()),
+        ConstraintKind::MinProfit(amount) => (
+            "min_profit",
+            match &amount.kind {
+                AmountKind::Quantity { number, symbol } => {
+                    format!("{} {} net of gas", number.text, symbol.name)
+                }
+                _ => "net of gas".to_string(),
+            },
+        ),
         ConstraintKind::Invariant(name) => ("invariant", name.name.clone()),
         ConstraintKind::Error => return None,
     };

@@ -35,7 +35,8 @@ impl Expect {
     pub const ACTION: Expect = Expect(1 << 1);
     /// `bundle`, `token`.
     pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`,
+    /// `invariant`.
     pub const CONSTRAINT: Expect = Expect(1 << 3);
     pub const CONSTRAINTS: Expect = Expect(1 << 4);
     pub const FROM: Expect = Expect(1 << 5);
@@ -77,7 +78,8 @@ pub enum Role {
     /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `wrap`,
     /// `unwrap`, `input`.
     Action,
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`,
+    /// `invariant`.
     ConstraintName,
     BundleName,
     /// The name a `let` binds.
@@ -268,6 +270,8 @@ enum Form {
     /// What a swap buys: an amount, or a token symbol alone.
     SwapOutput,
     MinBalance,
+    /// `min_profit: AMOUNT`: an amount, and nothing after it.
+    MinProfit,
 }
 
 impl Form {
@@ -292,14 +296,16 @@ impl Form {
             Form::Deposit => Some(TokenKind::Into),
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
-            Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight => None,
+            Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight | Form::MinProfit => {
+                None
+            }
         }
     }
 
     /// What may start the amount (a number may always).
     fn amount_start(self) -> Expect {
         match self {
-            Form::MinBalance => Expect::NONE,
+            Form::MinBalance | Form::MinProfit => Expect::NONE,
             Form::SwapOutput => Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL),
             _ => Expect::VALUE.or(Expect::ALL),
         }
@@ -478,7 +484,11 @@ impl Machine {
                     let next = form.separator().map_or(Expect::NONE, keyword_expect);
                     let can_end = matches!(
                         form,
-                        Form::Wrap | Form::Input | Form::RequireRight | Form::MinBalance
+                        Form::Wrap
+                            | Form::Input
+                            | Form::RequireRight
+                            | Form::MinBalance
+                            | Form::MinProfit
                     );
                     (next, if can_end { end } else { Expect::NONE })
                 }
@@ -613,9 +623,11 @@ impl Machine {
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
                     Form::MinBalance => State::ConstraintChain,
-                    Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight => {
-                        return None
-                    }
+                    Form::Wrap
+                    | Form::Input
+                    | Form::RequireLeft
+                    | Form::RequireRight
+                    | Form::MinProfit => return None,
                 };
                 (next, Role::Keyword)
             }
@@ -634,12 +646,18 @@ impl Machine {
             // ---- constraints
             (
                 State::Constraint,
-                K::Deadline | K::MaxGas | K::MinBalance | K::MinSecurity | K::Invariant,
+                K::Deadline
+                | K::MaxGas
+                | K::MinBalance
+                | K::MinSecurity
+                | K::MinProfit
+                | K::Invariant,
             ) => (State::ConstraintColon(kind), Role::ConstraintName),
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
                     K::Deadline | K::MaxGas => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
+                    K::MinProfit => State::Amount(Form::MinProfit, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
                 };
@@ -740,6 +758,7 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::MaxGas
         | TokenKind::MinBalance
         | TokenKind::MinSecurity
+        | TokenKind::MinProfit
         | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus
         | TokenKind::Minus

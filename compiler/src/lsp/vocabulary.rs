@@ -28,11 +28,12 @@ pub const KEYWORDS: &[(&str, &str)] = &[
     ("token", "`token SYMBOL decimals N (at ADDRESS)?` declares a token for the whole file; it exists on every chain."),
     ("decimals", "`token SYMBOL decimals N`: base units per whole token are `10^N`."),
     ("at", "`token SYMBOL decimals N at ADDRESS`: the token's contract address."),
-    ("constraints", "`constraints { ... }` after a bundle's block: `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`."),
+    ("constraints", "`constraints { ... }` after a bundle's block: `deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`, `invariant`."),
     ("deadline", "`deadline: N` — the bundle must finish within `N` blocks, end to end, counted on every chain alike. `deadline: 90s` — within 90 seconds: each transaction takes a block of its own chain and each bridge its delay in blocks of the chain it leaves, at each chain's block time."),
     ("max_gas", "`max_gas: N` — the bundle may use at most `N` gas over all chains."),
     ("min_balance", "`min_balance: AMOUNT (on CHAIN)?` — the bundle must end holding at least `AMOUNT` on that chain (the home chain by default)."),
     ("min_security", "`min_security: KIND` — the least trusted bridge route the bundle accepts: `htlb` (trustless, security 3), `zk` (trusts a proof system, 2) or `threshold` (trusts a signer set, 1). Without it, `-O` never picks a route less secure than the one `-O0` takes."),
+    ("min_profit", "`min_profit: AMOUNT` — the bundle must gain at least `AMOUNT` net of gas: every wallet balance and position it changed, less the gas every chain charged at its gas price in its native coin, all valued in `AMOUNT`'s token through the world's oracle; checked when the bundle ends."),
     ("invariant", "`invariant: NAME` — a property every step must keep, such as `constant_product`."),
 ];
 

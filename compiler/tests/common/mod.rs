@@ -492,11 +492,12 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts) and with a `min_balance` now and then.
+/// excludes deadline reverts) and with a `min_balance` or a `min_profit`
+/// now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
-        prop::option::of(0u32..100),
+        prop::option::of((0u32..100, prop::bool::weighted(0.3))),
     )
         .prop_map(|(segments, min)| {
             let mut text = String::from("bundle generated on polygon {\n");
@@ -505,8 +506,17 @@ pub fn bundle() -> impl Strategy<Value = String> {
                 text.push_str(&s.source_from("polygon", &mut next));
             }
             text.push('}');
-            if let Some(m) = min {
-                text.push_str(&format!(" constraints {{ min_balance: {m} USDC }}"));
+            match min {
+                // A profit net of gas of a hundredth of what a balance asks.
+                Some((m, true)) => text.push_str(&format!(
+                    " constraints {{ min_profit: {}.{:02} USDC }}",
+                    m / 100,
+                    m % 100
+                )),
+                Some((m, false)) => {
+                    text.push_str(&format!(" constraints {{ min_balance: {m} USDC }}"))
+                }
+                None => {}
             }
             text.push('\n');
             text

@@ -51,6 +51,7 @@
   "max_gas"
   "min_balance"
   "min_security"
+  "min_profit"
   "invariant"
   "decimals"
 ] @property

@@ -107,6 +107,13 @@ pub enum Constraint {
     /// Every bridge takes a route at least as secure as this kind's trust
     /// level ([`crate::BridgeKind::trust_level`]).
     MinSecurity(crate::BridgeKind),
+    /// The bundle gains at least `amount` base units of `token`, net of its
+    /// gas: what it changed in the wallet and the positions, less the gas
+    /// every chain charged, all valued in `token` ([`crate::money`]).
+    MinProfit {
+        token: String,
+        amount: u128,
+    },
 }
 
 /// A bundle's constraints, each with the source location it came from.

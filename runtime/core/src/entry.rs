@@ -96,6 +96,8 @@ macro_rules! for_each_entry {
             ConstraintInvariant = mesh_constraint_invariant(s: Session, name: Name, loc: Loc) -> Status;
             /// adds `min_security`, a bridge kind's name: every bridge made must take a route at least that kind's trust level, checked at finish
             ConstraintMinSecurity = mesh_constraint_min_security(s: Session, kind: Name, loc: Loc) -> Status;
+            /// adds `min_profit`: the bundle gains at least `amount` of `token` net of its gas, every change and every chain's gas valued in `token` through the world's oracle, checked at finish
+            ConstraintMinProfit = mesh_constraint_min_profit(s: Session, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// ends the bundle: `0` committed, `1` reverted; idempotent
             BundleFinish = mesh_bundle_finish(s: Session, loc: Loc) -> Status;
             /// prints the report on stdout, human or JSON

@@ -30,6 +30,10 @@ pub struct ChainInfo {
     /// of a bridge's delay from it. `None`: not known, and such a deadline
     /// cannot be judged on this chain.
     pub block_time_ms: Option<u64>,
+    /// What a unit of gas costs on the chain, in base units of its native
+    /// coin (wei for ETH): what a report prices the chain's gas at. `None`:
+    /// not known, and the chain's gas has no price.
+    pub gas_price: Option<u128>,
 }
 
 impl ChainInfo {
@@ -307,7 +311,7 @@ impl Registry {
             ("optimism", 10, "ETH", Some("WETH"), 2_000),
             ("base", 8_453, "ETH", Some("WETH"), 2_000),
         ];
-        let chains: Vec<ChainInfo> = chain_ids
+        let mut chains: Vec<ChainInfo> = chain_ids
             .iter()
             .map(
                 |&(name, chain_id, native, wrapped, block_time_ms)| ChainInfo {
@@ -318,6 +322,9 @@ impl Registry {
                 },
             )
             .collect();
+        for chain in &mut chains {
+            chain.gas_price = default_gas_price(&chain.name);
+        }
         let all_chains: Vec<String> = chains.iter().map(|c| c.name.clone()).collect();
 
         // ETH is the native token of Ethereum and of the three rollups; on
@@ -507,6 +514,12 @@ impl Registry {
         self.chain(chain)?.wrapped_native.as_deref()
     }
 
+    /// What a unit of gas costs on `chain`, in base units of its native
+    /// coin, if known.
+    pub fn gas_price(&self, chain: &str) -> Option<u128> {
+        self.chain(chain)?.gas_price
+    }
+
     /// How long a block of `chain` takes, in milliseconds, if known.
     pub fn block_time_ms(&self, chain: &str) -> Option<u64> {
         self.chain(chain)?.block_time_ms
@@ -642,6 +655,25 @@ impl Registry {
             chains: all_chains,
         });
         Ok(())
+    }
+}
+
+/// The default registry's gas price of `chain`, in wei (of ETH, or of POL
+/// on Polygon PoS): figures of a moment, not measured, each at or near the
+/// chain's documented floor where it has one (docs/registry.md): Ethereum 2
+/// gwei; Polygon PoS 30 gwei, above its 25 gwei minimum priority fee;
+/// Arbitrum One 0.01 gwei, its gas price floor; OP Mainnet 0.001 gwei;
+/// Base 0.002 gwei, its minimum base fee. An L2's fee for posting its data
+/// to Ethereum is not modelled.
+fn default_gas_price(chain: &str) -> Option<u128> {
+    const GWEI: u128 = 1_000_000_000;
+    match chain {
+        "ethereum" => Some(2 * GWEI),
+        "polygon" => Some(30 * GWEI),
+        "arbitrum" => Some(GWEI / 100),
+        "optimism" => Some(GWEI / 1_000),
+        "base" => Some(2 * GWEI / 1_000),
+        _ => None,
     }
 }
 

@@ -25,6 +25,8 @@ use crate::error::EvmError;
 use crate::plan::{Plan, Step};
 use crate::world::EvmWorld;
 
+mod money;
+
 /// Seconds between two blocks of every chain.
 pub const BLOCK_SECONDS: u64 = 12;
 
@@ -291,7 +293,7 @@ impl EvmEngine {
                     holdings.insert((chain.clone(), token.clone()), held);
                 }
             }
-            revert = self.judge(plan, constraints, &gas, &holdings, &debts_before)?;
+            revert = self.judge(plan, constraints, &gas, &holdings, &wallet, &debts_before)?;
         }
         let mut positions = Vec::new();
         if revert.is_none() {
@@ -331,6 +333,7 @@ impl EvmEngine {
         constraints: &Constraints,
         gas: &[Option<u64>],
         holdings: &BTreeMap<(String, String), u128>,
+        wallet: &[(String, String, u128, u128)],
         debts_before: &[U256],
     ) -> Result<Option<Revert>, EvmError> {
         for (loan, before) in plan.loans.iter().zip(debts_before) {
@@ -417,6 +420,23 @@ impl EvmEngine {
                             ),
                             loc: at,
                         }));
+                    }
+                }
+                Constraint::MinProfit { token, amount } => {
+                    let figures = self.net_in(plan, gas, wallet, token)?;
+                    let figures = match figures {
+                        Ok(f) => f,
+                        Err(why) => {
+                            return fail(format!(
+                            "min_profit: {why}, so the bundle's profit in {token} cannot be told"
+                        ))
+                        }
+                    };
+                    if figures.net.base < i128::try_from(*amount).unwrap_or(i128::MAX) {
+                        return fail(format!(
+                            "min_profit: the bundle makes {} base units of {token} net of gas on the EVM; at least {amount} are required",
+                            figures.net.base
+                        ));
                     }
                 }
                 Constraint::Invariant(Invariant::ConstantProduct) => {

@@ -56,7 +56,8 @@ pub use arith::{
 };
 pub use constraints::{
     mesh_constraint_deadline, mesh_constraint_deadline_seconds, mesh_constraint_invariant,
-    mesh_constraint_max_gas, mesh_constraint_min_balance, mesh_constraint_min_security,
+    mesh_constraint_max_gas, mesh_constraint_min_balance, mesh_constraint_min_profit,
+    mesh_constraint_min_security,
 };
 pub use control::{
     mesh_parallel_begin, mesh_parallel_end, mesh_parallel_next, mesh_require, mesh_revert,

@@ -129,8 +129,8 @@ fn transaction(t: &TxRecord) -> String {
 impl Report {
     /// The JSON object, keys in this fixed order: `bundle`, `status`,
     /// `written` (only from a host that writes world files), `revert`,
-    /// `gas` {`total`, `by_chain`}, `blocks`, `transactions`, `result`,
-    /// `wallet`, `lenders`.
+    /// `gas` {`total`, `by_chain`, `cost`}, `blocks`, `time_ms`, `net`,
+    /// `transactions`, `result`, `wallet`, `lenders`.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         let _ = write!(out, "{{\"bundle\":{}", string(&self.bundle));
@@ -157,11 +157,25 @@ impl Report {
             .iter()
             .map(|(c, g)| format!("{}:{g}", string(c)))
             .collect();
+        let costs: Vec<String> = self
+            .gas_costs
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}:{{\"token\":{},\"gas_price\":{},\"amount\":{}}}",
+                    string(&c.chain),
+                    string(&c.token),
+                    amount(c.price),
+                    amount(c.cost)
+                )
+            })
+            .collect();
         let _ = write!(
             out,
-            ",\"gas\":{{\"total\":{},\"by_chain\":{{{}}}}}",
+            ",\"gas\":{{\"total\":{},\"by_chain\":{{{}}},\"cost\":{{{}}}}}",
             self.gas_total(),
-            by_chain.join(",")
+            by_chain.join(","),
+            costs.join(",")
         );
         let _ = write!(out, ",\"blocks\":{}", self.blocks);
         match self.time_ms {
@@ -169,6 +183,27 @@ impl Report {
                 let _ = write!(out, ",\"time_ms\":{ms}");
             }
             None => out.push_str(",\"time_ms\":null"),
+        }
+        match &self.net {
+            None => out.push_str(",\"net\":null"),
+            Some(net) => {
+                let _ = match &net.figures {
+                    Ok(f) => write!(
+                        out,
+                        ",\"net\":{{\"quote\":{},\"value\":{},\"gas\":{},\"net\":{}}}",
+                        string(&net.quote),
+                        string(&f.value.plain()),
+                        amount(f.gas),
+                        string(&f.net.plain())
+                    ),
+                    Err(why) => write!(
+                        out,
+                        ",\"net\":{{\"quote\":{},\"error\":{}}}",
+                        string(&net.quote),
+                        string(why)
+                    ),
+                };
+            }
         }
         let _ = write!(
             out,

@@ -48,6 +48,11 @@ impl Session {
                 let _: CallResult<()> = self.fail_at(r.reason, r.loc);
             }
         }
+        if running && self.failure.is_none() {
+            if let Err(r) = self.check_profit(constraints) {
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
         self.state = State::Finished;
         let mut revert = self.failure.clone();
         // A transaction left open by a failure still counts what it metered.
@@ -89,7 +94,8 @@ impl Session {
         } else {
             (self.wallet_changes(), self.position_changes())
         };
-        Report {
+        let quote = self.quote_for(constraints);
+        let mut report = Report {
             bundle: self.bundle.clone(),
             status: if reverted {
                 Status::Reverted
@@ -104,13 +110,17 @@ impl Session {
             wallet,
             lenders,
             world_write: WorldWrite::InMemory,
-        }
+            gas_costs: Vec::new(),
+            net: None,
+        };
+        report.price_in(&self.world, quote.as_deref());
+        report
     }
 
     /// The wallet balances the bundle changed, in the order of their
     /// (chain, token) names: a balance it drew from and paid back in full
     /// is unchanged and not listed.
-    fn wallet_changes(&self) -> Vec<BalanceChange> {
+    pub(super) fn wallet_changes(&self) -> Vec<BalanceChange> {
         let mut changes = Vec::new();
         for (chain, token) in self.by_names(&self.wallets_before) {
             let before = self
@@ -141,7 +151,7 @@ impl Session {
     /// holds no debt, and what a bundle borrows it repays before it ends (a
     /// loan left open reverts it), so the debt after is what is still owed
     /// then: nothing, for a bundle that commits.
-    fn position_changes(&self) -> Vec<PositionChange> {
+    pub(super) fn position_changes(&self) -> Vec<PositionChange> {
         let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
             self.deposits_before.iter().map(|(k, _)| *k).collect();
         keys.sort_by(|a, b| {
@@ -309,6 +319,8 @@ impl Session {
                         });
                     }
                 }
+                // Judged once the holdings are back in the wallet.
+                Constraint::MinProfit { .. } => {}
                 Constraint::Invariant(Invariant::ConstantProduct) => {
                     let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
                     for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {

@@ -42,6 +42,7 @@ mod failure;
 mod finish;
 mod holdings;
 mod lending;
+mod money;
 pub mod names;
 mod slots;
 pub mod swap;
@@ -114,6 +115,8 @@ pub struct Session {
     /// The failure that comes first in the source, of every call that
     /// failed so far.
     failure: Option<Revert>,
+    /// The token the report values the result in, net of gas.
+    quote: Option<String>,
 }
 
 /// What a call of the session gives: its value, or the failure it
@@ -148,6 +151,7 @@ impl Session {
             loc: Loc::UNKNOWN,
             state: State::Running,
             failure: None,
+            quote: None,
         }
     }
 

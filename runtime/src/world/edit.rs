@@ -30,6 +30,7 @@ pub(super) fn committed_state(before: &World, after: &World) -> World {
         lenders: after.lenders.clone(),
         exchanges: after.exchanges.clone(),
         wallets: after.wallets.clone(),
+        oracle: after.oracle.clone(),
     }
 }
 

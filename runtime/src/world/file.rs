@@ -111,6 +111,7 @@ pub const RESERVED_WORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_profit",
     "invariant",
 ];
 

@@ -1,14 +1,27 @@
 //! A chain's own figures beside its id: its native coin and the token that
-//! wraps it. The tokens they name are checked once `[tokens]` is read.
+//! wraps it, its block time and its gas price. The tokens they name are
+//! checked once `[tokens]` is read, and the gas price, given in gwei of the
+//! native coin, is read then too.
 
 use std::ops::Range;
 
-use super::{get, Parser, Value};
+use super::{get, in_file_order, Parser, Table, Value};
 use crate::registry::Registry;
 use crate::world::file::{is_symbol, join};
 
 /// Every key a chain's entry may have.
-pub(super) const CHAIN_KEYS: &[&str] = &["chain_id", "native", "wrapped_native", "block_time_ms"];
+pub(super) const CHAIN_KEYS: &[&str] = &[
+    "chain_id",
+    "native",
+    "wrapped_native",
+    "block_time_ms",
+    "gas_price_gwei",
+];
+
+/// The largest gas price a world file may give, in base units of the
+/// native coin per gas (one whole coin of 18 decimals): a bound that keeps
+/// the gas of any run times its price within 128 bits.
+pub(super) const MAX_GAS_PRICE: u128 = 1_000_000_000_000_000_000;
 
 /// The longest block time a world file may give: a day.
 pub(super) const MAX_BLOCK_TIME_MS: u64 = 86_400_000;
@@ -159,6 +172,86 @@ impl Parser<'_> {
                     ),
                 );
             }
+        }
+    }
+}
+
+impl Parser<'_> {
+    /// `gas_price_gwei` of each chain's entry (optional): a decimal string
+    /// or an integer, in gwei — 10⁻⁹ of a whole native coin — so the chain
+    /// must name its `native` coin, of at least 9 decimals.
+    pub(super) fn gas_prices(&mut self, root: &Table<'_>, registry: &mut Registry) {
+        let Some(chains) = get(root, "chains").and_then(|v| v.get_ref().as_table()) else {
+            return;
+        };
+        for (key, value) in in_file_order(chains) {
+            let name = key.get_ref();
+            let Some(v) = value
+                .get_ref()
+                .as_table()
+                .and_then(|t| get(t, "gas_price_gwei"))
+            else {
+                continue;
+            };
+            let path = join(&join("chains", name), "gas_price_gwei");
+            let Some(chain) = registry.chains.iter().position(|c| c.name == *name) else {
+                continue;
+            };
+            let native = registry.chains[chain].native.clone();
+            let Some(native) = native else {
+                let _: Option<()> = self.fail(
+                    v.span(),
+                    &path,
+                    "a gas price is paid in the chain's native coin: name it with `native`",
+                );
+                continue;
+            };
+            if self.quiet.contains(&native) {
+                continue;
+            }
+            let Some(decimals) = registry.token(&native).map(|t| t.decimals) else {
+                // The coin is unknown: `chain_tokens` said so.
+                continue;
+            };
+            let Some(places) = decimals.checked_sub(9) else {
+                let _: Option<()> = self.fail(
+                    v.span(),
+                    &path,
+                    format!(
+                        "`{native}` has {decimals} decimals: a price in gwei needs a native coin of at least 9"
+                    ),
+                );
+                continue;
+            };
+            let fraction = v
+                .get_ref()
+                .as_str()
+                .and_then(|t| t.split_once('.'))
+                .map_or(0, |(_, f)| f.chars().filter(char::is_ascii_digit).count());
+            if fraction > usize::from(places) {
+                let _: Option<()> = self.fail(
+                    v.span(),
+                    &path,
+                    format!(
+                        "a gas price in gwei has at most {places} decimals: its smallest step is a base unit of `{native}`"
+                    ),
+                );
+                continue;
+            }
+            let Some(price) = self.amount(v, &path, places) else {
+                continue;
+            };
+            if price > MAX_GAS_PRICE {
+                let _: Option<()> = self.fail(
+                    v.span(),
+                    &path,
+                    format!(
+                        "a gas price may be at most {MAX_GAS_PRICE} base units of `{native}` per gas"
+                    ),
+                );
+                continue;
+            }
+            registry.chains[chain].gas_price = Some(price);
         }
     }
 }

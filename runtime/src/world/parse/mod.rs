@@ -9,6 +9,7 @@
 //! sections are in `registry.rs`, the state's in `state.rs`.
 
 mod chain;
+mod oracle;
 mod registry;
 mod state;
 
@@ -30,12 +31,13 @@ type Value<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<Cow<'i, str>>;
 
 /// The top-level keys, in the order the canonical file writes them.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "format",
     "chains",
     "tokens",
     "protocols",
     "bridges",
+    "oracle",
     "lenders",
     "exchanges",
     "wallet",
@@ -438,10 +440,12 @@ impl Parser<'_> {
         self.chains(root, span.clone(), &mut registry);
         self.tokens(root, span.clone(), &mut registry);
         self.chain_tokens(&registry);
+        self.gas_prices(root, &mut registry);
         self.protocols(root, span, &mut registry);
         self.bridges(root, &mut registry);
         let index = Index::of(&registry);
         let mut world = World::empty(registry);
+        self.oracle(root, &index, &mut world);
         self.lenders(root, &index, &mut world);
         self.exchanges(root, &index, &mut world);
         self.wallet(root, &index, &mut world);
