@@ -35,6 +35,8 @@ fn short(call: &Call) -> String {
             flash: true, token, ..
         } => format!("flash loan {token}"),
         Call::Borrow { token, .. } => format!("borrow {token}"),
+        Call::BorrowDebt { token, .. } => format!("borrow {token} as debt"),
+        Call::RepayDebt { token, .. } => format!("repay {token} debt"),
         Call::Repay { flash: true, .. } => "flash repay".into(),
         Call::Repay { token, .. } => format!("repay {token}"),
         Call::Swap { path, .. } => format!("swap {}", path.join("→")),

@@ -124,6 +124,7 @@ fn first_error_node(file: &File) -> Option<Span> {
             StmtKind::On { block, .. } => in_block(block),
             StmtKind::Parallel { branches } => branches.iter().find_map(in_block),
             StmtKind::Require { left, right, .. } => in_amount(left).or_else(|| in_amount(right)),
+            StmtKind::Assume { amount, .. } => in_amount(amount),
         })
     }
     file.items.iter().find_map(|item| match item {
@@ -142,6 +143,7 @@ fn first_error_node(file: &File) -> Option<Span> {
                         | ConstraintKind::DeadlineTime(_)
                         | ConstraintKind::MaxGas(_)
                         | ConstraintKind::MinSecurity(_)
+                        | ConstraintKind::MinHealth(_)
                         | ConstraintKind::Invariant(_) => None,
                     })
             })
@@ -265,6 +267,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::MinBalance { .. } => "min_balance",
         ConstraintKind::MinSecurity(_) => "min_security",
         ConstraintKind::MinProfit(_) => "min_profit",
+        ConstraintKind::MinHealth(_) => "min_health",
         ConstraintKind::Invariant(_) => "invariant",
         ConstraintKind::Error => {
             p.verbatim(constraint.span);
@@ -276,7 +279,9 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
     p.word(name, keyword, Join::Space);
     p.keyword_after(":", keyword.end, Join::Tight);
     match &constraint.kind {
-        ConstraintKind::Deadline(number) | ConstraintKind::MaxGas(number) => {
+        ConstraintKind::Deadline(number)
+        | ConstraintKind::MaxGas(number)
+        | ConstraintKind::MinHealth(number) => {
             word_of(p, &number.text, number.span);
         }
         ConstraintKind::DeadlineTime(seconds) => word_of(p, &seconds.text, seconds.span),
@@ -344,6 +349,18 @@ fn stmt(p: &mut Printer, stmt: &Stmt) {
             word_of(p, op.as_str(), *op_span);
             amount(p, right);
         }
+        StmtKind::Assume {
+            position,
+            position_span,
+            amount: value,
+            protocol,
+        } => {
+            p.word("assume", keyword_span(start, "assume"), Join::Space);
+            word_of(p, position.as_str(), *position_span);
+            amount(p, value);
+            p.keyword_after("at", value.span.end, Join::Space);
+            word_of(p, &protocol.name, protocol.span);
+        }
         StmtKind::Error => p.verbatim(stmt.span),
     }
     p.end_line();
@@ -355,8 +372,17 @@ fn action(p: &mut Printer, action: &Action) {
         ActionKind::Borrow {
             amount: value,
             protocol,
+            as_debt,
+        } => {
+            amount(p, value);
+            p.keyword_after("from", value.span.end, Join::Space);
+            word_of(p, &protocol.name, protocol.span);
+            if as_debt.is_some() {
+                let as_span = p.keyword_after("as", protocol.span.end, Join::Space);
+                p.keyword_after("debt", as_span.end, Join::Space);
+            }
         }
-        | ActionKind::Withdraw {
+        ActionKind::Withdraw {
             amount: value,
             protocol,
         } => {

@@ -524,6 +524,41 @@ impl Machine<'_, '_> {
                 let done = s.approve(token, ir::gas::runtime_spender(spender));
                 self.done(done);
             }
+            Op::BorrowDebt {
+                protocol,
+                token,
+                amount,
+                out,
+                ..
+            } => {
+                let v = self.value(amount, s);
+                let got = self.delivered(s.borrow(protocol, token, v, LoanKind::Debt));
+                self.set(*out, got);
+            }
+            Op::RepayDebt { protocol, funds } => {
+                let amount = self.amount(*funds, s);
+                let token = self.token(*funds).to_string();
+                let done = s.repay_debt(protocol, &token, amount);
+                self.done(done);
+            }
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => {
+                let done = match assumption {
+                    ir::Assumption::Debt { token, amount } => {
+                        let v = self.value(amount, s);
+                        s.assume_debt(chain, protocol, token, v)
+                    }
+                    ir::Assumption::Collateral { token, amount } => {
+                        let v = self.value(amount, s);
+                        s.assume_collateral(chain, protocol, token, v)
+                    }
+                    ir::Assumption::Healthy => s.assume_healthy(chain, protocol),
+                };
+                self.done(done);
+            }
         }
     }
 }

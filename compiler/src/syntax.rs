@@ -394,6 +394,7 @@ const STATEMENTS: &[TokenKind] = &[
     TokenKind::On,
     TokenKind::Parallel,
     TokenKind::Require,
+    TokenKind::Assume,
 ];
 const ACTIONS: &[TokenKind] = &[
     TokenKind::Borrow,
@@ -411,6 +412,7 @@ const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
     TokenKind::MinProfit,
+    TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
 const COMPARISONS: &[TokenKind] = &[
@@ -464,7 +466,7 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
     }
     if constraints {
         parts.push(
-            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit` or `invariant`)"
+            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`, `min_health` or `invariant`)"
                 .to_string(),
         );
     }
@@ -505,7 +507,9 @@ fn found_phrase(kind: TokenKind, text: &str) -> String {
 fn form_of(keyword: TokenKind) -> Option<&'static str> {
     Some(match keyword {
         TokenKind::Let => "a `let` reads `let NAME = ACTION`, as in `let loan = borrow 100 WETH from aave`",
-        TokenKind::Borrow => "a `borrow` reads `borrow AMOUNT from PROTOCOL`, as in `borrow 100 WETH from aave`",
+        TokenKind::Borrow => "a `borrow` reads `borrow AMOUNT from PROTOCOL`, optionally `as debt`, as in `borrow 100 WETH from aave`",
+        TokenKind::As | TokenKind::Debt => "`as debt` ends a `borrow` whose loan is left open as the user's debt, as in `borrow 5_000 USDC from aave as debt`",
+        TokenKind::Assume | TokenKind::Collateral => "an `assume` reads `assume debt AMOUNT at PROTOCOL` or `assume collateral AMOUNT at PROTOCOL`, as in `assume debt 5_000 USDC at compound`",
         TokenKind::Repay => "a `repay` reads `repay AMOUNT to PROTOCOL`, as in `repay 100 WETH to aave`",
         TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, optionally `via TOKEN, ...`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
         TokenKind::Deposit => "a `deposit` reads `deposit AMOUNT into PROTOCOL`, as in `deposit 50 WETH into aave`",
@@ -525,6 +529,7 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::MinBalance => "a minimum balance reads `min_balance: AMOUNT`, optionally `on CHAIN`",
         TokenKind::MinSecurity => "a trust floor reads `min_security: KIND`, as in `min_security: zk`",
         TokenKind::MinProfit => "a profit floor reads `min_profit: AMOUNT`, as in `min_profit: 50 USDC`",
+        TokenKind::MinHealth => "a health floor reads `min_health: FACTOR`, as in `min_health: 1.5`",
         TokenKind::Invariant => "an invariant reads `invariant: NAME`, as in `invariant: constant_product`",
         _ => return None,
     })

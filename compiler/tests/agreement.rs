@@ -189,9 +189,10 @@ fn example_verdicts(world: &World) -> Vec<String> {
 }
 
 /// The examples on the default world, and on it with collateral at aave:
-/// the default world holds none at aave on polygon, and there Aave refuses
-/// the ordinary borrows the model grants (docs/plan.md) — the only
-/// disagreement, pinned here until the model knows collateral.
+/// the default world's positions at aave do not cover the loans the
+/// bundles repay, which the model grants without collateral and Aave V3
+/// makes debt like any other (docs/plan.md) — the only disagreement,
+/// pinned here.
 #[test]
 fn the_engines_agree_on_every_example() {
     let plain = example_verdicts(&World::default_world());
@@ -302,6 +303,22 @@ const FOUND: &[(&str, u64, &str)] = &[
         "a failed call inside a flash loan is the failure",
         0x5eed_0007,
         "bundle generated on polygon {\non ethereum {\nborrow 3533 USDC from aave\nswap 3533 USDC for WETH on uniswap_v2\ninput 4 USDC\nswap all WETH for 12830 USDC on sushiswap\nrepay 3533 USDC to aave\n}\n}\n",
+    ),    // An ordinary loan repaid where the user already owes that token (the
+    // default world's debt of USDC at aave on polygon): Aave charges no
+    // premium, so the call repays the principal — sending the premium too
+    // paid it off the user's debt, and the wallets differed by it.
+    (
+        "an ordinary loan's repayment pays nothing off the user's debt",
+        0x5eed_0000,
+        "bundle generated on polygon {\ninput 1 USDC\nborrow 1000 USDC from aave\nrepay 1000 USDC to aave\n}\n",
+    ),
+    // A loan left open as debt and part of it repaid, beside an ordinary
+    // loan of the same token repaid in full: the debt moved on purpose is
+    // not the ordinary loan's.
+    (
+        "a loan left as debt is not an unpaid ordinary loan",
+        0x5eed_0000,
+        "bundle generated on polygon {\ninput 1 WETH\ndeposit all WETH into aave\nlet d = borrow 500 USDC from aave as debt\nlet l = borrow 1000 USDC from aave\nrepay l to aave\nrepay d / 2 to aave\n}\n",
     ),
 ];
 

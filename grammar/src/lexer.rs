@@ -18,6 +18,10 @@ pub const KEYWORDS: &[&str] = &[
     "let",
     "borrow",
     "repay",
+    "as",
+    "debt",
+    "assume",
+    "collateral",
     "swap",
     "deposit",
     "withdraw",
@@ -43,6 +47,7 @@ pub const KEYWORDS: &[&str] = &[
     "min_balance",
     "min_security",
     "min_profit",
+    "min_health",
     "invariant",
 ];
 
@@ -55,6 +60,10 @@ pub enum TokenKind {
     Let,
     Borrow,
     Repay,
+    As,
+    Debt,
+    Assume,
+    Collateral,
     Swap,
     Deposit,
     Withdraw,
@@ -80,6 +89,7 @@ pub enum TokenKind {
     MinBalance,
     MinSecurity,
     MinProfit,
+    MinHealth,
     Invariant,
     /// A lower-case name: `polygon`, `aave`, `profit`.
     Ident,
@@ -114,12 +124,16 @@ pub enum TokenKind {
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 31] = [
+const KEYWORD_KINDS: [TokenKind; 36] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
     TokenKind::Borrow,
     TokenKind::Repay,
+    TokenKind::As,
+    TokenKind::Debt,
+    TokenKind::Assume,
+    TokenKind::Collateral,
     TokenKind::Swap,
     TokenKind::Deposit,
     TokenKind::Withdraw,
@@ -145,6 +159,7 @@ const KEYWORD_KINDS: [TokenKind; 31] = [
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
     TokenKind::MinProfit,
+    TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
 
@@ -245,6 +260,14 @@ enum Raw {
     Borrow,
     #[token("repay")]
     Repay,
+    #[token("as")]
+    As,
+    #[token("debt")]
+    Debt,
+    #[token("assume")]
+    Assume,
+    #[token("collateral")]
+    Collateral,
     #[token("swap")]
     Swap,
     #[token("deposit")]
@@ -295,6 +318,8 @@ enum Raw {
     MinSecurity,
     #[token("min_profit")]
     MinProfit,
+    #[token("min_health")]
+    MinHealth,
     #[token("invariant")]
     Invariant,
 
@@ -507,6 +532,10 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Let => TokenKind::Let,
         Raw::Borrow => TokenKind::Borrow,
         Raw::Repay => TokenKind::Repay,
+        Raw::As => TokenKind::As,
+        Raw::Debt => TokenKind::Debt,
+        Raw::Assume => TokenKind::Assume,
+        Raw::Collateral => TokenKind::Collateral,
         Raw::Swap => TokenKind::Swap,
         Raw::Deposit => TokenKind::Deposit,
         Raw::Withdraw => TokenKind::Withdraw,
@@ -532,6 +561,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::MinBalance => TokenKind::MinBalance,
         Raw::MinSecurity => TokenKind::MinSecurity,
         Raw::MinProfit => TokenKind::MinProfit,
+        Raw::MinHealth => TokenKind::MinHealth,
         Raw::Invariant => TokenKind::Invariant,
         Raw::Ident => TokenKind::Ident,
         Raw::Symbol => TokenKind::Symbol,

@@ -158,6 +158,9 @@ fn every_statement_and_action_form() {
         on base { }
         parallel { input 1 DAI } and { input 1 USDC } and { }
         require all USDC != 3 USDC
+        assume debt 5_000 USDC at compound
+        assume collateral 1 WETH at aave
+        borrow 1 USDC from aave as debt
         let w = wrap 1 ETH + 2 ETH
         unwrap w
     }";
@@ -174,6 +177,17 @@ fn every_statement_and_action_form() {
             StmtKind::Require { op, op_span, .. } => {
                 format!("require {} {}", op.as_str(), text(source, *op_span))
             }
+            StmtKind::Assume {
+                position,
+                position_span,
+                protocol,
+                ..
+            } => format!(
+                "assume {} {} at {}",
+                position.as_str(),
+                text(source, *position_span),
+                protocol.name
+            ),
             StmtKind::Error => "error".into(),
         })
         .collect();
@@ -190,11 +204,33 @@ fn every_statement_and_action_form() {
             "on base 0",
             "parallel 3",
             "require != !=",
+            "assume debt debt at compound",
+            "assume collateral collateral at aave",
+            "borrow",
             "let wrap",
             "unwrap"
         ]
     );
-    let StmtKind::Let { action: wrap, .. } = &stmts[10].kind else {
+    let StmtKind::Action(debt) = &stmts[12].kind else {
+        panic!()
+    };
+    let ActionKind::Borrow {
+        as_debt: Some(as_debt),
+        ..
+    } = &debt.kind
+    else {
+        panic!("`as debt` is kept")
+    };
+    assert_eq!(text(source, *as_debt), "as debt");
+    assert_eq!(debt.span.end, as_debt.end);
+    let StmtKind::Let { action, .. } = &stmts[1].kind else {
+        panic!()
+    };
+    assert!(matches!(
+        &action.kind,
+        ActionKind::Borrow { as_debt: None, .. }
+    ));
+    let StmtKind::Let { action: wrap, .. } = &stmts[13].kind else {
         panic!()
     };
     assert_eq!(text(source, wrap.span), "wrap 1 ETH + 2 ETH");
@@ -299,7 +335,7 @@ fn token_declarations() {
 
 #[test]
 fn every_constraint_form() {
-    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_profit: 50 USDC invariant: constant_product }";
+    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_profit: 50 USDC min_health: 1.5 invariant: constant_product }";
     let file = parse_ok(source);
     let Some(constraints) = &bundle(&file, 0).constraints else {
         panic!()
@@ -319,6 +355,7 @@ fn every_constraint_form() {
             ConstraintKind::Invariant(name) => format!("invariant {}", name.name),
             ConstraintKind::MinSecurity(kind) => format!("min_security {}", kind.name),
             ConstraintKind::MinProfit(amount) => format!("min_profit {}", shape(amount)),
+            ConstraintKind::MinHealth(n) => format!("min_health {}", n.text),
             ConstraintKind::Error => "error".into(),
         })
         .collect();
@@ -331,6 +368,7 @@ fn every_constraint_form() {
             "min_balance (1 USDC + 2 USDC) Some(\"base\")",
             "min_balance 1 DAI None",
             "min_profit 50 USDC",
+            "min_health 1.5",
             "invariant constant_product"
         ]
     );

@@ -298,7 +298,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
     );
     // With a quote token: what was drawn came back, so the result is the
     // gas alone, 0.00066822 POL at 0.25 USD, rounded up to 0.000168 USDC.
@@ -335,7 +335,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{},"cost":{}},"blocks":0,"time_ms":0,"net":null,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{},"cost":{}},"blocks":0,"time_ms":0,"net":null,"transactions":[],"result":{},"wallet":[],"lenders":[],"health":[]}"#
     );
 }
 
@@ -430,7 +430,8 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
 
 /// The report lists only what the bundle changed: a wallet balance drawn
 /// and paid back in full is not listed, a deposit moved between lenders is
-/// (collateral before and after, no debt left), and a reverted bundle
+/// (collateral before and after, and the health factor of a position that
+/// owes something), and a reverted bundle
 /// lists no transaction, gas, balance or position — at any level, the
 /// unoptimised one included.
 #[test]
@@ -449,7 +450,7 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
     let text = r.render_human();
     assert!(
         text.ends_with(
-            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n"
+            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n\nhealth factors (before → after)\n  polygon    aave       1.3833 → 1.3842\n"
         ),
         "{text}"
     );
@@ -462,7 +463,17 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
     assert_eq!(
         json["lenders"][0],
         serde_json::json!({"chain": "polygon", "lender": "aave", "token": "USDC",
-            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "0", "after": "0"}})
+            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "30000", "after": "30000"}})
+    );
+    // aave on polygon holds a debt in the default world, so its health
+    // factor is listed; compound's position owes nothing and is not. 40 USDC
+    // more collateral: Aave's average liquidation threshold is rounded down
+    // to whole basis points, (50,000 × 8,300 + 40 × 8,000) / 50,040 = 8,299,
+    // so the factor is 50,040 × 82.99% / 30,000 = 1.3842732, not 1.3844.
+    assert_eq!(
+        json["health"],
+        serde_json::json!([{"chain": "polygon", "lender": "aave",
+            "before": "1.383333333333333333", "after": "1.384273200000000000"}])
     );
 
     // The same moves, sent one wallet transaction each as -O0 sends them,

@@ -108,11 +108,11 @@ fn the_evm_engine_reports_like_the_model_with_the_evms_gas() {
 #[test]
 fn a_contracts_revert_names_the_bundles_line_and_the_contracts_reason() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    // No collateral at aave on polygon: Aave itself refuses the borrow.
+    // No collateral at aave on ethereum: Aave itself refuses the borrow.
     let source = write(
         dir.path(),
         "b.mesh",
-        "bundle b on polygon {\n    input 1 USDC\n    borrow 1000 USDC from aave\n    repay 1000 USDC to aave\n}\n",
+        "bundle b on ethereum {\n    input 1 USDC\n    borrow 1000 USDC from aave\n    repay 1000 USDC to aave\n}\n",
     );
     let (code, stdout, _) = outcome(&run(&["run", &source, "--engine", "evm", "--json", "-O0"]));
     assert_eq!(code, 1, "{stdout}");

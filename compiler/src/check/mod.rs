@@ -19,7 +19,8 @@
 //!   `on`, `let`); `actions` applies each action's effect, one module per
 //!   kind (`lending`, `swap`, `bridge`).
 //! - `pairs` is what the checker may know of the world's exchange pairs.
-//! - `holdings` and `obligations` prove rule 5 and rule 6; `scope` binds
+//! - `holdings` and `obligations` prove rule 5 and rule 6, `positions`
+//!   what the bundle states of the user's debts and collateral; `scope` binds
 //!   and looks up let-bound values; `parallel` enforces rule 9.
 //! - `schedule` counts blocks; `constraints` reads the constraints block and
 //!   judges the deadline (rule 8); `warnings` adds the warnings that need
@@ -40,6 +41,7 @@ mod obligations;
 mod pairs;
 pub use pairs::Pairs;
 mod parallel;
+mod positions;
 mod resolve;
 mod resolved;
 mod schedule;

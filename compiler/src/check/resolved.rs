@@ -4,6 +4,7 @@
 //! level takes.
 
 use mesh_core::BridgeKind;
+pub use mesh_grammar::Position;
 use mesh_grammar::{Comparison, Span};
 
 /// A let-bound value of one bundle: an index into [`CheckedBundle::variables`].
@@ -97,6 +98,24 @@ pub enum StepKind {
         protocol: String,
         premium_bps: u32,
     },
+    /// `borrow A from P as debt`: a loan left open as the user's debt.
+    BorrowDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// A `repay` of the user's debt (the bundle holds no loan of that token
+    /// from `protocol` there): exactly the amount, no premium.
+    RepayDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// `assume debt A at P` or `assume collateral A at P`: a check of the
+    /// user's position when the statement runs.
+    Assume {
+        position: Position,
+        amount: ResolvedAmount,
+        protocol: String,
+    },
     Swap {
         amount: ResolvedAmount,
         output_token: String,
@@ -135,9 +154,12 @@ pub enum StepKind {
 
 impl StepKind {
     /// Whether the step is a chain action (a transaction of its own at
-    /// `-O0`); `input` and `require` are not.
+    /// `-O0`); `input`, `require` and `assume` are not.
     pub fn is_action(&self) -> bool {
-        !matches!(self, StepKind::Input { .. } | StepKind::Require { .. })
+        !matches!(
+            self,
+            StepKind::Input { .. } | StepKind::Require { .. } | StepKind::Assume { .. }
+        )
     }
 }
 
@@ -188,7 +210,8 @@ pub struct Step {
 
 impl Step {
     /// The approval the step needs when the user runs it by hand: a step
-    /// that hands a token to a protocol or a bridge (`repay`, `swap`,
+    /// that hands a token to a protocol or a bridge (`repay`, of a loan or
+    /// a debt, `swap`,
     /// `deposit`, `bridge`) lets it pull the token with `transferFrom`,
     /// which needs the sender's approval; the unpinned bridge's spender is
     /// the `-O0` route's. The native coin is sent with the call and has no
@@ -199,6 +222,7 @@ impl Step {
             StepKind::Repay {
                 amount, protocol, ..
             }
+            | StepKind::RepayDebt { amount, protocol }
             | StepKind::Deposit { amount, protocol } => {
                 (amount, mesh_core::Spender::Protocol(protocol.clone()))
             }
@@ -213,7 +237,9 @@ impl Step {
             | StepKind::Borrow { .. }
             | StepKind::Withdraw { .. }
             | StepKind::Wrap { .. }
-            | StepKind::Unwrap { .. } => return None,
+            | StepKind::Unwrap { .. }
+            | StepKind::BorrowDebt { .. }
+            | StepKind::Assume { .. } => return None,
         };
         if mesh_core::registry::is_native_coin(&amount.token) {
             return None;
@@ -283,6 +309,8 @@ pub struct ResolvedConstraints {
     /// The least the bundle must gain net of gas (judged when it runs:
     /// the prices are the world's).
     pub min_profit: Option<MinProfit>,
+    /// `min_health`, in wads (`10¹⁸` is 1.0).
+    pub min_health: Option<u128>,
 }
 
 /// One checked bundle.

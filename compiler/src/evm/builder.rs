@@ -28,12 +28,18 @@ pub(super) struct Builder<'a> {
     /// The reserves `(in, out)` of each hop of the swap about to run.
     hops: Vec<(u128, u128)>,
     gas_so_far: u64,
+    /// The model's reason for the failure of the box being written down,
+    /// when it is the bundle's first.
+    model_failure: Option<String>,
     pub(super) error: Option<PlanError>,
 }
 
+mod observe;
 mod wrap;
 
 const MAX: U256 = U256::MAX;
+
+mod positions;
 
 impl Builder<'_> {
     fn fail(&mut self, loc: Loc, message: String) {
@@ -282,6 +288,20 @@ impl Builder<'_> {
                     });
                 }
             }
+            Op::BorrowDebt {
+                protocol,
+                chain,
+                token,
+                amount: v,
+                ..
+            } => self.borrow_debt(chain, protocol, token, value(v), loc)?,
+            Op::RepayDebt { protocol, funds } => {
+                let (chain, token) = (self.chain_of(*funds), self.token_of(*funds));
+                self.repay_debt(&chain, protocol, &token, amount(funds), loc)?;
+            }
+            Op::Assume {
+                chain, protocol, ..
+            } => self.assume(chain, protocol, outcome, loc)?,
             Op::FlashLoan {
                 protocol,
                 amounts: vs,
@@ -321,14 +341,18 @@ impl Builder<'_> {
             }
             Op::Repay {
                 protocol,
+                principal,
                 funds,
                 debt,
                 rest,
-                ..
             } => {
                 let chain = self.chain_of(*funds);
                 let token = self.token_of(*funds);
-                let paid = amount(funds);
+                // Aave V3 charges no premium on an ordinary loan: the call
+                // repays the principal, and the premium the model charges
+                // stays with the holder. Sending the premium too would pay
+                // it off any debt the user already owes there.
+                let paid = value(principal);
                 if self.flash_debts.contains(debt) {
                     // What a partial repayment leaves is still the loan's.
                     self.flash_debts.extend(rest.iter().copied());
@@ -632,123 +656,6 @@ fn dedup(names: &[String]) -> Vec<String> {
     out
 }
 
-impl Observer for Builder<'_> {
-    fn begin_transaction(&mut self, chain: &str, sender: Sender, session: &Session) {
-        if self.error.is_some() {
-            return;
-        }
-        let Ok(contracts) = self.evm.contracts(chain) else {
-            self.fail(
-                Loc::UNKNOWN,
-                format!("the deployed world has no chain {chain}"),
-            );
-            return;
-        };
-        let chain_id = self.evm.chain(chain).map_or(0, |c| c.chain_id());
-        self.open = Some(PlannedTx {
-            chain: chain.to_string(),
-            chain_id,
-            sender,
-            block: session.blocks(),
-            from: self.evm.accounts.wallet,
-            executor: contracts.executor,
-            body: Vec::new(),
-            model_gas: 0,
-            gas_limit: 0,
-            transfers: Vec::new(),
-        });
-        self.frames.clear();
-    }
-
-    fn end_transaction(&mut self, session: &Session) {
-        let Some(mut tx) = self.open.take() else {
-            return;
-        };
-        while let Some(frame) = self.frames.pop() {
-            match self.frames.last_mut() {
-                Some(parent) => parent.body.push(Step::Flash(frame)),
-                None => tx.body.push(Step::Flash(frame)),
-            }
-        }
-        let gas = session.gas_total();
-        tx.model_gas = gas.saturating_sub(self.gas_so_far);
-        self.gas_so_far = gas;
-        if tx.sender == Sender::Wallet && tx.body.len() > 1 {
-            self.fail(
-                tx.first_loc(),
-                "a wallet transaction makes one call".to_string(),
-            );
-        }
-        self.plan.transactions.push(tx);
-    }
-
-    fn before(&mut self, node: &Node, session: &Session) {
-        self.hops.clear();
-        if let Op::Swap {
-            exchanges,
-            path,
-            input,
-            ..
-        } = &node.op
-        {
-            let chain = self.chain_of(*input);
-            let world = session.world();
-            // Each hop's reserves, those of a pair met twice as the first
-            // hop leaves them.
-            let mut seen: BTreeMap<(String, String, String), (u128, u128)> = BTreeMap::new();
-            for (i, exchange) in exchanges.iter().enumerate() {
-                let (Some(a), Some(b)) = (path.get(i), path.get(i + 1)) else {
-                    break;
-                };
-                let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-                let key = (exchange.clone(), lo.clone(), hi.clone());
-                let (r_lo, r_hi) = match seen.get(&key) {
-                    Some(r) => *r,
-                    None => world
-                        .exchange(&chain, exchange)
-                        .and_then(|e| e.pair(a, b))
-                        .map_or((0, 0), |p| (p.reserve0, p.reserve1)),
-                };
-                let (r_in, r_out) = if a == lo { (r_lo, r_hi) } else { (r_hi, r_lo) };
-                self.hops.push((r_in, r_out));
-                seen.insert(key, (r_lo, r_hi));
-            }
-        }
-    }
-
-    fn after(
-        &mut self,
-        node: &Node,
-        outcome: Outcome,
-        amounts: &[Option<u128>],
-        _session: &Session,
-    ) {
-        if self.error.is_some() || outcome == Outcome::NotMade {
-            return;
-        }
-        // A computation that fails is judged before anything is sent.
-        if !matches!(node.op, Op::Split { .. } | Op::Merge { .. }) {
-            for v in node.op.values() {
-                if let Err(reason) = evaluate(v, amounts) {
-                    self.plan.checks.push(Check {
-                        reason: reason.to_string(),
-                        loc: node.loc,
-                    });
-                    return;
-                }
-            }
-        }
-        if let Op::Merge { inputs, out } = &node.op {
-            if inputs.iter().any(|w| self.flash_debts.contains(w)) {
-                self.flash_debts.insert(*out);
-            }
-        }
-        if let Err(e) = self.op(node, outcome, amounts) {
-            self.fail(e.loc, e.message);
-        }
-    }
-}
-
 impl<'a> Builder<'a> {
     /// A builder of `program`'s plan for the contracts deployed in `evm`.
     pub(super) fn new(
@@ -771,6 +678,7 @@ impl<'a> Builder<'a> {
             flash_debts: BTreeSet::new(),
             hops: Vec::new(),
             gas_so_far: 0,
+            model_failure: None,
             error: None,
         }
     }

@@ -30,7 +30,8 @@ use mesh_evm::deploy::Holder;
 use mesh_evm::plan::Plan;
 use mesh_evm::{EvmEngine, EvmError, EvmRun, EvmWorld};
 use mesh_runtime::report::{
-    Amount, BalanceChange, CallRecord, Change, PositionChange, Status, TxRecord, WorldWrite,
+    Amount, BalanceChange, CallRecord, Change, HealthChange, PositionChange, Status, TxRecord,
+    WorldWrite,
 };
 use mesh_runtime::{Report, Session, World};
 use std::collections::{BTreeMap, BTreeSet};
@@ -321,6 +322,16 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
         result,
         wallet,
         lenders,
+        health: run
+            .health
+            .iter()
+            .map(|((chain, lender), before, after)| HealthChange {
+                chain: chain.clone(),
+                lender: lender.clone(),
+                before: *before,
+                after: *after,
+            })
+            .collect(),
         world_write: WorldWrite::InMemory,
         gas_costs: Vec::new(),
         net: None,

@@ -45,6 +45,9 @@ impl fmt::Display for Program {
                     Constraint::MinProfit { token, amount } => {
                         format!("min_profit {amount} {token}")
                     }
+                    Constraint::MinHealth(wad) => {
+                        format!("min_health {}", mesh_core::health::factor_text(*wad))
+                    }
                 };
                 let _ = writeln!(out, "    {text}    @{}", loc);
             }
@@ -178,6 +181,27 @@ impl Program {
                 token,
                 spender,
             } => format!("approve {token} for {spender} on {chain}"),
+            Op::BorrowDebt {
+                protocol,
+                chain,
+                token,
+                amount,
+                ..
+            } => format!("borrow {amount} {token} from {protocol} on {chain} as debt"),
+            Op::RepayDebt { protocol, funds } => format!("repay_debt {funds} to {protocol}"),
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => match assumption {
+                super::Assumption::Debt { token, amount } => {
+                    format!("assume debt {amount} {token} at {protocol} on {chain}")
+                }
+                super::Assumption::Collateral { token, amount } => {
+                    format!("assume collateral {amount} {token} at {protocol} on {chain}")
+                }
+                super::Assumption::Healthy => format!("assume healthy at {protocol} on {chain}"),
+            },
         };
         format!("{lhs}{rhs}    @{}", node.loc)
     }

@@ -22,7 +22,8 @@ use crate::check::{
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
-    self, Constraint, Constraints, Loc, Op, Program, Sender, Term, Value, Wire, WireType,
+    self, Assumption, Constraint, Constraints, Loc, Op, Program, Sender, Term, Value, Wire,
+    WireType,
 };
 use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
@@ -353,6 +354,60 @@ impl Lowerer<'_> {
                 ));
                 None
             }
+            StepKind::BorrowDebt { amount, protocol } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let wire = self.wire(WireType::funds(&chain, &amount.token));
+                out.push(gen(
+                    Op::BorrowDebt {
+                        protocol: protocol.clone(),
+                        chain: chain.clone(),
+                        token: amount.token.clone(),
+                        amount: value,
+                        out: wire,
+                    },
+                    loc,
+                ));
+                self.add_holding(&chain, &amount.token, wire, loc, &mut out);
+                Some(wire)
+            }
+            StepKind::RepayDebt { amount, protocol } => {
+                let funds = self.spend(&chain, amount, loc, &mut out)?;
+                out.push(gen(
+                    Op::RepayDebt {
+                        protocol: protocol.clone(),
+                        funds,
+                    },
+                    loc,
+                ));
+                None
+            }
+            StepKind::Assume {
+                position,
+                amount,
+                protocol,
+            } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let token = amount.token.clone();
+                let assumption = match position {
+                    ast::Position::Debt => Assumption::Debt {
+                        token,
+                        amount: value,
+                    },
+                    ast::Position::Collateral => Assumption::Collateral {
+                        token,
+                        amount: value,
+                    },
+                };
+                out.push(gen(
+                    Op::Assume {
+                        chain: chain.clone(),
+                        protocol: protocol.clone(),
+                        assumption,
+                    },
+                    loc,
+                ));
+                None
+            }
             StepKind::Swap {
                 amount,
                 output_token,
@@ -631,6 +686,9 @@ impl Lowerer<'_> {
                     self.loc(p.span),
                 );
             }
+            if let Some(wad) = resolved.min_health {
+                out = out.with(Constraint::MinHealth(wad), Loc::UNKNOWN);
+            }
             return out;
         };
         let mut seen_deadline = false;
@@ -674,6 +732,7 @@ impl Lowerer<'_> {
                         token: p.token.clone(),
                         amount: p.base_units,
                     }),
+                ast::ConstraintKind::MinHealth(_) => resolved.min_health.map(Constraint::MinHealth),
                 _ => None,
             };
             if let Some(c) = constraint {

@@ -326,6 +326,7 @@ fn values(
             StmtKind::Action(_)
             | StmtKind::Input(_)
             | StmtKind::Require { .. }
+            | StmtKind::Assume { .. }
             | StmtKind::Error => {}
         }
     }
@@ -353,6 +354,7 @@ fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<D
                 _ => "net of gas".to_string(),
             },
         ),
+        ConstraintKind::MinHealth(n) => ("min_health", format!("health factor {}", n.text)),
         ConstraintKind::Invariant(name) => ("invariant", name.name.clone()),
         ConstraintKind::Error => return None,
     };

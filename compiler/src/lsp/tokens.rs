@@ -22,54 +22,8 @@
 
 use mesh_grammar::{Lexeme, Span, TokenKind};
 
-/// A set of what may be written: kinds of words and single keywords.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Expect(u32);
-
-impl Expect {
-    pub const NONE: Expect = Expect(0);
-    /// What begins a statement: `let`, the actions, `input`, `on`,
-    /// `parallel`, `require`.
-    pub const STATEMENT: Expect = Expect(1);
-    /// What may follow `let NAME =`: the eight actions.
-    pub const ACTION: Expect = Expect(1 << 1);
-    /// `bundle`, `token`.
-    pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`,
-    /// `invariant`.
-    pub const CONSTRAINT: Expect = Expect(1 << 3);
-    pub const CONSTRAINTS: Expect = Expect(1 << 4);
-    pub const FROM: Expect = Expect(1 << 5);
-    pub const TO: Expect = Expect(1 << 6);
-    pub const INTO: Expect = Expect(1 << 7);
-    pub const FOR: Expect = Expect(1 << 8);
-    pub const ON: Expect = Expect(1 << 9);
-    pub const VIA: Expect = Expect(1 << 10);
-    pub const AND: Expect = Expect(1 << 11);
-    pub const DECIMALS: Expect = Expect(1 << 12);
-    pub const AT: Expect = Expect(1 << 13);
-    pub const ALL: Expect = Expect(1 << 14);
-    /// A let-bound value.
-    pub const VALUE: Expect = Expect(1 << 15);
-    pub const TOKEN: Expect = Expect(1 << 16);
-    pub const LENDER: Expect = Expect(1 << 17);
-    pub const EXCHANGE: Expect = Expect(1 << 18);
-    pub const CHAIN: Expect = Expect(1 << 19);
-    pub const BRIDGE_KIND: Expect = Expect(1 << 20);
-    pub const INVARIANT: Expect = Expect(1 << 21);
-
-    pub const fn or(self, other: Expect) -> Expect {
-        Expect(self.0 | other.0)
-    }
-
-    pub fn has(self, other: Expect) -> bool {
-        (self.0 & other.0) == other.0 && other.0 != 0
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
+mod expect;
+pub use expect::Expect;
 
 /// What a token is in the grammar, as far as an editor colours it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,6 +226,8 @@ enum Form {
     MinBalance,
     /// `min_profit: AMOUNT`: an amount, and nothing after it.
     MinProfit,
+    /// `assume debt AMOUNT at LENDER`.
+    Assume,
 }
 
 impl Form {
@@ -296,6 +252,7 @@ impl Form {
             Form::Deposit => Some(TokenKind::Into),
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
+            Form::Assume => Some(TokenKind::At),
             Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight | Form::MinProfit => {
                 None
             }
@@ -319,6 +276,7 @@ fn keyword_expect(kind: TokenKind) -> Expect {
         TokenKind::Into => Expect::INTO,
         TokenKind::For => Expect::FOR,
         TokenKind::On => Expect::ON,
+        TokenKind::At => Expect::AT,
         _ => Expect::NONE,
     }
 }
@@ -364,6 +322,14 @@ enum State {
     /// After an action's amount: its separator word.
     Separator(Form),
     Lender,
+    /// After `borrow ... from`: the lender, then `as debt` or the end.
+    BorrowLender,
+    /// After a borrow's lender: `as`, or the end.
+    BorrowAs,
+    /// After `as`: `debt`.
+    AsDebt,
+    /// After `assume`: `debt` or `collateral`.
+    AssumePosition,
     Exchange,
     /// After `swap ... on EXCHANGE`: `via`, or the end.
     SwapVia,
@@ -497,7 +463,10 @@ impl Machine {
                 form.separator().map_or(Expect::NONE, keyword_expect),
                 Expect::NONE,
             ),
-            State::Lender => (Expect::LENDER, Expect::NONE),
+            State::Lender | State::BorrowLender => (Expect::LENDER, Expect::NONE),
+            State::BorrowAs => (Expect::AS, end),
+            State::AsDebt => (Expect::DEBT, Expect::NONE),
+            State::AssumePosition => (Expect::POSITION, Expect::NONE),
             State::Exchange => (Expect::EXCHANGE, Expect::NONE),
             State::BridgeVia | State::SwapVia => (Expect::VIA, end),
             State::ViaToken => (Expect::TOKEN, Expect::NONE),
@@ -609,6 +578,10 @@ impl Machine {
                 State::Amount(Form::RequireLeft, Amount::Start, 0),
                 Role::Keyword,
             ),
+            (State::Statement, K::Assume) => (State::AssumePosition, Role::Keyword),
+            (State::AssumePosition, K::Debt | K::Collateral) => {
+                (State::Amount(Form::Assume, Amount::Start, 0), Role::Keyword)
+            }
             (State::Statement, K::On) => (State::OnChain, Role::Keyword),
             (State::OnChain, K::Ident) => (State::OnBrace, Role::Chain),
             (State::Statement, K::Parallel) => (State::ParallelBrace(0), Role::Keyword),
@@ -618,7 +591,8 @@ impl Machine {
             }
             (State::Separator(form), kind) if form.separator() == Some(kind) => {
                 let next = match form {
-                    Form::Borrow | Form::Withdraw | Form::Repay | Form::Deposit => State::Lender,
+                    Form::Borrow => State::BorrowLender,
+                    Form::Withdraw | Form::Repay | Form::Deposit | Form::Assume => State::Lender,
                     Form::Swap => State::Amount(Form::SwapOutput, Amount::Start, 0),
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
@@ -636,6 +610,9 @@ impl Machine {
             (State::SwapVia, K::Via) => (State::ViaToken, Role::Keyword),
             (State::ViaToken, K::Symbol) => (State::ViaComma, Role::Token),
             (State::ViaComma, K::Comma) => (State::ViaToken, Role::Other),
+            (State::BorrowLender, K::Ident) => (State::BorrowAs, Role::Protocol),
+            (State::BorrowAs, K::As) => (State::AsDebt, Role::Keyword),
+            (State::AsDebt, K::Debt) => (State::StatementEnd, Role::Keyword),
             (State::BridgeChain, K::Ident) => (State::BridgeVia, Role::Chain),
             (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
             (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),
@@ -651,11 +628,12 @@ impl Machine {
                 | K::MinBalance
                 | K::MinSecurity
                 | K::MinProfit
+                | K::MinHealth
                 | K::Invariant,
             ) => (State::ConstraintColon(kind), Role::ConstraintName),
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
-                    K::Deadline | K::MaxGas => State::ConstraintNumber,
+                    K::Deadline | K::MaxGas | K::MinHealth => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
                     K::MinProfit => State::Amount(Form::MinProfit, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
@@ -759,6 +737,7 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::MinBalance
         | TokenKind::MinSecurity
         | TokenKind::MinProfit
+        | TokenKind::MinHealth
         | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus
         | TokenKind::Minus

@@ -53,6 +53,7 @@ fn handed_over(op: &Op, wires: &[WireType]) -> Vec<Key> {
         Op::Repay {
             protocol, funds, ..
         }
+        | Op::RepayDebt { protocol, funds }
         | Op::Deposit { protocol, funds } => key(*funds, Spender::Protocol(protocol.clone()))
             .into_iter()
             .collect(),

@@ -3,8 +3,9 @@
 //! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, the native coin wrapped, moved and unwrapped, nested in `on`
-//! blocks and `parallel` branches — and the
+//! of nothing, loans left open as debt and debts repaid, assumptions, the
+//! native coin wrapped, moved and unwrapped, nested in `on` blocks and
+//! `parallel` branches — and the
 //! default world with every amount perturbed.
 
 #![allow(dead_code)]
@@ -45,8 +46,25 @@ pub enum Segment {
     CrossChain { amount: u32, bound: u32, check: u32 },
     /// Two independent branches on two chains.
     Parallel { usdc: u32, dai: u32 },
-    /// An ordinary loan from compound (no flash loans there).
+    /// An ordinary loan from compound (no flash loans there), against
+    /// WETH deposited as collateral first.
     Leverage { amount: u32 },
+    /// A loan of USDC left open as debt at aave against WETH deposited
+    /// first, then repaid in part (a repay of debt: no loan of USDC is
+    /// open there), with the deposit and a withdrawal of its amount in
+    /// between (cancelled at `-O`, its health check kept). The loan is
+    /// `percent` of what the WETH lets one borrow at 80% loan-to-value and
+    /// 2,500 dollars an ether: above 100%, past the loan-to-value unless
+    /// the position held more collateral.
+    Debt {
+        weth_hundredths: u32,
+        percent: u32,
+        part: u32,
+    },
+    /// A repay of a debt the user owed before the bundle, stated first, on
+    /// polygon, where the user owes aave USDC (less on a perturbed world,
+    /// where the assumption may fail).
+    OwedBefore { usdc: u32 },
     /// Funds moved from compound to aave (on polygon, where the user has
     /// USDC at compound).
     Migration { amount: u32 },
@@ -208,14 +226,27 @@ impl Segment {
                 amount,
                 lender,
                 token,
-            } => format!(
-                "input 0.03 {token}\n\
-                 let l{i} = borrow {amount} {token} from {lender}\n\
-                 repay l{i} / 3 to {lender}\n\
-                 repay l{i} - l{i} / 3 to {lender}\n\
-                 borrow 0 {token} from {lender}\n\
-                 repay 0 {token} to {lender}\n"
-            ),
+            } => {
+                // compound lends only against collateral (E0603 otherwise):
+                // one WETH deposited first, which backs a loan of up to
+                // about 1,900 dollars, so the loan is of ten-thousandths.
+                let (collateral, loan) = if *lender == "compound" {
+                    (
+                        "input 1 WETH\ndeposit 1 WETH into compound\n",
+                        format!("0.{amount:04}"),
+                    )
+                } else {
+                    ("", amount.to_string())
+                };
+                format!(
+                    "{collateral}input 0.03 {token}\n\
+                     let l{i} = borrow {loan} {token} from {lender}\n\
+                     repay l{i} / 3 to {lender}\n\
+                     repay l{i} - l{i} / 3 to {lender}\n\
+                     borrow 0 {token} from {lender}\n\
+                     repay 0 {token} to {lender}\n"
+                )
+            }
             Segment::Native { hundredths, use_ } => {
                 let (chain, to) = if here == "polygon" {
                     ("arbitrum", "ethereum")
@@ -283,10 +314,38 @@ impl Segment {
                  and {{ on base {{ input {dai} DAI\n deposit all DAI into aave }} }}\n"
             ),
             Segment::Leverage { amount } => format!(
-                "borrow {amount} WBTC from compound\n\
-                 deposit {amount} WBTC into aave\n\
-                 withdraw {amount} WBTC from aave\n\
-                 repay {amount} WBTC to compound\n"
+                "input 2 WETH\n\
+                 deposit 2 WETH into compound\n\
+                 borrow {amount}00 USDC from compound\n\
+                 deposit {amount}00 USDC into aave\n\
+                 withdraw {amount}00 USDC from aave\n\
+                 repay {amount}00 USDC to compound\n\
+                 withdraw 2 WETH from compound\n"
+            ),
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            } => {
+                // 0.01 WETH backs 20 USDC at 80% of 2,500 dollars.
+                let usdc = (weth_hundredths * 20 * percent / 100).max(1);
+                format!(
+                    "input {}.{:02} WETH\n\
+                     deposit all WETH into aave\n\
+                     let d{i} = borrow {usdc} USDC from aave as debt\n\
+                     deposit {usdc} USDC into aave\n\
+                     withdraw {usdc} USDC from aave\n\
+                     repay d{i} / {part} to aave\n",
+                    weth_hundredths / 100,
+                    weth_hundredths % 100
+                )
+            }
+            Segment::OwedBefore { usdc } => format!(
+                "on polygon {{\n\
+                 assume debt {usdc} USDC at aave\n\
+                 input {usdc} USDC\n\
+                 repay {usdc} USDC to aave\n\
+                 }}\n"
             ),
             Segment::Hop { usdc, dai, usdt } => format!(
                 "input {usdc} USDC\n\
@@ -397,6 +456,13 @@ fn local_segment() -> impl Strategy<Value = Segment> {
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            }
+        }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         token().prop_map(|token| Segment::AllOf {
             step: AllStep::Deposit,
@@ -458,6 +524,14 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
         }),
         (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::Parallel { usdc, dai }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            }
+        }),
+        (1u32..10_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         (1u32..5_000, 1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai, usdt)| Segment::Hop {
             usdc,
@@ -492,31 +566,36 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts) and with a `min_balance` or a `min_profit`
+/// excludes deadline reverts), with a `min_balance` or a `min_profit`, and a
+/// `min_health`
 /// now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
         prop::option::of((0u32..100, prop::bool::weighted(0.3))),
+        prop::option::of(0u32..100),
     )
-        .prop_map(|(segments, min)| {
+        .prop_map(|(segments, min, health)| {
             let mut text = String::from("bundle generated on polygon {\n");
             let mut next = 0;
             for s in &segments {
                 text.push_str(&s.source_from("polygon", &mut next));
             }
             text.push('}');
+            let mut constraints = Vec::new();
             match min {
                 // A profit net of gas of a hundredth of what a balance asks.
-                Some((m, true)) => text.push_str(&format!(
-                    " constraints {{ min_profit: {}.{:02} USDC }}",
-                    m / 100,
-                    m % 100
-                )),
-                Some((m, false)) => {
-                    text.push_str(&format!(" constraints {{ min_balance: {m} USDC }}"))
+                Some((m, true)) => {
+                    constraints.push(format!("min_profit: {}.{:02} USDC", m / 100, m % 100))
                 }
+                Some((m, false)) => constraints.push(format!("min_balance: {m} USDC")),
                 None => {}
+            }
+            if let Some(h) = health {
+                constraints.push(format!("min_health: 1.{h:02}"));
+            }
+            if !constraints.is_empty() {
+                text.push_str(&format!(" constraints {{ {} }}", constraints.join(" ")));
             }
             text.push('\n');
             text
@@ -525,7 +604,9 @@ pub fn bundle() -> impl Strategy<Value = String> {
 
 /// The default world with every reserve, liquidity, deposit and wallet
 /// balance scaled by a factor drawn from `seed` (between 0% and 300%;
-/// reserves stay positive).
+/// reserves stay positive), and every debt too, keeping each position
+/// healthy: where the user owes something, deposits only grow and debts
+/// only shrink.
 pub fn perturbed(seed: u64) -> World {
     let mut world = World::default_world();
     let mut state = seed | 1;
@@ -550,7 +631,23 @@ pub fn perturbed(seed: u64) -> World {
     for lenders in world.lenders.values_mut() {
         for lender in lenders.values_mut() {
             lender.liquidity.values_mut().for_each(|v| scale(v, 0));
-            lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            if lender.debts.is_empty() {
+                lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            } else {
+                // A position that owes something stays healthy (a world
+                // holds none that could be liquidated): its collateral
+                // only grows, its debt only shrinks.
+                for v in lender.deposits.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).max(before);
+                }
+                for v in lender.debts.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).min(before);
+                }
+            }
         }
     }
     for wallet in world.wallets.values_mut() {

@@ -12,7 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use mesh_core::constraint::{Constraint, Constraints, Invariant};
+use mesh_core::constraint::Constraints;
+use mesh_core::health::HealthFactor;
 use mesh_core::revert::Revert;
 use mesh_core::Loc;
 use mesh_runtime::world::World;
@@ -25,6 +26,8 @@ use crate::error::EvmError;
 use crate::plan::{Plan, Step};
 use crate::world::EvmWorld;
 
+mod health;
+mod judge;
 mod money;
 
 /// Seconds between two blocks of every chain.
@@ -39,6 +42,10 @@ type PositionKey = (String, String, String);
 /// A position that changed: where, and (before, after) of its collateral
 /// (the aToken balance) and of its variable debt.
 pub type Position = (PositionKey, (u128, u128), (u128, u128));
+
+/// A position's health factor before and after: (chain, lender), before,
+/// after.
+pub type HealthChange = ((String, String), HealthFactor, HealthFactor);
 
 /// What a plan did on the EVM.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +64,10 @@ pub struct EvmRun {
     /// The holder's positions at each lender that changed: (chain, lender,
     /// token, collateral before and after, debt before and after).
     pub positions: Vec<Position>,
+    /// The health factor, before and after, of each (chain, lender) whose
+    /// position changed, as Aave V3 computes it; a position that owed
+    /// nothing before and after is left out.
+    pub health: Vec<HealthChange>,
     /// What the bundle returned to the wallet (what it holds at the end):
     /// the change of each balance plus what its inputs drew.
     pub holdings: BTreeMap<(String, String), u128>,
@@ -77,6 +88,9 @@ pub struct EvmEngine {
     products: BTreeMap<PairKey, U256>,
     /// The holder's (collateral, debt) at every reserve at the start.
     positions: BTreeMap<PositionKey, (u128, u128)>,
+    /// The holder's health factor at every market at the start, by
+    /// (chain, lender).
+    health: BTreeMap<(String, String), HealthFactor>,
 }
 
 impl std::fmt::Debug for EvmEngine {
@@ -130,10 +144,20 @@ impl EvmEngine {
             balances: BTreeMap::new(),
             products: BTreeMap::new(),
             positions: BTreeMap::new(),
+            health: BTreeMap::new(),
         };
         engine.balances = engine.holder_balances()?;
         engine.products = engine.pair_products()?;
         engine.positions = engine.holder_positions()?;
+        let markets: Vec<(String, String)> = engine
+            .positions
+            .keys()
+            .map(|(chain, lender, _)| (chain.clone(), lender.clone()))
+            .collect();
+        for (chain, lender) in markets {
+            let hf = engine.health_factor(&chain, &lender)?;
+            engine.health.insert((chain, lender), hf);
+        }
         Ok(engine)
     }
 
@@ -305,6 +329,11 @@ impl EvmEngine {
                 }
             }
         }
+        let health = if revert.is_none() {
+            self.health_changes(&positions)?
+        } else {
+            Vec::new()
+        };
         let world = match revert {
             Some(_) => {
                 self.reset()?;
@@ -320,139 +349,10 @@ impl EvmEngine {
             failures,
             wallet,
             positions,
+            health,
             holdings,
             world,
         })
-    }
-
-    /// The end of the bundle, as the model judges it: every ordinary loan
-    /// repaid, then each constraint in the order written.
-    fn judge(
-        &mut self,
-        plan: &Plan,
-        constraints: &Constraints,
-        gas: &[Option<u64>],
-        holdings: &BTreeMap<(String, String), u128>,
-        wallet: &[(String, String, u128, u128)],
-        debts_before: &[U256],
-    ) -> Result<Option<Revert>, EvmError> {
-        for (loan, before) in plan.loans.iter().zip(debts_before) {
-            let after = self.debt(&loan.chain, &loan.protocol, &loan.token)?;
-            if after > *before {
-                return Ok(Some(Revert {
-                    reason: format!(
-                        "the loan of {} base units of {} from {} on {} is not repaid (the EVM's debt is {after})",
-                        loan.principal, loan.token, loan.protocol, loan.chain
-                    ),
-                    loc: loan.loc,
-                }));
-            }
-        }
-        for (constraint, loc) in &constraints.items {
-            let fail = |reason: String| Ok(Some(Revert { reason, loc: *loc }));
-            match constraint {
-                Constraint::Deadline(limit) => {
-                    if plan.blocks > *limit {
-                        return fail(format!(
-                            "deadline: the bundle takes {} blocks; the deadline is {limit}",
-                            plan.blocks
-                        ));
-                    }
-                }
-                Constraint::DeadlineSeconds(limit) => {
-                    let Some(ms) = plan.time_ms else {
-                        return fail(
-                            "deadline: a chain of the bundle has no block time in the registry, so its time in seconds cannot be told"
-                                .to_string(),
-                        );
-                    };
-                    // A limit past the largest time is never reached.
-                    if let Some(limit_ms) = limit.checked_mul(1000).filter(|l| ms > *l) {
-                        return fail(format!(
-                            "deadline: the bundle takes {}; the deadline is {}",
-                            mesh_core::amount::display_seconds(ms),
-                            mesh_core::amount::display_seconds(limit_ms)
-                        ));
-                    }
-                }
-                Constraint::MaxGas(limit) => {
-                    let total = gas.iter().flatten().fold(0u64, |s, g| s.saturating_add(*g));
-                    if total > *limit {
-                        return fail(format!(
-                            "max_gas: the bundle uses {total} gas on the EVM; the limit is {limit}"
-                        ));
-                    }
-                }
-                Constraint::MinBalance {
-                    chain,
-                    token,
-                    amount,
-                } => {
-                    let held = holdings
-                        .get(&(chain.clone(), token.clone()))
-                        .copied()
-                        .unwrap_or(0);
-                    if held < *amount {
-                        return fail(format!(
-                            "min_balance: the bundle ends with {held} base units of {token} on {chain}; at least {amount} are required"
-                        ));
-                    }
-                }
-                Constraint::MinSecurity(required) => {
-                    let floor = required.trust_level();
-                    let below = plan
-                        .transactions
-                        .iter()
-                        .flat_map(|t| t.transfers.iter().map(move |x| (t, x)))
-                        .filter_map(|(t, x)| {
-                            let security = self
-                                .template
-                                .registry
-                                .route(&t.chain, &x.to_chain, x.kind)?
-                                .security;
-                            (security < floor).then_some((x.loc, x.kind, security))
-                        })
-                        .min_by_key(|(l, ..)| (*l == Loc::UNKNOWN, *l));
-                    if let Some((at, kind, security)) = below {
-                        return Ok(Some(Revert {
-                            reason: format!(
-                                "min_security: this bridge takes the {kind} route (security {security}); the bundle demands security {floor} ({required}) or more"
-                            ),
-                            loc: at,
-                        }));
-                    }
-                }
-                Constraint::MinProfit { token, amount } => {
-                    let figures = self.net_in(plan, gas, wallet, token)?;
-                    let figures = match figures {
-                        Ok(f) => f,
-                        Err(why) => {
-                            return fail(format!(
-                            "min_profit: {why}, so the bundle's profit in {token} cannot be told"
-                        ))
-                        }
-                    };
-                    if figures.net.base < i128::try_from(*amount).unwrap_or(i128::MAX) {
-                        return fail(format!(
-                            "min_profit: the bundle makes {} base units of {token} net of gas on the EVM; at least {amount} are required",
-                            figures.net.base
-                        ));
-                    }
-                }
-                Constraint::Invariant(Invariant::ConstantProduct) => {
-                    let now = self.pair_products()?;
-                    let decreased = now
-                        .iter()
-                        .find(|(key, k)| self.products.get(*key).is_some_and(|before| *k < before));
-                    if let Some(((chain, exchange, t0, t1), _)) = decreased {
-                        return fail(format!(
-                            "invariant constant_product: k of the {t0}/{t1} pair of {exchange} on {chain} decreased"
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(None)
     }
 
     /// Sends every transaction in block order, releasing bridge transfers

@@ -11,6 +11,7 @@
 //! it in the shape docs/plan.md gives, one Flashbots-style bundle per chain
 //! and block.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use mesh_core::registry::BridgeKind;
@@ -196,6 +197,11 @@ pub struct Plan {
     pub inputs: Vec<Input>,
     /// Ordinary loans taken (an unpaid one reverts the bundle).
     pub loans: Vec<Loan>,
+    /// What the bundle moves of the user's debt on purpose, by (chain,
+    /// lender, token): (left open as debt, repaid of the debt), in base
+    /// units. An ordinary loan is repaid when the debt ends no higher than
+    /// it began plus the first less the second.
+    pub debt_moves: BTreeMap<(String, String, String), (u128, u128)>,
     /// The blocks the bundle takes.
     pub blocks: u64,
     /// The time the bundle takes, in milliseconds, each block at its

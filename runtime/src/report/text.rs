@@ -176,15 +176,34 @@ impl Report {
         if !self.lenders.is_empty() {
             out.push_str("\nlender positions (before → after)\n");
             for p in &self.lenders {
-                let _ = write!(
-                    out,
-                    "  {:<10} {:<10} {:<6} collateral {} → {}",
-                    p.chain, p.lender, p.token, p.collateral.before, p.collateral.after
-                );
-                if p.debt.before != p.debt.after {
-                    let _ = write!(out, ", debt {} → {}", p.debt.before, p.debt.after);
+                let mut changed = Vec::new();
+                if p.collateral.before != p.collateral.after || p.debt.before == p.debt.after {
+                    changed.push(format!(
+                        "collateral {} → {}",
+                        p.collateral.before, p.collateral.after
+                    ));
                 }
-                out.push('\n');
+                if p.debt.before != p.debt.after {
+                    changed.push(format!("debt {} → {}", p.debt.before, p.debt.after));
+                }
+                let _ = writeln!(
+                    out,
+                    "  {:<10} {:<10} {:<6} {}",
+                    p.chain,
+                    p.lender,
+                    p.token,
+                    changed.join(", ")
+                );
+            }
+        }
+        if !self.health.is_empty() {
+            out.push_str("\nhealth factors (before → after)\n");
+            for h in &self.health {
+                let _ = writeln!(
+                    out,
+                    "  {:<10} {:<10} {} → {}",
+                    h.chain, h.lender, h.before, h.after
+                );
             }
         }
     }

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 
 use super::slots::Slots;
 use super::{CallResult, Session, State};
-use crate::amount::{display_count, display_seconds};
+use crate::amount::display_count;
 use crate::journal::LenderBalance;
 use crate::maths::constant_product;
 use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::report::{
     Amount, BalanceChange, Call, Change, PositionChange, Report, Status, WorldWrite,
 };
-use mesh_core::constraint::{Constraint, Constraints, Invariant};
+use mesh_core::constraint::{deadline_seconds_missed, Constraint, Constraints, Invariant};
 use mesh_core::loc::Loc;
 use mesh_core::revert::Revert;
 
@@ -85,14 +85,18 @@ impl Session {
         // A bundle is all or nothing: a reverted one sends no transaction
         // and changes no balance or position.
         let reverted = revert.is_some();
-        let (wallet, lenders) = if reverted {
+        let (wallet, lenders, health) = if reverted {
             self.transactions.clear();
             self.clock = 0;
             self.elapsed_ms = Some(0);
             self.closed_gas = 0;
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         } else {
-            (self.wallet_changes(), self.position_changes())
+            (
+                self.wallet_changes(),
+                self.position_changes(),
+                self.health_changes(),
+            )
         };
         let quote = self.quote_for(constraints);
         let mut report = Report {
@@ -109,6 +113,7 @@ impl Session {
             result,
             wallet,
             lenders,
+            health,
             world_write: WorldWrite::InMemory,
             gas_costs: Vec::new(),
             net: None,
@@ -147,13 +152,17 @@ impl Session {
 
     /// The user's positions at lenders that the bundle changed, in the
     /// order of their (chain, lender, token) names. The collateral is the
-    /// user's deposit; the debt, the principal the user owes. The world
-    /// holds no debt, and what a bundle borrows it repays before it ends (a
-    /// loan left open reverts it), so the debt after is what is still owed
-    /// then: nothing, for a bundle that commits.
+    /// user's deposit; the debt, what the user owes: the world's debt, which
+    /// a loan left open as debt adds to and a repay of debt takes from
+    /// (every other loan is repaid before the bundle commits).
     pub(super) fn position_changes(&self) -> Vec<PositionChange> {
         let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
             self.deposits_before.iter().map(|(k, _)| *k).collect();
+        for (k, _) in self.debts_before.iter() {
+            if !keys.contains(k) {
+                keys.push(*k);
+            }
+        }
         keys.sort_by(|a, b| {
             (
                 self.chain_name(a.0),
@@ -169,10 +178,11 @@ impl Session {
         let mut changes = Vec::new();
         for key in keys {
             let (chain, lender, token) = key;
-            let before = self.deposits_before.get(key).copied().unwrap_or(0);
             let after = self.lender_balance(chain, lender, LenderBalance::Deposit, token);
-            let owed = self.obligations.get(key).map_or(0, |o| o.principal);
-            if before == after && owed == 0 {
+            let before = self.deposits_before.get(key).copied().unwrap_or(after);
+            let owed = self.debt_of(chain, lender, token);
+            let owed_before = self.debts_before.get(key).copied().unwrap_or(owed);
+            if before == after && owed_before == owed {
                 continue;
             }
             changes.push(PositionChange {
@@ -184,7 +194,7 @@ impl Session {
                     after: self.amount(after, token),
                 },
                 debt: Change {
-                    before: self.amount(0, token),
+                    before: self.amount(owed_before, token),
                     after: self.amount(owed, token),
                 },
             });
@@ -249,24 +259,13 @@ impl Session {
                         ));
                     }
                 }
-                Constraint::DeadlineSeconds(limit) => match self.elapsed_ms {
-                    None => {
-                        let chain = self.untimed.map_or("a chain", |c| self.chain_name(c));
-                        return fail(format!(
-                            "deadline: the registry gives {chain} no block time, so the bundle's time in seconds cannot be told"
-                        ));
+                Constraint::DeadlineSeconds(limit) => {
+                    let untimed = self.untimed.map(|c| self.chain_name(c));
+                    if let Some(reason) = deadline_seconds_missed(self.elapsed_ms, *limit, untimed)
+                    {
+                        return fail(reason);
                     }
-                    Some(ms) => {
-                        // A limit past the largest time is never reached.
-                        if let Some(limit_ms) = limit.checked_mul(1000).filter(|l| ms > *l) {
-                            return fail(format!(
-                                "deadline: the bundle takes {}; the deadline is {}",
-                                display_seconds(ms),
-                                display_seconds(limit_ms)
-                            ));
-                        }
-                    }
-                },
+                }
                 Constraint::MaxGas(limit) => {
                     let total = self.gas_total();
                     if total > *limit {
@@ -321,6 +320,7 @@ impl Session {
                 }
                 // Judged once the holdings are back in the wallet.
                 Constraint::MinProfit { .. } => {}
+                Constraint::MinHealth(wad) => self.check_min_health(*wad, *loc)?,
                 Constraint::Invariant(Invariant::ConstantProduct) => {
                     let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
                     for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {

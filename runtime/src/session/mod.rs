@@ -30,6 +30,8 @@
 //! - `tx`: chain transactions, the block clock, parallel branches, metering;
 //! - `approvals`: who may spend which token;
 //! - `lending`: loans and obligations, repay, deposit and withdraw;
+//! - `positions`: the user's collateral and debt at a lender valued as Aave
+//!   V3 values them, loans left open as debt, assumptions, health checks;
 //! - [`swap`]: swaps along a pair, a path or a route;
 //! - `bridge`: transfers to another chain, alone or in a shared message;
 //! - `wrap`: the native coin wrapped and unwrapped, and refused by every
@@ -44,6 +46,7 @@ mod holdings;
 mod lending;
 mod money;
 pub mod names;
+mod positions;
 mod slots;
 pub mod swap;
 mod tx;
@@ -69,6 +72,7 @@ use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::report::TxRecord;
 use crate::u256::U256;
 use crate::world::World;
+use mesh_core::health::HealthFactor;
 
 #[derive(Debug)]
 enum State {
@@ -110,6 +114,12 @@ pub struct Session {
     /// (chain, lender, token) → the user's deposit before the bundle first
     /// touched it.
     deposits_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    /// (chain, lender, token) → the user's debt before the bundle first
+    /// changed it.
+    debts_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    /// (chain, lender) → the position's health factor before the bundle
+    /// first changed it.
+    health_before: Slots<(ChainId, ProtocolId), HealthFactor>,
     loc: Loc,
     state: State,
     /// The failure that comes first in the source, of every call that
@@ -148,6 +158,8 @@ impl Session {
             k_before: Slots::default(),
             wallets_before: Slots::default(),
             deposits_before: Slots::default(),
+            debts_before: Slots::default(),
+            health_before: Slots::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
             failure: None,

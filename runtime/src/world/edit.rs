@@ -111,6 +111,7 @@ fn lenders(
             for (key, o, n) in [
                 ("liquidity", &old.liquidity, &new.liquidity),
                 ("deposits", &old.deposits, &new.deposits),
+                ("debts", &old.debts, &new.debts),
             ] {
                 if o != n {
                     let table = child(lender, key, Shape::Inline)?;

@@ -87,6 +87,10 @@ pub const RESERVED_WORDS: &[&str] = &[
     "let",
     "borrow",
     "repay",
+    "as",
+    "debt",
+    "assume",
+    "collateral",
     "swap",
     "deposit",
     "withdraw",
@@ -112,6 +116,7 @@ pub const RESERVED_WORDS: &[&str] = &[
     "min_balance",
     "min_security",
     "min_profit",
+    "min_health",
     "invariant",
 ];
 

@@ -46,6 +46,24 @@ fn the_grammar_decides_what_comes_next_in_a_statement() {
     );
     assert_eq!(in_body("parallel {\n    } and {\n    } "), Expect::AND);
     assert_eq!(in_body("require "), Expect::VALUE.or(Expect::ALL));
+    assert_eq!(in_body("borrow 100 WETH from aave "), Expect::AS);
+    assert_eq!(in_body("borrow 100 WETH from aave as "), Expect::DEBT);
+    assert_eq!(
+        in_body("borrow 100 WETH from aave as debt\n    "),
+        Expect::STATEMENT
+    );
+    assert_eq!(
+        in_body("borrow 100 WETH from aave\n    "),
+        Expect::STATEMENT
+    );
+    assert_eq!(in_body("assume "), Expect::POSITION);
+    assert_eq!(in_body("assume debt "), Expect::VALUE.or(Expect::ALL));
+    assert_eq!(in_body("assume debt 5 USDC "), Expect::AT);
+    assert_eq!(in_body("assume collateral 5 WETH at "), Expect::LENDER);
+    assert_eq!(
+        in_body("assume collateral 5 WETH at aave\n    "),
+        Expect::STATEMENT
+    );
 }
 
 #[test]
@@ -73,6 +91,10 @@ fn a_line_break_after_a_finished_construct_starts_the_next_one() {
     assert_eq!(
         at_end("bundle b on polygon {\n} constraints {\n    deadline: "),
         Expect::NONE
+    );
+    assert_eq!(
+        at_end("bundle b on polygon {\n} constraints {\n    min_health: 1.5\n    "),
+        Expect::CONSTRAINT
     );
 }
 

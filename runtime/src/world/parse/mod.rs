@@ -1,7 +1,7 @@
 //! Reading a world file: TOML first, then one function per section in the
 //! order the sections depend on one another — chains, tokens, protocols,
-//! bridge routes (the registry), then lenders, exchanges and the wallet (the
-//! state). Every error is collected, in file order, so that a file's errors
+//! bridge routes (the registry), then the oracle, lenders, exchanges and
+//! the wallet (the state), and last the positions, valued with the oracle. Every error is collected, in file order, so that a file's errors
 //! are reported together. An entry with an error still declares its name,
 //! so that a later use of it is not reported again as unknown.
 //!
@@ -9,7 +9,6 @@
 //! sections are in `registry.rs`, the state's in `state.rs`.
 
 mod chain;
-mod oracle;
 mod registry;
 mod state;
 
@@ -449,6 +448,7 @@ impl Parser<'_> {
         self.lenders(root, &index, &mut world);
         self.exchanges(root, &index, &mut world);
         self.wallet(root, &index, &mut world);
+        self.positions(root, &world);
         world
     }
 
