@@ -43,6 +43,8 @@ fn short(call: &Call) -> String {
         Call::Deposit { token, .. } => format!("deposit {token}"),
         Call::Withdraw { token, .. } => format!("withdraw {token}"),
         Call::Bridge { token, kind, .. } => format!("bridge {token} ({kind})"),
+        Call::Wrap { token, .. } => format!("wrap {token}"),
+        Call::Unwrap { token, .. } => format!("unwrap {token}"),
     }
 }
 

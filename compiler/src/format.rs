@@ -111,7 +111,9 @@ fn first_error_node(file: &File) -> Option<Span> {
             | ActionKind::Swap { amount, .. }
             | ActionKind::Deposit { amount, .. }
             | ActionKind::Withdraw { amount, .. }
-            | ActionKind::Bridge { amount, .. } => in_amount(amount),
+            | ActionKind::Bridge { amount, .. }
+            | ActionKind::Wrap { amount }
+            | ActionKind::Unwrap { amount } => in_amount(amount),
         }
     }
     fn in_block(block: &Block) -> Option<Span> {
@@ -135,8 +137,10 @@ fn first_error_node(file: &File) -> Option<Span> {
                     .iter()
                     .find_map(|constraint| match &constraint.kind {
                         ConstraintKind::Error => Some(constraint.span),
-                        ConstraintKind::MinBalance { amount, .. } => in_amount(amount),
+                        ConstraintKind::MinBalance { amount, .. }
+                        | ConstraintKind::MinProfit(amount) => in_amount(amount),
                         ConstraintKind::Deadline(_)
+                        | ConstraintKind::DeadlineTime(_)
                         | ConstraintKind::MaxGas(_)
                         | ConstraintKind::MinSecurity(_)
                         | ConstraintKind::MinHealth(_)
@@ -258,10 +262,11 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
     let start = constraint.span.start;
     p.begin_line(start);
     let name = match &constraint.kind {
-        ConstraintKind::Deadline(_) => "deadline",
+        ConstraintKind::Deadline(_) | ConstraintKind::DeadlineTime(_) => "deadline",
         ConstraintKind::MaxGas(_) => "max_gas",
         ConstraintKind::MinBalance { .. } => "min_balance",
         ConstraintKind::MinSecurity(_) => "min_security",
+        ConstraintKind::MinProfit(_) => "min_profit",
         ConstraintKind::MinHealth(_) => "min_health",
         ConstraintKind::Invariant(_) => "invariant",
         ConstraintKind::Error => {
@@ -279,6 +284,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         | ConstraintKind::MinHealth(number) => {
             word_of(p, &number.text, number.span);
         }
+        ConstraintKind::DeadlineTime(seconds) => word_of(p, &seconds.text, seconds.span),
         ConstraintKind::MinBalance {
             amount: value,
             chain,
@@ -292,6 +298,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::Invariant(name) | ConstraintKind::MinSecurity(name) => {
             word_of(p, &name.name, name.span)
         }
+        ConstraintKind::MinProfit(value) => amount(p, value),
         ConstraintKind::Error => {}
     }
     p.end_line();
@@ -403,6 +410,7 @@ fn action(p: &mut Printer, action: &Action) {
             amount: value,
             output,
             exchange,
+            via,
         } => {
             amount(p, value);
             p.keyword_after("for", value.span.end, Join::Space);
@@ -418,6 +426,16 @@ fn action(p: &mut Printer, action: &Action) {
             };
             p.keyword_after("on", output_end, Join::Space);
             word_of(p, &exchange.name, exchange.span);
+            let mut end = exchange.span.end;
+            for (i, token) in via.iter().enumerate() {
+                if i == 0 {
+                    p.keyword_after("via", end, Join::Space);
+                } else {
+                    p.keyword_after(",", end, Join::Tight);
+                }
+                word_of(p, &token.name, token.span);
+                end = token.span.end;
+            }
         }
         ActionKind::Bridge {
             amount: value,
@@ -431,6 +449,9 @@ fn action(p: &mut Printer, action: &Action) {
                 p.keyword_after("via", destination.span.end, Join::Space);
                 word_of(p, &route.name, route.span);
             }
+        }
+        ActionKind::Wrap { amount: value } | ActionKind::Unwrap { amount: value } => {
+            amount(p, value);
         }
     }
 }

@@ -20,7 +20,12 @@ use mesh_runtime::{maths, LoanKind, Report, Session, World};
 /// Runs `program` on `world` and finishes the bundle: the report, and the
 /// session (whose world is the committed one, or the original after a revert).
 pub fn run(program: &Program, world: World) -> (Report, Session) {
-    let mut session = Session::new(world, &program.bundle);
+    run_session(program, Session::new(world, &program.bundle))
+}
+
+/// Runs the program in `session`, made by the caller (a quote token set,
+/// for instance), and finishes it.
+pub fn run_session(program: &Program, mut session: Session) -> (Report, Session) {
     execute(program, &mut session);
     let report = session.finish(&program.constraints);
     (report, session)
@@ -373,6 +378,17 @@ impl Machine<'_, '_> {
                     .collect();
                 let token_in = path.first().map_or("", String::as_str);
                 let got = self.delivered(s.swap_route(token_in, &hops, amount, min));
+                self.set(*out, got);
+            }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let amount = self.amount(*input, s);
+                let from = self.token(*input).to_string();
+                let to = self.token(*out).to_string();
+                let result = match op {
+                    Op::Wrap { .. } => s.wrap(&from, &to, amount),
+                    _ => s.unwrap(&from, &to, amount),
+                };
+                let got = self.delivered(result);
                 self.set(*out, got);
             }
             Op::Deposit { protocol, funds } => {

@@ -332,7 +332,7 @@ fn unexpected_character(span: Span, text: &str) -> Diagnostic {
     let first = text.chars().next().unwrap_or(' ');
     let plural = text.chars().count() > 1;
     let hint = match first {
-        ';' | ',' => Some(format!(
+        ';' => Some(format!(
             "statements need no separator: remove the `{first}`"
         )),
         '!' => Some("did you mean `!=`?".to_string()),
@@ -388,6 +388,8 @@ const STATEMENTS: &[TokenKind] = &[
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
     TokenKind::Input,
     TokenKind::On,
     TokenKind::Parallel,
@@ -401,12 +403,15 @@ const ACTIONS: &[TokenKind] = &[
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
 ];
 const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::Deadline,
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinProfit,
     TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
@@ -456,12 +461,12 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
     }
     if actions {
         parts.push(
-            "an action (`borrow`, `repay`, `swap`, `deposit`, `withdraw` or `bridge`)".to_string(),
+            "an action (`borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `wrap` or `unwrap`)".to_string(),
         );
     }
     if constraints {
         parts.push(
-            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_health` or `invariant`)"
+            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`, `min_health` or `invariant`)"
                 .to_string(),
         );
     }
@@ -491,6 +496,7 @@ fn found_phrase(kind: TokenKind, text: &str) -> String {
         TokenKind::Ident => format!("the name `{text}`"),
         TokenKind::Symbol => format!("the token symbol `{text}`"),
         TokenKind::Number => format!("the number `{text}`"),
+        TokenKind::Seconds => format!("the number of seconds `{text}`"),
         TokenKind::Address => "an address".to_string(),
         k if k.is_keyword() => format!("the keyword `{text}`"),
         _ => format!("`{text}`"),
@@ -505,10 +511,12 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::As | TokenKind::Debt => "`as debt` ends a `borrow` whose loan is left open as the user's debt, as in `borrow 5_000 USDC from aave as debt`",
         TokenKind::Assume | TokenKind::Collateral => "an `assume` reads `assume debt AMOUNT at PROTOCOL` or `assume collateral AMOUNT at PROTOCOL`, as in `assume debt 5_000 USDC at compound`",
         TokenKind::Repay => "a `repay` reads `repay AMOUNT to PROTOCOL`, as in `repay 100 WETH to aave`",
-        TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
+        TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, optionally `via TOKEN, ...`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
         TokenKind::Deposit => "a `deposit` reads `deposit AMOUNT into PROTOCOL`, as in `deposit 50 WETH into aave`",
         TokenKind::Withdraw => "a `withdraw` reads `withdraw AMOUNT from PROTOCOL`, as in `withdraw 50 WETH from compound`",
         TokenKind::Bridge => "a `bridge` reads `bridge AMOUNT to CHAIN`, optionally `via ROUTE`, as in `bridge 1 WETH to arbitrum via zk`",
+        TokenKind::Wrap => "a `wrap` reads `wrap AMOUNT`, as in `wrap 1 ETH`",
+        TokenKind::Unwrap => "an `unwrap` reads `unwrap AMOUNT`, as in `unwrap 1 WETH`",
         TokenKind::Input => "an `input` reads `input AMOUNT`, as in `input 100 USDC`",
         TokenKind::On => "an `on` block reads `on CHAIN { ... }`, as in `on arbitrum { ... }`",
         TokenKind::Parallel => "a `parallel` reads `parallel { ... } and { ... }`, with `and` between branches",
@@ -516,10 +524,11 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::Token => "a token declaration reads `token SYMBOL decimals NUMBER`, optionally `at ADDRESS`",
         TokenKind::Bundle => "a bundle reads `bundle NAME on CHAIN { ... }`, optionally followed by `constraints { ... }`",
         TokenKind::Constraints => "constraints read `constraints { deadline: 20 ... }`",
-        TokenKind::Deadline => "a deadline reads `deadline: BLOCKS`, as in `deadline: 20`",
+        TokenKind::Deadline => "a deadline reads `deadline: BLOCKS` or `deadline: SECONDS`, as in `deadline: 20` or `deadline: 90s`",
         TokenKind::MaxGas => "a gas limit reads `max_gas: GAS`, as in `max_gas: 1_000_000`",
         TokenKind::MinBalance => "a minimum balance reads `min_balance: AMOUNT`, optionally `on CHAIN`",
         TokenKind::MinSecurity => "a trust floor reads `min_security: KIND`, as in `min_security: zk`",
+        TokenKind::MinProfit => "a profit floor reads `min_profit: AMOUNT`, as in `min_profit: 50 USDC`",
         TokenKind::MinHealth => "a health floor reads `min_health: FACTOR`, as in `min_health: 1.5`",
         TokenKind::Invariant => "an invariant reads `invariant: NAME`, as in `invariant: constant_product`",
         _ => return None,
@@ -566,6 +575,12 @@ fn unexpected_token(
             "token symbols are upper case: `{}`",
             found.to_ascii_uppercase()
         ));
+    } else if found_kind == TokenKind::Comma && !wants(TokenKind::Comma) {
+        label = "a `,` only separates the tokens of a swap's path".into();
+        hint = Some(
+            "statements need no separator: remove the `,`; a swap through other tokens reads `swap ... on EXCHANGE via WETH, DAI`"
+                .into(),
+        );
     } else if found_kind == TokenKind::Assign && wants(TokenKind::EqEq) {
         label = "`=` does not compare".into();
         hint = Some("compare with `==`; a single `=` only binds a name in `let`".into());
@@ -634,6 +649,7 @@ fn short_found(kind: TokenKind) -> String {
         TokenKind::Ident => "name".into(),
         TokenKind::Symbol => "token symbol".into(),
         TokenKind::Number => "number".into(),
+        TokenKind::Seconds => "number of seconds".into(),
         TokenKind::Address => "address".into(),
         k if k.is_keyword() => "keyword".into(),
         k => format!("`{}`", k.text().unwrap_or("?")),

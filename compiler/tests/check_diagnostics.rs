@@ -195,6 +195,45 @@ fn rule_2_duplicates() {
         O,
         &[DuplicateConstraint],
     );
+    // One floor on the profit, in whichever token; its token must exist.
+    snapshot(
+        "e0204_min_profit_twice",
+        "bundle b on base {\n} constraints {\n    min_profit: 5 USDC\n    min_profit: 0.01 WETH\n}\n",
+        O,
+        &[DuplicateConstraint],
+    );
+    snapshot(
+        "min_profit_of_an_unknown_token",
+        "bundle b on base {\n} constraints {\n    min_profit: 5 DOGE\n}\n",
+        O,
+        &[UnknownToken],
+    );
+}
+
+/// `min_profit` is resolved by the checker (its token, its amount in base
+/// units) and lowered as the bundle's constraint, judged when it runs.
+#[test]
+fn min_profit_is_resolved_and_lowered() {
+    let source =
+        "bundle b on base {\n    input 1 USDC\n} constraints {\n    min_profit: 0.5 WETH\n}\n";
+    let registry = Registry::default_registry();
+    let analysis = meshc::pipeline::analyse(source, &registry, &CheckOptions::default());
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let bundle = &analysis.checked.bundles[0];
+    let profit = bundle.constraints.min_profit.as_ref().expect("resolved");
+    assert_eq!(
+        (profit.token.as_str(), profit.base_units),
+        ("WETH", 500_000_000_000_000_000)
+    );
+    for level in [OptLevel::O0, O] {
+        let program = analysis.lower_verified(bundle, level).expect("lowers");
+        assert!(
+            program
+                .to_string()
+                .contains("min_profit 500000000000000000 WETH    @4:5"),
+            "{program}"
+        );
+    }
 }
 
 #[test]
@@ -293,6 +332,68 @@ fn rule_4_capabilities() {
         "bundle b on polygon {\n    input 1 ETH\n    on ethereum {\n        input 1 ETH\n        bridge 1 ETH to polygon\n    }\n}\n",
         O,
         &[TokenNotOnChain, TokenNotOnChain],
+    );
+}
+
+/// A swap through other tokens: one hop per pair, no pair twice, and,
+/// against a world's pairs, only through pairs the exchange has.
+#[test]
+fn swap_paths() {
+    let world = mesh_runtime::World::default_world();
+    let pairs = meshc::check::Pairs::new(world.pairs());
+    let registry = Registry::default_registry();
+    let source = "bundle b on base {\n    input 300 USDC\n    swap 100 USDC for 0.01 WETH on sushiswap via USDC\n    swap 100 USDC for 0.01 WETH on sushiswap via DAI, USDC\n    swap 100 USDC for 1 PEPE on uniswap_v2 via USDT\n    swap 1 USDC for 0.9 USDC on uniswap_v2 via WETH, DAI\n}\n\ntoken PEPE decimals 18\n";
+    let (parsed, _) = meshc::syntax::parse(source);
+    let checked = meshc::check::check_with_pairs(
+        &parsed.file,
+        &registry,
+        Some(&pairs),
+        &CheckOptions { level: O },
+    );
+    let mut out = String::new();
+    for (i, line) in source.lines().enumerate() {
+        out.push_str(&format!("{:>3} | {line}\n", i + 1));
+    }
+    out.push_str("\n---\n\n");
+    for d in &checked.diagnostics {
+        out.push_str(&render_human("test.mesh", source, d, false));
+        out.push('\n');
+    }
+    let codes: Vec<Code> = checked.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [SwapToSameToken, PairUsedTwice, NoSuchPair], "{out}");
+    insta::assert_snapshot!("e0304_e0413_e0414_swap_paths", out);
+    // Without the world's pairs, a missing pair is not judged.
+    let (_, codes) = render_with(source, &registry, O);
+    assert_eq!(codes, [SwapToSameToken, PairUsedTwice]);
+}
+
+/// The native coin goes to no protocol and no bridge; `wrap` and `unwrap`
+/// convert it one for one, exactly, where the registry names its wrapper.
+#[test]
+fn the_native_coin() {
+    snapshot(
+        "e0411_native_coin_to_a_protocol",
+        "bundle b on ethereum {\n    input 2 ETH\n    swap 1 ETH for 1_000 USDC on uniswap_v2\n    deposit 0.5 ETH into aave\n    bridge 0.5 ETH to base\n    input 10 USDC\n    swap 10 USDC for 0.001 ETH on sushiswap\n    borrow 1 ETH from compound\n}\n",
+        O,
+        &[
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+            NativeCoinToProtocol,
+        ],
+    );
+    snapshot(
+        "e0412_nothing_to_wrap",
+        "bundle b on polygon {\n    input 1 WETH\n    wrap 1 WETH\n    on ethereum {\n        input 1 ETH\n        unwrap 1 ETH\n    }\n}\n",
+        O,
+        &[NothingToWrap, NothingToWrap],
+    );
+    snapshot(
+        "wrap_is_exact",
+        "bundle b on arbitrum {\n    input 1 ETH\n    let w = wrap 1 ETH\n    swap w / 2 for 1_000 USDC on uniswap_v2\n    let e = unwrap w - w / 2\n    deposit 0.6 WETH into aave\n    require e == 0.5 ETH\n}\n",
+        O,
+        &[PossibleOverdraft],
     );
 }
 
@@ -509,6 +610,38 @@ fn rule_8_deadline() {
         "bundle b on polygon {\n    input 10 USDC\n    swap 10 USDC for 0.001 WETH on uniswap_v2\n} constraints {\n    deadline: 1\n}\n",
         O0,
         &[DeadlineMissed],
+    );
+}
+
+/// A deadline in seconds: each chain's blocks at its block time (one
+/// 12-second block on ethereum, the zk route's 2 ethereum blocks, one
+/// 250 ms block on arbitrum: 36.25 s), in whole seconds, at most once.
+#[test]
+fn rule_8_deadline_in_seconds() {
+    snapshot(
+        "e0801_deadline_in_seconds",
+        "bundle b on ethereum {\n    input 1_000 USDC\n    let there = bridge 1_000 USDC to arbitrum via zk\n    on arbitrum {\n        swap there for 0.3 WETH on uniswap_v2\n    }\n} constraints {\n    deadline: 30s\n    deadline: 6\n}\n",
+        O,
+        &[DeadlineMissed],
+    );
+    snapshot(
+        "deadline_in_seconds_values",
+        "bundle b on polygon {\n    input 1 USDC\n} constraints {\n    deadline: 1.5s\n    deadline: 2s\n}\n",
+        O,
+        &[WholeNumberRequired, DuplicateConstraint],
+    );
+    let mut registry = Registry::default_registry();
+    for chain in &mut registry.chains {
+        if chain.name == "base" {
+            chain.block_time_ms = None;
+        }
+    }
+    snapshot_in(
+        "e0810_no_block_time",
+        "bundle b on polygon {\n    on base {\n        input 1 USDC\n        deposit 1 USDC into aave\n    }\n} constraints {\n    deadline: 60s\n    deadline: 20\n}\n",
+        &registry,
+        O,
+        &[NoBlockTime],
     );
 }
 

@@ -2,7 +2,8 @@
 //! interpreter (the oracle), the JIT, and a standalone executable built by
 //! `codegen::object` and `link`. For every example, and for a corpus of
 //! generated well-typed bundles on perturbed worlds, at `-O0` and `-O`,
-//! they give byte-identical JSON and human reports, and the executable's
+//! they give byte-identical JSON and human reports (and so with the result
+//! valued in a quote token, net of gas), and the executable's
 //! `--commit` writes the world the interpreter ends with (or leaves the file
 //! untouched after a revert).
 
@@ -10,7 +11,7 @@ mod common;
 
 use common::{bundle, lowered, perturbed};
 use mesh_runtime::report::WorldWrite;
-use mesh_runtime::{Registry, World};
+use mesh_runtime::{Registry, Session, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::codegen::object;
 use meshc::ir::Program;
@@ -46,6 +47,26 @@ fn agree(program: &Program, world: &World, build: Option<Build>, what: &str) -> 
     assert!(
         got_session.world() == expected_session.world(),
         "JIT world: {what}"
+    );
+    // Valued in a quote token, the result net of gas is the same too.
+    let quoted = |world: &World| {
+        let mut session = Session::new(world.clone(), &program.bundle);
+        session
+            .quote_in("USDC")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        session
+    };
+    let (expected_quoted, _) = meshc::interp::run_session(program, quoted(world));
+    let (got_quoted, _) = jit.run_session(quoted(world));
+    assert_eq!(
+        got_quoted.to_json(),
+        expected_quoted.to_json(),
+        "JIT, quoted: {what}"
+    );
+    assert_eq!(
+        expected_quoted.net.is_some(),
+        expected_quoted.committed(),
+        "a committed report has a net result: {what}"
     );
     let Some(build) = build else {
         return expected.committed();
@@ -83,6 +104,14 @@ fn agree(program: &Program, world: &World, build: Option<Build>, what: &str) -> 
     let (mut on_default, _) = meshc::interp::run(program, build.default.clone());
     on_default.world_write = WorldWrite::NotWritten;
     assert_eq!(human, on_default.render_human(), "human report: {what}");
+    let (_, human) = execute(&exe, &["--quote", "USDC"]);
+    let (mut on_default, _) = meshc::interp::run_session(program, quoted(build.default));
+    on_default.world_write = WorldWrite::NotWritten;
+    assert_eq!(
+        human,
+        on_default.render_human(),
+        "human report, quoted: {what}"
+    );
     expected.committed()
 }
 

@@ -272,7 +272,7 @@ fn positions_are_laid_out_like_every_statement() {
 
 #[test]
 fn snapshot_everything_on_one_line() {
-    let source = "token PEPE decimals 18 at 0x6982508145454Ce325dDbE47a25d4ec3d2311933 bundle a on polygon { let loan = borrow 100 WETH from aave let there = bridge loan to arbitrum via zk on arbitrum { let u = swap there for 190_000 USDC on uniswap_v2 swap u for WETH on sushiswap } repay 100 WETH to aave } constraints { deadline: 20 max_gas: 2_000_000 min_balance: 1 WETH on arbitrum min_security: zk invariant: constant_product }";
+    let source = "token PEPE decimals 18 at 0x6982508145454Ce325dDbE47a25d4ec3d2311933 bundle a on polygon { let loan = borrow 100 WETH from aave let there = bridge loan to arbitrum via zk on arbitrum { let u = swap there for 190_000 USDC on uniswap_v2 swap u for WETH on sushiswap } repay 100 WETH to aave } constraints { deadline: 20 max_gas: 2_000_000 min_balance: 1 WETH on arbitrum min_security: zk min_profit: 50   USDC invariant: constant_product }";
     insta::assert_snapshot!(format(source));
 }
 
@@ -518,6 +518,7 @@ fn constraint() -> impl Strategy<Value = Vec<String>> {
             word(":"),
             n
         ])),
+        amount().prop_map(|a| words(vec![word("min_profit"), word(":"), a])),
     ]
 }
 

@@ -26,10 +26,12 @@ fn examples() -> Vec<(String, String)> {
 
 /// The program without its deadline, so that a run judges everything else.
 fn without_deadline(mut program: Program) -> Program {
-    program
-        .constraints
-        .items
-        .retain(|(c, _)| !matches!(c, meshc::ir::Constraint::Deadline(_)));
+    program.constraints.items.retain(|(c, _)| {
+        !matches!(
+            c,
+            meshc::ir::Constraint::Deadline(_) | meshc::ir::Constraint::DeadlineSeconds(_)
+        )
+    });
     program
 }
 
@@ -82,7 +84,7 @@ fn lowered_blocks_equal_the_checkers_time_model() {
 }
 
 #[test]
-fn static_gas_equals_metered_gas_and_blocks_when_committed() {
+fn static_gas_equals_metered_gas_blocks_and_time_when_committed() {
     let mut committed = 0;
     for (name, source) in examples() {
         for level in LEVELS {
@@ -108,6 +110,7 @@ fn static_gas_equals_metered_gas_and_blocks_when_committed() {
                 assert_eq!(cost.total(), report.gas_total());
                 assert_eq!(cost.by_chain(), report.gas_by_chain());
                 assert_eq!(cost.blocks, report.blocks, "{name} at {}", level.flag());
+                assert_eq!(cost.time_ms, report.time_ms, "{name} at {}", level.flag());
             }
         }
     }
@@ -203,7 +206,8 @@ fn flagship_ir_text() {
 /// By hand, each (chain, token, spender) is approved once, for the maximum
 /// allowance, before its first spend: the second deposit of DAI into aave
 /// needs no approval of its own, and the deposit into compound does. The
-/// native coin has no `approve` and gets none. Each `parallel` branch
+/// native coin has no `approve`: its wrap gets none, and the WETH it gives
+/// is approved for aave and for the bridge once each. Each `parallel` branch
 /// approves what it spends itself. The program commits at `-O0`, and its
 /// static gas is what the runtime meters.
 #[test]
@@ -217,8 +221,9 @@ bundle approvals on base {
     let half = withdraw 1_000 DAI from aave
     deposit half into compound
     input 2 ETH
-    deposit 1 ETH into aave
-    bridge 0.5 ETH to arbitrum
+    let w = wrap 1.5 ETH
+    deposit w - 0.5 WETH into aave
+    bridge 0.5 WETH to arbitrum
     parallel { on optimism { input 10 USDC
         deposit 5 USDC into aave
         deposit 5 USDC into aave } }

@@ -2,14 +2,17 @@
 //! worlds: whenever the `-O0` lowering commits, the optimised one commits
 //! too and every final wallet balance is at least as large; whenever `-O0`
 //! reverts for a reason other than the deadline or gas, the optimised one
-//! reverts too, at the same line. It runs through the IR interpreter (the
+//! reverts too, at the same line. A `min_profit` depends on gas, which each
+//! chain prices differently: the result before gas is never smaller at
+//! `-O`, and where one level meets the floor and the other does not, it is
+//! the gas, valued in the quote token, that differs. It runs through the IR interpreter (the
 //! checker's soundness on the same bundles is `soundness.rs`).
 //! `MESH_REFINEMENT_CASES` sets the number of cases (10,000 by default;
 //! `tests/long_refinement.sh` runs many more).
 
 mod common;
 
-use common::{bundle, lowered, perturbed, Segment};
+use common::{bundle, lowered, perturbed, NativeUse, Segment};
 use mesh_runtime::World;
 use meshc::interp;
 use proptest::prelude::*;
@@ -23,6 +26,14 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     };
     let (r0, s0) = interp::run(&o0, world.clone());
     let (r1, s1) = interp::run(&o, world.clone());
+    let profit = |r: &mesh_runtime::Report| {
+        r.revert
+            .as_ref()
+            .is_some_and(|v| v.reason.starts_with("min_profit:"))
+    };
+    if profit(&r0) || profit(&r1) {
+        return profit_refines(&o0, &o, world, &r0, &r1);
+    }
     if let Some(revert) = &r0.revert {
         let Some(optimised) = &r1.revert else {
             return Err(format!("-O0 reverted ({}) but -O committed", revert.reason));
@@ -53,6 +64,88 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
                 ));
             }
         }
+    }
+    Ok(true)
+}
+
+/// Where `min_profit` decides at either level: both levels run again
+/// without it. Their reverts and balances must then refine as usual, the
+/// result before gas at `-O` is at least `-O0`'s, and a level that misses
+/// the floor while the other meets it pays more gas in the quote token.
+fn profit_refines(
+    o0: &meshc::ir::Program,
+    o: &meshc::ir::Program,
+    world: &World,
+    r0: &mesh_runtime::Report,
+    r1: &mesh_runtime::Report,
+) -> Result<bool, String> {
+    let free = |p: &meshc::ir::Program| {
+        let mut p = p.clone();
+        p.constraints
+            .items
+            .retain(|(c, _)| !matches!(c, meshc::ir::Constraint::MinProfit { .. }));
+        p
+    };
+    let (f0, f1) = (free(o0), free(o));
+    let (n0, _) = interp::run(&f0, world.clone());
+    let (n1, _) = interp::run(&f1, world.clone());
+    let figures = |r: &mesh_runtime::Report| {
+        r.net
+            .as_ref()
+            .and_then(|n| n.figures.as_ref().ok())
+            .copied()
+    };
+    // A run without `min_profit` has no quote token: price it in USDC,
+    // the generated floors' token.
+    let priced = |r: &mesh_runtime::Report| {
+        let mut r = r.clone();
+        r.price_in(world, Some("USDC"));
+        figures(&r)
+    };
+    match (&n0.revert, &n1.revert) {
+        (Some(a), Some(b)) if a.loc.line == b.loc.line => return Ok(true),
+        (Some(a), Some(b)) => {
+            return Err(format!(
+                "without min_profit, -O0 reverted at line {} ({}) but -O at line {} ({})",
+                a.loc.line, a.reason, b.loc.line, b.reason
+            ))
+        }
+        (Some(a), None) => {
+            return Err(format!(
+                "without min_profit, -O0 reverted ({}) but -O committed",
+                a.reason
+            ))
+        }
+        (None, Some(b)) => {
+            return Err(format!(
+                "without min_profit, -O0 committed but -O reverted: {}",
+                b.reason
+            ))
+        }
+        (None, None) => {}
+    }
+    let (Some(p0), Some(p1)) = (priced(&n0), priced(&n1)) else {
+        return Err("the default world prices every token and chain".to_string());
+    };
+    if p1.value.base < p0.value.base {
+        return Err(format!(
+            "-O's result before gas, {} USDC, is less than -O0's, {} USDC",
+            p1.value.display(),
+            p0.value.display()
+        ));
+    }
+    let (missed0, missed1) = (r0.revert.is_some(), r1.revert.is_some());
+    if missed1 && !missed0 && p1.gas.base <= p0.gas.base {
+        return Err(format!(
+            "-O missed min_profit where -O0 met it, with no more gas ({} against {} USDC)",
+            p1.gas, p0.gas
+        ));
+    }
+    if missed0 && !missed1 && p1.value.base == p0.value.base && p0.gas.base <= p1.gas.base {
+        return Err(format!(
+            "-O met min_profit where -O0 missed it with the same result and no less gas ({} against {} USDC)",
+            p1.gas, p0.gas
+        ));
     }
     Ok(true)
 }
@@ -133,4 +226,51 @@ fn a_reverted_run_names_the_failure_first_in_the_source() {
             "a reverted bundle sends nothing"
         );
     }
+}
+
+/// Ether wrapped and unwrapped whole is the identity: `-O` drops both
+/// calls and still refines `-O0`; wrapped and partly swapped, or moved as
+/// WETH, both stay.
+#[test]
+fn a_wrap_round_trip_is_cancelled_and_refines() {
+    for use_ in [NativeUse::Trip, NativeUse::Swap, NativeUse::Move] {
+        let source = Segment::Native {
+            hundredths: 150,
+            use_,
+        }
+        .source(0);
+        let text = format!("bundle ether on polygon {{\n{source}}}\n");
+        assert_eq!(refines(&text, &World::default_world()), Ok(true), "{text}");
+        let Some((o0, o)) = lowered(&text) else {
+            panic!("the bundle checks:\n{text}");
+        };
+        assert!(o0.to_string().contains("= wrap "), "{o0}");
+        let optimised = o.to_string();
+        let trip = matches!(use_, NativeUse::Trip);
+        assert_eq!(optimised.contains("= wrap "), !trip, "{optimised}");
+        if !matches!(use_, NativeUse::Move) {
+            assert_eq!(optimised.contains("= unwrap "), !trip, "{optimised}");
+        }
+    }
+}
+
+/// Two swaps through other tokens, the first unbounded, fuse into one path
+/// of four hops at `-O` (USDC back to USDC) and still refine `-O0`.
+#[test]
+fn paths_fuse_into_one_and_refine() {
+    let source = Segment::Path {
+        amount: 1_000,
+        bound: 990,
+    }
+    .source(0);
+    let text = format!("bundle path on polygon {{\n{source}}}\n");
+    assert_eq!(refines(&text, &World::default_world()), Ok(true), "{text}");
+    let Some((_, o)) = lowered(&text) else {
+        panic!("the bundle checks:\n{text}");
+    };
+    let optimised = o.to_string();
+    assert!(
+        optimised.contains("[USDC -> USDT -> WETH -> DAI -> USDC]"),
+        "{optimised}"
+    );
 }

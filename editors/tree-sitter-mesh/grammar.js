@@ -18,10 +18,10 @@ const PREC = {
 // Keywords cannot be used as names (docs/syntax.md, "Keywords").
 const KEYWORDS = [
   'bundle', 'on', 'let', 'borrow', 'repay', 'as', 'debt', 'assume',
-  'collateral', 'swap', 'deposit', 'withdraw', 'bridge', 'from', 'to', 'into',
-  'for', 'via', 'parallel', 'and', 'require', 'input', 'all', 'token',
-  'decimals', 'at', 'constraints', 'deadline', 'max_gas', 'min_balance',
-  'min_security', 'min_health', 'invariant',
+  'collateral', 'swap', 'deposit', 'withdraw', 'bridge', 'wrap', 'unwrap',
+  'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require', 'input',
+  'all', 'token', 'decimals', 'at', 'constraints', 'deadline', 'max_gas',
+  'min_balance', 'min_security', 'min_profit', 'min_health', 'invariant',
 ];
 
 module.exports = grammar({
@@ -30,7 +30,7 @@ module.exports = grammar({
   // The external scanner in src/scanner.c lexes what a regular expression
   // cannot: nested `/* */` comments, and numbers that must not be glued to the
   // word after them (`100WETH`, `1e18` are errors, not `100 WETH`, `1 e18`).
-  externals: $ => [$.block_comment, $.number],
+  externals: $ => [$.block_comment, $.number, $.seconds],
 
   extras: $ => [/\s/, $.line_comment, $.block_comment],
 
@@ -73,11 +73,16 @@ module.exports = grammar({
       $.max_gas_constraint,
       $.min_balance_constraint,
       $.min_security_constraint,
+      $.min_profit_constraint,
       $.min_health_constraint,
       $.invariant_constraint,
     ),
 
-    deadline_constraint: $ => seq('deadline', ':', field('blocks', $.number)),
+    // deadline: N (blocks) or deadline: Ns (seconds)
+    deadline_constraint: $ => seq(
+      'deadline', ':',
+      choice(field('blocks', $.number), field('seconds', $.seconds)),
+    ),
 
     max_gas_constraint: $ => seq('max_gas', ':', field('gas', $.number)),
 
@@ -90,6 +95,8 @@ module.exports = grammar({
     // min_security: KIND — the least trusted bridge route kind accepted.
     min_security_constraint: $ => seq('min_security', ':', field('kind', $.identifier)),
 
+    // min_profit: AMOUNT — the least gain net of gas, valued in the amount's token.
+    min_profit_constraint: $ => seq('min_profit', ':', field('amount', $._amount)),
     // min_health: FACTOR — every position the bundle changes ends at least this healthy.
     min_health_constraint: $ => seq('min_health', ':', field('factor', $.number)),
 
@@ -151,6 +158,8 @@ module.exports = grammar({
       $.deposit_action,
       $.withdraw_action,
       $.bridge_action,
+      $.wrap_action,
+      $.unwrap_action,
     ),
 
     // borrow AMOUNT from PROTOCOL (as debt)?
@@ -165,7 +174,7 @@ module.exports = grammar({
       'repay', field('amount', $._amount), 'to', field('protocol', $.identifier),
     ),
 
-    // swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE
+    // swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE (via SYMBOL (, SYMBOL)*)?
     swap_action: $ => seq(
       'swap',
       field('amount', $._amount),
@@ -173,6 +182,11 @@ module.exports = grammar({
       field('output', choice($._amount, $.symbol)),
       'on',
       field('exchange', $.identifier),
+      optional(seq(
+        'via',
+        field('via', $.symbol),
+        repeat(seq(',', field('via', $.symbol))),
+      )),
     ),
 
     deposit_action: $ => seq(
@@ -190,6 +204,12 @@ module.exports = grammar({
       field('destination', $.identifier),
       optional(seq('via', field('route', $.identifier))),
     ),
+
+    // wrap AMOUNT — the chain's native coin into the token that wraps it.
+    wrap_action: $ => seq('wrap', field('amount', $._amount)),
+
+    // unwrap AMOUNT — the wrapped native token back into the native coin.
+    unwrap_action: $ => seq('unwrap', field('amount', $._amount)),
 
     // amount := amount (+|-) term | term ; term := term (*|/) factor | factor
     _amount: $ => choice(

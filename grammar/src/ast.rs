@@ -74,6 +74,20 @@ pub struct Number {
     pub span: Span,
 }
 
+/// A number of seconds, as written: a number and `s` (`90s`, `1_800s`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Seconds {
+    pub text: String,
+    pub span: Span,
+}
+
+impl Seconds {
+    /// The number, without its `s`.
+    pub fn number(&self) -> &str {
+        self.text.strip_suffix('s').unwrap_or(&self.text)
+    }
+}
+
 /// A `0x` address of exactly 40 hex digits, as written.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Address {
@@ -143,6 +157,9 @@ pub struct Constraint {
 pub enum ConstraintKind {
     /// `deadline: N` — blocks, end to end.
     Deadline(Number),
+    /// `deadline: Ns` — seconds, end to end, each chain's blocks at its
+    /// block time.
+    DeadlineTime(Seconds),
     /// `max_gas: N` — total gas over all chains.
     MaxGas(Number),
     /// `min_balance: AMOUNT (on CHAIN)?` — the bundle's final holding.
@@ -153,6 +170,9 @@ pub enum ConstraintKind {
     /// `min_security: KIND` — the least trusted bridge route the bundle
     /// accepts, named by a route kind (`htlb`, `zk`, `threshold`).
     MinSecurity(Ident),
+    /// `min_profit: AMOUNT` — the bundle's gain net of gas, every change
+    /// and every chain's gas valued in the amount's token.
+    MinProfit(Amount),
     /// `min_health: N` — every lender position the bundle changes ends
     /// with at least this health factor (`1.5`).
     MinHealth(Number),
@@ -269,11 +289,13 @@ pub enum ActionKind {
     },
     /// `repay AMOUNT to PROTOCOL`
     Repay { amount: Amount, protocol: Ident },
-    /// `swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE`
+    /// `swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE (via SYMBOL, ...)?`
     Swap {
         amount: Amount,
         output: SwapOutput,
         exchange: Ident,
+        /// The tokens the swap passes through, in order (empty: one hop).
+        via: Vec<Symbol>,
     },
     /// `deposit AMOUNT into PROTOCOL`
     Deposit { amount: Amount, protocol: Ident },
@@ -285,6 +307,10 @@ pub enum ActionKind {
         destination: Ident,
         route: Option<Ident>,
     },
+    /// `wrap AMOUNT` — the chain's native coin into the token that wraps it.
+    Wrap { amount: Amount },
+    /// `unwrap AMOUNT` — the wrapped native token back into the native coin.
+    Unwrap { amount: Amount },
 }
 
 impl ActionKind {
@@ -297,6 +323,8 @@ impl ActionKind {
             ActionKind::Deposit { .. } => "deposit",
             ActionKind::Withdraw { .. } => "withdraw",
             ActionKind::Bridge { .. } => "bridge",
+            ActionKind::Wrap { .. } => "wrap",
+            ActionKind::Unwrap { .. } => "unwrap",
         }
     }
 }

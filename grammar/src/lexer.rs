@@ -26,6 +26,8 @@ pub const KEYWORDS: &[&str] = &[
     "deposit",
     "withdraw",
     "bridge",
+    "wrap",
+    "unwrap",
     "from",
     "to",
     "into",
@@ -44,6 +46,7 @@ pub const KEYWORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_profit",
     "min_health",
     "invariant",
 ];
@@ -65,6 +68,8 @@ pub enum TokenKind {
     Deposit,
     Withdraw,
     Bridge,
+    Wrap,
+    Unwrap,
     From,
     To,
     Into,
@@ -83,6 +88,7 @@ pub enum TokenKind {
     MaxGas,
     MinBalance,
     MinSecurity,
+    MinProfit,
     MinHealth,
     Invariant,
     /// A lower-case name: `polygon`, `aave`, `profit`.
@@ -91,6 +97,8 @@ pub enum TokenKind {
     Symbol,
     /// A well-formed number: `1_000.5`.
     Number,
+    /// A number of seconds: a number and `s`, glued (`90s`).
+    Seconds,
     /// `0x` and exactly 40 hex digits.
     Address,
     LBrace,
@@ -109,13 +117,14 @@ pub enum TokenKind {
     Minus,
     Star,
     Slash,
+    Comma,
     LineComment,
     BlockComment,
     /// Text that is not a token; its error is in [`crate::Parsed::errors`].
     Error,
 }
 
-const KEYWORD_KINDS: [TokenKind; 33] = [
+const KEYWORD_KINDS: [TokenKind; 36] = [
     TokenKind::Bundle,
     TokenKind::On,
     TokenKind::Let,
@@ -129,6 +138,8 @@ const KEYWORD_KINDS: [TokenKind; 33] = [
     TokenKind::Deposit,
     TokenKind::Withdraw,
     TokenKind::Bridge,
+    TokenKind::Wrap,
+    TokenKind::Unwrap,
     TokenKind::From,
     TokenKind::To,
     TokenKind::Into,
@@ -147,11 +158,12 @@ const KEYWORD_KINDS: [TokenKind; 33] = [
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinProfit,
     TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
 
-const PUNCTUATION: [(TokenKind, &str); 16] = [
+const PUNCTUATION: [(TokenKind, &str); 17] = [
     (TokenKind::LBrace, "{"),
     (TokenKind::RBrace, "}"),
     (TokenKind::LParen, "("),
@@ -168,6 +180,7 @@ const PUNCTUATION: [(TokenKind, &str); 16] = [
     (TokenKind::Minus, "-"),
     (TokenKind::Star, "*"),
     (TokenKind::Slash, "/"),
+    (TokenKind::Comma, ","),
 ];
 
 impl TokenKind {
@@ -211,6 +224,7 @@ impl TokenKind {
             TokenKind::Ident => "a name".to_string(),
             TokenKind::Symbol => "a token symbol like `WETH`".to_string(),
             TokenKind::Number => "a number".to_string(),
+            TokenKind::Seconds => "a number of seconds like `90s`".to_string(),
             TokenKind::Address => "an address".to_string(),
             TokenKind::LineComment | TokenKind::BlockComment => "a comment".to_string(),
             TokenKind::Error => "a token".to_string(),
@@ -262,6 +276,10 @@ enum Raw {
     Withdraw,
     #[token("bridge")]
     Bridge,
+    #[token("wrap")]
+    Wrap,
+    #[token("unwrap")]
+    Unwrap,
     #[token("from")]
     From,
     #[token("to")]
@@ -298,6 +316,8 @@ enum Raw {
     MinBalance,
     #[token("min_security")]
     MinSecurity,
+    #[token("min_profit")]
+    MinProfit,
     #[token("min_health")]
     MinHealth,
     #[token("invariant")]
@@ -349,6 +369,8 @@ enum Raw {
     Star,
     #[token("/")]
     Slash,
+    #[token(",")]
+    Comma,
 
     /// Up to the line end: `\n`, or a `\r` (alone or before `\n`).
     #[regex(r"//[^\r\n]*", allow_greedy = true)]
@@ -360,6 +382,7 @@ enum Raw {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum NumberClass {
     Number,
+    Seconds,
     Address,
     BadNumber,
     BadAddress,
@@ -383,6 +406,8 @@ fn classify_number(lex: &mut logos::Lexer<Raw>) -> NumberClass {
         NumberClass::BadAddress
     } else if is_number(word) {
         NumberClass::Number
+    } else if word.strip_suffix(b"s").is_some_and(is_number) {
+        NumberClass::Seconds
     } else {
         NumberClass::BadNumber
     }
@@ -515,6 +540,8 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Deposit => TokenKind::Deposit,
         Raw::Withdraw => TokenKind::Withdraw,
         Raw::Bridge => TokenKind::Bridge,
+        Raw::Wrap => TokenKind::Wrap,
+        Raw::Unwrap => TokenKind::Unwrap,
         Raw::From => TokenKind::From,
         Raw::To => TokenKind::To,
         Raw::Into => TokenKind::Into,
@@ -533,6 +560,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::MaxGas => TokenKind::MaxGas,
         Raw::MinBalance => TokenKind::MinBalance,
         Raw::MinSecurity => TokenKind::MinSecurity,
+        Raw::MinProfit => TokenKind::MinProfit,
         Raw::MinHealth => TokenKind::MinHealth,
         Raw::Invariant => TokenKind::Invariant,
         Raw::Ident => TokenKind::Ident,
@@ -544,6 +572,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
             TokenKind::Error
         }
         Raw::NumberWord(NumberClass::Number) => TokenKind::Number,
+        Raw::NumberWord(NumberClass::Seconds) => TokenKind::Seconds,
         Raw::NumberWord(NumberClass::Address) => TokenKind::Address,
         Raw::NumberWord(NumberClass::BadNumber) | Raw::DotNumber => {
             lexed.errors.push(error(SyntaxErrorKind::MalformedNumber {
@@ -573,6 +602,7 @@ fn classify(raw: Raw, span: Span, text: &str, lexed: &mut Lexed) -> TokenKind {
         Raw::Minus => TokenKind::Minus,
         Raw::Star => TokenKind::Star,
         Raw::Slash => TokenKind::Slash,
+        Raw::Comma => TokenKind::Comma,
         Raw::LineComment => {
             lexed.comments.push(Comment {
                 kind: CommentKind::Line,

@@ -577,6 +577,7 @@ fn expected_kinds(expected: &[String]) -> Vec<TokenKind> {
                 "name" => Some(TokenKind::Ident),
                 "token symbol" => Some(TokenKind::Symbol),
                 "number" => Some(TokenKind::Number),
+                "seconds" => Some(TokenKind::Seconds),
                 "address" => Some(TokenKind::Address),
                 _ => TokenKind::from_text(name),
             }

@@ -127,6 +127,7 @@ fn action_spans() {
         amount,
         output: SwapOutput::AtLeast(bound),
         exchange,
+        ..
     } = &action.kind
     else {
         panic!("not a bounded swap: {action:?}");
@@ -160,6 +161,8 @@ fn every_statement_and_action_form() {
         assume debt 5_000 USDC at compound
         assume collateral 1 WETH at aave
         borrow 1 USDC from aave as debt
+        let w = wrap 1 ETH + 2 ETH
+        unwrap w
     }";
     let file = parse_ok(source);
     let stmts = &bundle(&file, 0).body.stmts;
@@ -203,7 +206,9 @@ fn every_statement_and_action_form() {
             "require != !=",
             "assume debt debt at compound",
             "assume collateral collateral at aave",
-            "borrow"
+            "borrow",
+            "let wrap",
+            "unwrap"
         ]
     );
     let StmtKind::Action(debt) = &stmts[12].kind else {
@@ -224,6 +229,14 @@ fn every_statement_and_action_form() {
     assert!(matches!(
         &action.kind,
         ActionKind::Borrow { as_debt: None, .. }
+    ));
+    let StmtKind::Let { action: wrap, .. } = &stmts[13].kind else {
+        panic!()
+    };
+    assert_eq!(text(source, wrap.span), "wrap 1 ETH + 2 ETH");
+    assert!(matches!(
+        &wrap.kind,
+        ActionKind::Wrap { amount } if shape(amount) == "(1 ETH + 2 ETH)"
     ));
     let StmtKind::Action(swap) = &stmts[3].kind else {
         panic!()
@@ -322,7 +335,7 @@ fn token_declarations() {
 
 #[test]
 fn every_constraint_form() {
-    let source = "bundle b on p {} constraints { deadline: 3 max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_health: 1.5 invariant: constant_product }";
+    let source = "bundle b on p {} constraints { deadline: 3 deadline: 90s max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_profit: 50 USDC min_health: 1.5 invariant: constant_product }";
     let file = parse_ok(source);
     let Some(constraints) = &bundle(&file, 0).constraints else {
         panic!()
@@ -332,6 +345,7 @@ fn every_constraint_form() {
         .iter()
         .map(|c| match &c.kind {
             ConstraintKind::Deadline(n) => format!("deadline {}", n.text),
+            ConstraintKind::DeadlineTime(t) => format!("deadline {} seconds", t.number()),
             ConstraintKind::MaxGas(n) => format!("max_gas {}", n.text),
             ConstraintKind::MinBalance { amount, chain } => format!(
                 "min_balance {} {:?}",
@@ -340,6 +354,7 @@ fn every_constraint_form() {
             ),
             ConstraintKind::Invariant(name) => format!("invariant {}", name.name),
             ConstraintKind::MinSecurity(kind) => format!("min_security {}", kind.name),
+            ConstraintKind::MinProfit(amount) => format!("min_profit {}", shape(amount)),
             ConstraintKind::MinHealth(n) => format!("min_health {}", n.text),
             ConstraintKind::Error => "error".into(),
         })
@@ -348,9 +363,11 @@ fn every_constraint_form() {
         kinds,
         [
             "deadline 3",
+            "deadline 90 seconds",
             "max_gas 1_000_000",
             "min_balance (1 USDC + 2 USDC) Some(\"base\")",
             "min_balance 1 DAI None",
+            "min_profit 50 USDC",
             "min_health 1.5",
             "invariant constant_product"
         ]
@@ -372,5 +389,42 @@ fn keywords_are_reserved() {
     for keyword in KEYWORDS {
         let parsed = parse(&format!("bundle {keyword} on polygon {{}}"));
         assert_eq!(parsed.errors.len(), 1, "{keyword}");
+    }
+}
+
+#[test]
+fn a_swap_through_other_tokens() {
+    let source = "bundle b on polygon { swap 1 WETH for 2 DAI on x via USDC, USDT swap 1 WETH for DAI on x }";
+    let file = parse_ok(source);
+    let stmts = &bundle(&file, 0).body.stmts;
+    let paths: Vec<(Vec<&str>, &str)> = stmts
+        .iter()
+        .map(|s| match &s.kind {
+            StmtKind::Action(action) => match &action.kind {
+                ActionKind::Swap { via, .. } => (
+                    via.iter().map(|v| v.name.as_str()).collect(),
+                    text(source, action.span),
+                ),
+                other => panic!("not a swap: {other:?}"),
+            },
+            other => panic!("not an action: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (
+                vec!["USDC", "USDT"],
+                "swap 1 WETH for 2 DAI on x via USDC, USDT"
+            ),
+            (vec![], "swap 1 WETH for DAI on x")
+        ]
+    );
+    // A trailing comma, or none between two tokens, is a syntax error.
+    for broken in ["via USDC,", "via USDC USDT", "via"] {
+        let parsed = parse(&format!(
+            "bundle b on p {{ swap 1 WETH for DAI on x {broken} }}"
+        ));
+        assert!(!parsed.errors.is_empty(), "{broken}");
     }
 }

@@ -239,6 +239,18 @@ impl World {
     pub fn exchange(&self, chain: &str, protocol: &str) -> Option<&Exchange> {
         self.exchanges.get(chain)?.get(protocol)
     }
+
+    /// Every pair of every exchange: `(chain, exchange, token0, token1)`.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str, &str, &str)> {
+        self.exchanges.iter().flat_map(|(chain, exchanges)| {
+            exchanges.iter().flat_map(move |(exchange, state)| {
+                state
+                    .pairs
+                    .keys()
+                    .map(move |(a, b)| (chain.as_str(), exchange.as_str(), a.as_str(), b.as_str()))
+            })
+        })
+    }
 }
 
 /// The first of a file's errors (there is at least one).

@@ -72,6 +72,8 @@ fn the_standard_rows_are_the_cited_figures() {
         ("repay", 132_521),
         ("deposit", 119_503),
         ("withdraw", 127_765),
+        ("wrap", 6_766),
+        ("unwrap", 14_128),
     ];
     assert_eq!(rows, expected);
     assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);
@@ -614,4 +616,43 @@ fn a_shared_bridge_message_fails_transfer_by_transfer_and_is_refused_where_it_ca
     };
     assert!(refused(BridgeKind::Htlb, Sender::Executor).contains("htlb"));
     assert!(refused(BridgeKind::Zk, Sender::Wallet).contains("executor"));
+}
+
+#[test]
+fn wrap_and_unwrap_from_the_wallet_and_the_executor() {
+    let mut s = Session::new(World::default_world(), "gas");
+    s.input("ethereum", "ETH", E18).unwrap();
+    s.begin_transaction("ethereum", Sender::Wallet).unwrap();
+    assert_eq!(s.wrap("ETH", "WETH", E18), Ok(E18));
+    s.end_transaction().unwrap();
+    s.begin_transaction("ethereum", Sender::Wallet).unwrap();
+    assert_eq!(s.unwrap("WETH", "ETH", E18 / 2), Ok(E18 / 2));
+    s.end_transaction().unwrap();
+    s.begin_transaction("ethereum", Sender::Executor).unwrap();
+    s.wrap("ETH", "WETH", E18 / 2).unwrap();
+    s.unwrap("WETH", "ETH", E18).unwrap();
+    s.end_transaction().unwrap();
+    let r = s.finish(&Constraints::new());
+    assert!(r.committed(), "{}", r.render_human());
+    // From the wallet: exactly the measured WETH9 transactions.
+    assert_eq!(tx(&r, 0), g().tx_base + g().wrap);
+    assert_eq!(tx(&r, 0), 27_766, "the measured WETH9 deposit");
+    assert_eq!(tx(&r, 1), g().tx_base + g().unwrap);
+    assert_eq!(tx(&r, 1), 35_128, "the measured WETH9 withdraw");
+    // Through the executor: WETH9 is cold, then warm.
+    let calls = &r.transactions[2].calls;
+    assert_eq!(calls[0].gas, cold_inner() + g().wrap);
+    assert_eq!(calls[1].gas, warm_inner() + g().unwrap);
+    assert_eq!(
+        g().operation(Sender::Executor, &Operation::Wrap),
+        g().operation(Sender::Wallet, &Operation::Wrap)
+    );
+    // One for one: the ether came back whole.
+    assert_eq!(
+        r.result
+            .get("ethereum")
+            .and_then(|t| t.get("ETH"))
+            .map(|a| a.base),
+        Some(E18)
+    );
 }

@@ -184,6 +184,34 @@ proptest! {
         }
     }
 
+    /// The time near its largest value: each block's milliseconds are added
+    /// exactly, or the bundle reverts — never a time that wraps.
+    #[test]
+    fn time_is_exact_or_reverts(room in 0u64..1_000, txs in 1u64..4) {
+        let block_ms = u64::MAX / 2 - room;
+        let before = world_with(|w| {
+            for chain in &mut w.registry.chains {
+                if chain.name == "arbitrum" {
+                    chain.block_time_ms = Some(block_ms);
+                }
+            }
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            for _ in 0..txs {
+                s.begin_transaction("arbitrum", Sender::Executor)?;
+                s.end_transaction()?;
+            }
+            Ok(())
+        });
+        let exact = u128::from(block_ms) * u128::from(txs);
+        if exact > u128::from(u64::MAX) {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed());
+            prop_assert_eq!(report.time_ms.map(u128::from), Some(exact));
+        }
+    }
+
     /// The block clock near its largest value: each transaction and each
     /// bridge's delay is added exactly, or the bundle reverts — never a
     /// clock that wraps to a small number and meets any deadline.
@@ -191,6 +219,11 @@ proptest! {
     fn the_clock_is_exact_or_reverts(room in 0u64..10, txs in 1u64..12, deadline in 0u64..100) {
         let delay = u64::MAX - room;
         let before = world_with(|w| {
+            // The block clock alone: chains without a block time count no
+            // milliseconds (`time_is_exact_or_reverts` counts those).
+            for chain in &mut w.registry.chains {
+                chain.block_time_ms = None;
+            }
             for route in &mut w.registry.routes {
                 if route.from == "polygon" && route.to == "arbitrum" {
                     *route = RouteInfo { delay_blocks: delay, ..route.clone() };

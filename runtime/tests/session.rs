@@ -183,12 +183,22 @@ fn the_native_coin_has_no_approve_and_needs_none() {
         "ETH is the native coin: it has no approve, and a call takes it without one"
     );
 
-    // Without an approval, both senders spend it.
+    // Without an approval, both senders wrap it, and no protocol takes it
+    // as it is.
+    for sender in [Sender::Wallet, Sender::Executor] {
+        let mut s = Session::new(World::default_world(), "native");
+        s.input("ethereum", "ETH", E18).unwrap();
+        s.begin_transaction("ethereum", sender).unwrap();
+        assert_eq!(
+            s.deposit("aave", "ETH", E18 / 2).unwrap_err().reason,
+            "ETH is ethereum's native coin, and the lender aave takes ERC-20 tokens only: wrap it first"
+        );
+    }
     let mut s = Session::new(World::default_world(), "native");
     s.input("ethereum", "ETH", E18).unwrap();
     for sender in [Sender::Wallet, Sender::Executor] {
         s.begin_transaction("ethereum", sender).unwrap();
-        s.deposit("aave", "ETH", E18 / 2).unwrap();
+        s.wrap("ETH", "WETH", E18 / 2).unwrap();
         s.end_transaction().unwrap();
     }
     let report = s.finish(&Constraints::new());
@@ -288,7 +298,25 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
+    );
+    // With a quote token: what was drawn came back, so the result is the
+    // gas alone, 0.00066822 POL at 0.25 USD, rounded up to 0.000168 USDC.
+    let mut s = Session::new(World::default_world(), "shape");
+    s.quote_in("USDC").unwrap();
+    s.input("polygon", "WETH", 15 * E18 / 100).unwrap();
+    tx(&mut s, "polygon", |_| ());
+    let r = s.finish(&Constraints::new());
+    let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(
+        value["net"],
+        serde_json::json!({"quote": "USDC", "value": "0", "gas": "0.000168", "net": "-0.000168"})
+    );
+    assert!(
+        r.render_human()
+            .contains("net -0.000168 USDC: 0 USDC in value, less 0.000168 USDC of gas"),
+        "{}",
+        r.render_human()
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
@@ -307,7 +335,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[],"health":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{},"cost":{}},"blocks":0,"time_ms":0,"net":null,"transactions":[],"result":{},"wallet":[],"lenders":[],"health":[]}"#
     );
 }
 
@@ -551,4 +579,116 @@ fn a_failed_require_shows_the_value_against_the_bound() {
 
 fn display(base: u128) -> String {
     mesh_runtime::amount::display_units(base, 18)
+}
+
+#[test]
+fn wrap_is_one_for_one_and_no_protocol_takes_the_native_coin() {
+    let mut s = Session::new(World::default_world(), "coins");
+    s.input("ethereum", "ETH", 2 * E18).unwrap();
+    let wrapped = tx(&mut s, "ethereum", |s| s.wrap("ETH", "WETH", 2 * E18));
+    assert_eq!(wrapped, Ok(2 * E18));
+    assert_eq!(s.holding("ethereum", "ETH"), Ok(0));
+    assert_eq!(s.holding("ethereum", "WETH"), Ok(2 * E18));
+    // Every protocol and bridge takes ERC-20 tokens only.
+    let swap = tx(&mut s, "ethereum", |s| {
+        s.at(Loc::new(4, 5))
+            .swap("uniswap_v2", "WETH", E18, "ETH", 0)
+            .unwrap_err()
+    });
+    assert_eq!(
+        swap.reason,
+        "ETH is ethereum's native coin, and an exchange takes ERC-20 tokens only: wrap it first"
+    );
+    let unwrapped = tx(&mut s, "ethereum", |s| s.unwrap("WETH", "ETH", E18));
+    assert_eq!(unwrapped, Ok(E18));
+    let deposit = tx(&mut s, "ethereum", |s| {
+        s.deposit("aave", "ETH", E18).unwrap_err()
+    });
+    assert!(deposit
+        .reason
+        .contains("the lender aave takes ERC-20 tokens only"));
+    let bridge = tx(&mut s, "ethereum", |s| {
+        s.bridge("ETH", E18, "base", None).unwrap_err()
+    });
+    assert!(bridge.reason.contains("a bridge takes ERC-20 tokens only"));
+    // Only the registry's pair wraps, and only where it names one.
+    let backwards = tx(&mut s, "ethereum", |s| {
+        s.wrap("WETH", "ETH", 1).unwrap_err()
+    });
+    assert_eq!(
+        backwards.reason,
+        "on ethereum, WETH wraps the native coin ETH, not WETH into ETH"
+    );
+    let polygon = tx(&mut s, "polygon", |s| s.wrap("POL", "WETH", 0).unwrap_err());
+    assert_eq!(
+        polygon.reason,
+        "the registry names no token that wraps polygon's native coin"
+    );
+    let r = s.finish(&Constraints::new());
+    // The first failure in the source is the swap's.
+    assert_eq!(r.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
+    assert_eq!(s.world(), &World::default_world());
+}
+
+/// Time in seconds is counted chain by chain: a transaction takes a block
+/// of its chain, a bridge its delay in blocks of the chain it leaves, each
+/// at that chain's block time; parallel branches take the slowest.
+#[test]
+fn time_is_counted_per_chain_and_judged_in_seconds() {
+    let mut s = Session::new(World::default_world(), "timed");
+    s.input("ethereum", "USDC", 1_000 * E6).unwrap();
+    let arrived = tx(&mut s, "ethereum", |s| {
+        s.approve("USDC", Spender::Bridge(BridgeKind::Zk)).unwrap();
+        s.bridge("USDC", 1_000 * E6, "arbitrum", Some(BridgeKind::Zk))
+            .unwrap()
+    });
+    // One ethereum block (12 s) and the zk route's 2 ethereum blocks.
+    assert_eq!(s.elapsed_ms(), Some(36_000));
+    s.begin_parallel().unwrap();
+    tx(&mut s, "arbitrum", |s| {
+        s.swap("uniswap_v2", "USDC", arrived, "WETH", 0).unwrap()
+    });
+    s.next_branch().unwrap();
+    tx(&mut s, "polygon", |_| ());
+    s.end_parallel().unwrap();
+    // The slower branch: polygon's 2 s block, not arbitrum's 250 ms.
+    assert_eq!(s.elapsed_ms(), Some(38_000));
+    assert_eq!(s.blocks(), 4);
+    let deadline =
+        |seconds| Constraints::new().with(Constraint::DeadlineSeconds(seconds), Loc::new(9, 5));
+    let mut late = s;
+    let report = late.finish(&deadline(37));
+    let revert = report.revert.expect("reverted");
+    assert_eq!(
+        revert.reason,
+        "deadline: the bundle takes 38s; the deadline is 37s"
+    );
+    assert_eq!(revert.loc, Loc::new(9, 5));
+
+    // A chain without a block time makes the time unknown.
+    let mut world = World::default_world();
+    for chain in &mut world.registry.chains {
+        if chain.name == "base" {
+            chain.block_time_ms = None;
+        }
+    }
+    let mut s = Session::new(world, "untimed");
+    tx(&mut s, "base", |_| ());
+    assert_eq!(s.elapsed_ms(), None);
+    let report = s.finish(&deadline(3_600));
+    assert_eq!(
+        report.revert.map(|r| r.reason),
+        Some(
+            "deadline: the registry gives base no block time, so the bundle's time in seconds cannot be told"
+                .to_string()
+        )
+    );
+    // Met, the report gives the time.
+    let mut s = Session::new(World::default_world(), "quick");
+    tx(&mut s, "arbitrum", |_| ());
+    let report = s.finish(&deadline(1));
+    assert!(report.committed());
+    assert_eq!(report.time_ms, Some(250));
+    assert!(report.render_human().contains("blocks 1 · time 0.25s"));
+    assert!(report.to_json().contains("\"blocks\":1,\"time_ms\":250"));
 }

@@ -7,7 +7,7 @@ const SMALL: &str = r#"format = 1
 
 [chains]
 polygon = { chain_id = 137 }
-arbitrum = { chain_id = 42161 }
+arbitrum = { chain_id = 42161, native = "ETH", wrapped_native = "WETH", gas_price_gwei = "0.01" }
 
 [tokens]
 USDC = { decimals = 6 }
@@ -63,6 +63,10 @@ fn a_small_world_parses_and_round_trips() {
         world.registry.token("USDC").unwrap().chains,
         vec!["arbitrum", "polygon"]
     );
+    // 0.01 gwei of ETH is 10^7 wei a unit of gas; polygon has no price.
+    assert_eq!(world.registry.gas_price("arbitrum"), Some(10_000_000));
+    assert_eq!(world.registry.gas_price("polygon"), None);
+    assert_eq!(world.price("ETH"), None);
     let text = world.to_toml_string();
     let again = World::parse(&text, "again.toml").expect("parses");
     assert_eq!(again, world);
@@ -82,8 +86,8 @@ fn malformed_worlds_name_file_line_and_key() {
         ("syntax error", mutate("[chains]", "[chains")),
         ("unknown top-level key", mutate("format = 1", "format = 1\ncolour = \"blue\"")),
         ("unsupported format", mutate("format = 1", "format = 2")),
-        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161 }\n", "")),
-        ("missing chain_id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = {}")),
+        ("missing chains", SMALL.replace("[chains]\npolygon = { chain_id = 137 }\narbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }\n", "")),
+        ("missing chain_id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }", "arbitrum = {}")),
         ("negative chain id", mutate("chain_id = 42161", "chain_id = -1")),
         ("chain name not lower case", mutate("arbitrum = { chain_id", "Arbitrum = { chain_id")),
         ("unknown key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimal = 6 }")),
@@ -133,7 +137,7 @@ fn malformed_worlds_name_file_line_and_key() {
         ("wallet amount not a string", mutate("WETH = \"0.5\"", "WETH = true")),
         ("duplicate key in a token", mutate("USDC = { decimals = 6 }", "USDC = { decimals = 6, decimals = 6 }")),
         ("duplicate table", mutate("[wallet.polygon]\nUSDC = \"1000\"", "[wallet.polygon]\nUSDC = \"1000\"\n[wallet.polygon]")),
-        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161 }", "arbitrum = { chain_id = 137 }")),
+        ("duplicate chain id", mutate("arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }", "arbitrum = { chain_id = 137 }")),
         (
             "duplicate token address",
             mutate("[tokens]\n", "[tokens]\nPEPE = { decimals = 18, address = \"0x6982508145454ce325ddbe47a25d4ec3d2311933\" }\n"),
@@ -144,6 +148,20 @@ fn malformed_worlds_name_file_line_and_key() {
         ("bridge delay beyond the bound", mutate("delay_blocks = 5", "delay_blocks = 1000001")),
         ("bridge delay beyond 64 bits", mutate("delay_blocks = 5", "delay_blocks = 18446744073709551615")),
         ("bridge gas beyond the bound", mutate("gas = 350000", "gas = 30000001")),
+        ("native coin not a token", mutate("native = \"ETH\"", "native = \"GAS\"")),
+        ("native coin not on the chain", mutate("polygon = { chain_id = 137 }", "polygon = { chain_id = 137, native = \"ETH\" }")),
+        ("native coin not a symbol", mutate("native = \"ETH\"", "native = \"eth\"")),
+        ("wrapped token without a native coin", mutate("native = \"ETH\", ", "")),
+        ("wrapped token is the coin", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"ETH\"")),
+        ("wrapped token of other decimals", mutate("wrapped_native = \"WETH\"", "wrapped_native = \"USDC\"")),
+        ("gas price without a native coin", mutate("polygon = { chain_id = 137 }", "polygon = { chain_id = 137, gas_price_gwei = \"30\" }")),
+        ("gas price finer than a wei", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = \"0.0000000001\"")),
+        ("gas price as a float", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = 0.01")),
+        ("gas price beyond the bound", mutate("gas_price_gwei = \"0.01\"", "gas_price_gwei = \"1000000001\"")),
+        (
+            "gas price of a coin of few decimals",
+            mutate("wrapped_native = \"WETH\", ", "").replacen("\nETH = { decimals = 18", "\nETH = { decimals = 6", 1),
+        ),
         ("price of an unknown token", mutate("[oracle]\n", "[oracle]\nDOGE = \"1\"\n")),
         ("price as a float", mutate("WETH = \"2500\"", "WETH = 2500.5")),
         ("price with more than 8 decimals", mutate("WETH = \"2500\"", "WETH = \"0.000000001\"")),
@@ -151,6 +169,8 @@ fn malformed_worlds_name_file_line_and_key() {
         ("risk parameters missing a field", mutate("WETH = { ltv_bps = 8000, liquidation_threshold_bps = 8300 }", "WETH = { ltv_bps = 8000 }")),
         ("a debt without a price", mutate("[oracle]\nUSDC = \"1\"\n", "[oracle]\n")),
         ("a position that could be liquidated", mutate("debts = { USDC = \"1200\" }", "debts = { USDC = \"99999\" }")),
+        ("price of nothing", mutate("WETH = \"2500\"", "WETH = \"0\"")),
+        ("price beyond the bound", mutate("WETH = \"2500\"", "WETH = \"1000000000000001\"")),
     ];
     let mut out = String::new();
     for (name, text) in &cases {
@@ -174,7 +194,7 @@ fn malformed_worlds_name_file_line_and_key() {
 fn every_error_of_a_file_is_reported_once() {
     let text = SMALL
         .replacen(
-            "arbitrum = { chain_id = 42161 }",
+            "arbitrum = { chain_id = 42161, native = \"ETH\", wrapped_native = \"WETH\", gas_price_gwei = \"0.01\" }",
             "arbitrum = { chain_id = -1 }",
             1,
         )

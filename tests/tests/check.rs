@@ -278,8 +278,9 @@ fn explain_knows_every_code() {
 }
 
 /// The pages whose example cannot be run as written: an amount or a
-/// nesting thousands deep (shown with `…`), and a world file of its own.
-const ILLUSTRATIVE_EXAMPLES: [&str; 3] = ["E0008", "E0010", "E0402"];
+/// nesting thousands deep (shown with `…`), and a world file of its own
+/// (E0402, E0810).
+const ILLUSTRATIVE_EXAMPLES: [&str; 4] = ["E0008", "E0010", "E0402", "E0810"];
 
 /// The first block of `fence` (```mesh, ```text) after `from` in `page`,
 /// and where it ends.
@@ -440,6 +441,62 @@ fn check_judges_against_the_registry_of_a_world_file() {
     let (code, _, stderr) = outcome(&run(&["check", &source, "--world", &missing]));
     assert_eq!(code, 2);
     assert!(stderr.contains("missing.toml"), "{stderr}");
+}
+
+/// Which pairs exist is the world's: `check --world` rejects a swap whose
+/// hop needs a pair that world does not have, on the hop, and accepts it
+/// against a world that has the pair; `run` refuses it before running.
+#[test]
+fn check_judges_swap_paths_against_the_pairs_of_a_world_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // The world of SMALL_WORLD with DAI, the given pairs and a wallet.
+    let world_text = |pairs: &str| {
+        SMALL_WORLD.replace(
+            "WETH = { decimals = 18, chains = [\"polygon\"] }\n",
+            "WETH = { decimals = 18, chains = [\"polygon\"] }\nDAI = { decimals = 18, chains = [\"polygon\"] }\n",
+        ) + &format!("\n[exchanges.polygon.uniswap_v2]\n{pairs}\n[wallet.polygon]\nUSDC = \"100\"\n")
+    };
+    let thin = dir.path().join("thin.toml");
+    std::fs::write(&thin, world_text("\"USDC/WETH\" = [\"250000\", \"100\"]"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deep = dir.path().join("deep.toml");
+    std::fs::write(
+        &deep,
+        world_text("\"USDC/WETH\" = [\"250000\", \"100\"]\n\"DAI/WETH\" = [\"250000\", \"100\"]"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let source = dir.path().join("path.mesh");
+    std::fs::write(
+        &source,
+        "bundle b on polygon {\n    input 100 USDC\n    swap 100 USDC for 90 DAI on uniswap_v2 via WETH\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (thin, deep, source) = (
+        thin.display().to_string(),
+        deep.display().to_string(),
+        source.display().to_string(),
+    );
+    let (code, items) = json_diagnostics(&["check", &source, "--world", &thin, "--format", "json"]);
+    assert_eq!(code, 1);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["code"], "E0414", "{items:?}");
+    assert_eq!(
+        items[0]["message"],
+        "`uniswap_v2` on polygon has no DAI/WETH pair"
+    );
+    // The hop that needs it: the swap's output, after `via WETH`.
+    assert_eq!(items[0]["line"], 3, "{items:?}");
+    assert_eq!(items[0]["column"], 23, "{items:?}");
+    let (code, _, stderr) = outcome(&run(&["check", &source, "--world", &deep]));
+    assert_eq!(code, 0, "{stderr}");
+    // `run` judges the same way, before running anything.
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &thin]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("E0414"), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &deep]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("via WETH"), "{stdout}");
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn run_json(file: &str, extra: &[&str]) -> Value {
     report
 }
 
-const BUNDLE_FIELDS: [&str; 10] = [
+const BUNDLE_FIELDS: [&str; 13] = [
     "name",
     "gas_o0",
     "gas_o0_executor",
@@ -47,6 +47,9 @@ const BUNDLE_FIELDS: [&str; 10] = [
     "gas_optimum",
     "passes",
     "routes",
+    "cost_o0",
+    "cost_o",
+    "quote",
 ];
 
 #[test]
@@ -106,6 +109,28 @@ fn the_json_report_has_exactly_the_documented_schema() {
             );
             assert!(o <= o0, "{file}: {bundle}");
             assert_eq!(saved, o0 - o, "{file}: the savings add up: {bundle}");
+            // Each chain's gas priced: on the default world every chain
+            // has a gas price, so each level's chains are listed, their
+            // gas adding up to the level's.
+            for (level, total) in [("cost_o0", o0), ("cost_o", o)] {
+                let costs = bundle[level].as_array().cloned().unwrap_or_default();
+                let mut sum = 0u64;
+                for cost in &costs {
+                    let mut keys: Vec<&str> = cost
+                        .as_object()
+                        .map(|o| o.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    keys.sort_unstable();
+                    assert_eq!(
+                        keys,
+                        vec!["amount", "chain", "gas", "gas_price", "token"],
+                        "{cost}"
+                    );
+                    sum += cost["gas"].as_u64().unwrap_or(u64::MAX / 4);
+                }
+                assert_eq!(sum, total, "{file}: {level} in {bundle}");
+            }
+            assert!(bundle["quote"].is_null(), "{file}: no --quote: {bundle}");
         }
     }
 }
@@ -149,6 +174,46 @@ fn the_figures_at_o0_are_what_the_runtime_meters() {
         bundle["gas_o"].as_u64() < bundle["gas_o0"].as_u64(),
         "{bundle}"
     );
+}
+
+/// With `--quote`, each level's gas in the quote token is what a run's
+/// report charges the result at that level, and each chain's priced gas is
+/// what the run's report prices it at.
+#[test]
+fn the_gas_in_money_is_what_a_run_charges() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = write(dir.path(), "no_deadline.mesh", NO_DEADLINE);
+    let (code, stdout, stderr) =
+        outcome(&run(&["gas", &file, "--format", "json", "--quote", "USDC"]));
+    assert_eq!(code, 0, "{stderr}");
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+    let bundle = &report["bundles"][0];
+    assert_eq!(bundle["quote"]["token"], "USDC", "{bundle}");
+    for (level, gas, cost) in [("-O0", "gas_o0", "cost_o0"), ("-O", "gas_o", "cost_o")] {
+        let metered = run_json(&file, &[level, "--quote", "USDC"]);
+        assert_eq!(
+            bundle["quote"][gas], metered["net"]["gas"],
+            "{level}: {metered}"
+        );
+        let priced: Vec<(Value, Value)> = bundle[cost]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c["chain"].clone(), c["amount"].clone()))
+            .collect();
+        let run_priced: Vec<(Value, Value)> = metered["gas"]["cost"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(chain, c)| (Value::String(chain), c["amount"].clone()))
+            .collect();
+        assert_eq!(priced, run_priced, "{level}: {metered}");
+    }
+    let (code, _, stderr) = outcome(&run(&["gas", &file, "--quote", "XYZ"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--quote: unknown token `XYZ`"), "{stderr}");
 }
 
 #[test]

@@ -139,10 +139,12 @@ fn a_world_that_lacks_a_pair_or_a_contract_is_named() {
         "world.toml",
         &world_text.replace("\"PEPE/WETH\" = [\"250000000000\", \"1000\"]\n", ""),
     );
+    // The checker knows the world's pairs: the hop is refused before any
+    // plan is made (E0414).
     let (code, _, stderr) = outcome(&run(&["plan", &example("custom_token"), "--world", &world]));
-    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("no pair PEPE/WETH of uniswap_v2 on base"),
+        stderr.contains("[E0414] Error: `uniswap_v2` on base has no PEPE/WETH pair"),
         "{stderr}"
     );
     // compound has no contract: a plan cannot use it.

@@ -417,10 +417,11 @@ fn a_bundle_that_reverts_at_o0_is_charged_nothing() {
         assert_eq!(report["revert"]["line"], 6, "{level}: {stdout}");
         assert_eq!(
             report["gas"],
-            serde_json::json!({"total": 0, "by_chain": {}}),
+            serde_json::json!({"total": 0, "by_chain": {}, "cost": {}}),
             "{level}: {stdout}"
         );
         assert_eq!(report["blocks"], 0, "{level}: {stdout}");
+        assert_eq!(report["net"], serde_json::Value::Null, "{level}: {stdout}");
         for list in ["transactions", "wallet", "lenders"] {
             assert_eq!(report[list], serde_json::json!([]), "{level}: {stdout}");
         }

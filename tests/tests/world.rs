@@ -16,7 +16,7 @@ fn the_printed_default_world_is_a_valid_world_file() {
     let (code, _, stderr) = outcome(&run(&["world", "--check", &path.display().to_string()]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stderr.ends_with("a valid world (5 chains, 7 tokens, 50 bridge routes)\n"),
+        stderr.ends_with("a valid world (5 chains, 8 tokens, 50 bridge routes)\n"),
         "{stderr}"
     );
 }
@@ -47,7 +47,7 @@ fn check_reports_every_error_of_every_file() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let bad = dir.path().join("bad.toml");
     let broken = text
-        .replacen("chain_id = 1 }", "chain_id = 137 }", 1)
+        .replacen("chain_id = 1,", "chain_id = 137,", 1)
         .replacen("decimals = 6,", "decimals = 60,", 1)
         .replacen("delay_blocks = 5,", "delay_blocks = 99999999,", 1)
         .replacen("format = 1\n", "format = 1\ncolour = \"blue\"\n", 1);

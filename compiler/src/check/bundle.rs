@@ -75,6 +75,7 @@ pub(crate) fn check_bundle(
         resolved: constraints,
         min_balances,
         deadline_span,
+        deadline_seconds_span,
         min_security_span,
     } = c.constraints(bundle.constraints.as_ref(), home);
     c.min_security = constraints.min_security.zip(min_security_span);
@@ -87,9 +88,9 @@ pub(crate) fn check_bundle(
     c.provable_min_balances(&min_balances);
     c.unused_values();
 
-    let mut o0 = Schedule::new(OptLevel::O0);
+    let mut o0 = Schedule::new(OptLevel::O0, names.registry);
     let cost_o0 = o0.block(&body);
-    let mut o = Schedule::new(OptLevel::O);
+    let mut o = Schedule::new(OptLevel::O, names.registry);
     let cost_o = o.block(&body);
     let (cost, chosen) = match options.level {
         OptLevel::O0 => (&cost_o0, o0),
@@ -101,6 +102,13 @@ pub(crate) fn check_bundle(
         options.level,
         cost,
         cost_o.blocks,
+    );
+    c.judge_deadline_seconds(
+        constraints.deadline_seconds,
+        deadline_seconds_span,
+        &body,
+        options.level,
+        cost,
     );
     let transactions: HashMap<_, _> = chosen.transactions.into_iter().collect();
     for fact in c.facts.statements.iter_mut().skip(first_fact) {
@@ -355,7 +363,7 @@ impl BundleChecker<'_, '_> {
                         )
                         .with_label(Label::new(name.span, "so this name would be bound to nothing"))
                         .with_hint(format!(
-                            "drop `let {} =`; only `borrow`, `withdraw`, `swap` and `bridge` produce a value",
+                            "drop `let {} =`; only `borrow`, `withdraw`, `swap`, `bridge`, `wrap` and `unwrap` produce a value",
                             name.name
                         )),
                     );

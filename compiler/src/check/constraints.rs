@@ -1,11 +1,12 @@
 //! The `constraints` block: values in range (rule 10), each constraint at
 //! most once (rule 2), known invariants (rule 1), and the deadline judged on
-//! the schedule (rule 8).
+//! the schedule (rule 8). `min_profit` is resolved here and judged when the
+//! bundle runs: its prices are the world's.
 
 use super::amount::{whole_number, Site};
 use super::bundle::BundleChecker;
 use super::names::{self, ChainId, TokenId};
-use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
+use super::resolved::{Invariant, MinBalance, MinProfit, ResolvedConstraints};
 use super::schedule::{explain, Cost};
 use super::OptLevel;
 use crate::diagnostic::{counted, Code, Diagnostic, Label};
@@ -28,6 +29,8 @@ pub(crate) struct ConstraintsOutcome {
     pub resolved: ResolvedConstraints,
     pub min_balances: Vec<MinBalanceCheck>,
     pub deadline_span: Option<Span>,
+    /// Where `deadline: Ns` is.
+    pub deadline_seconds_span: Option<Span>,
     /// Where `min_security` is, for the labels of E0703.
     pub min_security_span: Option<Span>,
 }
@@ -46,9 +49,11 @@ impl BundleChecker<'_, '_> {
         let mut first: HashMap<String, Span> = HashMap::new();
         for constraint in &constraints.items {
             let key = match &constraint.kind {
-                ConstraintKind::Deadline(_) => Some("`deadline`".to_string()),
+                ConstraintKind::Deadline(_) => Some("`deadline` in blocks".to_string()),
+                ConstraintKind::DeadlineTime(_) => Some("`deadline` in seconds".to_string()),
                 ConstraintKind::MaxGas(_) => Some("`max_gas`".to_string()),
                 ConstraintKind::MinSecurity(_) => Some("`min_security`".to_string()),
+                ConstraintKind::MinProfit(_) => Some("`min_profit`".to_string()),
                 ConstraintKind::MinHealth(_) => Some("`min_health`".to_string()),
                 ConstraintKind::Invariant(name) => Some(format!("`invariant: {}`", name.name)),
                 ConstraintKind::MinBalance { .. } | ConstraintKind::Error => None,
@@ -65,6 +70,21 @@ impl BundleChecker<'_, '_> {
                 }
                 ConstraintKind::MaxGas(n) => {
                     out.resolved.max_gas = self.whole(n);
+                }
+                ConstraintKind::DeadlineTime(seconds) => {
+                    // Seconds count in milliseconds: at most what a u64 of
+                    // milliseconds holds.
+                    let number = Number {
+                        text: seconds.number().to_string(),
+                        span: seconds.span,
+                    };
+                    let mut found = Vec::new();
+                    let value = whole_number(&number, u64::MAX / 1000, &mut found);
+                    for d in found {
+                        self.report(d);
+                    }
+                    out.resolved.deadline_seconds = value;
+                    out.deadline_seconds_span = Some(constraint.span);
                 }
                 ConstraintKind::MinSecurity(name) => match BridgeKind::from_name(&name.name) {
                     Some(kind) => {
@@ -127,6 +147,19 @@ impl BundleChecker<'_, '_> {
                     out.min_balances.push(MinBalanceCheck {
                         chain,
                         token: amt.token,
+                        base_units,
+                        span: constraint.span,
+                    });
+                }
+                ConstraintKind::MinProfit(amount) => {
+                    let Some(amt) = self.token_amount(amount, Site::Constraint) else {
+                        continue;
+                    };
+                    let Some(base_units) = amt.value.exact() else {
+                        continue;
+                    };
+                    out.resolved.min_profit = Some(MinProfit {
+                        token: self.names.symbol(amt.token).to_string(),
                         base_units,
                         span: constraint.span,
                     });
@@ -197,6 +230,34 @@ impl BundleChecker<'_, '_> {
         false
     }
 
+    /// For `deadline: Ns`: E0810 when a chain the bundle acts on has no
+    /// block time in the registry (its time cannot be told), else E0801
+    /// when the bundle takes longer than the deadline at the level in
+    /// force, by the time model. The pipeline judges it again on the
+    /// lowered program ([`deadline_time_missed`]).
+    pub(crate) fn judge_deadline_seconds(
+        &mut self,
+        seconds: Option<u64>,
+        span: Option<Span>,
+        body: &super::resolved::ResolvedBlock,
+        level: OptLevel,
+        cost: &Cost,
+    ) {
+        let (Some(seconds), Some(span)) = (seconds, span) else {
+            return;
+        };
+        if let Some(d) = untimed(body, self.names.registry, span) {
+            self.report(d);
+            return;
+        }
+        let Some(time_ms) = cost.time_ms else {
+            return;
+        };
+        if let Some(d) = time_missed(seconds, span, level, cost, time_ms) {
+            self.report(d);
+        }
+    }
+
     /// E0801 when the bundle takes more blocks than its deadline at the
     /// level in force, by the time model. The pipeline judges it again on the
     /// lowered program wherever one exists ([`deadline_missed`]).
@@ -233,13 +294,14 @@ pub(crate) fn deadline_missed(
     span: Span,
     level: OptLevel,
     body: &super::resolved::ResolvedBlock,
+    registry: &mesh_core::Registry,
     blocks: u64,
     optimised_blocks: u64,
 ) -> Option<Diagnostic> {
     if blocks <= deadline {
         return None;
     }
-    let cost = super::schedule::Schedule::new(level).block(body);
+    let cost = super::schedule::Schedule::new(level, registry).block(body);
     Some(missed(
         deadline,
         span,
@@ -295,4 +357,89 @@ fn missed(
         );
     }
     d.with_hint(hint)
+}
+
+/// E0801 for `deadline: Ns` judged on what the lowered program takes:
+/// `time_ms` at `level`, explained with the time model for `body`; `None`
+/// when it is met.
+pub(crate) fn deadline_time_missed(
+    seconds: u64,
+    span: Span,
+    level: OptLevel,
+    body: &super::resolved::ResolvedBlock,
+    registry: &mesh_core::Registry,
+    time_ms: u64,
+) -> Option<Diagnostic> {
+    let cost = super::schedule::Schedule::new(level, registry).block(body);
+    time_missed(seconds, span, level, &cost, time_ms)
+}
+
+fn time_missed(
+    seconds: u64,
+    span: Span,
+    level: OptLevel,
+    cost: &Cost,
+    time_ms: u64,
+) -> Option<Diagnostic> {
+    let limit_ms = seconds.checked_mul(1000)?;
+    if time_ms <= limit_ms {
+        return None;
+    }
+    let needed = mesh_core::amount::display_seconds(time_ms);
+    let limit = mesh_core::amount::display_seconds(limit_ms);
+    let d = Diagnostic::error(
+        Code::DeadlineMissed,
+        format!(
+            "the bundle takes {needed} at {}, more than its deadline of {limit}",
+            level.flag()
+        ),
+        Label::new(span, format!("{needed} needed")),
+    );
+    let hint = format!(
+        "each transaction takes a block of its own chain and each bridge its delay in blocks of the chain it leaves, at each chain's block time; at {}: {}; raise the deadline, pin faster routes (`via zk`), act on faster chains, or run independent steps in `parallel`",
+        level.flag(),
+        explain(cost)
+    );
+    Some(d.with_hint(hint))
+}
+
+/// E0810 when `body` acts on a chain whose block time the registry does
+/// not give: a deadline in seconds cannot be judged there.
+fn untimed(
+    body: &super::resolved::ResolvedBlock,
+    registry: &mesh_core::Registry,
+    deadline: Span,
+) -> Option<Diagnostic> {
+    fn first_untimed<'b>(
+        block: &'b super::resolved::ResolvedBlock,
+        registry: &mesh_core::Registry,
+    ) -> Option<(&'b str, Span)> {
+        use super::resolved::ResolvedStatement;
+        block
+            .statements
+            .iter()
+            .find_map(|statement| match statement {
+                ResolvedStatement::Step(step) if step.kind.is_action() => registry
+                    .block_time_ms(&step.chain)
+                    .is_none()
+                    .then_some((step.chain.as_str(), step.span)),
+                ResolvedStatement::Step(_) => None,
+                ResolvedStatement::On { block, .. } => first_untimed(block, registry),
+                ResolvedStatement::Parallel { branches, .. } => {
+                    branches.iter().find_map(|b| first_untimed(b, registry))
+                }
+            })
+    }
+    let (chain, at) = first_untimed(body, registry)?;
+    Some(
+        Diagnostic::error(
+            Code::NoBlockTime,
+            format!("the registry gives {chain} no block time, so a deadline in seconds cannot be judged"),
+            Label::new(deadline, "a deadline in seconds"),
+        )
+        .with_label(Label::new(at, format!("this acts on {chain}")))
+        .with_hint(format!(
+            "give {chain} a `block_time_ms` in the world file's `[chains]`, or state the deadline in blocks"
+        )),
+    )
 }

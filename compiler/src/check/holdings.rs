@@ -17,6 +17,7 @@ pub(crate) enum Source {
     Withdraw,
     Swap { bounded: bool },
     Bridge,
+    Wrap,
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -18,6 +18,7 @@
 //! - `bundle` walks a bundle's statements (chains, `input`, `require`,
 //!   `on`, `let`); `actions` applies each action's effect, one module per
 //!   kind (`lending`, `swap`, `bridge`).
+//! - `pairs` is what the checker may know of the world's exchange pairs.
 //! - `holdings` and `obligations` prove rule 5 and rule 6, `positions`
 //!   what the bundle states of the user's debts and collateral; `scope` binds
 //!   and looks up let-bound values; `parallel` enforces rule 9.
@@ -32,11 +33,13 @@ mod actions;
 mod amount;
 mod bundle;
 mod constraints;
-pub(crate) use constraints::deadline_missed;
+pub(crate) use constraints::{deadline_missed, deadline_time_missed};
 mod facts;
 mod holdings;
 pub mod names;
 mod obligations;
+mod pairs;
+pub use pairs::Pairs;
 mod parallel;
 mod positions;
 mod resolve;
@@ -94,12 +97,25 @@ impl Checked {
 
 /// Checks a parsed file against `registry`.
 pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checked {
+    check_with_pairs(file, registry, None, options)
+}
+
+/// Checks a parsed file against `registry` and, when given, the exchange
+/// pairs of the world it will run on: a swap through a pair the world does
+/// not have is then an error (E0414) rather than a revert at run time.
+pub fn check_with_pairs(
+    file: &File,
+    registry: &Registry,
+    pairs: Option<&Pairs>,
+    options: &CheckOptions,
+) -> Checked {
     let mut diagnostics = Vec::new();
     let mut facts = Facts::default();
     let mut registry = registry.clone();
     let (declared, declarations) = declare_tokens(file, &mut registry, &mut diagnostics);
 
-    let names = names::Names::new(&registry, declared);
+    let mut names = names::Names::new(&registry, declared);
+    names.pairs = pairs;
     let mut bundles = Vec::new();
     let mut bundle_names: HashMap<&str, Span> = HashMap::new();
     for item in &file.items {

@@ -21,6 +21,8 @@ pub(crate) struct Names<'r> {
     routes: HashMap<(ChainId, ChainId), Vec<usize>>,
     /// Where the file declares each token it declares.
     pub declared: HashMap<String, Span>,
+    /// The exchange pairs of the world checked against, when known.
+    pub pairs: Option<&'r super::Pairs>,
 }
 
 impl<'r> Names<'r> {
@@ -70,6 +72,7 @@ impl<'r> Names<'r> {
             protocol_chains,
             routes,
             declared,
+            pairs: None,
         }
     }
 
@@ -111,6 +114,18 @@ impl<'r> Names<'r> {
     pub fn protocol_name(&self, protocol: ProtocolId) -> &'r str {
         self.protocol_info(protocol)
             .map_or("?", |p| p.name.as_str())
+    }
+
+    /// The native coin of `chain`, if the registry names one.
+    pub fn native(&self, chain: ChainId) -> Option<TokenId> {
+        let info = self.registry.chains.get(chain.index())?;
+        self.token(info.native.as_deref()?)
+    }
+
+    /// The token that wraps `chain`'s native coin, if the registry names one.
+    pub fn wrapped_native(&self, chain: ChainId) -> Option<TokenId> {
+        let info = self.registry.chains.get(chain.index())?;
+        self.token(info.wrapped_native.as_deref()?)
     }
 
     pub fn token_on_chain(&self, token: TokenId, chain: ChainId) -> bool {

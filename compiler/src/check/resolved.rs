@@ -122,6 +122,9 @@ pub enum StepKind {
         /// The slippage bound; `None` for an unbounded swap.
         min_output: Option<ResolvedAmount>,
         exchange: String,
+        /// The tokens the swap passes through between its input and its
+        /// output, in order (empty: one hop).
+        via: Vec<String>,
     },
     Deposit {
         amount: ResolvedAmount,
@@ -135,6 +138,17 @@ pub enum StepKind {
         amount: ResolvedAmount,
         destination: String,
         route: BridgeRoute,
+    },
+    /// `wrap A`: the native coin `A` into `output_token`, one for one.
+    Wrap {
+        amount: ResolvedAmount,
+        output_token: String,
+    },
+    /// `unwrap A`: the wrapped native token `A` into `output_token`, the
+    /// native coin, one for one.
+    Unwrap {
+        amount: ResolvedAmount,
+        output_token: String,
     },
 }
 
@@ -201,7 +215,8 @@ impl Step {
     /// `deposit`, `bridge`) lets it pull the token with `transferFrom`,
     /// which needs the sender's approval; the unpinned bridge's spender is
     /// the `-O0` route's. The native coin is sent with the call and has no
-    /// `approve`: no step needs an approval for it.
+    /// `approve`: no step needs an approval for it; `wrap` sends the coin
+    /// with the call and `unwrap` burns the caller's own WETH.
     pub fn approval(&self) -> Option<Approval> {
         let (amount, spender) = match &self.kind {
             StepKind::Repay {
@@ -220,9 +235,11 @@ impl Step {
             StepKind::Input { .. }
             | StepKind::Require { .. }
             | StepKind::Borrow { .. }
+            | StepKind::Withdraw { .. }
+            | StepKind::Wrap { .. }
+            | StepKind::Unwrap { .. }
             | StepKind::BorrowDebt { .. }
-            | StepKind::Assume { .. }
-            | StepKind::Withdraw { .. } => return None,
+            | StepKind::Assume { .. } => return None,
         };
         if mesh_core::registry::is_native_coin(&amount.token) {
             return None;
@@ -266,12 +283,22 @@ pub struct MinBalance {
     pub span: Span,
 }
 
+/// `min_profit`: the bundle's gain net of gas, valued in `token`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinProfit {
+    pub token: String,
+    pub base_units: u128,
+    pub span: Span,
+}
+
 pub use mesh_core::Invariant;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResolvedConstraints {
     /// Blocks, end to end.
     pub deadline: Option<u64>,
+    /// Seconds, end to end, each chain's blocks at its block time.
+    pub deadline_seconds: Option<u64>,
     /// Total gas over all chains (judged once the lowering exists).
     pub max_gas: Option<u64>,
     /// The least trusted route kind an unpinned bridge may take at `-O`
@@ -279,6 +306,9 @@ pub struct ResolvedConstraints {
     pub min_security: Option<mesh_core::BridgeKind>,
     pub min_balances: Vec<MinBalance>,
     pub invariants: Vec<Invariant>,
+    /// The least the bundle must gain net of gas (judged when it runs:
+    /// the prices are the world's).
+    pub min_profit: Option<MinProfit>,
     /// `min_health`, in wads (`10¹⁸` is 1.0).
     pub min_health: Option<u128>,
 }

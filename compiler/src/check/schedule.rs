@@ -10,16 +10,25 @@
 //! `on` and `parallel` start new runs; an unpinned bridge takes the cheapest
 //! route in gas whose fee is no higher. Bridges add their route's delay;
 //! sequential statements add up; `parallel` takes its longest branch.
+//!
+//! Time in seconds follows the same schedule, chain by chain: each
+//! transaction takes a block of its own chain, each bridge its delay in
+//! blocks of the chain it leaves, each at that chain's block time from the
+//! registry; `parallel` takes its slowest branch.
 
 use super::resolved::{Approvals, ResolvedBlock, ResolvedStatement, StepKind};
 use super::OptLevel;
-use mesh_core::BridgeKind;
+use mesh_core::{BridgeKind, Registry};
 use mesh_grammar::Span;
+use std::collections::HashMap;
 
 /// Blocks along the bundle's longest path and where they come from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Cost {
     pub blocks: u64,
+    /// The time along the slowest path, in milliseconds, each block at its
+    /// chain's block time; `None` when a chain without one is involved.
+    pub time_ms: Option<u64>,
     /// Transactions on the longest path, approvals included.
     pub transactions: u64,
     pub approvals: u64,
@@ -27,17 +36,37 @@ pub(crate) struct Cost {
     pub delays: Vec<(Span, BridgeKind, u64)>,
 }
 
+impl Default for Cost {
+    fn default() -> Cost {
+        Cost {
+            blocks: 0,
+            time_ms: Some(0),
+            transactions: 0,
+            approvals: 0,
+            delays: Vec::new(),
+        }
+    }
+}
+
+/// `a + b` milliseconds, when both are known (and the sum fits).
+fn add_time(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    a?.checked_add(b?)
+}
+
 impl Cost {
     fn then(&mut self, next: Cost) {
+        self.time_ms = add_time(self.time_ms, next.time_ms);
         self.blocks = self.blocks.saturating_add(next.blocks);
         self.transactions = self.transactions.saturating_add(next.transactions);
         self.approvals = self.approvals.saturating_add(next.approvals);
         self.delays.extend(next.delays);
     }
 
-    fn transaction(&mut self) {
+    /// A transaction: one block, of a chain whose block time is `block_ms`.
+    fn transaction(&mut self, block_ms: Option<u64>) {
         self.blocks = self.blocks.saturating_add(1);
         self.transactions = self.transactions.saturating_add(1);
+        self.time_ms = add_time(self.time_ms, block_ms);
     }
 }
 
@@ -47,18 +76,30 @@ pub(crate) struct Schedule {
     level: OptLevel,
     next_transaction: usize,
     pub transactions: Vec<(Span, usize)>,
+    /// Each chain's block time in milliseconds, as the registry gives it.
+    block_ms: HashMap<String, Option<u64>>,
     /// At `-O0`: the approvals granted so far.
     approvals: Approvals,
 }
 
 impl Schedule {
-    pub fn new(level: OptLevel) -> Schedule {
+    pub fn new(level: OptLevel, registry: &Registry) -> Schedule {
         Schedule {
             level,
             next_transaction: 0,
             transactions: Vec::new(),
+            block_ms: registry
+                .chains
+                .iter()
+                .map(|c| (c.name.clone(), c.block_time_ms))
+                .collect(),
             approvals: Approvals::default(),
         }
+    }
+
+    /// The block time of `chain`, if the registry gives one.
+    fn block_ms(&self, chain: &str) -> Option<u64> {
+        self.block_ms.get(chain).copied().flatten()
     }
 
     pub fn block(&mut self, block: &ResolvedBlock) -> Cost {
@@ -75,20 +116,21 @@ impl Schedule {
                         }),
                         _ => None,
                     };
+                    let block_ms = self.block_ms(&step.chain);
                     match self.level {
                         OptLevel::O0 => {
                             if self.approvals.grant(step).is_some() {
-                                cost.transaction();
+                                cost.transaction(block_ms);
                                 cost.approvals = cost.approvals.saturating_add(1);
                                 self.next_transaction += 1;
                             }
-                            cost.transaction();
+                            cost.transaction(block_ms);
                             self.transactions.push((step.span, self.next_transaction));
                             self.next_transaction += 1;
                         }
                         OptLevel::O => {
                             if run != Some(step.chain.as_str()) {
-                                cost.transaction();
+                                cost.transaction(block_ms);
                                 self.next_transaction += 1;
                                 run = Some(step.chain.as_str());
                             }
@@ -98,6 +140,9 @@ impl Schedule {
                     }
                     if let Some(route) = route {
                         cost.blocks = cost.blocks.saturating_add(route.delay_blocks);
+                        // The delay is counted in blocks of the chain left.
+                        let delay_ms = block_ms.and_then(|ms| ms.checked_mul(route.delay_blocks));
+                        cost.time_ms = add_time(cost.time_ms, delay_ms);
                         cost.delays
                             .push((step.span, route.kind, route.delay_blocks));
                         run = None;
@@ -115,15 +160,19 @@ impl Schedule {
                     let before = self.approvals.clone();
                     let mut after = before.clone();
                     let mut longest = Cost::default();
+                    // The slowest branch in time, whatever the longest in blocks.
+                    let mut slowest = Some(0u64);
                     for branch in branches {
                         self.approvals = before.clone();
                         let inner = self.block(branch);
                         after.join(std::mem::take(&mut self.approvals));
+                        slowest = slowest.and_then(|t| Some(t.max(inner.time_ms?)));
                         if inner.blocks >= longest.blocks {
                             longest = inner;
                         }
                     }
                     self.approvals = after;
+                    longest.time_ms = slowest;
                     cost.then(longest);
                 }
             }

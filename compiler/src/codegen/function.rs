@@ -4,7 +4,7 @@
 
 use super::steps::Step;
 use super::CodegenError;
-use crate::ir::{self, Constraint, Op, Program, Spender, Value, Wire};
+use crate::ir::{self, Op, Program, Spender, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlags};
 use cranelift_frontend::FunctionBuilder;
@@ -15,6 +15,7 @@ use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
 
+mod constraints;
 mod positions;
 
 /// The translator of one function under the body.
@@ -378,44 +379,6 @@ impl Function<'_> {
         Ok(())
     }
 
-    fn constraint(&mut self, c: &Constraint, loc: ir::Loc) {
-        let at = self.loc(loc);
-        match c {
-            Constraint::Deadline(blocks) => {
-                let v = self.const_i64(*blocks);
-                self.call(Entry::ConstraintDeadline, &[self.session, v, at]);
-            }
-            Constraint::MaxGas(gas) => {
-                let v = self.const_i64(*gas);
-                self.call(Entry::ConstraintMaxGas, &[self.session, v, at]);
-            }
-            Constraint::MinBalance {
-                chain,
-                token,
-                amount,
-            } => {
-                let (c, t) = (self.name(chain), self.name(token));
-                let (lo, hi) = self.constant(*amount);
-                self.call(
-                    Entry::ConstraintMinBalance,
-                    &[self.session, c, t, lo, hi, at],
-                );
-            }
-            Constraint::Invariant(invariant) => {
-                let n = self.name(invariant.as_str());
-                self.call(Entry::ConstraintInvariant, &[self.session, n, at]);
-            }
-            Constraint::MinSecurity(kind) => {
-                let n = self.name(kind.as_str());
-                self.call(Entry::ConstraintMinSecurity, &[self.session, n, at]);
-            }
-            Constraint::MinHealth(wad) => {
-                let (lo, hi) = self.constant(*wad);
-                self.call(Entry::ConstraintMinHealth, &[self.session, lo, hi, at]);
-            }
-        }
-    }
-
     fn op(&mut self, program: &Program, op: &Op, loc: ir::Loc) -> Result<(), CodegenError> {
         let token_of = |w: &Wire| program.wire_type(*w).map_or("", |t| t.token()).to_string();
         let chain_of = |w: &Wire| program.wire_type(*w).map_or("", |t| t.chain()).to_string();
@@ -511,6 +474,19 @@ impl Function<'_> {
                         o,
                     ],
                 );
+                let got = self.load_out();
+                self.set(*out, got);
+            }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let amount = self.get(*input);
+                let (from, to) = (self.name(&token_of(input)), self.name(&token_of(out)));
+                let entry = match op {
+                    Op::Wrap { .. } => Entry::Wrap,
+                    _ => Entry::Unwrap,
+                };
+                let at = self.loc(loc);
+                let o = self.out_ptr();
+                self.call(entry, &[s, from, to, amount.0, amount.1, at, o]);
                 let got = self.load_out();
                 self.set(*out, got);
             }

@@ -55,7 +55,12 @@ impl Compiled {
     /// Runs the bundle on `world`: the report and the finished session
     /// (whose world is the committed one, or the original after a revert).
     pub fn run(&self, world: World) -> (Report, Session) {
-        let session = Session::new(world, &self.program_name);
+        self.run_session(Session::new(world, &self.program_name))
+    }
+
+    /// Runs the bundle in `session`, made by the caller (a quote token
+    /// set, for instance).
+    pub fn run_session(&self, session: Session) -> (Report, Session) {
         let raw = Box::into_raw(MeshSession::with_names(session, self.names.take()));
         (self.body)(raw);
         // SAFETY: `raw` came from `Box::into_raw` above and is live until

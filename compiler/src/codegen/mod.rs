@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 31] = [
+const BODY_ENTRIES: [Entry; 35] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -85,6 +85,8 @@ const BODY_ENTRIES: [Entry; 31] = [
     Entry::SwapPath,
     Entry::Deposit,
     Entry::Withdraw,
+    Entry::Wrap,
+    Entry::Unwrap,
     Entry::Bridge,
     Entry::BridgeBatch,
     Entry::FlashLoan,
@@ -94,10 +96,12 @@ const BODY_ENTRIES: [Entry; 31] = [
     Entry::AmountDiv,
     Entry::AmountWithPremium,
     Entry::ConstraintDeadline,
+    Entry::ConstraintDeadlineSeconds,
     Entry::ConstraintMaxGas,
     Entry::ConstraintMinBalance,
     Entry::ConstraintInvariant,
     Entry::ConstraintMinSecurity,
+    Entry::ConstraintMinProfit,
     Entry::ConstraintMinHealth,
 ];
 

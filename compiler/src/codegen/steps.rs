@@ -151,6 +151,7 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
             }
             Constraint::Invariant(invariant) => add(invariant.as_str()),
             Constraint::MinSecurity(kind) => add(kind.as_str()),
+            Constraint::MinProfit { token, .. } => add(token),
             _ => {}
         }
     }
@@ -236,6 +237,10 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                             Spender::Protocol(p) => add(p),
                             Spender::Bridge(k) => add(k.as_str()),
                         }
+                    }
+                    Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                        add(token(input));
+                        add(token(out));
                     }
                     Op::BorrowDebt {
                         protocol, token, ..

@@ -43,6 +43,9 @@ pub fn run(args: &Args) -> Status {
         args.bundle.as_deref(),
         &args.level,
         &Registry::default_registry(),
+        // The executable takes its world when it runs: which pairs exist
+        // is not known here.
+        None,
     ) {
         Ok(x) => x,
         Err(status) => return status,

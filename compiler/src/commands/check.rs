@@ -1,11 +1,12 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
-use super::{read_source, registry_of, report_usage_error, stderr_color, write_atomically, Status};
+use super::{read_source, report_usage_error, stderr_color, world_of, write_atomically, Status};
+use meshc::check::Pairs;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{
     apply_fixes, counted, render_json, Applicability, Fix, HumanRenderer, LineIndex,
 };
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -25,9 +26,9 @@ pub struct Args {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Check against this world file's registry (its chains, tokens,
-    /// protocols and routes) instead of the default one, as `meshc run
-    /// --world` does.
+    /// Check against this world file instead of the default world, as
+    /// `meshc run --world` runs against it: its registry (chains, tokens,
+    /// protocols and routes) and which exchange pairs exist.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
     /// Apply to the files every fix that cannot change what they mean (a
@@ -69,10 +70,16 @@ pub fn run(args: &Args) -> Status {
     let options = CheckOptions {
         level: args.level.level(),
     };
-    let registry = match registry_of(args.world.as_deref()) {
-        Ok(registry) => registry,
+    let world = match world_of(args.world.as_deref()) {
+        Ok(world) => world,
         Err(status) => return status,
     };
+    let registry = if args.world.is_some() {
+        world.registry.clone()
+    } else {
+        mesh_runtime::Registry::default_registry()
+    };
+    let pairs = Pairs::new(world.pairs());
     let color = stderr_color();
     let mut status = Status::Success;
     let mut json = Vec::new();
@@ -88,7 +95,7 @@ pub fn run(args: &Args) -> Status {
             }
         };
         let (source, analysis) = if args.fix {
-            match fixed(path, source, &registry, &options) {
+            match fixed(path, source, &registry, &pairs, &options) {
                 Ok(done) => done,
                 Err(message) => {
                     report_usage_error(&message);
@@ -97,7 +104,7 @@ pub fn run(args: &Args) -> Status {
                 }
             }
         } else {
-            let analysis = analyse(&source, &registry, &options);
+            let analysis = analyse_with_pairs(&source, &registry, Some(&pairs), &options);
             (source, analysis)
         };
         if analysis.has_errors() {
@@ -135,9 +142,10 @@ fn fixed(
     path: &std::path::Path,
     mut source: String,
     registry: &mesh_runtime::Registry,
+    pairs: &meshc::check::Pairs,
     options: &CheckOptions,
 ) -> Result<(String, meshc::pipeline::Analysis), String> {
-    let mut analysis = analyse(&source, registry, options);
+    let mut analysis = analyse_with_pairs(&source, registry, Some(pairs), options);
     let mut total = 0;
     for _ in 0..FIX_ROUNDS {
         let (next, applied) = apply_fixes(&source, &analysis.diagnostics);
@@ -146,7 +154,7 @@ fn fixed(
         }
         total += applied;
         source = next;
-        analysis = analyse(&source, registry, options);
+        analysis = analyse_with_pairs(&source, registry, Some(pairs), options);
     }
     if total > 0 {
         write_atomically(path, &source)

@@ -3,11 +3,15 @@
 //! pass saved, and (for small bundles) the optimum of the exhaustive
 //! search; human text, or JSON with `--format json` (docs/optimiser.md).
 
-use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
+use super::{read_source, report_usage_error, stderr_color, world_of, Status};
 use mesh_runtime::amount::display_count;
+use mesh_runtime::report::money::{gas_costs, net_figures, GasCost};
+use mesh_runtime::report::Amount;
+use mesh_runtime::World;
+use meshc::check::Pairs;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, HumanRenderer};
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
 
@@ -25,10 +29,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
-    /// Judge names, and take bridge routes' gas, from this world file's
-    /// registry instead of the default one.
+    /// Judge names, swaps' pairs and bridge routes' gas by this world file
+    /// instead of the default world.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
+    /// Also value each level's gas in this token, through the world's
+    /// oracle.
+    #[arg(long, value_name = "TOKEN")]
+    quote: Option<String>,
 }
 
 pub fn run(args: &Args) -> Status {
@@ -40,20 +48,33 @@ pub fn run(args: &Args) -> Status {
             return Status::Usage;
         }
     };
-    let registry = match registry_of(args.world.as_deref()) {
-        Ok(registry) => registry,
+    let world = match world_of(args.world.as_deref()) {
+        Ok(world) => world,
         Err(status) => return status,
     };
+    let registry = if args.world.is_some() {
+        world.registry.clone()
+    } else {
+        mesh_runtime::Registry::default_registry()
+    };
+    if let Some(token) = &args.quote {
+        if world.registry.token(token).is_none() {
+            report_usage_error(&format!("--quote: unknown token `{token}`"));
+            return Status::Usage;
+        }
+    }
+    let pairs = Pairs::new(world.pairs());
     // Deadlines judged at -O0: the figures are of a bundle both levels lower.
-    let analysis = analyse(
+    let analysis = analyse_with_pairs(
         &source,
         &registry,
+        Some(&pairs),
         &CheckOptions {
             level: OptLevel::O0,
         },
     );
     let analysis = if analysis.has_errors() {
-        analyse(&source, &registry, &CheckOptions::default())
+        analyse_with_pairs(&source, &registry, Some(&pairs), &CheckOptions::default())
     } else {
         analysis
     };
@@ -76,11 +97,79 @@ pub fn run(args: &Args) -> Status {
             }
         }
     }
+    let money: Vec<Money> = all
+        .iter()
+        .map(|f| Money::of(f, &world, args.quote.as_deref()))
+        .collect();
     match args.format {
-        Format::Json => println!("{}", json(&all)),
-        Format::Human => print!("{}", human(&all)),
+        Format::Json => println!("{}", json(&all, &money)),
+        Format::Human => print!("{}", human(&all, &money)),
     }
     Status::Success
+}
+
+/// Each level's gas (`-O0`, `-O`) valued in the quote token, or why it
+/// cannot be.
+type QuotedGas = Result<(Amount, Amount), String>;
+
+/// A bundle's gas in money: each chain's at each level, priced in its
+/// native coin, and each level's in the quote token.
+pub struct Money {
+    pub cost_o0: Vec<GasCost>,
+    pub cost_o: Vec<GasCost>,
+    /// The quote token, and each level's gas in it (or why it cannot be
+    /// told).
+    pub quote: Option<(String, QuotedGas)>,
+}
+
+impl Money {
+    fn of(f: &Figures, world: &World, quote: Option<&str>) -> Money {
+        let in_quote = |by_chain, q| net_figures(world, &[], by_chain, q).map(|n| n.gas);
+        Money {
+            cost_o0: gas_costs(world, &f.by_chain_o0),
+            cost_o: gas_costs(world, &f.by_chain_o),
+            quote: quote.map(|q| {
+                let both = in_quote(&f.by_chain_o0, q)
+                    .and_then(|o0| in_quote(&f.by_chain_o, q).map(|o| (o0, o)));
+                (q.to_string(), both)
+            }),
+        }
+    }
+}
+
+/// One chain's priced gas, as the JSON gives it.
+#[derive(serde::Serialize)]
+struct Cost<'a> {
+    chain: &'a str,
+    token: &'a str,
+    gas: u64,
+    gas_price: String,
+    amount: String,
+}
+
+/// Each level's gas in the quote token, or why it cannot be told.
+#[derive(serde::Serialize)]
+struct QuoteJson<'a> {
+    token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gas_o0: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gas_o: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+fn costs(items: &[GasCost]) -> Vec<Cost<'_>> {
+    items
+        .iter()
+        .map(|c| Cost {
+            chain: &c.chain,
+            token: &c.token,
+            gas: c.gas,
+            gas_price: c.price.plain(),
+            amount: c.cost.plain(),
+        })
+        .collect()
 }
 
 #[derive(serde::Serialize)]
@@ -101,6 +190,9 @@ struct Bundle<'a> {
     gas_optimum: Option<u64>,
     passes: Vec<Pass>,
     routes: Vec<Route<'a>>,
+    cost_o0: Vec<Cost<'a>>,
+    cost_o: Vec<Cost<'a>>,
+    quote: Option<QuoteJson<'a>>,
 }
 
 /// What route choice did with one unpinned bridge (docs/optimiser.md).
@@ -129,11 +221,12 @@ struct Pass {
 }
 
 /// `{"bundles":[{"name":…,"gas_o0":N,…,"passes":[{"name":…,"saved":N}]}]}`.
-pub fn json(all: &[Figures]) -> String {
+pub fn json(all: &[Figures], money: &[Money]) -> String {
     let report = Report {
         bundles: all
             .iter()
-            .map(|f| Bundle {
+            .zip(money)
+            .map(|(f, m)| Bundle {
                 name: &f.name,
                 gas_o0: f.gas_o0,
                 gas_o0_executor: f.gas_o0_executor,
@@ -168,15 +261,43 @@ pub fn json(all: &[Figures]) -> String {
                         note: r.text(),
                     })
                     .collect(),
+                cost_o0: costs(&m.cost_o0),
+                cost_o: costs(&m.cost_o),
+                quote: m.quote.as_ref().map(|(token, both)| match both {
+                    Ok((o0, o)) => QuoteJson {
+                        token,
+                        gas_o0: Some(o0.plain()),
+                        gas_o: Some(o.plain()),
+                        error: None,
+                    },
+                    Err(why) => QuoteJson {
+                        token,
+                        gas_o0: None,
+                        gas_o: None,
+                        error: Some(why),
+                    },
+                }),
             })
             .collect(),
     };
     serde_json::to_string(&report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-fn human(all: &[Figures]) -> String {
+/// `polygon 0.0483 POL at 30 gwei · arbitrum …`, or `no gas price`.
+fn cost_line(items: &[GasCost]) -> String {
+    if items.is_empty() {
+        return "no chain with a gas price".to_string();
+    }
+    let parts: Vec<String> = items
+        .iter()
+        .map(|c| format!("{} {} {} at {}", c.chain, c.cost, c.token, c.price_text()))
+        .collect();
+    parts.join(" · ")
+}
+
+fn human(all: &[Figures], money: &[Money]) -> String {
     let mut out = String::new();
-    for f in all {
+    for (f, m) in all.iter().zip(money) {
         out.push_str(&format!("bundle {}\n", f.name));
         let line = |label: &str, gas: u64, blocks: u64| {
             format!(
@@ -199,6 +320,19 @@ fn human(all: &[Figures]) -> String {
             f.reduction(),
             f.reduction_from_executor()
         ));
+        out.push_str(&format!(
+            "  {:<16} {}\n",
+            "-O0 costs",
+            cost_line(&m.cost_o0)
+        ));
+        out.push_str(&format!("  {:<16} {}\n", "-O costs", cost_line(&m.cost_o)));
+        if let Some((token, both)) = &m.quote {
+            let text = match both {
+                Ok((o0, o)) => format!("-O0 {o0} {token} · -O {o} {token}"),
+                Err(why) => format!("cannot be told: {why}"),
+            };
+            out.push_str(&format!("  {:<16} {text}\n", format!("gas in {token}")));
+        }
         match (f.gas_optimum, f.optimum_ratio()) {
             (Some(g), Some(r)) => out.push_str(&format!(
                 "  {:<16} {:>12} gas  (-O reaches {:.1}% of its savings)\n",

@@ -15,7 +15,7 @@ use mesh_grammar::{Item, Span};
 use meshc::check::CheckOptions;
 use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::ir::Program;
-use meshc::pipeline::{analyse, Analysis};
+use meshc::pipeline::{analyse_with_pairs, Analysis};
 use std::fs;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
@@ -76,6 +76,7 @@ pub fn front_end(
     bundle: Option<&str>,
     level: &check::LevelArgs,
     registry: &mesh_runtime::Registry,
+    pairs: Option<&meshc::check::Pairs>,
 ) -> Result<(Program, Analysis), Status> {
     let name = file.display().to_string();
     let source = read_source(file).map_err(|m| {
@@ -83,7 +84,7 @@ pub fn front_end(
         Status::Usage
     })?;
     let level = level.level();
-    let analysis = analyse(&source, registry, &CheckOptions { level });
+    let analysis = analyse_with_pairs(&source, registry, pairs, &CheckOptions { level });
     let renderer = HumanRenderer::new(&name, &source, stderr_color());
     let others = other_bundles(&analysis, bundle);
     for diagnostic in analysis.diagnostics.iter().filter(|d| {
@@ -128,18 +129,17 @@ fn other_bundles(analysis: &Analysis, chosen: Option<&str>) -> Vec<Span> {
         .collect()
 }
 
-/// The registry names are judged against: the `--world` file's, or the
-/// default one. A world file that cannot be read or is not valid is a
-/// usage error, reported here.
-pub fn registry_of(world: Option<&Path>) -> Result<mesh_runtime::Registry, Status> {
+/// The world a file is judged against: the `--world` file, or the default
+/// world. Its registry names what exists, and its exchange pairs which
+/// swaps can be made. A world file that cannot be read or is not valid is
+/// a usage error, reported here.
+pub fn world_of(world: Option<&Path>) -> Result<mesh_runtime::World, Status> {
     match world {
-        None => Ok(mesh_runtime::Registry::default_registry()),
-        Some(path) => mesh_runtime::World::load(path)
-            .map(|w| w.registry)
-            .map_err(|e| {
-                report_usage_error(&e.to_string());
-                Status::Usage
-            }),
+        None => Ok(mesh_runtime::World::default_world()),
+        Some(path) => mesh_runtime::World::load(path).map_err(|e| {
+            report_usage_error(&e.to_string());
+            Status::Usage
+        }),
     }
 }
 

@@ -55,11 +55,13 @@ pub fn run(args: &Args) -> Status {
         Err(status) => return status,
     };
     let level = args.level.level();
+    let pairs = meshc::check::Pairs::new(world.pairs());
     let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),
         &args.level,
         &world.registry,
+        Some(&pairs),
     ) {
         Ok(x) => x,
         Err(status) => return status,

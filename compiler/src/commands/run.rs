@@ -85,6 +85,10 @@ pub struct Args {
     /// The engine that runs the bundle.
     #[arg(long, value_enum, value_name = "ENGINE", default_value = "model")]
     engine: Engine,
+    /// Value the result net of gas in this token (the world's oracle
+    /// prices every token; default: the token of `min_profit`, if any).
+    #[arg(long, value_name = "TOKEN")]
+    quote: Option<String>,
     #[command(flatten)]
     level: LevelArgs,
 }
@@ -127,23 +131,26 @@ fn run_evm(args: &Args) -> Status {
         Ok(w) => w,
         Err(status) => return status,
     };
+    let pairs = meshc::check::Pairs::new(world.pairs());
     let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),
         &args.level,
         &world.registry,
+        Some(&pairs),
     ) {
         Ok(x) => x,
         Err(status) => return status,
     };
     analysis.declare_tokens(&mut world.registry);
-    let outcome = match meshc::evm::run(&program, &world, args.level.level()) {
-        Ok(o) => o,
-        Err(e) => {
-            report_usage_error(&format!("{}: {e}", args.file.display()));
-            return Status::Usage;
-        }
-    };
+    let outcome =
+        match meshc::evm::run_quoted(&program, &world, args.level.level(), args.quote.as_deref()) {
+            Ok(o) => o,
+            Err(e) => {
+                report_usage_error(&format!("{}: {e}", args.file.display()));
+                return Status::Usage;
+            }
+        };
     let model = &outcome.planned.model;
     match (&model.revert, &outcome.report.revert) {
         (None, Some(_)) => {
@@ -196,11 +203,17 @@ pub fn run(args: &Args) -> Status {
         Some(Emit::OptIr) => LevelArgs::default(),
         _ => args.level.clone(),
     };
-    let (program, analysis) =
-        match front_end(&args.file, args.bundle.as_deref(), &level, &world.registry) {
-            Ok(x) => x,
-            Err(status) => return status,
-        };
+    let pairs = meshc::check::Pairs::new(world.pairs());
+    let (program, analysis) = match front_end(
+        &args.file,
+        args.bundle.as_deref(),
+        &level,
+        &world.registry,
+        Some(&pairs),
+    ) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
     match args.emit {
         Some(Emit::Ast) => {
             println!("{:#?}", analysis.parsed.file);
@@ -229,7 +242,14 @@ pub fn run(args: &Args) -> Status {
     // The source's token declarations join this run's registry only; a
     // commit writes the state, never the registry.
     analysis.declare_tokens(&mut world.registry);
-    let (mut report, session) = compiled.run(world);
+    let mut session = mesh_runtime::Session::new(world, &program.bundle);
+    if let Some(token) = &args.quote {
+        if let Err(e) = session.quote_in(token) {
+            report_usage_error(&format!("--quote: {e}"));
+            return Status::Usage;
+        }
+    }
+    let (mut report, session) = compiled.run_session(session);
     let mut status = if report.committed() {
         Status::Success
     } else {

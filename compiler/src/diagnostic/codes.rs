@@ -75,6 +75,10 @@ codes! {
     NotCapable = "E0401", "protocol cannot do this action";
     ProtocolNotOnChain = "E0402", "protocol not deployed on this chain";
     TokenNotOnChain = "E0403", "token does not exist on this chain";
+    NativeCoinToProtocol = "E0411", "native coin where only tokens are taken";
+    NothingToWrap = "E0412", "nothing to wrap or unwrap";
+    PairUsedTwice = "E0413", "swap path uses a pair twice";
+    NoSuchPair = "E0414", "exchange has no pair for this hop";
 
     PossibleOverdraft = "E0501", "possible overdraft";
     SwapOfNothing = "E0502", "swap of nothing";
@@ -89,6 +93,7 @@ codes! {
 
     DeadlineMissed = "E0801", "deadline cannot be met";
     GasLimitExceeded = "E0802", "gas limit cannot be met";
+    NoBlockTime = "E0810", "no block time for a deadline in seconds";
 
     InterferingBranches = "E0901", "interfering parallel branches";
 

@@ -108,6 +108,9 @@ pub struct Planned {
     /// The model's session after the run (its world: the committed one, or
     /// the original after a revert).
     pub session: Session,
+    /// The token the reports value the result in, net of gas: the user's,
+    /// else the token of the bundle's `min_profit`.
+    pub quote: Option<String>,
 }
 
 /// Runs `program` on `world` with the model engine and writes down the
@@ -121,7 +124,31 @@ pub fn plan(
     evm: &EvmWorld,
     level: OptLevel,
 ) -> Result<Planned, PlanError> {
+    plan_quoted(program, world, evm, level, None)
+}
+
+/// [`plan`], the reports valuing the result net of gas in `quote` (an
+/// unknown token is an error).
+pub fn plan_quoted(
+    program: &Program,
+    world: &World,
+    evm: &EvmWorld,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<Planned, PlanError> {
     let mut session = Session::new(world.clone(), &program.bundle);
+    if let Some(token) = quote {
+        session.quote_in(token).map_err(|message| PlanError {
+            message,
+            loc: Loc::UNKNOWN,
+        })?;
+    }
+    let quote = quote.map(str::to_string).or_else(|| {
+        program.constraints.items.iter().find_map(|(c, _)| match c {
+            crate::ir::Constraint::MinProfit { token, .. } => Some(token.clone()),
+            _ => None,
+        })
+    });
     let level = match level {
         OptLevel::O0 => "O0",
         OptLevel::O => "O",
@@ -132,11 +159,13 @@ pub fn plan(
         return Err(e);
     }
     builder.plan.blocks = session.blocks();
+    builder.plan.time_ms = session.elapsed_ms();
     let model = session.finish(&program.constraints);
     Ok(Planned {
         plan: builder.plan,
         model,
         session,
+        quote,
     })
 }
 
@@ -156,7 +185,18 @@ pub fn run_on(
     world: &World,
     level: OptLevel,
 ) -> Result<EvmOutcome, PlanError> {
-    let planned = plan(program, world, engine.evm(), level)?;
+    run_on_quoted(engine, program, world, level, None)
+}
+
+/// [`run_on`], the reports valuing the result net of gas in `quote`.
+pub fn run_on_quoted(
+    engine: &mut EvmEngine,
+    program: &Program,
+    world: &World,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<EvmOutcome, PlanError> {
+    let planned = plan_quoted(program, world, engine.evm(), level, quote)?;
     let run = engine.run(&planned.plan, &program.constraints)?;
     let report = report(&planned, &run, world);
     Ok(EvmOutcome {
@@ -168,8 +208,18 @@ pub fn run_on(
 
 /// Deploys `world` for `program` and runs it on the EVM.
 pub fn run(program: &Program, world: &World, level: OptLevel) -> Result<EvmOutcome, PlanError> {
+    run_quoted(program, world, level, None)
+}
+
+/// [`run`], the reports valuing the result net of gas in `quote`.
+pub fn run_quoted(
+    program: &Program,
+    world: &World,
+    level: OptLevel,
+    quote: Option<&str>,
+) -> Result<EvmOutcome, PlanError> {
     let mut engine = EvmEngine::new(world, holder(program)?)?;
-    run_on(&mut engine, program, world, level)
+    run_on_quoted(&mut engine, program, world, level, quote)
 }
 
 /// The report of an EVM run, in the model engine's shape: its
@@ -250,7 +300,7 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
             },
         )
         .collect();
-    Report {
+    let mut report = Report {
         bundle: planned.plan.bundle.clone(),
         status: if run.revert.is_some() {
             Status::Reverted
@@ -263,6 +313,11 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
             0
         } else {
             planned.plan.blocks
+        },
+        time_ms: if run.revert.is_some() {
+            Some(0)
+        } else {
+            planned.plan.time_ms
         },
         result,
         wallet,
@@ -278,7 +333,11 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
             })
             .collect(),
         world_write: WorldWrite::InMemory,
-    }
+        gas_costs: Vec::new(),
+        net: None,
+    };
+    report.price_in(world, planned.quote.as_deref());
+    report
 }
 
 /// `world` with collateral at aave for the user on every chain: a deposit

@@ -36,9 +36,65 @@ pub struct Cost {
     /// Blocks along the longest path: one per transaction, plus each
     /// bridge's delay; parallel branches take the longest.
     pub blocks: u64,
+    /// The time along the slowest path, in milliseconds: each transaction a
+    /// block of its chain, each bridge its delay in blocks of the chain it
+    /// leaves, at each chain's block time; `None` when a chain without a
+    /// block time is involved.
+    pub time_ms: Option<u64>,
+}
+
+/// How long a term takes: blocks, and their time in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Elapsed {
+    blocks: u64,
+    ms: Option<u64>,
+}
+
+impl Elapsed {
+    const NONE: Elapsed = Elapsed {
+        blocks: 0,
+        ms: Some(0),
+    };
+
+    /// `blocks` blocks of a chain whose block time is `block_ms`.
+    fn of(blocks: u64, block_ms: Option<u64>) -> Elapsed {
+        Elapsed {
+            blocks,
+            ms: block_ms.and_then(|ms| ms.checked_mul(blocks)),
+        }
+    }
+
+    fn then(self, next: Elapsed) -> Elapsed {
+        Elapsed {
+            blocks: self.blocks.saturating_add(next.blocks),
+            ms: self.ms.and_then(|a| a.checked_add(next.ms?)),
+        }
+    }
+
+    /// Side by side: the longest in blocks, the slowest in time.
+    fn beside(self, other: Elapsed) -> Elapsed {
+        Elapsed {
+            blocks: self.blocks.max(other.blocks),
+            ms: self.ms.and_then(|a| Some(a.max(other.ms?))),
+        }
+    }
 }
 
 impl Cost {
+    /// Whether the program misses a deadline of `constraints`: more blocks
+    /// than its deadline in blocks, or more time than its deadline in
+    /// seconds (a time that cannot be told misses nothing here: the
+    /// checker reports it, E0810).
+    pub fn misses_deadline(&self, constraints: &super::Constraints) -> bool {
+        let blocks = constraints
+            .deadline_blocks()
+            .is_some_and(|d| self.blocks > d);
+        let time = constraints.deadline_seconds().is_some_and(
+            |s| matches!((self.time_ms, s.checked_mul(1000)), (Some(t), Some(limit)) if t > limit),
+        );
+        blocks || time
+    }
+
     pub fn total(&self) -> u64 {
         self.transactions
             .iter()
@@ -129,22 +185,28 @@ pub fn cost(
         cost: Cost::default(),
         flash: flash_debts(&program.body),
     };
-    let blocks = meter.term(&program.body, &mut None)?;
-    meter.cost.blocks = blocks;
+    let elapsed = meter.term(&program.body, &mut None)?;
+    meter.cost.blocks = elapsed.blocks;
+    meter.cost.time_ms = elapsed.ms;
     Ok(meter.cost)
 }
 
 impl Meter<'_> {
-    /// Walks a term; returns the blocks it takes.
-    fn term(&mut self, term: &Term, tx: &mut Option<OpenTx>) -> Result<u64, CostError> {
+    /// The block time of `chain`, if the registry gives one.
+    fn block_ms(&self, chain: &str) -> Option<u64> {
+        self.registry.block_time_ms(chain)
+    }
+
+    /// Walks a term; returns how long it takes.
+    fn term(&mut self, term: &Term, tx: &mut Option<OpenTx>) -> Result<Elapsed, CostError> {
         match term {
             Term::Gen(node) => self.op(&node.op, tx),
-            Term::Seq(terms) => terms.iter().try_fold(0u64, |blocks, t| {
-                Ok(blocks.saturating_add(self.term(t, tx)?))
+            Term::Seq(terms) => terms.iter().try_fold(Elapsed::NONE, |elapsed, t| {
+                Ok(elapsed.then(self.term(t, tx)?))
             }),
-            Term::Tensor(branches) => branches
-                .iter()
-                .try_fold(0u64, |longest, t| Ok(longest.max(self.term(t, tx)?))),
+            Term::Tensor(branches) => branches.iter().try_fold(Elapsed::NONE, |slowest, t| {
+                Ok(slowest.beside(self.term(t, tx)?))
+            }),
             Term::Tx {
                 chain,
                 sender,
@@ -159,15 +221,15 @@ impl Meter<'_> {
                         calls: Vec::new(),
                     },
                 });
-                let mut blocks = 1u64;
+                let mut elapsed = Elapsed::of(1, self.block_ms(chain));
                 for t in body {
-                    blocks = blocks.saturating_add(self.term(t, &mut open)?);
+                    elapsed = elapsed.then(self.term(t, &mut open)?);
                 }
                 if let Some(mut open) = open {
                     open.record.gas = open.meter.gas();
                     self.cost.transactions.push(open.record);
                 }
-                Ok(blocks)
+                Ok(elapsed)
             }
         }
     }
@@ -191,16 +253,16 @@ impl Meter<'_> {
         })
     }
 
-    fn op(&mut self, op: &Op, tx: &mut Option<OpenTx>) -> Result<u64, CostError> {
+    fn op(&mut self, op: &Op, tx: &mut Option<OpenTx>) -> Result<Elapsed, CostError> {
         if !op.needs_transaction() {
-            return Ok(0);
+            return Ok(Elapsed::NONE);
         }
         let schedule = self.schedule;
         let Some(open) = tx.as_mut() else {
             return Err(CostError(format!("{} outside a transaction", op.name())));
         };
         let sender = open.meter.sender();
-        let mut blocks = 0;
+        let mut elapsed = Elapsed::NONE;
         let (what, gas) = match op {
             Op::Approve { token, spender, .. } => {
                 let gas = Self::call(
@@ -344,7 +406,7 @@ impl Meter<'_> {
                         "no {route} bridge route from {from} to {to}"
                     )));
                 };
-                blocks = info.delay_blocks;
+                elapsed = Elapsed::of(info.delay_blocks, self.registry.block_time_ms(&from));
                 let gas = Self::call(
                     open,
                     schedule,
@@ -383,21 +445,40 @@ impl Meter<'_> {
                         let token = self.chain_of(*input)?.token().to_string();
                         open.meter.batch_entry(schedule, Account::Token(token))
                     };
-                    blocks = blocks.saturating_add(info.delay_blocks);
+                    elapsed = elapsed.then(Elapsed::of(
+                        info.delay_blocks,
+                        self.registry.block_time_ms(&from),
+                    ));
                     open.record
                         .calls
                         .push((format!("bridge to {to} via {route}"), gas));
                 }
-                return Ok(blocks);
+                return Ok(elapsed);
+            }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let (operation, verb, wrapped) = match op {
+                    Op::Wrap { .. } => (Operation::Wrap, "wrap", *out),
+                    _ => (Operation::Unwrap, "unwrap", *input),
+                };
+                // The wrapped token's contract (WETH9) is the one called.
+                let token = self.chain_of(wrapped)?.token().to_string();
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Token(token),
+                    schedule.operation(sender, &operation),
+                )?;
+                let what = self.chain_of(*input)?.token().to_string();
+                (format!("{verb} {what}"), gas)
             }
             Op::Input { .. }
             | Op::Require { .. }
             | Op::Assume { .. }
             | Op::Split { .. }
-            | Op::Merge { .. } => return Ok(0),
+            | Op::Merge { .. } => return Ok(Elapsed::NONE),
         };
         open.record.calls.push((what, gas));
-        Ok(blocks)
+        Ok(elapsed)
     }
 
     /// Whether `debt` is (a rest of) a flash loan's obligation.

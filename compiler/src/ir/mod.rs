@@ -220,6 +220,12 @@ pub enum Op {
         outs: Vec<Wire>,
         locs: Vec<Loc>,
     },
+    /// `Funds(c, n) → Funds(c, w)`: the chain's native coin `n` into the
+    /// token `w` that wraps it, one for one (WETH9 `deposit`).
+    Wrap { input: Wire, out: Wire },
+    /// `Funds(c, w) → Funds(c, n)`: the wrapped native token back into the
+    /// native coin, one for one (WETH9 `withdraw`).
+    Unwrap { input: Wire, out: Wire },
     /// `Funds → Funds ⊗ Funds`: take `amount` out of a holding.
     Split {
         input: Wire,
@@ -345,9 +351,11 @@ impl Op {
             | Op::Assume { .. } => Vec::new(),
             Op::Repay { funds, debt, .. } => vec![*funds, *debt],
             Op::RepayDebt { funds, .. } => vec![*funds],
-            Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
-                vec![*input]
-            }
+            Op::Swap { input, .. }
+            | Op::Bridge { input, .. }
+            | Op::Split { input, .. }
+            | Op::Wrap { input, .. }
+            | Op::Unwrap { input, .. } => vec![*input],
             Op::Deposit { funds, .. } => vec![*funds],
             Op::Merge { inputs, .. } => inputs.to_vec(),
             Op::BridgeBatch { inputs, .. } => inputs.clone(),
@@ -362,6 +370,8 @@ impl Op {
             | Op::BorrowDebt { out, .. }
             | Op::Swap { out, .. }
             | Op::Bridge { out, .. }
+            | Op::Wrap { out, .. }
+            | Op::Unwrap { out, .. }
             | Op::Merge { out, .. } => vec![*out],
             Op::Borrow { funds, debt, .. } => vec![*funds, *debt],
             Op::FlashLoan { funds, debts, .. } => funds
@@ -402,6 +412,8 @@ impl Op {
             | Op::RepayDebt { .. }
             | Op::Bridge { .. }
             | Op::BridgeBatch { .. }
+            | Op::Wrap { .. }
+            | Op::Unwrap { .. }
             | Op::Merge { .. }
             | Op::Approve { .. } => Vec::new(),
         }
@@ -451,6 +463,8 @@ impl Op {
             Op::Withdraw { .. } => "withdraw",
             Op::Bridge { .. } => "bridge",
             Op::BridgeBatch { .. } => "bridge batch",
+            Op::Wrap { .. } => "wrap",
+            Op::Unwrap { .. } => "unwrap",
             Op::Split { .. } => "split",
             Op::Merge { .. } => "merge",
             Op::Require { .. } => "require",

@@ -33,6 +33,7 @@ impl fmt::Display for Program {
             for (constraint, loc) in &self.constraints.items {
                 let text = match constraint {
                     Constraint::Deadline(blocks) => format!("deadline {blocks} blocks"),
+                    Constraint::DeadlineSeconds(seconds) => format!("deadline {seconds} seconds"),
                     Constraint::MaxGas(gas) => format!("max_gas {gas}"),
                     Constraint::MinBalance {
                         chain,
@@ -41,6 +42,9 @@ impl fmt::Display for Program {
                     } => format!("min_balance {amount} {token} on {chain}"),
                     Constraint::Invariant(invariant) => format!("invariant {}", invariant.as_str()),
                     Constraint::MinSecurity(kind) => format!("min_security {kind}"),
+                    Constraint::MinProfit { token, amount } => {
+                        format!("min_profit {amount} {token}")
+                    }
                     Constraint::MinHealth(wad) => {
                         format!("min_health {}", mesh_core::health::factor_text(*wad))
                     }
@@ -161,6 +165,8 @@ impl Program {
                 let inputs: Vec<String> = inputs.iter().map(ToString::to_string).collect();
                 format!("bridge_batch {} via {route}", inputs.join(", "))
             }
+            Op::Wrap { input, .. } => format!("wrap {input}"),
+            Op::Unwrap { input, .. } => format!("unwrap {input}"),
             Op::Split { input, amount, .. } => format!("split {input} take {amount}"),
             Op::Merge { inputs, .. } => format!("merge {}, {}", inputs[0], inputs[1]),
             Op::Require {

@@ -11,7 +11,10 @@
 //!   transaction's chain;
 //! - a bridge batch sends its inputs from one chain over one `zk` or
 //!   `threshold` route to one other chain, each output the token of its
-//!   input, in an executor's transaction.
+//!   input, in an executor's transaction;
+//! - a wrap or unwrap gives another token on the chain it takes from
+//!   (which tokens are the native coin and its wrapper is the registry's
+//!   to say: the runtime checks it).
 
 use super::{Node, Op, Program, Term, Value, Wire, WireType};
 use std::collections::HashSet;
@@ -309,9 +312,11 @@ impl Verifier<'_> {
             Op::Repay { funds, .. } | Op::Deposit { funds, .. } | Op::RepayDebt { funds, .. } => {
                 self.ty(*funds)?.chain().to_string()
             }
-            Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
-                self.ty(*input)?.chain().to_string()
-            }
+            Op::Swap { input, .. }
+            | Op::Bridge { input, .. }
+            | Op::Split { input, .. }
+            | Op::Wrap { input, .. }
+            | Op::Unwrap { input, .. } => self.ty(*input)?.chain().to_string(),
             Op::Merge { inputs, .. } => self.ty(inputs[0])?.chain().to_string(),
             Op::BridgeBatch { inputs, .. } => match inputs.first() {
                 Some(first) => self.ty(*first)?.chain().to_string(),
@@ -499,6 +504,16 @@ impl Verifier<'_> {
                     if token != out_token {
                         return mismatch(format!("sends {token} but delivers {out_token}"));
                     }
+                }
+            }
+            Op::Wrap { input, out } | Op::Unwrap { input, out } => {
+                let (chain, from) = funds(*input)?;
+                let (out_chain, to) = funds(*out)?;
+                if out_chain != chain {
+                    return mismatch(format!("takes on {chain} but gives on {out_chain}"));
+                }
+                if from == to {
+                    return mismatch(format!("turns {from} into itself"));
                 }
             }
             Op::Split {

@@ -413,6 +413,7 @@ impl Lowerer<'_> {
                 output_token,
                 min_output,
                 exchange,
+                via,
             } => {
                 let min_out = match min_output {
                     Some(min) => self.value(&min.expr, &chain)?,
@@ -420,11 +421,18 @@ impl Lowerer<'_> {
                 };
                 let input = self.spend(&chain, amount, loc, &mut out)?;
                 let wire = self.wire(WireType::funds(&chain, output_token));
+                // One hop per pair of the path, each on the exchange and
+                // answerable at the statement.
+                let mut path = Vec::with_capacity(via.len() + 2);
+                path.push(amount.token.clone());
+                path.extend(via.iter().cloned());
+                path.push(output_token.clone());
+                let hops = path.len() - 1;
                 out.push(gen(
                     Op::Swap {
-                        exchanges: vec![exchange.clone()],
-                        path: vec![amount.token.clone(), output_token.clone()],
-                        locs: vec![loc],
+                        exchanges: vec![exchange.clone(); hops],
+                        path,
+                        locs: vec![loc; hops],
                         input,
                         min_out,
                         out: wire,
@@ -480,6 +488,24 @@ impl Lowerer<'_> {
                     loc,
                 ));
                 self.add_holding(destination, &amount.token, wire, loc, &mut out);
+                Some(wire)
+            }
+            StepKind::Wrap {
+                amount,
+                output_token,
+            }
+            | StepKind::Unwrap {
+                amount,
+                output_token,
+            } => {
+                let input = self.spend(&chain, amount, loc, &mut out)?;
+                let wire = self.wire(WireType::funds(&chain, output_token));
+                let op = match &step.kind {
+                    StepKind::Wrap { .. } => Op::Wrap { input, out: wire },
+                    _ => Op::Unwrap { input, out: wire },
+                };
+                out.push(gen(op, loc));
+                self.add_holding(&chain, output_token, wire, loc, &mut out);
                 Some(wire)
             }
         };
@@ -629,6 +655,9 @@ impl Lowerer<'_> {
             if let Some(d) = resolved.deadline {
                 out = out.deadline(d);
             }
+            if let Some(s) = resolved.deadline_seconds {
+                out = out.with(Constraint::DeadlineSeconds(s), Loc::UNKNOWN);
+            }
             if let Some(g) = resolved.max_gas {
                 out = out.max_gas(g);
             }
@@ -648,12 +677,22 @@ impl Lowerer<'_> {
             if let Some(kind) = resolved.min_security {
                 out = out.with(Constraint::MinSecurity(kind), Loc::UNKNOWN);
             }
+            if let Some(p) = &resolved.min_profit {
+                out = out.with(
+                    Constraint::MinProfit {
+                        token: p.token.clone(),
+                        amount: p.base_units,
+                    },
+                    self.loc(p.span),
+                );
+            }
             if let Some(wad) = resolved.min_health {
                 out = out.with(Constraint::MinHealth(wad), Loc::UNKNOWN);
             }
             return out;
         };
         let mut seen_deadline = false;
+        let mut seen_seconds = false;
         let mut seen_gas = false;
         for item in &items.items {
             let loc = self.loc(item.span);
@@ -661,6 +700,10 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::Deadline(_) if !seen_deadline => {
                     seen_deadline = true;
                     resolved.deadline.map(Constraint::Deadline)
+                }
+                ast::ConstraintKind::DeadlineTime(_) if !seen_seconds => {
+                    seen_seconds = true;
+                    resolved.deadline_seconds.map(Constraint::DeadlineSeconds)
                 }
                 ast::ConstraintKind::MaxGas(_) if !seen_gas => {
                     seen_gas = true;
@@ -681,6 +724,14 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::MinSecurity(_) => {
                     resolved.min_security.map(Constraint::MinSecurity)
                 }
+                ast::ConstraintKind::MinProfit(_) => resolved
+                    .min_profit
+                    .as_ref()
+                    .filter(|p| p.span == item.span)
+                    .map(|p| Constraint::MinProfit {
+                        token: p.token.clone(),
+                        amount: p.base_units,
+                    }),
                 ast::ConstraintKind::MinHealth(_) => resolved.min_health.map(Constraint::MinHealth),
                 _ => None,
             };

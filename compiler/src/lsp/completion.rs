@@ -38,7 +38,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     (
         "swap",
         "swap ${1:amount} for ${2:min} on ${3:exchange}",
-        "swap AMOUNT for MIN TOKEN on EXCHANGE",
+        "swap AMOUNT for MIN TOKEN on EXCHANGE (via TOKEN, ...)?",
     ),
     (
         "bridge",
@@ -65,6 +65,8 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
         "withdraw ${1:amount} from ${2:lender}",
         "withdraw AMOUNT from LENDER",
     ),
+    ("wrap", "wrap ${1:amount}", "wrap AMOUNT"),
+    ("unwrap", "unwrap ${1:amount}", "unwrap AMOUNT"),
     ("input", "input ${1:amount}", "input AMOUNT"),
     ("on", "on ${1:chain} {\n\t$0\n}", "on CHAIN { ... }"),
     (
@@ -85,7 +87,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The actions that produce a value, which is what `let NAME =` binds.
-const VALUE_ACTIONS: &[&str] = &["swap", "bridge", "borrow", "withdraw"];
+const VALUE_ACTIONS: &[&str] = &["swap", "bridge", "borrow", "withdraw", "wrap", "unwrap"];
 
 const ITEMS: &[(&str, &str, &str)] = &[
     (
@@ -101,7 +103,11 @@ const ITEMS: &[(&str, &str, &str)] = &[
 ];
 
 const CONSTRAINTS: &[(&str, &str, &str)] = &[
-    ("deadline", "deadline: ${1:blocks}", "deadline: N"),
+    (
+        "deadline",
+        "deadline: ${1:blocks}",
+        "deadline: N (blocks) or Ns (seconds)",
+    ),
     ("max_gas", "max_gas: ${1:gas}", "max_gas: N"),
     (
         "min_balance",
@@ -114,6 +120,11 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
         "min_security: KIND",
     ),
     ("min_health", "min_health: ${1:1.5}", "min_health: FACTOR"),
+    (
+        "min_profit",
+        "min_profit: ${1:amount}",
+        "min_profit: AMOUNT (net of gas)",
+    ),
     (
         "invariant",
         "invariant: ${1:constant_product}",

@@ -14,7 +14,7 @@ use super::lines::{LineIndex, LineStarts};
 use super::tokens::TokenMap;
 use super::values::Values;
 use crate::check::CheckOptions;
-use crate::pipeline::{analyse, Analysis};
+use crate::pipeline::{analyse_with_pairs, Analysis};
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use mesh_runtime::Registry;
 use std::cell::OnceCell;
@@ -96,6 +96,8 @@ pub struct Documents {
     /// The default registry, or a configured world file's; a document's own
     /// `token` declarations extend it in that document's analysis.
     pub registry: Registry,
+    /// The exchange pairs of the world documents are checked against.
+    pairs: crate::check::Pairs,
     options: CheckOptions,
     /// Whether the client accepts snippets in completions.
     pub snippets: bool,
@@ -105,10 +107,12 @@ pub struct Documents {
 
 impl Default for Documents {
     fn default() -> Documents {
+        let judged = super::settings::Judged::defaults();
         Documents {
             open: HashMap::new(),
-            registry: Registry::default_registry(),
-            options: CheckOptions::default(),
+            registry: judged.registry,
+            pairs: judged.pairs,
+            options: judged.options,
             snippets: false,
             pages: CodePages::default(),
         }
@@ -157,11 +161,12 @@ impl Documents {
         self.open.remove(uri);
     }
 
-    /// Judges every document anew against `registry` at `options`, with the
+    /// Judges every document anew against what `judged` says, with the
     /// next refresh.
-    pub fn rejudge(&mut self, registry: Registry, options: CheckOptions) {
-        self.registry = registry;
-        self.options = options;
+    pub fn rejudge(&mut self, judged: super::settings::Judged) {
+        self.registry = judged.registry;
+        self.pairs = judged.pairs;
+        self.options = judged.options;
         for document in self.open.values_mut() {
             document.changed();
         }
@@ -187,7 +192,12 @@ impl Documents {
             return;
         };
         document.stale = false;
-        document.analysis = Some(analyse(&document.text, &self.registry, &self.options));
+        document.analysis = Some(analyse_with_pairs(
+            &document.text,
+            &self.registry,
+            Some(&self.pairs),
+            &self.options,
+        ));
     }
 }
 

@@ -14,7 +14,7 @@ use lsp_types::{
     Location, PrepareRenameResponse, ReferenceParams, RenameParams, SymbolKind,
     TextDocumentPositionParams, TextEdit, WorkspaceEdit,
 };
-use mesh_grammar::{Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
+use mesh_grammar::{AmountKind, Block, Bundle, Constraint, ConstraintKind, Item, Span, StmtKind};
 use std::collections::HashMap;
 
 pub fn definition(
@@ -335,6 +335,7 @@ fn values(
 fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<DocumentSymbol> {
     let (name, detail) = match &constraint.kind {
         ConstraintKind::Deadline(n) => ("deadline", format!("{} blocks", n.text)),
+        ConstraintKind::DeadlineTime(t) => ("deadline", format!("{} seconds", t.number())),
         ConstraintKind::MaxGas(n) => ("max_gas", format!("{} gas", n.text)),
         ConstraintKind::MinBalance { chain, .. } => (
             "min_balance",
@@ -344,6 +345,15 @@ fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<D
             ),
         ),
         ConstraintKind::MinSecurity(kind) => ("min_security", kind.name.clone()),
+        ConstraintKind::MinProfit(amount) => (
+            "min_profit",
+            match &amount.kind {
+                AmountKind::Quantity { number, symbol } => {
+                    format!("{} {} net of gas", number.text, symbol.name)
+                }
+                _ => "net of gas".to_string(),
+            },
+        ),
         ConstraintKind::MinHealth(n) => ("min_health", format!("health factor {}", n.text)),
         ConstraintKind::Invariant(name) => ("invariant", name.name.clone()),
         ConstraintKind::Error => return None,

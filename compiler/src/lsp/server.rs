@@ -415,13 +415,10 @@ impl Server<'_> {
             );
             self.show(MessageType::WARNING, message.clone());
             self.log(MessageType::WARNING, message);
-            settings::Judged {
-                registry: mesh_runtime::Registry::default_registry(),
-                options: crate::check::CheckOptions::default(),
-            }
+            settings::Judged::defaults()
         });
         // Analysed, and published, with the next refresh.
-        self.documents.rejudge(judged.registry, judged.options);
+        self.documents.rejudge(judged);
     }
 
     /// Applies a notification. A document it opens or changes is analysed

@@ -1,12 +1,13 @@
-//! What a client may configure: the world file whose registry documents are
-//! checked against (as `meshc check --world`), and the optimisation level at
+//! What a client may configure: the world file whose registry and exchange
+//! pairs documents are checked against (as `meshc check --world`), and the
+//! optimisation level at
 //! which deadlines and gas are judged (as `-O0`/`-O`).
 //!
 //! Both come in `initializationOptions` and in
 //! `workspace/didChangeConfiguration`, as `{"world": PATH, "optimisation":
 //! "-O0" | "-O"}`, at the top level or under `"mesh"` (the section an
 //! editor's settings usually put them in). A key that is absent keeps the
-//! default: the default registry, `-O`.
+//! default: the default registry and the default world's pairs, `-O`.
 
 use crate::check::{CheckOptions, OptLevel};
 use mesh_runtime::{Registry, World};
@@ -24,7 +25,20 @@ pub struct Settings {
 /// What documents are checked against.
 pub struct Judged {
     pub registry: Registry,
+    /// The exchange pairs of the world file, or of the default world.
+    pub pairs: crate::check::Pairs,
     pub options: CheckOptions,
+}
+
+impl Judged {
+    /// The default registry, the default world's pairs, `-O`.
+    pub fn defaults() -> Judged {
+        Judged {
+            registry: Registry::default_registry(),
+            pairs: crate::check::Pairs::new(World::default_world().pairs()),
+            options: CheckOptions::default(),
+        }
+    }
 }
 
 /// Reads settings from `value` (an object; `null` means the defaults). A
@@ -68,12 +82,20 @@ pub fn read(value: &Value, root: Option<&Path>) -> Result<Settings, String> {
 /// Loads what `settings` name: the world file's registry (or the default
 /// one) and the level; why not, naming the file.
 pub fn load(settings: &Settings) -> Result<Judged, String> {
-    let registry = match &settings.world {
-        None => Registry::default_registry(),
-        Some(path) => World::load(path).map_err(|e| e.to_string())?.registry,
+    let (registry, pairs) = match &settings.world {
+        None => (
+            Registry::default_registry(),
+            crate::check::Pairs::new(World::default_world().pairs()),
+        ),
+        Some(path) => {
+            let world = World::load(path).map_err(|e| e.to_string())?;
+            let pairs = crate::check::Pairs::new(world.pairs());
+            (world.registry, pairs)
+        }
     };
     Ok(Judged {
         registry,
+        pairs,
         options: CheckOptions {
             level: settings.level,
         },

@@ -30,8 +30,8 @@ const FORMS: &[Form] = &[
     },
     Form {
         keyword: "swap",
-        parts: &["AMOUNT", "MIN TOKEN", "EXCHANGE"],
-        separators: &["for", "on"],
+        parts: &["AMOUNT", "MIN TOKEN", "EXCHANGE", "TOKEN, …"],
+        separators: &["for", "on", "via"],
     },
     Form {
         keyword: "deposit",
@@ -47,6 +47,16 @@ const FORMS: &[Form] = &[
         keyword: "bridge",
         parts: &["AMOUNT", "CHAIN", "KIND"],
         separators: &["to", "via"],
+    },
+    Form {
+        keyword: "wrap",
+        parts: &["AMOUNT"],
+        separators: &[],
+    },
+    Form {
+        keyword: "unwrap",
+        parts: &["AMOUNT"],
+        separators: &[],
     },
     Form {
         keyword: "input",
@@ -148,11 +158,18 @@ mod tests {
 
     #[test]
     fn the_part_being_written_follows_the_separators() {
-        let swap = "swap AMOUNT for MIN TOKEN on EXCHANGE".to_string();
+        let swap = "swap AMOUNT for MIN TOKEN on EXCHANGE via TOKEN, …".to_string();
         assert_eq!(active("swap "), Some((swap.clone(), 0)));
         assert_eq!(active("swap 10 USDC f"), Some((swap.clone(), 0)));
         assert_eq!(active("swap 10 USDC for "), Some((swap.clone(), 1)));
-        assert_eq!(active("swap 10 USDC for 1 WETH on uni"), Some((swap, 2)));
+        assert_eq!(
+            active("swap 10 USDC for 1 WETH on uni"),
+            Some((swap.clone(), 2))
+        );
+        assert_eq!(
+            active("swap 10 USDC for 1 WETH on uniswap_v2 via WETH, "),
+            Some((swap, 3))
+        );
         assert_eq!(
             active("bridge x to arbitrum via "),
             Some(("bridge AMOUNT to CHAIN via KIND".to_string(), 2))

@@ -22,68 +22,18 @@
 
 use mesh_grammar::{Lexeme, Span, TokenKind};
 
-/// A set of what may be written: kinds of words and single keywords.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Expect(u32);
-
-impl Expect {
-    pub const NONE: Expect = Expect(0);
-    /// What begins a statement: `let`, the actions, `input`, `on`,
-    /// `parallel`, `require`, `assume`.
-    pub const STATEMENT: Expect = Expect(1);
-    /// What may follow `let NAME =`: the six actions.
-    pub const ACTION: Expect = Expect(1 << 1);
-    /// `bundle`, `token`.
-    pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_health`,
-    /// `invariant`.
-    pub const CONSTRAINT: Expect = Expect(1 << 3);
-    pub const CONSTRAINTS: Expect = Expect(1 << 4);
-    pub const FROM: Expect = Expect(1 << 5);
-    pub const TO: Expect = Expect(1 << 6);
-    pub const INTO: Expect = Expect(1 << 7);
-    pub const FOR: Expect = Expect(1 << 8);
-    pub const ON: Expect = Expect(1 << 9);
-    pub const VIA: Expect = Expect(1 << 10);
-    pub const AND: Expect = Expect(1 << 11);
-    pub const DECIMALS: Expect = Expect(1 << 12);
-    pub const AT: Expect = Expect(1 << 13);
-    pub const ALL: Expect = Expect(1 << 14);
-    /// A let-bound value.
-    pub const VALUE: Expect = Expect(1 << 15);
-    pub const TOKEN: Expect = Expect(1 << 16);
-    pub const LENDER: Expect = Expect(1 << 17);
-    pub const EXCHANGE: Expect = Expect(1 << 18);
-    pub const CHAIN: Expect = Expect(1 << 19);
-    pub const BRIDGE_KIND: Expect = Expect(1 << 20);
-    pub const INVARIANT: Expect = Expect(1 << 21);
-    /// `as`, after a borrow's lender.
-    pub const AS: Expect = Expect(1 << 22);
-    /// `debt`, after `as`.
-    pub const DEBT: Expect = Expect(1 << 23);
-    /// `debt` or `collateral`, after `assume`.
-    pub const POSITION: Expect = Expect(1 << 24);
-
-    pub const fn or(self, other: Expect) -> Expect {
-        Expect(self.0 | other.0)
-    }
-
-    pub fn has(self, other: Expect) -> bool {
-        (self.0 & other.0) == other.0 && other.0 != 0
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
+mod expect;
+pub use expect::Expect;
 
 /// What a token is in the grammar, as far as an editor colours it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Keyword,
-    /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `input`.
+    /// `borrow`, `repay`, `swap`, `deposit`, `withdraw`, `bridge`, `wrap`,
+    /// `unwrap`, `input`.
     Action,
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_profit`,
+    /// `invariant`.
     ConstraintName,
     BundleName,
     /// The name a `let` binds.
@@ -266,12 +216,16 @@ enum Form {
     Deposit,
     Withdraw,
     Bridge,
+    /// `wrap` and `unwrap`: an amount, and nothing after it.
+    Wrap,
     Input,
     RequireLeft,
     RequireRight,
     /// What a swap buys: an amount, or a token symbol alone.
     SwapOutput,
     MinBalance,
+    /// `min_profit: AMOUNT`: an amount, and nothing after it.
+    MinProfit,
     /// `assume debt AMOUNT at LENDER`.
     Assume,
 }
@@ -285,6 +239,7 @@ impl Form {
             TokenKind::Deposit => Form::Deposit,
             TokenKind::Withdraw => Form::Withdraw,
             TokenKind::Bridge => Form::Bridge,
+            TokenKind::Wrap | TokenKind::Unwrap => Form::Wrap,
             _ => return None,
         })
     }
@@ -298,14 +253,16 @@ impl Form {
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
             Form::Assume => Some(TokenKind::At),
-            Form::Input | Form::RequireLeft | Form::RequireRight => None,
+            Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight | Form::MinProfit => {
+                None
+            }
         }
     }
 
     /// What may start the amount (a number may always).
     fn amount_start(self) -> Expect {
         match self {
-            Form::MinBalance => Expect::NONE,
+            Form::MinBalance | Form::MinProfit => Expect::NONE,
             Form::SwapOutput => Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL),
             _ => Expect::VALUE.or(Expect::ALL),
         }
@@ -374,6 +331,12 @@ enum State {
     /// After `assume`: `debt` or `collateral`.
     AssumePosition,
     Exchange,
+    /// After `swap ... on EXCHANGE`: `via`, or the end.
+    SwapVia,
+    /// After `via` or a `,` of a swap's path: a token.
+    ViaToken,
+    /// After a token of a swap's path: `,`, or the end.
+    ViaComma,
     BridgeChain,
     /// After `bridge ... to CHAIN`: `via`, or the end.
     BridgeVia,
@@ -485,8 +448,14 @@ impl Machine {
                 Amount::Operand if depth > 0 => (Expect::NONE, Expect::NONE),
                 Amount::Operand => {
                     let next = form.separator().map_or(Expect::NONE, keyword_expect);
-                    let can_end =
-                        matches!(form, Form::Input | Form::RequireRight | Form::MinBalance);
+                    let can_end = matches!(
+                        form,
+                        Form::Wrap
+                            | Form::Input
+                            | Form::RequireRight
+                            | Form::MinBalance
+                            | Form::MinProfit
+                    );
                     (next, if can_end { end } else { Expect::NONE })
                 }
             },
@@ -499,7 +468,9 @@ impl Machine {
             State::AsDebt => (Expect::DEBT, Expect::NONE),
             State::AssumePosition => (Expect::POSITION, Expect::NONE),
             State::Exchange => (Expect::EXCHANGE, Expect::NONE),
-            State::BridgeVia => (Expect::VIA, end),
+            State::BridgeVia | State::SwapVia => (Expect::VIA, end),
+            State::ViaToken => (Expect::TOKEN, Expect::NONE),
+            State::ViaComma => (Expect::NONE, end),
             State::BridgeKind => (Expect::BRIDGE_KIND, Expect::NONE),
             State::ParallelAnd(branches) => {
                 (Expect::AND, if branches >= 2 { end } else { Expect::NONE })
@@ -626,13 +597,19 @@ impl Machine {
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
                     Form::MinBalance => State::ConstraintChain,
-                    Form::Input | Form::RequireLeft | Form::RequireRight => return None,
+                    Form::Wrap
+                    | Form::Input
+                    | Form::RequireLeft
+                    | Form::RequireRight
+                    | Form::MinProfit => return None,
                 };
                 (next, Role::Keyword)
             }
-            (State::Lender, K::Ident) | (State::Exchange, K::Ident) => {
-                (State::StatementEnd, Role::Protocol)
-            }
+            (State::Lender, K::Ident) => (State::StatementEnd, Role::Protocol),
+            (State::Exchange, K::Ident) => (State::SwapVia, Role::Protocol),
+            (State::SwapVia, K::Via) => (State::ViaToken, Role::Keyword),
+            (State::ViaToken, K::Symbol) => (State::ViaComma, Role::Token),
+            (State::ViaComma, K::Comma) => (State::ViaToken, Role::Other),
             (State::BorrowLender, K::Ident) => (State::BorrowAs, Role::Protocol),
             (State::BorrowAs, K::As) => (State::AsDebt, Role::Keyword),
             (State::AsDebt, K::Debt) => (State::StatementEnd, Role::Keyword),
@@ -650,6 +627,7 @@ impl Machine {
                 | K::MaxGas
                 | K::MinBalance
                 | K::MinSecurity
+                | K::MinProfit
                 | K::MinHealth
                 | K::Invariant,
             ) => (State::ConstraintColon(kind), Role::ConstraintName),
@@ -657,12 +635,15 @@ impl Machine {
                 let next = match name {
                     K::Deadline | K::MaxGas | K::MinHealth => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
+                    K::MinProfit => State::Amount(Form::MinProfit, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
                 };
                 (next, Role::Other)
             }
             (State::ConstraintNumber, K::Number) => (State::ConstraintEnd, Role::Number),
+            // `deadline: 90s`; the checker says where seconds do not belong.
+            (State::ConstraintNumber, K::Seconds) => (State::ConstraintEnd, Role::Number),
             (State::ConstraintChain, K::Ident) => (State::ConstraintEnd, Role::Chain),
             (State::InvariantName, K::Ident) => (State::ConstraintEnd, Role::Invariant),
             (State::SecurityKind, K::Ident) => (State::ConstraintEnd, Role::BridgeKind),
@@ -722,7 +703,7 @@ impl Machine {
                     Form::RequireLeft => {
                         self.state = State::Comparison;
                     }
-                    Form::Input | Form::RequireRight => return None,
+                    Form::Wrap | Form::Input | Form::RequireRight => return None,
                     _ => {
                         if form.separator() != Some(kind) {
                             return None;
@@ -740,7 +721,7 @@ impl Machine {
 /// The role of a token the grammar did not expect where it is.
 fn fallback_role(kind: TokenKind) -> Role {
     match kind {
-        TokenKind::Number => Role::Number,
+        TokenKind::Number | TokenKind::Seconds => Role::Number,
         TokenKind::Address => Role::Address,
         TokenKind::Borrow
         | TokenKind::Repay
@@ -748,11 +729,14 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::Deposit
         | TokenKind::Withdraw
         | TokenKind::Bridge
+        | TokenKind::Wrap
+        | TokenKind::Unwrap
         | TokenKind::Input => Role::Action,
         TokenKind::Deadline
         | TokenKind::MaxGas
         | TokenKind::MinBalance
         | TokenKind::MinSecurity
+        | TokenKind::MinProfit
         | TokenKind::MinHealth
         | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus

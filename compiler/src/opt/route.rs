@@ -67,10 +67,6 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     if bridges.is_empty() {
         return Ok(());
     }
-    let deadline = program.constraints.items.iter().find_map(|(c, _)| match c {
-        Constraint::Deadline(d) => Some(*d),
-        _ => None,
-    });
     let total = bridges
         .iter()
         .try_fold(1usize, |n, (_, c)| n.checked_mul(c.len().max(1)))
@@ -99,7 +95,7 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
             pass: NAME,
             message: e.to_string(),
         })?;
-        let misses = deadline.is_some_and(|d| cost.blocks > d);
+        let misses = cost.misses_deadline(&candidate.constraints);
         let key = (misses, cost.total(), cost.blocks, choice);
         if best.as_ref().is_none_or(|b| key < *b) {
             best = Some(key);

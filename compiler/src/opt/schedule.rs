@@ -38,7 +38,7 @@
 //! transactions or inside one of its own chain.
 
 use super::{approvals, Context, OptError};
-use crate::ir::{gas, Constraint, Node, Op, Program, Sender, Term, Wire};
+use crate::ir::{gas, Node, Op, Program, Sender, Term, Wire};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub const NAME: &str = "scheduling";
@@ -51,22 +51,23 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     let mut scheduled = program.clone();
     scheduled.body = Term::Seq(graph.emit(&packed));
     approvals::place(&mut scheduled);
-    if let Some(deadline) = deadline(program) {
-        let blocks = |p: &Program| {
-            gas::cost(p, cx.registry, cx.schedule)
-                .map(|c| c.blocks)
-                .map_err(|e| OptError {
-                    pass: NAME,
-                    message: e.to_string(),
-                })
-        };
-        if blocks(&scheduled)? > deadline {
-            let mut early = program.clone();
-            early.body = Term::Seq(graph.emit(&earliest));
-            approvals::place(&mut early);
-            if blocks(&early)? <= deadline {
-                scheduled = early;
-            }
+    let misses = |p: &Program| {
+        gas::cost(p, cx.registry, cx.schedule)
+            .map(|c| c.misses_deadline(&p.constraints))
+            .map_err(|e| OptError {
+                pass: NAME,
+                message: e.to_string(),
+            })
+    };
+    let constraints = &program.constraints;
+    let has_deadline =
+        constraints.deadline_blocks().is_some() || constraints.deadline_seconds().is_some();
+    if has_deadline && misses(&scheduled)? {
+        let mut early = program.clone();
+        early.body = Term::Seq(graph.emit(&earliest));
+        approvals::place(&mut early);
+        if !misses(&early)? {
+            scheduled = early;
         }
     }
     *program = scheduled;
@@ -94,13 +95,6 @@ pub fn reschedule(program: &mut Program, cx: &Context<'_>) -> Result<(), OptErro
         *program = before;
     }
     Ok(())
-}
-
-fn deadline(program: &Program) -> Option<u64> {
-    program.constraints.items.iter().find_map(|(c, _)| match c {
-        Constraint::Deadline(d) => Some(*d),
-        _ => None,
-    })
 }
 
 /// What a box is to the scheduler.
@@ -486,8 +480,12 @@ fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
             })
             .collect(),
         Op::Input { chain, token, .. } => vec![State::Wallet(chain.clone(), token.clone())],
+        // A wrap moves the bundle's own funds through the wrapping
+        // contract, which holds no state another step reads.
         Op::Bridge { .. }
         | Op::BridgeBatch { .. }
+        | Op::Wrap { .. }
+        | Op::Unwrap { .. }
         | Op::Split { .. }
         | Op::Merge { .. }
         | Op::Require { .. }

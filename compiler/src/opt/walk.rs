@@ -64,9 +64,11 @@ pub fn rename(term: &mut Term, from: Wire, to: Wire) {
                 swap(funds);
                 swap(debt);
             }
-            Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
-                swap(input)
-            }
+            Op::Swap { input, .. }
+            | Op::Bridge { input, .. }
+            | Op::Split { input, .. }
+            | Op::Wrap { input, .. }
+            | Op::Unwrap { input, .. } => swap(input),
             Op::Deposit { funds, .. } | Op::RepayDebt { funds, .. } => swap(funds),
             Op::Merge { inputs, .. } => inputs.iter_mut().for_each(swap),
             Op::BridgeBatch { inputs, .. } => inputs.iter_mut().for_each(swap),
@@ -123,6 +125,8 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
         | Op::RepayDebt { .. }
         | Op::Bridge { .. }
         | Op::BridgeBatch { .. }
+        | Op::Wrap { .. }
+        | Op::Unwrap { .. }
         | Op::Merge { .. }
         | Op::Approve { .. } => {}
     }

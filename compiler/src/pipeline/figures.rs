@@ -8,6 +8,7 @@ use crate::check::CheckedBundle;
 use crate::ir::{gas, Node, Op, Program, Sender, Term};
 use crate::opt::PassReport;
 use mesh_core::GasSchedule;
+use std::collections::BTreeMap;
 
 /// Gas and blocks at `-O0` and `-O`, per pass, and the optimum.
 #[derive(Clone, Debug)]
@@ -28,6 +29,10 @@ pub struct Figures {
     pub passes: Vec<PassReport>,
     /// What route choice did with each unpinned bridge, and why.
     pub routes: Vec<RouteNote>,
+    /// Gas per chain at `-O0` and at `-O`, by chain name: what each chain
+    /// charges, in its own native coin at its own price.
+    pub by_chain_o0: BTreeMap<String, u64>,
+    pub by_chain_o: BTreeMap<String, u64>,
     /// The `-O0` lowering.
     pub o0: Program,
     /// The `-O0` lowering after the pipeline.
@@ -99,9 +104,21 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         gas_optimum,
         passes: optimised.passes,
         routes,
+        by_chain_o0: by_chain(&o0),
+        by_chain_o: by_chain(&o),
         o0: lowered.program,
         o: optimised.program,
     })
+}
+
+/// Gas per chain of a cost, by chain name.
+fn by_chain(cost: &gas::Cost) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for tx in &cost.transactions {
+        let sum = out.entry(tx.chain.clone()).or_insert(0);
+        *sum = sum.saturating_add(tx.gas);
+    }
+    out
 }
 
 /// The `-O0` program with each of its transactions sent by the executor

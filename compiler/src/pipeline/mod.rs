@@ -89,8 +89,19 @@ pub struct Analysis {
 /// Every other item of the file is, so one run still reports every
 /// independent problem.
 pub fn analyse(source: &str, registry: &Registry, options: &CheckOptions) -> Analysis {
+    analyse_with_pairs(source, registry, None, options)
+}
+
+/// [`analyse`], knowing the exchange pairs of the world the file will run
+/// on: a swap through a pair it does not have is then E0414.
+pub fn analyse_with_pairs(
+    source: &str,
+    registry: &Registry,
+    pairs: Option<&check::Pairs>,
+    options: &CheckOptions,
+) -> Analysis {
     let (parsed, mut diagnostics) = crate::syntax::parse(source);
-    let checked = check::check(&parsed.file, registry, options);
+    let checked = check::check_with_pairs(&parsed.file, registry, pairs, options);
 
     // Items are in source order, and so are the syntax errors: each look-up
     // is a binary search.

@@ -63,13 +63,15 @@ fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) ->
     .ok()
 }
 
-/// E0801 judged on the blocks the lowering takes, for each bundle whose
-/// only errors, if any, are the time model's E0801.
+/// E0801 judged on the blocks and the time the lowering takes, for each
+/// bundle whose only errors, if any, are the time model's E0801.
 fn deadlines(analysis: &mut Analysis, level: OptLevel) {
     for index in 0..analysis.checked.bundles.len() {
-        let Some(deadline) = analysis.checked.bundles[index].constraints.deadline else {
+        let constraints = &analysis.checked.bundles[index].constraints;
+        let (deadline, seconds) = (constraints.deadline, constraints.deadline_seconds);
+        if deadline.is_none() && seconds.is_none() {
             continue;
-        };
+        }
         let errors = errors_in(analysis, &analysis.checked.bundles[index]);
         if errors.iter().any(|&code| code != Code::DeadlineMissed) {
             continue;
@@ -78,29 +80,51 @@ fn deadlines(analysis: &mut Analysis, level: OptLevel) {
         let mut bundle = analysis.checked.bundles[index].clone();
         bundle.has_errors = false;
         let bundle = &bundle;
-        let blocks_at = |level| lowered_cost(analysis, bundle, level).map(|c| c.blocks);
-        let Some(blocks) = blocks_at(level) else {
+        let Some(cost) = lowered_cost(analysis, bundle, level) else {
             continue;
         };
-        let optimised = match level {
-            OptLevel::O => Some(blocks),
-            OptLevel::O0 => blocks_at(OptLevel::O),
-        };
-        let Some(optimised) = optimised else {
-            continue;
-        };
-        let is_deadline = |k: &ConstraintKind| matches!(k, ConstraintKind::Deadline(_));
-        let Some(span) = constraint_span(analysis, bundle, is_deadline) else {
-            continue;
-        };
+        let registry = &analysis.checked.registry;
+        let mut missed = Vec::new();
+        if let Some(deadline) = deadline {
+            let optimised = match level {
+                OptLevel::O => Some(cost.blocks),
+                OptLevel::O0 => lowered_cost(analysis, bundle, OptLevel::O).map(|c| c.blocks),
+            };
+            let is_deadline = |k: &ConstraintKind| matches!(k, ConstraintKind::Deadline(_));
+            if let (Some(optimised), Some(span)) =
+                (optimised, constraint_span(analysis, bundle, is_deadline))
+            {
+                missed.extend(check::deadline_missed(
+                    deadline,
+                    span,
+                    level,
+                    &bundle.body,
+                    registry,
+                    cost.blocks,
+                    optimised,
+                ));
+            }
+        }
+        if let (Some(seconds), Some(time_ms)) = (seconds, cost.time_ms) {
+            let is_time = |k: &ConstraintKind| matches!(k, ConstraintKind::DeadlineTime(_));
+            if let Some(span) = constraint_span(analysis, bundle, is_time) {
+                missed.extend(check::deadline_time_missed(
+                    seconds,
+                    span,
+                    level,
+                    &bundle.body,
+                    registry,
+                    time_ms,
+                ));
+            }
+        }
         analysis.diagnostics.retain(|d| {
             !(d.code == Code::DeadlineMissed
                 && bundle.span.start <= d.primary.span.start
                 && d.primary.span.start < bundle.span.end)
         });
-        let missed = check::deadline_missed(deadline, span, level, &bundle.body, blocks, optimised);
         if let Some(slot) = analysis.checked.bundles.get_mut(index) {
-            slot.has_errors = missed.is_some();
+            slot.has_errors = !missed.is_empty();
         }
         analysis.diagnostics.extend(missed);
     }

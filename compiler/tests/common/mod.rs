@@ -4,7 +4,8 @@
 //! from statement groups that exercise every pass — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
 //! of nothing, loans left open as debt and debts repaid, assumptions, the
-//! native coin, nested in `on` blocks and `parallel` branches — and the
+//! native coin wrapped, moved and unwrapped, nested in `on` blocks and
+//! `parallel` branches — and the
 //! default world with every amount perturbed.
 
 #![allow(dead_code)]
@@ -76,10 +77,6 @@ pub enum Segment {
         hundredths: u32,
         token: &'static str,
     },
-    /// The native coin (`ETH`), which has no `approve`: drawn, bridged and
-    /// deposited (on arbitrum when the segment runs on polygon, which has
-    /// no ETH).
-    Native { hundredths: u32 },
     /// A swap's output of unknown amount, spent in parts and then whole.
     UnknownAmount { amount: u32, divisor: u32 },
     /// A loan repaid in two parts computed from its value (one part written
@@ -89,6 +86,15 @@ pub enum Segment {
         lender: &'static str,
         token: &'static str,
     },
+    /// The native coin (`ETH`), which has no `approve` and goes to no
+    /// protocol: drawn from the wallet and wrapped; then unwrapped whole
+    /// (`Trip`: a round trip, cancelled at `-O`), half swapped and the rest
+    /// unwrapped (`Swap`), or partly bridged and the rest deposited as WETH
+    /// (`Move`). On polygon, where ETH is not native, it runs on arbitrum.
+    Native { hundredths: u32, use_: NativeUse },
+    /// Two swaps through other tokens on sushiswap, USDC back to USDC
+    /// (the first unbounded: fused into one path of four hops at `-O`).
+    Path { amount: u32, bound: u32 },
     /// Segments run on another chain.
     On {
         chain: &'static str,
@@ -116,6 +122,14 @@ pub enum Segment {
         via: Option<&'static str>,
         read_second: bool,
     },
+}
+
+/// What a [`Segment::Native`] does with the ether it wraps.
+#[derive(Clone, Copy, Debug)]
+pub enum NativeUse {
+    Trip,
+    Swap,
+    Move,
 }
 
 /// The steps that spend `all` of a holding (a swap of nothing is an
@@ -201,25 +215,6 @@ impl Segment {
                 hundredths / 100,
                 hundredths % 100
             ),
-            Segment::Native { hundredths } => {
-                let (chain, to) = if here == "polygon" {
-                    ("arbitrum", "ethereum")
-                } else {
-                    (here, away)
-                };
-                let body = format!(
-                    "input {}.{:02} ETH\n\
-                     bridge 0.01 ETH to {to}\n\
-                     deposit all ETH into aave\n",
-                    hundredths / 100,
-                    hundredths % 100
-                );
-                if chain == here {
-                    body
-                } else {
-                    format!("on {chain} {{\n{body}}}\n")
-                }
-            }
             Segment::UnknownAmount { amount, divisor } => format!(
                 "input {amount} USDC\n\
                  let u{i} = swap all USDC for DAI on sushiswap\n\
@@ -252,6 +247,37 @@ impl Segment {
                      repay 0 {token} to {lender}\n"
                 )
             }
+            Segment::Native { hundredths, use_ } => {
+                let (chain, to) = if here == "polygon" {
+                    ("arbitrum", "ethereum")
+                } else {
+                    (here, away)
+                };
+                let eth = format!("{}.{:02} ETH", hundredths / 100, hundredths % 100);
+                let mut body = format!("input {eth}\nlet w{i} = wrap all ETH\n");
+                match use_ {
+                    NativeUse::Trip => body.push_str(&format!(
+                        "let e{i} = unwrap w{i}\nrequire e{i} == {eth}\n"
+                    )),
+                    NativeUse::Swap => body.push_str(&format!(
+                        "swap w{i} / 2 for DAI on uniswap_v2\nunwrap all WETH\n"
+                    )),
+                    NativeUse::Move => body.push_str(&format!(
+                        "bridge 0.01 WETH to {to}\ndeposit all WETH into aave\n"
+                    )),
+                }
+                if chain == here {
+                    body
+                } else {
+                    format!("on {chain} {{\n{body}}}\n")
+                }
+            }
+            Segment::Path { amount, bound } => format!(
+                "input {amount} USDC\n\
+                 swap all USDC for WETH on sushiswap via USDT\n\
+                 let h{i} = swap all WETH for {bound} USDC on sushiswap via DAI\n\
+                 require h{i} >= {bound} USDC\n"
+            ),
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -420,6 +446,12 @@ pub fn segment() -> impl Strategy<Value = Segment> {
 fn local_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (
+            1u32..200,
+            prop::sample::select(vec![NativeUse::Trip, NativeUse::Swap])
+        )
+            .prop_map(|(hundredths, use_)| Segment::Native { hundredths, use_ }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (1u32..20_000, 1u32..25_000)
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
@@ -455,7 +487,12 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
-        (1u32..300).prop_map(|hundredths| Segment::Native { hundredths }),
+        (
+            1u32..300,
+            prop::sample::select(vec![NativeUse::Trip, NativeUse::Swap, NativeUse::Move])
+        )
+            .prop_map(|(hundredths, use_)| Segment::Native { hundredths, use_ }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::Path { amount, bound }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()
@@ -529,12 +566,13 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts), with a `min_balance` and a `min_health`
+/// excludes deadline reverts), with a `min_balance` or a `min_profit`, and a
+/// `min_health`
 /// now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
-        prop::option::of(0u32..100),
+        prop::option::of((0u32..100, prop::bool::weighted(0.3))),
         prop::option::of(0u32..100),
     )
         .prop_map(|(segments, min, health)| {
@@ -545,8 +583,13 @@ pub fn bundle() -> impl Strategy<Value = String> {
             }
             text.push('}');
             let mut constraints = Vec::new();
-            if let Some(m) = min {
-                constraints.push(format!("min_balance: {m} USDC"));
+            match min {
+                // A profit net of gas of a hundredth of what a balance asks.
+                Some((m, true)) => {
+                    constraints.push(format!("min_profit: {}.{:02} USDC", m / 100, m % 100))
+                }
+                Some((m, false)) => constraints.push(format!("min_balance: {m} USDC")),
+                None => {}
             }
             if let Some(h) = health {
                 constraints.push(format!("min_health: 1.{h:02}"));
@@ -614,10 +657,12 @@ pub fn perturbed(seed: u64) -> World {
 }
 
 pub fn without_time_and_gas(mut program: Program) -> Program {
-    program
-        .constraints
-        .items
-        .retain(|(c, _)| !matches!(c, Constraint::Deadline(_) | Constraint::MaxGas(_)));
+    program.constraints.items.retain(|(c, _)| {
+        !matches!(
+            c,
+            Constraint::Deadline(_) | Constraint::DeadlineSeconds(_) | Constraint::MaxGas(_)
+        )
+    });
     program
 }
 

@@ -45,6 +45,8 @@
   "deposit"
   "withdraw"
   "bridge"
+  "wrap"
+  "unwrap"
   "input"
 ] @function.builtin
 
@@ -53,6 +55,7 @@
   "max_gas"
   "min_balance"
   "min_security"
+  "min_profit"
   "min_health"
   "invariant"
   "decimals"
@@ -92,6 +95,8 @@
 
 (number) @number
 
+(seconds) @number
+
 (address) @string.special
 
 ; Operators and punctuation
@@ -117,4 +122,7 @@
   ")"
 ] @punctuation.bracket
 
-":" @punctuation.delimiter
+[
+  ":"
+  ","
+] @punctuation.delimiter

@@ -7,16 +7,16 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 120
+#define STATE_COUNT 134
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 93
+#define SYMBOL_COUNT 102
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 56
-#define EXTERNAL_TOKEN_COUNT 2
-#define FIELD_COUNT 26
-#define MAX_ALIAS_SEQUENCE_LENGTH 6
-#define MAX_RESERVED_WORD_SET_SIZE 33
-#define PRODUCTION_ID_COUNT 28
+#define TOKEN_COUNT 61
+#define EXTERNAL_TOKEN_COUNT 3
+#define FIELD_COUNT 28
+#define MAX_ALIAS_SEQUENCE_LENGTH 9
+#define MAX_RESERVED_WORD_SET_SIZE 36
+#define PRODUCTION_ID_COUNT 33
 #define SUPERTYPE_COUNT 5
 
 enum ts_symbol_identifiers {
@@ -34,84 +34,93 @@ enum ts_symbol_identifiers {
   anon_sym_max_gas = 12,
   anon_sym_min_balance = 13,
   anon_sym_min_security = 14,
-  anon_sym_min_health = 15,
-  anon_sym_invariant = 16,
-  anon_sym_let = 17,
-  anon_sym_EQ = 18,
-  anon_sym_input = 19,
-  anon_sym_parallel = 20,
-  anon_sym_and = 21,
-  anon_sym_require = 22,
-  anon_sym_GT_EQ = 23,
-  anon_sym_LT_EQ = 24,
-  anon_sym_GT = 25,
-  anon_sym_LT = 26,
-  anon_sym_EQ_EQ = 27,
-  anon_sym_BANG_EQ = 28,
-  anon_sym_assume = 29,
-  anon_sym_debt = 30,
-  anon_sym_collateral = 31,
-  anon_sym_borrow = 32,
-  anon_sym_from = 33,
-  anon_sym_as = 34,
-  anon_sym_repay = 35,
-  anon_sym_to = 36,
-  anon_sym_swap = 37,
-  anon_sym_for = 38,
-  anon_sym_deposit = 39,
-  anon_sym_into = 40,
-  anon_sym_withdraw = 41,
-  anon_sym_bridge = 42,
-  anon_sym_via = 43,
-  anon_sym_PLUS = 44,
-  anon_sym_DASH = 45,
-  anon_sym_STAR = 46,
-  anon_sym_SLASH = 47,
-  anon_sym_all = 48,
-  anon_sym_LPAREN = 49,
-  anon_sym_RPAREN = 50,
-  sym_symbol = 51,
-  sym_address = 52,
-  sym_line_comment = 53,
-  sym_block_comment = 54,
-  sym_number = 55,
-  sym_source_file = 56,
-  sym__item = 57,
-  sym_token_declaration = 58,
-  sym_bundle = 59,
-  sym_constraints = 60,
-  sym__constraint = 61,
-  sym_deadline_constraint = 62,
-  sym_max_gas_constraint = 63,
-  sym_min_balance_constraint = 64,
-  sym_min_security_constraint = 65,
-  sym_min_health_constraint = 66,
-  sym_invariant_constraint = 67,
-  sym_block = 68,
-  sym__statement = 69,
-  sym_let_statement = 70,
-  sym_input_statement = 71,
-  sym_on_statement = 72,
-  sym_parallel_statement = 73,
-  sym_require_statement = 74,
-  sym_assume_statement = 75,
-  sym__action = 76,
-  sym_borrow_action = 77,
-  sym_as_debt = 78,
-  sym_repay_action = 79,
-  sym_swap_action = 80,
-  sym_deposit_action = 81,
-  sym_withdraw_action = 82,
-  sym_bridge_action = 83,
-  sym__amount = 84,
-  sym_binary_amount = 85,
-  sym_quantity = 86,
-  sym_all_amount = 87,
-  sym_parenthesized_amount = 88,
-  aux_sym_source_file_repeat1 = 89,
-  aux_sym_constraints_repeat1 = 90,
-  aux_sym_block_repeat1 = 91,
-  aux_sym_parallel_statement_repeat1 = 92,
+  anon_sym_min_profit = 15,
+  anon_sym_min_health = 16,
+  anon_sym_invariant = 17,
+  anon_sym_let = 18,
+  anon_sym_EQ = 19,
+  anon_sym_input = 20,
+  anon_sym_parallel = 21,
+  anon_sym_and = 22,
+  anon_sym_require = 23,
+  anon_sym_GT_EQ = 24,
+  anon_sym_LT_EQ = 25,
+  anon_sym_GT = 26,
+  anon_sym_LT = 27,
+  anon_sym_EQ_EQ = 28,
+  anon_sym_BANG_EQ = 29,
+  anon_sym_assume = 30,
+  anon_sym_debt = 31,
+  anon_sym_collateral = 32,
+  anon_sym_borrow = 33,
+  anon_sym_from = 34,
+  anon_sym_as = 35,
+  anon_sym_repay = 36,
+  anon_sym_to = 37,
+  anon_sym_swap = 38,
+  anon_sym_for = 39,
+  anon_sym_via = 40,
+  anon_sym_COMMA = 41,
+  anon_sym_deposit = 42,
+  anon_sym_into = 43,
+  anon_sym_withdraw = 44,
+  anon_sym_bridge = 45,
+  anon_sym_wrap = 46,
+  anon_sym_unwrap = 47,
+  anon_sym_PLUS = 48,
+  anon_sym_DASH = 49,
+  anon_sym_STAR = 50,
+  anon_sym_SLASH = 51,
+  anon_sym_all = 52,
+  anon_sym_LPAREN = 53,
+  anon_sym_RPAREN = 54,
+  sym_symbol = 55,
+  sym_address = 56,
+  sym_line_comment = 57,
+  sym_block_comment = 58,
+  sym_number = 59,
+  sym_seconds = 60,
+  sym_source_file = 61,
+  sym__item = 62,
+  sym_token_declaration = 63,
+  sym_bundle = 64,
+  sym_constraints = 65,
+  sym__constraint = 66,
+  sym_deadline_constraint = 67,
+  sym_max_gas_constraint = 68,
+  sym_min_balance_constraint = 69,
+  sym_min_security_constraint = 70,
+  sym_min_profit_constraint = 71,
+  sym_min_health_constraint = 72,
+  sym_invariant_constraint = 73,
+  sym_block = 74,
+  sym__statement = 75,
+  sym_let_statement = 76,
+  sym_input_statement = 77,
+  sym_on_statement = 78,
+  sym_parallel_statement = 79,
+  sym_require_statement = 80,
+  sym_assume_statement = 81,
+  sym__action = 82,
+  sym_borrow_action = 83,
+  sym_as_debt = 84,
+  sym_repay_action = 85,
+  sym_swap_action = 86,
+  sym_deposit_action = 87,
+  sym_withdraw_action = 88,
+  sym_bridge_action = 89,
+  sym_wrap_action = 90,
+  sym_unwrap_action = 91,
+  sym__amount = 92,
+  sym_binary_amount = 93,
+  sym_quantity = 94,
+  sym_all_amount = 95,
+  sym_parenthesized_amount = 96,
+  aux_sym_source_file_repeat1 = 97,
+  aux_sym_constraints_repeat1 = 98,
+  aux_sym_block_repeat1 = 99,
+  aux_sym_parallel_statement_repeat1 = 100,
+  aux_sym_swap_action_repeat1 = 101,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -130,6 +139,7 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_max_gas] = "max_gas",
   [anon_sym_min_balance] = "min_balance",
   [anon_sym_min_security] = "min_security",
+  [anon_sym_min_profit] = "min_profit",
   [anon_sym_min_health] = "min_health",
   [anon_sym_invariant] = "invariant",
   [anon_sym_let] = "let",
@@ -154,11 +164,14 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_to] = "to",
   [anon_sym_swap] = "swap",
   [anon_sym_for] = "for",
+  [anon_sym_via] = "via",
+  [anon_sym_COMMA] = ",",
   [anon_sym_deposit] = "deposit",
   [anon_sym_into] = "into",
   [anon_sym_withdraw] = "withdraw",
   [anon_sym_bridge] = "bridge",
-  [anon_sym_via] = "via",
+  [anon_sym_wrap] = "wrap",
+  [anon_sym_unwrap] = "unwrap",
   [anon_sym_PLUS] = "+",
   [anon_sym_DASH] = "-",
   [anon_sym_STAR] = "*",
@@ -171,6 +184,7 @@ static const char * const ts_symbol_names[] = {
   [sym_line_comment] = "line_comment",
   [sym_block_comment] = "block_comment",
   [sym_number] = "number",
+  [sym_seconds] = "seconds",
   [sym_source_file] = "source_file",
   [sym__item] = "_item",
   [sym_token_declaration] = "token_declaration",
@@ -181,6 +195,7 @@ static const char * const ts_symbol_names[] = {
   [sym_max_gas_constraint] = "max_gas_constraint",
   [sym_min_balance_constraint] = "min_balance_constraint",
   [sym_min_security_constraint] = "min_security_constraint",
+  [sym_min_profit_constraint] = "min_profit_constraint",
   [sym_min_health_constraint] = "min_health_constraint",
   [sym_invariant_constraint] = "invariant_constraint",
   [sym_block] = "block",
@@ -199,6 +214,8 @@ static const char * const ts_symbol_names[] = {
   [sym_deposit_action] = "deposit_action",
   [sym_withdraw_action] = "withdraw_action",
   [sym_bridge_action] = "bridge_action",
+  [sym_wrap_action] = "wrap_action",
+  [sym_unwrap_action] = "unwrap_action",
   [sym__amount] = "_amount",
   [sym_binary_amount] = "binary_amount",
   [sym_quantity] = "quantity",
@@ -208,6 +225,7 @@ static const char * const ts_symbol_names[] = {
   [aux_sym_constraints_repeat1] = "constraints_repeat1",
   [aux_sym_block_repeat1] = "block_repeat1",
   [aux_sym_parallel_statement_repeat1] = "parallel_statement_repeat1",
+  [aux_sym_swap_action_repeat1] = "swap_action_repeat1",
 };
 
 static const TSSymbol ts_symbol_map[] = {
@@ -226,6 +244,7 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_max_gas] = anon_sym_max_gas,
   [anon_sym_min_balance] = anon_sym_min_balance,
   [anon_sym_min_security] = anon_sym_min_security,
+  [anon_sym_min_profit] = anon_sym_min_profit,
   [anon_sym_min_health] = anon_sym_min_health,
   [anon_sym_invariant] = anon_sym_invariant,
   [anon_sym_let] = anon_sym_let,
@@ -250,11 +269,14 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_to] = anon_sym_to,
   [anon_sym_swap] = anon_sym_swap,
   [anon_sym_for] = anon_sym_for,
+  [anon_sym_via] = anon_sym_via,
+  [anon_sym_COMMA] = anon_sym_COMMA,
   [anon_sym_deposit] = anon_sym_deposit,
   [anon_sym_into] = anon_sym_into,
   [anon_sym_withdraw] = anon_sym_withdraw,
   [anon_sym_bridge] = anon_sym_bridge,
-  [anon_sym_via] = anon_sym_via,
+  [anon_sym_wrap] = anon_sym_wrap,
+  [anon_sym_unwrap] = anon_sym_unwrap,
   [anon_sym_PLUS] = anon_sym_PLUS,
   [anon_sym_DASH] = anon_sym_DASH,
   [anon_sym_STAR] = anon_sym_STAR,
@@ -267,6 +289,7 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_line_comment] = sym_line_comment,
   [sym_block_comment] = sym_block_comment,
   [sym_number] = sym_number,
+  [sym_seconds] = sym_seconds,
   [sym_source_file] = sym_source_file,
   [sym__item] = sym__item,
   [sym_token_declaration] = sym_token_declaration,
@@ -277,6 +300,7 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_max_gas_constraint] = sym_max_gas_constraint,
   [sym_min_balance_constraint] = sym_min_balance_constraint,
   [sym_min_security_constraint] = sym_min_security_constraint,
+  [sym_min_profit_constraint] = sym_min_profit_constraint,
   [sym_min_health_constraint] = sym_min_health_constraint,
   [sym_invariant_constraint] = sym_invariant_constraint,
   [sym_block] = sym_block,
@@ -295,6 +319,8 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_deposit_action] = sym_deposit_action,
   [sym_withdraw_action] = sym_withdraw_action,
   [sym_bridge_action] = sym_bridge_action,
+  [sym_wrap_action] = sym_wrap_action,
+  [sym_unwrap_action] = sym_unwrap_action,
   [sym__amount] = sym__amount,
   [sym_binary_amount] = sym_binary_amount,
   [sym_quantity] = sym_quantity,
@@ -304,6 +330,7 @@ static const TSSymbol ts_symbol_map[] = {
   [aux_sym_constraints_repeat1] = aux_sym_constraints_repeat1,
   [aux_sym_block_repeat1] = aux_sym_block_repeat1,
   [aux_sym_parallel_statement_repeat1] = aux_sym_parallel_statement_repeat1,
+  [aux_sym_swap_action_repeat1] = aux_sym_swap_action_repeat1,
 };
 
 static const TSSymbolMetadata ts_symbol_metadata[] = {
@@ -364,6 +391,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_min_security] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_min_profit] = {
     .visible = true,
     .named = false,
   },
@@ -463,6 +494,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
+  [anon_sym_via] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_COMMA] = {
+    .visible = true,
+    .named = false,
+  },
   [anon_sym_deposit] = {
     .visible = true,
     .named = false,
@@ -479,7 +518,11 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [anon_sym_via] = {
+  [anon_sym_wrap] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_unwrap] = {
     .visible = true,
     .named = false,
   },
@@ -531,6 +574,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_seconds] = {
+    .visible = true,
+    .named = true,
+  },
   [sym_source_file] = {
     .visible = true,
     .named = true,
@@ -570,6 +617,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = true,
   },
   [sym_min_security_constraint] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_min_profit_constraint] = {
     .visible = true,
     .named = true,
   },
@@ -647,6 +698,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_wrap_action] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_unwrap_action] = {
+    .visible = true,
+    .named = true,
+  },
   [sym__amount] = {
     .visible = false,
     .named = true,
@@ -684,6 +743,10 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = false,
     .named = false,
   },
+  [aux_sym_swap_action_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
 };
 
 enum ts_field_identifiers {
@@ -711,8 +774,10 @@ enum ts_field_identifiers {
   field_protocol = 22,
   field_right = 23,
   field_route = 24,
-  field_symbol = 25,
-  field_value = 26,
+  field_seconds = 25,
+  field_symbol = 26,
+  field_value = 27,
+  field_via = 28,
 };
 
 static const char * const ts_field_names[] = {
@@ -741,8 +806,10 @@ static const char * const ts_field_names[] = {
   [field_protocol] = "protocol",
   [field_right] = "right",
   [field_route] = "route",
+  [field_seconds] = "seconds",
   [field_symbol] = "symbol",
   [field_value] = "value",
+  [field_via] = "via",
 };
 
 static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
@@ -770,9 +837,14 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [22] = {.index = 44, .length = 1},
   [23] = {.index = 45, .length = 1},
   [24] = {.index = 46, .length = 1},
-  [25] = {.index = 47, .length = 3},
-  [26] = {.index = 50, .length = 3},
-  [27] = {.index = 53, .length = 2},
+  [25] = {.index = 47, .length = 1},
+  [26] = {.index = 48, .length = 3},
+  [27] = {.index = 51, .length = 3},
+  [28] = {.index = 54, .length = 2},
+  [29] = {.index = 56, .length = 4},
+  [30] = {.index = 60, .length = 5},
+  [31] = {.index = 65, .length = 1},
+  [32] = {.index = 66, .length = 2},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
@@ -838,26 +910,44 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
   [41] =
     {field_blocks, 2},
   [42] =
-    {field_gas, 2},
+    {field_seconds, 2},
   [43] =
-    {field_amount, 2},
+    {field_gas, 2},
   [44] =
-    {field_kind, 2},
+    {field_amount, 2},
   [45] =
-    {field_factor, 2},
+    {field_kind, 2},
   [46] =
-    {field_name, 2},
+    {field_factor, 2},
   [47] =
+    {field_name, 2},
+  [48] =
     {field_amount, 1},
     {field_exchange, 5},
     {field_output, 3},
-  [50] =
+  [51] =
     {field_amount, 1},
     {field_destination, 3},
     {field_route, 5},
-  [53] =
+  [54] =
     {field_amount, 2},
     {field_chain, 4},
+  [56] =
+    {field_amount, 1},
+    {field_exchange, 5},
+    {field_output, 3},
+    {field_via, 7},
+  [60] =
+    {field_amount, 1},
+    {field_exchange, 5},
+    {field_output, 3},
+    {field_via, 7},
+    {field_via, 8, .inherited = true},
+  [65] =
+    {field_via, 1},
+  [66] =
+    {field_via, 0, .inherited = true},
+    {field_via, 1, .inherited = true},
 };
 
 static const TSSymbol ts_alias_sequences[PRODUCTION_ID_COUNT][MAX_ALIAS_SEQUENCE_LENGTH] = {
@@ -989,6 +1079,20 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [117] = 117,
   [118] = 118,
   [119] = 119,
+  [120] = 120,
+  [121] = 121,
+  [122] = 122,
+  [123] = 123,
+  [124] = 124,
+  [125] = 125,
+  [126] = 126,
+  [127] = 127,
+  [128] = 128,
+  [129] = 129,
+  [130] = 130,
+  [131] = 131,
+  [132] = 132,
+  [133] = 133,
 };
 
 static const TSSymbol ts_supertype_symbols[SUPERTYPE_COUNT] = {
@@ -1000,11 +1104,11 @@ static const TSSymbol ts_supertype_symbols[SUPERTYPE_COUNT] = {
 };
 
 static const TSMapSlice ts_supertype_map_slices[] = {
-  [sym__action] = {.index = 0, .length = 6},
-  [sym__amount] = {.index = 6, .length = 6},
-  [sym__constraint] = {.index = 12, .length = 6},
-  [sym__item] = {.index = 18, .length = 2},
-  [sym__statement] = {.index = 20, .length = 7},
+  [sym__action] = {.index = 0, .length = 8},
+  [sym__amount] = {.index = 8, .length = 6},
+  [sym__constraint] = {.index = 14, .length = 7},
+  [sym__item] = {.index = 21, .length = 2},
+  [sym__statement] = {.index = 23, .length = 7},
 };
 
 static const TSSymbol ts_supertype_map_entries[] = {
@@ -1014,25 +1118,28 @@ static const TSSymbol ts_supertype_map_entries[] = {
     sym_deposit_action,
     sym_repay_action,
     sym_swap_action,
+    sym_unwrap_action,
     sym_withdraw_action,
-  [6] =
+    sym_wrap_action,
+  [8] =
     sym_all_amount,
     sym_binary_amount,
     sym_identifier,
     sym_number,
     sym_parenthesized_amount,
     sym_quantity,
-  [12] =
+  [14] =
     sym_deadline_constraint,
     sym_invariant_constraint,
     sym_max_gas_constraint,
     sym_min_balance_constraint,
     sym_min_health_constraint,
+    sym_min_profit_constraint,
     sym_min_security_constraint,
-  [18] =
+  [21] =
     sym_bundle,
     sym_token_declaration,
-  [20] =
+  [23] =
     sym__action,
     sym_assume_statement,
     sym_input_statement,
@@ -1050,12 +1157,13 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (eof) ADVANCE(47);
       ADVANCE_MAP(
         '!', 4,
-        '(', 63,
-        ')', 64,
-        '*', 61,
-        '+', 59,
-        '-', 60,
-        '/', 62,
+        '(', 64,
+        ')', 65,
+        '*', 62,
+        '+', 60,
+        ',', 59,
+        '-', 61,
+        '/', 63,
         '0', 6,
         ':', 50,
         '<', 56,
@@ -1066,18 +1174,18 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(0);
-      if (('A' <= lookahead && lookahead <= 'Z')) ADVANCE(66);
+      if (('A' <= lookahead && lookahead <= 'Z')) ADVANCE(67);
       if (lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(65);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
       END_STATE();
     case 1:
       ADVANCE_MAP(
         '!', 4,
-        ')', 64,
-        '*', 61,
-        '+', 59,
-        '-', 60,
-        '/', 62,
+        ')', 65,
+        '*', 62,
+        '+', 60,
+        '-', 61,
+        '/', 63,
         '<', 56,
         '=', 5,
         '>', 55,
@@ -1085,12 +1193,12 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(1);
-      if (('A' <= lookahead && lookahead <= 'Z')) ADVANCE(66);
+      if (('A' <= lookahead && lookahead <= 'Z')) ADVANCE(67);
       if (lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(65);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
       END_STATE();
     case 2:
-      if (lookahead == '/') ADVANCE(68);
+      if (lookahead == '/') ADVANCE(69);
       END_STATE();
     case 3:
       if (lookahead == '/') ADVANCE(2);
@@ -1110,7 +1218,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
     case 7:
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(67);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(68);
       END_STATE();
     case 8:
       if (('0' <= lookahead && lookahead <= '9') ||
@@ -1347,42 +1455,45 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       ACCEPT_TOKEN(anon_sym_BANG_EQ);
       END_STATE();
     case 59:
-      ACCEPT_TOKEN(anon_sym_PLUS);
+      ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
     case 60:
-      ACCEPT_TOKEN(anon_sym_DASH);
+      ACCEPT_TOKEN(anon_sym_PLUS);
       END_STATE();
     case 61:
-      ACCEPT_TOKEN(anon_sym_STAR);
+      ACCEPT_TOKEN(anon_sym_DASH);
       END_STATE();
     case 62:
-      ACCEPT_TOKEN(anon_sym_SLASH);
-      if (lookahead == '/') ADVANCE(68);
+      ACCEPT_TOKEN(anon_sym_STAR);
       END_STATE();
     case 63:
-      ACCEPT_TOKEN(anon_sym_LPAREN);
+      ACCEPT_TOKEN(anon_sym_SLASH);
+      if (lookahead == '/') ADVANCE(69);
       END_STATE();
     case 64:
-      ACCEPT_TOKEN(anon_sym_RPAREN);
+      ACCEPT_TOKEN(anon_sym_LPAREN);
       END_STATE();
     case 65:
+      ACCEPT_TOKEN(anon_sym_RPAREN);
+      END_STATE();
+    case 66:
       ACCEPT_TOKEN(sym_identifier);
       if (('0' <= lookahead && lookahead <= '9') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(65);
-      END_STATE();
-    case 66:
-      ACCEPT_TOKEN(sym_symbol);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z')) ADVANCE(66);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(66);
       END_STATE();
     case 67:
-      ACCEPT_TOKEN(sym_address);
+      ACCEPT_TOKEN(sym_symbol);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z')) ADVANCE(67);
       END_STATE();
     case 68:
+      ACCEPT_TOKEN(sym_address);
+      END_STATE();
+    case 69:
       ACCEPT_TOKEN(sym_line_comment);
       if (lookahead != 0 &&
-          lookahead != '\n') ADVANCE(68);
+          lookahead != '\n') ADVANCE(69);
       END_STATE();
     default:
       return false;
@@ -1408,511 +1519,559 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
         'r', 11,
         's', 12,
         't', 13,
-        'v', 14,
-        'w', 15,
+        'u', 14,
+        'v', 15,
+        'w', 16,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(0);
       END_STATE();
     case 1:
-      if (lookahead == 'l') ADVANCE(16);
-      if (lookahead == 'n') ADVANCE(17);
-      if (lookahead == 's') ADVANCE(18);
-      if (lookahead == 't') ADVANCE(19);
+      if (lookahead == 'l') ADVANCE(17);
+      if (lookahead == 'n') ADVANCE(18);
+      if (lookahead == 's') ADVANCE(19);
+      if (lookahead == 't') ADVANCE(20);
       END_STATE();
     case 2:
-      if (lookahead == 'o') ADVANCE(20);
-      if (lookahead == 'r') ADVANCE(21);
-      if (lookahead == 'u') ADVANCE(22);
+      if (lookahead == 'o') ADVANCE(21);
+      if (lookahead == 'r') ADVANCE(22);
+      if (lookahead == 'u') ADVANCE(23);
       END_STATE();
     case 3:
-      if (lookahead == 'o') ADVANCE(23);
+      if (lookahead == 'o') ADVANCE(24);
       END_STATE();
     case 4:
-      if (lookahead == 'e') ADVANCE(24);
+      if (lookahead == 'e') ADVANCE(25);
       END_STATE();
     case 5:
-      if (lookahead == 'o') ADVANCE(25);
-      if (lookahead == 'r') ADVANCE(26);
+      if (lookahead == 'o') ADVANCE(26);
+      if (lookahead == 'r') ADVANCE(27);
       END_STATE();
     case 6:
-      if (lookahead == 'n') ADVANCE(27);
+      if (lookahead == 'n') ADVANCE(28);
       END_STATE();
     case 7:
-      if (lookahead == 'e') ADVANCE(28);
+      if (lookahead == 'e') ADVANCE(29);
       END_STATE();
     case 8:
-      if (lookahead == 'a') ADVANCE(29);
-      if (lookahead == 'i') ADVANCE(30);
+      if (lookahead == 'a') ADVANCE(30);
+      if (lookahead == 'i') ADVANCE(31);
       END_STATE();
     case 9:
-      if (lookahead == 'n') ADVANCE(31);
+      if (lookahead == 'n') ADVANCE(32);
       END_STATE();
     case 10:
-      if (lookahead == 'a') ADVANCE(32);
+      if (lookahead == 'a') ADVANCE(33);
       END_STATE();
     case 11:
-      if (lookahead == 'e') ADVANCE(33);
+      if (lookahead == 'e') ADVANCE(34);
       END_STATE();
     case 12:
-      if (lookahead == 'w') ADVANCE(34);
+      if (lookahead == 'w') ADVANCE(35);
       END_STATE();
     case 13:
-      if (lookahead == 'o') ADVANCE(35);
+      if (lookahead == 'o') ADVANCE(36);
       END_STATE();
     case 14:
-      if (lookahead == 'i') ADVANCE(36);
+      if (lookahead == 'n') ADVANCE(37);
       END_STATE();
     case 15:
-      if (lookahead == 'i') ADVANCE(37);
+      if (lookahead == 'i') ADVANCE(38);
       END_STATE();
     case 16:
-      if (lookahead == 'l') ADVANCE(38);
+      if (lookahead == 'i') ADVANCE(39);
+      if (lookahead == 'r') ADVANCE(40);
       END_STATE();
     case 17:
-      if (lookahead == 'd') ADVANCE(39);
+      if (lookahead == 'l') ADVANCE(41);
       END_STATE();
     case 18:
-      ACCEPT_TOKEN(anon_sym_as);
-      if (lookahead == 's') ADVANCE(40);
+      if (lookahead == 'd') ADVANCE(42);
       END_STATE();
     case 19:
-      ACCEPT_TOKEN(anon_sym_at);
+      ACCEPT_TOKEN(anon_sym_as);
+      if (lookahead == 's') ADVANCE(43);
       END_STATE();
     case 20:
-      if (lookahead == 'r') ADVANCE(41);
+      ACCEPT_TOKEN(anon_sym_at);
       END_STATE();
     case 21:
-      if (lookahead == 'i') ADVANCE(42);
+      if (lookahead == 'r') ADVANCE(44);
       END_STATE();
     case 22:
-      if (lookahead == 'n') ADVANCE(43);
+      if (lookahead == 'i') ADVANCE(45);
       END_STATE();
     case 23:
-      if (lookahead == 'l') ADVANCE(44);
-      if (lookahead == 'n') ADVANCE(45);
+      if (lookahead == 'n') ADVANCE(46);
       END_STATE();
     case 24:
-      if (lookahead == 'a') ADVANCE(46);
-      if (lookahead == 'b') ADVANCE(47);
-      if (lookahead == 'c') ADVANCE(48);
-      if (lookahead == 'p') ADVANCE(49);
+      if (lookahead == 'l') ADVANCE(47);
+      if (lookahead == 'n') ADVANCE(48);
       END_STATE();
     case 25:
-      if (lookahead == 'r') ADVANCE(50);
+      if (lookahead == 'a') ADVANCE(49);
+      if (lookahead == 'b') ADVANCE(50);
+      if (lookahead == 'c') ADVANCE(51);
+      if (lookahead == 'p') ADVANCE(52);
       END_STATE();
     case 26:
-      if (lookahead == 'o') ADVANCE(51);
+      if (lookahead == 'r') ADVANCE(53);
       END_STATE();
     case 27:
-      if (lookahead == 'p') ADVANCE(52);
-      if (lookahead == 't') ADVANCE(53);
-      if (lookahead == 'v') ADVANCE(54);
+      if (lookahead == 'o') ADVANCE(54);
       END_STATE();
     case 28:
-      if (lookahead == 't') ADVANCE(55);
+      if (lookahead == 'p') ADVANCE(55);
+      if (lookahead == 't') ADVANCE(56);
+      if (lookahead == 'v') ADVANCE(57);
       END_STATE();
     case 29:
-      if (lookahead == 'x') ADVANCE(56);
+      if (lookahead == 't') ADVANCE(58);
       END_STATE();
     case 30:
-      if (lookahead == 'n') ADVANCE(57);
+      if (lookahead == 'x') ADVANCE(59);
       END_STATE();
     case 31:
-      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == 'n') ADVANCE(60);
       END_STATE();
     case 32:
-      if (lookahead == 'r') ADVANCE(58);
+      ACCEPT_TOKEN(anon_sym_on);
       END_STATE();
     case 33:
-      if (lookahead == 'p') ADVANCE(59);
-      if (lookahead == 'q') ADVANCE(60);
+      if (lookahead == 'r') ADVANCE(61);
       END_STATE();
     case 34:
-      if (lookahead == 'a') ADVANCE(61);
+      if (lookahead == 'p') ADVANCE(62);
+      if (lookahead == 'q') ADVANCE(63);
       END_STATE();
     case 35:
-      ACCEPT_TOKEN(anon_sym_to);
-      if (lookahead == 'k') ADVANCE(62);
+      if (lookahead == 'a') ADVANCE(64);
       END_STATE();
     case 36:
-      if (lookahead == 'a') ADVANCE(63);
+      ACCEPT_TOKEN(anon_sym_to);
+      if (lookahead == 'k') ADVANCE(65);
       END_STATE();
     case 37:
-      if (lookahead == 't') ADVANCE(64);
+      if (lookahead == 'w') ADVANCE(66);
       END_STATE();
     case 38:
-      ACCEPT_TOKEN(anon_sym_all);
+      if (lookahead == 'a') ADVANCE(67);
       END_STATE();
     case 39:
-      ACCEPT_TOKEN(anon_sym_and);
+      if (lookahead == 't') ADVANCE(68);
       END_STATE();
     case 40:
-      if (lookahead == 'u') ADVANCE(65);
+      if (lookahead == 'a') ADVANCE(69);
       END_STATE();
     case 41:
-      if (lookahead == 'r') ADVANCE(66);
+      ACCEPT_TOKEN(anon_sym_all);
       END_STATE();
     case 42:
-      if (lookahead == 'd') ADVANCE(67);
+      ACCEPT_TOKEN(anon_sym_and);
       END_STATE();
     case 43:
-      if (lookahead == 'd') ADVANCE(68);
+      if (lookahead == 'u') ADVANCE(70);
       END_STATE();
     case 44:
-      if (lookahead == 'l') ADVANCE(69);
+      if (lookahead == 'r') ADVANCE(71);
       END_STATE();
     case 45:
-      if (lookahead == 's') ADVANCE(70);
+      if (lookahead == 'd') ADVANCE(72);
       END_STATE();
     case 46:
-      if (lookahead == 'd') ADVANCE(71);
+      if (lookahead == 'd') ADVANCE(73);
       END_STATE();
     case 47:
-      if (lookahead == 't') ADVANCE(72);
+      if (lookahead == 'l') ADVANCE(74);
       END_STATE();
     case 48:
-      if (lookahead == 'i') ADVANCE(73);
+      if (lookahead == 's') ADVANCE(75);
       END_STATE();
     case 49:
-      if (lookahead == 'o') ADVANCE(74);
+      if (lookahead == 'd') ADVANCE(76);
       END_STATE();
     case 50:
-      ACCEPT_TOKEN(anon_sym_for);
+      if (lookahead == 't') ADVANCE(77);
       END_STATE();
     case 51:
-      if (lookahead == 'm') ADVANCE(75);
+      if (lookahead == 'i') ADVANCE(78);
       END_STATE();
     case 52:
-      if (lookahead == 'u') ADVANCE(76);
+      if (lookahead == 'o') ADVANCE(79);
       END_STATE();
     case 53:
-      if (lookahead == 'o') ADVANCE(77);
+      ACCEPT_TOKEN(anon_sym_for);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(78);
+      if (lookahead == 'm') ADVANCE(80);
       END_STATE();
     case 55:
-      ACCEPT_TOKEN(anon_sym_let);
+      if (lookahead == 'u') ADVANCE(81);
       END_STATE();
     case 56:
-      if (lookahead == '_') ADVANCE(79);
+      if (lookahead == 'o') ADVANCE(82);
       END_STATE();
     case 57:
-      if (lookahead == '_') ADVANCE(80);
+      if (lookahead == 'a') ADVANCE(83);
       END_STATE();
     case 58:
-      if (lookahead == 'a') ADVANCE(81);
+      ACCEPT_TOKEN(anon_sym_let);
       END_STATE();
     case 59:
-      if (lookahead == 'a') ADVANCE(82);
+      if (lookahead == '_') ADVANCE(84);
       END_STATE();
     case 60:
-      if (lookahead == 'u') ADVANCE(83);
+      if (lookahead == '_') ADVANCE(85);
       END_STATE();
     case 61:
-      if (lookahead == 'p') ADVANCE(84);
+      if (lookahead == 'a') ADVANCE(86);
       END_STATE();
     case 62:
-      if (lookahead == 'e') ADVANCE(85);
+      if (lookahead == 'a') ADVANCE(87);
       END_STATE();
     case 63:
-      ACCEPT_TOKEN(anon_sym_via);
+      if (lookahead == 'u') ADVANCE(88);
       END_STATE();
     case 64:
-      if (lookahead == 'h') ADVANCE(86);
+      if (lookahead == 'p') ADVANCE(89);
       END_STATE();
     case 65:
-      if (lookahead == 'm') ADVANCE(87);
+      if (lookahead == 'e') ADVANCE(90);
       END_STATE();
     case 66:
-      if (lookahead == 'o') ADVANCE(88);
+      if (lookahead == 'r') ADVANCE(91);
       END_STATE();
     case 67:
-      if (lookahead == 'g') ADVANCE(89);
+      ACCEPT_TOKEN(anon_sym_via);
       END_STATE();
     case 68:
-      if (lookahead == 'l') ADVANCE(90);
+      if (lookahead == 'h') ADVANCE(92);
       END_STATE();
     case 69:
-      if (lookahead == 'a') ADVANCE(91);
+      if (lookahead == 'p') ADVANCE(93);
       END_STATE();
     case 70:
-      if (lookahead == 't') ADVANCE(92);
-      END_STATE();
-    case 71:
-      if (lookahead == 'l') ADVANCE(93);
-      END_STATE();
-    case 72:
-      ACCEPT_TOKEN(anon_sym_debt);
-      END_STATE();
-    case 73:
       if (lookahead == 'm') ADVANCE(94);
       END_STATE();
+    case 71:
+      if (lookahead == 'o') ADVANCE(95);
+      END_STATE();
+    case 72:
+      if (lookahead == 'g') ADVANCE(96);
+      END_STATE();
+    case 73:
+      if (lookahead == 'l') ADVANCE(97);
+      END_STATE();
     case 74:
-      if (lookahead == 's') ADVANCE(95);
+      if (lookahead == 'a') ADVANCE(98);
       END_STATE();
     case 75:
-      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == 't') ADVANCE(99);
       END_STATE();
     case 76:
-      if (lookahead == 't') ADVANCE(96);
+      if (lookahead == 'l') ADVANCE(100);
       END_STATE();
     case 77:
-      ACCEPT_TOKEN(anon_sym_into);
+      ACCEPT_TOKEN(anon_sym_debt);
       END_STATE();
     case 78:
-      if (lookahead == 'r') ADVANCE(97);
+      if (lookahead == 'm') ADVANCE(101);
       END_STATE();
     case 79:
-      if (lookahead == 'g') ADVANCE(98);
+      if (lookahead == 's') ADVANCE(102);
       END_STATE();
     case 80:
-      if (lookahead == 'b') ADVANCE(99);
-      if (lookahead == 'h') ADVANCE(100);
-      if (lookahead == 's') ADVANCE(101);
+      ACCEPT_TOKEN(anon_sym_from);
       END_STATE();
     case 81:
-      if (lookahead == 'l') ADVANCE(102);
+      if (lookahead == 't') ADVANCE(103);
       END_STATE();
     case 82:
-      if (lookahead == 'y') ADVANCE(103);
+      ACCEPT_TOKEN(anon_sym_into);
       END_STATE();
     case 83:
-      if (lookahead == 'i') ADVANCE(104);
+      if (lookahead == 'r') ADVANCE(104);
       END_STATE();
     case 84:
-      ACCEPT_TOKEN(anon_sym_swap);
+      if (lookahead == 'g') ADVANCE(105);
       END_STATE();
     case 85:
-      if (lookahead == 'n') ADVANCE(105);
+      if (lookahead == 'b') ADVANCE(106);
+      if (lookahead == 'h') ADVANCE(107);
+      if (lookahead == 'p') ADVANCE(108);
+      if (lookahead == 's') ADVANCE(109);
       END_STATE();
     case 86:
-      if (lookahead == 'd') ADVANCE(106);
+      if (lookahead == 'l') ADVANCE(110);
       END_STATE();
     case 87:
-      if (lookahead == 'e') ADVANCE(107);
+      if (lookahead == 'y') ADVANCE(111);
       END_STATE();
     case 88:
-      if (lookahead == 'w') ADVANCE(108);
+      if (lookahead == 'i') ADVANCE(112);
       END_STATE();
     case 89:
-      if (lookahead == 'e') ADVANCE(109);
+      ACCEPT_TOKEN(anon_sym_swap);
       END_STATE();
     case 90:
-      if (lookahead == 'e') ADVANCE(110);
+      if (lookahead == 'n') ADVANCE(113);
       END_STATE();
     case 91:
-      if (lookahead == 't') ADVANCE(111);
-      END_STATE();
-    case 92:
-      if (lookahead == 'r') ADVANCE(112);
-      END_STATE();
-    case 93:
-      if (lookahead == 'i') ADVANCE(113);
-      END_STATE();
-    case 94:
       if (lookahead == 'a') ADVANCE(114);
       END_STATE();
+    case 92:
+      if (lookahead == 'd') ADVANCE(115);
+      END_STATE();
+    case 93:
+      ACCEPT_TOKEN(anon_sym_wrap);
+      END_STATE();
+    case 94:
+      if (lookahead == 'e') ADVANCE(116);
+      END_STATE();
     case 95:
-      if (lookahead == 'i') ADVANCE(115);
+      if (lookahead == 'w') ADVANCE(117);
       END_STATE();
     case 96:
-      ACCEPT_TOKEN(anon_sym_input);
+      if (lookahead == 'e') ADVANCE(118);
       END_STATE();
     case 97:
-      if (lookahead == 'i') ADVANCE(116);
-      END_STATE();
-    case 98:
-      if (lookahead == 'a') ADVANCE(117);
-      END_STATE();
-    case 99:
-      if (lookahead == 'a') ADVANCE(118);
-      END_STATE();
-    case 100:
       if (lookahead == 'e') ADVANCE(119);
       END_STATE();
+    case 98:
+      if (lookahead == 't') ADVANCE(120);
+      END_STATE();
+    case 99:
+      if (lookahead == 'r') ADVANCE(121);
+      END_STATE();
+    case 100:
+      if (lookahead == 'i') ADVANCE(122);
+      END_STATE();
     case 101:
-      if (lookahead == 'e') ADVANCE(120);
+      if (lookahead == 'a') ADVANCE(123);
       END_STATE();
     case 102:
-      if (lookahead == 'l') ADVANCE(121);
+      if (lookahead == 'i') ADVANCE(124);
       END_STATE();
     case 103:
-      ACCEPT_TOKEN(anon_sym_repay);
+      ACCEPT_TOKEN(anon_sym_input);
       END_STATE();
     case 104:
-      if (lookahead == 'r') ADVANCE(122);
+      if (lookahead == 'i') ADVANCE(125);
       END_STATE();
     case 105:
-      ACCEPT_TOKEN(anon_sym_token);
+      if (lookahead == 'a') ADVANCE(126);
       END_STATE();
     case 106:
-      if (lookahead == 'r') ADVANCE(123);
+      if (lookahead == 'a') ADVANCE(127);
       END_STATE();
     case 107:
-      ACCEPT_TOKEN(anon_sym_assume);
+      if (lookahead == 'e') ADVANCE(128);
       END_STATE();
     case 108:
-      ACCEPT_TOKEN(anon_sym_borrow);
+      if (lookahead == 'r') ADVANCE(129);
       END_STATE();
     case 109:
-      ACCEPT_TOKEN(anon_sym_bridge);
+      if (lookahead == 'e') ADVANCE(130);
       END_STATE();
     case 110:
-      ACCEPT_TOKEN(anon_sym_bundle);
-      END_STATE();
-    case 111:
-      if (lookahead == 'e') ADVANCE(124);
-      END_STATE();
-    case 112:
-      if (lookahead == 'a') ADVANCE(125);
-      END_STATE();
-    case 113:
-      if (lookahead == 'n') ADVANCE(126);
-      END_STATE();
-    case 114:
-      if (lookahead == 'l') ADVANCE(127);
-      END_STATE();
-    case 115:
-      if (lookahead == 't') ADVANCE(128);
-      END_STATE();
-    case 116:
-      if (lookahead == 'a') ADVANCE(129);
-      END_STATE();
-    case 117:
-      if (lookahead == 's') ADVANCE(130);
-      END_STATE();
-    case 118:
       if (lookahead == 'l') ADVANCE(131);
       END_STATE();
+    case 111:
+      ACCEPT_TOKEN(anon_sym_repay);
+      END_STATE();
+    case 112:
+      if (lookahead == 'r') ADVANCE(132);
+      END_STATE();
+    case 113:
+      ACCEPT_TOKEN(anon_sym_token);
+      END_STATE();
+    case 114:
+      if (lookahead == 'p') ADVANCE(133);
+      END_STATE();
+    case 115:
+      if (lookahead == 'r') ADVANCE(134);
+      END_STATE();
+    case 116:
+      ACCEPT_TOKEN(anon_sym_assume);
+      END_STATE();
+    case 117:
+      ACCEPT_TOKEN(anon_sym_borrow);
+      END_STATE();
+    case 118:
+      ACCEPT_TOKEN(anon_sym_bridge);
+      END_STATE();
     case 119:
-      if (lookahead == 'a') ADVANCE(132);
+      ACCEPT_TOKEN(anon_sym_bundle);
       END_STATE();
     case 120:
-      if (lookahead == 'c') ADVANCE(133);
-      END_STATE();
-    case 121:
-      if (lookahead == 'e') ADVANCE(134);
-      END_STATE();
-    case 122:
       if (lookahead == 'e') ADVANCE(135);
       END_STATE();
-    case 123:
+    case 121:
       if (lookahead == 'a') ADVANCE(136);
       END_STATE();
+    case 122:
+      if (lookahead == 'n') ADVANCE(137);
+      END_STATE();
+    case 123:
+      if (lookahead == 'l') ADVANCE(138);
+      END_STATE();
     case 124:
-      if (lookahead == 'r') ADVANCE(137);
+      if (lookahead == 't') ADVANCE(139);
       END_STATE();
     case 125:
-      if (lookahead == 'i') ADVANCE(138);
+      if (lookahead == 'a') ADVANCE(140);
       END_STATE();
     case 126:
-      if (lookahead == 'e') ADVANCE(139);
+      if (lookahead == 's') ADVANCE(141);
       END_STATE();
     case 127:
-      if (lookahead == 's') ADVANCE(140);
+      if (lookahead == 'l') ADVANCE(142);
       END_STATE();
     case 128:
-      ACCEPT_TOKEN(anon_sym_deposit);
+      if (lookahead == 'a') ADVANCE(143);
       END_STATE();
     case 129:
-      if (lookahead == 'n') ADVANCE(141);
+      if (lookahead == 'o') ADVANCE(144);
       END_STATE();
     case 130:
-      ACCEPT_TOKEN(anon_sym_max_gas);
+      if (lookahead == 'c') ADVANCE(145);
       END_STATE();
     case 131:
-      if (lookahead == 'a') ADVANCE(142);
+      if (lookahead == 'e') ADVANCE(146);
       END_STATE();
     case 132:
-      if (lookahead == 'l') ADVANCE(143);
+      if (lookahead == 'e') ADVANCE(147);
       END_STATE();
     case 133:
-      if (lookahead == 'u') ADVANCE(144);
+      ACCEPT_TOKEN(anon_sym_unwrap);
       END_STATE();
     case 134:
-      if (lookahead == 'l') ADVANCE(145);
+      if (lookahead == 'a') ADVANCE(148);
       END_STATE();
     case 135:
-      ACCEPT_TOKEN(anon_sym_require);
+      if (lookahead == 'r') ADVANCE(149);
       END_STATE();
     case 136:
-      if (lookahead == 'w') ADVANCE(146);
+      if (lookahead == 'i') ADVANCE(150);
       END_STATE();
     case 137:
-      if (lookahead == 'a') ADVANCE(147);
+      if (lookahead == 'e') ADVANCE(151);
       END_STATE();
     case 138:
-      if (lookahead == 'n') ADVANCE(148);
+      if (lookahead == 's') ADVANCE(152);
       END_STATE();
     case 139:
-      ACCEPT_TOKEN(anon_sym_deadline);
+      ACCEPT_TOKEN(anon_sym_deposit);
       END_STATE();
     case 140:
-      ACCEPT_TOKEN(anon_sym_decimals);
+      if (lookahead == 'n') ADVANCE(153);
       END_STATE();
     case 141:
-      if (lookahead == 't') ADVANCE(149);
+      ACCEPT_TOKEN(anon_sym_max_gas);
       END_STATE();
     case 142:
-      if (lookahead == 'n') ADVANCE(150);
+      if (lookahead == 'a') ADVANCE(154);
       END_STATE();
     case 143:
-      if (lookahead == 't') ADVANCE(151);
+      if (lookahead == 'l') ADVANCE(155);
       END_STATE();
     case 144:
-      if (lookahead == 'r') ADVANCE(152);
+      if (lookahead == 'f') ADVANCE(156);
       END_STATE();
     case 145:
-      ACCEPT_TOKEN(anon_sym_parallel);
+      if (lookahead == 'u') ADVANCE(157);
       END_STATE();
     case 146:
-      ACCEPT_TOKEN(anon_sym_withdraw);
+      if (lookahead == 'l') ADVANCE(158);
       END_STATE();
     case 147:
-      if (lookahead == 'l') ADVANCE(153);
+      ACCEPT_TOKEN(anon_sym_require);
       END_STATE();
     case 148:
-      if (lookahead == 't') ADVANCE(154);
+      if (lookahead == 'w') ADVANCE(159);
       END_STATE();
     case 149:
-      ACCEPT_TOKEN(anon_sym_invariant);
+      if (lookahead == 'a') ADVANCE(160);
       END_STATE();
     case 150:
-      if (lookahead == 'c') ADVANCE(155);
+      if (lookahead == 'n') ADVANCE(161);
       END_STATE();
     case 151:
-      if (lookahead == 'h') ADVANCE(156);
+      ACCEPT_TOKEN(anon_sym_deadline);
       END_STATE();
     case 152:
-      if (lookahead == 'i') ADVANCE(157);
+      ACCEPT_TOKEN(anon_sym_decimals);
       END_STATE();
     case 153:
-      ACCEPT_TOKEN(anon_sym_collateral);
+      if (lookahead == 't') ADVANCE(162);
       END_STATE();
     case 154:
-      if (lookahead == 's') ADVANCE(158);
+      if (lookahead == 'n') ADVANCE(163);
       END_STATE();
     case 155:
-      if (lookahead == 'e') ADVANCE(159);
+      if (lookahead == 't') ADVANCE(164);
       END_STATE();
     case 156:
-      ACCEPT_TOKEN(anon_sym_min_health);
+      if (lookahead == 'i') ADVANCE(165);
       END_STATE();
     case 157:
-      if (lookahead == 't') ADVANCE(160);
+      if (lookahead == 'r') ADVANCE(166);
       END_STATE();
     case 158:
-      ACCEPT_TOKEN(anon_sym_constraints);
+      ACCEPT_TOKEN(anon_sym_parallel);
       END_STATE();
     case 159:
-      ACCEPT_TOKEN(anon_sym_min_balance);
+      ACCEPT_TOKEN(anon_sym_withdraw);
       END_STATE();
     case 160:
-      if (lookahead == 'y') ADVANCE(161);
+      if (lookahead == 'l') ADVANCE(167);
       END_STATE();
     case 161:
+      if (lookahead == 't') ADVANCE(168);
+      END_STATE();
+    case 162:
+      ACCEPT_TOKEN(anon_sym_invariant);
+      END_STATE();
+    case 163:
+      if (lookahead == 'c') ADVANCE(169);
+      END_STATE();
+    case 164:
+      if (lookahead == 'h') ADVANCE(170);
+      END_STATE();
+    case 165:
+      if (lookahead == 't') ADVANCE(171);
+      END_STATE();
+    case 166:
+      if (lookahead == 'i') ADVANCE(172);
+      END_STATE();
+    case 167:
+      ACCEPT_TOKEN(anon_sym_collateral);
+      END_STATE();
+    case 168:
+      if (lookahead == 's') ADVANCE(173);
+      END_STATE();
+    case 169:
+      if (lookahead == 'e') ADVANCE(174);
+      END_STATE();
+    case 170:
+      ACCEPT_TOKEN(anon_sym_min_health);
+      END_STATE();
+    case 171:
+      ACCEPT_TOKEN(anon_sym_min_profit);
+      END_STATE();
+    case 172:
+      if (lookahead == 't') ADVANCE(175);
+      END_STATE();
+    case 173:
+      ACCEPT_TOKEN(anon_sym_constraints);
+      END_STATE();
+    case 174:
+      ACCEPT_TOKEN(anon_sym_min_balance);
+      END_STATE();
+    case 175:
+      if (lookahead == 'y') ADVANCE(176);
+      END_STATE();
+    case 176:
       ACCEPT_TOKEN(anon_sym_min_security);
       END_STATE();
     default:
@@ -1959,32 +2118,32 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [35] = {.lex_state = 0, .external_lex_state = 2},
   [36] = {.lex_state = 0, .external_lex_state = 2},
   [37] = {.lex_state = 0, .external_lex_state = 2},
-  [38] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [39] = {.lex_state = 1, .external_lex_state = 2},
-  [40] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 2},
-  [41] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [42] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 2},
-  [43] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [44] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [45] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [46] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 2},
-  [47] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [48] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [49] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [50] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [51] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [52] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [53] = {.lex_state = 0, .external_lex_state = 1, .reserved_word_set_id = 1},
-  [54] = {.lex_state = 0, .external_lex_state = 2},
-  [55] = {.lex_state = 0, .external_lex_state = 2},
-  [56] = {.lex_state = 0, .external_lex_state = 2},
-  [57] = {.lex_state = 0, .external_lex_state = 2},
-  [58] = {.lex_state = 0, .external_lex_state = 2},
-  [59] = {.lex_state = 0, .external_lex_state = 2},
-  [60] = {.lex_state = 0, .external_lex_state = 2},
-  [61] = {.lex_state = 0, .external_lex_state = 2},
-  [62] = {.lex_state = 0, .external_lex_state = 2},
-  [63] = {.lex_state = 0, .external_lex_state = 2},
+  [38] = {.lex_state = 0, .external_lex_state = 2},
+  [39] = {.lex_state = 0, .external_lex_state = 2},
+  [40] = {.lex_state = 0, .external_lex_state = 2},
+  [41] = {.lex_state = 0, .external_lex_state = 2},
+  [42] = {.lex_state = 0, .external_lex_state = 2},
+  [43] = {.lex_state = 0, .external_lex_state = 2},
+  [44] = {.lex_state = 0, .external_lex_state = 2},
+  [45] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [46] = {.lex_state = 1, .external_lex_state = 2},
+  [47] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 2},
+  [48] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [49] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 2},
+  [50] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [51] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [52] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [53] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [54] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [55] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [56] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [57] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [58] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [59] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [60] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [61] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 2},
+  [62] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
+  [63] = {.lex_state = 0, .external_lex_state = 3, .reserved_word_set_id = 1},
   [64] = {.lex_state = 0, .external_lex_state = 2},
   [65] = {.lex_state = 0, .external_lex_state = 2},
   [66] = {.lex_state = 0, .external_lex_state = 2},
@@ -2006,41 +2165,55 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [82] = {.lex_state = 0, .external_lex_state = 2},
   [83] = {.lex_state = 0, .external_lex_state = 2},
   [84] = {.lex_state = 0, .external_lex_state = 2},
-  [85] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [86] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [87] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [85] = {.lex_state = 0, .external_lex_state = 2},
+  [86] = {.lex_state = 0, .external_lex_state = 2},
+  [87] = {.lex_state = 0, .external_lex_state = 2},
   [88] = {.lex_state = 0, .external_lex_state = 2},
-  [89] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [89] = {.lex_state = 0, .external_lex_state = 2},
   [90] = {.lex_state = 0, .external_lex_state = 2},
-  [91] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [92] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [93] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [94] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [95] = {.lex_state = 0, .external_lex_state = 1},
-  [96] = {.lex_state = 0, .external_lex_state = 1},
-  [97] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [98] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [99] = {.lex_state = 0, .external_lex_state = 1},
+  [91] = {.lex_state = 0, .external_lex_state = 2},
+  [92] = {.lex_state = 0, .external_lex_state = 1},
+  [93] = {.lex_state = 0, .external_lex_state = 2},
+  [94] = {.lex_state = 0, .external_lex_state = 2},
+  [95] = {.lex_state = 0, .external_lex_state = 2},
+  [96] = {.lex_state = 0, .external_lex_state = 2},
+  [97] = {.lex_state = 0, .external_lex_state = 2},
+  [98] = {.lex_state = 0, .external_lex_state = 2},
+  [99] = {.lex_state = 0, .external_lex_state = 2},
   [100] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
-  [101] = {.lex_state = 0, .external_lex_state = 2},
-  [102] = {.lex_state = 0, .external_lex_state = 2},
-  [103] = {.lex_state = 0, .external_lex_state = 2},
+  [101] = {.lex_state = 0, .external_lex_state = 3},
+  [102] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [103] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
   [104] = {.lex_state = 0, .external_lex_state = 2},
-  [105] = {.lex_state = 0, .external_lex_state = 2},
+  [105] = {.lex_state = 0, .external_lex_state = 3},
   [106] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
   [107] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
   [108] = {.lex_state = 0, .external_lex_state = 2},
-  [109] = {.lex_state = 0, .external_lex_state = 2},
+  [109] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
   [110] = {.lex_state = 0, .external_lex_state = 2},
-  [111] = {.lex_state = 0, .external_lex_state = 2},
-  [112] = {.lex_state = 0, .external_lex_state = 2},
+  [111] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [112] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
   [113] = {.lex_state = 0, .external_lex_state = 2},
   [114] = {.lex_state = 0, .external_lex_state = 2},
-  [115] = {.lex_state = 0, .external_lex_state = 1},
-  [116] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [115] = {.lex_state = 0, .external_lex_state = 2},
+  [116] = {.lex_state = 0, .external_lex_state = 2},
   [117] = {.lex_state = 3, .external_lex_state = 2},
   [118] = {.lex_state = 0, .external_lex_state = 2},
-  [119] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [119] = {.lex_state = 0, .external_lex_state = 2},
+  [120] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [121] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [122] = {.lex_state = 0, .external_lex_state = 2},
+  [123] = {.lex_state = 0, .external_lex_state = 2},
+  [124] = {.lex_state = 0, .external_lex_state = 2},
+  [125] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [126] = {.lex_state = 0, .external_lex_state = 2},
+  [127] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [128] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [129] = {.lex_state = 0, .external_lex_state = 2},
+  [130] = {.lex_state = 0, .external_lex_state = 2},
+  [131] = {.lex_state = 0, .external_lex_state = 3},
+  [132] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
+  [133] = {.lex_state = 0, .external_lex_state = 2, .reserved_word_set_id = 1},
 };
 
 static const TSSymbol ts_reserved_words[3][MAX_RESERVED_WORD_SET_SIZE] = {
@@ -2055,6 +2228,7 @@ static const TSSymbol ts_reserved_words[3][MAX_RESERVED_WORD_SET_SIZE] = {
     anon_sym_max_gas,
     anon_sym_min_balance,
     anon_sym_min_security,
+    anon_sym_min_profit,
     anon_sym_min_health,
     anon_sym_invariant,
     anon_sym_let,
@@ -2072,11 +2246,13 @@ static const TSSymbol ts_reserved_words[3][MAX_RESERVED_WORD_SET_SIZE] = {
     anon_sym_to,
     anon_sym_swap,
     anon_sym_for,
+    anon_sym_via,
     anon_sym_deposit,
     anon_sym_into,
     anon_sym_withdraw,
     anon_sym_bridge,
-    anon_sym_via,
+    anon_sym_wrap,
+    anon_sym_unwrap,
     anon_sym_all,
   },
   [2] = {
@@ -2090,6 +2266,7 @@ static const TSSymbol ts_reserved_words[3][MAX_RESERVED_WORD_SET_SIZE] = {
     anon_sym_max_gas,
     anon_sym_min_balance,
     anon_sym_min_security,
+    anon_sym_min_profit,
     anon_sym_min_health,
     anon_sym_invariant,
     anon_sym_let,
@@ -2107,11 +2284,13 @@ static const TSSymbol ts_reserved_words[3][MAX_RESERVED_WORD_SET_SIZE] = {
     anon_sym_to,
     anon_sym_swap,
     anon_sym_for,
+    anon_sym_via,
     anon_sym_deposit,
     anon_sym_into,
     anon_sym_withdraw,
     anon_sym_bridge,
-    anon_sym_via,
+    anon_sym_wrap,
+    anon_sym_unwrap,
   },
 };
 
@@ -2132,6 +2311,7 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_max_gas] = ACTIONS(1),
     [anon_sym_min_balance] = ACTIONS(1),
     [anon_sym_min_security] = ACTIONS(1),
+    [anon_sym_min_profit] = ACTIONS(1),
     [anon_sym_min_health] = ACTIONS(1),
     [anon_sym_invariant] = ACTIONS(1),
     [anon_sym_let] = ACTIONS(1),
@@ -2156,11 +2336,14 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_to] = ACTIONS(1),
     [anon_sym_swap] = ACTIONS(1),
     [anon_sym_for] = ACTIONS(1),
+    [anon_sym_via] = ACTIONS(1),
+    [anon_sym_COMMA] = ACTIONS(1),
     [anon_sym_deposit] = ACTIONS(1),
     [anon_sym_into] = ACTIONS(1),
     [anon_sym_withdraw] = ACTIONS(1),
     [anon_sym_bridge] = ACTIONS(1),
-    [anon_sym_via] = ACTIONS(1),
+    [anon_sym_wrap] = ACTIONS(1),
+    [anon_sym_unwrap] = ACTIONS(1),
     [anon_sym_PLUS] = ACTIONS(1),
     [anon_sym_DASH] = ACTIONS(1),
     [anon_sym_STAR] = ACTIONS(1),
@@ -2173,13 +2356,14 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_line_comment] = ACTIONS(3),
     [sym_block_comment] = ACTIONS(3),
     [sym_number] = ACTIONS(1),
+    [sym_seconds] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(114),
-    [sym__item] = STATE(55),
-    [sym_token_declaration] = STATE(78),
-    [sym_bundle] = STATE(78),
-    [aux_sym_source_file_repeat1] = STATE(55),
+    [sym_source_file] = STATE(130),
+    [sym__item] = STATE(72),
+    [sym_token_declaration] = STATE(85),
+    [sym_bundle] = STATE(85),
+    [aux_sym_source_file_repeat1] = STATE(72),
     [ts_builtin_sym_end] = ACTIONS(5),
     [anon_sym_token] = ACTIONS(7),
     [anon_sym_bundle] = ACTIONS(9),
@@ -2199,7 +2383,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_GT,
       anon_sym_LT,
       anon_sym_SLASH,
-    ACTIONS(11), 32,
+    ACTIONS(11), 35,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2207,6 +2391,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2228,11 +2413,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_STAR,
       anon_sym_RPAREN,
-  [47] = 3,
+  [50] = 3,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
@@ -2240,7 +2427,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_GT,
       anon_sym_LT,
       anon_sym_SLASH,
-    ACTIONS(11), 32,
+    ACTIONS(11), 35,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2248,6 +2435,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2269,11 +2457,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_STAR,
       anon_sym_RPAREN,
-  [91] = 3,
+  [97] = 3,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
@@ -2281,7 +2471,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_GT,
       anon_sym_LT,
       anon_sym_SLASH,
-    ACTIONS(17), 32,
+    ACTIONS(17), 35,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2289,6 +2479,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2310,11 +2501,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_STAR,
       anon_sym_RPAREN,
-  [135] = 3,
+  [144] = 3,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
@@ -2322,7 +2515,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_GT,
       anon_sym_LT,
       anon_sym_SLASH,
-    ACTIONS(21), 32,
+    ACTIONS(21), 35,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2330,6 +2523,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2351,11 +2545,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_STAR,
       anon_sym_RPAREN,
-  [179] = 3,
+  [191] = 3,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
@@ -2363,7 +2559,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_GT,
       anon_sym_LT,
       anon_sym_SLASH,
-    ACTIONS(25), 32,
+    ACTIONS(25), 35,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2371,6 +2567,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2392,52 +2589,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_STAR,
       anon_sym_RPAREN,
-  [223] = 3,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(31), 3,
-      anon_sym_GT,
-      anon_sym_LT,
-      anon_sym_SLASH,
-    ACTIONS(29), 32,
-      anon_sym_at,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_GT_EQ,
-      anon_sym_LT_EQ,
-      anon_sym_EQ_EQ,
-      anon_sym_BANG_EQ,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_from,
-      anon_sym_repay,
-      anon_sym_to,
-      anon_sym_swap,
-      anon_sym_for,
-      anon_sym_deposit,
-      anon_sym_into,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-      anon_sym_STAR,
-      anon_sym_RPAREN,
-  [267] = 5,
+  [238] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
@@ -2448,7 +2606,7 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(31), 2,
       anon_sym_GT,
       anon_sym_LT,
-    ACTIONS(29), 31,
+    ACTIONS(29), 34,
       anon_sym_at,
       anon_sym_on,
       anon_sym_RBRACE,
@@ -2456,6 +2614,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
       anon_sym_let,
@@ -2477,50 +2636,93 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_into,
       anon_sym_withdraw,
       anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
       anon_sym_PLUS,
       anon_sym_DASH,
       anon_sym_RPAREN,
-  [315] = 17,
-    ACTIONS(37), 1,
-      anon_sym_on,
-    ACTIONS(40), 1,
-      anon_sym_RBRACE,
-    ACTIONS(42), 1,
-      anon_sym_let,
-    ACTIONS(45), 1,
-      anon_sym_input,
-    ACTIONS(48), 1,
-      anon_sym_parallel,
-    ACTIONS(51), 1,
-      anon_sym_require,
-    ACTIONS(54), 1,
-      anon_sym_assume,
-    ACTIONS(57), 1,
-      anon_sym_borrow,
-    ACTIONS(60), 1,
-      anon_sym_repay,
-    ACTIONS(63), 1,
-      anon_sym_swap,
-    ACTIONS(66), 1,
-      anon_sym_deposit,
-    ACTIONS(69), 1,
-      anon_sym_withdraw,
-    ACTIONS(72), 1,
-      anon_sym_bridge,
+  [289] = 3,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(9), 2,
+    ACTIONS(31), 3,
+      anon_sym_GT,
+      anon_sym_LT,
+      anon_sym_SLASH,
+    ACTIONS(29), 35,
+      anon_sym_at,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_GT_EQ,
+      anon_sym_LT_EQ,
+      anon_sym_EQ_EQ,
+      anon_sym_BANG_EQ,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_from,
+      anon_sym_repay,
+      anon_sym_to,
+      anon_sym_swap,
+      anon_sym_for,
+      anon_sym_deposit,
+      anon_sym_into,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+      anon_sym_STAR,
+      anon_sym_RPAREN,
+  [336] = 19,
+    ACTIONS(37), 1,
+      anon_sym_on,
+    ACTIONS(39), 1,
+      anon_sym_RBRACE,
+    ACTIONS(41), 1,
+      anon_sym_let,
+    ACTIONS(43), 1,
+      anon_sym_input,
+    ACTIONS(45), 1,
+      anon_sym_parallel,
+    ACTIONS(47), 1,
+      anon_sym_require,
+    ACTIONS(49), 1,
+      anon_sym_assume,
+    ACTIONS(51), 1,
+      anon_sym_borrow,
+    ACTIONS(53), 1,
+      anon_sym_repay,
+    ACTIONS(55), 1,
+      anon_sym_swap,
+    ACTIONS(57), 1,
+      anon_sym_deposit,
+    ACTIONS(59), 1,
+      anon_sym_withdraw,
+    ACTIONS(61), 1,
+      anon_sym_bridge,
+    ACTIONS(63), 1,
+      anon_sym_wrap,
+    ACTIONS(65), 1,
+      anon_sym_unwrap,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(10), 2,
       sym__statement,
       aux_sym_block_repeat1,
-    STATE(25), 6,
-      sym_borrow_action,
-      sym_repay_action,
-      sym_swap_action,
-      sym_deposit_action,
-      sym_withdraw_action,
-      sym_bridge_action,
-    STATE(26), 7,
+    STATE(32), 7,
       sym_let_statement,
       sym_input_statement,
       sym_on_statement,
@@ -2528,47 +2730,53 @@ static const uint16_t ts_small_parse_table[] = {
       sym_require_statement,
       sym_assume_statement,
       sym__action,
-  [380] = 17,
-    ACTIONS(75), 1,
+    STATE(34), 8,
+      sym_borrow_action,
+      sym_repay_action,
+      sym_swap_action,
+      sym_deposit_action,
+      sym_withdraw_action,
+      sym_bridge_action,
+      sym_wrap_action,
+      sym_unwrap_action,
+  [409] = 19,
+    ACTIONS(37), 1,
       anon_sym_on,
-    ACTIONS(77), 1,
-      anon_sym_RBRACE,
-    ACTIONS(79), 1,
+    ACTIONS(41), 1,
       anon_sym_let,
-    ACTIONS(81), 1,
+    ACTIONS(43), 1,
       anon_sym_input,
-    ACTIONS(83), 1,
+    ACTIONS(45), 1,
       anon_sym_parallel,
-    ACTIONS(85), 1,
+    ACTIONS(47), 1,
       anon_sym_require,
-    ACTIONS(87), 1,
+    ACTIONS(49), 1,
       anon_sym_assume,
-    ACTIONS(89), 1,
+    ACTIONS(51), 1,
       anon_sym_borrow,
-    ACTIONS(91), 1,
+    ACTIONS(53), 1,
       anon_sym_repay,
-    ACTIONS(93), 1,
+    ACTIONS(55), 1,
       anon_sym_swap,
-    ACTIONS(95), 1,
+    ACTIONS(57), 1,
       anon_sym_deposit,
-    ACTIONS(97), 1,
+    ACTIONS(59), 1,
       anon_sym_withdraw,
-    ACTIONS(99), 1,
+    ACTIONS(61), 1,
       anon_sym_bridge,
+    ACTIONS(63), 1,
+      anon_sym_wrap,
+    ACTIONS(65), 1,
+      anon_sym_unwrap,
+    ACTIONS(67), 1,
+      anon_sym_RBRACE,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
     STATE(11), 2,
       sym__statement,
       aux_sym_block_repeat1,
-    STATE(25), 6,
-      sym_borrow_action,
-      sym_repay_action,
-      sym_swap_action,
-      sym_deposit_action,
-      sym_withdraw_action,
-      sym_bridge_action,
-    STATE(26), 7,
+    STATE(32), 7,
       sym_let_statement,
       sym_input_statement,
       sym_on_statement,
@@ -2576,47 +2784,53 @@ static const uint16_t ts_small_parse_table[] = {
       sym_require_statement,
       sym_assume_statement,
       sym__action,
-  [445] = 17,
-    ACTIONS(75), 1,
+    STATE(34), 8,
+      sym_borrow_action,
+      sym_repay_action,
+      sym_swap_action,
+      sym_deposit_action,
+      sym_withdraw_action,
+      sym_bridge_action,
+      sym_wrap_action,
+      sym_unwrap_action,
+  [482] = 19,
+    ACTIONS(69), 1,
       anon_sym_on,
-    ACTIONS(79), 1,
+    ACTIONS(72), 1,
+      anon_sym_RBRACE,
+    ACTIONS(74), 1,
       anon_sym_let,
-    ACTIONS(81), 1,
+    ACTIONS(77), 1,
       anon_sym_input,
-    ACTIONS(83), 1,
+    ACTIONS(80), 1,
       anon_sym_parallel,
-    ACTIONS(85), 1,
+    ACTIONS(83), 1,
       anon_sym_require,
-    ACTIONS(87), 1,
+    ACTIONS(86), 1,
       anon_sym_assume,
     ACTIONS(89), 1,
       anon_sym_borrow,
-    ACTIONS(91), 1,
+    ACTIONS(92), 1,
       anon_sym_repay,
-    ACTIONS(93), 1,
-      anon_sym_swap,
     ACTIONS(95), 1,
+      anon_sym_swap,
+    ACTIONS(98), 1,
       anon_sym_deposit,
-    ACTIONS(97), 1,
-      anon_sym_withdraw,
-    ACTIONS(99), 1,
-      anon_sym_bridge,
     ACTIONS(101), 1,
-      anon_sym_RBRACE,
+      anon_sym_withdraw,
+    ACTIONS(104), 1,
+      anon_sym_bridge,
+    ACTIONS(107), 1,
+      anon_sym_wrap,
+    ACTIONS(110), 1,
+      anon_sym_unwrap,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(9), 2,
+    STATE(11), 2,
       sym__statement,
       aux_sym_block_repeat1,
-    STATE(25), 6,
-      sym_borrow_action,
-      sym_repay_action,
-      sym_swap_action,
-      sym_deposit_action,
-      sym_withdraw_action,
-      sym_bridge_action,
-    STATE(26), 7,
+    STATE(32), 7,
       sym_let_statement,
       sym_input_statement,
       sym_on_statement,
@@ -2624,11 +2838,20 @@ static const uint16_t ts_small_parse_table[] = {
       sym_require_statement,
       sym_assume_statement,
       sym__action,
-  [510] = 2,
+    STATE(34), 8,
+      sym_borrow_action,
+      sym_repay_action,
+      sym_swap_action,
+      sym_deposit_action,
+      sym_withdraw_action,
+      sym_bridge_action,
+      sym_wrap_action,
+      sym_unwrap_action,
+  [555] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(103), 18,
+    ACTIONS(113), 20,
       ts_builtin_sym_end,
       anon_sym_token,
       anon_sym_bundle,
@@ -2647,11 +2870,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [535] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [582] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(105), 18,
+    ACTIONS(115), 20,
       ts_builtin_sym_end,
       anon_sym_token,
       anon_sym_bundle,
@@ -2670,7 +2895,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [560] = 5,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [609] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
@@ -2678,10 +2905,10 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-    ACTIONS(107), 13,
+    ACTIONS(117), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -2695,7 +2922,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [590] = 5,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [641] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
@@ -2703,10 +2932,10 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-    ACTIONS(111), 13,
+    ACTIONS(121), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -2720,20 +2949,78 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [620] = 10,
-    ACTIONS(113), 1,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [673] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+    ACTIONS(123), 15,
+      anon_sym_on,
       anon_sym_RBRACE,
-    ACTIONS(115), 1,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [705] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+    ACTIONS(125), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [737] = 11,
+    ACTIONS(127), 1,
+      anon_sym_RBRACE,
+    ACTIONS(129), 1,
       anon_sym_deadline,
-    ACTIONS(117), 1,
+    ACTIONS(132), 1,
       anon_sym_max_gas,
-    ACTIONS(119), 1,
+    ACTIONS(135), 1,
       anon_sym_min_balance,
-    ACTIONS(121), 1,
+    ACTIONS(138), 1,
       anon_sym_min_security,
-    ACTIONS(123), 1,
+    ACTIONS(141), 1,
+      anon_sym_min_profit,
+    ACTIONS(144), 1,
       anon_sym_min_health,
-    ACTIONS(125), 1,
+    ACTIONS(147), 1,
       anon_sym_invariant,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -2741,94 +3028,23 @@ static const uint16_t ts_small_parse_table[] = {
     STATE(18), 2,
       sym__constraint,
       aux_sym_constraints_repeat1,
-    STATE(56), 6,
+    STATE(64), 7,
       sym_deadline_constraint,
       sym_max_gas_constraint,
       sym_min_balance_constraint,
       sym_min_security_constraint,
+      sym_min_profit_constraint,
       sym_min_health_constraint,
       sym_invariant_constraint,
-  [658] = 4,
-    ACTIONS(129), 1,
-      anon_sym_and,
-    STATE(19), 1,
-      aux_sym_parallel_statement_repeat1,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(127), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [684] = 10,
-    ACTIONS(115), 1,
-      anon_sym_deadline,
-    ACTIONS(117), 1,
-      anon_sym_max_gas,
-    ACTIONS(119), 1,
-      anon_sym_min_balance,
-    ACTIONS(121), 1,
-      anon_sym_min_security,
-    ACTIONS(123), 1,
-      anon_sym_min_health,
-    ACTIONS(125), 1,
-      anon_sym_invariant,
-    ACTIONS(131), 1,
-      anon_sym_RBRACE,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(21), 2,
-      sym__constraint,
-      aux_sym_constraints_repeat1,
-    STATE(56), 6,
-      sym_deadline_constraint,
-      sym_max_gas_constraint,
-      sym_min_balance_constraint,
-      sym_min_security_constraint,
-      sym_min_health_constraint,
-      sym_invariant_constraint,
-  [722] = 4,
-    ACTIONS(135), 1,
-      anon_sym_and,
-    STATE(19), 1,
-      aux_sym_parallel_statement_repeat1,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(133), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [748] = 4,
-    ACTIONS(140), 1,
+  [779] = 4,
+    ACTIONS(152), 1,
       anon_sym_as,
-    STATE(34), 1,
+    STATE(40), 1,
       sym_as_debt,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(138), 13,
+    ACTIONS(150), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -2842,193 +3058,158 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [774] = 10,
-    ACTIONS(142), 1,
-      anon_sym_RBRACE,
-    ACTIONS(144), 1,
-      anon_sym_deadline,
-    ACTIONS(147), 1,
-      anon_sym_max_gas,
-    ACTIONS(150), 1,
-      anon_sym_min_balance,
-    ACTIONS(153), 1,
-      anon_sym_min_security,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [807] = 4,
     ACTIONS(156), 1,
+      anon_sym_and,
+    STATE(21), 1,
+      aux_sym_parallel_statement_repeat1,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(154), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [835] = 4,
+    ACTIONS(160), 1,
+      anon_sym_and,
+    STATE(21), 1,
+      aux_sym_parallel_statement_repeat1,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(158), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [863] = 11,
+    ACTIONS(163), 1,
+      anon_sym_RBRACE,
+    ACTIONS(165), 1,
+      anon_sym_deadline,
+    ACTIONS(167), 1,
+      anon_sym_max_gas,
+    ACTIONS(169), 1,
+      anon_sym_min_balance,
+    ACTIONS(171), 1,
+      anon_sym_min_security,
+    ACTIONS(173), 1,
+      anon_sym_min_profit,
+    ACTIONS(175), 1,
       anon_sym_min_health,
-    ACTIONS(159), 1,
+    ACTIONS(177), 1,
       anon_sym_invariant,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(21), 2,
+    STATE(18), 2,
       sym__constraint,
       aux_sym_constraints_repeat1,
-    STATE(56), 6,
+    STATE(64), 7,
       sym_deadline_constraint,
       sym_max_gas_constraint,
       sym_min_balance_constraint,
       sym_min_security_constraint,
+      sym_min_profit_constraint,
       sym_min_health_constraint,
       sym_invariant_constraint,
-  [812] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(162), 14,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_and,
-      anon_sym_require,
-      anon_sym_assume,
+  [905] = 11,
+    ACTIONS(51), 1,
       anon_sym_borrow,
+    ACTIONS(53), 1,
       anon_sym_repay,
+    ACTIONS(55), 1,
       anon_sym_swap,
+    ACTIONS(57), 1,
       anon_sym_deposit,
+    ACTIONS(59), 1,
       anon_sym_withdraw,
+    ACTIONS(61), 1,
       anon_sym_bridge,
-  [833] = 3,
-    ACTIONS(166), 1,
-      anon_sym_via,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(164), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [856] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(168), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [876] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(170), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [896] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(172), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [916] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(174), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [936] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(176), 13,
-      anon_sym_on,
-      anon_sym_RBRACE,
-      anon_sym_let,
-      anon_sym_input,
-      anon_sym_parallel,
-      anon_sym_require,
-      anon_sym_assume,
-      anon_sym_borrow,
-      anon_sym_repay,
-      anon_sym_swap,
-      anon_sym_deposit,
-      anon_sym_withdraw,
-      anon_sym_bridge,
-  [956] = 9,
-    ACTIONS(89), 1,
-      anon_sym_borrow,
-    ACTIONS(91), 1,
-      anon_sym_repay,
-    ACTIONS(93), 1,
-      anon_sym_swap,
-    ACTIONS(95), 1,
-      anon_sym_deposit,
-    ACTIONS(97), 1,
-      anon_sym_withdraw,
-    ACTIONS(99), 1,
-      anon_sym_bridge,
-    STATE(27), 1,
+    ACTIONS(63), 1,
+      anon_sym_wrap,
+    ACTIONS(65), 1,
+      anon_sym_unwrap,
+    STATE(36), 1,
       sym__action,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(25), 6,
+    STATE(34), 8,
       sym_borrow_action,
       sym_repay_action,
       sym_swap_action,
       sym_deposit_action,
       sym_withdraw_action,
       sym_bridge_action,
-  [990] = 2,
+      sym_wrap_action,
+      sym_unwrap_action,
+  [947] = 11,
+    ACTIONS(165), 1,
+      anon_sym_deadline,
+    ACTIONS(167), 1,
+      anon_sym_max_gas,
+    ACTIONS(169), 1,
+      anon_sym_min_balance,
+    ACTIONS(171), 1,
+      anon_sym_min_security,
+    ACTIONS(173), 1,
+      anon_sym_min_profit,
+    ACTIONS(175), 1,
+      anon_sym_min_health,
+    ACTIONS(177), 1,
+      anon_sym_invariant,
+    ACTIONS(179), 1,
+      anon_sym_RBRACE,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(178), 13,
+    STATE(22), 2,
+      sym__constraint,
+      aux_sym_constraints_repeat1,
+    STATE(64), 7,
+      sym_deadline_constraint,
+      sym_max_gas_constraint,
+      sym_min_balance_constraint,
+      sym_min_security_constraint,
+      sym_min_profit_constraint,
+      sym_min_health_constraint,
+      sym_invariant_constraint,
+  [989] = 4,
+    ACTIONS(183), 1,
+      anon_sym_COMMA,
+    STATE(27), 1,
+      aux_sym_swap_action_repeat1,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(181), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3042,11 +3223,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1010] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1017] = 4,
+    ACTIONS(183), 1,
+      anon_sym_COMMA,
+    STATE(25), 1,
+      aux_sym_swap_action_repeat1,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(180), 13,
+    ACTIONS(185), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3060,11 +3247,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1030] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1045] = 4,
+    ACTIONS(189), 1,
+      anon_sym_COMMA,
+    STATE(27), 1,
+      aux_sym_swap_action_repeat1,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(182), 13,
+    ACTIONS(187), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3078,11 +3271,57 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1050] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1073] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(184), 13,
+    ACTIONS(192), 16,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_and,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1096] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(194), 16,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_COMMA,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1119] = 3,
+    ACTIONS(198), 1,
+      anon_sym_via,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(196), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3096,11 +3335,15 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1070] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1144] = 3,
+    ACTIONS(202), 1,
+      anon_sym_via,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(186), 13,
+    ACTIONS(200), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3114,11 +3357,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1090] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1169] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(188), 13,
+    ACTIONS(204), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3132,11 +3377,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1110] = 2,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1191] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(190), 13,
+    ACTIONS(206), 15,
       anon_sym_on,
       anon_sym_RBRACE,
       anon_sym_let,
@@ -3150,49 +3397,211 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_deposit,
       anon_sym_withdraw,
       anon_sym_bridge,
-  [1130] = 6,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1213] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(208), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1235] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(210), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1257] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(212), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1279] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(214), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1301] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(216), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1323] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(218), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1345] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(220), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1367] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(222), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1389] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(224), 15,
+      anon_sym_on,
+      anon_sym_RBRACE,
+      anon_sym_let,
+      anon_sym_input,
+      anon_sym_parallel,
+      anon_sym_require,
+      anon_sym_assume,
+      anon_sym_borrow,
+      anon_sym_repay,
+      anon_sym_swap,
+      anon_sym_deposit,
+      anon_sym_withdraw,
+      anon_sym_bridge,
+      anon_sym_wrap,
+      anon_sym_unwrap,
+  [1411] = 6,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
       anon_sym_SLASH,
-    ACTIONS(192), 1,
+    ACTIONS(226), 1,
       anon_sym_on,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-    ACTIONS(194), 7,
+    ACTIONS(228), 8,
       anon_sym_RBRACE,
       anon_sym_deadline,
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
-  [1157] = 8,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(202), 1,
-      sym_symbol,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(66), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1186] = 6,
+  [1439] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
@@ -3200,63 +3609,66 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-    ACTIONS(208), 2,
+    ACTIONS(230), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [1464] = 8,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(238), 1,
+      sym_symbol,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(80), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1493] = 6,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+    ACTIONS(244), 2,
       anon_sym_GT,
       anon_sym_LT,
-    ACTIONS(206), 4,
+    ACTIONS(242), 4,
       anon_sym_GT_EQ,
       anon_sym_LT_EQ,
       anon_sym_EQ_EQ,
       anon_sym_BANG_EQ,
-  [1211] = 7,
-    ACTIONS(196), 1,
+  [1518] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(8), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1237] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(15), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1263] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
     STATE(7), 1,
       sym__amount,
@@ -3268,16 +3680,16 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1289] = 7,
-    ACTIONS(196), 1,
+  [1544] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
-    STATE(71), 1,
+    STATE(82), 1,
       sym__amount,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -3287,14 +3699,204 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1315] = 7,
-    ACTIONS(196), 1,
+  [1570] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(8), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1596] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(15), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1622] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(17), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1648] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(76), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1674] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(46), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1700] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(74), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1726] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(83), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1752] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(78), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1778] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(79), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1804] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
+      sym_number,
+    STATE(75), 1,
+      sym__amount,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    STATE(3), 4,
+      sym_binary_amount,
+      sym_quantity,
+      sym_all_amount,
+      sym_parenthesized_amount,
+  [1830] = 7,
+    ACTIONS(232), 1,
+      sym_identifier,
+    ACTIONS(234), 1,
+      anon_sym_all,
+    ACTIONS(236), 1,
+      anon_sym_LPAREN,
+    ACTIONS(240), 1,
       sym_number,
     STATE(14), 1,
       sym__amount,
@@ -3306,16 +3908,16 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1341] = 7,
-    ACTIONS(196), 1,
+  [1856] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
-    STATE(39), 1,
+    STATE(16), 1,
       sym__amount,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -3325,16 +3927,16 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1367] = 7,
-    ACTIONS(196), 1,
+  [1882] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
-    STATE(63), 1,
+    STATE(81), 1,
       sym__amount,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -3344,16 +3946,16 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1393] = 7,
-    ACTIONS(196), 1,
+  [1908] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
-    STATE(67), 1,
+    STATE(43), 1,
       sym__amount,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -3363,16 +3965,16 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1419] = 7,
-    ACTIONS(196), 1,
+  [1934] = 7,
+    ACTIONS(232), 1,
       sym_identifier,
-    ACTIONS(198), 1,
+    ACTIONS(234), 1,
       anon_sym_all,
-    ACTIONS(200), 1,
+    ACTIONS(236), 1,
       anon_sym_LPAREN,
-    ACTIONS(204), 1,
+    ACTIONS(240), 1,
       sym_number,
-    STATE(72), 1,
+    STATE(44), 1,
       sym__amount,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -3382,649 +3984,594 @@ static const uint16_t ts_small_parse_table[] = {
       sym_quantity,
       sym_all_amount,
       sym_parenthesized_amount,
-  [1445] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(37), 1,
-      sym__amount,
+  [1960] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1471] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(70), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1497] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(69), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1523] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(68), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1549] = 7,
-    ACTIONS(196), 1,
-      sym_identifier,
-    ACTIONS(198), 1,
-      anon_sym_all,
-    ACTIONS(200), 1,
-      anon_sym_LPAREN,
-    ACTIONS(204), 1,
-      sym_number,
-    STATE(65), 1,
-      sym__amount,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    STATE(3), 4,
-      sym_binary_amount,
-      sym_quantity,
-      sym_all_amount,
-      sym_parenthesized_amount,
-  [1575] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(210), 7,
+    ACTIONS(246), 8,
       anon_sym_RBRACE,
       anon_sym_deadline,
       anon_sym_max_gas,
       anon_sym_min_balance,
       anon_sym_min_security,
+      anon_sym_min_profit,
       anon_sym_min_health,
       anon_sym_invariant,
-  [1589] = 6,
+  [1975] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(248), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [1990] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(250), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2005] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(252), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2020] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(254), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2035] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(256), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2050] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(258), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2065] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(260), 8,
+      anon_sym_RBRACE,
+      anon_sym_deadline,
+      anon_sym_max_gas,
+      anon_sym_min_balance,
+      anon_sym_min_security,
+      anon_sym_min_profit,
+      anon_sym_min_health,
+      anon_sym_invariant,
+  [2080] = 6,
     ACTIONS(7), 1,
       anon_sym_token,
     ACTIONS(9), 1,
       anon_sym_bundle,
-    ACTIONS(212), 1,
+    ACTIONS(262), 1,
       ts_builtin_sym_end,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(57), 2,
+    STATE(73), 2,
       sym__item,
       aux_sym_source_file_repeat1,
-    STATE(78), 2,
+    STATE(85), 2,
       sym_token_declaration,
       sym_bundle,
-  [1611] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(214), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1625] = 6,
-    ACTIONS(216), 1,
+  [2102] = 6,
+    ACTIONS(264), 1,
       ts_builtin_sym_end,
-    ACTIONS(218), 1,
+    ACTIONS(266), 1,
       anon_sym_token,
-    ACTIONS(221), 1,
+    ACTIONS(269), 1,
       anon_sym_bundle,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    STATE(57), 2,
+    STATE(73), 2,
       sym__item,
       aux_sym_source_file_repeat1,
-    STATE(78), 2,
+    STATE(85), 2,
       sym_token_declaration,
       sym_bundle,
-  [1647] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(224), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1661] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(226), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1675] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(228), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1689] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(230), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1703] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(232), 7,
-      anon_sym_RBRACE,
-      anon_sym_deadline,
-      anon_sym_max_gas,
-      anon_sym_min_balance,
-      anon_sym_min_security,
-      anon_sym_min_health,
-      anon_sym_invariant,
-  [1717] = 5,
+  [2124] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
       anon_sym_SLASH,
-    ACTIONS(234), 1,
-      anon_sym_RPAREN,
+    ACTIONS(272), 1,
+      anon_sym_from,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-  [1735] = 4,
-    ACTIONS(238), 1,
+  [2142] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
+    ACTIONS(274), 1,
+      anon_sym_from,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2160] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
+    ACTIONS(276), 1,
+      anon_sym_to,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2178] = 4,
+    ACTIONS(280), 1,
       anon_sym_constraints,
-    STATE(75), 1,
+    STATE(87), 1,
       sym_constraints,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(236), 3,
+    ACTIONS(278), 3,
       ts_builtin_sym_end,
       anon_sym_token,
       anon_sym_bundle,
-  [1751] = 5,
+  [2194] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
       anon_sym_SLASH,
-    ACTIONS(240), 1,
-      anon_sym_at,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1769] = 5,
-    ACTIONS(33), 1,
-      anon_sym_STAR,
-    ACTIONS(35), 1,
-      anon_sym_SLASH,
-    ACTIONS(242), 1,
-      anon_sym_on,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1787] = 5,
-    ACTIONS(33), 1,
-      anon_sym_STAR,
-    ACTIONS(35), 1,
-      anon_sym_SLASH,
-    ACTIONS(244), 1,
-      anon_sym_from,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1805] = 5,
-    ACTIONS(33), 1,
-      anon_sym_STAR,
-    ACTIONS(35), 1,
-      anon_sym_SLASH,
-    ACTIONS(246), 1,
-      anon_sym_from,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1823] = 5,
-    ACTIONS(33), 1,
-      anon_sym_STAR,
-    ACTIONS(35), 1,
-      anon_sym_SLASH,
-    ACTIONS(248), 1,
+    ACTIONS(282), 1,
       anon_sym_for,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-  [1841] = 5,
+  [2212] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
       anon_sym_SLASH,
-    ACTIONS(250), 1,
+    ACTIONS(284), 1,
       anon_sym_into,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-    ACTIONS(109), 2,
+    ACTIONS(119), 2,
       anon_sym_PLUS,
       anon_sym_DASH,
-  [1859] = 5,
+  [2230] = 5,
     ACTIONS(33), 1,
       anon_sym_STAR,
     ACTIONS(35), 1,
       anon_sym_SLASH,
-    ACTIONS(252), 1,
-      anon_sym_to,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1877] = 5,
-    ACTIONS(33), 1,
-      anon_sym_STAR,
-    ACTIONS(35), 1,
-      anon_sym_SLASH,
-    ACTIONS(254), 1,
-      anon_sym_to,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(109), 2,
-      anon_sym_PLUS,
-      anon_sym_DASH,
-  [1895] = 3,
-    ACTIONS(258), 1,
-      anon_sym_at,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(256), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1908] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(260), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1918] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(262), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1928] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(264), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1938] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(266), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1948] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(268), 3,
-      ts_builtin_sym_end,
-      anon_sym_token,
-      anon_sym_bundle,
-  [1958] = 3,
-    ACTIONS(270), 1,
-      anon_sym_LBRACE,
-    STATE(22), 1,
-      sym_block,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [1969] = 3,
-    ACTIONS(270), 1,
-      anon_sym_LBRACE,
-    STATE(64), 1,
-      sym_block,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [1980] = 3,
-    ACTIONS(270), 1,
-      anon_sym_LBRACE,
-    STATE(31), 1,
-      sym_block,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [1991] = 3,
-    ACTIONS(129), 1,
-      anon_sym_and,
-    STATE(17), 1,
-      aux_sym_parallel_statement_repeat1,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2002] = 3,
-    ACTIONS(270), 1,
-      anon_sym_LBRACE,
-    STATE(82), 1,
-      sym_block,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2013] = 2,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-    ACTIONS(272), 2,
-      anon_sym_debt,
-      anon_sym_collateral,
-  [2022] = 2,
-    ACTIONS(274), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2030] = 2,
-    ACTIONS(276), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2038] = 2,
-    ACTIONS(278), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2046] = 2,
-    ACTIONS(280), 1,
-      anon_sym_decimals,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2054] = 2,
-    ACTIONS(282), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2062] = 2,
-    ACTIONS(242), 1,
+    ACTIONS(286), 1,
       anon_sym_on,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2070] = 2,
-    ACTIONS(284), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2078] = 2,
-    ACTIONS(286), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2086] = 2,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2248] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
     ACTIONS(288), 1,
-      sym_identifier,
+      anon_sym_RPAREN,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2094] = 2,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2266] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
     ACTIONS(290), 1,
-      sym_identifier,
+      anon_sym_at,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2102] = 2,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2284] = 5,
+    ACTIONS(33), 1,
+      anon_sym_STAR,
+    ACTIONS(35), 1,
+      anon_sym_SLASH,
     ACTIONS(292), 1,
-      sym_number,
+      anon_sym_to,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2110] = 2,
-    ACTIONS(294), 1,
-      sym_number,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2118] = 2,
+    ACTIONS(119), 2,
+      anon_sym_PLUS,
+      anon_sym_DASH,
+  [2302] = 3,
     ACTIONS(296), 1,
-      sym_identifier,
+      anon_sym_at,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2126] = 2,
-    ACTIONS(298), 1,
-      sym_identifier,
+    ACTIONS(294), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2315] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2134] = 2,
-    ACTIONS(300), 1,
-      sym_number,
+    ACTIONS(298), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2325] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2142] = 2,
-    ACTIONS(302), 1,
-      sym_identifier,
+    ACTIONS(300), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2335] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2150] = 2,
-    ACTIONS(304), 1,
-      sym_symbol,
+    ACTIONS(302), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2345] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2158] = 2,
-    ACTIONS(306), 1,
-      anon_sym_COLON,
+    ACTIONS(304), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2355] = 2,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2166] = 2,
+    ACTIONS(306), 3,
+      ts_builtin_sym_end,
+      anon_sym_token,
+      anon_sym_bundle,
+  [2365] = 3,
     ACTIONS(308), 1,
-      anon_sym_COLON,
+      anon_sym_LBRACE,
+    STATE(91), 1,
+      sym_block,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2174] = 2,
+  [2376] = 3,
+    ACTIONS(156), 1,
+      anon_sym_and,
+    STATE(20), 1,
+      aux_sym_parallel_statement_repeat1,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2387] = 3,
     ACTIONS(310), 1,
+      sym_number,
+    ACTIONS(312), 1,
+      sym_seconds,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2398] = 2,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+    ACTIONS(314), 2,
+      anon_sym_debt,
+      anon_sym_collateral,
+  [2407] = 3,
+    ACTIONS(308), 1,
+      anon_sym_LBRACE,
+    STATE(33), 1,
+      sym_block,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2418] = 3,
+    ACTIONS(308), 1,
+      anon_sym_LBRACE,
+    STATE(28), 1,
+      sym_block,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2429] = 3,
+    ACTIONS(308), 1,
+      anon_sym_LBRACE,
+    STATE(77), 1,
+      sym_block,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2440] = 2,
+    ACTIONS(316), 1,
       anon_sym_debt,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2182] = 2,
-    ACTIONS(312), 1,
-      anon_sym_COLON,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2190] = 2,
-    ACTIONS(314), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2198] = 2,
-    ACTIONS(316), 1,
-      sym_identifier,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2206] = 2,
+  [2448] = 2,
     ACTIONS(318), 1,
       anon_sym_COLON,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2214] = 2,
+  [2456] = 2,
     ACTIONS(320), 1,
       anon_sym_COLON,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2222] = 2,
+  [2464] = 2,
     ACTIONS(322), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2472] = 2,
+    ACTIONS(324), 1,
+      sym_number,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2480] = 2,
+    ACTIONS(326), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2488] = 2,
+    ACTIONS(328), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2496] = 2,
+    ACTIONS(330), 1,
       anon_sym_COLON,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2230] = 2,
-    ACTIONS(324), 1,
-      anon_sym_on,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2238] = 2,
-    ACTIONS(326), 1,
-      sym_address,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2246] = 2,
-    ACTIONS(328), 1,
-      anon_sym_LBRACE,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2254] = 2,
-    ACTIONS(330), 1,
-      ts_builtin_sym_end,
-    ACTIONS(3), 2,
-      sym_block_comment,
-      sym_line_comment,
-  [2262] = 2,
+  [2504] = 2,
     ACTIONS(332), 1,
       sym_number,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2270] = 2,
+  [2512] = 2,
     ACTIONS(334), 1,
       sym_identifier,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2278] = 2,
+  [2520] = 2,
     ACTIONS(336), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2528] = 2,
+    ACTIONS(338), 1,
+      anon_sym_LBRACE,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2536] = 2,
+    ACTIONS(340), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2544] = 2,
+    ACTIONS(342), 1,
+      anon_sym_COLON,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2552] = 2,
+    ACTIONS(344), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2560] = 2,
+    ACTIONS(346), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2568] = 2,
+    ACTIONS(348), 1,
+      anon_sym_COLON,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2576] = 2,
+    ACTIONS(286), 1,
+      anon_sym_on,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2584] = 2,
+    ACTIONS(350), 1,
+      anon_sym_COLON,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2592] = 2,
+    ACTIONS(352), 1,
+      anon_sym_COLON,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2600] = 2,
+    ACTIONS(354), 1,
       anon_sym_EQ,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2286] = 2,
-    ACTIONS(338), 1,
+  [2608] = 2,
+    ACTIONS(356), 1,
+      sym_address,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2616] = 2,
+    ACTIONS(358), 1,
+      anon_sym_decimals,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2624] = 2,
+    ACTIONS(360), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2632] = 2,
+    ACTIONS(362), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2640] = 2,
+    ACTIONS(364), 1,
       sym_symbol,
     ACTIONS(3), 2,
       sym_block_comment,
       sym_line_comment,
-  [2294] = 2,
-    ACTIONS(340), 1,
+  [2648] = 2,
+    ACTIONS(366), 1,
+      sym_symbol,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2656] = 2,
+    ACTIONS(368), 1,
+      anon_sym_on,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2664] = 2,
+    ACTIONS(370), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2672] = 2,
+    ACTIONS(372), 1,
+      sym_symbol,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2680] = 2,
+    ACTIONS(374), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2688] = 2,
+    ACTIONS(376), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2696] = 2,
+    ACTIONS(378), 1,
+      sym_symbol,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2704] = 2,
+    ACTIONS(380), 1,
+      ts_builtin_sym_end,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2712] = 2,
+    ACTIONS(382), 1,
+      sym_number,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2720] = 2,
+    ACTIONS(384), 1,
+      sym_identifier,
+    ACTIONS(3), 2,
+      sym_block_comment,
+      sym_line_comment,
+  [2728] = 2,
+    ACTIONS(386), 1,
       sym_identifier,
     ACTIONS(3), 2,
       sym_block_comment,
@@ -4033,123 +4580,137 @@ static const uint16_t ts_small_parse_table[] = {
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 47,
-  [SMALL_STATE(4)] = 91,
-  [SMALL_STATE(5)] = 135,
-  [SMALL_STATE(6)] = 179,
-  [SMALL_STATE(7)] = 223,
-  [SMALL_STATE(8)] = 267,
-  [SMALL_STATE(9)] = 315,
-  [SMALL_STATE(10)] = 380,
-  [SMALL_STATE(11)] = 445,
-  [SMALL_STATE(12)] = 510,
-  [SMALL_STATE(13)] = 535,
-  [SMALL_STATE(14)] = 560,
-  [SMALL_STATE(15)] = 590,
-  [SMALL_STATE(16)] = 620,
-  [SMALL_STATE(17)] = 658,
-  [SMALL_STATE(18)] = 684,
-  [SMALL_STATE(19)] = 722,
-  [SMALL_STATE(20)] = 748,
-  [SMALL_STATE(21)] = 774,
-  [SMALL_STATE(22)] = 812,
-  [SMALL_STATE(23)] = 833,
-  [SMALL_STATE(24)] = 856,
-  [SMALL_STATE(25)] = 876,
-  [SMALL_STATE(26)] = 896,
-  [SMALL_STATE(27)] = 916,
-  [SMALL_STATE(28)] = 936,
-  [SMALL_STATE(29)] = 956,
-  [SMALL_STATE(30)] = 990,
-  [SMALL_STATE(31)] = 1010,
-  [SMALL_STATE(32)] = 1030,
-  [SMALL_STATE(33)] = 1050,
-  [SMALL_STATE(34)] = 1070,
-  [SMALL_STATE(35)] = 1090,
-  [SMALL_STATE(36)] = 1110,
-  [SMALL_STATE(37)] = 1130,
-  [SMALL_STATE(38)] = 1157,
-  [SMALL_STATE(39)] = 1186,
-  [SMALL_STATE(40)] = 1211,
-  [SMALL_STATE(41)] = 1237,
-  [SMALL_STATE(42)] = 1263,
-  [SMALL_STATE(43)] = 1289,
-  [SMALL_STATE(44)] = 1315,
-  [SMALL_STATE(45)] = 1341,
-  [SMALL_STATE(46)] = 1367,
-  [SMALL_STATE(47)] = 1393,
-  [SMALL_STATE(48)] = 1419,
-  [SMALL_STATE(49)] = 1445,
-  [SMALL_STATE(50)] = 1471,
-  [SMALL_STATE(51)] = 1497,
-  [SMALL_STATE(52)] = 1523,
-  [SMALL_STATE(53)] = 1549,
-  [SMALL_STATE(54)] = 1575,
-  [SMALL_STATE(55)] = 1589,
-  [SMALL_STATE(56)] = 1611,
-  [SMALL_STATE(57)] = 1625,
-  [SMALL_STATE(58)] = 1647,
-  [SMALL_STATE(59)] = 1661,
-  [SMALL_STATE(60)] = 1675,
-  [SMALL_STATE(61)] = 1689,
-  [SMALL_STATE(62)] = 1703,
-  [SMALL_STATE(63)] = 1717,
-  [SMALL_STATE(64)] = 1735,
-  [SMALL_STATE(65)] = 1751,
-  [SMALL_STATE(66)] = 1769,
-  [SMALL_STATE(67)] = 1787,
-  [SMALL_STATE(68)] = 1805,
-  [SMALL_STATE(69)] = 1823,
-  [SMALL_STATE(70)] = 1841,
-  [SMALL_STATE(71)] = 1859,
-  [SMALL_STATE(72)] = 1877,
-  [SMALL_STATE(73)] = 1895,
-  [SMALL_STATE(74)] = 1908,
-  [SMALL_STATE(75)] = 1918,
-  [SMALL_STATE(76)] = 1928,
-  [SMALL_STATE(77)] = 1938,
-  [SMALL_STATE(78)] = 1948,
-  [SMALL_STATE(79)] = 1958,
-  [SMALL_STATE(80)] = 1969,
-  [SMALL_STATE(81)] = 1980,
-  [SMALL_STATE(82)] = 1991,
-  [SMALL_STATE(83)] = 2002,
-  [SMALL_STATE(84)] = 2013,
-  [SMALL_STATE(85)] = 2022,
-  [SMALL_STATE(86)] = 2030,
-  [SMALL_STATE(87)] = 2038,
-  [SMALL_STATE(88)] = 2046,
-  [SMALL_STATE(89)] = 2054,
-  [SMALL_STATE(90)] = 2062,
-  [SMALL_STATE(91)] = 2070,
-  [SMALL_STATE(92)] = 2078,
-  [SMALL_STATE(93)] = 2086,
-  [SMALL_STATE(94)] = 2094,
-  [SMALL_STATE(95)] = 2102,
-  [SMALL_STATE(96)] = 2110,
-  [SMALL_STATE(97)] = 2118,
-  [SMALL_STATE(98)] = 2126,
-  [SMALL_STATE(99)] = 2134,
-  [SMALL_STATE(100)] = 2142,
-  [SMALL_STATE(101)] = 2150,
-  [SMALL_STATE(102)] = 2158,
-  [SMALL_STATE(103)] = 2166,
-  [SMALL_STATE(104)] = 2174,
-  [SMALL_STATE(105)] = 2182,
-  [SMALL_STATE(106)] = 2190,
-  [SMALL_STATE(107)] = 2198,
-  [SMALL_STATE(108)] = 2206,
-  [SMALL_STATE(109)] = 2214,
-  [SMALL_STATE(110)] = 2222,
-  [SMALL_STATE(111)] = 2230,
-  [SMALL_STATE(112)] = 2238,
-  [SMALL_STATE(113)] = 2246,
-  [SMALL_STATE(114)] = 2254,
-  [SMALL_STATE(115)] = 2262,
-  [SMALL_STATE(116)] = 2270,
-  [SMALL_STATE(117)] = 2278,
-  [SMALL_STATE(118)] = 2286,
-  [SMALL_STATE(119)] = 2294,
+  [SMALL_STATE(3)] = 50,
+  [SMALL_STATE(4)] = 97,
+  [SMALL_STATE(5)] = 144,
+  [SMALL_STATE(6)] = 191,
+  [SMALL_STATE(7)] = 238,
+  [SMALL_STATE(8)] = 289,
+  [SMALL_STATE(9)] = 336,
+  [SMALL_STATE(10)] = 409,
+  [SMALL_STATE(11)] = 482,
+  [SMALL_STATE(12)] = 555,
+  [SMALL_STATE(13)] = 582,
+  [SMALL_STATE(14)] = 609,
+  [SMALL_STATE(15)] = 641,
+  [SMALL_STATE(16)] = 673,
+  [SMALL_STATE(17)] = 705,
+  [SMALL_STATE(18)] = 737,
+  [SMALL_STATE(19)] = 779,
+  [SMALL_STATE(20)] = 807,
+  [SMALL_STATE(21)] = 835,
+  [SMALL_STATE(22)] = 863,
+  [SMALL_STATE(23)] = 905,
+  [SMALL_STATE(24)] = 947,
+  [SMALL_STATE(25)] = 989,
+  [SMALL_STATE(26)] = 1017,
+  [SMALL_STATE(27)] = 1045,
+  [SMALL_STATE(28)] = 1073,
+  [SMALL_STATE(29)] = 1096,
+  [SMALL_STATE(30)] = 1119,
+  [SMALL_STATE(31)] = 1144,
+  [SMALL_STATE(32)] = 1169,
+  [SMALL_STATE(33)] = 1191,
+  [SMALL_STATE(34)] = 1213,
+  [SMALL_STATE(35)] = 1235,
+  [SMALL_STATE(36)] = 1257,
+  [SMALL_STATE(37)] = 1279,
+  [SMALL_STATE(38)] = 1301,
+  [SMALL_STATE(39)] = 1323,
+  [SMALL_STATE(40)] = 1345,
+  [SMALL_STATE(41)] = 1367,
+  [SMALL_STATE(42)] = 1389,
+  [SMALL_STATE(43)] = 1411,
+  [SMALL_STATE(44)] = 1439,
+  [SMALL_STATE(45)] = 1464,
+  [SMALL_STATE(46)] = 1493,
+  [SMALL_STATE(47)] = 1518,
+  [SMALL_STATE(48)] = 1544,
+  [SMALL_STATE(49)] = 1570,
+  [SMALL_STATE(50)] = 1596,
+  [SMALL_STATE(51)] = 1622,
+  [SMALL_STATE(52)] = 1648,
+  [SMALL_STATE(53)] = 1674,
+  [SMALL_STATE(54)] = 1700,
+  [SMALL_STATE(55)] = 1726,
+  [SMALL_STATE(56)] = 1752,
+  [SMALL_STATE(57)] = 1778,
+  [SMALL_STATE(58)] = 1804,
+  [SMALL_STATE(59)] = 1830,
+  [SMALL_STATE(60)] = 1856,
+  [SMALL_STATE(61)] = 1882,
+  [SMALL_STATE(62)] = 1908,
+  [SMALL_STATE(63)] = 1934,
+  [SMALL_STATE(64)] = 1960,
+  [SMALL_STATE(65)] = 1975,
+  [SMALL_STATE(66)] = 1990,
+  [SMALL_STATE(67)] = 2005,
+  [SMALL_STATE(68)] = 2020,
+  [SMALL_STATE(69)] = 2035,
+  [SMALL_STATE(70)] = 2050,
+  [SMALL_STATE(71)] = 2065,
+  [SMALL_STATE(72)] = 2080,
+  [SMALL_STATE(73)] = 2102,
+  [SMALL_STATE(74)] = 2124,
+  [SMALL_STATE(75)] = 2142,
+  [SMALL_STATE(76)] = 2160,
+  [SMALL_STATE(77)] = 2178,
+  [SMALL_STATE(78)] = 2194,
+  [SMALL_STATE(79)] = 2212,
+  [SMALL_STATE(80)] = 2230,
+  [SMALL_STATE(81)] = 2248,
+  [SMALL_STATE(82)] = 2266,
+  [SMALL_STATE(83)] = 2284,
+  [SMALL_STATE(84)] = 2302,
+  [SMALL_STATE(85)] = 2315,
+  [SMALL_STATE(86)] = 2325,
+  [SMALL_STATE(87)] = 2335,
+  [SMALL_STATE(88)] = 2345,
+  [SMALL_STATE(89)] = 2355,
+  [SMALL_STATE(90)] = 2365,
+  [SMALL_STATE(91)] = 2376,
+  [SMALL_STATE(92)] = 2387,
+  [SMALL_STATE(93)] = 2398,
+  [SMALL_STATE(94)] = 2407,
+  [SMALL_STATE(95)] = 2418,
+  [SMALL_STATE(96)] = 2429,
+  [SMALL_STATE(97)] = 2440,
+  [SMALL_STATE(98)] = 2448,
+  [SMALL_STATE(99)] = 2456,
+  [SMALL_STATE(100)] = 2464,
+  [SMALL_STATE(101)] = 2472,
+  [SMALL_STATE(102)] = 2480,
+  [SMALL_STATE(103)] = 2488,
+  [SMALL_STATE(104)] = 2496,
+  [SMALL_STATE(105)] = 2504,
+  [SMALL_STATE(106)] = 2512,
+  [SMALL_STATE(107)] = 2520,
+  [SMALL_STATE(108)] = 2528,
+  [SMALL_STATE(109)] = 2536,
+  [SMALL_STATE(110)] = 2544,
+  [SMALL_STATE(111)] = 2552,
+  [SMALL_STATE(112)] = 2560,
+  [SMALL_STATE(113)] = 2568,
+  [SMALL_STATE(114)] = 2576,
+  [SMALL_STATE(115)] = 2584,
+  [SMALL_STATE(116)] = 2592,
+  [SMALL_STATE(117)] = 2600,
+  [SMALL_STATE(118)] = 2608,
+  [SMALL_STATE(119)] = 2616,
+  [SMALL_STATE(120)] = 2624,
+  [SMALL_STATE(121)] = 2632,
+  [SMALL_STATE(122)] = 2640,
+  [SMALL_STATE(123)] = 2648,
+  [SMALL_STATE(124)] = 2656,
+  [SMALL_STATE(125)] = 2664,
+  [SMALL_STATE(126)] = 2672,
+  [SMALL_STATE(127)] = 2680,
+  [SMALL_STATE(128)] = 2688,
+  [SMALL_STATE(129)] = 2696,
+  [SMALL_STATE(130)] = 2704,
+  [SMALL_STATE(131)] = 2712,
+  [SMALL_STATE(132)] = 2720,
+  [SMALL_STATE(133)] = 2728,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -4157,182 +4718,210 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [1] = {.entry = {.count = 1, .reusable = false}}, RECOVER(),
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
+  [7] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
   [11] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__amount, 1, 0, 0),
   [13] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym__amount, 1, 0, 0),
   [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
   [17] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 2, 0, 7),
   [19] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 2, 0, 7),
-  [21] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_all_amount, 2, 0, 8),
-  [23] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_all_amount, 2, 0, 8),
-  [25] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized_amount, 3, 0, 5),
-  [27] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized_amount, 3, 0, 5),
+  [21] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parenthesized_amount, 3, 0, 5),
+  [23] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_parenthesized_amount, 3, 0, 5),
+  [25] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_all_amount, 2, 0, 8),
+  [27] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_all_amount, 2, 0, 8),
   [29] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_binary_amount, 3, 0, 11),
   [31] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_binary_amount, 3, 0, 11),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [35] = {.entry = {.count = 1, .reusable = false}}, SHIFT(42),
-  [37] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(89),
-  [40] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0),
-  [42] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(94),
-  [45] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(44),
-  [48] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(83),
-  [51] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(45),
-  [54] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(84),
-  [57] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(47),
-  [60] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(48),
-  [63] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(51),
-  [66] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(50),
-  [69] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(52),
-  [72] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(43),
-  [75] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
-  [77] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
-  [79] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
-  [81] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [83] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
-  [85] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [87] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [89] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [91] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [93] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [95] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [97] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [99] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
-  [101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(12),
-  [103] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_block, 3, 0, 0),
-  [105] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_block, 2, 0, 0),
-  [107] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_input_statement, 2, 0, 5),
-  [109] = {.entry = {.count = 1, .reusable = true}}, SHIFT(40),
-  [111] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_require_statement, 4, 0, 14),
-  [113] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
-  [115] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
-  [117] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
-  [119] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [121] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
-  [123] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [125] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [127] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parallel_statement, 3, 0, 9),
-  [129] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
-  [131] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
-  [133] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 13),
-  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 13), SHIFT_REPEAT(79),
-  [138] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_borrow_action, 4, 0, 15),
-  [140] = {.entry = {.count = 1, .reusable = false}}, SHIFT(104),
-  [142] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0),
-  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(102),
-  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(103),
-  [150] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(105),
-  [153] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(108),
-  [156] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(109),
-  [159] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(110),
-  [162] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 12),
-  [164] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bridge_action, 4, 0, 16),
-  [166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
-  [168] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_deposit_action, 4, 0, 15),
-  [170] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__action, 1, 0, 0),
-  [172] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__statement, 1, 0, 0),
-  [174] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_statement, 4, 0, 10),
-  [176] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_as_debt, 2, 0, 0),
-  [178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_repay_action, 4, 0, 15),
-  [180] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_on_statement, 3, 0, 6),
-  [182] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_withdraw_action, 4, 0, 15),
-  [184] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_assume_statement, 5, 0, 17),
-  [186] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_borrow_action, 5, 0, 18),
-  [188] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_swap_action, 6, 0, 25),
-  [190] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bridge_action, 6, 0, 26),
-  [192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
-  [194] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_balance_constraint, 3, 0, 21),
-  [196] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
-  [198] = {.entry = {.count = 1, .reusable = false}}, SHIFT(101),
-  [200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
-  [204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
-  [208] = {.entry = {.count = 1, .reusable = false}}, SHIFT(41),
-  [210] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_deadline_constraint, 3, 0, 19),
-  [212] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [214] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__constraint, 1, 0, 0),
-  [216] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [218] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(118),
-  [221] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(93),
-  [224] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_invariant_constraint, 3, 0, 24),
-  [226] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_gas_constraint, 3, 0, 20),
-  [228] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_health_constraint, 3, 0, 23),
-  [230] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_security_constraint, 3, 0, 22),
-  [232] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_balance_constraint, 5, 0, 27),
-  [234] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [236] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bundle, 5, 0, 2),
-  [238] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
-  [240] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
-  [242] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [244] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
-  [246] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
-  [248] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
-  [250] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
-  [252] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
-  [254] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [256] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_token_declaration, 4, 0, 1),
-  [258] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [260] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_constraints, 3, 0, 0),
-  [262] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bundle, 6, 0, 4),
-  [264] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_token_declaration, 6, 0, 3),
-  [266] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_constraints, 4, 0, 0),
-  [268] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__item, 1, 0, 0),
-  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(10),
-  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
-  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
-  [284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [294] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [298] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [300] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [302] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [304] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
-  [306] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
-  [308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
-  [310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(28),
-  [312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
-  [318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
-  [320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
-  [322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
-  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
-  [326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
-  [328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [330] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [332] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [334] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
-  [338] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
-  [340] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [35] = {.entry = {.count = 1, .reusable = false}}, SHIFT(49),
+  [37] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
+  [39] = {.entry = {.count = 1, .reusable = true}}, SHIFT(12),
+  [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
+  [43] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
+  [47] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
+  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [55] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [61] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [67] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
+  [69] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(109),
+  [72] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0),
+  [74] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(102),
+  [77] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(50),
+  [80] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(90),
+  [83] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(53),
+  [86] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(93),
+  [89] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(54),
+  [92] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(55),
+  [95] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(56),
+  [98] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(57),
+  [101] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(58),
+  [104] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(52),
+  [107] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(59),
+  [110] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_block_repeat1, 2, 0, 0), SHIFT_REPEAT(60),
+  [113] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_block, 2, 0, 0),
+  [115] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_block, 3, 0, 0),
+  [117] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_wrap_action, 2, 0, 5),
+  [119] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [121] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_input_statement, 2, 0, 5),
+  [123] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unwrap_action, 2, 0, 5),
+  [125] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_require_statement, 4, 0, 14),
+  [127] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0),
+  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(104),
+  [132] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(115),
+  [135] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(110),
+  [138] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(113),
+  [141] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(116),
+  [144] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(98),
+  [147] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_constraints_repeat1, 2, 0, 0), SHIFT_REPEAT(99),
+  [150] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_borrow_action, 4, 0, 15),
+  [152] = {.entry = {.count = 1, .reusable = false}}, SHIFT(97),
+  [154] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_parallel_statement, 3, 0, 9),
+  [156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
+  [158] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 13),
+  [160] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 13), SHIFT_REPEAT(95),
+  [163] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
+  [165] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
+  [167] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [169] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [171] = {.entry = {.count = 1, .reusable = true}}, SHIFT(113),
+  [173] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
+  [175] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
+  [177] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
+  [179] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
+  [181] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_swap_action, 9, 0, 30),
+  [183] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
+  [185] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_swap_action, 8, 0, 29),
+  [187] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_swap_action_repeat1, 2, 0, 32),
+  [189] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_swap_action_repeat1, 2, 0, 32), SHIFT_REPEAT(129),
+  [192] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_parallel_statement_repeat1, 2, 0, 12),
+  [194] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_swap_action_repeat1, 2, 0, 31),
+  [196] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_swap_action, 6, 0, 26),
+  [198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
+  [200] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bridge_action, 4, 0, 16),
+  [202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [204] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__statement, 1, 0, 0),
+  [206] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_on_statement, 3, 0, 6),
+  [208] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__action, 1, 0, 0),
+  [210] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_repay_action, 4, 0, 15),
+  [212] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_let_statement, 4, 0, 10),
+  [214] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_deposit_action, 4, 0, 15),
+  [216] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bridge_action, 6, 0, 27),
+  [218] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_assume_statement, 5, 0, 17),
+  [220] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_borrow_action, 5, 0, 18),
+  [222] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_as_debt, 2, 0, 0),
+  [224] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_withdraw_action, 4, 0, 15),
+  [226] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
+  [228] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_balance_constraint, 3, 0, 22),
+  [230] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_profit_constraint, 3, 0, 22),
+  [232] = {.entry = {.count = 1, .reusable = false}}, SHIFT(3),
+  [234] = {.entry = {.count = 1, .reusable = false}}, SHIFT(122),
+  [236] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [238] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [240] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [242] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [244] = {.entry = {.count = 1, .reusable = false}}, SHIFT(51),
+  [246] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__constraint, 1, 0, 0),
+  [248] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_deadline_constraint, 3, 0, 19),
+  [250] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_deadline_constraint, 3, 0, 20),
+  [252] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_gas_constraint, 3, 0, 21),
+  [254] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_security_constraint, 3, 0, 23),
+  [256] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_health_constraint, 3, 0, 24),
+  [258] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_invariant_constraint, 3, 0, 25),
+  [260] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_min_balance_constraint, 5, 0, 28),
+  [262] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [264] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [266] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(123),
+  [269] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(111),
+  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [278] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bundle, 5, 0, 2),
+  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
+  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
+  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(5),
+  [290] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
+  [294] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_token_declaration, 4, 0, 1),
+  [296] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [298] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__item, 1, 0, 0),
+  [300] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_constraints, 4, 0, 0),
+  [302] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bundle, 6, 0, 4),
+  [304] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_token_declaration, 6, 0, 3),
+  [306] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_constraints, 3, 0, 0),
+  [308] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
+  [310] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [312] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [314] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [316] = {.entry = {.count = 1, .reusable = true}}, SHIFT(41),
+  [318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
+  [320] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [324] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
+  [328] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [330] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
+  [332] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [334] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [336] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
+  [338] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [340] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [342] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [344] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
+  [346] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
+  [348] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
+  [350] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [352] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [354] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [356] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
+  [358] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
+  [360] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [362] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
+  [364] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
+  [366] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
+  [368] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
+  [370] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [372] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [374] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
+  [376] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [378] = {.entry = {.count = 1, .reusable = true}}, SHIFT(29),
+  [380] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [382] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
+  [384] = {.entry = {.count = 1, .reusable = true}}, SHIFT(31),
+  [386] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
 };
 
 enum ts_external_scanner_symbol_identifiers {
   ts_external_token_block_comment = 0,
   ts_external_token_number = 1,
+  ts_external_token_seconds = 2,
 };
 
 static const TSSymbol ts_external_scanner_symbol_map[EXTERNAL_TOKEN_COUNT] = {
   [ts_external_token_block_comment] = sym_block_comment,
   [ts_external_token_number] = sym_number,
+  [ts_external_token_seconds] = sym_seconds,
 };
 
-static const bool ts_external_scanner_states[3][EXTERNAL_TOKEN_COUNT] = {
+static const bool ts_external_scanner_states[4][EXTERNAL_TOKEN_COUNT] = {
   [1] = {
     [ts_external_token_block_comment] = true,
     [ts_external_token_number] = true,
+    [ts_external_token_seconds] = true,
   },
   [2] = {
     [ts_external_token_block_comment] = true,
+  },
+  [3] = {
+    [ts_external_token_block_comment] = true,
+    [ts_external_token_number] = true,
   },
 };
 
@@ -4397,7 +4986,7 @@ TS_PUBLIC const TSLanguage *tree_sitter_mesh(void) {
     .primary_state_ids = ts_primary_state_ids,
     .name = "mesh",
     .reserved_words = &ts_reserved_words[0][0],
-    .max_reserved_word_set_size = 33,
+    .max_reserved_word_set_size = 36,
     .metadata = {
       .major_version = 0,
       .minor_version = 1,

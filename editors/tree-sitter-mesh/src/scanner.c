@@ -8,6 +8,8 @@
 //   not belong to it. A regular expression would read `100WETH` as `100` and
 //   `WETH`, and `1e18` as `1` and `e18`; here the whole word is read and
 //   refused unless all of it is a number, so the parser reports an error.
+// - Numbers of seconds: a number and an `s`, glued (`90s`), where a deadline
+//   may be written in seconds; anything else glued to a number is refused.
 //
 // The scanner keeps no state between tokens.
 
@@ -18,6 +20,7 @@
 enum TokenType {
   BLOCK_COMMENT,
   NUMBER,
+  SECONDS,
 };
 
 void *tree_sitter_mesh_external_scanner_create(void) { return NULL; }
@@ -74,11 +77,18 @@ static bool scan_block_comment(TSLexer *lexer) {
   return false;  // unterminated
 }
 
-static bool scan_number(TSLexer *lexer) {
-  // digits ('_' digits)* ('.' digits ('_' digits)*)?, then no word character.
+static bool scan_number(TSLexer *lexer, bool seconds) {
+  // digits ('_' digits)* ('.' digits ('_' digits)*)?, then no word character;
+  // or, where seconds may stand, that and an `s`, then no word character.
   enum { INTEGER, AFTER_SEPARATOR, AFTER_POINT, FRACTION, BAD } state = INTEGER;
   while (is_word_char(lexer->lookahead)) {
     int32_t c = lexer->lookahead;
+    if (c == 's' && seconds && (state == INTEGER || state == FRACTION)) {
+      advance(lexer);
+      if (is_word_char(lexer->lookahead)) return false;
+      lexer->result_symbol = SECONDS;
+      return true;
+    }
     switch (state) {
       case INTEGER:
         state = is_digit(c) ? INTEGER : c == '_' ? AFTER_SEPARATOR : c == '.' ? AFTER_POINT : BAD;
@@ -116,8 +126,12 @@ bool tree_sitter_mesh_external_scanner_scan(void *payload, TSLexer *lexer,
     return scan_block_comment(lexer);
   }
 
-  if (valid_symbols[NUMBER] && is_digit(lexer->lookahead)) {
-    return scan_number(lexer);
+  if ((valid_symbols[NUMBER] || valid_symbols[SECONDS]) && is_digit(lexer->lookahead)) {
+    if (!valid_symbols[NUMBER]) {
+      // Only seconds may stand here: a plain number is not one.
+      return scan_number(lexer, true) && lexer->result_symbol == SECONDS;
+    }
+    return scan_number(lexer, valid_symbols[SECONDS]);
   }
 
   return false;

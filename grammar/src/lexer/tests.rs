@@ -45,10 +45,10 @@ fn identifiers_symbols_numbers_addresses() {
 fn punctuation_longest_match() {
     use TokenKind::*;
     assert_eq!(
-        kinds("{ } ( ) : = + - * / >= <= > < == != >== ="),
+        kinds("{ } ( ) : = + - * / , >= <= > < == != >== ="),
         vec![
-            LBrace, RBrace, LParen, RParen, Colon, Assign, Plus, Minus, Star, Slash, Ge, Le, Gt,
-            Lt, EqEq, Ne, Ge, Assign, Assign
+            LBrace, RBrace, LParen, RParen, Colon, Assign, Plus, Minus, Star, Slash, Comma, Ge, Le,
+            Gt, Lt, EqEq, Ne, Ge, Assign, Assign
         ]
     );
     for (kind, text) in PUNCTUATION {
@@ -165,6 +165,24 @@ fn malformed_numbers_are_one_word_each() {
             Span::new(0, 2)
         )]
     );
+}
+
+#[test]
+fn seconds_are_a_number_and_an_s() {
+    use TokenKind::*;
+    assert_eq!(kinds("90s 1_800s 1.5s 0s"), vec![Seconds; 4]);
+    for word in ["90sec", "90ss", "90S", "1_s", "1.s"] {
+        assert_eq!(
+            errors(word),
+            vec![(
+                SyntaxErrorKind::MalformedNumber {
+                    text: word.to_string()
+                },
+                Span::new(0, word.len())
+            )],
+            "{word}"
+        );
+    }
 }
 
 #[test]

@@ -125,6 +125,19 @@ pub fn display_count(n: u64) -> String {
     group(&n.to_string())
 }
 
+/// A time in milliseconds as a bundle writes seconds: `90s`, `26.25s`,
+/// `1_800s`, `0.25s`.
+pub fn display_seconds(ms: u64) -> String {
+    let whole = display_count(ms / 1000);
+    match ms % 1000 {
+        0 => format!("{whole}s"),
+        part => {
+            let fraction = format!("{part:03}");
+            format!("{whole}.{}s", fraction.trim_end_matches('0'))
+        }
+    }
+}
+
 /// `digits` grouped as the language writes a number: by three, with `_`,
 /// once there are more than three.
 fn group(digits: &str) -> String {

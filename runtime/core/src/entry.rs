@@ -66,6 +66,10 @@ macro_rules! for_each_entry {
             Deposit = mesh_deposit(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `withdraw`
             Withdraw = mesh_withdraw(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// `wrap`: `amount` of the open transaction's chain's native coin `native` into `wrapped`, the token that wraps it one for one (WETH9 `deposit`); `out` gets what was wrapped
+            Wrap = mesh_wrap(s: Session, native: Name, wrapped: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// `unwrap`: `amount` of `wrapped` back into the chain's native coin `native`, one for one (WETH9 `withdraw`); `out` gets what was unwrapped
+            Unwrap = mesh_unwrap(s: Session, wrapped: Name, native: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// `bridge`; `via` a bridge kind's name, or `0xFFFFFFFF` (`MESH_UNPINNED`) for the most trusted route; `out` gets what arrives
             Bridge = mesh_bridge(s: Session, token: Name, lo: Half, hi: Half, to_chain: Name, via: Name, loc: Loc, out: AmountOut) -> Status;
             /// `len` transfers in one shared message via `zk` or `threshold` (executor only; `htlb` reverts): token `tokens[i]`, amount `amounts[2i]` (low) and `amounts[2i+1]` (high), each all or nothing on its own and reported at `locs[i]`, not made at all where `skip[i]` is non-zero (what it would send is missing); `out[i]` gets what arrives of transfer `i`, and `failed[i]` 1 if it failed or was not made (then `out[i]` is zero)
@@ -90,6 +94,8 @@ macro_rules! for_each_entry {
             AmountWithPremium = mesh_amount_with_premium(s: Session, p_lo: Half, p_hi: Half, bps_lo: Half, bps_hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// adds `deadline`, checked at finish
             ConstraintDeadline = mesh_constraint_deadline(s: Session, blocks: Count, loc: Loc) -> Status;
+            /// adds `deadline` in seconds, checked at finish: each block at its chain's block time
+            ConstraintDeadlineSeconds = mesh_constraint_deadline_seconds(s: Session, seconds: Count, loc: Loc) -> Status;
             /// adds `max_gas`, checked at finish
             ConstraintMaxGas = mesh_constraint_max_gas(s: Session, gas: Count, loc: Loc) -> Status;
             /// adds `min_balance`, checked at finish
@@ -98,6 +104,8 @@ macro_rules! for_each_entry {
             ConstraintInvariant = mesh_constraint_invariant(s: Session, name: Name, loc: Loc) -> Status;
             /// adds `min_security`, a bridge kind's name: every bridge made must take a route at least that kind's trust level, checked at finish
             ConstraintMinSecurity = mesh_constraint_min_security(s: Session, kind: Name, loc: Loc) -> Status;
+            /// adds `min_profit`: the bundle gains at least `amount` of `token` net of its gas, every change and every chain's gas valued in `token` through the world's oracle, checked at finish
+            ConstraintMinProfit = mesh_constraint_min_profit(s: Session, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// adds `min_health`, a factor in wads (`10^18` is 1.0): every lender position whose collateral or debt the bundle changed ends at least that healthy, checked at finish
             ConstraintMinHealth = mesh_constraint_min_health(s: Session, lo: Half, hi: Half, loc: Loc) -> Status;
             /// ends the bundle: `0` committed, `1` reverted; idempotent

@@ -60,6 +60,11 @@ pub struct GasSchedule {
     pub deposit: u64,
     /// Aave V3 `withdraw`.
     pub withdraw: u64,
+    /// WETH9 `deposit`: the native coin into its wrapped token, without base.
+    pub wrap: u64,
+    /// WETH9 `withdraw`: the wrapped token back into the native coin,
+    /// without base.
+    pub unwrap: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it.
@@ -84,6 +89,10 @@ pub enum Operation<'a> {
     Bridge {
         route: &'a RouteInfo,
     },
+    /// WETH9 `deposit`.
+    Wrap,
+    /// WETH9 `withdraw`.
+    Unwrap,
 }
 
 impl GasSchedule {
@@ -115,6 +124,8 @@ impl GasSchedule {
             ("repay", self.repay),
             ("deposit", self.deposit),
             ("withdraw", self.withdraw),
+            ("wrap", self.wrap),
+            ("unwrap", self.unwrap),
         ]
     }
 
@@ -185,6 +196,8 @@ impl GasSchedule {
             (_, Operation::Deposit) => self.deposit,
             (_, Operation::Withdraw) => self.withdraw,
             (_, Operation::Bridge { route }) => route.gas,
+            (_, Operation::Wrap) => self.wrap,
+            (_, Operation::Unwrap) => self.unwrap,
         }
     }
 }
@@ -338,6 +351,8 @@ impl Default for GasSchedule {
             repay: 132_521,
             deposit: 119_503,
             withdraw: 127_765,
+            wrap: 6_766,
+            unwrap: 14_128,
         }
     }
 }

@@ -14,6 +14,8 @@
 //!   transaction;
 //! - [`health`]: a position at a lender valued as Aave V3 values it, its
 //!   health factor, and the checks a borrow and a withdrawal pass;
+//! - [`money`]: gas priced in a chain's native coin, and amounts valued in
+//!   a quote token through the world's oracle;
 //! - [`account`]: senders, spenders and loan kinds;
 //! - [`loc`]: source locations;
 //! - [`constraint`]: what a bundle demands of its run;
@@ -32,6 +34,7 @@ pub mod gas;
 pub mod health;
 pub mod loc;
 pub mod maths;
+pub mod money;
 pub mod registry;
 pub mod revert;
 pub mod u256;

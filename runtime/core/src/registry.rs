@@ -11,11 +11,40 @@ use std::fmt;
 use crate::maths::bps_ceil;
 
 /// A chain the bundle can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChainInfo {
     pub name: String,
     /// The EIP-155 chain id, for reports and addresses.
     pub chain_id: u64,
+    /// The chain's native coin: a token of the registry on this chain,
+    /// held as an account's balance rather than by a token contract (ETH
+    /// on Ethereum and the rollups, POL on Polygon PoS). No protocol of the
+    /// model takes it: each takes ERC-20 tokens only.
+    pub native: Option<String>,
+    /// The ERC-20 token that wraps the native coin one for one (WETH9's
+    /// `deposit` and `withdraw`), where the registry names one: what
+    /// `wrap` gives and `unwrap` takes.
+    pub wrapped_native: Option<String>,
+    /// How often the chain makes a block, in milliseconds: what a deadline
+    /// in seconds counts each transaction of this chain as, and each block
+    /// of a bridge's delay from it. `None`: not known, and such a deadline
+    /// cannot be judged on this chain.
+    pub block_time_ms: Option<u64>,
+    /// What a unit of gas costs on the chain, in base units of its native
+    /// coin (wei for ETH): what a report prices the chain's gas at. `None`:
+    /// not known, and the chain's gas has no price.
+    pub gas_price: Option<u128>,
+}
+
+impl ChainInfo {
+    /// A chain with no native coin named.
+    pub fn new(name: &str, chain_id: u64) -> ChainInfo {
+        ChainInfo {
+            name: name.to_string(),
+            chain_id,
+            ..ChainInfo::default()
+        }
+    }
 }
 
 /// A token: its symbol, its decimals, and where it exists.
@@ -268,20 +297,34 @@ impl Registry {
     /// The default registry: the language's chains, tokens, protocols and
     /// routes (figures and sources in docs/registry.md).
     pub fn default_registry() -> Registry {
+        // Each chain's native coin, and the token that wraps it where the
+        // registry has one: WETH9 wraps ether on Ethereum and the three
+        // rollups; Polygon PoS's native coin is POL, whose wrapper (WPOL)
+        // the registry does not list. Block times (docs/registry.md has
+        // the sources): Ethereum's 12-second slot, Polygon PoS's 2-second
+        // blocks, OP Mainnet's and Base's 2-second `block_time`, Arbitrum
+        // One's 250 ms.
         let chain_ids = [
-            ("ethereum", 1),
-            ("polygon", 137),
-            ("arbitrum", 42_161),
-            ("optimism", 10),
-            ("base", 8_453),
+            ("ethereum", 1, "ETH", Some("WETH"), 12_000),
+            ("polygon", 137, "POL", None, 2_000),
+            ("arbitrum", 42_161, "ETH", Some("WETH"), 250),
+            ("optimism", 10, "ETH", Some("WETH"), 2_000),
+            ("base", 8_453, "ETH", Some("WETH"), 2_000),
         ];
-        let chains: Vec<ChainInfo> = chain_ids
+        let mut chains: Vec<ChainInfo> = chain_ids
             .iter()
-            .map(|&(name, chain_id)| ChainInfo {
-                name: name.to_string(),
-                chain_id,
-            })
+            .map(
+                |&(name, chain_id, native, wrapped, block_time_ms)| ChainInfo {
+                    native: Some(native.to_string()),
+                    wrapped_native: wrapped.map(str::to_string),
+                    block_time_ms: Some(block_time_ms),
+                    ..ChainInfo::new(name, chain_id)
+                },
+            )
             .collect();
+        for chain in &mut chains {
+            chain.gas_price = default_gas_price(&chain.name);
+        }
         let all_chains: Vec<String> = chains.iter().map(|c| c.name.clone()).collect();
 
         // ETH is the native token of Ethereum and of the three rollups; on
@@ -298,6 +341,7 @@ impl Registry {
         };
         let tokens = vec![
             token("ETH", 18, &eth_chains),
+            token("POL", 18, &["polygon".to_string()]),
             token("WETH", 18, &all_chains),
             token("USDC", 6, &all_chains),
             token("USDT", 6, &all_chains),
@@ -460,6 +504,32 @@ impl Registry {
             .is_some_and(|t| t.chains.iter().any(|c| c == chain))
     }
 
+    /// The native coin of `chain`, if the registry names one.
+    pub fn native_of(&self, chain: &str) -> Option<&str> {
+        self.chain(chain)?.native.as_deref()
+    }
+
+    /// The token that wraps `chain`'s native coin, if the registry names one.
+    pub fn wrapped_native_of(&self, chain: &str) -> Option<&str> {
+        self.chain(chain)?.wrapped_native.as_deref()
+    }
+
+    /// What a unit of gas costs on `chain`, in base units of its native
+    /// coin, if known.
+    pub fn gas_price(&self, chain: &str) -> Option<u128> {
+        self.chain(chain)?.gas_price
+    }
+
+    /// How long a block of `chain` takes, in milliseconds, if known.
+    pub fn block_time_ms(&self, chain: &str) -> Option<u64> {
+        self.chain(chain)?.block_time_ms
+    }
+
+    /// Whether `symbol` is the native coin of `chain`.
+    pub fn is_native(&self, symbol: &str, chain: &str) -> bool {
+        self.native_of(chain) == Some(symbol)
+    }
+
     /// Whether `protocol` is deployed on `chain`.
     pub fn protocol_on_chain(&self, protocol: &str, chain: &str) -> bool {
         self.protocol(protocol)
@@ -588,6 +658,25 @@ impl Registry {
     }
 }
 
+/// The default registry's gas price of `chain`, in wei (of ETH, or of POL
+/// on Polygon PoS): figures of a moment, not measured, each at or near the
+/// chain's documented floor where it has one (docs/registry.md): Ethereum 2
+/// gwei; Polygon PoS 30 gwei, above its 25 gwei minimum priority fee;
+/// Arbitrum One 0.01 gwei, its gas price floor; OP Mainnet 0.001 gwei;
+/// Base 0.002 gwei, its minimum base fee. An L2's fee for posting its data
+/// to Ethereum is not modelled.
+fn default_gas_price(chain: &str) -> Option<u128> {
+    const GWEI: u128 = 1_000_000_000;
+    match chain {
+        "ethereum" => Some(2 * GWEI),
+        "polygon" => Some(30 * GWEI),
+        "arbitrum" => Some(GWEI / 100),
+        "optimism" => Some(GWEI / 1_000),
+        "base" => Some(2 * GWEI / 1_000),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +689,12 @@ mod tests {
         assert_eq!(r.token("WBTC").map(|t| t.decimals), Some(8));
         assert!(!r.token_on_chain("ETH", "polygon"));
         assert!(r.token_on_chain("WETH", "polygon"));
+        assert_eq!(r.native_of("polygon"), Some("POL"));
+        assert_eq!(r.wrapped_native_of("polygon"), None);
+        for chain in ["ethereum", "arbitrum", "optimism", "base"] {
+            assert!(r.is_native("ETH", chain));
+            assert_eq!(r.wrapped_native_of(chain), Some("WETH"));
+        }
         assert_eq!(r.protocol("aave").map(|p| p.premium_bps), Some(5));
         assert_eq!(
             r.most_trusted_route("polygon", "arbitrum").map(|r| r.kind),

@@ -243,7 +243,12 @@ pub fn deploy_chain(
             continue;
         }
         let contract = match token.symbol.as_str() {
-            symbol if mesh_core::registry::is_native_coin(symbol) => TokenContract::Native,
+            symbol
+                if mesh_core::registry::is_native_coin(symbol)
+                    || info.native.as_deref() == Some(symbol) =>
+            {
+                TokenContract::Native
+            }
             "WETH" => TokenContract::Weth(weth),
             symbol => TokenContract::Erc20(d.deploy(
                 "MintableERC20",

@@ -143,10 +143,10 @@ impl PlannedTx {
                     .iter()
                     .map(|s| s.inner_call(self.executor))
                     .collect();
-                let value = inner
-                    .iter()
-                    .try_fold(U256::ZERO, |sum, c| sum.checked_add(c.value))?;
-                Some((self.executor, calls::executor_run(&inner), value))
+                // The executor holds the bundle's ether as it holds its
+                // tokens: a call that sends ether (a wrap) spends the
+                // executor's own balance, and the wallet sends none.
+                Some((self.executor, calls::executor_run(&inner), U256::ZERO))
             }
         }
     }
@@ -204,6 +204,9 @@ pub struct Plan {
     pub debt_moves: BTreeMap<(String, String, String), (u128, u128)>,
     /// The blocks the bundle takes.
     pub blocks: u64,
+    /// The time the bundle takes, in milliseconds, each block at its
+    /// chain's block time; `None` when a chain has no block time.
+    pub time_ms: Option<u64>,
 }
 
 fn json_string(s: &str) -> String {

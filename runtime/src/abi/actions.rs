@@ -1,5 +1,5 @@
 //! The actions: `approve`, `input`, `borrow`, `repay`, swaps, `deposit`,
-//! `withdraw`, bridges, and the holding that `all T` reads — each a thin
+//! `withdraw`, `wrap` and `unwrap`, bridges, and the holding that `all T` reads — each a thin
 //! wrapper over the session's call of the same name.
 
 use smallvec::SmallVec;
@@ -294,6 +294,58 @@ pub unsafe extern "C" fn mesh_withdraw(
             protocol = protocol(protocol, "protocol"),
             token = token(token, "token"));
         value_out(session.withdraw(protocol, token, join(lo, hi)), out)
+    })
+}
+
+/// `wrap`: `amount` of the chain's native coin `native` into `wrapped`;
+/// writes what was wrapped to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_wrap(
+    s: *mut MeshSession,
+    native: u32,
+    wrapped: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
+    with_session(s, loc, |ms| {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            native = token(native, "token"),
+            wrapped = token(wrapped, "token"));
+        value_out(session.wrap(native, wrapped, join(lo, hi)), out)
+    })
+}
+
+/// `unwrap`: `amount` of `wrapped` back into the chain's native coin
+/// `native`; writes what was unwrapped to `out`.
+///
+/// # Safety
+/// `s` is a live session; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_unwrap(
+    s: *mut MeshSession,
+    wrapped: u32,
+    native: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+    out: *mut MeshAmount,
+) -> u32 {
+    // A call that fails, however early, delivers nothing.
+    write_out(out, 0);
+    with_session(s, loc, |ms| {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names;
+            wrapped = token(wrapped, "token"),
+            native = token(native, "token"));
+        value_out(session.unwrap(wrapped, native, join(lo, hi)), out)
     })
 }
 

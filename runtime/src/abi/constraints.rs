@@ -1,5 +1,5 @@
-//! The constraint entries: `deadline`, `max_gas`, `min_balance` and
-//! invariants, collected while the body runs and checked at finish.
+//! The constraint entries: `deadline` (in blocks or in seconds), `max_gas`, `min_balance`,
+//! `min_profit` and invariants, collected while the body runs and checked at finish.
 
 use super::ffi::join;
 use super::handle::{with_session, MeshSession};
@@ -34,6 +34,20 @@ pub unsafe extern "C" fn mesh_constraint_deadline(
     add_constraint(s, loc, |_| Ok(Constraint::Deadline(blocks)))
 }
 
+/// Constraint `deadline: Ns`, checked at finish: the time the bundle
+/// takes, each block at its chain's block time.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_deadline_seconds(
+    s: *mut MeshSession,
+    seconds: u64,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |_| Ok(Constraint::DeadlineSeconds(seconds)))
+}
+
 /// Constraint `max_gas: gas`, checked at finish.
 ///
 /// # Safety
@@ -64,6 +78,32 @@ pub unsafe extern "C" fn mesh_constraint_min_balance(
         }
         Ok(Constraint::MinBalance {
             chain: chain.to_string(),
+            token: token.to_string(),
+            amount: join(lo, hi),
+        })
+    })
+}
+
+/// Constraint `min_profit: amount token`, checked at finish: the bundle's
+/// gain net of gas, valued in `token` through the world's oracle.
+///
+/// # Safety
+/// `s` is a live session.
+#[no_mangle]
+pub unsafe extern "C" fn mesh_constraint_min_profit(
+    s: *mut MeshSession,
+    token: u32,
+    lo: u64,
+    hi: u64,
+    loc: u64,
+) -> u32 {
+    add_constraint(s, loc, |ms| {
+        let token = ms.names.resolve(&mut ms.session, token, "token")?;
+        if ms.session.world().registry.token(token).is_none() {
+            let _ = ms.session.revert(&format!("unknown token `{token}`"));
+            return Err(MESH_REVERTED);
+        }
+        Ok(Constraint::MinProfit {
             token: token.to_string(),
             amount: join(lo, hi),
         })

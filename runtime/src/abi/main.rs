@@ -1,5 +1,5 @@
 //! The `main` of a standalone executable (`meshc build`): its command line
-//! (`--world`, `--json`, `--commit`, `--lock-timeout`), the source's token
+//! (`--world`, `--json`, `--commit`, `--lock-timeout`, `--quote`), the source's token
 //! declarations, running the generated body, committing, and the report.
 
 use std::ffi::{c_char, CStr};
@@ -68,7 +68,8 @@ pub(super) unsafe fn declare_tokens(
 }
 
 /// The `main` of a standalone executable: parses `[--world PATH] [--json]
-/// [--commit] [--lock-timeout SECONDS]`, starts the session, runs `body`,
+/// [--commit] [--lock-timeout SECONDS] [--quote TOKEN]`, starts the session
+/// (valuing the result net of gas in the quote token), runs `body`,
 /// finishes, and with `--commit` writes a committed world back to the world
 /// file (holding its lock from before the run to after the write, as
 /// `meshc run --commit` does), then prints the report. Returns the exit
@@ -125,8 +126,9 @@ pub unsafe extern "C" fn mesh_main_tokens(
         // SAFETY: forwarded from the caller.
         let name = unsafe { str_arg(name_ptr, name_len) }.unwrap_or_else(|| "bundle".to_string());
         let usage =
-            format!("usage: {name} [--world PATH] [--json] [--commit] [--lock-timeout SECONDS]");
+            format!("usage: {name} [--world PATH] [--json] [--commit] [--lock-timeout SECONDS] [--quote TOKEN]");
         let (mut world_path, mut json, mut commit) = (None, false, false);
+        let mut quote: Option<String> = None;
         let mut wait = DEFAULT_LOCK_WAIT;
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -135,6 +137,13 @@ pub unsafe extern "C" fn mesh_main_tokens(
                     Some(p) => world_path = Some(p),
                     None => {
                         eprintln!("error: --world needs a path\n{usage}");
+                        return 2;
+                    }
+                },
+                "--quote" => match it.next() {
+                    Some(t) => quote = Some(t),
+                    None => {
+                        eprintln!("error: --quote needs a token\n{usage}");
                         return 2;
                     }
                 },
@@ -184,7 +193,14 @@ pub unsafe extern "C" fn mesh_main_tokens(
             eprintln!("bundle {name}: nothing was run");
             return 1;
         }
-        let s = Box::into_raw(MeshSession::new(Session::new(world, &name)));
+        let mut session = Session::new(world, &name);
+        if let Some(token) = &quote {
+            if let Err(e) = session.quote_in(token) {
+                eprintln!("error: --quote: {e}");
+                return 2;
+            }
+        }
+        let s = Box::into_raw(MeshSession::new(session));
         let _ = catch_unwind(AssertUnwindSafe(|| body(s)));
         // SAFETY: `s` came from `Box::into_raw` above and is not used after.
         let (mut report, session, _) = unsafe { Box::from_raw(s) }.into_parts();

@@ -50,14 +50,16 @@ use crate::entry::Entry;
 
 pub use actions::{
     mesh_approve, mesh_borrow, mesh_bridge, mesh_bridge_batch, mesh_deposit, mesh_flash_loan,
-    mesh_holding, mesh_input, mesh_repay, mesh_swap, mesh_swap_path, mesh_withdraw,
+    mesh_holding, mesh_input, mesh_repay, mesh_swap, mesh_swap_path, mesh_unwrap, mesh_withdraw,
+    mesh_wrap,
 };
 pub use arith::{
     mesh_amount_add, mesh_amount_div, mesh_amount_mul, mesh_amount_sub, mesh_amount_with_premium,
 };
 pub use constraints::{
-    mesh_constraint_deadline, mesh_constraint_invariant, mesh_constraint_max_gas,
-    mesh_constraint_min_balance, mesh_constraint_min_security,
+    mesh_constraint_deadline, mesh_constraint_deadline_seconds, mesh_constraint_invariant,
+    mesh_constraint_max_gas, mesh_constraint_min_balance, mesh_constraint_min_profit,
+    mesh_constraint_min_security,
 };
 pub use control::{
     mesh_parallel_begin, mesh_parallel_end, mesh_parallel_next, mesh_require, mesh_revert,

@@ -101,6 +101,19 @@ pub enum Call {
         delay_blocks: u64,
         message: BridgeMessage,
     },
+    /// The native coin `token` into `into`, the token that wraps it, one
+    /// for one.
+    Wrap {
+        token: String,
+        into: String,
+        amount: Amount,
+    },
+    /// The wrapped native token `token` back into `into`, the native coin.
+    Unwrap {
+        token: String,
+        into: String,
+        amount: Amount,
+    },
 }
 
 impl fmt::Display for Call {
@@ -189,6 +202,16 @@ impl fmt::Display for Call {
                     BridgeMessage::SharedFurther => f.write_str(", in the same message"),
                 }
             }
+            Call::Wrap {
+                token,
+                into,
+                amount,
+            } => write!(f, "wrap {amount} {token} into {into}"),
+            Call::Unwrap {
+                token,
+                into,
+                amount,
+            } => write!(f, "unwrap {amount} {token} into {into}"),
         }
     }
 }
@@ -227,6 +250,8 @@ impl Call {
             Call::Deposit { .. } => "deposit",
             Call::Withdraw { .. } => "withdraw",
             Call::Bridge { .. } => "bridge",
+            Call::Wrap { .. } => "wrap",
+            Call::Unwrap { .. } => "unwrap",
         }
     }
 
@@ -275,6 +300,17 @@ impl Call {
                 (vec![on(first, *amount_in)], vec![on(last, *amount_out)])
             }
             Call::Deposit { token, amount, .. } => (vec![on(token, *amount)], vec![]),
+            // One for one: what went in comes out as the other token.
+            Call::Wrap {
+                token,
+                into,
+                amount,
+            }
+            | Call::Unwrap {
+                token,
+                into,
+                amount,
+            } => (vec![on(token, *amount)], vec![on(into, *amount)]),
             Call::Bridge {
                 token,
                 amount,

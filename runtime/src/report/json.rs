@@ -48,7 +48,7 @@ fn moved(m: Moved<'_>) -> String {
 fn call(chain: &str, c: &CallRecord) -> String {
     let mut out = format!("{{\"action\":\"{}\"", c.what.action());
     match &c.what {
-        Call::Input { .. } => {}
+        Call::Input { .. } | Call::Wrap { .. } | Call::Unwrap { .. } => {}
         Call::Approve { token, spender } => {
             let spender = match spender {
                 SpenderName::Protocol(p) => format!("{{\"protocol\":{}}}", string(p)),
@@ -133,8 +133,8 @@ fn transaction(t: &TxRecord) -> String {
 impl Report {
     /// The JSON object, keys in this fixed order: `bundle`, `status`,
     /// `written` (only from a host that writes world files), `revert`,
-    /// `gas` {`total`, `by_chain`}, `blocks`, `transactions`, `result`,
-    /// `wallet`, `lenders`, `health`.
+    /// `gas` {`total`, `by_chain`, `cost`}, `blocks`, `time_ms`, `net`,
+    /// `transactions`, `result`, `wallet`, `lenders`, `health`.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         let _ = write!(out, "{{\"bundle\":{}", string(&self.bundle));
@@ -161,13 +161,54 @@ impl Report {
             .iter()
             .map(|(c, g)| format!("{}:{g}", string(c)))
             .collect();
+        let costs: Vec<String> = self
+            .gas_costs
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}:{{\"token\":{},\"gas_price\":{},\"amount\":{}}}",
+                    string(&c.chain),
+                    string(&c.token),
+                    amount(c.price),
+                    amount(c.cost)
+                )
+            })
+            .collect();
         let _ = write!(
             out,
-            ",\"gas\":{{\"total\":{},\"by_chain\":{{{}}}}}",
+            ",\"gas\":{{\"total\":{},\"by_chain\":{{{}}},\"cost\":{{{}}}}}",
             self.gas_total(),
-            by_chain.join(",")
+            by_chain.join(","),
+            costs.join(",")
         );
         let _ = write!(out, ",\"blocks\":{}", self.blocks);
+        match self.time_ms {
+            Some(ms) => {
+                let _ = write!(out, ",\"time_ms\":{ms}");
+            }
+            None => out.push_str(",\"time_ms\":null"),
+        }
+        match &self.net {
+            None => out.push_str(",\"net\":null"),
+            Some(net) => {
+                let _ = match &net.figures {
+                    Ok(f) => write!(
+                        out,
+                        ",\"net\":{{\"quote\":{},\"value\":{},\"gas\":{},\"net\":{}}}",
+                        string(&net.quote),
+                        string(&f.value.plain()),
+                        amount(f.gas),
+                        string(&f.net.plain())
+                    ),
+                    Err(why) => write!(
+                        out,
+                        ",\"net\":{{\"quote\":{},\"error\":{}}}",
+                        string(&net.quote),
+                        string(why)
+                    ),
+                };
+            }
+        }
         let _ = write!(
             out,
             ",\"transactions\":{}",

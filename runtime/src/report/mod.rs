@@ -11,9 +11,11 @@
 
 mod call;
 mod json;
+pub mod money;
 mod text;
 
 pub use call::{BridgeMessage, Call, CallRecord, Moved, SpenderName};
+pub use money::{GasCost, Net, NetFigures, Signed};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -161,6 +163,10 @@ pub struct Report {
     /// or nothing).
     pub transactions: Vec<TxRecord>,
     pub blocks: u64,
+    /// The time the bundle takes end to end, in milliseconds: each block at
+    /// its chain's block time (`None` when a chain without one is
+    /// involved; 0 on a revert).
+    pub time_ms: Option<u64>,
     /// What the bundle returned to the wallet: chain → token → amount
     /// (non-zero holdings only; empty on a revert).
     pub result: BTreeMap<String, BTreeMap<String, Amount>>,
@@ -177,6 +183,12 @@ pub struct Report {
     /// Whether a world file holds a committed bundle's world (set by the
     /// host that writes it).
     pub world_write: WorldWrite,
+    /// Each chain's gas priced in its native coin, for the chains the
+    /// registry gives a gas price (empty on a revert).
+    pub gas_costs: Vec<GasCost>,
+    /// The result net of gas in the quote token the user picked, or the
+    /// token of `min_profit` (`None` without either, and on a revert).
+    pub net: Option<Net>,
 }
 
 impl Report {
@@ -195,6 +207,28 @@ impl Report {
             *by_chain.entry(t.chain.clone()).or_insert(0) += t.gas;
         }
         by_chain
+    }
+
+    /// Prices a committed report's gas on `world` (its registry's gas
+    /// prices, its oracle), and its result net of gas in `quote` when one
+    /// is given; a reverted report has neither.
+    pub fn price_in(&mut self, world: &crate::World, quote: Option<&str>) {
+        self.gas_costs.clear();
+        self.net = None;
+        if !self.committed() {
+            return;
+        }
+        let by_chain = self.gas_by_chain();
+        self.gas_costs = money::gas_costs(world, &by_chain);
+        self.net = quote.map(|q| Net {
+            quote: q.to_string(),
+            figures: money::net_figures(
+                world,
+                &money::changes_of(&self.wallet, &self.lenders),
+                &by_chain,
+                q,
+            ),
+        });
     }
 
     /// The status as the JSON report gives it: `committed`, `reverted`, or

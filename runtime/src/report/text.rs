@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Report, WorldWrite};
-use crate::amount::display_count;
+use crate::amount::{display_count, display_seconds};
 use crate::session::Loc;
 
 /// What a reverted report says besides the failure.
@@ -53,6 +53,7 @@ impl Report {
             }
         }
         self.summary(&mut out);
+        self.money(&mut out);
         self.transaction_list(&mut out, per_call_gas);
         self.changes(&mut out);
         out
@@ -65,9 +66,13 @@ impl Report {
             .iter()
             .map(|(c, g)| format!("{c} {}", display_count(*g)))
             .collect();
+        let time = self
+            .time_ms
+            .map(|ms| format!(" · time {}", display_seconds(ms)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "blocks {} · transactions {} · gas {}{}",
+            "blocks {}{time} · transactions {} · gas {}{}",
             display_count(self.blocks),
             display_count(self.transactions.len() as u64),
             display_count(self.gas_total()),
@@ -77,6 +82,33 @@ impl Report {
                 format!(" ({})", by_chain.join(", "))
             }
         );
+    }
+
+    /// Each chain's gas in its native coin, and the result net of gas in
+    /// the quote token: `gas cost · arbitrum 0.00000564516 ETH at 0.01
+    /// gwei`, `net 12.48 USDC: 13.1 in value, less 0.62 of gas`.
+    fn money(&self, out: &mut String) {
+        if !self.gas_costs.is_empty() {
+            let costs: Vec<String> = self
+                .gas_costs
+                .iter()
+                .map(|c| format!("{} {} {} at {}", c.chain, c.cost, c.token, c.price_text()))
+                .collect();
+            let _ = writeln!(out, "gas cost · {}", costs.join(" · "));
+        }
+        if let Some(net) = &self.net {
+            let q = &net.quote;
+            let _ = match &net.figures {
+                Ok(f) => writeln!(
+                    out,
+                    "net {} {q}: {} {q} in value, less {} {q} of gas",
+                    f.net.display(),
+                    f.value.display(),
+                    f.gas
+                ),
+                Err(why) => writeln!(out, "net in {q}: cannot be told: {why}"),
+            };
+        }
     }
 
     /// Each transaction with its chain, block, sender and gas, and each

@@ -25,6 +25,7 @@ impl Session {
         self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
             let token = s.token_on(chain, token)?;
+            s.only_token(chain, token, "a bridge")?;
             let to = s.chain_id(to)?;
             s.check_on(to, token)?;
             let (chain_text, to_text) = (s.chain_name(chain), s.chain_name(to));
@@ -52,6 +53,7 @@ impl Session {
             let gas = s.meter_call(Account::Bridge(route_kind), op)?;
             s.add_holding(to, token, delivered)?;
             s.clock = s.tick(delay_blocks)?;
+            s.elapse(chain, delay_blocks)?;
             s.record(
                 Call::Bridge {
                     token: s.token_name(token).to_string(),
@@ -132,6 +134,7 @@ impl Session {
             let part = self.step(|s| {
                 let sender = s.open_tx("a bridge")?.1;
                 let token = s.token_on(chain, token)?;
+                s.only_token(chain, token, "a bridge")?;
                 s.check_on(to, token)?;
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
@@ -145,6 +148,8 @@ impl Session {
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;
+                s.elapse(chain, delay_blocks)?;
+                s.elapse(chain, delay_blocks)?;
                 s.record(
                     Call::Bridge {
                         token: s.token_name(token).to_string(),

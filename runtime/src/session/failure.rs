@@ -34,6 +34,8 @@ pub(super) struct Checkpoint {
     pub(super) transactions: usize,
     pub(super) closed_gas: u64,
     pub(super) clock: u64,
+    pub(super) elapsed_ms: Option<u64>,
+    pub(super) untimed: Option<ChainId>,
     pub(super) parallel: Vec<ParallelFrame>,
     pub(super) k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
     pub(super) wallets_before: Slots<(ChainId, TokenId), u128>,
@@ -105,6 +107,8 @@ impl Session {
             transactions: self.transactions.len(),
             closed_gas: self.closed_gas,
             clock: self.clock,
+            elapsed_ms: self.elapsed_ms,
+            untimed: self.untimed,
             parallel: self.parallel.clone(),
             k_before: self.k_before.clone(),
             wallets_before: self.wallets_before.clone(),
@@ -141,6 +145,8 @@ impl Session {
         self.transactions.truncate(saved.transactions);
         self.closed_gas = saved.closed_gas;
         self.clock = saved.clock;
+        self.elapsed_ms = saved.elapsed_ms;
+        self.untimed = saved.untimed;
         self.parallel = saved.parallel;
         self.k_before = saved.k_before;
         self.wallets_before = saved.wallets_before;

@@ -14,7 +14,7 @@ use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::report::{
     Amount, BalanceChange, Call, Change, PositionChange, Report, Status, WorldWrite,
 };
-use mesh_core::constraint::{Constraint, Constraints, Invariant};
+use mesh_core::constraint::{deadline_seconds_missed, Constraint, Constraints, Invariant};
 use mesh_core::loc::Loc;
 use mesh_core::revert::Revert;
 
@@ -45,6 +45,11 @@ impl Session {
         }
         if running && self.failure.is_none() {
             if let Err(r) = self.commit_holdings() {
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        if running && self.failure.is_none() {
+            if let Err(r) = self.check_profit(constraints) {
                 let _: CallResult<()> = self.fail_at(r.reason, r.loc);
             }
         }
@@ -83,6 +88,7 @@ impl Session {
         let (wallet, lenders, health) = if reverted {
             self.transactions.clear();
             self.clock = 0;
+            self.elapsed_ms = Some(0);
             self.closed_gas = 0;
             (Vec::new(), Vec::new(), Vec::new())
         } else {
@@ -92,7 +98,8 @@ impl Session {
                 self.health_changes(),
             )
         };
-        Report {
+        let quote = self.quote_for(constraints);
+        let mut report = Report {
             bundle: self.bundle.clone(),
             status: if reverted {
                 Status::Reverted
@@ -102,18 +109,23 @@ impl Session {
             revert,
             transactions: std::mem::take(&mut self.transactions),
             blocks: self.clock,
+            time_ms: self.elapsed_ms,
             result,
             wallet,
             lenders,
             health,
             world_write: WorldWrite::InMemory,
-        }
+            gas_costs: Vec::new(),
+            net: None,
+        };
+        report.price_in(&self.world, quote.as_deref());
+        report
     }
 
     /// The wallet balances the bundle changed, in the order of their
     /// (chain, token) names: a balance it drew from and paid back in full
     /// is unchanged and not listed.
-    fn wallet_changes(&self) -> Vec<BalanceChange> {
+    pub(super) fn wallet_changes(&self) -> Vec<BalanceChange> {
         let mut changes = Vec::new();
         for (chain, token) in self.by_names(&self.wallets_before) {
             let before = self
@@ -143,7 +155,7 @@ impl Session {
     /// user's deposit; the debt, what the user owes: the world's debt, which
     /// a loan left open as debt adds to and a repay of debt takes from
     /// (every other loan is repaid before the bundle commits).
-    fn position_changes(&self) -> Vec<PositionChange> {
+    pub(super) fn position_changes(&self) -> Vec<PositionChange> {
         let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
             self.deposits_before.iter().map(|(k, _)| *k).collect();
         for (k, _) in self.debts_before.iter() {
@@ -247,6 +259,13 @@ impl Session {
                         ));
                     }
                 }
+                Constraint::DeadlineSeconds(limit) => {
+                    let untimed = self.untimed.map(|c| self.chain_name(c));
+                    if let Some(reason) = deadline_seconds_missed(self.elapsed_ms, *limit, untimed)
+                    {
+                        return fail(reason);
+                    }
+                }
                 Constraint::MaxGas(limit) => {
                     let total = self.gas_total();
                     if total > *limit {
@@ -299,6 +318,8 @@ impl Session {
                         });
                     }
                 }
+                // Judged once the holdings are back in the wallet.
+                Constraint::MinProfit { .. } => {}
                 Constraint::MinHealth(wad) => self.check_min_health(*wad, *loc)?,
                 Constraint::Invariant(Invariant::ConstantProduct) => {
                     let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();

@@ -61,6 +61,11 @@ impl Session {
         let (chain, sender) = self.open_tx(what)?;
         let protocol = self.protocol_on(chain, protocol, ProtocolKind::Lender)?;
         let token = self.token_on(chain, token)?;
+        self.only_token(
+            chain,
+            token,
+            &format!("the lender {}", self.protocol_name(protocol)),
+        )?;
         Ok((chain, sender, protocol, token))
     }
 

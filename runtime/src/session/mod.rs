@@ -34,6 +34,8 @@
 //!   V3 values them, loans left open as debt, assumptions, health checks;
 //! - [`swap`]: swaps along a pair, a path or a route;
 //! - `bridge`: transfers to another chain, alone or in a shared message;
+//! - `wrap`: the native coin wrapped and unwrapped, and refused by every
+//!   protocol;
 //! - `finish`: the end: checks, commit or revert, and the report.
 
 mod approvals;
@@ -42,11 +44,13 @@ mod failure;
 mod finish;
 mod holdings;
 mod lending;
+mod money;
 pub mod names;
 mod positions;
 mod slots;
 pub mod swap;
 mod tx;
+mod wrap;
 
 pub use failure::Requirement;
 pub use mesh_core::account::{LoanKind, Spender};
@@ -95,6 +99,12 @@ pub struct Session {
     /// Their gas, all chains.
     closed_gas: u64,
     clock: u64,
+    /// The time the blocks on the clock take, each at its chain's block
+    /// time, in milliseconds; `None` once a block of a chain the registry
+    /// gives no block time is counted.
+    elapsed_ms: Option<u64>,
+    /// The first chain counted that has no block time.
+    untimed: Option<ChainId>,
     parallel: Vec<ParallelFrame>,
     /// `k` of every pair a swap touched, as it was before the first swap.
     k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
@@ -115,6 +125,8 @@ pub struct Session {
     /// The failure that comes first in the source, of every call that
     /// failed so far.
     failure: Option<Revert>,
+    /// The token the report values the result in, net of gas.
+    quote: Option<String>,
 }
 
 /// What a call of the session gives: its value, or the failure it
@@ -140,6 +152,8 @@ impl Session {
             transactions: Vec::new(),
             closed_gas: 0,
             clock: 0,
+            elapsed_ms: Some(0),
+            untimed: None,
             parallel: Vec::new(),
             k_before: Slots::default(),
             wallets_before: Slots::default(),
@@ -149,6 +163,7 @@ impl Session {
             loc: Loc::UNKNOWN,
             state: State::Running,
             failure: None,
+            quote: None,
         }
     }
 
@@ -183,6 +198,13 @@ impl Session {
     /// Blocks elapsed so far (on the current branch).
     pub fn blocks(&self) -> u64 {
         self.clock
+    }
+
+    /// The time elapsed so far, in milliseconds (on the current branch),
+    /// each block at its chain's block time; `None` when a chain without a
+    /// block time is involved.
+    pub fn elapsed_ms(&self) -> Option<u64> {
+        self.elapsed_ms
     }
 
     /// Gas metered so far, all chains (after `finish`: the bundle's total).

@@ -91,6 +91,7 @@ impl Session {
                 return Err(s.revert_value("a swap path has at least two tokens"));
             }
             let token_in = s.token_on(chain, token_in)?;
+            s.only_token(chain, token_in, "an exchange")?;
             let mut tokens: SmallVec<[TokenId; 4]> = SmallVec::with_capacity(hops.len() + 1);
             let mut exchanges: SmallVec<[ProtocolId; 3]> = SmallVec::with_capacity(hops.len());
             tokens.push(token_in);
@@ -101,6 +102,7 @@ impl Session {
                 s.loc = hop.loc;
                 let exchange = s.protocol_on(chain, hop.exchange, ProtocolKind::Exchange)?;
                 let token_out = s.token_on(chain, hop.token_out)?;
+                s.only_token(chain, token_out, "an exchange")?;
                 let from = tokens[tokens.len() - 1];
                 if from == token_out {
                     return Err(

@@ -36,6 +36,14 @@ pub(super) struct OpenTx {
 pub(super) struct ParallelFrame {
     pub(super) start: u64,
     pub(super) longest_end: u64,
+    /// The same in milliseconds (`None`: not known).
+    pub(super) start_ms: Option<u64>,
+    pub(super) longest_end_ms: Option<u64>,
+}
+
+/// The later of two times, if both are known.
+fn later(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    Some(a?.max(b?))
 }
 
 impl Session {
@@ -54,6 +62,7 @@ impl Session {
                 )));
             }
             s.clock = s.tick(1)?;
+            s.elapse(chain, 1)?;
             s.tx = Some(OpenTx {
                 chain,
                 block: s.clock,
@@ -69,6 +78,31 @@ impl Session {
         self.clock
             .checked_add(blocks)
             .ok_or_else(|| self.revert_value("arithmetic overflow"))
+    }
+
+    /// Counts `blocks` of `chain` on the time elapsed, at the chain's block
+    /// time; a chain without one makes the time unknown from here on.
+    pub(super) fn elapse(&mut self, chain: ChainId, blocks: u64) -> CallResult<()> {
+        let block_time = self
+            .world
+            .registry
+            .chain_at(chain)
+            .and_then(|c| c.block_time_ms);
+        match (self.elapsed_ms, block_time) {
+            (Some(ms), Some(per_block)) => {
+                let later = blocks
+                    .checked_mul(per_block)
+                    .and_then(|d| ms.checked_add(d))
+                    .ok_or_else(|| self.revert_value("arithmetic overflow"))?;
+                self.elapsed_ms = Some(later);
+            }
+            (_, None) => {
+                self.elapsed_ms = None;
+                self.untimed.get_or_insert(chain);
+            }
+            (None, Some(_)) => {}
+        }
+        Ok(())
     }
 
     /// Closes the open transaction; a flash loan taken in it must be repaid.
@@ -128,6 +162,8 @@ impl Session {
             s.parallel.push(ParallelFrame {
                 start: s.clock,
                 longest_end: s.clock,
+                start_ms: s.elapsed_ms,
+                longest_end_ms: s.elapsed_ms,
             });
             Ok(())
         })
@@ -137,12 +173,14 @@ impl Session {
     pub fn next_branch(&mut self) -> CallResult<()> {
         self.step(|s| {
             s.no_open_tx("a parallel branch ends")?;
-            let clock = s.clock;
+            let (clock, elapsed) = (s.clock, s.elapsed_ms);
             let Some(frame) = s.parallel.last_mut() else {
                 return Err(s.revert_value("no parallel group is open"));
             };
             frame.longest_end = frame.longest_end.max(clock);
+            frame.longest_end_ms = later(frame.longest_end_ms, elapsed);
             s.clock = frame.start;
+            s.elapsed_ms = frame.start_ms;
             Ok(())
         })
     }
@@ -155,6 +193,7 @@ impl Session {
                 return Err(s.revert_value("no parallel group is open"));
             };
             s.clock = frame.longest_end.max(s.clock);
+            s.elapsed_ms = later(frame.longest_end_ms, s.elapsed_ms);
             Ok(())
         })
     }

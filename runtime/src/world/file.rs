@@ -95,6 +95,8 @@ pub const RESERVED_WORDS: &[&str] = &[
     "deposit",
     "withdraw",
     "bridge",
+    "wrap",
+    "unwrap",
     "from",
     "to",
     "into",
@@ -113,6 +115,7 @@ pub const RESERVED_WORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_profit",
     "min_health",
     "invariant",
 ];

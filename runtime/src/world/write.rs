@@ -10,8 +10,17 @@ use std::fmt::Write as _;
 use super::file::{key_text, quote, FORMAT};
 use super::World;
 use crate::amount::format_units;
-use crate::registry::{ProtocolKind, Registry};
+use crate::registry::{ChainInfo, ProtocolKind, Registry};
 use mesh_core::health::PRICE_DECIMALS;
+
+/// A chain's gas price in gwei of its native coin, as the file writes it;
+/// `None` without a price, or when the coin's decimals cannot express gwei
+/// (a file could not give such a price).
+fn gas_price_gwei(registry: &Registry, chain: &ChainInfo) -> Option<String> {
+    let price = chain.gas_price?;
+    let decimals = registry.token(chain.native.as_deref()?)?.decimals;
+    Some(format_units(price, decimals.checked_sub(9)?))
+}
 
 fn string_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
@@ -49,12 +58,20 @@ pub(super) fn write(world: &World) -> String {
 
     out.push_str("\n[chains]\n");
     for c in &r.chains {
-        let _ = writeln!(
-            out,
-            "{} = {{ chain_id = {} }}",
-            key_text(&c.name),
-            c.chain_id
-        );
+        let _ = write!(out, "{} = {{ chain_id = {}", key_text(&c.name), c.chain_id);
+        if let Some(native) = &c.native {
+            let _ = write!(out, ", native = {}", quote(native));
+        }
+        if let Some(wrapped) = &c.wrapped_native {
+            let _ = write!(out, ", wrapped_native = {}", quote(wrapped));
+        }
+        if let Some(ms) = c.block_time_ms {
+            let _ = write!(out, ", block_time_ms = {ms}");
+        }
+        if let Some(gwei) = gas_price_gwei(r, c) {
+            let _ = write!(out, ", gas_price_gwei = {}", quote(&gwei));
+        }
+        out.push_str(" }\n");
     }
 
     out.push_str("\n[tokens]\n");

@@ -91,7 +91,8 @@ impl BundleChecker<'_, '_> {
         };
         let here = self.token_available(amt.token, from, amt.span);
         let there = here && self.token_available(amt.token, to, destination.span);
-        if !there {
+        let token_only = there && self.only_tokens(amt.token, from, amt.span, "a bridge", false);
+        if !token_only {
             poison(self, chain, Some(amt.token));
             return ActionOutcome::failed();
         }

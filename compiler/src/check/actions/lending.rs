@@ -90,6 +90,15 @@ impl BundleChecker<'_, '_> {
             self.positions.poison(chain, Some(lender));
             return ActionOutcome::failed();
         }
+        let what = format!("the lender `{}`", self.names.protocol_name(lender));
+        let gives = matches!(action, LenderAction::Borrow | LenderAction::Withdraw);
+        if !self.only_tokens(amt.token, chain, amt.span, &what, gives) {
+            self.holdings.poison(chain, Some(amt.token));
+            if action.is_loan() {
+                self.obligations.poison(chain, Some(lender));
+            }
+            return ActionOutcome::failed();
+        }
         self.of_nothing(action.keyword(), &amt, chain);
         let resolved = Resolved {
             chain,

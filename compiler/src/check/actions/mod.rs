@@ -1,6 +1,7 @@
 //! The effect of each action on the holdings and obligations, one module
 //! per kind of action: [`lending`] (`borrow`, `repay`, `deposit`,
-//! `withdraw`), [`swap`] and [`bridge`]. Each resolves the names its action
+//! `withdraw`), [`swap`], [`bridge`] and [`wrap`] (`wrap`, `unwrap`, and
+//! the native coin that no protocol takes). Each resolves the names its action
 //! uses, checks its capabilities (rules 3, 4 and 7), spends and credits
 //! holdings (rule 5), opens and closes obligations (rule 6), and returns
 //! the resolved step with the value a `let` binds.
@@ -12,6 +13,7 @@
 mod bridge;
 mod lending;
 mod swap;
+mod wrap;
 
 use super::amount::TokenAmount;
 use super::bundle::BundleChecker;
@@ -68,12 +70,27 @@ impl BundleChecker<'_, '_> {
                 amount,
                 output,
                 exchange,
-            } => self.swap(amount, output, exchange, chain, span),
+                via,
+            } => self.swap(amount, output, exchange, via, chain, span),
             ActionKind::Bridge {
                 amount,
                 destination,
                 route,
             } => self.bridge(amount, destination, route.as_ref(), chain, span),
+            ActionKind::Wrap { amount } => self.wrap(
+                wrap::Direction::Wrap,
+                amount,
+                chain,
+                action.keyword_span,
+                span,
+            ),
+            ActionKind::Unwrap { amount } => self.wrap(
+                wrap::Direction::Unwrap,
+                amount,
+                chain,
+                action.keyword_span,
+                span,
+            ),
         }
     }
 

@@ -8,6 +8,7 @@
 //! Here: the parser's value checks and the document; the registry's
 //! sections are in `registry.rs`, the state's in `state.rs`.
 
+mod chain;
 mod registry;
 mod state;
 
@@ -62,6 +63,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<World, Vec<WorldError>> {
         file,
         errors: Vec::new(),
         quiet: BTreeSet::new(),
+        chain_tokens: Vec::new(),
     };
     let root = match DeTable::parse(text) {
         Ok(root) => root,
@@ -112,6 +114,9 @@ struct Parser<'a> {
     /// Tokens and protocols whose declaration had an error: a use of one
     /// is skipped without a second error.
     quiet: BTreeSet<String>,
+    /// The tokens the chains name (native coin, wrapped native token), to
+    /// be checked once the tokens are read.
+    chain_tokens: Vec<chain::ChainToken>,
 }
 
 impl Parser<'_> {
@@ -433,6 +438,8 @@ impl Parser<'_> {
         };
         self.chains(root, span.clone(), &mut registry);
         self.tokens(root, span.clone(), &mut registry);
+        self.chain_tokens(&registry);
+        self.gas_prices(root, &mut registry);
         self.protocols(root, span, &mut registry);
         self.bridges(root, &mut registry);
         let index = Index::of(&registry);

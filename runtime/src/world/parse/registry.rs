@@ -39,6 +39,7 @@ impl Parser<'_> {
             }
             // Declared whatever its errors, so that later uses find it.
             let chain_id = self.chain_id(value, &path);
+            let coins = self.chain_coins(value, &name, &path);
             if let Some((id, span)) = chain_id.clone() {
                 if let Some(earlier) = ids.insert(id, name.clone()) {
                     let _: Option<()> = self.fail(
@@ -51,14 +52,19 @@ impl Parser<'_> {
                 }
             }
             let chain_id = chain_id.map_or(0, |(id, _)| id);
-            registry.chains.push(ChainInfo { name, chain_id });
+            registry.chains.push(ChainInfo {
+                native: coins.native,
+                wrapped_native: coins.wrapped_native,
+                block_time_ms: coins.block_time_ms,
+                ..ChainInfo::new(&name, chain_id)
+            });
         }
     }
 
     /// A chain's id, and where it is written.
     fn chain_id(&mut self, value: &Value<'_>, path: &str) -> Option<(u64, Range<usize>)> {
         let t = self.table(value, path)?;
-        self.only_keys(t, &["chain_id"], path);
+        self.only_keys(t, super::chain::CHAIN_KEYS, path);
         let id = self.required(t, value.span(), "chain_id", path)?;
         let n = self.integer(id, &join(path, "chain_id"), u128::from(u64::MAX))?;
         Some((u64::try_from(n).ok()?, id.span()))

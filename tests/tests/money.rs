@@ -1,0 +1,205 @@
+//! Gas priced in money and the result net of gas, through the real binary:
+//! `meshc run --quote`, `min_profit` (committing, and reverting on its
+//! line with the figures), a world whose prices cannot value a result, a
+//! built executable's `--quote`, and the EVM engine.
+
+use mesh_tests::{outcome, root, run};
+use serde_json::Value;
+use std::path::Path;
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path.display().to_string()
+}
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The example's source with its `min_profit` set to `floor`.
+fn with_floor(floor: &str) -> String {
+    let source = std::fs::read_to_string(example("arbitrage_net_of_gas.mesh"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(source.contains("min_profit: 300 USDC"), "{source}");
+    source.replace("min_profit: 300 USDC", &format!("min_profit: {floor}"))
+}
+
+#[test]
+fn min_profit_commits_and_the_report_gives_the_net() {
+    let file = example("arbitrage_net_of_gas.mesh");
+    let (code, stdout, stderr) = outcome(&run(&["run", &file]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // 177.2089 USDC and 0.061124609722666329 WETH (152.811524 USDC at the
+    // oracle's 2,500, rounded down) are gained; 317,893 gas at 30 gwei is
+    // 0.00953679 POL, at 0.25 USD 0.002385 USDC rounded up.
+    assert!(
+        stdout.contains("gas cost · polygon 0.00953679 POL at 30 gwei\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("net 330.018039 USDC: 330.020424 USDC in value, less 0.002385 USDC of gas\n"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = outcome(&run(&["run", &file, "--json"]));
+    let report = json(&stdout);
+    assert_eq!(
+        report["net"],
+        serde_json::json!({"quote": "USDC", "value": "330.020424", "gas": "0.002385", "net": "330.018039"})
+    );
+    assert_eq!(
+        report["gas"]["cost"],
+        serde_json::json!({"polygon": {"token": "POL", "gas_price": "0.00000003", "amount": "0.00953679"}})
+    );
+    // At -O0 the same changes cost more gas: 712,061 at 30 gwei.
+    let (_, stdout, _) = outcome(&run(&["run", &file, "-O0", "--json"]));
+    let report = json(&stdout);
+    assert_eq!(report["net"]["gas"], "0.005341", "{report}");
+    assert_eq!(report["net"]["net"], "330.015083", "{report}");
+}
+
+#[test]
+fn min_profit_reverts_on_its_line_with_the_figures() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = write(dir.path(), "greedy.mesh", &with_floor("331 USDC"));
+    let (code, stdout, _) = outcome(&run(&["run", &file, "--json"]));
+    assert_eq!(code, 1, "{stdout}");
+    let report = json(&stdout);
+    assert_eq!(report["status"], "reverted");
+    assert_eq!(report["revert"]["line"], 12);
+    assert_eq!(
+        report["revert"]["reason"],
+        "min_profit: the bundle makes 330.018039 USDC net of gas (330.020424 USDC in value, less 0.002385 USDC of gas); at least 331 USDC is required"
+    );
+    // Nothing was sent: no gas, no cost, no net.
+    assert_eq!(report["gas"]["cost"], serde_json::json!({}));
+    assert_eq!(report["net"], Value::Null);
+    // Another token values the same result: the WETH gained counts as
+    // itself, the USDC at 2,500 a WETH; about 0.132 WETH, short of 1.
+    let file = write(dir.path(), "weth.mesh", &with_floor("1 WETH"));
+    let (code, stdout, _) = outcome(&run(&["run", &file]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("min_profit: the bundle makes 0.132007216043666329 WETH net of gas (0.132008169722666329 WETH in value, less 0.000000953679 WETH of gas); at least 1 WETH is required"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_price_the_world_lacks_is_named() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let default =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    assert!(default.contains("POL = \"0.25\"\n"));
+    let world = write(
+        dir.path(),
+        "world.toml",
+        &default.replace("POL = \"0.25\"\n", ""),
+    );
+    let file = example("arbitrage_net_of_gas.mesh");
+    let (code, stdout, _) = outcome(&run(&["run", &file, "--world", &world]));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("reverted at line 12, column 5: min_profit: POL has no price in the world's oracle, so the bundle's profit in USDC cannot be told"),
+        "{stdout}"
+    );
+    // Without a floor, the report says why there is no net.
+    let plain = example("simple_arbitrage.mesh");
+    let (code, stdout, _) = outcome(&run(&["run", &plain, "--world", &world, "--quote", "USDC"]));
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("net in USDC: cannot be told: POL has no price in the world's oracle\n"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = outcome(&run(&[
+        "run", &plain, "--world", &world, "--quote", "USDC", "--json",
+    ]));
+    assert_eq!(
+        json(&stdout)["net"],
+        serde_json::json!({"quote": "USDC", "error": "POL has no price in the world's oracle"})
+    );
+    // A quote token the world does not know is a usage error.
+    let (code, _, stderr) = outcome(&run(&["run", &plain, "--quote", "DOGE"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--quote: unknown token `DOGE`"), "{stderr}");
+}
+
+#[test]
+fn a_quote_token_values_any_bundle() {
+    // The flagship: gas on two chains, each in its own coin; the result in
+    // DAI as in USDC, both at one dollar, with the quote's decimals.
+    let file = example("polygon_arbitrum_flash_loan.mesh");
+    let (code, stdout, _) = outcome(&run(&["run", &file, "--quote", "DAI", "--json"]));
+    assert_eq!(code, 0, "{stdout}");
+    let report = json(&stdout);
+    assert_eq!(report["gas"]["cost"]["arbitrum"]["token"], "ETH");
+    assert_eq!(report["gas"]["cost"]["arbitrum"]["amount"], "0.0000054718");
+    assert_eq!(report["gas"]["cost"]["polygon"]["token"], "POL");
+    assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.02382489");
+    assert_eq!(report["net"]["quote"], "DAI");
+    // 0.880878538787408687 WETH at 2,500 USD.
+    assert_eq!(report["net"]["value"], "2202.1963469685217175");
+    // 0.0000054718 ETH and 0.02382489 POL: 0.0136795 + 0.0059562225 USD.
+    assert_eq!(report["net"]["gas"], "0.0196357225");
+}
+
+#[test]
+fn a_built_executable_takes_a_quote() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let exe = dir.path().join("arbitrage");
+    let file = example("simple_arbitrage.mesh");
+    let exe_text = exe.display().to_string();
+    let (code, stdout, stderr) = outcome(&run(&["build", &file, "-o", &exe_text]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let native = std::process::Command::new(&exe)
+        .args(["--quote", "USDC", "--json"])
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, native, _) = outcome(&native);
+    assert_eq!(code, 0, "{native}");
+    let (_, jit, _) = outcome(&run(&["run", &file, "--quote", "USDC", "--json"]));
+    assert_eq!(native, jit);
+    assert_eq!(json(&native)["net"]["net"], "330.018039");
+    let refused = std::process::Command::new(&exe)
+        .args(["--quote", "DOGE"])
+        .env_clear()
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, stderr) = outcome(&refused);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--quote: unknown token `DOGE`"), "{stderr}");
+}
+
+#[test]
+fn the_evm_engine_values_its_own_gas() {
+    let file = example("arbitrage_net_of_gas.mesh");
+    let (code, stdout, stderr) = outcome(&run(&["run", &file, "--engine", "evm", "--json"]));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report = json(&stdout);
+    // The same changes as the model's; the gas the EVM metered.
+    assert_eq!(report["net"]["value"], "330.020424", "{report}");
+    let gas = report["gas"]["total"].as_u64().unwrap_or(0);
+    assert!(gas > 0, "{report}");
+    assert_eq!(
+        report["gas"]["cost"]["polygon"]["amount"],
+        mesh_runtime::amount::format_units(u128::from(gas) * 30_000_000_000, 18),
+        "{report}"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let greedy = write(dir.path(), "greedy.mesh", &with_floor("331 USDC"));
+    let (code, stdout, _) = outcome(&run(&["run", &greedy, "--engine", "evm", "--json"]));
+    assert_eq!(code, 1, "{stdout}");
+    let report = json(&stdout);
+    assert_eq!(report["revert"]["line"], 12, "{report}");
+    let reason = report["revert"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("min_profit: the bundle makes "),
+        "{reason}"
+    );
+}
