@@ -1,0 +1,677 @@
+//! The laws inside one transaction: for a set of actions sent as one
+//! executor transaction, every order that keeps their dependencies and
+//! every program the laws reach from it, one admissible instance at a time
+//! (docs/optimiser.md, "The exact optimum"). Two outcomes that apply the
+//! same instances cost the same gas; one of each is kept.
+
+use super::graph::{bit, members, Problem, Set};
+use crate::ir::{Op, Value, Wire};
+use mesh_core::registry::{pair_tokens, BridgeKind};
+use mesh_core::Registry;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+/// What the laws need to know of one action.
+#[derive(Clone, Debug)]
+pub(super) enum Act {
+    Borrow,
+    Repay,
+    Swap {
+        exchange: String,
+        path: Vec<String>,
+        input: Wire,
+        out: Wire,
+        /// `min_out` is zero: nothing is checked on its output.
+        unbounded: bool,
+    },
+    Deposit {
+        token: String,
+        /// The amounts a withdrawal must name to cancel it: the split that
+        /// took its funds, or the amount of its funds' wire.
+        amounts: Vec<Value>,
+    },
+    Withdraw {
+        token: String,
+        amount: Value,
+    },
+    Bridge {
+        route: BridgeKind,
+        token: String,
+        to: String,
+    },
+    /// Anything no law rewrites (a bridge batch already formed).
+    Other,
+}
+
+/// One step of a transaction once the laws have run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Item {
+    /// An action as it is.
+    Call(usize),
+    /// Swaps fused into one multi-hop swap, in path order.
+    Swaps(Vec<usize>),
+    /// Deposits of one token into one lender merged into one deposit.
+    Deposits(Vec<usize>),
+    /// Bridges of one token on one route to one chain merged into one
+    /// transfer of their sum.
+    Bridges(Vec<usize>),
+    /// Transfers of different tokens in one message; each transfer is one
+    /// bridge or bridges merged.
+    Batch(Vec<Vec<usize>>),
+}
+
+/// A transaction after the laws: its steps in order, the deposits and
+/// withdrawals cancelled, and the loans taken as flash loans (by component).
+#[derive(Clone, Debug)]
+pub(super) struct Shape {
+    pub items: Vec<Item>,
+    pub cancelled: Vec<(usize, usize)>,
+    pub flash: Vec<usize>,
+}
+
+/// A loan's obligation with every partial obligation merged with it: its
+/// borrows and repays.
+#[derive(Clone, Debug)]
+pub(super) struct Loan {
+    pub actions: Set,
+    pub borrows: Vec<usize>,
+    /// The lender offers flash loans.
+    pub flashable: bool,
+}
+
+/// What the laws know of a problem's actions.
+pub(super) struct Facts {
+    pub acts: Vec<Act>,
+    pub lender: Vec<Option<String>>,
+    pub pairs: Vec<BTreeSet<(String, String)>>,
+    /// Per bridge: the bridges whose arrival joins the holding right after
+    /// its own, with no value reading either arrival or the holdings they
+    /// make.
+    pub follows: Vec<Set>,
+    pub loans: Vec<Loan>,
+}
+
+impl Facts {
+    pub fn new(problem: &Problem, registry: &Registry) -> Facts {
+        let n = problem.len();
+        let mut acts = Vec::with_capacity(n);
+        let mut lender = Vec::with_capacity(n);
+        let mut pairs = Vec::with_capacity(n);
+        for a in 0..n {
+            let op = problem.op(a);
+            lender.push(match op {
+                Op::Borrow { protocol, .. }
+                | Op::Repay { protocol, .. }
+                | Op::Deposit { protocol, .. }
+                | Op::Withdraw { protocol, .. } => Some(protocol.clone()),
+                _ => None,
+            });
+            pairs.push(match op {
+                Op::Swap { path, .. } => path_pairs(path),
+                _ => BTreeSet::new(),
+            });
+            acts.push(match op {
+                Op::Borrow { .. } => Act::Borrow,
+                Op::Repay { .. } => Act::Repay,
+                Op::Swap {
+                    exchange,
+                    path,
+                    input,
+                    min_out,
+                    out,
+                } => Act::Swap {
+                    exchange: exchange.clone(),
+                    path: path.clone(),
+                    input: *input,
+                    out: *out,
+                    unbounded: *min_out == Value::Const(0),
+                },
+                Op::Deposit { funds, .. } => {
+                    let mut amounts = Vec::new();
+                    if let Some(&p) = problem.producer.get(funds) {
+                        if let Op::Split { amount, taken, .. } = &problem.nodes[p].op {
+                            if taken == funds {
+                                amounts.push(amount.clone());
+                            }
+                        }
+                    }
+                    amounts.push(Value::AmountOf(*funds));
+                    Act::Deposit {
+                        token: problem.token(*funds).to_string(),
+                        amounts,
+                    }
+                }
+                Op::Withdraw { token, amount, .. } => Act::Withdraw {
+                    token: token.clone(),
+                    amount: amount.clone(),
+                },
+                Op::Bridge { route, input, out } => Act::Bridge {
+                    route: *route,
+                    token: problem.token(*input).to_string(),
+                    to: problem.chain_of(*out).to_string(),
+                },
+                _ => Act::Other,
+            });
+        }
+        let follows = follows(problem);
+        let loans = loans(problem, registry);
+        Facts {
+            acts,
+            lender,
+            pairs,
+            follows,
+            loans,
+        }
+    }
+
+    fn swap(&self, a: usize) -> Option<(&str, &[String], Wire, Wire, bool)> {
+        match &self.acts[a] {
+            Act::Swap {
+                exchange,
+                path,
+                input,
+                out,
+                unbounded,
+            } => Some((exchange, path, *input, *out, *unbounded)),
+            _ => None,
+        }
+    }
+
+    fn bridge(&self, a: usize) -> Option<(BridgeKind, &str, &str)> {
+        match &self.acts[a] {
+            Act::Bridge { route, token, to } => Some((*route, token, to)),
+            _ => None,
+        }
+    }
+
+    fn swaps(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if self.swap(*a).is_some() => Some(vec![*a]),
+            Item::Swaps(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn deposits(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if matches!(self.acts[*a], Act::Deposit { .. }) => Some(vec![*a]),
+            Item::Deposits(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn bridges(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if self.bridge(*a).is_some() => Some(vec![*a]),
+            Item::Bridges(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn transfers(&self, item: &Item) -> Option<Vec<Vec<usize>>> {
+        match item {
+            Item::Batch(v) => Some(v.clone()),
+            other => self.bridges(other).map(|b| vec![b]),
+        }
+    }
+
+    /// The lender an item calls, if any.
+    fn lender_of(&self, item: &Item) -> Option<&str> {
+        match item {
+            Item::Call(a) => self.lender[*a].as_deref(),
+            Item::Deposits(v) => v.first().and_then(|a| self.lender[*a].as_deref()),
+            _ => None,
+        }
+    }
+
+    fn pairs_of(&self, item: &Item) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        if let Some(swaps) = self.swaps(item) {
+            for s in swaps {
+                out.extend(self.pairs[s].iter().cloned());
+            }
+        }
+        out
+    }
+
+    fn token_of_deposit(&self, a: usize) -> &str {
+        match &self.acts[a] {
+            Act::Deposit { token, .. } => token,
+            _ => "",
+        }
+    }
+}
+
+/// The actions an item stands for.
+pub(super) fn actions_of(item: &Item) -> Set {
+    match item {
+        Item::Call(a) => bit(*a),
+        Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) => {
+            v.iter().fold(0, |s, a| s | bit(*a))
+        }
+        Item::Batch(vv) => vv.iter().flatten().fold(0, |s, a| s | bit(*a)),
+    }
+}
+
+/// The unordered pairs a path swaps on.
+pub(super) fn path_pairs(path: &[String]) -> BTreeSet<(String, String)> {
+    path.windows(2)
+        .map(|hop| {
+            let (a, b) = pair_tokens(&hop[0], &hop[1]);
+            (a.to_string(), b.to_string())
+        })
+        .collect()
+}
+
+/// The path of swaps fused in order.
+pub(super) fn fused_path(facts: &Facts, swaps: &[usize]) -> Vec<String> {
+    let mut path: Vec<String> = Vec::new();
+    for &s in swaps {
+        if let Some((_, p, _, _, _)) = facts.swap(s) {
+            if path.is_empty() {
+                path.extend(p.iter().cloned());
+            } else {
+                path.extend(p.iter().skip(1).cloned());
+            }
+        }
+    }
+    path
+}
+
+/// Whether a path swaps on no pair twice.
+fn no_pair_twice(path: &[String]) -> bool {
+    let mut seen = BTreeSet::new();
+    path.windows(2)
+        .all(|w| w[0] != w[1] && seen.insert(pair_tokens(&w[0], &w[1])))
+}
+
+fn follows(problem: &Problem) -> Vec<Set> {
+    let n = problem.len();
+    // The merge that takes each bridge's arrival into its holding, and
+    // whether no value reads the arrival or what that merge makes.
+    let mut arrival: Vec<Option<usize>> = vec![None; n];
+    let mut unread = vec![false; n];
+    let mut out_of = vec![None; n];
+    for a in 0..n {
+        if let Op::Bridge { out, .. } = problem.op(a) {
+            out_of[a] = Some(*out);
+            let merge = problem
+                .consumer
+                .get(out)
+                .copied()
+                .filter(|&m| matches!(problem.nodes[m].op, Op::Merge { .. }));
+            arrival[a] = merge;
+            let merged_read = merge.is_some_and(|m| {
+                problem.nodes[m]
+                    .op
+                    .codomain()
+                    .iter()
+                    .any(|w| problem.read.contains(w))
+            });
+            unread[a] = !problem.read.contains(out) && !merged_read;
+        }
+    }
+    let mut follows = vec![0 as Set; n];
+    for x in 0..n {
+        let Some(ox) = out_of[x] else { continue };
+        if !unread[x] {
+            continue;
+        }
+        for y in 0..n {
+            let (Some(oy), Some(my)) = (out_of[y], arrival[y]) else {
+                continue;
+            };
+            if x == y || !unread[y] || problem.chain_of(ox) != problem.chain_of(oy) {
+                continue;
+            }
+            let Op::Merge { inputs, .. } = &problem.nodes[my].op else {
+                continue;
+            };
+            let other = if inputs[1] == oy {
+                inputs[0]
+            } else {
+                inputs[1]
+            };
+            let after_x = match arrival[x] {
+                Some(mx) if mx != my => problem.nodes[mx].op.codomain().first().copied(),
+                _ => Some(ox),
+            };
+            if Some(other) == after_x {
+                follows[x] |= bit(y);
+            }
+        }
+    }
+    follows
+}
+
+fn loans(problem: &Problem, registry: &Registry) -> Vec<Loan> {
+    // Union of debt wires: a borrow's, a merge's inputs and output, a
+    // repay's obligation and its rest.
+    let mut parent: std::collections::HashMap<Wire, Wire> = std::collections::HashMap::new();
+    fn find(parent: &mut std::collections::HashMap<Wire, Wire>, w: Wire) -> Wire {
+        let mut root = w;
+        while let Some(&p) = parent.get(&root) {
+            if p == root {
+                break;
+            }
+            root = p;
+        }
+        parent.insert(w, root);
+        root
+    }
+    let union = |parent: &mut std::collections::HashMap<Wire, Wire>, a: Wire, b: Wire| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent.insert(ra, rb);
+        }
+    };
+    for node in &problem.nodes {
+        match &node.op {
+            Op::Merge { inputs, out } if problem.wire_type(*out).is_some_and(|t| t.is_debt()) => {
+                union(&mut parent, inputs[0], *out);
+                union(&mut parent, inputs[1], *out);
+            }
+            Op::Repay {
+                debt,
+                rest: Some(rest),
+                ..
+            } => union(&mut parent, *debt, *rest),
+            _ => {}
+        }
+    }
+    let mut loans: Vec<(Wire, Loan)> = Vec::new();
+    for a in 0..problem.len() {
+        let (debt, is_borrow, protocol) = match problem.op(a) {
+            Op::Borrow { debt, protocol, .. } => (*debt, true, protocol),
+            Op::Repay { debt, protocol, .. } => (*debt, false, protocol),
+            _ => continue,
+        };
+        let root = find(&mut parent, debt);
+        let flashable = registry.protocol(protocol).is_some_and(|p| p.flash_loans);
+        match loans.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, loan)) => {
+                loan.actions |= bit(a);
+                loan.flashable &= flashable;
+                if is_borrow {
+                    loan.borrows.push(a);
+                }
+            }
+            None => loans.push((
+                root,
+                Loan {
+                    actions: bit(a),
+                    borrows: if is_borrow { vec![a] } else { Vec::new() },
+                    flashable,
+                },
+            )),
+        }
+    }
+    loans.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Every outcome of sending the actions of `set` (all on one chain, closed
+/// under their local dependencies) as one transaction: for each order and
+/// each program the laws reach from it, one per distinct set of instances.
+pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
+    let mut found: Vec<Shape> = Vec::new();
+    let mut keys: HashSet<Key> = HashSet::new();
+    let mut visited: HashSet<State> = HashSet::new();
+    let loans: Vec<usize> = facts
+        .loans
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.flashable && !l.borrows.is_empty() && l.actions & !set == 0)
+        .map(|(i, _)| i)
+        .collect();
+    orders(problem, set, &mut |order| {
+        let start = (order.iter().map(|a| Item::Call(*a)).collect(), Vec::new());
+        let mut queue = VecDeque::new();
+        if visited.insert(start.clone()) {
+            queue.push_back(start);
+        }
+        while let Some((items, cancelled)) = queue.pop_front() {
+            for next in rewrites(problem, facts, &items, &cancelled) {
+                if visited.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+            // Each set of flash loans, the most first.
+            for choice in (0..1usize << loans.len()).rev() {
+                let flash: Vec<usize> = loans
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| choice & (1 << i) != 0)
+                    .map(|(_, l)| *l)
+                    .collect();
+                let shape = Shape {
+                    items: items.clone(),
+                    cancelled: cancelled.clone(),
+                    flash,
+                };
+                if keys.insert(key(&shape)) {
+                    found.push(shape);
+                }
+            }
+        }
+    });
+    found
+}
+
+/// What an outcome's gas depends on: its steps as a set, what it cancels,
+/// its flash loans.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    items: Vec<Item>,
+    cancelled: Vec<(usize, usize)>,
+    flash: Vec<usize>,
+}
+
+fn key(shape: &Shape) -> Key {
+    let mut items = shape.items.clone();
+    items.sort();
+    let mut cancelled = shape.cancelled.clone();
+    cancelled.sort();
+    Key {
+        items,
+        cancelled,
+        flash: shape.flash.clone(),
+    }
+}
+
+/// Calls `f` with every order of `set` that keeps the local dependencies.
+fn orders(problem: &Problem, set: Set, f: &mut dyn FnMut(&[usize])) {
+    fn go(
+        problem: &Problem,
+        set: Set,
+        placed: Set,
+        order: &mut Vec<usize>,
+        f: &mut dyn FnMut(&[usize]),
+    ) {
+        if placed == set {
+            f(order);
+            return;
+        }
+        for a in members(set & !placed) {
+            if problem.local[a] & set & !placed == 0 {
+                order.push(a);
+                go(problem, set, placed | bit(a), order, f);
+                order.pop();
+            }
+        }
+    }
+    go(problem, set, 0, &mut Vec::new(), f);
+}
+
+type State = (Vec<Item>, Vec<(usize, usize)>);
+
+/// Every program one admissible instance away.
+fn rewrites(
+    problem: &Problem,
+    facts: &Facts,
+    items: &[Item],
+    cancelled: &[(usize, usize)],
+) -> Vec<State> {
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        for j in i + 1..items.len() {
+            let between = &items[i + 1..j];
+            let mut replace = |new: Option<Item>, cancel: Option<(usize, usize)>| {
+                let mut next: Vec<Item> = Vec::with_capacity(items.len());
+                for (k, item) in items.iter().enumerate() {
+                    if k == i {
+                        continue;
+                    }
+                    if k == j {
+                        if let Some(new) = &new {
+                            next.push(new.clone());
+                        }
+                        continue;
+                    }
+                    next.push(item.clone());
+                }
+                let mut c = cancelled.to_vec();
+                c.extend(cancel);
+                out.push((next, c));
+            };
+            if let Some(new) = fuse(problem, facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+            if let Some(new) = merge_deposits(facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+            if let Some(pair) = cancel(facts, &items[i], &items[j], between) {
+                replace(None, Some(pair));
+            }
+            if let Some(new) = merge_bridges(facts, &items[i], &items[j]) {
+                replace(Some(new), None);
+            }
+            if let Some(new) = batch(problem, facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+        }
+    }
+    out
+}
+
+/// Swap fusion: the first unbounded, its whole output the second's input,
+/// one exchange, its output's amount read by no value, no pair twice, and
+/// nothing between touching their pairs.
+fn fuse(
+    problem: &Problem,
+    facts: &Facts,
+    first: &Item,
+    second: &Item,
+    between: &[Item],
+) -> Option<Item> {
+    let a = facts.swaps(first)?;
+    let b = facts.swaps(second)?;
+    let (ex_a, _, _, out, unbounded) = facts.swap(*a.last()?)?;
+    let (ex_b, _, input, _, _) = facts.swap(*b.first()?)?;
+    if ex_a != ex_b || input != out || !unbounded || problem.read.contains(&out) {
+        return None;
+    }
+    let joined: Vec<usize> = a.iter().chain(b.iter()).copied().collect();
+    let path = fused_path(facts, &joined);
+    if !no_pair_twice(&path) {
+        return None;
+    }
+    let pairs = path_pairs(&path);
+    if between
+        .iter()
+        .any(|item| !facts.pairs_of(item).is_disjoint(&pairs))
+    {
+        return None;
+    }
+    Some(Item::Swaps(joined))
+}
+
+/// Deposit merge: one token into one lender, no call to that lender between.
+fn merge_deposits(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Option<Item> {
+    let a = facts.deposits(first)?;
+    let b = facts.deposits(second)?;
+    let lender = facts.lender[*a.first()?].as_deref()?;
+    if facts.lender[*b.first()?].as_deref() != Some(lender)
+        || facts.token_of_deposit(a[0]) != facts.token_of_deposit(b[0])
+        || between
+            .iter()
+            .any(|item| facts.lender_of(item) == Some(lender))
+    {
+        return None;
+    }
+    Some(Item::Deposits(a.into_iter().chain(b).collect()))
+}
+
+/// Cancellation: a deposit, then a withdrawal of its token and amount from
+/// its lender, no call to that lender between.
+fn cancel(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Option<(usize, usize)> {
+    let (Item::Call(d), Item::Call(w)) = (first, second) else {
+        return None;
+    };
+    let (
+        Act::Deposit { token, amounts, .. },
+        Act::Withdraw {
+            token: w_token,
+            amount,
+        },
+    ) = (&facts.acts[*d], &facts.acts[*w])
+    else {
+        return None;
+    };
+    let lender = facts.lender[*d].as_deref()?;
+    if facts.lender[*w].as_deref() != Some(lender)
+        || token != w_token
+        || !amounts.contains(amount)
+        || between
+            .iter()
+            .any(|item| facts.lender_of(item) == Some(lender))
+    {
+        return None;
+    }
+    Some((*d, *w))
+}
+
+/// Bridge merge: one token, one route, one destination, the second
+/// arrival joining the holding the first made, no value reading either.
+fn merge_bridges(facts: &Facts, first: &Item, second: &Item) -> Option<Item> {
+    let a = facts.bridges(first)?;
+    let b = facts.bridges(second)?;
+    let (route_a, token_a, to_a) = facts.bridge(*a.last()?)?;
+    let (route_b, token_b, to_b) = facts.bridge(*b.first()?)?;
+    if (route_a, token_a, to_a) != (route_b, token_b, to_b)
+        || facts.follows[*a.last()?] & bit(b[0]) == 0
+    {
+        return None;
+    }
+    Some(Item::Bridges(a.into_iter().chain(b).collect()))
+}
+
+/// Bridge batch: different tokens, one `zk` or `threshold` route, one
+/// destination, nothing between (or the second) using an arrival of the
+/// first.
+fn batch(
+    problem: &Problem,
+    facts: &Facts,
+    first: &Item,
+    second: &Item,
+    between: &[Item],
+) -> Option<Item> {
+    let a = facts.transfers(first)?;
+    let b = facts.transfers(second)?;
+    let (route, _, to) = facts.bridge(*a.first()?.first()?)?;
+    let (route_b, _, to_b) = facts.bridge(*b.first()?.first()?)?;
+    if route != route_b || to != to_b || route == BridgeKind::Htlb {
+        return None;
+    }
+    let mut tokens = BTreeSet::new();
+    for transfer in a.iter().chain(b.iter()) {
+        let (_, token, _) = facts.bridge(*transfer.first()?)?;
+        if !tokens.insert(token) {
+            return None;
+        }
+    }
+    let sent = actions_of(first);
+    let uses_first = |item: &Item| members(actions_of(item)).any(|x| problem.reach[x] & sent != 0);
+    if between.iter().any(uses_first) || uses_first(second) {
+        return None;
+    }
+    Some(Item::Batch(a.into_iter().chain(b).collect()))
+}
