@@ -6,6 +6,7 @@ use super::{Analysis, InternalError};
 use crate::check::CheckedBundle;
 use crate::ir::{gas, Program};
 use crate::opt::PassReport;
+use crate::search::{self, Limits, NotSearched, Searched};
 use mesh_core::GasSchedule;
 
 /// Gas and blocks at `-O0` and `-O`, per pass, and the optimum.
@@ -16,9 +17,13 @@ pub struct Figures {
     pub gas_o: u64,
     pub blocks_o0: u64,
     pub blocks_o: u64,
-    /// The least gas of an independent exhaustive search, where one ran
-    /// (`None`: not searched).
+    /// The least gas of the independent exact search ([`crate::search`]),
+    /// where it ran to its end (`None`: not searched).
     pub gas_optimum: Option<u64>,
+    /// What the search searched, and why it did not run to its end where
+    /// it did not.
+    pub searched: Searched,
+    pub not_searched: Option<NotSearched>,
     pub passes: Vec<PassReport>,
     /// The `-O0` lowering.
     pub o0: Program,
@@ -59,7 +64,16 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
     let lowered = analysis.lower_o0(bundle)?;
     let schedule = GasSchedule::standard();
     let optimised = super::optimise(&lowered, registry, true)?;
-    let gas_optimum = None;
+    let inputs = search::Inputs {
+        registry,
+        schedule: &schedule,
+        pinned: &lowered.pinned,
+    };
+    let outcome = search::optimum(&lowered.program, &inputs, &Limits::default()).map_err(|e| {
+        InternalError {
+            message: e.to_string(),
+        }
+    })?;
     let measure = |p: &Program| {
         gas::cost(p, registry, &schedule).map_err(|e| InternalError {
             message: e.to_string(),
@@ -73,7 +87,9 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         gas_o: o.total(),
         blocks_o0: o0.blocks,
         blocks_o: o.blocks,
-        gas_optimum,
+        gas_optimum: outcome.gas(),
+        not_searched: outcome.result.err(),
+        searched: outcome.searched,
         passes: optimised.passes,
         o0: lowered.program,
         o: optimised.program,

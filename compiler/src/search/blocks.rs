@@ -143,12 +143,7 @@ fn build(set: Txs, preds: &[Txs], memo: &HashMap<Txs, (u64, Split)>) -> Arrangem
             let mut parts = parts(set, preds);
             // Branches in schedule order, for a stable program.
             parts.sort_by_key(|p| p.trailing_zeros());
-            Arrangement::Par(
-                parts
-                    .into_iter()
-                    .map(|p| build(p, preds, memo))
-                    .collect(),
-            )
+            Arrangement::Par(parts.into_iter().map(|p| build(p, preds, memo)).collect())
         }
         Some(Split::Then(first)) => {
             let mut seq = Vec::new();
