@@ -11,6 +11,10 @@
 //!   call — nothing when another bridge may carry it, the per-transfer part
 //!   when it may ride in a shared message — and a deposit or a withdrawal
 //!   its call, nothing when a law may remove or carry it;
+//! - per route from one chain to another that bridges of `R` take, one
+//!   call of the route at least: the transfers a merge or a shared message
+//!   carry for less still ride on one route call, so the most any one of
+//!   those bridges is charged above is topped up to the route's call;
 //! - one oracle update per pair a swap of `R` touches;
 //! - one grant (an approval as a warm call) per spender a repay, a bridge,
 //!   or a deposit no withdrawal may cancel needs and `G` lacks;
@@ -24,10 +28,22 @@
 //!
 //! Each term charges a call that every completion makes, at most what the
 //! meter charges for it, and no call twice.
+//!
+//! Two more bounds order and cut the next transaction before it is
+//! metered with its grants: the terms above for its actions alone in one
+//! transaction (its grants those it surely spends), plus the bound of what
+//! is left after it with every grant it may spend made; and, once an
+//! outcome of its laws is metered without grants, that gas plus, per grant
+//! placed in it, the grant's call less the one cold access it may spare.
+//! The outcome is bounded before it is metered: its base and one cold
+//! access, each step's calls as the laws leave them (a batch's route call
+//! and its further entries, a fused swap's one transfer and its pair
+//! calls, a merged deposit's or transfer's one call, a flash loan and no
+//! repayment), warm, and one oracle update per pair.
 
 use super::build::Grants;
 use super::graph::{bit, members, Problem, Set};
-use super::laws::{Act, Facts};
+use super::laws::{actions_of, Act, Facts, Item, Shape};
 use crate::ir::{Op, Spender};
 use mesh_core::registry::{pair_tokens, BridgeKind};
 use mesh_core::{GasSchedule, Registry};
@@ -44,7 +60,25 @@ pub(super) struct Bound {
     grant_accounts: Vec<u64>,
     /// Per action: the pairs its swaps touch (by index).
     pairs: Vec<u64>,
+    /// Per action: every grant it may spend.
+    may_spend: Vec<u64>,
+    /// Per bridge: its (chain, route, destination) group; per group, the
+    /// route's call.
+    group: Vec<Option<usize>>,
+    group_call: Vec<u64>,
+    /// Per action, its call as it stands (warm): a bridge's route call, a
+    /// borrow's ordinary loan, a swap's transfer and pair calls.
+    as_is: Vec<u64>,
+    /// The calls the laws change: a flash loan, one pair's swap, the
+    /// transfer into a first pair, a shared message's further entry.
+    flash_call: u64,
+    pair_call: u64,
+    transfer_call: u64,
+    entry: u64,
     grant_cost: u64,
+    /// The least a grant adds to a transaction: its call, less the cold
+    /// access it may spare a later call on its token.
+    grant_floor: u64,
     oracle: u64,
     tx_base: u64,
     cold_extra: u64,
@@ -88,15 +122,31 @@ impl Bound {
             accounts: vec![0; n],
             grant_accounts: Vec::new(),
             pairs: vec![0; n],
+            may_spend: Vec::new(),
+            group: vec![None; n],
+            group_call: Vec::new(),
+            as_is: vec![0; n],
+            flash_call: call(schedule.flash_loan),
+            pair_call: call(schedule.pair_swap),
+            transfer_call: call(schedule.token_transfer),
+            entry: schedule.bridge_batch_extra() + warm,
             grant_cost: call(schedule.approve),
+            grant_floor: call(schedule.approve).saturating_sub(
+                schedule
+                    .cold_account_access
+                    .saturating_sub(schedule.warm_account_access),
+            ),
             oracle: schedule.pair_oracle_update,
             tx_base: schedule.tx_base,
             cold_extra: schedule
                 .cold_account_access
                 .saturating_sub(schedule.warm_account_access),
         };
-        // (action, token, spender) of every spend that always happens.
+        // (action, token, spender) of every spend that always happens, and
+        // of every spend that may.
         let mut spends: Vec<(usize, String, Spender)> = Vec::new();
+        let mut may: Vec<(usize, String, Spender)> = Vec::new();
+        let mut groups: Vec<String> = Vec::new();
         for a in 0..n {
             let chain = problem.chains[problem.action_chain[a]].clone();
             let lender = facts.lender[a].clone().unwrap_or_default();
@@ -106,6 +156,19 @@ impl Bound {
                 .iter()
                 .any(|l| l.flashable && l.actions & bit(a) != 0);
             let mut always_calls = true;
+            bound.as_is[a] = match (&facts.acts[a], problem.op(a)) {
+                (Act::Borrow, _) => call(schedule.borrow),
+                (Act::Repay, _) => call(schedule.repay),
+                (Act::Swap { path, .. }, _) => call(schedule.token_transfer).saturating_add(
+                    (path.len().saturating_sub(1) as u64).saturating_mul(call(schedule.pair_swap)),
+                ),
+                (Act::Deposit { .. }, _) => call(schedule.deposit),
+                (Act::Withdraw { .. }, _) => call(schedule.withdraw),
+                (Act::Bridge { route, to, .. }, _) => registry
+                    .route(&chain, to, *route)
+                    .map_or(0, |r| call(r.gas)),
+                (Act::Other, _) => 0,
+            };
             match (&facts.acts[a], problem.op(a)) {
                 (Act::Borrow, _) => {
                     let op = if flashable {
@@ -165,6 +228,7 @@ impl Bound {
                             && facts.lender[d] == facts.lender[a]
                             && problem.action_chain[d] == problem.action_chain[a]
                     });
+                    may.push((a, token.clone(), Spender::Protocol(lender.clone())));
                     if cancellable {
                         always_calls = false;
                     } else {
@@ -210,6 +274,16 @@ impl Bound {
                         call(gas)
                     };
                     bound.accounts[a] = accounts.bit(format!("{chain} bridge {route}"));
+                    let name = format!("{chain} {route} {to}");
+                    let g = match groups.iter().position(|n| *n == name) {
+                        Some(g) => g,
+                        None => {
+                            groups.push(name);
+                            bound.group_call.push(call(gas));
+                            groups.len() - 1
+                        }
+                    };
+                    bound.group[a] = Some(g);
                     spends.push((a, token.clone(), Spender::Bridge(*route)));
                 }
                 _ => {}
@@ -217,6 +291,12 @@ impl Bound {
             if always_calls {
                 bound.calls |= bit(a);
             }
+        }
+        bound.may_spend = vec![0; n];
+        for (a, token, spender) in spends.iter().chain(may.iter()) {
+            let chain = problem.chains[problem.action_chain[*a]].clone();
+            let g = grants.index((chain, token.clone(), spender.clone()))?;
+            bound.may_spend[*a] |= 1 << g;
         }
         for (a, token, spender) in spends {
             let chain = problem.chains[problem.action_chain[a]].clone();
@@ -235,13 +315,93 @@ impl Bound {
     /// and granted `granted` still costs.
     pub fn lower(&self, problem: &Problem, done: Set, granted: u64) -> u64 {
         let rest = problem.all() & !done;
+        self.of(rest, granted, transactions(problem, rest & self.calls))
+    }
+
+    /// The least gas of one transaction sending exactly the actions of
+    /// `set`, after the grants of `granted`.
+    pub fn transaction(&self, set: Set, granted: u64) -> u64 {
+        self.of(set, granted, u64::from(set & self.calls != 0))
+    }
+
+    /// Every grant the actions of `set` may spend.
+    pub fn may_spend(&self, set: Set) -> u64 {
+        members(set).fold(0, |m, a| m | self.may_spend[a])
+    }
+
+    /// The least a transaction's grants add to it, with the grants of
+    /// `here` placed in it.
+    pub fn grants_floor(&self, here: u64) -> u64 {
+        self.grant_floor
+            .saturating_mul(u64::from(here.count_ones()))
+    }
+
+    /// The least gas of a transaction of `shape` before its grants: its
+    /// base and one cold access if it makes a call, each step's calls as
+    /// the laws leave them (warm), and one oracle update per pair.
+    pub fn shape_floor(&self, facts: &Facts, shape: &Shape) -> u64 {
+        if shape.items.is_empty() {
+            return 0;
+        }
+        let flashed: Set = shape
+            .flash
+            .iter()
+            .fold(0, |m, l| m | facts.loans[*l].actions);
+        let mut gas = self.tx_base.saturating_add(self.cold_extra);
+        let mut pairs = 0u64;
+        let hops = |swaps: &[usize]| {
+            swaps.iter().fold(0u64, |h, s| {
+                h.saturating_add(match &facts.acts[*s] {
+                    Act::Swap { path, .. } => path.len().saturating_sub(1) as u64,
+                    _ => 0,
+                })
+            })
+        };
+        for item in &shape.items {
+            pairs |= members(actions_of(item)).fold(0, |m, a| m | self.pairs[a]);
+            let calls = match item {
+                Item::Call(a) => match facts.acts[*a] {
+                    Act::Borrow if flashed & bit(*a) != 0 => self.flash_call,
+                    Act::Repay if flashed & bit(*a) != 0 => 0,
+                    _ => self.as_is[*a],
+                },
+                Item::Swaps(v) => self
+                    .transfer_call
+                    .saturating_add(self.pair_call.saturating_mul(hops(v))),
+                Item::Deposits(v) | Item::Bridges(v) => v.first().map_or(0, |a| self.as_is[*a]),
+                Item::Batch(transfers) => {
+                    let route = transfers
+                        .first()
+                        .and_then(|t| t.first())
+                        .map_or(0, |a| self.as_is[*a]);
+                    let more = transfers.len().saturating_sub(1) as u64;
+                    route.saturating_add(self.entry.saturating_mul(more))
+                }
+            };
+            gas = gas.saturating_add(calls);
+        }
+        gas.saturating_add(self.oracle.saturating_mul(u64::from(pairs.count_ones())))
+    }
+
+    /// The terms above for the actions of `rest` in `txs` transactions.
+    fn of(&self, rest: Set, granted: u64, txs: u64) -> u64 {
         let mut gas = 0u64;
         let mut reached = 0u64;
         let mut pairs = 0u64;
+        // Per group of bridges: the most any one of them is charged.
+        let mut most: Vec<Option<u64>> = vec![None; self.group_call.len()];
         for a in members(rest) {
             gas = gas.saturating_add(self.min_cost[a]);
             reached |= self.accounts[a];
             pairs |= self.pairs[a];
+            if let Some(g) = self.group[a] {
+                most[g] = Some(most[g].unwrap_or(0).max(self.min_cost[a]));
+            }
+        }
+        for (g, m) in most.iter().enumerate() {
+            if let Some(m) = m {
+                gas = gas.saturating_add(self.group_call[g].saturating_sub(*m));
+            }
         }
         for (g, spenders) in self.spenders.iter().enumerate() {
             if granted & (1 << g) == 0 && spenders & rest != 0 {
@@ -250,7 +410,6 @@ impl Bound {
             }
         }
         gas = gas.saturating_add(self.oracle.saturating_mul(u64::from(pairs.count_ones())));
-        let txs = transactions(problem, rest & self.calls);
         gas = gas.saturating_add(self.tx_base.saturating_mul(txs));
         let cold = u64::from(reached.count_ones()).max(txs);
         gas.saturating_add(self.cold_extra.saturating_mul(cold))

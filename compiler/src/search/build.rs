@@ -62,15 +62,18 @@ fn new_wire(wires: &mut Vec<WireType>, ty: WireType) -> Wire {
     wire
 }
 
-/// The boxes of one transaction of the actions of `shape`.
+/// The boxes of one transaction of the actions of `shape`; `firsts[k]` is
+/// the transfer of its `k`th batch that pays the route's call.
 pub(super) fn realise(
     problem: &Problem,
     facts: &Facts,
     registry: &Registry,
     grants: &mut Grants,
     shape: &Shape,
+    firsts: &[usize],
     wires: &mut Vec<WireType>,
 ) -> Result<Realised, String> {
+    let mut batches = 0;
     let first = shape
         .items
         .first()
@@ -195,7 +198,17 @@ pub(super) fn realise(
                 out.body.push(Node { op, loc });
                 out.spends.push(spends);
             }
-            Item::Batch(transfers) => {
+            Item::Batch(set) => {
+                let first = firsts.get(batches).copied().unwrap_or(0);
+                batches += 1;
+                let mut transfers: Vec<&Vec<usize>> = Vec::with_capacity(set.len());
+                transfers.extend(set.get(first));
+                transfers.extend(
+                    set.iter()
+                        .enumerate()
+                        .filter(|(i, _)| *i != first)
+                        .map(|(_, t)| t),
+                );
                 let mut inputs = Vec::new();
                 let mut outs = Vec::new();
                 let mut kind = BridgeKind::Zk;
@@ -426,7 +439,8 @@ pub(super) fn spent(realised: &Realised) -> u64 {
 
 /// The gas of one transaction, metered on its own (every transaction
 /// starts cold, so its gas depends on nothing else), with the grants of
-/// `granted` placed in it.
+/// `granted` placed in it. `scratch` is a program whose wires are the
+/// problem's and those the transaction made; its body is replaced.
 pub(super) fn meter_transaction(
     problem: &Problem,
     registry: &Registry,
@@ -434,7 +448,7 @@ pub(super) fn meter_transaction(
     grants: &Grants,
     realised: &Realised,
     granted: u64,
-    wires: &[WireType],
+    scratch: &mut Program,
 ) -> Result<u64, String> {
     if !sent(realised) {
         return Ok(0);
@@ -469,26 +483,44 @@ pub(super) fn meter_transaction(
             }
         }
     }
-    let program = Program {
-        bundle: String::new(),
-        home: realised.chain.clone(),
-        wires: wires.to_vec(),
-        body: Term::Tx {
-            chain: realised.chain.clone(),
-            sender: Sender::Executor,
-            body: full.into_iter().map(Term::Gen).collect(),
-        },
-        constraints: Default::default(),
+    scratch.body = Term::Tx {
+        chain: realised.chain.clone(),
+        sender: Sender::Executor,
+        body: full.into_iter().map(Term::Gen).collect(),
     };
-    gas::cost(&program, registry, schedule)
+    let gas = gas::cost(scratch, registry, schedule)
         .map(|c| c.total())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+    scratch.body = Term::Seq(Vec::new());
+    gas
 }
 
-/// One transaction of a schedule: its shape and the grants placed in it.
+/// One transaction of a schedule: its shape, which transfer of each batch
+/// pays the route's call, and the grants placed in it.
 pub(super) struct Scheduled<'s> {
     pub shape: &'s Shape,
+    pub firsts: &'s [usize],
     pub granted: u64,
+}
+
+/// Every choice of the transfer that pays each batch's route call.
+pub(super) fn first_choices(shape: &Shape) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = vec![Vec::new()];
+    for item in &shape.items {
+        if let Item::Batch(set) = item {
+            out = out
+                .into_iter()
+                .flat_map(|prefix| {
+                    (0..set.len()).map(move |f| {
+                        let mut p = prefix.clone();
+                        p.push(f);
+                        p
+                    })
+                })
+                .collect();
+        }
+    }
+    out
 }
 
 /// Where a box of a candidate goes.
@@ -516,7 +548,13 @@ pub(super) fn emit(
     let mut realised = Vec::with_capacity(steps.len());
     for step in steps {
         realised.push(realise(
-            problem, facts, registry, grants, step.shape, &mut wires,
+            problem,
+            facts,
+            registry,
+            grants,
+            step.shape,
+            step.firsts,
+            &mut wires,
         )?);
     }
     let mut rename: BTreeMap<Wire, Wire> = BTreeMap::new();

@@ -220,37 +220,58 @@ pub struct LessTrusted {
 }
 
 /// The transfers of `program` (an optimisation of `o0`) that trust more
-/// than `o0` asked: each on a route less secure than the `-O0` route of
-/// the bridge it carries (of the most secure, for bridges merged into one
-/// transfer). Such a program lies outside the search's space.
+/// than `o0` asked: each on a route less secure than the `-O0` route of a
+/// bridge it carries. A transfer carries the bridges whose inputs its own
+/// input merges (bridges merged into one transfer), or else the one whose
+/// output it delivers. Such a program lies outside the search's space.
 pub fn less_trusted(o0: &Program, program: &Program, registry: &Registry) -> Vec<LessTrusted> {
     let security = |from: &str, to: &str, kind: BridgeKind| {
         registry.route(from, to, kind).map_or(0, |r| r.security)
     };
-    let transfer = |p: &Program, input: Wire, out: Wire| {
+    let ends = |p: &Program, input: Wire, out: Wire| {
         let from = p.wire_type(input).map(|t| t.chain().to_string());
         let to = p
             .wire_type(out)
             .map(|t| (t.chain().to_string(), t.token().to_string()));
         from.zip(to).map(|(f, (t, token))| (f, t, token))
     };
-    // The -O0 route of each bridge, by its output, and the most secure
-    // route per (from, to, token).
+    // The security each -O0 bridge asked for, by its input and its output.
+    let mut by_input: BTreeMap<Wire, u8> = BTreeMap::new();
     let mut by_out: BTreeMap<Wire, u8> = BTreeMap::new();
-    let mut by_token: BTreeMap<(String, String, String), u8> = BTreeMap::new();
     for_each_op(&o0.body, &mut |op| {
         if let Op::Bridge { route, input, out } = op {
-            if let Some((from, to, token)) = transfer(o0, *input, *out) {
+            if let Some((from, to, _)) = ends(o0, *input, *out) {
                 let s = security(&from, &to, *route);
+                by_input.insert(*input, s);
                 by_out.insert(*out, s);
-                let slot = by_token.entry((from, to, token)).or_insert(0);
-                *slot = (*slot).max(s);
             }
         }
     });
+    let mut merged: BTreeMap<Wire, [Wire; 2]> = BTreeMap::new();
+    for_each_op(&program.body, &mut |op| {
+        if let Op::Merge { inputs, out } = op {
+            merged.insert(*out, *inputs);
+        }
+    });
+    // The most security asked by the bridges whose inputs `wire` gathers.
+    fn asked(
+        wire: Wire,
+        merged: &BTreeMap<Wire, [Wire; 2]>,
+        by_input: &BTreeMap<Wire, u8>,
+        depth: usize,
+    ) -> Option<u8> {
+        if let Some(s) = by_input.get(&wire) {
+            return Some(*s);
+        }
+        let inputs = merged.get(&wire).filter(|_| depth < 64)?;
+        inputs
+            .iter()
+            .filter_map(|w| asked(*w, merged, by_input, depth + 1))
+            .max()
+    }
     let mut out = Vec::new();
     for_each_op(&program.body, &mut |op| {
-        let pairs: Vec<(BridgeKind, Wire, Wire)> = match op {
+        let transfers: Vec<(BridgeKind, Wire, Wire)> = match op {
             Op::Bridge { route, input, out } => vec![(*route, *input, *out)],
             Op::BridgeBatch {
                 route,
@@ -263,16 +284,13 @@ pub fn less_trusted(o0: &Program, program: &Program, registry: &Registry) -> Vec
                 .collect(),
             _ => Vec::new(),
         };
-        for (route, input, arrival) in pairs {
-            let Some((from, to, token)) = transfer(program, input, arrival) else {
+        for (route, input, arrival) in transfers {
+            let Some((from, to, token)) = ends(program, input, arrival) else {
                 continue;
             };
-            let asked = by_out.get(&arrival).copied().or_else(|| {
-                by_token
-                    .get(&(from.clone(), to.clone(), token.clone()))
-                    .copied()
-            });
-            if asked.is_some_and(|s| security(&from, &to, route) < s) {
+            let wanted =
+                asked(input, &merged, &by_input, 0).or_else(|| by_out.get(&arrival).copied());
+            if wanted.is_some_and(|s| security(&from, &to, route) < s) {
                 out.push(LessTrusted {
                     from,
                     to,

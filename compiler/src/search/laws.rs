@@ -411,7 +411,10 @@ fn loans(problem: &Problem, registry: &Registry) -> Vec<Loan> {
 /// Every outcome of sending the actions of `set` (all on one chain, closed
 /// under their local dependencies) as one transaction: for each order and
 /// each program the laws reach from it, one per distinct set of instances.
+/// Which transfer of a batch pays the route's call is left to the meter
+/// (`super::build`): it changes nothing else.
 pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
+    let relations = Relations::new(problem, facts, set);
     let mut found: Vec<Shape> = Vec::new();
     let mut keys: HashSet<Key> = HashSet::new();
     let mut visited: HashSet<State> = HashSet::new();
@@ -422,14 +425,16 @@ pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
         .filter(|(_, l)| l.flashable && !l.borrows.is_empty() && l.actions & !set == 0)
         .map(|(i, _)| i)
         .collect();
-    orders(problem, set, &mut |order| {
-        let start = (order.iter().map(|a| Item::Call(*a)).collect(), Vec::new());
+    orders(problem, set, &relations, &mut |order| {
+        let items: Vec<Item> = order.iter().map(|a| Item::Call(*a)).collect();
+        let start = (relations.normal(items), Vec::new());
         let mut queue = VecDeque::new();
         if visited.insert(start.clone()) {
             queue.push_back(start);
         }
         while let Some((items, cancelled)) = queue.pop_front() {
-            for next in rewrites(problem, facts, &items, &cancelled) {
+            for (next, c) in rewrites(problem, facts, &items, &cancelled) {
+                let next = (relations.normal(next), c);
                 if visited.insert(next.clone()) {
                     queue.push_back(next);
                 }
@@ -477,12 +482,152 @@ fn key(shape: &Shape) -> Key {
     }
 }
 
-/// Calls `f` with every order of `set` that keeps the local dependencies.
-fn orders(problem: &Problem, set: Set, f: &mut dyn FnMut(&[usize])) {
+/// Which actions of a transaction's set have places a law looks at, and
+/// which two of them commute: no law can tell their order apart.
+///
+/// Only the ends of a fusion (and the swaps on its pairs, which may stand
+/// in its way), the bridges a merge or a batch may gather (and what depends
+/// on them, which may stand in a batch's way) have places that matter: a
+/// lender's calls keep their written order whatever the order, and nothing
+/// else is an end of a law or in the way of one. Two actions neither of
+/// which follows the other commute unless one depends on a bridge a law
+/// may gather and the other is a bridge, they are bridges of one transfer
+/// (one token, route and destination: a merge takes them in their order),
+/// or one is a swap on a pair that a fusion of the other looks at.
+struct Relations {
+    matters: Set,
+    /// Per action: the actions it commutes with.
+    commutes: Vec<Set>,
+}
+
+impl Relations {
+    fn new(problem: &Problem, facts: &Facts, set: Set) -> Relations {
+        let mut ends: Set = 0;
+        let mut gathered: Set = 0;
+        // Swaps joined by a fusion that may apply.
+        let mut component: Vec<Set> = vec![0; problem.len()];
+        for a in members(set) {
+            for b in members(set) {
+                if a == b {
+                    continue;
+                }
+                if let (Some((ex_a, _, _, out, unbounded)), Some((ex_b, _, input, _, _))) =
+                    (facts.swap(a), facts.swap(b))
+                {
+                    if ex_a == ex_b && out == input && unbounded && !problem.read.contains(&out) {
+                        ends |= bit(a) | bit(b);
+                        component[a] |= bit(a) | bit(b);
+                        component[b] |= bit(a) | bit(b);
+                    }
+                }
+                if let (Some((ra, ta, da)), Some((rb, tb, db))) = (facts.bridge(a), facts.bridge(b))
+                {
+                    let merge = facts.follows[a] & bit(b) != 0;
+                    let batch = ra == rb && da == db && ta != tb && ra != BridgeKind::Htlb;
+                    if merge || batch {
+                        ends |= bit(a) | bit(b);
+                        gathered |= bit(a) | bit(b);
+                    }
+                }
+            }
+        }
+        // A chain of fusions is one component.
+        loop {
+            let mut grown = false;
+            for a in members(set) {
+                let joined = members(component[a]).fold(component[a], |m, b| m | component[b]);
+                if joined != component[a] {
+                    component[a] = joined;
+                    grown = true;
+                }
+            }
+            if !grown {
+                break;
+            }
+        }
+        let looked_at: Vec<BTreeSet<(String, String)>> = (0..problem.len())
+            .map(|a| {
+                members(component[a])
+                    .flat_map(|s| facts.pairs[s].iter().cloned())
+                    .collect()
+            })
+            .collect();
+        let all_looked_at: BTreeSet<(String, String)> =
+            looked_at.iter().flat_map(|p| p.iter().cloned()).collect();
+        let dependent = |a: usize| problem.reach[a] & gathered != 0;
+        let matters: Set = members(set)
+            .filter(|&a| {
+                ends & bit(a) != 0 || !facts.pairs[a].is_disjoint(&all_looked_at) || dependent(a)
+            })
+            .fold(0, |m, a| m | bit(a));
+        let commute = |x: usize, y: usize| -> bool {
+            if problem.reach[x] & bit(y) != 0 || problem.reach[y] & bit(x) != 0 {
+                return false;
+            }
+            let (bx, by) = (facts.bridge(x), facts.bridge(y));
+            if (dependent(x) && by.is_some()) || (dependent(y) && bx.is_some()) {
+                return false;
+            }
+            if let (Some(bx), Some(by)) = (bx, by) {
+                return bx != by;
+            }
+            facts.pairs[x].is_disjoint(&looked_at[y]) && facts.pairs[y].is_disjoint(&looked_at[x])
+        };
+        let mut commutes = vec![0 as Set; problem.len()];
+        for x in members(set) {
+            for y in members(set) {
+                if x != y && commute(x, y) {
+                    commutes[x] |= bit(y);
+                }
+            }
+        }
+        Relations { matters, commutes }
+    }
+
+    fn commute(&self, x: usize, y: usize) -> bool {
+        self.commutes[x] & bit(y) != 0
+    }
+
+    /// Whether every action of one item commutes with every action of the
+    /// other.
+    fn items_commute(&self, x: &Item, y: &Item) -> bool {
+        let ys = actions_of(y);
+        members(actions_of(x)).all(|a| self.commutes[a] & ys == ys)
+    }
+
+    /// The least order (by [`Item`]'s order) of the items reached by
+    /// swapping commuting ones: each next item the least that commutes
+    /// with every item left before it. Orders of one set of items that
+    /// differ only by such swaps reach the same outcomes, and have one
+    /// least form.
+    fn normal(&self, mut rest: Vec<Item>) -> Vec<Item> {
+        let mut out = Vec::with_capacity(rest.len());
+        while !rest.is_empty() {
+            let mut pick = 0;
+            for k in 1..rest.len() {
+                if rest[k] < rest[pick] && rest[..k].iter().all(|b| self.items_commute(&rest[k], b))
+                {
+                    pick = k;
+                }
+            }
+            out.push(rest.remove(pick));
+        }
+        out
+    }
+}
+
+/// Calls `f` with every order of `set` that keeps the local dependencies,
+/// up to orders that reach the same outcomes: each action whose place no
+/// law looks at is placed as soon as it can be, and of two that commute
+/// coming next to each other only the least goes first (which keeps the
+/// lexicographically least order of every class).
+fn orders(problem: &Problem, set: Set, relations: &Relations, f: &mut dyn FnMut(&[usize])) {
     fn go(
         problem: &Problem,
         set: Set,
+        relations: &Relations,
         placed: Set,
+        last: Option<usize>,
         order: &mut Vec<usize>,
         f: &mut dyn FnMut(&[usize]),
     ) {
@@ -490,15 +635,25 @@ fn orders(problem: &Problem, set: Set, f: &mut dyn FnMut(&[usize])) {
             f(order);
             return;
         }
-        for a in members(set & !placed) {
-            if problem.local[a] & set & !placed == 0 {
-                order.push(a);
-                go(problem, set, placed | bit(a), order, f);
-                order.pop();
+        let ready: Vec<usize> = members(set & !placed)
+            .filter(|&a| problem.local[a] & set & !placed == 0)
+            .collect();
+        if let Some(&a) = ready.iter().find(|&&a| relations.matters & bit(a) == 0) {
+            order.push(a);
+            go(problem, set, relations, placed | bit(a), last, order, f);
+            order.pop();
+            return;
+        }
+        for a in ready {
+            if last.is_some_and(|p| a < p && relations.commute(p, a)) {
+                continue;
             }
+            order.push(a);
+            go(problem, set, relations, placed | bit(a), Some(a), order, f);
+            order.pop();
         }
     }
-    go(problem, set, 0, &mut Vec::new(), f);
+    go(problem, set, relations, 0, None, &mut Vec::new(), f);
 }
 
 type State = (Vec<Item>, Vec<(usize, usize)>);
@@ -673,5 +828,9 @@ fn batch(
     if between.iter().any(uses_first) || uses_first(second) {
         return None;
     }
-    Some(Item::Batch(a.into_iter().chain(b).collect()))
+    // Which transfer pays the route's call is chosen when the outcome is
+    // taken (see `shapes`): the batch is a set.
+    let mut all: Vec<Vec<usize>> = a.into_iter().chain(b).collect();
+    all.sort();
+    Some(Item::Batch(all))
 }

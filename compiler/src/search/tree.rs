@@ -12,11 +12,13 @@
 
 use super::blocks::{arrange, critical_path, Arrangement};
 use super::bound::Bound;
-use super::build::{emit, meter_transaction, realise, spent, Grants, Scheduled};
+use super::build::{
+    emit, first_choices, meter_transaction, realise, spent, Grants, Realised, Scheduled,
+};
 use super::graph::{bit, members, Problem, Set};
 use super::laws::{shapes, Facts, Shape};
 use super::Searched;
-use crate::ir::{gas, verify, Program};
+use crate::ir::{gas, verify, Program, WireType};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{HashMap, HashSet};
 
@@ -48,6 +50,17 @@ struct Step {
     weight: u64,
 }
 
+/// A next transaction and its bounds: `lb` (its outcome's floor) and
+/// `whole` (its set alone), each below every completion.
+struct Child {
+    lb: u64,
+    whole: u64,
+    step: Step,
+}
+
+/// An outcome realised, and the types of the wires it made.
+type Made = (Realised, Vec<WireType>);
+
 /// What a realised outcome costs and needs.
 #[derive(Clone, Copy)]
 struct Info {
@@ -68,8 +81,14 @@ pub(super) struct Tree<'a> {
     pub pruning: bool,
     pub max_nodes: u64,
     shapes: HashMap<Set, Vec<Shape>>,
-    infos: HashMap<(Set, usize), Info>,
-    gas: HashMap<(Set, usize, u64), u64>,
+    /// Each outcome realised (with the transfer of each batch that pays
+    /// its route's call), with the types of the wires it made.
+    realised: HashMap<(Set, usize, Vec<usize>), Made>,
+    /// A program to meter one transaction at a time in.
+    scratch: Program,
+    /// Each outcome's gas with the grants placed in it, and the transfers
+    /// that pay its batches' calls.
+    gas: HashMap<(Set, usize, u64), (u64, Vec<usize>)>,
     dominance: HashMap<(Set, u64), u64>,
     seen: HashSet<Vec<(Set, usize, u64)>>,
 }
@@ -100,7 +119,14 @@ impl<'a> Tree<'a> {
             pruning,
             max_nodes,
             shapes: HashMap::new(),
-            infos: HashMap::new(),
+            realised: HashMap::new(),
+            scratch: Program {
+                bundle: String::new(),
+                home: String::new(),
+                wires: problem.wires.clone(),
+                body: crate::ir::Term::Seq(Vec::new()),
+                constraints: Default::default(),
+            },
             gas: HashMap::new(),
             dominance: HashMap::new(),
             seen: HashSet::new(),
@@ -121,29 +147,48 @@ impl<'a> Tree<'a> {
             .or_insert_with(|| shapes(problem, facts, set))
     }
 
-    fn info(&mut self, set: Set, shape: usize) -> Result<Info, Stop> {
-        if let Some(info) = self.infos.get(&(set, shape)) {
-            return Ok(*info);
+    /// The outcome realised (once), with the transfer of each batch that
+    /// pays its route's call.
+    fn realised(
+        &mut self,
+        set: Set,
+        shape: usize,
+        firsts: &[usize],
+    ) -> Result<&Made, Stop> {
+        let key = (set, shape, firsts.to_vec());
+        if !self.realised.contains_key(&key) {
+            let shape_ref = self.shapes_of(set)[shape].clone();
+            let base = self.scratch.wires.len();
+            let r = realise(
+                self.problem,
+                self.facts,
+                self.registry,
+                &mut self.grants,
+                &shape_ref,
+                firsts,
+                &mut self.scratch.wires,
+            );
+            let made = self.scratch.wires.split_off(base);
+            self.realised
+                .insert(key.clone(), (r.map_err(Stop::Bug)?, made));
         }
-        let shape_ref = self.shapes_of(set)[shape].clone();
-        let mut wires = self.problem.wires.clone();
-        let r = realise(
-            self.problem,
-            self.facts,
-            self.registry,
-            &mut self.grants,
-            &shape_ref,
-            &mut wires,
-        )
-        .map_err(Stop::Bug)?;
-        let info = Info {
-            spent: spent(&r),
-            weight: r.weight,
-        };
-        self.infos.insert((set, shape), info);
-        Ok(info)
+        self.realised
+            .get(&key)
+            .ok_or_else(|| Stop::Bug("an outcome not realised".into()))
     }
 
+    /// What an outcome spends and the blocks it takes (the same whichever
+    /// transfer pays a batch's call).
+    fn info(&mut self, set: Set, shape: usize) -> Result<Info, Stop> {
+        let (r, _) = self.realised(set, shape, &[])?;
+        Ok(Info {
+            spent: spent(r),
+            weight: r.weight,
+        })
+    }
+
+    /// The metered gas of an outcome with the grants of `granted` placed in
+    /// it: the least over which transfer pays each batch's route call.
     fn tx_gas(
         &mut self,
         set: Set,
@@ -151,32 +196,37 @@ impl<'a> Tree<'a> {
         granted: u64,
         stats: &mut Searched,
     ) -> Result<u64, Stop> {
-        if let Some(g) = self.gas.get(&(set, shape, granted)) {
+        if let Some((g, _)) = self.gas.get(&(set, shape, granted)) {
             return Ok(*g);
         }
-        let shape_ref = self.shapes_of(set)[shape].clone();
-        let mut wires = self.problem.wires.clone();
-        let r = realise(
-            self.problem,
-            self.facts,
-            self.registry,
-            &mut self.grants,
-            &shape_ref,
-            &mut wires,
-        )
-        .map_err(Stop::Bug)?;
-        let g = meter_transaction(
-            self.problem,
-            self.registry,
-            self.schedule,
-            &self.grants,
-            &r,
-            granted,
-            &wires,
-        )
-        .map_err(Stop::Bug)?;
-        stats.transactions += 1;
-        self.gas.insert((set, shape, granted), g);
+        let choices = first_choices(&self.shapes_of(set)[shape]);
+        let mut least: Option<(u64, Vec<usize>)> = None;
+        for firsts in choices {
+            self.realised(set, shape, &firsts)?;
+            let Some((r, made)) = self.realised.get(&(set, shape, firsts.clone())) else {
+                return Err(Stop::Bug("an outcome not realised".into()));
+            };
+            let base = self.scratch.wires.len();
+            self.scratch.wires.extend(made.iter().cloned());
+            let g = meter_transaction(
+                self.problem,
+                self.registry,
+                self.schedule,
+                &self.grants,
+                r,
+                granted,
+                &mut self.scratch,
+            );
+            self.scratch.wires.truncate(base);
+            let g = g.map_err(Stop::Bug)?;
+            stats.transactions += 1;
+            if least.as_ref().is_none_or(|(l, _)| g < *l) {
+                least = Some((g, firsts));
+            }
+        }
+        let (g, firsts) =
+            least.ok_or_else(|| Stop::Bug("an outcome with no batch order".into()))?;
+        self.gas.insert((set, shape, granted), (g, firsts));
         Ok(g)
     }
 
@@ -234,8 +284,11 @@ impl<'a> Tree<'a> {
         let lower = gas_so_far.saturating_add(self.bound.lower(self.problem, done, granted));
 
         // Every next transaction: a chain, a set of its ready actions
-        // closed under local dependencies, an outcome of their laws.
-        let mut children: Vec<(u64, Step)> = Vec::new();
+        // closed under local dependencies, an outcome of their laws. Sets
+        // are tried in the order of their bound, and cut once it is above
+        // the best; each outcome is bounded, and metered with its grants
+        // only when it is tried.
+        let mut sets: Vec<(u64, Set)> = Vec::new();
         for chain in 0..self.problem.chains.len() {
             let ready: Set = members(self.problem.all() & !done)
                 .filter(|&a| {
@@ -244,52 +297,89 @@ impl<'a> Tree<'a> {
                 .fold(0, |m, a| m | bit(a));
             let mut sub = ready;
             while sub != 0 {
-                let closed = members(sub).all(|a| self.problem.local[a] & !(done | sub) == 0);
-                if closed {
-                    let count = self.shapes_of(sub).len();
-                    for shape in 0..count {
-                        let info = self.info(sub, shape)?;
-                        let here = info.spent & !granted;
-                        let gas = self.tx_gas(sub, shape, here, stats)?;
-                        let after = gas_so_far.saturating_add(gas);
-                        let lb = after.saturating_add(self.bound.lower(
-                            self.problem,
-                            done | sub,
-                            granted | here,
-                        ));
-                        children.push((
-                            lb,
-                            Step {
-                                set: sub,
-                                shape,
-                                granted: here,
-                                spent: info.spent,
-                                gas,
-                                weight: info.weight,
-                            },
-                        ));
-                    }
-                }
+                let set = sub;
                 sub = (sub - 1) & ready;
+                if members(set).all(|a| self.problem.local[a] & !(done | set) == 0) {
+                    let whole = gas_so_far
+                        .saturating_add(self.bound.transaction(set, granted))
+                        .saturating_add(self.bound.lower(
+                            self.problem,
+                            done | set,
+                            granted | self.bound.may_spend(set),
+                        ));
+                    sets.push((whole, set));
+                }
             }
         }
-        children.sort_by_key(|(lb, s)| (*lb, std::cmp::Reverse(s.set.count_ones())));
+        sets.sort_by_key(|(whole, set)| (*whole, std::cmp::Reverse(set.count_ones()), *set));
         let mut least = u64::MAX;
-        for (lb, step) in children {
-            if self.pruning && self.cut(lb, steps, &step, best) {
-                continue;
+        for (whole, set) in sets {
+            if self.pruning && best.as_ref().is_some_and(|b| whole > b.gas) {
+                break;
             }
-            steps.push(step);
-            let below = self.node(
-                done | step.set,
-                granted | step.granted,
-                gas_so_far.saturating_add(step.gas),
-                steps,
-                best,
-                stats,
-            );
-            steps.pop();
-            least = least.min(below?);
+            let mut children: Vec<Child> = Vec::new();
+            let count = self.shapes_of(set).len();
+            for shape in 0..count {
+                let info = self.info(set, shape)?;
+                let here = info.spent & !granted;
+                self.shapes_of(set);
+                let floor = match self.shapes.get(&set) {
+                    Some(all) => self.bound.shape_floor(self.facts, &all[shape]),
+                    None => 0,
+                };
+                let lb = gas_so_far
+                    .saturating_add(floor)
+                    .saturating_add(self.bound.grants_floor(here))
+                    .saturating_add(self.bound.lower(self.problem, done | set, granted | here))
+                    .max(whole);
+                children.push(Child {
+                    lb,
+                    whole,
+                    step: Step {
+                        set,
+                        shape,
+                        granted: here,
+                        spent: info.spent,
+                        gas: 0,
+                        weight: info.weight,
+                    },
+                });
+            }
+            children.sort_by_key(|c| c.lb);
+            for child in children {
+                let mut step = child.step;
+                if self.pruning && self.cut(child.lb, steps, &step, best) {
+                    continue;
+                }
+                step.gas = self.tx_gas(step.set, step.shape, step.granted, stats)?;
+                let after = gas_so_far.saturating_add(step.gas);
+                let lb = after.saturating_add(self.bound.lower(
+                    self.problem,
+                    done | step.set,
+                    granted | step.granted,
+                ));
+                if self.pruning && self.cut(lb, steps, &step, best) {
+                    continue;
+                }
+                steps.push(step);
+                let below = self.node(
+                    done | step.set,
+                    granted | step.granted,
+                    after,
+                    steps,
+                    best,
+                    stats,
+                );
+                steps.pop();
+                let below = below?;
+                if !self.pruning && below != u64::MAX {
+                    stats.bound_checks += 1;
+                    if child.lb > below || child.whole > below || lb > below {
+                        stats.bound_violations += 1;
+                    }
+                }
+                least = least.min(below);
+            }
         }
         if !self.pruning && least != u64::MAX {
             stats.bound_checks += 1;
@@ -368,11 +458,22 @@ impl<'a> Tree<'a> {
             .iter()
             .map(|s| self.shapes_of(s.set)[s.shape].clone())
             .collect();
+        let firsts: Vec<Vec<usize>> = steps
+            .iter()
+            .map(|s| {
+                self.gas
+                    .get(&(s.set, s.shape, s.granted))
+                    .map(|(_, f)| f.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
         let scheduled: Vec<Scheduled<'_>> = shapes
             .iter()
+            .zip(&firsts)
             .zip(steps)
-            .map(|(shape, s)| Scheduled {
+            .map(|((shape, firsts), s)| Scheduled {
                 shape,
+                firsts,
                 granted: s.granted,
             })
             .collect();
