@@ -412,9 +412,20 @@ fn loans(problem: &Problem, registry: &Registry) -> Vec<Loan> {
 /// under their local dependencies) as one transaction: for each order and
 /// each program the laws reach from it, one per distinct set of instances.
 /// Which transfer of a batch pays the route's call is left to the meter
-/// (`super::build`): it changes nothing else.
-pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
-    let relations = Relations::new(problem, facts, set);
+/// (`super::build`): it changes nothing else. Also the number of programs
+/// reached; `None` when that went over `budget`.
+pub(super) fn shapes(
+    problem: &Problem,
+    facts: &Facts,
+    set: Set,
+    reduce: bool,
+    budget: u64,
+) -> (Option<Vec<Shape>>, u64) {
+    let relations = if reduce {
+        Relations::new(problem, facts, set)
+    } else {
+        Relations::none(problem, set)
+    };
     let mut found: Vec<Shape> = Vec::new();
     let mut keys: HashSet<Key> = HashSet::new();
     let mut visited: HashSet<State> = HashSet::new();
@@ -425,7 +436,11 @@ pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
         .filter(|(_, l)| l.flashable && !l.borrows.is_empty() && l.actions & !set == 0)
         .map(|(i, _)| i)
         .collect();
+    let mut reached = 0u64;
     orders(problem, set, &relations, &mut |order| {
+        if reached > budget {
+            return;
+        }
         let items: Vec<Item> = order.iter().map(|a| Item::Call(*a)).collect();
         let start = (relations.normal(items), Vec::new());
         let mut queue = VecDeque::new();
@@ -433,6 +448,10 @@ pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
             queue.push_back(start);
         }
         while let Some((items, cancelled)) = queue.pop_front() {
+            reached += 1;
+            if reached > budget {
+                return;
+            }
             for (next, c) in rewrites(problem, facts, &items, &cancelled) {
                 let next = (relations.normal(next), c);
                 if visited.insert(next.clone()) {
@@ -458,7 +477,7 @@ pub(super) fn shapes(problem: &Problem, facts: &Facts, set: Set) -> Vec<Shape> {
             }
         }
     });
-    found
+    ((reached <= budget).then_some(found), reached)
 }
 
 /// What an outcome's gas depends on: its steps as a set, what it cancels,
@@ -582,6 +601,14 @@ impl Relations {
             }
         }
         Relations { matters, commutes }
+    }
+
+    /// No reduction: every action's place matters, none commute.
+    fn none(problem: &Problem, set: Set) -> Relations {
+        Relations {
+            matters: set,
+            commutes: vec![0; problem.len()],
+        }
     }
 
     fn commute(&self, x: usize, y: usize) -> bool {

@@ -51,27 +51,35 @@ pub struct Inputs<'a> {
 pub struct Limits {
     /// Bundles of more actions are not searched.
     pub max_actions: usize,
-    /// The search stops, and reports the bundle not searched, after
-    /// expanding this many partial schedules.
-    pub max_nodes: u64,
+    /// The search stops, and reports the bundle not searched, after this
+    /// much work ([`Searched::work`]).
+    pub max_work: u64,
     /// Branch-and-bound and memory on (the default). Off, every schedule
     /// is enumerated and the bound is checked at every node instead
     /// ([`Searched::bound_violations`]).
     pub pruning: bool,
+    /// Orders of a transaction's actions that reach the same outcomes are
+    /// tried once (the default). Off, every order is tried and each
+    /// program the laws reach is kept as it is, to check that reduction.
+    pub reduce_orders: bool,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_actions: DEFAULT_MAX_ACTIONS,
-            max_nodes: 2_000_000,
+            max_work: DEFAULT_MAX_WORK,
             pruning: true,
+            reduce_orders: true,
         }
     }
 }
 
 /// The most actions searched by default.
-pub const DEFAULT_MAX_ACTIONS: usize = 8;
+pub const DEFAULT_MAX_ACTIONS: usize = 10;
+
+/// The most work a search does by default (a few seconds at most).
+pub const DEFAULT_MAX_WORK: u64 = 1_000_000;
 
 /// What a search did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,6 +97,9 @@ pub struct Searched {
     pub programs: u64,
     /// Partial schedules expanded.
     pub nodes: u64,
+    /// Outcomes of the laws reached, over every set of actions tried as
+    /// one transaction.
+    pub outcomes: u64,
     /// Wall-clock time, in microseconds.
     pub micros: u64,
     /// Without pruning: the nodes whose bound was checked against the
@@ -97,6 +108,16 @@ pub struct Searched {
     pub bound_violations: u64,
     /// Candidates the verifier refused (a bug: the search stops).
     pub rejected: u64,
+}
+
+impl Searched {
+    /// The work done: partial schedules expanded, law outcomes reached,
+    /// transactions metered.
+    pub fn work(&self) -> u64 {
+        self.nodes
+            .saturating_add(self.outcomes)
+            .saturating_add(self.transactions)
+    }
 }
 
 /// The optimum found.
@@ -116,8 +137,8 @@ pub struct Optimum {
 pub enum NotSearched {
     /// More actions than the limit.
     TooManyActions { limit: usize },
-    /// The search expanded its most partial schedules before the end.
-    Budget { nodes: u64 },
+    /// The search did its most work before the end.
+    Budget { work: u64 },
 }
 
 impl fmt::Display for NotSearched {
@@ -126,8 +147,8 @@ impl fmt::Display for NotSearched {
             NotSearched::TooManyActions { limit } => {
                 write!(f, "more than {limit}")
             }
-            NotSearched::Budget { nodes } => {
-                write!(f, "stopped after {nodes} partial schedules")
+            NotSearched::Budget { work } => {
+                write!(f, "stopped after {work} steps of work")
             }
         }
     }
@@ -277,9 +298,9 @@ fn search(
             }
         }
     }
-    if searched.nodes > limits.max_nodes {
+    if searched.work() > limits.max_work {
         return Ok(Err(NotSearched::Budget {
-            nodes: limits.max_nodes,
+            work: limits.max_work,
         }));
     }
     match best {
@@ -330,8 +351,11 @@ fn run(
             grants,
             bound,
             deadline,
-            limits.pruning,
-            limits.max_nodes,
+            tree::Switches {
+                pruning: limits.pruning,
+                reduce_orders: limits.reduce_orders,
+                max_work: limits.max_work,
+            },
         );
         match tree.run(best, searched) {
             Ok(()) => {}

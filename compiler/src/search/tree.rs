@@ -22,6 +22,13 @@ use crate::ir::{gas, verify, Program, WireType};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{HashMap, HashSet};
 
+/// How a search runs (see [`super::Limits`]).
+pub(super) struct Switches {
+    pub pruning: bool,
+    pub reduce_orders: bool,
+    pub max_work: u64,
+}
+
 /// The best candidate found so far.
 pub(super) struct Best {
     pub gas: u64,
@@ -31,7 +38,7 @@ pub(super) struct Best {
 
 /// Why a search stopped before the end.
 pub(super) enum Stop {
-    /// It expanded more nodes than it may.
+    /// It did more work than it may.
     Budget,
     /// A compiler bug: a transaction could not be realised or metered.
     Bug(String),
@@ -79,7 +86,8 @@ pub(super) struct Tree<'a> {
     /// `Some(d)`: only candidates of at most `d` blocks count.
     pub deadline: Option<u64>,
     pub pruning: bool,
-    pub max_nodes: u64,
+    pub reduce_orders: bool,
+    pub max_work: u64,
     shapes: HashMap<Set, Vec<Shape>>,
     /// Each outcome realised (with the transfer of each batch that pays
     /// its route's call), with the types of the wires it made.
@@ -104,8 +112,7 @@ impl<'a> Tree<'a> {
         grants: Grants,
         bound: Bound,
         deadline: Option<u64>,
-        pruning: bool,
-        max_nodes: u64,
+        switches: Switches,
     ) -> Tree<'a> {
         Tree {
             problem,
@@ -116,8 +123,9 @@ impl<'a> Tree<'a> {
             grants,
             bound,
             deadline,
-            pruning,
-            max_nodes,
+            pruning: switches.pruning,
+            reduce_orders: switches.reduce_orders,
+            max_work: switches.max_work,
             shapes: HashMap::new(),
             realised: HashMap::new(),
             scratch: Program {
@@ -140,24 +148,38 @@ impl<'a> Tree<'a> {
         Ok(())
     }
 
-    fn shapes_of(&mut self, set: Set) -> &Vec<Shape> {
-        let (problem, facts) = (self.problem, self.facts);
+    /// The outcomes of `set` as one transaction, found once; the search
+    /// stops when finding them would go over its budget.
+    fn shapes_of(&mut self, set: Set, stats: &mut Searched) -> Result<&Vec<Shape>, Stop> {
+        if !self.shapes.contains_key(&set) {
+            let left = self.max_work.saturating_sub(stats.work());
+            let (found, reached) = shapes(self.problem, self.facts, set, self.reduce_orders, left);
+            stats.outcomes = stats.outcomes.saturating_add(reached);
+            let found = found.ok_or(Stop::Budget)?;
+            self.shapes.insert(set, found);
+        }
         self.shapes
-            .entry(set)
-            .or_insert_with(|| shapes(problem, facts, set))
+            .get(&set)
+            .ok_or_else(|| Stop::Bug("outcomes not found".into()))
+    }
+
+    /// The outcomes of a set already found.
+    fn found(&self, set: Set) -> Result<&Vec<Shape>, Stop> {
+        self.shapes
+            .get(&set)
+            .ok_or_else(|| Stop::Bug("outcomes not found".into()))
     }
 
     /// The outcome realised (once), with the transfer of each batch that
     /// pays its route's call.
-    fn realised(
-        &mut self,
-        set: Set,
-        shape: usize,
-        firsts: &[usize],
-    ) -> Result<&Made, Stop> {
+    fn realised(&mut self, set: Set, shape: usize, firsts: &[usize]) -> Result<&Made, Stop> {
         let key = (set, shape, firsts.to_vec());
         if !self.realised.contains_key(&key) {
-            let shape_ref = self.shapes_of(set)[shape].clone();
+            let shape_ref = self
+                .found(set)?
+                .get(shape)
+                .cloned()
+                .ok_or_else(|| Stop::Bug("no such outcome".into()))?;
             let base = self.scratch.wires.len();
             let r = realise(
                 self.problem,
@@ -199,7 +221,10 @@ impl<'a> Tree<'a> {
         if let Some((g, _)) = self.gas.get(&(set, shape, granted)) {
             return Ok(*g);
         }
-        let choices = first_choices(&self.shapes_of(set)[shape]);
+        let choices = match self.found(set)?.get(shape) {
+            Some(shape) => first_choices(shape),
+            None => return Err(Stop::Bug("no such outcome".into())),
+        };
         let mut least: Option<(u64, Vec<usize>)> = None;
         for firsts in choices {
             self.realised(set, shape, &firsts)?;
@@ -258,7 +283,7 @@ impl<'a> Tree<'a> {
         stats: &mut Searched,
     ) -> Result<u64, Stop> {
         stats.nodes += 1;
-        if stats.nodes > self.max_nodes {
+        if stats.work() > self.max_work {
             return Err(Stop::Budget);
         }
         if done == self.problem.all() {
@@ -318,14 +343,13 @@ impl<'a> Tree<'a> {
                 break;
             }
             let mut children: Vec<Child> = Vec::new();
-            let count = self.shapes_of(set).len();
+            let count = self.shapes_of(set, stats)?.len();
             for shape in 0..count {
                 let info = self.info(set, shape)?;
                 let here = info.spent & !granted;
-                self.shapes_of(set);
-                let floor = match self.shapes.get(&set) {
-                    Some(all) => self.bound.shape_floor(self.facts, &all[shape]),
-                    None => 0,
+                let floor = match self.found(set)?.get(shape) {
+                    Some(s) => self.bound.shape_floor(self.facts, s),
+                    None => return Err(Stop::Bug("no such outcome".into())),
                 };
                 let lb = gas_so_far
                     .saturating_add(floor)
@@ -456,7 +480,10 @@ impl<'a> Tree<'a> {
     fn program(&mut self, steps: &[Step], arrangement: &Arrangement) -> Result<Program, Stop> {
         let shapes: Vec<Shape> = steps
             .iter()
-            .map(|s| self.shapes_of(s.set)[s.shape].clone())
+            .map(|s| self.found(s.set).ok().and_then(|f| f.get(s.shape)).cloned())
+            .collect::<Option<Vec<Shape>>>()
+            .ok_or_else(|| Stop::Bug("a step with no outcome".into()))?
+            .into_iter()
             .collect();
         let firsts: Vec<Vec<usize>> = steps
             .iter()
