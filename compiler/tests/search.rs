@@ -354,19 +354,21 @@ fn a_route_less_trusted_than_the_unoptimised_one_is_never_taken() {
 
 #[test]
 fn above_the_limit_the_bundle_is_not_searched() {
-    let mut source = String::from("bundle nine on base {\n    input 900 USDC\n");
-    for _ in 0..9 {
+    let mut source = String::from("bundle eleven on base {\n    input 1_100 USDC\n");
+    for _ in 0..11 {
         source.push_str("    deposit 100 USDC into aave\n");
     }
     source.push_str("}\n");
     let registry = Registry::builtin();
     let (program, pinned) = o0(&source, &registry);
     let outcome = search_with(&program, &pinned, &registry, &Limits::default());
-    assert_eq!(outcome.searched.actions, 9);
+    assert_eq!(outcome.searched.actions, 11);
     assert_eq!(outcome.searched.candidates, 0);
     assert_eq!(
         outcome.result.err(),
-        Some(NotSearched::TooManyActions { limit: 8 })
+        Some(NotSearched::TooManyActions {
+            limit: search::DEFAULT_MAX_ACTIONS
+        })
     );
     // A higher limit searches it: one deposit of the sum.
     let outcome = search_with(
@@ -374,7 +376,7 @@ fn above_the_limit_the_bundle_is_not_searched() {
         &pinned,
         &registry,
         &Limits {
-            max_actions: 9,
+            max_actions: 11,
             ..Limits::default()
         },
     );
@@ -394,15 +396,16 @@ fn a_search_over_its_budget_says_so() {
         &pinned,
         &registry,
         &Limits {
-            max_nodes: 1,
+            max_work: 3,
             ..Limits::default()
         },
     );
-    assert_eq!(outcome.result.err(), Some(NotSearched::Budget { nodes: 1 }));
+    assert_eq!(outcome.result.err(), Some(NotSearched::Budget { work: 3 }));
+    assert!(outcome.searched.work() > 3, "{:?}", outcome.searched);
 }
 
-/// Each pair of `tests/equivalent/` is one bundle written two ways: where
-/// the search takes both, they have one optimum.
+/// Each pair of `tests/equivalent/` is one bundle written two ways: they
+/// have one optimum.
 #[test]
 fn equivalent_forms_have_one_optimum() {
     let registry = Registry::builtin();
@@ -433,8 +436,7 @@ fn equivalent_forms_have_one_optimum() {
             searched += 1;
         }
     }
-    // The nine deposits are above the limit.
-    assert_eq!(searched, 5);
+    assert_eq!(searched, 6);
 }
 
 #[test]
@@ -453,4 +455,42 @@ fn a_deadline_in_the_program_is_the_one_judged() {
         .any(|(c, _)| *c == Constraint::Deadline(3)));
     let found = search_with(&program, &pinned, &registry, &Limits::default());
     assert_eq!(found.result.map(|o| o.blocks).ok(), Some(3));
+}
+
+/// Two transfers of each of two tokens, written alternately: each token's
+/// transfers merge, and the two sums share one message. Every order of
+/// the transaction's actions finds the same.
+#[test]
+fn merged_transfers_share_a_message() {
+    let s = GasSchedule::standard();
+    let source = "bundle four on polygon {
+    input 100 USDC
+    input 100 DAI
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    let expected = s.tx_base
+        + 2 * call(s.approve, true)
+        + call(zk.0, true)
+        + s.bridge_batch_extra()
+        + s.warm_account_access;
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
+    let registry = Registry::builtin();
+    let (program, pinned) = o0(source, &registry);
+    let every = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            reduce_orders: false,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(every.gas(), Some(expected));
+    insta::assert_snapshot!(show(source, &found));
 }

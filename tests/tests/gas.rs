@@ -155,9 +155,11 @@ fn the_figures_at_o0_are_what_the_runtime_meters() {
     );
 }
 
-/// Nine deposits: more actions than the exact search takes.
-const NINE_DEPOSITS: &str = "bundle nine on polygon {
-    input 9 USDC
+/// Eleven deposits: more actions than the exact search takes.
+const ELEVEN_DEPOSITS: &str = "bundle eleven on polygon {
+    input 11 USDC
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
     deposit 1 USDC into aave
     deposit 1 USDC into aave
     deposit 1 USDC into aave
@@ -175,16 +177,16 @@ const NINE_DEPOSITS: &str = "bundle nine on polygon {
 #[test]
 fn the_optimum_is_reported_only_where_the_search_ran() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let file = write(dir.path(), "nine.mesh", NINE_DEPOSITS);
+    let file = write(dir.path(), "eleven.mesh", ELEVEN_DEPOSITS);
     let report = gas_json(&file);
     let bundle = &report["bundles"][0];
     assert!(bundle["gas_optimum"].is_null(), "{bundle}");
-    assert_eq!(bundle["search"]["actions"], 9, "{bundle}");
+    assert_eq!(bundle["search"]["actions"], 11, "{bundle}");
     assert_eq!(bundle["search"]["candidates"], 0, "{bundle}");
     let (code, stdout, stderr) = outcome(&run(&["gas", &file]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("optimum: not searched (9 actions, more than 8)"),
+        stdout.contains("optimum: not searched (11 actions, more than 10)"),
         "{stdout}"
     );
     assert!(!stdout.contains("reaches"), "{stdout}");
