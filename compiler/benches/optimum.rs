@@ -43,6 +43,8 @@ struct Row {
     search_micros: u64,
     candidates: u64,
     nodes: u64,
+    outcomes: u64,
+    transactions: u64,
     /// -O takes a route less trusted than -O0's: outside the search's space.
     less_trusted: bool,
 }
@@ -260,6 +262,8 @@ fn main() {
             search_micros: outcome.searched.micros,
             candidates: outcome.searched.candidates,
             nodes: outcome.searched.nodes,
+            outcomes: outcome.searched.outcomes,
+            transactions: outcome.searched.transactions,
             less_trusted,
             source,
         });
@@ -283,9 +287,24 @@ fn main() {
     let all: Vec<&Row> = rows.iter().collect();
     line("all".to_string(), &all);
 
-    let nodes_max = rows.iter().map(|r| r.nodes).max().unwrap_or(0);
+    // The search's work, by action count.
     println!();
-    println!("most partial schedules expanded for one bundle: {nodes_max}");
+    println!("| actions | partial schedules mean | max | law outcomes mean | max | transactions metered mean | max |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for (actions, rs) in &by_actions {
+        let n = rs.len() as f64;
+        let stat = |f: fn(&Row) -> u64| {
+            let mean = rs.iter().map(|r| f(r)).sum::<u64>() as f64 / n;
+            let max = rs.iter().map(|r| f(r)).max().unwrap_or(0);
+            format!("{mean:.1} | {max}")
+        };
+        println!(
+            "| {actions} | {} | {} | {} |",
+            stat(|r| r.nodes),
+            stat(|r| r.outcomes),
+            stat(|r| r.transactions)
+        );
+    }
 
     // -O is judged against the optimum of a space that never trusts more
     // than -O0; where -O takes a less trusted route it is outside it.
@@ -469,8 +488,8 @@ const HARD: [(&str, &str); 5] = [
 
 fn hard_cases(registry: &Registry, schedule: &GasSchedule) {
     println!();
-    println!("| bundle (8 actions) | search µs | candidates | partial schedules | transactions metered |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| bundle (8 actions) | search µs | candidates | partial schedules | law outcomes | transactions metered |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for (name, source) in HARD {
         let analysis = analyse(
             source,
@@ -510,8 +529,8 @@ fn hard_cases(registry: &Registry, schedule: &GasSchedule) {
             Err(why) => format!(" (not searched: {why})"),
         };
         println!(
-            "| {name}{status} | {} | {} | {} | {} |",
-            s.micros, s.candidates, s.nodes, s.transactions
+            "| {name}{status} | {} | {} | {} | {} | {} |",
+            s.micros, s.candidates, s.nodes, s.outcomes, s.transactions
         );
     }
 }
