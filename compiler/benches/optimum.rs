@@ -289,7 +289,7 @@ fn main() {
 
     // The search's work, by action count.
     println!();
-    println!("| actions | partial schedules mean | max | law outcomes mean | max | transactions metered mean | max |");
+    println!("| actions | partial schedules mean | max | orders and outcomes mean | max | transactions metered mean | max |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for (actions, rs) in &by_actions {
         let n = rs.len() as f64;
@@ -488,7 +488,7 @@ const HARD: [(&str, &str); 5] = [
 
 fn hard_cases(registry: &Registry, schedule: &GasSchedule) {
     println!();
-    println!("| bundle (8 actions) | search µs | candidates | partial schedules | law outcomes | transactions metered |");
+    println!("| bundle (8 actions) | search µs | candidates | partial schedules | orders and outcomes | transactions metered |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (name, source) in HARD {
         let analysis = analyse(

@@ -412,8 +412,8 @@ fn loans(problem: &Problem, registry: &Registry) -> Vec<Loan> {
 /// under their local dependencies) as one transaction: for each order and
 /// each program the laws reach from it, one per distinct set of instances.
 /// Which transfer of a batch pays the route's call is left to the meter
-/// (`super::build`): it changes nothing else. Also the number of programs
-/// reached; `None` when that went over `budget`.
+/// (`super::build`): it changes nothing else. Also the number of orders
+/// tried and programs reached; `None` when that went over `budget`.
 pub(super) fn shapes(
     problem: &Problem,
     facts: &Facts,
@@ -438,6 +438,7 @@ pub(super) fn shapes(
         .collect();
     let mut reached = 0u64;
     orders(problem, set, &relations, &mut |order| {
+        reached += 1;
         if reached > budget {
             return;
         }

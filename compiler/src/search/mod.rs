@@ -79,7 +79,7 @@ impl Default for Limits {
 pub const DEFAULT_MAX_ACTIONS: usize = 10;
 
 /// The most work a search does by default (a few seconds at most).
-pub const DEFAULT_MAX_WORK: u64 = 1_000_000;
+pub const DEFAULT_MAX_WORK: u64 = 60_000;
 
 /// What a search did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,8 +97,8 @@ pub struct Searched {
     pub programs: u64,
     /// Partial schedules expanded.
     pub nodes: u64,
-    /// Outcomes of the laws reached, over every set of actions tried as
-    /// one transaction.
+    /// Orders tried and programs the laws reached, over every set of
+    /// actions tried as one transaction.
     pub outcomes: u64,
     /// Wall-clock time, in microseconds.
     pub micros: u64,
@@ -111,8 +111,8 @@ pub struct Searched {
 }
 
 impl Searched {
-    /// The work done: partial schedules expanded, law outcomes reached,
-    /// transactions metered.
+    /// The work done: partial schedules expanded, orders tried and law
+    /// outcomes reached, transactions metered.
     pub fn work(&self) -> u64 {
         self.nodes
             .saturating_add(self.outcomes)
