@@ -1,7 +1,7 @@
 //! The optimum benchmark: random well-typed bundles of up to 8 actions from
 //! the property tests' generator (`compiler/tests/common/mod.rs`), each
-//! lowered at `-O0` and `-O` and searched by the independent exact search
-//! (`meshc::search`): the share of the optimum's savings that `-O` reaches
+//! measured as `meshc gas` measures it (`pipeline::figures`: `-O0`, `-O`
+//! and the independent exact search, `meshc::search`): the share of the optimum's savings that `-O` reaches
 //! (mean, minimum, how many reach it exactly), the optimiser's time per
 //! bundle, and what the search cost. Then the bundles where `-O` and the
 //! optimum differ, the first few printed with both programs.
@@ -15,11 +15,12 @@
 mod common;
 
 use mesh_runtime::amount::thousands;
-use mesh_runtime::{GasSchedule, Registry};
+use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::ir::{gas, Op, Program, Term};
+use meshc::pipeline::figures::{figures, figures_with};
 use meshc::pipeline::{analyse, optimise};
-use meshc::search::{self, Inputs, Limits};
+use meshc::search::{self, Limits};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use std::collections::BTreeMap;
@@ -175,8 +176,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
     let registry = Registry::builtin();
-    let schedule = GasSchedule::standard();
-    let limits = Limits::default();
+    let raised = Limits {
+        max_actions: BEYOND,
+        ..Limits::default()
+    };
     let mut runner = TestRunner::deterministic();
     let strategy = common::bundle();
     let mut rows: Vec<Row> = Vec::new();
@@ -203,67 +206,49 @@ fn main() {
             rejected += 1;
             continue;
         }
+        // The figures meshc gas prints, with the search's limit raised so
+        // that the larger bundles of the draw show how far it goes.
+        let f = match figures_with(&analysis, bundle, &raised) {
+            Ok(f) => f,
+            Err(e) => panic!("{e}\n{source}"),
+        };
+        if f.searched.actions > TABLE {
+            larger += 1;
+            beyond.entry(f.searched.actions).or_default().push((
+                f.gas_optimum.is_some(),
+                f.searched.micros,
+                f.searched.candidates,
+            ));
+            continue;
+        }
+        let (Some(optimum), Some(best)) = (f.gas_optimum, f.optimum) else {
+            unsearched += 1;
+            continue;
+        };
+        // The optimiser alone, without the verifier, timed.
         let lowered = match analysis.lower_o0(bundle) {
             Ok(l) => l,
             Err(e) => panic!("{e}\n{source}"),
         };
-        let inputs = Inputs {
-            registry: &registry,
-            schedule: &schedule,
-            pinned: &lowered.pinned,
-        };
-        let outcome = match search::optimum(&lowered.program, &inputs, &limits) {
-            Ok(o) => o,
-            Err(e) => panic!("{e}\n{source}"),
-        };
-        if outcome.searched.actions > TABLE {
-            larger += 1;
-            // How far the search would go: the same bundle with the limit
-            // raised.
-            let raised = Limits {
-                max_actions: BEYOND,
-                ..Limits::default()
-            };
-            match search::optimum(&lowered.program, &inputs, &raised) {
-                Ok(o) => beyond.entry(o.searched.actions).or_default().push((
-                    o.result.is_ok(),
-                    o.searched.micros,
-                    o.searched.candidates,
-                )),
-                Err(e) => panic!("{e}\n{source}"),
-            }
-            continue;
-        }
-        let Ok(best) = outcome.result else {
-            unsearched += 1;
-            continue;
-        };
         let start = Instant::now();
-        let optimised = match optimise(&lowered, &registry, false) {
-            Ok(o) => o,
-            Err(e) => panic!("{e}\n{source}"),
-        };
+        if let Err(e) = optimise(&lowered, &registry, false) {
+            panic!("{e}\n{source}");
+        }
         let opt_micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let measure = |p: &Program| match gas::cost(p, &registry, &schedule) {
-            Ok(c) => c.total(),
-            Err(e) => panic!("{e}\n{source}"),
-        };
-        let less_trusted =
-            !search::choices::less_trusted(&lowered.program, &optimised.program, &registry)
-                .is_empty();
+        let less_trusted = !search::choices::less_trusted(&f.o0, &f.o, &registry).is_empty();
         rows.push(Row {
-            actions: outcome.searched.actions,
-            gas_o0: measure(&lowered.program),
-            gas_o: measure(&optimised.program),
-            optimum: best.gas,
-            o: optimised.program,
-            best: best.program,
+            actions: f.searched.actions,
+            gas_o0: f.gas_o0,
+            gas_o: f.gas_o,
+            optimum,
+            o: f.o,
+            best,
             opt_micros,
-            search_micros: outcome.searched.micros,
-            candidates: outcome.searched.candidates,
-            nodes: outcome.searched.nodes,
-            outcomes: outcome.searched.outcomes,
-            transactions: outcome.searched.transactions,
+            search_micros: f.searched.micros,
+            candidates: f.searched.candidates,
+            nodes: f.searched.nodes,
+            outcomes: f.searched.outcomes,
+            transactions: f.searched.transactions,
             less_trusted,
             source,
         });
@@ -396,7 +381,7 @@ fn main() {
         );
     }
 
-    hard_cases(&registry, &schedule);
+    hard_cases(&registry);
 
     for (title, keep) in [
         (
@@ -486,7 +471,7 @@ const HARD: [(&str, &str); 5] = [
     ),
 ];
 
-fn hard_cases(registry: &Registry, schedule: &GasSchedule) {
+fn hard_cases(registry: &Registry) {
     println!();
     println!("| bundle (8 actions) | search µs | candidates | partial schedules | orders and outcomes | transactions metered |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -510,23 +495,14 @@ fn hard_cases(registry: &Registry, schedule: &GasSchedule) {
             );
             continue;
         };
-        let lowered = match analysis.lower_o0(bundle) {
-            Ok(l) => l,
+        let f = match figures(&analysis, bundle) {
+            Ok(f) => f,
             Err(e) => panic!("{e}"),
         };
-        let inputs = Inputs {
-            registry,
-            schedule,
-            pinned: &lowered.pinned,
-        };
-        let outcome = match search::optimum(&lowered.program, &inputs, &Limits::default()) {
-            Ok(o) => o,
-            Err(e) => panic!("{e}"),
-        };
-        let s = &outcome.searched;
-        let status = match &outcome.result {
-            Ok(_) => String::new(),
-            Err(why) => format!(" (not searched: {why})"),
+        let s = &f.searched;
+        let status = match &f.not_searched {
+            None => String::new(),
+            Some(why) => format!(" (not searched: {why})"),
         };
         println!(
             "| {name}{status} | {} | {} | {} | {} | {} |",

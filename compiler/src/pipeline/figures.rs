@@ -24,6 +24,8 @@ pub struct Figures {
     /// it did not.
     pub searched: Searched,
     pub not_searched: Option<NotSearched>,
+    /// The optimum's program, where the search ran to its end.
+    pub optimum: Option<Program>,
     pub passes: Vec<PassReport>,
     /// The `-O0` lowering.
     pub o0: Program,
@@ -58,8 +60,18 @@ fn percent(part: u64, whole: u64) -> f64 {
 }
 
 /// Lowers `bundle` at `-O0`, runs the optimiser (verified after every
-/// rewrite), and measures both programs with the standard schedule.
+/// rewrite) and the exact search, and measures both programs with the
+/// standard schedule.
 pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, InternalError> {
+    figures_with(analysis, bundle, &Limits::default())
+}
+
+/// As [`figures`], with the exact search's limits (for the benchmarks).
+pub fn figures_with(
+    analysis: &Analysis,
+    bundle: &CheckedBundle,
+    limits: &Limits,
+) -> Result<Figures, InternalError> {
     let registry = &analysis.checked.registry;
     let lowered = analysis.lower_o0(bundle)?;
     let schedule = GasSchedule::standard();
@@ -69,11 +81,10 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         schedule: &schedule,
         pinned: &lowered.pinned,
     };
-    let outcome = search::optimum(&lowered.program, &inputs, &Limits::default()).map_err(|e| {
-        InternalError {
+    let outcome =
+        search::optimum(&lowered.program, &inputs, limits).map_err(|e| InternalError {
             message: e.to_string(),
-        }
-    })?;
+        })?;
     let measure = |p: &Program| {
         gas::cost(p, registry, &schedule).map_err(|e| InternalError {
             message: e.to_string(),
@@ -88,8 +99,9 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         blocks_o0: o0.blocks,
         blocks_o: o.blocks,
         gas_optimum: outcome.gas(),
-        not_searched: outcome.result.err(),
         searched: outcome.searched,
+        not_searched: outcome.result.as_ref().err().cloned(),
+        optimum: outcome.result.ok().map(|o| o.program),
         passes: optimised.passes,
         o0: lowered.program,
         o: optimised.program,
