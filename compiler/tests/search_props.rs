@@ -205,13 +205,16 @@ proptest! {
 
     /// Every order of every transaction's actions, each program the laws
     /// reach kept as it is, finds what the reduced orders find (up to 8
-    /// actions: pruning keeps both quick).
+    /// actions, where every order fits in the search's budget).
     #[test]
     fn reduced_orders_find_what_every_order_finds(source in bundle()) {
         let Some(case) = case(&source) else { return Err(TestCaseError::reject("rejected")) };
         let reduced = search(&case, &Limits::default());
         prop_assume!(reduced.searched.actions <= 8);
         let every = search(&case, &Limits { reduce_orders: false, ..Limits::default() });
+        // Every order of six transfers of one token is more than the
+        // budget allows: such a case says nothing.
+        prop_assume!(every.result.is_ok());
         let key = |o: &SearchOutcome| o.result.as_ref().ok().map(|f| (f.gas, f.blocks));
         prop_assert_eq!(key(&reduced), key(&every), "{}", source);
         prop_assert!(every.searched.outcomes >= reduced.searched.outcomes);

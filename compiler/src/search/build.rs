@@ -44,11 +44,9 @@ pub(super) struct Realised {
     pub body: Vec<Node>,
     /// The grants each box of `body` spends.
     pub spends: Vec<Vec<usize>>,
-    /// Boxes of the problem that go (the arrivals of merged transfers).
+    /// Boxes of the problem that go (the merges that took the later
+    /// arrivals of merged transfers into their holding).
     pub removed: Vec<usize>,
-    /// Bookkeeping to place outside the transaction, with the box of the
-    /// problem whose place in program order it takes.
-    pub added: Vec<(Node, usize)>,
     /// Wires renamed: what a cancelled withdrawal delivered is what was
     /// deposited; what merged transfers delivered is one arrival.
     pub renames: Vec<(Wire, Wire)>,
@@ -97,7 +95,6 @@ pub(super) fn realise(
         body: Vec::new(),
         spends: Vec::new(),
         removed: Vec::new(),
-        added: Vec::new(),
         renames: Vec::new(),
         weight: 1,
     };
@@ -295,49 +292,23 @@ fn merge_transfer(
         .cloned()
         .ok_or("untyped arrival")?;
     let arrival = new_wire(wires, ty);
-    // The merges that took each arrival into its holding go; the holding
-    // they made is the one arrival (joined with what was held before).
-    let merge_of = |w: Wire| {
-        problem
+    // The one arrival takes the first's place in its holding; each later
+    // arrival's merge into that holding goes (what it made is what it was
+    // merged into).
+    out.renames.push((arrivals[0], arrival));
+    for &o in &arrivals[1..] {
+        let m = problem
             .consumer
-            .get(&w)
+            .get(&o)
             .copied()
             .filter(|&m| matches!(problem.nodes[m].op, Op::Merge { .. }))
-    };
-    let mut before: Option<Wire> = None;
-    let mut last_merge = None;
-    for (k, &o) in arrivals.iter().enumerate() {
-        let m = merge_of(o).ok_or("an arrival that no merge takes")?;
-        let Op::Merge { inputs, .. } = &problem.nodes[m].op else {
+            .ok_or("an arrival that no merge takes")?;
+        let Op::Merge { inputs, out: made } = &problem.nodes[m].op else {
             return Err("not a merge".into());
         };
         let other = if inputs[1] == o { inputs[0] } else { inputs[1] };
-        if k == 0 && arrivals.get(1).and_then(|&o2| merge_of(o2)) != Some(m) {
-            before = Some(other);
-        }
-        if !out.removed.contains(&m) {
-            out.removed.push(m);
-        }
-        last_merge = Some(m);
-    }
-    let m = last_merge.ok_or("no arrival")?;
-    let holding = *problem.nodes[m]
-        .op
-        .codomain()
-        .first()
-        .ok_or("a merge with no output")?;
-    match before {
-        Some(held) => out.added.push((
-            Node {
-                op: Op::Merge {
-                    inputs: [held, arrival],
-                    out: holding,
-                },
-                loc: problem.nodes[m].loc,
-            },
-            m,
-        )),
-        None => out.renames.push((holding, arrival)),
+        out.removed.push(m);
+        out.renames.push((*made, other));
     }
     Ok((kind, sent.ok_or("nothing sent")?, arrival))
 }
@@ -573,12 +544,6 @@ pub(super) fn emit(
         }
         boxes.push((node.clone(), Home::Floating, i));
     }
-    for r in &realised {
-        for (node, rank) in &r.added {
-            boxes.push((node.clone(), Home::Floating, *rank));
-        }
-    }
-    boxes.sort_by_key(|b| b.2);
     for (t, (r, step)) in realised.iter().zip(steps).enumerate() {
         for node in with_grants(r, step.granted, grants) {
             boxes.push((node, Home::Tx(t), usize::MAX));

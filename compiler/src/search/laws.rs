@@ -83,9 +83,9 @@ pub(super) struct Facts {
     pub acts: Vec<Act>,
     pub lender: Vec<Option<String>>,
     pub pairs: Vec<BTreeSet<(String, String)>>,
-    /// Per bridge: the bridges whose arrival joins the holding right after
-    /// its own, with no value reading either arrival or the holdings they
-    /// make.
+    /// Per bridge: the bridges whose arrivals join the holding its own
+    /// arrival joined, further down, with no value reading either arrival
+    /// or a holding made on the way.
     pub follows: Vec<Set>,
     pub loans: Vec<Loan>,
 }
@@ -286,58 +286,42 @@ fn no_pair_twice(path: &[String]) -> bool {
 
 fn follows(problem: &Problem) -> Vec<Set> {
     let n = problem.len();
-    // The merge that takes each bridge's arrival into its holding, and
-    // whether no value reads the arrival or what that merge makes.
-    let mut arrival: Vec<Option<usize>> = vec![None; n];
-    let mut unread = vec![false; n];
-    let mut out_of = vec![None; n];
-    for a in 0..n {
-        if let Op::Bridge { out, .. } = problem.op(a) {
-            out_of[a] = Some(*out);
-            let merge = problem
-                .consumer
-                .get(out)
-                .copied()
-                .filter(|&m| matches!(problem.nodes[m].op, Op::Merge { .. }));
-            arrival[a] = merge;
-            let merged_read = merge.is_some_and(|m| {
-                problem.nodes[m]
-                    .op
-                    .codomain()
-                    .iter()
-                    .any(|w| problem.read.contains(w))
-            });
-            unread[a] = !problem.read.contains(out) && !merged_read;
-        }
-    }
+    let out_of: Vec<Option<Wire>> = (0..n)
+        .map(|a| match problem.op(a) {
+            Op::Bridge { out, .. } => Some(*out),
+            _ => None,
+        })
+        .collect();
     let mut follows = vec![0 as Set; n];
     for x in 0..n {
         let Some(ox) = out_of[x] else { continue };
-        if !unread[x] {
+        if problem.read.contains(&ox) {
             continue;
         }
-        for y in 0..n {
-            let (Some(oy), Some(my)) = (out_of[y], arrival[y]) else {
-                continue;
+        // Down the holding x's arrival joins, merge by merge, while no
+        // value reads what they make: each arrival merged in on the way.
+        let mut held = ox;
+        for _ in 0..problem.nodes.len() {
+            let Some(&m) = problem.consumer.get(&held) else {
+                break;
             };
-            if x == y || !unread[y] || problem.chain_of(ox) != problem.chain_of(oy) {
-                continue;
+            let Op::Merge { inputs, out } = &problem.nodes[m].op else {
+                break;
+            };
+            if problem.read.contains(out) {
+                break;
             }
-            let Op::Merge { inputs, .. } = &problem.nodes[my].op else {
-                continue;
-            };
-            let other = if inputs[1] == oy {
-                inputs[0]
-            } else {
+            let other = if inputs[0] == held {
                 inputs[1]
+            } else {
+                inputs[0]
             };
-            let after_x = match arrival[x] {
-                Some(mx) if mx != my => problem.nodes[mx].op.codomain().first().copied(),
-                _ => Some(ox),
-            };
-            if Some(other) == after_x {
-                follows[x] |= bit(y);
+            for (y, o) in out_of.iter().enumerate() {
+                if y != x && *o == Some(other) && !problem.read.contains(&other) {
+                    follows[x] |= bit(y);
+                }
             }
+            held = *out;
         }
     }
     follows
@@ -813,7 +797,8 @@ fn cancel(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Optio
 }
 
 /// Bridge merge: one token, one route, one destination, the second
-/// arrival joining the holding the first made, no value reading either.
+/// arrival joining the holding the first's joined, no value reading either
+/// or a holding made between.
 fn merge_bridges(facts: &Facts, first: &Item, second: &Item) -> Option<Item> {
     let a = facts.bridges(first)?;
     let b = facts.bridges(second)?;
