@@ -1,0 +1,849 @@
+//! The laws inside one transaction: for a set of actions sent as one
+//! executor transaction, every order that keeps their dependencies and
+//! every program the laws reach from it, one admissible instance at a time
+//! (docs/optimiser.md, "The exact optimum"). Two outcomes that apply the
+//! same instances cost the same gas; one of each is kept.
+
+use super::graph::{bit, members, Problem, Set};
+use crate::ir::{Op, Value, Wire};
+use mesh_core::registry::{pair_tokens, BridgeKind};
+use mesh_core::Registry;
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+/// What the laws need to know of one action.
+#[derive(Clone, Debug)]
+pub(super) enum Act {
+    Borrow,
+    Repay,
+    Swap {
+        exchange: String,
+        path: Vec<String>,
+        input: Wire,
+        out: Wire,
+        /// `min_out` is zero: nothing is checked on its output.
+        unbounded: bool,
+    },
+    Deposit {
+        token: String,
+        /// The amounts a withdrawal must name to cancel it: the split that
+        /// took its funds, or the amount of its funds' wire.
+        amounts: Vec<Value>,
+    },
+    Withdraw {
+        token: String,
+        amount: Value,
+    },
+    Bridge {
+        route: BridgeKind,
+        token: String,
+        to: String,
+    },
+    /// Anything no law rewrites (a bridge batch already formed).
+    Other,
+}
+
+/// One step of a transaction once the laws have run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Item {
+    /// An action as it is.
+    Call(usize),
+    /// Swaps fused into one multi-hop swap, in path order.
+    Swaps(Vec<usize>),
+    /// Deposits of one token into one lender merged into one deposit.
+    Deposits(Vec<usize>),
+    /// Bridges of one token on one route to one chain merged into one
+    /// transfer of their sum.
+    Bridges(Vec<usize>),
+    /// Transfers of different tokens in one message; each transfer is one
+    /// bridge or bridges merged.
+    Batch(Vec<Vec<usize>>),
+}
+
+/// A transaction after the laws: its steps in order, the deposits and
+/// withdrawals cancelled, and the loans taken as flash loans (by component).
+#[derive(Clone, Debug)]
+pub(super) struct Shape {
+    pub items: Vec<Item>,
+    pub cancelled: Vec<(usize, usize)>,
+    pub flash: Vec<usize>,
+}
+
+/// A loan's obligation with every partial obligation merged with it: its
+/// borrows and repays.
+#[derive(Clone, Debug)]
+pub(super) struct Loan {
+    pub actions: Set,
+    pub borrows: Vec<usize>,
+    /// The lender offers flash loans.
+    pub flashable: bool,
+}
+
+/// What the laws know of a problem's actions.
+pub(super) struct Facts {
+    pub acts: Vec<Act>,
+    pub lender: Vec<Option<String>>,
+    pub pairs: Vec<BTreeSet<(String, String)>>,
+    /// Per bridge: the bridges whose arrivals join the holding its own
+    /// arrival joined, further down, with no value reading either arrival
+    /// or a holding made on the way.
+    pub follows: Vec<Set>,
+    pub loans: Vec<Loan>,
+}
+
+impl Facts {
+    pub fn new(problem: &Problem, registry: &Registry) -> Facts {
+        let n = problem.len();
+        let mut acts = Vec::with_capacity(n);
+        let mut lender = Vec::with_capacity(n);
+        let mut pairs = Vec::with_capacity(n);
+        for a in 0..n {
+            let op = problem.op(a);
+            lender.push(match op {
+                Op::Borrow { protocol, .. }
+                | Op::Repay { protocol, .. }
+                | Op::Deposit { protocol, .. }
+                | Op::Withdraw { protocol, .. } => Some(protocol.clone()),
+                _ => None,
+            });
+            pairs.push(match op {
+                Op::Swap { path, .. } => path_pairs(path),
+                _ => BTreeSet::new(),
+            });
+            acts.push(match op {
+                Op::Borrow { .. } => Act::Borrow,
+                Op::Repay { .. } => Act::Repay,
+                Op::Swap {
+                    exchange,
+                    path,
+                    input,
+                    min_out,
+                    out,
+                } => Act::Swap {
+                    exchange: exchange.clone(),
+                    path: path.clone(),
+                    input: *input,
+                    out: *out,
+                    unbounded: *min_out == Value::Const(0),
+                },
+                Op::Deposit { funds, .. } => {
+                    let mut amounts = Vec::new();
+                    if let Some(&p) = problem.producer.get(funds) {
+                        if let Op::Split { amount, taken, .. } = &problem.nodes[p].op {
+                            if taken == funds {
+                                amounts.push(amount.clone());
+                            }
+                        }
+                    }
+                    amounts.push(Value::AmountOf(*funds));
+                    Act::Deposit {
+                        token: problem.token(*funds).to_string(),
+                        amounts,
+                    }
+                }
+                Op::Withdraw { token, amount, .. } => Act::Withdraw {
+                    token: token.clone(),
+                    amount: amount.clone(),
+                },
+                Op::Bridge { route, input, out } => Act::Bridge {
+                    route: *route,
+                    token: problem.token(*input).to_string(),
+                    to: problem.chain_of(*out).to_string(),
+                },
+                _ => Act::Other,
+            });
+        }
+        let follows = follows(problem);
+        let loans = loans(problem, registry);
+        Facts {
+            acts,
+            lender,
+            pairs,
+            follows,
+            loans,
+        }
+    }
+
+    fn swap(&self, a: usize) -> Option<(&str, &[String], Wire, Wire, bool)> {
+        match &self.acts[a] {
+            Act::Swap {
+                exchange,
+                path,
+                input,
+                out,
+                unbounded,
+            } => Some((exchange, path, *input, *out, *unbounded)),
+            _ => None,
+        }
+    }
+
+    fn bridge(&self, a: usize) -> Option<(BridgeKind, &str, &str)> {
+        match &self.acts[a] {
+            Act::Bridge { route, token, to } => Some((*route, token, to)),
+            _ => None,
+        }
+    }
+
+    fn swaps(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if self.swap(*a).is_some() => Some(vec![*a]),
+            Item::Swaps(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn deposits(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if matches!(self.acts[*a], Act::Deposit { .. }) => Some(vec![*a]),
+            Item::Deposits(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn bridges(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if self.bridge(*a).is_some() => Some(vec![*a]),
+            Item::Bridges(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    fn transfers(&self, item: &Item) -> Option<Vec<Vec<usize>>> {
+        match item {
+            Item::Batch(v) => Some(v.clone()),
+            other => self.bridges(other).map(|b| vec![b]),
+        }
+    }
+
+    /// The lender an item calls, if any.
+    fn lender_of(&self, item: &Item) -> Option<&str> {
+        match item {
+            Item::Call(a) => self.lender[*a].as_deref(),
+            Item::Deposits(v) => v.first().and_then(|a| self.lender[*a].as_deref()),
+            _ => None,
+        }
+    }
+
+    fn pairs_of(&self, item: &Item) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        if let Some(swaps) = self.swaps(item) {
+            for s in swaps {
+                out.extend(self.pairs[s].iter().cloned());
+            }
+        }
+        out
+    }
+
+    fn token_of_deposit(&self, a: usize) -> &str {
+        match &self.acts[a] {
+            Act::Deposit { token, .. } => token,
+            _ => "",
+        }
+    }
+}
+
+/// The actions an item stands for.
+pub(super) fn actions_of(item: &Item) -> Set {
+    match item {
+        Item::Call(a) => bit(*a),
+        Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) => {
+            v.iter().fold(0, |s, a| s | bit(*a))
+        }
+        Item::Batch(vv) => vv.iter().flatten().fold(0, |s, a| s | bit(*a)),
+    }
+}
+
+/// The unordered pairs a path swaps on.
+pub(super) fn path_pairs(path: &[String]) -> BTreeSet<(String, String)> {
+    path.windows(2)
+        .map(|hop| {
+            let (a, b) = pair_tokens(&hop[0], &hop[1]);
+            (a.to_string(), b.to_string())
+        })
+        .collect()
+}
+
+/// The path of swaps fused in order.
+pub(super) fn fused_path(facts: &Facts, swaps: &[usize]) -> Vec<String> {
+    let mut path: Vec<String> = Vec::new();
+    for &s in swaps {
+        if let Some((_, p, _, _, _)) = facts.swap(s) {
+            if path.is_empty() {
+                path.extend(p.iter().cloned());
+            } else {
+                path.extend(p.iter().skip(1).cloned());
+            }
+        }
+    }
+    path
+}
+
+/// Whether a path swaps on no pair twice.
+fn no_pair_twice(path: &[String]) -> bool {
+    let mut seen = BTreeSet::new();
+    path.windows(2)
+        .all(|w| w[0] != w[1] && seen.insert(pair_tokens(&w[0], &w[1])))
+}
+
+fn follows(problem: &Problem) -> Vec<Set> {
+    let n = problem.len();
+    let out_of: Vec<Option<Wire>> = (0..n)
+        .map(|a| match problem.op(a) {
+            Op::Bridge { out, .. } => Some(*out),
+            _ => None,
+        })
+        .collect();
+    let mut follows = vec![0 as Set; n];
+    for x in 0..n {
+        let Some(ox) = out_of[x] else { continue };
+        if problem.read.contains(&ox) {
+            continue;
+        }
+        // Down the holding x's arrival joins, merge by merge, while no
+        // value reads what they make: each arrival merged in on the way.
+        let mut held = ox;
+        for _ in 0..problem.nodes.len() {
+            let Some(&m) = problem.consumer.get(&held) else {
+                break;
+            };
+            let Op::Merge { inputs, out } = &problem.nodes[m].op else {
+                break;
+            };
+            if problem.read.contains(out) {
+                break;
+            }
+            let other = if inputs[0] == held {
+                inputs[1]
+            } else {
+                inputs[0]
+            };
+            for (y, o) in out_of.iter().enumerate() {
+                if y != x && *o == Some(other) && !problem.read.contains(&other) {
+                    follows[x] |= bit(y);
+                }
+            }
+            held = *out;
+        }
+    }
+    follows
+}
+
+fn loans(problem: &Problem, registry: &Registry) -> Vec<Loan> {
+    // Union of debt wires: a borrow's, a merge's inputs and output, a
+    // repay's obligation and its rest.
+    let mut parent: std::collections::HashMap<Wire, Wire> = std::collections::HashMap::new();
+    fn find(parent: &mut std::collections::HashMap<Wire, Wire>, w: Wire) -> Wire {
+        let mut root = w;
+        while let Some(&p) = parent.get(&root) {
+            if p == root {
+                break;
+            }
+            root = p;
+        }
+        parent.insert(w, root);
+        root
+    }
+    let union = |parent: &mut std::collections::HashMap<Wire, Wire>, a: Wire, b: Wire| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent.insert(ra, rb);
+        }
+    };
+    for node in &problem.nodes {
+        match &node.op {
+            Op::Merge { inputs, out } if problem.wire_type(*out).is_some_and(|t| t.is_debt()) => {
+                union(&mut parent, inputs[0], *out);
+                union(&mut parent, inputs[1], *out);
+            }
+            Op::Repay {
+                debt,
+                rest: Some(rest),
+                ..
+            } => union(&mut parent, *debt, *rest),
+            _ => {}
+        }
+    }
+    let mut loans: Vec<(Wire, Loan)> = Vec::new();
+    for a in 0..problem.len() {
+        let (debt, is_borrow, protocol) = match problem.op(a) {
+            Op::Borrow { debt, protocol, .. } => (*debt, true, protocol),
+            Op::Repay { debt, protocol, .. } => (*debt, false, protocol),
+            _ => continue,
+        };
+        let root = find(&mut parent, debt);
+        let flashable = registry.protocol(protocol).is_some_and(|p| p.flash_loans);
+        match loans.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, loan)) => {
+                loan.actions |= bit(a);
+                loan.flashable &= flashable;
+                if is_borrow {
+                    loan.borrows.push(a);
+                }
+            }
+            None => loans.push((
+                root,
+                Loan {
+                    actions: bit(a),
+                    borrows: if is_borrow { vec![a] } else { Vec::new() },
+                    flashable,
+                },
+            )),
+        }
+    }
+    loans.into_iter().map(|(_, l)| l).collect()
+}
+
+/// Every outcome of sending the actions of `set` (all on one chain, closed
+/// under their local dependencies) as one transaction: for each order and
+/// each program the laws reach from it, one per distinct set of instances.
+/// Which transfer of a batch pays the route's call is left to the meter
+/// (`super::build`): it changes nothing else. Also the number of orders
+/// tried and programs reached; `None` when that went over `budget`.
+pub(super) fn shapes(
+    problem: &Problem,
+    facts: &Facts,
+    set: Set,
+    reduce: bool,
+    budget: u64,
+) -> (Option<Vec<Shape>>, u64) {
+    let relations = if reduce {
+        Relations::new(problem, facts, set)
+    } else {
+        Relations::none(problem, set)
+    };
+    let mut found: Vec<Shape> = Vec::new();
+    let mut keys: HashSet<Key> = HashSet::new();
+    let mut visited: HashSet<State> = HashSet::new();
+    let loans: Vec<usize> = facts
+        .loans
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.flashable && !l.borrows.is_empty() && l.actions & !set == 0)
+        .map(|(i, _)| i)
+        .collect();
+    let mut reached = 0u64;
+    orders(problem, set, &relations, &mut |order| {
+        reached += 1;
+        if reached > budget {
+            return;
+        }
+        let items: Vec<Item> = order.iter().map(|a| Item::Call(*a)).collect();
+        let start = (relations.normal(items), Vec::new());
+        let mut queue = VecDeque::new();
+        if visited.insert(start.clone()) {
+            queue.push_back(start);
+        }
+        while let Some((items, cancelled)) = queue.pop_front() {
+            reached += 1;
+            if reached > budget {
+                return;
+            }
+            for (next, c) in rewrites(problem, facts, &items, &cancelled) {
+                let next = (relations.normal(next), c);
+                if visited.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+            // Each set of flash loans, the most first.
+            for choice in (0..1usize << loans.len()).rev() {
+                let flash: Vec<usize> = loans
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| choice & (1 << i) != 0)
+                    .map(|(_, l)| *l)
+                    .collect();
+                let shape = Shape {
+                    items: items.clone(),
+                    cancelled: cancelled.clone(),
+                    flash,
+                };
+                if keys.insert(key(&shape)) {
+                    found.push(shape);
+                }
+            }
+        }
+    });
+    ((reached <= budget).then_some(found), reached)
+}
+
+/// What an outcome's gas depends on: its steps as a set, what it cancels,
+/// its flash loans.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    items: Vec<Item>,
+    cancelled: Vec<(usize, usize)>,
+    flash: Vec<usize>,
+}
+
+fn key(shape: &Shape) -> Key {
+    let mut items = shape.items.clone();
+    items.sort();
+    let mut cancelled = shape.cancelled.clone();
+    cancelled.sort();
+    Key {
+        items,
+        cancelled,
+        flash: shape.flash.clone(),
+    }
+}
+
+/// Which actions of a transaction's set have places a law looks at, and
+/// which two of them commute: no law can tell their order apart.
+///
+/// Only the ends of a fusion (and the swaps on its pairs, which may stand
+/// in its way), the bridges a merge or a batch may gather (and what depends
+/// on them, which may stand in a batch's way) have places that matter: a
+/// lender's calls keep their written order whatever the order, and nothing
+/// else is an end of a law or in the way of one. Two actions neither of
+/// which follows the other commute unless one depends on a bridge a law
+/// may gather and the other is a bridge, they are bridges of one transfer
+/// (one token, route and destination: a merge takes them in their order),
+/// or one is a swap on a pair that a fusion of the other looks at.
+struct Relations {
+    matters: Set,
+    /// Per action: the actions it commutes with.
+    commutes: Vec<Set>,
+}
+
+impl Relations {
+    fn new(problem: &Problem, facts: &Facts, set: Set) -> Relations {
+        let mut ends: Set = 0;
+        let mut gathered: Set = 0;
+        // Swaps joined by a fusion that may apply.
+        let mut component: Vec<Set> = vec![0; problem.len()];
+        for a in members(set) {
+            for b in members(set) {
+                if a == b {
+                    continue;
+                }
+                if let (Some((ex_a, _, _, out, unbounded)), Some((ex_b, _, input, _, _))) =
+                    (facts.swap(a), facts.swap(b))
+                {
+                    if ex_a == ex_b && out == input && unbounded && !problem.read.contains(&out) {
+                        ends |= bit(a) | bit(b);
+                        component[a] |= bit(a) | bit(b);
+                        component[b] |= bit(a) | bit(b);
+                    }
+                }
+                if let (Some((ra, ta, da)), Some((rb, tb, db))) = (facts.bridge(a), facts.bridge(b))
+                {
+                    let merge = facts.follows[a] & bit(b) != 0;
+                    let batch = ra == rb && da == db && ta != tb && ra != BridgeKind::Htlb;
+                    if merge || batch {
+                        ends |= bit(a) | bit(b);
+                        gathered |= bit(a) | bit(b);
+                    }
+                }
+            }
+        }
+        // A chain of fusions is one component.
+        loop {
+            let mut grown = false;
+            for a in members(set) {
+                let joined = members(component[a]).fold(component[a], |m, b| m | component[b]);
+                if joined != component[a] {
+                    component[a] = joined;
+                    grown = true;
+                }
+            }
+            if !grown {
+                break;
+            }
+        }
+        let looked_at: Vec<BTreeSet<(String, String)>> = (0..problem.len())
+            .map(|a| {
+                members(component[a])
+                    .flat_map(|s| facts.pairs[s].iter().cloned())
+                    .collect()
+            })
+            .collect();
+        let all_looked_at: BTreeSet<(String, String)> =
+            looked_at.iter().flat_map(|p| p.iter().cloned()).collect();
+        let dependent = |a: usize| problem.reach[a] & gathered != 0;
+        let matters: Set = members(set)
+            .filter(|&a| {
+                ends & bit(a) != 0 || !facts.pairs[a].is_disjoint(&all_looked_at) || dependent(a)
+            })
+            .fold(0, |m, a| m | bit(a));
+        let commute = |x: usize, y: usize| -> bool {
+            if problem.reach[x] & bit(y) != 0 || problem.reach[y] & bit(x) != 0 {
+                return false;
+            }
+            let (bx, by) = (facts.bridge(x), facts.bridge(y));
+            if (dependent(x) && by.is_some()) || (dependent(y) && bx.is_some()) {
+                return false;
+            }
+            if let (Some(bx), Some(by)) = (bx, by) {
+                return bx != by;
+            }
+            facts.pairs[x].is_disjoint(&looked_at[y]) && facts.pairs[y].is_disjoint(&looked_at[x])
+        };
+        let mut commutes = vec![0 as Set; problem.len()];
+        for x in members(set) {
+            for y in members(set) {
+                if x != y && commute(x, y) {
+                    commutes[x] |= bit(y);
+                }
+            }
+        }
+        Relations { matters, commutes }
+    }
+
+    /// No reduction: every action's place matters, none commute.
+    fn none(problem: &Problem, set: Set) -> Relations {
+        Relations {
+            matters: set,
+            commutes: vec![0; problem.len()],
+        }
+    }
+
+    fn commute(&self, x: usize, y: usize) -> bool {
+        self.commutes[x] & bit(y) != 0
+    }
+
+    /// Whether every action of one item commutes with every action of the
+    /// other.
+    fn items_commute(&self, x: &Item, y: &Item) -> bool {
+        let ys = actions_of(y);
+        members(actions_of(x)).all(|a| self.commutes[a] & ys == ys)
+    }
+
+    /// The least order (by [`Item`]'s order) of the items reached by
+    /// swapping commuting ones: each next item the least that commutes
+    /// with every item left before it. Orders of one set of items that
+    /// differ only by such swaps reach the same outcomes, and have one
+    /// least form.
+    fn normal(&self, mut rest: Vec<Item>) -> Vec<Item> {
+        let mut out = Vec::with_capacity(rest.len());
+        while !rest.is_empty() {
+            let mut pick = 0;
+            for k in 1..rest.len() {
+                if rest[k] < rest[pick] && rest[..k].iter().all(|b| self.items_commute(&rest[k], b))
+                {
+                    pick = k;
+                }
+            }
+            out.push(rest.remove(pick));
+        }
+        out
+    }
+}
+
+/// Calls `f` with every order of `set` that keeps the local dependencies,
+/// up to orders that reach the same outcomes: each action whose place no
+/// law looks at is placed as soon as it can be, and of two that commute
+/// coming next to each other only the least goes first (which keeps the
+/// lexicographically least order of every class).
+fn orders(problem: &Problem, set: Set, relations: &Relations, f: &mut dyn FnMut(&[usize])) {
+    fn go(
+        problem: &Problem,
+        set: Set,
+        relations: &Relations,
+        placed: Set,
+        last: Option<usize>,
+        order: &mut Vec<usize>,
+        f: &mut dyn FnMut(&[usize]),
+    ) {
+        if placed == set {
+            f(order);
+            return;
+        }
+        let ready: Vec<usize> = members(set & !placed)
+            .filter(|&a| problem.local[a] & set & !placed == 0)
+            .collect();
+        if let Some(&a) = ready.iter().find(|&&a| relations.matters & bit(a) == 0) {
+            order.push(a);
+            go(problem, set, relations, placed | bit(a), last, order, f);
+            order.pop();
+            return;
+        }
+        for a in ready {
+            if last.is_some_and(|p| a < p && relations.commute(p, a)) {
+                continue;
+            }
+            order.push(a);
+            go(problem, set, relations, placed | bit(a), Some(a), order, f);
+            order.pop();
+        }
+    }
+    go(problem, set, relations, 0, None, &mut Vec::new(), f);
+}
+
+type State = (Vec<Item>, Vec<(usize, usize)>);
+
+/// Every program one admissible instance away.
+fn rewrites(
+    problem: &Problem,
+    facts: &Facts,
+    items: &[Item],
+    cancelled: &[(usize, usize)],
+) -> Vec<State> {
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        for j in i + 1..items.len() {
+            let between = &items[i + 1..j];
+            let mut replace = |new: Option<Item>, cancel: Option<(usize, usize)>| {
+                let mut next: Vec<Item> = Vec::with_capacity(items.len());
+                for (k, item) in items.iter().enumerate() {
+                    if k == i {
+                        continue;
+                    }
+                    if k == j {
+                        if let Some(new) = &new {
+                            next.push(new.clone());
+                        }
+                        continue;
+                    }
+                    next.push(item.clone());
+                }
+                let mut c = cancelled.to_vec();
+                c.extend(cancel);
+                out.push((next, c));
+            };
+            if let Some(new) = fuse(problem, facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+            if let Some(new) = merge_deposits(facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+            if let Some(pair) = cancel(facts, &items[i], &items[j], between) {
+                replace(None, Some(pair));
+            }
+            if let Some(new) = merge_bridges(facts, &items[i], &items[j]) {
+                replace(Some(new), None);
+            }
+            if let Some(new) = batch(problem, facts, &items[i], &items[j], between) {
+                replace(Some(new), None);
+            }
+        }
+    }
+    out
+}
+
+/// Swap fusion: the first unbounded, its whole output the second's input,
+/// one exchange, its output's amount read by no value, no pair twice, and
+/// nothing between touching their pairs.
+fn fuse(
+    problem: &Problem,
+    facts: &Facts,
+    first: &Item,
+    second: &Item,
+    between: &[Item],
+) -> Option<Item> {
+    let a = facts.swaps(first)?;
+    let b = facts.swaps(second)?;
+    let (ex_a, _, _, out, unbounded) = facts.swap(*a.last()?)?;
+    let (ex_b, _, input, _, _) = facts.swap(*b.first()?)?;
+    if ex_a != ex_b || input != out || !unbounded || problem.read.contains(&out) {
+        return None;
+    }
+    let joined: Vec<usize> = a.iter().chain(b.iter()).copied().collect();
+    let path = fused_path(facts, &joined);
+    if !no_pair_twice(&path) {
+        return None;
+    }
+    let pairs = path_pairs(&path);
+    if between
+        .iter()
+        .any(|item| !facts.pairs_of(item).is_disjoint(&pairs))
+    {
+        return None;
+    }
+    Some(Item::Swaps(joined))
+}
+
+/// Deposit merge: one token into one lender, no call to that lender between.
+fn merge_deposits(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Option<Item> {
+    let a = facts.deposits(first)?;
+    let b = facts.deposits(second)?;
+    let lender = facts.lender[*a.first()?].as_deref()?;
+    if facts.lender[*b.first()?].as_deref() != Some(lender)
+        || facts.token_of_deposit(a[0]) != facts.token_of_deposit(b[0])
+        || between
+            .iter()
+            .any(|item| facts.lender_of(item) == Some(lender))
+    {
+        return None;
+    }
+    Some(Item::Deposits(a.into_iter().chain(b).collect()))
+}
+
+/// Cancellation: a deposit, then a withdrawal of its token and amount from
+/// its lender, no call to that lender between.
+fn cancel(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Option<(usize, usize)> {
+    let (Item::Call(d), Item::Call(w)) = (first, second) else {
+        return None;
+    };
+    let (
+        Act::Deposit { token, amounts, .. },
+        Act::Withdraw {
+            token: w_token,
+            amount,
+        },
+    ) = (&facts.acts[*d], &facts.acts[*w])
+    else {
+        return None;
+    };
+    let lender = facts.lender[*d].as_deref()?;
+    if facts.lender[*w].as_deref() != Some(lender)
+        || token != w_token
+        || !amounts.contains(amount)
+        || between
+            .iter()
+            .any(|item| facts.lender_of(item) == Some(lender))
+    {
+        return None;
+    }
+    Some((*d, *w))
+}
+
+/// Bridge merge: one token, one route, one destination, the second
+/// arrival joining the holding the first's joined, no value reading either
+/// or a holding made between.
+fn merge_bridges(facts: &Facts, first: &Item, second: &Item) -> Option<Item> {
+    let a = facts.bridges(first)?;
+    let b = facts.bridges(second)?;
+    let (route_a, token_a, to_a) = facts.bridge(*a.last()?)?;
+    let (route_b, token_b, to_b) = facts.bridge(*b.first()?)?;
+    if (route_a, token_a, to_a) != (route_b, token_b, to_b)
+        || facts.follows[*a.last()?] & bit(b[0]) == 0
+    {
+        return None;
+    }
+    Some(Item::Bridges(a.into_iter().chain(b).collect()))
+}
+
+/// Bridge batch: different tokens, one `zk` or `threshold` route, one
+/// destination, nothing between (or the second) using an arrival of the
+/// first.
+fn batch(
+    problem: &Problem,
+    facts: &Facts,
+    first: &Item,
+    second: &Item,
+    between: &[Item],
+) -> Option<Item> {
+    let a = facts.transfers(first)?;
+    let b = facts.transfers(second)?;
+    let (route, _, to) = facts.bridge(*a.first()?.first()?)?;
+    let (route_b, _, to_b) = facts.bridge(*b.first()?.first()?)?;
+    if route != route_b || to != to_b || route == BridgeKind::Htlb {
+        return None;
+    }
+    let mut tokens = BTreeSet::new();
+    for transfer in a.iter().chain(b.iter()) {
+        let (_, token, _) = facts.bridge(*transfer.first()?)?;
+        if !tokens.insert(token) {
+            return None;
+        }
+    }
+    let sent = actions_of(first);
+    let uses_first = |item: &Item| members(actions_of(item)).any(|x| problem.reach[x] & sent != 0);
+    if between.iter().any(uses_first) || uses_first(second) {
+        return None;
+    }
+    // Which transfer pays the route's call is chosen when the outcome is
+    // taken (see `shapes`): the batch is a set.
+    let mut all: Vec<Vec<usize>> = a.into_iter().chain(b).collect();
+    all.sort();
+    Some(Item::Batch(all))
+}

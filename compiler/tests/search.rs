@@ -1,0 +1,496 @@
+//! The exact optimum (`meshc::search`) on hand-written bundles whose
+//! optimum is computed by hand from the gas schedule (docs/gas.md), each
+//! shown beside its program: one case per law, the deadline rule, the
+//! limit, and equivalent forms of one bundle reaching one optimum.
+
+mod common;
+
+use mesh_runtime::{BridgeKind, GasSchedule, Registry};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::ir::{gas, verify, Constraint, Program};
+use meshc::pipeline::analyse;
+use meshc::search::{self, Inputs, Limits, NotSearched, Optimum, SearchOutcome};
+
+/// The `-O0` lowering of the first bundle of `source` and its pinned bridges.
+fn o0(source: &str, registry: &Registry) -> (Program, std::collections::BTreeSet<meshc::ir::Wire>) {
+    let mut analysis = analyse(
+        source,
+        registry,
+        &CheckOptions {
+            level: OptLevel::O0,
+        },
+    );
+    if analysis.has_errors() {
+        analysis = analyse(source, registry, &CheckOptions::default());
+    }
+    assert!(
+        !analysis.has_errors(),
+        "{source}\n{:?}",
+        analysis.diagnostics
+    );
+    let bundle = &analysis.checked.bundles[0];
+    match analysis.lower_o0(bundle) {
+        Ok(l) => (l.program, l.pinned),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn search_with(
+    program: &Program,
+    pinned: &std::collections::BTreeSet<meshc::ir::Wire>,
+    registry: &Registry,
+    limits: &Limits,
+) -> SearchOutcome {
+    let schedule = GasSchedule::standard();
+    let inputs = Inputs {
+        registry,
+        schedule: &schedule,
+        pinned,
+    };
+    match search::optimum(program, &inputs, limits) {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The optimum of `source` on the built-in registry, checked: verified,
+/// metered as reported, and the same without pruning.
+fn optimum(source: &str) -> Optimum {
+    let registry = Registry::builtin();
+    let (program, pinned) = o0(source, &registry);
+    let outcome = search_with(&program, &pinned, &registry, &Limits::default());
+    let found = match outcome.result {
+        Ok(o) => o,
+        Err(why) => panic!("not searched: {why}"),
+    };
+    verify(&found.program).unwrap_or_else(|e| panic!("{e}\n{}", found.program));
+    let cost = gas::cost(&found.program, &registry, &GasSchedule::standard())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((cost.total(), cost.blocks), (found.gas, found.blocks));
+    let plain = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            pruning: false,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(plain.gas(), Some(found.gas), "pruning changed the optimum");
+    assert_eq!(plain.searched.bound_violations, 0, "{:?}", plain.searched);
+    found
+}
+
+/// An executor call: dispatch, address word, a cold or warm access, the
+/// operation.
+fn call(op: u64, cold: bool) -> u64 {
+    let s = GasSchedule::standard();
+    s.executor_call_overhead() + s.account_access(cold) + op
+}
+
+fn show(source: &str, found: &Optimum) -> String {
+    format!("{source}\n---\n{}", found.program)
+}
+
+#[test]
+fn a_deposit_and_the_withdrawal_of_its_amount_cancel_and_no_transaction_is_sent() {
+    let source = "bundle d on base {
+    input 500 USDC
+    deposit 500 USDC into aave
+    withdraw 500 USDC from aave
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn deposits_of_one_token_into_one_lender_become_one() {
+    let s = GasSchedule::standard();
+    let source = "bundle four on base {
+    input 400 USDC
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+}
+";
+    let found = optimum(source);
+    // One transaction: the grant (USDC cold) and one deposit (the pool cold).
+    let expected = s.tx_base + call(s.approve, true) + call(s.deposit, true);
+    assert_eq!(expected, 198_936);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_swaps_on_one_exchange_fuse() {
+    let s = GasSchedule::standard();
+    let source = "bundle chain on polygon {
+    input 100 USDC
+    swap all USDC for WETH on uniswap_v2
+    swap all WETH for 90 DAI on uniswap_v2
+}
+";
+    let found = optimum(source);
+    // One transfer into the first pair, then each pair's swap with its
+    // oracle update; no approval for a direct swap.
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = s.tx_base + call(s.token_transfer, true) + 2 * hop;
+    assert_eq!(expected, 158_033);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn a_bounded_first_swap_does_not_fuse() {
+    let s = GasSchedule::standard();
+    let source = "bundle bounded on polygon {
+    input 100 USDC
+    swap all USDC for 0.01 WETH on uniswap_v2
+    swap all WETH for 90 DAI on uniswap_v2
+}
+";
+    let found = optimum(source);
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = s.tx_base + 2 * (call(s.token_transfer, true) + hop);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn a_loan_repaid_in_its_transaction_is_a_flash_loan() {
+    let s = GasSchedule::standard();
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/simple_arbitrage.mesh"),
+    )
+    .unwrap_or_default();
+    let found = optimum(&source);
+    // The flash loan (its repayment inside it), two direct swaps on two
+    // exchanges, and the pool's grant, USDC already warm from the first swap.
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = s.tx_base + call(s.flash_loan, true) + 2 * swap + call(s.approve, false);
+    assert_eq!(expected, 351_242);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn a_bridge_there_and_straight_back_cancels() {
+    let source = "bundle trip on polygon {
+    input 100 USDT
+    bridge all USDT to arbitrum
+    on arbitrum { bridge all USDT to polygon }
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_transfers_of_one_token_on_one_route_merge() {
+    let s = GasSchedule::standard();
+    let source = "bundle two on polygon {
+    input 100 USDC
+    input 50 USDC
+    bridge 100 USDC to arbitrum via zk
+    bridge 50 USDC to arbitrum via zk
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    let expected = s.tx_base + call(s.approve, true) + call(zk.0, true);
+    assert_eq!(expected, 558_936);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + zk.1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+/// The gas and delay of the built-in polygon → arbitrum route of `kind`.
+fn route(kind: BridgeKind) -> (u64, u64) {
+    Registry::builtin()
+        .route("polygon", "arbitrum", kind)
+        .map(|r| (r.gas, r.delay_blocks))
+        .unwrap_or_default()
+}
+
+#[test]
+fn transfers_of_two_tokens_on_one_route_share_a_message() {
+    let s = GasSchedule::standard();
+    let source = "bundle batch on polygon {
+    input 100 USDC
+    input 50 DAI
+    bridge 100 USDC to arbitrum via zk
+    let dai = bridge 50 DAI to arbitrum via zk
+    require dai >= 49 DAI
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    // Both grants (each token cold), the route's call, and the second
+    // transfer's entry with its token warm after its grant.
+    let expected = s.tx_base
+        + 2 * call(s.approve, true)
+        + call(zk.0, true)
+        + s.bridge_batch_extra()
+        + s.warm_account_access;
+    assert_eq!(expected, 608_189);
+    // Each transfer its own delay, as the runtime's clock counts them.
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn an_htlb_route_carries_no_shared_message() {
+    let s = GasSchedule::standard();
+    let source = "bundle no_batch on polygon {
+    input 100 USDC
+    input 50 DAI
+    bridge 100 USDC to arbitrum via htlb
+    bridge 50 DAI to arbitrum via htlb
+}
+";
+    let found = optimum(source);
+    let htlb = route(BridgeKind::Htlb);
+    let expected = s.tx_base + 2 * call(s.approve, true) + call(htlb.0, true) + call(htlb.0, false);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * htlb.1));
+}
+
+/// An independent step on another chain in the middle of a loan: the
+/// loan's steps share one transaction (a flash loan), the other chain's
+/// step runs beside it.
+#[test]
+fn an_independent_leg_on_another_chain_runs_beside_the_loan() {
+    let s = GasSchedule::standard();
+    let source = "bundle middle on polygon {
+    borrow 100 WETH from aave
+    swap 100 WETH for 190_000 USDC on uniswap_v2
+    on arbitrum {
+        input 1_000 USDC
+        swap all USDC for 0.5 WETH on uniswap_v2
+    }
+    swap all USDC for 100.2 WETH on sushiswap
+    repay 100 WETH to aave
+}
+";
+    let found = optimum(source);
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let polygon = s.tx_base + call(s.flash_loan, true) + 2 * swap + call(s.approve, false);
+    let arbitrum = s.tx_base + swap;
+    assert_eq!((found.gas, found.blocks), (polygon + arbitrum, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+/// A world whose `zk` route from polygon to arbitrum is as trusted as
+/// `htlb` and no dearer in fees: the `-O0` route (the most trusted, then
+/// the faster) is `zk`, and `htlb` is admissible: less gas, more blocks.
+fn trusted_zk() -> Registry {
+    let mut registry = Registry::builtin();
+    for r in &mut registry.routes {
+        if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
+            r.security = 3;
+            r.fee_bps = 5;
+        }
+    }
+    registry
+}
+
+#[test]
+fn the_least_gas_that_meets_the_deadline_wins_and_else_the_least_gas() {
+    let s = GasSchedule::standard();
+    let registry = trusted_zk();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+}
+";
+    let (program, pinned) = o0(source, &registry);
+    let (zk, htlb) = (route(BridgeKind::Zk), route(BridgeKind::Htlb));
+    let with_deadline = |blocks: Option<u64>| {
+        let mut p = program.clone();
+        if let Some(b) = blocks {
+            p.constraints = p.constraints.clone().deadline(b);
+        }
+        match search_with(&p, &pinned, &registry, &Limits::default()).result {
+            Ok(o) => o,
+            Err(why) => panic!("{why}"),
+        }
+    };
+    let cheap = s.tx_base + call(s.approve, true) + call(htlb.0, true);
+    let fast = s.tx_base + call(s.approve, true) + call(zk.0, true);
+    // No deadline: the cheaper, slower route.
+    let free = with_deadline(None);
+    assert_eq!(
+        (free.gas, free.blocks, free.meets_deadline),
+        (cheap, 1 + htlb.1, true)
+    );
+    // A deadline only the faster route meets.
+    let tight = with_deadline(Some(1 + zk.1));
+    assert_eq!(
+        (tight.gas, tight.blocks, tight.meets_deadline),
+        (fast, 1 + zk.1, true)
+    );
+    // A deadline none meets: the least gas, reported as missing it.
+    let missed = with_deadline(Some(1));
+    assert_eq!(
+        (missed.gas, missed.blocks, missed.meets_deadline),
+        (cheap, 1 + htlb.1, false)
+    );
+}
+
+#[test]
+fn a_route_less_trusted_than_the_unoptimised_one_is_never_taken() {
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+}
+";
+    let found = optimum(source);
+    // The built-in `threshold` route costs less gas, but trusts a signer
+    // set; the `-O0` route is `htlb`.
+    let text = found.program.to_string();
+    assert!(text.contains("via htlb"), "{text}");
+    assert!(!text.contains("threshold"), "{text}");
+}
+
+#[test]
+fn above_the_limit_the_bundle_is_not_searched() {
+    let mut source = String::from("bundle eleven on base {\n    input 1_100 USDC\n");
+    for _ in 0..11 {
+        source.push_str("    deposit 100 USDC into aave\n");
+    }
+    source.push_str("}\n");
+    let registry = Registry::builtin();
+    let (program, pinned) = o0(&source, &registry);
+    let outcome = search_with(&program, &pinned, &registry, &Limits::default());
+    assert_eq!(outcome.searched.actions, 11);
+    assert_eq!(outcome.searched.candidates, 0);
+    assert_eq!(
+        outcome.result.err(),
+        Some(NotSearched::TooManyActions {
+            limit: search::DEFAULT_MAX_ACTIONS
+        })
+    );
+    // A higher limit searches it: one deposit of the sum.
+    let outcome = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            max_actions: 11,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(outcome.gas(), Some(198_936));
+}
+
+#[test]
+fn a_search_over_its_budget_says_so() {
+    let registry = Registry::builtin();
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent/pair1.mesh"),
+    )
+    .unwrap_or_default();
+    let (program, pinned) = o0(&source, &registry);
+    let outcome = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            max_work: 3,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(outcome.result.err(), Some(NotSearched::Budget { work: 3 }));
+    assert!(outcome.searched.work() > 3, "{:?}", outcome.searched);
+}
+
+/// Each pair of `tests/equivalent/` is one bundle written two ways: they
+/// have one optimum.
+#[test]
+fn equivalent_forms_have_one_optimum() {
+    let registry = Registry::builtin();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent");
+    let mut searched = 0;
+    for n in 1..=6 {
+        let path = dir.join(format!("pair{n}.mesh"));
+        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        let analysis = analyse(&source, &registry, &CheckOptions::default());
+        assert!(!analysis.has_errors(), "{}", path.display());
+        let optima: Vec<Option<u64>> = analysis
+            .checked
+            .bundles
+            .iter()
+            .map(|bundle| {
+                let lowered = analysis.lower_o0(bundle).unwrap_or_else(|e| panic!("{e}"));
+                search_with(
+                    &lowered.program,
+                    &lowered.pinned,
+                    &registry,
+                    &Limits::default(),
+                )
+                .gas()
+            })
+            .collect();
+        if let [Some(a), Some(b)] = optima.as_slice() {
+            assert_eq!(a, b, "{}", path.display());
+            searched += 1;
+        }
+    }
+    assert_eq!(searched, 6);
+}
+
+#[test]
+fn a_deadline_in_the_program_is_the_one_judged() {
+    let registry = trusted_zk();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+} constraints { deadline: 3 }
+";
+    let (program, pinned) = o0(source, &registry);
+    assert!(program
+        .constraints
+        .items
+        .iter()
+        .any(|(c, _)| *c == Constraint::Deadline(3)));
+    let found = search_with(&program, &pinned, &registry, &Limits::default());
+    assert_eq!(found.result.map(|o| o.blocks).ok(), Some(3));
+}
+
+/// Two transfers of each of two tokens, written alternately: each token's
+/// transfers merge, and the two sums share one message. Every order of
+/// the transaction's actions finds the same.
+#[test]
+fn merged_transfers_share_a_message() {
+    let s = GasSchedule::standard();
+    let source = "bundle four on polygon {
+    input 100 USDC
+    input 100 DAI
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    let expected = s.tx_base
+        + 2 * call(s.approve, true)
+        + call(zk.0, true)
+        + s.bridge_batch_extra()
+        + s.warm_account_access;
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
+    let registry = Registry::builtin();
+    let (program, pinned) = o0(source, &registry);
+    let every = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            reduce_orders: false,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(every.gas(), Some(expected));
+    insta::assert_snapshot!(show(source, &found));
+}
