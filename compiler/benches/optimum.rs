@@ -20,7 +20,7 @@ use meshc::check::{CheckOptions, OptLevel};
 use meshc::ir::{gas, Op, Program, Term};
 use meshc::pipeline::figures::{figures, figures_with};
 use meshc::pipeline::{analyse, optimise};
-use meshc::search::{self, Limits};
+use meshc::search::Limits;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use std::collections::BTreeMap;
@@ -46,8 +46,6 @@ struct Row {
     nodes: u64,
     outcomes: u64,
     transactions: u64,
-    /// -O takes a route less trusted than -O0's: outside the search's space.
-    less_trusted: bool,
 }
 
 impl Row {
@@ -90,21 +88,6 @@ fn line(label: String, rs: &[&Row]) {
     );
 }
 
-/// One row of the table by trust.
-fn short_line(label: &str, rs: &[&Row]) {
-    let n = rs.len().max(1) as f64;
-    let exact = rs.iter().filter(|r| r.gas_o == r.optimum).count();
-    let above = rs.iter().filter(|r| r.gas_o > r.optimum).count();
-    let below = rs.iter().filter(|r| r.gas_o < r.optimum).count();
-    let mean_share = rs.iter().map(|r| r.share()).sum::<f64>() / n;
-    let min_share = rs.iter().map(|r| r.share()).fold(f64::INFINITY, f64::min);
-    println!(
-        "| {label} | {} | {exact} ({:.1}%) | {above} | {below} | {mean_share:.1}% | {min_share:.1}% |",
-        rs.len(),
-        exact as f64 * 100.0 / n,
-    );
-}
-
 /// What a program calls: transactions and calls by kind.
 fn profile(program: &Program) -> BTreeMap<&'static str, i64> {
     let flash = gas::flash_debts(&program.body);
@@ -119,6 +102,10 @@ fn profile(program: &Program) -> BTreeMap<&'static str, i64> {
             Term::Gen(node) => match &node.op {
                 Op::Approve { .. } => add("approvals", 1),
                 Op::Borrow { flash: true, .. } => add("flash loans", 1),
+                Op::FlashLoan { amounts, .. } => {
+                    add("multi-asset calls", 1);
+                    add("flash loans", amounts.len() as i64);
+                }
                 Op::Borrow { .. } => add("borrows", 1),
                 Op::Repay { debt, .. } if !flash.contains(debt) => add("repays", 1),
                 Op::Swap { path, .. } => {
@@ -235,7 +222,6 @@ fn main() {
             panic!("{e}\n{source}");
         }
         let opt_micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let less_trusted = !search::choices::less_trusted(&f.o0, &f.o, &registry).is_empty();
         rows.push(Row {
             actions: f.searched.actions,
             gas_o0: f.gas_o0,
@@ -249,7 +235,6 @@ fn main() {
             nodes: f.searched.nodes,
             outcomes: f.searched.outcomes,
             transactions: f.searched.transactions,
-            less_trusted,
             source,
         });
     }
@@ -291,29 +276,13 @@ fn main() {
         );
     }
 
-    // -O is judged against the optimum of a space that never trusts more
-    // than -O0; where -O takes a less trusted route it is outside it.
-    println!();
-    println!("| bundles | count | -O = optimum | -O above | -O below | mean share | min share |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    let (inside, outside): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| !r.less_trusted);
-    for (label, rs) in [
-        ("-O keeps every route's trust", &inside),
-        ("-O takes a less trusted route", &outside),
-    ] {
-        short_line(label, rs);
-    }
-
     // What differs between -O and the optimum, call by call.
     let mut differences: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.gas_o != r.optimum) {
-        let trust = if row.less_trusted {
-            "-O trusts more; "
-        } else {
-            ""
-        };
-        let what = format!("{trust}{}", difference(&row.o, &row.best));
-        differences.entry(what).or_default().push(row);
+        differences
+            .entry(difference(&row.o, &row.best))
+            .or_default()
+            .push(row);
     }
     let mut differences: Vec<(String, Vec<&Row>)> = differences.into_iter().collect();
     differences.sort_by_key(|(_, rs)| std::cmp::Reverse(rs.len()));
@@ -344,16 +313,11 @@ fn main() {
         for row in differ.iter().take(show) {
             println!();
             println!(
-                "-O0 {}, -O {}, optimum {} (share {:.1}%): {}{}",
+                "-O0 {}, -O {}, optimum {} (share {:.1}%): {}",
                 thousands(row.gas_o0),
                 thousands(row.gas_o),
                 thousands(row.optimum),
                 row.share(),
-                if row.less_trusted {
-                    "-O trusts more; "
-                } else {
-                    ""
-                },
                 difference(&row.o, &row.best)
             );
             println!("```\n{}```", row.source);
@@ -382,35 +346,6 @@ fn main() {
     }
 
     hard_cases(&registry);
-
-    for (title, keep) in [
-        (
-            "-O above the optimum",
-            (|r: &Row| r.gas_o > r.optimum) as fn(&Row) -> bool,
-        ),
-        ("-O below the optimum", |r: &Row| r.gas_o < r.optimum),
-    ] {
-        let differ: Vec<&Row> = rows.iter().filter(|r| keep(r)).collect();
-        println!();
-        println!("## {title}: {} bundles", differ.len());
-        let show: usize = std::env::var("MESH_OPTIMUM_SHOW")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3);
-        for row in differ.iter().take(show) {
-            println!();
-            println!(
-                "-O0 {}, -O {}, optimum {} (share {:.1}%)",
-                thousands(row.gas_o0),
-                thousands(row.gas_o),
-                thousands(row.optimum),
-                row.share()
-            );
-            println!("```\n{}```", row.source);
-            println!("-O:\n```\n{}```", row.o);
-            println!("optimum:\n```\n{}```", row.best);
-        }
-    }
 }
 
 /// Bundles of 8 actions built to make the search work: many independent

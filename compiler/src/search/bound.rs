@@ -72,6 +72,10 @@ pub(super) struct Bound {
     /// The calls the laws change: a flash loan, one pair's swap, the
     /// transfer into a first pair, a shared message's further entry.
     flash_call: u64,
+    /// A multi-asset flash loan's cost beyond one flash loan's call, and
+    /// each further asset's.
+    multi_asset: u64,
+    extra_asset: u64,
     pair_call: u64,
     transfer_call: u64,
     entry: u64,
@@ -127,6 +131,8 @@ impl Bound {
             group_call: Vec::new(),
             as_is: vec![0; n],
             flash_call: call(schedule.flash_loan),
+            multi_asset: schedule.flash_loan_multi_asset,
+            extra_asset: schedule.flash_loan_extra_asset,
             pair_call: call(schedule.pair_swap),
             transfer_call: call(schedule.token_transfer),
             entry: schedule.bridge_batch_extra() + warm,
@@ -137,7 +143,10 @@ impl Bound {
                     .saturating_sub(schedule.warm_account_access),
             ),
             oracle: schedule.pair_oracle_update,
-            tx_base: schedule.tx_base,
+            // Every transaction of the search is the executor's.
+            tx_base: schedule
+                .tx_base
+                .saturating_add(schedule.executor_transaction),
             cold_extra: schedule
                 .cold_account_access
                 .saturating_sub(schedule.warm_account_access),
@@ -157,7 +166,7 @@ impl Bound {
                 .any(|l| l.flashable && l.actions & bit(a) != 0);
             let mut always_calls = true;
             bound.as_is[a] = match (&facts.acts[a], problem.op(a)) {
-                (Act::Borrow, _) => call(schedule.borrow),
+                (Act::Borrow { .. }, _) => call(schedule.borrow),
                 (Act::Repay, _) => call(schedule.repay),
                 (Act::Swap { path, .. }, _) => call(schedule.token_transfer).saturating_add(
                     (path.len().saturating_sub(1) as u64).saturating_mul(call(schedule.pair_swap)),
@@ -170,7 +179,7 @@ impl Bound {
                 (Act::Other, _) => 0,
             };
             match (&facts.acts[a], problem.op(a)) {
-                (Act::Borrow, _) => {
+                (Act::Borrow { token, .. }, _) => {
                     let op = if flashable {
                         schedule.flash_loan.min(schedule.borrow)
                     } else {
@@ -178,6 +187,34 @@ impl Bound {
                     };
                     bound.min_cost[a] = call(op);
                     bound.accounts[a] = accounts.bit(pool);
+                    // A flash loan that may join another of its lender in
+                    // one multi-asset call: at least the further asset's
+                    // part, and one flash loan's call per lender (below).
+                    let joinable = flashable
+                        && (0..n).any(|b| {
+                            matches!(&facts.acts[b], Act::Borrow { token: t, .. } if t != token)
+                                && facts.lender[b] == facts.lender[a]
+                                && problem.action_chain[b] == problem.action_chain[a]
+                                && facts
+                                    .loans
+                                    .iter()
+                                    .any(|l| l.flashable && l.actions & bit(b) != 0)
+                        });
+                    if joinable {
+                        bound.min_cost[a] = bound.min_cost[a].min(schedule.flash_loan_extra_asset);
+                        let name = format!("{chain} loans {lender}");
+                        let g = match groups.iter().position(|n| *n == name) {
+                            Some(g) => g,
+                            None => {
+                                groups.push(name);
+                                bound
+                                    .group_call
+                                    .push(call(schedule.flash_loan.min(schedule.borrow)));
+                                groups.len() - 1
+                            }
+                        };
+                        bound.group[a] = Some(g);
+                    }
                 }
                 (Act::Repay, Op::Repay { funds, .. }) => {
                     bound.min_cost[a] = if flashable { 0 } else { call(schedule.repay) };
@@ -190,7 +227,7 @@ impl Bound {
                 }
                 (
                     Act::Swap {
-                        exchange,
+                        exchanges,
                         path,
                         input,
                         ..
@@ -198,12 +235,13 @@ impl Bound {
                     _,
                 ) => {
                     let hops = path.len().saturating_sub(1) as u64;
+                    // A fusion may join swaps of any exchanges.
                     let fused_into = (0..n).any(|p| {
-                        matches!(&facts.acts[p], Act::Swap { exchange: e, out, unbounded: true, .. }
-                            if e == exchange && out == input && !problem.read.contains(out))
+                        matches!(&facts.acts[p], Act::Swap { out, unbounded: true, .. }
+                            if out == input && !problem.read.contains(out))
                     });
                     bound.min_cost[a] = hops.saturating_mul(call(schedule.pair_swap));
-                    for hop in path.windows(2) {
+                    for (hop, exchange) in path.windows(2).zip(exchanges) {
                         let (x, y) = pair_tokens(&hop[0], &hop[1]);
                         let name = format!("{chain} pair {exchange} {x} {y}");
                         bound.accounts[a] |= accounts.bit(name.clone());
@@ -361,7 +399,7 @@ impl Bound {
             pairs |= members(actions_of(item)).fold(0, |m, a| m | self.pairs[a]);
             let calls = match item {
                 Item::Call(a) => match facts.acts[*a] {
-                    Act::Borrow if flashed & bit(*a) != 0 => self.flash_call,
+                    Act::Borrow { .. } if flashed & bit(*a) != 0 => self.flash_call,
                     Act::Repay if flashed & bit(*a) != 0 => 0,
                     _ => self.as_is[*a],
                 },
@@ -369,6 +407,13 @@ impl Bound {
                     .transfer_call
                     .saturating_add(self.pair_call.saturating_mul(hops(v))),
                 Item::Deposits(v) | Item::Bridges(v) => v.first().map_or(0, |a| self.as_is[*a]),
+                Item::Loans(v) => self
+                    .flash_call
+                    .saturating_add(self.multi_asset)
+                    .saturating_add(
+                        self.extra_asset
+                            .saturating_mul(v.len().saturating_sub(1) as u64),
+                    ),
                 Item::Batch(transfers) => {
                     let route = transfers
                         .first()

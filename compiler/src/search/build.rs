@@ -5,7 +5,7 @@
 use super::blocks::Arrangement;
 use super::choices::{rename_op, resolve};
 use super::graph::{is_action, Class, Problem};
-use super::laws::{fused_path, Facts, Item, Shape};
+use super::laws::{fused, Facts, Item, Shape};
 use crate::ir::{gas, Node, Op, Program, Sender, Spender, Term, Wire, WireType};
 use mesh_core::registry::BridgeKind;
 use mesh_core::{GasSchedule, Registry};
@@ -77,7 +77,7 @@ pub(super) fn realise(
         .first()
         .map(|item| match item {
             Item::Call(a) => *a,
-            Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) => v[0],
+            Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) | Item::Loans(v) => v[0],
             Item::Batch(vv) => vv[0][0],
         })
         .or_else(|| shape.cancelled.first().map(|c| c.0));
@@ -124,9 +124,7 @@ pub(super) fn realise(
                     return Err("an empty fusion".into());
                 };
                 let (
-                    Op::Swap {
-                        input, exchange, ..
-                    },
+                    Op::Swap { input, .. },
                     Op::Swap {
                         min_out, out: o, ..
                     },
@@ -134,15 +132,56 @@ pub(super) fn realise(
                 else {
                     return Err("a fusion of boxes that are not swaps".into());
                 };
+                // Each hop on its own exchange's pair, answerable where
+                // it was written.
+                let (exchanges, path, locs) = fused(problem, swaps);
                 out.body.push(Node {
                     op: Op::Swap {
-                        exchange: exchange.clone(),
-                        path: fused_path(facts, swaps),
+                        exchanges,
+                        path,
+                        locs,
                         input: *input,
                         min_out: min_out.clone(),
                         out: *o,
                     },
                     loc: problem.node(last).loc,
+                });
+                out.spends.push(Vec::new());
+            }
+            Item::Loans(loans) => {
+                let mut protocol = None;
+                let (mut amounts, mut funds, mut debts, mut locs) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for &b in loans {
+                    let Op::Borrow {
+                        protocol: p,
+                        amount,
+                        funds: f,
+                        debt,
+                        ..
+                    } = problem.op(b)
+                    else {
+                        return Err("a multi-asset loan of boxes that are not borrows".into());
+                    };
+                    if !flash.contains(&b) {
+                        return Err("a multi-asset loan of an ordinary loan".into());
+                    }
+                    protocol = Some(p.clone());
+                    amounts.push(amount.clone());
+                    funds.push(*f);
+                    debts.push(*debt);
+                    locs.push(problem.node(b).loc);
+                }
+                let loc = *locs.first().ok_or("an empty multi-asset loan")?;
+                out.body.push(Node {
+                    op: Op::FlashLoan {
+                        protocol: protocol.ok_or("an empty multi-asset loan")?,
+                        amounts,
+                        funds,
+                        debts,
+                        locs,
+                    },
+                    loc,
                 });
                 out.spends.push(Vec::new());
             }
@@ -208,6 +247,7 @@ pub(super) fn realise(
                 );
                 let mut inputs = Vec::new();
                 let mut outs = Vec::new();
+                let mut locs = Vec::new();
                 let mut kind = BridgeKind::Zk;
                 let mut loc = None;
                 for transfer in transfers {
@@ -222,12 +262,17 @@ pub(super) fn realise(
                     kind = route;
                     inputs.push(input);
                     outs.push(arrival);
-                    loc = transfer.last().map(|b| problem.node(*b).loc);
+                    // A transfer answers where its last bridge was written
+                    // (a merged transfer is made where its second was).
+                    let at = transfer.last().map(|b| problem.node(*b).loc);
+                    locs.extend(at);
+                    loc = loc.max(at);
                 }
                 let op = Op::BridgeBatch {
                     route: kind,
                     inputs,
                     outs,
+                    locs,
                 };
                 let spends = spend_of(wires, grants, &chain, &op)?;
                 out.weight = out.weight.saturating_add(delay_of(wires, registry, &op)?);
@@ -367,6 +412,7 @@ fn delay_of(wires: &[WireType], registry: &Registry, op: &Op) -> Result<u64, Str
             route: kind,
             inputs,
             outs,
+            ..
         } => inputs.iter().zip(outs).try_fold(0u64, |sum, (i, o)| {
             Ok(sum.saturating_add(route(*kind, *i, *o)?))
         }),

@@ -3,20 +3,38 @@
 //! back cancel. Each combination is one [`super::graph::Problem`].
 
 use super::graph::Placed;
-use crate::ir::{Constraints, Op, Program, Term, Value, Wire, WireType};
+use crate::ir::{Constraint, Constraints, Op, Value, Wire, WireType};
 use mesh_core::registry::{BridgeKind, RouteInfo};
 use mesh_core::Registry;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Whether an unpinned bridge whose `-O0` route is `o0` may take `route`:
-/// what arrives is never less (a fee no higher) and the trust asked of the
-/// user is never more (a security no lower). The bundle's constraints are
-/// where a user would allow a less secure route; none does yet.
-pub fn admissible(route: &RouteInfo, o0: &RouteInfo, _constraints: &Constraints) -> bool {
-    route.fee_bps <= o0.fee_bps && route.security >= o0.security
+/// The routes an unpinned bridge from `from` to `to` may take, for a
+/// bundle with `constraints`: the registry's admissible routes
+/// ([`Registry::admissible_routes`], shared vocabulary of the route rule):
+/// a fee no higher than the `-O0` route's, so that what arrives is never
+/// less, and a security at least the bundle's `min_security` level where
+/// it sets one, else at least the `-O0` route's own — trust is the user's
+/// to give.
+pub fn admissible<'r>(
+    registry: &'r Registry,
+    from: &str,
+    to: &str,
+    constraints: &Constraints,
+) -> Vec<&'r RouteInfo> {
+    registry.admissible_routes(from, to, trust_floor(constraints))
 }
 
-/// The routes an unpinned bridge may take, its own first; `None` when the
+/// The trust level of the bundle's `min_security`, if it sets one.
+fn trust_floor(constraints: &Constraints) -> Option<u8> {
+    constraints.items.iter().find_map(|(c, _)| match c {
+        Constraint::MinSecurity(kind) => Some(kind.trust_level()),
+        _ => None,
+    })
+}
+
+/// The routes an unpinned bridge whose `-O0` route is `own` may take: its
+/// admissible ones, or its own alone where none is (the checker refuses a
+/// bundle whose route is below its `min_security`); `None` when the
 /// registry has no route of its own kind (the `-O0` program names a route
 /// the registry does not know).
 pub(super) fn routes_of(
@@ -26,14 +44,12 @@ pub(super) fn routes_of(
     own: BridgeKind,
     constraints: &Constraints,
 ) -> Option<Vec<BridgeKind>> {
-    let o0 = registry.route(from, to, own)?;
-    let mut kinds = vec![own];
-    for route in registry.routes_between(from, to) {
-        if route.kind != own && admissible(route, o0, constraints) {
-            kinds.push(route.kind);
-        }
-    }
-    Some(kinds)
+    registry.route(from, to, own)?;
+    let kinds: Vec<BridgeKind> = admissible(registry, from, to, constraints)
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    Some(if kinds.is_empty() { vec![own] } else { kinds })
 }
 
 /// A bridge there and straight back: the boxes of the two bridges.
@@ -147,6 +163,11 @@ pub(super) fn rename_op(op: &mut Op, f: &dyn Fn(Wire) -> Wire) {
         Op::Input { amount, .. } | Op::Borrow { amount, .. } | Op::Withdraw { amount, .. } => {
             rename_value(amount, f)
         }
+        Op::FlashLoan { amounts, .. } => {
+            for amount in amounts {
+                rename_value(amount, f);
+            }
+        }
         Op::Repay {
             principal,
             funds,
@@ -204,111 +225,6 @@ pub(super) fn set_routes(boxes: &mut [Placed], routes: &BTreeMap<Wire, BridgeKin
         if let Op::Bridge { route, out, .. } = &mut b.node.op {
             if let Some(kind) = routes.get(out) {
                 *route = *kind;
-            }
-        }
-    }
-}
-
-/// A transfer of `program` on a route less trusted than every `-O0` route
-/// its bridges took: (from, to, token, the route taken).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LessTrusted {
-    pub from: String,
-    pub to: String,
-    pub token: String,
-    pub route: BridgeKind,
-}
-
-/// The transfers of `program` (an optimisation of `o0`) that trust more
-/// than `o0` asked: each on a route less secure than the `-O0` route of a
-/// bridge it carries. A transfer carries the bridges whose inputs its own
-/// input merges (bridges merged into one transfer), or else the one whose
-/// output it delivers. Such a program lies outside the search's space.
-pub fn less_trusted(o0: &Program, program: &Program, registry: &Registry) -> Vec<LessTrusted> {
-    let security = |from: &str, to: &str, kind: BridgeKind| {
-        registry.route(from, to, kind).map_or(0, |r| r.security)
-    };
-    let ends = |p: &Program, input: Wire, out: Wire| {
-        let from = p.wire_type(input).map(|t| t.chain().to_string());
-        let to = p
-            .wire_type(out)
-            .map(|t| (t.chain().to_string(), t.token().to_string()));
-        from.zip(to).map(|(f, (t, token))| (f, t, token))
-    };
-    // The security each -O0 bridge asked for, by its input and its output.
-    let mut by_input: BTreeMap<Wire, u8> = BTreeMap::new();
-    let mut by_out: BTreeMap<Wire, u8> = BTreeMap::new();
-    for_each_op(&o0.body, &mut |op| {
-        if let Op::Bridge { route, input, out } = op {
-            if let Some((from, to, _)) = ends(o0, *input, *out) {
-                let s = security(&from, &to, *route);
-                by_input.insert(*input, s);
-                by_out.insert(*out, s);
-            }
-        }
-    });
-    let mut merged: BTreeMap<Wire, [Wire; 2]> = BTreeMap::new();
-    for_each_op(&program.body, &mut |op| {
-        if let Op::Merge { inputs, out } = op {
-            merged.insert(*out, *inputs);
-        }
-    });
-    // The most security asked by the bridges whose inputs `wire` gathers.
-    fn asked(
-        wire: Wire,
-        merged: &BTreeMap<Wire, [Wire; 2]>,
-        by_input: &BTreeMap<Wire, u8>,
-        depth: usize,
-    ) -> Option<u8> {
-        if let Some(s) = by_input.get(&wire) {
-            return Some(*s);
-        }
-        let inputs = merged.get(&wire).filter(|_| depth < 64)?;
-        inputs
-            .iter()
-            .filter_map(|w| asked(*w, merged, by_input, depth + 1))
-            .max()
-    }
-    let mut out = Vec::new();
-    for_each_op(&program.body, &mut |op| {
-        let transfers: Vec<(BridgeKind, Wire, Wire)> = match op {
-            Op::Bridge { route, input, out } => vec![(*route, *input, *out)],
-            Op::BridgeBatch {
-                route,
-                inputs,
-                outs,
-            } => inputs
-                .iter()
-                .zip(outs)
-                .map(|(i, o)| (*route, *i, *o))
-                .collect(),
-            _ => Vec::new(),
-        };
-        for (route, input, arrival) in transfers {
-            let Some((from, to, token)) = ends(program, input, arrival) else {
-                continue;
-            };
-            let wanted =
-                asked(input, &merged, &by_input, 0).or_else(|| by_out.get(&arrival).copied());
-            if wanted.is_some_and(|s| security(&from, &to, route) < s) {
-                out.push(LessTrusted {
-                    from,
-                    to,
-                    token,
-                    route,
-                });
-            }
-        }
-    });
-    out
-}
-
-fn for_each_op(term: &Term, f: &mut dyn FnMut(&Op)) {
-    match term {
-        Term::Gen(node) => f(&node.op),
-        Term::Seq(terms) | Term::Tensor(terms) | Term::Tx { body: terms, .. } => {
-            for t in terms {
-                for_each_op(t, f);
             }
         }
     }

@@ -314,12 +314,17 @@ impl Problem {
 fn states(op: &Op, chain: usize) -> Vec<State> {
     match op {
         Op::Borrow { protocol, .. }
+        | Op::FlashLoan { protocol, .. }
         | Op::Repay { protocol, .. }
         | Op::Deposit { protocol, .. }
         | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
-        Op::Swap { exchange, path, .. } => path
+        // Each hop on the pair of its own exchange.
+        Op::Swap {
+            exchanges, path, ..
+        } => path
             .windows(2)
-            .map(|hop| {
+            .zip(exchanges)
+            .map(|(hop, exchange)| {
                 let (a, b) = pair_tokens(&hop[0], &hop[1]);
                 State::Pair(chain, exchange.clone(), a.to_string(), b.to_string())
             })

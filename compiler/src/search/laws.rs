@@ -4,8 +4,8 @@
 //! (docs/optimiser.md, "The exact optimum"). Two outcomes that apply the
 //! same instances cost the same gas; one of each is kept.
 
-use super::graph::{bit, members, Problem, Set};
-use crate::ir::{Op, Value, Wire};
+use super::graph::{bit, members, Class, Problem, Set};
+use crate::ir::{Loc, Op, Value, Wire};
 use mesh_core::registry::{pair_tokens, BridgeKind};
 use mesh_core::Registry;
 use std::collections::{BTreeSet, HashSet, VecDeque};
@@ -13,10 +13,17 @@ use std::collections::{BTreeSet, HashSet, VecDeque};
 /// What the laws need to know of one action.
 #[derive(Clone, Debug)]
 pub(super) enum Act {
-    Borrow,
+    Borrow {
+        token: String,
+        /// The actions that make what its amount reads (through
+        /// bookkeeping, inputs and checks): a loan moved earlier into a
+        /// multi-asset call must come after them.
+        amount_from: Set,
+    },
     Repay,
     Swap {
-        exchange: String,
+        /// Hop `i` on the pair of `exchanges[i]`.
+        exchanges: Vec<String>,
         path: Vec<String>,
         input: Wire,
         out: Wire,
@@ -57,7 +64,13 @@ pub(super) enum Item {
     /// Transfers of different tokens in one message; each transfer is one
     /// bridge or bridges merged.
     Batch(Vec<Vec<usize>>),
+    /// Flash loans of different tokens from one lender in one multi-asset
+    /// call, where the first of them was.
+    Loans(Vec<usize>),
 }
+
+/// A pair of an exchange: `(exchange, token0, token1)`.
+pub(super) type Pair = (String, String, String);
 
 /// A transaction after the laws: its steps in order, the deposits and
 /// withdrawals cancelled, and the loans taken as flash loans (by component).
@@ -82,12 +95,14 @@ pub(super) struct Loan {
 pub(super) struct Facts {
     pub acts: Vec<Act>,
     pub lender: Vec<Option<String>>,
-    pub pairs: Vec<BTreeSet<(String, String)>>,
+    pub pairs: Vec<BTreeSet<Pair>>,
     /// Per bridge: the bridges whose arrivals join the holding its own
     /// arrival joined, further down, with no value reading either arrival
     /// or a holding made on the way.
     pub follows: Vec<Set>,
     pub loans: Vec<Loan>,
+    /// Per action: the loan (index into `loans`) it belongs to, if any.
+    pub loan_of: Vec<Option<usize>>,
 }
 
 impl Facts {
@@ -100,26 +115,33 @@ impl Facts {
             let op = problem.op(a);
             lender.push(match op {
                 Op::Borrow { protocol, .. }
+                | Op::FlashLoan { protocol, .. }
                 | Op::Repay { protocol, .. }
                 | Op::Deposit { protocol, .. }
                 | Op::Withdraw { protocol, .. } => Some(protocol.clone()),
                 _ => None,
             });
             pairs.push(match op {
-                Op::Swap { path, .. } => path_pairs(path),
+                Op::Swap {
+                    exchanges, path, ..
+                } => path_pairs(exchanges, path),
                 _ => BTreeSet::new(),
             });
             acts.push(match op {
-                Op::Borrow { .. } => Act::Borrow,
+                Op::Borrow { amount, funds, .. } => Act::Borrow {
+                    token: problem.token(*funds).to_string(),
+                    amount_from: made_from(problem, amount),
+                },
                 Op::Repay { .. } => Act::Repay,
                 Op::Swap {
-                    exchange,
+                    exchanges,
                     path,
                     input,
                     min_out,
                     out,
+                    ..
                 } => Act::Swap {
-                    exchange: exchange.clone(),
+                    exchanges: exchanges.clone(),
                     path: path.clone(),
                     input: *input,
                     out: *out,
@@ -154,26 +176,62 @@ impl Facts {
         }
         let follows = follows(problem);
         let loans = loans(problem, registry);
+        let loan_of = (0..n)
+            .map(|a| loans.iter().position(|l| l.actions & bit(a) != 0))
+            .collect();
         Facts {
             acts,
             lender,
             pairs,
             follows,
             loans,
+            loan_of,
         }
     }
 
-    fn swap(&self, a: usize) -> Option<(&str, &[String], Wire, Wire, bool)> {
+    /// A swap's path, input, output and whether it is unbounded.
+    pub(super) fn swap(&self, a: usize) -> Option<(&[String], Wire, Wire, bool)> {
         match &self.acts[a] {
             Act::Swap {
-                exchange,
                 path,
                 input,
                 out,
                 unbounded,
-            } => Some((exchange, path, *input, *out, *unbounded)),
+                ..
+            } => Some((path, *input, *out, *unbounded)),
             _ => None,
         }
+    }
+
+    /// A borrow's token and the actions that make what its amount reads.
+    fn borrow(&self, a: usize) -> Option<(&str, Set)> {
+        match &self.acts[a] {
+            Act::Borrow { token, amount_from } => Some((token, *amount_from)),
+            _ => None,
+        }
+    }
+
+    /// The loans of an item that may join a multi-asset call: a borrow, or
+    /// loans joined already.
+    fn loans_of(&self, item: &Item) -> Option<Vec<usize>> {
+        match item {
+            Item::Call(a) if self.borrow(*a).is_some() => Some(vec![*a]),
+            Item::Loans(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The lender and token an action calls about, if it calls a lender.
+    fn lender_token(&self, problem: &Problem, a: usize) -> Option<(&str, String)> {
+        let lender = self.lender[a].as_deref()?;
+        let token = match problem.op(a) {
+            Op::Borrow { funds, .. } | Op::Repay { funds, .. } | Op::Deposit { funds, .. } => {
+                problem.token(*funds).to_string()
+            }
+            Op::Withdraw { token, .. } => token.clone(),
+            _ => return None,
+        };
+        Some((lender, token))
     }
 
     fn bridge(&self, a: usize) -> Option<(BridgeKind, &str, &str)> {
@@ -218,12 +276,14 @@ impl Facts {
     fn lender_of(&self, item: &Item) -> Option<&str> {
         match item {
             Item::Call(a) => self.lender[*a].as_deref(),
-            Item::Deposits(v) => v.first().and_then(|a| self.lender[*a].as_deref()),
+            Item::Deposits(v) | Item::Loans(v) => {
+                v.first().and_then(|a| self.lender[*a].as_deref())
+            }
             _ => None,
         }
     }
 
-    fn pairs_of(&self, item: &Item) -> BTreeSet<(String, String)> {
+    fn pairs_of(&self, item: &Item) -> BTreeSet<Pair> {
         let mut out = BTreeSet::new();
         if let Some(swaps) = self.swaps(item) {
             for s in swaps {
@@ -245,28 +305,43 @@ impl Facts {
 pub(super) fn actions_of(item: &Item) -> Set {
     match item {
         Item::Call(a) => bit(*a),
-        Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) => {
+        Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) | Item::Loans(v) => {
             v.iter().fold(0, |s, a| s | bit(*a))
         }
         Item::Batch(vv) => vv.iter().flatten().fold(0, |s, a| s | bit(*a)),
     }
 }
 
-/// The unordered pairs a path swaps on.
-pub(super) fn path_pairs(path: &[String]) -> BTreeSet<(String, String)> {
+/// The pairs a path swaps on, hop `i` on the pair of `exchanges[i]`.
+pub(super) fn path_pairs(exchanges: &[String], path: &[String]) -> BTreeSet<Pair> {
+    hops(exchanges, path).into_iter().collect()
+}
+
+/// The pair of each hop, in order.
+fn hops(exchanges: &[String], path: &[String]) -> Vec<Pair> {
     path.windows(2)
-        .map(|hop| {
+        .zip(exchanges)
+        .map(|(hop, exchange)| {
             let (a, b) = pair_tokens(&hop[0], &hop[1]);
-            (a.to_string(), b.to_string())
+            (exchange.clone(), a.to_string(), b.to_string())
         })
         .collect()
 }
 
-/// The path of swaps fused in order.
-pub(super) fn fused_path(facts: &Facts, swaps: &[usize]) -> Vec<String> {
-    let mut path: Vec<String> = Vec::new();
+/// Swaps fused in order: the exchange of each hop, the path, and the
+/// location of each hop (the statement it came from).
+pub(super) fn fused(problem: &Problem, swaps: &[usize]) -> (Vec<String>, Vec<String>, Vec<Loc>) {
+    let (mut exchanges, mut path, mut locs) = (Vec::new(), Vec::new(), Vec::new());
     for &s in swaps {
-        if let Some((_, p, _, _, _)) = facts.swap(s) {
+        if let Op::Swap {
+            exchanges: e,
+            path: p,
+            locs: l,
+            ..
+        } = problem.op(s)
+        {
+            exchanges.extend(e.iter().cloned());
+            locs.extend(l.iter().copied());
             if path.is_empty() {
                 path.extend(p.iter().cloned());
             } else {
@@ -274,14 +349,46 @@ pub(super) fn fused_path(facts: &Facts, swaps: &[usize]) -> Vec<String> {
             }
         }
     }
-    path
+    (exchanges, path, locs)
 }
 
-/// Whether a path swaps on no pair twice.
-fn no_pair_twice(path: &[String]) -> bool {
+/// Whether a path goes through no pair twice (the runtime refuses such a
+/// path: the second visit would see moved reserves) and never swaps a
+/// token for itself.
+fn no_pair_twice(exchanges: &[String], path: &[String]) -> bool {
     let mut seen = BTreeSet::new();
-    path.windows(2)
-        .all(|w| w[0] != w[1] && seen.insert(pair_tokens(&w[0], &w[1])))
+    path.windows(2).all(|w| w[0] != w[1])
+        && exchanges.len() + 1 == path.len()
+        && hops(exchanges, path).into_iter().all(|p| seen.insert(p))
+}
+
+/// The actions that make what `value` reads: back from each wire it reads
+/// through the boxes that are not actions (bookkeeping, inputs, checks) to
+/// the first actions on the way.
+fn made_from(problem: &Problem, value: &Value) -> Set {
+    let mut wires = Vec::new();
+    value.wires(&mut wires);
+    let mut found: Set = 0;
+    let mut seen = BTreeSet::new();
+    while let Some(wire) = wires.pop() {
+        if !seen.insert(wire) {
+            continue;
+        }
+        let Some(&p) = problem.producer.get(&wire) else {
+            continue;
+        };
+        match problem.class[p] {
+            Class::Action(a) => found |= bit(a),
+            Class::Free(_) | Class::Book => {
+                let op = &problem.nodes[p].op;
+                wires.extend(op.domain());
+                for v in op.values() {
+                    v.wires(&mut wires);
+                }
+            }
+        }
+    }
+    found
 }
 
 fn follows(problem: &Problem) -> Vec<Set> {
@@ -405,14 +512,6 @@ pub(super) fn shapes(
     reduce: bool,
     budget: u64,
 ) -> (Option<Vec<Shape>>, u64) {
-    let relations = if reduce {
-        Relations::new(problem, facts, set)
-    } else {
-        Relations::none(problem, set)
-    };
-    let mut found: Vec<Shape> = Vec::new();
-    let mut keys: HashSet<Key> = HashSet::new();
-    let mut visited: HashSet<State> = HashSet::new();
     let loans: Vec<usize> = facts
         .loans
         .iter()
@@ -420,6 +519,20 @@ pub(super) fn shapes(
         .filter(|(_, l)| l.flashable && !l.borrows.is_empty() && l.actions & !set == 0)
         .map(|(i, _)| i)
         .collect();
+    // The borrows that may be flash loans here, and so join a
+    // multi-asset call.
+    let flashable: Set = loans
+        .iter()
+        .flat_map(|l| facts.loans[*l].borrows.iter())
+        .fold(0, |m, b| m | bit(*b));
+    let relations = if reduce {
+        Relations::new(problem, facts, set, flashable)
+    } else {
+        Relations::none(problem, set)
+    };
+    let mut found: Vec<Shape> = Vec::new();
+    let mut keys: HashSet<Key> = HashSet::new();
+    let mut visited: HashSet<State> = HashSet::new();
     let mut reached = 0u64;
     orders(problem, set, &relations, &mut |order| {
         reached += 1;
@@ -437,13 +550,14 @@ pub(super) fn shapes(
             if reached > budget {
                 return;
             }
-            for (next, c) in rewrites(problem, facts, &items, &cancelled) {
+            for (next, c) in rewrites(problem, facts, flashable, &items, &cancelled) {
                 let next = (relations.normal(next), c);
                 if visited.insert(next.clone()) {
                     queue.push_back(next);
                 }
             }
-            // Each set of flash loans, the most first.
+            // Each set of flash loans, the most first; a multi-asset call
+            // takes flash loans only.
             for choice in (0..1usize << loans.len()).rev() {
                 let flash: Vec<usize> = loans
                     .iter()
@@ -451,6 +565,15 @@ pub(super) fn shapes(
                     .filter(|(i, _)| choice & (1 << i) != 0)
                     .map(|(_, l)| *l)
                     .collect();
+                let joined_flash = items.iter().all(|item| match item {
+                    Item::Loans(v) => v
+                        .iter()
+                        .all(|b| facts.loan_of[*b].is_some_and(|l| flash.contains(&l))),
+                    _ => true,
+                });
+                if !joined_flash {
+                    continue;
+                }
                 let shape = Shape {
                     items: items.clone(),
                     cancelled: cancelled.clone(),
@@ -491,13 +614,16 @@ fn key(shape: &Shape) -> Key {
 ///
 /// Only the ends of a fusion (and the swaps on its pairs, which may stand
 /// in its way), the bridges a merge or a batch may gather (and what depends
-/// on them, which may stand in a batch's way) have places that matter: a
-/// lender's calls keep their written order whatever the order, and nothing
-/// else is an end of a law or in the way of one. Two actions neither of
-/// which follows the other commute unless one depends on a bridge a law
-/// may gather and the other is a bridge, they are bridges of one transfer
-/// (one token, route and destination: a merge takes them in their order),
-/// or one is a swap on a pair that a fusion of the other looks at.
+/// on them, which may stand in a batch's way), and the loans a multi-asset
+/// call may join (and what makes their amounts, which may stand between
+/// them) have places that matter: a lender's calls keep their written
+/// order whatever the order, and nothing else is an end of a law or in the
+/// way of one. Two actions neither of which follows the other commute
+/// unless one depends on a bridge a law may gather and the other is a
+/// bridge, they are bridges of one transfer (one token, route and
+/// destination: a merge takes them in their order), one is a swap on a
+/// pair that a fusion of the other looks at, or one is a loan a call may
+/// join and the other makes what such a loan's amount reads.
 struct Relations {
     matters: Set,
     /// Per action: the actions it commutes with.
@@ -505,9 +631,12 @@ struct Relations {
 }
 
 impl Relations {
-    fn new(problem: &Problem, facts: &Facts, set: Set) -> Relations {
+    fn new(problem: &Problem, facts: &Facts, set: Set, flashable: Set) -> Relations {
         let mut ends: Set = 0;
         let mut gathered: Set = 0;
+        // Loans a multi-asset call may join, and what their amounts read.
+        let mut loans: Set = 0;
+        let mut loan_inputs: Set = 0;
         // Swaps joined by a fusion that may apply.
         let mut component: Vec<Set> = vec![0; problem.len()];
         for a in members(set) {
@@ -515,10 +644,10 @@ impl Relations {
                 if a == b {
                     continue;
                 }
-                if let (Some((ex_a, _, _, out, unbounded)), Some((ex_b, _, input, _, _))) =
+                if let (Some((_, _, out, unbounded)), Some((_, input, _, _))) =
                     (facts.swap(a), facts.swap(b))
                 {
-                    if ex_a == ex_b && out == input && unbounded && !problem.read.contains(&out) {
+                    if out == input && unbounded && !problem.read.contains(&out) {
                         ends |= bit(a) | bit(b);
                         component[a] |= bit(a) | bit(b);
                         component[b] |= bit(a) | bit(b);
@@ -533,8 +662,20 @@ impl Relations {
                         gathered |= bit(a) | bit(b);
                     }
                 }
+                if let (Some((ta, from_a)), Some((tb, from_b))) = (facts.borrow(a), facts.borrow(b))
+                {
+                    if flashable & bit(a) != 0
+                        && flashable & bit(b) != 0
+                        && ta != tb
+                        && facts.lender[a] == facts.lender[b]
+                    {
+                        loans |= bit(a) | bit(b);
+                        loan_inputs |= (from_a | from_b) & set;
+                    }
+                }
             }
         }
+        ends |= loans | loan_inputs;
         // A chain of fusions is one component.
         loop {
             let mut grown = false;
@@ -549,14 +690,14 @@ impl Relations {
                 break;
             }
         }
-        let looked_at: Vec<BTreeSet<(String, String)>> = (0..problem.len())
+        let looked_at: Vec<BTreeSet<Pair>> = (0..problem.len())
             .map(|a| {
                 members(component[a])
                     .flat_map(|s| facts.pairs[s].iter().cloned())
                     .collect()
             })
             .collect();
-        let all_looked_at: BTreeSet<(String, String)> =
+        let all_looked_at: BTreeSet<Pair> =
             looked_at.iter().flat_map(|p| p.iter().cloned()).collect();
         let dependent = |a: usize| problem.reach[a] & gathered != 0;
         let matters: Set = members(set)
@@ -570,6 +711,10 @@ impl Relations {
             }
             let (bx, by) = (facts.bridge(x), facts.bridge(y));
             if (dependent(x) && by.is_some()) || (dependent(y) && bx.is_some()) {
+                return false;
+            }
+            let joins = |l: usize, i: usize| loans & bit(l) != 0 && loan_inputs & bit(i) != 0;
+            if joins(x, y) || joins(y, x) {
                 return false;
             }
             if let (Some(bx), Some(by)) = (bx, by) {
@@ -674,6 +819,7 @@ type State = (Vec<Item>, Vec<(usize, usize)>);
 fn rewrites(
     problem: &Problem,
     facts: &Facts,
+    flashable: Set,
     items: &[Item],
     cancelled: &[(usize, usize)],
 ) -> Vec<State> {
@@ -681,15 +827,14 @@ fn rewrites(
     for i in 0..items.len() {
         for j in i + 1..items.len() {
             let between = &items[i + 1..j];
-            let mut replace = |new: Option<Item>, cancel: Option<(usize, usize)>| {
+            // The two items become `new`, where the second was (`at_first`:
+            // where the first was), or go (`cancel`).
+            let mut replace = |new: Option<Item>, cancel: Option<(usize, usize)>, at_first: bool| {
                 let mut next: Vec<Item> = Vec::with_capacity(items.len());
                 for (k, item) in items.iter().enumerate() {
-                    if k == i {
-                        continue;
-                    }
-                    if k == j {
-                        if let Some(new) = &new {
-                            next.push(new.clone());
+                    if k == i || k == j {
+                        if (k == i) == at_first {
+                            next.extend(new.iter().cloned());
                         }
                         continue;
                     }
@@ -700,19 +845,22 @@ fn rewrites(
                 out.push((next, c));
             };
             if let Some(new) = fuse(problem, facts, &items[i], &items[j], between) {
-                replace(Some(new), None);
+                replace(Some(new), None, false);
             }
             if let Some(new) = merge_deposits(facts, &items[i], &items[j], between) {
-                replace(Some(new), None);
+                replace(Some(new), None, false);
             }
             if let Some(pair) = cancel(facts, &items[i], &items[j], between) {
-                replace(None, Some(pair));
+                replace(None, Some(pair), false);
             }
             if let Some(new) = merge_bridges(facts, &items[i], &items[j]) {
-                replace(Some(new), None);
+                replace(Some(new), None, false);
             }
             if let Some(new) = batch(problem, facts, &items[i], &items[j], between) {
-                replace(Some(new), None);
+                replace(Some(new), None, false);
+            }
+            if let Some(new) = join_loans(problem, facts, flashable, &items[i..=j]) {
+                replace(Some(new), None, true);
             }
         }
     }
@@ -720,8 +868,11 @@ fn rewrites(
 }
 
 /// Swap fusion: the first unbounded, its whole output the second's input,
-/// one exchange, its output's amount read by no value, no pair twice, and
-/// nothing between touching their pairs.
+/// its output's amount read by no value, no pair (of an exchange) twice on
+/// the joined path, and nothing between swapping on a pair of the first,
+/// which moves down to the second. The hops may be on pairs of different
+/// exchanges: every Uniswap V2 fork's pair takes the same direct call and
+/// sends its output straight to the next pair.
 fn fuse(
     problem: &Problem,
     facts: &Facts,
@@ -731,24 +882,71 @@ fn fuse(
 ) -> Option<Item> {
     let a = facts.swaps(first)?;
     let b = facts.swaps(second)?;
-    let (ex_a, _, _, out, unbounded) = facts.swap(*a.last()?)?;
-    let (ex_b, _, input, _, _) = facts.swap(*b.first()?)?;
-    if ex_a != ex_b || input != out || !unbounded || problem.read.contains(&out) {
+    let (_, _, out, unbounded) = facts.swap(*a.last()?)?;
+    let (_, input, _, _) = facts.swap(*b.first()?)?;
+    if input != out || !unbounded || problem.read.contains(&out) {
         return None;
     }
     let joined: Vec<usize> = a.iter().chain(b.iter()).copied().collect();
-    let path = fused_path(facts, &joined);
-    if !no_pair_twice(&path) {
+    let (exchanges, path, _) = fused(problem, &joined);
+    if !no_pair_twice(&exchanges, &path) {
         return None;
     }
-    let pairs = path_pairs(&path);
+    let moved = facts.pairs_of(first);
     if between
         .iter()
-        .any(|item| !facts.pairs_of(item).is_disjoint(&pairs))
+        .any(|item| !facts.pairs_of(item).is_disjoint(&moved))
     {
         return None;
     }
     Some(Item::Swaps(joined))
+}
+
+/// A multi-asset flash loan: the loan `items[last]` (a borrow that may be
+/// a flash loan here) joins the flash loans of `items[0]` (a borrow or
+/// loans joined already), taken where they are: one lender, a token none
+/// of them lends, nothing from `items[0]` on making what its amount reads
+/// (it is computed where the call is), and nothing between calling that
+/// lender about that token (the lender's reserves of different tokens are
+/// independent, so the loan moved earlier sees the same liquidity).
+fn join_loans(problem: &Problem, facts: &Facts, flashable: Set, items: &[Item]) -> Option<Item> {
+    let (first, rest) = items.split_first()?;
+    let (second, between) = rest.split_last()?;
+    let a = facts.loans_of(first)?;
+    let Item::Call(b) = second else {
+        return None;
+    };
+    let (token, amount_from) = facts.borrow(*b)?;
+    let lender = facts.lender[*b].as_deref()?;
+    let joinable = |x: usize| flashable & bit(x) != 0 && facts.lender[x].as_deref() == Some(lender);
+    if !joinable(*b) || !a.iter().all(|x| joinable(*x)) {
+        return None;
+    }
+    if a.iter()
+        .any(|x| facts.borrow(*x).is_none_or(|(t, _)| t == token))
+    {
+        return None;
+    }
+    if items[..items.len() - 1]
+        .iter()
+        .any(|item| actions_of(item) & amount_from != 0)
+    {
+        return None;
+    }
+    let touches = |x: usize| {
+        facts
+            .lender_token(problem, x)
+            .is_some_and(|(l, t)| l == lender && t == token)
+    };
+    if between
+        .iter()
+        .any(|item| members(actions_of(item)).any(touches))
+    {
+        return None;
+    }
+    let mut joined = a;
+    joined.push(*b);
+    Some(Item::Loans(joined))
 }
 
 /// Deposit merge: one token into one lender, no call to that lender between.
