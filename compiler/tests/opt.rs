@@ -1,8 +1,8 @@
 //! The optimiser: on every example, the static figures `meshc gas` reports
 //! equal what the runtime meters at both levels, the passes' savings add up,
 //! no figure is worse than the direct batched lowering it replaced, and the
-//! optimum is never above the optimiser. Snapshots of the optimised IR show
-//! each pass on a small case.
+//! optimum is never above the optimiser. The optimised IR of a small case
+//! of each law is in the file tests (`optimiser_files.rs`).
 
 mod common;
 
@@ -154,20 +154,6 @@ fn opt_ir(source: &str) -> String {
 }
 
 #[test]
-fn grouping_and_flash_loans() {
-    insta::assert_snapshot!(opt_ir(
-        "bundle arb on polygon {\n borrow 100 USDC from aave\n swap 100 USDC for WETH on uniswap_v2\n input 1 USDC\n swap all WETH for 100 USDC on sushiswap\n repay 100 USDC to aave\n}\n"
-    ));
-}
-
-#[test]
-fn swap_fusion() {
-    insta::assert_snapshot!(opt_ir(
-        "bundle hop on polygon {\n input 100 USDC\n swap all USDC for WETH on uniswap_v2\n swap all WETH for 50 DAI on uniswap_v2\n}\n"
-    ));
-}
-
-#[test]
 fn a_bounded_first_swap_is_not_fused() {
     let ir = opt_ir(
         "bundle hop on polygon {\n input 100 USDC\n swap all USDC for 0.01 WETH on uniswap_v2\n swap all WETH for 50 DAI on uniswap_v2\n}\n",
@@ -176,18 +162,10 @@ fn a_bounded_first_swap_is_not_fused() {
 }
 
 #[test]
-fn bridge_round_trip_cancellation() {
-    insta::assert_snapshot!(opt_ir(
-        "bundle trip on polygon {\n input 100 USDT\n bridge all USDT to arbitrum\n on arbitrum { bridge all USDT to polygon }\n deposit all USDT into aave\n}\n"
-    ));
-}
-
-#[test]
 fn flash_loans_of_three_tokens_become_one_call() {
     let source = "bundle three on polygon {\n input 10 USDC\n input 10 DAI\n input 0.01 WETH\n borrow 1 WETH from aave\n borrow 1_000 USDC from aave\n borrow 1_000 DAI from aave\n repay 1 WETH to aave\n repay 1_000 USDC to aave\n repay 1_000 DAI to aave\n}\n";
     let ir = opt_ir(source);
     assert_eq!(ir.matches("flash_loan [").count(), 1, "{ir}");
-    insta::assert_snapshot!(ir);
     let (f, _) = all_figures(source).remove(0);
     let batching = f.passes.iter().find(|p| p.name == "flash-batching");
     // Three simple flash loans against one call (docs/gas.md).
@@ -214,19 +192,11 @@ fn a_loan_whose_amount_is_made_between_does_not_move() {
 }
 
 #[test]
-fn route_choice_keeps_pinned_bridges() {
-    insta::assert_snapshot!(opt_ir(
-        "bundle move on polygon {\n input 100 USDC\n input 100 DAI\n bridge all USDC to arbitrum\n bridge all DAI to arbitrum via htlb\n} constraints {\n min_security: threshold\n}\n"
-    ));
-}
-
-#[test]
 fn bridge_merging_sends_one_transfer() {
     let ir = opt_ir(
         "bundle twice on polygon {\n input 10 WETH\n bridge 4 WETH to arbitrum\n bridge 5 WETH to arbitrum\n}\n",
     );
     assert_eq!(ir.matches("= bridge").count(), 1, "{ir}");
-    insta::assert_snapshot!(ir);
 }
 
 #[test]
@@ -248,7 +218,6 @@ fn bridge_batching_shares_one_message() {
     let ir = opt_ir(TWO_TOKENS);
     assert_eq!(ir.matches("= bridge_batch ").count(), 1, "{ir}");
     assert_eq!(ir.matches("= bridge ").count(), 0, "{ir}");
-    insta::assert_snapshot!(ir);
 }
 
 #[test]
@@ -283,15 +252,21 @@ fn bridge_batching_saves_the_route_call_less_the_derived_part_and_meters_as_figu
 }
 
 #[test]
-fn htlb_bridges_and_read_arrivals_are_not_batched() {
+fn htlb_bridges_are_not_batched_and_read_arrivals_are() {
     let htlb = opt_ir(
         "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via htlb\n bridge 50 DAI to arbitrum via htlb\n}\n",
     );
     assert_eq!(htlb.matches("= bridge_batch ").count(), 0, "{htlb}");
-    let read = opt_ir(
-        "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via zk\n let d = bridge 50 DAI to arbitrum via zk\n on arbitrum { require d >= 40 DAI }\n}\n",
-    );
-    assert_eq!(read.matches("= bridge_batch ").count(), 0, "{read}");
+    // A batch delivers the very arrival wires the bridges did: a `require`
+    // on what arrived reads the same amount, and the run ends the same.
+    let source = "bundle both on polygon {\n input 100 USDC\n input 50 DAI\n bridge 100 USDC to arbitrum via zk\n let d = bridge 50 DAI to arbitrum via zk\n on arbitrum { require d >= 40 DAI }\n}\n";
+    let read = opt_ir(source);
+    assert_eq!(read.matches("= bridge_batch ").count(), 1, "{read}");
+    let (f, world) = all_figures(source).remove(0);
+    let (o0, _) = interp::run(&f.o0, world.clone());
+    let (o, _) = interp::run(&f.o, world);
+    assert!(o.committed(), "{:?}", o.revert);
+    assert_eq!(o.result, o0.result);
 }
 
 const INTERCHANGE: &str = "bundle hop on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n on arbitrum {\n input 50 DAI\n deposit all DAI into aave\n }\n input 1 USDT\n deposit all USDT into aave\n}\n";
@@ -301,7 +276,6 @@ fn interchange_joins_independent_transactions_and_runs_chains_side_by_side() {
     let ir = opt_ir(INTERCHANGE);
     assert_eq!(ir.matches("tx polygon").count(), 1, "{ir}");
     assert_eq!(ir.matches("tensor").count(), 1, "{ir}");
-    insta::assert_snapshot!(ir);
 }
 
 #[test]
@@ -324,9 +298,10 @@ fn scheduling_saves_gas_and_interchange_saves_blocks() {
 #[test]
 fn a_holding_shared_across_chains_orders_its_steps_and_a_require_does_not() {
     // The polygon deposit spends the USDC the arbitrum step bridges back:
-    // it waits for it, in a second polygon transaction.
+    // it waits for it, in a second polygon transaction. (A straight round
+    // trip would cancel, and the deposit join the first transaction.)
     let shared = opt_ir(
-        "bundle back on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n input 10 USDC\n let there = bridge 10 USDC to arbitrum\n on arbitrum {\n bridge there to polygon via htlb\n }\n deposit all USDC into aave\n}\n",
+        "bundle back on polygon {\n input 100 USDC\n swap 100 USDC for WETH on uniswap_v2\n input 10 USDC\n bridge 10 USDC to arbitrum\n on arbitrum {\n deposit 1 USDC into aave\n bridge all USDC to polygon via htlb\n }\n deposit all USDC into aave\n}\n",
     );
     assert_eq!(shared.matches("tx polygon").count(), 2, "{shared}");
     assert_eq!(shared.matches("tensor").count(), 0, "{shared}");

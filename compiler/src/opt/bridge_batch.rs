@@ -8,13 +8,16 @@
 //! docs/gas.md instead of a route call. An `htlb` route is never batched
 //! (each hash time-lock is its own contract).
 //!
-//! Only moves that change no value are made: no value may read the amounts
-//! in flight, and nothing between the bridges may use an arrival of the
-//! bridges gathered (a bridge touches no protocol state, so it commutes
-//! with every other box that does not use its wires). The batch stands
-//! where the last of its bridges stood, so every input exists by then.
+//! Only moves that change no value are made: nothing between the bridges
+//! may use an arrival of the bridges gathered (a bridge touches no protocol
+//! state, so it commutes with every other box that does not use its
+//! wires). The batch stands where the last of its bridges stood, so every
+//! input exists by then, and it delivers the very arrival wires the
+//! bridges did, each amount exactly as before: a value that reads an
+//! arrival after the batch (a `require` on what arrived) reads the same
+//! amount.
 
-use super::walk::{uses_any, values_read};
+use super::walk::uses_any;
 use super::{Context, OptError};
 use crate::ir::{Node, Op, Program, Sender, Term, Wire, WireType};
 use mesh_core::BridgeKind;
@@ -22,28 +25,23 @@ use mesh_core::BridgeKind;
 pub const NAME: &str = "bridge-batching";
 
 pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
-    let read = values_read(&program.body);
     let wires = program.wires.clone();
-    batch_term(&mut program.body, &read, &wires)
+    batch_term(&mut program.body, &wires)
 }
 
-fn batch_term(
-    term: &mut Term,
-    read: &std::collections::BTreeSet<Wire>,
-    wires: &[WireType],
-) -> Result<(), OptError> {
+fn batch_term(term: &mut Term, wires: &[WireType]) -> Result<(), OptError> {
     match term {
         Term::Gen(_) => Ok(()),
-        Term::Seq(terms) | Term::Tensor(terms) => terms
-            .iter_mut()
-            .try_for_each(|t| batch_term(t, read, wires)),
+        Term::Seq(terms) | Term::Tensor(terms) => {
+            terms.iter_mut().try_for_each(|t| batch_term(t, wires))
+        }
         Term::Tx {
             sender: Sender::Executor,
             body,
             ..
         } => {
             // Each batch removes a bridge, so this ends.
-            while let Some(group) = find(body, read, wires) {
+            while let Some(group) = find(body, wires) {
                 apply(body, &group)?;
             }
             Ok(())
@@ -68,16 +66,12 @@ fn ty(wires: &[WireType], wire: Wire) -> Option<&WireType> {
 }
 
 /// The indices of the bridges of one batch, in order: at least two.
-fn find(
-    body: &[Term],
-    read: &std::collections::BTreeSet<Wire>,
-    wires: &[WireType],
-) -> Option<Vec<usize>> {
+fn find(body: &[Term], wires: &[WireType]) -> Option<Vec<usize>> {
     for (first, term) in body.iter().enumerate() {
         let Some((route, sent, arrived)) = bridge(term) else {
             continue;
         };
-        if route == BridgeKind::Htlb || read.contains(&sent) || read.contains(&arrived) {
+        if route == BridgeKind::Htlb {
             continue;
         }
         let (Some(from), Some(to)) = (ty(wires, sent), ty(wires, arrived)) else {
@@ -95,8 +89,6 @@ fn find(
                     && from2.chain() == from.chain()
                     && to2.chain() == to.chain()
                     && !tokens.iter().any(|t| t == from2.token())
-                    && !read.contains(&sent2)
-                    && !read.contains(&arrived2)
                     && !arrivals.contains(&sent2);
                 if !fits {
                     break;

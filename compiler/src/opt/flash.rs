@@ -34,6 +34,14 @@ fn collect_debts(term: &Term, tx: &mut usize, current: Option<usize>, flow: &mut
                     flow.produced_in.insert(*debt, t);
                     flow.borrows.push((t, *debt, protocol.clone()));
                 }
+                Op::FlashLoan {
+                    debts, protocol, ..
+                } => {
+                    for debt in debts {
+                        flow.produced_in.insert(*debt, t);
+                        flow.borrows.push((t, *debt, protocol.clone()));
+                    }
+                }
                 Op::Repay { debt, rest, .. } => {
                     if let Some(rest) = rest {
                         flow.produced_in.insert(*rest, t);
@@ -70,6 +78,34 @@ fn collect_debts(term: &Term, tx: &mut usize, current: Option<usize>, flow: &mut
 /// Marks every borrow closed in its own executor transaction as a flash
 /// loan (and every other as an ordinary one).
 pub(crate) fn mark_flash_loans(program: &mut Program, registry: &Registry) {
+    let flash = closed_debts(program, registry);
+    super::walk::for_each_op_mut(&mut program.body, &mut |op| {
+        if let Op::Borrow { debt, flash: f, .. } = op {
+            *f = flash.contains(debt);
+        }
+    });
+}
+
+/// Whether every flash loan of the program (a flash `borrow`, every loan
+/// of a multi-asset one) is still closed in the executor transaction that
+/// takes it: what a rewrite that moves boxes between transactions must
+/// keep.
+pub(crate) fn flash_loans_closed(program: &Program, registry: &Registry) -> bool {
+    let closed = closed_debts(program, registry);
+    let mut all = true;
+    super::walk::for_each_node(&program.body, &mut |node| match &node.op {
+        Op::Borrow {
+            flash: true, debt, ..
+        } => all &= closed.contains(debt),
+        Op::FlashLoan { debts, .. } => all &= debts.iter().all(|d| closed.contains(d)),
+        _ => {}
+    });
+    all
+}
+
+/// The debts of loans closed in the executor transaction that takes them,
+/// from lenders that offer flash loans.
+fn closed_debts(program: &Program, registry: &Registry) -> BTreeSet<Wire> {
     let mut flow = DebtFlow::default();
     collect_debts(&program.body, &mut 0, None, &mut flow);
     let mut flash = BTreeSet::new();
@@ -96,9 +132,5 @@ pub(crate) fn mark_flash_loans(program: &mut Program, registry: &Registry) {
             flash.insert(*debt);
         }
     }
-    super::walk::for_each_op_mut(&mut program.body, &mut |op| {
-        if let Op::Borrow { debt, flash: f, .. } = op {
-            *f = flash.contains(debt);
-        }
-    });
+    flash
 }

@@ -25,7 +25,12 @@
 //!    over the whole bundle — never one less secure than the `-O0` route
 //!    unless the bundle allows it — and the local laws run again to their
 //!    fixed point on the chosen routes;
-//! 4. [`normal_form`] and [`interchange`]: sequences flattened, and
+//! 4. [`schedule::reschedule`]: the laws remove boxes and the edges they
+//!    carried (a round trip cancelled), so the program is scheduled again
+//!    and the laws applied again, while a round saves gas (at most
+//!    [`MAX_RESCHEDULES`] rounds), keeping every flash loan closed in its
+//!    transaction;
+//! 5. [`normal_form`] and [`interchange`]: sequences flattened, and
 //!    adjacent independent steps side by side (blocks, never gas).
 //!
 //! The saving of each law is the sum of what its applications saved.
@@ -130,6 +135,9 @@ pub const REWRITES: [&str; 11] = [
     interchange::NAME,
 ];
 
+/// The most times the program is scheduled again after the laws.
+pub const MAX_RESCHEDULES: usize = 4;
+
 /// Runs the optimiser; in debug builds the verifier runs after every rewrite.
 pub fn optimise(program: Program, cx: &Context<'_>) -> Result<Optimised, OptError> {
     Optimiser::new(cx, cfg!(debug_assertions)).run(program)
@@ -169,6 +177,20 @@ impl<'c, 'a> Optimiser<'c, 'a> {
         self.fixed_point(&mut program)?;
         self.apply(&mut program, route::NAME, route::run)?;
         self.fixed_point(&mut program)?;
+        // The laws remove boxes and the edges they carried: schedule again
+        // and apply the laws again, while a round saves gas (and at most
+        // `MAX_RESCHEDULES` times).
+        for _ in 0..MAX_RESCHEDULES {
+            let (before, _) = measure(&program, self.cx, schedule::NAME)?;
+            if !self.apply(&mut program, schedule::NAME, schedule::reschedule)? {
+                break;
+            }
+            self.fixed_point(&mut program)?;
+            let (after, _) = measure(&program, self.cx, schedule::NAME)?;
+            if after >= before {
+                break;
+            }
+        }
         self.apply(&mut program, normal_form::NAME, normal_form::run)?;
         self.apply(&mut program, interchange::NAME, interchange::run)?;
         Ok(Optimised {

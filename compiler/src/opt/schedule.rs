@@ -72,6 +72,29 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     Ok(())
 }
 
+/// Scheduling again, once the local laws have removed boxes and the
+/// edges they carried (a round trip cancelled, deposits merged): the
+/// program as it now is, its boxes in program order, is a valid order of
+/// its graph, and the levels are found afresh. Kept only where every flash
+/// loan is still closed in its transaction (the laws made them flash
+/// loans on the old grouping) and where it saves gas.
+pub fn reschedule(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
+    let before = program.clone();
+    run(program, cx)?;
+    let gas = |p: &Program| {
+        gas::cost(p, cx.registry, cx.schedule)
+            .map(|c| c.total())
+            .map_err(|e| OptError {
+                pass: NAME,
+                message: e.to_string(),
+            })
+    };
+    if !super::flash::flash_loans_closed(program, cx.registry) || gas(program)? >= gas(&before)? {
+        *program = before;
+    }
+    Ok(())
+}
+
 fn deadline(program: &Program) -> Option<u64> {
     program.constraints.items.iter().find_map(|(c, _)| match c {
         Constraint::Deadline(d) => Some(*d),
