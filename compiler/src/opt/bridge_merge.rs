@@ -11,10 +11,22 @@
 //! revert at `-O0` is lost.
 //!
 //! Only moves that change no value are made: no value may read the amounts
-//! in flight or the holding the first arrival was merged into, and nothing
-//! between the two bridges may use the first arrival or that holding (a
-//! bridge touches no protocol state, so the first one commutes with every
-//! other box on its way to the second).
+//! in flight, and the holding the first arrival joins must reach the second
+//! arrival through merges alone, each holding on the way read by no value
+//! (other arrivals may join it on the way: each still arrives as it did).
+//! Nothing but those merges could see the first arrival before the second
+//! joins it, so delivering it with the second changes no amount any step
+//! sees. Nothing between the two bridges may use the first arrival or that
+//! holding (a bridge touches no protocol state, so the first one commutes
+//! with every other box on its way to the second).
+//!
+//! The line a failed run reports is kept: the merged transfer is not made
+//! exactly when one of its inputs is missing, that is when a step written
+//! no later than one of the two bridges failed; what it then no longer
+//! delivers is the first arrival (seen by nothing before the second joins)
+//! and the second (whose users are written after the second bridge). So
+//! every failure the merge hides is written after one that still happens,
+//! and the failure first in the source is the same.
 //!
 //! Shared messages — transfers of different tokens on one route carried by
 //! one proof or one signature — are formed by the next pass,
@@ -82,15 +94,8 @@ fn find(program: &Program) -> Option<Found> {
                     // Another bridge: it commutes with the first.
                     continue;
                 }
-                let (line1, line2) = match (term, later) {
-                    (Term::Gen(a), Term::Gen(b)) => (a.loc.line, b.loc.line),
-                    _ => break,
-                };
-                if used_between(program, arrived, line1, line2) {
-                    break;
-                }
                 if let Some((other, joined)) = consumer_merge(program, arrived) {
-                    if !read.contains(&joined) && joins(program, other, joined, arrived2) {
+                    if joins(program, &read, other, joined, arrived2) {
                         return Some(Found {
                             path: path.clone(),
                             first,
@@ -120,42 +125,38 @@ fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
     }
 }
 
-/// Whether a statement written between the two bridges' lines uses the
-/// holding the first arrival joins (its chain and token). Such a statement
-/// may need the first arrival; once it travels with the second, a failure
-/// of the merged transfer would take it away from that statement too, and
-/// the run would report that statement instead of the failure the bundle
-/// as written meets first.
-fn used_between(program: &Program, arrived: Wire, line1: u32, line2: u32) -> bool {
-    let Some(held) = program.wire_type(arrived) else {
-        return true;
-    };
-    let (low, high) = (line1.min(line2), line1.max(line2));
-    let mut used = false;
-    for_each_node(&program.body, &mut |node| {
-        if node.loc.line <= low || node.loc.line >= high {
-            return;
-        }
-        let mut wires = node.op.domain();
-        for value in node.op.values() {
-            value.wires(&mut wires);
-        }
-        used |= wires.iter().any(|w| program.wire_type(*w) == Some(held));
-    });
-    used
-}
-
 /// Whether the holding the first arrival joined reaches the second arrival
-/// before anything uses it: the first arrival was merged with the second
-/// itself (`other` is it), or the holding it joined is merged with the
-/// second next. Only then does one arrival carrying both leave every
-/// holding as it was: a step spending the holding between them (all of
-/// it, say) would spend less once the first arrival comes with the second.
-fn joins(program: &Program, other: Wire, joined: Wire, second: Wire) -> bool {
+/// through merges alone, no value reading a holding on the way: the first
+/// arrival was merged with the second itself (`other` is it), or the
+/// holding it joined is merged on, other arrivals joining it, until the
+/// second joins. Only then does one arrival carrying both leave every
+/// amount a step sees as it was: a step spending the holding between them
+/// (all of it, say) would spend less once the first arrival comes with the
+/// second.
+fn joins(
+    program: &Program,
+    read: &std::collections::BTreeSet<Wire>,
+    other: Wire,
+    joined: Wire,
+    second: Wire,
+) -> bool {
     if other == second {
         return true;
     }
-    matches!(consumer_merge(program, joined), Some((with, _)) if with == second)
+    let mut held = joined;
+    // A holding is merged at most once, so the walk ends; the bound is
+    // the number of wires.
+    for _ in 0..program.wires.len() {
+        if read.contains(&held) {
+            return false;
+        }
+        match consumer_merge(program, held) {
+            Some((with, _)) if with == second => return true,
+            Some((_, next)) => held = next,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The only box that consumes `wire`, if it is a merge: `(other input, out)`.
