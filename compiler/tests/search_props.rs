@@ -5,7 +5,7 @@
 //! bound finds what plain enumeration finds, and the bound is below the
 //! least completion at every node; the optimum's program refines `-O0` on
 //! random worlds (commits where `-O0` commits, with every wallet balance
-//! at least as large; reverts where `-O0` reverts), and
+//! at least as large; reverts where `-O0` reverts, at the same line), and
 //! its static gas and blocks are what the runtime meters.
 //! `MESH_OPTIMUM_CASES` sets the number of cases of every property
 //! (defaults: 2,000; 10,000 for refinement; 300 for enumeration).
@@ -88,17 +88,28 @@ fn cases(default: u32) -> u32 {
 fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String> {
     let (r0, s0) = interp::run(o0, world.clone());
     let (r1, s1) = interp::run(optimum, world.clone());
-    // The runtime stops at the first failing step, so where two failing
-    // steps run in another order the reported line differs; that a run
-    // reverts is what is compared (docs/optimiser.md, "Not done").
+    // A run goes on past a failing step and reports the failure first in
+    // the source: the optimum's run reports the line -O0's does.
     if let Some(revert) = &r0.revert {
-        return match &r1.revert {
-            None => Err(format!("-O0 reverted ({revert}) but the optimum committed")),
-            Some(_) => Ok(()),
+        let Some(found) = &r1.revert else {
+            return Err(format!(
+                "-O0 reverted ({}) but the optimum committed",
+                revert.reason
+            ));
         };
+        if found.loc.line != revert.loc.line {
+            return Err(format!(
+                "-O0 reverted at line {} ({}) but the optimum at line {} ({})",
+                revert.loc.line, revert.reason, found.loc.line, found.reason
+            ));
+        }
+        return Ok(());
     }
     if let Some(revert) = &r1.revert {
-        return Err(format!("-O0 committed but the optimum reverted: {revert}"));
+        return Err(format!(
+            "-O0 committed but the optimum reverted: {}",
+            revert.reason
+        ));
     }
     for (chain, wallet) in &s0.world().wallets {
         for (token, before) in wallet {
