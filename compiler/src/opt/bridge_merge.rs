@@ -28,6 +28,11 @@
 //! every failure the merge hides is written after one that still happens,
 //! and the failure first in the source is the same.
 //!
+//! A transfer that carries a bridge pinned with `via` is pinned: its route
+//! never changes afterwards (the bridges merge only on one route, so the
+//! unpinned one was already on that route, and every route it may take is
+//! its own choice).
+//!
 //! Shared messages — transfers of different tokens on one route carried by
 //! one proof or one signature — are formed by the next pass,
 //! [`super::bridge_batch`].
@@ -38,10 +43,10 @@ use crate::ir::{Node, Op, Program, Term, Wire};
 
 pub const NAME: &str = "bridge-merging";
 
-pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
+pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     // Each merge removes a bridge, so this ends.
     while let Some(found) = find(program) {
-        apply(program, &found)?;
+        apply(program, &found, cx)?;
     }
     Ok(())
 }
@@ -212,7 +217,7 @@ fn body_at_mut<'t>(term: &'t mut Term, path: &[usize]) -> Option<&'t mut Vec<Ter
     }
 }
 
-fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
+fn apply(program: &mut Program, found: &Found, cx: &Context<'_>) -> Result<(), OptError> {
     let bug = |message: &str| OptError {
         pass: NAME,
         message: message.to_string(),
@@ -237,6 +242,11 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
     else {
         return Err(bug("the second box is not a bridge"));
     };
+    // A transfer that carries a pinned bridge is pinned: the merged one
+    // delivers on the pinned bridge's arrival wire (the pinned set names
+    // arrivals), so that route choice never moves it.
+    let keep_first = cx.pinned.contains(&found.arrived) && !cx.pinned.contains(&out);
+    let arrival = if keep_first { found.arrived } else { out };
     let merged = [
         Term::Gen(Node {
             op: Op::Merge {
@@ -249,7 +259,7 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
             op: Op::Bridge {
                 route,
                 input: total,
-                out,
+                out: arrival,
             },
             loc: second.loc,
         }),
@@ -261,6 +271,11 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
     // stands where the merge's result stood.
     remove_merge(&mut program.body, found.arrived);
     rename(&mut program.body, found.joined, found.other);
+    if keep_first {
+        // The merged arrival is named by the first's wire, where the
+        // second's was used.
+        rename(&mut program.body, out, found.arrived);
+    }
     Ok(())
 }
 
