@@ -174,6 +174,9 @@ impl<'c, 'a> Optimiser<'c, 'a> {
 
     fn run(mut self, mut program: Program) -> Result<Optimised, OptError> {
         self.apply(&mut program, schedule::NAME, schedule::run)?;
+        // Routes judged on what the laws make of them, before the laws
+        // gather transfers on the `-O0` routes, and again after.
+        self.apply(&mut program, route::NAME, route::run)?;
         self.fixed_point(&mut program)?;
         self.apply(&mut program, route::NAME, route::run)?;
         self.fixed_point(&mut program)?;
@@ -185,6 +188,8 @@ impl<'c, 'a> Optimiser<'c, 'a> {
             if !self.apply(&mut program, schedule::NAME, schedule::reschedule)? {
                 break;
             }
+            self.fixed_point(&mut program)?;
+            self.apply(&mut program, route::NAME, route::run)?;
             self.fixed_point(&mut program)?;
             let (after, _) = measure(&program, self.cx, schedule::NAME)?;
             if after >= before {
@@ -248,6 +253,31 @@ impl<'c, 'a> Optimiser<'c, 'a> {
             report.applications += 1;
         }
         Ok(true)
+    }
+}
+
+/// The local laws applied to `program` round after round until none
+/// changes it, each application kept where it does not cost gas, as the
+/// optimiser applies them but without reports: what a choice made before
+/// them (a route) is worth once they have run.
+pub(crate) fn settle(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
+    loop {
+        let mut changed = false;
+        for (name, law) in LAWS {
+            let before = program.clone();
+            law(program, cx)?;
+            if *program == before {
+                continue;
+            }
+            if measure(program, cx, name)?.0 > measure(&before, cx, name)?.0 {
+                *program = before;
+                continue;
+            }
+            changed = true;
+        }
+        if !changed {
+            return Ok(());
+        }
     }
 }
 
