@@ -32,6 +32,15 @@ const TABLE: usize = 8;
 /// The limit the bundles above it are searched with.
 const BEYOND: usize = 16;
 
+/// A bundle above the table's size: its share, where the search ran to
+/// its end, and what the search cost.
+struct Beyond {
+    share: Option<f64>,
+    exact: bool,
+    micros: u64,
+    candidates: u64,
+}
+
 struct Row {
     source: String,
     actions: usize,
@@ -170,7 +179,7 @@ fn main() {
     let mut runner = TestRunner::deterministic();
     let strategy = common::bundle();
     let mut rows: Vec<Row> = Vec::new();
-    let mut beyond: BTreeMap<usize, Vec<(bool, u64, u64)>> = BTreeMap::new();
+    let mut beyond: BTreeMap<usize, Vec<Beyond>> = BTreeMap::new();
     let (mut generated, mut rejected, mut larger, mut unsearched) = (0u64, 0u64, 0u64, 0u64);
     while rows.len() < wanted && generated < 100 * wanted as u64 {
         generated += 1;
@@ -201,11 +210,12 @@ fn main() {
         };
         if f.searched.actions > TABLE {
             larger += 1;
-            beyond.entry(f.searched.actions).or_default().push((
-                f.gas_optimum.is_some(),
-                f.searched.micros,
-                f.searched.candidates,
-            ));
+            beyond.entry(f.searched.actions).or_default().push(Beyond {
+                share: f.optimum_ratio(),
+                exact: f.gas_optimum == Some(f.gas_o),
+                micros: f.searched.micros,
+                candidates: f.searched.candidates,
+            });
             continue;
         }
         let (Some(optimum), Some(best)) = (f.gas_optimum, f.optimum) else {
@@ -328,20 +338,31 @@ fn main() {
 
     println!();
     println!(
-        "Bundles of the same draw with more than {TABLE} actions, searched with the limit raised to {BEYOND} (not in the table above):"
+        "Bundles of the same draw with more than {TABLE} actions, searched with the limit raised to {BEYOND} (not in the table above; shares over the bundles searched to the end):"
     );
     println!();
-    println!("| actions | bundles | searched to the end | search mean µs | search max µs | candidates mean |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| actions | bundles | searched to the end | -O = optimum | min share | search mean µs | search max µs | candidates mean |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (actions, runs) in &beyond {
         let n = runs.len() as f64;
-        let done = runs.iter().filter(|r| r.0).count();
-        let mean = runs.iter().map(|r| r.1).sum::<u64>() as f64 / n;
-        let max = runs.iter().map(|r| r.1).max().unwrap_or(0);
-        let cand = runs.iter().map(|r| r.2).sum::<u64>() as f64 / n;
+        let done: Vec<&Beyond> = runs.iter().filter(|r| r.share.is_some()).collect();
+        let exact = done.iter().filter(|r| r.exact).count();
+        let min = done
+            .iter()
+            .filter_map(|r| r.share)
+            .fold(f64::INFINITY, f64::min);
+        let min = if done.is_empty() {
+            "-".to_string()
+        } else {
+            format!("{min:.1}%")
+        };
+        let mean = runs.iter().map(|r| r.micros).sum::<u64>() as f64 / n;
+        let max = runs.iter().map(|r| r.micros).max().unwrap_or(0);
+        let cand = runs.iter().map(|r| r.candidates).sum::<u64>() as f64 / n;
         println!(
-            "| {actions} | {} | {done} | {mean:.0} | {max} | {cand:.1} |",
-            runs.len()
+            "| {actions} | {} | {} | {exact} | {min} | {mean:.0} | {max} | {cand:.1} |",
+            runs.len(),
+            done.len()
         );
     }
 
@@ -408,8 +429,8 @@ const HARD: [(&str, &str); 5] = [
 
 fn hard_cases(registry: &Registry) {
     println!();
-    println!("| bundle (8 actions) | search µs | candidates | partial schedules | orders and outcomes | transactions metered |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| bundle (8 actions) | -O gas | optimum gas | search µs | candidates | partial schedules | orders and outcomes | transactions metered |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, source) in HARD {
         let analysis = analyse(
             source,
@@ -439,9 +460,15 @@ fn hard_cases(registry: &Registry) {
             None => String::new(),
             Some(why) => format!(" (not searched: {why})"),
         };
+        let optimum = f.gas_optimum.map_or("not searched".to_string(), thousands);
         println!(
-            "| {name}{status} | {} | {} | {} | {} | {} |",
-            s.micros, s.candidates, s.nodes, s.outcomes, s.transactions
+            "| {name}{status} | {} | {optimum} | {} | {} | {} | {} | {} |",
+            thousands(f.gas_o),
+            s.micros,
+            s.candidates,
+            s.nodes,
+            s.outcomes,
+            s.transactions
         );
     }
 }
