@@ -86,7 +86,12 @@ fn pass_savings_add_up_and_the_optimum_is_a_lower_bound() {
             }
             // Every program -O makes lies in the optimum's space.
             if let Some(optimum) = f.gas_optimum {
-                assert!(optimum <= f.gas_o, "{}: optimum {optimum}, -O {}", f.name, f.gas_o);
+                assert!(
+                    optimum <= f.gas_o,
+                    "{}: optimum {optimum}, -O {}",
+                    f.name,
+                    f.gas_o
+                );
             }
         }
     }

@@ -829,21 +829,22 @@ fn rewrites(
             let between = &items[i + 1..j];
             // The two items become `new`, where the second was (`at_first`:
             // where the first was), or go (`cancel`).
-            let mut replace = |new: Option<Item>, cancel: Option<(usize, usize)>, at_first: bool| {
-                let mut next: Vec<Item> = Vec::with_capacity(items.len());
-                for (k, item) in items.iter().enumerate() {
-                    if k == i || k == j {
-                        if (k == i) == at_first {
-                            next.extend(new.iter().cloned());
+            let mut replace =
+                |new: Option<Item>, cancel: Option<(usize, usize)>, at_first: bool| {
+                    let mut next: Vec<Item> = Vec::with_capacity(items.len());
+                    for (k, item) in items.iter().enumerate() {
+                        if k == i || k == j {
+                            if (k == i) == at_first {
+                                next.extend(new.iter().cloned());
+                            }
+                            continue;
                         }
-                        continue;
+                        next.push(item.clone());
                     }
-                    next.push(item.clone());
-                }
-                let mut c = cancelled.to_vec();
-                c.extend(cancel);
-                out.push((next, c));
-            };
+                    let mut c = cancelled.to_vec();
+                    c.extend(cancel);
+                    out.push((next, c));
+                };
             if let Some(new) = fuse(problem, facts, &items[i], &items[j], between) {
                 replace(Some(new), None, false);
             }
