@@ -1,7 +1,9 @@
 //! The exact optimum (`meshc::search`) on hand-written bundles whose
 //! optimum is computed by hand from the gas schedule (docs/gas.md), each
-//! shown beside its program: one case per law, the deadline rule, the
-//! limit, and equivalent forms of one bundle reaching one optimum.
+//! shown beside its program: one case per law (multi-asset flash loans and
+//! fusion across forks included), the trust rule (`min_security`, pinned
+//! transfers, `zk` as any route), the deadline rule, the limit, and
+//! equivalent forms of one bundle reaching one optimum.
 
 mod common;
 
@@ -499,4 +501,184 @@ fn merged_transfers_share_a_message() {
     );
     assert_eq!(every.gas(), Some(expected));
     insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn three_flash_loans_of_one_lender_become_one_multi_asset_call() {
+    let s = GasSchedule::standard();
+    let source = "bundle three on polygon {
+    input 10 USDC
+    input 10 DAI
+    input 0.01 WETH
+    borrow 1 WETH from aave
+    borrow 1_000 USDC from aave
+    borrow 1_000 DAI from aave
+    repay 1 WETH to aave
+    repay 1_000 USDC to aave
+    repay 1_000 DAI to aave
+}
+";
+    let found = optimum(source);
+    // One multi-asset flashLoan (the pool cold), each repayment pulled
+    // inside it, and the pool's grant of each token (each token cold).
+    let loan = s.flash_loan + s.flash_loan_multi_asset + 2 * s.flash_loan_extra_asset;
+    let expected = base(&s) + call(loan, true) + 3 * call(s.approve, true);
+    assert_eq!(expected, 475_261);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_flash_loans_stay_two_calls_where_one_costs_more() {
+    let s = GasSchedule::standard();
+    let source = "bundle two on polygon {
+    input 10 USDC
+    input 0.01 WETH
+    borrow 1 WETH from aave
+    borrow 1_000 USDC from aave
+    repay 1 WETH to aave
+    repay 1_000 USDC to aave
+}
+";
+    let found = optimum(source);
+    // Two flashLoanSimple calls (the pool cold, then warm) cost less than
+    // one multi-asset call of two assets.
+    let apart = call(s.flash_loan, true) + call(s.flash_loan, false);
+    let joined = call(
+        s.flash_loan + s.flash_loan_multi_asset + s.flash_loan_extra_asset,
+        true,
+    );
+    assert!(apart < joined);
+    let expected = base(&s) + apart + 2 * call(s.approve, true);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn swaps_on_pairs_of_two_forks_fuse() {
+    let s = GasSchedule::standard();
+    let source = "bundle forks on polygon {
+    input 100 USDC
+    swap all USDC for WETH on uniswap_v2
+    swap all WETH for 90 DAI on sushiswap
+}
+";
+    let found = optimum(source);
+    // One transfer into the uniswap_v2 pair, which sends its WETH straight
+    // to the sushiswap pair.
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = base(&s) + call(s.token_transfer, true) + 2 * hop;
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn min_security_lets_a_bridge_take_a_less_trusted_route() {
+    let s = GasSchedule::standard();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+} constraints { min_security: threshold }
+";
+    let found = optimum(source);
+    let threshold = route(BridgeKind::Threshold);
+    let expected = base(&s) + call(s.approve, true) + call(threshold.0, true);
+    assert_eq!(
+        (found.gas, found.blocks),
+        (expected, 1 + threshold.1),
+        "{}",
+        found.program
+    );
+}
+
+#[test]
+fn a_pinned_transfer_and_an_unpinned_one_merge_on_the_pinned_route() {
+    let s = GasSchedule::standard();
+    let source = "bundle keeps_the_pin on polygon {
+    input 50 USDC
+    input 30 USDC
+    bridge 50 USDC to arbitrum via htlb
+    bridge 30 USDC to arbitrum
+} constraints { min_security: threshold }
+";
+    let found = optimum(source);
+    // One htlb transfer of the sum costs less than the pinned htlb one and
+    // a threshold one; the pinned funds never take threshold.
+    let htlb = route(BridgeKind::Htlb);
+    let expected = base(&s) + call(s.approve, true) + call(htlb.0, true);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + htlb.1));
+    let text = found.program.to_string();
+    assert!(!text.contains("via threshold"), "{text}");
+}
+
+/// A world whose `zk` route from polygon to arbitrum costs the least gas,
+/// charges `htlb`'s fee and trusts a proof system (security 2).
+fn cheap_zk() -> Registry {
+    let mut registry = Registry::builtin();
+    for r in &mut registry.routes {
+        if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
+            r.gas = 200_000;
+            r.fee_bps = 5;
+        }
+    }
+    registry
+}
+
+#[test]
+fn zk_is_a_route_like_any_other() {
+    let s = GasSchedule::standard();
+    let registry = cheap_zk();
+    let zk = registry
+        .route("polygon", "arbitrum", BridgeKind::Zk)
+        .map(|r| (r.gas, r.delay_blocks))
+        .unwrap_or_default();
+    for (floor, expected_route) in [
+        ("", BridgeKind::Htlb),
+        (" constraints { min_security: zk }", BridgeKind::Zk),
+        (" constraints { min_security: threshold }", BridgeKind::Zk),
+    ] {
+        let source =
+            format!("bundle send on polygon {{\n    input 100 USDC\n    bridge 100 USDC to arbitrum\n}}{floor}\n");
+        let (program, pinned) = o0(&source, &registry);
+        let found = match search_with(&program, &pinned, &registry, &Limits::default()).result {
+            Ok(o) => o,
+            Err(why) => panic!("{why}"),
+        };
+        let gas = registry
+            .route("polygon", "arbitrum", expected_route)
+            .map_or(0, |r| r.gas);
+        assert_eq!(
+            found.gas,
+            base(&s) + call(s.approve, true) + call(gas, true),
+            "{source}\n{}",
+            found.program
+        );
+        assert!(
+            found
+                .program
+                .to_string()
+                .contains(&format!("via {expected_route}")),
+            "{source}\n{}",
+            found.program
+        );
+    }
+    assert!(zk.0 < route(BridgeKind::Threshold).0);
+}
+
+#[test]
+fn parallel_branches_on_one_chain_share_a_transaction() {
+    let s = GasSchedule::standard();
+    let source = "bundle both on polygon {
+    parallel {
+        input 50 USDC
+        swap all USDC for WETH on uniswap_v2
+    } and {
+        input 40 DAI
+        deposit all DAI into aave
+    }
+}
+";
+    let found = optimum(source);
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let deposit = call(s.approve, true) + call(s.deposit, true);
+    assert_eq!((found.gas, found.blocks), (base(&s) + swap + deposit, 1));
 }
