@@ -196,7 +196,7 @@ fn the_optimum_is_reported_only_where_the_search_ran() {
     let (code, stdout, stderr) = outcome(&run(&["gas", &file]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("optimum: not searched (11 actions, more than 10)"),
+        stdout.contains("optimum          not searched (11 actions, more than 10)"),
         "{stdout}"
     );
     assert!(!stdout.contains("reaches"), "{stdout}");

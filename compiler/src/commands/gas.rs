@@ -201,7 +201,7 @@ fn human(all: &[Figures]) -> String {
                 counted(blocks, "block")
             )
         };
-        out.push_str(&line("-O0", f.gas_o0, f.blocks_o0));
+        out.push_str(line("-O0", f.gas_o0, f.blocks_o0).trim_end());
         out.push('\n');
         out.push_str(&line(
             "-O0 by executor",
