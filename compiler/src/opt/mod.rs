@@ -206,15 +206,25 @@ impl<'c, 'a> Optimiser<'c, 'a> {
 
     /// The local laws, round after round, until a round changes nothing.
     /// Each application removes a call (or turns an ordinary loan into a
-    /// flash loan) and none adds one, so the rounds end.
+    /// flash loan) and none adds one, so every round that changes the
+    /// program lowers [`progress`], and the rounds end; a round that
+    /// changes it without is reported as a bug rather than run forever.
     fn fixed_point(&mut self, program: &mut Program) -> Result<(), OptError> {
         loop {
+            let before = progress(program);
             let mut changed = false;
             for (name, law) in LAWS {
                 changed |= self.apply(program, name, law)?;
             }
             if !changed {
                 return Ok(());
+            }
+            if progress(program) >= before {
+                return Err(OptError {
+                    pass: "laws",
+                    message: "a round of the laws changed the program without removing a call"
+                        .to_string(),
+                });
             }
         }
     }
@@ -262,6 +272,7 @@ impl<'c, 'a> Optimiser<'c, 'a> {
 /// them (a route) is worth once they have run.
 pub(crate) fn settle(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     loop {
+        let start = progress(program);
         let mut changed = false;
         for (name, law) in LAWS {
             let before = program.clone();
@@ -275,10 +286,29 @@ pub(crate) fn settle(program: &mut Program, cx: &Context<'_>) -> Result<(), OptE
             }
             changed = true;
         }
-        if !changed {
+        if !changed || progress(program) >= start {
             return Ok(());
         }
     }
+}
+
+/// What every application of a local law lowers: the calls of the program
+/// (approvals aside, which follow the calls), then its ordinary loans. A
+/// law removes a call (a swap fused, a deposit merged, a deposit and its
+/// withdrawal or a bridge and its return cancelled, a transfer merged or
+/// carried in a shared message, loans joined in one multi-asset call) or
+/// turns an ordinary loan into a flash loan, and none adds a call.
+fn progress(program: &Program) -> (usize, usize) {
+    let (mut calls, mut ordinary) = (0, 0);
+    walk::for_each_node(&program.body, &mut |node| {
+        if node.op.needs_transaction() && !matches!(node.op, ir::Op::Approve { .. }) {
+            calls += 1;
+        }
+        if matches!(node.op, ir::Op::Borrow { flash: false, .. }) {
+            ordinary += 1;
+        }
+    });
+    (calls, ordinary)
 }
 
 /// Static gas and blocks of a program.
