@@ -44,7 +44,11 @@ fn phases(root: &Path, work: &Path) -> Vec<(&'static str, Duration)> {
         (vec![], vec![], vec![], vec![], vec![]);
     for i in 0..RUNS {
         let t = Instant::now();
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         check.push(t.elapsed());
         assert!(!analysis.has_errors());
         let bundle = &analysis.checked.bundles[0];

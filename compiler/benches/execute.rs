@@ -23,9 +23,13 @@ use std::time::{Duration, Instant};
 const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_flash_loan.mesh");
 
 fn program(level: OptLevel) -> (Program, World) {
-    let analysis = analyse(FLAGSHIP, &Registry::builtin(), &CheckOptions::default());
+    let analysis = analyse(
+        FLAGSHIP,
+        &Registry::default_registry(),
+        &CheckOptions::default(),
+    );
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     analysis.declare_tokens(&mut world.registry);
     let bundle = &analysis.checked.bundles[0];
     match analysis.lower(bundle, level) {

@@ -68,7 +68,7 @@ fn main() {
         i += 1;
     }
     let lines = source.lines().count();
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let options = CheckOptions::default();
 
     let (lex, tokens) = best_of(5, || mesh_grammar::lex(&source).len());

@@ -4,12 +4,18 @@
 //! figure is static gas from the runtime's schedule, which the tests check
 //! equals what the runtime meters. Prints a Markdown table.
 
-use mesh_runtime::amount::thousands;
+use mesh_runtime::amount::group_digits;
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::pipeline::analyse;
 use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
+
+/// A figure as the tables of docs/ write it, in English prose:
+/// `1,610,000`.
+fn thousands(n: u64) -> String {
+    group_digits(&n.to_string(), ',')
+}
 
 fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
@@ -18,7 +24,7 @@ fn main() {
         .unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
     files.sort();
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let mut rows: Vec<Figures> = Vec::new();
     for file in &files {
         let Ok(source) = std::fs::read_to_string(file) else {

@@ -62,7 +62,7 @@ fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn main() {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     println!(
         "| actions | boxes | optimise, verified (ms) | optimise, unverified (ms) | µs per action | growth from the size before |"
     );

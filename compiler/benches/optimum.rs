@@ -14,7 +14,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use mesh_runtime::amount::thousands;
+use mesh_runtime::amount::display_count;
 use mesh_runtime::Registry;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::ir::{gas, Op, Program, Term};
@@ -171,7 +171,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let raised = Limits {
         max_actions: BEYOND,
         ..Limits::default()
@@ -324,9 +324,9 @@ fn main() {
             println!();
             println!(
                 "-O0 {}, -O {}, optimum {} (share {:.1}%): {}",
-                thousands(row.gas_o0),
-                thousands(row.gas_o),
-                thousands(row.optimum),
+                display_count(row.gas_o0),
+                display_count(row.gas_o),
+                display_count(row.optimum),
                 row.share(),
                 difference(&row.o, &row.best)
             );
@@ -460,10 +460,12 @@ fn hard_cases(registry: &Registry) {
             None => String::new(),
             Some(why) => format!(" (not searched: {why})"),
         };
-        let optimum = f.gas_optimum.map_or("not searched".to_string(), thousands);
+        let optimum = f
+            .gas_optimum
+            .map_or("not searched".to_string(), display_count);
         println!(
             "| {name}{status} | {} | {optimum} | {} | {} | {} | {} | {} |",
-            thousands(f.gas_o),
+            display_count(f.gas_o),
             s.micros,
             s.candidates,
             s.nodes,

@@ -33,8 +33,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e3)
 }
 
+/// A figure as the tables of docs/ write it, in English prose:
+/// `1,048,576`.
 fn thousands(n: usize) -> String {
-    mesh_runtime::amount::thousands(n as u64)
+    mesh_runtime::amount::group_digits(&n.to_string(), ',')
 }
 
 /// `levels` nested blocks inside a bundle: `on` blocks on alternating
@@ -266,7 +268,7 @@ fn main() {
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(|| {
-            let registry = Registry::builtin();
+            let registry = Registry::default_registry();
             println!("scale: every stage against nesting depth, error count and file size; best of 3 (1 for gas figures and the JIT on the long bundle)");
             depth_table(&registry, false);
             depth_table(&registry, true);

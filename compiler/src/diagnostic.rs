@@ -234,7 +234,7 @@ pub fn counted(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
-        format!("{n} {noun}s")
+        format!("{} {noun}s", mesh_core::amount::display_count(n))
     }
 }
 

@@ -14,9 +14,8 @@
 
 use crate::ir::{self, Op, Program, Term, Value, Wire};
 use mesh_core::revert::{reason, Revert};
-use mesh_runtime::session::SwapHop;
+use mesh_runtime::session::{Requirement, SwapHop};
 use mesh_runtime::{maths, LoanKind, Report, Session, World};
-use std::cmp::Ordering;
 
 /// Runs `program` on `world` and finishes the bundle: the report, and the
 /// session (whose world is the committed one, or the original after a revert).
@@ -48,20 +47,6 @@ struct Machine<'p> {
     missing: Vec<bool>,
     /// Whether a call or a computation of the box being made failed.
     failed: bool,
-}
-
-/// Compares two amounts as `require` does.
-pub fn compare(left: u128, op: mesh_grammar::ast::Comparison, right: u128) -> bool {
-    use mesh_grammar::ast::Comparison;
-    let ordering = left.cmp(&right);
-    match op {
-        Comparison::Ge => ordering != Ordering::Less,
-        Comparison::Le => ordering != Ordering::Greater,
-        Comparison::Gt => ordering == Ordering::Greater,
-        Comparison::Lt => ordering == Ordering::Less,
-        Comparison::Eq => ordering == Ordering::Equal,
-        Comparison::Ne => ordering != Ordering::Equal,
-    }
 }
 
 impl Machine<'_> {
@@ -414,12 +399,21 @@ impl Machine<'_> {
                 left,
                 op,
                 right,
+                token,
                 text,
+                left_text,
                 ..
             } => {
-                let l = self.value(left, s);
-                let r = self.value(right, s);
-                let done = s.require(compare(l, *op, r), text);
+                let left = self.value(left, s);
+                let right = self.value(right, s);
+                let done = s.require(Requirement {
+                    left,
+                    comparison: *op,
+                    right,
+                    token: token.as_str(),
+                    text,
+                    left_text,
+                });
                 self.done(done);
             }
             Op::Approve { token, spender, .. } => {

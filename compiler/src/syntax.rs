@@ -4,7 +4,7 @@
 //! this module says it to the user: every message, label and hint for a
 //! lexical or syntax error lives here.
 
-use mesh_core::amount::group_digits;
+use mesh_core::amount::{display_count, group_digits};
 use mesh_grammar::{ErrorContext, Parsed, Span, SyntaxError, SyntaxErrorKind, TokenKind};
 
 use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
@@ -55,10 +55,13 @@ pub fn diagnose(source: &str, error: &SyntaxError) -> Diagnostic {
         SyntaxErrorKind::UnexpectedCharacter { text } => unexpected_character(span, text),
         SyntaxErrorKind::AmountTooLong { tokens } => Diagnostic::error(
             Code::AmountTooLong,
-            format!("this amount is {tokens} tokens long"),
+            format!("this amount is {} tokens long", display_count(*tokens as u64)),
             Label::new(
                 span,
-                format!("more than {} tokens", mesh_grammar::MAX_AMOUNT_TOKENS),
+                format!(
+                    "more than {} tokens",
+                    display_count(mesh_grammar::MAX_AMOUNT_TOKENS as u64)
+                ),
             ),
         )
         .with_hint("split the arithmetic over several statements, binding parts with `let`"),
@@ -69,8 +72,11 @@ pub fn diagnose(source: &str, error: &SyntaxError) -> Diagnostic {
         } => unclosed_block(source, span, *found, *lines_up_with),
         SyntaxErrorKind::NestedTooDeep { limit } => Diagnostic::error(
             Code::NestedTooDeep,
-            format!("blocks nested more than {limit} deep"),
-            Label::new(span, format!("this block is nested {} deep", limit + 1)),
+            format!("blocks nested more than {} deep", display_count(*limit as u64)),
+            Label::new(
+                span,
+                format!("this block is nested {} deep", display_count(*limit as u64 + 1)),
+            ),
         )
         .with_hint(
             "nothing needs this depth: an `on` block inside another can follow it instead, and nested `parallel` branches can be joined into one `parallel`",

@@ -31,7 +31,7 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
 
 /// Snapshots the rendering and checks that exactly `expected` was reported.
 fn snapshot(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
-    snapshot_in(name, source, &Registry::builtin(), level, expected);
+    snapshot_in(name, source, &Registry::default_registry(), level, expected);
 }
 
 fn snapshot_in(name: &str, source: &str, registry: &Registry, level: OptLevel, expected: &[Code]) {
@@ -149,7 +149,36 @@ fn rule_2_duplicates() {
         "e0203_conflicting_token",
         "token PEPE decimals 18\ntoken PEPE decimals 9\ntoken USDC decimals 18\n",
         O,
-        &[ConflictingToken, ConflictingToken],
+        &[NoBundle, ConflictingToken, ConflictingToken],
+    );
+    let mut registry = Registry::default_registry();
+    let gho = "0x40D16FC0246aD3160Ccc09B8D0D3A2cD28aE6C2f";
+    registry.tokens.push(mesh_core::registry::TokenInfo {
+        symbol: "GHO".to_string(),
+        decimals: 18,
+        address: Some(gho.to_string()),
+        chains: vec!["ethereum".to_string()],
+    });
+    snapshot_in(
+        "e0205_token_at_another_address_than_the_world",
+        "token GHO decimals 18 at 0x0000000000000000000000000000000000000001\nbundle b on ethereum {\n    input 1 GHO\n}\n",
+        &registry,
+        O,
+        &[ConflictingAddress],
+    );
+    snapshot(
+        "e0205_token_at_two_addresses",
+        "token ZZZ decimals 6 at 0x1111111111111111111111111111111111111111\ntoken ZZZ decimals 6 at 0x2222222222222222222222222222222222222222\nbundle b on base {\n    input 1 ZZZ\n}\n",
+        O,
+        &[ConflictingAddress],
+    );
+    // The same address in other letter case is the same address.
+    snapshot_in(
+        "e0205_same_address_other_case",
+        "token GHO decimals 18 at 0x40d16fc0246ad3160ccc09b8d0d3a2cd28ae6c2f\nbundle b on ethereum {\n    input 1 GHO\n}\n",
+        &registry,
+        O,
+        &[],
     );
     snapshot(
         "e0204_constraint_twice",
@@ -237,7 +266,7 @@ fn rule_4_capabilities() {
         O,
         &[NotCapable, NotCapable],
     );
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     for protocol in &mut registry.protocols {
         if protocol.name == "compound" {
             protocol.chains = vec!["ethereum".to_string()];
@@ -280,6 +309,52 @@ fn rule_5_overdrafts() {
     );
 }
 
+/// The same expression over the same amounts is the same amount: `w / 2`
+/// written twice is one value, so `w / 2` and `w - w / 2` spend exactly
+/// `w`, whatever the swap delivers.
+#[test]
+fn rule_5_the_same_expression_is_the_same_amount() {
+    snapshot(
+        "e0501_split_of_an_unknown_amount",
+        "bundle split on polygon {\n    input 1_000 USDC\n    let w = swap all USDC for 0.3 WETH on uniswap_v2\n    bridge w / 2 to arbitrum\n    bridge w - w / 2 to optimism\n}\n",
+        O,
+        &[],
+    );
+    // A third of it more is more than there is.
+    snapshot(
+        "e0501_split_of_an_unknown_amount_overdrawn",
+        "bundle split on polygon {\n    input 1_000 USDC\n    let w = swap all USDC for 0.3 WETH on uniswap_v2\n    bridge w / 2 to arbitrum\n    bridge w - w / 2 to optimism\n    bridge w / 3 to base\n}\n",
+        O,
+        &[PossibleOverdraft],
+    );
+}
+
+/// Issue 14: `all` of a holding the bundle never had, or no longer has,
+/// passed the checker and crashed the lowering. It is zero there: an
+/// action on it moves nothing (W0005), and a swap of it always reverts
+/// (E0502).
+#[test]
+fn rule_5_steps_that_move_nothing() {
+    snapshot(
+        "w0005_all_of_a_holding_never_held",
+        "bundle b on polygon {\n    deposit all WETH into aave\n}\n",
+        O,
+        &[MovesNothing],
+    );
+    snapshot(
+        "w0005_all_of_an_emptied_holding",
+        "bundle b on polygon {\n    input 1 WETH\n    bridge all WETH to arbitrum\n    deposit all WETH into aave\n    withdraw 0 WETH from compound\n}\n",
+        O,
+        &[MovesNothing, MovesNothing],
+    );
+    snapshot(
+        "e0502_swap_of_nothing",
+        "bundle b on polygon {\n    input 1 WETH\n    deposit all WETH into aave\n    swap all WETH for 1_000 USDC on uniswap_v2\n    deposit 500 USDC into aave\n}\n",
+        O,
+        &[SwapOfNothing],
+    );
+}
+
 #[test]
 fn rule_6_obligations() {
     snapshot(
@@ -287,6 +362,18 @@ fn rule_6_obligations() {
         "bundle b on polygon {\n    input 1 USDC\n    borrow 100 USDC from aave\n    repay 40 USDC to aave\n}\n",
         O,
         &[UnrepaidLoan],
+    );
+    snapshot(
+        "e0601_loan_of_nothing",
+        "bundle b on polygon {\n    borrow 0 USDC from compound\n}\n",
+        O,
+        &[UnrepaidLoan, MovesNothing],
+    );
+    snapshot(
+        "e0602_repay_after_the_loan_is_closed",
+        "bundle b on polygon {\n    input 1 USDC\n    let loan = borrow 100 USDC from aave\n    repay loan to aave\n    repay 0 USDC to aave\n}\n",
+        O,
+        &[RepayMoreThanOwed, MovesNothing],
     );
     snapshot(
         "e0602_repay_more_than_owed",
@@ -317,7 +404,7 @@ fn rule_7_bridges() {
         &[RouteBelowMinSecurity],
     );
     // A world whose only route from polygon to arbitrum trusts a signer set.
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     registry
         .routes
         .retain(|r| !(r.from == "polygon" && r.to == "arbitrum") || r.kind.as_str() == "threshold");
@@ -377,6 +464,25 @@ fn warnings() {
         "bundle b on base {\n    input 1 WETH\n    swap 1 WETH for USDC on uniswap_v2\n}\n",
         O,
         &[UnboundedSwap],
+    );
+    snapshot(
+        "w0001_swap_bounded_by_zero",
+        "bundle b on base {\n    input 1 WETH\n    swap 1 WETH for 0 USDC on uniswap_v2\n    deposit 1 USDC into aave\n}\n",
+        O,
+        &[UnboundedSwap, PossibleOverdraft],
+    );
+    snapshot("w0006_empty_file", "", O, &[NoBundle]);
+    snapshot(
+        "w0006_comments_only",
+        "// a bundle will come here\n",
+        O,
+        &[NoBundle],
+    );
+    snapshot(
+        "w0006_declarations_only",
+        "token GHO decimals 18\n",
+        O,
+        &[NoBundle],
     );
     snapshot(
         "w0002_redundant_on",

@@ -78,7 +78,11 @@ static WORDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(
 fn assert_sound(source: &str) {
     let parsed = mesh_grammar::parse(source);
     for level in [OptLevel::O0, OptLevel::O] {
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions { level });
+        let checked = check(
+            &parsed.file,
+            &Registry::default_registry(),
+            &CheckOptions { level },
+        );
         for d in &checked.diagnostics {
             for label in std::iter::once(&d.primary).chain(&d.secondary) {
                 assert!(
@@ -169,7 +173,7 @@ proptest! {
             usdc(b)
         );
         let parsed = mesh_grammar::parse(&source);
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions::default());
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
         let overdraft = checked
             .diagnostics
             .iter()
@@ -188,8 +192,34 @@ proptest! {
              on polygon {{ deposit x into aave }} }}"
         );
         let parsed = mesh_grammar::parse(&source);
-        let checked = check(&parsed.file, &Registry::builtin(), &CheckOptions::default());
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
         prop_assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    }
+}
+
+proptest! {
+    /// The same expression over the same amounts is the same amount: an
+    /// amount not known in advance splits into a part and the rest, the
+    /// part written twice, with nothing left over and no overdraft.
+    #[test]
+    fn an_unknown_amount_splits_into_a_part_and_the_rest(
+        thousandths in 1u32..1000,
+        divisor in 2u32..50,
+        by_division in any::<bool>(),
+    ) {
+        let part = if by_division {
+            format!("w / {divisor}")
+        } else {
+            format!("w * {}.{:03}", thousandths / 1000, thousandths % 1000)
+        };
+        let source = format!(
+            "bundle p on polygon {{ input 1_000 USDC let w = swap all USDC for 0.3 WETH on uniswap_v2 \
+             bridge {part} to arbitrum bridge w - {part} to optimism \
+             require all WETH == 0 WETH }}"
+        );
+        let parsed = mesh_grammar::parse(&source);
+        let checked = check(&parsed.file, &Registry::default_registry(), &CheckOptions::default());
+        prop_assert!(checked.diagnostics.is_empty(), "{}\n{:?}", source, checked.diagnostics);
     }
 }
 

@@ -43,9 +43,13 @@ fn a_bridge_batch_runs_alike_in_native_code_and_the_interpreter() {
 }
 
 fn programs(source: &str, level: OptLevel) -> Vec<(Program, World)> {
-    let analysis = analyse(source, &Registry::builtin(), &CheckOptions::default());
+    let analysis = analyse(
+        source,
+        &Registry::default_registry(),
+        &CheckOptions::default(),
+    );
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     analysis.declare_tokens(&mut world.registry);
     analysis
         .checked

@@ -108,7 +108,7 @@ fn generated_bundles_run_alike_three_ways() {
             continue;
         };
         let world = perturbed(seed);
-        let default = World::builtin();
+        let default = World::default_world();
         for (program, level) in [(o0, "-O0"), (o, "-O")] {
             let what = format!("case {case} at {level}, world seed {seed}:\n{source}");
             let build = (checked % 5 == 0).then(|| Build {
@@ -155,9 +155,13 @@ fn interpreter_jit_and_executable_agree_byte_for_byte() {
         let source = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Checked at the default level; lowered at both (at -O0 a bundle
         // may then revert on its deadline, the same way in all three).
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
-        let mut world = World::builtin();
+        let mut world = World::default_world();
         analysis.declare_tokens(&mut world.registry);
         let tokens = analysis.checked.declarations.clone();
         for level in [OptLevel::O0, OptLevel::O] {
@@ -220,14 +224,18 @@ fn long_and_deep() {
     deep.push_str("}\n");
 
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let world = World::builtin();
+    let world = World::default_world();
     let mut outcomes = Vec::new();
     for (name, source) in [
         ("commits", long("1")),
         ("reverts", long("2")),
         ("deep", deep),
     ] {
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         assert!(
             !analysis.has_errors(),
             "{name}: {:?}",
@@ -268,9 +276,9 @@ fn multi_asset_flash_loans_run_alike_three_ways() {
         )
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let default = World::builtin();
+    let default = World::default_world();
     // A world where aave can lend 5,000 USDC on polygon.
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     let usdc = world
         .lenders
         .get_mut("polygon")
@@ -281,7 +289,11 @@ fn multi_asset_flash_loans_run_alike_three_ways() {
     }
     let mut outcomes = Vec::new();
     for (name, source) in [("taken", bundle("1_000")), ("refused", bundle("6_000"))] {
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
         let checked = &analysis.checked.bundles[0];
         for level in [OptLevel::O0, OptLevel::O] {

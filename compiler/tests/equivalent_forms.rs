@@ -31,7 +31,11 @@ fn the_written_form_costs_no_more_than_the_hand_rewritten_one() {
     let all = cases();
     assert_eq!(all.len(), 6, "the six pairs are missing");
     for (name, source) in all {
-        let analysis = analyse(&source, &Registry::builtin(), &CheckOptions::default());
+        let analysis = analyse(
+            &source,
+            &Registry::default_registry(),
+            &CheckOptions::default(),
+        );
         assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
         let [written, rewritten] = analysis.checked.bundles.as_slice() else {
             panic!("{name}: two bundles expected");

@@ -1,7 +1,7 @@
 //! The verifier rejects ill-formed IR: one hand-built program per law, each
 //! a small change to a well-formed one.
 
-use mesh_grammar::ast::Comparison;
+use mesh_core::Comparison;
 use mesh_runtime::registry::BridgeKind;
 use meshc::ir::verify::Law;
 use meshc::ir::{verify, Loc, Node, Op, Program, Sender, Term, Value, Wire, WireType};
@@ -81,7 +81,9 @@ fn well_formed() -> Program {
                         left: Value::AmountOf(Wire(3)),
                         op: Comparison::Ge,
                         right: Value::Const(99 * WETH),
+                        token: "WETH".into(),
                         text: "back >= 99 WETH".into(),
+                        left_text: "back".into(),
                     },
                     6,
                 ),

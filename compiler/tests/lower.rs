@@ -36,12 +36,12 @@ fn without_deadline(mut program: Program) -> Program {
 /// Every bundle of a source, lowered at `level`, with the registry and
 /// world it runs on and the checker's block count.
 fn lowered(source: &str, level: OptLevel) -> Vec<(Program, World, u64)> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     // Checked at -O: at -O0 some examples miss their deadline (rule 8); they
     // still lower, and the runtime then reverts them at finish.
     let analysis = analyse(source, &registry, &CheckOptions::default());
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     analysis.declare_tokens(&mut world.registry);
     analysis
         .checked
@@ -68,7 +68,7 @@ fn lowered_blocks_equal_the_checkers_time_model() {
     for (name, source) in examples() {
         for level in LEVELS {
             for (program, world, blocks) in lowered(&source, level) {
-                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::standard())
+                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::default())
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(
                     cost.blocks,
@@ -87,7 +87,7 @@ fn static_gas_equals_metered_gas_and_blocks_when_committed() {
     for (name, source) in examples() {
         for level in LEVELS {
             for (program, world, _) in lowered(&source, level) {
-                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::standard())
+                let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::default())
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 let (report, _) = meshc::interp::run(&without_deadline(program), world);
                 if !report.committed() {
@@ -226,7 +226,11 @@ fn a_failed_require_reverts_naming_its_line() {
 #[test]
 fn arithmetic_underflow_reverts_at_its_line() {
     let source = "bundle u on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    swap x - 1_000_000 USDC for WETH on sushiswap\n}\n";
-    let analysis = analyse(source, &Registry::builtin(), &CheckOptions::default());
+    let analysis = analyse(
+        source,
+        &Registry::default_registry(),
+        &CheckOptions::default(),
+    );
     if analysis.has_errors() {
         // The checker may prove the underflow statically; nothing to run.
         return;

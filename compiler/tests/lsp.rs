@@ -233,7 +233,7 @@ fn settings_choose_the_world_and_the_level() {
     assert!(!codes(&against_small).is_empty(), "{against_small}");
     assert!(against_small.to_string().contains("DAI"), "{against_small}");
 
-    // Back to the built-in registry: DAI is known, the document is clean.
+    // Back to the default registry: DAI is known, the document is clean.
     client.notify(
         "workspace/didChangeConfiguration",
         json!({ "settings": { "mesh": { "world": null } } }),
@@ -269,7 +269,7 @@ fn settings_choose_the_world_and_the_level() {
     let shown = client.next("window/showMessage");
     let message = shown["message"].as_str().unwrap_or_default();
     assert!(message.contains("/nonexistent/world.toml"), "{message}");
-    assert!(message.contains("built-in registry"), "{message}");
+    assert!(message.contains("default registry"), "{message}");
     let mut after = vec![codes(&client.diagnostics()), codes(&client.diagnostics())];
     after.sort();
     assert_eq!(after, [Vec::<String>::new(), Vec::<String>::new()]);

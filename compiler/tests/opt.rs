@@ -14,7 +14,7 @@ use meshc::pipeline::analyse;
 use meshc::pipeline::figures::{figures, Figures};
 
 fn all_figures(source: &str) -> Vec<(Figures, World)> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let mut analysis = analyse(
         source,
         &registry,
@@ -26,7 +26,7 @@ fn all_figures(source: &str) -> Vec<(Figures, World)> {
         analysis = analyse(source, &registry, &CheckOptions::default());
     }
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     analysis.declare_tokens(&mut world.registry);
     analysis
         .checked
@@ -227,8 +227,8 @@ fn bridge_batching_shares_one_message() {
 
 #[test]
 fn bridge_batching_saves_the_route_call_less_the_derived_part_and_meters_as_figured() {
-    let schedule = mesh_runtime::GasSchedule::standard();
-    let route_gas = Registry::builtin()
+    let schedule = mesh_runtime::GasSchedule::default();
+    let route_gas = Registry::default_registry()
         .route("polygon", "arbitrum", mesh_runtime::BridgeKind::Zk)
         .map(|r| r.gas)
         .unwrap_or_default();
@@ -322,7 +322,7 @@ fn a_holding_shared_across_chains_orders_its_steps_and_a_require_does_not() {
 #[test]
 fn the_deadline_at_o_is_judged_on_the_optimised_blocks() {
     use meshc::check::{CheckOptions, OptLevel};
-    let registry = mesh_runtime::Registry::builtin();
+    let registry = mesh_runtime::Registry::default_registry();
     let with = |deadline: u32| {
         let body = INTERCHANGE.trim_end();
         format!("{body} constraints {{\n deadline: {deadline}\n}}\n")

@@ -29,13 +29,13 @@ fn case_files() -> Vec<PathBuf> {
 }
 
 fn thousands(n: u64) -> String {
-    mesh_runtime::amount::thousands(n)
+    mesh_runtime::amount::display_count(n)
 }
 
 /// What `-O` makes of the only bundle of `source`, as the expectation
 /// reads (without the comment prefix).
 fn actual(source: &str, name: &str) -> String {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     // Judged at -O0 where both levels lower; at -O otherwise (a bundle
     // whose deadline only -O meets).
     let mut analysis = analyse(
@@ -95,7 +95,7 @@ fn actual(source: &str, name: &str) -> String {
             laws.join("; ")
         }
     );
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     analysis.declare_tokens(&mut world.registry);
     let (report, session) = meshc::interp::run(&f.o, world);
     match &report.revert {

@@ -22,8 +22,12 @@ use proptest::test_runner::Config;
 /// Whether a committed run metered the gas and blocks the program's static
 /// figures say.
 fn metered_as_figured(level: &str, program: &Program, session: &Session) -> Result<(), String> {
-    let cost = gas::cost(program, &Registry::builtin(), &GasSchedule::standard())
-        .map_err(|e| format!("{level}: {e}"))?;
+    let cost = gas::cost(
+        program,
+        &Registry::default_registry(),
+        &GasSchedule::default(),
+    )
+    .map_err(|e| format!("{level}: {e}"))?;
     if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
         return Err(format!(
             "{level}: the runtime metered {} gas and {} blocks, the static figures are {} and {}",
@@ -114,7 +118,7 @@ fn most_generated_bundles_are_well_typed() {
         };
         if let Some((o0, _)) = lowered(&tree.current()) {
             accepted += 1;
-            if interp::run(&o0, World::builtin()).0.committed() {
+            if interp::run(&o0, World::default_world()).0.committed() {
                 committed += 1;
             }
         }
@@ -135,7 +139,7 @@ fn most_generated_bundles_are_well_typed() {
 fn the_optimised_level_commits_at_least_as_often_on_the_default_world() {
     let source = Segment::RoundTrip { amount: 100 }.source(0);
     let text = format!("bundle trip on polygon {{\n{source}}}\n");
-    assert_eq!(refines(&text, &World::builtin()), Ok(true));
+    assert_eq!(refines(&text, &World::default_world()), Ok(true));
 }
 
 /// The optimiser sends the polygon steps together, before the arbitrum
@@ -151,7 +155,7 @@ fn a_reverted_run_names_the_failure_first_in_the_source() {
     let text = o.to_string();
     assert_eq!(text.matches("tx polygon").count(), 1, "{text}");
     for program in [&o0, &o] {
-        let (report, _) = interp::run(program, World::builtin());
+        let (report, _) = interp::run(program, World::default_world());
         let revert = report.revert.expect("reverted");
         assert_eq!(revert.loc.line, 4, "{}", revert.reason);
         assert!(

@@ -43,7 +43,7 @@ fn search_with(
     registry: &Registry,
     limits: &Limits,
 ) -> SearchOutcome {
-    let schedule = GasSchedule::standard();
+    let schedule = GasSchedule::default();
     let inputs = Inputs {
         registry,
         schedule: &schedule,
@@ -58,7 +58,7 @@ fn search_with(
 /// The optimum of `source` on the built-in registry, checked: verified,
 /// metered as reported, and the same without pruning.
 fn optimum(source: &str) -> Optimum {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let (program, pinned) = o0(source, &registry);
     let outcome = search_with(&program, &pinned, &registry, &Limits::default());
     let found = match outcome.result {
@@ -66,7 +66,7 @@ fn optimum(source: &str) -> Optimum {
         Err(why) => panic!("not searched: {why}"),
     };
     verify(&found.program).unwrap_or_else(|e| panic!("{e}\n{}", found.program));
-    let cost = gas::cost(&found.program, &registry, &GasSchedule::standard())
+    let cost = gas::cost(&found.program, &registry, &GasSchedule::default())
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((cost.total(), cost.blocks), (found.gas, found.blocks));
     let plain = search_with(
@@ -92,7 +92,7 @@ fn base(s: &GasSchedule) -> u64 {
 /// An executor call: dispatch, address word, a cold or warm access, the
 /// operation.
 fn call(op: u64, cold: bool) -> u64 {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     s.executor_call_overhead() + s.account_access(cold) + op
 }
 
@@ -115,7 +115,7 @@ fn a_deposit_and_the_withdrawal_of_its_amount_cancel_and_no_transaction_is_sent(
 
 #[test]
 fn deposits_of_one_token_into_one_lender_become_one() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle four on base {
     input 400 USDC
     deposit 100 USDC into aave
@@ -134,7 +134,7 @@ fn deposits_of_one_token_into_one_lender_become_one() {
 
 #[test]
 fn two_swaps_on_one_exchange_fuse() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle chain on polygon {
     input 100 USDC
     swap all USDC for WETH on uniswap_v2
@@ -153,7 +153,7 @@ fn two_swaps_on_one_exchange_fuse() {
 
 #[test]
 fn a_bounded_first_swap_does_not_fuse() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle bounded on polygon {
     input 100 USDC
     swap all USDC for 0.01 WETH on uniswap_v2
@@ -168,7 +168,7 @@ fn a_bounded_first_swap_does_not_fuse() {
 
 #[test]
 fn a_loan_repaid_in_its_transaction_is_a_flash_loan() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/simple_arbitrage.mesh"),
     )
@@ -197,7 +197,7 @@ fn a_bridge_there_and_straight_back_cancels() {
 
 #[test]
 fn two_transfers_of_one_token_on_one_route_merge() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle two on polygon {
     input 100 USDC
     input 50 USDC
@@ -215,7 +215,7 @@ fn two_transfers_of_one_token_on_one_route_merge() {
 
 /// The gas and delay of the built-in polygon → arbitrum route of `kind`.
 fn route(kind: BridgeKind) -> (u64, u64) {
-    Registry::builtin()
+    Registry::default_registry()
         .route("polygon", "arbitrum", kind)
         .map(|r| (r.gas, r.delay_blocks))
         .unwrap_or_default()
@@ -223,7 +223,7 @@ fn route(kind: BridgeKind) -> (u64, u64) {
 
 #[test]
 fn transfers_of_two_tokens_on_one_route_share_a_message() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle batch on polygon {
     input 100 USDC
     input 50 DAI
@@ -249,7 +249,7 @@ fn transfers_of_two_tokens_on_one_route_share_a_message() {
 
 #[test]
 fn an_htlb_route_carries_no_shared_message() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle no_batch on polygon {
     input 100 USDC
     input 50 DAI
@@ -268,7 +268,7 @@ fn an_htlb_route_carries_no_shared_message() {
 /// step runs beside it.
 #[test]
 fn an_independent_leg_on_another_chain_runs_beside_the_loan() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle middle on polygon {
     borrow 100 WETH from aave
     swap 100 WETH for 190_000 USDC on uniswap_v2
@@ -292,7 +292,7 @@ fn an_independent_leg_on_another_chain_runs_beside_the_loan() {
 /// `htlb` and no dearer in fees: the `-O0` route (the most trusted, then
 /// the faster) is `zk`, and `htlb` is admissible: less gas, more blocks.
 fn trusted_zk() -> Registry {
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     for r in &mut registry.routes {
         if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
             r.security = 3;
@@ -304,7 +304,7 @@ fn trusted_zk() -> Registry {
 
 #[test]
 fn the_least_gas_that_meets_the_deadline_wins_and_else_the_least_gas() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let registry = trusted_zk();
     let source = "bundle send on polygon {
     input 100 USDC
@@ -367,7 +367,7 @@ fn above_the_limit_the_bundle_is_not_searched() {
         source.push_str("    deposit 100 USDC into aave\n");
     }
     source.push_str("}\n");
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let (program, pinned) = o0(&source, &registry);
     let outcome = search_with(&program, &pinned, &registry, &Limits::default());
     assert_eq!(outcome.searched.actions, 11);
@@ -393,7 +393,7 @@ fn above_the_limit_the_bundle_is_not_searched() {
 
 #[test]
 fn a_search_over_its_budget_says_so() {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let source = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent/pair1.mesh"),
     )
@@ -416,7 +416,7 @@ fn a_search_over_its_budget_says_so() {
 /// have one optimum.
 #[test]
 fn equivalent_forms_have_one_optimum() {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent");
     let mut searched = 0;
     for n in 1..=6 {
@@ -470,7 +470,7 @@ fn a_deadline_in_the_program_is_the_one_judged() {
 /// the transaction's actions finds the same.
 #[test]
 fn merged_transfers_share_a_message() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle four on polygon {
     input 100 USDC
     input 100 DAI
@@ -488,7 +488,7 @@ fn merged_transfers_share_a_message() {
         + s.bridge_batch_extra()
         + s.warm_account_access;
     assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let (program, pinned) = o0(source, &registry);
     let every = search_with(
         &program,
@@ -505,7 +505,7 @@ fn merged_transfers_share_a_message() {
 
 #[test]
 fn three_flash_loans_of_one_lender_become_one_multi_asset_call() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle three on polygon {
     input 10 USDC
     input 10 DAI
@@ -530,7 +530,7 @@ fn three_flash_loans_of_one_lender_become_one_multi_asset_call() {
 
 #[test]
 fn two_flash_loans_stay_two_calls_where_one_costs_more() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle two on polygon {
     input 10 USDC
     input 0.01 WETH
@@ -555,7 +555,7 @@ fn two_flash_loans_stay_two_calls_where_one_costs_more() {
 
 #[test]
 fn swaps_on_pairs_of_two_forks_fuse() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle forks on polygon {
     input 100 USDC
     swap all USDC for WETH on uniswap_v2
@@ -573,7 +573,7 @@ fn swaps_on_pairs_of_two_forks_fuse() {
 
 #[test]
 fn min_security_lets_a_bridge_take_a_less_trusted_route() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle send on polygon {
     input 100 USDC
     bridge 100 USDC to arbitrum
@@ -592,7 +592,7 @@ fn min_security_lets_a_bridge_take_a_less_trusted_route() {
 
 #[test]
 fn a_pinned_transfer_and_an_unpinned_one_merge_on_the_pinned_route() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle keeps_the_pin on polygon {
     input 50 USDC
     input 30 USDC
@@ -613,7 +613,7 @@ fn a_pinned_transfer_and_an_unpinned_one_merge_on_the_pinned_route() {
 /// A world whose `zk` route from polygon to arbitrum costs the least gas,
 /// charges `htlb`'s fee and trusts a proof system (security 2).
 fn cheap_zk() -> Registry {
-    let mut registry = Registry::builtin();
+    let mut registry = Registry::default_registry();
     for r in &mut registry.routes {
         if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
             r.gas = 200_000;
@@ -625,7 +625,7 @@ fn cheap_zk() -> Registry {
 
 #[test]
 fn zk_is_a_route_like_any_other() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let registry = cheap_zk();
     let zk = registry
         .route("polygon", "arbitrum", BridgeKind::Zk)
@@ -666,7 +666,7 @@ fn zk_is_a_route_like_any_other() {
 
 #[test]
 fn parallel_branches_on_one_chain_share_a_transaction() {
-    let s = GasSchedule::standard();
+    let s = GasSchedule::default();
     let source = "bundle both on polygon {
     parallel {
         input 50 USDC

@@ -66,7 +66,7 @@ fn a_bundle_that_spends_more_than_it_holds_is_rejected_not_run() {
     let source =
         "bundle over on polygon {\n    input 1 WETH\n    swap 2 WETH for USDC on uniswap_v2\n}\n";
     for level in [OptLevel::O0, OptLevel::O] {
-        assert_eq!(sound(source, level, &World::builtin()), Ok(false));
+        assert_eq!(sound(source, level, &World::default_world()), Ok(false));
     }
 }
 
@@ -75,6 +75,6 @@ fn a_bundle_that_spends_what_it_holds_is_checked_and_sound() {
     let source =
         "bundle enough on polygon {\n    input 1 WETH\n    swap 1 WETH for USDC on uniswap_v2\n}\n";
     for level in [OptLevel::O0, OptLevel::O] {
-        assert_eq!(sound(source, level, &World::builtin()), Ok(true));
+        assert_eq!(sound(source, level, &World::default_world()), Ok(true));
     }
 }

@@ -2,7 +2,7 @@
  * @file Tree-sitter grammar for Mesh, the bundle language of meshc.
  * @license MIT
  *
- * Follows LANGUAGE.md §1 (lexical structure) and §2 (grammar). Node and field
+ * Follows docs/syntax.md (its words and its grammar). Node and field
  * names follow the Rust AST in grammar/src/ast.rs, so that one idea has one
  * name in the compiler, the language server and the editors.
  */
@@ -15,7 +15,7 @@ const PREC = {
   multiplicative: 2, // * /
 };
 
-// LANGUAGE.md §1: keywords cannot be used as names.
+// Keywords cannot be used as names (docs/syntax.md, "Keywords").
 const KEYWORDS = [
   'bundle', 'on', 'let', 'borrow', 'repay', 'swap', 'deposit', 'withdraw',
   'bridge', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',

@@ -275,7 +275,7 @@ pub enum SwapOutput {
     Token(Symbol),
 }
 
-/// An amount expression (LANGUAGE.md §2 `amount`).
+/// An amount expression (`amount` in the grammar of docs/syntax.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Amount {
     pub kind: AmountKind,

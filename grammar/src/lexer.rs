@@ -10,8 +10,8 @@ use logos::Logos;
 use crate::ast::{Comment, CommentKind, Span};
 use crate::{SyntaxError, SyntaxErrorKind};
 
-/// The keywords of the language, in the order of LANGUAGE.md §1. None of them
-/// can be used as a name.
+/// The keywords of the language, in the order docs/syntax.md lists them. None
+/// of them can be used as a name.
 pub const KEYWORDS: &[&str] = &[
     "bundle",
     "on",

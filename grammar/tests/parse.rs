@@ -1,5 +1,7 @@
-//! The parser on well-formed text: the seed examples of LANGUAGE.md §6, the
-//! spans of every kind of node, and operator precedence.
+//! The parser on well-formed text: the seed examples (`fixtures/seeds.mesh`:
+//! the flagship flash loan, the arbitrage, the migration, and the seed flash
+//! loan as first written), the spans of every kind of node, and operator
+//! precedence (docs/syntax.md).
 
 use mesh_grammar::*;
 

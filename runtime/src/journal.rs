@@ -349,7 +349,7 @@ mod tests {
     /// `undo` says so (and still undoes the rest) instead of skipping it.
     #[test]
     fn undo_fails_loudly_on_an_entry_it_cannot_resolve() {
-        let mut world = World::builtin();
+        let mut world = World::default_world();
         let before = world.clone();
         let registry = world.registry.clone();
         let (Some(polygon), Some(usdc), Some(aave)) = (

@@ -5,6 +5,21 @@
 //! Rust callers (tests, the compiler's IR interpreter, the JIT host) drive
 //! a [`Session`]; generated code calls the C ABI in [`abi`], a thin layer
 //! over the same session.
+//!
+//! The modules:
+//!
+//! - [`session`]: one run of a bundle — names, holdings, transactions and
+//!   time, approvals, lending, swaps, bridges, and the finish;
+//! - [`abi`]: the `extern "C"` entry points, the symbol table the JIT
+//!   registers, and the standalone executable's `main`;
+//! - [`journal`]: every change to the world with what was there before, so
+//!   that a revert undoes all of them;
+//! - [`report`]: what a run did, as text and as JSON;
+//! - [`world`]: the world's state, its file format, and committing to a
+//!   world file under a lock;
+//! - re-exported from `mesh-core`, the vocabulary shared with the compiler:
+//!   accounts, amounts, constraints, entry points, gas, locations, protocol
+//!   maths, the registry, revert reasons and 256-bit integers.
 
 pub mod abi;
 pub mod journal;

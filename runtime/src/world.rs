@@ -130,15 +130,15 @@ impl World {
         world
     }
 
-    /// The embedded default world: the built-in registry, realistic prices
+    /// The embedded default world: the default registry, realistic prices
     /// and liquidity on all five chains, and a funded wallet.
-    pub fn builtin() -> World {
+    pub fn default_world() -> World {
         World::parse(DEFAULT_WORLD, "<default world>")
             .expect("the embedded default world parses (tested)")
     }
 
     /// The embedded default world's file text, as `meshc world` prints it.
-    pub fn builtin_text() -> &'static str {
+    pub fn default_world_text() -> &'static str {
         DEFAULT_WORLD
     }
 
@@ -246,7 +246,7 @@ mod tests {
     /// `meshc world` prints exactly the file. `MESH_BLESS=1` rewrites it.
     #[test]
     fn default_world_file_is_canonical() {
-        let world = World::builtin();
+        let world = World::default_world();
         let canonical = world.to_toml_string();
         if std::env::var_os("MESH_BLESS").is_some() && canonical != DEFAULT_WORLD {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/default_world.toml");
@@ -260,10 +260,10 @@ mod tests {
     }
 
     #[test]
-    fn default_world_has_the_builtin_registry_and_pepe() {
-        // The default world is the built-in registry of LANGUAGE.md §5 plus
+    fn default_world_has_the_default_registry_and_pepe() {
+        // The default world is the default registry (docs/registry.md) plus
         // one token, PEPE, that `examples/custom_token.mesh` declares.
-        let mut expected = World::empty(Registry::builtin());
+        let mut expected = World::empty(Registry::default_registry());
         let pepe = "0x6982508145454Ce325dDbE47a25d4ec3d2311933";
         assert!(expected
             .registry
@@ -275,12 +275,12 @@ mod tests {
             }
         }
         expected.normalize();
-        assert_eq!(World::builtin().registry, expected.registry);
+        assert_eq!(World::default_world().registry, expected.registry);
     }
 
     #[test]
     fn write_parse_write_is_byte_identical() {
-        let world = World::builtin();
+        let world = World::default_world();
         let text = world.to_toml_string();
         let again = World::parse(&text, "again.toml").expect("parses");
         assert_eq!(again, world);
@@ -291,7 +291,7 @@ mod tests {
     fn save_atomic_replaces_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("world.toml");
-        let mut world = World::builtin();
+        let mut world = World::default_world();
         world.save_atomic(&path).expect("save");
         assert_eq!(World::load(&path).expect("load"), world);
         world

@@ -157,7 +157,7 @@ fn a_revert_carries_its_line_and_column() {
         assert_eq!((revert.loc.line, revert.loc.column), (7, 5));
         assert!(revert.reason.starts_with("slippage:"), "{}", revert.reason);
         assert!(report.to_json().contains("\"line\":7,\"column\":5"));
-        assert_eq!(ms.into_session().into_world(), World::builtin());
+        assert_eq!(ms.into_session().into_world(), World::default_world());
     }
 }
 
@@ -212,9 +212,9 @@ fn unknown_names_and_overflow_revert_with_a_reason() {
 /// lacks reverts there, and resolves in the next world that has it.
 #[test]
 fn names_are_resolved_in_each_runs_own_world() {
-    let mut lacking = World::builtin();
+    let mut lacking = World::default_world();
     lacking.registry.tokens.retain(|t| t.symbol != "DAI");
-    let worlds = [World::builtin(), lacking, World::builtin()];
+    let worlds = [World::default_world(), lacking, World::default_world()];
     let mut table = MeshNames::new();
     let mut reasons = Vec::new();
     for world in worlds {
@@ -314,7 +314,7 @@ fn mesh_main_runs_a_standalone_bundle() {
     use std::ffi::CString;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("world.toml");
-    World::builtin().save_atomic(&path).unwrap();
+    World::default_world().save_atomic(&path).unwrap();
     let run = |args: &[&str], body: MeshBundleBody| {
         let owned: Vec<CString> = std::iter::once("bundle")
             .chain(args.iter().copied())
@@ -336,7 +336,7 @@ fn mesh_main_runs_a_standalone_bundle() {
     assert_eq!(run(&["--json"], deposit_one_usdc), 0);
     assert_eq!(
         World::load(&path).unwrap(),
-        World::builtin(),
+        World::default_world(),
         "no --commit, no write"
     );
     assert_eq!(run(&["--world", p, "--commit"], deposit_one_usdc), 0);

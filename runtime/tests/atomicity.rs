@@ -45,7 +45,7 @@ fn scale(world: &World, token: &str) -> u128 {
 /// The default world with every reserve, liquidity, deposit and wallet
 /// balance on polygon and arbitrum scaled at random.
 fn random_world(rng: &mut Rng) -> World {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     for chain in CHAINS {
         for exchange in world.exchanges.get_mut(chain).unwrap().values_mut() {
             for pair in exchange.pairs.values_mut() {

@@ -164,12 +164,12 @@ fn a_commit_changes_only_the_values_that_changed() {
 #[test]
 fn a_canonical_file_stays_canonical() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "world.toml", World::builtin_text());
+    let path = write(dir.path(), "world.toml", World::default_world_text());
     commit_one(&path).unwrap();
     let written = std::fs::read_to_string(&path).unwrap();
     let world = World::parse(&written, "world.toml").unwrap();
     assert_eq!(world.to_toml_string(), written);
-    assert_eq!(world, deposit_one(&World::builtin()));
+    assert_eq!(world, deposit_one(&World::default_world()));
 }
 
 /// Symbolic links planted at every name a commit could use (the lock, and

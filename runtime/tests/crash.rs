@@ -59,7 +59,7 @@ fn after_commits(initial: &World, n: u128) -> World {
 /// uniswap_v2, below a long comment (the file's notes) — so that a commit
 /// keeps a layout that is not the canonical one, and writes megabytes.
 fn big_world_text() -> (World, String) {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     let symbols: Vec<String> = (0..60).map(|i| format!("T{i:03}")).collect();
     for s in &symbols {
         world.registry.declare_token(s, 18, None).unwrap();

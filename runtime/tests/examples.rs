@@ -24,7 +24,7 @@ fn without_deadline(c: &Constraints) -> Constraints {
 
 #[test]
 fn every_example_commits_under_the_executor_lowering() {
-    let world = World::builtin();
+    let world = World::default_world();
     for (name, stmts, constraints) in examples(&world) {
         let (report, after) = run(
             world.clone(),
@@ -48,7 +48,7 @@ fn every_example_commits_under_the_executor_lowering() {
 /// for `simple_arbitrage` (deadline 5). Everything else about them commits.
 #[test]
 fn every_example_commits_unoptimised_but_two_miss_their_deadline() {
-    let world = World::builtin();
+    let world = World::default_world();
     for (name, stmts, constraints) in examples(&world) {
         let (full, _) = run(
             world.clone(),
@@ -87,7 +87,7 @@ fn every_example_commits_unoptimised_but_two_miss_their_deadline() {
 /// at least as much in every final holding, and uses less gas.
 #[test]
 fn the_executor_lowering_refines_the_unoptimised_one() {
-    let world = World::builtin();
+    let world = World::default_world();
     for (name, stmts, constraints) in examples(&world) {
         let relaxed = without_deadline(&constraints);
         let (o0, _) = run(world.clone(), name, &stmts, &relaxed, Lowering::Unoptimised);

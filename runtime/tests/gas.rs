@@ -11,7 +11,7 @@ const E6: u128 = 1_000_000;
 const E18: u128 = 1_000_000_000_000_000_000;
 
 fn g() -> GasSchedule {
-    GasSchedule::standard()
+    GasSchedule::default()
 }
 
 /// The executor's cost of one inner call to a cold account, before its operation.
@@ -32,7 +32,7 @@ fn warm_inner() -> u64 {
 /// Runs `body` in a session on the default world with 1,000 USDC and
 /// 1 WETH of input on polygon, and returns the finished report.
 fn run(body: impl FnOnce(&mut Session)) -> Report {
-    let mut s = Session::new(World::builtin(), "gas");
+    let mut s = Session::new(World::default_world(), "gas");
     s.input("polygon", "USDC", 1_000 * E6).unwrap();
     s.input("polygon", "WETH", E18).unwrap();
     body(&mut s);
@@ -270,7 +270,7 @@ fn a_multi_asset_flash_loan_pays_one_call_and_the_measured_rows() {
 
 #[test]
 fn each_loan_of_a_multi_asset_flash_loan_fails_on_its_own_line() {
-    let mut s = Session::new(World::builtin(), "multi");
+    let mut s = Session::new(World::default_world(), "multi");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     // More USDC than the pool holds: that loan fails, the other is taken.
     let lent = s
@@ -291,14 +291,14 @@ fn each_loan_of_a_multi_asset_flash_loan_fails_on_its_own_line() {
     assert_eq!(revert.loc, Loc::new(4, 5), "{}", revert.reason);
     assert!(revert.reason.starts_with("insufficient liquidity"));
     // The same token twice, or from the wallet, is refused as a whole.
-    let mut s = Session::new(World::builtin(), "twice");
+    let mut s = Session::new(World::default_world(), "twice");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let twice = s.flash_loan(
         "aave",
         &[("WETH", E18, Loc::new(3, 5)), ("WETH", E18, Loc::new(4, 5))],
     );
     assert!(twice.unwrap_err().reason.contains("names WETH twice"));
-    let mut s = Session::new(World::builtin(), "wallet");
+    let mut s = Session::new(World::default_world(), "wallet");
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
     let wallet = s.flash_loan(
         "aave",
@@ -385,7 +385,7 @@ fn borrow_repay_deposit_withdraw_from_the_wallet_and_the_executor() {
 
 #[test]
 fn each_bridge_route_charges_its_gas() {
-    let world = World::builtin();
+    let world = World::default_world();
     for kind in BridgeKind::ALL {
         let route = world
             .registry
@@ -443,7 +443,7 @@ fn cold_then_warm_account_access() {
 
 #[test]
 fn a_wallet_transaction_makes_one_call() {
-    let mut s = Session::new(World::builtin(), "two_calls");
+    let mut s = Session::new(World::default_world(), "two_calls");
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
     s.approve("USDC", Spender::Protocol("aave")).unwrap();
     let err = s
@@ -513,7 +513,7 @@ fn a_shared_bridge_message_charges_the_route_once_and_the_derived_part_per_furth
     );
     assert_eq!(g().bridge_batch_extra(), 3_500 + 880 + 13_305);
     assert_eq!(g().bridge_batch_extra(), 17_685);
-    let world = World::builtin();
+    let world = World::default_world();
     for kind in [BridgeKind::Zk, BridgeKind::Threshold] {
         let route = world
             .registry
@@ -565,7 +565,7 @@ fn a_shared_bridge_message_charges_the_route_once_and_the_derived_part_per_furth
 
 #[test]
 fn a_shared_bridge_message_fails_transfer_by_transfer_and_is_refused_where_it_cannot_exist() {
-    let world = World::builtin();
+    let world = World::default_world();
     let before = world.clone();
     // The second transfer overdraws: it fails at its own line and delivers
     // nothing, the first is still made, and the whole bundle reverts, the
@@ -597,7 +597,7 @@ fn a_shared_bridge_message_fails_transfer_by_transfer_and_is_refused_where_it_ca
     assert_eq!(s.world(), &before);
 
     let refused = |kind: BridgeKind, sender: Sender| {
-        let mut s = Session::new(World::builtin(), "batch");
+        let mut s = Session::new(World::default_world(), "batch");
         s.input("polygon", "USDC", 1_000 * E6).unwrap();
         s.begin_transaction("polygon", sender).unwrap();
         s.approve("USDC", Spender::Bridge(kind)).unwrap();

@@ -100,7 +100,7 @@ proptest! {
         weth_dai in (1u128..1_000_000, 1u128..1_000_000),
         input in 1u128..10_000,
     ) {
-        let mut world = World::builtin();
+        let mut world = World::default_world();
         let uni = world.exchanges.get_mut("polygon").unwrap().get_mut("uniswap_v2").unwrap();
         uni.pairs.insert(("USDC".into(), "WETH".into()), Pair { reserve0: usdc_weth.0 * 1_000_000, reserve1: usdc_weth.1 * E18 });
         uni.pairs.insert(("DAI".into(), "WETH".into()), Pair { reserve0: weth_dai.1 * E18, reserve1: weth_dai.0 * E18 });

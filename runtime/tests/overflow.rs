@@ -11,7 +11,7 @@ const MAX: u128 = u128::MAX;
 
 /// The default world with `f` applied.
 fn world_with(f: impl FnOnce(&mut World)) -> World {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     f(&mut world);
     world
 }
@@ -220,7 +220,11 @@ proptest! {
             // reverted bundle sends nothing: the count is in the reason).
             prop_assert!(!report.committed());
             let reason = report.revert.as_ref().map(|r| r.reason.clone()).unwrap_or_default();
-            let takes = format!("deadline: the bundle takes {exact} blocks");
+            let exact = u64::try_from(exact).unwrap_or(u64::MAX);
+            let takes = format!(
+                "deadline: the bundle takes {} blocks",
+                mesh_runtime::amount::display_count(exact)
+            );
             prop_assert!(reason.starts_with(&takes), "{}", reason);
         }
     }

@@ -1,6 +1,7 @@
 //! The semantics the checker assumes: holdings, obligations, premiums,
 //! constraints, and the report's exact JSON shape.
 
+use mesh_runtime::session::{Comparison, Requirement};
 use mesh_runtime::{
     BridgeKind, Constraint, Constraints, Invariant, LoanKind, Loc, Sender, Session, Spender, World,
 };
@@ -17,7 +18,7 @@ fn tx<T>(s: &mut Session, chain: &str, f: impl FnOnce(&mut Session) -> T) -> T {
 
 #[test]
 fn an_open_obligation_reverts_at_the_borrow() {
-    let mut s = Session::new(World::builtin(), "unpaid");
+    let mut s = Session::new(World::default_world(), "unpaid");
     tx(&mut s, "polygon", |s| {
         s.at(Loc::new(3, 5))
             .borrow("aave", "WETH", E18, LoanKind::Ordinary)
@@ -30,12 +31,12 @@ fn an_open_obligation_reverts_at_the_borrow() {
         revert.reason,
         "the loan of 1 WETH from aave on polygon is not repaid (owes 1 WETH + premium 0.0005 WETH)"
     );
-    assert_eq!(s.world(), &World::builtin());
+    assert_eq!(s.world(), &World::default_world());
 }
 
 #[test]
 fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
-    let mut s = Session::new(World::builtin(), "parts");
+    let mut s = Session::new(World::default_world(), "parts");
     s.input("polygon", "USDC", 10 * E6).unwrap();
     tx(&mut s, "polygon", |s| {
         s.borrow("aave", "USDC", 3, LoanKind::Ordinary).unwrap();
@@ -49,7 +50,7 @@ fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
     // Three parts of 1 base unit pay a premium of 1 each; one repay of 3 would pay 1.
     assert_eq!(r.result["polygon"]["USDC"].base, 10 * E6 - 3);
 
-    let mut s = Session::new(World::builtin(), "too_much");
+    let mut s = Session::new(World::default_world(), "too_much");
     s.input("polygon", "USDC", 10 * E6).unwrap();
     let err = tx(&mut s, "polygon", |s| {
         s.borrow("aave", "USDC", E6, LoanKind::Ordinary).unwrap();
@@ -62,7 +63,7 @@ fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
 #[test]
 fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
     let lend = |kind: LoanKind| {
-        let mut s = Session::new(World::builtin(), "loan");
+        let mut s = Session::new(World::default_world(), "loan");
         s.input("polygon", "WETH", E18).unwrap();
         tx(&mut s, "polygon", |s| {
             s.borrow("aave", "WETH", 100 * E18, kind).unwrap();
@@ -80,7 +81,7 @@ fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
     assert_eq!(flash_world, ordinary_world);
     assert_eq!(
         flash_world.lender("polygon", "aave").unwrap().liquidity["WETH"],
-        World::builtin()
+        World::default_world()
             .lender("polygon", "aave")
             .unwrap()
             .liquidity["WETH"]
@@ -91,12 +92,12 @@ fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
 
 #[test]
 fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
     let err = s.borrow("aave", "WETH", E18, LoanKind::Flash).unwrap_err();
     assert!(err.reason.contains("executor"), "{}", err.reason);
 
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     s.at(Loc::new(2, 5))
         .borrow("aave", "WETH", E18, LoanKind::Flash)
@@ -105,7 +106,7 @@ fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
     assert_eq!(err.loc, Loc::new(2, 5));
     assert!(err.reason.contains("not repaid within its transaction"));
 
-    let mut s = Session::new(World::builtin(), "flash");
+    let mut s = Session::new(World::default_world(), "flash");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s
         .borrow("compound", "WETH", E18, LoanKind::Flash)
@@ -115,14 +116,14 @@ fn a_flash_loan_is_repaid_in_its_transaction_from_the_executor() {
 
 #[test]
 fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
-    let mut s = Session::new(World::builtin(), "poor");
+    let mut s = Session::new(World::default_world(), "poor");
     let err = s.input("polygon", "WETH", 11 * E18).unwrap_err();
     assert_eq!(
         err.reason,
         "the wallet holds 10 WETH on polygon; input needs 11 WETH"
     );
 
-    let mut s = Session::new(World::builtin(), "nothing");
+    let mut s = Session::new(World::default_world(), "nothing");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s.deposit("aave", "WETH", E18).unwrap_err();
     assert_eq!(
@@ -130,7 +131,7 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
         "insufficient holding: deposit needs 1 WETH on polygon, the bundle holds 0 WETH"
     );
 
-    let mut s = Session::new(World::builtin(), "unapproved");
+    let mut s = Session::new(World::default_world(), "unapproved");
     s.input("polygon", "WETH", E18).unwrap();
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     let err = s.deposit("aave", "WETH", E18).unwrap_err();
@@ -140,7 +141,7 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
     );
 
     // A wallet approval covers one spend.
-    let mut s = Session::new(World::builtin(), "once");
+    let mut s = Session::new(World::default_world(), "once");
     s.input("polygon", "WETH", E18).unwrap();
     for _ in 0..2 {
         s.begin_transaction("polygon", Sender::Wallet).unwrap();
@@ -159,19 +160,19 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
 
 #[test]
 fn names_the_world_does_not_know_revert() {
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     assert_eq!(
         s.begin_transaction("solana", Sender::Wallet)
             .unwrap_err()
             .reason,
         "unknown chain `solana`"
     );
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     assert_eq!(
         s.input("polygon", "ETH", 1).unwrap_err().reason,
         "token ETH does not exist on polygon"
     );
-    let mut s = Session::new(World::builtin(), "names");
+    let mut s = Session::new(World::default_world(), "names");
     s.begin_transaction("polygon", Sender::Executor).unwrap();
     assert_eq!(
         s.swap("aave", "USDC", 1, "WETH", 0).unwrap_err().reason,
@@ -182,7 +183,7 @@ fn names_the_world_does_not_know_revert() {
 #[test]
 fn constraints_are_checked_at_finish() {
     let bundle = |constraints: Constraints| {
-        let mut s = Session::new(World::builtin(), "c");
+        let mut s = Session::new(World::default_world(), "c");
         s.input("polygon", "USDC", 100 * E6).unwrap();
         tx(&mut s, "polygon", |s| {
             s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap();
@@ -219,7 +220,7 @@ fn constraints_are_checked_at_finish() {
 #[test]
 fn min_security_is_checked_against_the_routes_the_run_took() {
     let bundle = |kind: BridgeKind, required: BridgeKind| {
-        let mut s = Session::new(World::builtin(), "trust");
+        let mut s = Session::new(World::default_world(), "trust");
         s.input("polygon", "WETH", E18).unwrap();
         tx(&mut s, "polygon", |s| {
             s.approve("WETH", Spender::Bridge(kind)).unwrap();
@@ -243,26 +244,33 @@ fn min_security_is_checked_against_the_routes_the_run_took() {
 
 #[test]
 fn the_json_report_has_the_agreed_shape() {
-    let mut s = Session::new(World::builtin(), "shape");
+    let mut s = Session::new(World::default_world(), "shape");
     s.input("polygon", "WETH", 15 * E18 / 100).unwrap();
     s.input("arbitrum", "USDC", E6).unwrap();
     tx(&mut s, "polygon", |_| ());
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"transactions":1,"blocks":1,"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}}}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
 
-    let mut s = Session::new(World::builtin(), "fails");
+    let mut s = Session::new(World::default_world(), "fails");
     s.at(Loc::new(7, 5))
-        .require(false, "all USDC >= 95 USDC")
+        .require(Requirement {
+            left: 94_500_000,
+            comparison: Comparison::Ge,
+            right: 95 * E6,
+            token: "USDC",
+            text: "all USDC >= 95 USDC",
+            left_text: "all USDC",
+        })
         .unwrap_err();
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"transactions":0,"blocks":0,"result":{}}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
     );
 }
 
@@ -275,7 +283,7 @@ fn ids_resolved_once_run_as_texts_do() {
     use mesh_runtime::session::NameRef;
 
     let by_text = {
-        let mut s = Session::new(World::builtin(), "b");
+        let mut s = Session::new(World::default_world(), "b");
         s.input("polygon", "USDC", 1_000 * E6).unwrap();
         tx(&mut s, "polygon", |s| {
             s.approve("USDC", Spender::Protocol("aave")).unwrap();
@@ -285,7 +293,7 @@ fn ids_resolved_once_run_as_texts_do() {
         });
         s.finish(&Constraints::new())
     };
-    let world = World::builtin();
+    let world = World::default_world();
     let r = &world.registry;
     let (polygon, usdc, weth) = (
         r.chain_id("polygon").unwrap(),
@@ -311,13 +319,13 @@ fn ids_resolved_once_run_as_texts_do() {
     assert_eq!(by_id.render_human(), by_text.render_human());
 
     // An unknown name kept as text reverts as the text does.
-    let mut s = Session::new(World::builtin(), "b");
+    let mut s = Session::new(World::default_world(), "b");
     let doge: NameRef<'_, mesh_runtime::registry::TokenId> = NameRef::Text("DOGE");
     let err = s.input(polygon, doge, 1).unwrap_err();
     assert_eq!(err.reason, "unknown token `DOGE`");
 
     // An id from a larger registry, beyond this world's tokens.
-    let mut bigger = Registry::builtin();
+    let mut bigger = Registry::default_registry();
     for i in 0..64 {
         bigger.tokens.push(mesh_runtime::registry::TokenInfo {
             symbol: format!("T{i}"),
@@ -327,7 +335,7 @@ fn ids_resolved_once_run_as_texts_do() {
         });
     }
     let foreign = bigger.token_id("T63").unwrap();
-    let mut s = Session::new(World::builtin(), "b");
+    let mut s = Session::new(World::default_world(), "b");
     let err = s.input(polygon, foreign, 1).unwrap_err();
     assert!(err.reason.starts_with("unknown token `#"), "{}", err.reason);
 }
@@ -337,7 +345,7 @@ fn ids_resolved_once_run_as_texts_do() {
 /// were made in.
 #[test]
 fn failures_are_reported_in_source_order_and_change_nothing() {
-    let world = World::builtin();
+    let world = World::default_world();
     let before = world.clone();
     let mut s = Session::new(world, "order");
     s.at(Loc::new(9, 5));
@@ -353,4 +361,146 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
     assert_eq!(report.revert.map(|r| r.loc), Some(Loc::new(4, 5)));
     assert!(report.transactions.is_empty());
     assert_eq!(s.world(), &before);
+}
+
+/// The report lists only what the bundle changed: a wallet balance drawn
+/// and paid back in full is not listed, a deposit moved between lenders is
+/// (collateral before and after, no debt left), and a reverted bundle
+/// lists no transaction, gas, balance or position — at any level, the
+/// unoptimised one included.
+#[test]
+fn the_report_lists_only_the_balances_and_positions_that_changed() {
+    let mut s = Session::new(World::default_world(), "moves");
+    // Drawn and returned in full: touched, unchanged.
+    s.input("polygon", "DAI", 10 * E18).unwrap();
+    s.input("polygon", "USDC", 100 * E6).unwrap();
+    tx(&mut s, "polygon", |s| {
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "USDC", 40 * E6).unwrap();
+        s.withdraw("compound", "USDC", 5 * E6).unwrap();
+    });
+    let r = s.finish(&Constraints::new());
+    assert!(r.committed(), "{}", r.render_human());
+    let text = r.render_human();
+    assert!(
+        text.ends_with(
+            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("DAI   10_000 → 10_000"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(
+        json["wallet"],
+        serde_json::json!([{"chain": "polygon", "token": "USDC", "before": "25000", "after": "24965"}])
+    );
+    assert_eq!(
+        json["lenders"][0],
+        serde_json::json!({"chain": "polygon", "lender": "aave", "token": "USDC",
+            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "0", "after": "0"}})
+    );
+
+    // The same moves, sent one wallet transaction each as -O0 sends them,
+    // then a failure at the end: nothing is listed or charged.
+    let mut s = Session::new(World::default_world(), "moves");
+    s.input("polygon", "USDC", 100 * E6).unwrap();
+    for step in 0..3 {
+        s.begin_transaction("polygon", Sender::Wallet).unwrap();
+        match step {
+            0 => s.approve("USDC", Spender::Protocol("aave")).unwrap(),
+            1 => s.deposit("aave", "USDC", 40 * E6).unwrap(),
+            _ => {
+                s.withdraw("compound", "USDC", 5 * E6).unwrap();
+            }
+        }
+        s.end_transaction().unwrap();
+    }
+    assert_eq!(
+        s.gas_total(),
+        46_000 + 161_000 + 176_000,
+        "metered while it ran"
+    );
+    let r = s.finish(&Constraints::new().min_balance("polygon", "USDC", 1_000 * E6));
+    assert!(!r.committed());
+    assert!(r.transactions.is_empty() && r.wallet.is_empty() && r.lenders.is_empty());
+    assert_eq!((r.gas_total(), r.blocks, s.gas_total()), (0, 0, 0));
+    assert_eq!(
+        r.render_human(),
+        "bundle moves: reverted: min_balance: the bundle ends with 65 USDC on polygon; at least 1_000 USDC is required\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n"
+    );
+    assert_eq!(s.world(), &World::default_world());
+}
+
+/// A failed `require` gives the value of its left side against the bound,
+/// in the token's units, for every comparison; one that holds changes
+/// nothing.
+#[test]
+fn a_failed_require_shows_the_value_against_the_bound() {
+    let cases = [
+        (Comparison::Ge, "at least"),
+        (Comparison::Gt, "more than"),
+        (Comparison::Le, "at most"),
+        (Comparison::Lt, "less than"),
+        (Comparison::Eq, "exactly"),
+        (Comparison::Ne, "anything but"),
+    ];
+    for (comparison, needs) in cases {
+        // 0.8 against 1 WETH fails `>=`, `>` and `==`; 1.2 against 1 fails
+        // `<=` and `<`; 1 against 1 fails `!=`.
+        let left = match comparison {
+            Comparison::Ge | Comparison::Gt | Comparison::Eq => 8 * E18 / 10,
+            Comparison::Le | Comparison::Lt => 12 * E18 / 10,
+            Comparison::Ne => E18,
+        };
+        let requirement = |left| Requirement {
+            left,
+            comparison,
+            right: E18,
+            token: "WETH",
+            text: "w ? 1 WETH",
+            left_text: "w",
+        };
+        let mut s = Session::new(World::default_world(), "r");
+        let err = s
+            .at(Loc::new(12, 5))
+            .require(requirement(left))
+            .unwrap_err();
+        let shown = display(left);
+        assert_eq!(
+            err.reason,
+            format!("require failed: w ? 1 WETH: w is {shown} WETH, needs {needs} 1 WETH")
+        );
+        assert_eq!(err.loc, Loc::new(12, 5));
+        assert_eq!(s.reverted(), Some(&err));
+        // The other side of the bound holds.
+        let holds = match comparison {
+            Comparison::Ge | Comparison::Le | Comparison::Eq => E18,
+            Comparison::Gt => 2 * E18,
+            Comparison::Lt => 0,
+            Comparison::Ne => E18 + 1,
+        };
+        let mut s = Session::new(World::default_world(), "r");
+        s.require(requirement(holds)).unwrap();
+        assert!(s.finish(&Constraints::new()).committed());
+    }
+    // Without texts, and with a token the world does not know.
+    let mut s = Session::new(World::default_world(), "r");
+    let err = s
+        .require(Requirement {
+            left: 12_345,
+            comparison: Comparison::Ge,
+            right: 20_000,
+            token: "NOPE",
+            text: "",
+            left_text: "",
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.reason,
+        "require failed: the left side is 12_345 base units, needs at least 20_000 base units"
+    );
+}
+
+fn display(base: u128) -> String {
+    mesh_runtime::amount::display_units(base, 18)
 }

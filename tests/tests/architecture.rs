@@ -1,6 +1,6 @@
 //! The architecture invariants of docs/architecture.md, checked on the
-//! repository itself: which crate may depend on which, and which module of
-//! the compiler may use which. A change that breaks one fails here, with
+//! repository itself: which crate may depend on which, which module of the
+//! compiler may use which, and how long a file of the runtime may be. A change that breaks one fails here, with
 //! the rule it broke.
 
 use mesh_tests::root;
@@ -228,4 +228,36 @@ fn every_top_level_module_of_the_compiler_has_a_layer() {
         .collect();
     let listed: BTreeSet<&str> = LAYERS.iter().map(|(m, _)| *m).collect();
     assert_eq!(declared, listed, "lib.rs and the layers disagree");
+}
+
+/// The words a long file's first lines use to say why it is kept whole.
+const KEPT_WHOLE: &str = "Kept in one file";
+
+/// The longest a source file of the runtime may be without saying why.
+const LONGEST: usize = 800;
+
+/// A file of the runtime crates longer than [`LONGEST`] lines says, in its
+/// first lines, why it is kept in one file; every other file is split along
+/// its seams.
+#[test]
+fn no_file_of_the_runtime_is_long_without_saying_why() {
+    let mut files = Vec::new();
+    for dir in ["runtime/src", "runtime/core/src", "runtime/evm/src"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    assert!(files.len() > 20, "the runtime's files are found");
+    let mut unexplained = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let lines = text.lines().count();
+        let explained = text.lines().take(30).any(|l| l.contains(KEPT_WHOLE));
+        if lines > LONGEST && !explained {
+            unexplained.push(format!("{} ({lines} lines)", file.display()));
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "longer than {LONGEST} lines, with no line near the top saying why it is kept whole (\"{KEPT_WHOLE}: …\"):\n{}",
+        unexplained.join("\n")
+    );
 }

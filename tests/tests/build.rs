@@ -128,6 +128,85 @@ fn a_revert_names_the_line_and_commit_leaves_the_world_byte_identical() {
     assert!(human.contains("line 4"), "{human}");
 }
 
+/// The failed `require` gives the value of its left side against the
+/// bound, in the token's units, as `meshc run` does.
+#[test]
+fn a_failed_require_shows_the_value_against_the_bound() {
+    let dir = tempdir();
+    let source = write(dir.path(), "r.mesh", FAILING_REQUIRE);
+    let exe = dir.path().join("r");
+    build(&source, &exe, &[]);
+    let (code, human, stderr) = outcome(&execute(&exe, dir.path(), &[]));
+    assert_eq!(code, 1, "{human}{stderr}");
+    assert!(
+        human.starts_with(
+            "bundle r: reverted at line 4, column 5: require failed: x >= 1_000_000 USDC: x is 2_441.432945 USDC, needs at least 1_000_000 USDC\n"
+        ),
+        "{human}"
+    );
+    let (_, jit, _) = outcome(&run(&["run", &source]));
+    assert_eq!(human, jit);
+}
+
+/// The default world without `polygon`: no chain, route, token or
+/// protocol deployment names it.
+fn world_without_polygon() -> String {
+    let mut world = mesh_runtime::World::default_world();
+    let registry = &mut world.registry;
+    registry.chains.retain(|c| c.name != "polygon");
+    registry
+        .routes
+        .retain(|r| r.from != "polygon" && r.to != "polygon");
+    for token in &mut registry.tokens {
+        token.chains.retain(|c| c != "polygon");
+    }
+    for protocol in &mut registry.protocols {
+        protocol.chains.retain(|c| c != "polygon");
+    }
+    world.lenders.remove("polygon");
+    world.exchanges.remove("polygon");
+    world.wallets.remove("polygon");
+    world.to_toml_string()
+}
+
+/// An executable run against a world that lacks a chain its bundle uses
+/// reverts at the first statement that needs the chain, whatever comes
+/// later (here a `min_balance` on it), at every level; the reverted
+/// report charges nothing and lists no balance.
+#[test]
+fn a_world_without_a_chain_reverts_at_the_first_statement_that_needs_it() {
+    let dir = tempdir();
+    let source = write(
+        dir.path(),
+        "b.mesh",
+        "bundle b on ethereum {\n    input 1 WETH\n    let sent = bridge 1 WETH to arbitrum\n    on arbitrum {\n        bridge sent to polygon\n    }\n} constraints {\n    min_balance: 0.5 WETH on polygon\n}\n",
+    );
+    let world = write(dir.path(), "world.toml", &world_without_polygon());
+    let (code, listed, stderr) = outcome(&run(&["world", "--check", &world]));
+    assert_eq!(code, 0, "{listed}{stderr}");
+    for level in ["-O0", "-O"] {
+        let exe = dir.path().join(format!("b{level}"));
+        build(&source, &exe, &[level]);
+        let (code, human, stderr) = outcome(&execute(&exe, dir.path(), &["--world", &world]));
+        assert_eq!(code, 1, "{level}: {human}{stderr}");
+        assert_eq!(
+            human,
+            "bundle b: reverted at line 5, column 9: unknown chain `polygon`\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n",
+            "{level}"
+        );
+        let (_, json, _) = outcome(&execute(&exe, dir.path(), &["--world", &world, "--json"]));
+        let report: serde_json::Value = serde_json::from_str(json.trim()).unwrap_or_default();
+        assert_eq!(report["revert"]["line"], 5, "{level}: {json}");
+        assert_eq!(report["gas"]["total"], 0, "{level}: {json}");
+        assert_eq!(
+            report["transactions"],
+            serde_json::json!([]),
+            "{level}: {json}"
+        );
+        assert_eq!(report["wallet"], serde_json::json!([]), "{level}: {json}");
+    }
+}
+
 #[test]
 fn commit_on_a_commit_writes_the_world_that_run_writes() {
     let dir = tempdir();

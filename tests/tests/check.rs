@@ -1,6 +1,6 @@
 //! `meshc check` and `meshc explain`, end to end through the real binary.
 
-use mesh_tests::{examples, outcome, root, run};
+use mesh_tests::{examples, meshc, outcome, root, run};
 use serde_json::Value;
 
 fn relative(path: &std::path::Path) -> String {
@@ -277,6 +277,93 @@ fn explain_knows_every_code() {
     assert_eq!(code, 0, "codes are case-insensitive");
 }
 
+/// The pages whose example cannot be run as written: an amount or a
+/// nesting thousands deep (shown with `…`), and a world file of its own.
+const ILLUSTRATIVE_EXAMPLES: [&str; 3] = ["E0008", "E0010", "E0402"];
+
+/// The first block of `fence` (```mesh, ```text) after `from` in `page`,
+/// and where it ends.
+fn fenced<'a>(page: &'a str, fence: &str, from: usize) -> Option<(&'a str, usize)> {
+    let open = format!("```{fence}\n");
+    let start = page.get(from..)?.find(&open)? + from + open.len();
+    let end = page.get(start..)?.find("```\n")? + start;
+    Some((page.get(start..end)?, end))
+}
+
+/// Every `docs/codes` page shows its example, then what `meshc check`
+/// prints for it: each of the page's diagnostics exactly as rendered (its
+/// code's diagnostics, with the example in a file named `example.mesh`;
+/// trailing spaces aside). A first line `// meshc check FLAGS` in the
+/// example gives the flags. The examples that cannot run as written show
+/// the heading in the format the tool prints.
+#[test]
+fn every_code_page_shows_what_check_prints() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("example.mesh");
+    for code in meshc::diagnostic::Code::ALL {
+        let name = code.as_str();
+        let page = code.explanation().unwrap_or_default();
+        let Some((example, end)) = fenced(page, "mesh", 0) else {
+            panic!("docs/codes/{name}.md has no example");
+        };
+        let Some((shown, _)) = fenced(page, "text", end) else {
+            panic!("docs/codes/{name}.md does not show what check prints");
+        };
+        let severity = if name.starts_with('W') {
+            "Warning"
+        } else {
+            "Error"
+        };
+        let heading = format!("[{name}] {severity}: ");
+        assert!(
+            shown.starts_with(&heading),
+            "docs/codes/{name}.md shows another format than `{heading}...`:\n{shown}"
+        );
+        if ILLUSTRATIVE_EXAMPLES.contains(&name) {
+            continue;
+        }
+        std::fs::write(&path, example).unwrap_or_else(|e| panic!("write: {e}"));
+        let mut args = vec!["check"];
+        if let Some(flags) = example
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("// meshc check "))
+        {
+            args.extend(flags.split_whitespace());
+        }
+        args.push("example.mesh");
+        let output = meshc()
+            .current_dir(dir.path())
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run meshc: {e}"));
+        let (_, _, stderr) = outcome(&output);
+        let mut printed = String::new();
+        let mut mine = false;
+        for line in stderr.lines() {
+            if line.starts_with('[') {
+                mine = line.starts_with(&format!("[{name}] "));
+            } else if line.starts_with("example.mesh: ") {
+                mine = false;
+            }
+            if mine {
+                printed.push_str(line.trim_end());
+                printed.push('\n');
+            }
+        }
+        let shown: String = shown
+            .lines()
+            .map(|l| format!("{}\n", l.trim_end()))
+            .collect();
+        assert_eq!(
+            shown,
+            printed,
+            "docs/codes/{name}.md shows other diagnostics than `meshc {}` prints for its example",
+            args.join(" ")
+        );
+    }
+}
+
 #[test]
 fn explain_refuses_unknown_codes() {
     let (code, _, stderr) = outcome(&run(&["explain", "E9999"]));
@@ -338,7 +425,7 @@ fn check_judges_against_the_registry_of_a_world_file() {
     .unwrap_or_else(|e| panic!("{e}"));
     let source = source.display().to_string();
 
-    // DAI is a built-in token, so the file checks clean without --world…
+    // DAI is a token of the default registry, so the file checks clean without --world…
     let (code, _, stderr) = outcome(&run(&["check", &source]));
     assert_eq!(code, 0, "{stderr}");
     // …and not against a world that has no DAI.
@@ -487,4 +574,91 @@ fn control_characters_are_never_printed_raw() {
         stdout.contains(r#"unexpected characters `\\0\\u{1b}[`"#),
         "{stdout}"
     );
+}
+
+/// Issue 14: `deposit all WETH into aave` on a holding the bundle never had
+/// passed `check` and was an internal compiler error in `run`, `gas` and
+/// `build`. It moves nothing: a warning, and every command goes through.
+#[test]
+fn spending_all_of_a_holding_never_held_is_warned_about_and_runs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("never_held.mesh");
+    std::fs::write(
+        &path,
+        "bundle never_held on polygon {\n    deposit all WETH into aave\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    let file = path.display().to_string();
+    let exe = dir.path().join("never_held").display().to_string();
+    for args in [
+        vec!["check", &file],
+        vec!["run", &file],
+        vec!["run", "-O0", &file],
+        vec!["gas", &file],
+        vec!["build", &file, "-o", &exe],
+    ] {
+        let (code, stdout, stderr) = outcome(&run(&args));
+        assert_eq!(code, 0, "meshc {args:?}:\n{stdout}{stderr}");
+        assert!(!stderr.contains("internal compiler error"), "{stderr}");
+        // `gas` prints figures only; the others the checker's warnings.
+        assert!(
+            args[0] == "gas" || stderr.contains("[W0005] Warning: this deposit moves nothing"),
+            "meshc {args:?}:\n{stderr}"
+        );
+    }
+}
+
+/// An empty file is a warning, and `check` still exits with 0.
+#[test]
+fn a_file_without_a_bundle_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    for (name, text) in [
+        ("empty.mesh", ""),
+        ("tokens.mesh", "token GHO decimals 18\n"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write: {e}"));
+        let file = path.display().to_string();
+        let (code, _, stderr) = outcome(&run(&["check", &file]));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.contains("[W0006] Warning: this file holds no bundle"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("{file}: 0 bundles checked, no errors, 1 warning")),
+            "{stderr}"
+        );
+    }
+}
+
+/// A token declared at another address than the world's is refused,
+/// naming both, against the world the command is given.
+#[test]
+fn a_token_at_another_address_than_the_world_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("pepe.mesh");
+    std::fs::write(
+        &path,
+        "token PEPE decimals 18 at 0x0000000000000000000000000000000000000001\nbundle b on base {\n    input 1 PEPE\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("write: {e}"));
+    let file = path.display().to_string();
+    let world = root()
+        .join("runtime/src/default_world.toml")
+        .display()
+        .to_string();
+    let (code, _, stderr) = outcome(&run(&["check", "--world", &world, &file]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("[E0205] Error: token PEPE is already known at 0x6982508145454Ce325dDbE47a25d4ec3d2311933"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("this says 0x0000000000000000000000000000000000000001"),
+        "{stderr}"
+    );
+    // The built-in registry knows no PEPE: the declaration adds it.
+    let (code, _, stderr) = outcome(&run(&["check", &file]));
+    assert_eq!(code, 0, "{stderr}");
 }

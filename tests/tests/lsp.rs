@@ -97,7 +97,7 @@ fn an_editing_session_over_stdio() {
         .to_string();
     assert!(contents.contains("WETH"), "{hover}");
     assert!(
-        contents.contains("100000000000000000000 base units"),
+        contents.contains("100_000_000_000_000_000_000 base units"),
         "{hover}"
     );
 

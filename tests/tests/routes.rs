@@ -38,7 +38,7 @@ fn without_min_security_the_routes_stay_and_the_cheaper_one_is_named() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(
-            "note: the bridge at 8:5 (polygon to arbitrum) keeps `htlb`: `threshold` would save 100,000 gas but trusts a signer set (security 1); allow it with `min_security: threshold`"
+            "note: the bridge at 8:5 (polygon to arbitrum) keeps `htlb`: `threshold` would save 100_000 gas but trusts a signer set (security 1); allow it with `min_security: threshold`"
         ),
         "{stdout}"
     );
@@ -82,7 +82,7 @@ fn min_security_threshold_moves_the_routes_and_says_so() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(
-            "note: the bridge at 8:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 100,000 gas less, 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 17:5 allows"
+            "note: the bridge at 8:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 100_000 gas less, 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 17:5 allows"
         ),
         "{stderr}"
     );

@@ -351,3 +351,85 @@ fn every_example_commits_on_the_default_world() {
         );
     }
 }
+
+/// `--bundle` chooses whose warnings are shown: the chosen bundle's, not
+/// the others'; an error in another bundle still stops the run, and is
+/// shown.
+#[test]
+fn run_with_bundle_shows_only_that_bundles_warnings() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Each bundle has an unbounded swap (W0001) on its own line.
+    let unbounded = |name: &str, amount: u32| {
+        format!("bundle {name} on polygon {{\n    input {amount} USDC\n    swap {amount} USDC for WETH on uniswap_v2\n}}\n")
+    };
+    let source = write(
+        dir.path(),
+        "two.mesh",
+        &format!("{}\n{}", unbounded("a", 10), unbounded("b", 20)),
+    );
+    let (code, _, stderr) = outcome(&run(&["run", &source, "--bundle", "b"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("W0001").count(), 1, "{stderr}");
+    assert!(stderr.contains("swap 20 USDC for WETH"), "{stderr}");
+    assert!(!stderr.contains("swap 10 USDC for WETH"), "{stderr}");
+
+    // Without --bundle there is nothing to choose between: a file of one
+    // bundle shows its warnings.
+    let one = write(dir.path(), "one.mesh", &unbounded("a", 10));
+    let (code, _, stderr) = outcome(&run(&["run", &one]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("W0001").count(), 1, "{stderr}");
+
+    // An error in the other bundle is shown, and nothing runs.
+    let broken = write(
+        dir.path(),
+        "broken.mesh",
+        &format!(
+            "{}\nbundle c on polygon {{\n    swap 1 NOPE for USDC on uniswap_v2\n}}\n",
+            unbounded("a", 10)
+        ),
+    );
+    let (code, stdout, stderr) = outcome(&run(&["run", &broken, "--bundle", "a"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("E0102"), "{stderr}");
+    assert!(stderr.contains("W0001"), "{stderr}");
+}
+
+/// A bundle that reverts at -O0 after sending several transactions by
+/// hand is judged as if sent atomically, as at -O: the report lists no
+/// transaction and charges no gas, in text and in JSON, and says so.
+#[test]
+fn a_bundle_that_reverts_at_o0_is_charged_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Four wallet transactions at -O0 (approval, deposit, approval,
+    // deposit), then a constraint that fails at the end.
+    let source = write(
+        dir.path(),
+        "late.mesh",
+        "bundle late on polygon {\n    input 100 USDC\n    deposit 60 USDC into aave\n    deposit 40 USDC into compound\n} constraints {\n    min_balance: 1 USDC on polygon\n}\n",
+    );
+    for level in ["-O0", "-O"] {
+        let (code, stdout, stderr) = outcome(&run(&["run", &source, level, "--json"]));
+        assert_eq!(code, 1, "{level}: {stdout}{stderr}");
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+        assert_eq!(report["status"], "reverted", "{level}: {stdout}");
+        assert_eq!(report["revert"]["line"], 6, "{level}: {stdout}");
+        assert_eq!(
+            report["gas"],
+            serde_json::json!({"total": 0, "by_chain": {}}),
+            "{level}: {stdout}"
+        );
+        assert_eq!(report["blocks"], 0, "{level}: {stdout}");
+        for list in ["transactions", "wallet", "lenders"] {
+            assert_eq!(report[list], serde_json::json!([]), "{level}: {stdout}");
+        }
+        let (code, text, _) = outcome(&run(&["run", &source, level]));
+        assert_eq!(code, 1);
+        assert_eq!(
+            text,
+            "bundle late: reverted at line 6, column 5: min_balance: the bundle ends with 0 USDC on polygon; at least 1 USDC is required\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n",
+            "{level}"
+        );
+    }
+}

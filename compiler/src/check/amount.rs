@@ -3,9 +3,9 @@
 //! expressions (rules 3 and 10).
 
 use super::bundle::BundleChecker;
-use super::form::Form;
-use super::names::{self, ChainId, TokenId};
-use super::resolved::AmountExpr;
+use super::names::{ChainId, TokenId};
+use super::resolved::{AmountExpr, ResolvedAmount};
+use super::symbolic::SymbolicAmount;
 use super::AmountFact;
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_core::amount::{digits_value, parse_units, split_decimal, AmountError};
@@ -74,10 +74,11 @@ pub(crate) fn whole_number(
     }
 }
 
-/// A typed amount expression.
+/// A typed amount expression, as an operand of amount arithmetic: an
+/// amount of one token or a plain number.
 #[derive(Clone, Debug)]
-pub(crate) enum Value {
-    Amount(Amt),
+pub(crate) enum Operand {
+    Amount(TokenAmount),
     /// A plain number `numerator / denominator` and where it was written.
     Scalar {
         numerator: u128,
@@ -88,47 +89,58 @@ pub(crate) enum Value {
     Error,
 }
 
-/// An amount of one token: its symbolic value and its resolved expression.
+/// An amount of one token: what the checker knows of it, its resolved
+/// expression and where it is written.
 #[derive(Clone, Debug)]
-pub(crate) struct Amt {
+pub(crate) struct TokenAmount {
     pub token: TokenId,
-    pub form: Form,
+    pub value: SymbolicAmount,
     pub expr: AmountExpr,
     pub span: Span,
 }
 
 /// Where an amount is written, which decides what it may refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Place {
+pub(crate) enum Site {
     /// A statement on a chain (`None` when that chain is unknown).
-    Body(Option<ChainId>),
+    Statement(Option<ChainId>),
     /// A constraint: only exact amounts.
     Constraint,
 }
 
 impl BundleChecker<'_, '_> {
+    /// The resolved value of an amount, for the lowering.
+    pub(crate) fn resolved(&self, amt: TokenAmount) -> ResolvedAmount {
+        ResolvedAmount {
+            exact: amt.value.exact(),
+            expr: amt.expr,
+            token: self.names.symbol(amt.token).to_string(),
+            span: amt.span,
+        }
+    }
+
     /// Types and resolves an amount expression, reporting what is wrong.
-    pub(crate) fn amount(&mut self, amount: &Amount, place: Place) -> Value {
-        let value = self.amount_inner(amount, place);
-        if let Value::Amount(a) = &value {
+    pub(crate) fn amount(&mut self, amount: &Amount, site: Site) -> Operand {
+        let operand = self.amount_inner(amount, site);
+        if let Operand::Amount(a) = &operand {
             self.facts.amounts.push(AmountFact {
                 span: amount.span,
                 token: self.names.symbol(a.token).to_string(),
                 decimals: self.names.decimals(a.token),
-                exact: a.form.exact(),
-                lower_bound: self.symbols.lower_bound(&a.form),
+                exact: a.value.exact(),
+                lower_bound: self.unknowns.lower_bound(&a.value),
             });
         }
-        value
+        operand
     }
 
     /// An amount where a token amount is required (a step's amount, a
     /// `require` side): a plain number is E0302.
-    pub(crate) fn token_amount(&mut self, amount: &Amount, place: Place) -> Option<Amt> {
-        match self.amount(amount, place) {
-            Value::Amount(a) => Some(a),
-            Value::Scalar { span, .. } => {
-                self.error(
+    pub(crate) fn token_amount(&mut self, amount: &Amount, site: Site) -> Option<TokenAmount> {
+        match self.amount(amount, site) {
+            Operand::Amount(a) => Some(a),
+            Operand::Scalar { span, .. } => {
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         "a plain number is not an amount",
@@ -138,22 +150,22 @@ impl BundleChecker<'_, '_> {
                 );
                 None
             }
-            Value::Error => None,
+            Operand::Error => None,
         }
     }
 
-    fn amount_inner(&mut self, amount: &Amount, place: Place) -> Value {
+    fn amount_inner(&mut self, amount: &Amount, site: Site) -> Operand {
         match &amount.kind {
             AmountKind::Quantity { number, symbol } => {
                 let Some(token) = self.resolve_token(&symbol.name, symbol.span) else {
-                    return Value::Error;
+                    return Operand::Error;
                 };
                 let decimals = self.names.decimals(token);
                 match parse_units(&number.text, decimals) {
-                    Ok(base) => match Form::constant(base) {
-                        Some(form) => Value::Amount(Amt {
+                    Ok(base) => match SymbolicAmount::constant(base) {
+                        Some(value) => Operand::Amount(TokenAmount {
                             token,
-                            form,
+                            value,
                             expr: AmountExpr::Const {
                                 token: symbol.name.clone(),
                                 base_units: base,
@@ -162,11 +174,11 @@ impl BundleChecker<'_, '_> {
                         }),
                         None => {
                             self.out_of_range(amount.span);
-                            Value::Error
+                            Operand::Error
                         }
                     },
                     Err(AmountError::TooManyDecimals { written, .. }) => {
-                        self.error(
+                        self.report(
                             Diagnostic::error(
                                 Code::TooManyDecimals,
                                 format!(
@@ -186,45 +198,45 @@ impl BundleChecker<'_, '_> {
                                 if decimals == 1 { "" } else { "s" }
                             )),
                         );
-                        Value::Error
+                        Operand::Error
                     }
                     Err(_) => {
                         self.out_of_range(amount.span);
-                        Value::Error
+                        Operand::Error
                     }
                 }
             }
             AmountKind::Scalar(number) => match fraction(&number.text) {
-                Ok((numerator, denominator)) => Value::Scalar {
+                Ok((numerator, denominator)) => Operand::Scalar {
                     numerator,
                     denominator,
                     span: amount.span,
                 },
                 Err(_) => {
                     self.out_of_range(amount.span);
-                    Value::Error
+                    Operand::Error
                 }
             },
             AmountKind::All { symbol } => {
                 let Some(token) = self.resolve_token(&symbol.name, symbol.span) else {
-                    return Value::Error;
+                    return Operand::Error;
                 };
-                let chain = match place {
-                    Place::Body(Some(chain)) => chain,
-                    Place::Body(None) => return Value::Error,
-                    Place::Constraint => {
+                let chain = match site {
+                    Site::Statement(Some(chain)) => chain,
+                    Site::Statement(None) => return Operand::Error,
+                    Site::Constraint => {
                         self.constant_required(
                             amount.span,
                             "`all` is the holding at one point of the bundle",
                         );
-                        return Value::Error;
+                        return Operand::Error;
                     }
                 };
-                let form = self.holdings.form(chain, token);
+                let value = self.holdings.amount(chain, token);
                 self.touch_holding(chain, token, amount.span);
-                Value::Amount(Amt {
+                Operand::Amount(TokenAmount {
                     token,
-                    form,
+                    value,
                     expr: AmountExpr::All {
                         token: symbol.name.clone(),
                     },
@@ -232,12 +244,12 @@ impl BundleChecker<'_, '_> {
                 })
             }
             AmountKind::Var(ident) => {
-                if place == Place::Constraint {
+                if site == Site::Constraint {
                     self.constant_required(
                         amount.span,
                         "constraints are judged on the whole bundle, outside the scope of its `let` values",
                     );
-                    return Value::Error;
+                    return Operand::Error;
                 }
                 match self.scope.lookup(&ident.name, ident.span) {
                     Ok(found) => {
@@ -245,28 +257,28 @@ impl BundleChecker<'_, '_> {
                             use_span: ident.span,
                             def_span: found.def,
                         });
-                        match (found.token, found.form) {
-                            (Some(token), Some(form)) => Value::Amount(Amt {
+                        match (found.token, found.value) {
+                            (Some(token), Some(value)) => Operand::Amount(TokenAmount {
                                 token,
-                                form,
+                                value,
                                 expr: AmountExpr::Var {
                                     var: found.id,
                                     token: self.names.symbol(token).to_string(),
                                 },
                                 span: amount.span,
                             }),
-                            _ => Value::Error,
+                            _ => Operand::Error,
                         }
                     }
                     Err(diagnostic) => {
-                        self.error(diagnostic);
-                        Value::Error
+                        self.report(diagnostic);
+                        Operand::Error
                     }
                 }
             }
             AmountKind::Paren(inner) => {
-                let mut value = self.amount_inner(inner, place);
-                if let Value::Amount(a) = &mut value {
+                let mut value = self.amount_inner(inner, site);
+                if let Operand::Amount(a) = &mut value {
                     a.span = amount.span;
                 }
                 value
@@ -277,8 +289,8 @@ impl BundleChecker<'_, '_> {
                 left,
                 right,
             } => {
-                let l = self.amount(left, place);
-                let r = self.amount(right, place);
+                let l = self.amount(left, site);
+                let r = self.amount(right, site);
                 match op {
                     BinaryOp::Add | BinaryOp::Sub => {
                         self.additive(*op, *op_span, l, r, amount.span)
@@ -286,22 +298,29 @@ impl BundleChecker<'_, '_> {
                     BinaryOp::Mul | BinaryOp::Div => self.scaled(*op, l, r, amount.span),
                 }
             }
-            AmountKind::Error => Value::Error,
+            AmountKind::Error => Operand::Error,
         }
     }
 
-    fn additive(&mut self, op: BinaryOp, op_span: Span, l: Value, r: Value, span: Span) -> Value {
+    fn additive(
+        &mut self,
+        op: BinaryOp,
+        op_span: Span,
+        l: Operand,
+        r: Operand,
+        span: Span,
+    ) -> Operand {
         let (l, r) = match (l, r) {
-            (Value::Error, _) | (_, Value::Error) => return Value::Error,
-            (Value::Scalar { span: s, .. }, other) | (other, Value::Scalar { span: s, .. }) => {
+            (Operand::Error, _) | (_, Operand::Error) => return Operand::Error,
+            (Operand::Scalar { span: s, .. }, other) | (other, Operand::Scalar { span: s, .. }) => {
                 let hint = match other {
-                    Value::Amount(a) => format!(
+                    Operand::Amount(a) => format!(
                         "give the number its token, as in `5 {}`",
                         self.names.symbol(a.token)
                     ),
                     _ => "give the numbers their tokens, as in `5 USDC`".to_string(),
                 };
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         format!("a plain number cannot be used with `{}`", op.as_str()),
@@ -309,13 +328,13 @@ impl BundleChecker<'_, '_> {
                     )
                     .with_hint(hint),
                 );
-                return Value::Error;
+                return Operand::Error;
             }
-            (Value::Amount(l), Value::Amount(r)) => (l, r),
+            (Operand::Amount(l), Operand::Amount(r)) => (l, r),
         };
         if l.token != r.token {
             let (ls, rs) = (self.names.symbol(l.token), self.names.symbol(r.token));
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::TokenMismatch,
                     format!(
@@ -336,21 +355,21 @@ impl BundleChecker<'_, '_> {
                 .with_label(Label::new(r.span, format!("this is {rs}")))
                 .with_hint("convert one side first with a `swap`"),
             );
-            return Value::Error;
+            return Operand::Error;
         }
-        let form = match op {
-            BinaryOp::Add => l.form.add(&r.form),
-            _ => l.form.sub(&r.form),
+        let value = match op {
+            BinaryOp::Add => l.value.add(&r.value),
+            _ => l.value.sub(&r.value),
         };
-        let Some(form) = form else {
+        let Some(value) = value else {
             self.out_of_range(span);
-            return Value::Error;
+            return Operand::Error;
         };
-        if let Some(c) = form.as_constant() {
+        if let Some(c) = value.as_constant() {
             if c < 0 {
                 let token = self.names.symbol(l.token);
                 let decimals = self.names.decimals(l.token);
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::OutOfRange,
                         format!("this subtraction goes below zero {token}"),
@@ -364,28 +383,28 @@ impl BundleChecker<'_, '_> {
                     )
                     .with_hint("an amount is never negative; subtract less"),
                 );
-                return Value::Error;
+                return Operand::Error;
             }
         }
-        let form = self.symbols.bounded(form);
+        let value = self.unknowns.bounded(value);
         let expr = match op {
             BinaryOp::Add => AmountExpr::Add(Box::new(l.expr), Box::new(r.expr)),
             _ => AmountExpr::Sub(Box::new(l.expr), Box::new(r.expr)),
         };
-        Value::Amount(Amt {
+        Operand::Amount(TokenAmount {
             token: l.token,
-            form,
+            value,
             expr,
             span,
         })
     }
 
-    fn scaled(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
+    fn scaled(&mut self, op: BinaryOp, l: Operand, r: Operand, span: Span) -> Operand {
         let (numerator, denominator, factor_span) = match r {
-            Value::Error => return Value::Error,
-            Value::Amount(a) => {
+            Operand::Error => return Operand::Error,
+            Operand::Amount(a) => {
                 let symbol = self.names.symbol(a.token);
-                self.error(
+                self.report(
                     Diagnostic::error(
                         Code::AmountAsFactor,
                         format!("`{}` needs a plain number on its right", op.as_str()),
@@ -395,18 +414,18 @@ impl BundleChecker<'_, '_> {
                         "put the amount on the left and the plain number on the right, as in `3 {symbol} * 2`"
                     )),
                 );
-                return Value::Error;
+                return Operand::Error;
             }
-            Value::Scalar {
+            Operand::Scalar {
                 numerator,
                 denominator,
                 span,
             } => (numerator, denominator, span),
         };
         let l = match l {
-            Value::Error => return Value::Error,
-            Value::Scalar { span: s, .. } => {
-                self.error(
+            Operand::Error => return Operand::Error,
+            Operand::Scalar { span: s, .. } => {
+                self.report(
                     Diagnostic::error(
                         Code::PlainNumberAsAmount,
                         format!("`{}` needs an amount on its left", op.as_str()),
@@ -414,9 +433,9 @@ impl BundleChecker<'_, '_> {
                     )
                     .with_hint("give the number its token, as in `5 USDC`"),
                 );
-                return Value::Error;
+                return Operand::Error;
             }
-            Value::Amount(a) => a,
+            Operand::Amount(a) => a,
         };
         // x / (p/q) is x * q / p.
         let (numerator, denominator) = match op {
@@ -424,88 +443,49 @@ impl BundleChecker<'_, '_> {
             _ => (numerator, denominator),
         };
         if denominator == 0 {
-            self.error(Diagnostic::error(
+            self.report(Diagnostic::error(
                 Code::DivisionByZero,
                 "division by zero",
                 Label::new(factor_span, "this is zero"),
             ));
-            return Value::Error;
+            return Operand::Error;
         }
         let expr = AmountExpr::Scale {
             amount: Box::new(l.expr),
             numerator,
             denominator,
         };
-        let form = if denominator == 1 {
-            i128::try_from(numerator).ok().and_then(|k| l.form.scale(k))
-        } else if let Some(c) = l.form.exact() {
+        let value = if denominator == 1 {
+            i128::try_from(numerator)
+                .ok()
+                .and_then(|k| l.value.scale(k))
+        } else if let Some(c) = l.value.exact() {
             c.checked_mul(numerator)
                 .map(|p| p / denominator)
-                .and_then(Form::constant)
+                .and_then(SymbolicAmount::constant)
         } else {
-            let lower = self
-                .symbols
-                .lower_bound(&l.form)
-                .checked_mul(numerator)
-                .map_or(0, |p| p / denominator);
-            let upper = i128::try_from(numerator)
-                .ok()
-                .and_then(|k| l.form.scale(k))
-                .map(|f| (f, denominator));
-            Some(Form::symbol(self.symbols.fresh(lower, upper)))
+            Some(SymbolicAmount::unknown(self.unknowns.scaled(
+                &l.value,
+                numerator,
+                denominator,
+            )))
         };
-        match form {
-            Some(form) => Value::Amount(Amt {
+        match value {
+            Some(value) => Operand::Amount(TokenAmount {
                 token: l.token,
-                form,
+                value,
                 expr,
                 span,
             }),
             None => {
                 self.out_of_range(span);
-                Value::Error
-            }
-        }
-    }
-
-    pub(crate) fn resolve_token(&mut self, symbol: &str, span: Span) -> Option<TokenId> {
-        match self.names.token(symbol) {
-            Some(token) => {
-                if let Some(&def) = self.names.declared.get(symbol) {
-                    self.facts.definitions.push(super::Definition {
-                        use_span: span,
-                        def_span: def,
-                    });
-                }
-                Some(token)
-            }
-            None => {
-                let names = self.names;
-                let mut d = names::unknown(
-                    Code::UnknownToken,
-                    "token",
-                    symbol,
-                    span,
-                    names.token_symbols(),
-                );
-                let known = d
-                    .hint
-                    .as_deref()
-                    .filter(|h| h.starts_with("the known"))
-                    .map(str::to_string);
-                if let Some(known) = known {
-                    d = d.with_hint(format!(
-                        "{known}; declare others with `token {symbol} decimals N`"
-                    ));
-                }
-                self.error(d);
-                None
+                Operand::Error
             }
         }
     }
 
     fn out_of_range(&mut self, span: Span) {
-        self.error(
+        self.report(
             Diagnostic::error(
                 Code::OutOfRange,
                 "amount out of range",
@@ -516,7 +496,7 @@ impl BundleChecker<'_, '_> {
     }
 
     fn constant_required(&mut self, span: Span, why: &str) {
-        self.error(
+        self.report(
             Diagnostic::error(
                 Code::ConstantRequired,
                 "a constraint needs an amount known in advance",

@@ -2,7 +2,7 @@
 //! most once (rule 2), known invariants (rule 1), and the deadline judged on
 //! the schedule (rule 8).
 
-use super::amount::{whole_number, Place};
+use super::amount::{whole_number, Site};
 use super::bundle::BundleChecker;
 use super::names::{self, ChainId, TokenId};
 use super::resolved::{Invariant, MinBalance, ResolvedConstraints};
@@ -13,7 +13,6 @@ use mesh_core::BridgeKind;
 use mesh_grammar::{ConstraintKind, Constraints, Number, Span};
 use std::collections::HashMap;
 
-/// The invariants the language knows.
 /// A `min_balance` to compare with the final holdings (W0004).
 #[derive(Clone, Debug)]
 pub(crate) struct MinBalanceCheck {
@@ -71,7 +70,7 @@ impl BundleChecker<'_, '_> {
                         out.resolved.min_security = Some(kind);
                         out.min_security_span = Some(constraint.span);
                     }
-                    None => self.error(names::unknown(
+                    None => self.report(names::unknown(
                         Code::UnknownRoute,
                         "bridge kind",
                         &name.name,
@@ -83,7 +82,7 @@ impl BundleChecker<'_, '_> {
                     if let Some(invariant) = Invariant::from_name(&name.name) {
                         out.resolved.invariants.push(invariant);
                     } else {
-                        self.error(names::unknown(
+                        self.report(names::unknown(
                             Code::UnknownInvariant,
                             "invariant",
                             &name.name,
@@ -97,7 +96,7 @@ impl BundleChecker<'_, '_> {
                         Some(ident) => self.resolve_chain(&ident.name, ident.span),
                         None => home,
                     };
-                    let Some(amt) = self.token_amount(amount, Place::Constraint) else {
+                    let Some(amt) = self.token_amount(amount, Site::Constraint) else {
                         continue;
                     };
                     let Some(chain) = chain else { continue };
@@ -112,7 +111,7 @@ impl BundleChecker<'_, '_> {
                     if !self.token_available(amt.token, chain, amount.span) {
                         continue;
                     }
-                    let Some(base_units) = amt.form.exact() else {
+                    let Some(base_units) = amt.value.exact() else {
                         continue;
                     };
                     out.resolved.min_balances.push(MinBalance {
@@ -138,7 +137,7 @@ impl BundleChecker<'_, '_> {
         let mut found = Vec::new();
         let value = whole_number(number, u64::MAX, &mut found);
         for d in found {
-            self.error(d);
+            self.report(d);
         }
         value
     }
@@ -146,7 +145,7 @@ impl BundleChecker<'_, '_> {
     /// Reports a constraint given twice; true if it was.
     fn duplicate(&mut self, first: &mut HashMap<String, Span>, key: String, span: Span) -> bool {
         if let Some(&earlier) = first.get(&key) {
-            self.error(
+            self.report(
                 Diagnostic::error(
                     Code::DuplicateConstraint,
                     format!("{key} is given twice"),
@@ -178,7 +177,7 @@ impl BundleChecker<'_, '_> {
         if cost.blocks <= deadline {
             return;
         }
-        self.error(missed(
+        self.report(missed(
             deadline,
             span,
             level,

@@ -1,9 +1,9 @@
 //! Holdings (rule 5): what the bundle is guaranteed to hold of each token on
-//! each chain, as a symbolic form, and the overdraft check on every spend.
+//! each chain, as a symbolic amount, and the overdraft check on every spend.
 
 use super::amount::format_units;
-use super::form::{Form, Symbols};
 use super::names::{ChainId, Names, TokenId};
+use super::symbolic::{SymbolicAmount, Unknowns};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,7 @@ const CREDITS_KEPT: usize = 2;
 
 #[derive(Clone, Debug, Default)]
 struct Holding {
-    form: Form,
+    amount: SymbolicAmount,
     credits: Vec<Event>,
     last_spend: Option<Event>,
     /// A step with an error touched it: nothing is proved about it any more.
@@ -41,8 +41,8 @@ struct Holding {
 
 /// A spend: its total and, for a repay, the premium inside it.
 pub(crate) struct Spend<'a> {
-    pub total: &'a Form,
-    pub premium: Option<&'a Form>,
+    pub total: &'a SymbolicAmount,
+    pub premium: Option<&'a SymbolicAmount>,
     pub span: Span,
 }
 
@@ -53,11 +53,11 @@ pub(crate) struct Holdings {
 }
 
 impl Holdings {
-    /// The current form of a holding (zero if never touched).
-    pub fn form(&self, chain: ChainId, token: TokenId) -> Form {
+    /// The current amount of a holding (zero if never touched).
+    pub fn amount(&self, chain: ChainId, token: TokenId) -> SymbolicAmount {
         self.map
             .get(&(chain, token))
-            .map(|h| h.form.clone())
+            .map(|h| h.amount.clone())
             .unwrap_or_default()
     }
 
@@ -81,23 +81,23 @@ impl Holdings {
         &mut self,
         chain: ChainId,
         token: TokenId,
-        amount: &Form,
+        amount: &SymbolicAmount,
         source: Source,
         span: Span,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
     ) {
         let holding = self.map.entry((chain, token)).or_default();
-        let form = match holding.form.add(amount) {
-            Some(form) => form,
+        let sum = match holding.amount.add(amount) {
+            Some(sum) => sum,
             // Beyond what the checker tracks: keep a sound lower bound.
             None => {
-                let lower = symbols
-                    .lower_bound(&holding.form)
-                    .max(symbols.lower_bound(amount));
-                Form::symbol(symbols.fresh(lower, None))
+                let lower = unknowns
+                    .lower_bound(&holding.amount)
+                    .max(unknowns.lower_bound(amount));
+                SymbolicAmount::unknown(unknowns.fresh(lower, None))
             }
         };
-        holding.form = symbols.bounded(form);
+        holding.amount = unknowns.bounded(sum);
         if holding.credits.len() == CREDITS_KEPT {
             holding.credits.remove(0);
         }
@@ -105,7 +105,7 @@ impl Holdings {
             span,
             source: Some(source),
             exact: amount.exact(),
-            lower: symbols.lower_bound(amount),
+            lower: unknowns.lower_bound(amount),
         });
     }
 
@@ -117,7 +117,7 @@ impl Holdings {
         chain: ChainId,
         token: TokenId,
         spend: &Spend<'_>,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
         names: &Names<'_>,
     ) -> Option<Diagnostic> {
         let chain_poisoned = self.poisoned_chains.contains(&chain);
@@ -126,21 +126,21 @@ impl Holdings {
             span: spend.span,
             source: None,
             exact: spend.total.exact(),
-            lower: symbols.lower_bound(spend.total),
+            lower: unknowns.lower_bound(spend.total),
         };
-        let rest = holding.form.sub(spend.total);
+        let rest = holding.amount.sub(spend.total);
         let guaranteed = rest
             .as_ref()
-            .is_some_and(|r| symbols.guaranteed_non_negative(r));
+            .is_some_and(|r| unknowns.guaranteed_non_negative(r));
         let mut diagnostic = None;
         if guaranteed || holding.poisoned || chain_poisoned {
-            holding.form = match rest {
-                Some(rest) => symbols.bounded(rest),
-                None => Form::zero(),
+            holding.amount = match rest {
+                Some(rest) => unknowns.bounded(rest),
+                None => SymbolicAmount::zero(),
             };
         } else {
-            diagnostic = Some(overdraft(holding, chain, token, spend, symbols, names));
-            holding.form = Form::zero();
+            diagnostic = Some(overdraft(holding, chain, token, spend, unknowns, names));
+            holding.amount = SymbolicAmount::zero();
         }
         holding.last_spend = Some(event);
         diagnostic
@@ -151,10 +151,10 @@ impl Holdings {
         &self,
         chain: ChainId,
         token: TokenId,
-        symbols: &Symbols,
+        unknowns: &Unknowns,
     ) -> (u128, Option<u128>) {
         match self.map.get(&(chain, token)) {
-            Some(h) => (symbols.lower_bound(&h.form), h.form.exact()),
+            Some(h) => (unknowns.lower_bound(&h.amount), h.amount.exact()),
             None => (0, Some(0)),
         }
     }
@@ -172,7 +172,7 @@ fn overdraft(
     chain: ChainId,
     token: TokenId,
     spend: &Spend<'_>,
-    symbols: &Symbols,
+    unknowns: &Unknowns,
     names: &Names<'_>,
 ) -> Diagnostic {
     let symbol = names.symbol(token);
@@ -183,10 +183,13 @@ fn overdraft(
         Some(v) => units(v),
         None => format!(
             "an amount not known in advance (at least {})",
-            units(symbols.lower_bound(spend.total))
+            units(unknowns.lower_bound(spend.total))
         ),
     };
-    let takes = match (spend.premium.and_then(Form::exact), spend.total.exact()) {
+    let takes = match (
+        spend.premium.and_then(SymbolicAmount::exact),
+        spend.total.exact(),
+    ) {
         (Some(premium), Some(total)) if premium > 0 => format!(
             "this takes {} ({} and a premium of {})",
             units(total),
@@ -195,7 +198,7 @@ fn overdraft(
         ),
         _ => format!("this takes {needed}"),
     };
-    let held = symbols.lower_bound(&holding.form);
+    let held = unknowns.lower_bound(&holding.amount);
     let mut d = Diagnostic::error(
         Code::PossibleOverdraft,
         format!("possible overdraft of {symbol} on {chain_name}"),

@@ -7,33 +7,47 @@
 //! ([`CheckedBundle`]) that a lowering can use without resolving names again,
 //! and [`Facts`] for the language server.
 //!
-//! Module map: [`names`] interns the registry and suggests names; `form`
-//! holds the symbolic amounts the holdings are made of; `amount` types and
-//! resolves amount expressions; `holdings` and `obligations` prove rule 5 and
-//! rule 6; `bundle` walks the statements (chains, capabilities, bridges,
-//! scope); `parallel` enforces rule 9; `schedule` counts blocks; `constraints`
-//! reads the constraints block and judges the deadline; `warnings` adds the
-//! warnings that need the whole bundle.
+//! Module map:
+//!
+//! - [`names`] interns the registry (chains, tokens, protocols, routes) and
+//!   suggests names; `resolve` resolves the names a statement uses, with
+//!   their diagnostics (rules 1 and 4).
+//! - `symbolic` holds the symbolic amounts the holdings are made of:
+//!   linear forms over unknowns known by their bounds.
+//! - `amount` types and resolves amount expressions (rules 3 and 10).
+//! - `bundle` walks a bundle's statements (chains, `input`, `require`,
+//!   `on`, `let`); `actions` applies each action's effect, one module per
+//!   kind (`lending`, `swap`, `bridge`).
+//! - `holdings` and `obligations` prove rule 5 and rule 6; `scope` binds
+//!   and looks up let-bound values; `parallel` enforces rule 9.
+//! - `schedule` counts blocks; `constraints` reads the constraints block and
+//!   judges the deadline (rule 8); `warnings` adds the warnings that need
+//!   the whole bundle.
+//! - `resolved` is the checked form of a bundle that the lowering reads;
+//!   `facts` is what the language server reads; `tests` are unit tests of
+//!   the whole checker.
 
+mod actions;
 mod amount;
 mod bundle;
 mod constraints;
 pub(crate) use constraints::deadline_missed;
 mod facts;
-mod form;
 mod holdings;
 pub mod names;
 mod obligations;
 mod parallel;
+mod resolve;
 mod resolved;
 mod schedule;
 mod scope;
+mod symbolic;
 mod warnings;
 
 pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
-    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, Node, ResolvedAmount,
-    ResolvedBlock, ResolvedConstraints, RouteChoice, Step, StepKind, VarId, Variable,
+    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, ResolvedAmount, ResolvedBlock,
+    ResolvedConstraints, ResolvedStatement, RouteChoice, Step, StepKind, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};
@@ -109,6 +123,9 @@ pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checke
         ));
     }
     drop(names);
+    if let Some(d) = no_bundle(file) {
+        diagnostics.push(d);
+    }
     diagnostic::sort(&mut diagnostics);
     Checked {
         diagnostics,
@@ -117,6 +134,29 @@ pub fn check(file: &File, registry: &Registry, options: &CheckOptions) -> Checke
         bundles,
         facts,
     }
+}
+
+/// W0006 for a file that holds no bundle and no item the parser could not
+/// read (that one has its own error): checking it proves nothing.
+fn no_bundle(file: &File) -> Option<Diagnostic> {
+    let mut first_token = None;
+    for item in &file.items {
+        match item {
+            Item::Bundle(_) | Item::Error(_) => return None,
+            Item::Token(decl) => {
+                first_token.get_or_insert(decl.span);
+            }
+        }
+    }
+    let label = match first_token {
+        Some(span) => Label::new(span, "this file declares tokens, and nothing uses them"),
+        None => Label::new(Span::new(0, 0), "nothing but whitespace and comments"),
+    };
+    Some(
+        Diagnostic::warning(Code::NoBundle, "this file holds no bundle", label).with_hint(
+            "a file is checked for its bundles: write one, as in `bundle NAME on polygon { ... }`",
+        ),
+    )
 }
 
 /// Applies every `token` declaration of the file (wherever it stands: a
@@ -128,6 +168,8 @@ fn declare_tokens(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (HashMap<String, Span>, Vec<TokenDeclaration>) {
     let mut declared: HashMap<String, Span> = HashMap::new();
+    // Where the file first gives each symbol an address.
+    let mut declared_at: HashMap<String, Span> = HashMap::new();
     let mut declarations = Vec::new();
     for item in &file.items {
         let Item::Token(decl) = item else { continue };
@@ -145,6 +187,11 @@ fn declare_tokens(
         match registry.declare(&declaration) {
             Ok(()) => {
                 declared.entry(symbol.clone()).or_insert(decl.symbol.span);
+                if decl.address.is_some() {
+                    declared_at
+                        .entry(symbol.clone())
+                        .or_insert(decl.symbol.span);
+                }
                 declarations.push(declaration);
             }
             Err(RegistryError::ConflictingDecimals { existing, .. }) => {
@@ -158,6 +205,28 @@ fn declare_tokens(
                 } else {
                     d = d.with_hint(format!(
                         "{symbol} is a token of the registry checked against (the built-in one, or the world file's) with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
+                    ));
+                }
+                diagnostics.push(d);
+            }
+            Err(RegistryError::ConflictingAddress {
+                existing, declared, ..
+            }) => {
+                let span = decl.address.as_ref().map_or(decl.span, |a| a.span);
+                let mut d = Diagnostic::error(
+                    Code::ConflictingAddress,
+                    format!("token {symbol} is already known at {existing}"),
+                    Label::new(span, format!("this says {declared}")),
+                );
+                if let Some(&first) = declared_at.get(symbol) {
+                    d = d
+                        .with_label(Label::new(first, format!("declared at {existing} here")))
+                        .with_hint(format!(
+                            "one token has one address: keep {existing}, or give the other token another symbol"
+                        ));
+                } else {
+                    d = d.with_hint(format!(
+                        "{symbol} is a token of the world checked against (the built-in one, or the world file's) at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
                     ));
                 }
                 diagnostics.push(d);

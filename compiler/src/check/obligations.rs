@@ -1,9 +1,14 @@
 //! Obligations (rule 6): every loan is owed to its lender on its chain, in
 //! its token, until repaid; the premium is charged on every repaid amount.
+//!
+//! A loan is open from a `borrow` until a repay leaves nothing of its
+//! principal, as the lender keeps it: a borrow of nothing still opens one,
+//! and a repay once it is closed has nothing to pay back (a lender reverts
+//! it).
 
 use super::amount::format_units;
-use super::form::{Form, Symbols};
 use super::names::{ChainId, Names, ProtocolId, TokenId};
+use super::symbolic::{SymbolicAmount, Unknowns};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::{HashMap, HashSet};
@@ -12,9 +17,13 @@ use std::collections::{HashMap, HashSet};
 struct Loan {
     token: TokenId,
     /// Principal still owed.
-    principal: Form,
+    principal: SymbolicAmount,
     /// The borrows that opened it, in order.
     borrows: Vec<Span>,
+    /// Open until a repay leaves no principal.
+    open: bool,
+    /// The repay that closed it, once closed.
+    closed_by: Option<Span>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -27,21 +36,19 @@ pub(crate) struct Obligations {
 }
 
 /// The premium on `amount`: `ceil(amount * bps / 10_000)`, exact when the
-/// amount is, otherwise a value bounded by the same formula.
-pub(crate) fn premium(amount: &Form, bps: u32, symbols: &mut Symbols) -> Option<Form> {
+/// amount is, otherwise an unknown bounded by the same formula.
+pub(crate) fn premium(
+    amount: &SymbolicAmount,
+    bps: u32,
+    unknowns: &mut Unknowns,
+) -> Option<SymbolicAmount> {
     if bps == 0 {
-        return Some(Form::zero());
+        return Some(SymbolicAmount::zero());
     }
     if let Some(exact) = amount.exact() {
-        return mesh_core::maths::bps_ceil(exact, bps).and_then(Form::constant);
+        return mesh_core::maths::bps_ceil(exact, bps).and_then(SymbolicAmount::constant);
     }
-    let lower = mesh_core::maths::bps_ceil(symbols.lower_bound(amount), bps).unwrap_or(0);
-    // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
-    let upper = amount
-        .scale(i128::from(bps))
-        .and_then(|f| f.add(&Form::constant(9_999)?))
-        .map(|f| (f, 10_000));
-    Some(Form::symbol(symbols.fresh(lower, upper)))
+    Some(SymbolicAmount::unknown(unknowns.premium(amount, bps)))
 }
 
 impl Obligations {
@@ -58,9 +65,9 @@ impl Obligations {
         chain: ChainId,
         protocol: ProtocolId,
         token: TokenId,
-        amount: &Form,
+        amount: &SymbolicAmount,
         span: Span,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
     ) {
         let key = (chain, protocol);
         let loans = self.loans.entry(key).or_default();
@@ -69,11 +76,17 @@ impl Obligations {
         }
         match loans.iter_mut().find(|l| l.token == token) {
             Some(loan) => {
+                if !loan.open {
+                    // A loan repaid in full and borrowed again is a new one.
+                    loan.borrows.clear();
+                    loan.open = true;
+                    loan.closed_by = None;
+                }
                 loan.principal = match loan.principal.add(amount) {
-                    Some(f) => symbols.bounded(f),
+                    Some(f) => unknowns.bounded(f),
                     None => {
-                        let lower = symbols.lower_bound(&loan.principal);
-                        Form::symbol(symbols.fresh(lower, None))
+                        let lower = unknowns.lower_bound(&loan.principal);
+                        SymbolicAmount::unknown(unknowns.fresh(lower, None))
                     }
                 };
                 loan.borrows.push(span);
@@ -82,6 +95,8 @@ impl Obligations {
                 token,
                 principal: amount.clone(),
                 borrows: vec![span],
+                open: true,
+                closed_by: None,
             }),
         }
     }
@@ -94,9 +109,9 @@ impl Obligations {
         chain: ChainId,
         protocol: ProtocolId,
         token: TokenId,
-        amount: &Form,
+        amount: &SymbolicAmount,
         span: Span,
-        symbols: &mut Symbols,
+        unknowns: &mut Unknowns,
         names: &Names<'_>,
     ) -> Option<Diagnostic> {
         if self.is_poisoned(chain, protocol) {
@@ -109,14 +124,15 @@ impl Obligations {
         let other = self.loans.get(&(chain, protocol)).and_then(|loans| {
             loans
                 .iter()
-                .find(|l| l.token != token && !l.principal.is_zero())
+                .find(|l| l.token != token && l.open)
                 .map(|l| (l.token, l.borrows.first().copied()))
         });
         let loan = self
             .loans
             .get_mut(&(chain, protocol))
             .and_then(|l| l.iter_mut().find(|l| l.token == token));
-        let Some(loan) = loan.filter(|l| other.is_none() || !l.principal.is_zero()) else {
+        let closed_by = loan.as_ref().and_then(|l| l.closed_by);
+        let Some(loan) = loan.filter(|l| l.open) else {
             if let Some((other_token, borrow)) = other {
                 let owed = names.symbol(other_token);
                 let mut d = Diagnostic::error(
@@ -135,6 +151,17 @@ impl Obligations {
                 }
                 return Some(d);
             }
+            if let Some(closed_by) = closed_by {
+                return Some(
+                    Diagnostic::error(
+                        Code::RepayMoreThanOwed,
+                        format!("nothing more is owed to {name} on {chain_name}"),
+                        Label::new(span, format!("this repays {symbol} after the loan is closed")),
+                    )
+                    .with_label(Label::new(closed_by, "this repay leaves nothing owed, and closes the loan"))
+                    .with_hint("once nothing is owed the lender holds no loan to pay back, and a repay reverts; drop this one, or borrow again before it"),
+                );
+            }
             return Some(
                 Diagnostic::error(
                     Code::RepayMoreThanOwed,
@@ -149,17 +176,21 @@ impl Obligations {
         let rest = loan.principal.sub(amount);
         let covered = rest
             .as_ref()
-            .is_some_and(|r| symbols.guaranteed_non_negative(r));
+            .is_some_and(|r| unknowns.guaranteed_non_negative(r));
         if covered {
-            loan.principal = rest.map(|r| symbols.bounded(r)).unwrap_or_default();
+            loan.principal = rest.map(|r| unknowns.bounded(r)).unwrap_or_default();
+            if loan.principal.is_zero() {
+                loan.open = false;
+                loan.closed_by = Some(span);
+            }
             return None;
         }
         let decimals = names.decimals(token);
-        let units = |f: &Form| match f.exact() {
+        let units = |f: &SymbolicAmount| match f.exact() {
             Some(v) => format!("{} {symbol}", format_units(v, decimals)),
             None => format!(
                 "at least {} {symbol}",
-                format_units(symbols.lower_bound(f), decimals)
+                format_units(unknowns.lower_bound(f), decimals)
             ),
         };
         let owed = if loan.principal.is_zero() {
@@ -178,12 +209,14 @@ impl Obligations {
         for &borrow in &loan.borrows {
             d = d.with_label(Label::new(borrow, "the loan is taken here"));
         }
-        loan.principal = Form::zero();
+        // Reported: the loan is judged no further.
+        loan.principal = SymbolicAmount::zero();
+        loan.open = false;
         Some(d)
     }
 
     /// Every loan still open at the end of the bundle (E0601).
-    pub fn finish(&self, symbols: &mut Symbols, names: &Names<'_>) -> Vec<Diagnostic> {
+    pub fn finish(&self, unknowns: &mut Unknowns, names: &Names<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for key in &self.order {
             let (chain, protocol) = *key;
@@ -194,7 +227,7 @@ impl Obligations {
                 continue;
             };
             let bps = names.protocol_info(protocol).map_or(0, |p| p.premium_bps);
-            for loan in loans.iter().filter(|l| !l.principal.is_zero()) {
+            for loan in loans.iter().filter(|l| l.open) {
                 let Some((&first, rest)) = loan.borrows.split_first() else {
                     continue;
                 };
@@ -203,6 +236,9 @@ impl Obligations {
                 let name = names.protocol_name(protocol);
                 let chain_name = names.chain_name(chain);
                 let owed = match loan.principal.exact() {
+                    Some(0) => format!(
+                        "a borrow opens a loan even of nothing, and only a repay closes it: drop the borrow, which moves nothing, or close the loan with `repay 0 {symbol} to {name}` on {chain_name}"
+                    ),
                     Some(p) => {
                         let premium = mesh_core::maths::bps_ceil(p, bps).unwrap_or(0);
                         format!(
@@ -214,7 +250,7 @@ impl Obligations {
                         )
                     }
                     None => {
-                        let lower = symbols.lower_bound(&loan.principal);
+                        let lower = unknowns.lower_bound(&loan.principal);
                         let premium = mesh_core::maths::bps_ceil(lower, bps).unwrap_or(0);
                         format!(
                             "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed, premium included: repay exactly the borrowed amount (bind it with `let` and repay that value)",

@@ -4,7 +4,7 @@
 
 use super::bundle::BundleChecker;
 use super::names::{ChainId, ProtocolId, TokenId};
-use super::resolved::{Node, ResolvedBlock};
+use super::resolved::ResolvedStatement;
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::{Block, Span};
 use std::collections::{HashMap, HashSet};
@@ -54,7 +54,7 @@ impl BundleChecker<'_, '_> {
         branches: &[Block],
         chain: Option<ChainId>,
         span: Span,
-    ) -> Node {
+    ) -> ResolvedStatement {
         self.scope.begin_parallel();
         let mut resolved = Vec::with_capacity(branches.len());
         let mut touched = Vec::with_capacity(branches.len());
@@ -74,7 +74,7 @@ impl BundleChecker<'_, '_> {
                     Some(&(j, first)) if j != i => {
                         if reported.insert((j, i)) {
                             let d = self.interference(resource, first, at);
-                            self.error(d);
+                            self.report(d);
                         }
                     }
                     Some(_) => {}
@@ -92,11 +92,8 @@ impl BundleChecker<'_, '_> {
                 }
             }
         }
-        Node::Parallel {
-            branches: resolved
-                .into_iter()
-                .map(|nodes| ResolvedBlock { nodes: nodes.nodes })
-                .collect(),
+        ResolvedStatement::Parallel {
+            branches: resolved,
             span,
         }
     }

@@ -153,7 +153,7 @@ pub struct Step {
 // Steps are the common case; boxing them would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Node {
+pub enum ResolvedStatement {
     Step(Step),
     /// `on CHAIN { ... }`
     On {
@@ -170,7 +170,7 @@ pub enum Node {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResolvedBlock {
-    pub nodes: Vec<Node>,
+    pub statements: Vec<ResolvedStatement>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

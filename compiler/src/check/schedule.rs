@@ -10,7 +10,7 @@
 //! route in gas whose fee is no higher. Bridges add their route's delay;
 //! sequential statements add up; `parallel` takes its longest branch.
 
-use super::resolved::{Node, ResolvedBlock, StepKind};
+use super::resolved::{ResolvedBlock, ResolvedStatement, StepKind};
 use super::OptLevel;
 use mesh_core::BridgeKind;
 use mesh_grammar::Span;
@@ -61,9 +61,9 @@ impl Schedule {
         let mut cost = Cost::default();
         // At -O: the chain of the transaction still open, if any.
         let mut run: Option<&str> = None;
-        for node in &block.nodes {
-            match node {
-                Node::Step(step) if step.kind.is_action() => {
+        for statement in &block.statements {
+            match statement {
+                ResolvedStatement::Step(step) if step.kind.is_action() => {
                     let route = match &step.kind {
                         StepKind::Bridge { route, .. } => Some(match self.level {
                             OptLevel::O0 => route.o0,
@@ -100,13 +100,13 @@ impl Schedule {
                     }
                 }
                 // `input` and `require` take no transaction of their own.
-                Node::Step(_) => {}
-                Node::On { block, .. } => {
+                ResolvedStatement::Step(_) => {}
+                ResolvedStatement::On { block, .. } => {
                     run = None;
                     let inner = self.block(block);
                     cost.then(inner);
                 }
-                Node::Parallel { branches, .. } => {
+                ResolvedStatement::Parallel { branches, .. } => {
                     run = None;
                     let longest = branches
                         .iter()

@@ -5,9 +5,9 @@
 //! branch is hidden from the sibling branches and visible after the whole
 //! `parallel` statement. A name may be bound once per bundle (E0201).
 
-use super::form::Form;
 use super::names::{self, TokenId};
 use super::resolved::VarId;
+use super::symbolic::SymbolicAmount;
 use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 use mesh_grammar::Span;
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ pub(crate) struct VarState {
     pub binding: Option<Span>,
     /// `None` when the binding had an error: uses then say nothing more.
     pub token: Option<TokenId>,
-    pub form: Option<Form>,
+    pub value: Option<SymbolicAmount>,
     pub uses: u32,
 }
 
@@ -31,7 +31,7 @@ pub(crate) struct VarUse {
     pub id: VarId,
     pub def: Span,
     pub token: Option<TokenId>,
-    pub form: Option<Form>,
+    pub value: Option<SymbolicAmount>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -52,7 +52,7 @@ impl Scope {
         name: &str,
         span: Span,
         token: Option<TokenId>,
-        form: Option<Form>,
+        value: Option<SymbolicAmount>,
     ) -> Result<VarId, Diagnostic> {
         if let Some(&first) = self.bound.get(name) {
             let first_span = self.vars.get(first.0 as usize).map_or(span, |v| v.span);
@@ -70,7 +70,7 @@ impl Scope {
             span,
             binding: None,
             token,
-            form,
+            value,
             uses: 0,
         });
         self.bound.insert(name.to_string(), id);
@@ -90,7 +90,7 @@ impl Scope {
                     id,
                     def: state.span,
                     token: state.token,
-                    form: state.form.clone(),
+                    value: state.value.clone(),
                 });
             }
         }

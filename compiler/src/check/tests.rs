@@ -11,7 +11,11 @@ fn run(source: &str, level: OptLevel) -> Checked {
         "syntax errors: {:?}",
         parsed.errors
     );
-    check(&parsed.file, &Registry::builtin(), &CheckOptions { level })
+    check(
+        &parsed.file,
+        &Registry::default_registry(),
+        &CheckOptions { level },
+    )
 }
 
 fn codes(source: &str) -> Vec<&'static str> {

@@ -6,7 +6,7 @@
 use super::amount::format_units;
 use super::bundle::BundleChecker;
 use super::constraints::MinBalanceCheck;
-use super::form::Form;
+use super::symbolic::SymbolicAmount;
 use crate::diagnostic::{Applicability, Code, Diagnostic, Label};
 
 impl BundleChecker<'_, '_> {
@@ -47,19 +47,19 @@ impl BundleChecker<'_, '_> {
             if self.holdings.is_poisoned(check.chain, check.token) {
                 continue;
             }
-            let holding = self.holdings.form(check.chain, check.token);
-            let Some(minimum) = Form::constant(check.base_units) else {
+            let holding = self.holdings.amount(check.chain, check.token);
+            let Some(minimum) = SymbolicAmount::constant(check.base_units) else {
                 continue;
             };
             let proved = holding
                 .sub(&minimum)
-                .is_some_and(|rest| self.symbols.guaranteed_non_negative(&rest));
+                .is_some_and(|rest| self.unknowns.guaranteed_non_negative(&rest));
             if !proved {
                 continue;
             }
             let symbol = self.names.symbol(check.token);
             let decimals = self.names.decimals(check.token);
-            let guaranteed = self.symbols.lower_bound(&holding);
+            let guaranteed = self.unknowns.lower_bound(&holding);
             self.diagnostics.push(
                 Diagnostic::warning(
                     Code::ProvableMinBalance,

@@ -8,7 +8,9 @@ use crate::ir::{self, Constraint, Op, Program, Spender, Value, Wire};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, Block, InstBuilder, MemFlags};
 use cranelift_frontend::FunctionBuilder;
-use mesh_core::entry::{Entry, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID};
+use mesh_core::entry::{
+    ComparisonCode, Entry, LoanCode, SenderCode, SpenderCode, SpenderKind, MESH_INVALID,
+};
 use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
@@ -237,9 +239,14 @@ impl Function<'_> {
 
     /// `value`, or zero where `failed` is non-zero.
     fn zero_if(&mut self, failed: Val, value: (Val, Val)) -> (Val, Val) {
-        let zero = self.const_i64(0);
-        let lo = self.b.ins().select(failed, zero, value.0);
-        let hi = self.b.ins().select(failed, zero, value.1);
+        self.fill_if(failed, 0, value)
+    }
+
+    /// `value`, or both halves `fill` where `flag` is non-zero.
+    fn fill_if(&mut self, flag: Val, fill: i64, value: (Val, Val)) -> (Val, Val) {
+        let fill = self.b.ins().iconst(types::I64, fill);
+        let lo = self.b.ins().select(flag, fill, value.0);
+        let hi = self.b.ins().select(flag, fill, value.1);
         (lo, hi)
     }
 
@@ -709,12 +716,10 @@ impl Function<'_> {
                 let part = self.value(amount, loc);
                 // As the interpreter: taking more than is held leaves
                 // nothing, and the spending action then fails.
-                let ((lo, hi), under) = self.wrapping_sub(whole, part);
-                let zero = self.const_i64(0);
-                let lo = self.b.ins().select(under, zero, lo);
-                let hi = self.b.ins().select(under, zero, hi);
+                let (rest_value, under) = self.wrapping_sub(whole, part);
+                let rest_value = self.zero_if(under, rest_value);
                 self.set(*taken, part);
-                self.set(*rest, (lo, hi));
+                self.set(*rest, rest_value);
             }
             Op::Merge { inputs, out } => {
                 if program.wire_type(*out).is_some_and(|t| t.is_debt()) {
@@ -724,26 +729,32 @@ impl Function<'_> {
                 let b = self.get(inputs[1]);
                 // Saturating, as the interpreter: the runtime's holding
                 // overflowed (and failed) first.
-                let ((lo, hi), over) = self.wrapping_add(a, b);
-                let max = self.b.ins().iconst(types::I64, -1);
-                let lo = self.b.ins().select(over, max, lo);
-                let hi = self.b.ins().select(over, max, hi);
-                self.set(*out, (lo, hi));
+                let (sum, over) = self.wrapping_add(a, b);
+                let sum = self.fill_if(over, -1, sum);
+                self.set(*out, sum);
             }
             Op::Require {
                 left,
                 op,
                 right,
+                token,
                 text,
+                left_text,
                 ..
             } => {
                 let l = self.value(left, loc);
                 let r = self.value(right, loc);
-                let ok = self.compare(l, *op, r);
-                let ok = self.b.ins().uextend(types::I32, ok);
-                let t = self.name(text);
+                let comparison = self.const_i32(ComparisonCode::from(*op).0);
+                let token = self.name(token);
+                let left_text = self.name(left_text);
+                let text = self.name(text);
                 let at = self.loc(loc);
-                self.call(Entry::Require, &[s, ok, t, at]);
+                self.call(
+                    Entry::Require,
+                    &[
+                        s, comparison, l.0, l.1, r.0, r.1, token, left_text, text, at,
+                    ],
+                );
             }
             Op::Approve { token, spender, .. } => {
                 let t = self.name(token);
@@ -757,28 +768,5 @@ impl Function<'_> {
             }
         }
         Ok(())
-    }
-
-    /// `l op r` on 128-bit amounts, as an `i8` truth value.
-    fn compare(&mut self, l: (Val, Val), op: mesh_grammar::ast::Comparison, r: (Val, Val)) -> Val {
-        use mesh_grammar::ast::Comparison;
-        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, l.1, r.1);
-        let hi_eq = self.b.ins().icmp(IntCC::Equal, l.1, r.1);
-        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, l.0, r.0);
-        let lo_eq = self.b.ins().icmp(IntCC::Equal, l.0, r.0);
-        let both = self.b.ins().band(hi_eq, lo_lt);
-        let lt = self.b.ins().bor(hi_lt, both);
-        let eq = self.b.ins().band(hi_eq, lo_eq);
-        match op {
-            Comparison::Lt => lt,
-            Comparison::Eq => eq,
-            Comparison::Ne => self.b.ins().bxor_imm(eq, 1),
-            Comparison::Ge => self.b.ins().bxor_imm(lt, 1),
-            Comparison::Le => self.b.ins().bor(lt, eq),
-            Comparison::Gt => {
-                let le = self.b.ins().bor(lt, eq);
-                self.b.ins().bxor_imm(le, 1)
-            }
-        }
     }
 }

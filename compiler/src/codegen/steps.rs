@@ -220,7 +220,16 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                             add(token(f));
                         }
                     }
-                    Op::Require { text, .. } => add(text),
+                    Op::Require {
+                        token,
+                        text,
+                        left_text,
+                        ..
+                    } => {
+                        add(token);
+                        add(text);
+                        add(left_text);
+                    }
                     Op::Approve { token, spender, .. } => {
                         add(token);
                         match spender {

@@ -42,7 +42,7 @@ pub fn run(args: &Args) -> Status {
         &args.file,
         args.bundle.as_deref(),
         &args.level,
-        &Registry::builtin(),
+        &Registry::default_registry(),
     ) {
         Ok(x) => x,
         Err(status) => return status,

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Check against this world file's registry (its chains, tokens,
-    /// protocols and routes) instead of the built-in one, as `meshc run
+    /// protocols and routes) instead of the default one, as `meshc run
     /// --world` does.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,

@@ -20,7 +20,7 @@ pub fn run(args: &Args) -> Status {
     let mut unformatted = 0usize;
     for path in &args.files {
         let outcome = format_file(path, args.check);
-        if outcome == Outcome::WouldChange {
+        if outcome == FormatResult::WouldChange {
             unformatted += 1;
         }
         status = status.max(outcome.status());
@@ -36,8 +36,9 @@ pub fn run(args: &Args) -> Status {
     status
 }
 
+/// What `meshc fmt` did with one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+enum FormatResult {
     /// Already in the canonical layout; the file was not touched.
     Unchanged,
     /// Rewritten in the canonical layout.
@@ -50,22 +51,22 @@ enum Outcome {
     IoError,
 }
 
-impl Outcome {
+impl FormatResult {
     fn status(self) -> Status {
         match self {
-            Outcome::Unchanged | Outcome::Rewritten => Status::Success,
-            Outcome::WouldChange | Outcome::SyntaxError => Status::Failure,
-            Outcome::IoError => Status::Usage,
+            FormatResult::Unchanged | FormatResult::Rewritten => Status::Success,
+            FormatResult::WouldChange | FormatResult::SyntaxError => Status::Failure,
+            FormatResult::IoError => Status::Usage,
         }
     }
 }
 
-fn format_file(path: &Path, check: bool) -> Outcome {
+fn format_file(path: &Path, check: bool) -> FormatResult {
     let source = match read_source(path) {
         Ok(source) => source,
         Err(message) => {
             report_usage_error(&message);
-            return Outcome::IoError;
+            return FormatResult::IoError;
         }
     };
     let formatted = match format_source(&source) {
@@ -75,21 +76,21 @@ fn format_file(path: &Path, check: bool) -> Outcome {
                 "cannot format {}:{error}; the file is left unchanged",
                 path.display()
             ));
-            return Outcome::SyntaxError;
+            return FormatResult::SyntaxError;
         }
     };
     if formatted == source {
-        return Outcome::Unchanged;
+        return FormatResult::Unchanged;
     }
     if check {
         println!("{}", path.display());
-        return Outcome::WouldChange;
+        return FormatResult::WouldChange;
     }
     match write_atomically(path, &formatted) {
-        Ok(()) => Outcome::Rewritten,
+        Ok(()) => FormatResult::Rewritten,
         Err(message) => {
             report_usage_error(&format!("cannot write `{}`: {message}", path.display()));
-            Outcome::IoError
+            FormatResult::IoError
         }
     }
 }

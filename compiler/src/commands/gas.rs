@@ -5,7 +5,7 @@
 //! with `--format json` (docs/optimiser.md).
 
 use super::{read_source, registry_of, report_usage_error, stderr_color, Status};
-use mesh_runtime::amount::thousands;
+use mesh_runtime::amount::display_count;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::pipeline::analyse;
@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Judge names, and take bridge routes' gas, from this world file's
-    /// registry instead of the built-in one.
+    /// registry instead of the default one.
     #[arg(long, value_name = "WORLD")]
     world: Option<PathBuf>,
 }
@@ -197,7 +197,7 @@ fn human(all: &[Figures]) -> String {
         let line = |label: &str, gas: u64, blocks: u64| {
             format!(
                 "  {label:<16} {:>12} gas  {:<9}",
-                thousands(gas),
+                display_count(gas),
                 counted(blocks, "block")
             )
         };
@@ -220,7 +220,7 @@ fn human(all: &[Figures]) -> String {
             (Some(g), Some(r)) => out.push_str(&format!(
                 "  {:<16} {:>12} gas  (-O reaches {:.1}% of its savings; {actions} searched, {} metered)\n",
                 "optimum",
-                thousands(g),
+                display_count(g),
                 r,
                 counted(f.searched.candidates, "candidate"),
             )),
@@ -240,7 +240,7 @@ fn human(all: &[Figures]) -> String {
             out.push_str(&format!(
                 "    {:<22} saved {:>10}\n",
                 p.name,
-                thousands(p.saved())
+                display_count(p.saved())
             ));
         }
         for r in f.routes.iter().filter(|r| r.is_worth_printing()) {

@@ -10,6 +10,7 @@ pub mod lsp;
 pub mod run;
 pub mod world;
 
+use mesh_grammar::{Item, Span};
 use meshc::check::CheckOptions;
 use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::ir::Program;
@@ -65,8 +66,10 @@ pub fn report_usage_error(message: &str) {
 }
 
 /// Checks the file and lowers its chosen bundle at the level asked for:
-/// what `run` and `build` share. Diagnostics are printed; `Err` carries the
-/// exit status.
+/// what `run` and `build` share. Diagnostics are printed — with `--bundle`,
+/// the errors of the whole file (any of them stops the run) and the
+/// warnings of the chosen bundle and of what stands outside every bundle;
+/// `Err` carries the exit status.
 pub fn front_end(
     file: &Path,
     bundle: Option<&str>,
@@ -81,7 +84,13 @@ pub fn front_end(
     let level = level.level();
     let analysis = analyse(&source, registry, &CheckOptions { level });
     let renderer = HumanRenderer::new(&name, &source, stderr_color());
-    for diagnostic in &analysis.diagnostics {
+    let others = other_bundles(&analysis, bundle);
+    for diagnostic in analysis.diagnostics.iter().filter(|d| {
+        // Another bundle's warnings are not this run's; an error anywhere
+        // stops it, so it is shown wherever it is.
+        let at = d.primary.span.start;
+        d.is_error() || !others.iter().any(|s| s.start <= at && at < s.end)
+    }) {
         eprint!("{}", renderer.render(diagnostic));
     }
     if analysis.has_errors() {
@@ -100,12 +109,30 @@ pub fn front_end(
     Ok((program, analysis))
 }
 
+/// The spans of the file's bundles other than the one `--bundle` chose
+/// (none without `--bundle`: then every bundle is the run's business).
+fn other_bundles(analysis: &Analysis, chosen: Option<&str>) -> Vec<Span> {
+    let Some(chosen) = chosen else {
+        return Vec::new();
+    };
+    analysis
+        .parsed
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Bundle(b) if b.name.name != chosen => Some(b.span),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The registry names are judged against: the `--world` file's, or the
-/// built-in one. A world file that cannot be read or is not valid is a
+/// default one. A world file that cannot be read or is not valid is a
 /// usage error, reported here.
 pub fn registry_of(world: Option<&Path>) -> Result<mesh_runtime::Registry, Status> {
     match world {
-        None => Ok(mesh_runtime::Registry::builtin()),
+        None => Ok(mesh_runtime::Registry::default_registry()),
         Some(path) => mesh_runtime::World::load(path)
             .map(|w| w.registry)
             .map_err(|e| {

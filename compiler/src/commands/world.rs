@@ -16,7 +16,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> Status {
     if args.check.is_empty() {
-        print!("{}", World::builtin_text());
+        print!("{}", World::default_world_text());
         return Status::Success;
     }
     let mut status = Status::Success;

@@ -63,6 +63,7 @@ codes! {
     DuplicateBundle = "E0202", "bundle defined twice";
     ConflictingToken = "E0203", "token declared with other decimals";
     DuplicateConstraint = "E0204", "constraint given twice";
+    ConflictingAddress = "E0205", "token declared at another address";
 
     TokenMismatch = "E0301", "token mismatch";
     PlainNumberAsAmount = "E0302", "plain number where an amount is needed";
@@ -76,6 +77,7 @@ codes! {
     TokenNotOnChain = "E0403", "token does not exist on this chain";
 
     PossibleOverdraft = "E0501", "possible overdraft";
+    SwapOfNothing = "E0502", "swap of nothing";
 
     UnrepaidLoan = "E0601", "loan not repaid";
     RepayMoreThanOwed = "E0602", "repay of more than is owed";
@@ -99,6 +101,8 @@ codes! {
     RedundantOn = "W0002", "redundant `on`";
     UnusedVariable = "W0003", "variable never used";
     ProvableMinBalance = "W0004", "`min_balance` always holds";
+    MovesNothing = "W0005", "action that moves nothing";
+    NoBundle = "W0006", "file without a bundle";
 }
 
 impl Code {

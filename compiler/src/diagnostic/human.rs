@@ -191,7 +191,7 @@ impl<'a> HumanRenderer<'a> {
                 "   {} line {} is not shown: it is {} bytes long\n",
                 margin("│"),
                 line + 1,
-                mesh_core::amount::thousands(self.lines.line_len(line) as u64)
+                mesh_core::amount::display_count(self.lines.line_len(line) as u64)
             ));
         }
         for (label, _) in labels {
@@ -383,7 +383,7 @@ mod tests {
         assert!(out.contains("[E0007] Error: unexpected character"), "{out}");
         assert!(out.contains("f.mesh:1:17"), "{out}");
         assert!(
-            out.contains("line 1 is not shown: it is 2,618 bytes long"),
+            out.contains("line 1 is not shown: it is 2_618 bytes long"),
             "{out}"
         );
         assert!(out.contains("1:17: here"), "{out}");

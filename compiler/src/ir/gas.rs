@@ -11,7 +11,7 @@
 //! names instead of the calls a run makes.
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
-use mesh_core::amount::thousands;
+use mesh_core::amount::display_count;
 use mesh_core::gas::{Operation, TxMeter};
 use mesh_core::registry::pair_tokens;
 use mesh_core::{GasSchedule, Registry};
@@ -70,7 +70,7 @@ impl Cost {
         let chains: Vec<String> = self
             .by_chain()
             .iter()
-            .map(|(chain, gas)| format!("{chain} {}", thousands(*gas)))
+            .map(|(chain, gas)| format!("{chain} {}", display_count(*gas)))
             .collect();
         if !chains.is_empty() {
             text.push_str(": ");

@@ -19,8 +19,8 @@ pub mod verify;
 
 pub use verify::{verify, VerifyError};
 
+use mesh_core::constraint::Comparison;
 use mesh_core::registry::BridgeKind;
-use mesh_grammar::ast::Comparison;
 use std::fmt;
 
 /// A wire: one resource flowing between boxes, numbered within its program.
@@ -228,13 +228,16 @@ pub enum Op {
     /// `Funds ⊗ Funds → Funds`: two parts of one holding become one.
     Merge { inputs: [Wire; 2], out: Wire },
     /// `I → I` on one chain: an identity that aborts unless the comparison
-    /// holds; `text` is the condition as written, for the revert reason.
+    /// holds. Both sides are amounts of `token`; `text` is the condition as
+    /// written and `left_text` its left side, which the revert reason quotes.
     Require {
         chain: String,
         left: Value,
         op: Comparison,
         right: Value,
+        token: String,
         text: String,
+        left_text: String,
     },
     /// `I → I`: an ERC-20 approval of `spender` for `token`, costing gas only.
     Approve {

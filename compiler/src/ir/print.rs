@@ -166,7 +166,7 @@ impl Program {
                 op,
                 right,
                 ..
-            } => format!("require {left} {} {right} on {chain}", op.as_str()),
+            } => format!("require {left} {} {right} on {chain}", op.symbol()),
             Op::Approve {
                 chain,
                 token,

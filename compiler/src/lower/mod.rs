@@ -10,16 +10,18 @@
 //! Holdings become wires: one live `Funds(chain, token)` wire per holding,
 //! split to spend part of it, merged when funds arrive; `all T` spends the
 //! whole wire; a let-bound value is the amount of the wire its action
-//! produced.
+//! produced. A step that spends from a holding with no live wire (the
+//! bundle never held it, or spent all of it) spends an empty wire, an
+//! `input` of nothing: the checker proved its amount zero and warned.
 
 use crate::check::{
-    AmountExpr, CheckedBundle, Node, ResolvedAmount, ResolvedBlock, Step, StepKind,
+    AmountExpr, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step, StepKind,
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
     self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
 };
-use mesh_core::{Invariant, Registry};
+use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -128,9 +130,9 @@ struct Lowerer<'a> {
 }
 
 fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
-    for node in &block.nodes {
-        match node {
-            Node::Step(step) => {
+    for statement in &block.statements {
+        match statement {
+            ResolvedStatement::Step(step) => {
                 if let StepKind::Repay {
                     amount, protocol, ..
                 } = &step.kind
@@ -139,13 +141,25 @@ fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
                         .or_insert(0) += 1;
                 }
             }
-            Node::On { block, .. } => count_repays(block, out),
-            Node::Parallel { branches, .. } => {
+            ResolvedStatement::On { block, .. } => count_repays(block, out),
+            ResolvedStatement::Parallel { branches, .. } => {
                 for b in branches {
                     count_repays(b, out);
                 }
             }
         }
+    }
+}
+
+/// A `require`'s comparison as written, as the IR and the runtime take it.
+fn comparison(op: ast::Comparison) -> Comparison {
+    match op {
+        ast::Comparison::Ge => Comparison::Ge,
+        ast::Comparison::Le => Comparison::Le,
+        ast::Comparison::Gt => Comparison::Gt,
+        ast::Comparison::Lt => Comparison::Lt,
+        ast::Comparison::Eq => Comparison::Eq,
+        ast::Comparison::Ne => Comparison::Ne,
     }
 }
 
@@ -170,9 +184,9 @@ impl Lowerer<'_> {
 
     fn block(&mut self, block: &ResolvedBlock) -> Result<Vec<Term>, LowerError> {
         let mut out = Vec::new();
-        for node in &block.nodes {
-            match node {
-                Node::Step(step) if step.kind.is_action() => {
+        for statement in &block.statements {
+            match statement {
+                ResolvedStatement::Step(step) if step.kind.is_action() => {
                     let loc = self.loc(step.span);
                     if let Some(op) = self.approval(step) {
                         out.push(Term::Tx {
@@ -189,9 +203,9 @@ impl Lowerer<'_> {
                     });
                 }
                 // `input` and `require`: between transactions.
-                Node::Step(step) => out.extend(self.step(step)?),
-                Node::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
-                Node::Parallel { branches, .. } => {
+                ResolvedStatement::Step(step) => out.extend(self.step(step)?),
+                ResolvedStatement::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
+                ResolvedStatement::Parallel { branches, .. } => {
                     let mut lowered = Vec::with_capacity(branches.len());
                     for branch in branches {
                         lowered.push(Term::Seq(self.block(branch)?));
@@ -250,20 +264,23 @@ impl Lowerer<'_> {
                 None
             }
             StepKind::Require { left, op, right } => {
-                let text = self
-                    .source
-                    .get(left.span.start..right.span.end)
-                    .unwrap_or_default()
-                    .to_string();
+                let written = |start: usize, end: usize| {
+                    self.source.get(start..end).unwrap_or_default().to_string()
+                };
+                let text = written(left.span.start, right.span.end);
+                let left_text = written(left.span.start, left.span.end);
+                let token = left.token.clone();
                 let left = self.value(&left.expr, &chain)?;
                 let right = self.value(&right.expr, &chain)?;
                 out.push(gen(
                     Op::Require {
                         chain: chain.clone(),
                         left,
-                        op: *op,
+                        op: comparison(*op),
                         right,
+                        token,
                         text,
+                        left_text,
                     },
                     loc,
                 ));
@@ -449,6 +466,24 @@ impl Lowerer<'_> {
         }
     }
 
+    /// An empty wire of a holding the bundle does not hold at this point
+    /// (never, or no longer): an `input` of nothing. Only a step whose
+    /// amount the checker proved zero spends from such a holding (a swap of
+    /// nothing is an error, any other action a warning).
+    fn nothing(&mut self, chain: &str, token: &str, loc: Loc, out: &mut Vec<Term>) -> Wire {
+        let wire = self.wire(WireType::funds(chain, token));
+        out.push(gen(
+            Op::Input {
+                chain: chain.to_string(),
+                token: token.to_string(),
+                amount: Value::Const(0),
+                out: wire,
+            },
+            loc,
+        ));
+        wire
+    }
+
     /// Takes `amount` out of a holding: the taken part's wire.
     fn take(
         &mut self,
@@ -459,10 +494,9 @@ impl Lowerer<'_> {
         out: &mut Vec<Term>,
     ) -> Result<Wire, LowerError> {
         let key = (chain.to_string(), token.to_string());
-        let Some(held) = self.holdings.remove(&key) else {
-            return bug(format!(
-                "the step at {loc} spends {token} on {chain}, which the bundle never holds"
-            ));
+        let held = match self.holdings.remove(&key) {
+            Some(held) => held,
+            None => self.nothing(chain, token, loc, out),
         };
         let taken = self.wire(WireType::funds(chain, token));
         let rest = self.wire(WireType::funds(chain, token));
@@ -489,12 +523,10 @@ impl Lowerer<'_> {
     ) -> Result<Wire, LowerError> {
         if let AmountExpr::All { token } = &amount.expr {
             let key = (chain.to_string(), token.clone());
-            return match self.holdings.remove(&key) {
-                Some(wire) => Ok(wire),
-                None => bug(format!(
-                    "the step at {loc} spends all {token} on {chain}, which the bundle never holds"
-                )),
-            };
+            return Ok(match self.holdings.remove(&key) {
+                Some(wire) => wire,
+                None => self.nothing(chain, token, loc, out),
+            });
         }
         let value = self.value(&amount.expr, chain)?;
         // Spending exactly what the holding's wire carries spends the wire.

@@ -93,7 +93,7 @@ impl Document {
 /// Every open document, and what they are checked against.
 pub struct Documents {
     open: HashMap<Uri, Document>,
-    /// The built-in registry, or a configured world file's; a document's own
+    /// The default registry, or a configured world file's; a document's own
     /// `token` declarations extend it in that document's analysis.
     pub registry: Registry,
     options: CheckOptions,
@@ -107,7 +107,7 @@ impl Default for Documents {
     fn default() -> Documents {
         Documents {
             open: HashMap::new(),
-            registry: Registry::builtin(),
+            registry: Registry::default_registry(),
             options: CheckOptions::default(),
             snippets: false,
             pages: CodePages::default(),
@@ -120,7 +120,7 @@ impl Documents {
         self.open.get(uri)
     }
 
-    /// The registry that `document` was checked against: the built-in one
+    /// The registry that `document` was checked against: the default one
     /// extended by the document's `token` declarations.
     pub fn registry_of<'a>(&'a self, document: &'a Document) -> &'a Registry {
         document

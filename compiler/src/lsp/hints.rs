@@ -7,7 +7,7 @@ use super::convert;
 use super::document::Documents;
 use lsp_types::{InlayHint, InlayHintKind, InlayHintLabel, InlayHintParams};
 use mesh_grammar::{Block, Item, StmtKind};
-use mesh_runtime::amount::format_units;
+use mesh_runtime::amount::display_units;
 
 pub fn inlay_hints(documents: &Documents, params: InlayHintParams) -> Option<Vec<InlayHint>> {
     let document = documents.get(&params.text_document.uri)?;
@@ -28,10 +28,10 @@ pub fn inlay_hints(documents: &Documents, params: InlayHintParams) -> Option<Vec
         .filter_map(|span| {
             let fact = facts.amounts.iter().find(|f| f.span == span)?;
             let value = match fact.exact {
-                Some(exact) => format!("= {} {}", format_units(exact, fact.decimals), fact.token),
+                Some(exact) => format!("= {} {}", display_units(exact, fact.decimals), fact.token),
                 None => format!(
                     "≥ {} {}",
-                    format_units(fact.lower_bound, fact.decimals),
+                    display_units(fact.lower_bound, fact.decimals),
                     fact.token
                 ),
             };

@@ -7,7 +7,7 @@ use super::vocabulary::{bridge_kind_doc, invariant_doc, keyword_doc, word_at};
 use crate::check::{AmountFact, Facts, StatementFact};
 use lsp_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
 use mesh_grammar::Span;
-use mesh_runtime::amount::format_units;
+use mesh_runtime::amount::{display_units, format_units};
 use mesh_runtime::registry::{ProtocolInfo, TokenInfo};
 use mesh_runtime::{BridgeKind, ProtocolKind, Registry};
 use std::fmt::Write as _;
@@ -82,16 +82,17 @@ fn describe_amount(text: &str, fact: &AmountFact, statement: Option<&StatementFa
         Some(exact) => {
             let _ = writeln!(
                 value,
-                "- value: exactly {} {token} = {exact} base units",
-                format_units(exact, fact.decimals)
+                "- value: exactly {} {token} = {} base units",
+                display_units(exact, fact.decimals),
+                display_units(exact, 0)
             );
         }
         None => {
             let _ = writeln!(
                 value,
                 "- value: at least {} {token} = {} base units (the exact value is known only when it runs)",
-                format_units(fact.lower_bound, fact.decimals),
-                fact.lower_bound
+                display_units(fact.lower_bound, fact.decimals),
+                display_units(fact.lower_bound, 0)
             );
         }
     }
@@ -143,8 +144,8 @@ fn describe_statement(fact: &StatementFact) -> String {
 
 fn bound(exact: Option<u128>, lower_bound: u128, decimals: u8, token: &str) -> String {
     match exact {
-        Some(v) => format!("exactly {} {token}", format_units(v, decimals)),
-        None => format!("at least {} {token}", format_units(lower_bound, decimals)),
+        Some(v) => format!("exactly {} {token}", display_units(v, decimals)),
+        None => format!("at least {} {token}", display_units(lower_bound, decimals)),
     }
 }
 
@@ -279,7 +280,7 @@ mod tests {
 
     #[test]
     fn names_are_described_from_the_registry() {
-        let registry = Registry::builtin();
+        let registry = Registry::default_registry();
         let aave = describe_name("aave", &registry).unwrap_or_default();
         assert!(aave.contains("premium 5 bps (0.05%)"), "{aave}");
         let uni = describe_name("uniswap_v2", &registry).unwrap_or_default();
@@ -295,7 +296,7 @@ mod tests {
 
     #[test]
     fn keywords_are_described_without_facts() {
-        let registry = Registry::builtin();
+        let registry = Registry::default_registry();
         let (value, span) = describe("  parallel {", 4, &registry, None).unwrap_or_default();
         assert!(value.starts_with("**parallel** — keyword"), "{value}");
         assert_eq!(span, Span::new(2, 10));

@@ -63,6 +63,7 @@ pub fn serve_stdio() -> Result<(), ServeError> {
     // The writer thread ends once every sender is gone.
     drop(connection);
     // A broken stream says more than the disconnection it caused.
-    let joined = transport.join().map_err(ServeError::Io);
+    let reader_stopped = matches!(served, Err(ServeError::Disconnected));
+    let joined = transport.join(reader_stopped).map_err(ServeError::Io);
     joined.and(served)
 }

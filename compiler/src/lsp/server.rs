@@ -394,13 +394,13 @@ impl Server<'_> {
 
     /// Applies the client's settings (a world file, a level) and judges every
     /// open document again. Settings that cannot be used are shown to the
-    /// user, and documents are then judged against the built-in registry at
+    /// user, and documents are then judged against the default registry at
     /// `-O`, as without settings.
     fn configure(&mut self, value: &Value) {
         let judged = settings::read(value, self.root.as_deref()).and_then(|s| {
             let judged = settings::load(&s)?;
             let world = s.world.as_ref().map_or_else(
-                || "the built-in registry".to_string(),
+                || "the default registry".to_string(),
                 |w| format!("the world file {}", w.display()),
             );
             self.log(
@@ -411,12 +411,12 @@ impl Server<'_> {
         });
         let judged = judged.unwrap_or_else(|why| {
             let message = format!(
-                "mesh: the settings cannot be used ({why}); checking against the built-in registry at -O"
+                "mesh: the settings cannot be used ({why}); checking against the default registry at -O"
             );
             self.show(MessageType::WARNING, message.clone());
             self.log(MessageType::WARNING, message);
             settings::Judged {
-                registry: mesh_runtime::Registry::builtin(),
+                registry: mesh_runtime::Registry::default_registry(),
                 options: crate::check::CheckOptions::default(),
             }
         });

@@ -6,7 +6,7 @@
 //! `workspace/didChangeConfiguration`, as `{"world": PATH, "optimisation":
 //! "-O0" | "-O"}`, at the top level or under `"mesh"` (the section an
 //! editor's settings usually put them in). A key that is absent keeps the
-//! default: the built-in registry, `-O`.
+//! default: the default registry, `-O`.
 
 use crate::check::{CheckOptions, OptLevel};
 use mesh_runtime::{Registry, World};
@@ -65,11 +65,11 @@ pub fn read(value: &Value, root: Option<&Path>) -> Result<Settings, String> {
     Ok(Settings { world, level })
 }
 
-/// Loads what `settings` name: the world file's registry (or the built-in
+/// Loads what `settings` name: the world file's registry (or the default
 /// one) and the level; why not, naming the file.
 pub fn load(settings: &Settings) -> Result<Judged, String> {
     let registry = match &settings.world {
-        None => Registry::builtin(),
+        None => Registry::default_registry(),
         Some(path) => World::load(path).map_err(|e| e.to_string())?.registry,
     };
     Ok(Judged {

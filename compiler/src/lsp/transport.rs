@@ -13,6 +13,7 @@
 //! document again.
 
 use lsp_server::{Connection, Message};
+use mesh_core::amount::display_count;
 use std::io::{self, BufRead, Read, Write};
 use std::thread::JoinHandle;
 
@@ -54,14 +55,17 @@ pub fn stdio() -> (Connection, Transport) {
 
 impl Transport {
     /// Waits until every answer is written; returns why reading stopped, if
-    /// it stopped on an error. (A reader still waiting for input once the
-    /// server is done is left to end with the process.)
-    pub fn join(self) -> io::Result<()> {
+    /// it stopped on an error. `reader_stopped` says that the server saw the
+    /// reader stop (its channel closed): the reader is then waited for, since
+    /// it closes the channel a moment before it has ended. (A reader still
+    /// waiting for input once the server is done is left to end with the
+    /// process.)
+    pub fn join(self, reader_stopped: bool) -> io::Result<()> {
         let written = self
             .writer
             .join()
             .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
-        let read = if self.reader.is_finished() {
+        let read = if reader_stopped || self.reader.is_finished() {
             self.reader
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the reader thread panicked")))
@@ -120,7 +124,10 @@ pub fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
         first = false;
         let Some(line) = line.strip_suffix(b"\r\n") else {
             return Err(invalid(if line.len() >= MAX_HEADER_LINE {
-                format!("a header line is longer than {MAX_HEADER_LINE} bytes")
+                format!(
+                    "a header line is longer than {} bytes",
+                    display_count(MAX_HEADER_LINE as u64)
+                )
             } else {
                 format!(
                     "a header line does not end with \\r\\n: {:?}",
@@ -153,8 +160,8 @@ pub fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Vec<u8>>> {
                     .is_ok_and(|n| n <= MAX_MESSAGE as u128);
             if !fits {
                 return Err(invalid(format!(
-                    "a message announces {value} bytes, more than the {MAX_MESSAGE} bytes a \
-                     message may have"
+                    "a message announces {value} bytes, more than the {} bytes a message may have",
+                    display_count(MAX_MESSAGE as u64)
                 )));
             }
             length = announced.parse::<usize>().ok().or(Some(0));

@@ -84,8 +84,8 @@ mod tests {
             body: nested,
             constraints: Default::default(),
         };
-        let registry = Registry::builtin();
-        let schedule = GasSchedule::standard();
+        let registry = Registry::default_registry();
+        let schedule = GasSchedule::default();
         let pinned = Default::default();
         let cx = Context {
             registry: &registry,

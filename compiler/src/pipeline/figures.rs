@@ -78,7 +78,7 @@ fn percent(part: u64, whole: u64) -> f64 {
 
 /// Lowers `bundle` at `-O0`, runs the optimiser (verified after every
 /// rewrite) and the exact search, and measures both programs with the
-/// standard schedule.
+/// default schedule.
 pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, InternalError> {
     figures_with(analysis, bundle, &Limits::default())
 }
@@ -91,7 +91,7 @@ pub fn figures_with(
 ) -> Result<Figures, InternalError> {
     let registry = &analysis.checked.registry;
     let lowered = analysis.lower_o0(bundle)?;
-    let schedule = GasSchedule::standard();
+    let schedule = GasSchedule::default();
     let optimised = super::optimise(&lowered, registry, true)?;
     let inputs = search::Inputs {
         registry,

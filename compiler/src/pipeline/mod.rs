@@ -295,7 +295,7 @@ pub fn optimise(
     registry: &Registry,
     verify: bool,
 ) -> Result<Optimised, OptError> {
-    let schedule = GasSchedule::standard();
+    let schedule = GasSchedule::default();
     let cx = opt::Context {
         registry,
         schedule: &schedule,

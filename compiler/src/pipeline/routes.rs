@@ -47,7 +47,7 @@ impl RouteNote {
                 "{at} takes `{}` instead of `{}`: {} gas {}, {} {}",
                 self.o,
                 self.o0,
-                mesh_core::amount::thousands(self.gas_saved.unsigned_abs()),
+                mesh_core::amount::display_count(self.gas_saved.unsigned_abs()),
                 if self.gas_saved >= 0 { "less" } else { "more" },
                 counted_blocks(self.blocks_sooner.unsigned_abs()),
                 if self.blocks_sooner >= 0 {
@@ -71,7 +71,7 @@ impl RouteNote {
             Some((kind, saving, security)) => format!(
                 "{at} keeps `{}`: `{kind}` would save {} gas but {} (security {security}); allow it with `min_security: {kind}`",
                 self.o,
-                mesh_core::amount::thousands(saving),
+                mesh_core::amount::display_count(saving),
                 trust(security)
             ),
             None => format!("{at} keeps `{}`", self.o),

@@ -14,7 +14,7 @@ use super::{Analysis, OptLevel};
 use crate::check::{self, CheckedBundle};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::gas::{self, Cost};
-use mesh_core::amount::thousands;
+use mesh_core::amount::display_count;
 use mesh_core::GasSchedule;
 use mesh_grammar::ast::ConstraintKind;
 use mesh_grammar::Span;
@@ -58,7 +58,7 @@ fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) ->
     gas::cost(
         &program,
         &analysis.checked.registry,
-        &GasSchedule::standard(),
+        &GasSchedule::default(),
     )
     .ok()
 }
@@ -131,11 +131,11 @@ fn gas_limits(analysis: &Analysis, level: OptLevel) -> Vec<Diagnostic> {
                 Code::GasLimitExceeded,
                 format!(
                     "the bundle uses {} gas at {}, more than its max_gas of {}",
-                    thousands(total),
+                    display_count(total),
                     level.flag(),
-                    thousands(limit)
+                    display_count(limit)
                 ),
-                Label::new(span, format!("{} gas are needed", thousands(total))),
+                Label::new(span, format!("{} gas are needed", display_count(total))),
             )
             .with_hint(format!(
                 "as lowered at {}: {}",

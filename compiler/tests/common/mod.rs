@@ -1,9 +1,13 @@
 //! What the compiler's tests share: the examples, and the random bundles
 //! and worlds of the property tests (`refinement.rs`, `soundness.rs`,
-//! `differential.rs`, `search_props.rs`, and the optimum benchmark):
-//! well-typed-looking bundles built from statement groups that exercise
-//! every law, with a `min_security` now and then, and the default world
-//! with every amount perturbed.
+//! `differential.rs`, `check_lowers.rs`, `search_props.rs`, and the
+//! optimum benchmark): well-typed-looking bundles built from statement
+//! groups that exercise every pass and every law — `all` on holdings that
+//! are empty, zero or of unknown amount, loans repaid whole, in parts and
+//! of nothing, multi-asset flash loans, swap chains across forks, deposits
+//! merged and cancelled, nested in `on` blocks and `parallel` branches,
+//! with a `min_security` now and then — and the default world with every
+//! amount perturbed.
 
 #![allow(dead_code)]
 
@@ -36,18 +40,45 @@ pub enum Segment {
     FlashArbitrage { loan: u32, bound: u32 },
     /// Two swaps on one exchange, the first unbounded: fused at `-O`.
     SwapChain { amount: u32, bound: u32 },
-    /// A bridge to arbitrum and straight back: cancelled at `-O`.
+    /// A bridge away (to arbitrum from polygon) and straight back:
+    /// cancelled at `-O`.
     RoundTrip { amount: u32 },
-    /// A bridge, then a bounded swap and a `require` on arbitrum.
+    /// A bridge away, then a bounded swap and a `require` there.
     CrossChain { amount: u32, bound: u32, check: u32 },
     /// Two independent branches on two chains.
     Parallel { usdc: u32, dai: u32 },
     /// An ordinary loan from compound (no flash loans there).
     Leverage { amount: u32 },
-    /// Funds moved from compound to aave.
+    /// Funds moved from compound to aave (on polygon, where the user has
+    /// USDC at compound).
     Migration { amount: u32 },
-    /// A polygon step, an independent arbitrum step, a polygon step:
-    /// joined and run side by side at `-O` (interchange).
+    /// A step that spends `all` of a token the bundle may never have held
+    /// (then it moves nothing: W0005).
+    AllOf { step: AllStep, token: &'static str },
+    /// A holding spent whole, then spent again, whole and by an amount of
+    /// nothing (it is zero: W0005), and an `input` of nothing spent.
+    Emptied {
+        hundredths: u32,
+        token: &'static str,
+    },
+    /// A swap's output of unknown amount, spent in parts and then whole.
+    UnknownAmount { amount: u32, divisor: u32 },
+    /// A loan repaid in two parts computed from its value (one part written
+    /// twice), and a loan of nothing opened and closed.
+    LoanInParts {
+        amount: u32,
+        lender: &'static str,
+        token: &'static str,
+    },
+    /// Segments run on another chain.
+    On {
+        chain: &'static str,
+        body: Vec<Segment>,
+    },
+    /// Segments in independent branches, each on its own chain.
+    Branches(Vec<(&'static str, Vec<Segment>)>),
+    /// A step here, an independent step away, a step here: joined and run
+    /// side by side at `-O` (interchange).
     Hop { usdc: u32, dai: u32, usdt: u32 },
     /// Two bridges of one token on one route: one transfer at `-O`
     /// (bridge merging), unless a value reads what the first delivered.
@@ -95,9 +126,108 @@ pub enum Segment {
     },
 }
 
+/// The steps that spend `all` of a holding (a swap of nothing is an
+/// error, so no swap here).
+#[derive(Clone, Copy, Debug)]
+pub enum AllStep {
+    Deposit,
+    Bridge,
+}
+
+/// Where a segment on `chain` bridges to: a chain with a route of every
+/// kind from it (arbitrum from the home chain, as the segments were first
+/// written).
+fn away(chain: &str) -> &'static str {
+    match chain {
+        "polygon" | "ethereum" => "arbitrum",
+        _ => "ethereum",
+    }
+}
+
+/// The chains a nested block runs on.
+const NESTED_CHAINS: [&str; 4] = ["ethereum", "base", "optimism", "arbitrum"];
+/// Tokens on every chain of the default world.
+const TOKENS: [&str; 4] = ["WETH", "USDT", "DAI", "WBTC"];
+
 impl Segment {
+    /// The segment's statements on the home chain `polygon`; `i` makes its
+    /// value names unique.
     pub fn source(&self, i: usize) -> String {
+        let mut next = i;
+        self.source_from("polygon", &mut next)
+    }
+
+    /// The segment's statements on `chain`, numbering its value names (and
+    /// those of the segments inside it) from `next`.
+    pub fn source_from(&self, chain: &str, next: &mut usize) -> String {
+        let i = *next;
+        *next += 1;
         match self {
+            Segment::On { chain, body } => {
+                let mut text = format!("on {chain} {{\n");
+                for segment in body {
+                    text.push_str(&segment.source_from(chain, next));
+                }
+                text.push_str("}\n");
+                text
+            }
+            Segment::Branches(branches) => {
+                let mut text = String::from("parallel ");
+                for (b, (chain, body)) in branches.iter().enumerate() {
+                    if b > 0 {
+                        text.push_str(" and ");
+                    }
+                    text.push_str(&format!("{{ on {chain} {{\n"));
+                    for segment in body {
+                        text.push_str(&segment.source_from(chain, next));
+                    }
+                    text.push_str("} }");
+                }
+                text.push('\n');
+                text
+            }
+            leaf => leaf.leaf_source(chain, i),
+        }
+    }
+
+    fn leaf_source(&self, here: &str, i: usize) -> String {
+        let away = away(here);
+        match self {
+            Segment::On { .. } | Segment::Branches(_) => String::new(),
+            Segment::AllOf { step, token } => match step {
+                AllStep::Deposit => format!("deposit all {token} into aave\n"),
+                AllStep::Bridge => format!("bridge all {token} to {away}\n"),
+            },
+            Segment::Emptied { hundredths, token } => format!(
+                "input {}.{:02} {token}\n\
+                 deposit all {token} into compound\n\
+                 deposit all {token} into aave\n\
+                 deposit 0 {token} into compound\n\
+                 withdraw 0 {token} from aave\n\
+                 input 0 USDC\n\
+                 deposit all USDC into compound\n",
+                hundredths / 100,
+                hundredths % 100
+            ),
+            Segment::UnknownAmount { amount, divisor } => format!(
+                "input {amount} USDC\n\
+                 let u{i} = swap all USDC for DAI on sushiswap\n\
+                 deposit u{i} / {divisor} into aave\n\
+                 deposit u{i} - u{i} / {divisor} into compound\n\
+                 deposit all DAI into aave\n"
+            ),
+            Segment::LoanInParts {
+                amount,
+                lender,
+                token,
+            } => format!(
+                "input 0.03 {token}\n\
+                 let l{i} = borrow {amount} {token} from {lender}\n\
+                 repay l{i} / 3 to {lender}\n\
+                 repay l{i} - l{i} / 3 to {lender}\n\
+                 borrow 0 {token} from {lender}\n\
+                 repay 0 {token} to {lender}\n"
+            ),
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -114,8 +244,8 @@ impl Segment {
             ),
             Segment::RoundTrip { amount } => format!(
                 "input {amount} USDT\n\
-                 bridge all USDT to arbitrum\n\
-                 on arbitrum {{ bridge all USDT to polygon }}\n"
+                 bridge all USDT to {away}\n\
+                 on {away} {{ bridge all USDT to {here} }}\n"
             ),
             Segment::CrossChain {
                 amount,
@@ -123,8 +253,8 @@ impl Segment {
                 check,
             } => format!(
                 "input {amount} DAI\n\
-                 let d{i} = bridge all DAI to arbitrum\n\
-                 on arbitrum {{\n\
+                 let d{i} = bridge all DAI to {away}\n\
+                 on {away} {{\n\
                      let w{i} = swap d{i} for 0.{bound:04} WETH on sushiswap\n\
                      require w{i} >= 0.{check:04} WETH\n\
                  }}\n"
@@ -142,7 +272,7 @@ impl Segment {
             Segment::Hop { usdc, dai, usdt } => format!(
                 "input {usdc} USDC\n\
                  swap {usdc} USDC for WETH on uniswap_v2\n\
-                 on arbitrum {{ input {dai} DAI\n deposit all DAI into aave }}\n\
+                 on {away} {{ input {dai} DAI\n deposit all DAI into aave }}\n\
                  input {usdt} USDT\n\
                  deposit all USDT into aave\n"
             ),
@@ -164,8 +294,8 @@ impl Segment {
                 format!(
                     "input {first} USDC\n\
                      input {second} USDC\n\
-                     {bind}bridge {first} USDC to arbitrum{via}\n\
-                     bridge {second} USDC to arbitrum{via}\n\
+                     {bind}bridge {first} USDC to {away}{via}\n\
+                     bridge {second} USDC to {away}{via}\n\
                      {check}"
                 )
             }
@@ -187,14 +317,23 @@ impl Segment {
                 format!(
                     "input {usdc} USDC\n\
                      input {dai} DAI\n\
-                     bridge {usdc} USDC to arbitrum{via}\n\
-                     {bind}bridge {dai} DAI to arbitrum{via}\n\
+                     bridge {usdc} USDC to {away}{via}\n\
+                     {bind}bridge {dai} DAI to {away}{via}\n\
                      {check}"
                 )
             }
-            Segment::Migration { amount } => format!(
+            // The user has USDC at compound on polygon only: elsewhere the
+            // segment puts it there first.
+            Segment::Migration { amount } if here == "polygon" => format!(
                 "withdraw {amount} USDC from compound\n\
                  deposit all USDC into aave\n"
+            ),
+            Segment::Migration { amount } => format!(
+                "input {amount} USDC\n\
+                 deposit {amount} USDC into compound\n\
+                 withdraw {amount} USDC from compound\n\
+                 deposit all USDC into aave\n",
+                amount = amount % 20_000 + 1
             ),
             Segment::Loans { usdc, weth, dai } => {
                 // Each premium (5 bps, rounded up) is covered by an input.
@@ -252,18 +391,101 @@ impl Segment {
                 let via = via.map(|k| format!(" via {k}")).unwrap_or_default();
                 format!(
                     "input {usdc} USDC\n\
-                     bridge {usdc} USDC to arbitrum{via}\n\
+                     bridge {usdc} USDC to {away}{via}\n\
                      input {dai} DAI\n\
                      let u{i} = swap {dai} DAI for USDC on uniswap_v2\n\
-                     bridge u{i} to arbitrum{via}\n"
+                     bridge u{i} to {away}{via}\n"
                 )
             }
         }
     }
 }
 
+/// A leaf segment, or segments on another chain (`on`, at most two deep),
+/// or branches on distinct chains of segments that touch only their own
+/// chain (so that they are independent).
 pub fn segment() -> impl Strategy<Value = Segment> {
+    let branches =
+        prop::sample::subsequence(NESTED_CHAINS.to_vec(), 2..=3).prop_flat_map(|chains| {
+            let n = chains.len();
+            (
+                Just(chains),
+                prop::collection::vec(prop::collection::vec(local_segment(), 1..=2), n),
+            )
+                .prop_map(|(chains, bodies)| {
+                    Segment::Branches(chains.into_iter().zip(bodies).collect())
+                })
+        });
+    let leaf = prop_oneof![6 => leaf_segment(), 1 => branches];
+    leaf.prop_recursive(2, 6, 2, |inner| {
+        (
+            prop::sample::select(NESTED_CHAINS.to_vec()),
+            prop::collection::vec(inner, 1..=2),
+        )
+            .prop_map(|(chain, body)| Segment::On { chain, body })
+    })
+}
+
+/// Segments that touch no chain but their own.
+fn local_segment() -> impl Strategy<Value = Segment> {
+    let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..20_000, 1u32..25_000)
+            .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
+        (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
+        token().prop_map(|token| Segment::AllOf {
+            step: AllStep::Deposit,
+            token
+        }),
+        (0u32..50, token()).prop_map(|(hundredths, token)| Segment::Emptied { hundredths, token }),
+        (1u32..5_000, 1u32..7)
+            .prop_map(|(amount, divisor)| Segment::UnknownAmount { amount, divisor }),
+        (
+            1u32..50,
+            prop::sample::select(vec!["aave", "compound"]),
+            prop::sample::select(vec!["WETH", "WBTC"])
+        )
+            .prop_map(|(amount, lender, token)| Segment::LoanInParts {
+                amount,
+                lender,
+                token
+            }),
+        (1u32..20_000, 1u32..20, prop::option::of(1u32..20_000))
+            .prop_map(|(usdc, weth, dai)| Segment::Loans { usdc, weth, dai }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::ForkChain { amount, bound }),
+        (1u32..4_000, 1u32..4_000, any::<bool>()).prop_map(|(first, second, withdraw)| {
+            Segment::Deposits {
+                first,
+                second,
+                withdraw,
+            }
+        }),
+    ]
+}
+
+fn leaf_segment() -> impl Strategy<Value = Segment> {
+    let token = || prop::sample::select(TOKENS.to_vec());
+    prop_oneof![
+        (
+            prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
+            token()
+        )
+            .prop_map(|(step, token)| Segment::AllOf { step, token }),
+        (0u32..50, token()).prop_map(|(hundredths, token)| Segment::Emptied { hundredths, token }),
+        (1u32..5_000, 1u32..7)
+            .prop_map(|(amount, divisor)| Segment::UnknownAmount { amount, divisor }),
+        (
+            1u32..50,
+            prop::sample::select(vec!["aave", "compound"]),
+            prop::sample::select(vec!["WETH", "WBTC"])
+        )
+            .prop_map(|(amount, lender, token)| Segment::LoanInParts {
+                amount,
+                lender,
+                token
+            }),
         (1u32..20_000, 1u32..25_000)
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
@@ -347,8 +569,9 @@ pub fn bundle() -> impl Strategy<Value = String> {
     )
         .prop_map(|(segments, min, security)| {
             let mut text = String::from("bundle generated on polygon {\n");
-            for (i, s) in segments.iter().enumerate() {
-                text.push_str(&s.source(i));
+            let mut next = 0;
+            for s in &segments {
+                text.push_str(&s.source_from("polygon", &mut next));
             }
             text.push('}');
             let mut constraints = Vec::new();
@@ -370,7 +593,7 @@ pub fn bundle() -> impl Strategy<Value = String> {
 /// balance scaled by a factor drawn from `seed` (between 0% and 300%;
 /// reserves stay positive).
 pub fn perturbed(seed: u64) -> World {
-    let mut world = World::builtin();
+    let mut world = World::default_world();
     let mut state = seed | 1;
     let mut next = move || {
         state ^= state << 13;
@@ -412,7 +635,7 @@ pub fn without_time_and_gas(mut program: Program) -> Program {
 
 /// Both levels of every bundle the checker accepts at `-O0`.
 pub fn lowered(source: &str) -> Option<(Program, Program)> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(
         source,
         &registry,
@@ -443,7 +666,7 @@ pub fn cases_or(default: u32) -> u32 {
 /// The program of the first bundle of `source` lowered at `level`, when the
 /// checker accepts it at that level (deadline and `max_gas` dropped).
 pub fn lowered_at(source: &str, level: OptLevel) -> Option<Program> {
-    let registry = Registry::builtin();
+    let registry = Registry::default_registry();
     let analysis = analyse(source, &registry, &CheckOptions { level });
     if analysis.has_errors() {
         return None;

@@ -1,4 +1,4 @@
-; Syntax highlighting for Mesh (LANGUAGE.md §1).
+; Syntax highlighting for Mesh (the words of docs/syntax.md).
 ;
 ; Every pattern matches a distinct set of nodes, so the result does not depend
 ; on whether an editor lets the first or the last matching pattern win.

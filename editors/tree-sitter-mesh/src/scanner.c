@@ -1,5 +1,5 @@
-// External scanner for Mesh (LANGUAGE.md §1): two tokens that a regular
-// expression in grammar.js cannot lex exactly.
+// External scanner for Mesh (the words of docs/syntax.md): two tokens that
+// a regular expression in grammar.js cannot lex exactly.
 //
 // - Block comments `/* ... */`, which may nest: the depth is counted here. An
 //   unterminated block comment is not a token, so the parser reports an error.

@@ -104,25 +104,35 @@ pub fn format_units(value: u128, decimals: u8) -> String {
     }
 }
 
-/// Base units as a user writes them in a bundle: exact, without trailing
-/// zeros, and with `_` between groups of three digits of the whole part
-/// from five digits on (`99.95`, `190_000`, `0.0501`, `1234`).
+/// Base units as every message, diagnostic and report prints an amount for
+/// people: exact, without trailing zeros, as the language writes a number —
+/// the whole part's digits in groups of three joined by `_` once there are
+/// more than three (`99.95`, `6_003`, `190_000`, `0.0501`). So a figure can
+/// be copied from a message into a bundle. JSON and world files write plain
+/// digits ([`format_units`]).
 pub fn display_units(value: u128, decimals: u8) -> String {
     let plain = format_units(value, decimals);
-    let (whole, fraction) = match plain.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (plain.as_str(), None),
-    };
-    let mut text = if whole.len() < 5 {
-        whole.to_string()
-    } else {
-        group_digits(whole, '_')
-    };
-    if let Some(fraction) = fraction {
-        text.push('.');
-        text.push_str(fraction);
+    match plain.split_once('.') {
+        Some((whole, fraction)) => format!("{}.{fraction}", group(whole)),
+        None => group(&plain),
     }
-    text
+}
+
+/// A count (gas, blocks, lines, characters) as messages and reports print
+/// it for people, grouped as [`display_units`] groups an amount:
+/// `1_610_000`, `766_000`, `21`.
+pub fn display_count(n: u64) -> String {
+    group(&n.to_string())
+}
+
+/// `digits` grouped as the language writes a number: by three, with `_`,
+/// once there are more than three.
+fn group(digits: &str) -> String {
+    if digits.len() > 3 {
+        group_digits(digits, '_')
+    } else {
+        digits.to_string()
+    }
 }
 
 /// `digits` in groups of three from the right, joined by `separator`:
@@ -136,11 +146,6 @@ pub fn group_digits(digits: &str, separator: char) -> String {
         out.push(c);
     }
     out
-}
-
-/// A count of gas (or anything) as reports print it: `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    group_digits(&n.to_string(), ',')
 }
 
 /// `10^decimals`, the base units of one whole token.
@@ -224,9 +229,24 @@ mod tests {
         assert_eq!(display_units(99_950_000_000_000_000_000, 18), "99.95");
         assert_eq!(display_units(190_000_000_000, 6), "190_000");
         assert_eq!(display_units(5_000_000, 6), "5");
-        assert_eq!(display_units(1234, 0), "1234");
+        assert_eq!(display_units(1234, 0), "1_234");
+        assert_eq!(display_units(6_003_200_000, 6), "6_003.2");
+        assert_eq!(display_units(10_005_000_000, 6), "10_005");
+        assert_eq!(display_units(999, 0), "999");
         assert_eq!(display_units(1_000_000_000, 0), "1_000_000_000");
         assert_eq!(display_units(50_100_000_000_000_000, 18), "0.0501");
         assert_eq!(display_units(0, 18), "0");
+        assert_eq!(display_count(1_610_000), "1_610_000");
+        assert_eq!(display_count(21), "21");
+        assert_eq!(display_count(1000), "1_000");
+    }
+
+    proptest! {
+        /// What a message prints is a number the language reads back as the
+        /// same amount.
+        #[test]
+        fn displayed_units_parse_back(v in any::<u128>(), d in 0u8..=30) {
+            prop_assert_eq!(parse_units(&display_units(v, d), d), Ok(v));
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! What a bundle demands of its run, checked when it finishes: a deadline,
-//! a gas limit, minimum balances and invariants.
+//! What a bundle demands of its run: a deadline, a gas limit, minimum
+//! balances and invariants, checked when it finishes, and the comparison
+//! of a `require`, checked where it stands.
 
 use crate::loc::Loc;
 
@@ -23,6 +24,65 @@ impl Invariant {
 
     pub fn from_name(name: &str) -> Option<Invariant> {
         Invariant::ALL.into_iter().find(|i| i.as_str() == name)
+    }
+}
+
+/// How a `require` compares its two sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    Ge,
+    Le,
+    Gt,
+    Lt,
+    Eq,
+    Ne,
+}
+
+impl Comparison {
+    pub const ALL: [Comparison; 6] = [
+        Comparison::Ge,
+        Comparison::Le,
+        Comparison::Gt,
+        Comparison::Lt,
+        Comparison::Eq,
+        Comparison::Ne,
+    ];
+
+    /// The operator as a bundle writes it: `>=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Ge => ">=",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Lt => "<",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+
+    /// Whether `left` compares to `right` so.
+    pub fn holds(self, left: u128, right: u128) -> bool {
+        match self {
+            Comparison::Ge => left >= right,
+            Comparison::Le => left <= right,
+            Comparison::Gt => left > right,
+            Comparison::Lt => left < right,
+            Comparison::Eq => left == right,
+            Comparison::Ne => left != right,
+        }
+    }
+
+    /// What the left side needs to be, put into words before the right
+    /// side's value: "at least" 100 USDC.
+    pub fn needs(self) -> &'static str {
+        match self {
+            Comparison::Ge => "at least",
+            Comparison::Le => "at most",
+            Comparison::Gt => "more than",
+            Comparison::Lt => "less than",
+            Comparison::Eq => "exactly",
+            Comparison::Ne => "anything but",
+        }
     }
 }
 

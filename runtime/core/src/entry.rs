@@ -11,9 +11,10 @@
 //! cannot differ.
 //!
 //! Kinds that cross the boundary are typed ([`SenderCode`],
-//! [`SpenderCode`], [`LoanCode`]), never bare integers.
+//! [`SpenderCode`], [`LoanCode`], [`ComparisonCode`]), never bare integers.
 
 use crate::account::{LoanKind, Sender};
+use crate::constraint::Comparison;
 
 /// Every entry point, as `Variant = symbol(parameter: Type, …) -> Result;`,
 /// each with the sentence that documents it (docs/runtime.md shows the same
@@ -65,8 +66,8 @@ macro_rules! for_each_entry {
             FlashLoan = mesh_flash_loan(s: Session, protocol: Name, tokens: Names, amounts: Halves, locs: Locs, skip: Flags, len: Len, loc: Loc, out: AmountOut, failed: FlagsOut) -> Status;
             /// the bundle's current holding (`all T`)
             Holding = mesh_holding(s: Session, chain: Name, token: Name, loc: Loc, out: AmountOut) -> Status;
-            /// `require`: reverts unless `ok`; `text` the name of the condition as written, or `0xFFFFFFFF` (`MESH_NO_TEXT`)
-            Require = mesh_require(s: Session, ok: Flag, text: Name, loc: Loc) -> Status;
+            /// `require`: reverts unless `left comparison right`, `comparison` a `ComparisonCode` (`0` `>=`, `1` `<=`, `2` `>`, `3` `<`, `4` `==`, `5` `!=`); the reason names the condition `text` as written and the value of its left side `left_text` against the bound, in units of `token` (`text` and `left_text` may be `0xFFFFFFFF`, `MESH_NO_TEXT`)
+            Require = mesh_require(s: Session, comparison: Comparison, left_lo: Half, left_hi: Half, right_lo: Half, right_hi: Half, token: Name, left_text: Name, text: Name, loc: Loc) -> Status;
             /// reverts with a reason (always returns 1)
             Revert = mesh_revert(s: Session, reason: Bytes, len: Len, loc: Loc) -> Status;
             /// checked `a + b`; overflow reverts
@@ -136,6 +137,8 @@ pub enum Type {
     Spender,
     /// `u32`: how a loan is taken ([`LoanCode`]).
     Loan,
+    /// `u32`: how `require` compares ([`ComparisonCode`]).
+    Comparison,
     /// `u32`: `0` false, anything else true.
     Flag,
     /// `u64`: half of an amount (`value = hi << 64 | lo`).
@@ -195,6 +198,7 @@ impl Type {
             | Type::Sender
             | Type::Spender
             | Type::Loan
+            | Type::Comparison
             | Type::Flag
             | Type::Argc
             | Type::ExitCode => Class::I32,
@@ -208,9 +212,13 @@ impl Type {
         match self {
             Type::Session | Type::NewSession => "MeshSession *",
             Type::Nothing => "void",
-            Type::Status | Type::Name | Type::Sender | Type::Spender | Type::Loan | Type::Flag => {
-                "u32"
-            }
+            Type::Status
+            | Type::Name
+            | Type::Sender
+            | Type::Spender
+            | Type::Loan
+            | Type::Comparison
+            | Type::Flag => "u32",
             Type::Bytes => "const u8 *",
             Type::Len => "usize",
             Type::IndexOut | Type::FlagsOut => "u32 *",
@@ -371,6 +379,18 @@ code! {
     LoanCode for LoanKind { 0 => LoanKind::Ordinary, 1 => LoanKind::Flash }
 }
 
+code! {
+    /// How `mesh_require` compares its two sides.
+    ComparisonCode for Comparison {
+        0 => Comparison::Ge,
+        1 => Comparison::Le,
+        2 => Comparison::Gt,
+        3 => Comparison::Lt,
+        4 => Comparison::Eq,
+        5 => Comparison::Ne,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,6 +415,10 @@ mod tests {
         for k in [LoanKind::Ordinary, LoanKind::Flash] {
             assert_eq!(LoanCode::from(k).decode(), Some(k));
         }
+        for c in Comparison::ALL {
+            assert_eq!(ComparisonCode::from(c).decode(), Some(c));
+        }
+        assert_eq!(ComparisonCode(6).decode(), None);
         assert_eq!(SenderCode(7).decode(), None);
         assert_eq!(SpenderCode(2).decode(), None);
     }

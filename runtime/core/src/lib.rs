@@ -34,7 +34,7 @@ pub mod revert;
 pub mod u256;
 
 pub use account::{LoanKind, Sender, Spender};
-pub use constraint::{Constraint, Constraints, Invariant};
+pub use constraint::{Comparison, Constraint, Constraints, Invariant};
 pub use gas::GasSchedule;
 pub use loc::Loc;
 pub use registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, Registry, TokenId};

@@ -2,7 +2,7 @@
 //! runtime read — chains, tokens and their decimals, protocols and what they
 //! can do, and bridge routes with their delay, gas, fee and trust.
 //!
-//! The built-in default is the language's; `docs/registry.md` lists every
+//! The default registry is the language's; `docs/registry.md` lists every
 //! figure with its source. A world file may replace it, and `token`
 //! declarations in a source file extend it.
 
@@ -204,6 +204,12 @@ pub enum RegistryError {
     ConflictingDecimals { symbol: String, existing: u8 },
     /// Decimals above what exact `u128` amounts can carry usefully.
     TooManyDecimals { symbol: String, decimals: u32 },
+    /// The symbol is already known at another address.
+    ConflictingAddress {
+        symbol: String,
+        existing: String,
+        declared: String,
+    },
 }
 
 impl fmt::Display for RegistryError {
@@ -218,6 +224,14 @@ impl fmt::Display for RegistryError {
             RegistryError::TooManyDecimals { symbol, decimals } => write!(
                 f,
                 "token {symbol} declares {decimals} decimals; at most {MAX_DECIMALS} are supported"
+            ),
+            RegistryError::ConflictingAddress {
+                symbol,
+                existing,
+                declared,
+            } => write!(
+                f,
+                "token {symbol} is already known at {existing}, not at {declared}"
             ),
         }
     }
@@ -239,9 +253,9 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// The built-in registry (figures and sources in
-    /// docs/registry.md).
-    pub fn builtin() -> Registry {
+    /// The default registry: the language's chains, tokens, protocols and
+    /// routes (figures and sources in docs/registry.md).
+    pub fn default_registry() -> Registry {
         let chain_ids = [
             ("ethereum", 1),
             ("polygon", 137),
@@ -511,8 +525,10 @@ impl Registry {
     }
 
     /// Adds a token declared in a source file. Declaring a token that already
-    /// exists with the same decimals is allowed (it may add an address); other
-    /// decimals are an error. A declared token exists on every chain.
+    /// exists with the same decimals is allowed, and may add an address it
+    /// has none of; other decimals, or another address than the one it has
+    /// (compared without regard to case, which only carries the checksum),
+    /// are an error. A declared token exists on every chain.
     pub fn declare_token(
         &mut self,
         symbol: &str,
@@ -537,8 +553,16 @@ impl Registry {
                     existing: existing.decimals,
                 });
             }
-            if let Some(address) = address {
-                existing.address = Some(address.to_string());
+            match (&existing.address, address) {
+                (Some(known), Some(declared)) if !known.eq_ignore_ascii_case(declared) => {
+                    return Err(RegistryError::ConflictingAddress {
+                        symbol: symbol.to_string(),
+                        existing: known.clone(),
+                        declared: declared.to_string(),
+                    });
+                }
+                (None, Some(declared)) => existing.address = Some(declared.to_string()),
+                _ => {}
             }
             return Ok(());
         }
@@ -557,8 +581,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builtin_has_the_language_defaults() {
-        let r = Registry::builtin();
+    fn the_default_registry_has_the_language_defaults() {
+        let r = Registry::default_registry();
         assert_eq!(r.chains.len(), 5);
         assert_eq!(r.token("USDC").map(|t| t.decimals), Some(6));
         assert_eq!(r.token("WBTC").map(|t| t.decimals), Some(8));
@@ -575,7 +599,7 @@ mod tests {
 
     #[test]
     fn declarations_extend_but_never_contradict() {
-        let mut r = Registry::builtin();
+        let mut r = Registry::default_registry();
         assert!(r
             .declare_token(
                 "PEPE",
@@ -593,5 +617,33 @@ mod tests {
             })
         );
         assert!(r.declare_token("HUGE", 31, None).is_err());
+        // The same address in other letter case is the same address; another
+        // one is a contradiction, and the known one stays.
+        assert!(r
+            .declare_token(
+                "PEPE",
+                18,
+                Some("0x6982508145454ce325ddbe47a25d4ec3d2311933")
+            )
+            .is_ok());
+        let other = "0x0000000000000000000000000000000000000001";
+        assert_eq!(
+            r.declare_token("PEPE", 18, Some(other)),
+            Err(RegistryError::ConflictingAddress {
+                symbol: "PEPE".to_string(),
+                existing: "0x6982508145454Ce325dDbE47a25d4ec3d2311933".to_string(),
+                declared: other.to_string(),
+            })
+        );
+        assert_eq!(
+            r.token("PEPE").and_then(|t| t.address.as_deref()),
+            Some("0x6982508145454Ce325dDbE47a25d4ec3d2311933")
+        );
+        // A token known without an address takes the declared one.
+        assert!(r.declare_token("USDC", 6, Some(other)).is_ok());
+        assert_eq!(
+            r.token("USDC").and_then(|t| t.address.as_deref()),
+            Some(other)
+        );
     }
 }

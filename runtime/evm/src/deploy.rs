@@ -1,6 +1,10 @@
 //! Deploys a world: per chain, the real contracts' bytecode and the
 //! project's executor and bridges, then the state the world describes.
 //!
+//! Kept in one file: deploying a chain is one sequence in which each step
+//! hands the next the addresses it made; split, that order would be spread
+//! over several files.
+//!
 //! What each chain gets (docs/evm.md lists versions and sources):
 //!
 //! - every token of the chain as Aave's `MintableERC20` with the registry's

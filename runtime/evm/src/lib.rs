@@ -46,7 +46,7 @@
 //! use mesh_evm::{DeployOptions, EvmWorld, Holder, Status, Tx};
 //! use mesh_runtime::World;
 //!
-//! let world = World::builtin();
+//! let world = World::default_world();
 //! let options = DeployOptions { holder: Holder::Executor, ..DeployOptions::default() };
 //! let mut evm = EvmWorld::deploy(&world, &options).expect("deploys");
 //! let polygon = evm.contracts("polygon").expect("polygon").clone();

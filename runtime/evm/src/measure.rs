@@ -46,7 +46,7 @@ impl Bench {
             interest_rates,
             ..DeployOptions::default()
         };
-        let mut evm = EvmWorld::deploy(&mesh_runtime::world::World::builtin(), &options)?;
+        let mut evm = EvmWorld::deploy(&mesh_runtime::world::World::default_world(), &options)?;
         evm.chain_mut(CHAIN)?.next_block(12)?;
         Ok(Bench {
             evm,

@@ -17,7 +17,7 @@ fn deploy(holder: Holder) -> EvmWorld {
         holder,
         ..DeployOptions::default()
     };
-    let mut evm = EvmWorld::deploy(&World::builtin(), &options).expect("deploys");
+    let mut evm = EvmWorld::deploy(&World::default_world(), &options).expect("deploys");
     for chain in ["polygon", "arbitrum", "ethereum"] {
         evm.chain_mut(chain)
             .expect("chain")

@@ -15,7 +15,7 @@ fn deploy(world: &World, holder: Holder) -> Result<EvmWorld, EvmError> {
 
 #[test]
 fn the_default_world_reads_back_exactly_for_either_holder() {
-    let world = World::builtin();
+    let world = World::default_world();
     for holder in [Holder::Wallet, Holder::Executor] {
         let mut evm = deploy(&world, holder).expect("the default world deploys");
         let back = evm.read_world(&world).expect("reads back");
@@ -37,7 +37,7 @@ fn the_default_world_reads_back_exactly_for_either_holder() {
 
 #[test]
 fn every_chain_is_its_own_state_with_its_own_chain_id() {
-    let world = World::builtin();
+    let world = World::default_world();
     let mut evm = deploy(&world, Holder::Wallet).expect("deploys");
     let names: Vec<String> = evm.chain_names().map(str::to_string).collect();
     assert_eq!(
@@ -137,7 +137,7 @@ fn worlds_the_contracts_cannot_hold_are_refused_by_name() {
 fn a_snapshot_restores_a_chain_block_and_all() {
     use mesh_evm::calls;
     use mesh_evm::Tx;
-    let world = World::builtin();
+    let world = World::default_world();
     let mut evm = deploy(&world, Holder::Wallet).expect("deploys");
     let wallet = evm.accounts.wallet;
     let usdc = evm.contracts("base").expect("base").tokens["USDC"]

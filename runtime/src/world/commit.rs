@@ -416,7 +416,7 @@ impl RunWorld {
         wait: Duration,
     ) -> Result<(RunWorld, World), CommitError> {
         match (path, commit) {
-            (None, _) => Ok((RunWorld::Default, World::builtin())),
+            (None, _) => Ok((RunWorld::Default, World::default_world())),
             (Some(path), false) => {
                 let world = World::load_all(path).map_err(CommitError::World)?;
                 Ok((RunWorld::File, world))

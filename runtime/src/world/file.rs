@@ -77,7 +77,7 @@ impl fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
-/// The language's keywords (LANGUAGE.md §1): a world may not name a chain,
+/// The language's keywords (docs/syntax.md): a world may not name a chain,
 /// protocol or invariant with one, since no source could then refer to it.
 /// The runtime does not depend on the grammar crate; a compiler test checks
 /// that this list equals `mesh_grammar::KEYWORDS`.

@@ -1,0 +1,228 @@
+//! The lender's actions: `borrow` credits the holding and opens an
+//! obligation, `repay` takes principal and premium from the holding and
+//! pays the obligation back, `deposit` takes from the holding, `withdraw`
+//! credits it.
+
+use super::ActionOutcome;
+use crate::check::amount::{Site, TokenAmount};
+use crate::check::bundle::BundleChecker;
+use crate::check::holdings::{Source, Spend};
+use crate::check::names::{ChainId, ProtocolId};
+use crate::check::obligations::premium;
+use crate::check::resolved::StepKind;
+use crate::diagnostic::{Code, Diagnostic, Label};
+use mesh_core::ProtocolKind;
+use mesh_grammar::{Amount, Ident, Span};
+
+/// The actions a lender serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LenderAction {
+    Borrow,
+    Repay,
+    Deposit,
+    Withdraw,
+}
+
+impl LenderAction {
+    fn keyword(self) -> &'static str {
+        match self {
+            LenderAction::Borrow => "borrow",
+            LenderAction::Repay => "repay",
+            LenderAction::Deposit => "deposit",
+            LenderAction::Withdraw => "withdraw",
+        }
+    }
+
+    /// Whether the action opens or pays back an obligation.
+    fn is_loan(self) -> bool {
+        match self {
+            LenderAction::Borrow | LenderAction::Repay => true,
+            LenderAction::Deposit | LenderAction::Withdraw => false,
+        }
+    }
+}
+
+/// A lender action whose amount and lender are resolved.
+struct Resolved {
+    chain: ChainId,
+    lender: ProtocolId,
+    amt: TokenAmount,
+    /// The lender's name as the registry spells it.
+    name: String,
+    premium_bps: u32,
+    span: Span,
+}
+
+impl BundleChecker<'_, '_> {
+    /// Resolves the amount and the lender of a lender action on `chain`,
+    /// then applies its effect.
+    pub(super) fn lender_action(
+        &mut self,
+        action: LenderAction,
+        amount: &Amount,
+        protocol: &Ident,
+        chain: Option<ChainId>,
+        span: Span,
+    ) -> ActionOutcome {
+        let amt = self.token_amount(amount, Site::Statement(chain));
+        let lender = self.resolve_protocol(protocol, ProtocolKind::Lender, action.keyword(), chain);
+        let Some(chain) = chain else {
+            return ActionOutcome::failed();
+        };
+        let (Some(amt), Some(lender)) = (amt.clone(), lender) else {
+            self.holdings.poison(chain, amt.map(|a| a.token));
+            if action.is_loan() {
+                self.obligations.poison(chain, lender);
+            }
+            return ActionOutcome::failed();
+        };
+        if !self.token_available(amt.token, chain, amt.span) {
+            self.holdings.poison(chain, Some(amt.token));
+            if action.is_loan() {
+                self.obligations.poison(chain, Some(lender));
+            }
+            return ActionOutcome::failed();
+        }
+        self.of_nothing(action.keyword(), &amt, chain);
+        let resolved = Resolved {
+            chain,
+            lender,
+            name: self.names.protocol_name(lender).to_string(),
+            premium_bps: self
+                .names
+                .protocol_info(lender)
+                .map_or(0, |p| p.premium_bps),
+            amt,
+            span,
+        };
+        self.touch_holding(chain, resolved.amt.token, span);
+        match action {
+            LenderAction::Borrow => self.borrow(resolved),
+            LenderAction::Repay => self.repay(resolved),
+            LenderAction::Deposit => self.deposit(resolved),
+            LenderAction::Withdraw => self.withdraw(resolved),
+        }
+    }
+
+    fn borrow(&mut self, r: Resolved) -> ActionOutcome {
+        let token = r.amt.token;
+        self.touch_obligation(r.chain, r.lender, r.span);
+        self.holdings.credit(
+            r.chain,
+            token,
+            &r.amt.value,
+            Source::Borrow,
+            r.span,
+            &mut self.unknowns,
+        );
+        self.obligations.borrow(
+            r.chain,
+            r.lender,
+            token,
+            &r.amt.value,
+            r.span,
+            &mut self.unknowns,
+        );
+        let value = Some((token, r.amt.value.clone()));
+        ActionOutcome {
+            kind: Some(StepKind::Borrow {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
+                premium_bps: r.premium_bps,
+            }),
+            value,
+        }
+    }
+
+    fn withdraw(&mut self, r: Resolved) -> ActionOutcome {
+        let token = r.amt.token;
+        self.holdings.credit(
+            r.chain,
+            token,
+            &r.amt.value,
+            Source::Withdraw,
+            r.span,
+            &mut self.unknowns,
+        );
+        let value = Some((token, r.amt.value.clone()));
+        ActionOutcome {
+            kind: Some(StepKind::Withdraw {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
+            }),
+            value,
+        }
+    }
+
+    fn deposit(&mut self, r: Resolved) -> ActionOutcome {
+        let spend = Spend {
+            total: &r.amt.value,
+            premium: None,
+            span: r.span,
+        };
+        if let Some(d) =
+            self.holdings
+                .spend(r.chain, r.amt.token, &spend, &mut self.unknowns, self.names)
+        {
+            self.report(d);
+        }
+        ActionOutcome {
+            kind: Some(StepKind::Deposit {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
+            }),
+            value: None,
+        }
+    }
+
+    /// Principal plus premium leave the holding.
+    fn repay(&mut self, r: Resolved) -> ActionOutcome {
+        let (chain, lender, token) = (r.chain, r.lender, r.amt.token);
+        self.touch_obligation(chain, lender, r.span);
+        let premium = premium(&r.amt.value, r.premium_bps, &mut self.unknowns);
+        let total = premium.as_ref().and_then(|p| r.amt.value.add(p));
+        let (Some(premium), Some(total)) = (premium, total) else {
+            self.report(
+                Diagnostic::error(
+                    Code::OutOfRange,
+                    "the repay with its premium is out of range",
+                    Label::new(r.amt.span, "too large"),
+                )
+                .with_hint("amounts are exact integers in base units up to 2^127 - 1"),
+            );
+            self.holdings.poison(chain, Some(token));
+            self.obligations.poison(chain, Some(lender));
+            return ActionOutcome::failed();
+        };
+        if let Some(d) = self.obligations.repay(
+            chain,
+            lender,
+            token,
+            &r.amt.value,
+            r.span,
+            &mut self.unknowns,
+            self.names,
+        ) {
+            self.report(d);
+        }
+        let spend = Spend {
+            total: &total,
+            premium: Some(&premium),
+            span: r.span,
+        };
+        if let Some(d) = self
+            .holdings
+            .spend(chain, token, &spend, &mut self.unknowns, self.names)
+        {
+            self.report(d);
+        }
+        ActionOutcome {
+            kind: Some(StepKind::Repay {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
+                premium_bps: r.premium_bps,
+            }),
+            value: None,
+        }
+    }
+}

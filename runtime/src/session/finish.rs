@@ -1,0 +1,322 @@
+//! Finish: the end of the bundle. No transaction, parallel group or loan
+//! may be left open and every constraint must hold; then the holdings go
+//! back to the wallet and the bundle commits, or everything is undone.
+//! Either way, the report.
+
+use std::collections::BTreeMap;
+
+use super::slots::Slots;
+use super::{CallResult, Session, State};
+use crate::amount::display_count;
+use crate::journal::LenderBalance;
+use crate::maths::constant_product;
+use crate::registry::{ChainId, ProtocolId, TokenId};
+use crate::report::{
+    Amount, BalanceChange, Call, Change, PositionChange, Report, Status, WorldWrite,
+};
+use mesh_core::constraint::{Constraint, Constraints, Invariant};
+use mesh_core::loc::Loc;
+use mesh_core::revert::Revert;
+
+impl Session {
+    /// The keys of `slots` in the order of their (chain, token) names.
+    pub(super) fn by_names<V>(
+        &self,
+        slots: &Slots<(ChainId, TokenId), V>,
+    ) -> Vec<(ChainId, TokenId)> {
+        let mut keys: Vec<(ChainId, TokenId)> = slots.iter().map(|(k, _)| *k).collect();
+        keys.sort_by(|a, b| {
+            (self.chain_name(a.0), self.token_name(a.1))
+                .cmp(&(self.chain_name(b.0), self.token_name(b.1)))
+        });
+        keys
+    }
+
+    /// Ends the bundle: checks that no obligation is open and every
+    /// constraint holds, then commits (holdings go back to the wallet) or
+    /// reverts everything. Returns the report; `world()` is then the world
+    /// as committed, or as it was before.
+    pub fn finish(&mut self, constraints: &Constraints) -> Report {
+        let running = matches!(self.state, State::Running);
+        if running && self.failure.is_none() {
+            if let Err(r) = self.check_end(constraints) {
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        if running && self.failure.is_none() {
+            if let Err(r) = self.commit_holdings() {
+                let _: CallResult<()> = self.fail_at(r.reason, r.loc);
+            }
+        }
+        self.state = State::Finished;
+        let mut revert = self.failure.clone();
+        // A transaction left open by a failure still counts what it metered.
+        if let Some(tx) = self.tx.take() {
+            self.close(tx);
+        }
+        let mut result = BTreeMap::new();
+        if let Some(r) = &mut revert {
+            if self.journal.undo(&mut self.world).is_err() {
+                r.reason.push_str(
+                    "; internal error: a change could not be undone, so the world in memory is not as it was",
+                );
+            }
+        } else {
+            for (chain, token) in self.by_names(&self.holdings) {
+                let amount = self.holding_of(chain, token);
+                if amount == 0 {
+                    continue;
+                }
+                result
+                    .entry(self.chain_name(chain).to_string())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(
+                        self.token_name(token).to_string(),
+                        self.amount(amount, token),
+                    );
+            }
+        }
+        self.holdings.clear();
+        // A bundle is all or nothing: a reverted one sends no transaction
+        // and changes no balance or position.
+        let reverted = revert.is_some();
+        let (wallet, lenders) = if reverted {
+            self.transactions.clear();
+            self.clock = 0;
+            self.closed_gas = 0;
+            (Vec::new(), Vec::new())
+        } else {
+            (self.wallet_changes(), self.position_changes())
+        };
+        Report {
+            bundle: self.bundle.clone(),
+            status: if reverted {
+                Status::Reverted
+            } else {
+                Status::Committed
+            },
+            revert,
+            transactions: std::mem::take(&mut self.transactions),
+            blocks: self.clock,
+            result,
+            wallet,
+            lenders,
+            world_write: WorldWrite::InMemory,
+        }
+    }
+
+    /// The wallet balances the bundle changed, in the order of their
+    /// (chain, token) names: a balance it drew from and paid back in full
+    /// is unchanged and not listed.
+    fn wallet_changes(&self) -> Vec<BalanceChange> {
+        let mut changes = Vec::new();
+        for (chain, token) in self.by_names(&self.wallets_before) {
+            let before = self
+                .wallets_before
+                .get((chain, token))
+                .copied()
+                .unwrap_or(0);
+            let after = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            if before != after {
+                changes.push(BalanceChange {
+                    chain: self.chain_name(chain).to_string(),
+                    token: self.token_name(token).to_string(),
+                    balance: Change {
+                        before: self.amount(before, token),
+                        after: self.amount(after, token),
+                    },
+                });
+            }
+        }
+        changes
+    }
+
+    /// The user's positions at lenders that the bundle changed, in the
+    /// order of their (chain, lender, token) names. The collateral is the
+    /// user's deposit; the debt, the principal the user owes. The world
+    /// holds no debt, and what a bundle borrows it repays before it ends (a
+    /// loan left open reverts it), so the debt after is what is still owed
+    /// then: nothing, for a bundle that commits.
+    fn position_changes(&self) -> Vec<PositionChange> {
+        let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
+            self.deposits_before.iter().map(|(k, _)| *k).collect();
+        keys.sort_by(|a, b| {
+            (
+                self.chain_name(a.0),
+                self.protocol_name(a.1),
+                self.token_name(a.2),
+            )
+                .cmp(&(
+                    self.chain_name(b.0),
+                    self.protocol_name(b.1),
+                    self.token_name(b.2),
+                ))
+        });
+        let mut changes = Vec::new();
+        for key in keys {
+            let (chain, lender, token) = key;
+            let before = self.deposits_before.get(key).copied().unwrap_or(0);
+            let after = self.lender_balance(chain, lender, LenderBalance::Deposit, token);
+            let owed = self.obligations.get(key).map_or(0, |o| o.principal);
+            if before == after && owed == 0 {
+                continue;
+            }
+            changes.push(PositionChange {
+                chain: self.chain_name(chain).to_string(),
+                lender: self.protocol_name(lender).to_string(),
+                token: self.token_name(token).to_string(),
+                collateral: Change {
+                    before: self.amount(before, token),
+                    after: self.amount(after, token),
+                },
+                debt: Change {
+                    before: self.amount(0, token),
+                    after: self.amount(owed, token),
+                },
+            });
+        }
+        changes
+    }
+
+    /// Returns every holding to the wallet, keeping the changes in the
+    /// journal so that `rewind` can undo a commit too.
+    pub(super) fn commit_holdings(&mut self) -> CallResult<()> {
+        for i in 0..self.holdings.items.len() {
+            let ((chain, token), amount) = self.holdings.items[i];
+            if amount == 0 {
+                continue;
+            }
+            let balance = self
+                .world
+                .wallet_balance(self.chain_name(chain), self.token_name(token));
+            let Some(new_balance) = balance.checked_add(amount) else {
+                return Err(self.revert_value("arithmetic overflow"));
+            };
+            self.wallets_before.entry((chain, token), || balance);
+            self.journal
+                .set_wallet(&mut self.world, chain, token, new_balance)
+                .map_err(|e| self.not_in_world(e))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_end(&mut self, constraints: &Constraints) -> CallResult<()> {
+        if let Some(tx) = &self.tx {
+            return Err(self.revert_value(format!(
+                "the transaction on {} was never ended",
+                self.chain_name(tx.chain)
+            )));
+        }
+        if !self.parallel.is_empty() {
+            return Err(self.revert_value("a parallel group was never ended"));
+        }
+        if let Some((chain, protocol, token, o)) = self.first_obligation(|_| true) {
+            return Err(Revert {
+                reason: format!(
+                    "the loan of {} from {} on {} is not repaid (owes {} + premium {})",
+                    self.fmt(o.principal, token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain),
+                    self.fmt(o.principal, token),
+                    self.fmt(o.premium, token)
+                ),
+                loc: o.loc,
+            });
+        }
+        for (constraint, loc) in &constraints.items {
+            let fail = |reason: String| Err(Revert { reason, loc: *loc });
+            match constraint {
+                Constraint::Deadline(limit) => {
+                    if self.clock > *limit {
+                        return fail(format!(
+                            "deadline: the bundle takes {} blocks; the deadline is {}",
+                            display_count(self.clock),
+                            display_count(*limit)
+                        ));
+                    }
+                }
+                Constraint::MaxGas(limit) => {
+                    let total = self.gas_total();
+                    if total > *limit {
+                        return fail(format!(
+                            "max_gas: the bundle uses {} gas; the limit is {}",
+                            display_count(total),
+                            display_count(*limit)
+                        ));
+                    }
+                }
+                Constraint::MinBalance {
+                    chain,
+                    token,
+                    amount,
+                } => {
+                    let registry = &self.world.registry;
+                    let ids = registry.chain_id(chain).zip(registry.token_id(token));
+                    let held = ids.map_or(0, |(c, t)| self.holding_of(c, t));
+                    let decimals = registry.token(token).map_or(0, |t| t.decimals);
+                    if held < *amount {
+                        let show = |base| Amount { base, decimals };
+                        return fail(format!(
+                            "min_balance: the bundle ends with {} {token} on {chain}; at least {} {token} is required",
+                            show(held),
+                            show(*amount)
+                        ));
+                    }
+                }
+                Constraint::MinSecurity(required) => {
+                    let floor = required.trust_level();
+                    let registry = &self.world.registry;
+                    let below = self
+                        .transactions
+                        .iter()
+                        .flat_map(|tx| tx.calls.iter().map(move |call| (tx, call)))
+                        .filter_map(|(tx, call)| {
+                            let Call::Bridge { to, kind, .. } = &call.what else {
+                                return None;
+                            };
+                            let security = registry.route(&tx.chain, to, *kind)?.security;
+                            (security < floor).then_some((call.loc, *kind, security))
+                        })
+                        .min_by_key(|(loc, ..)| (*loc == Loc::UNKNOWN, *loc));
+                    if let Some((at, kind, security)) = below {
+                        return Err(Revert {
+                            reason: format!(
+                                "min_security: this bridge takes the {kind} route (security {security}); the bundle demands security {floor} ({required}) or more"
+                            ),
+                            loc: at,
+                        });
+                    }
+                }
+                Constraint::Invariant(Invariant::ConstantProduct) => {
+                    let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
+                    for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {
+                        let texts = (
+                            self.chain_name(*chain),
+                            self.protocol_name(*exchange),
+                            self.token_name(*t0),
+                            self.token_name(*t1),
+                        );
+                        let pair = self
+                            .world
+                            .exchange(texts.0, texts.1)
+                            .and_then(|e| e.pair(texts.2, texts.3))
+                            .copied();
+                        let Some(pair) = pair else { continue };
+                        if constant_product(pair.reserve0, pair.reserve1) < *before {
+                            decreased.push(texts);
+                        }
+                    }
+                    // The first in the order of names, as the report shows pairs.
+                    if let Some((chain, exchange, t0, t1)) = decreased.into_iter().min() {
+                        return fail(format!(
+                            "invariant constant_product: k of the {t0}/{t1} pair of {exchange} on {chain} decreased"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

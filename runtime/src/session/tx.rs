@@ -1,0 +1,207 @@
+//! Transactions and time: opening and closing chain transactions, the
+//! block clock and parallel branches, and metering each call's gas into
+//! the open transaction.
+
+use super::swap::PairKey;
+use super::{CallResult, Named, Session};
+use crate::gas::{SecondWalletCall, Sender, TxMeter};
+use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
+use crate::report::{Call, CallRecord, TxRecord};
+use mesh_core::account::LoanKind;
+use mesh_core::revert::Revert;
+
+/// A contract a transaction calls, for warm and cold accesses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Account {
+    Token(TokenId),
+    Pool(ProtocolId),
+    Router(ProtocolId),
+    Pair(ProtocolId, PairKey),
+    Bridge(BridgeKind),
+}
+
+/// A transaction's meter, over the accounts and pairs a run touches.
+pub(super) type Meter = TxMeter<Account, (ProtocolId, PairKey)>;
+
+#[derive(Debug)]
+pub(super) struct OpenTx {
+    pub(super) chain: ChainId,
+    pub(super) block: u64,
+    pub(super) calls: Vec<CallRecord>,
+    /// Its gas, by the rules the compiler's static gas uses too.
+    pub(super) meter: Meter,
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct ParallelFrame {
+    pub(super) start: u64,
+    pub(super) longest_end: u64,
+}
+
+impl Session {
+    /// Opens a chain transaction: one block of that chain, one base cost.
+    pub fn begin_transaction(
+        &mut self,
+        chain: impl Named<ChainId>,
+        sender: Sender,
+    ) -> CallResult<()> {
+        self.step(|s| {
+            let chain = s.chain_id(chain)?;
+            if let Some(tx) = &s.tx {
+                return Err(s.revert_value(format!(
+                    "a transaction on {} is already open; end it first",
+                    s.chain_name(tx.chain)
+                )));
+            }
+            s.clock = s.tick(1)?;
+            s.tx = Some(OpenTx {
+                chain,
+                block: s.clock,
+                calls: Vec::new(),
+                meter: TxMeter::new(&s.schedule, sender),
+            });
+            Ok(())
+        })
+    }
+
+    /// The clock `blocks` later; past the largest block number it reverts.
+    pub(super) fn tick(&self, blocks: u64) -> CallResult<u64> {
+        self.clock
+            .checked_add(blocks)
+            .ok_or_else(|| self.revert_value("arithmetic overflow"))
+    }
+
+    /// Closes the open transaction; a flash loan taken in it must be repaid.
+    ///
+    /// A flash loan still open then is a failure at the loan — unless a
+    /// call failed already: its repayment may be what failed, and that
+    /// failure is the one the bundle reverts with.
+    pub fn end_transaction(&mut self) -> CallResult<()> {
+        self.running()?;
+        let Some(tx) = self.tx.take() else {
+            return self.fail("no transaction is open");
+        };
+        let index = self.transactions.len();
+        let unpaid = self
+            .first_obligation(|o| o.kind == LoanKind::Flash && o.tx_index == index)
+            .map(|(chain, protocol, token, o)| {
+                let reason = format!(
+                    "the flash loan of {} from {} on {} is not repaid within its transaction",
+                    self.fmt(o.principal, token),
+                    self.protocol_name(protocol),
+                    self.chain_name(chain)
+                );
+                (reason, o.loc)
+            });
+        self.close(tx);
+        match unpaid {
+            Some((reason, loc)) if self.failure.is_none() => self.fail_at(reason, loc),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a transaction that has ended (or was left open by a failure).
+    pub(super) fn close(&mut self, tx: OpenTx) {
+        let gas = tx.meter.gas();
+        self.closed_gas = self.closed_gas.saturating_add(gas);
+        let chain = self.chain_name(tx.chain).to_string();
+        self.transactions.push(TxRecord::from_open(
+            chain,
+            tx.meter.sender(),
+            tx.block,
+            gas,
+            tx.calls,
+        ));
+    }
+
+    pub(super) fn no_open_tx(&self, what: &str) -> CallResult<()> {
+        if self.tx.is_some() {
+            return Err(self.revert_value(format!("{what} inside an open transaction")));
+        }
+        Ok(())
+    }
+
+    /// Starts a group of parallel branches; the first branch starts now.
+    pub fn begin_parallel(&mut self) -> CallResult<()> {
+        self.step(|s| {
+            s.no_open_tx("a parallel group begins")?;
+            s.parallel.push(ParallelFrame {
+                start: s.clock,
+                longest_end: s.clock,
+            });
+            Ok(())
+        })
+    }
+
+    /// Ends one branch and starts the next one from the group's start time.
+    pub fn next_branch(&mut self) -> CallResult<()> {
+        self.step(|s| {
+            s.no_open_tx("a parallel branch ends")?;
+            let clock = s.clock;
+            let Some(frame) = s.parallel.last_mut() else {
+                return Err(s.revert_value("no parallel group is open"));
+            };
+            frame.longest_end = frame.longest_end.max(clock);
+            s.clock = frame.start;
+            Ok(())
+        })
+    }
+
+    /// Ends the group: it took as long as its longest branch.
+    pub fn end_parallel(&mut self) -> CallResult<()> {
+        self.step(|s| {
+            s.no_open_tx("a parallel group ends")?;
+            let Some(frame) = s.parallel.pop() else {
+                return Err(s.revert_value("no parallel group is open"));
+            };
+            s.clock = frame.longest_end.max(s.clock);
+            Ok(())
+        })
+    }
+
+    pub(super) fn open_tx(&self, what: &str) -> CallResult<(ChainId, Sender)> {
+        match &self.tx {
+            Some(tx) => Ok((tx.chain, tx.meter.sender())),
+            None => Err(self.revert_value(format!("{what} needs an open transaction"))),
+        }
+    }
+
+    /// Gas a call charges beyond its inner call, with no access of its
+    /// own (each further asset of a multi-asset flash loan).
+    pub(super) fn meter_extra(&mut self, gas: u64) -> u64 {
+        self.tx.as_mut().map_or(0, |tx| tx.meter.charge(gas))
+    }
+
+    /// Meters one call to `account` (`TxMeter::call`).
+    pub(super) fn meter_call(&mut self, account: Account, op_gas: u64) -> CallResult<u64> {
+        let loc = self.loc;
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(Revert {
+                reason: "internal error: a call metered outside a transaction".into(),
+                loc,
+            });
+        };
+        tx.meter
+            .call(&self.schedule, account, op_gas)
+            .map_err(|SecondWalletCall| Revert {
+                reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
+                loc,
+            })
+    }
+
+    /// Meters a further transfer of a shared bridge message
+    /// (`TxMeter::batch_entry`).
+    pub(super) fn meter_batch_entry(&mut self, account: Account) -> u64 {
+        let schedule = &self.schedule;
+        self.tx
+            .as_mut()
+            .map_or(0, |tx| tx.meter.batch_entry(schedule, account))
+    }
+
+    pub(super) fn record(&mut self, what: Call, gas: u64) {
+        let loc = self.loc;
+        if let Some(tx) = self.tx.as_mut() {
+            tx.calls.push(CallRecord { what, gas, loc });
+        }
+    }
+}
