@@ -195,6 +195,23 @@ fn a_bridge_there_and_straight_back_cancels() {
     insta::assert_snapshot!(show(source, &found));
 }
 
+/// Two transfers there whose arrivals are gathered into what goes back: the
+/// transfers merge into one and it cancels with the way back.
+#[test]
+fn merged_transfers_there_and_straight_back_cancel() {
+    let source = "bundle trip2 on polygon {
+    input 100 USDT
+    input 50 USDT
+    bridge 100 USDT to arbitrum
+    bridge 50 USDT to arbitrum
+    on arbitrum { bridge all USDT to polygon }
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
 #[test]
 fn two_transfers_of_one_token_on_one_route_merge() {
     let s = GasSchedule::default();

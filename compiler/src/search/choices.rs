@@ -3,7 +3,7 @@
 //! back cancel. Each combination is one [`super::graph::Problem`].
 
 use super::graph::Placed;
-use crate::ir::{Constraint, Constraints, Op, Value, Wire, WireType};
+use crate::ir::{Constraint, Constraints, Node, Op, Value, Wire, WireType};
 use mesh_core::registry::{BridgeKind, RouteInfo};
 use mesh_core::Registry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,62 +52,161 @@ pub(super) fn routes_of(
     Some(if kinds.is_empty() { vec![own] } else { kinds })
 }
 
-/// A bridge there and straight back: the boxes of the two bridges.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A transfer there and straight back: the boxes of the bridges there (one,
+/// or several of one token between the same chains whose arrivals merges
+/// gather into exactly what goes back), of those merges, and of the bridge
+/// back.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct RoundTrip {
-    pub there: usize,
+    pub there: Vec<usize>,
+    pub merges: Vec<usize>,
     pub back: usize,
 }
 
-/// Every bridge there and straight back of the whole arrival, neither
-/// arrival's amount read by a value.
-pub(super) fn round_trips(boxes: &[Placed], wires: &[WireType]) -> Vec<RoundTrip> {
+impl RoundTrip {
+    fn boxes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.there
+            .iter()
+            .chain(&self.merges)
+            .copied()
+            .chain(std::iter::once(self.back))
+    }
+}
+
+/// What the round trips are chosen from.
+pub(super) struct TripInputs<'a> {
+    pub registry: &'a Registry,
+    pub pinned: &'a BTreeSet<Wire>,
+    pub constraints: &'a Constraints,
+}
+
+/// Every transfer there and straight back of the whole arrival, no value
+/// reading an arrival or a holding merged on the way. Several bridges there
+/// are one transfer when bridge merging could make them one: one token
+/// between the same chains (their types say so), and a route every one of
+/// them may take (a pinned bridge its own, an unpinned one an admissible
+/// route).
+pub(super) fn round_trips(
+    boxes: &[Placed],
+    wires: &[WireType],
+    inputs: &TripInputs<'_>,
+) -> Vec<RoundTrip> {
     let mut read = BTreeSet::new();
-    for b in boxes {
+    let mut producer: BTreeMap<Wire, usize> = BTreeMap::new();
+    for (i, b) in boxes.iter().enumerate() {
         let mut out = Vec::new();
         for value in b.node.op.values() {
             value.wires(&mut out);
         }
         read.extend(out);
+        for wire in b.node.op.codomain() {
+            producer.insert(wire, i);
+        }
     }
     let chain = |w: Wire| wires.get(w.0 as usize).map(WireType::chain);
     let mut trips = Vec::new();
-    for (i, first) in boxes.iter().enumerate() {
+    for (j, back) in boxes.iter().enumerate() {
         let Op::Bridge {
-            input: a, out: b, ..
-        } = first.node.op
+            input: held,
+            out: came_back,
+            ..
+        } = back.node.op
         else {
             continue;
         };
-        for (j, second) in boxes.iter().enumerate() {
-            let Op::Bridge { input, out: c, .. } = second.node.op else {
-                continue;
+        if read.contains(&came_back) {
+            continue;
+        }
+        // Down from what goes back, through merges, to the arrivals.
+        let (mut there, mut merges) = (Vec::new(), Vec::new());
+        let mut stack = vec![held];
+        let mut whole = true;
+        while let Some(wire) = stack.pop() {
+            let Some(&p) = producer.get(&wire) else {
+                whole = false;
+                break;
             };
-            if input == b
-                && chain(a).is_some()
-                && chain(a) == chain(c)
-                && !read.contains(&b)
-                && !read.contains(&c)
-            {
-                trips.push(RoundTrip { there: i, back: j });
+            if read.contains(&wire) {
+                whole = false;
+                break;
+            }
+            match &boxes[p].node.op {
+                Op::Merge { inputs, .. } => {
+                    merges.push(p);
+                    stack.extend(inputs.iter().copied());
+                }
+                Op::Bridge { input, .. }
+                    if chain(*input).is_some() && chain(*input) == chain(came_back) =>
+                {
+                    there.push(p);
+                }
+                _ => {
+                    whole = false;
+                    break;
+                }
             }
         }
+        if !whole || there.is_empty() || !one_route(boxes, wires, &there, inputs) {
+            continue;
+        }
+        there.sort_unstable();
+        merges.sort_unstable();
+        trips.push(RoundTrip {
+            there,
+            merges,
+            back: j,
+        });
     }
     trips
 }
 
-/// Every set of round trips no two of which share a bridge.
+/// Whether the bridges `there` may all take one route (one bridge may).
+fn one_route(
+    boxes: &[Placed],
+    wires: &[WireType],
+    there: &[usize],
+    inputs: &TripInputs<'_>,
+) -> bool {
+    if there.len() < 2 {
+        return true;
+    }
+    let mut common: Option<BTreeSet<BridgeKind>> = None;
+    for &b in there {
+        let Op::Bridge { route, input, out } = &boxes[b].node.op else {
+            return false;
+        };
+        let chain = |w: &Wire| wires.get(w.0 as usize).map(|t| t.chain().to_string());
+        let (Some(from), Some(to)) = (chain(input), chain(out)) else {
+            return false;
+        };
+        let kinds: BTreeSet<BridgeKind> = if inputs.pinned.contains(out) {
+            std::iter::once(*route).collect()
+        } else {
+            match routes_of(inputs.registry, &from, &to, *route, inputs.constraints) {
+                Some(kinds) => kinds.into_iter().collect(),
+                None => return false,
+            }
+        };
+        common = Some(match common {
+            None => kinds,
+            Some(c) => c.intersection(&kinds).copied().collect(),
+        });
+    }
+    common.is_some_and(|c| !c.is_empty())
+}
+
+/// Every set of round trips no two of which share a box.
 pub(super) fn trip_sets(trips: &[RoundTrip]) -> Vec<Vec<RoundTrip>> {
     let mut sets = vec![Vec::new()];
     for trip in trips {
         let mut more = Vec::new();
         for set in &sets {
-            let clash = set.iter().any(|t: &RoundTrip| {
-                [t.there, t.back].contains(&trip.there) || [t.there, t.back].contains(&trip.back)
-            });
+            let clash = set
+                .iter()
+                .any(|t: &RoundTrip| t.boxes().any(|b| trip.boxes().any(|c| c == b)));
             if !clash {
                 let mut with = set.clone();
-                with.push(*trip);
+                with.push(trip.clone());
                 more.push(with);
             }
         }
@@ -118,30 +217,70 @@ pub(super) fn trip_sets(trips: &[RoundTrip]) -> Vec<Vec<RoundTrip>> {
     sets
 }
 
-/// The boxes with `trips` cancelled: both bridges removed, and what came
-/// back is the wire that left.
-pub(super) fn cancel_trips(boxes: &[Placed], trips: &[RoundTrip]) -> Vec<Placed> {
+/// The boxes with `trips` cancelled: every bridge of a trip and the merges
+/// gathering its arrivals go, and what came back is what left — the one
+/// wire that left, or the merge of the wires that left (new merges, where
+/// the bridge back was, their wires added to `wires`).
+pub(super) fn cancel_trips(
+    boxes: &[Placed],
+    wires: &mut Vec<WireType>,
+    trips: &[RoundTrip],
+) -> Vec<Placed> {
     let mut rename: BTreeMap<Wire, Wire> = BTreeMap::new();
     let mut gone = BTreeSet::new();
+    let mut instead: BTreeMap<usize, Vec<Placed>> = BTreeMap::new();
     for trip in trips {
-        if let (Op::Bridge { input: left, .. }, Op::Bridge { out: came_back, .. }) =
-            (&boxes[trip.there].node.op, &boxes[trip.back].node.op)
-        {
-            rename.insert(*came_back, *left);
-            gone.insert(trip.there);
-            gone.insert(trip.back);
+        let Op::Bridge { out: came_back, .. } = boxes[trip.back].node.op else {
+            continue;
+        };
+        let left: Vec<Wire> = trip
+            .there
+            .iter()
+            .filter_map(|&b| match boxes[b].node.op {
+                Op::Bridge { input, .. } => Some(input),
+                _ => None,
+            })
+            .collect();
+        let Some((&first, rest)) = left.split_first() else {
+            continue;
+        };
+        let mut gathered = first;
+        let mut merges = Vec::new();
+        for &wire in rest {
+            let Some(ty) = wires.get(wire.0 as usize).cloned() else {
+                continue;
+            };
+            let out = Wire(u32::try_from(wires.len()).unwrap_or(u32::MAX));
+            wires.push(ty);
+            merges.push(Placed {
+                node: Node {
+                    op: Op::Merge {
+                        inputs: [gathered, wire],
+                        out,
+                    },
+                    loc: boxes[trip.back].node.loc,
+                },
+                tx_chain: None,
+            });
+            gathered = out;
         }
+        rename.insert(came_back, gathered);
+        gone.extend(trip.boxes());
+        instead.insert(trip.back, merges);
     }
-    boxes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !gone.contains(i))
-        .map(|(_, b)| {
-            let mut b = b.clone();
-            rename_op(&mut b.node.op, &|w| resolve(&rename, w));
-            b
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (i, b) in boxes.iter().enumerate() {
+        if let Some(merges) = instead.remove(&i) {
+            out.extend(merges);
+        }
+        if gone.contains(&i) {
+            continue;
+        }
+        let mut b = b.clone();
+        rename_op(&mut b.node.op, &|w| resolve(&rename, w));
+        out.push(b);
+    }
+    out
 }
 
 /// Follows a chain of renames to its end.

@@ -218,17 +218,33 @@ fn deadline(program: &Program) -> Option<u64> {
     })
 }
 
+/// The boxes of one combination of choices, and the types of their wires
+/// (a cancelled trip of several transfers adds the merge of what left).
+struct Choice {
+    wires: Vec<crate::ir::WireType>,
+    boxes: Vec<Placed>,
+}
+
 /// Every problem: a set of round trips cancelled and a route for each
 /// unpinned bridge left.
 fn problems(
     o0: &Program,
     placed: &[Placed],
     inputs: &Inputs<'_>,
-) -> Result<Vec<Vec<Placed>>, SearchError> {
-    let trips = choices::round_trips(placed, &o0.wires);
+) -> Result<Vec<Choice>, SearchError> {
+    let trips = choices::round_trips(
+        placed,
+        &o0.wires,
+        &choices::TripInputs {
+            registry: inputs.registry,
+            pinned: inputs.pinned,
+            constraints: &o0.constraints,
+        },
+    );
     let mut out = Vec::new();
     for set in choices::trip_sets(&trips) {
-        let boxes = choices::cancel_trips(placed, &set);
+        let mut wires = o0.wires.clone();
+        let boxes = choices::cancel_trips(placed, &mut wires, &set);
         let mut options: Vec<(Wire, Vec<BridgeKind>)> = Vec::new();
         for b in &boxes {
             let Op::Bridge { route, input, out } = &b.node.op else {
@@ -260,7 +276,10 @@ fn problems(
             }
             let mut chosen = boxes.clone();
             choices::set_routes(&mut chosen, &routes);
-            out.push(chosen);
+            out.push(Choice {
+                wires: wires.clone(),
+                boxes: chosen,
+            });
         }
     }
     Ok(out)
@@ -316,15 +335,15 @@ fn search(
 
 fn run(
     o0: &Program,
-    problems: &[Vec<Placed>],
+    problems: &[Choice],
     inputs: &Inputs<'_>,
     limits: &Limits,
     deadline: Option<u64>,
     best: &mut Option<tree::Best>,
     searched: &mut Searched,
 ) -> Result<(), SearchError> {
-    for boxes in problems {
-        let problem = Problem::new(o0.wires.clone(), boxes.clone()).map_err(bug)?;
+    for choice in problems {
+        let problem = Problem::new(choice.wires.clone(), choice.boxes.clone()).map_err(bug)?;
         let facts = laws::Facts::new(&problem, inputs.registry);
         let mut grants = build::Grants::default();
         let bound = bound::Bound::new(
