@@ -73,24 +73,12 @@ impl RoundTrip {
     }
 }
 
-/// What the round trips are chosen from.
-pub(super) struct TripInputs<'a> {
-    pub registry: &'a Registry,
-    pub pinned: &'a BTreeSet<Wire>,
-    pub constraints: &'a Constraints,
-}
-
 /// Every transfer there and straight back of the whole arrival, no value
-/// reading an arrival or a holding merged on the way. Several bridges there
-/// are one transfer when bridge merging could make them one: one token
-/// between the same chains (their types say so), and a route every one of
-/// them may take (a pinned bridge its own, an unpinned one an admissible
-/// route).
-pub(super) fn round_trips(
-    boxes: &[Placed],
-    wires: &[WireType],
-    inputs: &TripInputs<'_>,
-) -> Vec<RoundTrip> {
+/// reading an arrival, a holding merged on the way or what came back: one
+/// bridge there, or several of one token between the same chains (their
+/// types say so) whose arrivals merges gather into exactly what goes back.
+/// Every bridge of a trip goes, so their routes do not matter.
+pub(super) fn round_trips(boxes: &[Placed], wires: &[WireType]) -> Vec<RoundTrip> {
     let mut read = BTreeSet::new();
     let mut producer: BTreeMap<Wire, usize> = BTreeMap::new();
     for (i, b) in boxes.iter().enumerate() {
@@ -146,7 +134,7 @@ pub(super) fn round_trips(
                 }
             }
         }
-        if !whole || there.is_empty() || !one_route(boxes, wires, &there, inputs) {
+        if !whole || there.is_empty() {
             continue;
         }
         there.sort_unstable();
@@ -158,41 +146,6 @@ pub(super) fn round_trips(
         });
     }
     trips
-}
-
-/// Whether the bridges `there` may all take one route (one bridge may).
-fn one_route(
-    boxes: &[Placed],
-    wires: &[WireType],
-    there: &[usize],
-    inputs: &TripInputs<'_>,
-) -> bool {
-    if there.len() < 2 {
-        return true;
-    }
-    let mut common: Option<BTreeSet<BridgeKind>> = None;
-    for &b in there {
-        let Op::Bridge { route, input, out } = &boxes[b].node.op else {
-            return false;
-        };
-        let chain = |w: &Wire| wires.get(w.0 as usize).map(|t| t.chain().to_string());
-        let (Some(from), Some(to)) = (chain(input), chain(out)) else {
-            return false;
-        };
-        let kinds: BTreeSet<BridgeKind> = if inputs.pinned.contains(out) {
-            std::iter::once(*route).collect()
-        } else {
-            match routes_of(inputs.registry, &from, &to, *route, inputs.constraints) {
-                Some(kinds) => kinds.into_iter().collect(),
-                None => return false,
-            }
-        };
-        common = Some(match common {
-            None => kinds,
-            Some(c) => c.intersection(&kinds).copied().collect(),
-        });
-    }
-    common.is_some_and(|c| !c.is_empty())
 }
 
 /// Every set of round trips no two of which share a box.

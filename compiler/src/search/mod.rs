@@ -232,15 +232,7 @@ fn problems(
     placed: &[Placed],
     inputs: &Inputs<'_>,
 ) -> Result<Vec<Choice>, SearchError> {
-    let trips = choices::round_trips(
-        placed,
-        &o0.wires,
-        &choices::TripInputs {
-            registry: inputs.registry,
-            pinned: inputs.pinned,
-            constraints: &o0.constraints,
-        },
-    );
+    let trips = choices::round_trips(placed, &o0.wires);
     let mut out = Vec::new();
     for set in choices::trip_sets(&trips) {
         let mut wires = o0.wires.clone();
