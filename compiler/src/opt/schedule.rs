@@ -27,9 +27,10 @@
 //! more than a predecessor's on another chain (what a transaction on one
 //! chain produces is seen on another only by a later transaction). Levels
 //! start as early as possible; then, chain by chain, the actions of one
-//! level move to the chain's next level wherever every action that depends
-//! on them still comes late enough — each move removes a transaction, so
-//! this ends. If the moves make the bundle miss its deadline where the
+//! level move to the chain's next level, the actions that depend on them
+//! moving later as far as they must (each to the first transaction of its
+//! chain late enough, or to one of its own), wherever that leaves fewer
+//! transactions — each move kept removes a transaction, so this ends. If the moves make the bundle miss its deadline where the
 //! earliest levels do not, the earliest levels are kept.
 //!
 //! Bookkeeping (splits and merges of holdings), `input` and `require` need
@@ -250,26 +251,23 @@ impl Graph {
     }
 
     /// Moves the actions of one level of a chain to the chain's next level
-    /// wherever that keeps every dependency, until no move is left.
+    /// wherever that keeps every dependency, until no move is left. An
+    /// action that depends on a moved one and would then come too early
+    /// moves too (to the first level of its chain late enough, or to a
+    /// level of its own); a move is kept only where the transactions are
+    /// then fewer, so this ends.
     fn pack(&self, levels: &mut [u32]) {
         loop {
             let mut moved = false;
             for chain in 0..self.chains.len() {
-                let mut used: Vec<u32> = (0..self.nodes.len())
-                    .filter(|&i| self.action_chain(i) == Some(chain))
-                    .map(|i| levels[i])
-                    .collect();
-                used.sort_unstable();
-                used.dedup();
+                let used = self.used_levels(chain, levels);
                 for pair in used.windows(2) {
                     let (from, to) = (pair[0], pair[1]);
                     let group: Vec<usize> = (0..self.nodes.len())
                         .filter(|&i| self.action_chain(i) == Some(chain) && levels[i] == from)
                         .collect();
-                    if self.can_delay(&group, chain, to, levels) {
-                        for &i in &group {
-                            levels[i] = to;
-                        }
+                    if let Some(delayed) = self.delay(&group, to, levels) {
+                        levels.copy_from_slice(&delayed);
                         moved = true;
                         break;
                     }
@@ -284,31 +282,74 @@ impl Graph {
         }
     }
 
-    /// Whether the actions of `group` (all on `chain`) can take level `to`:
-    /// every action reached from them through bookkeeping and free boxes
-    /// must still come late enough.
-    fn can_delay(&self, group: &[usize], chain: usize, to: u32, levels: &[u32]) -> bool {
-        let mut seen = vec![false; self.nodes.len()];
+    /// The levels used by the actions of `chain`, in order.
+    fn used_levels(&self, chain: usize, levels: &[u32]) -> Vec<u32> {
+        let mut used: Vec<u32> = (0..self.nodes.len())
+            .filter(|&i| self.action_chain(i) == Some(chain))
+            .map(|i| levels[i])
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// The number of transactions: one per chain and level used.
+    fn transactions(&self, levels: &[u32]) -> usize {
+        let mut groups: Vec<(usize, u32)> = (0..self.nodes.len())
+            .filter_map(|i| self.action_chain(i).map(|c| (c, levels[i])))
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
+    }
+
+    /// The levels with the actions of `group` (one chain, one level) at
+    /// level `to`, and every action that depends on them late enough, where
+    /// that leaves fewer transactions.
+    fn delay(&self, group: &[usize], to: u32, levels: &[u32]) -> Option<Vec<u32>> {
+        let mut trial = levels.to_vec();
         let mut queue: VecDeque<usize> = VecDeque::new();
+        // Levels only grow, each to what a predecessor needs or the next
+        // transaction of its chain, so the moves end; the bound makes that
+        // visible.
+        let limit = self.nodes.len().saturating_mul(self.nodes.len()).max(16);
+        let mut moves = 0usize;
         for &g in group {
-            seen[g] = true;
-            queue.extend(self.succs[g].iter().copied());
+            trial[g] = to;
+            queue.push_back(g);
         }
-        while let Some(i) = queue.pop_front() {
-            if std::mem::replace(&mut seen[i], true) {
-                continue;
-            }
-            match self.action_chain(i) {
-                Some(c) => {
-                    let needed = to + u32::from(c != chain);
-                    if levels[i] < needed {
-                        return false;
-                    }
+        while let Some(moved) = queue.pop_front() {
+            let chain = self.action_chain(moved)?;
+            // The actions reached from it through bookkeeping and free boxes.
+            let mut seen = vec![false; self.nodes.len()];
+            let mut reach: VecDeque<usize> = self.succs[moved].iter().copied().collect();
+            while let Some(i) = reach.pop_front() {
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
                 }
-                None => queue.extend(self.succs[i].iter().copied()),
+                let Some(c) = self.action_chain(i) else {
+                    reach.extend(self.succs[i].iter().copied());
+                    continue;
+                };
+                let needed = trial[moved] + u32::from(c != chain);
+                if trial[i] >= needed {
+                    continue;
+                }
+                // It moves to the first level of its chain late enough (a
+                // transaction already sent), or to a level of its own.
+                trial[i] = self
+                    .used_levels(c, &trial)
+                    .into_iter()
+                    .find(|&l| l >= needed)
+                    .unwrap_or(needed);
+                queue.push_back(i);
+                moves += 1;
+                if moves > limit {
+                    return None;
+                }
             }
         }
-        true
+        (self.transactions(&trial) < self.transactions(levels)).then_some(trial)
     }
 
     /// The program's body for these levels: the transactions level by level
