@@ -30,7 +30,12 @@
 //! level move to the chain's next level, the actions that depend on them
 //! moving later as far as they must (each to the first transaction of its
 //! chain late enough, or to one of its own), wherever that leaves fewer
-//! transactions — each move kept removes a transaction, so this ends. If the moves make the bundle miss its deadline where the
+//! transactions — each move kept removes a transaction, so this ends. A
+//! dependent moves alone, or with every action of its transaction, which
+//! ever leaves fewer. Last, a loan whose borrow is sent before its repays
+//! (from a lender that offers flash loans) has its borrow moved to the
+//! transaction of its repays where that sends no more transactions and
+//! closes more loans, so that the flash-loan law can apply. If the moves make the bundle miss its deadline where the
 //! earliest levels do not, the earliest levels are kept.
 //!
 //! Bookkeeping (splits and merges of holdings), `input` and `require` need
@@ -48,6 +53,7 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     let earliest = graph.earliest_levels();
     let mut packed = earliest.clone();
     graph.pack(&mut packed);
+    graph.close_loans(&mut packed, cx.registry);
     let mut scheduled = program.clone();
     scheduled.body = Term::Seq(graph.emit(&packed));
     approvals::place(&mut scheduled);
@@ -101,6 +107,15 @@ fn deadline(program: &Program) -> Option<u64> {
         Constraint::Deadline(d) => Some(*d),
         _ => None,
     })
+}
+
+/// How a cascade moves an action that comes too early.
+#[derive(Clone, Copy)]
+enum Cascade {
+    /// The action alone (its transaction may split).
+    Alone,
+    /// Every action of its transaction with it.
+    Whole,
 }
 
 /// What a box is to the scheduler.
@@ -305,24 +320,41 @@ impl Graph {
 
     /// The levels with the actions of `group` (one chain, one level) at
     /// level `to`, and every action that depends on them late enough, where
-    /// that leaves fewer transactions.
+    /// that leaves fewer transactions. A dependent that would come too early
+    /// moves alone, or else with every action of its transaction (so that
+    /// none is split), whichever leaves fewer transactions.
     fn delay(&self, group: &[usize], to: u32, levels: &[u32]) -> Option<Vec<u32>> {
+        let before = self.transactions(levels);
+        [Cascade::Alone, Cascade::Whole]
+            .into_iter()
+            .filter_map(|how| self.cascade(group, to, levels, how))
+            .map(|trial| (self.transactions(&trial), trial))
+            .filter(|(count, _)| *count < before)
+            .min_by_key(|(count, _)| *count)
+            .map(|(_, trial)| trial)
+    }
+
+    /// The levels with the actions of `moved` at level `to` and every action
+    /// that depends on them moved as late as it must: to the first level of
+    /// its chain late enough (a transaction already sent), or to a level of
+    /// its own; `None` where the moves do not settle within their bound.
+    fn cascade(&self, moved: &[usize], to: u32, levels: &[u32], how: Cascade) -> Option<Vec<u32>> {
         let mut trial = levels.to_vec();
         let mut queue: VecDeque<usize> = VecDeque::new();
         // Levels only grow, each to what a predecessor needs or the next
-        // transaction of its chain, so the moves end; the bound makes that
-        // visible.
-        let limit = self.nodes.len().saturating_mul(self.nodes.len()).max(16);
+        // transaction of its chain; moving a whole transaction may take a
+        // predecessor of the first moves along, so the moves are bounded.
+        let limit = self.nodes.len().saturating_mul(4).max(16);
         let mut moves = 0usize;
-        for &g in group {
+        for &g in moved {
             trial[g] = to;
             queue.push_back(g);
         }
-        while let Some(moved) = queue.pop_front() {
-            let chain = self.action_chain(moved)?;
+        while let Some(from) = queue.pop_front() {
+            let chain = self.action_chain(from)?;
             // The actions reached from it through bookkeeping and free boxes.
             let mut seen = vec![false; self.nodes.len()];
-            let mut reach: VecDeque<usize> = self.succs[moved].iter().copied().collect();
+            let mut reach: VecDeque<usize> = self.succs[from].iter().copied().collect();
             while let Some(i) = reach.pop_front() {
                 if std::mem::replace(&mut seen[i], true) {
                     continue;
@@ -331,25 +363,128 @@ impl Graph {
                     reach.extend(self.succs[i].iter().copied());
                     continue;
                 };
-                let needed = trial[moved] + u32::from(c != chain);
+                let needed = trial[from] + u32::from(c != chain);
                 if trial[i] >= needed {
                     continue;
                 }
-                // It moves to the first level of its chain late enough (a
-                // transaction already sent), or to a level of its own.
-                trial[i] = self
+                let old = trial[i];
+                let target = self
                     .used_levels(c, &trial)
                     .into_iter()
                     .find(|&l| l >= needed)
                     .unwrap_or(needed);
-                queue.push_back(i);
-                moves += 1;
+                let going: Vec<usize> = match how {
+                    Cascade::Alone => vec![i],
+                    Cascade::Whole => (0..self.nodes.len())
+                        .filter(|&j| self.action_chain(j) == Some(c) && trial[j] == old)
+                        .collect(),
+                };
+                for j in going {
+                    trial[j] = target;
+                    queue.push_back(j);
+                    moves += 1;
+                }
                 if moves > limit {
                     return None;
                 }
             }
         }
-        (self.transactions(&trial) < self.transactions(levels)).then_some(trial)
+        Some(trial)
+    }
+
+    /// Each loan from a lender that offers flash loans whose borrow is sent
+    /// before its repays, on one chain: the borrow moves to the transaction
+    /// of its last repay (and what depends on it as late as it must; a loan
+    /// that this leaves open moves its borrow too), where that sends no
+    /// more transactions and leaves more loans closed in one transaction,
+    /// each of which can then be a flash loan. Every move kept closes one
+    /// loan more, so this ends.
+    fn close_loans(&self, levels: &mut [u32], registry: &mesh_core::Registry) {
+        let loans: Vec<(usize, Vec<usize>)> = (0..self.nodes.len())
+            .filter_map(|b| match &self.nodes[b].op {
+                Op::Borrow { protocol, debt, .. }
+                    if registry.protocol(protocol).is_some_and(|p| p.flash_loans) =>
+                {
+                    Some((b, self.repays_of(*debt)?))
+                }
+                _ => None,
+            })
+            .collect();
+        let closed_in = |levels: &[u32], (b, repays): &(usize, Vec<usize>)| {
+            repays.iter().all(|&r| levels[r] == levels[*b])
+        };
+        let closed = |levels: &[u32]| loans.iter().filter(|l| closed_in(levels, l)).count();
+        let last_repay = |levels: &[u32], repays: &[usize]| repays.iter().map(|&r| levels[r]).max();
+        loop {
+            let mut improved = false;
+            for (start, loan) in loans.iter().enumerate() {
+                if closed_in(levels, loan) {
+                    continue;
+                }
+                let mut trial = levels.to_vec();
+                let mut pending = vec![start];
+                let mut rounds = 0usize;
+                let mut settled = true;
+                while let Some(k) = pending.pop() {
+                    rounds += 1;
+                    let (b, repays) = &loans[k];
+                    let Some(to) = last_repay(&trial, repays) else {
+                        settled = false;
+                        break;
+                    };
+                    if rounds > 2 * loans.len() || trial[*b] > to {
+                        settled = false;
+                        break;
+                    }
+                    match self.cascade(&[*b], to, &trial, Cascade::Alone) {
+                        Some(next) => trial = next,
+                        None => {
+                            settled = false;
+                            break;
+                        }
+                    }
+                    for (j, other) in loans.iter().enumerate() {
+                        if closed_in(levels, other)
+                            && !closed_in(&trial, other)
+                            && !pending.contains(&j)
+                        {
+                            pending.push(j);
+                        }
+                    }
+                }
+                if settled
+                    && closed(&trial) > closed(levels)
+                    && self.transactions(&trial) <= self.transactions(levels)
+                {
+                    levels.copy_from_slice(&trial);
+                    improved = true;
+                }
+            }
+            if !improved {
+                return;
+            }
+        }
+    }
+
+    /// The repays that close the obligation `debt` (through partial repays'
+    /// rests), on the chain of the borrow; `None` where the obligation is
+    /// merged with another or not closed by repays alone.
+    fn repays_of(&self, debt: Wire) -> Option<Vec<usize>> {
+        let mut repays = Vec::new();
+        let mut wire = debt;
+        for _ in 0..self.nodes.len() {
+            let consumer =
+                (0..self.nodes.len()).find(|&i| self.nodes[i].op.domain().contains(&wire))?;
+            let Op::Repay { rest, .. } = &self.nodes[consumer].op else {
+                return None;
+            };
+            repays.push(consumer);
+            match rest {
+                Some(r) => wire = *r,
+                None => return Some(repays),
+            }
+        }
+        None
     }
 
     /// The program's body for these levels: the transactions level by level
