@@ -39,6 +39,18 @@ struct Beyond {
     exact: bool,
     micros: u64,
     candidates: u64,
+    /// Where the search ran to its end and -O differs: the bundle, its
+    /// figures and both programs.
+    differs: Option<Differs>,
+}
+
+struct Differs {
+    source: String,
+    gas_o0: u64,
+    gas_o: u64,
+    optimum: u64,
+    o: Program,
+    best: Program,
 }
 
 struct Row {
@@ -210,11 +222,23 @@ fn main() {
         };
         if f.searched.actions > TABLE {
             larger += 1;
+            let differs = match (f.gas_optimum, &f.optimum) {
+                (Some(optimum), Some(best)) if optimum != f.gas_o => Some(Differs {
+                    source: source.clone(),
+                    gas_o0: f.gas_o0,
+                    gas_o: f.gas_o,
+                    optimum,
+                    o: f.o.clone(),
+                    best: best.clone(),
+                }),
+                _ => None,
+            };
             beyond.entry(f.searched.actions).or_default().push(Beyond {
                 share: f.optimum_ratio(),
                 exact: f.gas_optimum == Some(f.gas_o),
                 micros: f.searched.micros,
                 candidates: f.searched.candidates,
+                differs,
             });
             continue;
         }
@@ -343,7 +367,7 @@ fn main() {
     println!();
     println!("| actions | bundles | searched to the end | -O = optimum | min share | search mean µs | search max µs | candidates mean |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (actions, runs) in &beyond {
+    for (actions, runs) in beyond.range(..=BEYOND) {
         let n = runs.len() as f64;
         let done: Vec<&Beyond> = runs.iter().filter(|r| r.share.is_some()).collect();
         let exact = done.iter().filter(|r| r.exact).count();
@@ -364,6 +388,33 @@ fn main() {
             runs.len(),
             done.len()
         );
+    }
+    let above: usize = beyond.range(BEYOND + 1..).map(|(_, r)| r.len()).sum();
+    println!();
+    println!("{above} bundles of the draw have more than {BEYOND} actions: not searched.");
+
+    let differ: Vec<&Differs> = beyond
+        .values()
+        .flatten()
+        .filter_map(|r| r.differs.as_ref())
+        .collect();
+    println!();
+    println!(
+        "## Above {TABLE} actions, -O differs from the optimum: {} bundles",
+        differ.len()
+    );
+    for d in differ.iter().take(show) {
+        println!();
+        println!(
+            "-O0 {}, -O {}, optimum {}: {}",
+            display_count(d.gas_o0),
+            display_count(d.gas_o),
+            display_count(d.optimum),
+            difference(&d.o, &d.best)
+        );
+        println!("```\n{}```", d.source);
+        println!("-O:\n```\n{}```", d.o);
+        println!("optimum:\n```\n{}```", d.best);
     }
 
     hard_cases(&registry);
