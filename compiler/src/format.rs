@@ -122,6 +122,7 @@ fn first_error_node(file: &File) -> Option<Span> {
             StmtKind::On { block, .. } => in_block(block),
             StmtKind::Parallel { branches } => branches.iter().find_map(in_block),
             StmtKind::Require { left, right, .. } => in_amount(left).or_else(|| in_amount(right)),
+            StmtKind::Assume { amount, .. } => in_amount(amount),
         })
     }
     file.items.iter().find_map(|item| match item {
@@ -138,6 +139,7 @@ fn first_error_node(file: &File) -> Option<Span> {
                         ConstraintKind::Deadline(_)
                         | ConstraintKind::MaxGas(_)
                         | ConstraintKind::MinSecurity(_)
+                        | ConstraintKind::MinHealth(_)
                         | ConstraintKind::Invariant(_) => None,
                     })
             })
@@ -260,6 +262,7 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
         ConstraintKind::MaxGas(_) => "max_gas",
         ConstraintKind::MinBalance { .. } => "min_balance",
         ConstraintKind::MinSecurity(_) => "min_security",
+        ConstraintKind::MinHealth(_) => "min_health",
         ConstraintKind::Invariant(_) => "invariant",
         ConstraintKind::Error => {
             p.verbatim(constraint.span);
@@ -271,7 +274,9 @@ fn constraint(p: &mut Printer, constraint: &Constraint) {
     p.word(name, keyword, Join::Space);
     p.keyword_after(":", keyword.end, Join::Tight);
     match &constraint.kind {
-        ConstraintKind::Deadline(number) | ConstraintKind::MaxGas(number) => {
+        ConstraintKind::Deadline(number)
+        | ConstraintKind::MaxGas(number)
+        | ConstraintKind::MinHealth(number) => {
             word_of(p, &number.text, number.span);
         }
         ConstraintKind::MinBalance {
@@ -337,6 +342,18 @@ fn stmt(p: &mut Printer, stmt: &Stmt) {
             word_of(p, op.as_str(), *op_span);
             amount(p, right);
         }
+        StmtKind::Assume {
+            position,
+            position_span,
+            amount: value,
+            protocol,
+        } => {
+            p.word("assume", keyword_span(start, "assume"), Join::Space);
+            word_of(p, position.as_str(), *position_span);
+            amount(p, value);
+            p.keyword_after("at", value.span.end, Join::Space);
+            word_of(p, &protocol.name, protocol.span);
+        }
         StmtKind::Error => p.verbatim(stmt.span),
     }
     p.end_line();
@@ -348,8 +365,17 @@ fn action(p: &mut Printer, action: &Action) {
         ActionKind::Borrow {
             amount: value,
             protocol,
+            as_debt,
+        } => {
+            amount(p, value);
+            p.keyword_after("from", value.span.end, Join::Space);
+            word_of(p, &protocol.name, protocol.span);
+            if as_debt.is_some() {
+                let as_span = p.keyword_after("as", protocol.span.end, Join::Space);
+                p.keyword_after("debt", as_span.end, Join::Space);
+            }
         }
-        | ActionKind::Withdraw {
+        ActionKind::Withdraw {
             amount: value,
             protocol,
         } => {

@@ -29,16 +29,92 @@ pub fn run(program: &Program, world: World) -> (Report, Session) {
 /// Runs the program's body on an open session, without finishing it;
 /// the session keeps any failure.
 pub fn execute(program: &Program, session: &mut Session) {
+    execute_observed(program, session, &mut NoObserver);
+}
+
+/// How a box of the program went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Its calls were made.
+    Made,
+    /// A call or a computation of it failed: it changed nothing.
+    Failed,
+    /// It was not made: a wire it reads was not delivered.
+    NotMade,
+}
+
+/// What a host sees of a run, box by box, in the order the calls are made:
+/// the EVM lowering builds its transactions from it. Every method is
+/// called after the session has done what it says.
+pub trait Observer {
+    /// A transaction was opened (the session's clock is at its block).
+    fn begin_transaction(&mut self, _chain: &str, _sender: ir::Sender, _session: &Session) {}
+    /// The open transaction was closed.
+    fn end_transaction(&mut self, _session: &Session) {}
+    /// A box is about to run on the world as it is.
+    fn before(&mut self, _node: &ir::Node, _session: &Session) {}
+    /// A box ran; `amounts` holds what every wire produced so far carried.
+    fn after(
+        &mut self,
+        _node: &ir::Node,
+        _outcome: Outcome,
+        _amounts: &[Option<u128>],
+        _session: &Session,
+    ) {
+    }
+}
+
+struct NoObserver;
+
+impl Observer for NoObserver {}
+
+/// As [`execute`], telling `observer` of every transaction and box.
+pub fn execute_observed(program: &Program, session: &mut Session, observer: &mut dyn Observer) {
     let mut machine = Machine {
         program,
         amounts: vec![None; program.wires.len()],
         missing: vec![false; program.wires.len()],
         failed: false,
+        observer,
     };
     machine.term(&program.body, session);
 }
 
-struct Machine<'p> {
+/// A value computed from the amounts wires carried, with the checked
+/// arithmetic of a run: `Err` gives the reason the run fails with.
+pub fn evaluate(value: &Value, amounts: &[Option<u128>]) -> Result<u128, &'static str> {
+    let read = |wire: &Wire| {
+        amounts
+            .get(wire.0 as usize)
+            .copied()
+            .flatten()
+            .ok_or("the amount of a wire is read before it is produced")
+    };
+    match value {
+        Value::Const(n) => Ok(*n),
+        Value::AmountOf(wire) => read(wire),
+        Value::Add(a, b) => evaluate(a, amounts)?
+            .checked_add(evaluate(b, amounts)?)
+            .ok_or(reason::ADD),
+        Value::Sub(a, b) => evaluate(a, amounts)?
+            .checked_sub(evaluate(b, amounts)?)
+            .ok_or(reason::SUB),
+        Value::Scale {
+            value,
+            numerator,
+            denominator,
+        } => evaluate(value, amounts)?
+            .checked_mul(*numerator)
+            .ok_or(reason::MUL)?
+            .checked_div(*denominator)
+            .ok_or(reason::DIV),
+        Value::WithPremium { principal, bps } => {
+            maths::with_premium(evaluate(principal, amounts)?, *bps).map_err(|_| reason::ADD)
+        }
+    }
+}
+
+struct Machine<'p, 'o> {
     program: &'p Program,
     /// The amount each wire carried when it was produced.
     amounts: Vec<Option<u128>>,
@@ -47,13 +123,15 @@ struct Machine<'p> {
     missing: Vec<bool>,
     /// Whether a call or a computation of the box being made failed.
     failed: bool,
+    observer: &'o mut dyn Observer,
 }
 
-impl Machine<'_> {
+impl Machine<'_, '_> {
     fn term(&mut self, term: &Term, s: &mut Session) {
         match term {
             Term::Gen(node) => {
                 s.at(node.loc);
+                self.observer.before(node, s);
                 let mut inputs = node.op.domain();
                 for value in node.op.values() {
                     value.wires(&mut inputs);
@@ -78,6 +156,14 @@ impl Machine<'_> {
                         }
                     }
                 }
+                let outcome = if made_from_missing {
+                    Outcome::NotMade
+                } else if self.failed {
+                    Outcome::Failed
+                } else {
+                    Outcome::Made
+                };
+                self.observer.after(node, outcome, &self.amounts, s);
             }
             Term::Seq(terms) => terms.iter().for_each(|t| self.term(t, s)),
             Term::Tensor(branches) => {
@@ -100,11 +186,13 @@ impl Machine<'_> {
             } => {
                 s.at(ir::first_loc(body));
                 let _ = s.begin_transaction(chain, *sender);
+                self.observer.begin_transaction(chain, *sender, s);
                 for t in body {
                     self.term(t, s);
                 }
                 s.at(ir::last_loc(body));
                 let _ = s.end_transaction();
+                self.observer.end_transaction(s);
             }
         }
     }
@@ -418,6 +506,41 @@ impl Machine<'_> {
             }
             Op::Approve { token, spender, .. } => {
                 let done = s.approve(token, ir::gas::runtime_spender(spender));
+                self.done(done);
+            }
+            Op::BorrowDebt {
+                protocol,
+                token,
+                amount,
+                out,
+                ..
+            } => {
+                let v = self.value(amount, s);
+                let got = self.delivered(s.borrow(protocol, token, v, LoanKind::Debt));
+                self.set(*out, got);
+            }
+            Op::RepayDebt { protocol, funds } => {
+                let amount = self.amount(*funds, s);
+                let token = self.token(*funds).to_string();
+                let done = s.repay_debt(protocol, &token, amount);
+                self.done(done);
+            }
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => {
+                let done = match assumption {
+                    ir::Assumption::Debt { token, amount } => {
+                        let v = self.value(amount, s);
+                        s.assume_debt(chain, protocol, token, v)
+                    }
+                    ir::Assumption::Collateral { token, amount } => {
+                        let v = self.value(amount, s);
+                        s.assume_collateral(chain, protocol, token, v)
+                    }
+                    ir::Assumption::Healthy => s.assume_healthy(chain, protocol),
+                };
                 self.done(done);
             }
         }

@@ -21,6 +21,8 @@
 //! - [`pipeline`]: runs the stages above in order, and judges `deadline`
 //!   and `max_gas` on the lowering; everything above it is called through it;
 //! - [`interp`]: runs the IR through the runtime's Rust API (the oracle);
+//! - [`evm`]: the EVM lowering (a transaction plan for the real
+//!   contracts) and the EVM engine that runs it;
 //! - [`codegen`] and [`link`]: Cranelift, for the JIT and for linked
 //!   executables;
 //! - [`format`]: `meshc fmt`; [`lsp`]: `meshc lsp`.
@@ -28,6 +30,7 @@
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
+pub mod evm;
 pub mod format;
 pub mod interp;
 pub mod ir;

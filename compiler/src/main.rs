@@ -29,6 +29,8 @@ enum Command {
     Gas(commands::gas::Args),
     /// Run the language server on standard input and output.
     Lsp(commands::lsp::Args),
+    /// Print the bundle's transactions for the EVM: unsigned, per chain and block, with a source map.
+    Plan(commands::plan::Args),
     /// Check a bundle, compile it with the JIT and run it against a world.
     Run(commands::run::Args),
     /// Print the embedded default world as a world file, or check world files.
@@ -54,6 +56,7 @@ fn run(cli: Cli) -> Status {
         Command::Fmt(args) => commands::fmt::run(&args),
         Command::Gas(args) => commands::gas::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
+        Command::Plan(args) => commands::plan::run(&args),
         Command::Run(args) => commands::run::run(&args),
         Command::World(args) => commands::world::run(&args),
     }

@@ -392,6 +392,7 @@ const STATEMENTS: &[TokenKind] = &[
     TokenKind::On,
     TokenKind::Parallel,
     TokenKind::Require,
+    TokenKind::Assume,
 ];
 const ACTIONS: &[TokenKind] = &[
     TokenKind::Borrow,
@@ -406,6 +407,7 @@ const CONSTRAINTS: &[TokenKind] = &[
     TokenKind::MaxGas,
     TokenKind::MinBalance,
     TokenKind::MinSecurity,
+    TokenKind::MinHealth,
     TokenKind::Invariant,
 ];
 const COMPARISONS: &[TokenKind] = &[
@@ -459,7 +461,7 @@ fn expected_phrase(expected: &[TokenKind]) -> String {
     }
     if constraints {
         parts.push(
-            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security` or `invariant`)"
+            "a constraint (`deadline`, `max_gas`, `min_balance`, `min_security`, `min_health` or `invariant`)"
                 .to_string(),
         );
     }
@@ -499,7 +501,9 @@ fn found_phrase(kind: TokenKind, text: &str) -> String {
 fn form_of(keyword: TokenKind) -> Option<&'static str> {
     Some(match keyword {
         TokenKind::Let => "a `let` reads `let NAME = ACTION`, as in `let loan = borrow 100 WETH from aave`",
-        TokenKind::Borrow => "a `borrow` reads `borrow AMOUNT from PROTOCOL`, as in `borrow 100 WETH from aave`",
+        TokenKind::Borrow => "a `borrow` reads `borrow AMOUNT from PROTOCOL`, optionally `as debt`, as in `borrow 100 WETH from aave`",
+        TokenKind::As | TokenKind::Debt => "`as debt` ends a `borrow` whose loan is left open as the user's debt, as in `borrow 5_000 USDC from aave as debt`",
+        TokenKind::Assume | TokenKind::Collateral => "an `assume` reads `assume debt AMOUNT at PROTOCOL` or `assume collateral AMOUNT at PROTOCOL`, as in `assume debt 5_000 USDC at compound`",
         TokenKind::Repay => "a `repay` reads `repay AMOUNT to PROTOCOL`, as in `repay 100 WETH to aave`",
         TokenKind::Swap => "a `swap` reads `swap AMOUNT for AMOUNT on EXCHANGE`, as in `swap 1 WETH for 1_900 USDC on uniswap_v2`",
         TokenKind::Deposit => "a `deposit` reads `deposit AMOUNT into PROTOCOL`, as in `deposit 50 WETH into aave`",
@@ -516,6 +520,7 @@ fn form_of(keyword: TokenKind) -> Option<&'static str> {
         TokenKind::MaxGas => "a gas limit reads `max_gas: GAS`, as in `max_gas: 1_000_000`",
         TokenKind::MinBalance => "a minimum balance reads `min_balance: AMOUNT`, optionally `on CHAIN`",
         TokenKind::MinSecurity => "a trust floor reads `min_security: KIND`, as in `min_security: zk`",
+        TokenKind::MinHealth => "a health floor reads `min_health: FACTOR`, as in `min_health: 1.5`",
         TokenKind::Invariant => "an invariant reads `invariant: NAME`, as in `invariant: constant_product`",
         _ => return None,
     })

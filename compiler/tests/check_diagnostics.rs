@@ -166,6 +166,15 @@ fn rule_2_duplicates() {
         O,
         &[ConflictingAddress],
     );
+    // A token of the world checked against, not of the default registry:
+    // the hint says so.
+    snapshot_in(
+        "e0203_token_of_the_world_with_other_decimals",
+        "token GHO decimals 6\nbundle b on ethereum {\n    input 1 GHO\n}\n",
+        &registry,
+        O,
+        &[ConflictingToken],
+    );
     snapshot(
         "e0205_token_at_two_addresses",
         "token ZZZ decimals 6 at 0x1111111111111111111111111111111111111111\ntoken ZZZ decimals 6 at 0x2222222222222222222222222222222222222222\nbundle b on base {\n    input 1 ZZZ\n}\n",
@@ -380,6 +389,62 @@ fn rule_6_obligations() {
         "bundle b on polygon {\n    input 100 USDC\n    borrow 100 USDC from aave\n    repay 120 USDC to aave\n}\n",
         O,
         &[RepayMoreThanOwed],
+    );
+}
+
+#[test]
+fn rule_6_positions() {
+    // The first defect: a debt the world holds cannot be repaid
+    // unless the bundle states it; stated, it is repaid.
+    snapshot(
+        "e0602_debt_not_stated",
+        "bundle b on optimism {\n    input 5_000 USDC\n    repay 5_000 USDC to compound\n}\n",
+        O,
+        &[RepayMoreThanOwed],
+    );
+    snapshot(
+        "repay_of_a_stated_debt",
+        "bundle b on optimism {\n    assume debt 12_000 USDC at compound\n    input 5_000 USDC\n    repay 5_000 USDC to compound\n}\n",
+        O,
+        &[],
+    );
+    snapshot(
+        "e0602_repay_of_more_debt_than_stated",
+        "bundle b on optimism {\n    assume debt 1_000 USDC at compound\n    input 5_000 USDC\n    repay 5_000 USDC to compound\n}\n",
+        O,
+        &[RepayMoreThanOwed],
+    );
+    // The second: a position can be opened and left open.
+    snapshot(
+        "a_loan_left_open_as_debt",
+        "bundle b on base {\n    input 10 WETH\n    deposit 10 WETH into aave\n    borrow 5_000 USDC from aave as debt\n}\n",
+        O,
+        &[],
+    );
+    // The third: no loan from compound without collateral.
+    snapshot(
+        "e0603_loan_without_collateral",
+        "bundle b on base {\n    let usdc = borrow 1_000 USDC from compound\n    repay usdc to compound\n}\n",
+        O,
+        &[LoanWithoutCollateral],
+    );
+    snapshot(
+        "e0603_debt_without_collateral",
+        "bundle b on base {\n    borrow 5_000 USDC from aave as debt\n}\n",
+        O,
+        &[LoanWithoutCollateral],
+    );
+    snapshot(
+        "e1002_min_health_below_one",
+        "bundle b on base {\n    input 1 WETH\n} constraints {\n    min_health: 0.9\n}\n",
+        O,
+        &[OutOfRange],
+    );
+    snapshot(
+        "e0901_branches_on_one_position",
+        "bundle b on polygon {\n    parallel {\n        assume debt 1 USDC at aave\n    } and {\n        input 1 WETH\n        deposit 1 WETH into aave\n        borrow 1 USDC from aave as debt\n    }\n}\n",
+        O,
+        &[InterferingBranches],
     );
 }
 

@@ -1,7 +1,9 @@
 //! The checker and the lowering agree, as a property over random bundles:
 //! every bundle `check` accepts, at either level, lowers at both levels and
 //! passes the IR verifier after the lowering and after every pass of the
-//! optimiser, without an internal error. The bundles are those of the
+//! optimiser, without an internal error; at `-O0` it takes exactly the
+//! blocks the checker's time model counts, and approves each chain, token
+//! and spender once, before its first spend. The bundles are those of the
 //! refinement property (`common/mod.rs`), whose statement groups spend
 //! `all` of empty, zero and unknown-amount holdings, repay loans whole, in
 //! parts and of nothing, and nest `on` blocks and `parallel` branches.
@@ -10,13 +12,15 @@
 mod common;
 
 use common::bundle;
-use mesh_runtime::Registry;
+use mesh_runtime::{GasSchedule, Registry};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::Code;
+use meshc::ir::{Op, Program, Spender, Term};
 use meshc::pipeline::analyse;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::Config;
+use std::collections::BTreeSet;
 
 /// `Ok(true)` when `source` checks at `level` and lowers at both levels;
 /// `Ok(false)` when the checker rejects it; `Err` with the internal error.
@@ -28,16 +32,84 @@ fn lowers(source: &str, level: OptLevel) -> Result<bool, String> {
     }
     for bundle in &analysis.checked.bundles {
         for lowered_at in [OptLevel::O0, OptLevel::O] {
-            if let Err(e) = analysis.lower_verified(bundle, lowered_at) {
-                return Err(format!(
-                    "checked at {} but lowering at {} failed: {e}",
-                    level.flag(),
-                    lowered_at.flag()
-                ));
+            let program = match analysis.lower_verified(bundle, lowered_at) {
+                Ok(program) => program,
+                Err(e) => {
+                    return Err(format!(
+                        "checked at {} but lowering at {} failed: {e}",
+                        level.flag(),
+                        lowered_at.flag()
+                    ))
+                }
+            };
+            if lowered_at == OptLevel::O0 {
+                approvals_once(&program)?;
+                let cost = meshc::ir::gas::cost(&program, &registry, &GasSchedule::default())
+                    .map_err(|e| format!("no static gas at -O0: {e}"))?;
+                if cost.blocks != bundle.blocks_o0 {
+                    return Err(format!(
+                        "the checker counts {} blocks at -O0, the lowering takes {}\n{program}",
+                        bundle.blocks_o0, cost.blocks
+                    ));
+                }
             }
         }
     }
     Ok(true)
+}
+
+type Key = (String, String, Spender);
+
+/// The `-O0` program approves each (chain, token, spender) at most once on
+/// any path through it, before the first action that spends that token to
+/// that spender, and never the native coin.
+fn approvals_once(program: &Program) -> Result<(), String> {
+    fn walk(term: &Term, program: &Program, granted: &mut BTreeSet<Key>) -> Result<(), String> {
+        match term {
+            Term::Gen(node) => match &node.op {
+                Op::Approve {
+                    chain,
+                    token,
+                    spender,
+                } => {
+                    if mesh_core::registry::is_native_coin(token) {
+                        return Err(format!("{token} approved at {}", node.loc));
+                    }
+                    if !granted.insert((chain.clone(), token.clone(), spender.clone())) {
+                        return Err(format!(
+                            "{token} approved again for {spender} on {chain} at {}",
+                            node.loc
+                        ));
+                    }
+                }
+                op => {
+                    for key in meshc::opt::approvals::spend_keys(op, &program.wires) {
+                        if !granted.contains(&key) {
+                            return Err(format!(
+                                "{} spent by {} on {} at {} before its approval",
+                                key.1, key.2, key.0, node.loc
+                            ));
+                        }
+                    }
+                }
+            },
+            Term::Seq(terms) | Term::Tx { body: terms, .. } => {
+                for t in terms {
+                    walk(t, program, granted)?;
+                }
+            }
+            Term::Tensor(branches) => {
+                let before = granted.clone();
+                for branch in branches {
+                    let mut inside = before.clone();
+                    walk(branch, program, &mut inside)?;
+                    granted.extend(inside);
+                }
+            }
+        }
+        Ok(())
+    }
+    walk(&program.body, program, &mut BTreeSet::new()).map_err(|e| format!("{e}\n{program}"))
 }
 
 fn cases() -> u32 {
@@ -68,12 +140,13 @@ proptest! {
 
 /// The generator reaches what the property is about: accepted bundles that
 /// spend holdings that are zero (W0005), that nest `parallel` inside `on`
-/// and the other way round, and that repay loans in parts.
+/// and the other way round, that repay loans in parts, and that move the
+/// native coin.
 #[test]
 fn the_generated_bundles_reach_the_cases_that_matter() {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = bundle();
-    let (mut accepted, mut nothing, mut nested, mut loans) = (0, 0, 0, 0);
+    let (mut accepted, mut nothing, mut nested, mut loans, mut native) = (0, 0, 0, 0, 0);
     for _ in 0..400 {
         let Ok(tree) = strategy.new_tree(&mut runner) else {
             continue;
@@ -102,11 +175,15 @@ fn the_generated_bundles_reach_the_cases_that_matter() {
         if flat.contains("repay l") {
             loans += 1;
         }
+        if flat.contains(" ETH to ") {
+            native += 1;
+        }
     }
     assert!(accepted >= 100, "only {accepted} of 400 check");
     assert!(nothing >= 20, "only {nothing} of {accepted} move nothing");
     assert!(nested >= 20, "only {nested} of {accepted} nest blocks");
     assert!(loans >= 20, "only {loans} of {accepted} repay in parts");
+    assert!(native >= 20, "only {native} of {accepted} move ETH");
 }
 
 /// Issue 14's crash: `all` of a token the bundle never held passed the

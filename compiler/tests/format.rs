@@ -252,6 +252,22 @@ fn numbers_names_and_addresses_stay_as_written() {
     ");
 }
 
+#[test]
+fn positions_are_laid_out_like_every_statement() {
+    let source = "bundle b on base{assume   debt 5_000 USDC at compound assume collateral 3 WETH at compound\nlet owed=borrow 1 USDC from aave as\n debt /* kept */ repay owed to aave}constraints{min_health:1.5}";
+    insta::assert_snapshot!(format(source), @r"
+    bundle b on base {
+        assume debt 5_000 USDC at compound
+        assume collateral 3 WETH at compound
+        let owed = borrow 1 USDC from aave as debt /* kept */
+        repay owed to aave
+    } constraints {
+        min_health: 1.5
+    }
+    ");
+    assert_laws(source);
+}
+
 // Messy inputs, each with the layout it must come out in.
 
 #[test]
@@ -420,6 +436,14 @@ fn action() -> impl Strategy<Value = Vec<String>> {
             word("from"),
             p
         ])),
+        (amount(), ident()).prop_map(|(a, p)| words(vec![
+            word("borrow"),
+            a,
+            word("from"),
+            p,
+            word("as"),
+            word("debt")
+        ])),
         (amount(), ident()).prop_map(|(a, p)| words(vec![word("repay"), a, word("to"), p])),
         (amount(), ident()).prop_map(|(a, p)| words(vec![word("deposit"), a, word("into"), p])),
         (amount(), prop_oneof![amount(), symbol()], ident()).prop_map(|(a, out, p)| words(vec![
@@ -453,6 +477,13 @@ fn stmt() -> impl Strategy<Value = Vec<String>> {
             amount()
         )
             .prop_map(|(l, op, r)| words(vec![word("require"), l, op, r])),
+        (pick(&["debt", "collateral"]), amount(), ident()).prop_map(|(p, a, l)| words(vec![
+            word("assume"),
+            p,
+            a,
+            word("at"),
+            l
+        ])),
     ];
     simple.prop_recursive(2, 16, 4, |inner| {
         prop_oneof![
@@ -473,7 +504,11 @@ fn stmt() -> impl Strategy<Value = Vec<String>> {
 
 fn constraint() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
-        (pick(&["deadline", "max_gas"]), number()).prop_map(|(k, n)| words(vec![k, word(":"), n])),
+        (pick(&["deadline", "max_gas", "min_health"]), number()).prop_map(|(k, n)| words(vec![
+            k,
+            word(":"),
+            n
+        ])),
         (amount(), prop::option::of(ident())).prop_map(|(a, c)| {
             let on = c.map_or_else(Vec::new, |c| words(vec![word("on"), c]));
             words(vec![word("min_balance"), word(":"), a, on])

@@ -200,6 +200,42 @@ fn flagship_ir_text() {
     }
 }
 
+/// By hand, each (chain, token, spender) is approved once, for the maximum
+/// allowance, before its first spend: the second deposit of DAI into aave
+/// needs no approval of its own, and the deposit into compound does. The
+/// native coin has no `approve` and gets none. Each `parallel` branch
+/// approves what it spends itself. The program commits at `-O0`, and its
+/// static gas is what the runtime meters.
+#[test]
+fn unoptimised_approvals_are_granted_once_and_never_for_the_native_coin() {
+    let source = "\
+bundle approvals on base {
+    input 1 WETH
+    let dai = swap 1 WETH for 2_000 DAI on uniswap_v2
+    deposit dai - 100 DAI into aave
+    deposit 100 DAI into aave
+    let half = withdraw 1_000 DAI from aave
+    deposit half into compound
+    input 2 ETH
+    deposit 1 ETH into aave
+    bridge 0.5 ETH to arbitrum
+    parallel { on optimism { input 10 USDC
+        deposit 5 USDC into aave
+        deposit 5 USDC into aave } }
+    and { on ethereum { input 10 USDC
+        deposit 10 USDC into aave } }
+}
+";
+    let (program, world, blocks) = lowered(source, OptLevel::O0).remove(0);
+    let (report, _) = meshc::interp::run(&without_deadline(program.clone()), world.clone());
+    assert!(report.committed(), "{:?}", report.revert);
+    let cost = ir::gas::cost(&program, &world.registry, &GasSchedule::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cost.total(), report.gas_total());
+    assert_eq!(cost.blocks, blocks);
+    insta::assert_snapshot!(format!("{source}\n==== -O0\n{program}"));
+}
+
 #[test]
 fn a_failed_require_reverts_naming_its_line() {
     let source = "bundle r on polygon {\n    input 1 WETH\n    let x = swap 1 WETH for USDC on uniswap_v2\n    require x >= 1_000_000 USDC\n}\n";

@@ -561,7 +561,7 @@ fn completion_on_a_large_bundle_is_bounded() {
         "textDocument/completion",
         at(uri, json!({ "line": last, "character": 4 })),
     );
-    assert_eq!(items(&at_statement).len(), 11, "{at_statement}");
+    assert_eq!(items(&at_statement).len(), 12, "{at_statement}");
     assert_eq!(at_statement["isIncomplete"], false);
 
     // `deposit ` on the last line of values: the most recent values first.
@@ -669,6 +669,6 @@ fn a_space_opens_completion_only_where_a_word_is_expected() {
             "context": { "triggerKind": 1 },
         }),
     );
-    assert_eq!(asked["items"].as_array().map_or(0, Vec::len), 11, "{asked}");
+    assert_eq!(asked["items"].as_array().map_or(0, Vec::len), 12, "{asked}");
     client.shutdown();
 }

@@ -699,3 +699,28 @@ fn parallel_branches_on_one_chain_share_a_transaction() {
     let deposit = call(s.approve, true) + call(s.deposit, true);
     assert_eq!((found.gas, found.blocks), (base(&s) + swap + deposit, 1));
 }
+
+#[test]
+fn an_assumption_between_two_deposits_keeps_them_apart_and_in_its_place() {
+    let source = "bundle checked_between on base {
+    input 200 USDC
+    deposit 100 USDC into aave
+    assume collateral 100 USDC at aave
+    deposit 100 USDC into aave
+}
+";
+    let found = optimum(source);
+    let text = found.program.to_string();
+    let at = |what: &str, from: usize| {
+        text[from..]
+            .find(what)
+            .map(|i| i + from)
+            .unwrap_or_else(|| panic!("no {what} after {from} in\n{text}"))
+    };
+    // The assumption reads the position between the two deposits: they are
+    // not merged, and it stays between them.
+    let first = at("deposit %", 0);
+    let assumption = at("assume collateral", first);
+    at("deposit %", assumption);
+    insta::assert_snapshot!(show(source, &found));
+}

@@ -132,7 +132,7 @@ local labels = {}
 for _, item in ipairs(completion.items or completion) do
   table.insert(labels, item.label)
 end
-check(#labels == 11 and vim.tbl_contains(labels, 'swap') and not vim.tbl_contains(labels, 'WETH'),
+check(#labels == 12 and vim.tbl_contains(labels, 'swap') and not vim.tbl_contains(labels, 'WETH'),
   'completion on an empty line offers the statements', table.concat(labels, ' '))
 vim.api.nvim_buf_set_lines(buf, 4, 5, false, {})
 

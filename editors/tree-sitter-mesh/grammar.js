@@ -17,10 +17,11 @@ const PREC = {
 
 // Keywords cannot be used as names (docs/syntax.md, "Keywords").
 const KEYWORDS = [
-  'bundle', 'on', 'let', 'borrow', 'repay', 'swap', 'deposit', 'withdraw',
-  'bridge', 'from', 'to', 'into', 'for', 'via', 'parallel', 'and', 'require',
-  'input', 'all', 'token', 'decimals', 'at', 'constraints', 'deadline',
-  'max_gas', 'min_balance', 'min_security', 'invariant',
+  'bundle', 'on', 'let', 'borrow', 'repay', 'as', 'debt', 'assume',
+  'collateral', 'swap', 'deposit', 'withdraw', 'bridge', 'from', 'to', 'into',
+  'for', 'via', 'parallel', 'and', 'require', 'input', 'all', 'token',
+  'decimals', 'at', 'constraints', 'deadline', 'max_gas', 'min_balance',
+  'min_security', 'min_health', 'invariant',
 ];
 
 module.exports = grammar({
@@ -72,6 +73,7 @@ module.exports = grammar({
       $.max_gas_constraint,
       $.min_balance_constraint,
       $.min_security_constraint,
+      $.min_health_constraint,
       $.invariant_constraint,
     ),
 
@@ -88,6 +90,9 @@ module.exports = grammar({
     // min_security: KIND — the least trusted bridge route kind accepted.
     min_security_constraint: $ => seq('min_security', ':', field('kind', $.identifier)),
 
+    // min_health: FACTOR — every position the bundle changes ends at least this healthy.
+    min_health_constraint: $ => seq('min_health', ':', field('factor', $.number)),
+
     invariant_constraint: $ => seq('invariant', ':', field('name', $.identifier)),
 
     block: $ => seq('{', repeat($._statement), '}'),
@@ -99,6 +104,7 @@ module.exports = grammar({
       $.on_statement,
       $.parallel_statement,
       $.require_statement,
+      $.assume_statement,
     ),
 
     let_statement: $ => seq(
@@ -129,6 +135,15 @@ module.exports = grammar({
       field('right', $._amount),
     ),
 
+    // assume (debt | collateral) AMOUNT at PROTOCOL
+    assume_statement: $ => seq(
+      'assume',
+      field('position', choice('debt', 'collateral')),
+      field('amount', $._amount),
+      'at',
+      field('protocol', $.identifier),
+    ),
+
     _action: $ => choice(
       $.borrow_action,
       $.repay_action,
@@ -138,9 +153,13 @@ module.exports = grammar({
       $.bridge_action,
     ),
 
+    // borrow AMOUNT from PROTOCOL (as debt)?
     borrow_action: $ => seq(
       'borrow', field('amount', $._amount), 'from', field('protocol', $.identifier),
+      optional(field('as_debt', $.as_debt)),
     ),
+
+    as_debt: _ => seq('as', 'debt'),
 
     repay_action: $ => seq(
       'repay', field('amount', $._amount), 'to', field('protocol', $.identifier),

@@ -153,6 +153,9 @@ pub enum ConstraintKind {
     /// `min_security: KIND` — the least trusted bridge route the bundle
     /// accepts, named by a route kind (`htlb`, `zk`, `threshold`).
     MinSecurity(Ident),
+    /// `min_health: N` — every lender position the bundle changes ends
+    /// with at least this health factor (`1.5`).
+    MinHealth(Number),
     /// `invariant: NAME`, e.g. `constant_product`.
     Invariant(Ident),
     /// A constraint that could not be parsed; the error was reported.
@@ -192,8 +195,35 @@ pub enum StmtKind {
         op_span: Span,
         right: Amount,
     },
+    /// `assume (debt | collateral) AMOUNT at PROTOCOL` — what the user's
+    /// position at a lender holds when the statement runs, at least.
+    Assume {
+        position: Position,
+        /// The span of `debt` or `collateral`.
+        position_span: Span,
+        amount: Amount,
+        protocol: Ident,
+    },
     /// A statement that could not be parsed; the error was reported.
     Error,
+}
+
+/// What an `assume` states about a position at a lender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Position {
+    /// What the user owes the lender.
+    Debt,
+    /// What the user has deposited there.
+    Collateral,
+}
+
+impl Position {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Debt => "debt",
+            Position::Collateral => "collateral",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -230,8 +260,13 @@ pub struct Action {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionKind {
-    /// `borrow AMOUNT from PROTOCOL`
-    Borrow { amount: Amount, protocol: Ident },
+    /// `borrow AMOUNT from PROTOCOL (as debt)?`
+    Borrow {
+        amount: Amount,
+        protocol: Ident,
+        /// The span of `as debt`: the loan is left open as the user's debt.
+        as_debt: Option<Span>,
+    },
     /// `repay AMOUNT to PROTOCOL`
     Repay { amount: Amount, protocol: Ident },
     /// `swap AMOUNT for (AMOUNT | SYMBOL) on EXCHANGE`

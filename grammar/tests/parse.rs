@@ -157,6 +157,9 @@ fn every_statement_and_action_form() {
         on base { }
         parallel { input 1 DAI } and { input 1 USDC } and { }
         require all USDC != 3 USDC
+        assume debt 5_000 USDC at compound
+        assume collateral 1 WETH at aave
+        borrow 1 USDC from aave as debt
     }";
     let file = parse_ok(source);
     let stmts = &bundle(&file, 0).body.stmts;
@@ -171,6 +174,17 @@ fn every_statement_and_action_form() {
             StmtKind::Require { op, op_span, .. } => {
                 format!("require {} {}", op.as_str(), text(source, *op_span))
             }
+            StmtKind::Assume {
+                position,
+                position_span,
+                protocol,
+                ..
+            } => format!(
+                "assume {} {} at {}",
+                position.as_str(),
+                text(source, *position_span),
+                protocol.name
+            ),
             StmtKind::Error => "error".into(),
         })
         .collect();
@@ -186,9 +200,31 @@ fn every_statement_and_action_form() {
             "bridge",
             "on base 0",
             "parallel 3",
-            "require != !="
+            "require != !=",
+            "assume debt debt at compound",
+            "assume collateral collateral at aave",
+            "borrow"
         ]
     );
+    let StmtKind::Action(debt) = &stmts[12].kind else {
+        panic!()
+    };
+    let ActionKind::Borrow {
+        as_debt: Some(as_debt),
+        ..
+    } = &debt.kind
+    else {
+        panic!("`as debt` is kept")
+    };
+    assert_eq!(text(source, *as_debt), "as debt");
+    assert_eq!(debt.span.end, as_debt.end);
+    let StmtKind::Let { action, .. } = &stmts[1].kind else {
+        panic!()
+    };
+    assert!(matches!(
+        &action.kind,
+        ActionKind::Borrow { as_debt: None, .. }
+    ));
     let StmtKind::Action(swap) = &stmts[3].kind else {
         panic!()
     };
@@ -286,7 +322,7 @@ fn token_declarations() {
 
 #[test]
 fn every_constraint_form() {
-    let source = "bundle b on p {} constraints { deadline: 3 max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI invariant: constant_product }";
+    let source = "bundle b on p {} constraints { deadline: 3 max_gas: 1_000_000 min_balance: 1 USDC + 2 USDC on base min_balance: 1 DAI min_health: 1.5 invariant: constant_product }";
     let file = parse_ok(source);
     let Some(constraints) = &bundle(&file, 0).constraints else {
         panic!()
@@ -304,6 +340,7 @@ fn every_constraint_form() {
             ),
             ConstraintKind::Invariant(name) => format!("invariant {}", name.name),
             ConstraintKind::MinSecurity(kind) => format!("min_security {}", kind.name),
+            ConstraintKind::MinHealth(n) => format!("min_health {}", n.text),
             ConstraintKind::Error => "error".into(),
         })
         .collect();
@@ -314,6 +351,7 @@ fn every_constraint_form() {
             "max_gas 1_000_000",
             "min_balance (1 USDC + 2 USDC) Some(\"base\")",
             "min_balance 1 DAI None",
+            "min_health 1.5",
             "invariant constant_product"
         ]
     );

@@ -41,6 +41,7 @@ fn stmt_kinds(file: &File) -> Vec<&'static str> {
             StmtKind::On { .. } => "on",
             StmtKind::Parallel { .. } => "parallel",
             StmtKind::Require { .. } => "require",
+            StmtKind::Assume { .. } => "assume",
         })
         .collect()
 }

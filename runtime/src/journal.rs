@@ -49,6 +49,8 @@ enum Entry {
 pub enum LenderBalance {
     Liquidity,
     Deposit,
+    /// What the user owes the lender.
+    Debt,
 }
 
 /// A change the journal could not make: an id that the world's registry
@@ -192,6 +194,7 @@ impl Journal {
         let map = match balance {
             LenderBalance::Liquidity => &mut lender.liquidity,
             LenderBalance::Deposit => &mut lender.deposits,
+            LenderBalance::Debt => &mut lender.debts,
         };
         let old = set_balance(map, token_text, value);
         self.entries.push(Entry::Lender {
@@ -279,6 +282,7 @@ fn undo_one(world: &mut World, entry: Entry) -> Result<(), NotInWorld> {
         lenders,
         exchanges,
         wallets,
+        ..
     } = world;
     match entry {
         Entry::WalletChainCreated { chain } => {
@@ -318,6 +322,7 @@ fn undo_one(world: &mut World, entry: Entry) -> Result<(), NotInWorld> {
             let map = match balance {
                 LenderBalance::Liquidity => &mut lender.liquidity,
                 LenderBalance::Deposit => &mut lender.deposits,
+                LenderBalance::Debt => &mut lender.debts,
             };
             restore(map, token_name(registry, token)?, old);
         }

@@ -28,7 +28,9 @@ pub mod session;
 pub mod world;
 
 /// The vocabulary shared with the compiler, defined in `mesh-core`.
-pub use mesh_core::{account, amount, constraint, entry, gas, loc, maths, registry, revert, u256};
+pub use mesh_core::{
+    account, amount, constraint, entry, gas, health, loc, maths, registry, revert, u256,
+};
 
 pub use gas::{GasSchedule, Sender};
 pub use registry::{BridgeKind, ProtocolKind, Registry};

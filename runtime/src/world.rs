@@ -1,5 +1,6 @@
 //! The world a bundle runs against: the registry (its static part) plus the
-//! state — lenders' liquidity and the user's deposits, exchange pairs and
+//! state — the oracle's prices, lenders' liquidity and risk parameters and
+//! the user's positions there (deposits and debts), exchange pairs and
 //! their reserves, and the user's wallet on every chain.
 //!
 //! Worlds are read from and written to world files (`docs/world.md`):
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::registry::{pair_tokens, Registry};
+pub use mesh_core::health::RiskParams;
 
 /// The default world, embedded (figures and their sources: docs/world.md).
 const DEFAULT_WORLD: &str = include_str!("default_world.toml");
@@ -41,8 +43,15 @@ const DEFAULT_WORLD: &str = include_str!("default_world.toml");
 pub struct Lender {
     /// What can be borrowed or withdrawn now, per token, in base units.
     pub liquidity: BTreeMap<String, u128>,
-    /// The user's deposits, per token, in base units.
+    /// The user's deposits, per token, in base units: the collateral of the
+    /// user's position at this lender.
     pub deposits: BTreeMap<String, u128>,
+    /// What the user owes this lender, per token, in base units: the debt
+    /// of the position, which outlives a bundle.
+    pub debts: BTreeMap<String, u128>,
+    /// The lender's loan-to-value and liquidation threshold per token; a
+    /// token it lists none for is no collateral here.
+    pub risk: BTreeMap<String, RiskParams>,
 }
 
 /// The reserves of one constant-product pair. `token0` sorts before `token1`
@@ -115,6 +124,9 @@ pub struct World {
     pub exchanges: BTreeMap<String, BTreeMap<String, Exchange>>,
     /// chain → token → the user's wallet balance, in base units.
     pub wallets: BTreeMap<String, BTreeMap<String, u128>>,
+    /// token → the oracle's price of one whole token, in units of 10⁻⁸ USD
+    /// (Aave V3's base currency), the same on every chain.
+    pub oracle: BTreeMap<String, u128>,
 }
 
 impl World {
@@ -125,6 +137,7 @@ impl World {
             lenders: BTreeMap::new(),
             exchanges: BTreeMap::new(),
             wallets: BTreeMap::new(),
+            oracle: BTreeMap::new(),
         };
         world.normalize();
         world
@@ -216,6 +229,11 @@ impl World {
 
     pub fn lender(&self, chain: &str, protocol: &str) -> Option<&Lender> {
         self.lenders.get(chain)?.get(protocol)
+    }
+
+    /// The oracle's price of `token` (units of 10⁻⁸ USD), if it has one.
+    pub fn price(&self, token: &str) -> Option<u128> {
+        self.oracle.get(token).copied()
     }
 
     pub fn exchange(&self, chain: &str, protocol: &str) -> Option<&Exchange> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mesh_runtime::world::{CommitError, LockedWorld};
-use mesh_runtime::{Constraints, Sender, Session, Spender, World};
+use mesh_runtime::{Constraints, LoanKind, Sender, Session, Spender, World};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -492,4 +492,97 @@ fn dropping_a_locked_world_changes_nothing() {
         Err(CommitError::World(_))
     ));
     assert_eq!(names(dir.path()), vec!["bad.toml", "world.toml"]);
+}
+
+/// A hand-kept world with a position: the oracle's prices and aave's risk
+/// parameters for WETH, and half an ether deposited, no debt yet.
+const POSITION: &str = r#"# My position, kept by hand.
+format = 1
+
+[chains]
+polygon = { chain_id = 137 }
+
+[tokens]
+USDC = { decimals = 6 }
+WETH = { decimals = 18 }
+
+[protocols]
+aave = { kind = "lender", premium_bps = 5, flash_loans = true }
+
+[oracle]
+WETH = "2500"   # dollars
+USDC = 1
+
+[wallet.polygon]
+USDC = 10
+
+[lenders.polygon.aave]
+liquidity = { USDC = "1000000" }
+deposits = { WETH = "0.5" }   # my collateral
+risk = { WETH = { ltv_bps = 8000, liquidation_threshold_bps = 8300 } }
+"#;
+
+/// Borrows `amount` USDC from aave on polygon as the user's debt (a whole
+/// number of dollars), or repays that much of it when `repay`.
+fn debt_step(world: &World, dollars: u128, repay: bool) -> World {
+    let mut s = Session::new(world.clone(), "position");
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    let amount = dollars * 1_000_000;
+    if repay {
+        s.input("polygon", "USDC", amount).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay_debt("aave", "USDC", amount).unwrap();
+    } else {
+        s.borrow("aave", "USDC", amount, LoanKind::Debt).unwrap();
+    }
+    s.end_transaction().unwrap();
+    let report = s.finish(&Constraints::new());
+    assert!(report.committed(), "{}", report.render_human());
+    s.into_world()
+}
+
+#[test]
+fn a_debt_is_written_into_the_position_and_cleared_when_repaid() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "position.toml", POSITION);
+
+    let locked = LockedWorld::open(&path, WAIT).unwrap();
+    let after = debt_step(locked.world(), 1_000, false);
+    locked.commit(&after).unwrap();
+    let borrowed = std::fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!(format!("{POSITION}\n--- borrowed ---\n\n{borrowed}"));
+    // Every line of the file is still there but the liquidity's and the
+    // wallet's USDC (the loan is paid out to it), and the debt joins the
+    // lender's table.
+    let kept: Vec<&str> = POSITION
+        .lines()
+        .filter(|l| !l.starts_with("liquidity") && !l.starts_with("USDC = 10"))
+        .collect();
+    let now: Vec<&str> = borrowed.lines().collect();
+    assert!(kept.iter().all(|l| now.contains(l)), "{borrowed}");
+    let reread = World::parse(&borrowed, "position.toml").unwrap();
+    let aave = &reread.lenders["polygon"]["aave"];
+    assert_eq!(aave.debts.get("USDC"), Some(&1_000_000_000));
+    assert_eq!(aave.liquidity.get("USDC"), Some(&999_000_000_000));
+
+    // Repaying 400 of it from the wallet lowers the debt where it is
+    // written.
+    let locked = LockedWorld::open(&path, WAIT).unwrap();
+    let after = debt_step(locked.world(), 400, true);
+    locked.commit(&after).unwrap();
+    let repaid = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        repaid
+            .lines()
+            .filter(|l| l.starts_with("debts"))
+            .collect::<Vec<_>>(),
+        ["debts = { USDC = \"600\" }"],
+        "{repaid}"
+    );
+    let diff: Vec<(&str, &str)> = borrowed
+        .lines()
+        .zip(repaid.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(diff.len(), 3, "wallet, liquidity and debts only: {diff:?}");
 }

@@ -140,22 +140,59 @@ fn input_needs_the_wallet_and_spends_need_holdings_and_approvals() {
         "no approval: the executor has not approved aave to spend WETH on polygon"
     );
 
-    // A wallet approval covers one spend.
+    // A wallet approval grants the maximum allowance: it stands for every
+    // later spend of that token by that spender on that chain, and for no
+    // other spender, chain or sender.
     let mut s = Session::new(World::default_world(), "once");
     s.input("polygon", "WETH", E18).unwrap();
-    for _ in 0..2 {
+    s.input("arbitrum", "WETH", E18).unwrap();
+    s.begin_transaction("polygon", Sender::Wallet).unwrap();
+    s.approve("WETH", Spender::Protocol("aave")).unwrap();
+    s.end_transaction().unwrap();
+    for _ in 0..3 {
         s.begin_transaction("polygon", Sender::Wallet).unwrap();
-        s.approve("WETH", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "WETH", E18 / 4).unwrap();
         s.end_transaction().unwrap();
     }
     s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    let err = s.deposit("compound", "WETH", E18 / 4).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "no approval: the wallet has not approved compound to spend WETH on polygon"
+    );
     s.end_transaction().unwrap();
-    s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    s.deposit("aave", "WETH", E18 / 2).unwrap();
+    s.begin_transaction("arbitrum", Sender::Wallet).unwrap();
+    let err = s.deposit("aave", "WETH", E18 / 4).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "no approval: the wallet has not approved aave to spend WETH on arbitrum"
+    );
     s.end_transaction().unwrap();
-    s.begin_transaction("polygon", Sender::Wallet).unwrap();
-    assert!(s.deposit("aave", "WETH", 1).is_err());
+    s.begin_transaction("polygon", Sender::Executor).unwrap();
+    assert!(s.deposit("aave", "WETH", E18 / 4).is_err());
+}
+
+#[test]
+fn the_native_coin_has_no_approve_and_needs_none() {
+    let mut s = Session::new(World::default_world(), "native");
+    s.input("ethereum", "ETH", E18).unwrap();
+    s.begin_transaction("ethereum", Sender::Wallet).unwrap();
+    let err = s.approve("ETH", Spender::Protocol("aave")).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "ETH is the native coin: it has no approve, and a call takes it without one"
+    );
+
+    // Without an approval, both senders spend it.
+    let mut s = Session::new(World::default_world(), "native");
+    s.input("ethereum", "ETH", E18).unwrap();
+    for sender in [Sender::Wallet, Sender::Executor] {
+        s.begin_transaction("ethereum", sender).unwrap();
+        s.deposit("aave", "ETH", E18 / 2).unwrap();
+        s.end_transaction().unwrap();
+    }
+    let report = s.finish(&Constraints::new());
+    assert!(report.revert.is_none(), "{:?}", report.revert);
 }
 
 #[test]
@@ -251,7 +288,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274}},"blocks":1,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
     );
     let value: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["result"]["polygon"]["WETH"], "0.15");
@@ -270,7 +307,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[]}"#
+        r#"{"bundle":"fails","status":"reverted","revert":{"reason":"require failed: all USDC >= 95 USDC: all USDC is 94.5 USDC, needs at least 95 USDC","line":7,"column":5},"gas":{"total":0,"by_chain":{}},"blocks":0,"transactions":[],"result":{},"wallet":[],"lenders":[],"health":[]}"#
     );
 }
 
@@ -365,7 +402,8 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
 
 /// The report lists only what the bundle changed: a wallet balance drawn
 /// and paid back in full is not listed, a deposit moved between lenders is
-/// (collateral before and after, no debt left), and a reverted bundle
+/// (collateral before and after, and the health factor of a position that
+/// owes something), and a reverted bundle
 /// lists no transaction, gas, balance or position — at any level, the
 /// unoptimised one included.
 #[test]
@@ -384,7 +422,7 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
     let text = r.render_human();
     assert!(
         text.ends_with(
-            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n"
+            "wallet (before → after)\n  polygon    USDC   25_000 → 24_965\n\nlender positions (before → after)\n  polygon    aave       USDC   collateral 0 → 40\n  polygon    compound   USDC   collateral 60_000 → 59_995\n\nhealth factors (before → after)\n  polygon    aave       1.3833 → 1.3842\n"
         ),
         "{text}"
     );
@@ -397,7 +435,17 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
     assert_eq!(
         json["lenders"][0],
         serde_json::json!({"chain": "polygon", "lender": "aave", "token": "USDC",
-            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "0", "after": "0"}})
+            "collateral": {"before": "0", "after": "40"}, "debt": {"before": "30000", "after": "30000"}})
+    );
+    // aave on polygon holds a debt in the default world, so its health
+    // factor is listed; compound's position owes nothing and is not. 40 USDC
+    // more collateral: Aave's average liquidation threshold is rounded down
+    // to whole basis points, (50,000 × 8,300 + 40 × 8,000) / 50,040 = 8,299,
+    // so the factor is 50,040 × 82.99% / 30,000 = 1.3842732, not 1.3844.
+    assert_eq!(
+        json["health"],
+        serde_json::json!([{"chain": "polygon", "lender": "aave",
+            "before": "1.383333333333333333", "after": "1.384273200000000000"}])
     );
 
     // The same moves, sent one wallet transaction each as -O0 sends them,

@@ -23,9 +23,15 @@ routes = [
     { from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000, fee_bps = 5, security = 3 },
 ]
 
+[oracle]
+USDC = "1"
+WETH = "2500"
+
 [lenders.polygon.aave]
 liquidity = { USDC = "1000000", WETH = "500" }
-deposits = { USDC = 2500 }
+deposits = { USDC = 2500, WETH = "1" }
+debts = { USDC = "1200" }
+risk = { USDC = { ltv_bps = 7700, liquidation_threshold_bps = 8000 }, WETH = { ltv_bps = 8000, liquidation_threshold_bps = 8300 } }
 
 [exchanges.polygon.uniswap_v2]
 "WETH/USDC" = ["100", "250000.5"]
@@ -49,6 +55,10 @@ fn a_small_world_parses_and_round_trips() {
         world.lender("polygon", "aave").unwrap().deposits["USDC"],
         2_500_000_000
     );
+    let aave = world.lender("polygon", "aave").unwrap();
+    assert_eq!(aave.debts["USDC"], 1_200_000_000);
+    assert_eq!(aave.risk["WETH"].liquidation_threshold_bps, 8_300);
+    assert_eq!(world.price("WETH"), Some(2_500 * 100_000_000));
     assert_eq!(
         world.registry.token("USDC").unwrap().chains,
         vec!["arbitrum", "polygon"]
@@ -129,11 +139,18 @@ fn malformed_worlds_name_file_line_and_key() {
             mutate("[tokens]\n", "[tokens]\nPEPE = { decimals = 18, address = \"0x6982508145454ce325ddbe47a25d4ec3d2311933\" }\n"),
         ),
         ("hexadecimal amount", mutate("USDC = \"1000\"", "USDC = 0xff")),
-        ("integer amount beyond 64 bits", mutate("deposits = { USDC = 2500 }", "deposits = { USDC = 99999999999999999999 }")),
+        ("integer amount beyond 64 bits", mutate("deposits = { USDC = 2500,", "deposits = { USDC = 99999999999999999999,")),
         ("pair of three tokens", mutate("\"WETH/USDC\"", "\"WETH/USDC/DAI\"")),
         ("bridge delay beyond the bound", mutate("delay_blocks = 5", "delay_blocks = 1000001")),
         ("bridge delay beyond 64 bits", mutate("delay_blocks = 5", "delay_blocks = 18446744073709551615")),
         ("bridge gas beyond the bound", mutate("gas = 350000", "gas = 30000001")),
+        ("price of an unknown token", mutate("[oracle]\n", "[oracle]\nDOGE = \"1\"\n")),
+        ("price as a float", mutate("WETH = \"2500\"", "WETH = 2500.5")),
+        ("price with more than 8 decimals", mutate("WETH = \"2500\"", "WETH = \"0.000000001\"")),
+        ("loan-to-value above the liquidation threshold", mutate("ltv_bps = 8000, liquidation_threshold_bps = 8300", "ltv_bps = 9000, liquidation_threshold_bps = 8300")),
+        ("risk parameters missing a field", mutate("WETH = { ltv_bps = 8000, liquidation_threshold_bps = 8300 }", "WETH = { ltv_bps = 8000 }")),
+        ("a debt without a price", mutate("[oracle]\nUSDC = \"1\"\n", "[oracle]\n")),
+        ("a position that could be liquidated", mutate("debts = { USDC = \"1200\" }", "debts = { USDC = \"99999\" }")),
     ];
     let mut out = String::new();
     for (name, text) in &cases {

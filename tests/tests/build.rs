@@ -471,3 +471,136 @@ fn a_bundle_with_errors_is_not_built() {
     assert!(stderr.contains("error"), "{stderr}");
     assert!(!out.exists());
 }
+
+/// A world with no `polygon`: two chains, one token, one lender.
+const WORLD_WITHOUT_POLYGON: &str = r#"format = 1
+
+[chains]
+ethereum = { chain_id = 1 }
+arbitrum = { chain_id = 42161 }
+
+[tokens]
+USDC = { decimals = 6, chains = ["ethereum", "arbitrum"] }
+
+[protocols]
+aave = { kind = "lender", chains = ["ethereum", "arbitrum"], premium_bps = 5, flash_loans = true }
+
+[bridges]
+routes = [
+    { from = "ethereum", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000, fee_bps = 5, security = 3 },
+]
+
+[lenders.ethereum.aave]
+liquidity = { USDC = "1000000" }
+
+[wallet.ethereum]
+USDC = "100"
+"#;
+
+/// An executable built against the default world and run against a world
+/// without a chain it uses reverts at the first statement that needs the
+/// chain (the bridge there, line 4), not at a constraint naming it (the
+/// `min_balance`, line 9), at both levels; `meshc run` refuses the bundle
+/// before running it, at the same statement.
+#[test]
+fn a_chain_missing_from_the_world_reverts_at_the_first_statement_that_needs_it() {
+    let dir = tempdir();
+    let source = write(
+        dir.path(),
+        "away.mesh",
+        "bundle away on ethereum {\n    input 10 USDC\n    deposit 5 USDC into aave\n    let there = bridge 5 USDC to polygon\n    on polygon {\n        deposit there into aave\n    }\n} constraints {\n    min_balance: 1 USDC on polygon\n}\n",
+    );
+    let world = write(dir.path(), "world.toml", WORLD_WITHOUT_POLYGON);
+    let before = std::fs::read(&world).unwrap_or_default();
+    for level in ["-O0", "-O"] {
+        let exe = dir.path().join(format!("away{level}"));
+        build(&source, &exe, &[level]);
+        let (code, stdout, stderr) = outcome(&execute(
+            &exe,
+            dir.path(),
+            &["--world", &world, "--json", "--commit"],
+        ));
+        assert_eq!(code, 1, "{level}: {stdout}{stderr}");
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+        assert_eq!(report["status"], "reverted", "{level}: {stdout}");
+        assert_eq!(
+            report["revert"]["reason"], "unknown chain `polygon`",
+            "{level}: {stdout}"
+        );
+        assert_eq!(
+            (&report["revert"]["line"], &report["revert"]["column"]),
+            (&serde_json::json!(4), &serde_json::json!(5)),
+            "{level}: {stdout}"
+        );
+        let (code, human, _) = outcome(&execute(&exe, dir.path(), &["--world", &world]));
+        assert_eq!(code, 1);
+        assert!(
+            human.starts_with("bundle away: reverted at line 4, column 5: unknown chain `polygon`"),
+            "{level}: {human}"
+        );
+    }
+    assert_eq!(std::fs::read(&world).unwrap_or_default(), before);
+
+    let (code, _, stderr) = outcome(&run(&["run", &source, "--world", &world]));
+    assert_eq!(code, 1, "{stderr}");
+    let at = |place: &str| stderr.find(&format!("away.mesh:{place} ]"));
+    assert!(at("4:34").is_some() && at("4:34") < at("9:28"), "{stderr}");
+}
+
+/// `meshc build` judges a file against the built-in registry, where PEPE is
+/// unknown, so a file may declare it at any address or with any decimals;
+/// the world the executable runs on may know PEPE otherwise (the default
+/// world has it at its mainnet address, with 18 decimals). Then the
+/// bundle's amounts and address are not that token's: it must not run, as
+/// `meshc run` refuses the same file (E0205, E0203).
+#[test]
+fn a_declaration_the_world_contradicts_stops_the_executable_before_it_runs() {
+    let dir = tempdir();
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let world = write(dir.path(), "world.toml", &world_text);
+    let cases = [
+        (
+            "address",
+            "token PEPE decimals 18 at 0x0000000000000000000000000000000000000001\n",
+            "token PEPE is already known at 0x6982508145454Ce325dDbE47a25d4ec3d2311933, not at 0x0000000000000000000000000000000000000001",
+            "E0205",
+        ),
+        (
+            "decimals",
+            "token PEPE decimals 6\n",
+            "token PEPE is already known with 18 decimals",
+            "E0203",
+        ),
+    ];
+    for (name, declaration, reason, code) in cases {
+        let source = write(
+            dir.path(),
+            &format!("{name}.mesh"),
+            &format!("{declaration}\nbundle b on ethereum {{\n    input 1 PEPE\n}}\n"),
+        );
+        let exe = dir.path().join(name);
+        build(&source, &exe, &[]);
+        for args in [
+            vec![],
+            vec!["--json"],
+            vec!["--world", world.as_str(), "--commit"],
+        ] {
+            let (status, stdout, stderr) = outcome(&execute(&exe, dir.path(), &args));
+            assert_eq!(status, 1, "{name} {args:?}: {stdout}{stderr}");
+            assert_eq!(stdout, "", "{name} {args:?}: nothing is reported as run");
+            assert!(stderr.contains(reason), "{name} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("nothing was run"),
+                "{name} {args:?}: {stderr}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_to_string(&world).unwrap_or_default(),
+            world_text
+        );
+        let (status, _, stderr) = outcome(&run(&["run", &source, "--world", &world]));
+        assert_eq!(status, 1, "{stderr}");
+        assert!(stderr.contains(&format!("[{code}]")), "{stderr}");
+    }
+}

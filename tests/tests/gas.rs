@@ -272,3 +272,52 @@ fn the_world_file_gives_the_routes_gas() {
     assert_eq!(code, 2);
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }
+
+/// The gas benchmark's table in docs/optimiser.md holds the figures
+/// `meshc gas` gives for every example today: a change to the lowering or
+/// the optimiser that moves a figure must regenerate the table
+/// (`cargo bench -p meshc --bench gas`).
+#[test]
+fn the_documented_gas_table_is_what_meshc_gas_prints() {
+    let page = std::fs::read_to_string(root().join("docs/optimiser.md"))
+        .unwrap_or_else(|e| panic!("docs/optimiser.md: {e}"));
+    let section = page
+        .split("## The gas benchmark")
+        .nth(1)
+        .unwrap_or_else(|| panic!("docs/optimiser.md has no gas benchmark"));
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .take_while(|line| !line.starts_with("Mean reduction"))
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| bundle"))
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let (accepted, _) = mesh_tests::examples();
+    let mut shown = 0;
+    for path in accepted {
+        let report = gas_json(&path.display().to_string());
+        for bundle in report["bundles"].as_array().into_iter().flatten() {
+            let name = bundle["name"].as_str().unwrap_or_default();
+            let Some(row) = rows.iter().find(|r| r.first() == Some(&name)) else {
+                panic!("docs/optimiser.md's gas table has no row for {name}");
+            };
+            let figure = |key: &str| bundle[key].as_u64().unwrap_or_default();
+            let (o0, o) = (figure("gas_o0"), figure("gas_o"));
+            let reduction = format!("{:.1}%", (o0 - o) as f64 * 100.0 / o0 as f64);
+            let expected = [
+                name.to_string(),
+                mesh_runtime::amount::group_digits(&o0.to_string(), ','),
+                mesh_runtime::amount::group_digits(&o.to_string(), ','),
+                reduction,
+                figure("blocks_o0").to_string(),
+                figure("blocks_o").to_string(),
+            ];
+            assert_eq!(
+                row.get(..6),
+                Some(&expected.iter().map(String::as_str).collect::<Vec<_>>()[..]),
+                "docs/optimiser.md's row for {name}"
+            );
+            shown += 1;
+        }
+    }
+    assert_eq!(shown, rows.len(), "rows for bundles that are not examples");
+}

@@ -1,7 +1,8 @@
 //! Checking one bundle: the walk over its statements. Each statement's chain
 //! is the home chain or the nearest enclosing `on`; `input`, `require`,
 //! `on` and `let` are checked here, each action by [`super::actions`]. A
-//! step with an error is left out of the resolved tree, and what it would
+//! `assume` states what the user's position at a lender holds
+//! (`positions`). A step with an error is left out of the resolved tree, and what it would
 //! have touched is no longer judged (so that one mistake is reported once).
 //! When the walk is done, the open obligations, the warnings that need the
 //! whole bundle and the time model's deadline are judged.
@@ -13,6 +14,7 @@ use super::holdings::{Holdings, Source};
 use super::names::{ChainId, Names, TokenId};
 use super::obligations::Obligations;
 use super::parallel::Touches;
+use super::positions::Positions;
 use super::resolved::{
     CheckedBundle, ResolvedBlock, ResolvedStatement, Step, StepKind, VarId, Variable,
 };
@@ -34,6 +36,8 @@ pub(crate) struct BundleChecker<'a, 'r> {
     pub unknowns: Unknowns,
     pub holdings: Holdings,
     pub obligations: Obligations,
+    /// The user's debts and collateral as far as the bundle states them.
+    pub positions: Positions,
     pub scope: Scope,
     /// One entry per `parallel` branch being checked.
     pub touches: Vec<Touches>,
@@ -59,6 +63,7 @@ pub(crate) fn check_bundle(
         unknowns: Unknowns::default(),
         holdings: Holdings::default(),
         obligations: Obligations::default(),
+        positions: Positions::default(),
         scope: Scope::default(),
         touches: Vec::new(),
         step_touched: Vec::new(),
@@ -213,6 +218,15 @@ impl BundleChecker<'_, '_> {
                 };
                 self.step(stmt, chain, kind, None)
             }
+            StmtKind::Assume {
+                position,
+                amount,
+                protocol,
+                ..
+            } => {
+                let kind = self.assume(*position, amount, protocol, chain, stmt.span);
+                self.step(stmt, chain, kind, None)
+            }
             StmtKind::On {
                 chain: ident,
                 block,
@@ -249,6 +263,7 @@ impl BundleChecker<'_, '_> {
                     if let Some(id) = self.names.chain(chain) {
                         self.holdings.poison(id, None);
                         self.obligations.poison(id, None);
+                        self.positions.poison(id, None);
                     }
                 }
                 None
@@ -369,5 +384,47 @@ impl BundleChecker<'_, '_> {
             }
         };
         self.step(stmt, chain, outcome.kind, binds)
+    }
+}
+
+impl BundleChecker<'_, '_> {
+    /// `assume debt A at P` or `assume collateral A at P` on `chain`.
+    fn assume(
+        &mut self,
+        position: mesh_grammar::Position,
+        amount: &mesh_grammar::Amount,
+        protocol: &Ident,
+        chain: Option<ChainId>,
+        span: mesh_grammar::Span,
+    ) -> Option<StepKind> {
+        let amt = self.token_amount(amount, Site::Statement(chain));
+        let lender =
+            self.resolve_protocol(protocol, mesh_core::ProtocolKind::Lender, "assume", chain);
+        let chain = chain?;
+        let (Some(amt), Some(lender)) = (amt, lender) else {
+            self.positions.poison(chain, lender);
+            return None;
+        };
+        if !self.token_available(amt.token, chain, amt.span) {
+            self.positions.poison(chain, Some(lender));
+            return None;
+        }
+        self.touch_position(chain, lender, span);
+        match position {
+            mesh_grammar::Position::Debt => self.positions.assume_debt(
+                (chain, lender, amt.token),
+                &amt.value,
+                span,
+                &mut self.unknowns,
+            ),
+            mesh_grammar::Position::Collateral => {
+                self.positions.collateral((chain, lender), span);
+            }
+        }
+        Some(StepKind::Assume {
+            position,
+            protocol: self.names.protocol_name(lender).to_string(),
+            amount: self.resolved(amt),
+        })
     }
 }

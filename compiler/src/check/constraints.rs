@@ -49,6 +49,7 @@ impl BundleChecker<'_, '_> {
                 ConstraintKind::Deadline(_) => Some("`deadline`".to_string()),
                 ConstraintKind::MaxGas(_) => Some("`max_gas`".to_string()),
                 ConstraintKind::MinSecurity(_) => Some("`min_security`".to_string()),
+                ConstraintKind::MinHealth(_) => Some("`min_health`".to_string()),
                 ConstraintKind::Invariant(name) => Some(format!("`invariant: {}`", name.name)),
                 ConstraintKind::MinBalance { .. } | ConstraintKind::Error => None,
             };
@@ -78,6 +79,9 @@ impl BundleChecker<'_, '_> {
                         BridgeKind::ALL.map(BridgeKind::as_str),
                     )),
                 },
+                ConstraintKind::MinHealth(n) => {
+                    out.resolved.min_health = self.health_factor(n);
+                }
                 ConstraintKind::Invariant(name) => {
                     if let Some(invariant) = Invariant::from_name(&name.name) {
                         out.resolved.invariants.push(invariant);
@@ -140,6 +144,39 @@ impl BundleChecker<'_, '_> {
             self.report(d);
         }
         value
+    }
+
+    /// A health factor as `min_health` takes it: a number of at least 1,
+    /// with at most 18 decimals, in wads.
+    fn health_factor(&mut self, number: &Number) -> Option<u128> {
+        let wad = mesh_core::health::WAD;
+        match mesh_core::amount::parse_units(&number.text, 18) {
+            Ok(v) if v >= wad => Some(v),
+            Ok(_) => {
+                self.report(
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("`min_health: {}` is below 1", number.text),
+                        Label::new(number.span, "a health factor below 1"),
+                    )
+                    .with_hint(
+                        "no borrow or withdrawal may leave a position below 1 (it could be liquidated), so this would ask nothing; write 1 or more, as in `min_health: 1.5`",
+                    ),
+                );
+                None
+            }
+            Err(_) => {
+                self.report(
+                    Diagnostic::error(
+                        Code::OutOfRange,
+                        format!("`min_health: {}` cannot be a health factor", number.text),
+                        Label::new(number.span, "too large, or more than 18 decimals"),
+                    )
+                    .with_hint("a health factor has at most 18 decimals, as Aave V3's wads; write it as in `min_health: 1.5`"),
+                );
+                None
+            }
+        }
     }
 
     /// Reports a constraint given twice; true if it was.

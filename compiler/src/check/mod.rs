@@ -18,7 +18,8 @@
 //! - `bundle` walks a bundle's statements (chains, `input`, `require`,
 //!   `on`, `let`); `actions` applies each action's effect, one module per
 //!   kind (`lending`, `swap`, `bridge`).
-//! - `holdings` and `obligations` prove rule 5 and rule 6; `scope` binds
+//! - `holdings` and `obligations` prove rule 5 and rule 6, `positions`
+//!   what the bundle states of the user's debts and collateral; `scope` binds
 //!   and looks up let-bound values; `parallel` enforces rule 9.
 //! - `schedule` counts blocks; `constraints` reads the constraints block and
 //!   judges the deadline (rule 8); `warnings` adds the warnings that need
@@ -37,6 +38,7 @@ mod holdings;
 pub mod names;
 mod obligations;
 mod parallel;
+mod positions;
 mod resolve;
 mod resolved;
 mod schedule;
@@ -46,8 +48,9 @@ mod warnings;
 
 pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
-    AmountExpr, BridgeRoute, CheckedBundle, Invariant, MinBalance, ResolvedAmount, ResolvedBlock,
-    ResolvedConstraints, ResolvedStatement, RouteChoice, Step, StepKind, VarId, Variable,
+    AmountExpr, Approval, Approvals, BridgeRoute, CheckedBundle, Invariant, MinBalance,
+    ResolvedAmount, ResolvedBlock, ResolvedConstraints, ResolvedStatement, RouteChoice, Step,
+    StepKind, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};
@@ -203,8 +206,16 @@ fn declare_tokens(
                 if let Some(&first) = declared.get(symbol) {
                     d = d.with_label(Label::new(first, format!("declared with {existing} here")));
                 } else {
+                    let default = Registry::default_registry()
+                        .token(symbol)
+                        .is_some_and(|t| t.decimals == existing);
+                    let whose = if default {
+                        "a token of the default registry"
+                    } else {
+                        "a token of the world the file is checked against"
+                    };
                     d = d.with_hint(format!(
-                        "{symbol} is a token of the registry checked against (the built-in one, or the world file's) with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
+                        "{symbol} is {whose}, with {existing} decimals; declare it with `decimals {existing}` or choose another symbol"
                     ));
                 }
                 diagnostics.push(d);
@@ -225,8 +236,10 @@ fn declare_tokens(
                             "one token has one address: keep {existing}, or give the other token another symbol"
                         ));
                 } else {
+                    // The default registry's tokens have no address: the
+                    // address is the world's.
                     d = d.with_hint(format!(
-                        "{symbol} is a token of the world checked against (the built-in one, or the world file's) at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
+                        "{symbol} is a token of the world the file is checked against, at {existing}; declare it at that address, drop `at {declared}`, or give this token another symbol"
                     ));
                 }
                 diagnostics.push(d);

@@ -101,6 +101,14 @@ impl Obligations {
         }
     }
 
+    /// Whether a loan of `token` from the lender is open (a `repay` then
+    /// pays it back).
+    pub fn is_open(&self, chain: ChainId, protocol: ProtocolId, token: TokenId) -> bool {
+        self.loans
+            .get(&(chain, protocol))
+            .is_some_and(|loans| loans.iter().any(|l| l.token == token && l.open))
+    }
+
     /// Pays back `amount` of principal; reports a repay in another token
     /// (E0305) or of more than is provably owed (E0602).
     #[allow(clippy::too_many_arguments)]
@@ -169,7 +177,7 @@ impl Obligations {
                     Label::new(span, format!("this repays {symbol} that was never borrowed")),
                 )
                 .with_hint(format!(
-                    "a repay pays back a `borrow ... from {name}` on the same chain, earlier in the bundle"
+                    "a repay pays back a `borrow ... from {name}` on the same chain, earlier in the bundle; to repay a debt the user owed before the bundle, state it first: `assume debt N {symbol} at {name}`"
                 )),
             );
         };

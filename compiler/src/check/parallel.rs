@@ -1,6 +1,6 @@
 //! Parallel independence (rule 9): the branches of a `parallel` may not
-//! touch the same (chain, token) holding or the same (chain, lender)
-//! obligation.
+//! touch the same (chain, token) holding, the same (chain, lender)
+//! obligation or the same (chain, lender) position.
 
 use super::bundle::BundleChecker;
 use super::names::{ChainId, ProtocolId, TokenId};
@@ -13,6 +13,8 @@ use std::collections::{HashMap, HashSet};
 pub(crate) enum Resource {
     Holding(ChainId, TokenId),
     Obligation(ChainId, ProtocolId),
+    /// The user's collateral and debt at a lender.
+    Position(ChainId, ProtocolId),
 }
 
 /// What one branch touches, each resource with the first statement that
@@ -44,6 +46,12 @@ impl BundleChecker<'_, '_> {
     pub(crate) fn touch_obligation(&mut self, chain: ChainId, protocol: ProtocolId, span: Span) {
         if let Some(touches) = self.touches.last_mut() {
             touches.add(Resource::Obligation(chain, protocol), span);
+        }
+    }
+
+    pub(crate) fn touch_position(&mut self, chain: ChainId, protocol: ProtocolId, span: Span) {
+        if let Some(touches) = self.touches.last_mut() {
+            touches.add(Resource::Position(chain, protocol), span);
         }
     }
 
@@ -110,6 +118,11 @@ impl BundleChecker<'_, '_> {
                 self.names.protocol_name(protocol),
                 self.names.chain_name(chain)
             ),
+            Resource::Position(chain, protocol) => format!(
+                "the position at {} on {}",
+                self.names.protocol_name(protocol),
+                self.names.chain_name(chain)
+            ),
         };
         Diagnostic::error(
             Code::InterferingBranches,
@@ -117,8 +130,9 @@ impl BundleChecker<'_, '_> {
             Label::new(second, format!("this touches {what}")),
         )
         .with_label(Label::new(first, "and so does this, in another branch"))
-        .with_hint(
-            "branches of a `parallel` must touch disjoint holdings and obligations; run these steps one after the other instead",
-        )
+        .with_hint(match resource {
+            Resource::Position(..) => "branches of a `parallel` must touch disjoint holdings, obligations and positions; run these steps one after the other instead",
+            _ => "branches of a `parallel` must touch disjoint holdings and obligations; run these steps one after the other instead",
+        })
     }
 }

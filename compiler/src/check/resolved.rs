@@ -4,6 +4,7 @@
 //! level takes.
 
 use mesh_core::BridgeKind;
+pub use mesh_grammar::Position;
 use mesh_grammar::{Comparison, Span};
 
 /// A let-bound value of one bundle: an index into [`CheckedBundle::variables`].
@@ -97,6 +98,24 @@ pub enum StepKind {
         protocol: String,
         premium_bps: u32,
     },
+    /// `borrow A from P as debt`: a loan left open as the user's debt.
+    BorrowDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// A `repay` of the user's debt (the bundle holds no loan of that token
+    /// from `protocol` there): exactly the amount, no premium.
+    RepayDebt {
+        amount: ResolvedAmount,
+        protocol: String,
+    },
+    /// `assume debt A at P` or `assume collateral A at P`: a check of the
+    /// user's position when the statement runs.
+    Assume {
+        position: Position,
+        amount: ResolvedAmount,
+        protocol: String,
+    },
     Swap {
         amount: ResolvedAmount,
         output_token: String,
@@ -121,21 +140,46 @@ pub enum StepKind {
 
 impl StepKind {
     /// Whether the step is a chain action (a transaction of its own at
-    /// `-O0`); `input` and `require` are not.
+    /// `-O0`); `input`, `require` and `assume` are not.
     pub fn is_action(&self) -> bool {
-        !matches!(self, StepKind::Input { .. } | StepKind::Require { .. })
+        !matches!(
+            self,
+            StepKind::Input { .. } | StepKind::Require { .. } | StepKind::Assume { .. }
+        )
+    }
+}
+
+/// What a wallet approval grants: on a chain, a token, to a spender (a
+/// protocol, or the bridge of a kind leaving that chain).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Approval {
+    pub chain: String,
+    pub token: String,
+    pub spender: mesh_core::Spender<String>,
+}
+
+/// The approvals a bundle run by hand (`-O0`) has granted so far. A wallet
+/// approval grants the maximum allowance, so it stands for the rest of the
+/// bundle: each (chain, token, spender) is approved once, before the first
+/// step that needs it. Each branch of a `parallel` starts from what was
+/// granted before the `parallel`, as the branches run in no set order;
+/// after it, everything any branch granted stands ([`Approvals::join`]).
+#[derive(Clone, Debug, Default)]
+pub struct Approvals {
+    granted: std::collections::BTreeSet<Approval>,
+}
+
+impl Approvals {
+    /// The approval `step` still needs before it runs, recorded as granted;
+    /// `None` when it needs none or already has it.
+    pub fn grant(&mut self, step: &Step) -> Option<Approval> {
+        let approval = step.approval()?;
+        self.granted.insert(approval.clone()).then_some(approval)
     }
 
-    /// Whether the step hands a token to a protocol or bridge, and so needs
-    /// an approval when the user runs it by hand.
-    pub fn needs_approval(&self) -> bool {
-        matches!(
-            self,
-            StepKind::Repay { .. }
-                | StepKind::Swap { .. }
-                | StepKind::Deposit { .. }
-                | StepKind::Bridge { .. }
-        )
+    /// Adds what a branch granted.
+    pub fn join(&mut self, branch: Approvals) {
+        self.granted.extend(branch.granted);
     }
 }
 
@@ -148,6 +192,47 @@ pub struct Step {
     pub binds: Option<VarId>,
     /// The whole statement.
     pub span: Span,
+}
+
+impl Step {
+    /// The approval the step needs when the user runs it by hand: a step
+    /// that hands a token to a protocol or a bridge (`repay`, of a loan or
+    /// a debt, `swap`,
+    /// `deposit`, `bridge`) lets it pull the token with `transferFrom`,
+    /// which needs the sender's approval; the unpinned bridge's spender is
+    /// the `-O0` route's. The native coin is sent with the call and has no
+    /// `approve`: no step needs an approval for it.
+    pub fn approval(&self) -> Option<Approval> {
+        let (amount, spender) = match &self.kind {
+            StepKind::Repay {
+                amount, protocol, ..
+            }
+            | StepKind::RepayDebt { amount, protocol }
+            | StepKind::Deposit { amount, protocol } => {
+                (amount, mesh_core::Spender::Protocol(protocol.clone()))
+            }
+            StepKind::Swap {
+                amount, exchange, ..
+            } => (amount, mesh_core::Spender::Protocol(exchange.clone())),
+            StepKind::Bridge { amount, route, .. } => {
+                (amount, mesh_core::Spender::Bridge(route.o0.kind))
+            }
+            StepKind::Input { .. }
+            | StepKind::Require { .. }
+            | StepKind::Borrow { .. }
+            | StepKind::BorrowDebt { .. }
+            | StepKind::Assume { .. }
+            | StepKind::Withdraw { .. } => return None,
+        };
+        if mesh_core::registry::is_native_coin(&amount.token) {
+            return None;
+        }
+        Some(Approval {
+            chain: self.chain.clone(),
+            token: amount.token.clone(),
+            spender,
+        })
+    }
 }
 
 // Steps are the common case; boxing them would cost an allocation each.
@@ -194,6 +279,8 @@ pub struct ResolvedConstraints {
     pub min_security: Option<mesh_core::BridgeKind>,
     pub min_balances: Vec<MinBalance>,
     pub invariants: Vec<Invariant>,
+    /// `min_health`, in wads (`10¹⁸` is 1.0).
+    pub min_health: Option<u128>,
 }
 
 /// One checked bundle.

@@ -2,15 +2,16 @@
 //! lowers it.
 //!
 //! `-O0` (the user by hand): every action is its own transaction (1 block),
-//! preceded by an approval transaction (1 block) when it hands a token to a
-//! protocol or bridge; an unpinned bridge takes the most trusted route.
+//! preceded by an approval transaction (1 block) when it is the first to
+//! hand a token to a protocol or bridge (`Approvals`); an unpinned bridge
+//! takes the most trusted route.
 //! `-O` (an executor): a maximal run of consecutive same-chain actions of one
 //! statement sequence is one transaction; a bridge ends its transaction;
 //! `on` and `parallel` start new runs; an unpinned bridge takes the cheapest
 //! route in gas whose fee is no higher. Bridges add their route's delay;
 //! sequential statements add up; `parallel` takes its longest branch.
 
-use super::resolved::{ResolvedBlock, ResolvedStatement, StepKind};
+use super::resolved::{Approvals, ResolvedBlock, ResolvedStatement, StepKind};
 use super::OptLevel;
 use mesh_core::BridgeKind;
 use mesh_grammar::Span;
@@ -46,6 +47,8 @@ pub(crate) struct Schedule {
     level: OptLevel,
     next_transaction: usize,
     pub transactions: Vec<(Span, usize)>,
+    /// At `-O0`: the approvals granted so far.
+    approvals: Approvals,
 }
 
 impl Schedule {
@@ -54,6 +57,7 @@ impl Schedule {
             level,
             next_transaction: 0,
             transactions: Vec::new(),
+            approvals: Approvals::default(),
         }
     }
 
@@ -73,7 +77,7 @@ impl Schedule {
                     };
                     match self.level {
                         OptLevel::O0 => {
-                            if step.kind.needs_approval() {
+                            if self.approvals.grant(step).is_some() {
                                 cost.transaction();
                                 cost.approvals = cost.approvals.saturating_add(1);
                                 self.next_transaction += 1;
@@ -108,11 +112,18 @@ impl Schedule {
                 }
                 ResolvedStatement::Parallel { branches, .. } => {
                     run = None;
-                    let longest = branches
-                        .iter()
-                        .map(|b| self.block(b))
-                        .max_by_key(|c| c.blocks)
-                        .unwrap_or_default();
+                    let before = self.approvals.clone();
+                    let mut after = before.clone();
+                    let mut longest = Cost::default();
+                    for branch in branches {
+                        self.approvals = before.clone();
+                        let inner = self.block(branch);
+                        after.join(std::mem::take(&mut self.approvals));
+                        if inner.blocks >= longest.blocks {
+                            longest = inner;
+                        }
+                    }
+                    self.approvals = after;
                     cost.then(longest);
                 }
             }

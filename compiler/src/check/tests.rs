@@ -168,10 +168,17 @@ fn premium_is_part_of_the_repay() {
     }";
     assert_eq!(codes(covered), Vec::<&str>::new());
     let compound = "bundle b on polygon {
+        assume collateral 60 WETH at compound
         let loan = borrow 10 WETH from compound
         repay loan to compound
     }";
     assert_eq!(codes(compound), Vec::<&str>::new());
+    // compound offers no flash loans: its loans need collateral stated.
+    let bare = "bundle b on polygon {
+        let loan = borrow 10 WETH from compound
+        repay loan to compound
+    }";
+    assert_eq!(codes(bare), vec!["E0603"]);
 }
 
 #[test]

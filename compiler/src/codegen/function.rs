@@ -15,6 +15,8 @@ use mesh_core::revert::reason;
 use mesh_core::LoanKind;
 use std::collections::BTreeMap;
 
+mod positions;
+
 /// The translator of one function under the body.
 pub(super) struct Function<'a> {
     pub(super) b: FunctionBuilder<'a>,
@@ -407,6 +409,10 @@ impl Function<'_> {
                 let n = self.name(kind.as_str());
                 self.call(Entry::ConstraintMinSecurity, &[self.session, n, at]);
             }
+            Constraint::MinHealth(wad) => {
+                let (lo, hi) = self.constant(*wad);
+                self.call(Entry::ConstraintMinHealth, &[self.session, lo, hi, at]);
+            }
         }
     }
 
@@ -531,6 +537,21 @@ impl Function<'_> {
                 let got = self.load_out();
                 self.set(*out, got);
             }
+            Op::BorrowDebt {
+                protocol,
+                token,
+                amount,
+                out,
+                ..
+            } => self.borrow_debt(protocol, token, amount, *out, loc),
+            Op::RepayDebt { protocol, funds } => {
+                self.repay_debt(protocol, &token_of(funds), *funds, loc);
+            }
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => self.assume(chain, protocol, assumption, loc),
             Op::Bridge { route, input, out } => {
                 let v = self.get(*input);
                 let t = self.name(&token_of(input));

@@ -67,7 +67,7 @@ pub fn native_isa(pic: bool) -> Result<OwnedTargetIsa, CodegenError> {
 
 /// Every runtime entry a bundle's body calls (each declared, with its
 /// signature, from the one entry-point list of `mesh_core::entry`).
-const BODY_ENTRIES: [Entry; 26] = [
+const BODY_ENTRIES: [Entry; 31] = [
     Entry::Name,
     Entry::TxBegin,
     Entry::TxEnd,
@@ -78,6 +78,10 @@ const BODY_ENTRIES: [Entry; 26] = [
     Entry::Input,
     Entry::Borrow,
     Entry::Repay,
+    Entry::RepayDebt,
+    Entry::AssumeDebt,
+    Entry::AssumeCollateral,
+    Entry::AssumeHealthy,
     Entry::SwapPath,
     Entry::Deposit,
     Entry::Withdraw,
@@ -94,6 +98,7 @@ const BODY_ENTRIES: [Entry; 26] = [
     Entry::ConstraintMinBalance,
     Entry::ConstraintInvariant,
     Entry::ConstraintMinSecurity,
+    Entry::ConstraintMinHealth,
 ];
 
 /// The signature of a runtime entry, from its declaration.

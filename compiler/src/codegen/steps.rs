@@ -237,6 +237,29 @@ pub(super) fn names_of(program: &Program) -> Vec<String> {
                             Spender::Bridge(k) => add(k.as_str()),
                         }
                     }
+                    Op::BorrowDebt {
+                        protocol, token, ..
+                    } => {
+                        add(protocol);
+                        add(token);
+                    }
+                    Op::RepayDebt { protocol, funds } => {
+                        add(protocol);
+                        add(token(funds));
+                    }
+                    Op::Assume {
+                        chain,
+                        protocol,
+                        assumption,
+                    } => {
+                        add(chain);
+                        add(protocol);
+                        match assumption {
+                            crate::ir::Assumption::Debt { token, .. }
+                            | crate::ir::Assumption::Collateral { token, .. } => add(token),
+                            crate::ir::Assumption::Healthy => {}
+                        }
+                    }
                     Op::Split { .. } | Op::Merge { .. } => {}
                 }
             }

@@ -44,6 +44,18 @@ pub enum Emit {
     Clif,
 }
 
+/// Which engine runs the bundle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The model: the registry's maths and the gas schedule, compiled to
+    /// native code.
+    #[default]
+    Model,
+    /// The EVM: the bundle's transaction plan run on the real contracts'
+    /// bytecode, gas as the EVM meters it (docs/plan.md).
+    Evm,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// The source file.
@@ -70,6 +82,9 @@ pub struct Args {
     /// Print an intermediate form instead of running.
     #[arg(long, value_enum, value_name = "FORM")]
     emit: Option<Emit>,
+    /// The engine that runs the bundle.
+    #[arg(long, value_enum, value_name = "ENGINE", default_value = "model")]
+    engine: Engine,
     #[command(flatten)]
     level: LevelArgs,
 }
@@ -95,7 +110,69 @@ fn print_route_notes(
     }
 }
 
+/// `--engine evm`: plan the bundle, run the plan on the world deployed from
+/// the real contracts' bytecode, and print the EVM's report.
+fn run_evm(args: &Args) -> Status {
+    if args.commit {
+        report_usage_error(
+            "--commit writes the model engine's world; run without --engine evm to commit",
+        );
+        return Status::Usage;
+    }
+    if args.emit.is_some() {
+        report_usage_error("--emit shows the compiler's forms; use it without --engine evm");
+        return Status::Usage;
+    }
+    let mut world = match super::plan::load_world(args.world.as_deref()) {
+        Ok(w) => w,
+        Err(status) => return status,
+    };
+    let (program, analysis) = match front_end(
+        &args.file,
+        args.bundle.as_deref(),
+        &args.level,
+        &world.registry,
+    ) {
+        Ok(x) => x,
+        Err(status) => return status,
+    };
+    analysis.declare_tokens(&mut world.registry);
+    let outcome = match meshc::evm::run(&program, &world, args.level.level()) {
+        Ok(o) => o,
+        Err(e) => {
+            report_usage_error(&format!("{}: {e}", args.file.display()));
+            return Status::Usage;
+        }
+    };
+    let model = &outcome.planned.model;
+    match (&model.revert, &outcome.report.revert) {
+        (None, Some(_)) => {
+            eprintln!("note: the model engine commits this bundle; the EVM reverts it")
+        }
+        (Some(r), None) => eprintln!(
+            "note: the model engine reverts this bundle at line {} ({}); the EVM commits it",
+            r.loc.line, r.reason
+        ),
+        _ => {}
+    }
+    let mut report = outcome.report;
+    report.world_write = mesh_runtime::report::WorldWrite::NotWritten;
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render_human_with(false));
+    }
+    if report.committed() {
+        Status::Success
+    } else {
+        Status::Failure
+    }
+}
+
 pub fn run(args: &Args) -> Status {
+    if args.engine == Engine::Evm {
+        return run_evm(args);
+    }
     if args.commit && args.world.is_none() {
         report_usage_error("--commit needs --world PATH (the file to write back)");
         return Status::Usage;

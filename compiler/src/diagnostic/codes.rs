@@ -81,6 +81,7 @@ codes! {
 
     UnrepaidLoan = "E0601", "loan not repaid";
     RepayMoreThanOwed = "E0602", "repay of more than is owed";
+    LoanWithoutCollateral = "E0603", "loan without collateral";
 
     BridgeToSameChain = "E0701", "bridge to the chain it starts on";
     NoRoute = "E0702", "no route serves this bridge";

@@ -318,6 +318,24 @@ impl Meter<'_> {
                 )?;
                 (format!("withdraw from {protocol}"), gas)
             }
+            Op::BorrowDebt { protocol, .. } => {
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &Operation::Borrow),
+                )?;
+                (format!("borrow as debt from {protocol}"), gas)
+            }
+            Op::RepayDebt { protocol, .. } => {
+                let gas = Self::call(
+                    open,
+                    schedule,
+                    Account::Pool(protocol.clone()),
+                    schedule.operation(sender, &Operation::Repay),
+                )?;
+                (format!("repay debt to {protocol}"), gas)
+            }
             Op::Bridge { route, input, out } => {
                 let from = self.chain_of(*input)?.chain().to_string();
                 let to = self.chain_of(*out)?.chain().to_string();
@@ -372,9 +390,11 @@ impl Meter<'_> {
                 }
                 return Ok(blocks);
             }
-            Op::Input { .. } | Op::Require { .. } | Op::Split { .. } | Op::Merge { .. } => {
-                return Ok(0)
-            }
+            Op::Input { .. }
+            | Op::Require { .. }
+            | Op::Assume { .. }
+            | Op::Split { .. }
+            | Op::Merge { .. } => return Ok(0),
         };
         open.record.calls.push((what, gas));
         Ok(blocks)

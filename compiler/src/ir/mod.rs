@@ -2,7 +2,9 @@
 //! category whose objects are typed wires.
 //!
 //! A wire is a `Funds(chain, token)` holding or a `Debt(chain, protocol,
-//! token)` obligation. Generators are the actions, each a box from the wires
+//! token)` obligation. The user's debt at a lender, which outlives the
+//! bundle, is no wire: `borrow … as debt` and its repayment act on it as
+//! `withdraw` and `deposit` act on the user's deposits. Generators are the actions, each a box from the wires
 //! it consumes to the wires it produces. Terms compose generators in sequence
 //! (`;`), side by side (`⊗`), and group them into chain transactions. The
 //! representation names wires, like SSA names values: composition is defined
@@ -245,6 +247,41 @@ pub enum Op {
         token: String,
         spender: Spender,
     },
+    /// `I → Funds(c, t)`: a loan left open as the user's debt at a lender
+    /// (`borrow … as debt`). No obligation wire: the debt outlives the
+    /// bundle; the lender checks the position's health.
+    BorrowDebt {
+        protocol: String,
+        chain: String,
+        token: String,
+        amount: Value,
+        out: Wire,
+    },
+    /// `Funds(c, t) → I`: pays back part of the user's debt at a lender;
+    /// `funds` carries exactly the amount repaid (no premium).
+    RepayDebt { protocol: String, funds: Wire },
+    /// `I → I` on one chain: an identity that aborts unless the user's
+    /// position at `protocol` is as `assumption` says (a check, as
+    /// `require` is, costing nothing).
+    Assume {
+        chain: String,
+        protocol: String,
+        assumption: Assumption,
+    },
+}
+
+/// What an [`Op::Assume`] checks of a position at a lender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assumption {
+    /// The user owes at least `amount` of `token` (`assume debt`).
+    Debt { token: String, amount: Value },
+    /// The user has at least `amount` of `token` deposited (`assume
+    /// collateral`).
+    Collateral { token: String, amount: Value },
+    /// The position owes nothing or has a health factor of at least 1: the
+    /// check of a withdrawal, kept where the optimiser cancelled a deposit
+    /// and the withdrawal of its amount.
+    Healthy,
 }
 
 /// Who an approval lets spend a token: a protocol, by name, or a bridge.
@@ -300,10 +337,14 @@ impl Op {
     /// The wires the box consumes (its domain) and produces (its codomain).
     pub fn domain(&self) -> Vec<Wire> {
         match self {
-            Op::Input { .. } | Op::Borrow { .. } | Op::FlashLoan { .. } | Op::Withdraw { .. } => {
-                Vec::new()
-            }
+            Op::Input { .. }
+            | Op::Borrow { .. }
+            | Op::FlashLoan { .. }
+            | Op::Withdraw { .. }
+            | Op::BorrowDebt { .. }
+            | Op::Assume { .. } => Vec::new(),
             Op::Repay { funds, debt, .. } => vec![*funds, *debt],
+            Op::RepayDebt { funds, .. } => vec![*funds],
             Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
                 vec![*input]
             }
@@ -318,6 +359,7 @@ impl Op {
         match self {
             Op::Input { out, .. }
             | Op::Withdraw { out, .. }
+            | Op::BorrowDebt { out, .. }
             | Op::Swap { out, .. }
             | Op::Bridge { out, .. }
             | Op::Merge { out, .. } => vec![*out],
@@ -330,7 +372,11 @@ impl Op {
             Op::BridgeBatch { outs, .. } => outs.clone(),
             Op::Repay { rest, .. } => rest.iter().copied().collect(),
             Op::Split { taken, rest, .. } => vec![*taken, *rest],
-            Op::Deposit { .. } | Op::Require { .. } | Op::Approve { .. } => Vec::new(),
+            Op::Deposit { .. }
+            | Op::RepayDebt { .. }
+            | Op::Require { .. }
+            | Op::Approve { .. }
+            | Op::Assume { .. } => Vec::new(),
         }
     }
 
@@ -339,13 +385,21 @@ impl Op {
         match self {
             Op::Input { amount, .. }
             | Op::Borrow { amount, .. }
+            | Op::BorrowDebt { amount, .. }
             | Op::Withdraw { amount, .. }
             | Op::Split { amount, .. } => vec![amount],
+            Op::Assume { assumption, .. } => match assumption {
+                Assumption::Debt { amount, .. } | Assumption::Collateral { amount, .. } => {
+                    vec![amount]
+                }
+                Assumption::Healthy => Vec::new(),
+            },
             Op::Repay { principal, .. } => vec![principal],
             Op::FlashLoan { amounts, .. } => amounts.iter().collect(),
             Op::Swap { min_out, .. } => vec![min_out],
             Op::Require { left, right, .. } => vec![left, right],
             Op::Deposit { .. }
+            | Op::RepayDebt { .. }
             | Op::Bridge { .. }
             | Op::BridgeBatch { .. }
             | Op::Merge { .. }
@@ -360,10 +414,30 @@ impl Op {
     }
 
     /// Whether the box needs an open transaction. `input` (the funds stay
-    /// in the user's own account) and `require` (a check, no call) run in
-    /// one when there is one, and between transactions otherwise.
+    /// in the user's own account), `require` and `assume` (checks, no call)
+    /// run in one when there is one, and between transactions otherwise.
     pub fn needs_transaction(&self) -> bool {
-        self.is_on_chain() && !matches!(self, Op::Input { .. } | Op::Require { .. })
+        self.is_on_chain()
+            && !matches!(
+                self,
+                Op::Input { .. } | Op::Require { .. } | Op::Assume { .. }
+            )
+    }
+
+    /// The lender whose state (its balances, the user's position there)
+    /// the box reads or changes, if any.
+    pub fn lender(&self) -> Option<&str> {
+        match self {
+            Op::Borrow { protocol, .. }
+            | Op::FlashLoan { protocol, .. }
+            | Op::Repay { protocol, .. }
+            | Op::Deposit { protocol, .. }
+            | Op::Withdraw { protocol, .. }
+            | Op::BorrowDebt { protocol, .. }
+            | Op::RepayDebt { protocol, .. }
+            | Op::Assume { protocol, .. } => Some(protocol),
+            _ => None,
+        }
     }
 
     pub fn name(&self) -> &'static str {
@@ -381,6 +455,9 @@ impl Op {
             Op::Merge { .. } => "merge",
             Op::Require { .. } => "require",
             Op::Approve { .. } => "approve",
+            Op::BorrowDebt { .. } => "borrow as debt",
+            Op::RepayDebt { .. } => "repay debt",
+            Op::Assume { .. } => "assume",
         }
     }
 }

@@ -41,6 +41,9 @@ impl fmt::Display for Program {
                     } => format!("min_balance {amount} {token} on {chain}"),
                     Constraint::Invariant(invariant) => format!("invariant {}", invariant.as_str()),
                     Constraint::MinSecurity(kind) => format!("min_security {kind}"),
+                    Constraint::MinHealth(wad) => {
+                        format!("min_health {}", mesh_core::health::factor_text(*wad))
+                    }
                 };
                 let _ = writeln!(out, "    {text}    @{}", loc);
             }
@@ -172,6 +175,27 @@ impl Program {
                 token,
                 spender,
             } => format!("approve {token} for {spender} on {chain}"),
+            Op::BorrowDebt {
+                protocol,
+                chain,
+                token,
+                amount,
+                ..
+            } => format!("borrow {amount} {token} from {protocol} on {chain} as debt"),
+            Op::RepayDebt { protocol, funds } => format!("repay_debt {funds} to {protocol}"),
+            Op::Assume {
+                chain,
+                protocol,
+                assumption,
+            } => match assumption {
+                super::Assumption::Debt { token, amount } => {
+                    format!("assume debt {amount} {token} at {protocol} on {chain}")
+                }
+                super::Assumption::Collateral { token, amount } => {
+                    format!("assume collateral {amount} {token} at {protocol} on {chain}")
+                }
+                super::Assumption::Healthy => format!("assume healthy at {protocol} on {chain}"),
+            },
         };
         format!("{lhs}{rhs}    @{}", node.loc)
     }

@@ -297,14 +297,16 @@ impl Verifier<'_> {
         Ok(match op {
             Op::Input { chain, .. }
             | Op::Withdraw { chain, .. }
+            | Op::BorrowDebt { chain, .. }
             | Op::Require { chain, .. }
+            | Op::Assume { chain, .. }
             | Op::Approve { chain, .. } => chain.clone(),
             Op::Borrow { funds, .. } => self.ty(*funds)?.chain().to_string(),
             Op::FlashLoan { funds, .. } => match funds.first() {
                 Some(first) => self.ty(*first)?.chain().to_string(),
                 None => return fail(Law::Typing, "a flash loan takes no asset".into()),
             },
-            Op::Repay { funds, .. } | Op::Deposit { funds, .. } => {
+            Op::Repay { funds, .. } | Op::Deposit { funds, .. } | Op::RepayDebt { funds, .. } => {
                 self.ty(*funds)?.chain().to_string()
             }
             Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
@@ -335,6 +337,9 @@ impl Verifier<'_> {
                 chain, token, out, ..
             }
             | Op::Withdraw {
+                chain, token, out, ..
+            }
+            | Op::BorrowDebt {
                 chain, token, out, ..
             } => {
                 let got = funds(*out)?;
@@ -441,7 +446,7 @@ impl Verifier<'_> {
                     return mismatch(format!("sells on {chain} but delivers on {out_chain}"));
                 }
             }
-            Op::Deposit { funds: f, .. } => {
+            Op::Deposit { funds: f, .. } | Op::RepayDebt { funds: f, .. } => {
                 funds(*f)?;
             }
             Op::Bridge { input, out, .. } => {
@@ -511,7 +516,7 @@ impl Verifier<'_> {
                     return mismatch("merges wires of different holdings".to_string());
                 }
             }
-            Op::Require { .. } | Op::Approve { .. } => {}
+            Op::Require { .. } | Op::Approve { .. } | Op::Assume { .. } => {}
         }
         Ok(())
     }

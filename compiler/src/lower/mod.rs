@@ -1,7 +1,9 @@
 //! Lowering: a checked bundle ([`CheckedBundle`]) becomes an IR
 //! [`Program`] as a user runs it by hand, the `-O0` form (docs/ir.md):
 //! every action is its own wallet transaction, preceded by an approval
-//! transaction when it hands a token to a protocol or bridge; loans are
+//! transaction when it is the first to hand a token to a protocol or
+//! bridge (a wallet approval grants the maximum allowance, so each chain,
+//! token and spender is approved once; the native coin never); loans are
 //! ordinary borrows; an unpinned bridge takes its most trusted route. An
 //! `on` block is a nested sequence, so that the optimiser sees where one
 //! statement sequence ends. `-O` is this form rewritten by the optimiser;
@@ -15,11 +17,13 @@
 //! `input` of nothing: the checker proved its amount zero and warned.
 
 use crate::check::{
-    AmountExpr, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step, StepKind,
+    AmountExpr, Approvals, CheckedBundle, ResolvedAmount, ResolvedBlock, ResolvedStatement, Step,
+    StepKind,
 };
 use crate::diagnostic::LineIndex;
 use crate::ir::{
-    self, Constraint, Constraints, Loc, Op, Program, Sender, Spender, Term, Value, Wire, WireType,
+    self, Assumption, Constraint, Constraints, Loc, Op, Program, Sender, Term, Value, Wire,
+    WireType,
 };
 use mesh_core::{Comparison, Invariant, Registry};
 use mesh_grammar::{ast, Span};
@@ -94,6 +98,7 @@ pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lower
         repays_left: repays,
         vars: vec![None; bundle.variables.len()],
         pinned: BTreeSet::new(),
+        approvals: Approvals::default(),
     };
     let body = lowerer.block(&bundle.body)?;
     let constraints = lowerer.constraints(bundle, input.ast);
@@ -127,6 +132,8 @@ struct Lowerer<'a> {
     vars: Vec<Option<Value>>,
     /// The output wires of bridges pinned with `via`.
     pinned: BTreeSet<Wire>,
+    /// The wallet's approvals granted so far.
+    approvals: Approvals,
 }
 
 fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
@@ -188,7 +195,12 @@ impl Lowerer<'_> {
             match statement {
                 ResolvedStatement::Step(step) if step.kind.is_action() => {
                     let loc = self.loc(step.span);
-                    if let Some(op) = self.approval(step) {
+                    if let Some(approval) = self.approvals.grant(step) {
+                        let op = Op::Approve {
+                            chain: approval.chain,
+                            token: approval.token,
+                            spender: approval.spender,
+                        };
                         out.push(Term::Tx {
                             chain: step.chain.clone(),
                             sender: Sender::Wallet,
@@ -206,39 +218,20 @@ impl Lowerer<'_> {
                 ResolvedStatement::Step(step) => out.extend(self.step(step)?),
                 ResolvedStatement::On { block, .. } => out.push(Term::Seq(self.block(block)?)),
                 ResolvedStatement::Parallel { branches, .. } => {
+                    let before = self.approvals.clone();
+                    let mut after = before.clone();
                     let mut lowered = Vec::with_capacity(branches.len());
                     for branch in branches {
+                        self.approvals = before.clone();
                         lowered.push(Term::Seq(self.block(branch)?));
+                        after.join(std::mem::take(&mut self.approvals));
                     }
+                    self.approvals = after;
                     out.push(Term::Tensor(lowered));
                 }
             }
         }
         Ok(out)
-    }
-
-    /// The approval a step needs: the token it hands over and to whom.
-    fn approval(&self, step: &Step) -> Option<Op> {
-        let (token, spender) = match &step.kind {
-            StepKind::Repay {
-                amount, protocol, ..
-            }
-            | StepKind::Deposit { amount, protocol } => {
-                (amount.token.clone(), Spender::Protocol(protocol.clone()))
-            }
-            StepKind::Swap {
-                amount, exchange, ..
-            } => (amount.token.clone(), Spender::Protocol(exchange.clone())),
-            StepKind::Bridge { amount, route, .. } => {
-                (amount.token.clone(), Spender::Bridge(route.o0.kind))
-            }
-            _ => return None,
-        };
-        Some(Op::Approve {
-            chain: step.chain.clone(),
-            token,
-            spender,
-        })
     }
 
     /// The boxes of one statement: the split that takes what it spends,
@@ -356,6 +349,60 @@ impl Lowerer<'_> {
                         funds,
                         debt,
                         rest,
+                    },
+                    loc,
+                ));
+                None
+            }
+            StepKind::BorrowDebt { amount, protocol } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let wire = self.wire(WireType::funds(&chain, &amount.token));
+                out.push(gen(
+                    Op::BorrowDebt {
+                        protocol: protocol.clone(),
+                        chain: chain.clone(),
+                        token: amount.token.clone(),
+                        amount: value,
+                        out: wire,
+                    },
+                    loc,
+                ));
+                self.add_holding(&chain, &amount.token, wire, loc, &mut out);
+                Some(wire)
+            }
+            StepKind::RepayDebt { amount, protocol } => {
+                let funds = self.spend(&chain, amount, loc, &mut out)?;
+                out.push(gen(
+                    Op::RepayDebt {
+                        protocol: protocol.clone(),
+                        funds,
+                    },
+                    loc,
+                ));
+                None
+            }
+            StepKind::Assume {
+                position,
+                amount,
+                protocol,
+            } => {
+                let value = self.value(&amount.expr, &chain)?;
+                let token = amount.token.clone();
+                let assumption = match position {
+                    ast::Position::Debt => Assumption::Debt {
+                        token,
+                        amount: value,
+                    },
+                    ast::Position::Collateral => Assumption::Collateral {
+                        token,
+                        amount: value,
+                    },
+                };
+                out.push(gen(
+                    Op::Assume {
+                        chain: chain.clone(),
+                        protocol: protocol.clone(),
+                        assumption,
                     },
                     loc,
                 ));
@@ -601,6 +648,9 @@ impl Lowerer<'_> {
             if let Some(kind) = resolved.min_security {
                 out = out.with(Constraint::MinSecurity(kind), Loc::UNKNOWN);
             }
+            if let Some(wad) = resolved.min_health {
+                out = out.with(Constraint::MinHealth(wad), Loc::UNKNOWN);
+            }
             return out;
         };
         let mut seen_deadline = false;
@@ -631,6 +681,7 @@ impl Lowerer<'_> {
                 ast::ConstraintKind::MinSecurity(_) => {
                     resolved.min_security.map(Constraint::MinSecurity)
                 }
+                ast::ConstraintKind::MinHealth(_) => resolved.min_health.map(Constraint::MinHealth),
                 _ => None,
             };
             if let Some(c) = constraint {

@@ -48,7 +48,7 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
     (
         "borrow",
         "borrow ${1:amount} from ${2:lender}",
-        "borrow AMOUNT from LENDER",
+        "borrow AMOUNT from LENDER (as debt)?",
     ),
     (
         "repay",
@@ -76,6 +76,11 @@ const STATEMENTS: &[(&str, &str, &str)] = &[
         "require",
         "require ${1:amount} >= ${2:minimum}",
         "require AMOUNT CMP AMOUNT",
+    ),
+    (
+        "assume",
+        "assume ${1|debt,collateral|} ${2:amount} at ${3:lender}",
+        "assume (debt | collateral) AMOUNT at LENDER",
     ),
 ];
 
@@ -108,6 +113,7 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
         "min_security: ${1|htlb,zk,threshold|}",
         "min_security: KIND",
     ),
+    ("min_health", "min_health: ${1:1.5}", "min_health: FACTOR"),
     (
         "invariant",
         "invariant: ${1:constant_product}",
@@ -132,6 +138,10 @@ const WORDS: &[(Expect, &str, Option<&str>)] = &[
     ),
     (Expect::DECIMALS, "decimals", None),
     (Expect::AT, "at", None),
+    (Expect::AS, "as", Some("as debt")),
+    (Expect::DEBT, "debt", None),
+    (Expect::POSITION, "debt", None),
+    (Expect::POSITION, "collateral", None),
 ];
 
 /// The order of the kinds of item in the list.

@@ -205,9 +205,9 @@ fn describe_protocol(protocol: &ProtocolInfo, registry: &Registry) -> String {
     let what = match protocol.kind {
         ProtocolKind::Lender => {
             let flash = if protocol.flash_loans {
-                "; a loan repaid in the transaction that took it is a flash loan"
+                "; a loan repaid in the transaction that took it is a flash loan; a loan left open `as debt` needs collateral here"
             } else {
-                ""
+                "; no flash loans: every loan needs collateral here, and its position's health factor is checked"
             };
             format!(
                 "lender (`borrow`, `repay`, `deposit`, `withdraw`): premium {} of every loan{flash}",

@@ -326,6 +326,7 @@ fn values(
             StmtKind::Action(_)
             | StmtKind::Input(_)
             | StmtKind::Require { .. }
+            | StmtKind::Assume { .. }
             | StmtKind::Error => {}
         }
     }
@@ -343,6 +344,7 @@ fn constraint_symbol(index: &LineIndex<'_>, constraint: &Constraint) -> Option<D
             ),
         ),
         ConstraintKind::MinSecurity(kind) => ("min_security", kind.name.clone()),
+        ConstraintKind::MinHealth(n) => ("min_health", format!("health factor {}", n.text)),
         ConstraintKind::Invariant(name) => ("invariant", name.name.clone()),
         ConstraintKind::Error => return None,
     };

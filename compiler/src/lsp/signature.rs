@@ -1,5 +1,5 @@
-//! Signature help: inside an action, its form — `swap AMOUNT for MIN TOKEN
-//! on EXCHANGE` — with the part being written marked. Which part is read
+//! Signature help: inside an action or an `assume`, its form — `swap
+//! AMOUNT for MIN TOKEN on EXCHANGE` — with the part being written marked. Which part is read
 //! from the words the statement has passed so far, as completion reads the
 //! word before the cursor.
 
@@ -52,6 +52,11 @@ const FORMS: &[Form] = &[
         keyword: "input",
         parts: &["AMOUNT"],
         separators: &[],
+    },
+    Form {
+        keyword: "assume",
+        parts: &["(debt | collateral) AMOUNT", "LENDER"],
+        separators: &["at"],
     },
 ];
 
@@ -151,6 +156,14 @@ mod tests {
         assert_eq!(
             active("bridge x to arbitrum via "),
             Some(("bridge AMOUNT to CHAIN via KIND".to_string(), 2))
+        );
+        assert_eq!(
+            active("assume debt 5 USDC at comp"),
+            Some(("assume (debt | collateral) AMOUNT at LENDER".to_string(), 1))
+        );
+        assert_eq!(
+            active("assume collateral "),
+            Some(("assume (debt | collateral) AMOUNT at LENDER".to_string(), 0))
         );
         assert_eq!(active("swap"), None);
         assert_eq!(active("on arbitrum {"), None);

@@ -29,13 +29,14 @@ pub struct Expect(u32);
 impl Expect {
     pub const NONE: Expect = Expect(0);
     /// What begins a statement: `let`, the actions, `input`, `on`,
-    /// `parallel`, `require`.
+    /// `parallel`, `require`, `assume`.
     pub const STATEMENT: Expect = Expect(1);
     /// What may follow `let NAME =`: the six actions.
     pub const ACTION: Expect = Expect(1 << 1);
     /// `bundle`, `token`.
     pub const ITEM: Expect = Expect(1 << 2);
-    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `invariant`.
+    /// `deadline`, `max_gas`, `min_balance`, `min_security`, `min_health`,
+    /// `invariant`.
     pub const CONSTRAINT: Expect = Expect(1 << 3);
     pub const CONSTRAINTS: Expect = Expect(1 << 4);
     pub const FROM: Expect = Expect(1 << 5);
@@ -56,6 +57,12 @@ impl Expect {
     pub const CHAIN: Expect = Expect(1 << 19);
     pub const BRIDGE_KIND: Expect = Expect(1 << 20);
     pub const INVARIANT: Expect = Expect(1 << 21);
+    /// `as`, after a borrow's lender.
+    pub const AS: Expect = Expect(1 << 22);
+    /// `debt`, after `as`.
+    pub const DEBT: Expect = Expect(1 << 23);
+    /// `debt` or `collateral`, after `assume`.
+    pub const POSITION: Expect = Expect(1 << 24);
 
     pub const fn or(self, other: Expect) -> Expect {
         Expect(self.0 | other.0)
@@ -265,6 +272,8 @@ enum Form {
     /// What a swap buys: an amount, or a token symbol alone.
     SwapOutput,
     MinBalance,
+    /// `assume debt AMOUNT at LENDER`.
+    Assume,
 }
 
 impl Form {
@@ -288,6 +297,7 @@ impl Form {
             Form::Deposit => Some(TokenKind::Into),
             Form::Swap => Some(TokenKind::For),
             Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
+            Form::Assume => Some(TokenKind::At),
             Form::Input | Form::RequireLeft | Form::RequireRight => None,
         }
     }
@@ -309,6 +319,7 @@ fn keyword_expect(kind: TokenKind) -> Expect {
         TokenKind::Into => Expect::INTO,
         TokenKind::For => Expect::FOR,
         TokenKind::On => Expect::ON,
+        TokenKind::At => Expect::AT,
         _ => Expect::NONE,
     }
 }
@@ -354,6 +365,14 @@ enum State {
     /// After an action's amount: its separator word.
     Separator(Form),
     Lender,
+    /// After `borrow ... from`: the lender, then `as debt` or the end.
+    BorrowLender,
+    /// After a borrow's lender: `as`, or the end.
+    BorrowAs,
+    /// After `as`: `debt`.
+    AsDebt,
+    /// After `assume`: `debt` or `collateral`.
+    AssumePosition,
     Exchange,
     BridgeChain,
     /// After `bridge ... to CHAIN`: `via`, or the end.
@@ -475,7 +494,10 @@ impl Machine {
                 form.separator().map_or(Expect::NONE, keyword_expect),
                 Expect::NONE,
             ),
-            State::Lender => (Expect::LENDER, Expect::NONE),
+            State::Lender | State::BorrowLender => (Expect::LENDER, Expect::NONE),
+            State::BorrowAs => (Expect::AS, end),
+            State::AsDebt => (Expect::DEBT, Expect::NONE),
+            State::AssumePosition => (Expect::POSITION, Expect::NONE),
             State::Exchange => (Expect::EXCHANGE, Expect::NONE),
             State::BridgeVia => (Expect::VIA, end),
             State::BridgeKind => (Expect::BRIDGE_KIND, Expect::NONE),
@@ -585,6 +607,10 @@ impl Machine {
                 State::Amount(Form::RequireLeft, Amount::Start, 0),
                 Role::Keyword,
             ),
+            (State::Statement, K::Assume) => (State::AssumePosition, Role::Keyword),
+            (State::AssumePosition, K::Debt | K::Collateral) => {
+                (State::Amount(Form::Assume, Amount::Start, 0), Role::Keyword)
+            }
             (State::Statement, K::On) => (State::OnChain, Role::Keyword),
             (State::OnChain, K::Ident) => (State::OnBrace, Role::Chain),
             (State::Statement, K::Parallel) => (State::ParallelBrace(0), Role::Keyword),
@@ -594,7 +620,8 @@ impl Machine {
             }
             (State::Separator(form), kind) if form.separator() == Some(kind) => {
                 let next = match form {
-                    Form::Borrow | Form::Withdraw | Form::Repay | Form::Deposit => State::Lender,
+                    Form::Borrow => State::BorrowLender,
+                    Form::Withdraw | Form::Repay | Form::Deposit | Form::Assume => State::Lender,
                     Form::Swap => State::Amount(Form::SwapOutput, Amount::Start, 0),
                     Form::SwapOutput => State::Exchange,
                     Form::Bridge => State::BridgeChain,
@@ -606,6 +633,9 @@ impl Machine {
             (State::Lender, K::Ident) | (State::Exchange, K::Ident) => {
                 (State::StatementEnd, Role::Protocol)
             }
+            (State::BorrowLender, K::Ident) => (State::BorrowAs, Role::Protocol),
+            (State::BorrowAs, K::As) => (State::AsDebt, Role::Keyword),
+            (State::AsDebt, K::Debt) => (State::StatementEnd, Role::Keyword),
             (State::BridgeChain, K::Ident) => (State::BridgeVia, Role::Chain),
             (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
             (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),
@@ -616,11 +646,16 @@ impl Machine {
             // ---- constraints
             (
                 State::Constraint,
-                K::Deadline | K::MaxGas | K::MinBalance | K::MinSecurity | K::Invariant,
+                K::Deadline
+                | K::MaxGas
+                | K::MinBalance
+                | K::MinSecurity
+                | K::MinHealth
+                | K::Invariant,
             ) => (State::ConstraintColon(kind), Role::ConstraintName),
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
-                    K::Deadline | K::MaxGas => State::ConstraintNumber,
+                    K::Deadline | K::MaxGas | K::MinHealth => State::ConstraintNumber,
                     K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
@@ -718,6 +753,7 @@ fn fallback_role(kind: TokenKind) -> Role {
         | TokenKind::MaxGas
         | TokenKind::MinBalance
         | TokenKind::MinSecurity
+        | TokenKind::MinHealth
         | TokenKind::Invariant => Role::ConstraintName,
         TokenKind::Plus
         | TokenKind::Minus
@@ -736,142 +772,4 @@ fn fallback_role(kind: TokenKind) -> Role {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// What is expected at the end of `text`.
-    fn at_end(text: &str) -> Expect {
-        TokenMap::new(text).cursor(text, text.len()).expect
-    }
-
-    const BODY: &str = "bundle b on polygon {\n    ";
-
-    fn in_body(statement: &str) -> Expect {
-        at_end(&format!("{BODY}{statement}"))
-    }
-
-    #[test]
-    fn the_grammar_decides_what_comes_next_in_a_statement() {
-        assert_eq!(in_body(""), Expect::STATEMENT);
-        assert_eq!(in_body("sw"), Expect::STATEMENT);
-        assert_eq!(in_body("let "), Expect::NONE);
-        assert_eq!(in_body("let x = "), Expect::ACTION);
-        assert_eq!(in_body("borrow "), Expect::VALUE.or(Expect::ALL));
-        assert_eq!(in_body("borrow 100 "), Expect::TOKEN);
-        assert_eq!(in_body("borrow 10"), Expect::NONE, "typing a number");
-        assert_eq!(in_body("borrow 100 WETH "), Expect::FROM);
-        assert_eq!(in_body("borrow 100 WETH from "), Expect::LENDER);
-        assert_eq!(in_body("borrow 100 WETH from aa"), Expect::LENDER);
-        assert_eq!(in_body("deposit x into\n  "), Expect::LENDER);
-        assert_eq!(in_body("repay 100 WETH to "), Expect::LENDER);
-        assert_eq!(in_body("bridge x to "), Expect::CHAIN);
-        assert_eq!(in_body("let back = bridge x to ar"), Expect::CHAIN);
-        assert_eq!(in_body("bridge x to base "), Expect::VIA);
-        assert_eq!(in_body("bridge x to base via "), Expect::BRIDGE_KIND);
-        assert_eq!(
-            in_body("swap x for "),
-            Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL)
-        );
-        assert_eq!(in_body("swap x for 1 USDC "), Expect::ON);
-        assert_eq!(in_body("swap x for USDC "), Expect::ON);
-        assert_eq!(in_body("swap (x + y) * 2 for 1 USDC on "), Expect::EXCHANGE);
-        assert_eq!(in_body("swap all "), Expect::TOKEN);
-        assert_eq!(in_body("on "), Expect::CHAIN);
-        assert_eq!(in_body("on arbitrum {\n        "), Expect::STATEMENT);
-        assert_eq!(in_body("parallel {\n    }\n    "), Expect::AND);
-        assert_eq!(
-            in_body("parallel {\n    } and {\n    }\n    "),
-            Expect::STATEMENT
-        );
-        assert_eq!(in_body("parallel {\n    } and {\n    } "), Expect::AND);
-        assert_eq!(in_body("require "), Expect::VALUE.or(Expect::ALL));
-    }
-
-    #[test]
-    fn a_line_break_after_a_finished_construct_starts_the_next_one() {
-        assert_eq!(in_body("input 10 WETH\n    "), Expect::STATEMENT);
-        assert_eq!(in_body("bridge x to base\n    "), Expect::STATEMENT);
-        assert_eq!(
-            in_body("let loan = borrow 100 WETH from aave\n    "),
-            Expect::STATEMENT
-        );
-        let constraints = "bundle b on polygon {\n} constraints {\n    deadline: 20\n    ";
-        assert_eq!(at_end(constraints), Expect::CONSTRAINT);
-        assert_eq!(
-            at_end("bundle b on polygon {\n} constraints {\n    "),
-            Expect::CONSTRAINT
-        );
-        assert_eq!(
-            at_end("bundle b on polygon {\n} constraints {\n    invariant: "),
-            Expect::INVARIANT
-        );
-        assert_eq!(
-            at_end("bundle b on polygon {\n} constraints {\n    min_balance: 1 WETH "),
-            Expect::ON
-        );
-        assert_eq!(
-            at_end("bundle b on polygon {\n} constraints {\n    deadline: "),
-            Expect::NONE
-        );
-    }
-
-    #[test]
-    fn items_headers_and_comments() {
-        assert_eq!(at_end(""), Expect::ITEM);
-        assert_eq!(at_end("bundle "), Expect::NONE);
-        assert_eq!(at_end("bundle b "), Expect::ON);
-        assert_eq!(at_end("bundle b on "), Expect::CHAIN);
-        assert_eq!(
-            at_end("bundle b on polygon {\n}\n"),
-            Expect::CONSTRAINTS.or(Expect::ITEM)
-        );
-        assert_eq!(at_end("token PEPE "), Expect::DECIMALS);
-        assert_eq!(at_end("token PEPE decimals 18 "), Expect::AT);
-        assert_eq!(at_end("token PEPE decimals 18\n"), Expect::ITEM);
-        assert_eq!(at_end("// a comment "), Expect::NONE);
-        assert_eq!(in_body("// from "), Expect::NONE);
-        assert_eq!(in_body("/* from */ "), Expect::STATEMENT);
-        assert_eq!(in_body("borrow 1 WETH from /* which? */ "), Expect::LENDER);
-    }
-
-    #[test]
-    fn a_broken_statement_ends_where_the_next_begins() {
-        // A typo in the keyword: the rest of the statement is not
-        // understood, and what may follow is a new statement.
-        assert_eq!(in_body("swp x for 1 USDC "), Expect::STATEMENT);
-        assert_eq!(in_body("swp x for 1 USDC\n    "), Expect::STATEMENT);
-        // `on` there can only begin `on CHAIN { ... }`.
-        assert_eq!(in_body("swp x for 1 USDC on "), Expect::CHAIN);
-        assert_eq!(in_body("borrow\n    swap x for "), {
-            Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL)
-        });
-        // A header that does not parse still has a body of statements.
-        assert_eq!(at_end("bundl b on polygon {\n    "), Expect::STATEMENT);
-    }
-
-    #[test]
-    fn roles_follow_the_grammar() {
-        let text = "token PEPE decimals 18\nbundle b on polygon {\n    let x = borrow 1 WETH from aave\n    bridge x to base via zk\n} constraints {\n    invariant: constant_product\n}\n";
-        let map = TokenMap::new(text);
-        let role = |word: &str| {
-            let start = text.find(word).unwrap_or(usize::MAX);
-            map.entries
-                .iter()
-                .find(|e| e.span.start == start)
-                .map(|e| e.role)
-        };
-        assert_eq!(role("PEPE"), Some(Role::TokenDefinition));
-        assert_eq!(role("b on"), Some(Role::BundleName));
-        assert_eq!(role("polygon"), Some(Role::Chain));
-        assert_eq!(role("x ="), Some(Role::ValueDefinition));
-        assert_eq!(role("borrow"), Some(Role::Action));
-        assert_eq!(role("WETH"), Some(Role::Token));
-        assert_eq!(role("aave"), Some(Role::Protocol));
-        assert_eq!(role("x to"), Some(Role::Value));
-        assert_eq!(role("base"), Some(Role::Chain));
-        assert_eq!(role("zk"), Some(Role::BridgeKind));
-        assert_eq!(role("invariant"), Some(Role::ConstraintName));
-        assert_eq!(role("constant_product"), Some(Role::Invariant));
-        assert_eq!(map.blocks.len(), 2);
-    }
-}
+mod tests;

@@ -100,6 +100,7 @@ impl Values {
                 StmtKind::Action(_)
                 | StmtKind::Input(_)
                 | StmtKind::Require { .. }
+                | StmtKind::Assume { .. }
                 | StmtKind::Error => {}
             }
         }

@@ -1,9 +1,10 @@
 //! The executor's approvals, placed from scratch: one grant per (chain,
 //! token, spender), inside the transaction of the first action that spends
 //! that token to that spender, just before the action (and the split that
-//! takes what it spends). Wallet transactions keep theirs: a wallet approval
-//! covers one spend. Passes that change who spends what (grouping, fusion,
-//! route choice) call [`place`] after they rewrite.
+//! takes what it spends); none for the native coin, which has no `approve`.
+//! Wallet transactions keep theirs, which the lowering placed the same way
+//! (`check::Approvals`). Passes that change who spends what (grouping,
+//! fusion, route choice) call [`place`] after they rewrite.
 
 use crate::ir::{Node, Op, Program, Sender, Spender, Term, WireType};
 use std::collections::BTreeSet;
@@ -17,8 +18,16 @@ pub fn place(program: &mut Program) {
 }
 
 /// The approvals an action needs: for each token it hands over, the
-/// chain, the token, and to whom (a bridge batch hands over several).
+/// chain, the token, and to whom (a bridge batch hands over several); the
+/// native coin needs none.
 pub fn spend_keys(op: &Op, wires: &[WireType]) -> Vec<Key> {
+    let mut keys = handed_over(op, wires);
+    keys.retain(|(_, token, _)| !mesh_core::registry::is_native_coin(token));
+    keys
+}
+
+/// For each token an action hands over: the chain, the token, and to whom.
+fn handed_over(op: &Op, wires: &[WireType]) -> Vec<Key> {
     let ty = |w: crate::ir::Wire| wires.get(w.0 as usize);
     let key = |w: crate::ir::Wire, spender: Spender| {
         ty(w).map(|t| (t.chain().to_string(), t.token().to_string(), spender))
@@ -44,6 +53,7 @@ pub fn spend_keys(op: &Op, wires: &[WireType]) -> Vec<Key> {
         Op::Repay {
             protocol, funds, ..
         }
+        | Op::RepayDebt { protocol, funds }
         | Op::Deposit { protocol, funds } => key(*funds, Spender::Protocol(protocol.clone()))
             .into_iter()
             .collect(),

@@ -11,11 +11,16 @@
 //!   (docs/world.md).
 //! - **Cancel.** A deposit followed, in the same transaction and with no
 //!   call to that lender between, by a withdrawal of the same token and the
-//!   same amount from the same lender is the identity: both go, and what
-//!   the withdrawal delivered is the wire that was deposited. Every holding
-//!   and balance ends the same. A withdrawal right after a deposit of its
-//!   amount cannot fail (the deposit and the liquidity both grew by it), and
-//!   the deposit could fail only on overflow, as above.
+//!   same amount from the same lender is the identity on holdings and
+//!   balances: both calls go, and what the withdrawal delivered is the wire
+//!   that was deposited. Every holding and balance ends the same. A
+//!   withdrawal right after a deposit of its amount cannot lack deposit or
+//!   liquidity (both grew by it), and the deposit could fail only on
+//!   overflow, as above. What the withdrawal still checks is the position's
+//!   health: it leaves the position exactly as it was before the deposit,
+//!   which must owe nothing or have a health factor of at least 1. That
+//!   check stays, where the withdrawal was, as `assume healthy` (no call,
+//!   no gas), so the rewritten program reverts exactly where `-O0` does.
 //!
 //! Cancellations are made first, wherever one applies, and merges only
 //! where none is left: a cancellation removes two calls and a merge one,
@@ -25,7 +30,7 @@
 
 use super::walk::{drop_idle_transactions, rename};
 use super::{approvals, Context, OptError};
-use crate::ir::{Node, Op, Program, Sender, Term, Value, Wire, WireType};
+use crate::ir::{Assumption, Node, Op, Program, Sender, Term, Value, Wire, WireType};
 
 pub const NAME: &str = "deposits";
 
@@ -104,17 +109,6 @@ fn rewrite_term(
     }
 }
 
-/// The lender a box calls, if any.
-fn lender(op: &Op) -> Option<&str> {
-    match op {
-        Op::Borrow { protocol, .. }
-        | Op::Repay { protocol, .. }
-        | Op::Deposit { protocol, .. }
-        | Op::Withdraw { protocol, .. } => Some(protocol),
-        _ => None,
-    }
-}
-
 fn op_at(body: &[Term], i: usize) -> Option<&Op> {
     match body.get(i) {
         Some(Term::Gen(node)) => Some(&node.op),
@@ -148,17 +142,24 @@ fn rewrite_body(
             match op {
                 Op::Withdraw {
                     protocol: p,
+                    chain,
                     token,
                     amount,
                     out,
-                    ..
                 } if law == Law::Cancel
                     && *p == protocol
                     && *token == funds_type.token()
                     && deposited.contains(amount) =>
                 {
                     let delivered = *out;
-                    body.remove(j);
+                    let chain = chain.clone();
+                    if let Some(Term::Gen(node)) = body.get_mut(j) {
+                        node.op = Op::Assume {
+                            chain,
+                            protocol: protocol.clone(),
+                            assumption: Assumption::Healthy,
+                        };
+                    }
                     body.remove(i);
                     return Some(Rewrite::Cancelled {
                         delivered,
@@ -198,7 +199,7 @@ fn rewrite_body(
                     body.remove(i);
                     return Some(Rewrite::Merged);
                 }
-                other if lender(other) == Some(protocol.as_str()) => break,
+                other if other.lender() == Some(protocol.as_str()) => break,
                 _ => {}
             }
         }

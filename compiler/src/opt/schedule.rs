@@ -10,7 +10,8 @@
 //! - **Data**: a box comes after the box that produced each wire it
 //!   consumes or whose amount it reads.
 //! - **State**: two actions on one chain that touch the same protocol state
-//!   keep their order — a lender's balances, a pair's reserves (by pair, so
+//!   keep their order — a lender's balances and the user's position there
+//!   (an `assume` of it too), a pair's reserves (by pair, so
 //!   swaps on different pairs of one exchange commute), and the wallet's
 //!   balance of a token for `input`.
 //!
@@ -166,7 +167,9 @@ impl Graph {
             .zip(&tx_chains)
             .map(
                 |(node, tx_chain): (&Node, &Option<String>)| match &node.op {
-                    Op::Input { chain, .. } | Op::Require { chain, .. } => Kind::Free {
+                    Op::Input { chain, .. }
+                    | Op::Require { chain, .. }
+                    | Op::Assume { chain, .. } => Kind::Free {
                         chain: chain_index(chain),
                     },
                     op if op.needs_transaction() => Kind::Action {
@@ -632,11 +635,17 @@ fn collect(term: &Term, tx: Option<&str>, out: &mut Vec<Node>, chains: &mut Vec<
 fn states(op: &Op, tx: Option<&str>) -> Vec<State> {
     let chain = tx.unwrap_or_default().to_string();
     match op {
+        // An assumption is checked outside transactions, on its own chain.
+        Op::Assume {
+            chain, protocol, ..
+        } => vec![State::Lender(chain.clone(), protocol.clone())],
         Op::Borrow { protocol, .. }
         | Op::FlashLoan { protocol, .. }
         | Op::Repay { protocol, .. }
         | Op::Deposit { protocol, .. }
-        | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
+        | Op::Withdraw { protocol, .. }
+        | Op::BorrowDebt { protocol, .. }
+        | Op::RepayDebt { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
         Op::Swap {
             exchanges, path, ..
         } => path

@@ -67,14 +67,16 @@ pub fn rename(term: &mut Term, from: Wire, to: Wire) {
             Op::Swap { input, .. } | Op::Bridge { input, .. } | Op::Split { input, .. } => {
                 swap(input)
             }
-            Op::Deposit { funds, .. } => swap(funds),
+            Op::Deposit { funds, .. } | Op::RepayDebt { funds, .. } => swap(funds),
             Op::Merge { inputs, .. } => inputs.iter_mut().for_each(swap),
             Op::BridgeBatch { inputs, .. } => inputs.iter_mut().for_each(swap),
             Op::Input { .. }
             | Op::Borrow { .. }
             | Op::FlashLoan { .. }
             | Op::Withdraw { .. }
+            | Op::BorrowDebt { .. }
             | Op::Require { .. }
+            | Op::Assume { .. }
             | Op::Approve { .. } => {}
         }
         rename_values(op, from, to);
@@ -103,7 +105,13 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
         Op::Input { amount, .. }
         | Op::Borrow { amount, .. }
         | Op::Withdraw { amount, .. }
+        | Op::BorrowDebt { amount, .. }
         | Op::Split { amount, .. } => walk(amount, from, to),
+        Op::Assume { assumption, .. } => match assumption {
+            crate::ir::Assumption::Debt { amount, .. }
+            | crate::ir::Assumption::Collateral { amount, .. } => walk(amount, from, to),
+            crate::ir::Assumption::Healthy => {}
+        },
         Op::Repay { principal, .. } => walk(principal, from, to),
         Op::FlashLoan { amounts, .. } => amounts.iter_mut().for_each(|a| walk(a, from, to)),
         Op::Swap { min_out, .. } => walk(min_out, from, to),
@@ -112,6 +120,7 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
             walk(right, from, to);
         }
         Op::Deposit { .. }
+        | Op::RepayDebt { .. }
         | Op::Bridge { .. }
         | Op::BridgeBatch { .. }
         | Op::Merge { .. }

@@ -330,6 +330,9 @@ impl Bound {
                 bound.calls |= bit(a);
             }
         }
+        // The native coin has no `approve`: nothing grants it.
+        spends.retain(|(_, token, _)| !mesh_core::registry::is_native_coin(token));
+        may.retain(|(_, token, _)| !mesh_core::registry::is_native_coin(token));
         bound.may_spend = vec![0; n];
         for (a, token, spender) in spends.iter().chain(may.iter()) {
             let chain = problem.chains[problem.action_chain[*a]].clone();
@@ -378,7 +381,13 @@ impl Bound {
     /// base and one cold access if it makes a call, each step's calls as
     /// the laws leave them (warm), and one oracle update per pair.
     pub fn shape_floor(&self, facts: &Facts, shape: &Shape) -> u64 {
-        if shape.items.is_empty() {
+        // A transaction whose laws left no call (only the checks kept where
+        // deposits and withdrawals cancelled) is not sent.
+        if shape
+            .items
+            .iter()
+            .all(|item| matches!(item, Item::Healthy(_)))
+        {
             return 0;
         }
         let flashed: Set = shape
@@ -407,6 +416,7 @@ impl Bound {
                     .transfer_call
                     .saturating_add(self.pair_call.saturating_mul(hops(v))),
                 Item::Deposits(v) | Item::Bridges(v) => v.first().map_or(0, |a| self.as_is[*a]),
+                Item::Healthy(_) => 0,
                 Item::Loans(v) => self
                     .flash_call
                     .saturating_add(self.multi_asset)

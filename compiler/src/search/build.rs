@@ -4,9 +4,9 @@
 
 use super::blocks::Arrangement;
 use super::choices::{rename_op, resolve};
-use super::graph::{is_action, Class, Problem};
-use super::laws::{fused, Facts, Item, Shape};
-use crate::ir::{gas, Node, Op, Program, Sender, Spender, Term, Wire, WireType};
+use super::graph::{bit, is_action, Class, Problem, Set};
+use super::laws::{actions_of, assumptions_at, fused, Facts, Item, Shape};
+use crate::ir::{gas, Assumption, Node, Op, Program, Sender, Spender, Term, Wire, WireType};
 use mesh_core::registry::BridgeKind;
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -44,6 +44,10 @@ pub(super) struct Realised {
     pub body: Vec<Node>,
     /// The grants each box of `body` spends.
     pub spends: Vec<Vec<usize>>,
+    /// The actions of the problem each box of `body` stands for (a
+    /// cancellation's kept check stands for the deposit and the
+    /// withdrawal).
+    pub origin: Vec<Set>,
     /// Boxes of the problem that go (the merges that took the later
     /// arrivals of merged transfers into their holding).
     pub removed: Vec<usize>,
@@ -76,7 +80,7 @@ pub(super) fn realise(
         .items
         .first()
         .map(|item| match item {
-            Item::Call(a) => *a,
+            Item::Call(a) | Item::Healthy(a) => *a,
             Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) | Item::Loans(v) => v[0],
             Item::Batch(vv) => vv[0][0],
         })
@@ -94,6 +98,7 @@ pub(super) fn realise(
         chain: chain.clone(),
         body: Vec::new(),
         spends: Vec::new(),
+        origin: Vec::new(),
         removed: Vec::new(),
         renames: Vec::new(),
         weight: 1,
@@ -106,6 +111,15 @@ pub(super) fn realise(
         }
     }
     for item in &shape.items {
+        let start = out.body.len();
+        let mut stands_for = actions_of(item);
+        if let Item::Healthy(w) = item {
+            for &(d, cancelled) in &shape.cancelled {
+                if cancelled == *w {
+                    stands_for |= bit(d);
+                }
+            }
+        }
         match item {
             Item::Call(a) => {
                 let mut node = problem.node(*a).clone();
@@ -118,6 +132,20 @@ pub(super) fn realise(
                     .saturating_add(delay_of(wires, registry, &node.op)?);
                 out.body.push(node);
                 out.spends.push(spends);
+            }
+            Item::Healthy(w) => {
+                let protocol = facts.lender[*w]
+                    .clone()
+                    .ok_or("a cancelled withdrawal from no lender")?;
+                out.body.push(Node {
+                    op: Op::Assume {
+                        chain: chain.clone(),
+                        protocol,
+                        assumption: Assumption::Healthy,
+                    },
+                    loc: problem.node(*w).loc,
+                });
+                out.spends.push(Vec::new());
             }
             Item::Swaps(swaps) => {
                 let (Some(&head), Some(&last)) = (swaps.first(), swaps.last()) else {
@@ -283,6 +311,7 @@ pub(super) fn realise(
                 out.spends.push(spends);
             }
         }
+        out.origin.resize(out.body.len().max(start), stands_for);
     }
     if !sent(&out) {
         out.weight = 0;
@@ -375,7 +404,8 @@ fn spend_of(
         Op::Repay {
             protocol, funds, ..
         }
-        | Op::Deposit { protocol, funds } => vec![(
+        | Op::Deposit { protocol, funds }
+        | Op::RepayDebt { protocol, funds } => vec![(
             chain.to_string(),
             token(*funds),
             Spender::Protocol(protocol.clone()),
@@ -389,7 +419,11 @@ fn spend_of(
             .collect(),
         _ => Vec::new(),
     };
-    list.into_iter().map(|g| grants.index(g)).collect()
+    // The native coin has no `approve`: a call takes it without one.
+    list.into_iter()
+        .filter(|(_, token, _)| !mesh_core::registry::is_native_coin(token))
+        .map(|g| grants.index(g))
+        .collect()
 }
 
 /// The delay a call adds to its transaction's blocks.
@@ -422,25 +456,33 @@ fn delay_of(wires: &[WireType], registry: &Registry, op: &Op) -> Result<u64, Str
 
 /// The body with the grants of `granted` placed before the first box that
 /// spends each.
-fn with_grants(realised: &Realised, granted: u64, grants: &Grants) -> Vec<Node> {
+fn with_grants(realised: &Realised, granted: u64, grants: &Grants) -> Vec<(Node, Set)> {
     let mut body = Vec::with_capacity(realised.body.len() + 2);
     let mut placed = 0u64;
-    for (node, spends) in realised.body.iter().zip(&realised.spends) {
+    for ((node, spends), origin) in realised
+        .body
+        .iter()
+        .zip(&realised.spends)
+        .zip(&realised.origin)
+    {
         for &g in spends {
             if granted & (1 << g) != 0 && placed & (1 << g) == 0 {
                 placed |= 1 << g;
                 let (chain, token, spender) = grants.list[g].clone();
-                body.push(Node {
-                    op: Op::Approve {
-                        chain,
-                        token,
-                        spender,
+                body.push((
+                    Node {
+                        op: Op::Approve {
+                            chain,
+                            token,
+                            spender,
+                        },
+                        loc: node.loc,
                     },
-                    loc: node.loc,
-                });
+                    0,
+                ));
             }
         }
-        body.push(node.clone());
+        body.push((node.clone(), *origin));
     }
     body
 }
@@ -470,7 +512,10 @@ pub(super) fn meter_transaction(
     if !sent(realised) {
         return Ok(0);
     }
-    let mut body = with_grants(realised, granted, grants);
+    let mut body: Vec<Node> = with_grants(realised, granted, grants)
+        .into_iter()
+        .map(|(node, _)| node)
+        .collect();
     // The merges of obligations, where both are taken in this
     // transaction, so that the meter sees a flash loan's merged debt.
     let mut produced: BTreeSet<Wire> = BTreeSet::new();
@@ -584,15 +629,18 @@ pub(super) fn emit(
 
     // Every box with where it goes; floating boxes in program order.
     let mut boxes: Vec<(Node, Home, usize)> = Vec::new();
+    let mut origins: Vec<Set> = Vec::new();
     for (i, node) in problem.nodes.iter().enumerate() {
         if removed.contains(&i) || !matches!(problem.class[i], Class::Free(_) | Class::Book) {
             continue;
         }
         boxes.push((node.clone(), Home::Floating, i));
+        origins.push(0);
     }
     for (t, (r, step)) in realised.iter().zip(steps).enumerate() {
-        for node in with_grants(r, step.granted, grants) {
+        for (node, origin) in with_grants(r, step.granted, grants) {
             boxes.push((node, Home::Tx(t), usize::MAX));
+            origins.push(origin);
         }
     }
     for b in &mut boxes {
@@ -619,6 +667,36 @@ pub(super) fn emit(
         if let Op::Input { chain, token, .. } = &b.0.op {
             if let Some(p) = last_input.insert((chain.clone(), token.clone()), i) {
                 deps[i].push(p);
+            }
+        }
+    }
+    // An assumption reads the position at its lender: it stays after the
+    // calls that change that position before it in the program and before
+    // those after it. A loan from a lender that offers flash loans counts
+    // in no position (docs/runtime.md, Positions), so it is not one of them.
+    for (j, b) in boxes.iter().enumerate() {
+        if b.1 != Home::Floating || !matches!(b.0.op, Op::Assume { .. }) {
+            continue;
+        }
+        let at = b.2;
+        let (mut before, mut after): (Set, Set) = (0, 0);
+        for a in 0..problem.len() {
+            let flashable = facts.loan_of[a].is_some_and(|l| facts.loans[l].flashable);
+            if flashable || !assumptions_at(problem, a, facts.lender[a].as_deref()).contains(&at) {
+                continue;
+            }
+            if problem.actions[a] < at {
+                before |= bit(a);
+            } else {
+                after |= bit(a);
+            }
+        }
+        for (k, origin) in origins.iter().enumerate() {
+            if origin & before != 0 {
+                deps[j].push(k);
+            }
+            if origin & after != 0 {
+                deps[k].push(j);
             }
         }
     }
@@ -743,7 +821,9 @@ impl Emitter<'_> {
             }
             let (node, home, _) = &self.boxes[d];
             let foreign = match &node.op {
-                Op::Input { chain, .. } | Op::Require { chain, .. } => *chain != self.chains[t],
+                Op::Input { chain, .. } | Op::Require { chain, .. } | Op::Assume { chain, .. } => {
+                    *chain != self.chains[t]
+                }
                 _ => false,
             };
             if *home != Home::Floating || foreign {

@@ -3,7 +3,7 @@
 //! back cancel. Each combination is one [`super::graph::Problem`].
 
 use super::graph::Placed;
-use crate::ir::{Constraint, Constraints, Node, Op, Value, Wire, WireType};
+use crate::ir::{Assumption, Constraint, Constraints, Node, Op, Value, Wire, WireType};
 use mesh_core::registry::{BridgeKind, RouteInfo};
 use mesh_core::Registry;
 use std::collections::{BTreeMap, BTreeSet};
@@ -252,9 +252,17 @@ pub(super) fn resolve(rename: &BTreeMap<Wire, Wire>, mut wire: Wire) -> Wire {
 /// Renames every wire a box consumes or whose amount it reads.
 pub(super) fn rename_op(op: &mut Op, f: &dyn Fn(Wire) -> Wire) {
     match op {
-        Op::Input { amount, .. } | Op::Borrow { amount, .. } | Op::Withdraw { amount, .. } => {
-            rename_value(amount, f)
-        }
+        Op::Input { amount, .. }
+        | Op::Borrow { amount, .. }
+        | Op::Withdraw { amount, .. }
+        | Op::BorrowDebt { amount, .. } => rename_value(amount, f),
+        Op::RepayDebt { funds, .. } => *funds = f(*funds),
+        Op::Assume { assumption, .. } => match assumption {
+            Assumption::Debt { amount, .. } | Assumption::Collateral { amount, .. } => {
+                rename_value(amount, f)
+            }
+            Assumption::Healthy => {}
+        },
         Op::FlashLoan { amounts, .. } => {
             for amount in amounts {
                 rename_value(amount, f);

@@ -37,7 +37,7 @@ pub(super) fn members(set: Set) -> impl Iterator<Item = usize> {
 pub(super) enum Class {
     /// A call that needs a transaction: the action of this index.
     Action(usize),
-    /// `input` or `require`: on the chain of this index, needing no
+    /// `input`, `require` or `assume`: on the chain of this index, needing no
     /// transaction of its own.
     Free(usize),
     /// A split or a merge: no chain, no call.
@@ -159,7 +159,9 @@ impl Problem {
                 state_chain.push(Some(c));
             } else {
                 match op {
-                    Op::Input { chain, .. } | Op::Require { chain, .. } => {
+                    Op::Input { chain, .. }
+                    | Op::Require { chain, .. }
+                    | Op::Assume { chain, .. } => {
                         let c = chain_index(chain);
                         class.push(Class::Free(c));
                         state_chain.push(Some(c));
@@ -317,7 +319,10 @@ fn states(op: &Op, chain: usize) -> Vec<State> {
         | Op::FlashLoan { protocol, .. }
         | Op::Repay { protocol, .. }
         | Op::Deposit { protocol, .. }
-        | Op::Withdraw { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
+        | Op::Withdraw { protocol, .. }
+        | Op::BorrowDebt { protocol, .. }
+        | Op::RepayDebt { protocol, .. }
+        | Op::Assume { protocol, .. } => vec![State::Lender(chain, protocol.clone())],
         // Each hop on the pair of its own exchange.
         Op::Swap {
             exchanges, path, ..

@@ -67,6 +67,9 @@ pub(super) enum Item {
     /// Flash loans of different tokens from one lender in one multi-asset
     /// call, where the first of them was.
     Loans(Vec<usize>),
+    /// Where a withdrawal cancelled against a deposit was: the check of the
+    /// position's health it made, kept (`assume healthy`, no call).
+    Healthy(usize),
 }
 
 /// A pair of an exchange: `(exchange, token0, token1)`.
@@ -103,6 +106,10 @@ pub(super) struct Facts {
     pub loans: Vec<Loan>,
     /// Per action: the loan (index into `loans`) it belongs to, if any.
     pub loan_of: Vec<Option<usize>>,
+    /// Per action: its box, and the boxes of the assumptions (`assume`)
+    /// about the position at its chain and lender, in program order.
+    box_of: Vec<usize>,
+    assumes: Vec<Vec<usize>>,
 }
 
 impl Facts {
@@ -113,14 +120,7 @@ impl Facts {
         let mut pairs = Vec::with_capacity(n);
         for a in 0..n {
             let op = problem.op(a);
-            lender.push(match op {
-                Op::Borrow { protocol, .. }
-                | Op::FlashLoan { protocol, .. }
-                | Op::Repay { protocol, .. }
-                | Op::Deposit { protocol, .. }
-                | Op::Withdraw { protocol, .. } => Some(protocol.clone()),
-                _ => None,
-            });
+            lender.push(op.lender().map(str::to_string));
             pairs.push(match op {
                 Op::Swap {
                     exchanges, path, ..
@@ -179,6 +179,10 @@ impl Facts {
         let loan_of = (0..n)
             .map(|a| loans.iter().position(|l| l.actions & bit(a) != 0))
             .collect();
+        let box_of = problem.actions.clone();
+        let assumes = (0..n)
+            .map(|a| assumptions_at(problem, a, lender[a].as_deref()))
+            .collect();
         Facts {
             acts,
             lender,
@@ -186,7 +190,22 @@ impl Facts {
             follows,
             loans,
             loan_of,
+            box_of,
+            assumes,
         }
+    }
+
+    /// Whether an assumption about the position these actions (at one
+    /// lender) act on stands between the first and the last of them in the
+    /// program: it reads the position in the middle, which a merge or a
+    /// cancellation would change.
+    fn assumed_between(&self, actions: &[usize]) -> bool {
+        let Some(&first) = actions.first() else {
+            return false;
+        };
+        let lo = actions.iter().map(|a| self.box_of[*a]).min().unwrap_or(0);
+        let hi = actions.iter().map(|a| self.box_of[*a]).max().unwrap_or(0);
+        self.assumes[first].iter().any(|b| lo < *b && *b < hi)
     }
 
     /// A swap's path, input, output and whether it is unbounded.
@@ -225,10 +244,11 @@ impl Facts {
     fn lender_token(&self, problem: &Problem, a: usize) -> Option<(&str, String)> {
         let lender = self.lender[a].as_deref()?;
         let token = match problem.op(a) {
-            Op::Borrow { funds, .. } | Op::Repay { funds, .. } | Op::Deposit { funds, .. } => {
-                problem.token(*funds).to_string()
-            }
-            Op::Withdraw { token, .. } => token.clone(),
+            Op::Borrow { funds, .. }
+            | Op::Repay { funds, .. }
+            | Op::Deposit { funds, .. }
+            | Op::RepayDebt { funds, .. } => problem.token(*funds).to_string(),
+            Op::Withdraw { token, .. } | Op::BorrowDebt { token, .. } => token.clone(),
             _ => return None,
         };
         Some((lender, token))
@@ -275,7 +295,7 @@ impl Facts {
     /// The lender an item calls, if any.
     fn lender_of(&self, item: &Item) -> Option<&str> {
         match item {
-            Item::Call(a) => self.lender[*a].as_deref(),
+            Item::Call(a) | Item::Healthy(a) => self.lender[*a].as_deref(),
             Item::Deposits(v) | Item::Loans(v) => {
                 v.first().and_then(|a| self.lender[*a].as_deref())
             }
@@ -301,10 +321,29 @@ impl Facts {
     }
 }
 
+/// The boxes of the assumptions about the position action `a` acts on
+/// (its chain and `lender`), in program order.
+pub(super) fn assumptions_at(problem: &Problem, a: usize, lender: Option<&str>) -> Vec<usize> {
+    let Some(lender) = lender else {
+        return Vec::new();
+    };
+    let chain = problem.chains[problem.action_chain[a]].as_str();
+    problem
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| {
+            matches!(&node.op, Op::Assume { chain: c, protocol, .. }
+                if c == chain && protocol == lender)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The actions an item stands for.
 pub(super) fn actions_of(item: &Item) -> Set {
     match item {
-        Item::Call(a) => bit(*a),
+        Item::Call(a) | Item::Healthy(a) => bit(*a),
         Item::Swaps(v) | Item::Deposits(v) | Item::Bridges(v) | Item::Loans(v) => {
             v.iter().fold(0, |s, a| s | bit(*a))
         }
@@ -852,7 +891,7 @@ fn rewrites(
                 replace(Some(new), None, false);
             }
             if let Some(pair) = cancel(facts, &items[i], &items[j], between) {
-                replace(None, Some(pair), false);
+                replace(Some(Item::Healthy(pair.1)), Some(pair), false);
             }
             if let Some(new) = merge_bridges(facts, &items[i], &items[j]) {
                 replace(Some(new), None, false);
@@ -963,7 +1002,11 @@ fn merge_deposits(facts: &Facts, first: &Item, second: &Item, between: &[Item]) 
     {
         return None;
     }
-    Some(Item::Deposits(a.into_iter().chain(b).collect()))
+    let all: Vec<usize> = a.into_iter().chain(b).collect();
+    if facts.assumed_between(&all) {
+        return None;
+    }
+    Some(Item::Deposits(all))
 }
 
 /// Cancellation: a deposit, then a withdrawal of its token and amount from
@@ -989,6 +1032,7 @@ fn cancel(facts: &Facts, first: &Item, second: &Item, between: &[Item]) -> Optio
         || between
             .iter()
             .any(|item| facts.lender_of(item) == Some(lender))
+        || facts.assumed_between(&[*d, *w])
     {
         return None;
     }

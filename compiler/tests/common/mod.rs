@@ -4,7 +4,8 @@
 //! optimum benchmark): well-typed-looking bundles built from statement
 //! groups that exercise every pass and every law — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
-//! of nothing, multi-asset flash loans, swap chains across forks, deposits
+//! of nothing, loans left open as debt and debts repaid, assumptions, the
+//! native coin, multi-asset flash loans, swap chains across forks, deposits
 //! merged and cancelled, nested in `on` blocks and `parallel` branches,
 //! with a `min_security` now and then — and the default world with every
 //! amount perturbed.
@@ -47,8 +48,25 @@ pub enum Segment {
     CrossChain { amount: u32, bound: u32, check: u32 },
     /// Two independent branches on two chains.
     Parallel { usdc: u32, dai: u32 },
-    /// An ordinary loan from compound (no flash loans there).
+    /// An ordinary loan from compound (no flash loans there), against
+    /// WETH deposited as collateral first.
     Leverage { amount: u32 },
+    /// A loan of USDC left open as debt at aave against WETH deposited
+    /// first, then repaid in part (a repay of debt: no loan of USDC is
+    /// open there), with the deposit and a withdrawal of its amount in
+    /// between (cancelled at `-O`, its health check kept). The loan is
+    /// `percent` of what the WETH lets one borrow at 80% loan-to-value and
+    /// 2,500 dollars an ether: above 100%, past the loan-to-value unless
+    /// the position held more collateral.
+    Debt {
+        weth_hundredths: u32,
+        percent: u32,
+        part: u32,
+    },
+    /// A repay of a debt the user owed before the bundle, stated first, on
+    /// polygon, where the user owes aave USDC (less on a perturbed world,
+    /// where the assumption may fail).
+    OwedBefore { usdc: u32 },
     /// Funds moved from compound to aave (on polygon, where the user has
     /// USDC at compound).
     Migration { amount: u32 },
@@ -61,6 +79,10 @@ pub enum Segment {
         hundredths: u32,
         token: &'static str,
     },
+    /// The native coin (`ETH`), which has no `approve`: drawn, bridged and
+    /// deposited (on arbitrum when the segment runs on polygon, which has
+    /// no ETH).
+    Native { hundredths: u32 },
     /// A swap's output of unknown amount, spent in parts and then whole.
     UnknownAmount { amount: u32, divisor: u32 },
     /// A loan repaid in two parts computed from its value (one part written
@@ -209,6 +231,25 @@ impl Segment {
                 hundredths / 100,
                 hundredths % 100
             ),
+            Segment::Native { hundredths } => {
+                let (chain, to) = if here == "polygon" {
+                    ("arbitrum", "ethereum")
+                } else {
+                    (here, away)
+                };
+                let body = format!(
+                    "input {}.{:02} ETH\n\
+                     bridge 0.01 ETH to {to}\n\
+                     deposit all ETH into aave\n",
+                    hundredths / 100,
+                    hundredths % 100
+                );
+                if chain == here {
+                    body
+                } else {
+                    format!("on {chain} {{\n{body}}}\n")
+                }
+            }
             Segment::UnknownAmount { amount, divisor } => format!(
                 "input {amount} USDC\n\
                  let u{i} = swap all USDC for DAI on sushiswap\n\
@@ -220,14 +261,27 @@ impl Segment {
                 amount,
                 lender,
                 token,
-            } => format!(
-                "input 0.03 {token}\n\
-                 let l{i} = borrow {amount} {token} from {lender}\n\
-                 repay l{i} / 3 to {lender}\n\
-                 repay l{i} - l{i} / 3 to {lender}\n\
-                 borrow 0 {token} from {lender}\n\
-                 repay 0 {token} to {lender}\n"
-            ),
+            } => {
+                // compound lends only against collateral (E0603 otherwise):
+                // one WETH deposited first, which backs a loan of up to
+                // about 1,900 dollars, so the loan is of ten-thousandths.
+                let (collateral, loan) = if *lender == "compound" {
+                    (
+                        "input 1 WETH\ndeposit 1 WETH into compound\n",
+                        format!("0.{amount:04}"),
+                    )
+                } else {
+                    ("", amount.to_string())
+                };
+                format!(
+                    "{collateral}input 0.03 {token}\n\
+                     let l{i} = borrow {loan} {token} from {lender}\n\
+                     repay l{i} / 3 to {lender}\n\
+                     repay l{i} - l{i} / 3 to {lender}\n\
+                     borrow 0 {token} from {lender}\n\
+                     repay 0 {token} to {lender}\n"
+                )
+            }
             Segment::FlashArbitrage { loan, bound } => format!(
                 "borrow {loan} USDC from aave\n\
                  swap {loan} USDC for WETH on uniswap_v2\n\
@@ -264,10 +318,38 @@ impl Segment {
                  and {{ on base {{ input {dai} DAI\n deposit all DAI into aave }} }}\n"
             ),
             Segment::Leverage { amount } => format!(
-                "borrow {amount} WBTC from compound\n\
-                 deposit {amount} WBTC into aave\n\
-                 withdraw {amount} WBTC from aave\n\
-                 repay {amount} WBTC to compound\n"
+                "input 2 WETH\n\
+                 deposit 2 WETH into compound\n\
+                 borrow {amount}00 USDC from compound\n\
+                 deposit {amount}00 USDC into aave\n\
+                 withdraw {amount}00 USDC from aave\n\
+                 repay {amount}00 USDC to compound\n\
+                 withdraw 2 WETH from compound\n"
+            ),
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            } => {
+                // 0.01 WETH backs 20 USDC at 80% of 2,500 dollars.
+                let usdc = (weth_hundredths * 20 * percent / 100).max(1);
+                format!(
+                    "input {}.{:02} WETH\n\
+                     deposit all WETH into aave\n\
+                     let d{i} = borrow {usdc} USDC from aave as debt\n\
+                     deposit {usdc} USDC into aave\n\
+                     withdraw {usdc} USDC from aave\n\
+                     repay d{i} / {part} to aave\n",
+                    weth_hundredths / 100,
+                    weth_hundredths % 100
+                )
+            }
+            Segment::OwedBefore { usdc } => format!(
+                "on polygon {{\n\
+                 assume debt {usdc} USDC at aave\n\
+                 input {usdc} USDC\n\
+                 repay {usdc} USDC to aave\n\
+                 }}\n"
             ),
             Segment::Hop { usdc, dai, usdt } => format!(
                 "input {usdc} USDC\n\
@@ -434,6 +516,13 @@ fn local_segment() -> impl Strategy<Value = Segment> {
             .prop_map(|(loan, bound)| Segment::FlashArbitrage { loan, bound }),
         (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::SwapChain { amount, bound }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            }
+        }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         token().prop_map(|token| Segment::AllOf {
             step: AllStep::Deposit,
@@ -468,6 +557,7 @@ fn local_segment() -> impl Strategy<Value = Segment> {
 fn leaf_segment() -> impl Strategy<Value = Segment> {
     let token = || prop::sample::select(TOKENS.to_vec());
     prop_oneof![
+        (1u32..300).prop_map(|hundredths| Segment::Native { hundredths }),
         (
             prop::sample::select(vec![AllStep::Deposit, AllStep::Bridge]),
             token()
@@ -499,6 +589,14 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
         }),
         (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::Parallel { usdc, dai }),
         (1u32..50).prop_map(|amount| Segment::Leverage { amount }),
+        (1u32..1_000, 1u32..110, 1u32..4).prop_map(|(weth_hundredths, percent, part)| {
+            Segment::Debt {
+                weth_hundredths,
+                percent,
+                part,
+            }
+        }),
+        (1u32..10_000).prop_map(|usdc| Segment::OwedBefore { usdc }),
         (1u32..80_000).prop_map(|amount| Segment::Migration { amount }),
         (1u32..5_000, 1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai, usdt)| Segment::Hop {
             usdc,
@@ -559,15 +657,16 @@ pub fn min_security() -> impl Strategy<Value = Option<&'static str>> {
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts), with a `min_balance` now and then and a
+/// excludes deadline reverts), with a `min_balance`, a `min_health` and a
 /// `min_security` now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
         prop::option::of(0u32..100),
+        prop::option::of(0u32..100),
         min_security(),
     )
-        .prop_map(|(segments, min, security)| {
+        .prop_map(|(segments, min, health, security)| {
             let mut text = String::from("bundle generated on polygon {\n");
             let mut next = 0;
             for s in &segments {
@@ -578,11 +677,14 @@ pub fn bundle() -> impl Strategy<Value = String> {
             if let Some(m) = min {
                 constraints.push(format!("min_balance: {m} USDC"));
             }
+            if let Some(h) = health {
+                constraints.push(format!("min_health: 1.{h:02}"));
+            }
             if let Some(kind) = security {
                 constraints.push(format!("min_security: {kind}"));
             }
             if !constraints.is_empty() {
-                text.push_str(&format!(" constraints {{ {} }}", constraints.join("\n")));
+                text.push_str(&format!(" constraints {{ {} }}", constraints.join(" ")));
             }
             text.push('\n');
             text
@@ -591,7 +693,9 @@ pub fn bundle() -> impl Strategy<Value = String> {
 
 /// The default world with every reserve, liquidity, deposit and wallet
 /// balance scaled by a factor drawn from `seed` (between 0% and 300%;
-/// reserves stay positive).
+/// reserves stay positive), and every debt too, keeping each position
+/// healthy: where the user owes something, deposits only grow and debts
+/// only shrink.
 pub fn perturbed(seed: u64) -> World {
     let mut world = World::default_world();
     let mut state = seed | 1;
@@ -616,7 +720,23 @@ pub fn perturbed(seed: u64) -> World {
     for lenders in world.lenders.values_mut() {
         for lender in lenders.values_mut() {
             lender.liquidity.values_mut().for_each(|v| scale(v, 0));
-            lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            if lender.debts.is_empty() {
+                lender.deposits.values_mut().for_each(|v| scale(v, 0));
+            } else {
+                // A position that owes something stays healthy (a world
+                // holds none that could be liquidated): its collateral
+                // only grows, its debt only shrinks.
+                for v in lender.deposits.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).max(before);
+                }
+                for v in lender.debts.values_mut() {
+                    let before = *v;
+                    scale(v, 0);
+                    *v = (*v).min(before);
+                }
+            }
         }
     }
     for wallet in world.wallets.values_mut() {

@@ -25,6 +25,10 @@
   "parallel"
   "and"
   "require"
+  "assume"
+  "debt"
+  "collateral"
+  "as"
   "from"
   "to"
   "into"
@@ -49,6 +53,7 @@
   "max_gas"
   "min_balance"
   "min_security"
+  "min_health"
   "invariant"
   "decimals"
 ] @property
@@ -66,6 +71,7 @@
 (repay_action protocol: (identifier) @constructor)
 (deposit_action protocol: (identifier) @constructor)
 (withdraw_action protocol: (identifier) @constructor)
+(assume_statement protocol: (identifier) @constructor)
 (swap_action exchange: (identifier) @constructor)
 (bridge_action route: (identifier) @constructor)
 (min_security_constraint kind: (identifier) @constructor)

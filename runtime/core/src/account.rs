@@ -55,4 +55,8 @@ pub enum LoanKind {
     /// A flash loan (`flashLoanSimple`): executor only, repaid within the
     /// transaction that takes it.
     Flash,
+    /// A loan left open as the user's debt at the lender (`borrow … as
+    /// debt`): no obligation of the bundle, backed by the user's
+    /// collateral there, and still owed when the bundle ends.
+    Debt,
 }

@@ -103,6 +103,10 @@ pub enum Constraint {
     /// Every bridge takes a route at least as secure as this kind's trust
     /// level ([`crate::BridgeKind::trust_level`]).
     MinSecurity(crate::BridgeKind),
+    /// Every position at a lender whose collateral or debt the bundle
+    /// changed ends with a health factor of at least this many wads
+    /// (`10¹⁸` is 1.0), or owes nothing.
+    MinHealth(u128),
 }
 
 /// A bundle's constraints, each with the source location it came from.

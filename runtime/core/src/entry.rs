@@ -46,10 +46,18 @@ macro_rules! for_each_entry {
             Approve = mesh_approve(s: Session, token: Name, spender_kind: Spender, spender: Name, loc: Loc) -> Status;
             /// `input` from the wallet on that chain
             Input = mesh_input(s: Session, chain: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
-            /// `borrow`; `loan` is a `LoanCode`: `0` ordinary, `1` flash; `out` gets the amount borrowed
+            /// `borrow`; `loan` is a `LoanCode`: `0` ordinary, `1` flash, `2` left open as the user's debt (`as debt`); `out` gets the amount borrowed
             Borrow = mesh_borrow(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loan: Loan, loc: Loc, out: AmountOut) -> Status;
             /// `repay` principal plus its premium
             Repay = mesh_repay(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
+            /// `repay` of the user's debt at a lender: exactly the amount, no premium; more than is owed reverts
+            RepayDebt = mesh_repay_debt(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
+            /// `assume debt`: reverts unless the user owes at least the amount of `token` to `protocol` on `chain`
+            AssumeDebt = mesh_assume_debt(s: Session, chain: Name, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
+            /// `assume collateral`: reverts unless the user has at least the amount of `token` deposited at `protocol` on `chain`
+            AssumeCollateral = mesh_assume_collateral(s: Session, chain: Name, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
+            /// reverts unless the user's position at `protocol` on `chain` owes nothing or has a health factor of at least 1, as a withdrawal requires
+            AssumeHealthy = mesh_assume_healthy(s: Session, chain: Name, protocol: Name, loc: Loc) -> Status;
             /// `swap` with its slippage bound
             Swap = mesh_swap(s: Session, exchange: Name, token_in: Name, lo: Half, hi: Half, token_out: Name, min_lo: Half, min_hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// a swap along `path_len` token names, hop `i` on the pair of exchange `exchanges[i]` and reported at `locs[i]` (`path_len - 1` hops); pairs of several exchanges chain only for the executor
@@ -90,6 +98,8 @@ macro_rules! for_each_entry {
             ConstraintInvariant = mesh_constraint_invariant(s: Session, name: Name, loc: Loc) -> Status;
             /// adds `min_security`, a bridge kind's name: every bridge made must take a route at least that kind's trust level, checked at finish
             ConstraintMinSecurity = mesh_constraint_min_security(s: Session, kind: Name, loc: Loc) -> Status;
+            /// adds `min_health`, a factor in wads (`10^18` is 1.0): every lender position whose collateral or debt the bundle changed ends at least that healthy, checked at finish
+            ConstraintMinHealth = mesh_constraint_min_health(s: Session, lo: Half, hi: Half, loc: Loc) -> Status;
             /// ends the bundle: `0` committed, `1` reverted; idempotent
             BundleFinish = mesh_bundle_finish(s: Session, loc: Loc) -> Status;
             /// prints the report on stdout, human or JSON
@@ -376,7 +386,7 @@ code! {
 
 code! {
     /// How `mesh_borrow` takes a loan.
-    LoanCode for LoanKind { 0 => LoanKind::Ordinary, 1 => LoanKind::Flash }
+    LoanCode for LoanKind { 0 => LoanKind::Ordinary, 1 => LoanKind::Flash, 2 => LoanKind::Debt }
 }
 
 code! {
@@ -412,7 +422,7 @@ mod tests {
         for s in [Sender::Wallet, Sender::Executor] {
             assert_eq!(SenderCode::from(s).decode(), Some(s));
         }
-        for k in [LoanKind::Ordinary, LoanKind::Flash] {
+        for k in [LoanKind::Ordinary, LoanKind::Flash, LoanKind::Debt] {
             assert_eq!(LoanCode::from(k).decode(), Some(k));
         }
         for c in Comparison::ALL {

@@ -12,6 +12,8 @@
 //!   premiums and fees in basis points);
 //! - [`gas`]: the cited gas schedule and the metering rules of one
 //!   transaction;
+//! - [`health`]: a position at a lender valued as Aave V3 values it, its
+//!   health factor, and the checks a borrow and a withdrawal pass;
 //! - [`account`]: senders, spenders and loan kinds;
 //! - [`loc`]: source locations;
 //! - [`constraint`]: what a bundle demands of its run;
@@ -27,6 +29,7 @@ pub mod amount;
 pub mod constraint;
 pub mod entry;
 pub mod gas;
+pub mod health;
 pub mod loc;
 pub mod maths;
 pub mod registry;

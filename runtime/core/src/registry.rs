@@ -29,6 +29,18 @@ pub struct TokenInfo {
     pub chains: Vec<String>,
 }
 
+/// The native coin of the chains that have one in the registry. It is sent
+/// along with a call, not pulled from the sender with ERC-20
+/// `transferFrom`: it has no `approve`, and nothing needs an approval to
+/// take it.
+pub const NATIVE_COIN: &str = "ETH";
+
+/// Whether `symbol` is the chains' native coin ([`NATIVE_COIN`]), which is
+/// never approved.
+pub fn is_native_coin(symbol: &str) -> bool {
+    symbol == NATIVE_COIN
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProtocolKind {
     /// Lends (`borrow`/`repay`) and takes deposits (`deposit`/`withdraw`).

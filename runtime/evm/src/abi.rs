@@ -158,6 +158,28 @@ pub fn revert_reason(data: &[u8]) -> String {
     }
 }
 
+/// The path of executor call indices a revert went through (the outer
+/// list's index first, then the flash-loan callback's) and the innermost
+/// reason, readable.
+pub fn revert_path(data: &[u8]) -> (Vec<usize>, String) {
+    let mut path = Vec::new();
+    let mut data = data;
+    while data.len() >= 4 && data[..4] == selector("CallFailed(uint256,bytes)") {
+        let body = &data[4..];
+        match (
+            uint_at(body, 0).and_then(|i| usize::try_from(i).ok()),
+            bytes_at(body, 1),
+        ) {
+            (Some(index), Some(inner)) => {
+                path.push(index);
+                data = inner;
+            }
+            _ => break,
+        }
+    }
+    (path, plain_reason(data))
+}
+
 fn plain_reason(data: &[u8]) -> String {
     if data.is_empty() {
         return "reverted without a reason".to_string();
@@ -290,6 +312,14 @@ mod tests {
         let mut outer = selector("CallFailed(uint256,bytes)").to_vec();
         outer.extend(encode(&[Token::uint(1), Token::Bytes(inner)]));
         assert_eq!(revert_reason(&outer), "call 1.2: UniswapV2: K");
+        assert_eq!(
+            revert_path(&outer),
+            (vec![1, 2], "UniswapV2: K".to_string())
+        );
+        assert_eq!(
+            revert_path(&[]),
+            (vec![], "reverted without a reason".to_string())
+        );
         assert_eq!(revert_reason(&[]), "reverted without a reason");
     }
 }

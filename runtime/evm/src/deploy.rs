@@ -18,9 +18,10 @@
 //! - for the lender named `aave`, an Aave V3 market: addresses provider,
 //!   ACL manager, the pool (behind its proxy, the seven logic libraries
 //!   linked), the configurator (`ConfiguratorLogic` linked), an `AaveOracle`
-//!   over `MockAggregator` prices, one reserve per ERC-20 token of the chain
-//!   (aToken, stable and variable debt tokens), the world's premium as the
-//!   flash-loan premium, the world's liquidity and the holder's deposits;
+//!   over `MockAggregator` prices (the world's oracle), one reserve per
+//!   ERC-20 token of the chain (aToken, stable and variable debt tokens) with
+//!   the world's risk parameters, the world's premium as the flash-loan
+//!   premium, the world's liquidity, and the holder's deposits and debts;
 //!   any other lender (`compound`) is model-only: no bytecode is pinned for
 //!   it, and it is listed in [`Contracts::model_only`];
 //! - the user's `MeshExecutor`, owned by the wallet;
@@ -237,7 +238,7 @@ pub fn deploy_chain(
             continue;
         }
         let contract = match token.symbol.as_str() {
-            "ETH" => TokenContract::Native,
+            symbol if mesh_core::registry::is_native_coin(symbol) => TokenContract::Native,
             "WETH" => TokenContract::Weth(weth),
             symbol => TokenContract::Erc20(d.deploy(
                 "MintableERC20",
@@ -290,7 +291,9 @@ pub fn deploy_chain(
             model_only.push(protocol.name.clone());
             continue;
         }
-        let prices = prices_on_chain(world, chain_name, &options.prices)?;
+        let mut given = options.prices.clone();
+        given.extend(world.oracle.iter().map(|(s, &p)| (s.clone(), p)));
+        let prices = prices_on_chain(world, chain_name, &given)?;
         let market = d.aave(world, protocol, &tokens, &prices, options.interest_rates)?;
         let state = world
             .lender(chain_name, &protocol.name)
@@ -837,20 +840,35 @@ impl Deployer {
             "setting the protocol's share of the premium",
         )?;
 
+        let risk = world
+            .lender(self.chain.name(), &protocol.name)
+            .map(|l| l.risk.clone())
+            .unwrap_or_default();
         let mut reserves = BTreeMap::new();
         for (symbol, asset) in &assets {
             let what = format!("reserve {symbol} of {}", protocol.name);
-            if prices.contains_key(symbol) {
-                // Loan-to-value 75%, liquidation threshold 80%, bonus 5%.
+            // The world's loan-to-value and liquidation threshold, or 75%
+            // and 80% where it gives none; a bonus of 5%.
+            let (ltv, threshold) = risk
+                .get(symbol)
+                .map_or((7_500, 8_000), |r| (r.ltv_bps, r.liquidation_threshold_bps));
+            if prices.contains_key(symbol) && threshold > 0 {
+                let bonus = 10_500u32;
+                // Aave's configurator: threshold · bonus ≤ 100%.
+                if u64::from(threshold) * u64::from(bonus) > 10_000 * 10_000 {
+                    return Err(self.unrepresentable(format!(
+                        "{what}: a liquidation threshold of {threshold} bps leaves no room for Aave's liquidation bonus"
+                    )));
+                }
                 self.admin(
                     configurator,
                     call(
                         "configureReserveAsCollateral(address,uint256,uint256,uint256)",
                         &[
                             Token::Address(*asset),
-                            Token::uint(7_500),
-                            Token::uint(8_000),
-                            Token::uint(10_500),
+                            Token::uint(u128::from(ltv)),
+                            Token::uint(u128::from(threshold)),
+                            Token::uint(u128::from(bonus)),
                         ],
                     ),
                     &format!("making {what} collateral"),
@@ -906,10 +924,14 @@ impl Deployer {
         })
     }
 
-    /// Sets a lender's state: the pool holds `liquidity` of each token,
-    /// of which `deposits` are the holder's (aTokens), the rest the
-    /// market's. Deposits above the liquidity cannot be represented
-    /// without someone else's debt.
+    /// Sets a lender's state: the pool holds `liquidity` of each token;
+    /// `deposits` are the holder's (aTokens), the rest of what was supplied
+    /// the market's; and the holder owes its `debts`, borrowed (variable
+    /// rate) against its deposits and handed on to the market, so that
+    /// neither the wallet nor the liquidity shows them. Deposits above the
+    /// liquidity and the debts of their token cannot be represented
+    /// without someone else's debt, and debts above what Aave lets the
+    /// deposits carry cannot be borrowed.
     fn fill_aave(
         &mut self,
         name: &str,
@@ -922,10 +944,17 @@ impl Deployer {
             .liquidity
             .keys()
             .chain(state.deposits.keys())
+            .chain(state.debts.keys())
             .collect();
-        for symbol in symbols {
+        for &symbol in &symbols {
+            let debt = state.debts.get(symbol).copied().unwrap_or(0);
             let liquidity = state.liquidity.get(symbol).copied().unwrap_or(0);
             let deposit = state.deposits.get(symbol).copied().unwrap_or(0);
+            // What the pool holds now, and what the holder borrowed out of it.
+            let Some(supplied) = liquidity.checked_add(debt) else {
+                return Err(self
+                    .unrepresentable(format!("{symbol} at {name}: liquidity and debt overflow")));
+            };
             let token = *tokens.get(symbol).ok_or_else(|| EvmError::Unknown {
                 chain: self.chain.name().to_string(),
                 what: format!("token {symbol} (at {name})"),
@@ -935,13 +964,18 @@ impl Deployer {
                     "{symbol} at {name}: Aave V3 reserves are ERC-20 tokens, and {symbol} is the native coin (wrap it as WETH)"
                 )));
             };
-            if deposit > liquidity {
+            if deposit > supplied {
+                let owed = if debt > 0 {
+                    format!(" and the holder's debt of {debt}")
+                } else {
+                    String::new()
+                };
                 return Err(self.unrepresentable(format!(
-                    "{symbol} at {name}: deposits of {deposit} base units above its liquidity of {liquidity} (the pool would have to have lent the difference out)"
+                    "{symbol} at {name}: deposits of {deposit} base units above its liquidity of {liquidity}{owed} (the pool would have to have lent the difference out)"
                 )));
             }
             let lp = self.accounts.market;
-            self.fund(symbol, token, lp, liquidity)?;
+            self.fund(symbol, token, lp, supplied)?;
             self.send(
                 lp,
                 asset,
@@ -951,7 +985,7 @@ impl Deployer {
                 ),
                 &format!("approving {name} for {symbol}"),
             )?;
-            for (amount, on_behalf) in [(liquidity - deposit, lp), (deposit, holder)] {
+            for (amount, on_behalf) in [(supplied - deposit, lp), (deposit, holder)] {
                 if amount == 0 {
                     continue;
                 }
@@ -969,6 +1003,33 @@ impl Deployer {
                     ),
                     &format!("supplying {amount} base units of {symbol} to {name}"),
                 )?;
+            }
+        }
+        for (symbol, &debt) in &state.debts {
+            if debt == 0 {
+                continue;
+            }
+            let asset = tokens
+                .get(symbol)
+                .and_then(|t| t.address())
+                .ok_or_else(|| EvmError::Unknown {
+                    chain: self.chain.name().to_string(),
+                    what: format!("token {symbol} (a debt at {name})"),
+                })?;
+            let borrow = crate::calls::aave_borrow(asset, debt, holder);
+            let hand_on = crate::calls::transfer(self.accounts.market, debt);
+            let step =
+                format!("borrowing the holder's debt of {debt} base units of {symbol} at {name}");
+            if holder == self.accounts.wallet {
+                self.send(holder, market.pool, borrow, &step)?;
+                self.send(holder, asset, hand_on, &step)?;
+            } else {
+                // The executor borrows through its owner's `run`.
+                let run = crate::calls::executor_run(&[
+                    crate::calls::InnerCall::new(market.pool, borrow),
+                    crate::calls::InnerCall::new(asset, hand_on),
+                ]);
+                self.send(self.accounts.wallet, holder, run, &step)?;
             }
         }
         Ok(())

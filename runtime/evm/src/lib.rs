@@ -70,11 +70,17 @@ pub mod artifacts;
 pub mod calls;
 pub mod chain;
 pub mod deploy;
+pub mod engine;
 pub mod error;
 pub mod measure;
+pub mod plan;
 pub mod world;
 
 pub use chain::{Chain, Receipt, Snapshot, Status, Tx};
 pub use deploy::{Contracts, DeployOptions, Holder, InterestRates};
+pub use engine::{EvmEngine, EvmRun};
 pub use error::EvmError;
+pub use plan::Plan;
+/// The EVM's primitive types (addresses, 256-bit words) the plan uses.
+pub use revm::primitives as revm_primitives;
 pub use world::EvmWorld;

@@ -9,8 +9,8 @@
 //! whose balances the wallet holds; the executor rows on one whose balances
 //! the executor holds (the wallet sends `run`). Amounts are small against
 //! the pools, balances go from non-zero to non-zero unless a row says
-//! "first", and every approval is exact (used up by the spend it precedes,
-//! as the unoptimised level makes them) unless it says "max".
+//! "first", and every approval is exact (used up by the spend it precedes)
+//! unless it says "max".
 
 use revm::primitives::{Address, U256};
 

@@ -104,9 +104,10 @@ impl EvmWorld {
     /// The state of `template`'s world as the EVM holds it now: wallet
     /// balances (of the holder, nonzero ones), every deployed pair's
     /// reserves, and each deployed lender's liquidity (what the pool holds
-    /// of each token, nonzero) and the holder's deposits (its aToken
-    /// balances, nonzero). The registry, and the lenders that are
-    /// model-only, are copied from `template`.
+    /// of each token, nonzero), the holder's deposits (its aToken
+    /// balances, nonzero) and debts (its variable debt tokens, nonzero).
+    /// The registry, the oracle, the lenders' risk parameters and the
+    /// lenders that are model-only are copied from `template`.
     pub fn read_world(&mut self, template: &World) -> Result<World, EvmError> {
         let mut world = template.clone();
         let names: Vec<String> = self.chains.keys().cloned().collect();
@@ -170,13 +171,27 @@ impl EvmWorld {
                     let held = to_u128(&chain, held, &format!("the {symbol} liquidity of {name}"))?;
                     let deposit =
                         to_u128(&chain, deposit, &format!("the {symbol} deposit at {name}"))?;
+                    let debt = d.chain.view_word(
+                        reserve.variable_debt_token,
+                        call("balanceOf(address)", &[Token::Address(holder)]),
+                        &format!("the {symbol} debt at {name}"),
+                    )?;
+                    let debt = to_u128(&chain, debt, &format!("the {symbol} debt at {name}"))?;
                     if held > 0 {
                         lender.liquidity.insert(symbol.clone(), held);
                     }
                     if deposit > 0 {
                         lender.deposits.insert(symbol.clone(), deposit);
                     }
+                    if debt > 0 {
+                        lender.debts.insert(symbol.clone(), debt);
+                    }
                 }
+                // Risk parameters are configuration, as the registry is.
+                lender.risk = template
+                    .lender(&chain, name)
+                    .map(|l| l.risk.clone())
+                    .unwrap_or_default();
                 lenders.insert(name.clone(), lender);
             }
             if lenders.is_empty() {

@@ -308,7 +308,7 @@ fn lender_actions_move_exact_amounts() {
             .expect("aUSDC")
     };
     assert_eq!(a_balance(&mut evm), U256::from(deposit));
-    // Borrow 2 WETH (5,000 USD) against 20,000 USDC at 75% LTV, then repay
+    // Borrow 2 WETH (5,000 USD) against 20,000 USDC at 77% LTV, then repay
     // it blocks later: with zero rates it owes exactly the principal.
     let loan = 2 * 10u128.pow(18);
     let weth_before = evm.balance("ethereum", "WETH", wallet).expect("balance");
@@ -345,7 +345,7 @@ fn lender_actions_move_exact_amounts() {
         evm.balance("ethereum", "WETH", wallet).expect("balance"),
         weth_before
     );
-    // Borrowing beyond the collateral's 75% is refused by Aave.
+    // Borrowing beyond the collateral's 77% is refused by Aave.
     let too_much = 7 * 10u128.pow(18);
     let r = send(
         &mut evm,

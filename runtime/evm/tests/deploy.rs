@@ -120,6 +120,24 @@ fn worlds_the_contracts_cannot_hold_are_refused_by_name() {
         error_of(&over),
         "chain polygon: the EVM deployment cannot represent USDC at aave: deposits of 11000000 base units above its liquidity of 10000000 (the pool would have to have lent the difference out)"
     );
+    // Healthy (2,075 USD at 83% against 2,070) but past the 80%
+    // loan-to-value: the pool refuses to lend it.
+    let over_ltv = world_with(
+        "[oracle]\nUSDC = \"1\"\nWETH = \"2500\"\n[lenders.polygon.aave]\nliquidity = { USDC = \"100000\", WETH = \"1\" }\ndeposits = { WETH = \"1\" }\ndebts = { USDC = \"2070\" }\nrisk = { WETH = { ltv_bps = 8000, liquidation_threshold_bps = 8300 } }\n",
+    );
+    let refused = error_of(&over_ltv);
+    assert!(
+        refused.contains("borrowing the holder's debt of 2070000000 base units of USDC at aave")
+            && refused.contains("36"),
+        "{refused}"
+    );
+    let no_bonus = world_with(
+        "[oracle]\nWETH = \"2500\"\n[lenders.polygon.aave]\nrisk = { WETH = { ltv_bps = 9000, liquidation_threshold_bps = 9600 } }\n",
+    );
+    assert_eq!(
+        error_of(&no_bonus),
+        "chain polygon: the EVM deployment cannot represent reserve WETH of aave: a liquidation threshold of 9600 bps leaves no room for Aave's liquidation bonus"
+    );
     let native_lender = world_with("[lenders.arbitrum.aave]\nliquidity = { ETH = \"10\" }\n");
     assert!(error_of(&native_lender).contains("ETH at aave: Aave V3 reserves are ERC-20 tokens"));
     let fee = World::parse(

@@ -104,7 +104,7 @@ pub unsafe extern "C" fn mesh_borrow(
             token = token(token, "token"));
         let Some(kind) = loan.decode() else {
             return status(session.revert(&format!(
-                "invalid loan kind {} (0 ordinary, 1 flash)",
+                "invalid loan kind {} (0 ordinary, 1 flash, 2 debt)",
                 loan.0
             )));
         };

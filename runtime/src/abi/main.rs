@@ -29,16 +29,22 @@ pub struct MeshToken {
     pub address_len: usize,
 }
 
-/// Adds the declared tokens to `world`'s registry, as the JIT host does
-/// before it runs a bundle: a declaration the registry refuses (other
-/// decimals than a token it knows) is left out, and the bundle's use of the
-/// token then reverts with the runtime's reason.
+/// Adds the declared tokens to `world`'s registry, as `meshc run` does
+/// before it runs a bundle, and returns each declaration the registry
+/// refuses (other decimals, or another address, than a token it knows):
+/// the bundle's amounts were compiled for the declared token, so it must
+/// not run on another one.
 ///
 /// # Safety
 /// `tokens` points at `count` entries whose texts are readable.
-pub(super) unsafe fn declare_tokens(world: &mut World, tokens: *const MeshToken, count: usize) {
+pub(super) unsafe fn declare_tokens(
+    world: &mut World,
+    tokens: *const MeshToken,
+    count: usize,
+) -> Vec<mesh_core::registry::RegistryError> {
+    let mut refused = Vec::new();
     if tokens.is_null() || count == 0 {
-        return;
+        return refused;
     }
     // SAFETY: the caller promises `count` entries at `tokens`.
     let table = unsafe { std::slice::from_raw_parts(tokens, count) };
@@ -49,11 +55,16 @@ pub(super) unsafe fn declare_tokens(world: &mut World, tokens: *const MeshToken,
         let address = unsafe { str_arg(token.address, token.address_len) };
         if let Some(symbol) = symbol.filter(|s| !s.is_empty()) {
             let address = address.filter(|a| !a.is_empty());
-            let _ = world
-                .registry
-                .declare_token(&symbol, token.decimals, address.as_deref());
+            if let Err(e) =
+                world
+                    .registry
+                    .declare_token(&symbol, token.decimals, address.as_deref())
+            {
+                refused.push(e);
+            }
         }
     }
+    refused
 }
 
 /// The `main` of a standalone executable: parses `[--world PATH] [--json]
@@ -165,7 +176,14 @@ pub unsafe extern "C" fn mesh_main_tokens(
             eprintln!("warning: {notice}");
         }
         // SAFETY: forwarded from the caller.
-        unsafe { declare_tokens(&mut world, tokens, token_count) };
+        let refused = unsafe { declare_tokens(&mut world, tokens, token_count) };
+        if !refused.is_empty() {
+            for e in &refused {
+                eprintln!("error: {e}: the bundle was built with that `token` declaration, and the world it runs on disagrees");
+            }
+            eprintln!("bundle {name}: nothing was run");
+            return 1;
+        }
         let s = Box::into_raw(MeshSession::new(Session::new(world, &name)));
         let _ = catch_unwind(AssertUnwindSafe(|| body(s)));
         // SAFETY: `s` came from `Box::into_raw` above and is not used after.

@@ -29,6 +29,7 @@
 //! - `actions`: the actions and `mesh_holding`;
 //! - `arith`: the 128-bit arithmetic entries;
 //! - `constraints`: the constraint entries;
+//! - `positions`: repaying debt, assumptions about positions, `min_health`;
 //! - `main`: the standalone executable's `main`;
 //! - here: the symbol table, expanded from the one entry-point list.
 
@@ -41,6 +42,7 @@ mod handle;
 mod lifecycle;
 mod main;
 mod names;
+mod positions;
 
 use std::ffi::c_char;
 
@@ -73,6 +75,10 @@ pub use mesh_core::entry::{
     MESH_OK, MESH_REVERTED, MESH_UNPINNED,
 };
 pub use names::{mesh_name, MeshNames};
+pub use positions::{
+    mesh_assume_collateral, mesh_assume_debt, mesh_assume_healthy, mesh_constraint_min_health,
+    mesh_repay_debt,
+};
 
 /// One exported symbol: its entry point and address.
 #[derive(Clone, Copy, Debug)]

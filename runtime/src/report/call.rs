@@ -62,6 +62,18 @@ pub enum Call {
         amount: Amount,
         premium: Amount,
     },
+    /// A loan left open as the user's debt at the lender (`as debt`).
+    BorrowDebt {
+        protocol: String,
+        token: String,
+        amount: Amount,
+    },
+    /// A repayment of the user's debt at the lender (no premium).
+    RepayDebt {
+        protocol: String,
+        token: String,
+        amount: Amount,
+    },
     Swap {
         /// The exchange of each hop.
         exchanges: Vec<String>,
@@ -118,6 +130,16 @@ impl fmt::Display for Call {
                     "{what} {amount} {token} + premium {premium} {token} to {protocol}"
                 )
             }
+            Call::BorrowDebt {
+                protocol,
+                token,
+                amount,
+            } => write!(f, "borrow {amount} {token} from {protocol} as debt"),
+            Call::RepayDebt {
+                protocol,
+                token,
+                amount,
+            } => write!(f, "repay {amount} {token} of debt to {protocol}"),
             Call::Swap {
                 exchanges,
                 path,
@@ -199,6 +221,8 @@ impl Call {
             Call::Borrow { flash: true, .. } => "flash_loan",
             Call::Repay { flash: false, .. } => "repay",
             Call::Repay { flash: true, .. } => "repay_flash_loan",
+            Call::BorrowDebt { .. } => "borrow_debt",
+            Call::RepayDebt { .. } => "repay_debt",
             Call::Swap { .. } => "swap",
             Call::Deposit { .. } => "deposit",
             Call::Withdraw { .. } => "withdraw",
@@ -220,9 +244,10 @@ impl Call {
         match self {
             Call::Input { token, amount } => (vec![], vec![on(token, *amount)]),
             Call::Approve { .. } => (vec![], vec![]),
-            Call::Borrow { token, amount, .. } | Call::Withdraw { token, amount, .. } => {
-                (vec![], vec![on(token, *amount)])
-            }
+            Call::Borrow { token, amount, .. }
+            | Call::BorrowDebt { token, amount, .. }
+            | Call::Withdraw { token, amount, .. } => (vec![], vec![on(token, *amount)]),
+            Call::RepayDebt { token, amount, .. } => (vec![on(token, *amount)], vec![]),
             Call::Repay {
                 token,
                 amount,

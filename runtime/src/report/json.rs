@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use mesh_core::health::{wad_text, HealthFactor};
+
 use super::{
     Amount, BridgeMessage, Call, CallRecord, Change, Moved, Report, SpenderName, TxRecord,
     WorldWrite,
@@ -55,6 +57,8 @@ fn call(chain: &str, c: &CallRecord) -> String {
             let _ = write!(out, ",\"token\":{},\"spender\":{spender}", string(token));
         }
         Call::Borrow { protocol, .. }
+        | Call::BorrowDebt { protocol, .. }
+        | Call::RepayDebt { protocol, .. }
         | Call::Deposit { protocol, .. }
         | Call::Withdraw { protocol, .. } => {
             let _ = write!(out, ",\"protocol\":{}", string(protocol));
@@ -130,7 +134,7 @@ impl Report {
     /// The JSON object, keys in this fixed order: `bundle`, `status`,
     /// `written` (only from a host that writes world files), `revert`,
     /// `gas` {`total`, `by_chain`}, `blocks`, `transactions`, `result`,
-    /// `wallet`, `lenders`.
+    /// `wallet`, `lenders`, `health`.
     pub fn to_json(&self) -> String {
         let mut out = String::new();
         let _ = write!(out, "{{\"bundle\":{}", string(&self.bundle));
@@ -194,7 +198,7 @@ impl Report {
         );
         let _ = write!(
             out,
-            ",\"lenders\":{}}}",
+            ",\"lenders\":{}",
             array(&self.lenders, |p| format!(
                 "{{\"chain\":{},\"lender\":{},\"token\":{},\"collateral\":{},\"debt\":{}}}",
                 string(&p.chain),
@@ -204,6 +208,26 @@ impl Report {
                 change(&p.debt)
             ))
         );
+        let _ = write!(
+            out,
+            ",\"health\":{}}}",
+            array(&self.health, |h| format!(
+                "{{\"chain\":{},\"lender\":{},\"before\":{},\"after\":{}}}",
+                string(&h.chain),
+                string(&h.lender),
+                health(h.before),
+                health(h.after)
+            ))
+        );
         out
+    }
+}
+
+/// A health factor: the exact wad as a decimal string with its 18
+/// decimals, or `null` for a position that owes nothing.
+fn health(hf: HealthFactor) -> String {
+    match hf {
+        HealthFactor::NoDebt => "null".to_string(),
+        HealthFactor::Wad(w) => string(&wad_text(w, 18)),
     }
 }

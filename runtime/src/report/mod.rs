@@ -2,7 +2,7 @@
 //! reverted (with the reason and the source line), the transactions sent
 //! with each call, its amounts and its gas, the blocks, what the bundle
 //! returned to the wallet, and the wallet balances and lender positions it
-//! changed, before and after. Human text by default ([`text`]), JSON with a
+//! changed, before and after, with each position's health factor. Human text by default ([`text`]), JSON with a
 //! fixed key order for machines ([`json`]; docs/report.md is its schema).
 //!
 //! A bundle is all or nothing at every optimisation level, `-O0` included:
@@ -21,6 +21,7 @@ use std::fmt;
 use crate::amount::{display_units, format_units};
 use crate::gas::Sender;
 use crate::session::Revert;
+use mesh_core::health::HealthFactor;
 
 /// An amount with its token's decimals, so it can be written exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,6 +141,16 @@ pub struct PositionChange {
     pub debt: Change,
 }
 
+/// The health factor of a position at a lender whose collateral or debt
+/// the bundle changed, before and after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthChange {
+    pub chain: String,
+    pub lender: String,
+    pub before: HealthFactor,
+    pub after: HealthFactor,
+}
+
 /// What a bundle did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
@@ -160,6 +171,9 @@ pub struct Report {
     /// The lender positions the bundle changed, by (chain, lender, token)
     /// name; nothing on a revert.
     pub lenders: Vec<PositionChange>,
+    /// The health factor of each position it changed, by (chain, lender)
+    /// name; nothing on a revert.
+    pub health: Vec<HealthChange>,
     /// Whether a world file holds a committed bundle's world (set by the
     /// host that writes it).
     pub world_write: WorldWrite,

@@ -14,6 +14,13 @@ pub const NOTHING_SENT: &str = "nothing was sent and no gas is charged: a bundle
 impl Report {
     /// The report for people.
     pub fn render_human(&self) -> String {
+        self.render_human_with(true)
+    }
+
+    /// The report for people; without `per_call_gas` (an engine that meters
+    /// a transaction as a whole, as the EVM does) each transaction lists its
+    /// calls without a gas figure of their own.
+    pub fn render_human_with(&self, per_call_gas: bool) -> String {
         let mut out = String::new();
         match &self.revert {
             None => {
@@ -46,7 +53,7 @@ impl Report {
             }
         }
         self.summary(&mut out);
-        self.transaction_list(&mut out);
+        self.transaction_list(&mut out, per_call_gas);
         self.changes(&mut out);
         out
     }
@@ -74,7 +81,7 @@ impl Report {
 
     /// Each transaction with its chain, block, sender and gas, and each
     /// call in it with its gas.
-    fn transaction_list(&self, out: &mut String) {
+    fn transaction_list(&self, out: &mut String, per_call_gas: bool) {
         if self.transactions.is_empty() {
             return;
         }
@@ -95,6 +102,12 @@ impl Report {
                 t.sender.as_str(),
                 display_count(t.gas),
             );
+            if !per_call_gas {
+                for c in &t.calls {
+                    let _ = writeln!(out, "         {:>9}  {}", "", c.what);
+                }
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "         {:>9}  transaction base",
@@ -131,15 +144,34 @@ impl Report {
         if !self.lenders.is_empty() {
             out.push_str("\nlender positions (before → after)\n");
             for p in &self.lenders {
-                let _ = write!(
-                    out,
-                    "  {:<10} {:<10} {:<6} collateral {} → {}",
-                    p.chain, p.lender, p.token, p.collateral.before, p.collateral.after
-                );
-                if p.debt.before != p.debt.after {
-                    let _ = write!(out, ", debt {} → {}", p.debt.before, p.debt.after);
+                let mut changed = Vec::new();
+                if p.collateral.before != p.collateral.after || p.debt.before == p.debt.after {
+                    changed.push(format!(
+                        "collateral {} → {}",
+                        p.collateral.before, p.collateral.after
+                    ));
                 }
-                out.push('\n');
+                if p.debt.before != p.debt.after {
+                    changed.push(format!("debt {} → {}", p.debt.before, p.debt.after));
+                }
+                let _ = writeln!(
+                    out,
+                    "  {:<10} {:<10} {:<6} {}",
+                    p.chain,
+                    p.lender,
+                    p.token,
+                    changed.join(", ")
+                );
+            }
+        }
+        if !self.health.is_empty() {
+            out.push_str("\nhealth factors (before → after)\n");
+            for h in &self.health {
+                let _ = writeln!(
+                    out,
+                    "  {:<10} {:<10} {} → {}",
+                    h.chain, h.lender, h.before, h.after
+                );
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Approvals: who may spend a token of the sender's, granted by `approve`
-//! and used up (wallet) or kept (executor) by each spend.
+//! for the maximum allowance and kept for the rest of the bundle, by the
+//! wallet and the executor alike; the native coin needs none.
 
 use super::tx::Account;
 use super::{CallResult, Named, Session};
@@ -51,9 +52,10 @@ impl Session {
     }
 
     /// Approves `spender` to take `token` from the sender of the open
-    /// transaction. A wallet approval covers the next spend of that token
-    /// by that spender; an executor approval stands for the rest of the
-    /// bundle (it grants the maximum allowance).
+    /// transaction. An approval, the wallet's or the executor's, grants the
+    /// maximum allowance: it stands for the rest of the bundle. The native
+    /// coin has no `approve` (a revert): it is sent with the call and needs
+    /// no approval.
     pub fn approve(
         &mut self,
         token: impl Named<TokenId>,
@@ -72,10 +74,16 @@ impl Session {
         self.step(|s| {
             let (chain, sender) = s.open_tx("an approval")?;
             let token = s.token_on(chain, token)?;
+            if mesh_core::registry::is_native_coin(s.token_name(token)) {
+                return Err(s.revert_value(format!(
+                    "{} is the native coin: it has no approve, and a call takes it without one",
+                    s.token_name(token)
+                )));
+            }
             let key = s.spender_key(chain, spender)?;
             let op = s.schedule.operation(sender, &Operation::Approve);
             let gas = s.meter_call(Account::Token(token), op)?;
-            *s.approvals.entry((chain, sender, token, key), || 0) += 1;
+            *s.approvals.entry((chain, sender, token, key), || 0) = 1;
             let spender = s.spender_name(key);
             s.record(
                 Call::Approve {
@@ -95,19 +103,8 @@ impl Session {
         token: TokenId,
         key: SpenderKey,
     ) -> CallResult<()> {
-        let entry = (chain, sender, token, key);
-        let held = match (sender, self.approvals.get_mut(entry)) {
-            (_, None) => false,
-            (Sender::Executor, Some(_)) => true,
-            (Sender::Wallet, Some(count)) => {
-                *count -= 1;
-                if *count == 0 {
-                    self.approvals.remove(entry);
-                }
-                true
-            }
-        };
-        if !held {
+        let native = mesh_core::registry::is_native_coin(self.token_name(token));
+        if !native && self.approvals.get((chain, sender, token, key)).is_none() {
             return Err(self.revert_value(format!(
                 "no approval: the {} has not approved {} to spend {} on {}",
                 sender.as_str(),

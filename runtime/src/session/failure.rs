@@ -17,6 +17,7 @@ use crate::journal::NotInWorld;
 use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::u256::U256;
 use mesh_core::constraint::Comparison;
+use mesh_core::health::HealthFactor;
 use mesh_core::loc::Loc;
 use mesh_core::revert::Revert;
 
@@ -37,6 +38,8 @@ pub(super) struct Checkpoint {
     pub(super) k_before: Slots<(ChainId, ProtocolId, PairKey), U256>,
     pub(super) wallets_before: Slots<(ChainId, TokenId), u128>,
     pub(super) deposits_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    pub(super) debts_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    pub(super) health_before: Slots<(ChainId, ProtocolId), HealthFactor>,
 }
 
 /// Whether `a` comes before `b` in the source: a failure with a location
@@ -106,6 +109,8 @@ impl Session {
             k_before: self.k_before.clone(),
             wallets_before: self.wallets_before.clone(),
             deposits_before: self.deposits_before.clone(),
+            debts_before: self.debts_before.clone(),
+            health_before: self.health_before.clone(),
         }
     }
 
@@ -140,6 +145,8 @@ impl Session {
         self.k_before = saved.k_before;
         self.wallets_before = saved.wallets_before;
         self.deposits_before = saved.deposits_before;
+        self.debts_before = saved.debts_before;
+        self.health_before = saved.health_before;
     }
 
     /// Runs one call, all or nothing: if `f` fails, whatever it changed is

@@ -80,13 +80,17 @@ impl Session {
         // A bundle is all or nothing: a reverted one sends no transaction
         // and changes no balance or position.
         let reverted = revert.is_some();
-        let (wallet, lenders) = if reverted {
+        let (wallet, lenders, health) = if reverted {
             self.transactions.clear();
             self.clock = 0;
             self.closed_gas = 0;
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         } else {
-            (self.wallet_changes(), self.position_changes())
+            (
+                self.wallet_changes(),
+                self.position_changes(),
+                self.health_changes(),
+            )
         };
         Report {
             bundle: self.bundle.clone(),
@@ -101,6 +105,7 @@ impl Session {
             result,
             wallet,
             lenders,
+            health,
             world_write: WorldWrite::InMemory,
         }
     }
@@ -135,13 +140,17 @@ impl Session {
 
     /// The user's positions at lenders that the bundle changed, in the
     /// order of their (chain, lender, token) names. The collateral is the
-    /// user's deposit; the debt, the principal the user owes. The world
-    /// holds no debt, and what a bundle borrows it repays before it ends (a
-    /// loan left open reverts it), so the debt after is what is still owed
-    /// then: nothing, for a bundle that commits.
+    /// user's deposit; the debt, what the user owes: the world's debt, which
+    /// a loan left open as debt adds to and a repay of debt takes from
+    /// (every other loan is repaid before the bundle commits).
     fn position_changes(&self) -> Vec<PositionChange> {
         let mut keys: Vec<(ChainId, ProtocolId, TokenId)> =
             self.deposits_before.iter().map(|(k, _)| *k).collect();
+        for (k, _) in self.debts_before.iter() {
+            if !keys.contains(k) {
+                keys.push(*k);
+            }
+        }
         keys.sort_by(|a, b| {
             (
                 self.chain_name(a.0),
@@ -157,10 +166,11 @@ impl Session {
         let mut changes = Vec::new();
         for key in keys {
             let (chain, lender, token) = key;
-            let before = self.deposits_before.get(key).copied().unwrap_or(0);
             let after = self.lender_balance(chain, lender, LenderBalance::Deposit, token);
-            let owed = self.obligations.get(key).map_or(0, |o| o.principal);
-            if before == after && owed == 0 {
+            let before = self.deposits_before.get(key).copied().unwrap_or(after);
+            let owed = self.debt_of(chain, lender, token);
+            let owed_before = self.debts_before.get(key).copied().unwrap_or(owed);
+            if before == after && owed_before == owed {
                 continue;
             }
             changes.push(PositionChange {
@@ -172,7 +182,7 @@ impl Session {
                     after: self.amount(after, token),
                 },
                 debt: Change {
-                    before: self.amount(0, token),
+                    before: self.amount(owed_before, token),
                     after: self.amount(owed, token),
                 },
             });
@@ -289,6 +299,7 @@ impl Session {
                         });
                     }
                 }
+                Constraint::MinHealth(wad) => self.check_min_health(*wad, *loc)?,
                 Constraint::Invariant(Invariant::ConstantProduct) => {
                     let mut decreased: Vec<(&str, &str, &str, &str)> = Vec::new();
                     for ((chain, exchange, (t0, t1)), before) in self.k_before.iter() {

@@ -1,6 +1,7 @@
 //! Lending: loans (ordinary and flash) and the obligations they open,
 //! repayment with its premium, and deposits into and withdrawals from a
-//! lender.
+//! lender. A loan left open as the user's debt, and what a position must
+//! be for a borrow or a withdrawal, are in `positions`.
 
 use super::approvals::SpenderKey;
 use super::tx::Account;
@@ -75,6 +76,7 @@ impl Session {
             .and_then(|l| match balance {
                 LenderBalance::Liquidity => l.liquidity.get(self.token_name(token)),
                 LenderBalance::Deposit => l.deposits.get(self.token_name(token)),
+                LenderBalance::Debt => l.debts.get(self.token_name(token)),
             })
             .copied()
             .unwrap_or(0)
@@ -114,7 +116,9 @@ impl Session {
 
     /// `borrow A from P`: opens an obligation of `amount` plus the
     /// protocol's premium, `bps_ceil(amount, premium_bps)`, charged on every
-    /// loan, flash or ordinary. Returns `amount`.
+    /// loan, flash or ordinary. A loan left open as the user's debt
+    /// (`LoanKind::Debt`) opens no obligation: the user's debt at the
+    /// lender grows instead (`positions`). Returns `amount`.
     pub fn borrow(
         &mut self,
         protocol: impl Named<ProtocolId>,
@@ -130,6 +134,7 @@ impl Session {
             let op = match kind {
                 LoanKind::Flash => Operation::FlashLoan { assets: 1 },
                 LoanKind::Ordinary => Operation::Borrow,
+                LoanKind::Debt => return s.borrow_debt(chain, sender, protocol, token, amount),
             };
             let op_gas = s.schedule.operation(sender, &op);
             s.open_loan(chain, protocol, token, amount, kind, |s| {
@@ -257,6 +262,13 @@ impl Session {
         }
         let premium =
             maths::premium(amount, premium_bps).map_err(|e| self.revert_value(e.to_string()))?;
+        // A loan from a lender without flash loans is an ordinary,
+        // collateralised borrow: the position must be able to carry it.
+        let counted = self.counts_loans(protocol);
+        if counted {
+            self.check_borrow(chain, protocol, token, amount)?;
+            self.note_position(chain, protocol)?;
+        }
         let key = (chain, protocol, token);
         let tx_index = self.transactions.len();
         let loc = self.loc;
@@ -343,10 +355,13 @@ impl Session {
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
             s.take_holding(chain, token, total, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+            if s.counts_loans(protocol) {
+                s.note_position(chain, protocol)?;
+            }
             let gas = match owed.kind {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
                 LoanKind::Flash => 0,
-                LoanKind::Ordinary => {
+                LoanKind::Ordinary | LoanKind::Debt => {
                     let op = s.schedule.operation(sender, &Operation::Repay);
                     s.meter_call(Account::Pool(protocol), op)?
                 }
@@ -399,6 +414,7 @@ impl Session {
             };
             s.take_holding(chain, token, amount, "deposit")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+            s.note_position(chain, protocol)?;
             let op = s.schedule.operation(sender, &Operation::Deposit);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
@@ -416,7 +432,8 @@ impl Session {
     }
 
     /// `withdraw A from P`: needs the user's deposit and the lender's
-    /// liquidity to cover `amount`. Returns `amount`.
+    /// liquidity to cover `amount`, and leaves a position that owes nothing
+    /// or has a health factor of at least 1. Returns `amount`.
     pub fn withdraw(
         &mut self,
         protocol: impl Named<ProtocolId>,
@@ -445,10 +462,13 @@ impl Session {
                     s.fmt(amount, token)
                 )));
             }
+            s.note_position(chain, protocol)?;
             let op = s.schedule.operation(sender, &Operation::Withdraw);
             let gas = s.meter_call(Account::Pool(protocol), op)?;
             s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
+            // Aave V3's `validateHFAndLtv`: what is left must carry the debt.
+            s.check_healthy(chain, protocol, "the withdrawal")?;
             s.add_holding(chain, token, amount)?;
             s.record(
                 Call::Withdraw {

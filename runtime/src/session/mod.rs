@@ -30,6 +30,8 @@
 //! - `tx`: chain transactions, the block clock, parallel branches, metering;
 //! - `approvals`: who may spend which token;
 //! - `lending`: loans and obligations, repay, deposit and withdraw;
+//! - `positions`: the user's collateral and debt at a lender valued as Aave
+//!   V3 values them, loans left open as debt, assumptions, health checks;
 //! - [`swap`]: swaps along a pair, a path or a route;
 //! - `bridge`: transfers to another chain, alone or in a shared message;
 //! - `finish`: the end: checks, commit or revert, and the report.
@@ -41,6 +43,7 @@ mod finish;
 mod holdings;
 mod lending;
 pub mod names;
+mod positions;
 mod slots;
 pub mod swap;
 mod tx;
@@ -65,6 +68,7 @@ use crate::registry::{ChainId, ProtocolId, TokenId};
 use crate::report::TxRecord;
 use crate::u256::U256;
 use crate::world::World;
+use mesh_core::health::HealthFactor;
 
 #[derive(Debug)]
 enum State {
@@ -82,8 +86,8 @@ pub struct Session {
     /// (chain, token) → what the bundle holds.
     holdings: Slots<(ChainId, TokenId), u128>,
     obligations: Slots<(ChainId, ProtocolId, TokenId), Obligation>,
-    /// Wallet approvals are used up by the spend they precede; executor
-    /// approvals stand for the rest of the bundle.
+    /// Every approval grants the maximum allowance and stands for the rest
+    /// of the bundle: an entry (of 1) is an approval granted.
     approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
     tx: Option<OpenTx>,
     /// The transactions that have ended (handed to the report at finish).
@@ -100,6 +104,12 @@ pub struct Session {
     /// (chain, lender, token) → the user's deposit before the bundle first
     /// touched it.
     deposits_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    /// (chain, lender, token) → the user's debt before the bundle first
+    /// changed it.
+    debts_before: Slots<(ChainId, ProtocolId, TokenId), u128>,
+    /// (chain, lender) → the position's health factor before the bundle
+    /// first changed it.
+    health_before: Slots<(ChainId, ProtocolId), HealthFactor>,
     loc: Loc,
     state: State,
     /// The failure that comes first in the source, of every call that
@@ -134,6 +144,8 @@ impl Session {
             k_before: Slots::default(),
             wallets_before: Slots::default(),
             deposits_before: Slots::default(),
+            debts_before: Slots::default(),
+            health_before: Slots::default(),
             loc: Loc::UNKNOWN,
             state: State::Running,
             failure: None,

@@ -30,6 +30,7 @@ pub(super) fn committed_state(before: &World, after: &World) -> World {
         lenders: after.lenders.clone(),
         exchanges: after.exchanges.clone(),
         wallets: after.wallets.clone(),
+        oracle: after.oracle.clone(),
     }
 }
 
@@ -110,6 +111,7 @@ fn lenders(
             for (key, o, n) in [
                 ("liquidity", &old.liquidity, &new.liquidity),
                 ("deposits", &old.deposits, &new.deposits),
+                ("debts", &old.debts, &new.debts),
             ] {
                 if o != n {
                     let table = child(lender, key, Shape::Inline)?;

@@ -87,6 +87,10 @@ pub const RESERVED_WORDS: &[&str] = &[
     "let",
     "borrow",
     "repay",
+    "as",
+    "debt",
+    "assume",
+    "collateral",
     "swap",
     "deposit",
     "withdraw",
@@ -109,6 +113,7 @@ pub const RESERVED_WORDS: &[&str] = &[
     "max_gas",
     "min_balance",
     "min_security",
+    "min_health",
     "invariant",
 ];
 

@@ -1,7 +1,7 @@
 //! Writing a world in canonical form: every table sorted (chains, tokens,
 //! protocols and wallet entries by name, routes by from, to and kind, pairs
 //! by their two symbols), amounts as trimmed decimal strings, registry
-//! entries as one-line inline tables. Write, parse, write is byte-identical.
+//! entries and each lender's risk parameters as one-line inline tables. Write, parse, write is byte-identical.
 //! (A commit keeps the user's own layout instead: `edit.rs`.)
 
 use std::collections::BTreeMap;
@@ -11,6 +11,7 @@ use super::file::{key_text, quote, FORMAT};
 use super::World;
 use crate::amount::format_units;
 use crate::registry::{ProtocolKind, Registry};
+use mesh_core::health::PRICE_DECIMALS;
 
 fn string_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| quote(s)).collect();
@@ -111,6 +112,18 @@ pub(super) fn write(world: &World) -> String {
     }
     out.push_str("]\n");
 
+    if !w.oracle.is_empty() {
+        out.push_str("\n[oracle]\n");
+        for (token, price) in &w.oracle {
+            let _ = writeln!(
+                out,
+                "{} = {}",
+                key_text(token),
+                quote(&format_units(*price, PRICE_DECIMALS))
+            );
+        }
+    }
+
     for (chain, lenders) in &w.lenders {
         for (name, lender) in lenders {
             let _ = writeln!(out, "\n[lenders.{}.{}]", key_text(chain), key_text(name));
@@ -119,6 +132,24 @@ pub(super) fn write(world: &World) -> String {
             }
             if !lender.deposits.is_empty() {
                 let _ = writeln!(out, "deposits = {}", amounts_inline(&lender.deposits, r));
+            }
+            if !lender.debts.is_empty() {
+                let _ = writeln!(out, "debts = {}", amounts_inline(&lender.debts, r));
+            }
+            if !lender.risk.is_empty() {
+                let parts: Vec<String> = lender
+                    .risk
+                    .iter()
+                    .map(|(t, p)| {
+                        format!(
+                            "{} = {{ ltv_bps = {}, liquidation_threshold_bps = {} }}",
+                            key_text(t),
+                            p.ltv_bps,
+                            p.liquidation_threshold_bps
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "risk = {{ {} }}", parts.join(", "));
             }
         }
     }

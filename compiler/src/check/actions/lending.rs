@@ -1,7 +1,10 @@
 //! The lender's actions: `borrow` credits the holding and opens an
-//! obligation, `repay` takes principal and premium from the holding and
-//! pays the obligation back, `deposit` takes from the holding, `withdraw`
-//! credits it.
+//! obligation (or, `as debt`, adds to the user's debt), `repay` takes
+//! principal and premium from the holding and pays the obligation back (or,
+//! where the bundle holds no such loan, pays the user's debt), `deposit`
+//! takes from the holding and puts collateral at the lender, `withdraw`
+//! credits it. A loan that needs collateral needs some stated first
+//! (`positions`).
 
 use super::ActionOutcome;
 use crate::check::amount::{Site, TokenAmount};
@@ -18,6 +21,8 @@ use mesh_grammar::{Amount, Ident, Span};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum LenderAction {
     Borrow,
+    /// `borrow … as debt`.
+    BorrowDebt,
     Repay,
     Deposit,
     Withdraw,
@@ -26,7 +31,7 @@ pub(super) enum LenderAction {
 impl LenderAction {
     fn keyword(self) -> &'static str {
         match self {
-            LenderAction::Borrow => "borrow",
+            LenderAction::Borrow | LenderAction::BorrowDebt => "borrow",
             LenderAction::Repay => "repay",
             LenderAction::Deposit => "deposit",
             LenderAction::Withdraw => "withdraw",
@@ -37,7 +42,7 @@ impl LenderAction {
     fn is_loan(self) -> bool {
         match self {
             LenderAction::Borrow | LenderAction::Repay => true,
-            LenderAction::Deposit | LenderAction::Withdraw => false,
+            LenderAction::BorrowDebt | LenderAction::Deposit | LenderAction::Withdraw => false,
         }
     }
 }
@@ -74,6 +79,7 @@ impl BundleChecker<'_, '_> {
             if action.is_loan() {
                 self.obligations.poison(chain, lender);
             }
+            self.positions.poison(chain, lender);
             return ActionOutcome::failed();
         };
         if !self.token_available(amt.token, chain, amt.span) {
@@ -81,6 +87,7 @@ impl BundleChecker<'_, '_> {
             if action.is_loan() {
                 self.obligations.poison(chain, Some(lender));
             }
+            self.positions.poison(chain, Some(lender));
             return ActionOutcome::failed();
         }
         self.of_nothing(action.keyword(), &amt, chain);
@@ -96,16 +103,86 @@ impl BundleChecker<'_, '_> {
             span,
         };
         self.touch_holding(chain, resolved.amt.token, span);
+        if action == LenderAction::BorrowDebt {
+            self.touch_position(chain, lender, span);
+        }
         match action {
             LenderAction::Borrow => self.borrow(resolved),
+            LenderAction::BorrowDebt => self.borrow_debt(resolved),
             LenderAction::Repay => self.repay(resolved),
             LenderAction::Deposit => self.deposit(resolved),
             LenderAction::Withdraw => self.withdraw(resolved),
         }
     }
 
+    /// E0603 for a loan that needs collateral where the bundle has put or
+    /// stated none at that lender (a loan of nothing needs none).
+    fn needs_collateral(&mut self, r: &Resolved, as_debt: bool) {
+        let key = (r.chain, r.lender);
+        if self.positions.has_collateral(key)
+            || self.positions.is_poisoned(r.chain, r.lender)
+            || r.amt.value.exact() == Some(0)
+        {
+            return;
+        }
+        let flash_loans = self
+            .names
+            .protocol_info(r.lender)
+            .is_some_and(|p| p.flash_loans);
+        if !as_debt && flash_loans {
+            return;
+        }
+        let chain = self.names.chain_name(r.chain);
+        let symbol = self.names.symbol(r.amt.token);
+        let why = if as_debt {
+            format!("a loan left open as debt is backed by collateral, and this bundle puts or states none at {} on {chain}", r.name)
+        } else {
+            format!("{} offers no flash loans, so it lends only against collateral, and this bundle puts or states none there on {chain}", r.name)
+        };
+        self.report(
+            Diagnostic::error(
+                Code::LoanWithoutCollateral,
+                format!("loan of {symbol} from {} on {chain} without collateral", r.name),
+                Label::new(r.span, why),
+            )
+            .with_hint(format!(
+                "deposit collateral first (`deposit 1 WETH into {name}`), or, if the user already has some there, state it: `assume collateral 1 WETH at {name}`; the run then checks the position's health with the oracle's prices",
+                name = r.name
+            )),
+        );
+        self.positions.poison(r.chain, Some(r.lender));
+    }
+
+    fn borrow_debt(&mut self, r: Resolved) -> ActionOutcome {
+        let token = r.amt.token;
+        self.needs_collateral(&r, true);
+        self.holdings.credit(
+            r.chain,
+            token,
+            &r.amt.value,
+            Source::Borrow,
+            r.span,
+            &mut self.unknowns,
+        );
+        self.positions.borrow(
+            (r.chain, r.lender, token),
+            &r.amt.value,
+            r.span,
+            &mut self.unknowns,
+        );
+        let value = Some((token, r.amt.value.clone()));
+        ActionOutcome {
+            kind: Some(StepKind::BorrowDebt {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
+            }),
+            value,
+        }
+    }
+
     fn borrow(&mut self, r: Resolved) -> ActionOutcome {
         let token = r.amt.token;
+        self.needs_collateral(&r, false);
         self.touch_obligation(r.chain, r.lender, r.span);
         self.holdings.credit(
             r.chain,
@@ -155,6 +232,7 @@ impl BundleChecker<'_, '_> {
     }
 
     fn deposit(&mut self, r: Resolved) -> ActionOutcome {
+        self.positions.collateral((r.chain, r.lender), r.span);
         let spend = Spend {
             total: &r.amt.value,
             premium: None,
@@ -175,9 +253,16 @@ impl BundleChecker<'_, '_> {
         }
     }
 
-    /// Principal plus premium leave the holding.
+    /// Principal plus premium leave the holding; where the bundle holds no
+    /// loan of that token from the lender but knows of a debt there, the
+    /// repay pays the user's debt instead.
     fn repay(&mut self, r: Resolved) -> ActionOutcome {
         let (chain, lender, token) = (r.chain, r.lender, r.amt.token);
+        if !self.obligations.is_open(chain, lender, token)
+            && self.positions.knows_debt((chain, lender, token))
+        {
+            return self.repay_debt(r);
+        }
         self.touch_obligation(chain, lender, r.span);
         let premium = premium(&r.amt.value, r.premium_bps, &mut self.unknowns);
         let total = premium.as_ref().and_then(|p| r.amt.value.add(p));
@@ -221,6 +306,41 @@ impl BundleChecker<'_, '_> {
                 amount: self.resolved(r.amt),
                 protocol: r.name,
                 premium_bps: r.premium_bps,
+            }),
+            value: None,
+        }
+    }
+}
+
+impl BundleChecker<'_, '_> {
+    /// A repay of the user's debt: exactly the amount leaves the holding.
+    fn repay_debt(&mut self, r: Resolved) -> ActionOutcome {
+        let (chain, lender, token) = (r.chain, r.lender, r.amt.token);
+        self.touch_position(chain, lender, r.span);
+        if let Some(d) = self.positions.repay(
+            (chain, lender, token),
+            &r.amt.value,
+            r.span,
+            &mut self.unknowns,
+            self.names,
+        ) {
+            self.report(d);
+        }
+        let spend = Spend {
+            total: &r.amt.value,
+            premium: None,
+            span: r.span,
+        };
+        if let Some(d) = self
+            .holdings
+            .spend(chain, token, &spend, &mut self.unknowns, self.names)
+        {
+            self.report(d);
+        }
+        ActionOutcome {
+            kind: Some(StepKind::RepayDebt {
+                amount: self.resolved(r.amt),
+                protocol: r.name,
             }),
             value: None,
         }

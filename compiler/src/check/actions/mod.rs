@@ -44,8 +44,16 @@ impl BundleChecker<'_, '_> {
     pub(crate) fn action(&mut self, action: &Action, chain: Option<ChainId>) -> ActionOutcome {
         let span = action.span;
         match &action.kind {
-            ActionKind::Borrow { amount, protocol } => {
-                self.lender_action(LenderAction::Borrow, amount, protocol, chain, span)
+            ActionKind::Borrow {
+                amount,
+                protocol,
+                as_debt,
+            } => {
+                let action = match as_debt {
+                    Some(_) => LenderAction::BorrowDebt,
+                    None => LenderAction::Borrow,
+                };
+                self.lender_action(action, amount, protocol, chain, span)
             }
             ActionKind::Repay { amount, protocol } => {
                 self.lender_action(LenderAction::Repay, amount, protocol, chain, span)

@@ -1,7 +1,7 @@
 //! Reading a world file: TOML first, then one function per section in the
 //! order the sections depend on one another — chains, tokens, protocols,
-//! bridge routes (the registry), then lenders, exchanges and the wallet (the
-//! state). Every error is collected, in file order, so that a file's errors
+//! bridge routes (the registry), then the oracle, lenders, exchanges and
+//! the wallet (the state), and last the positions, valued with the oracle. Every error is collected, in file order, so that a file's errors
 //! are reported together. An entry with an error still declares its name,
 //! so that a later use of it is not reported again as unknown.
 //!
@@ -29,12 +29,13 @@ type Value<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<Cow<'i, str>>;
 
 /// The top-level keys, in the order the canonical file writes them.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "format",
     "chains",
     "tokens",
     "protocols",
     "bridges",
+    "oracle",
     "lenders",
     "exchanges",
     "wallet",
@@ -436,9 +437,11 @@ impl Parser<'_> {
         self.bridges(root, &mut registry);
         let index = Index::of(&registry);
         let mut world = World::empty(registry);
+        self.oracle(root, &index, &mut world);
         self.lenders(root, &index, &mut world);
         self.exchanges(root, &index, &mut world);
         self.wallet(root, &index, &mut world);
+        self.positions(root, &world);
         world
     }
 

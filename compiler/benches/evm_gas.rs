@@ -1,0 +1,183 @@
+//! Gas, model against EVM: every transaction of every example at `-O0` and
+//! `-O`, the schedule's figure (what the model meters) beside the gas the
+//! EVM metered running the bundle's plan on the real contracts' bytecode,
+//! and the difference; then each example's `-O` reduction on both. Prints
+//! Markdown tables (docs/gas.md).
+//!
+//! The world is the default one with collateral at aave
+//! (`meshc::evm::with_collateral`: the model lends without collateral,
+//! Aave V3 does not); deadlines and `max_gas` are dropped, so that the
+//! `-O0` forms that miss their deadline still show their transactions.
+//! Examples that use a model-only lender have no EVM figures.
+//!
+//! `cargo bench -p meshc --bench evm_gas`
+
+use mesh_evm::deploy::Holder;
+use mesh_evm::EvmEngine;
+use mesh_runtime::amount::group_digits;
+use mesh_runtime::report::Call;
+use mesh_runtime::{Registry, World};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::evm::{run_on, with_collateral};
+use meshc::ir::Constraint;
+use meshc::pipeline::analyse;
+use std::path::PathBuf;
+
+fn thousands(n: u64) -> String {
+    group_digits(&n.to_string(), ',')
+}
+
+fn short(call: &Call) -> String {
+    match call {
+        Call::Input { .. } => "input".into(),
+        Call::Approve { token, .. } => format!("approve {token}"),
+        Call::Borrow {
+            flash: true, token, ..
+        } => format!("flash loan {token}"),
+        Call::Borrow { token, .. } => format!("borrow {token}"),
+        Call::BorrowDebt { token, .. } => format!("borrow {token} as debt"),
+        Call::RepayDebt { token, .. } => format!("repay {token} debt"),
+        Call::Repay { flash: true, .. } => "flash repay".into(),
+        Call::Repay { token, .. } => format!("repay {token}"),
+        Call::Swap { path, .. } => format!("swap {}", path.join("→")),
+        Call::Deposit { token, .. } => format!("deposit {token}"),
+        Call::Withdraw { token, .. } => format!("withdraw {token}"),
+        Call::Bridge { token, kind, .. } => format!("bridge {token} ({kind})"),
+    }
+}
+
+fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
+    files.sort();
+    let base = with_collateral(World::default_world());
+    let mut engines = match (
+        EvmEngine::new(&base, Holder::Wallet),
+        EvmEngine::new(&base, Holder::Executor),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => panic!("{e}"),
+    };
+    let mut rows = Vec::new();
+    let mut totals = Vec::new();
+    let mut worst: f64 = 0.0;
+    for file in &files {
+        let Ok(source) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let mut registry = Registry::default_registry();
+        let analysis = analyse(&source, &registry, &CheckOptions::default());
+        if analysis.has_errors() {
+            eprintln!("{} does not check", file.display());
+            continue;
+        }
+        analysis.declare_tokens(&mut registry);
+        let mut world = base.clone();
+        world.registry = registry;
+        let Some(bundle) = analysis.checked.bundles.first() else {
+            continue;
+        };
+        let mut sums = Vec::new();
+        for level in [OptLevel::O0, OptLevel::O] {
+            let Ok(mut program) = analysis.lower_verified(bundle, level) else {
+                continue;
+            };
+            program
+                .constraints
+                .items
+                .retain(|(c, _)| !matches!(c, Constraint::Deadline(_) | Constraint::MaxGas(_)));
+            let engine = match level {
+                OptLevel::O0 => &mut engines.0,
+                OptLevel::O => &mut engines.1,
+            };
+            let outcome = match run_on(engine, &program, &world, level) {
+                Ok(o) => o,
+                Err(e) => {
+                    rows.push(format!(
+                        "| {} | {} | — | — | — | model only: {} | — | — | — |",
+                        bundle.name,
+                        level.flag(),
+                        e.message.split(':').next().unwrap_or_default()
+                    ));
+                    sums.push(None);
+                    continue;
+                }
+            };
+            if let Some(r) = &outcome.run.revert {
+                rows.push(format!(
+                    "| {} | {} | — | — | — | the EVM reverts at line {}: {} | — | — | — |",
+                    bundle.name,
+                    level.flag(),
+                    r.loc.line,
+                    r.reason
+                ));
+                sums.push(None);
+                continue;
+            }
+            let (mut model_total, mut evm_total) = (0u64, 0u64);
+            for (i, tx) in outcome.planned.plan.transactions.iter().enumerate() {
+                let Some(evm) = outcome.run.gas.get(i).copied().flatten() else {
+                    continue;
+                };
+                let calls: Vec<String> = outcome
+                    .planned
+                    .model
+                    .transactions
+                    .get(i)
+                    .map(|t| t.calls.iter().map(|c| short(&c.what)).collect())
+                    .unwrap_or_default();
+                let model = tx.model_gas;
+                model_total += model;
+                evm_total += evm;
+                let diff = i128::from(evm) - i128::from(model);
+                let pct = diff as f64 * 100.0 / evm as f64;
+                worst = worst.max(pct.abs());
+                rows.push(format!(
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {:+} ({:+.1}%) |",
+                    bundle.name,
+                    level.flag(),
+                    i + 1,
+                    tx.chain,
+                    tx.sender.as_str(),
+                    calls.join(", "),
+                    thousands(model),
+                    thousands(evm),
+                    diff,
+                    pct
+                ));
+            }
+            sums.push(Some((model_total, evm_total)));
+        }
+        totals.push((bundle.name.clone(), sums));
+    }
+    println!("| bundle | level | tx | chain | sender | calls | schedule gas | EVM gas | EVM − schedule |");
+    println!("|---|---|---:|---|---|---|---:|---:|---:|");
+    for row in &rows {
+        println!("{row}");
+    }
+    println!();
+    println!("largest difference of one transaction: {worst:.1}% of the EVM's gas");
+    println!();
+    println!("| bundle | -O0 schedule | -O schedule | reduction (model) | -O0 EVM | -O EVM | reduction (EVM) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, sums) in &totals {
+        match sums.as_slice() {
+            [Some((m0, e0)), Some((m1, e1))] => {
+                let red = |a: u64, b: u64| (a as f64 - b as f64) * 100.0 / a as f64;
+                println!(
+                    "| {name} | {} | {} | {:.1}% | {} | {} | {:.1}% |",
+                    thousands(*m0),
+                    thousands(*m1),
+                    red(*m0, *m1),
+                    thousands(*e0),
+                    thousands(*e1),
+                    red(*e0, *e1)
+                );
+            }
+            _ => println!("| {name} | — | — | — | — | — | — |"),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Positions through the real binary: the four recipes of `examples/`
+//! commit on the default world, and `--commit` writes their positions
+//! into the world file; their variants that break a position are rejected
+//! by `meshc check` where the bundle says enough, and otherwise revert on
+//! the right line, with the figures, leaving the world file untouched.
+
+use mesh_runtime::World;
+use mesh_tests::{outcome, root, run};
+use std::path::Path;
+
+fn example(name: &str) -> String {
+    root()
+        .join(format!("examples/{name}.mesh"))
+        .display()
+        .to_string()
+}
+
+fn default_world_text() -> String {
+    std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path.display().to_string()
+}
+
+/// (chain, lender, collateral token, debt token) of each recipe, and the
+/// debt the position owes after it, in whole units.
+const RECIPES: [(&str, &str, &str, &str, &str); 4] = [
+    ("leverage", "base", "aave", "USDC", "12600"),
+    ("deleverage", "polygon", "aave", "USDC", "20300"),
+    ("refinance", "optimism", "aave", "USDC", "12006"),
+    ("collateral_swap", "arbitrum", "aave", "USDC", "20000"),
+];
+
+#[test]
+fn the_four_recipes_commit_and_write_their_positions() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (name, chain, lender, token, debt) in RECIPES {
+        for level in ["-O0", "-O"] {
+            let world = write(dir.path(), "world.toml", &default_world_text());
+            let (code, stdout, stderr) = outcome(&run(&[
+                "run",
+                &example(name),
+                level,
+                "--world",
+                &world,
+                "--commit",
+                "--json",
+            ]));
+            assert_eq!(code, 0, "{name} {level}: {stdout}{stderr}");
+            let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+            assert_eq!(report["status"], "committed", "{name} {level}");
+            let health = &report["health"][0];
+            assert_eq!(health["chain"], chain, "{name}: {stdout}");
+            let after: f64 = health["after"]
+                .as_str()
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0.0);
+            assert!(after >= 1.5, "{name}: min_health 1.5 holds: {stdout}");
+            let written = World::load(Path::new(&world)).unwrap_or_else(|e| panic!("{e}"));
+            let owed = written
+                .lender(chain, lender)
+                .and_then(|l| l.debts.get(token).copied())
+                .unwrap_or(0);
+            let expected = mesh_runtime::amount::parse_units(debt, 6).unwrap_or(0);
+            assert_eq!(owed, expected, "{name} {level}: the debt written");
+        }
+    }
+    // The refinance closes the debt at compound.
+    let world = write(dir.path(), "world.toml", &default_world_text());
+    let (code, ..) = outcome(&run(&[
+        "run",
+        &example("refinance"),
+        "--world",
+        &world,
+        "--commit",
+    ]));
+    assert_eq!(code, 0);
+    let written = World::load(Path::new(&world)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        written
+            .lender("optimism", "compound")
+            .map(|l| l.debts["USDC"]),
+        Some(0)
+    );
+}
+
+/// A variant of a recipe: its text with `from` replaced by `to`.
+fn variant(name: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(example(name)).unwrap_or_default();
+    assert!(text.contains(from), "{name} contains {from:?}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn variants_that_break_a_position_revert_on_their_line() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cases = [
+        (
+            "a borrow past the loan-to-value",
+            variant("leverage", "borrow 12_600 USDC from aave as debt", "borrow 20_600 USDC from aave as debt"),
+            12,
+            "the borrow of 20_600 USDC from aave on base is refused: the debt would be 20_600 USD, which needs 25_750 USD of collateral at the position's loan-to-value of 80.00%; the collateral is 25_000 USD (Aave V3: COLLATERAL_CANNOT_COVER_NEW_BORROW)",
+        ),
+        (
+            "min_health not met",
+            variant("leverage", "min_health: 1.5", "min_health: 1.7"),
+            16,
+            "min_health: the position at aave on base ends with a health factor of 1.6468; at least 1.7 is required",
+        ),
+        (
+            "a debt the world does not hold",
+            variant("refinance", "assume debt 12_000 USDC at compound", "assume debt 13_000 USDC at compound"),
+            10,
+            "assume failed: the bundle assumes a debt of at least 13_000 USDC to compound on optimism; the user owes 12_000 USDC",
+        ),
+        (
+            "a withdrawal the debt cannot spare",
+            variant("deleverage", "let weth = withdraw 4 WETH from aave", "let weth = withdraw 10 WETH from aave"),
+            10,
+            "the withdrawal leaves the position at aave on polygon with a health factor of 0.6916 (collateral 25_000 USD at a liquidation threshold of 83.00%, debt 30_000 USD): below 1 (Aave V3: HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD)",
+        ),
+    ];
+    for (what, source, line, reason) in cases {
+        for level in ["-O0", "-O"] {
+            let world = write(dir.path(), "world.toml", &default_world_text());
+            let before = std::fs::read(&world).unwrap_or_default();
+            let file = write(dir.path(), "variant.mesh", &source);
+            let (code, stdout, stderr) = outcome(&run(&[
+                "run", &file, level, "--world", &world, "--commit", "--json",
+            ]));
+            assert_eq!(code, 1, "{what} {level}: {stdout}{stderr}");
+            let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+            assert_eq!(report["revert"]["line"], line, "{what} {level}: {stdout}");
+            assert_eq!(report["revert"]["reason"], reason, "{what} {level}");
+            assert_eq!(std::fs::read(&world).unwrap_or_default(), before, "{what}");
+        }
+    }
+}
+
+#[test]
+fn variants_the_bundle_says_enough_about_are_rejected_by_check() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cases = [
+        (
+            "repaying a debt not stated",
+            variant("refinance", "    assume debt 12_000 USDC at compound\n", ""),
+            "E0602",
+        ),
+        (
+            "repaying more debt than stated",
+            variant("deleverage", "assume debt 30_000 USDC at aave", "assume debt 9_000 USDC at aave"),
+            "E0602",
+        ),
+        (
+            "a loan left as debt with no collateral",
+            variant("leverage", "    deposit 10 WETH into aave\n", ""),
+            "E0603",
+        ),
+        (
+            "a loan from compound with no collateral",
+            "bundle b on base {\n    let usdc = borrow 1_000 USDC from compound\n    repay usdc to compound\n}\n".to_string(),
+            "E0603",
+        ),
+    ];
+    for (what, source, code) in cases {
+        let file = write(dir.path(), "variant.mesh", &source);
+        let (exit, _, stderr) = outcome(&run(&["check", &file]));
+        assert_eq!(exit, 1, "{what}: {stderr}");
+        assert!(stderr.contains(&format!("[{code}]")), "{what}: {stderr}");
+        let (exit, stdout, _) = outcome(&run(&["run", &file]));
+        assert_eq!(exit, 1, "{what}: nothing runs: {stdout}");
+    }
+}
