@@ -1,6 +1,10 @@
 //! Programs from schedules: a transaction's boxes once its laws have run,
 //! its gas metered on its own, and a whole candidate emitted as a program
 //! for the verifier and the meter.
+//!
+//! Kept in one file: a realised transaction (its boxes, the grants each
+//! spends, the actions each stands for) is built, metered and emitted by
+//! the functions here, which must agree on it box by box.
 
 use super::blocks::Arrangement;
 use super::choices::{rename_op, resolve};

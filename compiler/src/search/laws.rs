@@ -3,6 +3,11 @@
 //! every program the laws reach from it, one admissible instance at a time
 //! (docs/optimiser.md, "The exact optimum"). Two outcomes that apply the
 //! same instances cost the same gas; one of each is kept.
+//!
+//! Kept in one file: the conditions of each law and the order reduction
+//! (`Relations`) that may try only one of two orders no law can tell apart
+//! are one argument — the reduction is sound only for the laws written
+//! here, so they are read and changed together.
 
 use super::graph::{bit, members, Class, Problem, Set};
 use crate::ir::{Loc, Op, Value, Wire};
