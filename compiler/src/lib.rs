@@ -15,6 +15,9 @@
 //! - [`lower`]: a checked bundle to the IR, as a user runs it by hand
 //!   (`-O0`);
 //! - [`opt`]: the optimiser's law-preserving rewrites (`-O`);
+//! - [`search`]: the exact optimum of those laws, by a search that shares
+//!   nothing with [`opt`] but the IR and the meter (`meshc gas` judges `-O`
+//!   with it);
 //! - [`pipeline`]: runs the stages above in order, and judges `deadline`
 //!   and `max_gas` on the lowering; everything above it is called through it;
 //! - [`interp`]: runs the IR through the runtime's Rust API (the oracle);
@@ -37,6 +40,7 @@ pub mod lower;
 pub mod lsp;
 pub mod opt;
 pub mod pipeline;
+pub mod search;
 pub mod syntax;
 
 #[cfg(test)]

@@ -2,22 +2,46 @@
 //! worlds: whenever the `-O0` lowering commits, the optimised one commits
 //! too and every final wallet balance is at least as large; whenever `-O0`
 //! reverts for a reason other than the deadline or gas, the optimised one
-//! reverts too, at the same line. A `min_profit` depends on gas, which each
-//! chain prices differently: the result before gas is never smaller at
-//! `-O`, and where one level meets the floor and the other does not, it is
-//! the gas, valued in the quote token, that differs. It runs through the IR interpreter (the
-//! checker's soundness on the same bundles is `soundness.rs`).
+//! reverts too, at the same line; and on every committed run, at either
+//! level, the static gas and blocks are what the runtime metered. A
+//! `min_profit` depends on gas, which each chain prices differently: the
+//! result before gas is never smaller at `-O`, and where one level meets
+//! the floor and the other does not, it is the gas, valued in the quote
+//! token, that differs. It runs through the IR interpreter (the checker's
+//! soundness on the same bundles is `soundness.rs`).
 //! `MESH_REFINEMENT_CASES` sets the number of cases (10,000 by default;
 //! `tests/long_refinement.sh` runs many more).
 
 mod common;
 
 use common::{bundle, lowered, perturbed, NativeUse, Segment};
-use mesh_runtime::World;
+use mesh_runtime::{GasSchedule, Registry, Session, World};
 use meshc::interp;
+use meshc::ir::{gas, Program};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::Config;
+
+/// Whether a committed run metered the gas and blocks the program's static
+/// figures say.
+fn metered_as_figured(level: &str, program: &Program, session: &Session) -> Result<(), String> {
+    let cost = gas::cost(
+        program,
+        &Registry::default_registry(),
+        &GasSchedule::default(),
+    )
+    .map_err(|e| format!("{level}: {e}"))?;
+    if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
+        return Err(format!(
+            "{level}: the runtime metered {} gas and {} blocks, the static figures are {} and {}",
+            session.gas_total(),
+            session.blocks(),
+            cost.total(),
+            cost.blocks
+        ));
+    }
+    Ok(())
+}
 
 /// The refinement contract on one bundle and world; `Err` says how it broke.
 pub fn refines(source: &str, world: &World) -> Result<bool, String> {
@@ -26,6 +50,12 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     };
     let (r0, s0) = interp::run(&o0, world.clone());
     let (r1, s1) = interp::run(&o, world.clone());
+    if r0.committed() {
+        metered_as_figured("-O0", &o0, &s0)?;
+    }
+    if r1.committed() {
+        metered_as_figured("-O", &o, &s1)?;
+    }
     let profit = |r: &mesh_runtime::Report| {
         r.revert
             .as_ref()

@@ -96,6 +96,8 @@ const LAYERS: &[(&str, u32)] = &[
     ("format", 2),
     ("lower", 3),
     ("opt", 3),
+    // The exact optimum judges the optimiser: beside it, never using it.
+    ("search", 3),
     ("pipeline", 4),
     ("interp", 4),
     ("codegen", 4),
@@ -115,6 +117,7 @@ const NEVER_THE_RUNTIME: &[&str] = &[
     "format",
     "lower",
     "opt",
+    "search",
     "pipeline",
 ];
 

@@ -36,7 +36,7 @@ fn run_json(file: &str, extra: &[&str]) -> Value {
     report
 }
 
-const BUNDLE_FIELDS: [&str; 13] = [
+const BUNDLE_FIELDS: [&str; 14] = [
     "name",
     "gas_o0",
     "gas_o0_executor",
@@ -45,6 +45,7 @@ const BUNDLE_FIELDS: [&str; 13] = [
     "blocks_o0_executor",
     "blocks_o",
     "gas_optimum",
+    "search",
     "passes",
     "routes",
     "cost_o0",
@@ -90,6 +91,19 @@ fn the_json_report_has_exactly_the_documented_schema() {
                 bundle["gas_optimum"].is_u64() || bundle["gas_optimum"].is_null(),
                 "{bundle}"
             );
+            let mut keys: Vec<&str> = bundle["search"]
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            keys.sort_unstable();
+            assert_eq!(
+                keys,
+                vec!["actions", "candidates", "microseconds"],
+                "{file}: {bundle}"
+            );
+            for field in ["actions", "candidates", "microseconds"] {
+                assert!(bundle["search"][field].is_u64(), "{file}: {bundle}");
+            }
             let passes = bundle["passes"].as_array().cloned().unwrap_or_default();
             assert!(!passes.is_empty(), "{bundle}");
             let mut saved = 0u64;
@@ -214,6 +228,52 @@ fn the_gas_in_money_is_what_a_run_charges() {
     let (code, _, stderr) = outcome(&run(&["gas", &file, "--quote", "XYZ"]));
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--quote: unknown token `XYZ`"), "{stderr}");
+}
+
+/// Eleven deposits: more actions than the exact search takes.
+const ELEVEN_DEPOSITS: &str = "bundle eleven on polygon {
+    input 11 USDC
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+    deposit 1 USDC into aave
+}
+";
+
+/// The optimum and its share appear only where the search ran; what it
+/// searched is in the JSON either way.
+#[test]
+fn the_optimum_is_reported_only_where_the_search_ran() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = write(dir.path(), "eleven.mesh", ELEVEN_DEPOSITS);
+    let report = gas_json(&file);
+    let bundle = &report["bundles"][0];
+    assert!(bundle["gas_optimum"].is_null(), "{bundle}");
+    assert_eq!(bundle["search"]["actions"], 11, "{bundle}");
+    assert_eq!(bundle["search"]["candidates"], 0, "{bundle}");
+    let (code, stdout, stderr) = outcome(&run(&["gas", &file]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("optimum          not searched (11 actions, more than 10)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("reaches"), "{stdout}");
+
+    let simple = gas_json(&example("simple_arbitrage.mesh"));
+    let bundle = &simple["bundles"][0];
+    assert_eq!(bundle["gas_optimum"], bundle["gas_o"], "{bundle}");
+    assert_eq!(bundle["search"]["actions"], 4, "{bundle}");
+    assert!(
+        bundle["search"]["candidates"].as_u64() >= Some(1),
+        "{bundle}"
+    );
 }
 
 #[test]

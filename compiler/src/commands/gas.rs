@@ -1,7 +1,8 @@
 //! `meshc gas FILE`: for each bundle of a file, the gas and blocks of the
 //! `-O0` lowering and of the optimised one, the reduction, the gas each
-//! pass saved, and (for small bundles) the optimum of the exhaustive
-//! search; human text, or JSON with `--format json` (docs/optimiser.md).
+//! pass saved, and (for bundles of up to 8 actions) the optimum of the
+//! independent exact search with what it searched; human text, or JSON
+//! with `--format json` (docs/optimiser.md).
 
 use super::{read_source, report_usage_error, stderr_color, world_of, Status};
 use mesh_runtime::amount::display_count;
@@ -188,6 +189,7 @@ struct Bundle<'a> {
     blocks_o0_executor: u64,
     blocks_o: u64,
     gas_optimum: Option<u64>,
+    search: Search,
     passes: Vec<Pass>,
     routes: Vec<Route<'a>>,
     cost_o0: Vec<Cost<'a>>,
@@ -214,6 +216,15 @@ struct Route<'a> {
     note: String,
 }
 
+/// What the exact search searched: the bundle's actions, the complete
+/// candidates it metered, and its time in microseconds.
+#[derive(serde::Serialize)]
+struct Search {
+    actions: usize,
+    candidates: u64,
+    microseconds: u64,
+}
+
 #[derive(serde::Serialize)]
 struct Pass {
     name: &'static str,
@@ -235,6 +246,11 @@ pub fn json(all: &[Figures], money: &[Money]) -> String {
                 blocks_o0_executor: f.blocks_o0_executor,
                 blocks_o: f.blocks_o,
                 gas_optimum: f.gas_optimum,
+                search: Search {
+                    actions: f.searched.actions,
+                    candidates: f.searched.candidates,
+                    microseconds: f.searched.micros,
+                },
                 passes: f
                     .passes
                     .iter()
@@ -306,7 +322,7 @@ fn human(all: &[Figures], money: &[Money]) -> String {
                 counted(blocks, "block")
             )
         };
-        out.push_str(&line("-O0", f.gas_o0, f.blocks_o0));
+        out.push_str(line("-O0", f.gas_o0, f.blocks_o0).trim_end());
         out.push('\n');
         out.push_str(&line(
             "-O0 by executor",
@@ -333,14 +349,26 @@ fn human(all: &[Figures], money: &[Money]) -> String {
             };
             out.push_str(&format!("  {:<16} {text}\n", format!("gas in {token}")));
         }
+        let actions = counted(f.searched.actions as u64, "action");
         match (f.gas_optimum, f.optimum_ratio()) {
             (Some(g), Some(r)) => out.push_str(&format!(
-                "  {:<16} {:>12} gas  (-O reaches {:.1}% of its savings)\n",
+                "  {:<16} {:>12} gas  (-O reaches {:.1}% of its savings; {actions} searched, {} metered)\n",
                 "optimum",
                 display_count(g),
-                r
+                r,
+                counted(f.searched.candidates, "candidate"),
             )),
-            _ => out.push_str(&format!("  {:<16} not searched\n", "optimum")),
+            _ => {
+                let why = f
+                    .not_searched
+                    .as_ref()
+                    .map(|w| format!(", {w}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "  {:<16} not searched ({actions}{why})\n",
+                    "optimum"
+                ))
+            }
         }
         for p in &f.passes {
             out.push_str(&format!(

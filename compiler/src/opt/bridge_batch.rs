@@ -91,7 +91,12 @@ fn find(body: &[Term], wires: &[WireType]) -> Option<Vec<usize>> {
                     && !tokens.iter().any(|t| t == from2.token())
                     && !arrivals.contains(&sent2);
                 if !fits {
-                    break;
+                    // Another bridge: it commutes with the gathered ones
+                    // unless it sends what one of them delivered.
+                    if arrivals.contains(&sent2) {
+                        break;
+                    }
+                    continue;
                 }
                 group.push(i);
                 tokens.push(from2.token().to_string());

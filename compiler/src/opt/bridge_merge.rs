@@ -11,10 +11,27 @@
 //! revert at `-O0` is lost.
 //!
 //! Only moves that change no value are made: no value may read the amounts
-//! in flight or the holding the first arrival was merged into, and nothing
-//! between the two bridges may use the first arrival or that holding (a
-//! bridge touches no protocol state, so the first one commutes with every
-//! other box on its way to the second).
+//! in flight, and the holding the first arrival joins must reach the second
+//! arrival through merges alone, each holding on the way read by no value
+//! (other arrivals may join it on the way: each still arrives as it did).
+//! Nothing but those merges could see the first arrival before the second
+//! joins it, so delivering it with the second changes no amount any step
+//! sees. Nothing between the two bridges may use the first arrival or that
+//! holding (a bridge touches no protocol state, so the first one commutes
+//! with every other box on its way to the second).
+//!
+//! The line a failed run reports is kept: the merged transfer is not made
+//! exactly when one of its inputs is missing, that is when a step written
+//! no later than one of the two bridges failed; what it then no longer
+//! delivers is the first arrival (seen by nothing before the second joins)
+//! and the second (whose users are written after the second bridge). So
+//! every failure the merge hides is written after one that still happens,
+//! and the failure first in the source is the same.
+//!
+//! A transfer that carries a bridge pinned with `via` is pinned: its route
+//! never changes afterwards (the bridges merge only on one route, so the
+//! unpinned one was already on that route, and every route it may take is
+//! its own choice).
 //!
 //! Shared messages — transfers of different tokens on one route carried by
 //! one proof or one signature — are formed by the next pass,
@@ -26,10 +43,10 @@ use crate::ir::{Node, Op, Program, Term, Wire};
 
 pub const NAME: &str = "bridge-merging";
 
-pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
+pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     // Each merge removes a bridge, so this ends.
     while let Some(found) = find(program) {
-        apply(program, &found)?;
+        apply(program, &found, cx)?;
     }
     Ok(())
 }
@@ -82,15 +99,8 @@ fn find(program: &Program) -> Option<Found> {
                     // Another bridge: it commutes with the first.
                     continue;
                 }
-                let (line1, line2) = match (term, later) {
-                    (Term::Gen(a), Term::Gen(b)) => (a.loc.line, b.loc.line),
-                    _ => break,
-                };
-                if used_between(program, arrived, line1, line2) {
-                    break;
-                }
                 if let Some((other, joined)) = consumer_merge(program, arrived) {
-                    if !read.contains(&joined) && joins(program, other, joined, arrived2) {
+                    if joins(program, &read, other, joined, arrived2) {
                         return Some(Found {
                             path: path.clone(),
                             first,
@@ -120,42 +130,38 @@ fn bridge(term: &Term) -> Option<(mesh_core::BridgeKind, Wire, Wire)> {
     }
 }
 
-/// Whether a statement written between the two bridges' lines uses the
-/// holding the first arrival joins (its chain and token). Such a statement
-/// may need the first arrival; once it travels with the second, a failure
-/// of the merged transfer would take it away from that statement too, and
-/// the run would report that statement instead of the failure the bundle
-/// as written meets first.
-fn used_between(program: &Program, arrived: Wire, line1: u32, line2: u32) -> bool {
-    let Some(held) = program.wire_type(arrived) else {
-        return true;
-    };
-    let (low, high) = (line1.min(line2), line1.max(line2));
-    let mut used = false;
-    for_each_node(&program.body, &mut |node| {
-        if node.loc.line <= low || node.loc.line >= high {
-            return;
-        }
-        let mut wires = node.op.domain();
-        for value in node.op.values() {
-            value.wires(&mut wires);
-        }
-        used |= wires.iter().any(|w| program.wire_type(*w) == Some(held));
-    });
-    used
-}
-
 /// Whether the holding the first arrival joined reaches the second arrival
-/// before anything uses it: the first arrival was merged with the second
-/// itself (`other` is it), or the holding it joined is merged with the
-/// second next. Only then does one arrival carrying both leave every
-/// holding as it was: a step spending the holding between them (all of
-/// it, say) would spend less once the first arrival comes with the second.
-fn joins(program: &Program, other: Wire, joined: Wire, second: Wire) -> bool {
+/// through merges alone, no value reading a holding on the way: the first
+/// arrival was merged with the second itself (`other` is it), or the
+/// holding it joined is merged on, other arrivals joining it, until the
+/// second joins. Only then does one arrival carrying both leave every
+/// amount a step sees as it was: a step spending the holding between them
+/// (all of it, say) would spend less once the first arrival comes with the
+/// second.
+fn joins(
+    program: &Program,
+    read: &std::collections::BTreeSet<Wire>,
+    other: Wire,
+    joined: Wire,
+    second: Wire,
+) -> bool {
     if other == second {
         return true;
     }
-    matches!(consumer_merge(program, joined), Some((with, _)) if with == second)
+    let mut held = joined;
+    // A holding is merged at most once, so the walk ends; the bound is
+    // the number of wires.
+    for _ in 0..program.wires.len() {
+        if read.contains(&held) {
+            return false;
+        }
+        match consumer_merge(program, held) {
+            Some((with, _)) if with == second => return true,
+            Some((_, next)) => held = next,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The only box that consumes `wire`, if it is a merge: `(other input, out)`.
@@ -211,7 +217,7 @@ fn body_at_mut<'t>(term: &'t mut Term, path: &[usize]) -> Option<&'t mut Vec<Ter
     }
 }
 
-fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
+fn apply(program: &mut Program, found: &Found, cx: &Context<'_>) -> Result<(), OptError> {
     let bug = |message: &str| OptError {
         pass: NAME,
         message: message.to_string(),
@@ -236,6 +242,11 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
     else {
         return Err(bug("the second box is not a bridge"));
     };
+    // A transfer that carries a pinned bridge is pinned: the merged one
+    // delivers on the pinned bridge's arrival wire (the pinned set names
+    // arrivals), so that route choice never moves it.
+    let keep_first = cx.pinned.contains(&found.arrived) && !cx.pinned.contains(&out);
+    let arrival = if keep_first { found.arrived } else { out };
     let merged = [
         Term::Gen(Node {
             op: Op::Merge {
@@ -248,7 +259,7 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
             op: Op::Bridge {
                 route,
                 input: total,
-                out,
+                out: arrival,
             },
             loc: second.loc,
         }),
@@ -260,6 +271,11 @@ fn apply(program: &mut Program, found: &Found) -> Result<(), OptError> {
     // stands where the merge's result stood.
     remove_merge(&mut program.body, found.arrived);
     rename(&mut program.body, found.joined, found.other);
+    if keep_first {
+        // The merged arrival is named by the first's wire, where the
+        // second's was used.
+        rename(&mut program.body, out, found.arrived);
+    }
     Ok(())
 }
 

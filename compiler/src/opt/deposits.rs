@@ -21,6 +21,12 @@
 //!   which must owe nothing or have a health factor of at least 1. That
 //!   check stays, where the withdrawal was, as `assume healthy` (no call,
 //!   no gas), so the rewritten program reverts exactly where `-O0` does.
+//!
+//! Cancellations are made first, wherever one applies, and merges only
+//! where none is left: a cancellation removes two calls and a merge one,
+//! and a merge takes away the deposit a withdrawal would cancel (the sum
+//! is not the amount withdrawn), while a cancellation only removes calls
+//! that stood between deposits.
 
 use super::walk::{drop_idle_transactions, rename};
 use super::{approvals, Context, OptError};
@@ -34,7 +40,8 @@ pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
     loop {
         let splits = split_amounts(&program.body);
         let mut wires = std::mem::take(&mut program.wires);
-        let rewrite = rewrite_term(&mut program.body, &splits, &mut wires);
+        let rewrite = rewrite_term(&mut program.body, &splits, &mut wires, Law::Cancel)
+            .or_else(|| rewrite_term(&mut program.body, &splits, &mut wires, Law::Merge));
         program.wires = wires;
         match rewrite {
             Some(Rewrite::Cancelled {
@@ -53,6 +60,13 @@ pub fn run(program: &mut Program, _cx: &Context<'_>) -> Result<(), OptError> {
         drop_idle_transactions(&mut program.body);
     }
     Ok(())
+}
+
+/// Which of the two laws a walk applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Law {
+    Cancel,
+    Merge,
 }
 
 enum Rewrite {
@@ -79,17 +93,18 @@ fn rewrite_term(
     term: &mut Term,
     splits: &[(Wire, Value)],
     wires: &mut Vec<WireType>,
+    law: Law,
 ) -> Option<Rewrite> {
     match term {
         Term::Gen(_) => None,
         Term::Seq(terms) | Term::Tensor(terms) => terms
             .iter_mut()
-            .find_map(|t| rewrite_term(t, splits, wires)),
+            .find_map(|t| rewrite_term(t, splits, wires, law)),
         Term::Tx { sender, body, .. } => {
             if *sender != Sender::Executor {
                 return None;
             }
-            rewrite_body(body, splits, wires)
+            rewrite_body(body, splits, wires, law)
         }
     }
 }
@@ -105,6 +120,7 @@ fn rewrite_body(
     body: &mut Vec<Term>,
     splits: &[(Wire, Value)],
     wires: &mut Vec<WireType>,
+    law: Law,
 ) -> Option<Rewrite> {
     for i in 0..body.len() {
         let Some(Op::Deposit { protocol, funds }) = op_at(body, i) else {
@@ -130,7 +146,8 @@ fn rewrite_body(
                     token,
                     amount,
                     out,
-                } if *p == protocol
+                } if law == Law::Cancel
+                    && *p == protocol
                     && *token == funds_type.token()
                     && deposited.contains(amount) =>
                 {
@@ -152,7 +169,10 @@ fn rewrite_body(
                 Op::Deposit {
                     protocol: p,
                     funds: second,
-                } if *p == protocol && wires.get(second.0 as usize) == Some(&funds_type) => {
+                } if law == Law::Merge
+                    && *p == protocol
+                    && wires.get(second.0 as usize) == Some(&funds_type) =>
+                {
                     let second = *second;
                     let merged = Wire(u32::try_from(wires.len()).ok()?);
                     wires.push(funds_type.clone());

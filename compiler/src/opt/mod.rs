@@ -174,6 +174,9 @@ impl<'c, 'a> Optimiser<'c, 'a> {
 
     fn run(mut self, mut program: Program) -> Result<Optimised, OptError> {
         self.apply(&mut program, schedule::NAME, schedule::run)?;
+        // Routes judged on what the laws make of them, before the laws
+        // gather transfers on the `-O0` routes, and again after.
+        self.apply(&mut program, route::NAME, route::run)?;
         self.fixed_point(&mut program)?;
         self.apply(&mut program, route::NAME, route::run)?;
         self.fixed_point(&mut program)?;
@@ -185,6 +188,8 @@ impl<'c, 'a> Optimiser<'c, 'a> {
             if !self.apply(&mut program, schedule::NAME, schedule::reschedule)? {
                 break;
             }
+            self.fixed_point(&mut program)?;
+            self.apply(&mut program, route::NAME, route::run)?;
             self.fixed_point(&mut program)?;
             let (after, _) = measure(&program, self.cx, schedule::NAME)?;
             if after >= before {
@@ -201,15 +206,25 @@ impl<'c, 'a> Optimiser<'c, 'a> {
 
     /// The local laws, round after round, until a round changes nothing.
     /// Each application removes a call (or turns an ordinary loan into a
-    /// flash loan) and none adds one, so the rounds end.
+    /// flash loan) and none adds one, so every round that changes the
+    /// program lowers [`progress`], and the rounds end; a round that
+    /// changes it without is reported as a bug rather than run forever.
     fn fixed_point(&mut self, program: &mut Program) -> Result<(), OptError> {
         loop {
+            let before = progress(program);
             let mut changed = false;
             for (name, law) in LAWS {
                 changed |= self.apply(program, name, law)?;
             }
             if !changed {
                 return Ok(());
+            }
+            if progress(program) >= before {
+                return Err(OptError {
+                    pass: "laws",
+                    message: "a round of the laws changed the program without removing a call"
+                        .to_string(),
+                });
             }
         }
     }
@@ -249,6 +264,51 @@ impl<'c, 'a> Optimiser<'c, 'a> {
         }
         Ok(true)
     }
+}
+
+/// The local laws applied to `program` round after round until none
+/// changes it, each application kept where it does not cost gas, as the
+/// optimiser applies them but without reports: what a choice made before
+/// them (a route) is worth once they have run.
+pub(crate) fn settle(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
+    loop {
+        let start = progress(program);
+        let mut changed = false;
+        for (name, law) in LAWS {
+            let before = program.clone();
+            law(program, cx)?;
+            if *program == before {
+                continue;
+            }
+            if measure(program, cx, name)?.0 > measure(&before, cx, name)?.0 {
+                *program = before;
+                continue;
+            }
+            changed = true;
+        }
+        if !changed || progress(program) >= start {
+            return Ok(());
+        }
+    }
+}
+
+/// What every application of a local law lowers: the calls of the program
+/// (approvals aside, which follow the calls), then its ordinary loans. A
+/// law removes a call (a swap fused, a deposit merged, a deposit and its
+/// withdrawal or a bridge and its return cancelled, a transfer merged or
+/// carried in a shared message, loans joined in one multi-asset call) or
+/// turns an ordinary loan into a flash loan, and none adds a call.
+fn progress(program: &Program) -> (usize, usize) {
+    let (mut calls, mut ordinary) = (0, 0);
+    walk::for_each_node(&program.body, &mut |node| {
+        if node.op.needs_transaction() && !matches!(node.op, ir::Op::Approve { .. }) {
+            calls += 1;
+        }
+        if matches!(node.op, ir::Op::Borrow { flash: false, .. }) {
+            ordinary += 1;
+        }
+    });
+    (calls, ordinary)
 }
 
 /// Static gas and blocks of a program.

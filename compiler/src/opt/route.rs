@@ -8,9 +8,16 @@
 //! included, is a candidate on those terms. Ties go to fewer blocks, then
 //! to each bridge's shorter delay, higher security and kind order, the
 //! checker's own order for the `-O` route. Pinned bridges never change.
-//! The search is over every combination up to [`MAX_COMBINATIONS`]; beyond
-//! that each bridge takes its own least-gas route (exact whenever that
-//! meets the deadline).
+//!
+//! A route is worth what the laws make of it: two transfers merge, and
+//! transfers of different tokens share a message, only on one route, so a
+//! dearer route may be the cheaper choice where it joins a pinned transfer.
+//! Each combination is therefore judged on the program the local laws make
+//! of it (`super::settle`), up to [`MAX_SETTLED`] combinations; up to
+//! [`MAX_COMBINATIONS`] on the program as it is; beyond that each bridge
+//! takes its own least-gas route (exact whenever that meets the deadline).
+//! The routes are changed and nothing else: the laws then run as rewrites
+//! of their own, each reported.
 
 use super::walk::for_each_node;
 use super::{approvals, Context, OptError};
@@ -21,8 +28,12 @@ use std::collections::BTreeMap;
 
 pub const NAME: &str = "route-choice";
 
-/// The most route combinations the search evaluates.
+/// The most route combinations the search evaluates on the program as it is.
 pub const MAX_COMBINATIONS: usize = 4096;
+
+/// The most route combinations the search judges on what the laws make of
+/// each.
+pub const MAX_SETTLED: usize = 256;
 
 pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     let mut bridges: Vec<(Wire, Vec<RouteInfo>)> = Vec::new();
@@ -76,6 +87,11 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
         apply(program, &bridges, &choice);
         return Ok(());
     };
+    // Nothing to choose: every bridge has one route, its own.
+    if total == 1 && routes_of(program, &bridges) == chosen(&bridges, &vec![0; bridges.len()]) {
+        return Ok(());
+    }
+    let settle = total <= MAX_SETTLED;
     // (misses the deadline, gas, blocks, choice): the least wins.
     let mut best: Option<(bool, u64, u64, Vec<usize>)> = None;
     for n in 0..total {
@@ -91,6 +107,9 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
             .collect();
         let mut candidate = program.clone();
         apply(&mut candidate, &bridges, &choice);
+        if settle {
+            super::settle(&mut candidate, cx)?;
+        }
         let cost = gas::cost(&candidate, cx.registry, cx.schedule).map_err(|e| OptError {
             pass: NAME,
             message: e.to_string(),
@@ -115,12 +134,30 @@ pub(crate) fn min_security(program: &Program) -> Option<u8> {
     })
 }
 
-fn apply(program: &mut Program, bridges: &[(Wire, Vec<RouteInfo>)], choice: &[usize]) {
-    let chosen: BTreeMap<Wire, BridgeKind> = bridges
+/// The route each bridge of `choice` takes.
+fn chosen(bridges: &[(Wire, Vec<RouteInfo>)], choice: &[usize]) -> BTreeMap<Wire, BridgeKind> {
+    bridges
         .iter()
         .zip(choice)
         .filter_map(|((out, c), i)| c.get(*i).map(|r| (*out, r.kind)))
-        .collect();
+        .collect()
+}
+
+/// The route each of `bridges` takes in `program` now.
+fn routes_of(program: &Program, bridges: &[(Wire, Vec<RouteInfo>)]) -> BTreeMap<Wire, BridgeKind> {
+    let mut routes = BTreeMap::new();
+    for_each_node(&program.body, &mut |node| {
+        if let Op::Bridge { route, out, .. } = &node.op {
+            if bridges.iter().any(|(o, _)| o == out) {
+                routes.insert(*out, *route);
+            }
+        }
+    });
+    routes
+}
+
+fn apply(program: &mut Program, bridges: &[(Wire, Vec<RouteInfo>)], choice: &[usize]) {
+    let chosen = chosen(bridges, choice);
     super::walk::for_each_op_mut(&mut program.body, &mut |op| {
         if let Op::Bridge { route, out, .. } = op {
             if let Some(kind) = chosen.get(out) {

@@ -28,9 +28,15 @@
 //! more than a predecessor's on another chain (what a transaction on one
 //! chain produces is seen on another only by a later transaction). Levels
 //! start as early as possible; then, chain by chain, the actions of one
-//! level move to the chain's next level wherever every action that depends
-//! on them still comes late enough — each move removes a transaction, so
-//! this ends. If the moves make the bundle miss its deadline where the
+//! level move to the chain's next level, the actions that depend on them
+//! moving later as far as they must (each to the first transaction of its
+//! chain late enough, or to one of its own), wherever that leaves fewer
+//! transactions — each move kept removes a transaction, so this ends. A
+//! dependent moves alone, or with every action of its transaction, which
+//! ever leaves fewer. Last, a loan whose borrow is sent before its repays
+//! (from a lender that offers flash loans) has its borrow moved to the
+//! transaction of its repays where that sends no more transactions and
+//! closes more loans, so that the flash-loan law can apply. If the moves make the bundle miss its deadline where the
 //! earliest levels do not, the earliest levels are kept.
 //!
 //! Bookkeeping (splits and merges of holdings), `input` and `require` need
@@ -48,6 +54,7 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
     let earliest = graph.earliest_levels();
     let mut packed = earliest.clone();
     graph.pack(&mut packed);
+    graph.close_loans(&mut packed, cx.registry);
     let mut scheduled = program.clone();
     scheduled.body = Term::Seq(graph.emit(&packed));
     approvals::place(&mut scheduled);
@@ -95,6 +102,15 @@ pub fn reschedule(program: &mut Program, cx: &Context<'_>) -> Result<(), OptErro
         *program = before;
     }
     Ok(())
+}
+
+/// How a cascade moves an action that comes too early.
+#[derive(Clone, Copy)]
+enum Cascade {
+    /// The action alone (its transaction may split).
+    Alone,
+    /// Every action of its transaction with it.
+    Whole,
 }
 
 /// What a box is to the scheduler.
@@ -247,26 +263,23 @@ impl Graph {
     }
 
     /// Moves the actions of one level of a chain to the chain's next level
-    /// wherever that keeps every dependency, until no move is left.
+    /// wherever that keeps every dependency, until no move is left. An
+    /// action that depends on a moved one and would then come too early
+    /// moves too (to the first level of its chain late enough, or to a
+    /// level of its own); a move is kept only where the transactions are
+    /// then fewer, so this ends.
     fn pack(&self, levels: &mut [u32]) {
         loop {
             let mut moved = false;
             for chain in 0..self.chains.len() {
-                let mut used: Vec<u32> = (0..self.nodes.len())
-                    .filter(|&i| self.action_chain(i) == Some(chain))
-                    .map(|i| levels[i])
-                    .collect();
-                used.sort_unstable();
-                used.dedup();
+                let used = self.used_levels(chain, levels);
                 for pair in used.windows(2) {
                     let (from, to) = (pair[0], pair[1]);
                     let group: Vec<usize> = (0..self.nodes.len())
                         .filter(|&i| self.action_chain(i) == Some(chain) && levels[i] == from)
                         .collect();
-                    if self.can_delay(&group, chain, to, levels) {
-                        for &i in &group {
-                            levels[i] = to;
-                        }
+                    if let Some(delayed) = self.delay(&group, to, levels) {
+                        levels.copy_from_slice(&delayed);
                         moved = true;
                         break;
                     }
@@ -281,31 +294,194 @@ impl Graph {
         }
     }
 
-    /// Whether the actions of `group` (all on `chain`) can take level `to`:
-    /// every action reached from them through bookkeeping and free boxes
-    /// must still come late enough.
-    fn can_delay(&self, group: &[usize], chain: usize, to: u32, levels: &[u32]) -> bool {
-        let mut seen = vec![false; self.nodes.len()];
+    /// The levels used by the actions of `chain`, in order.
+    fn used_levels(&self, chain: usize, levels: &[u32]) -> Vec<u32> {
+        let mut used: Vec<u32> = (0..self.nodes.len())
+            .filter(|&i| self.action_chain(i) == Some(chain))
+            .map(|i| levels[i])
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+
+    /// The number of transactions: one per chain and level used.
+    fn transactions(&self, levels: &[u32]) -> usize {
+        let mut groups: Vec<(usize, u32)> = (0..self.nodes.len())
+            .filter_map(|i| self.action_chain(i).map(|c| (c, levels[i])))
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
+    }
+
+    /// The levels with the actions of `group` (one chain, one level) at
+    /// level `to`, and every action that depends on them late enough, where
+    /// that leaves fewer transactions. A dependent that would come too early
+    /// moves alone, or else with every action of its transaction (so that
+    /// none is split), whichever leaves fewer transactions.
+    fn delay(&self, group: &[usize], to: u32, levels: &[u32]) -> Option<Vec<u32>> {
+        let before = self.transactions(levels);
+        [Cascade::Alone, Cascade::Whole]
+            .into_iter()
+            .filter_map(|how| self.cascade(group, to, levels, how))
+            .map(|trial| (self.transactions(&trial), trial))
+            .filter(|(count, _)| *count < before)
+            .min_by_key(|(count, _)| *count)
+            .map(|(_, trial)| trial)
+    }
+
+    /// The levels with the actions of `moved` at level `to` and every action
+    /// that depends on them moved as late as it must: to the first level of
+    /// its chain late enough (a transaction already sent), or to a level of
+    /// its own; `None` where the moves do not settle within their bound.
+    fn cascade(&self, moved: &[usize], to: u32, levels: &[u32], how: Cascade) -> Option<Vec<u32>> {
+        let mut trial = levels.to_vec();
         let mut queue: VecDeque<usize> = VecDeque::new();
-        for &g in group {
-            seen[g] = true;
-            queue.extend(self.succs[g].iter().copied());
+        // Levels only grow, each to what a predecessor needs or the next
+        // transaction of its chain; moving a whole transaction may take a
+        // predecessor of the first moves along, so the moves are bounded.
+        let limit = self.nodes.len().saturating_mul(4).max(16);
+        let mut moves = 0usize;
+        for &g in moved {
+            trial[g] = to;
+            queue.push_back(g);
         }
-        while let Some(i) = queue.pop_front() {
-            if std::mem::replace(&mut seen[i], true) {
-                continue;
+        while let Some(from) = queue.pop_front() {
+            let chain = self.action_chain(from)?;
+            // The actions reached from it through bookkeeping and free boxes.
+            let mut seen = vec![false; self.nodes.len()];
+            let mut reach: VecDeque<usize> = self.succs[from].iter().copied().collect();
+            while let Some(i) = reach.pop_front() {
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                let Some(c) = self.action_chain(i) else {
+                    reach.extend(self.succs[i].iter().copied());
+                    continue;
+                };
+                let needed = trial[from] + u32::from(c != chain);
+                if trial[i] >= needed {
+                    continue;
+                }
+                let old = trial[i];
+                let target = self
+                    .used_levels(c, &trial)
+                    .into_iter()
+                    .find(|&l| l >= needed)
+                    .unwrap_or(needed);
+                let going: Vec<usize> = match how {
+                    Cascade::Alone => vec![i],
+                    Cascade::Whole => (0..self.nodes.len())
+                        .filter(|&j| self.action_chain(j) == Some(c) && trial[j] == old)
+                        .collect(),
+                };
+                for j in going {
+                    trial[j] = target;
+                    queue.push_back(j);
+                    moves += 1;
+                }
+                if moves > limit {
+                    return None;
+                }
             }
-            match self.action_chain(i) {
-                Some(c) => {
-                    let needed = to + u32::from(c != chain);
-                    if levels[i] < needed {
-                        return false;
+        }
+        Some(trial)
+    }
+
+    /// Each loan from a lender that offers flash loans whose borrow is sent
+    /// before its repays, on one chain: the borrow moves to the transaction
+    /// of its last repay (and what depends on it as late as it must; a loan
+    /// that this leaves open moves its borrow too), where that sends no
+    /// more transactions and leaves more loans closed in one transaction,
+    /// each of which can then be a flash loan. Every move kept closes one
+    /// loan more, so this ends.
+    fn close_loans(&self, levels: &mut [u32], registry: &mesh_core::Registry) {
+        let loans: Vec<(usize, Vec<usize>)> = (0..self.nodes.len())
+            .filter_map(|b| match &self.nodes[b].op {
+                Op::Borrow { protocol, debt, .. }
+                    if registry.protocol(protocol).is_some_and(|p| p.flash_loans) =>
+                {
+                    Some((b, self.repays_of(*debt)?))
+                }
+                _ => None,
+            })
+            .collect();
+        let closed_in = |levels: &[u32], (b, repays): &(usize, Vec<usize>)| {
+            repays.iter().all(|&r| levels[r] == levels[*b])
+        };
+        let closed = |levels: &[u32]| loans.iter().filter(|l| closed_in(levels, l)).count();
+        let last_repay = |levels: &[u32], repays: &[usize]| repays.iter().map(|&r| levels[r]).max();
+        loop {
+            let mut improved = false;
+            for (start, loan) in loans.iter().enumerate() {
+                if closed_in(levels, loan) {
+                    continue;
+                }
+                let mut trial = levels.to_vec();
+                let mut pending = vec![start];
+                let mut rounds = 0usize;
+                let mut settled = true;
+                while let Some(k) = pending.pop() {
+                    rounds += 1;
+                    let (b, repays) = &loans[k];
+                    let Some(to) = last_repay(&trial, repays) else {
+                        settled = false;
+                        break;
+                    };
+                    if rounds > 2 * loans.len() || trial[*b] > to {
+                        settled = false;
+                        break;
+                    }
+                    match self.cascade(&[*b], to, &trial, Cascade::Alone) {
+                        Some(next) => trial = next,
+                        None => {
+                            settled = false;
+                            break;
+                        }
+                    }
+                    for (j, other) in loans.iter().enumerate() {
+                        if closed_in(levels, other)
+                            && !closed_in(&trial, other)
+                            && !pending.contains(&j)
+                        {
+                            pending.push(j);
+                        }
                     }
                 }
-                None => queue.extend(self.succs[i].iter().copied()),
+                if settled
+                    && closed(&trial) > closed(levels)
+                    && self.transactions(&trial) <= self.transactions(levels)
+                {
+                    levels.copy_from_slice(&trial);
+                    improved = true;
+                }
+            }
+            if !improved {
+                return;
             }
         }
-        true
+    }
+
+    /// The repays that close the obligation `debt` (through partial repays'
+    /// rests), on the chain of the borrow; `None` where the obligation is
+    /// merged with another or not closed by repays alone.
+    fn repays_of(&self, debt: Wire) -> Option<Vec<usize>> {
+        let mut repays = Vec::new();
+        let mut wire = debt;
+        for _ in 0..self.nodes.len() {
+            let consumer =
+                (0..self.nodes.len()).find(|&i| self.nodes[i].op.domain().contains(&wire))?;
+            let Op::Repay { rest, .. } = &self.nodes[consumer].op else {
+                return None;
+            };
+            repays.push(consumer);
+            match rest {
+                Some(r) => wire = *r,
+                None => return Some(repays),
+            }
+        }
+        None
     }
 
     /// The program's body for these levels: the transactions level by level

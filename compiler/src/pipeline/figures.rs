@@ -7,6 +7,7 @@ use super::{Analysis, InternalError};
 use crate::check::CheckedBundle;
 use crate::ir::{gas, Node, Op, Program, Sender, Term};
 use crate::opt::PassReport;
+use crate::search::{self, Limits, NotSearched, Searched};
 use mesh_core::GasSchedule;
 use std::collections::BTreeMap;
 
@@ -23,9 +24,15 @@ pub struct Figures {
     pub blocks_o0: u64,
     pub blocks_o0_executor: u64,
     pub blocks_o: u64,
-    /// The least gas of an independent exhaustive search, where one ran
-    /// (`None`: not searched).
+    /// The least gas of the independent exact search ([`crate::search`]),
+    /// where it ran to its end (`None`: not searched).
     pub gas_optimum: Option<u64>,
+    /// What the search searched, and why it did not run to its end where
+    /// it did not.
+    pub searched: Searched,
+    pub not_searched: Option<NotSearched>,
+    /// The optimum's program, where the search ran to its end.
+    pub optimum: Option<Program>,
     pub passes: Vec<PassReport>,
     /// What route choice did with each unpinned bridge, and why.
     pub routes: Vec<RouteNote>,
@@ -75,13 +82,31 @@ fn percent(part: u64, whole: u64) -> f64 {
 }
 
 /// Lowers `bundle` at `-O0`, runs the optimiser (verified after every
-/// rewrite), and measures both programs with the default schedule.
+/// rewrite) and the exact search, and measures both programs with the
+/// default schedule.
 pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, InternalError> {
+    figures_with(analysis, bundle, &Limits::default())
+}
+
+/// As [`figures`], with the exact search's limits (for the benchmarks).
+pub fn figures_with(
+    analysis: &Analysis,
+    bundle: &CheckedBundle,
+    limits: &Limits,
+) -> Result<Figures, InternalError> {
     let registry = &analysis.checked.registry;
     let lowered = analysis.lower_o0(bundle)?;
     let schedule = GasSchedule::default();
     let optimised = super::optimise(&lowered, registry, true)?;
-    let gas_optimum = None;
+    let inputs = search::Inputs {
+        registry,
+        schedule: &schedule,
+        pinned: &lowered.pinned,
+    };
+    let outcome =
+        search::optimum(&lowered.program, &inputs, limits).map_err(|e| InternalError {
+            message: e.to_string(),
+        })?;
     let measure = |p: &Program| {
         gas::cost(p, registry, &schedule).map_err(|e| InternalError {
             message: e.to_string(),
@@ -101,7 +126,10 @@ pub fn figures(analysis: &Analysis, bundle: &CheckedBundle) -> Result<Figures, I
         blocks_o0: o0.blocks,
         blocks_o0_executor: o0_executor.blocks,
         blocks_o: o.blocks,
-        gas_optimum,
+        gas_optimum: outcome.gas(),
+        searched: outcome.searched,
+        not_searched: outcome.result.as_ref().err().cloned(),
+        optimum: outcome.result.ok().map(|o| o.program),
         passes: optimised.passes,
         routes,
         by_chain_o0: by_chain(&o0),

@@ -1,12 +1,19 @@
 //! What the compiler's tests share: the examples, and the random bundles
 //! and worlds of the property tests (`refinement.rs`, `soundness.rs`,
-//! `differential.rs`, `check_lowers.rs`): well-typed-looking bundles built
-//! from statement groups that exercise every pass — `all` on holdings that
+//! `differential.rs`, `check_lowers.rs`, `search_props.rs`, and the
+//! optimum benchmark): well-typed-looking bundles built from statement
+//! groups that exercise every pass and every law — `all` on holdings that
 //! are empty, zero or of unknown amount, loans repaid whole, in parts and
 //! of nothing, loans left open as debt and debts repaid, assumptions, the
-//! native coin wrapped, moved and unwrapped, nested in `on` blocks and
-//! `parallel` branches — and the
-//! default world with every amount perturbed.
+//! native coin wrapped, moved and unwrapped, multi-asset flash loans, swap
+//! chains across forks, deposits merged and cancelled, nested in `on`
+//! blocks and `parallel` branches, with a `min_security` now and then —
+//! and the default world with every amount perturbed.
+//!
+//! Kept in one file: the statement groups draw their names and amounts
+//! from one pool of holdings in scope, and what makes a group well typed
+//! is what the others leave in that pool; they are read and changed
+//! together.
 
 #![allow(dead_code)]
 
@@ -121,6 +128,33 @@ pub enum Segment {
         dai: u32,
         via: Option<&'static str>,
         read_second: bool,
+    },
+    /// Loans of two or three tokens from aave, each repaid in the same run:
+    /// flash loans at `-O`, one multi-asset call where that saves.
+    Loans {
+        usdc: u32,
+        weth: u32,
+        dai: Option<u32>,
+    },
+    /// Two swaps on pairs of two Uniswap V2 forks, the first unbounded:
+    /// one multi-hop swap across exchanges at `-O`.
+    ForkChain { amount: u32, bound: u32 },
+    /// Two deposits of one token into one lender (merged at `-O`), and
+    /// maybe the withdrawal of the second (a deposit and the withdrawal of
+    /// its amount cancel).
+    Deposits {
+        first: u32,
+        second: u32,
+        withdraw: bool,
+    },
+    /// Two `parallel` branches on the home chain: one transaction at `-O`.
+    HomeParallel { usdc: u32, dai: u32 },
+    /// A bridge, an independent swap, and a bridge of what the swap made
+    /// on the same route: one transfer at `-O` (bridge merging).
+    SwapThenBridge {
+        usdc: u32,
+        dai: u32,
+        via: Option<&'static str>,
     },
 }
 
@@ -413,6 +447,68 @@ impl Segment {
                  deposit all USDC into aave\n",
                 amount = amount % 20_000 + 1
             ),
+            Segment::Loans { usdc, weth, dai } => {
+                // Each premium (5 bps, rounded up) is covered by an input.
+                let mut text = format!(
+                    "borrow {usdc} USDC from aave\n\
+                     borrow {weth} WETH from aave\n"
+                );
+                if let Some(dai) = dai {
+                    text.push_str(&format!("borrow {dai} DAI from aave\n"));
+                }
+                text.push_str(&format!(
+                    "input {} USDC\n\
+                     input 0.01 WETH\n",
+                    usdc / 1000 + 1
+                ));
+                if let Some(dai) = dai {
+                    text.push_str(&format!("input {} DAI\n", dai / 1000 + 1));
+                }
+                text.push_str(&format!(
+                    "repay {usdc} USDC to aave\n\
+                     repay {weth} WETH to aave\n"
+                ));
+                if let Some(dai) = dai {
+                    text.push_str(&format!("repay {dai} DAI to aave\n"));
+                }
+                text
+            }
+            Segment::ForkChain { amount, bound } => format!(
+                "input {amount} USDC\n\
+                 swap all USDC for WETH on uniswap_v2\n\
+                 let f{i} = swap all WETH for {bound} DAI on sushiswap\n\
+                 require f{i} >= {bound} DAI\n"
+            ),
+            Segment::Deposits {
+                first,
+                second,
+                withdraw,
+            } => {
+                let mut text = format!(
+                    "input {} USDT\n\
+                     deposit {first} USDT into aave\n\
+                     deposit {second} USDT into aave\n",
+                    first + second
+                );
+                if *withdraw {
+                    text.push_str(&format!("withdraw {second} USDT from aave\n"));
+                }
+                text
+            }
+            Segment::HomeParallel { usdc, dai } => format!(
+                "parallel {{ input {usdc} USDC\n swap all USDC for WETH on uniswap_v2 }}\n\
+                 and {{ input {dai} DAI\n deposit all DAI into aave }}\n"
+            ),
+            Segment::SwapThenBridge { usdc, dai, via } => {
+                let via = via.map(|k| format!(" via {k}")).unwrap_or_default();
+                format!(
+                    "input {usdc} USDC\n\
+                     bridge {usdc} USDC to {away}{via}\n\
+                     input {dai} DAI\n\
+                     let u{i} = swap {dai} DAI for USDC on uniswap_v2\n\
+                     bridge u{i} to {away}{via}\n"
+                )
+            }
         }
     }
 }
@@ -481,6 +577,16 @@ fn local_segment() -> impl Strategy<Value = Segment> {
                 lender,
                 token
             }),
+        (1u32..20_000, 1u32..20, prop::option::of(1u32..20_000))
+            .prop_map(|(usdc, weth, dai)| Segment::Loans { usdc, weth, dai }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::ForkChain { amount, bound }),
+        (1u32..4_000, 1u32..4_000, any::<bool>()).prop_map(|(first, second, withdraw)| {
+            Segment::Deposits {
+                first,
+                second,
+                withdraw,
+            }
+        }),
     ]
 }
 
@@ -562,20 +668,46 @@ fn leaf_segment() -> impl Strategy<Value = Segment> {
                 via,
                 read_second
             }),
+        (1u32..20_000, 1u32..20, prop::option::of(1u32..20_000))
+            .prop_map(|(usdc, weth, dai)| Segment::Loans { usdc, weth, dai }),
+        (1u32..5_000, 0u32..6_000).prop_map(|(amount, bound)| Segment::ForkChain { amount, bound }),
+        (1u32..4_000, 1u32..4_000, any::<bool>()).prop_map(|(first, second, withdraw)| {
+            Segment::Deposits {
+                first,
+                second,
+                withdraw,
+            }
+        }),
+        (1u32..5_000, 1u32..5_000).prop_map(|(usdc, dai)| Segment::HomeParallel { usdc, dai }),
+        (
+            1u32..5_000,
+            1u32..5_000,
+            prop::sample::select(vec![None, Some("zk"), Some("threshold")])
+        )
+            .prop_map(|(usdc, dai, via)| Segment::SwapThenBridge { usdc, dai, via }),
+    ]
+}
+
+/// The trust a bundle may give: no `min_security` (most bundles), or one
+/// of each kind.
+pub fn min_security() -> impl Strategy<Value = Option<&'static str>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => prop::sample::select(vec![Some("threshold"), Some("zk"), Some("htlb")]),
     ]
 }
 
 /// A bundle of one to four segments, without deadline (the contract
-/// excludes deadline reverts), with a `min_balance` or a `min_profit`, and a
-/// `min_health`
-/// now and then.
+/// excludes deadline reverts), with a `min_balance`, a `min_profit`, a
+/// `min_health` and a `min_security` now and then.
 pub fn bundle() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(segment(), 1..=4),
         prop::option::of((0u32..100, prop::bool::weighted(0.3))),
         prop::option::of(0u32..100),
+        min_security(),
     )
-        .prop_map(|(segments, min, health)| {
+        .prop_map(|(segments, min, health, security)| {
             let mut text = String::from("bundle generated on polygon {\n");
             let mut next = 0;
             for s in &segments {
@@ -593,6 +725,9 @@ pub fn bundle() -> impl Strategy<Value = String> {
             }
             if let Some(h) = health {
                 constraints.push(format!("min_health: 1.{h:02}"));
+            }
+            if let Some(kind) = security {
+                constraints.push(format!("min_security: {kind}"));
             }
             if !constraints.is_empty() {
                 text.push_str(&format!(" constraints {{ {} }}", constraints.join(" ")));

@@ -1,0 +1,754 @@
+//! The exact optimum (`meshc::search`) on hand-written bundles whose
+//! optimum is computed by hand from the gas schedule (docs/gas.md), each
+//! shown beside its program: one case per law (multi-asset flash loans and
+//! fusion across forks included), the trust rule (`min_security`, pinned
+//! transfers, `zk` as any route), the deadline rule, the limit, and
+//! equivalent forms of one bundle reaching one optimum.
+
+mod common;
+
+use mesh_runtime::{BridgeKind, GasSchedule, Registry};
+use meshc::check::{CheckOptions, OptLevel};
+use meshc::ir::{gas, verify, Constraint, Program};
+use meshc::pipeline::analyse;
+use meshc::search::{self, Inputs, Limits, NotSearched, Optimum, SearchOutcome};
+
+/// The `-O0` lowering of the first bundle of `source` and its pinned bridges.
+fn o0(source: &str, registry: &Registry) -> (Program, std::collections::BTreeSet<meshc::ir::Wire>) {
+    let mut analysis = analyse(
+        source,
+        registry,
+        &CheckOptions {
+            level: OptLevel::O0,
+        },
+    );
+    if analysis.has_errors() {
+        analysis = analyse(source, registry, &CheckOptions::default());
+    }
+    assert!(
+        !analysis.has_errors(),
+        "{source}\n{:?}",
+        analysis.diagnostics
+    );
+    let bundle = &analysis.checked.bundles[0];
+    match analysis.lower_o0(bundle) {
+        Ok(l) => (l.program, l.pinned),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn search_with(
+    program: &Program,
+    pinned: &std::collections::BTreeSet<meshc::ir::Wire>,
+    registry: &Registry,
+    limits: &Limits,
+) -> SearchOutcome {
+    let schedule = GasSchedule::default();
+    let inputs = Inputs {
+        registry,
+        schedule: &schedule,
+        pinned,
+    };
+    match search::optimum(program, &inputs, limits) {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The optimum of `source` on the built-in registry, checked: verified,
+/// metered as reported, and the same without pruning.
+fn optimum(source: &str) -> Optimum {
+    let registry = Registry::default_registry();
+    let (program, pinned) = o0(source, &registry);
+    let outcome = search_with(&program, &pinned, &registry, &Limits::default());
+    let found = match outcome.result {
+        Ok(o) => o,
+        Err(why) => panic!("not searched: {why}"),
+    };
+    verify(&found.program).unwrap_or_else(|e| panic!("{e}\n{}", found.program));
+    let cost = gas::cost(&found.program, &registry, &GasSchedule::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((cost.total(), cost.blocks), (found.gas, found.blocks));
+    let plain = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            pruning: false,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(plain.gas(), Some(found.gas), "pruning changed the optimum");
+    assert_eq!(plain.searched.bound_violations, 0, "{:?}", plain.searched);
+    found
+}
+
+/// An executor transaction's base: the transaction's intrinsic cost and
+/// the executor's own.
+fn base(s: &GasSchedule) -> u64 {
+    s.tx_base + s.executor_transaction
+}
+
+/// An executor call: dispatch, address word, a cold or warm access, the
+/// operation.
+fn call(op: u64, cold: bool) -> u64 {
+    let s = GasSchedule::default();
+    s.executor_call_overhead() + s.account_access(cold) + op
+}
+
+fn show(source: &str, found: &Optimum) -> String {
+    format!("{source}\n---\n{}", found.program)
+}
+
+#[test]
+fn a_deposit_and_the_withdrawal_of_its_amount_cancel_and_no_transaction_is_sent() {
+    let source = "bundle d on base {
+    input 500 USDC
+    deposit 500 USDC into aave
+    withdraw 500 USDC from aave
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn deposits_of_one_token_into_one_lender_become_one() {
+    let s = GasSchedule::default();
+    let source = "bundle four on base {
+    input 400 USDC
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+    deposit 100 USDC into aave
+}
+";
+    let found = optimum(source);
+    // One transaction: the grant (USDC cold) and one deposit (the pool cold).
+    let expected = base(&s) + call(s.approve, true) + call(s.deposit, true);
+    assert_eq!(expected, 177_197);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_swaps_on_one_exchange_fuse() {
+    let s = GasSchedule::default();
+    let source = "bundle chain on polygon {
+    input 100 USDC
+    swap all USDC for WETH on uniswap_v2
+    swap all WETH for 90 DAI on uniswap_v2
+}
+";
+    let found = optimum(source);
+    // One transfer into the first pair, then each pair's swap with its
+    // oracle update; no approval for a direct swap.
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = base(&s) + call(s.token_transfer, true) + 2 * hop;
+    assert_eq!(expected, 145_819);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn a_bounded_first_swap_does_not_fuse() {
+    let s = GasSchedule::default();
+    let source = "bundle bounded on polygon {
+    input 100 USDC
+    swap all USDC for 0.01 WETH on uniswap_v2
+    swap all WETH for 90 DAI on uniswap_v2
+}
+";
+    let found = optimum(source);
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = base(&s) + 2 * (call(s.token_transfer, true) + hop);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn a_loan_repaid_in_its_transaction_is_a_flash_loan() {
+    let s = GasSchedule::default();
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/simple_arbitrage.mesh"),
+    )
+    .unwrap_or_default();
+    let found = optimum(&source);
+    // The flash loan (its repayment inside it), two direct swaps on two
+    // exchanges, and the pool's grant, USDC already warm from the first swap.
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = base(&s) + call(s.flash_loan, true) + 2 * swap + call(s.approve, false);
+    assert_eq!(expected, 317_893);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn a_bridge_there_and_straight_back_cancels() {
+    let source = "bundle trip on polygon {
+    input 100 USDT
+    bridge all USDT to arbitrum
+    on arbitrum { bridge all USDT to polygon }
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+/// Two transfers there whose arrivals are gathered into what goes back: the
+/// transfers merge into one and it cancels with the way back.
+#[test]
+fn merged_transfers_there_and_straight_back_cancel() {
+    let source = "bundle trip2 on polygon {
+    input 100 USDT
+    input 50 USDT
+    bridge 100 USDT to arbitrum
+    bridge 50 USDT to arbitrum
+    on arbitrum { bridge all USDT to polygon }
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_transfers_of_one_token_on_one_route_merge() {
+    let s = GasSchedule::default();
+    let source = "bundle two on polygon {
+    input 100 USDC
+    input 50 USDC
+    bridge 100 USDC to arbitrum via zk
+    bridge 50 USDC to arbitrum via zk
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    let expected = base(&s) + call(s.approve, true) + call(zk.0, true);
+    assert_eq!(expected, 557_694);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + zk.1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+/// The gas and delay of the built-in polygon → arbitrum route of `kind`.
+fn route(kind: BridgeKind) -> (u64, u64) {
+    Registry::default_registry()
+        .route("polygon", "arbitrum", kind)
+        .map(|r| (r.gas, r.delay_blocks))
+        .unwrap_or_default()
+}
+
+#[test]
+fn transfers_of_two_tokens_on_one_route_share_a_message() {
+    let s = GasSchedule::default();
+    let source = "bundle batch on polygon {
+    input 100 USDC
+    input 50 DAI
+    bridge 100 USDC to arbitrum via zk
+    let dai = bridge 50 DAI to arbitrum via zk
+    require dai >= 49 DAI
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    // Both grants (each token cold), the route's call, and the second
+    // transfer's entry with its token warm after its grant.
+    let expected = base(&s)
+        + 2 * call(s.approve, true)
+        + call(zk.0, true)
+        + s.bridge_batch_extra()
+        + s.warm_account_access;
+    assert_eq!(expected, 604_627);
+    // Each transfer its own delay, as the runtime's clock counts them.
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn an_htlb_route_carries_no_shared_message() {
+    let s = GasSchedule::default();
+    let source = "bundle no_batch on polygon {
+    input 100 USDC
+    input 50 DAI
+    bridge 100 USDC to arbitrum via htlb
+    bridge 50 DAI to arbitrum via htlb
+}
+";
+    let found = optimum(source);
+    let htlb = route(BridgeKind::Htlb);
+    let expected = base(&s) + 2 * call(s.approve, true) + call(htlb.0, true) + call(htlb.0, false);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * htlb.1));
+}
+
+/// An independent step on another chain in the middle of a loan: the
+/// loan's steps share one transaction (a flash loan), the other chain's
+/// step runs beside it.
+#[test]
+fn an_independent_leg_on_another_chain_runs_beside_the_loan() {
+    let s = GasSchedule::default();
+    let source = "bundle middle on polygon {
+    borrow 100 WETH from aave
+    swap 100 WETH for 190_000 USDC on uniswap_v2
+    on arbitrum {
+        input 1_000 USDC
+        swap all USDC for 0.5 WETH on uniswap_v2
+    }
+    swap all USDC for 100.2 WETH on sushiswap
+    repay 100 WETH to aave
+}
+";
+    let found = optimum(source);
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let polygon = base(&s) + call(s.flash_loan, true) + 2 * swap + call(s.approve, false);
+    let arbitrum = base(&s) + swap;
+    assert_eq!((found.gas, found.blocks), (polygon + arbitrum, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+/// A world whose `zk` route from polygon to arbitrum is as trusted as
+/// `htlb` and no dearer in fees: the `-O0` route (the most trusted, then
+/// the faster) is `zk`, and `htlb` is admissible: less gas, more blocks.
+fn trusted_zk() -> Registry {
+    let mut registry = Registry::default_registry();
+    for r in &mut registry.routes {
+        if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
+            r.security = 3;
+            r.fee_bps = 5;
+        }
+    }
+    registry
+}
+
+#[test]
+fn the_least_gas_that_meets_the_deadline_wins_and_else_the_least_gas() {
+    let s = GasSchedule::default();
+    let registry = trusted_zk();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+}
+";
+    let (program, pinned) = o0(source, &registry);
+    let (zk, htlb) = (route(BridgeKind::Zk), route(BridgeKind::Htlb));
+    let with_deadline = |blocks: Option<u64>| {
+        let mut p = program.clone();
+        if let Some(b) = blocks {
+            p.constraints = p.constraints.clone().deadline(b);
+        }
+        match search_with(&p, &pinned, &registry, &Limits::default()).result {
+            Ok(o) => o,
+            Err(why) => panic!("{why}"),
+        }
+    };
+    let cheap = base(&s) + call(s.approve, true) + call(htlb.0, true);
+    let fast = base(&s) + call(s.approve, true) + call(zk.0, true);
+    // No deadline: the cheaper, slower route.
+    let free = with_deadline(None);
+    assert_eq!(
+        (free.gas, free.blocks, free.meets_deadline),
+        (cheap, 1 + htlb.1, true)
+    );
+    // A deadline only the faster route meets.
+    let tight = with_deadline(Some(1 + zk.1));
+    assert_eq!(
+        (tight.gas, tight.blocks, tight.meets_deadline),
+        (fast, 1 + zk.1, true)
+    );
+    // A deadline none meets: the least gas, reported as missing it.
+    let missed = with_deadline(Some(1));
+    assert_eq!(
+        (missed.gas, missed.blocks, missed.meets_deadline),
+        (cheap, 1 + htlb.1, false)
+    );
+}
+
+#[test]
+fn a_route_less_trusted_than_the_unoptimised_one_is_never_taken() {
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+}
+";
+    let found = optimum(source);
+    // The built-in `threshold` route costs less gas, but trusts a signer
+    // set; the `-O0` route is `htlb`.
+    let text = found.program.to_string();
+    assert!(text.contains("via htlb"), "{text}");
+    assert!(!text.contains("threshold"), "{text}");
+}
+
+#[test]
+fn above_the_limit_the_bundle_is_not_searched() {
+    let mut source = String::from("bundle eleven on base {\n    input 1_100 USDC\n");
+    for _ in 0..11 {
+        source.push_str("    deposit 100 USDC into aave\n");
+    }
+    source.push_str("}\n");
+    let registry = Registry::default_registry();
+    let (program, pinned) = o0(&source, &registry);
+    let outcome = search_with(&program, &pinned, &registry, &Limits::default());
+    assert_eq!(outcome.searched.actions, 11);
+    assert_eq!(outcome.searched.candidates, 0);
+    assert_eq!(
+        outcome.result.err(),
+        Some(NotSearched::TooManyActions {
+            limit: search::DEFAULT_MAX_ACTIONS
+        })
+    );
+    // A higher limit searches it: one deposit of the sum.
+    let outcome = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            max_actions: 11,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(outcome.gas(), Some(177_197));
+}
+
+#[test]
+fn a_search_over_its_budget_says_so() {
+    let registry = Registry::default_registry();
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent/pair1.mesh"),
+    )
+    .unwrap_or_default();
+    let (program, pinned) = o0(&source, &registry);
+    let outcome = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            max_work: 3,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(outcome.result.err(), Some(NotSearched::Budget { work: 3 }));
+    assert!(outcome.searched.work() > 3, "{:?}", outcome.searched);
+}
+
+/// Each pair of `tests/equivalent/` is one bundle written two ways: they
+/// have one optimum.
+#[test]
+fn equivalent_forms_have_one_optimum() {
+    let registry = Registry::default_registry();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/equivalent");
+    let mut searched = 0;
+    for n in 1..=6 {
+        let path = dir.join(format!("pair{n}.mesh"));
+        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        let analysis = analyse(&source, &registry, &CheckOptions::default());
+        assert!(!analysis.has_errors(), "{}", path.display());
+        let optima: Vec<Option<u64>> = analysis
+            .checked
+            .bundles
+            .iter()
+            .map(|bundle| {
+                let lowered = analysis.lower_o0(bundle).unwrap_or_else(|e| panic!("{e}"));
+                search_with(
+                    &lowered.program,
+                    &lowered.pinned,
+                    &registry,
+                    &Limits::default(),
+                )
+                .gas()
+            })
+            .collect();
+        if let [Some(a), Some(b)] = optima.as_slice() {
+            assert_eq!(a, b, "{}", path.display());
+            searched += 1;
+        }
+    }
+    assert_eq!(searched, 6);
+}
+
+#[test]
+fn a_deadline_in_the_program_is_the_one_judged() {
+    let registry = trusted_zk();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+} constraints { deadline: 3 }
+";
+    let (program, pinned) = o0(source, &registry);
+    assert!(program
+        .constraints
+        .items
+        .iter()
+        .any(|(c, _)| *c == Constraint::Deadline(3)));
+    let found = search_with(&program, &pinned, &registry, &Limits::default());
+    assert_eq!(found.result.map(|o| o.blocks).ok(), Some(3));
+}
+
+/// Two transfers of each of two tokens, written alternately: each token's
+/// transfers merge, and the two sums share one message. Every order of
+/// the transaction's actions finds the same.
+#[test]
+fn merged_transfers_share_a_message() {
+    let s = GasSchedule::default();
+    let source = "bundle four on polygon {
+    input 100 USDC
+    input 100 DAI
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+    bridge 50 USDC to arbitrum via zk
+    bridge 50 DAI to arbitrum via zk
+}
+";
+    let found = optimum(source);
+    let zk = route(BridgeKind::Zk);
+    let expected = base(&s)
+        + 2 * call(s.approve, true)
+        + call(zk.0, true)
+        + s.bridge_batch_extra()
+        + s.warm_account_access;
+    assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
+    let registry = Registry::default_registry();
+    let (program, pinned) = o0(source, &registry);
+    let every = search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            reduce_orders: false,
+            ..Limits::default()
+        },
+    );
+    assert_eq!(every.gas(), Some(expected));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn three_flash_loans_of_one_lender_become_one_multi_asset_call() {
+    let s = GasSchedule::default();
+    let source = "bundle three on polygon {
+    input 10 USDC
+    input 10 DAI
+    input 0.01 WETH
+    borrow 1 WETH from aave
+    borrow 1_000 USDC from aave
+    borrow 1_000 DAI from aave
+    repay 1 WETH to aave
+    repay 1_000 USDC to aave
+    repay 1_000 DAI to aave
+}
+";
+    let found = optimum(source);
+    // One multi-asset flashLoan (the pool cold), each repayment pulled
+    // inside it, and the pool's grant of each token (each token cold).
+    let loan = s.flash_loan + s.flash_loan_multi_asset + 2 * s.flash_loan_extra_asset;
+    let expected = base(&s) + call(loan, true) + 3 * call(s.approve, true);
+    assert_eq!(expected, 470_769);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn two_flash_loans_stay_two_calls_where_one_costs_more() {
+    let s = GasSchedule::default();
+    let source = "bundle two on polygon {
+    input 10 USDC
+    input 0.01 WETH
+    borrow 1 WETH from aave
+    borrow 1_000 USDC from aave
+    repay 1 WETH to aave
+    repay 1_000 USDC to aave
+}
+";
+    let found = optimum(source);
+    // Two flashLoanSimple calls (the pool cold, then warm) cost less than
+    // one multi-asset call of two assets.
+    let apart = call(s.flash_loan, true) + call(s.flash_loan, false);
+    let joined = call(
+        s.flash_loan + s.flash_loan_multi_asset + s.flash_loan_extra_asset,
+        true,
+    );
+    assert!(apart < joined);
+    let expected = base(&s) + apart + 2 * call(s.approve, true);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+}
+
+#[test]
+fn swaps_on_pairs_of_two_forks_fuse() {
+    let s = GasSchedule::default();
+    let source = "bundle forks on polygon {
+    input 100 USDC
+    swap all USDC for WETH on uniswap_v2
+    swap all WETH for 90 DAI on sushiswap
+}
+";
+    let found = optimum(source);
+    // One transfer into the uniswap_v2 pair, which sends its WETH straight
+    // to the sushiswap pair.
+    let hop = call(s.pair_swap + s.pair_oracle_update, true);
+    let expected = base(&s) + call(s.token_transfer, true) + 2 * hop;
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn min_security_lets_a_bridge_take_a_less_trusted_route() {
+    let s = GasSchedule::default();
+    let source = "bundle send on polygon {
+    input 100 USDC
+    bridge 100 USDC to arbitrum
+} constraints { min_security: threshold }
+";
+    let found = optimum(source);
+    let threshold = route(BridgeKind::Threshold);
+    let expected = base(&s) + call(s.approve, true) + call(threshold.0, true);
+    assert_eq!(
+        (found.gas, found.blocks),
+        (expected, 1 + threshold.1),
+        "{}",
+        found.program
+    );
+}
+
+#[test]
+fn a_pinned_transfer_and_an_unpinned_one_merge_on_the_pinned_route() {
+    let s = GasSchedule::default();
+    let source = "bundle keeps_the_pin on polygon {
+    input 50 USDC
+    input 30 USDC
+    bridge 50 USDC to arbitrum via htlb
+    bridge 30 USDC to arbitrum
+} constraints { min_security: threshold }
+";
+    let found = optimum(source);
+    // One htlb transfer of the sum costs less than the pinned htlb one and
+    // a threshold one; the pinned funds never take threshold.
+    let htlb = route(BridgeKind::Htlb);
+    let expected = base(&s) + call(s.approve, true) + call(htlb.0, true);
+    assert_eq!((found.gas, found.blocks), (expected, 1 + htlb.1));
+    let text = found.program.to_string();
+    assert!(!text.contains("via threshold"), "{text}");
+}
+
+/// A world whose `zk` route from polygon to arbitrum costs the least gas,
+/// charges `htlb`'s fee and trusts a proof system (security 2).
+fn cheap_zk() -> Registry {
+    let mut registry = Registry::default_registry();
+    for r in &mut registry.routes {
+        if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
+            r.gas = 200_000;
+            r.fee_bps = 5;
+        }
+    }
+    registry
+}
+
+#[test]
+fn zk_is_a_route_like_any_other() {
+    let s = GasSchedule::default();
+    let registry = cheap_zk();
+    let zk = registry
+        .route("polygon", "arbitrum", BridgeKind::Zk)
+        .map(|r| (r.gas, r.delay_blocks))
+        .unwrap_or_default();
+    for (floor, expected_route) in [
+        ("", BridgeKind::Htlb),
+        (" constraints { min_security: zk }", BridgeKind::Zk),
+        (" constraints { min_security: threshold }", BridgeKind::Zk),
+    ] {
+        let source =
+            format!("bundle send on polygon {{\n    input 100 USDC\n    bridge 100 USDC to arbitrum\n}}{floor}\n");
+        let (program, pinned) = o0(&source, &registry);
+        let found = match search_with(&program, &pinned, &registry, &Limits::default()).result {
+            Ok(o) => o,
+            Err(why) => panic!("{why}"),
+        };
+        let gas = registry
+            .route("polygon", "arbitrum", expected_route)
+            .map_or(0, |r| r.gas);
+        assert_eq!(
+            found.gas,
+            base(&s) + call(s.approve, true) + call(gas, true),
+            "{source}\n{}",
+            found.program
+        );
+        assert!(
+            found
+                .program
+                .to_string()
+                .contains(&format!("via {expected_route}")),
+            "{source}\n{}",
+            found.program
+        );
+    }
+    assert!(zk.0 < route(BridgeKind::Threshold).0);
+}
+
+#[test]
+fn parallel_branches_on_one_chain_share_a_transaction() {
+    let s = GasSchedule::default();
+    let source = "bundle both on polygon {
+    parallel {
+        input 50 USDC
+        swap all USDC for WETH on uniswap_v2
+    } and {
+        input 40 DAI
+        deposit all DAI into aave
+    }
+}
+";
+    let found = optimum(source);
+    let swap = call(s.token_transfer, true) + call(s.pair_swap + s.pair_oracle_update, true);
+    let deposit = call(s.approve, true) + call(s.deposit, true);
+    assert_eq!((found.gas, found.blocks), (base(&s) + swap + deposit, 1));
+}
+
+#[test]
+fn an_assumption_between_two_deposits_keeps_them_apart_and_in_its_place() {
+    let source = "bundle checked_between on base {
+    input 200 USDC
+    deposit 100 USDC into aave
+    assume collateral 100 USDC at aave
+    deposit 100 USDC into aave
+}
+";
+    let found = optimum(source);
+    let text = found.program.to_string();
+    let at = |what: &str, from: usize| {
+        text[from..]
+            .find(what)
+            .map(|i| i + from)
+            .unwrap_or_else(|| panic!("no {what} after {from} in\n{text}"))
+    };
+    // The assumption reads the position between the two deposits: they are
+    // not merged, and it stays between them.
+    let first = at("deposit %", 0);
+    let assumption = at("assume collateral", first);
+    at("deposit %", assumption);
+    insta::assert_snapshot!(show(source, &found));
+}
+
+#[test]
+fn a_wrap_and_the_unwrap_of_all_it_gave_cancel() {
+    let s = GasSchedule::default();
+    let source = "bundle w on ethereum {
+    input 1 ETH
+    let weth = wrap 1 ETH
+    let eth = unwrap weth
+    require eth == 1 ETH
+    input 0.5 ETH
+    let kept = wrap 0.5 ETH
+    swap kept for 1_000 USDC on uniswap_v2
+}
+";
+    let found = optimum(source);
+    // The round trip goes; one transaction wraps the half coin (WETH cold)
+    // and swaps it directly (WETH warm for the transfer into the pair).
+    let expected = base(&s)
+        + call(s.wrap, true)
+        + call(s.token_transfer, false)
+        + call(s.pair_swap + s.pair_oracle_update, true);
+    assert_eq!((found.gas, found.blocks), (expected, 1));
+    assert!(
+        !found.program.to_string().contains("unwrap"),
+        "{}",
+        found.program
+    );
+}
