@@ -14,34 +14,13 @@
 
 mod common;
 
+use common::refines::{decided_by_min_profit, metered_as_figured, profit_refines, run_refines};
 use common::{bundle, lowered, perturbed, NativeUse, Segment};
-use mesh_runtime::{GasSchedule, Registry, Session, World};
+use mesh_runtime::World;
 use meshc::interp;
-use meshc::ir::{gas, Program};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::Config;
-
-/// Whether a committed run metered the gas and blocks the program's static
-/// figures say.
-fn metered_as_figured(level: &str, program: &Program, session: &Session) -> Result<(), String> {
-    let cost = gas::cost(
-        program,
-        &Registry::default_registry(),
-        &GasSchedule::default(),
-    )
-    .map_err(|e| format!("{level}: {e}"))?;
-    if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
-        return Err(format!(
-            "{level}: the runtime metered {} gas and {} blocks, the static figures are {} and {}",
-            session.gas_total(),
-            session.blocks(),
-            cost.total(),
-            cost.blocks
-        ));
-    }
-    Ok(())
-}
 
 /// The refinement contract on one bundle and world; `Err` says how it broke.
 pub fn refines(source: &str, world: &World) -> Result<bool, String> {
@@ -56,127 +35,11 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     if r1.committed() {
         metered_as_figured("-O", &o, &s1)?;
     }
-    let profit = |r: &mesh_runtime::Report| {
-        r.revert
-            .as_ref()
-            .is_some_and(|v| v.reason.starts_with("min_profit:"))
-    };
-    if profit(&r0) || profit(&r1) {
-        return profit_refines(&o0, &o, world, &r0, &r1);
-    }
-    if let Some(revert) = &r0.revert {
-        let Some(optimised) = &r1.revert else {
-            return Err(format!("-O0 reverted ({}) but -O committed", revert.reason));
-        };
-        if optimised.loc.line != revert.loc.line {
-            return Err(format!(
-                "-O0 reverted at line {} ({}) but -O at line {} ({})",
-                revert.loc.line, revert.reason, optimised.loc.line, optimised.reason
-            ));
-        }
+    if decided_by_min_profit(&r0, &r1) {
+        profit_refines("-O", (&o0, &o), world, (&r0, &r1))?;
         return Ok(true);
     }
-    if let Some(revert) = &r1.revert {
-        return Err(format!("-O0 committed but -O reverted: {}", revert.reason));
-    }
-    for (chain, wallet) in &s0.world().wallets {
-        for (token, before) in wallet {
-            let after = s1
-                .world()
-                .wallets
-                .get(chain)
-                .and_then(|w| w.get(token))
-                .copied()
-                .unwrap_or(0);
-            if after < *before {
-                return Err(format!(
-                    "{token} on {chain}: -O leaves {after}, less than -O0's {before}"
-                ));
-            }
-        }
-    }
-    Ok(true)
-}
-
-/// Where `min_profit` decides at either level: both levels run again
-/// without it. Their reverts and balances must then refine as usual, the
-/// result before gas at `-O` is at least `-O0`'s, and a level that misses
-/// the floor while the other meets it pays more gas in the quote token.
-fn profit_refines(
-    o0: &meshc::ir::Program,
-    o: &meshc::ir::Program,
-    world: &World,
-    r0: &mesh_runtime::Report,
-    r1: &mesh_runtime::Report,
-) -> Result<bool, String> {
-    let free = |p: &meshc::ir::Program| {
-        let mut p = p.clone();
-        p.constraints
-            .items
-            .retain(|(c, _)| !matches!(c, meshc::ir::Constraint::MinProfit { .. }));
-        p
-    };
-    let (f0, f1) = (free(o0), free(o));
-    let (n0, _) = interp::run(&f0, world.clone());
-    let (n1, _) = interp::run(&f1, world.clone());
-    let figures = |r: &mesh_runtime::Report| {
-        r.net
-            .as_ref()
-            .and_then(|n| n.figures.as_ref().ok())
-            .copied()
-    };
-    // A run without `min_profit` has no quote token: price it in USDC,
-    // the generated floors' token.
-    let priced = |r: &mesh_runtime::Report| {
-        let mut r = r.clone();
-        r.price_in(world, Some("USDC"));
-        figures(&r)
-    };
-    match (&n0.revert, &n1.revert) {
-        (Some(a), Some(b)) if a.loc.line == b.loc.line => return Ok(true),
-        (Some(a), Some(b)) => {
-            return Err(format!(
-                "without min_profit, -O0 reverted at line {} ({}) but -O at line {} ({})",
-                a.loc.line, a.reason, b.loc.line, b.reason
-            ))
-        }
-        (Some(a), None) => {
-            return Err(format!(
-                "without min_profit, -O0 reverted ({}) but -O committed",
-                a.reason
-            ))
-        }
-        (None, Some(b)) => {
-            return Err(format!(
-                "without min_profit, -O0 committed but -O reverted: {}",
-                b.reason
-            ))
-        }
-        (None, None) => {}
-    }
-    let (Some(p0), Some(p1)) = (priced(&n0), priced(&n1)) else {
-        return Err("the default world prices every token and chain".to_string());
-    };
-    if p1.value.base < p0.value.base {
-        return Err(format!(
-            "-O's result before gas, {} USDC, is less than -O0's, {} USDC",
-            p1.value.display(),
-            p0.value.display()
-        ));
-    }
-    let (missed0, missed1) = (r0.revert.is_some(), r1.revert.is_some());
-    if missed1 && !missed0 && p1.gas.base <= p0.gas.base {
-        return Err(format!(
-            "-O missed min_profit where -O0 met it, with no more gas ({} against {} USDC)",
-            p1.gas, p0.gas
-        ));
-    }
-    if missed0 && !missed1 && p1.value.base == p0.value.base && p0.gas.base <= p1.gas.base {
-        return Err(format!(
-            "-O met min_profit where -O0 missed it with the same result and no less gas ({} against {} USDC)",
-            p1.gas, p0.gas
-        ));
-    }
+    run_refines("-O", (&r0, &s0), (&r1, &s1))?;
     Ok(true)
 }
 

@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::refines::{decided_by_min_profit, metered_as_figured, profit_refines, run_refines};
 use common::{bundle, perturbed, without_time_and_gas};
 use mesh_runtime::{GasSchedule, Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
@@ -92,59 +93,12 @@ fn cases(default: u32) -> u32 {
 fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String> {
     let (r0, s0) = interp::run(o0, world.clone());
     let (r1, s1) = interp::run(optimum, world.clone());
-    // A run goes on past a failing step and reports the failure first in
-    // the source: the optimum's run reports the line -O0's does.
-    if let Some(revert) = &r0.revert {
-        let Some(found) = &r1.revert else {
-            return Err(format!(
-                "-O0 reverted ({}) but the optimum committed",
-                revert.reason
-            ));
-        };
-        if found.loc.line != revert.loc.line {
-            return Err(format!(
-                "-O0 reverted at line {} ({}) but the optimum at line {} ({})",
-                revert.loc.line, revert.reason, found.loc.line, found.reason
-            ));
-        }
-        return Ok(());
+    if decided_by_min_profit(&r0, &r1) {
+        return profit_refines("the optimum", (o0, optimum), world, (&r0, &r1));
     }
-    if let Some(revert) = &r1.revert {
-        return Err(format!(
-            "-O0 committed but the optimum reverted: {}",
-            revert.reason
-        ));
-    }
-    for (chain, wallet) in &s0.world().wallets {
-        for (token, before) in wallet {
-            let after = s1
-                .world()
-                .wallets
-                .get(chain)
-                .and_then(|w| w.get(token))
-                .copied()
-                .unwrap_or(0);
-            if after < *before {
-                return Err(format!(
-                    "{token} on {chain}: the optimum leaves {after}, less than -O0's {before}"
-                ));
-            }
-        }
-    }
-    let cost = gas::cost(
-        optimum,
-        &Registry::default_registry(),
-        &GasSchedule::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    if (s1.gas_total(), s1.blocks()) != (cost.total(), cost.blocks) {
-        return Err(format!(
-            "the runtime metered {} gas and {} blocks, the meter says {} and {}",
-            s1.gas_total(),
-            s1.blocks(),
-            cost.total(),
-            cost.blocks
-        ));
+    run_refines("the optimum", (&r0, &s0), (&r1, &s1))?;
+    if r0.committed() {
+        metered_as_figured("the optimum", optimum, &s1)?;
     }
     Ok(())
 }

@@ -17,6 +17,8 @@
 
 #![allow(dead_code)]
 
+pub mod refines;
+
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::ir::{Constraint, Program};

@@ -1,0 +1,170 @@
+//! The refinement contract between two runs of one bundle on one world:
+//! `-O0`'s and another program's (`-O`, or the exact optimum's). Shared by
+//! `refinement.rs` and `search_props.rs`, so that both judge alike.
+
+use mesh_runtime::{GasSchedule, Registry, Report, Session, World};
+use meshc::interp;
+use meshc::ir::{gas, Constraint, Program};
+
+/// Whether the other run refines `-O0`'s: where `-O0` reverts, the other
+/// reverts at the same line (a run goes on past a failing step and reports
+/// the failure first in the source); where `-O0` commits, the other
+/// commits and leaves every wallet balance at least as large. `other`
+/// names the other program in the message.
+pub fn run_refines(
+    other: &str,
+    (r0, s0): (&Report, &Session),
+    (r1, s1): (&Report, &Session),
+) -> Result<(), String> {
+    if let Some(revert) = &r0.revert {
+        let Some(found) = &r1.revert else {
+            return Err(format!(
+                "-O0 reverted ({}) but {other} committed",
+                revert.reason
+            ));
+        };
+        if found.loc.line != revert.loc.line {
+            return Err(format!(
+                "-O0 reverted at line {} ({}) but {other} at line {} ({})",
+                revert.loc.line, revert.reason, found.loc.line, found.reason
+            ));
+        }
+        return Ok(());
+    }
+    if let Some(revert) = &r1.revert {
+        return Err(format!(
+            "-O0 committed but {other} reverted: {}",
+            revert.reason
+        ));
+    }
+    for (chain, wallet) in &s0.world().wallets {
+        for (token, before) in wallet {
+            let after = s1
+                .world()
+                .wallets
+                .get(chain)
+                .and_then(|w| w.get(token))
+                .copied()
+                .unwrap_or(0);
+            if after < *before {
+                return Err(format!(
+                    "{token} on {chain}: {other} leaves {after}, less than -O0's {before}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a committed run metered the gas and blocks the program's static
+/// figures say.
+pub fn metered_as_figured(level: &str, program: &Program, session: &Session) -> Result<(), String> {
+    let cost = gas::cost(
+        program,
+        &Registry::default_registry(),
+        &GasSchedule::default(),
+    )
+    .map_err(|e| format!("{level}: {e}"))?;
+    if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
+        return Err(format!(
+            "{level}: the runtime metered {} gas and {} blocks, the static figures are {} and {}",
+            session.gas_total(),
+            session.blocks(),
+            cost.total(),
+            cost.blocks
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `min_profit` decided either run: it depends on gas, which each
+/// program spends differently, so such runs are judged by
+/// [`profit_refines`].
+pub fn decided_by_min_profit(r0: &Report, r1: &Report) -> bool {
+    [r0, r1].iter().any(|r| {
+        r.revert
+            .as_ref()
+            .is_some_and(|v| v.reason.starts_with("min_profit:"))
+    })
+}
+
+/// Where `min_profit` decides at either level: both levels run again
+/// without it. Their reverts and balances must then refine as usual, the
+/// result before gas of the other is at least `-O0`'s, and a level that misses
+/// the floor while the other meets it pays more gas in the quote token.
+pub fn profit_refines(
+    other: &str,
+    (o0, o): (&Program, &Program),
+    world: &World,
+    (r0, r1): (&Report, &Report),
+) -> Result<(), String> {
+    let free = |p: &Program| {
+        let mut p = p.clone();
+        p.constraints
+            .items
+            .retain(|(c, _)| !matches!(c, Constraint::MinProfit { .. }));
+        p
+    };
+    let (f0, f1) = (free(o0), free(o));
+    let (n0, _) = interp::run(&f0, world.clone());
+    let (n1, _) = interp::run(&f1, world.clone());
+    let figures = |r: &Report| {
+        r.net
+            .as_ref()
+            .and_then(|n| n.figures.as_ref().ok())
+            .copied()
+    };
+    // A run without `min_profit` has no quote token: price it in USDC,
+    // the generated floors' token.
+    let priced = |r: &Report| {
+        let mut r = r.clone();
+        r.price_in(world, Some("USDC"));
+        figures(&r)
+    };
+    match (&n0.revert, &n1.revert) {
+        (Some(a), Some(b)) if a.loc.line == b.loc.line => return Ok(()),
+        (Some(a), Some(b)) => {
+            return Err(format!(
+                "without min_profit, -O0 reverted at line {} ({}) but {other} at line {} ({})",
+                a.loc.line, a.reason, b.loc.line, b.reason
+            ))
+        }
+        (Some(a), None) => {
+            return Err(format!(
+                "without min_profit, -O0 reverted ({}) but {other} committed",
+                a.reason
+            ))
+        }
+        (None, Some(b)) => {
+            return Err(format!(
+                "without min_profit, -O0 committed but {other} reverted: {}",
+                b.reason
+            ))
+        }
+        (None, None) => {}
+    }
+    let (Some(p0), Some(p1)) = (priced(&n0), priced(&n1)) else {
+        return Err("the default world prices every token and chain".to_string());
+    };
+    if p1.value.base < p0.value.base {
+        return Err(format!(
+            "{other}'s result before gas, {} USDC, is less than -O0's, {} USDC",
+            p1.value.display(),
+            p0.value.display()
+        ));
+    }
+    let (missed0, missed1) = (r0.revert.is_some(), r1.revert.is_some());
+    if missed1 && !missed0 && p1.gas.base <= p0.gas.base {
+        return Err(format!(
+            "{other} missed min_profit where -O0 met it, with no more gas ({} against {} USDC)",
+            p1.gas, p0.gas
+        ));
+    }
+    if missed0 && !missed1 && p1.value.base == p0.value.base && p0.gas.base <= p1.gas.base {
+        return Err(format!(
+            "{other} met min_profit where -O0 missed it with the same result and no less gas ({} against {} USDC)",
+            p1.gas, p0.gas
+        ));
+    }
+    Ok(())
+}
