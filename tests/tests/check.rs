@@ -295,12 +295,16 @@ fn fenced<'a>(page: &'a str, fence: &str, from: usize) -> Option<(&'a str, usize
 /// prints for it: each of the page's diagnostics exactly as rendered (its
 /// code's diagnostics, with the example in a file named `example.mesh`;
 /// trailing spaces aside). A first line `// meshc check FLAGS` in the
-/// example gives the flags. The examples that cannot run as written show
+/// example gives the flags; a `world.toml` beside the example holds the
+/// default world (what `meshc world` prints), for `--world`. The examples that cannot run as written show
 /// the heading in the format the tool prints.
 #[test]
 fn every_code_page_shows_what_check_prints() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let path = dir.path().join("example.mesh");
+    let world = std::fs::read_to_string(root().join("runtime/src/default_world.toml"))
+        .unwrap_or_else(|e| panic!("the default world: {e}"));
+    std::fs::write(dir.path().join("world.toml"), world).unwrap_or_else(|e| panic!("write: {e}"));
     for code in meshc::diagnostic::Code::ALL {
         let name = code.as_str();
         let page = code.explanation().unwrap_or_default();

@@ -1,8 +1,9 @@
 //! Positions through the real binary: the four recipes of `examples/`
 //! commit on the default world, and `--commit` writes their positions
 //! into the world file; their variants that break a position are rejected
-//! by `meshc check` where the bundle says enough, and otherwise revert on
-//! the right line, with the figures, leaving the world file untouched.
+//! by `meshc check` where the bundle says enough (or, given the world, where
+//! the bundle assumes more than it holds), and otherwise revert on the
+//! right line, with the figures, leaving the world file untouched.
 
 use mesh_runtime::World;
 use mesh_tests::{outcome, root, run};
@@ -112,12 +113,6 @@ fn variants_that_break_a_position_revert_on_their_line() {
             "min_health: the position at aave on base ends with a health factor of 1.6468; at least 1.7 is required",
         ),
         (
-            "a debt the world does not hold",
-            variant("refinance", "assume debt 12_000 USDC at compound", "assume debt 13_000 USDC at compound"),
-            10,
-            "assume failed: the bundle assumes a debt of at least 13_000 USDC to compound on optimism; the user owes 12_000 USDC",
-        ),
-        (
             "a withdrawal the debt cannot spare",
             variant("deleverage", "let weth = withdraw 4 WETH from aave", "let weth = withdraw 10 WETH from aave"),
             10,
@@ -174,4 +169,116 @@ fn variants_the_bundle_says_enough_about_are_rejected_by_check() {
         let (exit, stdout, _) = outcome(&run(&["run", &file]));
         assert_eq!(exit, 1, "{what}: nothing runs: {stdout}");
     }
+}
+
+/// The refinance's world with the user's position at compound on
+/// optimism replaced.
+fn world_holding(deposits: &str, debts: &str) -> String {
+    let text = default_world_text();
+    let position = "deposits = { WETH = \"10\" }\ndebts = { USDC = \"12000\" }\n";
+    let at = text
+        .find("[lenders.optimism.compound]\n")
+        .and_then(|start| text[start..].find(position).map(|i| start + i))
+        .unwrap_or_else(|| panic!("the default world holds the refinance's position"));
+    format!(
+        "{}deposits = {{ WETH = \"{deposits}\" }}\ndebts = {{ USDC = \"{debts}\" }}\n{}",
+        &text[..at],
+        &text[at + position.len()..]
+    )
+}
+
+#[test]
+fn assumptions_of_more_than_the_world_holds_are_rejected_by_check_with_the_world() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let cases = [
+        (
+            "a debt the world does not hold",
+            variant("refinance", "assume debt 12_000 USDC at compound", "assume debt 13_000 USDC at compound"),
+            world_holding("10", "13000"),
+            10,
+            "the bundle assumes a debt of 13_000 USDC to compound on optimism, more than the world holds",
+            "the world's user owes 12_000 USDC to compound on optimism",
+            "assume failed: the bundle assumes a debt of at least 13_000 USDC to compound on optimism; the user owes 12_000 USDC",
+        ),
+        (
+            "collateral the world does not hold",
+            variant("refinance", "assume collateral 10 WETH at compound", "assume collateral 11 WETH at compound"),
+            world_holding("11", "12000"),
+            11,
+            "the bundle assumes collateral of 11 WETH at compound on optimism, more than the world holds",
+            "the world's user has 10 WETH deposited at compound on optimism",
+            "assume failed: the bundle assumes collateral of at least 11 WETH at compound on optimism; the user has 10 WETH deposited",
+        ),
+    ];
+    for (what, source, enough, line, message, holds, reason) in cases {
+        let file = write(dir.path(), "variant.mesh", &source);
+        let world = write(dir.path(), "world.toml", &default_world_text());
+        let (exit, stdout, _) = outcome(&run(&[
+            "check", "--world", &world, "--format", "json", &file,
+        ]));
+        assert_eq!(exit, 1, "{what}: {stdout}");
+        let diagnostics: serde_json::Value =
+            serde_json::from_str(stdout.trim()).unwrap_or_default();
+        let d = &diagnostics[0];
+        assert_eq!(d["code"], "E0604", "{what}: {stdout}");
+        assert_eq!(d["message"], message, "{what}");
+        assert_eq!(d["line"], line, "{what}: {stdout}");
+        assert!(stdout.contains(holds), "{what}: {stdout}");
+        assert_eq!(
+            diagnostics.as_array().map(Vec::len),
+            Some(1),
+            "{what}: {stdout}"
+        );
+
+        // `run --world` checks against the world it runs on, so it runs
+        // nothing and leaves the world file as it was.
+        let before = std::fs::read(&world).unwrap_or_default();
+        let (exit, stdout, stderr) = outcome(&run(&["run", &file, "--world", &world, "--commit"]));
+        assert_eq!(exit, 1, "{what}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("[E0604]") && stderr.contains("nothing was run"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(std::fs::read(&world).unwrap_or_default(), before, "{what}");
+
+        // A world that holds enough: accepted, and the assumption holds
+        // when the bundle runs there.
+        let enough = write(dir.path(), "enough.toml", &enough);
+        let (exit, _, stderr) = outcome(&run(&["check", "--world", &enough, &file]));
+        assert_eq!(exit, 0, "{what}: {stderr}");
+        let (_, stdout, stderr) = outcome(&run(&["run", &file, "--world", &enough, "--json"]));
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+        assert!(
+            !report["revert"]["reason"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("assume failed"),
+            "{what}: {stdout}{stderr}"
+        );
+        assert_ne!(report["revert"]["line"], line, "{what}: {stdout}");
+
+        // Without `--world` the positions are not judged: `check` accepts,
+        // and the run on the default world reverts on the assumption.
+        let (exit, _, stderr) = outcome(&run(&["check", &file]));
+        assert_eq!(exit, 0, "{what}: {stderr}");
+        for level in ["-O0", "-O"] {
+            let (exit, stdout, stderr) = outcome(&run(&["run", &file, level, "--json"]));
+            assert_eq!(exit, 1, "{what} {level}: {stdout}{stderr}");
+            let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_default();
+            assert_eq!(report["revert"]["line"], line, "{what} {level}: {stdout}");
+            assert_eq!(report["revert"]["reason"], reason, "{what} {level}");
+        }
+    }
+}
+
+#[test]
+fn an_assumption_after_the_bundle_acts_at_the_lender_is_left_to_the_run() {
+    // The deposit makes the position 11 WETH before the assumption: the
+    // world's 10 WETH is no longer what the assumption reads.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = "bundle b on optimism {\n    input 1 WETH\n    deposit 1 WETH into compound\n    assume collateral 11 WETH at compound\n}\n";
+    let file = write(dir.path(), "b.mesh", source);
+    let world = write(dir.path(), "world.toml", &default_world_text());
+    let (exit, _, stderr) = outcome(&run(&["check", "--world", &world, &file]));
+    assert_eq!(exit, 0, "{stderr}");
 }

@@ -7,11 +7,11 @@
 //! When the walk is done, the open obligations, the warnings that need the
 //! whole bundle and the time model's deadline are judged.
 
-use super::amount::Site;
+use super::amount::{format_units, Site, TokenAmount};
 use super::constraints::ConstraintsOutcome;
 use super::facts::{Facts, HoldingFact, StatementFact};
 use super::holdings::{Holdings, Source};
-use super::names::{ChainId, Names, TokenId};
+use super::names::{ChainId, Names, ProtocolId, TokenId};
 use super::obligations::Obligations;
 use super::parallel::Touches;
 use super::positions::Positions;
@@ -418,6 +418,11 @@ impl BundleChecker<'_, '_> {
             return None;
         }
         self.touch_position(chain, lender, span);
+        if self.positions.is_untouched(chain, lender) {
+            if let Some(d) = self.assumed_more_than_held(position, chain, lender, &amt, span) {
+                self.report(d);
+            }
+        }
         match position {
             mesh_grammar::Position::Debt => self.positions.assume_debt(
                 (chain, lender, amt.token),
@@ -434,5 +439,64 @@ impl BundleChecker<'_, '_> {
             protocol: self.names.protocol_name(lender).to_string(),
             amount: self.resolved(amt),
         })
+    }
+
+    /// E0604 for an assumption of more than the world holds, when the
+    /// checker knows the world's positions and the bundle has not acted at
+    /// the lender before it (its position is then still the world's): the
+    /// assumption would revert wherever the bundle runs on that world.
+    fn assumed_more_than_held(
+        &self,
+        position: mesh_grammar::Position,
+        chain: ChainId,
+        lender: ProtocolId,
+        amt: &TokenAmount,
+        span: mesh_grammar::Span,
+    ) -> Option<Diagnostic> {
+        let chain_name = self.names.chain_name(chain);
+        let name = self.names.protocol_name(lender);
+        let symbol = self.names.symbol(amt.token);
+        let held = self.names.pairs?.held(chain_name, name, symbol, position)?;
+        let assumed = self.unknowns.lower_bound(&amt.value);
+        if assumed <= held {
+            return None;
+        }
+        let decimals = self.names.decimals(amt.token);
+        let units = |v: u128| format!("{} {symbol}", format_units(v, decimals));
+        let at_least = if amt.value.exact().is_some() {
+            units(assumed)
+        } else {
+            format!("at least {}", units(assumed))
+        };
+        let (what, world_holds) = match position {
+            mesh_grammar::Position::Debt => (
+                format!("a debt of {at_least} to {name} on {chain_name}"),
+                format!(
+                    "the world's user owes {} to {name} on {chain_name}",
+                    units(held)
+                ),
+            ),
+            mesh_grammar::Position::Collateral => (
+                format!("collateral of {at_least} at {name} on {chain_name}"),
+                format!(
+                    "the world's user has {} deposited at {name} on {chain_name}",
+                    units(held)
+                ),
+            ),
+        };
+        Some(
+            Diagnostic::error(
+                Code::AssumedMoreThanHeld,
+                format!("the bundle assumes {what}, more than the world holds"),
+                Label::new(
+                    span,
+                    format!("this assumes {at_least}; {world_holds}"),
+                ),
+            )
+            .with_hint(format!(
+                "on this world the run would revert here: assume at most {}, what the world holds; if the bundle will run on another world, check against that one (`--world FILE`)",
+                units(held)
+            )),
+        )
     }
 }

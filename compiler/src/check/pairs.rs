@@ -1,15 +1,29 @@
-//! The exchange pairs of the world a bundle is checked against. Which
-//! pairs exist is the world's state, not the registry's: a checker given
-//! them rejects a swap through a pair the world does not have (E0414), on
-//! the hop that needs it, instead of a revert when the bundle runs.
+//! What the checker may know of the world a bundle is checked against:
+//! its exchange pairs and, when given, the user's positions. Both are the
+//! world's state, not the registry's. A checker given the pairs rejects a
+//! swap through a pair the world does not have (E0414), on the hop that
+//! needs it; one given the positions rejects an `assume` of more debt or
+//! collateral than the world holds (E0604), on the assumption — each
+//! instead of a revert when the bundle runs.
 
 use mesh_core::registry::pair_tokens;
+use mesh_grammar::Position;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every pair, by chain and exchange: `(token0, token1)` in the pair's order.
+/// Every pair, by chain and exchange: `(token0, token1)` in the pair's
+/// order; and the user's positions, when they are to be judged.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pairs {
     by_exchange: BTreeMap<(String, String), BTreeSet<(String, String)>>,
+    positions: Option<BTreeMap<(String, String), Held>>,
+}
+
+/// The user's position at one lender on one chain, per token, in base
+/// units.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Held {
+    debts: BTreeMap<String, u128>,
+    deposits: BTreeMap<String, u128>,
 }
 
 impl Pairs {
@@ -24,7 +38,55 @@ impl Pairs {
                 .or_default()
                 .insert((token0.to_string(), token1.to_string()));
         }
-        Pairs { by_exchange }
+        Pairs {
+            by_exchange,
+            positions: None,
+        }
+    }
+
+    /// These pairs, and the user's positions `(chain, lender, debts,
+    /// deposits)`, each a map from token symbol to base units: an
+    /// `assume` of more than a position holds is then an error (E0604).
+    /// A lender the world lists on a chain holds nothing of a token it
+    /// does not name; a lender it does not list is not judged.
+    pub fn with_positions<'a>(
+        mut self,
+        positions: impl IntoIterator<
+            Item = (
+                &'a str,
+                &'a str,
+                &'a BTreeMap<String, u128>,
+                &'a BTreeMap<String, u128>,
+            ),
+        >,
+    ) -> Pairs {
+        let mut by_lender = BTreeMap::new();
+        for (chain, lender, debts, deposits) in positions {
+            by_lender.insert(
+                (chain.to_string(), lender.to_string()),
+                Held {
+                    debts: debts.clone(),
+                    deposits: deposits.clone(),
+                },
+            );
+        }
+        self.positions = Some(by_lender);
+        self
+    }
+
+    /// What the user owes (`Debt`) or has deposited (`Collateral`) at
+    /// `lender` on `chain` in `token`, in base units; `None` when the
+    /// positions are not known.
+    pub fn held(&self, chain: &str, lender: &str, token: &str, position: Position) -> Option<u128> {
+        let held = self
+            .positions
+            .as_ref()?
+            .get(&(chain.to_string(), lender.to_string()))?;
+        let by_token = match position {
+            Position::Debt => &held.debts,
+            Position::Collateral => &held.deposits,
+        };
+        Some(by_token.get(token).copied().unwrap_or(0))
     }
 
     /// Whether `exchange` on `chain` has the pair of `a` and `b`.
@@ -77,5 +139,35 @@ mod tests {
             pairs.partners("polygon", "uniswap_v2", "USDC"),
             ["DAI", "WETH"]
         );
+    }
+
+    #[test]
+    fn positions_are_known_only_when_given_and_only_for_listed_lenders() {
+        let pairs = Pairs::new([("optimism", "uniswap_v2", "WETH", "USDC")]);
+        assert_eq!(
+            pairs.held("optimism", "compound", "USDC", Position::Debt),
+            None
+        );
+        let debts = BTreeMap::from([("USDC".to_string(), 12_000_000_000)]);
+        let deposits = BTreeMap::from([("WETH".to_string(), 10)]);
+        let pairs = pairs.with_positions([("optimism", "compound", &debts, &deposits)]);
+        assert!(pairs.has("optimism", "uniswap_v2", "USDC", "WETH"));
+        assert_eq!(
+            pairs.held("optimism", "compound", "USDC", Position::Debt),
+            Some(12_000_000_000)
+        );
+        assert_eq!(
+            pairs.held("optimism", "compound", "WETH", Position::Debt),
+            Some(0)
+        );
+        assert_eq!(
+            pairs.held("optimism", "compound", "WETH", Position::Collateral),
+            Some(10)
+        );
+        assert_eq!(
+            pairs.held("optimism", "aave", "WETH", Position::Collateral),
+            None
+        );
+        assert_eq!(pairs.held("base", "compound", "USDC", Position::Debt), None);
     }
 }

@@ -1,8 +1,10 @@
 //! Positions (rule 6, continued): the user's debt and collateral at a
-//! lender, as far as the bundle states them. The world's positions are not
-//! the checker's to read; a bundle says what it relies on (`assume debt`,
-//! `assume collateral`), the runtime checks each assumption where it
-//! stands, and the checker reasons from there:
+//! lender, as far as the bundle states them. The checker reasons from what
+//! a bundle says it relies on (`assume debt`, `assume collateral`), not
+//! from the world's positions: the runtime checks each assumption where it
+//! stands (given a world's positions, the checker also rejects an
+//! assumption of more than they hold, while the bundle has not acted at
+//! that lender: E0604, in `bundle`), and the checker reasons from there:
 //!
 //! - a repay of the user's debt (a `repay` where the bundle holds no loan
 //!   of that token from that lender) pays at most what is known to be owed:
@@ -37,6 +39,9 @@ pub(crate) struct Positions {
     /// Where the bundle first deposits or assumes collateral at a lender.
     collateral: HashMap<(ChainId, ProtocolId), Span>,
     poisoned: HashSet<(ChainId, Option<ProtocolId>)>,
+    /// The lenders the bundle has acted at so far: their positions may no
+    /// longer be the world's.
+    acted: HashSet<(ChainId, ProtocolId)>,
 }
 
 impl Positions {
@@ -46,6 +51,18 @@ impl Positions {
 
     pub fn is_poisoned(&self, chain: ChainId, protocol: ProtocolId) -> bool {
         self.poisoned.contains(&(chain, None)) || self.poisoned.contains(&(chain, Some(protocol)))
+    }
+
+    /// The bundle acts at the lender (any lender action).
+    pub fn act(&mut self, key: (ChainId, ProtocolId)) {
+        self.acted.insert(key);
+    }
+
+    /// Whether the position at the lender is still the world's as the
+    /// bundle found it: nothing of the bundle has acted there, and nothing
+    /// unresolved might have.
+    pub fn is_untouched(&self, chain: ChainId, protocol: ProtocolId) -> bool {
+        !self.acted.contains(&(chain, protocol)) && !self.is_poisoned(chain, protocol)
     }
 
     /// `assume debt A at P`: from here on at least `amount` is owed (the

@@ -358,3 +358,52 @@ fn redundant_on_and_facts() {
     assert_eq!(repay.map(|r| r.transaction), Some(Some(2)));
     assert!(flagship.facts.definitions.len() >= 4);
 }
+
+/// The codes of `source` checked against no pairs and, at
+/// compound on optimism, a debt of 12_000 USDC and a deposit of 10 WETH.
+fn codes_against_positions(source: &str) -> Vec<&'static str> {
+    let parsed = mesh_grammar::parse(source);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let debts = std::collections::BTreeMap::from([("USDC".to_string(), 12_000_000_000)]);
+    let deposits =
+        std::collections::BTreeMap::from([("WETH".to_string(), 10_000_000_000_000_000_000)]);
+    let pairs = Pairs::new([]).with_positions([("optimism", "compound", &debts, &deposits)]);
+    check_with_pairs(
+        &parsed.file,
+        &Registry::default_registry(),
+        Some(&pairs),
+        &CheckOptions::default(),
+    )
+    .diagnostics
+    .iter()
+    .map(|d| d.code.as_str())
+    .collect()
+}
+
+#[test]
+fn an_assumption_is_judged_against_the_positions_the_checker_is_given() {
+    let assume =
+        |what: &str| format!("bundle b on optimism {{\n    assume {what} at compound\n}}\n");
+    // Up to what the world holds: clean; more: E0604.
+    assert!(codes_against_positions(&assume("debt 12_000 USDC")).is_empty());
+    assert!(codes_against_positions(&assume("collateral 10 WETH")).is_empty());
+    assert_eq!(
+        codes_against_positions(&assume("debt 12_000.000001 USDC")),
+        ["E0604"]
+    );
+    assert_eq!(
+        codes_against_positions(&assume("collateral 10.5 WETH")),
+        ["E0604"]
+    );
+    // A token the position does not hold holds nothing.
+    assert_eq!(codes_against_positions(&assume("debt 1 DAI")), ["E0604"]);
+    // A lender the world does not list, and checking without positions,
+    // judge nothing.
+    assert!(codes_against_positions(&assume("debt 1 DAI").replace("compound", "aave")).is_empty());
+    assert!(codes(&assume("debt 13_000 USDC")).is_empty());
+    // After an action at the lender, the position is no longer the world's.
+    assert!(codes_against_positions(
+        "bundle b on optimism {\n    input 1 WETH\n    deposit 1 WETH into compound\n    assume collateral 11 WETH at compound\n}\n"
+    )
+    .is_empty());
+}

@@ -1,7 +1,6 @@
 //! `meshc check FILE…`: every problem in every file, for people or tools.
 
 use super::{read_source, report_usage_error, stderr_color, world_of, write_atomically, Status};
-use meshc::check::Pairs;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{
     apply_fixes, counted, render_json, Applicability, Fix, HumanRenderer, LineIndex,
@@ -79,7 +78,7 @@ pub fn run(args: &Args) -> Status {
     } else {
         mesh_runtime::Registry::default_registry()
     };
-    let pairs = Pairs::new(world.pairs());
+    let pairs = super::world_facts(&world, args.world.is_some());
     let color = stderr_color();
     let mut status = Status::Success;
     let mut json = Vec::new();

@@ -131,7 +131,7 @@ fn run_evm(args: &Args) -> Status {
         Ok(w) => w,
         Err(status) => return status,
     };
-    let pairs = meshc::check::Pairs::new(world.pairs());
+    let pairs = super::world_facts(&world, args.world.is_some());
     let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),
@@ -203,7 +203,7 @@ pub fn run(args: &Args) -> Status {
         Some(Emit::OptIr) => LevelArgs::default(),
         _ => args.level.clone(),
     };
-    let pairs = meshc::check::Pairs::new(world.pairs());
+    let pairs = super::world_facts(&world, args.world.is_some());
     let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),

@@ -86,6 +86,7 @@ codes! {
     UnrepaidLoan = "E0601", "loan not repaid";
     RepayMoreThanOwed = "E0602", "repay of more than is owed";
     LoanWithoutCollateral = "E0603", "loan without collateral";
+    AssumedMoreThanHeld = "E0604", "assumption of more than the world holds";
 
     BridgeToSameChain = "E0701", "bridge to the chain it starts on";
     NoRoute = "E0702", "no route serves this bridge";

@@ -112,6 +112,7 @@ impl BundleChecker<'_, '_> {
             span,
         };
         self.touch_holding(chain, resolved.amt.token, span);
+        self.positions.act((chain, lender));
         if action == LenderAction::BorrowDebt {
             self.touch_position(chain, lender, span);
         }
