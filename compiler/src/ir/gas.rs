@@ -13,7 +13,7 @@
 use super::{Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
 use mesh_core::gas::{Operation, TxMeter};
-use mesh_core::registry::pair_tokens;
+use mesh_core::registry::{pair_tokens, BridgeKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -253,6 +253,25 @@ impl Meter<'_> {
         })
     }
 
+    /// One call on a lender's pool: `operation` as the transaction's
+    /// sender makes it.
+    fn pool_call(
+        tx: &mut OpenTx,
+        schedule: &GasSchedule,
+        protocol: &str,
+        operation: &Operation,
+    ) -> Result<u64, CostError> {
+        let op_gas = schedule.operation(tx.meter.sender(), operation);
+        Self::call(tx, schedule, Account::Pool(protocol.to_string()), op_gas)
+    }
+
+    /// The registry's `route` from `from` to `to`.
+    fn route(&self, from: &str, to: &str, route: BridgeKind) -> Result<&RouteInfo, CostError> {
+        self.registry
+            .route(from, to, route)
+            .ok_or_else(|| CostError(format!("no {route} bridge route from {from} to {to}")))
+    }
+
     fn op(&mut self, op: &Op, tx: &mut Option<OpenTx>) -> Result<Elapsed, CostError> {
         if !op.needs_transaction() {
             return Ok(Elapsed::NONE);
@@ -281,12 +300,7 @@ impl Meter<'_> {
                 } else {
                     Operation::Borrow
                 };
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &operation),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation)?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
@@ -295,12 +309,7 @@ impl Meter<'_> {
                 let operation = Operation::FlashLoan {
                     assets: amounts.len(),
                 };
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &operation),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation)?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
@@ -311,12 +320,7 @@ impl Meter<'_> {
                 if self.flash_debt(*debt) {
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
-                    let gas = Self::call(
-                        open,
-                        schedule,
-                        Account::Pool(protocol.clone()),
-                        schedule.operation(sender, &Operation::Repay),
-                    )?;
+                    let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay)?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -363,49 +367,25 @@ impl Meter<'_> {
                 }
             }
             Op::Deposit { protocol, .. } => {
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &Operation::Deposit),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Deposit)?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, .. } => {
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &Operation::Withdraw),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Withdraw)?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::BorrowDebt { protocol, .. } => {
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &Operation::Borrow),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Borrow)?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
             Op::RepayDebt { protocol, .. } => {
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Pool(protocol.clone()),
-                    schedule.operation(sender, &Operation::Repay),
-                )?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay)?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {
                 let from = self.chain_of(*input)?.chain().to_string();
                 let to = self.chain_of(*out)?.chain().to_string();
-                let Some(info) = self.registry.route(&from, &to, *route) else {
-                    return Err(CostError(format!(
-                        "no {route} bridge route from {from} to {to}"
-                    )));
-                };
+                let info = self.route(&from, &to, *route)?;
                 elapsed = Elapsed::of(info.delay_blocks, self.registry.block_time_ms(&from));
                 let gas = Self::call(
                     open,
@@ -426,11 +406,7 @@ impl Meter<'_> {
                 };
                 let from = self.chain_of(*first_in)?.chain().to_string();
                 let to = self.chain_of(*first_out)?.chain().to_string();
-                let Some(info) = self.registry.route(&from, &to, *route) else {
-                    return Err(CostError(format!(
-                        "no {route} bridge route from {from} to {to}"
-                    )));
-                };
+                let info = self.route(&from, &to, *route)?;
                 // Each transfer is one call record, as the runtime meters it:
                 // the first the route's call, each further one its entry.
                 for (i, input) in inputs.iter().enumerate() {
