@@ -752,3 +752,25 @@ fn a_wrap_and_the_unwrap_of_all_it_gave_cancel() {
         found.program
     );
 }
+
+#[test]
+fn a_round_trip_whose_transfer_there_is_what_an_earlier_trip_brought_back_cancels() {
+    // The second trip gathers what the first brought back with a new
+    // input; cancelling both, the gathering merge reads the first input.
+    let source = "bundle g on polygon {
+on optimism {
+input 1 USDT
+bridge all USDT to ethereum
+on ethereum { bridge all USDT to optimism }
+}
+on optimism {
+bridge all USDT to ethereum
+input 1 USDT
+bridge all USDT to ethereum
+on ethereum { bridge all USDT to optimism }
+}
+}
+";
+    let found = optimum(source);
+    assert_eq!((found.gas, found.blocks), (0, 0));
+}

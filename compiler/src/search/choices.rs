@@ -252,8 +252,12 @@ pub(super) fn cancel_trips(
     }
     let mut out = Vec::new();
     for (i, b) in boxes.iter().enumerate() {
-        if let Some(merges) = instead.remove(&i) {
-            out.extend(merges);
+        // A merge made for one trip may gather what another trip's
+        // cancellation renamed: every box, made here or kept, reads the
+        // wires as renamed.
+        for mut merge in instead.remove(&i).unwrap_or_default() {
+            rename_op(&mut merge.node.op, &|w| resolve(&rename, w));
+            out.push(merge);
         }
         if gone.contains(&i) {
             continue;
