@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const FLAGSHIP: &str = "examples/polygon_arbitrum_flash_loan.mesh";
+const FLAGSHIP: &str = "examples/polygon_arbitrum_arbitrage.mesh";
 const RUNS: usize = 15;
 
 fn median(mut times: Vec<Duration>) -> Duration {

@@ -15,7 +15,7 @@ use meshc::evm::{holder, run_on, with_collateral};
 use meshc::pipeline::analyse;
 use std::time::{Duration, Instant};
 
-const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_flash_loan.mesh");
+const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_arbitrage.mesh");
 
 /// Runs `f` for about `budget` in batches; the best batch's time per run.
 fn per_run(budget: Duration, batch: u32, mut f: impl FnMut()) -> Duration {

@@ -4,9 +4,9 @@
 //! and the difference; then each example's `-O` reduction on both. Prints
 //! Markdown tables (docs/gas.md).
 //!
-//! The world is the default one with collateral at aave
-//! (`meshc::evm::with_collateral`: the model lends without collateral,
-//! Aave V3 does not); deadlines and `max_gas` are dropped, so that the
+//! The world is the default one with more collateral at aave
+//! (`meshc::evm::with_collateral`: `-O0` sends every loan as an ordinary
+//! borrow, which the default world's positions do not all carry); deadlines and `max_gas` are dropped, so that the
 //! `-O0` forms that miss their deadline still show their transactions.
 //! Examples that use a model-only lender have no EVM figures.
 //!

@@ -20,7 +20,7 @@ use meshc::ir::{Program, Term};
 use meshc::pipeline::analyse;
 use std::time::{Duration, Instant};
 
-const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_flash_loan.mesh");
+const FLAGSHIP: &str = include_str!("../../examples/polygon_arbitrum_arbitrage.mesh");
 
 fn program(level: OptLevel) -> (Program, World) {
     let analysis = analyse(
@@ -136,7 +136,7 @@ fn main() {
         return;
     }
     let budget = Duration::from_millis(1500);
-    println!("flagship: polygon_arbitrum_flash_loan on the default world, reset between runs");
+    println!("flagship: polygon_arbitrum_arbitrage on the default world, reset between runs");
     println!();
     println!(
         "| level | actions | interpreter runs/s | native runs/s | native / interpreter | native ns/action | (a world copy, for scale) |"

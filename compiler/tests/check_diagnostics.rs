@@ -29,6 +29,28 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
     (out, codes)
 }
 
+/// Like [`snapshot`], through the whole pipeline: what only the lowering
+/// decides (which loans are flash loans, rule 8) is judged too.
+fn snapshot_analysed(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
+    let registry = Registry::default_registry();
+    let analysis = meshc::pipeline::analyse(source, &registry, &CheckOptions { level });
+    let mut text = String::new();
+    for (i, line) in source.lines().enumerate() {
+        text.push_str(&format!("{:>3} | {line}\n", i + 1));
+    }
+    text.push_str("\n---\n\n");
+    for d in &analysis.diagnostics {
+        text.push_str(&render_human("test.mesh", source, d, false));
+        text.push('\n');
+    }
+    if analysis.diagnostics.is_empty() {
+        text.push_str("(no diagnostics)\n");
+    }
+    let codes: Vec<Code> = analysis.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, expected, "{text}");
+    insta::assert_snapshot!(name, text);
+}
+
 /// Snapshots the rendering and checks that exactly `expected` was reported.
 fn snapshot(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
     snapshot_in(name, source, &Registry::default_registry(), level, expected);
@@ -47,15 +69,10 @@ use OptLevel::{O, O0};
 fn seed_examples() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/");
     let read = |name: &str| std::fs::read_to_string(format!("{dir}{name}")).unwrap_or_default();
-    snapshot(
-        "flagship",
-        &read("polygon_arbitrum_flash_loan.mesh"),
-        O,
-        &[],
-    );
+    snapshot("flagship", &read("polygon_arbitrum_arbitrage.mesh"), O, &[]);
     snapshot(
         "flagship_at_o0",
-        &read("polygon_arbitrum_flash_loan.mesh"),
+        &read("polygon_arbitrum_arbitrage.mesh"),
         O0,
         &[DeadlineMissed],
     );
@@ -534,6 +551,36 @@ fn rule_6_positions() {
         "bundle b on base {\n    borrow 5_000 USDC from aave as debt\n}\n",
         O,
         &[LoanWithoutCollateral],
+    );
+    // A loan from aave needs collateral where the lowering keeps it an
+    // ordinary borrow: every loan at -O0, and at -O a loan repaid in a
+    // later transaction; repaid in the transaction that takes it, it is a
+    // flash loan at -O and needs none; stated collateral carries it.
+    let same_chain = "bundle b on base {\n    input 1 USDC\n    let usdc = borrow 1_000 USDC from aave\n    repay usdc to aave\n}\n";
+    snapshot_analysed("a_flash_loan_needs_no_collateral", same_chain, O, &[]);
+    snapshot_analysed(
+        "e0603_every_loan_at_o0_needs_collateral",
+        same_chain,
+        O0,
+        &[LoanWithoutCollateral],
+    );
+    // (A loan bridged away and straight back is repaid in the transaction
+    // that takes it: -O cancels the round trip. Swapped there, it is not.)
+    let away = "bundle b on polygon {\n    let loan = borrow 1 WETH from aave\n    let there = bridge loan to arbitrum\n    on arbitrum {\n        let usdc = swap there for 1_000 USDC on uniswap_v2\n        let weth = swap usdc for 0.1 WETH on sushiswap\n        bridge weth to polygon\n    }\n    input 1 WETH\n    repay 1 WETH to aave\n}\n";
+    snapshot_analysed(
+        "e0603_a_loan_repaid_in_a_later_transaction",
+        away,
+        O,
+        &[LoanWithoutCollateral],
+    );
+    snapshot_analysed(
+        "a_loan_repaid_later_with_collateral_stated",
+        &away.replace(
+            "on polygon {\n",
+            "on polygon {\n    assume collateral 1 WBTC at aave\n",
+        ),
+        O,
+        &[],
     );
     snapshot(
         "e1002_min_health_below_one",

@@ -6,7 +6,7 @@ use meshc::check::{check, CheckOptions, OptLevel};
 use proptest::prelude::*;
 
 const EXAMPLES: [&str; 7] = [
-    include_str!("../../examples/polygon_arbitrum_flash_loan.mesh"),
+    include_str!("../../examples/polygon_arbitrum_arbitrage.mesh"),
     include_str!("../../examples/simple_arbitrage.mesh"),
     include_str!("../../examples/liquidity_migration.mesh"),
     include_str!("../../examples/parallel_rebalance.mesh"),

@@ -185,7 +185,7 @@ fn at(uri: &str, position: Value) -> Value {
     json!({ "textDocument": { "uri": uri }, "position": position })
 }
 
-const FLASH: &str = "file:///work/polygon_arbitrum_flash_loan.mesh";
+const FLASH: &str = "file:///work/polygon_arbitrum_arbitrage.mesh";
 
 #[test]
 fn initialize_announces_the_capabilities() {
@@ -241,7 +241,7 @@ fn settings_choose_the_world_and_the_level() {
     assert_eq!(codes(&client.diagnostics()), Vec::<String>::new());
 
     // At -O0 the flagship misses its deadline; at -O it does not.
-    let text = example("polygon_arbitrum_flash_loan.mesh");
+    let text = example("polygon_arbitrum_arbitrage.mesh");
     assert_eq!(codes(&client.open(FLASH, &text)), Vec::<String>::new());
     client.notify(
         "workspace/didChangeConfiguration",
@@ -375,7 +375,7 @@ proptest! {
     #[test]
     fn random_edits_never_crash_the_server_and_every_request_is_answered(
         file in prop::sample::select(vec![
-            "polygon_arbitrum_flash_loan.mesh",
+            "polygon_arbitrum_arbitrage.mesh",
             "parallel_rebalance.mesh",
             "leveraged_deposit.mesh",
             "custom_token.mesh",

@@ -1,8 +1,9 @@
 //! Refinement, as a property over random well-typed bundles on random
 //! worlds: whenever the `-O0` lowering commits, the optimised one commits
 //! too and every final wallet balance is at least as large; whenever `-O0`
-//! reverts for a reason other than the deadline or gas, the optimised one
-//! reverts too, at the same line; and on every committed run, at either
+//! reverts for a reason other than the deadline or gas, or the collateral
+//! of a loan `-O0` sends as an ordinary borrow and the optimised one takes
+//! as a flash loan, the optimised one reverts too, at the same line; and on every committed run, at either
 //! level, the static gas and blocks are what the runtime metered. A
 //! `min_profit` depends on gas, which each chain prices differently: the
 //! result before gas is never smaller at `-O`, and where one level meets
@@ -14,8 +15,10 @@
 
 mod common;
 
-use common::refines::{decided_by_min_profit, metered_as_figured, profit_refines, run_refines};
-use common::{bundle, lowered, perturbed, NativeUse, Segment};
+use common::refines::{
+    decided_by_min_profit, flash_loan_lines, metered_as_figured, profit_refines, run_refines,
+};
+use common::{bundle, lowered, random_world, NativeUse, Segment};
 use mesh_runtime::World;
 use meshc::interp;
 use proptest::prelude::*;
@@ -39,7 +42,7 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
         profit_refines("-O", (&o0, &o), world, (&r0, &r1))?;
         return Ok(true);
     }
-    run_refines("-O", (&r0, &s0), (&r1, &s1))?;
+    run_refines("-O", (&r0, &s0), (&r1, &s1), &flash_loan_lines(&o))?;
     Ok(true)
 }
 
@@ -55,7 +58,7 @@ proptest! {
 
     #[test]
     fn optimised_bundles_refine_their_unoptimised_form(source in bundle(), seed in any::<u64>()) {
-        let world = perturbed(seed);
+        let world = random_world(seed);
         match refines(&source, &world) {
             Ok(checked) => prop_assume!(checked),
             Err(why) => prop_assert!(false, "{why}\n{source}\nworld seed {seed}"),

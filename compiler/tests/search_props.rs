@@ -12,8 +12,10 @@
 
 mod common;
 
-use common::refines::{decided_by_min_profit, metered_as_figured, profit_refines, run_refines};
-use common::{bundle, perturbed, without_time_and_gas};
+use common::refines::{
+    decided_by_min_profit, flash_loan_lines, metered_as_figured, profit_refines, run_refines,
+};
+use common::{bundle, random_world, without_time_and_gas};
 use mesh_runtime::{GasSchedule, Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::interp;
@@ -30,17 +32,12 @@ struct Case {
     pinned: BTreeSet<Wire>,
 }
 
-/// `-O0` and `-O` of a bundle the checker accepts at `-O0`, deadline and
-/// `max_gas` dropped.
+/// `-O0` and `-O` of a bundle the checker accepts at `-O` (as `lowered`
+/// does: whether `-O0`'s ordinary loans are carried by the collateral is
+/// each world's), deadline and `max_gas` dropped.
 fn case(source: &str) -> Option<Case> {
     let registry = Registry::default_registry();
-    let analysis = analyse(
-        source,
-        &registry,
-        &CheckOptions {
-            level: OptLevel::O0,
-        },
-    );
+    let analysis = analyse(source, &registry, &CheckOptions { level: OptLevel::O });
     if analysis.has_errors() {
         return None;
     }
@@ -96,7 +93,12 @@ fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String>
     if decided_by_min_profit(&r0, &r1) {
         return profit_refines("the optimum", (o0, optimum), world, (&r0, &r1));
     }
-    run_refines("the optimum", (&r0, &s0), (&r1, &s1))?;
+    run_refines(
+        "the optimum",
+        (&r0, &s0),
+        (&r1, &s1),
+        &flash_loan_lines(optimum),
+    )?;
     if r0.committed() {
         metered_as_figured("the optimum", optimum, &s1)?;
     }
@@ -144,7 +146,7 @@ proptest! {
         let Some(case) = case(&source) else { return Err(TestCaseError::reject("rejected")) };
         let outcome = search(&case, &Limits::default());
         let Ok(found) = outcome.result else { return Err(TestCaseError::reject("not searched")) };
-        let world = perturbed(seed);
+        let world = random_world(seed);
         if let Err(why) = refines(&case.o0, &found.program, &world) {
             prop_assert!(false, "{why}\n{source}\nworld seed {seed}\n{}", found.program);
         }

@@ -1,5 +1,5 @@
 //! The parser on well-formed text: the seed examples (`fixtures/seeds.mesh`:
-//! the flagship flash loan, the arbitrage, the migration, and the seed flash
+//! the flagship, the arbitrage, the migration, and the seed flash
 //! loan as first written), the spans of every kind of node, and operator
 //! precedence (docs/syntax.md).
 
@@ -62,7 +62,7 @@ fn the_seed_examples_parse_without_errors() {
     assert_eq!(
         names,
         [
-            "polygon_arbitrum_flash_loan",
+            "polygon_arbitrum_arbitrage",
             "simple_arbitrage",
             "liquidity_migration",
             "seed_flash_loan_as_written"
@@ -88,9 +88,9 @@ fn bundle_and_block_spans() {
     let file = parse_ok(SEEDS);
     let b = bundle(&file, 0);
     let bundle_text = text(SEEDS, b.span);
-    assert!(bundle_text.starts_with("bundle polygon_arbitrum_flash_loan on polygon {"));
+    assert!(bundle_text.starts_with("bundle polygon_arbitrum_arbitrage on polygon {"));
     assert!(bundle_text.ends_with("invariant: constant_product\n}"));
-    assert_eq!(text(SEEDS, b.name.span), "polygon_arbitrum_flash_loan");
+    assert_eq!(text(SEEDS, b.name.span), "polygon_arbitrum_arbitrage");
     assert_eq!(text(SEEDS, b.home.span), "polygon");
     let body = text(SEEDS, b.body.span);
     assert!(body.starts_with('{') && body.ends_with("repay 100 WETH to aave\n}"));

@@ -44,7 +44,7 @@ fn every_example_commits_under_the_executor_lowering() {
 
 /// At -O0 every approval is its own transaction and every transaction a
 /// block (docs/language.md), so two of the examples take longer than their
-/// deadline: 21 blocks for `polygon_arbitrum_flash_loan` (deadline 20), 7
+/// deadline: 21 blocks for `polygon_arbitrum_arbitrage` (deadline 20), 7
 /// for `simple_arbitrage` (deadline 5). Everything else about them commits.
 #[test]
 fn every_example_commits_unoptimised_but_two_miss_their_deadline() {
@@ -65,7 +65,7 @@ fn every_example_commits_unoptimised_but_two_miss_their_deadline() {
             Lowering::Unoptimised,
         );
         assert!(relaxed.committed(), "{}", relaxed.render_human());
-        let misses = matches!(name, "polygon_arbitrum_flash_loan" | "simple_arbitrage");
+        let misses = matches!(name, "polygon_arbitrum_arbitrage" | "simple_arbitrage");
         assert_eq!(full.committed(), !misses, "{}", full.render_human());
         if misses {
             let reason = &full.revert.as_ref().expect("reverted").reason;

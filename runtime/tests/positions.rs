@@ -3,7 +3,7 @@
 //! withdrawal (Aave V3's, with its figures in the reason), `min_health`,
 //! the report's positions and health factors, and all or nothing.
 //!
-//! The default world's positions (docs/world.md): on polygon the user has
+//! The default world's positions (docs/world.md): on ethereum the user has
 //! 20 WETH at aave and owes it 30,000 USDC; aave's risk parameters for
 //! WETH are 80% / 83%, for USDC 77% / 80%; the oracle prices WETH at 2,500
 //! and USDC at 1 USD.
@@ -140,17 +140,71 @@ fn a_loan_from_a_lender_without_flash_loans_needs_collateral() {
     });
 }
 
-/// The user owes aave 30,000 USDC on polygon against 20 WETH:
+/// An ordinary loan from a lender that offers flash loans is a borrow like
+/// any other (Aave V3 makes it debt): refused without collateral. The same
+/// loan taken as a flash loan needs none.
+#[test]
+fn an_ordinary_loan_needs_collateral_at_any_lender_and_a_flash_loan_none() {
+    let mut s = Session::new(World::default_world(), "ordinary");
+    s.input("base", "USDC", 10 * E6).unwrap();
+    tx(&mut s, "base", |s| {
+        let _ = s
+            .at(Loc::new(2, 5))
+            .borrow("aave", "USDC", 1_000 * E6, LoanKind::Ordinary);
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        let _ = s.at(Loc::new(3, 5)).repay("aave", "USDC", 1_000 * E6);
+    });
+    let report = s.finish(&Constraints::new());
+    let revert = report.revert.expect("reverted");
+    assert_eq!(revert.loc, Loc::new(2, 5));
+    assert_eq!(
+        revert.reason,
+        "the borrow of 1_000 USDC from aave on base is refused: the position there has no collateral (Aave V3: COLLATERAL_BALANCE_IS_ZERO); deposit some first"
+    );
+
+    let mut s = Session::new(World::default_world(), "flash");
+    s.input("base", "USDC", 10 * E6).unwrap();
+    tx(&mut s, "base", |s| {
+        s.borrow("aave", "USDC", 1_000 * E6, LoanKind::Flash)
+            .unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay("aave", "USDC", 1_000 * E6).unwrap();
+    });
+    assert!(s.finish(&Constraints::new()).committed());
+
+    // With collateral, the open ordinary loan counts in the position:
+    // withdrawing the collateral it stands on fails.
+    let mut s = Session::new(World::default_world(), "counted");
+    s.input("base", "WETH", E18).unwrap();
+    tx(&mut s, "base", |s| {
+        s.approve("WETH", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "WETH", E18).unwrap();
+        s.borrow("aave", "USDC", 1_000 * E6, LoanKind::Ordinary)
+            .unwrap();
+        let err = s
+            .at(Loc::new(5, 5))
+            .withdraw("aave", "WETH", E18)
+            .unwrap_err();
+        assert!(
+            err.reason
+                .ends_with("(Aave V3: HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD)"),
+            "{}",
+            err.reason
+        );
+    });
+}
+
+/// The user owes aave 30,000 USDC on ethereum against 20 WETH:
 /// percentMul(50,000e8, 8,300) = 41,500e8, HF = 41,500 / 30,000 =
 /// 1.383333333333333333. After repaying 10,000: 41,500 / 20,000 = 2.075.
 #[test]
 fn debt_the_world_holds_is_repaid_without_a_premium() {
     let mut s = Session::new(World::default_world(), "repay");
-    s.input("polygon", "USDC", 10_000 * E6).unwrap();
+    s.input("ethereum", "USDC", 10_000 * E6).unwrap();
     s.at(Loc::new(2, 5))
-        .assume_debt("polygon", "aave", "USDC", 30_000 * E6)
+        .assume_debt("ethereum", "aave", "USDC", 30_000 * E6)
         .unwrap();
-    tx(&mut s, "polygon", |s| {
+    tx(&mut s, "ethereum", |s| {
         s.approve("USDC", Spender::Protocol("aave")).unwrap();
         s.repay_debt("aave", "USDC", 10_000 * E6).unwrap();
     });
@@ -158,13 +212,13 @@ fn debt_the_world_holds_is_repaid_without_a_premium() {
     assert!(report.committed(), "{:?}", report.revert);
     assert!(report.result.is_empty(), "exactly the amount is paid");
     assert_eq!(
-        s.world().lender("polygon", "aave").unwrap().debts["USDC"],
+        s.world().lender("ethereum", "aave").unwrap().debts["USDC"],
         20_000 * E6
     );
     let text = report.render_human();
     assert!(text.contains("repay 10_000 USDC of debt to aave"), "{text}");
     assert!(
-        text.contains("polygon    aave       1.3833 → 2.0750"),
+        text.contains("ethereum   aave       1.3833 → 2.0750"),
         "{text}"
     );
 }
@@ -172,13 +226,13 @@ fn debt_the_world_holds_is_repaid_without_a_premium() {
 #[test]
 fn repaying_more_debt_than_is_owed_reverts() {
     let mut s = Session::new(World::default_world(), "too_much");
-    s.input("polygon", "USDC", 25_000 * E6).unwrap();
-    tx(&mut s, "polygon", |s| {
+    s.input("ethereum", "USDC", 25_000 * E6).unwrap();
+    tx(&mut s, "ethereum", |s| {
         s.approve("USDC", Spender::Protocol("aave")).unwrap();
         let err = s.repay_debt("aave", "USDC", 40_000 * E6).unwrap_err();
         assert_eq!(
             err.reason,
-            "repays 40_000 USDC of debt to aave on polygon, but the user owes 30_000 USDC"
+            "repays 40_000 USDC of debt to aave on ethereum, but the user owes 30_000 USDC"
         );
     });
     assert!(!s.finish(&Constraints::new()).committed());
@@ -189,11 +243,11 @@ fn an_assumption_the_world_disagrees_with_reverts_on_its_line() {
     let mut s = Session::new(World::default_world(), "assume");
     let err = s
         .at(Loc::new(2, 5))
-        .assume_debt("polygon", "aave", "USDC", 30_000 * E6 + 1)
+        .assume_debt("ethereum", "aave", "USDC", 30_000 * E6 + 1)
         .unwrap_err();
     assert_eq!(
         err.reason,
-        "assume failed: the bundle assumes a debt of at least 30_000.000001 USDC to aave on polygon; the user owes 30_000 USDC"
+        "assume failed: the bundle assumes a debt of at least 30_000.000001 USDC to aave on ethereum; the user owes 30_000 USDC"
     );
     let err = s
         .at(Loc::new(3, 5))
@@ -206,9 +260,9 @@ fn an_assumption_the_world_disagrees_with_reverts_on_its_line() {
     assert!(s
         .assume_collateral("optimism", "compound", "WETH", 10 * E18)
         .is_ok());
-    assert!(s.assume_healthy("polygon", "aave").is_ok());
+    assert!(s.assume_healthy("ethereum", "aave").is_ok());
     let err = s
-        .assume_debt("polygon", "uniswap_v2", "USDC", 1)
+        .assume_debt("ethereum", "uniswap_v2", "USDC", 1)
         .unwrap_err();
     assert_eq!(err.reason, "uniswap_v2 is an exchange, not a lender");
     let report = s.finish(&Constraints::new());
@@ -220,14 +274,14 @@ fn an_assumption_the_world_disagrees_with_reverts_on_its_line() {
 #[test]
 fn a_withdrawal_that_leaves_the_position_unhealthy_reverts() {
     let mut s = Session::new(World::default_world(), "withdraw");
-    tx(&mut s, "polygon", |s| {
+    tx(&mut s, "ethereum", |s| {
         let err = s
             .at(Loc::new(2, 5))
             .withdraw("aave", "WETH", 10 * E18)
             .unwrap_err();
         assert_eq!(
             err.reason,
-            "the withdrawal leaves the position at aave on polygon with a health factor of 0.6916 (collateral 25_000 USD at a liquidation threshold of 83.00%, debt 30_000 USD): below 1 (Aave V3: HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD)"
+            "the withdrawal leaves the position at aave on ethereum with a health factor of 0.6916 (collateral 25_000 USD at a liquidation threshold of 83.00%, debt 30_000 USD): below 1 (Aave V3: HEALTH_FACTOR_LOWER_THAN_LIQUIDATION_THRESHOLD)"
         );
         // 4 WETH leaves 16: 33,200 / 30,000 = 1.1066…, above 1.
         s.at(Loc::new(3, 5))

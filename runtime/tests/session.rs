@@ -428,6 +428,21 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
     assert_eq!(s.world(), &before);
 }
 
+/// The default world with the user's position at aave on polygon set to 20
+/// WETH of collateral against 30,000 USDC of debt (a health factor of
+/// 1.3833).
+fn owing_on_polygon() -> World {
+    let mut world = World::default_world();
+    let aave = world
+        .lenders
+        .get_mut("polygon")
+        .and_then(|l| l.get_mut("aave"))
+        .unwrap();
+    aave.deposits = [("WETH".to_string(), 20 * E18)].into();
+    aave.debts = [("USDC".to_string(), 30_000 * E6)].into();
+    world
+}
+
 /// The report lists only what the bundle changed: a wallet balance drawn
 /// and paid back in full is not listed, a deposit moved between lenders is
 /// (collateral before and after, and the health factor of a position that
@@ -436,7 +451,7 @@ fn failures_are_reported_in_source_order_and_change_nothing() {
 /// unoptimised one included.
 #[test]
 fn the_report_lists_only_the_balances_and_positions_that_changed() {
-    let mut s = Session::new(World::default_world(), "moves");
+    let mut s = Session::new(owing_on_polygon(), "moves");
     // Drawn and returned in full: touched, unchanged.
     s.input("polygon", "DAI", 10 * E18).unwrap();
     s.input("polygon", "USDC", 100 * E6).unwrap();
@@ -478,7 +493,7 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
 
     // The same moves, sent one wallet transaction each as -O0 sends them,
     // then a failure at the end: nothing is listed or charged.
-    let mut s = Session::new(World::default_world(), "moves");
+    let mut s = Session::new(owing_on_polygon(), "moves");
     s.input("polygon", "USDC", 100 * E6).unwrap();
     for step in 0..3 {
         s.begin_transaction("polygon", Sender::Wallet).unwrap();
@@ -504,7 +519,7 @@ fn the_report_lists_only_the_balances_and_positions_that_changed() {
         r.render_human(),
         "bundle moves: reverted: min_balance: the bundle ends with 65 USDC on polygon; at least 1_000 USDC is required\nnothing was sent and no gas is charged: a bundle is all or nothing at every optimisation level, -O0 included, and the world is as it was\n"
     );
-    assert_eq!(s.world(), &World::default_world());
+    assert_eq!(s.world(), &owing_on_polygon());
 }
 
 /// A failed `require` gives the value of its left side against the bound,

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 fn flagship() -> String {
     root()
-        .join("examples/polygon_arbitrum_flash_loan.mesh")
+        .join("examples/polygon_arbitrum_arbitrage.mesh")
         .display()
         .to_string()
 }

@@ -321,7 +321,7 @@ fn the_world_file_gives_the_routes_gas() {
     );
     let dearer = default.replace(route, &route.replace("350000", "360000"));
     let world = write(dir.path(), "dearer.toml", &dearer);
-    let flagship = example("polygon_arbitrum_flash_loan.mesh");
+    let flagship = example("polygon_arbitrum_arbitrage.mesh");
 
     let base = gas_json(&flagship);
     let (code, stdout, stderr) = outcome(&run(&[

@@ -14,7 +14,7 @@ const URI: &str = "file:///work/flash.mesh";
 #[test]
 fn an_editing_session_over_stdio() {
     let fixed = std::fs::read_to_string(
-        mesh_tests::root().join("examples/polygon_arbitrum_flash_loan.mesh"),
+        mesh_tests::root().join("examples/polygon_arbitrum_arbitrage.mesh"),
     )
     .unwrap_or_else(|e| panic!("cannot read the example: {e}"));
     // A typo in a protocol name: `sushiswap` spelt `sushiswop`.

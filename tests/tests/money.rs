@@ -57,7 +57,18 @@ fn min_profit_commits_and_the_report_gives_the_net() {
         serde_json::json!({"polygon": {"token": "POL", "gas_price": "0.00000003", "amount": "0.00953679"}})
     );
     // At -O0 the same changes cost more gas: 712,061 at 30 gwei.
-    let (_, stdout, _) = outcome(&run(&["run", &file, "-O0", "--json"]));
+    // -O0 sends the loan as an ordinary borrow, which needs collateral: the
+    // user's 10 WBTC at aave on polygon, stated.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let backed = source.replacen(
+        "on polygon {\n",
+        "on polygon {\n    assume collateral 10 WBTC at aave\n",
+        1,
+    );
+    assert_ne!(backed, source);
+    let backed = write(dir.path(), "backed.mesh", &backed);
+    let (_, stdout, _) = outcome(&run(&["run", &backed, "-O0", "--json"]));
     let report = json(&stdout);
     assert_eq!(report["net"]["gas"], "0.005341", "{report}");
     assert_eq!(report["net"]["net"], "330.015083", "{report}");
@@ -133,7 +144,7 @@ fn a_price_the_world_lacks_is_named() {
 fn a_quote_token_values_any_bundle() {
     // The flagship: gas on two chains, each in its own coin; the result in
     // DAI as in USDC, both at one dollar, with the quote's decimals.
-    let file = example("polygon_arbitrum_flash_loan.mesh");
+    let file = example("polygon_arbitrum_arbitrage.mesh");
     let (code, stdout, _) = outcome(&run(&["run", &file, "--quote", "DAI", "--json"]));
     assert_eq!(code, 0, "{stdout}");
     let report = json(&stdout);

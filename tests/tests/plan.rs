@@ -108,24 +108,28 @@ fn the_evm_engine_reports_like_the_model_with_the_evms_gas() {
 #[test]
 fn a_contracts_revert_names_the_bundles_line_and_the_contracts_reason() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    // No collateral at aave on ethereum: Aave itself refuses the borrow.
+    // The user's 20 WETH at aave on ethereum carry 10,000 USD more of
+    // debt, not a million: Aave itself refuses the borrow.
     let source = write(
         dir.path(),
         "b.mesh",
-        "bundle b on ethereum {\n    input 1 USDC\n    borrow 1000 USDC from aave\n    repay 1000 USDC to aave\n}\n",
+        "bundle b on ethereum {\n    input 500 USDC\n    assume collateral 20 WETH at aave\n    borrow 1_000_000 USDC from aave\n    repay 1_000_000 USDC to aave\n}\n",
     );
     let (code, stdout, _) = outcome(&run(&["run", &source, "--engine", "evm", "--json", "-O0"]));
     assert_eq!(code, 1, "{stdout}");
     let report = json(&stdout);
     assert_eq!(report["status"], "reverted");
-    assert_eq!(report["revert"]["line"], 3);
+    assert_eq!(report["revert"]["line"], 4);
     let reason = report["revert"]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("COLLATERAL_BALANCE_IS_ZERO"), "{reason}");
+    assert!(
+        reason.contains("Aave error 36 (COLLATERAL_CANNOT_COVER_NEW_BORROW)"),
+        "{reason}"
+    );
     // `meshc plan` writes no plan for it.
     let (code, stdout, stderr) = outcome(&run(&["plan", &source, "-O0"]));
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(stderr.contains("line 4"), "{stderr}");
 }
 
 #[test]

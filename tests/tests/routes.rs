@@ -8,7 +8,7 @@ use serde_json::Value;
 fn flagship_source() -> String {
     let path = root()
         .join("examples")
-        .join("polygon_arbitrum_flash_loan.mesh");
+        .join("polygon_arbitrum_arbitrage.mesh");
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
@@ -31,14 +31,14 @@ fn gas_json(file: &str) -> Value {
 fn without_min_security_the_routes_stay_and_the_cheaper_one_is_named() {
     let file = root()
         .join("examples")
-        .join("polygon_arbitrum_flash_loan.mesh")
+        .join("polygon_arbitrum_arbitrage.mesh")
         .display()
         .to_string();
     let (code, stdout, stderr) = outcome(&run(&["gas", &file]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(
-            "note: the bridge at 8:5 (polygon to arbitrum) keeps `htlb`: `threshold` would save 100_000 gas but trusts a signer set (security 1); allow it with `min_security: threshold`"
+            "note: the bridge at 11:5 (polygon to arbitrum) keeps `htlb`: `threshold` would save 100_000 gas but trusts a signer set (security 1); allow it with `min_security: threshold`"
         ),
         "{stdout}"
     );
@@ -61,7 +61,7 @@ fn min_security_threshold_moves_the_routes_and_says_so() {
     let plain = gas_json(
         &root()
             .join("examples")
-            .join("polygon_arbitrum_flash_loan.mesh")
+            .join("polygon_arbitrum_arbitrage.mesh")
             .display()
             .to_string(),
     );
@@ -82,7 +82,7 @@ fn min_security_threshold_moves_the_routes_and_says_so() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(
-            "note: the bridge at 8:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 100_000 gas less, 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 17:5 allows"
+            "note: the bridge at 11:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 100_000 gas less, 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 20:5 allows"
         ),
         "{stderr}"
     );

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 fn flagship() -> String {
     root()
-        .join("examples/polygon_arbitrum_flash_loan.mesh")
+        .join("examples/polygon_arbitrum_arbitrage.mesh")
         .display()
         .to_string()
 }
@@ -30,7 +30,7 @@ fn the_flagship_commits_and_its_json_report_parses() {
 fn emit_ir_prints_the_lowered_program() {
     let (code, stdout, _) = outcome(&run(&["run", &flagship(), "--emit", "ir", "-O"]));
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("bundle polygon_arbitrum_flash_loan on polygon"));
+    assert!(stdout.starts_with("bundle polygon_arbitrum_arbitrage on polygon"));
     assert!(stdout.contains("tx arbitrum from executor {"), "{stdout}");
 }
 

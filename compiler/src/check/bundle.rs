@@ -45,6 +45,8 @@ pub(crate) struct BundleChecker<'a, 'r> {
     pub step_touched: Vec<(ChainId, TokenId)>,
     /// The bundle's `min_security` and where it is written.
     pub min_security: Option<(mesh_core::BridgeKind, mesh_grammar::Span)>,
+    /// The statement being checked.
+    pub statement: mesh_grammar::Span,
     pub has_errors: bool,
 }
 
@@ -68,6 +70,7 @@ pub(crate) fn check_bundle(
         touches: Vec::new(),
         step_touched: Vec::new(),
         min_security: None,
+        statement: bundle.span,
         has_errors: false,
     };
     let home = c.resolve_chain(&bundle.home.name, bundle.home.span);
@@ -135,6 +138,7 @@ pub(crate) fn check_bundle(
         blocks_o: cost_o.blocks,
         has_errors: c.has_errors,
         span: bundle.span,
+        unbacked_loans: std::mem::take(&mut c.positions.unbacked),
     }
 }
 
@@ -160,6 +164,7 @@ impl BundleChecker<'_, '_> {
 
     fn statement(&mut self, stmt: &Stmt, chain: Option<ChainId>) -> Option<ResolvedStatement> {
         self.step_touched.clear();
+        self.statement = stmt.span;
         let statement = match &stmt.kind {
             StmtKind::Let { name, action } => {
                 self.action_statement(stmt, action, Some(name), chain)

@@ -53,7 +53,7 @@ pub use facts::{AmountFact, Definition, Facts, HoldingFact, StatementFact};
 pub use resolved::{
     AmountExpr, Approval, Approvals, BridgeRoute, CheckedBundle, Invariant, MinBalance,
     ResolvedAmount, ResolvedBlock, ResolvedConstraints, ResolvedStatement, RouteChoice, Step,
-    StepKind, VarId, Variable,
+    StepKind, UnbackedLoan, VarId, Variable,
 };
 
 use crate::diagnostic::{self, Code, Diagnostic, Label};

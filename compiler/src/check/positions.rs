@@ -10,15 +10,21 @@
 //!   of that token from that lender) pays at most what is known to be owed:
 //!   the debts assumed and the loans left open as debt, less what was
 //!   repaid (E0602 otherwise);
-//! - a loan that needs collateral — one left open as debt, or any loan
-//!   from a lender that offers no flash loans — needs the bundle to have
-//!   deposited or assumed some at that lender on that chain before it
-//!   (E0603). How much collateral is enough depends on the oracle's prices,
-//!   which only the run knows: the runtime checks the position with Aave
-//!   V3's formulas and reverts on the borrow's line with the figures.
+//! - a loan that needs collateral needs the bundle to have deposited or
+//!   assumed some at that lender on that chain before it (E0603): a loan
+//!   left open as debt, any loan from a lender that offers no flash loans,
+//!   and a loan from one that does which the lowering at the level in
+//!   force does not make a flash loan (every loan at `-O0`, each a
+//!   transaction of its own; at `-O`, one repaid in a later transaction).
+//!   The last kind is known only once the bundle is lowered: the checker
+//!   lists such loans (`UnbackedLoan`) and the pipeline judges them. How
+//!   much collateral is enough depends on the oracle's prices, which only
+//!   the run knows: the runtime checks the position with Aave V3's
+//!   formulas and reverts on the borrow's line with the figures.
 
 use super::amount::format_units;
 use super::names::{ChainId, Names, ProtocolId, TokenId};
+use super::resolved::UnbackedLoan;
 use super::symbolic::{SymbolicAmount, Unknowns};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_grammar::Span;
@@ -42,6 +48,9 @@ pub(crate) struct Positions {
     /// The lenders the bundle has acted at so far: their positions may no
     /// longer be the world's.
     acted: HashSet<(ChainId, ProtocolId)>,
+    /// Loans from lenders that offer flash loans, taken with no collateral
+    /// put or stated before them: judged on the lowering (E0603).
+    pub unbacked: Vec<UnbackedLoan>,
 }
 
 impl Positions {

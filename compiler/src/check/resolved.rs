@@ -313,6 +313,22 @@ pub struct ResolvedConstraints {
     pub min_health: Option<u128>,
 }
 
+/// A loan from a lender that offers flash loans, taken where the bundle
+/// has put or stated no collateral at that lender before it. It needs none
+/// if the lowering makes it a flash loan (borrowed and repaid inside one
+/// transaction), and collateral otherwise: the pipeline judges it on the
+/// lowering at the level in force (E0603).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnbackedLoan {
+    /// The `borrow`.
+    pub span: Span,
+    /// The statement it is in (where its lowered box answers).
+    pub statement: Span,
+    pub chain: String,
+    pub lender: String,
+    pub token: String,
+}
+
 /// One checked bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckedBundle {
@@ -329,4 +345,7 @@ pub struct CheckedBundle {
     /// leaves out the steps that had one).
     pub has_errors: bool,
     pub span: Span,
+    /// Its loans that need collateral unless the lowering makes them
+    /// flash loans.
+    pub unbacked_loans: Vec<UnbackedLoan>,
 }

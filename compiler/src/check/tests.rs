@@ -26,7 +26,7 @@ fn codes(source: &str) -> Vec<&'static str> {
         .collect()
 }
 
-const FLAGSHIP: &str = include_str!("../../../examples/polygon_arbitrum_flash_loan.mesh");
+const FLAGSHIP: &str = include_str!("../../../examples/polygon_arbitrum_arbitrage.mesh");
 const ARBITRAGE: &str = include_str!("../../../examples/simple_arbitrage.mesh");
 const MIGRATION: &str = include_str!("../../../examples/liquidity_migration.mesh");
 const SEED: &str = include_str!("../../../examples/rejected/seed_flash_loan_as_written.mesh");

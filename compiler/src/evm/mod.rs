@@ -340,10 +340,12 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
     report
 }
 
-/// `world` with collateral at aave for the user on every chain: a deposit
-/// of up to 5,000,000 USDC, within the pool's liquidity. The model lends
-/// without collateral and Aave V3 does not; the agreement tests and the gas
-/// tables run the bundles that borrow on this world (docs/plan.md).
+/// `world` with more collateral at aave for the user on every chain: a
+/// deposit of up to 5,000,000 USDC, within the pool's liquidity. `-O0`
+/// sends every loan as an ordinary borrow, which both engines lend only
+/// against collateral; the agreement tests, the refinement properties and
+/// the gas tables run the bundles that borrow on this world too, so that
+/// such loans commit as well as revert (docs/plan.md).
 pub fn with_collateral(mut world: World) -> World {
     for lenders in world.lenders.values_mut() {
         if let Some(aave) = lenders.get_mut("aave") {

@@ -2,20 +2,25 @@
 //! for every command, bench, test and the language server.
 //!
 //! ```text
-//!  source ─ syntax ─ check ─┬─ rule 8 (deadline, max_gas on the lowering) ─► Analysis
+//!  source ─ syntax ─ check ─┬─ collateral, rule 8 (on the lowering) ─────► Analysis
 //!                           └─ lower (-O0) ─ verify ─ opt (-O) ─ verify ──► Program
 //! ```
 //!
-//! [`analyse`] parses and checks a file and judges rule 8 on the lowering
-//! at the level in force ([`rule8`]); [`Analysis::lower`] lowers one of its
+//! [`analyse`] parses and checks a file and judges, on the lowering at
+//! the level in force, what only the lowering decides: which loans need
+//! collateral because they are not flash loans ([`collateral`]), and rule
+//! 8's `deadline` and `max_gas` ([`rule8`]); [`Analysis::lower`] lowers one of its
 //! bundles at a level, running the optimiser for `-O`; [`figures`] measures
 //! both levels for `meshc gas`. Each stage below knows nothing of the ones
 //! above it: `lower` does not know the optimiser, the optimiser does not
 //! know the lowering, and neither knows this module.
 
+mod collateral;
 pub mod figures;
 pub mod routes;
 mod rule8;
+
+use rule8::errors_in;
 
 pub use crate::level::OptLevel;
 pub use figures::Figures;
@@ -149,6 +154,7 @@ pub fn analyse_with_pairs(
         checked,
         diagnostics,
     };
+    collateral::judge(&mut analysis, options.level);
     rule8::judge(&mut analysis, options.level);
     diagnostic::sort(&mut analysis.diagnostics);
     analysis

@@ -27,7 +27,7 @@ pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
 }
 
 /// The error codes reported inside `bundle`.
-fn errors_in(analysis: &Analysis, bundle: &CheckedBundle) -> Vec<Code> {
+pub(super) fn errors_in(analysis: &Analysis, bundle: &CheckedBundle) -> Vec<Code> {
     analysis
         .diagnostics
         .iter()

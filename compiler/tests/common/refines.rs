@@ -2,21 +2,62 @@
 //! `-O0`'s and another program's (`-O`, or the exact optimum's). Shared by
 //! `refinement.rs` and `search_props.rs`, so that both judge alike.
 
-use mesh_runtime::{GasSchedule, Registry, Report, Session, World};
+use mesh_runtime::{GasSchedule, Registry, Report, Revert, Session, World};
 use meshc::interp;
-use meshc::ir::{gas, Constraint, Program};
+use meshc::ir::{gas, Constraint, Op, Program, Term};
+use std::collections::BTreeSet;
+
+/// The source lines of every flash loan of `program`.
+pub fn flash_loan_lines(program: &Program) -> BTreeSet<u32> {
+    fn walk(term: &Term, out: &mut BTreeSet<u32>) {
+        match term {
+            Term::Gen(node) => match &node.op {
+                Op::Borrow { flash: true, .. } => {
+                    out.insert(node.loc.line);
+                }
+                Op::FlashLoan { locs, .. } => out.extend(locs.iter().map(|l| l.line)),
+                _ => {}
+            },
+            Term::Seq(body) | Term::Tensor(body) | Term::Tx { body, .. } => {
+                for t in body {
+                    walk(t, out);
+                }
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&program.body, &mut out);
+    out
+}
+
+/// Whether `-O0`'s revert is a loan's collateral refused (or unvalued),
+/// where the other program takes that loan as a flash loan: `-O0` sends
+/// every loan as an ordinary borrow, which the position's collateral must
+/// carry, and a flash loan needs none, so such a revert says nothing of
+/// the other run — it is `-O0`'s form that fails, as a deadline it misses
+/// is.
+fn collateral_of_ordinary_loan(revert: &Revert, flash_lines: &BTreeSet<u32>) -> bool {
+    (revert.reason.starts_with("the borrow of ") || revert.reason.starts_with("the position at "))
+        && flash_lines.contains(&revert.loc.line)
+}
 
 /// Whether the other run refines `-O0`'s: where `-O0` reverts, the other
 /// reverts at the same line (a run goes on past a failing step and reports
-/// the failure first in the source); where `-O0` commits, the other
-/// commits and leaves every wallet balance at least as large. `other`
-/// names the other program in the message.
+/// the failure first in the source) — unless `-O0` reverts because the
+/// collateral does not carry a loan the other takes as a flash loan (at a
+/// line of `flash_lines`); where `-O0` commits, the other commits and
+/// leaves every wallet balance at least as large. `other` names the other
+/// program in the message.
 pub fn run_refines(
     other: &str,
     (r0, s0): (&Report, &Session),
     (r1, s1): (&Report, &Session),
+    flash_lines: &BTreeSet<u32>,
 ) -> Result<(), String> {
     if let Some(revert) = &r0.revert {
+        if collateral_of_ordinary_loan(revert, flash_lines) {
+            return Ok(());
+        }
         let Some(found) = &r1.revert else {
             return Err(format!(
                 "-O0 reverted ({}) but {other} committed",
@@ -121,7 +162,9 @@ pub fn profit_refines(
         r.price_in(world, Some("USDC"));
         figures(&r)
     };
+    let flash_lines = flash_loan_lines(o);
     match (&n0.revert, &n1.revert) {
+        (Some(a), _) if collateral_of_ordinary_loan(a, &flash_lines) => return Ok(()),
         (Some(a), Some(b)) if a.loc.line == b.loc.line => return Ok(()),
         (Some(a), Some(b)) => {
             return Err(format!(

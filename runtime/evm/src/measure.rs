@@ -46,7 +46,18 @@ impl Bench {
             interest_rates,
             ..DeployOptions::default()
         };
-        let mut evm = EvmWorld::deploy(&mesh_runtime::world::World::default_world(), &options)?;
+        // Measured on an account with no position on this chain, whatever
+        // the default world's user holds there: the rows name the account's
+        // state they were measured in ("the account's first", "a further
+        // one"), and a position's other reserves and debt change the cost.
+        let mut world = mesh_runtime::world::World::default_world();
+        if let Some(lenders) = world.lenders.get_mut(CHAIN) {
+            for lender in lenders.values_mut() {
+                lender.deposits.clear();
+                lender.debts.clear();
+            }
+        }
+        let mut evm = EvmWorld::deploy(&world, &options)?;
         evm.chain_mut(CHAIN)?.next_block(12)?;
         Ok(Bench {
             evm,

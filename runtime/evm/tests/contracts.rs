@@ -13,11 +13,30 @@ use mesh_runtime::world::World;
 use revm::primitives::{Address, U256};
 
 fn deploy(holder: Holder) -> EvmWorld {
+    deploy_world(holder, &World::default_world())
+}
+
+/// The default world, with no position of the user's on `chain`.
+fn without_positions_on(chain: &str) -> World {
+    let mut world = World::default_world();
+    for lender in world
+        .lenders
+        .get_mut(chain)
+        .into_iter()
+        .flat_map(|l| l.values_mut())
+    {
+        lender.deposits.clear();
+        lender.debts.clear();
+    }
+    world
+}
+
+fn deploy_world(holder: Holder, world: &World) -> EvmWorld {
     let options = DeployOptions {
         holder,
         ..DeployOptions::default()
     };
-    let mut evm = EvmWorld::deploy(&World::default_world(), &options).expect("deploys");
+    let mut evm = EvmWorld::deploy(world, &options).expect("deploys");
     for chain in ["polygon", "arbitrum", "ethereum"] {
         evm.chain_mut(chain)
             .expect("chain")
@@ -279,7 +298,8 @@ fn a_failing_call_inside_a_flash_loan_reports_its_path_and_reason() {
 
 #[test]
 fn lender_actions_move_exact_amounts() {
-    let mut evm = deploy(Holder::Wallet);
+    // An account with no position there: what it supplies is all it has.
+    let mut evm = deploy_world(Holder::Wallet, &without_positions_on("ethereum"));
     let wallet = evm.accounts.wallet;
     let c = evm.contracts("ethereum").expect("ethereum").clone();
     let market = &c.lenders["aave"];

@@ -90,18 +90,22 @@ fn assert_same(evm: [U256; 6], model: &AccountData, what: &str) {
     assert_eq!(evm[5], hf, "{what}: health factor");
 }
 
-/// The default world's positions: polygon (20 WETH against 30,000 USDC)
-/// and arbitrum (5,000 USDC and 1 WBTC against 20,000 USDC, whose average
-/// threshold rounds down from 7,721.43 bps).
+/// The default world's positions at aave: ethereum (20 WETH against
+/// 30,000 USDC), arbitrum (5,000 USDC and 1 WBTC against 20,000 USDC, whose
+/// average threshold rounds down from 7,721.43 bps), and polygon (10 WBTC
+/// owing nothing: Aave's health factor is `type(uint256).max`).
 #[test]
 fn the_default_worlds_positions_are_valued_as_aave_values_them() {
     let world = World::default_world();
     let mut evm = deploy(&world);
-    for chain in ["polygon", "arbitrum"] {
+    for chain in ["ethereum", "arbitrum"] {
         let model = model_account(&world, chain, "aave");
         assert!(matches!(model.health_factor, HealthFactor::Wad(_)));
         assert_same(aave_account(&mut evm, chain), &model, chain);
     }
+    let polygon = model_account(&world, "polygon", "aave");
+    assert!(!matches!(polygon.health_factor, HealthFactor::Wad(_)));
+    assert_same(aave_account(&mut evm, "polygon"), &polygon, "polygon");
     let arbitrum = model_account(&world, "arbitrum", "aave");
     assert_eq!(arbitrum.liquidation_threshold_bps.to_u128(), Some(7_721));
     // The world reads back with its debts.

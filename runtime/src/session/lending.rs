@@ -267,10 +267,9 @@ impl Session {
         }
         let premium =
             maths::premium(amount, premium_bps).map_err(|e| self.revert_value(e.to_string()))?;
-        // A loan from a lender without flash loans is an ordinary,
-        // collateralised borrow: the position must be able to carry it.
-        let counted = self.counts_loans(protocol);
-        if counted {
+        // An ordinary loan is a collateralised borrow, from any lender: the
+        // position must be able to carry it.
+        if Self::counts_in_position(kind) {
             self.check_borrow(chain, protocol, token, amount)?;
             self.note_position(chain, protocol)?;
         }
@@ -360,7 +359,7 @@ impl Session {
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
             s.take_holding(chain, token, total, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-            if s.counts_loans(protocol) {
+            if Self::counts_in_position(owed.kind) {
                 s.note_position(chain, protocol)?;
             }
             let gas = match owed.kind {

@@ -6,11 +6,13 @@
 //! of a borrow and a withdrawal, and `min_health` at the end.
 //!
 //! What counts as the position's debt: the user's debt in the world, and
-//! every loan the bundle keeps open from a lender that offers no flash
-//! loans (an ordinary, collateralised borrow). A loan the bundle keeps
-//! from a lender that offers flash loans is, in substance, a flash loan —
-//! the bundle is all or nothing and repays it before it ends — and is not
-//! counted, at any optimisation level.
+//! every ordinary loan the bundle keeps open, from any lender. An ordinary
+//! loan outlives the call that takes it, so the lender makes it debt and
+//! lends it only against the position's collateral, as Aave V3 does with a
+//! `borrow`: every loan at `-O0` (each is a transaction of its own, sent
+//! from the wallet), and at `-O` a loan the optimised bundle repays in a
+//! later transaction. A flash loan — borrowed and repaid inside one call —
+//! is not counted and needs no collateral.
 
 use super::approvals::SpenderKey;
 use super::tx::Account;
@@ -19,6 +21,7 @@ use crate::gas::Operation;
 use crate::journal::LenderBalance;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
 use crate::report::{Call, HealthChange};
+use mesh_core::account::LoanKind;
 use mesh_core::health::{self, AccountData, Balance, BorrowRefusal, Collateral, HealthFactor, WAD};
 use mesh_core::loc::Loc;
 use mesh_core::revert::{reason, Revert};
@@ -29,15 +32,14 @@ fn percent(bps: u128) -> String {
 }
 
 impl Session {
-    /// Whether the bundle's open loans from `protocol` count in the debt of
-    /// the user's position there: only where the lender offers no flash
-    /// loans.
-    pub(super) fn counts_loans(&self, protocol: ProtocolId) -> bool {
-        !self
-            .world
-            .registry
-            .protocol_at(protocol)
-            .is_some_and(|p| p.flash_loans)
+    /// Whether a loan of `kind` counts in the debt of the user's position
+    /// at its lender: every ordinary loan does, whatever the lender — it is
+    /// a borrow like any other, lent against the position's collateral
+    /// (Aave V3 makes it debt and checks it) — and a flash loan never does
+    /// (it is borrowed and repaid inside one call, and needs none). A loan
+    /// left open as debt is the position's debt itself.
+    pub(super) fn counts_in_position(kind: LoanKind) -> bool {
+        kind == LoanKind::Ordinary
     }
 
     /// The oracle's price of `token`, or a revert naming what lacks one.
@@ -91,11 +93,10 @@ impl Session {
                 }
             }
         }
-        if self.counts_loans(protocol) {
-            for ((c, p, t), o) in self.obligations.iter() {
-                if *c == chain && *p == protocol && o.principal > 0 {
-                    owed.push((*t, o.principal));
-                }
+        for ((c, p, t), o) in self.obligations.iter() {
+            if *c == chain && *p == protocol && o.principal > 0 && Self::counts_in_position(o.kind)
+            {
+                owed.push((*t, o.principal));
             }
         }
         owed.extend(extra.filter(|(_, amount)| *amount > 0));

@@ -303,7 +303,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
     let u = |t: &str, a: &str| units(world, t, a);
     vec![
         (
-            "polygon_arbitrum_flash_loan",
+            "polygon_arbitrum_arbitrage",
             vec![
                 stmt(
                     "polygon",

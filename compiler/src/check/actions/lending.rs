@@ -12,7 +12,7 @@ use crate::check::bundle::BundleChecker;
 use crate::check::holdings::{Source, Spend};
 use crate::check::names::{ChainId, ProtocolId};
 use crate::check::obligations::premium;
-use crate::check::resolved::StepKind;
+use crate::check::resolved::{StepKind, UnbackedLoan};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_core::ProtocolKind;
 use mesh_grammar::{Amount, Ident, Span};
@@ -139,11 +139,19 @@ impl BundleChecker<'_, '_> {
             .names
             .protocol_info(r.lender)
             .is_some_and(|p| p.flash_loans);
-        if !as_debt && flash_loans {
-            return;
-        }
         let chain = self.names.chain_name(r.chain);
         let symbol = self.names.symbol(r.amt.token);
+        if !as_debt && flash_loans {
+            // A flash loan needs none: whether it is one is the lowering's.
+            self.positions.unbacked.push(UnbackedLoan {
+                span: r.span,
+                statement: self.statement,
+                chain: chain.to_string(),
+                lender: r.name.clone(),
+                token: symbol.to_string(),
+            });
+            return;
+        }
         let why = if as_debt {
             format!("a loan left open as debt is backed by collateral, and this bundle puts or states none at {} on {chain}", r.name)
         } else {
