@@ -13,19 +13,25 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
         "the test source has syntax errors: {syntax:?}"
     );
     let checked = check(&parsed.file, registry, &CheckOptions { level });
+    render(source, &checked.diagnostics)
+}
+
+/// The source with line numbers, then each diagnostic rendered, and the
+/// codes reported.
+fn render(source: &str, diagnostics: &[meshc::diagnostic::Diagnostic]) -> (String, Vec<Code>) {
     let mut out = String::new();
     for (i, line) in source.lines().enumerate() {
         out.push_str(&format!("{:>3} | {line}\n", i + 1));
     }
     out.push_str("\n---\n\n");
-    for d in &checked.diagnostics {
+    for d in diagnostics {
         out.push_str(&render_human("test.mesh", source, d, false));
         out.push('\n');
     }
-    if checked.diagnostics.is_empty() {
+    if diagnostics.is_empty() {
         out.push_str("(no diagnostics)\n");
     }
-    let codes = checked.diagnostics.iter().map(|d| d.code).collect();
+    let codes = diagnostics.iter().map(|d| d.code).collect();
     (out, codes)
 }
 
@@ -34,19 +40,7 @@ fn render_with(source: &str, registry: &Registry, level: OptLevel) -> (String, V
 fn snapshot_analysed(name: &str, source: &str, level: OptLevel, expected: &[Code]) {
     let registry = Registry::default_registry();
     let analysis = meshc::pipeline::analyse(source, &registry, &CheckOptions { level });
-    let mut text = String::new();
-    for (i, line) in source.lines().enumerate() {
-        text.push_str(&format!("{:>3} | {line}\n", i + 1));
-    }
-    text.push_str("\n---\n\n");
-    for d in &analysis.diagnostics {
-        text.push_str(&render_human("test.mesh", source, d, false));
-        text.push('\n');
-    }
-    if analysis.diagnostics.is_empty() {
-        text.push_str("(no diagnostics)\n");
-    }
-    let codes: Vec<Code> = analysis.diagnostics.iter().map(|d| d.code).collect();
+    let (text, codes) = render(source, &analysis.diagnostics);
     assert_eq!(codes, expected, "{text}");
     insta::assert_snapshot!(name, text);
 }
