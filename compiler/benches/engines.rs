@@ -2,8 +2,8 @@
 //! bundle compiled once with the JIT) and on the EVM engine (the bundle's
 //! plan made and run on the world deployed from the real contracts'
 //! bytecode), in one run, and their ratio. Both at `-O`, on the default
-//! world with collateral at aave (`meshc::evm::with_collateral`: without
-//! it Aave V3 refuses the flagship's borrow), each run from the same state:
+//! world (whose 10 WBTC at aave on polygon carry the flagship's ordinary
+//! borrow), each run from the same state:
 //! the model's world rewound, the EVM's chains restored from a snapshot.
 //! The EVM engine's deployment is made once and timed apart.
 //!
@@ -11,7 +11,7 @@
 
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::evm::{holder, run_on, with_collateral};
+use meshc::evm::{holder, run_on};
 use meshc::pipeline::analyse;
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ fn main() {
         &CheckOptions::default(),
     );
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    let world = with_collateral(World::default_world());
+    let world = World::default_world();
     let bundle = &analysis.checked.bundles[0];
     let program = match analysis.lower(bundle, OptLevel::O) {
         Ok(p) => p,
