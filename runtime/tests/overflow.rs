@@ -3,6 +3,7 @@
 //! result or reverts with "arithmetic overflow" — and a revert leaves the
 //! world exactly as it was, byte for byte in its file form.
 
+use mesh_core::loc::Loc;
 use mesh_runtime::registry::RouteInfo;
 use mesh_runtime::{BridgeKind, Constraints, LoanKind, Report, Sender, Session, Spender, World};
 use proptest::prelude::*;
@@ -97,12 +98,15 @@ proptest! {
             set_lender(w, "polygon", "aave", "USDC", 10_000, 10_000);
         });
         let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.at(Loc::new(2, 5));
             s.begin_transaction("polygon", Sender::Executor)?;
             s.withdraw("aave", "USDC", amount)?;
             s.end_transaction()
         });
         if amount > room {
             assert_overflow_reverted(&report, &before, &after)?;
+            // The holdings return at the end, not at the last statement.
+            prop_assert_eq!(report.revert.as_ref().map(|r| r.loc), Some(Loc::UNKNOWN));
         } else {
             prop_assert!(report.committed(), "{}", report.render_human());
             prop_assert_eq!(wallet(&after, "polygon", "USDC"), MAX - room + amount);
