@@ -586,3 +586,73 @@ fn a_debt_is_written_into_the_position_and_cleared_when_repaid() {
         .collect();
     assert_eq!(diff.len(), 3, "wallet, liquidity and debts only: {diff:?}");
 }
+
+/// What is not a world file, or is one a commit could not replace, is
+/// named for what it is before a lock is made beside it: not for a lock
+/// that cannot be made in a missing folder, nor for what sits at the
+/// lock's name.
+#[test]
+fn what_a_commit_cannot_replace_is_named_before_a_lock_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let message = |path: &Path| {
+        LockedWorld::open(path, WAIT)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+
+    // A folder that does not exist: the world file is missing, not the lock.
+    let missing = d.join("no-such-folder").join("world.toml");
+    let e = message(&missing);
+    assert!(
+        e.starts_with(&format!(
+            "{}: cannot read the world file: No such file or directory",
+            missing.display()
+        )),
+        "{e}"
+    );
+
+    // Each with a folder at the lock's name, which would be reported first
+    // if the lock were taken first.
+    let fifo = d.join("fifo.toml");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let read_only = write(d, "read-only.toml", MINE);
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let linked = write(d, "linked.toml", MINE);
+    std::fs::hard_link(&linked, d.join("linked-too.toml")).unwrap();
+    for (path, what) in [
+        (
+            &fifo,
+            "fifo.toml: is a FIFO (named pipe); a world file is a regular file",
+        ),
+        (&read_only, "read-only.toml: is read-only (mode 0444)"),
+        (&linked, "linked.toml: has 2 hard links"),
+    ] {
+        let lock = d.join(format!(
+            "{}.lock",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::create_dir(&lock).unwrap();
+        let e = message(path);
+        assert!(e.contains(what), "{what} in {e}");
+        std::fs::remove_dir(&lock).unwrap();
+    }
+    // A device: as another user `/dev/zero.lock` could not be made.
+    assert_eq!(
+        message(Path::new("/dev/zero")),
+        "/dev/zero: is a character device; a world file is a regular file"
+    );
+    assert_eq!(
+        names(d),
+        vec![
+            "fifo.toml",
+            "linked-too.toml",
+            "linked.toml",
+            "read-only.toml"
+        ],
+        "no lock left"
+    );
+}

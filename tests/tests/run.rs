@@ -319,6 +319,43 @@ fn several_bundles_need_a_choice() {
     );
     let source = write(dir.path(), "two.mesh", &two);
     let (code, _, stderr) = outcome(&run(&["run", &source]));
+/// What is not a world file is refused, with `--commit` too, for what it
+/// is: an empty path, a device (whose lock, `/dev/zero.lock`, another user
+/// could not even make), a file in a folder that does not exist. Nothing
+/// runs.
+#[test]
+fn a_commit_to_what_is_not_a_world_file_names_it_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = write(dir.path(), "d.mesh", &deposit_source(1));
+    let missing = dir.path().join("no-such-folder/world.toml");
+    let missing = missing.display().to_string();
+    for (world, message) in [
+        (
+            "/dev/zero",
+            "error: /dev/zero: is a character device; a world file is a regular file\n"
+                .to_string(),
+        ),
+        (
+            missing.as_str(),
+            format!("error: {missing}: cannot read the world file: No such file or directory (os error 2)\n"),
+        ),
+    ] {
+        let (code, stdout, stderr) =
+            outcome(&run(&["run", &source, "--world", world, "--commit"]));
+        assert_eq!(code, 2, "{world}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "nothing ran: {stdout}");
+        assert_eq!(stderr, message);
+    }
+    // An empty path is not a path: the command line says so.
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", "", "--commit"]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    assert!(
+        stderr.starts_with("error: a value is required for '--world <W>' but none was supplied"),
+        "{stderr}"
+    );
+}
+
     assert_eq!(code, 2);
     assert!(
         stderr.contains("--bundle") && stderr.contains("r, s"),
