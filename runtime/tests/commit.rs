@@ -656,3 +656,58 @@ fn what_a_commit_cannot_replace_is_named_before_a_lock_is_made() {
         "no lock left"
     );
 }
+
+/// A bundle that commits in memory, whose file cannot then be written
+/// (another hand changed it): the report never says "committed", says the
+/// world file could not be written, and the file keeps the other hand's
+/// text. Written, it says "committed to FILE".
+#[test]
+fn the_report_says_committed_only_once_the_file_is_written() {
+    use mesh_runtime::world::RunWorld;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "world.toml", MINE);
+    let run = |world: World| {
+        let mut s = Session::new(world, "one");
+        s.input("polygon", "USDC", 1_000_000).unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "USDC", 1_000_000).unwrap();
+        s.end_transaction().unwrap();
+        let report = s.finish(&Constraints::new());
+        assert!(report.committed());
+        (report, s.into_world())
+    };
+
+    let (target, world) = RunWorld::open(Some(&path), true, WAIT).unwrap();
+    let (mut report, after) = run(world);
+    let edited = MINE.replace("DAI = \"7\"", "DAI = \"8\"");
+    std::fs::write(&path, &edited).unwrap();
+    let e = target.finish(&mut report, &after).unwrap_err();
+    assert!(matches!(e, CommitError::Changed { .. }), "{e}");
+    assert!(
+        report.render_human().starts_with(
+            "bundle one: would commit, but the world file could not be written: nothing was committed\n"
+        ),
+        "{}",
+        report.render_human()
+    );
+    assert!(
+        report
+            .to_json()
+            .starts_with("{\"bundle\":\"one\",\"status\":\"would_commit\",\"written\":false,"),
+        "{}",
+        report.to_json()
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+    assert_eq!(names(dir.path()), vec!["world.toml"]);
+
+    let (target, world) = RunWorld::open(Some(&path), true, WAIT).unwrap();
+    let (mut report, after) = run(world);
+    target.finish(&mut report, &after).unwrap();
+    let shown = path.display().to_string();
+    assert!(report
+        .render_human()
+        .starts_with(&format!("bundle one: committed to {shown}\n")));
+    assert_eq!(World::load(&path).unwrap(), after);
+    assert_eq!(names(dir.path()), vec!["world.toml"]);
+}
