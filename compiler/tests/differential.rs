@@ -344,3 +344,51 @@ fn multi_asset_flash_loans_run_alike_three_ways() {
     }
     assert_eq!(outcomes, [true, true, false, false]);
 }
+
+/// A wallet at the largest balance cannot take back what a withdraw
+/// returns at the end: the bundle reverts with "arithmetic overflow" at no
+/// line of the source (the holdings return at the end, not at a
+/// statement), alike three ways, and the executable leaves the file as it
+/// was. (The JIT used to report no line and the executable the line of the
+/// last call.)
+#[test]
+fn a_wallet_that_cannot_take_the_holdings_back_reverts_alike_three_ways() {
+    let source = "bundle w on polygon {\n    withdraw 1 USDC from compound\n}\n";
+    let analysis = analyse(
+        source,
+        &Registry::default_registry(),
+        &CheckOptions::default(),
+    );
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let default = World::default_world();
+    let mut world = World::default_world();
+    if let Some(usdc) = world
+        .wallets
+        .get_mut("polygon")
+        .and_then(|w| w.get_mut("USDC"))
+    {
+        *usdc = u128::MAX;
+    }
+    assert_eq!(world.wallet_balance("polygon", "USDC"), u128::MAX);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let checked = &analysis.checked.bundles[0];
+    for level in [OptLevel::O0, OptLevel::O] {
+        let what = format!("full wallet at {}", level.flag());
+        let program = analysis
+            .lower_verified(checked, level)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        // One executable is enough: the object file's finish is one path.
+        let build = (level == OptLevel::O0).then(|| Build {
+            dir: dir.path(),
+            name: format!("full{}", level.flag()),
+            tokens: &[],
+            default: &default,
+        });
+        assert!(!agree(&program, &world, build, &what), "{what}");
+        let (report, session) = meshc::interp::run(&program, world.clone());
+        let revert = report.revert.unwrap_or_else(|| panic!("{what}: reverts"));
+        assert_eq!(revert.reason, "arithmetic overflow", "{what}");
+        assert_eq!(revert.loc, mesh_core::loc::Loc::UNKNOWN, "{what}");
+        assert!(session.world() == &world, "{what}: the world is as it was");
+    }
+}

@@ -586,3 +586,128 @@ fn a_debt_is_written_into_the_position_and_cleared_when_repaid() {
         .collect();
     assert_eq!(diff.len(), 3, "wallet, liquidity and debts only: {diff:?}");
 }
+
+/// What is not a world file, or is one a commit could not replace, is
+/// named for what it is before a lock is made beside it: not for a lock
+/// that cannot be made in a missing folder, nor for what sits at the
+/// lock's name.
+#[test]
+fn what_a_commit_cannot_replace_is_named_before_a_lock_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let message = |path: &Path| {
+        LockedWorld::open(path, WAIT)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+
+    // A folder that does not exist: the world file is missing, not the lock.
+    let missing = d.join("no-such-folder").join("world.toml");
+    let e = message(&missing);
+    assert!(
+        e.starts_with(&format!(
+            "{}: cannot read the world file: No such file or directory",
+            missing.display()
+        )),
+        "{e}"
+    );
+
+    // Each with a folder at the lock's name, which would be reported first
+    // if the lock were taken first.
+    let fifo = d.join("fifo.toml");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let read_only = write(d, "read-only.toml", MINE);
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let linked = write(d, "linked.toml", MINE);
+    std::fs::hard_link(&linked, d.join("linked-too.toml")).unwrap();
+    for (path, what) in [
+        (
+            &fifo,
+            "fifo.toml: is a FIFO (named pipe); a world file is a regular file",
+        ),
+        (&read_only, "read-only.toml: is read-only (mode 0444)"),
+        (&linked, "linked.toml: has 2 hard links"),
+    ] {
+        let lock = d.join(format!(
+            "{}.lock",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::create_dir(&lock).unwrap();
+        let e = message(path);
+        assert!(e.contains(what), "{what} in {e}");
+        std::fs::remove_dir(&lock).unwrap();
+    }
+    // A device: as another user `/dev/zero.lock` could not be made.
+    assert_eq!(
+        message(Path::new("/dev/zero")),
+        "/dev/zero: is a character device; a world file is a regular file"
+    );
+    assert_eq!(
+        names(d),
+        vec![
+            "fifo.toml",
+            "linked-too.toml",
+            "linked.toml",
+            "read-only.toml"
+        ],
+        "no lock left"
+    );
+}
+
+/// A bundle that commits in memory, whose file cannot then be written
+/// (another hand changed it): the report never says "committed", says the
+/// world file could not be written, and the file keeps the other hand's
+/// text. Written, it says "committed to FILE".
+#[test]
+fn the_report_says_committed_only_once_the_file_is_written() {
+    use mesh_runtime::world::RunWorld;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "world.toml", MINE);
+    let run = |world: World| {
+        let mut s = Session::new(world, "one");
+        s.input("polygon", "USDC", 1_000_000).unwrap();
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "USDC", 1_000_000).unwrap();
+        s.end_transaction().unwrap();
+        let report = s.finish(&Constraints::new());
+        assert!(report.committed());
+        (report, s.into_world())
+    };
+
+    let (target, world) = RunWorld::open(Some(&path), true, WAIT).unwrap();
+    let (mut report, after) = run(world);
+    let edited = MINE.replace("DAI = \"7\"", "DAI = \"8\"");
+    std::fs::write(&path, &edited).unwrap();
+    let e = target.finish(&mut report, &after).unwrap_err();
+    assert!(matches!(e, CommitError::Changed { .. }), "{e}");
+    assert!(
+        report.render_human().starts_with(
+            "bundle one: would commit, but the world file could not be written: nothing was committed\n"
+        ),
+        "{}",
+        report.render_human()
+    );
+    assert!(
+        report
+            .to_json()
+            .starts_with("{\"bundle\":\"one\",\"status\":\"would_commit\",\"written\":false,"),
+        "{}",
+        report.to_json()
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+    assert_eq!(names(dir.path()), vec!["world.toml"]);
+
+    let (target, world) = RunWorld::open(Some(&path), true, WAIT).unwrap();
+    let (mut report, after) = run(world);
+    target.finish(&mut report, &after).unwrap();
+    let shown = path.display().to_string();
+    assert!(report
+        .render_human()
+        .starts_with(&format!("bundle one: committed to {shown}\n")));
+    assert_eq!(World::load(&path).unwrap(), after);
+    assert_eq!(names(dir.path()), vec!["world.toml"]);
+}

@@ -3,6 +3,7 @@
 //! result or reverts with "arithmetic overflow" — and a revert leaves the
 //! world exactly as it was, byte for byte in its file form.
 
+use mesh_core::loc::Loc;
 use mesh_runtime::registry::RouteInfo;
 use mesh_runtime::{BridgeKind, Constraints, LoanKind, Report, Sender, Session, Spender, World};
 use proptest::prelude::*;
@@ -97,12 +98,15 @@ proptest! {
             set_lender(w, "polygon", "aave", "USDC", 10_000, 10_000);
         });
         let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.at(Loc::new(2, 5));
             s.begin_transaction("polygon", Sender::Executor)?;
             s.withdraw("aave", "USDC", amount)?;
             s.end_transaction()
         });
         if amount > room {
             assert_overflow_reverted(&report, &before, &after)?;
+            // The holdings return at the end, not at the last statement.
+            prop_assert_eq!(report.revert.as_ref().map(|r| r.loc), Some(Loc::UNKNOWN));
         } else {
             prop_assert!(report.committed(), "{}", report.render_human());
             prop_assert_eq!(wallet(&after, "polygon", "USDC"), MAX - room + amount);
@@ -181,6 +185,66 @@ proptest! {
         // The borrow itself overflows the holding whenever it exceeds `held`.
         if amount > held {
             assert_overflow_reverted(&report, &before, &after)?;
+        }
+    }
+
+    /// The user's debt (a position that outlives the bundle) near the
+    /// largest value: a borrow as debt grows it exactly or reverts; and a
+    /// repaid debt returns its amount to a lender's liquidity near the
+    /// largest value exactly or reverts. The collateral is the largest
+    /// WBTC deposit, worth far more than any USDC debt, so the position's
+    /// health never decides.
+    #[test]
+    fn a_users_debt_near_the_largest_is_exact_or_reverts(
+        room in 0u128..1_000,
+        amount in 1u128..2_000,
+    ) {
+        let before = world_with(|w| {
+            set_lender(w, "polygon", "aave", "USDC", 1_000_000, 0);
+            let aave = w.lenders.get_mut("polygon").and_then(|l| l.get_mut("aave"));
+            if let Some(aave) = aave {
+                aave.deposits.insert("WBTC".into(), MAX);
+                aave.debts.insert("USDC".into(), MAX - room);
+            }
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.borrow("aave", "USDC", amount, LoanKind::Debt)?;
+            s.end_transaction()
+        });
+        let debt = |w: &World| {
+            w.lender("polygon", "aave").and_then(|l| l.debts.get("USDC")).copied()
+        };
+        if amount > room {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed(), "{}", report.render_human());
+            prop_assert_eq!(debt(&after), Some(MAX - room + amount));
+        }
+
+        // A debt of 10,000 base units repaid into a lender near the largest
+        // liquidity.
+        let before = world_with(|w| {
+            set_lender(w, "polygon", "aave", "USDC", MAX - room, 0);
+            let aave = w.lenders.get_mut("polygon").and_then(|l| l.get_mut("aave"));
+            if let Some(aave) = aave {
+                aave.deposits.insert("WBTC".into(), 100_000_000);
+                aave.debts.insert("USDC".into(), 10_000);
+            }
+        });
+        let (report, after) = run(&before, &Constraints::new(), |s| {
+            s.input("polygon", "USDC", amount)?;
+            s.begin_transaction("polygon", Sender::Executor)?;
+            s.approve("USDC", Spender::Protocol("aave"))?;
+            s.repay_debt("aave", "USDC", amount)?;
+            s.end_transaction()
+        });
+        if amount > room {
+            assert_overflow_reverted(&report, &before, &after)?;
+        } else {
+            prop_assert!(report.committed(), "{}", report.render_human());
+            prop_assert_eq!(liquidity(&after, "polygon", "aave", "USDC"), MAX - room + amount);
+            prop_assert_eq!(debt(&after), Some(10_000 - amount));
         }
     }
 

@@ -1,7 +1,8 @@
 //! The architecture invariants of docs/architecture.md, checked on the
 //! repository itself: which crate may depend on which, which module of the
-//! compiler may use which, and how long a file of the runtime may be. A change that breaks one fails here, with
-//! the rule it broke.
+//! compiler may use which, and how long a file of the runtime may be; and
+//! that the release build checks arithmetic overflow (docs/runtime.md). A
+//! change that breaks one fails here, with the rule it broke.
 
 use mesh_tests::root;
 use std::collections::{BTreeMap, BTreeSet};
@@ -265,4 +266,40 @@ fn no_source_file_is_long_without_saying_why() {
         "longer than {LONGEST} lines, with no line near the top saying why it is kept whole (\"{KEPT_WHOLE}: …\"):\n{}",
         unexplained.join("\n")
     );
+}
+
+/// The release build keeps `overflow-checks` on, for every package: a
+/// second net under the runtime's checked arithmetic on amounts, balances
+/// and time (docs/runtime.md), so that an addition the checks missed stops
+/// the bundle rather than wrapping a balance.
+#[test]
+fn the_release_build_checks_arithmetic_overflow() {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).expect("the workspace manifest");
+    let doc: toml::Table = text.parse().expect("the workspace manifest is TOML");
+    let release = doc
+        .get("profile")
+        .and_then(|p| p.get("release"))
+        .and_then(toml::Value::as_table)
+        .expect("a [profile.release]");
+    assert_eq!(
+        release
+            .get("overflow-checks")
+            .and_then(toml::Value::as_bool),
+        Some(true),
+        "[profile.release] sets overflow-checks = true"
+    );
+    let overrides = release
+        .get("package")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flatten();
+    for (package, settings) in overrides {
+        assert_ne!(
+            settings
+                .get("overflow-checks")
+                .and_then(toml::Value::as_bool),
+            Some(false),
+            "[profile.release.package.{package}] turns overflow-checks off"
+        );
+    }
 }

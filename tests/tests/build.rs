@@ -311,6 +311,20 @@ fn executables_and_run_share_the_lock_of_a_world_file() {
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("is read-only (mode 0444)"), "{stderr}");
     assert_eq!(std::fs::read(&world).unwrap_or_default(), before);
+    // What is not a world file is named for what it is, before anything runs.
+    for (path, message) in [
+        ("", "error: no world file: the path given is empty\n"),
+        (
+            "/dev/zero",
+            "error: /dev/zero: is a character device; a world file is a regular file\n",
+        ),
+    ] {
+        let (code, stdout, stderr) =
+            outcome(&execute(&exe, dir.path(), &["--world", path, "--commit"]));
+        assert_eq!(code, 2, "{path:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(stderr, message);
+    }
     let (code, stdout, _) = outcome(&execute(&exe, dir.path(), &["--help"]));
     assert_eq!(code, 0);
     assert!(stdout.contains("[--lock-timeout SECONDS]"), "{stdout}");

@@ -132,27 +132,45 @@ fn a_run_without_commit_says_it_would_commit_and_writes_nothing() {
 }
 
 /// Eight `meshc run --commit` at once on one world file, each depositing
-/// its own power of two: every one commits, the file holds the sum — the
-/// sequential result — and no process reports a commit the file lacks.
+/// its own power of two: every one commits, the file holds the sum and is,
+/// byte for byte, what the eight give run one after the other, and no
+/// process reports a commit the file lacks.
 #[test]
 fn eight_commits_at_once_all_land_in_the_file() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // A file in its own layout (a comment on top), which commits keep.
     let text = format!("# Shared by eight committers.\n{}", default_world_text());
     let world = write(dir.path(), "world.toml", &text);
-    let children: Vec<_> = (0..8u32)
-        .map(|i| {
-            let source = write(dir.path(), &format!("d{i}.mesh"), &deposit_source(1 << i));
-            let child = meshc()
-                .args([
-                    "run",
-                    &source,
-                    "--world",
-                    &world,
-                    "--commit",
-                    "--lock-timeout",
-                    "300",
-                ])
+    let sources: Vec<String> = (0..8u32)
+        .map(|i| write(dir.path(), &format!("d{i}.mesh"), &deposit_source(1 << i)))
+        .collect();
+    let commit = |source: &str, world: &str| {
+        let mut command = meshc();
+        command.args([
+            "run",
+            source,
+            "--world",
+            world,
+            "--commit",
+            "--lock-timeout",
+            "300",
+        ]);
+        command
+    };
+    // The sequential result: the same eight, one after the other.
+    let sequential = write(dir.path(), "sequential.toml", &text);
+    for source in &sources {
+        let output = commit(source, &sequential)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (code, stdout, stderr) = outcome(&output);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let children: Vec<_> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| {
+            let child = commit(source, &world)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -179,6 +197,12 @@ fn eight_commits_at_once_all_land_in_the_file() {
     );
     let after = std::fs::read_to_string(&world).unwrap_or_default();
     assert!(after.starts_with("# Shared by eight committers.\n"));
+    assert_eq!(
+        after,
+        std::fs::read_to_string(&sequential).unwrap_or_default(),
+        "the sequential result"
+    );
+    assert_ne!(after, text);
     assert!(!dir.path().join("world.toml.lock").exists());
 }
 
@@ -287,8 +311,49 @@ fn an_overflowing_bundle_reverts_and_leaves_the_file_byte_identical() {
     );
     let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", &world, "--commit"]));
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(stdout.contains(": arithmetic overflow\n"), "{stdout}");
+    // At no line: the holdings return to the wallet at the end.
+    assert!(
+        stdout.starts_with("bundle w: reverted: arithmetic overflow\n"),
+        "{stdout}"
+    );
     assert_eq!(std::fs::read_to_string(&world).unwrap_or_default(), text);
+}
+
+/// What is not a world file is refused, with `--commit` too, for what it
+/// is: an empty path, a device (whose lock, `/dev/zero.lock`, another user
+/// could not even make), a file in a folder that does not exist. Nothing
+/// runs.
+#[test]
+fn a_commit_to_what_is_not_a_world_file_names_it_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = write(dir.path(), "d.mesh", &deposit_source(1));
+    let missing = dir.path().join("no-such-folder/world.toml");
+    let missing = missing.display().to_string();
+    for (world, message) in [
+        (
+            "/dev/zero",
+            "error: /dev/zero: is a character device; a world file is a regular file\n"
+                .to_string(),
+        ),
+        (
+            missing.as_str(),
+            format!("error: {missing}: cannot read the world file: No such file or directory (os error 2)\n"),
+        ),
+    ] {
+        let (code, stdout, stderr) =
+            outcome(&run(&["run", &source, "--world", world, "--commit"]));
+        assert_eq!(code, 2, "{world}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "nothing ran: {stdout}");
+        assert_eq!(stderr, message);
+    }
+    // An empty path is not a path: the command line says so.
+    let (code, stdout, stderr) = outcome(&run(&["run", &source, "--world", "", "--commit"]));
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "nothing ran: {stdout}");
+    assert!(
+        stderr.starts_with("error: a value is required for '--world <W>' but none was supplied"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::report::{
 };
 use mesh_core::constraint::{deadline_seconds_missed, Constraint, Constraints, Invariant};
 use mesh_core::loc::Loc;
-use mesh_core::revert::Revert;
+use mesh_core::revert::{reason, Revert};
 
 impl Session {
     /// The keys of `slots` in the order of their (chain, token) names.
@@ -203,7 +203,10 @@ impl Session {
     }
 
     /// Returns every holding to the wallet, keeping the changes in the
-    /// journal so that `rewind` can undo a commit too.
+    /// journal so that `rewind` can undo a commit too. A wallet that cannot
+    /// hold what comes back reverts the bundle at no line of the source:
+    /// the holdings return at the end, not at a statement (and so every
+    /// host reports it alike, whatever location its last call set).
     pub(super) fn commit_holdings(&mut self) -> CallResult<()> {
         for i in 0..self.holdings.items.len() {
             let ((chain, token), amount) = self.holdings.items[i];
@@ -214,7 +217,10 @@ impl Session {
                 .world
                 .wallet_balance(self.chain_name(chain), self.token_name(token));
             let Some(new_balance) = balance.checked_add(amount) else {
-                return Err(self.revert_value("arithmetic overflow"));
+                return Err(Revert {
+                    reason: reason::OVERFLOW.into(),
+                    loc: Loc::UNKNOWN,
+                });
             };
             self.wallets_before.entry((chain, token), || balance);
             self.journal

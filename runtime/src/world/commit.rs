@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::edit::{committed_state, update};
-use super::file::{read, WorldError};
+use super::file::{probe, read, WorldError};
 use super::lock::{lock_path, roughly, Lock, Owner};
 use super::World;
 
@@ -199,20 +199,19 @@ pub(super) fn follow_links(path: &Path) -> Result<PathBuf, CommitError> {
     ))
 }
 
-/// Refuses a file this user may not write. Root may write any file, so for
-/// root a file with no write permission at all is taken as read-only on
-/// purpose and refused too.
+/// Refuses a file this user may not write. A file with no write
+/// permission at all is read-only on purpose, and refused for anyone, root
+/// included (who may write any file); otherwise root may write it.
 fn check_writable(path: &Path, target: &Path, meta: &fs::Metadata) -> Result<(), CommitError> {
     let mode = meta.mode();
+    if mode & 0o222 == 0 {
+        return Err(CommitError::ReadOnly {
+            path: path.to_path_buf(),
+            why: format!("is read-only (mode {:04o})", mode & 0o7777),
+        });
+    }
     // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    if root {
-        if mode & 0o222 == 0 {
-            return Err(CommitError::ReadOnly {
-                path: path.to_path_buf(),
-                why: format!("is read-only (mode {:04o})", mode & 0o7777),
-            });
-        }
+    if unsafe { libc::geteuid() } == 0 {
         return Ok(());
     }
     let Ok(c_path) = std::ffi::CString::new(target.as_os_str().as_encoded_bytes()) else {
@@ -274,18 +273,21 @@ impl LockedWorld {
     /// another commit to end), reads and parses the file under it, and
     /// checks that a commit could replace it.
     pub fn open(path: &Path, wait: Duration) -> Result<LockedWorld, CommitError> {
-        if path.as_os_str().is_empty() {
-            // Read it to get the same message as any other empty path.
-            return Err(CommitError::World(read(path).err().into_iter().collect()));
-        }
-        let target = follow_links(path)?;
-        let mut notices = Vec::new();
-        let lock = Lock::take(&target, wait, &mut notices)?;
         let shown_name = path.display().to_string();
-        let file = read(&target).map_err(|mut e| {
+        let shown_error = |mut e: WorldError| {
             e.file.clone_from(&shown_name);
             CommitError::World(vec![e])
-        })?;
+        };
+        // What is not a world file (an empty path, nothing, a device, a
+        // folder), or is one a commit could not replace, is named as such
+        // before a lock is made beside it; the read under the lock below
+        // decides.
+        let meta = probe(path).map_err(shown_error)?;
+        let target = follow_links(path)?;
+        check_replaceable(path, &target, &meta)?;
+        let mut notices = Vec::new();
+        let lock = Lock::take(&target, wait, &mut notices)?;
+        let file = read(&target).map_err(shown_error)?;
         check_replaceable(path, &target, &file.meta)?;
         let world = super::parse::parse(&file.text, &shown_name).map_err(CommitError::World)?;
         Ok(LockedWorld {

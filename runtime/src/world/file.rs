@@ -27,6 +27,9 @@ pub const MAX_DELAY_BLOCKS: u64 = 1_000_000;
 /// limit on Ethereum mainnet (30,000,000). Gas is summed in 64 bits.
 pub const MAX_ROUTE_GAS: u64 = 30_000_000;
 
+/// What an empty path (`--world ''`) gets: there is no file to name.
+const EMPTY_PATH: &str = "no world file: the path given is empty";
+
 /// A world file that cannot be read: where, which key, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorldError {
@@ -219,10 +222,7 @@ pub(crate) struct FileRead {
 /// [`MAX_FILE_BYTES`], in UTF-8. Opening does not block on a FIFO.
 pub(crate) fn read(path: &Path) -> Result<FileRead, WorldError> {
     if path.as_os_str().is_empty() {
-        return Err(WorldError::whole(
-            path,
-            "no world file: the path given is empty",
-        ));
+        return Err(WorldError::whole(path, EMPTY_PATH));
     }
     let mut file = fs::OpenOptions::new()
         .read(true)
@@ -230,18 +230,7 @@ pub(crate) fn read(path: &Path) -> Result<FileRead, WorldError> {
         .open(path)
         .map_err(|e| WorldError::io(path, &e))?;
     let meta = file.metadata().map_err(|e| WorldError::io(path, &e))?;
-    if !meta.file_type().is_file() {
-        return Err(WorldError::whole(
-            path,
-            format!(
-                "is {}; a world file is a regular file",
-                kind_of(meta.file_type())
-            ),
-        ));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(too_large(path, meta.len()));
-    }
+    refuse_by_kind_or_size(path, &meta)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     (&mut file)
         .take(MAX_FILE_BYTES + 1)
@@ -263,6 +252,38 @@ pub(crate) fn read(path: &Path) -> Result<FileRead, WorldError> {
         }
     })?;
     Ok(FileRead { text, meta })
+}
+
+/// Refuses, without opening it, what [`read`] would refuse for what it is:
+/// a path that leads to nothing, something other than a regular file, a
+/// file over the size bound; otherwise gives the file's metadata (after
+/// links). A commit asks this before it makes a lock beside the file, so
+/// that such a path is named for what it is rather than for a lock that
+/// cannot be made there (`/dev/zero.lock`).
+pub(crate) fn probe(path: &Path) -> Result<fs::Metadata, WorldError> {
+    if path.as_os_str().is_empty() {
+        return Err(WorldError::whole(path, EMPTY_PATH));
+    }
+    let meta = fs::metadata(path).map_err(|e| WorldError::io(path, &e))?;
+    refuse_by_kind_or_size(path, &meta)?;
+    Ok(meta)
+}
+
+/// A world file is a regular file of at most [`MAX_FILE_BYTES`].
+fn refuse_by_kind_or_size(path: &Path, meta: &fs::Metadata) -> Result<(), WorldError> {
+    if !meta.file_type().is_file() {
+        return Err(WorldError::whole(
+            path,
+            format!(
+                "is {}; a world file is a regular file",
+                kind_of(meta.file_type())
+            ),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(path, meta.len()));
+    }
+    Ok(())
 }
 
 fn too_large(path: &Path, bytes: u64) -> WorldError {
