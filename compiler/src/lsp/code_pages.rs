@@ -64,15 +64,26 @@ impl CodePages {
     }
 }
 
-/// Writes `text` to a file beside `path` and renames it over `path`, so
-/// that a reader never sees half a page (two servers starting at once
-/// write the same text).
+/// Writes `text` to a new file beside `path` and renames it over `path`,
+/// so that a reader never sees half a page (two servers starting at once
+/// write the same text). The temporary file is created with
+/// `O_CREAT|O_EXCL` (`create_new`), which never follows a symbolic link
+/// planted at its name: such a name is refused, never written through.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
     let temporary = path.with_extension(format!("md.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
-    })
+    }
+    written
 }
 
 /// A `file://` URI of an absolute path, every byte outside the unreserved
@@ -113,6 +124,27 @@ mod tests {
         }
         // A second server finds them written and writes nothing.
         assert!(CodePages::write(&folder).is_ok());
+    }
+
+    /// A symbolic link planted at the temporary file's name is refused,
+    /// and the file it points to is left as it was.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_the_temporary_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let folder = dir.path().join("codes");
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "untouched").unwrap_or_else(|e| panic!("{e}"));
+        let page = folder.join("E0001.md");
+        let planted = page.with_extension(format!("md.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap_or_else(|e| panic!("{e}"));
+        let error = CodePages::write(&folder).err().unwrap_or_default();
+        assert!(error.contains("E0001.md"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap_or_default(),
+            "untouched"
+        );
     }
 
     #[test]
