@@ -180,6 +180,20 @@ fn an_oversized_frame_is_refused_with_a_clean_exit() {
         );
         assert!(stderr.contains("more than"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        if announced == "99999999999" {
+            // docs/lsp.md quotes this line as it is printed.
+            let page = std::fs::read_to_string(mesh_tests::root().join("docs/lsp.md"))
+                .unwrap_or_else(|e| panic!("docs/lsp.md: {e}"));
+            let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+            let printed = stderr
+                .lines()
+                .find(|l| l.contains("announces"))
+                .unwrap_or("");
+            assert!(
+                page.contains(&format!("(`{printed}`)")),
+                "docs/lsp.md does not quote what meshc lsp prints: {printed}"
+            );
+        }
     }
 }
 
