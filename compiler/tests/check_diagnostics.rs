@@ -450,8 +450,8 @@ fn rule_5_the_same_expression_is_the_same_amount() {
     );
 }
 
-/// Issue 14: `all` of a holding the bundle never had, or no longer has,
-/// passed the checker and crashed the lowering. It is zero there: an
+/// `all` of a holding the bundle never had, or no longer has, used to
+/// pass the checker and crash the lowering. It is zero there: an
 /// action on it moves nothing (W0005), and a swap of it always reverts
 /// (E0502).
 #[test]

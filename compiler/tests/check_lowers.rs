@@ -186,8 +186,8 @@ fn the_generated_bundles_reach_the_cases_that_matter() {
     assert!(native >= 20, "only {native} of {accepted} wrap ETH");
 }
 
-/// Issue 14's crash: `all` of a token the bundle never held passed the
-/// checker and was an internal error in `run`, `gas` and `build`.
+/// `all` of a token the bundle never held used to pass the checker and
+/// be an internal error in `run`, `gas` and `build`.
 #[test]
 fn spending_all_of_a_holding_never_held_lowers() {
     for source in [

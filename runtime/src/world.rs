@@ -179,6 +179,23 @@ impl World {
         World::parse_all(&read.text, &path.display().to_string())
     }
 
+    /// What a command prints for a world file it cannot use, one line each:
+    /// every error as `error: FILE:LINE:COLUMN: KEY: MESSAGE`, then, when
+    /// there are several, `FILE: N errors`. `meshc world --check`, every
+    /// command that takes `--world` and a built executable report a broken
+    /// world alike, and never only its first error.
+    pub fn error_lines(errors: &[WorldError]) -> Vec<String> {
+        let mut lines: Vec<String> = errors.iter().map(|e| format!("error: {e}")).collect();
+        if let [first, _, ..] = errors {
+            lines.push(format!(
+                "{}: {} errors",
+                first.file,
+                crate::amount::display_count(errors.len() as u64)
+            ));
+        }
+        lines
+    }
+
     /// The world file text: deterministic, every table sorted.
     pub fn to_toml_string(&self) -> String {
         write::write(self)
@@ -287,6 +304,31 @@ mod tests {
             canonical, DEFAULT_WORLD,
             "run with MESH_BLESS=1 to rewrite it"
         );
+    }
+
+    /// One error is one line; several are each a line, then their count.
+    #[test]
+    fn error_lines_give_every_error_then_the_count() {
+        let text = World::default_world_text()
+            .replacen("decimals = 6,", "decimals = 60,", 1)
+            .replacen("decimals = 8,", "decimals = 80,", 1);
+        let errors = World::parse_all(&text, "w.toml").expect_err("two errors");
+        let lines = World::error_lines(&errors);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].starts_with("error: w.toml:"), "{}", lines[0]);
+        assert!(
+            lines[0].ends_with("decimals: must be at most 30"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].ends_with("decimals: must be at most 30"),
+            "{}",
+            lines[1]
+        );
+        assert_eq!(lines[2], "w.toml: 2 errors");
+        assert_eq!(World::error_lines(&errors[..1]), lines[..1]);
+        assert!(World::error_lines(&[]).is_empty());
     }
 
     #[test]

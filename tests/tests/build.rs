@@ -128,6 +128,40 @@ fn a_revert_names_the_line_and_commit_leaves_the_world_byte_identical() {
     assert!(human.contains("line 4"), "{human}");
 }
 
+/// A built executable reports a broken world file as `meshc world --check`
+/// does: every error, each with `error:`, then their count; nothing runs.
+#[test]
+fn a_broken_world_is_reported_whole_by_an_executable() {
+    let dir = tempdir();
+    let source = write(
+        dir.path(),
+        "b.mesh",
+        "bundle b on polygon {\n    input 1 WETH\n    deposit 1 WETH into aave\n}\n",
+    );
+    let exe = dir.path().join("b");
+    build(&source, &exe, &[]);
+    let world_text =
+        std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
+    let broken = world_text
+        .replacen("decimals = 6,", "decimals = 60,", 1)
+        .replacen("decimals = 8,", "decimals = 80,", 1);
+    let world = write(dir.path(), "bad.toml", &broken);
+    let (code, _, expected) = outcome(&run(&["world", "--check", &world]));
+    assert_eq!(code, 2, "{expected}");
+    for extra in [&[][..], &["--commit"][..]] {
+        let mut args = vec!["--world", world.as_str()];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = outcome(&execute(&exe, dir.path(), &args));
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+        assert_eq!(stderr, expected, "{args:?}");
+        assert_eq!(
+            stderr.lines().last(),
+            Some(format!("{world}: 2 errors").as_str())
+        );
+    }
+}
+
 /// The failed `require` gives the value of its left side against the
 /// bound, in the token's units, as `meshc run` does.
 #[test]

@@ -637,8 +637,8 @@ fn control_characters_are_never_printed_raw() {
     );
 }
 
-/// Issue 14: `deposit all WETH into aave` on a holding the bundle never had
-/// passed `check` and was an internal compiler error in `run`, `gas` and
+/// `deposit all WETH into aave` on a holding the bundle never had used to
+/// pass `check` and be an internal compiler error in `run`, `gas` and
 /// `build`. It moves nothing: a warning, and every command goes through.
 #[test]
 fn spending_all_of_a_holding_never_held_is_warned_about_and_runs() {

@@ -180,6 +180,20 @@ fn an_oversized_frame_is_refused_with_a_clean_exit() {
         );
         assert!(stderr.contains("more than"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
+        if announced == "99999999999" {
+            // docs/lsp.md quotes this line as it is printed.
+            let page = std::fs::read_to_string(mesh_tests::root().join("docs/lsp.md"))
+                .unwrap_or_else(|e| panic!("docs/lsp.md: {e}"));
+            let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+            let printed = stderr
+                .lines()
+                .find(|l| l.contains("announces"))
+                .unwrap_or("");
+            assert!(
+                page.contains(&format!("(`{printed}`)")),
+                "docs/lsp.md does not quote what meshc lsp prints: {printed}"
+            );
+        }
     }
 }
 
@@ -250,5 +264,87 @@ fn back_to_back_edits_are_answered_against_the_latest_text() {
     assert!(shown.contains("7 WETH"), "{hover}");
     assert_eq!(versions.last(), Some(&json!(31)), "{versions:?}");
     assert!(versions.len() < 30, "{versions:?}");
+    server.shutdown();
+}
+
+/// A document is the same lines to the server whatever its line ends: `\n`,
+/// `\r\n` or a lone `\r` (old Mac files), as the protocol and `meshc check`
+/// read them. Its diagnostics, hover, folding and an edit past a line's end
+/// land where they do in the `\n` copy.
+#[test]
+fn every_line_end_ends_a_line_for_the_server() {
+    let lines = [
+        "// a lone carriage return ends this comment",
+        "bundle b on polygon {",
+        "    input 1 WETHX",
+        "    deposit 1 WETH into aave",
+        "}",
+        "",
+    ];
+    let mut server = Server::start();
+    server.initialize(json!({}), Value::Null);
+    let mut seen: Vec<(Value, Value, Value, Value)> = Vec::new();
+    for (n, end) in ["\n", "\r\n", "\r"].into_iter().enumerate() {
+        let uri = format!("file:///work/line_ends_{n}.mesh");
+        let text = lines.join(end);
+        let published = server.open(&uri, &text);
+        let ranges: Vec<Value> = published["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| json!([d["code"], d["range"]]))
+            .collect();
+        let hover = server.result(
+            "textDocument/hover",
+            json!({ "textDocument": { "uri": uri }, "position": { "line": 3, "character": 14 } }),
+        );
+        let folding = server.result(
+            "textDocument/foldingRange",
+            json!({ "textDocument": { "uri": uri } }),
+        );
+        // Typing past the end of line 2 appends to that line, before its
+        // line end: the unknown token becomes `WETHXY`.
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": 2 },
+                "contentChanges": [{ "range": {
+                    "start": { "line": 2, "character": 99 },
+                    "end": { "line": 2, "character": 99 } }, "text": "Y" }],
+            }),
+        );
+        let edited = server.diagnostics();
+        let messages: Vec<Value> = edited["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| json!([d["message"], d["range"]]))
+            .collect();
+        seen.push((
+            json!(ranges),
+            hover["contents"].clone(),
+            folding,
+            json!(messages),
+        ));
+    }
+    let (ranges, hover, folding, edited) = &seen[0];
+    assert_eq!(
+        ranges,
+        &json!([["E0102", { "start": { "line": 2, "character": 12 }, "end": { "line": 2, "character": 17 } }]])
+    );
+    assert!(
+        hover.to_string().contains("an amount of **WETH**"),
+        "{hover}"
+    );
+    assert_eq!(folding, &json!([{ "startLine": 1, "endLine": 3 }]));
+    assert!(
+        edited.to_string().contains("unknown token `WETHXY`"),
+        "{edited}"
+    );
+    for (n, other) in seen.iter().enumerate().skip(1) {
+        assert_eq!(other, &seen[0], "line ends #{n} read otherwise than `\\n`");
+    }
     server.shutdown();
 }

@@ -132,6 +132,28 @@ fn a_contracts_revert_names_the_bundles_line_and_the_contracts_reason() {
     assert!(stderr.contains("line 4"), "{stderr}");
 }
 
+/// A failed `require` is judged on the simulation's amounts before
+/// anything is sent; the EVM engine's report gives the value against the
+/// bound, word for word as the model engine's does, at both levels.
+#[test]
+fn a_failed_require_shows_the_value_on_the_evm_engine_too() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let source = write(
+        dir.path(),
+        "r.mesh",
+        "bundle r on base {\n    input 1 WETH\n    let dai = swap 1 WETH for 2_000 DAI on uniswap_v2\n    require dai >= 10_005 DAI\n    deposit dai into aave\n}\n",
+    );
+    for level in ["-O0", "-O"] {
+        let (code, model, _) = outcome(&run(&["run", &source, level]));
+        assert_eq!(code, 1, "{model}");
+        assert!(model.contains(": dai is "), "{model}");
+        assert!(model.contains("needs at least 10_005 DAI"), "{model}");
+        let (code, evm, stderr) = outcome(&run(&["run", &source, level, "--engine", "evm"]));
+        assert_eq!(code, 1, "{evm}{stderr}");
+        assert_eq!(evm, model, "{level}");
+    }
+}
+
 #[test]
 fn a_world_that_lacks_a_pair_or_a_contract_is_named() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

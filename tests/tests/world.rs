@@ -115,3 +115,45 @@ fn a_bad_world_file_is_named_with_its_line_and_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no/such/world.toml"), "{stderr}");
 }
+
+/// Every command that takes `--world` reports a broken world file as
+/// `world --check` does — each error on its line, then their count — and
+/// exits 2 without running anything; not only its first error.
+#[test]
+fn every_command_reports_every_error_of_a_world_file() {
+    let (_, text, _) = outcome(&run(&["world"]));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let world = dir.path().join("bad.toml");
+    let broken = text
+        .replacen("decimals = 6,", "decimals = 60,", 1)
+        .replacen("delay_blocks = 5,", "delay_blocks = 99999999,", 1);
+    std::fs::write(&world, broken).unwrap_or_else(|e| panic!("{e}"));
+    let world = world.display().to_string();
+    let source = dir.path().join("b.mesh");
+    std::fs::write(
+        &source,
+        "bundle b on polygon {\n    input 1 WETH\n    deposit 1 WETH into aave\n}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let source = source.display().to_string();
+    let (code, _, expected) = outcome(&run(&["world", "--check", &world]));
+    assert_eq!(code, 2, "{expected}");
+    assert_eq!(expected.lines().count(), 3, "{expected}");
+    assert_eq!(
+        expected.lines().last(),
+        Some(format!("{world}: 2 errors").as_str())
+    );
+    for args in [
+        vec!["check", "--world", &world, &source],
+        vec!["gas", "--world", &world, &source],
+        vec!["plan", "--world", &world, &source],
+        vec!["run", "--world", &world, &source],
+        vec!["run", "--engine", "evm", "--world", &world, &source],
+        vec!["run", "--commit", "--world", &world, &source],
+    ] {
+        let (code, stdout, stderr) = outcome(&run(&args));
+        assert_eq!(code, 2, "meshc {args:?}: {stdout}{stderr}");
+        assert_eq!(stdout, "", "meshc {args:?}");
+        assert_eq!(stderr, expected, "meshc {args:?}");
+    }
+}

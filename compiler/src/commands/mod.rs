@@ -158,10 +158,18 @@ fn other_bundles(analysis: &Analysis, chosen: Option<&str>) -> Vec<Span> {
 pub fn world_of(world: Option<&Path>) -> Result<mesh_runtime::World, Status> {
     match world {
         None => Ok(mesh_runtime::World::default_world()),
-        Some(path) => mesh_runtime::World::load(path).map_err(|e| {
-            report_usage_error(&e.to_string());
+        Some(path) => mesh_runtime::World::load_all(path).map_err(|errors| {
+            report_world_errors(&errors);
             Status::Usage
         }),
+    }
+}
+
+/// Prints every error of a world file that cannot be used, then their
+/// count, as `meshc world --check` does.
+pub fn report_world_errors(errors: &[mesh_runtime::WorldError]) {
+    for line in mesh_runtime::World::error_lines(errors) {
+        eprintln!("{line}");
     }
 }
 

@@ -2,10 +2,9 @@
 //! and block, with the source line of every call (docs/plan.md).
 
 use super::check::LevelArgs;
-use super::{front_end, report_usage_error, Status};
+use super::{front_end, report_usage_error, world_of, Status};
 use mesh_evm::chain::TX_GAS_CAP;
 use mesh_evm::EvmEngine;
-use mesh_runtime::World;
 use meshc::evm::{self, PlanError};
 use std::path::{Path, PathBuf};
 
@@ -27,17 +26,6 @@ pub struct Args {
     level: LevelArgs,
 }
 
-/// The world of `--world`, or the default one; a usage error is reported.
-pub fn load_world(path: Option<&Path>) -> Result<World, Status> {
-    match path {
-        None => Ok(World::default_world()),
-        Some(p) => World::load(p).map_err(|e| {
-            report_usage_error(&e.to_string());
-            Status::Usage
-        }),
-    }
-}
-
 /// A plan error, named with the file.
 fn report_plan_error(file: &Path, e: &PlanError) {
     report_usage_error(&format!("{}: {e}", file.display()));
@@ -50,7 +38,7 @@ pub fn gas_limit(gas: u64) -> u64 {
 }
 
 pub fn run(args: &Args) -> Status {
-    let mut world = match load_world(args.world.as_deref()) {
+    let mut world = match world_of(args.world.as_deref()) {
         Ok(w) => w,
         Err(status) => return status,
     };

@@ -21,11 +21,7 @@ fn lock_timeout(text: &str) -> Result<Duration, String> {
 /// Prints an error of the world file or its commit, one line per error.
 fn report_commit_error(e: &CommitError) {
     match e {
-        CommitError::World(errors) => {
-            for error in errors {
-                report_usage_error(&error.to_string());
-            }
-        }
+        CommitError::World(errors) => super::report_world_errors(errors),
         other => report_usage_error(&other.to_string()),
     }
 }
@@ -127,7 +123,7 @@ fn run_evm(args: &Args) -> Status {
         report_usage_error("--emit shows the compiler's forms; use it without --engine evm");
         return Status::Usage;
     }
-    let mut world = match super::plan::load_world(args.world.as_deref()) {
+    let mut world = match super::world_of(args.world.as_deref()) {
         Ok(w) => w,
         Err(status) => return status,
     };

@@ -2,7 +2,7 @@
 //! `meshc world --check FILE…` validates world files, reporting every error
 //! of each.
 
-use super::{report_usage_error, Status};
+use super::{report_world_errors, Status};
 use mesh_runtime::world::World;
 use meshc::diagnostic::counted;
 use std::path::PathBuf;
@@ -30,16 +30,7 @@ pub fn run(args: &Args) -> Status {
                 counted(world.registry.routes.len() as u64, "bridge route")
             ),
             Err(errors) => {
-                for error in &errors {
-                    report_usage_error(&error.to_string());
-                }
-                if errors.len() > 1 {
-                    eprintln!(
-                        "{}: {}",
-                        path.display(),
-                        counted(errors.len() as u64, "error")
-                    );
-                }
+                report_world_errors(&errors);
                 status = Status::Usage;
             }
         }

@@ -210,11 +210,16 @@ impl Builder<'_> {
             }
             Op::Require { text, .. } => {
                 if outcome == Outcome::Failed {
-                    let reason = if text.is_empty() {
-                        "require failed".to_string()
-                    } else {
-                        format!("require failed: {text}")
-                    };
+                    // The model's reason gives the value against the bound,
+                    // as `meshc run` does: the simulation's amounts are what
+                    // a `require` is judged on.
+                    let reason = self.model_failure.take().unwrap_or_else(|| {
+                        if text.is_empty() {
+                            "require failed".to_string()
+                        } else {
+                            format!("require failed: {text}")
+                        }
+                    });
                     self.plan.checks.push(Check { reason, loc });
                 }
             }

@@ -21,8 +21,8 @@ pub fn code_actions(
     let document = documents.get(&uri)?;
     let analysis = document.analysis.as_ref()?;
     let index = document.index();
-    let start = convert::offset(&document.text, &index, params.range.start);
-    let end = convert::offset(&document.text, &index, params.range.end);
+    let start = convert::offset(&index, params.range.start);
+    let end = convert::offset(&index, params.range.end);
     let wanted_quick_fixes = params.context.only.as_ref().is_none_or(|kinds| {
         kinds
             .iter()

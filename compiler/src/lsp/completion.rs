@@ -181,7 +181,7 @@ pub fn complete(documents: &Documents, params: CompletionParams) -> Option<Compl
     let at = params.text_document_position;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let mut cursor = document.tokens().cursor(&document.text, offset);
     // A space after a finished statement (`input 1 WETH `) is not a request
     // for the next one: offered when asked for, not on the trigger.

@@ -22,22 +22,11 @@ pub fn range(index: &LineIndex<'_>, span: Span) -> Range {
     }
 }
 
-/// The byte offset of a protocol position in `text` (whose index is
-/// `index`), clamped as the protocol asks: past a line's end is its end,
-/// which for a `\r\n` line is before the `\r`.
-pub fn offset(text: &str, index: &LineIndex<'_>, position: Position) -> usize {
-    let offset = index.offset_of_utf16(position.line, position.character);
-    let line_break = text
-        .get(offset..)
-        .is_some_and(|rest| rest.starts_with('\n'));
-    let after_cr = text
-        .get(..offset)
-        .is_some_and(|before| before.ends_with('\r'));
-    if line_break && after_cr {
-        offset - 1
-    } else {
-        offset
-    }
+/// The byte offset of a protocol position in the text `index` reads,
+/// clamped as the protocol asks: past a line's end is its end, before its
+/// `\n`, `\r\n` or `\r`.
+pub fn offset(index: &LineIndex<'_>, position: Position) -> usize {
+    index.offset_of_utf16(position.line, position.character)
 }
 
 /// One diagnostic as the protocol has it: the primary label's message and
@@ -109,12 +98,15 @@ mod tests {
     }
 
     #[test]
-    fn offsets_past_a_crlf_line_end_stop_before_the_cr() {
-        let text = "ab\r\ncd";
-        let lines = LineStarts::new(text);
-        let index = LineIndex::new(text, &lines);
-        assert_eq!(offset(text, &index, Position::new(0, 9)), 2);
-        assert_eq!(offset(text, &index, Position::new(0, 2)), 2);
-        assert_eq!(offset(text, &index, Position::new(1, 1)), 5);
+    fn offsets_past_a_line_end_stop_before_it() {
+        for text in ["ab\r\ncd", "ab\rcd", "ab\ncd"] {
+            let lines = LineStarts::new(text);
+            let index = LineIndex::new(text, &lines);
+            let second = text.len() - 2;
+            assert_eq!(offset(&index, Position::new(0, 9)), 2, "{text:?}");
+            assert_eq!(offset(&index, Position::new(0, 2)), 2, "{text:?}");
+            assert_eq!(offset(&index, Position::new(1, 1)), second + 1, "{text:?}");
+            assert_eq!(position(&index, second), Position::new(1, 0), "{text:?}");
+        }
     }
 }

@@ -13,8 +13,8 @@ pub fn inlay_hints(documents: &Documents, params: InlayHintParams) -> Option<Vec
     let document = documents.get(&params.text_document.uri)?;
     let analysis = document.analysis.as_ref()?;
     let index = document.index();
-    let from = convert::offset(&document.text, &index, params.range.start);
-    let to = convert::offset(&document.text, &index, params.range.end);
+    let from = convert::offset(&index, params.range.start);
+    let to = convert::offset(&index, params.range.end);
     let mut names = Vec::new();
     for item in &analysis.parsed.file.items {
         if let Item::Bundle(bundle) = item {

@@ -17,7 +17,7 @@ pub fn hover(documents: &Documents, params: HoverParams) -> Option<Hover> {
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
     let text = document.text.as_str();
-    let offset = convert::offset(text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let analysis = document.analysis.as_ref();
     if analysis.is_some_and(|a| a.parsed.comments.iter().any(|c| c.span.contains(offset))) {
         return None;
@@ -72,7 +72,7 @@ fn describe_amount(text: &str, fact: &AmountFact, statement: Option<&StatementFa
     let token = &fact.token;
     let written = text
         .get(fact.span.start..fact.span.end)
-        .filter(|s| !s.contains('\n') && s.len() <= 60);
+        .filter(|s| !s.contains(['\n', '\r']) && s.len() <= 60);
     let mut value = match written {
         Some(written) => format!("`{written}` — an amount of **{token}**"),
         None => format!("an amount of **{token}**"),

@@ -2,9 +2,11 @@
 //! request converts positions without reading the whole text again.
 //!
 //! The protocol counts lines from 0 and columns in UTF-16 code units; the
-//! front end counts bytes. A line ends at `\n` (a `\r\n` ending keeps its
-//! `\r` on the line, and [`super::convert::offset`] never stops between the
-//! two).
+//! front end counts bytes. A line ends at `\n`, `\r\n` or a lone `\r`, the
+//! three line ends the protocol names and the lexer reads (docs/syntax.md),
+//! so that a file saved with old Mac line ends is as many lines to the
+//! server as to the editor and to `meshc check`. A position never falls
+//! inside a line end.
 
 /// The byte offset at which every line of a text starts.
 #[derive(Clone, Debug, Default)]
@@ -12,12 +14,14 @@ pub struct LineStarts(Vec<usize>);
 
 impl LineStarts {
     pub fn new(text: &str) -> LineStarts {
+        let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(text.len() / 32 + 1);
         starts.push(0);
         starts.extend(
-            text.bytes()
+            bytes
+                .iter()
                 .enumerate()
-                .filter(|&(_, b)| b == b'\n')
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
                 .map(|(i, _)| i + 1),
         );
         LineStarts(starts)
@@ -74,23 +78,37 @@ impl<'a> LineIndex<'a> {
     }
 
     /// The byte offset of a 0-based line and UTF-16 column, clamped to the
-    /// line's end (the protocol allows positions past the end of a line or
-    /// of the text, and means its end). A column inside a surrogate pair
-    /// moves past the pair.
+    /// line's end, before its line end (the protocol allows positions past
+    /// the end of a line or of the text, and means its end). A column
+    /// inside a surrogate pair moves past the pair.
     pub fn offset_of_utf16(&self, line: u32, column: u32) -> usize {
         let Some(&start) = self.starts.get(line as usize) else {
             return self.text.len();
         };
-        let end = self
-            .starts
-            .get(line as usize + 1)
-            .map_or(self.text.len(), |&next| next - 1);
+        let end = self.content_end(line as usize, start);
         let mut units = 0usize;
         for (i, ch) in self.text[start..end].char_indices() {
             if units >= column as usize {
                 return start + i;
             }
             units += ch.len_utf16();
+        }
+        end
+    }
+
+    /// Where the text of `line` (which starts at `start`) ends: before its
+    /// `\n`, `\r\n` or `\r`, or at the end of the text.
+    fn content_end(&self, line: usize, start: usize) -> usize {
+        let Some(&next) = self.starts.get(line + 1) else {
+            return self.text.len();
+        };
+        let mut end = next;
+        let bytes = self.text.as_bytes();
+        if end > start && bytes.get(end - 1) == Some(&b'\n') {
+            end -= 1;
+        }
+        if end > start && bytes.get(end - 1) == Some(&b'\r') {
+            end -= 1;
         }
         end
     }
@@ -115,9 +133,45 @@ mod tests {
         let x = text.find('x').unwrap_or_default();
         assert_eq!(index.utf16_position(x), (1, 6));
         assert_eq!(index.offset_of_utf16(1, 6), x);
-        assert_eq!(index.offset_of_utf16(1, 99), x + 2, "before the `\\n`");
+        assert_eq!(index.offset_of_utf16(1, 99), x + 1, "before the `\\r\\n`");
         assert_eq!(index.offset_of_utf16(7, 0), text.len());
         assert_eq!(index.line_of(text.len()), 2);
         assert_eq!(index.line_start(2), text.len() - 4);
+    }
+
+    /// `\n`, `\r\n` and a lone `\r` each end one line, as the lexer reads
+    /// them; a position past a line's end stops before its line end.
+    #[test]
+    fn every_line_end_ends_a_line() {
+        let text = "a\rbc\r\nd\ne\r\r\nf\r";
+        let starts = LineStarts::new(text);
+        let index = LineIndex::new(text, &starts);
+        assert_eq!(starts.0, vec![0, 2, 6, 8, 10, 12, 14]);
+        assert_eq!(
+            index.utf16_position(text.find('b').unwrap_or_default()),
+            (1, 0)
+        );
+        assert_eq!(
+            index.utf16_position(text.find('d').unwrap_or_default()),
+            (2, 0)
+        );
+        assert_eq!(
+            index.utf16_position(text.find('f').unwrap_or_default()),
+            (5, 0)
+        );
+        assert_eq!(index.offset_of_utf16(0, 9), 1, "before the lone `\\r`");
+        assert_eq!(index.offset_of_utf16(1, 9), 4, "before the `\\r\\n`");
+        assert_eq!(
+            index.offset_of_utf16(3, 9),
+            9,
+            "before the `\\r` that ends line 3"
+        );
+        assert_eq!(
+            index.offset_of_utf16(4, 9),
+            10,
+            "an empty line ended by `\\r\\n`"
+        );
+        assert_eq!(index.offset_of_utf16(6, 0), text.len());
+        assert_eq!(index.line_of(text.len()), 6);
     }
 }

@@ -24,7 +24,7 @@ pub fn definition(
     let at = params.text_document_position_params;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let facts = &document.analysis.as_ref()?.checked.facts;
     // The cursor may stand just after the name, as after a double click.
     let target = facts
@@ -81,7 +81,7 @@ pub fn references(documents: &Documents, params: ReferenceParams) -> Option<Vec<
     let at = params.text_document_position;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let def = definition_of(document, offset)?;
     let uri = at.text_document.uri;
     Some(
@@ -105,7 +105,7 @@ pub fn highlights(
     let at = params.text_document_position_params;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let def = definition_of(document, offset)?;
     Some(
         occurrences(document, def)
@@ -135,7 +135,7 @@ fn renamable(
         .get(&at.text_document.uri)
         .ok_or_else(|| refused("the document is not open"))?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let def = definition_of(document, offset)
         .ok_or_else(|| refused("only a value bound by `let` can be renamed here"))?;
     let analysis = document
@@ -163,7 +163,7 @@ pub fn prepare_rename(
         .get(&params.text_document.uri)
         .ok_or_else(|| RenameRefused("the document is not open".into()))?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, params.position);
+    let offset = convert::offset(&index, params.position);
     // The range of the occurrence under the cursor, which the editor edits.
     let here = occurrences(document, def)
         .into_iter()

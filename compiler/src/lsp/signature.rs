@@ -74,7 +74,7 @@ pub fn signature_help(documents: &Documents, params: SignatureHelpParams) -> Opt
     let at = params.text_document_position_params;
     let document = documents.get(&at.text_document.uri)?;
     let index = document.index();
-    let offset = convert::offset(&document.text, &index, at.position);
+    let offset = convert::offset(&index, at.position);
     let before = document.text.get(..offset.min(document.text.len()))?;
     help_for(statement_before(before))
 }
@@ -82,7 +82,7 @@ pub fn signature_help(documents: &Documents, params: SignatureHelpParams) -> Opt
 /// The text of the statement `before` ends in: from the last line break,
 /// `{` or `}`, past a `let NAME =`.
 fn statement_before(before: &str) -> &str {
-    let start = before.rfind(['\n', '{', '}']).map_or(0, |i| i + 1);
+    let start = before.rfind(['\n', '\r', '{', '}']).map_or(0, |i| i + 1);
     let statement = before.get(start..).unwrap_or("").trim_start();
     match statement.strip_prefix("let ") {
         Some(rest) => rest

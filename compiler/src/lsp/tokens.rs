@@ -175,7 +175,7 @@ impl TokenMap {
             };
         };
         let between = text.get(previous.span.end..typed.start).unwrap_or("");
-        let same_line = !between.contains('\n');
+        let same_line = !between.contains(['\n', '\r']);
         let (expect, fresh) = if !same_line {
             if previous.fresh.is_empty() {
                 (previous.next, false)

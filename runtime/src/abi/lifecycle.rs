@@ -52,10 +52,12 @@ pub unsafe extern "C" fn mesh_bundle_start_world(
             eprintln!("error: the world path is not UTF-8");
             return std::ptr::null_mut();
         };
-        match World::load(Path::new(&path)) {
+        match World::load_all(Path::new(&path)) {
             Ok(world) => start(name, world),
-            Err(e) => {
-                eprintln!("error: {e}");
+            Err(errors) => {
+                for line in World::error_lines(&errors) {
+                    eprintln!("{line}");
+                }
                 std::ptr::null_mut()
             }
         }

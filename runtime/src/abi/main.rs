@@ -9,7 +9,7 @@ use std::path::Path;
 use super::ffi::str_arg;
 use super::handle::MeshSession;
 use crate::session::Session;
-use crate::world::{RunWorld, World, DEFAULT_LOCK_WAIT};
+use crate::world::{CommitError, RunWorld, World, DEFAULT_LOCK_WAIT};
 
 /// The body of a bundle, as generated code defines it: runs the bundle's
 /// calls on the session, returns a status.
@@ -176,6 +176,12 @@ pub unsafe extern "C" fn mesh_main_tokens(
         let (target, mut world) =
             match RunWorld::open(world_path.as_deref().map(Path::new), commit, wait) {
                 Ok(opened) => opened,
+                Err(CommitError::World(errors)) => {
+                    for line in World::error_lines(&errors) {
+                        eprintln!("{line}");
+                    }
+                    return 2;
+                }
                 Err(e) => {
                     eprintln!("error: {e}");
                     return 2;
