@@ -16,7 +16,7 @@ use crate::report::{
 };
 use mesh_core::constraint::{deadline_seconds_missed, Constraint, Constraints, Invariant};
 use mesh_core::loc::Loc;
-use mesh_core::revert::Revert;
+use mesh_core::revert::{reason, Revert};
 
 impl Session {
     /// The keys of `slots` in the order of their (chain, token) names.
@@ -214,7 +214,7 @@ impl Session {
                 .world
                 .wallet_balance(self.chain_name(chain), self.token_name(token));
             let Some(new_balance) = balance.checked_add(amount) else {
-                return Err(self.revert_value("arithmetic overflow"));
+                return Err(self.revert_value(reason::OVERFLOW));
             };
             self.wallets_before.entry((chain, token), || balance);
             self.journal
