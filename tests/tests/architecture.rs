@@ -277,3 +277,49 @@ fn no_source_file_is_long_without_saying_why() {
         unexplained.join("\n")
     );
 }
+
+/// The module maps: every module a file declares (`mod name;`, tests
+/// aside) is named in that file's own `//!` documentation, so that a reader
+/// who opens a `lib.rs`, a `mod.rs` or a module's parent file finds every
+/// part of it listed with what it holds.
+#[test]
+fn every_module_is_named_in_its_parents_map() {
+    let mut files = Vec::new();
+    for dir in [
+        "compiler/src",
+        "grammar/src",
+        "runtime/src",
+        "runtime/core/src",
+        "runtime/evm/src",
+    ] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mut unnamed = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let words: BTreeSet<&str> = text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("//!"))
+            .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .collect();
+        for line in text.lines() {
+            let line = line.trim();
+            let declared = line
+                .strip_prefix("pub(crate) mod ")
+                .or_else(|| line.strip_prefix("pub(super) mod "))
+                .or_else(|| line.strip_prefix("pub mod "))
+                .or_else(|| line.strip_prefix("mod "))
+                .and_then(|rest| rest.strip_suffix(';'));
+            if let Some(name) = declared {
+                if name != "tests" && !words.contains(name) {
+                    unnamed.push(format!("{}: `mod {name};`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "modules missing from their parent's module map (its `//!` lines):\n{}",
+        unnamed.join("\n")
+    );
+}

@@ -9,7 +9,8 @@
 //! [`analyse`] parses and checks a file and judges rule 8 on the lowering
 //! at the level in force ([`rule8`]); [`Analysis::lower`] lowers one of its
 //! bundles at a level, running the optimiser for `-O`; [`figures`] measures
-//! both levels for `meshc gas`. Each stage below knows nothing of the ones
+//! both levels for `meshc gas`; [`routes`] says why each unpinned bridge
+//! takes its route at `-O`. Each stage below knows nothing of the ones
 //! above it: `lower` does not know the optimiser, the optimiser does not
 //! know the lowering, and neither knows this module.
 
