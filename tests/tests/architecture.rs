@@ -233,6 +233,28 @@ fn each_module_of_the_compiler_uses_only_the_layers_below_it() {
     assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
+/// docs/architecture.md's table of the compiler's layers lists exactly
+/// the layers above.
+#[test]
+fn the_architecture_page_lists_the_layers() {
+    let page = std::fs::read_to_string(root().join("docs/architecture.md")).expect("the page");
+    let mut documented = BTreeMap::new();
+    for row in page.lines() {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let Some(layer) = cells.get(1).and_then(|c| c.parse::<u32>().ok()) else {
+            continue;
+        };
+        for module in cells.get(2).unwrap_or(&"").split(',') {
+            documented.insert(module.trim().trim_matches('`').to_string(), layer);
+        }
+    }
+    let layers: BTreeMap<String, u32> = LAYERS.iter().map(|(m, l)| (m.to_string(), *l)).collect();
+    assert_eq!(
+        documented, layers,
+        "docs/architecture.md and LAYERS disagree"
+    );
+}
+
 #[test]
 fn every_top_level_module_of_the_compiler_has_a_layer() {
     let lib = std::fs::read_to_string(root().join("compiler/src/lib.rs")).expect("lib.rs");
