@@ -5,6 +5,10 @@
 //! (documented in `docs/codes/` and printed by `meshc explain`), a one-line
 //! message, a primary label, secondary labels and an optional hint. Nothing
 //! here knows about terminals or editors; the renderers do.
+//!
+//! Module map: [`codes`] the stable codes and their pages; `human` the
+//! terminal rendering; `render` positions in a file and the JSON
+//! rendering; [`suggest`] the "did you mean" of every phase's hints.
 
 pub mod codes;
 mod human;

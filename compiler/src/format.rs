@@ -7,6 +7,9 @@
 //! words, on its own line or trailing a line as in the source. Formatting is
 //! idempotent, and a file that does not parse is refused rather than guessed
 //! at.
+//!
+//! Here the layout of each item and statement; `printer` places the words
+//! and owns every decision about comments and blank lines.
 
 mod printer;
 

@@ -1,4 +1,5 @@
-//! The `meshc` command line.
+//! The `meshc` command line: the subcommands are parsed here and run by
+//! [`commands`], one module each.
 
 mod commands;
 

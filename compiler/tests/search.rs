@@ -55,7 +55,7 @@ fn search_with(
     }
 }
 
-/// The optimum of `source` on the built-in registry, checked: verified,
+/// The optimum of `source` on the default registry, checked: verified,
 /// metered as reported, and the same without pruning.
 fn optimum(source: &str) -> Optimum {
     let registry = Registry::default_registry();
@@ -230,7 +230,7 @@ fn two_transfers_of_one_token_on_one_route_merge() {
     insta::assert_snapshot!(show(source, &found));
 }
 
-/// The gas and delay of the built-in polygon → arbitrum route of `kind`.
+/// The gas and delay of the default registry's polygon → arbitrum route of `kind`.
 fn route(kind: BridgeKind) -> (u64, u64) {
     Registry::default_registry()
         .route("polygon", "arbitrum", kind)
@@ -370,7 +370,7 @@ fn a_route_less_trusted_than_the_unoptimised_one_is_never_taken() {
 }
 ";
     let found = optimum(source);
-    // The built-in `threshold` route costs less gas, but trusts a signer
+    // The default registry's `threshold` route costs less gas, but trusts a signer
     // set; the `-O0` route is `htlb`.
     let text = found.program.to_string();
     assert!(text.contains("via htlb"), "{text}");

@@ -4,6 +4,11 @@
 //!
 //! [`parse`] always returns a tree: where the text cannot be read it holds an
 //! `Error` node, and [`Parsed::errors`] says why, one error per mistake.
+//!
+//! Module map: [`lexer`] the tokens and the keywords; `repair` the tokens
+//! mended where a mistake is certain, before parsing; the lalrpop grammar
+//! (`grammar.lalrpop`, built into `grammar`) the parser; [`ast`] the
+//! spanned syntax tree; [`lines`] what a line is, for every phase.
 
 pub mod ast;
 pub mod lexer;

@@ -10,7 +10,7 @@
 //!
 //! - [`session`]: one run of a bundle — names, holdings, transactions and
 //!   time, approvals, lending, swaps, bridges, and the finish;
-//! - [`abi`]: the `extern "C"` entry points, the symbol table the JIT
+//! - [`abi`]: the `extern "C"` entry points, the table of exports the JIT
 //!   registers, and the standalone executable's `main`;
 //! - [`journal`]: every change to the world with what was there before, so
 //!   that a revert undoes all of them;
@@ -18,8 +18,9 @@
 //! - [`world`]: the world's state, its file format, and committing to a
 //!   world file under a lock;
 //! - re-exported from `mesh-core`, the vocabulary shared with the compiler:
-//!   accounts, amounts, constraints, entry points, gas, locations, protocol
-//!   maths, the registry, revert reasons and 256-bit integers.
+//!   accounts, amounts, constraints, entry points, gas, a position's
+//!   health, locations, protocol maths, the registry, revert reasons and
+//!   256-bit integers.
 
 pub mod abi;
 pub mod journal;

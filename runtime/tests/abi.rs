@@ -240,15 +240,15 @@ fn names_are_resolved_in_each_runs_own_world() {
 }
 
 #[test]
-fn the_symbol_table_is_the_declared_entry_points() {
+fn the_exports_are_the_declared_entry_points() {
     use mesh_runtime::entry::Entry;
-    let table = symbols();
+    let table = exports();
     assert!(table.iter().all(|s| !s.address.is_null()));
     let declared: Vec<Entry> = Entry::ALL.to_vec();
     let exported: Vec<Entry> = table.iter().map(|s| s.entry).collect();
     assert_eq!(
         exported, declared,
-        "one symbol per declared entry, in order"
+        "one export per declared entry, in order"
     );
     for s in table {
         assert_eq!(s.name, s.entry.symbol());

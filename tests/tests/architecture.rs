@@ -218,9 +218,42 @@ fn each_module_of_the_compiler_uses_only_the_layers_below_it() {
                     file.display()
                 ));
             }
+            // The language server reads world files through its settings;
+            // everything else it knows of the registry is the vocabulary.
+            if *module == "lsp"
+                && !file.ends_with("lsp/settings.rs")
+                && text.contains("mesh_runtime")
+            {
+                broken.push(format!(
+                    "{} (lsp) names the runtime crate; only lsp/settings.rs reads world files",
+                    file.display()
+                ));
+            }
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// docs/architecture.md's table of the compiler's layers lists exactly
+/// the layers above.
+#[test]
+fn the_architecture_page_lists_the_layers() {
+    let page = std::fs::read_to_string(root().join("docs/architecture.md")).expect("the page");
+    let mut documented = BTreeMap::new();
+    for row in page.lines() {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let Some(layer) = cells.get(1).and_then(|c| c.parse::<u32>().ok()) else {
+            continue;
+        };
+        for module in cells.get(2).unwrap_or(&"").split(',') {
+            documented.insert(module.trim().trim_matches('`').to_string(), layer);
+        }
+    }
+    let layers: BTreeMap<String, u32> = LAYERS.iter().map(|(m, l)| (m.to_string(), *l)).collect();
+    assert_eq!(
+        documented, layers,
+        "docs/architecture.md and LAYERS disagree"
+    );
 }
 
 #[test]
@@ -302,4 +335,50 @@ fn the_release_build_checks_arithmetic_overflow() {
             "[profile.release.package.{package}] turns overflow-checks off"
         );
     }
+}
+
+/// The module maps: every module a file declares (`mod name;`, tests
+/// aside) is named in that file's own `//!` documentation, so that a reader
+/// who opens a `lib.rs`, a `mod.rs` or a module's parent file finds every
+/// part of it listed with what it holds.
+#[test]
+fn every_module_is_named_in_its_parents_map() {
+    let mut files = Vec::new();
+    for dir in [
+        "compiler/src",
+        "grammar/src",
+        "runtime/src",
+        "runtime/core/src",
+        "runtime/evm/src",
+    ] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mut unnamed = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let words: BTreeSet<&str> = text
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("//!"))
+            .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .collect();
+        for line in text.lines() {
+            let line = line.trim();
+            let declared = line
+                .strip_prefix("pub(crate) mod ")
+                .or_else(|| line.strip_prefix("pub(super) mod "))
+                .or_else(|| line.strip_prefix("pub mod "))
+                .or_else(|| line.strip_prefix("mod "))
+                .and_then(|rest| rest.strip_suffix(';'));
+            if let Some(name) = declared {
+                if name != "tests" && !words.contains(name) {
+                    unnamed.push(format!("{}: `mod {name};`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        unnamed.is_empty(),
+        "modules missing from their parent's module map (its `//!` lines):\n{}",
+        unnamed.join("\n")
+    );
 }

@@ -595,7 +595,7 @@ fn a_chain_missing_from_the_world_reverts_at_the_first_statement_that_needs_it()
     assert!(at("4:34").is_some() && at("4:34") < at("9:28"), "{stderr}");
 }
 
-/// `meshc build` judges a file against the built-in registry, where PEPE is
+/// `meshc build` judges a file against the default registry, where PEPE is
 /// unknown, so a file may declare it at any address or with any decimals;
 /// the world the executable runs on may know PEPE otherwise (the default
 /// world has it at its mainnet address, with 18 decimals). Then the

@@ -719,7 +719,7 @@ fn a_token_at_another_address_than_the_world_file_is_refused() {
         stderr.contains("this says 0x0000000000000000000000000000000000000001"),
         "{stderr}"
     );
-    // The built-in registry knows no PEPE: the declaration adds it.
+    // The default registry knows no PEPE: the declaration adds it.
     let (code, _, stderr) = outcome(&run(&["check", &file]));
     assert_eq!(code, 0, "{stderr}");
 }

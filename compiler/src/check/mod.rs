@@ -17,7 +17,7 @@
 //! - `amount` types and resolves amount expressions (rules 3 and 10).
 //! - `bundle` walks a bundle's statements (chains, `input`, `require`,
 //!   `on`, `let`); `actions` applies each action's effect, one module per
-//!   kind (`lending`, `swap`, `bridge`).
+//!   kind (`lending`, `swap`, `bridge`, `wrap`).
 //! - `pairs` is what the checker may know of the world's exchange pairs.
 //! - `holdings` and `obligations` prove rule 5 and rule 6, `positions`
 //!   what the bundle states of the user's debts and collateral; `scope` binds

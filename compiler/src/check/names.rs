@@ -90,13 +90,12 @@ impl<'r> Names<'r> {
 
     pub fn chain_name(&self, chain: ChainId) -> &'r str {
         self.registry
-            .chains
-            .get(chain.index())
+            .chain_at(chain)
             .map_or("?", |c| c.name.as_str())
     }
 
     pub fn token_info(&self, token: TokenId) -> Option<&'r TokenInfo> {
-        self.registry.tokens.get(token.index())
+        self.registry.token_at(token)
     }
 
     pub fn symbol(&self, token: TokenId) -> &'r str {
@@ -108,7 +107,7 @@ impl<'r> Names<'r> {
     }
 
     pub fn protocol_info(&self, protocol: ProtocolId) -> Option<&'r ProtocolInfo> {
-        self.registry.protocols.get(protocol.index())
+        self.registry.protocol_at(protocol)
     }
 
     pub fn protocol_name(&self, protocol: ProtocolId) -> &'r str {
@@ -118,13 +117,13 @@ impl<'r> Names<'r> {
 
     /// The native coin of `chain`, if the registry names one.
     pub fn native(&self, chain: ChainId) -> Option<TokenId> {
-        let info = self.registry.chains.get(chain.index())?;
+        let info = self.registry.chain_at(chain)?;
         self.token(info.native.as_deref()?)
     }
 
     /// The token that wraps `chain`'s native coin, if the registry names one.
     pub fn wrapped_native(&self, chain: ChainId) -> Option<TokenId> {
-        let info = self.registry.chains.get(chain.index())?;
+        let info = self.registry.chain_at(chain)?;
         self.token(info.wrapped_native.as_deref()?)
     }
 

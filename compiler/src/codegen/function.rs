@@ -1,6 +1,9 @@
 //! The translator of one function under a bundle's body: the body's steps
 //! become calls of the runtime's entry points, in the interpreter's order
 //! and with the same source locations; amounts live in 64-bit halves.
+//!
+//! Here the actions and the arithmetic; `constraints` holds a bundle's
+//! constraints, `positions` the steps on the user's positions.
 
 use super::steps::Step;
 use super::CodegenError;

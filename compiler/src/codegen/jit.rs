@@ -1,5 +1,6 @@
 //! The JIT driver (`meshc run`): compiles a program's body into memory,
-//! with the runtime's symbols registered from the ABI's single table.
+//! with the runtime's functions registered from the ABI's single table of
+//! exports.
 
 use super::{err, native_isa, CodegenError, Translator};
 use crate::ir::Program;
@@ -29,8 +30,8 @@ pub struct Compiled {
 pub fn compile(program: &Program, keep_clif: bool) -> Result<Compiled, CodegenError> {
     let isa = native_isa(false)?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    for symbol in abi::symbols() {
-        builder.symbol(symbol.name, symbol.address);
+    for export in abi::exports() {
+        builder.symbol(export.name, export.address);
     }
     let mut module = JITModule::new(builder);
     let mut translator = Translator::new(&mut module)?;

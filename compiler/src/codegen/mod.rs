@@ -12,6 +12,20 @@
 //! — the runtime keeps the failure first in the source, and what a failed
 //! call delivers is zero —; an invalid call (status 2) branches to the
 //! abort path, which returns it; the host then finishes the bundle.
+//!
+//! Module map:
+//!
+//! - here: the imports, each declared with its signature from the one
+//!   entry-point list (`mesh_core::for_each_entry!`), and the
+//!   [`Translator`], which defines a body as a tree of bounded functions;
+//! - `steps`: the body as a list of steps, and the names the code generator
+//!   reads off a program before translating it;
+//! - `function`: one function of the tree, its steps made into calls (a
+//!   bundle's constraints in `function/constraints`, the steps on the
+//!   user's positions in `function/positions`);
+//! - [`jit`]: `meshc run`, the body compiled into memory with the runtime's
+//!   functions registered;
+//! - [`object`]: `meshc build`, the body and a C `main` in an object file.
 
 use crate::ir::Program;
 use cranelift_codegen::ir::condcodes::IntCC;

@@ -1,5 +1,8 @@
-//! One module per subcommand, and what they share: exit statuses, reading
-//! source files, and choosing colours.
+//! One module per subcommand — [`build`], [`check`], [`explain`], [`fmt`],
+//! [`gas`], [`lsp`], [`plan`], [`run`] and [`world`], each named after it —
+//! and what they share: exit statuses, reading source files, choosing
+//! colours, the world a file is judged against, the front end that `run`
+//! and `build` print the diagnostics of, and writing a file atomically.
 
 pub mod build;
 pub mod check;

@@ -1,5 +1,9 @@
 //! The plan's builder: it watches the model engine run the program box
 //! by box ([`Observer`]) and writes down each box as its calls.
+//!
+//! Here: the contract each call goes to, and each box's calls; `observe` is
+//! the builder as the interpreter's observer, `wrap` writes `wrap` and
+//! `unwrap`, and `positions` the steps on the user's positions.
 
 use super::PlanError;
 use crate::interp::{evaluate, Observer, Outcome};

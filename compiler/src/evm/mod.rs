@@ -18,6 +18,10 @@
 //! `MeshExecutor`: direct pair swaps (a transfer into the first pair, then
 //! one `swap` per hop, each pair sending on to the next), maximum approvals,
 //! and flash loans whose callback runs the rest of the transaction.
+//!
+//! Here: [`plan`] (a program to its plan), [`run`] (the plan on the EVM
+//! engine) and [`report`] (the run as the model's report reads); the
+//! builder that writes each box down as its calls is in `builder`.
 
 mod builder;
 

@@ -14,6 +14,11 @@
 //! Amounts are not wires: they are [`Value`]s, computed when the bundle runs
 //! (the amount a wire carries, a constant, arithmetic). The verifier
 //! ([`verify`]) checks the laws after lowering and after every pass.
+//!
+//! Module map: here the wires, values, generators, terms and programs;
+//! [`verify`] the laws a program keeps; [`gas`] the static gas and time
+//! of a program, metered as the runtime meters it; `print` the text form
+//! (`--emit ir`, through `Display`).
 
 pub mod gas;
 mod print;

@@ -25,7 +25,7 @@ use lsp_types::{
     CompletionItem, CompletionItemKind, CompletionList, CompletionParams, CompletionResponse,
     CompletionTriggerKind, Documentation, InsertTextFormat,
 };
-use mesh_runtime::{BridgeKind, ProtocolKind, Registry};
+use mesh_core::{BridgeKind, ProtocolKind, Registry};
 
 /// At most this many values in one answer.
 pub const VALUE_LIMIT: usize = 50;

@@ -16,7 +16,7 @@ use super::values::Values;
 use crate::check::CheckOptions;
 use crate::pipeline::{analyse_with_pairs, Analysis};
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
-use mesh_runtime::Registry;
+use mesh_core::Registry;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 

@@ -6,8 +6,8 @@
 use super::convert;
 use super::document::Documents;
 use lsp_types::{InlayHint, InlayHintKind, InlayHintLabel, InlayHintParams};
+use mesh_core::amount::display_units;
 use mesh_grammar::{Block, Item, StmtKind};
-use mesh_runtime::amount::display_units;
 
 pub fn inlay_hints(documents: &Documents, params: InlayHintParams) -> Option<Vec<InlayHint>> {
     let document = documents.get(&params.text_document.uri)?;

@@ -6,10 +6,10 @@ use super::document::Documents;
 use super::vocabulary::{bridge_kind_doc, invariant_doc, keyword_doc, word_at};
 use crate::check::{AmountFact, Facts, StatementFact};
 use lsp_types::{Hover, HoverContents, HoverParams, MarkupContent, MarkupKind};
+use mesh_core::amount::{display_units, format_units};
+use mesh_core::registry::{ProtocolInfo, TokenInfo};
+use mesh_core::{BridgeKind, ProtocolKind, Registry};
 use mesh_grammar::Span;
-use mesh_runtime::amount::{display_units, format_units};
-use mesh_runtime::registry::{ProtocolInfo, TokenInfo};
-use mesh_runtime::{BridgeKind, ProtocolKind, Registry};
 use std::fmt::Write as _;
 
 pub fn hover(documents: &Documents, params: HoverParams) -> Option<Hover> {

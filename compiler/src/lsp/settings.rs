@@ -10,7 +10,8 @@
 //! default: the default registry and the default world's pairs, `-O`.
 
 use crate::check::{CheckOptions, OptLevel};
-use mesh_runtime::{Registry, World};
+use mesh_core::Registry;
+use mesh_runtime::World;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

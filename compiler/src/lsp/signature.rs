@@ -9,61 +9,61 @@ use lsp_types::{
     ParameterInformation, ParameterLabel, SignatureHelp, SignatureHelpParams, SignatureInformation,
 };
 
-/// An action's form: its keyword, its parts, and the word that begins each
-/// part after the first.
-struct Form {
+/// The form of an action or an `assume`: its keyword, its parts, and the
+/// word that begins each part after the first.
+struct StatementForm {
     keyword: &'static str,
     parts: &'static [&'static str],
     separators: &'static [&'static str],
 }
 
-const FORMS: &[Form] = &[
-    Form {
+const STATEMENT_FORMS: &[StatementForm] = &[
+    StatementForm {
         keyword: "borrow",
         parts: &["AMOUNT", "LENDER"],
         separators: &["from"],
     },
-    Form {
+    StatementForm {
         keyword: "repay",
         parts: &["AMOUNT", "LENDER"],
         separators: &["to"],
     },
-    Form {
+    StatementForm {
         keyword: "swap",
         parts: &["AMOUNT", "MIN TOKEN", "EXCHANGE", "TOKEN, …"],
         separators: &["for", "on", "via"],
     },
-    Form {
+    StatementForm {
         keyword: "deposit",
         parts: &["AMOUNT", "LENDER"],
         separators: &["into"],
     },
-    Form {
+    StatementForm {
         keyword: "withdraw",
         parts: &["AMOUNT", "LENDER"],
         separators: &["from"],
     },
-    Form {
+    StatementForm {
         keyword: "bridge",
         parts: &["AMOUNT", "CHAIN", "KIND"],
         separators: &["to", "via"],
     },
-    Form {
+    StatementForm {
         keyword: "wrap",
         parts: &["AMOUNT"],
         separators: &[],
     },
-    Form {
+    StatementForm {
         keyword: "unwrap",
         parts: &["AMOUNT"],
         separators: &[],
     },
-    Form {
+    StatementForm {
         keyword: "input",
         parts: &["AMOUNT"],
         separators: &[],
     },
-    Form {
+    StatementForm {
         keyword: "assume",
         parts: &["(debt | collateral) AMOUNT", "LENDER"],
         separators: &["at"],
@@ -98,7 +98,7 @@ fn statement_before(before: &str) -> &str {
 fn help_for(statement: &str) -> Option<SignatureHelp> {
     let mut words = statement.split_whitespace();
     let keyword = words.next()?;
-    let form = FORMS.iter().find(|f| f.keyword == keyword)?;
+    let form = STATEMENT_FORMS.iter().find(|f| f.keyword == keyword)?;
     // The keyword itself must be complete: `swap|` is still being typed.
     if statement.len() == keyword.len() {
         return None;

@@ -207,9 +207,10 @@ fn is_word(kind: TokenKind, text: &str, span: Span) -> bool {
     }
 }
 
-/// The forms whose amount is followed by something fixed.
+/// The statement (or side of one) an amount being read belongs to, which
+/// says what follows the amount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Form {
+enum AmountOf {
     Borrow,
     Repay,
     Swap,
@@ -230,16 +231,16 @@ enum Form {
     Assume,
 }
 
-impl Form {
-    fn of_action(kind: TokenKind) -> Option<Form> {
+impl AmountOf {
+    fn of_action(kind: TokenKind) -> Option<AmountOf> {
         Some(match kind {
-            TokenKind::Borrow => Form::Borrow,
-            TokenKind::Repay => Form::Repay,
-            TokenKind::Swap => Form::Swap,
-            TokenKind::Deposit => Form::Deposit,
-            TokenKind::Withdraw => Form::Withdraw,
-            TokenKind::Bridge => Form::Bridge,
-            TokenKind::Wrap | TokenKind::Unwrap => Form::Wrap,
+            TokenKind::Borrow => AmountOf::Borrow,
+            TokenKind::Repay => AmountOf::Repay,
+            TokenKind::Swap => AmountOf::Swap,
+            TokenKind::Deposit => AmountOf::Deposit,
+            TokenKind::Withdraw => AmountOf::Withdraw,
+            TokenKind::Bridge => AmountOf::Bridge,
+            TokenKind::Wrap | TokenKind::Unwrap => AmountOf::Wrap,
             _ => return None,
         })
     }
@@ -247,23 +248,25 @@ impl Form {
     /// The word after the amount.
     fn separator(self) -> Option<TokenKind> {
         match self {
-            Form::Borrow | Form::Withdraw => Some(TokenKind::From),
-            Form::Repay | Form::Bridge => Some(TokenKind::To),
-            Form::Deposit => Some(TokenKind::Into),
-            Form::Swap => Some(TokenKind::For),
-            Form::SwapOutput | Form::MinBalance => Some(TokenKind::On),
-            Form::Assume => Some(TokenKind::At),
-            Form::Wrap | Form::Input | Form::RequireLeft | Form::RequireRight | Form::MinProfit => {
-                None
-            }
+            AmountOf::Borrow | AmountOf::Withdraw => Some(TokenKind::From),
+            AmountOf::Repay | AmountOf::Bridge => Some(TokenKind::To),
+            AmountOf::Deposit => Some(TokenKind::Into),
+            AmountOf::Swap => Some(TokenKind::For),
+            AmountOf::SwapOutput | AmountOf::MinBalance => Some(TokenKind::On),
+            AmountOf::Assume => Some(TokenKind::At),
+            AmountOf::Wrap
+            | AmountOf::Input
+            | AmountOf::RequireLeft
+            | AmountOf::RequireRight
+            | AmountOf::MinProfit => None,
         }
     }
 
     /// What may start the amount (a number may always).
     fn amount_start(self) -> Expect {
         match self {
-            Form::MinBalance | Form::MinProfit => Expect::NONE,
-            Form::SwapOutput => Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL),
+            AmountOf::MinBalance | AmountOf::MinProfit => Expect::NONE,
+            AmountOf::SwapOutput => Expect::VALUE.or(Expect::TOKEN).or(Expect::ALL),
             _ => Expect::VALUE.or(Expect::ALL),
         }
     }
@@ -318,9 +321,9 @@ enum State {
     LetName,
     LetAssign,
     LetAction,
-    Amount(Form, Amount, u16),
+    Amount(AmountOf, Amount, u16),
     /// After an action's amount: its separator word.
-    Separator(Form),
+    Separator(AmountOf),
     Lender,
     /// After `borrow ... from`: the lender, then `as debt` or the end.
     BorrowLender,
@@ -442,25 +445,25 @@ impl Machine {
             State::TokenAt => (Expect::AT, Expect::ITEM),
             State::Statement => (Expect::STATEMENT, Expect::STATEMENT),
             State::LetAction => (Expect::ACTION, Expect::NONE),
-            State::Amount(form, amount, depth) => match amount {
-                Amount::Start | Amount::Scale => (form.amount_start(), Expect::NONE),
+            State::Amount(owner, amount, depth) => match amount {
+                Amount::Start | Amount::Scale => (owner.amount_start(), Expect::NONE),
                 Amount::Number | Amount::All => (Expect::TOKEN, Expect::NONE),
                 Amount::Operand if depth > 0 => (Expect::NONE, Expect::NONE),
                 Amount::Operand => {
-                    let next = form.separator().map_or(Expect::NONE, keyword_expect);
+                    let next = owner.separator().map_or(Expect::NONE, keyword_expect);
                     let can_end = matches!(
-                        form,
-                        Form::Wrap
-                            | Form::Input
-                            | Form::RequireRight
-                            | Form::MinBalance
-                            | Form::MinProfit
+                        owner,
+                        AmountOf::Wrap
+                            | AmountOf::Input
+                            | AmountOf::RequireRight
+                            | AmountOf::MinBalance
+                            | AmountOf::MinProfit
                     );
                     (next, if can_end { end } else { Expect::NONE })
                 }
             },
-            State::Separator(form) => (
-                form.separator().map_or(Expect::NONE, keyword_expect),
+            State::Separator(owner) => (
+                owner.separator().map_or(Expect::NONE, keyword_expect),
                 Expect::NONE,
             ),
             State::Lender | State::BorrowLender => (Expect::LENDER, Expect::NONE),
@@ -567,41 +570,47 @@ impl Machine {
             (State::Statement, K::Let) => (State::LetName, Role::Keyword),
             (State::LetName, K::Ident) => (State::LetAssign, Role::ValueDefinition),
             (State::LetAssign, K::Assign) => (State::LetAction, Role::Operator),
-            (State::Statement | State::LetAction, action) if Form::of_action(action).is_some() => {
-                let form = Form::of_action(action)?;
-                (State::Amount(form, Amount::Start, 0), Role::Action)
+            (State::Statement | State::LetAction, action)
+                if AmountOf::of_action(action).is_some() =>
+            {
+                let owner = AmountOf::of_action(action)?;
+                (State::Amount(owner, Amount::Start, 0), Role::Action)
             }
-            (State::Statement, K::Input) => {
-                (State::Amount(Form::Input, Amount::Start, 0), Role::Action)
-            }
+            (State::Statement, K::Input) => (
+                State::Amount(AmountOf::Input, Amount::Start, 0),
+                Role::Action,
+            ),
             (State::Statement, K::Require) => (
-                State::Amount(Form::RequireLeft, Amount::Start, 0),
+                State::Amount(AmountOf::RequireLeft, Amount::Start, 0),
                 Role::Keyword,
             ),
             (State::Statement, K::Assume) => (State::AssumePosition, Role::Keyword),
-            (State::AssumePosition, K::Debt | K::Collateral) => {
-                (State::Amount(Form::Assume, Amount::Start, 0), Role::Keyword)
-            }
+            (State::AssumePosition, K::Debt | K::Collateral) => (
+                State::Amount(AmountOf::Assume, Amount::Start, 0),
+                Role::Keyword,
+            ),
             (State::Statement, K::On) => (State::OnChain, Role::Keyword),
             (State::OnChain, K::Ident) => (State::OnBrace, Role::Chain),
             (State::Statement, K::Parallel) => (State::ParallelBrace(0), Role::Keyword),
             (State::ParallelAnd(n), K::And) => (State::ParallelBrace(n), Role::Keyword),
-            (State::Amount(form, amount, depth), kind) => {
-                return self.amount(form, amount, depth, kind);
+            (State::Amount(owner, amount, depth), kind) => {
+                return self.amount(owner, amount, depth, kind);
             }
-            (State::Separator(form), kind) if form.separator() == Some(kind) => {
-                let next = match form {
-                    Form::Borrow => State::BorrowLender,
-                    Form::Withdraw | Form::Repay | Form::Deposit | Form::Assume => State::Lender,
-                    Form::Swap => State::Amount(Form::SwapOutput, Amount::Start, 0),
-                    Form::SwapOutput => State::Exchange,
-                    Form::Bridge => State::BridgeChain,
-                    Form::MinBalance => State::ConstraintChain,
-                    Form::Wrap
-                    | Form::Input
-                    | Form::RequireLeft
-                    | Form::RequireRight
-                    | Form::MinProfit => return None,
+            (State::Separator(owner), kind) if owner.separator() == Some(kind) => {
+                let next = match owner {
+                    AmountOf::Borrow => State::BorrowLender,
+                    AmountOf::Withdraw | AmountOf::Repay | AmountOf::Deposit | AmountOf::Assume => {
+                        State::Lender
+                    }
+                    AmountOf::Swap => State::Amount(AmountOf::SwapOutput, Amount::Start, 0),
+                    AmountOf::SwapOutput => State::Exchange,
+                    AmountOf::Bridge => State::BridgeChain,
+                    AmountOf::MinBalance => State::ConstraintChain,
+                    AmountOf::Wrap
+                    | AmountOf::Input
+                    | AmountOf::RequireLeft
+                    | AmountOf::RequireRight
+                    | AmountOf::MinProfit => return None,
                 };
                 (next, Role::Keyword)
             }
@@ -617,7 +626,7 @@ impl Machine {
             (State::BridgeVia, K::Via) => (State::BridgeKind, Role::Keyword),
             (State::BridgeKind, K::Ident) => (State::StatementEnd, Role::BridgeKind),
             (State::Comparison, K::Ge | K::Le | K::Gt | K::Lt | K::EqEq | K::Ne) => (
-                State::Amount(Form::RequireRight, Amount::Start, 0),
+                State::Amount(AmountOf::RequireRight, Amount::Start, 0),
                 Role::Operator,
             ),
             // ---- constraints
@@ -634,8 +643,8 @@ impl Machine {
             (State::ConstraintColon(name), K::Colon) => {
                 let next = match name {
                     K::Deadline | K::MaxGas | K::MinHealth => State::ConstraintNumber,
-                    K::MinBalance => State::Amount(Form::MinBalance, Amount::Start, 0),
-                    K::MinProfit => State::Amount(Form::MinProfit, Amount::Start, 0),
+                    K::MinBalance => State::Amount(AmountOf::MinBalance, Amount::Start, 0),
+                    K::MinProfit => State::Amount(AmountOf::MinProfit, Amount::Start, 0),
                     K::MinSecurity => State::SecurityKind,
                     _ => State::InvariantName,
                 };
@@ -654,10 +663,16 @@ impl Machine {
     }
 
     /// One token of an amount, or the word after it.
-    fn amount(&mut self, form: Form, amount: Amount, depth: u16, kind: TokenKind) -> Option<Role> {
+    fn amount(
+        &mut self,
+        owner: AmountOf,
+        amount: Amount,
+        depth: u16,
+        kind: TokenKind,
+    ) -> Option<Role> {
         use TokenKind as K;
         let operand = |this: &mut Machine, depth, role| {
-            this.state = State::Amount(form, Amount::Operand, depth);
+            this.state = State::Amount(owner, Amount::Operand, depth);
             Some(role)
         };
         match (amount, kind) {
@@ -668,30 +683,30 @@ impl Machine {
                 } else {
                     Amount::Number
                 };
-                self.state = State::Amount(form, next, depth);
+                self.state = State::Amount(owner, next, depth);
                 Some(Role::Number)
             }
             (Amount::Start | Amount::Scale, K::All) => {
-                self.state = State::Amount(form, Amount::All, depth);
+                self.state = State::Amount(owner, Amount::All, depth);
                 Some(Role::Keyword)
             }
             (Amount::Start | Amount::Scale, K::Ident) => operand(self, depth, Role::Value),
             (Amount::Start | Amount::Scale, K::LParen) => {
-                self.state = State::Amount(form, Amount::Start, depth.saturating_add(1));
+                self.state = State::Amount(owner, Amount::Start, depth.saturating_add(1));
                 Some(Role::Other)
             }
             // `swap ... for USDC`: a symbol alone is what the swap buys.
-            (Amount::Start, K::Symbol) if form == Form::SwapOutput && depth == 0 => {
-                self.state = State::Separator(Form::SwapOutput);
+            (Amount::Start, K::Symbol) if owner == AmountOf::SwapOutput && depth == 0 => {
+                self.state = State::Separator(AmountOf::SwapOutput);
                 Some(Role::Token)
             }
             (Amount::Number | Amount::All, K::Symbol) => operand(self, depth, Role::Token),
             (Amount::Number | Amount::Operand, K::Plus | K::Minus) => {
-                self.state = State::Amount(form, Amount::Start, depth);
+                self.state = State::Amount(owner, Amount::Start, depth);
                 Some(Role::Operator)
             }
             (Amount::Number | Amount::Operand, K::Star | K::Slash) => {
-                self.state = State::Amount(form, Amount::Scale, depth);
+                self.state = State::Amount(owner, Amount::Scale, depth);
                 Some(Role::Operator)
             }
             (Amount::Number | Amount::Operand, K::RParen) if depth > 0 => {
@@ -699,16 +714,16 @@ impl Machine {
             }
             (Amount::Number | Amount::Operand, kind) if depth == 0 => {
                 // The amount is over: the word after it.
-                match form {
-                    Form::RequireLeft => {
+                match owner {
+                    AmountOf::RequireLeft => {
                         self.state = State::Comparison;
                     }
-                    Form::Wrap | Form::Input | Form::RequireRight => return None,
+                    AmountOf::Wrap | AmountOf::Input | AmountOf::RequireRight => return None,
                     _ => {
-                        if form.separator() != Some(kind) {
+                        if owner.separator() != Some(kind) {
                             return None;
                         }
-                        self.state = State::Separator(form);
+                        self.state = State::Separator(owner);
                     }
                 }
                 self.advance(kind)

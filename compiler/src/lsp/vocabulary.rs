@@ -63,11 +63,11 @@ pub fn invariant_doc(word: &str) -> Option<&'static str> {
 }
 
 /// The bridge kinds' nature, in the words of the mathematical model.
-pub fn bridge_kind_doc(kind: mesh_runtime::BridgeKind) -> &'static str {
+pub fn bridge_kind_doc(kind: mesh_core::BridgeKind) -> &'static str {
     match kind {
-        mesh_runtime::BridgeKind::Htlb => "hash time-locked: slow, trustless",
-        mesh_runtime::BridgeKind::Zk => "zk-SNARK proof: fast, dear",
-        mesh_runtime::BridgeKind::Threshold => "threshold signatures: trusts a signer set",
+        mesh_core::BridgeKind::Htlb => "hash time-locked: slow, trustless",
+        mesh_core::BridgeKind::Zk => "zk-SNARK proof: fast, dear",
+        mesh_core::BridgeKind::Threshold => "threshold signatures: trusts a signer set",
     }
 }
 

@@ -34,6 +34,11 @@
 //!    adjacent independent steps side by side (blocks, never gas).
 //!
 //! The saving of each law is the sum of what its applications saved.
+//!
+//! Two modules serve the passes and are no law of their own:
+//! [`approvals`] places the executor's approvals afresh after a pass
+//! changes who spends what, and `walk` holds the walks over terms that
+//! several passes share.
 
 pub mod approvals;
 pub mod bridge_batch;

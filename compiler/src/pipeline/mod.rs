@@ -11,7 +11,8 @@
 //! collateral because they are not flash loans ([`collateral`]), and rule
 //! 8's `deadline` and `max_gas` ([`rule8`]); [`Analysis::lower`] lowers one of its
 //! bundles at a level, running the optimiser for `-O`; [`figures`] measures
-//! both levels for `meshc gas`. Each stage below knows nothing of the ones
+//! both levels for `meshc gas`; [`routes`] says why each unpinned bridge
+//! takes its route at `-O`. Each stage below knows nothing of the ones
 //! above it: `lower` does not know the optimiser, the optimiser does not
 //! know the lowering, and neither knows this module.
 

@@ -6,7 +6,7 @@
 //! the caller's. This crate expands it into [`Entry`], the table the code
 //! generator reads to declare each import with its signature; the runtime
 //! expands it into compile-time checks that each of its functions has
-//! exactly the declared signature, and into the symbol table the JIT
+//! exactly the declared signature, and into the table of exports the JIT
 //! registers. A function cannot exist on one side only, and a signature
 //! cannot differ.
 //!

@@ -9,6 +9,11 @@
 //! The bundle reverts, on every chain, with the failure first in the
 //! source — the one a user sending it step by step would meet first —
 //! with the contract's own revert reason.
+//!
+//! Here the run of a plan, block by block, and the relay of its bridge
+//! transfers; `judge` judges the bundle's end as the model does, `health`
+//! reads positions and their health factors, and `money` judges
+//! `min_profit`.
 
 use std::collections::BTreeMap;
 

@@ -64,6 +64,23 @@
 //! let after = evm.read_world(&world).expect("reads back");
 //! assert_eq!(after.wallet_balance("polygon", "USDC"), world.wallet_balance("polygon", "USDC") - 1_000_000_000);
 //! ```
+//!
+//! # Module map
+//!
+//! - [`artifacts`]: the embedded bytecode;
+//! - [`abi`]: the Solidity ABI encoding and decoding the engine needs;
+//! - [`calls`]: the calldata of each contract function a plan calls;
+//! - [`chain`]: one chain's EVM state, its block, and the execution of a
+//!   transaction;
+//! - [`deploy`]: per chain, the contracts deployed, then the world's state
+//!   written on them;
+//! - [`world`]: a deployed world, one EVM per chain, and its state read
+//!   back as a world;
+//! - [`plan`]: a transaction plan, mapped back to the bundle's lines;
+//! - [`engine`]: a plan run on a deployed world, all or nothing, and its
+//!   constraints judged;
+//! - [`measure`]: the gas of each protocol operation, measured;
+//! - [`error`]: what can go wrong, naming the chain and the contract.
 
 pub mod abi;
 pub mod artifacts;

@@ -31,7 +31,7 @@
 //! - `constraints`: the constraint entries;
 //! - `positions`: repaying debt, assumptions about positions, `min_health`;
 //! - `main`: the standalone executable's `main`;
-//! - here: the symbol table, expanded from the one entry-point list.
+//! - here: the table of exports, expanded from the one entry-point list.
 
 mod actions;
 mod arith;
@@ -82,18 +82,19 @@ pub use positions::{
     mesh_repay_debt,
 };
 
-/// One exported symbol: its entry point and address.
+/// One exported function: its entry point, the name it is linked by, and
+/// its address.
 #[derive(Clone, Copy, Debug)]
-pub struct Symbol {
+pub struct Export {
     pub entry: Entry,
     pub name: &'static str,
     pub address: *const u8,
 }
 
 // SAFETY: the addresses are of functions, immutable for the program's life.
-unsafe impl Sync for Symbol {}
+unsafe impl Sync for Export {}
 // SAFETY: as above.
-unsafe impl Send for Symbol {}
+unsafe impl Send for Export {}
 
 /// The Rust type of each type of the entry-point list.
 macro_rules! rust_type {
@@ -128,14 +129,14 @@ macro_rules! rust_type {
 
 /// Expands the entry-point list (`mesh_core::for_each_entry!`): a
 /// compile-time check that each function has exactly its declared
-/// signature, and the symbol table.
-macro_rules! symbol_table {
+/// signature, and the table of exports.
+macro_rules! export_table {
     ($(
         $(#[doc = $doc:literal])*
         $variant:ident = $symbol:ident($($param:ident: $ty:ident),* $(,)?) -> $result:ident;
     )*) => {
         $(const _: unsafe extern "C" fn($(rust_type!($ty)),*) -> rust_type!($result) = $symbol;)*
-        static SYMBOLS: &[Symbol] = &[$(Symbol {
+        static EXPORTS: &[Export] = &[$(Export {
             entry: Entry::$variant,
             name: stringify!($symbol),
             address: $symbol as *const u8,
@@ -143,10 +144,10 @@ macro_rules! symbol_table {
     };
 }
 
-mesh_core::for_each_entry!(symbol_table);
+mesh_core::for_each_entry!(export_table);
 
 /// Every symbol of the ABI: the single table that the JIT registers and
 /// that docs/runtime.md lists.
-pub fn symbols() -> &'static [Symbol] {
-    SYMBOLS
+pub fn exports() -> &'static [Export] {
+    EXPORTS
 }

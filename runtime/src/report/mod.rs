@@ -8,6 +8,10 @@
 //! A bundle is all or nothing at every optimisation level, `-O0` included:
 //! the report of a reverted bundle lists no transaction, gas, block or
 //! change, only the failure.
+//!
+//! Module map: here the report's data; `call` what one call did;
+//! [`money`] the gas each chain charged and the result net of gas; `text`
+//! the human rendering; `json` the JSON rendering.
 
 mod call;
 mod json;

@@ -36,6 +36,7 @@
 //! - `bridge`: transfers to another chain, alone or in a shared message;
 //! - `wrap`: the native coin wrapped and unwrapped, and refused by every
 //!   protocol;
+//! - `money`: the quote token the result is valued in, and `min_profit`;
 //! - `finish`: the end: checks, commit or revert, and the report.
 
 mod approvals;

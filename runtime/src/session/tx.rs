@@ -8,7 +8,7 @@ use crate::gas::{SecondWalletCall, Sender, TxMeter};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
 use mesh_core::account::LoanKind;
-use mesh_core::revert::Revert;
+use mesh_core::revert::{reason, Revert};
 
 /// A contract a transaction calls, for warm and cold accesses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl Session {
     pub(super) fn tick(&self, blocks: u64) -> CallResult<u64> {
         self.clock
             .checked_add(blocks)
-            .ok_or_else(|| self.revert_value("arithmetic overflow"))
+            .ok_or_else(|| self.revert_value(reason::OVERFLOW))
     }
 
     /// Counts `blocks` of `chain` on the time elapsed, at the chain's block
@@ -93,7 +93,7 @@ impl Session {
                 let later = blocks
                     .checked_mul(per_block)
                     .and_then(|d| ms.checked_add(d))
-                    .ok_or_else(|| self.revert_value("arithmetic overflow"))?;
+                    .ok_or_else(|| self.revert_value(reason::OVERFLOW))?;
                 self.elapsed_ms = Some(later);
             }
             (_, None) => {

@@ -16,7 +16,7 @@ use mesh_runtime::{
 
 /// An amount: a literal in base units, or a let-bound name.
 #[derive(Clone, Debug)]
-pub enum Amt {
+pub enum Amount {
     Lit(u128),
     Var(&'static str),
 }
@@ -25,38 +25,38 @@ pub enum Amt {
 pub enum Action {
     Input {
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
     },
     Borrow {
         protocol: &'static str,
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
     },
     Repay {
         protocol: &'static str,
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
     },
     Swap {
         exchange: &'static str,
         from: &'static str,
-        amount: Amt,
+        amount: Amount,
         to: &'static str,
         min: u128,
     },
     Deposit {
         protocol: &'static str,
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
     },
     Withdraw {
         protocol: &'static str,
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
     },
     Bridge {
         token: &'static str,
-        amount: Amt,
+        amount: Amount,
         to: &'static str,
         via: Option<BridgeKind>,
     },
@@ -141,10 +141,10 @@ struct Runner {
 }
 
 impl Runner {
-    fn amount(&self, a: &Amt) -> u128 {
+    fn amount(&self, a: &Amount) -> u128 {
         match a {
-            Amt::Lit(v) => *v,
-            Amt::Var(n) => self.vars[n],
+            Amount::Lit(v) => *v,
+            Amount::Var(n) => self.vars[n],
         }
     }
 
@@ -312,7 +312,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Borrow {
                         protocol: "aave",
                         token: "WETH",
-                        amount: Amt::Lit(u("WETH", "100")),
+                        amount: Amount::Lit(u("WETH", "100")),
                     },
                 ),
                 stmt(
@@ -321,7 +321,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Some("there"),
                     Action::Bridge {
                         token: "WETH",
-                        amount: Amt::Var("loan"),
+                        amount: Amount::Var("loan"),
                         to: "arbitrum",
                         via: None,
                     },
@@ -333,7 +333,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Swap {
                         exchange: "uniswap_v2",
                         from: "WETH",
-                        amount: Amt::Var("there"),
+                        amount: Amount::Var("there"),
                         to: "USDC",
                         min: u("USDC", "190000"),
                     },
@@ -345,7 +345,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Swap {
                         exchange: "sushiswap",
                         from: "USDC",
-                        amount: Amt::Var("usdc"),
+                        amount: Amount::Var("usdc"),
                         to: "WETH",
                         min: u("WETH", "100.2"),
                     },
@@ -356,7 +356,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     None,
                     Action::Bridge {
                         token: "WETH",
-                        amount: Amt::Var("weth"),
+                        amount: Amount::Var("weth"),
                         to: "polygon",
                         via: None,
                     },
@@ -368,7 +368,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Repay {
                         protocol: "aave",
                         token: "WETH",
-                        amount: Amt::Lit(u("WETH", "100")),
+                        amount: Amount::Lit(u("WETH", "100")),
                     },
                 ),
             ],
@@ -389,7 +389,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Borrow {
                         protocol: "aave",
                         token: "USDC",
-                        amount: Amt::Lit(u("USDC", "10000")),
+                        amount: Amount::Lit(u("USDC", "10000")),
                     },
                 ),
                 stmt(
@@ -399,7 +399,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Swap {
                         exchange: "uniswap_v2",
                         from: "USDC",
-                        amount: Amt::Lit(u("USDC", "10000")),
+                        amount: Amount::Lit(u("USDC", "10000")),
                         to: "WETH",
                         min: u("WETH", "4"),
                     },
@@ -411,7 +411,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Swap {
                         exchange: "sushiswap",
                         from: "WETH",
-                        amount: Amt::Lit(u("WETH", "4")),
+                        amount: Amount::Lit(u("WETH", "4")),
                         to: "USDC",
                         min: u("USDC", "10100"),
                     },
@@ -423,7 +423,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Repay {
                         protocol: "aave",
                         token: "USDC",
-                        amount: Amt::Lit(u("USDC", "10000")),
+                        amount: Amount::Lit(u("USDC", "10000")),
                     },
                 ),
             ],
@@ -448,7 +448,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Withdraw {
                         protocol: "compound",
                         token: "USDC",
-                        amount: Amt::Lit(u("USDC", "50000")),
+                        amount: Amount::Lit(u("USDC", "50000")),
                     },
                 ),
                 stmt(
@@ -458,7 +458,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Withdraw {
                         protocol: "compound",
                         token: "WETH",
-                        amount: Amt::Lit(u("WETH", "50")),
+                        amount: Amount::Lit(u("WETH", "50")),
                     },
                 ),
                 stmt(
@@ -468,7 +468,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Deposit {
                         protocol: "aave",
                         token: "USDC",
-                        amount: Amt::Lit(u("USDC", "50000")),
+                        amount: Amount::Lit(u("USDC", "50000")),
                     },
                 ),
                 stmt(
@@ -478,7 +478,7 @@ pub fn examples(world: &World) -> Vec<(&'static str, Vec<Stmt>, Constraints)> {
                     Action::Deposit {
                         protocol: "aave",
                         token: "WETH",
-                        amount: Amt::Lit(u("WETH", "50")),
+                        amount: Amount::Lit(u("WETH", "50")),
                     },
                 ),
             ],

@@ -6,7 +6,8 @@
 //! so that a later use of it is not reported again as unknown.
 //!
 //! Here: the parser's value checks and the document; the registry's
-//! sections are in `registry.rs`, the state's in `state.rs`.
+//! sections are in `registry.rs` (a chain's own figures — its coins, block
+//! time and gas price — in `chain.rs`), the state's in `state.rs`.
 
 mod chain;
 mod registry;
