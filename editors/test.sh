@@ -82,18 +82,20 @@ install_npm_packages() {
   (cd "$VSCODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
 }
 
+# Debian's package, pinned: the editor as a user of the distribution has it.
+NEOVIM_DEB_VERSION="0.7.2-7"
 install_neovim() {
-  if command -v nvim >/dev/null; then
+  if command -v nvim >/dev/null && nvim --version | head -1 | grep -qx "NVIM v${NEOVIM_DEB_VERSION%-*}"; then
     nvim --version | head -1
     return 0
   fi
-  # Debian's package: the editor as a user of the distribution has it.
-  echo "installing neovim with apt-get"
+  echo "installing neovim ${NEOVIM_DEB_VERSION} with apt-get"
   local sudo=()
   [[ $(id -u) -eq 0 ]] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends neovim >/dev/null &&
-    nvim --version | head -1
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+      "neovim=${NEOVIM_DEB_VERSION}" >/dev/null &&
+    nvim --version | head -1 | grep -x "NVIM v${NEOVIM_DEB_VERSION%-*}"
 }
 
 # The meshc the editor sessions start: $MESHC, or a debug build of this tree.
