@@ -14,14 +14,14 @@
 //! flash loans. The checker lists the loans taken with none
 //! (`CheckedBundle::unbacked_loans`); this judges them.
 
-use super::{Analysis, OptLevel};
+use super::{Analysis, Lowerings, OptLevel};
 use crate::check::UnbackedLoan;
 use crate::diagnostic::{Code, Diagnostic, Label, LineIndex};
 use crate::ir::{Loc, Op, Term};
 use std::collections::BTreeSet;
 
 /// Judges the unbacked loans of every bundle of `analysis` at `level`.
-pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
+pub(super) fn judge(analysis: &mut Analysis, lowerings: &mut Lowerings, level: OptLevel) {
     let mut found = Vec::new();
     for index in 0..analysis.checked.bundles.len() {
         let bundle = &analysis.checked.bundles[index];
@@ -36,9 +36,7 @@ pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
         {
             continue;
         }
-        let mut lowerable = bundle.clone();
-        lowerable.has_errors = false;
-        let Ok(program) = analysis.lower(&lowerable, level) else {
+        let Some(program) = lowerings.get(analysis, index, level) else {
             continue;
         };
         let mut ordinary = BTreeSet::new();

@@ -155,10 +155,48 @@ pub fn analyse_with_pairs(
         checked,
         diagnostics,
     };
-    collateral::judge(&mut analysis, options.level);
-    rule8::judge(&mut analysis, options.level);
+    let mut lowerings = Lowerings::new(analysis.checked.bundles.len());
+    collateral::judge(&mut analysis, &mut lowerings, options.level);
+    rule8::judge(&mut analysis, &mut lowerings, options.level);
     diagnostic::sort(&mut analysis.diagnostics);
     analysis
+}
+
+/// The lowerings of one file's bundles that the judges on the lowering
+/// ([`collateral`], [`rule8`]) read, each made at most once per bundle and
+/// level. Every judge lowers a bundle only when its only errors, if any,
+/// are the time model's E0801, and lowers it as if it had none: what it
+/// lowers is the bundle as checked, whichever judge asks first, so one
+/// lowering serves them all.
+struct Lowerings {
+    /// Per bundle (by index), per level (`-O0`, `-O`): the lowering, once
+    /// made (`None` inside when it failed).
+    made: Vec<[Option<Option<Program>>; 2]>,
+}
+
+impl Lowerings {
+    fn new(bundles: usize) -> Lowerings {
+        Lowerings {
+            made: vec![[None, None]; bundles],
+        }
+    }
+
+    /// The bundle at `index` of `analysis`, lowered at `level` as if it had
+    /// no errors; `None` when it does not lower.
+    fn get(&mut self, analysis: &Analysis, index: usize, level: OptLevel) -> Option<&Program> {
+        let bundle = analysis.checked.bundles.get(index)?;
+        let slot = self.made.get_mut(index)?;
+        let at = match level {
+            OptLevel::O0 => &mut slot[0],
+            OptLevel::O => &mut slot[1],
+        };
+        at.get_or_insert_with(|| {
+            let mut lowerable = bundle.clone();
+            lowerable.has_errors = false;
+            analysis.lower(&lowerable, level).ok()
+        })
+        .as_ref()
+    }
 }
 
 /// Why no bundle of an analysed file could be chosen.

@@ -10,7 +10,7 @@
 //! for a bundle with other errors. `max_gas` can only be judged on a
 //! lowering: its static gas is exactly what the runtime meters.
 
-use super::{Analysis, OptLevel};
+use super::{Analysis, Lowerings, OptLevel};
 use crate::check::{self, CheckedBundle};
 use crate::diagnostic::{Code, Diagnostic, Label};
 use crate::ir::gas::{self, Cost};
@@ -20,9 +20,9 @@ use mesh_grammar::ast::ConstraintKind;
 use mesh_grammar::Span;
 
 /// Judges every bundle of `analysis` at `level`.
-pub(super) fn judge(analysis: &mut Analysis, level: OptLevel) {
-    deadlines(analysis, level);
-    let exceeded = gas_limits(analysis, level);
+pub(super) fn judge(analysis: &mut Analysis, lowerings: &mut Lowerings, level: OptLevel) {
+    deadlines(analysis, lowerings, level);
+    let exceeded = gas_limits(analysis, lowerings, level);
     analysis.diagnostics.extend(exceeded);
 }
 
@@ -52,20 +52,21 @@ fn constraint_span(
         .map(|c| c.span)
 }
 
-/// The static cost of `bundle` lowered at `level`, when it lowers.
-fn lowered_cost(analysis: &Analysis, bundle: &CheckedBundle, level: OptLevel) -> Option<Cost> {
-    let program = analysis.lower(bundle, level).ok()?;
-    gas::cost(
-        &program,
-        &analysis.checked.registry,
-        &GasSchedule::default(),
-    )
-    .ok()
+/// The static cost of the bundle at `index` lowered at `level` (as if it
+/// had no errors), when it lowers.
+fn lowered_cost(
+    analysis: &Analysis,
+    lowerings: &mut Lowerings,
+    index: usize,
+    level: OptLevel,
+) -> Option<Cost> {
+    let program = lowerings.get(analysis, index, level)?;
+    gas::cost(program, &analysis.checked.registry, &GasSchedule::default()).ok()
 }
 
 /// E0801 judged on the blocks and the time the lowering takes, for each
 /// bundle whose only errors, if any, are the time model's E0801.
-fn deadlines(analysis: &mut Analysis, level: OptLevel) {
+fn deadlines(analysis: &mut Analysis, lowerings: &mut Lowerings, level: OptLevel) {
     for index in 0..analysis.checked.bundles.len() {
         let constraints = &analysis.checked.bundles[index].constraints;
         let (deadline, seconds) = (constraints.deadline, constraints.deadline_seconds);
@@ -80,7 +81,7 @@ fn deadlines(analysis: &mut Analysis, level: OptLevel) {
         let mut bundle = analysis.checked.bundles[index].clone();
         bundle.has_errors = false;
         let bundle = &bundle;
-        let Some(cost) = lowered_cost(analysis, bundle, level) else {
+        let Some(cost) = lowered_cost(analysis, lowerings, index, level) else {
             continue;
         };
         let registry = &analysis.checked.registry;
@@ -88,7 +89,9 @@ fn deadlines(analysis: &mut Analysis, level: OptLevel) {
         if let Some(deadline) = deadline {
             let optimised = match level {
                 OptLevel::O => Some(cost.blocks),
-                OptLevel::O0 => lowered_cost(analysis, bundle, OptLevel::O).map(|c| c.blocks),
+                OptLevel::O0 => {
+                    lowered_cost(analysis, lowerings, index, OptLevel::O).map(|c| c.blocks)
+                }
             };
             let is_deadline = |k: &ConstraintKind| matches!(k, ConstraintKind::Deadline(_));
             if let (Some(optimised), Some(span)) =
@@ -132,16 +135,16 @@ fn deadlines(analysis: &mut Analysis, level: OptLevel) {
 
 /// E0802 for every bundle whose `max_gas` is below the gas its lowering
 /// costs, computed statically exactly as the runtime meters it.
-fn gas_limits(analysis: &Analysis, level: OptLevel) -> Vec<Diagnostic> {
+fn gas_limits(analysis: &Analysis, lowerings: &mut Lowerings, level: OptLevel) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for bundle in &analysis.checked.bundles {
+    for (index, bundle) in analysis.checked.bundles.iter().enumerate() {
         let Some(limit) = bundle.constraints.max_gas else {
             continue;
         };
         if bundle.has_errors || !errors_in(analysis, bundle).is_empty() {
             continue;
         }
-        let Some(cost) = lowered_cost(analysis, bundle, level) else {
+        let Some(cost) = lowered_cost(analysis, lowerings, index, level) else {
             continue;
         };
         let total = cost.total();
