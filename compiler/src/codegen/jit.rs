@@ -62,17 +62,19 @@ impl Compiled {
     /// Runs the bundle in `session`, made by the caller (a quote token
     /// set, for instance).
     pub fn run_session(&self, session: Session) -> (Report, Session) {
-        let raw = Box::into_raw(MeshSession::with_names(session, self.names.take()));
+        // The session lives on this stack for the run: the body gets a
+        // pointer to it, and no allocation of it is made per run.
+        let mut ms = MeshSession::for_run(session, self.names.take());
+        let raw: *mut MeshSession = &mut ms;
         (self.body)(raw);
-        // SAFETY: `raw` came from `Box::into_raw` above and is live until
-        // `Box::from_raw` below takes it back.
+        // SAFETY: `raw` points at `ms`, live and not otherwise borrowed
+        // until `into_parts` below; the body has returned and kept no copy
+        // of the pointer.
         unsafe {
             abi::mesh_bundle_finish(raw, 0);
         }
-        // SAFETY: as above; nothing uses `raw` afterwards.
-        let boxed = unsafe { Box::from_raw(raw) };
         // `mesh_bundle_finish` has left the report; it is moved out, not copied.
-        let (report, session, names) = boxed.into_parts();
+        let (report, session, names) = ms.into_parts();
         self.names.set(names);
         (report, session)
     }

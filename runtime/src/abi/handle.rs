@@ -29,15 +29,23 @@ impl MeshSession {
 
     /// Wraps a session with the string table of an earlier run of the same
     /// body (see [`MeshNames`]).
-    pub fn with_names(session: Session, mut names: MeshNames) -> Box<MeshSession> {
+    pub fn with_names(session: Session, names: MeshNames) -> Box<MeshSession> {
+        Box::new(MeshSession::for_run(session, names))
+    }
+
+    /// As [`MeshSession::with_names`], not boxed: a host that runs a body
+    /// in process may keep the session where it likes (on its stack) and
+    /// hand the body a pointer to it, saving an allocation of the whole
+    /// session per run.
+    pub fn for_run(session: Session, mut names: MeshNames) -> MeshSession {
         names.new_run();
-        Box::new(MeshSession {
+        MeshSession {
             session,
             names,
             constraints: Constraints::new(),
             report: None,
             internal_error: None,
-        })
+        }
     }
 
     pub fn session(&self) -> &Session {
