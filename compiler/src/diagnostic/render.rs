@@ -89,6 +89,16 @@ impl<'a> LineIndex<'a> {
         }
     }
 
+    /// The source location of a byte offset, as the IR and the runtime
+    /// carry it (1-based line and character column).
+    pub fn loc(&self, offset: usize) -> mesh_core::Loc {
+        let p = self.position(offset);
+        mesh_core::Loc {
+            line: u32::try_from(p.line).unwrap_or(u32::MAX),
+            column: u32::try_from(p.column).unwrap_or(u32::MAX),
+        }
+    }
+
     /// The 0-based line and UTF-16 column of a byte offset, as the language
     /// server protocol counts them.
     pub fn utf16_position(&self, offset: usize) -> (u32, u32) {

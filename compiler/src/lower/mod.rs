@@ -176,11 +176,7 @@ fn gen(op: Op, loc: Loc) -> Term {
 
 impl Lowerer<'_> {
     fn loc(&self, span: Span) -> Loc {
-        let p = self.index.position(span.start);
-        Loc {
-            line: u32::try_from(p.line).unwrap_or(u32::MAX),
-            column: u32::try_from(p.column).unwrap_or(u32::MAX),
-        }
+        self.index.loc(span.start)
     }
 
     fn wire(&mut self, ty: WireType) -> Wire {

@@ -17,12 +17,14 @@
 use super::{Analysis, Lowerings, OptLevel};
 use crate::check::UnbackedLoan;
 use crate::diagnostic::{Code, Diagnostic, Label, LineIndex};
-use crate::ir::{Loc, Op, Term};
+use crate::ir::Op;
+use crate::opt::walk::for_each_node;
 use std::collections::BTreeSet;
 
 /// Judges the unbacked loans of every bundle of `analysis` at `level`.
 pub(super) fn judge(analysis: &mut Analysis, lowerings: &mut Lowerings, level: OptLevel) {
     let mut found = Vec::new();
+    let index_of = LineIndex::from_table(&analysis.source, &analysis.parsed.lines);
     for index in 0..analysis.checked.bundles.len() {
         let bundle = &analysis.checked.bundles[index];
         if bundle.unbacked_loans.is_empty() {
@@ -40,19 +42,15 @@ pub(super) fn judge(analysis: &mut Analysis, lowerings: &mut Lowerings, level: O
             continue;
         };
         let mut ordinary = BTreeSet::new();
-        ordinary_borrows(std::slice::from_ref(&program.body), &mut ordinary);
-        let index_of = LineIndex::from_table(&analysis.source, &analysis.parsed.lines);
+        for_each_node(&program.body, &mut |node| {
+            if let Op::Borrow { flash: false, .. } = node.op {
+                ordinary.insert(node.loc);
+            }
+        });
         let errors: Vec<Diagnostic> = bundle
             .unbacked_loans
             .iter()
-            .filter(|loan| {
-                let p = index_of.position(loan.statement.start);
-                let loc = Loc {
-                    line: u32::try_from(p.line).unwrap_or(u32::MAX),
-                    column: u32::try_from(p.column).unwrap_or(u32::MAX),
-                };
-                ordinary.contains(&loc)
-            })
+            .filter(|loan| ordinary.contains(&index_of.loc(loan.statement.start)))
             .map(|loan| unbacked(loan, level))
             .collect();
         if !errors.is_empty() {
@@ -64,22 +62,6 @@ pub(super) fn judge(analysis: &mut Analysis, lowerings: &mut Lowerings, level: O
             bundle.has_errors = true;
         }
         analysis.diagnostics.extend(errors);
-    }
-}
-
-/// The locations of every ordinary (not flash) borrow in `terms`.
-fn ordinary_borrows(terms: &[Term], out: &mut BTreeSet<Loc>) {
-    for term in terms {
-        match term {
-            Term::Gen(node) => {
-                if let Op::Borrow { flash: false, .. } = node.op {
-                    out.insert(node.loc);
-                }
-            }
-            Term::Seq(body) | Term::Tensor(body) | Term::Tx { body, .. } => {
-                ordinary_borrows(body, out);
-            }
-        }
     }
 }
 
