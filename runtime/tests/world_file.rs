@@ -20,7 +20,7 @@ uniswap_v2 = { kind = "exchange", chains = ["polygon"], fee_bps = 30 }
 
 [bridges]
 routes = [
-    { from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000, fee_bps = 5, security = 3 },
+    { from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 36563, fee_bps = 5, security = 3 },
 ]
 
 [oracle]
@@ -107,7 +107,7 @@ fn malformed_worlds_name_file_line_and_key() {
                 "security = 3 },\n    { from = \"polygon\", to = \"arbitrum\", kind = \"htlb\", delay_blocks = 1, gas = 1, fee_bps = 1, security = 3 },\n",
             ),
         ),
-        ("route missing its gas", mutate("gas = 350000, ", "")),
+        ("route missing its gas", mutate("gas = 36563, ", "")),
         ("lender on an unknown chain", mutate("[lenders.polygon.aave]", "[lenders.solana.aave]")),
         ("an exchange used as a lender", mutate("[lenders.polygon.aave]", "[lenders.polygon.uniswap_v2]")),
         ("unknown key in a lender", mutate("deposits = {", "deposit = {")),
@@ -147,7 +147,7 @@ fn malformed_worlds_name_file_line_and_key() {
         ("pair of three tokens", mutate("\"WETH/USDC\"", "\"WETH/USDC/DAI\"")),
         ("bridge delay beyond the bound", mutate("delay_blocks = 5", "delay_blocks = 1000001")),
         ("bridge delay beyond 64 bits", mutate("delay_blocks = 5", "delay_blocks = 18446744073709551615")),
-        ("bridge gas beyond the bound", mutate("gas = 350000", "gas = 30000001")),
+        ("bridge gas beyond the bound", mutate("gas = 36563", "gas = 30000001")),
         ("native coin not a token", mutate("native = \"ETH\"", "native = \"GAS\"")),
         ("native coin not on the chain", mutate("polygon = { chain_id = 137 }", "polygon = { chain_id = 137, native = \"ETH\" }")),
         ("native coin not a symbol", mutate("native = \"ETH\"", "native = \"eth\"")),

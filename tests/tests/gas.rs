@@ -314,12 +314,12 @@ fn the_world_file_gives_the_routes_gas() {
     let default =
         std::fs::read_to_string(root().join("runtime/src/default_world.toml")).unwrap_or_default();
     let route =
-        r#"{ from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 350000,"#;
+        r#"{ from = "polygon", to = "arbitrum", kind = "htlb", delay_blocks = 5, gas = 36563,"#;
     assert!(
         default.contains(route),
         "the default world changed its htlb route"
     );
-    let dearer = default.replace(route, &route.replace("350000", "360000"));
+    let dearer = default.replace(route, &route.replace("36563", "46563"));
     let world = write(dir.path(), "dearer.toml", &dearer);
     let flagship = example("polygon_arbitrum_arbitrage.mesh");
 

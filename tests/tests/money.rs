@@ -149,14 +149,14 @@ fn a_quote_token_values_any_bundle() {
     assert_eq!(code, 0, "{stdout}");
     let report = json(&stdout);
     assert_eq!(report["gas"]["cost"]["arbitrum"]["token"], "ETH");
-    assert_eq!(report["gas"]["cost"]["arbitrum"]["amount"], "0.0000054718");
+    assert_eq!(report["gas"]["cost"]["arbitrum"]["amount"], "0.00000233743");
     assert_eq!(report["gas"]["cost"]["polygon"]["token"], "POL");
-    assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.02382489");
+    assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.01442178");
     assert_eq!(report["net"]["quote"], "DAI");
     // 0.880878538787408687 WETH at 2,500 USD.
     assert_eq!(report["net"]["value"], "2202.1963469685217175");
-    // 0.0000054718 ETH and 0.02382489 POL: 0.0136795 + 0.0059562225 USD.
-    assert_eq!(report["net"]["gas"], "0.0196357225");
+    // 0.00000233743 ETH and 0.01442178 POL: 0.005843575 + 0.003605445 USD.
+    assert_eq!(report["net"]["gas"], "0.00944902");
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn gas_json(file: &str) -> Value {
 }
 
 #[test]
-fn without_min_security_the_routes_stay_and_the_cheaper_one_is_named() {
+fn without_min_security_the_routes_stay_and_the_sooner_one_is_named() {
     let file = root()
         .join("examples")
         .join("polygon_arbitrum_arbitrage.mesh")
@@ -38,7 +38,7 @@ fn without_min_security_the_routes_stay_and_the_cheaper_one_is_named() {
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(
-            "note: the bridge at 11:5 (polygon to arbitrum) keeps `htlb`: `threshold` would save 100_000 gas but trusts a signer set (security 1); allow it with `min_security: threshold`"
+            "note: the bridge at 11:5 (polygon to arbitrum) keeps `htlb`: `threshold` would arrive 2 blocks sooner but trusts a signer set (security 1); allow it with `min_security: threshold`"
         ),
         "{stdout}"
     );
@@ -70,19 +70,21 @@ fn min_security_threshold_moves_the_routes_and_says_so() {
         assert_eq!(route["route_o"], "threshold", "{route}");
         assert_eq!(route["allowed_by"], "threshold", "{route}");
         assert_eq!(route["security_o"], 1, "{route}");
-        assert_eq!(route["gas_saved"], 100_000, "{route}");
+        // Every route's lock costs the same gas: only time differs.
+        assert_eq!(route["gas_saved"], 0, "{route}");
+        assert_eq!(route["blocks_sooner"], 2, "{route}");
     }
-    // Both bridges move: 200,000 gas less than keeping htlb, and sooner.
+    // Both bridges move: as much gas as keeping htlb, 2 blocks sooner each.
     let gas = |r: &Value| r["bundles"][0]["gas_o"].as_u64().unwrap_or(0);
     let blocks = |r: &Value| r["bundles"][0]["blocks_o"].as_u64().unwrap_or(0);
-    assert_eq!(gas(&plain) - gas(&trusting), 200_000);
-    assert!(blocks(&trusting) < blocks(&plain));
+    assert_eq!(gas(&plain), gas(&trusting));
+    assert_eq!(blocks(&plain) - blocks(&trusting), 4);
     // `meshc run` tells the same on stderr, the report on stdout.
     let (code, stdout, stderr) = outcome(&run(&["run", &file]));
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains(
-            "note: the bridge at 11:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 100_000 gas less, 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 20:5 allows"
+            "note: the bridge at 11:5 (polygon to arbitrum) takes `threshold` instead of `htlb`: 2 blocks sooner; security 1 (trusts a signer set), as `min_security: threshold` at 20:5 allows"
         ),
         "{stderr}"
     );

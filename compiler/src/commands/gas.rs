@@ -273,7 +273,7 @@ pub fn json(all: &[Figures], money: &[Money]) -> String {
                         gas_saved: r.gas_saved,
                         blocks_sooner: r.blocks_sooner,
                         allowed_by: r.allowed_by.map(|(k, _)| k.as_str()),
-                        refused: r.refused.map(|(k, ..)| k.as_str()),
+                        refused: r.refused.map(|r| r.kind.as_str()),
                         note: r.text(),
                     })
                     .collect(),

@@ -419,7 +419,8 @@ impl Meter<'_> {
                         )?
                     } else {
                         let token = self.chain_of(*input)?.token().to_string();
-                        open.meter.batch_entry(schedule, Account::Token(token))
+                        open.meter
+                            .batch_entry(schedule, Account::Token(token), i == 1)
                     };
                     elapsed = elapsed.then(Elapsed::of(
                         info.delay_blocks,

@@ -30,9 +30,20 @@ pub struct RouteNote {
     pub security: u8,
     /// The bundle's `min_security`, which allowed a less secure route.
     pub allowed_by: Option<(BridgeKind, Loc)>,
-    /// Where the route was kept: the cheapest route that only trust ruled
-    /// out, with its gas saving per transfer and its security.
-    pub refused: Option<(BridgeKind, u64, u8)>,
+    /// Where the route was kept: the best route that only trust ruled out
+    /// (less gas, or as much gas and sooner).
+    pub refused: Option<Refused>,
+}
+
+/// A route trust alone ruled out, and what it would have given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub kind: BridgeKind,
+    /// Gas saved per transfer.
+    pub gas_saved: u64,
+    /// Blocks sooner.
+    pub blocks_sooner: u64,
+    pub security: u8,
 }
 
 impl RouteNote {
@@ -43,18 +54,33 @@ impl RouteNote {
             self.loc.line, self.loc.column, self.from, self.to
         );
         if self.o != self.o0 {
+            let mut parts = Vec::new();
+            if self.gas_saved != 0 {
+                parts.push(format!(
+                    "{} gas {}",
+                    mesh_core::amount::display_count(self.gas_saved.unsigned_abs()),
+                    if self.gas_saved > 0 { "less" } else { "more" },
+                ));
+            }
+            if self.blocks_sooner != 0 {
+                parts.push(format!(
+                    "{} {}",
+                    counted_blocks(self.blocks_sooner.unsigned_abs()),
+                    if self.blocks_sooner > 0 {
+                        "sooner"
+                    } else {
+                        "later"
+                    },
+                ));
+            }
+            if parts.is_empty() {
+                parts.push("the same gas and time".to_string());
+            }
             let mut text = format!(
-                "{at} takes `{}` instead of `{}`: {} gas {}, {} {}",
+                "{at} takes `{}` instead of `{}`: {}",
                 self.o,
                 self.o0,
-                mesh_core::amount::display_count(self.gas_saved.unsigned_abs()),
-                if self.gas_saved >= 0 { "less" } else { "more" },
-                counted_blocks(self.blocks_sooner.unsigned_abs()),
-                if self.blocks_sooner >= 0 {
-                    "sooner"
-                } else {
-                    "later"
-                },
+                parts.join(", ")
             );
             text.push_str(&format!("; security {}", self.security));
             if let Some((kind, loc)) = self.allowed_by {
@@ -68,12 +94,29 @@ impl RouteNote {
             return text;
         }
         match self.refused {
-            Some((kind, saving, security)) => format!(
-                "{at} keeps `{}`: `{kind}` would save {} gas but {} (security {security}); allow it with `min_security: {kind}`",
-                self.o,
-                mesh_core::amount::display_count(saving),
-                trust(security)
-            ),
+            Some(refused) => {
+                let mut gains = Vec::new();
+                if refused.gas_saved > 0 {
+                    gains.push(format!(
+                        "save {} gas",
+                        mesh_core::amount::display_count(refused.gas_saved)
+                    ));
+                }
+                if refused.blocks_sooner > 0 {
+                    gains.push(format!(
+                        "arrive {} sooner",
+                        counted_blocks(refused.blocks_sooner)
+                    ));
+                }
+                format!(
+                    "{at} keeps `{}`: `{kind}` would {} but {} (security {}); allow it with `min_security: {kind}`",
+                    self.o,
+                    gains.join(" and "),
+                    trust(refused.security),
+                    refused.security,
+                    kind = refused.kind,
+                )
+            }
             None => format!("{at} keeps `{}`", self.o),
         }
     }
@@ -151,12 +194,24 @@ pub fn route_notes(lowered: &Lowered, optimised: &Program, registry: &Registry) 
         let refused = (o == *route)
             .then(|| {
                 // Same fee rule, no trust floor: what trust alone rules out.
+                // Better means less gas and no later, or as much gas and
+                // sooner.
                 registry
                     .admissible_routes(from, to, Some(0))
                     .into_iter()
-                    .filter(|c| c.gas < r.gas && c.security < r.security)
-                    .min_by_key(|c| (c.gas, std::cmp::Reverse(c.security), c.kind))
-                    .map(|c| (c.kind, r.gas - c.gas, c.security))
+                    .filter(|c| {
+                        c.security < r.security
+                            && c.gas <= r.gas
+                            && c.delay_blocks <= r.delay_blocks
+                            && (c.gas < r.gas || c.delay_blocks < r.delay_blocks)
+                    })
+                    .min_by_key(|c| (c.gas, c.delay_blocks, std::cmp::Reverse(c.security), c.kind))
+                    .map(|c| Refused {
+                        kind: c.kind,
+                        gas_saved: r.gas - c.gas,
+                        blocks_sooner: r.delay_blocks - c.delay_blocks,
+                        security: c.security,
+                    })
             })
             .flatten();
         notes.push(RouteNote {

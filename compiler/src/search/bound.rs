@@ -79,6 +79,8 @@ pub(super) struct Bound {
     pair_call: u64,
     transfer_call: u64,
     entry: u64,
+    /// A shared message's own encoding, once per message of two or more.
+    batch_message: u64,
     grant_cost: u64,
     /// The least a grant adds to a transaction: its call, less the cold
     /// access it may spare a later call on its token.
@@ -135,7 +137,8 @@ impl Bound {
             extra_asset: schedule.flash_loan_extra_asset,
             pair_call: call(schedule.pair_swap),
             transfer_call: call(schedule.token_transfer),
-            entry: schedule.bridge_batch_extra() + warm,
+            entry: schedule.bridge_batch_extra(false) + warm,
+            batch_message: schedule.bridge_batch_message,
             grant_cost: call(schedule.approve),
             grant_floor: call(schedule.approve).saturating_sub(
                 schedule
@@ -307,7 +310,7 @@ impl Bound {
                     bound.min_cost[a] = if merged {
                         0
                     } else if batched {
-                        call(gas).min(schedule.bridge_batch_extra() + warm)
+                        call(gas).min(schedule.bridge_batch_extra(false) + warm)
                     } else {
                         call(gas)
                     };
@@ -430,7 +433,10 @@ impl Bound {
                         .and_then(|t| t.first())
                         .map_or(0, |a| self.as_is[*a]);
                     let more = transfers.len().saturating_sub(1) as u64;
-                    route.saturating_add(self.entry.saturating_mul(more))
+                    let message = if more > 0 { self.batch_message } else { 0 };
+                    route
+                        .saturating_add(self.entry.saturating_mul(more))
+                        .saturating_add(message)
                 }
             };
             gas = gas.saturating_add(calls);

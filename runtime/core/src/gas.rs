@@ -65,6 +65,13 @@ pub struct GasSchedule {
     /// WETH9 `withdraw`: the wrapped token back into the native coin,
     /// without base.
     pub unwrap: u64,
+    /// Each transfer after the first of a shared bridge message
+    /// (`lockBatch`), before the access to its token: its entry's calldata,
+    /// the bridge's pull of the token, its event.
+    pub bridge_batch_entry: u64,
+    /// What a shared bridge message costs once beyond its entries: the two
+    /// arrays' encoding, charged with its second transfer.
+    pub bridge_batch_message: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it.
@@ -126,6 +133,8 @@ impl GasSchedule {
             ("withdraw", self.withdraw),
             ("wrap", self.wrap),
             ("unwrap", self.unwrap),
+            ("bridge_batch_entry", self.bridge_batch_entry),
+            ("bridge_batch_message", self.bridge_batch_message),
         ]
     }
 
@@ -142,20 +151,16 @@ impl GasSchedule {
         self.executor_dispatch + self.executor_call_calldata()
     }
 
-    /// The calldata of one (token, amount) entry of a shared bridge message:
-    /// the token's address word (as an inner call's, 368 gas) and the amount
-    /// word counted as 32 non-zero bytes (an amount's zero bytes depend on
-    /// its value; counting none makes the saving smaller).
-    pub fn bridge_batch_entry_calldata(&self) -> u64 {
-        self.executor_call_calldata() + 32 * self.calldata_nonzero_byte
-    }
-
-    /// What each transfer after the first in a shared bridge message costs,
+    /// What a transfer after the first of a shared bridge message costs,
     /// before the access to its token (docs/gas.md, "Shared bridge
-    /// messages"): the executor's dispatch of the entry, the entry's
-    /// calldata, and the ERC-20 transfer of the token into the bridge.
-    pub fn bridge_batch_extra(&self) -> u64 {
-        self.executor_dispatch + self.bridge_batch_entry_calldata() + self.token_transfer
+    /// messages"): its entry, and the message's own encoding with the
+    /// second transfer (`second`).
+    pub fn bridge_batch_extra(&self, second: bool) -> u64 {
+        if second {
+            self.bridge_batch_entry + self.bridge_batch_message
+        } else {
+            self.bridge_batch_entry
+        }
     }
 
     /// An account access: cold on first touch in a transaction, warm after.
@@ -311,12 +316,13 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
         gas
     }
 
-    /// A further transfer of a shared bridge message: its entry and an
-    /// access to its token (`account`), cold on first touch.
-    pub fn batch_entry(&mut self, schedule: &GasSchedule, account: A) -> u64 {
+    /// A further transfer of a shared bridge message: its entry (with the
+    /// message's encoding when it is the `second` transfer) and an access
+    /// to its token (`account`), cold on first touch.
+    pub fn batch_entry(&mut self, schedule: &GasSchedule, account: A, second: bool) -> u64 {
         let first_touch = self.touch(account);
         let gas = schedule
-            .bridge_batch_extra()
+            .bridge_batch_extra(second)
             .saturating_add(schedule.account_access(first_touch));
         self.gas = self.gas.saturating_add(gas);
         gas
@@ -353,6 +359,8 @@ impl Default for GasSchedule {
             withdraw: 127_765,
             wrap: 6_766,
             unwrap: 14_128,
+            bridge_batch_entry: 25_864,
+            bridge_batch_message: 1_267,
         }
     }
 }
@@ -373,13 +381,19 @@ mod tests {
         assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 37_196);
         assert_eq!(tx.pair_swap(&s, "DAI/WETH"), 37_196 + 10_416);
         // A batch entry's token access is warm after a call touched it.
-        assert_eq!(tx.batch_entry(&s, "USDC"), s.bridge_batch_extra() + 100);
-        assert_eq!(tx.batch_entry(&s, "DAI"), s.bridge_batch_extra() + 2_600);
+        assert_eq!(
+            tx.batch_entry(&s, "USDC", true),
+            s.bridge_batch_extra(true) + 100
+        );
+        assert_eq!(
+            tx.batch_entry(&s, "DAI", false),
+            s.bridge_batch_extra(false) + 2_600
+        );
         let calls = [
             overhead + 2_600 + 25_540,
             overhead + 100 + 25_540,
-            s.bridge_batch_extra() + 100,
-            s.bridge_batch_extra() + 2_600,
+            25_864 + 1_267 + 100,
+            25_864 + 2_600,
         ];
         assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
     }

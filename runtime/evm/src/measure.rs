@@ -338,24 +338,59 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         zero,
     )?;
 
-    // The model's bridges.
-    let htlb = contracts.bridges[&mesh_core::BridgeKind::Htlb];
+    // The model's bridges: one lock on each kind's bridge, then a shared
+    // message. Every bridge deploys the same bytecode, so the three locks
+    // are expected to cost alike; each is measured all the same.
+    let bridges = [
+        (
+            mesh_core::BridgeKind::Htlb,
+            "bridge_lock_htlb",
+            "MeshBridge lock (htlb, 100 USDC to arbitrum; a standing max allowance)",
+        ),
+        (
+            mesh_core::BridgeKind::Zk,
+            "bridge_lock_zk",
+            "MeshBridge lock (zk, 100 USDC to arbitrum; a standing max allowance)",
+        ),
+        (
+            mesh_core::BridgeKind::Threshold,
+            "bridge_lock_threshold",
+            "MeshBridge lock (threshold, 100 USDC to arbitrum; a standing max allowance)",
+        ),
+    ];
+    for (kind, key, what) in bridges {
+        let bridge = contracts.bridges[&kind];
+        b.send(wallet, usdc, calls::approve(bridge, U256::MAX), zero)?;
+        b.measure(
+            key,
+            what,
+            false,
+            bridge,
+            calls::bridge_lock(usdc, 100 * USDC, 42_161, wallet),
+            zero,
+        )?;
+    }
     let zk = contracts.bridges[&mesh_core::BridgeKind::Zk];
-    b.send(wallet, usdc, calls::approve(htlb, U256::MAX), zero)?;
-    b.send(wallet, usdc, calls::approve(zk, U256::MAX), zero)?;
     b.send(wallet, dai, calls::approve(zk, U256::MAX), zero)?;
-    b.measure(
-        "bridge_lock",
-        "MeshBridge lock (htlb, 100 USDC to arbitrum; the bridge's first lock)",
-        false,
-        htlb,
-        calls::bridge_lock(usdc, 100 * USDC, 42_161, wallet),
-        zero,
-    )?;
     let batch = calls::bridge_lock_batch(&[(usdc, 100 * USDC), (dai, 100 * ETHER)], 42_161, wallet);
     b.measure(
         "bridge_lock_batch_2",
-        "MeshBridge lockBatch (zk, USDC and DAI to arbitrum; the bridge's first locks)",
+        "MeshBridge lockBatch (zk, USDC and DAI to arbitrum; standing max allowances)",
+        false,
+        zk,
+        batch,
+        zero,
+    )?;
+    let usdt = b.token("USDT")?;
+    b.send(wallet, usdt, calls::approve(zk, U256::MAX), zero)?;
+    let batch = calls::bridge_lock_batch(
+        &[(usdc, 100 * USDC), (dai, 100 * ETHER), (usdt, 100 * USDC)],
+        42_161,
+        wallet,
+    );
+    b.measure(
+        "bridge_lock_batch_3",
+        "MeshBridge lockBatch (zk, USDC, DAI and USDT to arbitrum; standing max allowances)",
         false,
         zk,
         batch,
@@ -579,6 +614,17 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
             what: "flashLoan of one asset beyond flashLoanSimple",
             from: "flash_loan_1 − flash_loan_simple",
             gas: g("flash_loan_1")? - g("flash_loan_simple")?,
+        },
+        Derived {
+            what: "bridge: each transfer after the first of a shared message, before its token's access",
+            from: "bridge_lock_batch_3 − bridge_lock_batch_2 − 2,600 (EIP-2929 cold access)",
+            gas: g("bridge_lock_batch_3")? - g("bridge_lock_batch_2")? - 2_600,
+        },
+        Derived {
+            what: "bridge: a shared message's encoding beyond its entries, once",
+            from: "(bridge_lock_batch_2 − bridge_lock_zk) − (bridge_lock_batch_3 − bridge_lock_batch_2)",
+            gas: (g("bridge_lock_batch_2")? - g("bridge_lock_zk")?)
+                - (g("bridge_lock_batch_3")? - g("bridge_lock_batch_2")?),
         },
     ])
 }

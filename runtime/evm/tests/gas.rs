@@ -108,4 +108,19 @@ fn the_schedule_rows_are_the_measured_figures() {
     assert_eq!(s.repay, gas("repay") - base);
     assert_eq!(s.deposit, gas("supply") - base);
     assert_eq!(s.withdraw, gas("withdraw") - base);
+    assert_eq!(
+        s.bridge_batch_entry,
+        figure("bridge: each transfer after the first")
+    );
+    assert_eq!(
+        s.bridge_batch_message,
+        figure("bridge: a shared message's encoding")
+    );
+    // A route's gas is its bridge's lock, measured: every route of the
+    // default world, whatever its kind, is the lock of that kind's bridge.
+    let world = mesh_runtime::world::World::default_world();
+    for route in &world.registry.routes {
+        let key = format!("bridge_lock_{}", route.kind);
+        assert_eq!(route.gas, gas(&key) - base, "{key}");
+    }
 }

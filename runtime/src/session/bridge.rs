@@ -77,8 +77,8 @@ impl Session {
     /// that fails is reported at its own location (the statement it came
     /// from), delivers nothing, and the others are still made. Only gas
     /// differs: the first transfer made pays the route's call as `bridge`
-    /// does, each further one `GasSchedule::bridge_batch_extra` and an
-    /// access to its token. An `htlb` route cannot carry a batch: each hash
+    /// does, each further one `GasSchedule::bridge_batch_extra` (the
+    /// second with the message's encoding) and an access to its token. An `htlb` route cannot carry a batch: each hash
     /// time-lock is its own contract. Returns what arrives, transfer by
     /// transfer (`None` for one that failed); an error only when the
     /// message itself cannot be sent.
@@ -131,6 +131,7 @@ impl Session {
         for (slot, &(token, amount, loc)) in arrived.iter_mut().zip(transfers) {
             self.at(loc);
             let first = made == 0;
+            let second = made == 1;
             let part = self.step(|s| {
                 let sender = s.open_tx("a bridge")?.1;
                 let token = s.token_on(chain, token)?;
@@ -144,7 +145,7 @@ impl Session {
                 let gas = if first {
                     s.meter_call(Account::Bridge(kind), route_op)?
                 } else {
-                    s.meter_batch_entry(Account::Token(token))
+                    s.meter_batch_entry(Account::Token(token), second)
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;
