@@ -1,7 +1,7 @@
 //! One test per row of the gas schedule: a single action is charged
 //! exactly its row (plus the documented base, dispatch and access costs).
 
-use mesh_runtime::gas::Operation;
+use mesh_runtime::gas::{Operation, TokenContract};
 use mesh_runtime::Loc;
 use mesh_runtime::{
     BridgeKind, Constraints, GasSchedule, LoanKind, Report, Sender, Session, Spender, World,
@@ -60,16 +60,19 @@ fn the_standard_rows_are_the_cited_figures() {
         ("executor_call_zero_bytes", 12),
         ("executor_call_nonzero_bytes", 20),
         ("approve", 25_540),
-        ("router_swap", 82_303),
+        ("weth9_approve", 25_343),
+        ("weth9_pull_saving", 5_532),
+        ("weth9_transfer_saving", 304),
+        ("router_swap", 82_607),
         ("router_extra_hop", 55_225),
         ("token_transfer", 13_501),
-        ("pair_swap", 37_196),
+        ("pair_swap", 37_500),
         ("pair_oracle_update", 10_416),
-        ("flash_loan", 120_713),
+        ("flash_loan", 126_549),
         ("flash_loan_multi_asset", 24_914),
         ("flash_loan_extra_asset", 103_244),
-        ("borrow", 191_314),
-        ("repay", 132_521),
+        ("borrow", 191_618),
+        ("repay", 138_053),
         ("deposit", 119_503),
         ("withdraw", 127_765),
         ("wrap", 6_766),
@@ -161,7 +164,10 @@ fn swap_from_wallet(hops: &[&str]) -> Report {
 fn router_swap_one_hop_from_the_wallet() {
     let r = swap_from_wallet(&["USDC", "WETH"]);
     assert_eq!(tx(&r, 1), g().tx_base + g().router_swap);
-    assert_eq!(tx(&r, 1), 103_303, "the measured router swap with base");
+    // WETH is a MintableERC20 on polygon (the registry names no wrapped
+    // native token there): the measured USDC→WETH swap of a WETH9, with
+    // base, and the pair's WETH9 transfer saving back.
+    assert_eq!(tx(&r, 1), 103_303 + 304);
 }
 
 #[test]
@@ -213,13 +219,14 @@ fn token_transfer_pair_swap_and_oracle_update_from_the_executor() {
             + 2 * (cold_inner() + g().pair_swap + g().pair_oracle_update)
     );
     // The measured figure of a one-hop direct swap through the executor,
-    // `executor_swap_1_hop` of docs/evm.md, from which `pair_swap` is derived.
+    // `executor_swap_1_hop` of docs/evm.md (USDC into the pair, WETH9 out),
+    // from which `pair_swap` is derived.
     assert_eq!(
         executor_base()
             + cold_inner()
             + g().token_transfer
             + cold_inner()
-            + g().pair_swap
+            + g().pair_swap_of(TokenContract::Weth9)
             + g().pair_oracle_update,
         93_267
     );
@@ -375,8 +382,10 @@ fn the_action_tx(r: &Report, op: &str) -> u64 {
 #[test]
 fn borrow_repay_deposit_withdraw_from_the_wallet_and_the_executor() {
     for (op, row, measured) in [
-        ("borrow", g().borrow, 191_314),
-        ("repay", g().repay, 132_521),
+        // The measured WETH rows with WETH9's savings back: polygon's
+        // USDC, like every token here, is a MintableERC20.
+        ("borrow", g().borrow, 191_314 + 304),
+        ("repay", g().repay, 132_521 + 5_532),
         ("deposit", g().deposit, 119_503),
         ("withdraw", g().withdraw, 127_765),
     ] {
@@ -414,7 +423,13 @@ fn each_bridge_route_charges_its_gas() {
         });
         assert_eq!(tx(&r, 1), g().tx_base + route.gas, "{kind}");
         assert_eq!(
-            g().operation(Sender::Wallet, &Operation::Bridge { route: &route }),
+            g().operation(
+                Sender::Wallet,
+                &Operation::Bridge {
+                    route: &route,
+                    token: TokenContract::MintableErc20
+                }
+            ),
             route.gas
         );
         // Time: two transactions and the route's delay.
@@ -517,9 +532,20 @@ fn batch_and_separate(kind: BridgeKind) -> (Report, Report) {
 #[test]
 fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_transfer() {
     // The measured rows (docs/gas.md, "Shared bridge messages"): each
-    // further entry, and the message's encoding once, with the second.
-    assert_eq!(g().bridge_batch_extra(false), 25_864);
-    assert_eq!(g().bridge_batch_extra(true), 25_864 + 1_267);
+    // further entry, and the message's encoding once, with the second; a
+    // `WETH9` entry less its pull's saving.
+    assert_eq!(
+        g().bridge_batch_extra(TokenContract::MintableErc20, false),
+        25_864
+    );
+    assert_eq!(
+        g().bridge_batch_extra(TokenContract::MintableErc20, true),
+        25_864 + 1_267
+    );
+    assert_eq!(
+        g().bridge_batch_extra(TokenContract::Weth9, false),
+        25_864 - 5_532
+    );
     let world = World::default_world();
     for kind in [BridgeKind::Zk, BridgeKind::Threshold] {
         let route = world
@@ -536,7 +562,7 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
         // its approval touched it.
         assert_eq!(
             calls[3].gas,
-            g().bridge_batch_extra(true) + g().warm_account_access,
+            g().bridge_batch_extra(TokenContract::MintableErc20, true) + g().warm_account_access,
             "{kind}"
         );
         assert_eq!(
@@ -545,7 +571,7 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
                 + 2 * (cold_inner() + g().approve)
                 + cold_inner()
                 + route.gas
-                + g().bridge_batch_extra(true)
+                + g().bridge_batch_extra(TokenContract::MintableErc20, true)
                 + g().warm_account_access,
             "{kind}"
         );
@@ -553,7 +579,9 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
         // warm): only gas differs.
         assert_eq!(
             tx(&separate, 0) - tx(&batch, 0),
-            warm_inner() + route.gas - g().bridge_batch_extra(true) - g().warm_account_access,
+            warm_inner() + route.gas
+                - g().bridge_batch_extra(TokenContract::MintableErc20, true)
+                - g().warm_account_access,
             "{kind}"
         );
         assert_eq!(batch.result, separate.result, "{kind}");
@@ -651,5 +679,68 @@ fn wrap_and_unwrap_from_the_wallet_and_the_executor() {
             .and_then(|t| t.get("ETH"))
             .map(|a| a.base),
         Some(E18)
+    );
+}
+
+/// On a chain whose wrapped native token is WETH (ethereum), every
+/// operation that moves it is charged the MintableERC20 row less WETH9's
+/// measured savings: the figures measured on WETH in docs/evm.md.
+#[test]
+fn the_wrapped_native_token_saves_weth9s_measured_savings() {
+    let mut s = Session::new(World::default_world(), "weth9");
+    s.input("ethereum", "USDC", 1_000 * E6).unwrap();
+    s.input("ethereum", "WETH", 2 * E18).unwrap();
+    let wallet_tx = |s: &mut Session, f: &dyn Fn(&mut Session)| {
+        s.begin_transaction("ethereum", Sender::Wallet).unwrap();
+        f(s);
+        s.end_transaction().unwrap();
+    };
+    wallet_tx(&mut s, &|s| {
+        s.approve("WETH", Spender::Protocol("uniswap_v2")).unwrap()
+    });
+    wallet_tx(&mut s, &|s| {
+        s.swap("uniswap_v2", "WETH", E18 / 10, "USDC", 0).unwrap();
+    });
+    wallet_tx(&mut s, &|s| {
+        s.approve("USDC", Spender::Protocol("uniswap_v2")).unwrap()
+    });
+    wallet_tx(&mut s, &|s| {
+        s.swap("uniswap_v2", "USDC", 100 * E6, "WETH", 0).unwrap();
+    });
+    wallet_tx(&mut s, &|s| {
+        s.approve("WETH", Spender::Protocol("aave")).unwrap()
+    });
+    wallet_tx(&mut s, &|s| s.deposit("aave", "WETH", E18 / 10).unwrap());
+    wallet_tx(&mut s, &|s| {
+        s.withdraw("aave", "WETH", E18 / 10).unwrap();
+    });
+    s.begin_transaction("ethereum", Sender::Executor).unwrap();
+    s.borrow("aave", "WETH", E18, LoanKind::Flash).unwrap();
+    s.approve("WETH", Spender::Protocol("aave")).unwrap();
+    s.repay("aave", "WETH", E18).unwrap();
+    s.swap("uniswap_v2", "WETH", E18 / 10, "USDC", 0).unwrap();
+    s.end_transaction().unwrap();
+    let r = s.finish(&Constraints::new());
+    assert!(r.committed(), "{}", r.render_human());
+    let (pull, transfer) = (g().weth9_pull_saving, g().weth9_transfer_saving);
+    // The measured `weth9_approve`; the router's swaps of docs/evm.md.
+    assert_eq!(tx(&r, 0), 46_343);
+    assert_eq!(tx(&r, 1), g().tx_base + g().router_swap - pull);
+    assert_eq!(tx(&r, 1), 98_075, "router_swap_weth9_in measures 98,041");
+    assert_eq!(tx(&r, 2), 46_540);
+    assert_eq!(tx(&r, 3), 103_303, "the measured router_swap_1_hop");
+    assert_eq!(tx(&r, 5), g().tx_base + g().deposit - pull);
+    assert_eq!(tx(&r, 6), g().tx_base + g().withdraw - transfer);
+    let calls = &r.transactions[7].calls;
+    // The measured flashLoanSimple of WETH, less the executor's inner call.
+    assert_eq!(calls[0].gas, cold_inner() + 120_713);
+    assert_eq!(calls[1].gas, cold_inner() + 25_343);
+    // A direct swap: WETH9's transfer into the pair, a MintableERC20 out.
+    assert_eq!(
+        calls[3].gas,
+        warm_inner() + g().token_transfer - transfer
+            + cold_inner()
+            + g().pair_swap
+            + g().pair_oracle_update
     );
 }

@@ -12,7 +12,7 @@
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
-use mesh_core::gas::{Operation, TxMeter};
+use mesh_core::gas::{Operation, TokenContract, TxMeter};
 use mesh_core::registry::{pair_tokens, BridgeKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -240,6 +240,12 @@ impl Meter<'_> {
             .ok_or_else(|| CostError(format!("{wire} has no type")))
     }
 
+    /// The contract of the token `wire` carries (`Registry::token_contract`).
+    fn contract_of(&self, wire: super::Wire) -> Result<TokenContract, CostError> {
+        let ty = self.chain_of(wire)?;
+        Ok(self.registry.token_contract(ty.chain(), ty.token()))
+    }
+
     /// One call on `account` costing `op_gas` besides the executor's
     /// overhead, metered as the runtime meters it.
     fn call(
@@ -284,72 +290,102 @@ impl Meter<'_> {
         let mut elapsed = Elapsed::NONE;
         let (what, gas) = match op {
             Op::Approve { token, spender, .. } => {
+                let contract = self.registry.token_contract(&open.record.chain, token);
                 let gas = Self::call(
                     open,
                     schedule,
                     Account::Token(token.clone()),
-                    schedule.operation(sender, &Operation::Approve),
+                    schedule.operation(sender, &Operation::Approve { token: contract }),
                 )?;
                 (format!("approve {spender} for {token}"), gas)
             }
             Op::Borrow {
-                protocol, flash, ..
+                protocol,
+                flash,
+                funds,
+                ..
             } => {
+                let contract = self.contract_of(*funds)?;
                 let operation = if *flash {
-                    Operation::FlashLoan { assets: 1 }
+                    Operation::FlashLoan {
+                        tokens: std::slice::from_ref(&contract),
+                    }
                 } else {
-                    Operation::Borrow
+                    Operation::Borrow { token: contract }
                 };
                 let gas = Self::pool_call(open, schedule, protocol, &operation)?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
-                protocol, amounts, ..
+                protocol,
+                amounts,
+                funds,
+                ..
             } => {
-                let operation = Operation::FlashLoan {
-                    assets: amounts.len(),
-                };
+                let tokens = funds
+                    .iter()
+                    .map(|w| self.contract_of(*w))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let operation = Operation::FlashLoan { tokens: &tokens };
                 let gas = Self::pool_call(open, schedule, protocol, &operation)?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
                 )
             }
-            Op::Repay { protocol, debt, .. } => {
+            Op::Repay {
+                protocol,
+                debt,
+                funds,
+                ..
+            } => {
                 // The pool pulls a flash loan's repayment inside the loan.
                 if self.flash_debt(*debt) {
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
-                    let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay)?;
+                    let token = self.contract_of(*funds)?;
+                    let gas =
+                        Self::pool_call(open, schedule, protocol, &Operation::Repay { token })?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
             Op::Swap {
                 exchanges, path, ..
             } => {
-                let hops = path.len().saturating_sub(1);
                 let router = exchanges.first().cloned().unwrap_or_default();
+                let contracts: Vec<TokenContract> = path
+                    .iter()
+                    .map(|t| self.registry.token_contract(&open.record.chain, t))
+                    .collect();
                 let gas = match sender {
                     Sender::Wallet => Self::call(
                         open,
                         schedule,
                         Account::Router(router),
-                        schedule.operation(sender, &Operation::Swap { hops }),
+                        schedule.operation(sender, &Operation::Swap { path: &contracts }),
                     )?,
                     Sender::Executor => {
                         let token_in = path.first().cloned().unwrap_or_default();
+                        let input = contracts
+                            .first()
+                            .copied()
+                            .unwrap_or(TokenContract::MintableErc20);
                         let mut gas = Self::call(
                             open,
                             schedule,
                             Account::Token(token_in),
-                            schedule.token_transfer,
+                            schedule.transfer(input),
                         )?;
-                        for (pair, exchange) in path.windows(2).zip(exchanges) {
+                        for ((pair, exchange), out) in
+                            path.windows(2).zip(exchanges).zip(contracts.iter().skip(1))
+                        {
                             let (token0, token1) = pair_tokens(&pair[0], &pair[1]);
                             let key = (token0.to_string(), token1.to_string());
-                            let op_gas = open
-                                .meter
-                                .pair_swap(schedule, (exchange.clone(), key.clone()));
+                            let op_gas = open.meter.pair_swap(
+                                schedule,
+                                (exchange.clone(), key.clone()),
+                                *out,
+                            );
                             gas = gas.saturating_add(Self::call(
                                 open,
                                 schedule,
@@ -366,32 +402,38 @@ impl Meter<'_> {
                     (format!("swap on {}", on.join(" and ")), gas)
                 }
             }
-            Op::Deposit { protocol, .. } => {
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Deposit)?;
+            Op::Deposit { protocol, funds } => {
+                let token = self.contract_of(*funds)?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Deposit { token })?;
                 (format!("deposit into {protocol}"), gas)
             }
-            Op::Withdraw { protocol, .. } => {
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Withdraw)?;
+            Op::Withdraw { protocol, out, .. } => {
+                let token = self.contract_of(*out)?;
+                let gas =
+                    Self::pool_call(open, schedule, protocol, &Operation::Withdraw { token })?;
                 (format!("withdraw from {protocol}"), gas)
             }
-            Op::BorrowDebt { protocol, .. } => {
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Borrow)?;
+            Op::BorrowDebt { protocol, out, .. } => {
+                let token = self.contract_of(*out)?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Borrow { token })?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
-            Op::RepayDebt { protocol, .. } => {
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay)?;
+            Op::RepayDebt { protocol, funds } => {
+                let token = self.contract_of(*funds)?;
+                let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay { token })?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {
                 let from = self.chain_of(*input)?.chain().to_string();
                 let to = self.chain_of(*out)?.chain().to_string();
                 let info = self.route(&from, &to, *route)?;
+                let token = self.contract_of(*input)?;
                 elapsed = Elapsed::of(info.delay_blocks, self.registry.block_time_ms(&from));
                 let gas = Self::call(
                     open,
                     schedule,
                     Account::Bridge(route.as_str().to_string()),
-                    schedule.operation(sender, &Operation::Bridge { route: info }),
+                    schedule.operation(sender, &Operation::Bridge { route: info, token }),
                 )?;
                 (format!("bridge to {to} via {route}"), gas)
             }
@@ -410,17 +452,24 @@ impl Meter<'_> {
                 // Each transfer is one call record, as the runtime meters it:
                 // the first the route's call, each further one its entry.
                 for (i, input) in inputs.iter().enumerate() {
+                    let contract = self.contract_of(*input)?;
                     let gas = if i == 0 {
                         Self::call(
                             open,
                             schedule,
                             Account::Bridge(route.as_str().to_string()),
-                            schedule.operation(sender, &Operation::Bridge { route: info }),
+                            schedule.operation(
+                                sender,
+                                &Operation::Bridge {
+                                    route: info,
+                                    token: contract,
+                                },
+                            ),
                         )?
                     } else {
                         let token = self.chain_of(*input)?.token().to_string();
                         open.meter
-                            .batch_entry(schedule, Account::Token(token), i == 1)
+                            .batch_entry(schedule, Account::Token(token), contract, i == 1)
                     };
                     elapsed = elapsed.then(Elapsed::of(
                         info.delay_blocks,

@@ -230,3 +230,72 @@ pub fn route_notes(lowered: &Lowered, optimised: &Program, registry: &Registry) 
     });
     notes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(o: BridgeKind, gas_saved: i64, blocks_sooner: i64) -> RouteNote {
+        RouteNote {
+            loc: Loc::new(3, 5),
+            from: "polygon".to_string(),
+            to: "arbitrum".to_string(),
+            o0: BridgeKind::Htlb,
+            o,
+            gas_saved,
+            blocks_sooner,
+            security: o.trust_level(),
+            allowed_by: None,
+            refused: None,
+        }
+    }
+
+    #[test]
+    fn a_changed_route_names_only_what_differs() {
+        let at = "the bridge at 3:5 (polygon to arbitrum) takes `threshold` instead of `htlb`";
+        let t = BridgeKind::Threshold;
+        assert_eq!(
+            note(t, 0, 2).text(),
+            format!("{at}: 2 blocks sooner; security 1")
+        );
+        assert_eq!(
+            note(t, 10_000, 0).text(),
+            format!("{at}: 10_000 gas less; security 1")
+        );
+        assert_eq!(
+            note(t, -100, -1).text(),
+            format!("{at}: 100 gas more, 1 block later; security 1")
+        );
+        assert_eq!(
+            note(t, 0, 0).text(),
+            format!("{at}: the same gas and time; security 1")
+        );
+    }
+
+    #[test]
+    fn a_kept_route_names_what_trust_alone_refused() {
+        let refused = |gas_saved, blocks_sooner| RouteNote {
+            refused: Some(Refused {
+                kind: BridgeKind::Threshold,
+                gas_saved,
+                blocks_sooner,
+                security: 1,
+            }),
+            ..note(BridgeKind::Htlb, 0, 0)
+        };
+        let at = "the bridge at 3:5 (polygon to arbitrum) keeps `htlb`: `threshold` would";
+        let end = "but trusts a signer set (security 1); allow it with `min_security: threshold`";
+        assert_eq!(
+            refused(0, 2).text(),
+            format!("{at} arrive 2 blocks sooner {end}")
+        );
+        assert_eq!(
+            refused(5_000, 2).text(),
+            format!("{at} save 5_000 gas and arrive 2 blocks sooner {end}")
+        );
+        assert_eq!(
+            refused(5_000, 0).text(),
+            format!("{at} save 5_000 gas {end}")
+        );
+    }
+}

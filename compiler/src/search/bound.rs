@@ -45,7 +45,7 @@ use super::build::Grants;
 use super::graph::{bit, members, Problem, Set};
 use super::laws::{actions_of, Act, Facts, Item, Shape};
 use crate::ir::{Op, Spender};
-use mesh_core::registry::{pair_tokens, BridgeKind};
+use mesh_core::registry::{pair_tokens, BridgeKind, TokenContract};
 use mesh_core::{GasSchedule, Registry};
 
 pub(super) struct Bound {
@@ -117,6 +117,12 @@ impl Bound {
         grants: &mut Grants,
     ) -> Result<Bound, String> {
         let n = problem.len();
+        // Each row at its least over the tokens' contracts, so that the
+        // bound stays below what any token's operation costs.
+        let pull_floor = schedule.route_pull_floor();
+        let route_gas = |gas: u64| gas.saturating_sub(pull_floor);
+        let floor = schedule.token_floor();
+        let schedule = &floor;
         let warm = schedule.warm_account_access;
         let call = |op_gas: u64| schedule.executor_call_overhead() + warm + op_gas;
         let mut accounts = Names::default();
@@ -137,7 +143,7 @@ impl Bound {
             extra_asset: schedule.flash_loan_extra_asset,
             pair_call: call(schedule.pair_swap),
             transfer_call: call(schedule.token_transfer),
-            entry: schedule.bridge_batch_extra(false) + warm,
+            entry: schedule.bridge_batch_extra(TokenContract::Weth9, false) + warm,
             batch_message: schedule.bridge_batch_message,
             grant_cost: call(schedule.approve),
             grant_floor: call(schedule.approve).saturating_sub(
@@ -178,7 +184,7 @@ impl Bound {
                 (Act::Withdraw { .. }, _) => call(schedule.withdraw),
                 (Act::Bridge { route, to, .. }, _) => registry
                     .route(&chain, to, *route)
-                    .map_or(0, |r| call(r.gas)),
+                    .map_or(0, |r| call(route_gas(r.gas))),
                 (Act::Other, _) => 0,
             };
             match (&facts.acts[a], problem.op(a)) {
@@ -297,7 +303,7 @@ impl Bound {
                 (Act::Bridge { route, token, to }, _) => {
                     let gas = registry
                         .route(&chain, to, *route)
-                        .map(|r| r.gas)
+                        .map(|r| route_gas(r.gas))
                         .ok_or_else(|| format!("no {route} route from {chain} to {to}"))?;
                     let merged =
                         facts.follows[a] != 0 || facts.follows.iter().any(|f| f & bit(a) != 0);
@@ -310,7 +316,8 @@ impl Bound {
                     bound.min_cost[a] = if merged {
                         0
                     } else if batched {
-                        call(gas).min(schedule.bridge_batch_extra(false) + warm)
+                        call(gas)
+                            .min(schedule.bridge_batch_extra(TokenContract::Weth9, false) + warm)
                     } else {
                         call(gas)
                     };

@@ -6,6 +6,7 @@
 
 pub use crate::account::Sender;
 use crate::registry::RouteInfo;
+pub use crate::registry::TokenContract;
 
 /// The gas schedule. Every row is documented, with its source, in
 /// docs/gas.md; never tune a row to flatter a result.
@@ -31,13 +32,26 @@ pub struct GasSchedule {
     pub executor_call_zero_bytes: u64,
     /// Non-zero bytes of that address word.
     pub executor_call_nonzero_bytes: u64,
-    /// ERC-20 `approve`, without the transaction base.
+    /// ERC-20 `approve` of a `MintableERC20`, without the transaction base.
     pub approve: u64,
+    /// `approve` of `WETH9` (the wrapped native token), without the base.
+    pub weth9_approve: u64,
+    /// What a pull of `WETH9` (`transferFrom` by a spender under a standing
+    /// maximum allowance: a router, a pool, a bridge) costs less than one of
+    /// a `MintableERC20`: it leaves the allowance as it is and logs no
+    /// `Approval`. Every row below is its operation on `MintableERC20`
+    /// tokens; each `WETH9` pull in it saves this.
+    pub weth9_pull_saving: u64,
+    /// What a `transfer` of `WETH9` (a pair's output, the executor's
+    /// transfer into a pair, a pool's payout) costs less than one of a
+    /// `MintableERC20`.
+    pub weth9_transfer_saving: u64,
     /// Uniswap V2 router `swapExactTokensForTokens`, one hop, without base.
     pub router_swap: u64,
     /// Each further hop of a router swap.
     pub router_extra_hop: u64,
-    /// ERC-20 `transfer` into the first pair before a direct swap, without base.
+    /// ERC-20 `transfer` into the first pair before a direct swap, without
+    /// base.
     pub token_transfer: u64,
     /// `UniswapV2Pair.swap` inside the executor's direct swap, after the
     /// transfer into the pair, without the oracle update.
@@ -74,27 +88,46 @@ pub struct GasSchedule {
     pub bridge_batch_message: u64,
 }
 
-/// One protocol operation, as the gas schedule sees it.
+/// One protocol operation, as the gas schedule sees it, with the contract
+/// of each token it moves (`Registry::token_contract`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Operation<'a> {
-    Approve,
-    /// A swap over `hops` pairs (1 for a single swap).
+    Approve {
+        token: TokenContract,
+    },
+    /// A swap along `path`: its input token, then each hop's output (two
+    /// tokens for a single swap).
     Swap {
-        hops: usize,
+        path: &'a [TokenContract],
     },
-    /// A flash loan of `assets` tokens in one call: `flashLoanSimple` for
-    /// one, the multi-asset `flashLoan` for more.
+    /// A flash loan of `tokens` in one call: `flashLoanSimple` for one,
+    /// the multi-asset `flashLoan` for more (each asset after the first is
+    /// [`GasSchedule::flash_loan_extra`]).
     FlashLoan {
-        assets: usize,
+        tokens: &'a [TokenContract],
     },
-    Borrow,
-    /// Repaying an ordinary loan (a flash loan's repayment costs nothing
-    /// beyond the flash-loan row: the pool pulls it).
-    Repay,
-    Deposit,
-    Withdraw,
+    /// An ordinary borrow: the pool pays the token out.
+    Borrow {
+        token: TokenContract,
+    },
+    /// Repaying an ordinary loan: the pool pulls the token (a flash loan's
+    /// repayment costs nothing beyond the flash-loan row: the pool pulls
+    /// it inside the loan).
+    Repay {
+        token: TokenContract,
+    },
+    /// A deposit: the pool pulls the token.
+    Deposit {
+        token: TokenContract,
+    },
+    /// A withdrawal: the pool pays the token out.
+    Withdraw {
+        token: TokenContract,
+    },
+    /// A bridge transfer: the bridge pulls the token.
     Bridge {
         route: &'a RouteInfo,
+        token: TokenContract,
     },
     /// WETH9 `deposit`.
     Wrap,
@@ -119,6 +152,9 @@ impl GasSchedule {
                 self.executor_call_nonzero_bytes,
             ),
             ("approve", self.approve),
+            ("weth9_approve", self.weth9_approve),
+            ("weth9_pull_saving", self.weth9_pull_saving),
+            ("weth9_transfer_saving", self.weth9_transfer_saving),
             ("router_swap", self.router_swap),
             ("router_extra_hop", self.router_extra_hop),
             ("token_transfer", self.token_transfer),
@@ -153,14 +189,94 @@ impl GasSchedule {
 
     /// What a transfer after the first of a shared bridge message costs,
     /// before the access to its token (docs/gas.md, "Shared bridge
-    /// messages"): its entry, and the message's own encoding with the
-    /// second transfer (`second`).
-    pub fn bridge_batch_extra(&self, second: bool) -> u64 {
+    /// messages"): its entry, less what a pull of `token` saves (the
+    /// entry is measured on a `MintableERC20`), and the message's own
+    /// encoding with the second transfer (`second`).
+    pub fn bridge_batch_extra(&self, token: TokenContract, second: bool) -> u64 {
+        let entry = self
+            .bridge_batch_entry
+            .saturating_sub(self.pull_saving(token));
         if second {
-            self.bridge_batch_entry + self.bridge_batch_message
+            entry.saturating_add(self.bridge_batch_message)
         } else {
-            self.bridge_batch_entry
+            entry
         }
+    }
+
+    /// The schedule with each row at its least over the token contracts
+    /// (as if every token it moves were `WETH9`, where that is cheaper),
+    /// and no saving left to apply: a floor for a search that bounds what
+    /// operations cost before it weighs their tokens. A route's `gas` is
+    /// the registry's: [`Self::route_pull_floor`] is what to take off it.
+    pub fn token_floor(&self) -> GasSchedule {
+        let (pull, transfer) = (self.weth9_pull_saving, self.weth9_transfer_saving);
+        GasSchedule {
+            approve: self.approve.min(self.weth9_approve),
+            weth9_approve: self.approve.min(self.weth9_approve),
+            weth9_pull_saving: 0,
+            weth9_transfer_saving: 0,
+            router_swap: self
+                .router_swap
+                .saturating_sub(pull.saturating_add(transfer)),
+            router_extra_hop: self.router_extra_hop.saturating_sub(transfer),
+            token_transfer: self.token_transfer.saturating_sub(transfer),
+            pair_swap: self.pair_swap.saturating_sub(transfer),
+            flash_loan: self
+                .flash_loan
+                .saturating_sub(pull.saturating_add(transfer)),
+            flash_loan_extra_asset: self
+                .flash_loan_extra_asset
+                .saturating_sub(pull.saturating_add(transfer)),
+            borrow: self.borrow.saturating_sub(transfer),
+            repay: self.repay.saturating_sub(pull),
+            deposit: self.deposit.saturating_sub(pull),
+            withdraw: self.withdraw.saturating_sub(transfer),
+            ..self.clone()
+        }
+    }
+
+    /// What a bridge's pull saves at most: its route's `gas` less this is
+    /// a floor over the token contracts.
+    pub fn route_pull_floor(&self) -> u64 {
+        self.weth9_pull_saving
+    }
+
+    /// What a pull of `token` saves against the rows' `MintableERC20`.
+    pub fn pull_saving(&self, token: TokenContract) -> u64 {
+        match token {
+            TokenContract::MintableErc20 => 0,
+            TokenContract::Weth9 => self.weth9_pull_saving,
+        }
+    }
+
+    /// What a `transfer` of `token` saves against the rows' `MintableERC20`.
+    pub fn transfer_saving(&self, token: TokenContract) -> u64 {
+        match token {
+            TokenContract::MintableErc20 => 0,
+            TokenContract::Weth9 => self.weth9_transfer_saving,
+        }
+    }
+
+    /// An ERC-20 `transfer` of `token` into a pair (or a bridge), without
+    /// the base: `token_transfer`, less `WETH9`'s saving.
+    pub fn transfer(&self, token: TokenContract) -> u64 {
+        self.token_transfer
+            .saturating_sub(self.transfer_saving(token))
+    }
+
+    /// A pair's swap that sends out `token_out`, without the oracle
+    /// update: `pair_swap`, less `WETH9`'s transfer saving.
+    pub fn pair_swap_of(&self, token_out: TokenContract) -> u64 {
+        self.pair_swap
+            .saturating_sub(self.transfer_saving(token_out))
+    }
+
+    /// Each asset of a multi-asset flash loan after the first, of `token`:
+    /// the pool pays it out and pulls it back.
+    pub fn flash_loan_extra(&self, token: TokenContract) -> u64 {
+        self.flash_loan_extra_asset
+            .saturating_sub(self.transfer_saving(token))
+            .saturating_sub(self.pull_saving(token))
     }
 
     /// An account access: cold on first touch in a transaction, warm after.
@@ -177,30 +293,77 @@ impl GasSchedule {
     /// accesses (which depend on what the transaction touched before), and
     /// without the oracle updates of a direct swap (which depend on which
     /// pairs the transaction swapped on before). `Session` adds those.
+    ///
+    /// Each row is its operation on `MintableERC20` tokens; a `WETH9`
+    /// token the operation pulls saves `weth9_pull_saving`, one it
+    /// transfers `weth9_transfer_saving` (a flash loan does both).
     pub fn operation(&self, sender: Sender, op: &Operation<'_>) -> u64 {
         match (sender, op) {
-            (_, Operation::Approve) => self.approve,
-            (Sender::Wallet, Operation::Swap { hops }) => {
-                self.router_swap + self.router_extra_hop * (*hops as u64).saturating_sub(1)
+            (_, Operation::Approve { token }) => match token {
+                TokenContract::MintableErc20 => self.approve,
+                TokenContract::Weth9 => self.weth9_approve,
+            },
+            // The router pulls the input, then each pair sends its output.
+            (Sender::Wallet, Operation::Swap { path }) => {
+                let (input, outputs) = path
+                    .split_first()
+                    .map_or((None, &[][..]), |(i, o)| (Some(*i), o));
+                let hops = outputs.len() as u64;
+                let gross = self
+                    .router_swap
+                    .saturating_add(self.router_extra_hop.saturating_mul(hops.saturating_sub(1)));
+                let saved = input.map_or(0, |t| self.pull_saving(t)).saturating_add(
+                    outputs
+                        .iter()
+                        .map(|t| self.transfer_saving(*t))
+                        .sum::<u64>(),
+                );
+                gross.saturating_sub(saved)
             }
             // Direct: one transfer into the first pair, then one pair swap
             // per hop, each pair sending its output on to the next.
-            (Sender::Executor, Operation::Swap { hops }) => {
-                self.token_transfer + self.pair_swap * (*hops as u64)
+            (Sender::Executor, Operation::Swap { path }) => {
+                let (input, outputs) = path
+                    .split_first()
+                    .map_or((None, &[][..]), |(i, o)| (Some(*i), o));
+                input
+                    .map_or(0, |t| self.transfer(t))
+                    .saturating_add(outputs.iter().map(|t| self.pair_swap_of(*t)).sum::<u64>())
             }
-            (_, Operation::FlashLoan { assets }) if *assets <= 1 => self.flash_loan,
-            (_, Operation::FlashLoan { assets }) => self
-                .flash_loan
-                .saturating_add(self.flash_loan_multi_asset)
-                .saturating_add(
-                    self.flash_loan_extra_asset
-                        .saturating_mul((*assets as u64).saturating_sub(1)),
-                ),
-            (_, Operation::Borrow) => self.borrow,
-            (_, Operation::Repay) => self.repay,
-            (_, Operation::Deposit) => self.deposit,
-            (_, Operation::Withdraw) => self.withdraw,
-            (_, Operation::Bridge { route }) => route.gas,
+            (_, Operation::FlashLoan { tokens }) => {
+                let Some((first, further)) = tokens.split_first() else {
+                    return 0;
+                };
+                let simple = self
+                    .flash_loan
+                    .saturating_sub(self.transfer_saving(*first))
+                    .saturating_sub(self.pull_saving(*first));
+                if further.is_empty() {
+                    simple
+                } else {
+                    simple
+                        .saturating_add(self.flash_loan_multi_asset)
+                        .saturating_add(
+                            further
+                                .iter()
+                                .map(|t| self.flash_loan_extra(*t))
+                                .sum::<u64>(),
+                        )
+                }
+            }
+            (_, Operation::Borrow { token }) => {
+                self.borrow.saturating_sub(self.transfer_saving(*token))
+            }
+            (_, Operation::Repay { token }) => self.repay.saturating_sub(self.pull_saving(*token)),
+            (_, Operation::Deposit { token }) => {
+                self.deposit.saturating_sub(self.pull_saving(*token))
+            }
+            (_, Operation::Withdraw { token }) => {
+                self.withdraw.saturating_sub(self.transfer_saving(*token))
+            }
+            (_, Operation::Bridge { route, token }) => {
+                route.gas.saturating_sub(self.pull_saving(*token))
+            }
             (_, Operation::Wrap) => self.wrap,
             (_, Operation::Unwrap) => self.unwrap,
         }
@@ -297,15 +460,14 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
     /// The operation gas of a direct swap through `pair`: the pair's swap,
     /// plus its price-oracle update if this is its first swap in the
     /// transaction. (The call itself is then metered with [`Self::call`].)
-    pub fn pair_swap(&mut self, schedule: &GasSchedule, pair: P) -> u64 {
-        let first = !self.swapped.contains(&pair);
-        if first {
-            self.swapped.push(pair);
-            schedule
-                .pair_swap
-                .saturating_add(schedule.pair_oracle_update)
+    /// `token_out` is what the pair sends out.
+    pub fn pair_swap(&mut self, schedule: &GasSchedule, pair: P, token_out: TokenContract) -> u64 {
+        let swap = schedule.pair_swap_of(token_out);
+        if self.swapped.contains(&pair) {
+            swap
         } else {
-            schedule.pair_swap
+            self.swapped.push(pair);
+            swap.saturating_add(schedule.pair_oracle_update)
         }
     }
 
@@ -318,11 +480,17 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
 
     /// A further transfer of a shared bridge message: its entry (with the
     /// message's encoding when it is the `second` transfer) and an access
-    /// to its token (`account`), cold on first touch.
-    pub fn batch_entry(&mut self, schedule: &GasSchedule, account: A, second: bool) -> u64 {
+    /// to its token (`account`, a `token` contract), cold on first touch.
+    pub fn batch_entry(
+        &mut self,
+        schedule: &GasSchedule,
+        account: A,
+        token: TokenContract,
+        second: bool,
+    ) -> u64 {
         let first_touch = self.touch(account);
         let gas = schedule
-            .bridge_batch_extra(second)
+            .bridge_batch_extra(token, second)
             .saturating_add(schedule.account_access(first_touch));
         self.gas = self.gas.saturating_add(gas);
         gas
@@ -345,16 +513,19 @@ impl Default for GasSchedule {
             executor_call_zero_bytes: 12,
             executor_call_nonzero_bytes: 20,
             approve: 25_540,
-            router_swap: 82_303,
+            weth9_approve: 25_343,
+            weth9_pull_saving: 5_532,
+            weth9_transfer_saving: 304,
+            router_swap: 82_607,
             router_extra_hop: 55_225,
             token_transfer: 13_501,
-            pair_swap: 37_196,
+            pair_swap: 37_500,
             pair_oracle_update: 10_416,
-            flash_loan: 120_713,
+            flash_loan: 126_549,
             flash_loan_multi_asset: 24_914,
             flash_loan_extra_asset: 103_244,
-            borrow: 191_314,
-            repay: 132_521,
+            borrow: 191_618,
+            repay: 138_053,
             deposit: 119_503,
             withdraw: 127_765,
             wrap: 6_766,
@@ -377,23 +548,25 @@ mod tests {
         let overhead = s.executor_call_overhead();
         assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 2_600 + 25_540));
         assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 100 + 25_540));
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 37_196 + 10_416);
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH"), 37_196);
-        assert_eq!(tx.pair_swap(&s, "DAI/WETH"), 37_196 + 10_416);
+        let erc20 = TokenContract::MintableErc20;
+        let weth9 = TokenContract::Weth9;
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH", weth9), 37_500 - 304 + 10_416);
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH", erc20), 37_500);
+        assert_eq!(tx.pair_swap(&s, "DAI/WETH", erc20), 37_500 + 10_416);
         // A batch entry's token access is warm after a call touched it.
         assert_eq!(
-            tx.batch_entry(&s, "USDC", true),
-            s.bridge_batch_extra(true) + 100
+            tx.batch_entry(&s, "USDC", erc20, true),
+            s.bridge_batch_extra(erc20, true) + 100
         );
         assert_eq!(
-            tx.batch_entry(&s, "DAI", false),
-            s.bridge_batch_extra(false) + 2_600
+            tx.batch_entry(&s, "DAI", weth9, false),
+            s.bridge_batch_extra(weth9, false) + 2_600
         );
         let calls = [
             overhead + 2_600 + 25_540,
             overhead + 100 + 25_540,
             25_864 + 1_267 + 100,
-            25_864 + 2_600,
+            25_864 - 5_532 + 2_600,
         ];
         assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
     }
@@ -406,5 +579,36 @@ mod tests {
         assert_eq!(tx.call(&s, "aave", 140_000), Err(SecondWalletCall));
         assert_eq!(tx.gas(), 21_000 + 140_000);
         assert_eq!(tx.sender(), Sender::Wallet);
+    }
+
+    #[test]
+    fn weth9_saves_its_measured_pull_and_transfer_on_every_operation() {
+        let s = GasSchedule::default();
+        let (erc20, weth9) = (TokenContract::MintableErc20, TokenContract::Weth9);
+        let op = |o: Operation| s.operation(Sender::Wallet, &o);
+        assert_eq!(op(Operation::Approve { token: erc20 }), 25_540);
+        assert_eq!(op(Operation::Approve { token: weth9 }), 25_343);
+        // A router swap pulls its input and each pair sends its output.
+        let usdc_weth = [erc20, weth9];
+        let weth_usdc = [weth9, erc20];
+        assert_eq!(op(Operation::Swap { path: &usdc_weth }), 82_607 - 304);
+        assert_eq!(op(Operation::Swap { path: &weth_usdc }), 82_607 - 5_532);
+        let direct =
+            |path: &[TokenContract]| s.operation(Sender::Executor, &Operation::Swap { path });
+        assert_eq!(direct(&weth_usdc), 13_501 - 304 + 37_500);
+        assert_eq!(direct(&usdc_weth), 13_501 + 37_500 - 304);
+        // The pool pulls a repay and a deposit, pays out a borrow and a
+        // withdrawal, and does both in a flash loan.
+        assert_eq!(op(Operation::Repay { token: weth9 }), 138_053 - 5_532);
+        assert_eq!(op(Operation::Deposit { token: weth9 }), 119_503 - 5_532);
+        assert_eq!(op(Operation::Borrow { token: weth9 }), 191_618 - 304);
+        assert_eq!(op(Operation::Withdraw { token: weth9 }), 127_765 - 304);
+        let flash = |token| op(Operation::FlashLoan { tokens: &[token] });
+        assert_eq!(flash(erc20) - flash(weth9), 5_532 + 304);
+        assert_eq!(
+            s.flash_loan_extra(erc20) - s.flash_loan_extra(weth9),
+            5_532 + 304
+        );
+        assert_eq!(op(Operation::Repay { token: erc20 }), 138_053);
     }
 }

@@ -70,6 +70,16 @@ pub fn is_native_coin(symbol: &str) -> bool {
     symbol == NATIVE_COIN
 }
 
+/// The contract an ERC-20 token is, where its gas differs
+/// ([`Registry::token_contract`]): the wrapped native token's `WETH9`,
+/// whose `transferFrom` leaves a maximum allowance as it is, or the
+/// `MintableERC20` every other token is, which writes it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenContract {
+    MintableErc20,
+    Weth9,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProtocolKind {
     /// Lends (`borrow`/`repay`) and takes deposits (`deposit`/`withdraw`).
@@ -519,6 +529,19 @@ impl Registry {
         self.chain(chain)?.wrapped_native.as_deref()
     }
 
+    /// The contract `symbol` is on `chain`: `WETH9` for the token the
+    /// chain names as its wrapped native one, `MintableERC20` for every
+    /// other token. The one rule both the EVM deployment (which deploys
+    /// each token so) and the gas schedule (whose figures depend on it)
+    /// follow.
+    pub fn token_contract(&self, chain: &str, symbol: &str) -> TokenContract {
+        if self.wrapped_native_of(chain) == Some(symbol) {
+            TokenContract::Weth9
+        } else {
+            TokenContract::MintableErc20
+        }
+    }
+
     /// What a unit of gas costs on `chain`, in base units of its native
     /// coin, if known.
     pub fn gas_price(&self, chain: &str) -> Option<u128> {
@@ -696,6 +719,15 @@ mod tests {
         assert!(r.token_on_chain("WETH", "polygon"));
         assert_eq!(r.native_of("polygon"), Some("POL"));
         assert_eq!(r.wrapped_native_of("polygon"), None);
+        assert_eq!(
+            r.token_contract("polygon", "WETH"),
+            TokenContract::MintableErc20
+        );
+        assert_eq!(r.token_contract("base", "WETH"), TokenContract::Weth9);
+        assert_eq!(
+            r.token_contract("base", "USDC"),
+            TokenContract::MintableErc20
+        );
         for chain in ["ethereum", "arbitrum", "optimism", "base"] {
             assert!(r.is_native("ETH", chain));
             assert_eq!(r.wrapped_native_of(chain), Some("WETH"));

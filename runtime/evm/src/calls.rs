@@ -64,6 +64,18 @@ pub fn transfer(to: Address, amount: u128) -> Vec<u8> {
 }
 
 /// ERC-20 `balanceOf(account)`.
+/// ERC-20 `transferFrom(from, to, amount)`.
+pub fn transfer_from(from: Address, to: Address, amount: u128) -> Vec<u8> {
+    call(
+        "transferFrom(address,address,uint256)",
+        &[
+            Token::Address(from),
+            Token::Address(to),
+            Token::uint(amount),
+        ],
+    )
+}
+
 pub fn balance_of(account: Address) -> Vec<u8> {
     call("balanceOf(address)", &[Token::Address(account)])
 }

@@ -8,9 +8,11 @@
 //! What each chain gets (docs/evm.md lists versions and sources):
 //!
 //! - every token of the chain as Aave's `MintableERC20` with the registry's
-//!   decimals, except `WETH` (Uniswap's `WETH9`) and `ETH` (the native
-//!   coin, an account balance); a `WETH9` is deployed on every chain, for
-//!   the routers, whether or not the registry lists WETH there;
+//!   decimals, except the chain's wrapped native token (Uniswap's `WETH9`,
+//!   `Registry::token_contract`, the rule the gas schedule follows too)
+//!   and its native coin (`ETH`, an account balance); a `WETH9` is
+//!   deployed on every chain, for the routers, whether or not the registry
+//!   names a wrapped native token there;
 //! - per exchange of the registry on the chain, its own `UniswapV2Factory`
 //!   and `UniswapV2Router02` (uniswap_v2 and sushiswap are two factories of
 //!   the same bytecode), and each pair of the world, created by its factory
@@ -249,7 +251,12 @@ pub fn deploy_chain(
             {
                 TokenContract::Native
             }
-            "WETH" => TokenContract::Weth(weth),
+            symbol
+                if world.registry.token_contract(chain_name, symbol)
+                    == mesh_core::registry::TokenContract::Weth9 =>
+            {
+                TokenContract::Weth(weth)
+            }
             symbol => TokenContract::Erc20(d.deploy(
                 "MintableERC20",
                 &[

@@ -11,6 +11,9 @@
 //! the pools, balances go from non-zero to non-zero unless a row says
 //! "first", and every approval is a maximum one, as the unoptimised level's
 //! and the executor's are (it stands: a spend leaves it as it is).
+//!
+//! `tokens` holds the rows that measure the same ERC-20 calls on the two
+//! token contracts, `WETH9` and `MintableERC20`.
 
 use revm::primitives::{Address, U256};
 
@@ -19,6 +22,8 @@ use crate::chain::{Receipt, Status, Tx};
 use crate::deploy::{DeployOptions, Holder, InterestRates};
 use crate::error::EvmError;
 use crate::world::EvmWorld;
+
+mod tokens;
 
 /// The chain measured on.
 pub const CHAIN: &str = "ethereum";
@@ -124,11 +129,26 @@ impl Bench {
         data: Vec<u8>,
         value: U256,
     ) -> Result<u64, EvmError> {
+        let wallet = self.evm.accounts.wallet;
+        self.measure_from(wallet, key, what, same_block, to, data, value)
+    }
+
+    /// The same, sent from `from`.
+    #[allow(clippy::too_many_arguments)]
+    fn measure_from(
+        &mut self,
+        from: Address,
+        key: &'static str,
+        what: &'static str,
+        same_block: bool,
+        to: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Result<u64, EvmError> {
         if !same_block {
             self.evm.chain_mut(CHAIN)?.next_block(12)?;
         }
-        let wallet = self.evm.accounts.wallet;
-        let gas = self.send(wallet, to, data, value)?.gas_used;
+        let gas = self.send(from, to, data, value)?.gas_used;
         self.rows.push(Measurement { key, what, gas });
         Ok(gas)
     }
@@ -188,6 +208,7 @@ const ETHER: u128 = 1_000_000_000_000_000_000;
 pub fn measure(interest_rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut rows = wallet_rows(interest_rates)?;
     rows.extend(executor_rows(interest_rates)?);
+    rows.extend(tokens::rows(interest_rates)?);
     Ok(rows)
 }
 
@@ -555,7 +576,7 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
     };
     let inner_call =
         g("executor_transfer")? - g("executor_empty")? - (g("token_transfer")? - 21_000);
-    Ok(vec![
+    let mut figures = vec![
         Derived {
             what: "router: each hop after the first",
             from: "router_swap_2_hops − router_swap_1_hop",
@@ -626,7 +647,9 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
             gas: (g("bridge_lock_batch_2")? - g("bridge_lock_zk")?)
                 - (g("bridge_lock_batch_3")? - g("bridge_lock_batch_2")?),
         },
-    ])
+    ];
+    figures.extend(tokens::derived(&g)?);
+    Ok(figures)
 }
 
 /// The two Markdown tables docs/evm.md gives: every row for both interest

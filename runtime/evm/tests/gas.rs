@@ -79,13 +79,38 @@ fn the_schedule_rows_are_the_measured_figures() {
     let s = mesh_core::gas::GasSchedule::default();
     let base = s.tx_base;
     assert_eq!(s.approve, gas("approve") - base);
-    assert_eq!(s.router_swap, gas("router_swap_1_hop") - base);
+    assert_eq!(s.weth9_approve, gas("weth9_approve") - base);
+    // WETH9's savings against MintableERC20, each the difference of one
+    // ERC-20 call on the two contracts in the same state.
+    let pull = figure("WETH9: what a pull under a standing max allowance");
+    let transfer = figure("WETH9: what a transfer costs less");
+    assert_eq!(s.weth9_pull_saving, pull);
+    assert_eq!(s.weth9_transfer_saving, transfer);
+    // The pull saves the same inside every contract that pulls (the router
+    // 152 more: its pair reads the input's balance too), and a flash loan,
+    // which pays out and pulls back, saves both.
+    assert_eq!(figure("WETH9 in: the bridge's pull"), pull);
+    assert_eq!(figure("WETH9 in: the pool's pull of a supply"), pull);
+    assert_eq!(figure("WETH9 in: the pool's pull of a repay"), pull);
+    assert_eq!(figure("WETH9 in: the router's pull"), pull + 152);
+    assert_eq!(
+        figure("WETH9 out and in: a flash loan's payout and pull"),
+        pull + transfer
+    );
+    // The rows measured on WETH9 are the schedule's MintableERC20 rows less
+    // its savings: the router's and the direct swap's pair send WETH out,
+    // the flash loan pays it out and pulls it back, the borrow pays it
+    // out, the repay pulls it.
+    assert_eq!(s.router_swap, gas("router_swap_1_hop") - base + transfer);
     assert_eq!(
         s.router_extra_hop,
         figure("router: each hop after the first")
     );
     assert_eq!(s.token_transfer, gas("token_transfer") - base);
-    assert_eq!(s.pair_swap, figure("executor: a direct swap's pair.swap"));
+    assert_eq!(
+        s.pair_swap,
+        figure("executor: a direct swap's pair.swap") + transfer
+    );
     assert_eq!(
         s.pair_oracle_update,
         figure("pair: the first-in-block oracle update")
@@ -99,13 +124,16 @@ fn the_schedule_rows_are_the_measured_figures() {
         s.executor_dispatch + s.executor_call_calldata() + s.cold_account_access,
         figure("executor: per inner call to a cold target")
     );
-    assert_eq!(s.flash_loan, figure("flashLoanSimple inside the executor"));
+    assert_eq!(
+        s.flash_loan,
+        figure("flashLoanSimple inside the executor") + pull + transfer
+    );
     assert_eq!(
         s.flash_loan_multi_asset,
         figure("flashLoan of one asset beyond")
     );
-    assert_eq!(s.borrow, gas("borrow") - base);
-    assert_eq!(s.repay, gas("repay") - base);
+    assert_eq!(s.borrow, gas("borrow") - base + transfer);
+    assert_eq!(s.repay, gas("repay") - base + pull);
     assert_eq!(s.deposit, gas("supply") - base);
     assert_eq!(s.withdraw, gas("withdraw") - base);
     assert_eq!(

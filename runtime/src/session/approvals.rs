@@ -81,7 +81,12 @@ impl Session {
                 )));
             }
             let key = s.spender_key(chain, spender)?;
-            let op = s.schedule.operation(sender, &Operation::Approve);
+            let op = s.schedule.operation(
+                sender,
+                &Operation::Approve {
+                    token: s.token_contract(chain, token),
+                },
+            );
             let gas = s.meter_call(Account::Token(token), op)?;
             *s.approvals.entry((chain, sender, token, key), || 0) = 1;
             let spender = s.spender_name(key);

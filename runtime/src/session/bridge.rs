@@ -46,7 +46,13 @@ impl Session {
             let fee = route
                 .fee_on(amount)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
-            let op = s.schedule.operation(sender, &Operation::Bridge { route });
+            let op = s.schedule.operation(
+                sender,
+                &Operation::Bridge {
+                    route,
+                    token: s.token_contract(chain, token),
+                },
+            );
             let delivered = amount - fee;
             s.take_holding(chain, token, amount, "bridge")?;
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
@@ -91,7 +97,7 @@ impl Session {
         if let Some(&(_, _, first)) = transfers.first() {
             self.at(first);
         }
-        let (chain, to, route_op, delay_blocks, fee_bps) = self.step(|s| {
+        let (chain, to, route, delay_blocks, fee_bps) = self.step(|s| {
             let (chain, sender) = s.open_tx("a bridge")?;
             if sender != Sender::Executor {
                 return Err(s.revert_value("a shared bridge message needs the executor"));
@@ -123,8 +129,7 @@ impl Session {
                     "no bridge route from {chain_text} to {to_text} via {kind}"
                 )));
             };
-            let route_op = s.schedule.operation(sender, &Operation::Bridge { route });
-            Ok((chain, to, route_op, route.delay_blocks, route.fee_bps))
+            Ok((chain, to, route.clone(), route.delay_blocks, route.fee_bps))
         })?;
         let mut arrived = vec![None; transfers.len()];
         let mut made = 0usize;
@@ -142,10 +147,18 @@ impl Session {
                 let delivered = amount - fee;
                 s.take_holding(chain, token, amount, "bridge")?;
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
+                let contract = s.token_contract(chain, token);
                 let gas = if first {
+                    let route_op = s.schedule.operation(
+                        sender,
+                        &Operation::Bridge {
+                            route: &route,
+                            token: contract,
+                        },
+                    );
                     s.meter_call(Account::Bridge(kind), route_op)?
                 } else {
-                    s.meter_batch_entry(Account::Token(token), second)
+                    s.meter_batch_entry(Account::Token(token), contract, second)
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;

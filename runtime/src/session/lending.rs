@@ -136,9 +136,12 @@ impl Session {
             if kind == LoanKind::Flash {
                 s.check_flash_loans(sender, protocol)?;
             }
+            let contract = s.token_contract(chain, token);
             let op = match kind {
-                LoanKind::Flash => Operation::FlashLoan { assets: 1 },
-                LoanKind::Ordinary => Operation::Borrow,
+                LoanKind::Flash => Operation::FlashLoan {
+                    tokens: std::slice::from_ref(&contract),
+                },
+                LoanKind::Ordinary => Operation::Borrow { token: contract },
                 LoanKind::Debt => return s.borrow_debt(chain, sender, protocol, token, amount),
             };
             let op_gas = s.schedule.operation(sender, &op);
@@ -193,11 +196,17 @@ impl Session {
             let part = self.step(|s| {
                 let sender = s.open_tx("a flash loan")?.1;
                 let token = s.token_on(chain, token)?;
+                let contract = s.token_contract(chain, token);
                 let first_gas = s
                     .schedule
-                    .operation(sender, &Operation::FlashLoan { assets: 2 })
-                    .saturating_sub(s.schedule.flash_loan_extra_asset);
-                let further_gas = s.schedule.flash_loan_extra_asset;
+                    .operation(
+                        sender,
+                        &Operation::FlashLoan {
+                            tokens: &[contract, contract],
+                        },
+                    )
+                    .saturating_sub(s.schedule.flash_loan_extra(contract));
+                let further_gas = s.schedule.flash_loan_extra(contract);
                 s.open_loan(chain, protocol, token, amount, LoanKind::Flash, |s| {
                     if first {
                         s.meter_call(Account::Pool(protocol), first_gas)
@@ -366,7 +375,12 @@ impl Session {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
                 LoanKind::Flash => 0,
                 LoanKind::Ordinary | LoanKind::Debt => {
-                    let op = s.schedule.operation(sender, &Operation::Repay);
+                    let op = s.schedule.operation(
+                        sender,
+                        &Operation::Repay {
+                            token: s.token_contract(chain, token),
+                        },
+                    );
                     s.meter_call(Account::Pool(protocol), op)?
                 }
             };
@@ -419,7 +433,12 @@ impl Session {
             s.take_holding(chain, token, amount, "deposit")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(sender, &Operation::Deposit);
+            let op = s.schedule.operation(
+                sender,
+                &Operation::Deposit {
+                    token: s.token_contract(chain, token),
+                },
+            );
             let gas = s.meter_call(Account::Pool(protocol), op)?;
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
@@ -467,7 +486,12 @@ impl Session {
                 )));
             }
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(sender, &Operation::Withdraw);
+            let op = s.schedule.operation(
+                sender,
+                &Operation::Withdraw {
+                    token: s.token_contract(chain, token),
+                },
+            );
             let gas = s.meter_call(Account::Pool(protocol), op)?;
             s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;

@@ -91,6 +91,18 @@ impl Session {
             .map_or("?", |c| c.name.as_str())
     }
 
+    /// The contract `token` is on `chain` (`Registry::token_contract`),
+    /// which some of its gas depends on.
+    pub(super) fn token_contract(
+        &self,
+        chain: ChainId,
+        token: TokenId,
+    ) -> mesh_core::gas::TokenContract {
+        self.world
+            .registry
+            .token_contract(self.chain_name(chain), self.token_name(token))
+    }
+
     pub(super) fn token_name(&self, id: TokenId) -> &str {
         self.world
             .registry

@@ -267,7 +267,12 @@ impl Session {
             return Err(self.revert_value(reason::OVERFLOW));
         };
         self.note_position(chain, protocol)?;
-        let op = self.schedule.operation(sender, &Operation::Borrow);
+        let op = self.schedule.operation(
+            sender,
+            &Operation::Borrow {
+                token: self.token_contract(chain, token),
+            },
+        );
         let gas = self.meter_call(Account::Pool(protocol), op)?;
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
@@ -307,7 +312,12 @@ impl Session {
             s.take_holding(chain, token, amount, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(sender, &Operation::Repay);
+            let op = s.schedule.operation(
+                sender,
+                &Operation::Repay {
+                    token: s.token_contract(chain, token),
+                },
+            );
             let gas = s.meter_call(Account::Pool(protocol), op)?;
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity

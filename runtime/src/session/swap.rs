@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Operation, Sender};
+use crate::gas::{Operation, Sender, TokenContract};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{ProtocolId, ProtocolKind, TokenId};
 use crate::report::Call;
@@ -194,19 +194,22 @@ impl Session {
             }
             let gas = match sender {
                 Sender::Wallet => {
-                    let op = s
-                        .schedule
-                        .operation(sender, &Operation::Swap { hops: moved.len() });
+                    let path: SmallVec<[TokenContract; 4]> =
+                        tokens.iter().map(|&t| s.token_contract(chain, t)).collect();
+                    let op = s.schedule.operation(sender, &Operation::Swap { path: &path });
                     s.meter_call(Account::Router(exchanges[0]), op)?
                 }
                 Sender::Executor => {
-                    let mut gas =
-                        s.meter_call(Account::Token(token_in), s.schedule.token_transfer)?;
-                    for ((key, _, _), &exchange) in moved.iter().zip(&exchanges) {
+                    let transfer = s.schedule.transfer(s.token_contract(chain, token_in));
+                    let mut gas = s.meter_call(Account::Token(token_in), transfer)?;
+                    for (((key, _, _), &exchange), &out) in
+                        moved.iter().zip(&exchanges).zip(&tokens[1..])
+                    {
+                        let out = s.token_contract(chain, out);
                         let schedule = &s.schedule;
-                        let op =
-                            s.tx.as_mut()
-                                .map_or(0, |tx| tx.meter.pair_swap(schedule, (exchange, *key)));
+                        let op = s.tx.as_mut().map_or(0, |tx| {
+                            tx.meter.pair_swap(schedule, (exchange, *key), out)
+                        });
                         gas += s.meter_call(Account::Pair(exchange, *key), op)?;
                     }
                     gas

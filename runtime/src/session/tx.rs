@@ -230,11 +230,16 @@ impl Session {
 
     /// Meters a further transfer of a shared bridge message
     /// (`TxMeter::batch_entry`).
-    pub(super) fn meter_batch_entry(&mut self, account: Account, second: bool) -> u64 {
+    pub(super) fn meter_batch_entry(
+        &mut self,
+        account: Account,
+        token: mesh_core::gas::TokenContract,
+        second: bool,
+    ) -> u64 {
         let schedule = &self.schedule;
-        self.tx
-            .as_mut()
-            .map_or(0, |tx| tx.meter.batch_entry(schedule, account, second))
+        self.tx.as_mut().map_or(0, |tx| {
+            tx.meter.batch_entry(schedule, account, token, second)
+        })
     }
 
     pub(super) fn record(&mut self, what: Call, gas: u64) {

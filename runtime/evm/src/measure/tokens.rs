@@ -1,0 +1,221 @@
+//! The token contract's rows: the same ERC-20 calls on `WETH9` and on
+//! `MintableERC20`, and the figures derived from them, which the gas
+//! schedule's `weth9_*` rows cite.
+
+use revm::primitives::U256;
+
+use super::{Bench, Derived, Measurement, CHAIN, ETHER};
+use crate::calls::{self, InnerCall};
+use crate::deploy::{Holder, InterestRates};
+use crate::error::EvmError;
+
+/// The same ERC-20 calls on the two token contracts the deployment uses:
+/// `WETH9` (each chain's wrapped native token) and `MintableERC20` (every
+/// other token; DAI here, of WETH's 18 decimals, so that both calls carry
+/// the same calldata), each pair measured in the same state one after the
+/// other, so that its difference is the contract's alone. The ERC-20 rows
+/// first, then the protocol calls that pull a token (a router, the pool, a
+/// bridge) and a flash loan, which pays one out and pulls it back.
+pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut rows = wallet_rows(rates)?;
+    rows.extend(executor_rows(rates)?);
+    Ok(rows)
+}
+
+fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut b = Bench::new(Holder::Wallet, rates)?;
+    let wallet = b.evm.accounts.wallet;
+    let spender = b.evm.accounts.deployer;
+    let zero = U256::ZERO;
+    let usdc = b.token("USDC")?;
+    let weth = b.token("WETH")?;
+    let dai = b.token("DAI")?;
+    let contracts = b.evm.contracts(CHAIN)?.clone();
+    let router = contracts.exchanges["uniswap_v2"].router;
+    let pool = contracts.lenders["aave"].pool;
+    let htlb = contracts.bridges[&mesh_core::BridgeKind::Htlb];
+    let pair = b.pair("uniswap_v2", "DAI", "WETH")?;
+
+    b.measure(
+        "weth9_approve",
+        "WETH9 approve, own transaction (allowance 0 → max; the `approve` row's call on a MintableERC20)",
+        false,
+        weth,
+        calls::approve(router, U256::MAX),
+        zero,
+    )?;
+    b.send(wallet, dai, calls::approve(router, U256::MAX), zero)?;
+    b.send(wallet, dai, calls::approve(spender, U256::MAX), zero)?;
+    b.send(wallet, weth, calls::approve(spender, U256::MAX), zero)?;
+    for (key, what, token) in [
+        ("erc20_transfer_from", "MintableERC20 (DAI) transferFrom of 1 DAI into a pair, sent by a spender under a standing max allowance", dai),
+        ("weth9_transfer_from", "WETH9 transferFrom of 1 WETH into a pair, sent by a spender under a standing max allowance", weth),
+    ] {
+        let data = calls::transfer_from(wallet, pair, ETHER);
+        b.measure_from(spender, key, what, false, token, data, zero)?;
+    }
+    for (key, what, token) in [
+        (
+            "erc20_transfer",
+            "MintableERC20 (DAI) transfer of 1 DAI into a pair, own transaction",
+            dai,
+        ),
+        (
+            "weth9_transfer",
+            "WETH9 transfer of 1 WETH into a pair, own transaction",
+            weth,
+        ),
+    ] {
+        b.measure(key, what, false, token, calls::transfer(pair, ETHER), zero)?;
+    }
+    for (key, what, token) in [
+        (
+            "router_swap_dai_in",
+            "Router02 swapExactTokensForTokens, 1 hop, 1 DAI→USDC (a standing max allowance)",
+            dai,
+        ),
+        (
+            "router_swap_weth9_in",
+            "Router02 swapExactTokensForTokens, 1 hop, 1 WETH→USDC (a standing max allowance)",
+            weth,
+        ),
+    ] {
+        let swap =
+            calls::router_swap_exact_tokens_for_tokens(ETHER, 0, &[token, usdc], wallet, u64::MAX);
+        b.measure(key, what, false, router, swap, zero)?;
+    }
+
+    for token in [dai, weth] {
+        b.send(wallet, token, calls::approve(htlb, U256::MAX), zero)?;
+        b.send(wallet, token, calls::approve(pool, U256::MAX), zero)?;
+    }
+    // Not the bridge's first lock, nor the account's first supply or borrow.
+    b.send(
+        wallet,
+        htlb,
+        calls::bridge_lock(dai, ETHER, 42_161, wallet),
+        zero,
+    )?;
+    for token in [dai, weth] {
+        b.send(
+            wallet,
+            pool,
+            calls::aave_supply(token, 2 * ETHER, wallet),
+            zero,
+        )?;
+    }
+    for token in [dai, weth] {
+        b.send(wallet, pool, calls::aave_borrow(token, ETHER, wallet), zero)?;
+    }
+    for (key, what, token) in [
+        (
+            "bridge_lock_dai",
+            "MeshBridge lock (htlb, 1 DAI to arbitrum; a further lock)",
+            dai,
+        ),
+        (
+            "bridge_lock_weth9",
+            "MeshBridge lock (htlb, 1 WETH to arbitrum; a further lock)",
+            weth,
+        ),
+    ] {
+        let lock = calls::bridge_lock(token, ETHER, 42_161, wallet);
+        b.measure(key, what, false, htlb, lock, zero)?;
+    }
+    for (key, what, token) in [
+        ("supply_dai", "Aave V3 supply, a further one (1 DAI; the account supplies DAI and WETH and owes both)", dai),
+        ("supply_weth9", "Aave V3 supply, a further one (1 WETH; the same account)", weth),
+    ] {
+        let supply = calls::aave_supply(token, ETHER, wallet);
+        b.measure(key, what, false, pool, supply, zero)?;
+    }
+    for (key, what, token) in [
+        (
+            "repay_dai",
+            "Aave V3 repay, part of the debt (0.5 DAI; the same account)",
+            dai,
+        ),
+        (
+            "repay_weth9",
+            "Aave V3 repay, part of the debt (0.5 WETH; the same account)",
+            weth,
+        ),
+    ] {
+        let repay = calls::aave_repay(token, ETHER / 2, wallet);
+        b.measure(key, what, false, pool, repay, zero)?;
+    }
+    Ok(b.rows)
+}
+
+fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut b = Bench::new(Holder::Executor, rates)?;
+    let wallet = b.evm.accounts.wallet;
+    let zero = U256::ZERO;
+    let weth = b.token("WETH")?;
+    let dai = b.token("DAI")?;
+    let contracts = b.evm.contracts(CHAIN)?.clone();
+    let executor = contracts.executor;
+    let pool = contracts.lenders["aave"].pool;
+    let run = |calls: &[InnerCall]| calls::executor_run(calls);
+    let approvals = [
+        InnerCall::new(weth, calls::approve(pool, U256::MAX)),
+        InnerCall::new(dai, calls::approve(pool, U256::MAX)),
+    ];
+    b.send(wallet, executor, run(&approvals), zero)?;
+    let empty = calls::executor_callback_params(&[]);
+    for (key, what, token) in [
+        ("flash_loan_simple_dai", "MeshExecutor.run: Aave V3 flashLoanSimple of 100 DAI, empty callback", dai),
+        ("flash_loan_simple_weth9", "MeshExecutor.run: Aave V3 flashLoanSimple of 100 WETH, empty callback (after the DAI one)", weth),
+    ] {
+        let loan = calls::aave_flash_loan_simple(executor, token, 100 * ETHER, empty.clone());
+        b.measure(key, what, false, executor, run(&[InnerCall::new(pool, loan)]), zero)?;
+    }
+    Ok(b.rows)
+}
+
+/// The differences of the rows above: what `WETH9` saves on an approve, a
+/// pull and a transfer, and inside each protocol call that pulls.
+pub(super) fn derived(g: &dyn Fn(&str) -> Result<i64, EvmError>) -> Result<Vec<Derived>, EvmError> {
+    Ok(vec![
+        Derived {
+            what: "WETH9: what its approve costs less than a MintableERC20's",
+            from: "approve − weth9_approve",
+            gas: g("approve")? - g("weth9_approve")?,
+        },
+        Derived {
+            what: "WETH9: what a pull under a standing max allowance costs less",
+            from: "erc20_transfer_from − weth9_transfer_from",
+            gas: g("erc20_transfer_from")? - g("weth9_transfer_from")?,
+        },
+        Derived {
+            what: "WETH9: what a transfer costs less",
+            from: "erc20_transfer − weth9_transfer",
+            gas: g("erc20_transfer")? - g("weth9_transfer")?,
+        },
+        Derived {
+            what: "WETH9 in: the router's pull",
+            from: "router_swap_dai_in − router_swap_weth9_in",
+            gas: g("router_swap_dai_in")? - g("router_swap_weth9_in")?,
+        },
+        Derived {
+            what: "WETH9 in: the bridge's pull",
+            from: "bridge_lock_dai − bridge_lock_weth9",
+            gas: g("bridge_lock_dai")? - g("bridge_lock_weth9")?,
+        },
+        Derived {
+            what: "WETH9 in: the pool's pull of a supply",
+            from: "supply_dai − supply_weth9",
+            gas: g("supply_dai")? - g("supply_weth9")?,
+        },
+        Derived {
+            what: "WETH9 in: the pool's pull of a repay",
+            from: "repay_dai − repay_weth9",
+            gas: g("repay_dai")? - g("repay_weth9")?,
+        },
+        Derived {
+            what: "WETH9 out and in: a flash loan's payout and pull",
+            from: "flash_loan_simple_dai − flash_loan_simple_weth9",
+            gas: g("flash_loan_simple_dai")? - g("flash_loan_simple_weth9")?,
+        },
+    ])
+}
