@@ -301,7 +301,7 @@ fn long_and_deep() {
 fn multi_asset_flash_loans_run_alike_three_ways() {
     let bundle = |usdc: &str| {
         format!(
-            "bundle three on polygon {{\n    input 10 USDC\n    input 10 DAI\n    input 0.01 WETH\n    borrow 1 WETH from aave\n    borrow {usdc} USDC from aave\n    borrow 1_000 DAI from aave\n    repay 1 WETH to aave\n    repay {usdc} USDC to aave\n    repay 1_000 DAI to aave\n}}\n"
+            "bundle four on polygon {{\n    input 10 USDC\n    input 10 DAI\n    input 10 USDT\n    input 0.01 WETH\n    borrow 1 WETH from aave\n    borrow {usdc} USDC from aave\n    borrow 1_000 DAI from aave\n    borrow 1_000 USDT from aave\n    repay 1 WETH to aave\n    repay {usdc} USDC to aave\n    repay 1_000 DAI to aave\n    repay 1_000 USDT to aave\n}}\n"
         )
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -535,54 +535,56 @@ fn merged_transfers_share_a_message() {
     insta::assert_snapshot!(show(source, &found));
 }
 
-#[test]
-fn three_flash_loans_of_one_lender_become_one_multi_asset_call() {
-    let s = GasSchedule::default();
-    let source = "bundle three on polygon {
-    input 10 USDC
-    input 10 DAI
-    input 0.01 WETH
-    borrow 1 WETH from aave
-    borrow 1_000 USDC from aave
-    borrow 1_000 DAI from aave
-    repay 1 WETH to aave
-    repay 1_000 USDC to aave
-    repay 1_000 DAI to aave
-}
-";
-    let found = optimum(source);
-    // One multi-asset flashLoan (the pool cold), each repayment pulled
-    // inside it, and the pool's grant of each token (each token cold).
-    let loan = s.flash_loan + s.flash_loan_multi_asset + 2 * s.flash_loan_extra_asset;
-    let expected = base(&s) + call(loan, true) + 3 * call(s.approve, true);
-    assert_eq!(expected, 476_605);
-    assert_eq!((found.gas, found.blocks), (expected, 1));
-    insta::assert_snapshot!(show(source, &found));
+/// A bundle of flash loans from aave on polygon: 1 WETH, then 1,000 of
+/// each of `others`, each repaid.
+fn loans(others: &[&str]) -> String {
+    let each = |line: &str| -> String { others.iter().map(|t| line.replace('T', t)).collect() };
+    format!(
+        "bundle loans on polygon {{\n    input 0.01 WETH\n{}    borrow 1 WETH from aave\n{}    repay 1 WETH to aave\n{}}}\n",
+        each("    input 10 T\n"),
+        each("    borrow 1_000 T from aave\n"),
+        each("    repay 1_000 T to aave\n"),
+    )
 }
 
 #[test]
-fn two_flash_loans_become_one_call_where_it_costs_less() {
+fn four_flash_loans_of_one_lender_become_one_multi_asset_call() {
     let s = GasSchedule::default();
-    let source = "bundle two on polygon {
-    input 10 USDC
-    input 0.01 WETH
-    borrow 1 WETH from aave
-    borrow 1_000 USDC from aave
-    repay 1 WETH to aave
-    repay 1_000 USDC to aave
-}
-";
-    let found = optimum(source);
-    // One multi-asset call of two assets costs a little less than two
-    // flashLoanSimple calls (the pool cold, then warm).
-    let apart = call(s.flash_loan, true) + call(s.flash_loan, false);
-    let joined = call(
-        s.flash_loan + s.flash_loan_multi_asset + s.flash_loan_extra_asset,
-        true,
-    );
-    assert_eq!(apart - joined, 831);
-    let expected = base(&s) + joined + 2 * call(s.approve, true);
+    let source = loans(&["USDC", "DAI", "USDT"]);
+    let found = optimum(&source);
+    // One multi-asset flashLoan (the pool cold), each repayment pulled
+    // inside it, and the pool's grant of each token (each token cold).
+    let loan = s.flash_loan + s.flash_loan_multi_asset + 3 * s.flash_loan_extra_asset;
+    let expected = base(&s) + call(loan, true) + 4 * call(s.approve, true);
+    // Four simple loans: the pool cold, then warm for the three others.
+    let apart = base(&s)
+        + call(s.flash_loan, true)
+        + 3 * call(s.flash_loan - s.flash_loan_warm_pool, false)
+        + 4 * call(s.approve, true);
+    assert_eq!(apart - expected, 2_614);
     assert_eq!((found.gas, found.blocks), (expected, 1));
+    insta::assert_snapshot!(show(&source, &found));
+}
+
+#[test]
+fn two_or_three_flash_loans_stay_apart_where_the_pool_is_warm() {
+    let s = GasSchedule::default();
+    for (others, extra) in [(&["USDC"][..], 15_738), (&["USDC", "DAI"][..], 6_562)] {
+        let source = loans(others);
+        let found = optimum(&source);
+        // Simple loans: the pool cold for the first, warm for the others,
+        // which the multi-asset call's further assets do not beat.
+        let n = others.len() as u64 + 1;
+        let apart =
+            call(s.flash_loan, true) + (n - 1) * call(s.flash_loan - s.flash_loan_warm_pool, false);
+        let joined = call(
+            s.flash_loan + s.flash_loan_multi_asset + (n - 1) * s.flash_loan_extra_asset,
+            true,
+        );
+        assert_eq!(joined - apart, extra);
+        let expected = base(&s) + apart + n * call(s.approve, true);
+        assert_eq!((found.gas, found.blocks), (expected, 1), "{source}");
+    }
 }
 
 #[test]

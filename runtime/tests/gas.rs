@@ -79,6 +79,7 @@ fn the_standard_rows_are_the_cited_figures() {
         ("unwrap", 14_128),
         ("bridge_batch_entry", 25_864),
         ("bridge_batch_message", 1_267),
+        ("flash_loan_warm_pool", 16_569),
     ];
     assert_eq!(rows, expected);
     assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);

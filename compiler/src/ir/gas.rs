@@ -268,7 +268,17 @@ impl Meter<'_> {
         operation: &Operation,
     ) -> Result<u64, CostError> {
         let op_gas = schedule.operation(tx.meter.sender(), operation);
-        Self::call(tx, schedule, Account::Pool(protocol.to_string()), op_gas)
+        let pool = Account::Pool(protocol.to_string());
+        if !matches!(operation, Operation::FlashLoan { .. }) {
+            return Self::call(tx, schedule, pool, op_gas);
+        }
+        tx.meter
+            .flash_loan_call(schedule, pool, op_gas)
+            .map_err(|_| {
+                CostError(
+                    "a wallet transaction makes a second call (the lowering never does)".into(),
+                )
+            })
     }
 
     /// The registry's `route` from `from` to `to`.

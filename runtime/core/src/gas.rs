@@ -86,6 +86,10 @@ pub struct GasSchedule {
     /// What a shared bridge message costs once beyond its entries: the two
     /// arrays' encoding, charged with its second transfer.
     pub bridge_batch_message: u64,
+    /// What a flash loan costs less when an earlier flash loan from the
+    /// same pool in the transaction left the pool's logic and configuration
+    /// warm.
+    pub flash_loan_warm_pool: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it, with the contract
@@ -171,6 +175,7 @@ impl GasSchedule {
             ("unwrap", self.unwrap),
             ("bridge_batch_entry", self.bridge_batch_entry),
             ("bridge_batch_message", self.bridge_batch_message),
+            ("flash_loan_warm_pool", self.flash_loan_warm_pool),
         ]
     }
 
@@ -223,7 +228,9 @@ impl GasSchedule {
             pair_swap: self.pair_swap.saturating_sub(transfer),
             flash_loan: self
                 .flash_loan
-                .saturating_sub(pull.saturating_add(transfer)),
+                .saturating_sub(pull.saturating_add(transfer))
+                .saturating_sub(self.flash_loan_warm_pool),
+            flash_loan_warm_pool: 0,
             flash_loan_extra_asset: self
                 .flash_loan_extra_asset
                 .saturating_sub(pull.saturating_add(transfer)),
@@ -391,6 +398,9 @@ pub struct TxMeter<A, P> {
     warm: Vec<A>,
     /// The pairs swapped on so far: a later swap updates no oracle.
     swapped: Vec<P>,
+    /// The pools a flash loan was taken from so far: a later one finds
+    /// them warm.
+    flash_pools: Vec<A>,
 }
 
 impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
@@ -407,6 +417,7 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
             contract_calls: 0,
             warm: Vec::new(),
             swapped: Vec::new(),
+            flash_pools: Vec::new(),
         }
     }
 
@@ -455,6 +466,28 @@ impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
         self.contract_calls += 1;
         self.gas = self.gas.saturating_add(gas);
         Ok(gas)
+    }
+
+    /// A flash loan from `pool` whose operation costs `op_gas`, metered as
+    /// [`Self::call`] meters a call, less `flash_loan_warm_pool` when an
+    /// earlier flash loan from the same pool in the transaction left the
+    /// pool's logic and configuration warm.
+    pub fn flash_loan_call(
+        &mut self,
+        schedule: &GasSchedule,
+        pool: A,
+        op_gas: u64,
+    ) -> Result<u64, SecondWalletCall>
+    where
+        A: Clone,
+    {
+        let op_gas = if self.flash_pools.contains(&pool) {
+            op_gas.saturating_sub(schedule.flash_loan_warm_pool)
+        } else {
+            self.flash_pools.push(pool.clone());
+            op_gas
+        };
+        self.call(schedule, pool, op_gas)
     }
 
     /// The operation gas of a direct swap through `pair`: the pair's swap,
@@ -532,6 +565,7 @@ impl Default for GasSchedule {
             unwrap: 14_128,
             bridge_batch_entry: 25_864,
             bridge_batch_message: 1_267,
+            flash_loan_warm_pool: 16_569,
         }
     }
 }
@@ -569,6 +603,26 @@ mod tests {
             25_864 - 5_532 + 2_600,
         ];
         assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
+    }
+
+    #[test]
+    fn a_second_flash_loan_from_a_pool_finds_it_warm() {
+        let s = GasSchedule::default();
+        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
+        let overhead = s.executor_call_overhead();
+        assert_eq!(
+            tx.flash_loan_call(&s, "aave", 120_000),
+            Ok(overhead + 2_600 + 120_000)
+        );
+        assert_eq!(
+            tx.flash_loan_call(&s, "aave", 120_000),
+            Ok(overhead + 100 + 120_000 - 16_569)
+        );
+        // Another pool is cold and pays the whole loan.
+        assert_eq!(
+            tx.flash_loan_call(&s, "other", 120_000),
+            Ok(overhead + 2_600 + 120_000)
+        );
     }
 
     #[test]

@@ -144,6 +144,10 @@ fn the_schedule_rows_are_the_measured_figures() {
         s.bridge_batch_message,
         figure("bridge: a shared message's encoding")
     );
+    assert_eq!(
+        s.flash_loan_warm_pool,
+        figure("flashLoanSimple after another from the same pool")
+    );
     // A route's gas is its bridge's lock, measured: every route of the
     // default world, whatever its kind, is the lock of that kind's bridge.
     let world = mesh_runtime::world::World::default_world();

@@ -146,7 +146,11 @@ impl Session {
             };
             let op_gas = s.schedule.operation(sender, &op);
             s.open_loan(chain, protocol, token, amount, kind, |s| {
-                s.meter_call(Account::Pool(protocol), op_gas)
+                if kind == LoanKind::Flash {
+                    s.meter_flash_loan(Account::Pool(protocol), op_gas)
+                } else {
+                    s.meter_call(Account::Pool(protocol), op_gas)
+                }
             })
         })
     }
@@ -209,7 +213,7 @@ impl Session {
                 let further_gas = s.schedule.flash_loan_extra(contract);
                 s.open_loan(chain, protocol, token, amount, LoanKind::Flash, |s| {
                     if first {
-                        s.meter_call(Account::Pool(protocol), first_gas)
+                        s.meter_flash_loan(Account::Pool(protocol), first_gas)
                     } else {
                         Ok(s.meter_extra(further_gas))
                     }

@@ -228,6 +228,23 @@ impl Session {
             })
     }
 
+    /// Meters a flash loan's call to `pool` (`TxMeter::flash_loan_call`).
+    pub(super) fn meter_flash_loan(&mut self, pool: Account, op_gas: u64) -> CallResult<u64> {
+        let loc = self.loc;
+        let Some(tx) = self.tx.as_mut() else {
+            return Err(Revert {
+                reason: "internal error: a call metered outside a transaction".into(),
+                loc,
+            });
+        };
+        tx.meter
+            .flash_loan_call(&self.schedule, pool, op_gas)
+            .map_err(|SecondWalletCall| Revert {
+                reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
+                loc,
+            })
+    }
+
     /// Meters a further transfer of a shared bridge message
     /// (`TxMeter::batch_entry`).
     pub(super) fn meter_batch_entry(
