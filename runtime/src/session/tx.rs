@@ -213,23 +213,19 @@ impl Session {
 
     /// Meters one call to `account` (`TxMeter::call`).
     pub(super) fn meter_call(&mut self, account: Account, op_gas: u64) -> CallResult<u64> {
-        let loc = self.loc;
-        let Some(tx) = self.tx.as_mut() else {
-            return Err(Revert {
-                reason: "internal error: a call metered outside a transaction".into(),
-                loc,
-            });
-        };
-        tx.meter
-            .call(&self.schedule, account, op_gas)
-            .map_err(|SecondWalletCall| Revert {
-                reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
-                loc,
-            })
+        self.meter_with(|meter, schedule| meter.call(schedule, account, op_gas))
     }
 
     /// Meters a flash loan's call to `pool` (`TxMeter::flash_loan_call`).
     pub(super) fn meter_flash_loan(&mut self, pool: Account, op_gas: u64) -> CallResult<u64> {
+        self.meter_with(|meter, schedule| meter.flash_loan_call(schedule, pool, op_gas))
+    }
+
+    /// One call metered by `call` on the open transaction's meter.
+    fn meter_with(
+        &mut self,
+        call: impl FnOnce(&mut Meter, &crate::gas::GasSchedule) -> Result<u64, SecondWalletCall>,
+    ) -> CallResult<u64> {
         let loc = self.loc;
         let Some(tx) = self.tx.as_mut() else {
             return Err(Revert {
@@ -237,12 +233,12 @@ impl Session {
                 loc,
             });
         };
-        tx.meter
-            .flash_loan_call(&self.schedule, pool, op_gas)
-            .map_err(|SecondWalletCall| Revert {
-                reason: "a wallet transaction makes one call; open another transaction, or use the executor".into(),
-                loc,
-            })
+        call(&mut tx.meter, &self.schedule).map_err(|SecondWalletCall| Revert {
+            reason:
+                "a wallet transaction makes one call; open another transaction, or use the executor"
+                    .into(),
+            loc,
+        })
     }
 
     /// Meters a further transfer of a shared bridge message
