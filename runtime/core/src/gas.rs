@@ -238,6 +238,7 @@ impl GasSchedule {
             repay: self.repay.saturating_sub(pull),
             deposit: self.deposit.saturating_sub(pull),
             withdraw: self.withdraw.saturating_sub(transfer),
+            bridge_batch_entry: self.bridge_batch_entry.saturating_sub(pull),
             ..self.clone()
         }
     }
@@ -603,6 +604,22 @@ mod tests {
             25_864 - 5_532 + 2_600,
         ];
         assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
+    }
+
+    #[test]
+    fn the_token_floor_is_below_every_contract() {
+        let s = GasSchedule::default();
+        let floor = s.token_floor();
+        for token in [TokenContract::MintableErc20, TokenContract::Weth9] {
+            for second in [false, true] {
+                assert!(
+                    floor.bridge_batch_extra(token, second) <= s.bridge_batch_extra(token, second)
+                );
+            }
+            assert!(floor.transfer(token) <= s.transfer(token));
+            assert!(floor.pair_swap_of(token) <= s.pair_swap_of(token));
+            assert!(floor.flash_loan_extra(token) <= s.flash_loan_extra(token));
+        }
     }
 
     #[test]
