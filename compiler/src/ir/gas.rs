@@ -191,6 +191,12 @@ pub fn cost(
     Ok(meter.cost)
 }
 
+/// A wallet transaction metered with a second call, which the lowering
+/// never makes.
+fn second_wallet_call(_: mesh_core::gas::SecondWalletCall) -> CostError {
+    CostError("a wallet transaction makes a second call (the lowering never does)".into())
+}
+
 impl Meter<'_> {
     /// The block time of `chain`, if the registry gives one.
     fn block_ms(&self, chain: &str) -> Option<u64> {
@@ -254,9 +260,9 @@ impl Meter<'_> {
         account: Account,
         op_gas: u64,
     ) -> Result<u64, CostError> {
-        tx.meter.call(schedule, account, op_gas).map_err(|_| {
-            CostError("a wallet transaction makes a second call (the lowering never does)".into())
-        })
+        tx.meter
+            .call(schedule, account, op_gas)
+            .map_err(second_wallet_call)
     }
 
     /// One call on a lender's pool: `operation` as the transaction's
@@ -274,11 +280,7 @@ impl Meter<'_> {
         }
         tx.meter
             .flash_loan_call(schedule, pool, op_gas)
-            .map_err(|_| {
-                CostError(
-                    "a wallet transaction makes a second call (the lowering never does)".into(),
-                )
-            })
+            .map_err(second_wallet_call)
     }
 
     /// The registry's `route` from `from` to `to`.

@@ -279,12 +279,24 @@ impl GasSchedule {
             .saturating_sub(self.transfer_saving(token_out))
     }
 
+    /// A `flashLoanSimple` of `token`: the pool pays it out and pulls it
+    /// back.
+    pub fn flash_loan_of(&self, token: TokenContract) -> u64 {
+        self.flash_loan
+            .saturating_sub(self.round_trip_saving(token))
+    }
+
     /// Each asset of a multi-asset flash loan after the first, of `token`:
     /// the pool pays it out and pulls it back.
     pub fn flash_loan_extra(&self, token: TokenContract) -> u64 {
         self.flash_loan_extra_asset
-            .saturating_sub(self.transfer_saving(token))
-            .saturating_sub(self.pull_saving(token))
+            .saturating_sub(self.round_trip_saving(token))
+    }
+
+    /// What `token` saves paid out and pulled back, as a flash loan does.
+    fn round_trip_saving(&self, token: TokenContract) -> u64 {
+        self.transfer_saving(token)
+            .saturating_add(self.pull_saving(token))
     }
 
     /// An account access: cold on first touch in a transaction, warm after.
@@ -311,41 +323,39 @@ impl GasSchedule {
                 TokenContract::MintableErc20 => self.approve,
                 TokenContract::Weth9 => self.weth9_approve,
             },
-            // The router pulls the input, then each pair sends its output.
-            (Sender::Wallet, Operation::Swap { path }) => {
+            (sender, Operation::Swap { path }) => {
                 let (input, outputs) = path
                     .split_first()
                     .map_or((None, &[][..]), |(i, o)| (Some(*i), o));
-                let hops = outputs.len() as u64;
-                let gross = self
-                    .router_swap
-                    .saturating_add(self.router_extra_hop.saturating_mul(hops.saturating_sub(1)));
-                let saved = input.map_or(0, |t| self.pull_saving(t)).saturating_add(
-                    outputs
-                        .iter()
-                        .map(|t| self.transfer_saving(*t))
-                        .sum::<u64>(),
-                );
-                gross.saturating_sub(saved)
-            }
-            // Direct: one transfer into the first pair, then one pair swap
-            // per hop, each pair sending its output on to the next.
-            (Sender::Executor, Operation::Swap { path }) => {
-                let (input, outputs) = path
-                    .split_first()
-                    .map_or((None, &[][..]), |(i, o)| (Some(*i), o));
-                input
-                    .map_or(0, |t| self.transfer(t))
-                    .saturating_add(outputs.iter().map(|t| self.pair_swap_of(*t)).sum::<u64>())
+                match sender {
+                    // The router pulls the input, then each pair sends its
+                    // output.
+                    Sender::Wallet => {
+                        let hops = outputs.len() as u64;
+                        let gross = self.router_swap.saturating_add(
+                            self.router_extra_hop.saturating_mul(hops.saturating_sub(1)),
+                        );
+                        let saved = input.map_or(0, |t| self.pull_saving(t)).saturating_add(
+                            outputs
+                                .iter()
+                                .map(|t| self.transfer_saving(*t))
+                                .sum::<u64>(),
+                        );
+                        gross.saturating_sub(saved)
+                    }
+                    // Direct: one transfer into the first pair, then one
+                    // pair swap per hop, each pair sending its output on to
+                    // the next.
+                    Sender::Executor => input
+                        .map_or(0, |t| self.transfer(t))
+                        .saturating_add(outputs.iter().map(|t| self.pair_swap_of(*t)).sum::<u64>()),
+                }
             }
             (_, Operation::FlashLoan { tokens }) => {
                 let Some((first, further)) = tokens.split_first() else {
                     return 0;
                 };
-                let simple = self
-                    .flash_loan
-                    .saturating_sub(self.transfer_saving(*first))
-                    .saturating_sub(self.pull_saving(*first));
+                let simple = self.flash_loan_of(*first);
                 if further.is_empty() {
                     simple
                 } else {

@@ -198,18 +198,13 @@ impl Session {
             self.at(loc);
             let first = taken == 0;
             let part = self.step(|s| {
-                let sender = s.open_tx("a flash loan")?.1;
+                s.open_tx("a flash loan")?;
                 let token = s.token_on(chain, token)?;
                 let contract = s.token_contract(chain, token);
                 let first_gas = s
                     .schedule
-                    .operation(
-                        sender,
-                        &Operation::FlashLoan {
-                            tokens: &[contract, contract],
-                        },
-                    )
-                    .saturating_sub(s.schedule.flash_loan_extra(contract));
+                    .flash_loan_of(contract)
+                    .saturating_add(s.schedule.flash_loan_multi_asset);
                 let further_gas = s.schedule.flash_loan_extra(contract);
                 s.open_loan(chain, protocol, token, amount, LoanKind::Flash, |s| {
                     if first {
