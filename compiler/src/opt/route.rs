@@ -23,7 +23,6 @@ use super::walk::for_each_node;
 use super::{approvals, Context, OptError};
 use crate::ir::{gas, Constraint, Op, Program, Wire};
 use mesh_core::registry::{BridgeKind, RouteInfo};
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 pub const NAME: &str = "route-choice";
@@ -66,7 +65,7 @@ pub fn run(program: &mut Program, cx: &Context<'_>) -> Result<(), OptError> {
             // refuses one below `min_security`).
             candidates.push(current.clone());
         }
-        candidates.sort_by_key(|r| (r.gas, r.delay_blocks, Reverse(r.security), r.kind));
+        candidates.sort_by_key(RouteInfo::preference);
         bridges.push((*out, candidates));
     });
     if let Some(message) = problem {

@@ -205,7 +205,7 @@ pub fn route_notes(lowered: &Lowered, optimised: &Program, registry: &Registry) 
                             && c.delay_blocks <= r.delay_blocks
                             && (c.gas < r.gas || c.delay_blocks < r.delay_blocks)
                     })
-                    .min_by_key(|c| (c.gas, c.delay_blocks, std::cmp::Reverse(c.security), c.kind))
+                    .min_by_key(|c| c.preference())
                     .map(|c| Refused {
                         kind: c.kind,
                         gas_saved: r.gas - c.gas,

@@ -194,6 +194,18 @@ impl RouteInfo {
     pub fn fee_on(&self, amount: u128) -> Option<u128> {
         bps_ceil(amount, self.fee_bps)
     }
+
+    /// The order in which the optimiser prefers routes it may take: less
+    /// gas, then a shorter delay, then higher security, then the kind's
+    /// order (the least first).
+    pub fn preference(&self) -> (u64, u64, std::cmp::Reverse<u8>, BridgeKind) {
+        (
+            self.gas,
+            self.delay_blocks,
+            std::cmp::Reverse(self.security),
+            self.kind,
+        )
+    }
 }
 
 /// The two tokens of a constant-product pair in the pair's order: `token0`
@@ -622,7 +634,7 @@ impl Registry {
     pub fn cheapest_route(&self, from: &str, to: &str, floor: Option<u8>) -> Option<&RouteInfo> {
         self.admissible_routes(from, to, floor)
             .into_iter()
-            .min_by_key(|r| (r.gas, r.delay_blocks, std::cmp::Reverse(r.security), r.kind))
+            .min_by_key(|r| r.preference())
     }
 
     /// Adds a declared token ([`Registry::declare_token`]).
