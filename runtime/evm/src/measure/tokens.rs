@@ -89,13 +89,8 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         b.send(wallet, token, calls::approve(htlb, U256::MAX), zero)?;
         b.send(wallet, token, calls::approve(pool, U256::MAX), zero)?;
     }
-    // Not the bridge's first lock, nor the account's first supply or borrow.
-    b.send(
-        wallet,
-        htlb,
-        calls::bridge_lock(dai, ETHER, 42_161, wallet),
-        zero,
-    )?;
+    // Not the account's first supply or borrow (a lock costs the same
+    // whatever locks came before it: the bridge numbers them from 1).
     for token in [dai, weth] {
         b.send(
             wallet,
@@ -110,12 +105,12 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     for (key, what, token) in [
         (
             "bridge_lock_dai",
-            "MeshBridge lock (htlb, 1 DAI to arbitrum; a further lock)",
+            "MeshBridge lock (htlb, 1 DAI to arbitrum; a standing max allowance)",
             dai,
         ),
         (
             "bridge_lock_weth9",
-            "MeshBridge lock (htlb, 1 WETH to arbitrum; a further lock)",
+            "MeshBridge lock (htlb, 1 WETH to arbitrum; a standing max allowance)",
             weth,
         ),
     ] {
