@@ -84,8 +84,9 @@ impl Session {
     /// from), delivers nothing, and the others are still made. Only gas
     /// differs: the first transfer made pays the route's call as `bridge`
     /// does, each further one `GasSchedule::bridge_batch_extra` (the
-    /// second with the message's encoding) and an access to its token. An `htlb` route cannot carry a batch: each hash
-    /// time-lock is its own contract. Returns what arrives, transfer by
+    /// second with the message's encoding) and an access to its token. An
+    /// `htlb` route cannot carry a batch: each hash time-lock is its own
+    /// contract. Returns what arrives, transfer by
     /// transfer (`None` for one that failed); an error only when the
     /// message itself cannot be sent.
     pub fn bridge_batch<T: Named<TokenId>>(
