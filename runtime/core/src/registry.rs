@@ -6,6 +6,7 @@
 //! figure with its source. A world file may replace it, and `token`
 //! declarations in a source file extend it.
 
+use std::cmp::Reverse;
 use std::fmt;
 
 use crate::maths::bps_ceil;
@@ -195,14 +196,13 @@ impl RouteInfo {
         bps_ceil(amount, self.fee_bps)
     }
 
-    /// The order in which the optimiser prefers routes it may take: less
-    /// gas, then a shorter delay, then higher security, then the kind's
-    /// order (the least first).
-    pub fn preference(&self) -> (u64, u64, std::cmp::Reverse<u8>, BridgeKind) {
+    /// The optimiser's order of preference among routes it may take (the
+    /// least first): less gas, a shorter delay, higher security, the kind.
+    pub fn preference(&self) -> (u64, u64, Reverse<u8>, BridgeKind) {
         (
             self.gas,
             self.delay_blocks,
-            std::cmp::Reverse(self.security),
+            Reverse(self.security),
             self.kind,
         )
     }
@@ -430,10 +430,8 @@ impl Registry {
                     if kind == BridgeKind::Zk && !zk_served {
                         continue;
                     }
-                    // Every kind's gas is the measured lock of the
-                    // project's bridge of that kind, less the base
-                    // (docs/registry.md, docs/gas.md): the three run the
-                    // same bytecode and cost alike.
+                    // The measured lock of the project's bridge, less the
+                    // base (docs/gas.md): the same bytecode for every kind.
                     let gas = 36_563;
                     let (delay_blocks, fee_bps) = match kind {
                         BridgeKind::Htlb => (5, 5),
@@ -601,14 +599,7 @@ impl Registry {
         self.routes
             .iter()
             .filter(|r| r.from == from && r.to == to)
-            .min_by_key(|r| {
-                (
-                    std::cmp::Reverse(r.security),
-                    r.fee_bps,
-                    r.delay_blocks,
-                    r.kind,
-                )
-            })
+            .min_by_key(|r| (Reverse(r.security), r.fee_bps, r.delay_blocks, r.kind))
     }
 
     /// The routes an unpinned bridge from `from` to `to` may take at `-O`:
