@@ -165,6 +165,53 @@ fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         let loan = calls::aave_flash_loan_simple(executor, token, 100 * ETHER, empty.clone());
         b.measure(key, what, false, executor, run(&[InnerCall::new(pool, loan)]), zero)?;
     }
+    // A pull right after its approval, in one transaction: the approval
+    // leaves the token and the allowance warm, and the allowance written
+    // (EIP-2929, EIP-2200), against the approval and the pull apart.
+    let htlb = contracts.bridges[&mesh_core::BridgeKind::Htlb];
+    let zk = contracts.bridges[&mesh_core::BridgeKind::Zk];
+    let rows = [
+        (
+            dai,
+            100 * ETHER,
+            [
+                ("executor_approve_dai", "MeshExecutor.run: approve DAI for a bridge (max, allowance 0 → non-zero)"),
+                ("executor_lock_dai", "MeshExecutor.run: that bridge's lock of 100 DAI under the standing allowance"),
+                ("executor_approve_lock_dai", "MeshExecutor.run: approve DAI for another bridge (from zero), then its lock of 100 DAI"),
+            ],
+        ),
+        (
+            weth,
+            ETHER,
+            [
+                ("executor_approve_weth9", "MeshExecutor.run: approve WETH for a bridge (max, allowance 0 → non-zero)"),
+                ("executor_lock_weth9", "MeshExecutor.run: that bridge's lock of 1 WETH under the standing allowance"),
+                ("executor_approve_lock_weth9", "MeshExecutor.run: approve WETH for another bridge (from zero), then its lock of 1 WETH"),
+            ],
+        ),
+    ];
+    for (token, amount, [approve, lock, both]) in rows {
+        let lock_on =
+            |bridge| InnerCall::new(bridge, calls::bridge_lock(token, amount, 42_161, wallet));
+        let approval = |bridge| InnerCall::new(token, calls::approve(bridge, U256::MAX));
+        b.measure(
+            approve.0,
+            approve.1,
+            false,
+            executor,
+            run(&[approval(htlb)]),
+            zero,
+        )?;
+        b.measure(lock.0, lock.1, false, executor, run(&[lock_on(htlb)]), zero)?;
+        b.measure(
+            both.0,
+            both.1,
+            false,
+            executor,
+            run(&[approval(zk), lock_on(zk)]),
+            zero,
+        )?;
+    }
     Ok(b.rows)
 }
 
@@ -206,6 +253,16 @@ pub(super) fn derived(g: &dyn Fn(&str) -> Result<i64, EvmError>) -> Result<Vec<D
             what: "WETH9 in: the pool's pull of a repay",
             from: "repay_dai − repay_weth9",
             gas: g("repay_dai")? - g("repay_weth9")?,
+        },
+        Derived {
+            what: "an executor's pull of a MintableERC20 right after its approval of the puller: what it costs less than the two apart, beyond the token's warm access (2,500)",
+            from: "executor_approve_dai + executor_lock_dai − executor_empty − executor_approve_lock_dai − 2,500",
+            gas: g("executor_approve_dai")? + g("executor_lock_dai")? - g("executor_empty")? - g("executor_approve_lock_dai")? - 2_500,
+        },
+        Derived {
+            what: "an executor's pull of WETH9 right after its approval of the puller: what it costs less than the two apart, beyond the token's warm access (2,500)",
+            from: "executor_approve_weth9 + executor_lock_weth9 − executor_empty − executor_approve_lock_weth9 − 2,500",
+            gas: g("executor_approve_weth9")? + g("executor_lock_weth9")? - g("executor_empty")? - g("executor_approve_lock_weth9")? - 2_500,
         },
         Derived {
             what: "WETH9 out and in: a flash loan's payout and pull",
