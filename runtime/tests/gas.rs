@@ -80,6 +80,8 @@ fn the_standard_rows_are_the_cited_figures() {
         ("bridge_batch_entry", 25_864),
         ("bridge_batch_message", 1_267),
         ("flash_loan_warm_pool", 16_569),
+        ("approved_pull_saving", 4_809),
+        ("weth9_approved_pull_saving", 2_009),
     ];
     assert_eq!(rows, expected);
     assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);
@@ -205,10 +207,12 @@ fn token_transfer_pair_swap_and_oracle_update_from_the_executor() {
         calls[1].gas,
         warm_inner() + g().token_transfer + cold_inner() + g().pair_swap + g().pair_oracle_update
     );
-    // Second swap on the same pair in the same transaction: all warm, no oracle update.
+    // Second swap on the same pair in the same transaction: all warm, no
+    // oracle update, and the WETH it sends out warm since the first swap
+    // sent it.
     assert_eq!(
         calls[2].gas,
-        warm_inner() + g().token_transfer + warm_inner() + g().pair_swap
+        warm_inner() + g().token_transfer + warm_inner() + g().pair_swap - g().warm_token_saving()
     );
     // A two-hop direct swap: one transfer, then one pair swap per hop, each
     // pair cold and updating its oracle in this new block.
@@ -452,9 +456,11 @@ fn cold_then_warm_account_access() {
         s.end_transaction().unwrap();
     });
     let calls = &r.transactions[0].calls;
+    // The second withdrawal finds the pool warm, and the USDC the first
+    // paid out.
     assert_eq!(
         calls[0].gas - calls[1].gas,
-        g().cold_account_access - g().warm_account_access
+        2 * (g().cold_account_access - g().warm_account_access)
     );
     assert_eq!(
         calls[1].gas,
@@ -462,6 +468,7 @@ fn cold_then_warm_account_access() {
             + g().executor_call_calldata()
             + g().warm_account_access
             + g().withdraw
+            - g().warm_token_saving()
     );
     assert_eq!(
         r.transactions[1].calls[0].gas, calls[0].gas,
@@ -557,13 +564,23 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
         let (batch, separate) = batch_and_separate(kind);
         let calls = &batch.transactions[0].calls;
         assert_eq!(calls.len(), 4, "{kind}");
-        // The first transfer: the route's call, the bridge cold.
-        assert_eq!(calls[2].gas, cold_inner() + route.gas, "{kind}");
+        // The first transfer: the route's call, the bridge cold, its token
+        // warm and its allowance written by the approval just before.
+        let (warm_token, approved) = (
+            g().warm_token_saving(),
+            g().approved_pull(TokenContract::MintableErc20),
+        );
+        assert_eq!(
+            calls[2].gas,
+            cold_inner() + route.gas - warm_token - approved,
+            "{kind}"
+        );
         // The second: the derived part and its token's access, warm since
-        // its approval touched it.
+        // its approval touched it, less the pull under that approval.
         assert_eq!(
             calls[3].gas,
-            g().bridge_batch_extra(TokenContract::MintableErc20, true) + g().warm_account_access,
+            g().bridge_batch_extra(TokenContract::MintableErc20, true) + g().warm_account_access
+                - approved,
             "{kind}"
         );
         assert_eq!(
@@ -573,14 +590,17 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
                 + cold_inner()
                 + route.gas
                 + g().bridge_batch_extra(TokenContract::MintableErc20, true)
-                + g().warm_account_access,
+                + g().warm_account_access
+                - g().warm_token_saving()
+                - 2 * g().approved_pull(TokenContract::MintableErc20),
             "{kind}"
         );
         // Separately, the second transfer pays the route again (the bridge
-        // warm): only gas differs.
+        // warm, its token warm, its allowance written): only gas differs.
         assert_eq!(
             tx(&separate, 0) - tx(&batch, 0),
             warm_inner() + route.gas
+                - g().warm_token_saving()
                 - g().bridge_batch_extra(TokenContract::MintableErc20, true)
                 - g().warm_account_access,
             "{kind}"
@@ -735,7 +755,12 @@ fn the_wrapped_native_token_saves_weth9s_measured_savings() {
     let calls = &r.transactions[7].calls;
     // The measured flashLoanSimple of WETH, less the executor's inner call.
     assert_eq!(calls[0].gas, cold_inner() + 120_713);
-    assert_eq!(calls[1].gas, cold_inner() + 25_343);
+    // The approval for the repayment: WETH warm (the loan paid it out),
+    // and the pool's pull inside the loan finds the allowance warm.
+    assert_eq!(
+        calls[1].gas,
+        warm_inner() + 25_343 - g().weth9_approved_pull_saving
+    );
     // A direct swap: WETH9's transfer into the pair, a MintableERC20 out.
     assert_eq!(
         calls[3].gas,

@@ -12,8 +12,8 @@
 
 use super::{Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
-use mesh_core::gas::{Operation, TokenContract, TxMeter};
-use mesh_core::registry::{pair_tokens, BridgeKind, RouteInfo};
+use mesh_core::gas::{Moves, Operation, TokenContract, TxMeter};
+use mesh_core::registry::{pair_tokens, BridgeKind, ProtocolKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -246,41 +246,73 @@ impl Meter<'_> {
             .ok_or_else(|| CostError(format!("{wire} has no type")))
     }
 
-    /// The contract of the token `wire` carries (`Registry::token_contract`).
-    fn contract_of(&self, wire: super::Wire) -> Result<TokenContract, CostError> {
-        let ty = self.chain_of(wire)?;
-        Ok(self.registry.token_contract(ty.chain(), ty.token()))
-    }
-
     /// One call on `account` costing `op_gas` besides the executor's
-    /// overhead, metered as the runtime meters it.
+    /// overhead, moving a token as `moves` says, metered as the runtime
+    /// meters it.
     fn call(
         tx: &mut OpenTx,
         schedule: &GasSchedule,
         account: Account,
         op_gas: u64,
+        moves: Moves<Account>,
     ) -> Result<u64, CostError> {
         tx.meter
-            .call(schedule, account, op_gas)
+            .call_moving(schedule, account, op_gas, moves)
             .map_err(second_wallet_call)
     }
 
     /// One call on a lender's pool: `operation` as the transaction's
-    /// sender makes it.
+    /// sender makes it, moving `tokens` (each token's name and contract):
+    /// a flash loan lends them all, any other call pays the one token out
+    /// (`pulls` false) or pulls it in.
     fn pool_call(
         tx: &mut OpenTx,
         schedule: &GasSchedule,
         protocol: &str,
         operation: &Operation,
+        tokens: &[(Account, TokenContract)],
+        pulls: bool,
     ) -> Result<u64, CostError> {
         let op_gas = schedule.operation(tx.meter.sender(), operation);
         let pool = Account::Pool(protocol.to_string());
         if !matches!(operation, Operation::FlashLoan { .. }) {
-            return Self::call(tx, schedule, pool, op_gas);
+            let moves = match tokens.first() {
+                None => Moves::Nothing,
+                Some((token, _)) if !pulls => Moves::Sends(token.clone()),
+                Some((token, contract)) => Moves::Pulls(token.clone(), *contract),
+            };
+            return Self::call(tx, schedule, pool, op_gas, moves);
         }
         tx.meter
-            .flash_loan_call(schedule, pool, op_gas)
+            .flash_loan_call(schedule, pool, op_gas, tokens)
             .map_err(second_wallet_call)
+    }
+
+    /// The token `wire` carries, as the account the meter names, with its
+    /// contract.
+    fn token_of(&self, wire: super::Wire) -> Result<(Account, TokenContract), CostError> {
+        let ty = self.chain_of(wire)?;
+        Ok((
+            Account::Token(ty.token().to_string()),
+            self.registry.token_contract(ty.chain(), ty.token()),
+        ))
+    }
+
+    /// The account that spends an approval: a lender's pool, an exchange's
+    /// router, a bridge.
+    fn spender_account(&self, spender: &Spender) -> Account {
+        match spender {
+            Spender::Protocol(p)
+                if self
+                    .registry
+                    .protocol(p)
+                    .is_some_and(|info| info.kind == ProtocolKind::Lender) =>
+            {
+                Account::Pool(p.clone())
+            }
+            Spender::Protocol(p) => Account::Router(p.clone()),
+            Spender::Bridge(kind) => Account::Bridge(kind.as_str().to_string()),
+        }
     }
 
     /// The registry's `route` from `from` to `to`.
@@ -303,12 +335,16 @@ impl Meter<'_> {
         let (what, gas) = match op {
             Op::Approve { token, spender, .. } => {
                 let contract = self.registry.token_contract(&open.record.chain, token);
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Token(token.clone()),
-                    schedule.operation(sender, &Operation::Approve { token: contract }),
-                )?;
+                let gas = open
+                    .meter
+                    .approve_call(
+                        schedule,
+                        Account::Token(token.clone()),
+                        self.spender_account(spender),
+                        contract,
+                        schedule.operation(sender, &Operation::Approve { token: contract }),
+                    )
+                    .map_err(second_wallet_call)?;
                 (format!("approve {spender} for {token}"), gas)
             }
             Op::Borrow {
@@ -317,7 +353,8 @@ impl Meter<'_> {
                 funds,
                 ..
             } => {
-                let contract = self.contract_of(*funds)?;
+                let token = self.token_of(*funds)?;
+                let contract = token.1;
                 let operation = if *flash {
                     Operation::FlashLoan {
                         tokens: std::slice::from_ref(&contract),
@@ -325,7 +362,7 @@ impl Meter<'_> {
                 } else {
                     Operation::Borrow { token: contract }
                 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
@@ -336,10 +373,11 @@ impl Meter<'_> {
             } => {
                 let tokens = funds
                     .iter()
-                    .map(|w| self.contract_of(*w))
+                    .map(|w| self.token_of(*w))
                     .collect::<Result<Vec<_>, _>>()?;
-                let operation = Operation::FlashLoan { tokens: &tokens };
-                let gas = Self::pool_call(open, schedule, protocol, &operation)?;
+                let contracts: Vec<TokenContract> = tokens.iter().map(|t| t.1).collect();
+                let operation = Operation::FlashLoan { tokens: &contracts };
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &tokens, false)?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
@@ -352,12 +390,15 @@ impl Meter<'_> {
                 ..
             } => {
                 // The pool pulls a flash loan's repayment inside the loan.
+                let token = self.token_of(*funds)?;
                 if self.flash_debt(*debt) {
+                    open.meter
+                        .flash_loan_repaid(&Account::Pool(protocol.clone()), &token.0);
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
-                    let token = self.contract_of(*funds)?;
+                    let operation = Operation::Repay { token: token.1 };
                     let gas =
-                        Self::pool_call(open, schedule, protocol, &Operation::Repay { token })?;
+                        Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -375,6 +416,7 @@ impl Meter<'_> {
                         schedule,
                         Account::Router(router),
                         schedule.operation(sender, &Operation::Swap { path: &contracts }),
+                        Moves::Nothing,
                     )?,
                     Sender::Executor => {
                         let token_in = path.first().cloned().unwrap_or_default();
@@ -387,6 +429,7 @@ impl Meter<'_> {
                             schedule,
                             Account::Token(token_in),
                             schedule.transfer(input),
+                            Moves::Nothing,
                         )?;
                         for ((pair, exchange), out) in
                             path.windows(2).zip(exchanges).zip(contracts.iter().skip(1))
@@ -403,6 +446,7 @@ impl Meter<'_> {
                                 schedule,
                                 Account::Pair(exchange.clone(), key),
                                 op_gas,
+                                Moves::Sends(Account::Token(pair[1].clone())),
                             )?);
                         }
                         gas
@@ -415,37 +459,47 @@ impl Meter<'_> {
                 }
             }
             Op::Deposit { protocol, funds } => {
-                let token = self.contract_of(*funds)?;
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Deposit { token })?;
+                let token = self.token_of(*funds)?;
+                let operation = Operation::Deposit { token: token.1 };
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, out, .. } => {
-                let token = self.contract_of(*out)?;
-                let gas =
-                    Self::pool_call(open, schedule, protocol, &Operation::Withdraw { token })?;
+                let token = self.token_of(*out)?;
+                let operation = Operation::Withdraw { token: token.1 };
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::BorrowDebt { protocol, out, .. } => {
-                let token = self.contract_of(*out)?;
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Borrow { token })?;
+                let token = self.token_of(*out)?;
+                let operation = Operation::Borrow { token: token.1 };
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
             Op::RepayDebt { protocol, funds } => {
-                let token = self.contract_of(*funds)?;
-                let gas = Self::pool_call(open, schedule, protocol, &Operation::Repay { token })?;
+                let token = self.token_of(*funds)?;
+                let operation = Operation::Repay { token: token.1 };
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {
                 let from = self.chain_of(*input)?.chain().to_string();
                 let to = self.chain_of(*out)?.chain().to_string();
                 let info = self.route(&from, &to, *route)?;
-                let token = self.contract_of(*input)?;
+                let (token, contract) = self.token_of(*input)?;
                 elapsed = Elapsed::of(info.delay_blocks, self.registry.block_time_ms(&from));
                 let gas = Self::call(
                     open,
                     schedule,
                     Account::Bridge(route.as_str().to_string()),
-                    schedule.operation(sender, &Operation::Bridge { route: info, token }),
+                    schedule.operation(
+                        sender,
+                        &Operation::Bridge {
+                            route: info,
+                            token: contract,
+                        },
+                    ),
+                    Moves::Pulls(token, contract),
                 )?;
                 (format!("bridge to {to} via {route}"), gas)
             }
@@ -463,13 +517,14 @@ impl Meter<'_> {
                 let info = self.route(&from, &to, *route)?;
                 // Each transfer is one call record, as the runtime meters it:
                 // the first the route's call, each further one its entry.
+                let bridge = Account::Bridge(route.as_str().to_string());
                 for (i, input) in inputs.iter().enumerate() {
-                    let contract = self.contract_of(*input)?;
+                    let (token, contract) = self.token_of(*input)?;
                     let gas = if i == 0 {
                         Self::call(
                             open,
                             schedule,
-                            Account::Bridge(route.as_str().to_string()),
+                            bridge.clone(),
                             schedule.operation(
                                 sender,
                                 &Operation::Bridge {
@@ -477,11 +532,11 @@ impl Meter<'_> {
                                     token: contract,
                                 },
                             ),
+                            Moves::Pulls(token, contract),
                         )?
                     } else {
-                        let token = self.chain_of(*input)?.token().to_string();
                         open.meter
-                            .batch_entry(schedule, Account::Token(token), contract, i == 1)
+                            .batch_entry(schedule, token, &bridge, contract, i == 1)
                     };
                     elapsed = elapsed.then(Elapsed::of(
                         info.delay_blocks,
@@ -505,6 +560,7 @@ impl Meter<'_> {
                     schedule,
                     Account::Token(token),
                     schedule.operation(sender, &operation),
+                    Moves::Nothing,
                 )?;
                 let what = self.chain_of(*input)?.token().to_string();
                 (format!("{verb} {what}"), gas)

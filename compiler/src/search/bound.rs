@@ -117,8 +117,10 @@ impl Bound {
         grants: &mut Grants,
     ) -> Result<Bound, String> {
         let n = problem.len();
-        // Each row at its least over the tokens' contracts, so that the
-        // bound stays below what any token's operation costs.
+        // Each row at its least over the tokens' contracts and less every
+        // saving the calls before it in its transaction may give it (a
+        // token warm, a pull under an approval), so that the bound stays
+        // below what any token's operation costs wherever it is placed.
         let pull_floor = schedule.route_pull_floor();
         let route_gas = |gas: u64| gas.saturating_sub(pull_floor);
         let floor = schedule.token_floor();

@@ -2,11 +2,18 @@
 //! source cited in docs/gas.md. The session meters exactly the calls it is
 //! told to make with these rows, so gas is a deterministic function of the
 //! sequence of calls, and a compiler can compute it statically with the
-//! same schedule (see `GasSchedule::call_cost`).
+//! same schedule (see `GasSchedule::operation`).
+//!
+//! `meter` holds `TxMeter`, the rules that meter one transaction's calls
+//! with these rows: cold and warm accesses, oracle updates, and what a
+//! call saves on tokens and approvals an earlier call left warm.
 
 pub use crate::account::Sender;
 use crate::registry::RouteInfo;
 pub use crate::registry::TokenContract;
+pub use meter::{Moves, SecondWalletCall, TxMeter};
+
+mod meter;
 
 /// The gas schedule. Every row is documented, with its source, in
 /// docs/gas.md; never tune a row to flatter a result.
@@ -90,6 +97,13 @@ pub struct GasSchedule {
     /// same pool in the transaction left the pool's logic and configuration
     /// warm.
     pub flash_loan_warm_pool: u64,
+    /// What a pull of a `MintableERC20` costs less when the sender approved
+    /// the puller earlier in the same transaction, beyond the token's warm
+    /// access: the allowance is warm, and already written in the
+    /// transaction (EIP-2929, EIP-2200).
+    pub approved_pull_saving: u64,
+    /// The same for `WETH9`, which leaves a maximum allowance unwritten.
+    pub weth9_approved_pull_saving: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it, with the contract
@@ -176,6 +190,11 @@ impl GasSchedule {
             ("bridge_batch_entry", self.bridge_batch_entry),
             ("bridge_batch_message", self.bridge_batch_message),
             ("flash_loan_warm_pool", self.flash_loan_warm_pool),
+            ("approved_pull_saving", self.approved_pull_saving),
+            (
+                "weth9_approved_pull_saving",
+                self.weth9_approved_pull_saving,
+            ),
         ]
     }
 
@@ -213,40 +232,81 @@ impl GasSchedule {
     /// and no saving left to apply: a floor for a search that bounds what
     /// operations cost before it weighs their tokens. A route's `gas` is
     /// the registry's: [`Self::route_pull_floor`] is what to take off it.
+    ///
+    /// It takes off too what the transaction around a call may save it
+    /// ([`TxMeter`]): a token it moves found warm, a pull under an
+    /// approval made in the same transaction (and, on an approval, the
+    /// saving it may give a flash loan's repayment).
     pub fn token_floor(&self) -> GasSchedule {
         let (pull, transfer) = (self.weth9_pull_saving, self.weth9_transfer_saving);
+        let warm = self.warm_token_saving();
+        let approved = self.approved_pull_floor();
+        let pulled = pull.saturating_add(approved).saturating_add(warm);
+        let sent = transfer.saturating_add(warm);
+        let lent = pulled.saturating_add(transfer);
+        let least_approve = self
+            .approve
+            .min(self.weth9_approve)
+            .saturating_sub(approved);
         GasSchedule {
-            approve: self.approve.min(self.weth9_approve),
-            weth9_approve: self.approve.min(self.weth9_approve),
+            approve: least_approve,
+            weth9_approve: least_approve,
             weth9_pull_saving: 0,
             weth9_transfer_saving: 0,
+            approved_pull_saving: 0,
+            weth9_approved_pull_saving: 0,
             router_swap: self
                 .router_swap
                 .saturating_sub(pull.saturating_add(transfer)),
             router_extra_hop: self.router_extra_hop.saturating_sub(transfer),
             token_transfer: self.token_transfer.saturating_sub(transfer),
-            pair_swap: self.pair_swap.saturating_sub(transfer),
+            pair_swap: self.pair_swap.saturating_sub(sent),
             flash_loan: self
                 .flash_loan
-                .saturating_sub(pull.saturating_add(transfer))
+                .saturating_sub(lent)
                 .saturating_sub(self.flash_loan_warm_pool),
             flash_loan_warm_pool: 0,
-            flash_loan_extra_asset: self
-                .flash_loan_extra_asset
-                .saturating_sub(pull.saturating_add(transfer)),
-            borrow: self.borrow.saturating_sub(transfer),
-            repay: self.repay.saturating_sub(pull),
-            deposit: self.deposit.saturating_sub(pull),
-            withdraw: self.withdraw.saturating_sub(transfer),
-            bridge_batch_entry: self.bridge_batch_entry.saturating_sub(pull),
+            flash_loan_extra_asset: self.flash_loan_extra_asset.saturating_sub(lent),
+            borrow: self.borrow.saturating_sub(sent),
+            repay: self.repay.saturating_sub(pulled),
+            deposit: self.deposit.saturating_sub(pulled),
+            withdraw: self.withdraw.saturating_sub(sent),
+            bridge_batch_entry: self
+                .bridge_batch_entry
+                .saturating_sub(pull.saturating_add(approved)),
             ..self.clone()
         }
     }
 
     /// What a bridge's pull saves at most: its route's `gas` less this is
-    /// a floor over the token contracts.
+    /// a floor over the token contracts and the transactions around it.
     pub fn route_pull_floor(&self) -> u64 {
         self.weth9_pull_saving
+            .saturating_add(self.approved_pull_floor())
+            .saturating_add(self.warm_token_saving())
+    }
+
+    /// What a call saves on a token it moves when an earlier call of the
+    /// transaction reached the token: a warm access for the cold one its
+    /// row measured (EIP-2929).
+    pub fn warm_token_saving(&self) -> u64 {
+        self.cold_account_access
+            .saturating_sub(self.warm_account_access)
+    }
+
+    /// What a pull of `token` saves under an approval made earlier in the
+    /// same transaction, beyond its token's warm access.
+    pub fn approved_pull(&self, token: TokenContract) -> u64 {
+        match token {
+            TokenContract::MintableErc20 => self.approved_pull_saving,
+            TokenContract::Weth9 => self.weth9_approved_pull_saving,
+        }
+    }
+
+    /// The most [`Self::approved_pull`] saves, over the token contracts.
+    fn approved_pull_floor(&self) -> u64 {
+        self.approved_pull_saving
+            .max(self.weth9_approved_pull_saving)
     }
 
     /// What a pull of `token` saves against the rows' `MintableERC20`.
@@ -388,159 +448,6 @@ impl GasSchedule {
     }
 }
 
-/// A wallet transaction asked to make a second call: it makes exactly one
-/// (its `to`); more calls need another transaction or the executor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SecondWalletCall;
-
-/// The metering of one transaction (docs/gas.md): its base cost, then each
-/// call as its sender makes it, with cold and warm accesses and a pair's
-/// oracle update on its first swap in the transaction. Generic over what
-/// names an account (`A`) and a pair (`P`): the session meters the
-/// accounts a run touches, and the compiler the ones a program names, with
-/// this one set of rules, so static and metered gas cannot drift apart.
-#[derive(Clone, Debug)]
-pub struct TxMeter<A, P> {
-    sender: Sender,
-    gas: u64,
-    /// Calls that reached a contract (a wallet transaction makes one).
-    contract_calls: usize,
-    /// The accounts touched so far: a later access is warm.
-    warm: Vec<A>,
-    /// The pairs swapped on so far: a later swap updates no oracle.
-    swapped: Vec<P>,
-    /// The pools a flash loan was taken from so far: a later one finds
-    /// them warm.
-    flash_pools: Vec<A>,
-}
-
-impl<A: PartialEq, P: PartialEq> TxMeter<A, P> {
-    /// A transaction from `sender`, charged its base cost (and the
-    /// executor's own, when the executor sends it).
-    pub fn new(schedule: &GasSchedule, sender: Sender) -> Self {
-        let own = match sender {
-            Sender::Wallet => 0,
-            Sender::Executor => schedule.executor_transaction,
-        };
-        TxMeter {
-            sender,
-            gas: schedule.tx_base.saturating_add(own),
-            contract_calls: 0,
-            warm: Vec::new(),
-            swapped: Vec::new(),
-            flash_pools: Vec::new(),
-        }
-    }
-
-    pub fn sender(&self) -> Sender {
-        self.sender
-    }
-
-    /// The transaction's gas so far, base included.
-    pub fn gas(&self) -> u64 {
-        self.gas
-    }
-
-    /// Whether `account` is touched now for the first time in the
-    /// transaction (it is warm from then on).
-    fn touch(&mut self, account: A) -> bool {
-        if self.warm.contains(&account) {
-            return false;
-        }
-        self.warm.push(account);
-        true
-    }
-
-    /// One call to `account` whose operation costs `op_gas`; returns what
-    /// the call is charged. From the wallet the call is the transaction's
-    /// `to`, warm, and its only one; from the executor it adds dispatch,
-    /// its address word and an access to `account`.
-    pub fn call(
-        &mut self,
-        schedule: &GasSchedule,
-        account: A,
-        op_gas: u64,
-    ) -> Result<u64, SecondWalletCall> {
-        let first_touch = self.touch(account);
-        let gas = match self.sender {
-            Sender::Wallet => {
-                if self.contract_calls > 0 {
-                    return Err(SecondWalletCall);
-                }
-                op_gas
-            }
-            Sender::Executor => schedule
-                .executor_call_overhead()
-                .saturating_add(schedule.account_access(first_touch))
-                .saturating_add(op_gas),
-        };
-        self.contract_calls += 1;
-        self.gas = self.gas.saturating_add(gas);
-        Ok(gas)
-    }
-
-    /// A flash loan from `pool` whose operation costs `op_gas`, metered as
-    /// [`Self::call`] meters a call, less `flash_loan_warm_pool` when an
-    /// earlier flash loan from the same pool in the transaction left the
-    /// pool's logic and configuration warm.
-    pub fn flash_loan_call(
-        &mut self,
-        schedule: &GasSchedule,
-        pool: A,
-        op_gas: u64,
-    ) -> Result<u64, SecondWalletCall>
-    where
-        A: Clone,
-    {
-        let op_gas = if self.flash_pools.contains(&pool) {
-            op_gas.saturating_sub(schedule.flash_loan_warm_pool)
-        } else {
-            self.flash_pools.push(pool.clone());
-            op_gas
-        };
-        self.call(schedule, pool, op_gas)
-    }
-
-    /// The operation gas of a direct swap through `pair`: the pair's swap,
-    /// plus its price-oracle update if this is its first swap in the
-    /// transaction. (The call itself is then metered with [`Self::call`].)
-    /// `token_out` is what the pair sends out.
-    pub fn pair_swap(&mut self, schedule: &GasSchedule, pair: P, token_out: TokenContract) -> u64 {
-        let swap = schedule.pair_swap_of(token_out);
-        if self.swapped.contains(&pair) {
-            swap
-        } else {
-            self.swapped.push(pair);
-            swap.saturating_add(schedule.pair_oracle_update)
-        }
-    }
-
-    /// Gas a call charges beyond its own inner call, with no access: each
-    /// asset of a multi-asset flash loan after the first.
-    pub fn charge(&mut self, gas: u64) -> u64 {
-        self.gas = self.gas.saturating_add(gas);
-        gas
-    }
-
-    /// A further transfer of a shared bridge message: its entry (with the
-    /// message's encoding when it is the `second` transfer) and an access
-    /// to its token (`account`, a `token` contract), cold on first touch.
-    pub fn batch_entry(
-        &mut self,
-        schedule: &GasSchedule,
-        account: A,
-        token: TokenContract,
-        second: bool,
-    ) -> u64 {
-        let first_touch = self.touch(account);
-        let gas = schedule
-            .bridge_batch_extra(token, second)
-            .saturating_add(schedule.account_access(first_touch));
-        self.gas = self.gas.saturating_add(gas);
-        gas
-    }
-}
-
 /// The default schedule (docs/gas.md): the one every run and every static
 /// figure uses unless a host gives another.
 impl Default for GasSchedule {
@@ -577,6 +484,8 @@ impl Default for GasSchedule {
             bridge_batch_entry: 25_864,
             bridge_batch_message: 1_267,
             flash_loan_warm_pool: 16_569,
+            approved_pull_saving: 4_809,
+            weth9_approved_pull_saving: 2_009,
         }
     }
 }
@@ -584,37 +493,6 @@ impl Default for GasSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_transaction_meters_cold_then_warm_and_one_oracle_update_per_pair() {
-        let s = GasSchedule::default();
-        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
-        assert_eq!(tx.gas(), 21_000 + 1_274);
-        let overhead = s.executor_call_overhead();
-        assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 2_600 + 25_540));
-        assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 100 + 25_540));
-        let erc20 = TokenContract::MintableErc20;
-        let weth9 = TokenContract::Weth9;
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH", weth9), 37_500 - 304 + 10_416);
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH", erc20), 37_500);
-        assert_eq!(tx.pair_swap(&s, "DAI/WETH", erc20), 37_500 + 10_416);
-        // A batch entry's token access is warm after a call touched it.
-        assert_eq!(
-            tx.batch_entry(&s, "USDC", erc20, true),
-            s.bridge_batch_extra(erc20, true) + 100
-        );
-        assert_eq!(
-            tx.batch_entry(&s, "DAI", weth9, false),
-            s.bridge_batch_extra(weth9, false) + 2_600
-        );
-        let calls = [
-            overhead + 2_600 + 25_540,
-            overhead + 100 + 25_540,
-            25_864 + 1_267 + 100,
-            25_864 - 5_532 + 2_600,
-        ];
-        assert_eq!(tx.gas(), 21_000 + 1_274 + calls.iter().sum::<u64>());
-    }
 
     #[test]
     fn the_token_floor_is_below_every_contract() {
@@ -629,37 +507,32 @@ mod tests {
             assert!(floor.transfer(token) <= s.transfer(token));
             assert!(floor.pair_swap_of(token) <= s.pair_swap_of(token));
             assert!(floor.flash_loan_extra(token) <= s.flash_loan_extra(token));
+            // Less what the transaction around a call may save it.
+            let (warm, approved) = (s.warm_token_saving(), s.approved_pull(token));
+            let op = |o: Operation| s.operation(Sender::Executor, &o);
+            let floor_op = |o: Operation| floor.operation(Sender::Executor, &o);
+            for o in [Operation::Deposit { token }, Operation::Repay { token }] {
+                assert!(floor_op(o.clone()) <= op(o) - warm - approved);
+            }
+            for o in [Operation::Borrow { token }, Operation::Withdraw { token }] {
+                assert!(floor_op(o.clone()) <= op(o) - warm);
+            }
+            let lent = [token];
+            let flash = Operation::FlashLoan { tokens: &lent };
+            assert!(
+                floor_op(flash.clone()) <= op(flash) - warm - approved - s.flash_loan_warm_pool
+            );
+            assert!(floor.pair_swap_of(token) <= s.pair_swap_of(token) - warm);
+            assert!(
+                floor_op(Operation::Approve { token })
+                    <= op(Operation::Approve { token }) - approved
+            );
+            assert!(s.route_pull_floor() >= s.pull_saving(token) + warm + approved);
+            assert!(
+                floor.bridge_batch_extra(token, false)
+                    <= s.bridge_batch_extra(token, false) - approved
+            );
         }
-    }
-
-    #[test]
-    fn a_second_flash_loan_from_a_pool_finds_it_warm() {
-        let s = GasSchedule::default();
-        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
-        let overhead = s.executor_call_overhead();
-        assert_eq!(
-            tx.flash_loan_call(&s, "aave", 120_000),
-            Ok(overhead + 2_600 + 120_000)
-        );
-        assert_eq!(
-            tx.flash_loan_call(&s, "aave", 120_000),
-            Ok(overhead + 100 + 120_000 - 16_569)
-        );
-        // Another pool is cold and pays the whole loan.
-        assert_eq!(
-            tx.flash_loan_call(&s, "other", 120_000),
-            Ok(overhead + 2_600 + 120_000)
-        );
-    }
-
-    #[test]
-    fn a_wallet_transaction_makes_one_call_with_no_overhead() {
-        let s = GasSchedule::default();
-        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Wallet);
-        assert_eq!(tx.call(&s, "aave", 140_000), Ok(140_000));
-        assert_eq!(tx.call(&s, "aave", 140_000), Err(SecondWalletCall));
-        assert_eq!(tx.gas(), 21_000 + 140_000);
-        assert_eq!(tx.sender(), Sender::Wallet);
     }
 
     #[test]

@@ -148,6 +148,20 @@ fn the_schedule_rows_are_the_measured_figures() {
         s.flash_loan_warm_pool,
         figure("flashLoanSimple after another from the same pool")
     );
+    // A pull right after its approval in the same transaction, beyond the
+    // token's warm access.
+    assert_eq!(
+        s.approved_pull_saving,
+        figure("an executor's pull of a MintableERC20 right after its approval")
+    );
+    assert_eq!(
+        s.weth9_approved_pull_saving,
+        figure("an executor's pull of WETH9 right after its approval")
+    );
+    assert_eq!(
+        s.warm_token_saving(),
+        s.cold_account_access - s.warm_account_access
+    );
     // A route's gas is its bridge's lock, measured: every route of the
     // default world, whatever its kind, is the lock of that kind's bridge.
     let world = mesh_runtime::world::World::default_world();

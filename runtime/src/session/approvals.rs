@@ -5,7 +5,7 @@
 use super::tx::Account;
 use super::{CallResult, Named, Session};
 use crate::gas::{Operation, Sender};
-use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
+use crate::registry::{BridgeKind, ChainId, ProtocolId, ProtocolKind, TokenId};
 use crate::report::{Call, SpenderName};
 use mesh_core::account::Spender;
 
@@ -17,6 +17,26 @@ pub(super) enum SpenderKey {
 }
 
 impl Session {
+    /// The account that spends an approval: a lender's pool, an exchange's
+    /// router, a bridge.
+    pub(super) fn spender_account(&self, key: SpenderKey) -> Account {
+        match key {
+            SpenderKey::Protocol(p) => {
+                let lender = self
+                    .world
+                    .registry
+                    .protocol_at(p)
+                    .is_some_and(|info| info.kind == ProtocolKind::Lender);
+                if lender {
+                    Account::Pool(p)
+                } else {
+                    Account::Router(p)
+                }
+            }
+            SpenderKey::Bridge(kind) => Account::Bridge(kind),
+        }
+    }
+
     pub(super) fn spender_key<P: Named<ProtocolId>>(
         &self,
         chain: ChainId,
@@ -87,7 +107,8 @@ impl Session {
                     token: s.token_contract(chain, token),
                 },
             );
-            let gas = s.meter_call(Account::Token(token), op)?;
+            let contract = s.token_contract(chain, token);
+            let gas = s.meter_approve(token, s.spender_account(key), contract, op)?;
             *s.approvals.entry((chain, sender, token, key), || 0) = 1;
             let spender = s.spender_name(key);
             s.record(

@@ -4,7 +4,7 @@
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Operation, Sender};
+use crate::gas::{Moves, Operation, Sender};
 use crate::registry::{BridgeKind, ChainId, TokenId};
 use crate::report::{BridgeMessage, Call};
 use mesh_core::loc::Loc;
@@ -56,7 +56,12 @@ impl Session {
             let delivered = amount - fee;
             s.take_holding(chain, token, amount, "bridge")?;
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
-            let gas = s.meter_call(Account::Bridge(route_kind), op)?;
+            let contract = s.token_contract(chain, token);
+            let gas = s.meter_call_moving(
+                Account::Bridge(route_kind),
+                op,
+                Moves::Pulls(Account::Token(token), contract),
+            )?;
             s.add_holding(to, token, delivered)?;
             s.clock = s.tick(delay_blocks)?;
             s.elapse(chain, delay_blocks)?;
@@ -157,9 +162,13 @@ impl Session {
                             token: contract,
                         },
                     );
-                    s.meter_call(Account::Bridge(kind), route_op)?
+                    s.meter_call_moving(
+                        Account::Bridge(kind),
+                        route_op,
+                        Moves::Pulls(Account::Token(token), contract),
+                    )?
                 } else {
-                    s.meter_batch_entry(Account::Token(token), contract, second)
+                    s.meter_batch_entry(token, kind, contract, second)
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;

@@ -6,7 +6,7 @@
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Operation, Sender};
+use crate::gas::{Moves, Operation, Sender};
 use crate::journal::LenderBalance;
 use crate::maths;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
@@ -147,9 +147,13 @@ impl Session {
             let op_gas = s.schedule.operation(sender, &op);
             s.open_loan(chain, protocol, token, amount, kind, |s| {
                 if kind == LoanKind::Flash {
-                    s.meter_flash_loan(Account::Pool(protocol), op_gas)
+                    s.meter_flash_loan(protocol, token, contract, op_gas)
                 } else {
-                    s.meter_call(Account::Pool(protocol), op_gas)
+                    s.meter_call_moving(
+                        Account::Pool(protocol),
+                        op_gas,
+                        Moves::Sends(Account::Token(token)),
+                    )
                 }
             })
         })
@@ -208,9 +212,9 @@ impl Session {
                 let further_gas = s.schedule.flash_loan_extra(contract);
                 s.open_loan(chain, protocol, token, amount, LoanKind::Flash, |s| {
                     if first {
-                        s.meter_flash_loan(Account::Pool(protocol), first_gas)
+                        s.meter_flash_loan(protocol, token, contract, first_gas)
                     } else {
-                        Ok(s.meter_extra(further_gas))
+                        Ok(s.meter_flash_loan_asset(protocol, token, contract, further_gas))
                     }
                 })
             });
@@ -372,15 +376,20 @@ impl Session {
             }
             let gas = match owed.kind {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
-                LoanKind::Flash => 0,
+                LoanKind::Flash => {
+                    s.meter_flash_loan_repaid(protocol, token);
+                    0
+                }
                 LoanKind::Ordinary | LoanKind::Debt => {
-                    let op = s.schedule.operation(
-                        sender,
-                        &Operation::Repay {
-                            token: s.token_contract(chain, token),
-                        },
-                    );
-                    s.meter_call(Account::Pool(protocol), op)?
+                    let contract = s.token_contract(chain, token);
+                    let op = s
+                        .schedule
+                        .operation(sender, &Operation::Repay { token: contract });
+                    s.meter_call_moving(
+                        Account::Pool(protocol),
+                        op,
+                        Moves::Pulls(Account::Token(token), contract),
+                    )?
                 }
             };
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
@@ -432,13 +441,15 @@ impl Session {
             s.take_holding(chain, token, amount, "deposit")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(
-                sender,
-                &Operation::Deposit {
-                    token: s.token_contract(chain, token),
-                },
-            );
-            let gas = s.meter_call(Account::Pool(protocol), op)?;
+            let contract = s.token_contract(chain, token);
+            let op = s
+                .schedule
+                .operation(sender, &Operation::Deposit { token: contract });
+            let gas = s.meter_call_moving(
+                Account::Pool(protocol),
+                op,
+                Moves::Pulls(Account::Token(token), contract),
+            )?;
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
@@ -491,7 +502,11 @@ impl Session {
                     token: s.token_contract(chain, token),
                 },
             );
-            let gas = s.meter_call(Account::Pool(protocol), op)?;
+            let gas = s.meter_call_moving(
+                Account::Pool(protocol),
+                op,
+                Moves::Sends(Account::Token(token)),
+            )?;
             s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             // Aave V3's `validateHFAndLtv`: what is left must carry the debt.

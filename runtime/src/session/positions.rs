@@ -17,7 +17,7 @@
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::Operation;
+use crate::gas::{Moves, Operation};
 use crate::journal::LenderBalance;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
 use crate::report::{Call, HealthChange};
@@ -273,7 +273,11 @@ impl Session {
                 token: self.token_contract(chain, token),
             },
         );
-        let gas = self.meter_call(Account::Pool(protocol), op)?;
+        let gas = self.meter_call_moving(
+            Account::Pool(protocol),
+            op,
+            Moves::Sends(Account::Token(token)),
+        )?;
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
         self.add_holding(chain, token, amount)?;
@@ -312,13 +316,15 @@ impl Session {
             s.take_holding(chain, token, amount, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(
-                sender,
-                &Operation::Repay {
-                    token: s.token_contract(chain, token),
-                },
-            );
-            let gas = s.meter_call(Account::Pool(protocol), op)?;
+            let contract = s.token_contract(chain, token);
+            let op = s
+                .schedule
+                .operation(sender, &Operation::Repay { token: contract });
+            let gas = s.meter_call_moving(
+                Account::Pool(protocol),
+                op,
+                Moves::Pulls(Account::Token(token), contract),
+            )?;
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(amount)

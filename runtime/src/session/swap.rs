@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Operation, Sender, TokenContract};
+use crate::gas::{Moves, Operation, Sender, TokenContract};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{ProtocolId, ProtocolKind, TokenId};
 use crate::report::Call;
@@ -202,15 +202,19 @@ impl Session {
                 Sender::Executor => {
                     let transfer = s.schedule.transfer(s.token_contract(chain, token_in));
                     let mut gas = s.meter_call(Account::Token(token_in), transfer)?;
-                    for (((key, _, _), &exchange), &out) in
+                    for (((key, _, _), &exchange), &token_out) in
                         moved.iter().zip(&exchanges).zip(&tokens[1..])
                     {
-                        let out = s.token_contract(chain, out);
+                        let out = s.token_contract(chain, token_out);
                         let schedule = &s.schedule;
                         let op = s.tx.as_mut().map_or(0, |tx| {
                             tx.meter.pair_swap(schedule, (exchange, *key), out)
                         });
-                        gas += s.meter_call(Account::Pair(exchange, *key), op)?;
+                        gas += s.meter_call_moving(
+                            Account::Pair(exchange, *key),
+                            op,
+                            Moves::Sends(Account::Token(token_out)),
+                        )?;
                     }
                     gas
                 }

@@ -4,7 +4,7 @@
 
 use super::swap::PairKey;
 use super::{CallResult, Named, Session};
-use crate::gas::{SecondWalletCall, Sender, TxMeter};
+use crate::gas::{Moves, SecondWalletCall, Sender, TokenContract, TxMeter};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
 use mesh_core::account::LoanKind;
@@ -205,20 +205,82 @@ impl Session {
         }
     }
 
-    /// Gas a call charges beyond its inner call, with no access of its
-    /// own (each further asset of a multi-asset flash loan).
-    pub(super) fn meter_extra(&mut self, gas: u64) -> u64 {
-        self.tx.as_mut().map_or(0, |tx| tx.meter.charge(gas))
-    }
-
     /// Meters one call to `account` (`TxMeter::call`).
     pub(super) fn meter_call(&mut self, account: Account, op_gas: u64) -> CallResult<u64> {
         self.meter_with(|meter, schedule| meter.call(schedule, account, op_gas))
     }
 
-    /// Meters a flash loan's call to `pool` (`TxMeter::flash_loan_call`).
-    pub(super) fn meter_flash_loan(&mut self, pool: Account, op_gas: u64) -> CallResult<u64> {
-        self.meter_with(|meter, schedule| meter.flash_loan_call(schedule, pool, op_gas))
+    /// Meters one call to `account` that moves a token
+    /// (`TxMeter::call_moving`).
+    pub(super) fn meter_call_moving(
+        &mut self,
+        account: Account,
+        op_gas: u64,
+        moves: Moves<Account>,
+    ) -> CallResult<u64> {
+        self.meter_with(|meter, schedule| meter.call_moving(schedule, account, op_gas, moves))
+    }
+
+    /// Meters an approval of `spender` for `token` (`TxMeter::approve_call`).
+    pub(super) fn meter_approve(
+        &mut self,
+        token: TokenId,
+        spender: Account,
+        contract: TokenContract,
+        op_gas: u64,
+    ) -> CallResult<u64> {
+        self.meter_with(|meter, schedule| {
+            meter.approve_call(schedule, Account::Token(token), spender, contract, op_gas)
+        })
+    }
+
+    /// Meters a flash loan's call to `pool` lending `token`
+    /// (`TxMeter::flash_loan_call`).
+    pub(super) fn meter_flash_loan(
+        &mut self,
+        pool: ProtocolId,
+        token: TokenId,
+        contract: TokenContract,
+        op_gas: u64,
+    ) -> CallResult<u64> {
+        self.meter_with(|meter, schedule| {
+            meter.flash_loan_call(
+                schedule,
+                Account::Pool(pool),
+                op_gas,
+                &[(Account::Token(token), contract)],
+            )
+        })
+    }
+
+    /// Meters a further asset of a multi-asset flash loan
+    /// (`TxMeter::flash_loan_asset`).
+    pub(super) fn meter_flash_loan_asset(
+        &mut self,
+        pool: ProtocolId,
+        token: TokenId,
+        contract: TokenContract,
+        gas: u64,
+    ) -> u64 {
+        let schedule = &self.schedule;
+        self.tx.as_mut().map_or(0, |tx| {
+            tx.meter.flash_loan_asset(
+                schedule,
+                &Account::Pool(pool),
+                &Account::Token(token),
+                contract,
+                gas,
+            )
+        })
+    }
+
+    /// A flash loan's repayment: the pool pulls it inside the loan
+    /// (`TxMeter::flash_loan_repaid`).
+    pub(super) fn meter_flash_loan_repaid(&mut self, pool: ProtocolId, token: TokenId) {
+        if let Some(tx) = self.tx.as_mut() {
+            tx.meter
+                .flash_loan_repaid(&Account::Pool(pool), &Account::Token(token));
+        }
     }
 
     /// One call metered by `call` on the open transaction's meter.
@@ -241,17 +303,24 @@ impl Session {
         })
     }
 
-    /// Meters a further transfer of a shared bridge message
+    /// Meters a further transfer of a shared bridge message to `bridge`
     /// (`TxMeter::batch_entry`).
     pub(super) fn meter_batch_entry(
         &mut self,
-        account: Account,
-        token: mesh_core::gas::TokenContract,
+        token: TokenId,
+        bridge: BridgeKind,
+        contract: TokenContract,
         second: bool,
     ) -> u64 {
         let schedule = &self.schedule;
         self.tx.as_mut().map_or(0, |tx| {
-            tx.meter.batch_entry(schedule, account, token, second)
+            tx.meter.batch_entry(
+                schedule,
+                Account::Token(token),
+                &Account::Bridge(bridge),
+                contract,
+                second,
+            )
         })
     }
 
