@@ -288,6 +288,25 @@ impl Meter<'_> {
             .map_err(second_wallet_call)
     }
 
+    /// A bridge's call on `route`: its `gas` as the transaction's sender
+    /// makes it, the bridge pulling `token` (its name and contract).
+    fn route_call(
+        tx: &mut OpenTx,
+        schedule: &GasSchedule,
+        bridge: Account,
+        route: &RouteInfo,
+        token: (Account, TokenContract),
+    ) -> Result<u64, CostError> {
+        let op_gas = schedule.operation(
+            tx.meter.sender(),
+            &Operation::Bridge {
+                route,
+                token: token.1,
+            },
+        );
+        Self::call(tx, schedule, bridge, op_gas, Moves::Pulls(token.0, token.1))
+    }
+
     /// The token `wire` carries, as the account the meter names, with its
     /// contract.
     fn token_of(&self, wire: super::Wire) -> Result<(Account, TokenContract), CostError> {
@@ -486,21 +505,10 @@ impl Meter<'_> {
                 let from = self.chain_of(*input)?.chain().to_string();
                 let to = self.chain_of(*out)?.chain().to_string();
                 let info = self.route(&from, &to, *route)?;
-                let (token, contract) = self.token_of(*input)?;
+                let token = self.token_of(*input)?;
                 elapsed = Elapsed::of(info.delay_blocks, self.registry.block_time_ms(&from));
-                let gas = Self::call(
-                    open,
-                    schedule,
-                    Account::Bridge(route.as_str().to_string()),
-                    schedule.operation(
-                        sender,
-                        &Operation::Bridge {
-                            route: info,
-                            token: contract,
-                        },
-                    ),
-                    Moves::Pulls(token, contract),
-                )?;
+                let bridge = Account::Bridge(route.as_str().to_string());
+                let gas = Self::route_call(open, schedule, bridge, info, token)?;
                 (format!("bridge to {to} via {route}"), gas)
             }
             Op::BridgeBatch {
@@ -521,19 +529,7 @@ impl Meter<'_> {
                 for (i, input) in inputs.iter().enumerate() {
                     let (token, contract) = self.token_of(*input)?;
                     let gas = if i == 0 {
-                        Self::call(
-                            open,
-                            schedule,
-                            bridge.clone(),
-                            schedule.operation(
-                                sender,
-                                &Operation::Bridge {
-                                    route: info,
-                                    token: contract,
-                                },
-                            ),
-                            Moves::Pulls(token, contract),
-                        )?
+                        Self::route_call(open, schedule, bridge.clone(), info, (token, contract))?
                     } else {
                         open.meter
                             .batch_entry(schedule, token, &bridge, contract, i == 1)

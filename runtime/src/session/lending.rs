@@ -4,9 +4,8 @@
 //! be for a borrow or a withdrawal, are in `positions`.
 
 use super::approvals::SpenderKey;
-use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Moves, Operation, Sender};
+use crate::gas::{Operation, Sender};
 use crate::journal::LenderBalance;
 use crate::maths;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
@@ -136,24 +135,21 @@ impl Session {
             if kind == LoanKind::Flash {
                 s.check_flash_loans(sender, protocol)?;
             }
-            let contract = s.token_contract(chain, token);
-            let op = match kind {
-                LoanKind::Flash => Operation::FlashLoan {
-                    tokens: std::slice::from_ref(&contract),
-                },
-                LoanKind::Ordinary => Operation::Borrow { token: contract },
-                LoanKind::Debt => return s.borrow_debt(chain, sender, protocol, token, amount),
-            };
-            let op_gas = s.schedule.operation(sender, &op);
+            if kind == LoanKind::Debt {
+                return s.borrow_debt(chain, sender, protocol, token, amount);
+            }
             s.open_loan(chain, protocol, token, amount, kind, |s| {
                 if kind == LoanKind::Flash {
+                    let contract = s.token_contract(chain, token);
+                    let tokens = [contract];
+                    let op_gas = s
+                        .schedule
+                        .operation(sender, &Operation::FlashLoan { tokens: &tokens });
                     s.meter_flash_loan(protocol, token, contract, op_gas)
                 } else {
-                    s.meter_call_moving(
-                        Account::Pool(protocol),
-                        op_gas,
-                        Moves::Sends(Account::Token(token)),
-                    )
+                    s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Borrow {
+                        token,
+                    })
                 }
             })
         })
@@ -381,15 +377,9 @@ impl Session {
                     0
                 }
                 LoanKind::Ordinary | LoanKind::Debt => {
-                    let contract = s.token_contract(chain, token);
-                    let op = s
-                        .schedule
-                        .operation(sender, &Operation::Repay { token: contract });
-                    s.meter_call_moving(
-                        Account::Pool(protocol),
-                        op,
-                        Moves::Pulls(Account::Token(token), contract),
-                    )?
+                    s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Repay {
+                        token,
+                    })?
                 }
             };
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
@@ -441,15 +431,9 @@ impl Session {
             s.take_holding(chain, token, amount, "deposit")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let contract = s.token_contract(chain, token);
-            let op = s
-                .schedule
-                .operation(sender, &Operation::Deposit { token: contract });
-            let gas = s.meter_call_moving(
-                Account::Pool(protocol),
-                op,
-                Moves::Pulls(Account::Token(token), contract),
-            )?;
+            let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
+                Operation::Deposit { token }
+            })?;
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
@@ -496,17 +480,8 @@ impl Session {
                 )));
             }
             s.note_position(chain, protocol)?;
-            let op = s.schedule.operation(
-                sender,
-                &Operation::Withdraw {
-                    token: s.token_contract(chain, token),
-                },
-            );
-            let gas = s.meter_call_moving(
-                Account::Pool(protocol),
-                op,
-                Moves::Sends(Account::Token(token)),
-            )?;
+            let gas =
+                s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Withdraw { token })?;
             s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             // Aave V3's `validateHFAndLtv`: what is left must carry the debt.

@@ -15,9 +15,8 @@
 //! is not counted and needs no collateral.
 
 use super::approvals::SpenderKey;
-use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Moves, Operation};
+use crate::gas::Operation;
 use crate::journal::LenderBalance;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
 use crate::report::{Call, HealthChange};
@@ -267,17 +266,9 @@ impl Session {
             return Err(self.revert_value(reason::OVERFLOW));
         };
         self.note_position(chain, protocol)?;
-        let op = self.schedule.operation(
-            sender,
-            &Operation::Borrow {
-                token: self.token_contract(chain, token),
-            },
-        );
-        let gas = self.meter_call_moving(
-            Account::Pool(protocol),
-            op,
-            Moves::Sends(Account::Token(token)),
-        )?;
+        let gas = self.meter_pool_call(chain, sender, protocol, token, |token| {
+            Operation::Borrow { token }
+        })?;
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
         self.add_holding(chain, token, amount)?;
@@ -316,15 +307,9 @@ impl Session {
             s.take_holding(chain, token, amount, "repay")?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
-            let contract = s.token_contract(chain, token);
-            let op = s
-                .schedule
-                .operation(sender, &Operation::Repay { token: contract });
-            let gas = s.meter_call_moving(
-                Account::Pool(protocol),
-                op,
-                Moves::Pulls(Account::Token(token), contract),
-            )?;
+            let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
+                Operation::Repay { token }
+            })?;
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(amount)

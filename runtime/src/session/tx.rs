@@ -4,7 +4,7 @@
 
 use super::swap::PairKey;
 use super::{CallResult, Named, Session};
-use crate::gas::{Moves, SecondWalletCall, Sender, TokenContract, TxMeter};
+use crate::gas::{Moves, Operation, SecondWalletCall, Sender, TokenContract, TxMeter};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
 use mesh_core::account::LoanKind;
@@ -219,6 +219,30 @@ impl Session {
         moves: Moves<Account>,
     ) -> CallResult<u64> {
         self.meter_with(|meter, schedule| meter.call_moving(schedule, account, op_gas, moves))
+    }
+
+    /// Meters a lender call on `protocol`'s pool other than a flash loan:
+    /// `operation` of `token`'s contract as `sender` makes it, the pool
+    /// paying the token out (a borrow, a withdrawal) or pulling it in (a
+    /// deposit, a repay).
+    pub(super) fn meter_pool_call(
+        &mut self,
+        chain: ChainId,
+        sender: Sender,
+        protocol: ProtocolId,
+        token: TokenId,
+        operation: fn(TokenContract) -> Operation<'static>,
+    ) -> CallResult<u64> {
+        let contract = self.token_contract(chain, token);
+        let op = operation(contract);
+        let moves = match op {
+            Operation::Deposit { .. } | Operation::Repay { .. } => {
+                Moves::Pulls(Account::Token(token), contract)
+            }
+            _ => Moves::Sends(Account::Token(token)),
+        };
+        let op_gas = self.schedule.operation(sender, &op);
+        self.meter_call_moving(Account::Pool(protocol), op_gas, moves)
     }
 
     /// Meters an approval of `spender` for `token` (`TxMeter::approve_call`).
