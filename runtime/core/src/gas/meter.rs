@@ -111,6 +111,16 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         }
     }
 
+    /// Refuses a wallet transaction's second call before any state of the
+    /// meter changes: a wallet transaction makes one.
+    fn one_wallet_call(&self) -> Result<(), SecondWalletCall> {
+        if self.sender == Sender::Wallet && self.contract_calls > 0 {
+            Err(SecondWalletCall)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether the sender approved `spender` for `token` earlier in the
     /// transaction.
     fn approved(&self, token: &A, spender: &A) -> bool {
@@ -129,9 +139,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         account: A,
         op_gas: u64,
     ) -> Result<u64, SecondWalletCall> {
-        if self.sender == Sender::Wallet && self.contract_calls > 0 {
-            return Err(SecondWalletCall);
-        }
+        self.one_wallet_call()?;
         let first_touch = self.touch(account);
         let gas = match self.sender {
             Sender::Wallet => op_gas,
@@ -157,9 +165,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         op_gas: u64,
         moves: Moves<A>,
     ) -> Result<u64, SecondWalletCall> {
-        if self.sender == Sender::Wallet && self.contract_calls > 0 {
-            return Err(SecondWalletCall);
-        }
+        self.one_wallet_call()?;
         let saving = match moves {
             Moves::Nothing => 0,
             Moves::Sends(token) => self.reach(schedule, token),
@@ -188,9 +194,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         contract: TokenContract,
         op_gas: u64,
     ) -> Result<u64, SecondWalletCall> {
-        if self.sender == Sender::Wallet && self.contract_calls > 0 {
-            return Err(SecondWalletCall);
-        }
+        self.one_wallet_call()?;
         let repayment = self
             .open_loans
             .iter_mut()
@@ -221,9 +225,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         op_gas: u64,
         tokens: &[(A, TokenContract)],
     ) -> Result<u64, SecondWalletCall> {
-        if self.sender == Sender::Wallet && self.contract_calls > 0 {
-            return Err(SecondWalletCall);
-        }
+        self.one_wallet_call()?;
         let mut saving = if self.flash_pools.contains(&pool) {
             schedule.flash_loan_warm_pool
         } else {
