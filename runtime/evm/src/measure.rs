@@ -13,7 +13,8 @@
 //! and the executor's are (it stands: a spend leaves it as it is).
 //!
 //! `tokens` holds the rows that measure the same ERC-20 calls on the two
-//! token contracts, `WETH9` and `MintableERC20`.
+//! token contracts, `WETH9` and `MintableERC20`; `positions` the Aave V3
+//! calls measured on an account's position as it grows.
 
 use revm::primitives::{Address, U256};
 
@@ -23,6 +24,7 @@ use crate::deploy::{DeployOptions, Holder, InterestRates};
 use crate::error::EvmError;
 use crate::world::EvmWorld;
 
+mod positions;
 mod tokens;
 
 /// The chain measured on.
@@ -209,6 +211,7 @@ pub fn measure(interest_rates: InterestRates) -> Result<Vec<Measurement>, EvmErr
     let mut rows = wallet_rows(interest_rates)?;
     rows.extend(executor_rows(interest_rates)?);
     rows.extend(tokens::rows(interest_rates)?);
+    rows.extend(positions::rows(interest_rates)?);
     Ok(rows)
 }
 
@@ -669,6 +672,7 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
         },
     ];
     figures.extend(tokens::derived(&g)?);
+    figures.extend(positions::derived(&g)?);
     Ok(figures)
 }
 

@@ -46,6 +46,17 @@ fn measured_figures_keep_their_relations() {
     // First actions write storage that later ones only update.
     assert!(gas("supply_first") > gas("supply"));
     assert!(gas("borrow_first") > gas("borrow"));
+    // The schedule's steady borrow is a position of one reserve supplied
+    // and one owed; each further reserve Aave values on a borrow costs
+    // tens of thousands more, an asset owed more than one supplied.
+    assert_eq!(gas("position_borrow_1_collateral"), gas("borrow"));
+    let collateral = [
+        figure("position: a borrow's cost of a second reserve supplied"),
+        figure("position: a borrow's cost of a third reserve supplied"),
+    ];
+    assert!(collateral.iter().all(|&c| c > 20_000), "{collateral:?}");
+    assert!(figure("position: a borrow's cost of a second asset owed") > collateral[1]);
+    assert!(figure("position: a supply's cost of being the account's first of the asset") > 20_000);
     // The executor's own cost is small beside what it saves.
     assert!(figure("executor: per transaction") < 5_000);
     // Interest-bearing reserves cost at least as much as zero-rate ones.

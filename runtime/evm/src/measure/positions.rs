@@ -1,0 +1,98 @@
+//! The position's rows: Aave V3 calls whose cost depends on the account's
+//! position at the pool — how many reserves it supplies and owes, whether
+//! a supply or a borrow is its first of the asset, whether a repay clears
+//! the debt. One account builds its position step by step and each call
+//! is measured beside the same call on the position one step smaller, so
+//! that a difference is the step's alone. The gas schedule charges
+//! steady figures (docs/gas.md, "Choices the table implies"); these rows
+//! say what a position adds to them.
+
+use revm::primitives::U256;
+
+use super::{Bench, Derived, Measurement, ETHER, USDC};
+use crate::calls;
+use crate::deploy::{Holder, InterestRates};
+use crate::error::EvmError;
+
+/// WBTC's unit: 8 decimals.
+const WBTC: u128 = 100_000_000;
+
+pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
+    let mut b = Bench::new(Holder::Wallet, rates)?;
+    let wallet = b.evm.accounts.wallet;
+    let zero = U256::ZERO;
+    let [usdc, dai, wbtc, weth, usdt] = ["USDC", "DAI", "WBTC", "WETH", "USDT"].map(|t| b.token(t));
+    let (usdc, dai, wbtc, weth, usdt) = (usdc?, dai?, wbtc?, weth?, usdt?);
+    let pool = b.evm.contracts(super::CHAIN)?.lenders["aave"].pool;
+    for token in [usdc, dai, wbtc, weth, usdt] {
+        b.send(wallet, token, calls::approve(pool, U256::MAX), zero)?;
+    }
+    let supply = |token, amount| calls::aave_supply(token, amount, wallet);
+    let borrow = |token, amount| calls::aave_borrow(token, amount, wallet);
+
+    // One collateral (USDC), one debt (WETH).
+    b.send(wallet, pool, supply(usdc, 10_000 * USDC), zero)?;
+    b.send(wallet, pool, borrow(weth, ETHER), zero)?;
+    let rows: [(&'static str, &'static str, Vec<u8>); 9] = [
+        ("position_borrow_1_collateral", "Aave V3 borrow of 0.1 WETH, a further one; the account supplies USDC and owes WETH", borrow(weth, ETHER / 10)),
+        ("position_supply_first_of_asset", "Aave V3 supply of 1,000 DAI, the account's first of DAI; it supplies USDC and owes WETH", supply(dai, 1_000 * ETHER)),
+        ("position_supply_further", "Aave V3 supply of 1,000 DAI, a further one; the same account", supply(dai, 1_000 * ETHER)),
+        ("position_borrow_2_collateral", "Aave V3 borrow of 0.1 WETH; the account supplies USDC and DAI and owes WETH", borrow(weth, ETHER / 10)),
+        ("position_supply_third_asset", "Aave V3 supply of 0.1 WBTC, the account's first of WBTC; it supplies USDC and DAI and owes WETH", supply(wbtc, WBTC / 10)),
+        ("position_borrow_3_collateral", "Aave V3 borrow of 0.1 WETH; the account supplies USDC, DAI and WBTC and owes WETH", borrow(weth, ETHER / 10)),
+        ("position_borrow_first_of_asset", "Aave V3 borrow of 100 USDT, the account's first of USDT; it supplies three assets and owes WETH", borrow(usdt, 100 * USDC)),
+        ("position_borrow_2_debts", "Aave V3 borrow of 0.1 WETH; the account supplies three assets and owes WETH and USDT", borrow(weth, ETHER / 10)),
+        ("position_withdraw_2_debts", "Aave V3 withdraw of 100 DAI; the same account (its health factor checked)", calls::aave_withdraw(dai, 100 * ETHER, wallet)),
+    ];
+    for (key, what, data) in rows {
+        b.measure(key, what, false, pool, data, zero)?;
+    }
+    b.measure(
+        "position_repay_part",
+        "Aave V3 repay of 50 USDT, part of the debt; the same account",
+        false,
+        pool,
+        calls::aave_repay(usdt, 50 * USDC, wallet),
+        zero,
+    )?;
+    b.measure(
+        "position_repay_clears",
+        "Aave V3 repay of the rest of the USDT debt, which clears it; the same account",
+        false,
+        pool,
+        calls::aave_repay(usdt, u128::MAX, wallet),
+        zero,
+    )?;
+    Ok(b.rows)
+}
+
+/// What each step of a position adds to a call, from the rows above.
+pub(super) fn derived(g: &dyn Fn(&str) -> Result<i64, EvmError>) -> Result<Vec<Derived>, EvmError> {
+    Ok(vec![
+        Derived {
+            what: "position: a borrow's cost of a second reserve supplied",
+            from: "position_borrow_2_collateral − position_borrow_1_collateral",
+            gas: g("position_borrow_2_collateral")? - g("position_borrow_1_collateral")?,
+        },
+        Derived {
+            what: "position: a borrow's cost of a third reserve supplied",
+            from: "position_borrow_3_collateral − position_borrow_2_collateral",
+            gas: g("position_borrow_3_collateral")? - g("position_borrow_2_collateral")?,
+        },
+        Derived {
+            what: "position: a borrow's cost of a second asset owed",
+            from: "position_borrow_2_debts − position_borrow_3_collateral",
+            gas: g("position_borrow_2_debts")? - g("position_borrow_3_collateral")?,
+        },
+        Derived {
+            what: "position: a supply's cost of being the account's first of the asset",
+            from: "position_supply_first_of_asset − position_supply_further",
+            gas: g("position_supply_first_of_asset")? - g("position_supply_further")?,
+        },
+        Derived {
+            what: "position: a repay that clears the debt, against one that leaves part of it",
+            from: "position_repay_clears − position_repay_part",
+            gas: g("position_repay_clears")? - g("position_repay_part")?,
+        },
+    ])
+}
