@@ -573,8 +573,27 @@ fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
 pub struct Derived {
     pub what: &'static str,
     /// How it is computed from the rows' keys.
-    pub from: &'static str,
+    pub from: String,
     pub gas: i64,
+}
+
+/// A row's gas by its key, from one run.
+type Gas<'a> = &'a dyn Fn(&str) -> Result<i64, EvmError>;
+
+impl Derived {
+    /// `what`, computed as the row `minuend` less the row `subtrahend`.
+    fn difference(
+        g: Gas<'_>,
+        what: &'static str,
+        minuend: &str,
+        subtrahend: &str,
+    ) -> Result<Derived, EvmError> {
+        Ok(Derived {
+            what,
+            from: format!("{minuend} − {subtrahend}"),
+            gas: g(minuend)? - g(subtrahend)?,
+        })
+    }
 }
 
 /// The figures derived from one run's rows: per-hop, per-asset and
@@ -592,68 +611,44 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
     let inner_call =
         g("executor_transfer")? - g("executor_empty")? - (g("token_transfer")? - 21_000);
     let mut figures = vec![
-        Derived {
-            what: "router: each hop after the first",
-            from: "router_swap_2_hops − router_swap_1_hop",
-            gas: g("router_swap_2_hops")? - g("router_swap_1_hop")?,
-        },
-        Derived {
-            what: "pair: the first-in-block oracle update",
-            from: "pair_swap_first_in_block − pair_swap_same_block",
-            gas: g("pair_swap_first_in_block")? - g("pair_swap_same_block")?,
-        },
+        Derived::difference(&g, "router: each hop after the first", "router_swap_2_hops", "router_swap_1_hop")?,
+        Derived::difference(&g, "pair: the first-in-block oracle update", "pair_swap_first_in_block", "pair_swap_same_block")?,
         Derived {
             what: "executor: per transaction, beyond the 21,000 base",
-            from: "executor_empty − 21,000",
+            from: "executor_empty − 21,000".into(),
             gas: g("executor_empty")? - 21_000,
         },
         Derived {
             what: "executor: per inner call to a cold target (dispatch, its calldata, the access)",
-            from: "executor_transfer − executor_empty − (token_transfer − 21,000)",
+            from: "executor_transfer − executor_empty − (token_transfer − 21,000)".into(),
             gas: inner_call,
         },
         Derived {
             what: "executor: dispatch of one inner call, beyond its address word and its account access",
-            from: "the cold inner-call figure − 2,600 (EIP-2929 cold access) − 368 (the address word, 12 zero and 20 non-zero bytes)",
+            from: "the cold inner-call figure − 2,600 (EIP-2929 cold access) − 368 (the address word, 12 zero and 20 non-zero bytes)".into(),
             gas: inner_call - 2_600 - 368,
         },
         Derived {
             what: "executor: a direct swap's pair.swap after the transfer into the pair (its input token warm), without the oracle update",
-            from: "executor_swap_1_hop − executor_empty − 2 × the cold inner-call figure − (token_transfer − 21,000) − the oracle update",
+            from: "executor_swap_1_hop − executor_empty − 2 × the cold inner-call figure − (token_transfer − 21,000) − the oracle update".into(),
             gas: g("executor_swap_1_hop")?
                 - g("executor_empty")?
                 - 2 * inner_call
                 - (g("token_transfer")? - 21_000)
                 - (g("pair_swap_first_in_block")? - g("pair_swap_same_block")?),
         },
-        Derived {
-            what: "executor: a second transfer of the same token (warm target, storage already written)",
-            from: "executor_transfer_x2 − executor_transfer",
-            gas: g("executor_transfer_x2")? - g("executor_transfer")?,
-        },
+        Derived::difference(&g, "executor: a second transfer of the same token (warm target, storage already written)", "executor_transfer_x2", "executor_transfer")?,
         Derived {
             what: "flashLoanSimple inside the executor, its callback included",
-            from: "flash_loan_simple − executor_empty − the cold inner-call figure",
+            from: "flash_loan_simple − executor_empty − the cold inner-call figure".into(),
             gas: g("flash_loan_simple")? - g("executor_empty")? - inner_call,
         },
-        Derived {
-            what: "flashLoan: the second asset",
-            from: "flash_loan_2 − flash_loan_1",
-            gas: g("flash_loan_2")? - g("flash_loan_1")?,
-        },
-        Derived {
-            what: "flashLoan: the third asset",
-            from: "flash_loan_3 − flash_loan_2",
-            gas: g("flash_loan_3")? - g("flash_loan_2")?,
-        },
-        Derived {
-            what: "flashLoan of one asset beyond flashLoanSimple",
-            from: "flash_loan_1 − flash_loan_simple",
-            gas: g("flash_loan_1")? - g("flash_loan_simple")?,
-        },
+        Derived::difference(&g, "flashLoan: the second asset", "flash_loan_2", "flash_loan_1")?,
+        Derived::difference(&g, "flashLoan: the third asset", "flash_loan_3", "flash_loan_2")?,
+        Derived::difference(&g, "flashLoan of one asset beyond flashLoanSimple", "flash_loan_1", "flash_loan_simple")?,
         Derived {
             what: "flashLoanSimple after another from the same pool in the same transaction: what it costs less",
-            from: "flash_loan_simple + (the cold inner-call figure − 2,500) + the flashLoanSimple figure above + (flash_loan_simple_dai − flash_loan_simple_weth9) − flash_loan_simple_twice",
+            from: "flash_loan_simple + (the cold inner-call figure − 2,500) + the flashLoanSimple figure above + (flash_loan_simple_dai − flash_loan_simple_weth9) − flash_loan_simple_twice".into(),
             gas: g("flash_loan_simple")? + (inner_call - 2_500)
                 + (g("flash_loan_simple")? - g("executor_empty")? - inner_call)
                 + (g("flash_loan_simple_dai")? - g("flash_loan_simple_weth9")?)
@@ -661,12 +656,12 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
         },
         Derived {
             what: "bridge: each transfer after the first of a shared message, before its token's access",
-            from: "bridge_lock_batch_3 − bridge_lock_batch_2 − 2,600 (EIP-2929 cold access)",
+            from: "bridge_lock_batch_3 − bridge_lock_batch_2 − 2,600 (EIP-2929 cold access)".into(),
             gas: g("bridge_lock_batch_3")? - g("bridge_lock_batch_2")? - 2_600,
         },
         Derived {
             what: "bridge: a shared message's encoding beyond its entries, once",
-            from: "(bridge_lock_batch_2 − bridge_lock_zk) − (bridge_lock_batch_3 − bridge_lock_batch_2)",
+            from: "(bridge_lock_batch_2 − bridge_lock_zk) − (bridge_lock_batch_3 − bridge_lock_batch_2)".into(),
             gas: (g("bridge_lock_batch_2")? - g("bridge_lock_zk")?)
                 - (g("bridge_lock_batch_3")? - g("bridge_lock_batch_2")?),
         },

@@ -67,32 +67,37 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
 }
 
 /// What each step of a position adds to a call, from the rows above.
-pub(super) fn derived(g: &dyn Fn(&str) -> Result<i64, EvmError>) -> Result<Vec<Derived>, EvmError> {
+pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
     Ok(vec![
-        Derived {
-            what: "position: a borrow's cost of a second reserve supplied",
-            from: "position_borrow_2_collateral − position_borrow_1_collateral",
-            gas: g("position_borrow_2_collateral")? - g("position_borrow_1_collateral")?,
-        },
-        Derived {
-            what: "position: a borrow's cost of a third reserve supplied",
-            from: "position_borrow_3_collateral − position_borrow_2_collateral",
-            gas: g("position_borrow_3_collateral")? - g("position_borrow_2_collateral")?,
-        },
-        Derived {
-            what: "position: a borrow's cost of a second asset owed",
-            from: "position_borrow_2_debts − position_borrow_3_collateral",
-            gas: g("position_borrow_2_debts")? - g("position_borrow_3_collateral")?,
-        },
-        Derived {
-            what: "position: a supply's cost of being the account's first of the asset",
-            from: "position_supply_first_of_asset − position_supply_further",
-            gas: g("position_supply_first_of_asset")? - g("position_supply_further")?,
-        },
-        Derived {
-            what: "position: a repay that clears the debt, against one that leaves part of it",
-            from: "position_repay_clears − position_repay_part",
-            gas: g("position_repay_clears")? - g("position_repay_part")?,
-        },
+        Derived::difference(
+            g,
+            "position: a borrow's cost of a second reserve supplied",
+            "position_borrow_2_collateral",
+            "position_borrow_1_collateral",
+        )?,
+        Derived::difference(
+            g,
+            "position: a borrow's cost of a third reserve supplied",
+            "position_borrow_3_collateral",
+            "position_borrow_2_collateral",
+        )?,
+        Derived::difference(
+            g,
+            "position: a borrow's cost of a second asset owed",
+            "position_borrow_2_debts",
+            "position_borrow_3_collateral",
+        )?,
+        Derived::difference(
+            g,
+            "position: a supply's cost of being the account's first of the asset",
+            "position_supply_first_of_asset",
+            "position_supply_further",
+        )?,
+        Derived::difference(
+            g,
+            "position: a repay that clears the debt, against one that leaves part of it",
+            "position_repay_clears",
+            "position_repay_part",
+        )?,
     ])
 }

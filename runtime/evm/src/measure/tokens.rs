@@ -217,57 +217,25 @@ fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
 
 /// The differences of the rows above: what `WETH9` saves on an approve, a
 /// pull and a transfer, and inside each protocol call that pulls.
-pub(super) fn derived(g: &dyn Fn(&str) -> Result<i64, EvmError>) -> Result<Vec<Derived>, EvmError> {
+pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
     Ok(vec![
-        Derived {
-            what: "WETH9: what its approve costs less than a MintableERC20's",
-            from: "approve − weth9_approve",
-            gas: g("approve")? - g("weth9_approve")?,
-        },
-        Derived {
-            what: "WETH9: what a pull under a standing max allowance costs less",
-            from: "erc20_transfer_from − weth9_transfer_from",
-            gas: g("erc20_transfer_from")? - g("weth9_transfer_from")?,
-        },
-        Derived {
-            what: "WETH9: what a transfer costs less",
-            from: "erc20_transfer − weth9_transfer",
-            gas: g("erc20_transfer")? - g("weth9_transfer")?,
-        },
-        Derived {
-            what: "WETH9 in: the router's pull",
-            from: "router_swap_dai_in − router_swap_weth9_in",
-            gas: g("router_swap_dai_in")? - g("router_swap_weth9_in")?,
-        },
-        Derived {
-            what: "WETH9 in: the bridge's pull",
-            from: "bridge_lock_dai − bridge_lock_weth9",
-            gas: g("bridge_lock_dai")? - g("bridge_lock_weth9")?,
-        },
-        Derived {
-            what: "WETH9 in: the pool's pull of a supply",
-            from: "supply_dai − supply_weth9",
-            gas: g("supply_dai")? - g("supply_weth9")?,
-        },
-        Derived {
-            what: "WETH9 in: the pool's pull of a repay",
-            from: "repay_dai − repay_weth9",
-            gas: g("repay_dai")? - g("repay_weth9")?,
-        },
+        Derived::difference(g, "WETH9: what its approve costs less than a MintableERC20's", "approve", "weth9_approve")?,
+        Derived::difference(g, "WETH9: what a pull under a standing max allowance costs less", "erc20_transfer_from", "weth9_transfer_from")?,
+        Derived::difference(g, "WETH9: what a transfer costs less", "erc20_transfer", "weth9_transfer")?,
+        Derived::difference(g, "WETH9 in: the router's pull", "router_swap_dai_in", "router_swap_weth9_in")?,
+        Derived::difference(g, "WETH9 in: the bridge's pull", "bridge_lock_dai", "bridge_lock_weth9")?,
+        Derived::difference(g, "WETH9 in: the pool's pull of a supply", "supply_dai", "supply_weth9")?,
+        Derived::difference(g, "WETH9 in: the pool's pull of a repay", "repay_dai", "repay_weth9")?,
         Derived {
             what: "an executor's pull of a MintableERC20 right after its approval of the puller: what it costs less than the two apart, beyond the token's warm access (2,500)",
-            from: "executor_approve_dai + executor_lock_dai − executor_empty − executor_approve_lock_dai − 2,500",
+            from: "executor_approve_dai + executor_lock_dai − executor_empty − executor_approve_lock_dai − 2,500".into(),
             gas: g("executor_approve_dai")? + g("executor_lock_dai")? - g("executor_empty")? - g("executor_approve_lock_dai")? - 2_500,
         },
         Derived {
             what: "an executor's pull of WETH9 right after its approval of the puller: what it costs less than the two apart, beyond the token's warm access (2,500)",
-            from: "executor_approve_weth9 + executor_lock_weth9 − executor_empty − executor_approve_lock_weth9 − 2,500",
+            from: "executor_approve_weth9 + executor_lock_weth9 − executor_empty − executor_approve_lock_weth9 − 2,500".into(),
             gas: g("executor_approve_weth9")? + g("executor_lock_weth9")? - g("executor_empty")? - g("executor_approve_lock_weth9")? - 2_500,
         },
-        Derived {
-            what: "WETH9 out and in: a flash loan's payout and pull",
-            from: "flash_loan_simple_dai − flash_loan_simple_weth9",
-            gas: g("flash_loan_simple_dai")? - g("flash_loan_simple_weth9")?,
-        },
+        Derived::difference(g, "WETH9 out and in: a flash loan's payout and pull", "flash_loan_simple_dai", "flash_loan_simple_weth9")?,
     ])
 }
