@@ -33,7 +33,7 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     // One collateral (USDC), one debt (WETH).
     b.send(wallet, pool, supply(usdc, 10_000 * USDC), zero)?;
     b.send(wallet, pool, borrow(weth, ETHER), zero)?;
-    let rows: [(&'static str, &'static str, Vec<u8>); 9] = [
+    let rows: [(&'static str, &'static str, Vec<u8>); 10] = [
         ("position_borrow_1_collateral", "Aave V3 borrow of 0.1 WETH, a further one; the account supplies USDC and owes WETH", borrow(weth, ETHER / 10)),
         ("position_supply_first_of_asset", "Aave V3 supply of 1,000 DAI, the account's first of DAI; it supplies USDC and owes WETH", supply(dai, 1_000 * ETHER)),
         ("position_supply_further", "Aave V3 supply of 1,000 DAI, a further one; the same account", supply(dai, 1_000 * ETHER)),
@@ -41,6 +41,11 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         ("position_supply_third_asset", "Aave V3 supply of 0.1 WBTC, the account's first of WBTC; it supplies USDC and DAI and owes WETH", supply(wbtc, WBTC / 10)),
         ("position_borrow_3_collateral", "Aave V3 borrow of 0.1 WETH; the account supplies USDC, DAI and WBTC and owes WETH", borrow(weth, ETHER / 10)),
         ("position_borrow_first_of_asset", "Aave V3 borrow of 100 USDT, the account's first of USDT; it supplies three assets and owes WETH", borrow(usdt, 100 * USDC)),
+        (
+            "position_borrow_further_of_asset",
+            "Aave V3 borrow of 100 USDT, a further one; the same account",
+            borrow(usdt, 100 * USDC),
+        ),
         ("position_borrow_2_debts", "Aave V3 borrow of 0.1 WETH; the account supplies three assets and owes WETH and USDT", borrow(weth, ETHER / 10)),
         ("position_withdraw_2_debts", "Aave V3 withdraw of 100 DAI; the same account (its health factor checked)", calls::aave_withdraw(dai, 100 * ETHER, wallet)),
     ];
@@ -86,6 +91,12 @@ pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
             "position: a borrow's cost of a second asset owed",
             "position_borrow_2_debts",
             "position_borrow_3_collateral",
+        )?,
+        Derived::difference(
+            g,
+            "position: a borrow's cost of being the account's first of the asset",
+            "position_borrow_first_of_asset",
+            "position_borrow_further_of_asset",
         )?,
         Derived::difference(
             g,
