@@ -198,3 +198,55 @@ fn a_deadline_in_the_program_is_the_one_judged() {
     let found = search_with(&program, &pinned, &registry, &Limits::default());
     assert_eq!(found.result.map(|o| o.blocks).ok(), Some(3));
 }
+
+/// Ten actions, six of them bridges that may take any of three routes
+/// (`min_security: threshold`), some pinned, merged or shared: the
+/// search's bound takes off what a pull may save under an approval of
+/// its transaction, and the search still ends within its default budget.
+#[test]
+fn six_bridges_over_three_routes_are_searched_within_the_budget() {
+    let source = "bundle generated on polygon {
+on ethereum {
+input 2044 USDC
+input 3388 USDC
+bridge 2044 USDC to arbitrum
+bridge 3388 USDC to arbitrum
+}
+on ethereum {
+on base {
+input 1.28 ETH
+let w4 = wrap all ETH
+let e4 = unwrap w4
+require e4 == 1.28 ETH
+on polygon {
+assume debt 5470 USDC at aave
+input 5470 USDC
+repay 5470 USDC to aave
+}
+}
+on ethereum {
+input 425 USDC
+input 904 DAI
+bridge 425 USDC to arbitrum via zk
+let t7 = bridge 904 DAI to arbitrum via zk
+require t7 >= 452 DAI
+}
+}
+on ethereum {
+input 707 USDC
+bridge 707 USDC to arbitrum via zk
+input 34 DAI
+let u9 = swap 34 DAI for USDC on uniswap_v2
+bridge u9 to arbitrum via zk
+}
+} constraints { min_security: threshold }
+";
+    let registry = Registry::default_registry();
+    let (program, pinned) = o0(source, &registry);
+    let outcome = search_with(&program, &pinned, &registry, &Limits::default());
+    assert_eq!(outcome.searched.actions, 10);
+    match outcome.result {
+        Ok(found) => assert_eq!(found.gas, 456_759, "{}", found.program),
+        Err(why) => panic!("not searched: {why}"),
+    }
+}

@@ -79,7 +79,7 @@ impl Default for Limits {
 pub const DEFAULT_MAX_ACTIONS: usize = 10;
 
 /// The most work a search does by default (a few seconds at most).
-pub const DEFAULT_MAX_WORK: u64 = 60_000;
+pub const DEFAULT_MAX_WORK: u64 = 200_000;
 
 /// What a search did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
