@@ -263,24 +263,21 @@ impl Meter<'_> {
 
     /// One call on a lender's pool: `operation` as the transaction's
     /// sender makes it, moving `tokens` (each token's name and contract):
-    /// a flash loan lends them all, any other call pays the one token out
-    /// (`pulls` false) or pulls it in.
+    /// a flash loan lends them all, any other call moves the one token as
+    /// `Moves::of` says.
     fn pool_call(
         tx: &mut OpenTx,
         schedule: &GasSchedule,
         protocol: &str,
         operation: &Operation,
         tokens: &[(Account, TokenContract)],
-        pulls: bool,
     ) -> Result<u64, CostError> {
         let op_gas = schedule.operation(tx.meter.sender(), operation);
         let pool = Account::Pool(protocol.to_string());
         if !matches!(operation, Operation::FlashLoan { .. }) {
-            let moves = match tokens.first() {
-                None => Moves::Nothing,
-                Some((token, _)) if !pulls => Moves::Sends(token.clone()),
-                Some((token, contract)) => Moves::Pulls(token.clone(), *contract),
-            };
+            let moves = tokens.first().map_or(Moves::Nothing, |(token, _)| {
+                Moves::of(operation, token.clone())
+            });
             return Self::call(tx, schedule, pool, op_gas, moves);
         }
         tx.meter
@@ -297,14 +294,12 @@ impl Meter<'_> {
         route: &RouteInfo,
         token: (Account, TokenContract),
     ) -> Result<u64, CostError> {
-        let op_gas = schedule.operation(
-            tx.meter.sender(),
-            &Operation::Bridge {
-                route,
-                token: token.1,
-            },
-        );
-        Self::call(tx, schedule, bridge, op_gas, Moves::Pulls(token.0, token.1))
+        let operation = Operation::Bridge {
+            route,
+            token: token.1,
+        };
+        let op_gas = schedule.operation(tx.meter.sender(), &operation);
+        Self::call(tx, schedule, bridge, op_gas, Moves::of(&operation, token.0))
     }
 
     /// The token `wire` carries, as the account the meter names, with its
@@ -381,7 +376,7 @@ impl Meter<'_> {
                 } else {
                     Operation::Borrow { token: contract }
                 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
@@ -396,7 +391,7 @@ impl Meter<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 let contracts: Vec<TokenContract> = tokens.iter().map(|t| t.1).collect();
                 let operation = Operation::FlashLoan { tokens: &contracts };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &tokens, false)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &tokens)?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
@@ -416,8 +411,7 @@ impl Meter<'_> {
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
                     let operation = Operation::Repay { token: token.1 };
-                    let gas =
-                        Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
+                    let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -480,25 +474,25 @@ impl Meter<'_> {
             Op::Deposit { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Deposit { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Withdraw { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::BorrowDebt { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Borrow { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], false)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
             Op::RepayDebt { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Repay { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token], true)?;
+                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {

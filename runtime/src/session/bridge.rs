@@ -46,22 +46,16 @@ impl Session {
             let fee = route
                 .fee_on(amount)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
-            let op = s.schedule.operation(
-                sender,
-                &Operation::Bridge {
-                    route,
-                    token: s.token_contract(chain, token),
-                },
-            );
+            let operation = Operation::Bridge {
+                route,
+                token: s.token_contract(chain, token),
+            };
+            let op = s.schedule.operation(sender, &operation);
+            let moves = Moves::of(&operation, Account::Token(token));
             let delivered = amount - fee;
             s.take_holding(chain, token, amount, "bridge")?;
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
-            let contract = s.token_contract(chain, token);
-            let gas = s.meter_call_moving(
-                Account::Bridge(route_kind),
-                op,
-                Moves::Pulls(Account::Token(token), contract),
-            )?;
+            let gas = s.meter_call_moving(Account::Bridge(route_kind), op, moves)?;
             s.add_holding(to, token, delivered)?;
             s.clock = s.tick(delay_blocks)?;
             s.elapse(chain, delay_blocks)?;
@@ -155,18 +149,13 @@ impl Session {
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                 let contract = s.token_contract(chain, token);
                 let gas = if first {
-                    let route_op = s.schedule.operation(
-                        sender,
-                        &Operation::Bridge {
-                            route: &route,
-                            token: contract,
-                        },
-                    );
-                    s.meter_call_moving(
-                        Account::Bridge(kind),
-                        route_op,
-                        Moves::Pulls(Account::Token(token), contract),
-                    )?
+                    let operation = Operation::Bridge {
+                        route: &route,
+                        token: contract,
+                    };
+                    let route_op = s.schedule.operation(sender, &operation);
+                    let moves = Moves::of(&operation, Account::Token(token));
+                    s.meter_call_moving(Account::Bridge(kind), route_op, moves)?
                 } else {
                     s.meter_batch_entry(token, kind, contract, second)
                 };

@@ -233,16 +233,13 @@ impl Session {
         token: TokenId,
         operation: fn(TokenContract) -> Operation<'static>,
     ) -> CallResult<u64> {
-        let contract = self.token_contract(chain, token);
-        let op = operation(contract);
-        let moves = match op {
-            Operation::Deposit { .. } | Operation::Repay { .. } => {
-                Moves::Pulls(Account::Token(token), contract)
-            }
-            _ => Moves::Sends(Account::Token(token)),
-        };
+        let op = operation(self.token_contract(chain, token));
         let op_gas = self.schedule.operation(sender, &op);
-        self.meter_call_moving(Account::Pool(protocol), op_gas, moves)
+        self.meter_call_moving(
+            Account::Pool(protocol),
+            op_gas,
+            Moves::of(&op, Account::Token(token)),
+        )
     }
 
     /// Meters an approval of `spender` for `token` (`TxMeter::approve_call`).

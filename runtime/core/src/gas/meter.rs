@@ -1,7 +1,7 @@
 //! The metering of one transaction: what the schedule's rows charge each
 //! call, given what the calls before it in the transaction left warm.
 
-use super::{GasSchedule, Sender, TokenContract};
+use super::{GasSchedule, Operation, Sender, TokenContract};
 
 /// A wallet transaction asked to make a second call: it makes exactly one
 /// (its `to`); more calls need another transaction or the executor.
@@ -22,6 +22,30 @@ pub enum Moves<A> {
     /// The called contract pulls the token from the sender under the
     /// sender's approval (a deposit, a repay, a bridge's lock).
     Pulls(A, TokenContract),
+}
+
+impl<A> Moves<A> {
+    /// What `operation` does with `token`, the account of the token it
+    /// moves: a pool's payout of a borrow, a withdrawal or a flash loan
+    /// sends it; a deposit, a repay and a bridge's lock pull it; an
+    /// approval, a swap through the router and a wrap move none besides
+    /// the one they call.
+    pub fn of(operation: &Operation<'_>, token: A) -> Moves<A> {
+        match operation {
+            Operation::Borrow { .. } | Operation::Withdraw { .. } | Operation::FlashLoan { .. } => {
+                Moves::Sends(token)
+            }
+            Operation::Deposit { token: contract }
+            | Operation::Repay { token: contract }
+            | Operation::Bridge {
+                token: contract, ..
+            } => Moves::Pulls(token, *contract),
+            Operation::Approve { .. }
+            | Operation::Swap { .. }
+            | Operation::Wrap
+            | Operation::Unwrap => Moves::Nothing,
+        }
+    }
 }
 
 /// A flash loan taken in the transaction and not yet repaid: the pool will
@@ -121,6 +145,22 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         }
     }
 
+    /// What a pull of `token` (of `contract`) by `spender` saves under an
+    /// approval of `spender` for it made earlier in the transaction.
+    fn approved_saving(
+        &self,
+        schedule: &GasSchedule,
+        token: &A,
+        spender: &A,
+        contract: TokenContract,
+    ) -> u64 {
+        if self.approved(token, spender) {
+            schedule.approved_pull(contract)
+        } else {
+            0
+        }
+    }
+
     /// Whether the sender approved `spender` for `token` earlier in the
     /// transaction.
     fn approved(&self, token: &A, spender: &A) -> bool {
@@ -170,11 +210,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
             Moves::Nothing => 0,
             Moves::Sends(token) => self.reach(schedule, token),
             Moves::Pulls(token, contract) => {
-                let approved = if self.approved(&token, &account) {
-                    schedule.approved_pull(contract)
-                } else {
-                    0
-                };
+                let approved = self.approved_saving(schedule, &token, &account, contract);
                 self.reach(schedule, token).saturating_add(approved)
             }
         };
@@ -264,17 +300,12 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         token: &A,
         contract: TokenContract,
     ) -> u64 {
-        let approved = self.approved(token, pool);
+        let pull = self.approved_saving(schedule, token, pool, contract);
         self.open_loans.push(OpenFlashLoan {
             token: token.clone(),
             pool: pool.clone(),
-            approved,
+            approved: self.approved(token, pool),
         });
-        let pull = if approved {
-            schedule.approved_pull(contract)
-        } else {
-            0
-        };
         self.reach(schedule, token.clone()).saturating_add(pull)
     }
 
@@ -318,11 +349,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         contract: TokenContract,
         second: bool,
     ) -> u64 {
-        let approved = if self.approved(&token, bridge) {
-            schedule.approved_pull(contract)
-        } else {
-            0
-        };
+        let approved = self.approved_saving(schedule, &token, bridge, contract);
         let first_touch = self.touch(token);
         let gas = schedule
             .bridge_batch_extra(contract, second)
@@ -431,6 +458,45 @@ mod tests {
                 tx.call_moving(&s, "pool", 127_000, Moves::Sends("U")),
                 Ok(overhead + 100 + 127_000)
             );
+        }
+    }
+
+    #[test]
+    fn each_operation_moves_its_token_one_way() {
+        let (erc20, weth9) = (TokenContract::MintableErc20, TokenContract::Weth9);
+        let route = crate::registry::Registry::default_registry().routes[0].clone();
+        let of = |op: Operation| Moves::of(&op, "T");
+        assert_eq!(
+            of(Operation::Deposit { token: erc20 }),
+            Moves::Pulls("T", erc20)
+        );
+        assert_eq!(
+            of(Operation::Repay { token: weth9 }),
+            Moves::Pulls("T", weth9)
+        );
+        assert_eq!(
+            of(Operation::Bridge {
+                route: &route,
+                token: erc20
+            }),
+            Moves::Pulls("T", erc20)
+        );
+        for op in [
+            Operation::Borrow { token: erc20 },
+            Operation::Withdraw { token: erc20 },
+            Operation::FlashLoan { tokens: &[erc20] },
+        ] {
+            assert_eq!(of(op), Moves::Sends("T"));
+        }
+        for op in [
+            Operation::Approve { token: erc20 },
+            Operation::Swap {
+                path: &[erc20, weth9],
+            },
+            Operation::Wrap,
+            Operation::Unwrap,
+        ] {
+            assert_eq!(of(op), Moves::Nothing);
         }
     }
 
