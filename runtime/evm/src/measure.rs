@@ -14,7 +14,9 @@
 //!
 //! `tokens` holds the rows that measure the same ERC-20 calls on the two
 //! token contracts, `WETH9` and `MintableERC20`; `positions` the Aave V3
-//! calls measured on an account's position as it grows.
+//! calls measured on an account's position as it grows; `pool` the Aave V3
+//! calls the executor makes alone and after another on the same pool in
+//! one transaction.
 
 use revm::primitives::{Address, U256};
 
@@ -24,6 +26,7 @@ use crate::deploy::{DeployOptions, Holder, InterestRates};
 use crate::error::EvmError;
 use crate::world::EvmWorld;
 
+mod pool;
 mod positions;
 mod tokens;
 
@@ -212,6 +215,7 @@ pub fn measure(interest_rates: InterestRates) -> Result<Vec<Measurement>, EvmErr
     rows.extend(executor_rows(interest_rates)?);
     rows.extend(tokens::rows(interest_rates)?);
     rows.extend(positions::rows(interest_rates)?);
+    rows.extend(pool::rows(interest_rates)?);
     Ok(rows)
 }
 
@@ -668,6 +672,7 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
     ];
     figures.extend(tokens::derived(&g)?);
     figures.extend(positions::derived(&g)?);
+    figures.extend(pool::derived(&g)?);
     Ok(figures)
 }
 

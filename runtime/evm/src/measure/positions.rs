@@ -68,6 +68,16 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         calls::aave_repay(usdt, u128::MAX, wallet),
         zero,
     )?;
+    // The account supplies USDC, DAI and WBTC and owes WETH again: it
+    // borrows an asset it supplies, then borrows WETH beside that debt.
+    let rows: [(&'static str, &'static str, Vec<u8>); 3] = [
+        ("position_borrow_first_of_supplied_asset", "Aave V3 borrow of 100 DAI, the account's first of DAI, which it supplies; it supplies three assets and owes WETH", borrow(dai, 100 * ETHER)),
+        ("position_borrow_supplied_asset", "Aave V3 borrow of 100 DAI, a further one; the account supplies three assets, DAI among them, and owes WETH and DAI", borrow(dai, 100 * ETHER)),
+        ("position_borrow_beside_supplied_debt", "Aave V3 borrow of 0.1 WETH; the same account, whose debt of DAI is in a reserve it supplies", borrow(weth, ETHER / 10)),
+    ];
+    for (key, what, data) in rows {
+        b.measure(key, what, false, pool, data, zero)?;
+    }
     Ok(b.rows)
 }
 
@@ -109,6 +119,48 @@ pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
             "position: a repay that clears the debt, against one that leaves part of it",
             "position_repay_clears",
             "position_repay_part",
+        )?,
+        Derived::difference(
+            g,
+            "position: a borrow's cost of a debt in a reserve the account supplies",
+            "position_borrow_beside_supplied_debt",
+            "position_borrow_3_collateral",
+        )?,
+        Derived::difference(
+            g,
+            "position: a further borrow of a supplied asset, against one of an asset only owed",
+            "position_borrow_supplied_asset",
+            "position_borrow_further_of_asset",
+        )?,
+        Derived::difference(
+            g,
+            "position: a borrow's cost of being the account's first of an asset it supplies",
+            "position_borrow_first_of_supplied_asset",
+            "position_borrow_supplied_asset",
+        )?,
+        Derived::difference(
+            g,
+            "position: a supply's cost of being the account's first of the asset, beside two reserves supplied",
+            "position_supply_third_asset",
+            "position_supply_further",
+        )?,
+        Derived::difference(
+            g,
+            "position: a supply that is the account's first of any asset",
+            "supply_first",
+            "supply",
+        )?,
+        Derived::difference(
+            g,
+            "position: a withdrawal's cost of a borrow open (the health factor checked)",
+            "withdraw_with_debt",
+            "withdraw",
+        )?,
+        Derived::difference(
+            g,
+            "position: a repay's cost of a position with one reserve supplied, against two",
+            "repay",
+            "repay_weth9",
         )?,
     ])
 }
