@@ -20,7 +20,7 @@ use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::evm::{run_on, with_collateral};
 use meshc::ir::Constraint;
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use std::path::PathBuf;
 
 fn thousands(n: u64) -> String {
@@ -56,6 +56,7 @@ fn main() {
     files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
     files.sort();
     let base = with_collateral(World::default_world());
+    let facts = meshc::interp::world_facts(&base);
     let mut engines = match (
         EvmEngine::new(&base, Holder::Wallet),
         EvmEngine::new(&base, Holder::Executor),
@@ -72,7 +73,8 @@ fn main() {
             continue;
         };
         let mut registry = Registry::default_registry();
-        let analysis = analyse(&source, &registry, &CheckOptions::default());
+        let analysis =
+            analyse_with_pairs(&source, &registry, Some(&facts), &CheckOptions::default());
         if analysis.has_errors() {
             eprintln!("{} does not check", file.display());
             continue;

@@ -5,9 +5,9 @@
 //! equals what the runtime meters. Prints a Markdown table.
 
 use mesh_runtime::amount::group_digits;
-use mesh_runtime::Registry;
+use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use meshc::pipeline::figures::{figures, Figures};
 use std::path::PathBuf;
 
@@ -25,21 +25,21 @@ fn main() {
     files.retain(|p| p.extension().is_some_and(|x| x == "mesh"));
     files.sort();
     let registry = Registry::default_registry();
+    // Compiled for the default world, as `meshc gas` compiles: its
+    // positions price the lender calls.
+    let facts = meshc::interp::world_facts(&World::default_world());
+    let at = |source: &str, level| {
+        analyse_with_pairs(source, &registry, Some(&facts), &CheckOptions { level })
+    };
     let mut rows: Vec<Figures> = Vec::new();
     for file in &files {
         let Ok(source) = std::fs::read_to_string(file) else {
             eprintln!("cannot read {}", file.display());
             continue;
         };
-        let mut analysis = analyse(
-            &source,
-            &registry,
-            &CheckOptions {
-                level: OptLevel::O0,
-            },
-        );
+        let mut analysis = at(&source, OptLevel::O0);
         if analysis.has_errors() {
-            analysis = analyse(&source, &registry, &CheckOptions::default());
+            analysis = at(&source, OptLevel::O);
         }
         if analysis.has_errors() {
             eprintln!("{} does not check", file.display());

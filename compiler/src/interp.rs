@@ -17,6 +17,25 @@ use mesh_core::revert::{reason, Revert};
 use mesh_runtime::session::{Requirement, SwapHop};
 use mesh_runtime::{maths, LoanKind, Report, Session, World};
 
+/// What a compiler is told of `world` for a program that will run on it:
+/// its exchange pairs and which reserves the user supplies and owes at
+/// each lender (the gas of lender calls depends on them, as the session
+/// meters them here); its positions are not judged (`Pairs::with_positions`).
+pub fn world_facts(world: &World) -> crate::check::Pairs {
+    crate::check::Pairs::new(world.pairs()).with_reserves(world.lenders.iter().flat_map(
+        |(chain, lenders)| {
+            lenders.iter().map(move |(lender, state)| {
+                (
+                    chain.as_str(),
+                    lender.as_str(),
+                    &state.debts,
+                    &state.deposits,
+                )
+            })
+        },
+    ))
+}
+
 /// Runs `program` on `world` and finishes the bundle: the report, and the
 /// session (whose world is the committed one, or the original after a revert).
 pub fn run(program: &Program, world: World) -> (Report, Session) {

@@ -125,6 +125,7 @@ fn well_formed() -> Program {
         wires,
         body,
         constraints: Default::default(),
+        positions: Default::default(),
     }
 }
 

@@ -11,25 +11,22 @@ use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::interp;
 use meshc::ir::{Constraint, Program};
-use meshc::pipeline::analyse;
+use meshc::pipeline::analyse_with_pairs;
 use meshc::pipeline::figures::{figures, Figures};
 
 fn all_figures(source: &str) -> Vec<(Figures, World)> {
     let registry = Registry::default_registry();
-    let mut analysis = analyse(
-        source,
-        &registry,
-        &CheckOptions {
-            level: OptLevel::O0,
-        },
-    );
+    // More collateral at aave: -O0 sends every loan as an ordinary borrow,
+    // which the default world's positions do not all carry. The bundle is
+    // checked on that world: its positions price the lender calls.
+    let mut world = meshc::evm::with_collateral(World::default_world());
+    let facts = meshc::interp::world_facts(&world);
+    let at = |level| analyse_with_pairs(source, &registry, Some(&facts), &CheckOptions { level });
+    let mut analysis = at(OptLevel::O0);
     if analysis.has_errors() {
-        analysis = analyse(source, &registry, &CheckOptions::default());
+        analysis = at(OptLevel::O);
     }
     assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-    // More collateral at aave: -O0 sends every loan as an ordinary borrow,
-    // which the default world's positions do not all carry.
-    let mut world = meshc::evm::with_collateral(World::default_world());
     analysis.declare_tokens(&mut world.registry);
     analysis
         .checked

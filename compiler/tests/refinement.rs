@@ -33,10 +33,10 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     let (r0, s0) = interp::run(&o0, world.clone());
     let (r1, s1) = interp::run(&o, world.clone());
     if r0.committed() {
-        metered_as_figured("-O0", &o0, &s0)?;
+        metered_as_figured("-O0", &o0, world, &s0)?;
     }
     if r1.committed() {
-        metered_as_figured("-O", &o, &s1)?;
+        metered_as_figured("-O", &o, world, &s1)?;
     }
     if decided_by_min_profit(&r0, &r1) {
         profit_refines("-O", (&o0, &o), world, (&r0, &r1))?;

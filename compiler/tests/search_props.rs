@@ -100,7 +100,7 @@ fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String>
         &flash_loan_lines(optimum),
     )?;
     if r0.committed() {
-        metered_as_figured("the optimum", optimum, &s1)?;
+        metered_as_figured("the optimum", optimum, world, &s1)?;
     }
     Ok(())
 }

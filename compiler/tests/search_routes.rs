@@ -246,7 +246,7 @@ bridge u9 to arbitrum via zk
     let outcome = search_with(&program, &pinned, &registry, &Limits::default());
     assert_eq!(outcome.searched.actions, 10);
     match outcome.result {
-        Ok(found) => assert_eq!(found.gas, 456_759, "{}", found.program),
+        Ok(found) => assert_eq!(found.gas, 452_081, "{}", found.program),
         Err(why) => panic!("not searched: {why}"),
     }
 }

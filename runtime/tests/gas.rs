@@ -82,6 +82,21 @@ fn the_standard_rows_are_the_cited_figures() {
         ("flash_loan_warm_pool", 16_569),
         ("approved_pull_saving", 4_809),
         ("weth9_approved_pull_saving", 2_009),
+        ("position_supplied_reserve", 28_620),
+        ("position_owed_reserve", 39_094),
+        ("position_supplied_debt", 23_761),
+        ("position_borrow_supplied_asset", 4_397),
+        ("borrow_first_of_asset", 25_573),
+        ("borrow_first_of_supplied_asset", 30_406),
+        ("withdraw_with_debt", 63_986),
+        ("deposit_first_of_position", 41_489),
+        ("deposit_first_of_asset", 29_504),
+        ("deposit_first_beside_collaterals", 24_778),
+        ("repay_one_collateral", 4_678),
+        ("lender_warm_pool", 17_021),
+        ("lender_warm_reserve", 66_828),
+        ("lender_valued_reserve", 19_991),
+        ("lender_warm_valuation", 9_938),
     ];
     assert_eq!(rows, expected);
     assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);
@@ -386,15 +401,19 @@ fn the_action_tx(r: &Report, op: &str) -> u64 {
 
 #[test]
 fn borrow_repay_deposit_withdraw_from_the_wallet_and_the_executor() {
-    for (op, row, measured) in [
-        // The measured WETH rows with WETH9's savings back: polygon's
-        // USDC, like every token here, is a MintableERC20.
-        ("borrow", g().borrow, 191_314 + 304),
-        ("repay", g().repay, 132_521 + 5_532),
-        ("deposit", g().deposit, 119_503),
-        ("withdraw", g().withdraw, 127_765),
+    // The measured WETH rows with WETH9's savings back (polygon's USDC is
+    // a MintableERC20), on the default world's positions (docs/gas.md,
+    // "Positions"): aave supplies WBTC there, so the borrow and the
+    // deposit are the account's first of USDC.
+    let first_borrow = g().borrow_first_of_asset;
+    for (op, row, measured, position) in [
+        ("borrow", g().borrow, 191_314 + 304, first_borrow),
+        ("repay", g().repay, 132_521 + 5_532, 0),
+        ("deposit", g().deposit, 119_503, g().deposit_first_of_asset),
+        ("withdraw", g().withdraw, 127_765, 0),
     ] {
         assert_eq!(row, measured, "{op}");
+        let row = row + position;
         let (wallet, executor) = lender_op_both_ways(op);
         assert_eq!(
             the_action_tx(&wallet, op),
@@ -457,10 +476,12 @@ fn cold_then_warm_account_access() {
     });
     let calls = &r.transactions[0].calls;
     // The second withdrawal finds the pool warm, and the USDC the first
-    // paid out.
+    // paid out, and the pool's logic and the USDC reserve the first read
+    // and wrote (docs/gas.md, "Lender calls in one transaction").
+    let lender = g().lender_warm_pool + g().lender_warm_reserve;
     assert_eq!(
         calls[0].gas - calls[1].gas,
-        2 * (g().cold_account_access - g().warm_account_access)
+        2 * (g().cold_account_access - g().warm_account_access) + lender
     );
     assert_eq!(
         calls[1].gas,
@@ -469,6 +490,7 @@ fn cold_then_warm_account_access() {
             + g().warm_account_access
             + g().withdraw
             - g().warm_token_saving()
+            - lender
     );
     assert_eq!(
         r.transactions[1].calls[0].gas, calls[0].gas,
@@ -751,7 +773,13 @@ fn the_wrapped_native_token_saves_weth9s_measured_savings() {
     assert_eq!(tx(&r, 2), 46_540);
     assert_eq!(tx(&r, 3), 103_303, "the measured router_swap_1_hop");
     assert_eq!(tx(&r, 5), g().tx_base + g().deposit - pull);
-    assert_eq!(tx(&r, 6), g().tx_base + g().withdraw - transfer);
+    // The default world's position on Ethereum owes USDC: the withdrawal
+    // checks its health, valuing the WETH withdrawn and the USDC owed,
+    // the row's own position (docs/gas.md, "Positions").
+    assert_eq!(
+        tx(&r, 6),
+        g().tx_base + g().withdraw - transfer + g().withdraw_with_debt
+    );
     let calls = &r.transactions[7].calls;
     // The measured flashLoanSimple of WETH, less the executor's inner call.
     assert_eq!(calls[0].gas, cold_inner() + 120_713);

@@ -86,6 +86,10 @@ pub struct Checked {
     /// errors (best effort: steps with errors are left out of their tree).
     pub bundles: Vec<CheckedBundle>,
     pub facts: Facts,
+    /// Which reserves the user supplies and owes at each lender of the
+    /// world the file was checked against (none without one): what the
+    /// lowering gives each program for the gas of its lender calls.
+    pub reserves: crate::ir::LenderReserves,
 }
 
 impl Checked {
@@ -152,6 +156,7 @@ pub fn check_with_pairs(
         declarations,
         bundles,
         facts,
+        reserves: pairs.map(|p| p.reserves().clone()).unwrap_or_default(),
     }
 }
 

@@ -4,18 +4,25 @@
 //! swap through a pair the world does not have (E0414), on the hop that
 //! needs it; one given the positions rejects an `assume` of more debt or
 //! collateral than the world holds (E0604), on the assumption — each
-//! instead of a revert when the bundle runs.
+//! instead of a revert when the bundle runs. Which reserves the user
+//! supplies and owes at each lender is kept too, whether the positions are
+//! judged or not: the gas of lender calls depends on it (docs/gas.md,
+//! "Positions"), and the lowering hands it to the program.
 
+use crate::ir::LenderReserves;
+use mesh_core::gas::Reserves;
 use mesh_core::registry::pair_tokens;
 use mesh_grammar::Position;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every pair, by chain and exchange: `(token0, token1)` in the pair's
-/// order; and the user's positions, when they are to be judged.
+/// order; the user's positions, when they are to be judged; and which
+/// reserves the user supplies and owes at each lender, for gas.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pairs {
     by_exchange: BTreeMap<(String, String), BTreeSet<(String, String)>>,
     positions: Option<BTreeMap<(String, String), Held>>,
+    reserves: LenderReserves,
 }
 
 /// The user's position at one lender on one chain, per token, in base
@@ -41,7 +48,46 @@ impl Pairs {
         Pairs {
             by_exchange,
             positions: None,
+            reserves: LenderReserves::default(),
         }
+    }
+
+    /// These pairs, and which reserves the user supplies and owes at each
+    /// lender `(chain, lender, debts, deposits)`, each a map from token
+    /// symbol to base units: a token held in a non-zero amount. The gas
+    /// of lender calls depends on them; they are not judged (see
+    /// [`Pairs::with_positions`]).
+    pub fn with_reserves<'a>(
+        mut self,
+        lenders: impl IntoIterator<
+            Item = (
+                &'a str,
+                &'a str,
+                &'a BTreeMap<String, u128>,
+                &'a BTreeMap<String, u128>,
+            ),
+        >,
+    ) -> Pairs {
+        let held = |by_token: &BTreeMap<String, u128>| {
+            by_token
+                .iter()
+                .filter(|(_, &amount)| amount > 0)
+                .map(|(token, _)| token.clone())
+                .collect::<Vec<_>>()
+        };
+        for (chain, lender, debts, deposits) in lenders {
+            self.reserves.insert(
+                (chain.to_string(), lender.to_string()),
+                Reserves::new(held(deposits), held(debts)),
+            );
+        }
+        self
+    }
+
+    /// Which reserves the user supplies and owes at each lender `(chain,
+    /// lender)` (none when the pairs were not taken from a world).
+    pub fn reserves(&self) -> &LenderReserves {
+        &self.reserves
     }
 
     /// These pairs, and the user's positions `(chain, lender, debts,

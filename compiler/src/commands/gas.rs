@@ -9,7 +9,6 @@ use mesh_runtime::amount::display_count;
 use mesh_runtime::report::money::{gas_costs, net_figures, GasCost};
 use mesh_runtime::report::Amount;
 use mesh_runtime::World;
-use meshc::check::Pairs;
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::diagnostic::{counted, HumanRenderer};
 use meshc::pipeline::analyse_with_pairs;
@@ -64,7 +63,7 @@ pub fn run(args: &Args) -> Status {
             return Status::Usage;
         }
     }
-    let pairs = Pairs::new(world.pairs());
+    let pairs = meshc::interp::world_facts(&world);
     // Deadlines judged at -O0: the figures are of a bundle both levels lower.
     let analysis = analyse_with_pairs(
         &source,

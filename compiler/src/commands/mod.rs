@@ -75,7 +75,7 @@ pub fn report_usage_error(message: &str) {
 /// `--world` the default world's positions are not the user's, and are
 /// not judged.
 pub fn world_facts(world: &mesh_runtime::World, given: bool) -> meshc::check::Pairs {
-    let pairs = meshc::check::Pairs::new(world.pairs());
+    let pairs = meshc::interp::world_facts(world);
     if !given {
         return pairs;
     }

@@ -43,7 +43,7 @@ pub fn run(args: &Args) -> Status {
         Err(status) => return status,
     };
     let level = args.level.level();
-    let pairs = meshc::check::Pairs::new(world.pairs());
+    let pairs = meshc::interp::world_facts(&world);
     let (program, analysis) = match front_end(
         &args.file,
         args.bundle.as_deref(),

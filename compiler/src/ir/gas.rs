@@ -10,9 +10,9 @@
 //! rules are the runtime's own `TxMeter`, fed here with the calls a program
 //! names instead of the calls a run makes.
 
-use super::{Op, Program, Sender, Spender, Term, WireType};
+use super::{LenderReserves, Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
-use mesh_core::gas::{Moves, Operation, TokenContract, TxMeter};
+use mesh_core::gas::{LenderCall, Moves, Operation, TokenContract, TxMeter};
 use mesh_core::registry::{pair_tokens, BridgeKind, ProtocolKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -170,25 +170,40 @@ struct Meter<'a> {
     schedule: &'a GasSchedule,
     cost: Cost,
     flash: BTreeSet<super::Wire>,
+    /// The user's positions as the calls so far made them.
+    positions: LenderReserves,
 }
 
-/// The gas and blocks of `program` on `registry`'s routes, metered with `schedule`.
+/// The gas and blocks of `program` on `registry`'s routes, metered with
+/// `schedule`, from the positions it starts from ([`Program::positions`]).
 pub fn cost(
     program: &Program,
     registry: &Registry,
     schedule: &GasSchedule,
 ) -> Result<Cost, CostError> {
+    cost_from(program, registry, schedule, &program.positions).map(|(cost, _)| cost)
+}
+
+/// [`cost`], from `positions` instead of the program's own; also returns
+/// the positions its calls leave.
+pub fn cost_from(
+    program: &Program,
+    registry: &Registry,
+    schedule: &GasSchedule,
+    positions: &LenderReserves,
+) -> Result<(Cost, LenderReserves), CostError> {
     let mut meter = Meter {
         program,
         registry,
         schedule,
         cost: Cost::default(),
         flash: flash_debts(&program.body),
+        positions: positions.clone(),
     };
     let elapsed = meter.term(&program.body, &mut None)?;
     meter.cost.blocks = elapsed.blocks;
     meter.cost.time_ms = elapsed.ms;
-    Ok(meter.cost)
+    Ok((meter.cost, meter.positions))
 }
 
 /// A wallet transaction metered with a second call, which the lowering
@@ -264,10 +279,12 @@ impl Meter<'_> {
     /// One call on a lender's pool: `operation` as the transaction's
     /// sender makes it, moving `tokens` (each token's name and contract):
     /// a flash loan lends them all, any other call moves the one token as
-    /// `Moves::of` says.
+    /// `Moves::of` says, on the user's position there (`positions`), after
+    /// the transaction's earlier lender calls (`TxMeter::lender_call`).
     fn pool_call(
         tx: &mut OpenTx,
         schedule: &GasSchedule,
+        positions: &mut LenderReserves,
         protocol: &str,
         operation: &Operation,
         tokens: &[(Account, TokenContract)],
@@ -275,10 +292,24 @@ impl Meter<'_> {
         let op_gas = schedule.operation(tx.meter.sender(), operation);
         let pool = Account::Pool(protocol.to_string());
         if !matches!(operation, Operation::FlashLoan { .. }) {
-            let moves = tokens.first().map_or(Moves::Nothing, |(token, _)| {
-                Moves::of(operation, token.clone())
-            });
-            return Self::call(tx, schedule, pool, op_gas, moves);
+            let Some((token, _)) = tokens.first() else {
+                return Self::call(tx, schedule, pool, op_gas, Moves::Nothing);
+            };
+            let Account::Token(name) = token else {
+                return Err(CostError(format!("a lender call moves {token:?}")));
+            };
+            let lender = (tx.record.chain.clone(), protocol.to_string());
+            let on = positions.call(schedule, lender, operation, name.clone(), op_gas);
+            let call = LenderCall {
+                pool,
+                asset: token.clone(),
+                valued: on.valued.into_iter().map(Account::Token).collect(),
+            };
+            let moves = Moves::of(operation, token.clone());
+            return tx
+                .meter
+                .lender_call(schedule, call, on.gas, moves)
+                .map_err(second_wallet_call);
         }
         tx.meter
             .flash_loan_call(schedule, pool, op_gas, tokens)
@@ -376,7 +407,14 @@ impl Meter<'_> {
                 } else {
                     Operation::Borrow { token: contract }
                 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &[token],
+                )?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
@@ -391,7 +429,14 @@ impl Meter<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 let contracts: Vec<TokenContract> = tokens.iter().map(|t| t.1).collect();
                 let operation = Operation::FlashLoan { tokens: &contracts };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &tokens)?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &tokens,
+                )?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
@@ -411,7 +456,14 @@ impl Meter<'_> {
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
                     let operation = Operation::Repay { token: token.1 };
-                    let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                    let gas = Self::pool_call(
+                        open,
+                        schedule,
+                        &mut self.positions,
+                        protocol,
+                        &operation,
+                        &[token],
+                    )?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -474,25 +526,53 @@ impl Meter<'_> {
             Op::Deposit { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Deposit { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &[token],
+                )?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Withdraw { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &[token],
+                )?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::BorrowDebt { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Borrow { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &[token],
+                )?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
             Op::RepayDebt { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Repay { token: token.1 };
-                let gas = Self::pool_call(open, schedule, protocol, &operation, &[token])?;
+                let gas = Self::pool_call(
+                    open,
+                    schedule,
+                    &mut self.positions,
+                    protocol,
+                    &operation,
+                    &[token],
+                )?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {

@@ -336,7 +336,16 @@ pub struct Program {
     pub body: Term,
     /// Checked when the bundle finishes, each with its source location.
     pub constraints: Constraints,
+    /// Which reserves the user supplies and owes at each lender `(chain,
+    /// lender)` when the bundle starts, as the world it is compiled for
+    /// holds them: the gas of lender calls depends on them (docs/gas.md,
+    /// "Positions"). Empty when no world is known.
+    pub positions: LenderReserves,
 }
+
+/// Which reserves the user supplies and owes, by `(chain, lender)`, by
+/// token symbol.
+pub type LenderReserves = mesh_core::gas::Positions<(String, String), String>;
 
 impl Program {
     pub fn wire_type(&self, wire: Wire) -> Option<&WireType> {

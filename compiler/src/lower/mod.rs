@@ -64,6 +64,9 @@ pub struct Input<'a> {
     /// bundles are lowered one by one, and counting lines again for each
     /// would make lowering them all quadratic in the file.
     pub lines: &'a mesh_grammar::lines::LineTable,
+    /// Which reserves the user supplies and owes at each lender when the
+    /// bundle starts ([`Program::positions`]).
+    pub reserves: &'a crate::ir::LenderReserves,
 }
 
 /// The `-O0` lowering of a bundle and what the optimiser needs besides it.
@@ -108,6 +111,7 @@ pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lower
         wires: lowerer.wires,
         body: Term::Seq(body),
         constraints,
+        positions: input.reserves.clone(),
     };
     Ok(Lowered {
         program,

@@ -36,7 +36,7 @@ impl Judged {
     pub fn defaults() -> Judged {
         Judged {
             registry: Registry::default_registry(),
-            pairs: crate::check::Pairs::new(World::default_world().pairs()),
+            pairs: crate::interp::world_facts(&World::default_world()),
             options: CheckOptions::default(),
         }
     }
@@ -86,11 +86,11 @@ pub fn load(settings: &Settings) -> Result<Judged, String> {
     let (registry, pairs) = match &settings.world {
         None => (
             Registry::default_registry(),
-            crate::check::Pairs::new(World::default_world().pairs()),
+            crate::interp::world_facts(&World::default_world()),
         ),
         Some(path) => {
             let world = World::load(path).map_err(|e| e.to_string())?;
-            let pairs = crate::check::Pairs::new(world.pairs());
+            let pairs = crate::interp::world_facts(&world);
             (world.registry, pairs)
         }
     };

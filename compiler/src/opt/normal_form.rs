@@ -83,6 +83,7 @@ mod tests {
             wires: vec![WireType::funds("polygon", "USDC"); 6],
             body: nested,
             constraints: Default::default(),
+            positions: Default::default(),
         };
         let registry = Registry::default_registry();
         let schedule = GasSchedule::default();

@@ -277,6 +277,7 @@ impl Analysis {
             ast: self.syntax_of(bundle),
             registry: &self.checked.registry,
             lines: &self.parsed.lines,
+            reserves: &self.checked.reserves,
         }
     }
 

@@ -10,7 +10,9 @@ use super::blocks::Arrangement;
 use super::choices::{rename_op, resolve};
 use super::graph::{bit, is_action, Class, Problem, Set};
 use super::laws::{actions_of, assumptions_at, fused, Facts, Item, Shape};
-use crate::ir::{gas, Assumption, Node, Op, Program, Sender, Spender, Term, Wire, WireType};
+use crate::ir::{
+    gas, Assumption, LenderReserves, Node, Op, Program, Sender, Spender, Term, Wire, WireType,
+};
 use mesh_core::registry::BridgeKind;
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -501,9 +503,12 @@ pub(super) fn spent(realised: &Realised) -> u64 {
 }
 
 /// The gas of one transaction, metered on its own (every transaction
-/// starts cold, so its gas depends on nothing else), with the grants of
-/// `granted` placed in it. `scratch` is a program whose wires are the
-/// problem's and those the transaction made; its body is replaced.
+/// starts cold, so its gas depends on nothing else but the user's
+/// positions at the lenders it calls, `positions`), with the grants of
+/// `granted` placed in it; and the positions it leaves. `scratch` is a
+/// program whose wires are the problem's and those the transaction made;
+/// its body is replaced.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn meter_transaction(
     problem: &Problem,
     registry: &Registry,
@@ -511,10 +516,11 @@ pub(super) fn meter_transaction(
     grants: &Grants,
     realised: &Realised,
     granted: u64,
+    positions: &LenderReserves,
     scratch: &mut Program,
-) -> Result<u64, String> {
+) -> Result<(u64, LenderReserves), String> {
     if !sent(realised) {
-        return Ok(0);
+        return Ok((0, positions.clone()));
     }
     let mut body: Vec<Node> = with_grants(realised, granted, grants)
         .into_iter()
@@ -554,8 +560,8 @@ pub(super) fn meter_transaction(
         sender: Sender::Executor,
         body: full.into_iter().map(Term::Gen).collect(),
     };
-    let gas = gas::cost(scratch, registry, schedule)
-        .map(|c| c.total())
+    let gas = gas::cost_from(scratch, registry, schedule, positions)
+        .map(|(c, after)| (c.total(), after))
         .map_err(|e| e.to_string());
     scratch.body = Term::Seq(Vec::new());
     gas
@@ -727,6 +733,7 @@ pub(super) fn emit(
         wires,
         body: Term::Seq(out),
         constraints: template.constraints.clone(),
+        positions: template.positions.clone(),
     })
 }
 

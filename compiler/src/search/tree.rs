@@ -3,12 +3,19 @@
 //! its own, with branch-and-bound on [`super::bound`] and two kinds of
 //! memory:
 //!
-//! - **dominance**: two partial schedules that have sent the same actions
-//!   and made the same grants have the same completions, at the same gas;
-//!   one that got there with more gas can only end with more, and is cut
-//!   (not when a deadline is being met: a dearer start may be faster);
+//! - **dominance**: two partial schedules that have sent the same actions,
+//!   made the same grants and left the user's positions the same have the
+//!   same completions, at the same gas; one that got there with more gas
+//!   can only end with more, and is cut (not when a deadline is being
+//!   met: a dearer start may be faster);
 //! - **duplicates**: the same transactions in another order of independent
-//!   ones are the same candidate, and are searched once.
+//!   ones, each on the same positions, are the same candidate, and are
+//!   searched once.
+//!
+//! A transaction's gas depends on the positions the ones before it left at
+//! the lenders it calls (`gas::Positions`): the positions are part of the
+//! search's state, and two transactions that call the same lender keep
+//! their order in the program built, so that it meters as searched.
 
 use super::blocks::{arrange, critical_path, Arrangement};
 use super::bound::Bound;
@@ -18,7 +25,7 @@ use super::build::{
 use super::graph::{bit, members, Problem, Set};
 use super::laws::{shapes, Facts, Shape};
 use super::Searched;
-use crate::ir::{gas, verify, Program, WireType};
+use crate::ir::{gas, verify, LenderReserves, Program, WireType};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{HashMap, HashSet};
 
@@ -55,6 +62,9 @@ struct Step {
     spent: u64,
     gas: u64,
     weight: u64,
+    /// The positions it starts from and leaves (by [`Tree::position_id`]).
+    before: u32,
+    after: u32,
 }
 
 /// A next transaction and its bounds: `lb` (its outcome's floor) and
@@ -94,11 +104,25 @@ pub(super) struct Tree<'a> {
     realised: HashMap<(Set, usize, Vec<usize>), Made>,
     /// A program to meter one transaction at a time in.
     scratch: Program,
-    /// Each outcome's gas with the grants placed in it, and the transfers
-    /// that pay its batches' calls.
-    gas: HashMap<(Set, usize, u64), (u64, Vec<usize>)>,
-    dominance: HashMap<(Set, u64), u64>,
-    seen: HashSet<Vec<(Set, usize, u64)>>,
+    /// Each outcome's gas with the grants placed in it, from the positions
+    /// of an id, the transfers that pay its batches' calls, and the id of
+    /// the positions it leaves.
+    gas: HashMap<(Set, usize, u64, u32), Metered>,
+    dominance: HashMap<(Set, u64, u32), u64>,
+    seen: HashSet<Vec<(Set, usize, u64, u32)>>,
+    /// Every positions reached, by id, and the id of each.
+    positions: Vec<LenderReserves>,
+    position_ids: HashMap<LenderReserves, u32>,
+    /// The lenders (by index of chain and name) each action calls.
+    lenders: Vec<u64>,
+}
+
+/// A transaction metered: its gas, the transfer that pays each batch's
+/// route call, and the positions it leaves (by id).
+struct Metered {
+    gas: u64,
+    firsts: Vec<usize>,
+    after: u32,
 }
 
 impl<'a> Tree<'a> {
@@ -134,18 +158,39 @@ impl<'a> Tree<'a> {
                 wires: problem.wires.clone(),
                 body: crate::ir::Term::Seq(Vec::new()),
                 constraints: Default::default(),
+                positions: template.positions.clone(),
             },
             gas: HashMap::new(),
             dominance: HashMap::new(),
             seen: HashSet::new(),
+            positions: vec![template.positions.clone()],
+            position_ids: HashMap::from([(template.positions.clone(), 0)]),
+            lenders: lenders_called(problem),
         }
     }
 
     /// Searches every schedule; `best` is improved in place.
     pub fn run(&mut self, best: &mut Option<Best>, stats: &mut Searched) -> Result<(), Stop> {
         let mut steps = Vec::new();
-        self.node(0, 0, 0, &mut steps, best, stats)?;
+        self.node(0, 0, 0, 0, &mut steps, best, stats)?;
         Ok(())
+    }
+
+    /// The id of `positions`, given the first time they are reached.
+    fn position_id(&mut self, positions: LenderReserves) -> Result<u32, Stop> {
+        if let Some(&id) = self.position_ids.get(&positions) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.positions.len())
+            .map_err(|_| Stop::Bug("too many positions".into()))?;
+        self.positions.push(positions.clone());
+        self.position_ids.insert(positions, id);
+        Ok(id)
+    }
+
+    /// The lenders the actions of `set` call.
+    fn lenders_of(&self, set: Set) -> u64 {
+        members(set).fold(0, |m, a| m | self.lenders.get(a).copied().unwrap_or(0))
     }
 
     /// The outcomes of `set` as one transaction, found once; the search
@@ -210,22 +255,29 @@ impl<'a> Tree<'a> {
     }
 
     /// The metered gas of an outcome with the grants of `granted` placed in
-    /// it: the least over which transfer pays each batch's route call.
+    /// it, from the positions of id `before`: the least over which transfer
+    /// pays each batch's route call; and the id of the positions it leaves.
     fn tx_gas(
         &mut self,
         set: Set,
         shape: usize,
         granted: u64,
+        before: u32,
         stats: &mut Searched,
-    ) -> Result<u64, Stop> {
-        if let Some((g, _)) = self.gas.get(&(set, shape, granted)) {
-            return Ok(*g);
+    ) -> Result<(u64, u32), Stop> {
+        if let Some(m) = self.gas.get(&(set, shape, granted, before)) {
+            return Ok((m.gas, m.after));
         }
+        let start = self
+            .positions
+            .get(before as usize)
+            .cloned()
+            .ok_or_else(|| Stop::Bug("positions not reached".into()))?;
         let choices = match self.found(set)?.get(shape) {
             Some(shape) => first_choices(shape),
             None => return Err(Stop::Bug("no such outcome".into())),
         };
-        let mut least: Option<(u64, Vec<usize>)> = None;
+        let mut least: Option<(u64, Vec<usize>, LenderReserves)> = None;
         for firsts in choices {
             self.realised(set, shape, &firsts)?;
             let Some((r, made)) = self.realised.get(&(set, shape, firsts.clone())) else {
@@ -240,30 +292,41 @@ impl<'a> Tree<'a> {
                 &self.grants,
                 r,
                 granted,
+                &start,
                 &mut self.scratch,
             );
             self.scratch.wires.truncate(base);
-            let g = g.map_err(Stop::Bug)?;
+            let (g, left) = g.map_err(Stop::Bug)?;
             stats.transactions += 1;
-            if least.as_ref().is_none_or(|(l, _)| g < *l) {
-                least = Some((g, firsts));
+            if least.as_ref().is_none_or(|(l, _, _)| g < *l) {
+                least = Some((g, firsts, left));
             }
         }
-        let (g, firsts) =
+        let (gas, firsts, left) =
             least.ok_or_else(|| Stop::Bug("an outcome with no batch order".into()))?;
-        self.gas.insert((set, shape, granted), (g, firsts));
-        Ok(g)
+        let after = self.position_id(left)?;
+        self.gas.insert(
+            (set, shape, granted, before),
+            Metered { gas, firsts, after },
+        );
+        Ok((gas, after))
     }
 
     /// The transactions of `steps` as a dependency graph: what each must
-    /// follow (its actions' dependencies, and the transaction holding a
-    /// grant it spends), transitively closed.
+    /// follow (its actions' dependencies, the transaction holding a grant
+    /// it spends, and one before it that calls a lender it calls: the
+    /// positions it left are the ones it was metered on), transitively
+    /// closed.
     fn dependencies(&self, steps: &[Step]) -> Vec<u32> {
         let mut preds = vec![0u32; steps.len()];
         for j in 0..steps.len() {
             let needs = members(steps[j].set).fold(0, |m, a| m | self.problem.reach[a]);
+            let lenders = self.lenders_of(steps[j].set);
             for i in 0..j {
-                if steps[i].set & needs != 0 || steps[i].granted & steps[j].spent != 0 {
+                if steps[i].set & needs != 0
+                    || steps[i].granted & steps[j].spent != 0
+                    || self.lenders_of(steps[i].set) & lenders != 0
+                {
                     preds[j] |= (1 << i) | preds[i];
                 }
             }
@@ -273,10 +336,12 @@ impl<'a> Tree<'a> {
 
     /// Expands one partial schedule; returns the least gas of a complete
     /// schedule below it (`u64::MAX` when every one was cut).
+    #[allow(clippy::too_many_arguments)]
     fn node(
         &mut self,
         done: Set,
         granted: u64,
+        at: u32,
         gas_so_far: u64,
         steps: &mut Vec<Step>,
         best: &mut Option<Best>,
@@ -292,15 +357,17 @@ impl<'a> Tree<'a> {
         }
         if self.pruning {
             if self.deadline.is_none() {
-                match self.dominance.get(&(done, granted)) {
+                match self.dominance.get(&(done, granted, at)) {
                     Some(&g) if g < gas_so_far => return Ok(u64::MAX),
                     _ => {
-                        self.dominance.insert((done, granted), gas_so_far);
+                        self.dominance.insert((done, granted, at), gas_so_far);
                     }
                 }
             }
-            let mut key: Vec<(Set, usize, u64)> =
-                steps.iter().map(|s| (s.set, s.shape, s.granted)).collect();
+            let mut key: Vec<(Set, usize, u64, u32)> = steps
+                .iter()
+                .map(|s| (s.set, s.shape, s.granted, s.before))
+                .collect();
             key.sort_unstable();
             if !self.seen.insert(key) {
                 return Ok(u64::MAX);
@@ -366,6 +433,8 @@ impl<'a> Tree<'a> {
                         spent: info.spent,
                         gas: 0,
                         weight: info.weight,
+                        before: at,
+                        after: at,
                     },
                 });
             }
@@ -375,7 +444,8 @@ impl<'a> Tree<'a> {
                 if self.pruning && self.cut(child.lb, steps, &step, best) {
                     continue;
                 }
-                step.gas = self.tx_gas(step.set, step.shape, step.granted, stats)?;
+                (step.gas, step.after) =
+                    self.tx_gas(step.set, step.shape, step.granted, at, stats)?;
                 let after = gas_so_far.saturating_add(step.gas);
                 let lb = after.saturating_add(self.bound.lower(
                     self.problem,
@@ -389,6 +459,7 @@ impl<'a> Tree<'a> {
                 let below = self.node(
                     done | step.set,
                     granted | step.granted,
+                    step.after,
                     after,
                     steps,
                     best,
@@ -489,8 +560,8 @@ impl<'a> Tree<'a> {
             .iter()
             .map(|s| {
                 self.gas
-                    .get(&(s.set, s.shape, s.granted))
-                    .map(|(_, f)| f.clone())
+                    .get(&(s.set, s.shape, s.granted, s.before))
+                    .map(|m| m.firsts.clone())
                     .unwrap_or_default()
             })
             .collect();
@@ -515,4 +586,27 @@ impl<'a> Tree<'a> {
         )
         .map_err(Stop::Bug)
     }
+}
+
+/// For each action of `problem`, the lenders it calls, one bit per chain
+/// and lender name (at most 64 are told apart; more share bits, which only
+/// orders more transactions).
+fn lenders_called(problem: &Problem) -> Vec<u64> {
+    let mut names: Vec<(usize, &str)> = Vec::new();
+    (0..problem.len())
+        .map(|a| {
+            let Some(lender) = problem.op(a).lender() else {
+                return 0;
+            };
+            let key = (problem.action_chain[a], lender);
+            let index = match names.iter().position(|n| *n == key) {
+                Some(i) => i,
+                None => {
+                    names.push(key);
+                    names.len() - 1
+                }
+            };
+            1u64 << (index % 64)
+        })
+        .collect()
 }

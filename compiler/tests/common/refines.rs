@@ -97,13 +97,22 @@ pub fn run_refines(
     Ok(())
 }
 
-/// Whether a committed run metered the gas and blocks the program's static
-/// figures say.
-pub fn metered_as_figured(level: &str, program: &Program, session: &Session) -> Result<(), String> {
-    let cost = gas::cost(
+/// Whether a committed run on `world` metered the gas and blocks the
+/// program's static figures say, from the positions `world` holds (the
+/// program was compiled with no world, so that one lowering serves every
+/// world drawn).
+pub fn metered_as_figured(
+    level: &str,
+    program: &Program,
+    world: &World,
+    session: &Session,
+) -> Result<(), String> {
+    let positions = meshc::interp::world_facts(world).reserves().clone();
+    let (cost, _) = gas::cost_from(
         program,
         &Registry::default_registry(),
         &GasSchedule::default(),
+        &positions,
     )
     .map_err(|e| format!("{level}: {e}"))?;
     if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {

@@ -7,13 +7,18 @@
 //! `meter` holds `TxMeter`, the rules that meter one transaction's calls
 //! with these rows: cold and warm accesses, oracle updates, and what a
 //! call saves on tokens and approvals an earlier call left warm.
+//! `position` holds `Positions`, what a lender call adds to or takes from
+//! its row on the position it acts on (which reserves the account
+//! supplies and owes).
 
 pub use crate::account::Sender;
 use crate::registry::RouteInfo;
 pub use crate::registry::TokenContract;
-pub use meter::{Moves, SecondWalletCall, TxMeter};
+pub use meter::{LenderCall, Moves, SecondWalletCall, TxMeter};
+pub use position::{OnPosition, Positions, Reserves};
 
 mod meter;
+mod position;
 
 /// The gas schedule. Every row is documented, with its source, in
 /// docs/gas.md; never tune a row to flatter a result.
@@ -104,6 +109,48 @@ pub struct GasSchedule {
     pub approved_pull_saving: u64,
     /// The same for `WETH9`, which leaves a maximum allowance unwritten.
     pub weth9_approved_pull_saving: u64,
+    /// What valuing a reserve the account supplies (and does not owe)
+    /// costs a borrow or a withdrawal of another asset.
+    pub position_supplied_reserve: u64,
+    /// The same for a reserve the account owes and does not supply.
+    pub position_owed_reserve: u64,
+    /// What a debt adds to the valuation of a reserve the account also
+    /// supplies.
+    pub position_supplied_debt: u64,
+    /// What a borrow of an asset the account supplies costs more.
+    pub position_borrow_supplied_asset: u64,
+    /// What a borrow that is the account's first of its asset costs more.
+    pub borrow_first_of_asset: u64,
+    /// The same, of an asset the account supplies.
+    pub borrow_first_of_supplied_asset: u64,
+    /// What a withdrawal costs more while the account owes something (its
+    /// health factor checked), on a position of the asset withdrawn and
+    /// one other reserve owed.
+    pub withdraw_with_debt: u64,
+    /// What a deposit that is the account's first of any asset costs more.
+    pub deposit_first_of_position: u64,
+    /// What a deposit that is the account's first of its asset costs more
+    /// when the account supplies one other reserve.
+    pub deposit_first_of_asset: u64,
+    /// The same when it supplies two or more.
+    pub deposit_first_beside_collaterals: u64,
+    /// What a repay costs more when the account supplies exactly one
+    /// reserve, which the row's position does.
+    pub repay_one_collateral: u64,
+    /// What a lender call other than a flash loan costs less when an
+    /// earlier lender call of the transaction called the same pool (its
+    /// logic and configuration warm), beyond the pool's warm access.
+    pub lender_warm_pool: u64,
+    /// What it costs less again when an earlier call of the transaction
+    /// acted on the same reserve (its storage and tokens warm, and
+    /// written).
+    pub lender_warm_reserve: u64,
+    /// What it costs less when an earlier call's valuation of the
+    /// position read its reserve instead.
+    pub lender_valued_reserve: u64,
+    /// What a valuation costs less for each reserve it reads that an
+    /// earlier call of the transaction acted on or valued.
+    pub lender_warm_valuation: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it, with the contract
@@ -195,6 +242,30 @@ impl GasSchedule {
                 "weth9_approved_pull_saving",
                 self.weth9_approved_pull_saving,
             ),
+            ("position_supplied_reserve", self.position_supplied_reserve),
+            ("position_owed_reserve", self.position_owed_reserve),
+            ("position_supplied_debt", self.position_supplied_debt),
+            (
+                "position_borrow_supplied_asset",
+                self.position_borrow_supplied_asset,
+            ),
+            ("borrow_first_of_asset", self.borrow_first_of_asset),
+            (
+                "borrow_first_of_supplied_asset",
+                self.borrow_first_of_supplied_asset,
+            ),
+            ("withdraw_with_debt", self.withdraw_with_debt),
+            ("deposit_first_of_position", self.deposit_first_of_position),
+            ("deposit_first_of_asset", self.deposit_first_of_asset),
+            (
+                "deposit_first_beside_collaterals",
+                self.deposit_first_beside_collaterals,
+            ),
+            ("repay_one_collateral", self.repay_one_collateral),
+            ("lender_warm_pool", self.lender_warm_pool),
+            ("lender_warm_reserve", self.lender_warm_reserve),
+            ("lender_valued_reserve", self.lender_valued_reserve),
+            ("lender_warm_valuation", self.lender_warm_valuation),
         ]
     }
 
@@ -236,7 +307,11 @@ impl GasSchedule {
     /// It takes off too what the transaction around a call may save it
     /// ([`TxMeter`]): a token it moves found warm, a pull under an
     /// approval made in the same transaction (and, on an approval, the
-    /// saving it may give a flash loan's repayment).
+    /// saving it may give a flash loan's repayment), what the position a
+    /// lender call acts on may take off its row ([`Positions`]: a borrow's
+    /// other reserve supplied, a repay's one collateral), and what earlier
+    /// lender calls of its transaction may leave warm for it
+    /// ([`TxMeter::lender_call`]).
     pub fn token_floor(&self) -> GasSchedule {
         let (pull, transfer) = (self.weth9_pull_saving, self.weth9_transfer_saving);
         let warm = self.warm_token_saving();
@@ -244,6 +319,10 @@ impl GasSchedule {
         let pulled = pull.saturating_add(approved).saturating_add(warm);
         let sent = transfer.saturating_add(warm);
         let lent = pulled.saturating_add(transfer);
+        // A lender call after others on its pool and its reserve.
+        let warm_lender = self
+            .lender_warm_pool
+            .saturating_add(self.lender_warm_reserve.max(self.lender_valued_reserve));
         let least_approve = self
             .approve
             .min(self.weth9_approve)
@@ -267,13 +346,44 @@ impl GasSchedule {
                 .saturating_sub(self.flash_loan_warm_pool),
             flash_loan_warm_pool: 0,
             flash_loan_extra_asset: self.flash_loan_extra_asset.saturating_sub(lent),
-            borrow: self.borrow.saturating_sub(sent),
-            repay: self.repay.saturating_sub(pulled),
-            deposit: self.deposit.saturating_sub(pulled),
-            withdraw: self.withdraw.saturating_sub(sent),
+            borrow: self
+                .borrow
+                .saturating_sub(sent)
+                .saturating_sub(self.position_supplied_reserve)
+                .saturating_sub(warm_lender),
+            repay: self
+                .repay
+                .saturating_sub(pulled)
+                .saturating_sub(self.repay_one_collateral)
+                .saturating_sub(warm_lender),
+            deposit: self
+                .deposit
+                .saturating_sub(pulled)
+                .saturating_sub(warm_lender),
+            withdraw: self
+                .withdraw
+                .saturating_sub(sent)
+                .saturating_sub(warm_lender),
             bridge_batch_entry: self
                 .bridge_batch_entry
                 .saturating_sub(pull.saturating_add(approved)),
+            // What a position adds is at least nothing, once a borrow and
+            // a repay are at their least over positions (above).
+            position_supplied_reserve: 0,
+            position_owed_reserve: 0,
+            position_supplied_debt: 0,
+            position_borrow_supplied_asset: 0,
+            borrow_first_of_asset: 0,
+            borrow_first_of_supplied_asset: 0,
+            withdraw_with_debt: 0,
+            deposit_first_of_position: 0,
+            deposit_first_of_asset: 0,
+            deposit_first_beside_collaterals: 0,
+            repay_one_collateral: 0,
+            lender_warm_pool: 0,
+            lender_warm_reserve: 0,
+            lender_valued_reserve: 0,
+            lender_warm_valuation: 0,
             ..self.clone()
         }
     }
@@ -486,6 +596,21 @@ impl Default for GasSchedule {
             flash_loan_warm_pool: 16_569,
             approved_pull_saving: 4_809,
             weth9_approved_pull_saving: 2_009,
+            position_supplied_reserve: 28_620,
+            position_owed_reserve: 39_094,
+            position_supplied_debt: 23_761,
+            position_borrow_supplied_asset: 4_397,
+            borrow_first_of_asset: 25_573,
+            borrow_first_of_supplied_asset: 30_406,
+            withdraw_with_debt: 63_986,
+            deposit_first_of_position: 41_489,
+            deposit_first_of_asset: 29_504,
+            deposit_first_beside_collaterals: 24_778,
+            repay_one_collateral: 4_678,
+            lender_warm_pool: 17_021,
+            lender_warm_reserve: 66_828,
+            lender_valued_reserve: 19_991,
+            lender_warm_valuation: 9_938,
         }
     }
 }
@@ -516,6 +641,21 @@ mod tests {
             }
             for o in [Operation::Borrow { token }, Operation::Withdraw { token }] {
                 assert!(floor_op(o.clone()) <= op(o) - warm);
+            }
+            // Less what a position may take off a lender call's row, and
+            // what earlier lender calls of its transaction may leave warm.
+            let least = |o: Operation| {
+                let mut p: Reserves<&str> = Reserves::default();
+                p.call(&s, &o, "T", op(o.clone())).gas
+            };
+            let lender = s.lender_warm_pool + s.lender_warm_reserve;
+            for o in [
+                Operation::Borrow { token },
+                Operation::Repay { token },
+                Operation::Deposit { token },
+                Operation::Withdraw { token },
+            ] {
+                assert!(floor_op(o.clone()) <= least(o.clone()) - warm - lender);
             }
             let lent = [token];
             let flash = Operation::FlashLoan { tokens: &lent };

@@ -176,6 +176,87 @@ fn the_schedule_rows_are_the_measured_figures() {
         s.warm_token_saving(),
         s.cold_account_access - s.warm_account_access
     );
+    // What a position adds to a lender call's row, step by step.
+    let signed = |what: &str| {
+        derived
+            .iter()
+            .find(|d| d.what.starts_with(what))
+            .map(|d| d.gas)
+            .expect(what)
+    };
+    let second_supplied = figure("position: a borrow's cost of a second reserve supplied");
+    assert_eq!(s.position_supplied_reserve, second_supplied);
+    assert_eq!(
+        s.position_owed_reserve,
+        figure("position: a borrow's cost of a second asset owed")
+    );
+    assert_eq!(
+        s.position_supplied_debt,
+        figure("position: a borrow's cost of a debt in a reserve the account supplies")
+    );
+    assert_eq!(
+        i64::try_from(s.position_borrow_supplied_asset).expect("small"),
+        i64::try_from(second_supplied).expect("small")
+            + signed("position: a further borrow of a supplied asset")
+    );
+    assert_eq!(
+        s.borrow_first_of_asset,
+        figure("position: a borrow's cost of being the account's first of the asset")
+    );
+    assert_eq!(
+        s.borrow_first_of_supplied_asset,
+        figure("position: a borrow's cost of being the account's first of an asset it supplies")
+    );
+    assert_eq!(
+        s.withdraw_with_debt,
+        figure("position: a withdrawal's cost of a borrow open")
+    );
+    assert_eq!(
+        s.deposit_first_of_position,
+        figure("position: a supply that is the account's first of any asset")
+    );
+    assert_eq!(
+        s.deposit_first_of_asset,
+        figure("position: a supply's cost of being the account's first of the asset")
+    );
+    assert_eq!(
+        s.deposit_first_beside_collaterals,
+        figure("position: a supply's cost of being the account's first of the asset, beside two")
+    );
+    assert_eq!(
+        s.repay_one_collateral,
+        figure("position: a repay's cost of a position with one reserve supplied")
+    );
+    // What a lender call finds warm after another on its pool in the same
+    // executor transaction, beyond the pool's warm access (and the token's,
+    // when the earlier call moved it).
+    let alone = |key: &str| gas(key) - gas("executor_empty");
+    let warm_pool = s.cold_account_access - s.warm_account_access;
+    let after_other = figure("pool: a supply after a supply of another reserve");
+    assert_eq!(
+        s.lender_warm_pool,
+        alone("pool_supply_usdc") - after_other - warm_pool
+    );
+    assert_eq!(
+        s.lender_warm_reserve,
+        after_other
+            - figure("pool: a supply after a supply of the same reserve")
+            - s.warm_token_saving()
+    );
+    assert_eq!(
+        s.lender_valued_reserve,
+        alone("pool_repay_weth")
+            - figure("pool: a repay after a withdrawal that valued its reserve, owed only")
+            - warm_pool
+            - s.lender_warm_pool
+    );
+    assert_eq!(
+        s.lender_warm_valuation,
+        alone("pool_borrow_weth")
+            - figure("pool: a borrow after a supply of a reserve it values, supplied only")
+            - warm_pool
+            - s.lender_warm_pool
+    );
     // A route's gas is its bridge's lock, measured: every route of the
     // default world, whatever its kind, is the lock of that kind's bridge.
     let world = mesh_runtime::world::World::default_world();

@@ -95,6 +95,10 @@ pub struct Session {
     /// of the bundle: an entry (of 1) is an approval granted.
     approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
     tx: Option<OpenTx>,
+    /// Which reserves the user supplies and owes at each lender, for the
+    /// gas of lender calls: the world's when the session starts, then as
+    /// the bundle's calls make them.
+    positions: tx::LenderReserves,
     /// The transactions that have ended (handed to the report at finish).
     transactions: Vec<TxRecord>,
     /// Their gas, all chains.
@@ -142,6 +146,7 @@ impl Session {
 
     pub fn with_schedule(world: World, bundle: &str, schedule: GasSchedule) -> Session {
         Session {
+            positions: tx::starting_reserves(&world),
             world,
             schedule,
             bundle: bundle.to_string(),

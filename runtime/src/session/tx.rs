@@ -4,9 +4,13 @@
 
 use super::swap::PairKey;
 use super::{CallResult, Named, Session};
-use crate::gas::{Moves, Operation, SecondWalletCall, Sender, TokenContract, TxMeter};
+use crate::gas::{
+    LenderCall, Moves, Operation, Positions, Reserves, SecondWalletCall, Sender, TokenContract,
+    TxMeter,
+};
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
+use crate::world::World;
 use mesh_core::account::LoanKind;
 use mesh_core::revert::{reason, Revert};
 
@@ -22,6 +26,40 @@ pub(super) enum Account {
 
 /// A transaction's meter, over the accounts and pairs a run touches.
 pub(super) type Meter = TxMeter<Account, (ProtocolId, PairKey)>;
+
+/// The user's positions as far as gas is concerned: which reserves it
+/// supplies and owes at each lender of each chain.
+pub(super) type LenderReserves = Positions<(ChainId, ProtocolId), TokenId>;
+
+/// The reserves the user supplies and owes at each lender as `world`
+/// holds them (names the registry does not know are left out: nothing can
+/// call them).
+pub(super) fn starting_reserves(world: &World) -> LenderReserves {
+    let registry = &world.registry;
+    let mut positions = LenderReserves::default();
+    for (chain, lenders) in &world.lenders {
+        let Some(chain) = registry.chain_id(chain) else {
+            continue;
+        };
+        for (lender, state) in lenders {
+            let Some(lender) = registry.protocol_id(lender) else {
+                continue;
+            };
+            let held = |by_token: &std::collections::BTreeMap<String, u128>| {
+                by_token
+                    .iter()
+                    .filter(|(_, &amount)| amount > 0)
+                    .filter_map(|(token, _)| registry.token_id(token))
+                    .collect::<Vec<_>>()
+            };
+            positions.insert(
+                (chain, lender),
+                Reserves::new(held(&state.deposits), held(&state.debts)),
+            );
+        }
+    }
+    positions
+}
 
 #[derive(Debug)]
 pub(super) struct OpenTx {
@@ -222,9 +260,11 @@ impl Session {
     }
 
     /// Meters a lender call on `protocol`'s pool other than a flash loan:
-    /// `operation` of `token`'s contract as `sender` makes it, the pool
-    /// paying the token out (a borrow, a withdrawal) or pulling it in (a
-    /// deposit, a repay).
+    /// `operation` of `token`'s contract as `sender` makes it, on the
+    /// user's position there (`Positions`), after the transaction's
+    /// earlier lender calls (`TxMeter::lender_call`), the pool paying the
+    /// token out (a borrow, a withdrawal) or pulling it in (a deposit, a
+    /// repay).
     pub(super) fn meter_pool_call(
         &mut self,
         chain: ChainId,
@@ -234,12 +274,17 @@ impl Session {
         operation: fn(TokenContract) -> Operation<'static>,
     ) -> CallResult<u64> {
         let op = operation(self.token_contract(chain, token));
-        let op_gas = self.schedule.operation(sender, &op);
-        self.meter_call_moving(
-            Account::Pool(protocol),
-            op_gas,
-            Moves::of(&op, Account::Token(token)),
-        )
+        let row = self.schedule.operation(sender, &op);
+        let on = self
+            .positions
+            .call(&self.schedule, (chain, protocol), &op, token, row);
+        let call = LenderCall {
+            pool: Account::Pool(protocol),
+            asset: Account::Token(token),
+            valued: on.valued.into_iter().map(Account::Token).collect(),
+        };
+        let moves = Moves::of(&op, Account::Token(token));
+        self.meter_with(|meter, schedule| meter.lender_call(schedule, call, on.gas, moves))
     }
 
     /// Meters an approval of `spender` for `token` (`TxMeter::approve_call`).

@@ -84,6 +84,25 @@ pub struct TxMeter<A, P> {
     approvals: Vec<(A, A)>,
     /// The flash loans taken and not yet repaid.
     open_loans: Vec<OpenFlashLoan<A>>,
+    /// The pools a lender call of any kind called so far: a later call
+    /// other than a flash loan finds the pool's logic and configuration
+    /// warm.
+    lender_pools: Vec<A>,
+    /// The reserves `(pool, token)` a lender call acted on so far (its own
+    /// asset), and those a valuation read (a borrow's or a withdrawal's
+    /// other reserves).
+    acted: Vec<(A, A)>,
+    valued: Vec<(A, A)>,
+}
+
+/// A lender call other than a flash loan, for [`TxMeter::lender_call`]:
+/// the pool, the asset it acts on, and the other reserves its valuation of
+/// the position reads (a borrow's, a withdrawal's with debt).
+#[derive(Clone, Debug)]
+pub struct LenderCall<A> {
+    pub pool: A,
+    pub asset: A,
+    pub valued: Vec<A>,
 }
 
 impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
@@ -103,6 +122,9 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
             flash_pools: Vec::new(),
             approvals: Vec::new(),
             open_loans: Vec::new(),
+            lender_pools: Vec::new(),
+            acted: Vec::new(),
+            valued: Vec::new(),
         }
     }
 
@@ -271,7 +293,65 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         for (token, contract) in tokens {
             saving = saving.saturating_add(self.lend(schedule, &pool, token, *contract));
         }
+        self.lender_pool(&pool);
         self.call(schedule, pool, op_gas.saturating_sub(saving))
+    }
+
+    /// Whether an earlier lender call of the transaction called `pool`;
+    /// it has from now on.
+    fn lender_pool(&mut self, pool: &A) -> bool {
+        if self.lender_pools.contains(pool) {
+            true
+        } else {
+            self.lender_pools.push(pool.clone());
+            false
+        }
+    }
+
+    /// A lender call other than a flash loan, whose operation costs
+    /// `op_gas` on its position and `moves` a token, metered as
+    /// [`Self::call_moving`], less what the lender calls before it in the
+    /// transaction left warm (docs/gas.md, "Lender calls in one
+    /// transaction"): the pool's logic and configuration
+    /// (`lender_warm_pool`), its asset's reserve if an earlier call acted
+    /// on it (`lender_warm_reserve`) or valued it
+    /// (`lender_valued_reserve`), and each reserve its valuation reads
+    /// that an earlier call acted on or valued (`lender_warm_valuation`).
+    pub fn lender_call(
+        &mut self,
+        schedule: &GasSchedule,
+        call: LenderCall<A>,
+        op_gas: u64,
+        moves: Moves<A>,
+    ) -> Result<u64, SecondWalletCall> {
+        self.one_wallet_call()?;
+        let LenderCall {
+            pool,
+            asset,
+            valued,
+        } = call;
+        let mut saving = 0u64;
+        if self.lender_pool(&pool) {
+            saving = saving.saturating_add(schedule.lender_warm_pool);
+        }
+        let reserve = (pool.clone(), asset);
+        if self.acted.contains(&reserve) {
+            saving = saving.saturating_add(schedule.lender_warm_reserve);
+        } else if self.valued.contains(&reserve) {
+            saving = saving.saturating_add(schedule.lender_valued_reserve);
+        }
+        for token in valued {
+            let other = (pool.clone(), token);
+            if self.acted.contains(&other) || self.valued.contains(&other) {
+                saving = saving.saturating_add(schedule.lender_warm_valuation);
+            } else {
+                self.valued.push(other);
+            }
+        }
+        if !self.acted.contains(&reserve) {
+            self.acted.push(reserve);
+        }
+        self.call_moving(schedule, pool, op_gas.saturating_sub(saving), moves)
     }
 
     /// A further asset of a multi-asset flash loan from `pool`, costing
@@ -301,6 +381,10 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         contract: TokenContract,
     ) -> u64 {
         let pull = self.approved_saving(schedule, token, pool, contract);
+        let reserve = (pool.clone(), token.clone());
+        if !self.acted.contains(&reserve) {
+            self.acted.push(reserve);
+        }
         self.open_loans.push(OpenFlashLoan {
             token: token.clone(),
             pool: pool.clone(),
@@ -498,6 +582,55 @@ mod tests {
         ] {
             assert_eq!(of(op), Moves::Nothing);
         }
+    }
+
+    #[test]
+    fn a_lender_call_finds_the_pool_and_the_reserves_earlier_calls_read_warm() {
+        let s = GasSchedule::default();
+        let overhead = s.executor_call_overhead();
+        let call = |asset: &'static str, valued: &[&'static str]| LenderCall {
+            pool: "aave",
+            asset,
+            valued: valued.to_vec(),
+        };
+        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
+        // The first call on the pool reads it, and its reserve, cold.
+        assert_eq!(
+            tx.lender_call(&s, call("DAI", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 2_600 + 100_000)
+        );
+        // Another reserve: the pool is warm.
+        assert_eq!(
+            tx.lender_call(&s, call("USDC", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 100 + 100_000 - 17_021)
+        );
+        // The same reserve again: warm and written.
+        assert_eq!(
+            tx.lender_call(&s, call("USDC", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 100 + 100_000 - 17_021 - 66_828)
+        );
+        // A borrow of WETH valuing DAI (acted on) and WBTC (not yet).
+        assert_eq!(
+            tx.lender_call(&s, call("WETH", &["DAI", "WBTC"]), 200_000, Moves::Nothing),
+            Ok(overhead + 100 + 200_000 - 17_021 - 9_938)
+        );
+        // A repay of WBTC, which that valuation read.
+        assert_eq!(
+            tx.lender_call(&s, call("WBTC", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 100 + 100_000 - 17_021 - 19_991)
+        );
+        // A flash loan keeps its own rule, and makes its token a reserve
+        // acted on.
+        let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
+        let erc20 = TokenContract::MintableErc20;
+        assert_eq!(
+            tx.flash_loan_call(&s, "aave", 120_000, &[("WETH", erc20)]),
+            Ok(overhead + 2_600 + 120_000)
+        );
+        assert_eq!(
+            tx.lender_call(&s, call("WETH", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 100 + 100_000 - 17_021 - 66_828)
+        );
     }
 
     #[test]
