@@ -22,18 +22,21 @@ use mesh_runtime::{maths, LoanKind, Report, Session, World};
 /// each lender (the gas of lender calls depends on them, as the session
 /// meters them here); its positions are not judged (`Pairs::with_positions`).
 pub fn world_facts(world: &World) -> crate::check::Pairs {
-    crate::check::Pairs::new(world.pairs()).with_reserves(world.lenders.iter().flat_map(
-        |(chain, lenders)| {
-            lenders.iter().map(move |(lender, state)| {
-                (
-                    chain.as_str(),
-                    lender.as_str(),
-                    &state.debts,
-                    &state.deposits,
-                )
-            })
-        },
-    ))
+    crate::check::Pairs::new(world.pairs()).with_reserves(lender_states(world))
+}
+
+/// What `world` holds of the user at each lender of each chain.
+pub fn lender_states(world: &World) -> impl Iterator<Item = crate::check::LenderState<'_>> {
+    world.lenders.iter().flat_map(|(chain, lenders)| {
+        lenders.iter().map(move |(lender, state)| {
+            (
+                chain.as_str(),
+                lender.as_str(),
+                &state.debts,
+                &state.deposits,
+            )
+        })
+    })
 }
 
 /// Runs `program` on `world` and finishes the bundle: the report, and the

@@ -39,7 +39,7 @@ mod holdings;
 pub mod names;
 mod obligations;
 mod pairs;
-pub use pairs::Pairs;
+pub use pairs::{LenderState, Pairs};
 mod parallel;
 mod positions;
 mod resolve;

@@ -25,6 +25,15 @@ pub struct Pairs {
     reserves: LenderReserves,
 }
 
+/// What the world holds of the user at one lender: `(chain, lender, debts,
+/// deposits)`, each a map from token symbol to base units.
+pub type LenderState<'a> = (
+    &'a str,
+    &'a str,
+    &'a BTreeMap<String, u128>,
+    &'a BTreeMap<String, u128>,
+);
+
 /// The user's position at one lender on one chain, per token, in base
 /// units.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,14 +68,7 @@ impl Pairs {
     /// [`Pairs::with_positions`]).
     pub fn with_reserves<'a>(
         mut self,
-        lenders: impl IntoIterator<
-            Item = (
-                &'a str,
-                &'a str,
-                &'a BTreeMap<String, u128>,
-                &'a BTreeMap<String, u128>,
-            ),
-        >,
+        lenders: impl IntoIterator<Item = LenderState<'a>>,
     ) -> Pairs {
         let held = |by_token: &BTreeMap<String, u128>| {
             by_token
@@ -97,14 +99,7 @@ impl Pairs {
     /// does not name; a lender it does not list is not judged.
     pub fn with_positions<'a>(
         mut self,
-        positions: impl IntoIterator<
-            Item = (
-                &'a str,
-                &'a str,
-                &'a BTreeMap<String, u128>,
-                &'a BTreeMap<String, u128>,
-            ),
-        >,
+        positions: impl IntoIterator<Item = LenderState<'a>>,
     ) -> Pairs {
         let mut by_lender = BTreeMap::new();
         for (chain, lender, debts, deposits) in positions {

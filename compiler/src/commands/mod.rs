@@ -69,26 +69,18 @@ pub fn report_usage_error(message: &str) {
     eprintln!("error: {message}");
 }
 
-/// What the checker is told of `world`: its exchange pairs, and, when the
-/// world was given on the command line (`given`), the user's positions
-/// there, which an `assume` is then judged against (E0604). Without
-/// `--world` the default world's positions are not the user's, and are
-/// not judged.
+/// What the checker is told of `world`: its exchange pairs and the
+/// reserves the user supplies and owes, which price lender calls
+/// (`meshc::interp::world_facts`), and, when the world was given on the
+/// command line (`given`), the user's positions there, which an `assume`
+/// is then judged against (E0604). Without `--world` the default world's
+/// positions are not the user's, and are not judged.
 pub fn world_facts(world: &mesh_runtime::World, given: bool) -> meshc::check::Pairs {
     let pairs = meshc::interp::world_facts(world);
     if !given {
         return pairs;
     }
-    pairs.with_positions(world.lenders.iter().flat_map(|(chain, lenders)| {
-        lenders.iter().map(move |(lender, state)| {
-            (
-                chain.as_str(),
-                lender.as_str(),
-                &state.debts,
-                &state.deposits,
-            )
-        })
-    }))
+    pairs.with_positions(meshc::interp::lender_states(world))
 }
 
 /// Checks the file and lowers its chosen bundle at the level asked for:

@@ -343,6 +343,26 @@ impl Meter<'_> {
         ))
     }
 
+    /// [`Self::pool_call`] on the program's positions as its calls so far
+    /// made them.
+    fn lender_call(
+        &mut self,
+        open: &mut OpenTx,
+        protocol: &str,
+        operation: &Operation,
+        tokens: &[(Account, TokenContract)],
+    ) -> Result<u64, CostError> {
+        let schedule = self.schedule;
+        Self::pool_call(
+            open,
+            schedule,
+            &mut self.positions,
+            protocol,
+            operation,
+            tokens,
+        )
+    }
+
     /// The account that spends an approval: a lender's pool, an exchange's
     /// router, a bridge.
     fn spender_account(&self, spender: &Spender) -> Account {
@@ -407,14 +427,7 @@ impl Meter<'_> {
                 } else {
                     Operation::Borrow { token: contract }
                 };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &[token],
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &[token])?;
                 (format!("borrow from {protocol}"), gas)
             }
             Op::FlashLoan {
@@ -429,14 +442,7 @@ impl Meter<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 let contracts: Vec<TokenContract> = tokens.iter().map(|t| t.1).collect();
                 let operation = Operation::FlashLoan { tokens: &contracts };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &tokens,
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &tokens)?;
                 (
                     format!("flash loan of {} assets from {protocol}", amounts.len()),
                     gas,
@@ -456,14 +462,7 @@ impl Meter<'_> {
                     (format!("repay flash loan to {protocol}"), 0)
                 } else {
                     let operation = Operation::Repay { token: token.1 };
-                    let gas = Self::pool_call(
-                        open,
-                        schedule,
-                        &mut self.positions,
-                        protocol,
-                        &operation,
-                        &[token],
-                    )?;
+                    let gas = self.lender_call(open, protocol, &operation, &[token])?;
                     (format!("repay to {protocol}"), gas)
                 }
             }
@@ -526,53 +525,25 @@ impl Meter<'_> {
             Op::Deposit { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Deposit { token: token.1 };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &[token],
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &[token])?;
                 (format!("deposit into {protocol}"), gas)
             }
             Op::Withdraw { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Withdraw { token: token.1 };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &[token],
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &[token])?;
                 (format!("withdraw from {protocol}"), gas)
             }
             Op::BorrowDebt { protocol, out, .. } => {
                 let token = self.token_of(*out)?;
                 let operation = Operation::Borrow { token: token.1 };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &[token],
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &[token])?;
                 (format!("borrow as debt from {protocol}"), gas)
             }
             Op::RepayDebt { protocol, funds } => {
                 let token = self.token_of(*funds)?;
                 let operation = Operation::Repay { token: token.1 };
-                let gas = Self::pool_call(
-                    open,
-                    schedule,
-                    &mut self.positions,
-                    protocol,
-                    &operation,
-                    &[token],
-                )?;
+                let gas = self.lender_call(open, protocol, &operation, &[token])?;
                 (format!("repay debt to {protocol}"), gas)
             }
             Op::Bridge { route, input, out } => {
