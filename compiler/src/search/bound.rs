@@ -44,7 +44,7 @@
 use super::build::Grants;
 use super::graph::{bit, members, Problem, Set};
 use super::laws::{actions_of, Act, Facts, Item, Shape};
-use crate::ir::{Op, Spender};
+use crate::ir::{Op, Spender, Wire};
 use mesh_core::registry::{pair_tokens, BridgeKind, TokenContract};
 use mesh_core::{GasSchedule, Registry};
 
@@ -123,6 +123,12 @@ impl Bound {
         // below what any token's operation costs wherever it is placed.
         let pull_floor = schedule.route_pull_floor();
         let route_gas = |gas: u64| gas.saturating_sub(pull_floor);
+        // The floor takes a reserve an earlier call of the transaction
+        // acted on off every lender call; a call whose reserve no other
+        // action of the bundle acts on can find it at most valued.
+        let lone_reserve = schedule
+            .lender_warm_reserve
+            .saturating_sub(schedule.lender_valued_reserve);
         let floor = schedule.token_floor();
         let schedule = &floor;
         let warm = schedule.warm_account_access;
@@ -167,10 +173,27 @@ impl Bound {
         let mut spends: Vec<(usize, String, Spender)> = Vec::new();
         let mut may: Vec<(usize, String, Spender)> = Vec::new();
         let mut groups: Vec<String> = Vec::new();
+        let acted: Vec<Option<Vec<&str>>> = (0..n).map(|a| reserves_acted(problem, a)).collect();
         for a in 0..n {
             let chain = problem.chains[problem.action_chain[a]].clone();
             let lender = facts.lender[a].clone().unwrap_or_default();
             let pool = format!("{chain} pool {lender}");
+            // What this action's floor may add back: `lone_reserve` when no
+            // other action on its lender and chain may act on its reserve
+            // (one whose reserve is unknown may act on any).
+            let alone = match &acted[a] {
+                Some(own) => !(0..n).any(|b| {
+                    b != a
+                        && facts.lender[b].is_some()
+                        && facts.lender[b] == facts.lender[a]
+                        && problem.action_chain[b] == problem.action_chain[a]
+                        && acted[b]
+                            .as_ref()
+                            .is_none_or(|theirs| theirs.iter().any(|t| own.contains(t)))
+                }),
+                None => false,
+            };
+            let back = if alone { lone_reserve } else { 0 };
             let flashable = facts
                 .loans
                 .iter()
@@ -191,10 +214,11 @@ impl Bound {
             };
             match (&facts.acts[a], problem.op(a)) {
                 (Act::Borrow { token, .. }, _) => {
+                    let borrow = schedule.borrow.saturating_add(back);
                     let op = if flashable {
-                        schedule.flash_loan.min(schedule.borrow)
+                        schedule.flash_loan.min(borrow)
                     } else {
-                        schedule.borrow
+                        borrow
                     };
                     bound.min_cost[a] = call(op);
                     bound.accounts[a] = accounts.bit(pool);
@@ -228,7 +252,11 @@ impl Bound {
                     }
                 }
                 (Act::Repay, Op::Repay { funds, .. }) => {
-                    bound.min_cost[a] = if flashable { 0 } else { call(schedule.repay) };
+                    bound.min_cost[a] = if flashable {
+                        0
+                    } else {
+                        call(schedule.repay.saturating_add(back))
+                    };
                     bound.accounts[a] = accounts.bit(pool);
                     spends.push((
                         a,
@@ -284,7 +312,7 @@ impl Bound {
                         bound.accounts[a] = accounts.bit(pool);
                         spends.push((a, token.clone(), Spender::Protocol(lender.clone())));
                         if !mergeable {
-                            bound.min_cost[a] = call(schedule.deposit);
+                            bound.min_cost[a] = call(schedule.deposit.saturating_add(back));
                         }
                     }
                 }
@@ -298,7 +326,7 @@ impl Bound {
                     if cancellable {
                         always_calls = false;
                     } else {
-                        bound.min_cost[a] = call(schedule.withdraw);
+                        bound.min_cost[a] = call(schedule.withdraw.saturating_add(back));
                         bound.accounts[a] = accounts.bit(pool);
                     }
                 }
@@ -503,4 +531,22 @@ fn transactions(problem: &Problem, rest: Set) -> u64 {
         per_chain[chain] = per_chain[chain].max(run[b]);
     }
     per_chain.iter().sum()
+}
+
+/// The reserves (tokens) a lender call of action `a` acts on: a loan's,
+/// a repay's, a deposit's, a withdrawal's token; `Some` of nothing for an
+/// action that calls no lender, `None` for one whose reserve the bound
+/// does not tell (an assumption reads a position).
+fn reserves_acted(problem: &Problem, a: usize) -> Option<Vec<&str>> {
+    let token = |w: &Wire| problem.token(*w);
+    match problem.op(a) {
+        Op::Borrow { funds, .. }
+        | Op::Repay { funds, .. }
+        | Op::Deposit { funds, .. }
+        | Op::RepayDebt { funds, .. } => Some(vec![token(funds)]),
+        Op::Withdraw { out, .. } | Op::BorrowDebt { out, .. } => Some(vec![token(out)]),
+        Op::FlashLoan { funds, .. } => Some(funds.iter().map(token).collect()),
+        op if op.lender().is_some() => None,
+        _ => Some(Vec::new()),
+    }
 }
