@@ -6,6 +6,7 @@
 mod common;
 
 use common::optimum::{approved_pull, base, call, o0, optimum, route, search_with};
+use mesh_runtime::registry::RouteInfo;
 use mesh_runtime::{BridgeKind, GasSchedule, Registry};
 use meshc::ir::Constraint;
 use meshc::search::Limits;
@@ -15,12 +16,20 @@ use meshc::search::Limits;
 /// routes apart): the `-O0` route (the most trusted, then the faster) is
 /// `zk`, and `htlb` is admissible: less gas, more blocks.
 fn trusted_zk() -> Registry {
+    with_zk(|r| {
+        r.security = 3;
+        r.fee_bps = 5;
+        r.gas = 100_000;
+    })
+}
+
+/// The default registry with its `zk` route from polygon to arbitrum
+/// changed by `edit`.
+fn with_zk(edit: impl Fn(&mut RouteInfo)) -> Registry {
     let mut registry = Registry::default_registry();
     for r in &mut registry.routes {
         if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
-            r.security = 3;
-            r.fee_bps = 5;
-            r.gas = 100_000;
+            edit(r);
         }
     }
     registry
@@ -130,14 +139,10 @@ fn a_pinned_transfer_and_an_unpinned_one_merge_on_the_pinned_route() {
 /// A world whose `zk` route from polygon to arbitrum costs the least gas,
 /// charges `htlb`'s fee and trusts a proof system (security 2).
 fn cheap_zk() -> Registry {
-    let mut registry = Registry::default_registry();
-    for r in &mut registry.routes {
-        if r.from == "polygon" && r.to == "arbitrum" && r.kind == BridgeKind::Zk {
-            r.gas = 20_000;
-            r.fee_bps = 5;
-        }
-    }
-    registry
+    with_zk(|r| {
+        r.gas = 20_000;
+        r.fee_bps = 5;
+    })
 }
 
 #[test]

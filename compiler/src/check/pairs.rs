@@ -70,17 +70,10 @@ impl Pairs {
         mut self,
         lenders: impl IntoIterator<Item = LenderState<'a>>,
     ) -> Pairs {
-        let held = |by_token: &BTreeMap<String, u128>| {
-            by_token
-                .iter()
-                .filter(|(_, &amount)| amount > 0)
-                .map(|(token, _)| token.clone())
-                .collect::<Vec<_>>()
-        };
         for (chain, lender, debts, deposits) in lenders {
             self.reserves.insert(
                 (chain.to_string(), lender.to_string()),
-                Reserves::new(held(deposits), held(debts)),
+                Reserves::held(deposits, debts, |t| Some(t.to_string())),
             );
         }
         self

@@ -319,13 +319,13 @@ impl<'a> Tree<'a> {
     /// closed.
     fn dependencies(&self, steps: &[Step]) -> Vec<u32> {
         let mut preds = vec![0u32; steps.len()];
+        let lenders: Vec<u64> = steps.iter().map(|s| self.lenders_of(s.set)).collect();
         for j in 0..steps.len() {
             let needs = members(steps[j].set).fold(0, |m, a| m | self.problem.reach[a]);
-            let lenders = self.lenders_of(steps[j].set);
             for i in 0..j {
                 if steps[i].set & needs != 0
                     || steps[i].granted & steps[j].spent != 0
-                    || self.lenders_of(steps[i].set) & lenders != 0
+                    || lenders[i] & lenders[j] != 0
                 {
                     preds[j] |= (1 << i) | preds[i];
                 }

@@ -45,16 +45,9 @@ pub(super) fn starting_reserves(world: &World) -> LenderReserves {
             let Some(lender) = registry.protocol_id(lender) else {
                 continue;
             };
-            let held = |by_token: &std::collections::BTreeMap<String, u128>| {
-                by_token
-                    .iter()
-                    .filter(|(_, &amount)| amount > 0)
-                    .filter_map(|(token, _)| registry.token_id(token))
-                    .collect::<Vec<_>>()
-            };
             positions.insert(
                 (chain, lender),
-                Reserves::new(held(&state.deposits), held(&state.debts)),
+                Reserves::held(&state.deposits, &state.debts, |t| registry.token_id(t)),
             );
         }
     }

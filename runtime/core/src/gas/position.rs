@@ -78,6 +78,25 @@ impl<T: Ord + Clone> Reserves<T> {
         reserves
     }
 
+    /// The position of an account that holds `deposits` and owes `debts`
+    /// (amounts by token symbol): a reserve for each token held in a
+    /// non-zero amount, named by `name` (a token it cannot name is left
+    /// out: no call can act on it).
+    pub fn held(
+        deposits: &BTreeMap<String, u128>,
+        debts: &BTreeMap<String, u128>,
+        name: impl Fn(&str) -> Option<T>,
+    ) -> Reserves<T> {
+        let tokens = |by_token: &BTreeMap<String, u128>| {
+            by_token
+                .iter()
+                .filter(|(_, &amount)| amount > 0)
+                .filter_map(|(token, _)| name(token))
+                .collect::<Vec<_>>()
+        };
+        Reserves::new(tokens(deposits), tokens(debts))
+    }
+
     fn reserve(&self, token: &T) -> Reserve {
         self.reserves.get(token).copied().unwrap_or_default()
     }
