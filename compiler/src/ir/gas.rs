@@ -303,7 +303,11 @@ impl Meter<'_> {
             let call = LenderCall {
                 pool,
                 asset: token.clone(),
-                valued: on.valued.into_iter().map(Account::Token).collect(),
+                valued: on
+                    .valued
+                    .into_iter()
+                    .map(|(token, held)| (Account::Token(token), held))
+                    .collect(),
             };
             let moves = Moves::of(operation, token.clone());
             return tx

@@ -128,7 +128,7 @@ impl Bound {
         // action of the bundle acts on can find it at most valued.
         let lone_reserve = schedule
             .lender_warm_reserve
-            .saturating_sub(schedule.lender_valued_reserve);
+            .saturating_sub(schedule.lender_valued_most());
         let floor = schedule.token_floor();
         let schedule = &floor;
         let warm = schedule.warm_account_access;

@@ -15,7 +15,7 @@ pub use crate::account::Sender;
 use crate::registry::RouteInfo;
 pub use crate::registry::TokenContract;
 pub use meter::{LenderCall, Moves, SecondWalletCall, TxMeter};
-pub use position::{OnPosition, Positions, Reserves};
+pub use position::{OnPosition, Positions, Reserve, Reserves};
 
 mod meter;
 mod position;
@@ -146,11 +146,17 @@ pub struct GasSchedule {
     /// written).
     pub lender_warm_reserve: u64,
     /// What it costs less when an earlier call's valuation of the
-    /// position read its reserve instead.
-    pub lender_valued_reserve: u64,
+    /// position read its reserve instead, as one the account supplies
+    /// only, owes only, or supplies and owes.
+    pub lender_valued_supplied_reserve: u64,
+    pub lender_valued_owed_reserve: u64,
+    pub lender_valued_supplied_owed_reserve: u64,
     /// What a valuation costs less for each reserve it reads that an
-    /// earlier call of the transaction acted on or valued.
-    pub lender_warm_valuation: u64,
+    /// earlier call of the transaction acted on or valued, by what the
+    /// account holds in it: supplied only, owed only, supplied and owed.
+    pub lender_warm_supplied_valuation: u64,
+    pub lender_warm_owed_valuation: u64,
+    pub lender_warm_supplied_owed_valuation: u64,
 }
 
 /// One protocol operation, as the gas schedule sees it, with the contract
@@ -264,9 +270,53 @@ impl GasSchedule {
             ("repay_one_collateral", self.repay_one_collateral),
             ("lender_warm_pool", self.lender_warm_pool),
             ("lender_warm_reserve", self.lender_warm_reserve),
-            ("lender_valued_reserve", self.lender_valued_reserve),
-            ("lender_warm_valuation", self.lender_warm_valuation),
+            (
+                "lender_valued_supplied_reserve",
+                self.lender_valued_supplied_reserve,
+            ),
+            (
+                "lender_valued_owed_reserve",
+                self.lender_valued_owed_reserve,
+            ),
+            (
+                "lender_valued_supplied_owed_reserve",
+                self.lender_valued_supplied_owed_reserve,
+            ),
+            (
+                "lender_warm_supplied_valuation",
+                self.lender_warm_supplied_valuation,
+            ),
+            (
+                "lender_warm_owed_valuation",
+                self.lender_warm_owed_valuation,
+            ),
+            (
+                "lender_warm_supplied_owed_valuation",
+                self.lender_warm_supplied_owed_valuation,
+            ),
         ]
+    }
+
+    /// What a lender call on a reserve saves when an earlier valuation of
+    /// the transaction read it as `held`.
+    pub fn lender_valued(&self, held: Reserve) -> u64 {
+        match (held.supplied, held.owed) {
+            (true, true) => self.lender_valued_supplied_owed_reserve,
+            (true, false) => self.lender_valued_supplied_reserve,
+            (false, true) => self.lender_valued_owed_reserve,
+            (false, false) => 0,
+        }
+    }
+
+    /// What a valuation saves on a reserve, `held` as it values it, that
+    /// an earlier call of the transaction acted on or valued.
+    pub fn lender_warm_valuation(&self, held: Reserve) -> u64 {
+        match (held.supplied, held.owed) {
+            (true, true) => self.lender_warm_supplied_owed_valuation,
+            (true, false) => self.lender_warm_supplied_valuation,
+            (false, true) => self.lender_warm_owed_valuation,
+            (false, false) => 0,
+        }
     }
 
     /// The calldata an executor's batch carries for one inner call besides
@@ -298,6 +348,14 @@ impl GasSchedule {
         }
     }
 
+    /// The most a lender call saves on a reserve an earlier valuation of
+    /// the transaction read, whatever the account holds in it.
+    pub fn lender_valued_most(&self) -> u64 {
+        self.lender_valued_supplied_reserve
+            .max(self.lender_valued_owed_reserve)
+            .max(self.lender_valued_supplied_owed_reserve)
+    }
+
     /// The schedule with each row at its least over the token contracts
     /// (as if every token it moves were `WETH9`, where that is cheaper),
     /// and no saving left to apply: a floor for a search that bounds what
@@ -322,7 +380,7 @@ impl GasSchedule {
         // A lender call after others on its pool and its reserve.
         let warm_lender = self
             .lender_warm_pool
-            .saturating_add(self.lender_warm_reserve.max(self.lender_valued_reserve));
+            .saturating_add(self.lender_warm_reserve.max(self.lender_valued_most()));
         let least_approve = self
             .approve
             .min(self.weth9_approve)
@@ -382,8 +440,12 @@ impl GasSchedule {
             repay_one_collateral: 0,
             lender_warm_pool: 0,
             lender_warm_reserve: 0,
-            lender_valued_reserve: 0,
-            lender_warm_valuation: 0,
+            lender_valued_supplied_reserve: 0,
+            lender_valued_owed_reserve: 0,
+            lender_valued_supplied_owed_reserve: 0,
+            lender_warm_supplied_valuation: 0,
+            lender_warm_owed_valuation: 0,
+            lender_warm_supplied_owed_valuation: 0,
             ..self.clone()
         }
     }
@@ -609,8 +671,12 @@ impl Default for GasSchedule {
             repay_one_collateral: 4_678,
             lender_warm_pool: 17_021,
             lender_warm_reserve: 66_828,
-            lender_valued_reserve: 19_991,
-            lender_warm_valuation: 9_938,
+            lender_valued_supplied_reserve: 9_500,
+            lender_valued_owed_reserve: 19_991,
+            lender_valued_supplied_owed_reserve: 30_991,
+            lender_warm_supplied_valuation: 9_938,
+            lender_warm_owed_valuation: 24_018,
+            lender_warm_supplied_owed_valuation: 26_462,
         }
     }
 }

@@ -243,19 +243,49 @@ fn the_schedule_rows_are_the_measured_figures() {
             - figure("pool: a supply after a supply of the same reserve")
             - s.warm_token_saving()
     );
+    let after_pool =
+        |row: &str, derived: &str| alone(row) - figure(derived) - warm_pool - s.lender_warm_pool;
     assert_eq!(
-        s.lender_valued_reserve,
-        alone("pool_repay_weth")
-            - figure("pool: a repay after a withdrawal that valued its reserve, owed only")
-            - warm_pool
-            - s.lender_warm_pool
+        s.lender_valued_supplied_reserve,
+        after_pool(
+            "pool_supply_usdc",
+            "pool: a supply after a borrow that valued its reserve, supplied only"
+        )
     );
     assert_eq!(
-        s.lender_warm_valuation,
-        alone("pool_borrow_weth")
-            - figure("pool: a borrow after a supply of a reserve it values, supplied only")
-            - warm_pool
-            - s.lender_warm_pool
+        s.lender_valued_owed_reserve,
+        after_pool(
+            "pool_repay_weth",
+            "pool: a repay after a withdrawal that valued its reserve, owed only"
+        )
+    );
+    assert_eq!(
+        s.lender_valued_supplied_owed_reserve,
+        after_pool(
+            "pool_repay_dai",
+            "pool: a repay after a withdrawal that valued its reserve, supplied and owed"
+        )
+    );
+    assert_eq!(
+        s.lender_warm_supplied_valuation,
+        after_pool(
+            "pool_borrow_weth",
+            "pool: a borrow after a supply of a reserve it values, supplied only"
+        )
+    );
+    assert_eq!(
+        s.lender_warm_owed_valuation,
+        after_pool(
+            "pool_borrow_dai",
+            "pool: a borrow after a repay of a reserve it values, owed only"
+        )
+    );
+    assert_eq!(
+        s.lender_warm_supplied_owed_valuation,
+        after_pool(
+            "pool_borrow_weth",
+            "pool: a borrow after a supply of a reserve it values, supplied and owed"
+        )
     );
     // A route's gas is its bridge's lock, measured: every route of the
     // default world, whatever its kind, is the lock of that kind's bridge.

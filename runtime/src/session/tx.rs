@@ -274,7 +274,11 @@ impl Session {
         let call = LenderCall {
             pool: Account::Pool(protocol),
             asset: Account::Token(token),
-            valued: on.valued.into_iter().map(Account::Token).collect(),
+            valued: on
+                .valued
+                .into_iter()
+                .map(|(token, held)| (Account::Token(token), held))
+                .collect(),
         };
         let moves = Moves::of(&op, Account::Token(token));
         self.meter_with(|meter, schedule| meter.lender_call(schedule, call, on.gas, moves))

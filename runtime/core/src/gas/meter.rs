@@ -1,7 +1,7 @@
 //! The metering of one transaction: what the schedule's rows charge each
 //! call, given what the calls before it in the transaction left warm.
 
-use super::{GasSchedule, Operation, Sender, TokenContract};
+use super::{GasSchedule, Operation, Reserve, Sender, TokenContract};
 
 /// A wallet transaction asked to make a second call: it makes exactly one
 /// (its `to`); more calls need another transaction or the executor.
@@ -90,19 +90,20 @@ pub struct TxMeter<A, P> {
     lender_pools: Vec<A>,
     /// The reserves `(pool, token)` a lender call acted on so far (its own
     /// asset), and those a valuation read (a borrow's or a withdrawal's
-    /// other reserves).
+    /// other reserves) with what the account held in each.
     acted: Vec<(A, A)>,
-    valued: Vec<(A, A)>,
+    valued: Vec<((A, A), Reserve)>,
 }
 
 /// A lender call other than a flash loan, for [`TxMeter::lender_call`]:
 /// the pool, the asset it acts on, and the other reserves its valuation of
-/// the position reads (a borrow's, a withdrawal's with debt).
+/// the position reads (a borrow's, a withdrawal's with debt), each with
+/// what the account holds in it.
 #[derive(Clone, Debug)]
 pub struct LenderCall<A> {
     pub pool: A,
     pub asset: A,
-    pub valued: Vec<A>,
+    pub valued: Vec<(A, Reserve)>,
 }
 
 impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
@@ -315,8 +316,9 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
     /// transaction"): the pool's logic and configuration
     /// (`lender_warm_pool`), its asset's reserve if an earlier call acted
     /// on it (`lender_warm_reserve`) or valued it
-    /// (`lender_valued_reserve`), and each reserve its valuation reads
-    /// that an earlier call acted on or valued (`lender_warm_valuation`).
+    /// ([`GasSchedule::lender_valued`], by what the account held in it
+    /// then), and each reserve its valuation reads that an earlier call
+    /// acted on or valued ([`GasSchedule::lender_warm_valuation`]).
     pub fn lender_call(
         &mut self,
         schedule: &GasSchedule,
@@ -337,21 +339,30 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         let reserve = (pool.clone(), asset);
         if self.acted.contains(&reserve) {
             saving = saving.saturating_add(schedule.lender_warm_reserve);
-        } else if self.valued.contains(&reserve) {
-            saving = saving.saturating_add(schedule.lender_valued_reserve);
+        } else if let Some(held) = self.valued_as(&reserve) {
+            saving = saving.saturating_add(schedule.lender_valued(held));
         }
-        for token in valued {
+        for (token, held) in valued {
             let other = (pool.clone(), token);
-            if self.acted.contains(&other) || self.valued.contains(&other) {
-                saving = saving.saturating_add(schedule.lender_warm_valuation);
+            if self.acted.contains(&other) || self.valued_as(&other).is_some() {
+                saving = saving.saturating_add(schedule.lender_warm_valuation(held));
             } else {
-                self.valued.push(other);
+                self.valued.push((other, held));
             }
         }
         if !self.acted.contains(&reserve) {
             self.acted.push(reserve);
         }
         self.call_moving(schedule, pool, op_gas.saturating_sub(saving), moves)
+    }
+
+    /// What the account held in `reserve` when an earlier valuation of the
+    /// transaction first read it, if one did.
+    fn valued_as(&self, reserve: &(A, A)) -> Option<Reserve> {
+        self.valued
+            .iter()
+            .find(|(r, _)| r == reserve)
+            .map(|(_, held)| *held)
     }
 
     /// A further asset of a multi-asset flash loan from `pool`, costing
@@ -588,10 +599,22 @@ mod tests {
     fn a_lender_call_finds_the_pool_and_the_reserves_earlier_calls_read_warm() {
         let s = GasSchedule::default();
         let overhead = s.executor_call_overhead();
-        let call = |asset: &'static str, valued: &[&'static str]| LenderCall {
+        let call = |asset: &'static str, valued: &[(&'static str, Reserve)]| LenderCall {
             pool: "aave",
             asset,
             valued: valued.to_vec(),
+        };
+        let supplied = Reserve {
+            supplied: true,
+            owed: false,
+        };
+        let owed = Reserve {
+            supplied: false,
+            owed: true,
+        };
+        let both = Reserve {
+            supplied: true,
+            owed: true,
         };
         let mut tx: TxMeter<&str, &str> = TxMeter::new(&s, Sender::Executor);
         // The first call on the pool reads it, and its reserve, cold.
@@ -609,15 +632,33 @@ mod tests {
             tx.lender_call(&s, call("USDC", &[]), 100_000, Moves::Nothing),
             Ok(overhead + 100 + 100_000 - 17_021 - 66_828)
         );
-        // A borrow of WETH valuing DAI (acted on) and WBTC (not yet).
+        // A borrow of WETH valuing DAI (acted on, supplied) and WBTC (not
+        // yet, owed) and LINK (not yet, supplied and owed).
+        let valued = [("DAI", supplied), ("WBTC", owed), ("LINK", both)];
         assert_eq!(
-            tx.lender_call(&s, call("WETH", &["DAI", "WBTC"]), 200_000, Moves::Nothing),
-            Ok(overhead + 100 + 200_000 - 17_021 - 9_938)
+            tx.lender_call(&s, call("WETH", &valued), 200_000, Moves::Nothing),
+            Ok(overhead + 100 + 200_000 - 17_021 - s.lender_warm_supplied_valuation)
         );
-        // A repay of WBTC, which that valuation read.
+        // A repay of WBTC and one of LINK, which that valuation read, each
+        // saving by what the account held in it.
         assert_eq!(
             tx.lender_call(&s, call("WBTC", &[]), 100_000, Moves::Nothing),
-            Ok(overhead + 100 + 100_000 - 17_021 - 19_991)
+            Ok(overhead + 100 + 100_000 - 17_021 - s.lender_valued_owed_reserve)
+        );
+        assert_eq!(
+            tx.lender_call(&s, call("LINK", &[]), 100_000, Moves::Nothing),
+            Ok(overhead + 100 + 100_000 - 17_021 - s.lender_valued_supplied_owed_reserve)
+        );
+        // A borrow valuing WBTC (acted on since, owed) and LINK (supplied
+        // and owed) again.
+        let valued = [("WBTC", owed), ("LINK", both)];
+        assert_eq!(
+            tx.lender_call(&s, call("DAI", &valued), 200_000, Moves::Nothing),
+            Ok(overhead + 100 + 200_000
+                - 17_021
+                - 66_828
+                - s.lender_warm_owed_valuation
+                - s.lender_warm_supplied_owed_valuation)
         );
         // A flash loan keeps its own rule, and makes its token a reserve
         // acted on.

@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 
 /// One reserve of a position: whether the account supplies it and owes it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-struct Reserve {
-    supplied: bool,
-    owed: bool,
+pub struct Reserve {
+    pub supplied: bool,
+    pub owed: bool,
 }
 
 impl Reserve {
@@ -40,12 +40,13 @@ impl Reserve {
 }
 
 /// A lender call's gas on its position, and the reserves besides its own
-/// that it values (a borrow's, a withdrawal's with debt): what a later
-/// call of the same transaction finds warm.
+/// that it values (a borrow's, a withdrawal's with debt), each with what
+/// the account holds in it: what a later call of the same transaction
+/// finds warm.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OnPosition<T> {
     pub gas: u64,
-    pub valued: Vec<T>,
+    pub valued: Vec<(T, Reserve)>,
 }
 
 /// The reserves one account supplies and owes at one lender, by token.
@@ -124,12 +125,13 @@ impl<T: Ord + Clone> Reserves<T> {
             })
     }
 
-    /// Every reserve of the position but `token`'s.
-    fn other_reserves(&self, token: &T) -> Vec<T> {
+    /// Every reserve of the position but `token`'s, with what the account
+    /// holds in it.
+    fn other_reserves(&self, token: &T) -> Vec<(T, Reserve)> {
         self.reserves
             .iter()
             .filter(|(t, r)| *t != token && (r.supplied || r.owed))
-            .map(|(t, _)| t.clone())
+            .map(|(t, r)| (t.clone(), *r))
             .collect()
     }
 
@@ -324,7 +326,22 @@ mod tests {
             p.call(&s, &withdraw, "USDC", 100_000),
             OnPosition {
                 gas: 100_000 + 63_986 + 28_620 + 23_761,
-                valued: vec!["WBTC", "WETH"],
+                valued: vec![
+                    (
+                        "WBTC",
+                        Reserve {
+                            supplied: true,
+                            owed: false
+                        }
+                    ),
+                    (
+                        "WETH",
+                        Reserve {
+                            supplied: false,
+                            owed: true
+                        }
+                    ),
+                ],
             }
         );
     }
@@ -344,6 +361,22 @@ mod tests {
         assert_eq!(p.call(&s, &repay, "WETH", 100_000).gas, 100_000);
         // Neither a repay nor a withdrawal clears a reserve.
         assert_eq!(p.call(&s, &borrow(), "WETH", 200_000).gas, 200_000);
+    }
+
+    /// The search's floor (`GasSchedule::token_floor`) takes the
+    /// valuation of the other reserves off a borrow's and a withdrawal's
+    /// rows, and no warm valuation: it stays a floor only while what a
+    /// warm valuation saves on a reserve is at most what valuing it costs,
+    /// and what a valued reserve saves a later call at most what an acted
+    /// one does.
+    #[test]
+    fn a_warm_valuation_saves_at_most_what_valuing_the_reserve_costs() {
+        let s = GasSchedule::default();
+        for (supplied, owed) in [(true, false), (false, true), (true, true)] {
+            let held = Reserve { supplied, owed };
+            assert!(s.lender_warm_valuation(held) <= held.valuation(&s));
+            assert!(s.lender_valued(held) <= s.lender_warm_reserve);
+        }
     }
 
     #[test]

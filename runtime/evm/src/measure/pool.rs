@@ -45,7 +45,7 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     b.send(wallet, executor, run(&[borrow(weth, ETHER)]), zero)?;
     b.send(wallet, executor, run(&[borrow(dai, 1_000 * ETHER)]), zero)?;
 
-    let rows: [(&'static str, &'static str, Vec<InnerCall>); 13] = [
+    let rows: [(&'static str, &'static str, Vec<InnerCall>); 16] = [
         ("pool_supply_usdc", "MeshExecutor.run: Aave V3 supply of 1,000 USDC; the executor supplies USDC and DAI and owes WETH and DAI", vec![supply(usdc, 1_000 * USDC)]),
         ("pool_supply_dai", "MeshExecutor.run: Aave V3 supply of 1,000 DAI; the same position", vec![supply(dai, 1_000 * ETHER)]),
         ("pool_supply_usdc_twice", "MeshExecutor.run: two Aave V3 supplies of 1,000 USDC", vec![supply(usdc, 1_000 * USDC), supply(usdc, 1_000 * USDC)]),
@@ -59,6 +59,9 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         ("pool_withdraw_usdc_then_repay_weth", "MeshExecutor.run: Aave V3 withdraw of 100 USDC, then a repay of 0.01 WETH", vec![withdraw(usdc, 100 * USDC), repay(weth, ETHER / 100)]),
         ("pool_repay_dai", "MeshExecutor.run: Aave V3 repay of 10 DAI, part of the debt", vec![repay(dai, 10 * ETHER)]),
         ("pool_withdraw_usdc_then_repay_dai", "MeshExecutor.run: Aave V3 withdraw of 100 USDC, then a repay of 10 DAI", vec![withdraw(usdc, 100 * USDC), repay(dai, 10 * ETHER)]),
+        ("pool_borrow_weth_then_supply_usdc", "MeshExecutor.run: Aave V3 borrow of 0.1 WETH, then a supply of 1,000 USDC", vec![borrow(weth, ETHER / 10), supply(usdc, 1_000 * USDC)]),
+        ("pool_borrow_dai", "MeshExecutor.run: Aave V3 borrow of 10 DAI; the same position", vec![borrow(dai, 10 * ETHER)]),
+        ("pool_repay_weth_then_borrow_dai", "MeshExecutor.run: Aave V3 repay of 0.01 WETH, then a borrow of 10 DAI", vec![repay(weth, ETHER / 100), borrow(dai, 10 * ETHER)]),
     ];
     for (key, what, inner) in rows {
         b.measure(key, what, false, executor, run(&inner), zero)?;
@@ -111,6 +114,18 @@ pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
             "pool: a repay after a withdrawal that valued its reserve, supplied and owed, in one transaction",
             "pool_withdraw_usdc_then_repay_dai",
             "pool_withdraw_usdc",
+        )?,
+        Derived::difference(
+            g,
+            "pool: a supply after a borrow that valued its reserve, supplied only, in one transaction",
+            "pool_borrow_weth_then_supply_usdc",
+            "pool_borrow_weth",
+        )?,
+        Derived::difference(
+            g,
+            "pool: a borrow after a repay of a reserve it values, owed only, in one transaction",
+            "pool_repay_weth_then_borrow_dai",
+            "pool_repay_weth",
         )?,
     ])
 }
