@@ -116,6 +116,14 @@ fn router_extra_hop_from_the_wallet() {
         tx(&r, 1),
         g().tx_base + g().router_swap + 2 * g().router_extra_hop
     );
+    // A path that ends in the token it starts with.
+    let r = swap_from_wallet(&["USDC", "WETH", "DAI", "USDC"]);
+    assert_eq!(
+        tx(&r, 1),
+        g().tx_base + g().router_swap + 2 * g().router_extra_hop
+            - g().return_balance_saving
+            - g().warm_token_saving()
+    );
 }
 
 #[test]

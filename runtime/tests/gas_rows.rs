@@ -26,6 +26,7 @@ fn the_standard_rows_are_the_cited_figures() {
         ("weth9_transfer_saving", 304),
         ("router_swap", 82_607),
         ("router_extra_hop", 55_225),
+        ("return_balance_saving", 4_800),
         ("token_transfer", 13_501),
         ("pair_swap", 37_500),
         ("pair_oracle_update", 10_416),

@@ -483,7 +483,13 @@ impl Meter<'_> {
                         open,
                         schedule,
                         Account::Router(router),
-                        schedule.operation(sender, &Operation::Swap { path: &contracts }),
+                        schedule.operation(
+                            sender,
+                            &Operation::Swap {
+                                path: &contracts,
+                                returns: path.len() > 1 && path.first() == path.last(),
+                            },
+                        ),
                         Moves::Nothing,
                     )?,
                     Sender::Executor => {
@@ -495,12 +501,16 @@ impl Meter<'_> {
                         let mut gas = Self::call(
                             open,
                             schedule,
-                            Account::Token(token_in),
+                            Account::Token(token_in.clone()),
                             schedule.transfer(input),
                             Moves::Nothing,
                         )?;
-                        for ((pair, exchange), out) in
-                            path.windows(2).zip(exchanges).zip(contracts.iter().skip(1))
+                        let last_hop = path.len().saturating_sub(2);
+                        for (hop, ((pair, exchange), out)) in path
+                            .windows(2)
+                            .zip(exchanges)
+                            .zip(contracts.iter().skip(1))
+                            .enumerate()
                         {
                             let (token0, token1) = pair_tokens(&pair[0], &pair[1]);
                             let key = (token0.to_string(), token1.to_string());
@@ -508,6 +518,8 @@ impl Meter<'_> {
                                 schedule,
                                 (exchange.clone(), key.clone()),
                                 *out,
+                                // The last pair pays the sender.
+                                hop == last_hop && pair[1] == token_in,
                             );
                             gas = gas.saturating_add(Self::call(
                                 open,

@@ -78,6 +78,9 @@ pub(super) struct Bound {
     extra_asset: u64,
     pair_call: u64,
     transfer_call: u64,
+    /// What the last pair of a path back to its first token saves
+    /// (`GasSchedule::return_balance_saving`).
+    pays_back: u64,
     entry: u64,
     /// A shared message's own encoding, once per message of two or more.
     batch_message: u64,
@@ -129,6 +132,10 @@ impl Bound {
         let lone_reserve = schedule
             .lender_warm_reserve
             .saturating_sub(schedule.lender_valued_most());
+        // A swap, or a chain of fused swaps, whose path ends in the token
+        // it starts with saves this on its last pair; the floor's pair
+        // swap does not take it off.
+        let pays_back = schedule.return_balance_saving;
         let floor = schedule.token_floor();
         let schedule = &floor;
         let warm = schedule.warm_account_access;
@@ -151,6 +158,7 @@ impl Bound {
             extra_asset: schedule.flash_loan_extra_asset,
             pair_call: call(schedule.pair_swap),
             transfer_call: call(schedule.token_transfer),
+            pays_back,
             entry: schedule.bridge_batch_extra(TokenContract::Weth9, false) + warm,
             batch_message: schedule.bridge_batch_message,
             grant_cost: call(schedule.approve),
@@ -202,9 +210,16 @@ impl Bound {
             bound.as_is[a] = match (&facts.acts[a], problem.op(a)) {
                 (Act::Borrow { .. }, _) => call(schedule.borrow),
                 (Act::Repay, _) => call(schedule.repay),
-                (Act::Swap { path, .. }, _) => call(schedule.token_transfer).saturating_add(
-                    (path.len().saturating_sub(1) as u64).saturating_mul(call(schedule.pair_swap)),
-                ),
+                (Act::Swap { path, .. }, _) => call(schedule.token_transfer)
+                    .saturating_add(
+                        (path.len().saturating_sub(1) as u64)
+                            .saturating_mul(call(schedule.pair_swap)),
+                    )
+                    .saturating_sub(if path.len() > 1 && path.first() == path.last() {
+                        pays_back
+                    } else {
+                        0
+                    }),
                 (Act::Deposit { .. }, _) => call(schedule.deposit),
                 (Act::Withdraw { .. }, _) => call(schedule.withdraw),
                 (Act::Bridge { route, to, .. }, _) => registry
@@ -280,6 +295,15 @@ impl Bound {
                             if out == input && !problem.read.contains(out))
                     });
                     bound.min_cost[a] = hops.saturating_mul(call(schedule.pair_swap));
+                    // Its last pair may pay back the first token of a path
+                    // it ends, alone or fused after others.
+                    let ends_a_path = (0..n).any(|p| {
+                        matches!(&facts.acts[p], Act::Swap { path: first, .. }
+                            if first.first() == path.last())
+                    });
+                    if ends_a_path {
+                        bound.min_cost[a] = bound.min_cost[a].saturating_sub(pays_back);
+                    }
                     for (hop, exchange) in path.windows(2).zip(exchanges) {
                         let (x, y) = pair_tokens(&hop[0], &hop[1]);
                         let name = format!("{chain} pair {exchange} {x} {y}");
@@ -452,9 +476,19 @@ impl Bound {
                     Act::Repay if flashed & bit(*a) != 0 => 0,
                     _ => self.as_is[*a],
                 },
-                Item::Swaps(v) => self
-                    .transfer_call
-                    .saturating_add(self.pair_call.saturating_mul(hops(v))),
+                Item::Swaps(v) => {
+                    let back = v.iter().any(|s| {
+                        v.iter().any(|t| match (&facts.acts[*s], &facts.acts[*t]) {
+                            (Act::Swap { path: p, .. }, Act::Swap { path: q, .. }) => {
+                                p.last() == q.first()
+                            }
+                            _ => false,
+                        })
+                    });
+                    self.transfer_call
+                        .saturating_add(self.pair_call.saturating_mul(hops(v)))
+                        .saturating_sub(if back { self.pays_back } else { 0 })
+                }
                 Item::Deposits(v) | Item::Bridges(v) => v.first().map_or(0, |a| self.as_is[*a]),
                 Item::Healthy(_) => 0,
                 Item::Loans(v) => self

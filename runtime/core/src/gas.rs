@@ -9,7 +9,7 @@
 //! call saves on tokens and approvals an earlier call left warm.
 //! `position` holds `Positions`, what a lender call adds to or takes from
 //! its row on the position it acts on (which reserves the account
-//! supplies and owes).
+//! supplies and owes). `tests` holds the schedule's own tests.
 
 pub use crate::account::Sender;
 use crate::registry::RouteInfo;
@@ -62,6 +62,11 @@ pub struct GasSchedule {
     pub router_swap: u64,
     /// Each further hop of a router swap.
     pub router_extra_hop: u64,
+    /// What a swap whose path ends in the token it starts with costs less
+    /// beyond the token's warm account: the last pair pays it back into
+    /// the sender's balance of it, which the swap's first transfer read
+    /// and wrote.
+    pub return_balance_saving: u64,
     /// ERC-20 `transfer` into the first pair before a direct swap, without
     /// base.
     pub token_transfer: u64,
@@ -170,6 +175,8 @@ pub enum Operation<'a> {
     /// tokens for a single swap).
     Swap {
         path: &'a [TokenContract],
+        /// Whether the path ends in the token it starts with.
+        returns: bool,
     },
     /// A flash loan of `tokens` in one call: `flashLoanSimple` for one,
     /// the multi-asset `flashLoan` for more (each asset after the first is
@@ -228,6 +235,7 @@ impl GasSchedule {
             ("weth9_transfer_saving", self.weth9_transfer_saving),
             ("router_swap", self.router_swap),
             ("router_extra_hop", self.router_extra_hop),
+            ("return_balance_saving", self.return_balance_saving),
             ("token_transfer", self.token_transfer),
             ("pair_swap", self.pair_swap),
             ("pair_oracle_update", self.pair_oracle_update),
@@ -300,23 +308,21 @@ impl GasSchedule {
     /// What a lender call on a reserve saves when an earlier valuation of
     /// the transaction read it as `held`.
     pub fn lender_valued(&self, held: Reserve) -> u64 {
-        match (held.supplied, held.owed) {
-            (true, true) => self.lender_valued_supplied_owed_reserve,
-            (true, false) => self.lender_valued_supplied_reserve,
-            (false, true) => self.lender_valued_owed_reserve,
-            (false, false) => 0,
-        }
+        held.figure(
+            self.lender_valued_supplied_reserve,
+            self.lender_valued_owed_reserve,
+            self.lender_valued_supplied_owed_reserve,
+        )
     }
 
     /// What a valuation saves on a reserve, `held` as it values it, that
     /// an earlier call of the transaction acted on or valued.
     pub fn lender_warm_valuation(&self, held: Reserve) -> u64 {
-        match (held.supplied, held.owed) {
-            (true, true) => self.lender_warm_supplied_owed_valuation,
-            (true, false) => self.lender_warm_supplied_valuation,
-            (false, true) => self.lender_warm_owed_valuation,
-            (false, false) => 0,
-        }
+        held.figure(
+            self.lender_warm_supplied_valuation,
+            self.lender_warm_owed_valuation,
+            self.lender_warm_supplied_owed_valuation,
+        )
     }
 
     /// The calldata an executor's batch carries for one inner call besides
@@ -394,8 +400,10 @@ impl GasSchedule {
             weth9_approved_pull_saving: 0,
             router_swap: self
                 .router_swap
-                .saturating_sub(pull.saturating_add(transfer)),
+                .saturating_sub(pull.saturating_add(transfer))
+                .saturating_sub(self.return_balance_saving.saturating_add(warm)),
             router_extra_hop: self.router_extra_hop.saturating_sub(transfer),
+            return_balance_saving: 0,
             token_transfer: self.token_transfer.saturating_sub(transfer),
             pair_swap: self.pair_swap.saturating_sub(sent),
             flash_loan: self
@@ -555,7 +563,7 @@ impl GasSchedule {
                 TokenContract::MintableErc20 => self.approve,
                 TokenContract::Weth9 => self.weth9_approve,
             },
-            (sender, Operation::Swap { path }) => {
+            (sender, Operation::Swap { path, returns }) => {
                 let (input, outputs) = path
                     .split_first()
                     .map_or((None, &[][..]), |(i, o)| (Some(*i), o));
@@ -564,9 +572,20 @@ impl GasSchedule {
                     // output.
                     Sender::Wallet => {
                         let hops = outputs.len() as u64;
-                        let gross = self.router_swap.saturating_add(
-                            self.router_extra_hop.saturating_mul(hops.saturating_sub(1)),
-                        );
+                        // Inside the router's one call, the token paid back
+                        // is warm too.
+                        let back = if *returns {
+                            self.return_balance_saving
+                                .saturating_add(self.warm_token_saving())
+                        } else {
+                            0
+                        };
+                        let gross = self
+                            .router_swap
+                            .saturating_add(
+                                self.router_extra_hop.saturating_mul(hops.saturating_sub(1)),
+                            )
+                            .saturating_sub(back);
                         let saved = input.map_or(0, |t| self.pull_saving(t)).saturating_add(
                             outputs
                                 .iter()
@@ -578,9 +597,19 @@ impl GasSchedule {
                     // Direct: one transfer into the first pair, then one
                     // pair swap per hop, each pair sending its output on to
                     // the next.
-                    Sender::Executor => input
-                        .map_or(0, |t| self.transfer(t))
-                        .saturating_add(outputs.iter().map(|t| self.pair_swap_of(*t)).sum::<u64>()),
+                    Sender::Executor => {
+                        let back = if *returns {
+                            self.return_balance_saving
+                        } else {
+                            0
+                        };
+                        input
+                            .map_or(0, |t| self.transfer(t))
+                            .saturating_add(
+                                outputs.iter().map(|t| self.pair_swap_of(*t)).sum::<u64>(),
+                            )
+                            .saturating_sub(back)
+                    }
                 }
             }
             (_, Operation::FlashLoan { tokens }) => {
@@ -641,6 +670,7 @@ impl Default for GasSchedule {
             weth9_transfer_saving: 304,
             router_swap: 82_607,
             router_extra_hop: 55_225,
+            return_balance_saving: 4_800,
             token_transfer: 13_501,
             pair_swap: 37_500,
             pair_oracle_update: 10_416,
@@ -682,93 +712,4 @@ impl Default for GasSchedule {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_token_floor_is_below_every_contract() {
-        let s = GasSchedule::default();
-        let floor = s.token_floor();
-        for token in [TokenContract::MintableErc20, TokenContract::Weth9] {
-            for second in [false, true] {
-                assert!(
-                    floor.bridge_batch_extra(token, second) <= s.bridge_batch_extra(token, second)
-                );
-            }
-            assert!(floor.transfer(token) <= s.transfer(token));
-            assert!(floor.pair_swap_of(token) <= s.pair_swap_of(token));
-            assert!(floor.flash_loan_extra(token) <= s.flash_loan_extra(token));
-            // Less what the transaction around a call may save it.
-            let (warm, approved) = (s.warm_token_saving(), s.approved_pull(token));
-            let op = |o: Operation| s.operation(Sender::Executor, &o);
-            let floor_op = |o: Operation| floor.operation(Sender::Executor, &o);
-            for o in [Operation::Deposit { token }, Operation::Repay { token }] {
-                assert!(floor_op(o.clone()) <= op(o) - warm - approved);
-            }
-            for o in [Operation::Borrow { token }, Operation::Withdraw { token }] {
-                assert!(floor_op(o.clone()) <= op(o) - warm);
-            }
-            // Less what a position may take off a lender call's row, and
-            // what earlier lender calls of its transaction may leave warm.
-            let least = |o: Operation| {
-                let mut p: Reserves<&str> = Reserves::default();
-                p.call(&s, &o, "T", op(o.clone())).gas
-            };
-            let lender = s.lender_warm_pool + s.lender_warm_reserve;
-            for o in [
-                Operation::Borrow { token },
-                Operation::Repay { token },
-                Operation::Deposit { token },
-                Operation::Withdraw { token },
-            ] {
-                assert!(floor_op(o.clone()) <= least(o.clone()) - warm - lender);
-            }
-            let lent = [token];
-            let flash = Operation::FlashLoan { tokens: &lent };
-            assert!(
-                floor_op(flash.clone()) <= op(flash) - warm - approved - s.flash_loan_warm_pool
-            );
-            assert!(floor.pair_swap_of(token) <= s.pair_swap_of(token) - warm);
-            assert!(
-                floor_op(Operation::Approve { token })
-                    <= op(Operation::Approve { token }) - approved
-            );
-            assert!(s.route_pull_floor() >= s.pull_saving(token) + warm + approved);
-            assert!(
-                floor.bridge_batch_extra(token, false)
-                    <= s.bridge_batch_extra(token, false) - approved
-            );
-        }
-    }
-
-    #[test]
-    fn weth9_saves_its_measured_pull_and_transfer_on_every_operation() {
-        let s = GasSchedule::default();
-        let (erc20, weth9) = (TokenContract::MintableErc20, TokenContract::Weth9);
-        let op = |o: Operation| s.operation(Sender::Wallet, &o);
-        assert_eq!(op(Operation::Approve { token: erc20 }), 25_540);
-        assert_eq!(op(Operation::Approve { token: weth9 }), 25_343);
-        // A router swap pulls its input and each pair sends its output.
-        let usdc_weth = [erc20, weth9];
-        let weth_usdc = [weth9, erc20];
-        assert_eq!(op(Operation::Swap { path: &usdc_weth }), 82_607 - 304);
-        assert_eq!(op(Operation::Swap { path: &weth_usdc }), 82_607 - 5_532);
-        let direct =
-            |path: &[TokenContract]| s.operation(Sender::Executor, &Operation::Swap { path });
-        assert_eq!(direct(&weth_usdc), 13_501 - 304 + 37_500);
-        assert_eq!(direct(&usdc_weth), 13_501 + 37_500 - 304);
-        // The pool pulls a repay and a deposit, pays out a borrow and a
-        // withdrawal, and does both in a flash loan.
-        assert_eq!(op(Operation::Repay { token: weth9 }), 138_053 - 5_532);
-        assert_eq!(op(Operation::Deposit { token: weth9 }), 119_503 - 5_532);
-        assert_eq!(op(Operation::Borrow { token: weth9 }), 191_618 - 304);
-        assert_eq!(op(Operation::Withdraw { token: weth9 }), 127_765 - 304);
-        let flash = |token| op(Operation::FlashLoan { tokens: &[token] });
-        assert_eq!(flash(erc20) - flash(weth9), 5_532 + 304);
-        assert_eq!(
-            s.flash_loan_extra(erc20) - s.flash_loan_extra(weth9),
-            5_532 + 304
-        );
-        assert_eq!(op(Operation::Repay { token: erc20 }), 138_053);
-    }
-}
+mod tests;

@@ -261,6 +261,26 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
         zero,
     )?;
 
+    // Two paths of three hops that differ in their last token: one ends
+    // where it started, so its last pair sends the token the router pulled.
+    let usdt = b.token("USDT")?;
+    for (key, what, last) in [
+        (
+            "router_swap_3_hops_away",
+            "Router02 swapExactTokensForTokens, 3 hops (USDC→WETH→DAI→USDT; a standing max allowance)",
+            usdt,
+        ),
+        (
+            "router_swap_3_hops_back",
+            "Router02 swapExactTokensForTokens, 3 hops that end in the first token (USDC→WETH→DAI→USDC; a standing max allowance)",
+            usdc,
+        ),
+    ] {
+        let path = [usdc, weth, dai, last];
+        let swap = calls::router_swap_exact_tokens_for_tokens(amount, 0, &path, wallet, u64::MAX);
+        b.measure(key, what, false, router, swap, zero)?;
+    }
+
     // Direct: transfer into the pair, then pair.swap, from the wallet.
     let (a0, a1, _) = b.swap_out(pair, usdc, amount)?;
     b.measure(
@@ -514,6 +534,30 @@ fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     ];
     b.measure("executor_swap_2_hops_two_forks", "MeshExecutor.run: transfer + 2 pair swaps, uniswap_v2's pair sending to sushiswap's (first swaps in the block)", true, executor, run(&chained), zero)?;
 
+    // Direct paths of three hops on uniswap_v2 that differ in their last
+    // token: one ends where it started, so its last pair sends the
+    // executor the token it transferred into the first.
+    for (key, what, last) in [
+        ("executor_swap_3_hops_away", "MeshExecutor.run: transfer + 3 pair swaps, USDC→WETH→DAI→USDT", "USDT"),
+        ("executor_swap_3_hops_back", "MeshExecutor.run: transfer + 3 pair swaps that end in the first token, USDC→WETH→DAI→USDC", "USDC"),
+    ] {
+        let path = ["USDC", "WETH", "DAI", last];
+        let mut hops = Vec::new();
+        for hop in path.windows(2) {
+            let (x, y) = if hop[0] < hop[1] { (hop[0], hop[1]) } else { (hop[1], hop[0]) };
+            hops.push((b.pair("uniswap_v2", x, y)?, b.token(hop[0])?));
+        }
+        let mut calls_made = vec![InnerCall::new(usdc, calls::transfer(hops[0].0, amount))];
+        let mut amount_in = amount;
+        for (k, &(pair, token_in)) in hops.iter().enumerate() {
+            let (o0, o1, out) = b.swap_out(pair, token_in, amount_in)?;
+            let to = hops.get(k + 1).map_or(executor, |next| next.0);
+            calls_made.push(InnerCall::new(pair, calls::pair_swap(o0, o1, to)));
+            amount_in = out;
+        }
+        b.measure(key, what, false, executor, run(&calls_made), zero)?;
+    }
+
     // Flash loans (the pool approved beforehand, an empty callback).
     let empty = calls::executor_callback_params(&[]);
     let simple = calls::aave_flash_loan_simple(executor, weth, 100 * ETHER, empty.clone());
@@ -616,6 +660,8 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
         g("executor_transfer")? - g("executor_empty")? - (g("token_transfer")? - 21_000);
     let mut figures = vec![
         Derived::difference(&g, "router: each hop after the first", "router_swap_2_hops", "router_swap_1_hop")?,
+        Derived::difference(&g, "router: what a path that ends in its first token costs less", "router_swap_3_hops_away", "router_swap_3_hops_back")?,
+        Derived::difference(&g, "executor: what a direct path that ends in its first token costs less", "executor_swap_3_hops_away", "executor_swap_3_hops_back")?,
         Derived::difference(&g, "pair: the first-in-block oracle update", "pair_swap_first_in_block", "pair_swap_same_block")?,
         Derived {
             what: "executor: per transaction, beyond the 21,000 base",

@@ -120,6 +120,17 @@ fn the_schedule_rows_are_the_measured_figures() {
         s.router_extra_hop,
         figure("router: each hop after the first")
     );
+    // A path back to its first token: the same through the router and
+    // in the executor, beyond the token's warm access.
+    for derived in [
+        "router: what a path that ends in its first token costs less",
+        "executor: what a direct path that ends in its first token costs less",
+    ] {
+        assert_eq!(
+            s.return_balance_saving,
+            figure(derived) - s.warm_token_saving()
+        );
+    }
     assert_eq!(s.token_transfer, gas("token_transfer") - base);
     assert_eq!(
         s.pair_swap,

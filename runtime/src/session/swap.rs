@@ -196,19 +196,30 @@ impl Session {
                 Sender::Wallet => {
                     let path: SmallVec<[TokenContract; 4]> =
                         tokens.iter().map(|&t| s.token_contract(chain, t)).collect();
-                    let op = s.schedule.operation(sender, &Operation::Swap { path: &path });
+                    let returns = tokens.len() > 1 && tokens.first() == tokens.last();
+                    let op = s.schedule.operation(
+                        sender,
+                        &Operation::Swap {
+                            path: &path,
+                            returns,
+                        },
+                    );
                     s.meter_call(Account::Router(exchanges[0]), op)?
                 }
                 Sender::Executor => {
                     let transfer = s.schedule.transfer(s.token_contract(chain, token_in));
                     let mut gas = s.meter_call(Account::Token(token_in), transfer)?;
-                    for (((key, _, _), &exchange), &token_out) in
-                        moved.iter().zip(&exchanges).zip(&tokens[1..])
+                    let last_hop = tokens.len().saturating_sub(2);
+                    for (hop, (((key, _, _), &exchange), &token_out)) in
+                        moved.iter().zip(&exchanges).zip(&tokens[1..]).enumerate()
                     {
                         let out = s.token_contract(chain, token_out);
                         let schedule = &s.schedule;
+                        // The last pair pays the sender.
+                        let pays_back = hop == last_hop && token_out == token_in;
                         let op = s.tx.as_mut().map_or(0, |tx| {
-                            tx.meter.pair_swap(schedule, (exchange, *key), out)
+                            tx.meter
+                                .pair_swap(schedule, (exchange, *key), out, pays_back)
                         });
                         gas += s.meter_call_moving(
                             Account::Pair(exchange, *key),

@@ -418,11 +418,24 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
 
     /// The operation gas of a direct swap through `pair`: the pair's swap,
     /// plus its price-oracle update if this is its first swap in the
-    /// transaction. (The call itself is then metered with
+    /// transaction, less `return_balance_saving` when it `pays_back` the
+    /// token the path started with, into the sender's balance the path's
+    /// first transfer wrote. (The call itself is then metered with
     /// [`Self::call_moving`], the pair sending out its output.)
     /// `token_out` is what the pair sends out.
-    pub fn pair_swap(&mut self, schedule: &GasSchedule, pair: P, token_out: TokenContract) -> u64 {
+    pub fn pair_swap(
+        &mut self,
+        schedule: &GasSchedule,
+        pair: P,
+        token_out: TokenContract,
+        pays_back: bool,
+    ) -> u64 {
         let swap = schedule.pair_swap_of(token_out);
+        let swap = if pays_back {
+            swap.saturating_sub(schedule.return_balance_saving)
+        } else {
+            swap
+        };
         if self.swapped.contains(&pair) {
             swap
         } else {
@@ -469,9 +482,17 @@ mod tests {
         assert_eq!(tx.call(&s, "USDC", 25_540), Ok(overhead + 100 + 25_540));
         let erc20 = TokenContract::MintableErc20;
         let weth9 = TokenContract::Weth9;
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH", weth9), 37_500 - 304 + 10_416);
-        assert_eq!(tx.pair_swap(&s, "USDC/WETH", erc20), 37_500);
-        assert_eq!(tx.pair_swap(&s, "DAI/WETH", erc20), 37_500 + 10_416);
+        assert_eq!(
+            tx.pair_swap(&s, "USDC/WETH", weth9, false),
+            37_500 - 304 + 10_416
+        );
+        assert_eq!(tx.pair_swap(&s, "USDC/WETH", erc20, false), 37_500);
+        assert_eq!(tx.pair_swap(&s, "DAI/WETH", erc20, false), 37_500 + 10_416);
+        // The last hop of a path back to its first token.
+        assert_eq!(
+            tx.pair_swap(&s, "DAI/USDC", erc20, true),
+            37_500 + 10_416 - 4_800
+        );
         // A batch entry's token access is warm after a call touched it.
         assert_eq!(
             tx.batch_entry(&s, "USDC", &"zk", erc20, true),
@@ -587,6 +608,7 @@ mod tests {
             Operation::Approve { token: erc20 },
             Operation::Swap {
                 path: &[erc20, weth9],
+                returns: false,
             },
             Operation::Wrap,
             Operation::Unwrap,

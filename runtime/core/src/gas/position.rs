@@ -24,18 +24,29 @@ pub struct Reserve {
 }
 
 impl Reserve {
+    /// Of three figures, the one for what the account holds here: the
+    /// reserve supplied only, owed only, or supplied and owed (none for a
+    /// reserve it neither supplies nor owes).
+    pub fn figure(self, supplied: u64, owed: u64, both: u64) -> u64 {
+        match (self.supplied, self.owed) {
+            (true, true) => both,
+            (true, false) => supplied,
+            (false, true) => owed,
+            (false, false) => 0,
+        }
+    }
+
     /// What valuing this reserve costs a borrow or a withdrawal of another
     /// asset (Aave V3's `calculateUserAccountData` reads its price, its
     /// configuration and each balance the account holds in it).
     fn valuation(self, schedule: &GasSchedule) -> u64 {
-        match (self.supplied, self.owed) {
-            (true, true) => schedule
+        self.figure(
+            schedule.position_supplied_reserve,
+            schedule.position_owed_reserve,
+            schedule
                 .position_supplied_reserve
                 .saturating_add(schedule.position_supplied_debt),
-            (true, false) => schedule.position_supplied_reserve,
-            (false, true) => schedule.position_owed_reserve,
-            (false, false) => 0,
-        }
+        )
     }
 }
 
