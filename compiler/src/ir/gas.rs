@@ -12,7 +12,7 @@
 
 use super::{LenderReserves, Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
-use mesh_core::gas::{LenderCall, Moves, Operation, TokenContract, TxMeter};
+use mesh_core::gas::{path_returns, LenderCall, Moves, Operation, TokenContract, TxMeter};
 use mesh_core::registry::{pair_tokens, BridgeKind, ProtocolKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -487,7 +487,7 @@ impl Meter<'_> {
                             sender,
                             &Operation::Swap {
                                 path: &contracts,
-                                returns: path.len() > 1 && path.first() == path.last(),
+                                returns: path_returns(path),
                             },
                         ),
                         Moves::Nothing,
@@ -501,11 +501,12 @@ impl Meter<'_> {
                         let mut gas = Self::call(
                             open,
                             schedule,
-                            Account::Token(token_in.clone()),
+                            Account::Token(token_in),
                             schedule.transfer(input),
                             Moves::Nothing,
                         )?;
                         let last_hop = path.len().saturating_sub(2);
+                        let returns = path_returns(path);
                         for (hop, ((pair, exchange), out)) in path
                             .windows(2)
                             .zip(exchanges)
@@ -519,7 +520,7 @@ impl Meter<'_> {
                                 (exchange.clone(), key.clone()),
                                 *out,
                                 // The last pair pays the sender.
-                                hop == last_hop && pair[1] == token_in,
+                                returns && hop == last_hop,
                             );
                             gas = gas.saturating_add(Self::call(
                                 open,

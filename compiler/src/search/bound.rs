@@ -45,6 +45,7 @@ use super::build::Grants;
 use super::graph::{bit, members, Problem, Set};
 use super::laws::{actions_of, Act, Facts, Item, Shape};
 use crate::ir::{Op, Spender, Wire};
+use mesh_core::gas::path_returns;
 use mesh_core::registry::{pair_tokens, BridgeKind, TokenContract};
 use mesh_core::{GasSchedule, Registry};
 
@@ -215,11 +216,7 @@ impl Bound {
                         (path.len().saturating_sub(1) as u64)
                             .saturating_mul(call(schedule.pair_swap)),
                     )
-                    .saturating_sub(if path.len() > 1 && path.first() == path.last() {
-                        pays_back
-                    } else {
-                        0
-                    }),
+                    .saturating_sub(if path_returns(path) { pays_back } else { 0 }),
                 (Act::Deposit { .. }, _) => call(schedule.deposit),
                 (Act::Withdraw { .. }, _) => call(schedule.withdraw),
                 (Act::Bridge { route, to, .. }, _) => registry

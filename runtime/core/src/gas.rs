@@ -164,6 +164,13 @@ pub struct GasSchedule {
     pub lender_warm_supplied_owed_valuation: u64,
 }
 
+/// Whether a swap's path of tokens ends in the token it starts with: its
+/// last pair pays that token back to the sender
+/// ([`GasSchedule::return_balance_saving`]).
+pub fn path_returns<T: PartialEq>(path: &[T]) -> bool {
+    path.len() > 1 && path.first() == path.last()
+}
+
 /// One protocol operation, as the gas schedule sees it, with the contract
 /// of each token it moves (`Registry::token_contract`).
 #[derive(Clone, Debug, PartialEq, Eq)]
