@@ -293,11 +293,15 @@ impl Bound {
                     });
                     bound.min_cost[a] = hops.saturating_mul(call(schedule.pair_swap));
                     // Its last pair may pay back the first token of a path
-                    // it ends, alone or fused after others.
-                    let ends_a_path = (0..n).any(|p| {
-                        matches!(&facts.acts[p], Act::Swap { path: first, .. }
-                            if first.first() == path.last())
-                    });
+                    // it ends: its own, or, fused after others, one that
+                    // another swap starts.
+                    let ends_a_path = path_returns(path)
+                        || fused_into
+                            && (0..n).any(|p| {
+                                p != a
+                                    && matches!(&facts.acts[p], Act::Swap { path: first, .. }
+                                        if first.first() == path.last())
+                            });
                     if ends_a_path {
                         bound.min_cost[a] = bound.min_cost[a].saturating_sub(pays_back);
                     }
@@ -474,14 +478,16 @@ impl Bound {
                     _ => self.as_is[*a],
                 },
                 Item::Swaps(v) => {
-                    let back = v.iter().any(|s| {
-                        v.iter().any(|t| match (&facts.acts[*s], &facts.acts[*t]) {
-                            (Act::Swap { path: p, .. }, Act::Swap { path: q, .. }) => {
-                                p.last() == q.first()
-                            }
-                            _ => false,
-                        })
-                    });
+                    // The fusion's path runs from its first swap's first
+                    // token to its last swap's last.
+                    let path = |s: Option<&usize>| match s.map(|s| &facts.acts[*s]) {
+                        Some(Act::Swap { path, .. }) => Some(path),
+                        _ => None,
+                    };
+                    let back = match (path(v.first()), path(v.last())) {
+                        (Some(p), Some(q)) => p.first().is_some() && p.first() == q.last(),
+                        _ => false,
+                    };
                     self.transfer_call
                         .saturating_add(self.pair_call.saturating_mul(hops(v)))
                         .saturating_sub(if back { self.pays_back } else { 0 })
