@@ -130,8 +130,10 @@ pub fn get_amounts_out(
     Ok(amounts)
 }
 
-/// The premium a lender charges on a loan of `principal`: Aave V3's
-/// `percentMulCeil`, `ceil(principal · bps / 10⁴)`.
+/// The premium a lender charges on a loan of `principal`,
+/// `ceil(principal · bps / 10⁴)`: rounded up, so that repaying a loan in
+/// parts never charges less than Aave V3's `percentMul`, which rounds the
+/// whole loan's premium half up (docs/evm.md).
 pub fn premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
     bps_ceil(principal, premium_bps).ok_or(MathError::Overflow)
 }

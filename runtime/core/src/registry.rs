@@ -119,7 +119,8 @@ pub struct ProtocolInfo {
     pub kind: ProtocolKind,
     pub chains: Vec<String>,
     /// Lenders: the premium owed on every loan, in basis points of the
-    /// principal, rounded up (Aave V3 `percentMulCeil`). Zero for exchanges.
+    /// principal, rounded up (never less than Aave V3's `percentMul`, which
+    /// rounds half up). Zero for exchanges.
     pub premium_bps: u32,
     /// Lenders: whether a loan repaid in the same transaction can be taken as
     /// a flash loan (no debt position opened).
