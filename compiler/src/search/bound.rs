@@ -485,7 +485,7 @@ impl Bound {
                         _ => None,
                     };
                     let back = match (path(v.first()), path(v.last())) {
-                        (Some(p), Some(q)) => p.first().is_some() && p.first() == q.last(),
+                        (Some(p), Some(q)) => !p.is_empty() && p.first() == q.last(),
                         _ => false,
                     };
                     self.transfer_call
