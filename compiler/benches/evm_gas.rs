@@ -1,7 +1,8 @@
 //! Gas, model against EVM: every transaction of every example at `-O0` and
 //! `-O`, the schedule's figure (what the model meters) beside the gas the
 //! EVM metered running the bundle's plan on the real contracts' bytecode,
-//! and the difference; then each example's `-O` reduction on both. Prints
+//! what storage refunds took off the EVM's figure, and the difference;
+//! then each example's `-O` reduction on both. Prints
 //! Markdown tables (docs/gas.md).
 //!
 //! The world is the default one with more collateral at aave
@@ -102,7 +103,7 @@ fn main() {
                 Ok(o) => o,
                 Err(e) => {
                     rows.push(format!(
-                        "| {} | {} | — | — | — | model only: {} | — | — | — |",
+                        "| {} | {} | — | — | — | model only: {} | — | — | — | — |",
                         bundle.name,
                         level.flag(),
                         e.message.split(':').next().unwrap_or_default()
@@ -113,7 +114,7 @@ fn main() {
             };
             if let Some(r) = &outcome.run.revert {
                 rows.push(format!(
-                    "| {} | {} | — | — | — | the EVM reverts at line {}: {} | — | — | — |",
+                    "| {} | {} | — | — | — | the EVM reverts at line {}: {} | — | — | — | — |",
                     bundle.name,
                     level.flag(),
                     r.loc.line,
@@ -134,6 +135,7 @@ fn main() {
                     .get(i)
                     .map(|t| t.calls.iter().map(|c| short(&c.what)).collect())
                     .unwrap_or_default();
+                let refund = outcome.run.refunds.get(i).copied().flatten().unwrap_or(0);
                 let model = tx.model_gas;
                 model_total += model;
                 evm_total += evm;
@@ -145,7 +147,7 @@ fn main() {
                     within += 1;
                 }
                 rows.push(format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {:+} ({:+.1}%) |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+} ({:+.1}%) |",
                     bundle.name,
                     level.flag(),
                     i + 1,
@@ -154,6 +156,7 @@ fn main() {
                     calls.join(", "),
                     thousands(model),
                     thousands(evm),
+                    thousands(refund),
                     diff,
                     pct
                 ));
@@ -162,8 +165,8 @@ fn main() {
         }
         totals.push((bundle.name.clone(), sums));
     }
-    println!("| bundle | level | tx | chain | sender | calls | schedule gas | EVM gas | EVM − schedule |");
-    println!("|---|---|---:|---|---|---|---:|---:|---:|");
+    println!("| bundle | level | tx | chain | sender | calls | schedule gas | EVM gas | EVM refund | EVM − schedule |");
+    println!("|---|---|---:|---|---|---|---:|---:|---:|---:|");
     for row in &rows {
         println!("{row}");
     }

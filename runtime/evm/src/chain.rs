@@ -69,6 +69,9 @@ pub struct Receipt {
     /// Gas used as the EVM meters it: intrinsic cost, execution and
     /// calldata, after refunds.
     pub gas_used: u64,
+    /// What storage refunds took off the gas spent (EIP-3529: clearing or
+    /// restoring a slot written in the transaction, at most a fifth of it).
+    pub gas_refunded: u64,
     pub status: Status,
     pub logs: Vec<Log>,
     /// The call's return data (empty on a revert or a creation).
@@ -342,6 +345,7 @@ fn saturating_u64(value: U256) -> u64 {
 
 fn receipt(result: ExecutionResult) -> Receipt {
     let gas_used = result.tx_gas_used();
+    let gas_refunded = result.gas().total_gas_spent().saturating_sub(gas_used);
     match result {
         ExecutionResult::Success { logs, output, .. } => {
             let created = match &output {
@@ -354,6 +358,7 @@ fn receipt(result: ExecutionResult) -> Receipt {
             };
             Receipt {
                 gas_used,
+                gas_refunded,
                 status: Status::Success,
                 logs,
                 output,
@@ -362,6 +367,7 @@ fn receipt(result: ExecutionResult) -> Receipt {
         }
         ExecutionResult::Revert { output, logs, .. } => Receipt {
             gas_used,
+            gas_refunded,
             status: Status::Revert {
                 reason: revert_reason(&output),
                 data: output.to_vec(),
@@ -372,6 +378,7 @@ fn receipt(result: ExecutionResult) -> Receipt {
         },
         ExecutionResult::Halt { reason, logs, .. } => Receipt {
             gas_used,
+            gas_refunded,
             status: Status::Halt {
                 reason: format!("{reason:?}"),
             },

@@ -52,13 +52,19 @@ pub type Position = (PositionKey, (u128, u128), (u128, u128));
 /// after.
 pub type HealthChange = ((String, String), HealthFactor, HealthFactor);
 
+/// One figure per transaction of a plan; `None` for one left with no call.
+pub type PerTransaction = Vec<Option<u64>>;
+
 /// What a plan did on the EVM.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvmRun {
     /// Gas used by each transaction of the plan (by the attempt that went
     /// through, or the last one), as the EVM metered it; `None` for one
     /// left with no call.
-    pub gas: Vec<Option<u64>>,
+    pub gas: PerTransaction,
+    /// What storage refunds took off each transaction's gas spent, as the
+    /// EVM counted them (included in `gas`).
+    pub refunds: PerTransaction,
     /// Why the bundle reverted: the failure first in the source.
     pub revert: Option<Revert>,
     /// Every failure met, in the order met.
@@ -295,7 +301,7 @@ impl EvmEngine {
                 }),
             }
         }
-        let gas = self.send_all(plan, &mut failures)?;
+        let (gas, refunds) = self.send_all(plan, &mut failures)?;
         let mut revert = first_in_source(&failures);
         let mut holdings = BTreeMap::new();
         let mut wallet = Vec::new();
@@ -350,6 +356,7 @@ impl EvmEngine {
         };
         Ok(EvmRun {
             gas,
+            refunds,
             revert,
             failures,
             wallet,
@@ -361,15 +368,16 @@ impl EvmEngine {
     }
 
     /// Sends every transaction in block order, releasing bridge transfers
-    /// as they arrive; the gas of each.
+    /// as they arrive; the gas of each, and what refunds took off it.
     fn send_all(
         &mut self,
         plan: &Plan,
         failures: &mut Vec<Revert>,
-    ) -> Result<Vec<Option<u64>>, EvmError> {
+    ) -> Result<(PerTransaction, PerTransaction), EvmError> {
         let mut order: Vec<usize> = (0..plan.transactions.len()).collect();
         order.sort_by_key(|&i| plan.transactions[i].block);
         let mut gas = vec![None; plan.transactions.len()];
+        let mut refunds = vec![None; plan.transactions.len()];
         let mut releases: Vec<Release> = Vec::new();
         for index in order {
             let tx = &plan.transactions[index];
@@ -396,6 +404,7 @@ impl EvmEngine {
                 };
                 let receipt = self.evm.execute(&tx.chain, &sent)?;
                 gas[index] = Some(receipt.gas_used);
+                refunds[index] = Some(receipt.gas_refunded);
                 match receipt.status {
                     Status::Success => {
                         releases.extend(self.locks(&tx.chain, tx.block, &receipt.logs)?);
@@ -460,7 +469,7 @@ impl EvmEngine {
             }
         }
         self.release_until(&mut releases, u64::MAX)?;
-        Ok(gas)
+        Ok((gas, refunds))
     }
 
     /// Whether the pool holds less of some asset than `flash` borrows.

@@ -478,3 +478,33 @@ fn bridges_lock_charge_the_fee_rounded_up_and_release_once() {
     );
     assert_eq!(reason(&r), "MeshBridge: no route to that chain");
 }
+
+#[test]
+fn receipts_count_what_storage_refunds_take_off() {
+    // A pair's lock is set and set back in every swap: 2,900 − 100 back
+    // (EIP-3529). Selling the whole balance also sets its slot to zero:
+    // 4,800 more.
+    let mut evm = deploy(Holder::Wallet);
+    let wallet = evm.accounts.wallet;
+    let usdc = token(&evm, "polygon", "USDC");
+    let weth = token(&evm, "polygon", "WETH");
+    let router = evm.contracts("polygon").expect("polygon").exchanges["uniswap_v2"].router;
+    ok(send(
+        &mut evm,
+        "polygon",
+        wallet,
+        usdc,
+        calls::approve(router, U256::MAX),
+    ));
+    let swap = |evm: &mut EvmWorld, amount: u128| {
+        let call =
+            calls::router_swap_exact_tokens_for_tokens(amount, 0, &[usdc, weth], wallet, u64::MAX);
+        ok(send(evm, "polygon", wallet, router, call))
+    };
+    let some = swap(&mut evm, 1_000 * 10u128.pow(6));
+    let rest = evm.balance("polygon", "USDC", wallet).expect("balance");
+    let all = swap(&mut evm, rest);
+    assert_eq!(some.gas_refunded, 2_800);
+    assert_eq!(all.gas_refunded, 2_800 + 4_800);
+    assert_eq!(evm.balance("polygon", "USDC", wallet).expect("balance"), 0);
+}
