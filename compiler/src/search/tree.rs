@@ -10,7 +10,11 @@
 //!   met: a dearer start may be faster);
 //! - **duplicates**: the same transactions in another order of independent
 //!   ones, each on the same positions, are the same candidate, and are
-//!   searched once.
+//!   searched once (as one node when they end in the same transaction).
+//!
+//! And one reduction: two neighbouring transactions on different chains,
+//! neither depending on the other, are tried only in the order of their
+//! chains (`Tree::commutes_back`).
 //!
 //! A transaction's gas depends on the positions the ones before it left at
 //! the lenders it calls (`gas::Positions`): the positions are part of the
@@ -369,6 +373,11 @@ impl<'a> Tree<'a> {
                 .map(|s| (s.set, s.shape, s.granted, s.before))
                 .collect();
             key.sort_unstable();
+            // The last transaction decides which may follow it (`commutes`):
+            // the same transactions ending in another are another node.
+            if let Some(last) = steps.last() {
+                key.push((last.set, last.shape, last.granted, last.before));
+            }
             if !self.seen.insert(key) {
                 return Ok(u64::MAX);
             }
@@ -391,6 +400,9 @@ impl<'a> Tree<'a> {
             while sub != 0 {
                 let set = sub;
                 sub = (sub - 1) & ready;
+                if self.commutes_back(steps.last(), chain, set) {
+                    continue;
+                }
                 if members(set).all(|a| self.problem.local[a] & !(done | set) == 0) {
                     let whole = gas_so_far
                         .saturating_add(self.bound.transaction(set, granted))
@@ -483,6 +495,29 @@ impl<'a> Tree<'a> {
             }
         }
         Ok(least)
+    }
+
+    /// Whether a transaction of `set`, on `chain`, may go before `last`
+    /// instead of after it, to the same effect, where the search tries
+    /// that order: on a chain of lower index, with no action depending on
+    /// `last`'s. Transactions on two chains call different pools, spend
+    /// different grants and leave the other's positions as they were, so
+    /// either order meters alike and takes the same blocks; of the orders
+    /// of such neighbours only the one by chain is searched (every
+    /// schedule has one so ordered at the same gas and blocks). Only with
+    /// pruning on and no deadline, as dominance.
+    fn commutes_back(&self, last: Option<&Step>, chain: usize, set: Set) -> bool {
+        let Some(last) = last else {
+            return false;
+        };
+        if !self.pruning || self.deadline.is_some() {
+            return false;
+        }
+        let Some(first) = members(last.set).next() else {
+            return false;
+        };
+        let last_chain = self.problem.action_chain[first];
+        chain < last_chain && members(set).all(|a| self.problem.reach[a] & last.set == 0)
     }
 
     /// Whether a child whose completions cost at least `lb` can be cut.
