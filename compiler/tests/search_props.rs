@@ -161,14 +161,17 @@ proptest! {
     })]
 
     /// Without pruning every schedule is enumerated; the bounds are checked
-    /// at every node against the least gas below it. Bundles of up to 6
-    /// actions keep plain enumeration within the search's budget.
+    /// at every node against the least gas below it (bundles of up to 8
+    /// actions whose enumeration fits in the search's budget).
     #[test]
     fn branch_and_bound_finds_what_enumeration_finds(source in bundle()) {
         let Some(case) = case(&source) else { return Err(TestCaseError::reject("rejected")) };
         let pruned = search(&case, &Limits::default());
-        prop_assume!(pruned.searched.actions <= 6);
+        prop_assume!(pruned.searched.actions <= 8);
         let plain = search(&case, &Limits { pruning: false, ..Limits::default() });
+        // Plain enumeration of some bundles of 7 or 8 actions is more than
+        // the budget allows: such a case says nothing.
+        prop_assume!(plain.result.is_ok());
         let key = |o: &SearchOutcome| o.result.as_ref().ok().map(|f| (f.gas, f.blocks));
         prop_assert_eq!(key(&pruned), key(&plain), "{}", source);
         prop_assert!(plain.searched.bound_checks > 0);
