@@ -373,8 +373,9 @@ impl<'a> Tree<'a> {
                 .map(|s| (s.set, s.shape, s.granted, s.before))
                 .collect();
             key.sort_unstable();
-            // The last transaction decides which may follow it (`commutes`):
-            // the same transactions ending in another are another node.
+            // The last transaction decides which may follow it
+            // (`commutes_back`): the same transactions ending in another
+            // are another node.
             if let Some(last) = steps.last() {
                 key.push((last.set, last.shape, last.granted, last.before));
             }
