@@ -12,7 +12,9 @@
 
 use super::{LenderReserves, Op, Program, Sender, Spender, Term, WireType};
 use mesh_core::amount::display_count;
-use mesh_core::gas::{path_returns, LenderCall, Moves, Operation, TokenContract, TxMeter};
+use mesh_core::gas::{
+    path_returns, pays_back, LenderCall, Moves, Operation, TokenContract, TxMeter,
+};
 use mesh_core::registry::{pair_tokens, BridgeKind, ProtocolKind, RouteInfo};
 use mesh_core::{GasSchedule, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -505,8 +507,6 @@ impl Meter<'_> {
                             schedule.transfer(input),
                             Moves::Nothing,
                         )?;
-                        let last_hop = path.len().saturating_sub(2);
-                        let returns = path_returns(path);
                         for (hop, ((pair, exchange), out)) in path
                             .windows(2)
                             .zip(exchanges)
@@ -519,8 +519,7 @@ impl Meter<'_> {
                                 schedule,
                                 (exchange.clone(), key.clone()),
                                 *out,
-                                // The last pair pays the sender.
-                                returns && hop == last_hop,
+                                pays_back(path, hop),
                             );
                             gas = gas.saturating_add(Self::call(
                                 open,

@@ -171,6 +171,13 @@ pub fn path_returns<T: PartialEq>(path: &[T]) -> bool {
     path.len() > 1 && path.first() == path.last()
 }
 
+/// Whether hop `hop` (counted from 0) of a swap along `path` is the last
+/// pair of a path that returns, which pays the first token back to the
+/// sender ([`path_returns`]).
+pub fn pays_back<T: PartialEq>(path: &[T], hop: usize) -> bool {
+    path_returns(path) && hop.saturating_add(2) == path.len()
+}
+
 /// One protocol operation, as the gas schedule sees it, with the contract
 /// of each token it moves (`Registry::token_contract`).
 #[derive(Clone, Debug, PartialEq, Eq)]

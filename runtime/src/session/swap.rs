@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{path_returns, Moves, Operation, Sender, TokenContract};
+use crate::gas::{path_returns, pays_back, Moves, Operation, Sender, TokenContract};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{ProtocolId, ProtocolKind, TokenId};
 use crate::report::Call;
@@ -208,18 +208,14 @@ impl Session {
                 Sender::Executor => {
                     let transfer = s.schedule.transfer(s.token_contract(chain, token_in));
                     let mut gas = s.meter_call(Account::Token(token_in), transfer)?;
-                    let last_hop = tokens.len().saturating_sub(2);
-                    let returns = path_returns(&tokens);
                     for (hop, (((key, _, _), &exchange), &token_out)) in
                         moved.iter().zip(&exchanges).zip(&tokens[1..]).enumerate()
                     {
                         let out = s.token_contract(chain, token_out);
                         let schedule = &s.schedule;
-                        // The last pair pays the sender.
-                        let pays_back = returns && hop == last_hop;
+                        let back = pays_back(&tokens, hop);
                         let op = s.tx.as_mut().map_or(0, |tx| {
-                            tx.meter
-                                .pair_swap(schedule, (exchange, *key), out, pays_back)
+                            tx.meter.pair_swap(schedule, (exchange, *key), out, back)
                         });
                         gas += s.meter_call_moving(
                             Account::Pair(exchange, *key),

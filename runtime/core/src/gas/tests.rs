@@ -100,3 +100,13 @@ fn weth9_saves_its_measured_pull_and_transfer_on_every_operation() {
     );
     assert_eq!(op(Operation::Repay { token: erc20 }), 138_053);
 }
+
+#[test]
+fn only_the_last_pair_of_a_path_back_to_its_first_token_pays_it_back() {
+    let back = ["USDC", "WETH", "DAI", "USDC"];
+    let away = ["USDC", "WETH", "DAI", "USDT"];
+    assert!(path_returns(&back) && !path_returns(&away));
+    assert!(!pays_back(&back, 0) && !pays_back(&back, 1) && pays_back(&back, 2));
+    assert!(!pays_back(&away, 2));
+    assert!(!path_returns(&["USDC"]) && !pays_back(&["USDC"], 0));
+}
