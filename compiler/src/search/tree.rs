@@ -376,7 +376,7 @@ impl<'a> Tree<'a> {
             // The last transaction decides which may follow it
             // (`commutes_back`): the same transactions ending in another
             // are another node.
-            if let Some(last) = steps.last() {
+            if let Some(last) = steps.last().filter(|_| self.chains_in_order()) {
                 key.push((last.set, last.shape, last.granted, last.before));
             }
             if !self.seen.insert(key) {
@@ -508,17 +508,20 @@ impl<'a> Tree<'a> {
     /// schedule has one so ordered at the same gas and blocks). Only with
     /// pruning on and no deadline, as dominance.
     fn commutes_back(&self, last: Option<&Step>, chain: usize, set: Set) -> bool {
-        let Some(last) = last else {
+        let Some(last) = last.filter(|_| self.chains_in_order()) else {
             return false;
         };
-        if !self.pruning || self.deadline.is_some() {
-            return false;
-        }
         let Some(first) = members(last.set).next() else {
             return false;
         };
         let last_chain = self.problem.action_chain[first];
         chain < last_chain && members(set).all(|a| self.problem.reach[a] & last.set == 0)
+    }
+
+    /// Whether neighbours on independent chains are searched in one order
+    /// only (`commutes_back`).
+    fn chains_in_order(&self) -> bool {
+        self.pruning && self.deadline.is_none()
     }
 
     /// Whether a child whose completions cost at least `lb` can be cut.
