@@ -16,7 +16,8 @@
 //! token contracts, `WETH9` and `MintableERC20`; `positions` the Aave V3
 //! calls measured on an account's position as it grows; `pool` the Aave V3
 //! calls the executor makes alone and after another on the same pool in
-//! one transaction.
+//! one transaction; `inner` the executor's inner calls made inside a flash
+//! loan's callback or sending the native coin.
 
 use revm::primitives::{Address, U256};
 
@@ -26,6 +27,7 @@ use crate::deploy::{DeployOptions, Holder, InterestRates};
 use crate::error::EvmError;
 use crate::world::EvmWorld;
 
+mod inner;
 mod pool;
 mod positions;
 mod tokens;
@@ -216,6 +218,7 @@ pub fn measure(interest_rates: InterestRates) -> Result<Vec<Measurement>, EvmErr
     rows.extend(tokens::rows(interest_rates)?);
     rows.extend(positions::rows(interest_rates)?);
     rows.extend(pool::rows(interest_rates)?);
+    rows.extend(inner::rows(interest_rates)?);
     Ok(rows)
 }
 
@@ -717,6 +720,7 @@ pub fn derived(rows: &[Measurement]) -> Result<Vec<Derived>, EvmError> {
         },
     ];
     figures.extend(tokens::derived(&g)?);
+    figures.extend(inner::derived(&g)?);
     figures.extend(positions::derived(&g)?);
     figures.extend(pool::derived(&g)?);
     Ok(figures)

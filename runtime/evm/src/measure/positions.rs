@@ -78,6 +78,73 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     for (key, what, data) in rows {
         b.measure(key, what, false, pool, data, zero)?;
     }
+    // A withdrawal of part of a deposit, then of all that is left, which
+    // takes the reserve out of the position's collateral: while the
+    // account owes (its health factor checked without the reserve), and
+    // after its debts are repaid.
+    let withdraw_rest = |b: &mut Bench, token: revm::primitives::Address| {
+        let a_token = b.evm.contracts(super::CHAIN)?.lenders["aave"]
+            .reserves
+            .values()
+            .find(|r| r.asset == token)
+            .map(|r| r.a_token)
+            .ok_or_else(|| EvmError::Unknown {
+                chain: super::CHAIN.to_string(),
+                what: "the reserve's aToken".to_string(),
+            })?;
+        let word = b.evm.chain_mut(super::CHAIN)?.view_word(
+            a_token,
+            calls::balance_of(wallet),
+            "a deposit",
+        )?;
+        let left = u128::try_from(word).map_err(|_| EvmError::Unknown {
+            chain: super::CHAIN.to_string(),
+            what: "a deposit that fits 128 bits".to_string(),
+        })?;
+        Ok::<_, EvmError>(calls::aave_withdraw(token, left, wallet))
+    };
+    b.measure(
+        "position_withdraw_part",
+        "Aave V3 withdraw of 0.05 WBTC, half the deposit; the account supplies three assets and owes WETH and DAI",
+        false,
+        pool,
+        calls::aave_withdraw(wbtc, WBTC / 20, wallet),
+        zero,
+    )?;
+    let rest = withdraw_rest(&mut b, wbtc)?;
+    b.measure(
+        "position_withdraw_whole",
+        "Aave V3 withdraw of the rest of the WBTC deposit, which leaves none; the same account",
+        false,
+        pool,
+        rest,
+        zero,
+    )?;
+    for token in [weth, dai] {
+        b.send(
+            wallet,
+            pool,
+            calls::aave_repay(token, u128::MAX, wallet),
+            zero,
+        )?;
+    }
+    b.measure(
+        "position_withdraw_part_no_debt",
+        "Aave V3 withdraw of 500 DAI, part of the deposit; the account supplies USDC and DAI and owes nothing",
+        false,
+        pool,
+        calls::aave_withdraw(dai, 500 * ETHER, wallet),
+        zero,
+    )?;
+    let rest = withdraw_rest(&mut b, dai)?;
+    b.measure(
+        "position_withdraw_whole_no_debt",
+        "Aave V3 withdraw of the rest of the DAI deposit, which leaves none; the same account",
+        false,
+        pool,
+        rest,
+        zero,
+    )?;
     Ok(b.rows)
 }
 
@@ -113,6 +180,18 @@ pub(super) fn derived(g: super::Gas<'_>) -> Result<Vec<Derived>, EvmError> {
             "position: a supply's cost of being the account's first of the asset",
             "position_supply_first_of_asset",
             "position_supply_further",
+        )?,
+        Derived::difference(
+            g,
+            "position: a withdrawal that empties the deposit while the account owes, against one that leaves part of it",
+            "position_withdraw_whole",
+            "position_withdraw_part",
+        )?,
+        Derived::difference(
+            g,
+            "position: the same while the account owes nothing",
+            "position_withdraw_whole_no_debt",
+            "position_withdraw_part_no_debt",
         )?,
         Derived::difference(
             g,
