@@ -1,9 +1,9 @@
 //! Gas, model against EVM: every transaction of every example at `-O0` and
-//! `-O`, the schedule's figure (what the model meters) beside the gas the
-//! EVM metered running the bundle's plan on the real contracts' bytecode,
-//! what storage refunds took off the EVM's figure, and the difference;
-//! then each example's `-O` reduction on both. Prints
-//! Markdown tables (docs/gas.md).
+//! `-O`, the gas the model engine meters (the schedule's charge and what
+//! the run's balance writes add to it) beside the gas the EVM metered
+//! running the bundle's plan on the real contracts' bytecode, what storage
+//! refunds took off the EVM's figure, and the difference; then each
+//! example's `-O` reduction on both. Prints Markdown tables (docs/gas.md).
 //!
 //! The world is the default one with more collateral at aave
 //! (`meshc::evm::with_collateral`: `-O0` sends every loan as an ordinary
@@ -103,7 +103,7 @@ fn main() {
                 Ok(o) => o,
                 Err(e) => {
                     rows.push(format!(
-                        "| {} | {} | — | — | — | model only: {} | — | — | — | — |",
+                        "| {} | {} | — | — | — | model only: {} | — | — | — | — | — |",
                         bundle.name,
                         level.flag(),
                         e.message.split(':').next().unwrap_or_default()
@@ -114,7 +114,7 @@ fn main() {
             };
             if let Some(r) = &outcome.run.revert {
                 rows.push(format!(
-                    "| {} | {} | — | — | — | the EVM reverts at line {}: {} | — | — | — | — |",
+                    "| {} | {} | — | — | — | the EVM reverts at line {}: {} | — | — | — | — | — |",
                     bundle.name,
                     level.flag(),
                     r.loc.line,
@@ -137,6 +137,12 @@ fn main() {
                     .unwrap_or_default();
                 let refund = outcome.run.refunds.get(i).copied().flatten().unwrap_or(0);
                 let model = tx.model_gas;
+                let balances = outcome
+                    .planned
+                    .model
+                    .transactions
+                    .get(i)
+                    .map_or(0, |t| t.balance_gas);
                 model_total += model;
                 evm_total += evm;
                 let diff = i128::from(evm) - i128::from(model);
@@ -147,7 +153,7 @@ fn main() {
                     within += 1;
                 }
                 rows.push(format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:+} ({:+.1}%) |",
+                    "| {} | {} | {} | {} | {} | {} | {} | {:+} | {} | {} | {:+} ({:+.1}%) |",
                     bundle.name,
                     level.flag(),
                     i + 1,
@@ -155,6 +161,7 @@ fn main() {
                     tx.sender.as_str(),
                     calls.join(", "),
                     thousands(model),
+                    balances,
                     thousands(evm),
                     thousands(refund),
                     diff,
@@ -165,8 +172,8 @@ fn main() {
         }
         totals.push((bundle.name.clone(), sums));
     }
-    println!("| bundle | level | tx | chain | sender | calls | schedule gas | EVM gas | EVM refund | EVM − schedule |");
-    println!("|---|---|---:|---|---|---|---:|---:|---:|---:|");
+    println!("| bundle | level | tx | chain | sender | calls | model gas | of it, balances | EVM gas | EVM refund | EVM − model |");
+    println!("|---|---|---:|---|---|---|---:|---:|---:|---:|---:|");
     for row in &rows {
         println!("{row}");
     }
@@ -175,7 +182,7 @@ fn main() {
     println!();
     println!("transactions within 2% of the EVM's gas: {within} of {measured}");
     println!();
-    println!("| bundle | -O0 schedule | -O schedule | reduction (model) | -O0 EVM | -O EVM | reduction (EVM) |");
+    println!("| bundle | -O0 model | -O model | reduction (model) | -O0 EVM | -O EVM | reduction (EVM) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for (name, sums) in &totals {
         match sums.as_slice() {

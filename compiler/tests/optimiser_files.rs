@@ -98,9 +98,9 @@ fn actual(source: &str, name: &str) -> String {
     match &report.revert {
         None => {
             assert_eq!(
-                session.gas_total(),
+                session.schedule_gas_total(),
                 f.gas_o,
-                "{name}: static and metered gas"
+                "{name}: the static figure and the run's charge"
             );
             let _ = writeln!(out, "run: commits");
         }

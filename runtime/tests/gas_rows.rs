@@ -18,6 +18,8 @@ fn the_standard_rows_are_the_cited_figures() {
         ("warm_account_access", 100),
         ("executor_transaction", 1_274),
         ("executor_dispatch", 1_972),
+        ("flash_callback_call", 1_763),
+        ("executor_call_value", 6_691),
         ("executor_call_zero_bytes", 12),
         ("executor_call_nonzero_bytes", 20),
         ("approve", 25_540),
@@ -51,6 +53,8 @@ fn the_standard_rows_are_the_cited_figures() {
         ("borrow_first_of_asset", 25_573),
         ("borrow_first_of_supplied_asset", 30_406),
         ("withdraw_with_debt", 63_986),
+        ("withdraw_whole_with_debt", 9_543),
+        ("withdraw_whole_without_debt", 4_848),
         ("deposit_first_of_position", 41_489),
         ("deposit_first_of_asset", 29_504),
         ("deposit_first_beside_collaterals", 24_778),
@@ -63,6 +67,12 @@ fn the_standard_rows_are_the_cited_figures() {
         ("lender_warm_supplied_valuation", 9_938),
         ("lender_warm_owed_valuation", 24_018),
         ("lender_warm_supplied_owed_valuation", 26_462),
+        ("cold_slot_read", 2_100),
+        ("warm_slot_read", 100),
+        ("slot_set", 20_000),
+        ("slot_reset", 2_900),
+        ("slot_clear_refund", 4_800),
+        ("refund_quotient", 5),
     ];
     assert_eq!(rows, expected);
     assert_eq!(g().executor_call_calldata(), 12 * 4 + 20 * 16);

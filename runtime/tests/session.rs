@@ -298,7 +298,7 @@ fn the_json_report_has_the_agreed_shape() {
     let r = s.finish(&Constraints::new());
     assert_eq!(
         r.to_json(),
-        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
+        r#"{"bundle":"shape","status":"committed","revert":null,"gas":{"total":22274,"by_chain":{"polygon":22274},"cost":{"polygon":{"token":"POL","gas_price":"0.00000003","amount":"0.00066822"}}},"blocks":1,"time_ms":2000,"net":null,"transactions":[{"chain":"polygon","sender":"executor","block":1,"gas":22274,"base_gas":22274,"balance_gas":0,"calls":[]}],"result":{"arbitrum":{"USDC":"1"},"polygon":{"WETH":"0.15"}},"wallet":[],"lenders":[],"health":[]}"#
     );
     // With a quote token: what was drawn came back, so the result is the
     // gas alone, 0.00066822 POL at 0.25 USD, rounded up to 0.000168 USDC.

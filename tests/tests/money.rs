@@ -35,26 +35,26 @@ fn min_profit_commits_and_the_report_gives_the_net() {
     let (code, stdout, stderr) = outcome(&run(&["run", &file]));
     assert_eq!(code, 0, "{stdout}{stderr}");
     // 177.2089 USDC and 0.061124609722666329 WETH (152.811524 USDC at the
-    // oracle's 2,500, rounded down) are gained; 312,028 gas at 30 gwei is
-    // 0.00936084 POL, at 0.25 USD 0.002341 USDC rounded up.
+    // oracle's 2,500, rounded down) are gained; 306,443 gas at 30 gwei is
+    // 0.00919329 POL, at 0.25 USD 0.002299 USDC rounded up.
     assert!(
-        stdout.contains("gas cost · polygon 0.00936084 POL at 30 gwei\n"),
+        stdout.contains("gas cost · polygon 0.00919329 POL at 30 gwei\n"),
         "{stdout}"
     );
     assert!(
         stdout
-            .contains("net 330.018083 USDC: 330.020424 USDC in value, less 0.002341 USDC of gas\n"),
+            .contains("net 330.018125 USDC: 330.020424 USDC in value, less 0.002299 USDC of gas\n"),
         "{stdout}"
     );
     let (_, stdout, _) = outcome(&run(&["run", &file, "--json"]));
     let report = json(&stdout);
     assert_eq!(
         report["net"],
-        serde_json::json!({"quote": "USDC", "value": "330.020424", "gas": "0.002341", "net": "330.018083"})
+        serde_json::json!({"quote": "USDC", "value": "330.020424", "gas": "0.002299", "net": "330.018125"})
     );
     assert_eq!(
         report["gas"]["cost"],
-        serde_json::json!({"polygon": {"token": "POL", "gas_price": "0.00000003", "amount": "0.00936084"}})
+        serde_json::json!({"polygon": {"token": "POL", "gas_price": "0.00000003", "amount": "0.00919329"}})
     );
     // At -O0 the same changes cost more gas: 744,078 at 30 gwei.
     // -O0 sends the loan as an ordinary borrow, which needs collateral: the
@@ -85,7 +85,7 @@ fn min_profit_reverts_on_its_line_with_the_figures() {
     assert_eq!(report["revert"]["line"], 12);
     assert_eq!(
         report["revert"]["reason"],
-        "min_profit: the bundle makes 330.018083 USDC net of gas (330.020424 USDC in value, less 0.002341 USDC of gas); at least 331 USDC is required"
+        "min_profit: the bundle makes 330.018125 USDC net of gas (330.020424 USDC in value, less 0.002299 USDC of gas); at least 331 USDC is required"
     );
     // Nothing was sent: no gas, no cost, no net.
     assert_eq!(report["gas"]["cost"], serde_json::json!({}));
@@ -96,7 +96,7 @@ fn min_profit_reverts_on_its_line_with_the_figures() {
     let (code, stdout, _) = outcome(&run(&["run", &file]));
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.contains("min_profit: the bundle makes 0.132007233638666329 WETH net of gas (0.132008169722666329 WETH in value, less 0.000000936084 WETH of gas); at least 1 WETH is required"),
+        stdout.contains("min_profit: the bundle makes 0.132007250393666329 WETH net of gas (0.132008169722666329 WETH in value, less 0.000000919329 WETH of gas); at least 1 WETH is required"),
         "{stdout}"
     );
 }
@@ -149,14 +149,14 @@ fn a_quote_token_values_any_bundle() {
     assert_eq!(code, 0, "{stdout}");
     let report = json(&stdout);
     assert_eq!(report["gas"]["cost"]["arbitrum"]["token"], "ETH");
-    assert_eq!(report["gas"]["cost"]["arbitrum"]["amount"], "0.00000218505");
+    assert_eq!(report["gas"]["cost"]["arbitrum"]["amount"], "0.00000201305");
     assert_eq!(report["gas"]["cost"]["polygon"]["token"], "POL");
-    assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.01485051");
+    assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.01462251");
     assert_eq!(report["net"]["quote"], "DAI");
     // 0.880878538787408687 WETH at 2,500 USD.
     assert_eq!(report["net"]["value"], "2202.1963469685217175");
-    // 0.00000218505 ETH and 0.01485051 POL: 0.005462625 + 0.0037126275 USD.
-    assert_eq!(report["net"]["gas"], "0.0091752525");
+    // 0.00000201305 ETH and 0.01462251 POL: 0.005032625 + 0.0036556275 USD.
+    assert_eq!(report["net"]["gas"], "0.0086882525");
 }
 
 #[test]
@@ -176,7 +176,7 @@ fn a_built_executable_takes_a_quote() {
     assert_eq!(code, 0, "{native}");
     let (_, jit, _) = outcome(&run(&["run", &file, "--quote", "USDC", "--json"]));
     assert_eq!(native, jit);
-    assert_eq!(json(&native)["net"]["net"], "330.018083");
+    assert_eq!(json(&native)["net"]["net"], "330.018125");
     let refused = std::process::Command::new(&exe)
         .args(["--quote", "DOGE"])
         .env_clear()

@@ -262,6 +262,8 @@ pub fn report(planned: &Planned, run: &EvmRun, world: &World) -> Report {
                 sender: tx.sender,
                 block: tx.block,
                 gas,
+                // The EVM's gas is metered, not charged by the schedule.
+                balance_gas: 0,
                 calls,
             });
         }

@@ -623,7 +623,7 @@ pub(super) fn shapes(
                     cancelled: cancelled.clone(),
                     flash,
                 };
-                if keys.insert(key(&shape)) {
+                if keys.insert(key(facts, &shape)) {
                     found.push(shape);
                 }
             }
@@ -632,17 +632,35 @@ pub(super) fn shapes(
     ((reached <= budget).then_some(found), reached)
 }
 
-/// What an outcome's gas depends on: its steps as a set, what it cancels,
-/// its flash loans.
+/// What an outcome's gas depends on: its steps as a set, each with the
+/// stretch of its transaction it stands in between the borrows and the
+/// repayments of its flash loans (a call made inside a loan's callback
+/// costs `flash_callback_call` more, so which calls stand inside matters;
+/// their order within a stretch does not), what it cancels, its flash
+/// loans.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
-    items: Vec<Item>,
+    items: Vec<(usize, Item)>,
     cancelled: Vec<(usize, usize)>,
     flash: Vec<usize>,
 }
 
-fn key(shape: &Shape) -> Key {
-    let mut items = shape.items.clone();
+fn key(facts: &Facts, shape: &Shape) -> Key {
+    let mut stretch = 0usize;
+    let mut items = Vec::with_capacity(shape.items.len());
+    for item in &shape.items {
+        let bounds = members(actions_of(item)).any(|a| {
+            facts.loan_of[a].is_some_and(|l| shape.flash.contains(&l))
+                && matches!(facts.acts[a], Act::Borrow { .. } | Act::Repay)
+        });
+        if bounds {
+            stretch += 1;
+            items.push((stretch, item.clone()));
+            stretch += 1;
+        } else {
+            items.push((stretch, item.clone()));
+        }
+    }
     items.sort();
     let mut cancelled = shape.cancelled.clone();
     cancelled.sort();
@@ -656,18 +674,22 @@ fn key(shape: &Shape) -> Key {
 /// Which actions of a transaction's set have places a law looks at, and
 /// which two of them commute: no law can tell their order apart.
 ///
-/// Only the ends of a fusion (and the swaps on its pairs, which may stand
-/// in its way), the bridges a merge or a batch may gather (and what depends
-/// on them, which may stand in a batch's way), and the loans a multi-asset
-/// call may join (and what makes their amounts, which may stand between
-/// them) have places that matter: a lender's calls keep their written
+/// Where a loan may be a flash loan, every action's place matters (inside
+/// its callback a call costs more). Elsewhere only the ends of a fusion
+/// (and the swaps on its pairs, which may stand in its way), the bridges a
+/// merge or a batch may gather (and what depends on them, which may stand
+/// in a batch's way), and the loans a multi-asset call may join (and what
+/// makes their amounts, which may stand between them) have places that
+/// matter: a lender's calls keep their written
 /// order whatever the order, and nothing else is an end of a law or in the
 /// way of one. Two actions neither of which follows the other commute
 /// unless one depends on a bridge a law may gather and the other is a
 /// bridge, they are bridges of one transfer (one token, route and
 /// destination: a merge takes them in their order), one is a swap on a
-/// pair that a fusion of the other looks at, or one is a loan a call may
-/// join and the other makes what such a loan's amount reads.
+/// pair that a fusion of the other looks at, one is a loan a call may
+/// join and the other makes what such a loan's amount reads, or one is a
+/// borrow or a repayment of a loan that may be a flash loan: which calls
+/// stand inside its callback is a matter of gas.
 struct Relations {
     matters: Set,
     /// Per action: the actions it commutes with.
@@ -744,13 +766,33 @@ impl Relations {
         let all_looked_at: BTreeSet<Pair> =
             looked_at.iter().flat_map(|p| p.iter().cloned()).collect();
         let dependent = |a: usize| problem.reach[a] & gathered != 0;
-        let matters: Set = members(set)
+        // The borrows and repayments of the loans that may be flash loans
+        // here: the ends of a callback.
+        let bounds: Set = members(set)
             .filter(|&a| {
-                ends & bit(a) != 0 || !facts.pairs[a].is_disjoint(&all_looked_at) || dependent(a)
+                facts.loan_of[a]
+                    .is_some_and(|l| facts.loans[l].flashable && facts.loans[l].actions & !set == 0)
+                    && matches!(facts.acts[a], Act::Borrow { .. } | Act::Repay)
             })
             .fold(0, |m, a| m | bit(a));
+        // Where a loan that may be a flash loan is, every action's place
+        // matters: before, inside or after its callback.
+        let matters: Set = if bounds != 0 {
+            set
+        } else {
+            members(set)
+                .filter(|&a| {
+                    ends & bit(a) != 0
+                        || !facts.pairs[a].is_disjoint(&all_looked_at)
+                        || dependent(a)
+                })
+                .fold(0, |m, a| m | bit(a))
+        };
         let commute = |x: usize, y: usize| -> bool {
             if problem.reach[x] & bit(y) != 0 || problem.reach[y] & bit(x) != 0 {
+                return false;
+            }
+            if bounds & (bit(x) | bit(y)) != 0 {
                 return false;
             }
             let (bx, by) = (facts.bridge(x), facts.bridge(y));

@@ -97,8 +97,9 @@ pub fn run_refines(
     Ok(())
 }
 
-/// Whether a committed run on `world` metered the gas and blocks the
-/// program's static figures say, from the positions `world` holds (the
+/// Whether a committed run on `world` charged the gas by the schedule
+/// (its gas less what its balance writes added by their values) and took
+/// the blocks the program's static figures say, from the positions `world` holds (the
 /// program was compiled with no world, so that one lowering serves every
 /// world drawn).
 pub fn metered_as_figured(
@@ -115,10 +116,10 @@ pub fn metered_as_figured(
         &positions,
     )
     .map_err(|e| format!("{level}: {e}"))?;
-    if (session.gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
+    if (session.schedule_gas_total(), session.blocks()) != (cost.total(), cost.blocks) {
         return Err(format!(
-            "{level}: the runtime metered {} gas and {} blocks, the static figures are {} and {}",
-            session.gas_total(),
+            "{level}: the runtime charged {} gas by the schedule and took {} blocks, the static figures are {} and {}",
+            session.schedule_gas_total(),
             session.blocks(),
             cost.total(),
             cost.blocks

@@ -9,14 +9,18 @@
 //! call saves on tokens and approvals an earlier call left warm.
 //! `position` holds `Positions`, what a lender call adds to or takes from
 //! its row on the position it acts on (which reserves the account
-//! supplies and owes). `tests` holds the schedule's own tests.
+//! supplies and owes). `balance` holds `BalanceWrites`, what a run's
+//! writes of the sender's token balances cost and refund by their values,
+//! beyond the rows' charge. `tests` holds the schedule's own tests.
 
 pub use crate::account::Sender;
 use crate::registry::RouteInfo;
 pub use crate::registry::TokenContract;
+pub use balance::{BalanceWrites, Charged, Refunds};
 pub use meter::{LenderCall, Moves, SecondWalletCall, TxMeter};
 pub use position::{OnPosition, Positions, Reserve, Reserves};
 
+mod balance;
 mod meter;
 mod position;
 
@@ -40,6 +44,13 @@ pub struct GasSchedule {
     /// The executor's per-inner-call dispatch, beyond the call's address
     /// word and its account access.
     pub executor_dispatch: u64,
+    /// What an executor's inner call costs more when a flash loan's
+    /// callback makes it: the call travels through the pool and back
+    /// inside the loan's `params`, and the callback decodes it.
+    pub flash_callback_call: u64,
+    /// What an executor's inner call that sends the native coin (a wrap)
+    /// costs beyond the wallet's same call: the value transfer.
+    pub executor_call_value: u64,
     /// Zero bytes of the address word an executor's batch carries per inner call.
     pub executor_call_zero_bytes: u64,
     /// Non-zero bytes of that address word.
@@ -132,6 +143,14 @@ pub struct GasSchedule {
     /// health factor checked), on a position of the asset withdrawn and
     /// one other reserve owed.
     pub withdraw_with_debt: u64,
+    /// What a withdrawal that leaves none of the deposit costs less while
+    /// the account owes something: the reserve leaves the position's
+    /// collateral before the health factor is checked, which no longer
+    /// values it (a run's figure: it depends on amounts).
+    pub withdraw_whole_with_debt: u64,
+    /// What it costs more while the account owes nothing: clearing the
+    /// reserve's collateral flag (a run's figure too).
+    pub withdraw_whole_without_debt: u64,
     /// What a deposit that is the account's first of any asset costs more.
     pub deposit_first_of_position: u64,
     /// What a deposit that is the account's first of its asset costs more
@@ -162,6 +181,24 @@ pub struct GasSchedule {
     pub lender_warm_supplied_valuation: u64,
     pub lender_warm_owed_valuation: u64,
     pub lender_warm_supplied_owed_valuation: u64,
+    /// A read of a storage slot the transaction has not read before
+    /// (EIP-2929 `COLD_SLOAD_COST`).
+    pub cold_slot_read: u64,
+    /// A read of a slot it has (EIP-2929 `WARM_STORAGE_READ_COST`); also
+    /// a write that changes nothing or of a slot already written.
+    pub warm_slot_read: u64,
+    /// The first write of a slot that was zero when the transaction
+    /// began (EIP-2200 `SSTORE_SET_GAS`).
+    pub slot_set: u64,
+    /// The first write of a slot that was not (EIP-2929: `SSTORE_RESET_GAS`
+    /// less `COLD_SLOAD_COST`).
+    pub slot_reset: u64,
+    /// What emptying a slot that was not zero refunds (EIP-3529
+    /// `SSTORE_CLEARS_SCHEDULE`).
+    pub slot_clear_refund: u64,
+    /// Refunds count for at most the transaction's gas divided by this
+    /// (EIP-3529 `MAX_REFUND_QUOTIENT`).
+    pub refund_quotient: u64,
 }
 
 /// Whether a swap's path of tokens ends in the token it starts with: its
@@ -238,6 +275,8 @@ impl GasSchedule {
             ("warm_account_access", self.warm_account_access),
             ("executor_transaction", self.executor_transaction),
             ("executor_dispatch", self.executor_dispatch),
+            ("flash_callback_call", self.flash_callback_call),
+            ("executor_call_value", self.executor_call_value),
             ("executor_call_zero_bytes", self.executor_call_zero_bytes),
             (
                 "executor_call_nonzero_bytes",
@@ -283,6 +322,11 @@ impl GasSchedule {
                 self.borrow_first_of_supplied_asset,
             ),
             ("withdraw_with_debt", self.withdraw_with_debt),
+            ("withdraw_whole_with_debt", self.withdraw_whole_with_debt),
+            (
+                "withdraw_whole_without_debt",
+                self.withdraw_whole_without_debt,
+            ),
             ("deposit_first_of_position", self.deposit_first_of_position),
             ("deposit_first_of_asset", self.deposit_first_of_asset),
             (
@@ -316,6 +360,12 @@ impl GasSchedule {
                 "lender_warm_supplied_owed_valuation",
                 self.lender_warm_supplied_owed_valuation,
             ),
+            ("cold_slot_read", self.cold_slot_read),
+            ("warm_slot_read", self.warm_slot_read),
+            ("slot_set", self.slot_set),
+            ("slot_reset", self.slot_reset),
+            ("slot_clear_refund", self.slot_clear_refund),
+            ("refund_quotient", self.refund_quotient),
         ]
     }
 
@@ -389,7 +439,8 @@ impl GasSchedule {
     /// lender call acts on may take off its row ([`Positions`]: a borrow's
     /// other reserve supplied, a repay's one collateral), and what earlier
     /// lender calls of its transaction may leave warm for it
-    /// ([`TxMeter::lender_call`]).
+    /// ([`TxMeter::lender_call`]); and what being made inside a flash
+    /// loan's callback, or sending the native coin from the executor, adds.
     pub fn token_floor(&self) -> GasSchedule {
         let (pull, transfer) = (self.weth9_pull_saving, self.weth9_transfer_saving);
         let warm = self.warm_token_saving();
@@ -468,6 +519,10 @@ impl GasSchedule {
             lender_warm_supplied_valuation: 0,
             lender_warm_owed_valuation: 0,
             lender_warm_supplied_owed_valuation: 0,
+            // A call need not be made inside a flash loan's callback, and
+            // a wallet's wrap sends its coin with the transaction.
+            flash_callback_call: 0,
+            executor_call_value: 0,
             ..self.clone()
         }
     }
@@ -657,7 +712,10 @@ impl GasSchedule {
             (_, Operation::Bridge { route, token }) => {
                 route.gas.saturating_sub(self.pull_saving(*token))
             }
-            (_, Operation::Wrap) => self.wrap,
+            (Sender::Wallet, Operation::Wrap) => self.wrap,
+            (Sender::Executor, Operation::Wrap) => {
+                self.wrap.saturating_add(self.executor_call_value)
+            }
             (_, Operation::Unwrap) => self.unwrap,
         }
     }
@@ -676,6 +734,8 @@ impl Default for GasSchedule {
             warm_account_access: 100,
             executor_transaction: 1_274,
             executor_dispatch: 1_972,
+            flash_callback_call: 1_763,
+            executor_call_value: 6_691,
             executor_call_zero_bytes: 12,
             executor_call_nonzero_bytes: 20,
             approve: 25_540,
@@ -709,6 +769,8 @@ impl Default for GasSchedule {
             borrow_first_of_asset: 25_573,
             borrow_first_of_supplied_asset: 30_406,
             withdraw_with_debt: 63_986,
+            withdraw_whole_with_debt: 9_543,
+            withdraw_whole_without_debt: 4_848,
             deposit_first_of_position: 41_489,
             deposit_first_of_asset: 29_504,
             deposit_first_beside_collaterals: 24_778,
@@ -721,6 +783,12 @@ impl Default for GasSchedule {
             lender_warm_supplied_valuation: 9_938,
             lender_warm_owed_valuation: 24_018,
             lender_warm_supplied_owed_valuation: 26_462,
+            cold_slot_read: 2_100,
+            warm_slot_read: 100,
+            slot_set: 20_000,
+            slot_reset: 2_900,
+            slot_clear_refund: 4_800,
+            refund_quotient: 5,
         }
     }
 }

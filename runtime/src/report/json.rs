@@ -120,12 +120,13 @@ fn call(chain: &str, c: &CallRecord) -> String {
 
 fn transaction(t: &TxRecord) -> String {
     format!(
-        "{{\"chain\":{},\"sender\":\"{}\",\"block\":{},\"gas\":{},\"base_gas\":{},\"calls\":{}}}",
+        "{{\"chain\":{},\"sender\":\"{}\",\"block\":{},\"gas\":{},\"base_gas\":{},\"balance_gas\":{},\"calls\":{}}}",
         string(&t.chain),
         t.sender.as_str(),
         t.block,
         t.gas,
         t.base_gas(),
+        t.balance_gas,
         array(&t.calls, |c| call(&t.chain, c))
     )
 }

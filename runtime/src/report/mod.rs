@@ -92,7 +92,13 @@ pub struct TxRecord {
     pub sender: Sender,
     /// The block it took, counted from the bundle's start (1 = the first).
     pub block: u64,
+    /// Its gas: the schedule's charge for its calls, with what the writes
+    /// of the sender's balances cost beyond it (`balance_gas`).
     pub gas: u64,
+    /// What the writes of the sender's token balances cost beyond the
+    /// schedule's charge for them, by their values, refunds taken off
+    /// (below zero: less; docs/gas.md, "Balances at run time").
+    pub balance_gas: i128,
     pub calls: Vec<CallRecord>,
 }
 
@@ -102,6 +108,7 @@ impl TxRecord {
         sender: Sender,
         block: u64,
         gas: u64,
+        balance_gas: i128,
         calls: Vec<CallRecord>,
     ) -> TxRecord {
         TxRecord {
@@ -109,6 +116,7 @@ impl TxRecord {
             sender,
             block,
             gas,
+            balance_gas,
             calls,
         }
     }
@@ -117,6 +125,12 @@ impl TxRecord {
     pub fn base_gas(&self) -> u64 {
         let calls: u64 = self.calls.iter().map(|c| c.gas).sum();
         self.gas.saturating_sub(calls)
+    }
+
+    /// The schedule's charge alone: its gas less what the balance writes
+    /// added (the figure the compiler computes without running).
+    pub fn schedule_gas(&self) -> u64 {
+        u64::try_from((i128::from(self.gas) - self.balance_gas).max(0)).unwrap_or(u64::MAX)
     }
 }
 

@@ -4,7 +4,7 @@
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{Moves, Operation, Sender};
+use crate::gas::{Charged, Moves, Operation, Sender};
 use crate::registry::{BridgeKind, ChainId, TokenId};
 use crate::report::{BridgeMessage, Call};
 use mesh_core::loc::Loc;
@@ -53,7 +53,9 @@ impl Session {
             let op = s.schedule.operation(sender, &operation);
             let moves = Moves::of(&operation, Account::Token(token));
             let delivered = amount - fee;
+            let before = s.balance_before(chain, token);
             s.take_holding(chain, token, amount, "bridge")?;
+            s.balance_written(chain, token, before, Charged::First);
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
             let gas = s.meter_call_moving(Account::Bridge(route_kind), op, moves)?;
             s.add_holding(to, token, delivered)?;
@@ -145,7 +147,9 @@ impl Session {
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let delivered = amount - fee;
+                let before = s.balance_before(chain, token);
                 s.take_holding(chain, token, amount, "bridge")?;
+                s.balance_written(chain, token, before, Charged::First);
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                 let contract = s.token_contract(chain, token);
                 let gas = if first {

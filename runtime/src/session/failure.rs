@@ -9,7 +9,7 @@ use super::approvals::SpenderKey;
 use super::lending::Obligation;
 use super::slots::Slots;
 use super::swap::PairKey;
-use super::tx::{Meter, ParallelFrame};
+use super::tx::{Balances, Meter, ParallelFrame};
 use super::{CallResult, Named, Session, State};
 use crate::amount::display_units;
 use crate::gas::Sender;
@@ -29,10 +29,12 @@ pub(super) struct Checkpoint {
     pub(super) holdings: Slots<(ChainId, TokenId), u128>,
     pub(super) obligations: Slots<(ChainId, ProtocolId, TokenId), Obligation>,
     pub(super) approvals: Slots<(ChainId, Sender, TokenId, SpenderKey), u32>,
-    /// The open transaction's calls so far and its meter.
-    pub(super) tx: Option<(usize, Meter)>,
+    /// The open transaction's calls so far, its meter and its balance
+    /// writes.
+    pub(super) tx: Option<(usize, Meter, Balances)>,
     pub(super) transactions: usize,
     pub(super) closed_gas: u64,
+    pub(super) closed_charge: u64,
     pub(super) clock: u64,
     pub(super) elapsed_ms: Option<u64>,
     pub(super) untimed: Option<ChainId>,
@@ -103,9 +105,13 @@ impl Session {
             holdings: self.holdings.clone(),
             obligations: self.obligations.clone(),
             approvals: self.approvals.clone(),
-            tx: self.tx.as_ref().map(|t| (t.calls.len(), t.meter.clone())),
+            tx: self
+                .tx
+                .as_ref()
+                .map(|t| (t.calls.len(), t.meter.clone(), t.balances.clone())),
             transactions: self.transactions.len(),
             closed_gas: self.closed_gas,
+            closed_charge: self.closed_charge,
             clock: self.clock,
             elapsed_ms: self.elapsed_ms,
             untimed: self.untimed,
@@ -135,15 +141,17 @@ impl Session {
         self.obligations = saved.obligations;
         self.approvals = saved.approvals;
         match (saved.tx, self.tx.as_mut()) {
-            (Some((calls, meter)), Some(open)) => {
+            (Some((calls, meter, balances)), Some(open)) => {
                 open.calls.truncate(calls);
                 open.meter = meter;
+                open.balances = balances;
             }
             (None, _) => self.tx = None,
             (Some(_), None) => {}
         }
         self.transactions.truncate(saved.transactions);
         self.closed_gas = saved.closed_gas;
+        self.closed_charge = saved.closed_charge;
         self.clock = saved.clock;
         self.elapsed_ms = saved.elapsed_ms;
         self.untimed = saved.untimed;

@@ -90,6 +90,7 @@ impl Session {
             self.clock = 0;
             self.elapsed_ms = Some(0);
             self.closed_gas = 0;
+            self.closed_charge = 0;
             (Vec::new(), Vec::new(), Vec::new())
         } else {
             (

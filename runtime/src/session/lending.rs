@@ -5,7 +5,7 @@
 
 use super::approvals::SpenderKey;
 use super::{CallResult, Named, Session};
-use crate::gas::{Operation, Sender};
+use crate::gas::{Charged, Operation, Sender};
 use crate::journal::LenderBalance;
 use crate::maths;
 use crate::registry::{ChainId, ProtocolId, ProtocolKind, TokenId};
@@ -294,6 +294,10 @@ impl Session {
                 )));
             }
         }
+        let charged = match kind {
+            LoanKind::Flash => Charged::First,
+            LoanKind::Ordinary | LoanKind::Debt => self.reserve_write(protocol, token),
+        };
         let gas = meter(self)?;
         let overflow = || Revert {
             reason: reason::OVERFLOW.into(),
@@ -309,7 +313,9 @@ impl Session {
         o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
         o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
+        let before = self.balance_before(chain, token);
         self.add_holding(chain, token, amount)?;
+        self.balance_written(chain, token, before, charged);
         self.record(
             Call::Borrow {
                 flash: kind == LoanKind::Flash,
@@ -365,7 +371,15 @@ impl Session {
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
+            // A flash loan's repayment is the pull its row measured after
+            // the loan's payout.
+            let charged = match owed.kind {
+                LoanKind::Flash => Charged::Again,
+                LoanKind::Ordinary | LoanKind::Debt => s.reserve_write(protocol, token),
+            };
+            let before = s.balance_before(chain, token);
             s.take_holding(chain, token, total, "repay")?;
+            s.balance_written(chain, token, before, charged);
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             if Self::counts_in_position(owed.kind) {
                 s.note_position(chain, protocol)?;
@@ -428,7 +442,12 @@ impl Session {
             else {
                 return Err(s.revert_value(reason::OVERFLOW));
             };
+            let (charged, before) = (
+                s.reserve_write(protocol, token),
+                s.balance_before(chain, token),
+            );
             s.take_holding(chain, token, amount, "deposit")?;
+            s.balance_written(chain, token, before, charged);
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
             let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
@@ -480,13 +499,19 @@ impl Session {
                 )));
             }
             s.note_position(chain, protocol)?;
+            let charged = s.reserve_write(protocol, token);
             let gas =
                 s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Withdraw { token })?;
             s.set_deposit((chain, protocol, token), deposit, deposit - amount)?;
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             // Aave V3's `validateHFAndLtv`: what is left must carry the debt.
             s.check_healthy(chain, protocol, "the withdrawal")?;
+            if amount > 0 && amount == deposit {
+                s.deposit_emptied(chain, protocol);
+            }
+            let before = s.balance_before(chain, token);
             s.add_holding(chain, token, amount)?;
+            s.balance_written(chain, token, before, charged);
             s.record(
                 Call::Withdraw {
                     protocol: s.protocol_name(protocol).to_string(),

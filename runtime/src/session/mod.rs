@@ -103,6 +103,9 @@ pub struct Session {
     transactions: Vec<TxRecord>,
     /// Their gas, all chains.
     closed_gas: u64,
+    /// The schedule's charge of it (`closed_gas` less what balance writes
+    /// added by their values).
+    closed_charge: u64,
     clock: u64,
     /// The time the blocks on the clock take, each at its chain's block
     /// time, in milliseconds; `None` once a block of a chain the registry
@@ -157,6 +160,7 @@ impl Session {
             tx: None,
             transactions: Vec::new(),
             closed_gas: 0,
+            closed_charge: 0,
             clock: 0,
             elapsed_ms: Some(0),
             untimed: None,
@@ -216,8 +220,16 @@ impl Session {
     /// Gas metered so far, all chains (after `finish`: the bundle's total).
     pub fn gas_total(&self) -> u64 {
         // Gas is counted as the meter counts it, saturating (never a balance).
-        let open = self.tx.as_ref().map_or(0, |t| t.meter.gas());
+        let open = self.tx.as_ref().map_or(0, |t| t.balances.on(t.meter.gas()));
         self.closed_gas.saturating_add(open)
+    }
+
+    /// The schedule's charge alone so far, all chains: `gas_total` less
+    /// what the writes of the sender's balances added by their values
+    /// (the figure the compiler computes without running).
+    pub fn schedule_gas_total(&self) -> u64 {
+        let open = self.tx.as_ref().map_or(0, |t| t.meter.gas());
+        self.closed_charge.saturating_add(open)
     }
 
     /// The open obligations, in the order of their names: (chain, protocol,

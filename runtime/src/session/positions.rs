@@ -266,12 +266,15 @@ impl Session {
             return Err(self.revert_value(reason::OVERFLOW));
         };
         self.note_position(chain, protocol)?;
+        let charged = self.reserve_write(protocol, token);
         let gas = self.meter_pool_call(chain, sender, protocol, token, |token| {
             Operation::Borrow { token }
         })?;
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
+        let before = self.balance_before(chain, token);
         self.add_holding(chain, token, amount)?;
+        self.balance_written(chain, token, before, charged);
         self.record(
             Call::BorrowDebt {
                 protocol: self.protocol_name(protocol).to_string(),
@@ -304,7 +307,12 @@ impl Session {
                     s.fmt(debt, token)
                 )));
             }
+            let (charged, before) = (
+                s.reserve_write(protocol, token),
+                s.balance_before(chain, token),
+            );
             s.take_holding(chain, token, amount, "repay")?;
+            s.balance_written(chain, token, before, charged);
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
             let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {

@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 use super::approvals::SpenderKey;
 use super::tx::Account;
 use super::{CallResult, Named, Session};
-use crate::gas::{path_returns, pays_back, Moves, Operation, Sender, TokenContract};
+use crate::gas::{path_returns, pays_back, Charged, Moves, Operation, Sender, TokenContract};
 use crate::maths::{self, constant_product, MathError};
 use crate::registry::{ProtocolId, ProtocolKind, TokenId};
 use crate::report::Call;
@@ -185,7 +185,9 @@ impl Session {
                 )));
             }
             s.loc = first_loc;
+            let before = s.balance_before(chain, token_in);
             s.take_holding(chain, token_in, amount, "swap")?;
+            s.balance_written(chain, token_in, before, Charged::First);
             // The router pulls the wallet's tokens with `transferFrom`, which
             // needs an allowance; the executor's direct swap moves its own
             // tokens into the pair with `transfer`, which does not.
@@ -233,7 +235,16 @@ impl Session {
                     .set_reserves(&mut s.world, chain, exchange, *key, *pair)
                     .map_err(|e| s.not_in_world(e))?;
             }
+            // A path back to its first token pays it into the balance its
+            // first transfer wrote, charged so (`return_balance_saving`).
+            let charged = if path_returns(&tokens) {
+                Charged::Again
+            } else {
+                Charged::First
+            };
+            let before = s.balance_before(chain, token_out);
             s.add_holding(chain, token_out, current)?;
+            s.balance_written(chain, token_out, before, charged);
             let names: Vec<String> = exchanges
                 .iter()
                 .map(|x| s.protocol_name(*x).to_string())

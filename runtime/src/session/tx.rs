@@ -5,11 +5,12 @@
 use super::swap::PairKey;
 use super::{CallResult, Named, Session};
 use crate::gas::{
-    LenderCall, Moves, Operation, Positions, Reserves, SecondWalletCall, Sender, TokenContract,
-    TxMeter,
+    BalanceWrites, Charged, LenderCall, Moves, Operation, Positions, Reserves, SecondWalletCall,
+    Sender, TokenContract, TxMeter,
 };
 use crate::registry::{BridgeKind, ChainId, ProtocolId, TokenId};
 use crate::report::{Call, CallRecord, TxRecord};
+use crate::u256::U256;
 use crate::world::World;
 use mesh_core::account::LoanKind;
 use mesh_core::revert::{reason, Revert};
@@ -61,6 +62,20 @@ pub(super) struct OpenTx {
     pub(super) calls: Vec<CallRecord>,
     /// Its gas, by the rules the compiler's static gas uses too.
     pub(super) meter: Meter,
+    /// What its writes of the sender's balances cost beyond that.
+    pub(super) balances: Balances,
+}
+
+/// The writes of the sender's balances in a transaction, metered by their
+/// values (`BalanceWrites`): what they added to the rows' charge so far,
+/// and how much of it the call being made added.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Balances {
+    writes: BalanceWrites<TokenId>,
+    /// Gas beyond the rows' charge, refunds taken off (below zero: less).
+    added: i128,
+    /// The part of `added` the call being made added, not yet recorded.
+    call: i128,
 }
 
 #[derive(Clone, Copy)]
@@ -99,6 +114,7 @@ impl Session {
                 block: s.clock,
                 calls: Vec::new(),
                 meter: TxMeter::new(&s.schedule, sender),
+                balances: Balances::default(),
             });
             Ok(())
         })
@@ -167,16 +183,97 @@ impl Session {
 
     /// Records a transaction that has ended (or was left open by a failure).
     pub(super) fn close(&mut self, tx: OpenTx) {
-        let gas = tx.meter.gas();
+        let balance_gas = tx.balances.settled(&self.schedule, tx.meter.gas());
+        let gas = with_balances(tx.meter.gas(), balance_gas);
         self.closed_gas = self.closed_gas.saturating_add(gas);
+        self.closed_charge = self.closed_charge.saturating_add(tx.meter.gas());
         let chain = self.chain_name(tx.chain).to_string();
         self.transactions.push(TxRecord::from_open(
             chain,
             tx.meter.sender(),
             tx.block,
             gas,
+            balance_gas,
             tx.calls,
         ));
+    }
+
+    /// The sender's balance of `token` on `chain`, as its account holds it
+    /// on the chain: the wallet's, and the bundle's holding (which `input`
+    /// only moved in the model's books).
+    fn sender_balance(&self, chain: ChainId, token: TokenId) -> U256 {
+        let wallet = self
+            .world
+            .wallet_balance(self.chain_name(chain), self.token_name(token));
+        U256::from_u128(wallet)
+            .checked_add(U256::from_u128(self.holding_of(chain, token)))
+            .unwrap_or(U256::ZERO)
+    }
+
+    /// The sender's balance of `token` on `chain` before a write of it, if
+    /// the open transaction is on that chain and `token` is an ERC-20
+    /// token (the native coin is no token's storage).
+    pub(super) fn balance_before(&self, chain: ChainId, token: TokenId) -> Option<U256> {
+        let tx = self.tx.as_ref()?;
+        if tx.chain != chain || crate::registry::is_native_coin(self.token_name(token)) {
+            return None;
+        }
+        Some(self.sender_balance(chain, token))
+    }
+
+    /// Meters a write of the sender's balance of `token` on `chain`, from
+    /// `before` (`balance_before`) to what it holds now, which its row
+    /// `charged` for: what it costs beyond that is the call's.
+    pub(super) fn balance_written(
+        &mut self,
+        chain: ChainId,
+        token: TokenId,
+        before: Option<U256>,
+        charged: Charged,
+    ) {
+        let Some(before) = before else {
+            return;
+        };
+        let after = self.sender_balance(chain, token);
+        let schedule = &self.schedule;
+        if let Some(tx) = self.tx.as_mut() {
+            let added = tx
+                .balances
+                .writes
+                .write(schedule, token, before, after, charged);
+            tx.balances.added += added;
+            tx.balances.call += added;
+        }
+    }
+
+    /// Meters a withdrawal at `protocol` on `chain` that left none of the
+    /// deposit (`BalanceWrites::deposit_emptied`), on the position the
+    /// schedule charged it on.
+    pub(super) fn deposit_emptied(&mut self, chain: ChainId, protocol: ProtocolId) {
+        let owes = self.positions.owes_anything(&(chain, protocol));
+        let schedule = &self.schedule;
+        if let Some(tx) = self.tx.as_mut() {
+            let added = tx.balances.writes.deposit_emptied(schedule, owes);
+            tx.balances.added += added;
+            tx.balances.call += added;
+        }
+    }
+
+    /// How a lender call on `protocol`'s reserve of `token` is charged its
+    /// write of the sender's balance: as a later one when an earlier call
+    /// of the transaction acted on the reserve (`lender_warm_reserve`,
+    /// measured on such a write).
+    pub(super) fn reserve_write(&self, protocol: ProtocolId, token: TokenId) -> Charged {
+        match &self.tx {
+            Some(tx)
+                if tx
+                    .meter
+                    .acted_on(&Account::Pool(protocol), &Account::Token(token)) =>
+            {
+                Charged::Again
+            }
+            _ => Charged::First,
+        }
     }
 
     pub(super) fn no_open_tx(&self, what: &str) -> CallResult<()> {
@@ -390,7 +487,30 @@ impl Session {
     pub(super) fn record(&mut self, what: Call, gas: u64) {
         let loc = self.loc;
         if let Some(tx) = self.tx.as_mut() {
+            let gas = with_balances(gas, tx.balances.call);
+            tx.balances.call = 0;
             tx.calls.push(CallRecord { what, gas, loc });
         }
     }
+}
+
+impl Balances {
+    /// What the writes added to the transaction's gas, `charged` by the
+    /// rows, once the refunds the cap refuses are given back.
+    fn settled(&self, schedule: &crate::gas::GasSchedule, charged: u64) -> i128 {
+        let refunds = self.writes.refunds(schedule, charged);
+        self.added + i128::from(refunds.refused)
+    }
+
+    /// The gas of the open transaction so far with what `charged` leaves
+    /// out.
+    pub(super) fn on(&self, charged: u64) -> u64 {
+        with_balances(charged, self.added)
+    }
+}
+
+/// `gas` and what the balance writes added to it (never below zero: a
+/// refund takes off at most a fifth of a transaction's gas).
+fn with_balances(gas: u64, added: i128) -> u64 {
+    u64::try_from((i128::from(gas) + added).max(0)).unwrap_or(u64::MAX)
 }

@@ -202,13 +202,32 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         account: A,
         op_gas: u64,
     ) -> Result<u64, SecondWalletCall> {
+        let inside = !self.open_loans.is_empty();
+        self.charge(schedule, account, op_gas, inside)
+    }
+
+    /// [`Self::call`], `inside` a flash loan's callback or not: an
+    /// executor's inner call there costs `flash_callback_call` more.
+    fn charge(
+        &mut self,
+        schedule: &GasSchedule,
+        account: A,
+        op_gas: u64,
+        inside: bool,
+    ) -> Result<u64, SecondWalletCall> {
         self.one_wallet_call()?;
         let first_touch = self.touch(account);
+        let callback = if inside {
+            schedule.flash_callback_call
+        } else {
+            0
+        };
         let gas = match self.sender {
             Sender::Wallet => op_gas,
             Sender::Executor => schedule
                 .executor_call_overhead()
                 .saturating_add(schedule.account_access(first_touch))
+                .saturating_add(callback)
                 .saturating_add(op_gas),
         };
         self.contract_calls += 1;
@@ -285,6 +304,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
         tokens: &[(A, TokenContract)],
     ) -> Result<u64, SecondWalletCall> {
         self.one_wallet_call()?;
+        let inside = !self.open_loans.is_empty();
         let mut saving = if self.flash_pools.contains(&pool) {
             schedule.flash_loan_warm_pool
         } else {
@@ -295,7 +315,7 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
             saving = saving.saturating_add(self.lend(schedule, &pool, token, *contract));
         }
         self.lender_pool(&pool);
-        self.call(schedule, pool, op_gas.saturating_sub(saving))
+        self.charge(schedule, pool, op_gas.saturating_sub(saving), inside)
     }
 
     /// Whether an earlier lender call of the transaction called `pool`;
@@ -354,6 +374,12 @@ impl<A: PartialEq + Clone, P: PartialEq> TxMeter<A, P> {
             self.acted.push(reserve);
         }
         self.call_moving(schedule, pool, op_gas.saturating_sub(saving), moves)
+    }
+
+    /// Whether a lender call of the transaction acted on `pool`'s reserve
+    /// of `token` (a later one is charged `lender_warm_reserve`).
+    pub fn acted_on(&self, pool: &A, token: &A) -> bool {
+        self.acted.iter().any(|(p, t)| p == pool && t == token)
     }
 
     /// What the account held in `reserve` when an earlier valuation of the
@@ -690,9 +716,10 @@ mod tests {
             tx.flash_loan_call(&s, "aave", 120_000, &[("WETH", erc20)]),
             Ok(overhead + 2_600 + 120_000)
         );
+        // Inside the loan's callback, which costs the call 1,763 more.
         assert_eq!(
             tx.lender_call(&s, call("WETH", &[]), 100_000, Moves::Nothing),
-            Ok(overhead + 100 + 100_000 - 17_021 - 66_828)
+            Ok(overhead + 100 + 1_763 + 100_000 - 17_021 - 66_828)
         );
     }
 
@@ -706,17 +733,17 @@ mod tests {
             tx.flash_loan_call(&s, "aave", 120_000, &[("USDC", erc20)]),
             Ok(overhead + 2_600 + 120_000)
         );
-        // The approval for the repayment: the token is warm (the loan paid
-        // it out), and the pool's pull inside the loan will find the
-        // allowance written.
+        // The approval for the repayment, inside the loan's callback: the
+        // token is warm (the loan paid it out), and the pool's pull inside
+        // the loan will find the allowance written.
         assert_eq!(
             tx.approve_call(&s, "USDC", "aave", erc20, 25_540),
-            Ok(overhead + 100 + 25_540 - 4_809)
+            Ok(overhead + 100 + 1_763 + 25_540 - 4_809)
         );
         // Once: a second approval gives the repayment nothing more.
         assert_eq!(
             tx.approve_call(&s, "USDC", "aave", erc20, 25_540),
-            Ok(overhead + 100 + 25_540)
+            Ok(overhead + 100 + 1_763 + 25_540)
         );
         tx.flash_loan_repaid(&"aave", &"USDC");
         // An approval made before a loan counts for its repayment at once.
@@ -733,11 +760,17 @@ mod tests {
             tx.flash_loan_asset(&s, &"aave", &"WETH", TokenContract::Weth9, 100_000),
             100_000
         );
-        // After the repayment, an approval is no longer the loan's.
+        // After the repayment, an approval is no longer the loan's; the
+        // DAI loan is still open, so it is made in a callback.
         tx.flash_loan_repaid(&"aave", &"WETH");
         assert_eq!(
             tx.approve_call(&s, "WETH", "aave", TokenContract::Weth9, 25_343),
-            Ok(overhead + 100 + 25_343)
+            Ok(overhead + 100 + 1_763 + 25_343)
+        );
+        tx.flash_loan_repaid(&"aave", &"DAI");
+        assert_eq!(
+            tx.approve_call(&s, "USDC", "bridge", erc20, 25_540),
+            Ok(overhead + 2_600 + 25_540)
         );
     }
 }

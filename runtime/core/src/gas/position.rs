@@ -260,6 +260,14 @@ impl<K: Ord, T: Ord + Clone> Positions<K, T> {
         self.lenders.insert(lender, reserves);
     }
 
+    /// Whether the position at `lender` owes anything (a withdrawal there
+    /// checks its health factor).
+    pub fn owes_anything(&self, lender: &K) -> bool {
+        self.lenders
+            .get(lender)
+            .is_some_and(Reserves::owes_anything)
+    }
+
     /// [`Reserves::call`] on the position at `lender` (empty if none was
     /// given).
     pub fn call(
