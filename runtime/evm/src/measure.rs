@@ -77,6 +77,21 @@ impl Bench {
         })
     }
 
+    /// The accounts an executor row calls: the wallet that sends `run`,
+    /// the executor, and aave's pool.
+    fn executor_accounts(&self) -> Result<(Address, Address, Address), EvmError> {
+        let contracts = self.evm.contracts(CHAIN)?;
+        let pool = contracts
+            .lenders
+            .get("aave")
+            .map(|l| l.pool)
+            .ok_or_else(|| EvmError::Unknown {
+                chain: CHAIN.to_string(),
+                what: "aave's pool".to_string(),
+            })?;
+        Ok((self.evm.accounts.wallet, contracts.executor, pool))
+    }
+
     fn token(&self, symbol: &str) -> Result<Address, EvmError> {
         let contracts = self.evm.contracts(CHAIN)?;
         contracts
@@ -452,14 +467,11 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
 
 fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
-    let wallet = b.evm.accounts.wallet;
+    let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
     let usdc = b.token("USDC")?;
     let weth = b.token("WETH")?;
     let dai = b.token("DAI")?;
-    let contracts = b.evm.contracts(CHAIN)?.clone();
-    let executor = contracts.executor;
-    let pool = contracts.lenders["aave"].pool;
     let uni = b.pair("uniswap_v2", "USDC", "WETH")?;
     let sushi = b.pair("sushiswap", "USDC", "WETH")?;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);

@@ -27,15 +27,12 @@ fn approvals(usdc: Address, dai: Address, usdt: Address, first: u8) -> Vec<Inner
 
 pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
-    let wallet = b.evm.accounts.wallet;
+    let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
     let usdc = b.token("USDC")?;
     let weth = b.token("WETH")?;
     let dai = b.token("DAI")?;
     let usdt = b.token("USDT")?;
-    let contracts = b.evm.contracts(CHAIN)?.clone();
-    let executor = contracts.executor;
-    let pool = contracts.lenders["aave"].pool;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);
     // The pool pulls each loan's repayment under a standing approval.
     b.send(

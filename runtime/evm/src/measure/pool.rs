@@ -15,13 +15,10 @@ use crate::error::EvmError;
 
 pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
-    let wallet = b.evm.accounts.wallet;
+    let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
     let [usdc, dai, weth] = ["USDC", "DAI", "WETH"].map(|t| b.token(t));
     let (usdc, dai, weth) = (usdc?, dai?, weth?);
-    let contracts = b.evm.contracts(super::CHAIN)?.clone();
-    let executor = contracts.executor;
-    let pool = contracts.lenders["aave"].pool;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);
     let on_pool = |data: Vec<u8>| InnerCall::new(pool, data);
     let supply = |token, amount| on_pool(calls::aave_supply(token, amount, executor));

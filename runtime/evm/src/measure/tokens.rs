@@ -144,13 +144,11 @@ fn wallet_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
 
 fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
-    let wallet = b.evm.accounts.wallet;
+    let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
     let weth = b.token("WETH")?;
     let dai = b.token("DAI")?;
     let contracts = b.evm.contracts(CHAIN)?.clone();
-    let executor = contracts.executor;
-    let pool = contracts.lenders["aave"].pool;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);
     let approvals = [
         InnerCall::new(weth, calls::approve(pool, U256::MAX)),
