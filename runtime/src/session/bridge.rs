@@ -53,9 +53,7 @@ impl Session {
             let op = s.schedule.operation(sender, &operation);
             let moves = Moves::of(&operation, Account::Token(token));
             let delivered = amount - fee;
-            let before = s.balance_before(chain, token);
-            s.take_holding(chain, token, amount, "bridge")?;
-            s.balance_written(chain, token, before, Charged::First);
+            s.pay(chain, token, amount, "bridge", Charged::First)?;
             s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
             let gas = s.meter_call_moving(Account::Bridge(route_kind), op, moves)?;
             s.add_holding(to, token, delivered)?;
@@ -147,9 +145,7 @@ impl Session {
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let delivered = amount - fee;
-                let before = s.balance_before(chain, token);
-                s.take_holding(chain, token, amount, "bridge")?;
-                s.balance_written(chain, token, before, Charged::First);
+                s.pay(chain, token, amount, "bridge", Charged::First)?;
                 s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                 let contract = s.token_contract(chain, token);
                 let gas = if first {

@@ -313,9 +313,7 @@ impl Session {
         o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
         o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
-        let before = self.balance_before(chain, token);
-        self.add_holding(chain, token, amount)?;
-        self.balance_written(chain, token, before, charged);
+        self.receive(chain, token, amount, charged)?;
         self.record(
             Call::Borrow {
                 flash: kind == LoanKind::Flash,
@@ -377,9 +375,7 @@ impl Session {
                 LoanKind::Flash => Charged::Again,
                 LoanKind::Ordinary | LoanKind::Debt => s.reserve_write(protocol, token),
             };
-            let before = s.balance_before(chain, token);
-            s.take_holding(chain, token, total, "repay")?;
-            s.balance_written(chain, token, before, charged);
+            s.pay(chain, token, total, "repay", charged)?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             if Self::counts_in_position(owed.kind) {
                 s.note_position(chain, protocol)?;
@@ -442,12 +438,8 @@ impl Session {
             else {
                 return Err(s.revert_value(reason::OVERFLOW));
             };
-            let (charged, before) = (
-                s.reserve_write(protocol, token),
-                s.balance_before(chain, token),
-            );
-            s.take_holding(chain, token, amount, "deposit")?;
-            s.balance_written(chain, token, before, charged);
+            let charged = s.reserve_write(protocol, token);
+            s.pay(chain, token, amount, "deposit", charged)?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
             let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
@@ -509,9 +501,7 @@ impl Session {
             if amount > 0 && amount == deposit {
                 s.deposit_emptied(chain, protocol);
             }
-            let before = s.balance_before(chain, token);
-            s.add_holding(chain, token, amount)?;
-            s.balance_written(chain, token, before, charged);
+            s.receive(chain, token, amount, charged)?;
             s.record(
                 Call::Withdraw {
                     protocol: s.protocol_name(protocol).to_string(),

@@ -272,9 +272,7 @@ impl Session {
         })?;
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
-        let before = self.balance_before(chain, token);
-        self.add_holding(chain, token, amount)?;
-        self.balance_written(chain, token, before, charged);
+        self.receive(chain, token, amount, charged)?;
         self.record(
             Call::BorrowDebt {
                 protocol: self.protocol_name(protocol).to_string(),
@@ -307,12 +305,8 @@ impl Session {
                     s.fmt(debt, token)
                 )));
             }
-            let (charged, before) = (
-                s.reserve_write(protocol, token),
-                s.balance_before(chain, token),
-            );
-            s.take_holding(chain, token, amount, "repay")?;
-            s.balance_written(chain, token, before, charged);
+            let charged = s.reserve_write(protocol, token);
+            s.pay(chain, token, amount, "repay", charged)?;
             s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
             s.note_position(chain, protocol)?;
             let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {

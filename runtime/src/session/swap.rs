@@ -185,9 +185,7 @@ impl Session {
                 )));
             }
             s.loc = first_loc;
-            let before = s.balance_before(chain, token_in);
-            s.take_holding(chain, token_in, amount, "swap")?;
-            s.balance_written(chain, token_in, before, Charged::First);
+            s.pay(chain, token_in, amount, "swap", Charged::First)?;
             // The router pulls the wallet's tokens with `transferFrom`, which
             // needs an allowance; the executor's direct swap moves its own
             // tokens into the pair with `transfer`, which does not.
@@ -242,9 +240,7 @@ impl Session {
             } else {
                 Charged::First
             };
-            let before = s.balance_before(chain, token_out);
-            s.add_holding(chain, token_out, current)?;
-            s.balance_written(chain, token_out, before, charged);
+            s.receive(chain, token_out, current, charged)?;
             let names: Vec<String> = exchanges
                 .iter()
                 .map(|x| s.protocol_name(*x).to_string())

@@ -205,36 +205,68 @@ impl Session {
         let wallet = self
             .world
             .wallet_balance(self.chain_name(chain), self.token_name(token));
+        // Two u128 always add up within 256 bits.
         U256::from_u128(wallet)
             .checked_add(U256::from_u128(self.holding_of(chain, token)))
             .unwrap_or(U256::ZERO)
     }
 
-    /// The sender's balance of `token` on `chain` before a write of it, if
+    /// The sender's balance of `token` on `chain` as the EVM stores it, if
     /// the open transaction is on that chain and `token` is an ERC-20
-    /// token (the native coin is no token's storage).
-    pub(super) fn balance_before(&self, chain: ChainId, token: TokenId) -> Option<U256> {
+    /// token (the native coin is no token's storage): as the
+    /// transaction's last write of it left it, else as the world holds it.
+    fn stored_balance(&self, chain: ChainId, token: TokenId) -> Option<U256> {
         let tx = self.tx.as_ref()?;
         if tx.chain != chain || crate::registry::is_native_coin(self.token_name(token)) {
             return None;
         }
-        Some(self.sender_balance(chain, token))
+        tx.balances
+            .writes
+            .current(&token)
+            .or_else(|| Some(self.sender_balance(chain, token)))
     }
 
-    /// Meters a write of the sender's balance of `token` on `chain`, from
-    /// `before` (`balance_before`) to what it holds now, which its row
-    /// `charged` for: what it costs beyond that is the call's.
-    pub(super) fn balance_written(
+    /// `take_holding`, and the write of the sender's balance the EVM makes
+    /// for it, which its row `charged` for (`BalanceWrites::write`): what
+    /// the write costs beyond that is the call's.
+    pub(super) fn pay(
         &mut self,
         chain: ChainId,
         token: TokenId,
-        before: Option<U256>,
+        amount: u128,
+        why: &str,
         charged: Charged,
-    ) {
-        let Some(before) = before else {
+    ) -> CallResult<()> {
+        let before = self.stored_balance(chain, token);
+        self.take_holding(chain, token, amount, why)?;
+        let after = before.and_then(|b| b.checked_sub(U256::from_u128(amount)));
+        self.balance_written(token, before.zip(after), charged);
+        Ok(())
+    }
+
+    /// `add_holding`, and the write of the sender's balance the EVM makes
+    /// for it (`pay`). Holdings that arrive on another chain (a bridge's
+    /// release) are the bridge's transaction there, not the sender's.
+    pub(super) fn receive(
+        &mut self,
+        chain: ChainId,
+        token: TokenId,
+        amount: u128,
+        charged: Charged,
+    ) -> CallResult<()> {
+        let before = self.stored_balance(chain, token);
+        self.add_holding(chain, token, amount)?;
+        let after = before.and_then(|b| b.checked_add(U256::from_u128(amount)));
+        self.balance_written(token, before.zip(after), charged);
+        Ok(())
+    }
+
+    /// Meters a write of the sender's balance of `token` from one value to
+    /// another (`None`: no write of a token's storage).
+    fn balance_written(&mut self, token: TokenId, moved: Option<(U256, U256)>, charged: Charged) {
+        let Some((before, after)) = moved else {
             return;
         };
-        let after = self.sender_balance(chain, token);
         let schedule = &self.schedule;
         if let Some(tx) = self.tx.as_mut() {
             let added = tx

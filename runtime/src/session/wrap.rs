@@ -61,18 +61,14 @@ impl Session {
             };
             s.check_wrapping(chain, native, wrapped)?;
             // WETH9 wraps and unwraps zero as it does any amount.
-            let before = s.balance_before(chain, from);
-            s.take_holding(chain, from, amount, verb)?;
-            s.balance_written(chain, from, before, Charged::First);
+            s.pay(chain, from, amount, verb, Charged::First)?;
             let operation = match direction {
                 Direction::Wrap => Operation::Wrap,
                 Direction::Unwrap => Operation::Unwrap,
             };
             let op = s.schedule.operation(sender, &operation);
             let gas = s.meter_call(Account::Token(wrapped), op)?;
-            let before = s.balance_before(chain, to);
-            s.add_holding(chain, to, amount)?;
-            s.balance_written(chain, to, before, Charged::First);
+            s.receive(chain, to, amount, Charged::First)?;
             let (token, into) = (s.token_name(from).to_string(), s.token_name(to).to_string());
             let amount_moved = s.amount(amount, from);
             let call = match direction {

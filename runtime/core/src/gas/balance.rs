@@ -121,6 +121,15 @@ impl GasSchedule {
 }
 
 impl<K: PartialEq> BalanceWrites<K> {
+    /// The balance `key` as the transaction's last write of it left it, if
+    /// it wrote it.
+    pub fn current(&self, key: &K) -> Option<U256> {
+        self.slots
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, slot)| slot.current)
+    }
+
     /// A write of the balance `key` from `before` to `after`, which its
     /// row `charged` for; returns the gas it adds to the call's charge
     /// (below zero when it costs less, refunds included).
