@@ -591,3 +591,59 @@ fn independent_chains_in_order_find_what_every_interleaving_finds() {
     let found = optimum(source);
     insta::assert_snapshot!(show(source, &found));
 }
+
+/// Where a loan may be a flash loan, a call's place decides whether it is
+/// made inside the loan's callback (`flash_callback_call` more): the
+/// reduced orders find what every order finds on the cases the
+/// enumeration property found, steps before the loans and after them.
+#[test]
+fn steps_around_a_flash_loan_are_placed_for_gas() {
+    let sources = [
+        "bundle before on polygon {
+    on optimism {
+        input 1 USDC
+        swap all USDC for WETH on sushiswap via USDT
+        let back = swap all WETH for 0 USDC on sushiswap via DAI
+        require back >= 0 USDC
+        borrow 1 USDC from aave
+        borrow 1 WETH from aave
+        input 1 USDC
+        input 0.01 WETH
+        repay 1 USDC to aave
+        repay 1 WETH to aave
+    }
+}
+",
+        "bundle after on polygon {
+    on ethereum {
+        borrow 1 USDC from aave
+        borrow 1 WETH from aave
+        input 1 USDC
+        input 0.01 WETH
+        repay 1 USDC to aave
+        repay 1 WETH to aave
+        input 1 USDC
+        let dai = swap all USDC for DAI on sushiswap
+        deposit dai / 1 into aave
+        deposit dai - dai / 1 into compound
+        deposit all DAI into aave
+    }
+}
+",
+    ];
+    let registry = Registry::default_registry();
+    for source in sources {
+        let found = optimum(source);
+        let (program, pinned) = o0(source, &registry);
+        let every = search_with(
+            &program,
+            &pinned,
+            &registry,
+            &Limits {
+                reduce_orders: false,
+                ..Limits::default()
+            },
+        );
+        assert_eq!(every.gas(), Some(found.gas), "{source}");
+    }
+}
