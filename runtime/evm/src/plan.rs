@@ -118,7 +118,8 @@ pub struct PlannedTx {
     /// The executor for an executor transaction; else the one call's target.
     pub executor: Address,
     pub body: Vec<Step>,
-    /// The gas the schedule gives it (the model's figure).
+    /// The gas the model engine meters for it: the schedule's charge and
+    /// what its balance writes add (docs/gas.md, "Balances at run time").
     pub model_gas: u64,
     /// The gas limit: unset (0) until the plan has run on the EVM.
     pub gas_limit: u64,
