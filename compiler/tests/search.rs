@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::optimum::{approved_pull, base, call, o0, optimum, route, search_with};
+use common::optimum::{
+    approved_pull, base, call, every_order_gas, o0, optimum, route, search_with,
+};
 use mesh_runtime::gas::TokenContract;
 use mesh_runtime::{BridgeKind, GasSchedule, Registry};
 use meshc::check::CheckOptions;
@@ -355,18 +357,7 @@ fn merged_transfers_share_a_message() {
     let zk = route(BridgeKind::Zk);
     let expected = base(&s) + 2 * call(s.approve, true) + shared_message(&s, zk.0);
     assert_eq!((found.gas, found.blocks), (expected, 1 + 2 * zk.1));
-    let registry = Registry::default_registry();
-    let (program, pinned) = o0(source, &registry);
-    let every = search_with(
-        &program,
-        &pinned,
-        &registry,
-        &Limits {
-            reduce_orders: false,
-            ..Limits::default()
-        },
-    );
-    assert_eq!(every.gas(), Some(expected));
+    assert_eq!(every_order_gas(source), Some(expected));
     insta::assert_snapshot!(show(source, &found));
 }
 
@@ -631,19 +622,8 @@ fn steps_around_a_flash_loan_are_placed_for_gas() {
 }
 ",
     ];
-    let registry = Registry::default_registry();
     for source in sources {
         let found = optimum(source);
-        let (program, pinned) = o0(source, &registry);
-        let every = search_with(
-            &program,
-            &pinned,
-            &registry,
-            &Limits {
-                reduce_orders: false,
-                ..Limits::default()
-            },
-        );
-        assert_eq!(every.gas(), Some(found.gas), "{source}");
+        assert_eq!(every_order_gas(source), Some(found.gas), "{source}");
     }
 }

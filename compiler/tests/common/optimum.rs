@@ -83,6 +83,23 @@ pub fn optimum(source: &str) -> Optimum {
     found
 }
 
+/// The least gas the search finds for `source` trying every order of
+/// every transaction's actions (no order reduced).
+pub fn every_order_gas(source: &str) -> Option<u64> {
+    let registry = Registry::default_registry();
+    let (program, pinned) = o0(source, &registry);
+    search_with(
+        &program,
+        &pinned,
+        &registry,
+        &Limits {
+            reduce_orders: false,
+            ..Limits::default()
+        },
+    )
+    .gas()
+}
+
 /// An executor transaction's base: the transaction's intrinsic cost and
 /// the executor's own.
 pub fn base(s: &GasSchedule) -> u64 {

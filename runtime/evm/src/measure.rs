@@ -92,6 +92,15 @@ impl Bench {
         Ok((self.evm.accounts.wallet, contracts.executor, pool))
     }
 
+    /// The addresses of the tokens `symbols` names, in its order.
+    fn tokens<const N: usize>(&self, symbols: [&str; N]) -> Result<[Address; N], EvmError> {
+        let mut out = [Address::ZERO; N];
+        for (slot, symbol) in out.iter_mut().zip(symbols) {
+            *slot = self.token(symbol)?;
+        }
+        Ok(out)
+    }
+
     fn token(&self, symbol: &str) -> Result<Address, EvmError> {
         let contracts = self.evm.contracts(CHAIN)?;
         contracts
@@ -469,9 +478,7 @@ fn executor_rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
     let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
-    let usdc = b.token("USDC")?;
-    let weth = b.token("WETH")?;
-    let dai = b.token("DAI")?;
+    let [usdc, weth, dai] = b.tokens(["USDC", "WETH", "DAI"])?;
     let uni = b.pair("uniswap_v2", "USDC", "WETH")?;
     let sushi = b.pair("sushiswap", "USDC", "WETH")?;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);

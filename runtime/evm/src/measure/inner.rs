@@ -29,10 +29,7 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
     let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
-    let usdc = b.token("USDC")?;
-    let weth = b.token("WETH")?;
-    let dai = b.token("DAI")?;
-    let usdt = b.token("USDT")?;
+    let [usdc, weth, dai, usdt] = b.tokens(["USDC", "WETH", "DAI", "USDT"])?;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);
     // The pool pulls each loan's repayment under a standing approval.
     b.send(

@@ -17,8 +17,7 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Executor, rates)?;
     let (wallet, executor, pool) = b.executor_accounts()?;
     let zero = U256::ZERO;
-    let [usdc, dai, weth] = ["USDC", "DAI", "WETH"].map(|t| b.token(t));
-    let (usdc, dai, weth) = (usdc?, dai?, weth?);
+    let [usdc, dai, weth] = b.tokens(["USDC", "DAI", "WETH"])?;
     let run = |calls: &[InnerCall]| calls::executor_run(calls);
     let on_pool = |data: Vec<u8>| InnerCall::new(pool, data);
     let supply = |token, amount| on_pool(calls::aave_supply(token, amount, executor));

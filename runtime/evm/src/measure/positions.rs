@@ -21,8 +21,7 @@ pub(super) fn rows(rates: InterestRates) -> Result<Vec<Measurement>, EvmError> {
     let mut b = Bench::new(Holder::Wallet, rates)?;
     let wallet = b.evm.accounts.wallet;
     let zero = U256::ZERO;
-    let [usdc, dai, wbtc, weth, usdt] = ["USDC", "DAI", "WBTC", "WETH", "USDT"].map(|t| b.token(t));
-    let (usdc, dai, wbtc, weth, usdt) = (usdc?, dai?, wbtc?, weth?, usdt?);
+    let [usdc, dai, wbtc, weth, usdt] = b.tokens(["USDC", "DAI", "WBTC", "WETH", "USDT"])?;
     let pool = b.evm.contracts(super::CHAIN)?.lenders["aave"].pool;
     for token in [usdc, dai, wbtc, weth, usdt] {
         b.send(wallet, token, calls::approve(pool, U256::MAX), zero)?;
