@@ -294,6 +294,43 @@ mod tests {
         assert_eq!(w.refunds(&s, 0).refused, 0);
     }
 
+    proptest::proptest! {
+        /// EIP-2200's law, computed apart from the metering: over writes
+        /// that each change the balance, every read after the first and
+        /// every write after the first cost 100, and what the first write
+        /// costs (2,900, or 20,000 from zero) comes back, less 100 a
+        /// write, when the balance ends where it began, or 4,800 of it when
+        /// it ends emptied. Each write charged as a first one, the metered
+        /// gas (the rows' charge and what the writes added, refunds
+        /// uncapped) is that.
+        #[test]
+        fn a_balances_writes_net_what_eip_2200_says(
+            original in 0u128..4,
+            steps in proptest::collection::vec(1u128..4, 1..7),
+        ) {
+            let s = GasSchedule::default();
+            let mut w = BalanceWrites::default();
+            let (mut current, mut metered) = (original, 0i128);
+            for step in &steps {
+                let next = (current + step) % 4;
+                metered += w.write(&s, 'a', u(current), u(next), Charged::First)
+                    + i128::from(s.charged_write(Charged::First));
+                current = next;
+            }
+            let n = steps.len() as i128;
+            let reads = 2_100 + 100 * (n - 1);
+            let first = if original == 0 { 20_000 } else { 2_900 };
+            let writes = if current == original {
+                100 * n
+            } else if current == 0 {
+                first + 100 * (n - 1) - 4_800
+            } else {
+                first + 100 * (n - 1)
+            };
+            proptest::prop_assert_eq!(metered, reads + writes, "{:?} from {}", steps, original);
+        }
+    }
+
     #[test]
     fn refunds_are_capped_at_a_fifth_of_the_gas() {
         let s = GasSchedule::default();
