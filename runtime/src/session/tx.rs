@@ -67,14 +67,13 @@ pub(super) struct OpenTx {
 }
 
 /// The writes of the sender's balances in a transaction, metered by their
-/// values (`BalanceWrites`): what they added to the rows' charge so far,
-/// and how much of it the call being made added.
+/// values (`BalanceWrites`), and how much the call being made added to
+/// the rows' charge.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Balances {
     writes: BalanceWrites<TokenId>,
-    /// Gas beyond the rows' charge, refunds taken off (below zero: less).
-    added: i128,
-    /// The part of `added` the call being made added, not yet recorded.
+    /// What the call being made added (`BalanceWrites::added`'s share of
+    /// it), not yet recorded.
     call: i128,
 }
 
@@ -273,7 +272,6 @@ impl Session {
                 .balances
                 .writes
                 .write(schedule, token, before, after, charged);
-            tx.balances.added += added;
             tx.balances.call += added;
         }
     }
@@ -285,9 +283,7 @@ impl Session {
         let owes = self.positions.owes_anything(&(chain, protocol));
         let schedule = &self.schedule;
         if let Some(tx) = self.tx.as_mut() {
-            let added = tx.balances.writes.deposit_emptied(schedule, owes);
-            tx.balances.added += added;
-            tx.balances.call += added;
+            tx.balances.call += tx.balances.writes.deposit_emptied(schedule, owes);
         }
     }
 
@@ -531,13 +527,13 @@ impl Balances {
     /// rows, once the refunds the cap refuses are given back.
     fn settled(&self, schedule: &crate::gas::GasSchedule, charged: u64) -> i128 {
         let refunds = self.writes.refunds(schedule, charged);
-        self.added + i128::from(refunds.refused)
+        self.writes.added() + i128::from(refunds.refused)
     }
 
     /// The gas of the open transaction so far with what `charged` leaves
     /// out.
     pub(super) fn on(&self, charged: u64) -> u64 {
-        with_balances(charged, self.added)
+        with_balances(charged, self.writes.added())
     }
 }
 

@@ -181,6 +181,13 @@ impl<K: PartialEq> BalanceWrites<K> {
         extra
     }
 
+    /// What the transaction's writes added to the rows' charge so far,
+    /// refunds taken off, before any cap (below zero: less): the sum of
+    /// what [`Self::write`] and [`Self::deposit_emptied`] returned.
+    pub fn added(&self) -> i128 {
+        self.extra - self.refund
+    }
+
     /// What the refunds of the transaction's balance writes take off, and
     /// what of them the cap refuses: refunds count for at most a
     /// `refund_quotient`-th of the transaction's gas before them
@@ -266,6 +273,7 @@ mod tests {
             w.write(&s, 'a', u(15), u(10), Charged::First),
             -4_800 - 2_800
         );
+        assert_eq!(w.added(), -4_800 - 2_800);
         assert_eq!(
             w.refunds(&s, 100_000),
             Refunds {
