@@ -235,6 +235,15 @@ impl Facts {
         }
     }
 
+    /// The loan `a` is an end of, if it is a borrow or a repayment: where
+    /// a flash loan's callback begins or ends.
+    fn loan_end(&self, a: usize) -> Option<usize> {
+        match self.acts[a] {
+            Act::Borrow { .. } | Act::Repay => self.loan_of[a],
+            _ => None,
+        }
+    }
+
     /// The loans of an item that may join a multi-asset call: a borrow, or
     /// loans joined already.
     fn loans_of(&self, item: &Item) -> Option<Vec<usize>> {
@@ -649,10 +658,8 @@ fn key(facts: &Facts, shape: &Shape) -> Key {
     let mut stretch = 0usize;
     let mut items = Vec::with_capacity(shape.items.len());
     for item in &shape.items {
-        let bounds = members(actions_of(item)).any(|a| {
-            facts.loan_of[a].is_some_and(|l| shape.flash.contains(&l))
-                && matches!(facts.acts[a], Act::Borrow { .. } | Act::Repay)
-        });
+        let bounds = members(actions_of(item))
+            .any(|a| facts.loan_end(a).is_some_and(|l| shape.flash.contains(&l)));
         if bounds {
             stretch += 1;
             items.push((stretch, item.clone()));
@@ -770,9 +777,9 @@ impl Relations {
         // here: the ends of a callback.
         let bounds: Set = members(set)
             .filter(|&a| {
-                facts.loan_of[a]
+                facts
+                    .loan_end(a)
                     .is_some_and(|l| facts.loans[l].flashable && facts.loans[l].actions & !set == 0)
-                    && matches!(facts.acts[a], Act::Borrow { .. } | Act::Repay)
             })
             .fold(0, |m, a| m | bit(a));
         // Where a loan that may be a flash loan is, every action's place
