@@ -15,7 +15,7 @@
 use crate::ir::{self, Op, Program, Term, Value, Wire};
 use mesh_core::revert::{reason, Revert};
 use mesh_runtime::session::{Requirement, SwapHop};
-use mesh_runtime::{maths, LoanKind, Report, Session, World};
+use mesh_runtime::{LoanKind, Report, Session, World};
 
 /// What a compiler is told of `world` for a program that will run on it:
 /// its exchange pairs and which reserves the user supplies and owes at
@@ -135,9 +135,6 @@ pub fn evaluate(value: &Value, amounts: &[Option<u128>]) -> Result<u128, &'stati
             .ok_or(reason::MUL)?
             .checked_div(*denominator)
             .ok_or(reason::DIV),
-        Value::WithPremium { principal, bps } => {
-            maths::with_premium(evaluate(principal, amounts)?, *bps).map_err(|_| reason::ADD)
-        }
     }
 }
 
@@ -236,6 +233,12 @@ impl Machine<'_, '_> {
         }
     }
 
+    /// The premium `protocol` charges on a flash loan of `amount`, the
+    /// runtime's own figure.
+    fn premium(&mut self, s: &Session, protocol: &str, amount: u128) -> u128 {
+        self.delivered(s.flash_premium(protocol, amount))
+    }
+
     /// What a call delivered; zero, and the box failed, when it failed.
     fn delivered(&mut self, result: Result<u128, Revert>) -> u128 {
         self.done(result).unwrap_or(0)
@@ -327,11 +330,6 @@ impl Machine<'_, '_> {
                 let product = self.checked(s, v.checked_mul(*numerator), reason::MUL);
                 self.checked(s, product.checked_div(*denominator), reason::DIV)
             }
-            // What `repay` charges: the runtime's own formula.
-            Value::WithPremium { principal, bps } => {
-                let p = self.value(principal, s);
-                self.checked(s, maths::with_premium(p, *bps).ok(), reason::ADD)
-            }
         }
     }
 
@@ -355,7 +353,7 @@ impl Machine<'_, '_> {
                 amount,
                 flash,
                 funds,
-                ..
+                debt,
             } => {
                 let v = self.value(amount, s);
                 let kind = if *flash {
@@ -366,17 +364,30 @@ impl Machine<'_, '_> {
                 let token = self.token(*funds).to_string();
                 let got = self.delivered(s.borrow(protocol, &token, v, kind));
                 self.set(*funds, got);
+                // The obligation carries the premium a flash loan owes.
+                let premium = if *flash {
+                    self.premium(s, protocol, got)
+                } else {
+                    0
+                };
+                self.set(*debt, premium);
             }
             Op::Repay {
                 protocol,
                 principal,
                 funds,
-                ..
+                debt,
+                rest,
             } => {
                 let v = self.value(principal, s);
                 let token = self.token(*funds).to_string();
                 let done = s.repay(protocol, &token, v);
                 self.done(done);
+                // What is still owed keeps the premium for its last repay.
+                if let Some(rest) = rest {
+                    let premium = self.amount(*debt, s);
+                    self.set(*rest, premium);
+                }
             }
             Op::Swap {
                 exchanges,
@@ -500,6 +511,11 @@ impl Machine<'_, '_> {
                         .unwrap_or_else(|_| vec![None; loans.len()])
                 };
                 self.set_parts(funds.iter().zip(debts).map(|(f, d)| [*f, *d]), &made, &got);
+                for debt in debts {
+                    let lent = self.amount(*debt, s);
+                    let premium = self.premium(s, protocol, lent);
+                    self.set(*debt, premium);
+                }
             }
             Op::Split {
                 input,
@@ -514,8 +530,6 @@ impl Machine<'_, '_> {
                 self.set(*taken, part);
                 self.set(*rest, whole.saturating_sub(part));
             }
-            // Two loans of one obligation: the runtime keeps the sum.
-            Op::Merge { out, .. } if self.program.wire_type(*out).is_some_and(|t| t.is_debt()) => {}
             Op::Merge { inputs, out } => {
                 let a = self.amount(inputs[0], s);
                 let b = self.amount(inputs[1], s);

@@ -13,9 +13,7 @@
 
 mod common;
 
-use common::refines::{
-    decided_by_min_profit, flash_loan_lines, metered_as_figured, profit_refines, run_refines,
-};
+use common::refines::{metered_as_figured, refines_on};
 use common::{bundle, random_world, without_time_and_gas};
 use mesh_runtime::{GasSchedule, Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
@@ -89,18 +87,8 @@ fn cases(default: u32) -> u32 {
 
 /// The refinement contract between `-O0` and the optimum on one world.
 fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String> {
-    let (r0, s0) = interp::run(o0, world.clone());
-    let (r1, s1) = interp::run(optimum, world.clone());
-    if decided_by_min_profit(&r0, &r1) {
-        return profit_refines("the optimum", (o0, optimum), world, (&r0, &r1));
-    }
-    run_refines(
-        "the optimum",
-        (&r0, &s0),
-        (&r1, &s1),
-        &flash_loan_lines(optimum),
-    )?;
-    if r0.committed() {
+    let (_, (r1, s1)) = refines_on("the optimum", (o0, optimum), world)?;
+    if r1.committed() {
         metered_as_figured("the optimum", optimum, world, &s1)?;
     }
     Ok(())

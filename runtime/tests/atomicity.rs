@@ -168,7 +168,7 @@ fn random_step(s: &mut Session, world: &World, rng: &mut Rng) -> Result<(), mesh
             let amount = if wild { amount } else { held.min(amount) };
             s.borrow("aave", token, amount, LoanKind::Flash)?;
             s.approve(token, Spender::Protocol("aave"))?;
-            let owed = amount + mesh_runtime::maths::premium(amount, 5).unwrap();
+            let owed = amount + mesh_runtime::maths::flash_premium(amount, 5).unwrap();
             if s.holding(chain, token)? >= owed {
                 s.repay("aave", token, amount)?;
             }

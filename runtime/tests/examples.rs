@@ -9,7 +9,9 @@
 mod common;
 
 use common::{examples, run, Lowering};
+use mesh_runtime::report::Call;
 use mesh_runtime::{Constraint, Constraints, World};
+use std::collections::BTreeMap;
 
 fn without_deadline(c: &Constraints) -> Constraints {
     Constraints {
@@ -84,7 +86,8 @@ fn every_example_commits_unoptimised_but_two_miss_their_deadline() {
 }
 
 /// The refinement contract on the examples: the executor lowering leaves
-/// at least as much in every final holding, and uses less gas.
+/// at least as much in every final holding, but for the premiums of the
+/// flash loans it takes (an ordinary loan owes none), and uses less gas.
 #[test]
 fn the_executor_lowering_refines_the_unoptimised_one() {
     let world = World::default_world();
@@ -98,6 +101,20 @@ fn the_executor_lowering_refines_the_unoptimised_one() {
             &constraints,
             Lowering::Executor,
         );
+        let mut premiums: BTreeMap<(&str, &str), u128> = BTreeMap::new();
+        for tx in &o1.transactions {
+            for call in &tx.calls {
+                if let Call::Repay {
+                    flash: true,
+                    token,
+                    premium,
+                    ..
+                } = &call.what
+                {
+                    *premiums.entry((&tx.chain, token)).or_default() += premium.base;
+                }
+            }
+        }
         for (chain, tokens) in &o0.result {
             for (token, amount) in tokens {
                 let optimised = o1
@@ -105,7 +122,11 @@ fn the_executor_lowering_refines_the_unoptimised_one() {
                     .get(chain)
                     .and_then(|t| t.get(token))
                     .map_or(0, |a| a.base);
-                assert!(optimised >= amount.base, "{name}: {chain} {token}");
+                let premium = premiums.get(&(chain.as_str(), token.as_str())).copied();
+                assert!(
+                    optimised + premium.unwrap_or(0) >= amount.base,
+                    "{name}: {chain} {token}"
+                );
             }
         }
         assert!(o1.gas_total() < o0.gas_total(), "{name}");

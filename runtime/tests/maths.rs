@@ -2,7 +2,9 @@
 //! to hop-by-hop ones.
 
 use mesh_runtime::maths::bps_ceil;
-use mesh_runtime::maths::{get_amount_in, get_amount_out, get_amounts_out, premium, MathError};
+use mesh_runtime::maths::{
+    flash_premium, get_amount_in, get_amount_out, get_amounts_out, MathError,
+};
 use mesh_runtime::world::Pair;
 use mesh_runtime::{Constraints, Sender, Session, Spender, World};
 use proptest::prelude::*;
@@ -27,26 +29,30 @@ fn uniswap_v2_published_vectors_bit_for_bit() {
 }
 
 #[test]
-fn aave_premium_rounds_up() {
-    assert_eq!(premium(10_000, 5), Ok(5));
-    assert_eq!(premium(10_001, 5), Ok(6), "ceil(5.0005)");
-    assert_eq!(premium(1, 5), Ok(1), "any loan pays at least one base unit");
-    assert_eq!(premium(0, 5), Ok(0));
-    assert_eq!(premium(1_999, 5), Ok(1));
-    assert_eq!(premium(2_001, 5), Ok(2));
+fn aave_premium_rounds_half_up() {
+    assert_eq!(flash_premium(10_000, 5), Ok(5));
+    assert_eq!(flash_premium(10_001, 5), Ok(5), "5.0005 rounds down");
+    assert_eq!(flash_premium(10_999, 5), Ok(5), "5.4995 rounds down");
+    assert_eq!(flash_premium(11_000, 5), Ok(6), "5.5 rounds up");
     assert_eq!(
-        premium(100 * E18, 5),
+        flash_premium(1, 5),
+        Ok(0),
+        "a loan of 1 base unit pays none"
+    );
+    assert_eq!(flash_premium(0, 5), Ok(0));
+    assert_eq!(
+        flash_premium(100 * E18, 5),
         Ok(E18 / 20),
         "100 WETH at 5 bps is 0.05 WETH"
     );
     assert_eq!(
-        premium(100 * E18, 9),
+        flash_premium(100 * E18, 9),
         Ok(9 * E18 / 100),
         "older deployments' 9 bps"
     );
     // No intermediate overflow: the premium on the largest amount is exact.
-    assert_eq!(premium(u128::MAX, 5), Ok(u128::MAX / 2_000 + 1));
-    // Repaying in parts rounds up once per part.
+    assert_eq!(flash_premium(u128::MAX, 5), Ok(u128::MAX / 2_000 + 1));
+    // Bridge fees round up (`bps_ceil`), once per transfer.
     assert_eq!(bps_ceil(1, 5).unwrap() * 3, 3);
     assert_eq!(bps_ceil(3, 5), Some(1));
 }

@@ -141,7 +141,7 @@ proptest! {
         }
     }
 
-    /// A debt repaid with its premium returns liquidity plus the premium to
+    /// A flash loan repaid with its premium returns liquidity plus the premium to
     /// the lender: exact, or the bundle reverts. And a holding near the
     /// largest cannot take more.
     #[test]
@@ -150,8 +150,9 @@ proptest! {
         amount in 10_000u128..1_000_000,
         held in 0u128..1_000,
     ) {
-        // aave's premium is 5 bps: repaying `amount` costs `premium` more.
-        let premium = mesh_runtime::maths::bps_ceil(amount, 5).unwrap_or(0);
+        // aave's premium is 5 bps: repaying a flash loan of `amount` costs
+        // `premium` more.
+        let premium = mesh_runtime::maths::flash_premium(amount, 5).unwrap_or(0);
         let before = world_with(|w| {
             set_lender(w, "polygon", "aave", "USDC", MAX - room, 0);
             w.wallets.get_mut("polygon").map(|b| b.insert("USDC".into(), premium));
@@ -159,7 +160,7 @@ proptest! {
         let (report, after) = run(&before, &Constraints::new(), |s| {
             s.input("polygon", "USDC", premium)?;
             s.begin_transaction("polygon", Sender::Executor)?;
-            s.borrow("aave", "USDC", amount, LoanKind::Ordinary)?;
+            s.borrow("aave", "USDC", amount, LoanKind::Flash)?;
             s.approve("USDC", Spender::Protocol("aave"))?;
             s.repay("aave", "USDC", amount)?;
             s.end_transaction()

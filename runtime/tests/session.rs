@@ -29,26 +29,36 @@ fn an_open_obligation_reverts_at_the_borrow() {
     assert_eq!(revert.loc, Loc::new(3, 5));
     assert_eq!(
         revert.reason,
-        "the loan of 1 WETH from aave on polygon is not repaid (owes 1 WETH + premium 0.0005 WETH)"
+        "the loan of 1 WETH from aave on polygon is not repaid"
     );
     assert_eq!(s.world(), &World::default_world());
 }
 
 #[test]
-fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
+fn repaying_more_than_owed_reverts_and_the_premium_is_paid_once() {
+    // A flash loan of 3,000 base units at 5 bps owes 1.5, rounded half up
+    // to 2, once for the loan: the repay that closes it pays it.
     let mut s = Session::new(World::default_world(), "parts");
     s.input("polygon", "USDC", 10 * E6).unwrap();
     tx(&mut s, "polygon", |s| {
-        s.borrow("aave", "USDC", 3, LoanKind::Ordinary).unwrap();
+        s.borrow("aave", "USDC", 3_000, LoanKind::Flash).unwrap();
         s.approve("USDC", Spender::Protocol("aave")).unwrap();
-        s.repay("aave", "USDC", 1).unwrap();
-        s.repay("aave", "USDC", 1).unwrap();
-        s.repay("aave", "USDC", 1).unwrap();
+        for _ in 0..3 {
+            s.repay("aave", "USDC", 1_000).unwrap();
+        }
     });
     let r = s.finish(&Constraints::new());
     assert!(r.committed());
-    // Three parts of 1 base unit pay a premium of 1 each; one repay of 3 would pay 1.
-    assert_eq!(r.result["polygon"]["USDC"].base, 10 * E6 - 3);
+    assert_eq!(r.result["polygon"]["USDC"].base, 10 * E6 - 2);
+    let premiums: Vec<u128> = r.transactions[0]
+        .calls
+        .iter()
+        .filter_map(|c| match &c.what {
+            mesh_runtime::report::Call::Repay { premium, .. } => Some(premium.base),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(premiums, [0, 0, 2]);
 
     let mut s = Session::new(World::default_world(), "too_much");
     s.input("polygon", "USDC", 10 * E6).unwrap();
@@ -61,33 +71,38 @@ fn repaying_more_than_owed_reverts_and_parts_round_up_each_time() {
 }
 
 #[test]
-fn the_premium_is_charged_on_flash_and_ordinary_loans_alike() {
+fn a_flash_loan_owes_aaves_premium_and_an_ordinary_loan_none() {
     let lend = |kind: LoanKind| {
         let mut s = Session::new(World::default_world(), "loan");
         s.input("polygon", "WETH", E18).unwrap();
+        if kind == LoanKind::Ordinary {
+            // An ordinary loan needs collateral.
+            tx(&mut s, "polygon", |s| {
+                s.approve("WETH", Spender::Protocol("aave")).unwrap();
+                s.deposit("aave", "WETH", E18 / 2).unwrap();
+            });
+        }
         tx(&mut s, "polygon", |s| {
-            s.borrow("aave", "WETH", 100 * E18, kind).unwrap();
+            s.borrow("aave", "WETH", E18 / 10, kind).unwrap();
             s.approve("WETH", Spender::Protocol("aave")).unwrap();
-            s.repay("aave", "WETH", 100 * E18).unwrap();
+            s.repay("aave", "WETH", E18 / 10).unwrap();
         });
         let r = s.finish(&Constraints::new());
         assert!(r.committed(), "{}", r.render_human());
-        (r.result["polygon"]["WETH"].base, s.into_world())
+        let liquidity = s.into_world().lender("polygon", "aave").unwrap().liquidity["WETH"];
+        (r.result["polygon"]["WETH"].base, liquidity)
     };
-    let (flash, flash_world) = lend(LoanKind::Flash);
-    let (ordinary, ordinary_world) = lend(LoanKind::Ordinary);
-    assert_eq!(flash, E18 - E18 / 20);
-    assert_eq!(flash, ordinary);
-    assert_eq!(flash_world, ordinary_world);
-    assert_eq!(
-        flash_world.lender("polygon", "aave").unwrap().liquidity["WETH"],
-        World::default_world()
-            .lender("polygon", "aave")
-            .unwrap()
-            .liquidity["WETH"]
-            + E18 / 20,
-        "the premium goes to the lender"
-    );
+    let before = World::default_world()
+        .lender("polygon", "aave")
+        .unwrap()
+        .liquidity["WETH"];
+    let (flash, flash_liquidity) = lend(LoanKind::Flash);
+    // 0.1 WETH at 5 bps: 0.00005 WETH, to the lender.
+    assert_eq!(flash, E18 - E18 / 20_000);
+    assert_eq!(flash_liquidity, before + E18 / 20_000);
+    let (ordinary, ordinary_liquidity) = lend(LoanKind::Ordinary);
+    assert_eq!(ordinary, E18 - E18 / 2);
+    assert_eq!(ordinary_liquidity, before + E18 / 2);
 }
 
 #[test]

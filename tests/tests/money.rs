@@ -56,7 +56,7 @@ fn min_profit_commits_and_the_report_gives_the_net() {
         report["gas"]["cost"],
         serde_json::json!({"polygon": {"token": "POL", "gas_price": "0.00000003", "amount": "0.00919329"}})
     );
-    // At -O0 the same changes cost more gas: 744,078 at 30 gwei.
+    // At -O0 the same swaps cost more gas: 744,078 at 30 gwei.
     // -O0 sends the loan as an ordinary borrow, which needs collateral: the
     // user's 10 WBTC at aave on polygon, stated.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -71,7 +71,10 @@ fn min_profit_commits_and_the_report_gives_the_net() {
     let (_, stdout, _) = outcome(&run(&["run", &backed, "-O0", "--json"]));
     let report = json(&stdout);
     assert_eq!(report["net"]["gas"], "0.005581", "{report}");
-    assert_eq!(report["net"]["net"], "330.014843", "{report}");
+    // And its ordinary loan owes no premium: 5 USDC more than -O's flash
+    // loan of 10,000 USDC pays.
+    assert_eq!(report["net"]["value"], "335.020424", "{report}");
+    assert_eq!(report["net"]["net"], "335.014843", "{report}");
 }
 
 #[test]
@@ -153,8 +156,10 @@ fn a_quote_token_values_any_bundle() {
     assert_eq!(report["gas"]["cost"]["polygon"]["token"], "POL");
     assert_eq!(report["gas"]["cost"]["polygon"]["amount"], "0.01462251");
     assert_eq!(report["net"]["quote"], "DAI");
-    // 0.880878538787408687 WETH at 2,500 USD.
-    assert_eq!(report["net"]["value"], "2202.1963469685217175");
+    // 0.930878538787408687 WETH at 2,500 USD: the loan is repaid after the
+    // bridges, in a later transaction, so it is an ordinary one and owes no
+    // premium.
+    assert_eq!(report["net"]["value"], "2327.1963469685217175");
     // 0.00000201305 ETH and 0.01462251 POL: 0.005032625 + 0.0036556275 USD.
     assert_eq!(report["net"]["gas"], "0.0086882525");
 }

@@ -48,6 +48,9 @@ pub(crate) struct BundleChecker<'a, 'r> {
     /// The statement being checked.
     pub statement: mesh_grammar::Span,
     pub has_errors: bool,
+    /// The level the bundle is lowered at: whether a loan may be a flash
+    /// loan, and so owe a premium.
+    pub level: OptLevel,
 }
 
 pub(crate) fn check_bundle(
@@ -72,6 +75,7 @@ pub(crate) fn check_bundle(
         min_security: None,
         statement: bundle.span,
         has_errors: false,
+        level: options.level,
     };
     let home = c.resolve_chain(&bundle.home.name, bundle.home.span);
     let ConstraintsOutcome {

@@ -40,10 +40,12 @@ struct Holding {
     poisoned: bool,
 }
 
-/// A spend: its total and, for a repay, the premium inside it.
+/// A spend: its total and, for a repay that may pay a flash loan's
+/// premium, the most that premium can be when the principal is known
+/// exactly (`Some(None)` otherwise).
 pub(crate) struct Spend<'a> {
     pub total: &'a SymbolicAmount,
-    pub premium: Option<&'a SymbolicAmount>,
+    pub premium: Option<Option<u128>>,
     pub span: Span,
 }
 
@@ -180,24 +182,30 @@ fn overdraft(
     let decimals = names.decimals(token);
     let chain_name = names.chain_name(chain);
     let units = |v: u128| format!("{} {symbol}", format_units(v, decimals));
-    let needed = match spend.total.exact() {
-        Some(v) => units(v),
-        None => format!(
+    let at_least = unknowns.lower_bound(spend.total);
+    let needed = match (spend.total.exact(), spend.premium) {
+        (Some(v), _) => units(v),
+        (None, Some(Some(most))) => format!(
+            "up to {} (at least {})",
+            units(at_least.saturating_add(most)),
+            units(at_least)
+        ),
+        (None, _) => format!(
             "an amount not known in advance (at least {})",
-            units(unknowns.lower_bound(spend.total))
+            units(at_least)
         ),
     };
-    let takes = match (
-        spend.premium.and_then(SymbolicAmount::exact),
-        spend.total.exact(),
-    ) {
-        (Some(premium), Some(total)) if premium > 0 => format!(
-            "this takes {} ({} and a premium of {})",
-            units(total),
-            units(total.saturating_sub(premium)),
-            units(premium)
+    let takes = match spend.premium {
+        Some(Some(most)) => format!(
+            "this takes {} and, as a flash loan's premium, up to {}",
+            units(at_least),
+            units(most)
         ),
-        _ => format!("this takes {needed}"),
+        Some(None) => format!(
+            "this takes at least {} and, as a flash loan's premium, more",
+            units(at_least)
+        ),
+        None => format!("this takes {needed}"),
     };
     let held = unknowns.lower_bound(&holding.amount);
     let mut d = Diagnostic::error(

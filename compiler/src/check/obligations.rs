@@ -1,5 +1,11 @@
 //! Obligations (rule 6): every loan is owed to its lender on its chain, in
-//! its token, until repaid; the premium is charged on every repaid amount.
+//! its token, until repaid. A flash loan also owes the lender's premium,
+//! rounded half up once per `borrow`, paid by the repay that closes the
+//! loan; an ordinary loan owes none. Whether a loan is a flash loan is the
+//! lowering's: none is at `-O0`, and at `-O` one from a lender that offers
+//! flash loans may be, so the closing repay's premium is an amount between
+//! nothing and what the loan's flash loans would owe
+//! ([`Obligations::closing_premium`]).
 //!
 //! A loan is open from a `borrow` until a repay leaves nothing of its
 //! principal, as the lender keeps it: a borrow of nothing still opens one,
@@ -20,10 +26,23 @@ struct Loan {
     principal: SymbolicAmount,
     /// The borrows that opened it, in order.
     borrows: Vec<Span>,
+    /// `10⁴ ×` the most premium its loans owe if they are flash loans: a
+    /// bound, over 10⁴, for the premium the closing repay pays (`None`
+    /// when it overflowed).
+    premium_bound: Option<SymbolicAmount>,
     /// Open until a repay leaves no principal.
     open: bool,
     /// The repay that closed it, once closed.
     closed_by: Option<Span>,
+}
+
+/// What the repay that closes a loan pays beyond its principal.
+pub(crate) struct ClosingPremium {
+    /// Nothing, or an unknown between nothing and what the loan's flash
+    /// loans owe.
+    pub amount: SymbolicAmount,
+    /// The most it can be, when the loan's amounts are known.
+    pub most: Option<u128>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -35,20 +54,22 @@ pub(crate) struct Obligations {
     poisoned: HashSet<(ChainId, Option<ProtocolId>)>,
 }
 
-/// The premium on `amount`: `ceil(amount * bps / 10_000)`, exact when the
-/// amount is, otherwise an unknown bounded by the same formula.
-pub(crate) fn premium(
-    amount: &SymbolicAmount,
-    bps: u32,
-    unknowns: &mut Unknowns,
-) -> Option<SymbolicAmount> {
+/// `10⁴ ×` the most a flash loan of `amount` owes at `bps`: exactly `10⁴
+/// × flash_premium(amount)` when the amount is known, else `amount · bps +
+/// 5,000` (the rounding half up adds at most half a unit).
+fn premium_bound(amount: &SymbolicAmount, bps: u32) -> Option<SymbolicAmount> {
     if bps == 0 {
         return Some(SymbolicAmount::zero());
     }
-    if let Some(exact) = amount.exact() {
-        return mesh_core::maths::bps_ceil(exact, bps).and_then(SymbolicAmount::constant);
+    match amount.exact() {
+        Some(exact) => {
+            let premium = mesh_core::maths::flash_premium(exact, bps).ok()?;
+            SymbolicAmount::constant(premium.checked_mul(mesh_core::maths::BPS)?)
+        }
+        None => amount
+            .scale(i128::from(bps))?
+            .add(&SymbolicAmount::constant(mesh_core::maths::BPS / 2)?),
     }
-    Some(SymbolicAmount::unknown(unknowns.premium(amount, bps)))
 }
 
 impl Obligations {
@@ -60,15 +81,20 @@ impl Obligations {
         self.poisoned.contains(&(chain, None)) || self.poisoned.contains(&(chain, Some(protocol)))
     }
 
+    /// A `borrow` of `amount`; `flash_bps` is the premium it owes if it is
+    /// taken as a flash loan (0 where it cannot be one).
+    #[allow(clippy::too_many_arguments)]
     pub fn borrow(
         &mut self,
         chain: ChainId,
         protocol: ProtocolId,
         token: TokenId,
         amount: &SymbolicAmount,
+        flash_bps: u32,
         span: Span,
         unknowns: &mut Unknowns,
     ) {
+        let premium = premium_bound(amount, flash_bps);
         let key = (chain, protocol);
         let loans = self.loans.entry(key).or_default();
         if loans.is_empty() {
@@ -81,7 +107,13 @@ impl Obligations {
                     loan.borrows.clear();
                     loan.open = true;
                     loan.closed_by = None;
+                    loan.premium_bound = Some(SymbolicAmount::zero());
                 }
+                loan.premium_bound = loan
+                    .premium_bound
+                    .as_ref()
+                    .zip(premium)
+                    .and_then(|(a, b)| a.add(&b));
                 loan.principal = match loan.principal.add(amount) {
                     Some(f) => unknowns.bounded(f),
                     None => {
@@ -95,6 +127,7 @@ impl Obligations {
                 token,
                 principal: amount.clone(),
                 borrows: vec![span],
+                premium_bound: premium,
                 open: true,
                 closed_by: None,
             }),
@@ -223,6 +256,36 @@ impl Obligations {
         Some(d)
     }
 
+    /// The premium paid by the repay at `span`, when it closed its loan:
+    /// between nothing (an ordinary loan) and what the loan's flash loans
+    /// owe; `None` when the repay leaves the loan open.
+    pub fn closing_premium(
+        &self,
+        chain: ChainId,
+        protocol: ProtocolId,
+        token: TokenId,
+        span: Span,
+        unknowns: &mut Unknowns,
+    ) -> Option<ClosingPremium> {
+        let loan = self
+            .loans
+            .get(&(chain, protocol))?
+            .iter()
+            .find(|l| l.token == token && l.closed_by == Some(span))?;
+        let most = loan
+            .premium_bound
+            .as_ref()
+            .and_then(SymbolicAmount::exact)
+            .map(|b| b / mesh_core::maths::BPS);
+        let amount = match &loan.premium_bound {
+            Some(bound) if bound.is_zero() => SymbolicAmount::zero(),
+            bound => SymbolicAmount::unknown(
+                unknowns.fresh(0, bound.clone().map(|b| (b, mesh_core::maths::BPS))),
+            ),
+        };
+        Some(ClosingPremium { amount, most })
+    }
+
     /// Every loan still open at the end of the bundle (E0601).
     pub fn finish(&self, unknowns: &mut Unknowns, names: &Names<'_>) -> Vec<Diagnostic> {
         let mut out = Vec::new();
@@ -234,7 +297,6 @@ impl Obligations {
             let Some(loans) = self.loans.get(key) else {
                 continue;
             };
-            let bps = names.protocol_info(protocol).map_or(0, |p| p.premium_bps);
             for loan in loans.iter().filter(|l| l.open) {
                 let Some((&first, rest)) = loan.borrows.split_first() else {
                     continue;
@@ -247,24 +309,15 @@ impl Obligations {
                     Some(0) => format!(
                         "a borrow opens a loan even of nothing, and only a repay closes it: drop the borrow, which moves nothing, or close the loan with `repay 0 {symbol} to {name}` on {chain_name}"
                     ),
-                    Some(p) => {
-                        let premium = mesh_core::maths::bps_ceil(p, bps).unwrap_or(0);
-                        format!(
-                            "{} {symbol} are still owed ({} {symbol} and a premium of {} {symbol}); repay them with `repay {} {symbol} to {name}` on {chain_name} before the bundle ends",
-                            format_units(p.saturating_add(premium), decimals),
-                            format_units(p, decimals),
-                            format_units(premium, decimals),
-                            format_units(p, decimals),
-                        )
-                    }
-                    None => {
-                        let lower = unknowns.lower_bound(&loan.principal);
-                        let premium = mesh_core::maths::bps_ceil(lower, bps).unwrap_or(0);
-                        format!(
-                            "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed, premium included: repay exactly the borrowed amount (bind it with `let` and repay that value)",
-                            format_units(lower.saturating_add(premium), decimals)
-                        )
-                    }
+                    Some(p) => format!(
+                        "{} {symbol} are still owed; repay them with `repay {} {symbol} to {name}` on {chain_name} before the bundle ends (a flash loan's premium is paid with the repay that closes it)",
+                        format_units(p, decimals),
+                        format_units(p, decimals),
+                    ),
+                    None => format!(
+                        "what is repaid cannot be shown to equal what was borrowed; at least {} {symbol} may still be owed: repay exactly the borrowed amount (bind it with `let` and repay that value)",
+                        format_units(unknowns.lower_bound(&loan.principal), decimals)
+                    ),
                 };
                 let mut d = Diagnostic::error(
                     Code::UnrepaidLoan,

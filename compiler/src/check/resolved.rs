@@ -91,12 +91,13 @@ pub enum StepKind {
     Borrow {
         amount: ResolvedAmount,
         protocol: String,
-        premium_bps: u32,
     },
     Repay {
         amount: ResolvedAmount,
         protocol: String,
-        premium_bps: u32,
+        /// Whether it leaves no principal owed, closing the loan (and
+        /// paying a flash loan's premium).
+        closes: bool,
     },
     /// `borrow A from P as debt`: a loan left open as the user's debt.
     BorrowDebt {

@@ -13,9 +13,9 @@
 //! checked; an overflow makes a guarantee fail (never hold by accident).
 //!
 //! The same expression over the same amounts denotes the same value: a
-//! scaled amount (`x / 2`) and a premium are numbered by what they are
-//! computed from, so that `x / 2` written twice is one unknown and
-//! `x - x / 2` spends exactly what `x / 2` left.
+//! scaled amount (`x / 2`) is numbered by what it is computed from, so
+//! that `x / 2` written twice is one unknown and `x - x / 2` spends exactly
+//! what `x / 2` left.
 
 use std::collections::HashMap;
 
@@ -154,8 +154,6 @@ enum Derivation {
         numerator: u128,
         denominator: u128,
     },
-    /// `ceil(amount · bps / 10_000)`.
-    Premium { amount: SymbolicAmount, bps: u32 },
 }
 
 /// The unknowns of one bundle and their bounds.
@@ -203,43 +201,26 @@ impl Unknowns {
         unknown
     }
 
-    /// The premium `ceil(amount · bps / 10_000)` on an amount that is not
-    /// known exactly: the same unknown for the same amount and rate.
-    pub fn premium(&mut self, amount: &SymbolicAmount, bps: u32) -> Unknown {
-        let derivation = Derivation::Premium {
-            amount: amount.clone(),
-            bps,
-        };
-        if let Some(&unknown) = self.derived.get(&derivation) {
-            return unknown;
-        }
-        let lower = mesh_core::maths::bps_ceil(self.lower_bound(amount), bps).unwrap_or(0);
-        // ceil(a·b / 10⁴) ≤ (a·b + 9_999) / 10⁴
-        let upper = amount
-            .scale(i128::from(bps))
-            .and_then(|f| f.add(&SymbolicAmount::constant(9_999)?))
-            .map(|f| (f, 10_000));
-        let unknown = self.fresh(lower, upper);
-        self.derived.insert(derivation, unknown);
-        unknown
-    }
-
     fn lower_of(&self, unknown: Unknown) -> u128 {
         self.bounds.get(unknown.0 as usize).map_or(0, |i| i.lower)
     }
 
     /// The guaranteed lower bound of an amount. Amounts are never
-    /// negative at run time (a negative one reverts), so 0 is always a bound;
-    /// an amount with a negative coefficient has no better one here.
+    /// negative at run time (a negative one reverts), so 0 is always a
+    /// bound; an unknown with a negative coefficient is taken at its upper
+    /// bound, and with no upper bound there is no better one.
     pub fn lower_bound(&self, amount: &SymbolicAmount) -> u128 {
+        let Some((amount, scale)) = self.at_upper_bounds(amount) else {
+            return 0;
+        };
         if amount.terms.iter().any(|&(_, a)| a < 0) {
             return 0;
         }
-        match self.value_at_lower_bounds(amount) {
-            Some(v) => u128::try_from(v).unwrap_or(0),
+        match self.value_at_lower_bounds(&amount) {
+            Some(v) if v > 0 => u128::try_from(v / scale).unwrap_or(0),
             // Only a positive sum can overflow when every coefficient is
             // positive and the constant is the sole negative part.
-            None => 0,
+            _ => 0,
         }
     }
 
@@ -252,9 +233,12 @@ impl Unknowns {
         Some(value)
     }
 
-    /// Whether the amount is guaranteed to be at least zero.
-    pub fn guaranteed_non_negative(&self, amount: &SymbolicAmount) -> bool {
+    /// `amount` with each unknown of a negative coefficient replaced by its
+    /// upper bound, as a form `f` and a scale `d > 0` with `f ≤ d·amount`
+    /// (`None` on overflow).
+    fn at_upper_bounds(&self, amount: &SymbolicAmount) -> Option<(SymbolicAmount, i128)> {
         let mut amount = amount.clone();
+        let mut scale: i128 = 1;
         for _ in 0..MAX_SUBSTITUTIONS {
             let negative = amount.terms.iter().copied().find(|&(unknown, a)| {
                 a < 0
@@ -264,26 +248,26 @@ impl Unknowns {
                         .is_some_and(|i| i.upper.is_some())
             });
             let Some((unknown, a)) = negative else { break };
-            let Some((upper, denominator)) = self
+            let (upper, denominator) = self
                 .bounds
                 .get(unknown.0 as usize)
-                .and_then(|i| i.upper.as_ref())
-            else {
-                break;
-            };
+                .and_then(|i| i.upper.as_ref())?;
             // a < 0 and u ≤ upper / d, so d·(amount − a·u) + a·upper ≤ d·amount.
-            let Ok(d) = i128::try_from(*denominator) else {
-                return false;
-            };
-            let next = amount
+            let d = i128::try_from(*denominator).ok()?;
+            amount = amount
                 .without(unknown)
                 .scale(d)
-                .and_then(|f| f.add_scaled(upper, a));
-            match next {
-                Some(next) => amount = next,
-                None => return false,
-            }
+                .and_then(|f| f.add_scaled(upper, a))?;
+            scale = scale.checked_mul(d)?;
         }
+        Some((amount, scale))
+    }
+
+    /// Whether the amount is guaranteed to be at least zero.
+    pub fn guaranteed_non_negative(&self, amount: &SymbolicAmount) -> bool {
+        let Some((amount, _)) = self.at_upper_bounds(amount) else {
+            return false;
+        };
         amount.terms.iter().all(|&(_, a)| a >= 0)
             && self.value_at_lower_bounds(&amount).is_some_and(|v| v >= 0)
     }
@@ -314,9 +298,6 @@ mod tests {
         let half = SymbolicAmount::unknown(half);
         let rest = x.sub(&half).and_then(|r| r.sub(&x.sub(&half)?));
         assert_eq!(rest, Some(SymbolicAmount::zero()));
-        let premium = unknowns.premium(&x, 5);
-        assert_eq!(unknowns.premium(&x, 5), premium);
-        assert_ne!(unknowns.premium(&x, 9), premium);
         // Another amount with the same bounds is another value.
         let y = SymbolicAmount::unknown(unknowns.fresh(100, None));
         assert_ne!(

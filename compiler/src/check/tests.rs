@@ -150,8 +150,8 @@ fn obligations_must_close() {
     // The open loan is reported at its borrow, which comes first.
     assert_eq!(codes(wrong), vec!["E0601", "E0305"]);
     let none = "bundle b on polygon { input 1 WETH repay 1 WETH to aave }";
-    // The premium is charged, so 1 WETH does not cover the repay either.
-    assert_eq!(codes(none), vec!["E0501", "E0602"]);
+    // Nothing is owed, so no premium either: 1 WETH covers the repay.
+    assert_eq!(codes(none), vec!["E0602"]);
 }
 
 #[test]
@@ -161,6 +161,21 @@ fn premium_is_part_of_the_repay() {
         repay 10_000 USDC to aave
     }";
     assert_eq!(codes(short), vec!["E0501"]);
+    // At -O0 no loan is a flash loan, and none owes a premium (the loan
+    // then needs collateral).
+    let short_o0 = run(
+        "bundle b on polygon {
+        assume collateral 10 WETH at aave
+        borrow 10_000 USDC from aave
+        repay 10_000 USDC to aave
+    }",
+        OptLevel::O0,
+    );
+    assert!(
+        short_o0.diagnostics.is_empty(),
+        "{:?}",
+        short_o0.diagnostics
+    );
     let covered = "bundle b on polygon {
         input 5 USDC
         borrow 10_000 USDC from aave

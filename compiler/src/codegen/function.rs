@@ -310,6 +310,19 @@ impl Function<'_> {
         self.load_out()
     }
 
+    /// The premium `protocol` charges on a flash loan of `amount`: the
+    /// runtime's own figure.
+    fn premium(&mut self, protocol: &str, amount: (Val, Val), loc: ir::Loc) -> (Val, Val) {
+        let p = self.name(protocol);
+        let at = self.loc(loc);
+        let out = self.out_ptr();
+        self.call(
+            Entry::FlashPremium,
+            &[self.session, p, amount.0, amount.1, at, out],
+        );
+        self.load_out()
+    }
+
     fn constant(&mut self, n: u128) -> (Val, Val) {
         (self.const_i64(n as u64), self.const_i64((n >> 64) as u64))
     }
@@ -336,12 +349,6 @@ impl Function<'_> {
                 let product = self.runtime_arith(Entry::AmountMul, v, n, loc);
                 let d = self.constant(*denominator);
                 self.runtime_arith(Entry::AmountDiv, product, d, loc)
-            }
-            // What `repay` charges, computed by the runtime's own formula.
-            Value::WithPremium { principal, bps } => {
-                let p = self.value(principal, loc);
-                let bps = self.constant(u128::from(*bps));
-                self.runtime_arith(Entry::AmountWithPremium, p, bps, loc)
             }
         }
     }
@@ -403,7 +410,7 @@ impl Function<'_> {
                 amount,
                 flash,
                 funds,
-                ..
+                debt,
             } => {
                 let v = self.value(amount, loc);
                 let (p, t) = (self.name(protocol), self.name(&token_of(funds)));
@@ -418,12 +425,20 @@ impl Function<'_> {
                 self.call(Entry::Borrow, &[s, p, t, v.0, v.1, f, at, out]);
                 let got = self.load_out();
                 self.set(*funds, got);
+                // The obligation carries the premium a flash loan owes.
+                let premium = if *flash {
+                    self.premium(protocol, got, loc)
+                } else {
+                    self.constant(0)
+                };
+                self.set(*debt, premium);
             }
             Op::Repay {
                 protocol,
                 principal,
                 funds,
-                ..
+                debt,
+                rest,
             } => {
                 let v = self.value(principal, loc);
                 let (p, t, at) = (
@@ -432,6 +447,11 @@ impl Function<'_> {
                     self.loc(loc),
                 );
                 self.call(Entry::Repay, &[s, p, t, v.0, v.1, at]);
+                // What is still owed keeps the premium for its last repay.
+                if let Some(rest) = rest {
+                    let premium = self.get(*debt);
+                    self.set(*rest, premium);
+                }
             }
             Op::Swap {
                 exchanges,
@@ -704,6 +724,12 @@ impl Function<'_> {
                                 .store(MemFlags::trusted(), flag, self.wires, offset);
                         }
                     }
+                    // Each obligation carries its loan's premium.
+                    for d in debts {
+                        let lent = self.get(*d);
+                        let premium = self.premium(protocol, lent, loc);
+                        self.set(*d, premium);
+                    }
                 }
             }
             Op::Split {
@@ -722,9 +748,6 @@ impl Function<'_> {
                 self.set(*rest, rest_value);
             }
             Op::Merge { inputs, out } => {
-                if program.wire_type(*out).is_some_and(|t| t.is_debt()) {
-                    return Ok(());
-                }
                 let a = self.get(inputs[0]);
                 let b = self.get(inputs[1]);
                 // Saturating, as the interpreter: the runtime's holding

@@ -108,7 +108,7 @@ const BODY_ENTRIES: [Entry; 35] = [
     Entry::Revert,
     Entry::AmountMul,
     Entry::AmountDiv,
-    Entry::AmountWithPremium,
+    Entry::FlashPremium,
     Entry::ConstraintDeadline,
     Entry::ConstraintDeadlineSeconds,
     Entry::ConstraintMaxGas,

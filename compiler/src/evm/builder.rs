@@ -357,10 +357,9 @@ impl Builder<'_> {
             } => {
                 let chain = self.chain_of(*funds);
                 let token = self.token_of(*funds);
-                // Aave V3 charges no premium on an ordinary loan: the call
-                // repays the principal, and the premium the model charges
-                // stays with the holder. Sending the premium too would pay
-                // it off any debt the user already owes there.
+                // An ordinary loan owes no premium: the call repays the
+                // principal (sending more would pay it off any debt the
+                // user already owes there).
                 let paid = value(principal);
                 if self.flash_debts.contains(debt) {
                     // What a partial repayment leaves is still the loan's.

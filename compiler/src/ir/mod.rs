@@ -46,7 +46,10 @@ pub enum WireType {
     /// Part of the bundle's holding of `token` on `chain`.
     Funds { chain: String, token: String },
     /// An open obligation to `protocol` on `chain`, in `token`: only a
-    /// repay can consume it, and none may be left at the end.
+    /// repay can consume it, and none may be left at the end. Its amount
+    /// is the premium its loans owe: a flash loan's, none for an ordinary
+    /// loan (two loans merged owe the sum, a partial repay's rest the
+    /// same), which the repay that closes it pays with its principal.
     Debt {
         chain: String,
         protocol: String,
@@ -118,12 +121,6 @@ pub enum Value {
         numerator: u128,
         denominator: u128,
     },
-    /// `principal + ceil(principal * bps / 10_000)`: what a repay of
-    /// `principal` takes from the holding, premium included.
-    WithPremium {
-        principal: Box<Value>,
-        bps: u32,
-    },
 }
 
 impl Value {
@@ -137,7 +134,6 @@ impl Value {
                 b.wires(out);
             }
             Value::Scale { value, .. } => value.wires(out),
-            Value::WithPremium { principal, .. } => principal.wires(out),
         }
     }
 }
@@ -176,7 +172,8 @@ pub enum Op {
         locs: Vec<Loc>,
     },
     /// `Funds(c, t) ⊗ Debt(c, p, t) → I` (or `→ Debt` when `rest` is some:
-    /// a partial repay). `funds` carries the principal plus its premium.
+    /// a partial repay). `funds` carries the principal, and when the repay
+    /// closes the obligation also the premium `debt` carries.
     Repay {
         protocol: String,
         principal: Value,

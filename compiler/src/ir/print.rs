@@ -16,9 +16,6 @@ impl fmt::Display for Value {
                 numerator,
                 denominator,
             } => write!(f, "({value} * {numerator} / {denominator})"),
-            Value::WithPremium { principal, bps } => {
-                write!(f, "with_premium({principal}, {bps} bps)")
-            }
         }
     }
 }

@@ -90,15 +90,12 @@ pub fn lower(bundle: &CheckedBundle, input: &Input<'_>) -> Result<Lowered, Lower
         return bug(format!("bundle `{}` has no home chain", bundle.name));
     };
     let index = LineIndex::from_table(input.source, input.lines);
-    let mut repays = BTreeMap::new();
-    count_repays(&bundle.body, &mut repays);
     let mut lowerer = Lowerer {
         source: input.source,
         index: &index,
         wires: Vec::new(),
         holdings: BTreeMap::new(),
         debts: BTreeMap::new(),
-        repays_left: repays,
         vars: vec![None; bundle.variables.len()],
         pinned: BTreeSet::new(),
         approvals: Approvals::default(),
@@ -130,36 +127,12 @@ struct Lowerer<'a> {
     holdings: BTreeMap<HoldingKey, Wire>,
     /// The live wire of each (chain, protocol, token) obligation.
     debts: BTreeMap<DebtKey, Wire>,
-    /// Repays of each obligation still to come: the last one closes it.
-    repays_left: BTreeMap<DebtKey, usize>,
     /// The value of each let-bound variable, once bound.
     vars: Vec<Option<Value>>,
     /// The output wires of bridges pinned with `via`.
     pinned: BTreeSet<Wire>,
     /// The wallet's approvals granted so far.
     approvals: Approvals,
-}
-
-fn count_repays(block: &ResolvedBlock, out: &mut BTreeMap<DebtKey, usize>) {
-    for statement in &block.statements {
-        match statement {
-            ResolvedStatement::Step(step) => {
-                if let StepKind::Repay {
-                    amount, protocol, ..
-                } = &step.kind
-                {
-                    *out.entry((step.chain.clone(), protocol.clone(), amount.token.clone()))
-                        .or_insert(0) += 1;
-                }
-            }
-            ResolvedStatement::On { block, .. } => count_repays(block, out),
-            ResolvedStatement::Parallel { branches, .. } => {
-                for b in branches {
-                    count_repays(b, out);
-                }
-            }
-        }
-    }
 }
 
 /// A `require`'s comparison as written, as the IR and the runtime take it.
@@ -318,7 +291,7 @@ impl Lowerer<'_> {
             StepKind::Repay {
                 amount,
                 protocol,
-                premium_bps,
+                closes,
             } => {
                 let principal = self.value(&amount.expr, &chain)?;
                 let key = (chain.clone(), protocol.clone(), amount.token.clone());
@@ -328,14 +301,16 @@ impl Lowerer<'_> {
                         amount.token
                     ));
                 };
-                let with_premium = Value::WithPremium {
-                    principal: Box::new(principal.clone()),
-                    bps: *premium_bps,
+                // The repay that closes the obligation pays the premium
+                // its wire carries (a flash loan's; none for an ordinary
+                // loan), with the principal.
+                let paid = if *closes {
+                    Value::Add(Box::new(principal.clone()), Box::new(Value::AmountOf(debt)))
+                } else {
+                    principal.clone()
                 };
-                let funds = self.take(&chain, &amount.token, with_premium, loc, &mut out)?;
-                let left = self.repays_left.entry(key.clone()).or_insert(1);
-                *left = left.saturating_sub(1);
-                let rest = if *left == 0 {
+                let funds = self.take(&chain, &amount.token, paid, loc, &mut out)?;
+                let rest = if *closes {
                     None
                 } else {
                     let rest = self.wire(WireType::debt(&chain, protocol, &amount.token));

@@ -100,7 +100,6 @@ fn rename_values(op: &mut Op, from: Wire, to: Wire) {
                 walk(b, from, to);
             }
             Value::Scale { value, .. } => walk(value, from, to),
-            Value::WithPremium { principal, .. } => walk(principal, from, to),
         }
     }
     match op {

@@ -350,7 +350,6 @@ fn rename_value(value: &mut Value, f: &dyn Fn(Wire) -> Wire) {
             rename_value(b, f);
         }
         Value::Scale { value, .. } => rename_value(value, f),
-        Value::WithPremium { principal, .. } => rename_value(principal, f),
     }
 }
 

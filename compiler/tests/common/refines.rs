@@ -7,6 +7,75 @@ use meshc::interp;
 use meshc::ir::{gas, Constraint, Op, Program, Term};
 use std::collections::BTreeSet;
 
+/// A run's report and its session.
+pub type Run = (Report, Session);
+
+/// `world` with every lender's premium zero.
+fn without_premiums(world: &World) -> World {
+    let mut world = world.clone();
+    for protocol in &mut world.registry.protocols {
+        protocol.premium_bps = 0;
+    }
+    world
+}
+
+/// The refinement contract between `-O0` (`p0`) and another program (`p1`,
+/// named `other`) on `world`; the runs on `world` are returned.
+///
+/// Where `other` takes flash loans, which owe a premium, `-O0`'s ordinary loans owe
+/// none, so its amounts may be less by the premium — and by what the
+/// premium would have become, swapped or unwrapped later — and a bound
+/// checked at run time may fail on it. What the premium cannot change is
+/// judged on `world` ([`outcome_refines`]); the whole contract on `world`
+/// with every lender's premium zero, where it is exact.
+pub fn refines_on(
+    other: &str,
+    (p0, p1): (&Program, &Program),
+    world: &World,
+) -> Result<(Run, Run), String> {
+    let (r0, s0) = interp::run(p0, world.clone());
+    let (r1, s1) = interp::run(p1, world.clone());
+    let flash_lines = flash_loan_lines(p1);
+    // A reverted run reports no call: whether the program takes a flash
+    // loan is read from the program.
+    let judged_on = if !flash_lines.is_empty() {
+        outcome_refines(other, &r0, &r1, &flash_lines)?;
+        without_premiums(world)
+    } else {
+        world.clone()
+    };
+    let (f0, g0) = interp::run(p0, judged_on.clone());
+    let (f1, g1) = interp::run(p1, judged_on.clone());
+    if decided_by_min_profit(&f0, &f1) {
+        profit_refines(other, (p0, p1), &judged_on, (&f0, &f1))?;
+    } else {
+        run_refines(other, (&f0, &g0), (&f1, &g1), &flash_lines)?;
+    }
+    Ok(((r0, s0), (r1, s1)))
+}
+
+/// What the premium cannot change: where `-O0` reverts, `other`, which
+/// holds no more, reverts too (unless `-O0`'s ordinary loan lacked the
+/// collateral a flash loan does not need). `other` may revert where `-O0`
+/// commits, or earlier: a bound checked at run time — a swap's minimum, a
+/// `require`, `min_balance`, `min_profit` — can fail on what the premium
+/// took; the runs without premiums then judge the rest.
+fn outcome_refines(
+    other: &str,
+    r0: &Report,
+    r1: &Report,
+    flash_lines: &BTreeSet<u32>,
+) -> Result<(), String> {
+    match (&r0.revert, &r1.revert) {
+        (Some(a), None)
+            if !collateral_of_ordinary_loan(a, flash_lines) && !decided_by_min_profit(r0, r1) =>
+        {
+            Err(format!("-O0 reverted ({}) but {other} committed", a.reason))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The source lines of every flash loan of `program`.
 pub fn flash_loan_lines(program: &Program) -> BTreeSet<u32> {
     fn walk(term: &Term, out: &mut BTreeSet<u32>) {

@@ -48,7 +48,7 @@ macro_rules! for_each_entry {
             Input = mesh_input(s: Session, chain: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `borrow`; `loan` is a `LoanCode`: `0` ordinary, `1` flash, `2` left open as the user's debt (`as debt`); `out` gets the amount borrowed
             Borrow = mesh_borrow(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loan: Loan, loc: Loc, out: AmountOut) -> Status;
-            /// `repay` principal plus its premium
+            /// `repay` principal, and with the repay that closes a flash loan its premium
             Repay = mesh_repay(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
             /// `repay` of the user's debt at a lender: exactly the amount, no premium; more than is owed reverts
             RepayDebt = mesh_repay_debt(s: Session, protocol: Name, token: Name, lo: Half, hi: Half, loc: Loc) -> Status;
@@ -90,8 +90,8 @@ macro_rules! for_each_entry {
             AmountMul = mesh_amount_mul(s: Session, a_lo: Half, a_hi: Half, b_lo: Half, b_hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// `a / b` rounded down; division by zero reverts
             AmountDiv = mesh_amount_div(s: Session, a_lo: Half, a_hi: Half, b_lo: Half, b_hi: Half, loc: Loc, out: AmountOut) -> Status;
-            /// `p` plus its premium at `bps` basis points, rounded up, as `repay` charges it; overflow reverts
-            AmountWithPremium = mesh_amount_with_premium(s: Session, p_lo: Half, p_hi: Half, bps_lo: Half, bps_hi: Half, loc: Loc, out: AmountOut) -> Status;
+            /// the premium `protocol` charges on a flash loan of `amount`, rounded half up as Aave V3 rounds it: what the loan's obligation owes beyond its principal; overflow reverts
+            FlashPremium = mesh_flash_premium(s: Session, protocol: Name, lo: Half, hi: Half, loc: Loc, out: AmountOut) -> Status;
             /// adds `deadline`, checked at finish
             ConstraintDeadline = mesh_constraint_deadline(s: Session, blocks: Count, loc: Loc) -> Status;
             /// adds `deadline` in seconds, checked at finish: each block at its chain's block time

@@ -130,21 +130,20 @@ pub fn get_amounts_out(
     Ok(amounts)
 }
 
-/// The premium a lender charges on a loan of `principal`,
-/// `ceil(principal · bps / 10⁴)`: rounded up, so that repaying a loan in
-/// parts never charges less than Aave V3's `percentMul`, which rounds the
-/// whole loan's premium half up (docs/evm.md).
-pub fn premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
-    bps_ceil(principal, premium_bps).ok_or(MathError::Overflow)
-}
-
-/// What repaying `principal` takes from the holdings: the principal and
-/// its [`premium`]. The interpreter and generated code both compute a
-/// repayment's amount with this, so it is what `repay` charges.
-pub fn with_premium(principal: u128, premium_bps: u32) -> Result<u128, MathError> {
-    principal
-        .checked_add(premium(principal, premium_bps)?)
-        .ok_or(MathError::Overflow)
+/// The premium a lender charges on a flash loan of `amount`: `amount ·
+/// bps / 10⁴` rounded half up, as Aave V3 1.19.3's `percentMul` rounds it
+/// (`(amount · bps + 5,000) / 10,000`), once per loan. An ordinary loan
+/// owes none (docs/runtime.md).
+///
+/// With `amount = 10_000 q + r` the result is `q · bps + (r · bps + 5,000)
+/// / 10,000`, exactly, with no intermediate larger than the result: only a
+/// premium that does not fit overflows.
+pub fn flash_premium(amount: u128, premium_bps: u32) -> Result<u128, MathError> {
+    let bps = u128::from(premium_bps);
+    let whole = (amount / BPS).checked_mul(bps).ok_or(MathError::Overflow)?;
+    // r < 10_000 and bps < 2^32: the product fits easily.
+    let part = ((amount % BPS) * bps + BPS / 2) / BPS;
+    whole.checked_add(part).ok_or(MathError::Overflow)
 }
 
 /// `k = reserve0 · reserve1`, exactly.
@@ -177,15 +176,21 @@ mod tests {
     }
 
     #[test]
-    fn a_repayment_is_the_principal_and_its_premium_rounded_up() {
+    fn a_flash_loans_premium_is_rounded_half_up_as_aave_rounds_it() {
         let e18 = 10u128.pow(18);
-        assert_eq!(with_premium(100 * e18, 5), Ok(100 * e18 + 5 * e18 / 100));
-        assert_eq!(with_premium(1, 5), Ok(2));
-        assert_eq!(with_premium(0, 5), Ok(0));
-        // The premium itself never overflows; only the sum can.
-        let largest = u128::MAX - (u128::MAX / 2_000 + 1);
-        assert!(with_premium(largest - 10_000, 5).is_ok());
-        assert_eq!(with_premium(u128::MAX, 5), Err(MathError::Overflow));
+        assert_eq!(flash_premium(100 * e18, 5), Ok(5 * e18 / 100));
+        assert_eq!(flash_premium(0, 5), Ok(0));
+        // 1,000 × 5 / 10⁴ = 0.5 rounds up; 999 × 5 / 10⁴ = 0.4995 down.
+        assert_eq!(flash_premium(1_000, 5), Ok(1));
+        assert_eq!(flash_premium(999, 5), Ok(0));
+        assert_eq!(flash_premium(3_000, 5), Ok(2));
+        // Against Aave's formula, where it cannot overflow.
+        for amount in [1, 7, 9_999, 10_000, 10_001, 123_456_789, 3 * e18 + 1] {
+            for bps in [0, 1, 5, 9, 30, 9_999, 10_000] {
+                let aave = (amount * u128::from(bps) + 5_000) / 10_000;
+                assert_eq!(flash_premium(amount, bps), Ok(aave), "{amount} at {bps}");
+            }
+        }
     }
 
     #[test]
@@ -212,7 +217,7 @@ mod tests {
             Err(MathError::Overflow)
         );
         // No intermediate overflow: the premium on the largest amount is exact.
-        assert_eq!(premium(u128::MAX, 5), Ok(u128::MAX / 2_000 + 1));
+        assert_eq!(flash_premium(u128::MAX, 5), Ok(u128::MAX / 2_000 + 1));
     }
 
     #[test]

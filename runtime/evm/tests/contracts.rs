@@ -5,7 +5,7 @@
 //! loans, failures report the path of the failing call, lender actions move
 //! exact amounts, and the bridges charge the model's fee, rounded up.
 
-use mesh_core::maths::{get_amount_out, premium};
+use mesh_core::maths::{flash_premium, get_amount_out};
 use mesh_evm::abi::{address_at, uint_at};
 use mesh_evm::calls::{self, InnerCall};
 use mesh_evm::{DeployOptions, EvmWorld, Holder, Receipt, Status, Tx};
@@ -217,7 +217,10 @@ fn flash_loans_through_the_executor_charge_aaves_premium() {
     let weth_mid = evm
         .balance("arbitrum", "WETH", c.executor)
         .expect("balance");
-    assert_eq!(weth_before - weth_mid, premium(loan, 5).expect("premium"));
+    assert_eq!(
+        weth_before - weth_mid,
+        flash_premium(loan, 5).expect("premium")
+    );
 
     let usdc_loan = 250_000 * 10u128.pow(6);
     let multi = calls::aave_flash_loan(
@@ -233,43 +236,51 @@ fn flash_loans_through_the_executor_charge_aaves_premium() {
     let usdc_after = evm
         .balance("arbitrum", "USDC", c.executor)
         .expect("balance");
-    assert_eq!(weth_mid - weth_after, premium(loan, 5).expect("premium"));
+    assert_eq!(
+        weth_mid - weth_after,
+        flash_premium(loan, 5).expect("premium")
+    );
     assert_eq!(
         usdc_before - usdc_after,
-        premium(usdc_loan, 5).expect("premium")
+        flash_premium(usdc_loan, 5).expect("premium")
     );
 }
 
-/// Aave V3 1.19.3 rounds the premium half up (`percentMul`); the model
-/// rounds up (`bps_ceil`). They differ when `amount · bps mod 10,000` is
-/// below 5,000 and not zero: a loan of 1 base unit at 5 bps costs the model
-/// 1 and Aave nothing.
+/// Aave V3 1.19.3 rounds the premium half up (`percentMul`), and so does
+/// the model: a loan of 1,000 base units at 5 bps (0.5) costs 1, of 999
+/// (0.4995) nothing.
 #[test]
-fn aave_rounds_the_premium_half_up_where_the_model_rounds_up() {
+fn aave_rounds_the_premium_half_up_as_the_model_does() {
     let mut evm = deploy(Holder::Executor);
     let wallet = evm.accounts.wallet;
     let c = evm.contracts("arbitrum").expect("arbitrum").clone();
     let pool = c.lenders["aave"].pool;
     let weth = token(&evm, "arbitrum", "WETH");
-    let before = evm
-        .balance("arbitrum", "WETH", c.executor)
-        .expect("balance");
-    let simple =
-        calls::aave_flash_loan_simple(c.executor, weth, 1, calls::executor_callback_params(&[]));
-    let run = calls::executor_run(&[
-        InnerCall::new(weth, calls::approve(pool, U256::MAX)),
-        InnerCall::new(pool, simple),
-    ]);
-    ok(send(&mut evm, "arbitrum", wallet, c.executor, run));
-    let after = evm
-        .balance("arbitrum", "WETH", c.executor)
-        .expect("balance");
-    assert_eq!(before - after, 0, "Aave charges (1·5 + 5,000) / 10,000 = 0");
-    assert_eq!(
-        premium(1, 5).expect("premium"),
-        1,
-        "the model charges ceil(1·5 / 10,000) = 1"
-    );
+    for (loan, expected) in [(1, 0), (999, 0), (1_000, 1), (2_999, 1), (3_000, 2)] {
+        let before = evm
+            .balance("arbitrum", "WETH", c.executor)
+            .expect("balance");
+        let simple = calls::aave_flash_loan_simple(
+            c.executor,
+            weth,
+            loan,
+            calls::executor_callback_params(&[]),
+        );
+        let run = calls::executor_run(&[
+            InnerCall::new(weth, calls::approve(pool, U256::MAX)),
+            InnerCall::new(pool, simple),
+        ]);
+        ok(send(&mut evm, "arbitrum", wallet, c.executor, run));
+        let after = evm
+            .balance("arbitrum", "WETH", c.executor)
+            .expect("balance");
+        assert_eq!(before - after, expected, "Aave's premium on {loan}");
+        assert_eq!(
+            flash_premium(loan, 5),
+            Ok(expected),
+            "the model's premium on {loan}"
+        );
+    }
 }
 
 #[test]

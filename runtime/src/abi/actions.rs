@@ -112,7 +112,8 @@ pub unsafe extern "C" fn mesh_borrow(
     })
 }
 
-/// `repay`: principal `(lo, hi)` plus its premium.
+/// `repay`: principal `(lo, hi)`, and with the repay that closes a flash
+/// loan its premium.
 ///
 /// # Safety
 /// `s` is a live session.

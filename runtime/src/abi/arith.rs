@@ -1,9 +1,10 @@
 //! The 128-bit arithmetic entries generated code calls for what it does
-//! not inline: checked `+ - × /` and a principal with its premium; a
+//! not inline: checked `+ - × /` and a flash loan's premium; a
 //! failure reverts with the same reasons the interpreter gives.
 
-use super::ffi::{join, status, write_out, MeshAmount};
+use super::ffi::{join, status, value_out, write_out, MeshAmount};
 use super::handle::{with_session, MeshSession};
+use super::names::{bind_names, MeshNames};
 use super::{MESH_INVALID, MESH_OK};
 use crate::revert::reason;
 
@@ -131,31 +132,24 @@ pub unsafe extern "C" fn mesh_amount_div(
     )
 }
 
-/// `p` plus its premium at `bps` basis points, rounded up
-/// (`maths::with_premium`, what `repay` charges); overflow reverts.
+/// The premium `protocol` charges on a flash loan of `(lo, hi)`
+/// (`Session::flash_premium`); overflow reverts.
 ///
 /// # Safety
 /// `s` is a live session; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn mesh_amount_with_premium(
+pub unsafe extern "C" fn mesh_flash_premium(
     s: *mut MeshSession,
-    p_lo: u64,
-    p_hi: u64,
-    bps_lo: u64,
-    bps_hi: u64,
+    protocol: u32,
+    lo: u64,
+    hi: u64,
     loc: u64,
     out: *mut MeshAmount,
 ) -> u32 {
-    arith(
-        s,
-        loc,
-        join(p_lo, p_hi),
-        join(bps_lo, bps_hi),
-        out,
-        |p, bps| {
-            let bps = u32::try_from(bps).ok()?;
-            crate::maths::with_premium(p, bps).ok()
-        },
-        reason::ADD,
-    )
+    write_out(out, 0);
+    with_session(s, loc, |ms| {
+        let MeshSession { session, names, .. } = ms;
+        bind_names!(session, names; protocol = protocol(protocol, "protocol"));
+        value_out(session.flash_premium(protocol, join(lo, hi)), out)
+    })
 }

@@ -54,7 +54,7 @@ pub use actions::{
     mesh_wrap,
 };
 pub use arith::{
-    mesh_amount_add, mesh_amount_div, mesh_amount_mul, mesh_amount_sub, mesh_amount_with_premium,
+    mesh_amount_add, mesh_amount_div, mesh_amount_mul, mesh_amount_sub, mesh_flash_premium,
 };
 pub use constraints::{
     mesh_constraint_deadline, mesh_constraint_deadline_seconds, mesh_constraint_invariant,

@@ -138,10 +138,14 @@ impl fmt::Display for Call {
                 premium,
             } => {
                 let what = if *flash { "repay flash loan" } else { "repay" };
-                write!(
-                    f,
-                    "{what} {amount} {token} + premium {premium} {token} to {protocol}"
-                )
+                if premium.base == 0 {
+                    write!(f, "{what} {amount} {token} to {protocol}")
+                } else {
+                    write!(
+                        f,
+                        "{what} {amount} {token} + premium {premium} {token} to {protocol}"
+                    )
+                }
             }
             Call::BorrowDebt {
                 protocol,

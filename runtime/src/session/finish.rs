@@ -242,14 +242,14 @@ impl Session {
             return Err(self.revert_value("a parallel group was never ended"));
         }
         if let Some((chain, protocol, token, o)) = self.first_obligation(|_| true) {
+            // Only an ordinary loan can be open here (a flash loan is
+            // repaid in its transaction), and it owes no premium.
             return Err(Revert {
                 reason: format!(
-                    "the loan of {} from {} on {} is not repaid (owes {} + premium {})",
+                    "the loan of {} from {} on {} is not repaid",
                     self.fmt(o.principal, token),
                     self.protocol_name(protocol),
                     self.chain_name(chain),
-                    self.fmt(o.principal, token),
-                    self.fmt(o.premium, token)
                 ),
                 loc: o.loc,
             });

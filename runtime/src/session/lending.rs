@@ -118,9 +118,9 @@ impl Session {
             .map_err(|e| self.not_in_world(e))
     }
 
-    /// `borrow A from P`: opens an obligation of `amount` plus the
-    /// protocol's premium, `bps_ceil(amount, premium_bps)`, charged on every
-    /// loan, flash or ordinary. A loan left open as the user's debt
+    /// `borrow A from P`: opens an obligation of `amount`; a flash loan
+    /// also owes the protocol's premium on it ([`Session::flash_premium`]),
+    /// an ordinary loan none. A loan left open as the user's debt
     /// (`LoanKind::Debt`) opens no obligation: the user's debt at the
     /// lender grows instead (`positions`). Returns `amount`.
     pub fn borrow(
@@ -222,6 +222,31 @@ impl Session {
         Ok(lent)
     }
 
+    /// The premium `protocol` charges on a flash loan of `amount`
+    /// ([`maths::flash_premium`] at its `premium_bps`; none for a protocol
+    /// the world does not know). What a flash loan's obligation owes
+    /// beyond its principal, and so what the code the compiler generates
+    /// carries on the loan's obligation wire.
+    pub fn flash_premium(
+        &self,
+        protocol: impl Named<ProtocolId>,
+        amount: u128,
+    ) -> CallResult<u128> {
+        match protocol.resolve(&self.world.registry) {
+            Ok(id) => self.premium_on(id, amount),
+            Err(_) => Ok(0),
+        }
+    }
+
+    fn premium_on(&self, protocol: ProtocolId, amount: u128) -> CallResult<u128> {
+        let premium_bps = self
+            .world
+            .registry
+            .protocol_at(protocol)
+            .map_or(0, |p| p.premium_bps);
+        maths::flash_premium(amount, premium_bps).map_err(|e| self.revert_value(e.to_string()))
+    }
+
     /// Refuses a flash loan from `protocol` where it offers none, or sent
     /// from the wallet.
     fn check_flash_loans(&self, sender: Sender, protocol: ProtocolId) -> CallResult<()> {
@@ -258,11 +283,6 @@ impl Session {
         kind: LoanKind,
         meter: impl FnOnce(&mut Session) -> CallResult<u64>,
     ) -> CallResult<u128> {
-        let premium_bps = self
-            .world
-            .registry
-            .protocol_at(protocol)
-            .map_or(0, |p| p.premium_bps);
         let liquidity = self.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
         if liquidity < amount {
             return Err(self.revert_value(format!(
@@ -273,8 +293,10 @@ impl Session {
                 self.fmt(amount, token)
             )));
         }
-        let premium =
-            maths::premium(amount, premium_bps).map_err(|e| self.revert_value(e.to_string()))?;
+        let premium = match kind {
+            LoanKind::Flash => self.premium_on(protocol, amount)?,
+            LoanKind::Ordinary | LoanKind::Debt => 0,
+        };
         // An ordinary loan is a collateralised borrow, from any lender: the
         // position must be able to carry it.
         if Self::counts_in_position(kind) {
@@ -326,9 +348,11 @@ impl Session {
         Ok(amount)
     }
 
-    /// `repay A to P`: pays principal `amount` and its premium,
-    /// `bps_ceil(amount, premium_bps)` (so repaying in parts may round up
-    /// more than once). Repaying more principal than is owed reverts.
+    /// `repay A to P`: pays principal `amount`; the repay that leaves no
+    /// principal owed also pays the obligation's premium (a flash loan's:
+    /// Aave's pool pulls it with the principal when the loan ends), so a
+    /// loan repaid in parts pays its premium once. Repaying more principal
+    /// than is owed reverts.
     pub fn repay(
         &mut self,
         protocol: impl Named<ProtocolId>,
@@ -359,13 +383,11 @@ impl Session {
                     s.revert_value("a flash loan is repaid in the transaction that took it")
                 );
             }
-            let premium_bps = s
-                .world
-                .registry
-                .protocol_at(protocol)
-                .map_or(0, |p| p.premium_bps);
-            let premium =
-                maths::premium(amount, premium_bps).map_err(|e| s.revert_value(e.to_string()))?;
+            let premium = if amount == owed.principal {
+                owed.premium
+            } else {
+                0
+            };
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
@@ -400,9 +422,7 @@ impl Session {
             let mut repaid = false;
             if let Some(o) = s.obligations.get_mut(key) {
                 o.principal -= amount;
-                // Paying in parts may round the premium up more than once:
-                // what is still owed of it never goes below zero.
-                o.premium -= premium.min(o.premium);
+                o.premium -= premium;
                 repaid = o.principal == 0;
             }
             if repaid {

@@ -11,8 +11,8 @@ use crate::check::amount::{Site, TokenAmount};
 use crate::check::bundle::BundleChecker;
 use crate::check::holdings::{Source, Spend};
 use crate::check::names::{ChainId, ProtocolId};
-use crate::check::obligations::premium;
 use crate::check::resolved::{StepKind, UnbackedLoan};
+use crate::check::OptLevel;
 use crate::diagnostic::{Code, Diagnostic, Label};
 use mesh_core::ProtocolKind;
 use mesh_grammar::{Amount, Ident, Span};
@@ -54,7 +54,9 @@ struct Resolved {
     amt: TokenAmount,
     /// The lender's name as the registry spells it.
     name: String,
-    premium_bps: u32,
+    /// The premium a loan owes if the lowering makes it a flash loan: the
+    /// lender's, at `-O` where it offers flash loans; else none.
+    flash_bps: u32,
     span: Span,
 }
 
@@ -104,10 +106,14 @@ impl BundleChecker<'_, '_> {
             chain,
             lender,
             name: self.names.protocol_name(lender).to_string(),
-            premium_bps: self
-                .names
-                .protocol_info(lender)
-                .map_or(0, |p| p.premium_bps),
+            flash_bps: match self.level {
+                OptLevel::O0 => 0,
+                OptLevel::O => self
+                    .names
+                    .protocol_info(lender)
+                    .filter(|p| p.flash_loans)
+                    .map_or(0, |p| p.premium_bps),
+            },
             amt,
             span,
         };
@@ -215,6 +221,7 @@ impl BundleChecker<'_, '_> {
             r.lender,
             token,
             &r.amt.value,
+            r.flash_bps,
             r.span,
             &mut self.unknowns,
         );
@@ -223,7 +230,6 @@ impl BundleChecker<'_, '_> {
             kind: Some(StepKind::Borrow {
                 amount: self.resolved(r.amt),
                 protocol: r.name,
-                premium_bps: r.premium_bps,
             }),
             value,
         }
@@ -271,8 +277,9 @@ impl BundleChecker<'_, '_> {
         }
     }
 
-    /// Principal plus premium leave the holding; where the bundle holds no
-    /// loan of that token from the lender but knows of a debt there, the
+    /// The principal leaves the holding, and with the repay that closes the
+    /// loan the premium its flash loans owe, if any; where the bundle holds
+    /// no loan of that token from the lender but knows of a debt there, the
     /// repay pays the user's debt instead.
     fn repay(&mut self, r: Resolved) -> ActionOutcome {
         let (chain, lender, token) = (r.chain, r.lender, r.amt.token);
@@ -282,9 +289,25 @@ impl BundleChecker<'_, '_> {
             return self.repay_debt(r);
         }
         self.touch_obligation(chain, lender, r.span);
-        let premium = premium(&r.amt.value, r.premium_bps, &mut self.unknowns);
-        let total = premium.as_ref().and_then(|p| r.amt.value.add(p));
-        let (Some(premium), Some(total)) = (premium, total) else {
+        if let Some(d) = self.obligations.repay(
+            chain,
+            lender,
+            token,
+            &r.amt.value,
+            r.span,
+            &mut self.unknowns,
+            self.names,
+        ) {
+            self.report(d);
+        }
+        let premium =
+            self.obligations
+                .closing_premium(chain, lender, token, r.span, &mut self.unknowns);
+        let total = match &premium {
+            Some(p) => r.amt.value.add(&p.amount),
+            None => Some(r.amt.value.clone()),
+        };
+        let Some(total) = total else {
             self.report(
                 Diagnostic::error(
                     Code::OutOfRange,
@@ -297,20 +320,12 @@ impl BundleChecker<'_, '_> {
             self.obligations.poison(chain, Some(lender));
             return ActionOutcome::failed();
         };
-        if let Some(d) = self.obligations.repay(
-            chain,
-            lender,
-            token,
-            &r.amt.value,
-            r.span,
-            &mut self.unknowns,
-            self.names,
-        ) {
-            self.report(d);
-        }
+        let closes = premium.is_some();
         let spend = Spend {
             total: &total,
-            premium: Some(&premium),
+            premium: premium
+                .filter(|p| !p.amount.is_zero())
+                .map(|p| p.most.filter(|_| r.amt.value.exact().is_some())),
             span: r.span,
         };
         if let Some(d) = self
@@ -323,7 +338,7 @@ impl BundleChecker<'_, '_> {
             kind: Some(StepKind::Repay {
                 amount: self.resolved(r.amt),
                 protocol: r.name,
-                premium_bps: r.premium_bps,
+                closes,
             }),
             value: None,
         }
