@@ -210,7 +210,7 @@ fn describe_protocol(protocol: &ProtocolInfo, registry: &Registry) -> String {
                 "; no flash loans: every loan needs collateral here, and its position's health factor is checked"
             };
             format!(
-                "lender (`borrow`, `repay`, `deposit`, `withdraw`): premium {} of every loan{flash}",
+                "lender (`borrow`, `repay`, `deposit`, `withdraw`): premium {} of every flash loan{flash}",
                 bps(protocol.premium_bps)
             )
         }
