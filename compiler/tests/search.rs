@@ -139,6 +139,32 @@ fn merged_transfers_there_and_straight_back_cancel() {
     insta::assert_snapshot!(show(source, &found));
 }
 
+/// Two round trips, each through a chain and back, the second arriving
+/// where the first left: cancelling them merges what left into a new wire,
+/// which the route choice once looked up in the `-O0` program's wires and
+/// did not find ("bridge %7 has untyped wires").
+#[test]
+fn a_bridge_left_after_cancelled_trips_finds_its_route() {
+    let source = "bundle trips on polygon {
+    on arbitrum {
+        input 1 USDT
+        bridge all USDT to ethereum
+        on ethereum { bridge all USDT to arbitrum }
+    }
+    on ethereum {
+        input 1 USDT
+        bridge all USDT to arbitrum
+        on arbitrum { bridge all USDT to ethereum }
+    }
+    on ethereum { bridge all USDT to arbitrum }
+}
+";
+    let found = optimum(source);
+    // What is left: one transaction on ethereum (the approval and the
+    // transfer to arbitrum), then the route's delay of five blocks.
+    assert_eq!((found.gas, found.blocks), (86_948, 6));
+}
+
 #[test]
 fn two_transfers_of_one_token_on_one_route_merge() {
     let s = GasSchedule::default();

@@ -245,7 +245,13 @@ fn problems(
             if inputs.pinned.contains(out) {
                 continue;
             }
-            let chain = |w: &Wire| o0.wire_type(*w).map(|t| t.chain().to_string());
+            // Cancelling a trip of several transfers adds wires (the merge
+            // of what left): their types are in `wires`, not `o0`'s.
+            let chain = |w: &Wire| {
+                wires
+                    .get(w.0 as usize)
+                    .map(|t: &crate::ir::WireType| t.chain().to_string())
+            };
             let (Some(from), Some(to)) = (chain(input), chain(out)) else {
                 return Err(bug(format!("bridge {out} has untyped wires")));
             };
