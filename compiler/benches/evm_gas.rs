@@ -13,10 +13,13 @@
 //!
 //! `cargo bench -p meshc --bench evm_gas`
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::engines::call_label;
 use mesh_evm::deploy::Holder;
 use mesh_evm::EvmEngine;
 use mesh_runtime::amount::group_digits;
-use mesh_runtime::report::Call;
 use mesh_runtime::{Registry, World};
 use meshc::check::{CheckOptions, OptLevel};
 use meshc::evm::{run_on, with_collateral};
@@ -26,27 +29,6 @@ use std::path::PathBuf;
 
 fn thousands(n: u64) -> String {
     group_digits(&n.to_string(), ',')
-}
-
-fn short(call: &Call) -> String {
-    match call {
-        Call::Input { .. } => "input".into(),
-        Call::Approve { token, .. } => format!("approve {token}"),
-        Call::Borrow {
-            flash: true, token, ..
-        } => format!("flash loan {token}"),
-        Call::Borrow { token, .. } => format!("borrow {token}"),
-        Call::BorrowDebt { token, .. } => format!("borrow {token} as debt"),
-        Call::RepayDebt { token, .. } => format!("repay {token} debt"),
-        Call::Repay { flash: true, .. } => "flash repay".into(),
-        Call::Repay { token, .. } => format!("repay {token}"),
-        Call::Swap { path, .. } => format!("swap {}", path.join("→")),
-        Call::Deposit { token, .. } => format!("deposit {token}"),
-        Call::Withdraw { token, .. } => format!("withdraw {token}"),
-        Call::Bridge { token, kind, .. } => format!("bridge {token} ({kind})"),
-        Call::Wrap { token, .. } => format!("wrap {token}"),
-        Call::Unwrap { token, .. } => format!("unwrap {token}"),
-    }
 }
 
 fn main() {
@@ -133,7 +115,7 @@ fn main() {
                     .model
                     .transactions
                     .get(i)
-                    .map(|t| t.calls.iter().map(|c| short(&c.what)).collect())
+                    .map(|t| t.calls.iter().map(|c| call_label(&c.what)).collect())
                     .unwrap_or_default();
                 let refund = outcome.run.refunds.get(i).copied().flatten().unwrap_or(0);
                 let model = tx.model_gas;

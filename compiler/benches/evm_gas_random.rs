@@ -14,18 +14,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{bundle, lowered, perturbed};
-use mesh_evm::deploy::Holder;
-use mesh_evm::EvmEngine;
+use common::engines::{call_label, for_each_random_case};
 use mesh_runtime::amount::group_digits;
 use mesh_runtime::report::Call;
 use meshc::check::OptLevel;
-use meshc::evm::{run_on, with_collateral};
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-
-/// Worlds the bundles are spread over, as in the agreement test.
-const WORLDS: u64 = 10;
+use meshc::evm::run_on;
 
 /// One transaction both engines committed.
 struct Measured {
@@ -42,27 +35,6 @@ impl Measured {
     /// `(EVM − model) / EVM`, in percent.
     fn off(&self) -> f64 {
         (self.evm as f64 - self.model as f64) * 100.0 / self.evm as f64
-    }
-}
-
-fn short(call: &Call) -> String {
-    match call {
-        Call::Input { .. } => "input".into(),
-        Call::Approve { token, .. } => format!("approve {token}"),
-        Call::Borrow {
-            flash: true, token, ..
-        } => format!("flash loan {token}"),
-        Call::Borrow { token, .. } => format!("borrow {token}"),
-        Call::BorrowDebt { token, .. } => format!("borrow {token} as debt"),
-        Call::RepayDebt { token, .. } => format!("repay {token} debt"),
-        Call::Repay { flash: true, .. } => "flash repay".into(),
-        Call::Repay { token, .. } => format!("repay {token}"),
-        Call::Swap { path, .. } => format!("swap {}", path.join("→")),
-        Call::Deposit { token, .. } => format!("deposit {token}"),
-        Call::Withdraw { token, .. } => format!("withdraw {token}"),
-        Call::Bridge { token, kind, .. } => format!("bridge {token} ({kind})"),
-        Call::Wrap { token, .. } => format!("wrap {token}"),
-        Call::Unwrap { token, .. } => format!("unwrap {token}"),
     }
 }
 
@@ -93,88 +65,57 @@ fn wanted() -> usize {
 }
 
 fn main() {
-    let wanted = wanted();
-    let per_world = wanted.div_ceil(WORLDS as usize);
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[12; 32]),
-    );
-    let strategy = bundle();
     let mut measured: Vec<Measured> = Vec::new();
     let (mut bundles, mut committed_runs) = (0usize, 0usize);
-    for w in 0..WORLDS {
-        let seed = 0x5eed_0000 + w;
-        let world = if w % 2 == 0 {
-            perturbed(seed)
-        } else {
-            with_collateral(perturbed(seed))
-        };
-        let mut engines = match (
-            EvmEngine::new(&world, Holder::Wallet),
-            EvmEngine::new(&world, Holder::Executor),
-        ) {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => panic!("{e}"),
-        };
-        let (mut here, mut tries) = (0usize, 0usize);
-        while here < per_world && tries < per_world * 20 {
-            tries += 1;
-            let source = match strategy.new_tree(&mut runner) {
-                Ok(tree) => tree.current(),
-                Err(e) => panic!("{e}"),
+    for_each_random_case(wanted(), |case, engines| {
+        let mut planned = true;
+        for (level, program) in [(OptLevel::O0, case.o0), (OptLevel::O, case.o)] {
+            let engine = match level {
+                OptLevel::O0 => &mut engines.wallet,
+                OptLevel::O => &mut engines.executor,
             };
-            let Some((o0, o)) = lowered(&source) else {
-                continue;
-            };
-            let mut planned = true;
-            for (level, program) in [(OptLevel::O0, &o0), (OptLevel::O, &o)] {
-                let engine = match level {
-                    OptLevel::O0 => &mut engines.0,
-                    OptLevel::O => &mut engines.1,
-                };
-                let outcome = match run_on(engine, program, &world, level) {
-                    Ok(o) => o,
-                    Err(_) => {
-                        planned = false;
-                        continue;
-                    }
-                };
-                if outcome.planned.model.revert.is_some() || outcome.run.revert.is_some() {
+            let outcome = match run_on(engine, program, case.world, level) {
+                Ok(o) => o,
+                Err(_) => {
+                    planned = false;
                     continue;
                 }
-                committed_runs += 1;
-                for (i, tx) in outcome.planned.plan.transactions.iter().enumerate() {
-                    let Some(evm) = outcome.run.gas.get(i).copied().flatten() else {
-                        continue;
-                    };
-                    let model_calls = outcome
-                        .planned
-                        .model
-                        .transactions
-                        .get(i)
-                        .map(|t| t.calls.as_slice())
-                        .unwrap_or_default();
-                    let calls = model_calls
-                        .iter()
-                        .map(|c| short(&c.what))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    measured.push(Measured {
-                        model: tx.model_gas,
-                        evm,
-                        level,
-                        calls,
-                        moves_nothing: model_calls.iter().any(|c| moves_nothing(&c.what)),
-                        source: source.clone(),
-                    });
-                }
+            };
+            if outcome.planned.model.revert.is_some() || outcome.run.revert.is_some() {
+                continue;
             }
-            if planned {
-                here += 1;
-                bundles += 1;
+            committed_runs += 1;
+            for (i, tx) in outcome.planned.plan.transactions.iter().enumerate() {
+                let Some(evm) = outcome.run.gas.get(i).copied().flatten() else {
+                    continue;
+                };
+                let model_calls = outcome
+                    .planned
+                    .model
+                    .transactions
+                    .get(i)
+                    .map(|t| t.calls.as_slice())
+                    .unwrap_or_default();
+                let calls = model_calls
+                    .iter()
+                    .map(|c| call_label(&c.what))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                measured.push(Measured {
+                    model: tx.model_gas,
+                    evm,
+                    level,
+                    calls,
+                    moves_nothing: model_calls.iter().any(|c| moves_nothing(&c.what)),
+                    source: case.source.to_string(),
+                });
             }
         }
-    }
+        if planned {
+            bundles += 1;
+        }
+        planned
+    });
     println!(
         "{} random bundles with a plan at both levels; {} runs committed on both engines",
         thousands(bundles),

@@ -15,7 +15,8 @@
 
 mod common;
 
-use common::{bundle, example_paths, lowered, perturbed};
+use common::engines::for_each_random_case;
+use common::{example_paths, lowered, perturbed};
 use mesh_evm::deploy::Holder;
 use mesh_evm::EvmEngine;
 use mesh_runtime::{Registry, World};
@@ -23,8 +24,6 @@ use meshc::check::{CheckOptions, OptLevel};
 use meshc::evm::{self, with_collateral};
 use meshc::ir::Program;
 use meshc::pipeline::analyse;
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::collections::BTreeMap;
 
 /// How a comparison ended.
@@ -161,68 +160,39 @@ fn bundles_wanted() -> usize {
         .unwrap_or(1_000)
 }
 
-/// Random worlds, each deployed once and run from the same state for
-/// every bundle on it.
-const WORLDS: u64 = 10;
-
 #[test]
 fn the_engines_agree_on_random_bundles_on_random_worlds() {
     let wanted = bundles_wanted();
-    let per_world = wanted.div_ceil(WORLDS as usize);
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[12; 32]),
-    );
-    let strategy = bundle();
     let mut compared = 0usize;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreements = Vec::new();
-    for w in 0..WORLDS {
-        let seed = 0x5eed_0000 + w;
-        // Half the worlds with more collateral at aave, so that ordinary
-        // loans commit as well as revert.
-        let world = if w % 2 == 0 {
-            perturbed(seed)
-        } else {
-            with_collateral(perturbed(seed))
-        };
-        let (mut wallet_engine, mut executor_engine) = engines(&world);
-        let mut here = 0usize;
-        let mut tries = 0usize;
-        while here < per_world && tries < per_world * 20 {
-            tries += 1;
-            let source = match strategy.new_tree(&mut runner) {
-                Ok(tree) => tree.current(),
-                Err(e) => panic!("{e}"),
+    for_each_random_case(wanted, |case, engines| {
+        let mut planned = true;
+        for (level, program) in [(OptLevel::O0, case.o0), (OptLevel::O, case.o)] {
+            let engine = match level {
+                OptLevel::O0 => &mut engines.wallet,
+                OptLevel::O => &mut engines.executor,
             };
-            let Some((o0, o)) = lowered(&source) else {
-                continue;
-            };
-            let mut planned = true;
-            for (level, program) in [(OptLevel::O0, &o0), (OptLevel::O, &o)] {
-                let engine = match level {
-                    OptLevel::O0 => &mut wallet_engine,
-                    OptLevel::O => &mut executor_engine,
-                };
-                match agree(program, &world, engine, level) {
-                    Ok(Verdict::NoPlan) => planned = false,
-                    Ok(v) => *counts.entry(format!("{} {v:?}", level.flag())).or_insert(0) += 1,
-                    Err(why) => disagreements.push(format!(
-                        "{} on world seed {seed}: {why}\n{source}",
-                        level.flag()
-                    )),
-                }
-            }
-            if planned {
-                here += 1;
-                compared += 1;
-            } else {
-                *counts
-                    .entry("no plan (a model-only lender)".to_string())
-                    .or_insert(0) += 1;
+            match agree(program, case.world, engine, level) {
+                Ok(Verdict::NoPlan) => planned = false,
+                Ok(v) => *counts.entry(format!("{} {v:?}", level.flag())).or_insert(0) += 1,
+                Err(why) => disagreements.push(format!(
+                    "{} on world seed {}: {why}\n{}",
+                    level.flag(),
+                    case.seed,
+                    case.source
+                )),
             }
         }
-    }
+        if planned {
+            compared += 1;
+        } else {
+            *counts
+                .entry("no plan (a model-only lender)".to_string())
+                .or_insert(0) += 1;
+        }
+        planned
+    });
     eprintln!("agreement: {compared} bundles compared at both levels; {counts:?}");
     assert!(
         disagreements.is_empty(),

@@ -10,7 +10,8 @@
 //! blocks and `parallel` branches, with a `min_security` now and then —
 //! and the default world with every amount perturbed. `optimum` holds
 //! what the tests of hand-computed optima share, `refines` the refinement
-//! relation the optimiser's tests check.
+//! relation the optimiser's tests check, `engines` the random bundles the
+//! two engines are compared on.
 //!
 //! Kept in one file: the statement groups draw their names and amounts
 //! from one pool of holdings in scope, and what makes a group well typed
@@ -19,6 +20,7 @@
 
 #![allow(dead_code)]
 
+pub mod engines;
 pub mod optimum;
 pub mod refines;
 
