@@ -563,6 +563,10 @@ fn a_shared_bridge_message_charges_the_route_once_and_its_entry_per_further_tran
         assert_eq!(batch.result, separate.result, "{kind}");
         assert_eq!(batch.blocks, separate.blocks, "{kind}");
         assert_eq!(batch.blocks, 1 + 2 * route.delay_blocks, "{kind}");
+        // And as much time: each transfer's delay once (it was counted
+        // twice in a shared message).
+        assert_eq!(batch.time_ms, separate.time_ms, "{kind}");
+        assert_eq!(batch.time_ms, Some(2_000 * batch.blocks), "{kind}");
         assert_eq!(
             batch.result["arbitrum"]["USDC"].base,
             100 * E6 - route.fee_on(100 * E6).unwrap()

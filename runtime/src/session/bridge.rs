@@ -162,7 +162,6 @@ impl Session {
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;
                 s.elapse(chain, delay_blocks)?;
-                s.elapse(chain, delay_blocks)?;
                 s.record(
                     Call::Bridge {
                         token: s.token_name(token).to_string(),
