@@ -32,10 +32,10 @@ pub fn refines(source: &str, world: &World) -> Result<bool, String> {
     };
     let ((r0, s0), (r1, s1)) = refines_on("-O", (&o0, &o), world)?;
     if r0.committed() {
-        metered_as_figured("-O0", &o0, world, &s0)?;
+        metered_as_figured("-O0", &o0, world, (&r0, &s0))?;
     }
     if r1.committed() {
-        metered_as_figured("-O", &o, world, &s1)?;
+        metered_as_figured("-O", &o, world, (&r1, &s1))?;
     }
     Ok(true)
 }

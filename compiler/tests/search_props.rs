@@ -89,7 +89,7 @@ fn cases(default: u32) -> u32 {
 fn refines(o0: &Program, optimum: &Program, world: &World) -> Result<(), String> {
     let (_, (r1, s1)) = refines_on("the optimum", (o0, optimum), world)?;
     if r1.committed() {
-        metered_as_figured("the optimum", optimum, world, &s1)?;
+        metered_as_figured("the optimum", optimum, world, (&r1, &s1))?;
     }
     Ok(())
 }

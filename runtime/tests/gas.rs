@@ -743,3 +743,54 @@ fn the_wrapped_native_token_saves_weth9s_measured_savings() {
             - rewrite()
     );
 }
+
+/// A lender call or a bridge of nothing is no call — a plan sends none,
+/// Aave refusing an amount of zero — so a run charges it nothing and it
+/// warms nothing: the deposit after it pays its pool's cold access.
+#[test]
+fn a_call_that_moves_nothing_is_charged_nothing() {
+    let deposits = |first: u128| {
+        run(|s| {
+            s.begin_transaction("polygon", Sender::Executor).unwrap();
+            s.approve("USDC", Spender::Protocol("aave")).unwrap();
+            s.deposit("aave", "USDC", first).unwrap();
+            s.deposit("aave", "USDC", 10 * E6).unwrap();
+            s.end_transaction().unwrap();
+        })
+    };
+    let after_nothing = deposits(0);
+    let calls = &after_nothing.transactions[0].calls;
+    assert_eq!(calls[1].gas, 0, "{}", calls[1].what);
+    let alone = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.deposit("aave", "USDC", 10 * E6).unwrap();
+        s.end_transaction().unwrap();
+    });
+    assert_eq!(tx(&after_nothing, 0), tx(&alone, 0));
+    assert_eq!(calls[2].gas, alone.transactions[0].calls[1].gas);
+
+    // A loan of nothing and its repayment, a withdrawal and a bridge of
+    // nothing: a transaction of its base and the approvals alone.
+    let nothing = run(|s| {
+        s.begin_transaction("polygon", Sender::Executor).unwrap();
+        s.borrow("aave", "USDC", 0, LoanKind::Flash).unwrap();
+        s.approve("USDC", Spender::Protocol("aave")).unwrap();
+        s.repay("aave", "USDC", 0).unwrap();
+        s.withdraw("aave", "USDC", 0).unwrap();
+        s.approve("USDC", Spender::Bridge(BridgeKind::Zk)).unwrap();
+        s.bridge("USDC", 0, "arbitrum", Some(BridgeKind::Zk))
+            .unwrap();
+        s.end_transaction().unwrap();
+    });
+    let calls = &nothing.transactions[0].calls;
+    for call in calls.iter().filter(|c| c.what.moves_nothing()) {
+        assert_eq!(call.gas, 0, "{}", call.what);
+    }
+    let approvals: u64 = calls
+        .iter()
+        .filter(|c| matches!(c.what, mesh_runtime::report::Call::Approve { .. }))
+        .map(|c| c.gas)
+        .sum();
+    assert_eq!(tx(&nothing, 0), executor_base() + approvals);
+}

@@ -239,6 +239,26 @@ pub struct Moved<'a> {
 }
 
 impl Call {
+    /// Whether the call moves nothing: a lender call or a bridge transfer
+    /// of zero, which is no call on a chain (Aave refuses an amount of
+    /// zero, and a plan sends none) and is charged no gas.
+    pub fn moves_nothing(&self) -> bool {
+        match self {
+            Call::Borrow { amount, .. }
+            | Call::Repay { amount, .. }
+            | Call::BorrowDebt { amount, .. }
+            | Call::RepayDebt { amount, .. }
+            | Call::Deposit { amount, .. }
+            | Call::Withdraw { amount, .. }
+            | Call::Bridge { amount, .. } => amount.base == 0,
+            Call::Input { .. }
+            | Call::Approve { .. }
+            | Call::Swap { .. }
+            | Call::Wrap { .. }
+            | Call::Unwrap { .. } => false,
+        }
+    }
+
     /// The action's name, as the JSON report gives it.
     pub fn action(&self) -> &'static str {
         match self {

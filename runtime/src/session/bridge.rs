@@ -53,9 +53,15 @@ impl Session {
             let op = s.schedule.operation(sender, &operation);
             let moves = Moves::of(&operation, Account::Token(token));
             let delivered = amount - fee;
-            s.pay(chain, token, amount, "bridge", Charged::First)?;
-            s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
-            let gas = s.meter_call_moving(Account::Bridge(route_kind), op, moves)?;
+            // A transfer of nothing is no call: nothing is charged (the
+            // route's delay still counts, as the static figures count it).
+            let gas = if amount > 0 {
+                s.pay(chain, token, amount, "bridge", Charged::First)?;
+                s.use_approval(chain, sender, token, SpenderKey::Bridge(route_kind))?;
+                s.meter_call_moving(Account::Bridge(route_kind), op, moves)?
+            } else {
+                0
+            };
             s.add_holding(to, token, delivered)?;
             s.clock = s.tick(delay_blocks)?;
             s.elapse(chain, delay_blocks)?;
@@ -145,18 +151,23 @@ impl Session {
                 let fee = crate::maths::bps_ceil(amount, fee_bps)
                     .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
                 let delivered = amount - fee;
-                s.pay(chain, token, amount, "bridge", Charged::First)?;
-                s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                 let contract = s.token_contract(chain, token);
-                let gas = if first {
+                // A transfer of nothing is no part of the message.
+                let gas = if amount == 0 {
+                    0
+                } else if first {
                     let operation = Operation::Bridge {
                         route: &route,
                         token: contract,
                     };
                     let route_op = s.schedule.operation(sender, &operation);
                     let moves = Moves::of(&operation, Account::Token(token));
+                    s.pay(chain, token, amount, "bridge", Charged::First)?;
+                    s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                     s.meter_call_moving(Account::Bridge(kind), route_op, moves)?
                 } else {
+                    s.pay(chain, token, amount, "bridge", Charged::First)?;
+                    s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
                     s.meter_batch_entry(token, kind, contract, second)
                 };
                 s.add_holding(to, token, delivered)?;
@@ -182,7 +193,9 @@ impl Session {
             });
             if let Ok(delivered) = part {
                 *slot = Some(delivered);
-                made += 1;
+                if amount > 0 {
+                    made += 1;
+                }
             }
         }
         Ok(arrived)

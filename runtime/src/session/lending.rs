@@ -193,6 +193,8 @@ impl Session {
             Ok((chain, protocol))
         })?;
         let mut lent = vec![None; loans.len()];
+        // Loans of nothing are no part of the call: the first that lends
+        // something pays it.
         let mut taken = 0usize;
         for (slot, &(token, amount, loc)) in lent.iter_mut().zip(loans) {
             self.at(loc);
@@ -216,7 +218,9 @@ impl Session {
             });
             if let Ok(amount) = part {
                 *slot = Some(amount);
-                taken += 1;
+                if amount > 0 {
+                    taken += 1;
+                }
             }
         }
         Ok(lent)
@@ -298,8 +302,9 @@ impl Session {
             LoanKind::Ordinary | LoanKind::Debt => 0,
         };
         // An ordinary loan is a collateralised borrow, from any lender: the
-        // position must be able to carry it.
-        if Self::counts_in_position(kind) {
+        // position must be able to carry it. A loan of nothing is no call.
+        let moves = amount > 0;
+        if Self::counts_in_position(kind) && moves {
             self.check_borrow(chain, protocol, token, amount)?;
             self.note_position(chain, protocol)?;
         }
@@ -318,9 +323,10 @@ impl Session {
         }
         let charged = match kind {
             LoanKind::Flash => Charged::First,
-            LoanKind::Ordinary | LoanKind::Debt => self.reserve_write(protocol, token),
+            LoanKind::Ordinary | LoanKind::Debt if moves => self.reserve_write(protocol, token),
+            LoanKind::Ordinary | LoanKind::Debt => Charged::First,
         };
-        let gas = meter(self)?;
+        let gas = if moves { meter(self)? } else { 0 };
         let overflow = || Revert {
             reason: reason::OVERFLOW.into(),
             loc,
@@ -335,7 +341,9 @@ impl Session {
         o.principal = o.principal.checked_add(amount).ok_or_else(overflow)?;
         o.premium = o.premium.checked_add(premium).ok_or_else(overflow)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
-        self.receive(chain, token, amount, charged)?;
+        if moves {
+            self.receive(chain, token, amount, charged)?;
+        }
         self.record(
             Call::Borrow {
                 flash: kind == LoanKind::Flash,
@@ -391,16 +399,22 @@ impl Session {
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
+            // A repay of nothing is no call (a flash loan's repayment is
+            // no call of its own either way).
+            let moves = total > 0;
             // A flash loan's repayment is the pull its row measured after
             // the loan's payout.
             let charged = match owed.kind {
                 LoanKind::Flash => Charged::Again,
-                LoanKind::Ordinary | LoanKind::Debt => s.reserve_write(protocol, token),
+                LoanKind::Ordinary | LoanKind::Debt if moves => s.reserve_write(protocol, token),
+                LoanKind::Ordinary | LoanKind::Debt => Charged::First,
             };
-            s.pay(chain, token, total, "repay", charged)?;
-            s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-            if Self::counts_in_position(owed.kind) {
-                s.note_position(chain, protocol)?;
+            if moves {
+                s.pay(chain, token, total, "repay", charged)?;
+                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+                if Self::counts_in_position(owed.kind) {
+                    s.note_position(chain, protocol)?;
+                }
             }
             let gas = match owed.kind {
                 // The pool pulls a flash loan's repayment inside flashLoanSimple.
@@ -408,11 +422,12 @@ impl Session {
                     s.meter_flash_loan_repaid(protocol, token);
                     0
                 }
-                LoanKind::Ordinary | LoanKind::Debt => {
+                LoanKind::Ordinary | LoanKind::Debt if moves => {
                     s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Repay {
                         token,
                     })?
                 }
+                LoanKind::Ordinary | LoanKind::Debt => 0,
             };
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
@@ -458,13 +473,19 @@ impl Session {
             else {
                 return Err(s.revert_value(reason::OVERFLOW));
             };
-            let charged = s.reserve_write(protocol, token);
-            s.pay(chain, token, amount, "deposit", charged)?;
-            s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-            s.note_position(chain, protocol)?;
-            let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
-                Operation::Deposit { token }
-            })?;
+            // A deposit of nothing is no call (Aave refuses an amount of
+            // zero, and the plan sends none): nothing is charged.
+            let gas = if amount > 0 {
+                let charged = s.reserve_write(protocol, token);
+                s.pay(chain, token, amount, "deposit", charged)?;
+                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+                s.note_position(chain, protocol)?;
+                s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Deposit {
+                    token,
+                })?
+            } else {
+                0
+            };
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
@@ -510,6 +531,19 @@ impl Session {
                     s.fmt(amount, token)
                 )));
             }
+            if amount == 0 {
+                // A withdrawal of nothing is no call: nothing is charged,
+                // and no position changes.
+                s.record(
+                    Call::Withdraw {
+                        protocol: s.protocol_name(protocol).to_string(),
+                        token: s.token_name(token).to_string(),
+                        amount: s.amount(0, token),
+                    },
+                    0,
+                );
+                return Ok(0);
+            }
             s.note_position(chain, protocol)?;
             let charged = s.reserve_write(protocol, token);
             let gas =
@@ -518,7 +552,7 @@ impl Session {
             s.set_liquidity((chain, protocol, token), liquidity - amount)?;
             // Aave V3's `validateHFAndLtv`: what is left must carry the debt.
             s.check_healthy(chain, protocol, "the withdrawal")?;
-            if amount > 0 && amount == deposit {
+            if amount == deposit {
                 s.deposit_emptied(chain, protocol);
             }
             s.receive(chain, token, amount, charged)?;

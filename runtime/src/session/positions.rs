@@ -265,14 +265,20 @@ impl Session {
         let Some(new_debt) = debt.checked_add(amount) else {
             return Err(self.revert_value(reason::OVERFLOW));
         };
-        self.note_position(chain, protocol)?;
-        let charged = self.reserve_write(protocol, token);
-        let gas = self.meter_pool_call(chain, sender, protocol, token, |token| {
-            Operation::Borrow { token }
-        })?;
+        // A loan of nothing is no call: nothing is charged.
+        let gas = if amount > 0 {
+            self.note_position(chain, protocol)?;
+            let charged = self.reserve_write(protocol, token);
+            let gas = self.meter_pool_call(chain, sender, protocol, token, |token| {
+                Operation::Borrow { token }
+            })?;
+            self.receive(chain, token, amount, charged)?;
+            gas
+        } else {
+            0
+        };
         self.set_debt((chain, protocol, token), debt, new_debt)?;
         self.set_liquidity((chain, protocol, token), liquidity - amount)?;
-        self.receive(chain, token, amount, charged)?;
         self.record(
             Call::BorrowDebt {
                 protocol: self.protocol_name(protocol).to_string(),
@@ -305,13 +311,18 @@ impl Session {
                     s.fmt(debt, token)
                 )));
             }
-            let charged = s.reserve_write(protocol, token);
-            s.pay(chain, token, amount, "repay", charged)?;
-            s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-            s.note_position(chain, protocol)?;
-            let gas = s.meter_pool_call(chain, sender, protocol, token, |token| {
-                Operation::Repay { token }
-            })?;
+            // A repay of nothing is no call: nothing is charged.
+            let gas = if amount > 0 {
+                let charged = s.reserve_write(protocol, token);
+                s.pay(chain, token, amount, "repay", charged)?;
+                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+                s.note_position(chain, protocol)?;
+                s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Repay {
+                    token,
+                })?
+            } else {
+                0
+            };
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(amount)
