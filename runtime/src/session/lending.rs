@@ -473,19 +473,12 @@ impl Session {
             else {
                 return Err(s.revert_value(reason::OVERFLOW));
             };
-            // A deposit of nothing is no call (Aave refuses an amount of
-            // zero, and the plan sends none): nothing is charged.
-            let gas = if amount > 0 {
-                let charged = s.reserve_write(protocol, token);
-                s.pay(chain, token, amount, "deposit", charged)?;
-                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-                s.note_position(chain, protocol)?;
-                s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Deposit {
-                    token,
-                })?
-            } else {
-                0
-            };
+            let gas = s.pay_into_pool(
+                (chain, sender, protocol, token),
+                amount,
+                "deposit",
+                |token| Operation::Deposit { token },
+            )?;
             s.set_deposit((chain, protocol, token), deposit, new_deposit)?;
             s.set_liquidity((chain, protocol, token), new_liquidity)?;
             s.record(
@@ -498,6 +491,29 @@ impl Session {
             );
             Ok(())
         })
+    }
+
+    /// A call that pays `amount` of `token` from the holdings into
+    /// `protocol`'s pool (a deposit, a repayment of the user's debt): the
+    /// sender's balance written, the pool's pull under its approval, the
+    /// position noted, the call metered as `operation`. A payment of
+    /// nothing is no call (Aave refuses an amount of zero, and a plan
+    /// sends none): nothing is charged. Returns the call's gas.
+    pub(super) fn pay_into_pool(
+        &mut self,
+        (chain, sender, protocol, token): (ChainId, Sender, ProtocolId, TokenId),
+        amount: u128,
+        what: &str,
+        operation: fn(crate::gas::TokenContract) -> Operation<'static>,
+    ) -> CallResult<u64> {
+        if amount == 0 {
+            return Ok(0);
+        }
+        let charged = self.reserve_write(protocol, token);
+        self.pay(chain, token, amount, what, charged)?;
+        self.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+        self.note_position(chain, protocol)?;
+        self.meter_pool_call(chain, sender, protocol, token, operation)
     }
 
     /// `withdraw A from P`: needs the user's deposit and the lender's

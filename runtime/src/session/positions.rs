@@ -14,7 +14,6 @@
 //! later transaction. A flash loan — borrowed and repaid inside one call —
 //! is not counted and needs no collateral.
 
-use super::approvals::SpenderKey;
 use super::{CallResult, Named, Session};
 use crate::gas::Operation;
 use crate::journal::LenderBalance;
@@ -311,18 +310,10 @@ impl Session {
                     s.fmt(debt, token)
                 )));
             }
-            // A repay of nothing is no call: nothing is charged.
-            let gas = if amount > 0 {
-                let charged = s.reserve_write(protocol, token);
-                s.pay(chain, token, amount, "repay", charged)?;
-                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-                s.note_position(chain, protocol)?;
-                s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Repay {
-                    token,
-                })?
-            } else {
-                0
-            };
+            let gas =
+                s.pay_into_pool((chain, sender, protocol, token), amount, "repay", |token| {
+                    Operation::Repay { token }
+                })?;
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
                 .checked_add(amount)
