@@ -155,20 +155,20 @@ impl Session {
                 // A transfer of nothing is no part of the message.
                 let gas = if amount == 0 {
                     0
-                } else if first {
-                    let operation = Operation::Bridge {
-                        route: &route,
-                        token: contract,
-                    };
-                    let route_op = s.schedule.operation(sender, &operation);
-                    let moves = Moves::of(&operation, Account::Token(token));
-                    s.pay(chain, token, amount, "bridge", Charged::First)?;
-                    s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
-                    s.meter_call_moving(Account::Bridge(kind), route_op, moves)?
                 } else {
                     s.pay(chain, token, amount, "bridge", Charged::First)?;
                     s.use_approval(chain, sender, token, SpenderKey::Bridge(kind))?;
-                    s.meter_batch_entry(token, kind, contract, second)
+                    if first {
+                        let operation = Operation::Bridge {
+                            route: &route,
+                            token: contract,
+                        };
+                        let route_op = s.schedule.operation(sender, &operation);
+                        let moves = Moves::of(&operation, Account::Token(token));
+                        s.meter_call_moving(Account::Bridge(kind), route_op, moves)?
+                    } else {
+                        s.meter_batch_entry(token, kind, contract, second)
+                    }
                 };
                 s.add_holding(to, token, delivered)?;
                 s.clock = s.tick(delay_blocks)?;

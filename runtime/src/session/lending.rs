@@ -399,35 +399,25 @@ impl Session {
             let total = amount
                 .checked_add(premium)
                 .ok_or_else(|| s.revert_value(reason::OVERFLOW))?;
-            // A repay of nothing is no call (a flash loan's repayment is
-            // no call of its own either way).
-            let moves = total > 0;
-            // A flash loan's repayment is the pull its row measured after
-            // the loan's payout.
-            let charged = match owed.kind {
-                LoanKind::Flash => Charged::Again,
-                LoanKind::Ordinary | LoanKind::Debt if moves => s.reserve_write(protocol, token),
-                LoanKind::Ordinary | LoanKind::Debt => Charged::First,
-            };
-            if moves {
-                s.pay(chain, token, total, "repay", charged)?;
-                s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
-                if Self::counts_in_position(owed.kind) {
-                    s.note_position(chain, protocol)?;
-                }
-            }
             let gas = match owed.kind {
-                // The pool pulls a flash loan's repayment inside flashLoanSimple.
+                // The pool pulls a flash loan's repayment inside
+                // flashLoanSimple, after the loan's payout: no call of its
+                // own.
                 LoanKind::Flash => {
+                    if total > 0 {
+                        s.pay(chain, token, total, "repay", Charged::Again)?;
+                        s.use_approval(chain, sender, token, SpenderKey::Protocol(protocol))?;
+                    }
                     s.meter_flash_loan_repaid(protocol, token);
                     0
                 }
-                LoanKind::Ordinary | LoanKind::Debt if moves => {
-                    s.meter_pool_call(chain, sender, protocol, token, |token| Operation::Repay {
-                        token,
+                // An obligation is never a loan left as debt (that opens
+                // none).
+                LoanKind::Ordinary | LoanKind::Debt => {
+                    s.pay_into_pool((chain, sender, protocol, token), total, "repay", |token| {
+                        Operation::Repay { token }
                     })?
                 }
-                LoanKind::Ordinary | LoanKind::Debt => 0,
             };
             let liquidity = s.lender_balance(chain, protocol, LenderBalance::Liquidity, token);
             let new_liquidity = liquidity
